@@ -1,0 +1,1 @@
+"""biglab's orchestrator: topology -> plan -> backend -> wiring -> operations."""

@@ -1,0 +1,30 @@
+"""Backends make and remove the place a node lives and run processes in it.
+
+The namespace backend is the default; a container backend (a later issue) implements the same
+interface, and wiring works on either through `netns_ref` (what pyroute2 enters).
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from ..plan import NodePlan
+
+
+class Backend(Protocol):
+    name: str
+
+    def create(self, node: NodePlan) -> None: ...
+    def exists(self, node: NodePlan) -> bool: ...
+    def netns_ref(self, node: NodePlan) -> str: ...
+    def start(self, node: NodePlan, argv: Sequence[str], log_path: str) -> int: ...
+    def exec(self, node: NodePlan, argv: Sequence[str]): ...
+    def run(self, node: NodePlan, argv: Sequence[str], **kwargs): ...
+    def pids(self, node: NodePlan) -> list[int]: ...
+    def remove(self, node: NodePlan) -> None: ...
+
+
+def get_backend(name: str) -> Backend:
+    if name == "netns":
+        from .netns import NetnsBackend
+        return NetnsBackend()
+    raise ValueError(f"unknown backend {name!r} (available: netns)")

@@ -1,0 +1,36 @@
+"""The CLI's side of a node daemon's control socket (see node/control.py)."""
+from __future__ import annotations
+
+import json
+import socket
+
+from . import state
+
+
+class ControlError(Exception):
+    """The daemon answered with an error, or could not be reached."""
+
+
+def call(lab: str, node: str, cmd: str, timeout: float = 10.0, **args):
+    path = state.node_dir(lab, node) / "ctl.sock"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(json.dumps({"cmd": cmd, "args": args}).encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ControlError(f"{node}: daemon closed the control socket")
+                buf += chunk
+    except FileNotFoundError:
+        raise ControlError(f"{node}: daemon is not running (no control socket)") from None
+    except ConnectionRefusedError:
+        raise ControlError(f"{node}: daemon is not running (control socket refused)") from None
+    except socket.timeout:
+        raise ControlError(f"{node}: daemon did not answer {cmd!r} within {timeout:g} s") from None
+    answer = json.loads(buf)
+    if not answer.get("ok"):
+        raise ControlError(f"{node}: {answer.get('error')}")
+    return answer["result"]

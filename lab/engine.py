@@ -1,0 +1,304 @@
+"""Bring labs up and down, and read their state. The CLI is a thin layer over this."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from pyroute2 import IPRoute, netns
+
+from node.config import NodeConfig
+
+from . import state, wiring
+from .backends import get_backend
+from .control import ControlError, call
+from .plan import PREFIX, Plan, make_plan, prefix
+from .topology import load as load_topology
+
+CERTS = Path(__file__).resolve().parent.parent / "certs"
+
+
+class LabError(Exception):
+    """An operation on a lab failed; the message says why and what to do."""
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("biglab needs root (network namespaces, bridges and veth pairs)")
+
+
+def get_plan(lab: str) -> Plan:
+    plan = state.load_plan(lab)
+    if plan is None:
+        known = ", ".join(state.labs()) or "none"
+        raise LabError(f"no lab named {lab!r} is up (labs up: {known})")
+    return plan
+
+
+def resolve(plan: Plan, node: str, vlan: str | None = None):
+    try:
+        n = plan.node(node)
+    except KeyError:
+        raise LabError(f"lab {plan.lab} has no node {node!r} (nodes: "
+                       f"{', '.join(x.name for x in plan.nodes)})") from None
+    if vlan is None:
+        return n
+    try:
+        return n, n.interface(vlan)
+    except KeyError:
+        raise LabError(f"node {node} has no interface on VLAN {vlan!r} (its VLANs: "
+                       f"{', '.join(i.vlan for i in n.interfaces)})") from None
+
+
+# -- up ---------------------------------------------------------------------------------------
+def _check_host(plan: Plan) -> None:
+    """Refuse before making anything if the lab would clash with the host or another lab."""
+    if state.load_plan(plan.lab) is not None:
+        raise LabError(f"lab {plan.lab!r} is already up; remove it with: biglab down {plan.lab}")
+    p = prefix(plan.lab)
+    clash = [n for n in netns.listnetns() if n.startswith(p)]
+    with IPRoute() as ipr:
+        clash += [name for _, name, _ in wiring.lab_links(ipr, p)]
+        if clash:
+            raise LabError(f"leftovers of a lab {plan.lab!r} exist ({', '.join(clash[:4])}); "
+                           f"remove them with: biglab down {plan.lab}")
+        for bridge in plan.bridges:
+            if not bridge.host_address:
+                continue
+            net = ipaddress.IPv4Network(bridge.subnet)
+            for route in ipr.get_routes(family=2):
+                dst = route.get("RTA_DST")
+                if dst is None or route.get("table") != 254:
+                    continue
+                other = ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False)
+                if other.prefixlen and net.overlaps(other):
+                    dev = ipr.get_links(route.get("RTA_OIF"))[0].get("ifname") if route.get("RTA_OIF") else "?"
+                    raise LabError(f"VLAN {bridge.vlan} subnet {net} overlaps the host route {other} "
+                                   f"on {dev}; give the lab another {bridge.vlan} subnet")
+
+
+def up(path, name: str | None = None, backend: str = "netns", progress=None,
+       timeout: float = 30.0) -> Plan:
+    """Make the lab; returns when every node is ready and trust is formed (if asked)."""
+    say = progress or (lambda msg: None)
+    require_root()
+    topo = load_topology(path, name)
+    plan = make_plan(topo, str(Path(path).resolve()), backend)
+    _check_host(plan)
+    state.save_plan(plan)
+    be = get_backend(plan.backend)
+    try:
+        say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
+        with IPRoute() as ipr:
+            for bridge in plan.bridges:
+                wiring.create_bridge(ipr, bridge)
+            for node in plan.nodes:
+                be.create(node)
+                wiring.loopback_up(be.netns_ref(node))
+                for iface in node.interfaces:
+                    wiring.connect(ipr, be.netns_ref(node), iface)
+        for node in plan.nodes:
+            if node.runs_daemon:
+                start_daemon(plan, node.name)
+    except Exception:
+        teardown(plan)
+        raise
+    deadline = time.monotonic() + timeout
+    daemons = [n.name for n in plan.nodes if n.runs_daemon]
+    say(f"starting {len(daemons)} BIG-IP daemons")
+    _wait(lambda: all(_answers(plan.lab, n) for n in daemons), deadline,
+          lambda: "daemons not ready: " + ", ".join(n for n in daemons if not _answers(plan.lab, n)))
+    if plan.trust and len(daemons) > 1:
+        form_trust(plan, deadline, say)
+    return plan
+
+
+def start_daemon(plan: Plan, name: str) -> int:
+    node = plan.node(name)
+    d = state.node_dir(plan.lab, name)
+    d.mkdir(parents=True, exist_ok=True)
+    config = NodeConfig(name=name, lab=plan.lab, kind=node.kind, state_dir=d,
+                        mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
+                        interfaces={i.vlan: {"address": i.address} for i in node.interfaces})
+    (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
+    pid = get_backend(plan.backend).start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
+                                         str(d / "daemon.out"))
+    (d / "daemon.pid").write_text(str(pid))
+    return pid
+
+
+def _answers(lab: str, node: str) -> bool:
+    try:
+        call(lab, node, "status", timeout=1.0)
+        return True
+    except (ControlError, OSError, ValueError):
+        return False
+
+
+def _wait(ready, deadline: float, why) -> None:
+    while not ready():
+        if time.monotonic() > deadline:
+            raise LabError(f"timed out: {why()}")
+        time.sleep(0.02)
+
+
+def form_trust(plan: Plan, deadline: float, say) -> None:
+    """The first bigip is the authority; it adds each other bigip by its management address."""
+    bigips = [n for n in plan.nodes if n.runs_daemon]
+    authority = bigips[0]
+    members = call(plan.lab, authority.name, "status")["iquery"]["trust"]["members"]
+    known = {m["name"] for m in members}
+    for peer in bigips[1:]:
+        if peer.name in known:
+            continue
+        say(f"{authority.name} adds {peer.name} ({peer.mgmt_address}) to its trust domain")
+        try:
+            call(plan.lab, authority.name, "add-device", timeout=15.0, address=peer.mgmt_address,
+                 username=peer.admin.get("username", "admin"), password=peer.admin.get("password", "admin"))
+        except ControlError as exc:
+            raise LabError(f"device trust: {exc}") from None
+    say("waiting for every 4353 channel to come up")
+    names = {n.name for n in bigips}
+
+    def pending() -> list[str]:
+        missing = []
+        for node in bigips:
+            try:
+                peers = call(plan.lab, node.name, "status", timeout=1.0)["iquery"]["peers"]
+            except ControlError:
+                missing.append(f"{node.name} (no answer)")
+                continue
+            for other in sorted(names - {node.name}):
+                link = peers.get(other)
+                if not link or link["state"] != "connected":
+                    reason = f": {link['reason']}" if link and link.get("reason") else ""
+                    missing.append(f"{node.name}->{other}{reason}")
+        return missing
+
+    _wait(lambda: not pending(), deadline, lambda: "trust not formed: " + "; ".join(pending()))
+    certs = CERTS / plan.lab
+    certs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state.node_dir(plan.lab, authority.name) / "dtca.crt", certs / "ca.crt")
+
+
+# -- down -------------------------------------------------------------------------------------
+def teardown(plan: Plan) -> list[str]:
+    """Remove everything of a lab, whatever state it is in; returns what was removed."""
+    be = get_backend(plan.backend)
+    removed = []
+    for node in plan.nodes:
+        if be.exists(node):
+            be.remove(node)
+            removed.append(node.netns)
+    with IPRoute() as ipr:
+        removed += wiring.remove_links(ipr, prefix(plan.lab))
+    state.forget(plan.lab)
+    shutil.rmtree(CERTS / plan.lab, ignore_errors=True)
+    return removed
+
+
+def down(lab: str) -> list[str]:
+    require_root()
+    plan = state.load_plan(lab)
+    if plan is None:
+        leftovers = _sweep(prefix(lab))
+        if not leftovers:
+            raise LabError(f"no lab named {lab!r} is up")
+        return leftovers
+    return teardown(plan) + _sweep(prefix(lab))
+
+
+def down_all() -> list[str]:
+    require_root()
+    removed = []
+    for lab in state.labs():
+        removed += teardown(get_plan(lab))
+    return removed + _sweep(PREFIX)
+
+
+def _sweep(p: str) -> list[str]:
+    """Namespaces and links with the prefix that no lab.json knows of (after a crash)."""
+    from .backends.netns import NETNS_DIR, processes_in, stop_processes
+    removed = []
+    for name in netns.listnetns():
+        if name.startswith(p):
+            stop_processes(processes_in(NETNS_DIR / name))
+            netns.remove(name)
+            removed.append(name)
+    with IPRoute() as ipr:
+        removed += wiring.remove_links(ipr, p)
+    return removed
+
+
+# -- reading ----------------------------------------------------------------------------------
+def status(lab: str) -> dict:
+    plan = get_plan(lab)
+    be = get_backend(plan.backend)
+    nodes = {}
+    with IPRoute() as ipr:
+        for node in plan.nodes:
+            entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
+                     "netns": be.netns_ref(node),
+                     "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
+                                             "link": wiring.link_state(ipr, i.host_end)}
+                                    for i in node.interfaces}}
+            if not be.exists(node):
+                entry["state"] = "missing"
+            elif node.runs_daemon:
+                try:
+                    daemon = call(plan.lab, node.name, "status", timeout=2.0)
+                    entry.update(state="ready", pid=daemon["pid"], clock=daemon["clock"],
+                                 trust=_trust_view(daemon["iquery"]))
+                except ControlError as exc:
+                    entry.update(state="down", error=str(exc))
+            else:
+                entry["state"] = "ready"
+            nodes[node.name] = entry
+    return {"name": plan.lab, "backend": plan.backend, "source": plan.source, "trust": plan.trust,
+            "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
+                        for b in plan.bridges},
+            "nodes": nodes}
+
+
+def _trust_view(iq: dict) -> dict:
+    t = iq["trust"]
+    return {"domain_ca": t["domain_ca"], "authority": t["authority"],
+            "members": [m["name"] for m in t["members"]],
+            "peers": {name: {k: link[k] for k in ("state", "code", "reason", "address")}
+                      for name, link in iq["peers"].items()},
+            "refused": iq["refused"][-5:]}
+
+
+def set_link(lab: str, node: str, vlan: str, up: bool) -> None:
+    require_root()
+    plan = get_plan(lab)
+    _, iface = resolve(plan, node, vlan)
+    with IPRoute() as ipr:
+        wiring.set_link(ipr, iface, up)
+
+
+def exec_in(lab: str, node: str, argv: list[str]):
+    require_root()
+    plan = get_plan(lab)
+    n = resolve(plan, node)
+    if not argv:
+        raise LabError("nothing to run: biglab exec LAB NODE -- CMD [ARGS...]")
+    return get_backend(plan.backend).exec(n, argv)
+
+
+def run_in(lab: str, node: str, argv: list[str], **kwargs):
+    """Run a command in a node and wait for it (tests and benches use this)."""
+    plan = get_plan(lab)
+    return get_backend(plan.backend).run(resolve(plan, node), argv, **kwargs)
+
+
+def log_path(lab: str, node: str) -> Path:
+    plan = get_plan(lab)
+    n = resolve(plan, node)
+    if not n.runs_daemon:
+        raise LabError(f"{node} is a {n.kind} node: it runs no daemon and keeps no log")
+    return state.node_dir(lab, node) / "log.jsonl"

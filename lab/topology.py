@@ -1,0 +1,202 @@
+"""Topology files: parse, validate, and say clearly what is wrong.
+
+    name: ha                       # lab name: the prefix of everything the lab makes
+    trust: true                    # form device trust among the bigip nodes at start-up
+    admin: {username: admin, password: admin}
+    vlans:
+      mgmt: {subnet: 10.1.1.0/24, host_address: 10.1.1.1}   # the host reaches nodes here
+      external: {subnet: 10.1.10.0/24}
+    nodes:
+      bigip1: {kind: bigip, modules: [ltm], interfaces: {mgmt: 10.1.1.11, external: 10.1.10.11}}
+      client: {kind: host, interfaces: {external: 10.1.10.100}}
+
+A bad file raises TopologyError naming the file, the key path and the problem; nothing is made.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")      # short: Linux names are 15 bytes at most
+NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+VLAN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")  # becomes an interface name inside each node
+MODULES = ("ltm", "gtm")
+
+
+class TopologyError(Exception):
+    def __init__(self, file, path: str, problem: str):
+        self.file, self.path, self.problem = str(file), path, problem
+        where = f"{self.file}: {path}: " if path else f"{self.file}: "
+        super().__init__(where + problem)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Credentials(_Model):
+    username: str = Field("admin", min_length=1)
+    password: str = Field("admin", min_length=1)
+
+
+class Vlan(_Model):
+    subnet: ipaddress.IPv4Network
+    host_address: ipaddress.IPv4Address | None = None
+
+
+class Node(_Model):
+    kind: Literal["bigip", "host", "server"]
+    modules: tuple[Literal["ltm", "gtm"], ...] = ()
+    interfaces: dict[str, ipaddress.IPv4Interface] = Field(default_factory=dict)
+    admin: Credentials | None = None
+
+    @field_validator("interfaces", mode="before")
+    @classmethod
+    def _addresses(cls, value):
+        if isinstance(value, dict):
+            return {k: str(v) for k, v in value.items()}
+        return value
+
+
+class Topology(_Model):
+    name: str
+    trust: bool = True
+    admin: Credentials = Credentials()
+    mgmt_vlan: str = "mgmt"
+    vlans: dict[str, Vlan]
+    nodes: dict[str, Node]
+
+    def admin_of(self, node: str) -> Credentials:
+        return self.nodes[node].admin or self.admin
+
+    def address(self, node: str, vlan: str) -> ipaddress.IPv4Interface:
+        """The node's address on a VLAN, with the VLAN's prefix length."""
+        addr = self.nodes[node].interfaces[vlan]
+        return ipaddress.IPv4Interface(f"{addr.ip}/{self.vlans[vlan].subnet.prefixlen}")
+
+    def bigips(self) -> list[str]:
+        return [n for n, node in self.nodes.items() if node.kind == "bigip"]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load(path, name: str | None = None) -> Topology:
+    """Read and validate a topology file; `name` overrides the lab name (two copies side by side)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise TopologyError(path, "", f"cannot read the file: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TopologyError(path, where, f"not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise TopologyError(path, "", "a topology is a YAML mapping with name, vlans and nodes")
+    if name is not None:
+        data = {**data, "name": name}
+    return parse(data, path)
+
+
+def parse(data: dict, file="<topology>") -> Topology:
+    try:
+        topo = Topology.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in err and not isinstance(err["input"], (dict, list)):
+            msg = f"{msg} (got {err['input']!r})"
+        more = len(exc.errors()) - 1
+        raise TopologyError(file, loc, msg + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")) from None
+    check(topo, file)
+    return topo
+
+
+def check(topo: Topology, file) -> None:
+    """The rules a schema cannot say."""
+    if not LAB_NAME.match(topo.name):
+        raise TopologyError(file, "name", f"{topo.name!r}: a lab name is 1-6 lowercase letters or digits, "
+                            "starting with a letter (it prefixes Linux interface names of 15 bytes)")
+    if not topo.nodes:
+        raise TopologyError(file, "nodes", "a lab needs at least one node")
+    if len(topo.nodes) > 99 or len(topo.vlans) > 99:
+        raise TopologyError(file, "nodes", "at most 99 nodes and 99 VLANs")
+    for vname, vlan in topo.vlans.items():
+        if not VLAN_NAME.match(vname) or vname == "lo":
+            raise TopologyError(file, f"vlans.{vname}", "a VLAN name is 1-15 characters: lowercase "
+                                "letters, digits, '-' or '_', starting with a letter (not 'lo')")
+        if vlan.subnet.prefixlen > 30:
+            raise TopologyError(file, f"vlans.{vname}.subnet", f"{vlan.subnet} is too small (at most /30)")
+        if vlan.host_address is not None and not _is_host(vlan.host_address, vlan.subnet):
+            raise TopologyError(file, f"vlans.{vname}.host_address",
+                                f"{vlan.host_address} is not a host address of {vlan.subnet}")
+    nets = list(topo.vlans.items())
+    for i, (a, va) in enumerate(nets):
+        for b, vb in nets[i + 1:]:
+            if va.subnet.overlaps(vb.subnet):
+                raise TopologyError(file, f"vlans.{b}.subnet", f"{vb.subnet} overlaps VLAN {a} ({va.subnet})")
+    if topo.mgmt_vlan not in topo.vlans:
+        raise TopologyError(file, "mgmt_vlan", f"no VLAN named {topo.mgmt_vlan!r}")
+    used: dict[tuple, str] = {}
+    for vname, vlan in topo.vlans.items():
+        if vlan.host_address is not None:
+            used[(vname, vlan.host_address)] = "the host"
+    for nname, node in topo.nodes.items():
+        if not NODE_NAME.match(nname):
+            raise TopologyError(file, f"nodes.{nname}", "a node name is lowercase letters, digits and '-', "
+                                "starting with a letter, at most 31 characters")
+        if node.kind != "bigip" and node.modules:
+            raise TopologyError(file, f"nodes.{nname}.modules", "only bigip nodes run modules")
+        if len(set(node.modules)) != len(node.modules):
+            raise TopologyError(file, f"nodes.{nname}.modules", "a module is listed twice")
+        if not node.interfaces:
+            raise TopologyError(file, f"nodes.{nname}.interfaces", "a node needs at least one interface")
+        for vname, addr in node.interfaces.items():
+            where = f"nodes.{nname}.interfaces.{vname}"
+            if vname not in topo.vlans:
+                raise TopologyError(file, where, f"no VLAN named {vname!r} (VLANs: {', '.join(topo.vlans)})")
+            subnet = topo.vlans[vname].subnet
+            if not _is_host(addr.ip, subnet):
+                raise TopologyError(file, where, f"{addr.ip} is not a host address of VLAN {vname} ({subnet})")
+            if addr.network.prefixlen != 32 and addr.network != subnet:
+                raise TopologyError(file, where, f"{addr} does not match VLAN {vname}'s subnet {subnet}")
+            owner = used.get((vname, addr.ip))
+            if owner:
+                raise TopologyError(file, where, f"{addr.ip} is already used by {owner} on VLAN {vname}")
+            used[(vname, addr.ip)] = f"node {nname}"
+        if node.kind == "bigip" and topo.mgmt_vlan not in node.interfaces:
+            raise TopologyError(file, f"nodes.{nname}.interfaces",
+                                f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
+
+
+def _is_host(ip, net: ipaddress.IPv4Network) -> bool:
+    return net.network_address < ip < net.broadcast_address

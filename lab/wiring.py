@@ -1,0 +1,84 @@
+"""Bridges, veth pairs, addresses and link state, through pyroute2 (netlink; no `ip` commands).
+
+Nothing here adds a route: a node reaches only the subnets it has an address on, and the host
+only the management subnet (through its address on that bridge), so no lab address can leave
+through the host's default route.
+"""
+from __future__ import annotations
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from .plan import PREFIX, Bridge, Interface
+
+
+def _index(ipr: IPRoute, ifname: str) -> int:
+    found = ipr.link_lookup(ifname=ifname)
+    if not found:
+        raise LookupError(f"no interface {ifname}")
+    return found[0]
+
+
+def create_bridge(ipr: IPRoute, bridge: Bridge) -> None:
+    ipr.link("add", ifname=bridge.name, kind="bridge", br_stp_state=0, br_forward_delay=0,
+             br_mcast_snooping=0)
+    idx = _index(ipr, bridge.name)
+    ipr.link("set", index=idx, ifalias=bridge.alias)
+    if bridge.host_address:
+        addr, plen = bridge.host_address.split("/")
+        ipr.addr("add", index=idx, address=addr, prefixlen=int(plen))
+    ipr.link("set", index=idx, state="up")
+
+
+def connect(ipr: IPRoute, ns_ref: str, iface: Interface) -> None:
+    """A veth pair: the host end on the VLAN's bridge, the node end named after the VLAN."""
+    ipr.link("add", ifname=iface.host_end, kind="veth", peer={"ifname": iface.vlan, "net_ns_fd": ns_ref})
+    idx = _index(ipr, iface.host_end)
+    ipr.link("set", index=idx, master=_index(ipr, iface.bridge), ifalias=iface.alias)
+    ipr.link("set", index=idx, state="up")
+    with IPRoute(netns=ns_ref) as nsr:
+        inner = _index(nsr, iface.vlan)
+        addr, plen = iface.address.split("/")
+        nsr.addr("add", index=inner, address=addr, prefixlen=int(plen))
+        nsr.link("set", index=inner, state="up")
+
+
+def loopback_up(ns_ref: str) -> None:
+    with IPRoute(netns=ns_ref) as nsr:
+        nsr.link("set", index=_index(nsr, "lo"), state="up")
+
+
+def set_link(ipr: IPRoute, iface: Interface, up: bool) -> None:
+    """Pull or plug the cable: the host end goes down, the node sees NO-CARRIER."""
+    ipr.link("set", index=_index(ipr, iface.host_end), state="up" if up else "down")
+
+
+def link_state(ipr: IPRoute, ifname: str) -> str:
+    try:
+        link = ipr.get_links(_index(ipr, ifname))[0]
+    except (LookupError, NetlinkError):
+        return "missing"
+    return "up" if link.get("flags", 0) & 1 else "down"
+
+
+def lab_links(ipr: IPRoute, lab_prefix: str = PREFIX) -> list[tuple[int, str, str]]:
+    """(index, name, kind) of host links whose names carry the prefix, bridges last."""
+    found = []
+    for link in ipr.get_links():
+        name = link.get("ifname") or ""
+        if name.startswith(lab_prefix):
+            info = link.get(("IFLA_LINKINFO", "IFLA_INFO_KIND")) or ""
+            found.append((link["index"], name, info))
+    return sorted(found, key=lambda t: t[2] == "bridge")
+
+
+def remove_links(ipr: IPRoute, lab_prefix: str) -> list[str]:
+    removed = []
+    for idx, name, _kind in lab_links(ipr, lab_prefix):
+        try:
+            ipr.link("del", index=idx)
+            removed.append(name)
+        except NetlinkError as exc:
+            if exc.code != 19:  # ENODEV: went with its veth peer
+                raise
+    return removed

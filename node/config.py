@@ -1,0 +1,32 @@
+"""What the lab tells a node at start: `node.json`, written by the lab, read once by the daemon."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    lab: str
+    kind: str
+    state_dir: Path
+    mgmt_address: str
+    interfaces: dict = field(default_factory=dict)  # vlan -> {"address": "10.1.10.11/24", ...}
+    modules: tuple = ()
+    admin: dict = field(default_factory=lambda: {"username": "admin", "password": "admin"})
+    iquery_port: int = 4353
+
+    @classmethod
+    def load(cls, path: Path) -> "NodeConfig":
+        d = json.loads(Path(path).read_text())
+        return cls(name=d["name"], lab=d["lab"], kind=d["kind"], state_dir=Path(d["state_dir"]),
+                   mgmt_address=d["mgmt_address"], interfaces=d.get("interfaces", {}),
+                   modules=tuple(d.get("modules", ())), admin=d.get("admin") or {},
+                   iquery_port=int(d.get("iquery_port", 4353)))
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "lab": self.lab, "kind": self.kind, "state_dir": str(self.state_dir),
+                "mgmt_address": self.mgmt_address, "interfaces": self.interfaces,
+                "modules": list(self.modules), "admin": self.admin, "iquery_port": self.iquery_port}

@@ -1,0 +1,433 @@
+"""The 4353 listener and dialer (trio): TLS 1.3 with mutual authentication, sessions, join.
+
+Every device dials every other member of its trust domain and keeps that channel up, reconnecting
+with backoff; each channel carries messages both ways. Inbound connections without a client
+certificate are unauthenticated and may only ask to join (the add-device flow). Failures are
+classified into distinct reasons: refused, timeout, unreachable, untrusted, expired,
+not-yet-valid, name-mismatch, version-mismatch, hello-timeout, idle-timeout, bad-frame.
+"""
+from __future__ import annotations
+
+import errno
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import trio
+from cryptography import x509
+
+from ..backoff import Backoff
+from .protocol import Closed, Hello, Message, Session, State
+from .trust import Member, TrustError, TrustStore, common_name, fingerprint
+
+PORT = 4353
+
+
+class ChannelFailure(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def classify_tls_error(exc: BaseException) -> ChannelFailure:
+    """Map what OpenSSL said (possibly wrapped by trio) to one of our reasons."""
+    cause = exc
+    while not isinstance(cause, ssl.SSLError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    text = str(cause).lower()
+    if "certificate verify failed" in text:
+        return ChannelFailure("untrusted", "peer's certificate is not issued by this trust domain's CA")
+    for alert in ("unknown ca", "bad certificate", "certificate unknown", "decrypt error",
+                  "certificate required"):
+        if alert in text:
+            return ChannelFailure("untrusted",
+                                  "peer refused this device's certificate (not in its trust domain)")
+    if "unexpected eof" in text or "eof occurred" in text:
+        return ChannelFailure("closed", "connection closed by the peer")
+    if isinstance(cause, ssl.SSLError):
+        return ChannelFailure("tls", f"TLS failure: {cause.reason or cause}")
+    return ChannelFailure("closed", "connection closed during the TLS handshake")
+
+
+def classify_os_error(exc: OSError, where: str) -> ChannelFailure:
+    if exc.errno == errno.ECONNREFUSED:
+        return ChannelFailure("refused", f"connection refused by {where}")
+    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL):
+        return ChannelFailure("unreachable", f"{where} is unreachable")
+    return ChannelFailure("socket", f"cannot connect to {where}: {exc.strerror or exc}")
+
+
+class Channel:
+    """One open TLS stream and its session; `send` may be called from any task."""
+
+    def __init__(self, stream: trio.SSLStream, session: Session, address: str, outbound: bool):
+        self.stream, self.session, self.address, self.outbound = stream, session, address, outbound
+        self.peer: str | None = None
+        self.authenticated = False
+        self._lock = trio.Lock()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            data = self.session.data_to_send()
+            if data:
+                await self.stream.send_all(data)
+
+    async def send(self, message: dict) -> None:
+        self.session.send(message, trio.current_time())
+        await self.flush()
+
+
+@dataclass
+class Link:
+    """What this device knows of its outbound channel to one peer."""
+    name: str
+    address: str
+    state: str = "connecting"
+    code: str = ""
+    reason: str = ""
+    since: float = field(default_factory=time.time)
+    certificate: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"address": self.address, "state": self.state, "code": self.code, "reason": self.reason,
+                "since": self.since, "certificate": self.certificate}
+
+
+class IQuery:
+    def __init__(self, device: str, store: TrustStore, log, credentials: dict, *, port: int = PORT,
+                 bind: str = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
+                 ping_interval: float = 2.0, idle_timeout: float = 6.0):
+        self.device, self.store, self.log, self.credentials = device, store, log, credentials
+        self.port, self.bind = port, bind
+        self.connect_timeout, self.hello_timeout = connect_timeout, hello_timeout
+        self.session_opts = dict(hello_timeout=hello_timeout, ping_interval=ping_interval,
+                                 idle_timeout=idle_timeout)
+        self.links: dict[str, Link] = {}
+        self.outbound: dict[str, Channel] = {}
+        self.inbound: set[Channel] = set()
+        self.refused: deque[dict] = deque(maxlen=20)
+        self.handlers = {"trust-members": self._on_members}
+        self._dialers: dict[str, trio.CancelScope] = {}
+        self._nursery: trio.Nursery | None = None
+        self._server_ctx = store.server_context()
+
+    # -- running --------------------------------------------------------------------------------
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            listeners = await trio.open_tcp_listeners(self.port, host=self.bind)
+            nursery.start_soon(trio.serve_listeners, self._serve_inbound, listeners)
+            self._sync_dialers()
+            task_status.started()
+
+    def _sync_dialers(self) -> None:
+        peers = {m.name: m for m in self.store.peers()}
+        for name in list(self._dialers):
+            if name not in peers:
+                self._dialers.pop(name).cancel()
+                self.links.pop(name, None)
+        for name, member in peers.items():
+            if name not in self._dialers:
+                scope = trio.CancelScope()
+                self._dialers[name] = scope
+                self._nursery.start_soon(self._dial_loop, member, scope)
+
+    def _restart(self) -> None:
+        """The domain changed (joined, reset): drop every channel made under the old one."""
+        self._server_ctx = self.store.server_context()
+        for scope in self._dialers.values():
+            scope.cancel()
+        self._dialers.clear()
+        self.links.clear()
+        for channel in list(self.inbound):
+            self._nursery.start_soon(channel.stream.aclose)
+        self._sync_dialers()
+
+    # -- status ---------------------------------------------------------------------------------
+    def status(self) -> dict:
+        return {"port": self.port, "trust": self.store.summary(),
+                "peers": {name: link.to_dict() for name, link in self.links.items()},
+                "inbound": sorted(c.peer or f"(joining {c.address})" for c in self.inbound),
+                "refused": list(self.refused)}
+
+    def _set_link(self, link: Link, state: str, code: str = "", reason: str = "") -> None:
+        if (link.state, link.code, link.reason) == (state, code, reason):
+            return
+        was = link.state
+        link.state, link.code, link.reason, link.since = state, code, reason, time.time()
+        if state == "connected":
+            self.log.log("notice", "iquery", f"Channel to {link.name} ({link.address}:{self.port}) established",
+                         event="channel-up", peer=link.name)
+        elif was == "connected" or code:
+            self.log.log("warning", "iquery",
+                         f"Channel to {link.name} ({link.address}:{self.port}) down: {reason}",
+                         event="channel-down", peer=link.name, code=code)
+
+    # -- outbound -------------------------------------------------------------------------------
+    async def _dial_loop(self, member: Member, scope: trio.CancelScope) -> None:
+        link = self.links.setdefault(member.name, Link(member.name, member.address))
+        backoff = Backoff()
+        with scope:
+            while True:
+                try:
+                    channel = await self._connect(member.address, self.store.client_context(), member.name)
+                except ChannelFailure as failure:
+                    self._set_link(link, "disconnected", failure.code, failure.reason)
+                    await trio.sleep(backoff.next_delay())
+                    continue
+                cert = x509.load_der_x509_certificate(channel.stream.getpeercert(binary_form=True))
+                link.certificate = {"fingerprint": fingerprint(cert),
+                                    "not_after": cert.not_valid_after_utc.isoformat()}
+
+                def opened(_hello, link=link):
+                    backoff.reset()
+                    self._set_link(link, "connected")
+                    self.outbound[member.name] = channel
+                    if self.store.is_authority:
+                        self._nursery.start_soon(self._send_members, channel)
+
+                try:
+                    closed = await self._serve(channel, member.name, opened)
+                finally:
+                    if self.outbound.get(member.name) is channel:
+                        del self.outbound[member.name]
+                self._set_link(link, "disconnected", closed.code, closed.reason)
+                await trio.sleep(backoff.next_delay())
+
+    async def _connect(self, address: str, ctx: ssl.SSLContext, expected: str | None) -> Channel:
+        where = f"{address}:{self.port}"
+        try:
+            with trio.fail_after(self.connect_timeout):
+                try:
+                    tcp = await trio.open_tcp_stream(address, self.port)
+                except OSError as exc:
+                    raise classify_os_error(exc, where) from None
+                stream = trio.SSLStream(tcp, ctx, server_hostname=None)
+                try:
+                    await stream.do_handshake()
+                except (trio.BrokenResourceError, ssl.SSLError) as exc:
+                    await trio.aclose_forcefully(tcp)
+                    raise classify_tls_error(exc) from None
+        except trio.TooSlowError:
+            raise ChannelFailure("timeout", f"timed out connecting to {where}") from None
+        if expected is not None:
+            check = self.store.check(stream.getpeercert(binary_form=True), expected)
+            if not check.ok:
+                await trio.aclose_forcefully(stream)
+                raise ChannelFailure(check.code, check.reason)
+        return Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
+                       address, outbound=True)
+
+    # -- inbound --------------------------------------------------------------------------------
+    async def _serve_inbound(self, tcp: trio.SocketStream) -> None:
+        try:
+            address = tcp.socket.getpeername()[0]
+        except OSError:
+            return
+        stream = trio.SSLStream(tcp, self._server_ctx, server_side=True)
+        try:
+            with trio.fail_after(self.hello_timeout):
+                await stream.do_handshake()
+        except trio.TooSlowError:
+            return self._refuse(address, "hello-timeout", "no TLS handshake within "
+                                f"{self.hello_timeout:g} s", tcp)
+        except (trio.BrokenResourceError, ssl.SSLError) as exc:
+            failure = classify_tls_error(exc)
+            if failure.code == "untrusted":  # from this side: the client's cert failed our check
+                failure.reason = "client certificate is not issued by this trust domain's CA"
+            return self._refuse(address, failure.code, failure.reason, tcp)
+        channel = Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
+                          address, outbound=False)
+        der = stream.getpeercert(binary_form=True)
+        if der is not None:
+            check = self.store.check(der)
+            if not check.ok:
+                self.refused.append({"address": address, "code": check.code, "reason": check.reason,
+                                     "at": time.time()})
+                self.log.log("warning", "iquery", f"Refused 4353 connection from {address}: {check.reason}",
+                             event="channel-refused", code=check.code)
+                channel.session.close(check.code, check.reason, trio.current_time())
+                try:
+                    await channel.flush()
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+                await trio.aclose_forcefully(stream)
+                return
+            channel.authenticated = True
+            channel.peer = common_name(x509.load_der_x509_certificate(der))
+        self.inbound.add(channel)
+        try:
+            closed = await self._serve(channel, channel.peer, None)
+        finally:
+            self.inbound.discard(channel)
+        if closed.code not in ("eof", "local"):
+            self.log.log("info", "iquery", f"Inbound channel from {channel.peer or address} closed: {closed.reason}",
+                         event="inbound-closed", code=closed.code)
+
+    def _refuse(self, address: str, code: str, reason: str, tcp) -> None:
+        self.refused.append({"address": address, "code": code, "reason": reason, "at": time.time()})
+        self.log.log("warning", "iquery", f"Refused 4353 connection from {address}: {reason}",
+                     event="channel-refused", code=code)
+        self._nursery.start_soon(trio.aclose_forcefully, tcp)
+
+    # -- a session, either side -------------------------------------------------------------------
+    async def _serve(self, channel: Channel, expected: str | None, opened, dispatch=None) -> Closed:
+        """Run the session until it closes; returns why. Dispatches messages to handlers."""
+        session = channel.session
+        dispatch = dispatch or self._dispatch
+        try:
+            while True:
+                await channel.flush()
+                if session.state is State.CLOSED:
+                    return session.closed
+                data = None
+                with trio.move_on_at(session.next_deadline()):
+                    data = await channel.stream.receive_some(65536)
+                    if not data:
+                        return Closed("eof", "peer closed the connection")
+                if data is None:
+                    session.tick(trio.current_time())
+                    continue
+                for event in session.receive_data(data, trio.current_time()):
+                    if isinstance(event, Hello):
+                        if expected is not None and event.device != expected:
+                            session.close("name-mismatch", f"peer says it is {event.device!r}, "
+                                          f"its certificate says {expected!r}", trio.current_time())
+                        elif opened is not None:
+                            opened(event)
+                    elif isinstance(event, Message):
+                        await dispatch(channel, event.body)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError) as exc:
+            failure = classify_tls_error(exc) if not isinstance(exc, trio.ClosedResourceError) \
+                else ChannelFailure("local", "channel closed locally")
+            if failure.code == "closed":
+                failure = ChannelFailure("eof", "peer closed the connection")
+            return Closed(failure.code, failure.reason)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(channel.stream)
+
+    async def _dispatch(self, channel: Channel, body: dict) -> None:
+        kind = body["t"]
+        if not channel.authenticated and not channel.outbound:
+            handler = {"join-request": self._on_join_request, "join": self._on_join}.get(kind)
+            if handler is None:
+                channel.session.close("unauthenticated", f"{kind!r} needs a trusted certificate",
+                                      trio.current_time())
+                return
+        else:
+            handler = self.handlers.get(kind)
+        if handler is None:
+            self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
+            return
+        try:
+            await handler(channel, body)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise
+        except Exception as exc:  # a bad message must not take the daemon down
+            self.log.log("err", "iquery", f"Message {kind!r} from {channel.peer or channel.address} "
+                         f"failed: {type(exc).__name__}: {exc}")
+            channel.session.close("bad-message", f"{kind!r} could not be handled: {exc}",
+                                  trio.current_time())
+
+    # -- device trust -----------------------------------------------------------------------------
+    async def _send_members(self, channel: Channel) -> None:
+        try:
+            await channel.send({"t": "trust-members", "generation": self.store.state.generation,
+                                "members": [m.to_dict() for m in self.store.members]})
+        except (trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError):
+            pass  # the dial loop sees the channel go down and reconnects
+
+    async def _on_members(self, channel: Channel, body: dict) -> None:
+        members = [Member(str(m["name"]), str(m["address"]), bool(m.get("authority")))
+                   for m in body["members"]]
+        if self.store.update_members(members, int(body["generation"])):
+            self.log.log("notice", "iquery", f"Device trust group updated by {channel.peer}: "
+                         + ", ".join(m.name for m in members), event="trust-members")
+            self._sync_dialers()
+
+    async def _on_join_request(self, channel: Channel, body: dict) -> None:
+        if (body.get("username"), body.get("password")) != (self.credentials["username"],
+                                                             self.credentials["password"]):
+            self.log.log("warning", "iquery", f"Add-device request from {channel.address} refused: "
+                         "authentication failed", event="trust-refused")
+            channel.session.close("auth", "authentication failed", trio.current_time())
+            return
+        await channel.send({"t": "csr", "device": self.device, "csr": self.store.csr()})
+
+    async def _on_join(self, channel: Channel, body: dict) -> None:
+        try:
+            self.store.join(body["cert"], body["ca"], body.get("ca_key"), body["members"],
+                            int(body["generation"]))
+        except (TrustError, KeyError, TypeError, ValueError) as exc:
+            channel.session.close("join-refused", f"join refused: {exc}", trio.current_time())
+            return
+        role = "peer authority" if body.get("ca_key") else "subordinate non-authority"
+        self.log.log("notice", "iquery", f"Joined the trust domain of {body.get('authority')} as {role}",
+                     event="trust-joined", authority=body.get("authority"))
+        await channel.send({"t": "joined"})
+        self._restart()
+
+    async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict:
+        """F5's add-device: reach the device with its admin credentials, sign its CSR, hand it the
+        domain CA (and the CA key for a peer authority). Raises TrustError with the reason; the
+        trust group changes only once the device confirms it joined."""
+        if role not in ("peer", "subordinate"):
+            raise TrustError(f"unknown role {role!r} (peer or subordinate)")
+        if not self.store.is_authority:
+            raise TrustError("this device is not a certificate signing authority in its trust domain")
+        try:
+            channel = await self._connect(address, self.store.join_context(), None)
+        except ChannelFailure as failure:
+            raise TrustError(failure.reason) from None
+        self.log.log("info", "iquery", f"Add device {address}: its certificate fingerprint is "
+                     f"{fingerprint(x509.load_der_x509_certificate(channel.stream.getpeercert(True)))}")
+        send_reply, replies = trio.open_memory_channel(8)
+
+        async def collect(_channel, body):
+            await send_reply.send(body)
+
+        async def run():
+            closed = await self._serve(channel, None, lambda hello: send_reply.send_nowait(
+                {"t": "hello", "device": hello.device}), dispatch=collect)
+            await send_reply.send({"t": "closed", "reason": closed.reason})
+
+        async def expect(kind):
+            body = await replies.receive()
+            if body["t"] == "closed":
+                raise TrustError(f"{address}: {body['reason']}")
+            if body["t"] != kind:
+                raise TrustError(f"{address} answered {body['t']!r}, expected {kind!r}")
+            return body
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(run)
+                with trio.fail_after(self.connect_timeout * 3):
+                    name = (await expect("hello"))["device"]
+                    if name == self.device:
+                        raise TrustError(f"{address} is this device ({name})")
+                    await channel.send({"t": "join-request", "username": username, "password": password})
+                    csr = await expect("csr")
+                    if csr.get("device") != name:
+                        raise TrustError(f"{address} sent a request for {csr.get('device')!r}, not {name!r}")
+                    member = Member(name, address, role == "peer")
+                    members = [m for m in self.store.members if m.name != name] + [member]
+                    generation = self.store.state.generation + 1
+                    await channel.send({"t": "join", "authority": self.device, "cert": self.store.sign(csr["csr"]),
+                                        "ca": self.store.state.ca,
+                                        "ca_key": self.store.state.ca_key if role == "peer" else None,
+                                        "members": [m.to_dict() for m in members], "generation": generation})
+                    await expect("joined")
+                nursery.cancel_scope.cancel()
+        except trio.TooSlowError:
+            raise TrustError(f"no answer from {address} to the add-device request") from None
+        self.store.add_member(member)
+        self.log.log("notice", "iquery", f"Added device {name} ({address}) to the trust domain as "
+                     + ("peer authority" if role == "peer" else "subordinate non-authority"),
+                     event="trust-added", peer=name)
+        self._sync_dialers()
+        for channel_ in list(self.outbound.values()):
+            self._nursery.start_soon(self._send_members, channel_)
+        return member.to_dict()
