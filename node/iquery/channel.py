@@ -18,7 +18,7 @@ import trio
 from cryptography import x509
 
 from ..backoff import Backoff
-from .protocol import Closed, Hello, Message, Session, State
+from .protocol import PROTOCOL_VERSION, Closed, Hello, Message, Session, State
 from .trust import Member, TrustError, TrustStore, common_name, fingerprint
 
 PORT = 4353
@@ -51,6 +51,15 @@ def classify_tls_error(exc: BaseException) -> ChannelFailure:
 
 
 def classify_os_error(exc: OSError, where: str) -> ChannelFailure:
+    # trio.open_tcp_stream raises "all attempts to connect failed" with the real errors as cause
+    cause = exc.__cause__
+    while exc.errno is None and cause is not None:
+        if isinstance(cause, BaseExceptionGroup):
+            cause = cause.exceptions[0]
+        if isinstance(cause, OSError) and cause.errno is not None:
+            exc = cause
+            break
+        cause = cause.__cause__
     if exc.errno == errno.ECONNREFUSED:
         return ChannelFailure("refused", f"connection refused by {where}")
     if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL):
@@ -97,12 +106,12 @@ class Link:
 class IQuery:
     def __init__(self, device: str, store: TrustStore, log, credentials: dict, *, port: int = PORT,
                  bind: str = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
-                 ping_interval: float = 2.0, idle_timeout: float = 6.0):
+                 ping_interval: float = 2.0, idle_timeout: float = 6.0, version=PROTOCOL_VERSION):
         self.device, self.store, self.log, self.credentials = device, store, log, credentials
         self.port, self.bind = port, bind
         self.connect_timeout, self.hello_timeout = connect_timeout, hello_timeout
         self.session_opts = dict(hello_timeout=hello_timeout, ping_interval=ping_interval,
-                                 idle_timeout=idle_timeout)
+                                 idle_timeout=idle_timeout, version=version)
         self.links: dict[str, Link] = {}
         self.outbound: dict[str, Channel] = {}
         self.inbound: set[Channel] = set()
@@ -131,6 +140,7 @@ class IQuery:
             if name not in self._dialers:
                 scope = trio.CancelScope()
                 self._dialers[name] = scope
+                self.links[name] = Link(name, member.address)
                 self._nursery.start_soon(self._dial_loop, member, scope)
 
     def _restart(self) -> None:
@@ -166,7 +176,7 @@ class IQuery:
 
     # -- outbound -------------------------------------------------------------------------------
     async def _dial_loop(self, member: Member, scope: trio.CancelScope) -> None:
-        link = self.links.setdefault(member.name, Link(member.name, member.address))
+        link = self.links[member.name]
         backoff = Backoff()
         with scope:
             while True:
@@ -234,8 +244,6 @@ class IQuery:
                                 f"{self.hello_timeout:g} s", tcp)
         except (trio.BrokenResourceError, ssl.SSLError) as exc:
             failure = classify_tls_error(exc)
-            if failure.code == "untrusted":  # from this side: the client's cert failed our check
-                failure.reason = "client certificate is not issued by this trust domain's CA"
             return self._refuse(address, failure.code, failure.reason, tcp)
         channel = Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
                           address, outbound=False)
@@ -401,29 +409,23 @@ class IQuery:
                 raise TrustError(f"{address} answered {body['t']!r}, expected {kind!r}")
             return body
 
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(run)
+        error: Exception | None = None
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(run)
+            try:
                 with trio.fail_after(self.connect_timeout * 3):
-                    name = (await expect("hello"))["device"]
-                    if name == self.device:
-                        raise TrustError(f"{address} is this device ({name})")
-                    await channel.send({"t": "join-request", "username": username, "password": password})
-                    csr = await expect("csr")
-                    if csr.get("device") != name:
-                        raise TrustError(f"{address} sent a request for {csr.get('device')!r}, not {name!r}")
-                    member = Member(name, address, role == "peer")
-                    members = [m for m in self.store.members if m.name != name] + [member]
-                    generation = self.store.state.generation + 1
-                    await channel.send({"t": "join", "authority": self.device, "cert": self.store.sign(csr["csr"]),
-                                        "ca": self.store.state.ca,
-                                        "ca_key": self.store.state.ca_key if role == "peer" else None,
-                                        "members": [m.to_dict() for m in members], "generation": generation})
-                    await expect("joined")
-                nursery.cancel_scope.cancel()
-        except trio.TooSlowError:
-            raise TrustError(f"no answer from {address} to the add-device request") from None
+                    member = await self._join_steps(channel, address, role, username, password, expect)
+            except (TrustError, trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                error = exc
+            nursery.cancel_scope.cancel()
+        if isinstance(error, trio.TooSlowError):
+            raise TrustError(f"no answer from {address} to the add-device request")
+        if isinstance(error, TrustError):
+            raise error
+        if error is not None:
+            raise TrustError(f"{address} closed the connection during add-device")
         self.store.add_member(member)
+        name = member.name
         self.log.log("notice", "iquery", f"Added device {name} ({address}) to the trust domain as "
                      + ("peer authority" if role == "peer" else "subordinate non-authority"),
                      event="trust-added", peer=name)
@@ -431,3 +433,22 @@ class IQuery:
         for channel_ in list(self.outbound.values()):
             self._nursery.start_soon(self._send_members, channel_)
         return member.to_dict()
+
+    async def _join_steps(self, channel: Channel, address: str, role: str, username: str,
+                          password: str, expect) -> Member:
+        name = (await expect("hello"))["device"]
+        if name == self.device:
+            raise TrustError(f"{address} is this device ({name})")
+        await channel.send({"t": "join-request", "username": username, "password": password})
+        csr = await expect("csr")
+        if csr.get("device") != name:
+            raise TrustError(f"{address} sent a request for {csr.get('device')!r}, not {name!r}")
+        member = Member(name, address, role == "peer")
+        members = [m for m in self.store.members if m.name != name] + [member]
+        await channel.send({"t": "join", "authority": self.device, "cert": self.store.sign(csr["csr"]),
+                            "ca": self.store.state.ca,
+                            "ca_key": self.store.state.ca_key if role == "peer" else None,
+                            "members": [m.to_dict() for m in members],
+                            "generation": self.store.state.generation + 1})
+        await expect("joined")
+        return member

@@ -1,4 +1,4 @@
-"""The 4353 session, sans-IO: hello and version exchange, keepalive, timeouts, error frames.
+r"""The 4353 session, sans-IO: hello and version exchange, keepalive, timeouts, error frames.
 
 Modelled on h11: the trio code feeds received bytes and the current time, reads back events, and
 writes whatever `data_to_send()` returns. Nothing here touches a socket or a clock.

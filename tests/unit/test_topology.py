@@ -1,0 +1,93 @@
+"""Topology files: the shipped ones load, and each kind of mistake gets file + key path + problem."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.plan import make_plan
+from lab.topology import TopologyError, load, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+HA = ROOT / "topologies" / "ha-pair.yml"
+
+
+def ha() -> dict:
+    return yaml.safe_load(HA.read_text())
+
+
+def test_the_shipped_ha_pair_has_the_nodes_and_vlans_the_docs_promise():
+    topo = load(HA)
+    assert list(topo.nodes) == ["bigip1", "bigip2", "client", "web1", "web2"]
+    assert set(topo.vlans) == {"mgmt", "ha", "external", "internal"}
+    assert topo.bigips() == ["bigip1", "bigip2"]
+    assert str(topo.address("bigip1", "mgmt")) == "10.1.1.11/24"
+    assert topo.admin_of("bigip2").username == "admin"
+
+
+def test_every_linux_name_in_the_plan_fits_and_carries_the_lab_prefix():
+    plan = make_plan(load(HA, name="abcdef"))
+    names = [b.name for b in plan.bridges] + [i.host_end for n in plan.nodes for i in n.interfaces]
+    assert all(len(n) <= 15 and n.startswith("bl-abcdef-") for n in names)
+    assert len(set(names)) == len(names)
+    assert plan.node("bigip1").netns == "bl-abcdef-bigip1"
+    assert plan.bridge("mgmt").host_address == "10.1.1.1/24"
+    assert plan.node("client").mgmt_address is None
+
+
+def broken(change) -> str:
+    data = ha()
+    change(data)
+    with pytest.raises(TopologyError) as err:
+        parse(data, "x.yml")
+    return str(err.value)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d.update(colour="red"), "x.yml: colour: unknown key"),
+    (lambda d: d.pop("vlans"), "x.yml: vlans: required key is missing"),
+    (lambda d: d["nodes"]["bigip1"].update(kind="router"), "x.yml: nodes.bigip1.kind: "),
+    (lambda d: d["nodes"]["web1"]["interfaces"].update(internal="10.1.20.300"),
+     "x.yml: nodes.web1.interfaces.internal: "),
+    (lambda d: d["nodes"]["web1"]["interfaces"].update(dmz="10.9.9.9"),
+     "x.yml: nodes.web1.interfaces.dmz: no VLAN named 'dmz'"),
+    (lambda d: d["nodes"]["web1"]["interfaces"].update(internal="10.1.10.5"),
+     "x.yml: nodes.web1.interfaces.internal: 10.1.10.5 is not a host address of VLAN internal"),
+    (lambda d: d["nodes"]["web2"]["interfaces"].update(internal="10.1.20.21"),
+     "x.yml: nodes.web2.interfaces.internal: 10.1.20.21 is already used by node web1"),
+    (lambda d: d["nodes"]["bigip1"]["interfaces"].update(mgmt="10.1.1.1"),
+     "is already used by the host"),
+    (lambda d: d["nodes"]["bigip2"]["interfaces"].pop("mgmt"),
+     "x.yml: nodes.bigip2.interfaces: a bigip needs an address on the management VLAN"),
+    (lambda d: d.update(name="Has-Caps"), "x.yml: name: 'Has-Caps': a lab name is"),
+    (lambda d: d.update(name="toolongname"), "x.yml: name: "),
+    (lambda d: d["vlans"].update(dmz={"subnet": "10.1.10.128/25"}), "overlaps VLAN external"),
+    (lambda d: d["nodes"]["client"].update(modules=["gtm"]), "only bigip nodes run modules"),
+    (lambda d: d.update(mgmt_vlan="oob"), "x.yml: mgmt_vlan: no VLAN named 'oob'"),
+    (lambda d: d["vlans"]["mgmt"].update(host_address="10.2.0.1"), "vlans.mgmt.host_address"),
+])
+def test_a_mistake_names_the_file_the_key_path_and_the_problem(change, expected):
+    assert expected in broken(change)
+
+
+def test_a_key_given_twice_is_an_error_not_silently_the_last(tmp_path):
+    f = tmp_path / "dup.yml"
+    f.write_text(HA.read_text() + "\nname: other\n")
+    with pytest.raises(TopologyError, match=r"dup.yml: line \d+: .*'name' is given twice"):
+        load(f)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("name: [unclosed", "not valid YAML"),
+    ("", "a topology is a YAML mapping"),
+    ("- a\n- b\n", "a topology is a YAML mapping"),
+])
+def test_a_file_that_is_not_a_topology_says_so(tmp_path, text, expected):
+    f = tmp_path / "bad.yml"
+    f.write_text(text)
+    with pytest.raises(TopologyError, match=expected):
+        load(f)
+
+
+def test_a_missing_file_says_so(tmp_path):
+    with pytest.raises(TopologyError, match="cannot read the file"):
+        load(tmp_path / "nope.yml")
