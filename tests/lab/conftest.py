@@ -1,0 +1,133 @@
+"""Real-lab fixtures: real namespaces, bridges and daemons, removed even when a test fails.
+
+Test labs get their own names and management subnets (10.251.x.0/24), so they run beside a lab a
+user brought up with `make lab-up`, and never touch it.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from pyroute2 import IPRoute, netns
+
+from lab import state, wiring
+from lab.plan import prefix
+
+ROOT = Path(__file__).resolve().parents[2]
+HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="real-lab tests need root (namespaces, bridges, veth)")
+        for item in items:
+            if "tests/lab" in str(item.fspath):
+                item.add_marker(skip)
+
+
+def biglab(*args, check=True, timeout=60) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "lab.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"biglab {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def derive(src: Path, dest_dir: Path, name: str, mgmt_subnet: str) -> Path:
+    """A copy of a topology with another lab name and management subnet (same host numbers)."""
+    data = yaml.safe_load(src.read_text())
+    mgmt = data.get("mgmt_vlan", "mgmt")
+    old = ipaddress.IPv4Network(data["vlans"][mgmt]["subnet"])
+    new = ipaddress.IPv4Network(mgmt_subnet)
+
+    def move(addr: str) -> str:
+        ip = ipaddress.IPv4Address(str(addr).split("/")[0])
+        return str(new.network_address + (int(ip) - int(old.network_address)))
+
+    data["name"] = name
+    data["vlans"][mgmt]["subnet"] = str(new)
+    if data["vlans"][mgmt].get("host_address"):
+        data["vlans"][mgmt]["host_address"] = move(data["vlans"][mgmt]["host_address"])
+    for node in data["nodes"].values():
+        if mgmt in node.get("interfaces", {}):
+            node["interfaces"][mgmt] = move(node["interfaces"][mgmt])
+    path = dest_dir / f"{name}.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def leftovers(lab: str, pids=()) -> list[str]:
+    p = prefix(lab)
+    left = [f"netns {n}" for n in netns.listnetns() if n.startswith(p)]
+    with IPRoute() as ipr:
+        left += [f"link {name}" for _, name, _ in wiring.lab_links(ipr, p)]
+    if state.lab_dir(lab).exists():
+        left.append(f"run dir {state.lab_dir(lab)}")
+    left += [f"pid {pid}" for pid in pids if Path(f"/proc/{pid}").exists()
+             and "node.daemon" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+    return left
+
+
+def daemon_pids(lab: str) -> list[int]:
+    return [int(p.read_text()) for p in state.lab_dir(lab).glob("*/daemon.pid")]
+
+
+class Labs:
+    """Brings labs up from topology files; `close` takes each down and checks it left nothing."""
+
+    def __init__(self, tmp_factory):
+        self.tmp = tmp_factory
+        self.made: dict[str, list[int]] = {}
+
+    def __call__(self, src: Path, name: str, mgmt_subnet: str, *extra) -> str:
+        path = derive(src, self.tmp.mktemp(name), name, mgmt_subnet)
+        self.made[name] = []
+        try:
+            biglab("up", str(path), *extra)
+        finally:
+            self.made[name] = daemon_pids(name)
+        return name
+
+    def close(self) -> None:
+        problems = []
+        for name, pids in self.made.items():
+            pids = set(pids) | set(daemon_pids(name))
+            biglab("down", name, check=False)
+            left = leftovers(name, pids)
+            if left:
+                problems.append(f"{name}: {left}")
+        assert not problems, f"biglab down left resources behind: {problems}"
+
+
+@pytest.fixture
+def make_lab(tmp_path_factory):
+    labs = Labs(tmp_path_factory)
+    yield labs
+    labs.close()
+
+
+@pytest.fixture(scope="module")
+def ha_lab(tmp_path_factory):
+    """ha-pair as shipped, renamed `tha` with management subnet 10.251.1.0/24."""
+    labs = Labs(tmp_path_factory)
+    try:
+        yield labs(HA_PAIR, "tha", "10.251.1.0/24")
+    finally:
+        labs.close()
+
+
+def wait_for(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; last: {last!r}")
