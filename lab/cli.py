@@ -24,7 +24,7 @@ def _up(args) -> int:
             spinner.update(f"biglab up: {msg}")
             console.log(msg)
         plan = engine.up(args.file, name=args.name, backend=args.backend or "netns",
-                         progress=progress, timeout=args.timeout)
+                         progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
     _print_status(engine.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
                   f"remove it with: biglab down {plan.lab}")
@@ -104,6 +104,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("up", help="bring a lab up from a topology file")
     s.add_argument("file")
     s.add_argument("--name", help="lab name (overrides the file's), to run two copies side by side")
+    s.add_argument("--mgmt-subnet", help="move the management VLAN to this subnet (host numbers kept)")
     s.add_argument("--backend", choices=["netns"], help="where nodes live (default netns)")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ready and trusted")
     s.set_defaults(func=_up)

@@ -82,11 +82,11 @@ def _check_host(plan: Plan) -> None:
 
 
 def up(path, name: str | None = None, backend: str = "netns", progress=None,
-       timeout: float = 30.0) -> Plan:
+       timeout: float = 30.0, mgmt_subnet: str | None = None) -> Plan:
     """Make the lab; returns when every node is ready and trust is formed (if asked)."""
     say = progress or (lambda msg: None)
     require_root()
-    topo = load_topology(path, name)
+    topo = load_topology(path, name, mgmt_subnet)
     plan = make_plan(topo, str(Path(path).resolve()), backend)
     _check_host(plan)
     state.save_plan(plan)

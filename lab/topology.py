@@ -101,8 +101,9 @@ def _construct_mapping(loader, node, deep=False):
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load(path, name: str | None = None) -> Topology:
-    """Read and validate a topology file; `name` overrides the lab name (two copies side by side)."""
+def load(path, name: str | None = None, mgmt_subnet: str | None = None) -> Topology:
+    """Read and validate a topology file. `name` overrides the lab name and `mgmt_subnet` moves the
+    management VLAN (host numbers kept), so two copies of one file run side by side."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -119,7 +120,36 @@ def load(path, name: str | None = None) -> Topology:
         raise TopologyError(path, "", "a topology is a YAML mapping with name, vlans and nodes")
     if name is not None:
         data = {**data, "name": name}
+    if mgmt_subnet is not None:
+        data = move_mgmt(data, mgmt_subnet, path)
     return parse(data, path)
+
+
+def move_mgmt(data: dict, subnet: str, file="<topology>") -> dict:
+    """The same topology with its management VLAN on another subnet, each host number kept."""
+    import copy
+    data = copy.deepcopy(data)
+    mgmt = data.get("mgmt_vlan", "mgmt")
+    try:
+        new = ipaddress.IPv4Network(subnet)
+        vlan = data["vlans"][mgmt]
+        old = ipaddress.IPv4Network(vlan["subnet"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TopologyError(file, f"vlans.{mgmt}.subnet", f"cannot move the management VLAN to {subnet}: {exc}") from None
+    if new.prefixlen != old.prefixlen:
+        raise TopologyError(file, f"vlans.{mgmt}.subnet", f"the new management subnet {new} must be a /{old.prefixlen} like {old}")
+
+    def move(addr) -> str:
+        ip = ipaddress.IPv4Address(str(addr).split("/")[0])
+        return str(new.network_address + (int(ip) - int(old.network_address)))
+
+    vlan["subnet"] = str(new)
+    if vlan.get("host_address"):
+        vlan["host_address"] = move(vlan["host_address"])
+    for node in (data.get("nodes") or {}).values():
+        if isinstance(node, dict) and mgmt in (node.get("interfaces") or {}):
+            node["interfaces"][mgmt] = move(node["interfaces"][mgmt])
+    return data
 
 
 def parse(data: dict, file="<topology>") -> Topology:

@@ -5,7 +5,6 @@ user brought up with `make lab-up`, and never touch it.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 import subprocess
 import sys
@@ -13,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from pyroute2 import IPRoute, netns
 
 from lab import state, wiring
@@ -39,29 +37,6 @@ def biglab(*args, check=True, timeout=60) -> subprocess.CompletedProcess:
     return proc
 
 
-def derive(src: Path, dest_dir: Path, name: str, mgmt_subnet: str) -> Path:
-    """A copy of a topology with another lab name and management subnet (same host numbers)."""
-    data = yaml.safe_load(src.read_text())
-    mgmt = data.get("mgmt_vlan", "mgmt")
-    old = ipaddress.IPv4Network(data["vlans"][mgmt]["subnet"])
-    new = ipaddress.IPv4Network(mgmt_subnet)
-
-    def move(addr: str) -> str:
-        ip = ipaddress.IPv4Address(str(addr).split("/")[0])
-        return str(new.network_address + (int(ip) - int(old.network_address)))
-
-    data["name"] = name
-    data["vlans"][mgmt]["subnet"] = str(new)
-    if data["vlans"][mgmt].get("host_address"):
-        data["vlans"][mgmt]["host_address"] = move(data["vlans"][mgmt]["host_address"])
-    for node in data["nodes"].values():
-        if mgmt in node.get("interfaces", {}):
-            node["interfaces"][mgmt] = move(node["interfaces"][mgmt])
-    path = dest_dir / f"{name}.yml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 def leftovers(lab: str, pids=()) -> list[str]:
     p = prefix(lab)
     left = [f"netns {n}" for n in netns.listnetns() if n.startswith(p)]
@@ -81,15 +56,13 @@ def daemon_pids(lab: str) -> list[int]:
 class Labs:
     """Brings labs up from topology files; `close` takes each down and checks it left nothing."""
 
-    def __init__(self, tmp_factory):
-        self.tmp = tmp_factory
+    def __init__(self):
         self.made: dict[str, list[int]] = {}
 
     def __call__(self, src: Path, name: str, mgmt_subnet: str, *extra) -> str:
-        path = derive(src, self.tmp.mktemp(name), name, mgmt_subnet)
         self.made[name] = []
         try:
-            biglab("up", str(path), *extra)
+            biglab("up", str(src), "--name", name, "--mgmt-subnet", mgmt_subnet, *extra)
         finally:
             self.made[name] = daemon_pids(name)
         return name
@@ -106,16 +79,16 @@ class Labs:
 
 
 @pytest.fixture
-def make_lab(tmp_path_factory):
-    labs = Labs(tmp_path_factory)
+def make_lab():
+    labs = Labs()
     yield labs
     labs.close()
 
 
 @pytest.fixture(scope="module")
-def ha_lab(tmp_path_factory):
+def ha_lab():
     """ha-pair as shipped, renamed `tha` with management subnet 10.251.1.0/24."""
-    labs = Labs(tmp_path_factory)
+    labs = Labs()
     try:
         yield labs(HA_PAIR, "tha", "10.251.1.0/24")
     finally:

@@ -114,8 +114,8 @@ def test_unknown_names_on_the_command_line_get_a_clear_error(ha_lab, args, messa
 
 def test_a_bad_topology_creates_nothing(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text(HA_PAIR.read_text().replace("name: ha", "name: tbad").replace("10.1.20.22", "10.1.99.22"))
-    proc = biglab("up", str(bad), check=False)
+    bad.write_text(HA_PAIR.read_text().replace("10.1.20.22", "10.1.99.22"))
+    proc = biglab("up", str(bad), "--name", "tbad", "--mgmt-subnet", "10.251.9.0/24", check=False)
     assert proc.returncode == 1
     assert f"{bad}: nodes.web2.interfaces.internal: 10.1.99.22 is not a host address" in " ".join(proc.stderr.split())
     assert leftovers("tbad") == []
@@ -172,10 +172,9 @@ def test_two_labs_run_side_by_side(ha_lab, make_lab):
     assert all(n["state"] == "ready" for n in status(ha_lab)["nodes"].values())
 
 
-def test_down_cleans_up_after_biglab_itself_was_killed(tmp_path):
-    from tests.lab.conftest import derive
-    path = derive(HA_PAIR, tmp_path, "tcrash", "10.251.3.0/24")
-    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "up", str(path)], cwd=ROOT,
+def test_down_cleans_up_after_biglab_itself_was_killed():
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "up", str(HA_PAIR), "--name", "tcrash",
+                             "--mgmt-subnet", "10.251.3.0/24"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: daemon_pids("tcrash"), timeout=30, interval=0.005, what="daemons started")

@@ -91,3 +91,16 @@ def test_a_file_that_is_not_a_topology_says_so(tmp_path, text, expected):
 def test_a_missing_file_says_so(tmp_path):
     with pytest.raises(TopologyError, match="cannot read the file"):
         load(tmp_path / "nope.yml")
+
+
+def test_moving_the_management_subnet_keeps_each_host_number():
+    topo = load(HA, name="two", mgmt_subnet="10.251.7.0/24")
+    assert topo.name == "two"
+    assert str(topo.address("bigip2", "mgmt")) == "10.251.7.12/24"
+    assert str(topo.vlans["mgmt"].host_address) == "10.251.7.1"
+    assert str(topo.address("bigip2", "ha")) == "10.1.30.12/24"
+
+
+def test_a_management_subnet_of_another_size_is_refused():
+    with pytest.raises(TopologyError, match="must be a /24"):
+        load(HA, mgmt_subnet="10.251.0.0/16")
