@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
-from node.config import NodeConfig
+from node.settings import NodeConfig
 
 from . import state, wiring
 from .backends import get_backend
 from .control import ControlError, call
-from .plan import PREFIX, Plan, make_plan, prefix
+from .plan import PREFIX, Plan, ha_commands, make_plan, node_ha_settings, prefix
 from .topology import load as load_topology
 
 CERTS = Path(__file__).resolve().parent.parent / "certs"
@@ -110,11 +110,61 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
     deadline = time.monotonic() + timeout
     daemons = [n.name for n in plan.nodes if n.runs_daemon]
     say(f"starting {len(daemons)} BIG-IP daemons")
-    _wait(lambda: all(_answers(plan.lab, n) for n in daemons), deadline,
-          lambda: "daemons not ready: " + ", ".join(n for n in daemons if not _answers(plan.lab, n)))
+    def ready() -> bool:
+        for n in daemons:
+            if not _daemon_alive(plan.lab, n):
+                out = (state.node_dir(plan.lab, n) / "daemon.out").read_text(errors="replace").strip()
+                raise LabError(f"the {n} daemon exited at start-up:\n{out[-2000:]}\n"
+                               f"(the lab is left for inspection; remove it with: biglab down {plan.lab})")
+        return all(_answers(plan.lab, n) for n in daemons)
+
+    _wait(ready, deadline, lambda: "daemons not ready: " + ", ".join(n for n in daemons if not _answers(plan.lab, n)))
     if plan.trust and len(daemons) > 1:
         form_trust(plan, deadline, say)
+        if plan.ha:
+            setup_ha(plan, deadline, say)
     return plan
+
+
+def tmsh(lab: str, node: str, line: str, timeout: float = 10.0) -> str:
+    return call(lab, node, "tmsh", timeout=timeout, line=line)
+
+
+def setup_ha(plan: Plan, deadline: float, say) -> None:
+    """Build the device group and traffic groups on the first bigip, sync, and wait until every
+    device is In Sync and each traffic group is active on exactly one device."""
+    bigips = [n.name for n in plan.nodes if n.runs_daemon]
+    first = bigips[0]
+    say(f"{first}: creating device group {plan.ha['device_group']['name']} and traffic groups")
+    lines = ha_commands(plan)
+    _wait(lambda: _members_known(plan.lab, first, bigips), deadline, lambda: "device info not exchanged")
+    for line in lines:
+        try:
+            tmsh(plan.lab, first, line)
+        except ControlError as exc:
+            raise LabError(f"HA set-up on {first}: `{line}`: {exc}") from None
+    say("waiting for In Sync and one active device per traffic group")
+
+    def pending() -> list[str]:
+        problems, active = [], {}
+        for n in bigips:
+            st = call(plan.lab, n, "status", timeout=2.0)
+            if st["sync"]["status"] != "In Sync":
+                problems.append(f"{n}: {st['sync']['status']}")
+            for tg, state in st["failover"]["traffic_groups"].items():
+                if state == "active":
+                    active.setdefault(tg, []).append(n)
+        for tg in plan.ha["traffic_groups"]:
+            if len(active.get(tg, [])) != 1:
+                problems.append(f"{tg} active on {active.get(tg, [])}")
+        return problems
+
+    _wait(lambda: not pending(), deadline, lambda: "HA not settled: " + "; ".join(pending()))
+
+
+def _members_known(lab: str, node: str, bigips: list[str]) -> bool:
+    members = {m["name"] for m in call(lab, node, "status")["iquery"]["trust"]["members"]}
+    return set(bigips) <= members
 
 
 def start_daemon(plan: Plan, name: str) -> int:
@@ -123,12 +173,22 @@ def start_daemon(plan: Plan, name: str) -> int:
     d.mkdir(parents=True, exist_ok=True)
     config = NodeConfig(name=name, lab=plan.lab, kind=node.kind, state_dir=d,
                         mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
-                        interfaces={i.vlan: {"address": i.address} for i in node.interfaces})
+                        interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
+                        ha=node_ha_settings(plan))
     (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
     pid = get_backend(plan.backend).start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
                                          str(d / "daemon.out"))
     (d / "daemon.pid").write_text(str(pid))
     return pid
+
+
+def _daemon_alive(lab: str, node: str) -> bool:
+    try:
+        pid = int((state.node_dir(lab, node) / "daemon.pid").read_text())
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ValueError, IndexError):
+        return False
 
 
 def _answers(lab: str, node: str) -> bool:
@@ -287,13 +347,24 @@ def exec_in(lab: str, node: str, argv: list[str]):
     n = resolve(plan, node)
     if not argv:
         raise LabError("nothing to run: biglab exec LAB NODE -- CMD [ARGS...]")
-    return get_backend(plan.backend).exec(n, argv)
+    return get_backend(plan.backend).exec(n, node_command(plan, n, argv))
+
+
+def node_command(plan: Plan, node, argv: list[str]) -> list[str]:
+    """`tmsh` inside a BIG-IP node is our client for its daemon."""
+    if argv[0] == "tmsh":
+        if not node.runs_daemon:
+            raise LabError(f"{node.name} is a {node.kind} node: tmsh runs on bigip nodes")
+        os.environ["BIGLAB_CTL"] = str(state.node_dir(plan.lab, node.name) / "ctl.sock")
+        return [sys.executable, "-m", "node.tmsh_cli", *argv[1:]]
+    return argv
 
 
 def run_in(lab: str, node: str, argv: list[str], **kwargs):
     """Run a command in a node and wait for it (tests and benches use this)."""
     plan = get_plan(lab)
-    return get_backend(plan.backend).run(resolve(plan, node), argv, **kwargs)
+    n = resolve(plan, node)
+    return get_backend(plan.backend).run(n, node_command(plan, n, argv), **kwargs)
 
 
 def log_path(lab: str, node: str) -> Path:

@@ -65,6 +65,7 @@ class Plan:
     mgmt_vlan: str
     bridges: tuple[Bridge, ...]
     nodes: tuple[NodePlan, ...]
+    ha: dict | None = None       # the topology's ha section (JSON form), or None
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:
@@ -87,7 +88,7 @@ class Plan:
                    tuple(Bridge(**b) for b in d["bridges"]),
                    tuple(NodePlan(n["name"], n["kind"], n["netns"], n["mgmt_address"], tuple(n["modules"]),
                                   tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}))
-                         for n in d["nodes"]))
+                         for n in d["nodes"]), d.get("ha"))
 
 
 def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
@@ -107,4 +108,46 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
         mgmt = str(topo.address(nname, topo.mgmt_vlan).ip) if topo.mgmt_vlan in node.interfaces else None
         nodes.append(NodePlan(nname, node.kind, f"{p}{nname}", mgmt, tuple(node.modules), ifaces,
                               topo.admin_of(nname).model_dump()))
-    return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes))
+    ha = topo.ha.model_dump(mode="json") if topo.ha else None
+    return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha)
+
+    
+def node_ha_settings(plan: Plan) -> dict:
+    """What a bigip daemon needs to know of HA from the start (node.json's `ha`)."""
+    ha = plan.ha
+    if not ha:
+        return {}
+    g = ha["garp"]
+    return {"configsync_vlan": ha["configsync_vlan"], "failover_vlans": ha["failover_vlans"],
+            "heartbeat_interval": ha["heartbeat_ms"] / 1000, "timeout": ha["timeout_ms"] / 1000,
+            "garp": {"repeat": g["repeat"], "interval": g["interval_ms"] / 1000, "delay": g["delay_s"],
+                     "refresh": g["refresh_s"]}}
+
+
+def ha_commands(plan: Plan) -> list[str]:
+    """The tmsh lines an engineer would type on the first device to build the HA pair."""
+    ha = plan.ha
+    if not ha:
+        return []
+    dg = ha["device_group"]
+    bigips = [n.name for n in plan.nodes if n.runs_daemon]
+    ed = lambda b: "enabled" if b else "disabled"
+    lines = [f"create cm device-group {dg['name']} devices add {{ {' '.join(bigips)} }} type {dg['type']} "
+             f"auto-sync {ed(dg['auto_sync'])} full-sync {ed(dg['full_sync'])} "
+             f"save-on-auto-sync {'true' if dg['save_on_auto_sync'] else 'false'} "
+             f"network-failover {ed(dg['network_failover'])}"]
+    for name, tg in ha["traffic_groups"].items():
+        if name != "traffic-group-1":
+            lines.append(f"create cm traffic-group {name}")
+        order = f"ha-order {{ {' '.join(tg['ha_order'])} }} " if tg["ha_order"] else ""
+        lines.append(f"modify cm traffic-group {name} {order}auto-failback-enabled "
+                     f"{'true' if tg['auto_failback'] else 'false'} auto-failback-time {tg['auto_failback_time']}")
+        for vlan, addr in tg["floating"].items():
+            plen = plan.bridge(vlan).subnet.split("/")[1]
+            lines.append(f"create net self {vlan}-floating address {addr}/{plen} vlan {vlan} "
+                         f"traffic-group {name} allow-service default")
+        for addr in tg["virtual_addresses"]:
+            lines.append(f"create ltm virtual-address {addr} address {addr} traffic-group {name}")
+    lines.append(f"run cm config-sync to-group {dg['name']}")
+    return lines
+

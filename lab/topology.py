@@ -63,6 +63,41 @@ class Node(_Model):
         return value
 
 
+class Garp(_Model):
+    repeat: int = Field(5, ge=1, le=100)             # keepalived garp_master_repeat
+    interval_ms: int = Field(100, ge=0, le=10000)    # between the frames of a burst
+    delay_s: float = Field(5.0, ge=0, le=3600)       # garp_master_delay: the second burst
+    refresh_s: float = Field(0.0, ge=0, le=86400)    # garp_master_refresh: 0 is off
+
+
+class TrafficGroupSpec(_Model):
+    ha_order: tuple[str, ...] = ()
+    auto_failback: bool = False
+    auto_failback_time: int = Field(60, ge=0, le=300)
+    floating: dict[str, ipaddress.IPv4Address] = Field(default_factory=dict)  # vlan -> floating self IP
+    virtual_addresses: tuple[ipaddress.IPv4Address, ...] = ()
+
+
+class DeviceGroupSpec(_Model):
+    name: str = "dg-ha"
+    type: Literal["sync-failover", "sync-only"] = "sync-failover"
+    auto_sync: bool = True
+    full_sync: bool = False
+    save_on_auto_sync: bool = False
+    network_failover: bool = True
+
+
+class Ha(_Model):
+    """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust."""
+    device_group: DeviceGroupSpec = DeviceGroupSpec()
+    configsync_vlan: str | None = None
+    failover_vlans: tuple[str, ...] = ()
+    heartbeat_ms: int = Field(200, ge=20, le=5000)
+    timeout_ms: int = Field(3000, ge=60, le=60000)     # Failover.NetTimeoutSec, 3 s
+    garp: Garp = Garp()
+    traffic_groups: dict[str, TrafficGroupSpec] = Field(default_factory=dict)
+
+
 class Topology(_Model):
     name: str
     trust: bool = True
@@ -70,6 +105,7 @@ class Topology(_Model):
     mgmt_vlan: str = "mgmt"
     vlans: dict[str, Vlan]
     nodes: dict[str, Node]
+    ha: Ha | None = None
 
     def admin_of(self, node: str) -> Credentials:
         return self.nodes[node].admin or self.admin
@@ -226,6 +262,48 @@ def check(topo: Topology, file) -> None:
         if node.kind == "bigip" and topo.mgmt_vlan not in node.interfaces:
             raise TopologyError(file, f"nodes.{nname}.interfaces",
                                 f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
+    if topo.ha is not None:
+        check_ha(topo, file, used)
+
+
+def check_ha(topo: Topology, file, used: dict) -> None:
+    ha, bigips = topo.ha, topo.bigips()
+    if ha.heartbeat_ms * 2 > ha.timeout_ms:
+        raise TopologyError(file, "ha.timeout_ms", f"{ha.timeout_ms} ms must be at least two heartbeats "
+                            f"({2 * ha.heartbeat_ms} ms)")
+    for key, vlans in (("configsync_vlan", [ha.configsync_vlan] if ha.configsync_vlan else []),
+                       ("failover_vlans", list(ha.failover_vlans))):
+        for v in vlans:
+            if v not in topo.vlans:
+                raise TopologyError(file, f"ha.{key}", f"no VLAN named {v!r}")
+            missing = [b for b in bigips if v not in topo.nodes[b].interfaces]
+            if missing:
+                raise TopologyError(file, f"ha.{key}", f"{', '.join(missing)} has no address on VLAN {v}")
+    if ha.device_group.network_failover and ha.device_group.type == "sync-failover" and not ha.failover_vlans:
+        raise TopologyError(file, "ha.failover_vlans", "network failover needs at least one failover VLAN")
+    for tname, tg in ha.traffic_groups.items():
+        where = f"ha.traffic_groups.{tname}"
+        if not re.match(r"^[a-z][a-z0-9_-]{0,62}$", tname) or tname == "traffic-group-local-only":
+            raise TopologyError(file, where, "a traffic group name is lowercase letters, digits, '-' and '_'")
+        for n in tg.ha_order:
+            if n not in bigips:
+                raise TopologyError(file, f"{where}.ha_order", f"{n!r} is not a bigip node")
+        for vname, addr in tg.floating.items():
+            if vname not in topo.vlans:
+                raise TopologyError(file, f"{where}.floating.{vname}", f"no VLAN named {vname!r}")
+            if not _is_host(addr, topo.vlans[vname].subnet):
+                raise TopologyError(file, f"{where}.floating.{vname}",
+                                    f"{addr} is not a host address of VLAN {vname} ({topo.vlans[vname].subnet})")
+            if (vname, addr) in used:
+                raise TopologyError(file, f"{where}.floating.{vname}", f"{addr} is already used by {used[(vname, addr)]}")
+            used[(vname, addr)] = f"traffic group {tname}"
+        for addr in tg.virtual_addresses:
+            vlan = next((v for v, spec in topo.vlans.items() if addr in spec.subnet), None)
+            if vlan is None:
+                raise TopologyError(file, f"{where}.virtual_addresses", f"{addr} is on no VLAN of the lab")
+            if (vlan, addr) in used:
+                raise TopologyError(file, f"{where}.virtual_addresses", f"{addr} is already used by {used[(vlan, addr)]}")
+            used[(vlan, addr)] = f"traffic group {tname}"
 
 
 def _is_host(ip, net: ipaddress.IPv4Network) -> bool:

@@ -13,8 +13,13 @@ import time
 
 import trio
 
-from .clock import PersistentClock
-from .config import NodeConfig
+from .clock import PersistentClock, write_atomically
+from .cm.service import CM
+from .config.schema import TYPES
+from .config.store import ConfigStore, Op
+from .config.tmsh import render
+from .shell import Shell, ShellError
+from .settings import NodeConfig
 from .control import CommandError, ControlServer
 from .iquery.channel import IQuery
 from .iquery.trust import TrustError, TrustStore
@@ -29,19 +34,48 @@ class Daemon:
         self.clock = PersistentClock(self.dir / "clock.json")
         self.trust = TrustStore(self.dir, config.name, config.mgmt_address, self.clock)
         self.iquery = IQuery(config.name, self.trust, self.log, config.admin, port=config.iquery_port)
+        self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time)
+        if not (self.dir / "running.json").exists():
+            self.store.commit(base_config(config))
+        own = {i["address"].split("/")[0] for i in config.interfaces.values()}
+        self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config)
+        self.cm.forced_offline_path = self.dir / "forced-offline"
+        self.shell = Shell(config.name, self.store, self.cm,
+                           lambda: {m.name for m in self.trust.members}, self.save_config)
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
 
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
-                "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock}
+                "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
+                "prompt": self.cmd_prompt}
+
+    async def cmd_tmsh(self, line: str) -> str:
+        if not isinstance(line, str):
+            raise CommandError("tmsh takes a command line")
+        try:
+            return await self.shell.run(line)
+        except ShellError as exc:
+            raise CommandError(str(exc)) from None
+
+    async def cmd_prompt(self) -> str:
+        return self.shell.prompt()
+
+    def save_config(self) -> str:
+        """`save sys config`: the configuration as tmsh text, like /config/bigip.conf."""
+        path = self.dir / "bigip.conf"
+        text = "\n".join(render(t, p, v) for (t, p), v in sorted(self.store.objects.items())) + "\n"
+        write_atomically(path, text.encode(), 0o644)
+        self.log.log("notice", "mcpd", "Configuration saved (save sys config)", event="config-saved")
+        return str(path)
 
     async def cmd_status(self) -> dict:
         return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
                 "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
                 "uptime": round(time.time() - self.started, 3),
                 "clock": {"offset": self.clock.offset, "now": self.clock.now().isoformat()},
-                "iquery": self.iquery.status()}
+                "iquery": self.iquery.status(), "sync": self.cm.sync_status(),
+                "failover": self.cm.failover_status()}
 
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:
@@ -72,6 +106,7 @@ class Daemon:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._signals, nursery.cancel_scope)
             await nursery.start(self.iquery.run)
+            await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             await nursery.start(self.control.run)
             self.log.log("notice", "daemon", f"Device {self.config.name} ready (pid {os.getpid()})",
                          event="ready")
@@ -82,6 +117,24 @@ class Daemon:
                 self.log.log("notice", "daemon", f"Stopping on {signal.Signals(signum).name}", event="stop")
                 scope.cancel()
                 return
+
+
+def base_config(config: NodeConfig) -> list[Op]:
+    """What a BIG-IP has after its initial set-up: a VLAN and a non-floating self IP per interface,
+    and its own device object with its ConfigSync and failover (unicast) addresses."""
+    ops = []
+    ha = config.ha
+    for vlan, iface in config.interfaces.items():
+        ops.append(Op("create", "net vlan", f"/Common/{vlan}", {"interfaces": ("set", [vlan])}))
+        ops.append(Op("create", "net self", f"/Common/{vlan}-self",
+                      {"address": ("set", iface["address"]), "vlan": ("set", vlan),
+                       "allow-service": ("set", "default" if vlan in ha.get("failover_vlans", ()) else "none")}))
+    addr = {v: i["address"].split("/")[0] for v, i in config.interfaces.items()}
+    device = {"management-ip": ("set", config.mgmt_address),
+              "configsync-ip": ("set", addr.get(ha.get("configsync_vlan"), config.mgmt_address)),
+              "unicast-address": ("set", [addr[v] for v in ha.get("failover_vlans", ()) if v in addr])}
+    ops.append(Op("create", "cm device", f"/Common/{config.name}", device))
+    return ops
 
 
 def main(argv=None) -> int:

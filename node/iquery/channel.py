@@ -117,6 +117,7 @@ class IQuery:
         self.inbound: set[Channel] = set()
         self.refused: deque[dict] = deque(maxlen=20)
         self.handlers = {"trust-members": self._on_members}
+        self.on_open = []   # fn(peer name) when an outbound channel to a member opens
         self._dialers: dict[str, trio.CancelScope] = {}
         self._nursery: trio.Nursery | None = None
         self._server_ctx = store.server_context()
@@ -161,6 +162,21 @@ class IQuery:
                 "inbound": sorted(c.peer or f"(joining {c.address})" for c in self.inbound),
                 "refused": list(self.refused)}
 
+    def connected(self, peer: str) -> bool:
+        return peer in self.outbound and self.links.get(peer) is not None \
+            and self.links[peer].state == "connected"
+
+    async def send_to(self, peer: str, message: dict) -> bool:
+        """Send on our channel to a peer; False if it is not connected (nothing is queued)."""
+        channel = self.outbound.get(peer)
+        if channel is None:
+            return False
+        try:
+            await channel.send(message)
+            return True
+        except (trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError):
+            return False
+
     def _set_link(self, link: Link, state: str, code: str = "", reason: str = "") -> None:
         if (link.state, link.code, link.reason) == (state, code, reason):
             return
@@ -196,6 +212,8 @@ class IQuery:
                     self.outbound[member.name] = channel
                     if self.store.is_authority:
                         self._nursery.start_soon(self._send_members, channel)
+                    for hook in self.on_open:
+                        hook(member.name)
 
                 try:
                     closed = await self._serve(channel, member.name, opened)

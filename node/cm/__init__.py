@@ -1,0 +1,1 @@
+"""Device Service Clustering: config sync, network failover, floating addresses."""

@@ -1,0 +1,265 @@
+"""Network failover, sans-IO: who is active for each traffic group.
+
+Fed with heartbeats (peer, path, payload, now), ticks and admin commands; returns actions:
+BecomeActive / BecomeStandby (move the floating addresses), Announce (GARP again: the winner of a
+healed split brain did not change state) and Log (with F5's message ids).
+
+Rules (REFERENCE.md, network failover):
+- A peer is alive while any heartbeat path has been heard within the timeout
+  (Failover.NetTimeoutSec, 3 s). Losing one path is logged, never a failover.
+- Nobody alive claims a traffic group: the preferred eligible device takes it. Preference is the
+  traffic group's ha-order, then (load-aware, F5's default) fewest traffic groups already active,
+  then device name. Every device computes the same answer; only the chosen one acts.
+- Several claim it (a split brain heals, or auto-failback): the preferred claimant keeps it and
+  re-announces; the others go standby.
+- Forced offline devices, and a device asked to stand by for a group while another eligible
+  device is alive, are not eligible. A device starts standby and decides nothing for one timeout.
+- Auto-failback: the first device of ha-order takes its group back after auto-failback-time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACTIVE, STANDBY = "active", "standby"
+
+
+@dataclass(frozen=True)
+class BecomeActive:
+    tg: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BecomeStandby:
+    tg: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Announce:
+    tg: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Log:
+    level: str
+    msgid: str
+    text: str
+
+
+@dataclass
+class TrafficGroup:
+    name: str
+    ha_order: tuple[str, ...] = ()
+    auto_failback: bool = False
+    auto_failback_time: float = 60.0
+    load_factor: int = 1
+
+
+@dataclass
+class Path:
+    address: str
+    last: float | None = None
+    lost: bool = True          # as logged: a path starts unheard
+
+
+@dataclass
+class Peer:
+    name: str
+    paths: dict[str, Path] = field(default_factory=dict)
+    payload: dict = field(default_factory=dict)
+    alive: bool = False
+    alive_since: float | None = None
+    lost_at: float | None = None
+
+
+class FailoverError(Exception):
+    pass
+
+
+class Failover:
+    def __init__(self, device: str, now: float, *, timeout: float = 3.0, forced_offline: bool = False):
+        self.device = device
+        self.timeout = timeout
+        self.started = now
+        self.peers: dict[str, Peer] = {}
+        self.groups: dict[str, TrafficGroup] = {}
+        self.state: dict[str, str] = {}
+        self.declined: set[str] = set()
+        self.forced_offline = forced_offline
+        self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
+
+    # -- configuration --------------------------------------------------------------------------
+    def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float) -> list:
+        """Set the traffic groups and each peer's heartbeat addresses (its unicast-address list)."""
+        self.groups = {g.name: g for g in groups}
+        for tg in list(self.state):
+            if tg not in self.groups:
+                del self.state[tg]
+        for tg in self.groups:
+            self.state.setdefault(tg, STANDBY)
+        for name in list(self.peers):
+            if name not in peers:
+                del self.peers[name]
+        for name, addresses in peers.items():
+            peer = self.peers.setdefault(name, Peer(name))
+            peer.paths = {a: peer.paths.get(a, Path(a)) for a in addresses}
+        return self._decide(now)
+
+    # -- views ------------------------------------------------------------------------------------
+    def device_state(self) -> str:
+        if self.forced_offline:
+            return "forced-offline"
+        return ACTIVE if ACTIVE in self.state.values() else STANDBY
+
+    def payload(self) -> dict:
+        """What our heartbeats say."""
+        return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
+                "declined": sorted(self.declined)}
+
+    def next_deadline(self) -> float:
+        times = [self.started + self.timeout]
+        for peer in self.peers.values():
+            for path in peer.paths.values():
+                if path.last is not None and not path.lost:
+                    times.append(path.last + self.timeout)
+            if peer.alive and peer.alive_since is not None:
+                times += [peer.alive_since + g.auto_failback_time for g in self.groups.values() if g.auto_failback]
+        return min(times)
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def heartbeat(self, peer_name: str, address: str, payload: dict, now: float) -> list:
+        peer = self.peers.get(peer_name)
+        if peer is None:
+            return []
+        path = peer.paths.get(address)
+        if path is None:
+            path = peer.paths[address] = Path(address)
+        actions = []
+        if path.lost:
+            if path.last is None:
+                actions.append(Log("info", "010c0085", f"First failover status message received from "
+                                   f"device {peer_name} (unicast: -> {address})"))
+            else:
+                actions.append(Log("warning", "010c0084", f"Failover status message received after "
+                                   f"{now - path.last:.3f} second gap, from device {peer_name} "
+                                   f"(unicast: -> {address})"))
+            path.lost = False
+        path.last = now
+        peer.payload = payload
+        if not peer.alive:
+            peer.alive, peer.alive_since = True, now
+            if peer.lost_at is not None:
+                actions.append(Log("notice", "010c007f", f"Receiving status updates again from peer "
+                                   f"device {peer_name}"))
+        for tg, st in payload.get("tgs", {}).items():
+            if st == ACTIVE and tg in self.declined:
+                self.declined.discard(tg)  # someone took it: our request is done
+        return actions + self._decide(now)
+
+    def tick(self, now: float) -> list:
+        actions = []
+        for peer in self.peers.values():
+            for path in peer.paths.values():
+                if not path.lost and path.last is not None and now - path.last >= self.timeout:
+                    path.lost = True
+                    actions.append(Log("warning", "010c0083", f"No failover status messages received for "
+                                       f"{now - path.last:.3f} seconds, from device {peer.name} "
+                                       f"(unicast: -> {path.address})"))
+            if peer.alive and all(p.lost for p in peer.paths.values()):
+                peer.alive, peer.alive_since, peer.lost_at = False, None, now
+                actions.append(Log("notice", "010c007e", f"Not receiving status updates from peer device "
+                                   f"{peer.name} (Disconnected)"))
+        return actions + self._decide(now)
+
+    # -- admin ----------------------------------------------------------------------------------
+    def standby(self, tg: str | None, now: float) -> list:
+        groups = [tg] if tg else [g for g, s in self.state.items() if s == ACTIVE]
+        for g in groups:
+            if g not in self.groups:
+                raise FailoverError(f"01070734:3: Configuration error: traffic group {g} was not found")
+            others = [p for p in self._alive() if self._eligible(p.name, g, ignore_declined=True)]
+            if self.state[g] == ACTIVE and not others:
+                raise FailoverError(f"no other device is available to take {g}")
+        self.declined.update(groups)
+        return [BecomeStandby(g, "forced to standby by an administrator") for g in groups
+                if self._set(g, STANDBY)] + self._decide(now)
+
+    def offline(self, now: float) -> list:
+        self.forced_offline = True
+        return [BecomeStandby(g, "device forced offline") for g in list(self.state)
+                if self._set(g, STANDBY)]
+
+    def online(self, now: float) -> list:
+        self.forced_offline = False
+        return self._decide(now)
+
+    # -- the rule -------------------------------------------------------------------------------
+    def _alive(self) -> list[Peer]:
+        return [p for p in self.peers.values() if p.alive]
+
+    def _eligible(self, name: str, tg: str, ignore_declined: bool = False) -> bool:
+        if name == self.device:
+            return not self.forced_offline and (ignore_declined or tg not in self.declined)
+        payload = self.peers[name].payload
+        return payload.get("state") != "forced-offline" and (ignore_declined or tg not in payload.get("declined", ()))
+
+    def _load(self, name: str, tg: str) -> int:
+        tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})
+        return sum(self.groups[g].load_factor for g, s in tgs.items() if s == ACTIVE and g != tg and g in self.groups)
+
+    def preferred(self, tg: str, names: list[str]) -> str:
+        order = self.groups[tg].ha_order
+        return min(names, key=lambda n: (order.index(n) if n in order else len(order), self._load(n, tg), n))
+
+    def _set(self, tg: str, state: str) -> bool:
+        changed = self.state.get(tg) != state
+        self.state[tg] = state
+        return changed
+
+    def _decide(self, now: float) -> list:
+        if self.forced_offline:
+            return []
+        actions = []
+        settled = now >= self.started + self.timeout or all(p.alive for p in self.peers.values())
+        alive = self._alive()
+        for tg, g in self.groups.items():
+            claimants = [p.name for p in alive if p.payload.get("tgs", {}).get(tg) == ACTIVE]
+            if self.state[tg] == ACTIVE:
+                if claimants:
+                    winner = self.preferred(tg, claimants + [self.device])
+                    if winner != self.device:
+                        self._set(tg, STANDBY)
+                        self.split_brain.pop(tg, None)
+                        actions.append(BecomeStandby(tg, f"{winner} is also active for {tg} and preferred"))
+                        continue
+                    new = set(claimants) - self.split_brain.get(tg, set())
+                    if new:
+                        self.split_brain.setdefault(tg, set()).update(new)
+                        actions.append(Log("warning", "", f"Split brain on {tg}: also active on "
+                                           f"{', '.join(sorted(new))}; this device stays active"))
+                        actions.append(Announce(tg, "split brain healed: this device kept the traffic group"))
+                else:
+                    self.split_brain.pop(tg, None)
+                continue
+            if not settled or not self._eligible(self.device, tg):
+                continue
+            if claimants:
+                if (g.auto_failback and g.ha_order and g.ha_order[0] == self.device
+                        and all(self._alive_for(p, now) >= g.auto_failback_time
+                                for p in alive if p.name in claimants)):
+                    self._set(tg, ACTIVE)
+                    actions.append(BecomeActive(tg, "auto-failback to the first device of ha-order"))
+                continue
+            candidates = [self.device] + [p.name for p in alive if self._eligible(p.name, tg)]
+            if self.preferred(tg, candidates) == self.device:
+                self._set(tg, ACTIVE)
+                why = "no other device is active for it" if alive else "no failover status from any peer"
+                actions.append(BecomeActive(tg, why))
+        return actions
+
+    def _alive_for(self, peer: Peer, now: float) -> float:
+        """How long we (and the preferred device) have heard this peer without a gap."""
+        since = max(peer.alive_since or now, self.started)
+        return now - since

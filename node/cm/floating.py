@@ -1,0 +1,91 @@
+"""Floating addresses and gratuitous ARP.
+
+The active device of a traffic group holds its floating self IPs and virtual addresses on the
+VLAN interfaces, and announces each with gratuitous ARP (an ARP request whose sender and target
+are the address, broadcast), as keepalived does: a burst of `repeat` frames `interval` apart, a
+second burst after `delay`, and optionally one every `refresh` seconds. Linux ignores a GARP for
+an entry younger than its 1 s locktime, which is why one frame is not enough.
+
+The frames are built by hand (42 bytes) and sent on an AF_PACKET socket: scapy would cost each
+daemon ~48 MB of memory just to import. The tests decode them with scapy.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+ETH_P_ARP = 0x0806
+LIFETIME = 2          # seconds a floating address outlives its daemon
+REFRESH = 0.5
+
+
+def garp_frame(mac: bytes, ip: str) -> bytes:
+    addr = ipaddress.IPv4Address(ip).packed
+    eth = b"\xff" * 6 + mac + struct.pack("!H", ETH_P_ARP)
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + addr + b"\x00" * 6 + addr
+    return eth + arp
+
+
+def parse_mac(text: str) -> bytes:
+    return bytes(int(b, 16) for b in text.split(":"))
+
+
+class Interfaces:
+    """The node's own interfaces (it runs inside its namespace): addresses and MACs."""
+
+    def __init__(self):
+        self.ipr = IPRoute()
+
+    def close(self) -> None:
+        self.ipr.close()
+
+    def index(self, ifname: str) -> int | None:
+        found = self.ipr.link_lookup(ifname=ifname)
+        return found[0] if found else None
+
+    def mac(self, ifname: str) -> bytes | None:
+        idx = self.index(ifname)
+        if idx is None:
+            return None
+        return parse_mac(self.ipr.get_links(idx)[0].get("IFLA_ADDRESS"))
+
+    def addresses(self) -> list[tuple[str, str, int]]:
+        """(interface, address, prefixlen) of every IPv4 address on the node."""
+        names = {l["index"]: l.get("IFLA_IFNAME") for l in self.ipr.get_links()}
+        return [(names.get(a["index"]), a.get("IFA_ADDRESS"), a["prefixlen"])
+                for a in self.ipr.get_addr(family=socket.AF_INET)]
+
+    def add(self, ifname: str, address: str, prefixlen: int, lifetime: int = LIFETIME) -> bool:
+        """Add (or refresh) a floating address. It is valid for `lifetime` seconds only, so that a
+        device whose daemon dies or hangs loses its floating addresses like a failed appliance
+        would; the live daemon refreshes them. Deprecated (preferred 0), so the node's own
+        address stays the source of what it sends."""
+        idx = self.index(ifname)
+        if idx is None:
+            return False
+        self.ipr.addr("replace", index=idx, address=address, prefixlen=prefixlen,
+                      IFA_CACHEINFO={"ifa_preferred": 0, "ifa_valid": lifetime})
+        return True
+
+    def remove(self, ifname: str, address: str, prefixlen: int) -> None:
+        idx = self.index(ifname)
+        if idx is None:
+            return
+        try:
+            self.ipr.addr("del", index=idx, address=address, prefixlen=prefixlen)
+        except NetlinkError as exc:
+            if exc.code not in (99, 19):  # EADDRNOTAVAIL, ENODEV: already gone
+                raise
+
+    def send_garp(self, ifname: str, address: str) -> bool:
+        mac = self.mac(ifname)
+        if mac is None:
+            return False
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+            s.bind((ifname, 0))
+            s.send(garp_frame(mac, address))
+        return True

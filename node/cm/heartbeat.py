@@ -1,0 +1,59 @@
+"""Network failover heartbeats on UDP 1026 (F5's `sod` service `cap`): the IO around the
+sans-IO Failover machine. Each heartbeat goes to every failover (unicast) address of every peer,
+so each VLAN carries its own path; the source address tells which path a heartbeat came on.
+"""
+from __future__ import annotations
+
+import msgpack
+import trio
+
+PORT = 1026
+MAX = 4096
+
+
+def encode(payload: dict) -> bytes:
+    return msgpack.packb({"t": "hb", "v": 1, **payload}, use_bin_type=True)
+
+
+def decode(data: bytes) -> dict | None:
+    """A heartbeat, or None for anything else (the sender is not told: it is UDP)."""
+    if len(data) > MAX:
+        return None
+    try:
+        msg = msgpack.unpackb(data, raw=False)
+    except Exception:
+        return None
+    if not isinstance(msg, dict) or msg.get("t") != "hb" or not isinstance(msg.get("device"), str):
+        return None
+    if not isinstance(msg.get("tgs", {}), dict):
+        return None
+    return msg
+
+
+class Heartbeats:
+    def __init__(self, port: int = PORT):
+        self.port = port
+        self.sock = None
+        self.bad = 0
+
+    async def bind(self) -> None:
+        self.sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
+        await self.sock.bind(("0.0.0.0", self.port))
+
+    async def send(self, payload: dict, addresses: list[str]) -> None:
+        data = encode(payload)
+        for addr in addresses:
+            try:
+                await self.sock.sendto(data, (addr, self.port))
+            except OSError:
+                pass  # a path that is down (no route, link down): the peer's timeout tells the story
+
+    async def receive(self):
+        """Yields (source address, heartbeat) forever; malformed datagrams are counted and dropped."""
+        while True:
+            data, (addr, _port) = await self.sock.recvfrom(MAX + 1)
+            msg = decode(data)
+            if msg is None:
+                self.bad += 1
+                continue
+            yield addr, msg

@@ -1,0 +1,1 @@
+"""The one configuration object model: schema (declarations), store (commits), tmsh (text)."""

@@ -1,0 +1,236 @@
+"""Every configurable object type, declared once: its F5 names, fields, defaults and checks.
+
+tmsh text, the sync messages and the saved config are all views of these declarations (and
+iControl REST will be too). Values are kept in tmsh form: words ("enabled", "round-robin"),
+ints, lists of words, and for pool members a list of member records.
+
+Scope says what config sync does with an object:
+  synced  - part of the device group's configuration (ltm objects, floating self IPs)
+  trust   - shared with every device of the trust domain at once (device groups, traffic groups)
+  local   - never leaves the device (VLANs, non-floating self IPs, the device's own HA settings)
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+PARTITION = "/Common"
+NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
+LOCAL_ONLY = "/Common/traffic-group-local-only"
+
+
+class ConfigError(Exception):
+    """A change refused, with F5's message where F5 has one. Nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str                   # tmsh name, e.g. "auto-sync"
+    kind: str = "str"           # str int enum ref list ip cidr dest members
+    default: Any = None
+    choices: tuple = ()
+    ref: str | None = None      # for ref: the referenced object type
+    minimum: int | None = None
+    maximum: int | None = None
+    required: bool = False
+
+    @property
+    def rest(self) -> str:
+        head, *rest = self.name.split("-")
+        return head + "".join(w.capitalize() for w in rest)
+
+
+@dataclass(frozen=True)
+class ObjType:
+    path: str                   # "ltm pool"
+    label: str                  # "Pool", as F5's messages name it
+    fields: tuple[Field, ...]
+    scope: str | Callable[[dict], str] = "synced"
+    flags: tuple[str, ...] = ()  # bare words that set a field: ("enabled", "disabled")
+    flag_field: str | None = None
+
+    def field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def scope_of(self, values: dict) -> str:
+        return self.scope(values) if callable(self.scope) else self.scope
+
+    def defaults(self) -> dict:
+        return {f.name: _copy(f.default) for f in self.fields if f.default is not None}
+
+
+def _copy(v):
+    return list(v) if isinstance(v, (list, tuple)) else v
+
+
+ED = ("enabled", "disabled")
+MEMBER_FIELDS = (
+    Field("address", "ip"),
+    Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
+    Field("state", "enum", "user-up", ("user-up", "user-down")),
+    Field("ratio", "int", 1, minimum=1, maximum=65535),
+    Field("priority-group", "int", 0, minimum=0, maximum=65535),
+    Field("description", "str"),
+)
+
+TYPES: dict[str, ObjType] = {t.path: t for t in (
+    ObjType("net vlan", "VLAN", (
+        Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+    ObjType("net self", "Self IP", (
+        Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
+        Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
+        Field("allow-service", "str", "none"), Field("description", "str")),
+        scope=lambda v: "local" if v.get("traffic-group", LOCAL_ONLY) == LOCAL_ONLY else "synced"),
+    ObjType("cm device", "Device", (
+        Field("configsync-ip", "str", "none"), Field("unicast-address", "list", ()),
+        Field("mirror-ip", "str", "any6"), Field("management-ip", "str"),
+        Field("ha-capacity", "int", 0, minimum=0, maximum=100000), Field("comment", "str")), scope="local"),
+    ObjType("cm device-group", "Device Group", (
+        Field("type", "enum", "sync-only", ("sync-only", "sync-failover")),
+        Field("devices", "list", ()),
+        Field("auto-sync", "enum", "disabled", ED), Field("full-sync", "enum", "disabled", ED),
+        Field("save-on-auto-sync", "enum", "false", ("true", "false")),
+        Field("network-failover", "enum", "enabled", ED),
+        Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
+        Field("description", "str")), scope="trust"),
+    ObjType("cm traffic-group", "Traffic Group", (
+        Field("ha-order", "list", ()), Field("auto-failback-enabled", "enum", "false", ("true", "false")),
+        Field("auto-failback-time", "int", 60, minimum=0, maximum=300),
+        Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("description", "str")), scope="trust"),
+    ObjType("ltm node", "Node", (
+        Field("address", "ip", required=True), Field("description", "str"),
+        Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
+        Field("state", "enum", "user-up", ("user-up", "user-down")), Field("monitor", "str", "none"))),
+    ObjType("ltm pool", "Pool", (
+        Field("load-balancing-mode", "enum", "round-robin",
+              ("round-robin", "ratio-member", "least-connections-member")),
+        Field("monitor", "str", "none"), Field("min-active-members", "int", 0, minimum=0, maximum=65535),
+        Field("members", "members", ()), Field("description", "str"))),
+    ObjType("ltm virtual-address", "Virtual Address", (
+        Field("address", "ip", required=True), Field("traffic-group", "ref", "/Common/traffic-group-1",
+                                                       ref="cm traffic-group"),
+        Field("arp", "enum", "enabled", ED), Field("enabled", "enum", "yes", ("yes", "no")))),
+    ObjType("ltm virtual", "Virtual Server", (
+        Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
+        Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
+        Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
+        Field("description", "str")), flags=ED, flag_field="status"),
+    *[ObjType(f"ltm monitor {m}", "Monitor", (
+        Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
+        *extra, Field("description", "str"))) for m, extra in (
+            ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
+            ("tcp", (Field("send", "str"), Field("recv", "str"))),
+            ("gateway-icmp", ()))],
+)}
+
+BUILTIN = {  # objects every device has from the start, as on a BIG-IP
+    ("cm traffic-group", "/Common/traffic-group-1"): {},
+    ("cm traffic-group", "/Common/traffic-group-local-only"): {},
+    ("ltm monitor http", "/Common/http"): {},
+    ("ltm monitor tcp", "/Common/tcp"): {},
+    ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
+}
+
+
+def full_path(name: str) -> str:
+    """`pool1` or `/Common/pool1` -> `/Common/pool1`; anything else is refused."""
+    if name.startswith("/"):
+        part, _, rest = name[1:].partition("/")
+        if part != "Common" or not rest:
+            raise ConfigError(f"01020036:3: The requested folder ({name.rsplit('/', 1)[0] or '/'}) was not found.")
+        name = rest
+    if not NAME.match(name) or "~" in name:
+        raise ConfigError(f'01070734:3: Configuration error: invalid name "{name}": names may use letters, '
+                          "digits and . _ - : % only")
+    return f"{PARTITION}/{name}"
+
+
+def base_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def coerce(t: ObjType, f: Field, value) -> Any:
+    """A value given in tmsh (or sync) form, checked and normalised, or ConfigError."""
+    where = f'{t.path} {f.name}'
+    if f.kind == "int":
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not an integer') from None
+        if (f.minimum is not None and n < f.minimum) or (f.maximum is not None and n > f.maximum):
+            raise ConfigError(f"01070734:3: Configuration error: {where}: {n} is out of range "
+                              f"({f.minimum}-{f.maximum})")
+        return n
+    if f.kind == "list":
+        if isinstance(value, str):
+            value = [] if value == "none" else [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"01070734:3: Configuration error: {where} takes a list of names")
+        return list(dict.fromkeys(value))
+    if f.kind == "members":
+        return value  # checked by the store, which knows the pool
+    if not isinstance(value, str):
+        raise ConfigError(f"01070734:3: Configuration error: {where} takes a single value")
+    if f.kind == "enum":
+        if value not in f.choices:
+            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not one of '
+                              + ", ".join(f.choices))
+        return value
+    if f.kind == "ref":
+        return "none" if value == "none" else full_path(value)
+    try:
+        if f.kind == "ip":
+            return str(ipaddress.ip_address(value))
+        if f.kind == "cidr":
+            return str(ipaddress.ip_interface(value)) if "/" in value else _fail()
+        if f.kind == "dest":
+            return destination(value)
+    except ValueError:
+        raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a valid '
+                          + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
+    return value
+
+
+def _fail():
+    raise ValueError
+
+
+def destination(value: str) -> str:
+    """`10.1.10.100:80`, `/Common/10.1.10.100:80` or `10.1.10.100:http` -> `/Common/10.1.10.100:80`."""
+    value = value.removeprefix("/Common/")
+    addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
+    if not sep:
+        raise ValueError(value)
+    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(value)
+    ip = ipaddress.ip_address(addr)
+    return f"/Common/{ip}:{int(port)}" if ip.version == 4 else f"/Common/{ip}.{int(port)}"
+
+
+def split_destination(dest: str) -> tuple[str, int]:
+    d = dest.removeprefix("/Common/")
+    if d.count(":") == 1:
+        addr, port = d.split(":")
+    else:
+        addr, _, port = d.rpartition(".")
+    return addr, int(port)
+
+
+def member_name(value: str) -> tuple[str, str | None]:
+    """A member is `NODE:PORT`; returns its full name and the address if NODE is one."""
+    name, sep, port = value.removeprefix("/Common/").rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+        raise ConfigError(f'01070734:3: Configuration error: invalid pool member "{value}": '
+                          "give it as NODE:PORT")
+    try:
+        addr = str(ipaddress.ip_address(name))
+    except ValueError:
+        addr = None
+    return f"/Common/{name}:{int(port)}", addr

@@ -1,0 +1,405 @@
+"""The configuration store: objects, commits, sync bookkeeping and persistence.
+
+A change is a list of operations committed all or nothing: applied to a copy, checked as a whole
+(references, uniqueness, what is in use), written to disk atomically, and only then made current.
+kill -9 at any moment leaves either the old or the new configuration on disk, never a mix.
+
+Each commit that touches synced configuration gets a commit id (cid: id, originating device, time),
+as F5's `cid.id`, `cid.orig`, `cid.time`. Ids are Lamport counters, so the newest configuration
+in a group always has the highest id. Recent commits are kept (up to the device group's
+incremental cache size) so a peer that is only a few commits behind gets just those.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgpack
+
+from ..clock import write_atomically
+from .schema import BUILTIN, LOCAL_ONLY, TYPES, ConfigError, ObjType, base_name, coerce, full_path, member_name
+
+
+@dataclass(frozen=True)
+class Cid:
+    id: int
+    orig: str
+    time: float
+
+    def to_list(self) -> list:
+        return [self.id, self.orig, self.time]
+
+    @classmethod
+    def of(cls, value) -> "Cid | None":
+        return None if value is None else cls(int(value[0]), str(value[1]), float(value[2]))
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.orig}, {time.strftime('%H:%M:%S', time.localtime(self.time))})"
+
+
+@dataclass
+class Op:
+    """One operation of a change. `values` maps field -> (verb, value) with verb one of
+    set, add, delete, modify (members), as tmsh's `members add { ... }`."""
+    action: str            # create, modify, delete
+    type: str
+    path: str
+    values: dict
+
+
+class SyncRefused(Exception):
+    """A sync could not be applied as sent (e.g. the base is not ours); the sender should send all."""
+
+
+class ConfigStore:
+    def __init__(self, path: Path | None, device: str, *, now=time.time, cache_kb: int = 1024):
+        self.path = Path(path) if path else None
+        self.device = device
+        self.now = now
+        self.objects: dict[tuple[str, str], dict] = {}
+        self.cid: Cid | None = None          # newest commit to synced configuration
+        self.counter = 0                     # Lamport clock for commit ids
+        self.synced: dict[str, list | None] = {}  # group -> cid at the last sync that group agreed on
+        self.trust_gen = [0, ""]             # version of the trust-scope objects (device/traffic groups)
+        self.log: deque[dict] = deque()      # recent synced commits: {"base", "cid", "changes", "size"}
+        self.log_size = 0
+        self.cache_bytes = cache_kb * 1024
+        self.listeners = []                  # fn(kind, info) after each successful change
+        if self.path and self.path.exists():
+            self._load()
+        else:
+            for (t, p), v in BUILTIN.items():
+                self.objects[(t, p)] = {**TYPES[t].defaults(), **v}
+
+    # -- reading --------------------------------------------------------------------------------
+    def get(self, type_: str, path: str) -> dict | None:
+        return self.objects.get((type_, path))
+
+    def of_type(self, type_: str) -> dict[str, dict]:
+        return {p: v for (t, p), v in self.objects.items() if t == type_}
+
+    def scope(self, type_: str, values: dict) -> str:
+        return TYPES[type_].scope_of(values)
+
+    def snapshot(self, scope: str = "synced") -> list:
+        return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
+
+    # -- changing -------------------------------------------------------------------------------
+    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+        work = dict(self.objects)
+        touched: dict[tuple[str, str], str] = {}
+        for op in ops:
+            self._apply(work, op, touched)
+        self._check(work, touched)
+        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None)
+                   for (t, p) in touched]
+        return self._install(work, changes, origin or self.device)
+
+    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None,
+                 base_ok: bool = True) -> dict:
+        def is_synced(change) -> bool:
+            _, t, p, v = change
+            before = self.objects.get((t, p))
+            return any(x is not None and self.scope(t, x) == "synced" for x in (v, before))
+
+        synced = [c for c in changes if is_synced(c)]
+        trust = [c for c in changes if TYPES[c[1]].scope == "trust"]
+        base = self.cid
+        new_cid = self.cid
+        if synced:
+            new_cid = cid or Cid(self.counter + 1, origin, self.now())
+        old = (self.objects, self.cid, self.counter, self.trust_gen)
+        self.objects, self.cid = work, new_cid
+        if new_cid is not None:
+            self.counter = max(self.counter, new_cid.id)
+        if trust and cid is None:
+            self.trust_gen = [self.trust_gen[0] + 1, origin]
+        try:
+            self._persist()
+        except OSError as exc:
+            self.objects, self.cid, self.counter, self.trust_gen = old
+            raise ConfigError(f"01070734:3: Configuration error: cannot save the change: {exc}") from None
+        if synced:
+            self._remember(base, new_cid, synced)
+        result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
+                  "origin": origin}
+        for listener in self.listeners:
+            listener(result)
+        return result
+
+    def _remember(self, base: Cid | None, cid: Cid, changes: list) -> None:
+        entry = {"base": base.to_list() if base else None, "cid": cid.to_list(),
+                 "changes": [list(c) for c in changes]}
+        entry["size"] = len(msgpack.packb(entry["changes"], use_bin_type=True))
+        self.log.append(entry)
+        self.log_size += entry["size"]
+        while self.log and self.log_size > self.cache_bytes:
+            self.log_size -= self.log.popleft()["size"]
+
+    def commits_since(self, cid: Cid | None) -> list[dict] | None:
+        """The commits that take a peer at `cid` to ours, or None if the cache does not reach."""
+        if cid == self.cid:
+            return []
+        target = cid.to_list() if cid else None
+        entries = list(self.log)
+        for i, entry in enumerate(entries):
+            if entry["base"] == target:
+                return [{"base": e["base"], "cid": e["cid"], "changes": e["changes"]} for e in entries[i:]]
+        return None
+
+    # -- applying a sync ------------------------------------------------------------------------
+    def apply_incremental(self, commits: list[dict], origin: str) -> dict:
+        if not commits:
+            return {"cid": self.cid}
+        if Cid.of(commits[0]["base"]) != self.cid:
+            raise SyncRefused(f"incremental sync from {Cid.of(commits[0]['base'])}, this device is at {self.cid}")
+        work = dict(self.objects)
+        touched = {}
+        for commit in commits:
+            for verb, t, p, v in commit["changes"]:
+                self._known(t)
+                if verb == "put":
+                    work[(t, p)] = dict(v)
+                else:
+                    work.pop((t, p), None)
+                touched[(t, p)] = verb
+        self._check(work, touched)
+        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
+        return self._install(work, changes, origin, cid=Cid.of(commits[-1]["cid"]))
+
+    def apply_full(self, objects: list, cid: Cid, origin: str) -> dict:
+        """Replace our synced configuration with the sender's; local objects stay."""
+        work = {k: v for k, v in self.objects.items() if self.scope(k[0], v) != "synced"}
+        incoming = {}
+        for t, p, v in objects:
+            self._known(t)
+            if self.scope(t, v) != "synced":
+                raise ConfigError(f"01070734:3: Configuration error: {t} {p} is not synced configuration")
+            incoming[(t, p)] = dict(v)
+        work.update(incoming)
+        touched = {k: "put" for k in incoming}
+        touched.update({k: "del" for k in self.objects if k not in work})
+        self._check(work, touched)
+        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
+        result = self._install(work, changes, origin, cid=cid)
+        self.log.clear()
+        self.log_size = 0
+        return result
+
+    def apply_trust(self, objects: list, gen: list) -> bool:
+        """Take a newer set of trust-scope objects (device groups, traffic groups) from a peer."""
+        if tuple(gen) <= tuple(self.trust_gen):
+            return False
+        work = {k: v for k, v in self.objects.items() if TYPES[k[0]].scope != "trust"}
+        for t, p, v in objects:
+            self._known(t)
+            if TYPES[t].scope != "trust":
+                raise ConfigError(f"{t} is not trust-domain configuration")
+            work[(t, p)] = dict(v)
+        touched = {k: "put" for k in work if TYPES[k[0]].scope == "trust"}
+        touched.update({k: "del" for k in self.objects if k not in work})
+        self._check(work, touched)
+        self.trust_gen = list(gen)
+        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
+        self._install(work, changes, gen[1], cid=self.cid)
+        return True
+
+    def mark_synced(self, group: str, cid: Cid | None) -> None:
+        self.synced[group] = cid.to_list() if cid else None
+        self._persist()
+
+    def last_synced(self, group: str) -> Cid | None:
+        return Cid.of(self.synced.get(group))
+
+    def ever_synced(self, group: str) -> bool:
+        return group in self.synced
+
+    # -- one operation --------------------------------------------------------------------------
+    def _known(self, type_: str) -> ObjType:
+        t = TYPES.get(type_)
+        if t is None:
+            raise ConfigError(f"01070734:3: Configuration error: unknown object type {type_!r}")
+        return t
+
+    def _apply(self, work: dict, op: Op, touched: dict) -> None:
+        t = self._known(op.type)
+        key = (op.type, op.path)
+        current = work.get(key)
+        if op.action == "create":
+            if current is not None:
+                raise ConfigError(f"01020066:3: The requested {t.label} ({op.path}) already exists in partition Common.")
+            values = t.defaults()
+        elif op.action in ("modify", "delete"):
+            if current is None:
+                raise ConfigError(f"01020036:3: The requested {t.label} ({op.path}) was not found.")
+            if op.action == "delete":
+                if key in BUILTIN:
+                    raise ConfigError(f"01070734:3: Configuration error: {op.path} is a built-in {t.label} "
+                                      "and cannot be deleted")
+                del work[key]
+                touched[key] = "del"
+                return
+            values = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
+        else:
+            raise ConfigError(f"unknown action {op.action!r}")
+        for fname, (verb, value) in op.values.items():
+            f = t.field(fname)
+            if f is None:
+                raise ConfigError(f'01070734:3: Configuration error: {t.path} has no property "{fname}"')
+            if f.kind == "members":
+                values[fname] = self._members(work, values.get(fname) or [], verb, value, touched)
+            elif f.kind == "list" and verb in ("add", "delete"):
+                items = coerce(t, f, value)
+                have = list(values.get(fname) or [])
+                if verb == "add":
+                    values[fname] = have + [i for i in items if i not in have]
+                else:
+                    missing = [i for i in items if i not in have]
+                    if missing:
+                        raise ConfigError(f"01070734:3: Configuration error: {fname} has no {missing[0]}")
+                    values[fname] = [i for i in have if i not in items]
+            elif verb == "set":
+                values[fname] = coerce(t, f, value)
+            else:
+                raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to {fname}')
+        if op.type == "ltm virtual" and values.get("destination"):
+            self._virtual_address(work, values["destination"], touched)
+        work[key] = values
+        touched[key] = "put"
+
+    def _members(self, work: dict, have: list, verb: str, value, touched: dict) -> list:
+        """Pool members: value is {name: {field: value}}; an address-named member makes its node."""
+        from .schema import MEMBER_FIELDS
+        fields = {f.name: f for f in MEMBER_FIELDS}
+        by_name = {m["name"]: dict(m) for m in have}
+        if verb == "set":
+            by_name = {}
+            verb = "add"
+        for raw, props in (value or {}).items():
+            name, addr = member_name(raw)
+            if verb == "delete":
+                if by_name.pop(name, None) is None:
+                    raise ConfigError(f"01020036:3: The requested Pool Member ({name}) was not found.")
+                continue
+            if verb == "add":
+                if name in by_name:
+                    raise ConfigError(f"01020066:3: The requested Pool Member ({name}) already exists.")
+                member = {"name": name, **{f.name: f.default for f in MEMBER_FIELDS if f.default is not None}}
+            elif verb == "modify":
+                if name not in by_name:
+                    raise ConfigError(f"01020036:3: The requested Pool Member ({name}) was not found.")
+                member = by_name[name]
+            else:
+                raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to members')
+            for k, v in (props or {}).items():
+                if k not in fields:
+                    raise ConfigError(f'01070734:3: Configuration error: pool member has no property "{k}"')
+                member[k] = coerce(TYPES["ltm pool"], fields[k], v)
+            node_path = name.rsplit(":", 1)[0]
+            node = work.get(("ltm node", node_path))
+            address = member.get("address") or addr or (node or {}).get("address")
+            if address is None:
+                raise ConfigError(f"01020036:3: The requested Node ({node_path}) was not found.")
+            member["address"] = address
+            if node is None:
+                work[("ltm node", node_path)] = {**TYPES["ltm node"].defaults(), "address": address}
+                touched[("ltm node", node_path)] = "put"
+            elif node.get("address") != address:
+                raise ConfigError(f"01070734:3: Configuration error: member {name} address {address} differs "
+                                  f"from node {node_path} ({node.get('address')})")
+            by_name[name] = member
+        return sorted(by_name.values(), key=lambda m: m["name"])
+
+    def _virtual_address(self, work: dict, dest: str, touched: dict) -> None:
+        """A virtual server's destination address gets its virtual address, as on a BIG-IP."""
+        from .schema import split_destination
+        addr, _ = split_destination(dest)
+        key = ("ltm virtual-address", f"/Common/{addr}")
+        if key not in work:
+            work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
+            touched[key] = "put"
+
+    # -- whole-configuration checks ---------------------------------------------------------------
+    def _check(self, work: dict, touched: dict) -> None:
+        for (tname, path), verb in touched.items():
+            t = TYPES[tname]
+            if verb == "del":
+                user = self._user_of(work, tname, path)
+                if user:
+                    raise ConfigError(f"01070265:3: The {t.label} ({path}) cannot be deleted because it is in "
+                                      f"use by a {TYPES[user[0]].label} ({user[1]}).")
+                continue
+            values = work[(tname, path)]
+            for f in t.fields:
+                v = values.get(f.name)
+                if f.required and v in (None, "", "none"):
+                    raise ConfigError(f"01070734:3: Configuration error: {t.label} {path} requires {f.name}")
+                if f.kind == "ref" and v not in (None, "none") and (f.ref, v) not in work:
+                    raise ConfigError(f"01020036:3: The requested {TYPES[f.ref].label} ({v}) was not found.")
+            if tname == "ltm pool" or tname == "ltm node":
+                mon = values.get("monitor", "none")
+                if mon != "none" and not any((m, full_path(mon)) in work for m in TYPES if m.startswith("ltm monitor")):
+                    raise ConfigError(f"01020036:3: The requested Monitor ({full_path(mon)}) was not found.")
+            if tname == "ltm pool":
+                for m in values.get("members") or []:
+                    if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
+                        raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
+            if tname in ("net self", "ltm virtual", "ltm node", "ltm virtual-address"):
+                key = "destination" if tname == "ltm virtual" else "address"
+                mine = values.get(key)
+                if tname == "net self":
+                    mine = mine.split("/")[0]
+                for (ot, op), ov in work.items():
+                    if ot == tname and op != path:
+                        theirs = ov.get(key)
+                        if tname == "net self":
+                            theirs = theirs.split("/")[0]
+                        if theirs == mine:
+                            raise ConfigError(f"01070734:3: Configuration error: {t.label} {path} and {op} "
+                                              f"have the same {key} {mine}")
+
+    def _user_of(self, work: dict, tname: str, path: str):
+        for (ot, op), ov in work.items():
+            ot_ = TYPES[ot]
+            for f in ot_.fields:
+                if f.kind == "ref" and f.ref == tname and ov.get(f.name) == path:
+                    return ot, op
+            if tname == "ltm node" and ot == "ltm pool":
+                if any(m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or []):
+                    return ot, op
+            if tname.startswith("ltm monitor") and ot in ("ltm pool", "ltm node"):
+                if ov.get("monitor") not in (None, "none") and full_path(ov["monitor"]) == path:
+                    return ot, op
+            if tname == "ltm virtual-address" and ot == "ltm virtual":
+                if ov.get("destination", "").removeprefix("/Common/").rsplit(":", 1)[0] == base_name(path):
+                    return ot, op
+        return None
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _persist(self) -> None:
+        if not self.path:
+            return
+        data = {"cid": self.cid.to_list() if self.cid else None, "counter": self.counter,
+                "synced": self.synced, "trust_gen": self.trust_gen,
+                "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
+        write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
+
+    def _load(self) -> None:
+        data = json.loads(self.path.read_text())
+        self.cid = Cid.of(data.get("cid"))
+        self.counter = int(data.get("counter", 0))
+        self.synced = data.get("synced", {})
+        self.trust_gen = data.get("trust_gen", [0, ""])
+        self.objects = {(t, p): v for t, p, v in data["objects"]}
+
+    def observe(self, cid: Cid | None) -> None:
+        """Lamport: a commit id seen from a peer moves our counter past it."""
+        if cid is not None and cid.id > self.counter:
+            self.counter = cid.id
+
+
+__all__ = ["Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY"]

@@ -1,0 +1,213 @@
+"""tmsh text: parse a command line into a Command, print objects as `tmsh list` does.
+
+    create ltm pool web members add { 10.1.20.21:80 10.1.20.22:80 } monitor http
+    modify ltm pool web members modify { 10.1.20.21:80 { session user-disabled } }
+    create cm device-group dg devices add { bigip1 bigip2 } type sync-failover auto-sync enabled
+
+Syntax errors read as tmsh's do (`Syntax Error: "colour" unknown property`) and change nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .schema import TYPES, ObjType, base_name
+
+LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+
+
+class TmshSyntaxError(Exception):
+    pass
+
+
+@dataclass
+class Command:
+    verb: str                       # create modify delete list show run save
+    type: str | None = None         # "ltm pool"
+    name: str | None = None
+    values: dict = field(default_factory=dict)   # field -> (verb, value)
+    words: list = field(default_factory=list)    # the rest, for show/run/save/list options
+
+
+_TOKEN = re.compile(r'\s*(?:(\{)|(\})|"((?:[^"\\]|\\.)*)"|([^\s{}"]+))')
+
+
+def tokenize(line: str) -> list[str]:
+    tokens, pos = [], 0
+    line = line.strip()
+    while pos < len(line):
+        m = _TOKEN.match(line, pos)
+        if not m or m.end() == pos:
+            if line[pos:].strip() == "":
+                break
+            raise TmshSyntaxError(f'Syntax Error: unterminated quoted string at "{line[pos:pos + 20]}"')
+        pos = m.end()
+        if m.group(1):
+            tokens.append("{")
+        elif m.group(2):
+            tokens.append("}")
+        elif m.group(3) is not None:
+            tokens.append(Quoted(re.sub(r"\\(.)", r"\1", m.group(3))))
+        elif m.group(4):
+            tokens.append(m.group(4))
+    return tokens
+
+
+class Quoted(str):
+    """A token that was quoted: never a brace or keyword."""
+
+
+def parse(line: str) -> Command:
+    tokens = tokenize(line)
+    if tokens and tokens[0] == "tmsh":
+        tokens = tokens[1:]
+    if not tokens:
+        raise TmshSyntaxError("Syntax Error: empty command")
+    verb, rest = tokens[0], tokens[1:]
+    if verb in ("show", "run", "save", "load"):
+        if any(t in ("{", "}") for t in rest):
+            raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {verb}')
+        return Command(verb, words=list(rest))
+    if verb not in ("create", "modify", "delete", "list"):
+        raise TmshSyntaxError(f'Syntax Error: "{verb}" unknown command')
+    type_, rest = _object_type(rest, verb)
+    t = TYPES[type_]
+    if verb == "list":
+        name = rest.pop(0) if rest and rest[0] not in ("all-properties", "one-line") and rest[0] != "{" else None
+        for w in rest:
+            if w not in ("all-properties", "one-line"):
+                raise TmshSyntaxError(f'Syntax Error: "{w}" unexpected argument')
+        return Command(verb, type_, name, words=rest)
+    if not rest or rest[0] in ("{", "}"):
+        raise TmshSyntaxError(f"Syntax Error: {t.path} needs a name")
+    name = rest.pop(0)
+    if verb == "delete":
+        if rest:
+            raise TmshSyntaxError(f'Syntax Error: "{rest[0]}" unexpected argument')
+        return Command(verb, type_, name)
+    return Command(verb, type_, name, values=_properties(t, rest))
+
+
+def _object_type(tokens: list, verb: str) -> tuple[str, list]:
+    for n in (3, 2):
+        if len(tokens) >= n and " ".join(tokens[:n]) in TYPES:
+            return " ".join(tokens[:n]), tokens[n:]
+    shown = " ".join(str(t) for t in tokens[:3])
+    raise TmshSyntaxError(f'Syntax Error: "{shown}" is not a configurable object ({verb} '
+                          "what? e.g. ltm pool, net self, cm device-group)")
+
+
+def _block(tokens: list) -> list:
+    """Consume `{ ... }` (the opening brace already taken): a list of (word, sub-block or None)."""
+    items = []
+    while True:
+        if not tokens:
+            raise TmshSyntaxError('Syntax Error: missing "}"')
+        tok = tokens.pop(0)
+        if tok == "}" and not isinstance(tok, Quoted):
+            return items
+        if tok == "{" and not isinstance(tok, Quoted):
+            raise TmshSyntaxError('Syntax Error: unexpected "{"')
+        sub = None
+        if tokens and tokens[0] == "{" and not isinstance(tokens[0], Quoted):
+            tokens.pop(0)
+            sub = _block(tokens)
+        items.append((str(tok), sub))
+
+
+def _pairs(items: list, where: str) -> dict:
+    """A block of `key value` words, as a member's properties."""
+    words = []
+    for word, sub in items:
+        if sub is not None:
+            raise TmshSyntaxError(f'Syntax Error: unexpected "{{" after "{word}" in {where}')
+        words.append(word)
+    if len(words) % 2:
+        raise TmshSyntaxError(f'Syntax Error: "{words[-1]}" needs a value in {where}')
+    return dict(zip(words[0::2], words[1::2]))
+
+
+def _properties(t: ObjType, tokens: list) -> dict:
+    values = {}
+    while tokens:
+        word = tokens.pop(0)
+        if word in ("{", "}") and not isinstance(word, Quoted):
+            raise TmshSyntaxError(f'Syntax Error: unexpected "{word}"')
+        if word in t.flags:
+            values[t.flag_field] = ("set", word)
+            continue
+        f = t.field(word)
+        if f is None:
+            raise TmshSyntaxError(f'Syntax Error: "{word}" unknown property')
+        if not tokens:
+            raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
+        verb = "set"
+        if f.kind in ("list", "members") and tokens[0] in LIST_VERBS:
+            verb = tokens.pop(0)
+            if verb == "replace-all-with":
+                verb = "set"
+            if not tokens or tokens[0] != "{":
+                raise TmshSyntaxError(f'Syntax Error: "{word} {verb}" requires a list in braces')
+        if f.kind in ("list", "members") and tokens and tokens[0] == "none":
+            tokens.pop(0)
+            values[word] = ("set", {} if f.kind == "members" else [])
+            continue
+        if tokens[0] == "{" and not isinstance(tokens[0], Quoted):
+            tokens.pop(0)
+            items = _block(tokens)
+            if f.kind == "members":
+                values[word] = (verb, {name: _pairs(sub or [], f"member {name}") for name, sub in items})
+            elif f.kind == "list":
+                if any(sub is not None for _, sub in items):
+                    raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
+                values[word] = (verb, [w for w, _ in items])
+            else:
+                raise TmshSyntaxError(f'Syntax Error: "{word}" takes a single value, not a list')
+            continue
+        value = tokens.pop(0)
+        if value in ("{", "}") and not isinstance(value, Quoted):
+            raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
+        if f.kind == "members":
+            raise TmshSyntaxError(f'Syntax Error: "{word}" takes a list in braces')
+        values[word] = ("set", [str(value)] if f.kind == "list" else str(value))
+    return values
+
+
+# -- printing ---------------------------------------------------------------------------------
+def _word(v) -> str:
+    s = str(v)
+    return f'"{s}"' if (not s or re.search(r'[\s{}"]', s)) else s
+
+
+def _short(v):
+    return base_name(v) if isinstance(v, str) and v.startswith("/Common/") else v
+
+
+def render(type_: str, path: str, values: dict, all_properties: bool = False) -> str:
+    t = TYPES[type_]
+    lines = [f"{type_} {base_name(path)} {{"]
+    for f in t.fields:
+        v = values.get(f.name)
+        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members")
+                                                                 and not v and not f.default)):
+            continue
+        if t.flag_field == f.name:
+            lines.append(f"    {v}")
+        elif f.kind == "members":
+            lines.append("    members {" if v else "    members none")
+            for m in v or []:
+                lines.append(f"        {_short(m['name'])} {{")
+                from .schema import MEMBER_FIELDS
+                for mf in MEMBER_FIELDS:
+                    if m.get(mf.name) is not None and (all_properties or mf.name == "address"
+                                                       or m[mf.name] != mf.default):
+                        lines.append(f"            {mf.name} {_word(m[mf.name])}")
+                lines.append("        }")
+            if v:
+                lines.append("    }")
+        elif f.kind == "list":
+            lines.append(f"    {f.name} {{ {' '.join(_word(_short(x)) for x in v)} }}" if v else f"    {f.name} none")
+        else:
+            lines.append(f"    {f.name} {_word(_short(v) if v is not None else 'none')}")
+    lines.append("}")
+    return "\n".join(lines)

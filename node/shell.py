@@ -1,0 +1,152 @@
+"""tmsh on a node: runs parsed command lines against the one config store and the CM service.
+
+Every line either succeeds whole or changes nothing and returns tmsh-style error text.
+"""
+from __future__ import annotations
+
+from .cm.service import CM, CMError
+from .config.schema import TYPES, ConfigError, base_name, full_path
+from .config.store import ConfigStore, Op
+from .config.tmsh import Command, TmshSyntaxError, parse, render
+
+RULE = "-" * 64
+
+
+class ShellError(Exception):
+    pass
+
+
+def table(title: str, rows: list[tuple[str, str]]) -> str:
+    width = max((len(k) for k, _ in rows), default=0)
+    lines = [RULE, title, RULE]
+    for k, v in rows:
+        for i, part in enumerate(str(v).split("\n")):
+            lines.append(f"{k if i == 0 else '':<{width}}  {part}")
+    return "\n".join(lines)
+
+
+class Shell:
+    def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config):
+        self.device, self.store, self.cm = device, store, cm
+        self.trust_members = trust_members  # () -> set of device names in the trust domain
+        self.save_config = save_config
+
+    def prompt(self) -> str:
+        state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
+            self.cm.failover.device_state()]
+        return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
+
+    async def run(self, line: str) -> str:
+        try:
+            cmd = parse(line)
+        except TmshSyntaxError as exc:
+            raise ShellError(str(exc)) from None
+        try:
+            if cmd.verb in ("create", "modify", "delete"):
+                return self._change(cmd)
+            if cmd.verb == "list":
+                return self._list(cmd)
+            if cmd.verb == "show":
+                return self._show(cmd.words)
+            if cmd.verb == "run":
+                return await self._run(cmd.words)
+            if cmd.verb == "save":
+                if cmd.words != ["sys", "config"]:
+                    raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
+                path = self.save_config()
+                return f"Saving running configuration...\n  {path}"
+        except (ConfigError, CMError) as exc:
+            raise ShellError(str(exc)) from None
+        raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    # -- configuration --------------------------------------------------------------------------
+    def _change(self, cmd: Command) -> str:
+        path = full_path(cmd.name)
+        if cmd.type == "cm device-group" and "devices" in cmd.values:
+            verb, names = cmd.values["devices"]
+            unknown = [n for n in names if n not in self.trust_members()] if verb != "delete" else []
+            if unknown:
+                raise ShellError(f"01070734:3: Configuration error: device {unknown[0]} is not in the trust "
+                                 "domain (add it to the trust first)")
+        self.store.commit([Op(cmd.verb, cmd.type, path, cmd.values)])
+        return ""
+
+    def _list(self, cmd: Command) -> str:
+        allp = "all-properties" in cmd.words
+        if cmd.name:
+            path = full_path(cmd.name)
+            values = self.store.get(cmd.type, path)
+            if values is None:
+                raise ShellError(f"01020036:3: The requested {TYPES[cmd.type].label} ({path}) was not found.")
+            return render(cmd.type, path, values, allp)
+        return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
+
+    # -- show -----------------------------------------------------------------------------------
+    def _show(self, words: list[str]) -> str:
+        what = " ".join(words)
+        if what == "cm sync-status":
+            s = self.cm.sync_status()
+            details = []
+            for g, info in s["groups"].items():
+                details.append(f"{g}: {info['status']}")
+                details += [f"  {d}" for d in info["details"].values()]
+            summary = {"In Sync": "All devices in the device group are in sync",
+                       "Standalone": "This device is not in a device group"}.get(s["status"], s["status"])
+            return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
+                                              ("Summary", summary), ("Details", "\n".join(details) or "-"),
+                                              ("Commit", s["cid"] or "-")])
+        if what == "cm failover-status":
+            f = self.cm.failover_status()
+            tgs = "\n".join(f"{tg}  {st}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            peers = "\n".join(f"{n}: {'alive' if p['alive'] else 'NO STATUS'} ({p['state'] or '?'}); paths "
+                              + ", ".join(f"{a} {st}" for a, st in p["paths"].items())
+                              for n, p in sorted(f["peers"].items())) or "-"
+            rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
+                    ("Traffic groups", tgs), ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+            rows += [("WARNING", w) for w in f["split_brain"].values()]
+            return table("CM::Failover Status", rows)
+        if what == "cm device":
+            rows = []
+            for path, d in sorted(self.store.of_type("cm device").items()):
+                name = base_name(path)
+                rows += [("Device", name), ("  Failover state", self.cm.failover.device_state()),
+                         ("  ConfigSync IP", d.get("configsync-ip")),
+                         ("  Unicast addresses", " ".join(d.get("unicast-address") or []) or "none")]
+            for name, info in sorted(self.cm.peers.items()):
+                dev = info.get("device", {})
+                rows += [("Device", name), ("  Failover state", info.get("failover", {}).get("state", "?")),
+                         ("  ConfigSync IP", dev.get("configsync-ip")),
+                         ("  Unicast addresses", " ".join(dev.get("unicast-address") or []) or "none")]
+            return table("CM::Device", rows)
+        if what == "cm traffic-group":
+            rows = []
+            for tg, st in sorted(self.cm.failover.state.items()):
+                rows.append((tg, f"{self.device} {st}"))
+                for name, info in sorted(self.cm.peers.items()):
+                    rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
+            return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+        raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
+                         "| device | traffic-group)")
+
+    # -- run ------------------------------------------------------------------------------------
+    async def _run(self, words: list[str]) -> str:
+        if words[:2] == ["cm", "config-sync"] and len(words) == 4 and words[2] in ("to-group", "from-group"):
+            return await self.cm.config_sync(words[2], words[3])
+        if words[:2] == ["sys", "failover"]:
+            rest = words[2:]
+            if rest and rest[0] == "standby":
+                tg = None
+                if rest[1:2] == ["traffic-group"] and len(rest) == 3:
+                    tg = rest[2]
+                elif len(rest) != 1:
+                    raise ShellError(f'Syntax Error: "{" ".join(rest[1:])}" unexpected argument')
+                self.cm.standby(tg)
+                return ""
+            if rest == ["offline"]:
+                self.cm.offline()
+                return ""
+            if rest == ["online"]:
+                self.cm.online()
+                return ""
+        raise ShellError(f'Syntax Error: "run {" ".join(words)}" unknown command (run cm config-sync '
+                         "to-group|from-group G, run sys failover standby|offline|online)")

@@ -1,0 +1,66 @@
+"""`tmsh` inside a BIG-IP node: sends lines to the node daemon and prints the answers.
+
+    tmsh show cm sync-status        one command
+    tmsh                            the interactive prompt: [root@bigip1:Active:In Sync] ~ #
+
+`biglab exec LAB NODE -- tmsh ...` runs it with BIGLAB_CTL pointing at the node's control socket.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+
+def call(path: str, cmd: str, **args):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(json.dumps({"cmd": cmd, "args": args}).encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return json.loads(buf)
+
+
+def one(path: str, line: str) -> int:
+    answer = call(path, "tmsh", line=line)
+    if answer["ok"]:
+        if answer["result"]:
+            print(answer["result"])
+        return 0
+    print(answer["error"], file=sys.stderr)
+    return 1
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    path = os.environ.get("BIGLAB_CTL")
+    if not path:
+        print("tmsh: BIGLAB_CTL is not set (run it with: biglab exec LAB NODE -- tmsh ...)", file=sys.stderr)
+        return 2
+    try:
+        if argv:
+            return one(path, " ".join(a if a in ("{", "}") or not any(c.isspace() for c in a) else json.dumps(a)
+                                      for a in argv))
+        rc = 0
+        while True:
+            try:
+                prompt = call(path, "prompt")["result"] if sys.stdin.isatty() else ""
+                line = input(prompt)
+            except EOFError:
+                return rc
+            if line.strip() in ("quit", "exit", "q"):
+                return rc
+            if line.strip():
+                rc = one(path, line)
+    except (ConnectionRefusedError, FileNotFoundError):
+        print("tmsh: the node daemon is not running", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
