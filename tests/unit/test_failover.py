@@ -1,0 +1,165 @@
+"""The network failover machine, fed by hand with heartbeats and times (no sockets, no clock)."""
+import pytest
+
+from node.cm.failover import (ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, FailoverError,
+                              Log, TrafficGroup)
+
+TG = "traffic-group-1"
+PATHS = {"bigip1": ["10.1.30.11", "10.1.20.11"], "bigip2": ["10.1.30.12", "10.1.20.12"]}
+
+
+def device(name, now=0.0, order=("bigip1", "bigip2"), **tg):
+    fo = Failover(name, now, timeout=3.0)
+    peer = "bigip2" if name == "bigip1" else "bigip1"
+    fo.configure([TrafficGroup(TG, tuple(order), **tg)], {peer: PATHS[peer]}, now)
+    return fo
+
+
+def beat(src: Failover, dst: Failover, now: float, paths=None) -> list:
+    out = []
+    for addr in paths or PATHS[src.device]:
+        out += dst.heartbeat(src.device, addr, src.payload(), now)
+    return out
+
+
+def exchange(a: Failover, b: Failover, now: float) -> list:
+    return beat(a, b, now) + beat(b, a, now)
+
+
+def kinds(actions, kind):
+    return [a for a in actions if isinstance(a, kind)]
+
+
+def pair(now=0.0, **tg):
+    a, b = device("bigip1", now, **tg), device("bigip2", now, **tg)
+    exchange(a, b, now)
+    exchange(a, b, now + 0.1)
+    return a, b
+
+
+def test_the_first_device_of_ha_order_takes_the_group_when_both_start():
+    a, b = pair()
+    assert (a.state[TG], b.state[TG]) == (ACTIVE, STANDBY)
+
+
+def test_a_device_alone_waits_one_timeout_then_goes_active():
+    a = device("bigip1")
+    assert a.tick(2.9) == [] and a.state[TG] == STANDBY
+    assert kinds(a.tick(3.0), BecomeActive) == [BecomeActive(TG, "no failover status from any peer")]
+
+
+def test_a_device_that_hears_an_active_peer_at_start_stays_standby():
+    a, b = pair()
+    b2 = device("bigip2", 10.0)  # bigip2 restarts; bigip1 is active
+    for t in (10.1, 11.1, 12.1, 13.1):
+        assert not kinds(beat(a, b2, t) + b2.tick(t), BecomeActive)
+    assert b2.state[TG] == STANDBY
+
+
+def test_losing_one_path_logs_it_and_does_not_fail_over():
+    a, b = pair()
+    for t in (1.0, 2.0, 3.0, 4.0):
+        beat(a, b, t, paths=["10.1.30.11"])   # the internal path is cut
+    logs = kinds(b.tick(4.0), Log)
+    assert [l.msgid for l in logs] == ["010c0083"]
+    assert "from device bigip1 (unicast: -> 10.1.20.11)" in logs[0].text
+    assert b.state[TG] == STANDBY and b.peers["bigip1"].alive
+
+
+def test_losing_every_path_fails_over_with_f5s_log_lines():
+    a, b = pair()
+    actions = b.tick(3.1)
+    assert [l.msgid for l in kinds(actions, Log)] == ["010c0083", "010c0083", "010c007e"]
+    assert "No failover status messages received for 3.000 seconds" in kinds(actions, Log)[0].text
+    assert kinds(actions, BecomeActive) == [BecomeActive(TG, "no failover status from any peer")]
+
+
+def test_a_path_that_comes_back_logs_the_gap():
+    a, b = pair()
+    b.tick(3.1)
+    logs = kinds(beat(a, b, 10.1, paths=["10.1.30.11"]), Log)
+    assert logs[0].msgid == "010c0084" and "after 10.000 second gap" in logs[0].text
+
+
+def test_split_brain_heals_to_one_active_and_the_winner_announces_again():
+    a, b = pair()
+    b.tick(3.1)  # every path cut: both active
+    a.tick(3.1)
+    assert (a.state[TG], b.state[TG]) == (ACTIVE, ACTIVE)
+    to_b = beat(a, b, 5.0)
+    assert kinds(to_b, BecomeStandby) and b.state[TG] == STANDBY
+    to_a = beat(b, a, 5.0)  # bigip2 now says standby: nothing to resolve
+    assert a.state[TG] == ACTIVE and not kinds(to_a, Announce)
+
+
+def test_the_split_brain_winner_announces_when_it_hears_the_other_claim():
+    a, b = pair()
+    b.tick(3.1)
+    claim = b.payload()
+    acts = []
+    for addr in PATHS["bigip2"]:
+        acts += a.heartbeat("bigip2", addr, claim, 5.0)
+    assert kinds(acts, Announce) == [Announce(TG, "split brain healed: this device kept the traffic group")]
+    assert any("Split brain" in l.text for l in kinds(acts, Log))
+    assert a.state[TG] == ACTIVE
+
+
+def test_force_to_standby_hands_the_group_to_the_peer_and_does_not_take_it_back():
+    a, b = pair()
+    assert kinds(a.standby(TG, 1.0), BecomeStandby)
+    assert a.payload()["declined"] == [TG]
+    assert kinds(beat(a, b, 1.1), BecomeActive)  # bigip2 sees bigip1 decline
+    beat(b, a, 1.2)
+    assert a.declined == set() and (a.state[TG], b.state[TG]) == (STANDBY, ACTIVE)
+    exchange(a, b, 1.3)
+    assert (a.state[TG], b.state[TG]) == (STANDBY, ACTIVE)
+
+
+def test_force_to_standby_with_no_peer_alive_is_refused():
+    a = device("bigip1")
+    a.tick(3.0)
+    with pytest.raises(FailoverError, match="no other device is available"):
+        a.standby(TG, 4.0)
+    assert a.state[TG] == ACTIVE
+
+
+def test_forced_offline_gives_up_everything_and_is_never_chosen_until_online():
+    a, b = pair()
+    assert kinds(a.offline(1.0), BecomeStandby) and a.device_state() == "forced-offline"
+    assert kinds(beat(a, b, 1.1), BecomeActive)
+    assert not kinds(a.tick(10.0), BecomeActive)  # even with bigip2 gone, an offline device stays out
+    assert a.state[TG] == STANDBY
+    a.online(10.5)
+    assert a.state[TG] == ACTIVE  # nobody else is alive
+
+
+def test_auto_failback_returns_the_group_to_the_first_device_after_its_delay():
+    a, b = pair(auto_failback=True, auto_failback_time=5.0)
+    b.tick(3.1)                       # bigip1 dies; bigip2 takes over
+    a2 = device("bigip1", 20.0, auto_failback=True, auto_failback_time=5.0)
+    for t in (20.0, 22.0, 24.0):
+        exchange(a2, b, t)
+    assert a2.state[TG] == STANDBY    # not before the delay
+    exchange(a2, b, 25.1)
+    assert a2.state[TG] == ACTIVE
+    assert kinds(beat(a2, b, 25.2), BecomeStandby) and b.state[TG] == STANDBY
+
+
+def test_without_auto_failback_the_returning_device_stays_standby():
+    a, b = pair()
+    b.tick(3.1)
+    a2 = device("bigip1", 20.0)
+    for t in (20.0, 30.0, 100.0):
+        exchange(a2, b, t)
+    assert (a2.state[TG], b.state[TG]) == (STANDBY, ACTIVE)
+
+
+def test_load_aware_choice_spreads_two_traffic_groups():
+    groups = [TrafficGroup("tg-a"), TrafficGroup("tg-b")]
+    a, b = Failover("bigip1", 0.0), Failover("bigip2", 0.0)
+    a.configure(groups, {"bigip2": PATHS["bigip2"]}, 0.0)
+    b.configure(groups, {"bigip1": PATHS["bigip1"]}, 0.0)
+    for t in (0.0, 0.1, 0.2, 0.3):
+        exchange(a, b, t)
+    assert sorted([a.state["tg-a"], b.state["tg-a"]]) == [ACTIVE, STANDBY]
+    assert sorted([a.state["tg-b"], b.state["tg-b"]]) == [ACTIVE, STANDBY]
