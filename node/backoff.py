@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 class Backoff:
-    def __init__(self, initial: float = 0.25, factor: float = 2.0, maximum: float = 8.0):
+    def __init__(self, initial: float = 0.25, factor: float = 2.0, maximum: float = 2.0):
         self.initial, self.factor, self.maximum = initial, factor, maximum
         self._next = initial
 

@@ -243,6 +243,8 @@ class Failover:
                 else:
                     self.split_brain.pop(tg, None)
                 continue
+            if tg in self.declined and not any(self._eligible(p.name, tg) for p in alive):
+                self.declined.discard(tg)  # nobody else can take it after all
             if not settled or not self._eligible(self.device, tg):
                 continue
             if claimants:

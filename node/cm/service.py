@@ -51,6 +51,7 @@ class CM:
         self._wake = trio.Event()
         self._nursery = None
         self.forced_offline_path = None
+        self.boot = f"{time.time():.6f}"   # tells peers this daemon run from the previous one
 
     # -- running --------------------------------------------------------------------------------
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -246,7 +247,7 @@ class CM:
         return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip")}
 
     def _status_message(self) -> dict:
-        return {"t": "cm-status", "cid": self.store.cid.to_list() if self.store.cid else None,
+        return {"t": "cm-status", "boot": self.boot, "cid": self.store.cid.to_list() if self.store.cid else None,
                 "synced": dict(self.store.synced), "device": self._device_info(),
                 "failover": self.failover.payload() if self.failover else {}}
 
@@ -265,9 +266,11 @@ class CM:
     async def _on_status(self, channel, body: dict) -> None:
         peer = channel.peer
         old = self.peers.get(peer, {})
+        if old.get("boot") != body.get("boot"):  # the peer (re)started: it may know nothing of us
+            await channel.send(self._status_message())
         self.peers[peer] = {"cid": body.get("cid"), "synced": body.get("synced") or {},
                             "device": body.get("device") or {}, "failover": body.get("failover") or {},
-                            "at": time.time()}
+                            "boot": body.get("boot"), "at": time.time()}
         self.store.observe(Cid.of(body.get("cid")))
         if old.get("device") != self.peers[peer]["device"]:
             self._reconfigure()
@@ -418,8 +421,8 @@ class CM:
                 if peer == self.device:
                     continue
                 me, them = self.sides(path, peer)
-                pairs[peer] = sync.pair_status(me, them if them else sync.Side(peer, None, None, False),
-                                               self.iquery.connected(peer), self.failures.get((path, peer)))
+                pairs[peer] = sync.pair_status(me, them, self.iquery.connected(peer),
+                                               self.failures.get((path, peer)))
             status = sync.group_status(pairs)
             groups[base_name(path)] = {"status": status, "type": dg.get("type"),
                                        "details": {p: s.detail for p, s in pairs.items()},
@@ -428,6 +431,9 @@ class CM:
         overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
             if real else "Standalone"
         return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "groups": groups,
+                "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.pushing),
+                "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced")} for n, i in self.peers.items()},
+                "synced": dict(self.store.synced),
                 "cid": str(self.store.cid) if self.store.cid else None}
 
     def failover_status(self) -> dict:

@@ -38,8 +38,10 @@ class PairStatus:
 
 def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | None = None) -> PairStatus:
     """How the local device stands with one peer of a device group."""
-    if not connected or peer is None:
-        return PairStatus(DISCONNECTED, f"{peer.name if peer else '?'}: disconnected")
+    if peer is None:
+        return PairStatus(DISCONNECTED, "no status from this peer yet" if connected else "disconnected")
+    if not connected:
+        return PairStatus(DISCONNECTED, f"{peer.name}: disconnected")
     if failure:
         return PairStatus(FAILURE, f"{peer.name}: {failure}")
     if me.cid == peer.cid:

@@ -119,6 +119,7 @@ class IQuery:
         self.handlers = {"trust-members": self._on_members}
         self.on_open = []   # fn(peer name) when an outbound channel to a member opens
         self._dialers: dict[str, trio.CancelScope] = {}
+        self._retry: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
         self._server_ctx = store.server_context()
 
@@ -162,13 +163,23 @@ class IQuery:
                 "inbound": sorted(c.peer or f"(joining {c.address})" for c in self.inbound),
                 "refused": list(self.refused)}
 
+    def _channel_for(self, peer: str) -> Channel | None:
+        """Our channel to a peer, or else the peer's (authenticated) channel to us: either
+        carries messages both ways, so a redial in backoff does not cut a device off."""
+        channel = self.outbound.get(peer)
+        if channel is not None:
+            return channel
+        for channel in self.inbound:
+            if channel.authenticated and channel.peer == peer and channel.session.state is State.OPEN:
+                return channel
+        return None
+
     def connected(self, peer: str) -> bool:
-        return peer in self.outbound and self.links.get(peer) is not None \
-            and self.links[peer].state == "connected"
+        return self._channel_for(peer) is not None
 
     async def send_to(self, peer: str, message: dict) -> bool:
-        """Send on our channel to a peer; False if it is not connected (nothing is queued)."""
-        channel = self.outbound.get(peer)
+        """Send to a peer; False if no channel is up (nothing is queued)."""
+        channel = self._channel_for(peer)
         if channel is None:
             return False
         try:
@@ -200,7 +211,7 @@ class IQuery:
                     channel = await self._connect(member.address, self.store.client_context(), member.name)
                 except ChannelFailure as failure:
                     self._set_link(link, "disconnected", failure.code, failure.reason)
-                    await trio.sleep(backoff.next_delay())
+                    await self._pause(member.name, backoff.next_delay())
                     continue
                 cert = x509.load_der_x509_certificate(channel.stream.getpeercert(binary_form=True))
                 link.certificate = {"fingerprint": fingerprint(cert),
@@ -221,7 +232,13 @@ class IQuery:
                     if self.outbound.get(member.name) is channel:
                         del self.outbound[member.name]
                 self._set_link(link, "disconnected", closed.code, closed.reason)
-                await trio.sleep(backoff.next_delay())
+                await self._pause(member.name, backoff.next_delay())
+
+    async def _pause(self, peer: str, delay: float) -> None:
+        """Back off, unless the peer reaches us first (then it is up: dial at once)."""
+        event = self._retry[peer] = trio.Event()
+        with trio.move_on_after(delay):
+            await event.wait()
 
     async def _connect(self, address: str, ctx: ssl.SSLContext, expected: str | None) -> Channel:
         where = f"{address}:{self.port}"
@@ -244,8 +261,11 @@ class IQuery:
             if not check.ok:
                 await trio.aclose_forcefully(stream)
                 raise ChannelFailure(check.code, check.reason)
-        return Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
-                       address, outbound=True)
+        channel = Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
+                          address, outbound=True)
+        if expected is not None:  # verified above: a member of our domain
+            channel.peer, channel.authenticated = expected, True
+        return channel
 
     # -- inbound --------------------------------------------------------------------------------
     async def _serve_inbound(self, tcp: trio.SocketStream) -> None:
@@ -283,8 +303,13 @@ class IQuery:
             channel.authenticated = True
             channel.peer = common_name(x509.load_der_x509_certificate(der))
         self.inbound.add(channel)
+
+        def opened(_hello):
+            if channel.peer in self._retry:
+                self._retry[channel.peer].set()
+
         try:
-            closed = await self._serve(channel, channel.peer, None)
+            closed = await self._serve(channel, channel.peer, opened if channel.authenticated else None)
         finally:
             self.inbound.discard(channel)
         if closed.code not in ("eof", "local"):

@@ -15,6 +15,7 @@ import pytest
 from pyroute2 import IPRoute, netns
 
 from lab import state, wiring
+from lab.control import ControlError
 from lab.plan import prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +100,11 @@ def wait_for(check, timeout: float = 20.0, interval: float = 0.05, what: str = "
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        last = check()
-        if last:
+        try:
+            last = check()
+        except ControlError as exc:  # a daemon (re)starting does not answer yet
+            last = exc
+        if last and not isinstance(last, ControlError):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; last: {last!r}")

@@ -163,3 +163,10 @@ def test_load_aware_choice_spreads_two_traffic_groups():
         exchange(a, b, t)
     assert sorted([a.state["tg-a"], b.state["tg-a"]]) == [ACTIVE, STANDBY]
     assert sorted([a.state["tg-b"], b.state["tg-b"]]) == [ACTIVE, STANDBY]
+
+
+def test_a_standby_request_lapses_when_the_other_device_goes_offline_before_taking_over():
+    a, b = pair()
+    a.standby(TG, 1.0)
+    b.offline(1.05)                  # before bigip2 ever claimed the group
+    assert kinds(beat(b, a, 1.1), BecomeActive) and a.state[TG] == ACTIVE
