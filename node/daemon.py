@@ -48,7 +48,15 @@ class Daemon:
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt}
+                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction}
+
+    async def cmd_transaction(self, lines: list) -> dict:
+        if not isinstance(lines, list) or not all(isinstance(l, str) for l in lines):
+            raise CommandError("a transaction is a list of tmsh lines")
+        try:
+            return {"applied": self.shell.transaction(lines)}
+        except ShellError as exc:
+            raise CommandError(str(exc)) from None
 
     async def cmd_tmsh(self, line: str) -> str:
         if not isinstance(line, str):

@@ -60,7 +60,31 @@ class Shell:
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
 
     # -- configuration --------------------------------------------------------------------------
+    def transaction(self, lines: list[str]) -> int:
+        """Several create/modify/delete lines as one commit, all or nothing (tmsh's
+        `create cli transaction` ... `submit cli transaction`). Returns how many were applied."""
+        ops = []
+        for n, line in enumerate(lines, 1):
+            try:
+                cmd = parse(line)
+                if cmd.verb not in ("create", "modify", "delete"):
+                    raise ShellError(f"only create, modify and delete go in a transaction, not {cmd.verb!r}")
+                ops.append(self._op(cmd))
+            except (TmshSyntaxError, ConfigError, ShellError) as exc:
+                raise ShellError(f"line {n}: {exc}") from None
+        if not ops:
+            raise ShellError("the transaction is empty")
+        try:
+            self.store.commit(ops)
+        except ConfigError as exc:
+            raise ShellError(str(exc)) from None
+        return len(ops)
+
     def _change(self, cmd: Command) -> str:
+        self.store.commit([self._op(cmd)])
+        return ""
+
+    def _op(self, cmd: Command) -> Op:
         path = full_path(cmd.name)
         if cmd.type == "cm device-group" and "devices" in cmd.values:
             verb, names = cmd.values["devices"]
@@ -68,8 +92,7 @@ class Shell:
             if unknown:
                 raise ShellError(f"01070734:3: Configuration error: device {unknown[0]} is not in the trust "
                                  "domain (add it to the trust first)")
-        self.store.commit([Op(cmd.verb, cmd.type, path, cmd.values)])
-        return ""
+        return Op(cmd.verb, cmd.type, path, cmd.values)
 
     def _list(self, cmd: Command) -> str:
         allp = "all-properties" in cmd.words

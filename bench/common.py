@@ -1,0 +1,55 @@
+"""Helpers the benchmarks share: run biglab, bring a lab up and down around a block."""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
+
+
+def biglab(*args) -> float:
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "lab.cli", *args], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"biglab {' '.join(args)} failed:\n{proc.stderr}")
+    return time.monotonic() - started
+
+
+@contextlib.contextmanager
+def lab(name: str, mgmt_subnet: str, topology: Path = HA_PAIR, ha: dict | None = None):
+    """A lab from `topology` (its ha section updated with `ha`), removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = topology
+        if ha:
+            data = yaml.safe_load(topology.read_text())
+            data["ha"].update(ha)
+            path = Path(tmp) / topology.name
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        biglab("up", str(path), "--name", name, "--mgmt-subnet", mgmt_subnet)
+        try:
+            yield name
+        finally:
+            biglab("down", name)
+
+
+def wait(check, timeout: float = 30.0, interval: float = 0.001):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out after {timeout} s")
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
