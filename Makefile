@@ -22,4 +22,4 @@ unit: setup
 	.venv/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup
-	.venv/bin/python bench/lab_up.py
+	cd bench && ../.venv/bin/python lab_up.py && ../.venv/bin/python failover.py && ../.venv/bin/python sync.py

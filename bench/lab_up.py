@@ -12,24 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import HA_PAIR, biglab
 
-from lab import state  # noqa: E402
-
-
-def biglab(*args) -> float:
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "lab.cli", *args], cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"biglab {' '.join(args)} failed:\n{proc.stderr}")
-    return elapsed
+from lab import state
 
 
 def rss_mb(pid: int) -> float:
@@ -42,7 +30,7 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--topology", default=str(ROOT / "topologies" / "ha-pair.yml"))
+    ap.add_argument("--topology", default=str(HA_PAIR))
     args = ap.parse_args()
     ups, downs, rss = [], [], {}
     for _ in range(args.runs):
