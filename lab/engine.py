@@ -104,6 +104,8 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
         for node in plan.nodes:
             if node.runs_daemon:
                 start_daemon(plan, node.name)
+            elif node.kind == "server":
+                start_server(plan, node.name)
     except Exception:
         teardown(plan)
         raise
@@ -123,6 +125,12 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
         form_trust(plan, deadline, say)
         if plan.ha:
             setup_ha(plan, deadline, say)
+    if plan.config and not plan.ha:
+        for line in plan.config:
+            try:
+                tmsh(plan.lab, daemons[0], line)
+            except ControlError as exc:
+                raise LabError(f"config on {daemons[0]}: `{line}`: {exc}") from None
     return plan
 
 
@@ -157,6 +165,16 @@ def setup_ha(plan: Plan, deadline: float, say) -> None:
         for tg in plan.ha["traffic_groups"]:
             if len(active.get(tg, [])) != 1:
                 problems.append(f"{tg} active on {active.get(tg, [])}")
+        if not problems:  # every enabled virtual server listens on exactly one device, monitors ran
+            serving = {}
+            for n in bigips:
+                ltm = call(plan.lab, n, "status", timeout=2.0)["ltm"]
+                for vs, v in ltm["virtuals"].items():
+                    serving.setdefault(vs, 0)
+                    serving[vs] += v["serving"]
+                problems += [f"{n}: {p}/{m} being checked" for p, info in ltm["pools"].items()
+                             for m, mi in info["members"].items() if mi["monitor"] == "checking"]
+            problems += [f"virtual {vs} serving on {k} devices" for vs, k in serving.items() if k != 1]
         return problems
 
     _wait(lambda: not pending(), deadline, lambda: "HA not settled: " + "; ".join(pending()))
@@ -179,6 +197,17 @@ def start_daemon(plan: Plan, name: str) -> int:
     pid = get_backend(plan.backend).start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
                                          str(d / "daemon.out"))
     (d / "daemon.pid").write_text(str(pid))
+    return pid
+
+
+def start_server(plan: Plan, name: str, port: int = 80) -> int:
+    """A `server` node's HTTP server: it answers with its own name and the path."""
+    node = plan.node(name)
+    d = state.node_dir(plan.lab, name)
+    d.mkdir(parents=True, exist_ok=True)
+    pid = get_backend(plan.backend).start(node, [sys.executable, "-m", "node.webserver", name, str(port)],
+                                         str(d / "web.out"))
+    (d / "web.pid").write_text(str(pid))
     return pid
 
 

@@ -66,6 +66,7 @@ class Plan:
     bridges: tuple[Bridge, ...]
     nodes: tuple[NodePlan, ...]
     ha: dict | None = None       # the topology's ha section (JSON form), or None
+    config: tuple[str, ...] = ()  # tmsh lines for the first bigip
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:
@@ -88,7 +89,7 @@ class Plan:
                    tuple(Bridge(**b) for b in d["bridges"]),
                    tuple(NodePlan(n["name"], n["kind"], n["netns"], n["mgmt_address"], tuple(n["modules"]),
                                   tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}))
-                         for n in d["nodes"]), d.get("ha"))
+                         for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())))
 
 
 def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
@@ -109,7 +110,8 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
         nodes.append(NodePlan(nname, node.kind, f"{p}{nname}", mgmt, tuple(node.modules), ifaces,
                               topo.admin_of(nname).model_dump()))
     ha = topo.ha.model_dump(mode="json") if topo.ha else None
-    return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha)
+    return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha,
+                tuple(topo.config))
 
     
 def node_ha_settings(plan: Plan) -> dict:
@@ -148,6 +150,7 @@ def ha_commands(plan: Plan) -> list[str]:
                          f"traffic-group {name} allow-service default")
         for addr in tg["virtual_addresses"]:
             lines.append(f"create ltm virtual-address {addr} address {addr} traffic-group {name}")
+    lines += list(plan.config)
     lines.append(f"run cm config-sync to-group {dg['name']}")
     return lines
 

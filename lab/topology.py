@@ -106,6 +106,7 @@ class Topology(_Model):
     vlans: dict[str, Vlan]
     nodes: dict[str, Node]
     ha: Ha | None = None
+    config: tuple[str, ...] = ()   # tmsh lines run on the first bigip at start-up (synced with ha)
 
     def admin_of(self, node: str) -> Credentials:
         return self.nodes[node].admin or self.admin
@@ -264,6 +265,14 @@ def check(topo: Topology, file) -> None:
                                 f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
     if topo.ha is not None:
         check_ha(topo, file, used)
+    if topo.config and not topo.bigips():
+        raise TopologyError(file, "config", "tmsh lines need a bigip node to run on")
+    from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
+    for i, line in enumerate(topo.config):
+        try:
+            parse_tmsh(line)
+        except TmshSyntaxError as exc:
+            raise TopologyError(file, f"config.{i}", f"{line!r}: {exc}") from None
 
 
 def check_ha(topo: Topology, file, used: dict) -> None:

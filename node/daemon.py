@@ -24,6 +24,7 @@ from .control import CommandError, ControlServer
 from .iquery.channel import IQuery
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
+from .ltm.service import LTM
 
 
 class Daemon:
@@ -40,8 +41,9 @@ class Daemon:
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config)
         self.cm.forced_offline_path = self.dir / "forced-offline"
+        self.ltm = LTM(config.name, self.store, self.cm, self.log)
         self.shell = Shell(config.name, self.store, self.cm,
-                           lambda: {m.name for m in self.trust.members}, self.save_config)
+                           lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
 
@@ -83,7 +85,8 @@ class Daemon:
                 "uptime": round(time.time() - self.started, 3),
                 "clock": {"offset": self.clock.offset, "now": self.clock.now().isoformat()},
                 "iquery": self.iquery.status(), "sync": self.cm.sync_status(),
-                "failover": self.cm.failover_status()}
+                "failover": self.cm.failover_status(),
+                "ltm": {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()}}
 
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:
@@ -115,6 +118,7 @@ class Daemon:
             nursery.start_soon(self._signals, nursery.cancel_scope)
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
+            await nursery.start(self.ltm.run)
             await nursery.start(self.control.run)
             self.log.log("notice", "daemon", f"Device {self.config.name} ready (pid {os.getpid()})",
                          event="ready")

@@ -26,8 +26,8 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
 
 
 class Shell:
-    def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config):
-        self.device, self.store, self.cm = device, store, cm
+    def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
+        self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
 
@@ -148,8 +148,48 @@ class Shell:
                 for name, info in sorted(self.cm.peers.items()):
                     rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+        if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
+            return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group)")
+                         "| device | traffic-group, show ltm virtual | pool | node [NAME])")
+
+    def _show_ltm(self, what: str, name: str | None) -> str:
+        def stats(s: dict) -> list[tuple[str, str]]:
+            return [("  Current Connections", str(s["cur_conns"])), ("  Total Connections", str(s["tot_conns"])),
+                    ("  Bytes In", str(s["bytes_in"])), ("  Bytes Out", str(s["bytes_out"]))]
+
+        blocks = []
+        if what == "virtual":
+            for vs, v in self.ltm.virtual_health().items():
+                if name in (None, vs, full_path(vs)) or full_path(name) == full_path(vs):
+                    blocks.append(table(f"Ltm::Virtual Server: {vs}", [
+                        ("Availability", v["availability"]), ("Reason", v["reason"]),
+                        ("Destination", v["destination"]), ("Pool", v["pool"]),
+                        ("Traffic Group", v["traffic_group"]),
+                        ("Serving", "yes (active)" if v["serving"] else "no (standby or disabled)")]
+                        + stats(v["stats"]) + [("  Refused (reset)", str(v["stats"]["refused"]))]))
+        elif what == "pool":
+            for pool, p in self.ltm.pool_report().items():
+                if name is None or full_path(name) == full_path(pool):
+                    rows = [("Availability", p["availability"]), ("Reason", p["reason"]),
+                            ("Load Balancing", p["mode"]), ("Monitor", p["monitor"])] + stats(p["stats"])
+                    for m, info in p["members"].items():
+                        rows += [(f"Member {m}", f"{info['availability']} ({info['session']}, {info['state']}, "
+                                                 f"monitor {info['monitor']})"),
+                                 ("  Reason", info["reason"])] + stats(info["stats"])
+                    blocks.append(table(f"Ltm::Pool: {pool}", rows))
+        else:
+            for path, node in sorted(self.store.of_type("ltm node").items()):
+                if name is None or full_path(name) == path:
+                    members = [(p, m) for p, info in self.ltm.pool_report().items()
+                               for m, mi in info["members"].items() if m.rsplit(":", 1)[0] == base_name(path)]
+                    blocks.append(table(f"Ltm::Node: {base_name(path)} ({node['address']})", [
+                        ("Session", node.get("session")), ("State", node.get("state")),
+                        ("Pool members", ", ".join(f"{p}/{m}" for p, m in members) or "none")]))
+        if name is not None and not blocks:
+            label = {"virtual": "Virtual Server", "pool": "Pool", "node": "Node"}[what]
+            raise ShellError(f"01020036:3: The requested {label} ({full_path(name)}) was not found.")
+        return "\n".join(blocks)
 
     # -- run ------------------------------------------------------------------------------------
     async def _run(self, words: list[str]) -> str:

@@ -51,6 +51,7 @@ class CM:
         self._wake = trio.Event()
         self._nursery = None
         self.forced_offline_path = None
+        self.on_change = []   # fn() when this device's traffic groups change (the LTM follows)
         self.boot = f"{time.time():.6f}"   # tells peers this daemon run from the previous one
 
     # -- running --------------------------------------------------------------------------------
@@ -147,7 +148,13 @@ class CM:
         if changed:
             self._reconcile_addresses()
             self._broadcast_status()
+            for hook in self.on_change:
+                hook()
         self._wake.set()
+
+    def notify(self) -> None:
+        """Something peers may care about changed (e.g. health): send our status again."""
+        self._broadcast_status()
 
     def active_groups(self) -> set[str]:
         return {tg for tg, s in self.failover.state.items() if s == ACTIVE}

@@ -11,7 +11,9 @@ incremental cache size) so a peer that is only a few commits behind gets just th
 """
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -348,6 +350,22 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
+                    if not _on_a_vlan(work, m["address"]):
+                        raise ConfigError(f"01070734:3: Configuration error: pool {path} member {m['name']}: "
+                                          f"{m['address']} is on no VLAN of this device (no self IP subnet "
+                                          "contains it), so it is unreachable")
+            if tname == "ltm virtual":
+                from .schema import split_destination
+                addr, _ = split_destination(values["destination"])
+                if not _on_a_vlan(work, addr):
+                    raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "
+                                      "is on no VLAN of this device: no traffic group can own it")
+            if tname.startswith("ltm monitor") and values.get("recv"):
+                try:
+                    re.compile(values["recv"])
+                except re.error as exc:
+                    raise ConfigError(f"01070734:3: Configuration error: monitor {path} receive string "
+                                      f"{values['recv']!r} is not a valid regular expression: {exc}") from None
             if tname in ("net self", "ltm virtual", "ltm node", "ltm virtual-address"):
                 key = "destination" if tname == "ltm virtual" else "address"
                 mine = values.get(key)
@@ -400,6 +418,12 @@ class ConfigStore:
         """Lamport: a commit id seen from a peer moves our counter past it."""
         if cid is not None and cid.id > self.counter:
             self.counter = cid.id
+
+
+def _on_a_vlan(work: dict, address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_interface(v["address"]).network
+               for (t, _), v in work.items() if t == "net self")
 
 
 __all__ = ["Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY"]

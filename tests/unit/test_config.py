@@ -19,6 +19,8 @@ def store(tmp_path):
     s = ConfigStore(tmp_path / "running.json", "bigip1", now=lambda: 1000.0)
     run(s, "create net vlan external")
     run(s, "create net self ext address 10.1.10.11/24 vlan external")
+    run(s, "create net vlan internal")
+    run(s, "create net self int address 10.1.20.11/24 vlan internal")
     return s
 
 
@@ -47,6 +49,9 @@ def test_a_floating_self_ip_is_synced_and_a_non_floating_one_is_not(store):
     ("modify ltm pool nosuch monitor http", "01020036:3: The requested Pool (/Common/nosuch) was not found."),
     ("create ltm pool a/b", "invalid name"),
     ("delete cm traffic-group traffic-group-1", "built-in"),
+    ("create ltm virtual vs destination 10.9.9.9:80", "destination 10.9.9.9 is on no VLAN of this device"),
+    ("create ltm pool web members add { 10.9.9.9:80 }", "10.9.9.9 is on no VLAN of this device"),
+    ('create ltm monitor http bad recv "(unclosed"', "is not a valid regular expression"),
 ])
 def test_a_refused_change_gets_f5s_message_and_changes_nothing(store, line, message):
     before = json.loads(store.path.read_text())
@@ -91,6 +96,8 @@ def peer(tmp_path, name="bigip2"):
     (tmp_path / name).mkdir()
     s = ConfigStore(tmp_path / name / "running.json", name, now=lambda: 2000.0)
     run(s, "create net vlan external")
+    run(s, "create net vlan internal")
+    run(s, "create net self int address 10.1.20.12/24 vlan internal")
     return s
 
 

@@ -1,0 +1,1 @@
+"""LTM: virtual servers that carry real traffic, pools, members and health monitors."""

@@ -1,0 +1,280 @@
+"""The LTM data plane (trio): monitors on every device, virtual servers on the active one.
+
+A virtual server listens on its destination only while this device is active for its virtual
+address's traffic group, proxies each connection to a member chosen by the pool's method, and
+counts connections and bytes. With no available member a connection is reset. Disabling a member
+stops new connections to it; forcing it offline (state user-down) also ends its connections.
+"""
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+import trio
+
+from ..config.schema import TYPES, base_name, full_path, split_destination
+from .lb import Balancer, MemberView, pool_status
+from .monitors import MonitorState, probe
+
+IP_FREEBIND = 15  # bind the virtual's address before the failover machine has added it
+
+
+@dataclass
+class Stats:
+    current: int = 0
+    total: int = 0
+    bytes_in: int = 0    # client -> server
+    bytes_out: int = 0   # server -> client
+    refused: int = 0
+
+    def to_dict(self) -> dict:
+        return {"cur_conns": self.current, "tot_conns": self.total, "bytes_in": self.bytes_in,
+                "bytes_out": self.bytes_out, "refused": self.refused}
+
+
+@dataclass
+class Monitor:
+    key: tuple
+    state: MonitorState
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+
+
+class LTM:
+    def __init__(self, device: str, store, cm, log):
+        self.device, self.store, self.cm, self.log = device, store, cm, log
+        self.balancer = Balancer()
+        self.stats: dict[tuple, Stats] = {}
+        self.monitors: dict[tuple[str, str], Monitor] = {}     # (pool, member) -> monitor
+        self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
+        self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
+        self._nursery = None
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            self.store.listeners.append(lambda _result: self.reconcile())
+            self.cm.on_change.append(self.reconcile)
+            self.reconcile()
+            task_status.started()
+            await trio.sleep_forever()
+
+    def stat(self, *key) -> Stats:
+        return self.stats.setdefault(key, Stats())
+
+    # -- views ------------------------------------------------------------------------------------
+    def monitor_of(self, pool: dict) -> tuple[str, dict] | None:
+        name = pool.get("monitor", "none")
+        if name in (None, "none"):
+            return None
+        path = full_path(name)
+        for t in TYPES:
+            if t.startswith("ltm monitor ") and self.store.get(t, path) is not None:
+                return t.removeprefix("ltm monitor "), self.store.get(t, path)
+        return None
+
+    def members(self, pool_path: str) -> list[MemberView]:
+        pool = self.store.get("ltm pool", pool_path) or {}
+        has_monitor = self.monitor_of(pool) is not None
+        views = []
+        for m in pool.get("members") or []:
+            mon = self.monitors.get((pool_path, m["name"]))
+            state = (mon.state.state if mon else "checking") if has_monitor else "unchecked"
+            views.append(MemberView(m["name"], m["address"], int(m["name"].rsplit(":", 1)[1]),
+                                    m.get("session", "user-enabled"), m.get("state", "user-up"), state,
+                                    int(m.get("ratio", 1)), self.stat("member", pool_path, m["name"]).current))
+        return views
+
+    def virtual_health(self) -> dict:
+        """Each virtual server's availability with its reason: what GTM reads over iQuery."""
+        out = {}
+        for path, vs in sorted(self.store.of_type("ltm virtual").items()):
+            addr, port = split_destination(vs["destination"])
+            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            tg = base_name(va.get("traffic-group", "/Common/traffic-group-1"))
+            if vs.get("status") == "disabled":
+                avail, reason = "offline", "The virtual server is disabled"
+            elif vs.get("pool") in (None, "none"):
+                avail, reason = "unknown", "The virtual server has no pool"
+            else:
+                pool = self.store.get("ltm pool", vs["pool"]) or {}
+                avail, reason = pool_status(self.members(vs["pool"]), self.monitor_of(pool) is not None)
+            out[base_name(path)] = {"destination": f"{addr}:{port}", "pool": base_name(vs.get("pool") or "none"),
+                                    "availability": avail, "reason": reason, "traffic_group": tg,
+                                    "serving": path in self.listeners,
+                                    "stats": self.stat("virtual", path).to_dict()}
+        return out
+
+    def pool_report(self) -> dict:
+        out = {}
+        for path, pool in sorted(self.store.of_type("ltm pool").items()):
+            members = self.members(path)
+            avail, reason = pool_status(members, self.monitor_of(pool) is not None)
+            out[base_name(path)] = {
+                "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
+                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stat("pool", path).to_dict(),
+                "members": {base_name(m.name): {"availability": m.status[0], "reason": self._reason(path, m),
+                                                "session": m.session, "state": m.state, "monitor": m.monitor,
+                                                "stats": self.stat("member", path, m.name).to_dict()}
+                            for m in members}}
+        return out
+
+    def _reason(self, pool: str, m: MemberView) -> str:
+        mon = self.monitors.get((pool, m.name))
+        reason = m.status[1]
+        if m.monitor == "down" and mon and mon.state.reason:
+            reason += f": {mon.state.reason}"
+        return reason
+
+    # -- reconciling ------------------------------------------------------------------------------
+    def reconcile(self) -> None:
+        if self._nursery is None:
+            return
+        self._reconcile_monitors()
+        self._reconcile_listeners()
+        self._end_forced_down()
+
+    def _reconcile_monitors(self) -> None:
+        want = {}
+        for path, pool in self.store.of_type("ltm pool").items():
+            mon = self.monitor_of(pool)
+            if mon is None:
+                continue
+            kind, settings = mon
+            for m in pool.get("members") or []:
+                want[(path, m["name"])] = (kind, tuple(sorted(settings.items())), m["address"])
+        for key in list(self.monitors):
+            if key not in want or self.monitors[key].key != want[key]:
+                self.monitors.pop(key).scope.cancel()
+        for key, spec in want.items():
+            if key not in self.monitors:
+                settings = dict(spec[1])
+                monitor = Monitor(spec, MonitorState(trio.current_time(), float(settings.get("timeout", 16))))
+                self.monitors[key] = monitor
+                self._nursery.start_soon(self._monitor, key, monitor)
+
+    async def _monitor(self, key: tuple[str, str], monitor: Monitor) -> None:
+        pool, member = key
+        kind, settings, address = monitor.key
+        settings = dict(settings)
+        port = int(member.rsplit(":", 1)[1])
+        with monitor.scope:
+            while True:
+                failure = await probe(kind, settings, address, port)
+                if monitor.state.result(failure, trio.current_time()):
+                    st = monitor.state.state
+                    detail = f"; last error: {failure}" if failure else ""
+                    self.log.log("notice", "mcpd", f"Pool {pool} member {member} monitor status {st}. "
+                                 f"[ /Common/{kind}: {st}{detail} ]", "01070638", event="monitor",
+                                 pool=pool, member=member, state=st)
+                    self.cm.notify()
+                await trio.sleep(float(settings.get("interval", 5)))
+
+    def _reconcile_listeners(self) -> None:
+        active = {f"/Common/{tg}" for tg in self.cm.active_groups()}
+        want = {}
+        for path, vs in self.store.of_type("ltm virtual").items():
+            if vs.get("status") == "disabled":
+                continue
+            addr, port = split_destination(vs["destination"])
+            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
+                want[path] = (addr, port)
+        for path in list(self.listeners):
+            if want.get(path) != self.listeners[path][0]:
+                self.listeners.pop(path)[1].cancel()
+        for path, spec in want.items():
+            if path not in self.listeners:
+                scope = trio.CancelScope()
+                self.listeners[path] = (spec, scope)
+                self._nursery.start_soon(self._listen, path, spec, scope)
+
+    def _end_forced_down(self) -> None:
+        for (pool, member), scopes in self.connections.items():
+            m = next((x for x in (self.store.get("ltm pool", pool) or {}).get("members") or []
+                      if x["name"] == member), None)
+            if m is None or m.get("state") == "user-down":
+                for scope in scopes:
+                    scope.cancel()
+
+    # -- the proxy ------------------------------------------------------------------------------
+    async def _listen(self, path: str, spec: tuple[str, int], scope: trio.CancelScope) -> None:
+        addr, port = spec
+        with scope:
+            sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+            try:
+                await sock.bind((addr, port))
+            except OSError as exc:
+                self.log.log("err", "tmm", f"Virtual server {path} cannot listen on {addr}:{port}: {exc}")
+                self.listeners.pop(path, None)
+                return
+            sock.listen(256)
+            self.log.log("info", "tmm", f"Virtual server {path} serving {addr}:{port}", event="virtual-up")
+            async with trio.open_nursery() as handlers:
+                await trio.serve_listeners(partial(self._connection, path), [trio.SocketListener(sock)],
+                                           handler_nursery=handlers)
+
+    async def _connection(self, path: str, client: trio.SocketStream) -> None:
+        vs = self.store.get("ltm virtual", path) or {}
+        pool_path = vs.get("pool")
+        vstats = self.stat("virtual", path)
+        pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
+        member = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"),
+                                    self.members(pool_path)) if pool else None
+        if member is None:
+            vstats.refused += 1
+            return await _reset(client)
+        try:
+            with trio.fail_after(5):
+                server = await trio.open_tcp_stream(member.address, member.port)
+        except (OSError, trio.TooSlowError):
+            vstats.refused += 1
+            return await _reset(client)
+        counters = [vstats, self.stat("pool", pool_path), self.stat("member", pool_path, member.name)]
+        for s in counters:
+            s.current += 1
+            s.total += 1
+        scope = trio.CancelScope()
+        self.connections.setdefault((pool_path, member.name), set()).add(scope)
+        try:
+            with scope:
+                async with trio.open_nursery() as pumps:
+                    pumps.start_soon(_pump, client, server, counters, "bytes_in", pumps.cancel_scope)
+                    pumps.start_soon(_pump, server, client, counters, "bytes_out", pumps.cancel_scope)
+        finally:
+            self.connections[(pool_path, member.name)].discard(scope)
+            for s in counters:
+                s.current -= 1
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
+                await trio.aclose_forcefully(client)
+
+
+async def _pump(src: trio.SocketStream, dst: trio.SocketStream, counters: list[Stats], field_: str,
+                both: trio.CancelScope) -> None:
+    """Copy one direction; a half-close is passed on, so the other direction goes on. A broken
+    side ends the whole connection."""
+    try:
+        while True:
+            data = await src.receive_some(65536)
+            if not data:
+                break
+            for s in counters:
+                setattr(s, field_, getattr(s, field_) + len(data))
+            await dst.send_all(data)
+        await dst.send_eof()
+    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+        both.cancel()
+
+
+async def _reset(stream: trio.SocketStream) -> None:
+    """Refuse as a BIG-IP does: a TCP reset."""
+    try:
+        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    await trio.aclose_forcefully(stream)

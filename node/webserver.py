@@ -1,0 +1,67 @@
+"""The small HTTP server of a lab `server` node: answers every request with its own name and the
+path, so a client sees which pool member served it (`web1 /hello`).
+
+It speaks HTTP/1.0 and 1.1 (keep-alive) and HTTP/0.9, because F5's default http monitor sends
+the bare `GET /\\r\\n`, which Python's http.server would wait on for headers.
+
+    python -m node.webserver NAME [PORT]
+"""
+from __future__ import annotations
+
+import socketserver
+import sys
+
+
+def handler(name: str):
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            while True:
+                line = self.rfile.readline(8192)
+                if not line:
+                    return
+                words = line.decode("latin-1").split()
+                if not words:
+                    continue
+                path = words[1] if len(words) > 1 else "/"
+                body = f"{name} {path}\n".encode()
+                if len(words) == 2:  # HTTP/0.9: the body alone, then close
+                    self.wfile.write(body)
+                    return
+                keep_alive = len(words) == 3 and words[2] == "HTTP/1.1"
+                while True:  # headers
+                    h = self.rfile.readline(8192)
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    if h.lower().startswith(b"connection:"):
+                        keep_alive = b"keep-alive" in h.lower() or (keep_alive and b"close" not in h.lower())
+                status = "200 OK" if len(words) == 3 else "400 Bad Request"
+                head = (f"{words[2] if len(words) == 3 else 'HTTP/1.0'} {status}\r\nServer: biglab-web\r\n"
+                        f"X-Served-By: {name}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+                        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n").encode()
+                self.wfile.write(head + (b"" if words[0] == "HEAD" else body))
+                if not keep_alive:
+                    return
+
+    return Handler
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m node.webserver NAME [PORT]", file=sys.stderr)
+        return 2
+    with Server(("0.0.0.0", int(argv[1]) if len(argv) > 1 else 80), handler(argv[0])) as server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
