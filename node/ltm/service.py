@@ -145,13 +145,19 @@ class LTM:
             kind, settings = mon
             for m in pool.get("members") or []:
                 want[(path, m["name"])] = (kind, tuple(sorted(settings.items())), m["address"])
+        previous = {}
         for key in list(self.monitors):
             if key not in want or self.monitors[key].key != want[key]:
-                self.monitors.pop(key).scope.cancel()
+                old = self.monitors.pop(key)
+                old.scope.cancel()
+                previous[key] = old.state.state
         for key, spec in want.items():
             if key not in self.monitors:
                 settings = dict(spec[1])
-                monitor = Monitor(spec, MonitorState(trio.current_time(), float(settings.get("timeout", 16))))
+                state = MonitorState(trio.current_time(), float(settings.get("timeout", 16)))
+                if previous.get(key) == "up":  # a changed monitor does not take a healthy member out
+                    state.state, state.last_ok = "up", trio.current_time()
+                monitor = Monitor(spec, state)
                 self.monitors[key] = monitor
                 self._nursery.start_soon(self._monitor, key, monitor)
 
