@@ -240,6 +240,8 @@ class LTM:
         except (OSError, trio.TooSlowError):
             vstats.refused += 1
             return await _reset(client)
+        for stream in (client, server):  # from here on, worker threads own the two sockets
+            stream.socket._sock.setblocking(True)  # noqa: SLF001
         counters = [vstats, self.stat("pool", pool_path), self.stat("member", pool_path, member.name)]
         for s in counters:
             s.current += 1
@@ -255,26 +257,46 @@ class LTM:
             self.connections[(pool_path, member.name)].discard(scope)
             for s in counters:
                 s.current -= 1
+            for stream in (client, server):  # wakes a worker still blocked in recv
+                try:
+                    stream.socket._sock.shutdown(socket.SHUT_RDWR)  # noqa: SLF001
+                except OSError:
+                    pass
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(server)
                 await trio.aclose_forcefully(client)
 
 
-async def _pump(src: trio.SocketStream, dst: trio.SocketStream, counters: list[Stats], field_: str,
-                both: trio.CancelScope) -> None:
-    """Copy one direction; a half-close is passed on, so the other direction goes on. A broken
-    side ends the whole connection."""
+THREADS = trio.CapacityLimiter(2000)
+
+
+def _copy(rx: socket.socket, tx: socket.socket, counters: list[Stats], field_: str) -> None:
+    """Copy one direction with blocking calls, in a worker thread: the GIL is released in every
+    recv and send, so copying runs on all cores while the trio loop stays free. A half-close is
+    passed on; an error shuts both sockets so the other direction ends too."""
+    buf = bytearray(65536)
+    view = memoryview(buf)
     try:
         while True:
-            data = await src.receive_some(65536)
-            if not data:
+            n = rx.recv_into(buf)
+            if n == 0:
                 break
             for s in counters:
-                setattr(s, field_, getattr(s, field_) + len(data))
-            await dst.send_all(data)
-        await dst.send_eof()
-    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-        both.cancel()
+                setattr(s, field_, getattr(s, field_) + n)
+            tx.sendall(view[:n])
+        tx.shutdown(socket.SHUT_WR)
+    except OSError:
+        for sock in (rx, tx):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+async def _pump(src: trio.SocketStream, dst: trio.SocketStream, counters: list[Stats], field_: str,
+                both: trio.CancelScope) -> None:
+    rx, tx = src.socket._sock, dst.socket._sock  # noqa: SLF001 - the stdlib sockets trio wraps
+    await trio.to_thread.run_sync(_copy, rx, tx, counters, field_, abandon_on_cancel=True, limiter=THREADS)
 
 
 async def _reset(stream: trio.SocketStream) -> None:
