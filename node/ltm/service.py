@@ -202,7 +202,8 @@ class LTM:
             m = next((x for x in (self.store.get("ltm pool", pool) or {}).get("members") or []
                       if x["name"] == member), None)
             if m is None or m.get("state") == "user-down":
-                for scope in scopes:
+                for scope, streams in scopes:
+                    _shutdown(streams)  # at once: the worker threads copy without asking trio
                     scope.cancel()
 
     # -- the proxy ------------------------------------------------------------------------------
@@ -247,21 +248,18 @@ class LTM:
             s.current += 1
             s.total += 1
         scope = trio.CancelScope()
-        self.connections.setdefault((pool_path, member.name), set()).add(scope)
+        entry = (scope, (client, server))
+        self.connections.setdefault((pool_path, member.name), set()).add(entry)
         try:
             with scope:
                 async with trio.open_nursery() as pumps:
                     pumps.start_soon(_pump, client, server, counters, "bytes_in", pumps.cancel_scope)
                     pumps.start_soon(_pump, server, client, counters, "bytes_out", pumps.cancel_scope)
         finally:
-            self.connections[(pool_path, member.name)].discard(scope)
+            self.connections[(pool_path, member.name)].discard(entry)
             for s in counters:
                 s.current -= 1
-            for stream in (client, server):  # wakes a worker still blocked in recv
-                try:
-                    stream.socket._sock.shutdown(socket.SHUT_RDWR)  # noqa: SLF001
-                except OSError:
-                    pass
+            _shutdown((client, server))  # wakes a worker still blocked in recv
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(server)
                 await trio.aclose_forcefully(client)
@@ -297,6 +295,14 @@ async def _pump(src: trio.SocketStream, dst: trio.SocketStream, counters: list[S
                 both: trio.CancelScope) -> None:
     rx, tx = src.socket._sock, dst.socket._sock  # noqa: SLF001 - the stdlib sockets trio wraps
     await trio.to_thread.run_sync(_copy, rx, tx, counters, field_, abandon_on_cancel=True, limiter=THREADS)
+
+
+def _shutdown(streams) -> None:
+    for stream in streams:
+        try:
+            stream.socket._sock.shutdown(socket.SHUT_RDWR)  # noqa: SLF001
+        except OSError:
+            pass
 
 
 async def _reset(stream: trio.SocketStream) -> None:
