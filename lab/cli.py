@@ -54,7 +54,7 @@ def _status(args) -> int:
 
 def _print_status(report: dict) -> None:
     table = Table(title=f"lab {report['name']} ({report['backend']})")
-    for col in ("node", "kind", "mgmt", "interfaces", "state", "trust"):
+    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust"):
         table.add_column(col)
     for name, n in report["nodes"].items():
         ifaces = " ".join(f"{v}={i['address']}" + ("" if i["link"] == "up" else f"({i['link']})")
@@ -64,7 +64,8 @@ def _print_status(report: dict) -> None:
             peers = n["trust"]["peers"]
             trust = ", ".join(f"{p}:{l['state']}" + (f" ({l['reason']})" if l['state'] != "connected" and l['reason'] else "")
                               for p, l in peers.items()) or "domain of one"
-        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], trust)
+        ha = f"{n['failover'].title()}, {n['sync']}" if "failover" in n else ""
+        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust)
     out.print(table)
 
 

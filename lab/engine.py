@@ -341,7 +341,8 @@ def status(lab: str) -> dict:
                 try:
                     daemon = call(plan.lab, node.name, "status", timeout=2.0)
                     entry.update(state="ready", pid=daemon["pid"], clock=daemon["clock"],
-                                 trust=_trust_view(daemon["iquery"]))
+                                 trust=_trust_view(daemon["iquery"]),
+                                 failover=daemon["failover"]["state"], sync=daemon["sync"]["status"])
                 except ControlError as exc:
                     entry.update(state="down", error=str(exc))
             else:
