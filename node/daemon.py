@@ -98,7 +98,7 @@ class Daemon:
 
     async def cmd_reset_trust(self) -> dict:
         self.trust.reset()
-        self.iquery._restart()
+        self.iquery.restart()
         self.log.log("notice", "iquery", "Device trust reset: this device is a trust domain of one",
                      event="trust-reset")
         return self.trust.summary()

@@ -22,7 +22,8 @@ from pathlib import Path
 import msgpack
 
 from ..clock import write_atomically
-from .schema import BUILTIN, LOCAL_ONLY, TYPES, ConfigError, ObjType, base_name, coerce, full_path, member_name
+from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
+                     member_name, split_destination)
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,7 @@ class ConfigStore:
                    for (t, p) in touched]
         return self._install(work, changes, origin or self.device)
 
-    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None,
-                 base_ok: bool = True) -> dict:
+    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None) -> dict:
         def is_synced(change) -> bool:
             _, t, p, v = change
             before = self.objects.get((t, p))
@@ -275,7 +275,6 @@ class ConfigStore:
 
     def _members(self, work: dict, have: list, verb: str, value, touched: dict) -> list:
         """Pool members: value is {name: {field: value}}; an address-named member makes its node."""
-        from .schema import MEMBER_FIELDS
         fields = {f.name: f for f in MEMBER_FIELDS}
         by_name = {m["name"]: dict(m) for m in have}
         if verb == "set":
@@ -318,7 +317,6 @@ class ConfigStore:
 
     def _virtual_address(self, work: dict, dest: str, touched: dict) -> None:
         """A virtual server's destination address gets its virtual address, as on a BIG-IP."""
-        from .schema import split_destination
         addr, _ = split_destination(dest)
         key = ("ltm virtual-address", f"/Common/{addr}")
         if key not in work:
@@ -355,7 +353,6 @@ class ConfigStore:
                                           f"{m['address']} is on no VLAN of this device (no self IP subnet "
                                           "contains it), so it is unreachable")
             if tname == "ltm virtual":
-                from .schema import split_destination
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(work, addr):
                     raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "

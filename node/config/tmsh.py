@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import TYPES, ObjType, base_name
+from .schema import MEMBER_FIELDS, TYPES, ObjType, base_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
 
@@ -197,7 +197,6 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
             lines.append("    members {" if v else "    members none")
             for m in v or []:
                 lines.append(f"        {_short(m['name'])} {{")
-                from .schema import MEMBER_FIELDS
                 for mf in MEMBER_FIELDS:
                     if m.get(mf.name) is not None and (all_properties or mf.name == "address"
                                                        or m[mf.name] != mf.default):

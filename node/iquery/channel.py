@@ -145,7 +145,7 @@ class IQuery:
                 self.links[name] = Link(name, member.address)
                 self._nursery.start_soon(self._dial_loop, member, scope)
 
-    def _restart(self) -> None:
+    def restart(self) -> None:
         """The domain changed (joined, reset): drop every channel made under the old one."""
         self._server_ctx = self.store.server_context()
         for scope in self._dialers.values():
@@ -418,7 +418,7 @@ class IQuery:
         self.log.log("notice", "iquery", f"Joined the trust domain of {body.get('authority')} as {role}",
                      event="trust-joined", authority=body.get("authority"))
         await channel.send({"t": "joined"})
-        self._restart()
+        self.restart()
 
     async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict:
         """F5's add-device: reach the device with its admin credentials, sign its CSR, hand it the
