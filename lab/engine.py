@@ -159,8 +159,8 @@ def setup_ha(plan: Plan, deadline: float, say) -> None:
             st = call(plan.lab, n, "status", timeout=2.0)
             if st["sync"]["status"] != "In Sync":
                 problems.append(f"{n}: {st['sync']['status']}")
-            for tg, state in st["failover"]["traffic_groups"].items():
-                if state == "active":
+            for tg, tg_state in st["failover"]["traffic_groups"].items():
+                if tg_state == "active":
                     active.setdefault(tg, []).append(n)
         for tg in plan.ha["traffic_groups"]:
             if len(active.get(tg, [])) != 1:

@@ -15,7 +15,6 @@ import trio
 
 from .clock import PersistentClock, write_atomically
 from .cm.service import CM
-from .config.schema import TYPES
 from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError

@@ -9,7 +9,6 @@ import ctypes
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Sequence

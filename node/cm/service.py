@@ -16,7 +16,7 @@ import time
 
 import trio
 
-from ..config.schema import LOCAL_ONLY, TYPES, base_name
+from ..config.schema import LOCAL_ONLY, base_name
 from ..config.store import Cid, ConfigError, ConfigStore, SyncRefused
 from . import sync
 from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup

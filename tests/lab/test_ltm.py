@@ -1,7 +1,6 @@
 """LTM on ha-pair: real HTTP from the client through the virtual server to web1 and web2."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections import Counter
