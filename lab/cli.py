@@ -9,8 +9,9 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, state
+from . import cli_chaos, engine, state
 from .control import ControlError
+from .faults import ChaosError
 from .topology import TopologyError
 
 console = Console(stderr=True)
@@ -132,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("endpoint", metavar="NODE:VLAN")
     s.add_argument("state", choices=["down", "up"])
     s.set_defaults(func=_link)
+    cli_chaos.add_parsers(sub)
     return p
 
 
@@ -139,7 +141,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (engine.LabError, TopologyError, ControlError) as exc:
+    except (engine.LabError, TopologyError, ControlError, ChaosError) as exc:
         console.print(f"[red]biglab {args.verb}: {exc}[/]", highlight=False)
         return 1
     except KeyboardInterrupt:

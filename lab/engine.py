@@ -16,7 +16,7 @@ from node.settings import NodeConfig
 from . import state, wiring
 from .backends import get_backend
 from .control import ControlError, call
-from .plan import PREFIX, Plan, ha_commands, make_plan, node_ha_settings, prefix
+from .plan import PREFIX, Plan, ha_commands, make_plan, node_ha_settings, node_ntp_settings, prefix
 from .topology import load as load_topology
 
 CERTS = Path(__file__).resolve().parent.parent / "certs"
@@ -101,6 +101,9 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)
+        from . import chaos
+        chaos.apply_topology_netem(plan)
+        chaos.start_ntpd(plan)
         for node in plan.nodes:
             if node.runs_daemon:
                 start_daemon(plan, node.name)
@@ -185,14 +188,14 @@ def _members_known(lab: str, node: str, bigips: list[str]) -> bool:
     return set(bigips) <= members
 
 
-def start_daemon(plan: Plan, name: str) -> int:
+def start_daemon(plan: Plan, name: str, iquery_version: tuple = ()) -> int:
     node = plan.node(name)
     d = state.node_dir(plan.lab, name)
     d.mkdir(parents=True, exist_ok=True)
     config = NodeConfig(name=name, lab=plan.lab, kind=node.kind, state_dir=d,
                         mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
                         interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
-                        ha=node_ha_settings(plan))
+                        ha=node_ha_settings(plan), ntp=node_ntp_settings(plan), iquery_version=iquery_version)
     (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
     pid = get_backend(plan.backend).start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
                                          str(d / "daemon.out"))
@@ -277,8 +280,10 @@ def form_trust(plan: Plan, deadline: float, say) -> None:
 # -- down -------------------------------------------------------------------------------------
 def teardown(plan: Plan) -> list[str]:
     """Remove everything of a lab, whatever state it is in; returns what was removed."""
+    from .chaos import stop_ntpd
     be = get_backend(plan.backend)
     removed = []
+    stop_ntpd(plan.lab)
     for node in plan.nodes:
         if be.exists(node):
             be.remove(node)
@@ -342,7 +347,8 @@ def status(lab: str) -> dict:
                     daemon = call(plan.lab, node.name, "status", timeout=2.0)
                     entry.update(state="ready", pid=daemon["pid"], clock=daemon["clock"],
                                  trust=_trust_view(daemon["iquery"]),
-                                 failover=daemon["failover"]["state"], sync=daemon["sync"]["status"])
+                                 failover=daemon["failover"]["state"], sync=daemon["sync"]["status"],
+                                 ntp=daemon.get("ntp"))
                 except ControlError as exc:
                     entry.update(state="down", error=str(exc))
             else:

@@ -67,6 +67,8 @@ class Plan:
     nodes: tuple[NodePlan, ...]
     ha: dict | None = None       # the topology's ha section (JSON form), or None
     config: tuple[str, ...] = ()  # tmsh lines for the first bigip
+    ntp: dict | None = None       # the topology's ntp section, or None (no NTP server)
+    netem: dict = field(default_factory=dict)  # "node:vlan" -> netem spec, applied at up
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:
@@ -89,7 +91,8 @@ class Plan:
                    tuple(Bridge(**b) for b in d["bridges"]),
                    tuple(NodePlan(n["name"], n["kind"], n["netns"], n["mgmt_address"], tuple(n["modules"]),
                                   tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}))
-                         for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())))
+                         for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())), d.get("ntp"),
+                   d.get("netem") or {})
 
 
 def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
@@ -111,7 +114,8 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
                               topo.admin_of(nname).model_dump()))
     ha = topo.ha.model_dump(mode="json") if topo.ha else None
     return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha,
-                tuple(topo.config))
+                tuple(topo.config), topo.ntp.model_dump() if topo.ntp else None,
+                {k: dict(v) for k, v in topo.netem.items()})
 
     
 def node_ha_settings(plan: Plan) -> dict:
@@ -124,6 +128,14 @@ def node_ha_settings(plan: Plan) -> dict:
             "heartbeat_interval": ha["heartbeat_ms"] / 1000, "timeout": ha["timeout_ms"] / 1000,
             "garp": {"repeat": g["repeat"], "interval": g["interval_ms"] / 1000, "delay": g["delay_s"],
                      "refresh": g["refresh_s"]}}
+
+
+def node_ntp_settings(plan: Plan) -> dict:
+    """node.json's `ntp`: the lab's server (the host's mgmt address), poll and drift."""
+    if not plan.ntp:
+        return {}
+    host = plan.bridge(plan.mgmt_vlan).host_address
+    return {"server": host.split("/")[0], "poll": plan.ntp["poll_s"], "drift_ppm": plan.ntp["drift_ppm"]}
 
 
 def ha_commands(plan: Plan) -> list[str]:

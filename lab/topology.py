@@ -98,6 +98,12 @@ class Ha(_Model):
     traffic_groups: dict[str, TrafficGroupSpec] = Field(default_factory=dict)
 
 
+class Ntp(_Model):
+    """The lab's NTP server on the management VLAN's host address; every bigip polls it."""
+    poll_s: float = Field(2.0, ge=0.5, le=1024)
+    drift_ppm: float = Field(0.0, ge=-1e6, le=1e6)   # how fast a node's clock drifts without NTP
+
+
 class Topology(_Model):
     name: str
     trust: bool = True
@@ -107,6 +113,8 @@ class Topology(_Model):
     nodes: dict[str, Node]
     ha: Ha | None = None
     config: tuple[str, ...] = ()   # tmsh lines run on the first bigip at start-up (synced with ha)
+    ntp: Ntp | None = None
+    netem: dict[str, dict[str, str]] = Field(default_factory=dict)  # "node:vlan" -> {delay: 50ms, loss: 5%}
 
     def admin_of(self, node: str) -> Credentials:
         return self.nodes[node].admin or self.admin
@@ -265,6 +273,18 @@ def check(topo: Topology, file) -> None:
                                 f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
     if topo.ha is not None:
         check_ha(topo, file, used)
+    if topo.ntp is not None and topo.vlans[topo.mgmt_vlan].host_address is None:
+        raise TopologyError(file, "ntp", f"the NTP server runs on the host's address on VLAN "
+                            f"{topo.mgmt_vlan}: give it a host_address")
+    from .faults import ChaosError, check_netem
+    for where, spec in topo.netem.items():
+        node, _, vlan = where.partition(":")
+        if node not in topo.nodes or vlan not in topo.nodes[node].interfaces:
+            raise TopologyError(file, f"netem.{where}", "give an interface as NODE:VLAN of a node of the lab")
+        try:
+            check_netem(spec)
+        except ChaosError as exc:
+            raise TopologyError(file, f"netem.{where}", str(exc)) from None
     if topo.config and not topo.bigips():
         raise TopologyError(file, "config", "tmsh lines need a bigip node to run on")
     from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh

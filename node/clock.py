@@ -14,13 +14,32 @@ from pathlib import Path
 
 
 class NodeClock:
-    def __init__(self, offset: float = 0.0, *, wall=time.time):
-        self.offset = float(offset)
+    """`offset` is where the clock stood against the host's at `epoch` (host time); from there it
+    drifts `drift_ppm` microseconds a second, like a free-running crystal. NTP steps it back."""
+
+    def __init__(self, offset: float = 0.0, *, wall=time.time, drift_ppm: float = 0.0):
         self._wall = wall
+        self.offset = float(offset)
+        self.drift_ppm = float(drift_ppm)
+        self.epoch = wall()
+
+    def current_offset(self) -> float:
+        """Seconds this clock is ahead of the host's, drift included."""
+        return self.offset + self.drift_ppm * 1e-6 * (self._wall() - self.epoch)
 
     def time(self) -> float:
         """Seconds since the epoch as this device sees them."""
-        return self._wall() + self.offset
+        return self._wall() + self.current_offset()
+
+    def step(self, by: float) -> None:
+        """Move the clock by `by` seconds (an NTP step): drift starts again from here."""
+        self.set_offset(self.current_offset() + by)
+
+    def set_offset(self, offset: float) -> None:
+        self.offset, self.epoch = float(offset), self._wall()
+
+    def set_drift(self, ppm: float) -> None:
+        self.offset, self.epoch, self.drift_ppm = self.current_offset(), self._wall(), float(ppm)
 
     def now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.time(), tz=dt.timezone.utc)
@@ -29,16 +48,26 @@ class NodeClock:
 class PersistentClock(NodeClock):
     """A NodeClock whose offset survives a daemon restart (kept in `clock.json`)."""
 
-    def __init__(self, path: Path, *, wall=time.time):
+    def __init__(self, path: Path, *, wall=time.time, drift_ppm: float = 0.0):
         self.path = Path(path)
-        offset = 0.0
+        super().__init__(0.0, wall=wall, drift_ppm=drift_ppm)
         if self.path.exists():
-            offset = float(json.loads(self.path.read_text()).get("offset", 0.0))
-        super().__init__(offset, wall=wall)
+            saved = json.loads(self.path.read_text())
+            self.offset = float(saved.get("offset", 0.0))
+            self.epoch = float(saved.get("epoch", self.epoch))
+            self.drift_ppm = float(saved.get("drift_ppm", drift_ppm))
+
+    def _save(self) -> None:
+        write_atomically(self.path, json.dumps({"offset": self.offset, "epoch": self.epoch,
+                                                "drift_ppm": self.drift_ppm}).encode())
 
     def set_offset(self, offset: float) -> None:
-        self.offset = float(offset)
-        write_atomically(self.path, json.dumps({"offset": self.offset}).encode())
+        super().set_offset(offset)
+        self._save()
+
+    def set_drift(self, ppm: float) -> None:
+        super().set_drift(ppm)
+        self._save()
 
 
 def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -21,9 +21,11 @@ from .shell import Shell, ShellError
 from .settings import NodeConfig
 from .control import CommandError, ControlServer
 from .iquery.channel import IQuery
+from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .ltm.service import LTM
+from .ntp_service import NtpService
 
 
 class Daemon:
@@ -31,9 +33,12 @@ class Daemon:
         self.config = config
         self.dir = config.state_dir
         self.log = Log(self.dir / "log.jsonl", config.name)
-        self.clock = PersistentClock(self.dir / "clock.json")
+        self.clock = PersistentClock(self.dir / "clock.json", drift_ppm=config.ntp.get("drift_ppm", 0.0))
         self.trust = TrustStore(self.dir, config.name, config.mgmt_address, self.clock)
-        self.iquery = IQuery(config.name, self.trust, self.log, config.admin, port=config.iquery_port)
+        self.iquery = IQuery(config.name, self.trust, self.log, config.admin, port=config.iquery_port,
+                             version=config.iquery_version or PROTOCOL_VERSION)
+        self.ntp = NtpService(config.ntp["server"], self.clock, self.log, poll=config.ntp.get("poll", 2.0)) \
+            if config.ntp.get("server") else None
         self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time)
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
@@ -43,13 +48,30 @@ class Daemon:
         self.ltm = LTM(config.name, self.store, self.cm, self.log)
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
+        self.shell.ntp = self.ntp
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
 
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction}
+                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction,
+                "cert-renew": self.cmd_cert_renew}
+
+    async def cmd_cert_renew(self, valid: float | None = None) -> dict:
+        """Renew this device's certificate (signed by the domain CA), optionally with a short
+        validity in seconds; channels reconnect with it, trust is unchanged."""
+        if valid is not None and (not isinstance(valid, (int, float)) or valid <= 0):
+            raise CommandError(f"validity must be a positive number of seconds, not {valid!r}")
+        try:
+            self.trust.renew(valid)
+        except TrustError as exc:
+            raise CommandError(str(exc)) from None
+        self.iquery.restart()
+        cert = self.trust.summary()["certificate"]
+        self.log.log("notice", "iquery", f"Device certificate renewed: valid until {cert['not_after']}, "
+                     f"fingerprint {cert['fingerprint'][:23]}...", event="cert-renewed")
+        return cert
 
     async def cmd_transaction(self, lines: list) -> dict:
         if not isinstance(lines, list) or not all(isinstance(l, str) for l in lines):
@@ -82,7 +104,7 @@ class Daemon:
         return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
                 "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
                 "uptime": round(time.time() - self.started, 3),
-                "clock": {"offset": self.clock.offset, "now": self.clock.now().isoformat()},
+                "clock": self.clock_status(), "ntp": self.ntp.status() if self.ntp else None,
                 "iquery": self.iquery.status(), "sync": self.cm.sync_status(),
                 "failover": self.cm.failover_status(),
                 "ltm": {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()}}
@@ -102,15 +124,26 @@ class Daemon:
                      event="trust-reset")
         return self.trust.summary()
 
-    async def cmd_clock(self, offset: float | None = None) -> dict:
+    def clock_status(self) -> dict:
+        return {"offset": round(self.clock.current_offset(), 6), "drift_ppm": self.clock.drift_ppm,
+                "now": self.clock.now().isoformat()}
+
+    async def cmd_clock(self, offset: float | None = None, drift_ppm: float | None = None) -> dict:
+        try:
+            offset = None if offset is None else float(offset)
+            drift_ppm = None if drift_ppm is None else float(drift_ppm)
+        except (TypeError, ValueError):
+            raise CommandError("clock offset and drift are numbers (seconds, ppm)") from None
+        if drift_ppm is not None:
+            if abs(drift_ppm) > 1e6:
+                raise CommandError(f"drift {drift_ppm:g} ppm is out of range (at most 1000000)")
+            self.clock.set_drift(drift_ppm)
+            self.log.log("notice", "clock", f"Clock drift set to {drift_ppm:g} ppm", event="clock-drift")
         if offset is not None:
-            try:
-                offset = float(offset)
-            except (TypeError, ValueError):
-                raise CommandError(f"clock offset must be a number of seconds, not {offset!r}") from None
             self.clock.set_offset(offset)
-            self.log.log("notice", "clock", f"Clock offset set to {offset:+.3f} s", event="clock-offset")
-        return {"offset": self.clock.offset, "now": self.clock.now().isoformat()}
+            self.log.log("notice", "clock", f"Clock set {offset:+.3f} s from true time, now "
+                         f"{self.clock.now():%Y-%m-%d %H:%M:%S} UTC", event="clock-offset")
+        return self.clock_status()
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -119,6 +152,9 @@ class Daemon:
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             await nursery.start(self.ltm.run)
             await nursery.start(self.control.run)
+            if self.ntp:
+                await nursery.start(self.ntp.run)
+            nursery.start_soon(watch_sync_status, self.cm, self.log)
             self.log.log("notice", "daemon", f"Device {self.config.name} ready (pid {os.getpid()})",
                          event="ready")
 
@@ -128,6 +164,19 @@ class Daemon:
                 self.log.log("notice", "daemon", f"Stopping on {signal.Signals(signum).name}", event="stop")
                 scope.cancel()
                 return
+
+
+async def watch_sync_status(cm: CM, log: Log, interval: float = 0.1) -> None:
+    """Log every change of the overall sync status as an event (for `biglab events`)."""
+    last = None
+    while True:
+        status = cm.sync_status()["status"]
+        if status != last:
+            if last is not None:
+                log.log("notice", "mcpd", f"Sync status changed from {last} to {status}",
+                        event="sync-status", status=status, was=last)
+            last = status
+        await trio.sleep(interval)
 
 
 def base_config(config: NodeConfig) -> list[Op]:

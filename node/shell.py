@@ -25,11 +25,32 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def show_ntp(st: dict | None) -> str:
+    """`show sys ntp`: ntpq -pn's peer line, then the synchronisation summary."""
+    if st is None:
+        return table("Sys::NTP", [("Servers", "none configured (the clock runs free)")])
+    ms = lambda v: "-" if v is None else f"{v:.3f}"
+    mark = "*" if st["synchronized"] else " "
+    head = f"{'remote':<17}{'refid':<8}{'st':>3}{'t':>2}{'when':>6}{'poll':>6}{'reach':>6}{'delay':>10}{'offset':>12}"
+    when = "-" if st["when"] is None else f"{st['when']:.0f}"
+    peer = (f"{mark + st['server']:<17}{('.' + st['refid'] + '.') if st['refid'] else '.INIT.':<8}"
+            f"{st['stratum']:>3}{'u':>2}{when:>6}{st['poll']:>6g}{st['reach']:>6}{ms(st['delay_ms']):>10}"
+            f"{ms(st['offset_ms']):>12}")
+    rows = [("Peers", f"{head}\n{'=' * len(head)}\n{peer}"),
+            ("Status", "synchronized" if st["synchronized"] else "unsynchronized"),
+            ("Clock offset", f"{st['clock_offset']:+.6f} s from true time"),
+            ("Drift", f"{st['drift_ppm']:g} ppm when free-running")]
+    if st["error"]:
+        rows.append(("Last error", st["error"]))
+    return table("Sys::NTP", rows)
+
+
 class Shell:
     def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
         self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
+        self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
 
     def prompt(self) -> str:
         state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
@@ -148,10 +169,12 @@ class Shell:
                 for name, info in sorted(self.cm.peers.items()):
                     rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+        if what in ("sys ntp", "sys ntp status"):
+            return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group, show ltm virtual | pool | node [NAME])")
+                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show sys ntp)")
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

@@ -10,6 +10,9 @@ command -v ps >/dev/null || need+=(procps)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v wrk >/dev/null || need+=(wrk)          # bench/ltm.py
+command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, partition
+command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
+command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"

@@ -74,6 +74,7 @@ class Channel:
         self.stream, self.session, self.address, self.outbound = stream, session, address, outbound
         self.peer: str | None = None
         self.authenticated = False
+        self.rx_scope: trio.CancelScope | None = None   # the wait for bytes; cancelled to close now
         self._lock = trio.Lock()
 
     async def flush(self) -> None:
@@ -129,8 +130,34 @@ class IQuery:
             self._nursery = nursery
             listeners = await trio.open_tcp_listeners(self.port, host=self.bind)
             nursery.start_soon(trio.serve_listeners, self._serve_inbound, listeners)
+            nursery.start_soon(self._recheck_loop)
             self._sync_dialers()
             task_status.started()
+
+    async def _recheck_loop(self, interval: float = 1.0) -> None:
+        while True:
+            await trio.sleep(interval)
+            self.recheck()
+
+    def recheck(self) -> None:
+        """Check every open channel's peer certificate again against the node clock: a clock
+        skewed past a certificate's validity (or a certificate that expired) closes the channel
+        with the reason, as a new handshake would be refused."""
+        for channel in [*self.outbound.values(), *self.inbound]:
+            if not channel.authenticated or channel.session.state is State.CLOSED:
+                continue
+            try:
+                der = channel.stream.getpeercert(binary_form=True)
+            except (ssl.SSLError, ValueError, AttributeError):
+                continue
+            check = self.store.check(der, channel.peer if channel.outbound else None)
+            if not check.ok:
+                self.log.log("warning", "iquery", f"Closing the channel {'to' if channel.outbound else 'from'} "
+                             f"{channel.peer}: {check.reason}", event="channel-recheck", code=check.code,
+                             peer=channel.peer)
+                channel.session.close(check.code, check.reason, trio.current_time())
+                if channel.rx_scope is not None:
+                    channel.rx_scope.cancel()
 
     def _sync_dialers(self) -> None:
         peers = {m.name: m for m in self.store.peers()}
@@ -333,7 +360,7 @@ class IQuery:
                 if session.state is State.CLOSED:
                     return session.closed
                 data = None
-                with trio.move_on_at(session.next_deadline()):
+                with trio.move_on_at(session.next_deadline()) as channel.rx_scope:
                     data = await channel.stream.receive_some(65536)
                     if not data:
                         return Closed("eof", "peer closed the connection")
@@ -350,6 +377,8 @@ class IQuery:
                     elif isinstance(event, Message):
                         await dispatch(channel, event.body)
         except (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError) as exc:
+            if session.closed is not None:  # closed locally with a reason (recheck): keep it
+                return session.closed
             failure = classify_tls_error(exc) if not isinstance(exc, trio.ClosedResourceError) \
                 else ChannelFailure("local", "channel closed locally")
             if failure.code == "closed":

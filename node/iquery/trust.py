@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ..clock import write_atomically
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # OpenSSL: verify signatures, leave validity times to us
-DEVICE_DAYS = 3650
+DEVICE_DAYS = 365   # so that a clock 400 days ahead sees the device certificates expired
 CA_DAYS = 3650
 BACKDATE = dt.timedelta(minutes=5)  # small clock differences must not make a fresh cert "not yet valid"
 
@@ -77,7 +77,7 @@ def make_csr(device: str, key) -> x509.CertificateSigningRequest:
 
 
 def sign_csr(csr: x509.CertificateSigningRequest, ca: x509.Certificate, ca_key, now: dt.datetime,
-             days: int = DEVICE_DAYS) -> x509.Certificate:
+             days: float = DEVICE_DAYS) -> x509.Certificate:
     if not csr.is_signature_valid:
         raise TrustError("certificate signing request has a bad signature")
     device = common_name(csr)
@@ -291,6 +291,18 @@ class TrustStore:
         if self.device not in {m.name for m in members_}:
             raise TrustError("the member list does not include this device")
         self._save(TrustState(self.state.key, cert, ca, ca_key, members_, generation))
+        self._load()
+
+    def renew(self, valid_seconds: float | None = None) -> None:
+        """Rotate this device's certificate: same key and domain, a fresh validity (the default
+        length, or `valid_seconds` for a short-lived one). Needs the domain CA key."""
+        if not self.is_authority:
+            raise TrustError("this device holds no trust domain CA key: renew its certificate on an "
+                             "authority (or reset trust and add it again)")
+        days = DEVICE_DAYS if valid_seconds is None else valid_seconds / 86400
+        cert = sign_csr(make_csr(self.device, self.key), self.ca, self.ca_key, self.clock.now(), days)
+        s = self.state
+        self._save(TrustState(s.key, cert_pem(cert), s.ca, s.ca_key, s.members, s.generation))
         self._load()
 
     def add_member(self, member: Member) -> None:
