@@ -12,6 +12,7 @@ from rich.table import Table
 from . import cli_chaos, engine, state
 from .control import ControlError
 from .faults import ChaosError
+from .scenario import ScenarioError
 from .topology import TopologyError
 
 console = Console(stderr=True)
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (engine.LabError, TopologyError, ControlError, ChaosError) as exc:
+    except (engine.LabError, TopologyError, ControlError, ChaosError, ScenarioError) as exc:
         console.print(f"[red]biglab {args.verb}: {exc}[/]", highlight=False)
         return 1
     except KeyboardInterrupt:

@@ -13,16 +13,22 @@ console = Console(stderr=True)
 
 
 def _chaos(args) -> int:
-    lab, verb, rest = args.lab, args.verb_, args.args
+    print(dispatch(args.lab, args.verb_, args.args))
+    return 0
+
+
+def dispatch(lab: str, verb: str, rest: list[str]) -> str:
+    """Run one chaos verb with its arguments (as typed after `biglab chaos LAB`); returns the
+    message to show. Scenarios call this too."""
+    if verb not in VERBS:
+        raise ChaosError(f"unknown chaos verb {verb!r} (verbs: {', '.join(VERBS)})")
     ns = _chaos_args(verb, rest)
     if verb == "list":
         faults = chaos.listing(lab)
-        print("\n".join(faults) if faults else "no faults")
-        return 0
+        return "\n".join(faults) if faults else "no faults"
     if verb == "reset":
         done = chaos.reset(lab)
-        print("\n".join(done) if done else "nothing to repair")
-        return 0
+        return "\n".join(done) if done else "nothing to repair"
     if verb == "link":
         msg = chaos.link(lab, ns.endpoint, ns.state == "up")
     elif verb == "partition":
@@ -57,10 +63,9 @@ def _chaos(args) -> int:
         msg = chaos.cert(lab, ns.node, ns.valid)
     elif verb == "version":
         msg = chaos.version(lab, ns.node, ns.version)
-    else:  # argparse's choices make this unreachable
+    else:  # VERBS makes this unreachable
         raise ChaosError(f"unknown chaos verb {verb!r}")
-    print(msg)
-    return 0
+    return msg
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,7 +138,7 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
-    from .scenario import run_file
+    from .scenario_env import run_file
     report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
                       say=lambda m: console.print(m, highlight=False))
     print(json.dumps(report, indent=1) if args.json else report["text"])

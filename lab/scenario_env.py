@@ -1,0 +1,95 @@
+"""What a scenario run needs from a real lab (see lab/scenario.py): daemon status, chaos verbs,
+commands in nodes, MAC addresses and neighbour entries, and the repairs at the end."""
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from . import chaos, engine
+from .cli_chaos import dispatch
+from .control import call
+from .scenario import ScenarioError, load, run
+
+
+class LabEnv:
+    def __init__(self, lab: str):
+        self.lab = lab
+        self.plan = engine.get_plan(lab)
+        self.bigips = [n.name for n in self.plan.nodes if n.runs_daemon]
+        self._cache: dict[str, dict] = {}
+
+    def refresh(self) -> None:
+        self._cache.clear()
+
+    def status(self, node: str) -> dict:
+        if node not in self._cache:
+            engine.resolve(self.plan, node)
+            self._cache[node] = call(self.lab, node, "status", timeout=2.0)
+        return self._cache[node]
+
+    def active_devices(self, tg: str) -> list[str]:
+        active = []
+        for n in self.bigips:
+            try:
+                if self.status(n)["failover"]["traffic_groups"].get(tg) == "active":
+                    active.append(n)
+            except Exception:  # a killed or paused device is not active
+                continue
+        return active
+
+    def roles(self, tg: str) -> dict:
+        self.refresh()
+        active = self.active_devices(tg)
+        if len(active) != 1:
+            raise ScenarioError(f"roles: {tg} is active on {', '.join(active) or 'no device'}, not exactly one")
+        others = [n for n in self.bigips if n != active[0]]
+        return {"active": active[0], **({"standby": others[0]} if others else {})}
+
+    def chaos(self, line: str) -> str:
+        words = shlex.split(line)
+        self.refresh()
+        return dispatch(self.lab, words[0], words[1:])
+
+    def run(self, node: str, argv: list[str]) -> str:
+        proc = engine.run_in(self.lab, node, [str(a) for a in argv], capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise RuntimeError(f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
+        return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+
+    def tmsh(self, node: str, line: str) -> str:
+        return engine.tmsh(self.lab, node, line)
+
+    def _ip_json(self, node: str, argv: list[str]) -> list:
+        proc = engine.run_in(self.lab, node, ["ip", "-j", *argv], capture_output=True, text=True, timeout=10)
+        return json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
+
+    def mac_of(self, node: str, vlan: str) -> str | None:
+        links = self._ip_json(node, ["link", "show", "dev", vlan])
+        return links[0].get("address") if links else None
+
+    def neighbour(self, node: str, address: str) -> str | None:
+        for n in self._ip_json(node, ["neigh", "show", "to", address]):
+            if n.get("dst") == address:
+                return n.get("lladdr")
+        return None
+
+    def cleanup(self) -> list[str]:
+        self.refresh()
+        return chaos.reset(self.lab)
+
+
+def run_file(path, lab: str | None = None, name: str | None = None, mgmt_subnet: str | None = None,
+             say=print) -> dict:
+    """Run a scenario in lab `lab`, or bring up the scenario's topology for it and remove it after."""
+    scenario = load(path)
+    if lab is not None:
+        return run(scenario, LabEnv(lab), say).to_dict()
+    if not scenario.topology:
+        raise ScenarioError(f"{path}: no `topology:` to bring up; run it in a lab with --lab LAB")
+    topo = (Path(path).parent / scenario.topology).resolve()
+    plan = engine.up(topo, name=name or scenario.lab_name, mgmt_subnet=mgmt_subnet, progress=say)
+    try:
+        return run(scenario, LabEnv(plan.lab), say).to_dict()
+    finally:
+        engine.down(plan.lab)
