@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from rich.console import Console
 
@@ -22,7 +23,18 @@ def dispatch(lab: str, verb: str, rest: list[str]) -> str:
     message to show. Scenarios call this too."""
     if verb not in VERBS:
         raise ChaosError(f"unknown chaos verb {verb!r} (verbs: {', '.join(VERBS)})")
+    skew = None
+    if verb == "clock":  # a skew like -2h is an argument, not an option: take it out first
+        skews = [t for t in rest if re.match(r"^-\d", t)]
+        if len(skews) > 1:
+            raise ChaosError("give one skew (+400d, -2h or reset)")
+        skew = skews[0] if skews else None
+        rest = [t for t in rest if t not in skews]
     ns = _chaos_args(verb, rest)
+    if verb == "clock" and ns.skew is not None:
+        if skew is not None:
+            raise ChaosError("give one skew (+400d, -2h or reset)")
+        skew = ns.skew
     if verb == "list":
         faults = chaos.listing(lab)
         return "\n".join(faults) if faults else "no faults"
@@ -56,7 +68,7 @@ def dispatch(lab: str, verb: str, rest: list[str]) -> str:
     elif verb in ("block", "unblock"):
         msg = chaos.block(lab, ns.node, ns.port, verb == "block")
     elif verb == "clock":
-        msg = chaos.clock(lab, ns.node, ns.skew, ns.drift)
+        msg = chaos.clock(lab, ns.node, skew, ns.drift)
     elif verb == "ntp":
         msg = chaos.ntp(lab, ns.action)
     elif verb == "cert":

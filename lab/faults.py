@@ -142,7 +142,10 @@ def fallback_args(spec: dict) -> list[str]:
 
 def loss_rule(iface: str, pct: str) -> str:
     """Drop `pct` of what leaves `iface`, at random (netem's loss, in nftables)."""
-    return f'oifname "{iface}" numgen random mod 10000 < {round(float(pct.rstrip("%")) * 100)} drop'
+    share = round(float(pct.rstrip("%")) * 100)
+    if share >= 10000:
+        return f'oifname "{iface}" drop'
+    return f'oifname "{iface}" numgen random mod 10000 < {share} drop'
 
 
 def ruleset(blocked: list[str], cut_addresses: list[str], losses: dict[str, str] | None = None) -> str:

@@ -45,6 +45,7 @@ def test_without_netem_only_loss_and_rate_are_emulated():
     with pytest.raises(ChaosError, match="delay cannot be emulated"):
         fallback_args({"delay": "50ms"})
     assert loss_rule("ha", "5%") == 'oifname "ha" numgen random mod 10000 < 500 drop'
+    assert loss_rule("ha", "100%") == 'oifname "ha" drop'
 
 
 NODES = ["bigip1", "bigip2", "bigip3", "bigip4", "bigip5"]
