@@ -236,10 +236,11 @@ class Result:
     elapsed: float
     detail: str = ""
     since: str = ""      # the fault or repair this expectation was timed from
+    since_step: int = -1  # its index in the scenario
 
     def to_dict(self) -> dict:
         return {"step": self.step, "ok": self.ok, "elapsed_s": round(self.elapsed, 3), "detail": self.detail,
-                "since": self.since}
+                "since": self.since, "since_step": self.since_step}
 
 
 @dataclass
@@ -254,11 +255,12 @@ class Report:
 
     def timings(self) -> list[dict]:
         """For each fault or repair: how long until every expectation after it held."""
-        out: dict[str, float] = {}
+        out: dict[tuple, float] = {}
         for r in self.results:
             if r.since and r.step.startswith("expect"):
-                out[r.since] = max(out.get(r.since, 0.0), r.elapsed)
-        return [{"after": k, "settled_s": round(v, 3)} for k, v in out.items()]
+                key = (r.since, r.since_step)
+                out[key] = max(out.get(key, 0.0), r.elapsed)
+        return [{"after": k, "step": i, "settled_s": round(v, 3)} for (k, i), v in out.items()]
 
     def to_dict(self) -> dict:
         lines = [f"scenario: {self.name}"]
@@ -279,7 +281,7 @@ def run(scenario: Scenario, env, say=lambda m: None, *, clock=time.monotonic, sl
     """Run the steps in order; stop at the first failure; always repair what is left."""
     report = Report(scenario.name)
     bound: dict[str, str] = {}
-    mark, mark_at = "", clock()
+    mark, mark_at, mark_step = "", clock(), -1
     try:
         for step in scenario.steps:
             started = clock()
@@ -292,7 +294,7 @@ def run(scenario: Scenario, env, say=lambda m: None, *, clock=time.monotonic, sl
                     result = Result(shown, True, 0.0, detail)
                 elif step.kind in ("fault", "repair"):
                     detail = env.chaos(value)
-                    mark, mark_at = f"{step.kind} {value}", clock()
+                    mark, mark_at, mark_step = f"{step.kind} {value}", started, step.index
                     result = Result(shown, True, clock() - started, detail)
                 elif step.kind == "wait":
                     sleep(float(value))
@@ -303,6 +305,7 @@ def run(scenario: Scenario, env, say=lambda m: None, *, clock=time.monotonic, sl
                     result = Result(shown, True, clock() - started, env.tmsh(value["node"], value["line"]))
                 else:
                     result = _expect(value, step.within, env, clock, sleep, poll, shown, mark, mark_at)
+                    result.since_step = mark_step
             except ScenarioError:
                 raise
             except Exception as exc:  # a refused fault, an unreachable daemon: the step fails

@@ -59,7 +59,7 @@ def test_a_scenario_passes_and_times_each_expectation_from_its_fault():
     assert report["passed"] and lab.done == ["kill bigip1", "start bigip1"] and lab.cleaned
     expect = report["steps"][2]
     assert expect["ok"] and expect["since"] == "fault kill bigip1" and expect["elapsed_s"] == pytest.approx(3.0, abs=0.11)
-    assert report["timings"] == [{"after": "fault kill bigip1", "settled_s": expect["elapsed_s"]}]
+    assert report["timings"] == [{"after": "fault kill bigip1", "step": 1, "settled_s": expect["elapsed_s"]}]
     assert "PASS  expect failover node=bigip2 state=active" in report["text"]
 
 
