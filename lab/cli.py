@@ -56,7 +56,7 @@ def _status(args) -> int:
 
 def _print_status(report: dict) -> None:
     table = Table(title=f"lab {report['name']} ({report['backend']})")
-    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust"):
+    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock"):
         table.add_column(col)
     for name, n in report["nodes"].items():
         ifaces = " ".join(f"{v}={i['address']}" + ("" if i["link"] == "up" else f"({i['link']})")
@@ -67,7 +67,12 @@ def _print_status(report: dict) -> None:
             trust = ", ".join(f"{p}:{l['state']}" + (f" ({l['reason']})" if l['state'] != "connected" and l['reason'] else "")
                               for p, l in peers.items()) or "domain of one"
         ha = f"{n['failover'].title()}, {n['sync']}" if "failover" in n else ""
-        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust)
+        clock = ""
+        if "clock" in n:
+            ntp = n.get("ntp")
+            clock = (("NTP in sync" if ntp["synchronized"] else "NTP lost") if ntp else "no NTP") + \
+                f", {n['clock']['offset']:+.3f} s"
+        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust, clock)
     out.print(table)
 
 
