@@ -42,7 +42,7 @@ class LabEnv:
         self.refresh()
         active = self.active_devices(tg)
         if len(active) != 1:
-            raise ScenarioError(f"roles: {tg} is active on {', '.join(active) or 'no device'}, not exactly one")
+            raise RuntimeError(f"roles: {tg} is active on {', '.join(active) or 'no device'}, not exactly one")
         others = [n for n in self.bigips if n != active[0]]
         return {"active": active[0], **({"standby": others[0]} if others else {})}
 
