@@ -153,10 +153,16 @@ class Failover:
             if peer.lost_at is not None:
                 actions.append(Log("notice", "010c007f", f"Receiving status updates again from peer "
                                    f"device {peer_name}"))
+                # while it was unheard it may have taken our groups (split brain) and moved the
+                # addresses in the neighbours' ARP caches; it may already have stepped down by now
+                actions += [Announce(tg, f"{peer_name} is back after a gap: it may have announced "
+                                     f"{tg} meanwhile") for tg, st in self.state.items() if st == ACTIVE]
         for tg, st in payload.get("tgs", {}).items():
             if st == ACTIVE and tg in self.declined:
                 self.declined.discard(tg)  # someone took it: our request is done
-        return actions + self._decide(now)
+        decided = self._decide(now)
+        announced = {a.tg for a in actions if isinstance(a, Announce)}
+        return actions + [a for a in decided if not (isinstance(a, Announce) and a.tg in announced)]
 
     def tick(self, now: float) -> list:
         actions = []
