@@ -24,6 +24,8 @@ from .iquery.channel import IQuery
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .ltm.service import LTM
+from .rest.app import RestApp
+from .rest.server import RestServer
 
 
 class Daemon:
@@ -43,6 +45,8 @@ class Daemon:
         self.ltm = LTM(config.name, self.store, self.cm, self.log)
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
+        self.rest = RestApp(self)
+        self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
 
@@ -118,6 +122,7 @@ class Daemon:
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             await nursery.start(self.ltm.run)
+            await nursery.start(self.https.run)
             await nursery.start(self.control.run)
             self.log.log("notice", "daemon", f"Device {self.config.name} ready (pid {os.getpid()})",
                          event="ready")

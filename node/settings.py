@@ -17,6 +17,7 @@ class NodeConfig:
     modules: tuple = ()
     admin: dict = field(default_factory=lambda: {"username": "admin", "password": "admin"})
     iquery_port: int = 4353
+    rest_port: int = 443
     ha: dict = field(default_factory=dict)  # configsync_vlan, failover_vlans, heartbeat_interval, timeout, garp
 
     @classmethod
@@ -25,10 +26,12 @@ class NodeConfig:
         return cls(name=d["name"], lab=d["lab"], kind=d["kind"], state_dir=Path(d["state_dir"]),
                    mgmt_address=d["mgmt_address"], interfaces=d.get("interfaces", {}),
                    modules=tuple(d.get("modules", ())), admin=d.get("admin") or {},
-                   iquery_port=int(d.get("iquery_port", 4353)), ha=d.get("ha") or {})
+                   iquery_port=int(d.get("iquery_port", 4353)),
+                   rest_port=int(d.get("rest_port", 443)), ha=d.get("ha") or {})
 
     def to_dict(self) -> dict:
         return {"name": self.name, "lab": self.lab, "kind": self.kind, "state_dir": str(self.state_dir),
                 "mgmt_address": self.mgmt_address, "interfaces": self.interfaces,
                 "modules": list(self.modules), "admin": self.admin, "iquery_port": self.iquery_port,
+                "rest_port": self.rest_port,
                 "ha": self.ha}

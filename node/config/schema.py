@@ -11,7 +11,10 @@ Scope says what config sync does with an object:
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -28,7 +31,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr dest members
+    kind: str = "str"           # str int enum ref list ip cidr dest members secret
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -69,6 +72,7 @@ def _copy(v):
 
 
 ED = ("enabled", "disabled")
+ROLES = ("admin", "resource-admin", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
     Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -121,6 +125,9 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
         Field("description", "str")), flags=ED, flag_field="status"),
+    ObjType("auth user", "User", (
+        Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
+        Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
         *extra, Field("description", "str"))) for m, extra in (
@@ -184,6 +191,8 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         return value
     if f.kind == "ref":
         return "none" if value == "none" else full_path(value)
+    if f.kind == "secret":
+        return value if value.startswith(HASH_PREFIX) else hash_secret(value)
     try:
         if f.kind == "ip":
             return str(ipaddress.ip_address(value))
@@ -195,6 +204,24 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a valid '
                           + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
     return value
+
+
+HASH_PREFIX = "$pbkdf2-sha256$"
+
+
+def hash_secret(password: str, salt: bytes | None = None, rounds: int = 20000) -> str:
+    """Passwords are kept hashed (as F5 keeps `encrypted-password`), never in clear."""
+    salt = salt or os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds)
+    return f"{HASH_PREFIX}{rounds}${salt.hex()}${digest.hex()}"
+
+
+def check_secret(password: str, stored: str) -> bool:
+    try:
+        rounds, salt, _ = stored.removeprefix(HASH_PREFIX).split("$")
+        return hmac.compare_digest(hash_secret(password, bytes.fromhex(salt), int(rounds)), stored)
+    except ValueError:
+        return False
 
 
 def _fail():

@@ -71,6 +71,8 @@ class ConfigStore:
         self.log_size = 0
         self.cache_bytes = cache_kb * 1024
         self.listeners = []                  # fn(kind, info) after each successful change
+        self.generation = 0                  # bumped by every change, as iControl REST's `generation`
+        self.generations: dict[tuple[str, str], int] = {}
         if self.path and self.path.exists():
             self._load()
         else:
@@ -91,13 +93,18 @@ class ConfigStore:
         return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
 
     # -- changing -------------------------------------------------------------------------------
-    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
-        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+    def validate(self, ops: list[Op]) -> tuple[dict, dict]:
+        """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
         for op in ops:
             self._apply(work, op, touched)
         self._check(work, touched)
+        return work, touched
+
+    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+        work, touched = self.validate(ops)
         changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None)
                    for (t, p) in touched]
         return self._install(work, changes, origin or self.device)
@@ -127,6 +134,9 @@ class ConfigStore:
             raise ConfigError(f"01070734:3: Configuration error: cannot save the change: {exc}") from None
         if synced:
             self._remember(base, new_cid, synced)
+        self.generation += 1
+        for _, t, p, _ in changes:
+            self.generations[(t, p)] = self.generation
         result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
                   "origin": origin}
         for listener in self.listeners:
