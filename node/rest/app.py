@@ -27,6 +27,7 @@ from .query import Query
 from .resources import RestError, kind, link
 
 MAX_BODY = 4 * 1024 * 1024
+DRAIN_MAX = 64 * 1024 * 1024
 TRANSACTION_TIMEOUT = 30
 EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
@@ -83,6 +84,9 @@ class RestApp:
             if trans and request.method != "GET" and tm[0] != "transaction":
                 return self.queue(trans, request.method, uri, tm, body, user)
             return await self.tm(tm, request.method, user, body, Query.parse(request.query_params), uri)
+        except ConfigError as exc:          # a name or value refused before it reached the store
+            exc = res.config_error(exc)
+            return _json(exc.body(), exc.code)
         except RestError as exc:
             out = exc.body()
             if getattr(exc, "rest_kind", None):
@@ -91,15 +95,17 @@ class RestApp:
             return _json(out, exc.code)
 
     async def _body(self, request: Request):
-        size = int(request.headers.get("content-length") or 0)
-        if size > MAX_BODY:
-            raise RestError(413, f"The request body ({size} bytes) is larger than the limit of {MAX_BODY} bytes.", 1)
+        """The JSON body, or 413 past MAX_BODY. An oversized body is still read (and dropped, up to
+        DRAIN_MAX) so the client, still sending, gets the error rather than a broken connection."""
         chunks, got = [], 0
         async for chunk in request.stream():
             got += len(chunk)
-            if got > MAX_BODY:
-                raise RestError(413, f"The request body is larger than the limit of {MAX_BODY} bytes.", 1)
-            chunks.append(chunk)
+            if got <= MAX_BODY:
+                chunks.append(chunk)
+            elif got > DRAIN_MAX:
+                break
+        if got > MAX_BODY:
+            raise RestError(413, f"The request body is larger than the limit of {MAX_BODY} bytes.", 1)
         raw = b"".join(chunks)
         if not raw.strip():
             return {}
@@ -159,7 +165,12 @@ class RestApp:
             return _json(q.apply(self.read(r, q), r))
         op = res.op_for(method, r, body)
         self.auth.authorize(user, method, uri, operator_ok=_operator_change(op))
-        self.commit([op])
+        try:
+            self.commit([op])
+        except RestError as exc:   # the object the URI names is missing: 404, not a bad body
+            if exc.message.startswith("01020036") and any(f"({p})" in exc.message for p in (r.path, r.member) if p):
+                exc.code = 404
+            raise
         if method == "DELETE":
             return Response(status_code=200)
         if r.sub == "members":
