@@ -12,10 +12,8 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route as StarletteRoute
 
 from ..config.schema import TYPES, ConfigError, base_name, full_path
 from ..config.store import Op
@@ -57,8 +55,30 @@ class RestApp:
         self.transactions: dict[int, Transaction] = {}
         self.task: str | None = None     # an asynchronous task (config sync, bash) is running
         self.operations = 0
-        self.app = Starlette(routes=[StarletteRoute("/{path:path}", self.handle,
-                                                    methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
+        self.log = getattr(node, "log", None)
+
+    async def app(self, scope, receive, send) -> None:
+        """The ASGI entry: one handler for every URI (the routes are data, not decorators), no
+        middleware stack on the hot path."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.handle(request)
+        except Exception as exc:  # a bug must not take the API down: answer 500 and log it
+            if self.log:
+                self.log.log("err", "restjavad", f"{request.method} {request.url.path} failed: {exc!r}")
+            response = _json({"code": 500, "message": f"Internal error: {exc!r}", "errorStack": [],
+                              "apiError": 1}, 500)
+        await response(scope, receive, send)
 
     def _users(self) -> dict:
         return {base_name(p): v for p, v in self.store.of_type("auth user").items()}
@@ -68,6 +88,8 @@ class RestApp:
         self.operations += 1
         uri = request.url.path
         try:
+            if request.method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                raise RestError(405, f"Method {request.method} is not allowed.", 1)
             body = await self._body(request) if request.method in ("POST", "PUT", "PATCH") else None
             segs = [s for s in uri.split("/") if s]
             if segs == ["mgmt", "shared", "authn", "login"] and request.method == "POST":
