@@ -55,6 +55,9 @@ def processes_in(ns_path: str | Path) -> list[int]:
 class NetnsBackend:
     name = "netns"
 
+    def preflight(self, nodes) -> None:
+        """Nothing to check: _check_host already refused leftover namespaces."""
+
     def _path(self, node: NodePlan) -> Path:
         return NETNS_DIR / node.netns
 
