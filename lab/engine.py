@@ -104,8 +104,8 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
         with IPRoute() as ipr:
             for bridge in plan.bridges:
                 wiring.create_bridge(ipr, bridge)
+            be.create_all(plan.nodes)
             for node in plan.nodes:
-                be.create(node)
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)

@@ -64,6 +64,10 @@ class NetnsBackend:
     def create(self, node: NodePlan) -> None:
         netns.create(node.netns)
 
+    def create_all(self, nodes) -> None:
+        for node in nodes:
+            self.create(node)
+
     def exists(self, node: NodePlan) -> bool:
         return self._path(node).exists()
 
