@@ -10,9 +10,15 @@ LOG=${DOCKERD_LOG:-/var/log/biglab-dockerd.log}
 PY=.venv/bin/python
 
 if ! command -v dockerd >/dev/null; then
-    echo "dockerd: installing docker.io"
+    # iptables and our rule first: installing docker.io may start dockerd at once (systemd)
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends docker.io >/dev/null || exit 1
+    apt-get update -qq || exit 1
+    if ! command -v iptables >/dev/null; then
+        apt-get install -y -qq --no-install-recommends iptables >/dev/null || exit 1
+    fi
+    "$PY" -m lab.firewall || exit 1
+    echo "dockerd: installing docker.io"
+    apt-get install -y -qq --no-install-recommends docker.io >/dev/null || exit 1
 fi
 "$PY" -m lab.firewall || exit 1
 if "$PY" -m lab.backends.docker ping >/dev/null 2>&1; then
