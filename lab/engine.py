@@ -308,6 +308,7 @@ def down(lab: str) -> list[str]:
         leftovers = _sweep(prefix(lab))
         if not leftovers:
             raise LabError(f"no lab named {lab!r} is up")
+        state.forget(lab)  # node directories (or links to container volumes) without a lab.json
         return leftovers
     return teardown(plan) + _sweep(prefix(lab))
 
