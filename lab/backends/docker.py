@@ -168,18 +168,22 @@ class DockerBackend:
         raise BackendError(f"{node.name}: docker exec of {argv[0]} did not start within 10 s")
 
     def exec(self, node: NodePlan, argv: Sequence[str]):
-        """Replace this process by argv in the container: `docker exec -it` on a terminal, else
-        the SDK, passing the output through and exiting with the command's status."""
+        """Replace this process by argv in the container. With the docker command installed that
+        is `docker exec -i` (and -t on a terminal): stdin, the terminal and signals pass through.
+        Without it, the SDK streams the output (no stdin) and this exits with the command's status."""
         docker_cli = shutil.which("docker")
-        if docker_cli and sys.stdin.isatty() and sys.stdout.isatty():
+        if docker_cli:
+            tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
             env = [a for k in _forwarded_env() for a in ("-e", k)]
-            os.execv(docker_cli, ["docker", "exec", "-it", *env, node.netns, *in_image(argv)])
-        proc = self.run(node, argv, capture_output=True)
-        sys.stdout.buffer.write(proc.stdout)
-        sys.stderr.buffer.write(proc.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(proc.returncode)
+            os.execv(docker_cli, ["docker", "exec", "-i", *tty, *env, node.netns, *in_image(argv)])
+        api = self.docker.api
+        exec_id = api.exec_create(node.netns, in_image(argv), environment=_forwarded_env())["Id"]
+        for out, err in api.exec_start(exec_id, stream=True, demux=True):
+            for data, stream in ((out, sys.stdout), (err, sys.stderr)):
+                if data:
+                    stream.buffer.write(data)
+                    stream.flush()
+        os._exit(api.exec_inspect(exec_id)["ExitCode"] or 0)
 
     def run(self, node: NodePlan, argv: Sequence[str], capture_output: bool = False, text: bool = False,
             timeout: float | None = None, check: bool = False, stdout=None, stderr=None,

@@ -5,7 +5,9 @@ configuration from its volume; `down` leaves no container, volume, veth or bridg
 Skipped, with the reason, only when dockerd cannot be reached (`.ci/run` installs and starts it;
 by hand: scripts/dockerd.sh). A missing or stale image is built here (`make image`'s code).
 """
+import os
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -134,8 +136,14 @@ def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):
         labs(path, "dsm", "10.254.11.0/24")
         assert engine.status("dsm")["backend"] == "docker"
         assert biglab("exec", "dsm", "h1", "--", "ping", "-c1", "-W2", "10.1.2.22").returncode == 0
-        # exec passes the command's status back
-        assert biglab("exec", "dsm", "h2", "--", "sh", "-c", "exit 3", check=False).returncode == 3
+        # exec passes output and status back: docker exec -i (stdin too), or the SDK without docker
+        proc = subprocess.run([sys.executable, "-m", "lab.cli", "exec", "dsm", "h2", "--", "sh", "-c",
+                               "cat; echo err >&2; exit 3"], input="in\n", capture_output=True, text=True)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (3, "in\n", "err\n")
+        no_cli = {**os.environ, "PATH": "/nonexistent"}
+        proc = subprocess.run([sys.executable, "-m", "lab.cli", "exec", "dsm", "h2", "--", "sh", "-c",
+                               "echo out; echo err >&2; exit 3"], env=no_cli, capture_output=True, text=True)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err\n")
     finally:
         labs.close()  # checks: no namespace, veth, bridge, run dir or daemon left
     assert docker_leftovers(docker, "dsm") == []
