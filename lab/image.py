@@ -3,8 +3,8 @@
     python -m lab.image [--base IMAGE] [--tag biglab:latest] [--rebuild-base]
 
 1. Wheels: the project's own wheel and its dependencies' wheels, made by this environment's pip
-   (so its index and certificate settings apply) into build/image/wheels/. The image installs
-   the project from them into a fresh venv: the project itself, not a copy of the host's .venv.
+   (so its index and certificate settings apply; build/image/wheels/ caches them). The image
+   installs the project from them into a fresh venv: the project, not a copy of the host's .venv.
 2. Base: `--base` if given; else python:3.11-slim-bookworm if it is here or can be pulled; else
    (no registry) biglab-base:bookworm, made once by debootstrap (Debian's packages only, from the
    host's own Debian mirror) and `docker import`. `--rebuild-base` makes it again.
@@ -41,15 +41,22 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def build_wheels(say) -> Path:
-    wheels = BUILD / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
-    for old in wheels.glob("biglab-*.whl"):
-        old.unlink()
-    say(f"wheels: the project and its dependencies into {wheels}")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--find-links", str(wheels),
-                    "--wheel-dir", str(wheels), str(ROOT)], check=True)
-    return wheels
+def build_wheels(ctx: Path, say) -> None:
+    """ctx/wheels: the dependencies' wheels (the same files while the dependencies stay, so
+    Docker reuses that layer); ctx/project: the project's own wheel. build/image/wheels caches
+    what was downloaded or built."""
+    cache = BUILD / "wheels"
+    cache.mkdir(parents=True, exist_ok=True)
+    deps, project = ctx / "wheels", ctx / "project"
+    project.mkdir()
+    say("wheels: the project and its dependencies")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--find-links", str(cache),
+                    "--wheel-dir", str(deps), str(ROOT)], check=True)
+    for whl in deps.glob("*.whl"):
+        if whl.name.startswith("biglab-"):
+            whl.rename(project / whl.name)
+        elif not (cache / whl.name).exists():
+            shutil.copy(whl, cache / whl.name)
 
 
 def host_mirror() -> str:
@@ -110,15 +117,18 @@ def choose_base(c, base: str | None, rebuild_base: bool, say) -> str:
 
 def build(tag: str = "biglab:latest", base: str | None = None, rebuild_base: bool = False,
           say=print) -> str:
-    from docker.errors import BuildError
+    from docker.errors import APIError, BuildError, ImageNotFound
     from .backends.docker import client
     c = client()
+    try:
+        previous = c.images.get(tag).id
+    except ImageNotFound:
+        previous = None
     base = choose_base(c, base, rebuild_base, say)
-    wheels = build_wheels(say)
     with tempfile.TemporaryDirectory(prefix="biglab-image-") as ctx:
         shutil.copy(ROOT / "image" / "Dockerfile", ctx)
         shutil.copy(ROOT / "image" / "node-init.sh", ctx)
-        shutil.copytree(wheels, Path(ctx) / "wheels")
+        build_wheels(Path(ctx), say)
         say(f"image: {tag} on {base}")
         try:
             c.images.build(path=ctx, tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True,
@@ -126,6 +136,11 @@ def build(tag: str = "biglab:latest", base: str | None = None, rebuild_base: boo
         except BuildError as exc:
             log = "".join(x.get("stream", "") or x.get("error", "") for x in exc.build_log)
             raise SystemExit(f"docker build failed: {exc.msg}\n{log[-3000:]}")
+    if previous and previous != c.images.get(tag).id:
+        try:  # the image it replaced, unless a lab's containers still use it
+            c.images.remove(previous, noprune=False)
+        except APIError:
+            pass
     return tag
 
 
