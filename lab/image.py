@@ -28,14 +28,16 @@ BUILD = ROOT / "build" / "image"
 REGISTRY_BASE = "python:3.11-slim-bookworm"
 LOCAL_BASE = "biglab-base:bookworm"
 SUITE = "bookworm"
-PACKAGES = ["python3", "python3-venv", "iproute2", "iputils-ping", "curl", "procps", "ca-certificates"]
+PACKAGES = ["python3", "python3-venv", "iproute2", "iputils-ping", "curl", "procps", "iptables",
+            "ca-certificates"]
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 
 def source_hash() -> str:
-    """What the image runs: the node package and the project's declared dependencies."""
+    """What the image runs: the node package, the project's declared dependencies, the image's
+    own files."""
     h = hashlib.sha256()
-    files = sorted(p for p in (ROOT / "node").rglob("*.py")) + [ROOT / "pyproject.toml"]
+    files = sorted((ROOT / "node").rglob("*.py")) + sorted((ROOT / "image").glob("*")) + [ROOT / "pyproject.toml"]
     for path in files:
         h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]

@@ -65,7 +65,7 @@ def check_image(c, image: str = IMAGE) -> None:
     built = (img.labels or {}).get("biglab.source")
     if built != source_hash():
         raise DockerUnavailable(f"image {image} was built from other sources than this checkout's "
-                                f"node/ and pyproject.toml: rebuild it with `make image`")
+                                f"node/, image/ and pyproject.toml: rebuild it with `make image`")
 
 
 def _lab_of(node: NodePlan) -> str:
