@@ -10,7 +10,7 @@ BIGLAB = .venv/bin/biglab
 setup:
 	@./scripts/bootstrap.sh
 
-lab-up: setup
+lab-up: setup $(if $(filter docker,$(BACKEND)),image)
 	$(BIGLAB) up $(TOPO)$(if $(BACKEND), --backend $(BACKEND))
 
 lab-down: setup
