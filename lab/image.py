@@ -61,9 +61,9 @@ def build_wheels(ctx: Path, say) -> None:
             shutil.copy(whl, cache / whl.name)
 
 
-def host_mirror() -> str:
+def host_mirror(apt: Path = Path("/etc/apt")) -> str:
     """The Debian mirror the host's apt uses (deb822 or one-line sources)."""
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+    for path in [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*"))]:
         try:
             text = path.read_text()
         except OSError:

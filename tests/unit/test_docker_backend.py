@@ -62,3 +62,14 @@ def test_a_failing_iptables_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(firewall.shutil, "which", lambda tool: str(fake) if tool == "iptables" else None)
     with pytest.raises(firewall.FirewallError, match="Permission denied"):
         firewall.allow_bridged_lab_traffic()
+
+
+def test_the_base_image_comes_from_the_host_s_own_debian_mirror(tmp_path):
+    from lab.image import DEFAULT_MIRROR, host_mirror
+    assert host_mirror(tmp_path) == DEFAULT_MIRROR
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\nComponents: main\n")
+    assert host_mirror(tmp_path) == "http://mirror.example/debian"
+    (tmp_path / "sources.list").write_text("deb [arch=amd64] http://old.example/debian bookworm main\n")
+    assert host_mirror(tmp_path) == "http://old.example/debian"
