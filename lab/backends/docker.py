@@ -10,7 +10,8 @@ container and linked there on the host, so the CLI reads it as for a namespace n
 are what `start` returns. Container control goes through the Python Docker SDK; only an
 interactive `biglab exec` on a terminal hands over to the `docker exec -it` command.
 
-Offered for chaos verbs: `pids`, `kill` (the whole container, SIGKILL), `stop` (SIGTERM to every
+Offered for chaos verbs: `pids`, `signal` and `stop_process` (one process by host pid, as the
+namespace backend), `kill` (the whole container, SIGKILL), `stop` (SIGTERM to every
 process, then power off), `boot` (start it again and re-wire it; the caller restarts the daemon),
 `pause` and `resume` (cgroup freezer).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket as socketlib
 import subprocess
 import sys
 import threading
@@ -29,7 +31,7 @@ from typing import Sequence
 from .. import state, wiring
 from . import BackendError
 from ..plan import PREFIX, NodePlan
-from .netns import processes_in
+from .netns import processes_in, stop_processes
 
 IMAGE = os.environ.get("BIGLAB_IMAGE", "biglab:latest")
 IMAGE_PYTHON = "/opt/biglab/bin/python"   # the project's venv inside the image (lab/image.py)
@@ -193,16 +195,19 @@ class DockerBackend:
 
     def run(self, node: NodePlan, argv: Sequence[str], capture_output: bool = False, text: bool = False,
             timeout: float | None = None, check: bool = False, stdout=None, stderr=None,
-            ) -> subprocess.CompletedProcess:
-        """subprocess.run's contract for a command run in the container (no stdin)."""
+            input=None) -> subprocess.CompletedProcess:
+        """subprocess.run's contract for a command run in the container; `input` is its stdin
+        (then closed), without it stdin is empty."""
         argv = in_image(argv)
         api = self.docker.api
-        exec_id = api.exec_create(node.netns, argv, stdout=True, stderr=True, environment=_forwarded_env())["Id"]
+        exec_id = api.exec_create(node.netns, argv, stdin=True, stdout=True, stderr=True,
+                                  environment=_forwarded_env())["Id"]
+        data = input.encode() if isinstance(input, str) else (input or b"")
         result: dict = {}
 
         def collect():
             try:
-                result["out"] = api.exec_start(exec_id, demux=True)
+                result["out"] = _talk(api.exec_start(exec_id, socket=True), data)
             except Exception as exc:  # surfaced below, in the caller's thread
                 result["error"] = exc
 
@@ -243,6 +248,22 @@ class DockerBackend:
             return processes_in(self.netns_ref(node))
         except BackendError:
             return []
+
+    def signal(self, node: NodePlan, pid: int, sig: int) -> bool:
+        """Signal one of the node's processes by its host pid; False if it is gone (or not the
+        node's). SIGSTOP/SIGCONT of the daemon alone; `pause` freezes the whole container."""
+        if pid not in self.pids(node):
+            return False
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop_process(self, node: NodePlan, pid: int, grace: float = 2.0) -> None:
+        """TERM (and CONT, should it be paused), then KILL after `grace` seconds."""
+        if pid in self.pids(node):
+            stop_processes([pid], grace)
 
     def remove(self, node: NodePlan) -> None:
         """Remove the container (whatever its state), then its volume and the host's link to it."""
@@ -309,6 +330,21 @@ def sweep(lab_prefix: str) -> list[str]:
             volume.remove(force=True)
             removed.append(f"volume {volume.name}")
     return removed
+
+
+def _talk(sock, data: bytes) -> tuple[bytes, bytes]:
+    """Send `data` as stdin over an attached exec's socket, close our side (EOF), read the
+    multiplexed stdout and stderr until the command ends."""
+    from docker.utils.socket import consume_socket_output, demux_adaptor, frames_iter
+    raw = getattr(sock, "_sock", sock)
+    try:
+        if data:
+            raw.sendall(data)
+        raw.shutdown(socketlib.SHUT_WR)
+        frames = (demux_adaptor(*frame) for frame in frames_iter(sock, tty=False))
+        return consume_socket_output(frames, demux=True)
+    finally:
+        sock.close()
 
 
 def _remove_path(path: Path) -> None:

@@ -69,7 +69,7 @@ def test_ha_pair_in_containers_is_trusted_synced_and_carries_traffic(docker, dha
         assert attrs["HostConfig"]["CapDrop"] == ["ALL"]
         assert any(m["Type"] == "volume" and m["Name"] == node.netns for m in attrs["Mounts"])
     daemon = int((state.node_dir(dha, "bigip1") / "daemon.pid").read_text())
-    assert daemon in be.pids(plan.node("bigip1"))
+    assert daemon in be.pids(plan.node("bigip1")) and be.signal(plan.node("bigip1"), daemon, 0)
     assert IMAGE_PYTHON in open(f"/proc/{daemon}/cmdline").read().replace("\0", " ")
     # traffic crosses the bridges, whatever dockerd did to the FORWARD chain
     assert firewall.allow_bridged_lab_traffic() == []
@@ -144,6 +144,22 @@ def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):
         proc = subprocess.run([sys.executable, "-m", "lab.cli", "exec", "dsm", "h2", "--", "sh", "-c",
                                "echo out; echo err >&2; exit 3"], env=no_cli, capture_output=True, text=True)
         assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err\n")
+        # run_in: subprocess.run's contract (stdin, timeout); nft and tc work in a node
+        h1 = engine.get_plan("dsm").node("h1")
+        assert engine.run_in("dsm", "h1", ["cat"], input="x" * 100000, capture_output=True, text=True).stdout == "x" * 100000
+        nft = engine.run_in("dsm", "h1", ["nft", "-f", "-"], input="table inet t {\n chain c { type filter hook input "
+                            "priority 0; tcp dport 4353 drop; }\n}\n", capture_output=True, text=True)
+        assert nft.returncode == 0, nft.stderr
+        assert engine.run_in("dsm", "h1", ["tc", "qdisc", "show", "dev", "lan"], capture_output=True).returncode == 0
+        with pytest.raises(subprocess.TimeoutExpired):
+            engine.run_in("dsm", "h1", ["sleep", "30"], timeout=0.5)
+        # one process by its host pid, as chaos verbs do it
+        be = get_backend("docker")
+        pid = be.start(h1, ["sleep", "300"], str(state.node_dir("dsm", "h1") / "sleep.out"))
+        assert pid in be.pids(h1) and be.signal(h1, pid, 0)
+        assert not be.signal(engine.get_plan("dsm").node("h2"), pid, 0)  # not h2's process
+        be.stop_process(h1, pid)
+        assert pid not in be.pids(h1) and not be.signal(h1, pid, 0)
     finally:
         labs.close()  # checks: no namespace, veth, bridge, run dir or daemon left
     assert docker_leftovers(docker, "dsm") == []
