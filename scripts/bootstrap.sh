@@ -10,7 +10,6 @@ command -v ps >/dev/null || need+=(procps)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v wrk >/dev/null || need+=(wrk)          # bench/ltm.py
-command -v debootstrap >/dev/null || need+=(debootstrap)  # make image without a registry (lab/image.py)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"

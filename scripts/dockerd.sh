@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure dockerd runs, for the container backend (`make image`, `.ci/run`), as root:
-# install docker.io if missing, put biglab's FORWARD rule in place *before* dockerd starts (dockerd
+# install docker.io (and debootstrap, for images without a registry) if missing, put biglab's FORWARD rule in place *before* dockerd starts (dockerd
 # sets FORWARD's policy to DROP and br_netfilter sends bridged frames through it: see
 # lab/firewall.py), start dockerd in the background with its log in $DOCKERD_LOG, wait for it.
 # Exit status 0 when dockerd answers, 1 (with the log's tail) when it cannot start.
@@ -21,6 +21,11 @@ if ! command -v dockerd >/dev/null; then
     apt-get install -y -qq --no-install-recommends docker.io >/dev/null || exit 1
 fi
 "$PY" -m lab.firewall || exit 1
+if ! command -v debootstrap >/dev/null; then  # make image without a registry (lab/image.py)
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
+        || echo "dockerd: could not install debootstrap: make image needs a registry then" >&2
+fi
 if "$PY" -m lab.backends.docker ping >/dev/null 2>&1; then
     echo "dockerd: already running"
     exit 0
