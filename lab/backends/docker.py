@@ -7,8 +7,8 @@ namespace backend. A node's state (`/run/biglab/<lab>/<node>`: node.json, trust,
 logs, control socket) lives in a Docker volume of the same name, mounted at that same path in the
 container and linked there on the host, so the CLI reads it as for a namespace node and
 `stop`/`boot` keep the configuration. The daemon and servers run by `docker exec`; their host pids
-are what `start` returns. Container control goes through the Python Docker SDK; only an
-interactive `biglab exec` on a terminal hands over to the `docker exec -it` command.
+are what `start` returns. Container control goes through the Python Docker SDK; only `biglab
+exec` hands its terminal over to the `docker exec -i[t]` command when it is installed.
 
 Offered for chaos verbs: `pids`, `signal` and `stop_process` (one process by host pid, as the
 namespace backend), `kill` (the whole container, SIGKILL), `stop` (SIGTERM to every
