@@ -350,6 +350,8 @@ def status(lab: str) -> dict:
                                     for i in node.interfaces}}
             if not be.exists(node):
                 entry["state"] = "missing"
+            elif plan.backend == "docker" and be.container_state(node) != "running":
+                entry["state"] = be.container_state(node)  # exited (killed, stopped), paused...
             elif node.runs_daemon:
                 try:
                     daemon = call(plan.lab, node.name, "status", timeout=2.0)

@@ -89,7 +89,7 @@ def test_killing_the_active_container_moves_the_virtual_address_and_the_clients_
     wait_for(lambda: neigh(dha, "client", VIP) == mac(dha, "bigip2"), timeout=15,
              what="the client's ARP entry for the virtual address to move to bigip2")
     assert call(dha, "bigip2", "status")["failover"]["traffic_groups"]["traffic-group-1"] == "active"
-    assert engine.status(dha)["nodes"]["bigip1"]["state"] == "down"
+    assert engine.status(dha)["nodes"]["bigip1"]["state"] == "exited"
 
 
 def test_a_killed_node_boots_with_its_configuration_from_its_volume(docker, dha):
@@ -110,7 +110,7 @@ def test_a_killed_node_boots_with_its_configuration_from_its_volume(docker, dha)
              what="bigip1's heartbeats heard on every path")
     be.pause(node)
     try:
-        assert be.container_state(node) == "paused"
+        assert be.container_state(node) == "paused" and engine.status(dha)["nodes"]["bigip1"]["state"] == "paused"
         wait_for(lambda: set(paths_to(dha, "bigip1").values()) == {"down"}, timeout=15,
                  what="bigip2 to lose every heartbeat path to the paused bigip1")
     finally:
