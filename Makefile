@@ -1,22 +1,30 @@
 # The two commands a newcomer needs: `make lab-up` and `make test`. Both set themselves up.
 TOPO ?= topologies/ha-pair.yml
 LAB ?=
+BACKEND ?=
 PYTEST_ARGS ?=
 BIGLAB = .venv/bin/biglab
 
-.PHONY: setup lab-up lab-down test unit bench clean
+.PHONY: setup lab-up lab-down test unit bench clean image dockerd
 
 setup:
 	@./scripts/bootstrap.sh
 
-lab-up: setup
-	$(BIGLAB) up $(TOPO)
+lab-up: setup $(if $(filter docker,$(BACKEND)),image)
+	$(BIGLAB) up $(TOPO)$(if $(BACKEND), --backend $(BACKEND))
 
 lab-down: setup
 	$(BIGLAB) down $(if $(LAB),$(LAB),--all)
 
 test: setup
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# The Docker backend's node image (starts dockerd if needed; no registry needed: see lab/image.py).
+image: setup dockerd
+	.venv/bin/python -m lab.image
+
+dockerd: setup
+	@./scripts/dockerd.sh
 
 unit: setup
 	.venv/bin/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -13,8 +13,8 @@ from pyroute2 import IPRoute, netns
 
 from node.settings import NodeConfig
 
-from . import state, wiring
-from .backends import get_backend
+from . import firewall, state, wiring
+from .backends import BackendError, get_backend
 from .control import ControlError, call
 from .plan import PREFIX, Plan, ha_commands, make_plan, node_ha_settings, prefix
 from .topology import load as load_topology
@@ -81,23 +81,31 @@ def _check_host(plan: Plan) -> None:
                                    f"on {dev}; give the lab another {bridge.vlan} subnet")
 
 
-def up(path, name: str | None = None, backend: str = "netns", progress=None,
+def up(path, name: str | None = None, backend: str | None = None, progress=None,
        timeout: float = 30.0, mgmt_subnet: str | None = None) -> Plan:
     """Make the lab; returns when every node is ready and trust is formed (if asked)."""
     say = progress or (lambda msg: None)
     require_root()
     topo = load_topology(path, name, mgmt_subnet)
-    plan = make_plan(topo, str(Path(path).resolve()), backend)
+    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend)
     _check_host(plan)
-    state.save_plan(plan)
     be = get_backend(plan.backend)
+    try:
+        be.preflight(plan.nodes)
+    except BackendError as exc:
+        raise LabError(str(exc)) from None
+    state.save_plan(plan)
+    try:
+        firewall.allow_bridged_lab_traffic()
+    except firewall.FirewallError as exc:
+        say(f"warning: {exc}: the host may drop frames between nodes (see lab/firewall.py)")
     try:
         say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
         with IPRoute() as ipr:
             for bridge in plan.bridges:
                 wiring.create_bridge(ipr, bridge)
+            be.create_all(plan.nodes)
             for node in plan.nodes:
-                be.create(node)
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)
@@ -106,6 +114,9 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 start_daemon(plan, node.name)
             elif node.kind == "server":
                 start_server(plan, node.name)
+    except BackendError as exc:
+        teardown(plan)
+        raise LabError(str(exc)) from None
     except Exception:
         teardown(plan)
         raise
@@ -297,6 +308,7 @@ def down(lab: str) -> list[str]:
         leftovers = _sweep(prefix(lab))
         if not leftovers:
             raise LabError(f"no lab named {lab!r} is up")
+        state.forget(lab)  # node directories (or links to container volumes) without a lab.json
         return leftovers
     return teardown(plan) + _sweep(prefix(lab))
 
@@ -320,7 +332,8 @@ def _sweep(p: str) -> list[str]:
             removed.append(name)
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, p)
-    return removed
+    from .backends.docker import sweep as sweep_containers
+    return removed + sweep_containers(p)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -331,12 +344,14 @@ def status(lab: str) -> dict:
     with IPRoute() as ipr:
         for node in plan.nodes:
             entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
-                     "netns": be.netns_ref(node),
+                     "netns": _netns_ref(be, node),
                      "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
                                              "link": wiring.link_state(ipr, i.host_end)}
                                     for i in node.interfaces}}
             if not be.exists(node):
                 entry["state"] = "missing"
+            elif plan.backend == "docker" and be.container_state(node) != "running":
+                entry["state"] = be.container_state(node)  # exited (killed, stopped), paused...
             elif node.runs_daemon:
                 try:
                     daemon = call(plan.lab, node.name, "status", timeout=2.0)
@@ -352,6 +367,13 @@ def status(lab: str) -> dict:
             "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
                         for b in plan.bridges},
             "nodes": nodes}
+
+
+def _netns_ref(be, node) -> str | None:
+    try:
+        return be.netns_ref(node)
+    except BackendError:  # a stopped container has no network namespace
+        return None
 
 
 def _trust_view(iq: dict) -> dict:

@@ -1,6 +1,7 @@
 """Topology files: parse, validate, and say clearly what is wrong.
 
     name: ha                       # lab name: the prefix of everything the lab makes
+    backend: netns                 # where nodes live: netns (default) or docker (containers)
     trust: true                    # form device trust among the bigip nodes at start-up
     admin: {username: admin, password: admin}
     vlans:
@@ -100,6 +101,7 @@ class Ha(_Model):
 
 class Topology(_Model):
     name: str
+    backend: Literal["netns", "docker"] = "netns"
     trust: bool = True
     admin: Credentials = Credentials()
     mgmt_vlan: str = "mgmt"
