@@ -10,7 +10,8 @@ Rules (seed 003 and F5's docs):
 - Longest match (on by default) sorts the records once, when the configuration loads: source
   subnets by mask length, longest first; a region is one entity, whatever matched inside it.
   Order: subnet > region > isp > state > country > continent > negated, then the destination
-  the same way (datacenter and pool after subnet), then the higher score, then creation order.
+  the same way (datacenter and pool after subnet), then creation order. Not the score: the seed's
+  walk-through (a later score-40 record for POOL2 never used) only holds if score does not sort.
 - Records with a datacenter destination apply only when a pool picks among its members.
 """
 from __future__ import annotations
@@ -130,8 +131,7 @@ def _rank(t: Term, ranks: dict) -> tuple:
 
 
 def longest_match_order(records: list[Record]) -> list[Record]:
-    return sorted(records, key=lambda r: (*_rank(r.source, SOURCE_RANK), *_rank(r.dest, DEST_RANK),
-                                          -r.score, r.order))
+    return sorted(records, key=lambda r: (*_rank(r.source, SOURCE_RANK), *_rank(r.dest, DEST_RANK), r.order))
 
 
 class Topology:
