@@ -101,6 +101,8 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)
+                if node.routes:
+                    wiring.add_routes(be.netns_ref(node), node.routes)
         for node in plan.nodes:
             if node.runs_daemon:
                 start_daemon(plan, node.name)
@@ -131,6 +133,12 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 tmsh(plan.lab, daemons[0], line)
             except ControlError as exc:
                 raise LabError(f"config on {daemons[0]}: `{line}`: {exc}") from None
+    for node in plan.nodes:
+        for line in node.config:
+            try:
+                tmsh(plan.lab, node.name, line)
+            except ControlError as exc:
+                raise LabError(f"config on {node.name}: `{line}`: {exc}") from None
     return plan
 
 
@@ -382,11 +390,12 @@ def exec_in(lab: str, node: str, argv: list[str]):
 
 def node_command(plan: Plan, node, argv: list[str]) -> list[str]:
     """`tmsh` inside a BIG-IP node is our client for its daemon."""
-    if argv[0] == "tmsh":
+    tools = {"tmsh": "node.tmsh_cli", "iqdump": "node.gtm.iqdump"}
+    if argv[0] in tools:
         if not node.runs_daemon:
-            raise LabError(f"{node.name} is a {node.kind} node: tmsh runs on bigip nodes")
+            raise LabError(f"{node.name} is a {node.kind} node: {argv[0]} runs on bigip nodes")
         os.environ["BIGLAB_CTL"] = str(state.node_dir(plan.lab, node.name) / "ctl.sock")
-        return [sys.executable, "-m", "node.tmsh_cli", *argv[1:]]
+        return [sys.executable, "-m", tools[argv[0]], *argv[1:]]
     return argv
 
 
