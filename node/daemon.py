@@ -46,7 +46,7 @@ class Daemon:
         self.ltm = LTM(config.name, self.store, self.cm, self.log)
         self.recorder = Recorder()
         self.iquery.taps.append(self.recorder.record)
-        self.publisher = Publisher(config.name, self.iquery, self.ltm, [config.mgmt_address, *sorted(own)], self.log)
+        self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log)
         self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.publisher) \
             if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,

@@ -11,7 +11,8 @@ candidates while verify-member-availability is enabled (the default).
 
 Wide IP: pool-lb-mode round-robin, ratio, topology or global-availability over its available
 pools (a pool is available when it is enabled and has an available member); none available: the
-last-resort pool, else return to DNS.
+last-resort pool, else return to DNS. Topology with no record above 0 for this LDNS: every pool
+ties at 0 and they are served round robin (a wide IP has no alternate method to hand on to).
 """
 from __future__ import annotations
 
@@ -169,7 +170,8 @@ def resolve_wideip(wip: WideIP, pools: dict[str, Pool], topology: Topology | Non
         order = available
     elif wip.mode == "topology" and topology is not None:
         best = topology.best(ldns, [Dest(pool=r.name) for r in available], "wideip")
-        order = [available[i] for i in best]
+        # no record above 0: every pool scores 0, an equal highest score, served round robin
+        order = [available[i] for i in best] if best else available
     rotations = {}
     for ref in dict.fromkeys(order):
         r = resolve_pool(pools[ref.name], topology, ldns)

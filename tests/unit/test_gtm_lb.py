@@ -100,7 +100,7 @@ def test_wide_ip_topology_scores_pools():
                      Record.parse("ldns: subnet 10.0.0.0/8 server: pool /Common/P1", 5, 2)])
     wip = WideIP("www", (PoolRef("/Common/P1"), PoolRef("/Common/P2", 1)), mode="topology")
     assert data(resolve_wideip(wip, POOLS, topo, "10.1.1.1")) == ["10.10.2.100"]
-    assert data(resolve_wideip(wip, POOLS, topo, "11.1.1.1")) == [RETURN_TO_DNS]
+    assert data(resolve_wideip(wip, POOLS, topo, "11.1.1.1")) == ["10.10.1.100", "10.10.2.100"]  # all tie at 0
 
 
 def test_last_resort_pool_when_no_pool_is_available():
