@@ -19,6 +19,7 @@ import trio
 
 from ..config.schema import GTM_SETTINGS, base_name
 from ..config.store import ConfigError
+from ..reconcile import reconcile
 from .answer import Answerer
 from .health import HealthTable
 from .listener import Listener
@@ -152,15 +153,13 @@ class GTM:
     def reconcile_listeners(self) -> None:
         want = {p: (v["address"], v["port"]) for p, v in self.store.of_type("gtm listener").items()
                 if v.get("status", "enabled") == "enabled"}
-        for path in list(self.listeners):
-            if want.get(path) != self.listeners[path][0]:
-                self.listeners.pop(path)[1].cancel()
-        for path, spec in want.items():
-            if path not in self.listeners:
-                scope = trio.CancelScope()
-                listener = Listener(spec[0], spec[1], self.answerer, self.log)
-                self.listeners[path] = (spec, scope, listener)
-                self._nursery.start_soon(self._listen, path, listener, scope)
+        reconcile(self.listeners, want, self._start_listener)
+
+    def _start_listener(self, path: str, spec: tuple) -> tuple:
+        scope = trio.CancelScope()
+        listener = Listener(spec[0], spec[1], self.answerer, self.log)
+        self._nursery.start_soon(self._listen, path, listener, scope)
+        return spec, scope, listener
 
     async def _listen(self, path: str, listener: Listener, scope: trio.CancelScope) -> None:
         with scope:
