@@ -217,7 +217,7 @@ def _properties(t: ObjType, tokens: list) -> dict:
 # -- printing ---------------------------------------------------------------------------------
 def _word(v) -> str:
     s = str(v)
-    return f'"{s}"' if (not s or re.search(r'[\s{}"]', s)) else s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' if (not s or re.search(r'[\s{}"]', s)) else s
 
 
 def _short(v):
@@ -235,7 +235,7 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
         lines = [f"{type_} {base_name(path)} {{"]
     for f in t.fields:
         v = values.get(f.name)
-        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members")
+        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms")
                                                                  and not v and not f.default)):
             continue
         if t.flag_field == f.name:
@@ -254,7 +254,7 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
         elif f.kind == "items":
             lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
             for item in v or []:
-                props = [f"{sf.name} {_word(item[sf.name])}" for sf in f.sub if item.get(sf.name) is not None
+                props = [f"{sf.name} {_word(_short(item[sf.name]))}" for sf in f.sub if item.get(sf.name) is not None
                          and (all_properties or item[sf.name] != sf.default)]
                 lines.append(f"        {_word(_short(item['name']))} {{ {' '.join(props)} }}" if props
                              else f"        {_word(_short(item['name']))} {{ }}")
