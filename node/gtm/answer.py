@@ -12,6 +12,7 @@ emptied whenever the view changes (configuration or health).
 from __future__ import annotations
 
 import struct
+import time
 
 import dns.exception
 import dns.flags
@@ -42,8 +43,10 @@ def formerr(data: bytes) -> bytes | None:
 
 
 class Answerer:
-    def __init__(self, view: View | None = None):
+    def __init__(self, view: View | None = None, now=time.monotonic):
         self.view = view or View()
+        self.now = now
+        self.persistence = lb.Persistence()
         self.cache: dict = {}
         self.queries = 0
         self.misses = 0
@@ -57,7 +60,7 @@ class Answerer:
         self.queries += 1
         key = (data[2:], ldns)
         entry = self.cache.get(key)
-        if entry is None:
+        if entry is None or (len(entry) == 3 and entry[2] <= self.now()):   # a persistence record ran out
             entry = self.build(data, ldns)
             if entry is None:
                 return formerr(data)
@@ -75,7 +78,8 @@ class Answerer:
 
     # -- a miss -----------------------------------------------------------------------------------
     def build(self, data: bytes, ldns: str) -> list | None:
-        """[counter, rotation of response bytes (None: drop)], or None: malformed."""
+        """[counter, rotation of response bytes (None: drop)] (and when it expires, for a persisted
+        answer), or None: malformed."""
         self.misses += 1
         if len(data) >= 3 and data[2] & 0x80:
             return [0, [None]]   # a response sent to us: drop
@@ -98,6 +102,10 @@ class Answerer:
             return [0, [self.from_zone(query, self.view.names(qname))]]
         rtype = "cname" if self.view.wideip(qname, RTYPE.get(q.rdtype, "")) is None else RTYPE[q.rdtype]
         rotation = lb.resolve_wideip(wip, self.view.pools_of(rtype), self.view.topology, ldns)
+        expires = None
+        if wip.persist_ttl:
+            outcome, expires = self.persistence.pick(wip, ldns, rotation, self.now())
+            rotation = [outcome]
         zone_answer = None
         out = []
         for outcome in rotation:
@@ -108,7 +116,7 @@ class Answerer:
                 out.append(zone_answer)
             else:
                 out.append(self._wideip_answer(query, q.name, rtype, outcome))
-        return [0, out]
+        return [0, out] if expires is None else [0, out, expires]
 
     def _wideip_answer(self, query, qname, rtype: str, answer: lb.Answer) -> bytes:
         response = dns.message.make_response(query)

@@ -80,6 +80,8 @@ class WideIP:
     mode: str = "round-robin"
     last_resort: str | None = None
     enabled: bool = True
+    persist_ttl: int = 0          # persistence enabled: ttl-persistence; 0 is off
+    persist_cidr: tuple = (32, 128)
 
 
 @dataclass(frozen=True)
@@ -214,3 +216,28 @@ class Picker:
         out = self.rotation[self.i % len(self.rotation)]
         self.i += 1
         return out
+
+
+class Persistence:
+    """Wide IP persistence: an LDNS (its address masked by persist-cidr-ipv4/ipv6) keeps the answer
+    it got for ttl-persistence seconds, as long as that answer is still one the wide IP would give."""
+
+    def __init__(self):
+        self.records: dict[tuple, tuple] = {}   # (wide IP, LDNS network) -> (outcome, expires)
+        self.turn: dict[str, int] = {}          # round robin among new LDNSes, per wide IP
+
+    def pick(self, wip: WideIP, ldns, rotation: list, now: float) -> tuple:
+        """(outcome, expires) for this LDNS."""
+        ip = ipaddress.ip_address(ldns)
+        net = ipaddress.ip_network(f"{ip}/{wip.persist_cidr[0] if ip.version == 4 else wip.persist_cidr[1]}",
+                                   strict=False)
+        key = (wip.name, net)
+        held = self.records.get(key)
+        if held is not None and held[1] > now and held[0] in rotation:
+            return held
+        i = self.turn.get(wip.name, 0)
+        self.turn[wip.name] = i + 1
+        if len(self.records) > 100_000:
+            self.records = {k: v for k, v in self.records.items() if v[1] > now}
+        self.records[key] = (rotation[i % len(rotation)], now + wip.persist_ttl)
+        return self.records[key]

@@ -100,7 +100,7 @@ class Listener:
                 return
             # the hot path inlined: a cached single answer is a dict lookup and the id patched in
             entry = answerer.cache.get((data[2:], addr[0]))
-            if entry is not None and len(entry[1]) == 1 and entry[1][0] is not None:
+            if entry is not None and len(entry) == 2 and len(entry[1]) == 1 and entry[1][0] is not None:
                 answerer.queries += 1
                 try:
                     send(data[:2] + entry[1][0][2:], addr)

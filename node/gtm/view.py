@@ -128,7 +128,9 @@ def compile_view(objects: dict, health: HealthTable, now: float, connected) -> V
             wip = lb.WideIP(path.removeprefix("/Common/"),
                             tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
                             w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
-                            w.get("status", "enabled") == "enabled")
+                            w.get("status", "enabled") == "enabled",
+                            w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,
+                            (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]))
             if not wip.enabled:
                 continue
             for name in [wip.name, *(w.get("aliases") or [])]:

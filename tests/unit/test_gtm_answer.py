@@ -100,3 +100,41 @@ def test_malformed_queries_get_formerr_or_nothing(answerer, junk):
         r = dns.message.from_wire(out, question_only=True)
         assert r.rcode() == dns.rcode.FORMERR and r.id == int.from_bytes(junk[:2], "big")
     assert addresses(ask(answerer, "www.example.com")) == ["10.10.1.100"]   # still answering
+
+
+def _store(lines):
+    store = ConfigStore(None, "gtm1")
+    for line in CONFIG + lines:
+        cmd = parse(line)
+        path = cmd.name if cmd.type == "gtm topology" else full_path(cmd.name, wild=cmd.type.startswith("gtm wideip"))
+        store.commit([Op(cmd.verb, cmd.type, path, cmd.values)])
+    return store
+
+
+def test_persistence_keeps_an_ldns_network_on_its_answer_for_ttl_persistence():
+    store = _store(["create gtm pool a rr members add { s-nyc:vs s-lon:vs }",
+                    "create gtm wideip a app.example.com pools add { rr } persistence enabled ttl-persistence 60 "
+                    "persist-cidr-ipv4 24"])
+    clock = [0.0]
+    a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False), now=lambda: clock[0])
+    first = addresses(ask(a, "app.example.com", ldns="10.50.0.1"))
+    assert all(addresses(ask(a, "app.example.com", ldns="10.50.0.1")) == first for _ in range(4))
+    assert addresses(ask(a, "app.example.com", ldns="10.50.0.77")) == first      # the same /24
+    other = addresses(ask(a, "app.example.com", ldns="10.60.0.1"))
+    assert other != first                                                       # a new LDNS: the next one
+    assert addresses(ask(a, "app.example.com", ldns="10.70.0.1")) == first      # and the next
+    clock[0] = 61.0
+    assert addresses(ask(a, "app.example.com", ldns="10.50.0.1")) != first      # expired: picked again
+
+
+def test_cname_and_aaaa_wide_ips():
+    store = _store(["create gtm server v6 datacenter nyc product generic-host addresses add { 2001:db8::5 } "
+                    "virtual-servers add { vs6 { destination 2001:db8::100.80 } }",
+                    "create gtm pool aaaa P6 members add { v6:vs6 }",
+                    "create gtm wideip aaaa www.example.com pools add { P6 }",
+                    "create gtm pool cname C members add { www.example.org }",
+                    "create gtm wideip cname go.example.com pools add { C }"])
+    a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False))
+    assert addresses(ask(a, "www.example.com", "AAAA")) == ["2001:db8::100"]
+    r = ask(a, "go.example.com", "A")
+    assert addresses(r) == ["www.example.org."] and r.answer[0].rdtype == dns.rdatatype.CNAME
