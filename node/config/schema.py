@@ -127,6 +127,7 @@ GTM_TYPES = (
         Field("persistence", "enum", "disabled", ED), Field("ttl-persistence", "int", 3600, minimum=0, maximum=4294967295),
         Field("persist-cidr-ipv4", "int", 32, minimum=0, maximum=32),
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
+        Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
     ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),

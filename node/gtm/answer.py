@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import time
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -101,6 +102,9 @@ class Answerer:
         if wip is None:
             return [0, [self.from_zone(query, self.view.names(qname))]]
         rtype = "cname" if self.view.wideip(qname, RTYPE.get(q.rdtype, "")) is None else RTYPE[q.rdtype]
+        ecs = next((o for o in query.options if isinstance(o, dns.edns.ECSOption)), None) if wip.prefer_ecs else None
+        if ecs is not None:
+            ldns = ecs.address   # the client's subnet stands for the LDNS (RFC 7871)
         rotation = lb.resolve_wideip(wip, self.view.pools_of(rtype), self.view.topology, ldns)
         expires = None
         if wip.persist_ttl:
@@ -115,11 +119,13 @@ class Answerer:
                 zone_answer = zone_answer or self.from_zone(query)
                 out.append(zone_answer)
             else:
-                out.append(self._wideip_answer(query, q.name, rtype, outcome))
+                out.append(self._wideip_answer(query, q.name, rtype, outcome, ecs))
         return [0, out] if expires is None else [0, out, expires]
 
-    def _wideip_answer(self, query, qname, rtype: str, answer: lb.Answer) -> bytes:
+    def _wideip_answer(self, query, qname, rtype: str, answer: lb.Answer, ecs=None) -> bytes:
         response = dns.message.make_response(query)
+        if ecs is not None:   # say which client subnet the answer is for (scope = the source prefix)
+            response.use_edns(0, options=[dns.edns.ECSOption(ecs.address, ecs.srclen, ecs.srclen)])
         response.flags |= dns.flags.AA
         rdtype = {"a": dns.rdatatype.A, "aaaa": dns.rdatatype.AAAA, "cname": dns.rdatatype.CNAME}[rtype]
         texts = [d if rtype != "cname" else d.rstrip(".") + "." for d in answer.data if d]

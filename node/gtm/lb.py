@@ -82,6 +82,7 @@ class WideIP:
     enabled: bool = True
     persist_ttl: int = 0          # persistence enabled: ttl-persistence; 0 is off
     persist_cidr: tuple = (32, 128)
+    prefer_ecs: bool = False      # topology-prefer-edns0-client-subnet: the client subnet is the LDNS
 
 
 @dataclass(frozen=True)

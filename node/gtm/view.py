@@ -130,7 +130,8 @@ def compile_view(objects: dict, health: HealthTable, now: float, connected) -> V
                             w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
                             w.get("status", "enabled") == "enabled",
                             w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,
-                            (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]))
+                            (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]),
+                            w.get("topology-prefer-edns0-client-subnet") == "enabled")
             if not wip.enabled:
                 continue
             for name in [wip.name, *(w.get("aliases") or [])]:

@@ -1,4 +1,5 @@
 """The DNS answerer on the wire: wide IPs, zone data, NXDOMAIN, REFUSED, FORMERR, the cache."""
+import dns.edns
 import dns.flags
 import dns.message
 import dns.rcode
@@ -138,3 +139,14 @@ def test_cname_and_aaaa_wide_ips():
     assert addresses(ask(a, "www.example.com", "AAAA")) == ["2001:db8::100"]
     r = ask(a, "go.example.com", "A")
     assert addresses(r) == ["www.example.org."] and r.answer[0].rdtype == dns.rdatatype.CNAME
+
+
+def test_the_edns_client_subnet_stands_for_the_ldns_when_the_wide_ip_prefers_it():
+    store = _store(["modify gtm wideip a www.example.com topology-prefer-edns0-client-subnet enabled"])
+    a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False))
+    q = dns.message.make_query("www.example.com", "A", use_edns=0,
+                               options=[dns.edns.ECSOption("10.20.2.0", 24)])
+    r = dns.message.from_wire(a.handle(q.to_wire(), "10.20.1.9"))    # sent by nyc's LDNS for a lon client
+    assert addresses(r) == ["10.10.2.100"]
+    assert r.options[0].address == "10.20.2.0" and r.options[0].scopelen == 24
+    assert addresses(ask(a, "www.example.com", ldns="10.20.1.9")) == ["10.10.1.100"]   # no ECS: the source
