@@ -139,7 +139,33 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 tmsh(plan.lab, node.name, line)
             except ControlError as exc:
                 raise LabError(f"config on {node.name}: `{line}`: {exc}") from None
+    gtms = [n.name for n in plan.nodes if "gtm" in n.modules]
+    if gtms:
+        say("waiting for the GTMs to hear every server's LTM over iQuery")
+        _wait(lambda: not gtm_pending(plan.lab, gtms, daemons), deadline, lambda: "GTM not settled: "
+              + "; ".join(gtm_pending(plan.lab, gtms, daemons)))
     return plan
+
+
+def gtm_pending(lab: str, gtms: list[str], bigips: list[str]) -> list[str]:
+    """What keeps the GTMs from answering with live health: monitors that have not decided yet,
+    servers without current iQuery data, members whose state is not yet what their LTM says."""
+    problems, virtuals = [], {}
+    for n in bigips:
+        st = call(lab, n, "status", timeout=2.0)["ltm"]
+        virtuals[n] = st["virtuals"]
+        problems += [f"{n}: {p}/{m} being checked" for p, info in st["pools"].items()
+                     for m, mi in info["members"].items() if mi["monitor"] == "checking"]
+    for n in gtms:
+        gtm = call(lab, n, "status", timeout=2.0)["gtm"]
+        servers = gtm["servers"]
+        problems += [f"{n}: server {p} {s['state']}" for p, s in servers.items() if s["state"] != "connected"]
+        for key, m in gtm["members"].items():
+            server, _, vs = key.split("//", 1)[1].rpartition(":")
+            said = virtuals.get(servers.get(server, {}).get("device"), {}).get(vs, {}).get("availability")
+            if said is not None and m["state"] != said:
+                problems.append(f"{n}: member {key} {m['state']}, its LTM says {said}")
+    return problems
 
 
 def tmsh(lab: str, node: str, line: str, timeout: float = 10.0) -> str:
