@@ -161,9 +161,9 @@ def gtm_pending(lab: str, gtms: list[str], bigips: list[str]) -> list[str]:
         servers = gtm["servers"]
         problems += [f"{n}: server {p} {s['state']}" for p, s in servers.items() if s["state"] != "connected"]
         for key, m in gtm["members"].items():
-            server, _, vs = key.split("//", 1)[1].rpartition(":")
+            server, _, vs = ("/" + key.split("//", 1)[1]).rpartition(":")   # "POOL//Common/SERVER:VS"
             said = virtuals.get(servers.get(server, {}).get("device"), {}).get(vs, {}).get("availability")
-            if said is not None and m["state"] != said:
+            if said is not None and (m["state"] != said or "reports no virtual server" in m["reason"]):
                 problems.append(f"{n}: member {key} {m['state']}, its LTM says {said}")
     return problems
 

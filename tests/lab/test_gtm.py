@@ -50,8 +50,8 @@ def gtm_lab():
 
 
 def dig(lab, client, server=GTM1, name="www.example.com"):
-    out = engine.run_in(lab, f"client-{client}", ["dig", "+short", "+time=1", "+tries=1", f"@{server}", name],
-                        capture_output=True, text=True, timeout=10)
+    out = engine.run_in(lab, f"client-{client}", ["dig", "+short", "+time=2", "+tries=3", f"@{server}", name],
+                        capture_output=True, text=True, timeout=20)
     return out.stdout.split()
 
 
