@@ -8,7 +8,9 @@
       external: {subnet: 10.1.10.0/24}
     nodes:
       bigip1: {kind: bigip, modules: [ltm], interfaces: {mgmt: 10.1.1.11, external: 10.1.10.11}}
-      client: {kind: host, interfaces: {external: 10.1.10.100}}
+      client: {kind: host, interfaces: {external: 10.1.10.100},
+               routes: [{to: 10.30.0.53/32, via: 10.1.10.11}]}   # inside the node, via a lab gateway
+    # a bigip may carry `config:`, tmsh lines run on it after trust (gtm-3dc's GTM and LTM setup)
 
 A bad file raises TopologyError naming the file, the key path and the problem; nothing is made.
 """
