@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,7 @@ def main() -> None:
         finally:
             named.send_signal(signal.SIGTERM)
             named.wait(timeout=10)
+            shutil.rmtree(d, ignore_errors=True)
         # a data center lost: both nyc web servers killed, until nyc's client is sent to lon
         started = time.monotonic()
         for web in ("web-nyc1", "web-nyc2"):

@@ -26,6 +26,7 @@ from .listener import Listener
 from .view import compile_view
 
 TICK = 0.25
+COLOUR = {"available": "green", "offline": "red", "unknown": "blue"}
 
 
 class GTM:
@@ -57,10 +58,29 @@ class GTM:
     # -- the view ---------------------------------------------------------------------------------
     def recompile(self) -> None:
         now = trio.current_time()
+        old = self.view
         self.view = compile_view(self.store.objects, self.health, now, self.iquery.connected)
         self.answerer.set_view(self.view)
         self._states = self._server_states()
         self._dirty = False
+        self._log_changes(old, self.view)
+
+    def _log_changes(self, old, new) -> None:
+        """Status changes as gtmd logs them (SNMP_TRAP lines, colours green/red/blue)."""
+        for (pool, member), st in new.members.items():
+            before = old.members.get((pool, member))
+            if before is not None and before.state != st.state:
+                server, vs = member.rsplit(":", 1)
+                self.log.log("alert", "gtmd", f"SNMP_TRAP: VS /Common/{vs} (Server {server}) in pool {pool} state "
+                             f"change {COLOUR[before.state]} --> {COLOUR[st.state]} ({st.reason})", "011a1004",
+                             event="gtm-member", member=f"{pool} {member}", state=st.state)
+        for key, pool in new.pools.items():
+            before = old.pools.get(key)
+            if before is not None and before.available != pool.available:
+                colours = ("red", "green") if pool.available else ("green", "red")
+                self.log.log("alert", "gtmd", f"SNMP_TRAP: Pool {pool.name} state change {colours[0]} --> "
+                             f"{colours[1]}" + ("" if pool.available else " (No enabled pool members available)"),
+                             "011a3004", event="gtm-pool", pool=pool.name, available=pool.available)
 
     def _server_states(self) -> dict:
         return {p: s.state for p, s in self.view.servers.items()}

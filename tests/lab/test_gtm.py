@@ -123,6 +123,9 @@ def test_a_data_center_whose_web_servers_stop_drops_out_and_comes_back(gtm_lab):
         assert dig(gtm_lab, "sgp") == [VIP["sgp"]]
         members = gtm_status(gtm_lab)["members"]
         assert members["/Common/www_pool//Common/ltm-nyc:vs_www"]["state"] == "offline"
+        logs = biglab("logs", gtm_lab, "gtm1").stdout
+        assert "011a1004:1: SNMP_TRAP: VS /Common/vs_www (Server /Common/ltm-nyc) in pool /Common/www_pool " \
+               "state change green --> red" in logs
     finally:
         for web in ("web-nyc1", "web-nyc2"):
             engine.start_server(engine.get_plan(gtm_lab), web)
