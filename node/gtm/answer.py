@@ -45,27 +45,35 @@ def formerr(data: bytes) -> bytes | None:
 
 class Answerer:
     def __init__(self, view: View | None = None, now=time.monotonic):
-        self.view = view or View()
+        self.state = (view or View(), {})   # (view, its cache): swapped as one, read as one
         self.now = now
         self.persistence = lb.Persistence()
-        self.cache: dict = {}
         self.queries = 0
         self.misses = 0
 
+    @property
+    def view(self) -> View:
+        return self.state[0]
+
+    @property
+    def cache(self) -> dict:
+        return self.state[1]
+
     def set_view(self, view: View) -> None:
-        self.view = view
-        self.cache = {}          # one assignment each: safe for the listener thread reading them
+        """A new view and an empty cache in one assignment: a listener thread in the middle of a
+        miss stores its (old) decision in the old cache, which nobody reads any more."""
+        self.state = (view, {})
 
     # -- hot path ---------------------------------------------------------------------------------
     def handle(self, data: bytes, ldns: str) -> bytes | None:
         self.queries += 1
         key = (data[2:], ldns)
-        entry = self.cache.get(key)
+        view, cache = self.state
+        entry = cache.get(key)
         if entry is None or (len(entry) == 3 and entry[2] <= self.now()):   # a persistence record ran out
-            entry = self.build(data, ldns)
+            entry = self.build(data, ldns, view)
             if entry is None:
                 return formerr(data)
-            cache = self.cache
             if len(cache) >= CACHE_MAX:
                 cache.clear()
             cache[key] = entry
@@ -78,10 +86,11 @@ class Answerer:
         return None if out is None else data[:2] + out[2:]
 
     # -- a miss -----------------------------------------------------------------------------------
-    def build(self, data: bytes, ldns: str) -> list | None:
+    def build(self, data: bytes, ldns: str, view: View | None = None) -> list | None:
         """[counter, rotation of response bytes (None: drop)] (and when it expires, for a persisted
         answer), or None: malformed."""
         self.misses += 1
+        view = view or self.view
         if len(data) >= 3 and data[2] & 0x80:
             return [0, [None]]   # a response sent to us: drop
         try:
@@ -96,16 +105,16 @@ class Answerer:
         qname = q.name.to_text(omit_final_dot=True).lower()
         wip = None
         if q.rdtype in RTYPE:
-            wip = self.view.wideip(qname, RTYPE[q.rdtype])
+            wip = view.wideip(qname, RTYPE[q.rdtype])
         if wip is None:
-            wip = self.view.wideip(qname, "cname")
+            wip = view.wideip(qname, "cname")
         if wip is None:
-            return [0, [self.from_zone(query, self.view.names(qname))]]
-        rtype = "cname" if self.view.wideip(qname, RTYPE.get(q.rdtype, "")) is None else RTYPE[q.rdtype]
+            return [0, [self.from_zone(query, view.names(qname), view)]]
+        rtype = "cname" if view.wideip(qname, RTYPE.get(q.rdtype, "")) is None else RTYPE[q.rdtype]
         ecs = next((o for o in query.options if isinstance(o, dns.edns.ECSOption)), None) if wip.prefer_ecs else None
         if ecs is not None:
             ldns = ecs.address   # the client's subnet stands for the LDNS (RFC 7871)
-        rotation = lb.resolve_wideip(wip, self.view.pools_of(rtype), self.view.topology, ldns)
+        rotation = lb.resolve_wideip(wip, view.pools_of(rtype), view.topology, ldns)
         expires = None
         if wip.persist_ttl:
             outcome, expires = self.persistence.pick(wip, ldns, rotation, self.now())
@@ -116,7 +125,7 @@ class Answerer:
             if outcome == lb.DROP:
                 out.append(None)
             elif outcome == lb.RETURN_TO_DNS:
-                zone_answer = zone_answer or self.from_zone(query)
+                zone_answer = zone_answer or self.from_zone(query, False, view)
                 out.append(zone_answer)
             else:
                 out.append(self._wideip_answer(query, q.name, rtype, outcome, ecs))
@@ -133,11 +142,11 @@ class Answerer:
             response.answer.append(dns.rrset.from_text_list(qname, answer.ttl, dns.rdataclass.IN, rdtype, texts))
         return self._to_wire(response)
 
-    def from_zone(self, query, wideip_name: bool = False) -> bytes:
+    def from_zone(self, query, wideip_name: bool = False, view: View | None = None) -> bytes:
         """BIND's answer from the zones; `wideip_name`: the name is a wide IP of another type
         (it exists: no data rather than NXDOMAIN)."""
         q = query.question[0]
-        zone = zone_for(self.view, q.name)
+        zone = zone_for(view or self.view, q.name)
         if zone is None:
             if wideip_name:
                 return self._wire(query, dns.rcode.NOERROR, aa=True)

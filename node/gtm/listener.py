@@ -99,7 +99,7 @@ class Listener:
             except OSError:
                 return
             # the hot path inlined: a cached single answer is a dict lookup and the id patched in
-            entry = answerer.cache.get((data[2:], addr[0]))
+            entry = answerer.state[1].get((data[2:], addr[0]))
             if entry is not None and len(entry) == 2 and len(entry[1]) == 1 and entry[1][0] is not None:
                 answerer.queries += 1
                 try:
