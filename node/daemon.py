@@ -44,7 +44,7 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm, self.log)
-        self.recorder = Recorder()
+        self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.iquery.taps.append(self.recorder.record)
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log)
         self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.publisher) \

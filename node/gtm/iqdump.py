@@ -19,7 +19,8 @@ KEEP = 500
 
 
 class Recorder:
-    def __init__(self):
+    def __init__(self, peers=lambda: None):
+        self.peers = peers          # () -> the trust domain's other device names (None: any)
         self.seq = 0
         self.messages: dict[str, deque] = {}
         self._arrived = trio.Event()
@@ -32,6 +33,10 @@ class Recorder:
 
     async def cmd(self, peer: str, after: int = -1, wait: float = 2.0) -> dict:
         """Messages from `peer` newer than `after` (-1: only from now on), waiting up to `wait` s."""
+        known = self.peers()
+        if known is not None and peer not in known:
+            from ..control import CommandError
+            raise CommandError(f"{peer!r} is not a device of this trust domain (peers: {', '.join(sorted(known)) or 'none'})")
         after = self.seq if int(after) < 0 else int(after)
         with trio.move_on_after(min(float(wait), 10.0)):
             while not any(s > after for s, _, _ in self.messages.get(peer, ())):
