@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from .schema import GTM_RECORD_TYPES, TYPES, ConfigError, ObjType, Field, base_name, coerce, full_path
+from .schema import GTM_RECORD_TYPES, ConfigError, ObjType, Field, base_name, coerce, full_path
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",

@@ -54,7 +54,7 @@ class View:
         return any(self.wideip(qname, t) is not None for t in GTM_RECORD_TYPES)
 
 
-def _vs_status(server: dict, vs_name: str, sv, rtype: str) -> tuple[str | None, MemberStatus]:
+def _vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
     declared = {i["name"]: i for i in server.get("virtual-servers") or []}
     vs = declared.get(vs_name)
     address = None
@@ -108,7 +108,7 @@ def compile_view(objects: dict, health: HealthTable, now: float, connected) -> V
                 server_path, vs_name = m["name"].rsplit(":", 1)
                 server = servers.get(server_path) or {}
                 dc = server.get("datacenter")
-                address, status = _vs_status(server, vs_name, view.servers.get(server_path), rtype)
+                address, status = _vs_status(server, vs_name, view.servers.get(server_path))
                 if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
                     status = MemberStatus("offline", "The server or its datacenter is disabled", False)
                 elif status.usable and not _family_ok(address, rtype):

@@ -7,7 +7,6 @@ import dns.query
 import dns.rcode
 import trio
 
-from node.gtm.answer import Answerer
 from node.gtm.health import HealthTable
 from node.gtm.listener import Listener
 from node.log import Log
