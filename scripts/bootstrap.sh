@@ -19,6 +19,9 @@ if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
+    if [[ " ${need[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now named >/dev/null 2>&1 || true   # only bench/dns.py runs named, in a lab
+    fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
