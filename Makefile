@@ -30,4 +30,4 @@ unit: setup
 	.venv/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup
-	cd bench && for b in lab_up failover sync ltm rest; do ../.venv/bin/python $$b.py || exit 1; done
+	cd bench && for b in lab_up failover sync ltm rest dns; do ../.venv/bin/python $$b.py || exit 1; done

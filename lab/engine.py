@@ -109,6 +109,8 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)
+                if node.routes:
+                    wiring.add_routes(be.netns_ref(node), node.routes)
         for node in plan.nodes:
             if node.runs_daemon:
                 start_daemon(plan, node.name)
@@ -142,7 +144,39 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
                 tmsh(plan.lab, daemons[0], line)
             except ControlError as exc:
                 raise LabError(f"config on {daemons[0]}: `{line}`: {exc}") from None
+    for node in plan.nodes:
+        for line in node.config:
+            try:
+                tmsh(plan.lab, node.name, line)
+            except ControlError as exc:
+                raise LabError(f"config on {node.name}: `{line}`: {exc}") from None
+    gtms = [n.name for n in plan.nodes if "gtm" in n.modules]
+    if gtms:
+        say("waiting for the GTMs to hear every server's LTM over iQuery")
+        _wait(lambda: not gtm_pending(plan.lab, gtms, daemons), deadline, lambda: "GTM not settled: "
+              + "; ".join(gtm_pending(plan.lab, gtms, daemons)))
     return plan
+
+
+def gtm_pending(lab: str, gtms: list[str], bigips: list[str]) -> list[str]:
+    """What keeps the GTMs from answering with live health: monitors that have not decided yet,
+    servers without current iQuery data, members whose state is not yet what their LTM says."""
+    problems, virtuals = [], {}
+    for n in bigips:
+        st = call(lab, n, "status", timeout=2.0)["ltm"]
+        virtuals[n] = st["virtuals"]
+        problems += [f"{n}: {p}/{m} being checked" for p, info in st["pools"].items()
+                     for m, mi in info["members"].items() if mi["monitor"] == "checking"]
+    for n in gtms:
+        gtm = call(lab, n, "status", timeout=2.0)["gtm"]
+        servers = gtm["servers"]
+        problems += [f"{n}: server {p} {s['state']}" for p, s in servers.items() if s["state"] != "connected"]
+        for key, m in gtm["members"].items():
+            server, _, vs = ("/" + key.split("//", 1)[1]).rpartition(":")   # "POOL//Common/SERVER:VS"
+            said = virtuals.get(servers.get(server, {}).get("device"), {}).get(vs, {}).get("availability")
+            if said is not None and (m["state"] != said or "reports no virtual server" in m["reason"]):
+                problems.append(f"{n}: member {key} {m['state']}, its LTM says {said}")
+    return problems
 
 
 def tmsh(lab: str, node: str, line: str, timeout: float = 10.0) -> str:
@@ -404,11 +438,12 @@ def exec_in(lab: str, node: str, argv: list[str]):
 
 def node_command(plan: Plan, node, argv: list[str]) -> list[str]:
     """`tmsh` inside a BIG-IP node is our client for its daemon."""
-    if argv[0] == "tmsh":
+    tools = {"tmsh": "node.tmsh_cli", "iqdump": "node.gtm.iqdump"}
+    if argv[0] in tools:
         if not node.runs_daemon:
-            raise LabError(f"{node.name} is a {node.kind} node: tmsh runs on bigip nodes")
+            raise LabError(f"{node.name} is a {node.kind} node: {argv[0]} runs on bigip nodes")
         os.environ["BIGLAB_CTL"] = str(state.node_dir(plan.lab, node.name) / "ctl.sock")
-        return [sys.executable, "-m", "node.tmsh_cli", *argv[1:]]
+        return [sys.executable, "-m", tools[argv[0]], *argv[1:]]
     return argv
 
 

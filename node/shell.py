@@ -28,6 +28,7 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
 class Shell:
     def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
         self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
+        self.gtm = None   # the GTM service on nodes with the gtm module
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
 
@@ -81,11 +82,21 @@ class Shell:
         return len(ops)
 
     def _change(self, cmd: Command) -> str:
-        self.store.commit([self._op(cmd)])
+        op = self._op(cmd)
+        self.store.commit([op])
+        if cmd.type == "gtm zone" and cmd.verb != "delete":
+            from .gtm.zones import validate
+            return "\n".join(f"warning: {w}" for w in validate(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
+    @staticmethod
+    def _path(cmd: Command) -> str:
+        if cmd.type in ("gtm topology", "gtm global-settings"):
+            return cmd.name     # already F5's full name
+        return full_path(cmd.name, wild=cmd.type.startswith("gtm wideip"))
+
     def _op(self, cmd: Command) -> Op:
-        path = full_path(cmd.name)
+        path = self._path(cmd)
         if cmd.type == "cm device-group" and "devices" in cmd.values:
             verb, names = cmd.values["devices"]
             unknown = [n for n in names if n not in self.trust_members()] if verb != "delete" else []
@@ -97,7 +108,7 @@ class Shell:
     def _list(self, cmd: Command) -> str:
         allp = "all-properties" in cmd.words
         if cmd.name:
-            path = full_path(cmd.name)
+            path = self._path(cmd)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError(f"01020036:3: The requested {TYPES[cmd.type].label} ({path}) was not found.")
@@ -148,10 +159,14 @@ class Shell:
                 for name, info in sorted(self.cm.peers.items()):
                     rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+        if words[:1] == ["gtm"] and self.gtm is not None:
+            from .gtm.show import show
+            return show(self.gtm, words[1:])
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group, show ltm virtual | pool | node [NAME])")
+                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
+                         "| wideip | listener on gtm devices)")
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

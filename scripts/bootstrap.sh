@@ -10,12 +10,18 @@ command -v ps >/dev/null || need+=(procps)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v wrk >/dev/null || need+=(wrk)          # bench/ltm.py
+command -v dig >/dev/null || need+=(dnsutils)     # dig from the gtm-3dc clients
+command -v dnsperf >/dev/null || need+=(dnsperf)  # bench/dns.py
+command -v named >/dev/null || need+=(bind9)      # bench/dns.py: BIND beside the GTM listener
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
+    if [[ " ${need[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now named >/dev/null 2>&1 || true   # only bench/dns.py runs named, in a lab
+    fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
