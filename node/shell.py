@@ -5,7 +5,7 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM, CMError
-from .config.schema import TYPES, ConfigError, base_name, full_path
+from .config.schema import TYPES, ConfigError, base_name, full_path, object_path
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
 
@@ -91,9 +91,7 @@ class Shell:
 
     @staticmethod
     def _path(cmd: Command) -> str:
-        if cmd.type in ("gtm topology", "gtm global-settings"):
-            return cmd.name     # already F5's full name
-        return full_path(cmd.name, wild=cmd.type.startswith("gtm wideip"))
+        return object_path(cmd.type, cmd.name)
 
     def _op(self, cmd: Command) -> Op:
         path = self._path(cmd)

@@ -273,6 +273,16 @@ def full_path(name: str, wild: bool = False) -> str:
     return f"{PARTITION}/{name}"
 
 
+def object_path(type_: str, name: str) -> str:
+    """An object's path from the name a user gives (tmsh or REST): `/Common/name` for most, a
+    topology record's normalised `ldns: ... server: ...`, the one global-settings object."""
+    if type_ == "gtm topology":
+        return topology_name(name.split())
+    if type_ == "gtm global-settings":
+        return GTM_SETTINGS
+    return full_path(name, wild=type_.startswith("gtm wideip"))
+
+
 def base_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 

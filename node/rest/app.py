@@ -195,9 +195,9 @@ class RestApp:
             raise
         if method == "DELETE":
             return Response(status_code=200)
-        if r.sub == "members":
-            name = r.member or full_path(body["name"])
-            r = res.Route("ltm pool", r.path, "members", name)
+        if r.sub:
+            verb, items = op.values[r.sub]
+            r = res.Route(r.type, r.path, r.sub, next(iter(items)))
         elif r.path is None:
             r = res.Route(r.type, op.path)
         return _json(self.read(r, q))
@@ -226,16 +226,22 @@ class RestApp:
         if values is None:
             raise RestError(404, f"01020036:3: The requested {TYPES[r.type].label} ({r.path}) was not found.")
         g = gen.get((r.type, r.path), 0)
-        if r.sub == "members":
-            members = values.get("members") or []
+        if r.sub in ("members", "virtual-servers"):
+            f = TYPES[r.type].field(r.sub)
+            items = values.get(r.sub) or []
+            if f.kind == "members":
+                show = lambda m: res.member_to_rest(r.path, m, g, self._member_status)  # noqa: E731
+            else:
+                show = lambda i: res.item_to_rest(r.type, r.path, f, i, g)  # noqa: E731
             if r.member is None:
-                return {"kind": "tm:ltm:pool:members:memberscollectionstate",
-                        "selfLink": link(f"{res.object_url(r.type, r.path)}/members"),
-                        "items": [res.member_to_rest(r.path, m, g, self._member_status) for m in members]}
-            for m in members:
-                if m["name"] == r.member:
-                    return res.member_to_rest(r.path, m, g, self._member_status)
-            raise RestError(404, f"01020036:3: The requested Pool Member ({r.member}) was not found.")
+                return {"kind": kind(f"{r.type} {r.sub}", "collectionstate"),
+                        "selfLink": link(f"{res.object_url(r.type, r.path)}/{r.sub}"),
+                        "items": [show(i) for i in items]}
+            item = res.find_item(r.type, r.sub, items, r.member)
+            if item is None:
+                raise RestError(404, f"01020036:3: The requested {TYPES[r.type].label} {r.sub} item "
+                                     f"({r.member}) was not found.")
+            return show(item)
         if r.sub == "profiles":
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
@@ -288,6 +294,16 @@ class RestApp:
             return _json(stats.failover_status(self.node.cm.failover_status()))
         if tm == ["sys", "failover"]:
             return await self._failover(method, user, body, uri)
+        if tm[:2] == ["gtm", "global-settings"] and len(tm) == 3 and tm[2] in res.SETTINGS_GROUPS:
+            if method not in ("GET", "PATCH", "PUT"):
+                raise RestError(405, f"{method} is not allowed on gtm global-settings", 1)
+            if method != "GET":
+                op = res.settings_op(tm[2], body)
+                self.auth.authorize(user, method, uri)
+                self.commit([op])
+            key = ("gtm global-settings", res.GTM_SETTINGS)
+            return _json(res.settings_view(self.store.objects.get(key, {}), tm[2],
+                                           self.store.generations.get(key, 0)))
         if tm[0] == "transaction":
             return self.transaction(tm[1:], method, user, body, uri)
         if method != "POST" or tm not in (["cm"], ["sys", "config"], ["util", "bash"]):

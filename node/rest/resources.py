@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config.schema import MEMBER_FIELDS, PARTITION, TYPES, ConfigError, Field, base_name, full_path
+from ..config.gtm_checks import item_name
+from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, Field, base_name, full_path,
+                             member_name, object_path)
 from ..config.store import Op
 
 VERSION = "17.1.0"
@@ -25,6 +27,7 @@ SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled",
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
+SUBCOLLECTIONS = ("members", "virtual-servers")   # item lists F5 serves as subcollections; others inline
 
 
 class RestError(Exception):
@@ -43,18 +46,20 @@ def link(path: str) -> str:
 
 
 def tilde(path: str) -> str:
-    """/Common/web -> ~Common~web"""
-    return path.replace("/", "~")
+    """/Common/web -> ~Common~web (a topology record's spaces as %20, as F5 writes its links)"""
+    return path.replace("/", "~").replace(" ", "%20")
 
 
-def untilde(segment: str) -> str:
+def untilde(segment: str, type_: str | None = None) -> str:
     """~Common~web or web -> /Common/web; another partition is refused as F5 refuses it."""
+    if type_ == "gtm topology":
+        return object_path(type_, segment.replace("~", "/"))
     if segment.startswith("~"):
         part, _, name = segment[1:].partition("~")
         if part != "Common" or not name or "~" in name:
             raise RestError(404, f"01020036:3: The requested folder (/{part}) was not found.")
-        return f"{PARTITION}/{name}"
-    return full_path(segment)
+        segment = name
+    return object_path(type_, segment) if type_ else full_path(segment)
 
 
 def kind(type_: str, suffix: str) -> str:
@@ -91,7 +96,7 @@ def route(segments: list[str]) -> Route | None:
         if rest and rest[-1] == "stats":
             r.stats, rest = True, rest[:-1]
         if rest:
-            r.path = untilde(rest[0])
+            r.path = untilde(rest[0], type_)
             if len(rest) > 1:
                 if rest[1] not in subcollections(type_):
                     raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
@@ -106,8 +111,38 @@ def route(segments: list[str]) -> Route | None:
 
 def subcollections(type_: str) -> tuple[str, ...]:
     t = TYPES[type_]
-    return tuple(f.name for f in t.fields if f.kind == "members") + (
-        ("profiles",) if t.field("profiles") else ())
+    return tuple(f.name for f in t.fields if f.kind == "members" or (f.kind == "items" and f.name in SUBCOLLECTIONS)) \
+        + (("profiles",) if t.field("profiles") else ())
+
+
+def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
+    """The item of a subcollection a URI or body names, however it was written."""
+    f = TYPES[type_].field(field)
+    name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw)[0]
+    return next((i for i in items if i["name"] == name), None)
+
+
+SETTINGS_GROUPS = {"general": ("synchronization", "synchronization-group-name", "synchronize-zone-files"),
+                   "load-balancing": ("topology-longest-match",), "metrics": ()}
+
+
+def settings_view(values: dict, group: str, generation: int) -> dict:
+    """gtm global-settings as F5's REST splits it: /mgmt/tm/gtm/global-settings/<group>."""
+    t = TYPES["gtm global-settings"]
+    out = {"kind": f"tm:gtm:global-settings:{group}:{group}state", "generation": generation,
+           "selfLink": link(f"/mgmt/tm/gtm/global-settings/{group}")}
+    for name in SETTINGS_GROUPS[group]:
+        out[t.field(name).rest] = values.get(name, t.field(name).default)
+    return out
+
+
+def settings_op(group: str, body) -> Op:
+    values = values_from_rest("gtm global-settings", body)
+    stray = [k for k in values if k not in SETTINGS_GROUPS[group]]
+    if stray:
+        raise unexpected(f"gtm global-settings {group}", TYPES["gtm global-settings"].field(stray[0]).rest,
+                         body[TYPES["gtm global-settings"].field(stray[0]).rest])
+    return Op("modify", "gtm global-settings", GTM_SETTINGS, values)
 
 
 def organizing(segments: list[str]) -> list[str]:
@@ -121,7 +156,8 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             member_status=None) -> dict:
     t = TYPES[type_]
     url = object_url(type_, path)
-    out = {"kind": kind(type_, "state"), "name": base_name(path), "partition": "Common", "fullPath": path,
+    name = path if type_ == "gtm topology" else base_name(path)   # a record is named by its whole text
+    out = {"kind": kind(type_, "state"), "name": name, "partition": "Common", "fullPath": path,
            "generation": generation, "selfLink": link(url)}
     for f in t.fields:
         v = values.get(f.name)
@@ -137,6 +173,15 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             if expand:
                 ref["items"] = [profile_to_rest(path, p, generation) for p in v or []]
             out["profilesReference"] = ref
+        elif f.kind == "items" and f.name in SUBCOLLECTIONS:
+            ref = {"link": link(f"{url}/{f.name}"), "isSubcollection": True}
+            if expand:
+                ref["items"] = [item_to_rest(type_, path, f, i, generation) for i in v or []]
+            out[f.rest + "Reference"] = ref
+        elif f.kind == "items":
+            out[f.rest] = [_item_props(f, i) for i in v or []]
+        elif f.kind == "terms":
+            out[f.rest] = [{"name": term} for term in v or []]
         elif v is None:
             continue
         elif f.kind == "secret":
@@ -165,6 +210,54 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
     return out
 
 
+def _item_props(f: Field, item: dict) -> dict:
+    name = item["name"]
+    out = {"name": base_name(name)}
+    if name.startswith("/Common/"):
+        out.update(partition="Common", fullPath=name)
+    for sf in f.sub:
+        v = item.get(sf.name)
+        if v is not None:
+            out.update({v: True} if sf.name == "status" else {sf.rest: v})
+    return out
+
+
+def item_to_rest(type_: str, path: str, f: Field, item: dict, generation: int) -> dict:
+    """An item of a subcollection other than LTM pool members (GTM pool members, virtual servers)."""
+    return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(f, item), "generation": generation,
+            "selfLink": link(f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}")}
+
+
+def items_from_rest(type_: str, f: Field, v) -> dict:
+    """[{"name": ..., "order": 1}, "name2"] -> {name: {tmsh property: value}}"""
+    if not isinstance(v, list):
+        raise unexpected(type_, f.rest, v)
+    subs = {sf.rest: sf for sf in f.sub}
+    out = {}
+    for item in v:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise unexpected(type_, f.rest, v)
+        out[item["name"]] = item_props_from_rest(type_, f, item, subs)
+    return out
+
+
+def item_props_from_rest(type_: str, f: Field, item: dict, subs: dict | None = None) -> dict:
+    subs = subs or {sf.rest: sf for sf in f.sub}
+    props = {}
+    for k, val in item.items():
+        if k in META or k.endswith("Reference"):
+            continue
+        if k in ("enabled", "disabled") and "status" in {sf.name for sf in f.sub} and isinstance(val, bool):
+            props["status"] = k if val else ("disabled" if k == "enabled" else "enabled")
+        elif k in subs:
+            props[subs[k].name] = _scalar(type_, subs[k], k, val)
+        else:
+            raise unexpected(f"{type_} {f.name}", k, val)
+    return props
+
+
 def profile_to_rest(virtual: str, name: str, generation: int) -> dict:
     path = full_path(name)
     return {"kind": "tm:ltm:virtual:profiles:profilesstate", "name": base_name(path), "partition": "Common",
@@ -186,7 +279,7 @@ def body_name(type_: str, body: dict) -> str:
     partition = body.get("partition", "Common")
     if partition not in ("Common", "/Common"):
         raise RestError(400, f"01020036:3: The requested folder (/{partition}) was not found.")
-    return full_path(name)
+    return object_path(type_, name)
 
 
 def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
@@ -215,13 +308,15 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             raise unexpected(type_, key, v)
         if f.kind == "members":
             values[f.name] = ("set", members_from_rest(v))
-        elif f.kind == "list":
+        elif f.kind == "items":
+            values[f.name] = ("set", items_from_rest(type_, f, v))
+        elif f.kind in ("list", "terms"):
             values[f.name] = ("set", _names(type_, key, v))
         else:
             values[f.name] = ("set", _scalar(type_, f, key, v))
     if replace:
         for f in t.fields:
-            if f.name not in values and not f.required and f.kind != "members":
+            if f.name not in values and not f.required and f.kind not in ("members", "items"):
                 default = f.default if f.default is not None else ([] if f.kind == "list" else None)
                 if default is not None:
                     values[f.name] = ("set", list(default) if isinstance(default, tuple) else default)
@@ -313,6 +408,19 @@ def op_for(method: str, r: Route, body) -> Op:
         raise RestError(405, "Method not allowed on stats", 1)
     if r.sub == "profiles":
         raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
+    if r.sub and TYPES[r.type].field(r.sub).kind == "items":
+        f = TYPES[r.type].field(r.sub)
+        if method == "POST" and r.member is None:
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+                raise RestError(400, f'01070734:3: Configuration error: a {r.sub} item needs a "name"', 1)
+            return Op("modify", r.type, r.path, {r.sub: ("add", {body["name"]: item_props_from_rest(r.type, f, body)})})
+        if r.member is None:
+            raise RestError(405, "Method not allowed on a collection", 1)
+        if method == "DELETE":
+            return Op("modify", r.type, r.path, {r.sub: ("delete", {r.member: {}})})
+        if not isinstance(body, dict):
+            raise RestError(400, "The request body must be a JSON object.", 1)
+        return Op("modify", r.type, r.path, {r.sub: ("modify", {r.member: item_props_from_rest(r.type, f, body)})})
     if r.sub == "members":
         if method == "POST" and r.member is None:
             name, props = member_from_rest(body)
@@ -336,7 +444,7 @@ def op_for(method: str, r: Route, body) -> Op:
     if method == "DELETE":
         return Op("delete", r.type, r.path, {})
     if isinstance(body, dict) and "name" in body and isinstance(body["name"], str) \
-            and full_path(body["name"]) != r.path:
+            and object_path(r.type, body["name"]) != r.path:
         raise RestError(400, f"The name {body['name']} in the body does not match the URI ({r.path})", 1)
     return Op("modify", r.type, r.path, values_from_rest(r.type, body, replace=(method == "PUT")))
 

@@ -281,3 +281,41 @@ def test_f5_sdk_failover_to_standby(lab):
     wait_for(b2_active, what="bigip2 active after REST standby")
     out = json.loads(biglab("status", LAB, "--json").stdout)
     assert out["name"] == LAB
+
+
+def test_gtm_objects_through_rest_as_f5_shapes_them(lab):
+    s = api()
+    assert send(s, "POST", "/mgmt/tm/gtm/datacenter", {"name": "dc1"}).status_code == 200
+    r = send(s, "POST", "/mgmt/tm/gtm/server", {"name": "srv1", "datacenter": "/Common/dc1", "product": "generic-host",
+                                                 "addresses": [{"name": "10.1.10.200"}],
+                                                 "virtualServers": [{"name": "vs1", "destination": "10.1.10.200:80"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["addresses"][0]["name"] == "10.1.10.200"
+    vs = get(s, "/mgmt/tm/gtm/server/~Common~srv1/virtual-servers").json()["items"]
+    assert [v["name"] for v in vs] == ["vs1"] and vs[0]["kind"] == "tm:gtm:server:virtual-servers:virtual-serversstate"
+    r = send(s, "POST", "/mgmt/tm/gtm/pool/a", {"name": "gp1", "members": [{"name": "srv1:vs1", "ratio": 2}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "tm:gtm:pool:a:astate"
+    member = get(s, "/mgmt/tm/gtm/pool/a/~Common~gp1/members/~Common~srv1:vs1").json()
+    assert member["fullPath"] == "/Common/srv1:vs1" and member["ratio"] == 2
+    r = send(s, "POST", "/mgmt/tm/gtm/wideip/a", {"name": "*.example.com", "poolLbMode": "topology",
+                                                   "pools": [{"name": "gp1", "order": 0}]})
+    assert r.status_code == 200, r.text
+    r = send(s, "POST", "/mgmt/tm/gtm/region", {"name": "r1", "regionMembers": [{"name": "subnet 10.5.0.0/16"},
+                                                                               {"name": "not subnet 10.5.1.0/24"}]})
+    assert r.json()["regionMembers"] == [{"name": "subnet 10.5.0.0/16"}, {"name": "not subnet 10.5.1.0/24"}]
+    name = "ldns: region /Common/r1 server: pool /Common/gp1"
+    r = send(s, "POST", "/mgmt/tm/gtm/topology", {"name": name, "score": 30})
+    assert r.status_code == 200 and r.json()["name"] == name, r.text
+    topo = get(s, "/mgmt/tm/gtm/topology").json()["items"]
+    assert [t["score"] for t in topo if t["name"] == name] == [30]
+    # the selfLink is usable as it is, as clients do with it
+    link = topo[0]["selfLink"].replace("https://localhost", "").split("?")[0]
+    assert get(s, link).json()["name"] == name
+    lb = send(s, "PATCH", "/mgmt/tm/gtm/global-settings/load-balancing", {"topologyLongestMatch": "no"}).json()
+    assert lb["topologyLongestMatch"] == "no"
+    assert "topology-longest-match no" in tmsh("bigip1", "list gtm global-settings")
+    send(s, "PATCH", "/mgmt/tm/gtm/global-settings/load-balancing", {"topologyLongestMatch": "yes"})
+    for path in (link, "/mgmt/tm/gtm/region/r1", "/mgmt/tm/gtm/wideip/a/*.example.com", "/mgmt/tm/gtm/pool/a/gp1",
+                 "/mgmt/tm/gtm/server/srv1", "/mgmt/tm/gtm/datacenter/dc1"):
+        assert send(s, "DELETE", path).status_code == 200, path

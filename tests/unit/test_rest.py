@@ -194,3 +194,21 @@ async def test_writes_while_a_task_runs_get_503_and_change_nothing(tmp_path):
         r = await c.patch(f"/mgmt/tm/transaction/{tid}", json={"state": "VALIDATING"})
         assert r.status_code == 400 and "already exists" in r.json()["message"]
         assert node.store.get("ltm node", "/Common/n2") is None
+
+
+def test_gtm_items_terms_and_topology_names():
+    op = res.op_for("POST", res.route(["gtm", "pool", "a"]),
+                    {"name": "p1", "members": [{"name": "s1:vs1", "ratio": 2, "disabled": True}, "s2:vs2"]})
+    assert op.values["members"] == ("set", {"s1:vs1": {"ratio": 2, "status": "disabled"}, "s2:vs2": {}})
+    region = res.op_for("POST", res.route(["gtm", "region"]), {"name": "r", "regionMembers": [{"name": "subnet 10.0.0.0/8"}]})
+    assert region.values["region-members"] == ("set", ["subnet 10.0.0.0/8"])
+    r = res.route(["gtm", "topology", "ldns: subnet 10.0.0.0~8 server: pool ~Common~p1"])
+    assert r.path == "ldns: subnet 10.0.0.0/8 server: pool /Common/p1"
+    topo = res.to_rest("gtm topology", r.path, {"score": 5}, 1)
+    assert topo["name"] == r.path and "%20" in topo["selfLink"]
+    pool = res.to_rest("gtm pool a", "/Common/p1", {"members": [{"name": "/Common/s1:vs1", "ratio": 2, "order": 0,
+                                                                 "status": "enabled"}]}, 1, expand=True)
+    item = pool["membersReference"]["items"][0]
+    assert (item["name"], item["fullPath"], item["enabled"]) == ("s1:vs1", "/Common/s1:vs1", True)
+    with pytest.raises(RestError, match="unexpected json pair"):
+        res.op_for("POST", res.route(["gtm", "pool", "a"]), {"name": "p", "members": [{"name": "s:v", "colour": 1}]})
