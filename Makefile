@@ -1,16 +1,17 @@
 # The two commands a newcomer needs: `make lab-up` and `make test`. Both set themselves up.
 TOPO ?= topologies/ha-pair.yml
 LAB ?=
+BACKEND ?=
 PYTEST_ARGS ?=
 BIGLAB = .venv/bin/biglab
 
-.PHONY: setup lab-up lab-down test unit bench clean
+.PHONY: setup lab-up lab-down test unit bench clean image dockerd
 
 setup:
 	@./scripts/bootstrap.sh
 
-lab-up: setup
-	$(BIGLAB) up $(TOPO)
+lab-up: setup $(if $(filter docker,$(BACKEND)),image)
+	$(BIGLAB) up $(TOPO)$(if $(BACKEND), --backend $(BACKEND))
 
 lab-down: setup
 	$(BIGLAB) down $(if $(LAB),$(LAB),--all)
@@ -18,8 +19,15 @@ lab-down: setup
 test: setup
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
+# The Docker backend's node image (starts dockerd if needed; no registry needed: see lab/image.py).
+image: setup dockerd
+	.venv/bin/python -m lab.image
+
+dockerd: setup
+	@./scripts/dockerd.sh
+
 unit: setup
 	.venv/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup
-	cd bench && for b in lab_up failover sync ltm chaos; do ../.venv/bin/python $$b.py || exit 1; done
+	cd bench && for b in lab_up failover sync ltm rest dns chaos; do ../.venv/bin/python $$b.py || exit 1; done

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import cli_chaos, engine, state
+from .backends import BACKENDS, BackendError
 from .control import ControlError
 from .faults import ChaosError
 from .scenario import ScenarioError
@@ -25,7 +26,7 @@ def _up(args) -> int:
         def progress(msg):
             spinner.update(f"biglab up: {msg}")
             console.log(msg)
-        plan = engine.up(args.file, name=args.name, backend=args.backend or "netns",
+        plan = engine.up(args.file, name=args.name, backend=args.backend,
                          progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
     _print_status(engine.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
@@ -113,7 +114,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--name", help="lab name (overrides the file's), to run two copies side by side")
     s.add_argument("--mgmt-subnet", help="move the management VLAN to this subnet (host numbers kept)")
-    s.add_argument("--backend", choices=["netns"], help="where nodes live (default netns)")
+    s.add_argument("--backend", choices=BACKENDS,
+                   help="where nodes live: netns (default) or docker; overrides the file's `backend:`")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ready and trusted")
     s.set_defaults(func=_up)
     s = sub.add_parser("down", help="remove a lab (or every lab) and all it made")
@@ -147,7 +149,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (engine.LabError, TopologyError, ControlError, ChaosError, ScenarioError) as exc:
+    except (engine.LabError, TopologyError, ControlError, BackendError, ChaosError, ScenarioError) as exc:
         console.print(f"[red]biglab {args.verb}: {exc}[/]", highlight=False)
         return 1
     except KeyboardInterrupt:

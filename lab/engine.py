@@ -13,8 +13,8 @@ from pyroute2 import IPRoute, netns
 
 from node.settings import NodeConfig
 
-from . import state, wiring
-from .backends import get_backend
+from . import firewall, state, wiring
+from .backends import BackendError, get_backend
 from .control import ControlError, call
 from .plan import PREFIX, Plan, ha_commands, make_plan, node_ha_settings, node_ntp_settings, prefix
 from .topology import load as load_topology
@@ -81,26 +81,36 @@ def _check_host(plan: Plan) -> None:
                                    f"on {dev}; give the lab another {bridge.vlan} subnet")
 
 
-def up(path, name: str | None = None, backend: str = "netns", progress=None,
+def up(path, name: str | None = None, backend: str | None = None, progress=None,
        timeout: float = 30.0, mgmt_subnet: str | None = None) -> Plan:
     """Make the lab; returns when every node is ready and trust is formed (if asked)."""
     say = progress or (lambda msg: None)
     require_root()
     topo = load_topology(path, name, mgmt_subnet)
-    plan = make_plan(topo, str(Path(path).resolve()), backend)
+    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend)
     _check_host(plan)
-    state.save_plan(plan)
     be = get_backend(plan.backend)
+    try:
+        be.preflight(plan.nodes)
+    except BackendError as exc:
+        raise LabError(str(exc)) from None
+    state.save_plan(plan)
+    try:
+        firewall.allow_bridged_lab_traffic()
+    except firewall.FirewallError as exc:
+        say(f"warning: {exc}: the host may drop frames between nodes (see lab/firewall.py)")
     try:
         say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
         with IPRoute() as ipr:
             for bridge in plan.bridges:
                 wiring.create_bridge(ipr, bridge)
+            be.create_all(plan.nodes)
             for node in plan.nodes:
-                be.create(node)
                 wiring.loopback_up(be.netns_ref(node))
                 for iface in node.interfaces:
                     wiring.connect(ipr, be.netns_ref(node), iface)
+                if node.routes:
+                    wiring.add_routes(be.netns_ref(node), node.routes)
         from . import chaos
         chaos.apply_topology_netem(plan)
         chaos.start_ntpd(plan)
@@ -109,6 +119,9 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 start_daemon(plan, node.name)
             elif node.kind == "server":
                 start_server(plan, node.name)
+    except BackendError as exc:
+        teardown(plan)
+        raise LabError(str(exc)) from None
     except Exception:
         teardown(plan)
         raise
@@ -134,7 +147,39 @@ def up(path, name: str | None = None, backend: str = "netns", progress=None,
                 tmsh(plan.lab, daemons[0], line)
             except ControlError as exc:
                 raise LabError(f"config on {daemons[0]}: `{line}`: {exc}") from None
+    for node in plan.nodes:
+        for line in node.config:
+            try:
+                tmsh(plan.lab, node.name, line)
+            except ControlError as exc:
+                raise LabError(f"config on {node.name}: `{line}`: {exc}") from None
+    gtms = [n.name for n in plan.nodes if "gtm" in n.modules]
+    if gtms:
+        say("waiting for the GTMs to hear every server's LTM over iQuery")
+        _wait(lambda: not gtm_pending(plan.lab, gtms, daemons), deadline, lambda: "GTM not settled: "
+              + "; ".join(gtm_pending(plan.lab, gtms, daemons)))
     return plan
+
+
+def gtm_pending(lab: str, gtms: list[str], bigips: list[str]) -> list[str]:
+    """What keeps the GTMs from answering with live health: monitors that have not decided yet,
+    servers without current iQuery data, members whose state is not yet what their LTM says."""
+    problems, virtuals = [], {}
+    for n in bigips:
+        st = call(lab, n, "status", timeout=2.0)["ltm"]
+        virtuals[n] = st["virtuals"]
+        problems += [f"{n}: {p}/{m} being checked" for p, info in st["pools"].items()
+                     for m, mi in info["members"].items() if mi["monitor"] == "checking"]
+    for n in gtms:
+        gtm = call(lab, n, "status", timeout=2.0)["gtm"]
+        servers = gtm["servers"]
+        problems += [f"{n}: server {p} {s['state']}" for p, s in servers.items() if s["state"] != "connected"]
+        for key, m in gtm["members"].items():
+            server, _, vs = ("/" + key.split("//", 1)[1]).rpartition(":")   # "POOL//Common/SERVER:VS"
+            said = virtuals.get(servers.get(server, {}).get("device"), {}).get(vs, {}).get("availability")
+            if said is not None and (m["state"] != said or "reports no virtual server" in m["reason"]):
+                problems.append(f"{n}: member {key} {m['state']}, its LTM says {said}")
+    return problems
 
 
 def tmsh(lab: str, node: str, line: str, timeout: float = 10.0) -> str:
@@ -302,6 +347,7 @@ def down(lab: str) -> list[str]:
         leftovers = _sweep(prefix(lab))
         if not leftovers:
             raise LabError(f"no lab named {lab!r} is up")
+        state.forget(lab)  # node directories (or links to container volumes) without a lab.json
         return leftovers
     return teardown(plan) + _sweep(prefix(lab))
 
@@ -325,7 +371,8 @@ def _sweep(p: str) -> list[str]:
             removed.append(name)
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, p)
-    return removed
+    from .backends.docker import sweep as sweep_containers
+    return removed + sweep_containers(p)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -336,12 +383,14 @@ def status(lab: str) -> dict:
     with IPRoute() as ipr:
         for node in plan.nodes:
             entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
-                     "netns": be.netns_ref(node),
+                     "netns": _netns_ref(be, node),
                      "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
                                              "link": wiring.link_state(ipr, i.host_end)}
                                     for i in node.interfaces}}
             if not be.exists(node):
                 entry["state"] = "missing"
+            elif plan.backend == "docker" and be.container_state(node) != "running":
+                entry["state"] = be.container_state(node)  # exited (killed, stopped), paused...
             elif node.runs_daemon:
                 try:
                     daemon = call(plan.lab, node.name, "status", timeout=2.0)
@@ -358,6 +407,13 @@ def status(lab: str) -> dict:
             "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
                         for b in plan.bridges},
             "nodes": nodes}
+
+
+def _netns_ref(be, node) -> str | None:
+    try:
+        return be.netns_ref(node)
+    except BackendError:  # a stopped container has no network namespace
+        return None
 
 
 def _trust_view(iq: dict) -> dict:
@@ -388,11 +444,12 @@ def exec_in(lab: str, node: str, argv: list[str]):
 
 def node_command(plan: Plan, node, argv: list[str]) -> list[str]:
     """`tmsh` inside a BIG-IP node is our client for its daemon."""
-    if argv[0] == "tmsh":
+    tools = {"tmsh": "node.tmsh_cli", "iqdump": "node.gtm.iqdump"}
+    if argv[0] in tools:
         if not node.runs_daemon:
-            raise LabError(f"{node.name} is a {node.kind} node: tmsh runs on bigip nodes")
+            raise LabError(f"{node.name} is a {node.kind} node: {argv[0]} runs on bigip nodes")
         os.environ["BIGLAB_CTL"] = str(state.node_dir(plan.lab, node.name) / "ctl.sock")
-        return [sys.executable, "-m", "node.tmsh_cli", *argv[1:]]
+        return [sys.executable, "-m", tools[argv[0]], *argv[1:]]
     return argv
 
 

@@ -44,6 +44,8 @@ class NodePlan:
     modules: tuple[str, ...]
     interfaces: tuple[Interface, ...]
     admin: dict = field(default_factory=dict)
+    routes: tuple[tuple[str, str], ...] = ()   # (to, via) inside the node
+    config: tuple[str, ...] = ()               # tmsh lines for this bigip after trust
 
     @property
     def runs_daemon(self) -> bool:
@@ -90,7 +92,8 @@ class Plan:
         return cls(d["lab"], d["source"], d["backend"], d["trust"], d["mgmt_vlan"],
                    tuple(Bridge(**b) for b in d["bridges"]),
                    tuple(NodePlan(n["name"], n["kind"], n["netns"], n["mgmt_address"], tuple(n["modules"]),
-                                  tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}))
+                                  tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}),
+                                  tuple(tuple(r) for r in n.get("routes", ())), tuple(n.get("config", ())))
                          for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())), d.get("ntp"),
                    d.get("netem") or {})
 
@@ -111,7 +114,8 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
             for vname in node.interfaces)
         mgmt = str(topo.address(nname, topo.mgmt_vlan).ip) if topo.mgmt_vlan in node.interfaces else None
         nodes.append(NodePlan(nname, node.kind, f"{p}{nname}", mgmt, tuple(node.modules), ifaces,
-                              topo.admin_of(nname).model_dump()))
+                              topo.admin_of(nname).model_dump(),
+                              tuple((str(r.to), str(r.via)) for r in node.routes), tuple(node.config)))
     ha = topo.ha.model_dump(mode="json") if topo.ha else None
     return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha,
                 tuple(topo.config), topo.ntp.model_dump() if topo.ntp else None,

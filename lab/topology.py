@@ -1,6 +1,7 @@
 """Topology files: parse, validate, and say clearly what is wrong.
 
     name: ha                       # lab name: the prefix of everything the lab makes
+    backend: netns                 # where nodes live: netns (default) or docker (containers)
     trust: true                    # form device trust among the bigip nodes at start-up
     admin: {username: admin, password: admin}
     vlans:
@@ -8,7 +9,9 @@
       external: {subnet: 10.1.10.0/24}
     nodes:
       bigip1: {kind: bigip, modules: [ltm], interfaces: {mgmt: 10.1.1.11, external: 10.1.10.11}}
-      client: {kind: host, interfaces: {external: 10.1.10.100}}
+      client: {kind: host, interfaces: {external: 10.1.10.100},
+               routes: [{to: 10.30.0.53/32, via: 10.1.10.11}]}   # inside the node, via a lab gateway
+    # a bigip may carry `config:`, tmsh lines run on it after trust (gtm-3dc's GTM and LTM setup)
 
 A bad file raises TopologyError naming the file, the key path and the problem; nothing is made.
 """
@@ -49,11 +52,19 @@ class Vlan(_Model):
     host_address: ipaddress.IPv4Address | None = None
 
 
+class Route(_Model):
+    """A static route inside the node's namespace, to a lab address through a lab gateway."""
+    to: ipaddress.IPv4Network
+    via: ipaddress.IPv4Address
+
+
 class Node(_Model):
     kind: Literal["bigip", "host", "server"]
     modules: tuple[Literal["ltm", "gtm"], ...] = ()
     interfaces: dict[str, ipaddress.IPv4Interface] = Field(default_factory=dict)
     admin: Credentials | None = None
+    routes: tuple[Route, ...] = ()
+    config: tuple[str, ...] = ()   # tmsh lines run on this bigip at start-up, after trust
 
     @field_validator("interfaces", mode="before")
     @classmethod
@@ -106,6 +117,7 @@ class Ntp(_Model):
 
 class Topology(_Model):
     name: str
+    backend: Literal["netns", "docker"] = "netns"
     trust: bool = True
     admin: Credentials = Credentials()
     mgmt_vlan: str = "mgmt"
@@ -268,6 +280,7 @@ def check(topo: Topology, file) -> None:
             if owner:
                 raise TopologyError(file, where, f"{addr.ip} is already used by {owner} on VLAN {vname}")
             used[(vname, addr.ip)] = f"node {nname}"
+        check_routes(topo, file, nname, node)
         if node.kind == "bigip" and topo.mgmt_vlan not in node.interfaces:
             raise TopologyError(file, f"nodes.{nname}.interfaces",
                                 f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
@@ -288,11 +301,29 @@ def check(topo: Topology, file) -> None:
     if topo.config and not topo.bigips():
         raise TopologyError(file, "config", "tmsh lines need a bigip node to run on")
     from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
-    for i, line in enumerate(topo.config):
+    lines = [(f"config.{i}", line) for i, line in enumerate(topo.config)]
+    lines += [(f"nodes.{n}.config.{i}", line) for n, node in topo.nodes.items() for i, line in enumerate(node.config)]
+    for where, line in lines:
         try:
             parse_tmsh(line)
         except TmshSyntaxError as exc:
-            raise TopologyError(file, f"config.{i}", f"{line!r}: {exc}") from None
+            raise TopologyError(file, where, f"{line!r}: {exc}") from None
+
+
+def check_routes(topo: Topology, file, nname: str, node: Node) -> None:
+    """A route stays inside the lab: its gateway is on one of the node's own VLANs (never the
+    management VLAN, which the host is on) and it never covers the management subnet."""
+    if node.config and node.kind != "bigip":
+        raise TopologyError(file, f"nodes.{nname}.config", "tmsh lines run on bigip nodes only")
+    mgmt = topo.vlans[topo.mgmt_vlan].subnet
+    for i, r in enumerate(node.routes):
+        where = f"nodes.{nname}.routes.{i}"
+        if r.to.prefixlen == 0 or r.to.overlaps(mgmt):
+            raise TopologyError(file, where, f"{r.to} is not allowed: a route may not be a default route "
+                                f"or reach the management subnet {mgmt}")
+        on = [v for v in node.interfaces if r.via in topo.vlans[v].subnet and v != topo.mgmt_vlan]
+        if not on:
+            raise TopologyError(file, where, f"gateway {r.via} is on none of {nname}'s lab VLANs")
 
 
 def check_ha(topo: Topology, file, used: dict) -> None:

@@ -1,8 +1,8 @@
 """Bridges, veth pairs, addresses and link state, through pyroute2 (netlink; no `ip` commands).
 
-Nothing here adds a route: a node reaches only the subnets it has an address on, and the host
-only the management subnet (through its address on that bridge), so no lab address can leave
-through the host's default route.
+No route is added on the host: the host reaches only the management subnet (through its address on
+that bridge), so no lab address can leave through the host's default route. Routes a topology
+declares go inside nodes only, through gateways on the lab's own VLANs.
 """
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ def connect(ipr: IPRoute, ns_ref: str, iface: Interface) -> None:
         addr, plen = iface.address.split("/")
         nsr.addr("add", index=inner, address=addr, prefixlen=int(plen))
         nsr.link("set", index=inner, state="up")
+
+
+def add_routes(ns_ref: str, routes) -> None:
+    """Static routes inside a node to lab addresses through lab gateways (topology-checked)."""
+    with IPRoute(netns=ns_ref) as nsr:
+        for to, via in routes:
+            nsr.route("add", dst=to, gateway=via)
 
 
 def loopback_up(ns_ref: str) -> None:

@@ -25,6 +25,11 @@ from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .ltm.service import LTM
+from .rest.app import RestApp
+from .rest.server import RestServer
+from .gtm.iqdump import Recorder
+from .gtm.publish import Publisher
+from .gtm.service import GTM
 from .ntp_service import NtpService
 
 
@@ -46,8 +51,16 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm, self.log)
+        self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
+        self.iquery.taps.append(self.recorder.record)
+        self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log)
+        self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.publisher) \
+            if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
+        self.rest = RestApp(self)
+        self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
+        self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
@@ -55,7 +68,7 @@ class Daemon:
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction,
+                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
                 "cert-renew": self.cmd_cert_renew}
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
@@ -107,7 +120,8 @@ class Daemon:
                 "clock": self.clock_status(), "ntp": self.ntp.status() if self.ntp else None,
                 "iquery": self.iquery.status(), "sync": self.cm.sync_status(),
                 "failover": self.cm.failover_status(),
-                "ltm": {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()}}
+                "ltm": {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()},
+                "gtm": self.gtm.status() if self.gtm else None}
 
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:
@@ -151,6 +165,10 @@ class Daemon:
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             await nursery.start(self.ltm.run)
+            await nursery.start(self.https.run)
+            await nursery.start(self.publisher.run)
+            if self.gtm:
+                await nursery.start(self.gtm.run)
             await nursery.start(self.control.run)
             if self.ntp:
                 await nursery.start(self.ntp.run)

@@ -5,7 +5,7 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM, CMError
-from .config.schema import TYPES, ConfigError, base_name, full_path
+from .config.schema import TYPES, ConfigError, base_name, full_path, object_path
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
 
@@ -48,6 +48,7 @@ def show_ntp(st: dict | None) -> str:
 class Shell:
     def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
         self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
+        self.gtm = None   # the GTM service on nodes with the gtm module
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
@@ -102,11 +103,19 @@ class Shell:
         return len(ops)
 
     def _change(self, cmd: Command) -> str:
-        self.store.commit([self._op(cmd)])
+        op = self._op(cmd)
+        self.store.commit([op])
+        if cmd.type == "gtm zone" and cmd.verb != "delete":
+            from .gtm.zones import validate
+            return "\n".join(f"warning: {w}" for w in validate(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
+    @staticmethod
+    def _path(cmd: Command) -> str:
+        return object_path(cmd.type, cmd.name)
+
     def _op(self, cmd: Command) -> Op:
-        path = full_path(cmd.name)
+        path = self._path(cmd)
         if cmd.type == "cm device-group" and "devices" in cmd.values:
             verb, names = cmd.values["devices"]
             unknown = [n for n in names if n not in self.trust_members()] if verb != "delete" else []
@@ -118,7 +127,7 @@ class Shell:
     def _list(self, cmd: Command) -> str:
         allp = "all-properties" in cmd.words
         if cmd.name:
-            path = full_path(cmd.name)
+            path = self._path(cmd)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError(f"01020036:3: The requested {TYPES[cmd.type].label} ({path}) was not found.")
@@ -169,12 +178,16 @@ class Shell:
                 for name, info in sorted(self.cm.peers.items()):
                     rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+        if words[:1] == ["gtm"] and self.gtm is not None:
+            from .gtm.show import show
+            return show(self.gtm, words[1:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show sys ntp)")
+                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
+                         "| wideip | listener on gtm devices, show sys ntp)")
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

@@ -10,6 +10,9 @@ command -v ps >/dev/null || need+=(procps)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v wrk >/dev/null || need+=(wrk)          # bench/ltm.py
+command -v dig >/dev/null || need+=(dnsutils)     # dig from the gtm-3dc clients
+command -v dnsperf >/dev/null || need+=(dnsperf)  # bench/dns.py
+command -v named >/dev/null || need+=(bind9)      # bench/dns.py: BIND beside the GTM listener
 command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, partition
 command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
 command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
@@ -19,6 +22,9 @@ if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
+    if [[ " ${need[*]} " == *" bind9 "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now named >/dev/null 2>&1 || true   # only bench/dns.py runs named, in a lab
+    fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

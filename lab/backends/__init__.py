@@ -1,6 +1,6 @@
 """Backends make and remove the place a node lives and run processes in it.
 
-The namespace backend is the default; a container backend (a later issue) implements the same
+The namespace backend is the default; the Docker backend (docker.py) implements the same
 interface, and wiring works on either through `netns_ref` (what pyroute2 enters).
 """
 from __future__ import annotations
@@ -10,10 +10,20 @@ from typing import Protocol, Sequence
 from ..plan import NodePlan
 
 
+BACKENDS = ("netns", "docker")
+
+
+class BackendError(Exception):
+    """The backend cannot do what was asked (dockerd down, image missing...); says what to do."""
+
+
 class Backend(Protocol):
     name: str
 
+    def preflight(self, nodes: Sequence[NodePlan]) -> None: ...  # before anything is made: BackendError
+
     def create(self, node: NodePlan) -> None: ...
+    def create_all(self, nodes: Sequence[NodePlan]) -> None: ...  # create each, in parallel if it can
     def exists(self, node: NodePlan) -> bool: ...
     def netns_ref(self, node: NodePlan) -> str: ...
     def start(self, node: NodePlan, argv: Sequence[str], log_path: str) -> int: ...
@@ -30,4 +40,7 @@ def get_backend(name: str) -> Backend:
     if name == "netns":
         from .netns import NetnsBackend
         return NetnsBackend()
-    raise ValueError(f"unknown backend {name!r} (available: netns)")
+    if name == "docker":
+        from .docker import DockerBackend
+        return DockerBackend()
+    raise ValueError(f"unknown backend {name!r} (available: {', '.join(BACKENDS)})")

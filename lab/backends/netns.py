@@ -55,11 +55,18 @@ def processes_in(ns_path: str | Path) -> list[int]:
 class NetnsBackend:
     name = "netns"
 
+    def preflight(self, nodes) -> None:
+        """Nothing to check: _check_host already refused leftover namespaces."""
+
     def _path(self, node: NodePlan) -> Path:
         return NETNS_DIR / node.netns
 
     def create(self, node: NodePlan) -> None:
         netns.create(node.netns)
+
+    def create_all(self, nodes) -> None:
+        for node in nodes:
+            self.create(node)
 
     def exists(self, node: NodePlan) -> bool:
         return self._path(node).exists()

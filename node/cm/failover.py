@@ -18,6 +18,8 @@ Rules (REFERENCE.md, network failover):
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 ACTIVE, STANDBY = "active", "standby"
@@ -118,7 +120,9 @@ class Failover:
         return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
                 "declined": sorted(self.declined)}
 
-    def next_deadline(self) -> float:
+    def next_deadline(self, now: float | None = None) -> float:
+        """When tick() next has something to do; given `now`, only times still ahead count (inf if
+        none), so a standalone device, or one whose peers are all lost, does not spin."""
         times = [self.started + self.timeout]
         for peer in self.peers.values():
             for path in peer.paths.values():
@@ -126,6 +130,8 @@ class Failover:
                     times.append(path.last + self.timeout)
             if peer.alive and peer.alive_since is not None:
                 times += [peer.alive_since + g.auto_failback_time for g in self.groups.values() if g.auto_failback]
+        if now is not None:
+            times = [t for t in times if t > now] or [math.inf]
         return min(times)
 
     # -- inputs ---------------------------------------------------------------------------------

@@ -124,10 +124,10 @@ class CM:
 
     async def _ticker(self) -> None:
         while True:
-            with trio.move_on_at(self.failover.next_deadline()):
+            with trio.move_on_at(self.failover.next_deadline(trio.current_time())):
                 await self._wake.wait()
-            self._wake = trio.Event()
             self._act(self.failover.tick(trio.current_time()))
+            self._wake = trio.Event()   # after _act: its own wake-up is no news (else this loop spins)
 
     def _act(self, actions: list) -> None:
         changed = False

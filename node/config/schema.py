@@ -8,16 +8,21 @@ Scope says what config sync does with an object:
   synced  - part of the device group's configuration (ltm objects, floating self IPs)
   trust   - shared with every device of the trust domain at once (device groups, traffic groups)
   local   - never leaves the device (VLANs, non-floating self IPs, the device's own HA settings)
+  gtm     - shared by the GTM sync group (wide IPs, pools, servers, regions, topology, zones)
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
+WILD_NAME = re.compile(r"^[A-Za-z0-9_.:%*?-]+$")   # wide IP names and aliases take * and ?
 LOCAL_ONLY = "/Common/traffic-group-local-only"
 
 
@@ -28,13 +33,14 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr dest members
+    kind: str = "str"           # str int enum ref list ip cidr dest members secret
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
     minimum: int | None = None
     maximum: int | None = None
     required: bool = False
+    sub: tuple = ()             # for items: the fields of each item (server addresses, pool members)
 
     @property
     def rest(self) -> str:
@@ -69,6 +75,7 @@ def _copy(v):
 
 
 ED = ("enabled", "disabled")
+ROLES = ("admin", "resource-admin", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
     Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -77,6 +84,115 @@ MEMBER_FIELDS = (
     Field("priority-group", "int", 0, minimum=0, maximum=65535),
     Field("description", "str"),
 )
+
+
+# -- BIG-IP DNS (GTM) ---------------------------------------------------------------------------
+PREFERRED = ("round-robin", "return-to-dns", "ratio", "topology", "static-persistence", "global-availability",
+             "virtual-server-capacity", "least-connections", "lowest-round-trip-time", "fewest-hops",
+             "packet-rate", "cpu", "completion-rate", "quality-of-service", "kilobytes-per-second",
+             "drop-packet", "fallback-ip", "virtual-server-score")
+ALTERNATE = ("round-robin", "return-to-dns", "none", "ratio", "topology", "static-persistence",
+             "global-availability", "virtual-server-capacity", "packet-rate", "drop-packet", "fallback-ip",
+             "virtual-server-score")
+FALLBACK = PREFERRED + ("none",)
+YN = ("yes", "no")
+TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
+GTM_RECORD_TYPES = ("a", "aaaa", "cname")
+GTM_SETTINGS = "/Common/global-settings"
+_ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
+GTM_TYPES = (
+    ObjType("gtm datacenter", "Datacenter", (
+        Field("location", "str"), Field("contact", "str"), Field("status", "enum", "enabled", ED),
+        Field("description", "str")), scope="gtm", flags=ED, flag_field="status"),
+    ObjType("gtm server", "Server", (
+        Field("datacenter", "ref", ref="gtm datacenter", required=True),
+        Field("product", "enum", "bigip", ("bigip", "generic-host")),
+        Field("addresses", "items", (), sub=(Field("device-name", "str"), Field("translation", "str", "none"))),
+        Field("virtual-servers", "items", (), sub=(
+            Field("destination", "dest"), Field("translation-address", "str", "none"),
+            Field("status", "enum", "enabled", ED))),
+        Field("virtual-server-discovery", "enum", "disabled", ("disabled", "enabled", "enabled-no-delete")),
+        Field("monitor", "str", "bigip"), Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="gtm", flags=ED, flag_field="status"),
+    *[ObjType(f"gtm pool {rt}", "Pool", (
+        Field("load-balancing-mode", "enum", "round-robin", PREFERRED),
+        Field("alternate-mode", "enum", "round-robin", ALTERNATE),
+        Field("fallback-mode", "enum", "return-to-dns", FALLBACK),
+        Field("fallback-ip", "str", "any"), Field("ttl", "int", 30, minimum=0, maximum=4294967295),
+        Field("max-answers-returned", "int", 1, minimum=1, maximum=500),
+        Field("verify-member-availability", "enum", "enabled", ED),
+        Field("members", "items", (), sub=(*_ORDER_RATIO, Field("status", "enum", "enabled", ED))),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+    *[ObjType(f"gtm wideip {rt}", "Wide IP", (
+        Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
+        Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
+        Field("last-resort-pool", "str", "none"),
+        Field("persistence", "enum", "disabled", ED), Field("ttl-persistence", "int", 3600, minimum=0, maximum=4294967295),
+        Field("persist-cidr-ipv4", "int", 32, minimum=0, maximum=32),
+        Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
+        Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+    ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),
+    ObjType("gtm topology", "Topology", (
+        Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),
+        Field("description", "str")), scope="gtm"),
+    ObjType("gtm global-settings", "Global Settings", (
+        Field("topology-longest-match", "enum", "yes", YN), Field("synchronization", "enum", "no", YN),
+        Field("synchronization-group-name", "str", "default"), Field("synchronize-zone-files", "enum", "no", YN)),
+        scope="gtm"),
+    ObjType("gtm listener", "Listener", (
+        Field("address", "ip", required=True), Field("port", "int", 53, minimum=1, maximum=65535),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="local", flags=ED, flag_field="status"),
+    ObjType("gtm zone", "Zone", (Field("records", "list", ()), Field("description", "str")), scope="gtm"),
+)
+
+
+def normalize_term(words: list[str], where: str) -> str:
+    """`not subnet 10.0.1.5/24` -> `not subnet 10.0.1.0/24`; `region R` -> `region /Common/R`."""
+    words = list(words)
+    neg = bool(words) and words[0] == "not"
+    if neg:
+        words = words[1:]
+    if len(words) != 2 or words[0] not in TERM_KINDS:
+        raise ConfigError(f'01070734:3: Configuration error: {where}: "{" ".join(words)}" is not a term '
+                          f"(give it as [not] {'|'.join(TERM_KINDS)} VALUE)")
+    kind, value = words
+    if kind == "subnet":
+        try:
+            value = str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a subnet') from None
+    elif kind in ("region", "datacenter", "pool"):
+        value = full_path(value)
+    return f"{'not ' if neg else ''}{kind} {value}"
+
+
+def split_terms(words: list[str], where: str) -> list[str]:
+    """A flat list of words (`subnet X not subnet Y region R`) -> one normalized term a member."""
+    terms, cur = [], []
+    for w in words:
+        cur.append(w)
+        if w not in ("not",) and len(cur) >= 2 and cur[-2] in TERM_KINDS:
+            terms.append(normalize_term(cur, where))
+            cur = []
+    if cur:
+        raise ConfigError(f'01070734:3: Configuration error: {where}: "{" ".join(cur)}" is incomplete')
+    return terms
+
+
+def topology_name(words: list[str]) -> str:
+    """`ldns: subnet 10.0.0.0/24 server: pool P1` -> F5's record name with full paths."""
+    if not words or words[0] != "ldns:" or "server:" not in words:
+        raise ConfigError("01070734:3: Configuration error: a topology record is "
+                          "ldns: [not] SOURCE VALUE server: [not] DESTINATION VALUE")
+    i = words.index("server:")
+    src = normalize_term(words[1:i], "topology ldns")
+    dst = normalize_term(words[i + 1:], "topology server")
+    return f"ldns: {src} server: {dst}"
+
 
 TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("net vlan", "VLAN", (
@@ -121,15 +237,20 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
         Field("description", "str")), flags=ED, flag_field="status"),
+    ObjType("auth user", "User", (
+        Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
+        Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
         *extra, Field("description", "str"))) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
+    *GTM_TYPES,
 )}
 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
+    ("gtm global-settings", GTM_SETTINGS): {},
     ("cm traffic-group", "/Common/traffic-group-1"): {},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {},
     ("ltm monitor http", "/Common/http"): {},
@@ -138,17 +259,28 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
 }
 
 
-def full_path(name: str) -> str:
-    """`pool1` or `/Common/pool1` -> `/Common/pool1`; anything else is refused."""
+def full_path(name: str, wild: bool = False) -> str:
+    """`pool1` or `/Common/pool1` -> `/Common/pool1`; anything else is refused. `wild` lets
+    * and ? in (wide IP names)."""
     if name.startswith("/"):
         part, _, rest = name[1:].partition("/")
         if part != "Common" or not rest:
             raise ConfigError(f"01020036:3: The requested folder ({name.rsplit('/', 1)[0] or '/'}) was not found.")
         name = rest
-    if not NAME.match(name) or "~" in name:
+    if not (WILD_NAME if wild else NAME).match(name) or "~" in name:
         raise ConfigError(f'01070734:3: Configuration error: invalid name "{name}": names may use letters, '
                           "digits and . _ - : % only")
     return f"{PARTITION}/{name}"
+
+
+def object_path(type_: str, name: str) -> str:
+    """An object's path from the name a user gives (tmsh or REST): `/Common/name` for most, a
+    topology record's normalised `ldns: ... server: ...`, the one global-settings object."""
+    if type_ == "gtm topology":
+        return topology_name(name.split())
+    if type_ == "gtm global-settings":
+        return GTM_SETTINGS
+    return full_path(name, wild=type_.startswith("gtm wideip"))
 
 
 def base_name(path: str) -> str:
@@ -173,8 +305,12 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"01070734:3: Configuration error: {where} takes a list of names")
         return list(dict.fromkeys(value))
-    if f.kind == "members":
-        return value  # checked by the store, which knows the pool
+    if f.kind in ("members", "items"):
+        return value  # checked by the store, which knows the object
+    if f.kind == "terms":
+        if isinstance(value, str):
+            value = [] if value == "none" else [value]
+        return list(dict.fromkeys(normalize_term(str(v).split(), where) for v in value))
     if not isinstance(value, str):
         raise ConfigError(f"01070734:3: Configuration error: {where} takes a single value")
     if f.kind == "enum":
@@ -184,6 +320,8 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         return value
     if f.kind == "ref":
         return "none" if value == "none" else full_path(value)
+    if f.kind == "secret":
+        return value if value.startswith(HASH_PREFIX) else hash_secret(value)
     try:
         if f.kind == "ip":
             return str(ipaddress.ip_address(value))
@@ -195,6 +333,24 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a valid '
                           + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
     return value
+
+
+HASH_PREFIX = "$pbkdf2-sha256$"
+
+
+def hash_secret(password: str, salt: bytes | None = None, rounds: int = 20000) -> str:
+    """Passwords are kept hashed (as F5 keeps `encrypted-password`), never in clear."""
+    salt = salt or os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds)
+    return f"{HASH_PREFIX}{rounds}${salt.hex()}${digest.hex()}"
+
+
+def check_secret(password: str, stored: str) -> bool:
+    try:
+        rounds, salt, _ = stored.removeprefix(HASH_PREFIX).split("$")
+        return hmac.compare_digest(hash_secret(password, bytes.fromhex(salt), int(rounds)), stored)
+    except ValueError:
+        return False
 
 
 def _fail():

@@ -22,6 +22,7 @@ from pathlib import Path
 import msgpack
 
 from ..clock import write_atomically
+from . import gtm_checks
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
                      member_name, split_destination)
 
@@ -67,10 +68,13 @@ class ConfigStore:
         self.counter = 0                     # Lamport clock for commit ids
         self.synced: dict[str, list | None] = {}  # group -> cid at the last sync that group agreed on
         self.trust_gen = [0, ""]             # version of the trust-scope objects (device/traffic groups)
+        self.gtm_gen = [0, ""]               # version of the gtm-scope objects (the GTM sync group's)
         self.log: deque[dict] = deque()      # recent synced commits: {"base", "cid", "changes", "size"}
         self.log_size = 0
         self.cache_bytes = cache_kb * 1024
         self.listeners = []                  # fn(kind, info) after each successful change
+        self.generation = 0                  # bumped by every change, as iControl REST's `generation`
+        self.generations: dict[tuple[str, str], int] = {}
         if self.path and self.path.exists():
             self._load()
         else:
@@ -91,18 +95,24 @@ class ConfigStore:
         return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
 
     # -- changing -------------------------------------------------------------------------------
-    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
-        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+    def validate(self, ops: list[Op]) -> tuple[dict, dict]:
+        """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
         for op in ops:
             self._apply(work, op, touched)
         self._check(work, touched)
+        return work, touched
+
+    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+        work, touched = self.validate(ops)
         changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None)
                    for (t, p) in touched]
         return self._install(work, changes, origin or self.device)
 
-    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None) -> dict:
+    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None,
+                 from_peer: bool = False) -> dict:
         def is_synced(change) -> bool:
             _, t, p, v = change
             before = self.objects.get((t, p))
@@ -110,25 +120,32 @@ class ConfigStore:
 
         synced = [c for c in changes if is_synced(c)]
         trust = [c for c in changes if TYPES[c[1]].scope == "trust"]
+        gtm = [c for c in changes if TYPES[c[1]].scope == "gtm"]
         base = self.cid
         new_cid = self.cid
         if synced:
             new_cid = cid or Cid(self.counter + 1, origin, self.now())
-        old = (self.objects, self.cid, self.counter, self.trust_gen)
+        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen)
         self.objects, self.cid = work, new_cid
         if new_cid is not None:
             self.counter = max(self.counter, new_cid.id)
-        if trust and cid is None:
+        if trust and cid is None and not from_peer:
             self.trust_gen = [self.trust_gen[0] + 1, origin]
+        if gtm and cid is None and not from_peer:   # Lamport, so the GTM sync group's newest configuration wins
+            self.gtm_gen = [max(self.gtm_gen[0], self.counter) + 1, origin]
+            self.counter = max(self.counter, self.gtm_gen[0])
         try:
             self._persist()
         except OSError as exc:
-            self.objects, self.cid, self.counter, self.trust_gen = old
+            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen = old
             raise ConfigError(f"01070734:3: Configuration error: cannot save the change: {exc}") from None
         if synced:
             self._remember(base, new_cid, synced)
+        self.generation += 1
+        for _, t, p, _ in changes:
+            self.generations[(t, p)] = self.generation
         result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
-                  "origin": origin}
+                  "gtm": bool(gtm), "origin": origin}
         for listener in self.listeners:
             listener(result)
         return result
@@ -194,20 +211,27 @@ class ConfigStore:
 
     def apply_trust(self, objects: list, gen: list) -> bool:
         """Take a newer set of trust-scope objects (device groups, traffic groups) from a peer."""
-        if tuple(gen) <= tuple(self.trust_gen):
+        return self.apply_shared("trust", objects, gen)
+
+    def apply_shared(self, scope: str, objects: list, gen: list) -> bool:
+        """Take a newer set of a shared scope's objects ("trust": device and traffic groups; "gtm":
+        the GTM sync group's configuration) from a peer; older or equal generations are ignored."""
+        attr = f"{scope}_gen"
+        if tuple(gen) <= tuple(getattr(self, attr)):
             return False
-        work = {k: v for k, v in self.objects.items() if TYPES[k[0]].scope != "trust"}
+        work = {k: v for k, v in self.objects.items() if TYPES[k[0]].scope != scope}
         for t, p, v in objects:
             self._known(t)
-            if TYPES[t].scope != "trust":
-                raise ConfigError(f"{t} is not trust-domain configuration")
+            if TYPES[t].scope != scope:
+                raise ConfigError(f"{t} is not {scope}-scope configuration")
             work[(t, p)] = dict(v)
-        touched = {k: "put" for k in work if TYPES[k[0]].scope == "trust"}
+        touched = {k: "put" for k in work if TYPES[k[0]].scope == scope}
         touched.update({k: "del" for k in self.objects if k not in work})
         self._check(work, touched)
-        self.trust_gen = list(gen)
+        setattr(self, attr, list(gen))
+        self.counter = max(self.counter, int(gen[0]))
         changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
-        self._install(work, changes, gen[1], cid=self.cid)
+        self._install(work, changes, gen[1], cid=self.cid, from_peer=True)
         return True
 
     def mark_synced(self, group: str, cid: Cid | None) -> None:
@@ -254,6 +278,16 @@ class ConfigStore:
                 raise ConfigError(f'01070734:3: Configuration error: {t.path} has no property "{fname}"')
             if f.kind == "members":
                 values[fname] = self._members(work, values.get(fname) or [], verb, value, touched)
+            elif f.kind == "items":
+                values[fname] = gtm_checks.items(t, f, values.get(fname) or [], verb, value)
+            elif f.kind == "terms" and verb in ("add", "delete"):
+                items = coerce(t, f, value)
+                have = list(values.get(fname) or [])
+                missing = [i for i in items if i not in have] if verb == "delete" else []
+                if missing:
+                    raise ConfigError(f"01070734:3: Configuration error: {fname} has no {missing[0]}")
+                values[fname] = [i for i in have if i not in items] if verb == "delete" else \
+                    have + [i for i in items if i not in have]
             elif f.kind == "list" and verb in ("add", "delete"):
                 items = coerce(t, f, value)
                 have = list(values.get(fname) or [])
@@ -268,6 +302,8 @@ class ConfigStore:
                 values[fname] = coerce(t, f, value)
             else:
                 raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to {fname}')
+        if op.type == "gtm topology" and values.get("order") is None:
+            values["order"] = gtm_checks.next_order(work)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
         work[key] = values
@@ -325,6 +361,7 @@ class ConfigStore:
 
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
+        gtm_checks.check(work, touched)
         for (tname, path), verb in touched.items():
             t = TYPES[tname]
             if verb == "del":
@@ -378,6 +415,8 @@ class ConfigStore:
                                               f"have the same {key} {mine}")
 
     def _user_of(self, work: dict, tname: str, path: str):
+        if tname.startswith("gtm "):
+            return gtm_checks.user_of(work, tname, path)
         for (ot, op), ov in work.items():
             ot_ = TYPES[ot]
             for f in ot_.fields:
@@ -399,7 +438,7 @@ class ConfigStore:
         if not self.path:
             return
         data = {"cid": self.cid.to_list() if self.cid else None, "counter": self.counter,
-                "synced": self.synced, "trust_gen": self.trust_gen,
+                "synced": self.synced, "trust_gen": self.trust_gen, "gtm_gen": self.gtm_gen,
                 "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
         write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
 
@@ -409,6 +448,7 @@ class ConfigStore:
         self.counter = int(data.get("counter", 0))
         self.synced = data.get("synced", {})
         self.trust_gen = data.get("trust_gen", [0, ""])
+        self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
 
     def observe(self, cid: Cid | None) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import MEMBER_FIELDS, TYPES, ObjType, base_name
+from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name,
+                     split_terms, topology_name)
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
+TOPOLOGY_PROPS = ("score", "order", "description")
 
 
 class TmshSyntaxError(Exception):
@@ -58,6 +61,30 @@ class Quoted(str):
 
 
 def parse(line: str) -> Command:
+    try:
+        return _parse(line)
+    except ConfigError as exc:
+        raise TmshSyntaxError(str(exc)) from None
+
+
+def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
+    """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
+    global settings, which have none (their sub-groups `load-balancing { ... }` are flattened)."""
+    if type_ == "gtm global-settings":
+        flat = []
+        for tok in rest:
+            if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
+                continue
+            flat.append(tok)
+        return GTM_SETTINGS, flat
+    if not rest:
+        return None, rest
+    end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in ("all-properties", "one-line")),
+               len(rest))
+    return topology_name([str(t) for t in rest[:end]]), rest[end:]
+
+
+def _parse(line: str) -> Command:
     tokens = tokenize(line)
     if tokens and tokens[0] == "tmsh":
         tokens = tokens[1:]
@@ -72,6 +99,16 @@ def parse(line: str) -> Command:
         raise TmshSyntaxError(f'Syntax Error: "{verb}" unknown command')
     type_, rest = _object_type(rest, verb)
     t = TYPES[type_]
+    if type_ in ("gtm topology", "gtm global-settings"):
+        name, rest = _gtm_name(type_, rest)
+        if verb == "list" or verb == "delete":
+            for w in rest:
+                if w not in ("all-properties", "one-line") or verb == "delete":
+                    raise TmshSyntaxError(f'Syntax Error: "{w}" unexpected argument')
+            return Command(verb, type_, name, words=rest)
+        if name is None:
+            raise TmshSyntaxError(f"Syntax Error: {t.path} needs a name")
+        return Command(verb, type_, name, values=_properties(t, rest))
     if verb == "list":
         name = rest.pop(0) if rest and rest[0] not in ("all-properties", "one-line") and rest[0] != "{" else None
         for w in rest:
@@ -142,21 +179,25 @@ def _properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
-        if f.kind in ("list", "members") and tokens[0] in LIST_VERBS:
+        if word == "last-resort-pool" and tokens[0] in GTM_RECORD_TYPES and len(tokens) > 1:
+            tokens.pop(0)   # F5 writes `last-resort-pool a P3`
+        if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
             verb = tokens.pop(0)
             if verb == "replace-all-with":
                 verb = "set"
             if not tokens or tokens[0] != "{":
                 raise TmshSyntaxError(f'Syntax Error: "{word} {verb}" requires a list in braces')
-        if f.kind in ("list", "members") and tokens and tokens[0] == "none":
+        if f.kind in ("list", "members", "items", "terms") and tokens and tokens[0] == "none":
             tokens.pop(0)
-            values[word] = ("set", {} if f.kind == "members" else [])
+            values[word] = ("set", {} if f.kind in ("members", "items") else [])
             continue
         if tokens[0] == "{" and not isinstance(tokens[0], Quoted):
             tokens.pop(0)
             items = _block(tokens)
-            if f.kind == "members":
-                values[word] = (verb, {name: _pairs(sub or [], f"member {name}") for name, sub in items})
+            if f.kind in ("members", "items"):
+                values[word] = (verb, {name: _pairs(sub or [], f"{word} {name}") for name, sub in items})
+            elif f.kind == "terms":
+                values[word] = (verb, split_terms([w for w, _ in items], word))
             elif f.kind == "list":
                 if any(sub is not None for _, sub in items):
                     raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
@@ -167,7 +208,7 @@ def _properties(t: ObjType, tokens: list) -> dict:
         value = tokens.pop(0)
         if value in ("{", "}") and not isinstance(value, Quoted):
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
-        if f.kind == "members":
+        if f.kind in ("members", "items", "terms"):
             raise TmshSyntaxError(f'Syntax Error: "{word}" takes a list in braces')
         values[word] = ("set", [str(value)] if f.kind == "list" else str(value))
     return values
@@ -176,7 +217,7 @@ def _properties(t: ObjType, tokens: list) -> dict:
 # -- printing ---------------------------------------------------------------------------------
 def _word(v) -> str:
     s = str(v)
-    return f'"{s}"' if (not s or re.search(r'[\s{}"]', s)) else s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' if (not s or re.search(r'[\s{}"]', s)) else s
 
 
 def _short(v):
@@ -185,10 +226,16 @@ def _short(v):
 
 def render(type_: str, path: str, values: dict, all_properties: bool = False) -> str:
     t = TYPES[type_]
-    lines = [f"{type_} {base_name(path)} {{"]
+    if type_ == "gtm topology":
+        lines = [f"{type_} {path} {{"]
+    elif type_ == "gtm global-settings":
+        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(values.get(f.name))}" for f in t.fields
+                                            if all_properties or values.get(f.name) != f.default] + ["}"])
+    else:
+        lines = [f"{type_} {base_name(path)} {{"]
     for f in t.fields:
         v = values.get(f.name)
-        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members")
+        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms")
                                                                  and not v and not f.default)):
             continue
         if t.flag_field == f.name:
@@ -202,6 +249,25 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
                                                        or m[mf.name] != mf.default):
                         lines.append(f"            {mf.name} {_word(m[mf.name])}")
                 lines.append("        }")
+            if v:
+                lines.append("    }")
+        elif f.kind == "items":
+            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
+            for item in v or []:
+                props = [f"{sf.name} {_word(_short(item[sf.name]))}" for sf in f.sub if item.get(sf.name) is not None
+                         and (all_properties or item[sf.name] != sf.default)]
+                lines.append(f"        {_word(_short(item['name']))} {{ {' '.join(props)} }}" if props
+                             else f"        {_word(_short(item['name']))} {{ }}")
+            if v:
+                lines.append("    }")
+        elif f.kind == "terms":
+            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
+            lines += [f"        {term} {{ }}" for term in v or []]
+            if v:
+                lines.append("    }")
+        elif f.kind == "list" and type_ == "gtm zone":
+            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
+            lines += [f"        {_word(x)}" for x in v or []]
             if v:
                 lines.append("    }")
         elif f.kind == "list":

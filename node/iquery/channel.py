@@ -119,6 +119,7 @@ class IQuery:
         self.refused: deque[dict] = deque(maxlen=20)
         self.handlers = {"trust-members": self._on_members}
         self.on_open = []   # fn(peer name) when an outbound channel to a member opens
+        self.taps = []      # fn(peer name, message) for every message from a trusted peer (iqdump)
         self._dialers: dict[str, trio.CancelScope] = {}
         self._retry: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -398,6 +399,8 @@ class IQuery:
                 return
         else:
             handler = self.handlers.get(kind)
+            for tap in self.taps:
+                tap(channel.peer, body)
         if handler is None:
             self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
             return

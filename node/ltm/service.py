@@ -14,6 +14,7 @@ from functools import partial
 
 import trio
 
+from ..reconcile import reconcile
 from ..config.schema import TYPES, base_name, full_path, split_destination
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
@@ -187,14 +188,12 @@ class LTM:
             va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
             if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
                 want[path] = (addr, port)
-        for path in list(self.listeners):
-            if want.get(path) != self.listeners[path][0]:
-                self.listeners.pop(path)[1].cancel()
-        for path, spec in want.items():
-            if path not in self.listeners:
-                scope = trio.CancelScope()
-                self.listeners[path] = (spec, scope)
-                self._nursery.start_soon(self._listen, path, spec, scope)
+        reconcile(self.listeners, want, self._start_listener)
+
+    def _start_listener(self, path: str, spec: tuple) -> tuple:
+        scope = trio.CancelScope()
+        self._nursery.start_soon(self._listen, path, spec, scope)
+        return spec, scope
 
     def _end_forced_down(self) -> None:
         for (pool, member), scopes in self.connections.items():

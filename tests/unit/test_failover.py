@@ -172,3 +172,10 @@ def test_a_standby_request_lapses_when_the_other_device_goes_offline_before_taki
     a.standby(TG, 1.0)
     b.offline(1.05)                  # before bigip2 ever claimed the group
     assert kinds(beat(b, a, 1.1), BecomeActive) and a.state[TG] == ACTIVE
+
+
+def test_a_standalone_device_has_no_deadline_once_its_start_up_timeout_has_passed():
+    from node.cm.failover import Failover
+    fo = Failover("bigip1", 100.0, timeout=3.0)
+    assert fo.next_deadline(101.0) == 103.0
+    assert fo.next_deadline(104.0) == float("inf")   # nothing left to wait for: the ticker must not spin

@@ -1,0 +1,201 @@
+"""What the store checks for GTM objects: subcollection items, references, what is in use.
+
+Called by store.py on the whole working configuration of a commit, so a refused change leaves
+everything as it was. Messages carry F5's ids (01020036 not found, 01070265 in use, 01070734
+configuration error).
+"""
+from __future__ import annotations
+
+import ipaddress
+
+from .schema import GTM_RECORD_TYPES, ConfigError, ObjType, Field, base_name, coerce, full_path
+
+# methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
+EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
+            "drop-packet", "fallback-ip", "none"}
+SOURCE_KINDS = ("subnet", "region")
+DEST_KINDS = ("subnet", "region", "datacenter", "pool")
+
+
+def _err(text: str) -> ConfigError:
+    return ConfigError(f"01070734:3: Configuration error: {text}")
+
+
+def item_name(t: ObjType, f: Field, raw: str) -> str:
+    """Names of subcollection items as F5 keeps them: pools and members with their folder."""
+    if f.name == "pools":
+        return full_path(raw)
+    if f.name == "members" and not t.path.endswith("cname"):
+        server, sep, vs = raw.removeprefix("/Common/").partition(":")
+        if not sep or not server or not vs:
+            raise _err(f'invalid pool member "{raw}": give it as SERVER:VIRTUAL-SERVER')
+        return f"{full_path(server)}:{base_name(full_path(vs))}"
+    if f.name == "addresses":
+        try:
+            return str(ipaddress.ip_address(raw))
+        except ValueError:
+            raise _err(f'"{raw}" is not a valid IP address') from None
+    return base_name(full_path(raw)) if f.name == "virtual-servers" else raw
+
+
+def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
+    """A subcollection (`addresses`, `virtual-servers`, pool `members`, wide IP `pools`) changed
+    with add / delete / modify / set, as tmsh's `members add { P1 { ratio 2 } }`."""
+    subs = {s.name: s for s in f.sub}
+    by_name = {i["name"]: dict(i) for i in have}
+    label = f"{t.label} {f.name}"
+    if verb == "set":
+        by_name, verb = {}, "add"
+    for raw, props in (value or {}).items():
+        name = item_name(t, f, str(raw))
+        if verb == "delete":
+            if by_name.pop(name, None) is None:
+                raise ConfigError(f"01020036:3: The requested {label} item ({name}) was not found.")
+            continue
+        if verb == "add":
+            if name in by_name:
+                raise ConfigError(f"01020066:3: The requested {label} item ({name}) already exists.")
+            item = {"name": name, **{s.name: s.default for s in f.sub if s.default is not None}}
+            if "order" in subs and "order" not in (props or {}):
+                item["order"] = len(by_name)
+        elif verb == "modify":
+            if name not in by_name:
+                raise ConfigError(f"01020036:3: The requested {label} item ({name}) was not found.")
+            item = by_name[name]
+        else:
+            raise _err(f'"{verb}" does not apply to {f.name}')
+        for k, v in (props or {}).items():
+            if k not in subs:
+                raise _err(f'{f.name} item has no property "{k}"')
+            item[k] = coerce(t, subs[k], v)
+        by_name[name] = item
+    return sorted(by_name.values(), key=lambda i: (i.get("order", 0), i["name"]))
+
+
+def next_order(work: dict) -> int:
+    return 1 + max((v.get("order") or 0 for (t, _), v in work.items() if t == "gtm topology"), default=0)
+
+
+def _exists(work: dict, kind: str, value: str) -> bool:
+    if kind == "region":
+        return ("gtm region", value) in work
+    if kind == "datacenter":
+        return ("gtm datacenter", value) in work
+    if kind == "pool":
+        return any((f"gtm pool {rt}", value) in work for rt in GTM_RECORD_TYPES)
+    return True
+
+
+def _check_term(work: dict, term: str, where: str, kinds: tuple) -> None:
+    kind, value = term.removeprefix("not ").split(" ", 1)
+    if kind not in kinds:
+        raise _err(f"{where}: {kind} is not emulated here (no GeoIP database); use "
+                   + " or ".join(kinds))
+    if not _exists(work, kind, value):
+        label = {"region": "Region", "datacenter": "Datacenter", "pool": "Pool"}[kind]
+        raise ConfigError(f"01020036:3: The requested {label} ({value}) was not found.")
+
+
+def _region_cycle(work: dict, start: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        r = todo.pop()
+        for term in (work.get(("gtm region", r)) or {}).get("region-members") or []:
+            kind, value = term.removeprefix("not ").split(" ", 1)
+            if kind == "region":
+                if value == start:
+                    return True
+                if value not in seen:
+                    seen.add(value)
+                    todo.append(value)
+    return False
+
+
+def check(work: dict, touched: dict) -> None:
+    for (tname, path), verb in touched.items():
+        if verb == "del" or not tname.startswith("gtm "):
+            continue
+        v = work[(tname, path)]
+        if tname.startswith("gtm pool "):
+            for mode in ("load-balancing-mode", "alternate-mode", "fallback-mode"):
+                if v.get(mode) not in EMULATED:
+                    raise _err(f"pool {path}: {mode} {v.get(mode)} is not emulated (use "
+                               + ", ".join(sorted(EMULATED)) + ")")
+            if v.get("fallback-ip", "any") != "any":
+                try:
+                    ipaddress.ip_address(v["fallback-ip"])
+                except ValueError:
+                    raise _err(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
+            if not tname.endswith("cname"):
+                for m in v.get("members") or []:
+                    server_path, vs = m["name"].rsplit(":", 1)
+                    server = work.get(("gtm server", server_path))
+                    if server is None:
+                        raise ConfigError(f"01020036:3: The requested Server ({server_path}) was not found.")
+                    declared = {i["name"] for i in server.get("virtual-servers") or []}
+                    if vs not in declared and server.get("product") != "bigip":
+                        raise ConfigError(f"01020036:3: The requested Virtual Server ({server_path}:{vs}) "
+                                          "was not found.")
+        if tname.startswith("gtm wideip "):
+            rt = tname.rsplit(" ", 1)[1]
+            refs = [p["name"] for p in v.get("pools") or []]
+            if v.get("last-resort-pool", "none") != "none":
+                v["last-resort-pool"] = full_path(v["last-resort-pool"])
+                refs.append(v["last-resort-pool"])
+            for p in refs:
+                if (f"gtm pool {rt}", p) not in work:
+                    raise ConfigError(f"01020036:3: The requested Pool ({p}) was not found.")
+            for alias in v.get("aliases") or []:
+                full_path(alias, wild=True)
+        if tname == "gtm server":
+            for vs in v.get("virtual-servers") or []:
+                if not vs.get("destination"):
+                    raise _err(f"server {path}: virtual server {vs['name']} requires a destination")
+            if not v.get("addresses"):
+                raise _err(f"server {path} requires at least one address")
+        if tname == "gtm region":
+            for term in v.get("region-members") or []:
+                _check_term(work, term, f"region {path}", DEST_KINDS)
+            if _region_cycle(work, path):
+                raise _err(f"region {path} contains itself")
+        if tname == "gtm topology":
+            src, dst = path.removeprefix("ldns: ").split(" server: ")
+            _check_term(work, src, "topology ldns", SOURCE_KINDS)
+            _check_term(work, dst, "topology server", DEST_KINDS)
+        if tname == "gtm zone":
+            from ..gtm.zones import ZoneError, validate
+            try:
+                validate(base_name(path), v.get("records") or [])
+            except ZoneError as exc:
+                raise _err(f"zone {base_name(path)}: {exc}") from None
+        if tname == "gtm listener":
+            for (ot, op), ov in work.items():
+                if ot == tname and op != path and (ov.get("address"), ov.get("port")) == (v["address"], v["port"]):
+                    raise _err(f"listeners {path} and {op} have the same address {v['address']}")
+
+
+def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
+    if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
+        return True
+    if tname == "gtm server":
+        return ot.startswith("gtm pool ") and not ot.endswith("cname") and any(
+            m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or [])
+    terms = []
+    if ot == "gtm region":
+        terms = ov.get("region-members") or []
+    elif ot == "gtm topology":
+        terms = op.removeprefix("ldns: ").split(" server: ")
+    kind = {"gtm region": "region", "gtm datacenter": "datacenter"}.get(tname, "pool")
+    if any(t.removeprefix("not ") == f"{kind} {path}" for t in terms):
+        return True
+    if tname.startswith("gtm pool ") and ot == tname.replace("pool", "wideip"):
+        return path in [p["name"] for p in ov.get("pools") or []] or ov.get("last-resort-pool") == path
+    return False
+
+
+def user_of(work: dict, tname: str, path: str):
+    """The first object that uses the one being deleted, or None."""
+    for (ot, op), ov in work.items():
+        if _uses(tname, path, ot, ov, op):
+            return ot, op
+    return None

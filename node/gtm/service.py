@@ -1,0 +1,213 @@
+"""BIG-IP DNS on a node (trio): listeners, health from the LTMs over iQuery, the GTM sync group.
+
+Decisions live in topology.py, lb.py, view.py and answer.py; this module moves messages and
+keeps the answerer's view current: compiled again after every configuration change, every
+health message that changes an availability, and whenever an LTM's data goes stale or its
+channel drops (checked every TICK seconds).
+
+GTM sync group (gtm global-settings general synchronization yes, synchronization-group-name G):
+GTMs in one group share their gtm configuration; the newest (a Lamport generation, bumped on every
+local gtm change) wins. Messages on 4353:
+  gtm-subscribe {sync: {group, enabled, gen}}   on channel open and after each gtm change
+  gtm-config    {group, gen, objects}            to a group member that is behind
+"""
+from __future__ import annotations
+
+import time
+
+import trio
+
+from ..config.schema import GTM_SETTINGS, base_name
+from ..config.store import ConfigError
+from ..reconcile import reconcile
+from .answer import Answerer
+from .health import HealthTable
+from .listener import Listener
+from .view import compile_view
+
+TICK = 0.25
+COLOUR = {"available": "green", "offline": "red", "unknown": "blue"}
+
+
+class GTM:
+    def __init__(self, device: str, store, iquery, log, publisher, recorder=None):
+        self.device, self.store, self.iquery, self.log = device, store, iquery, log
+        self.publisher = publisher
+        self.health = HealthTable()
+        self.answerer = Answerer()
+        self.view = self.answerer.view
+        self.listeners: dict[str, tuple[tuple, trio.CancelScope, Listener]] = {}
+        self.sync_peers: dict[str, dict] = {}     # peer -> {group, enabled, gen, at}
+        self.synced_from: dict[str, float] = {}
+        self._nursery = None
+        self._dirty = True
+        self._states = None
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self.iquery.handlers.update({"gtm-health": self._on_health, "gtm-config": self._on_config})
+        self.iquery.on_open.append(self._opened)
+        self.publisher.on_subscribe.append(self._on_peer_status)
+        self.store.listeners.append(self._on_commit)
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            self.reconcile_listeners()
+            self.recompile()
+            nursery.start_soon(self._ticker)
+            task_status.started()
+
+    # -- the view ---------------------------------------------------------------------------------
+    def recompile(self) -> None:
+        now = trio.current_time()
+        old = self.view
+        self.view = compile_view(self.store.objects, self.health, now, self.iquery.connected)
+        self.answerer.set_view(self.view)
+        self._states = self._server_states()
+        self._dirty = False
+        self._log_changes(old, self.view)
+
+    def _log_changes(self, old, new) -> None:
+        """Status changes as gtmd logs them (SNMP_TRAP lines, colours green/red/blue)."""
+        for (pool, member), st in new.members.items():
+            before = old.members.get((pool, member))
+            if before is not None and before.state != st.state:
+                server, vs = member.rsplit(":", 1)
+                self.log.log("alert", "gtmd", f"SNMP_TRAP: VS /Common/{vs} (Server {server}) in pool {pool} state "
+                             f"change {COLOUR[before.state]} --> {COLOUR[st.state]} ({st.reason})", "011a1004",
+                             event="gtm-member", member=f"{pool} {member}", state=st.state)
+        for key, pool in new.pools.items():
+            before = old.pools.get(key)
+            if before is not None and before.available != pool.available:
+                colours = ("red", "green") if pool.available else ("green", "red")
+                self.log.log("alert", "gtmd", f"SNMP_TRAP: Pool {pool.name} state change {colours[0]} --> "
+                             f"{colours[1]}" + ("" if pool.available else " (No enabled pool members available)"),
+                             "011a3004", event="gtm-pool", pool=pool.name, available=pool.available)
+
+    def _server_states(self) -> dict:
+        return {p: s.state for p, s in self.view.servers.items()}
+
+    async def _ticker(self) -> None:
+        while True:
+            await trio.sleep(TICK)
+            now = trio.current_time()
+            states = {p: self.health.server([a["name"] for a in s.get("addresses") or []], now,
+                                            self.iquery.connected).state
+                      for p, s in self.store.of_type("gtm server").items()}
+            if self._dirty or states != self._states:
+                for p, st in states.items():
+                    if self._states is not None and self._states.get(p) not in (None, st):
+                        self.log.log("notice", "gtmd", f"Server {p} iQuery state {self._states.get(p)} -> {st}",
+                                     event="gtm-server-state", server=p, state=st)
+                self.recompile()
+
+    # -- iQuery -----------------------------------------------------------------------------------
+    def _sync_status(self) -> dict:
+        s = self.store.get("gtm global-settings", GTM_SETTINGS) or {}
+        return {"group": s.get("synchronization-group-name", "default"),
+                "enabled": s.get("synchronization") == "yes", "gen": list(self.store.gtm_gen)}
+
+    def _opened(self, peer: str) -> None:
+        self._nursery.start_soon(self.iquery.send_to, peer, {"t": "gtm-subscribe", "sync": self._sync_status()})
+
+    async def _on_health(self, channel, body: dict) -> None:
+        changed = self.health.update(channel.peer, body, trio.current_time())
+        if changed or any(p.mode == "least-connections" or p.alternate == "least-connections"
+                          for p in self.view.pools.values()):
+            self._dirty = True   # statistics matter only to least-connections
+
+    def _on_peer_status(self, peer: str, body: dict) -> None:
+        sync = body.get("sync") or {}
+        self.sync_peers[peer] = {"group": sync.get("group"), "enabled": bool(sync.get("enabled")),
+                                 "gen": list(sync.get("gen") or [0, ""]), "at": time.time()}
+        self._maybe_push(peer)
+
+    def group_peers(self) -> list[str]:
+        me = self._sync_status()
+        if not me["enabled"]:
+            return []
+        return sorted(p for p, s in self.sync_peers.items() if s["enabled"] and s["group"] == me["group"])
+
+    def _maybe_push(self, peer: str) -> None:
+        if peer in self.group_peers() and tuple(self.store.gtm_gen) > tuple(self.sync_peers[peer]["gen"]):
+            me = self._sync_status()
+            msg = {"t": "gtm-config", "group": me["group"], "gen": list(self.store.gtm_gen),
+                   "objects": self.store.snapshot("gtm")}
+            self.sync_peers[peer]["gen"] = list(self.store.gtm_gen)   # assumed until it says otherwise
+            self._nursery.start_soon(self.iquery.send_to, peer, msg)
+
+    async def _on_config(self, channel, body: dict) -> None:
+        me = self._sync_status()
+        if not me["enabled"] or body.get("group") != me["group"]:
+            return
+        try:
+            changed = self.store.apply_shared("gtm", body["objects"], body["gen"])
+        except ConfigError as exc:
+            self.log.log("err", "gtmd", f"GTM configuration from {channel.peer} refused: {exc}",
+                         event="gtm-sync-refused", peer=channel.peer)
+            return
+        if changed:
+            self.synced_from[channel.peer] = time.time()
+            self.log.log("notice", "gtmd", f"GTM configuration synchronized from {channel.peer} "
+                         f"(sync group {me['group']}, generation {body['gen'][0]})", event="gtm-synced",
+                         peer=channel.peer)
+            self._broadcast_status()
+
+    def _broadcast_status(self) -> None:
+        msg = {"t": "gtm-subscribe", "sync": self._sync_status()}
+        for peer in self.iquery.store.peers():
+            self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
+
+    def _on_commit(self, result: dict) -> None:
+        if self._nursery is None:
+            return
+        if any(c[1] == "gtm listener" for c in result["changes"]):
+            self.reconcile_listeners()
+        if any(c[1].startswith("gtm ") for c in result["changes"]):
+            self._dirty = True
+            self.recompile()
+        if result.get("gtm") and result["origin"] == self.device:
+            self._broadcast_status()
+            for peer in self.group_peers():
+                self._maybe_push(peer)
+
+    # -- listeners --------------------------------------------------------------------------------
+    def reconcile_listeners(self) -> None:
+        want = {p: (v["address"], v["port"]) for p, v in self.store.of_type("gtm listener").items()
+                if v.get("status", "enabled") == "enabled"}
+        reconcile(self.listeners, want, self._start_listener)
+
+    def _start_listener(self, path: str, spec: tuple) -> tuple:
+        scope = trio.CancelScope()
+        listener = Listener(spec[0], spec[1], self.answerer, self.log)
+        self._nursery.start_soon(self._listen, path, listener, scope)
+        return spec, scope, listener
+
+    async def _listen(self, path: str, listener: Listener, scope: trio.CancelScope) -> None:
+        with scope:
+            try:
+                await listener.run()
+            except OSError as exc:
+                self.log.log("err", "gtm", f"Listener {base_name(path)} {listener.address}:{listener.port} "
+                             f"cannot start: {exc}", event="listener-failed")
+
+    # -- status -----------------------------------------------------------------------------------
+    def status(self) -> dict:
+        now = trio.current_time()
+        iq = {}
+        links = self.iquery.status()["peers"]
+        for name, link in links.items():
+            d = self.health.devices.get(name)
+            iq[name] = {"state": link["state"], "reason": link["reason"], "address": link["address"],
+                        "certificate": link.get("certificate"),
+                        "last_update_age": round(now - d.at, 3) if d else None,
+                        "updates": d.updates if d else 0,
+                        "subscribed": name in self.publisher.subscribers,
+                        "sync": self.sync_peers.get(name)}
+        return {"iquery": iq, "sync": {**self._sync_status(), "peers": self.group_peers()},
+                "servers": {p: {"device": s.device, "state": s.state, "reason": s.reason,
+                                "age": None if s.age is None else round(s.age, 3)}
+                            for p, s in self.view.servers.items()},
+                "members": {f"{p}/{m}": {"state": st.state, "reason": st.reason, "usable": st.usable}
+                            for (p, m), st in self.view.members.items()},
+                "listeners": {base_name(p): l.stats() for p, (_, _, l) in self.listeners.items()},
+                "answerer": {"queries": self.answerer.queries, "misses": self.answerer.misses,
+                             "cached": len(self.answerer.cache)}}

@@ -1,0 +1,162 @@
+"""The GTM configuration and health compiled into what the answerer reads (sans-IO).
+
+Compiled again on every configuration change and every health change; the DNS hot path only
+reads the result. Member status follows F5's colours: available (green), offline (red), unknown
+(blue). An LTM's own "unknown" (no health checks) is blue and still load balanced to, as on a
+BIG-IP; a member whose LTM is out of reach (channel down, data stale) is unknown and is not.
+"""
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+import dns.name
+
+from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, split_destination
+from . import lb, zones
+from .health import HealthTable
+from .topology import Record, Regions, Topology
+
+
+@dataclass
+class MemberStatus:
+    state: str        # available offline unknown
+    reason: str
+    usable: bool      # a candidate for load balancing
+
+
+@dataclass
+class View:
+    pools: dict = field(default_factory=dict)        # (rtype, path) -> lb.Pool
+    wideips: dict = field(default_factory=dict)      # (name, rtype) -> lb.WideIP (names and aliases)
+    wildcards: list = field(default_factory=list)    # (regex, rtype, lb.WideIP)
+    topology: Topology | None = None
+    zones: dict = field(default_factory=dict)        # dns.name.Name -> zones.Zone
+    members: dict = field(default_factory=dict)      # (pool path, member) -> MemberStatus
+    servers: dict = field(default_factory=dict)      # server path -> health.ServerView
+
+    def pools_of(self, rtype: str) -> dict:
+        return {p: v for (t, p), v in self.pools.items() if t == rtype}
+
+    def wideip(self, qname: str, rtype: str):
+        wip = self.wideips.get((qname, rtype))
+        if wip is not None:
+            return wip
+        for rx, t, w in self.wildcards:
+            if t == rtype and rx.match(qname):
+                return w
+        return None
+
+    def names(self, qname: str) -> bool:
+        """Is this a wide IP name of any type?"""
+        return any(self.wideip(qname, t) is not None for t in GTM_RECORD_TYPES)
+
+
+def _vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
+    declared = {i["name"]: i for i in server.get("virtual-servers") or []}
+    vs = declared.get(vs_name)
+    address = None
+    if vs is not None:
+        address, port = split_destination(vs["destination"])
+        if vs.get("status") == "disabled":
+            return address, MemberStatus("offline", "The virtual server is disabled", False)
+    if server.get("product") == "generic-host":
+        return address, MemberStatus("unknown", "No monitor: checking disabled", True)
+    if sv.state != "connected":
+        return address, MemberStatus("unknown", sv.reason, False)
+    info = sv.virtuals.get(vs_name)
+    if info is None and vs is not None:
+        want = f"{address}:{port}"
+        info = next((v for v in sv.virtuals.values() if v.get("destination") == want), None)
+    if info is None:
+        return address, MemberStatus("unknown", f"{sv.device} reports no virtual server {vs_name}", False)
+    if address is None:
+        address = str(info.get("destination", "")).rsplit(":", 1)[0] or None
+    avail = info.get("availability", "unknown")
+    reason = f"{sv.device}: {info.get('reason', '')}"
+    return address, MemberStatus(avail, reason, avail in ("available", "unknown"))
+
+
+def _family_ok(address: str | None, rtype: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).version == (6 if rtype == "aaaa" else 4)
+    except (TypeError, ValueError):
+        return False
+
+
+def compile_view(objects: dict, health: HealthTable, now: float, connected) -> View:
+    """objects: {(type, path): values} (the store's), health as of `now`."""
+    view = View()
+    of = lambda t: {p: v for (tt, p), v in objects.items() if tt == t}
+    datacenters = of("gtm datacenter")
+    servers = of("gtm server")
+    for path, s in servers.items():
+        view.servers[path] = health.server([a["name"] for a in s.get("addresses") or []], now, connected)
+    for rtype in GTM_RECORD_TYPES:
+        for path, p in of(f"gtm pool {rtype}").items():
+            members = []
+            for m in p.get("members") or []:
+                enabled = m.get("status", "enabled") == "enabled"
+                if rtype == "cname":
+                    status = MemberStatus("available", "static target", True)
+                    members.append(lb.Member(m["name"], m["name"], None, True, enabled, m.get("order", 0),
+                                             m.get("ratio", 1)))
+                    view.members[(path, m["name"])] = status
+                    continue
+                server_path, vs_name = m["name"].rsplit(":", 1)
+                server = servers.get(server_path) or {}
+                dc = server.get("datacenter")
+                address, status = _vs_status(server, vs_name, view.servers.get(server_path))
+                if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
+                    status = MemberStatus("offline", "The server or its datacenter is disabled", False)
+                elif status.usable and not _family_ok(address, rtype):
+                    status = MemberStatus("offline", f"{address} is not an {rtype.upper()} address", False)
+                conns = 0
+                sv = view.servers.get(server_path)
+                if sv is not None and vs_name in sv.virtuals:
+                    conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
+                view.members[(path, m["name"])] = status
+                members.append(lb.Member(m["name"], address, dc, status.usable, enabled, m.get("order", 0),
+                                         m.get("ratio", 1), conns))
+            view.pools[(rtype, path)] = lb.Pool(
+                path, tuple(members), p["load-balancing-mode"], p["alternate-mode"], p["fallback-mode"],
+                p.get("fallback-ip", "any"), p["ttl"], p["max-answers-returned"],
+                p["verify-member-availability"] == "enabled", p.get("status", "enabled") == "enabled")
+        for path, w in of(f"gtm wideip {rtype}").items():
+            wip = lb.WideIP(path.removeprefix("/Common/"),
+                            tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
+                            w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
+                            w.get("status", "enabled") == "enabled",
+                            w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,
+                            (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]),
+                            w.get("topology-prefer-edns0-client-subnet") == "enabled")
+            if not wip.enabled:
+                continue
+            for name in [wip.name, *(w.get("aliases") or [])]:
+                name = name.lower().rstrip(".")
+                if "*" in name or "?" in name:
+                    view.wildcards.append((re.compile(fnmatch.translate(name)), rtype, wip))
+                else:
+                    view.wideips[(name, rtype)] = wip
+    settings = objects.get(("gtm global-settings", GTM_SETTINGS)) or {}
+    regions = Regions({p: v.get("region-members") or [] for p, v in of("gtm region").items()})
+    records = [Record.parse(p, v.get("score", 1), v.get("order") or 0) for p, v in of("gtm topology").items()]
+    view.topology = Topology(records, regions, settings.get("topology-longest-match", "yes") == "yes")
+    for path, z in of("gtm zone").items():
+        try:
+            zone = zones.load(path.removeprefix("/Common/"), z.get("records") or [])
+        except zones.ZoneError:
+            continue   # cannot happen for committed zones: the store validated them
+        view.zones[zone.origin] = zone
+    return view
+
+
+def zone_for(view: View, qname: dns.name.Name):
+    """The zone with the longest origin that contains qname, or None."""
+    best = None
+    for origin, zone in view.zones.items():
+        if qname.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
+            best = zone
+    return best

@@ -1,0 +1,456 @@
+"""iControl REST views of the one object schema: URLs, F5's JSON shapes, and bodies turned into Ops.
+
+Nothing here is written per object type: every type declared in node/config/schema.py gets its
+collection at /mgmt/tm/<its tmsh path with slashes>, objects at ~Common~name, F5's `kind`
+strings, camelCase properties (Field.rest) and `...Reference` links. Pool members are a
+subcollection (/members), as on a BIG-IP. Sans-IO: no sockets, no store access beyond reading.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config.gtm_checks import item_name
+from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, Field, base_name, full_path,
+                             member_name, object_path)
+from ..config.store import Op
+
+VERSION = "17.1.0"
+BUILD = "0.0.6"
+HOST = "https://localhost"
+META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiRawValues")
+# Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
+# defaults, and accepted back unchanged (f5-sdk's update() PUTs them all).
+MEMBER_EXTRAS = {"connectionLimit": 0, "dynamicRatio": 1, "ephemeral": "false", "inheritProfile": "enabled",
+                 "logging": "disabled", "monitor": "default", "rateLimit": "disabled",
+                 "fqdn": {"autopopulate": "disabled"}}
+SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled", "user-disabled": "user-disabled"}
+STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
+            "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
+URL_TYPES = {tuple(t.split()): t for t in TYPES}
+SUBCOLLECTIONS = ("members", "virtual-servers")   # item lists F5 serves as subcollections; others inline
+
+
+class RestError(Exception):
+    """An answer other than success: HTTP code and F5's message."""
+
+    def __init__(self, code: int, message: str, api_error: int = 3):
+        super().__init__(message)
+        self.code, self.message, self.api_error = code, message, api_error
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, "errorStack": [], "apiError": self.api_error}
+
+
+def link(path: str) -> str:
+    return f"{HOST}{path}?ver={VERSION}"
+
+
+def tilde(path: str) -> str:
+    """/Common/web -> ~Common~web (a topology record's spaces as %20, as F5 writes its links)"""
+    return path.replace("/", "~").replace(" ", "%20")
+
+
+def untilde(segment: str, type_: str | None = None) -> str:
+    """~Common~web or web -> /Common/web; another partition is refused as F5 refuses it."""
+    if type_ == "gtm topology":
+        return object_path(type_, segment.replace("~", "/"))
+    if segment.startswith("~"):
+        part, _, name = segment[1:].partition("~")
+        if part != "Common" or not name or "~" in name:
+            raise RestError(404, f"01020036:3: The requested folder (/{part}) was not found.")
+        segment = name
+    return object_path(type_, segment) if type_ else full_path(segment)
+
+
+def kind(type_: str, suffix: str) -> str:
+    words = type_.split()
+    return "tm:" + ":".join(words) + ":" + words[-1] + suffix
+
+
+def collection_url(type_: str) -> str:
+    return "/mgmt/tm/" + "/".join(type_.split())
+
+
+def object_url(type_: str, path: str) -> str:
+    return f"{collection_url(type_)}/{tilde(path)}"
+
+
+@dataclass
+class Route:
+    """What a /mgmt/tm URL names: a type's collection or one object, maybe its members, maybe stats."""
+    type: str
+    path: str | None = None        # the object
+    sub: str | None = None         # "members" or "profiles"
+    member: str | None = None      # a member's full name
+    stats: bool = False
+
+
+def route(segments: list[str]) -> Route | None:
+    """['ltm', 'pool', '~Common~web', 'members'] -> Route; None if no type has that path."""
+    for n in (3, 2):
+        type_ = URL_TYPES.get(tuple(segments[:n]))
+        if type_ is None:
+            continue
+        rest = segments[n:]
+        r = Route(type_)
+        if rest and rest[-1] == "stats":
+            r.stats, rest = True, rest[:-1]
+        if rest:
+            r.path = untilde(rest[0], type_)
+            if len(rest) > 1:
+                if rest[1] not in subcollections(type_):
+                    raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
+                r.sub = rest[1]
+            if len(rest) == 3:
+                r.member = untilde(rest[2])
+            if len(rest) > 3:
+                raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
+        return r
+    return None
+
+
+def subcollections(type_: str) -> tuple[str, ...]:
+    t = TYPES[type_]
+    return tuple(f.name for f in t.fields if f.kind == "members" or (f.kind == "items" and f.name in SUBCOLLECTIONS)) \
+        + (("profiles",) if t.field("profiles") else ())
+
+
+def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
+    """The item of a subcollection a URI or body names, however it was written."""
+    f = TYPES[type_].field(field)
+    name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw)[0]
+    return next((i for i in items if i["name"] == name), None)
+
+
+SETTINGS_GROUPS = {"general": ("synchronization", "synchronization-group-name", "synchronize-zone-files"),
+                   "load-balancing": ("topology-longest-match",), "metrics": ()}
+
+
+def settings_view(values: dict, group: str, generation: int) -> dict:
+    """gtm global-settings as F5's REST splits it: /mgmt/tm/gtm/global-settings/<group>."""
+    t = TYPES["gtm global-settings"]
+    out = {"kind": f"tm:gtm:global-settings:{group}:{group}state", "generation": generation,
+           "selfLink": link(f"/mgmt/tm/gtm/global-settings/{group}")}
+    for name in SETTINGS_GROUPS[group]:
+        out[t.field(name).rest] = values.get(name, t.field(name).default)
+    return out
+
+
+def settings_op(group: str, body) -> Op:
+    values = values_from_rest("gtm global-settings", body)
+    stray = [k for k in values if k not in SETTINGS_GROUPS[group]]
+    if stray:
+        raise unexpected(f"gtm global-settings {group}", TYPES["gtm global-settings"].field(stray[0]).rest,
+                         body[TYPES["gtm global-settings"].field(stray[0]).rest])
+    return Op("modify", "gtm global-settings", GTM_SETTINGS, values)
+
+
+def organizing(segments: list[str]) -> list[str]:
+    """For /mgmt/tm/ltm (or /mgmt/tm/ltm/monitor): the next path words under it, or []."""
+    n = len(segments)
+    return sorted({p[n] for p in URL_TYPES if len(p) > n and list(p[:n]) == segments})
+
+
+# -- objects out ----------------------------------------------------------------------------------
+def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: bool = False,
+            member_status=None) -> dict:
+    t = TYPES[type_]
+    url = object_url(type_, path)
+    name = path if type_ == "gtm topology" else base_name(path)   # a record is named by its whole text
+    out = {"kind": kind(type_, "state"), "name": name, "partition": "Common", "fullPath": path,
+           "generation": generation, "selfLink": link(url)}
+    for f in t.fields:
+        v = values.get(f.name)
+        if t.flag_field == f.name:
+            out[v or f.default] = True              # "enabled": true, as F5 shows a virtual's status
+        elif f.kind == "members":
+            ref = {"link": link(f"{url}/members"), "isSubcollection": True}
+            if expand:
+                ref["items"] = [member_to_rest(path, m, generation, member_status) for m in v or []]
+            out["membersReference"] = ref
+        elif type_ == "ltm virtual" and f.name == "profiles":
+            ref = {"link": link(f"{url}/profiles"), "isSubcollection": True}
+            if expand:
+                ref["items"] = [profile_to_rest(path, p, generation) for p in v or []]
+            out["profilesReference"] = ref
+        elif f.kind == "items" and f.name in SUBCOLLECTIONS:
+            ref = {"link": link(f"{url}/{f.name}"), "isSubcollection": True}
+            if expand:
+                ref["items"] = [item_to_rest(type_, path, f, i, generation) for i in v or []]
+            out[f.rest + "Reference"] = ref
+        elif f.kind == "items":
+            out[f.rest] = [_item_props(f, i) for i in v or []]
+        elif f.kind == "terms":
+            out[f.rest] = [{"name": term} for term in v or []]
+        elif v is None:
+            continue
+        elif f.kind == "secret":
+            out["encryptedPassword"] = v
+        elif type_ == "auth user" and f.name == "role":
+            out["partitionAccess"] = [{"name": "all-partitions", "role": v}]
+        else:
+            out[f.rest] = full_path(v) if f.name == "monitor" and v != "none" else v
+            if f.kind == "ref" and v != "none":
+                out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
+    return out
+
+
+def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> dict:
+    monitor = member_status(pool, m["name"]) if member_status else "unchecked"
+    session = "user-disabled" if m.get("session") == "user-disabled" else (
+        "user-enabled" if monitor == "unchecked" else "monitor-enabled")
+    state = "user-down" if m.get("state") == "user-down" else monitor
+    out = {"kind": "tm:ltm:pool:members:membersstate", "name": base_name(m["name"]), "partition": "Common",
+           "fullPath": m["name"], "generation": generation,
+           "selfLink": link(f"{object_url('ltm pool', pool)}/members/{tilde(m['name'])}"),
+           "address": m["address"], **MEMBER_EXTRAS, "priorityGroup": m.get("priority-group", 0),
+           "ratio": m.get("ratio", 1), "session": session, "state": state}
+    if m.get("description"):
+        out["description"] = m["description"]
+    return out
+
+
+def _item_props(f: Field, item: dict) -> dict:
+    name = item["name"]
+    out = {"name": base_name(name)}
+    if name.startswith("/Common/"):
+        out.update(partition="Common", fullPath=name)
+    for sf in f.sub:
+        v = item.get(sf.name)
+        if v is not None:
+            out.update({v: True} if sf.name == "status" else {sf.rest: v})
+    return out
+
+
+def item_to_rest(type_: str, path: str, f: Field, item: dict, generation: int) -> dict:
+    """An item of a subcollection other than LTM pool members (GTM pool members, virtual servers)."""
+    return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(f, item), "generation": generation,
+            "selfLink": link(f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}")}
+
+
+def items_from_rest(type_: str, f: Field, v) -> dict:
+    """[{"name": ..., "order": 1}, "name2"] -> {name: {tmsh property: value}}"""
+    if not isinstance(v, list):
+        raise unexpected(type_, f.rest, v)
+    subs = {sf.rest: sf for sf in f.sub}
+    out = {}
+    for item in v:
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise unexpected(type_, f.rest, v)
+        out[item["name"]] = item_props_from_rest(type_, f, item, subs)
+    return out
+
+
+def item_props_from_rest(type_: str, f: Field, item: dict, subs: dict | None = None) -> dict:
+    subs = subs or {sf.rest: sf for sf in f.sub}
+    props = {}
+    for k, val in item.items():
+        if k in META or k.endswith("Reference"):
+            continue
+        if k in ("enabled", "disabled") and "status" in {sf.name for sf in f.sub} and isinstance(val, bool):
+            props["status"] = k if val else ("disabled" if k == "enabled" else "enabled")
+        elif k in subs:
+            props[subs[k].name] = _scalar(type_, subs[k], k, val)
+        else:
+            raise unexpected(f"{type_} {f.name}", k, val)
+    return props
+
+
+def profile_to_rest(virtual: str, name: str, generation: int) -> dict:
+    path = full_path(name)
+    return {"kind": "tm:ltm:virtual:profiles:profilesstate", "name": base_name(path), "partition": "Common",
+            "fullPath": path, "generation": generation, "context": "all",
+            "selfLink": link(f"{object_url('ltm virtual', virtual)}/profiles/{tilde(path)}")}
+
+
+# -- bodies in ------------------------------------------------------------------------------------
+def unexpected(type_: str, key: str, value) -> RestError:
+    import json
+    return RestError(400, f"Found unexpected json pair at configuration item /{'/'.join(type_.split())}/. "
+                          f'The json pair "{key}":{json.dumps(value)} is not allowed.', 1)
+
+
+def body_name(type_: str, body: dict) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise RestError(400, f"01070734:3: Configuration error: a {TYPES[type_].label} needs a \"name\"", 1)
+    partition = body.get("partition", "Common")
+    if partition not in ("Common", "/Common"):
+        raise RestError(400, f"01020036:3: The requested folder (/{partition}) was not found.")
+    return object_path(type_, name)
+
+
+def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
+    """A JSON body -> Op values {field: ("set", value)}. `replace` (PUT) resets what is not given
+    to its default, as a BIG-IP does; members are replaced only when given."""
+    if not isinstance(body, dict):
+        raise RestError(400, "The request body must be a JSON object.", 1)
+    t = TYPES[type_]
+    by_rest = {f.rest: f for f in t.fields}
+    values = {}
+    for key, v in body.items():
+        if key in META or key.endswith("Reference"):
+            continue
+        if t.flag_field and key in t.flags:
+            if not isinstance(v, bool):
+                raise unexpected(type_, key, v)
+            values[t.flag_field] = ("set", key if v else next(x for x in t.flags if x != key))
+            continue
+        if type_ == "auth user" and key == "partitionAccess":
+            values["role"] = ("set", _role(v))
+            continue
+        if type_ == "auth user" and key == "encryptedPassword":
+            key = "password"
+        f = by_rest.get(key)
+        if f is None:
+            raise unexpected(type_, key, v)
+        if f.kind == "members":
+            values[f.name] = ("set", members_from_rest(v))
+        elif f.kind == "items":
+            values[f.name] = ("set", items_from_rest(type_, f, v))
+        elif f.kind in ("list", "terms"):
+            values[f.name] = ("set", _names(type_, key, v))
+        else:
+            values[f.name] = ("set", _scalar(type_, f, key, v))
+    if replace:
+        for f in t.fields:
+            if f.name not in values and not f.required and f.kind not in ("members", "items"):
+                default = f.default if f.default is not None else ([] if f.kind == "list" else None)
+                if default is not None:
+                    values[f.name] = ("set", list(default) if isinstance(default, tuple) else default)
+    return values
+
+
+def _scalar(type_: str, f: Field, key: str, v):
+    if isinstance(v, bool) or isinstance(v, (list, dict)) or v is None:
+        raise unexpected(type_, key, v)
+    if f.kind == "int":
+        return v
+    if not isinstance(v, str):
+        raise unexpected(type_, key, v)
+    return v.strip() if f.name == "monitor" else v
+
+
+def _names(type_: str, key: str, v) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list):
+        raise unexpected(type_, key, v)
+    out = []
+    for item in v:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            out.append(item["name"])
+        elif isinstance(item, str):
+            out.append(item)
+        else:
+            raise unexpected(type_, key, v)
+    return out
+
+
+def _role(v) -> str:
+    if isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict) and isinstance(v[0].get("role"), str) \
+            and v[0].get("name", "all-partitions") in ("all-partitions", "Common"):
+        return v[0]["role"]
+    raise RestError(400, 'partitionAccess takes [{"name": "all-partitions", "role": ROLE}] in the lab', 1)
+
+
+def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | None, dict]:
+    """One member body -> (name, tmsh properties). REST's session/state words map to tmsh's."""
+    if not isinstance(body, dict):
+        raise RestError(400, "A pool member must be a JSON object.", 1)
+    rest_fields = {f.rest: f for f in MEMBER_FIELDS}
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise unexpected("ltm pool members", "name", name)
+    if name_required and not name:
+        raise RestError(400, '01070734:3: Configuration error: a pool member needs a "name" (NODE:PORT)', 1)
+    props = {}
+    for key, v in body.items():
+        if key in META or key.endswith("Reference"):
+            continue
+        if key in MEMBER_EXTRAS:
+            ours = MEMBER_EXTRAS[key]
+            if v != ours and not (isinstance(v, dict) and isinstance(ours, dict) and v.items() <= ours.items()):
+                raise RestError(400, f"{key} {v!r} is not supported in the lab (only {MEMBER_EXTRAS[key]!r})", 1)
+            continue
+        f = rest_fields.get(key)
+        if f is None:
+            raise unexpected("ltm pool members", key, v)
+        if key == "session":
+            if v not in SESSION_IN:
+                raise RestError(400, f'01070734:3: Configuration error: invalid member session "{v}"', 1)
+            v = SESSION_IN[v]
+        elif key == "state":
+            if v not in STATE_IN:
+                raise RestError(400, f'01070734:3: Configuration error: invalid member state "{v}"', 1)
+            v = STATE_IN[v]
+        props[f.name] = _scalar("ltm pool members", f, key, v)
+    return name, props
+
+
+def members_from_rest(v) -> dict:
+    if not isinstance(v, list):
+        raise unexpected("ltm pool", "members", v)
+    out = {}
+    for item in v:
+        if isinstance(item, str):
+            item = {"name": item}
+        name, props = member_from_rest(item)
+        out[name] = props
+    return out
+
+
+def op_for(method: str, r: Route, body) -> Op:
+    """The one change a write request asks for (the store checks it as tmsh's would be)."""
+    if r.stats:
+        raise RestError(405, "Method not allowed on stats", 1)
+    if r.sub == "profiles":
+        raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
+    if r.sub and TYPES[r.type].field(r.sub).kind == "items":
+        f = TYPES[r.type].field(r.sub)
+        if method == "POST" and r.member is None:
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+                raise RestError(400, f'01070734:3: Configuration error: a {r.sub} item needs a "name"', 1)
+            return Op("modify", r.type, r.path, {r.sub: ("add", {body["name"]: item_props_from_rest(r.type, f, body)})})
+        if r.member is None:
+            raise RestError(405, "Method not allowed on a collection", 1)
+        if method == "DELETE":
+            return Op("modify", r.type, r.path, {r.sub: ("delete", {r.member: {}})})
+        if not isinstance(body, dict):
+            raise RestError(400, "The request body must be a JSON object.", 1)
+        return Op("modify", r.type, r.path, {r.sub: ("modify", {r.member: item_props_from_rest(r.type, f, body)})})
+    if r.sub == "members":
+        if method == "POST" and r.member is None:
+            name, props = member_from_rest(body)
+            return Op("modify", "ltm pool", r.path, {"members": ("add", {name: props})})
+        if r.member is None:
+            raise RestError(405, "Method not allowed on a collection", 1)
+        if method == "DELETE":
+            return Op("modify", "ltm pool", r.path, {"members": ("delete", {r.member: {}})})
+        name, props = member_from_rest(body, name_required=False)
+        if name and full_path(name) != r.member:
+            raise RestError(400, f"The member name {name} does not match the URI ({r.member})", 1)
+        return Op("modify", "ltm pool", r.path, {"members": ("modify", {r.member: props})})
+    if method == "POST":
+        if r.path is not None:
+            raise RestError(405, "POST goes to the collection, not an object", 1)
+        if not isinstance(body, dict):
+            raise RestError(400, "The request body must be a JSON object.", 1)
+        return Op("create", r.type, body_name(r.type, body), values_from_rest(r.type, body))
+    if r.path is None:
+        raise RestError(405, f"{method} needs an object URI, not a collection", 1)
+    if method == "DELETE":
+        return Op("delete", r.type, r.path, {})
+    if isinstance(body, dict) and "name" in body and isinstance(body["name"], str) \
+            and object_path(r.type, body["name"]) != r.path:
+        raise RestError(400, f"The name {body['name']} in the body does not match the URI ({r.path})", 1)
+    return Op("modify", r.type, r.path, values_from_rest(r.type, body, replace=(method == "PUT")))
+
+
+def config_error(exc: ConfigError) -> RestError:
+    msg = str(exc)
+    if msg.startswith("01020066"):
+        return RestError(409, msg)
+    return RestError(400, msg)

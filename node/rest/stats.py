@@ -1,0 +1,182 @@
+"""iControl REST statistics: F5's `entries` / `nestedStats` shapes, filled from the live LTM and CM."""
+from __future__ import annotations
+
+from ..config.schema import base_name
+from . import resources as res
+from .resources import RestError, kind, link, tilde
+
+SUMMARY = {"In Sync": "All devices in the device group are in sync",
+           "Standalone": "This device is not in a device group"}
+
+
+def entries(values: dict) -> dict:
+    """{name: value} -> F5's {name: {"value": n}} or {name: {"description": text}}."""
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, dict):
+            out[k] = v
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out[k] = {"value": v}
+        else:
+            out[k] = {"description": str(v)}
+    return out
+
+
+def nested(values: dict, **extra) -> dict:
+    return {"nestedStats": {**extra, "entries": entries(values)}}
+
+
+def version(module: str, values: dict) -> dict:
+    return {"kind": f"tm:{module}:version:versionstats", "selfLink": link(f"/mgmt/tm/{module}/version"),
+            "entries": {f"https://localhost/mgmt/tm/{module}/version/0": nested(values)}}
+
+
+def sync_status(s: dict) -> dict:
+    details = {}
+    n = 0
+    for group, info in s["groups"].items():
+        for text in [f"{group}: {info['status']}"] + list(info["details"].values()):
+            details[f"https://localhost/mgmt/tm/cm/syncStatus/0/details/{n}"] = nested({"details": text})
+            n += 1
+    body = {"color": s["color"], "mode": "high-availability" if s["groups"] else "standalone",
+            "status": s["status"], "summary": SUMMARY.get(s["status"], s["status"]),
+            "https://localhost/mgmt/tm/cm/syncStatus/0/details": {"nestedStats": {"entries": details}}}
+    return {"kind": "tm:cm:sync-status:sync-statusstats", "selfLink": link("/mgmt/tm/cm/sync-status"),
+            "entries": {"https://localhost/mgmt/tm/cm/sync-status/0": nested(body)}}
+
+
+def failover_status(f: dict) -> dict:
+    details = {}
+    for n, (tg, st) in enumerate(sorted(f["traffic_groups"].items())):
+        details[f"https://localhost/mgmt/tm/cm/failoverStatus/0/details/{n}"] = nested(
+            {"details": f"{tg} {st}"})
+    active = sum(1 for st in f["traffic_groups"].values() if st == "active")
+    body = {"color": "green" if f["state"] == "active" else "gray", "status": f["state"].upper(),
+            "summary": f"{active}/{len(f['traffic_groups'])} active",
+            "https://localhost/mgmt/tm/cm/failoverStatus/0/details": {"nestedStats": {"entries": details}}}
+    for tg, warning in f["split_brain"].items():
+        body[f"warning {tg}"] = warning
+    return {"kind": "tm:cm:failover-status:failover-statusstats", "selfLink": link("/mgmt/tm/cm/failover-status"),
+            "entries": {"https://localhost/mgmt/tm/cm/failover-status/0": nested(body)}}
+
+
+# -- object statistics ----------------------------------------------------------------------------
+def _traffic(s: dict, side: str) -> dict:
+    return {f"{side}.curConns": s["cur_conns"], f"{side}.totConns": s["tot_conns"],
+            f"{side}.bitsIn": s["bytes_in"] * 8, f"{side}.bitsOut": s["bytes_out"] * 8,
+            f"{side}.pktsIn": 0, f"{side}.pktsOut": 0, f"{side}.maxConns": s["cur_conns"]}
+
+
+def _status(avail: str, enabled: str, reason: str) -> dict:
+    return {"status.availabilityState": avail, "status.enabledState": enabled, "status.statusReason": reason}
+
+
+def object_stats(node, type_: str, path: str, member: str | None = None) -> dict | None:
+    """The stats entries of one object, or None if it does not exist."""
+    ltm, store = node.ltm, node.store
+    if type_ == "ltm pool":
+        p = ltm.pool_report().get(base_name(path))
+        if p is None or store.get(type_, path) is None:
+            return None
+        if member is not None:
+            m = p["members"].get(base_name(member))
+            if m is None:
+                return None
+            addr, port = member.rsplit(":", 1)
+            mv = next(x for x in (store.get(type_, path)["members"]) if x["name"] == member)
+            return {"addr": mv["address"], "nodeName": addr, "poolName": path, "port": int(port),
+                    **_traffic(m["stats"], "serverside"), "curSessions": m["stats"]["cur_conns"],
+                    "totRequests": m["stats"]["tot_conns"],
+                    "sessionStatus": "user-disabled" if m["session"] == "user-disabled" else "enabled",
+                    "monitorStatus": "user-down" if m["state"] == "user-down" else m["monitor"],
+                    **_status(m["availability"], "disabled" if m["session"] == "user-disabled" else "enabled",
+                              m["reason"])}
+        members = p["members"].values()
+        return {"tmName": path, "activeMemberCnt": sum(1 for m in members if m["availability"] == "available"),
+                "availableMemberCnt": sum(1 for m in members if m["availability"] in ("available", "unknown")),
+                "memberCnt": len(p["members"]), "curSessions": p["stats"]["cur_conns"],
+                **_traffic(p["stats"], "serverside"), **_status(p["availability"], "enabled", p["reason"])}
+    if type_ == "ltm virtual":
+        v = ltm.virtual_health().get(base_name(path))
+        if v is None:
+            return None
+        return {"tmName": path, "destination": v["destination"], **_traffic(v["stats"], "clientside"),
+                "totRequests": v["stats"]["tot_conns"],
+                **_status(v["availability"], "disabled" if v["availability"] == "offline" and
+                          v["reason"].endswith("disabled") else "enabled", v["reason"])}
+    values = store.get(type_, path)
+    if values is None:
+        return None
+    if type_ == "ltm node":
+        members = [m for p in ltm.pool_report().values() for name, m in p["members"].items()
+                   if name.rsplit(":", 1)[0] == base_name(path)]
+        cur = sum(m["stats"]["cur_conns"] for m in members)
+        avail = "available" if any(m["availability"] == "available" for m in members) else (
+            "offline" if members else "unknown")
+        return {"tmName": path, "addr": values["address"], "curSessions": cur, "serverside.curConns": cur,
+                "sessionStatus": "user-disabled" if values.get("session") == "user-disabled" else "enabled",
+                "monitorStatus": "unchecked",
+                **_status(avail, "disabled" if values.get("session") == "user-disabled" else "enabled",
+                          "Node address is " + avail)}
+    return {"tmName": path}
+
+
+def of(node, r: "res.Route") -> dict:
+    """GET .../stats for a collection, an object, a member collection or a member."""
+    url = res.object_url(r.type, r.path) if r.path else res.collection_url(r.type)
+    if r.type == "cm traffic-group":
+        return _traffic_groups(node, r)
+    if r.path is None:
+        out = {}
+        for path in sorted(node.store.of_type(r.type)):
+            one = _one(node, r.type, path, None, res.object_url(r.type, path))
+            out[link(res.object_url(r.type, path) + "/stats").split("?")[0]] = {
+                "nestedStats": {"kind": kind(r.type, "stats"), "selfLink": link(res.object_url(r.type, path) + "/stats"),
+                                "entries": one["entries"]}}
+        return {"kind": kind(r.type, "collectionstats"), "selfLink": link(url + "/stats"), "entries": out}
+    if r.sub == "members":
+        base = f"{url}/members"
+        if r.member is None:
+            pool = node.store.get(r.type, r.path)
+            if pool is None:
+                raise RestError(404, f"01020036:3: The requested Pool ({r.path}) was not found.")
+            out = {}
+            for m in pool.get("members") or []:
+                one = _one(node, r.type, r.path, m["name"], f"{base}/{tilde(m['name'])}")
+                out[f"https://localhost{base}/{tilde(m['name'])}/stats"] = {
+                    "nestedStats": {"kind": "tm:ltm:pool:members:membersstats",
+                                    "selfLink": link(f"{base}/{tilde(m['name'])}/stats"), "entries": one["entries"]}}
+            return {"kind": "tm:ltm:pool:members:memberscollectionstats", "selfLink": link(f"{base}/stats"),
+                    "entries": out}
+        one = _one(node, r.type, r.path, r.member, f"{base}/{tilde(r.member)}")
+        return {"kind": "tm:ltm:pool:members:membersstats", "selfLink": link(f"{base}/{tilde(r.member)}/stats"),
+                **one}
+    return {"kind": kind(r.type, "stats"), "generation": node.store.generations.get((r.type, r.path), 0),
+            "selfLink": link(url + "/stats"), **_one(node, r.type, r.path, None, url)}
+
+
+def _one(node, type_: str, path: str, member: str | None, url: str) -> dict:
+    values = object_stats(node, type_, path, member)
+    if values is None:
+        what = f"Pool Member ({member})" if member else f"{res.TYPES[type_].label} ({path})"
+        raise RestError(404, f"01020036:3: The requested {what} was not found.")
+    leaf = tilde(member or path)
+    return {"entries": {f"https://localhost{url}/{leaf}/stats": nested(values)}}
+
+
+def _traffic_groups(node, r) -> dict:
+    cm = node.cm
+    out = {}
+    for tg, state in sorted((cm.failover.state if cm.failover else {}).items()):
+        tg_path = tg if tg.startswith("/") else f"/Common/{tg}"
+        if r.path is not None and r.path != tg_path:
+            continue
+        rows = [(node.config.name, state)] + [
+            (name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown")) for name, info in sorted(cm.peers.items())]
+        for device, st in rows:
+            key = f"https://localhost/mgmt/tm/cm/traffic-group/{tilde(tg_path)}:~Common~{device}/stats"
+            out[key] = nested({"deviceName": f"/Common/{device}", "trafficGroup": tg_path, "failoverState": st,
+                               "activeReason": "-" if st != "active" else "active"})
+    url = res.object_url(r.type, r.path) if r.path else res.collection_url(r.type)
+    return {"kind": kind(r.type, "stats" if r.path else "collectionstats"), "selfLink": link(url + "/stats"),
+            "entries": out}

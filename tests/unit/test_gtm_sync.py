@@ -1,0 +1,93 @@
+"""The GTM sync group between two GTM services over an in-memory stand-in for 4353 (trio)."""
+import trio
+
+from node.config.schema import full_path
+from node.config.store import ConfigStore, Op
+from node.config.tmsh import parse
+from node.gtm.publish import Publisher
+from node.gtm.service import GTM
+from node.log import Log
+
+
+class Peer:
+    def __init__(self, name):
+        self.name = name
+
+
+class Wire:
+    """Two devices' iQuery: send_to delivers to the other side's handler, as the channel would."""
+
+    def __init__(self):
+        self.ends = {}
+
+    def end(self, name):
+        wire = self
+
+        class End:
+            def __init__(self):
+                self.handlers, self.on_open, self.name = {}, [], name
+                self.store = type("S", (), {"peers": lambda _s: [Peer(n) for n in wire.ends if n != name]})()
+
+            def connected(self, peer):
+                return peer in wire.ends
+
+            def status(self):
+                return {"peers": {}}
+
+            async def send_to(self, peer, msg):
+                other = wire.ends[peer]
+                handler = other.handlers.get(msg["t"])
+                if handler:
+                    await handler(type("C", (), {"peer": name})(), msg)
+                return True
+
+        self.ends[name] = End()
+        return self.ends[name]
+
+
+class NoLTM:
+    def virtual_health(self):
+        return {}
+
+
+def tmsh(store, line):
+    cmd = parse(line)
+    path = cmd.name if cmd.type in ("gtm topology", "gtm global-settings") else full_path(cmd.name)
+    store.commit([Op(cmd.verb, cmd.type, path, cmd.values)])
+
+
+async def start(nursery, wire, name, tmp_path):
+    store = ConfigStore(None, name)
+    iq = wire.end(name)
+    log = Log(tmp_path / f"{name}.jsonl", name)
+    pub = Publisher(name, iq, NoLTM(), [], log)
+    gtm = GTM(name, store, iq, log, pub)
+    await nursery.start(pub.run)
+    await nursery.start(gtm.run)
+    return store, iq
+
+
+async def test_the_newest_configuration_wins_inside_one_sync_group(tmp_path, autojump_clock):
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, iq1 = await start(nursery, wire, "gtm1", tmp_path)
+        s2, iq2 = await start(nursery, wire, "gtm2", tmp_path)
+        for line in ("modify gtm global-settings general synchronization yes synchronization-group-name g",
+                     "create gtm datacenter nyc", "create gtm datacenter lon"):
+            tmsh(s1, line)
+        for hook in iq1.on_open + iq2.on_open:   # the channels open
+            hook("gtm2" if hook in iq1.on_open else "gtm1")
+        await trio.sleep(1)
+        assert s2.get("gtm datacenter", "/Common/nyc") is None            # gtm2 has sync off
+        tmsh(s2, "modify gtm global-settings general synchronization yes synchronization-group-name g")
+        await trio.sleep(1)
+        assert s2.get("gtm datacenter", "/Common/lon") is not None        # gtm1's was newer: it came over
+        tmsh(s2, "create gtm datacenter sgp")
+        await trio.sleep(1)
+        assert s1.get("gtm datacenter", "/Common/sgp") is not None        # and back the other way
+        assert s1.gtm_gen == s2.gtm_gen
+        tmsh(s2, "modify gtm global-settings general synchronization-group-name other")
+        tmsh(s2, "create gtm datacenter syd")
+        await trio.sleep(1)
+        assert s1.get("gtm datacenter", "/Common/syd") is None            # another group: not shared
+        nursery.cancel_scope.cancel()
