@@ -14,7 +14,7 @@ report (like netlab's validate).
       - wait: 1
 
 Expectation kinds are the keys of EXPECTATIONS, each a function of (env, spec) returning
-(ok, what was observed); a new kind (say `dns` for GTM) is one function there. Everything the
+(ok, what was observed); a new kind is one function there. Everything the
 runner needs from the lab goes through an environment object, so the runner is tested without
 one. Every fault still in place at the end (pass or fail) is repaired (`biglab chaos LAB reset`).
 """
@@ -221,11 +221,20 @@ def _mac(env, spec):
     return got == want, f"{spec['address']} at {got or 'no entry'} (want {node}:{vlan} {want})"
 
 
+def _dns(env, spec):
+    want = spec["answer"]
+    want = [] if want in (None, "none") else sorted(str(a) for a in (want if isinstance(want, list) else [want]))
+    got = env.dns(spec["node"], spec["server"], spec["name"], spec.get("type", "A"))
+    return sorted(got) == want, f"{spec['name']} {spec.get('type', 'A')} from {spec['server']}: {', '.join(got) or 'no answer'}"
+
+
 EXPECTATIONS = {"failover": _failover, "sync": _sync, "channel": _channel, "single_active": _single_active,
-                "split_brain": _split_brain, "heartbeat": _heartbeat, "ntp": _ntp, "mac": _mac}
+                "split_brain": _split_brain, "heartbeat": _heartbeat, "ntp": _ntp, "mac": _mac,
+                "dns": _dns}
 REQUIRED = {"failover": ("node", "state"), "sync": ("node", "status"), "channel": ("node", "peer", "state"),
             "single_active": (), "split_brain": ("node",), "heartbeat": ("node", "peer"),
-            "ntp": ("node", "synchronized"), "mac": ("node", "address", "is")}
+            "ntp": ("node", "synchronized"), "mac": ("node", "address", "is"),
+            "dns": ("node", "server", "name", "answer")}
 
 
 # -- running ---------------------------------------------------------------------------------------

@@ -74,6 +74,14 @@ class LabEnv:
                 return n.get("lladdr")
         return None
 
+    def dns(self, node: str, server: str, name: str, qtype: str = "A") -> list[str]:
+        """What a client node gets from a DNS server (dig, one try of 1 s): the answer records."""
+        proc = engine.run_in(self.lab, node, ["dig", f"@{server}", name, qtype, "+short", "+time=1", "+tries=1"],
+                             capture_output=True, text=True, timeout=10)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dig @{server} {name}: {(proc.stdout + proc.stderr).strip()[-200:]}")
+        return [line.strip() for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")]
+
     def cleanup(self) -> list[str]:
         self.refresh()
         return chaos.reset(self.lab)

@@ -17,7 +17,8 @@ from lab.control import call
 from tests.lab.conftest import HA_PAIR, ROOT, Labs, biglab, wait_for
 
 LAB = "cht"
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yml"))
+SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yml") if "ha-pair" in p.read_text())
+GTM_SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yml") if "gtm-3dc" in p.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +296,16 @@ def test_a_scenario_brings_up_its_own_lab_and_removes_it(tmp_path):
         labs.close()
 
 
+def test_gtm_scenarios_pass_in_a_gtm_lab(make_lab):
+    assert GTM_SCENARIOS
+    name = make_lab(ROOT / "topologies" / "gtm-3dc.yml", "cgtm", "10.253.7.0/24")
+    for scenario in GTM_SCENARIOS:
+        proc = biglab("scenario", "run", str(scenario), "--lab", name, "--json", check=False, timeout=180)
+        report = json.loads(proc.stdout)
+        assert proc.returncode == 0 and report["passed"], report["text"]
+    assert "no faults" in biglab("chaos", name, "list").stdout
+
+
 def test_a_failing_expectation_fails_the_run_and_repairs(healed, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("name: never\nsteps:\n  - roles: traffic-group-1\n  - fault: block $standby 4353\n"
@@ -303,6 +314,6 @@ def test_a_failing_expectation_fails_the_run_and_repairs(healed, tmp_path):
     proc = biglab("scenario", "run", str(bad), "--lab", LAB, check=False)
     assert proc.returncode == 1 and "result: FAIL" in proc.stdout and "not within 0.5 s" in proc.stdout
     assert "repaired afterwards: unblock" in proc.stdout and "no faults" in chaos_list()
-    bad.write_text("name: x\nsteps:\n  - expect: {dns: {name: www.example.com}}\n")
+    bad.write_text("name: x\nsteps:\n  - expect: {gslb: {name: www.example.com}}\n")
     proc = biglab("scenario", "run", str(bad), "--lab", LAB, check=False)
-    assert proc.returncode == 1 and "unknown expectation 'dns'" in proc.stderr
+    assert proc.returncode == 1 and "unknown expectation 'gslb'" in proc.stderr

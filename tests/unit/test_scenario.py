@@ -84,7 +84,8 @@ def test_a_refused_fault_fails_its_step_with_the_reason():
     ([], "a mapping"),
     ({"name": "t"}, "steps: required"),
     ({"name": "t", "steps": [{"fault": "kill a", "wait": 1}]}, "exactly one"),
-    ({"name": "t", "steps": [{"expect": {"dns": {}}}]}, "unknown expectation 'dns'"),
+    ({"name": "t", "steps": [{"expect": {"gslb": {}}}]}, "unknown expectation 'gslb'"),
+    ({"name": "t", "steps": [{"expect": {"dns": {"node": "c", "server": "s"}}}]}, "needs name, answer"),
     ({"name": "t", "steps": [{"expect": {"sync": {"node": "a"}}}]}, "needs status"),
     ({"name": "t", "steps": [{"fault": "kill a", "within": 3}]}, "only an expect step"),
     ({"name": "t", "steps": [{"wait": "soon"}]}, "seconds"),
@@ -103,7 +104,7 @@ def test_variables_need_a_roles_step():
 
 
 def test_a_new_expectation_kind_is_one_function():
-    assert {"failover", "sync", "channel", "mac", "ntp", "split_brain", "heartbeat", "single_active"} <= set(EXPECTATIONS)
+    assert {"failover", "sync", "channel", "mac", "ntp", "split_brain", "heartbeat", "single_active", "dns"} <= set(EXPECTATIONS)
 
 
 def test_the_shipped_scenarios_are_valid():
