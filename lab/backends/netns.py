@@ -79,10 +79,13 @@ class NetnsBackend:
         return lambda: enter_netns(path)
 
     def start(self, node: NodePlan, argv: Sequence[str], log_path: str) -> int:
+        """Start a long-lived process in the node, in its state directory (the caller's working
+        directory must not matter: `python -m` puts it first on sys.path, where bench/dns.py would
+        shadow dnspython)."""
         with open(log_path, "ab") as out:
             proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                     preexec_fn=self._preexec(node), start_new_session=True,
-                                    close_fds=True)
+                                    close_fds=True, cwd=os.path.dirname(os.path.abspath(log_path)))
         proc.returncode = 0  # detached on purpose: no ResourceWarning, the lab tracks its pid
         return proc.pid
 
