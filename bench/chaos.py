@@ -17,6 +17,7 @@ from pathlib import Path
 from common import ROOT, lab
 
 from lab.control import call
+from lab.events import render, timeline
 from lab.scenario import load, run
 from lab.scenario_env import LabEnv
 
@@ -72,13 +73,16 @@ def bench_in(topology: Path, files: list[str], runs: int, lab_name: str, subnet:
             passed, failures = 0, []
             for _ in range(runs):
                 wait_settled(name)
+                started = time.time()
                 report = run(scenario, LabEnv(name)).to_dict()
                 if report["passed"]:
                     passed += 1
                     for t in report["timings"]:
                         timings.setdefault(t["step"], []).append(t["settled_s"])
                 else:
-                    failures.append(next(s for s in report["steps"] if not s["ok"]))
+                    failed = next(s for s in report["steps"] if not s["ok"])
+                    failed["events"] = [render(e) for e in timeline(name, since=started)][-40:]
+                    failures.append(failed)
             marks = {}
             for i, values in sorted(timings.items()):
                 step = scenario.steps[i]
