@@ -29,7 +29,7 @@ REGISTRY_BASE = "python:3.11-slim-bookworm"
 LOCAL_BASE = "biglab-base:bookworm"
 SUITE = "bookworm"
 PACKAGES = ["python3", "python3-venv", "iproute2", "iputils-ping", "curl", "procps", "iptables",
-            "nftables", "ca-certificates"]
+            "nftables", "dnsutils", "ca-certificates"]
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 
