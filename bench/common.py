@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -53,3 +54,13 @@ def wait(check, timeout: float = 30.0, interval: float = 0.001):
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def wrk_figures(out: str) -> dict:
+    """wrk's report -> requests/s, p99 in ms, and any errors it counted."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return {"requests_per_s": round(rps, 1), "p99_ms": round(float(p99.group(1)) * scale, 3),
+            "errors": errors.group(0) if errors else None}

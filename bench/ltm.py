@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 
-from common import lab
+from common import lab, wrk_figures
 
 from lab import engine
 from lab.control import call
@@ -22,12 +21,7 @@ from lab.control import call
 def wrk(name: str, node: str, url: str, seconds: int, connections: int) -> dict:
     out = engine.run_in(name, node, ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
                         capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return {"requests_per_s": round(rps, 1), "p99_ms": round(float(p99.group(1)) * scale, 3),
-            "errors": errors.group(0) if errors else None}
+    return wrk_figures(out)
 
 
 def main() -> None:

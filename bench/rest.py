@@ -10,14 +10,13 @@ import argparse
 import base64
 import json
 import os
-import re
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 import urllib3
-from common import lab, percentile
+from common import lab, percentile, wrk_figures
 
 from lab.control import call
 
@@ -29,12 +28,7 @@ URL = f"https://{NODE}/mgmt/tm/ltm/pool/~Common~web_pool?expandSubcollections=tr
 def wrk(header: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", header, URL],
                          capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return {"requests_per_s": round(rps, 1), "p99_ms": round(float(p99.group(1)) * scale, 2),
-            "errors": errors.group(0) if errors else None}
+    return wrk_figures(out)
 
 
 def logins(n: int) -> list[float]:

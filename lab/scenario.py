@@ -21,7 +21,6 @@ one. Every fault still in place at the end (pass or fail) is repaired (`biglab c
 from __future__ import annotations
 
 import re
-import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

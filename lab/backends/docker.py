@@ -31,7 +31,7 @@ from typing import Sequence
 from .. import state, wiring
 from . import BackendError
 from ..plan import PREFIX, NodePlan
-from .netns import processes_in, stop_processes
+from .netns import ProcessControl, processes_in
 
 IMAGE = os.environ.get("BIGLAB_IMAGE", "biglab:latest")
 IMAGE_PYTHON = "/opt/biglab/bin/python"   # the project's venv inside the image (lab/image.py)
@@ -87,7 +87,8 @@ def _forwarded_env() -> dict:
     return {k: v for k, v in os.environ.items() if k.startswith("BIGLAB_")}
 
 
-class DockerBackend:
+class DockerBackend(ProcessControl):
+    # signal() of the daemon alone (SIGSTOP/SIGCONT); `pause` freezes the whole container
     name = "docker"
 
     def __init__(self):
@@ -248,22 +249,6 @@ class DockerBackend:
             return processes_in(self.netns_ref(node))
         except BackendError:
             return []
-
-    def signal(self, node: NodePlan, pid: int, sig: int) -> bool:
-        """Signal one of the node's processes by its host pid; False if it is gone (or not the
-        node's). SIGSTOP/SIGCONT of the daemon alone; `pause` freezes the whole container."""
-        if pid not in self.pids(node):
-            return False
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def stop_process(self, node: NodePlan, pid: int, grace: float = 2.0) -> None:
-        """TERM (and CONT, should it be paused), then KILL after `grace` seconds."""
-        if pid in self.pids(node):
-            stop_processes([pid], grace)
 
     def remove(self, node: NodePlan) -> None:
         """Remove the container (whatever its state), then its volume and the host's link to it."""

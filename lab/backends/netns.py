@@ -52,7 +52,26 @@ def processes_in(ns_path: str | Path) -> list[int]:
     return pids
 
 
-class NetnsBackend:
+class ProcessControl:
+    """Signals to one process of a node, by its host pid; shared by both backends (chaos uses it)."""
+
+    def signal(self, node: NodePlan, pid: int, sig: int) -> bool:
+        """Signal one of the node's processes; False if it is gone (or not the node's)."""
+        if pid not in self.pids(node) or not _alive(pid):
+            return False
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop_process(self, node: NodePlan, pid: int, grace: float = 2.0) -> None:
+        """TERM (and CONT, should it be paused), then KILL after `grace` seconds."""
+        if pid in self.pids(node):
+            stop_processes([pid], grace)
+
+
+class NetnsBackend(ProcessControl):
     name = "netns"
 
     def preflight(self, nodes) -> None:
@@ -98,21 +117,6 @@ class NetnsBackend:
 
     def pids(self, node: NodePlan) -> list[int]:
         return processes_in(self._path(node))
-
-    def signal(self, node: NodePlan, pid: int, sig: int) -> bool:
-        """Signal one of the node's processes; False if it is gone (or not the node's)."""
-        if pid not in self.pids(node) or not _alive(pid):
-            return False
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def stop_process(self, node: NodePlan, pid: int, grace: float = 2.0) -> None:
-        """TERM (and CONT, should it be paused), then KILL after `grace` seconds."""
-        if pid in self.pids(node):
-            stop_processes([pid], grace)
 
     def remove(self, node: NodePlan) -> None:
         """End every process in the namespace (TERM, then KILL), then delete it."""

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from ..config.schema import TYPES, ConfigError, base_name, full_path
+from ..config.schema import TYPES, ConfigError, base_name
 from ..config.store import Op
 from ..shell import ShellError
 from . import resources as res

@@ -8,7 +8,7 @@ import trio
 
 from node.clock import NodeClock, PersistentClock
 from node.log import Log
-from node.ntp import (MODE_CLIENT, MODE_SERVER, NtpError, Packet, SntpClient, from_ntp, server_reply, to_ntp)
+from node.ntp import (MODE_SERVER, NtpError, Packet, SntpClient, from_ntp, server_reply, to_ntp)
 from node.ntp_service import NtpService
 
 T = 1_795_000_000.0
