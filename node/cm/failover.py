@@ -121,18 +121,19 @@ class Failover:
                 "declined": sorted(self.declined)}
 
     def next_deadline(self, now: float | None = None) -> float:
-        """When tick() next has something to do; given `now`, only times still ahead count (inf if
-        none), so a standalone device, or one whose peers are all lost, does not spin."""
-        times = [self.started + self.timeout]
+        """When tick() next has something to do. A heard path's timeout counts even when it is
+        already due (tick() marks it lost, so nothing spins): dropping it would leave a dead peer
+        alive for good. Given `now`, the start-up and auto-failback times count only while still
+        ahead (inf if none), so a standalone device, or one whose peers are all lost, does not spin."""
+        due = [path.last + self.timeout for peer in self.peers.values() for path in peer.paths.values()
+               if path.last is not None and not path.lost]
+        later = [self.started + self.timeout]
         for peer in self.peers.values():
-            for path in peer.paths.values():
-                if path.last is not None and not path.lost:
-                    times.append(path.last + self.timeout)
             if peer.alive and peer.alive_since is not None:
-                times += [peer.alive_since + g.auto_failback_time for g in self.groups.values() if g.auto_failback]
+                later += [peer.alive_since + g.auto_failback_time for g in self.groups.values() if g.auto_failback]
         if now is not None:
-            times = [t for t in times if t > now] or [math.inf]
-        return min(times)
+            later = [t for t in later if t > now]
+        return min(due + later, default=math.inf)
 
     # -- inputs ---------------------------------------------------------------------------------
     def heartbeat(self, peer_name: str, address: str, payload: dict, now: float) -> list:
@@ -174,7 +175,7 @@ class Failover:
         actions = []
         for peer in self.peers.values():
             for path in peer.paths.values():
-                if not path.lost and path.last is not None and now - path.last >= self.timeout:
+                if not path.lost and path.last is not None and path.last + self.timeout <= now:  # as next_deadline
                     path.lost = True
                     actions.append(Log("warning", "010c0083", f"No failover status messages received for "
                                        f"{now - path.last:.3f} seconds, from device {peer.name} "

@@ -179,3 +179,22 @@ def test_a_standalone_device_has_no_deadline_once_its_start_up_timeout_has_passe
     fo = Failover("bigip1", 100.0, timeout=3.0)
     assert fo.next_deadline(101.0) == 103.0
     assert fo.next_deadline(104.0) == float("inf")   # nothing left to wait for: the ticker must not spin
+
+
+def test_a_path_due_after_the_tick_that_lost_another_still_has_a_deadline():
+    """Two paths heard a moment apart: the tick that loses the first may come just before the second
+    is due, and the ticker's next reading of the clock after it. The second path's timeout must
+    still be a deadline (else the dead peer stays alive and nobody takes over)."""
+    from node.cm.failover import BecomeActive, Failover, TrafficGroup
+    fo = Failover("bigip1", 100.0, timeout=3.0)
+    tg = TrafficGroup("traffic-group-1", ("bigip1", "bigip2"), False, 60.0, 1)
+    fo.configure([tg], {"bigip2": ["10.1.30.12", "10.1.20.12"]}, 100.0)
+    peer = {"device": "bigip2", "state": "active", "tgs": {"traffic-group-1": "active"}}
+    fo.heartbeat("bigip2", "10.1.30.12", peer, 110.000)
+    fo.heartbeat("bigip2", "10.1.20.12", peer, 110.002)   # the last heartbeats: the peer dies here
+    fo.tick(113.001)                                     # loses the first path only
+    assert not fo.peers["bigip2"].paths["10.1.20.12"].lost
+    deadline = fo.next_deadline(113.004)                 # logging took 3 ms: the second is now due
+    assert deadline <= 113.004
+    assert any(isinstance(a, BecomeActive) for a in fo.tick(113.004))
+    assert fo.next_deadline(113.005) == float("inf")     # all settled: nothing to spin on
