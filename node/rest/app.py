@@ -212,13 +212,19 @@ class RestApp:
 
     def read(self, r: res.Route, q: Query) -> dict:
         gen = self.store.generations
+        monitors: dict[str, dict[str, str]] = {}   # per request: a pool's member statuses, built once
+
+        def member_status(pool: str, member: str) -> str:
+            if pool not in monitors:
+                monitors[pool] = {m.name: m.monitor for m in self.node.ltm.members(pool)}
+            return monitors[pool].get(member, "unchecked")
         if r.type == "cm device":
             return self._devices(r)
         if r.stats:
             return stats.of(self.node, r)
         if r.path is None:
             items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
-                                 member_status=self._member_status)
+                                 member_status=member_status)
                      for p, v in sorted(self.store.of_type(r.type).items())]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
@@ -230,7 +236,7 @@ class RestApp:
             f = TYPES[r.type].field(r.sub)
             items = values.get(r.sub) or []
             if f.kind == "members":
-                show = lambda m: res.member_to_rest(r.path, m, g, self._member_status)  # noqa: E731
+                show = lambda m: res.member_to_rest(r.path, m, g, member_status)  # noqa: E731
             else:
                 show = lambda i: res.item_to_rest(r.type, r.path, f, i, g)  # noqa: E731
             if r.member is None:
@@ -246,13 +252,7 @@ class RestApp:
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
                     "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
-        return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=self._member_status)
-
-    def _member_status(self, pool: str, member: str) -> str:
-        for m in self.node.ltm.members(pool):
-            if m.name == member:
-                return m.monitor
-        return "unchecked"
+        return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
 
     def _devices(self, r: res.Route) -> dict:
         """cm device: this device from the store, its peers as they last told us."""
