@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hmac
 import secrets
 import string
@@ -50,7 +51,6 @@ class Token:
 
 
 def _iso(t: float) -> str:
-    import datetime as dt
     return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 

@@ -7,6 +7,7 @@ subcollection (/members), as on a BIG-IP. Sans-IO: no sockets, no store access b
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
@@ -267,7 +268,6 @@ def profile_to_rest(virtual: str, name: str, generation: int) -> dict:
 
 # -- bodies in ------------------------------------------------------------------------------------
 def unexpected(type_: str, key: str, value) -> RestError:
-    import json
     return RestError(400, f"Found unexpected json pair at configuration item /{'/'.join(type_.split())}/. "
                           f'The json pair "{key}":{json.dumps(value)} is not allowed.', 1)
 

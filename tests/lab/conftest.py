@@ -5,6 +5,7 @@ user brought up with `make lab-up`, and never touch it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -79,6 +80,16 @@ class Labs:
         assert not problems, f"biglab down left resources behind: {problems}"
 
 
+@contextlib.contextmanager
+def one_lab(src: Path, name: str, mgmt_subnet: str, *extra):
+    """One lab for a block (a module-scoped fixture's body): up, yielded by name, always taken down."""
+    labs = Labs()
+    try:
+        yield labs(src, name, mgmt_subnet, *extra)
+    finally:
+        labs.close()
+
+
 @pytest.fixture
 def make_lab():
     labs = Labs()
@@ -89,11 +100,8 @@ def make_lab():
 @pytest.fixture(scope="module")
 def ha_lab():
     """ha-pair as shipped, renamed `tha` with management subnet 10.251.1.0/24."""
-    labs = Labs()
-    try:
-        yield labs(HA_PAIR, "tha", "10.251.1.0/24")
-    finally:
-        labs.close()
+    with one_lab(HA_PAIR, "tha", "10.251.1.0/24") as name:
+        yield name
 
 
 def wait_for(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):

@@ -9,7 +9,7 @@ import pytest
 
 from lab import engine, state
 from lab.control import call
-from tests.lab.conftest import ROOT, Labs, biglab, wait_for
+from tests.lab.conftest import ROOT, one_lab, biglab, wait_for
 
 GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
 GTM1, GTM2 = "10.30.0.53", "10.30.0.54"
@@ -42,11 +42,8 @@ print("\n".join(out))
 
 @pytest.fixture(scope="module")
 def gtm_lab():
-    labs = Labs()
-    try:
-        yield labs(GTM_3DC, "gtst", "10.252.2.0/24")
-    finally:
-        labs.close()
+    with one_lab(GTM_3DC, "gtst", "10.252.2.0/24") as name:
+        yield name
 
 
 def dig(lab, client, server=GTM1, name="www.example.com"):

@@ -9,7 +9,7 @@ import pytest
 import requests
 import urllib3
 
-from tests.lab.conftest import HA_PAIR, Labs, biglab, wait_for
+from tests.lab.conftest import HA_PAIR, one_lab, biglab, wait_for
 
 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning",
@@ -29,11 +29,8 @@ def no_ca_bundle(monkeypatch):
 
 @pytest.fixture(scope="module")
 def lab():
-    labs = Labs()
-    try:
-        yield labs(HA_PAIR, LAB, "10.251.30.0/24")
-    finally:
-        labs.close()
+    with one_lab(HA_PAIR, LAB, "10.251.30.0/24") as name:
+        yield name
 
 
 def api(host=B1, auth=("admin", "admin")) -> requests.Session:
