@@ -39,9 +39,7 @@ class CM:
                      "delay": float(garp.get("delay", 5.0)), "refresh": float(garp.get("refresh", 0.0))}
         self.own_addresses = own_addresses    # "10.1.10.11" ... : never removed
         self.save_config = save_config
-        self.peers: dict[str, dict] = {}      # name -> last cm-status
-        self.failures: dict[tuple[str, str], str] = {}
-        self.pushing: set[tuple[str, str]] = set()
+        self.sync = sync.ConfigSync(device)   # peers' statuses, pushes in flight, failures
         self.failover: Failover | None = None
         self.floating: dict[tuple[str, str, int], str] = {}  # (iface, address, plen) -> tg
         self.garp_scopes: dict[str, trio.CancelScope] = {}
@@ -53,6 +51,12 @@ class CM:
         self.forced_offline_path = None
         self.on_change = []   # fn() when this device's traffic groups change (the LTM follows)
         self.boot = f"{time.time():.6f}"   # tells peers this daemon run from the previous one
+        self.seq = 0                          # numbers our statuses within this run
+
+    @property
+    def peers(self) -> dict[str, dict]:
+        """name -> the peer's last cm-status (cid, synced, device, failover, boot, seq, at)."""
+        return self.sync.peers
 
     # -- running --------------------------------------------------------------------------------
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -63,7 +67,7 @@ class CM:
         self.iquery.handlers.update({"cm-status": self._on_status, "trust-config": self._on_trust,
                                      "sync-push": self._on_push, "sync-result": self._on_result,
                                      "sync-request": self._on_request})
-        self.iquery.on_open.append(lambda peer: self._nursery.start_soon(self._hello, peer))
+        self.iquery.on_open.append(self._opened)
         self.store.listeners.append(self._on_commit)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
@@ -253,10 +257,19 @@ class CM:
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
         return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip")}
 
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
     def _status_message(self) -> dict:
-        return {"t": "cm-status", "boot": self.boot, "cid": self.store.cid.to_list() if self.store.cid else None,
+        return {"t": "cm-status", "boot": self.boot, "seq": self._next_seq(),
+                "cid": self.store.cid.to_list() if self.store.cid else None,
                 "synced": dict(self.store.synced), "device": self._device_info(),
                 "failover": self.failover.payload() if self.failover else {}}
+
+    def _opened(self, peer: str) -> None:
+        self.sync.opened(peer)
+        self._nursery.start_soon(self._hello, peer)
 
     async def _hello(self, peer: str) -> None:
         await self.iquery.send_to(peer, self._status_message())
@@ -272,16 +285,15 @@ class CM:
 
     async def _on_status(self, channel, body: dict) -> None:
         peer = channel.peer
-        old = self.peers.get(peer, {})
-        if old.get("boot") != body.get("boot"):  # the peer (re)started: it may know nothing of us
-            await channel.send(self._status_message())
-        self.peers[peer] = {"cid": body.get("cid"), "synced": body.get("synced") or {},
-                            "device": body.get("device") or {}, "failover": body.get("failover") or {},
-                            "boot": body.get("boot"), "at": time.time()}
+        device = self.peers.get(peer, {}).get("device")
         self.store.observe(Cid.of(body.get("cid")))
-        if old.get("device") != self.peers[peer]["device"]:
+        actions = self.sync.status(self._local(), peer, body, self.iquery.connected, time.time())
+        if device != self.peers.get(peer, {}).get("device"):
             self._reconfigure()
-        self._maybe_push(peer)
+        for action in actions:
+            if isinstance(action, sync.SendStatus):   # the peer (re)started: it may know nothing of us
+                await channel.send(self._status_message())
+        self._sync_act(actions)
 
     async def _on_trust(self, channel, body: dict) -> None:
         try:
@@ -302,49 +314,44 @@ class CM:
             msg = {"t": "trust-config", "gen": self.store.trust_gen, "objects": self.store.snapshot("trust")}
             for peer in self.iquery.store.peers():
                 self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
-        if any(c[1] in ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+        if any(c.type in ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
                for c in result["changes"]):
             self._reconfigure()
         self._broadcast_status()
         if result["synced"] and local:
-            for peer in self.iquery.store.peers():
-                self._maybe_push(peer.name)
+            self._sync_act(self.sync.committed(self._local(), self.iquery.connected))
 
-    def sides(self, group: str, peer: str) -> tuple[sync.Side, sync.Side | None]:
-        me = sync.Side(self.device, self.store.cid, self.store.last_synced(group), self.store.ever_synced(group))
-        info = self.peers.get(peer)
-        if info is None:
-            return me, None
-        synced = info["synced"]
-        return me, sync.Side(peer, Cid.of(info["cid"]), Cid.of(synced.get(group)), group in synced)
+    def _local(self) -> sync.Local:
+        groups = {p: sync.Group(p, tuple(dg.get("devices", [])), dg.get("type"), dg.get("auto-sync") == "enabled",
+                                dg.get("full-sync") == "enabled")
+                  for p, dg in self.my_groups().items()}
+        synced = {g: Cid.of(c) for g, c in self.store.synced.items()}
+        return sync.Local(self.device, self.store.cid, synced, groups)
 
-    def _maybe_push(self, peer: str) -> None:
-        for group, dg in self.my_groups().items():
-            if peer not in dg.get("devices", []) or (group, peer) in self.pushing:
-                continue
-            me, them = self.sides(group, peer)
-            if them and self.iquery.connected(peer) and sync.should_push(me, them, dg.get("auto-sync") == "enabled"):
-                self._nursery.start_soon(self.push, group, peer, False, True)
+    def _sync_act(self, actions: list) -> None:
+        for a in actions:
+            if isinstance(a, sync.Push):
+                self._nursery.start_soon(self._push, a)
+            elif isinstance(a, sync.MarkSynced):
+                self.store.mark_synced(a.group, a.cid)
+                self._broadcast_status()
+            elif isinstance(a, sync.Refused):
+                self.log.log("err", "mcpd", f"Sync Failure: {a.peer} refused the configuration: {a.error}",
+                             event="sync-failure", peer=a.peer)
 
-    async def push(self, group: str, peer: str, full: bool = False, auto: bool = False) -> bool:
+    async def _push(self, push: sync.Push) -> None:
         """Send our synced configuration (the commits the peer lacks, or all of it) to one peer."""
-        dg = self.store.get("cm device-group", group) or {}
-        _, them = self.sides(group, peer)
-        commits = None
-        if not full and dg.get("full-sync") != "enabled" and them is not None:
-            commits = self.store.commits_since(them.cid)
+        them = self.sync.peer_side(push.group, push.peer)
+        commits = None if push.full or them is None else self.store.commits_since(them.cid)
         cid = self.store.cid
-        msg = {"t": "sync-push", "group": group, "cid": cid.to_list() if cid else None, "auto": auto,
+        dg = self.store.get("cm device-group", push.group) or {}
+        msg = {"t": "sync-push", "group": push.group, "cid": cid.to_list() if cid else None, "auto": push.auto,
                "save": dg.get("save-on-auto-sync") == "true"}
         if commits is None:
             msg.update(mode="full", objects=self.store.snapshot("synced"))
         else:
             msg.update(mode="incremental", commits=commits)
-        self.pushing.add((group, peer))
-        if not await self.iquery.send_to(peer, msg):
-            self.pushing.discard((group, peer))
-            return False
-        return True
+        self.sync.sent(push, await self.iquery.send_to(push.peer, msg))
 
     async def _on_push(self, channel, body: dict) -> None:
         group, peer = body["group"], channel.peer
@@ -352,10 +359,9 @@ class CM:
         reply = {"t": "sync-result", "group": group, "cid": body.get("cid"), "ok": False}
         try:
             if body["mode"] == "full":
-                self.store.apply_full(body["objects"], cid, peer)
+                self.store.apply_full(body["objects"], cid, peer, group)
             else:
-                self.store.apply_incremental(body["commits"], peer)
-            self.store.mark_synced(group, cid)
+                self.store.apply_incremental(body["commits"], peer, group)
             reply["ok"] = True
             how = "auto-sync" if body.get("auto") else "config-sync"
             self.log.log("notice", "mcpd", f"Configuration {body['mode']} {how} from {peer} "
@@ -369,30 +375,15 @@ class CM:
             reply["error"] = str(exc)
             self.log.log("err", "mcpd", f"Configuration sync from {peer} refused: {exc}", event="sync-refused",
                          peer=peer)
+        reply["seq"] = self._next_seq()   # orders this result among our statuses
         await channel.send(reply)
         self._broadcast_status()
 
     async def _on_result(self, channel, body: dict) -> None:
-        group, peer = body["group"], channel.peer
-        self.pushing.discard((group, peer))
-        if body.get("need_full"):
-            await self.push(group, peer, full=True)
-            return
-        if not body.get("ok"):
-            self.failures[(group, peer)] = body.get("error") or "refused"
-            self.log.log("err", "mcpd", f"Sync Failure: {peer} refused the configuration: {body.get('error')}",
-                         event="sync-failure", peer=peer)
-            return
-        cid = Cid.of(body.get("cid"))
-        self.failures.pop((group, peer), None)
-        self.store.mark_synced(group, cid)
-        info = self.peers.setdefault(peer, {"cid": None, "synced": {}, "device": {}, "failover": {}})
-        info["cid"], info["synced"] = body.get("cid"), {**info["synced"], group: body.get("cid")}
-        self._broadcast_status()
-        self._maybe_push(peer)   # commits made while that push was in flight
+        self._sync_act(self.sync.result(self._local(), channel.peer, body, self.iquery.connected))
 
     async def _on_request(self, channel, body: dict) -> None:
-        await self.push(body["group"], channel.peer, full=True)
+        await self._push(self.sync.requested(body["group"], channel.peer))
 
     # -- commands -------------------------------------------------------------------------------
     def _group(self, name: str) -> tuple[str, dict]:
@@ -412,33 +403,27 @@ class CM:
             raise CMError(f"01070712:3: Caught configuration exception (0), Cannot sync: {', '.join(down)} "
                           "disconnected")
         if direction == "to-group":
-            for p in peers:
-                self.failures.pop((path, p), None)
-                await self.push(path, p, full=True)
+            for push in self.sync.to_group(path, peers):
+                await self._push(push)
             return f"syncing {self.device} to group {group}"
-        source = max(peers, key=lambda p: (Cid.of(self.peers.get(p, {}).get("cid")) or Cid(0, "", 0)).id)
+        source = self.sync.newest(peers)
         await self.iquery.send_to(source, {"t": "sync-request", "group": path})
         return f"syncing group {group} from {source} to {self.device}"
 
     def sync_status(self) -> dict:
         groups = {}
-        for path, dg in sorted(self.my_groups().items()):
-            pairs = {}
-            for peer in dg.get("devices", []):
-                if peer == self.device:
-                    continue
-                me, them = self.sides(path, peer)
-                pairs[peer] = sync.pair_status(me, them, self.iquery.connected(peer),
-                                               self.failures.get((path, peer)))
+        local = self._local()
+        for path, g in sorted(local.groups.items()):
+            pairs = self.sync.pairs(local, path, self.iquery.connected)
             status = sync.group_status(pairs)
-            groups[base_name(path)] = {"status": status, "type": dg.get("type"),
+            groups[base_name(path)] = {"status": status, "type": g.type,
                                        "details": {p: s.detail for p, s in pairs.items()},
                                        "pairs": {p: s.status for p, s in pairs.items()}}
         real = [g for g in groups.values()]
         overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
             if real else "Standalone"
         return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "groups": groups,
-                "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.pushing),
+                "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.sync.in_flight),
                 "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced")} for n, i in self.peers.items()},
                 "synced": dict(self.store.synced),
                 "cid": str(self.store.cid) if self.store.cid else None}

@@ -159,9 +159,9 @@ class GTM:
     def _on_commit(self, result: dict) -> None:
         if self._nursery is None:
             return
-        if any(c[1] == "gtm listener" for c in result["changes"]):
+        if any(c.type == "gtm listener" for c in result["changes"]):
             self.reconcile_listeners()
-        if any(c[1].startswith("gtm ") for c in result["changes"]):
+        if any(c.type.startswith("gtm ") for c in result["changes"]):
             self._dirty = True
             self.recompile()
         if result.get("gtm") and result["origin"] == self.device:
