@@ -18,6 +18,7 @@ import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
 from ..config.store import Cid, ConfigError, ConfigStore, SyncRefused
+from ..iquery import messages as m
 from . import sync
 from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
 from .floating import REFRESH, Interfaces
@@ -64,9 +65,10 @@ class CM:
                                  forced_offline=forced_offline)
         self._clear_stale_addresses()
         await self.heartbeats.bind()
-        self.iquery.handlers.update({"cm-status": self._on_status, "trust-config": self._on_trust,
-                                     "sync-push": self._on_push, "sync-result": self._on_result,
-                                     "sync-request": self._on_request})
+        for kind, handler in ((m.CmStatus, self._on_status), (m.TrustConfig, self._on_trust),
+                              (m.SyncPush, self._on_push), (m.SyncResult, self._on_result),
+                              (m.SyncRequest, self._on_request)):
+            self.iquery.handle(kind, handler)
         self.iquery.on_open.append(self._opened)
         self.store.listeners.append(self._on_commit)
         async with trio.open_nursery() as nursery:
@@ -261,11 +263,13 @@ class CM:
         self.seq += 1
         return self.seq
 
-    def _status_message(self) -> dict:
-        return {"t": "cm-status", "boot": self.boot, "seq": self._next_seq(),
-                "cid": self.store.cid.to_list() if self.store.cid else None,
-                "synced": dict(self.store.synced), "device": self._device_info(),
-                "failover": self.failover.payload() if self.failover else {}}
+    def _status_message(self) -> m.CmStatus:
+        return m.CmStatus(self.boot, self._next_seq(), self.store.cid.to_list() if self.store.cid else None,
+                          dict(self.store.synced), self._device_info(),
+                          self.failover.payload() if self.failover else {})
+
+    def _trust_message(self) -> m.TrustConfig:
+        return m.TrustConfig(list(self.store.trust_gen), self.store.snapshot("trust"))
 
     def _opened(self, peer: str) -> None:
         self.sync.opened(peer)
@@ -273,8 +277,7 @@ class CM:
 
     async def _hello(self, peer: str) -> None:
         await self.iquery.send_to(peer, self._status_message())
-        await self.iquery.send_to(peer, {"t": "trust-config", "gen": self.store.trust_gen,
-                                         "objects": self.store.snapshot("trust")})
+        await self.iquery.send_to(peer, self._trust_message())
 
     def _broadcast_status(self) -> None:
         if self._nursery is None:
@@ -283,11 +286,11 @@ class CM:
         for peer in self.iquery.store.peers():
             self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
 
-    async def _on_status(self, channel, body: dict) -> None:
+    async def _on_status(self, channel, msg: m.CmStatus) -> None:
         peer = channel.peer
         device = self.peers.get(peer, {}).get("device")
-        self.store.observe(Cid.of(body.get("cid")))
-        actions = self.sync.status(self._local(), peer, body, self.iquery.connected, time.time())
+        self.store.observe(Cid.of(msg.cid))
+        actions = self.sync.status(self._local(), peer, msg, self.iquery.connected, time.time())
         if device != self.peers.get(peer, {}).get("device"):
             self._reconfigure()
         for action in actions:
@@ -295,9 +298,9 @@ class CM:
                 await channel.send(self._status_message())
         self._sync_act(actions)
 
-    async def _on_trust(self, channel, body: dict) -> None:
+    async def _on_trust(self, channel, msg: m.TrustConfig) -> None:
         try:
-            changed = self.store.apply_trust(body["objects"], body["gen"])
+            changed = self.store.apply_trust(msg.objects, msg.gen)
         except ConfigError as exc:
             self.log.log("err", "mcpd", f"Device group configuration from {channel.peer} refused: {exc}")
             return
@@ -311,7 +314,7 @@ class CM:
             return
         local = result["origin"] == self.device
         if result["trust"] and local:
-            msg = {"t": "trust-config", "gen": self.store.trust_gen, "objects": self.store.snapshot("trust")}
+            msg = self._trust_message()
             for peer in self.iquery.store.peers():
                 self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
         if any(c.type in ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
@@ -345,45 +348,45 @@ class CM:
         commits = None if push.full or them is None else self.store.commits_since(them.cid)
         cid = self.store.cid
         dg = self.store.get("cm device-group", push.group) or {}
-        msg = {"t": "sync-push", "group": push.group, "cid": cid.to_list() if cid else None, "auto": push.auto,
-               "save": dg.get("save-on-auto-sync") == "true"}
+        cid = cid.to_list() if cid else None
+        save = dg.get("save-on-auto-sync") == "true"
         if commits is None:
-            msg.update(mode="full", objects=self.store.snapshot("synced"))
+            msg = m.SyncPush(push.group, "full", cid, objects=self.store.snapshot("synced"), auto=push.auto, save=save)
         else:
-            msg.update(mode="incremental", commits=commits)
+            msg = m.SyncPush(push.group, "incremental", cid, commits=commits, auto=push.auto, save=save)
         self.sync.sent(push, await self.iquery.send_to(push.peer, msg))
 
-    async def _on_push(self, channel, body: dict) -> None:
-        group, peer = body["group"], channel.peer
-        cid = Cid.of(body.get("cid"))
-        reply = {"t": "sync-result", "group": group, "cid": body.get("cid"), "ok": False}
+    async def _on_push(self, channel, msg: m.SyncPush) -> None:
+        group, peer = msg.group, channel.peer
+        cid = Cid.of(msg.cid)
+        outcome = {}
         try:
-            if body["mode"] == "full":
-                self.store.apply_full(body["objects"], cid, peer, group)
+            if msg.mode == "full":
+                self.store.apply_full(msg.objects, cid, peer, group)
             else:
-                self.store.apply_incremental(body["commits"], peer, group)
-            reply["ok"] = True
-            how = "auto-sync" if body.get("auto") else "config-sync"
-            self.log.log("notice", "mcpd", f"Configuration {body['mode']} {how} from {peer} "
+                self.store.apply_incremental(msg.commits, peer, group)
+            outcome["ok"] = True
+            how = "auto-sync" if msg.auto else "config-sync"
+            self.log.log("notice", "mcpd", f"Configuration {msg.mode} {how} from {peer} "
                          f"to group {base_name(group)} applied (commit {cid})", event="sync-applied",
-                         peer=peer, mode=body["mode"])
-            if body.get("auto") and body.get("save"):
+                         peer=peer, mode=msg.mode)
+            if msg.auto and msg.save:
                 self.save_config()
         except SyncRefused:
-            reply["need_full"] = True
+            outcome["need_full"] = True
         except ConfigError as exc:
-            reply["error"] = str(exc)
+            outcome["error"] = str(exc)
             self.log.log("err", "mcpd", f"Configuration sync from {peer} refused: {exc}", event="sync-refused",
                          peer=peer)
-        reply["seq"] = self._next_seq()   # orders this result among our statuses
-        await channel.send(reply)
+        # seq orders this result among our statuses
+        await channel.send(m.SyncResult(group, msg.cid, seq=self._next_seq(), **outcome))
         self._broadcast_status()
 
-    async def _on_result(self, channel, body: dict) -> None:
-        self._sync_act(self.sync.result(self._local(), channel.peer, body, self.iquery.connected))
+    async def _on_result(self, channel, msg: m.SyncResult) -> None:
+        self._sync_act(self.sync.result(self._local(), channel.peer, msg, self.iquery.connected))
 
-    async def _on_request(self, channel, body: dict) -> None:
-        await self._push(self.sync.requested(body["group"], channel.peer))
+    async def _on_request(self, channel, msg: m.SyncRequest) -> None:
+        await self._push(self.sync.requested(msg.group, channel.peer))
 
     # -- commands -------------------------------------------------------------------------------
     def _group(self, name: str) -> tuple[str, dict]:
@@ -407,7 +410,7 @@ class CM:
                 await self._push(push)
             return f"syncing {self.device} to group {group}"
         source = self.sync.newest(peers)
-        await self.iquery.send_to(source, {"t": "sync-request", "group": path})
+        await self.iquery.send_to(source, m.SyncRequest(path))
         return f"syncing group {group} from {source} to {self.device}"
 
     def sync_status(self) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config.store import Cid
+from ..iquery.messages import CmStatus, SyncResult
 
 IN_SYNC = "In Sync"
 CHANGES_PENDING = "Changes Pending"
@@ -168,18 +169,17 @@ class ConfigSync:
         return Side(peer, Cid.of(info["cid"]), Cid.of(synced.get(group)), group in synced)
 
     # -- inputs -----------------------------------------------------------------------------------
-    def status(self, local: Local, peer: str, body: dict, connected, now: float) -> list:
+    def status(self, local: Local, peer: str, msg: CmStatus, connected, now: float) -> list:
         """A peer's cm-status: its commit id, what it last synced, its device and failover info."""
         old = self.peers.get(peer, {})
         actions = []
-        if old.get("boot") != body.get("boot"):
+        if old.get("boot") != msg.boot:
             actions.append(SendStatus(peer))
             self._drop_in_flight(peer)        # a push to its previous run gets no result
-        elif not _newer(body.get("seq"), old.get("seq")):
+        elif not _newer(msg.seq, old.get("seq")):
             return []
-        self.peers[peer] = {"cid": body.get("cid"), "synced": body.get("synced") or {},
-                            "device": body.get("device") or {}, "failover": body.get("failover") or {},
-                            "boot": body.get("boot"), "seq": body.get("seq"), "at": now}
+        self.peers[peer] = {"cid": msg.cid, "synced": msg.synced, "device": msg.device, "failover": msg.failover,
+                            "boot": msg.boot, "seq": msg.seq, "at": now}
         return actions + self._pushes(local, peer, connected)
 
     def committed(self, local: Local, connected) -> list:
@@ -192,22 +192,21 @@ class ConfigSync:
         if not ok:
             self.in_flight.discard((push.group, push.peer))
 
-    def result(self, local: Local, peer: str, body: dict, connected) -> list:
+    def result(self, local: Local, peer: str, msg: SyncResult, connected) -> list:
         """A peer's sync-result for a push of ours."""
-        group = body["group"]
+        group = msg.group
         self.in_flight.discard((group, peer))
-        if body.get("need_full"):
+        if msg.need_full:
             return [self._push(group, peer, full=True, auto=False)]
-        if not body.get("ok"):
-            error = body.get("error") or "refused"
-            self.failures[(group, peer)] = error
-            return [Refused(group, peer, body.get("error"))]
-        cid = Cid.of(body.get("cid"))
+        if not msg.ok:
+            self.failures[(group, peer)] = msg.error or "refused"
+            return [Refused(group, peer, msg.error)]
+        cid = Cid.of(msg.cid)
         self.failures.pop((group, peer), None)
         info = self.peers.setdefault(peer, {"cid": None, "synced": {}, "device": {}, "failover": {}})
-        info["cid"], info["synced"] = body.get("cid"), {**info["synced"], group: body.get("cid")}
-        if _newer(body.get("seq"), info.get("seq")):
-            info["seq"] = body.get("seq")
+        info["cid"], info["synced"] = msg.cid, {**info["synced"], group: msg.cid}
+        if _newer(msg.seq, info.get("seq")):
+            info["seq"] = msg.seq
         # then the commits made while that push was in flight
         return [MarkSynced(group, cid)] + self._pushes(local.marked(group, cid), peer, connected)
 

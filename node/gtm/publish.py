@@ -10,8 +10,11 @@ least every PUBLISH_INTERVAL seconds so the GTM can tell live data from stale.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import trio
 
+from ..iquery import messages as m
 from .health import PUBLISH_INTERVAL
 
 POLL = 0.25   # how often availability is compared with what was last sent
@@ -22,14 +25,14 @@ class Publisher:
         self.device, self.iquery, self.ltm, self.log = device, iquery, ltm, log
         self.addresses = addresses
         self.subscribers: set[str] = set()
-        self.on_subscribe = []          # fn(peer, body): a local GTM hears its sync peers here
+        self.on_subscribe = []          # fn(peer, GtmSubscribe): a local GTM hears its sync peers here
         self.seq = 0
         self._last: dict[str, tuple] = {}
         self._sent_at: dict[str, float] = {}
         self._wake = trio.Event()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        self.iquery.handlers["gtm-subscribe"] = self._on_subscribe
+        self.iquery.handle(m.GtmSubscribe, self._on_subscribe)
         task_status.started()
         while True:
             with trio.move_on_after(POLL):
@@ -37,7 +40,7 @@ class Publisher:
             self._wake = trio.Event()
             await self.publish()
 
-    async def _on_subscribe(self, channel, body: dict) -> None:
+    async def _on_subscribe(self, channel, msg: m.GtmSubscribe) -> None:
         peer = channel.peer
         if peer not in self.subscribers:
             self.log.log("info", "big3d", f"GTM {peer} subscribed to this device's virtual server status",
@@ -45,27 +48,27 @@ class Publisher:
         self.subscribers.add(peer)
         self._last.pop(peer, None)     # send it everything now
         for hook in self.on_subscribe:
-            hook(peer, body)
+            hook(peer, msg)
         self._wake.set()
 
-    def message(self) -> dict:
+    def message(self) -> m.GtmHealth:
         virtuals = {}
         for name, v in self.ltm.virtual_health().items():
             virtuals[name] = {"destination": v["destination"], "availability": v["availability"],
                               "reason": v["reason"], "stats": v["stats"]}
-        return {"t": "gtm-health", "device": self.device, "addresses": self.addresses, "virtuals": virtuals}
+        return m.GtmHealth(self.device, list(self.addresses), virtuals)
 
     async def publish(self) -> None:
         if not self.subscribers:
             return
         msg = self.message()
-        key = tuple(sorted((n, v["availability"], v["destination"]) for n, v in msg["virtuals"].items()))
+        key = tuple(sorted((n, v["availability"], v["destination"]) for n, v in msg.virtuals.items()))
         now = trio.current_time()
         for peer in list(self.subscribers):
             if self._last.get(peer) == key and now - self._sent_at.get(peer, 0) < PUBLISH_INTERVAL:
                 continue
             self.seq += 1
-            if await self.iquery.send_to(peer, {**msg, "seq": self.seq}):
+            if await self.iquery.send_to(peer, dataclasses.replace(msg, seq=self.seq)):
                 self._last[peer], self._sent_at[peer] = key, now
             else:
                 self._last.pop(peer, None)   # channel down: send all again when it is back

@@ -19,6 +19,7 @@ import trio
 
 from ..config.schema import GTM_SETTINGS, base_name
 from ..config.store import ConfigError
+from ..iquery import messages as m
 from ..reconcile import reconcile
 from .answer import Answerer
 from .health import HealthTable
@@ -44,7 +45,8 @@ class GTM:
         self._states = None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        self.iquery.handlers.update({"gtm-health": self._on_health, "gtm-config": self._on_config})
+        self.iquery.handle(m.GtmHealth, self._on_health)
+        self.iquery.handle(m.GtmConfig, self._on_config)
         self.iquery.on_open.append(self._opened)
         self.publisher.on_subscribe.append(self._on_peer_status)
         self.store.listeners.append(self._on_commit)
@@ -106,16 +108,16 @@ class GTM:
                 "enabled": s.get("synchronization") == "yes", "gen": list(self.store.gtm_gen)}
 
     def _opened(self, peer: str) -> None:
-        self._nursery.start_soon(self.iquery.send_to, peer, {"t": "gtm-subscribe", "sync": self._sync_status()})
+        self._nursery.start_soon(self.iquery.send_to, peer, m.GtmSubscribe(self._sync_status()))
 
-    async def _on_health(self, channel, body: dict) -> None:
-        changed = self.health.update(channel.peer, body, trio.current_time())
+    async def _on_health(self, channel, msg: m.GtmHealth) -> None:
+        changed = self.health.update(channel.peer, msg, trio.current_time())
         if changed or any(p.mode == "least-connections" or p.alternate == "least-connections"
                           for p in self.view.pools.values()):
             self._dirty = True   # statistics matter only to least-connections
 
-    def _on_peer_status(self, peer: str, body: dict) -> None:
-        sync = body.get("sync") or {}
+    def _on_peer_status(self, peer: str, msg: m.GtmSubscribe) -> None:
+        sync = msg.sync
         self.sync_peers[peer] = {"group": sync.get("group"), "enabled": bool(sync.get("enabled")),
                                  "gen": list(sync.get("gen") or [0, ""]), "at": time.time()}
         self._maybe_push(peer)
@@ -129,17 +131,16 @@ class GTM:
     def _maybe_push(self, peer: str) -> None:
         if peer in self.group_peers() and tuple(self.store.gtm_gen) > tuple(self.sync_peers[peer]["gen"]):
             me = self._sync_status()
-            msg = {"t": "gtm-config", "group": me["group"], "gen": list(self.store.gtm_gen),
-                   "objects": self.store.snapshot("gtm")}
+            msg = m.GtmConfig(me["group"], list(self.store.gtm_gen), self.store.snapshot("gtm"))
             self.sync_peers[peer]["gen"] = list(self.store.gtm_gen)   # assumed until it says otherwise
             self._nursery.start_soon(self.iquery.send_to, peer, msg)
 
-    async def _on_config(self, channel, body: dict) -> None:
+    async def _on_config(self, channel, msg: m.GtmConfig) -> None:
         me = self._sync_status()
-        if not me["enabled"] or body.get("group") != me["group"]:
+        if not me["enabled"] or msg.group != me["group"]:
             return
         try:
-            changed = self.store.apply_shared("gtm", body["objects"], body["gen"])
+            changed = self.store.apply_shared("gtm", msg.objects, msg.gen)
         except ConfigError as exc:
             self.log.log("err", "gtmd", f"GTM configuration from {channel.peer} refused: {exc}",
                          event="gtm-sync-refused", peer=channel.peer)
@@ -147,12 +148,12 @@ class GTM:
         if changed:
             self.synced_from[channel.peer] = time.time()
             self.log.log("notice", "gtmd", f"GTM configuration synchronized from {channel.peer} "
-                         f"(sync group {me['group']}, generation {body['gen'][0]})", event="gtm-synced",
+                         f"(sync group {me['group']}, generation {msg.gen[0]})", event="gtm-synced",
                          peer=channel.peer)
             self._broadcast_status()
 
     def _broadcast_status(self) -> None:
-        msg = {"t": "gtm-subscribe", "sync": self._sync_status()}
+        msg = m.GtmSubscribe(self._sync_status())
         for peer in self.iquery.store.peers():
             self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
 

@@ -18,6 +18,7 @@ import trio
 from cryptography import x509
 
 from ..backoff import Backoff
+from . import messages as m
 from .protocol import PROTOCOL_VERSION, Closed, Hello, Message, Session, State
 from .trust import Member, TrustError, TrustStore, common_name, fingerprint
 
@@ -83,7 +84,7 @@ class Channel:
             if data:
                 await self.stream.send_all(data)
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: m.Message) -> None:
         self.session.send(message, trio.current_time())
         await self.flush()
 
@@ -117,9 +118,9 @@ class IQuery:
         self.outbound: dict[str, Channel] = {}
         self.inbound: set[Channel] = set()
         self.refused: deque[dict] = deque(maxlen=20)
-        self.handlers = {"trust-members": self._on_members}
+        self.handlers: dict[type[m.Message], object] = {m.TrustMembers: self._on_members}
         self.on_open = []   # fn(peer name) when an outbound channel to a member opens
-        self.taps = []      # fn(peer name, message) for every message from a trusted peer (iqdump)
+        self.taps = []      # fn(peer name, wire map) for every message from a trusted peer (iqdump)
         self._dialers: dict[str, trio.CancelScope] = {}
         self._retry: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -205,7 +206,11 @@ class IQuery:
     def connected(self, peer: str) -> bool:
         return self._channel_for(peer) is not None
 
-    async def send_to(self, peer: str, message: dict) -> bool:
+    def handle(self, kind: type[m.Message], handler) -> None:
+        """Route messages of class `kind` from trusted peers to `await handler(channel, message)`."""
+        self.handlers[kind] = handler
+
+    async def send_to(self, peer: str, message: m.Message) -> bool:
         """Send to a peer; False if no channel is up (nothing is queued)."""
         channel = self._channel_for(peer)
         if channel is None:
@@ -391,21 +396,32 @@ class IQuery:
 
     async def _dispatch(self, channel: Channel, body: dict) -> None:
         kind = body["t"]
-        if not channel.authenticated and not channel.outbound:
-            handler = {"join-request": self._on_join_request, "join": self._on_join}.get(kind)
+        trusted = channel.authenticated or channel.outbound
+        if trusted:
+            for tap in self.taps:
+                tap(channel.peer, body)
+        if kind not in m.KINDS and trusted:
+            self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
+            return
+        try:
+            message = m.decode(body)
+        except m.BadMessage as exc:   # the channel survives a malformed message
+            self.log.log("err", "iquery", f"Malformed message from {channel.peer or channel.address} "
+                         f"ignored: {exc}", event="bad-message", code="bad-message")
+            return
+        if not trusted:
+            handler = {m.JoinRequest: self._on_join_request, m.Join: self._on_join}.get(type(message))
             if handler is None:
                 channel.session.close("unauthenticated", f"{kind!r} needs a trusted certificate",
                                       trio.current_time())
                 return
         else:
-            handler = self.handlers.get(kind)
-            for tap in self.taps:
-                tap(channel.peer, body)
+            handler = self.handlers.get(type(message))
         if handler is None:
             self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
             return
         try:
-            await handler(channel, body)
+            await handler(channel, message)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise
         except Exception as exc:  # a bad message must not take the daemon down
@@ -417,39 +433,36 @@ class IQuery:
     # -- device trust -----------------------------------------------------------------------------
     async def _send_members(self, channel: Channel) -> None:
         try:
-            await channel.send({"t": "trust-members", "generation": self.store.state.generation,
-                                "members": [m.to_dict() for m in self.store.members]})
+            await channel.send(m.TrustMembers(self.store.state.generation,
+                                               [member.to_dict() for member in self.store.members]))
         except (trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError):
             pass  # the dial loop sees the channel go down and reconnects
 
-    async def _on_members(self, channel: Channel, body: dict) -> None:
-        members = [Member(str(m["name"]), str(m["address"]), bool(m.get("authority")))
-                   for m in body["members"]]
-        if self.store.update_members(members, int(body["generation"])):
+    async def _on_members(self, channel: Channel, msg: m.TrustMembers) -> None:
+        members = [Member(str(x["name"]), str(x["address"]), bool(x.get("authority"))) for x in msg.members]
+        if self.store.update_members(members, msg.generation):
             self.log.log("notice", "iquery", f"Device trust group updated by {channel.peer}: "
-                         + ", ".join(m.name for m in members), event="trust-members")
+                         + ", ".join(x.name for x in members), event="trust-members")
             self._sync_dialers()
 
-    async def _on_join_request(self, channel: Channel, body: dict) -> None:
-        if (body.get("username"), body.get("password")) != (self.credentials["username"],
-                                                             self.credentials["password"]):
+    async def _on_join_request(self, channel: Channel, msg: m.JoinRequest) -> None:
+        if (msg.username, msg.password) != (self.credentials["username"], self.credentials["password"]):
             self.log.log("warning", "iquery", f"Add-device request from {channel.address} refused: "
                          "authentication failed", event="trust-refused")
             channel.session.close("auth", "authentication failed", trio.current_time())
             return
-        await channel.send({"t": "csr", "device": self.device, "csr": self.store.csr()})
+        await channel.send(m.Csr(self.device, self.store.csr()))
 
-    async def _on_join(self, channel: Channel, body: dict) -> None:
+    async def _on_join(self, channel: Channel, msg: m.Join) -> None:
         try:
-            self.store.join(body["cert"], body["ca"], body.get("ca_key"), body["members"],
-                            int(body["generation"]))
+            self.store.join(msg.cert, msg.ca, msg.ca_key, msg.members, msg.generation)
         except (TrustError, KeyError, TypeError, ValueError) as exc:
             channel.session.close("join-refused", f"join refused: {exc}", trio.current_time())
             return
-        role = "peer authority" if body.get("ca_key") else "subordinate non-authority"
-        self.log.log("notice", "iquery", f"Joined the trust domain of {body.get('authority')} as {role}",
-                     event="trust-joined", authority=body.get("authority"))
-        await channel.send({"t": "joined"})
+        role = "peer authority" if msg.ca_key else "subordinate non-authority"
+        self.log.log("notice", "iquery", f"Joined the trust domain of {msg.authority} as {role}",
+                     event="trust-joined", authority=msg.authority)
+        await channel.send(m.Joined())
         self.restart()
 
     async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict:
@@ -469,20 +482,22 @@ class IQuery:
         send_reply, replies = trio.open_memory_channel(8)
 
         async def collect(_channel, body):
-            await send_reply.send(body)
+            try:
+                await send_reply.send(m.decode(body))
+            except m.BadMessage as exc:
+                await send_reply.send(Closed("bad-message", str(exc)))
 
         async def run():
-            closed = await self._serve(channel, None, lambda hello: send_reply.send_nowait(
-                {"t": "hello", "device": hello.device}), dispatch=collect)
-            await send_reply.send({"t": "closed", "reason": closed.reason})
+            closed = await self._serve(channel, None, send_reply.send_nowait, dispatch=collect)
+            await send_reply.send(closed)
 
         async def expect(kind):
-            body = await replies.receive()
-            if body["t"] == "closed":
-                raise TrustError(f"{address}: {body['reason']}")
-            if body["t"] != kind:
-                raise TrustError(f"{address} answered {body['t']!r}, expected {kind!r}")
-            return body
+            reply = await replies.receive()
+            if isinstance(reply, Closed):
+                raise TrustError(f"{address}: {reply.reason}")
+            if not isinstance(reply, kind):
+                raise TrustError(f"{address} answered {reply.kind!r}, expected {kind.kind!r}")
+            return reply
 
         error: Exception | None = None
         async with trio.open_nursery() as nursery:
@@ -511,19 +526,17 @@ class IQuery:
 
     async def _join_steps(self, channel: Channel, address: str, role: str, username: str,
                           password: str, expect) -> Member:
-        name = (await expect("hello"))["device"]
+        name = (await expect(Hello)).device
         if name == self.device:
             raise TrustError(f"{address} is this device ({name})")
-        await channel.send({"t": "join-request", "username": username, "password": password})
-        csr = await expect("csr")
-        if csr.get("device") != name:
-            raise TrustError(f"{address} sent a request for {csr.get('device')!r}, not {name!r}")
+        await channel.send(m.JoinRequest(username, password))
+        csr = await expect(m.Csr)
+        if csr.device != name:
+            raise TrustError(f"{address} sent a request for {csr.device!r}, not {name!r}")
         member = Member(name, address, role == "peer")
-        members = [m for m in self.store.members if m.name != name] + [member]
-        await channel.send({"t": "join", "authority": self.device, "cert": self.store.sign(csr["csr"]),
-                            "ca": self.store.state.ca,
-                            "ca_key": self.store.state.ca_key if role == "peer" else None,
-                            "members": [m.to_dict() for m in members],
-                            "generation": self.store.state.generation + 1})
-        await expect("joined")
+        members = [x for x in self.store.members if x.name != name] + [member]
+        await channel.send(m.Join(self.device, self.store.sign(csr.csr), self.store.state.ca,
+                                  [x.to_dict() for x in members], self.store.state.generation + 1,
+                                  self.store.state.ca_key if role == "peer" else None))
+        await expect(m.Joined)
         return member

@@ -6,6 +6,7 @@ from node.config.store import ConfigStore, Op
 from node.config.tmsh import parse
 from node.gtm.publish import Publisher
 from node.gtm.service import GTM
+from node.iquery.messages import decode
 from node.log import Log
 
 
@@ -28,6 +29,9 @@ class Wire:
                 self.handlers, self.on_open, self.name = {}, [], name
                 self.store = type("S", (), {"peers": lambda _s: [Peer(n) for n in wire.ends if n != name]})()
 
+            def handle(self, kind, handler):
+                self.handlers[kind] = handler
+
             def connected(self, peer):
                 return peer in wire.ends
 
@@ -36,9 +40,9 @@ class Wire:
 
             async def send_to(self, peer, msg):
                 other = wire.ends[peer]
-                handler = other.handlers.get(msg["t"])
+                handler = other.handlers.get(type(msg))
                 if handler:
-                    await handler(type("C", (), {"peer": name})(), msg)
+                    await handler(type("C", (), {"peer": name})(), decode(msg.to_wire()))
                 return True
 
         self.ends[name] = End()

@@ -3,6 +3,7 @@ pushes on a commit, on a peer's status and on a push's result."""
 from node.cm.sync import (CHANGES_PENDING, FAILURE, IN_SYNC, ConfigSync, Group, Local, MarkSynced, Push,
                           Refused, SendStatus)
 from node.config.store import Cid
+from node.iquery.messages import CmStatus, SyncResult
 
 DG = "/Common/dg-ha"
 C1, C2, C3 = Cid(1, "bigip1", 1.0), Cid(2, "bigip1", 2.0), Cid(3, "bigip2", 3.0)
@@ -16,8 +17,8 @@ def local(cid, synced=C1, auto=True, full=False) -> Local:
     return Local("bigip1", cid, {DG: synced}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", auto, full)})
 
 
-def status(cid, synced=C1, boot="b1", seq=1) -> dict:
-    return {"cid": cid.to_list(), "synced": {DG: synced.to_list()}, "boot": boot, "seq": seq}
+def status(cid, synced=C1, boot="b1", seq=1) -> CmStatus:
+    return CmStatus(boot, seq, cid.to_list(), {DG: synced.to_list()})
 
 
 def synced_pair(**kw) -> ConfigSync:
@@ -47,7 +48,7 @@ def test_without_auto_sync_a_commit_stays_pending():
 def test_a_result_marks_the_group_synced_and_pushes_commits_made_meanwhile():
     d = synced_pair()
     d.committed(local(C2), up)
-    ok = {"group": DG, "cid": C2.to_list(), "ok": True, "seq": 2}
+    ok = SyncResult(DG, C2.to_list(), ok=True, seq=2)
     assert d.result(local(C3), "bigip2", ok, up) == [MarkSynced(DG, C2), Push(DG, "bigip2", False, True)]
     assert d.peers["bigip2"]["cid"] == C2.to_list()
 
@@ -55,7 +56,7 @@ def test_a_result_marks_the_group_synced_and_pushes_commits_made_meanwhile():
 def test_a_status_older_than_the_result_is_ignored():
     d = synced_pair()
     d.committed(local(C2), up)
-    d.result(local(C2), "bigip2", {"group": DG, "cid": C2.to_list(), "ok": True, "seq": 3}, up)
+    d.result(local(C2), "bigip2", SyncResult(DG, C2.to_list(), ok=True, seq=3), up)
     # sent before the peer applied C2, arriving after its result: no push from the stale base
     assert d.status(local(C2, synced=C2), "bigip2", status(C1, seq=2), up, 1.0) == []
     assert d.peers["bigip2"]["cid"] == C2.to_list()
@@ -65,7 +66,7 @@ def test_a_status_older_than_the_result_is_ignored():
 def test_a_refused_incremental_base_is_answered_with_a_full_push():
     d = synced_pair()
     d.committed(local(C2), up)
-    assert d.result(local(C2), "bigip2", {"group": DG, "need_full": True, "seq": 2}, up) == \
+    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == \
         [Push(DG, "bigip2", full=True, auto=False)]
 
 
@@ -73,7 +74,7 @@ def test_a_refusal_is_a_sync_failure_until_a_sync_to_the_group():
     d = synced_pair()
     d.committed(local(C2), up)
     err = "01070734:3: Configuration error: no"
-    assert d.result(local(C2), "bigip2", {"group": DG, "ok": False, "error": err}, up) == \
+    assert d.result(local(C2), "bigip2", SyncResult(DG, error=err), up) == \
         [Refused(DG, "bigip2", err)]
     assert d.pairs(local(C2), DG, up)["bigip2"].status == FAILURE
     assert d.to_group(DG, ["bigip2"]) == [Push(DG, "bigip2", full=True, auto=False)]
