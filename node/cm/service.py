@@ -18,6 +18,8 @@ import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
 from ..config.store import Cid, ConfigError, ConfigStore, SyncRefused
+from ..events import (ChannelClosed, ChannelOpened, ConfigCommitted, FailoverStateChanged, HealthChanged, Hub,
+                      SyncStatusChanged)
 from ..iquery import messages as m
 from . import sync
 from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
@@ -31,8 +33,8 @@ class CMError(Exception):
 
 class CM:
     def __init__(self, device: str, store: ConfigStore, iquery, log, settings: dict, own_addresses: set,
-                 save_config):
-        self.device, self.store, self.iquery, self.log = device, store, iquery, log
+                 save_config, events: Hub):
+        self.device, self.store, self.iquery, self.log, self.events = device, store, iquery, log, events
         self.interval = float(settings.get("heartbeat_interval", 0.2))
         self.timeout = float(settings.get("timeout", 3.0))
         garp = settings.get("garp") or {}
@@ -50,7 +52,7 @@ class CM:
         self._wake = trio.Event()
         self._nursery = None
         self.forced_offline_path = None
-        self.on_change = []   # fn() when this device's traffic groups change (the LTM follows)
+        self._sync_was: str | None = None     # the overall sync status last published
         self.boot = f"{time.time():.6f}"   # tells peers this daemon run from the previous one
         self.seq = 0                          # numbers our statuses within this run
 
@@ -69,11 +71,14 @@ class CM:
                               (m.SyncPush, self._on_push), (m.SyncResult, self._on_result),
                               (m.SyncRequest, self._on_request)):
             self.iquery.handle(kind, handler)
-        self.iquery.on_open.append(self._opened)
-        self.store.listeners.append(self._on_commit)
+        self.events.subscribe(ChannelOpened, self._opened)
+        self.events.subscribe(ChannelClosed, lambda _e: self._check_sync_status())
+        self.events.subscribe(ConfigCommitted, self._on_commit)
+        self.events.subscribe(HealthChanged, lambda _e: self._broadcast_status())
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             self._reconfigure()
+            self._sync_was = self.sync_status()["status"]
             nursery.start_soon(self._receive_heartbeats)
             nursery.start_soon(self._send_heartbeats)
             nursery.start_soon(self._ticker)
@@ -88,8 +93,7 @@ class CM:
 
     # -- groups ---------------------------------------------------------------------------------
     def my_groups(self) -> dict[str, dict]:
-        return {p: v for p, v in self.store.of_type("cm device-group").items()
-                if self.device in v.get("devices", [])}
+        return sync.member_groups(self.store, self.device)
 
     def failover_group(self) -> tuple[str, dict] | None:
         for p, v in sorted(self.my_groups().items()):
@@ -154,13 +158,8 @@ class CM:
         if changed:
             self._reconcile_addresses()
             self._broadcast_status()
-            for hook in self.on_change:
-                hook()
+            self.events.publish(FailoverStateChanged())
         self._wake.set()
-
-    def notify(self) -> None:
-        """Something peers may care about changed (e.g. health): send our status again."""
-        self._broadcast_status()
 
     def active_groups(self) -> set[str]:
         return {tg for tg, s in self.failover.state.items() if s == ACTIVE}
@@ -271,9 +270,11 @@ class CM:
     def _trust_message(self) -> m.TrustConfig:
         return m.TrustConfig(list(self.store.trust_gen), self.store.snapshot("trust"))
 
-    def _opened(self, peer: str) -> None:
-        self.sync.opened(peer)
-        self._nursery.start_soon(self._hello, peer)
+    def _opened(self, event: ChannelOpened) -> None:
+        if event.outbound:
+            self.sync.opened(event.peer)
+            self._nursery.start_soon(self._hello, event.peer)
+        self._check_sync_status()
 
     async def _hello(self, peer: str) -> None:
         await self.iquery.send_to(peer, self._status_message())
@@ -285,6 +286,16 @@ class CM:
         msg = self._status_message()
         for peer in self.iquery.store.peers():
             self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
+        self._check_sync_status()
+
+    def _check_sync_status(self) -> None:
+        """Publish SyncStatusChanged if the overall sync status is not what it was."""
+        if self._sync_was is None:
+            return
+        status = self.sync_status()["status"]
+        if status != self._sync_was:
+            was, self._sync_was = self._sync_was, status
+            self.events.publish(SyncStatusChanged(status, was))
 
     async def _on_status(self, channel, msg: m.CmStatus) -> None:
         peer = channel.peer
@@ -297,6 +308,7 @@ class CM:
             if isinstance(action, sync.SendStatus):   # the peer (re)started: it may know nothing of us
                 await channel.send(self._status_message())
         self._sync_act(actions)
+        self._check_sync_status()
 
     async def _on_trust(self, channel, msg: m.TrustConfig) -> None:
         try:
@@ -309,19 +321,19 @@ class CM:
                          event="trust-config")
 
     # -- commits and pushes ---------------------------------------------------------------------
-    def _on_commit(self, result: dict) -> None:
+    def _on_commit(self, result: ConfigCommitted) -> None:
         if self._nursery is None:
             return
-        local = result["origin"] == self.device
-        if result["trust"] and local:
+        local = result.origin == self.device
+        if result.trust and local:
             msg = self._trust_message()
             for peer in self.iquery.store.peers():
                 self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
         if any(c.type in ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
-               for c in result["changes"]):
+               for c in result.changes):
             self._reconfigure()
         self._broadcast_status()
-        if result["synced"] and local:
+        if result.synced and local:
             self._sync_act(self.sync.committed(self._local(), self.iquery.connected))
 
     def _local(self) -> sync.Local:
@@ -341,6 +353,7 @@ class CM:
             elif isinstance(a, sync.Refused):
                 self.log.log("err", "mcpd", f"Sync Failure: {a.peer} refused the configuration: {a.error}",
                              event="sync-failure", peer=a.peer)
+                self._check_sync_status()
 
     async def _push(self, push: sync.Push) -> None:
         """Send our synced configuration (the commits the peer lacks, or all of it) to one peer."""
@@ -408,6 +421,7 @@ class CM:
         if direction == "to-group":
             for push in self.sync.to_group(path, peers):
                 await self._push(push)
+            self._check_sync_status()
             return f"syncing {self.device} to group {group}"
         source = self.sync.newest(peers)
         await self.iquery.send_to(source, m.SyncRequest(path))

@@ -81,6 +81,11 @@ def group_status(pairs: dict[str, PairStatus]) -> str:
     return DISCONNECTED
 
 
+def member_groups(store, device: str) -> dict[str, dict]:
+    """The device groups (path -> object) that `device` is a member of, in a config store."""
+    return {p: v for p, v in store.of_type("cm device-group").items() if device in v.get("devices", [])}
+
+
 def should_push(me: Side, peer: Side, auto_sync: bool) -> bool:
     """Auto-sync pushes only when the peer has nothing of its own since the last agreed commit."""
     return (auto_sync and me.ever_synced and peer.ever_synced and me.cid != peer.cid

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import msgpack
 
 from ..clock import write_atomically
+from ..events import ConfigCommitted, Hub
 from . import gtm_checks
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
                      member_name, split_destination)
@@ -75,7 +76,8 @@ class SyncRefused(Exception):
 
 
 class ConfigStore:
-    def __init__(self, path: Path | None, device: str, *, now=time.time, cache_kb: int = 1024):
+    def __init__(self, path: Path | None, device: str, *, now=time.time, cache_kb: int = 1024,
+                 events: Hub | None = None):
         self.path = Path(path) if path else None
         self.device = device
         self.now = now
@@ -88,7 +90,7 @@ class ConfigStore:
         self.commit_cache: deque[dict] = deque()   # recent synced commits: {"base", "cid", "changes", "size"}
         self.commit_cache_size = 0
         self.cache_bytes = cache_kb * 1024
-        self.listeners = []                  # fn(kind, info) after each successful change
+        self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
         if self.path and self.path.exists():
@@ -163,8 +165,7 @@ class ConfigStore:
             self.generations[(c.type, c.path)] = self.generation
         result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
                   "gtm": bool(gtm), "origin": origin}
-        for listener in self.listeners:
-            listener(result)
+        self.events.publish(ConfigCommitted(**result))
         return result
 
     def _remember(self, base: Cid | None, cid: Cid, changes: list[Change]) -> None:

@@ -18,6 +18,7 @@ import trio
 from cryptography import x509
 
 from ..backoff import Backoff
+from ..events import ChannelClosed, ChannelOpened, Hub, MessageReceived
 from . import messages as m
 from .protocol import PROTOCOL_VERSION, Closed, Hello, Message, Session, State
 from .trust import Member, TrustError, TrustStore, common_name, fingerprint
@@ -106,10 +107,11 @@ class Link:
 
 
 class IQuery:
-    def __init__(self, device: str, store: TrustStore, log, credentials: dict, *, port: int = PORT,
+    def __init__(self, device: str, store: TrustStore, log, credentials: dict, events: Hub, *, port: int = PORT,
                  bind: str = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
                  ping_interval: float = 2.0, idle_timeout: float = 6.0, version=PROTOCOL_VERSION):
         self.device, self.store, self.log, self.credentials = device, store, log, credentials
+        self.events = events      # publishes ChannelOpened, ChannelClosed, MessageReceived
         self.port, self.bind = port, bind
         self.connect_timeout, self.hello_timeout = connect_timeout, hello_timeout
         self.session_opts = dict(hello_timeout=hello_timeout, ping_interval=ping_interval,
@@ -119,8 +121,6 @@ class IQuery:
         self.inbound: set[Channel] = set()
         self.refused: deque[dict] = deque(maxlen=20)
         self.handlers: dict[type[m.Message], object] = {m.TrustMembers: self._on_members}
-        self.on_open = []   # fn(peer name) when an outbound channel to a member opens
-        self.taps = []      # fn(peer name, wire map) for every message from a trusted peer (iqdump)
         self._dialers: dict[str, trio.CancelScope] = {}
         self._retry: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -256,14 +256,14 @@ class IQuery:
                     self.outbound[member.name] = channel
                     if self.store.is_authority:
                         self._nursery.start_soon(self._send_members, channel)
-                    for hook in self.on_open:
-                        hook(member.name)
+                    self.events.publish(ChannelOpened(member.name, outbound=True))
 
                 try:
                     closed = await self._serve(channel, member.name, opened)
                 finally:
                     if self.outbound.get(member.name) is channel:
                         del self.outbound[member.name]
+                        self.events.publish(ChannelClosed(member.name, outbound=True))
                 self._set_link(link, "disconnected", closed.code, closed.reason)
                 await self._pause(member.name, backoff.next_delay())
 
@@ -337,14 +337,21 @@ class IQuery:
             channel.peer = common_name(x509.load_der_x509_certificate(der))
         self.inbound.add(channel)
 
+        was_open = False
+
         def opened(_hello):
+            nonlocal was_open
             if channel.peer in self._retry:
                 self._retry[channel.peer].set()
+            was_open = True
+            self.events.publish(ChannelOpened(channel.peer, outbound=False))
 
         try:
             closed = await self._serve(channel, channel.peer, opened if channel.authenticated else None)
         finally:
             self.inbound.discard(channel)
+            if was_open:
+                self.events.publish(ChannelClosed(channel.peer, outbound=False))
         if closed.code not in ("eof", "local"):
             self.log.log("info", "iquery", f"Inbound channel from {channel.peer or address} closed: {closed.reason}",
                          event="inbound-closed", code=closed.code)
@@ -398,8 +405,7 @@ class IQuery:
         kind = body["t"]
         trusted = channel.authenticated or channel.outbound
         if trusted:
-            for tap in self.taps:
-                tap(channel.peer, body)
+            self.events.publish(MessageReceived(channel.peer, body))
         if kind not in m.KINDS and trusted:
             self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
             return

@@ -12,6 +12,7 @@ import trio
 import trio.testing
 
 from node.clock import NodeClock
+from node.events import Hub
 from node.iquery.channel import IQuery
 from node.iquery.trust import Member, TrustError, TrustStore
 from node.log import Log
@@ -31,7 +32,9 @@ class Node:
         d.mkdir()
         self.log_path = d / "log.jsonl"
         self.store = TrustStore(d, name, address, NodeClock())
-        self.iq = IQuery(name, self.store, Log(self.log_path, name), CREDS, port=port, bind=address, **kw)
+        self.events = Hub()
+        self.iq = IQuery(name, self.store, Log(self.log_path, name), CREDS, self.events, port=port, bind=address,
+                         **kw)
 
     def log(self) -> list[dict]:
         return [json.loads(line) for line in self.log_path.read_text().splitlines()]
@@ -105,7 +108,7 @@ async def test_a_lost_peer_is_redialled_until_it_returns(tmp_path, port, nursery
         b_nursery.cancel_scope.cancel()
     await eventually(lambda: a.iq.links["bigip2"].code == "refused")
     b2 = IQuery("bigip2", TrustStore(tmp_path / "bigip2", "bigip2", "127.0.0.2", NodeClock()),
-                Log(None, "bigip2"), CREDS, port=port, bind="127.0.0.2")
+                Log(None, "bigip2"), CREDS, Hub(), port=port, bind="127.0.0.2")
     await nursery.start(b2.run)
     await eventually(lambda: a.iq.links["bigip2"].state == "connected")
     events = [(e["event"], e.get("code")) for e in a.log() if e.get("event", "").startswith("channel-")]
