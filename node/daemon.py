@@ -22,6 +22,7 @@ from .settings import NodeConfig
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
+from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
@@ -43,10 +44,11 @@ class Daemon:
         self.trust = TrustStore(self.dir, config.name, config.mgmt_address, self.clock)
         self.events = Hub()
         self.events.subscribe(SyncStatusChanged, self._log_sync_status)
-        self.iquery = IQuery(config.name, self.trust, self.log, config.admin, self.events, port=config.iquery_port,
+        self.iquery = IQuery(config.name, self.trust, self.log, self.events, port=config.iquery_port,
                              version=config.iquery_version or PROTOCOL_VERSION)
         self.ntp = NtpService(config.ntp["server"], self.clock, self.log, poll=config.ntp.get("poll", 2.0)) \
             if config.ntp.get("server") else None
+        self.join = TrustJoin(config.name, self.trust, self.log, config.admin, self.iquery, self.events)
         self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time, events=self.events)
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
@@ -131,7 +133,7 @@ class Daemon:
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:
         try:
-            return await self.iquery.add_device(address, username, password, role)
+            return await self.join.add_device(address, username, password, role)
         except TrustError as exc:
             self.log.log("warning", "iquery", f"Add device {address} failed: {exc}", event="trust-failed")
             raise CommandError(str(exc)) from None

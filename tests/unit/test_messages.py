@@ -65,7 +65,7 @@ async def test_a_malformed_message_is_logged_and_the_channel_stays_up(tmp_path, 
     b.iq.handle(m.SyncRequest, on_request)
     await nursery.start(a.iq.run)
     await nursery.start(b.iq.run)
-    await a.iq.add_device("127.0.0.2", "admin", "admin")
+    await a.join.add_device("127.0.0.2", "admin", "admin")
     await eventually(lambda: a.iq.connected("bigip2"))
     channel = a.iq.outbound["bigip2"]
     channel.session._out += encode({"t": "sync-request", "group": 5})   # as a broken peer would
