@@ -20,14 +20,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import ConfigError  # noqa: F401  (re-exported: store.py and others import it from here)
+
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
 WILD_NAME = re.compile(r"^[A-Za-z0-9_.:%*?-]+$")   # wide IP names and aliases take * and ?
 LOCAL_ONLY = "/Common/traffic-group-local-only"
-
-
-class ConfigError(Exception):
-    """A change refused, with F5's message where F5 has one. Nothing was changed."""
 
 
 @dataclass(frozen=True)

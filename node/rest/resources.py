@@ -14,6 +14,7 @@ from ..config.gtm_checks import item_name
 from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, Field, base_name, full_path,
                              member_name, object_path)
 from ..config.store import Op
+from .errors import RestError, answer
 
 VERSION = "17.1.0"
 BUILD = "0.0.6"
@@ -29,17 +30,6 @@ STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "do
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
 SUBCOLLECTIONS = ("members", "virtual-servers")   # item lists F5 serves as subcollections; others inline
-
-
-class RestError(Exception):
-    """An answer other than success: HTTP code and F5's message."""
-
-    def __init__(self, code: int, message: str, api_error: int = 3):
-        super().__init__(message)
-        self.code, self.message, self.api_error = code, message, api_error
-
-    def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "errorStack": [], "apiError": self.api_error}
 
 
 def link(path: str) -> str:
@@ -450,7 +440,4 @@ def op_for(method: str, r: Route, body) -> Op:
 
 
 def config_error(exc: ConfigError) -> RestError:
-    msg = str(exc)
-    if msg.startswith("01020066"):
-        return RestError(409, msg)
-    return RestError(400, msg)
+    return answer(exc, about=())
