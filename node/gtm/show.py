@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..config.schema import GTM_RECORD_TYPES, base_name, full_path
-from ..shell import ShellError, table
+from ..errors import NotFound, ShellError
+from ..tables import table
 
 USAGE = "show gtm iquery | server [NAME] | pool [a|aaaa|cname] [NAME] | wideip [a|aaaa|cname] [NAME] | listener"
 
@@ -45,7 +46,7 @@ def show(gtm, words: list[str]) -> str:
                 rows.append((f"Virtual server {name}", f"{v.get('destination')} {v.get('availability')}"))
             blocks.append(table(f"Gtm::Server: {base_name(path)}", rows))
         if rest and not blocks:
-            raise ShellError(f"01020036:3: The requested Server ({full_path(rest[0])}) was not found.")
+            raise ShellError.of(NotFound("Server", full_path(rest[0])))
         return "\n".join(blocks)
     if what in ("pool", "wideip"):
         types = [rest.pop(0)] if rest and rest[0] in GTM_RECORD_TYPES else list(GTM_RECORD_TYPES)
@@ -71,8 +72,7 @@ def show(gtm, words: list[str]) -> str:
                             ("Aliases", ", ".join(v.get("aliases") or []) or "none")]
                 blocks.append(table(f"Gtm::{'Pool' if what == 'pool' else 'WideIP'}: {rt} {base_name(path)}", rows))
         if rest and not blocks:
-            raise ShellError(f"01020036:3: The requested {'Pool' if what == 'pool' else 'Wide IP'} "
-                             f"({full_path(rest[0], wild=True)}) was not found.")
+            raise ShellError.of(NotFound("Pool" if what == "pool" else "Wide IP", full_path(rest[0], wild=True)))
         return "\n".join(blocks)
     if what == "listener" and not rest:
         rows = [(name, f"{l['address']}:{l['port']} udp {l['udp_queries']} tcp {l['tcp_queries']} "

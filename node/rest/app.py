@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..config.schema import TYPES, ConfigError, base_name
+from ..config.schema import TYPES, base_name
 from ..config.store import Op
-from ..shell import ShellError
+from ..errors import Busy, ConfigError, NotFound, ShellError
 from . import resources as res
 from . import stats
 from .auth import Auth
 from .query import Query
-from .resources import RestError, kind, link
+from .errors import RestError, answer
+from .resources import kind, link
 
 MAX_BODY = 4 * 1024 * 1024
 DRAIN_MAX = 64 * 1024 * 1024
 TRANSACTION_TIMEOUT = 30
 EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
-BUSY = "There is an active asynchronous task executing."
 
 
 @dataclass
@@ -107,11 +107,11 @@ class RestApp:
                 return self.queue(trans, request.method, uri, tm, body, user)
             return await self.tm(tm, request.method, user, body, Query.parse(request.query_params), uri)
         except ConfigError as exc:          # a name or value refused before it reached the store
-            exc = res.config_error(exc)
+            exc = answer(exc, about=())
             return _json(exc.body(), exc.code)
         except RestError as exc:
             out = exc.body()
-            if getattr(exc, "rest_kind", None):
+            if exc.rest_kind:
                 out = {"code": exc.code, "message": exc.message, "referer": request.client.host if request.client
                        else "", "restOperationId": self.operations, "kind": exc.rest_kind}
             return _json(out, exc.code)
@@ -187,12 +187,7 @@ class RestApp:
             return _json(q.apply(self.read(r, q), r))
         op = res.op_for(method, r, body)
         self.auth.authorize(user, method, uri, operator_ok=_operator_change(op))
-        try:
-            self.commit([op])
-        except RestError as exc:   # the object the URI names is missing: 404, not a bad body
-            if exc.message.startswith("01020036") and any(f"({p})" in exc.message for p in (r.path, r.member) if p):
-                exc.code = 404
-            raise
+        self.commit([op], about=(r.path, r.member))
         if method == "DELETE":
             return Response(status_code=200)
         if r.sub:
@@ -202,13 +197,14 @@ class RestApp:
             r = res.Route(r.type, op.path)
         return _json(self.read(r, q))
 
-    def commit(self, ops: list[Op]) -> dict:
+    def commit(self, ops: list[Op], about: tuple = ()) -> dict:
+        """One commit; refused, it is a REST error (404 only for a missing object `about` names)."""
         if self.task:
-            raise RestError(503, BUSY, 32768003)
+            raise answer(Busy())
         try:
             return self.store.commit(ops)
         except ConfigError as exc:
-            raise res.config_error(exc) from None
+            raise answer(exc, about=about) from None
 
     def read(self, r: res.Route, q: Query) -> dict:
         gen = self.store.generations
@@ -230,7 +226,7 @@ class RestApp:
                     "items": items}
         values = self.store.get(r.type, r.path)
         if values is None:
-            raise RestError(404, f"01020036:3: The requested {TYPES[r.type].label} ({r.path}) was not found.")
+            raise answer(NotFound(TYPES[r.type].label, r.path))
         g = gen.get((r.type, r.path), 0)
         if r.sub in ("members", "virtual-servers"):
             f = TYPES[r.type].field(r.sub)
@@ -245,8 +241,7 @@ class RestApp:
                         "items": [show(i) for i in items]}
             item = res.find_item(r.type, r.sub, items, r.member)
             if item is None:
-                raise RestError(404, f"01020036:3: The requested {TYPES[r.type].label} {r.sub} item "
-                                     f"({r.member}) was not found.")
+                raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
             return show(item)
         if r.sub == "profiles":
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
@@ -274,7 +269,7 @@ class RestApp:
             items.append(item)
         if r.path is not None:
             if not items:
-                raise RestError(404, f"01020036:3: The requested Device ({r.path}) was not found.")
+                raise answer(NotFound("Device", r.path))
             return items[0]
         return {"kind": "tm:cm:device:devicecollectionstate", "selfLink": link("/mgmt/tm/cm/device"),
                 "items": items}
@@ -343,15 +338,14 @@ class RestApp:
     async def _task(self, line: str, shell_errors: bool = False) -> str:
         """Run a tmsh line as an asynchronous task: writes that arrive meanwhile get 503."""
         if self.task:
-            raise RestError(503, BUSY, 32768003)
+            raise answer(Busy())
         self.task = line
         try:
             return await self.node.shell.run(line)
         except ShellError as exc:
             if shell_errors:
                 raise
-            msg = str(exc)
-            raise RestError(404 if msg.startswith("01020036") else 400, msg) from None
+            raise answer(exc) from None
         finally:
             self.task = None
 

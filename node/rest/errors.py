@@ -42,3 +42,8 @@ def answer(exc: Exception, about: tuple | None = None) -> RestError:
     if isinstance(err, NotFound) and about is not None and err.name not in about:
         code = 400
     return RestError(code, str(exc), api_error, ":resterrorresponse" if isinstance(err, Unauthorized) else None)
+
+
+def bad_body(err: F5Error) -> RestError:
+    """REST's own refusal of a body, in F5's words (apiError 1, as restjavad's own checks)."""
+    return RestError(400, str(err), 1)

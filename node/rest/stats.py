@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from ..config.schema import base_name
 from . import resources as res
-from .resources import RestError, kind, link, tilde
+from ..errors import NotFound
+from .errors import answer
+from .resources import kind, link, tilde
 
 SUMMARY = {"In Sync": "All devices in the device group are in sync",
            "Standalone": "This device is not in a device group"}
@@ -139,7 +141,7 @@ def of(node, r: "res.Route") -> dict:
         if r.member is None:
             pool = node.store.get(r.type, r.path)
             if pool is None:
-                raise RestError(404, f"01020036:3: The requested Pool ({r.path}) was not found.")
+                raise answer(NotFound("Pool", r.path))
             out = {}
             for m in pool.get("members") or []:
                 one = _one(node, r.type, r.path, m["name"], f"{base}/{tilde(m['name'])}")
@@ -158,8 +160,7 @@ def of(node, r: "res.Route") -> dict:
 def _one(node, type_: str, path: str, member: str | None, url: str) -> dict:
     values = object_stats(node, type_, path, member)
     if values is None:
-        what = f"Pool Member ({member})" if member else f"{res.TYPES[type_].label} ({path})"
-        raise RestError(404, f"01020036:3: The requested {what} was not found.")
+        raise answer(NotFound("Pool Member", member) if member else NotFound(res.TYPES[type_].label, path))
     leaf = tilde(member or path)
     return {"entries": {f"https://localhost{url}/{leaf}/stats": nested(values)}}
 
