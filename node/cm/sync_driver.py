@@ -21,7 +21,7 @@ from ..events import (ChannelClosed, ChannelOpened, ConfigCommitted, FailoverSta
                       PeerDeviceChanged, SyncStatusChanged)
 from ..iquery import messages as m
 from . import sync
-from .errors import CMError
+from ..errors import Invalid, SyncFailed
 from .sync import member_groups
 
 
@@ -209,9 +209,9 @@ class SyncDriver:
         path = name if name.startswith("/") else f"/Common/{name}"
         dg = self.store.get("cm device-group", path)
         if dg is None:
-            raise CMError(f"01070734:3: Configuration error: device group {name} was not found")
+            raise Invalid(f"device group {name} was not found")
         if self.device not in dg.get("devices", []):
-            raise CMError(f"01070734:3: Configuration error: this device is not a member of {name}")
+            raise Invalid(f"this device is not a member of {name}")
         return path, dg
 
     async def config_sync(self, direction: str, group: str) -> str:
@@ -219,8 +219,7 @@ class SyncDriver:
         peers = [d for d in dg.get("devices", []) if d != self.device]
         down = [p for p in peers if not self.iquery.connected(p)]
         if down:
-            raise CMError(f"01070712:3: Caught configuration exception (0), Cannot sync: {', '.join(down)} "
-                          "disconnected")
+            raise SyncFailed(f"{', '.join(down)} disconnected")
         if direction == "to-group":
             for push in self.sync.to_group(path, peers):
                 await self._push(push)
