@@ -16,10 +16,10 @@ from pathlib import Path
 
 from common import ROOT, lab
 
-from lab.control import call
-from lab.events import render, timeline
-from lab.scenario import load, run
-from lab.scenario_env import LabEnv
+from lab.observe.events import render, timeline
+from lab.runtime.control import call
+from lab.scenario.env import LabEnv
+from lab.scenario.runner import load, run
 
 
 def settled(name: str) -> bool:

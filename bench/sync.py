@@ -14,7 +14,7 @@ import time
 
 from common import lab, percentile, wait
 
-from lab.control import call
+from lab.runtime.control import call
 
 
 def has_pool(name: str, pool: str) -> bool:

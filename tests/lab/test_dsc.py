@@ -6,8 +6,9 @@ import signal
 import pytest
 import yaml
 
-from lab import engine, state
-from lab.control import ControlError, call
+from lab.model import state
+from lab.runtime.control import ControlError, call
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, biglab, wait_for
 
 VIP = "10.1.10.100"
@@ -37,12 +38,12 @@ def tg_states(lab):
 
 
 def mac(lab, node, ifname="external"):
-    out = engine.run_in(lab, node, ["ip", "-br", "link", "show", ifname], capture_output=True, text=True).stdout
+    out = Lab.open(lab).run(node, ["ip", "-br", "link", "show", ifname], capture_output=True, text=True).stdout
     return out.split()[2]
 
 
 def neigh(lab, node, address):
-    out = engine.run_in(lab, node, ["ip", "neigh", "show", address], capture_output=True, text=True).stdout.split()
+    out = Lab.open(lab).run(node, ["ip", "neigh", "show", address], capture_output=True, text=True).stdout.split()
     return out[out.index("lladdr") + 1] if "lladdr" in out else None
 
 
@@ -60,8 +61,8 @@ def test_up_builds_an_in_sync_pair_with_the_floating_addresses_on_the_active(mak
     for node in ("bigip1", "bigip2"):
         s = sync_status(lab, node)
         assert s["status"] == "In Sync" and s["groups"]["dg-ha"]["status"] == "In Sync"
-    ext1 = engine.run_in(lab, "bigip1", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
-    ext2 = engine.run_in(lab, "bigip2", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
+    ext1 = Lab.open(lab).run("bigip1", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
+    ext2 = Lab.open(lab).run("bigip2", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
     assert VIP in ext1 and "10.1.10.10/24" in ext1 and VIP not in ext2
     prompt = call(lab, "bigip1", "prompt")
     assert prompt == "[root@bigip1:Active:In Sync] ~ # "
@@ -85,7 +86,7 @@ def test_kill_9_of_the_active_moves_the_virtual_address_and_the_clients_arp_entr
     assert "010c007e" in text and "Gratuitous ARP for traffic-group-1" in text
     # the dead device's floating addresses lapse; it comes back standby, in sync, with what changed meanwhile
     tmsh(lab, "bigip2", "create ltm pool while-away")
-    engine.start_daemon(engine.get_plan(lab), "bigip1")
+    Lab.open(lab).start_daemon("bigip1")
     wait_for(lambda: sync_status(lab, "bigip1")["status"] == "In Sync", what="bigip1 back in sync")
     assert "ltm pool while-away" in tmsh(lab, "bigip1", "list ltm pool")
     assert tg_states(lab) == {"bigip1": "standby", "bigip2": "active"}

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from lab import engine, state
-from lab.control import call
+from lab.model import state
+from lab.runtime.control import call
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, daemon_pids, leftovers, wait_for
 
 
@@ -37,11 +38,11 @@ def test_up_forms_trust_and_status_reports_every_node(ha_lab):
 
 
 def test_each_node_has_its_vlan_interfaces_and_nothing_else(ha_lab):
-    out = engine.run_in(ha_lab, "bigip1", ["ip", "-br", "-4", "addr"], capture_output=True, text=True).stdout
+    out = Lab.open(ha_lab).run("bigip1", ["ip", "-br", "-4", "addr"], capture_output=True, text=True).stdout
     assert {line.split()[0].split("@")[0]: line.split()[2] for line in out.splitlines() if not line.startswith("lo")} == {
         "mgmt": "10.251.1.11/24", "ha": "10.1.30.11/24", "external": "10.1.10.11/24",
         "internal": "10.1.20.11/24"}
-    routes = engine.run_in(ha_lab, "client", ["ip", "-4", "route"], capture_output=True, text=True).stdout
+    routes = Lab.open(ha_lab).run("client", ["ip", "-4", "route"], capture_output=True, text=True).stdout
     assert "default" not in routes  # nothing is routed out of the lab
 
 
@@ -147,7 +148,7 @@ def test_a_daemon_killed_and_restarted_keeps_its_trust(make_lab):
     pid = int((state.node_dir(lab, "bigip2") / "daemon.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2")[0] == "disconnected", what="bigip2 gone")
-    engine.start_daemon(engine.get_plan(lab), "bigip2")
+    Lab.open(lab).start_daemon("bigip2")
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2") == ("connected", ""), what="bigip2 back")
     assert call(lab, "bigip2", "status")["iquery"]["trust"]["domain_ca"] == ca
 

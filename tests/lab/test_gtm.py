@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from lab import engine, state
-from lab.control import call
+from lab.model import state
+from lab.runtime.control import call
+from lab.runtime.lab import Lab
 from tests.lab.conftest import ROOT, one_lab, biglab, wait_for
 
 GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
@@ -47,13 +48,13 @@ def gtm_lab():
 
 
 def dig(lab, client, server=GTM1, name="www.example.com"):
-    out = engine.run_in(lab, f"client-{client}", ["dig", "+short", "+time=2", "+tries=3", f"@{server}", name],
+    out = Lab.open(lab).run(f"client-{client}", ["dig", "+short", "+time=2", "+tries=3", f"@{server}", name],
                         capture_output=True, text=True, timeout=20)
     return out.stdout.split()
 
 
 def query(lab, client, name, rdtype="A", server=GTM1, tcp=False):
-    out = engine.run_in(lab, f"client-{client}", [sys.executable, "-c", QUERY, server, name, rdtype,
+    out = Lab.open(lab).run(f"client-{client}", [sys.executable, "-c", QUERY, server, name, rdtype,
                                                   "tcp" if tcp else "udp"], capture_output=True, text=True, timeout=10)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -84,7 +85,7 @@ def test_zone_data_nxdomain_and_refused(gtm_lab):
 
 
 def test_malformed_queries_get_formerr_or_nothing_and_the_listener_goes_on(gtm_lab):
-    out = engine.run_in(gtm_lab, "client-nyc", [sys.executable, "-c", JUNK, GTM1], capture_output=True,
+    out = Lab.open(gtm_lab).run("client-nyc", [sys.executable, "-c", JUNK, GTM1], capture_output=True,
                         text=True, timeout=10).stdout.split("\n")
     assert out[0] == "no answer" and out[1] == "abcd rcode 1"
     assert dig(gtm_lab, "nyc") == [VIP["nyc"]]
@@ -125,7 +126,7 @@ def test_a_data_center_whose_web_servers_stop_drops_out_and_comes_back(gtm_lab):
                "state change green --> red" in logs
     finally:
         for web in ("web-nyc1", "web-nyc2"):
-            engine.start_server(engine.get_plan(gtm_lab), web)
+            Lab.open(gtm_lab).start_server(web)
     wait_for(lambda: dig(gtm_lab, "nyc") == [VIP["nyc"]], timeout=20, what="nyc back")
 
 

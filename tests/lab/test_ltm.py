@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
-from lab import engine, state
-from lab.backends.netns import enter_netns
-from lab.control import ControlError, call
+from lab.model import state
+from lab.runtime.backends.netns import enter_netns
+from lab.runtime.control import ControlError, call
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, wait_for
 
 VIP = "10.1.10.100"
@@ -27,7 +28,7 @@ for line in sys.stdin:
 
 
 def curl(lab, path="/"):
-    out = engine.run_in(lab, "client", ["curl", "-s", "-m", "3", f"http://{VIP}{path}"], capture_output=True, text=True)
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}{path}"], capture_output=True, text=True)
     return out.stdout.split()[0] if out.returncode == 0 and out.stdout else None
 
 
@@ -59,7 +60,7 @@ class Held:
     """A keep-alive connection from the client, held open across configuration changes."""
 
     def __init__(self, lab):
-        ns = engine.get_plan(lab).node("client").netns
+        ns = Lab.open(lab).plan.node("client").netns
         self.proc = subprocess.Popen([sys.executable, "-c", CLIENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, preexec_fn=lambda: enter_netns(f"/run/netns/{ns}"))
 
@@ -104,7 +105,7 @@ def test_a_member_whose_server_stops_is_marked_down_and_gets_no_traffic(ltm_lab)
                               text=True).stdout
         assert "01070638:5: Pool /Common/web_pool member /Common/10.1.20.21:80 monitor status down" in text
     finally:
-        engine.start_server(engine.get_plan(ltm_lab), "web1")
+        Lab.open(ltm_lab).start_server("web1")
     wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80")["availability"] == "available", what="web1 up")
 
 
@@ -133,7 +134,7 @@ def test_garbage_and_half_closes_do_not_stop_the_virtual_server(ltm_lab):
               "s.shutdown(socket.SHUT_WR)\n"
               "try:\n    s.recv(4096)\nexcept OSError:\n    pass\n")
     for _ in range(3):
-        engine.run_in(ltm_lab, "client", [sys.executable, "-c", script], timeout=10)
+        Lab.open(ltm_lab).run("client", [sys.executable, "-c", script], timeout=10)
     assert curl(ltm_lab) in ("web1", "web2")
 
 

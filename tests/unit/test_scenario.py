@@ -2,7 +2,7 @@
 on a fake clock (expectations polled until a deadline, stop at the first failure, repairs always)."""
 import pytest
 
-from lab.scenario import EXPECTATIONS, ScenarioError, parse, run, substitute
+from lab.scenario.runner import EXPECTATIONS, ScenarioError, parse, run, substitute
 
 OK = {"name": "t", "steps": [{"roles": "traffic-group-1"}, {"fault": "kill $active"},
                              {"expect": {"failover": {"node": "$standby", "state": "active"}}, "within": 5},
@@ -109,7 +109,7 @@ def test_a_new_expectation_kind_is_one_function():
 
 def test_the_shipped_scenarios_are_valid():
     from pathlib import Path
-    from lab.scenario import load
+    from lab.scenario.runner import load
     files = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yml"))
     assert len(files) >= 5
     for f in files:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import socket
 
-from . import state
+from ..model import state
 
 
 class ControlError(Exception):
