@@ -5,6 +5,8 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
+from node.status import IQueryStatus
+
 from ..model.errors import LabError
 from ..runtime import wiring
 from ..runtime.backends import BackendError
@@ -35,10 +37,10 @@ def node_status(lab: Lab, node, ipr) -> dict:
     elif node.runs_daemon:
         try:
             daemon = lab.status(node.name)
-            entry.update(state="ready", pid=daemon["pid"], clock=daemon["clock"],
-                         trust=trust_view(daemon["iquery"]),
-                         failover=daemon["failover"]["state"], sync=daemon["sync"]["status"],
-                         ntp=daemon.get("ntp"))
+            entry.update(state="ready", pid=daemon.pid, clock=daemon.clock.to_dict(),
+                         trust=trust_view(daemon.iquery),
+                         failover=daemon.failover.state, sync=daemon.sync.status,
+                         ntp=daemon.ntp.to_dict() if daemon.ntp else None)
         except ControlError as exc:
             entry.update(state="down", error=str(exc))
     else:
@@ -53,13 +55,13 @@ def _netns_ref(be, node) -> str | None:
         return None
 
 
-def trust_view(iq: dict) -> dict:
-    t = iq["trust"]
-    return {"domain_ca": t["domain_ca"], "authority": t["authority"],
-            "members": [m["name"] for m in t["members"]],
-            "peers": {name: {k: link[k] for k in ("state", "code", "reason", "address")}
-                      for name, link in iq["peers"].items()},
-            "refused": iq["refused"][-5:]}
+def trust_view(iq: IQueryStatus) -> dict:
+    t = iq.trust
+    return {"domain_ca": t.domain_ca, "authority": t.authority,
+            "members": [m.name for m in t.members],
+            "peers": {name: {"state": link.state, "code": link.code, "reason": link.reason, "address": link.address}
+                      for name, link in iq.peers.items()},
+            "refused": [r.to_dict() for r in iq.refused[-5:]]}
 
 
 def log_path(name: str, node: str) -> Path:

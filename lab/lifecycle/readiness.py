@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from node.status import LtmStatus
+
 from ..model.errors import LabError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
@@ -47,26 +49,26 @@ def channels_pending(lab: Lab, bigips: list[str]) -> list[str]:
     missing = []
     for node in bigips:
         try:
-            peers = lab.status(node, timeout=1.0)["iquery"]["peers"]
+            peers = lab.status(node, timeout=1.0).iquery.peers
         except ControlError:
             missing.append(f"{node} (no answer)")
             continue
         for other in sorted(set(bigips) - {node}):
             link = peers.get(other)
-            if not link or link["state"] != "connected":
-                reason = f": {link['reason']}" if link and link.get("reason") else ""
+            if not link or link.state != "connected":
+                reason = f": {link.reason}" if link and link.reason else ""
                 missing.append(f"{node}->{other}{reason}")
     return missing
 
 
 def members_known(lab: Lab, node: str, bigips: list[str]) -> bool:
-    members = {m["name"] for m in lab.call(node, "status")["iquery"]["trust"]["members"]}
+    members = lab.status(node, timeout=10.0).iquery.trust.member_names()
     return set(bigips) <= members
 
 
-def monitors_checking(name: str, ltm: dict) -> list[str]:
-    return [f"{name}: {p}/{m} being checked" for p, info in ltm["pools"].items()
-            for m, mi in info["members"].items() if mi["monitor"] == "checking"]
+def monitors_checking(name: str, ltm: LtmStatus) -> list[str]:
+    return [f"{name}: {p}/{m} being checked" for p, info in ltm.pools.items()
+            for m, mi in info.members.items() if mi.monitor == "checking"]
 
 
 def ha_pending(lab: Lab, traffic_groups) -> list[str]:
@@ -75,9 +77,9 @@ def ha_pending(lab: Lab, traffic_groups) -> list[str]:
     problems, active = [], {}
     for n in lab.bigips:
         st = lab.status(n)
-        if st["sync"]["status"] != "In Sync":
-            problems.append(f"{n}: {st['sync']['status']}")
-        for tg, tg_state in st["failover"]["traffic_groups"].items():
+        if st.sync.status != "In Sync":
+            problems.append(f"{n}: {st.sync.status}")
+        for tg, tg_state in st.failover.traffic_groups.items():
             if tg_state == "active":
                 active.setdefault(tg, []).append(n)
     for tg in traffic_groups:
@@ -87,9 +89,9 @@ def ha_pending(lab: Lab, traffic_groups) -> list[str]:
         return problems
     serving = {}
     for n in lab.bigips:
-        ltm = lab.status(n)["ltm"]
-        for vs, v in ltm["virtuals"].items():
-            serving[vs] = serving.get(vs, 0) + v["serving"]
+        ltm = lab.status(n).ltm
+        for vs, v in ltm.virtuals.items():
+            serving[vs] = serving.get(vs, 0) + v.serving
         problems += monitors_checking(n, ltm)
     return problems + [f"virtual {vs} serving on {k} devices" for vs, k in serving.items() if k != 1]
 
@@ -99,16 +101,18 @@ def gtm_pending(lab: Lab, gtms: list[str], bigips: list[str]) -> list[str]:
     servers without current iQuery data, members whose state is not yet what their LTM says."""
     problems, virtuals = [], {}
     for n in bigips:
-        st = lab.status(n)["ltm"]
-        virtuals[n] = st["virtuals"]
+        st = lab.status(n).ltm
+        virtuals[n] = st.virtuals
         problems += monitors_checking(n, st)
     for n in gtms:
-        gtm = lab.status(n)["gtm"]
-        servers = gtm["servers"]
-        problems += [f"{n}: server {p} {s['state']}" for p, s in servers.items() if s["state"] != "connected"]
-        for key, m in gtm["members"].items():
+        gtm = lab.status(n).gtm
+        servers = gtm.servers
+        problems += [f"{n}: server {p} {s.state}" for p, s in servers.items() if s.state != "connected"]
+        for key, m in gtm.members.items():
             server, _, vs = ("/" + key.split("//", 1)[1]).rpartition(":")   # "POOL//Common/SERVER:VS"
-            said = virtuals.get(servers.get(server, {}).get("device"), {}).get(vs, {}).get("availability")
-            if said is not None and (m["state"] != said or "reports no virtual server" in m["reason"]):
-                problems.append(f"{n}: member {key} {m['state']}, its LTM says {said}")
+            device = servers[server].device if server in servers else None
+            said = virtuals.get(device, {}).get(vs)
+            said = said.availability if said else None
+            if said is not None and (m.state != said or "reports no virtual server" in m.reason):
+                problems.append(f"{n}: member {key} {m.state}, its LTM says {said}")
     return problems

@@ -2,7 +2,7 @@
 control calls to the node daemons; lifecycle, faults, observe and scenario work through it.
 
     lab = Lab.open("ha")
-    lab.call("bigip1", "status")["failover"]
+    lab.status("bigip1").failover.state
     lab.run("client", ["ping", "-c1", "10.1.10.100"], capture_output=True)
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from pyroute2 import IPRoute
 
 from node.settings import NodeConfig
+from node.status import NodeStatus
 
 from ..model import state
 from ..model.errors import LabError
@@ -89,8 +90,9 @@ class Lab:
     def call(self, node: str, cmd: str, timeout: float = 10.0, **args):
         return call(self.name, node, cmd, timeout=timeout, **args)
 
-    def status(self, node: str, timeout: float = 2.0) -> dict:
-        return self.call(node, "status", timeout=timeout)
+    def status(self, node: str, timeout: float = 2.0) -> NodeStatus:
+        """The node daemon's status, typed as the daemon declares it (node/status.py)."""
+        return NodeStatus.from_dict(self.call(node, "status", timeout=timeout))
 
     def tmsh(self, node: str, line: str, timeout: float = 10.0) -> str:
         return self.call(node, "tmsh", timeout=timeout, line=line)

@@ -7,6 +7,8 @@ import json
 import shlex
 from pathlib import Path
 
+from node.status import NodeStatus
+
 from .. import faults
 from ..lifecycle.down import down
 from ..lifecycle.up import up
@@ -19,12 +21,12 @@ class LabEnv:
     def __init__(self, lab: str):
         self.lab = Lab.open(lab)
         self.bigips = self.lab.bigips
-        self._cache: dict[str, dict] = {}
+        self._cache: dict[str, NodeStatus] = {}
 
     def refresh(self) -> None:
         self._cache.clear()
 
-    def status(self, node: str) -> dict:
+    def status(self, node: str) -> NodeStatus:
         if node not in self._cache:
             self.lab.node(node)
             self._cache[node] = self.lab.status(node)
@@ -34,7 +36,7 @@ class LabEnv:
         active = []
         for n in self.bigips:
             try:
-                if self.status(n)["failover"]["traffic_groups"].get(tg) == "active":
+                if self.status(n).failover.traffic_groups.get(tg) == "active":
                     active.append(n)
             except (ControlError, ConnectionError):  # a killed or paused device is not active
                 continue

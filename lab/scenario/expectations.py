@@ -3,7 +3,7 @@ was observed), registered once with the keys its spec needs. A new kind is one f
 
     @expectation("sync", "node", "status")
     def sync(env, spec):
-        got = env.status(spec["node"])["sync"]["status"]
+        got = env.status(spec["node"]).sync.status
         return got == spec["status"], got
 """
 from __future__ import annotations
@@ -22,29 +22,29 @@ def expectation(name: str, *required: str):
 
 @expectation("failover", "node", "state")
 def failover(env, spec) -> tuple[bool, str]:
-    st = env.status(spec["node"])["failover"]
+    st = env.status(spec["node"]).failover
     tg = spec.get("traffic_group")
-    got = st["traffic_groups"].get(tg, "none") if tg else st["state"]
+    got = st.traffic_groups.get(tg, "none") if tg else st.state
     return got == spec["state"], got
 
 
 @expectation("sync", "node", "status")
 def sync(env, spec):
-    got = env.status(spec["node"])["sync"]["status"]
+    got = env.status(spec["node"]).sync.status
     return got == spec["status"], got
 
 
 @expectation("channel", "node", "peer", "state")
 def channel(env, spec):
-    link = env.status(spec["node"])["iquery"]["peers"].get(spec["peer"])
+    link = env.status(spec["node"]).iquery.peers.get(spec["peer"])
     if link is None:
         return False, f"{spec['peer']} is not a trust member"
-    ok = link["state"] == spec["state"]
+    ok = link.state == spec["state"]
     if "code" in spec:
-        ok = ok and link["code"] == spec["code"]
+        ok = ok and link.code == spec["code"]
     if "reason" in spec:
-        ok = ok and spec["reason"] in link["reason"]
-    return ok, f"{link['state']} {link['code']}: {link['reason']}".strip()
+        ok = ok and spec["reason"] in link.reason
+    return ok, f"{link.state} {link.code}: {link.reason}".strip()
 
 
 @expectation("single_active")
@@ -57,30 +57,30 @@ def single_active(env, spec):
 
 @expectation("split_brain", "node")
 def split_brain(env, spec):
-    warnings = env.status(spec["node"])["failover"]["split_brain"]
+    warnings = env.status(spec["node"]).failover.split_brain
     want = spec.get("present", True)
     return bool(warnings) == want, "; ".join(warnings.values()) or "no split brain"
 
 
 @expectation("heartbeat", "node", "peer")
 def heartbeat(env, spec):
-    peer = env.status(spec["node"])["failover"]["peers"].get(spec["peer"])
+    peer = env.status(spec["node"]).failover.peers.get(spec["peer"])
     if peer is None:
         return False, f"{spec['peer']} is not a failover peer"
-    down = sorted(a for a, s in peer["paths"].items() if s == "down")
-    ok = peer["alive"] == spec.get("alive", True)
+    down = sorted(a for a, s in peer.paths.items() if s == "down")
+    ok = peer.alive == spec.get("alive", True)
     if "paths_down" in spec:
         ok = ok and len(down) == spec["paths_down"]
-    return ok, f"{'alive' if peer['alive'] else 'lost'}, paths down: {', '.join(down) or 'none'}"
+    return ok, f"{'alive' if peer.alive else 'lost'}, paths down: {', '.join(down) or 'none'}"
 
 
 @expectation("ntp", "node", "synchronized")
 def ntp(env, spec):
-    ntp = env.status(spec["node"]).get("ntp")
+    ntp = env.status(spec["node"]).ntp
     if ntp is None:
         return False, "no NTP client on this node"
-    return ntp["synchronized"] == spec["synchronized"], \
-        f"{'synchronized' if ntp['synchronized'] else 'unsynchronized'}, clock {ntp['clock_offset']:+.3f} s"
+    return ntp.synchronized == spec["synchronized"], \
+        f"{'synchronized' if ntp.synchronized else 'unsynchronized'}, clock {ntp.clock_offset:+.3f} s"
 
 
 @expectation("mac", "node", "address", "is")

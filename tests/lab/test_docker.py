@@ -19,7 +19,7 @@ from lab.model.plan import prefix
 from lab.runtime import firewall, wiring
 from lab.runtime.backends import get_backend
 from lab.runtime.backends.docker import IMAGE_PYTHON, DockerUnavailable, check_image, client
-from lab.runtime.control import call
+from lab.runtime.control import call, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, Labs, biglab, leftovers, wait_for
 from tests.lab.test_dsc import VIP, mac, neigh, sync_status, tg_states
@@ -92,7 +92,7 @@ def test_killing_the_active_container_moves_the_virtual_address_and_the_clients_
     assert docker.containers.get(f"{prefix(dha)}bigip1").status == "exited"
     wait_for(lambda: neigh(dha, "client", VIP) == mac(dha, "bigip2"), timeout=15,
              what="the client's ARP entry for the virtual address to move to bigip2")
-    assert call(dha, "bigip2", "status")["failover"]["traffic_groups"]["traffic-group-1"] == "active"
+    assert node_status(dha, "bigip2").failover.traffic_groups["traffic-group-1"] == "active"
     assert inspect.status(dha)["nodes"]["bigip1"]["state"] == "exited"
 
 
@@ -103,9 +103,9 @@ def test_a_killed_node_boots_with_its_configuration_from_its_volume(docker, dha)
     call(dha, "bigip2", "tmsh", line="create ltm pool while-off members add { 10.1.20.21:80 }")
     boot(dha, "bigip1")
     Lab.open(dha).start_daemon("bigip1")
-    wait_for(lambda: sync_status(dha, "bigip1")["status"] == "In Sync", timeout=20, what="bigip1 back in sync")
-    members = call(dha, "bigip1", "status")["iquery"]["trust"]["members"]
-    assert {m["name"] for m in members} == {"bigip1", "bigip2"}  # trust kept in the volume
+    wait_for(lambda: sync_status(dha, "bigip1").status == "In Sync", timeout=20, what="bigip1 back in sync")
+    members = node_status(dha, "bigip1").iquery.trust.members
+    assert {m.name for m in members} == {"bigip1", "bigip2"}  # trust kept in the volume
     assert "ltm pool while-off" in call(dha, "bigip1", "tmsh", line="list ltm pool")
     assert tg_states(dha) == {"bigip1": "standby", "bigip2": "active"}
     # pause freezes it (its heartbeats stop), resume thaws it
@@ -134,7 +134,7 @@ def boot(lab, name):
 
 
 def paths_to(lab, peer, node="bigip2"):
-    return call(lab, node, "status")["failover"]["peers"][peer]["paths"]
+    return node_status(lab, node).failover.peers[peer].paths
 
 
 def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):

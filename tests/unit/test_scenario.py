@@ -1,6 +1,10 @@
 """Scenario files: validation with clear errors, variables, and the runner against a fake lab
 on a fake clock (expectations polled until a deadline, stop at the first failure, repairs always)."""
+from types import SimpleNamespace
+
 import pytest
+
+from node.status import FailoverStatus
 
 from lab.scenario.runner import EXPECTATIONS, ScenarioError, parse, run, substitute
 
@@ -41,8 +45,9 @@ class FakeLab:
 
     def status(self, node):
         active = self.killed_at is not None and self.clock() - self.killed_at >= self.takeover
-        return {"failover": {"state": "active" if (node == "bigip2") == active else "standby",
-                             "traffic_groups": {}}}
+        return SimpleNamespace(failover=FailoverStatus(
+            device=node, state="active" if (node == "bigip2") == active else "standby", traffic_groups={},
+            peers={}, split_brain={}, timeout=3.0, interval=1.0, floating=(), garps_sent=0, bad_heartbeats=0))
 
     def refresh(self):
         pass
