@@ -17,11 +17,12 @@ lab-down: setup
 	$(BIGLAB) down $(if $(LAB),$(LAB),--all)
 
 test: setup
+	.venv/bin/lint-imports
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# The Docker backend's node image (starts dockerd if needed; no registry needed: see lab/image.py).
+# The Docker backend's node image (starts dockerd if needed; no registry needed: see lab/runtime/image.py).
 image: setup dockerd
-	.venv/bin/python -m lab.image
+	.venv/bin/python -m lab.runtime.image
 
 dockerd: setup
 	@./scripts/dockerd.sh

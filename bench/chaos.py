@@ -16,10 +16,10 @@ from pathlib import Path
 
 from common import ROOT, lab
 
-from lab.control import call
-from lab.events import render, timeline
-from lab.scenario import load, run
-from lab.scenario_env import LabEnv
+from lab.observe.events import render, timeline
+from lab.runtime.control import node_status
+from lab.scenario.env import LabEnv
+from lab.scenario.runner import load, run
 
 
 def settled(name: str) -> bool:
@@ -27,15 +27,15 @@ def settled(name: str) -> bool:
     4353 channels up."""
     env = LabEnv(name)
     try:
-        st = [call(name, n, "status", timeout=2.0) for n in env.bigips]
+        st = [node_status(name, n, timeout=2.0) for n in env.bigips]
     except Exception:
         return False
-    if not all(link["state"] == "connected" for s in st for link in s["iquery"]["peers"].values()):
+    if not all(link.state == "connected" for s in st for link in s.iquery.peers.values()):
         return False
     if "bigip1" not in env.bigips or "bigip2" not in env.bigips:
         return True
-    active = [s for s in st if s["failover"]["traffic_groups"].get("traffic-group-1") == "active"]
-    return len(active) == 1 and all(s["sync"]["status"] == "In Sync" for s in st)
+    active = [s for s in st if s.failover.traffic_groups.get("traffic-group-1") == "active"]
+    return len(active) == 1 and all(s.sync.status == "In Sync" for s in st)
 
 
 def wait_settled(name: str, timeout: float = 60.0) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from common import ROOT, lab, percentile, wait
 
-from lab import engine, state
-from lab.backends.netns import enter_netns
+from lab.model import state
+from lab.runtime.backends.netns import enter_netns
+from lab.runtime.lab import Lab
 
 GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
 SECONDS = float(os.environ.get("DNS_BENCH_SECONDS", "8"))
@@ -37,7 +38,7 @@ www IN A 10.10.9.9
 
 
 def netns_path(name: str, node: str) -> str:
-    return f"/run/netns/{engine.get_plan(name).node(node).netns}"
+    return f"/run/netns/{Lab.open(name).plan.node(node).netns}"
 
 
 def dnsperf(name: str, server: str, qname: str, seconds: float, verbose: bool = False) -> dict:
@@ -75,7 +76,7 @@ def measure(name: str, server: str, qname: str) -> dict:
 
 
 def dig(name: str, client: str) -> str:
-    out = engine.run_in(name, client, ["dig", "+short", "+time=1", "+tries=1", "@10.30.0.53", "www.example.com"],
+    out = Lab.open(name).run(client, ["dig", "+short", "+time=1", "+tries=1", "@10.30.0.53", "www.example.com"],
                         capture_output=True, text=True)
     return out.stdout.strip()
 
@@ -107,7 +108,7 @@ def main() -> None:
         loss = time.monotonic() - started
         started = time.monotonic()
         for web in ("web-nyc1", "web-nyc2"):
-            engine.start_server(engine.get_plan(name), web)
+            Lab.open(name).start_server(web)
         wait(lambda: dig(name, "client-nyc") == "10.10.1.100", timeout=60, interval=0.05)
         back = time.monotonic() - started
     print(json.dumps({"gtm_topology_wideip": gtm, "bind9_static_a_one_thread": bind,

@@ -16,7 +16,8 @@ import time
 
 from common import lab, wait
 
-from lab import engine, state
+from lab.model import state
+from lab.runtime.lab import Lab
 from pyroute2 import IPRoute
 
 VIP = "10.1.10.100"
@@ -37,9 +38,9 @@ def link_mac(netns: str, ifname: str) -> str:
 
 def one_run(ha: dict | None) -> float:
     with lab("bfo", "10.252.2.0/24", ha=ha) as name:
-        plan = engine.get_plan(name)
+        plan = Lab.open(name).plan
         client = plan.node("client").netns
-        engine.run_in(name, "client", ["ping", "-c1", "-W2", VIP], capture_output=True)
+        Lab.open(name).run("client", ["ping", "-c1", "-W2", VIP], capture_output=True)
         new_mac = link_mac(plan.node("bigip2").netns, "external")
         assert neighbour_mac(client) == link_mac(plan.node("bigip1").netns, "external")
         time.sleep(1.5)  # older than the client's 1 s ARP locktime, as any idle client's entry is

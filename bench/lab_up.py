@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import HA_PAIR, biglab
 
-from lab import state
+from lab.model import state
 
 
 def rss_mb(pid: int) -> float:

@@ -14,12 +14,12 @@ import json
 
 from common import lab, wrk_figures
 
-from lab import engine
-from lab.control import call
+from lab.runtime.control import call
+from lab.runtime.lab import Lab
 
 
 def wrk(name: str, node: str, url: str, seconds: int, connections: int) -> dict:
-    out = engine.run_in(name, node, ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+    out = Lab.open(name).run(node, ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
                         capture_output=True, text=True).stdout
     return wrk_figures(out)
 
@@ -32,7 +32,7 @@ def main() -> None:
     with lab("bltm", "10.252.4.0/24") as name:
         call(name, "bigip1", "tmsh", line="create ltm pool bench_pool members add { 10.1.20.21:80 } monitor http")
         call(name, "bigip1", "tmsh", line="create ltm virtual vs_bench destination 10.1.10.101:80 pool bench_pool")
-        engine.run_in(name, "client", ["curl", "-s", "-m", "3", "--retry", "5", "--retry-all-errors",
+        Lab.open(name).run("client", ["curl", "-s", "-m", "3", "--retry", "5", "--retry-all-errors",
                                        "--retry-delay", "1", "http://10.1.10.101/"], capture_output=True)
         direct = wrk(name, "web2", "http://10.1.20.21/", args.seconds, args.connections)
         virtual = wrk(name, "client", "http://10.1.10.101/", args.seconds, args.connections)

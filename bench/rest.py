@@ -18,7 +18,7 @@ import requests
 import urllib3
 from common import lab, percentile, wrk_figures
 
-from lab.control import call
+from lab.runtime.control import call
 
 urllib3.disable_warnings()
 NODE = "10.251.41.11"

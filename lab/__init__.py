@@ -1,1 +1,2 @@
-"""biglab's orchestrator: topology -> plan -> backend -> wiring -> operations."""
+"""biglab's orchestrator, in layers (each imports only those below it; see docs/design.md):
+cli -> scenario -> observe | faults -> lifecycle -> runtime -> model."""

@@ -1,4 +1,5 @@
-"""The `biglab` command."""
+"""The `biglab` command: a thin layer over the layers below. `biglab chaos` takes its verbs, their
+arguments, `list`, `reset` and its help from the fault registry (lab/faults/)."""
 from __future__ import annotations
 
 import argparse
@@ -9,12 +10,21 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from . import cli_chaos, engine, state
-from .backends import BACKENDS, BackendError
-from .control import ControlError
-from .faults import ChaosError
-from .scenario import ScenarioError
-from .topology import TopologyError
+from . import faults
+from .lifecycle import inspect
+from .lifecycle.down import down, down_all
+from .lifecycle.up import up
+from .model import state
+from .model.errors import LabError
+from .model.faultspec import ChaosError
+from .model.topology import TopologyError
+from .observe.capture import capture
+from .observe.events import render, timeline
+from .runtime.backends import BACKENDS, BackendError
+from .runtime.control import ControlError
+from .runtime.lab import Lab
+from .scenario.env import run_file
+from .scenario.runner import ScenarioError
 
 console = Console(stderr=True)
 out = Console()
@@ -26,9 +36,9 @@ def _up(args) -> int:
         def progress(msg):
             spinner.update(f"biglab up: {msg}")
             console.log(msg)
-        plan = engine.up(args.file, name=args.name, backend=args.backend,
-                         progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
-    _print_status(engine.status(plan.lab))
+        plan = up(args.file, name=args.name, backend=args.backend,
+                  progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
+    _print_status(inspect.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
                   f"remove it with: biglab down {plan.lab}")
     return 0
@@ -36,15 +46,15 @@ def _up(args) -> int:
 
 def _down(args) -> int:
     if args.all == bool(args.lab):
-        raise engine.LabError("name one lab, or --all")
-    removed = engine.down_all() if args.all else engine.down(args.lab)
+        raise LabError("name one lab, or --all")
+    removed = down_all() if args.all else down(args.lab)
     console.print(f"removed {len(removed)} namespaces and links" if removed else "nothing to remove")
     return 0
 
 
 def _status(args) -> int:
     labs = [args.lab] if args.lab else state.labs()
-    reports = [engine.status(lab) for lab in labs]
+    reports = [inspect.status(lab) for lab in labs]
     if args.json:
         out.print_json(json.dumps(reports[0] if args.lab else reports))
     else:
@@ -79,37 +89,69 @@ def _print_status(report: dict) -> None:
 
 def _exec(args) -> int:
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
-    engine.exec_in(args.lab, args.node, argv)
+    Lab.open(args.lab).exec(args.node, argv)
     return 1  # not reached: exec replaces this process
 
 
 def _logs(args) -> int:
-    from node.log import render
-    path = engine.log_path(args.lab, args.node)
+    from node.log import render as render_log
+    path = inspect.log_path(args.lab, args.node)
     if not path.exists():
-        raise engine.LabError(f"{args.node} has not logged anything yet")
+        raise LabError(f"{args.node} has not logged anything yet")
     with open(path) as f:
         for line in f:
             try:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            print(json.dumps(entry) if args.json else render(entry))
+            print(json.dumps(entry) if args.json else render_log(entry))
     return 0
 
 
 def _link(args) -> int:
     node, sep, vlan = args.endpoint.partition(":")
     if not sep or not node or not vlan:
-        raise engine.LabError(f"{args.endpoint!r}: give the interface as NODE:VLAN")
-    engine.set_link(args.lab, node, vlan, args.state == "up")
+        raise LabError(f"{args.endpoint!r}: give the interface as NODE:VLAN")
+    Lab.open(args.lab).set_link(node, vlan, args.state == "up")
     console.print(f"{node}:{vlan} is {args.state}")
     return 0
+
+
+def _chaos(args) -> int:
+    print(faults.run(Lab.open(args.lab), args.verb_, args.args))
+    return 0
+
+
+def _events(args) -> int:
+    for entry in timeline(args.lab, everything=args.all):
+        print(json.dumps(entry) if args.json else render(entry))
+    return 0
+
+
+def _capture(args) -> int:
+    summary = capture(args.lab, args.vlan, args.write, duration=args.duration, count=args.count,
+                      summary=args.summary, say=lambda m: console.print(m, highlight=False))
+    if summary is not None:
+        print(json.dumps(summary, indent=1) if args.json else summary["text"])
+    return 0
+
+
+def _scenario(args) -> int:
+    report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
+                      say=lambda m: console.print(m, highlight=False))
+    print(json.dumps(report, indent=1) if args.json else report["text"])
+    return 0 if report["passed"] else 1
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="biglab", description="Emulated F5 BIG-IP labs on real Linux networks")
     sub = p.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    _lab_parsers(sub)
+    _failure_parsers(sub)
+    return p
+
+
+def _lab_parsers(sub) -> None:
     s = sub.add_parser("up", help="bring a lab up from a topology file")
     s.add_argument("file")
     s.add_argument("--name", help="lab name (overrides the file's), to run two copies side by side")
@@ -141,15 +183,46 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("endpoint", metavar="NODE:VLAN")
     s.add_argument("state", choices=["down", "up"])
     s.set_defaults(func=_link)
-    cli_chaos.add_parsers(sub)
-    return p
+
+
+def _failure_parsers(sub) -> None:
+    """chaos (from the fault registry), events, capture, scenario."""
+    s = sub.add_parser("chaos", help="inject or repair a fault (biglab chaos LAB list)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=faults.help_text())
+    s.add_argument("lab")
+    s.add_argument("verb_", choices=faults.verbs(), metavar="VERB")
+    s.add_argument("args", nargs=argparse.REMAINDER)
+    s.set_defaults(func=_chaos)
+    s = sub.add_parser("events", help="a merged timeline of every node's state changes and the faults")
+    s.add_argument("lab")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--all", action="store_true", help="every log line, not only state changes")
+    s.set_defaults(func=_events)
+    s = sub.add_parser("capture", help="capture a VLAN's bridge with tcpdump (pcap), optionally summarised")
+    s.add_argument("lab")
+    s.add_argument("vlan")
+    s.add_argument("-w", "--write", help="pcap file (default: the lab's run dir)")
+    s.add_argument("--duration", type=float, help="seconds to capture (default: until Ctrl-C)")
+    s.add_argument("--count", type=int, help="stop after N packets")
+    s.add_argument("--summary", action="store_true", help="heartbeats, GARPs, 4353 handshakes")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_capture)
+    s = sub.add_parser("scenario", help="run a scenario file (faults, waits, expectations)")
+    ssub = s.add_subparsers(dest="scenario_verb", required=True)
+    r = ssub.add_parser("run", help="run FILE against --lab LAB, or in a lab of its own")
+    r.add_argument("file")
+    r.add_argument("--lab", help="an existing lab to run in (otherwise one is brought up and removed)")
+    r.add_argument("--name", help="name of the lab brought up for the run (default: the scenario's)")
+    r.add_argument("--mgmt-subnet", help="its management subnet")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=_scenario)
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (engine.LabError, TopologyError, ControlError, BackendError, ChaosError, ScenarioError) as exc:
+    except (LabError, TopologyError, ControlError, BackendError, ChaosError, ScenarioError) as exc:
         console.print(f"[red]biglab {args.verb}: {exc}[/]", highlight=False)
         return 1
     except KeyboardInterrupt:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from pathlib import Path
+
+from .files import write_atomically  # noqa: F401  (re-exported: node modules import it from here)
 
 
 class NodeClock:
@@ -68,21 +69,3 @@ class PersistentClock(NodeClock):
     def set_drift(self, ppm: float) -> None:
         super().set_drift(ppm)
         self._save()
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write a file so that a crash at any moment leaves either the old or the new content."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dirfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)

@@ -19,6 +19,7 @@ from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
 from .settings import NodeConfig
+from .status import NodeStatus
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
@@ -121,6 +122,10 @@ class Daemon:
         return str(path)
 
     async def cmd_status(self) -> dict:
+        """The node's status, checked against its declaration (node/status.py) before it leaves."""
+        return NodeStatus.from_dict(self.status_record()).to_dict()
+
+    def status_record(self) -> dict:
         return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
                 "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
                 "uptime": round(time.time() - self.started, 3),

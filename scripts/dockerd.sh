@@ -2,7 +2,7 @@
 # Make sure dockerd runs, for the container backend (`make image`, `.ci/run`), as root:
 # install docker.io (and debootstrap, for images without a registry) if missing, put biglab's FORWARD rule in place *before* dockerd starts (dockerd
 # sets FORWARD's policy to DROP and br_netfilter sends bridged frames through it: see
-# lab/firewall.py), start dockerd in the background with its log in $DOCKERD_LOG, wait for it.
+# lab/runtime/firewall.py), start dockerd in the background with its log in $DOCKERD_LOG, wait for it.
 # Exit status 0 when dockerd answers, 1 (with the log's tail) when it cannot start.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +16,17 @@ if ! command -v dockerd >/dev/null; then
     if ! command -v iptables >/dev/null; then
         apt-get install -y -qq --no-install-recommends iptables >/dev/null || exit 1
     fi
-    "$PY" -m lab.firewall || exit 1
+    "$PY" -m lab.runtime.firewall || exit 1
     echo "dockerd: installing docker.io"
     apt-get install -y -qq --no-install-recommends docker.io >/dev/null || exit 1
 fi
-"$PY" -m lab.firewall || exit 1
-if ! command -v debootstrap >/dev/null; then  # make image without a registry (lab/image.py)
+"$PY" -m lab.runtime.firewall || exit 1
+if ! command -v debootstrap >/dev/null; then  # make image without a registry (lab/runtime/image.py)
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
         || echo "dockerd: could not install debootstrap: make image needs a registry then" >&2
 fi
-if "$PY" -m lab.backends.docker ping >/dev/null 2>&1; then
+if "$PY" -m lab.runtime.backends.docker ping >/dev/null 2>&1; then
     echo "dockerd: already running"
     exit 0
 fi
@@ -37,8 +37,8 @@ else
     nohup dockerd >>"$LOG" 2>&1 </dev/null &
 fi
 for _ in $(seq 1 150); do
-    if "$PY" -m lab.backends.docker ping >/dev/null 2>&1; then
-        "$PY" -m lab.firewall   # dockerd put its chains first; ours still accepts lab frames
+    if "$PY" -m lab.runtime.backends.docker ping >/dev/null 2>&1; then
+        "$PY" -m lab.runtime.firewall   # dockerd put its chains first; ours still accepts lab frames
         echo "dockerd: up"
         exit 0
     fi

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from pyroute2 import IPRoute, netns
 
-from lab import state, wiring
-from lab.control import ControlError
-from lab.plan import prefix
+from lab.model import state
+from lab.model.plan import prefix
+from lab.runtime import wiring
+from lab.runtime.control import ControlError
 
 ROOT = Path(__file__).resolve().parents[2]
 HA_PAIR = ROOT / "topologies" / "ha-pair.yml"

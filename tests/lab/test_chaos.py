@@ -6,13 +6,15 @@ even when a test fails, with a check that nothing (namespaces, links, daemons, N
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from lab import chaos, engine, state
-from lab.control import call
+from lab.lifecycle import inspect
+from lab.model import state
+from lab.runtime import ntpd
+from lab.runtime.control import node_status
+from lab.runtime.lab import Lab
 
 from tests.lab.conftest import HA_PAIR, ROOT, Labs, biglab, wait_for
 
@@ -24,14 +26,14 @@ GTM_SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yml") if "gtm-3dc
 @pytest.fixture(scope="module")
 def lab():
     labs = Labs()
-    ntpd = None
+    server = None
     try:
         labs(HA_PAIR, LAB, "10.253.2.0/24")
-        ntpd = chaos.ntpd_pid(LAB)
+        server = ntpd.pid(LAB)
         yield LAB
     finally:
         labs.close()
-        assert ntpd is None or not Path(f"/proc/{ntpd}").exists(), "the lab's NTP server survived down"
+        assert server is None or not Path(f"/proc/{server}").exists(), "the lab's NTP server survived down"
 
 
 @pytest.fixture
@@ -44,17 +46,17 @@ def healed(lab):
 
 
 def st(node: str) -> dict:
-    return call(LAB, node, "status", timeout=2.0)
+    return node_status(LAB, node, timeout=2.0)
 
 
 def settled() -> bool:
     s1, s2 = st("bigip1"), st("bigip2")
-    active = [s for s in (s1, s2) if s["failover"]["traffic_groups"].get("traffic-group-1") == "active"]
-    return len(active) == 1 and s1["sync"]["status"] == s2["sync"]["status"] == "In Sync"
+    active = [s for s in (s1, s2) if s.failover.traffic_groups.get("traffic-group-1") == "active"]
+    return len(active) == 1 and s1.sync.status == s2.sync.status == "In Sync"
 
 
 def link(node: str, peer: str) -> dict:
-    return st(node)["iquery"]["peers"][peer]
+    return st(node).iquery.peers[peer]
 
 
 def chaos_list() -> str:
@@ -63,24 +65,24 @@ def chaos_list() -> str:
 
 def active() -> str:
     return next(n for n in ("bigip1", "bigip2")
-                if st(n)["failover"]["traffic_groups"].get("traffic-group-1") == "active")
+                if st(n).failover.traffic_groups.get("traffic-group-1") == "active")
 
 
 def ping(node: str, address: str) -> bool:
-    return engine.run_in(LAB, node, ["ping", "-c1", "-W1", address], capture_output=True).returncode == 0
+    return Lab.open(LAB).run(node, ["ping", "-c1", "-W1", address], capture_output=True).returncode == 0
 
 
 # -- verbs --------------------------------------------------------------------------------------
 def test_link_down_and_up_is_listed_and_shown_in_status(healed):
     biglab("chaos", LAB, "link", "bigip1:ha", "down")
     assert "link bigip1:ha down" in chaos_list()
-    assert engine.status(LAB)["nodes"]["bigip1"]["interfaces"]["ha"]["link"] == "down"
-    wait_for(lambda: st("bigip2")["failover"]["peers"]["bigip1"]["paths"]["10.1.30.11"] == "down", 10,
+    assert inspect.status(LAB)["nodes"]["bigip1"]["interfaces"]["ha"]["link"] == "down"
+    wait_for(lambda: st("bigip2").failover.peers["bigip1"].paths["10.1.30.11"] == "down", 10,
              what="the ha heartbeat path to be lost")
-    assert st("bigip2")["failover"]["peers"]["bigip1"]["alive"]
+    assert st("bigip2").failover.peers["bigip1"].alive
     biglab("chaos", LAB, "link", "bigip1:ha", "up")
     assert "no faults" in chaos_list()
-    wait_for(lambda: st("bigip2")["failover"]["peers"]["bigip1"]["paths"]["10.1.30.11"] == "up", 10,
+    wait_for(lambda: st("bigip2").failover.peers["bigip1"].paths["10.1.30.11"] == "up", 10,
              what="the ha path back")
 
 
@@ -96,7 +98,7 @@ def test_netem_loss_drops_packets_and_reset_restores_them(healed):
 def test_netem_delay_is_applied_or_refused_clearly(healed):
     proc = biglab("chaos", LAB, "netem", "bigip2:ha", "--delay", "40ms", "--jitter", "5ms", check=False)
     if proc.returncode == 0:  # a kernel with sch_netem
-        out = engine.run_in(LAB, "bigip2", ["tc", "qdisc", "show", "dev", "ha"], capture_output=True, text=True)
+        out = Lab.open(LAB).run("bigip2", ["tc", "qdisc", "show", "dev", "ha"], capture_output=True, text=True)
         assert "netem" in out.stdout and "delay 40ms" in out.stdout
     else:
         assert "CONFIG_NET_SCH_NETEM" in proc.stderr and "no faults" in chaos_list()
@@ -110,19 +112,19 @@ def test_netem_in_the_topology_is_applied_at_up(make_lab, tmp_path):
     path = tmp_path / "lossy.yml"
     path.write_text(yaml.safe_dump(data))
     name = make_lab(path, "ctn", "10.253.3.0/24")
-    assert engine.run_in(name, "client", ["ping", "-c1", "-W1", "10.1.10.11"], capture_output=True).returncode != 0
-    assert engine.run_in(name, "bigip1", ["ping", "-c1", "-W1", "10.1.10.12"], capture_output=True).returncode == 0
+    assert Lab.open(name).run("client", ["ping", "-c1", "-W1", "10.1.10.11"], capture_output=True).returncode != 0
+    assert Lab.open(name).run("bigip1", ["ping", "-c1", "-W1", "10.1.10.12"], capture_output=True).returncode == 0
 
 
 def test_block_a_udp_port_cuts_ntp_for_that_node(healed):
     biglab("chaos", LAB, "block", "bigip1", "123/udp")        # (4353: the blocked-4353 scenario)
     assert "block bigip1 123/udp" in chaos_list()
-    nft = engine.run_in(LAB, "bigip1", ["nft", "list", "table", "inet", "biglab_chaos"], capture_output=True, text=True)
+    nft = Lab.open(LAB).run("bigip1", ["nft", "list", "table", "inet", "biglab_chaos"], capture_output=True, text=True)
     assert nft.stdout.count("udp dport 123 drop") == 2
-    wait_for(lambda: not st("bigip1")["ntp"]["synchronized"], 15, what="bigip1 to lose NTP")
-    assert st("bigip2")["ntp"]["synchronized"]
+    wait_for(lambda: not st("bigip1").ntp.synchronized, 15, what="bigip1 to lose NTP")
+    assert st("bigip2").ntp.synchronized
     biglab("chaos", LAB, "unblock", "bigip1", "123/udp")
-    wait_for(lambda: st("bigip1")["ntp"]["synchronized"], 10, what="bigip1 back in sync with NTP")
+    wait_for(lambda: st("bigip1").ntp.synchronized, 10, what="bigip1 back in sync with NTP")
 
 
 def test_pause_the_active_fails_over_and_resume_settles_to_one_active(healed):
@@ -130,7 +132,7 @@ def test_pause_the_active_fails_over_and_resume_settles_to_one_active(healed):
     other = "bigip2" if first == "bigip1" else "bigip1"
     biglab("chaos", LAB, "pause", first)
     assert f"paused {first}" in chaos_list()
-    wait_for(lambda: st(other)["failover"]["traffic_groups"]["traffic-group-1"] == "active", 10,
+    wait_for(lambda: st(other).failover.traffic_groups["traffic-group-1"] == "active", 10,
              what=f"{other} to take over")
     assert "paused" in biglab("chaos", LAB, "start", first, check=False).stderr
     biglab("chaos", LAB, "resume", first)
@@ -140,10 +142,10 @@ def test_pause_the_active_fails_over_and_resume_settles_to_one_active(healed):
 def test_stop_and_start_a_server_and_kill_refuses_a_host(healed):
     biglab("chaos", LAB, "stop", "web1")
     assert "stopped web1" in chaos_list()
-    assert engine.run_in(LAB, "bigip1", ["curl", "-s", "-m", "2", "http://10.1.20.21/"],
+    assert Lab.open(LAB).run("bigip1", ["curl", "-s", "-m", "2", "http://10.1.20.21/"],
                          capture_output=True).returncode != 0
     biglab("chaos", LAB, "start", "web1")
-    wait_for(lambda: engine.run_in(LAB, "bigip1", ["curl", "-s", "-m", "2", "http://10.1.20.21/x"],
+    wait_for(lambda: Lab.open(LAB).run("bigip1", ["curl", "-s", "-m", "2", "http://10.1.20.21/x"],
                                    capture_output=True, text=True).stdout.startswith("web1"), 10, what="web1 back")
     proc = biglab("chaos", LAB, "kill", "client", check=False)
     assert proc.returncode == 1 and "host node" in proc.stderr
@@ -152,10 +154,10 @@ def test_stop_and_start_a_server_and_kill_refuses_a_host(healed):
 def test_stop_then_start_a_bigip_keeps_its_configuration(healed):
     biglab("chaos", LAB, "stop", "bigip2")
     assert "stopped bigip2" in chaos_list()
-    wait_for(lambda: st("bigip1")["sync"]["status"] == "Disconnected", 15, what="Disconnected")
+    wait_for(lambda: st("bigip1").sync.status == "Disconnected", 15, what="Disconnected")
     biglab("chaos", LAB, "start", "bigip2")
     wait_for(settled, 20, what="In Sync after start")
-    assert "web_pool" in engine.tmsh(LAB, "bigip2", "list ltm pool")
+    assert "web_pool" in Lab.open(LAB).tmsh("bigip2", "list ltm pool")
 
 
 def test_partition_halves_splits_the_pair_and_bridge_needs_three(healed):
@@ -173,8 +175,8 @@ def test_partition_halves_splits_the_pair_and_bridge_needs_three(healed):
 def test_version_mismatch_is_refused_with_the_reason_and_reset_heals(healed):
     biglab("chaos", LAB, "version", "bigip2", "2.0")
     assert "version bigip2 2.0" in chaos_list()
-    wait_for(lambda: link("bigip1", "bigip2")["code"] == "version-mismatch", 15, what="version-mismatch")
-    assert "speaks 2.0, this device 1.0" in link("bigip1", "bigip2")["reason"]
+    wait_for(lambda: link("bigip1", "bigip2").code == "version-mismatch", 15, what="version-mismatch")
+    assert "speaks 2.0, this device 1.0" in link("bigip1", "bigip2").reason
     biglab("chaos", LAB, "version", "bigip2", "reset")
     wait_for(settled, 20, what="In Sync after the version reset")
 
@@ -182,20 +184,20 @@ def test_version_mismatch_is_refused_with_the_reason_and_reset_heals(healed):
 def test_a_short_lived_certificate_expires_and_renewal_restores_trust(healed):
     out = biglab("chaos", LAB, "cert", "bigip2", "renew", "--valid", "4").stdout
     assert "valid until" in out
-    wait_for(lambda: link("bigip1", "bigip2")["code"] == "expired", 20, what="bigip2's certificate to expire")
-    assert "certificate of bigip2 expired" in link("bigip1", "bigip2")["reason"]
-    assert "node clock" in link("bigip1", "bigip2")["reason"]
+    wait_for(lambda: link("bigip1", "bigip2").code == "expired", 20, what="bigip2's certificate to expire")
+    assert "certificate of bigip2 expired" in link("bigip1", "bigip2").reason
+    assert "node clock" in link("bigip1", "bigip2").reason
     biglab("chaos", LAB, "cert", "bigip2", "renew")
     wait_for(settled, 20, what="trust back after renewal")
-    assert st("bigip1")["iquery"]["trust"]["domain_ca"] == st("bigip2")["iquery"]["trust"]["domain_ca"]
+    assert st("bigip1").iquery.trust.domain_ca == st("bigip2").iquery.trust.domain_ca
 
 
 def test_ntp_keeps_clocks_in_step_and_shows_in_tmsh(healed):
-    wait_for(lambda: st("bigip1")["ntp"]["synchronized"], 10, what="NTP sync")
-    text = engine.tmsh(LAB, "bigip1", "show sys ntp")
+    wait_for(lambda: st("bigip1").ntp.synchronized, 10, what="NTP sync")
+    text = Lab.open(LAB).tmsh("bigip1", "show sys ntp")
     assert "*10.253.2.1" in text and "synchronized" in text
     biglab("chaos", LAB, "clock", "bigip1", "-2h")       # NTP is running: it steps the clock back
-    wait_for(lambda: abs(st("bigip1")["clock"]["offset"]) < 1, 10, what="NTP to step the clock back")
+    wait_for(lambda: abs(st("bigip1").clock.offset) < 1, 10, what="NTP to step the clock back")
     assert any(e.get("event") == "ntp-step" and e["device"] == "bigip1" for e in events())
 
 
@@ -203,11 +205,11 @@ def test_clock_skew_without_ntp_breaks_4353_and_reset_heals(healed):
     biglab("chaos", LAB, "ntp", "stop")
     assert "ntp stopped" in chaos_list()
     biglab("chaos", LAB, "clock", "bigip1", "-2h", "--drift", "500")
-    wait_for(lambda: link("bigip1", "bigip2")["code"] == "not-yet-valid", 10, what="not-yet-valid")
-    assert "node clock" in link("bigip1", "bigip2")["reason"]
-    assert st("bigip1")["clock"]["drift_ppm"] == 500
+    wait_for(lambda: link("bigip1", "bigip2").code == "not-yet-valid", 10, what="not-yet-valid")
+    assert "node clock" in link("bigip1", "bigip2").reason
+    assert st("bigip1").clock.drift_ppm == 500
     biglab("chaos", LAB, "clock", "bigip1", "reset")
-    wait_for(lambda: link("bigip1", "bigip2")["state"] == "connected", 15, what="connected after clock reset")
+    wait_for(lambda: link("bigip1", "bigip2").state == "connected", 15, what="connected after clock reset")
     proc = biglab("chaos", LAB, "clock", "client", "+1h", check=False)
     assert proc.returncode == 1 and "no node clock" in proc.stderr
 
@@ -246,6 +248,16 @@ def test_events_merge_faults_and_every_kind_of_state_change(healed):
     assert "chaos" in text and "kill" in text and "Sync status changed" in text
 
 
+def capturing(cap) -> None:
+    """Wait until `biglab capture` says every tcpdump listens (it says so once they all do)."""
+    seen = []
+    for line in cap.stderr:   # ends if the capture exits; its own --duration bounds the wait
+        if line.startswith("capturing VLAN"):
+            return
+        seen.append(line)
+    raise AssertionError("the capture never started:\n" + "".join(seen))
+
+
 def test_capture_summary_shows_heartbeats_garps_and_handshakes(healed, tmp_path):
     import subprocess
     import sys
@@ -253,9 +265,8 @@ def test_capture_summary_shows_heartbeats_garps_and_handshakes(healed, tmp_path)
     cap = subprocess.Popen([sys.executable, "-m", "lab.cli", "capture", LAB, "external", "--duration", "3",
                             "--summary", "--json", "-w", str(pcap)], cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: list(tmp_path.glob(".ext.pcap.*")), 10, what="tcpdump to start")
-    time.sleep(0.5)
-    engine.tmsh(LAB, active(), "run sys failover standby traffic-group traffic-group-1")
+    capturing(cap)
+    Lab.open(LAB).tmsh(active(), "run sys failover standby traffic-group traffic-group-1")
     out, err = cap.communicate(timeout=30)
     assert cap.returncode == 0, err
     summary = json.loads(out)
@@ -265,8 +276,7 @@ def test_capture_summary_shows_heartbeats_garps_and_handshakes(healed, tmp_path)
     assert {(f["src"], f["dst"]) for f in ha["heartbeats"]} == {("10.1.30.11", "10.1.30.12"), ("10.1.30.12", "10.1.30.11")}
     cap = subprocess.Popen([sys.executable, "-m", "lab.cli", "capture", LAB, "mgmt", "--duration", "3",
                             "--summary", "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: list(state.lab_dir(LAB).glob(".capture-mgmt.pcap.*")), 10, what="tcpdump to start")
-    time.sleep(0.3)
+    capturing(cap)
     biglab("chaos", LAB, "cert", "bigip2", "renew")          # channels redial: fresh handshakes
     out, _ = cap.communicate(timeout=30)
     steps = {h["step"] for h in json.loads(out)["handshakes"]}

@@ -11,12 +11,16 @@ import sys
 
 import pytest
 import yaml
+from pyroute2 import IPRoute
 
-from lab import engine, firewall, state
-from lab.backends import get_backend
-from lab.backends.docker import IMAGE_PYTHON, DockerUnavailable, check_image, client
-from lab.control import call
-from lab.plan import prefix
+from lab.lifecycle import inspect
+from lab.model import state
+from lab.model.plan import prefix
+from lab.runtime import firewall, wiring
+from lab.runtime.backends import get_backend
+from lab.runtime.backends.docker import IMAGE_PYTHON, DockerUnavailable, check_image, client
+from lab.runtime.control import call, node_status
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, Labs, biglab, leftovers, wait_for
 from tests.lab.test_dsc import VIP, mac, neigh, sync_status, tg_states
 
@@ -30,7 +34,7 @@ def docker():
     try:
         check_image(c)
     except DockerUnavailable:
-        from lab.image import build
+        from lab.runtime.image import build
         build(say=lambda msg: None)
     return c
 
@@ -53,7 +57,7 @@ def dha(docker):
 
 
 def test_ha_pair_in_containers_is_trusted_synced_and_carries_traffic(docker, dha):
-    report = engine.status(dha)
+    report = inspect.status(dha)
     assert report["backend"] == "docker"
     for node in ("bigip1", "bigip2"):
         n = report["nodes"][node]
@@ -61,7 +65,7 @@ def test_ha_pair_in_containers_is_trusted_synced_and_carries_traffic(docker, dha
         assert all(link["state"] == "connected" for link in n["trust"]["peers"].values())
     assert tg_states(dha) == {"bigip1": "active", "bigip2": "standby"}
     # each node is its own container: no Docker network, only the capabilities it needs
-    plan, be = engine.get_plan(dha), get_backend("docker")
+    plan, be = Lab.open(dha).plan, get_backend("docker")
     for node in plan.nodes:
         attrs = docker.containers.get(node.netns).attrs
         assert attrs["HostConfig"]["NetworkMode"] == "none"
@@ -73,7 +77,7 @@ def test_ha_pair_in_containers_is_trusted_synced_and_carries_traffic(docker, dha
     assert IMAGE_PYTHON in open(f"/proc/{daemon}/cmdline").read().replace("\0", " ")
     # traffic crosses the bridges, whatever dockerd did to the FORWARD chain
     assert firewall.allow_bridged_lab_traffic() == []
-    out = engine.run_in(dha, "client", ["curl", "-s", "-m", "3", f"http://{VIP}/x"], capture_output=True, text=True)
+    out = Lab.open(dha).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}/x"], capture_output=True, text=True)
     assert out.stdout.strip() in ("web1 /x", "web2 /x")
     # tmsh through `biglab exec` (docker exec), and the host reaches the management addresses
     shown = biglab("exec", dha, "bigip2", "--", "tmsh", "show", "cm", "sync-status").stdout
@@ -84,43 +88,53 @@ def test_ha_pair_in_containers_is_trusted_synced_and_carries_traffic(docker, dha
 def test_killing_the_active_container_moves_the_virtual_address_and_the_clients_arp_entry(docker, dha):
     biglab("exec", dha, "client", "--", "ping", "-c1", "-W2", VIP)
     assert neigh(dha, "client", VIP) == mac(dha, "bigip1")
-    get_backend("docker").kill(engine.get_plan(dha).node("bigip1"))
+    docker.containers.get(f"{prefix(dha)}bigip1").kill()   # pull the power
     assert docker.containers.get(f"{prefix(dha)}bigip1").status == "exited"
     wait_for(lambda: neigh(dha, "client", VIP) == mac(dha, "bigip2"), timeout=15,
              what="the client's ARP entry for the virtual address to move to bigip2")
-    assert call(dha, "bigip2", "status")["failover"]["traffic_groups"]["traffic-group-1"] == "active"
-    assert engine.status(dha)["nodes"]["bigip1"]["state"] == "exited"
+    assert node_status(dha, "bigip2").failover.traffic_groups["traffic-group-1"] == "active"
+    assert inspect.status(dha)["nodes"]["bigip1"]["state"] == "exited"
 
 
 def test_a_killed_node_boots_with_its_configuration_from_its_volume(docker, dha):
-    plan, be = engine.get_plan(dha), get_backend("docker")
-    node = plan.node("bigip1")
-    if be.container_state(node) == "running":  # on its own: pull the power first
-        be.kill(node)
+    container = docker.containers.get(f"{prefix(dha)}bigip1")
+    if container.status == "running":  # on its own: pull the power first
+        container.kill()
     call(dha, "bigip2", "tmsh", line="create ltm pool while-off members add { 10.1.20.21:80 }")
-    be.boot(node)
-    engine.start_daemon(plan, "bigip1")
-    wait_for(lambda: sync_status(dha, "bigip1")["status"] == "In Sync", timeout=20, what="bigip1 back in sync")
-    members = call(dha, "bigip1", "status")["iquery"]["trust"]["members"]
-    assert {m["name"] for m in members} == {"bigip1", "bigip2"}  # trust kept in the volume
+    boot(dha, "bigip1")
+    Lab.open(dha).start_daemon("bigip1")
+    wait_for(lambda: sync_status(dha, "bigip1").status == "In Sync", timeout=20, what="bigip1 back in sync")
+    members = node_status(dha, "bigip1").iquery.trust.members
+    assert {m.name for m in members} == {"bigip1", "bigip2"}  # trust kept in the volume
     assert "ltm pool while-off" in call(dha, "bigip1", "tmsh", line="list ltm pool")
     assert tg_states(dha) == {"bigip1": "standby", "bigip2": "active"}
     # pause freezes it (its heartbeats stop), resume thaws it
     wait_for(lambda: set(paths_to(dha, "bigip1").values()) == {"up"}, timeout=15,
              what="bigip1's heartbeats heard on every path")
-    be.pause(node)
+    container.pause()
     try:
-        assert be.container_state(node) == "paused" and engine.status(dha)["nodes"]["bigip1"]["state"] == "paused"
+        assert inspect.status(dha)["nodes"]["bigip1"]["state"] == "paused"
         wait_for(lambda: set(paths_to(dha, "bigip1").values()) == {"down"}, timeout=15,
                  what="bigip2 to lose every heartbeat path to the paused bigip1")
     finally:
-        be.resume(node)
+        container.unpause()
     wait_for(lambda: set(paths_to(dha, "bigip1").values()) == {"up"}, timeout=15,
              what="bigip1's heartbeats back after resume")
 
 
+def boot(lab, name):
+    """Start a killed container again and wire it as `up` did (its volume kept the node's state)."""
+    node = Lab.open(lab).node(name)
+    client().containers.get(node.netns).start()
+    ref = get_backend("docker").netns_ref(node)
+    wiring.loopback_up(ref)
+    with IPRoute() as ipr:
+        for iface in node.interfaces:
+            wiring.connect(ipr, ref, iface)
+
+
 def paths_to(lab, peer, node="bigip2"):
-    return call(lab, node, "status")["failover"]["peers"][peer]["paths"]
+    return node_status(lab, node).failover.peers[peer].paths
 
 
 def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):
@@ -134,7 +148,7 @@ def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):
     labs = Labs()
     try:
         labs(path, "dsm", "10.254.11.0/24")
-        assert engine.status("dsm")["backend"] == "docker"
+        assert inspect.status("dsm")["backend"] == "docker"
         assert biglab("exec", "dsm", "h1", "--", "ping", "-c1", "-W2", "10.1.2.22").returncode == 0
         # exec passes output and status back: docker exec -i (stdin too), or the SDK without docker
         proc = subprocess.run([sys.executable, "-m", "lab.cli", "exec", "dsm", "h2", "--", "sh", "-c",
@@ -145,19 +159,19 @@ def test_topology_backend_key_and_down_leaves_nothing(docker, tmp_path):
                                "echo out; echo err >&2; exit 3"], env=no_cli, capture_output=True, text=True)
         assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err\n")
         # run_in: subprocess.run's contract (stdin, timeout); nft and tc work in a node
-        h1 = engine.get_plan("dsm").node("h1")
-        assert engine.run_in("dsm", "h1", ["cat"], input="x" * 100000, capture_output=True, text=True).stdout == "x" * 100000
-        nft = engine.run_in("dsm", "h1", ["nft", "-f", "-"], input="table inet t {\n chain c { type filter hook input "
+        h1 = Lab.open("dsm").plan.node("h1")
+        assert Lab.open("dsm").run("h1", ["cat"], input="x" * 100000, capture_output=True, text=True).stdout == "x" * 100000
+        nft = Lab.open("dsm").run("h1", ["nft", "-f", "-"], input="table inet t {\n chain c { type filter hook input "
                             "priority 0; tcp dport 4353 drop; }\n}\n", capture_output=True, text=True)
         assert nft.returncode == 0, nft.stderr
-        assert engine.run_in("dsm", "h1", ["tc", "qdisc", "show", "dev", "lan"], capture_output=True).returncode == 0
+        assert Lab.open("dsm").run("h1", ["tc", "qdisc", "show", "dev", "lan"], capture_output=True).returncode == 0
         with pytest.raises(subprocess.TimeoutExpired):
-            engine.run_in("dsm", "h1", ["sleep", "30"], timeout=0.5)
+            Lab.open("dsm").run("h1", ["sleep", "30"], timeout=0.5)
         # one process by its host pid, as chaos verbs do it
         be = get_backend("docker")
         pid = be.start(h1, ["sleep", "300"], str(state.node_dir("dsm", "h1") / "sleep.out"))
         assert pid in be.pids(h1) and be.signal(h1, pid, 0)
-        assert not be.signal(engine.get_plan("dsm").node("h2"), pid, 0)  # not h2's process
+        assert not be.signal(Lab.open("dsm").plan.node("h2"), pid, 0)  # not h2's process
         be.stop_process(h1, pid)
         assert pid not in be.pids(h1) and not be.signal(h1, pid, 0)
     finally:

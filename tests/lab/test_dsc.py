@@ -6,8 +6,9 @@ import signal
 import pytest
 import yaml
 
-from lab import engine, state
-from lab.control import ControlError, call
+from lab.model import state
+from lab.runtime.control import ControlError, call, node_status
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, biglab, wait_for
 
 VIP = "10.1.10.100"
@@ -28,21 +29,21 @@ def tmsh(lab, node, line):
 
 
 def sync_status(lab, node):
-    return call(lab, node, "status")["sync"]
+    return node_status(lab, node).sync
 
 
 def tg_states(lab):
-    return {n: call(lab, n, "status")["failover"]["traffic_groups"].get("traffic-group-1")
+    return {n: node_status(lab, n).failover.traffic_groups.get("traffic-group-1")
             for n in ("bigip1", "bigip2")}
 
 
 def mac(lab, node, ifname="external"):
-    out = engine.run_in(lab, node, ["ip", "-br", "link", "show", ifname], capture_output=True, text=True).stdout
+    out = Lab.open(lab).run(node, ["ip", "-br", "link", "show", ifname], capture_output=True, text=True).stdout
     return out.split()[2]
 
 
 def neigh(lab, node, address):
-    out = engine.run_in(lab, node, ["ip", "neigh", "show", address], capture_output=True, text=True).stdout.split()
+    out = Lab.open(lab).run(node, ["ip", "neigh", "show", address], capture_output=True, text=True).stdout.split()
     return out[out.index("lladdr") + 1] if "lladdr" in out else None
 
 
@@ -59,9 +60,9 @@ def test_up_builds_an_in_sync_pair_with_the_floating_addresses_on_the_active(mak
     assert tg_states(lab) == {"bigip1": "active", "bigip2": "standby"}
     for node in ("bigip1", "bigip2"):
         s = sync_status(lab, node)
-        assert s["status"] == "In Sync" and s["groups"]["dg-ha"]["status"] == "In Sync"
-    ext1 = engine.run_in(lab, "bigip1", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
-    ext2 = engine.run_in(lab, "bigip2", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
+        assert s.status == "In Sync" and s.groups["dg-ha"].status == "In Sync"
+    ext1 = Lab.open(lab).run("bigip1", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
+    ext2 = Lab.open(lab).run("bigip2", ["ip", "-4", "-br", "addr", "show", "external"], capture_output=True, text=True).stdout
     assert VIP in ext1 and "10.1.10.10/24" in ext1 and VIP not in ext2
     prompt = call(lab, "bigip1", "prompt")
     assert prompt == "[root@bigip1:Active:In Sync] ~ # "
@@ -80,13 +81,13 @@ def test_kill_9_of_the_active_moves_the_virtual_address_and_the_clients_arp_entr
     assert neigh(lab, "client", VIP) == mac(lab, "bigip1")
     kill_daemon(lab, "bigip1")
     wait_for(lambda: neigh(lab, "client", VIP) == mac(lab, "bigip2"), timeout=15, what="client ARP entry to move")
-    assert call(lab, "bigip2", "status")["failover"]["traffic_groups"]["traffic-group-1"] == "active"
+    assert node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"] == "active"
     text = log_text(lab, "bigip2")
     assert "010c007e" in text and "Gratuitous ARP for traffic-group-1" in text
     # the dead device's floating addresses lapse; it comes back standby, in sync, with what changed meanwhile
     tmsh(lab, "bigip2", "create ltm pool while-away")
-    engine.start_daemon(engine.get_plan(lab), "bigip1")
-    wait_for(lambda: sync_status(lab, "bigip1")["status"] == "In Sync", what="bigip1 back in sync")
+    Lab.open(lab).start_daemon("bigip1")
+    wait_for(lambda: sync_status(lab, "bigip1").status == "In Sync", what="bigip1 back in sync")
     assert "ltm pool while-away" in tmsh(lab, "bigip1", "list ltm pool")
     assert tg_states(lab) == {"bigip1": "standby", "bigip2": "active"}
 
@@ -99,7 +100,7 @@ def test_losing_the_ha_vlan_alone_is_not_a_failover(make_lab, tmp_path):
         wait_for(lambda: "010c0083" in log_text(lab, "bigip1"), what="the lost path logged")
         assert tg_states(lab) == {"bigip1": "active", "bigip2": "standby"}
         assert "010c007e" not in log_text(lab, "bigip2")
-        paths = call(lab, "bigip2", "status")["failover"]["peers"]["bigip1"]["paths"]
+        paths = node_status(lab, "bigip2").failover.peers["bigip1"].paths
         assert paths == {"10.1.30.11": "down", "10.1.20.11": "up"}
     finally:
         biglab("link", lab, "bigip2:ha", "up")
@@ -112,7 +113,7 @@ def test_losing_every_path_is_a_loud_split_brain_that_heals_to_one_active(make_l
         biglab("link", lab, f"bigip2:{vlan}", "down")
     try:
         wait_for(lambda: tg_states(lab) == {"bigip1": "active", "bigip2": "active"}, what="split brain")
-        warn = call(lab, "bigip2", "status")["failover"]["split_brain"]["traffic-group-1"]
+        warn = node_status(lab, "bigip2").failover.split_brain["traffic-group-1"]
         assert "SPLIT BRAIN" in warn  # the 4353 channel (mgmt) is still up: each sees the other active
         assert "WARNING" in tmsh(lab, "bigip2", "show cm failover-status")
     finally:
@@ -128,11 +129,11 @@ def test_without_auto_sync_a_change_is_pending_until_config_sync(make_lab):
     wait_for(lambda: "auto-sync enabled" not in tmsh(lab, "bigip2", "list cm device-group"),
              what="the device group change to spread")
     tmsh(lab, "bigip1", "create ltm pool manual")
-    wait_for(lambda: sync_status(lab, "bigip2")["status"] == "Changes Pending", what="Changes Pending")
-    assert "bigip1 has changes pending" in str(sync_status(lab, "bigip1")["groups"]["dg-ha"]["details"])
+    wait_for(lambda: sync_status(lab, "bigip2").status == "Changes Pending", what="Changes Pending")
+    assert "bigip1 has changes pending" in str(sync_status(lab, "bigip1").groups["dg-ha"].details)
     assert "manual" not in tmsh(lab, "bigip2", "list ltm pool")
     tmsh(lab, "bigip1", "run cm config-sync to-group dg-ha")
-    wait_for(lambda: sync_status(lab, "bigip2")["status"] == "In Sync", what="In Sync after config-sync")
+    wait_for(lambda: sync_status(lab, "bigip2").status == "In Sync", what="In Sync after config-sync")
     assert "ltm pool manual" in tmsh(lab, "bigip2", "list ltm pool")
 
 
@@ -140,18 +141,18 @@ def test_changes_on_both_sides_of_a_partition_are_a_conflict_and_nothing_is_lost
     lab = make_lab(HA_PAIR, "tconf", "10.251.15.0/24")
     biglab("link", lab, "bigip2:mgmt", "down")   # the 4353 channel runs on mgmt
     try:
-        wait_for(lambda: sync_status(lab, "bigip1")["status"] == "Disconnected", what="Disconnected")
+        wait_for(lambda: sync_status(lab, "bigip1").status == "Disconnected", what="Disconnected")
         tmsh(lab, "bigip1", "create ltm pool left")
         tmsh(lab, "bigip2", "create ltm pool right")
     finally:
         biglab("link", lab, "bigip2:mgmt", "up")
     for node in ("bigip1", "bigip2"):
-        wait_for(lambda: "possible change conflict between" in str(sync_status(lab, node)["groups"]), what="conflict")
-        assert sync_status(lab, node)["status"] == "Changes Pending"
+        wait_for(lambda: "possible change conflict between" in str(sync_status(lab, node).groups), what="conflict")
+        assert sync_status(lab, node).status == "Changes Pending"
     assert "ltm pool left" in tmsh(lab, "bigip1", "list ltm pool")
     assert "ltm pool right" in tmsh(lab, "bigip2", "list ltm pool")   # not overwritten by auto-sync
     tmsh(lab, "bigip2", "run cm config-sync from-group dg-ha")       # bigip2 chooses bigip1's side
-    wait_for(lambda: sync_status(lab, "bigip2")["status"] == "In Sync", what="In Sync")
+    wait_for(lambda: sync_status(lab, "bigip2").status == "In Sync", what="In Sync")
     assert "ltm pool left" in tmsh(lab, "bigip2", "list ltm pool")
 
 
@@ -159,8 +160,8 @@ def test_a_sync_the_peer_cannot_apply_is_a_sync_failure_with_its_reason(make_lab
     lab = make_lab(HA_PAIR, "tfail", "10.251.16.0/24")
     tmsh(lab, "bigip1", "create net vlan dmz")  # VLANs are not synced: bigip2 has none
     tmsh(lab, "bigip1", "create net self dmz-float address 10.9.9.1/24 vlan dmz traffic-group traffic-group-1")
-    wait_for(lambda: sync_status(lab, "bigip1")["status"] == "Sync Failure", what="Sync Failure")
-    detail = sync_status(lab, "bigip1")["groups"]["dg-ha"]["details"]["bigip2"]
+    wait_for(lambda: sync_status(lab, "bigip1").status == "Sync Failure", what="Sync Failure")
+    detail = sync_status(lab, "bigip1").groups["dg-ha"].details["bigip2"]
     assert "The requested VLAN (/Common/dmz) was not found" in detail
     assert "dmz-float" not in tmsh(lab, "bigip2", "list net self")
 
@@ -175,4 +176,4 @@ def test_run_sys_failover_standby_offline_and_online(make_lab, tmp_path):
     with pytest.raises(ControlError, match="no other device is available"):
         tmsh(lab, "bigip1", "run sys failover standby")
     tmsh(lab, "bigip2", "run sys failover online")
-    assert call(lab, "bigip2", "status")["failover"]["state"] == "standby"
+    assert node_status(lab, "bigip2").failover.state == "standby"

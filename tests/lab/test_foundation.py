@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from lab import engine, state
-from lab.control import call
+from lab.model import state
+from lab.runtime.control import call, node_status
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, daemon_pids, leftovers, wait_for
 
 
@@ -18,8 +19,8 @@ def status(lab: str) -> dict:
 
 
 def peer_state(lab, node, peer):
-    link = call(lab, node, "status")["iquery"]["peers"].get(peer)
-    return link and (link["state"], link["code"])
+    link = node_status(lab, node).iquery.peers.get(peer)
+    return link and (link.state, link.code)
 
 
 def test_up_forms_trust_and_status_reports_every_node(ha_lab):
@@ -37,11 +38,11 @@ def test_up_forms_trust_and_status_reports_every_node(ha_lab):
 
 
 def test_each_node_has_its_vlan_interfaces_and_nothing_else(ha_lab):
-    out = engine.run_in(ha_lab, "bigip1", ["ip", "-br", "-4", "addr"], capture_output=True, text=True).stdout
+    out = Lab.open(ha_lab).run("bigip1", ["ip", "-br", "-4", "addr"], capture_output=True, text=True).stdout
     assert {line.split()[0].split("@")[0]: line.split()[2] for line in out.splitlines() if not line.startswith("lo")} == {
         "mgmt": "10.251.1.11/24", "ha": "10.1.30.11/24", "external": "10.1.10.11/24",
         "internal": "10.1.20.11/24"}
-    routes = engine.run_in(ha_lab, "client", ["ip", "-4", "route"], capture_output=True, text=True).stdout
+    routes = Lab.open(ha_lab).run("client", ["ip", "-4", "route"], capture_output=True, text=True).stdout
     assert "default" not in routes  # nothing is routed out of the lab
 
 
@@ -91,9 +92,9 @@ def test_garbage_on_4353_is_refused_and_the_daemon_keeps_serving(ha_lab):
                 pass
         except (ConnectionResetError, socket.timeout):
             pass
-    refused = wait_for(lambda: [r for r in call(ha_lab, "bigip1", "status")["iquery"]["refused"]
-                                if r["address"] == "10.251.1.1"], what="the refusal")
-    assert refused[-1]["code"] == "tls"
+    refused = wait_for(lambda: [r for r in node_status(ha_lab, "bigip1").iquery.refused
+                                if r.address == "10.251.1.1"], what="the refusal")
+    assert refused[-1].code == "tls"
     assert peer_state(ha_lab, "bigip1", "bigip2") == ("connected", "")
 
 
@@ -125,9 +126,9 @@ def test_a_device_from_another_trust_domain_is_refused_and_can_be_added_again(ma
     call(lab, "bigip2", "reset-trust")  # bigip2 is now a domain of its own, with its own CA
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2") == ("disconnected", "untrusted"),
              what="bigip1 to refuse bigip2's certificate")
-    reason = call(lab, "bigip1", "status")["iquery"]["peers"]["bigip2"]["reason"]
+    reason = node_status(lab, "bigip1").iquery.peers["bigip2"].reason
     assert "not issued by this trust domain's CA" in reason
-    wait_for(lambda: any(r["code"] == "untrusted" for r in call(lab, "bigip2", "status")["iquery"]["refused"]),
+    wait_for(lambda: any(r.code == "untrusted" for r in node_status(lab, "bigip2").iquery.refused),
              what="bigip2 to refuse bigip1's certificate")
     call(lab, "bigip1", "add-device", address="10.251.4.12", username="admin", password="admin")
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2") == ("connected", "")
@@ -143,13 +144,13 @@ def test_add_device_with_wrong_credentials_is_refused(make_lab):
 
 def test_a_daemon_killed_and_restarted_keeps_its_trust(make_lab):
     lab = make_lab(HA_PAIR, "tkill", "10.251.6.0/24")
-    ca = call(lab, "bigip2", "status")["iquery"]["trust"]["domain_ca"]
+    ca = node_status(lab, "bigip2").iquery.trust.domain_ca
     pid = int((state.node_dir(lab, "bigip2") / "daemon.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2")[0] == "disconnected", what="bigip2 gone")
-    engine.start_daemon(engine.get_plan(lab), "bigip2")
+    Lab.open(lab).start_daemon("bigip2")
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2") == ("connected", ""), what="bigip2 back")
-    assert call(lab, "bigip2", "status")["iquery"]["trust"]["domain_ca"] == ca
+    assert node_status(lab, "bigip2").iquery.trust.domain_ca == ca
 
 
 def test_sigterm_stops_a_daemon_cleanly(make_lab):

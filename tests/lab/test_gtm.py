@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from lab import engine, state
-from lab.control import call
+from lab.model import state
+from lab.runtime.control import call, node_status
+from lab.runtime.lab import Lab
 from tests.lab.conftest import ROOT, one_lab, biglab, wait_for
 
 GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
@@ -47,13 +48,13 @@ def gtm_lab():
 
 
 def dig(lab, client, server=GTM1, name="www.example.com"):
-    out = engine.run_in(lab, f"client-{client}", ["dig", "+short", "+time=2", "+tries=3", f"@{server}", name],
+    out = Lab.open(lab).run(f"client-{client}", ["dig", "+short", "+time=2", "+tries=3", f"@{server}", name],
                         capture_output=True, text=True, timeout=20)
     return out.stdout.split()
 
 
 def query(lab, client, name, rdtype="A", server=GTM1, tcp=False):
-    out = engine.run_in(lab, f"client-{client}", [sys.executable, "-c", QUERY, server, name, rdtype,
+    out = Lab.open(lab).run(f"client-{client}", [sys.executable, "-c", QUERY, server, name, rdtype,
                                                   "tcp" if tcp else "udp"], capture_output=True, text=True, timeout=10)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -64,7 +65,7 @@ def tmsh(lab, node, line):
 
 
 def gtm_status(lab, node="gtm1"):
-    return call(lab, node, "status")["gtm"]
+    return node_status(lab, node).gtm
 
 
 def test_each_client_gets_its_nearest_data_center_from_both_gtms(gtm_lab):
@@ -84,14 +85,14 @@ def test_zone_data_nxdomain_and_refused(gtm_lab):
 
 
 def test_malformed_queries_get_formerr_or_nothing_and_the_listener_goes_on(gtm_lab):
-    out = engine.run_in(gtm_lab, "client-nyc", [sys.executable, "-c", JUNK, GTM1], capture_output=True,
+    out = Lab.open(gtm_lab).run("client-nyc", [sys.executable, "-c", JUNK, GTM1], capture_output=True,
                         text=True, timeout=10).stdout.split("\n")
     assert out[0] == "no answer" and out[1] == "abcd rcode 1"
     assert dig(gtm_lab, "nyc") == [VIP["nyc"]]
 
 
 def test_gtm_configuration_is_shared_by_the_sync_group(gtm_lab):
-    assert gtm_status(gtm_lab, "gtm2")["sync"]["peers"] == ["gtm1"]
+    assert gtm_status(gtm_lab, "gtm2").sync.peers == ("gtm1",)
     tmsh(gtm_lab, "gtm2", "create gtm wideip a new.example.com pools add { www_pool }")
     try:
         wait_for(lambda: "new.example.com" in tmsh(gtm_lab, "gtm1", "list gtm wideip a"), what="wide IP on gtm1")
@@ -118,24 +119,24 @@ def test_a_data_center_whose_web_servers_stop_drops_out_and_comes_back(gtm_lab):
         wait_for(lambda: dig(gtm_lab, "nyc") == [VIP["lon"]], timeout=20, what="nyc client sent to lon")
         wait_for(lambda: dig(gtm_lab, "nyc", GTM2) == [VIP["lon"]], timeout=10, what="gtm2 hears it too")
         assert dig(gtm_lab, "sgp") == [VIP["sgp"]]
-        members = gtm_status(gtm_lab)["members"]
-        assert members["/Common/www_pool//Common/ltm-nyc:vs_www"]["state"] == "offline"
+        members = gtm_status(gtm_lab).members
+        assert members["/Common/www_pool//Common/ltm-nyc:vs_www"].state == "offline"
         logs = biglab("logs", gtm_lab, "gtm1").stdout
         assert "011a1004:1: SNMP_TRAP: VS /Common/vs_www (Server /Common/ltm-nyc) in pool /Common/www_pool " \
                "state change green --> red" in logs
     finally:
         for web in ("web-nyc1", "web-nyc2"):
-            engine.start_server(engine.get_plan(gtm_lab), web)
+            Lab.open(gtm_lab).start_server(web)
     wait_for(lambda: dig(gtm_lab, "nyc") == [VIP["nyc"]], timeout=20, what="nyc back")
 
 
 def test_a_gtm_whose_channel_to_an_ltm_is_cut_marks_its_members_unknown(gtm_lab):
     biglab("link", gtm_lab, "ltm-sgp:mgmt", "down")
     try:
-        wait_for(lambda: gtm_status(gtm_lab)["servers"]["/Common/ltm-sgp"]["state"] in ("disconnected", "stale"),
+        wait_for(lambda: gtm_status(gtm_lab).servers["/Common/ltm-sgp"].state in ("disconnected", "stale"),
                  timeout=20, what="ltm-sgp out of reach")
-        member = gtm_status(gtm_lab)["members"]["/Common/www_pool//Common/ltm-sgp:vs_www"]
-        assert member["state"] == "unknown" and not member["usable"]
+        member = gtm_status(gtm_lab).members["/Common/www_pool//Common/ltm-sgp:vs_www"]
+        assert member.state == "unknown" and not member.usable
         assert dig(gtm_lab, "sgp") == [VIP["lon"]]
         text = tmsh(gtm_lab, "gtm1", "show gtm server ltm-sgp")
         assert "iQuery state" in text and ("disconnected" in text or "stale" in text)

@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
-from lab import engine, state
-from lab.backends.netns import enter_netns
-from lab.control import ControlError, call
+from lab.model import state
+from lab.runtime.backends.netns import enter_netns
+from lab.runtime.control import ControlError, call, node_status
+from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, wait_for
 
 VIP = "10.1.10.100"
@@ -27,7 +28,7 @@ for line in sys.stdin:
 
 
 def curl(lab, path="/"):
-    out = engine.run_in(lab, "client", ["curl", "-s", "-m", "3", f"http://{VIP}{path}"], capture_output=True, text=True)
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}{path}"], capture_output=True, text=True)
     return out.stdout.split()[0] if out.returncode == 0 and out.stdout else None
 
 
@@ -36,7 +37,7 @@ def tmsh(lab, node, line):
 
 
 def member(lab, node, name):
-    return call(lab, node, "status")["ltm"]["pools"]["web_pool"]["members"][name]
+    return node_status(lab, node).ltm.pools["web_pool"].members[name]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def ltm_lab():
         tmsh(lab, "bigip1", "modify ltm pool web_pool monitor fast")
         for node in ("bigip1", "bigip2"):
             for m in ("10.1.20.21:80", "10.1.20.22:80"):
-                wait_for(lambda: member(lab, node, m)["availability"] == "available", what=f"{m} up on {node}")
+                wait_for(lambda: member(lab, node, m).availability == "available", what=f"{m} up on {node}")
         yield lab
     finally:
         labs.close()
@@ -59,7 +60,7 @@ class Held:
     """A keep-alive connection from the client, held open across configuration changes."""
 
     def __init__(self, lab):
-        ns = engine.get_plan(lab).node("client").netns
+        ns = Lab.open(lab).plan.node("client").netns
         self.proc = subprocess.Popen([sys.executable, "-c", CLIENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, preexec_fn=lambda: enter_netns(f"/run/netns/{ns}"))
 
@@ -76,8 +77,8 @@ class Held:
 def test_requests_spread_over_both_members_round_robin(ltm_lab):
     served = Counter(curl(ltm_lab) for _ in range(10))
     assert served == {"web1": 5, "web2": 5}
-    stats = call(ltm_lab, "bigip1", "status")["ltm"]["virtuals"]["vs_http"]["stats"]
-    assert stats["tot_conns"] >= 10 and stats["bytes_in"] > 0 and stats["bytes_out"] > 0
+    stats = node_status(ltm_lab, "bigip1").ltm.virtuals["vs_http"].stats
+    assert stats.tot_conns >= 10 and stats.bytes_in > 0 and stats.bytes_out > 0
 
 
 def test_ratio_member_weights_the_members(ltm_lab):
@@ -95,17 +96,17 @@ def test_a_member_whose_server_stops_is_marked_down_and_gets_no_traffic(ltm_lab)
     pid = int((state.node_dir(ltm_lab, "web1") / "web.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     try:
-        wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80")["availability"] == "offline",
+        wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "offline",
                  what="web1 marked down")
         m = member(ltm_lab, "bigip1", "10.1.20.21:80")
-        assert m["reason"].startswith("Pool member has been marked down by a monitor")
+        assert m.reason.startswith("Pool member has been marked down by a monitor")
         assert Counter(curl(ltm_lab) for _ in range(4)) == {"web2": 4}
         text = subprocess.run([sys.executable, "-m", "lab.cli", "logs", ltm_lab, "bigip1"], capture_output=True,
                               text=True).stdout
         assert "01070638:5: Pool /Common/web_pool member /Common/10.1.20.21:80 monitor status down" in text
     finally:
-        engine.start_server(engine.get_plan(ltm_lab), "web1")
-    wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80")["availability"] == "available", what="web1 up")
+        Lab.open(ltm_lab).start_server("web1")
+    wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
 
 
 def test_a_disabled_member_keeps_its_connections_and_gets_no_new_ones_and_forced_offline_ends_them(ltm_lab):
@@ -119,7 +120,7 @@ def test_a_disabled_member_keeps_its_connections_and_gets_no_new_ones_and_forced
         assert Counter(curl(ltm_lab) for _ in range(4)) == {other: 4}
         tmsh(ltm_lab, "bigip1", f"modify ltm pool web_pool members modify {{ {addr} {{ state user-down }} }}")
         assert held.get("three").startswith(("EOF", "ERROR")) or held.get("three") == ""
-        assert member(ltm_lab, "bigip1", addr)["reason"] == "Forced down"
+        assert member(ltm_lab, "bigip1", addr).reason == "Forced down"
     finally:
         held.close()
         for addr in ("10.1.20.21:80", "10.1.20.22:80"):
@@ -133,7 +134,7 @@ def test_garbage_and_half_closes_do_not_stop_the_virtual_server(ltm_lab):
               "s.shutdown(socket.SHUT_WR)\n"
               "try:\n    s.recv(4096)\nexcept OSError:\n    pass\n")
     for _ in range(3):
-        engine.run_in(ltm_lab, "client", [sys.executable, "-c", script], timeout=10)
+        Lab.open(ltm_lab).run("client", [sys.executable, "-c", script], timeout=10)
     assert curl(ltm_lab) in ("web1", "web2")
 
 
@@ -150,9 +151,9 @@ def test_bad_ltm_configuration_is_refused_and_changes_nothing(ltm_lab, line, mes
 
 
 def test_the_standby_serves_nothing_and_after_failover_the_new_active_serves(ltm_lab):
-    assert call(ltm_lab, "bigip2", "status")["ltm"]["virtuals"]["vs_http"]["serving"] is False
+    assert node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].serving is False
     tmsh(ltm_lab, "bigip1", "run sys failover standby")
-    wait_for(lambda: call(ltm_lab, "bigip2", "status")["ltm"]["virtuals"]["vs_http"]["serving"], what="bigip2 serving")
+    wait_for(lambda: node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].serving, what="bigip2 serving")
     wait_for(lambda: curl(ltm_lab) in ("web1", "web2"), what="a request through bigip2")
-    assert call(ltm_lab, "bigip2", "status")["ltm"]["virtuals"]["vs_http"]["stats"]["tot_conns"] >= 1
-    assert call(ltm_lab, "bigip1", "status")["ltm"]["virtuals"]["vs_http"]["serving"] is False
+    assert node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].stats.tot_conns >= 1
+    assert node_status(ltm_lab, "bigip1").ltm.virtuals["vs_http"].serving is False

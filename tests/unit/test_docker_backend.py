@@ -4,12 +4,12 @@ import sys
 
 import pytest
 
-from lab import firewall
-from lab.backends import BACKENDS, get_backend
-from lab.backends.docker import IMAGE_PYTHON, _lab_of, in_image
 from lab.cli import parser
-from lab.plan import make_plan
-from lab.topology import TopologyError, load, parse
+from lab.model.plan import make_plan
+from lab.model.topology import TopologyError, load, parse
+from lab.runtime import firewall
+from lab.runtime.backends import BACKENDS, get_backend
+from lab.runtime.backends.docker import IMAGE_PYTHON, in_image, lab_of
 from tests.unit.test_topology import HA, ha
 
 
@@ -36,7 +36,7 @@ def test_containers_are_named_like_namespaces_and_know_their_lab():
     plan = make_plan(load(HA, name="dab1"), backend="docker")
     assert plan.backend == "docker"
     assert [n.netns for n in plan.nodes][:2] == ["bl-dab1-bigip1", "bl-dab1-bigip2"]
-    assert {_lab_of(n) for n in plan.nodes} == {"dab1"}
+    assert {lab_of(n) for n in plan.nodes} == {"dab1"}
 
 
 def test_the_lab_s_own_python_commands_run_with_the_image_s_python():
@@ -65,7 +65,7 @@ def test_a_failing_iptables_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_the_base_image_comes_from_the_host_s_own_debian_mirror(tmp_path):
-    from lab.image import DEFAULT_MIRROR, host_mirror
+    from lab.runtime.image import DEFAULT_MIRROR, host_mirror
     assert host_mirror(tmp_path) == DEFAULT_MIRROR
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list.d" / "debian.sources").write_text(

@@ -1,8 +1,8 @@
 """Chaos faults as data: argument parsing, netem arguments, partitions, nftables rulesets."""
 import pytest
 
-from lab.faults import (TABLE, ChaosError, check_netem, cut_peers, fallback_args, loss_rule, netem_args,
-                        parse_port, parse_skew, partition_groups, ruleset)
+from lab.model.faultspec import (TABLE, ChaosError, check_netem, cut_peers, fallback_args, loss_rule, netem_args,
+                                 parse_port, parse_skew, partition_groups, ruleset)
 
 
 @pytest.mark.parametrize("text,seconds", [("+400d", 400 * 86400), ("-2h", -7200), ("+90s", 90),

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab.plan import Plan, make_plan
-from lab.topology import TopologyError, load, parse
+from lab.model.plan import Plan, make_plan
+from lab.model.topology import TopologyError, load, parse
 
 GTM_3DC = Path(__file__).resolve().parents[2] / "topologies" / "gtm-3dc.yml"
 

@@ -3,7 +3,7 @@ import struct
 
 import pytest
 
-from lab.pcap import PcapError, Record, classify, merge, read, summarise, write
+from lab.observe.pcap import PcapError, Record, classify, merge, read, summarise, write
 
 MAC1, MAC2, BCAST = bytes.fromhex("020000000001"), bytes.fromhex("020000000002"), b"\xff" * 6
 

@@ -1,8 +1,12 @@
 """Scenario files: validation with clear errors, variables, and the runner against a fake lab
 on a fake clock (expectations polled until a deadline, stop at the first failure, repairs always)."""
+from types import SimpleNamespace
+
 import pytest
 
-from lab.scenario import EXPECTATIONS, ScenarioError, parse, run, substitute
+from node.status import FailoverStatus
+
+from lab.scenario.runner import EXPECTATIONS, ScenarioError, parse, run, substitute
 
 OK = {"name": "t", "steps": [{"roles": "traffic-group-1"}, {"fault": "kill $active"},
                              {"expect": {"failover": {"node": "$standby", "state": "active"}}, "within": 5},
@@ -41,8 +45,9 @@ class FakeLab:
 
     def status(self, node):
         active = self.killed_at is not None and self.clock() - self.killed_at >= self.takeover
-        return {"failover": {"state": "active" if (node == "bigip2") == active else "standby",
-                             "traffic_groups": {}}}
+        return SimpleNamespace(failover=FailoverStatus(
+            device=node, state="active" if (node == "bigip2") == active else "standby", traffic_groups={},
+            peers={}, split_brain={}, timeout=3.0, interval=1.0, floating=(), garps_sent=0, bad_heartbeats=0))
 
     def refresh(self):
         pass
@@ -109,7 +114,7 @@ def test_a_new_expectation_kind_is_one_function():
 
 def test_the_shipped_scenarios_are_valid():
     from pathlib import Path
-    from lab.scenario import load
+    from lab.scenario.runner import load
     files = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yml"))
     assert len(files) >= 5
     for f in files:

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab.plan import make_plan
-from lab.topology import TopologyError, load, parse
+from lab.model.plan import make_plan
+from lab.model.topology import TopologyError, load, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 HA = ROOT / "topologies" / "ha-pair.yml"

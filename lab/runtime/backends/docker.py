@@ -11,14 +11,13 @@ are what `start` returns. Container control goes through the Python Docker SDK; 
 exec` hands its terminal over to the `docker exec -i[t]` command when it is installed.
 
 Offered for chaos verbs: `pids`, `signal` and `stop_process` (one process by host pid, as the
-namespace backend), `kill` (the whole container, SIGKILL), `stop` (SIGTERM to every
-process, then power off), `boot` (start it again and re-wire it; the caller restarts the daemon),
-`pause` and `resume` (cgroup freezer).
+namespace backend).
 """
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket as socketlib
 import subprocess
 import sys
@@ -28,13 +27,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-from .. import state, wiring
+from node.files import source_hash
+
+from ...model import state
+from ...model.plan import PREFIX, NodePlan
+from ..processes import ProcessControl, processes_in
 from . import BackendError
-from ..plan import PREFIX, NodePlan
-from .netns import ProcessControl, processes_in
 
 IMAGE = os.environ.get("BIGLAB_IMAGE", "biglab:latest")
-IMAGE_PYTHON = "/opt/biglab/bin/python"   # the project's venv inside the image (lab/image.py)
+IMAGE_PYTHON = "/opt/biglab/bin/python"   # the project's venv inside the image (lab/runtime/image.py)
 LABEL = "biglab.lab"
 CAPS = ["NET_ADMIN", "NET_RAW", "NET_BIND_SERVICE"]
 DOCKERD_LOG = "/var/log/biglab-dockerd.log"
@@ -59,18 +60,17 @@ def client():
 def check_image(c, image: str = IMAGE) -> None:
     """The image must exist and be built from the node code of this checkout."""
     from docker.errors import ImageNotFound
-    from ..image import source_hash
     try:
         img = c.images.get(image)
     except ImageNotFound:
         raise DockerUnavailable(f"no image {image}: build it with `make image`") from None
     built = (img.labels or {}).get("biglab.source")
-    if built != source_hash():
+    if built != source_hash(state.PROJECT):
         raise DockerUnavailable(f"image {image} was built from other sources than this checkout's "
                                 f"node/, image/ and pyproject.toml: rebuild it with `make image`")
 
 
-def _lab_of(node: NodePlan) -> str:
+def lab_of(node: NodePlan) -> str:
     """plan.py names a node's namespace (here its container) `bl-<lab>-<node>`."""
     return node.netns[len(PREFIX):-len(node.name) - 1]
 
@@ -83,8 +83,8 @@ def in_image(argv: Sequence[str]) -> list[str]:
     return argv
 
 
-def _forwarded_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k.startswith("BIGLAB_")}
+def _forwarded_env(env: dict | None = None) -> dict:
+    return {k: v for k, v in (os.environ if env is None else env).items() if k.startswith("BIGLAB_")}
 
 
 class DockerBackend(ProcessControl):
@@ -121,11 +121,11 @@ class DockerBackend(ProcessControl):
         left = [n.netns for n in nodes if self.exists(n)]
         if left:
             raise BackendError(f"containers or volumes of an earlier lab exist ({', '.join(left[:4])}); "
-                               f"remove them with: biglab down {_lab_of(nodes[0])}")
+                               f"remove them with: biglab down {lab_of(nodes[0])}")
 
     def create(self, node: NodePlan) -> None:
         """A running container with its state volume; no interfaces but lo yet."""
-        lab = _lab_of(node)
+        lab = lab_of(node)
         labels = {LABEL: lab, "biglab.node": node.name}
         volume = self.docker.volumes.create(node.netns, labels=labels)
         inside = state.node_dir(lab, node.name)
@@ -176,17 +176,18 @@ class DockerBackend(ProcessControl):
             time.sleep(0.01)
         raise BackendError(f"{node.name}: docker exec of {argv[0]} did not start within 10 s")
 
-    def exec(self, node: NodePlan, argv: Sequence[str]):
+    def exec(self, node: NodePlan, argv: Sequence[str], env: dict | None = None):
         """Replace this process by argv in the container. With the docker command installed that
         is `docker exec -i` (and -t on a terminal): stdin, the terminal and signals pass through.
         Without it, the SDK streams the output (no stdin) and this exits with the command's status."""
         docker_cli = shutil.which("docker")
         if docker_cli:
             tty = ["-t"] if sys.stdin.isatty() and sys.stdout.isatty() else []
-            env = [a for k in _forwarded_env() for a in ("-e", k)]
-            os.execv(docker_cli, ["docker", "exec", "-i", *tty, *env, node.netns, *in_image(argv)])
+            names = [a for k in _forwarded_env(env) for a in ("-e", k)]
+            os.execve(docker_cli, ["docker", "exec", "-i", *tty, *names, node.netns, *in_image(argv)],
+                      os.environ if env is None else env)
         api = self.docker.api
-        exec_id = api.exec_create(node.netns, in_image(argv), environment=_forwarded_env())["Id"]
+        exec_id = api.exec_create(node.netns, in_image(argv), environment=_forwarded_env(env))["Id"]
         for out, err in api.exec_start(exec_id, stream=True, demux=True):
             for data, stream in ((out, sys.stdout), (err, sys.stderr)):
                 if data:
@@ -196,13 +197,13 @@ class DockerBackend(ProcessControl):
 
     def run(self, node: NodePlan, argv: Sequence[str], capture_output: bool = False, text: bool = False,
             timeout: float | None = None, check: bool = False, stdout=None, stderr=None,
-            input=None) -> subprocess.CompletedProcess:
+            input=None, env: dict | None = None) -> subprocess.CompletedProcess:
         """subprocess.run's contract for a command run in the container; `input` is its stdin
-        (then closed), without it stdin is empty."""
+        (then closed), without it stdin is empty; of `env`, the BIGLAB_ variables pass in."""
         argv = in_image(argv)
         api = self.docker.api
         exec_id = api.exec_create(node.netns, argv, stdin=True, stdout=True, stderr=True,
-                                  environment=_forwarded_env())["Id"]
+                                  environment=_forwarded_env(env))["Id"]
         data = input.encode() if isinstance(input, str) else (input or b"")
         result: dict = {}
 
@@ -258,63 +259,34 @@ class DockerBackend(ProcessControl):
         v = self._volume(node)
         if v is not None:
             v.remove(force=True)
-        link = state.node_dir(_lab_of(node), node.name)
+        link = state.node_dir(lab_of(node), node.name)
         if link.is_symlink():
             link.unlink()
 
-    # -- chaos: what a node's power and process controls need --------------------------------
-    def kill(self, node: NodePlan) -> None:
-        """Pull the power: SIGKILL to the container; its interfaces go with its namespace."""
-        self.docker.containers.get(node.netns).kill()
-
-    def stop(self, node: NodePlan, timeout: int = 3) -> None:
-        """Shut down: SIGTERM to every process (the daemon stops cleanly), SIGKILL after timeout."""
-        self.docker.containers.get(node.netns).stop(timeout=timeout)
-
-    def boot(self, node: NodePlan) -> None:
-        """Start a stopped or killed container again and wire it as at `up` (the volume kept the
-        node's state); the caller starts its daemon or server again."""
-        from pyroute2 import IPRoute
-        c = self.docker.containers.get(node.netns)
-        c.start()
-        ref = self.netns_ref(node)
-        wiring.loopback_up(ref)
-        with IPRoute() as ipr:
-            for iface in node.interfaces:
-                wiring.connect(ipr, ref, iface)
-
-    def pause(self, node: NodePlan) -> None:
-        """Freeze every process of the node (cgroup freezer); the interfaces stay up."""
-        self.docker.containers.get(node.netns).pause()
-
-    def resume(self, node: NodePlan) -> None:
-        self.docker.containers.get(node.netns).unpause()
-
-    def container_state(self, node: NodePlan) -> str:
+    def node_state(self, node: NodePlan) -> str:
         """running, paused, exited, created... or missing."""
         c = self._container(node)
         return c.status if c is not None else "missing"
 
-
-def sweep(lab_prefix: str) -> list[str]:
-    """Containers and volumes named with the prefix that no lab.json knows of (after a crash).
-    Nothing to do, and no error, when dockerd is not installed or not running."""
-    if not Path("/var/run/docker.sock").exists() and "DOCKER_HOST" not in os.environ:
-        return []
-    try:
-        c = client()
-    except DockerUnavailable:
-        return []
-    removed = []
-    for container in c.containers.list(all=True, filters={"name": lab_prefix}):
-        if container.name.startswith(lab_prefix):
-            container.remove(force=True)
-            removed.append(f"container {container.name}")
-    for volume in c.volumes.list(filters={"label": LABEL}):
-        if volume.name.startswith(lab_prefix):
-            volume.remove(force=True)
-            removed.append(f"volume {volume.name}")
-    return removed
+    def sweep(self, lab_prefix: str) -> list[str]:
+        """Containers and volumes named with the prefix that no lab.json knows of (after a crash).
+        Nothing to do, and no error, when dockerd is not installed or not running."""
+        if not Path("/var/run/docker.sock").exists() and "DOCKER_HOST" not in os.environ:
+            return []
+        try:
+            c = self.docker
+        except DockerUnavailable:
+            return []
+        removed = []
+        for container in c.containers.list(all=True, filters={"name": lab_prefix}):
+            if container.name.startswith(lab_prefix):
+                container.remove(force=True)
+                removed.append(f"container {container.name}")
+        for volume in c.volumes.list(filters={"label": LABEL}):
+            if volume.name.startswith(lab_prefix):
+                volume.remove(force=True)
+                removed.append(f"volume {volume.name}")
+        return removed
 
 
 def _talk(sock, data: bytes) -> tuple[bytes, bytes]:
@@ -341,12 +313,12 @@ def _remove_path(path: Path) -> None:
 
 def _kill(pid: int) -> None:
     try:
-        os.kill(pid, 9)
+        os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
 
-if __name__ == "__main__":  # `python -m lab.backends.docker ping`: scripts/dockerd.sh waits on it
+if __name__ == "__main__":  # `python -m lab.runtime.backends.docker ping`: scripts/dockerd.sh waits on it
     try:
         info = client().version()
     except DockerUnavailable as exc:

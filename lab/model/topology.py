@@ -25,6 +25,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
+
+from . import faultspec
+
 LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")      # short: Linux names are 15 bytes at most
 NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 VLAN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")  # becomes an interface name inside each node
@@ -237,6 +241,21 @@ def check(topo: Topology, file) -> None:
         raise TopologyError(file, "nodes", "a lab needs at least one node")
     if len(topo.nodes) > 99 or len(topo.vlans) > 99:
         raise TopologyError(file, "nodes", "at most 99 nodes and 99 VLANs")
+    check_vlans(topo, file)
+    used: dict[tuple, str] = {(vname, vlan.host_address): "the host" for vname, vlan in topo.vlans.items()
+                              if vlan.host_address is not None}
+    for nname, node in topo.nodes.items():
+        check_node(topo, file, nname, node, used)
+    if topo.ha is not None:
+        check_ha(topo, file, used)
+    if topo.ntp is not None and topo.vlans[topo.mgmt_vlan].host_address is None:
+        raise TopologyError(file, "ntp", f"the NTP server runs on the host's address on VLAN "
+                            f"{topo.mgmt_vlan}: give it a host_address")
+    check_netem(topo, file)
+    check_config(topo, file)
+
+
+def check_vlans(topo: Topology, file) -> None:
     for vname, vlan in topo.vlans.items():
         if not VLAN_NAME.match(vname) or vname == "lo":
             raise TopologyError(file, f"vlans.{vname}", "a VLAN name is 1-15 characters: lowercase "
@@ -253,54 +272,53 @@ def check(topo: Topology, file) -> None:
                 raise TopologyError(file, f"vlans.{b}.subnet", f"{vb.subnet} overlaps VLAN {a} ({va.subnet})")
     if topo.mgmt_vlan not in topo.vlans:
         raise TopologyError(file, "mgmt_vlan", f"no VLAN named {topo.mgmt_vlan!r}")
-    used: dict[tuple, str] = {}
-    for vname, vlan in topo.vlans.items():
-        if vlan.host_address is not None:
-            used[(vname, vlan.host_address)] = "the host"
-    for nname, node in topo.nodes.items():
-        if not NODE_NAME.match(nname):
-            raise TopologyError(file, f"nodes.{nname}", "a node name is lowercase letters, digits and '-', "
-                                "starting with a letter, at most 31 characters")
-        if node.kind != "bigip" and node.modules:
-            raise TopologyError(file, f"nodes.{nname}.modules", "only bigip nodes run modules")
-        if len(set(node.modules)) != len(node.modules):
-            raise TopologyError(file, f"nodes.{nname}.modules", "a module is listed twice")
-        if not node.interfaces:
-            raise TopologyError(file, f"nodes.{nname}.interfaces", "a node needs at least one interface")
-        for vname, addr in node.interfaces.items():
-            where = f"nodes.{nname}.interfaces.{vname}"
-            if vname not in topo.vlans:
-                raise TopologyError(file, where, f"no VLAN named {vname!r} (VLANs: {', '.join(topo.vlans)})")
-            subnet = topo.vlans[vname].subnet
-            if not _is_host(addr.ip, subnet):
-                raise TopologyError(file, where, f"{addr.ip} is not a host address of VLAN {vname} ({subnet})")
-            if addr.network.prefixlen != 32 and addr.network != subnet:
-                raise TopologyError(file, where, f"{addr} does not match VLAN {vname}'s subnet {subnet}")
-            owner = used.get((vname, addr.ip))
-            if owner:
-                raise TopologyError(file, where, f"{addr.ip} is already used by {owner} on VLAN {vname}")
-            used[(vname, addr.ip)] = f"node {nname}"
-        check_routes(topo, file, nname, node)
-        if node.kind == "bigip" and topo.mgmt_vlan not in node.interfaces:
-            raise TopologyError(file, f"nodes.{nname}.interfaces",
-                                f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
-    if topo.ha is not None:
-        check_ha(topo, file, used)
-    if topo.ntp is not None and topo.vlans[topo.mgmt_vlan].host_address is None:
-        raise TopologyError(file, "ntp", f"the NTP server runs on the host's address on VLAN "
-                            f"{topo.mgmt_vlan}: give it a host_address")
-    from .faults import ChaosError, check_netem
+
+
+def check_node(topo: Topology, file, nname: str, node: Node, used: dict) -> None:
+    """One node: its name, modules and addresses (`used` collects who holds each address)."""
+    if not NODE_NAME.match(nname):
+        raise TopologyError(file, f"nodes.{nname}", "a node name is lowercase letters, digits and '-', "
+                            "starting with a letter, at most 31 characters")
+    if node.kind != "bigip" and node.modules:
+        raise TopologyError(file, f"nodes.{nname}.modules", "only bigip nodes run modules")
+    if len(set(node.modules)) != len(node.modules):
+        raise TopologyError(file, f"nodes.{nname}.modules", "a module is listed twice")
+    if not node.interfaces:
+        raise TopologyError(file, f"nodes.{nname}.interfaces", "a node needs at least one interface")
+    for vname, addr in node.interfaces.items():
+        where = f"nodes.{nname}.interfaces.{vname}"
+        if vname not in topo.vlans:
+            raise TopologyError(file, where, f"no VLAN named {vname!r} (VLANs: {', '.join(topo.vlans)})")
+        subnet = topo.vlans[vname].subnet
+        if not _is_host(addr.ip, subnet):
+            raise TopologyError(file, where, f"{addr.ip} is not a host address of VLAN {vname} ({subnet})")
+        if addr.network.prefixlen != 32 and addr.network != subnet:
+            raise TopologyError(file, where, f"{addr} does not match VLAN {vname}'s subnet {subnet}")
+        owner = used.get((vname, addr.ip))
+        if owner:
+            raise TopologyError(file, where, f"{addr.ip} is already used by {owner} on VLAN {vname}")
+        used[(vname, addr.ip)] = f"node {nname}"
+    check_routes(topo, file, nname, node)
+    if node.kind == "bigip" and topo.mgmt_vlan not in node.interfaces:
+        raise TopologyError(file, f"nodes.{nname}.interfaces",
+                            f"a bigip needs an address on the management VLAN {topo.mgmt_vlan!r}")
+
+
+def check_netem(topo: Topology, file) -> None:
     for where, spec in topo.netem.items():
         node, _, vlan = where.partition(":")
         if node not in topo.nodes or vlan not in topo.nodes[node].interfaces:
             raise TopologyError(file, f"netem.{where}", "give an interface as NODE:VLAN of a node of the lab")
         try:
-            check_netem(spec)
-        except ChaosError as exc:
+            faultspec.check_netem(spec)
+        except faultspec.ChaosError as exc:
             raise TopologyError(file, f"netem.{where}", str(exc)) from None
+
+
+def check_config(topo: Topology, file) -> None:
+    """tmsh lines need a bigip to run on and must parse."""
     if topo.config and not topo.bigips():
         raise TopologyError(file, "config", "tmsh lines need a bigip node to run on")
-    from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
     lines = [(f"config.{i}", line) for i, line in enumerate(topo.config)]
     lines += [(f"nodes.{n}.config.{i}", line) for n, node in topo.nodes.items() for i, line in enumerate(node.config)]
     for where, line in lines:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import socket
 
-from . import state
+from node.status import NodeStatus
+
+from ..model import state
 
 
 class ControlError(Exception):
@@ -34,3 +36,8 @@ def call(lab: str, node: str, cmd: str, timeout: float = 10.0, **args):
     if not answer.get("ok"):
         raise ControlError(f"{node}: {answer.get('error')}")
     return answer["result"]
+
+
+def node_status(lab: str, node: str, timeout: float = 10.0) -> NodeStatus:
+    """A BIG-IP daemon's status, typed as the daemon declares it (node/status.py)."""
+    return NodeStatus.from_dict(call(lab, node, "status", timeout=timeout))

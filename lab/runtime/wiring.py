@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from .plan import PREFIX, Bridge, Interface
+from ..model.plan import PREFIX, Bridge, Interface
 
 
 def _index(ipr: IPRoute, ifname: str) -> int:

@@ -1,7 +1,7 @@
 """Chaos faults as data, sans-IO: parsing the verbs' arguments and rendering what to apply.
 
-Nothing here touches a namespace: `lab/chaos.py` records faults in the lab's run directory and
-applies what these functions return (nft rulesets, tc arguments, clock offsets).
+Nothing here touches a namespace: the fault classes (lab/faults/) record faults in the lab's run directory and
+apply what these functions return (nft rulesets, tc arguments, clock offsets).
 """
 from __future__ import annotations
 

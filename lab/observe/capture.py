@@ -12,20 +12,21 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import engine, state
-from .faults import ChaosError
+from ..model.errors import LabError
+from ..runtime.lab import Lab, require_root
 from .pcap import merge, read, summarise, write
 
 
 def capture(lab: str, vlan: str, path: str | None = None, *, duration: float | None = None,
             count: int | None = None, summary: bool = False, say=print) -> dict | None:
-    engine.require_root()
-    plan = engine.get_plan(lab)
+    require_root()
+    handle = Lab.open(lab)
+    plan = handle.plan
     try:
         bridge = plan.bridge(vlan)
     except KeyError:
-        raise ChaosError(f"lab {lab} has no VLAN {vlan!r} (VLANs: {', '.join(b.vlan for b in plan.bridges)})") from None
-    out = Path(path) if path else state.lab_dir(lab) / f"capture-{vlan}.pcap"
+        raise LabError(f"lab {lab} has no VLAN {vlan!r} (VLANs: {', '.join(b.vlan for b in plan.bridges)})") from None
+    out = Path(path) if path else handle.dir / f"capture-{vlan}.pcap"
     ports = [(i.host_end, "in") for n in plan.nodes for i in n.interfaces if i.vlan == vlan]
     if bridge.host_address:
         ports.append((bridge.name, "out"))
@@ -40,7 +41,7 @@ def capture(lab: str, vlan: str, path: str | None = None, *, duration: float | N
             procs.append(proc)
             line = proc.stderr.readline()  # "listening on ...": capturing from here on
             if "listening" not in line:
-                raise ChaosError(f"tcpdump on {ifname}: {line.strip() or proc.stderr.read().strip()}")
+                raise LabError(f"tcpdump on {ifname}: {line.strip() or proc.stderr.read().strip()}")
         say(f"capturing VLAN {vlan} of lab {lab} on {len(ports)} ports"
             + (f" for {duration:g} s" if duration else " (Ctrl-C to stop)"))
         started = time.monotonic()

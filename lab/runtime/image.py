@@ -1,6 +1,6 @@
 """Build the node image for the Docker backend, with or without a registry: `make image`.
 
-    python -m lab.image [--base IMAGE] [--tag biglab:latest] [--rebuild-base]
+    python -m lab.runtime.image [--base IMAGE] [--tag biglab:latest] [--rebuild-base]
 
 1. Wheels: the project's own wheel and its dependencies' wheels, made by this environment's pip
    (so its index and certificate settings apply; build/image/wheels/ caches them). The image
@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shutil
 import subprocess
@@ -23,7 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from node.files import source_hash
+
+from ..model.state import PROJECT as ROOT
+
 BUILD = ROOT / "build" / "image"
 REGISTRY_BASE = "python:3.11-slim-bookworm"
 LOCAL_BASE = "biglab-base:bookworm"
@@ -31,16 +33,6 @@ SUITE = "bookworm"
 PACKAGES = ["python3", "python3-venv", "iproute2", "iputils-ping", "curl", "procps", "iptables",
             "nftables", "dnsutils", "ca-certificates"]
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-
-
-def source_hash() -> str:
-    """What the image runs: the node package, the project's declared dependencies, the image's
-    own files."""
-    h = hashlib.sha256()
-    files = sorted((ROOT / "node").rglob("*.py")) + sorted((ROOT / "image").glob("*")) + [ROOT / "pyproject.toml"]
-    for path in files:
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def build_wheels(ctx: Path, say) -> None:
@@ -134,7 +126,7 @@ def build(tag: str = "biglab:latest", base: str | None = None, rebuild_base: boo
         say(f"image: {tag} on {base}")
         try:
             c.images.build(path=ctx, tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True,
-                           network_mode="host", labels={"biglab.source": source_hash()})
+                           network_mode="host", labels={"biglab.source": source_hash(ROOT)})
         except BuildError as exc:
             log = "".join(x.get("stream", "") or x.get("error", "") for x in exc.build_log)
             raise SystemExit(f"docker build failed: {exc.msg}\n{log[-3000:]}")
@@ -147,7 +139,7 @@ def build(tag: str = "biglab:latest", base: str | None = None, rebuild_base: boo
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lab.image", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m lab.runtime.image", description=__doc__.split("\n")[0])
     ap.add_argument("--tag", default="biglab:latest")
     ap.add_argument("--base", help=f"base image (default: {REGISTRY_BASE} if available, else {LOCAL_BASE})")
     ap.add_argument("--rebuild-base", action="store_true", help="make biglab-base:bookworm again")
@@ -159,7 +151,7 @@ def main(argv=None) -> int:
     except DockerUnavailable as exc:
         print(f"make image: {exc}", file=sys.stderr)
         return 1
-    print(f"image {tag} built in {time.monotonic() - started:.1f} s (source {source_hash()})")
+    print(f"image {tag} built in {time.monotonic() - started:.1f} s (source {source_hash(ROOT)})")
     return 0
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Sequence
 
 from pyroute2 import netns
 
-from ..plan import NodePlan
+from ...model.plan import NodePlan
+from ..processes import ProcessControl, processes_in, stop_processes
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
@@ -33,49 +32,11 @@ def enter_netns(path: str | Path) -> None:
         os.close(fd)
 
 
-def processes_in(ns_path: str | Path) -> list[int]:
-    """Every process whose network namespace is the one at `ns_path`."""
-    try:
-        target = os.stat(ns_path)
-    except FileNotFoundError:
-        return []
-    pids = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            st = os.stat(f"/proc/{entry.name}/ns/net")
-        except OSError:
-            continue
-        if (st.st_ino, st.st_dev) == (target.st_ino, target.st_dev):
-            pids.append(int(entry.name))
-    return pids
-
-
-class ProcessControl:
-    """Signals to one process of a node, by its host pid; shared by both backends (chaos uses it)."""
-
-    def signal(self, node: NodePlan, pid: int, sig: int) -> bool:
-        """Signal one of the node's processes; False if it is gone (or not the node's)."""
-        if pid not in self.pids(node) or not _alive(pid):
-            return False
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def stop_process(self, node: NodePlan, pid: int, grace: float = 2.0) -> None:
-        """TERM (and CONT, should it be paused), then KILL after `grace` seconds."""
-        if pid in self.pids(node):
-            stop_processes([pid], grace)
-
-
 class NetnsBackend(ProcessControl):
     name = "netns"
 
     def preflight(self, nodes) -> None:
-        """Nothing to check: _check_host already refused leftover namespaces."""
+        """Nothing to check: `up` already refused leftover namespaces."""
 
     def _path(self, node: NodePlan) -> Path:
         return NETNS_DIR / node.netns
@@ -89,6 +50,9 @@ class NetnsBackend(ProcessControl):
 
     def exists(self, node: NodePlan) -> bool:
         return self._path(node).exists()
+
+    def node_state(self, node: NodePlan) -> str:
+        return "running" if self.exists(node) else "missing"
 
     def netns_ref(self, node: NodePlan) -> str:
         return node.netns
@@ -108,9 +72,9 @@ class NetnsBackend(ProcessControl):
         proc.returncode = 0  # detached on purpose: no ResourceWarning, the lab tracks its pid
         return proc.pid
 
-    def exec(self, node: NodePlan, argv: Sequence[str]):
+    def exec(self, node: NodePlan, argv: Sequence[str], env: dict | None = None):
         enter_netns(self._path(node))
-        os.execvp(argv[0], list(argv))
+        os.execvpe(argv[0], list(argv), os.environ if env is None else env)
 
     def run(self, node: NodePlan, argv: Sequence[str], **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(list(argv), preexec_fn=self._preexec(node), **kwargs)
@@ -127,31 +91,14 @@ class NetnsBackend(ProcessControl):
         if self.exists(node):
             netns.remove(node.netns)
 
+    def sweep(self, lab_prefix: str) -> list[str]:
+        """Namespaces named with the prefix that no lab.json knows of (after a crash): their
+        processes ended, the namespaces deleted."""
+        removed = []
+        for name in netns.listnetns():
+            if name.startswith(lab_prefix):
+                stop_processes(processes_in(NETNS_DIR / name))
+                netns.remove(name)
+                removed.append(name)
+        return removed
 
-def stop_processes(pids: list[int], grace: float = 2.0) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-                if sig == signal.SIGTERM:
-                    os.kill(pid, signal.SIGCONT)  # a paused process must be able to exit
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 2.0)
-        while time.monotonic() < deadline:
-            pids = [p for p in pids if _alive(p)]
-            if not pids:
-                return
-            time.sleep(0.01)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
-    except ChildProcessError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False

@@ -1,7 +1,7 @@
 """`biglab events LAB`: one timeline from every node's structured log and the faults injected.
 
 Node daemons log state changes with an `event` field (channel-up/down, trust-*, sync-status,
-failover, garp, monitor, ntp-*, clock-*...); chaos appends faults and repairs to the lab's
+failover, garp, monitor, ntp-*, clock-*...); the fault verbs append faults and repairs to the lab's
 `chaos.jsonl`. Both are JSON lines with `ts`, so the timeline is a merge by time.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from . import engine, state
+from ..runtime.lab import Lab
 
 
 def _read(path: Path, everything: bool) -> list[dict]:
@@ -31,11 +31,10 @@ def _read(path: Path, everything: bool) -> list[dict]:
 
 def timeline(lab: str, everything: bool = False, since: float | None = None) -> list[dict]:
     """Every state change (or, with `everything`, every log line) of the lab, oldest first."""
-    plan = engine.get_plan(lab)
-    entries = _read(state.lab_dir(lab) / "chaos.jsonl", True)
-    for node in plan.nodes:
-        if node.runs_daemon:
-            entries += _read(state.node_dir(lab, node.name) / "log.jsonl", everything)
+    handle = Lab.open(lab)
+    entries = _read(handle.dir / "chaos.jsonl", True)
+    for node in handle.bigips:
+        entries += _read(handle.node_dir(node) / "log.jsonl", everything)
     if since is not None:
         entries = [e for e in entries if e["ts"] >= since]
     return collapse(sorted(entries, key=lambda e: e["ts"]))

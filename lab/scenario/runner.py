@@ -13,8 +13,7 @@ report (like netlab's validate).
       - repair: start $active                 # also a chaos line; recovery is timed from here
       - wait: 1
 
-Expectation kinds are the keys of EXPECTATIONS, each a function of (env, spec) returning
-(ok, what was observed); a new kind is one function there. Everything the
+Expectation kinds are the registry in expectations.py; a new kind is one function there. Everything the
 runner needs from the lab goes through an environment object, so the runner is tested without
 one. Every fault still in place at the end (pass or fail) is repaired (`biglab chaos LAB reset`).
 """
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from .expectations import EXPECTATIONS, REQUIRED
 
 STEP_KINDS = ("roles", "fault", "repair", "wait", "expect", "run", "tmsh")
 DEFAULT_WITHIN = 10.0
@@ -149,91 +150,6 @@ def substitute(value, bound: dict):
     if isinstance(value, dict):
         return {k: substitute(v, bound) for k, v in value.items()}
     return value
-
-
-# -- expectations ----------------------------------------------------------------------------------
-def _failover(env, spec) -> tuple[bool, str]:
-    st = env.status(spec["node"])["failover"]
-    tg = spec.get("traffic_group")
-    got = st["traffic_groups"].get(tg, "none") if tg else st["state"]
-    return got == spec["state"], got
-
-
-def _sync(env, spec):
-    got = env.status(spec["node"])["sync"]["status"]
-    return got == spec["status"], got
-
-
-def _channel(env, spec):
-    link = env.status(spec["node"])["iquery"]["peers"].get(spec["peer"])
-    if link is None:
-        return False, f"{spec['peer']} is not a trust member"
-    ok = link["state"] == spec["state"]
-    if "code" in spec:
-        ok = ok and link["code"] == spec["code"]
-    if "reason" in spec:
-        ok = ok and spec["reason"] in link["reason"]
-    return ok, f"{link['state']} {link['code']}: {link['reason']}".strip()
-
-
-def _single_active(env, spec):
-    tg = spec.get("traffic_group", "traffic-group-1")
-    active = env.active_devices(tg)
-    want = spec.get("count", 1)
-    return len(active) == want, f"{tg} active on {', '.join(active) or 'no device'}"
-
-
-def _split_brain(env, spec):
-    warnings = env.status(spec["node"])["failover"]["split_brain"]
-    want = spec.get("present", True)
-    return bool(warnings) == want, "; ".join(warnings.values()) or "no split brain"
-
-
-def _heartbeat(env, spec):
-    peer = env.status(spec["node"])["failover"]["peers"].get(spec["peer"])
-    if peer is None:
-        return False, f"{spec['peer']} is not a failover peer"
-    down = sorted(a for a, s in peer["paths"].items() if s == "down")
-    ok = peer["alive"] == spec.get("alive", True)
-    if "paths_down" in spec:
-        ok = ok and len(down) == spec["paths_down"]
-    return ok, f"{'alive' if peer['alive'] else 'lost'}, paths down: {', '.join(down) or 'none'}"
-
-
-def _ntp(env, spec):
-    ntp = env.status(spec["node"]).get("ntp")
-    if ntp is None:
-        return False, "no NTP client on this node"
-    return ntp["synchronized"] == spec["synchronized"], \
-        f"{'synchronized' if ntp['synchronized'] else 'unsynchronized'}, clock {ntp['clock_offset']:+.3f} s"
-
-
-def _mac(env, spec):
-    node, sep, vlan = str(spec["is"]).partition(":")
-    if node.startswith("@"):
-        active = env.active_devices(node[1:] if node != "@active" else "traffic-group-1")
-        if len(active) != 1:
-            return False, f"no single active device ({', '.join(active) or 'none'})"
-        node = active[0]
-    want = env.mac_of(node, vlan)
-    got = env.neighbour(spec["node"], spec["address"])
-    return got == want, f"{spec['address']} at {got or 'no entry'} (want {node}:{vlan} {want})"
-
-
-def _dns(env, spec):
-    want = spec["answer"]
-    want = [] if want in (None, "none") else sorted(str(a) for a in (want if isinstance(want, list) else [want]))
-    got = env.dns(spec["node"], spec["server"], spec["name"], spec.get("type", "A"))
-    return sorted(got) == want, f"{spec['name']} {spec.get('type', 'A')} from {spec['server']}: {', '.join(got) or 'no answer'}"
-
-
-EXPECTATIONS = {"failover": _failover, "sync": _sync, "channel": _channel, "single_active": _single_active,
-                "split_brain": _split_brain, "heartbeat": _heartbeat, "ntp": _ntp, "mac": _mac,
-                "dns": _dns}
-REQUIRED = {"failover": ("node", "state"), "sync": ("node", "status"), "channel": ("node", "peer", "state"),
-            "single_active": (), "split_brain": ("node",), "heartbeat": ("node", "peer"),
-            "ntp": ("node", "synchronized"), "mac": ("node", "address", "is"),
-            "dns": ("node", "server", "name", "answer")}
 
 
 # -- running ---------------------------------------------------------------------------------------

@@ -1,40 +1,44 @@
-"""What a scenario run needs from a real lab (see lab/scenario.py): daemon status, chaos verbs,
-commands in nodes, MAC addresses and neighbour entries, and the repairs at the end."""
+"""What a scenario run needs from a real lab (see runner.py): daemon status, fault verbs (the
+fault registry), commands in nodes, MAC addresses and neighbour entries, and the repairs at the
+end."""
 from __future__ import annotations
 
 import json
 import shlex
 from pathlib import Path
 
-from . import chaos, engine
-from .cli_chaos import dispatch
-from .control import call
-from .scenario import ScenarioError, load, run
+from node.status import NodeStatus
+
+from .. import faults
+from ..lifecycle.down import down
+from ..lifecycle.up import up
+from ..runtime.control import ControlError
+from ..runtime.lab import Lab
+from .runner import ScenarioError, load, run
 
 
 class LabEnv:
     def __init__(self, lab: str):
-        self.lab = lab
-        self.plan = engine.get_plan(lab)
-        self.bigips = [n.name for n in self.plan.nodes if n.runs_daemon]
-        self._cache: dict[str, dict] = {}
+        self.lab = Lab.open(lab)
+        self.bigips = self.lab.bigips
+        self._cache: dict[str, NodeStatus] = {}
 
     def refresh(self) -> None:
         self._cache.clear()
 
-    def status(self, node: str) -> dict:
+    def status(self, node: str) -> NodeStatus:
         if node not in self._cache:
-            engine.resolve(self.plan, node)
-            self._cache[node] = call(self.lab, node, "status", timeout=2.0)
+            self.lab.node(node)
+            self._cache[node] = self.lab.status(node)
         return self._cache[node]
 
     def active_devices(self, tg: str) -> list[str]:
         active = []
         for n in self.bigips:
             try:
-                if self.status(n)["failover"]["traffic_groups"].get(tg) == "active":
+                if self.status(n).failover.traffic_groups.get(tg) == "active":
                     active.append(n)
-            except Exception:  # a killed or paused device is not active
+            except (ControlError, ConnectionError):  # a killed or paused device is not active
                 continue
         return active
 
@@ -49,19 +53,19 @@ class LabEnv:
     def chaos(self, line: str) -> str:
         words = shlex.split(line)
         self.refresh()
-        return dispatch(self.lab, words[0], words[1:])
+        return faults.run(self.lab, words[0], words[1:])
 
     def run(self, node: str, argv: list[str]) -> str:
-        proc = engine.run_in(self.lab, node, [str(a) for a in argv], capture_output=True, text=True, timeout=60)
+        proc = self.lab.run(node, [str(a) for a in argv], capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
             raise RuntimeError(f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
         return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
 
     def tmsh(self, node: str, line: str) -> str:
-        return engine.tmsh(self.lab, node, line)
+        return self.lab.tmsh(node, line)
 
     def _ip_json(self, node: str, argv: list[str]) -> list:
-        proc = engine.run_in(self.lab, node, ["ip", "-j", *argv], capture_output=True, text=True, timeout=10)
+        proc = self.lab.run(node, ["ip", "-j", *argv], capture_output=True, text=True, timeout=10)
         return json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
 
     def mac_of(self, node: str, vlan: str) -> str | None:
@@ -76,15 +80,15 @@ class LabEnv:
 
     def dns(self, node: str, server: str, name: str, qtype: str = "A") -> list[str]:
         """What a client node gets from a DNS server (dig, one try of 1 s): the answer records."""
-        proc = engine.run_in(self.lab, node, ["dig", f"@{server}", name, qtype, "+short", "+time=1", "+tries=1"],
-                             capture_output=True, text=True, timeout=10)
+        proc = self.lab.run(node, ["dig", f"@{server}", name, qtype, "+short", "+time=1", "+tries=1"],
+                            capture_output=True, text=True, timeout=10)
         if proc.returncode != 0:
             raise RuntimeError(f"dig @{server} {name}: {(proc.stdout + proc.stderr).strip()[-200:]}")
         return [line.strip() for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")]
 
     def cleanup(self) -> list[str]:
         self.refresh()
-        return chaos.reset(self.lab)
+        return faults.reset(self.lab)
 
 
 def run_file(path, lab: str | None = None, name: str | None = None, mgmt_subnet: str | None = None,
@@ -96,8 +100,8 @@ def run_file(path, lab: str | None = None, name: str | None = None, mgmt_subnet:
     if not scenario.topology:
         raise ScenarioError(f"{path}: no `topology:` to bring up; run it in a lab with --lab LAB")
     topo = (Path(path).parent / scenario.topology).resolve()
-    plan = engine.up(topo, name=name or scenario.lab_name, mgmt_subnet=mgmt_subnet, progress=say)
+    plan = up(topo, name=name or scenario.lab_name, mgmt_subnet=mgmt_subnet, progress=say)
     try:
         return run(scenario, LabEnv(plan.lab), say).to_dict()
     finally:
-        engine.down(plan.lab)
+        down(plan.lab)

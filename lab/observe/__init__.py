@@ -1,0 +1,1 @@
+"""Watching a lab: the merged timeline of events, VLAN captures and their pcap summaries."""

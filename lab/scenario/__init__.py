@@ -1,0 +1,1 @@
+"""Scenarios: YAML steps of faults, waits and expectations run against a lab (see runner.py)."""

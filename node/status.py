@@ -1,0 +1,297 @@
+"""Typed status snapshots: what a node daemon reports and what lab/, tests and bench read.
+
+The daemon builds a `NodeStatus` (`status` on the control socket) and sends it as JSON; readers
+turn the JSON back into the same frozen classes with `NodeStatus.from_dict`, so a renamed or
+missing field fails in one place (here, validated by pydantic) instead of as a KeyError deep in a
+test. Field names are the JSON keys `biglab status --json` has always printed.
+
+Sub-records whose shape belongs to another protocol (a peer's commit id, a certificate summary)
+stay plain values (`Any`): this module types the status, not the wire formats it quotes.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+frozen = dataclass(frozen=True)
+
+
+class Snapshot:
+    """Base of every record here: to_dict for JSON, from_dict validating against the fields."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        return _adapter(cls).validate_python(data)
+
+
+@cache
+def _adapter(cls) -> TypeAdapter:
+    return TypeAdapter(cls)
+
+
+# -- clock and NTP --------------------------------------------------------------------------
+@frozen
+class ClockStatus(Snapshot):
+    offset: float          # seconds the node clock is set from true time (chaos clock)
+    drift_ppm: float
+    now: str               # the node's time, ISO 8601 UTC
+
+
+@frozen
+class NtpStatus(Snapshot):
+    server: str
+    synchronized: bool
+    stratum: int
+    refid: str
+    poll: float
+    reach: str             # octal, as ntpq prints it
+    when: float | None
+    offset_ms: float | None
+    delay_ms: float | None
+    last_sync: float | None
+    error: str
+    drift_ppm: float
+    clock_offset: float
+
+
+# -- trust and the 4353 channels ------------------------------------------------------------
+@frozen
+class CertificateSummary(Snapshot):
+    fingerprint: str
+    not_after: str
+    issuer: str
+
+
+@frozen
+class TrustMember(Snapshot):
+    name: str
+    address: str
+    authority: bool = False
+
+
+@frozen
+class TrustSummary(Snapshot):
+    domain_ca: str
+    authority: bool
+    certificate: CertificateSummary
+    generation: int
+    members: tuple[TrustMember, ...]
+
+    def member_names(self) -> set[str]:
+        return {m.name for m in self.members}
+
+
+@frozen
+class ChannelLink(Snapshot):
+    """This device's outbound 4353 channel to one peer."""
+    address: str
+    state: str             # connecting | open | down ...
+    code: str              # why not open: refused, timeout, unreachable, untrusted, expired...
+    reason: str
+    since: float
+    certificate: Any = None
+
+
+@frozen
+class RefusedChannel(Snapshot):
+    address: str
+    code: str
+    reason: str
+    at: float
+
+
+@frozen
+class IQueryStatus(Snapshot):
+    port: int
+    trust: TrustSummary
+    peers: dict[str, ChannelLink]
+    inbound: tuple[str, ...]
+    refused: tuple[RefusedChannel, ...]
+
+    def open_peers(self) -> set[str]:
+        return {name for name, link in self.peers.items() if link.state == "open"}
+
+
+# -- config sync ----------------------------------------------------------------------------
+@frozen
+class SyncGroup(Snapshot):
+    status: str            # In Sync, Changes Pending, Awaiting Initial Sync, Disconnected...
+    type: str | None       # sync-failover | sync-only
+    details: dict[str, str]
+    pairs: dict[str, str]  # peer -> that pair's status
+
+
+@frozen
+class SyncPeer(Snapshot):
+    cid: Any               # the peer's newest commit id, as it sent it
+    synced: Any
+
+
+@frozen
+class SyncStatus(Snapshot):
+    status: str
+    color: str
+    groups: dict[str, SyncGroup]
+    in_flight: tuple[str, ...]
+    peers: dict[str, SyncPeer]
+    synced: dict[str, Any]
+    cid: str | None
+
+
+# -- failover -------------------------------------------------------------------------------
+@frozen
+class FailoverPeer(Snapshot):
+    alive: bool
+    state: str | None
+    paths: dict[str, str]  # heartbeat path -> up | down
+
+
+@frozen
+class FailoverStatus(Snapshot):
+    device: str
+    state: str             # ACTIVE | STANDBY | OFFLINE | FORCED OFFLINE
+    traffic_groups: dict[str, str]
+    peers: dict[str, FailoverPeer]
+    split_brain: dict[str, str]
+    timeout: float
+    interval: float
+    floating: tuple[str, ...]
+    garps_sent: int
+    bad_heartbeats: int
+
+    def active_groups(self) -> list[str]:
+        return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")
+
+
+# -- LTM ------------------------------------------------------------------------------------
+@frozen
+class TrafficStats(Snapshot):
+    cur_conns: int
+    tot_conns: int
+    bytes_in: int
+    bytes_out: int
+    refused: int
+
+
+@frozen
+class VirtualHealth(Snapshot):
+    destination: str
+    pool: str
+    availability: str
+    reason: str
+    traffic_group: str
+    serving: bool
+    stats: TrafficStats
+
+
+@frozen
+class MemberReport(Snapshot):
+    availability: str
+    reason: str
+    session: str
+    state: str
+    monitor: str
+    stats: TrafficStats
+
+
+@frozen
+class PoolReport(Snapshot):
+    availability: str
+    reason: str
+    mode: str | None
+    monitor: str
+    stats: TrafficStats
+    members: dict[str, MemberReport]
+
+
+@frozen
+class LtmStatus(Snapshot):
+    virtuals: dict[str, VirtualHealth]
+    pools: dict[str, PoolReport]
+
+
+# -- GTM ------------------------------------------------------------------------------------
+@frozen
+class GtmIQueryPeer(Snapshot):
+    state: str
+    reason: str
+    address: str
+    certificate: Any
+    last_update_age: float | None
+    updates: int
+    subscribed: bool
+    sync: Any              # what that peer last said of its GTM sync group
+
+
+@frozen
+class GtmSync(Snapshot):
+    group: str
+    enabled: bool
+    gen: tuple[Any, ...]
+    peers: tuple[str, ...]
+
+
+@frozen
+class GtmServer(Snapshot):
+    device: str | None
+    state: str
+    reason: str
+    age: float | None
+
+
+@frozen
+class GtmMember(Snapshot):
+    state: str
+    reason: str
+    usable: bool
+
+
+@frozen
+class ListenerStats(Snapshot):
+    address: str
+    port: int
+    udp_queries: int
+    tcp_queries: int
+    errors: int
+
+
+@frozen
+class AnswererStats(Snapshot):
+    queries: int
+    misses: int
+    cached: int
+
+
+@frozen
+class GtmStatus(Snapshot):
+    iquery: dict[str, GtmIQueryPeer]
+    sync: GtmSync
+    servers: dict[str, GtmServer]
+    members: dict[str, GtmMember]   # "pool/member" -> state
+    listeners: dict[str, ListenerStats]
+    answerer: AnswererStats
+
+
+# -- the node -------------------------------------------------------------------------------
+@frozen
+class NodeStatus(Snapshot):
+    name: str
+    kind: str
+    pid: int
+    mgmt: str
+    modules: tuple[str, ...]
+    uptime: float
+    clock: ClockStatus
+    ntp: NtpStatus | None
+    iquery: IQueryStatus
+    sync: SyncStatus
+    failover: FailoverStatus
+    ltm: LtmStatus
+    gtm: GtmStatus | None = None
