@@ -21,7 +21,9 @@ from .shell import Shell, ShellError
 from .settings import NodeConfig
 from .status import NodeStatus
 from .control import CommandError, ControlServer
+from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
+from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
@@ -41,21 +43,26 @@ class Daemon:
         self.log = Log(self.dir / "log.jsonl", config.name)
         self.clock = PersistentClock(self.dir / "clock.json", drift_ppm=config.ntp.get("drift_ppm", 0.0))
         self.trust = TrustStore(self.dir, config.name, config.mgmt_address, self.clock)
-        self.iquery = IQuery(config.name, self.trust, self.log, config.admin, port=config.iquery_port,
+        self.events = Hub()
+        self.events.subscribe(SyncStatusChanged, self._log_sync_status)
+        self.iquery = IQuery(config.name, self.trust, self.log, self.events, port=config.iquery_port,
                              version=config.iquery_version or PROTOCOL_VERSION)
         self.ntp = NtpService(config.ntp["server"], self.clock, self.log, poll=config.ntp.get("poll", 2.0)) \
             if config.ntp.get("server") else None
-        self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time)
+        self.join = TrustJoin(config.name, self.trust, self.log, config.admin, self.iquery, self.events)
+        self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time, events=self.events)
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
-        self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config)
+        self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
-        self.ltm = LTM(config.name, self.store, self.cm, self.log)
+        self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
-        self.iquery.taps.append(self.recorder.record)
-        self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log)
-        self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.publisher) \
+        self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
+        self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
+                                   self.events)
+        self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.events,
+                       subscribed=lambda peer: peer in self.publisher.subscribers) \
             if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
@@ -131,7 +138,7 @@ class Daemon:
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:
         try:
-            return await self.iquery.add_device(address, username, password, role)
+            return await self.join.add_device(address, username, password, role)
         except TrustError as exc:
             self.log.log("warning", "iquery", f"Add device {address} failed: {exc}", event="trust-failed")
             raise CommandError(str(exc)) from None
@@ -142,6 +149,11 @@ class Daemon:
         self.log.log("notice", "iquery", "Device trust reset: this device is a trust domain of one",
                      event="trust-reset")
         return self.trust.summary()
+
+    def _log_sync_status(self, e: SyncStatusChanged) -> None:
+        """Every change of the overall sync status, as an event (for `biglab events`)."""
+        self.log.log("notice", "mcpd", f"Sync status changed from {e.was} to {e.status}",
+                     event="sync-status", status=e.status, was=e.was)
 
     def clock_status(self) -> dict:
         return {"offset": round(self.clock.current_offset(), 6), "drift_ppm": self.clock.drift_ppm,
@@ -177,7 +189,6 @@ class Daemon:
             await nursery.start(self.control.run)
             if self.ntp:
                 await nursery.start(self.ntp.run)
-            nursery.start_soon(watch_sync_status, self.cm, self.log)
             self.log.log("notice", "daemon", f"Device {self.config.name} ready (pid {os.getpid()})",
                          event="ready")
 
@@ -187,19 +198,6 @@ class Daemon:
                 self.log.log("notice", "daemon", f"Stopping on {signal.Signals(signum).name}", event="stop")
                 scope.cancel()
                 return
-
-
-async def watch_sync_status(cm: CM, log: Log, interval: float = 0.1) -> None:
-    """Log every change of the overall sync status as an event (for `biglab events`)."""
-    last = None
-    while True:
-        status = cm.sync_status()["status"]
-        if status != last:
-            if last is not None:
-                log.log("notice", "mcpd", f"Sync status changed from {last} to {status}",
-                        event="sync-status", status=status, was=last)
-            last = status
-        await trio.sleep(interval)
 
 
 def base_config(config: NodeConfig) -> list[Op]:

@@ -8,21 +8,10 @@ from .cm.service import CM, CMError
 from .config.schema import TYPES, ConfigError, base_name, full_path, object_path
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
-
-RULE = "-" * 64
-
-
-class ShellError(Exception):
-    pass
-
-
-def table(title: str, rows: list[tuple[str, str]]) -> str:
-    width = max((len(k) for k, _ in rows), default=0)
-    lines = [RULE, title, RULE]
-    for k, v in rows:
-        for i, part in enumerate(str(v).split("\n")):
-            lines.append(f"{k if i == 0 else '':<{width}}  {part}")
-    return "\n".join(lines)
+from .errors import Invalid, NotFound, ShellError, catalogued
+from .gtm import show as gtm_show
+from .gtm.zones import validate as validate_zone
+from .tables import table
 
 
 def show_ntp(st: dict | None) -> str:
@@ -78,7 +67,7 @@ class Shell:
                 path = self.save_config()
                 return f"Saving running configuration...\n  {path}"
         except (ConfigError, CMError) as exc:
-            raise ShellError(str(exc)) from None
+            raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
 
     # -- configuration --------------------------------------------------------------------------
@@ -93,21 +82,20 @@ class Shell:
                     raise ShellError(f"only create, modify and delete go in a transaction, not {cmd.verb!r}")
                 ops.append(self._op(cmd))
             except (TmshSyntaxError, ConfigError, ShellError) as exc:
-                raise ShellError(f"line {n}: {exc}") from None
+                raise ShellError(f"line {n}: {exc}", catalogued(exc)) from None
         if not ops:
             raise ShellError("the transaction is empty")
         try:
             self.store.commit(ops)
         except ConfigError as exc:
-            raise ShellError(str(exc)) from None
+            raise ShellError.of(exc) from None
         return len(ops)
 
     def _change(self, cmd: Command) -> str:
         op = self._op(cmd)
         self.store.commit([op])
         if cmd.type == "gtm zone" and cmd.verb != "delete":
-            from .gtm.zones import validate
-            return "\n".join(f"warning: {w}" for w in validate(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
+            return "\n".join(f"warning: {w}" for w in validate_zone(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
     @staticmethod
@@ -120,8 +108,7 @@ class Shell:
             verb, names = cmd.values["devices"]
             unknown = [n for n in names if n not in self.trust_members()] if verb != "delete" else []
             if unknown:
-                raise ShellError(f"01070734:3: Configuration error: device {unknown[0]} is not in the trust "
-                                 "domain (add it to the trust first)")
+                raise Invalid(f"device {unknown[0]} is not in the trust domain (add it to the trust first)")
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
     def _list(self, cmd: Command) -> str:
@@ -130,7 +117,7 @@ class Shell:
             path = self._path(cmd)
             values = self.store.get(cmd.type, path)
             if values is None:
-                raise ShellError(f"01020036:3: The requested {TYPES[cmd.type].label} ({path}) was not found.")
+                raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
             return render(cmd.type, path, values, allp)
         return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
 
@@ -179,8 +166,7 @@ class Shell:
                     rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
         if words[:1] == ["gtm"] and self.gtm is not None:
-            from .gtm.show import show
-            return show(self.gtm, words[1:])
+            return gtm_show.show(self.gtm, words[1:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
@@ -224,7 +210,7 @@ class Shell:
                         ("Pool members", ", ".join(f"{p}/{m}" for p, m in members) or "none")]))
         if name is not None and not blocks:
             label = {"virtual": "Virtual Server", "pool": "Pool", "node": "Node"}[what]
-            raise ShellError(f"01020036:3: The requested {label} ({full_path(name)}) was not found.")
+            raise ShellError.of(NotFound(label, full_path(name)))
         return "\n".join(blocks)
 
     # -- run ------------------------------------------------------------------------------------

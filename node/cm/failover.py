@@ -22,6 +22,8 @@ import math
 
 from dataclasses import dataclass, field
 
+from ..errors import Invalid
+
 ACTIVE, STANDBY = "active", "standby"
 
 
@@ -191,7 +193,7 @@ class Failover:
         groups = [tg] if tg else [g for g, s in self.state.items() if s == ACTIVE]
         for g in groups:
             if g not in self.groups:
-                raise FailoverError(f"01070734:3: Configuration error: traffic group {g} was not found")
+                raise Invalid(f"traffic group {g} was not found")
             others = [p for p in self._alive() if self._eligible(p.name, g, ignore_declined=True)]
             if self.state[g] == ACTIVE and not others:
                 raise FailoverError(f"no other device is available to take {g}")

@@ -1,467 +1,88 @@
-"""Device Service Clustering on a node (trio): config sync over 4353, failover over UDP 1026,
-floating addresses with gratuitous ARP. Decisions live in sync.py and failover.py; this module
-moves messages, addresses and timers.
+"""Device Service Clustering on a node: config sync over 4353, failover over UDP 1026, floating
+addresses with gratuitous ARP. CM wires three drivers and is what the shell, REST and the daemon
+call:
 
-4353 messages (each device sends on its own outbound channel; replies go back on the same one):
-  cm-status     {cid, synced, device, failover}  on connect and on every change
-  trust-config  {gen, objects}                   device groups and traffic groups
-  sync-push     {group, mode, cid, commits|objects, auto}
-  sync-result   {group, cid, ok, error, need_full}
-  sync-request  {group}                          "from-group": please push to me
+    sync_driver.py      SyncDriver      4353 sync messages, `run cm config-sync`; decides with sync.py
+    failover_driver.py  FailoverDriver  heartbeats, timers, `run sys failover`; decides with failover.py
+    floating_driver.py  FloatingDriver  floating addresses and GARP (netlink and frames: floating.py)
+
+They talk through the event hub (node/events.py): FailoverStateChanged makes the sync driver send
+its status; PeerDeviceChanged (a peer's new failover addresses) makes the failover driver
+reconfigure; ConfigCommitted reaches both.
 """
 from __future__ import annotations
 
-import ipaddress
-import time
-
 import trio
 
-from ..config.schema import LOCAL_ONLY, base_name
-from ..config.store import Cid, ConfigError, ConfigStore, SyncRefused
-from . import sync
-from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
-from .floating import REFRESH, Interfaces
-from .heartbeat import Heartbeats
+from ..config.store import ConfigStore
+from ..events import Hub
+from .errors import CMError
+from .failover import Failover
+from .failover_driver import FailoverDriver
+from .floating_driver import FloatingDriver
+from .sync import member_groups
+from .sync_driver import SyncDriver
 
-
-class CMError(Exception):
-    pass
+__all__ = ["CM", "CMError"]
 
 
 class CM:
     def __init__(self, device: str, store: ConfigStore, iquery, log, settings: dict, own_addresses: set,
-                 save_config):
-        self.device, self.store, self.iquery, self.log = device, store, iquery, log
-        self.interval = float(settings.get("heartbeat_interval", 0.2))
-        self.timeout = float(settings.get("timeout", 3.0))
-        garp = settings.get("garp") or {}
-        self.garp = {"repeat": int(garp.get("repeat", 5)), "interval": float(garp.get("interval", 0.1)),
-                     "delay": float(garp.get("delay", 5.0)), "refresh": float(garp.get("refresh", 0.0))}
-        self.own_addresses = own_addresses    # "10.1.10.11" ... : never removed
-        self.save_config = save_config
-        self.peers: dict[str, dict] = {}      # name -> last cm-status
-        self.failures: dict[tuple[str, str], str] = {}
-        self.pushing: set[tuple[str, str]] = set()
-        self.failover: Failover | None = None
-        self.floating: dict[tuple[str, str, int], str] = {}  # (iface, address, plen) -> tg
-        self.garp_scopes: dict[str, trio.CancelScope] = {}
-        self.garps_sent = 0
-        self.ifaces = Interfaces()
-        self.heartbeats = Heartbeats()
-        self._wake = trio.Event()
-        self._nursery = None
-        self.forced_offline_path = None
-        self.on_change = []   # fn() when this device's traffic groups change (the LTM follows)
-        self.boot = f"{time.time():.6f}"   # tells peers this daemon run from the previous one
+                 save_config, events: Hub):
+        """`own_addresses`: this device's own interface addresses ("10.1.10.11" ...), never removed;
+        `settings`: the topology's ha section (heartbeat interval, timeout, garp)."""
+        self.device, self.store = device, store
+        self.floating = FloatingDriver(store, log, own_addresses, settings.get("garp") or {},
+                                       lambda: self.failover_driver.active_groups())
+        self.sync_driver = SyncDriver(device, store, iquery, log, events, save_config,
+                                      lambda: self.failover.payload() if self.failover else {})
+        self.failover_driver = FailoverDriver(device, store, log, settings, self.floating, events,
+                                              lambda: self.sync_driver.peers, iquery.connected)
 
-    # -- running --------------------------------------------------------------------------------
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
-                                 forced_offline=forced_offline)
-        self._clear_stale_addresses()
-        await self.heartbeats.bind()
-        self.iquery.handlers.update({"cm-status": self._on_status, "trust-config": self._on_trust,
-                                     "sync-push": self._on_push, "sync-result": self._on_result,
-                                     "sync-request": self._on_request})
-        self.iquery.on_open.append(lambda peer: self._nursery.start_soon(self._hello, peer))
-        self.store.listeners.append(self._on_commit)
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            self._reconfigure()
-            nursery.start_soon(self._receive_heartbeats)
-            nursery.start_soon(self._send_heartbeats)
-            nursery.start_soon(self._ticker)
-            nursery.start_soon(self._refresh_addresses)
+            await nursery.start(self.floating.run)
+            await nursery.start(self.failover_driver.run, forced_offline)   # reconfigures first on a commit
+            await nursery.start(self.sync_driver.run)
             task_status.started()
 
-    def _clear_stale_addresses(self) -> None:
-        """After a restart the device is standby: drop floating addresses a previous run left."""
-        for ifname, addr, plen in self.ifaces.addresses():
-            if ifname != "lo" and addr not in self.own_addresses:
-                self.ifaces.remove(ifname, addr, plen)
+    @property
+    def failover(self) -> Failover | None:
+        return self.failover_driver.failover
 
-    # -- groups ---------------------------------------------------------------------------------
+    @property
+    def peers(self) -> dict[str, dict]:
+        """name -> the peer's last cm-status (cid, synced, device, failover, boot, seq, at)."""
+        return self.sync_driver.peers
+
+    @property
+    def forced_offline_path(self):
+        return self.failover_driver.forced_offline_path
+
+    @forced_offline_path.setter
+    def forced_offline_path(self, path) -> None:
+        self.failover_driver.forced_offline_path = path
+
     def my_groups(self) -> dict[str, dict]:
-        return {p: v for p, v in self.store.of_type("cm device-group").items()
-                if self.device in v.get("devices", [])}
-
-    def failover_group(self) -> tuple[str, dict] | None:
-        for p, v in sorted(self.my_groups().items()):
-            if v.get("type") == "sync-failover":
-                return p, v
-        return None
-
-    def _reconfigure(self) -> None:
-        fg = self.failover_group()
-        peers: dict[str, list[str]] = {}
-        groups = []
-        if fg and fg[1].get("network-failover") == "enabled":
-            for name in fg[1]["devices"]:
-                if name != self.device:
-                    info = self.peers.get(name, {}).get("device", {})
-                    peers[name] = list(info.get("unicast-address") or [])
-            for path, tg in sorted(self.store.of_type("cm traffic-group").items()):
-                if path == LOCAL_ONLY:
-                    continue
-                groups.append(TrafficGroup(base_name(path), tuple(tg.get("ha-order") or ()),
-                                           tg.get("auto-failback-enabled") == "true",
-                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
-        self._act(self.failover.configure(groups, peers, trio.current_time()))
-        self._reconcile_addresses()
-        self._wake.set()
-
-    # -- failover -------------------------------------------------------------------------------
-    async def _send_heartbeats(self) -> None:
-        while True:
-            addresses = [a for p in self.failover.peers.values() for a in p.paths]
-            if addresses:
-                await self.heartbeats.send(self.failover.payload(), addresses)
-            await trio.sleep(self.interval)
-
-    async def _receive_heartbeats(self) -> None:
-        async for addr, msg in self.heartbeats.receive():
-            self._act(self.failover.heartbeat(msg["device"], addr, msg, trio.current_time()))
-
-    async def _ticker(self) -> None:
-        while True:
-            with trio.move_on_at(self.failover.next_deadline(trio.current_time())):
-                await self._wake.wait()
-            self._act(self.failover.tick(trio.current_time()))
-            self._wake = trio.Event()   # after _act: its own wake-up is no news (else this loop spins)
-
-    def _act(self, actions: list) -> None:
-        changed = False
-        for a in actions:
-            if isinstance(a, Log):
-                self.log.log(a.level, "sod", a.text, a.msgid, event="failover-path")
-            elif isinstance(a, BecomeActive):
-                self.log.log("notice", "sod", f"Active for traffic group {a.tg}: {a.reason}",
-                             event="failover", tg=a.tg, state="active")
-                changed = True
-            elif isinstance(a, BecomeStandby):
-                self.log.log("notice", "sod", f"Standby for traffic group {a.tg}: {a.reason}",
-                             event="failover", tg=a.tg, state="standby")
-                changed = True
-            elif isinstance(a, Announce):
-                self.log.log("warning", "sod", f"Announcing {a.tg} again: {a.reason}", event="announce", tg=a.tg)
-                self._start_garp(a.tg)
-        if changed:
-            self._reconcile_addresses()
-            self._broadcast_status()
-            for hook in self.on_change:
-                hook()
-        self._wake.set()
-
-    def notify(self) -> None:
-        """Something peers may care about changed (e.g. health): send our status again."""
-        self._broadcast_status()
+        return member_groups(self.store, self.device)
 
     def active_groups(self) -> set[str]:
-        return {tg for tg, s in self.failover.state.items() if s == ACTIVE}
-
-    def _desired_addresses(self) -> dict[tuple[str, str, int], str]:
-        active = {f"/Common/{tg}" for tg in self.active_groups()}
-        want = {}
-        for _path, v in self.store.of_type("net self").items():
-            if v.get("traffic-group") in active:
-                iface = ipaddress.ip_interface(v["address"])
-                want[(base_name(v["vlan"]), str(iface.ip), iface.network.prefixlen)] = base_name(v["traffic-group"])
-        if active:
-            nets = [(n, ipaddress.ip_network(f"{a}/{p}", strict=False)) for n, a, p in self.ifaces.addresses()
-                    if a in self.own_addresses and n != "lo"]
-            for _path, v in self.store.of_type("ltm virtual-address").items():
-                if v.get("traffic-group") in active and v.get("enabled", "yes") == "yes":
-                    ip = ipaddress.ip_address(v["address"])
-                    for ifname, net in nets:
-                        if ip in net:
-                            want[(ifname, str(ip), 32)] = base_name(v["traffic-group"])
-                            break
-        return want
-
-    def _reconcile_addresses(self) -> None:
-        want = self._desired_addresses()
-        for key in [k for k in self.floating if k not in want]:
-            self.ifaces.remove(*key)
-            del self.floating[key]
-        fresh = set()
-        for key, tg in want.items():
-            if key not in self.floating and self.ifaces.add(*key):
-                self.floating[key] = tg
-                fresh.add(tg)
-        for tg in list(self.garp_scopes):
-            if tg not in self.active_groups():
-                self.garp_scopes.pop(tg).cancel()
-        for tg in fresh:
-            self._start_garp(tg)
-
-    async def _refresh_addresses(self) -> None:
-        while True:
-            await trio.sleep(REFRESH)
-            for key in list(self.floating):
-                self.ifaces.add(*key)
-
-    def _start_garp(self, tg: str) -> None:
-        if tg in self.garp_scopes:
-            self.garp_scopes.pop(tg).cancel()
-        scope = trio.CancelScope()
-        self.garp_scopes[tg] = scope
-        self._nursery.start_soon(self._garp, tg, scope)
-
-    async def _garp(self, tg: str, scope: trio.CancelScope) -> None:
-        g = self.garp
-        with scope:
-            bursts = 0
-            while True:
-                for i in range(g["repeat"]):
-                    sent = [(ifname, addr) for (ifname, addr, _), t in list(self.floating.items()) if t == tg
-                            and self.ifaces.send_garp(ifname, addr)]
-                    self.garps_sent += len(sent)
-                    if i == 0 and sent:
-                        self.log.log("info", "sod", f"Gratuitous ARP for {tg}: "
-                                     + ", ".join(f"{a} on {n}" for n, a in sent), event="garp", tg=tg)
-                    if i + 1 < g["repeat"]:
-                        await trio.sleep(g["interval"])
-                bursts += 1
-                if bursts == 1 and g["delay"] > 0:
-                    await trio.sleep(g["delay"])
-                elif g["refresh"] > 0:
-                    await trio.sleep(g["refresh"])
-                else:
-                    return
-
-    def standby(self, tg: str | None) -> None:
-        try:
-            self._act(self.failover.standby(f"{base_name(tg)}" if tg else None, trio.current_time()))
-        except FailoverError as exc:
-            raise CMError(str(exc)) from None
-
-    def offline(self) -> None:
-        """Forced Offline: gives up every traffic group and stays so across restarts."""
-        if self.forced_offline_path:
-            self.forced_offline_path.write_text("forced offline\n")
-        self._act(self.failover.offline(trio.current_time()))
-        self._broadcast_status()
-
-    def online(self) -> None:
-        if self.forced_offline_path:
-            self.forced_offline_path.unlink(missing_ok=True)
-        self._act(self.failover.online(trio.current_time()))
-        self._broadcast_status()
-
-    # -- status messages ------------------------------------------------------------------------
-    def _device_info(self) -> dict:
-        own = self.store.get("cm device", f"/Common/{self.device}") or {}
-        return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip")}
-
-    def _status_message(self) -> dict:
-        return {"t": "cm-status", "boot": self.boot, "cid": self.store.cid.to_list() if self.store.cid else None,
-                "synced": dict(self.store.synced), "device": self._device_info(),
-                "failover": self.failover.payload() if self.failover else {}}
-
-    async def _hello(self, peer: str) -> None:
-        await self.iquery.send_to(peer, self._status_message())
-        await self.iquery.send_to(peer, {"t": "trust-config", "gen": self.store.trust_gen,
-                                         "objects": self.store.snapshot("trust")})
-
-    def _broadcast_status(self) -> None:
-        if self._nursery is None:
-            return
-        msg = self._status_message()
-        for peer in self.iquery.store.peers():
-            self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
-
-    async def _on_status(self, channel, body: dict) -> None:
-        peer = channel.peer
-        old = self.peers.get(peer, {})
-        if old.get("boot") != body.get("boot"):  # the peer (re)started: it may know nothing of us
-            await channel.send(self._status_message())
-        self.peers[peer] = {"cid": body.get("cid"), "synced": body.get("synced") or {},
-                            "device": body.get("device") or {}, "failover": body.get("failover") or {},
-                            "boot": body.get("boot"), "at": time.time()}
-        self.store.observe(Cid.of(body.get("cid")))
-        if old.get("device") != self.peers[peer]["device"]:
-            self._reconfigure()
-        self._maybe_push(peer)
-
-    async def _on_trust(self, channel, body: dict) -> None:
-        try:
-            changed = self.store.apply_trust(body["objects"], body["gen"])
-        except ConfigError as exc:
-            self.log.log("err", "mcpd", f"Device group configuration from {channel.peer} refused: {exc}")
-            return
-        if changed:
-            self.log.log("notice", "mcpd", f"Device group configuration updated from {channel.peer}",
-                         event="trust-config")
-
-    # -- commits and pushes ---------------------------------------------------------------------
-    def _on_commit(self, result: dict) -> None:
-        if self._nursery is None:
-            return
-        local = result["origin"] == self.device
-        if result["trust"] and local:
-            msg = {"t": "trust-config", "gen": self.store.trust_gen, "objects": self.store.snapshot("trust")}
-            for peer in self.iquery.store.peers():
-                self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
-        if any(c[1] in ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
-               for c in result["changes"]):
-            self._reconfigure()
-        self._broadcast_status()
-        if result["synced"] and local:
-            for peer in self.iquery.store.peers():
-                self._maybe_push(peer.name)
-
-    def sides(self, group: str, peer: str) -> tuple[sync.Side, sync.Side | None]:
-        me = sync.Side(self.device, self.store.cid, self.store.last_synced(group), self.store.ever_synced(group))
-        info = self.peers.get(peer)
-        if info is None:
-            return me, None
-        synced = info["synced"]
-        return me, sync.Side(peer, Cid.of(info["cid"]), Cid.of(synced.get(group)), group in synced)
-
-    def _maybe_push(self, peer: str) -> None:
-        for group, dg in self.my_groups().items():
-            if peer not in dg.get("devices", []) or (group, peer) in self.pushing:
-                continue
-            me, them = self.sides(group, peer)
-            if them and self.iquery.connected(peer) and sync.should_push(me, them, dg.get("auto-sync") == "enabled"):
-                self._nursery.start_soon(self.push, group, peer, False, True)
-
-    async def push(self, group: str, peer: str, full: bool = False, auto: bool = False) -> bool:
-        """Send our synced configuration (the commits the peer lacks, or all of it) to one peer."""
-        dg = self.store.get("cm device-group", group) or {}
-        _, them = self.sides(group, peer)
-        commits = None
-        if not full and dg.get("full-sync") != "enabled" and them is not None:
-            commits = self.store.commits_since(them.cid)
-        cid = self.store.cid
-        msg = {"t": "sync-push", "group": group, "cid": cid.to_list() if cid else None, "auto": auto,
-               "save": dg.get("save-on-auto-sync") == "true"}
-        if commits is None:
-            msg.update(mode="full", objects=self.store.snapshot("synced"))
-        else:
-            msg.update(mode="incremental", commits=commits)
-        self.pushing.add((group, peer))
-        if not await self.iquery.send_to(peer, msg):
-            self.pushing.discard((group, peer))
-            return False
-        return True
-
-    async def _on_push(self, channel, body: dict) -> None:
-        group, peer = body["group"], channel.peer
-        cid = Cid.of(body.get("cid"))
-        reply = {"t": "sync-result", "group": group, "cid": body.get("cid"), "ok": False}
-        try:
-            if body["mode"] == "full":
-                self.store.apply_full(body["objects"], cid, peer)
-            else:
-                self.store.apply_incremental(body["commits"], peer)
-            self.store.mark_synced(group, cid)
-            reply["ok"] = True
-            how = "auto-sync" if body.get("auto") else "config-sync"
-            self.log.log("notice", "mcpd", f"Configuration {body['mode']} {how} from {peer} "
-                         f"to group {base_name(group)} applied (commit {cid})", event="sync-applied",
-                         peer=peer, mode=body["mode"])
-            if body.get("auto") and body.get("save"):
-                self.save_config()
-        except SyncRefused:
-            reply["need_full"] = True
-        except ConfigError as exc:
-            reply["error"] = str(exc)
-            self.log.log("err", "mcpd", f"Configuration sync from {peer} refused: {exc}", event="sync-refused",
-                         peer=peer)
-        await channel.send(reply)
-        self._broadcast_status()
-
-    async def _on_result(self, channel, body: dict) -> None:
-        group, peer = body["group"], channel.peer
-        self.pushing.discard((group, peer))
-        if body.get("need_full"):
-            await self.push(group, peer, full=True)
-            return
-        if not body.get("ok"):
-            self.failures[(group, peer)] = body.get("error") or "refused"
-            self.log.log("err", "mcpd", f"Sync Failure: {peer} refused the configuration: {body.get('error')}",
-                         event="sync-failure", peer=peer)
-            return
-        cid = Cid.of(body.get("cid"))
-        self.failures.pop((group, peer), None)
-        self.store.mark_synced(group, cid)
-        info = self.peers.setdefault(peer, {"cid": None, "synced": {}, "device": {}, "failover": {}})
-        info["cid"], info["synced"] = body.get("cid"), {**info["synced"], group: body.get("cid")}
-        self._broadcast_status()
-        self._maybe_push(peer)   # commits made while that push was in flight
-
-    async def _on_request(self, channel, body: dict) -> None:
-        await self.push(body["group"], channel.peer, full=True)
-
-    # -- commands -------------------------------------------------------------------------------
-    def _group(self, name: str) -> tuple[str, dict]:
-        path = name if name.startswith("/") else f"/Common/{name}"
-        dg = self.store.get("cm device-group", path)
-        if dg is None:
-            raise CMError(f"01070734:3: Configuration error: device group {name} was not found")
-        if self.device not in dg.get("devices", []):
-            raise CMError(f"01070734:3: Configuration error: this device is not a member of {name}")
-        return path, dg
+        return self.failover_driver.active_groups()
 
     async def config_sync(self, direction: str, group: str) -> str:
-        path, dg = self._group(group)
-        peers = [d for d in dg.get("devices", []) if d != self.device]
-        down = [p for p in peers if not self.iquery.connected(p)]
-        if down:
-            raise CMError(f"01070712:3: Caught configuration exception (0), Cannot sync: {', '.join(down)} "
-                          "disconnected")
-        if direction == "to-group":
-            for p in peers:
-                self.failures.pop((path, p), None)
-                await self.push(path, p, full=True)
-            return f"syncing {self.device} to group {group}"
-        source = max(peers, key=lambda p: (Cid.of(self.peers.get(p, {}).get("cid")) or Cid(0, "", 0)).id)
-        await self.iquery.send_to(source, {"t": "sync-request", "group": path})
-        return f"syncing group {group} from {source} to {self.device}"
+        return await self.sync_driver.config_sync(direction, group)
+
+    def standby(self, tg: str | None) -> None:
+        self.failover_driver.standby(tg)
+
+    def offline(self) -> None:
+        self.failover_driver.offline()
+
+    def online(self) -> None:
+        self.failover_driver.online()
 
     def sync_status(self) -> dict:
-        groups = {}
-        for path, dg in sorted(self.my_groups().items()):
-            pairs = {}
-            for peer in dg.get("devices", []):
-                if peer == self.device:
-                    continue
-                me, them = self.sides(path, peer)
-                pairs[peer] = sync.pair_status(me, them, self.iquery.connected(peer),
-                                               self.failures.get((path, peer)))
-            status = sync.group_status(pairs)
-            groups[base_name(path)] = {"status": status, "type": dg.get("type"),
-                                       "details": {p: s.detail for p, s in pairs.items()},
-                                       "pairs": {p: s.status for p, s in pairs.items()}}
-        real = [g for g in groups.values()]
-        overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
-            if real else "Standalone"
-        return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "groups": groups,
-                "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.pushing),
-                "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced")} for n, i in self.peers.items()},
-                "synced": dict(self.store.synced),
-                "cid": str(self.store.cid) if self.store.cid else None}
+        return self.sync_driver.sync_status()
 
     def failover_status(self) -> dict:
-        fo = self.failover
-        peers = {}
-        for name, p in fo.peers.items():
-            peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
-                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()}}
-        split = {}
-        for tg, st in fo.state.items():
-            if st != ACTIVE:
-                continue
-            also = [n for n, info in self.peers.items() if self.iquery.connected(n)
-                    and info.get("failover", {}).get("tgs", {}).get(tg) == ACTIVE]
-            also += [n for n in fo.split_brain.get(tg, ()) if n not in also]
-            lost = [n for n, p in fo.peers.items() if not p.alive]
-            if also:
-                split[tg] = f"SPLIT BRAIN: {tg} is also active on {', '.join(also)}"
-            elif lost:
-                split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
-        return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
-                "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
-                "floating": [f"{a}/{pl} on {i} ({tg})" for (i, a, pl), tg in sorted(self.floating.items())],
-                "garps_sent": self.garps_sent, "bad_heartbeats": self.heartbeats.bad}
+        return self.failover_driver.status()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config.store import Cid
+from ..iquery.messages import CmStatus, SyncResult
 
 IN_SYNC = "In Sync"
 CHANGES_PENDING = "Changes Pending"
@@ -80,7 +81,178 @@ def group_status(pairs: dict[str, PairStatus]) -> str:
     return DISCONNECTED
 
 
+def member_groups(store, device: str) -> dict[str, dict]:
+    """The device groups (path -> object) that `device` is a member of, in a config store."""
+    return {p: v for p, v in store.of_type("cm device-group").items() if device in v.get("devices", [])}
+
+
 def should_push(me: Side, peer: Side, auto_sync: bool) -> bool:
     """Auto-sync pushes only when the peer has nothing of its own since the last agreed commit."""
     return (auto_sync and me.ever_synced and peer.ever_synced and me.cid != peer.cid
             and me.cid != me.synced and peer.cid == me.synced and peer.synced == me.synced)
+
+
+# -- the config sync decider ------------------------------------------------------------------------
+# The CM shell feeds it what happens (a commit, a peer's status, a push's result, a channel opening)
+# with a snapshot of this device's side (Local); it keeps the peer, push and failure bookkeeping and
+# returns what to do. A push in flight to a peer blocks further pushes of that group to it until its
+# result comes back (or the channel reopens), so a commit never races a push carrying the same base.
+# A peer numbers its status messages (seq, per boot): one that arrives after a newer one (statuses
+# and sync results travel on different channels and tasks) is stale and ignored, else a stale commit
+# id would start a push the peer must refuse, then a full sync.
+
+@dataclass(frozen=True)
+class Group:
+    path: str
+    devices: tuple[str, ...]
+    type: str | None = None
+    auto_sync: bool = False
+    full_sync: bool = False
+
+
+@dataclass(frozen=True)
+class Local:
+    """This device's side, as its store has it now."""
+    device: str
+    cid: Cid | None
+    synced: dict            # group path -> Cid | None agreed at its last sync; absent: never synced
+    groups: dict            # group path -> Group, the device groups this device is in
+
+    def side(self, group: str) -> Side:
+        return Side(self.device, self.cid, self.synced.get(group), group in self.synced)
+
+    def marked(self, group: str, cid: Cid | None) -> "Local":
+        return Local(self.device, self.cid, {**self.synced, group: cid}, self.groups)
+
+
+@dataclass(frozen=True)
+class Push:
+    """Send our configuration of `group` to `peer`: all of it, or the commits it lacks."""
+    group: str
+    peer: str
+    full: bool
+    auto: bool
+
+
+@dataclass(frozen=True)
+class MarkSynced:
+    """The group agreed on `cid`: record it."""
+    group: str
+    cid: Cid | None
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    """Tell `peer` our status (it restarted and may know nothing of us)."""
+    peer: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """`peer` refused our configuration of `group`: a Sync Failure until the next sync to it."""
+    group: str
+    peer: str
+    error: str
+
+
+def _newer(seq, last) -> bool:
+    return seq is None or last is None or seq > last
+
+
+class ConfigSync:
+    def __init__(self, device: str):
+        self.device = device
+        self.peers: dict[str, dict] = {}      # name -> last status: cid, synced, device, failover, boot, seq, at
+        self.failures: dict[tuple[str, str], str] = {}
+        self.in_flight: set[tuple[str, str]] = set()   # (group, peer): a push awaiting its result
+
+    def peer_side(self, group: str, peer: str) -> Side | None:
+        info = self.peers.get(peer)
+        if info is None:
+            return None
+        synced = info["synced"]
+        return Side(peer, Cid.of(info["cid"]), Cid.of(synced.get(group)), group in synced)
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def status(self, local: Local, peer: str, msg: CmStatus, connected, now: float) -> list:
+        """A peer's cm-status: its commit id, what it last synced, its device and failover info."""
+        old = self.peers.get(peer, {})
+        actions = []
+        if old.get("boot") != msg.boot:
+            actions.append(SendStatus(peer))
+            self._drop_in_flight(peer)        # a push to its previous run gets no result
+        elif not _newer(msg.seq, old.get("seq")):
+            return []
+        self.peers[peer] = {"cid": msg.cid, "synced": msg.synced, "device": msg.device, "failover": msg.failover,
+                            "boot": msg.boot, "seq": msg.seq, "at": now}
+        return actions + self._pushes(local, peer, connected)
+
+    def committed(self, local: Local, connected) -> list:
+        """A local commit to synced configuration: auto-sync it to the peers that can take it."""
+        peers = sorted({d for g in local.groups.values() for d in g.devices if d != self.device})
+        return [a for peer in peers for a in self._pushes(local, peer, connected)]
+
+    def sent(self, push: Push, ok: bool) -> None:
+        """The shell tried to send a push; not ok: no channel was up, nothing is in flight."""
+        if not ok:
+            self.in_flight.discard((push.group, push.peer))
+
+    def result(self, local: Local, peer: str, msg: SyncResult, connected) -> list:
+        """A peer's sync-result for a push of ours."""
+        group = msg.group
+        self.in_flight.discard((group, peer))
+        if msg.need_full:
+            return [self._push(group, peer, full=True, auto=False)]
+        if not msg.ok:
+            self.failures[(group, peer)] = msg.error or "refused"
+            return [Refused(group, peer, msg.error)]
+        cid = Cid.of(msg.cid)
+        self.failures.pop((group, peer), None)
+        info = self.peers.setdefault(peer, {"cid": None, "synced": {}, "device": {}, "failover": {}})
+        info["cid"], info["synced"] = msg.cid, {**info["synced"], group: msg.cid}
+        if _newer(msg.seq, info.get("seq")):
+            info["seq"] = msg.seq
+        # then the commits made while that push was in flight
+        return [MarkSynced(group, cid)] + self._pushes(local.marked(group, cid), peer, connected)
+
+    def opened(self, peer: str) -> None:
+        """A channel to `peer` (re)opened: results of pushes sent before will not come."""
+        self._drop_in_flight(peer)
+
+    def to_group(self, group: str, peers: list[str]) -> list[Push]:
+        """`run cm config-sync to-group`: all of ours to every peer, failures forgotten."""
+        for p in peers:
+            self.failures.pop((group, p), None)
+        return [self._push(group, p, full=True, auto=False) for p in peers]
+
+    def requested(self, group: str, peer: str) -> Push:
+        """The peer asked for our configuration (`config-sync from-group` on it): all of it."""
+        return self._push(group, peer, full=True, auto=False)
+
+    def newest(self, peers: list[str]) -> str:
+        """The peer with the newest configuration: the source of `config-sync from-group`."""
+        return max(peers, key=lambda p: (Cid.of(self.peers.get(p, {}).get("cid")) or Cid(0, "", 0)).id)
+
+    # -- views ------------------------------------------------------------------------------------
+    def pairs(self, local: Local, group: str, connected) -> dict[str, PairStatus]:
+        return {peer: pair_status(local.side(group), self.peer_side(group, peer), connected(peer),
+                                  self.failures.get((group, peer)))
+                for peer in local.groups[group].devices if peer != self.device}
+
+    # -- internals --------------------------------------------------------------------------------
+    def _pushes(self, local: Local, peer: str, connected) -> list[Push]:
+        out = []
+        for path, g in local.groups.items():
+            if peer not in g.devices or (path, peer) in self.in_flight:
+                continue
+            them = self.peer_side(path, peer)
+            if them and connected(peer) and should_push(local.side(path), them, g.auto_sync):
+                out.append(self._push(path, peer, full=g.full_sync, auto=True))
+        return out
+
+    def _push(self, group: str, peer: str, full: bool, auto: bool) -> Push:
+        self.in_flight.add((group, peer))
+        return Push(group, peer, full, auto)
+
+    def _drop_in_flight(self, peer: str) -> None:
+        self.in_flight = {k for k in self.in_flight if k[1] != peer}

@@ -1,24 +1,22 @@
 """What the store checks for GTM objects: subcollection items, references, what is in use.
 
 Called by store.py on the whole working configuration of a commit, so a refused change leaves
-everything as it was. Messages carry F5's ids (01020036 not found, 01070265 in use, 01070734
-configuration error).
+everything as it was. Errors are F5's, from the
+catalogue (node/errors.py).
 """
 from __future__ import annotations
 
 import ipaddress
 
-from .schema import GTM_RECORD_TYPES, ConfigError, ObjType, Field, base_name, coerce, full_path
+from ..errors import Exists, Invalid, NotFound
+from ..gtm.zones import ZoneError, validate
+from .schema import GTM_RECORD_TYPES, ObjType, Field, base_name, coerce, full_path
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
             "drop-packet", "fallback-ip", "none"}
 SOURCE_KINDS = ("subnet", "region")
 DEST_KINDS = ("subnet", "region", "datacenter", "pool")
-
-
-def _err(text: str) -> ConfigError:
-    return ConfigError(f"01070734:3: Configuration error: {text}")
 
 
 def item_name(t: ObjType, f: Field, raw: str) -> str:
@@ -28,13 +26,13 @@ def item_name(t: ObjType, f: Field, raw: str) -> str:
     if f.name == "members" and not t.path.endswith("cname"):
         server, sep, vs = raw.removeprefix("/Common/").partition(":")
         if not sep or not server or not vs:
-            raise _err(f'invalid pool member "{raw}": give it as SERVER:VIRTUAL-SERVER')
+            raise Invalid(f'invalid pool member "{raw}": give it as SERVER:VIRTUAL-SERVER')
         return f"{full_path(server)}:{base_name(full_path(vs))}"
     if f.name == "addresses":
         try:
             return str(ipaddress.ip_address(raw))
         except ValueError:
-            raise _err(f'"{raw}" is not a valid IP address') from None
+            raise Invalid(f'"{raw}" is not a valid IP address') from None
     return base_name(full_path(raw)) if f.name == "virtual-servers" else raw
 
 
@@ -50,23 +48,23 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
         name = item_name(t, f, str(raw))
         if verb == "delete":
             if by_name.pop(name, None) is None:
-                raise ConfigError(f"01020036:3: The requested {label} item ({name}) was not found.")
+                raise NotFound(f"{label} item", name)
             continue
         if verb == "add":
             if name in by_name:
-                raise ConfigError(f"01020066:3: The requested {label} item ({name}) already exists.")
+                raise Exists(f"{label} item", name)
             item = {"name": name, **{s.name: s.default for s in f.sub if s.default is not None}}
             if "order" in subs and "order" not in (props or {}):
                 item["order"] = len(by_name)
         elif verb == "modify":
             if name not in by_name:
-                raise ConfigError(f"01020036:3: The requested {label} item ({name}) was not found.")
+                raise NotFound(f"{label} item", name)
             item = by_name[name]
         else:
-            raise _err(f'"{verb}" does not apply to {f.name}')
+            raise Invalid(f'"{verb}" does not apply to {f.name}')
         for k, v in (props or {}).items():
             if k not in subs:
-                raise _err(f'{f.name} item has no property "{k}"')
+                raise Invalid(f'{f.name} item has no property "{k}"')
             item[k] = coerce(t, subs[k], v)
         by_name[name] = item
     return sorted(by_name.values(), key=lambda i: (i.get("order", 0), i["name"]))
@@ -89,11 +87,10 @@ def _exists(work: dict, kind: str, value: str) -> bool:
 def _check_term(work: dict, term: str, where: str, kinds: tuple) -> None:
     kind, value = term.removeprefix("not ").split(" ", 1)
     if kind not in kinds:
-        raise _err(f"{where}: {kind} is not emulated here (no GeoIP database); use "
-                   + " or ".join(kinds))
+        raise Invalid(f"{where}: {kind} is not emulated here (no GeoIP database); use " + " or ".join(kinds))
     if not _exists(work, kind, value):
         label = {"region": "Region", "datacenter": "Datacenter", "pool": "Pool"}[kind]
-        raise ConfigError(f"01020036:3: The requested {label} ({value}) was not found.")
+        raise NotFound(label, value)
 
 
 def _region_cycle(work: dict, start: str) -> bool:
@@ -112,66 +109,88 @@ def _region_cycle(work: dict, start: str) -> bool:
 
 
 def check(work: dict, touched: dict) -> None:
+    """Each GTM object the commit creates or changes, checked against the whole configuration."""
     for (tname, path), verb in touched.items():
         if verb == "del" or not tname.startswith("gtm "):
             continue
-        v = work[(tname, path)]
-        if tname.startswith("gtm pool "):
-            for mode in ("load-balancing-mode", "alternate-mode", "fallback-mode"):
-                if v.get(mode) not in EMULATED:
-                    raise _err(f"pool {path}: {mode} {v.get(mode)} is not emulated (use "
-                               + ", ".join(sorted(EMULATED)) + ")")
-            if v.get("fallback-ip", "any") != "any":
-                try:
-                    ipaddress.ip_address(v["fallback-ip"])
-                except ValueError:
-                    raise _err(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
-            if not tname.endswith("cname"):
-                for m in v.get("members") or []:
-                    server_path, vs = m["name"].rsplit(":", 1)
-                    server = work.get(("gtm server", server_path))
-                    if server is None:
-                        raise ConfigError(f"01020036:3: The requested Server ({server_path}) was not found.")
-                    declared = {i["name"] for i in server.get("virtual-servers") or []}
-                    if vs not in declared and server.get("product") != "bigip":
-                        raise ConfigError(f"01020036:3: The requested Virtual Server ({server_path}:{vs}) "
-                                          "was not found.")
-        if tname.startswith("gtm wideip "):
-            rt = tname.rsplit(" ", 1)[1]
-            refs = [p["name"] for p in v.get("pools") or []]
-            if v.get("last-resort-pool", "none") != "none":
-                v["last-resort-pool"] = full_path(v["last-resort-pool"])
-                refs.append(v["last-resort-pool"])
-            for p in refs:
-                if (f"gtm pool {rt}", p) not in work:
-                    raise ConfigError(f"01020036:3: The requested Pool ({p}) was not found.")
-            for alias in v.get("aliases") or []:
-                full_path(alias, wild=True)
-        if tname == "gtm server":
-            for vs in v.get("virtual-servers") or []:
-                if not vs.get("destination"):
-                    raise _err(f"server {path}: virtual server {vs['name']} requires a destination")
-            if not v.get("addresses"):
-                raise _err(f"server {path} requires at least one address")
-        if tname == "gtm region":
-            for term in v.get("region-members") or []:
-                _check_term(work, term, f"region {path}", DEST_KINDS)
-            if _region_cycle(work, path):
-                raise _err(f"region {path} contains itself")
-        if tname == "gtm topology":
-            src, dst = path.removeprefix("ldns: ").split(" server: ")
-            _check_term(work, src, "topology ldns", SOURCE_KINDS)
-            _check_term(work, dst, "topology server", DEST_KINDS)
-        if tname == "gtm zone":
-            from ..gtm.zones import ZoneError, validate
-            try:
-                validate(base_name(path), v.get("records") or [])
-            except ZoneError as exc:
-                raise _err(f"zone {base_name(path)}: {exc}") from None
-        if tname == "gtm listener":
-            for (ot, op), ov in work.items():
-                if ot == tname and op != path and (ov.get("address"), ov.get("port")) == (v["address"], v["port"]):
-                    raise _err(f"listeners {path} and {op} have the same address {v['address']}")
+        checker = CHECKS.get(" ".join(tname.split()[:2]))   # "gtm pool a" -> "gtm pool"
+        if checker:
+            checker(work, tname, path, work[(tname, path)])
+
+
+def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
+    for mode in ("load-balancing-mode", "alternate-mode", "fallback-mode"):
+        if v.get(mode) not in EMULATED:
+            raise Invalid(f"pool {path}: {mode} {v.get(mode)} is not emulated (use "
+                          + ", ".join(sorted(EMULATED)) + ")")
+    if v.get("fallback-ip", "any") != "any":
+        try:
+            ipaddress.ip_address(v["fallback-ip"])
+        except ValueError:
+            raise Invalid(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
+    if tname.endswith("cname"):
+        return
+    for m in v.get("members") or []:
+        server_path, vs = m["name"].rsplit(":", 1)
+        server = work.get(("gtm server", server_path))
+        if server is None:
+            raise NotFound("Server", server_path)
+        declared = {i["name"] for i in server.get("virtual-servers") or []}
+        if vs not in declared and server.get("product") != "bigip":
+            raise NotFound("Virtual Server", f"{server_path}:{vs}")
+
+
+def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
+    """Its pools exist; the last-resort pool is kept with its folder."""
+    rt = tname.rsplit(" ", 1)[1]
+    refs = [p["name"] for p in v.get("pools") or []]
+    if v.get("last-resort-pool", "none") != "none":
+        v["last-resort-pool"] = full_path(v["last-resort-pool"])
+        refs.append(v["last-resort-pool"])
+    for p in refs:
+        if (f"gtm pool {rt}", p) not in work:
+            raise NotFound("Pool", p)
+    for alias in v.get("aliases") or []:
+        full_path(alias, wild=True)
+
+
+def _check_server(work: dict, tname: str, path: str, v: dict) -> None:
+    for vs in v.get("virtual-servers") or []:
+        if not vs.get("destination"):
+            raise Invalid(f"server {path}: virtual server {vs['name']} requires a destination")
+    if not v.get("addresses"):
+        raise Invalid(f"server {path} requires at least one address")
+
+
+def _check_region(work: dict, tname: str, path: str, v: dict) -> None:
+    for term in v.get("region-members") or []:
+        _check_term(work, term, f"region {path}", DEST_KINDS)
+    if _region_cycle(work, path):
+        raise Invalid(f"region {path} contains itself")
+
+
+def _check_topology(work: dict, tname: str, path: str, v: dict) -> None:
+    src, dst = path.removeprefix("ldns: ").split(" server: ")
+    _check_term(work, src, "topology ldns", SOURCE_KINDS)
+    _check_term(work, dst, "topology server", DEST_KINDS)
+
+
+def _check_zone(work: dict, tname: str, path: str, v: dict) -> None:
+    try:
+        validate(base_name(path), v.get("records") or [])
+    except ZoneError as exc:
+        raise Invalid(f"zone {base_name(path)}: {exc}") from None
+
+
+def _check_listener(work: dict, tname: str, path: str, v: dict) -> None:
+    for (ot, op), ov in work.items():
+        if ot == tname and op != path and (ov.get("address"), ov.get("port")) == (v["address"], v["port"]):
+            raise Invalid(f"listeners {path} and {op} have the same address {v['address']}")
+
+
+CHECKS = {"gtm pool": _check_pool, "gtm wideip": _check_wideip, "gtm server": _check_server,
+          "gtm region": _check_region, "gtm topology": _check_topology, "gtm zone": _check_zone,
+          "gtm listener": _check_listener}
 
 
 def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:

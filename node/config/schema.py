@@ -20,14 +20,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
 WILD_NAME = re.compile(r"^[A-Za-z0-9_.:%*?-]+$")   # wide IP names and aliases take * and ?
 LOCAL_ONLY = "/Common/traffic-group-local-only"
-
-
-class ConfigError(Exception):
-    """A change refused, with F5's message where F5 has one. Nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -157,14 +155,14 @@ def normalize_term(words: list[str], where: str) -> str:
     if neg:
         words = words[1:]
     if len(words) != 2 or words[0] not in TERM_KINDS:
-        raise ConfigError(f'01070734:3: Configuration error: {where}: "{" ".join(words)}" is not a term '
-                          f"(give it as [not] {'|'.join(TERM_KINDS)} VALUE)")
+        raise Invalid(f'{where}: "{" ".join(words)}" is not a term '
+                      f"(give it as [not] {'|'.join(TERM_KINDS)} VALUE)")
     kind, value = words
     if kind == "subnet":
         try:
             value = str(ipaddress.ip_network(value, strict=False))
         except ValueError:
-            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a subnet') from None
+            raise Invalid(f'{where}: "{value}" is not a subnet') from None
     elif kind in ("region", "datacenter", "pool"):
         value = full_path(value)
     return f"{'not ' if neg else ''}{kind} {value}"
@@ -179,15 +177,14 @@ def split_terms(words: list[str], where: str) -> list[str]:
             terms.append(normalize_term(cur, where))
             cur = []
     if cur:
-        raise ConfigError(f'01070734:3: Configuration error: {where}: "{" ".join(cur)}" is incomplete')
+        raise Invalid(f'{where}: "{" ".join(cur)}" is incomplete')
     return terms
 
 
 def topology_name(words: list[str]) -> str:
     """`ldns: subnet 10.0.0.0/24 server: pool P1` -> F5's record name with full paths."""
     if not words or words[0] != "ldns:" or "server:" not in words:
-        raise ConfigError("01070734:3: Configuration error: a topology record is "
-                          "ldns: [not] SOURCE VALUE server: [not] DESTINATION VALUE")
+        raise Invalid("a topology record is ldns: [not] SOURCE VALUE server: [not] DESTINATION VALUE")
     i = words.index("server:")
     src = normalize_term(words[1:i], "topology ldns")
     dst = normalize_term(words[i + 1:], "topology server")
@@ -265,11 +262,10 @@ def full_path(name: str, wild: bool = False) -> str:
     if name.startswith("/"):
         part, _, rest = name[1:].partition("/")
         if part != "Common" or not rest:
-            raise ConfigError(f"01020036:3: The requested folder ({name.rsplit('/', 1)[0] or '/'}) was not found.")
+            raise NotFound("folder", name.rsplit("/", 1)[0] or "/")
         name = rest
     if not (WILD_NAME if wild else NAME).match(name) or "~" in name:
-        raise ConfigError(f'01070734:3: Configuration error: invalid name "{name}": names may use letters, '
-                          "digits and . _ - : % only")
+        raise Invalid(f'invalid name "{name}": names may use letters, digits and . _ - : % only')
     return f"{PARTITION}/{name}"
 
 
@@ -294,16 +290,15 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         try:
             n = int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not an integer') from None
+            raise Invalid(f'{where}: "{value}" is not an integer') from None
         if (f.minimum is not None and n < f.minimum) or (f.maximum is not None and n > f.maximum):
-            raise ConfigError(f"01070734:3: Configuration error: {where}: {n} is out of range "
-                              f"({f.minimum}-{f.maximum})")
+            raise Invalid(f"{where}: {n} is out of range ({f.minimum}-{f.maximum})")
         return n
     if f.kind == "list":
         if isinstance(value, str):
             value = [] if value == "none" else [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"01070734:3: Configuration error: {where} takes a list of names")
+            raise Invalid(f"{where} takes a list of names")
         return list(dict.fromkeys(value))
     if f.kind in ("members", "items"):
         return value  # checked by the store, which knows the object
@@ -312,11 +307,10 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             value = [] if value == "none" else [value]
         return list(dict.fromkeys(normalize_term(str(v).split(), where) for v in value))
     if not isinstance(value, str):
-        raise ConfigError(f"01070734:3: Configuration error: {where} takes a single value")
+        raise Invalid(f"{where} takes a single value")
     if f.kind == "enum":
         if value not in f.choices:
-            raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not one of '
-                              + ", ".join(f.choices))
+            raise Invalid(f'{where}: "{value}" is not one of ' + ", ".join(f.choices))
         return value
     if f.kind == "ref":
         return "none" if value == "none" else full_path(value)
@@ -330,8 +324,8 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         if f.kind == "dest":
             return destination(value)
     except ValueError:
-        raise ConfigError(f'01070734:3: Configuration error: {where}: "{value}" is not a valid '
-                          + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
+        raise Invalid(f'{where}: "{value}" is not a valid '
+                      + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
     return value
 
 
@@ -383,8 +377,7 @@ def member_name(value: str) -> tuple[str, str | None]:
     """A member is `NODE:PORT`; returns its full name and the address if NODE is one."""
     name, sep, port = value.removeprefix("/Common/").rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
-        raise ConfigError(f'01070734:3: Configuration error: invalid pool member "{value}": '
-                          "give it as NODE:PORT")
+        raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:

@@ -18,10 +18,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import msgpack
 
 from ..clock import write_atomically
+from ..events import ConfigCommitted, Hub
 from . import gtm_checks
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
                      member_name, split_destination)
@@ -54,12 +56,28 @@ class Op:
     values: dict
 
 
+class Change(NamedTuple):
+    """What a commit did to one object: kind "put" (value is the new object) or "del" (value None).
+    A tuple, so it packs for the wire as [kind, type, path, value]."""
+    kind: str
+    type: str
+    path: str
+    value: dict | None
+
+
+def changes_of(work: dict, touched) -> list[Change]:
+    """The changes that take the current objects to `work`, for the touched keys."""
+    return [Change("put", t, p, work[(t, p)]) if (t, p) in work else Change("del", t, p, None)
+            for (t, p) in touched]
+
+
 class SyncRefused(Exception):
     """A sync could not be applied as sent (e.g. the base is not ours); the sender should send all."""
 
 
 class ConfigStore:
-    def __init__(self, path: Path | None, device: str, *, now=time.time, cache_kb: int = 1024):
+    def __init__(self, path: Path | None, device: str, *, now=time.time, cache_kb: int = 1024,
+                 events: Hub | None = None):
         self.path = Path(path) if path else None
         self.device = device
         self.now = now
@@ -69,10 +87,10 @@ class ConfigStore:
         self.synced: dict[str, list | None] = {}  # group -> cid at the last sync that group agreed on
         self.trust_gen = [0, ""]             # version of the trust-scope objects (device/traffic groups)
         self.gtm_gen = [0, ""]               # version of the gtm-scope objects (the GTM sync group's)
-        self.log: deque[dict] = deque()      # recent synced commits: {"base", "cid", "changes", "size"}
-        self.log_size = 0
+        self.commit_cache: deque[dict] = deque()   # recent synced commits: {"base", "cid", "changes", "size"}
+        self.commit_cache_size = 0
         self.cache_bytes = cache_kb * 1024
-        self.listeners = []                  # fn(kind, info) after each successful change
+        self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
         if self.path and self.path.exists():
@@ -107,26 +125,27 @@ class ConfigStore:
     def commit(self, ops: list[Op], origin: str | None = None) -> dict:
         """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
         work, touched = self.validate(ops)
-        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None)
-                   for (t, p) in touched]
-        return self._install(work, changes, origin or self.device)
+        return self._install(work, changes_of(work, touched), origin or self.device)
 
-    def _install(self, work: dict, changes: list, origin: str, cid: Cid | None = None,
-                 from_peer: bool = False) -> dict:
-        def is_synced(change) -> bool:
-            _, t, p, v = change
-            before = self.objects.get((t, p))
-            return any(x is not None and self.scope(t, x) == "synced" for x in (v, before))
+    def _install(self, work: dict, changes: list[Change], origin: str, cid: Cid | None = None,
+                 from_peer: bool = False, synced_group: str | None = None) -> dict:
+        """Make `work` current and persist it (with `synced_group` marked synced at the new commit,
+        in the same write), then tell the listeners."""
+        def is_synced(c: Change) -> bool:
+            before = self.objects.get((c.type, c.path))
+            return any(x is not None and self.scope(c.type, x) == "synced" for x in (c.value, before))
 
         synced = [c for c in changes if is_synced(c)]
-        trust = [c for c in changes if TYPES[c[1]].scope == "trust"]
-        gtm = [c for c in changes if TYPES[c[1]].scope == "gtm"]
+        trust = [c for c in changes if TYPES[c.type].scope == "trust"]
+        gtm = [c for c in changes if TYPES[c.type].scope == "gtm"]
         base = self.cid
         new_cid = self.cid
         if synced:
             new_cid = cid or Cid(self.counter + 1, origin, self.now())
-        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen)
+        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced)
         self.objects, self.cid = work, new_cid
+        if synced_group is not None:
+            self.synced = {**self.synced, synced_group: new_cid.to_list() if new_cid else None}
         if new_cid is not None:
             self.counter = max(self.counter, new_cid.id)
         if trust and cid is None and not from_peer:
@@ -137,42 +156,44 @@ class ConfigStore:
         try:
             self._persist()
         except OSError as exc:
-            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen = old
+            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced = old
             raise ConfigError(f"01070734:3: Configuration error: cannot save the change: {exc}") from None
         if synced:
             self._remember(base, new_cid, synced)
         self.generation += 1
-        for _, t, p, _ in changes:
-            self.generations[(t, p)] = self.generation
+        for c in changes:
+            self.generations[(c.type, c.path)] = self.generation
         result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
                   "gtm": bool(gtm), "origin": origin}
-        for listener in self.listeners:
-            listener(result)
+        self.events.publish(ConfigCommitted(**result))
         return result
 
-    def _remember(self, base: Cid | None, cid: Cid, changes: list) -> None:
+    def _remember(self, base: Cid | None, cid: Cid, changes: list[Change]) -> None:
         entry = {"base": base.to_list() if base else None, "cid": cid.to_list(),
                  "changes": [list(c) for c in changes]}
         entry["size"] = len(msgpack.packb(entry["changes"], use_bin_type=True))
-        self.log.append(entry)
-        self.log_size += entry["size"]
-        while self.log and self.log_size > self.cache_bytes:
-            self.log_size -= self.log.popleft()["size"]
+        self.commit_cache.append(entry)
+        self.commit_cache_size += entry["size"]
+        while self.commit_cache and self.commit_cache_size > self.cache_bytes:
+            self.commit_cache_size -= self.commit_cache.popleft()["size"]
 
     def commits_since(self, cid: Cid | None) -> list[dict] | None:
         """The commits that take a peer at `cid` to ours, or None if the cache does not reach."""
         if cid == self.cid:
             return []
         target = cid.to_list() if cid else None
-        entries = list(self.log)
+        entries = list(self.commit_cache)
         for i, entry in enumerate(entries):
             if entry["base"] == target:
                 return [{"base": e["base"], "cid": e["cid"], "changes": e["changes"]} for e in entries[i:]]
         return None
 
     # -- applying a sync ------------------------------------------------------------------------
-    def apply_incremental(self, commits: list[dict], origin: str) -> dict:
+    def apply_incremental(self, commits: list[dict], origin: str, group: str | None = None) -> dict:
+        """Replay a peer's commits on ours; `group` (if given) is then marked synced at the last."""
         if not commits:
+            if group is not None:
+                self.mark_synced(group, self.cid)
             return {"cid": self.cid}
         if Cid.of(commits[0]["base"]) != self.cid:
             raise SyncRefused(f"incremental sync from {Cid.of(commits[0]['base'])}, this device is at {self.cid}")
@@ -187,11 +208,12 @@ class ConfigStore:
                     work.pop((t, p), None)
                 touched[(t, p)] = verb
         self._check(work, touched)
-        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
-        return self._install(work, changes, origin, cid=Cid.of(commits[-1]["cid"]))
+        return self._install(work, changes_of(work, touched), origin, cid=Cid.of(commits[-1]["cid"]),
+                             synced_group=group)
 
-    def apply_full(self, objects: list, cid: Cid, origin: str) -> dict:
-        """Replace our synced configuration with the sender's; local objects stay."""
+    def apply_full(self, objects: list, cid: Cid, origin: str, group: str | None = None) -> dict:
+        """Replace our synced configuration with the sender's; local objects stay; `group` (if
+        given) is marked synced at `cid`."""
         work = {k: v for k, v in self.objects.items() if self.scope(k[0], v) != "synced"}
         incoming = {}
         for t, p, v in objects:
@@ -203,10 +225,9 @@ class ConfigStore:
         touched = {k: "put" for k in incoming}
         touched.update({k: "del" for k in self.objects if k not in work})
         self._check(work, touched)
-        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
-        result = self._install(work, changes, origin, cid=cid)
-        self.log.clear()
-        self.log_size = 0
+        result = self._install(work, changes_of(work, touched), origin, cid=cid, synced_group=group)
+        self.commit_cache.clear()
+        self.commit_cache_size = 0
         return result
 
     def apply_trust(self, objects: list, gen: list) -> bool:
@@ -230,8 +251,7 @@ class ConfigStore:
         self._check(work, touched)
         setattr(self, attr, list(gen))
         self.counter = max(self.counter, int(gen[0]))
-        changes = [("put", t, p, work[(t, p)]) if (t, p) in work else ("del", t, p, None) for (t, p) in touched]
-        self._install(work, changes, gen[1], cid=self.cid, from_peer=True)
+        self._install(work, changes_of(work, touched), gen[1], cid=self.cid, from_peer=True)
         return True
 
     def mark_synced(self, group: str, cid: Cid | None) -> None:
@@ -362,6 +382,7 @@ class ConfigStore:
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
+        vlans = _vlan_networks(work)
         for (tname, path), verb in touched.items():
             t = TYPES[tname]
             if verb == "del":
@@ -385,13 +406,13 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
-                    if not _on_a_vlan(work, m["address"]):
+                    if not _on_a_vlan(vlans, m["address"]):
                         raise ConfigError(f"01070734:3: Configuration error: pool {path} member {m['name']}: "
                                           f"{m['address']} is on no VLAN of this device (no self IP subnet "
                                           "contains it), so it is unreachable")
             if tname == "ltm virtual":
                 addr, _ = split_destination(values["destination"])
-                if not _on_a_vlan(work, addr):
+                if not _on_a_vlan(vlans, addr):
                     raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "
                                       "is on no VLAN of this device: no traffic group can own it")
             if tname.startswith("ltm monitor") and values.get("recv"):
@@ -457,10 +478,14 @@ class ConfigStore:
             self.counter = cid.id
 
 
-def _on_a_vlan(work: dict, address: str) -> bool:
+def _vlan_networks(work: dict) -> list:
+    """The subnets of the self IPs in `work`: the VLANs this device is on."""
+    return [ipaddress.ip_interface(v["address"]).network for (t, _), v in work.items() if t == "net self"]
+
+
+def _on_a_vlan(networks: list, address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    return any(ip in ipaddress.ip_interface(v["address"]).network
-               for (t, _), v in work.items() if t == "net self")
+    return any(ip in net for net in networks)
 
 
-__all__ = ["Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY"]
+__all__ = ["Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..iquery.messages import GtmHealth
+
 PUBLISH_INTERVAL = 2.0     # seconds between updates when nothing changes
 STALE_AFTER = 7.0          # a little over three missed updates
 
@@ -38,12 +40,12 @@ class HealthTable:
         self.stale_after = stale_after
         self.devices: dict[str, DeviceHealth] = {}
 
-    def update(self, device: str, body: dict, now: float) -> bool:
+    def update(self, device: str, msg: GtmHealth, now: float) -> bool:
         """Take a gtm-health message; True if availability (not just statistics) changed."""
         d = self.devices.setdefault(device, DeviceHealth(device))
         before = ({n: v.get("availability") for n, v in d.virtuals.items()}, d.addresses)
-        d.addresses = tuple(body.get("addresses") or ())
-        d.virtuals = {str(n): dict(v) for n, v in (body.get("virtuals") or {}).items() if isinstance(v, dict)}
+        d.addresses = tuple(msg.addresses)
+        d.virtuals = {str(n): dict(v) for n, v in msg.virtuals.items() if isinstance(v, dict)}
         d.at = now
         d.updates += 1
         return before != ({n: v.get("availability") for n, v in d.virtuals.items()}, d.addresses)

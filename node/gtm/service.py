@@ -2,8 +2,8 @@
 
 Decisions live in topology.py, lb.py, view.py and answer.py; this module moves messages and
 keeps the answerer's view current: compiled again after every configuration change, every
-health message that changes an availability, and whenever an LTM's data goes stale or its
-channel drops (checked every TICK seconds).
+health message that changes an availability, whenever a channel opens or closes, and when an
+LTM's data goes stale (a deadline: the next moment some device's last update gets too old).
 
 GTM sync group (gtm global-settings general synchronization yes, synchronization-group-name G):
 GTMs in one group share their gtm configuration; the newest (a Lamport generation, bumped on every
@@ -13,26 +13,29 @@ local gtm change) wins. Messages on 4353:
 """
 from __future__ import annotations
 
+import math
 import time
 
 import trio
 
 from ..config.schema import GTM_SETTINGS, base_name
 from ..config.store import ConfigError
+from ..events import ChannelClosed, ChannelOpened, ConfigCommitted, GtmPeerStatus, Hub
+from ..iquery import messages as m
 from ..reconcile import reconcile
 from .answer import Answerer
 from .health import HealthTable
 from .listener import Listener
 from .view import compile_view
 
-TICK = 0.25
 COLOUR = {"available": "green", "offline": "red", "unknown": "blue"}
 
 
 class GTM:
-    def __init__(self, device: str, store, iquery, log, publisher, recorder=None):
-        self.device, self.store, self.iquery, self.log = device, store, iquery, log
-        self.publisher = publisher
+    def __init__(self, device: str, store, iquery, log, events: Hub, subscribed=lambda peer: False):
+        """`subscribed(peer)`: whether that peer's GTM takes this device's health (status only)."""
+        self.device, self.store, self.iquery, self.log, self.events = device, store, iquery, log, events
+        self.subscribed = subscribed
         self.health = HealthTable()
         self.answerer = Answerer()
         self.view = self.answerer.view
@@ -40,14 +43,16 @@ class GTM:
         self.sync_peers: dict[str, dict] = {}     # peer -> {group, enabled, gen, at}
         self.synced_from: dict[str, float] = {}
         self._nursery = None
-        self._dirty = True
         self._states = None
+        self._wake = trio.Event()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        self.iquery.handlers.update({"gtm-health": self._on_health, "gtm-config": self._on_config})
-        self.iquery.on_open.append(self._opened)
-        self.publisher.on_subscribe.append(self._on_peer_status)
-        self.store.listeners.append(self._on_commit)
+        self.iquery.handle(m.GtmHealth, self._on_health)
+        self.iquery.handle(m.GtmConfig, self._on_config)
+        self.events.subscribe(ChannelOpened, self._opened)
+        self.events.subscribe(ChannelClosed, lambda _e: self._wake.set())
+        self.events.subscribe(GtmPeerStatus, self._on_peer_status)
+        self.events.subscribe(ConfigCommitted, self._on_commit)
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             self.reconcile_listeners()
@@ -62,7 +67,6 @@ class GTM:
         self.view = compile_view(self.store.objects, self.health, now, self.iquery.connected)
         self.answerer.set_view(self.view)
         self._states = self._server_states()
-        self._dirty = False
         self._log_changes(old, self.view)
 
     def _log_changes(self, old, new) -> None:
@@ -86,18 +90,31 @@ class GTM:
         return {p: s.state for p, s in self.view.servers.items()}
 
     async def _ticker(self) -> None:
+        """Look again when woken (a channel closed) or when some device's data turns stale."""
         while True:
-            await trio.sleep(TICK)
-            now = trio.current_time()
-            states = {p: self.health.server([a["name"] for a in s.get("addresses") or []], now,
-                                            self.iquery.connected).state
-                      for p, s in self.store.of_type("gtm server").items()}
-            if self._dirty or states != self._states:
-                for p, st in states.items():
-                    if self._states is not None and self._states.get(p) not in (None, st):
-                        self.log.log("notice", "gtmd", f"Server {p} iQuery state {self._states.get(p)} -> {st}",
-                                     event="gtm-server-state", server=p, state=st)
-                self.recompile()
+            with trio.move_on_at(self._next_stale()):
+                await self._wake.wait()
+            self._wake = trio.Event()
+            self._recheck()
+
+    def _next_stale(self) -> float:
+        now = trio.current_time()
+        later = [d.at + self.health.stale_after for d in self.health.devices.values()
+                 if d.at + self.health.stale_after >= now]
+        return min(later, default=math.inf) + 0.001   # just past: stale is "older than"
+
+    def _recheck(self, force: bool = False) -> None:
+        """Compile the view again if a server's iQuery state changed (logging it), or if `force`."""
+        now = trio.current_time()
+        states = {p: self.health.server([a["name"] for a in s.get("addresses") or []], now,
+                                        self.iquery.connected).state
+                  for p, s in self.store.of_type("gtm server").items()}
+        if force or states != self._states:
+            for p, st in states.items():
+                if self._states is not None and self._states.get(p) not in (None, st):
+                    self.log.log("notice", "gtmd", f"Server {p} iQuery state {self._states.get(p)} -> {st}",
+                                 event="gtm-server-state", server=p, state=st)
+            self.recompile()
 
     # -- iQuery -----------------------------------------------------------------------------------
     def _sync_status(self) -> dict:
@@ -105,17 +122,21 @@ class GTM:
         return {"group": s.get("synchronization-group-name", "default"),
                 "enabled": s.get("synchronization") == "yes", "gen": list(self.store.gtm_gen)}
 
-    def _opened(self, peer: str) -> None:
-        self._nursery.start_soon(self.iquery.send_to, peer, {"t": "gtm-subscribe", "sync": self._sync_status()})
+    def _opened(self, event: ChannelOpened) -> None:
+        if event.outbound:
+            self._nursery.start_soon(self.iquery.send_to, event.peer, m.GtmSubscribe(self._sync_status()))
+        self._wake.set()
 
-    async def _on_health(self, channel, body: dict) -> None:
-        changed = self.health.update(channel.peer, body, trio.current_time())
+    async def _on_health(self, channel, msg: m.GtmHealth) -> None:
+        changed = self.health.update(channel.peer, msg, trio.current_time())
         if changed or any(p.mode == "least-connections" or p.alternate == "least-connections"
                           for p in self.view.pools.values()):
-            self._dirty = True   # statistics matter only to least-connections
+            self._recheck(force=True)   # statistics matter only to least-connections
+        else:
+            self._recheck()             # stale data may be current again
 
-    def _on_peer_status(self, peer: str, body: dict) -> None:
-        sync = body.get("sync") or {}
+    def _on_peer_status(self, event: GtmPeerStatus) -> None:
+        peer, sync = event.peer, event.sync
         self.sync_peers[peer] = {"group": sync.get("group"), "enabled": bool(sync.get("enabled")),
                                  "gen": list(sync.get("gen") or [0, ""]), "at": time.time()}
         self._maybe_push(peer)
@@ -129,17 +150,16 @@ class GTM:
     def _maybe_push(self, peer: str) -> None:
         if peer in self.group_peers() and tuple(self.store.gtm_gen) > tuple(self.sync_peers[peer]["gen"]):
             me = self._sync_status()
-            msg = {"t": "gtm-config", "group": me["group"], "gen": list(self.store.gtm_gen),
-                   "objects": self.store.snapshot("gtm")}
+            msg = m.GtmConfig(me["group"], list(self.store.gtm_gen), self.store.snapshot("gtm"))
             self.sync_peers[peer]["gen"] = list(self.store.gtm_gen)   # assumed until it says otherwise
             self._nursery.start_soon(self.iquery.send_to, peer, msg)
 
-    async def _on_config(self, channel, body: dict) -> None:
+    async def _on_config(self, channel, msg: m.GtmConfig) -> None:
         me = self._sync_status()
-        if not me["enabled"] or body.get("group") != me["group"]:
+        if not me["enabled"] or msg.group != me["group"]:
             return
         try:
-            changed = self.store.apply_shared("gtm", body["objects"], body["gen"])
+            changed = self.store.apply_shared("gtm", msg.objects, msg.gen)
         except ConfigError as exc:
             self.log.log("err", "gtmd", f"GTM configuration from {channel.peer} refused: {exc}",
                          event="gtm-sync-refused", peer=channel.peer)
@@ -147,24 +167,23 @@ class GTM:
         if changed:
             self.synced_from[channel.peer] = time.time()
             self.log.log("notice", "gtmd", f"GTM configuration synchronized from {channel.peer} "
-                         f"(sync group {me['group']}, generation {body['gen'][0]})", event="gtm-synced",
+                         f"(sync group {me['group']}, generation {msg.gen[0]})", event="gtm-synced",
                          peer=channel.peer)
             self._broadcast_status()
 
     def _broadcast_status(self) -> None:
-        msg = {"t": "gtm-subscribe", "sync": self._sync_status()}
+        msg = m.GtmSubscribe(self._sync_status())
         for peer in self.iquery.store.peers():
             self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
 
-    def _on_commit(self, result: dict) -> None:
+    def _on_commit(self, result: ConfigCommitted) -> None:
         if self._nursery is None:
             return
-        if any(c[1] == "gtm listener" for c in result["changes"]):
+        if any(c.type == "gtm listener" for c in result.changes):
             self.reconcile_listeners()
-        if any(c[1].startswith("gtm ") for c in result["changes"]):
-            self._dirty = True
+        if any(c.type.startswith("gtm ") for c in result.changes):
             self.recompile()
-        if result.get("gtm") and result["origin"] == self.device:
+        if result.gtm and result.origin == self.device:
             self._broadcast_status()
             for peer in self.group_peers():
                 self._maybe_push(peer)
@@ -200,11 +219,11 @@ class GTM:
                         "certificate": link.get("certificate"),
                         "last_update_age": round(now - d.at, 3) if d else None,
                         "updates": d.updates if d else 0,
-                        "subscribed": name in self.publisher.subscribers,
+                        "subscribed": self.subscribed(name),
                         "sync": self.sync_peers.get(name)}
         return {"iquery": iq, "sync": {**self._sync_status(), "peers": self.group_peers()},
                 "servers": {p: {"device": s.device, "state": s.state, "reason": s.reason,
-                                "age": None if s.age is None else round(s.age, 3)}
+                                "age": None if s.age is None else round(now - self.health.devices[s.device].at, 3)}
                             for p, s in self.view.servers.items()},
                 "members": {f"{p}/{m}": {"state": st.state, "reason": st.reason, "usable": st.usable}
                             for (p, m), st in self.view.members.items()},

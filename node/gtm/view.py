@@ -89,57 +89,20 @@ def _family_ok(address: str | None, rtype: str) -> bool:
 def compile_view(objects: dict, health: HealthTable, now: float, connected) -> View:
     """objects: {(type, path): values} (the store's), health as of `now`."""
     view = View()
-    of = lambda t: {p: v for (tt, p), v in objects.items() if tt == t}
+    of = lambda t: {p: v for (tt, p), v in objects.items() if tt == t}  # noqa: E731
     datacenters = of("gtm datacenter")
     servers = of("gtm server")
     for path, s in servers.items():
         view.servers[path] = health.server([a["name"] for a in s.get("addresses") or []], now, connected)
     for rtype in GTM_RECORD_TYPES:
         for path, p in of(f"gtm pool {rtype}").items():
-            members = []
-            for m in p.get("members") or []:
-                enabled = m.get("status", "enabled") == "enabled"
-                if rtype == "cname":
-                    status = MemberStatus("available", "static target", True)
-                    members.append(lb.Member(m["name"], m["name"], None, True, enabled, m.get("order", 0),
-                                             m.get("ratio", 1)))
-                    view.members[(path, m["name"])] = status
-                    continue
-                server_path, vs_name = m["name"].rsplit(":", 1)
-                server = servers.get(server_path) or {}
-                dc = server.get("datacenter")
-                address, status = _vs_status(server, vs_name, view.servers.get(server_path))
-                if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
-                    status = MemberStatus("offline", "The server or its datacenter is disabled", False)
-                elif status.usable and not _family_ok(address, rtype):
-                    status = MemberStatus("offline", f"{address} is not an {rtype.upper()} address", False)
-                conns = 0
-                sv = view.servers.get(server_path)
-                if sv is not None and vs_name in sv.virtuals:
-                    conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
-                view.members[(path, m["name"])] = status
-                members.append(lb.Member(m["name"], address, dc, status.usable, enabled, m.get("order", 0),
-                                         m.get("ratio", 1), conns))
+            members = [_member(view, rtype, path, m, servers, datacenters) for m in p.get("members") or []]
             view.pools[(rtype, path)] = lb.Pool(
                 path, tuple(members), p["load-balancing-mode"], p["alternate-mode"], p["fallback-mode"],
                 p.get("fallback-ip", "any"), p["ttl"], p["max-answers-returned"],
                 p["verify-member-availability"] == "enabled", p.get("status", "enabled") == "enabled")
         for path, w in of(f"gtm wideip {rtype}").items():
-            wip = lb.WideIP(path.removeprefix("/Common/"),
-                            tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
-                            w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
-                            w.get("status", "enabled") == "enabled",
-                            w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,
-                            (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]),
-                            w.get("topology-prefer-edns0-client-subnet") == "enabled")
-            if not wip.enabled:
-                continue
-            for name in [wip.name, *(w.get("aliases") or [])]:
-                name = name.lower().rstrip(".")
-                if "*" in name or "?" in name:
-                    view.wildcards.append((re.compile(fnmatch.translate(name)), rtype, wip))
-                else:
-                    view.wideips[(name, rtype)] = wip
+            _add_wideip(view, rtype, path, w)
     settings = objects.get(("gtm global-settings", GTM_SETTINGS)) or {}
     regions = Regions({p: v.get("region-members") or [] for p, v in of("gtm region").items()})
     records = [Record.parse(p, v.get("score", 1), v.get("order") or 0) for p, v in of("gtm topology").items()]
@@ -151,6 +114,47 @@ def compile_view(objects: dict, health: HealthTable, now: float, connected) -> V
             continue   # cannot happen for committed zones: the store validated them
         view.zones[zone.origin] = zone
     return view
+
+
+def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacenters: dict) -> lb.Member:
+    """One pool member as the balancer sees it; its status goes in view.members."""
+    enabled = m.get("status", "enabled") == "enabled"
+    if rtype == "cname":
+        view.members[(pool, m["name"])] = MemberStatus("available", "static target", True)
+        return lb.Member(m["name"], m["name"], None, True, enabled, m.get("order", 0), m.get("ratio", 1))
+    server_path, vs_name = m["name"].rsplit(":", 1)
+    server = servers.get(server_path) or {}
+    dc = server.get("datacenter")
+    sv = view.servers.get(server_path)
+    address, status = _vs_status(server, vs_name, sv)
+    if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
+        status = MemberStatus("offline", "The server or its datacenter is disabled", False)
+    elif status.usable and not _family_ok(address, rtype):
+        status = MemberStatus("offline", f"{address} is not an {rtype.upper()} address", False)
+    conns = 0
+    if sv is not None and vs_name in sv.virtuals:
+        conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
+    view.members[(pool, m["name"])] = status
+    return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("order", 0), m.get("ratio", 1), conns)
+
+
+def _add_wideip(view: View, rtype: str, path: str, w: dict) -> None:
+    """An enabled wide IP, under its name and each alias (those with * or ? as patterns)."""
+    wip = lb.WideIP(path.removeprefix("/Common/"),
+                    tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
+                    w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
+                    w.get("status", "enabled") == "enabled",
+                    w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,
+                    (w["persist-cidr-ipv4"], w["persist-cidr-ipv6"]),
+                    w.get("topology-prefer-edns0-client-subnet") == "enabled")
+    if not wip.enabled:
+        return
+    for name in [wip.name, *(w.get("aliases") or [])]:
+        name = name.lower().rstrip(".")
+        if "*" in name or "?" in name:
+            view.wildcards.append((re.compile(fnmatch.translate(name)), rtype, wip))
+        else:
+            view.wideips[(name, rtype)] = wip
 
 
 def zone_for(view: View, qname: dns.name.Name):

@@ -1,8 +1,9 @@
-"""The 4353 listener and dialer (trio): TLS 1.3 with mutual authentication, sessions, join.
+"""The 4353 transport (trio): listener and dialers, TLS 1.3 with mutual authentication, sessions.
 
 Every device dials every other member of its trust domain and keeps that channel up, reconnecting
-with backoff; each channel carries messages both ways. Inbound connections without a client
-certificate are unauthenticated and may only ask to join (the add-device flow). Failures are
+with backoff; each channel carries messages both ways, decoded (messages.py) and handed to the
+handler registered for their class. Inbound connections without a client certificate are
+unauthenticated and may only ask to join (the add-device protocol, join.py). Failures are
 classified into distinct reasons: refused, timeout, unreachable, untrusted, expired,
 not-yet-valid, name-mismatch, version-mismatch, hello-timeout, idle-timeout, bad-frame.
 """
@@ -18,8 +19,10 @@ import trio
 from cryptography import x509
 
 from ..backoff import Backoff
+from ..events import ChannelClosed, ChannelOpened, Hub, MessageReceived
+from . import messages as m
 from .protocol import PROTOCOL_VERSION, Closed, Hello, Message, Session, State
-from .trust import Member, TrustError, TrustStore, common_name, fingerprint
+from .trust import Member, TrustStore, common_name, fingerprint
 
 PORT = 4353
 
@@ -83,7 +86,7 @@ class Channel:
             if data:
                 await self.stream.send_all(data)
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: m.Message) -> None:
         self.session.send(message, trio.current_time())
         await self.flush()
 
@@ -105,10 +108,11 @@ class Link:
 
 
 class IQuery:
-    def __init__(self, device: str, store: TrustStore, log, credentials: dict, *, port: int = PORT,
+    def __init__(self, device: str, store: TrustStore, log, events: Hub, *, port: int = PORT,
                  bind: str = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
                  ping_interval: float = 2.0, idle_timeout: float = 6.0, version=PROTOCOL_VERSION):
-        self.device, self.store, self.log, self.credentials = device, store, log, credentials
+        self.device, self.store, self.log = device, store, log
+        self.events = events      # publishes ChannelOpened, ChannelClosed, MessageReceived
         self.port, self.bind = port, bind
         self.connect_timeout, self.hello_timeout = connect_timeout, hello_timeout
         self.session_opts = dict(hello_timeout=hello_timeout, ping_interval=ping_interval,
@@ -117,9 +121,8 @@ class IQuery:
         self.outbound: dict[str, Channel] = {}
         self.inbound: set[Channel] = set()
         self.refused: deque[dict] = deque(maxlen=20)
-        self.handlers = {"trust-members": self._on_members}
-        self.on_open = []   # fn(peer name) when an outbound channel to a member opens
-        self.taps = []      # fn(peer name, message) for every message from a trusted peer (iqdump)
+        self.handlers: dict[type[m.Message], object] = {}          # from members of the domain
+        self.join_handlers: dict[type[m.Message], object] = {}     # from devices not yet in it
         self._dialers: dict[str, trio.CancelScope] = {}
         self._retry: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -132,7 +135,7 @@ class IQuery:
             listeners = await trio.open_tcp_listeners(self.port, host=self.bind)
             nursery.start_soon(trio.serve_listeners, self._serve_inbound, listeners)
             nursery.start_soon(self._recheck_loop)
-            self._sync_dialers()
+            self.sync_dialers()
             task_status.started()
 
     async def _recheck_loop(self, interval: float = 1.0) -> None:
@@ -160,7 +163,8 @@ class IQuery:
                 if channel.rx_scope is not None:
                     channel.rx_scope.cancel()
 
-    def _sync_dialers(self) -> None:
+    def sync_dialers(self) -> None:
+        """Dial every member of the trust domain, and only those."""
         peers = {m.name: m for m in self.store.peers()}
         for name in list(self._dialers):
             if name not in peers:
@@ -182,7 +186,7 @@ class IQuery:
         self.links.clear()
         for channel in list(self.inbound):
             self._nursery.start_soon(channel.stream.aclose)
-        self._sync_dialers()
+        self.sync_dialers()
 
     # -- status ---------------------------------------------------------------------------------
     def status(self) -> dict:
@@ -205,7 +209,19 @@ class IQuery:
     def connected(self, peer: str) -> bool:
         return self._channel_for(peer) is not None
 
-    async def send_to(self, peer: str, message: dict) -> bool:
+    def handle(self, kind: type[m.Message], handler) -> None:
+        """Route messages of class `kind` from trusted peers to `await handler(channel, message)`."""
+        self.handlers[kind] = handler
+
+    def handle_unauthenticated(self, kind: type[m.Message], handler) -> None:
+        """Route `kind` from a peer without a client certificate (one asking to join) to `handler`."""
+        self.join_handlers[kind] = handler
+
+    def spawn(self, fn, *args) -> None:
+        """Run `fn(*args)` as a task of this transport (it ends with it)."""
+        self._nursery.start_soon(fn, *args)
+
+    async def send_to(self, peer: str, message: m.Message) -> bool:
         """Send to a peer; False if no channel is up (nothing is queued)."""
         channel = self._channel_for(peer)
         if channel is None:
@@ -236,7 +252,7 @@ class IQuery:
         with scope:
             while True:
                 try:
-                    channel = await self._connect(member.address, self.store.client_context(), member.name)
+                    channel = await self.connect(member.address, self.store.client_context(), member.name)
                 except ChannelFailure as failure:
                     self._set_link(link, "disconnected", failure.code, failure.reason)
                     await self._pause(member.name, backoff.next_delay())
@@ -249,16 +265,14 @@ class IQuery:
                     backoff.reset()
                     self._set_link(link, "connected")
                     self.outbound[member.name] = channel
-                    if self.store.is_authority:
-                        self._nursery.start_soon(self._send_members, channel)
-                    for hook in self.on_open:
-                        hook(member.name)
+                    self.events.publish(ChannelOpened(member.name, outbound=True))
 
                 try:
-                    closed = await self._serve(channel, member.name, opened)
+                    closed = await self.serve(channel, member.name, opened)
                 finally:
                     if self.outbound.get(member.name) is channel:
                         del self.outbound[member.name]
+                        self.events.publish(ChannelClosed(member.name, outbound=True))
                 self._set_link(link, "disconnected", closed.code, closed.reason)
                 await self._pause(member.name, backoff.next_delay())
 
@@ -268,7 +282,8 @@ class IQuery:
         with trio.move_on_after(delay):
             await event.wait()
 
-    async def _connect(self, address: str, ctx: ssl.SSLContext, expected: str | None) -> Channel:
+    async def connect(self, address: str, ctx: ssl.SSLContext, expected: str | None) -> Channel:
+        """A TLS channel to `address`; with `expected`, the peer must be that member of our domain."""
         where = f"{address}:{self.port}"
         try:
             with trio.fail_after(self.connect_timeout):
@@ -332,14 +347,21 @@ class IQuery:
             channel.peer = common_name(x509.load_der_x509_certificate(der))
         self.inbound.add(channel)
 
+        was_open = False
+
         def opened(_hello):
+            nonlocal was_open
             if channel.peer in self._retry:
                 self._retry[channel.peer].set()
+            was_open = True
+            self.events.publish(ChannelOpened(channel.peer, outbound=False))
 
         try:
-            closed = await self._serve(channel, channel.peer, opened if channel.authenticated else None)
+            closed = await self.serve(channel, channel.peer, opened if channel.authenticated else None)
         finally:
             self.inbound.discard(channel)
+            if was_open:
+                self.events.publish(ChannelClosed(channel.peer, outbound=False))
         if closed.code not in ("eof", "local"):
             self.log.log("info", "iquery", f"Inbound channel from {channel.peer or address} closed: {closed.reason}",
                          event="inbound-closed", code=closed.code)
@@ -351,7 +373,7 @@ class IQuery:
         self._nursery.start_soon(trio.aclose_forcefully, tcp)
 
     # -- a session, either side -------------------------------------------------------------------
-    async def _serve(self, channel: Channel, expected: str | None, opened, dispatch=None) -> Closed:
+    async def serve(self, channel: Channel, expected: str | None, opened, dispatch=None) -> Closed:
         """Run the session until it closes; returns why. Dispatches messages to handlers."""
         session = channel.session
         dispatch = dispatch or self._dispatch
@@ -391,21 +413,27 @@ class IQuery:
 
     async def _dispatch(self, channel: Channel, body: dict) -> None:
         kind = body["t"]
-        if not channel.authenticated and not channel.outbound:
-            handler = {"join-request": self._on_join_request, "join": self._on_join}.get(kind)
+        cls = m.KINDS.get(kind)
+        if channel.authenticated or channel.outbound:
+            self.events.publish(MessageReceived(channel.peer, body))
+            handler = self.handlers.get(cls)
+            if handler is None:
+                self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
+                return
+        else:
+            handler = self.join_handlers.get(cls)
             if handler is None:
                 channel.session.close("unauthenticated", f"{kind!r} needs a trusted certificate",
                                       trio.current_time())
                 return
-        else:
-            handler = self.handlers.get(kind)
-            for tap in self.taps:
-                tap(channel.peer, body)
-        if handler is None:
-            self.log.log("info", "iquery", f"Ignored unknown message {kind!r} from {channel.peer}")
+        try:
+            message = cls.from_wire(body)
+        except m.BadMessage as exc:   # the channel survives a malformed message
+            self.log.log("err", "iquery", f"Malformed message from {channel.peer or channel.address} "
+                         f"ignored: {exc}", event="bad-message", code="bad-message")
             return
         try:
-            await handler(channel, body)
+            await handler(channel, message)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise
         except Exception as exc:  # a bad message must not take the daemon down
@@ -413,117 +441,3 @@ class IQuery:
                          f"failed: {type(exc).__name__}: {exc}")
             channel.session.close("bad-message", f"{kind!r} could not be handled: {exc}",
                                   trio.current_time())
-
-    # -- device trust -----------------------------------------------------------------------------
-    async def _send_members(self, channel: Channel) -> None:
-        try:
-            await channel.send({"t": "trust-members", "generation": self.store.state.generation,
-                                "members": [m.to_dict() for m in self.store.members]})
-        except (trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError):
-            pass  # the dial loop sees the channel go down and reconnects
-
-    async def _on_members(self, channel: Channel, body: dict) -> None:
-        members = [Member(str(m["name"]), str(m["address"]), bool(m.get("authority")))
-                   for m in body["members"]]
-        if self.store.update_members(members, int(body["generation"])):
-            self.log.log("notice", "iquery", f"Device trust group updated by {channel.peer}: "
-                         + ", ".join(m.name for m in members), event="trust-members")
-            self._sync_dialers()
-
-    async def _on_join_request(self, channel: Channel, body: dict) -> None:
-        if (body.get("username"), body.get("password")) != (self.credentials["username"],
-                                                             self.credentials["password"]):
-            self.log.log("warning", "iquery", f"Add-device request from {channel.address} refused: "
-                         "authentication failed", event="trust-refused")
-            channel.session.close("auth", "authentication failed", trio.current_time())
-            return
-        await channel.send({"t": "csr", "device": self.device, "csr": self.store.csr()})
-
-    async def _on_join(self, channel: Channel, body: dict) -> None:
-        try:
-            self.store.join(body["cert"], body["ca"], body.get("ca_key"), body["members"],
-                            int(body["generation"]))
-        except (TrustError, KeyError, TypeError, ValueError) as exc:
-            channel.session.close("join-refused", f"join refused: {exc}", trio.current_time())
-            return
-        role = "peer authority" if body.get("ca_key") else "subordinate non-authority"
-        self.log.log("notice", "iquery", f"Joined the trust domain of {body.get('authority')} as {role}",
-                     event="trust-joined", authority=body.get("authority"))
-        await channel.send({"t": "joined"})
-        self.restart()
-
-    async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict:
-        """F5's add-device: reach the device with its admin credentials, sign its CSR, hand it the
-        domain CA (and the CA key for a peer authority). Raises TrustError with the reason; the
-        trust group changes only once the device confirms it joined."""
-        if role not in ("peer", "subordinate"):
-            raise TrustError(f"unknown role {role!r} (peer or subordinate)")
-        if not self.store.is_authority:
-            raise TrustError("this device is not a certificate signing authority in its trust domain")
-        try:
-            channel = await self._connect(address, self.store.join_context(), None)
-        except ChannelFailure as failure:
-            raise TrustError(failure.reason) from None
-        self.log.log("info", "iquery", f"Add device {address}: its certificate fingerprint is "
-                     f"{fingerprint(x509.load_der_x509_certificate(channel.stream.getpeercert(True)))}")
-        send_reply, replies = trio.open_memory_channel(8)
-
-        async def collect(_channel, body):
-            await send_reply.send(body)
-
-        async def run():
-            closed = await self._serve(channel, None, lambda hello: send_reply.send_nowait(
-                {"t": "hello", "device": hello.device}), dispatch=collect)
-            await send_reply.send({"t": "closed", "reason": closed.reason})
-
-        async def expect(kind):
-            body = await replies.receive()
-            if body["t"] == "closed":
-                raise TrustError(f"{address}: {body['reason']}")
-            if body["t"] != kind:
-                raise TrustError(f"{address} answered {body['t']!r}, expected {kind!r}")
-            return body
-
-        error: Exception | None = None
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(run)
-            try:
-                with trio.fail_after(self.connect_timeout * 3):
-                    member = await self._join_steps(channel, address, role, username, password, expect)
-            except (TrustError, trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-                error = exc
-            nursery.cancel_scope.cancel()
-        if isinstance(error, trio.TooSlowError):
-            raise TrustError(f"no answer from {address} to the add-device request")
-        if isinstance(error, TrustError):
-            raise error
-        if error is not None:
-            raise TrustError(f"{address} closed the connection during add-device")
-        self.store.add_member(member)
-        name = member.name
-        self.log.log("notice", "iquery", f"Added device {name} ({address}) to the trust domain as "
-                     + ("peer authority" if role == "peer" else "subordinate non-authority"),
-                     event="trust-added", peer=name)
-        self._sync_dialers()
-        for channel_ in list(self.outbound.values()):
-            self._nursery.start_soon(self._send_members, channel_)
-        return member.to_dict()
-
-    async def _join_steps(self, channel: Channel, address: str, role: str, username: str,
-                          password: str, expect) -> Member:
-        name = (await expect("hello"))["device"]
-        if name == self.device:
-            raise TrustError(f"{address} is this device ({name})")
-        await channel.send({"t": "join-request", "username": username, "password": password})
-        csr = await expect("csr")
-        if csr.get("device") != name:
-            raise TrustError(f"{address} sent a request for {csr.get('device')!r}, not {name!r}")
-        member = Member(name, address, role == "peer")
-        members = [m for m in self.store.members if m.name != name] + [member]
-        await channel.send({"t": "join", "authority": self.device, "cert": self.store.sign(csr["csr"]),
-                            "ca": self.store.state.ca,
-                            "ca_key": self.store.state.ca_key if role == "peer" else None,
-                            "members": [m.to_dict() for m in members],
-                            "generation": self.store.state.generation + 1})
-        await expect("joined")
-        return member

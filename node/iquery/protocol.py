@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
+from . import messages as m
 from .framing import FrameDecoder, FrameError, encode, MAX_FRAME
 
 PROTOCOL_VERSION = (1, 0)
@@ -24,6 +26,7 @@ class State(enum.Enum):
 
 @dataclass(frozen=True)
 class Hello:
+    kind: ClassVar[str] = "hello"
     device: str
     version: tuple[int, int]
     fields: dict
@@ -62,20 +65,18 @@ class Session:
         self._started = now
         self._last_rx = now
         self._last_tx = now
-        hello = {"t": "hello", "version": list(self.version), "device": device}
-        hello.update(hello_fields or {})
-        self._queue(hello, now)
+        self._queue(m.Hello(list(self.version), device, dict(hello_fields or {})), now)
 
     # -- output ---------------------------------------------------------------------------------
     def data_to_send(self) -> bytes:
         data, self._out = bytes(self._out), bytearray()
         return data
 
-    def _queue(self, message: dict, now: float) -> None:
-        self._out += encode(message, max_frame=self.max_frame)
+    def _queue(self, message: m.Message, now: float) -> None:
+        self._out += encode(message.to_wire(), max_frame=self.max_frame)
         self._last_tx = now
 
-    def send(self, message: dict, now: float) -> None:
+    def send(self, message: m.Message, now: float) -> None:
         if self.state is not State.OPEN:
             raise ProtocolStateError(f"cannot send in state {self.state.value}")
         self._queue(message, now)
@@ -84,7 +85,7 @@ class Session:
         """Close locally; the peer is told why with an error frame."""
         if self.state is State.CLOSED:
             return self.closed
-        self._queue({"t": "error", "code": code, "reason": reason}, now)
+        self._queue(m.Error(code, reason), now)
         return self._closed(code, reason)
 
     def _closed(self, code: str, reason: str) -> Closed:
@@ -121,9 +122,12 @@ class Session:
         if self.state is State.AWAIT_HELLO:
             if kind != "hello":
                 return self.close("bad-hello", f"expected hello, got {kind!r}", now)
-            version, device = message.get("version"), message.get("device")
-            if (not isinstance(version, list) or len(version) != 2
-                    or not all(isinstance(v, int) for v in version) or not isinstance(device, str)):
+            try:
+                hello = m.Hello.from_wire(message)
+            except m.BadMessage:
+                return self.close("bad-hello", "malformed hello", now)
+            version, device = hello.version, hello.device
+            if len(version) != 2 or not all(isinstance(v, int) for v in version):
                 return self.close("bad-hello", "malformed hello", now)
             if version[0] != self.version[0]:
                 return self.close("version-mismatch",
@@ -131,12 +135,11 @@ class Session:
                                   f"{version[0]}.{version[1]}, this device "
                                   f"{self.version[0]}.{self.version[1]}", now)
             self.state = State.OPEN
-            fields = {k: v for k, v in message.items() if k not in ("t", "version", "device")}
-            self.peer = Hello(device, (version[0], version[1]), fields)
+            self.peer = Hello(device, (version[0], version[1]), hello.extra)
             return self.peer
         if kind in ("ping", "pong"):
             if kind == "ping":
-                self._queue({"t": "pong"}, now)
+                self._queue(m.Pong(), now)
             return None
         return Message(message)
 
@@ -159,5 +162,5 @@ class Session:
                                   f"nothing received from {self.peer.device} for "
                                   f"{now - self._last_rx:.1f} s", now)
             if now >= self._last_tx + self.ping_interval:
-                self._queue({"t": "ping"}, now)
+                self._queue(m.Ping(), now)
         return None

@@ -14,6 +14,7 @@ from functools import partial
 
 import trio
 
+from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config.schema import TYPES, base_name, full_path, split_destination
 from .lb import Balancer, MemberView, pool_status
@@ -43,8 +44,10 @@ class Monitor:
 
 
 class LTM:
-    def __init__(self, device: str, store, cm, log):
-        self.device, self.store, self.cm, self.log = device, store, cm, log
+    def __init__(self, device: str, store, active_groups, log, events: Hub):
+        """`active_groups()`: the traffic groups this device is active for (CM's failover)."""
+        self.device, self.store, self.active_groups, self.log = device, store, active_groups, log
+        self.events = events
         self.balancer = Balancer()
         self.stats: dict[tuple, Stats] = {}
         self.monitors: dict[tuple[str, str], Monitor] = {}     # (pool, member) -> monitor
@@ -55,8 +58,8 @@ class LTM:
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            self.store.listeners.append(lambda _result: self.reconcile())
-            self.cm.on_change.append(self.reconcile)
+            self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
+            self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
             self.reconcile()
             task_status.started()
             await trio.sleep_forever()
@@ -175,11 +178,11 @@ class LTM:
                     self.log.log("notice", "mcpd", f"Pool {pool} member {member} monitor status {st}. "
                                  f"[ /Common/{kind}: {st}{detail} ]", "01070638", event="monitor",
                                  pool=pool, member=member, state=st)
-                    self.cm.notify()
+                    self.events.publish(HealthChanged(pool, member, st))
                 await trio.sleep(float(settings.get("interval", 5)))
 
     def _reconcile_listeners(self) -> None:
-        active = {f"/Common/{tg}" for tg in self.cm.active_groups()}
+        active = {f"/Common/{tg}" for tg in self.active_groups()}
         want = {}
         for path, vs in self.store.of_type("ltm virtual").items():
             if vs.get("status") == "disabled":

@@ -17,7 +17,8 @@ import string
 from dataclasses import dataclass
 
 from ..config.schema import check_secret
-from .resources import RestError
+from ..errors import Unauthorized
+from .errors import RestError, answer
 
 TOKEN_TIMEOUT = 1200
 TOKEN_MAX_TIMEOUT = 36000
@@ -55,9 +56,7 @@ def _iso(t: float) -> str:
 
 
 def unauthorized(message: str) -> RestError:
-    err = RestError(401, message)
-    err.rest_kind = ":resterrorresponse"
-    return err
+    return answer(Unauthorized(message))
 
 
 class Auth:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from .resources import VERSION, RestError
+from .errors import RestError
+from .resources import VERSION
 
 FILTER_TERM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9.]*)\s+eq\s+'?([^']*?)'?\s*$")
 

@@ -11,9 +11,11 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, Field, base_name, full_path,
+from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, Field, base_name, full_path,
                              member_name, object_path)
 from ..config.store import Op
+from ..errors import Invalid, NotFound
+from .errors import RestError, answer, bad_body
 
 VERSION = "17.1.0"
 BUILD = "0.0.6"
@@ -29,17 +31,6 @@ STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "do
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
 SUBCOLLECTIONS = ("members", "virtual-servers")   # item lists F5 serves as subcollections; others inline
-
-
-class RestError(Exception):
-    """An answer other than success: HTTP code and F5's message."""
-
-    def __init__(self, code: int, message: str, api_error: int = 3):
-        super().__init__(message)
-        self.code, self.message, self.api_error = code, message, api_error
-
-    def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "errorStack": [], "apiError": self.api_error}
 
 
 def link(path: str) -> str:
@@ -58,7 +49,7 @@ def untilde(segment: str, type_: str | None = None) -> str:
     if segment.startswith("~"):
         part, _, name = segment[1:].partition("~")
         if part != "Common" or not name or "~" in name:
-            raise RestError(404, f"01020036:3: The requested folder (/{part}) was not found.")
+            raise answer(NotFound("folder", f"/{part}"))
         segment = name
     return object_path(type_, segment) if type_ else full_path(segment)
 
@@ -275,10 +266,10 @@ def unexpected(type_: str, key: str, value) -> RestError:
 def body_name(type_: str, body: dict) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not name:
-        raise RestError(400, f"01070734:3: Configuration error: a {TYPES[type_].label} needs a \"name\"", 1)
+        raise bad_body(Invalid(f'a {TYPES[type_].label} needs a "name"'))
     partition = body.get("partition", "Common")
     if partition not in ("Common", "/Common"):
-        raise RestError(400, f"01020036:3: The requested folder (/{partition}) was not found.")
+        raise answer(NotFound("folder", f"/{partition}"), about=())
     return object_path(type_, name)
 
 
@@ -365,7 +356,7 @@ def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | N
     if name is not None and not isinstance(name, str):
         raise unexpected("ltm pool members", "name", name)
     if name_required and not name:
-        raise RestError(400, '01070734:3: Configuration error: a pool member needs a "name" (NODE:PORT)', 1)
+        raise bad_body(Invalid('a pool member needs a "name" (NODE:PORT)'))
     props = {}
     for key, v in body.items():
         if key in META or key.endswith("Reference"):
@@ -380,11 +371,11 @@ def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | N
             raise unexpected("ltm pool members", key, v)
         if key == "session":
             if v not in SESSION_IN:
-                raise RestError(400, f'01070734:3: Configuration error: invalid member session "{v}"', 1)
+                raise bad_body(Invalid(f'invalid member session "{v}"'))
             v = SESSION_IN[v]
         elif key == "state":
             if v not in STATE_IN:
-                raise RestError(400, f'01070734:3: Configuration error: invalid member state "{v}"', 1)
+                raise bad_body(Invalid(f'invalid member state "{v}"'))
             v = STATE_IN[v]
         props[f.name] = _scalar("ltm pool members", f, key, v)
     return name, props
@@ -412,7 +403,7 @@ def op_for(method: str, r: Route, body) -> Op:
         f = TYPES[r.type].field(r.sub)
         if method == "POST" and r.member is None:
             if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-                raise RestError(400, f'01070734:3: Configuration error: a {r.sub} item needs a "name"', 1)
+                raise bad_body(Invalid(f'a {r.sub} item needs a "name"'))
             return Op("modify", r.type, r.path, {r.sub: ("add", {body["name"]: item_props_from_rest(r.type, f, body)})})
         if r.member is None:
             raise RestError(405, "Method not allowed on a collection", 1)
@@ -447,10 +438,3 @@ def op_for(method: str, r: Route, body) -> Op:
             and object_path(r.type, body["name"]) != r.path:
         raise RestError(400, f"The name {body['name']} in the body does not match the URI ({r.path})", 1)
     return Op("modify", r.type, r.path, values_from_rest(r.type, body, replace=(method == "PUT")))
-
-
-def config_error(exc: ConfigError) -> RestError:
-    msg = str(exc)
-    if msg.startswith("01020066"):
-        return RestError(409, msg)
-    return RestError(400, msg)

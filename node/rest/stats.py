@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from ..config.schema import base_name
 from . import resources as res
-from .resources import RestError, kind, link, tilde
+from ..errors import NotFound
+from .errors import answer
+from .parts import Parts
+from .resources import kind, link, tilde
 
 SUMMARY = {"In Sync": "All devices in the device group are in sync",
            "Standalone": "This device is not in a device group"}
@@ -71,9 +74,9 @@ def _status(avail: str, enabled: str, reason: str) -> dict:
     return {"status.availabilityState": avail, "status.enabledState": enabled, "status.statusReason": reason}
 
 
-def object_stats(node, type_: str, path: str, member: str | None = None) -> dict | None:
+def object_stats(parts: Parts, type_: str, path: str, member: str | None = None) -> dict | None:
     """The stats entries of one object, or None if it does not exist."""
-    ltm, store = node.ltm, node.store
+    ltm, store = parts.ltm, parts.store
     if type_ == "ltm pool":
         p = ltm.pool_report().get(base_name(path))
         if p is None or store.get(type_, path) is None:
@@ -121,15 +124,15 @@ def object_stats(node, type_: str, path: str, member: str | None = None) -> dict
     return {"tmName": path}
 
 
-def of(node, r: "res.Route") -> dict:
+def of(parts: Parts, r: res.Route) -> dict:
     """GET .../stats for a collection, an object, a member collection or a member."""
     url = res.object_url(r.type, r.path) if r.path else res.collection_url(r.type)
     if r.type == "cm traffic-group":
-        return _traffic_groups(node, r)
+        return _traffic_groups(parts, r)
     if r.path is None:
         out = {}
-        for path in sorted(node.store.of_type(r.type)):
-            one = _one(node, r.type, path, None, res.object_url(r.type, path))
+        for path in sorted(parts.store.of_type(r.type)):
+            one = _one(parts, r.type, path, None, res.object_url(r.type, path))
             out[link(res.object_url(r.type, path) + "/stats").split("?")[0]] = {
                 "nestedStats": {"kind": kind(r.type, "stats"), "selfLink": link(res.object_url(r.type, path) + "/stats"),
                                 "entries": one["entries"]}}
@@ -137,42 +140,41 @@ def of(node, r: "res.Route") -> dict:
     if r.sub == "members":
         base = f"{url}/members"
         if r.member is None:
-            pool = node.store.get(r.type, r.path)
+            pool = parts.store.get(r.type, r.path)
             if pool is None:
-                raise RestError(404, f"01020036:3: The requested Pool ({r.path}) was not found.")
+                raise answer(NotFound("Pool", r.path))
             out = {}
             for m in pool.get("members") or []:
-                one = _one(node, r.type, r.path, m["name"], f"{base}/{tilde(m['name'])}")
+                one = _one(parts, r.type, r.path, m["name"], f"{base}/{tilde(m['name'])}")
                 out[f"https://localhost{base}/{tilde(m['name'])}/stats"] = {
                     "nestedStats": {"kind": "tm:ltm:pool:members:membersstats",
                                     "selfLink": link(f"{base}/{tilde(m['name'])}/stats"), "entries": one["entries"]}}
             return {"kind": "tm:ltm:pool:members:memberscollectionstats", "selfLink": link(f"{base}/stats"),
                     "entries": out}
-        one = _one(node, r.type, r.path, r.member, f"{base}/{tilde(r.member)}")
+        one = _one(parts, r.type, r.path, r.member, f"{base}/{tilde(r.member)}")
         return {"kind": "tm:ltm:pool:members:membersstats", "selfLink": link(f"{base}/{tilde(r.member)}/stats"),
                 **one}
-    return {"kind": kind(r.type, "stats"), "generation": node.store.generations.get((r.type, r.path), 0),
-            "selfLink": link(url + "/stats"), **_one(node, r.type, r.path, None, url)}
+    return {"kind": kind(r.type, "stats"), "generation": parts.store.generations.get((r.type, r.path), 0),
+            "selfLink": link(url + "/stats"), **_one(parts, r.type, r.path, None, url)}
 
 
-def _one(node, type_: str, path: str, member: str | None, url: str) -> dict:
-    values = object_stats(node, type_, path, member)
+def _one(parts: Parts, type_: str, path: str, member: str | None, url: str) -> dict:
+    values = object_stats(parts, type_, path, member)
     if values is None:
-        what = f"Pool Member ({member})" if member else f"{res.TYPES[type_].label} ({path})"
-        raise RestError(404, f"01020036:3: The requested {what} was not found.")
+        raise answer(NotFound("Pool Member", member) if member else NotFound(res.TYPES[type_].label, path))
     leaf = tilde(member or path)
     return {"entries": {f"https://localhost{url}/{leaf}/stats": nested(values)}}
 
 
-def _traffic_groups(node, r) -> dict:
-    cm = node.cm
+def _traffic_groups(parts: Parts, r) -> dict:
+    peers = parts.cluster.peers()
     out = {}
-    for tg, state in sorted((cm.failover.state if cm.failover else {}).items()):
+    for tg, state in sorted(parts.cluster.traffic_groups().items()):
         tg_path = tg if tg.startswith("/") else f"/Common/{tg}"
         if r.path is not None and r.path != tg_path:
             continue
-        rows = [(node.config.name, state)] + [
-            (name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown")) for name, info in sorted(cm.peers.items())]
+        rows = [(parts.device.name, state)] + [
+            (name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown")) for name, info in sorted(peers.items())]
         for device, st in rows:
             key = f"https://localhost/mgmt/tm/cm/traffic-group/{tilde(tg_path)}:~Common~{device}/stats"
             out[key] = nested({"deviceName": f"/Common/{device}", "trafficGroup": tg_path, "failoverState": st,

@@ -17,7 +17,7 @@ async def pair(tmp_path, nursery):
     b = Node(tmp_path, "bigip2", "127.0.0.2", port)
     await nursery.start(a.iq.run)
     await nursery.start(b.iq.run)
-    await a.iq.add_device("127.0.0.2", "admin", "admin")
+    await a.join.add_device("127.0.0.2", "admin", "admin")
     await eventually(lambda: all(n.iq.links.get(p) and n.iq.links[p].state == "connected"
                                  for n, p in ((a, "bigip2"), (b, "bigip1"))))
     return a, b

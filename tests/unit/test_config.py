@@ -118,7 +118,7 @@ def test_an_incremental_sync_from_another_base_is_refused_so_the_sender_sends_al
     run(store, "create ltm pool web")
     run(store, "create ltm pool api")
     with pytest.raises(SyncRefused):
-        p.apply_incremental(store.commits_since(store.log[0]["cid"] and Cid.of(store.log[0]["cid"])), "bigip1")
+        p.apply_incremental(store.commits_since(store.commit_cache[0]["cid"] and Cid.of(store.commit_cache[0]["cid"])), "bigip1")
 
 
 def test_a_peer_too_far_behind_for_the_cache_gets_a_full_sync(tmp_path):
@@ -126,7 +126,7 @@ def test_a_peer_too_far_behind_for_the_cache_gets_a_full_sync(tmp_path):
     for i in range(30):
         run(s, f"create ltm pool p{i} description {'x' * 60}")
     assert s.commits_since(None) is None        # the oldest commits fell out of the 1 KB cache
-    assert s.commits_since(Cid.of(s.log[0]["base"])) is not None
+    assert s.commits_since(Cid.of(s.commit_cache[0]["base"])) is not None
 
 
 def test_a_sync_the_peer_cannot_apply_is_refused_with_the_reason_and_changes_nothing(store, tmp_path):

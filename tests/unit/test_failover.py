@@ -3,6 +3,7 @@ import pytest
 
 from node.cm.failover import (ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, FailoverError,
                               Log, TrafficGroup)
+from node.errors import Invalid
 
 TG = "traffic-group-1"
 PATHS = {"bigip1": ["10.1.30.11", "10.1.20.11"], "bigip2": ["10.1.30.12", "10.1.20.12"]}
@@ -123,6 +124,13 @@ def test_force_to_standby_with_no_peer_alive_is_refused():
     with pytest.raises(FailoverError, match="no other device is available"):
         a.standby(TG, 4.0)
     assert a.state[TG] == ACTIVE
+
+
+def test_standby_for_an_unknown_traffic_group_is_f5s_configuration_error():
+    a = device("bigip1")
+    with pytest.raises(Invalid) as err:
+        a.standby("tg-none", 1.0)
+    assert str(err.value) == "01070734:3: Configuration error: traffic group tg-none was not found"
 
 
 def test_forced_offline_gives_up_everything_and_is_never_chosen_until_online():

@@ -9,11 +9,11 @@ import trio
 
 from node.gtm.health import HealthTable
 from node.gtm.listener import Listener
+from node.iquery.messages import GtmHealth
 from node.log import Log
 from tests.unit.test_gtm_answer import answerer  # noqa: F401  (fixture)
 
-BODY = {"addresses": ["10.10.1.11"], "virtuals": {"vs_www": {"destination": "10.10.1.100:80",
-                                                             "availability": "available"}}}
+BODY = GtmHealth("ltm-nyc", ["10.10.1.11"], {"vs_www": {"destination": "10.10.1.100:80", "availability": "available"}})
 
 
 def test_a_server_is_current_then_stale_then_disconnected():
@@ -25,8 +25,7 @@ def test_a_server_is_current_then_stale_then_disconnected():
     assert (view.device, view.state, view.virtuals["vs_www"]["availability"]) == ("ltm-nyc", "connected", "available")
     assert table.server(["10.10.1.11"], 19.5, lambda p: True).state == "stale"
     assert table.server(["10.10.1.11"], 13.0, lambda p: False).state == "disconnected"
-    down = {"addresses": BODY["addresses"], "virtuals": {"vs_www": {**BODY["virtuals"]["vs_www"],
-                                                                    "availability": "offline"}}}
+    down = GtmHealth("ltm-nyc", BODY.addresses, {"vs_www": {**BODY.virtuals["vs_www"], "availability": "offline"}})
     assert table.update("ltm-nyc", down, 14.0)
 
 

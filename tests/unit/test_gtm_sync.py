@@ -4,8 +4,10 @@ import trio
 from node.config.schema import full_path
 from node.config.store import ConfigStore, Op
 from node.config.tmsh import parse
+from node.events import ChannelOpened, Hub
 from node.gtm.publish import Publisher
 from node.gtm.service import GTM
+from node.iquery.messages import decode
 from node.log import Log
 
 
@@ -25,8 +27,11 @@ class Wire:
 
         class End:
             def __init__(self):
-                self.handlers, self.on_open, self.name = {}, [], name
+                self.handlers, self.name, self.events = {}, name, Hub()
                 self.store = type("S", (), {"peers": lambda _s: [Peer(n) for n in wire.ends if n != name]})()
+
+            def handle(self, kind, handler):
+                self.handlers[kind] = handler
 
             def connected(self, peer):
                 return peer in wire.ends
@@ -36,9 +41,9 @@ class Wire:
 
             async def send_to(self, peer, msg):
                 other = wire.ends[peer]
-                handler = other.handlers.get(msg["t"])
+                handler = other.handlers.get(type(msg))
                 if handler:
-                    await handler(type("C", (), {"peer": name})(), msg)
+                    await handler(type("C", (), {"peer": name})(), decode(msg.to_wire()))
                 return True
 
         self.ends[name] = End()
@@ -57,11 +62,11 @@ def tmsh(store, line):
 
 
 async def start(nursery, wire, name, tmp_path):
-    store = ConfigStore(None, name)
     iq = wire.end(name)
+    store = ConfigStore(None, name, events=iq.events)
     log = Log(tmp_path / f"{name}.jsonl", name)
-    pub = Publisher(name, iq, NoLTM(), [], log)
-    gtm = GTM(name, store, iq, log, pub)
+    pub = Publisher(name, iq, NoLTM(), [], log, iq.events)
+    gtm = GTM(name, store, iq, log, iq.events)
     await nursery.start(pub.run)
     await nursery.start(gtm.run)
     return store, iq
@@ -75,8 +80,8 @@ async def test_the_newest_configuration_wins_inside_one_sync_group(tmp_path, aut
         for line in ("modify gtm global-settings general synchronization yes synchronization-group-name g",
                      "create gtm datacenter nyc", "create gtm datacenter lon"):
             tmsh(s1, line)
-        for hook in iq1.on_open + iq2.on_open:   # the channels open
-            hook("gtm2" if hook in iq1.on_open else "gtm1")
+        iq1.events.publish(ChannelOpened("gtm2", outbound=True))   # the channels open
+        iq2.events.publish(ChannelOpened("gtm1", outbound=True))
         await trio.sleep(1)
         assert s2.get("gtm datacenter", "/Common/nyc") is None            # gtm2 has sync off
         tmsh(s2, "modify gtm global-settings general synchronization yes synchronization-group-name g")

@@ -11,7 +11,9 @@ import pytest
 from node.config.schema import ConfigError
 from node.config.store import ConfigStore, Op
 from node.rest import resources as res
-from node.rest.app import RestApp, bash_tmsh_lines
+from node.rest.app import RestApp
+from node.rest.commands import bash_tmsh_lines
+from node.rest.parts import Device
 from node.rest.auth import Auth
 from node.rest.query import Query
 from node.rest.resources import RestError
@@ -160,29 +162,29 @@ def test_bash_runs_only_tmsh():
             bash_tmsh_lines(bad)
 
 
-def fake_node(tmp_path):
+def fake_parts(tmp_path):
     store = ConfigStore(None, "b1")
     store.commit([Op("create", "net vlan", "/Common/internal", {}),
                   Op("create", "net self", "/Common/internal-self", {"address": ("set", "10.0.0.11/24"),
                                                                       "vlan": ("set", "internal")})])
-    config = SimpleNamespace(name="b1", lab="t", mgmt_address="10.9.9.11", admin={"username": "admin",
-                                                                                   "password": "admin"})
-    return SimpleNamespace(store=store, config=config, clock=SimpleNamespace(time=FakeClock()),
-                           ltm=SimpleNamespace(members=lambda pool: []), save_config=lambda: str(tmp_path))
+    return dict(store=store, shell=None, cluster=None, ltm=SimpleNamespace(members=lambda pool: []),
+                device=Device("b1", "t", "10.9.9.11"), admin={"username": "admin", "password": "admin"},
+                now=FakeClock(), save_config=lambda: str(tmp_path))
 
 
 async def test_writes_while_a_task_runs_get_503_and_change_nothing(tmp_path):
-    node = fake_node(tmp_path)
-    rest = RestApp(node)
+    parts = fake_parts(tmp_path)
+    rest = RestApp(**parts)
+    store = parts["store"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
                                  auth=("admin", "admin")) as c:
         body = {"name": "n1", "address": "10.0.0.21"}
-        rest.task = "run cm config-sync to-group dg"
+        rest.tasks.running = "run cm config-sync to-group dg"
         r = await c.post("/mgmt/tm/ltm/node", json=body)
         assert r.status_code == 503 and r.json()["message"] == "There is an active asynchronous task executing."
-        assert node.store.get("ltm node", "/Common/n1") is None
+        assert store.get("ltm node", "/Common/n1") is None
         assert (await c.get("/mgmt/tm/ltm/node")).status_code == 200   # reads go on
-        rest.task = None
+        rest.tasks.running = None
         assert (await c.post("/mgmt/tm/ltm/node", json=body)).status_code == 200
         # a transaction is one commit: a failing command leaves nothing behind
         tid = (await c.post("/mgmt/tm/transaction", json={})).json()["transId"]
@@ -190,10 +192,10 @@ async def test_writes_while_a_task_runs_get_503_and_change_nothing(tmp_path):
         assert (await c.post("/mgmt/tm/ltm/node", json={"name": "n2", "address": "10.0.0.22"},
                              headers=h)).status_code == 200
         assert (await c.post("/mgmt/tm/ltm/node", json=body, headers=h)).status_code == 200  # exists: fails at commit
-        assert node.store.get("ltm node", "/Common/n2") is None    # queued, not applied
+        assert store.get("ltm node", "/Common/n2") is None    # queued, not applied
         r = await c.patch(f"/mgmt/tm/transaction/{tid}", json={"state": "VALIDATING"})
         assert r.status_code == 400 and "already exists" in r.json()["message"]
-        assert node.store.get("ltm node", "/Common/n2") is None
+        assert store.get("ltm node", "/Common/n2") is None
 
 
 def test_gtm_items_terms_and_topology_names():

@@ -12,7 +12,9 @@ import trio
 import trio.testing
 
 from node.clock import NodeClock
+from node.events import Hub
 from node.iquery.channel import IQuery
+from node.iquery.join import TrustJoin
 from node.iquery.trust import Member, TrustError, TrustStore
 from node.log import Log
 
@@ -31,7 +33,10 @@ class Node:
         d.mkdir()
         self.log_path = d / "log.jsonl"
         self.store = TrustStore(d, name, address, NodeClock())
-        self.iq = IQuery(name, self.store, Log(self.log_path, name), CREDS, port=port, bind=address, **kw)
+        self.events = Hub()
+        log = Log(self.log_path, name)
+        self.iq = IQuery(name, self.store, log, self.events, port=port, bind=address, **kw)
+        self.join = TrustJoin(name, self.store, log, CREDS, self.iq, self.events)
 
     def log(self) -> list[dict]:
         return [json.loads(line) for line in self.log_path.read_text().splitlines()]
@@ -53,7 +58,7 @@ async def test_add_device_forms_mutual_trust_both_ways(tmp_path, port, nursery):
     b = Node(tmp_path, "bigip2", "127.0.0.2", port)
     await nursery.start(a.iq.run)
     await nursery.start(b.iq.run)
-    member = await a.iq.add_device("127.0.0.2", "admin", "admin")
+    member = await a.join.add_device("127.0.0.2", "admin", "admin")
     assert member == {"name": "bigip2", "address": "127.0.0.2", "authority": True}
     await eventually(lambda: a.iq.links.get("bigip2", None) and a.iq.links["bigip2"].state == "connected"
                      and b.iq.links.get("bigip1", None) and b.iq.links["bigip1"].state == "connected")
@@ -69,7 +74,7 @@ async def test_wrong_credentials_are_refused_and_change_nothing(tmp_path, port, 
     await nursery.start(b.iq.run)
     before = b.store.state.ca
     with pytest.raises(TrustError, match="authentication failed"):
-        await a.iq.add_device("127.0.0.2", "admin", "wrong")
+        await a.join.add_device("127.0.0.2", "admin", "wrong")
     assert b.store.state.ca == before and [m.name for m in a.store.members] == ["bigip1"]
 
 
@@ -79,7 +84,7 @@ async def test_a_device_of_another_domain_is_refused_as_untrusted(tmp_path, port
     await nursery.start(a.iq.run)
     await nursery.start(c.iq.run)
     a.store.add_member(Member("bigip3", "127.0.0.3"))  # a believes c is a peer; c's CA says no
-    a.iq._sync_dialers()
+    a.iq.sync_dialers()
     await eventually(lambda: a.iq.links["bigip3"].code == "untrusted")
     assert "not issued by this trust domain's CA" in a.iq.links["bigip3"].reason
     await eventually(lambda: any(r["code"] == "untrusted" for r in c.iq.refused), timeout=2)
@@ -91,7 +96,7 @@ async def test_a_protocol_version_mismatch_is_refused_with_its_reason(tmp_path, 
     await nursery.start(a.iq.run)
     await nursery.start(b.iq.run)
     with pytest.raises(TrustError, match="version mismatch"):
-        await a.iq.add_device("127.0.0.2", "admin", "admin")
+        await a.join.add_device("127.0.0.2", "admin", "admin")
 
 
 async def test_a_lost_peer_is_redialled_until_it_returns(tmp_path, port, nursery):
@@ -100,12 +105,12 @@ async def test_a_lost_peer_is_redialled_until_it_returns(tmp_path, port, nursery
     await nursery.start(a.iq.run)
     async with trio.open_nursery() as b_nursery:
         await b_nursery.start(b.iq.run)
-        await a.iq.add_device("127.0.0.2", "admin", "admin")
+        await a.join.add_device("127.0.0.2", "admin", "admin")
         await eventually(lambda: a.iq.links["bigip2"].state == "connected")
         b_nursery.cancel_scope.cancel()
     await eventually(lambda: a.iq.links["bigip2"].code == "refused")
     b2 = IQuery("bigip2", TrustStore(tmp_path / "bigip2", "bigip2", "127.0.0.2", NodeClock()),
-                Log(None, "bigip2"), CREDS, port=port, bind="127.0.0.2")
+                Log(None, "bigip2"), Hub(), port=port, bind="127.0.0.2")
     await nursery.start(b2.run)
     await eventually(lambda: a.iq.links["bigip2"].state == "connected")
     events = [(e["event"], e.get("code")) for e in a.log() if e.get("event", "").startswith("channel-")]
@@ -163,7 +168,7 @@ async def test_bad_frames_close_that_channel_only(tmp_path, port, nursery, paylo
     await stream.send_all(payload)
     await eventually(lambda: any(reason in e["msg"] for e in a.log()))
     await stream.aclose()
-    await a.iq.add_device("127.0.0.2", "admin", "admin")  # the listener still works
+    await a.join.add_device("127.0.0.2", "admin", "admin")  # the listener still works
     await eventually(lambda: a.iq.links["bigip2"].state == "connected")
 
 

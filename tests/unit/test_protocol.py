@@ -1,6 +1,7 @@
 """The 4353 session state machine, fed by hand: no sockets, no clock."""
 from node.iquery.framing import FrameDecoder, encode
 from node.iquery.protocol import Closed, Hello, Message, Session, State
+from node.iquery.messages import TrustMembers
 
 
 def pair(now=0.0, **kw):
@@ -92,8 +93,8 @@ def test_messages_flow_after_hello_and_keep_the_session_alive():
     a, b = pair(idle_timeout=6.0)
     deliver(a, b, 0.0)
     deliver(b, a, 0.0)
-    a.send({"t": "trust-members", "generation": 3}, 5.0)
-    assert deliver(a, b, 5.0) == [Message({"t": "trust-members", "generation": 3})]
+    a.send(TrustMembers(3, []), 5.0)
+    assert deliver(a, b, 5.0) == [Message({"t": "trust-members", "generation": 3, "members": []})]
     assert b.tick(6.0) is None  # it heard from bigip1 at 5.0
 
 

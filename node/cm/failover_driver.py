@@ -1,0 +1,159 @@
+"""The failover driver (trio): heartbeats over UDP 1026, the failover machine's timers, and what
+its decisions do (logs, floating addresses, GARP, FailoverStateChanged). Decisions live in
+failover.py; heartbeat framing in heartbeat.py."""
+from __future__ import annotations
+
+import trio
+
+from ..config.schema import LOCAL_ONLY, base_name
+from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
+from .errors import CMError
+from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
+from .floating_driver import FloatingDriver
+from .heartbeat import Heartbeats
+from .sync import member_groups
+
+# what a change to these types can change for failover: groups, peers' addresses, floating addresses
+FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+
+
+class FailoverDriver:
+    def __init__(self, device: str, store, log, settings: dict, floating: FloatingDriver, events: Hub,
+                 peers, connected):
+        """`peers()`: the peers' last cm-status (their device info and failover state, see
+        sync.ConfigSync.peers); `connected(peer)`: whether a 4353 channel to it is up."""
+        self.device, self.store, self.log, self.floating, self.events = device, store, log, floating, events
+        self.peers, self.connected = peers, connected
+        self.interval = float(settings.get("heartbeat_interval", 0.2))
+        self.timeout = float(settings.get("timeout", 3.0))
+        self.failover: Failover | None = None
+        self.heartbeats = Heartbeats()
+        self.forced_offline_path = None
+        self._wake = trio.Event()
+
+    async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
+                                 forced_offline=forced_offline)
+        await self.heartbeats.bind()
+        self.events.subscribe(ConfigCommitted, self._on_commit)
+        self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
+        async with trio.open_nursery() as nursery:
+            self.reconfigure()
+            nursery.start_soon(self._receive_heartbeats)
+            nursery.start_soon(self._send_heartbeats)
+            nursery.start_soon(self._ticker)
+            task_status.started()
+
+    def _on_commit(self, result: ConfigCommitted) -> None:
+        if any(c.type in FAILOVER_TYPES for c in result.changes):
+            self.reconfigure()
+
+    def reconfigure(self) -> None:
+        """Give the machine the sync-failover group's peers (and their failover addresses) and the
+        traffic groups, as the configuration has them now."""
+        fg = next((g for _, g in sorted(member_groups(self.store, self.device).items())
+                   if g.get("type") == "sync-failover"), None)
+        peers: dict[str, list[str]] = {}
+        groups = []
+        if fg and fg.get("network-failover") == "enabled":
+            for name in fg["devices"]:
+                if name != self.device:
+                    info = self.peers().get(name, {}).get("device", {})
+                    peers[name] = list(info.get("unicast-address") or [])
+            for path, tg in sorted(self.store.of_type("cm traffic-group").items()):
+                if path == LOCAL_ONLY:
+                    continue
+                groups.append(TrafficGroup(base_name(path), tuple(tg.get("ha-order") or ()),
+                                           tg.get("auto-failback-enabled") == "true",
+                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
+        self._act(self.failover.configure(groups, peers, trio.current_time()))
+        self.floating.reconcile()
+        self._wake.set()
+
+    async def _send_heartbeats(self) -> None:
+        while True:
+            addresses = [a for p in self.failover.peers.values() for a in p.paths]
+            if addresses:
+                await self.heartbeats.send(self.failover.payload(), addresses)
+            await trio.sleep(self.interval)
+
+    async def _receive_heartbeats(self) -> None:
+        async for addr, msg in self.heartbeats.receive():
+            self._act(self.failover.heartbeat(msg["device"], addr, msg, trio.current_time()))
+
+    async def _ticker(self) -> None:
+        while True:
+            with trio.move_on_at(self.failover.next_deadline(trio.current_time())):
+                await self._wake.wait()
+            self._act(self.failover.tick(trio.current_time()))
+            self._wake = trio.Event()   # after _act: its own wake-up is no news (else this loop spins)
+
+    def _act(self, actions: list) -> bool:
+        """Carry out the machine's actions; True if a traffic group changed state."""
+        changed = False
+        for a in actions:
+            if isinstance(a, Log):
+                self.log.log(a.level, "sod", a.text, a.msgid, event="failover-path")
+            elif isinstance(a, BecomeActive):
+                self.log.log("notice", "sod", f"Active for traffic group {a.tg}: {a.reason}",
+                             event="failover", tg=a.tg, state="active")
+                changed = True
+            elif isinstance(a, BecomeStandby):
+                self.log.log("notice", "sod", f"Standby for traffic group {a.tg}: {a.reason}",
+                             event="failover", tg=a.tg, state="standby")
+                changed = True
+            elif isinstance(a, Announce):
+                self.log.log("warning", "sod", f"Announcing {a.tg} again: {a.reason}", event="announce", tg=a.tg)
+                self.floating.announce(a.tg)
+        if changed:
+            self.floating.reconcile()
+            self.events.publish(FailoverStateChanged())
+        self._wake.set()
+        return changed
+
+    def active_groups(self) -> set[str]:
+        return {tg for tg, s in self.failover.state.items() if s == ACTIVE}
+
+    # -- commands ---------------------------------------------------------------------------------
+    def standby(self, tg: str | None) -> None:
+        try:
+            self._act(self.failover.standby(f"{base_name(tg)}" if tg else None, trio.current_time()))
+        except FailoverError as exc:
+            raise CMError(str(exc)) from None
+
+    def offline(self) -> None:
+        """Forced Offline: gives up every traffic group and stays so across restarts."""
+        if self.forced_offline_path:
+            self.forced_offline_path.write_text("forced offline\n")
+        if not self._act(self.failover.offline(trio.current_time())):
+            self.events.publish(FailoverStateChanged())    # peers learn the device state all the same
+
+    def online(self) -> None:
+        if self.forced_offline_path:
+            self.forced_offline_path.unlink(missing_ok=True)
+        if not self._act(self.failover.online(trio.current_time())):
+            self.events.publish(FailoverStateChanged())
+
+    # -- status -----------------------------------------------------------------------------------
+    def status(self) -> dict:
+        fo = self.failover
+        peers = {}
+        for name, p in fo.peers.items():
+            peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
+                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()}}
+        split = {}
+        for tg, st in fo.state.items():
+            if st != ACTIVE:
+                continue
+            also = [n for n, info in self.peers().items() if self.connected(n)
+                    and info.get("failover", {}).get("tgs", {}).get(tg) == ACTIVE]
+            also += [n for n in fo.split_brain.get(tg, ()) if n not in also]
+            lost = [n for n, p in fo.peers.items() if not p.alive]
+            if also:
+                split[tg] = f"SPLIT BRAIN: {tg} is also active on {', '.join(also)}"
+            elif lost:
+                split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
+        return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
+                "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
+                "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
+                "bad_heartbeats": self.heartbeats.bad}

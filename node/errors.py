@@ -1,0 +1,134 @@
+"""F5's error catalogue: one class an error, each with F5's message id and text format.
+
+Modelled on dnspython's exceptions: a class declares `id` (F5's message id and severity, as in
+`01020036:3`) and `fmt` (the text after it, with {fields}); the fields are given by position or
+by name, and str(err) is the line a BIG-IP prints:
+
+    >>> str(NotFound("Pool", "/Common/web"))
+    '01020036:3: The requested Pool (/Common/web) was not found.'
+
+Callers decide by class, never by reading the text: REST maps the class to an HTTP status in one
+place (node/rest/errors.py). To add an F5 error, declare a class here with F5's id and exact text.
+
+`ConfigError` is the base of every refused change (nothing was changed); `ConfigError(text)` with
+a whole line is the form code written before the catalogue still raises (`from_text` finds the
+catalogue class such a line is, so callers can still decide by class).
+"""
+from __future__ import annotations
+
+import re
+import string
+
+CATALOGUE: dict[str, type[F5Error]] = {}   # message id -> class, for lines that arrive as text
+
+
+class F5Error(Exception):
+    """An error with F5's message. Without an `id`, the text is the whole message."""
+    id: str | None = None
+    fmt = "{message}"
+    fields: tuple[str, ...] = ("message",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.fields = tuple(f for _, f, _, _ in string.Formatter().parse(cls.fmt) if f)
+        if cls.id is not None and "id" in cls.__dict__:
+            assert cls.id not in CATALOGUE, f"two classes for {cls.id}"
+            CATALOGUE[cls.id] = cls
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {', '.join(self.fields)}")
+        values = dict(zip(self.fields, args))
+        values.update(kwargs)
+        if set(values) != set(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {', '.join(self.fields)}, not {', '.join(values)}")
+        self.values = values
+        for k, v in values.items():
+            setattr(self, k, v)
+        text = self.fmt.format(**values)
+        super().__init__(f"{self.id}: {text}" if self.id else text)
+
+
+# -- refused changes (mcpd's validation) ------------------------------------------------------------
+class ConfigError(F5Error):
+    """A change refused, with F5's message where F5 has one. Nothing was changed."""
+
+
+class Invalid(ConfigError):
+    id = "01070734:3"
+    fmt = "Configuration error: {detail}"
+
+
+class NotFound(ConfigError):
+    id = "01020036:3"
+    fmt = "The requested {what} ({name}) was not found."
+
+
+class Exists(ConfigError):
+    """`where` is " in partition Common" for an object, "" for an item of a list."""
+    id = "01020066:3"
+    fmt = "The requested {what} ({name}) already exists{where}."
+
+    def __init__(self, what: str, name: str, where: str = ""):
+        super().__init__(what, name, where)
+
+
+class InUse(ConfigError):
+    id = "01070265:3"
+    fmt = "The {what} ({name}) cannot be deleted because it is in use by a {user_what} ({user})."
+
+
+class SyncFailed(ConfigError):
+    id = "01070712:3"
+    fmt = "Caught configuration exception (0), Cannot sync: {detail}"
+
+
+# -- tmsh and iControl REST ---------------------------------------------------------------------------
+class ShellError(F5Error):
+    """A tmsh line refused, as tmsh prints it. `error` is the catalogue error it reports, if any."""
+
+    def __init__(self, message: str, error: F5Error | None = None):
+        super().__init__(message)
+        self.error = error
+
+    @classmethod
+    def of(cls, exc: Exception) -> ShellError:
+        """tmsh's report of an error raised below it (the store, CM): the same text."""
+        return cls(str(exc), catalogued(exc))
+
+
+class Busy(F5Error):
+    """A write while an asynchronous task (config sync, util bash) runs."""
+    fmt = "There is an active asynchronous task executing."
+
+
+class Unauthorized(F5Error):
+    """Authentication or authorization refused (restjavad's texts, which carry no id)."""
+
+
+# -- lines as text ------------------------------------------------------------------------------------
+def _pattern(cls: type[F5Error]) -> re.Pattern:
+    out = re.escape(f"{cls.id}: ")
+    for literal, name, _, _ in string.Formatter().parse(cls.fmt):
+        out += re.escape(literal) + (f"(?P<{name}>.*)" if name else "")
+    return re.compile(out + r"\Z", re.S)
+
+
+def from_text(message: str) -> F5Error | None:
+    """The catalogue error a whole F5 line is (the inverse of str()), or None."""
+    cls = CATALOGUE.get(message.split(": ", 1)[0])
+    m = _pattern(cls).match(message) if cls else None
+    if m is None:
+        return None
+    err = cls(**m.groupdict())
+    return err if str(err) == message else None
+
+
+def catalogued(exc: Exception) -> F5Error | None:
+    """`exc` as a catalogue error: itself, the error a ShellError reports, or the class its text is
+    (for errors raised as bare text, ConfigError(line), by code written before the catalogue)."""
+    if isinstance(exc, ShellError):
+        return exc.error
+    if isinstance(exc, F5Error) and type(exc) is not ConfigError:
+        return exc
+    return from_text(str(exc))

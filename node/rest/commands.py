@@ -1,0 +1,245 @@
+"""iControl REST commands: what /mgmt/tm serves that is not configuration (versions, sync and
+failover status, gtm global-settings, `run` and `save`).
+
+A new command is one handler here and one row in `Commands.table`: path words -> (methods, handler).
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.responses import Response
+
+from ..errors import Busy, ShellError
+from . import resources as res
+from . import stats
+from .auth import Auth
+from .errors import RestError, answer
+from .parts import Parts, Shell
+from .resources import link
+from .responses import json_response
+
+ANY = None   # a handler that answers every method itself
+SYS_VERSION = {"Build": res.BUILD, "Date": "biglab", "Edition": "Final", "Product": "BIG-IP",
+               "Title": "Main Package", "Version": res.VERSION}
+CLI_VERSION = {"active": res.VERSION, "latest": res.VERSION, "supported": res.VERSION}
+FAILOVER_WORDS = ("standby", "offline", "online")
+FAILOVER_KEYS = {"command", *FAILOVER_WORDS, "trafficGroup", "traffic-group", "utilCmdArgs", "kind", "selfLink",
+                 "apiRawValues"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to a command: /mgmt/tm/<path>."""
+    path: tuple[str, ...]
+    method: str
+    user: str
+    body: Any
+    uri: str
+
+
+class Tasks:
+    """The one asynchronous task (config sync, failover, util bash) a device runs at a time: a write
+    that arrives meanwhile is refused with Busy (503) and changes nothing."""
+
+    def __init__(self, shell: Shell):
+        self.shell = shell
+        self.running: str | None = None
+
+    def check_idle(self) -> None:
+        if self.running:
+            raise answer(Busy())
+
+    async def run(self, line: str, shell_errors: bool = False) -> str:
+        """Run a tmsh line as the task. A refusal is a REST error, or with `shell_errors` the
+        ShellError itself (util bash prints it)."""
+        self.check_idle()
+        self.running = line
+        try:
+            return await self.shell.run(line)
+        except ShellError as exc:
+            if shell_errors:
+                raise
+            raise answer(exc) from None
+        finally:
+            self.running = None
+
+
+class Commands:
+    def __init__(self, parts: Parts, auth: Auth, tasks: Tasks, commit: Callable):
+        self.parts, self.auth, self.tasks, self.commit = parts, auth, tasks, commit
+        self.table = {
+            ("sys", "version"): (("GET",), self.sys_version),
+            ("cli", "version"): (("GET",), self.cli_version),
+            ("cm", "sync-status"): (("GET",), self.sync_status),
+            ("cm", "failover-status"): (("GET",), self.failover_status),
+            ("sys", "failover"): (ANY, self.sys_failover),
+            **{("gtm", "global-settings", group): (ANY, self.gtm_settings) for group in res.SETTINGS_GROUPS},
+            ("sys", "config"): (("POST",), self.save_config),
+            ("cm",): (("POST",), self.config_sync),
+            ("util", "bash"): (("POST",), self.bash),
+        }
+
+    async def __call__(self, call: Call) -> Response | None:
+        """The command's answer, or None if no command has this path and method (then the path
+        may still name configuration)."""
+        methods, handler = self.table.get(call.path, ((), None))
+        if handler is None or (methods is not ANY and call.method not in methods):
+            return None
+        return await handler(call)
+
+    # -- status -----------------------------------------------------------------------------------
+    async def sys_version(self, call: Call) -> Response:
+        return json_response(stats.version("sys", SYS_VERSION))
+
+    async def cli_version(self, call: Call) -> Response:
+        return json_response(stats.version("cli", CLI_VERSION))
+
+    async def sync_status(self, call: Call) -> Response:
+        return json_response(stats.sync_status(self.parts.cluster.sync_status()))
+
+    async def failover_status(self, call: Call) -> Response:
+        return json_response(stats.failover_status(self.parts.cluster.failover_status()))
+
+    async def gtm_settings(self, call: Call) -> Response:
+        group = call.path[2]
+        if call.method not in ("GET", "PATCH", "PUT"):
+            raise RestError(405, f"{call.method} is not allowed on gtm global-settings", 1)
+        if call.method != "GET":
+            op = res.settings_op(group, call.body)
+            self.auth.authorize(call.user, call.method, call.uri)
+            self.commit([op])
+        key = ("gtm global-settings", res.GTM_SETTINGS)
+        store = self.parts.store
+        return json_response(res.settings_view(store.objects.get(key, {}), group, store.generations.get(key, 0)))
+
+    # -- sys failover -----------------------------------------------------------------------------
+    async def sys_failover(self, call: Call) -> Response:
+        fo = self.parts.cluster.failover_status()
+        groups = ", ".join(f"{t} {s}" for t, s in sorted(fo["traffic_groups"].items())) or "no traffic groups"
+        raw = {"apiAnonymous": f"Failover {fo['state']} for this device ({groups})"}
+        if call.method == "GET":
+            return json_response({"kind": "tm:sys:failover:failoverstats", "selfLink": link("/mgmt/tm/sys/failover"),
+                                  "apiRawValues": raw})
+        if call.method != "POST":
+            raise RestError(405, "sys failover takes GET or POST", 1)
+        self.auth.authorize(call.user, call.method, call.uri)
+        word, tg = failover_request(call.body)
+        await self.tasks.run(f"run sys failover {word}" + (f" traffic-group {tg}" if tg else ""))
+        return json_response({"kind": "tm:sys:failover:failoverstats", "command": "run", word: True,
+                              **({"trafficGroup": tg} if tg else {}), "apiRawValues": raw})
+
+    # -- run and save -----------------------------------------------------------------------------
+    def _run_args(self, call: Call) -> str:
+        """A writer's POST {"command": "run"|"save", "utilCmdArgs": ...}: the arguments."""
+        self.auth.authorize(call.user, call.method, call.uri)
+        body = call.body
+        if not isinstance(body, dict) or body.get("command") not in ("run", "save"):
+            raise RestError(400, '"command" must be "run" (or "save" for sys config)', 1)
+        args = body.get("utilCmdArgs", "")
+        if not isinstance(args, str):
+            raise res.unexpected("/".join(call.path), "utilCmdArgs", args)
+        return args
+
+    async def save_config(self, call: Call) -> Response:
+        self._run_args(call)
+        if call.body["command"] != "save":
+            raise RestError(400, 'sys config takes {"command": "save"}', 1)
+        self.parts.save_config()
+        return json_response({"kind": "tm:sys:config:savestate", "command": "save"})
+
+    async def config_sync(self, call: Call) -> Response:
+        args = self._run_args(call)
+        parts = args.split()
+        if len(parts) != 3 or parts[0] != "config-sync" or parts[1] not in ("to-group", "from-group"):
+            raise RestError(400, 'utilCmdArgs must be "config-sync to-group GROUP" or '
+                                 '"config-sync from-group GROUP"', 1)
+        await self.tasks.run(f"run cm {args}")
+        return json_response({"kind": "tm:cm:runstate", "command": "run", "utilCmdArgs": args})
+
+    async def bash(self, call: Call) -> Response:
+        args = self._run_args(call)
+        outputs = []
+        for line in bash_tmsh_lines(args):
+            try:
+                outputs.append(await self.tasks.run(line, shell_errors=True))
+            except ShellError as exc:
+                outputs.append(str(exc))
+                break
+        out = {"kind": "tm:util:bash:runstate", "command": "run", "utilCmdArgs": args}
+        result = "\n".join(o for o in outputs if o)
+        if result:
+            out["commandResult"] = result + "\n"
+        return json_response(out)
+
+
+def failover_request(body) -> tuple[str, str | None]:
+    """A POST to sys failover -> (standby|offline|online, traffic group or None), given either as
+    utilCmdArgs or as F5's boolean keys."""
+    if not isinstance(body, dict) or body.get("command") != "run":
+        raise RestError(400, 'sys failover takes {"command": "run", "standby"|"offline"|"online": true}', 1)
+    args = body.get("utilCmdArgs")
+    if isinstance(args, str) and args.strip():
+        parts = args.split()
+        if parts[0] not in FAILOVER_WORDS or (parts[1:] and (
+                parts[0] != "standby" or len(parts) != 3 or parts[1] != "traffic-group")):
+            raise RestError(400, 'utilCmdArgs takes "standby [traffic-group G]", "offline" or "online"', 1)
+        words, tg = [parts[0]], (parts[2] if len(parts) == 3 else None)
+    else:
+        words = [w for w in FAILOVER_WORDS if body.get(w) is True]
+        tg = body.get("trafficGroup") or body.get("traffic-group")
+    extra = set(body) - FAILOVER_KEYS
+    if len(words) != 1 or extra:
+        raise RestError(400, "sys failover takes exactly one of standby, offline, online"
+                             + (f" (unexpected {sorted(extra)})" if extra else ""), 1)
+    if tg and (words[0] != "standby" or not isinstance(tg, str)):
+        raise RestError(400, "traffic-group goes with standby only", 1)
+    return words[0], tg
+
+
+def bash_tmsh_lines(args: str) -> list[str]:
+    """`-c "tmsh create ...; tmsh modify ..."` -> tmsh lines; anything but tmsh is refused."""
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise RestError(400, f"utilCmdArgs: {exc}", 1) from None
+    if len(words) != 2 or words[0] != "-c":
+        raise RestError(400, 'utilCmdArgs must be -c "tmsh ..." (the lab runs tmsh commands only)', 1)
+    lines = []
+    for part in _split_commands(words[1]):
+        part = part.strip()
+        if not part:
+            continue
+        head = part.split(None, 1)[0]
+        if head not in ("tmsh", "/usr/bin/tmsh"):
+            raise RestError(400, f"the lab runs only tmsh through util bash, not {head!r}", 1)
+        lines.append(part.split(None, 1)[1] if " " in part else "")
+    if not lines:
+        raise RestError(400, "utilCmdArgs holds no tmsh command", 1)
+    return lines
+
+
+def _split_commands(text: str) -> list[str]:
+    """Split on ; and && outside quotes."""
+    out, cur, quote, i = [], [], None, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i:i + 2])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ";" or text.startswith("&&", i):
+            out.append("".join(cur))
+            cur = []
+            i += 2 if ch == "&" else 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out

@@ -1,0 +1,87 @@
+"""What iControl REST reads and drives on a node, as narrow interfaces (not the daemon).
+
+The daemon builds them (`Parts.of_daemon`); a unit test builds them from a real ConfigStore and
+small stand-ins for the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from ..config.store import ConfigStore
+
+
+@dataclass(frozen=True)
+class Device:
+    """This device, as /mgmt/shared/identified-devices shows it."""
+    name: str
+    lab: str
+    mgmt_address: str
+
+
+class Cluster(Protocol):
+    """CM and failover as REST sees them: status to show, peers as they last told us."""
+
+    def sync_status(self) -> dict: ...
+    def failover_status(self) -> dict: ...
+    def device_state(self) -> str: ...                 # this device: active, standby, forced-offline
+    def traffic_groups(self) -> dict[str, str]: ...    # this device's state of each traffic group
+    def peers(self) -> dict[str, dict]: ...            # name -> what the peer last told us
+    def connected(self, name: str) -> bool: ...        # an iQuery channel to that peer is up
+
+
+class Ltm(Protocol):
+    """The live LTM state behind member statuses and stats."""
+
+    def members(self, pool: str) -> list: ...
+    def pool_report(self) -> dict: ...
+    def virtual_health(self) -> dict: ...
+
+
+class Shell(Protocol):
+    async def run(self, line: str) -> str: ...
+
+
+class CMCluster:
+    """The Cluster of a daemon: its CM service and its iQuery channels."""
+
+    def __init__(self, cm, iquery):
+        self.cm, self.iquery = cm, iquery
+
+    def sync_status(self) -> dict:
+        return self.cm.sync_status()
+
+    def failover_status(self) -> dict:
+        return self.cm.failover_status()
+
+    def device_state(self) -> str:
+        return self.cm.failover.device_state() if self.cm.failover else "standby"
+
+    def traffic_groups(self) -> dict[str, str]:
+        return dict(self.cm.failover.state) if self.cm.failover else {}
+
+    def peers(self) -> dict[str, dict]:
+        return self.cm.peers
+
+    def connected(self, name: str) -> bool:
+        return self.iquery.connected(name)
+
+
+@dataclass(frozen=True)
+class Parts:
+    store: ConfigStore
+    shell: Shell                    # runs tmsh lines (the asynchronous tasks: config sync, failover, bash)
+    cluster: Cluster
+    ltm: Ltm
+    device: Device
+    admin: dict                     # {"username", "password"} from the topology
+    now: Callable[[], float]        # the device's clock (token lifetimes)
+    save_config: Callable[[], Any]
+    log: Any = None
+
+    @classmethod
+    def of_daemon(cls, d) -> Parts:
+        c = d.config
+        return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
+                   device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
+                   save_config=d.save_config, log=getattr(d, "log", None))

@@ -1,0 +1,142 @@
+"""iControl REST's configuration routes, generated from the schema (resources.py): every object
+type's collection and objects at /mgmt/tm/<type words>, read from the store, written as commits."""
+from __future__ import annotations
+
+from typing import Callable
+
+from starlette.responses import Response
+
+from ..config.schema import TYPES, base_name
+from ..config.store import Op
+from ..errors import NotFound
+from . import resources as res
+from . import stats
+from .auth import Auth
+from .errors import answer
+from .parts import Parts
+from .query import Query
+from .resources import kind, link
+from .responses import json_response, not_registered
+
+# organizing paths that also lead to commands (commands.py), listed with the types under them
+EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
+                  ("util",): ["bash"], ("cli",): ["version"]}
+
+
+def operator_change(op: Op) -> bool:
+    """An operator may enable/disable (and force down/up) pool members and nodes, nothing else."""
+    allowed = {"session", "state"}
+    if op.type == "ltm pool" and op.action == "modify" and set(op.values) == {"members"}:
+        verb, members = op.values["members"]
+        return verb == "modify" and all(set(p) <= allowed for p in members.values())
+    return op.type == "ltm node" and op.action == "modify" and set(op.values) <= allowed
+
+
+class Routes:
+    def __init__(self, parts: Parts, auth: Auth, commit: Callable):
+        self.parts, self.store, self.auth, self.commit = parts, parts.store, auth, commit
+
+    def serve(self, tm: list[str], method: str, user: str, body, q: Query, uri: str) -> Response:
+        r = res.route(tm)
+        if r is None:
+            return self._organizing(tm, method, uri)
+        if method == "GET":
+            return json_response(q.apply(self.read(r, q), r))
+        op = res.op_for(method, r, body)
+        self.auth.authorize(user, method, uri, operator_ok=operator_change(op))
+        self.commit([op], about=(r.path, r.member))
+        if method == "DELETE":
+            return Response(status_code=200)
+        if r.sub:
+            verb, items = op.values[r.sub]
+            r = res.Route(r.type, r.path, r.sub, next(iter(items)))
+        elif r.path is None:
+            r = res.Route(r.type, op.path)
+        return json_response(self.read(r, q))
+
+    def _organizing(self, tm: list[str], method: str, uri: str) -> Response:
+        """/mgmt/tm/ltm and the like: links to what is under it."""
+        children = sorted(set(res.organizing(tm)) | set(EXTRA_CHILDREN.get(tuple(tm), ())))
+        if not children or method != "GET":
+            raise not_registered(uri)
+        url = "/mgmt/tm/" + "/".join(tm)
+        return json_response({"kind": "tm:" + ":".join(tm) + ":" + tm[-1] + "collectionstate",
+                              "selfLink": link(url), "items": [{"reference": {"link": link(f"{url}/{c}")}}
+                                                              for c in children]})
+
+    def read(self, r: res.Route, q: Query) -> dict:
+        if r.type == "cm device":
+            return self._devices(r)
+        if r.stats:
+            return stats.of(self.parts, r)
+        member_status = self._member_status()
+        gen = self.store.generations
+        if r.path is None:
+            items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
+                                 member_status=member_status)
+                     for p, v in sorted(self.store.of_type(r.type).items())]
+            return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
+                    "items": items}
+        values = self.store.get(r.type, r.path)
+        if values is None:
+            raise answer(NotFound(TYPES[r.type].label, r.path))
+        g = gen.get((r.type, r.path), 0)
+        if r.sub in ("members", "virtual-servers"):
+            return self._items(r, values, g, member_status)
+        if r.sub == "profiles":
+            return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
+                    "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
+                    "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
+        return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
+
+    def _member_status(self) -> Callable[[str, str], str]:
+        """A pool member's monitor status, read once a pool per request."""
+        monitors: dict[str, dict[str, str]] = {}
+
+        def member_status(pool: str, member: str) -> str:
+            if pool not in monitors:
+                monitors[pool] = {m.name: m.monitor for m in self.parts.ltm.members(pool)}
+            return monitors[pool].get(member, "unchecked")
+        return member_status
+
+    def _items(self, r: res.Route, values: dict, g: int, member_status) -> dict:
+        """A subcollection (pool members, a GTM server's virtual servers), or one item of it."""
+        f = TYPES[r.type].field(r.sub)
+        items = values.get(r.sub) or []
+        if f.kind == "members":
+            show = lambda m: res.member_to_rest(r.path, m, g, member_status)  # noqa: E731
+        else:
+            show = lambda i: res.item_to_rest(r.type, r.path, f, i, g)  # noqa: E731
+        if r.member is None:
+            return {"kind": kind(f"{r.type} {r.sub}", "collectionstate"),
+                    "selfLink": link(f"{res.object_url(r.type, r.path)}/{r.sub}"),
+                    "items": [show(i) for i in items]}
+        item = res.find_item(r.type, r.sub, items, r.member)
+        if item is None:
+            raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
+        return show(item)
+
+    def _devices(self, r: res.Route) -> dict:
+        """cm device: this device from the store, its peers as they last told us."""
+        cluster = self.parts.cluster
+        devices = {}
+        for path, v in self.store.of_type("cm device").items():
+            devices[path] = (v, cluster.device_state(), "true")
+        for name, info in cluster.peers().items():
+            if cluster.connected(name) or f"/Common/{name}" not in devices:
+                devices.setdefault(f"/Common/{name}", ({k: v for k, v in (info.get("device") or {}).items() if v},
+                                                       info.get("failover", {}).get("state", "offline"), "false"))
+        items = []
+        for path, (values, state, me) in sorted(devices.items()):
+            if r.path is not None and path != r.path:
+                continue
+            item = res.to_rest("cm device", path, values, self.store.generations.get(("cm device", path), 0))
+            item.update({"failoverState": state, "selfDevice": me, "hostname": base_name(path),
+                         "version": res.VERSION, "build": res.BUILD, "product": "BIG-IP", "edition": "Final"})
+            items.append(item)
+        if r.path is not None:
+            if not items:
+                raise answer(NotFound("Device", r.path))
+            return items[0]
+        return {"kind": "tm:cm:device:devicecollectionstate", "selfLink": link("/mgmt/tm/cm/device"),
+                "items": items}

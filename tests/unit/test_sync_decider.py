@@ -1,0 +1,115 @@
+"""Config sync decisions (node/cm/sync.py ConfigSync), without sockets or clocks: what a device
+pushes on a commit, on a peer's status and on a push's result."""
+from node.cm.sync import (CHANGES_PENDING, FAILURE, IN_SYNC, ConfigSync, Group, Local, MarkSynced, Push,
+                          Refused, SendStatus)
+from node.config.store import Cid
+from node.iquery.messages import CmStatus, SyncResult
+
+DG = "/Common/dg-ha"
+C1, C2, C3 = Cid(1, "bigip1", 1.0), Cid(2, "bigip1", 2.0), Cid(3, "bigip2", 3.0)
+
+
+def up(_peer):
+    return True
+
+
+def local(cid, synced=C1, auto=True, full=False) -> Local:
+    return Local("bigip1", cid, {DG: synced}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", auto, full)})
+
+
+def status(cid, synced=C1, boot="b1", seq=1) -> CmStatus:
+    return CmStatus(boot, seq, cid.to_list(), {DG: synced.to_list()})
+
+
+def synced_pair(**kw) -> ConfigSync:
+    """bigip1 and bigip2 both at C1, agreed; bigip2's status known."""
+    d = ConfigSync("bigip1")
+    assert d.status(local(C1, **kw), "bigip2", status(C1), up, 0.0) == [SendStatus("bigip2")]
+    return d
+
+
+def test_a_commit_is_pushed_incrementally_once_with_auto_sync():
+    d = synced_pair()
+    assert d.committed(local(C2), up) == [Push(DG, "bigip2", full=False, auto=True)]
+    assert d.committed(local(C2), up) == []          # in flight: no second push of the same base
+
+
+def test_a_full_sync_group_pushes_everything():
+    d = synced_pair(full=True)
+    assert d.committed(local(C2, full=True), up) == [Push(DG, "bigip2", full=True, auto=True)]
+
+
+def test_without_auto_sync_a_commit_stays_pending():
+    d = synced_pair(auto=False)
+    assert d.committed(local(C2, auto=False), up) == []
+    assert d.pairs(local(C2, auto=False), DG, up)["bigip2"].status == CHANGES_PENDING
+
+
+def test_a_result_marks_the_group_synced_and_pushes_commits_made_meanwhile():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    ok = SyncResult(DG, C2.to_list(), ok=True, seq=2)
+    assert d.result(local(C3), "bigip2", ok, up) == [MarkSynced(DG, C2), Push(DG, "bigip2", False, True)]
+    assert d.peers["bigip2"]["cid"] == C2.to_list()
+
+
+def test_a_status_older_than_the_result_is_ignored():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    d.result(local(C2), "bigip2", SyncResult(DG, C2.to_list(), ok=True, seq=3), up)
+    # sent before the peer applied C2, arriving after its result: no push from the stale base
+    assert d.status(local(C2, synced=C2), "bigip2", status(C1, seq=2), up, 1.0) == []
+    assert d.peers["bigip2"]["cid"] == C2.to_list()
+    assert d.pairs(local(C2, synced=C2), DG, up)["bigip2"].status == IN_SYNC
+
+
+def test_a_refused_incremental_base_is_answered_with_a_full_push():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == \
+        [Push(DG, "bigip2", full=True, auto=False)]
+
+
+def test_a_refusal_is_a_sync_failure_until_a_sync_to_the_group():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    err = "01070734:3: Configuration error: no"
+    assert d.result(local(C2), "bigip2", SyncResult(DG, error=err), up) == \
+        [Refused(DG, "bigip2", err)]
+    assert d.pairs(local(C2), DG, up)["bigip2"].status == FAILURE
+    assert d.to_group(DG, ["bigip2"]) == [Push(DG, "bigip2", full=True, auto=False)]
+    assert d.pairs(local(C2), DG, up)["bigip2"].status != FAILURE
+
+
+def test_a_conflict_is_never_pushed_automatically():
+    d = synced_pair()
+    d.status(local(C2), "bigip2", status(C3, seq=2), up, 1.0)    # both changed since C1
+    assert d.committed(local(C2), up) == []
+    assert "possible change conflict" in d.pairs(local(C2), DG, up)["bigip2"].detail
+
+
+def test_a_push_that_found_no_channel_is_not_in_flight():
+    d = synced_pair()
+    [push] = d.committed(local(C2), up)
+    d.sent(push, ok=False)
+    assert d.in_flight == set()
+
+
+def test_nothing_is_pushed_to_a_disconnected_peer():
+    d = synced_pair()
+    assert d.committed(local(C2), lambda _p: False) == []
+
+
+def test_a_reconnect_forgets_the_push_in_flight_and_the_peers_status_pushes_again():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    d.opened("bigip2")             # the channel dropped and came back: that result will not come
+    assert d.in_flight == set()
+    assert d.status(local(C2), "bigip2", status(C1, seq=2), up, 1.0) == [Push(DG, "bigip2", False, True)]
+
+
+def test_a_peer_restart_gets_our_status_and_resets_its_numbering():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    actions = d.status(local(C2), "bigip2", status(C1, boot="b2", seq=1), up, 1.0)
+    assert actions == [SendStatus("bigip2"), Push(DG, "bigip2", False, True)]

@@ -1,0 +1,88 @@
+"""The config sync driver end to end between two devices, over an in-memory stand-in for 4353
+(trio MockClock): the initial sync, auto-sync of a commit, and the status events."""
+import trio
+
+from node.cm.sync_driver import SyncDriver
+from node.config.store import ConfigStore, Op
+from node.events import Hub, SyncStatusChanged
+from node.iquery.messages import decode
+from node.log import Log
+
+DG = "/Common/dg"
+
+
+class Wire:
+    """Each device's transport: a message is handed, in its wire form, to the other side's handler
+    for its class; the handler's channel replies to the sender."""
+
+    def __init__(self):
+        self.ends = {}
+
+    def end(self, name):
+        self.ends[name] = End(self, name)
+        return self.ends[name]
+
+    async def deliver(self, src, dst, msg):
+        await self.ends[dst].handlers[type(msg)](Channel(self, dst, src), decode(msg.to_wire()))
+
+
+class Channel:
+    def __init__(self, wire, me, peer):
+        self.wire, self.me, self.peer = wire, me, peer
+
+    async def send(self, msg):
+        await self.wire.deliver(self.me, self.peer, msg)
+
+
+class End:
+    def __init__(self, wire, name):
+        self.wire, self.name, self.handlers = wire, name, {}
+        self.store = self      # the trust store's peers()
+
+    def peers(self):
+        return [type("Member", (), {"name": n})() for n in self.wire.ends if n != self.name]
+
+    def handle(self, kind, handler):
+        self.handlers[kind] = handler
+
+    def connected(self, peer):
+        return peer in self.wire.ends
+
+    async def send_to(self, peer, msg):
+        await self.wire.deliver(self.name, peer, msg)
+        return True
+
+
+async def device(nursery, wire, name, tmp_path):
+    hub = Hub()
+    store = ConfigStore(None, name, events=hub)
+    store.commit([Op("create", "cm device-group", DG, {"devices": ("set", ["bigip1", "bigip2"]),
+                                                       "type": ("set", "sync-failover"),
+                                                       "auto-sync": ("set", "enabled")})])
+    driver = SyncDriver(name, store, wire.end(name), Log(tmp_path / f"{name}.jsonl", name), hub,
+                        lambda: None, lambda: {})
+    await nursery.start(driver.run)
+    return store, driver, hub
+
+
+async def test_an_initial_sync_then_a_commit_auto_synced_and_the_status_events(tmp_path, autojump_clock):
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, d1, hub1 = await device(nursery, wire, "bigip1", tmp_path)
+        s2, d2, _ = await device(nursery, wire, "bigip2", tmp_path)
+        changes = []
+        hub1.subscribe(SyncStatusChanged, changes.append)
+        await d1._hello("bigip2")
+        await d2._hello("bigip1")
+        s1.commit([Op("create", "ltm pool", "/Common/p0", {})])
+        assert d1.sync_status()["status"] == "Awaiting Initial Sync"
+        await d1.config_sync("to-group", "dg")
+        await trio.sleep(1)
+        assert s2.cid == s1.cid and d1.sync_status()["status"] == d2.sync_status()["status"] == "In Sync"
+        s1.commit([Op("create", "ltm pool", "/Common/p1", {})])
+        await trio.sleep(1)
+        assert s2.get("ltm pool", "/Common/p1") is not None and s2.cid == s1.cid
+        assert d1.sync_status()["status"] == "In Sync" and d1.sync_status()["in_flight"] == []
+        # each change once, as it happens: a commit is pending until its push comes back
+        assert [c.status for c in changes] == ["Awaiting Initial Sync", "In Sync", "Changes Pending", "In Sync"]
+        nursery.cancel_scope.cancel()
