@@ -14,7 +14,7 @@ import time
 
 from common import lab, percentile, wait
 
-from lab.runtime.control import call, node_status
+from lab.runtime.control import call, status_part
 
 
 def has_pool(name: str, pool: str) -> bool:
@@ -43,10 +43,10 @@ def main() -> None:
         started = time.monotonic()
         call(name, "bigip1", "transaction", timeout=300, lines=lines)
         commit_s = time.monotonic() - started
-        cid = node_status(name, "bigip1").sync.cid
+        cid = status_part(name, "bigip1", "sync").cid
         started = time.monotonic()
         call(name, "bigip1", "tmsh", line="run cm config-sync to-group dg-ha")
-        wait(lambda: (s := node_status(name, "bigip2").sync).status == "In Sync" and s.cid == cid,
+        wait(lambda: (s := status_part(name, "bigip2", "sync")).status == "In Sync" and s.cid == cid,
              timeout=120, interval=0.005)
         full_s = time.monotonic() - started
         on_peer = call(name, "bigip2", "tmsh", line="list ltm pool", timeout=60).count("ltm pool ")

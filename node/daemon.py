@@ -19,7 +19,7 @@ from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
 from .settings import NodeConfig
-from .status import NodeStatus
+from .status import NodeStatus, read_part
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
@@ -121,19 +121,25 @@ class Daemon:
         self.log.log("notice", "mcpd", "Configuration saved (save sys config)", event="config-saved")
         return str(path)
 
-    async def cmd_status(self) -> dict:
-        """The node's status, checked against its declaration (node/status.py) before it leaves."""
-        return NodeStatus.from_dict(self.status_record()).to_dict()
+    async def cmd_status(self, part: str | None = None) -> dict | None:
+        """The node's status, or one part of it ("sync", "failover"...), checked against its
+        declaration (node/status.py) before it leaves."""
+        parts = self.status_parts()
+        if part is None:
+            record = {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
+                      "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
+                      "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in parts.items()}}
+            return NodeStatus.from_dict(record).to_dict()
+        if part not in parts:
+            raise CommandError(f"no status part {part!r} (parts: {', '.join(parts)})")
+        value = read_part(part, parts[part]())
+        return None if value is None else value.to_dict()
 
-    def status_record(self) -> dict:
-        return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
-                "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
-                "uptime": round(time.time() - self.started, 3),
-                "clock": self.clock_status(), "ntp": self.ntp.status() if self.ntp else None,
-                "iquery": self.iquery.status(), "sync": self.cm.sync_status(),
-                "failover": self.cm.failover_status(),
-                "ltm": {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()},
-                "gtm": self.gtm.status() if self.gtm else None}
+    def status_parts(self) -> dict:
+        return {"clock": self.clock_status, "ntp": lambda: self.ntp.status() if self.ntp else None,
+                "iquery": self.iquery.status, "sync": self.cm.sync_status, "failover": self.cm.failover_status,
+                "ltm": lambda: {"virtuals": self.ltm.virtual_health(), "pools": self.ltm.pool_report()},
+                "gtm": lambda: self.gtm.status() if self.gtm else None}
 
     async def cmd_add_device(self, address: str, username: str = "admin", password: str = "admin",
                              role: str = "peer") -> dict:

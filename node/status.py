@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter
 
@@ -295,3 +295,19 @@ class NodeStatus(Snapshot):
     failover: FailoverStatus
     ltm: LtmStatus
     gtm: GtmStatus | None = None
+
+
+def read_part(name: str, data):
+    """One part of a NodeStatus by its field name ("sync", "failover"...), validated as declared:
+    a reader that needs one part need not build, send and check the whole node's status."""
+    hint = get_type_hints(NodeStatus).get(name)
+    if hint is None or name in HEADER:
+        raise KeyError(name)
+    return _adapter(hint).validate_python(data)
+
+
+def part_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(NodeStatus) if f.name not in HEADER]
+
+
+HEADER = ("name", "kind", "pid", "mgmt", "modules", "uptime")   # not parts: each call has them

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import socket
 
-from node.status import NodeStatus
+from node.status import NodeStatus, read_part
 
 from ..model import state
 
@@ -41,3 +41,8 @@ def call(lab: str, node: str, cmd: str, timeout: float = 10.0, **args):
 def node_status(lab: str, node: str, timeout: float = 10.0) -> NodeStatus:
     """A BIG-IP daemon's status, typed as the daemon declares it (node/status.py)."""
     return NodeStatus.from_dict(call(lab, node, "status", timeout=timeout))
+
+
+def status_part(lab: str, node: str, part: str, timeout: float = 10.0):
+    """One part of a daemon's status ("sync", "failover"...), typed: cheaper than the whole."""
+    return read_part(part, call(lab, node, "status", timeout=timeout, part=part))

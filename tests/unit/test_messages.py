@@ -4,6 +4,7 @@ import pytest
 
 from node.iquery import messages as m
 from node.iquery.framing import encode
+from node.iquery.protocol import State
 from tests.unit.test_iquery_channel import Node, eventually, port  # noqa: F401  (fixture)
 
 SAMPLES = [
@@ -66,7 +67,8 @@ async def test_a_malformed_message_is_logged_and_the_channel_stays_up(tmp_path, 
     await nursery.start(a.iq.run)
     await nursery.start(b.iq.run)
     await a.join.add_device("127.0.0.2", "admin", "admin")
-    await eventually(lambda: a.iq.connected("bigip2"))
+    # our own outbound channel, open (connected() may be true through bigip2's channel to us first)
+    await eventually(lambda: (c := a.iq.outbound.get("bigip2")) is not None and c.session.state is State.OPEN)
     channel = a.iq.outbound["bigip2"]
     channel.session._out += encode({"t": "sync-request", "group": 5})   # as a broken peer would
     await channel.send(m.SyncRequest("/Common/dg"))

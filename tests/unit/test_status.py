@@ -42,3 +42,12 @@ def test_a_node_without_gtm_or_ntp_reads_as_none():
     st = NodeStatus.from_dict(node)
     assert st.gtm is None and st.ntp is None and st.iquery.trust.member_names() == set()
     assert NodeStatus.from_dict(st.to_dict()) == st
+
+
+def test_one_part_reads_as_its_declared_type_and_an_unknown_part_is_refused():
+    from node.status import part_names, read_part
+    assert read_part("failover", FAILOVER) == FailoverStatus.from_dict(FAILOVER)
+    assert read_part("gtm", None) is None
+    assert "sync" in part_names() and "name" not in part_names()
+    with pytest.raises(KeyError):
+        read_part("name", "bigip1")
