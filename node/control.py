@@ -13,11 +13,9 @@ from pathlib import Path
 
 import trio
 
+from .errors import CommandError   # what a command raises to refuse its arguments
+
 MAX_REQUEST = 1024 * 1024
-
-
-class CommandError(Exception):
-    """A command refused its arguments; the message goes back to the caller."""
 
 
 class ControlServer:

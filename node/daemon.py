@@ -30,7 +30,7 @@ from .log import Log
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.server import RestServer
-from .gtm.iqdump import Recorder
+from .iquery.recorder import Recorder
 from .gtm.publish import Publisher
 from .gtm.service import GTM
 from .ntp_service import NtpService

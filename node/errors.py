@@ -132,3 +132,8 @@ def catalogued(exc: Exception) -> F5Error | None:
     if isinstance(exc, F5Error) and type(exc) is not ConfigError:
         return exc
     return from_text(str(exc))
+
+
+# -- the node's own control socket (not an F5 message) ------------------------------------------
+class CommandError(F5Error):
+    """A control-socket command refused its arguments; the message goes back to the caller."""

@@ -10,7 +10,7 @@ from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
 from .errors import Invalid, NotFound, ShellError, catalogued
 from .gtm import show as gtm_show
-from .gtm.zones import validate as validate_zone
+from .config.zones import validate as validate_zone
 from .tables import table
 
 

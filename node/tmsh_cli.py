@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 
-
-def call(path: str, cmd: str, **args):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(path)
-        sock.sendall(json.dumps({"cmd": cmd, "args": args}).encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    return json.loads(buf)
+from .control_client import call
 
 
 def one(path: str, line: str) -> int:

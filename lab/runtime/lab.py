@@ -25,7 +25,7 @@ from . import wiring
 from .control import ControlError, call
 from .processes import alive
 
-TOOLS = {"tmsh": "node.tmsh_cli", "iqdump": "node.gtm.iqdump"}   # our clients for a BIG-IP's daemon
+TOOLS = {"tmsh": "node.tmsh_cli", "iqdump": "node.iqdump_cli"}   # our clients for a BIG-IP's daemon
 
 
 def require_root() -> None:

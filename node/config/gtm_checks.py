@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..errors import Exists, Invalid, NotFound
-from ..gtm.zones import ZoneError, validate
+from .zones import ZoneError, validate
 from .schema import GTM_RECORD_TYPES, ObjType, Field, base_name, coerce, full_path
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)

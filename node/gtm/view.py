@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import dns.name
 
 from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, split_destination
-from . import lb, zones
+from . import lb
+from ..config import zones
 from .health import HealthTable
 from .topology import Record, Regions, Topology
 

@@ -1,0 +1,1 @@
+"""iControl REST: routes generated from the schema, commands, transactions, auth."""
