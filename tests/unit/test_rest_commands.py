@@ -102,3 +102,15 @@ async def test_an_idle_transaction_is_dropped_after_the_timeout(autojump_clock):
         trans.handle([tid], "GET", "admin", None, "")
     assert e.value.code == 404
     assert store.get("net vlan", "/Common/v1") is None
+
+
+async def test_a_missing_object_is_404_only_when_the_uri_names_it(tmp_path):
+    async with client(rest_app(tmp_path, Shell())) as c:
+        r = await c.patch("/mgmt/tm/ltm/pool/~Common~nosuch", json={"description": "x"})
+        assert r.status_code == 404
+        assert r.json()["message"] == "01020036:3: The requested Pool (/Common/nosuch) was not found."
+        r = await c.post("/mgmt/tm/ltm/pool", json={"name": "web", "monitor": "nosuch"})
+        assert r.status_code == 400
+        assert r.json()["message"] == "01020036:3: The requested Monitor (/Common/nosuch) was not found."
+        assert (await c.post("/mgmt/tm/ltm/pool", json={"name": "web"})).status_code == 200
+        assert (await c.post("/mgmt/tm/ltm/pool", json={"name": "web"})).status_code == 409
