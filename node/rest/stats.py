@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..config.schema import base_name
-from . import resources as res
 from ..errors import NotFound
+from . import resources as res
 from .errors import answer
 from .parts import Parts
 from .resources import kind, link, tilde
