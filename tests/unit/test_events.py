@@ -53,7 +53,7 @@ async def test_health_to_a_peer_whose_channel_is_down_is_retried_at_the_interval
     async with trio.open_nursery() as nursery:
         await nursery.start(pub.run)
         pub.subscribers.add("gtm1")
-        pub._wake.set()
+        hub.publish(ChannelOpened("gtm1", outbound=True))   # what wakes it in a daemon
         await trio.sleep(10.0)
         assert 5 <= iq.tries <= 7      # once, then every PUBLISH_INTERVAL (2 s)
         nursery.cancel_scope.cancel()

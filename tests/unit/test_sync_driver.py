@@ -4,7 +4,7 @@ import trio
 
 from node.cm.sync_driver import SyncDriver
 from node.config.store import ConfigStore, Op
-from node.events import Hub, SyncStatusChanged
+from node.events import ChannelOpened, Hub, SyncStatusChanged
 from node.iquery.messages import decode
 from node.log import Log
 
@@ -69,11 +69,12 @@ async def test_an_initial_sync_then_a_commit_auto_synced_and_the_status_events(t
     wire = Wire()
     async with trio.open_nursery() as nursery:
         s1, d1, hub1 = await device(nursery, wire, "bigip1", tmp_path)
-        s2, d2, _ = await device(nursery, wire, "bigip2", tmp_path)
+        s2, d2, hub2 = await device(nursery, wire, "bigip2", tmp_path)
         changes = []
         hub1.subscribe(SyncStatusChanged, changes.append)
-        await d1._hello("bigip2")
-        await d2._hello("bigip1")
+        hub1.publish(ChannelOpened("bigip2", outbound=True))   # as the transport does: each says hello
+        hub2.publish(ChannelOpened("bigip1", outbound=True))
+        await trio.sleep(0.1)
         s1.commit([Op("create", "ltm pool", "/Common/p0", {})])
         assert d1.sync_status()["status"] == "Awaiting Initial Sync"
         await d1.config_sync("to-group", "dg")
