@@ -34,7 +34,9 @@ if [ -S /var/run/docker.sock ] && pgrep -x dockerd >/dev/null; then
     echo "dockerd: running but not answering yet"
 else
     echo "dockerd: starting (log: $LOG)"
-    nohup dockerd >>"$LOG" 2>&1 </dev/null &
+    # without the caller's other open files: a lock the caller holds (flock) must not live on in dockerd
+    (for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+     exec nohup dockerd >>"$LOG" 2>&1 </dev/null) &
 fi
 for _ in $(seq 1 150); do
     if "$PY" -m lab.runtime.backends.docker ping >/dev/null 2>&1; then
