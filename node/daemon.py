@@ -29,6 +29,7 @@ from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .ltm.service import LTM
 from .rest.app import RestApp
+from .rest.parts import CMCluster, Device
 from .rest.server import RestServer
 from .iquery.recorder import Recorder
 from .gtm.publish import Publisher
@@ -66,7 +67,9 @@ class Daemon:
             if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
-        self.rest = RestApp(self)
+        self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
+                            device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
+                            now=self.clock.time, save_config=self.save_config, log=self.log)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp

@@ -10,16 +10,14 @@ by name, and str(err) is the line a BIG-IP prints:
 Callers decide by class, never by reading the text: REST maps the class to an HTTP status in one
 place (node/rest/errors.py). To add an F5 error, declare a class here with F5's id and exact text.
 
-`ConfigError` is the base of every refused change (nothing was changed); `ConfigError(text)` with
-a whole line is the form code written before the catalogue still raises (`from_text` finds the
-catalogue class such a line is, so callers can still decide by class).
+`ConfigError` is the base of every refused change (nothing was changed); `ConfigError(text)` is a
+refusal F5 has no message id for.
 """
 from __future__ import annotations
 
-import re
 import string
 
-CATALOGUE: dict[str, type[F5Error]] = {}   # message id -> class, for lines that arrive as text
+CATALOGUE: dict[str, type[F5Error]] = {}   # message id -> its one class
 
 
 class F5Error(Exception):
@@ -83,6 +81,11 @@ class SyncFailed(ConfigError):
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"
 
 
+class CMError(ConfigError):
+    """A cm or failover command (`run sys failover standby`) refused; nothing changed. No id:
+    the text is the whole message."""
+
+
 # -- tmsh and iControl REST ---------------------------------------------------------------------------
 class ShellError(F5Error):
     """A tmsh line refused, as tmsh prints it. `error` is the catalogue error it reports, if any."""
@@ -106,32 +109,11 @@ class Unauthorized(F5Error):
     """Authentication or authorization refused (restjavad's texts, which carry no id)."""
 
 
-# -- lines as text ------------------------------------------------------------------------------------
-def _pattern(cls: type[F5Error]) -> re.Pattern:
-    out = re.escape(f"{cls.id}: ")
-    for literal, name, _, _ in string.Formatter().parse(cls.fmt):
-        out += re.escape(literal) + (f"(?P<{name}>.*)" if name else "")
-    return re.compile(out + r"\Z", re.S)
-
-
-def from_text(message: str) -> F5Error | None:
-    """The catalogue error a whole F5 line is (the inverse of str()), or None."""
-    cls = CATALOGUE.get(message.split(": ", 1)[0])
-    m = _pattern(cls).match(message) if cls else None
-    if m is None:
-        return None
-    err = cls(**m.groupdict())
-    return err if str(err) == message else None
-
-
 def catalogued(exc: Exception) -> F5Error | None:
-    """`exc` as a catalogue error: itself, the error a ShellError reports, or the class its text is
-    (for errors raised as bare text, ConfigError(line), by code written before the catalogue)."""
+    """`exc` as a catalogue error: the error a ShellError reports, or itself if it is one."""
     if isinstance(exc, ShellError):
         return exc.error
-    if isinstance(exc, F5Error) and type(exc) is not ConfigError:
-        return exc
-    return from_text(str(exc))
+    return exc if isinstance(exc, F5Error) else None
 
 
 # -- the node's own control socket (not an F5 message) ------------------------------------------

@@ -4,7 +4,7 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 """
 from __future__ import annotations
 
-from .cm.service import CM, CMError
+from .cm.service import CM
 from .config.schema import TYPES, ConfigError, base_name, full_path, object_path
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
@@ -66,7 +66,7 @@ class Shell:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
                 path = self.save_config()
                 return f"Saving running configuration...\n  {path}"
-        except (ConfigError, CMError) as exc:
+        except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
 

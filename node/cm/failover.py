@@ -22,7 +22,7 @@ import math
 
 from dataclasses import dataclass, field
 
-from ..errors import Invalid
+from ..errors import CMError, Invalid
 
 ACTIVE, STANDBY = "active", "standby"
 
@@ -76,10 +76,6 @@ class Peer:
     alive: bool = False
     alive_since: float | None = None
     lost_at: float | None = None
-
-
-class FailoverError(Exception):
-    pass
 
 
 class Failover:
@@ -196,7 +192,7 @@ class Failover:
                 raise Invalid(f"traffic group {g} was not found")
             others = [p for p in self._alive() if self._eligible(p.name, g, ignore_declined=True)]
             if self.state[g] == ACTIVE and not others:
-                raise FailoverError(f"no other device is available to take {g}")
+                raise CMError(f"no other device is available to take {g}")
         self.declined.update(groups)
         return [BecomeStandby(g, "forced to standby by an administrator") for g in groups
                 if self._set(g, STANDBY)] + self._decide(now)

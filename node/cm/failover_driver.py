@@ -7,8 +7,7 @@ import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
 from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
-from .errors import CMError
-from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
+from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
 from .heartbeat import Heartbeats
 from .sync import member_groups
@@ -116,10 +115,7 @@ class FailoverDriver:
 
     # -- commands ---------------------------------------------------------------------------------
     def standby(self, tg: str | None) -> None:
-        try:
-            self._act(self.failover.standby(f"{base_name(tg)}" if tg else None, trio.current_time()))
-        except FailoverError as exc:
-            raise CMError(str(exc)) from None
+        self._act(self.failover.standby(f"{base_name(tg)}" if tg else None, trio.current_time()))
 
     def offline(self) -> None:
         """Forced Offline: gives up every traffic group and stays so across restarts."""

@@ -16,14 +16,13 @@ import trio
 
 from ..config.store import ConfigStore
 from ..events import Hub
-from .errors import CMError
 from .failover import Failover
 from .failover_driver import FailoverDriver
 from .floating_driver import FloatingDriver
 from .sync import member_groups
 from .sync_driver import SyncDriver
 
-__all__ = ["CM", "CMError"]
+__all__ = ["CM"]
 
 
 class CM:

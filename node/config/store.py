@@ -25,8 +25,9 @@ import msgpack
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks
-from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
-                     member_name, split_destination)
+from ..errors import ConfigError, Exists, InUse, Invalid, NotFound
+from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ObjType, base_name, coerce, full_path, member_name,
+                     split_destination)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class ConfigStore:
             self._persist()
         except OSError as exc:
             self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced = old
-            raise ConfigError(f"01070734:3: Configuration error: cannot save the change: {exc}") from None
+            raise Invalid(f"cannot save the change: {exc}") from None
         if synced:
             self._remember(base, new_cid, synced)
         self.generation += 1
@@ -219,7 +220,7 @@ class ConfigStore:
         for t, p, v in objects:
             self._known(t)
             if self.scope(t, v) != "synced":
-                raise ConfigError(f"01070734:3: Configuration error: {t} {p} is not synced configuration")
+                raise Invalid(f"{t} {p} is not synced configuration")
             incoming[(t, p)] = dict(v)
         work.update(incoming)
         touched = {k: "put" for k in incoming}
@@ -268,7 +269,7 @@ class ConfigStore:
     def _known(self, type_: str) -> ObjType:
         t = TYPES.get(type_)
         if t is None:
-            raise ConfigError(f"01070734:3: Configuration error: unknown object type {type_!r}")
+            raise Invalid(f"unknown object type {type_!r}")
         return t
 
     def _apply(self, work: dict, op: Op, touched: dict) -> None:
@@ -277,15 +278,14 @@ class ConfigStore:
         current = work.get(key)
         if op.action == "create":
             if current is not None:
-                raise ConfigError(f"01020066:3: The requested {t.label} ({op.path}) already exists in partition Common.")
+                raise Exists(t.label, op.path, " in partition Common")
             values = t.defaults()
         elif op.action in ("modify", "delete"):
             if current is None:
-                raise ConfigError(f"01020036:3: The requested {t.label} ({op.path}) was not found.")
+                raise NotFound(t.label, op.path)
             if op.action == "delete":
                 if key in BUILTIN:
-                    raise ConfigError(f"01070734:3: Configuration error: {op.path} is a built-in {t.label} "
-                                      "and cannot be deleted")
+                    raise Invalid(f"{op.path} is a built-in {t.label} and cannot be deleted")
                 del work[key]
                 touched[key] = "del"
                 return
@@ -295,7 +295,7 @@ class ConfigStore:
         for fname, (verb, value) in op.values.items():
             f = t.field(fname)
             if f is None:
-                raise ConfigError(f'01070734:3: Configuration error: {t.path} has no property "{fname}"')
+                raise Invalid(f'{t.path} has no property "{fname}"')
             if f.kind == "members":
                 values[fname] = self._members(work, values.get(fname) or [], verb, value, touched)
             elif f.kind == "items":
@@ -305,7 +305,7 @@ class ConfigStore:
                 have = list(values.get(fname) or [])
                 missing = [i for i in items if i not in have] if verb == "delete" else []
                 if missing:
-                    raise ConfigError(f"01070734:3: Configuration error: {fname} has no {missing[0]}")
+                    raise Invalid(f"{fname} has no {missing[0]}")
                 values[fname] = [i for i in have if i not in items] if verb == "delete" else \
                     have + [i for i in items if i not in have]
             elif f.kind == "list" and verb in ("add", "delete"):
@@ -316,12 +316,12 @@ class ConfigStore:
                 else:
                     missing = [i for i in items if i not in have]
                     if missing:
-                        raise ConfigError(f"01070734:3: Configuration error: {fname} has no {missing[0]}")
+                        raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
             elif verb == "set":
                 values[fname] = coerce(t, f, value)
             else:
-                raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to {fname}')
+                raise Invalid(f'"{verb}" does not apply to {fname}')
         if op.type == "gtm topology" and values.get("order") is None:
             values["order"] = gtm_checks.next_order(work)
         if op.type == "ltm virtual" and values.get("destination"):
@@ -340,34 +340,33 @@ class ConfigStore:
             name, addr = member_name(raw)
             if verb == "delete":
                 if by_name.pop(name, None) is None:
-                    raise ConfigError(f"01020036:3: The requested Pool Member ({name}) was not found.")
+                    raise NotFound("Pool Member", name)
                 continue
             if verb == "add":
                 if name in by_name:
-                    raise ConfigError(f"01020066:3: The requested Pool Member ({name}) already exists.")
+                    raise Exists("Pool Member", name)
                 member = {"name": name, **{f.name: f.default for f in MEMBER_FIELDS if f.default is not None}}
             elif verb == "modify":
                 if name not in by_name:
-                    raise ConfigError(f"01020036:3: The requested Pool Member ({name}) was not found.")
+                    raise NotFound("Pool Member", name)
                 member = by_name[name]
             else:
-                raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to members')
+                raise Invalid(f'"{verb}" does not apply to members')
             for k, v in (props or {}).items():
                 if k not in fields:
-                    raise ConfigError(f'01070734:3: Configuration error: pool member has no property "{k}"')
+                    raise Invalid(f'pool member has no property "{k}"')
                 member[k] = coerce(TYPES["ltm pool"], fields[k], v)
             node_path = name.rsplit(":", 1)[0]
             node = work.get(("ltm node", node_path))
             address = member.get("address") or addr or (node or {}).get("address")
             if address is None:
-                raise ConfigError(f"01020036:3: The requested Node ({node_path}) was not found.")
+                raise NotFound("Node", node_path)
             member["address"] = address
             if node is None:
                 work[("ltm node", node_path)] = {**TYPES["ltm node"].defaults(), "address": address}
                 touched[("ltm node", node_path)] = "put"
             elif node.get("address") != address:
-                raise ConfigError(f"01070734:3: Configuration error: member {name} address {address} differs "
-                                  f"from node {node_path} ({node.get('address')})")
+                raise Invalid(f"member {name} address {address} differs from node {node_path} ({node.get('address')})")
             by_name[name] = member
         return sorted(by_name.values(), key=lambda m: m["name"])
 
@@ -388,39 +387,37 @@ class ConfigStore:
             if verb == "del":
                 user = self._user_of(work, tname, path)
                 if user:
-                    raise ConfigError(f"01070265:3: The {t.label} ({path}) cannot be deleted because it is in "
-                                      f"use by a {TYPES[user[0]].label} ({user[1]}).")
+                    raise InUse(t.label, path, TYPES[user[0]].label, user[1])
                 continue
             values = work[(tname, path)]
             for f in t.fields:
                 v = values.get(f.name)
                 if f.required and v in (None, "", "none"):
-                    raise ConfigError(f"01070734:3: Configuration error: {t.label} {path} requires {f.name}")
+                    raise Invalid(f"{t.label} {path} requires {f.name}")
                 if f.kind == "ref" and v not in (None, "none") and (f.ref, v) not in work:
-                    raise ConfigError(f"01020036:3: The requested {TYPES[f.ref].label} ({v}) was not found.")
+                    raise NotFound(TYPES[f.ref].label, v)
             if tname == "ltm pool" or tname == "ltm node":
                 mon = values.get("monitor", "none")
                 if mon != "none" and not any((m, full_path(mon)) in work for m in TYPES if m.startswith("ltm monitor")):
-                    raise ConfigError(f"01020036:3: The requested Monitor ({full_path(mon)}) was not found.")
+                    raise NotFound("Monitor", full_path(mon))
             if tname == "ltm pool":
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
-                        raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
+                        raise NotFound("Node", m["name"].rsplit(":", 1)[0])
                     if not _on_a_vlan(vlans, m["address"]):
-                        raise ConfigError(f"01070734:3: Configuration error: pool {path} member {m['name']}: "
-                                          f"{m['address']} is on no VLAN of this device (no self IP subnet "
-                                          "contains it), so it is unreachable")
+                        raise Invalid(f"pool {path} member {m['name']}: {m['address']} is on no VLAN of this "
+                                      "device (no self IP subnet contains it), so it is unreachable")
             if tname == "ltm virtual":
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
-                    raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "
-                                      "is on no VLAN of this device: no traffic group can own it")
+                    raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
+                                  "no traffic group can own it")
             if tname.startswith("ltm monitor") and values.get("recv"):
                 try:
                     re.compile(values["recv"])
                 except re.error as exc:
-                    raise ConfigError(f"01070734:3: Configuration error: monitor {path} receive string "
-                                      f"{values['recv']!r} is not a valid regular expression: {exc}") from None
+                    raise Invalid(f"monitor {path} receive string {values['recv']!r} is not a valid regular "
+                                  f"expression: {exc}") from None
             if tname in ("net self", "ltm virtual", "ltm node", "ltm virtual-address"):
                 key = "destination" if tname == "ltm virtual" else "address"
                 mine = values.get(key)
@@ -432,8 +429,7 @@ class ConfigStore:
                         if tname == "net self":
                             theirs = theirs.split("/")[0]
                         if theirs == mine:
-                            raise ConfigError(f"01070734:3: Configuration error: {t.label} {path} and {op} "
-                                              f"have the same {key} {mine}")
+                            raise Invalid(f"{t.label} {path} and {op} have the same {key} {mine}")
 
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):

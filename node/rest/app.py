@@ -33,11 +33,10 @@ DRAIN_MAX = 64 * 1024 * 1024
 
 class RestApp:
     """RestApp(store=..., shell=..., cluster=..., ltm=..., device=..., admin=..., now=...,
-    save_config=..., log=...): the narrow interfaces of rest/parts.py. RestApp(daemon), the call
-    node/daemon.py makes, takes them from the daemon (Parts.of_daemon)."""
+    save_config=..., log=...): the narrow interfaces of rest/parts.py, never the daemon."""
 
-    def __init__(self, daemon=None, /, **parts):
-        self.parts = p = Parts.of_daemon(daemon) if daemon is not None else Parts(**parts)
+    def __init__(self, **parts):
+        self.parts = p = Parts(**parts)
         self.store, self.log = p.store, p.log
         self.auth = Auth(p.admin, self._users, p.now)
         self.tasks = Tasks(p.shell)
@@ -45,10 +44,6 @@ class RestApp:
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
         self.transactions = Transactions(p.store, self.auth, self.commit, operator_change)
         self.operations = 0
-
-    @classmethod
-    def for_daemon(cls, d) -> RestApp:
-        return cls(**vars(Parts.of_daemon(d)))
 
     async def app(self, scope, receive, send) -> None:
         """The ASGI entry: one handler for every URI (the routes are data, not decorators), no

@@ -1,7 +1,7 @@
 """What iControl REST reads and drives on a node, as narrow interfaces (not the daemon).
 
-The daemon builds them (`Parts.of_daemon`); a unit test builds them from a real ConfigStore and
-small stand-ins for the rest.
+The daemon builds them (node/daemon.py); a unit test builds them from a real ConfigStore and small
+stand-ins for the rest.
 """
 from __future__ import annotations
 
@@ -78,10 +78,3 @@ class Parts:
     now: Callable[[], float]        # the device's clock (token lifetimes)
     save_config: Callable[[], Any]
     log: Any = None
-
-    @classmethod
-    def of_daemon(cls, d) -> Parts:
-        c = d.config
-        return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
-                   device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
-                   save_config=d.save_config, log=getattr(d, "log", None))

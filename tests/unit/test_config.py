@@ -6,6 +6,8 @@ import pytest
 from node.cm import sync
 from node.config.store import Cid, ConfigError, ConfigStore, Op, SyncRefused
 from node.config.tmsh import TmshSyntaxError, parse, render
+from node.errors import Exists, InUse, Invalid, NotFound
+from node.rest.errors import answer
 
 
 def run(store, line):
@@ -68,6 +70,34 @@ def test_an_object_in_use_cannot_be_deleted(store):
                                           r"it is in use by a Virtual Server \(/Common/vs\)"):
         run(store, "delete ltm pool web")
     assert store.get("ltm virtual-address", "/Common/10.1.10.100")["traffic-group"] == "/Common/traffic-group-1"
+
+
+POOL_AND_VS = ["create ltm pool web members add { 10.1.20.21:80 }",
+               "create ltm virtual vs destination 10.1.10.100:80 pool web"]
+
+
+@pytest.mark.parametrize("before, line, cls, message, status", [
+    ([], "modify ltm pool nosuch monitor http", NotFound,
+     "01020036:3: The requested Pool (/Common/nosuch) was not found.", 404),
+    (POOL_AND_VS, "modify ltm pool web members delete { 10.1.20.99:80 }", NotFound,
+     "01020036:3: The requested Pool Member (/Common/10.1.20.99:80) was not found.", 404),
+    (POOL_AND_VS, "create ltm pool web", Exists,
+     "01020066:3: The requested Pool (/Common/web) already exists in partition Common.", 409),
+    (POOL_AND_VS, "modify ltm pool web members add { 10.1.20.21:80 }", Exists,
+     "01020066:3: The requested Pool Member (/Common/10.1.20.21:80) already exists.", 409),
+    (POOL_AND_VS, "delete ltm pool web", InUse,
+     "01070265:3: The Pool (/Common/web) cannot be deleted because it is in use by a Virtual Server (/Common/vs).",
+     400),
+    (POOL_AND_VS, "modify ltm pool web members modify { 10.1.20.21:80 { colour red } }", Invalid,
+     '01070734:3: Configuration error: pool member has no property "colour"', 400),
+])
+def test_the_store_refuses_with_the_catalogue_class_f5s_line_and_its_rest_status(store, before, line, cls,
+                                                                                  message, status):
+    for setup in before:
+        run(store, setup)
+    with pytest.raises(ConfigError) as err:
+        run(store, line)
+    assert (type(err.value), str(err.value), answer(err.value).code) == (cls, message, status)
 
 
 def test_several_operations_commit_all_or_nothing(store):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from node.errors import (Busy, ConfigError, Exists, InUse, Invalid, NotFound, ShellError, SyncFailed,
-                         Unauthorized, catalogued, from_text)
+                         Unauthorized, catalogued)
 from node.rest.errors import answer
 
 
@@ -28,13 +28,11 @@ def test_fields_are_named_and_checked():
         NotFound("Node")
 
 
-def test_a_line_given_as_text_is_found_in_the_catalogue():
-    line = "01020036:3: The requested Pool Member (/Common/10.0.0.1:80) was not found."
-    err = from_text(line)
-    assert type(err) is NotFound and err.name == "/Common/10.0.0.1:80" and str(err) == line
-    assert type(catalogued(ConfigError("01070734:3: Configuration error: x"))) is Invalid
-    assert from_text("Syntax Error: \"colour\" unknown property") is None
-    assert catalogued(ShellError.of(ConfigError(line))).name == "/Common/10.0.0.1:80"
+def test_tmsh_keeps_the_catalogue_error_it_reports():
+    missing = NotFound("Pool Member", "/Common/10.0.0.1:80")
+    shell = ShellError.of(missing)
+    assert str(shell) == str(missing) and catalogued(shell) is missing
+    assert catalogued(ShellError('Syntax Error: "colour" unknown property')) is None
 
 
 def test_rest_answers_by_class():

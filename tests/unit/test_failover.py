@@ -1,9 +1,8 @@
 """The network failover machine, fed by hand with heartbeats and times (no sockets, no clock)."""
 import pytest
 
-from node.cm.failover import (ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, FailoverError,
-                              Log, TrafficGroup)
-from node.errors import Invalid
+from node.cm.failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
+from node.errors import CMError, Invalid
 
 TG = "traffic-group-1"
 PATHS = {"bigip1": ["10.1.30.11", "10.1.20.11"], "bigip2": ["10.1.30.12", "10.1.20.12"]}
@@ -121,7 +120,7 @@ def test_force_to_standby_hands_the_group_to_the_peer_and_does_not_take_it_back(
 def test_force_to_standby_with_no_peer_alive_is_refused():
     a = device("bigip1")
     a.tick(3.0)
-    with pytest.raises(FailoverError, match="no other device is available"):
+    with pytest.raises(CMError, match="no other device is available"):
         a.standby(TG, 4.0)
     assert a.state[TG] == ACTIVE
 
