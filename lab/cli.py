@@ -37,7 +37,8 @@ def _up(args) -> int:
             spinner.update(f"biglab up: {msg}")
             console.log(msg)
         plan = up(args.file, name=args.name, backend=args.backend,
-                  progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
+                  progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet,
+                  forkserver=not args.no_fork_server)
     _print_status(inspect.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
                   f"remove it with: biglab down {plan.lab}")
@@ -67,7 +68,7 @@ def _status(args) -> int:
 
 def _print_status(report: dict) -> None:
     table = Table(title=f"lab {report['name']} ({report['backend']})")
-    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock"):
+    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock", "USS/PSS MB"):
         table.add_column(col)
     for name, n in report["nodes"].items():
         ifaces = " ".join(f"{v}={i['address']}" + ("" if i["link"] == "up" else f"({i['link']})")
@@ -83,7 +84,9 @@ def _print_status(report: dict) -> None:
             ntp = n.get("ntp")
             clock = (("NTP in sync" if ntp["synchronized"] else "NTP lost") if ntp else "no NTP") + \
                 f", {n['clock']['offset']:+.3f} s"
-        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust, clock)
+        mem = n.get("memory")
+        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust, clock,
+                      f"{mem['uss']:.0f}/{mem['pss']:.0f}" if mem else "")
     out.print(table)
 
 
@@ -159,6 +162,9 @@ def _lab_parsers(sub) -> None:
     s.add_argument("--backend", choices=BACKENDS,
                    help="where nodes live: netns (default) or docker; overrides the file's `backend:`")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ready and trusted")
+    s.add_argument("--no-fork-server", action="store_true",
+                   help="netns backend: start each daemon in an interpreter of its own, not forked "
+                        "from the lab's warm one")
     s.set_defaults(func=_up)
     s = sub.add_parser("down", help="remove a lab (or every lab) and all it made")
     s.add_argument("lab", nargs="?")

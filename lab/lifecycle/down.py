@@ -9,7 +9,7 @@ from pyroute2 import IPRoute
 from ..model import state
 from ..model.errors import LabError
 from ..model.plan import PREFIX, Plan, prefix
-from ..runtime import ntpd, wiring
+from ..runtime import forkserver, ntpd, wiring
 from ..runtime.backends import BACKENDS, get_backend
 from ..runtime.lab import Lab, require_root
 
@@ -19,6 +19,7 @@ def teardown(plan: Plan) -> list[str]:
     be = get_backend(plan.backend)
     removed = []
     ntpd.stop(plan.lab)
+    forkserver.stop(plan.lab)
     for node in plan.nodes:
         if be.exists(node):
             be.remove(node)
@@ -51,8 +52,9 @@ def down_all() -> list[str]:
 
 
 def sweep(lab_prefix: str) -> list[str]:
-    """What each backend and the host's links hold with the prefix that no lab.json knows of."""
-    removed = get_backend("netns").sweep(lab_prefix)
+    """What each backend, the fork servers and the host's links hold with the prefix that no
+    lab.json knows of."""
+    removed = forkserver.sweep(lab_prefix) + get_backend("netns").sweep(lab_prefix)
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, lab_prefix)
     for name in BACKENDS:

@@ -13,7 +13,7 @@ from ..model import state
 from ..model.errors import LabError
 from ..model.plan import Plan, ha_commands, make_plan, prefix
 from ..model.topology import load as load_topology
-from ..runtime import firewall, impair, ntpd, wiring
+from ..runtime import firewall, forkserver, impair, ntpd, wiring
 from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab, require_root
@@ -22,12 +22,13 @@ from .down import teardown
 
 
 def up(path, name: str | None = None, backend: str | None = None, progress=None,
-       timeout: float = 30.0, mgmt_subnet: str | None = None) -> Plan:
-    """Make the lab; returns when every node is ready and trust is formed (if asked)."""
+       timeout: float = 30.0, mgmt_subnet: str | None = None, forkserver: bool = True) -> Plan:
+    """Make the lab; returns when every node is ready and trust is formed (if asked). With the
+    netns backend the daemons are forked from one warm interpreter unless `forkserver` is False."""
     say = progress or (lambda msg: None)
     require_root()
     topo = load_topology(path, name, mgmt_subnet)
-    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend)
+    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend, forkserver)
     check_host(plan)
     lab = Lab(plan)
     try:
@@ -93,6 +94,8 @@ def make(lab: Lab, say) -> None:
     """Bridges, nodes and their wiring, the topology's impairments, the NTP server, and each
     node's daemon or server started."""
     plan, be = lab.plan, lab.backend
+    if plan.forkserver:
+        forkserver.launch(plan.lab)   # its imports overlap the wiring
     say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
     with IPRoute() as ipr:
         for bridge in plan.bridges:

@@ -71,6 +71,7 @@ class Plan:
     config: tuple[str, ...] = ()  # tmsh lines for the first bigip
     ntp: dict | None = None       # the topology's ntp section, or None (no NTP server)
     netem: dict = field(default_factory=dict)  # "node:vlan" -> netem spec, applied at up
+    forkserver: bool = False      # daemons forked from the lab's warm interpreter (netns backend)
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:
@@ -95,10 +96,10 @@ class Plan:
                                   tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}),
                                   tuple(tuple(r) for r in n.get("routes", ())), tuple(n.get("config", ())))
                          for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())), d.get("ntp"),
-                   d.get("netem") or {})
+                   d.get("netem") or {}, d.get("forkserver", False))
 
 
-def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
+def make_plan(topo: Topology, source: str = "", backend: str = "netns", forkserver: bool = False) -> Plan:
     p = prefix(topo.name)
     vlan_index = {name: i for i, name in enumerate(topo.vlans)}
     bridges = []
@@ -119,7 +120,7 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
     ha = topo.ha.model_dump(mode="json") if topo.ha else None
     return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha,
                 tuple(topo.config), topo.ntp.model_dump() if topo.ntp else None,
-                {k: dict(v) for k, v in topo.netem.items()})
+                {k: dict(v) for k, v in topo.netem.items()}, forkserver and backend == "netns")
 
     
 def node_ha_settings(plan: Plan) -> dict:

@@ -21,7 +21,7 @@ from ..model import state
 from ..model.errors import LabError
 from ..model.plan import NodePlan, Plan, node_ha_settings, node_ntp_settings
 from .backends import Backend, get_backend
-from . import wiring
+from . import forkserver, wiring
 from .control import ControlError, call
 from .processes import alive
 
@@ -134,8 +134,12 @@ class Lab:
                             ha=node_ha_settings(self.plan), ntp=node_ntp_settings(self.plan),
                             iquery_version=iquery_version)
         (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
-        pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
-                                 str(d / "daemon.out"))
+        if self.plan.forkserver:   # forked from the lab's warm interpreter (started again if it died)
+            forkserver.start(self.name)
+            pid = forkserver.spawn(self.name, self.backend.netns_ref(node), d / "node.json", d / "daemon.out")
+        else:
+            pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
+                                     str(d / "daemon.out"))
         (d / "daemon.pid").write_text(str(pid))
         return pid
 
