@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -14,7 +15,7 @@ from . import faults
 from .lifecycle import inspect
 from .lifecycle.down import down, down_all
 from .lifecycle.up import up
-from .model import state
+from .model import generate, state
 from .model.errors import LabError
 from .model.faultspec import ChaosError
 from .model.topology import TopologyError
@@ -38,7 +39,8 @@ def _up(args) -> int:
             console.log(msg)
         plan = up(args.file, name=args.name, backend=args.backend,
                   progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet,
-                  forkserver=not args.no_fork_server)
+                  forkserver=not args.no_fork_server and os.environ.get("BIGLAB_FORK_SERVER") != "0",
+                  counts=lambda msg: spinner.update(f"biglab up: {msg}"))
     _print_status(inspect.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
                   f"remove it with: biglab down {plan.lab}")
@@ -146,6 +148,14 @@ def _scenario(args) -> int:
     return 0 if report["passed"] else 1
 
 
+def _generate(args) -> int:
+    try:
+        print(generate.gtm_estate(args.dcs, args.gtms, args.clients, args.name), end="")
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="biglab", description="Emulated F5 BIG-IP labs on real Linux networks")
     sub = p.add_subparsers(dest="verb", required=True, metavar="COMMAND")
@@ -164,7 +174,7 @@ def _lab_parsers(sub) -> None:
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ready and trusted")
     s.add_argument("--no-fork-server", action="store_true",
                    help="netns backend: start each daemon in an interpreter of its own, not forked "
-                        "from the lab's warm one")
+                        "from the lab's warm one (also BIGLAB_FORK_SERVER=0)")
     s.set_defaults(func=_up)
     s = sub.add_parser("down", help="remove a lab (or every lab) and all it made")
     s.add_argument("lab", nargs="?")
@@ -189,6 +199,13 @@ def _lab_parsers(sub) -> None:
     s.add_argument("endpoint", metavar="NODE:VLAN")
     s.add_argument("state", choices=["down", "up"])
     s.set_defaults(func=_link)
+    s = sub.add_parser("generate", help="write a large topology: biglab generate gtm-estate --dcs 10 > FILE")
+    s.add_argument("kind", choices=["gtm-estate"])
+    s.add_argument("--dcs", type=int, default=10, help="data centers, each an LTM HA pair, two web servers, clients")
+    s.add_argument("--gtms", type=int, default=4, help="GTMs in one sync group")
+    s.add_argument("--clients", type=int, default=2, help="clients on each data center's client network")
+    s.add_argument("--name", default="g10dc", help="the lab's name (at most 6 characters)")
+    s.set_defaults(func=_generate)
 
 
 def _failure_parsers(sub) -> None:

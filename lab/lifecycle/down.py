@@ -12,6 +12,7 @@ from ..model.plan import PREFIX, Plan, prefix
 from ..runtime import forkserver, ntpd, wiring
 from ..runtime.backends import BACKENDS, get_backend
 from ..runtime.lab import Lab, require_root
+from ..runtime.threads import each
 
 
 def teardown(plan: Plan) -> list[str]:
@@ -20,10 +21,9 @@ def teardown(plan: Plan) -> list[str]:
     removed = []
     ntpd.stop(plan.lab)
     forkserver.stop(plan.lab)
-    for node in plan.nodes:
-        if be.exists(node):
-            be.remove(node)
-            removed.append(node.netns)
+    present = [node for node in plan.nodes if be.exists(node)]
+    each(be.remove, present)   # each node's processes end side by side
+    removed += [node.netns for node in present]
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, prefix(plan.lab))
     state.forget(plan.lab)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from node.settings import NodeConfig
+
 from .topology import Topology
 
 PREFIX = "bl-"
@@ -135,6 +137,14 @@ def node_ha_settings(plan: Plan) -> dict:
                      "refresh": g["refresh_s"]}}
 
 
+def node_config(plan: Plan, node: NodePlan, state_dir, iquery_version: tuple = ()) -> NodeConfig:
+    """A bigip's node.json: what its daemon is told at start."""
+    return NodeConfig(name=node.name, lab=plan.lab, kind=node.kind, state_dir=state_dir,
+                      mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
+                      interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
+                      ha=node_ha_settings(plan), ntp=node_ntp_settings(plan), iquery_version=iquery_version)
+
+
 def node_ntp_settings(plan: Plan) -> dict:
     """node.json's `ntp`: the lab's server (the host's mgmt address), poll and drift."""
     if not plan.ntp:
@@ -143,10 +153,15 @@ def node_ntp_settings(plan: Plan) -> dict:
     return {"server": host.split("/")[0], "poll": plan.ntp["poll_s"], "drift_ppm": plan.ntp["drift_ppm"]}
 
 
+def builds_ha(plan: Plan) -> bool:
+    """`up` builds the lab's device group (rather than the nodes' own config lines)."""
+    return bool(plan.ha and plan.ha["device_group"])
+
+
 def ha_commands(plan: Plan) -> list[str]:
     """The tmsh lines an engineer would type on the first device to build the HA pair."""
     ha = plan.ha
-    if not ha:
+    if not builds_ha(plan):
         return []
     dg = ha["device_group"]
     bigips = [n.name for n in plan.nodes if n.runs_daemon]

@@ -32,7 +32,7 @@ from pathlib import Path
 from ..model import state
 from ..model.plan import prefix
 from .backends import BackendError
-from .backends.netns import NETNS_DIR, enter_netns
+from .namespaces import enter as enter_netns
 from .processes import alive, stop_processes
 
 MODULE = "lab.runtime.forkserver"
@@ -159,7 +159,7 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
-        enter_netns(NETNS_DIR / request["netns"])
+        enter_netns(request["netns"])
         log = Path(request["log"])
         os.chdir(log.parent)
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

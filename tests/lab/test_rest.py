@@ -237,9 +237,11 @@ def test_shapes_queries_and_organizing_collections(lab):
     devices = {d["name"]: d for d in get(s, "/mgmt/tm/cm/device").json()["items"]}
     assert devices["bigip1"]["selfDevice"] == "true" and devices["bigip2"]["selfDevice"] == "false"
     assert devices["bigip1"]["failoverState"] == "active"
-    status = get(s, "/mgmt/tm/cm/sync-status").json()["entries"]
-    assert status["https://localhost/mgmt/tm/cm/sync-status/0"]["nestedStats"]["entries"]["status"][
-        "description"] == "In Sync"
+    def sync_status():
+        entries = get(s, "/mgmt/tm/cm/sync-status").json()["entries"]
+        return entries["https://localhost/mgmt/tm/cm/sync-status/0"]["nestedStats"]["entries"]["status"]["description"]
+    # the node deletes above are still being pushed for a few ms (Changes Pending), then auto-sync settles
+    wait_for(lambda: sync_status() == "In Sync", timeout=5, what="In Sync after the node changes")
     tg = get(s, "/mgmt/tm/cm/traffic-group/stats").json()["entries"]
     assert {e["nestedStats"]["entries"]["failoverState"]["description"] for e in tg.values()} == {"active", "standby"}
 
