@@ -7,6 +7,9 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
+
+import yaml
 
 from rich.console import Console
 from rich.table import Table
@@ -15,13 +18,14 @@ from . import faults
 from .lifecycle import inspect
 from .lifecycle.down import down, down_all
 from .lifecycle.up import up
-from .model import generate, state
+from .model import containerlab, generate, state
 from .model.errors import LabError
 from .model.faultspec import ChaosError
-from .model.topology import TopologyError
+from .model.plan import make_plan
+from .model.topology import TopologyError, load as load_topology
 from .observe.capture import capture
 from .observe.events import render, timeline
-from .runtime.backends import BACKENDS, BackendError
+from .runtime.backends import BACKENDS, BackendError, docker
 from .runtime.control import ControlError
 from .runtime.lab import Lab
 from .scenario.env import run_file
@@ -156,6 +160,22 @@ def _generate(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    """A lab that is up, or a topology file (renamed and moved as `up` would)."""
+    if Path(args.source).is_file():
+        topo = load_topology(args.source, args.name, args.mgmt_subnet)
+        plan = make_plan(topo, str(Path(args.source).resolve()), "docker")
+    else:
+        plan = Lab.open(args.source).plan
+    text = yaml.safe_dump(containerlab.export(plan, docker.IMAGE, docker.IMAGE_PYTHON), sort_keys=False, width=200)
+    header = f"# containerlab topology of biglab lab {plan.lab} (biglab export containerlab); see docs/scale.md\n"
+    if args.output:
+        Path(args.output).write_text(header + text)
+    else:
+        print(header + text, end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="biglab", description="Emulated F5 BIG-IP labs on real Linux networks")
     sub = p.add_subparsers(dest="verb", required=True, metavar="COMMAND")
@@ -206,6 +226,13 @@ def _lab_parsers(sub) -> None:
     s.add_argument("--clients", type=int, default=2, help="clients on each data center's client network")
     s.add_argument("--name", default="g10dc", help="the lab's name (at most 6 characters)")
     s.set_defaults(func=_generate)
+    s = sub.add_parser("export", help="write a lab (or a topology file) for another engine: containerlab")
+    s.add_argument("format", choices=["containerlab"])
+    s.add_argument("source", metavar="LAB_OR_FILE")
+    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.add_argument("--name", help="for a file: the lab name (overrides the file's)")
+    s.add_argument("--mgmt-subnet", help="for a file: move the management VLAN to this subnet")
+    s.set_defaults(func=_export)
 
 
 def _failure_parsers(sub) -> None:
