@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Figures for bringing labs up and down, printed as JSON.
 
-Seconds from `biglab up FILE` to ready-and-trusted (the command's own exit), seconds for
-`biglab down`, and the resident memory of each node daemon, for each topology and backend in one
-run. `--backend docker` measures the Docker backend beside the namespace backend (the baseline)
-and gives the ratio; `--topology` may be given several times (ha-pair by default). Labs are named
-`--name` on management subnet `--mgmt-subnet`, so they run beside a user's `ha` lab.
+Seconds from `biglab up FILE` to ready-and-trusted (the command's own exit, HA settled and GTMs
+hearing their LTMs included), seconds for `biglab down`, and each node daemon's memory (USS, PSS
+and RSS from smaps_rollup, a second after up), for each topology and way of starting daemons in
+one run: `forked` from the lab's fork server (the default) and `exec`, an interpreter per daemon
+(`--no-fork-server`). `--backend docker` adds the Docker backend. For the generated GTM estate
+(gtm-10dc) each run also checks every device is trusted, the LTM pairs are In Sync, and a client
+of each region gets its own data center from dig. Labs are named `--name` on management subnet
+`--mgmt-subnet`, so they run beside a user's labs.
 
-    .venv/bin/python bench/lab_up.py [--runs 5] [--topology FILE]... [--backend docker]
+    .venv/bin/python bench/lab_up.py [--runs 3] [--topology FILE]... [--backend docker]
 """
 from __future__ import annotations
 
@@ -17,52 +20,115 @@ import statistics
 import time
 from pathlib import Path
 
-from common import HA_PAIR, biglab
+from common import ROOT, biglab
 
 from lab.model import state
+from lab.model.topology import load
+from lab.runtime import forkserver
+from lab.runtime.lab import Lab
+from lab.runtime.processes import memory
+
+TOPOLOGIES = [ROOT / "topologies" / t for t in ("ha-pair.yml", "gtm-3dc.yml", "gtm-10dc.yml")]
+MODES = {"forked": [], "exec": ["--no-fork-server"]}
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def daemon_memory(name: str) -> dict:
+    """node -> {uss, pss, rss} in MB for each daemon of the lab."""
+    found = {}
+    for pidfile in state.lab_dir(name).glob("*/daemon.pid"):
+        mem = memory(int(pidfile.read_text()))
+        if mem:
+            found[pidfile.parent.name] = mem
+    return found
 
 
-def measure(topology: str, backend: str, runs: int, name: str, subnet: str) -> dict:
-    ups, downs, rss = [], [], {}
+def estate_check(name: str) -> dict:
+    """Trust complete, sync status of every device, and dig from one client of each region."""
+    lab = Lab.open(name)
+    bigips = lab.bigips
+    statuses = {n: lab.status(n, timeout=5.0) for n in bigips}
+    trusted = all(set(bigips) <= st.iquery.trust.member_names() for st in statuses.values())
+    sync = {}
+    for n, st in statuses.items():
+        sync.setdefault(st.sync.status, []).append(n)
+    ltms_in_sync = all(statuses[n].sync.status == "In Sync" for n in bigips if n.startswith("ltm-"))
+    regions = sorted({n.name.removeprefix("client-")[:-1] for n in lab.plan.nodes if n.name.startswith("client-")})
+    wrong = {}
+    vips = {b.vlan.removesuffix("-ext"): b.subnet.rsplit(".", 1)[0] + ".100"
+            for b in lab.plan.bridges if b.vlan.endswith("-ext")}
+    for dc in regions:
+        out = lab.run(f"client-{dc}1", ["dig", "+short", "+time=2", "@10.30.0.53", "www.example.com"],
+                      capture_output=True, text=True).stdout.split()
+        if out != [vips[dc]]:
+            wrong[dc] = out
+    return {"trusted": trusted, "ltm_pairs_in_sync": ltms_in_sync,
+            "sync_status": {k: len(v) for k, v in sync.items()},
+            "regions_answered_nearest": len(regions) - len(wrong), "regions": len(regions),
+            **({"wrong_answers": wrong} if wrong else {})}
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
+
+
+def measure(topology: Path, backend: str, mode: str, runs: int, name: str, subnet: str) -> dict:
+    ups, downs, mem, checks, server = [], [], {}, [], []
     for _ in range(runs):
-        ups.append(biglab("up", topology, "--name", name, "--mgmt-subnet", subnet, "--backend", backend))
+        ups.append(biglab("up", str(topology), "--name", name, "--mgmt-subnet", subnet, "--backend", backend,
+                          "--timeout", "90", *MODES[mode]))
         time.sleep(1.0)  # let the daemons settle before reading their memory
-        for pidfile in state.lab_dir(name).glob("*/daemon.pid"):
-            rss.setdefault(pidfile.parent.name, []).append(rss_mb(int(pidfile.read_text())))
+        for node, m in daemon_memory(name).items():
+            mem.setdefault(node, []).append(m)
+        fs = forkserver.pid(name)
+        if fs:
+            server.append(memory(fs))
+        if topology.name.startswith("gtm-10dc"):
+            checks.append(estate_check(name))
         downs.append(biglab("down", name))
-    return {"topology": Path(topology).name, "backend": backend, "runs": runs,
-            "up_and_trusted_s": {"median": round(statistics.median(ups), 3), "max": round(max(ups), 3)},
-            "down_s": {"median": round(statistics.median(downs), 3), "max": round(max(downs), 3)},
-            "daemon_rss_mb": {node: round(max(v), 1) for node, v in sorted(rss.items())}}
+    per = {k: [m[k] for ms in mem.values() for m in ms] for k in ("uss", "pss", "rss")}
+    result = {"topology": topology.name, "backend": backend, "daemons": mode, "runs": runs,
+              "nodes": len(load(topology).nodes),
+              "bigip_daemons": len(mem),
+              "up_and_trusted_s": summary(ups), "down_s": summary(downs),
+              "per_daemon_mb": {k: summary(v) for k, v in per.items()},
+              "all_daemons_pss_mb": round(sum(statistics.median([m["pss"] for m in ms]) for ms in mem.values()), 1)}
+    if server:
+        result["fork_server_mb"] = server[-1]
+    if checks:
+        result["estate_checks"] = checks
+    return result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--topology", action="append", help="a topology file (repeatable; default ha-pair)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--topology", action="append", help="a topology file (repeatable; default "
+                    "ha-pair, gtm-3dc and gtm-10dc)")
     ap.add_argument("--backend", action="append", choices=["netns", "docker"],
-                    help="backends to measure (repeatable); netns is always measured as the baseline")
+                    help="backends to measure (repeatable); netns is always measured")
+    ap.add_argument("--mode", action="append", choices=list(MODES),
+                    help="how daemons start on netns (repeatable; default both)")
     ap.add_argument("--name", default="bench", help="lab name (at most 6 characters)")
     ap.add_argument("--mgmt-subnet", default="10.252.1.0/24")
     args = ap.parse_args()
     backends = ["netns"] + [b for b in dict.fromkeys(args.backend or []) if b != "netns"]
-    results = [measure(topo, backend, args.runs, args.name, args.mgmt_subnet)
-               for topo in (args.topology or [str(HA_PAIR)]) for backend in backends]
+    results = []
+    for topo in [Path(t) for t in args.topology] if args.topology else TOPOLOGIES:
+        for backend in backends:
+            for mode in (args.mode or list(MODES)) if backend == "netns" else ["exec"]:
+                results.append(measure(topo, backend, mode, args.runs, args.name, args.mgmt_subnet))
     report = {"results": results,
-              "note": "up includes the CLI's own start (python, imports) and waiting for every 4353 channel"}
+              "note": "up includes the CLI's own start (python, imports) and waiting until trust, HA and "
+                      "GTM health have settled; memory is per BIG-IP daemon, a second after up"}
     ratios = {}
     for r in results:
-        if r["backend"] != "netns":
-            base = next(b for b in results if b["topology"] == r["topology"] and b["backend"] == "netns")
-            ratios[f"{r['topology']} {r['backend']}/netns up"] = round(
-                r["up_and_trusted_s"]["median"] / base["up_and_trusted_s"]["median"], 2)
+        if r["daemons"] == "forked":
+            base = next((b for b in results if b["topology"] == r["topology"] and b["daemons"] == "exec"
+                         and b["backend"] == "netns"), None)
+            if base:
+                ratios[f"{r['topology']} forked/exec"] = {
+                    "up": round(r["up_and_trusted_s"]["median"] / base["up_and_trusted_s"]["median"], 2),
+                    "pss": round(r["per_daemon_mb"]["pss"]["median"] / base["per_daemon_mb"]["pss"]["median"], 2)}
     if ratios:
         report["ratios"] = ratios
     print(json.dumps(report, indent=1))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
+
+import yaml
 
 from rich.console import Console
 from rich.table import Table
@@ -14,13 +18,14 @@ from . import faults
 from .lifecycle import inspect
 from .lifecycle.down import down, down_all
 from .lifecycle.up import up
-from .model import state
+from .model import containerlab, generate, state
 from .model.errors import LabError
 from .model.faultspec import ChaosError
-from .model.topology import TopologyError
+from .model.plan import make_plan
+from .model.topology import TopologyError, load as load_topology
 from .observe.capture import capture
 from .observe.events import render, timeline
-from .runtime.backends import BACKENDS, BackendError
+from .runtime.backends import BACKENDS, BackendError, docker
 from .runtime.control import ControlError
 from .runtime.lab import Lab
 from .scenario.env import run_file
@@ -37,7 +42,9 @@ def _up(args) -> int:
             spinner.update(f"biglab up: {msg}")
             console.log(msg)
         plan = up(args.file, name=args.name, backend=args.backend,
-                  progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet)
+                  progress=progress, timeout=args.timeout, mgmt_subnet=args.mgmt_subnet,
+                  forkserver=not args.no_fork_server and os.environ.get("BIGLAB_FORK_SERVER") != "0",
+                  counts=lambda msg: spinner.update(f"biglab up: {msg}"))
     _print_status(inspect.status(plan.lab))
     console.print(f"lab [bold]{plan.lab}[/] is up in {time.monotonic() - started:.2f} s; "
                   f"remove it with: biglab down {plan.lab}")
@@ -67,7 +74,7 @@ def _status(args) -> int:
 
 def _print_status(report: dict) -> None:
     table = Table(title=f"lab {report['name']} ({report['backend']})")
-    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock"):
+    for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock", "USS/PSS MB"):
         table.add_column(col)
     for name, n in report["nodes"].items():
         ifaces = " ".join(f"{v}={i['address']}" + ("" if i["link"] == "up" else f"({i['link']})")
@@ -83,7 +90,9 @@ def _print_status(report: dict) -> None:
             ntp = n.get("ntp")
             clock = (("NTP in sync" if ntp["synchronized"] else "NTP lost") if ntp else "no NTP") + \
                 f", {n['clock']['offset']:+.3f} s"
-        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust, clock)
+        mem = n.get("memory")
+        table.add_row(name, n["kind"], n["mgmt"] or "-", ifaces, n["state"], ha, trust, clock,
+                      f"{mem['uss']:.0f}/{mem['pss']:.0f}" if mem else "")
     out.print(table)
 
 
@@ -143,6 +152,30 @@ def _scenario(args) -> int:
     return 0 if report["passed"] else 1
 
 
+def _generate(args) -> int:
+    try:
+        print(generate.gtm_estate(args.dcs, args.gtms, args.clients, args.name), end="")
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    return 0
+
+
+def _export(args) -> int:
+    """A lab that is up, or a topology file (renamed and moved as `up` would)."""
+    if Path(args.source).is_file():
+        topo = load_topology(args.source, args.name, args.mgmt_subnet)
+        plan = make_plan(topo, str(Path(args.source).resolve()), "docker")
+    else:
+        plan = Lab.open(args.source).plan
+    text = yaml.safe_dump(containerlab.export(plan, docker.IMAGE, docker.IMAGE_PYTHON), sort_keys=False, width=200)
+    header = f"# containerlab topology of biglab lab {plan.lab} (biglab export containerlab); see docs/scale.md\n"
+    if args.output:
+        Path(args.output).write_text(header + text)
+    else:
+        print(header + text, end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="biglab", description="Emulated F5 BIG-IP labs on real Linux networks")
     sub = p.add_subparsers(dest="verb", required=True, metavar="COMMAND")
@@ -159,6 +192,9 @@ def _lab_parsers(sub) -> None:
     s.add_argument("--backend", choices=BACKENDS,
                    help="where nodes live: netns (default) or docker; overrides the file's `backend:`")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ready and trusted")
+    s.add_argument("--no-fork-server", action="store_true",
+                   help="netns backend: start each daemon in an interpreter of its own, not forked "
+                        "from the lab's warm one (also BIGLAB_FORK_SERVER=0)")
     s.set_defaults(func=_up)
     s = sub.add_parser("down", help="remove a lab (or every lab) and all it made")
     s.add_argument("lab", nargs="?")
@@ -183,6 +219,20 @@ def _lab_parsers(sub) -> None:
     s.add_argument("endpoint", metavar="NODE:VLAN")
     s.add_argument("state", choices=["down", "up"])
     s.set_defaults(func=_link)
+    s = sub.add_parser("generate", help="write a large topology: biglab generate gtm-estate --dcs 10 > FILE")
+    s.add_argument("kind", choices=["gtm-estate"])
+    s.add_argument("--dcs", type=int, default=10, help="data centers, each an LTM HA pair, two web servers, clients")
+    s.add_argument("--gtms", type=int, default=4, help="GTMs in one sync group")
+    s.add_argument("--clients", type=int, default=2, help="clients on each data center's client network")
+    s.add_argument("--name", default="g10dc", help="the lab's name (at most 6 characters)")
+    s.set_defaults(func=_generate)
+    s = sub.add_parser("export", help="write a lab (or a topology file) for another engine: containerlab")
+    s.add_argument("format", choices=["containerlab"])
+    s.add_argument("source", metavar="LAB_OR_FILE")
+    s.add_argument("-o", "--output", help="file to write (default: standard output)")
+    s.add_argument("--name", help="for a file: the lab name (overrides the file's)")
+    s.add_argument("--mgmt-subnet", help="for a file: move the management VLAN to this subnet")
+    s.set_defaults(func=_export)
 
 
 def _failure_parsers(sub) -> None:

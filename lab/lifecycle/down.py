@@ -9,9 +9,10 @@ from pyroute2 import IPRoute
 from ..model import state
 from ..model.errors import LabError
 from ..model.plan import PREFIX, Plan, prefix
-from ..runtime import ntpd, wiring
+from ..runtime import forkserver, ntpd, wiring
 from ..runtime.backends import BACKENDS, get_backend
 from ..runtime.lab import Lab, require_root
+from ..runtime.threads import each
 
 
 def teardown(plan: Plan) -> list[str]:
@@ -19,10 +20,10 @@ def teardown(plan: Plan) -> list[str]:
     be = get_backend(plan.backend)
     removed = []
     ntpd.stop(plan.lab)
-    for node in plan.nodes:
-        if be.exists(node):
-            be.remove(node)
-            removed.append(node.netns)
+    forkserver.stop(plan.lab)
+    present = [node for node in plan.nodes if be.exists(node)]
+    each(be.remove, present)   # each node's processes end side by side
+    removed += [node.netns for node in present]
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, prefix(plan.lab))
     state.forget(plan.lab)
@@ -51,8 +52,9 @@ def down_all() -> list[str]:
 
 
 def sweep(lab_prefix: str) -> list[str]:
-    """What each backend and the host's links hold with the prefix that no lab.json knows of."""
-    removed = get_backend("netns").sweep(lab_prefix)
+    """What each backend, the fork servers and the host's links hold with the prefix that no
+    lab.json knows of."""
+    removed = forkserver.sweep(lab_prefix) + get_backend("netns").sweep(lab_prefix)
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, lab_prefix)
     for name in BACKENDS:

@@ -12,6 +12,7 @@ from ..runtime import wiring
 from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
+from ..runtime.processes import memory
 
 
 def status(name: str) -> dict:
@@ -37,7 +38,8 @@ def node_status(lab: Lab, node, ipr) -> dict:
     elif node.runs_daemon:
         try:
             daemon = lab.status(node.name)
-            entry.update(state="ready", pid=daemon.pid, clock=daemon.clock.to_dict(),
+            entry.update(state="ready", pid=daemon.pid, memory=memory(lab.pid(node.name, "daemon.pid") or 0),
+                         clock=daemon.clock.to_dict(),
                          trust=trust_view(daemon.iquery),
                          failover=daemon.failover.state, sync=daemon.sync.status,
                          ntp=daemon.ntp.to_dict() if daemon.ntp else None)

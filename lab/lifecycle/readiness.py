@@ -23,14 +23,20 @@ def daemon_output(lab: Lab, node: str, chars: int) -> str:
     return (lab.node_dir(node) / "daemon.out").read_text(errors="replace").strip()[-chars:]
 
 
-def wait_daemons(lab: Lab, daemons: list[str], deadline: float) -> None:
-    """Every daemon answers its control socket; one that exits fails at once with its output."""
+def wait_daemons(lab: Lab, daemons: list[str], deadline: float, count=None) -> None:
+    """Every daemon answers its control socket; one that exits fails at once with its output.
+    `count(text)` hears how many answer so far (a large lab's progress)."""
+    answered: set[str] = set()
+
     def ready() -> bool:
         for n in daemons:
             if not lab.daemon_alive(n):
                 raise LabError(f"the {n} daemon exited at start-up:\n{daemon_output(lab, n, 2000)}\n"
                                f"(the lab is left for inspection; remove it with: biglab down {lab.name})")
-        return all(lab.answers(n) for n in daemons)
+        answered.update(n for n in daemons if n not in answered and lab.answers(n))
+        if count:
+            count(f"{len(answered)}/{len(daemons)} daemons answering")
+        return len(answered) == len(daemons)
 
     wait(ready, deadline, lambda: "daemons not ready: " + ", ".join(n for n in daemons if not lab.answers(n)))
 

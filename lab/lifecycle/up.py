@@ -11,23 +11,27 @@ from pyroute2 import IPRoute, netns
 
 from ..model import state
 from ..model.errors import LabError
-from ..model.plan import Plan, ha_commands, make_plan, prefix
+from ..model.plan import Plan, builds_ha, ha_commands, make_plan, prefix
 from ..model.topology import load as load_topology
-from ..runtime import firewall, impair, ntpd, wiring
+from ..runtime import firewall, forkserver, impair, ntpd, wiring
 from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab, require_root
+from ..runtime.threads import each
 from . import readiness
 from .down import teardown
 
 
 def up(path, name: str | None = None, backend: str | None = None, progress=None,
-       timeout: float = 30.0, mgmt_subnet: str | None = None) -> Plan:
-    """Make the lab; returns when every node is ready and trust is formed (if asked)."""
+       timeout: float = 30.0, mgmt_subnet: str | None = None, forkserver: bool = True, counts=None) -> Plan:
+    """Make the lab; returns when every node is ready and trust is formed (if asked). With the
+    netns backend the daemons are forked from one warm interpreter unless `forkserver` is False.
+    `progress(text)` hears each step, `counts(text)` how far a long wait has come."""
     say = progress or (lambda msg: None)
+    count = counts or (lambda msg: None)
     require_root()
     topo = load_topology(path, name, mgmt_subnet)
-    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend)
+    plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend, forkserver)
     check_host(plan)
     lab = Lab(plan)
     try:
@@ -49,17 +53,17 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
         raise
     deadline = time.monotonic() + timeout
     say(f"starting {len(lab.bigips)} BIG-IP daemons")
-    readiness.wait_daemons(lab, lab.bigips, deadline)
+    readiness.wait_daemons(lab, lab.bigips, deadline, count)
     if plan.trust and len(lab.bigips) > 1:
-        form_trust(lab, deadline, say)
-        if plan.ha:
+        form_trust(lab, deadline, say, count)
+        if builds_ha(plan):
             setup_ha(lab, deadline, say)
     configure(lab)
     gtms = [n.name for n in plan.nodes if "gtm" in n.modules]
     if gtms:
         say("waiting for the GTMs to hear every server's LTM over iQuery")
-        readiness.wait(lambda: not readiness.gtm_pending(lab, gtms, lab.bigips), deadline,
-                       lambda: "GTM not settled: " + "; ".join(readiness.gtm_pending(lab, gtms, lab.bigips)))
+        readiness.wait(lambda: not counted(count, "GTM checks pending", readiness.gtm_pending(lab, gtms, lab.bigips)),
+                       deadline, lambda: "GTM not settled: " + "; ".join(readiness.gtm_pending(lab, gtms, lab.bigips)))
     return plan
 
 
@@ -91,32 +95,39 @@ def check_host(plan: Plan) -> None:
 
 def make(lab: Lab, say) -> None:
     """Bridges, nodes and their wiring, the topology's impairments, the NTP server, and each
-    node's daemon or server started."""
+    node's daemon or server started. Nodes are made and wired side by side."""
     plan, be = lab.plan, lab.backend
+    if plan.forkserver:
+        forkserver.launch(plan.lab)   # its imports overlap the wiring
     say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
     with IPRoute() as ipr:
         for bridge in plan.bridges:
             wiring.create_bridge(ipr, bridge)
-        be.create_all(plan.nodes)
-        for node in plan.nodes:
-            wiring.loopback_up(be.netns_ref(node))
-            for iface in node.interfaces:
-                wiring.connect(ipr, be.netns_ref(node), iface)
-            if node.routes:
-                wiring.add_routes(be.netns_ref(node), node.routes)
+    be.create_all(plan.nodes)
+    each(lambda node: wire(be.netns_ref(node), node), plan.nodes)
     impair.apply_topology_netem(lab)
     ntpd.start(plan)
-    for node in plan.nodes:
+    for node in plan.nodes:   # each start returns at once: the daemons come up side by side
         if node.runs_daemon:
             lab.start_daemon(node.name)
         elif node.kind == "server":
             lab.start_server(node.name)
 
 
+def wire(ref: str, node) -> None:
+    """One node's loopback, VLAN interfaces and routes (a thread of its own may call this)."""
+    wiring.loopback_up(ref)
+    with IPRoute() as ipr:
+        for iface in node.interfaces:
+            wiring.connect(ipr, ref, iface)
+    if node.routes:
+        wiring.add_routes(ref, node.routes)
+
+
 def configure(lab: Lab) -> None:
     """The topology's tmsh lines: the lab's `config:` (on the first bigip, unless HA syncs it)
     and each node's own."""
-    lines = [(lab.bigips[0], line) for line in lab.plan.config] if lab.plan.config and not lab.plan.ha else []
+    lines = [(lab.bigips[0], line) for line in lab.plan.config] if not builds_ha(lab.plan) else []
     lines += [(node.name, line) for node in lab.plan.nodes for line in node.config]
     for node, line in lines:
         try:
@@ -125,23 +136,33 @@ def configure(lab: Lab) -> None:
             raise LabError(f"config on {node}: `{line}`: {exc}") from None
 
 
-def form_trust(lab: Lab, deadline: float, say) -> None:
-    """The first bigip is the authority; it adds each other bigip by its management address."""
+def counted(count, what: str, pending: list) -> list:
+    """`pending` as it is, its length told to `count` (a long wait's progress)."""
+    count(f"{len(pending)} {what}")
+    return pending
+
+
+def form_trust(lab: Lab, deadline: float, say, count=lambda msg: None) -> None:
+    """The first bigip is the authority; it adds each other bigip by its management address, several
+    at once (each add-device is a channel of its own; the authority signs each CSR as it comes)."""
     bigips = [n for n in lab.plan.nodes if n.runs_daemon]
     authority = bigips[0]
     known = {m["name"] for m in lab.call(authority.name, "status")["iquery"]["trust"]["members"]}
-    for peer in bigips[1:]:
-        if peer.name in known:
-            continue
-        say(f"{authority.name} adds {peer.name} ({peer.mgmt_address}) to its trust domain")
+    joining = [peer for peer in bigips[1:] if peer.name not in known]
+    say(f"{authority.name} adds {len(joining)} devices to its trust domain: "
+        + ", ".join(f"{p.name} ({p.mgmt_address})" for p in joining))
+
+    def add(peer) -> None:
         try:
             lab.call(authority.name, "add-device", timeout=15.0, address=peer.mgmt_address,
                      username=peer.admin.get("username", "admin"), password=peer.admin.get("password", "admin"))
         except ControlError as exc:
-            raise LabError(f"device trust: {exc}") from None
+            raise LabError(f"device trust: {peer.name}: {exc}") from None
+
+    each(add, joining)
     say("waiting for every 4353 channel to come up")
-    readiness.wait(lambda: not readiness.channels_pending(lab, lab.bigips), deadline,
-                   lambda: "trust not formed: " + "; ".join(readiness.channels_pending(lab, lab.bigips)))
+    readiness.wait(lambda: not counted(count, "4353 channels not up yet", readiness.channels_pending(lab, lab.bigips)),
+                   deadline, lambda: "trust not formed: " + "; ".join(readiness.channels_pending(lab, lab.bigips)))
     certs = state.CERTS / lab.name
     certs.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(lab.node_dir(authority.name) / "dtca.crt", certs / "ca.crt")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from node.settings import NodeConfig
+
 from .topology import Topology
 
 PREFIX = "bl-"
@@ -71,6 +73,7 @@ class Plan:
     config: tuple[str, ...] = ()  # tmsh lines for the first bigip
     ntp: dict | None = None       # the topology's ntp section, or None (no NTP server)
     netem: dict = field(default_factory=dict)  # "node:vlan" -> netem spec, applied at up
+    forkserver: bool = False      # daemons forked from the lab's warm interpreter (netns backend)
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:
@@ -95,10 +98,10 @@ class Plan:
                                   tuple(Interface(**i) for i in n["interfaces"]), n.get("admin", {}),
                                   tuple(tuple(r) for r in n.get("routes", ())), tuple(n.get("config", ())))
                          for n in d["nodes"]), d.get("ha"), tuple(d.get("config", ())), d.get("ntp"),
-                   d.get("netem") or {})
+                   d.get("netem") or {}, d.get("forkserver", False))
 
 
-def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
+def make_plan(topo: Topology, source: str = "", backend: str = "netns", forkserver: bool = False) -> Plan:
     p = prefix(topo.name)
     vlan_index = {name: i for i, name in enumerate(topo.vlans)}
     bridges = []
@@ -119,7 +122,7 @@ def make_plan(topo: Topology, source: str = "", backend: str = "netns") -> Plan:
     ha = topo.ha.model_dump(mode="json") if topo.ha else None
     return Plan(topo.name, source, backend, topo.trust, topo.mgmt_vlan, tuple(bridges), tuple(nodes), ha,
                 tuple(topo.config), topo.ntp.model_dump() if topo.ntp else None,
-                {k: dict(v) for k, v in topo.netem.items()})
+                {k: dict(v) for k, v in topo.netem.items()}, forkserver and backend == "netns")
 
     
 def node_ha_settings(plan: Plan) -> dict:
@@ -134,6 +137,14 @@ def node_ha_settings(plan: Plan) -> dict:
                      "refresh": g["refresh_s"]}}
 
 
+def node_config(plan: Plan, node: NodePlan, state_dir, iquery_version: tuple = ()) -> NodeConfig:
+    """A bigip's node.json: what its daemon is told at start."""
+    return NodeConfig(name=node.name, lab=plan.lab, kind=node.kind, state_dir=state_dir,
+                      mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
+                      interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
+                      ha=node_ha_settings(plan), ntp=node_ntp_settings(plan), iquery_version=iquery_version)
+
+
 def node_ntp_settings(plan: Plan) -> dict:
     """node.json's `ntp`: the lab's server (the host's mgmt address), poll and drift."""
     if not plan.ntp:
@@ -142,10 +153,15 @@ def node_ntp_settings(plan: Plan) -> dict:
     return {"server": host.split("/")[0], "poll": plan.ntp["poll_s"], "drift_ppm": plan.ntp["drift_ppm"]}
 
 
+def builds_ha(plan: Plan) -> bool:
+    """`up` builds the lab's device group (rather than the nodes' own config lines)."""
+    return bool(plan.ha and plan.ha["device_group"])
+
+
 def ha_commands(plan: Plan) -> list[str]:
     """The tmsh lines an engineer would type on the first device to build the HA pair."""
     ha = plan.ha
-    if not ha:
+    if not builds_ha(plan):
         return []
     dg = ha["device_group"]
     bigips = [n.name for n in plan.nodes if n.runs_daemon]

@@ -103,8 +103,10 @@ class DeviceGroupSpec(_Model):
 
 
 class Ha(_Model):
-    """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust."""
-    device_group: DeviceGroupSpec = DeviceGroupSpec()
+    """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust. With
+    `device_group: null` every bigip gets the settings (heartbeats, config sync address) and the
+    nodes' own `config:` lines make their device groups (several HA pairs in one lab)."""
+    device_group: DeviceGroupSpec | None = DeviceGroupSpec()
     configsync_vlan: str | None = None
     failover_vlans: tuple[str, ...] = ()
     heartbeat_ms: int = Field(200, ge=20, le=5000)
@@ -357,7 +359,10 @@ def check_ha(topo: Topology, file, used: dict) -> None:
             missing = [b for b in bigips if v not in topo.nodes[b].interfaces]
             if missing:
                 raise TopologyError(file, f"ha.{key}", f"{', '.join(missing)} has no address on VLAN {v}")
-    if ha.device_group.network_failover and ha.device_group.type == "sync-failover" and not ha.failover_vlans:
+    dg = ha.device_group
+    if dg is None and ha.traffic_groups:
+        raise TopologyError(file, "ha.traffic_groups", "traffic groups need the lab's device_group")
+    if dg and dg.network_failover and dg.type == "sync-failover" and not ha.failover_vlans:
         raise TopologyError(file, "ha.failover_vlans", "network failover needs at least one failover VLAN")
     for tname, tg in ha.traffic_groups.items():
         where = f"ha.traffic_groups.{tname}"

@@ -14,14 +14,13 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from node.settings import NodeConfig
 from node.status import NodeStatus
 
 from ..model import state
 from ..model.errors import LabError
-from ..model.plan import NodePlan, Plan, node_ha_settings, node_ntp_settings
+from ..model.plan import NodePlan, Plan, node_config
 from .backends import Backend, get_backend
-from . import wiring
+from . import forkserver, wiring
 from .control import ControlError, call
 from .processes import alive
 
@@ -128,14 +127,14 @@ class Lab:
         node = self.node(name)
         d = self.node_dir(name)
         d.mkdir(parents=True, exist_ok=True)
-        config = NodeConfig(name=name, lab=self.name, kind=node.kind, state_dir=d,
-                            mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
-                            interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
-                            ha=node_ha_settings(self.plan), ntp=node_ntp_settings(self.plan),
-                            iquery_version=iquery_version)
+        config = node_config(self.plan, node, d, iquery_version)
         (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
-        pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
-                                 str(d / "daemon.out"))
+        if self.plan.forkserver:   # forked from the lab's warm interpreter (started again if it died)
+            forkserver.start(self.name)
+            pid = forkserver.spawn(self.name, self.backend.netns_ref(node), d / "node.json", d / "daemon.out")
+        else:
+            pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
+                                     str(d / "daemon.out"))
         (d / "daemon.pid").write_text(str(pid))
         return pid
 

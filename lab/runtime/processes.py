@@ -42,6 +42,26 @@ def alive(pid: int) -> bool:
         return False
 
 
+def memory(pid: int) -> dict | None:
+    """A process's memory in MB from /proc/PID/smaps_rollup: resident (rss), proportional (pss:
+    each shared page divided among its sharers) and unique (uss: pages no other process maps)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return rollup_mb(f.read())
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+
+
+def rollup_mb(text: str) -> dict:
+    kb = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            kb[key] = int(rest.split()[0])
+    uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+    return {k: round(v / 1024, 1) for k, v in (("rss", kb.get("Rss", 0)), ("pss", kb.get("Pss", 0)), ("uss", uss))}
+
+
 def stop_processes(pids: list[int], grace: float = 2.0) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:

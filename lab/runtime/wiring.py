@@ -10,6 +10,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..model.plan import PREFIX, Bridge, Interface
+from . import namespaces
 
 
 def _index(ipr: IPRoute, ifname: str) -> int:
@@ -36,7 +37,7 @@ def connect(ipr: IPRoute, ns_ref: str, iface: Interface) -> None:
     idx = _index(ipr, iface.host_end)
     ipr.link("set", index=idx, master=_index(ipr, iface.bridge), ifalias=iface.alias)
     ipr.link("set", index=idx, state="up")
-    with IPRoute(netns=ns_ref) as nsr:
+    with namespaces.inside(ns_ref), IPRoute() as nsr:
         inner = _index(nsr, iface.vlan)
         addr, plen = iface.address.split("/")
         nsr.addr("add", index=inner, address=addr, prefixlen=int(plen))
@@ -45,13 +46,13 @@ def connect(ipr: IPRoute, ns_ref: str, iface: Interface) -> None:
 
 def add_routes(ns_ref: str, routes) -> None:
     """Static routes inside a node to lab addresses through lab gateways (topology-checked)."""
-    with IPRoute(netns=ns_ref) as nsr:
+    with namespaces.inside(ns_ref), IPRoute() as nsr:
         for to, via in routes:
             nsr.route("add", dst=to, gateway=via)
 
 
 def loopback_up(ns_ref: str) -> None:
-    with IPRoute(netns=ns_ref) as nsr:
+    with namespaces.inside(ns_ref), IPRoute() as nsr:
         nsr.link("set", index=_index(nsr, "lo"), state="up")
 
 

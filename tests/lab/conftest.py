@@ -17,7 +17,7 @@ from pyroute2 import IPRoute, netns
 
 from lab.model import state
 from lab.model.plan import prefix
-from lab.runtime import wiring
+from lab.runtime import forkserver, wiring
 from lab.runtime.control import ControlError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,9 @@ def leftovers(lab: str, pids=()) -> list[str]:
     if state.lab_dir(lab).exists():
         left.append(f"run dir {state.lab_dir(lab)}")
     left += [f"pid {pid}" for pid in pids if Path(f"/proc/{pid}").exists()
-             and "node.daemon" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+             and any(m in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+                     for m in ("node.daemon", forkserver.MODULE))]   # forked daemons show the server's
+    left += [f"fork server {pid}" for pid in forkserver.servers(p)]
     return left
 
 

@@ -64,6 +64,8 @@ def broken(change) -> str:
     (lambda d: d["nodes"]["client"].update(modules=["gtm"]), "only bigip nodes run modules"),
     (lambda d: d.update(mgmt_vlan="oob"), "x.yml: mgmt_vlan: no VLAN named 'oob'"),
     (lambda d: d["vlans"]["mgmt"].update(host_address="10.2.0.1"), "vlans.mgmt.host_address"),
+    (lambda d: d["ha"].update(device_group=None),
+     "x.yml: ha.traffic_groups: traffic groups need the lab's device_group"),
 ])
 def test_a_mistake_names_the_file_the_key_path_and_the_problem(change, expected):
     assert expected in broken(change)

@@ -5,7 +5,6 @@ network namespace is entered: /sys still shows the host's view, which none of ou
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import subprocess
 from pathlib import Path
@@ -14,22 +13,10 @@ from typing import Sequence
 from pyroute2 import netns
 
 from ...model.plan import NodePlan
+from .. import namespaces
+from ..namespaces import NETNS_DIR, enter as enter_netns
 from ..processes import ProcessControl, processes_in, stop_processes
-
-CLONE_NEWNET = 0x40000000
-NETNS_DIR = Path("/run/netns")
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def enter_netns(path: str | Path) -> None:
-    """Move the calling process (thread) into the network namespace at `path`."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns({path}): {os.strerror(err)}")
-    finally:
-        os.close(fd)
+from ..threads import each
 
 
 class NetnsBackend(ProcessControl):
@@ -42,11 +29,12 @@ class NetnsBackend(ProcessControl):
         return NETNS_DIR / node.netns
 
     def create(self, node: NodePlan) -> None:
-        netns.create(node.netns)
+        namespaces.share_rundir()
+        namespaces.create(node.netns)
 
     def create_all(self, nodes) -> None:
-        for node in nodes:
-            self.create(node)
+        namespaces.share_rundir()
+        each(lambda node: namespaces.create(node.netns), nodes)
 
     def exists(self, node: NodePlan) -> bool:
         return self._path(node).exists()

@@ -1,0 +1,60 @@
+"""Scale on real namespaces: daemons forked from the lab's warm interpreter (and the old way on
+request), their memory in `biglab status`."""
+import json
+import os
+import signal
+from pathlib import Path
+
+from lab.model import state
+from lab.runtime import forkserver
+from lab.runtime.control import node_status
+from tests.lab.conftest import HA_PAIR, biglab, wait_for
+
+
+def parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def daemon_pid(lab: str, node: str) -> int:
+    return int((state.node_dir(lab, node) / "daemon.pid").read_text())
+
+
+def connected(lab, node, peer) -> bool:
+    link = node_status(lab, node).iquery.peers.get(peer)
+    return bool(link) and link.state == "connected"
+
+
+def test_daemons_are_forked_from_one_warm_interpreter_and_lose_nothing(make_lab):
+    lab = make_lab(HA_PAIR, "tfork", "10.251.40.0/24")
+    server = forkserver.pid(lab)
+    assert server is not None and os.listdir(f"/proc/{server}/task") == [str(server)]  # one thread
+    assert forkserver.socket_path(lab).name == "bl-tfork-forkserver.sock"
+    b1, b2 = daemon_pid(lab, "bigip1"), daemon_pid(lab, "bigip2")
+    assert parent(b1) == parent(b2) == server
+    assert os.readlink(f"/proc/{b1}/cwd") == str(state.node_dir(lab, "bigip1"))
+    assert "ready" in (state.node_dir(lab, "bigip1") / "log.jsonl").read_text()
+    nodes = json.loads(biglab("status", lab, "--json").stdout)["nodes"]
+    mem = nodes["bigip1"]["memory"]
+    assert 0 < mem["uss"] < mem["pss"] < mem["rss"]   # the imports' pages are shared
+    # kill -9: the server reaps it (no zombie); started again, it is forked again
+    os.kill(b2, signal.SIGKILL)
+    wait_for(lambda: not Path(f"/proc/{b2}").exists(), what="the killed daemon reaped")
+    wait_for(lambda: not connected(lab, "bigip1", "bigip2"), what="bigip2 gone")
+    biglab("chaos", lab, "start", "bigip2")
+    again = daemon_pid(lab, "bigip2")
+    assert again != b2 and parent(again) == server
+    wait_for(lambda: connected(lab, "bigip1", "bigip2"), what="bigip2 back")
+    # the server itself killed: its daemons run on; a daemon started again gets a new server
+    os.kill(server, signal.SIGKILL)
+    biglab("chaos", lab, "stop", "bigip2")
+    biglab("chaos", lab, "start", "bigip2")
+    assert forkserver.pid(lab) not in (None, server) and parent(daemon_pid(lab, "bigip2")) == forkserver.pid(lab)
+    wait_for(lambda: connected(lab, "bigip2", "bigip1"), what="bigip2 back")
+
+
+def test_no_fork_server_starts_an_interpreter_per_daemon(make_lab):
+    lab = make_lab(HA_PAIR, "tfork2", "10.251.41.0/24", "--no-fork-server")
+    assert forkserver.pid(lab) is None   # the old way: an interpreter per daemon
+    b1 = daemon_pid(lab, "bigip1")
+    assert "node.daemon" in Path(f"/proc/{b1}/cmdline").read_text()
+    assert "memory" in json.loads(biglab("status", lab, "--json").stdout)["nodes"]["bigip1"]
