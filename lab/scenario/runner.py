@@ -100,8 +100,9 @@ def parse(data, file="<scenario>") -> Scenario:
         if kind == "wait" and (not isinstance(value, (int, float)) or value < 0):
             raise bad(f"{where}.wait", f"seconds, a number (got {value!r})")
         if kind == "run" and not (isinstance(value, dict) and isinstance(value.get("node"), str)
-                                  and isinstance(value.get("command"), list) and value["command"]):
-            raise bad(f"{where}.run", "{node: NODE, command: [ARGV...]}")
+                                  and isinstance(value.get("command"), list) and value["command"]
+                                  and all(isinstance(arg, str) for arg in value["command"])):
+            raise bad(f"{where}.run", "{node: NODE, command: [ARGV...]} (each argument a text: quote numbers)")
         if kind == "tmsh" and not (isinstance(value, dict) and isinstance(value.get("node"), str)
                                    and isinstance(value.get("line"), str)):
             raise bad(f"{where}.tmsh", "{node: NODE, line: TMSH LINE}")

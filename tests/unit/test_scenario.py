@@ -95,6 +95,7 @@ def test_a_refused_fault_fails_its_step_with_the_reason():
     ({"name": "t", "steps": [{"fault": "kill a", "within": 3}]}, "only an expect step"),
     ({"name": "t", "steps": [{"wait": "soon"}]}, "seconds"),
     ({"name": "t", "steps": [{"run": {"node": "client"}}]}, "command"),
+    ({"name": "t", "steps": [{"run": {"node": "c", "command": ["ping", "-c", 1]}}]}, "quote numbers"),
     ({"name": "t", "colour": 1, "steps": [{"wait": 1}]}, "colour: unknown key"),
 ])
 def test_a_bad_scenario_is_refused_naming_the_step(data, match):
