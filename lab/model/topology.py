@@ -200,16 +200,21 @@ def move_mgmt(data: dict, subnet: str, file="<topology>") -> dict:
     if new.prefixlen != old.prefixlen:
         raise TopologyError(file, f"vlans.{mgmt}.subnet", f"the new management subnet {new} must be a /{old.prefixlen} like {old}")
 
-    def move(addr) -> str:
-        ip = ipaddress.IPv4Address(str(addr).split("/")[0])
-        return str(new.network_address + (int(ip) - int(old.network_address)))
+    def move(addr, where: str) -> str:
+        try:
+            ip = ipaddress.IPv4Address(str(addr).split("/")[0])
+            return str(new.network_address + (int(ip) - int(old.network_address)))
+        except ValueError:   # not an address, or moved off the address space
+            raise TopologyError(file, where, f"{addr!r} cannot move to the management subnet {new}") from None
 
     vlan["subnet"] = str(new)
     if vlan.get("host_address"):
-        vlan["host_address"] = move(vlan["host_address"])
-    for node in (data.get("nodes") or {}).values():
-        if isinstance(node, dict) and mgmt in (node.get("interfaces") or {}):
-            node["interfaces"][mgmt] = move(node["interfaces"][mgmt])
+        vlan["host_address"] = move(vlan["host_address"], f"vlans.{mgmt}.host_address")
+    nodes = data.get("nodes")
+    for nname, node in (nodes.items() if isinstance(nodes, dict) else ()):
+        interfaces = node.get("interfaces") if isinstance(node, dict) else None
+        if isinstance(interfaces, dict) and mgmt in interfaces:
+            interfaces[mgmt] = move(interfaces[mgmt], f"nodes.{nname}.interfaces.{mgmt}")
     return data
 
 
