@@ -114,12 +114,19 @@ def settle(c: Cluster) -> None:
         c.exchange()
 
 
-@SETTINGS
-@given(clusters(), st.lists(EVENTS, max_size=40))
-def test_after_a_settled_exchange_each_group_is_active_on_exactly_one_device(c, events):
+def played_and_settled(c: Cluster, events: list) -> Cluster:
     for e in events:
         play(c, e)
     settle(c)
+    return c
+
+
+SETTLED = st.builds(played_and_settled, clusters(), st.lists(EVENTS, max_size=40))
+
+
+@SETTINGS
+@given(SETTLED)
+def test_after_a_settled_exchange_each_group_is_active_on_exactly_one_device(c):
     for g in c.groups:
         actives = c.actives(g.name)
         assert len(actives) <= 1, f"{g.name} active on {actives}"
@@ -132,11 +139,8 @@ def test_after_a_settled_exchange_each_group_is_active_on_exactly_one_device(c, 
 
 
 @SETTINGS
-@given(clusters(), st.lists(EVENTS, max_size=40))
-def test_every_device_agrees_who_is_active_after_a_settled_exchange(c, events):
-    for e in events:
-        play(c, e)
-    settle(c)
+@given(SETTLED)
+def test_every_device_agrees_who_is_active_after_a_settled_exchange(c):
     for g in c.groups:
         truth = {n: d.state[g.name] for n, d in c.live().items()}
         for n, d in c.live().items():
