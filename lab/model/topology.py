@@ -170,6 +170,11 @@ def load(path, name: str | None = None, mgmt_subnet: str | None = None) -> Topol
         text = path.read_text()
     except OSError as exc:
         raise TopologyError(path, "", f"cannot read the file: {exc.strerror}") from None
+    return loads(text, path, name, mgmt_subnet)
+
+
+def loads(text: str, path="<topology>", name: str | None = None, mgmt_subnet: str | None = None) -> Topology:
+    """A topology from the text of a file (load's arguments)."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
