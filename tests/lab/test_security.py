@@ -10,7 +10,6 @@ import stat
 import subprocess
 import threading
 import warnings
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,7 +17,7 @@ import urllib3
 
 from lab.model import state
 from lab.model.plan import prefix
-from tests.lab.conftest import HA_PAIR, ROOT, biglab, one_lab, wait_for
+from tests.lab.conftest import HA_PAIR, ROOT, biglab, module_lab, wait_for
 
 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning",
@@ -30,16 +29,8 @@ GTM1_MGMT, GTM1_LISTENER = "10.251.62.11", "10.30.0.53"
 SECRETS = ("Zq9-TmshPw-4711", "Rr5-RestPw-0815", "Kk3-NewPw-2342", "Ww7-WrongPw-1234")
 
 
-@pytest.fixture(scope="module")
-def lab():
-    with one_lab(HA_PAIR, LAB, "10.251.61.0/24") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def gtm_lab():
-    with one_lab(ROOT / "topologies" / "gtm-3dc.yml", GTM_LAB, "10.251.62.0/24") as name:
-        yield name
+lab = module_lab(HA_PAIR, LAB, "10.251.61.0/24")
+gtm_lab = module_lab(ROOT / "topologies" / "gtm-3dc.yml", GTM_LAB, "10.251.62.0/24")
 
 
 def listeners(lab: str, node: str) -> list[tuple[str, str, int]]:

@@ -1,11 +1,10 @@
 """tmsh lines and ZoneRunner records, property-based: only the declared errors (TmshSyntaxError,
 ZoneError), and a parsed tmsh command printed and parsed again is the same command."""
-import dns.name
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from node.config.schema import GTM_RECORD_TYPES, TERM_KINDS, TYPES
+from node.config.schema import TERM_KINDS, TYPES
 from node.config.tmsh import LIST_VERBS, Command, Quoted, TmshSyntaxError, _word, parse, tokenize
 from node.gtm.zones import Zone, ZoneError, load
 
