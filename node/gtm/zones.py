@@ -65,7 +65,13 @@ def load(name: str, records: list[str]) -> Zone:
     rrsets = _rrsets(origin, records)   # first: a malformed owner name is the line's ZoneError
     for line in records:
         first = line.split()[0] if line.split() else ""
-        if first.endswith(".") and not dns.name.from_text(first).is_subdomain(origin):
+        if not first.endswith("."):
+            continue
+        try:
+            owner = dns.name.from_text(first)
+        except dns.exception.DNSException:
+            continue   # no owner name but a comment (`; www.example.org.`): nothing to warn about
+        if not owner.is_subdomain(origin):
             zone.warnings.append(f"{where}/IN: ignoring out-of-zone data ({first})")
     for rrset in rrsets:
         if rrset.rdclass != dns.rdataclass.IN:

@@ -190,3 +190,8 @@ def test_a_malformed_absolute_owner_name_is_a_zone_error():
     EmptyLabel from the out-of-zone check, before the record was parsed."""
     with pytest.raises(ZoneError, match="x..y."):
         load("example.com", APEX + ["x..y. IN A 10.1.1.1"])
+
+
+def test_a_comment_that_ends_like_an_absolute_name_is_no_owner():
+    """Found by fuzzing: the out-of-zone check read a comment's first word as a name (IDNA error)."""
+    assert load("example.com", APEX + [";caf\ufffd.", "www IN A 10.1.1.1"]).warnings == []

@@ -26,7 +26,8 @@ WORDS = st.sampled_from(["bigip", "host", "server", "ltm", "gtm", "mgmt", "ha", 
 SCALARS = (st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=True)
            | st.text(max_size=12) | WORDS)
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=8) | WORDS, inner, max_size=4), max_leaves=12)
+                      | st.dictionaries(st.text(max_size=8) | WORDS | st.none() | st.integers(0, 3), inner,
+                                      max_size=4), max_leaves=12)
 
 
 def paths(data, prefix=()):

@@ -112,3 +112,11 @@ def test_a_bad_management_address_is_named_when_the_subnet_moves():
     data["nodes"]["bigip2"]["interfaces"]["mgmt"] = None
     with pytest.raises(TopologyError, match="nodes.bigip2.interfaces.mgmt: None cannot move"):
         move_mgmt(data, "10.251.7.0/24", "x.yml")
+
+
+def test_a_mapping_used_as_a_key_is_invalid_yaml(tmp_path):
+    """Found by fuzzing: the duplicate-key check hashed the key and raised TypeError."""
+    f = tmp_path / "t.yml"
+    f.write_text("name: ha\n? {a: 1}\n: x\n")
+    with pytest.raises(TopologyError, match="line 2: not valid YAML: found unhashable key"):
+        load(f)
