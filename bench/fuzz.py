@@ -35,10 +35,11 @@ def run_once(name: str, seconds: int, corpus: Path, artifacts: Path) -> dict:
     written = re.search(r"Test unit written to (\S+)", out)
     if written or proc.returncode not in (0,):
         exc = re.findall(r"^(\w+(?:\.\w+)*(?:Error|Exception|Label|Exit)\b.*)$", out, re.M)
-        where = re.findall(r'File "([^"]+)", line (\d+)', out)
+        frames = re.findall(r'File "([^"]+)", line (\d+)', out)
+        ours = [(f, n) for f, n in frames if f.startswith(str(ROOT)) and "/.venv/" not in f] or frames
         crash = {"input": written.group(1) if written else None, "exit": proc.returncode,
-                 "exception": exc[-1] if exc else out.strip().splitlines()[-1:],
-                 "at": f"{where[-1][0].replace(str(ROOT) + '/', '')}:{where[-1][1]}" if where else None}
+                 "exception": exc[-1][:200] if exc else out.strip().splitlines()[-1:],
+                 "at": f"{ours[-1][0].replace(str(ROOT) + '/', '')}:{ours[-1][1]}" if ours else None}
     return {"executions": int(runs[-1]) if runs else 0, "coverage": int(cov[-1]) if cov else 0, "crash": crash}
 
 
@@ -53,8 +54,7 @@ def fuzz(name: str, seconds: int, corpus: Path, artifacts: Path) -> dict:
         crashes.append(one["crash"])
         if len(crashes) >= 20:
             break
-    distinct = list({(c["exception"] if isinstance(c["exception"], str) else str(c["exception"]), c["at"]): c
-                     for c in crashes}.values())
+    distinct = list({(str(c["exception"]).split(":")[0], c["at"]): c for c in crashes}.values())   # type, place
     return {"seconds": round(time.monotonic() - started, 1), "executions": executions, "coverage": coverage,
             "crashes": len(distinct), "crash_runs": len(crashes), "crash_details": distinct}
 
