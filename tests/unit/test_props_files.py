@@ -1,5 +1,5 @@
-"""Topology and scenario files, property-based: whatever a file holds, the loader returns a valid
-object or raises its declared error (TopologyError, ScenarioError), never anything else."""
+"""Topology, scenario and pcap files, property-based: whatever a file holds, the reader returns a valid
+object or raises its declared error (TopologyError, ScenarioError, PcapError), never anything else."""
 from pathlib import Path
 
 import yaml
@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from lab.model.plan import make_plan
 from lab.model.topology import Topology, TopologyError, load, parse
+from lab.observe.pcap import PcapError, Record, read, summarise, write
 from lab.scenario import runner
 from lab.scenario.runner import Scenario, ScenarioError
 
@@ -130,3 +131,26 @@ def test_any_scenario_text_loads_or_is_a_scenario_error(tmp_path, text):
         runner.load(f)
     except ScenarioError:
         pass
+
+
+# -- pcap files (biglab capture) ------------------------------------------------------------------
+RECORDS = st.lists(st.builds(Record, st.integers(0, 2**31).map(lambda us: us / 1e6), st.binary(max_size=80),
+                             st.integers(0, 2**31)), max_size=6)
+
+
+@FAST
+@given(RECORDS)
+def test_pcap_records_written_and_read_back_are_the_same(records):
+    def exact(rs):   # pcap keeps microseconds
+        return [(round(r.ts * 1e6), r.data, r.wire_len) for r in rs]
+    assert exact(read(write(records))) == exact(records)
+
+
+@FAST
+@given(st.binary(max_size=200) | RECORDS.map(write).flatmap(lambda b: st.integers(0, len(b)).map(lambda n: b[:n])))
+def test_any_bytes_read_as_records_or_a_pcap_error_and_summarise(data):
+    try:
+        records = read(data)
+    except PcapError:
+        return
+    assert summarise(records)["frames"] == len(records)
