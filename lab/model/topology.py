@@ -154,6 +154,11 @@ def _construct_mapping(loader, node, deep=False):
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:   # `? {a: 1}`: PyYAML's own words for it
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is given twice", key_node.start_mark)
@@ -172,6 +177,11 @@ def load(path, name: str | None = None, mgmt_subnet: str | None = None) -> Topol
         text = path.read_text()
     except OSError as exc:
         raise TopologyError(path, "", f"cannot read the file: {exc.strerror}") from None
+    return loads(text, path, name, mgmt_subnet)
+
+
+def loads(text: str, path="<topology>", name: str | None = None, mgmt_subnet: str | None = None) -> Topology:
+    """A topology from the text of a file (load's arguments)."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -202,16 +212,21 @@ def move_mgmt(data: dict, subnet: str, file="<topology>") -> dict:
     if new.prefixlen != old.prefixlen:
         raise TopologyError(file, f"vlans.{mgmt}.subnet", f"the new management subnet {new} must be a /{old.prefixlen} like {old}")
 
-    def move(addr) -> str:
-        ip = ipaddress.IPv4Address(str(addr).split("/")[0])
-        return str(new.network_address + (int(ip) - int(old.network_address)))
+    def move(addr, where: str) -> str:
+        try:
+            ip = ipaddress.IPv4Address(str(addr).split("/")[0])
+            return str(new.network_address + (int(ip) - int(old.network_address)))
+        except ValueError:   # not an address, or moved off the address space
+            raise TopologyError(file, where, f"{addr!r} cannot move to the management subnet {new}") from None
 
     vlan["subnet"] = str(new)
     if vlan.get("host_address"):
-        vlan["host_address"] = move(vlan["host_address"])
-    for node in (data.get("nodes") or {}).values():
-        if isinstance(node, dict) and mgmt in (node.get("interfaces") or {}):
-            node["interfaces"][mgmt] = move(node["interfaces"][mgmt])
+        vlan["host_address"] = move(vlan["host_address"], f"vlans.{mgmt}.host_address")
+    nodes = data.get("nodes")
+    for nname, node in (nodes.items() if isinstance(nodes, dict) else ()):
+        interfaces = node.get("interfaces") if isinstance(node, dict) else None
+        if isinstance(interfaces, dict) and mgmt in interfaces:
+            interfaces[mgmt] = move(interfaces[mgmt], f"nodes.{nname}.interfaces.{mgmt}")
     return data
 
 

@@ -72,7 +72,7 @@ def parse(data, file="<scenario>") -> Scenario:
         raise bad("", "a scenario is a mapping with name and steps")
     unknown = set(data) - {"name", "description", "topology", "lab", "steps"}
     if unknown:
-        raise bad(sorted(unknown)[0], "unknown key")
+        raise bad(sorted(map(str, unknown))[0], "unknown key")
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise bad("name", "required: a name for the report")
     steps_in = data.get("steps")
@@ -87,7 +87,7 @@ def parse(data, file="<scenario>") -> Scenario:
         extra = set(raw) - set(STEP_KINDS) - {"within"}
         if len(kinds) != 1 or extra:
             raise bad(where, f"a step has exactly one of {', '.join(STEP_KINDS)} (and `within` for expect)"
-                      + (f"; unknown: {', '.join(sorted(extra))}" if extra else ""))
+                      + (f"; unknown: {', '.join(sorted(map(str, extra)))}" if extra else ""))
         kind, value = kinds[0], raw[kinds[0]]
         within = raw.get("within", DEFAULT_WITHIN)
         if "within" in raw and kind != "expect":
@@ -100,8 +100,9 @@ def parse(data, file="<scenario>") -> Scenario:
         if kind == "wait" and (not isinstance(value, (int, float)) or value < 0):
             raise bad(f"{where}.wait", f"seconds, a number (got {value!r})")
         if kind == "run" and not (isinstance(value, dict) and isinstance(value.get("node"), str)
-                                  and isinstance(value.get("command"), list) and value["command"]):
-            raise bad(f"{where}.run", "{node: NODE, command: [ARGV...]}")
+                                  and isinstance(value.get("command"), list) and value["command"]
+                                  and all(isinstance(arg, str) for arg in value["command"])):
+            raise bad(f"{where}.run", "{node: NODE, command: [ARGV...]} (each argument a text: quote numbers)")
         if kind == "tmsh" and not (isinstance(value, dict) and isinstance(value.get("node"), str)
                                    and isinstance(value.get("line"), str)):
             raise bad(f"{where}.tmsh", "{node: NODE, line: TMSH LINE}")

@@ -62,11 +62,18 @@ def load(name: str, records: list[str]) -> Zone:
         raise ZoneError(f"{name!r} is not a zone name: {exc}") from None
     zone = Zone(origin)
     where = origin.to_text(omit_final_dot=True)
+    rrsets = _rrsets(origin, records)   # first: a malformed owner name is the line's ZoneError
     for line in records:
         first = line.split()[0] if line.split() else ""
-        if first.endswith(".") and not dns.name.from_text(first).is_subdomain(origin):
+        if not first.endswith("."):
+            continue
+        try:
+            owner = dns.name.from_text(first)
+        except dns.exception.DNSException:
+            continue   # no owner name but a comment (`; www.example.org.`): nothing to warn about
+        if not owner.is_subdomain(origin):
             zone.warnings.append(f"{where}/IN: ignoring out-of-zone data ({first})")
-    for rrset in _rrsets(origin, records):
+    for rrset in rrsets:
         if rrset.rdclass != dns.rdataclass.IN:
             raise ZoneError(f"{rrset.name}: class {dns.rdataclass.to_text(rrset.rdclass)} is not IN")
         if rrset.rdtype not in SUPPORTED:

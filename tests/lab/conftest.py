@@ -93,6 +93,17 @@ def one_lab(src: Path, name: str, mgmt_subnet: str, *extra):
         labs.close()
 
 
+def module_lab(src: Path, name: str, mgmt_subnet: str, ready=None):
+    """A module-scoped fixture: one lab for the module's tests, `ready(lab)` waited for first."""
+    @pytest.fixture(scope="module")
+    def fixture():
+        with one_lab(src, name, mgmt_subnet) as lab:
+            if ready is not None:
+                ready(lab)
+            yield lab
+    return fixture
+
+
 @pytest.fixture
 def make_lab():
     labs = Labs()

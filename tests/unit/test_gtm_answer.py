@@ -35,6 +35,11 @@ CONFIG = [
 
 @pytest.fixture
 def answerer():
+    return build_answerer()
+
+
+def build_answerer() -> Answerer:
+    """An answerer over CONFIG (also what the DNS fuzz harness asks)."""
     store = ConfigStore(None, "gtm1")
     for line in CONFIG:
         cmd = parse(line)

@@ -95,7 +95,10 @@ def test_a_refused_fault_fails_its_step_with_the_reason():
     ({"name": "t", "steps": [{"fault": "kill a", "within": 3}]}, "only an expect step"),
     ({"name": "t", "steps": [{"wait": "soon"}]}, "seconds"),
     ({"name": "t", "steps": [{"run": {"node": "client"}}]}, "command"),
+    ({"name": "t", "steps": [{"run": {"node": "c", "command": ["ping", "-c", 1]}}]}, "quote numbers"),
     ({"name": "t", "colour": 1, "steps": [{"wait": 1}]}, "colour: unknown key"),
+    ({"name": "t", None: 1, "steps": [{"wait": 1}]}, "None: unknown key"),            # found by fuzzing
+    ({"name": "t", "steps": [{"wait": 1, None: 2, 3: 4}]}, "unknown: 3, None"),      # found by fuzzing
 ])
 def test_a_bad_scenario_is_refused_naming_the_step(data, match):
     with pytest.raises(ScenarioError, match=match):

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from lab.model.plan import make_plan
-from lab.model.topology import TopologyError, load, parse
+from lab.model.topology import TopologyError, load, move_mgmt, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 HA = ROOT / "topologies" / "ha-pair.yml"
@@ -106,3 +106,19 @@ def test_moving_the_management_subnet_keeps_each_host_number():
 def test_a_management_subnet_of_another_size_is_refused():
     with pytest.raises(TopologyError, match="must be a /24"):
         load(HA, mgmt_subnet="10.251.0.0/16")
+
+
+def test_a_bad_management_address_is_named_when_the_subnet_moves():
+    """Found by the property tests: an address that is not one raised ipaddress's error."""
+    data = ha()
+    data["nodes"]["bigip2"]["interfaces"]["mgmt"] = None
+    with pytest.raises(TopologyError, match="nodes.bigip2.interfaces.mgmt: None cannot move"):
+        move_mgmt(data, "10.251.7.0/24", "x.yml")
+
+
+def test_a_mapping_used_as_a_key_is_invalid_yaml(tmp_path):
+    """Found by fuzzing: the duplicate-key check hashed the key and raised TypeError."""
+    f = tmp_path / "t.yml"
+    f.write_text("name: ha\n? {a: 1}\n: x\n")
+    with pytest.raises(TopologyError, match="line 2: not valid YAML: found unhashable key"):
+        load(f)

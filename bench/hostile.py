@@ -1,0 +1,93 @@
+"""Heartbeats under hostile traffic: the largest heartbeat gap on the wire, idle and while a lab
+node floods bigip1 with garbage on UDP 1026 (on a heartbeat path), with bigip1's memory and the
+heartbeat paths its peer lost (F5's 010c0083).
+
+    python bench/hostile.py [--seconds 10] [--count 100000]     # prints JSON
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from common import ROOT, lab, wait
+
+from lab.model import state
+from lab.model.plan import prefix
+from lab.observe.capture import capture
+from lab.observe.pcap import classify, read
+from lab.runtime.control import node_status
+
+PATHS = {"ha": ("10.1.30.11", "10.1.30.12"), "internal": ("10.1.20.11", "10.1.20.12")}
+
+
+def rss_kb(name: str, node: str) -> int:
+    pid = (state.node_dir(name, node) / "daemon.pid").read_text().strip()
+    return int(next(l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:")).split()[1])
+
+
+def lost_paths(name: str) -> int:
+    return sum((state.node_dir(name, n) / "log.jsonl").read_text().count('"010c0083"') for n in ("bigip1", "bigip2"))
+
+
+def largest_gaps(pcaps: dict[str, Path]) -> dict[str, float]:
+    """The largest interval between heartbeats of each flow (bigip1 -> bigip2 and back, per VLAN), ms."""
+    out = {}
+    for vlan, path in pcaps.items():
+        b1, b2 = PATHS[vlan]
+        for src, dst, label in ((b1, b2, "bigip1->bigip2"), (b2, b1, "bigip2->bigip1")):
+            ts = [r.ts for r in read(path.read_bytes()) if (f := classify(r.data)).kind == "heartbeat"
+                  and f.src.startswith(src + ":") and f.dst.startswith(dst + ":")]
+            gaps = [b - a for a, b in zip(ts, ts[1:])]
+            out[f"{vlan} {label}"] = round(max(gaps) * 1000, 1) if gaps else None
+    return out
+
+
+def run(name: str, seconds: float, flood_count: int | None, tmp: Path) -> dict:
+    pcaps = {vlan: tmp / f"{vlan}-{flood_count}.pcap" for vlan in PATHS}
+    threads = [threading.Thread(target=capture, args=(name, vlan, str(p)), kwargs={"duration": seconds,
+                                                                                "say": lambda m: None})
+               for vlan, p in pcaps.items()]
+    rss, lost, bad = rss_kb(name, "bigip1"), lost_paths(name), node_status(name, "bigip1").failover.bad_heartbeats
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    sent, started = 0, time.monotonic()
+    while flood_count and time.monotonic() - started < seconds - 2:
+        proc = subprocess.run(["ip", "netns", "exec", prefix(name) + "web1", sys.executable, "-m", "tests.lab.flood",
+                               "hb-garbage", PATHS["internal"][0], str(flood_count)], cwd=ROOT,
+                              capture_output=True, text=True, check=True)
+        sent += json.loads(proc.stdout)["sent"]
+    flood_s = time.monotonic() - started
+    for t in threads:
+        t.join()
+    return {"garbage_datagrams": sent, "flood_s": round(flood_s, 1),
+            "datagrams_per_s": round(sent / flood_s) if sent else 0,
+            "counted_bad_by_bigip1": node_status(name, "bigip1").failover.bad_heartbeats - bad,
+            "largest_heartbeat_gap_ms": largest_gaps(pcaps), "paths_lost_010c0083": lost_paths(name) - lost,
+            "bigip1_rss_growth_kb": rss_kb(name, "bigip1") - rss,
+            "roles": {n: node_status(name, n).failover.traffic_groups["traffic-group-1"] for n in ("bigip1", "bigip2")}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--count", type=int, default=100_000, help="garbage datagrams per flood run")
+    args = ap.parse_args()
+    with lab("bhost", "10.252.67.0/24") as name, tempfile.TemporaryDirectory() as tmp:
+        wait(lambda: node_status(name, "bigip1").failover.traffic_groups.get("traffic-group-1") == "active", 30, 0.2)
+        time.sleep(2)
+        report = {"timeout_ms": node_status(name, "bigip1").failover.timeout * 1000,
+                  "interval_ms": node_status(name, "bigip1").failover.interval * 1000,
+                  "idle": run(name, args.seconds, None, Path(tmp)),
+                  "garbage_flood": run(name, args.seconds, args.count, Path(tmp))}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Hostile traffic for the real-lab tests, run inside a lab node (`python -m tests.lab.flood KIND ...`):
+bounded loops, to the lab address given, and a one-line JSON summary on stdout.
+
+    hb-garbage ADDRESS COUNT                  datagrams to UDP 1026 that are no heartbeat
+    hb-forge ADDRESS SECONDS DEVICE [JSON]    heartbeats claiming to be DEVICE (payload JSON), every 0.1 s
+    dns-udp ADDRESS COUNT                     malformed DNS over UDP 53
+    dns-tcp ADDRESS COUNT                     malformed DNS over TCP 53 (bad lengths, junk, early close)
+    dns-slowloris ADDRESS CONNECTIONS SECONDS connections that send a byte now and then and never a query
+"""
+from __future__ import annotations
+
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+import dns.message
+import msgpack
+
+HB_PORT, DNS_PORT = 1026, 53
+
+
+def garbage_heartbeats(rnd: random.Random):
+    """Every shape of datagram that is not a heartbeat, and heartbeats whose fields are wrong."""
+    shapes = [
+        lambda: rnd.randbytes(rnd.randint(0, 1400)),
+        lambda: msgpack.packb({"t": "hb", "v": 1, "device": "bigip2", "tgs": {}})[:rnd.randint(0, 20)],
+        lambda: msgpack.packb([1, 2, 3]),
+        lambda: msgpack.packb({"t": "hb"}),
+        lambda: msgpack.packb({"t": "hb", "device": 7}),
+        lambda: msgpack.packb({"t": "hb", "device": "nosuch", "tgs": {"traffic-group-1": "active"}}),
+        lambda: msgpack.packb({"t": "hb", "device": "bigip2", "tgs": ["traffic-group-1"]}),
+        lambda: b"\x91" * 4000,                       # arrays nested 4000 deep
+        lambda: b"\xdd\xff\xff\xff\xff",              # an array that claims 4 billion items
+        lambda: msgpack.packb({"t": "hb", "device": "x" * 4000}),
+    ]
+    while True:
+        yield rnd.choice(shapes)()
+
+
+def udp_flood(address: str, port: int, datagrams, count: int) -> dict:
+    sent = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for data, _ in zip(datagrams, range(count)):
+            try:
+                s.sendto(data, (address, port))
+                sent += 1
+            except OSError:   # EMSGSIZE, ENOBUFS under load: the next one
+                time.sleep(0.001)
+    return {"sent": sent}
+
+
+def hb_garbage(address: str, count: int) -> dict:
+    return udp_flood(address, HB_PORT, garbage_heartbeats(random.Random(1026)), count)
+
+
+def hb_forge(address: str, seconds: float, device: str, payload: str = "{}") -> dict:
+    body = {"t": "hb", "v": 1, "device": device, "state": "active", "tgs": {"traffic-group-1": "active"},
+            **json.loads(payload)}
+    sent, end = 0, time.monotonic() + seconds
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        while time.monotonic() < end:
+            s.sendto(msgpack.packb(body), (address, HB_PORT))
+            sent += 1
+            time.sleep(0.1)
+    return {"sent": sent}
+
+
+def bad_queries(rnd: random.Random):
+    good = dns.message.make_query("www.example.com", "A", use_edns=0).to_wire()
+    shapes = [
+        lambda: rnd.randbytes(rnd.randint(0, 600)),
+        lambda: good[:rnd.randint(0, len(good))],
+        lambda: good[:2] + bytes([good[2] | 0x80]) + good[3:],               # a response
+        lambda: good[:4] + b"\xff\xff" * 4 + good[12:],                     # counts that lie
+        lambda: good[:12] + b"\xc0\x0c" + good[14:],                         # a compression loop
+        lambda: good + rnd.randbytes(rnd.randint(1, 100)),
+        lambda: bytes([good[0], good[1], good[2] | 0x78]) + good[3:],        # an unknown opcode
+    ]
+    while True:
+        yield rnd.choice(shapes)()
+
+
+def dns_udp(address: str, count: int) -> dict:
+    return udp_flood(address, DNS_PORT, bad_queries(random.Random(53)), count)
+
+
+def dns_tcp(address: str, count: int) -> dict:
+    rnd, done = random.Random(5353), 0
+    queries = bad_queries(rnd)
+    for _ in range(count):
+        with socket.create_connection((address, DNS_PORT), timeout=2) as s:
+            q = next(queries)
+            kind = rnd.randrange(5)
+            try:
+                if kind == 0:
+                    s.sendall(struct.pack("!H", len(q)) + q)             # a bad query, framed right
+                elif kind == 1:
+                    s.sendall(struct.pack("!H", 65535) + q)              # a length that lies, then close
+                elif kind == 2:
+                    s.sendall(struct.pack("!H", 0) * 50)                 # empty messages
+                elif kind == 3:
+                    s.sendall(rnd.randbytes(rnd.randint(1, 3000)))       # no framing at all
+                else:
+                    s.sendall(b"\x00")                                   # half a length, then close
+                s.settimeout(0.2)
+                s.recv(65536)
+            except OSError:
+                pass
+        done += 1
+    return {"connections": done}
+
+
+def dns_slowloris(address: str, connections: int, seconds: float) -> dict:
+    held = []
+    for _ in range(connections):
+        try:
+            held.append(socket.create_connection((address, DNS_PORT), timeout=2))
+        except OSError:
+            break
+    end, dropped = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        for s in list(held):
+            try:
+                s.send(b"\x01")   # a length that never completes: one byte at a time
+            except OSError:
+                held.remove(s)
+                dropped += 1
+        time.sleep(1.0)
+    for s in held:
+        s.close()
+    return {"connections": connections, "dropped_by_server": dropped}
+
+
+KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float, str, str),
+         "dns-udp": (dns_udp, str, int), "dns-tcp": (dns_tcp, str, int),
+         "dns-slowloris": (dns_slowloris, str, int, float)}
+
+
+def main(argv: list[str]) -> None:
+    fn, *types = KINDS[argv[0]]
+    print(json.dumps(fn(*(t(a) for t, a in zip(types, argv[1:])))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
