@@ -4,7 +4,7 @@ import atheris
 from common import main, text
 
 with atheris.instrument_imports(include=["node", "dns"]):
-    from node.gtm.zones import ZoneError, load
+    from node.config.zones import ZoneError, load
 
 SEEDS = ["@ 3600 IN SOA ns1 hostmaster 1 3600 600 86400 60\n@ IN NS ns1\nns1 IN A 10.30.0.53\n"
          "mail 300 IN A 10.40.0.25\n@ IN MX 10 mail\nalias IN CNAME mail\nold IN DNAME new.example.org.\n"

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from node.config.schema import TERM_KINDS, TYPES
 from node.config.tmsh import LIST_VERBS, Command, Quoted, TmshSyntaxError, _word, parse, tokenize
-from node.gtm.zones import Zone, ZoneError, load
+from node.config.zones import Zone, ZoneError, load
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                          HealthCheck.filter_too_much])

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from node.cm.failover import ACTIVE, Failover, FailoverError, TrafficGroup
+from node.cm.failover import ACTIVE, Failover, TrafficGroup
+from node.errors import CMError
 from node.cm.heartbeat import decode
 
 TIMEOUT, BEAT = 3.0, 0.2
@@ -106,7 +107,7 @@ def play(c: Cluster, event: tuple):
     elif d is not None and kind == "standby":
         try:
             d.standby(args[1] if args[1] in d.groups else None, c.now)
-        except FailoverError:
+        except CMError:
             pass   # refused: nobody else can take it
 
 
