@@ -139,8 +139,8 @@ class Failover:
         if peer is None:
             return []
         path = peer.paths.get(address)
-        if path is None:
-            path = peer.paths[address] = Path(address)
+        if path is None:   # not one of the peer's failover addresses: a forged or misrouted heartbeat
+            return []
         actions = []
         if path.lost:
             if path.last is None:

@@ -25,7 +25,13 @@ def decode(data: bytes) -> dict | None:
         return None
     if not isinstance(msg, dict) or msg.get("t") != "hb" or not isinstance(msg.get("device"), str):
         return None
-    if not isinstance(msg.get("tgs", {}), dict):
+    # every field the failover machine reads, of the type it reads: a forged datagram is dropped
+    # here, not met as a TypeError in the receive loop (which would stop the daemon)
+    tgs, declined = msg.get("tgs", {}), msg.get("declined", [])
+    if not isinstance(msg.get("state", ""), str) or not isinstance(tgs, dict) or not isinstance(declined, list):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in tgs.items()) \
+            or not all(isinstance(d, str) for d in declined):
         return None
     return msg
 

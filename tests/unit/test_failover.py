@@ -205,3 +205,10 @@ def test_a_path_due_after_the_tick_that_lost_another_still_has_a_deadline():
     assert deadline <= 113.004
     assert any(isinstance(a, BecomeActive) for a in fo.tick(113.004))
     assert fo.next_deadline(113.005) == float("inf")     # all settled: nothing to spin on
+
+
+def test_a_heartbeat_from_an_address_that_is_not_the_peers_failover_address_is_ignored():
+    a, b = pair()
+    assert beat(a, b, 5.0, paths=["10.1.10.51"]) == [] and "10.1.10.51" not in b.peers["bigip1"].paths
+    b.tick(5.0)   # only the forged path was heard since 0.1: the real paths time out, bigip1 is lost
+    assert not b.peers["bigip1"].alive and b.state[TG] == ACTIVE
