@@ -47,6 +47,7 @@ class Daemon:
         self.events = Hub()
         self.events.subscribe(SyncStatusChanged, self._log_sync_status)
         self.iquery = IQuery(config.name, self.trust, self.log, self.events, port=config.iquery_port,
+                             bind=tuple(dict.fromkeys((config.mgmt_address, configsync_address(config)))),
                              version=config.iquery_version or PROTOCOL_VERSION)
         self.ntp = NtpService(config.ntp["server"], self.clock, self.log, poll=config.ntp.get("poll", 2.0)) \
             if config.ntp.get("server") else None
@@ -209,6 +210,13 @@ class Daemon:
                 return
 
 
+def configsync_address(config: NodeConfig) -> str:
+    """The self IP on the topology's configsync VLAN, else the management address."""
+    vlan = config.ha.get("configsync_vlan")
+    iface = config.interfaces.get(vlan) if vlan else None
+    return iface["address"].split("/")[0] if iface else config.mgmt_address
+
+
 def base_config(config: NodeConfig) -> list[Op]:
     """What a BIG-IP has after its initial set-up: a VLAN and a non-floating self IP per interface,
     and its own device object with its ConfigSync and failover (unicast) addresses."""
@@ -221,7 +229,7 @@ def base_config(config: NodeConfig) -> list[Op]:
                        "allow-service": ("set", "default" if vlan in ha.get("failover_vlans", ()) else "none")}))
     addr = {v: i["address"].split("/")[0] for v, i in config.interfaces.items()}
     device = {"management-ip": ("set", config.mgmt_address),
-              "configsync-ip": ("set", addr.get(ha.get("configsync_vlan"), config.mgmt_address)),
+              "configsync-ip": ("set", configsync_address(config)),
               "unicast-address": ("set", [addr[v] for v in ha.get("failover_vlans", ()) if v in addr])}
     ops.append(Op("create", "cm device", f"/Common/{config.name}", device))
     return ops

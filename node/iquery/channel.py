@@ -109,7 +109,7 @@ class Link:
 
 class IQuery:
     def __init__(self, device: str, store: TrustStore, log, events: Hub, *, port: int = PORT,
-                 bind: str = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
+                 bind: str | tuple[str, ...] = "0.0.0.0", connect_timeout: float = 3.0, hello_timeout: float = 5.0,
                  ping_interval: float = 2.0, idle_timeout: float = 6.0, version=PROTOCOL_VERSION):
         self.device, self.store, self.log = device, store, log
         self.events = events      # publishes ChannelOpened, ChannelClosed, MessageReceived
@@ -132,7 +132,10 @@ class IQuery:
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            listeners = await trio.open_tcp_listeners(self.port, host=self.bind)
+            # a BIG-IP listens on 4353 on its configsync and management addresses, not on every one
+            listeners = []
+            for host in ([self.bind] if isinstance(self.bind, str) else self.bind):
+                listeners += await trio.open_tcp_listeners(self.port, host=host)
             nursery.start_soon(trio.serve_listeners, self._serve_inbound, listeners)
             nursery.start_soon(self._recheck_loop)
             self.sync_dialers()

@@ -150,8 +150,6 @@ def test_rest_listens_on_the_management_address_only(lab):
     assert bound(lab, "bigip1", 443) == {MGMT1}
 
 
-@pytest.mark.xfail(strict=True, reason="node/iquery/channel.py opens the 4353 listener on every address "
-                   "(0.0.0.0), not on the configsync and management addresses only")
 def test_4353_listens_on_the_configsync_and_management_addresses_only(lab):
     assert bound(lab, "bigip1", 4353) <= {MGMT1, CONFIGSYNC1}
     assert MGMT1 in bound(lab, "bigip1", 4353)
