@@ -1,0 +1,91 @@
+"""F5's REST shapes for what automation reads first (F5's device fixtures, keys and defaults)."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+
+from node.config.store import ConfigStore
+from node.daemon import base_config
+from node.rest.app import RestApp
+from node.rest.parts import Device
+from node.settings import NodeConfig
+
+
+def rest_of(modules=()) -> tuple[RestApp, ConfigStore]:
+    config = NodeConfig("b1", "t", "bigip", Path("/nonexistent"), "10.9.9.11",
+                        interfaces={"internal": {"address": "10.0.0.11/24"}}, modules=modules)
+    store = ConfigStore(None, "b1")
+    store.commit(base_config(config))
+    rest = RestApp(store=store, shell=None, cluster=None, ltm=SimpleNamespace(members=lambda pool: []),
+                   device=Device("b1", "t", "10.9.9.11"), admin={"username": "admin", "password": "admin"},
+                   now=lambda: 0.0, save_config=lambda: None)
+    return rest, store
+
+
+def client(rest: RestApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                             auth=("admin", "admin"))
+
+
+async def test_sys_provision_lists_every_module_with_the_nodes_modules_nominal():
+    rest, _ = rest_of(modules=("gtm",))
+    async with client(rest) as c:
+        r = await c.get("/mgmt/tm/sys/provision")
+        assert r.status_code == 200 and r.json()["kind"] == "tm:sys:provision:provisioncollectionstate"
+        levels = {i["name"]: i["level"] for i in r.json()["items"]}
+        assert levels["ltm"] == levels["gtm"] == "nominal"
+        assert levels["asm"] == levels["apm"] == levels["afm"] == "none" and len(levels) == 16
+        ltm = (await c.get("/mgmt/tm/sys/provision/ltm")).json()
+        assert {k: ltm[k] for k in ("kind", "name", "fullPath", "level", "cpuRatio", "diskRatio", "memoryRatio")} == {
+            "kind": "tm:sys:provision:provisionstate", "name": "ltm", "fullPath": "ltm", "level": "nominal",
+            "cpuRatio": 0, "diskRatio": 0, "memoryRatio": 0}
+        assert "partition" not in ltm and ltm["selfLink"].startswith("https://localhost/mgmt/tm/sys/provision/ltm?")
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        assert (await c.get("/mgmt/tm/sys/provision/gtm")).json()["level"] == "none"
+
+
+async def test_ltm_objects_take_and_echo_f5s_full_property_sets():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/ltm/node", json={"name": "n1", "address": "10.0.0.31", "ratio": 1,
+                                                    "session": "user-enabled", "state": "user-up"})
+        assert r.status_code == 200, r.text
+        node = (await c.get("/mgmt/tm/ltm/node/~Common~n1")).json()
+        assert {k: node[k] for k in ("ratio", "connectionLimit", "dynamicRatio", "logging", "rateLimit")} == {
+            "ratio": 1, "connectionLimit": 0, "dynamicRatio": 1, "logging": "disabled", "rateLimit": "disabled"}
+        r = await c.post("/mgmt/tm/ltm/pool", json={"name": "p1", "monitor": "/Common/http", "minActiveMembers": 0,
+                                                    "minUpMembers": 0, "minUpMembersAction": "failover",
+                                                    "minUpMembersChecking": "disabled"})
+        pool = r.json()
+        assert r.status_code == 200 and (pool["slowRampTime"], pool["serviceDownAction"], pool["allowSnat"]) == (
+            10, "none", "yes")
+        r = await c.post("/mgmt/tm/ltm/monitor/http", json={"name": "m1", "defaultsFrom": "/Common/http",
+                                                            "interval": 5, "timeout": 16})
+        assert r.status_code == 200 and r.json()["destination"] == "*:*" and r.json()["timeUntilUp"] == 0
+        r = await c.post("/mgmt/tm/ltm/virtual-address", json={"name": "10.0.0.101", "address": "10.0.0.101",
+                                                               "mask": "255.255.255.255", "enabled": "yes"})
+        assert r.status_code == 200 and r.json()["mask"] == "255.255.255.255" and r.json()["autoDelete"] == "true"
+        body = {"name": "v1", "destination": "/Common/10.0.0.102:80", "pool": "/Common/p1", "ipProtocol": 6,
+                "sourceAddressTranslation": {"type": "automap"}, "rateLimitMode": "object",
+                "metadata": [{"name": "f5-ansible.version", "value": "2.19.14", "persist": "true"}]}
+        r = await c.post("/mgmt/tm/ltm/virtual", json=body)
+        assert r.status_code == 200, r.text
+        v = (await c.get("/mgmt/tm/ltm/virtual/~Common~v1")).json()
+        assert (v["ipProtocol"], v["sourceAddressTranslation"], v["rateLimitMode"]) == ("tcp", {"type": "automap"},
+                                                                                      "object")
+        assert v["metadata"] == [{"name": "f5-ansible.version", "value": "2.19.14", "persist": "true"}]
+        r = await c.patch("/mgmt/tm/ltm/virtual/~Common~v1", json={"sourceAddressTranslation": {"colour": "red"}})
+        assert r.status_code == 400 and "unexpected json pair" in r.json()["message"]
+        assert store.get("ltm virtual", "/Common/v1")["source-address-translation"] == {"type": "automap"}
+
+
+def test_tmsh_record_property_parses_and_prints_as_a_block():
+    from node.config.tmsh import parse, render
+    cmd = parse("modify ltm virtual v1 source-address-translation { type automap }")
+    assert cmd.values["source-address-translation"] == ("set", {"type": "automap"})
+    text = render("ltm virtual", "/Common/v1", {"destination": "/Common/10.0.0.1:80",
+                                                "source-address-translation": {"type": "automap"}})
+    assert "    source-address-translation {\n        type automap\n    }" in text
