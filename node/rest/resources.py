@@ -15,10 +15,9 @@ from ..config.schema import (GTM_SETTINGS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, U
                              member_name, object_path)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
+from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
 from .errors import RestError, answer, bad_body
 
-VERSION = "17.1.0"
-BUILD = "0.0.6"
 HOST = "https://localhost"
 META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's

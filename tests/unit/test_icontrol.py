@@ -12,7 +12,7 @@ from node.config.schema import ConfigError
 from node.config.store import ConfigStore, Op
 from node.rest import resources as res
 from node.rest.app import RestApp
-from node.rest.commands import bash_tmsh_lines
+from node.rest.bash import bash_tmsh_lines
 from node.rest.parts import Device
 from node.rest.auth import Auth
 from node.rest.query import Query

@@ -5,11 +5,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import pytest
 
 from node.config.store import ConfigStore
 from node.daemon import base_config
 from node.rest.app import RestApp
 from node.rest.parts import Device
+from node.rest.errors import RestError
 from node.settings import NodeConfig
 
 
@@ -89,3 +91,27 @@ def test_tmsh_record_property_parses_and_prints_as_a_block():
     text = render("ltm virtual", "/Common/v1", {"destination": "/Common/10.0.0.1:80",
                                                 "source-address-translation": {"type": "automap"}})
     assert "    source-address-translation {\n        type automap\n    }" in text
+
+
+def test_util_bash_answers_tmsh_in_both_forms_and_the_read_only_commands_modules_send():
+    from node.rest.bash import Fact, Tmsh, plan
+    assert plan('-c "tmsh -c \\"cd /Common; show sys version; list ltm pool\\""') == [
+        Tmsh("show sys version"), Tmsh("list ltm pool")]
+    assert plan('-c "tmsh list ltm node; tmsh list ltm pool"') == [Tmsh("list ltm node"), Tmsh("list ltm pool")]
+    assert plan('-c "runlevel"') == [Fact("runlevel")]
+    assert plan('-c "ps aux | grep \'[m]prov\'"') == [Fact("provisioning")]
+    assert plan('-c "cat /VERSION"') == [Fact("version")]
+    with pytest.raises(RestError):
+        plan('-c "ps aux | grep sshd"')
+
+
+async def test_util_bash_facts_come_from_the_node():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        def run(cmd):
+            return c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs": f'-c "{cmd}"'})
+        assert (await run("runlevel")).json()["commandResult"] == "N 3\n"
+        assert "commandResult" not in (await run("ps aux | grep '[m]prov'")).json()   # nothing printed
+        version = (await run("cat /VERSION")).json()["commandResult"]
+        assert "Product: BIG-IP\n" in version and "Version: 17.1.0\n" in version and "Build: 0.0.6\n" in version
+        assert (await c.get("/mgmt/tm/sys/available")).status_code == 200
