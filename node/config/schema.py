@@ -251,9 +251,37 @@ STORED_VIRTUAL = (
     Field("translate-address", "enum", "enabled", ED), Field("translate-port", "enum", "enabled", ED))
 IP_PROTOCOLS = {0: "any", 6: "tcp", 17: "udp"}   # REST takes the number too and shows the name
 
+# Profiles: every built-in F5 ships, so virtual servers and automation find them; the lab's proxy
+# acts on none of their settings (stored only).
+PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dhcpv6", "diameter": "diameter",
+                    "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
+                    "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
+PROFILE_HTTP = (
+    Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
+    Field("fallback-host", "str", "none"), Field("header-erase", "str", "none"), Field("header-insert", "str", "none"),
+    Field("hsts", "record", {"include-subdomains": "enabled", "maximum-age": 16070400, "mode": "disabled",
+                             "preload": "disabled"}, sub=(
+        Field("include-subdomains", "enum", "enabled", ED), Field("maximum-age", "int", 16070400, minimum=0),
+        Field("mode", "enum", "disabled", ED), Field("preload", "enum", "disabled", ED))),
+    Field("insert-xforwarded-for", "enum", "disabled", ED), Field("lws-width", "int", 80, minimum=0, maximum=4096),
+    Field("oneconnect-transformations", "enum", "enabled", ED),
+    Field("proxy-type", "enum", "reverse", ("reverse", "explicit", "transparent")),
+    Field("redirect-rewrite", "enum", "none", ("none", "all", "matching", "nodes")),
+    Field("request-chunking", "enum", "preserve", ("preserve", "selective", "rechunk")),
+    Field("response-chunking", "enum", "selective", ("preserve", "selective", "unchunk", "rechunk")),
+    Field("server-agent-name", "str", "BigIP"), Field("via-host-name", "str", "none"),
+    Field("via-request", "enum", "preserve", ("preserve", "remove", "append")),
+    Field("via-response", "enum", "preserve", ("preserve", "remove", "append")))
+PROFILE_TYPES = tuple(
+    ObjType(f"ltm profile {p}", "Profile", (
+        Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
+        *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
+    Field("defaults-from", "str", f"/Common/{t}"), Field("description", "str"))) for t in ("gre", "ipip"))
+
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision",)   # named without a folder: fullPath "ltm", not "/Common/ltm"
+UNPARTITIONED = ("sys provision", "auth partition")   # named without a folder: fullPath "ltm", not "/Common/ltm"
 
 TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("sys provision", "Provision", (
@@ -314,6 +342,10 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
+    ObjType("auth partition", "Partition", (
+        Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
+    *PROFILE_TYPES,
+    *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
 
@@ -324,6 +356,12 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
+    # only /Common for now; the lab has no other partitions
+    ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
+    **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
+    ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
+    ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
+    **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},
 }
 
 

@@ -115,3 +115,20 @@ async def test_util_bash_facts_come_from_the_node():
         version = (await run("cat /VERSION")).json()["commandResult"]
         assert "Product: BIG-IP\n" in version and "Version: 17.1.0\n" in version and "Build: 0.0.6\n" in version
         assert (await c.get("/mgmt/tm/sys/available")).status_code == 200
+
+
+async def test_built_in_profiles_tunnels_and_the_common_partition_are_there():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        for kind_, name in (("client-ssl", "clientssl"), ("server-ssl", "serverssl"), ("fastl4", "fastL4"),
+                            ("fasthttp", "fasthttp"), ("http", "http"), ("one-connect", "oneconnect")):
+            items = (await c.get(f"/mgmt/tm/ltm/profile/{kind_}/")).json()["items"]
+            assert f"/Common/{name}" in [i["fullPath"] for i in items]
+        assert [i["fullPath"] for i in (await c.get("/mgmt/tm/net/tunnels/gre")).json()["items"]] == ["/Common/gre"]
+        common = (await c.get("/mgmt/tm/auth/partition/Common")).json()
+        assert (common["name"], common["fullPath"], common["defaultRouteDomain"]) == ("Common", "Common", 0)
+        r = await c.post("/mgmt/tm/ltm/profile/http/", json={"name": "h1", "defaultsFrom": "/Common/http",
+                                                             "insertXforwardedFor": "enabled"})
+        assert r.status_code == 200 and r.json()["hsts"]["maximumAge"] == 16070400
+        assert r.json()["serverAgentName"] == "BigIP" and r.json()["insertXforwardedFor"] == "enabled"
+        assert (await c.get("/mgmt/tm/ltm/profile/http/~Common~http")).json()["defaultsFrom"] == "none"
