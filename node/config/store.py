@@ -406,10 +406,6 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
-                    if not _on_a_vlan(vlans, m["address"]):
-                        raise ConfigError(f"01070734:3: Configuration error: pool {path} member {m['name']}: "
-                                          f"{m['address']} is on no VLAN of this device (no self IP subnet "
-                                          "contains it), so it is unreachable")
             if tname == "ltm virtual":
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
