@@ -366,6 +366,15 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
+    ObjType("ltm snat-translation", "SNAT Translation", (
+        Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
+        Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),
+        Field("enabled", "enum", "yes", ("yes", "no")), Field("inherited-traffic-group", "enum", "false", TF),
+        Field("ip-idle-timeout", "str", "indefinite"), Field("tcp-idle-timeout", "str", "indefinite"),
+        Field("traffic-group", "ref", "/Common/traffic-group-1", ref="cm traffic-group"),
+        Field("udp-idle-timeout", "str", "indefinite"), Field("unit", "int", 1, minimum=0))),
+    ObjType("ltm snatpool", "SNAT Pool", (
+        Field("members", "list", (), ref="ltm snat-translation"), Field("description", "str"))),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     *PROFILE_TYPES,
@@ -433,7 +442,7 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             value = [] if value == "none" else [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
-        return list(dict.fromkeys(value))
+        return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
     if f.kind in ("members", "items"):
         return value  # checked by the store, which knows the object
     if f.kind == "record":

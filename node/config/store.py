@@ -25,6 +25,7 @@ import msgpack
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks
+from ..errors import NotFound
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
                      member_name, split_destination)
 
@@ -326,6 +327,8 @@ class ConfigStore:
             values["order"] = gtm_checks.next_order(work)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
+        if op.type == "ltm snatpool":
+            self._snat_translations(work, values.get("members") or [], touched)
         work[key] = values
         touched[key] = "put"
 
@@ -377,6 +380,19 @@ class ConfigStore:
         key = ("ltm virtual-address", f"/Common/{addr}")
         if key not in work:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
+            touched[key] = "put"
+
+    def _snat_translations(self, work: dict, members: list[str], touched: dict) -> None:
+        """A SNAT pool member given as an address gets its SNAT translation, as on a BIG-IP."""
+        for path in members:
+            key = ("ltm snat-translation", path)
+            if key in work:
+                continue
+            try:
+                address = str(ipaddress.ip_address(base_name(path)))
+            except ValueError:
+                raise NotFound("SNAT Translation", path) from None
+            work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
             touched[key] = "put"
 
     # -- whole-configuration checks ---------------------------------------------------------------

@@ -42,6 +42,7 @@ CASES = [
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
+    ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
 ]
 
 

@@ -132,3 +132,18 @@ async def test_built_in_profiles_tunnels_and_the_common_partition_are_there():
         assert r.status_code == 200 and r.json()["hsts"]["maximumAge"] == 16070400
         assert r.json()["serverAgentName"] == "BigIP" and r.json()["insertXforwardedFor"] == "enabled"
         assert (await c.get("/mgmt/tm/ltm/profile/http/~Common~http")).json()["defaultsFrom"] == "none"
+
+
+async def test_a_snatpool_lists_full_paths_and_makes_a_snat_translation_per_address():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/ltm/snatpool/", json={"name": "sp", "members": ["/Common/10.0.0.51", "10.0.0.50"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["members"] == ["/Common/10.0.0.51", "/Common/10.0.0.50"]
+        assert [m["link"].split("?")[0] for m in r.json()["membersReference"]] == [
+            "https://localhost/mgmt/tm/ltm/snat-translation/~Common~10.0.0.51",
+            "https://localhost/mgmt/tm/ltm/snat-translation/~Common~10.0.0.50"]
+        assert store.get("ltm snat-translation", "/Common/10.0.0.50")["address"] == "10.0.0.50"
+        r = await c.post("/mgmt/tm/ltm/snatpool/", json={"name": "sp2", "members": ["/Common/nosuch"]})
+        assert r.status_code == 400 and "The requested SNAT Translation (/Common/nosuch) was not found" in r.text
+        assert store.get("ltm snatpool", "/Common/sp2") is None
