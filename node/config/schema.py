@@ -303,9 +303,16 @@ PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", 
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
     Field("defaults-from", "str", f"/Common/{t}"), Field("description", "str"))) for t in ("gre", "ipip"))
 
+# sys db variables automation reads or sets: key, default, value on a lab node, range
+SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utility has run (onboarded)
+          ("ui.advisory.enabled", "false", "false", "true false"),
+          ("ui.advisory.color", "green", "green", "blue green orange red yellow"),
+          ("ui.advisory.text", "", "", ""),
+          ("config.allow.rfc3927", "enable", "enable", "enable disable"))
+
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition")   # named without a folder: fullPath "ltm", not "/Common/ltm"
+UNPARTITIONED = ("sys provision", "auth partition", "sys db")   # named without a folder: fullPath "ltm", not "/Common/ltm"
 
 TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("sys provision", "Provision", (
@@ -375,6 +382,9 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("udp-idle-timeout", "str", "indefinite"), Field("unit", "int", 1, minimum=0))),
     ObjType("ltm snatpool", "SNAT Pool", (
         Field("members", "list", (), ref="ltm snat-translation"), Field("description", "str"))),
+    ObjType("sys db", "db variable", (
+        Field("default-value", "str"), Field("scf-config", "enum", "false", TF), Field("value", "str"),
+        Field("value-range", "str")), scope="local"),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     *PROFILE_TYPES,
@@ -389,6 +399,8 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
+    **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
+                                       "scf-config": "true"} for key, default, value, vrange in SYS_DB},
     # only /Common for now; the lab has no other partitions
     ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},

@@ -31,7 +31,8 @@ def shows(node: str, line: str, text: str, present: bool) -> str:
     return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")
 
 
-# playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text
+# playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text;
+# undone with `state: absent` (sys db: `state: reset`)
 CASES = [
     ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
     ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
@@ -43,14 +44,16 @@ CASES = [
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
     ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
+    ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", "value true"),
 ]
+UNDO = {"ltm/sys_db.yml": "reset"}
 
 
 @pytest.mark.parametrize("playbook,node,line,text", CASES, ids=[c[0] for c in CASES])
 def test_module_is_idempotent_syncs_and_removes(ansible, playbook, node, line, text):
     ansible.twice(playbook, "bigip1")
     shows(node, line, text, present=True)
-    ansible.twice(playbook, "bigip1", state="absent")
+    ansible.twice(playbook, "bigip1", state=UNDO.get(playbook, "absent"))
     shows(node, line, text, present=False)
 
 

@@ -147,3 +147,13 @@ async def test_a_snatpool_lists_full_paths_and_makes_a_snat_translation_per_addr
         r = await c.post("/mgmt/tm/ltm/snatpool/", json={"name": "sp2", "members": ["/Common/nosuch"]})
         assert r.status_code == 400 and "The requested SNAT Translation (/Common/nosuch) was not found" in r.text
         assert store.get("ltm snatpool", "/Common/sp2") is None
+
+
+async def test_sys_db_variables_are_named_without_a_folder_and_take_a_value():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        db = (await c.get("/mgmt/tm/sys/db/setup.run")).json()
+        assert (db["kind"], db["name"], db["fullPath"], db["value"], db["defaultValue"]) == (
+            "tm:sys:db:dbstate", "setup.run", "setup.run", "false", "true")
+        r = await c.patch("/mgmt/tm/sys/db/ui.advisory.enabled", json={"value": "true"})
+        assert r.status_code == 200 and r.json()["value"] == "true"
