@@ -31,7 +31,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr dest members items record secret
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -382,6 +382,9 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("udp-idle-timeout", "str", "indefinite"), Field("unit", "int", 1, minimum=0))),
     ObjType("ltm snatpool", "SNAT Pool", (
         Field("members", "list", (), ref="ltm snat-translation"), Field("description", "str"))),
+    ObjType("net route", "Route", (
+        Field("network", "network", required=True), Field("gw", "ip", required=True),
+        Field("mtu", "int", 0, minimum=0, maximum=9198), Field("description", "str")), scope="local"),
     ObjType("sys db", "db variable", (
         Field("default-value", "str"), Field("scf-config", "enum", "false", TF), Field("value", "str"),
         Field("value-range", "str")), scope="local"),
@@ -486,9 +489,12 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             return str(ipaddress.ip_interface(value)) if "/" in value else _fail()
         if f.kind == "dest":
             return destination(value)
+        if f.kind == "network":
+            return "default" if value in ("default", "0.0.0.0/0") else str(ipaddress.ip_network(value))
     except ValueError:
         raise Invalid(f'{where}: "{value}" is not a valid '
-                      + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
+                      + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
+                         "network": "network/prefix"}[f.kind]) from None
     return value
 
 

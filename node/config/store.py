@@ -427,6 +427,9 @@ class ConfigStore:
                 if not _on_a_vlan(vlans, addr):
                     raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "
                                       "is on no VLAN of this device: no traffic group can own it")
+            if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
+                raise ConfigError(f"01070734:3: Configuration error: route {path} gateway {values['gw']} "
+                                  "is on no VLAN of this device (no self IP subnet contains it)")
             if tname.startswith("ltm monitor") and values.get("recv"):
                 try:
                     re.compile(values["recv"])

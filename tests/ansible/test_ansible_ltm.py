@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ansible.conftest import Ansible, peer_tmsh
-from tests.lab.conftest import HA_PAIR, one_lab, wait_for
+from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
 
 LAB = "tansl"
 B1 = "10.251.70.11"
@@ -62,3 +62,13 @@ def test_read_only_module_succeeds_and_changes_nothing(ansible, playbook):
     for _ in range(2):
         recap = ansible.run(playbook, "bigip1")
         assert recap.clean and not recap.changed, recap.output
+
+
+def test_static_route_goes_into_the_nodes_own_routing_table(ansible):
+    def kernel_route():
+        return biglab("exec", LAB, "bigip1", "--", "ip", "route", "show", "10.9.9.0/24").stdout
+    ansible.twice("ltm/static_route.yml", "bigip1")
+    assert "gw 10.1.20.1" in peer_tmsh(LAB, "bigip1", "list net route rt_ans")
+    assert "via 10.1.20.1" in kernel_route()
+    ansible.twice("ltm/static_route.yml", "bigip1", state="absent")
+    assert kernel_route().strip() == ""

@@ -157,3 +157,24 @@ async def test_sys_db_variables_are_named_without_a_folder_and_take_a_value():
             "tm:sys:db:dbstate", "setup.run", "setup.run", "false", "true")
         r = await c.patch("/mgmt/tm/sys/db/ui.advisory.enabled", json={"value": "true"})
         assert r.status_code == 200 and r.json()["value"] == "true"
+
+
+def test_net_routes_go_through_data_vlan_gateways_only():
+    import ipaddress
+    from node.routes import wanted
+    mgmt = ipaddress.ip_network("10.1.1.0/24")
+    routes = {"/Common/r1": {"network": "10.9.9.0/24", "gw": "10.0.0.1", "mtu": 0},
+              "/Common/r2": {"network": "default", "gw": "10.0.0.254", "mtu": 1400},
+              "/Common/viamgmt": {"network": "10.8.0.0/16", "gw": "10.1.1.1", "mtu": 0}}
+    assert wanted(routes, mgmt) == {("10.9.9.0/24", "10.0.0.1"): 0, ("0.0.0.0/0", "10.0.0.254"): 1400}
+
+
+async def test_a_route_needs_a_gateway_on_a_vlan_of_the_device():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt", "network": "10.9.9.0/24", "gw": "10.0.0.1"})
+        assert r.status_code == 200 and (r.json()["gw"], r.json()["mtu"]) == ("10.0.0.1", 0)
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt2", "network": "10.9.8.0/24", "gw": "10.7.7.7"})
+        assert r.status_code == 400 and "is on no VLAN of this device" in r.json()["message"]
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt3", "network": "10.9.8.1/24", "gw": "10.0.0.1"})
+        assert r.status_code == 400 and store.get("net route", "/Common/rt3") is None
