@@ -15,6 +15,7 @@ import trio
 
 from .clock import PersistentClock, write_atomically
 from .cm.service import CM
+from .config.schema import PROVISION_MODULES
 from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
@@ -30,6 +31,7 @@ from .log import Log
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.parts import CMCluster, Device
+from .routes import Routes
 from .rest.server import RestServer
 from .iquery.recorder import Recorder
 from .gtm.publish import Publisher
@@ -56,6 +58,9 @@ class Daemon:
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
+        mgmt_net = next((i["address"] for i in config.interfaces.values()
+                         if i["address"].split("/")[0] == config.mgmt_address), f"{config.mgmt_address}/32")
+        self.routes = Routes(self.store, self.events, self.log, mgmt_net)
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
@@ -70,7 +75,8 @@ class Daemon:
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
         self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
-                            now=self.clock.time, save_config=self.save_config, log=self.log)
+                            now=self.clock.time, save_config=self.save_config, log=self.log,
+                            started=self.clock.time())
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
@@ -191,6 +197,7 @@ class Daemon:
             nursery.start_soon(self._signals, nursery.cancel_scope)
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
+            self.routes.sync()   # the routes of running.json, after a restart
             await nursery.start(self.ltm.run)
             await nursery.start(self.https.run)
             await nursery.start(self.publisher.run)
@@ -232,6 +239,9 @@ def base_config(config: NodeConfig) -> list[Op]:
               "configsync-ip": ("set", configsync_address(config)),
               "unicast-address": ("set", [addr[v] for v in ha.get("failover_vlans", ()) if v in addr])}
     ops.append(Op("create", "cm device", f"/Common/{config.name}", device))
+    provisioned = {"ltm", *config.modules}   # every BIG-IP the lab makes runs LTM
+    ops += [Op("create", "sys provision", f"/Common/{m}", {"level": ("set", "nominal")} if m in provisioned else {})
+            for m in PROVISION_MODULES]
     return ops
 
 

@@ -326,6 +326,8 @@ class ConfigStore:
             values["order"] = gtm_checks.next_order(work)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
+        if op.type == "ltm snatpool":
+            self._snat_translations(work, values.get("members") or [], touched)
         work[key] = values
         touched[key] = "put"
 
@@ -378,6 +380,19 @@ class ConfigStore:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
             touched[key] = "put"
 
+    def _snat_translations(self, work: dict, members: list[str], touched: dict) -> None:
+        """A SNAT pool member given as an address gets its SNAT translation, as on a BIG-IP."""
+        for path in members:
+            key = ("ltm snat-translation", path)
+            if key in work:
+                continue
+            try:
+                address = str(ipaddress.ip_address(base_name(path)))
+            except ValueError:
+                raise NotFound("SNAT Translation", path) from None
+            work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
+            touched[key] = "put"
+
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
@@ -404,14 +419,14 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise NotFound("Node", m["name"].rsplit(":", 1)[0])
-                    if not _on_a_vlan(vlans, m["address"]):
-                        raise Invalid(f"pool {path} member {m['name']}: {m['address']} is on no VLAN of this "
-                                      "device (no self IP subnet contains it), so it is unreachable")
             if tname == "ltm virtual":
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
                                   "no traffic group can own it")
+            if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
+                raise Invalid(f"route {path} gateway {values['gw']} is on no VLAN of this device "
+                              "(no self IP subnet contains it)")
             if tname.startswith("ltm monitor") and values.get("recv"):
                 try:
                     re.compile(values["recv"])

@@ -78,3 +78,4 @@ class Parts:
     now: Callable[[], float]        # the device's clock (token lifetimes)
     save_config: Callable[[], Any]
     log: Any = None
+    started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
