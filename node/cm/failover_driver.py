@@ -63,7 +63,7 @@ class FailoverDriver:
             for path, tg in sorted(self.store.of_type("cm traffic-group").items()):
                 if path == LOCAL_ONLY:
                     continue
-                groups.append(TrafficGroup(base_name(path), tuple(tg.get("ha-order") or ()),
+                groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
                                            float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
         self._act(self.failover.configure(groups, peers, trio.current_time()))

@@ -141,7 +141,7 @@ class SyncDriver:
 
     def _local(self) -> sync.Local:
         groups = {p: sync.Group(p, tuple(dg.get("devices", [])), dg.get("type"), dg.get("auto-sync") == "enabled",
-                                dg.get("full-sync") == "enabled")
+                                dg.get("full-load-on-sync") == "true")
                   for p, dg in member_groups(self.store, self.device).items()}
         synced = {g: Cid.of(c) for g, c in self.store.synced.items()}
         return sync.Local(self.device, self.store.cid, synced, groups)

@@ -324,6 +324,9 @@ class ConfigStore:
                 raise ConfigError(f'01070734:3: Configuration error: "{verb}" does not apply to {fname}')
         if op.type == "gtm topology" and values.get("order") is None:
             values["order"] = gtm_checks.next_order(work)
+        if op.type == "cm traffic-group" and values.get("unit-id") is None:   # the next free, as F5 numbers them
+            used = {v.get("unit-id") for (t, _), v in work.items() if t == op.type}
+            values["unit-id"] = next(n for n in range(1, 257) if n not in used)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
         work[key] = values

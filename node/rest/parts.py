@@ -38,6 +38,14 @@ class Ltm(Protocol):
     def virtual_health(self) -> dict: ...
 
 
+class Trust(Protocol):
+    """Device trust (the 4353 add-device protocol): F5's add-to-trust and remove-from-trust."""
+
+    def member_names(self) -> set[str]: ...
+    async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict: ...
+    async def remove_device(self, device: str) -> dict: ...    # by name or address
+
+
 class Shell(Protocol):
     async def run(self, line: str) -> str: ...
 
@@ -78,10 +86,11 @@ class Parts:
     now: Callable[[], float]        # the device's clock (token lifetimes)
     save_config: Callable[[], Any]
     log: Any = None
+    trust: Trust | None = None      # None: a device that cannot change its trust over REST
 
     @classmethod
     def of_daemon(cls, d) -> Parts:
         c = d.config
         return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
                    device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
-                   save_config=d.save_config, log=getattr(d, "log", None))
+                   save_config=d.save_config, log=getattr(d, "log", None), trust=d.join)

@@ -19,7 +19,8 @@ from .resources import kind, link
 from .responses import json_response, not_registered
 
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
+EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"],
+                  ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
 
 
@@ -81,7 +82,7 @@ class Routes:
         if values is None:
             raise answer(NotFound(TYPES[r.type].label, r.path))
         g = gen.get((r.type, r.path), 0)
-        if r.sub in ("members", "virtual-servers"):
+        if r.sub in res.SUBCOLLECTIONS:
             return self._items(r, values, g, member_status)
         if r.sub == "profiles":
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
@@ -117,22 +118,29 @@ class Routes:
         return show(item)
 
     def _devices(self, r: res.Route) -> dict:
-        """cm device: this device from the store, its peers as they last told us."""
+        """cm device: this device from the store, its peers as they last told us (their failover
+        state as their heartbeats say it, fresher than their last cm-status)."""
         cluster = self.parts.cluster
+        heard = {n: p.get("state") for n, p in (cluster.failover_status().get("peers") or {}).items()
+                 if p.get("alive")}
         devices = {}
         for path, v in self.store.of_type("cm device").items():
             devices[path] = (v, cluster.device_state(), "true")
+        trusted = self.parts.trust.member_names() if self.parts.trust else None
         for name, info in cluster.peers().items():
+            if trusted is not None and name not in trusted:
+                continue          # removed from the trust domain
             if cluster.connected(name) or f"/Common/{name}" not in devices:
+                state = heard.get(name) or info.get("failover", {}).get("state", "offline")
                 devices.setdefault(f"/Common/{name}", ({k: v for k, v in (info.get("device") or {}).items() if v},
-                                                       info.get("failover", {}).get("state", "offline"), "false"))
+                                                       state, "false"))
         items = []
         for path, (values, state, me) in sorted(devices.items()):
             if r.path is not None and path != r.path:
                 continue
             item = res.to_rest("cm device", path, values, self.store.generations.get(("cm device", path), 0))
-            item.update({"failoverState": state, "selfDevice": me, "hostname": base_name(path),
-                         "version": res.VERSION, "build": res.BUILD, "product": "BIG-IP", "edition": "Final"})
+            item.update(res.DEVICE_EXTRAS, failoverState=state, selfDevice=me, hostname=base_name(path),
+                        version=res.VERSION, build=res.BUILD)
             items.append(item)
         if r.path is not None:
             if not items:
