@@ -122,14 +122,8 @@ class Shell:
         what = " ".join(words)
         if what == "cm sync-status":
             s = self.cm.sync_status()
-            details = []
-            for g, info in s["groups"].items():
-                details.append(f"{g}: {info['status']}")
-                details += [f"  {d}" for d in info["details"].values()]
-            summary = {"In Sync": "All devices in the device group are in sync",
-                       "Standalone": "This device is not in a device group"}.get(s["status"], s["status"])
             return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
-                                              ("Summary", summary), ("Details", "\n".join(details) or "-"),
+                                              ("Summary", s["summary"]), ("Details", "\n".join(s["details"]) or "-"),
                                               ("Commit", s["cid"] or "-")])
         if what == "cm failover-status":
             f = self.cm.failover_status()

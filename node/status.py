@@ -143,6 +143,8 @@ class SyncStatus(Snapshot):
     peers: dict[str, SyncPeer]
     synced: dict[str, Any]
     cid: str | None
+    summary: str = ""               # F5's summary and detail lines (sync.describe)
+    details: tuple[str, ...] = ()
 
 
 # -- failover -------------------------------------------------------------------------------

@@ -142,6 +142,12 @@ def node_ntp_settings(plan: Plan) -> dict:
     return {"server": host.split("/")[0], "poll": plan.ntp["poll_s"], "drift_ppm": plan.ntp["drift_ppm"]}
 
 
+def lab_onboards(plan: Plan) -> bool:
+    """Whether `biglab up` forms trust (and builds the HA set-up), or leaves the devices untrusted
+    and unclustered for automation (`trust: false`, or `ha: {onboard: manual}`)."""
+    return plan.trust and not (plan.ha and plan.ha.get("onboard") == "manual")
+
+
 def ha_commands(plan: Plan) -> list[str]:
     """The tmsh lines an engineer would type on the first device to build the HA pair."""
     ha = plan.ha

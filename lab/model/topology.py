@@ -103,7 +103,10 @@ class DeviceGroupSpec(_Model):
 
 
 class Ha(_Model):
-    """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust."""
+    """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust.
+    `onboard: manual` gives each bigip its HA addresses only: the devices start untrusted and
+    unclustered, for automation to onboard (trust, device group, traffic groups, sync)."""
+    onboard: Literal["lab", "manual"] = "lab"
     device_group: DeviceGroupSpec = DeviceGroupSpec()
     configsync_vlan: str | None = None
     failover_vlans: tuple[str, ...] = ()

@@ -3,12 +3,15 @@ its decisions do (logs, floating addresses, GARP, FailoverStateChanged). Decisio
 failover.py; heartbeat framing in heartbeat.py."""
 from __future__ import annotations
 
+import ipaddress
+
 import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
 from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
 from .errors import CMError
-from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log, TrafficGroup
+from .failover import (ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, FailoverError, Log,
+                       TrafficGroup)
 from .floating_driver import FloatingDriver
 from .heartbeat import Heartbeats
 from .sync import member_groups
@@ -66,9 +69,20 @@ class FailoverDriver:
                 groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
                                            float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
-        self._act(self.failover.configure(groups, peers, trio.current_time()))
+        self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
         self.floating.reconcile()
         self._wake.set()
+
+    def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
+        """Each peer failover address -> this device's self IP on the same network."""
+        selfs = [ipaddress.ip_interface(v["address"]) for v in self.store.of_type("net self").values()]
+        out = {}
+        for addresses in peers.values():
+            for a in addresses:
+                mine = next((s.ip for s in selfs if ipaddress.ip_address(a) in s.network), None)
+                if mine is not None:
+                    out[a] = str(mine)
+        return out
 
     async def _send_heartbeats(self) -> None:
         while True:
@@ -91,12 +105,13 @@ class FailoverDriver:
     def _act(self, actions: list) -> bool:
         """Carry out the machine's actions; True if a traffic group changed state."""
         changed = False
+        was = self.failover.device_state()
         for a in actions:
             if isinstance(a, Log):
                 self.log.log(a.level, "sod", a.text, a.msgid, event="failover-path")
             elif isinstance(a, BecomeActive):
-                self.log.log("notice", "sod", f"Active for traffic group {a.tg}: {a.reason}",
-                             event="failover", tg=a.tg, state="active")
+                self.log.log("notice", "sod", f"Active for traffic group {a.tg}.", "010c0053",
+                             event="failover", tg=a.tg, state="active", reason=a.reason)
                 changed = True
             elif isinstance(a, BecomeStandby):
                 self.log.log("notice", "sod", f"Standby for traffic group {a.tg}: {a.reason}",
@@ -105,6 +120,11 @@ class FailoverDriver:
             elif isinstance(a, Announce):
                 self.log.log("warning", "sod", f"Announcing {a.tg} again: {a.reason}", event="announce", tg=a.tg)
                 self.floating.announce(a.tg)
+        if self.failover.device_state() != was:   # the device's own state, as sod logs it
+            now = self.failover.device_state()
+            if now in (ACTIVE, STANDBY):
+                self.log.log("notice", "sod", now.capitalize(), "010c0019" if now == ACTIVE else "010c0018",
+                             event="device-state", state=now)
         if changed:
             self.floating.reconcile()
             self.events.publish(FailoverStateChanged())

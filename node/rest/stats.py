@@ -8,9 +8,6 @@ from .errors import answer
 from .parts import Parts
 from .resources import kind, link, tilde
 
-SUMMARY = {"In Sync": "All devices in the device group are in sync",
-           "Standalone": "This device is not in a device group"}
-
 
 def entries(values: dict) -> dict:
     """{name: value} -> F5's {name: {"value": n}} or {name: {"description": text}}."""
@@ -35,14 +32,10 @@ def version(module: str, values: dict) -> dict:
 
 
 def sync_status(s: dict) -> dict:
-    details = {}
-    n = 0
-    for group, info in s["groups"].items():
-        for text in [f"{group}: {info['status']}"] + list(info["details"].values()):
-            details[f"https://localhost/mgmt/tm/cm/syncStatus/0/details/{n}"] = nested({"details": text})
-            n += 1
+    details = {f"https://localhost/mgmt/tm/cm/syncStatus/0/details/{n}": nested({"details": text})
+               for n, text in enumerate(s.get("details") or ())}
     body = {"color": s["color"], "mode": "high-availability" if s["groups"] else "standalone",
-            "status": s["status"], "summary": SUMMARY.get(s["status"], s["status"]),
+            "status": s["status"], "summary": s.get("summary") or s["status"],
             "https://localhost/mgmt/tm/cm/syncStatus/0/details": {"nestedStats": {"entries": details}}}
     return {"kind": "tm:cm:sync-status:sync-statusstats", "selfLink": link("/mgmt/tm/cm/sync-status"),
             "entries": {"https://localhost/mgmt/tm/cm/sync-status/0": nested(body)}}
@@ -52,7 +45,7 @@ def failover_status(f: dict) -> dict:
     details = {}
     for n, (tg, st) in enumerate(sorted(f["traffic_groups"].items())):
         details[f"https://localhost/mgmt/tm/cm/failoverStatus/0/details/{n}"] = nested(
-            {"details": f"{tg} {st}"})
+            {"details": f"{st} for /Common/{tg}"})
     active = sum(1 for st in f["traffic_groups"].values() if st == "active")
     body = {"color": "green" if f["state"] == "active" else "gray", "status": f["state"].upper(),
             "summary": f"{active}/{len(f['traffic_groups'])} active",

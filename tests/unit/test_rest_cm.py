@@ -160,3 +160,13 @@ async def test_add_to_and_remove_from_trust_as_bigip_device_trust_sends_them():
         r = await c.post("/mgmt/tm/cm/remove-from-trust/", json={"command": "run", "deviceName": "b2"})
         assert r.status_code == 400
     assert trust.calls[1] == ("add", "10.9.9.12", "admin", "admin", "peer")
+
+
+async def test_failover_status_details_read_as_a_bigip_prints_them():
+    async with client(rest_app()) as c:
+        body = (await c.get("/mgmt/tm/cm/failover-status")).json()
+    entry = next(iter(body["entries"].values()))["nestedStats"]["entries"]
+    details = next(v for k, v in entry.items() if k.endswith("/details"))["nestedStats"]["entries"]
+    texts = [d["nestedStats"]["entries"]["details"]["description"] for d in details.values()]
+    assert texts == ["active for /Common/traffic-group-1"]
+    assert entry["summary"]["description"] == "1/1 active" and entry["status"]["description"] == "ACTIVE"

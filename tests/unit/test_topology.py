@@ -104,3 +104,11 @@ def test_moving_the_management_subnet_keeps_each_host_number():
 def test_a_management_subnet_of_another_size_is_refused():
     with pytest.raises(TopologyError, match="must be a /24"):
         load(HA, mgmt_subnet="10.251.0.0/16")
+
+
+def test_an_onboard_manual_pair_starts_untrusted_with_its_ha_addresses():
+    from lab.model.plan import lab_onboards, node_ha_settings
+    onboard = make_plan(load(ROOT / "topologies" / "ha-pair-onboard.yml"))
+    assert not lab_onboards(onboard) and lab_onboards(make_plan(load(HA)))
+    assert node_ha_settings(onboard)["failover_vlans"] == ["ha", "internal"]
+    assert not lab_onboards(make_plan(parse({**ha(), "trust": False})))
