@@ -18,6 +18,7 @@ from .query import Query
 from .resources import kind, link
 from .responses import json_response, not_registered
 
+TRUST_GROUP = "/Common/device_trust_group"
 # organizing paths that also lead to commands (commands.py), listed with the types under them
 EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"],
                   ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
@@ -75,10 +76,10 @@ class Routes:
         if r.path is None:
             items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
                                  member_status=member_status)
-                     for p, v in sorted(self.store.of_type(r.type).items())]
+                     for p, v in sorted(self._objects(r.type).items())]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
-        values = self.store.get(r.type, r.path)
+        values = self._objects(r.type).get(r.path)
         if values is None:
             raise answer(NotFound(TYPES[r.type].label, r.path))
         g = gen.get((r.type, r.path), 0)
@@ -89,6 +90,16 @@ class Routes:
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
                     "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
         return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
+
+    def _objects(self, type_: str) -> dict[str, dict]:
+        """The objects of a type, with F5's hidden device_trust_group among the device groups: a
+        sync-only group of every device of the trust domain, kept by the trust, not the store."""
+        objects = self.store.of_type(type_)
+        if type_ == "cm device-group" and self.parts.trust is not None:
+            objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
+                                                "network-failover": "disabled",
+                                                "devices": sorted(self.parts.trust.member_names())}}
+        return objects
 
     def _member_status(self) -> Callable[[str, str], str]:
         """A pool member's monitor status, read once a pool per request."""

@@ -170,3 +170,16 @@ async def test_failover_status_details_read_as_a_bigip_prints_them():
     texts = [d["nestedStats"]["entries"]["details"]["description"] for d in details.values()]
     assert texts == ["active for /Common/traffic-group-1"]
     assert entry["summary"]["description"] == "1/1 active" and entry["status"]["description"] == "ACTIVE"
+
+
+async def test_the_hidden_device_trust_group_lists_every_device_of_the_trust_domain():
+    trust = Trust()
+    trust.members["b2"] = "10.9.9.12"
+    async with client(rest_app(trust=trust)) as c:
+        names = [g["name"] for g in (await c.get(DG)).json()["items"]]
+        assert names == ["device_trust_group"]
+        g = (await c.get(DG + "/device_trust_group")).json()
+        assert (g["type"], g["autoSync"], g["networkFailover"], g["fullLoadOnSync"]) == (
+            "sync-only", "enabled", "disabled", "false")
+        devices = (await c.get(DG + "/~Common~device_trust_group/devices")).json()["items"]
+        assert [d["name"] for d in devices] == ["b1", "b2"]
