@@ -86,6 +86,7 @@ class Parts:
     now: Callable[[], float]        # the device's clock (token lifetimes)
     save_config: Callable[[], Any]
     log: Any = None
+    started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
     trust: Trust | None = None      # None: a device that cannot change its trust over REST
 
     @classmethod
@@ -93,4 +94,5 @@ class Parts:
         c = d.config
         return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
                    device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
-                   save_config=d.save_config, log=getattr(d, "log", None), trust=d.join)
+                   save_config=d.save_config, log=getattr(d, "log", None), started=d.clock.time(),
+                   trust=d.join)

@@ -11,14 +11,13 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, MEMBER_FIELDS, TYPES, Field, base_name, full_path,
+from ..config.schema import (GTM_SETTINGS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED, Field, base_name, full_path,
                              member_name, object_path)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
+from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
 from .errors import RestError, answer, bad_body
 
-VERSION = "17.1.0"
-BUILD = "0.0.6"
 HOST = "https://localhost"
 META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
@@ -36,6 +35,7 @@ STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "do
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
 SUBCOLLECTIONS = ("members", "virtual-servers", "devices")   # lists F5 serves as subcollections; others inline
+LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device group's devices)
 
 
 def link(path: str) -> str:
@@ -69,7 +69,7 @@ def collection_url(type_: str) -> str:
 
 
 def object_url(type_: str, path: str) -> str:
-    return f"{collection_url(type_)}/{tilde(path)}"
+    return f"{collection_url(type_)}/{base_name(path) if type_ in UNPARTITIONED else tilde(path)}"
 
 
 @dataclass
@@ -84,7 +84,7 @@ class Route:
 
 def route(segments: list[str]) -> Route | None:
     """['ltm', 'pool', '~Common~web', 'members'] -> Route; None if no type has that path."""
-    for n in (3, 2):
+    for n in (5, 4, 3, 2):
         type_ = URL_TYPES.get(tuple(segments[:n]))
         if type_ is None:
             continue
@@ -108,8 +108,12 @@ def route(segments: list[str]) -> Route | None:
 
 def subcollections(type_: str) -> tuple[str, ...]:
     t = TYPES[type_]
-    return tuple(f.name for f in t.fields if f.kind == "members" or (f.kind in ("items", "list") and f.name in SUBCOLLECTIONS)) \
+    return tuple(f.name for f in t.fields if f.kind == "members" or _subcollection(f)) \
         + (("profiles",) if t.field("profiles") else ())
+
+
+def _subcollection(f: Field) -> bool:
+    return (f.kind == "items" and f.name in SUBCOLLECTIONS) or (f.kind == "list" and f.name in LIST_SUBCOLLECTIONS)
 
 
 def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
@@ -158,6 +162,9 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
     name = path if type_ == "gtm topology" else base_name(path)   # a record is named by its whole text
     out = {"kind": kind(type_, "state"), "name": name, "partition": "Common", "fullPath": path,
            "generation": generation, "selfLink": link(url)}
+    if type_ in UNPARTITIONED:
+        del out["partition"]
+        out["fullPath"] = name
     for f in t.fields:
         v = values.get(f.name)
         if t.flag_field == f.name:
@@ -172,21 +179,23 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             if expand:
                 ref["items"] = [profile_to_rest(path, p, generation) for p in v or []]
             out["profilesReference"] = ref
-        elif f.kind in ("items", "list") and f.name in SUBCOLLECTIONS:
+        elif _subcollection(f):
             ref = {"link": link(f"{url}/{f.name}"), "isSubcollection": True}
             if expand:
                 ref["items"] = [item_to_rest(type_, path, f, i, generation) for i in v or []]
             out[f.rest + "Reference"] = ref
-        elif f.kind == "list" and f.ref:       # haOrder: full paths and a link to each, shown when set
-            if v:
-                out[f.rest] = list(v)
-                out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, d))} for d in v]
+        elif f.kind == "list" and f.ref:       # full paths and a link to each (haOrder only when set)
+            if v or type_ != "cm traffic-group":
+                out[f.rest] = list(v or [])
+                out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, d))} for d in v or []]
         elif f.kind == "items":
             out[f.rest] = [_item_props(f, i) for i in v or []]
         elif f.kind == "terms":
             out[f.rest] = [{"name": term} for term in v or []]
         elif v is None:
             continue
+        elif f.kind == "record":
+            out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
         elif f.kind == "secret":
             out["encryptedPassword"] = v
         elif type_ == "cm device" and f.name == "unicast-address":   # F5 shows each with its port
@@ -322,6 +331,10 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
         elif f.kind in ("list", "terms"):
             names = _names(type_, key, v)
             values[f.name] = ("set", [base_name(full_path(n)) for n in names] if f.name == "devices" else names)
+        elif f.kind == "record":
+            values[f.name] = ("set", _record(type_, f, key, v))
+        elif f.name == "ip-protocol" and type(v) is int:
+            values[f.name] = ("set", IP_PROTOCOLS.get(v, str(v)))
         else:
             values[f.name] = ("set", _scalar(type_, f, key, v))
     if replace:
@@ -331,6 +344,14 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
                 if default is not None:
                     values[f.name] = ("set", list(default) if isinstance(default, tuple) else default)
     return values
+
+
+def _record(type_: str, f: Field, key: str, v) -> dict:
+    """{"type": "automap"} -> {"type": "automap"}: the block's keys in tmsh form."""
+    subs = {sf.rest: sf for sf in f.sub}
+    if not isinstance(v, dict) or any(k not in subs for k in v):
+        raise unexpected(type_, key, v)
+    return {subs[k].name: _scalar(type_, subs[k], k, x) for k, x in v.items()}
 
 
 def _scalar(type_: str, f: Field, key: str, v):
