@@ -1,7 +1,7 @@
 """iControl REST statistics: F5's `entries` / `nestedStats` shapes, filled from the live LTM and CM."""
 from __future__ import annotations
 
-from ..config.schema import base_name
+from ..config.schema import LOCAL_ONLY, base_name
 from ..errors import NotFound
 from . import resources as res
 from .errors import answer
@@ -160,14 +160,19 @@ def _one(parts: Parts, type_: str, path: str, member: str | None, url: str) -> d
 
 
 def _traffic_groups(parts: Parts, r) -> dict:
+    """Each traffic group's state on each device. Without network failover a device is active for
+    every traffic group; traffic-group-local-only is active on each device, for that device only."""
     peers = parts.cluster.peers()
+    states = parts.cluster.traffic_groups()
     out = {}
-    for tg, state in sorted(parts.cluster.traffic_groups().items()):
-        tg_path = tg if tg.startswith("/") else f"/Common/{tg}"
+    for tg_path in sorted(parts.store.of_type("cm traffic-group")):
+        tg = base_name(tg_path)
         if r.path is not None and r.path != tg_path:
             continue
-        rows = [(parts.device.name, state)] + [
-            (name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown")) for name, info in sorted(peers.items())]
+        rows = [(parts.device.name, "active" if tg_path == LOCAL_ONLY or not states else states.get(tg, "standby"))]
+        if tg_path != LOCAL_ONLY:
+            rows += [(name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown"))
+                     for name, info in sorted(peers.items())]
         for device, st in rows:
             key = f"https://localhost/mgmt/tm/cm/traffic-group/{tilde(tg_path)}:~Common~{device}/stats"
             out[key] = nested({"deviceName": f"/Common/{device}", "trafficGroup": tg_path, "failoverState": st,

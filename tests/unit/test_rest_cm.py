@@ -183,3 +183,14 @@ async def test_the_hidden_device_trust_group_lists_every_device_of_the_trust_dom
             "sync-only", "enabled", "disabled", "false")
         devices = (await c.get(DG + "/~Common~device_trust_group/devices")).json()["items"]
         assert [d["name"] for d in devices] == ["b1", "b2"]
+
+
+async def test_every_traffic_group_has_stats_and_local_only_is_active_on_its_device():
+    async with client(rest_app()) as c:
+        body = (await c.get("/mgmt/tm/cm/traffic-group/~Common~traffic-group-local-only/stats")).json()
+        rows = [e["nestedStats"]["entries"] for e in body["entries"].values()]
+        assert [(r["deviceName"]["description"], r["failoverState"]["description"]) for r in rows] == [
+            ("/Common/b1", "active")]
+        all_ = (await c.get("/mgmt/tm/cm/traffic-group/stats")).json()["entries"]
+        assert {e["nestedStats"]["entries"]["trafficGroup"]["description"] for e in all_.values()} == {
+            "/Common/traffic-group-1", "/Common/traffic-group-local-only"}
