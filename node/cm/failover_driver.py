@@ -33,6 +33,7 @@ class FailoverDriver:
         self.heartbeats = Heartbeats()
         self.forced_offline_path = None
         self._wake = trio.Event()
+        self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
@@ -105,7 +106,6 @@ class FailoverDriver:
     def _act(self, actions: list) -> bool:
         """Carry out the machine's actions; True if a traffic group changed state."""
         changed = False
-        was = self.failover.device_state()
         for a in actions:
             if isinstance(a, Log):
                 self.log.log(a.level, "sod", a.text, a.msgid, event="failover-path")
@@ -120,11 +120,11 @@ class FailoverDriver:
             elif isinstance(a, Announce):
                 self.log.log("warning", "sod", f"Announcing {a.tg} again: {a.reason}", event="announce", tg=a.tg)
                 self.floating.announce(a.tg)
-        if self.failover.device_state() != was:   # the device's own state, as sod logs it
-            now = self.failover.device_state()
-            if now in (ACTIVE, STANDBY):
-                self.log.log("notice", "sod", now.capitalize(), "010c0019" if now == ACTIVE else "010c0018",
-                             event="device-state", state=now)
+        now = self.failover.device_state()
+        if now != self._device_state and now in (ACTIVE, STANDBY):   # the device's own state, as sod logs it
+            self._device_state = now
+            self.log.log("notice", "sod", now.capitalize(), "010c0019" if now == ACTIVE else "010c0018",
+                         event="device-state", state=now)
         if changed:
             self.floating.reconcile()
             self.events.publish(FailoverStateChanged())
