@@ -167,6 +167,7 @@ class FailoverStatus(Snapshot):
     floating: tuple[str, ...]
     garps_sent: int
     bad_heartbeats: int
+    state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")

@@ -34,10 +34,12 @@ class FailoverDriver:
         self.forced_offline_path = None
         self._wake = trio.Event()
         self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
+        self._state_since = 0.0
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
                                  forced_offline=forced_offline)
+        self._state_since = trio.current_time()
         await self.heartbeats.bind()
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
@@ -122,7 +124,7 @@ class FailoverDriver:
                 self.floating.announce(a.tg)
         now = self.failover.device_state()
         if now != self._device_state and now in (ACTIVE, STANDBY):   # the device's own state, as sod logs it
-            self._device_state = now
+            self._device_state, self._state_since = now, trio.current_time()
             self.log.log("notice", "sod", now.capitalize(), "010c0019" if now == ACTIVE else "010c0018",
                          event="device-state", state=now)
         if changed:
@@ -176,4 +178,4 @@ class FailoverDriver:
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
                 "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
-                "bad_heartbeats": self.heartbeats.bad}
+                "bad_heartbeats": self.heartbeats.bad, "state_for": trio.current_time() - self._state_since}

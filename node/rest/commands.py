@@ -125,8 +125,7 @@ class Commands:
     # -- sys failover -----------------------------------------------------------------------------
     async def sys_failover(self, call: Call) -> Response:
         fo = self.parts.cluster.failover_status()
-        groups = ", ".join(f"{t} {s}" for t, s in sorted(fo["traffic_groups"].items())) or "no traffic groups"
-        raw = {"apiAnonymous": f"Failover {fo['state']} for this device ({groups})"}
+        raw = {"apiAnonymous": f"Failover {fo['state']} for {uptime(fo.get('state_for', 0.0))}\n"}
         if call.method == "GET":
             return json_response({"kind": "tm:sys:failover:failoverstats", "selfLink": link("/mgmt/tm/sys/failover"),
                                   "apiRawValues": raw})
@@ -236,6 +235,14 @@ class Commands:
         up = max(self.parts.now() - self.parts.started, 0.0)
         cpu = sum(os.times()[:2])
         return f"{up:.2f} {max(up * 2 - cpu, 0.0):.2f}"   # /proc/uptime: seconds up, idle seconds of 2 CPUs
+
+
+def uptime(seconds: float) -> str:
+    """F5's duration: `0d 01:20:32`."""
+    m, sec = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    d, h = divmod(h, 24)
+    return f"{d}d {h:02}:{m:02}:{sec:02}"
 
 
 def trust_answer(call: Call, body: dict) -> dict:
