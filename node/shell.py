@@ -5,10 +5,10 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM
-from .config.schema import TYPES, ConfigError, base_name, full_path, object_path
+from .config.schema import TYPES, ConfigError, base_name, check_trusted, full_path, object_path
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
-from .errors import Invalid, NotFound, ShellError, catalogued
+from .errors import NotFound, ShellError, catalogued
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
 from .tables import table
@@ -105,11 +105,7 @@ class Shell:
 
     def _op(self, cmd: Command) -> Op:
         path = self._path(cmd)
-        if cmd.type == "cm device-group" and "devices" in cmd.values:
-            verb, names = cmd.values["devices"]
-            unknown = [n for n in names if n not in self.trust_members()] if verb != "delete" else []
-            if unknown:
-                raise Invalid(f"device {unknown[0]} is not in the trust domain (add it to the trust first)")
+        check_trusted(cmd.type, cmd.values, self.trust_members)
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
     def _list(self, cmd: Command) -> str:
@@ -127,14 +123,8 @@ class Shell:
         what = " ".join(words)
         if what == "cm sync-status":
             s = self.cm.sync_status()
-            details = []
-            for g, info in s["groups"].items():
-                details.append(f"{g}: {info['status']}")
-                details += [f"  {d}" for d in info["details"].values()]
-            summary = {"In Sync": "All devices in the device group are in sync",
-                       "Standalone": "This device is not in a device group"}.get(s["status"], s["status"])
             return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
-                                              ("Summary", summary), ("Details", "\n".join(details) or "-"),
+                                              ("Summary", s["summary"]), ("Details", "\n".join(s["details"]) or "-"),
                                               ("Commit", s["cid"] or "-")])
         if what == "cm failover-status":
             f = self.cm.failover_status()
@@ -223,8 +213,13 @@ class Shell:
 
     # -- run ------------------------------------------------------------------------------------
     async def _run(self, words: list[str]) -> str:
-        if words[:2] == ["cm", "config-sync"] and len(words) == 4 and words[2] in ("to-group", "from-group"):
-            return await self.cm.config_sync(words[2], words[3])
+        if words[:2] == ["cm", "config-sync"]:
+            rest = words[2:]
+            force = "force-full-load-push" in rest   # to-group already pushes the whole configuration
+            if force:
+                rest.remove("force-full-load-push")
+            if len(rest) == 2 and (rest[0] == "to-group" or (rest[0] == "from-group" and not force)):
+                return await self.cm.config_sync(rest[0], rest[1])
         if words[:2] == ["sys", "failover"]:
             rest = words[2:]
             if rest and rest[0] == "standby":
@@ -242,4 +237,4 @@ class Shell:
                 self.cm.online()
                 return ""
         raise ShellError(f'Syntax Error: "run {" ".join(words)}" unknown command (run cm config-sync '
-                         "to-group|from-group G, run sys failover standby|offline|online)")
+                         "[force-full-load-push] to-group G | from-group G, run sys failover standby|offline|online)")

@@ -143,6 +143,8 @@ class SyncStatus(Snapshot):
     peers: dict[str, SyncPeer]
     synced: dict[str, Any]
     cid: str | None
+    summary: str = ""               # F5's summary and detail lines (sync.describe)
+    details: tuple[str, ...] = ()
 
 
 # -- failover -------------------------------------------------------------------------------
@@ -165,6 +167,7 @@ class FailoverStatus(Snapshot):
     floating: tuple[str, ...]
     garps_sent: int
     bad_heartbeats: int
+    state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")

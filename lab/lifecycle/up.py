@@ -11,7 +11,7 @@ from pyroute2 import IPRoute, netns
 
 from ..model import state
 from ..model.errors import LabError
-from ..model.plan import Plan, builds_ha, ha_commands, make_plan, prefix
+from ..model.plan import Plan, builds_ha, ha_commands, lab_onboards, make_plan, prefix
 from ..model.topology import load as load_topology
 from ..runtime import firewall, forkserver, impair, ntpd, wiring
 from ..runtime.backends import BackendError
@@ -54,7 +54,7 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
     deadline = time.monotonic() + timeout
     say(f"starting {len(lab.bigips)} BIG-IP daemons")
     readiness.wait_daemons(lab, lab.bigips, deadline, count)
-    if plan.trust and len(lab.bigips) > 1:
+    if lab_onboards(plan) and len(lab.bigips) > 1:
         form_trust(lab, deadline, say, count)
         if builds_ha(plan):
             setup_ha(lab, deadline, say)

@@ -158,6 +158,12 @@ def builds_ha(plan: Plan) -> bool:
     return bool(plan.ha and plan.ha["device_group"])
 
 
+def lab_onboards(plan: Plan) -> bool:
+    """Whether `biglab up` forms trust (and builds the HA set-up), or leaves the devices untrusted
+    and unclustered for automation (`trust: false`, or `ha: {onboard: manual}`)."""
+    return plan.trust and not (plan.ha and plan.ha.get("onboard") == "manual")
+
+
 def ha_commands(plan: Plan) -> list[str]:
     """The tmsh lines an engineer would type on the first device to build the HA pair."""
     ha = plan.ha
@@ -167,7 +173,7 @@ def ha_commands(plan: Plan) -> list[str]:
     bigips = [n.name for n in plan.nodes if n.runs_daemon]
     ed = lambda b: "enabled" if b else "disabled"
     lines = [f"create cm device-group {dg['name']} devices add {{ {' '.join(bigips)} }} type {dg['type']} "
-             f"auto-sync {ed(dg['auto_sync'])} full-sync {ed(dg['full_sync'])} "
+             f"auto-sync {ed(dg['auto_sync'])} full-load-on-sync {'true' if dg['full_sync'] else 'false'} "
              f"save-on-auto-sync {'true' if dg['save_on_auto_sync'] else 'false'} "
              f"network-failover {ed(dg['network_failover'])}"]
     for name, tg in ha["traffic_groups"].items():

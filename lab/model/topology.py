@@ -105,7 +105,10 @@ class DeviceGroupSpec(_Model):
 class Ha(_Model):
     """Device Service Clustering among the bigip nodes, set up by `biglab up` after trust. With
     `device_group: null` every bigip gets the settings (heartbeats, config sync address) and the
-    nodes' own `config:` lines make their device groups (several HA pairs in one lab)."""
+    nodes' own `config:` lines make their device groups (several HA pairs in one lab).
+    `onboard: manual` gives each bigip its HA addresses only: the devices start untrusted and
+    unclustered, for automation to onboard (trust, device group, traffic groups, sync)."""
+    onboard: Literal["lab", "manual"] = "lab"
     device_group: DeviceGroupSpec | None = DeviceGroupSpec()
     configsync_vlan: str | None = None
     failover_vlans: tuple[str, ...] = ()

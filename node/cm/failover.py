@@ -63,9 +63,10 @@ class TrafficGroup:
 
 @dataclass
 class Path:
-    address: str
+    address: str               # the peer's failover address
     last: float | None = None
     lost: bool = True          # as logged: a path starts unheard
+    local: str | None = None   # ours on the same network, where its heartbeats arrive
 
 
 @dataclass
@@ -91,8 +92,10 @@ class Failover:
         self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
 
     # -- configuration --------------------------------------------------------------------------
-    def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float) -> list:
-        """Set the traffic groups and each peer's heartbeat addresses (its unicast-address list)."""
+    def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float,
+                  local: dict[str, str] | None = None) -> list:
+        """Set the traffic groups and each peer's heartbeat addresses (its unicast-address list);
+        `local`: a peer address -> this device's address on its network (for the log lines)."""
         self.groups = {g.name: g for g in groups}
         for tg in list(self.state):
             if tg not in self.groups:
@@ -105,6 +108,8 @@ class Failover:
         for name, addresses in peers.items():
             peer = self.peers.setdefault(name, Peer(name))
             peer.paths = {a: peer.paths.get(a, Path(a)) for a in addresses}
+            for a, path in peer.paths.items():
+                path.local = (local or {}).get(a)
         return self._decide(now)
 
     # -- views ------------------------------------------------------------------------------------
@@ -177,7 +182,7 @@ class Failover:
                     path.lost = True
                     actions.append(Log("warning", "010c0083", f"No failover status messages received for "
                                        f"{now - path.last:.3f} seconds, from device {peer.name} "
-                                       f"(unicast: -> {path.address})"))
+                                       f"({path.address}) (unicast: -> {path.local or path.address})."))
             if peer.alive and all(p.lost for p in peer.paths.values()):
                 peer.alive, peer.alive_since, peer.lost_at = False, None, now
                 actions.append(Log("notice", "010c007e", f"Not receiving status updates from peer device "

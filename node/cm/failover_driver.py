@@ -3,11 +3,13 @@ its decisions do (logs, floating addresses, GARP, FailoverStateChanged). Decisio
 failover.py; heartbeat framing in heartbeat.py."""
 from __future__ import annotations
 
+import ipaddress
+
 import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
 from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
-from .failover import ACTIVE, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
+from .failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
 from .heartbeat import Heartbeats
 from .sync import member_groups
@@ -29,10 +31,13 @@ class FailoverDriver:
         self.heartbeats = Heartbeats()
         self.forced_offline_path = None
         self._wake = trio.Event()
+        self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
+        self._state_since = 0.0
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
                                  forced_offline=forced_offline)
+        self._state_since = trio.current_time()
         await self.heartbeats.bind()
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
@@ -62,12 +67,23 @@ class FailoverDriver:
             for path, tg in sorted(self.store.of_type("cm traffic-group").items()):
                 if path == LOCAL_ONLY:
                     continue
-                groups.append(TrafficGroup(base_name(path), tuple(tg.get("ha-order") or ()),
+                groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
                                            float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
-        self._act(self.failover.configure(groups, peers, trio.current_time()))
+        self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
         self.floating.reconcile()
         self._wake.set()
+
+    def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
+        """Each peer failover address -> this device's self IP on the same network."""
+        selfs = [ipaddress.ip_interface(v["address"]) for v in self.store.of_type("net self").values()]
+        out = {}
+        for addresses in peers.values():
+            for a in addresses:
+                mine = next((s.ip for s in selfs if ipaddress.ip_address(a) in s.network), None)
+                if mine is not None:
+                    out[a] = str(mine)
+        return out
 
     async def _send_heartbeats(self) -> None:
         while True:
@@ -94,8 +110,8 @@ class FailoverDriver:
             if isinstance(a, Log):
                 self.log.log(a.level, "sod", a.text, a.msgid, event="failover-path")
             elif isinstance(a, BecomeActive):
-                self.log.log("notice", "sod", f"Active for traffic group {a.tg}: {a.reason}",
-                             event="failover", tg=a.tg, state="active")
+                self.log.log("notice", "sod", f"Active for traffic group {a.tg}.", "010c0053",
+                             event="failover", tg=a.tg, state="active", reason=a.reason)
                 changed = True
             elif isinstance(a, BecomeStandby):
                 self.log.log("notice", "sod", f"Standby for traffic group {a.tg}: {a.reason}",
@@ -104,6 +120,11 @@ class FailoverDriver:
             elif isinstance(a, Announce):
                 self.log.log("warning", "sod", f"Announcing {a.tg} again: {a.reason}", event="announce", tg=a.tg)
                 self.floating.announce(a.tg)
+        now = self.failover.device_state()
+        if now != self._device_state and now in (ACTIVE, STANDBY):   # the device's own state, as sod logs it
+            self._device_state, self._state_since = now, trio.current_time()
+            self.log.log("notice", "sod", now.capitalize(), "010c0019" if now == ACTIVE else "010c0018",
+                         event="device-state", state=now)
         if changed:
             self.floating.reconcile()
             self.events.publish(FailoverStateChanged())
@@ -152,4 +173,4 @@ class FailoverDriver:
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
                 "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
-                "bad_heartbeats": self.heartbeats.bad}
+                "bad_heartbeats": self.heartbeats.bad, "state_for": trio.current_time() - self._state_since}

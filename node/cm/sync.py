@@ -18,9 +18,11 @@ AWAITING = "Awaiting Initial Sync"
 NOT_ALL = "Not All Devices Synced"
 DISCONNECTED = "Disconnected"
 FAILURE = "Sync Failure"
+STANDALONE = "Standalone"
 
-COLOR = {IN_SYNC: "green", CHANGES_PENDING: "blue", AWAITING: "blue", NOT_ALL: "yellow",
-         DISCONNECTED: "red", FAILURE: "red"}
+COLOR = {IN_SYNC: "green", STANDALONE: "green", CHANGES_PENDING: "yellow", NOT_ALL: "yellow",
+         AWAITING: "red", DISCONNECTED: "red", FAILURE: "red"}
+IN_SYNC_TEXT = "All devices in the device group are in sync"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Side:
 class PairStatus:
     status: str
     detail: str
+    newer: str | None = None     # Changes Pending: the device to sync to the group (the newest change)
 
 
 def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | None = None) -> PairStatus:
@@ -55,11 +58,12 @@ def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | Non
     mine_changed = me.cid != base
     theirs_changed = peer.cid != base
     if mine_changed and theirs_changed:
+        newest = me.name if (me.cid and (not peer.cid or me.cid.id >= peer.cid.id)) else peer.name
         return PairStatus(CHANGES_PENDING,
-                          f"possible change conflict between {me.name} and {peer.name}: "
-                          f"sync one to the group (run cm config-sync to-group / from-group)")
+                          f"There is a possible change conflict between {me.name} and {peer.name}: "
+                          f"sync one to the group (run cm config-sync to-group / from-group)", newest)
     newer = me.name if mine_changed else peer.name
-    return PairStatus(CHANGES_PENDING, f"{newer} has changes pending: sync {newer} to the group")
+    return PairStatus(CHANGES_PENDING, f"{newer} has changes pending: sync {newer} to the group", newer)
 
 
 def group_status(pairs: dict[str, PairStatus]) -> str:
@@ -79,6 +83,28 @@ def group_status(pairs: dict[str, PairStatus]) -> str:
     if CHANGES_PENDING in statuses:
         return CHANGES_PENDING
     return DISCONNECTED
+
+
+def describe(overall: str, groups: dict[str, tuple[str, dict[str, PairStatus]]],
+             connected_for: dict[str, float | None]) -> tuple[str, list[str]]:
+    """The summary and detail lines a BIG-IP prints for its sync status: per group
+    `dg-ha (In Sync): All devices in the device group are in sync`, then `bigip2: connected
+    (for 1234s)` a peer, and `Recommended action: Synchronize bigip1 to group dg-ha` when changes
+    are pending. `groups`: name -> (status, pairs); `connected_for`: peer -> seconds, None if down."""
+    if overall == STANDALONE:
+        return " ", ["Optional action: Add a device to the trust domain"]
+    summary, lines = None, []
+    for name, (status, pairs) in groups.items():
+        pending = [p for p in pairs.values() if p.status == CHANGES_PENDING]
+        head = IN_SYNC_TEXT if status == IN_SYNC else (pending[0].detail.split(":")[0] if pending else status)
+        summary = summary or (head if status != IN_SYNC else None)
+        lines.append(f"{name} ({status}): {head}")
+        for peer in pairs:
+            secs = connected_for.get(peer)
+            lines.append(f"{peer}: disconnected" if secs is None else f"{peer}: connected (for {int(secs)}s)")
+        if pending:
+            lines.append(f"Recommended action: Synchronize {pending[0].newer} to group {name}")
+    return summary or IN_SYNC_TEXT, lines
 
 
 def member_groups(store, device: str) -> dict[str, dict]:

@@ -141,7 +141,7 @@ class SyncDriver:
 
     def _local(self) -> sync.Local:
         groups = {p: sync.Group(p, tuple(dg.get("devices", [])), dg.get("type"), dg.get("auto-sync") == "enabled",
-                                dg.get("full-sync") == "enabled")
+                                dg.get("full-load-on-sync") == "true")
                   for p, dg in member_groups(self.store, self.device).items()}
         synced = {g: Cid.of(c) for g, c in self.store.synced.items()}
         return sync.Local(self.device, self.store.cid, synced, groups)
@@ -229,19 +229,28 @@ class SyncDriver:
         await self.iquery.send_to(source, m.SyncRequest(path))
         return f"syncing group {group} from {source} to {self.device}"
 
+    def _connected_for(self, peers: set[str]) -> dict[str, float | None]:
+        """Each peer with a channel up: for how long (seconds), as the sync status says it."""
+        links = getattr(self.iquery, "links", {})
+        return {n: (time.time() - links[n].since if n in links else 0.0) for n in peers if self.iquery.connected(n)}
+
     def sync_status(self) -> dict:
-        groups = {}
+        groups, all_pairs = {}, {}
         local = self._local()
         for path, g in sorted(local.groups.items()):
             pairs = self.sync.pairs(local, path, self.iquery.connected)
             status = sync.group_status(pairs)
+            all_pairs[base_name(path)] = (status, pairs)
             groups[base_name(path)] = {"status": status, "type": g.type,
                                        "details": {p: s.detail for p, s in pairs.items()},
                                        "pairs": {p: s.status for p, s in pairs.items()}}
         real = [g for g in groups.values()]
         overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
-            if real else "Standalone"
-        return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "groups": groups,
+            if real else sync.STANDALONE
+        summary, lines = sync.describe(
+            overall, all_pairs, self._connected_for({p for _, pairs in all_pairs.values() for p in pairs}))
+        return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "summary": summary, "details": lines,
+                "groups": groups,
                 "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.sync.in_flight),
                 "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced")} for n, i in self.peers.items()},
                 "synced": dict(self.store.synced),

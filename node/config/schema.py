@@ -74,6 +74,7 @@ def _copy(v):
 
 
 ED = ("enabled", "disabled")
+TF = ("true", "false")
 ROLES = ("admin", "resource-admin", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
@@ -333,16 +334,20 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("ha-capacity", "int", 0, minimum=0, maximum=100000), Field("comment", "str")), scope="local"),
     ObjType("cm device-group", "Device Group", (
         Field("type", "enum", "sync-only", ("sync-only", "sync-failover")),
-        Field("devices", "list", ()),
-        Field("auto-sync", "enum", "disabled", ED), Field("full-sync", "enum", "disabled", ED),
-        Field("save-on-auto-sync", "enum", "false", ("true", "false")),
+        Field("devices", "list", ()),   # device names; REST serves them as the devices subcollection
+        Field("auto-sync", "enum", "disabled", ED), Field("full-load-on-sync", "enum", "false", TF),
+        Field("asm-sync", "enum", "disabled", ED),
+        Field("save-on-auto-sync", "enum", "false", TF),
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
     ObjType("cm traffic-group", "Traffic Group", (
-        Field("ha-order", "list", ()), Field("auto-failback-enabled", "enum", "false", ("true", "false")),
+        Field("ha-order", "list", (), ref="cm device"), Field("auto-failback-enabled", "enum", "false", TF),
         Field("auto-failback-time", "int", 60, minimum=0, maximum=300),
-        Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("description", "str")), scope="trust"),
+        Field("failover-method", "enum", "ha-order", ("ha-order", "ha-score", "load-aware")),
+        Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("is-floating", "enum", "true", TF),
+        Field("mac", "str", "none"), Field("unit-id", "int", minimum=0, maximum=255),
+        Field("description", "str")), scope="trust"),
     ObjType("ltm node", "Node", (
         Field("address", "ip", required=True), Field("description", "str"),
         Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -397,8 +402,8 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("gtm global-settings", GTM_SETTINGS): {},
-    ("cm traffic-group", "/Common/traffic-group-1"): {},
-    ("cm traffic-group", "/Common/traffic-group-local-only"): {},
+    ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
@@ -412,6 +417,14 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},
 }
+
+
+def check_trusted(type_: str, values: dict, members: Callable[[], set]) -> None:
+    """A device group takes only devices of the trust domain (`members`: their names)."""
+    verb, names = values.get("devices", ("delete", ())) if type_ == "cm device-group" else ("delete", ())
+    unknown = [n for n in names if n not in members()] if verb != "delete" else []
+    if unknown:
+        raise Invalid(f"device {unknown[0]} is not in the trust domain (add it to the trust first)")
 
 
 def full_path(name: str, wild: bool = False) -> str:

@@ -141,8 +141,8 @@ class ConfigStore:
         gtm = [c for c in changes if TYPES[c.type].scope == "gtm"]
         base = self.cid
         new_cid = self.cid
-        if synced:
-            new_cid = cid or Cid(self.counter + 1, origin, self.now())
+        if synced:   # a peer's configuration keeps its commit id, none if it has made no commit
+            new_cid = cid if (cid is not None or from_peer) else Cid(self.counter + 1, origin, self.now())
         old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced)
         self.objects, self.cid = work, new_cid
         if synced_group is not None:
@@ -159,7 +159,7 @@ class ConfigStore:
         except OSError as exc:
             self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced = old
             raise Invalid(f"cannot save the change: {exc}") from None
-        if synced:
+        if synced and new_cid is not None:
             self._remember(base, new_cid, synced)
         self.generation += 1
         for c in changes:
@@ -226,7 +226,7 @@ class ConfigStore:
         touched = {k: "put" for k in incoming}
         touched.update({k: "del" for k in self.objects if k not in work})
         self._check(work, touched)
-        result = self._install(work, changes_of(work, touched), origin, cid=cid, synced_group=group)
+        result = self._install(work, changes_of(work, touched), origin, cid=cid, from_peer=True, synced_group=group)
         self.commit_cache.clear()
         self.commit_cache_size = 0
         return result
@@ -324,6 +324,9 @@ class ConfigStore:
                 raise Invalid(f'"{verb}" does not apply to {fname}')
         if op.type == "gtm topology" and values.get("order") is None:
             values["order"] = gtm_checks.next_order(work)
+        if op.type == "cm traffic-group" and values.get("unit-id") is None:   # the next free, as F5 numbers them
+            used = {v.get("unit-id") for (t, _), v in work.items() if t == op.type}
+            values["unit-id"] = next(n for n in range(1, 257) if n not in used)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
         if op.type == "ltm snatpool":

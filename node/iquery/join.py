@@ -42,6 +42,12 @@ class TrustJoin:
 
     async def _on_members(self, channel: Channel, msg: m.TrustMembers) -> None:
         members = [Member(str(x["name"]), str(x["address"]), bool(x.get("authority"))) for x in msg.members]
+        if self.device not in {x.name for x in members} and msg.generation > self.store.state.generation:
+            self.store.reset()    # removed from the domain: a domain of one again, as F5 leaves it
+            self.log.log("notice", "iquery", f"Removed from the trust domain by {channel.peer}: this device "
+                         "is a trust domain of one", event="trust-reset")
+            self.transport.restart()
+            return
         if self.store.update_members(members, msg.generation):
             self.log.log("notice", "iquery", f"Device trust group updated by {channel.peer}: "
                          + ", ".join(x.name for x in members), event="trust-members")
@@ -124,6 +130,25 @@ class TrustJoin:
         self.transport.sync_dialers()
         for peer in list(self.transport.outbound):
             self.transport.spawn(self._send_members, peer)
+        return member.to_dict()
+
+    def member_names(self) -> set[str]:
+        return {x.name for x in self.store.members}
+
+    async def remove_device(self, device: str) -> dict:
+        """F5's remove-from-trust: `device` is the member's name or address. The rest of the
+        domain gets the new member list; the removed device, told too, starts a domain of one."""
+        member = next((x for x in self.store.members if device in (x.name, x.address)), None)
+        if member is None:
+            raise TrustError(f"device {device} is not in the trust domain")
+        if not self.store.is_authority:
+            raise TrustError("this device is not a certificate signing authority in its trust domain")
+        self.store.remove_member(member.name)
+        self.log.log("notice", "iquery", f"Removed device {member.name} ({member.address}) from the trust domain",
+                     event="trust-removed", peer=member.name)
+        for peer in [member.name] + [x for x in list(self.transport.outbound) if x != member.name]:
+            await self._send_members(peer)
+        self.transport.sync_dialers()
         return member.to_dict()
 
     async def _join_steps(self, channel: Channel, address: str, role: str, username: str,

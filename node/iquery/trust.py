@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..clock import write_atomically
+from ..errors import F5Error
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # OpenSSL: verify signatures, leave validity times to us
 DEVICE_DAYS = 365   # so that a clock 400 days ahead sees the device certificates expired
@@ -31,7 +32,7 @@ CA_DAYS = 3650
 BACKDATE = dt.timedelta(minutes=5)  # small clock differences must not make a fresh cert "not yet valid"
 
 
-class TrustError(Exception):
+class TrustError(F5Error):
     """A trust operation was refused; the message is the reason shown to the user."""
 
 
@@ -309,6 +310,14 @@ class TrustStore:
         others = [m for m in self.state.members if m.name != member.name]
         self._save(TrustState(self.state.key, self.state.cert, self.state.ca, self.state.ca_key,
                               others + [member], self.state.generation + 1))
+
+    def remove_member(self, name: str) -> None:
+        if name == self.device:
+            raise TrustError(f"{name} is this device: reset its device trust instead")
+        if name not in {m.name for m in self.state.members}:
+            raise TrustError(f"device {name} is not in the trust domain")
+        self._save(TrustState(self.state.key, self.state.cert, self.state.ca, self.state.ca_key,
+                              [m for m in self.state.members if m.name != name], self.state.generation + 1))
 
     def update_members(self, members: list[Member], generation: int) -> bool:
         """Take a newer member list from an authority; returns whether anything changed."""

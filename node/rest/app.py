@@ -14,7 +14,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..config.schema import base_name
+from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
 from . import resources as res
@@ -75,9 +75,15 @@ class RestApp:
         """One commit; refused, it is a REST error (404 only for a missing object `about` names)."""
         self.tasks.check_idle()
         try:
+            self._check_trusted(ops)
             return self.store.commit(ops)
         except ConfigError as exc:
             raise answer(exc, about=about) from None
+
+    def _check_trusted(self, ops: list[Op]) -> None:
+        if self.parts.trust is not None:
+            for op in ops:
+                check_trusted(op.type, op.values, self.parts.trust.member_names)
 
     # -- the door ---------------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:

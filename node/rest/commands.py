@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from starlette.responses import Response
 
-from ..errors import Busy, ShellError
+from ..errors import Busy, F5Error, ShellError
 from ..version import SYS_VERSION, version_file
 from . import bash
 from . import resources as res
@@ -25,6 +25,7 @@ from .responses import json_response
 ANY = None   # a handler that answers every method itself
 CLI_VERSION = {"active": res.VERSION, "latest": res.VERSION, "supported": res.VERSION}
 FAILOVER_WORDS = ("standby", "offline", "online")
+TRUST_KEYS = {"command", "name", "caDevice", "device", "deviceName", "username", "password", "kind", "selfLink"}
 FAILOVER_KEYS = {"command", *FAILOVER_WORDS, "trafficGroup", "traffic-group", "utilCmdArgs", "kind", "selfLink",
                  "apiRawValues"}
 
@@ -80,6 +81,8 @@ class Commands:
             ("sys", "config"): (("POST",), self.save_config),
             ("cm",): (("POST",), self.config_sync),
             ("util", "bash"): (("POST",), self.bash),
+            ("cm", "add-to-trust"): (("POST",), self.add_to_trust),
+            ("cm", "remove-from-trust"): (("POST",), self.remove_from_trust),
         }
 
     async def __call__(self, call: Call) -> Response | None:
@@ -122,8 +125,7 @@ class Commands:
     # -- sys failover -----------------------------------------------------------------------------
     async def sys_failover(self, call: Call) -> Response:
         fo = self.parts.cluster.failover_status()
-        groups = ", ".join(f"{t} {s}" for t, s in sorted(fo["traffic_groups"].items())) or "no traffic groups"
-        raw = {"apiAnonymous": f"Failover {fo['state']} for this device ({groups})"}
+        raw = {"apiAnonymous": f"Failover {fo['state']} for {uptime(fo.get('state_for', 0.0))}\n"}
         if call.method == "GET":
             return json_response({"kind": "tm:sys:failover:failoverstats", "selfLink": link("/mgmt/tm/sys/failover"),
                                   "apiRawValues": raw})
@@ -157,11 +159,52 @@ class Commands:
     async def config_sync(self, call: Call) -> Response:
         args = self._run_args(call)
         parts = args.split()
-        if len(parts) != 3 or parts[0] != "config-sync" or parts[1] not in ("to-group", "from-group"):
-            raise RestError(400, 'utilCmdArgs must be "config-sync to-group GROUP" or '
+        force = "force-full-load-push" in parts     # Ansible puts it last, tmsh before to-group
+        rest = [p for p in parts if p != "force-full-load-push"]
+        if len(rest) != 3 or rest[0] != "config-sync" or rest[1] not in ("to-group", "from-group") \
+                or (force and rest[1] != "to-group"):
+            raise RestError(400, 'utilCmdArgs must be "config-sync [force-full-load-push] to-group GROUP" or '
                                  '"config-sync from-group GROUP"', 1)
-        await self.tasks.run(f"run cm {args}")
+        await self.tasks.run("run cm config-sync " + ("force-full-load-push " if force else "") + " ".join(rest[1:]))
         return json_response({"kind": "tm:cm:runstate", "command": "run", "utilCmdArgs": args})
+
+    # -- device trust -------------------------------------------------------------------------------
+    def _trust_call(self, call: Call, required: tuple[str, ...]) -> dict:
+        """A writer's {"command": "run", ...} to add-to-trust or remove-from-trust, checked."""
+        self.auth.authorize(call.user, call.method, call.uri)
+        body = call.body
+        if self.parts.trust is None:
+            raise RestError(400, "device trust cannot be changed on this device", 1)
+        if not isinstance(body, dict) or body.get("command") != "run":
+            raise RestError(400, '"command" must be "run"', 1)
+        for key, v in body.items():
+            if key not in TRUST_KEYS or (key != "caDevice" and not isinstance(v, str)) \
+                    or (key == "caDevice" and not isinstance(v, bool)):
+                raise res.unexpected("/".join(call.path), key, v)
+        missing = [k for k in required if not body.get(k)]
+        if missing:
+            raise RestError(400, f'{"/".join(call.path)} needs "{missing[0]}"', 1)
+        self.tasks.check_idle()
+        return body
+
+    async def add_to_trust(self, call: Call) -> Response:
+        """Add the device at `device` with its admin credentials: as peer authority (caDevice
+        true, F5's default) or subordinate non-authority."""
+        body = self._trust_call(call, ("device", "username", "password"))
+        role = "peer" if body.get("caDevice", True) else "subordinate"
+        try:
+            await self.parts.trust.add_device(body["device"], body["username"], body["password"], role)
+        except F5Error as exc:
+            raise answer(exc) from None
+        return json_response(trust_answer(call, body))
+
+    async def remove_from_trust(self, call: Call) -> Response:
+        body = self._trust_call(call, ("deviceName",))
+        try:
+            await self.parts.trust.remove_device(body["deviceName"])
+        except F5Error as exc:
+            raise answer(exc) from None
+        return json_response(trust_answer(call, body))
 
     async def bash(self, call: Call) -> Response:
         args = self._run_args(call)
@@ -192,6 +235,20 @@ class Commands:
         up = max(self.parts.now() - self.parts.started, 0.0)
         cpu = sum(os.times()[:2])
         return f"{up:.2f} {max(up * 2 - cpu, 0.0):.2f}"   # /proc/uptime: seconds up, idle seconds of 2 CPUs
+
+
+def uptime(seconds: float) -> str:
+    """F5's duration: `0d 01:20:32`."""
+    m, sec = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    d, h = divmod(h, 24)
+    return f"{d}d {h:02}:{m:02}:{sec:02}"
+
+
+def trust_answer(call: Call, body: dict) -> dict:
+    """F5 answers a trust command with what was asked, the password left out."""
+    return {"kind": f"tm:cm:{call.path[-1]}:runstate", "selfLink": link("/mgmt/tm/" + "/".join(call.path)),
+            **{k: v for k, v in body.items() if k != "password"}}
 
 
 def failover_request(body) -> tuple[str, str | None]:

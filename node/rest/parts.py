@@ -38,6 +38,14 @@ class Ltm(Protocol):
     def virtual_health(self) -> dict: ...
 
 
+class Trust(Protocol):
+    """Device trust (the 4353 add-device protocol): F5's add-to-trust and remove-from-trust."""
+
+    def member_names(self) -> set[str]: ...
+    async def add_device(self, address: str, username: str, password: str, role: str = "peer") -> dict: ...
+    async def remove_device(self, device: str) -> dict: ...    # by name or address
+
+
 class Shell(Protocol):
     async def run(self, line: str) -> str: ...
 
@@ -79,3 +87,4 @@ class Parts:
     save_config: Callable[[], Any]
     log: Any = None
     started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
+    trust: Trust | None = None      # None: a device that cannot change its trust over REST

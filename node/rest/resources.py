@@ -25,11 +25,17 @@ META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiR
 MEMBER_EXTRAS = {"connectionLimit": 0, "dynamicRatio": 1, "ephemeral": "false", "inheritProfile": "enabled",
                  "logging": "disabled", "monitor": "default", "rateLimit": "disabled",
                  "fqdn": {"autopopulate": "disabled"}}
+# What a BIG-IP VE shows on every cm device that the lab does not model (F5's fixtures).
+DEVICE_EXTRAS = {"product": "BIG-IP", "edition": "Final", "marketingName": "BIG-IP Virtual Edition",
+                 "platformId": "Z100", "chassisType": "individual", "mirrorSecondaryIp": "any6",
+                 "multicastIp": "any6", "multicastPort": 0}
+UNICAST_PORT = 1026
 SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled", "user-disabled": "user-disabled"}
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
-SUBCOLLECTIONS = ("members", "virtual-servers")   # item lists F5 serves as subcollections; others inline
+SUBCOLLECTIONS = ("members", "virtual-servers", "devices")   # lists F5 serves as subcollections; others inline
+LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device group's devices)
 
 
 def link(path: str) -> str:
@@ -102,13 +108,19 @@ def route(segments: list[str]) -> Route | None:
 
 def subcollections(type_: str) -> tuple[str, ...]:
     t = TYPES[type_]
-    return tuple(f.name for f in t.fields if f.kind == "members" or (f.kind == "items" and f.name in SUBCOLLECTIONS)) \
+    return tuple(f.name for f in t.fields if f.kind == "members" or _subcollection(f)) \
         + (("profiles",) if t.field("profiles") else ())
+
+
+def _subcollection(f: Field) -> bool:
+    return (f.kind == "items" and f.name in SUBCOLLECTIONS) or (f.kind == "list" and f.name in LIST_SUBCOLLECTIONS)
 
 
 def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
     """The item of a subcollection a URI or body names, however it was written."""
     f = TYPES[type_].field(field)
+    if f.kind == "list":
+        return base_name(raw) if base_name(raw) in items else None
     name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw)[0]
     return next((i for i in items if i["name"] == name), None)
 
@@ -167,11 +179,15 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             if expand:
                 ref["items"] = [profile_to_rest(path, p, generation) for p in v or []]
             out["profilesReference"] = ref
-        elif f.kind == "items" and f.name in SUBCOLLECTIONS:
+        elif _subcollection(f):
             ref = {"link": link(f"{url}/{f.name}"), "isSubcollection": True}
             if expand:
                 ref["items"] = [item_to_rest(type_, path, f, i, generation) for i in v or []]
             out[f.rest + "Reference"] = ref
+        elif f.kind == "list" and f.ref:       # full paths and a link to each (haOrder only when set)
+            if v or type_ != "cm traffic-group":
+                out[f.rest] = list(v or [])
+                out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, d))} for d in v or []]
         elif f.kind == "items":
             out[f.rest] = [_item_props(f, i) for i in v or []]
         elif f.kind == "terms":
@@ -182,14 +198,16 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
         elif f.kind == "secret":
             out["encryptedPassword"] = v
+        elif type_ == "cm device" and f.name == "unicast-address":   # F5 shows each with its port
+            if v:
+                out[f.rest] = [{"effectiveIp": a, "effectivePort": UNICAST_PORT, "ip": a, "port": UNICAST_PORT}
+                               for a in v]
         elif type_ == "auth user" and f.name == "role":
             out["partitionAccess"] = [{"name": "all-partitions", "role": v}]
         else:
             out[f.rest] = full_path(v) if f.name == "monitor" and v != "none" else v
             if f.kind == "ref" and v != "none":
                 out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
-            elif f.kind == "list" and f.ref:
-                out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, x))} for x in v]
     return out
 
 
@@ -220,8 +238,11 @@ def _item_props(f: Field, item: dict) -> dict:
     return out
 
 
-def item_to_rest(type_: str, path: str, f: Field, item: dict, generation: int) -> dict:
-    """An item of a subcollection other than LTM pool members (GTM pool members, virtual servers)."""
+def item_to_rest(type_: str, path: str, f: Field, item, generation: int) -> dict:
+    """An item of a subcollection other than LTM pool members (GTM pool members, virtual servers,
+    a device group's devices, which the store keeps as bare names)."""
+    if isinstance(item, str):
+        item = {"name": full_path(item)}
     return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(f, item), "generation": generation,
             "selfLink": link(f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}")}
 
@@ -308,7 +329,8 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
         elif f.kind == "items":
             values[f.name] = ("set", items_from_rest(type_, f, v))
         elif f.kind in ("list", "terms"):
-            values[f.name] = ("set", _names(type_, key, v))
+            names = _names(type_, key, v)
+            values[f.name] = ("set", [base_name(full_path(n)) for n in names] if f.name == "devices" else names)
         elif f.kind == "record":
             values[f.name] = ("set", _record(type_, f, key, v))
         elif f.name == "ip-protocol" and type(v) is int:
@@ -349,7 +371,10 @@ def _names(type_: str, key: str, v) -> list[str]:
         raise unexpected(type_, key, v)
     out = []
     for item in v:
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
+        if key == "unicastAddress" and isinstance(item, dict) and isinstance(item.get("ip"), str) \
+                and item.get("port", UNICAST_PORT) == UNICAST_PORT:
+            out.append(item["ip"])
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
             out.append(item["name"])
         elif isinstance(item, str):
             out.append(item)
@@ -411,12 +436,28 @@ def members_from_rest(v) -> dict:
     return out
 
 
+def _list_item_op(method: str, r: Route, body) -> Op:
+    """A device group's devices: POST {"name": D} adds D, DELETE .../devices/D removes it."""
+    if method == "POST" and r.member is None:
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise bad_body(Invalid(f'a {r.sub} item needs a "name"'))
+        stray = [k for k in body if k not in META]
+        if stray:
+            raise unexpected(f"{r.type} {r.sub}", stray[0], body[stray[0]])
+        return Op("modify", r.type, r.path, {r.sub: ("add", [base_name(full_path(body["name"]))])})
+    if method == "DELETE" and r.member is not None:
+        return Op("modify", r.type, r.path, {r.sub: ("delete", [base_name(r.member)])})
+    raise RestError(405, f"{method} is not allowed on {r.sub}", 1)
+
+
 def op_for(method: str, r: Route, body) -> Op:
     """The one change a write request asks for (the store checks it as tmsh's would be)."""
     if r.stats:
         raise RestError(405, "Method not allowed on stats", 1)
     if r.sub == "profiles":
         raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
+    if r.sub and TYPES[r.type].field(r.sub).kind == "list":
+        return _list_item_op(method, r, body)
     if r.sub and TYPES[r.type].field(r.sub).kind == "items":
         f = TYPES[r.type].field(r.sub)
         if method == "POST" and r.member is None:

@@ -18,8 +18,10 @@ from .query import Query
 from .resources import kind, link
 from .responses import json_response, not_registered
 
+TRUST_GROUP = "/Common/device_trust_group"
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["available", "config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
+EXTRA_CHILDREN = {("sys",): ["available", "config", "failover", "version"],
+                  ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
 
 
@@ -74,20 +76,30 @@ class Routes:
         if r.path is None:
             items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
                                  member_status=member_status)
-                     for p, v in sorted(self.store.of_type(r.type).items())]
+                     for p, v in sorted(self._objects(r.type).items())]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
-        values = self.store.get(r.type, r.path)
+        values = self._objects(r.type).get(r.path)
         if values is None:
             raise answer(NotFound(TYPES[r.type].label, r.path))
         g = gen.get((r.type, r.path), 0)
-        if r.sub in ("members", "virtual-servers"):
+        if r.sub in res.SUBCOLLECTIONS:
             return self._items(r, values, g, member_status)
         if r.sub == "profiles":
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
                     "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
         return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
+
+    def _objects(self, type_: str) -> dict[str, dict]:
+        """The objects of a type, with F5's hidden device_trust_group among the device groups: a
+        sync-only group of every device of the trust domain, kept by the trust, not the store."""
+        objects = self.store.of_type(type_)
+        if type_ == "cm device-group" and self.parts.trust is not None:
+            objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
+                                                "network-failover": "disabled",
+                                                "devices": sorted(self.parts.trust.member_names())}}
+        return objects
 
     def _member_status(self) -> Callable[[str, str], str]:
         """A pool member's monitor status, read once a pool per request."""
@@ -117,22 +129,29 @@ class Routes:
         return show(item)
 
     def _devices(self, r: res.Route) -> dict:
-        """cm device: this device from the store, its peers as they last told us."""
+        """cm device: this device from the store, its peers as they last told us (their failover
+        state as their heartbeats say it, fresher than their last cm-status)."""
         cluster = self.parts.cluster
+        heard = {n: p.get("state") for n, p in (cluster.failover_status().get("peers") or {}).items()
+                 if p.get("alive")}
         devices = {}
         for path, v in self.store.of_type("cm device").items():
             devices[path] = (v, cluster.device_state(), "true")
+        trusted = self.parts.trust.member_names() if self.parts.trust else None
         for name, info in cluster.peers().items():
+            if trusted is not None and name not in trusted:
+                continue          # removed from the trust domain
             if cluster.connected(name) or f"/Common/{name}" not in devices:
+                state = heard.get(name) or info.get("failover", {}).get("state", "offline")
                 devices.setdefault(f"/Common/{name}", ({k: v for k, v in (info.get("device") or {}).items() if v},
-                                                       info.get("failover", {}).get("state", "offline"), "false"))
+                                                       state, "false"))
         items = []
         for path, (values, state, me) in sorted(devices.items()):
             if r.path is not None and path != r.path:
                 continue
             item = res.to_rest("cm device", path, values, self.store.generations.get(("cm device", path), 0))
-            item.update({"failoverState": state, "selfDevice": me, "hostname": base_name(path),
-                         "version": res.VERSION, "build": res.BUILD, "product": "BIG-IP", "edition": "Final"})
+            item.update(res.DEVICE_EXTRAS, failoverState=state, selfDevice=me, hostname=base_name(path),
+                        version=res.VERSION, build=res.BUILD)
             items.append(item)
         if r.path is not None:
             if not items:

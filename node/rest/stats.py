@@ -1,15 +1,12 @@
 """iControl REST statistics: F5's `entries` / `nestedStats` shapes, filled from the live LTM and CM."""
 from __future__ import annotations
 
-from ..config.schema import base_name
+from ..config.schema import LOCAL_ONLY, base_name
 from ..errors import NotFound
 from . import resources as res
 from .errors import answer
 from .parts import Parts
 from .resources import kind, link, tilde
-
-SUMMARY = {"In Sync": "All devices in the device group are in sync",
-           "Standalone": "This device is not in a device group"}
 
 
 def entries(values: dict) -> dict:
@@ -35,14 +32,10 @@ def version(module: str, values: dict) -> dict:
 
 
 def sync_status(s: dict) -> dict:
-    details = {}
-    n = 0
-    for group, info in s["groups"].items():
-        for text in [f"{group}: {info['status']}"] + list(info["details"].values()):
-            details[f"https://localhost/mgmt/tm/cm/syncStatus/0/details/{n}"] = nested({"details": text})
-            n += 1
+    details = {f"https://localhost/mgmt/tm/cm/syncStatus/0/details/{n}": nested({"details": text})
+               for n, text in enumerate(s.get("details") or ())}
     body = {"color": s["color"], "mode": "high-availability" if s["groups"] else "standalone",
-            "status": s["status"], "summary": SUMMARY.get(s["status"], s["status"]),
+            "status": s["status"], "summary": s.get("summary") or s["status"],
             "https://localhost/mgmt/tm/cm/syncStatus/0/details": {"nestedStats": {"entries": details}}}
     return {"kind": "tm:cm:sync-status:sync-statusstats", "selfLink": link("/mgmt/tm/cm/sync-status"),
             "entries": {"https://localhost/mgmt/tm/cm/sync-status/0": nested(body)}}
@@ -52,7 +45,7 @@ def failover_status(f: dict) -> dict:
     details = {}
     for n, (tg, st) in enumerate(sorted(f["traffic_groups"].items())):
         details[f"https://localhost/mgmt/tm/cm/failoverStatus/0/details/{n}"] = nested(
-            {"details": f"{tg} {st}"})
+            {"details": f"{st} for /Common/{tg}"})
     active = sum(1 for st in f["traffic_groups"].values() if st == "active")
     body = {"color": "green" if f["state"] == "active" else "gray", "status": f["state"].upper(),
             "summary": f"{active}/{len(f['traffic_groups'])} active",
@@ -167,14 +160,19 @@ def _one(parts: Parts, type_: str, path: str, member: str | None, url: str) -> d
 
 
 def _traffic_groups(parts: Parts, r) -> dict:
+    """Each traffic group's state on each device. Without network failover a device is active for
+    every traffic group; traffic-group-local-only is active on each device, for that device only."""
     peers = parts.cluster.peers()
+    states = parts.cluster.traffic_groups()
     out = {}
-    for tg, state in sorted(parts.cluster.traffic_groups().items()):
-        tg_path = tg if tg.startswith("/") else f"/Common/{tg}"
+    for tg_path in sorted(parts.store.of_type("cm traffic-group")):
+        tg = base_name(tg_path)
         if r.path is not None and r.path != tg_path:
             continue
-        rows = [(parts.device.name, state)] + [
-            (name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown")) for name, info in sorted(peers.items())]
+        rows = [(parts.device.name, "active" if tg_path == LOCAL_ONLY or not states else states.get(tg, "standby"))]
+        if tg_path != LOCAL_ONLY:
+            rows += [(name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown"))
+                     for name, info in sorted(peers.items())]
         for device, st in rows:
             key = f"https://localhost/mgmt/tm/cm/traffic-group/{tilde(tg_path)}:~Common~{device}/stats"
             out[key] = nested({"deviceName": f"/Common/{device}", "trafficGroup": tg_path, "failoverState": st,

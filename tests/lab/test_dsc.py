@@ -84,6 +84,7 @@ def test_kill_9_of_the_active_moves_the_virtual_address_and_the_clients_arp_entr
     assert node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"] == "active"
     text = log_text(lab, "bigip2")
     assert "010c007e" in text and "Gratuitous ARP for traffic-group-1" in text
+    assert "Active for traffic group traffic-group-1." in text and "010c0053" in text and "010c0019" in text
     # the dead device's floating addresses lapse; it comes back standby, in sync, with what changed meanwhile
     tmsh(lab, "bigip2", "create ltm pool while-away")
     Lab.open(lab).start_daemon("bigip1")
@@ -98,6 +99,7 @@ def test_losing_the_ha_vlan_alone_is_not_a_failover(make_lab, tmp_path):
     try:
         wait_for(lambda: "010c0083" in log_text(lab, "bigip2"), what="the lost path logged")
         wait_for(lambda: "010c0083" in log_text(lab, "bigip1"), what="the lost path logged")
+        assert "from device bigip1 (10.1.30.11) (unicast: -> 10.1.30.12)." in log_text(lab, "bigip2")
         assert tg_states(lab) == {"bigip1": "active", "bigip2": "standby"}
         assert "010c007e" not in log_text(lab, "bigip2")
         paths = node_status(lab, "bigip2").failover.peers["bigip1"].paths

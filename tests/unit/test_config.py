@@ -181,6 +181,12 @@ def test_a_full_sync_keeps_the_peers_local_objects(store, tmp_path):
     assert p.get("net self", "/Common/mine") is not None and p.get("ltm pool", "/Common/web") is not None
 
 
+def test_a_full_sync_from_a_device_that_made_no_commit_leaves_the_peer_without_one(tmp_path):
+    fresh, p = ConfigStore(None, "bigip1"), peer(tmp_path)
+    p.apply_full(fresh.snapshot(), fresh.cid, "bigip1", "/Common/dg")   # only the built-in objects
+    assert fresh.cid is None and p.cid is None and p.synced == {"/Common/dg": None}
+
+
 def test_trust_scope_objects_go_by_generation(store, tmp_path):
     p = peer(tmp_path)
     run(store, "create cm device-group dg devices add { bigip1 bigip2 } type sync-failover")

@@ -11,7 +11,8 @@ PATHS = {"bigip1": ["10.1.30.11", "10.1.20.11"], "bigip2": ["10.1.30.12", "10.1.
 def device(name, now=0.0, order=("bigip1", "bigip2"), **tg):
     fo = Failover(name, now, timeout=3.0)
     peer = "bigip2" if name == "bigip1" else "bigip1"
-    fo.configure([TrafficGroup(TG, tuple(order), **tg)], {peer: PATHS[peer]}, now)
+    mine = dict(zip(PATHS[peer], PATHS[name]))     # the peer's address -> ours on its network
+    fo.configure([TrafficGroup(TG, tuple(order), **tg)], {peer: PATHS[peer]}, now, mine)
     return fo
 
 
@@ -62,7 +63,8 @@ def test_losing_one_path_logs_it_and_does_not_fail_over():
         beat(a, b, t, paths=["10.1.30.11"])   # the internal path is cut
     logs = kinds(b.tick(4.0), Log)
     assert [l.msgid for l in logs] == ["010c0083"]
-    assert "from device bigip1 (unicast: -> 10.1.20.11)" in logs[0].text
+    assert logs[0].text == ("No failover status messages received for 3.900 seconds, from device bigip1 "
+                            "(10.1.20.11) (unicast: -> 10.1.20.12).")
     assert b.state[TG] == STANDBY and b.peers["bigip1"].alive
 
 

@@ -24,7 +24,8 @@ class Cluster:
         return {"status": "In Sync", "color": "green", "groups": {}, "cid": None}
 
     def failover_status(self):
-        return {"state": "active", "traffic_groups": {"traffic-group-1": "active"}, "split_brain": {}}
+        return {"state": "active", "traffic_groups": {"traffic-group-1": "active"}, "split_brain": {},
+                "state_for": 4832.7}
 
     def device_state(self):
         return "active"
@@ -74,8 +75,7 @@ async def test_sys_failover_runs_one_tmsh_line_as_the_task(tmp_path):
         r = await c.post("/mgmt/tm/sys/failover", json={"command": "run", "standby": True, "trafficGroup": "nosuch"})
         assert r.status_code == 400 and r.json()["message"].startswith("01070734:3: Configuration error")
         r = await c.get("/mgmt/tm/sys/failover")
-        assert r.json()["apiRawValues"]["apiAnonymous"] == \
-            "Failover active for this device (traffic-group-1 active)"
+        assert r.json()["apiRawValues"]["apiAnonymous"] == "Failover active for 0d 01:20:32\n"
 
 
 async def test_a_command_path_with_another_method_is_not_a_command(tmp_path):

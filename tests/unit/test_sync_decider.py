@@ -2,6 +2,7 @@
 pushes on a commit, on a peer's status and on a push's result."""
 from node.cm.sync import (CHANGES_PENDING, FAILURE, IN_SYNC, ConfigSync, Group, Local, MarkSynced, Push,
                           Refused, SendStatus)
+from node.cm import sync
 from node.config.store import Cid
 from node.iquery.messages import CmStatus, SyncResult
 
@@ -113,3 +114,19 @@ def test_a_peer_restart_gets_our_status_and_resets_its_numbering():
     d.committed(local(C2), up)
     actions = d.status(local(C2), "bigip2", status(C1, boot="b2", seq=1), up, 1.0)
     assert actions == [SendStatus("bigip2"), Push(DG, "bigip2", False, True)]
+
+
+def test_sync_status_in_f5s_words_and_colours():
+    pending = sync.PairStatus(sync.CHANGES_PENDING, "bigip1 has changes pending: sync bigip1 to the group", "bigip1")
+    summary, lines = sync.describe(sync.CHANGES_PENDING, {"dg-ha": (sync.CHANGES_PENDING, {"bigip2": pending})},
+                                   {"bigip2": 1234.6})
+    assert summary == "bigip1 has changes pending" and sync.COLOR[sync.CHANGES_PENDING] == "yellow"
+    assert lines == ["dg-ha (Changes Pending): bigip1 has changes pending", "bigip2: connected (for 1234s)",
+                     "Recommended action: Synchronize bigip1 to group dg-ha"]
+    ok = sync.PairStatus(sync.IN_SYNC, "bigip2: connected, in sync")
+    assert sync.describe(sync.IN_SYNC, {"dg-ha": (sync.IN_SYNC, {"bigip2": ok})}, {}) == (
+        "All devices in the device group are in sync",
+        ["dg-ha (In Sync): All devices in the device group are in sync", "bigip2: disconnected"])
+    assert sync.describe(sync.STANDALONE, {}, {}) == (" ", ["Optional action: Add a device to the trust domain"])
+    assert sync.COLOR[sync.STANDALONE] == "green"
+    assert {sync.COLOR[s] for s in (sync.AWAITING, sync.DISCONNECTED, sync.FAILURE)} == {"red"}

@@ -122,3 +122,11 @@ def test_a_mapping_used_as_a_key_is_invalid_yaml(tmp_path):
     f.write_text("name: ha\n? {a: 1}\n: x\n")
     with pytest.raises(TopologyError, match="line 2: not valid YAML: found unhashable key"):
         load(f)
+
+
+def test_an_onboard_manual_pair_starts_untrusted_with_its_ha_addresses():
+    from lab.model.plan import lab_onboards, node_ha_settings
+    onboard = make_plan(load(ROOT / "topologies" / "ha-pair-onboard.yml"))
+    assert not lab_onboards(onboard) and lab_onboards(make_plan(load(HA)))
+    assert node_ha_settings(onboard)["failover_vlans"] == ["ha", "internal"]
+    assert not lab_onboards(make_plan(parse({**ha(), "trust": False})))

@@ -132,3 +132,16 @@ def test_reset_makes_a_new_domain_of_one(tmp_path):
     b.reset()
     assert b.is_authority and b.state.ca != a.state.ca and [m.name for m in b.members] == ["bigip2"]
     assert json.loads((tmp_path / "b" / "trust.json").read_text())["members"][0]["name"] == "bigip2"
+
+
+def test_removing_a_member_drops_it_with_a_newer_generation(tmp_path):
+    a, b = _two(tmp_path)
+    a.add_member(Member("bigip2", "10.1.1.12", True))
+    before = a.state.generation
+    with pytest.raises(TrustError, match="reset its device trust instead"):
+        a.remove_member("bigip1")
+    with pytest.raises(TrustError, match="not in the trust domain"):
+        a.remove_member("bigip9")
+    assert a.state.generation == before
+    a.remove_member("bigip2")
+    assert [m.name for m in a.members] == ["bigip1"] and a.state.generation == before + 1
