@@ -42,6 +42,7 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
     subs = {s.name: s for s in f.sub}
     by_name = {i["name"]: dict(i) for i in have}
     label = f"{t.label} {f.name}"
+    order = order_key(f)
     if verb == "set":
         by_name, verb = {}, "add"
     for raw, props in (value or {}).items():
@@ -54,8 +55,8 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
             if name in by_name:
                 raise Exists(f"{label} item", name)
             item = {"name": name, **{s.name: s.default for s in f.sub if s.default is not None}}
-            if "order" in subs and "order" not in (props or {}):
-                item["order"] = len(by_name)
+            if order and order not in (props or {}):
+                item[order] = len(by_name)
         elif verb == "modify":
             if name not in by_name:
                 raise NotFound(f"{label} item", name)
@@ -67,7 +68,12 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
                 raise Invalid(f'{f.name} item has no property "{k}"')
             item[k] = coerce(t, subs[k], v)
         by_name[name] = item
-    return sorted(by_name.values(), key=lambda i: (i.get("order", 0), i["name"]))
+    return sorted(by_name.values(), key=lambda i: (i.get(order, 0), i["name"]))
+
+
+def order_key(f: Field) -> str | None:
+    """Pool members are ordered by `member-order`, a wide IP's pools by `order` (F5's names)."""
+    return next((k for k in ("member-order", "order") if any(s.name == k for s in f.sub)), None)
 
 
 def next_order(work: dict) -> int:
@@ -145,6 +151,9 @@ def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
     rt = tname.rsplit(" ", 1)[1]
     refs = [p["name"] for p in v.get("pools") or []]
     if v.get("last-resort-pool", "none") != "none":
+        kind, sep, pool = v["last-resort-pool"].partition(" ")   # F5's REST form: "a /Common/p"
+        if sep and kind == rt:
+            v["last-resort-pool"] = pool
         v["last-resort-pool"] = full_path(v["last-resort-pool"])
         refs.append(v["last-resort-pool"])
     for p in refs:

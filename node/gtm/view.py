@@ -122,7 +122,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     enabled = m.get("status", "enabled") == "enabled"
     if rtype == "cname":
         view.members[(pool, m["name"])] = MemberStatus("available", "static target", True)
-        return lb.Member(m["name"], m["name"], None, True, enabled, m.get("order", 0), m.get("ratio", 1))
+        return lb.Member(m["name"], m["name"], None, True, enabled, m.get("member-order", 0), m.get("ratio", 1))
     server_path, vs_name = m["name"].rsplit(":", 1)
     server = servers.get(server_path) or {}
     dc = server.get("datacenter")
@@ -136,7 +136,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     if sv is not None and vs_name in sv.virtuals:
         conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
     view.members[(pool, m["name"])] = status
-    return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("order", 0), m.get("ratio", 1), conns)
+    return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("member-order", 0), m.get("ratio", 1), conns)
 
 
 def _add_wideip(view: View, rtype: str, path: str, w: dict) -> None:
