@@ -134,6 +134,8 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             ipaddress.ip_address(v["fallback-ip"])
         except ValueError:
             raise Invalid(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
+    for rule in _monitor_rules(tname, v):
+        _check_monitors(work, rule)
     if tname.endswith("cname"):
         return
     for m in v.get("members") or []:
@@ -144,6 +146,35 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
         declared = {i["name"] for i in server.get("virtual-servers") or []}
         if vs not in declared and server.get("product") != "bigip":
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
+
+
+RULE_WORDS = {"and", "min", "of", "{", "}", "default", "none"}
+
+
+def monitor_names(rule: str | None) -> list[str]:
+    """The monitors a monitor rule names: `/Common/http`, `http and tcp`, `min 1 of { http tcp }`."""
+    words = (rule or "none").replace("{", " { ").replace("}", " } ").split()
+    return [full_path(w) for w in words if w not in RULE_WORDS and not w.isdigit()]
+
+
+def _check_monitors(work: dict, rule: str | None) -> None:
+    for name in monitor_names(rule):
+        if not any(t.startswith("gtm monitor ") and p == name for t, p in work):
+            raise NotFound("Monitor", name)
+
+
+def _monitor_rules(tname: str, v: dict) -> list:
+    """Every monitor rule of a pool (its own and its members') or a server."""
+    if tname.startswith("gtm pool ") or tname == "gtm server":
+        return [v.get("monitor")] + [m.get("monitor") for m in v.get("members") or []]
+    return []
+
+
+def _check_monitor(work: dict, tname: str, path: str, v: dict) -> None:
+    """A user monitor inherits from a monitor of its own type."""
+    parent = v.get("defaults-from", "none")
+    if parent != "none" and (tname, full_path(parent)) not in work:
+        raise NotFound("Monitor", full_path(parent))
 
 
 def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
@@ -169,6 +200,7 @@ def _check_server(work: dict, tname: str, path: str, v: dict) -> None:
             raise Invalid(f"server {path}: virtual server {vs['name']} requires a destination")
     if not v.get("addresses"):
         raise Invalid(f"server {path} requires at least one address")
+    _check_monitors(work, v.get("monitor"))
 
 
 def _check_region(work: dict, tname: str, path: str, v: dict) -> None:
@@ -199,10 +231,13 @@ def _check_listener(work: dict, tname: str, path: str, v: dict) -> None:
 
 CHECKS = {"gtm pool": _check_pool, "gtm wideip": _check_wideip, "gtm server": _check_server,
           "gtm region": _check_region, "gtm topology": _check_topology, "gtm zone": _check_zone,
-          "gtm listener": _check_listener}
+          "gtm listener": _check_listener, "gtm monitor": _check_monitor}
 
 
 def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
+    if tname.startswith("gtm monitor "):
+        return any(path in monitor_names(rule) for rule in _monitor_rules(ot, ov)) or (
+            ot == tname and ov.get("defaults-from") not in (None, "none") and full_path(ov["defaults-from"]) == path)
     if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
         return True
     if tname == "gtm server":

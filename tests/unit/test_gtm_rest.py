@@ -134,3 +134,19 @@ async def test_gtm_monitors_are_objects_with_f5s_properties(tmp_path):
         assert r.status_code == 400 and "unexpected json pair" in r.json()["message"]
         assert store.get("gtm monitor http", "/Common/bad") is None
 
+
+async def test_gtm_monitors_are_checked_where_pools_and_servers_name_them(tmp_path):
+    store, c = client(tmp_path)
+    async with c:
+        r = await c.post("/mgmt/tm/gtm/pool/a", json={"name": "gp", "monitor": "/Common/gmon"})
+        assert r.status_code == 400 and r.json()["message"] == \
+            "01020036:3: The requested Monitor (/Common/gmon) was not found."
+        r = await c.post("/mgmt/tm/gtm/monitor/tcp", json={"name": "gmon", "defaultsFrom": "/Common/nosuch"})
+        assert r.status_code == 400 and "(/Common/nosuch)" in r.json()["message"]
+        assert (await c.post("/mgmt/tm/gtm/monitor/tcp", json={"name": "gmon"})).status_code == 200
+        r = await c.post("/mgmt/tm/gtm/pool/a", json={"name": "gp", "monitor": "min 1 of { /Common/gmon /Common/http }"})
+        assert r.status_code == 200, r.text
+        r = await c.delete("/mgmt/tm/gtm/monitor/tcp/~Common~gmon")
+        assert r.status_code == 400 and r.json()["message"] == ("01070265:3: The Monitor (/Common/gmon) cannot be "
+                                                                "deleted because it is in use by a Pool (/Common/gp).")
+        assert store.get("gtm monitor tcp", "/Common/gmon") is not None
