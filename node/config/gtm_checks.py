@@ -134,8 +134,8 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             ipaddress.ip_address(v["fallback-ip"])
         except ValueError:
             raise Invalid(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
-    for rule in _monitor_rules(tname, v):
-        _check_monitors(work, rule)
+    for where in _monitor_users(tname, v):
+        _check_monitors(work, where)
     if tname.endswith("cname"):
         return
     for m in v.get("members") or []:
@@ -148,7 +148,7 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
 
 
-RULE_WORDS = {"and", "min", "of", "{", "}", "default", "none"}
+RULE_WORDS = {"and", "min", "of", "require", "from", "{", "}", "default", "none"}
 
 
 def monitor_names(rule: str | None) -> list[str]:
@@ -157,16 +157,33 @@ def monitor_names(rule: str | None) -> list[str]:
     return [full_path(w) for w in words if w not in RULE_WORDS and not w.isdigit()]
 
 
-def _check_monitors(work: dict, rule: str | None) -> None:
-    for name in monitor_names(rule):
+def monitor_rule(rule: str | None) -> str | None:
+    """A monitor rule as a BIG-IP shows it back: full paths, `min N of { ... }` in braces (Ansible
+    sends it without them), `require P from N { ... }`, else `a and b`."""
+    if rule is None or " " not in rule.strip():
+        return rule     # one monitor: kept as given (REST shows its full path)
+    words = rule.replace("{", " ").replace("}", " ").split()
+    names = " ".join(monitor_names(rule))
+    if len(words) > 2 and words[0] == "min" and words[1].isdigit() and words[2] == "of":
+        return f"min {words[1]} of {{ {names} }}"
+    if len(words) > 3 and words[0] == "require" and words[2] == "from":
+        return f"require {words[1]} from {words[3]} {{ {names} }}"
+    return " and ".join(monitor_names(rule))
+
+
+def _check_monitors(work: dict, where: dict) -> None:
+    """`where` (an object or an item) names existing gtm monitors; its rule is kept as F5 shows it."""
+    for name in monitor_names(where.get("monitor")):
         if not any(t.startswith("gtm monitor ") and p == name for t, p in work):
             raise NotFound("Monitor", name)
+    if where.get("monitor") is not None:
+        where["monitor"] = monitor_rule(where["monitor"])
 
 
-def _monitor_rules(tname: str, v: dict) -> list:
-    """Every monitor rule of a pool (its own and its members') or a server."""
+def _monitor_users(tname: str, v: dict) -> list[dict]:
+    """A pool and its members, or a server and its virtual servers: what may name a monitor."""
     if tname.startswith("gtm pool ") or tname == "gtm server":
-        return [v.get("monitor")] + [m.get("monitor") for m in v.get("members") or []]
+        return [v] + (v.get("members") or []) + (v.get("virtual-servers") or [])
     return []
 
 
@@ -200,7 +217,8 @@ def _check_server(work: dict, tname: str, path: str, v: dict) -> None:
             raise Invalid(f"server {path}: virtual server {vs['name']} requires a destination")
     if not v.get("addresses"):
         raise Invalid(f"server {path} requires at least one address")
-    _check_monitors(work, v.get("monitor"))
+    for where in _monitor_users(tname, v):
+        _check_monitors(work, where)
 
 
 def _check_region(work: dict, tname: str, path: str, v: dict) -> None:
@@ -236,7 +254,7 @@ CHECKS = {"gtm pool": _check_pool, "gtm wideip": _check_wideip, "gtm server": _c
 
 def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
     if tname.startswith("gtm monitor "):
-        return any(path in monitor_names(rule) for rule in _monitor_rules(ot, ov)) or (
+        return any(path in monitor_names(u.get("monitor")) for u in _monitor_users(ot, ov)) or (
             ot == tname and ov.get("defaults-from") not in (None, "none") and full_path(ov["defaults-from"]) == path)
     if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
         return True

@@ -131,6 +131,8 @@ def _send_recv(send: str | None) -> tuple[Field, ...]:
             Field("transparent", "enum", "disabled", ED))
 
 
+PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
+          Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
 GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "str"))
 GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
@@ -138,9 +140,8 @@ GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQ
                           Field("cipherlist", "str", "DEFAULT:+SHA:+3DES:+kEDH"),
                           Field("compatibility", "enum", "enabled", ED), Field("cert", "str"), Field("key", "str")),
     "tcp": _gtm_monitor("tcp", *_send_recv(None)),
-    "gateway-icmp": _gtm_monitor("gateway-icmp", Field("transparent", "enum", "disabled", ED),
-                                 Field("probe-interval", "int", 1, minimum=1, maximum=86400),
-                                 Field("probe-attempts", "int", 3, minimum=1, maximum=86400)),
+    "gateway-icmp": _gtm_monitor("gateway-icmp", *PROBES),
+    "tcp-half-open": _gtm_monitor("tcp-half-open", *PROBES),
     "bigip": _gtm_monitor("bigip", Field("aggregate-dynamic-ratios", "str", "none")),
 }
 
@@ -184,7 +185,8 @@ GTM_TYPES = (
         Field("virtual-servers", "items", (), sub=(
             Field("destination", "dest"), Field("translation-address", "str", "none"),
             Field("translation-port", "int", 0, minimum=0, maximum=65535),
-            Field("status", "enum", "enabled", ED), *LIMITS, Field("description", "str"))),
+            Field("status", "enum", "enabled", ED), *LIMITS, Field("monitor", "str"),
+            Field("explicit-link-name", "str"), Field("description", "str"))),
         Field("virtual-server-discovery", "enum", "disabled", ("disabled", "enabled", "enabled-no-delete")),
         Field("link-discovery", "enum", "disabled", ("disabled", "enabled", "enabled-no-delete")),
         Field("expose-route-domains", "enum", "no", YN),

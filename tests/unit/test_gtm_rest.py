@@ -150,3 +150,13 @@ async def test_gtm_monitors_are_checked_where_pools_and_servers_name_them(tmp_pa
         assert r.status_code == 400 and r.json()["message"] == ("01070265:3: The Monitor (/Common/gmon) cannot be "
                                                                 "deleted because it is in use by a Pool (/Common/gp).")
         assert store.get("gtm monitor tcp", "/Common/gmon") is not None
+
+
+async def test_a_monitor_rule_is_shown_back_as_a_bigip_keeps_it(tmp_path):
+    store, c = client(tmp_path)
+    async with c:
+        # bigip_gtm_pool strips the braces before it sends the rule; a BIG-IP shows them back
+        r = await c.post("/mgmt/tm/gtm/pool/a", json={"name": "gp", "monitor": "min 1 of  /Common/http /Common/tcp"})
+        assert r.json()["monitor"] == "min 1 of { /Common/http /Common/tcp }"
+        r = await c.patch("/mgmt/tm/gtm/pool/a/~Common~gp", json={"monitor": "http and tcp"})
+        assert r.json()["monitor"] == "/Common/http and /Common/tcp"
