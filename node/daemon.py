@@ -15,6 +15,7 @@ import trio
 
 from .clock import PersistentClock, write_atomically
 from .cm.service import CM
+from .config.schema import PROVISION_MODULES
 from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
@@ -221,6 +222,9 @@ def base_config(config: NodeConfig) -> list[Op]:
               "configsync-ip": ("set", addr.get(ha.get("configsync_vlan"), config.mgmt_address)),
               "unicast-address": ("set", [addr[v] for v in ha.get("failover_vlans", ()) if v in addr])}
     ops.append(Op("create", "cm device", f"/Common/{config.name}", device))
+    provisioned = {"ltm", *config.modules}   # every BIG-IP the lab makes runs LTM
+    ops += [Op("create", "sys provision", f"/Common/{m}", {"level": ("set", "nominal")} if m in provisioned else {})
+            for m in PROVISION_MODULES]
     return ops
 
 

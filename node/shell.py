@@ -12,6 +12,7 @@ from .errors import Invalid, NotFound, ShellError, catalogued
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
 from .tables import table
+from .version import show_sys_version
 
 
 def show_ntp(st: dict | None) -> str:
@@ -167,13 +168,20 @@ class Shell:
             return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
+        if what == "sys version":
+            return show_sys_version()
+        if what == "sys mcp-state":
+            # this daemon answers, so its configuration loaded and it runs (bigip_ucs waits for these two)
+            return table("Sys::mcp-state", [("Running Phase", "running"),
+                                            ("Last Configuration Load Status", "full-config-load-succeed"),
+                                            ("End Platform ID Received", "true")])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
-                         "| wideip | listener on gtm devices, show sys ntp)")
+                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state)")
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

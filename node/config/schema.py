@@ -31,14 +31,15 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr dest members secret
+    kind: str = "str"           # str int enum ref list ip cidr dest members items record secret
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
     minimum: int | None = None
     maximum: int | None = None
     required: bool = False
-    sub: tuple = ()             # for items: the fields of each item (server addresses, pool members)
+    sub: tuple = ()             # for items: the fields of each item (server addresses, pool members);
+    #                             for record: the keys of the one block (source-address-translation { type automap })
 
     @property
     def rest(self) -> str:
@@ -69,7 +70,7 @@ class ObjType:
 
 
 def _copy(v):
-    return list(v) if isinstance(v, (list, tuple)) else v
+    return list(v) if isinstance(v, (list, tuple)) else dict(v) if isinstance(v, dict) else v
 
 
 ED = ("enabled", "disabled")
@@ -276,7 +277,102 @@ def topology_name(words: list[str]) -> str:
     return f"ldns: {src} server: {dst}"
 
 
+# Properties a BIG-IP has that the lab stores, syncs and shows with F5's defaults but does not act on
+# (docs/design.md: "object type | behaves | stored only"): automation sends them all and compares.
+NY = ("no", "yes")
+TF = ("false", "true")
+PASS = "pass-through"
+STORED_NODE = (
+    Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
+    Field("dynamic-ratio", "int", 1, minimum=1, maximum=65535), Field("logging", "enum", "disabled", ED),
+    Field("rate-limit", "str", "disabled"), Field("ratio", "int", 1, minimum=1, maximum=65535))
+STORED_POOL = (
+    Field("allow-nat", "enum", "yes", NY), Field("allow-snat", "enum", "yes", NY),
+    Field("ignore-persisted-weight", "enum", "disabled", ED), Field("ip-tos-to-client", "str", PASS),
+    Field("ip-tos-to-server", "str", PASS), Field("link-qos-to-client", "str", PASS),
+    Field("link-qos-to-server", "str", PASS), Field("min-up-members", "int", 0, minimum=0, maximum=65535),
+    Field("min-up-members-action", "enum", "failover", ("failover", "reboot", "restart-all")),
+    Field("min-up-members-checking", "enum", "disabled", ED),
+    Field("queue-depth-limit", "int", 0, minimum=0, maximum=4294967295),
+    Field("queue-on-connection-limit", "enum", "disabled", ED),
+    Field("queue-time-limit", "int", 0, minimum=0, maximum=4294967295),
+    Field("reselect-tries", "int", 0, minimum=0, maximum=65535),
+    Field("service-down-action", "enum", "none", ("none", "reset", "drop", "reselect")),
+    Field("slow-ramp-time", "int", 10, minimum=0, maximum=65535))
+STORED_MONITOR = (
+    Field("adaptive", "enum", "disabled", ED),
+    Field("adaptive-divergence-type", "enum", "relative", ("relative", "absolute")),
+    Field("adaptive-divergence-value", "int", 25, minimum=1, maximum=4294967295),
+    Field("adaptive-limit", "int", 200, minimum=1, maximum=4294967295),
+    Field("adaptive-sampling-timespan", "int", 300, minimum=1, maximum=4294967295),
+    Field("destination", "str", "*:*"), Field("ip-dscp", "int", 0, minimum=0, maximum=63),
+    Field("manual-resume", "enum", "disabled", ED), Field("reverse", "enum", "disabled", ED),
+    Field("time-until-up", "int", 0, minimum=0, maximum=4294967295),
+    Field("transparent", "enum", "disabled", ED), Field("up-interval", "int", 0, minimum=0, maximum=4294967295))
+STORED_VIRTUAL_ADDRESS = (
+    Field("auto-delete", "enum", "true", TF), Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
+    Field("floating", "enum", "enabled", ED), Field("icmp-echo", "enum", "enabled", ED + ("selective",)),
+    Field("inherited-traffic-group", "enum", "false", TF), Field("mask", "str", "255.255.255.255"),
+    Field("route-advertisement", "enum", "disabled", ED + ("selective", "always", "any", "all")),
+    Field("server-scope", "enum", "any", ("any", "all", "none")), Field("spanning", "enum", "disabled", ED))
+
+STORED_VIRTUAL = (
+    Field("address-status", "enum", "yes", NY), Field("auto-lasthop", "enum", "default", ("default",) + ED),
+    Field("cmp-enabled", "enum", "yes", NY), Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
+    Field("gtm-score", "int", 0, minimum=0, maximum=4294967295),
+    Field("metadata", "items", (), sub=(Field("value", "str"), Field("persist", "enum", "true", TF))),
+    Field("mirror", "enum", "disabled", ED), Field("mobile-app-tunnel", "enum", "disabled", ED),
+    Field("nat64", "enum", "disabled", ED), Field("rate-limit", "str", "disabled"),
+    Field("rate-limit-dst-mask", "int", 0, minimum=0, maximum=128),
+    Field("rate-limit-mode", "enum", "object", ("object", "object-source", "object-destination",
+                                                "object-source-destination", "destination", "source",
+                                                "source-destination")),
+    Field("rate-limit-src-mask", "int", 0, minimum=0, maximum=128),
+    Field("service-down-immediate-action", "enum", "none", ("none", "reset", "drop")),
+    Field("source", "str", "0.0.0.0/0"),
+    Field("source-address-translation", "record", {"type": "none"}, sub=(
+        Field("type", "enum", "none", ("none", "automap", "snat", "lsn")), Field("pool", "str"))),
+    Field("source-port", "enum", "preserve", ("preserve", "preserve-strict", "change")),
+    Field("translate-address", "enum", "enabled", ED), Field("translate-port", "enum", "enabled", ED))
+IP_PROTOCOLS = {0: "any", 6: "tcp", 17: "udp"}   # REST takes the number too and shows the name
+
+# Profiles: every built-in F5 ships, so virtual servers and automation find them; the lab's proxy
+# acts on none of their settings (stored only).
+PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dhcpv6", "diameter": "diameter",
+                    "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
+                    "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
+PROFILE_HTTP = (
+    Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
+    Field("fallback-host", "str", "none"), Field("header-erase", "str", "none"), Field("header-insert", "str", "none"),
+    Field("hsts", "record", {"include-subdomains": "enabled", "maximum-age": 16070400, "mode": "disabled",
+                             "preload": "disabled"}, sub=(
+        Field("include-subdomains", "enum", "enabled", ED), Field("maximum-age", "int", 16070400, minimum=0),
+        Field("mode", "enum", "disabled", ED), Field("preload", "enum", "disabled", ED))),
+    Field("insert-xforwarded-for", "enum", "disabled", ED), Field("lws-width", "int", 80, minimum=0, maximum=4096),
+    Field("oneconnect-transformations", "enum", "enabled", ED),
+    Field("proxy-type", "enum", "reverse", ("reverse", "explicit", "transparent")),
+    Field("redirect-rewrite", "enum", "none", ("none", "all", "matching", "nodes")),
+    Field("request-chunking", "enum", "preserve", ("preserve", "selective", "rechunk")),
+    Field("response-chunking", "enum", "selective", ("preserve", "selective", "unchunk", "rechunk")),
+    Field("server-agent-name", "str", "BigIP"), Field("via-host-name", "str", "none"),
+    Field("via-request", "enum", "preserve", ("preserve", "remove", "append")),
+    Field("via-response", "enum", "preserve", ("preserve", "remove", "append")))
+PROFILE_TYPES = tuple(
+    ObjType(f"ltm profile {p}", "Profile", (
+        Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
+        *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
+    Field("defaults-from", "str", f"/Common/{t}"), Field("description", "str"))) for t in ("gre", "ipip"))
+
+PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
+                     "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
+UNPARTITIONED = ("sys provision", "auth partition")   # named without a folder: fullPath "ltm", not "/Common/ltm"
+
 TYPES: dict[str, ObjType] = {t.path: t for t in (
+    ObjType("sys provision", "Provision", (
+        Field("cpu-ratio", "int", 0, minimum=0, maximum=255), Field("disk-ratio", "int", 0, minimum=0, maximum=255),
+        Field("level", "enum", "none", ("custom", "dedicated", "minimum", "nominal", "none")),
+        Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
         Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
@@ -304,30 +400,37 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("ltm node", "Node", (
         Field("address", "ip", required=True), Field("description", "str"),
         Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
-        Field("state", "enum", "user-up", ("user-up", "user-down")), Field("monitor", "str", "none"))),
+        Field("state", "enum", "user-up", ("user-up", "user-down")), Field("monitor", "str", "none"),
+        *STORED_NODE)),
     ObjType("ltm pool", "Pool", (
         Field("load-balancing-mode", "enum", "round-robin",
               ("round-robin", "ratio-member", "least-connections-member")),
         Field("monitor", "str", "none"), Field("min-active-members", "int", 0, minimum=0, maximum=65535),
-        Field("members", "members", ()), Field("description", "str"))),
+        Field("members", "members", ()), Field("description", "str"), *STORED_POOL)),
     ObjType("ltm virtual-address", "Virtual Address", (
         Field("address", "ip", required=True), Field("traffic-group", "ref", "/Common/traffic-group-1",
                                                        ref="cm traffic-group"),
-        Field("arp", "enum", "enabled", ED), Field("enabled", "enum", "yes", ("yes", "no")))),
+        Field("arp", "enum", "enabled", ED), Field("enabled", "enum", "yes", ("yes", "no")),
+        *STORED_VIRTUAL_ADDRESS)),
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
-        Field("description", "str")), flags=ED, flag_field="status"),
+        Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
         Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
-        *extra, Field("description", "str"))) for m, extra in (
+        *extra, Field("description", "str"), Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"),
+        *STORED_MONITOR)) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
+    ObjType("auth partition", "Partition", (
+        Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
+    *PROFILE_TYPES,
+    *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
 
@@ -339,6 +442,12 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
+    # only /Common for now; the lab has no other partitions
+    ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
+    **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
+    ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
+    ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
+    **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},
 }
 
 
@@ -388,6 +497,14 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         return list(dict.fromkeys(value))
     if f.kind in ("members", "items"):
         return value  # checked by the store, which knows the object
+    if f.kind == "record":
+        if not isinstance(value, dict):
+            raise Invalid(f"{where} takes {{ KEY VALUE ... }}")
+        subs = {sf.name: sf for sf in f.sub}
+        unknown = [k for k in value if k not in subs]
+        if unknown:
+            raise Invalid(f'{where}: "{unknown[0]}" unknown property')
+        return {k: coerce(t, subs[k], v) for k, v in value.items()}
     if f.kind == "terms":
         if isinstance(value, str):
             value = [] if value == "none" else [value]

@@ -198,6 +198,8 @@ def _properties(t: ObjType, tokens: list) -> dict:
                 values[word] = (verb, {name: _pairs(sub or [], f"{word} {name}") for name, sub in items})
             elif f.kind == "terms":
                 values[word] = (verb, split_terms([w for w, _ in items], word))
+            elif f.kind == "record":
+                values[word] = ("set", _pairs(items, word))
             elif f.kind == "list":
                 if any(sub is not None for _, sub in items):
                     raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
@@ -260,6 +262,8 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
                              else f"        {_word(_short(item['name']))} {{ }}")
             if v:
                 lines.append("    }")
+        elif f.kind == "record":
+            lines += [f"    {f.name} {{", *(f"        {k} {_word(x)}" for k, x in v.items()), "    }"]
         elif f.kind == "terms":
             lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
             lines += [f"        {term} {{ }}" for term in v or []]

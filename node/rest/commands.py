@@ -5,13 +5,15 @@ A new command is one handler here and one row in `Commands.table`: path words ->
 """
 from __future__ import annotations
 
-import shlex
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from starlette.responses import Response
 
 from ..errors import Busy, ShellError
+from ..version import SYS_VERSION, version_file
+from . import bash
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -21,8 +23,6 @@ from .resources import link
 from .responses import json_response
 
 ANY = None   # a handler that answers every method itself
-SYS_VERSION = {"Build": res.BUILD, "Date": "biglab", "Edition": "Final", "Product": "BIG-IP",
-               "Title": "Main Package", "Version": res.VERSION}
 CLI_VERSION = {"active": res.VERSION, "latest": res.VERSION, "supported": res.VERSION}
 FAILOVER_WORDS = ("standby", "offline", "online")
 FAILOVER_KEYS = {"command", *FAILOVER_WORDS, "trafficGroup", "traffic-group", "utilCmdArgs", "kind", "selfLink",
@@ -72,6 +72,7 @@ class Commands:
         self.table = {
             ("sys", "version"): (("GET",), self.sys_version),
             ("cli", "version"): (("GET",), self.cli_version),
+            ("sys", "available"): (("GET",), self.sys_available),
             ("cm", "sync-status"): (("GET",), self.sync_status),
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
@@ -92,6 +93,10 @@ class Commands:
     # -- status -----------------------------------------------------------------------------------
     async def sys_version(self, call: Call) -> Response:
         return json_response(stats.version("sys", SYS_VERSION))
+
+    async def sys_available(self, call: Call) -> Response:
+        """Answered once REST serves: bigip_wait's last check that the device is up."""
+        return json_response({"kind": "tm:sys:available:availablestats", "selfLink": link("/mgmt/tm/sys/available")})
 
     async def cli_version(self, call: Call) -> Response:
         return json_response(stats.version("cli", CLI_VERSION))
@@ -161,17 +166,32 @@ class Commands:
     async def bash(self, call: Call) -> Response:
         args = self._run_args(call)
         outputs = []
-        for line in bash_tmsh_lines(args):
+        for step in bash.plan(args):
+            if isinstance(step, bash.Fact):
+                outputs.append(self._fact(step.name))
+                continue
             try:
-                outputs.append(await self.tasks.run(line, shell_errors=True))
+                outputs.append(await self.tasks.run(step.line, shell_errors=True))
             except ShellError as exc:
                 outputs.append(str(exc))
                 break
         out = {"kind": "tm:util:bash:runstate", "command": "run", "utilCmdArgs": args}
-        result = "\n".join(o for o in outputs if o)
-        if result:
+        result = "\n".join(o.rstrip("\n") for o in outputs if o)
+        if result:   # a BIG-IP leaves commandResult out when the command printed nothing
             out["commandResult"] = result + "\n"
         return json_response(out)
+
+    def _fact(self, name: str) -> str:
+        """What the node answers for a read-only command, from its own state."""
+        if name == "runlevel":
+            return "N 3"       # serving: multi-user (a rebooting BIG-IP shows 6)
+        if name in ("provisioning", "vcmpd"):
+            return ""          # no mprov run in progress, no vCMP guests: grep prints nothing
+        if name == "version":
+            return version_file()
+        up = max(self.parts.now() - self.parts.started, 0.0)
+        cpu = sum(os.times()[:2])
+        return f"{up:.2f} {max(up * 2 - cpu, 0.0):.2f}"   # /proc/uptime: seconds up, idle seconds of 2 CPUs
 
 
 def failover_request(body) -> tuple[str, str | None]:
@@ -196,50 +216,3 @@ def failover_request(body) -> tuple[str, str | None]:
     if tg and (words[0] != "standby" or not isinstance(tg, str)):
         raise RestError(400, "traffic-group goes with standby only", 1)
     return words[0], tg
-
-
-def bash_tmsh_lines(args: str) -> list[str]:
-    """`-c "tmsh create ...; tmsh modify ..."` -> tmsh lines; anything but tmsh is refused."""
-    try:
-        words = shlex.split(args)
-    except ValueError as exc:
-        raise RestError(400, f"utilCmdArgs: {exc}", 1) from None
-    if len(words) != 2 or words[0] != "-c":
-        raise RestError(400, 'utilCmdArgs must be -c "tmsh ..." (the lab runs tmsh commands only)', 1)
-    lines = []
-    for part in _split_commands(words[1]):
-        part = part.strip()
-        if not part:
-            continue
-        head = part.split(None, 1)[0]
-        if head not in ("tmsh", "/usr/bin/tmsh"):
-            raise RestError(400, f"the lab runs only tmsh through util bash, not {head!r}", 1)
-        lines.append(part.split(None, 1)[1] if " " in part else "")
-    if not lines:
-        raise RestError(400, "utilCmdArgs holds no tmsh command", 1)
-    return lines
-
-
-def _split_commands(text: str) -> list[str]:
-    """Split on ; and && outside quotes."""
-    out, cur, quote, i = [], [], None, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and i + 1 < len(text):
-                cur.append(text[i:i + 2])
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ";" or text.startswith("&&", i):
-            out.append("".join(cur))
-            cur = []
-            i += 2 if ch == "&" else 1
-            continue
-        cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out

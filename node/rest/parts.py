@@ -78,10 +78,11 @@ class Parts:
     now: Callable[[], float]        # the device's clock (token lifetimes)
     save_config: Callable[[], Any]
     log: Any = None
+    started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
 
     @classmethod
     def of_daemon(cls, d) -> Parts:
         c = d.config
         return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
                    device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
-                   save_config=d.save_config, log=getattr(d, "log", None))
+                   save_config=d.save_config, log=getattr(d, "log", None), started=d.clock.time())

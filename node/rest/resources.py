@@ -11,14 +11,13 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, TYPES, Field, base_name, full_path,
-                             member_name, object_path)
+from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED,
+                             Field, base_name, full_path, member_name, object_path)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
+from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
 from .errors import RestError, answer, bad_body
 
-VERSION = "17.1.0"
-BUILD = "0.0.6"
 HOST = "https://localhost"
 META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
@@ -64,7 +63,7 @@ def collection_url(type_: str) -> str:
 
 
 def object_url(type_: str, path: str) -> str:
-    return f"{collection_url(type_)}/{tilde(path)}"
+    return f"{collection_url(type_)}/{base_name(path) if type_ in UNPARTITIONED else tilde(path)}"
 
 
 @dataclass
@@ -150,6 +149,9 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
     name = path if type_ == "gtm topology" else base_name(path)   # a record is named by its whole text
     out = {"kind": kind(type_, "state"), "name": name, "partition": "Common", "fullPath": path,
            "generation": generation, "selfLink": link(url)}
+    if type_ in UNPARTITIONED:
+        del out["partition"]
+        out["fullPath"] = name
     for f in t.fields:
         v = values.get(f.name)
         if t.flag_field == f.name:
@@ -175,6 +177,8 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = [{"name": term} for term in v or []]
         elif v is None:
             continue
+        elif f.kind == "record":
+            out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
         elif f.kind == "secret":
             out["encryptedPassword"] = v
         elif type_ == "auth user" and f.name == "role":
@@ -313,6 +317,10 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             values[f.name] = ("set", items_from_rest(type_, f, v))
         elif f.kind in ("list", "terms"):
             values[f.name] = ("set", _names(type_, key, v))
+        elif f.kind == "record":
+            values[f.name] = ("set", _record(type_, f, key, v))
+        elif f.name == "ip-protocol" and type(v) is int:
+            values[f.name] = ("set", IP_PROTOCOLS.get(v, str(v)))
         else:
             values[f.name] = ("set", _scalar(type_, f, key, v))
     if replace:
@@ -322,6 +330,14 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
                 if default is not None:
                     values[f.name] = ("set", list(default) if isinstance(default, tuple) else default)
     return values
+
+
+def _record(type_: str, f: Field, key: str, v) -> dict:
+    """{"type": "automap"} -> {"type": "automap"}: the block's keys in tmsh form."""
+    subs = {sf.rest: sf for sf in f.sub}
+    if not isinstance(v, dict) or any(k not in subs for k in v):
+        raise unexpected(type_, key, v)
+    return {subs[k].name: _scalar(type_, subs[k], k, x) for k, x in v.items()}
 
 
 def _scalar(type_: str, f: Field, key: str, v):

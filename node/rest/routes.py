@@ -20,7 +20,7 @@ from .resources import kind, link
 from .responses import json_response, not_registered
 
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
+EXTRA_CHILDREN = {("sys",): ["available", "config", "failover", "version"], ("cm",): ["failover-status", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
 
 

@@ -12,7 +12,7 @@ from node.config.schema import ConfigError
 from node.config.store import ConfigStore, Op
 from node.rest import resources as res
 from node.rest.app import RestApp
-from node.rest.commands import bash_tmsh_lines
+from node.rest.bash import bash_tmsh_lines
 from node.rest.parts import Device
 from node.rest.auth import Auth
 from node.rest.query import Query
@@ -31,7 +31,7 @@ def test_routes_from_the_schema():
     assert e.value.code == 404
     with pytest.raises(RestError):
         res.route(["ltm", "pool", "web", "colours"])
-    assert res.organizing(["ltm"]) == sorted({"monitor", "node", "pool", "virtual", "virtual-address"})
+    assert res.organizing(["ltm"]) == sorted({"monitor", "node", "pool", "profile", "virtual", "virtual-address"})
 
 
 def test_object_shapes():
