@@ -55,7 +55,8 @@ class View:
         return any(self.wideip(qname, t) is not None for t in GTM_RECORD_TYPES)
 
 
-def _vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
+def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
+    """A server's virtual server: its address and status as the GTM sees it."""
     declared = {i["name"]: i for i in server.get("virtual-servers") or []}
     vs = declared.get(vs_name)
     address = None
@@ -127,7 +128,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     server = servers.get(server_path) or {}
     dc = server.get("datacenter")
     sv = view.servers.get(server_path)
-    address, status = _vs_status(server, vs_name, sv)
+    address, status = vs_status(server, vs_name, sv)
     if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
         status = MemberStatus("offline", "The server or its datacenter is disabled", False)
     elif status.usable and not _family_ok(address, rtype):

@@ -38,6 +38,10 @@ class Ltm(Protocol):
     def virtual_health(self) -> dict: ...
 
 
+class Gtm(Protocol):
+    def virtual_status(self, server: str, vs: str): ...   # a MemberStatus, or None
+
+
 class Shell(Protocol):
     async def run(self, line: str) -> str: ...
 
@@ -79,10 +83,12 @@ class Parts:
     save_config: Callable[[], Any]
     log: Any = None
     started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
+    gtm: Gtm | None = None          # BIG-IP DNS, when the node has it
 
     @classmethod
     def of_daemon(cls, d) -> Parts:
         c = d.config
         return cls(store=d.store, shell=d.shell, cluster=CMCluster(d.cm, d.iquery), ltm=d.ltm,
                    device=Device(c.name, c.lab, c.mgmt_address), admin=c.admin, now=d.clock.time,
-                   save_config=d.save_config, log=getattr(d, "log", None), started=d.clock.time())
+                   save_config=d.save_config, log=getattr(d, "log", None), started=d.clock.time(),
+                   gtm=getattr(d, "gtm", None))

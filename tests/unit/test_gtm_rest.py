@@ -160,3 +160,22 @@ async def test_a_monitor_rule_is_shown_back_as_a_bigip_keeps_it(tmp_path):
         assert r.json()["monitor"] == "min 1 of { /Common/http /Common/tcp }"
         r = await c.patch("/mgmt/tm/gtm/pool/a/~Common~gp", json={"monitor": "http and tcp"})
         assert r.json()["monitor"] == "/Common/http and /Common/tcp"
+
+
+async def test_a_gtm_virtual_server_has_stats_with_its_status(tmp_path):
+    from types import SimpleNamespace
+    from node.gtm.view import MemberStatus
+    parts = fake_parts(tmp_path)
+    parts["store"].commit([Op("create", "gtm datacenter", "/Common/dc1", {})])
+    seen = {("/Common/srv1", "vs1"): MemberStatus("available", "No monitor: checking disabled", True)}
+    parts["gtm"] = SimpleNamespace(virtual_status=lambda server, vs: seen.get((server, vs)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=RestApp(**parts).app),
+                                 base_url="https://localhost", auth=("admin", "admin")) as c:
+        await c.post("/mgmt/tm/gtm/server", json=SERVER)
+        r = await c.get("/mgmt/tm/gtm/server/~Common~srv1/virtual-servers/vs1/stats")
+        assert r.status_code == 200, r.text
+        (entry,) = r.json()["entries"].values()
+        e = entry["nestedStats"]["entries"]
+        assert (e["status.availabilityState"], e["status.enabledState"], e["metrics.vsScore"], e["picks"]) == \
+            ({"description": "available"}, {"description": "enabled"}, {"value": 0}, {"value": 0})
+        assert (await c.get("/mgmt/tm/gtm/server/~Common~srv1/virtual-servers/nosuch/stats")).status_code == 404
