@@ -341,13 +341,35 @@ IP_PROTOCOLS = {0: "any", 6: "tcp", 17: "udp"}   # REST takes the number too and
 PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dhcpv6", "diameter": "diameter",
                     "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
+def record(name: str, *subs: Field) -> Field:
+    """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
+    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+
+
+REJECT = ("reject", "truncate")
+SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
+               Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
+    Field("encrypt-cookies", "list", ()),
+    record("enforcement", Field("excess-client-headers", "enum", "reject", REJECT),
+           Field("excess-server-headers", "enum", "reject", REJECT),
+           Field("max-header-count", "int", 64, minimum=16, maximum=4096),
+           Field("max-header-size", "int", 32768, minimum=0, maximum=4294967295),
+           Field("max-requests", "int", 0, minimum=0, maximum=4294967295),
+           Field("oversize-client-headers", "enum", "reject", REJECT),
+           Field("oversize-server-headers", "enum", "reject", REJECT),
+           Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("truncated-redirects", "enum", "disabled", ED),
+           Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
+    record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
+           Field("dns-resolver", "str", "none"), Field("ipv6", "enum", "no", NY),
+           Field("route-domain", "str", "none"), Field("tunnel-name", "str", "none")),
+    Field("fallback-status-codes", "list", ()), Field("response-headers-permitted", "list", ()), SFLOW,
+    Field("xff-alternative-names", "list", ()),
     Field("fallback-host", "str", "none"), Field("header-erase", "str", "none"), Field("header-insert", "str", "none"),
-    Field("hsts", "record", {"include-subdomains": "enabled", "maximum-age": 16070400, "mode": "disabled",
-                             "preload": "disabled"}, sub=(
-        Field("include-subdomains", "enum", "enabled", ED), Field("maximum-age", "int", 16070400, minimum=0),
-        Field("mode", "enum", "disabled", ED), Field("preload", "enum", "disabled", ED))),
+    record("hsts", Field("include-subdomains", "enum", "enabled", ED), Field("maximum-age", "int", 16070400, minimum=0),
+           Field("mode", "enum", "disabled", ED), Field("preload", "enum", "disabled", ED)),
     Field("insert-xforwarded-for", "enum", "disabled", ED), Field("lws-width", "int", 80, minimum=0, maximum=4096),
     Field("oneconnect-transformations", "enum", "enabled", ED),
     Field("proxy-type", "enum", "reverse", ("reverse", "explicit", "transparent")),
@@ -361,6 +383,8 @@ PROFILE_TYPES = tuple(
     ObjType(f"ltm profile {p}", "Profile", (
         Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
         *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
+    Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
     Field("defaults-from", "str", f"/Common/{t}"), Field("description", "str"))) for t in ("gre", "ipip"))
 
@@ -445,6 +469,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     # only /Common for now; the lab has no other partitions
     ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
+    ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},

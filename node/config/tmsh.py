@@ -126,7 +126,7 @@ def _parse(line: str) -> Command:
 
 
 def _object_type(tokens: list, verb: str) -> tuple[str, list]:
-    for n in (3, 2):
+    for n in (5, 4, 3, 2):
         if len(tokens) >= n and " ".join(tokens[:n]) in TYPES:
             return " ".join(tokens[:n]), tokens[n:]
     shown = " ".join(str(t) for t in tokens[:3])

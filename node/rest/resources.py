@@ -78,7 +78,7 @@ class Route:
 
 def route(segments: list[str]) -> Route | None:
     """['ltm', 'pool', '~Common~web', 'members'] -> Route; None if no type has that path."""
-    for n in (3, 2):
+    for n in (5, 4, 3, 2):
         type_ = URL_TYPES.get(tuple(segments[:n]))
         if type_ is None:
             continue

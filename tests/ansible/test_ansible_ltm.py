@@ -1,0 +1,60 @@
+"""F5's Ansible modules for LTM, sys and net objects, run unmodified against an ha-pair: each
+playbook twice (changes, then no change), checked in tmsh on the peer (config sync carries it;
+VLANs stay on their device), then `state: absent` twice (removes, then no change)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.ansible.conftest import Ansible, peer_tmsh
+from tests.lab.conftest import HA_PAIR, one_lab, wait_for
+
+LAB = "tansl"
+B1 = "10.251.70.11"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with one_lab(HA_PAIR, LAB, "10.251.70.0/24") as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def ansible(lab, tmp_path_factory):
+    return Ansible(tmp_path_factory.mktemp("ansible"), {"bigip1": B1})
+
+
+def shows(node: str, line: str, text: str, present: bool) -> str:
+    """Waits until `tmsh LINE` on NODE shows TEXT (or no longer does)."""
+    def seen():
+        out = peer_tmsh(LAB, node, line)
+        return out if (text in out) == present else None
+    return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")
+
+
+# playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text
+CASES = [
+    ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
+    ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
+    ("ltm/pool.yml", "bigip2", "list ltm pool pool_ans", "description ansible"),
+    ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:80"),
+    ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
+    ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
+    ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
+    ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
+    ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
+]
+
+
+@pytest.mark.parametrize("playbook,node,line,text", CASES, ids=[c[0] for c in CASES])
+def test_module_is_idempotent_syncs_and_removes(ansible, playbook, node, line, text):
+    ansible.twice(playbook, "bigip1")
+    shows(node, line, text, present=True)
+    ansible.twice(playbook, "bigip1", state="absent")
+    shows(node, line, text, present=False)
+
+
+@pytest.mark.parametrize("playbook", ["ltm/wait.yml", "ltm/provision.yml", "ltm/command.yml"])
+def test_read_only_module_succeeds_and_changes_nothing(ansible, playbook):
+    for _ in range(2):
+        recap = ansible.run(playbook, "bigip1")
+        assert recap.clean and not recap.changed, recap.output
