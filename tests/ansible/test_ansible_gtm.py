@@ -1,6 +1,6 @@
 """F5's Ansible modules for BIG-IP DNS (GTM), run unmodified against gtm-3dc's gtm1: each playbook
 twice (changes, then no change), checked in tmsh on gtm2 (the GTM sync group carries it), then
-`state: absent` twice (removes, then no change)."""
+`state: absent` twice (removes, then no change). A DNS listener is gtm1's own and stays there."""
 from __future__ import annotations
 
 import pytest
@@ -64,3 +64,11 @@ def test_global_settings_are_idempotent_and_sync(ansible):
     on_gtm2("list gtm global-settings", "synchronize-zone-files yes", present=True)
     ansible.twice("gtm/global.yml", "gtm1", zone_sync="no")
     on_gtm2("list gtm global-settings", "synchronize-zone-files yes", present=False)
+
+
+def test_dns_listener_is_idempotent_and_stays_on_its_device(ansible):
+    ansible.twice("gtm/dns_listener.yml", "gtm1")
+    assert "address 10.30.0.55" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
+    assert "was not found" in peer_tmsh(LAB, "gtm2", "list gtm listener listener_ans")   # local: not synced
+    ansible.twice("gtm/dns_listener.yml", "gtm1", state="absent")
+    assert "was not found" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
