@@ -30,6 +30,7 @@ from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .ltm.service import LTM
 from .rest.app import RestApp
+from .routes import Routes
 from .rest.server import RestServer
 from .iquery.recorder import Recorder
 from .gtm.publish import Publisher
@@ -55,6 +56,9 @@ class Daemon:
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
+        mgmt_net = next((i["address"] for i in config.interfaces.values()
+                         if i["address"].split("/")[0] == config.mgmt_address), f"{config.mgmt_address}/32")
+        self.routes = Routes(self.store, self.events, self.log, mgmt_net)
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
@@ -188,6 +192,7 @@ class Daemon:
             nursery.start_soon(self._signals, nursery.cancel_scope)
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
+            self.routes.sync()   # the routes of running.json, after a restart
             await nursery.start(self.ltm.run)
             await nursery.start(self.https.run)
             await nursery.start(self.publisher.run)

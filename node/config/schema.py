@@ -31,7 +31,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr dest members items record secret
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -388,9 +388,16 @@ PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", 
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
     Field("defaults-from", "str", f"/Common/{t}"), Field("description", "str"))) for t in ("gre", "ipip"))
 
+# sys db variables automation reads or sets: key, default, value on a lab node, range
+SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utility has run (onboarded)
+          ("ui.advisory.enabled", "false", "false", "true false"),
+          ("ui.advisory.color", "green", "green", "blue green orange red yellow"),
+          ("ui.advisory.text", "", "", ""),
+          ("config.allow.rfc3927", "enable", "enable", "enable disable"))
+
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition")   # named without a folder: fullPath "ltm", not "/Common/ltm"
+UNPARTITIONED = ("sys provision", "auth partition", "sys db")   # named without a folder: fullPath "ltm", not "/Common/ltm"
 
 TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("sys provision", "Provision", (
@@ -451,6 +458,21 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
+    ObjType("ltm snat-translation", "SNAT Translation", (
+        Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
+        Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),
+        Field("enabled", "enum", "yes", ("yes", "no")), Field("inherited-traffic-group", "enum", "false", TF),
+        Field("ip-idle-timeout", "str", "indefinite"), Field("tcp-idle-timeout", "str", "indefinite"),
+        Field("traffic-group", "ref", "/Common/traffic-group-1", ref="cm traffic-group"),
+        Field("udp-idle-timeout", "str", "indefinite"), Field("unit", "int", 1, minimum=0))),
+    ObjType("ltm snatpool", "SNAT Pool", (
+        Field("members", "list", (), ref="ltm snat-translation"), Field("description", "str"))),
+    ObjType("net route", "Route", (
+        Field("network", "network", required=True), Field("gw", "ip", required=True),
+        Field("mtu", "int", 0, minimum=0, maximum=9198), Field("description", "str")), scope="local"),
+    ObjType("sys db", "db variable", (
+        Field("default-value", "str"), Field("scf-config", "enum", "false", TF), Field("value", "str"),
+        Field("value-range", "str")), scope="local"),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     *PROFILE_TYPES,
@@ -466,6 +488,8 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
+    **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
+                                       "scf-config": "true"} for key, default, value, vrange in SYS_DB},
     # only /Common for now; the lab has no other partitions
     ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
@@ -519,7 +543,7 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             value = [] if value == "none" else [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
-        return list(dict.fromkeys(value))
+        return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
     if f.kind in ("members", "items"):
         return value  # checked by the store, which knows the object
     if f.kind == "record":
@@ -551,9 +575,12 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             return str(ipaddress.ip_interface(value)) if "/" in value else _fail()
         if f.kind == "dest":
             return destination(value)
+        if f.kind == "network":
+            return "default" if value in ("default", "0.0.0.0/0") else str(ipaddress.ip_network(value))
     except ValueError:
         raise Invalid(f'{where}: "{value}" is not a valid '
-                      + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port"}[f.kind]) from None
+                      + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
+                         "network": "network/prefix"}[f.kind]) from None
     return value
 
 

@@ -25,6 +25,7 @@ import msgpack
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks
+from ..errors import NotFound
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name, coerce, full_path,
                      member_name, split_destination)
 
@@ -326,6 +327,8 @@ class ConfigStore:
             values["order"] = gtm_checks.next_order(work)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
+        if op.type == "ltm snatpool":
+            self._snat_translations(work, values.get("members") or [], touched)
         work[key] = values
         touched[key] = "put"
 
@@ -379,6 +382,19 @@ class ConfigStore:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
             touched[key] = "put"
 
+    def _snat_translations(self, work: dict, members: list[str], touched: dict) -> None:
+        """A SNAT pool member given as an address gets its SNAT translation, as on a BIG-IP."""
+        for path in members:
+            key = ("ltm snat-translation", path)
+            if key in work:
+                continue
+            try:
+                address = str(ipaddress.ip_address(base_name(path)))
+            except ValueError:
+                raise NotFound("SNAT Translation", path) from None
+            work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
+            touched[key] = "put"
+
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
@@ -406,15 +422,14 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise ConfigError(f"01020036:3: The requested Node ({m['name'].rsplit(':', 1)[0]}) was not found.")
-                    if not _on_a_vlan(vlans, m["address"]):
-                        raise ConfigError(f"01070734:3: Configuration error: pool {path} member {m['name']}: "
-                                          f"{m['address']} is on no VLAN of this device (no self IP subnet "
-                                          "contains it), so it is unreachable")
             if tname == "ltm virtual":
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise ConfigError(f"01070734:3: Configuration error: virtual server {path} destination {addr} "
                                       "is on no VLAN of this device: no traffic group can own it")
+            if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
+                raise ConfigError(f"01070734:3: Configuration error: route {path} gateway {values['gw']} "
+                                  "is on no VLAN of this device (no self IP subnet contains it)")
             if tname.startswith("ltm monitor") and values.get("recv"):
                 try:
                     re.compile(values["recv"])

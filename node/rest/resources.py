@@ -190,6 +190,8 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = full_path(v) if one_monitor else v
             if f.kind == "ref" and v != "none":
                 out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
+            elif f.kind == "list" and f.ref:
+                out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, x))} for x in v]
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ansible.conftest import Ansible, peer_tmsh
-from tests.lab.conftest import HA_PAIR, one_lab, wait_for
+from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
 
 LAB = "tansl"
 B1 = "10.251.70.11"
@@ -31,7 +31,8 @@ def shows(node: str, line: str, text: str, present: bool) -> str:
     return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")
 
 
-# playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text
+# playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text;
+# undone with `state: absent` (sys db: `state: reset`)
 CASES = [
     ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
     ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
@@ -42,14 +43,17 @@ CASES = [
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
+    ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
+    ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", "value true"),
 ]
+UNDO = {"ltm/sys_db.yml": "reset"}
 
 
 @pytest.mark.parametrize("playbook,node,line,text", CASES, ids=[c[0] for c in CASES])
 def test_module_is_idempotent_syncs_and_removes(ansible, playbook, node, line, text):
     ansible.twice(playbook, "bigip1")
     shows(node, line, text, present=True)
-    ansible.twice(playbook, "bigip1", state="absent")
+    ansible.twice(playbook, "bigip1", state=UNDO.get(playbook, "absent"))
     shows(node, line, text, present=False)
 
 
@@ -58,3 +62,13 @@ def test_read_only_module_succeeds_and_changes_nothing(ansible, playbook):
     for _ in range(2):
         recap = ansible.run(playbook, "bigip1")
         assert recap.clean and not recap.changed, recap.output
+
+
+def test_static_route_goes_into_the_nodes_own_routing_table(ansible):
+    def kernel_route():
+        return biglab("exec", LAB, "bigip1", "--", "ip", "route", "show", "10.9.9.0/24").stdout
+    ansible.twice("ltm/static_route.yml", "bigip1")
+    assert "gw 10.1.20.1" in peer_tmsh(LAB, "bigip1", "list net route rt_ans")
+    assert "via 10.1.20.1" in kernel_route()
+    ansible.twice("ltm/static_route.yml", "bigip1", state="absent")
+    assert kernel_route().strip() == ""

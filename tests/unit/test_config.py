@@ -50,7 +50,6 @@ def test_a_floating_self_ip_is_synced_and_a_non_floating_one_is_not(store):
     ("create ltm pool a/b", "invalid name"),
     ("delete cm traffic-group traffic-group-1", "built-in"),
     ("create ltm virtual vs destination 10.9.9.9:80", "destination 10.9.9.9 is on no VLAN of this device"),
-    ("create ltm pool web members add { 10.9.9.9:80 }", "10.9.9.9 is on no VLAN of this device"),
     ('create ltm monitor http bad recv "(unclosed"', "is not a valid regular expression"),
 ])
 def test_a_refused_change_gets_f5s_message_and_changes_nothing(store, line, message):
@@ -59,6 +58,13 @@ def test_a_refused_change_gets_f5s_message_and_changes_nothing(store, line, mess
         run(store, line)
     assert message in str(err.value)
     assert json.loads(store.path.read_text()) == before
+
+
+def test_a_member_may_be_at_any_address_as_on_a_big_ip(store):
+    """Its monitor marks it down when the device cannot reach it; the node is made for it."""
+    run(store, "create ltm pool web members add { 10.9.9.9:80 } monitor tcp")
+    assert store.get("ltm node", "/Common/10.9.9.9")["address"] == "10.9.9.9"
+    assert [m["name"] for m in store.get("ltm pool", "/Common/web")["members"]] == ["/Common/10.9.9.9:80"]
 
 
 def test_an_object_in_use_cannot_be_deleted(store):

@@ -31,8 +31,8 @@ def test_routes_from_the_schema():
     assert e.value.code == 404
     with pytest.raises(RestError):
         res.route(["ltm", "pool", "web", "colours"])
-    assert res.organizing(["ltm"]) == sorted({"message-routing", "monitor", "node", "pool", "profile", "virtual",
-                                              "virtual-address"})
+    assert res.organizing(["ltm"]) == sorted({"message-routing", "monitor", "node", "pool", "profile",
+                                              "snat-translation", "snatpool", "virtual", "virtual-address"})
 
 
 def test_object_shapes():

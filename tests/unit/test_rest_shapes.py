@@ -132,3 +132,49 @@ async def test_built_in_profiles_tunnels_and_the_common_partition_are_there():
         assert r.status_code == 200 and r.json()["hsts"]["maximumAge"] == 16070400
         assert r.json()["serverAgentName"] == "BigIP" and r.json()["insertXforwardedFor"] == "enabled"
         assert (await c.get("/mgmt/tm/ltm/profile/http/~Common~http")).json()["defaultsFrom"] == "none"
+
+
+async def test_a_snatpool_lists_full_paths_and_makes_a_snat_translation_per_address():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/ltm/snatpool/", json={"name": "sp", "members": ["/Common/10.0.0.51", "10.0.0.50"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["members"] == ["/Common/10.0.0.51", "/Common/10.0.0.50"]
+        assert [m["link"].split("?")[0] for m in r.json()["membersReference"]] == [
+            "https://localhost/mgmt/tm/ltm/snat-translation/~Common~10.0.0.51",
+            "https://localhost/mgmt/tm/ltm/snat-translation/~Common~10.0.0.50"]
+        assert store.get("ltm snat-translation", "/Common/10.0.0.50")["address"] == "10.0.0.50"
+        r = await c.post("/mgmt/tm/ltm/snatpool/", json={"name": "sp2", "members": ["/Common/nosuch"]})
+        assert r.status_code == 400 and "The requested SNAT Translation (/Common/nosuch) was not found" in r.text
+        assert store.get("ltm snatpool", "/Common/sp2") is None
+
+
+async def test_sys_db_variables_are_named_without_a_folder_and_take_a_value():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        db = (await c.get("/mgmt/tm/sys/db/setup.run")).json()
+        assert (db["kind"], db["name"], db["fullPath"], db["value"], db["defaultValue"]) == (
+            "tm:sys:db:dbstate", "setup.run", "setup.run", "false", "true")
+        r = await c.patch("/mgmt/tm/sys/db/ui.advisory.enabled", json={"value": "true"})
+        assert r.status_code == 200 and r.json()["value"] == "true"
+
+
+def test_net_routes_go_through_data_vlan_gateways_only():
+    import ipaddress
+    from node.routes import wanted
+    mgmt = ipaddress.ip_network("10.1.1.0/24")
+    routes = {"/Common/r1": {"network": "10.9.9.0/24", "gw": "10.0.0.1", "mtu": 0},
+              "/Common/r2": {"network": "default", "gw": "10.0.0.254", "mtu": 1400},
+              "/Common/viamgmt": {"network": "10.8.0.0/16", "gw": "10.1.1.1", "mtu": 0}}
+    assert wanted(routes, mgmt) == {("10.9.9.0/24", "10.0.0.1"): 0, ("0.0.0.0/0", "10.0.0.254"): 1400}
+
+
+async def test_a_route_needs_a_gateway_on_a_vlan_of_the_device():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt", "network": "10.9.9.0/24", "gw": "10.0.0.1"})
+        assert r.status_code == 200 and (r.json()["gw"], r.json()["mtu"]) == ("10.0.0.1", 0)
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt2", "network": "10.9.8.0/24", "gw": "10.7.7.7"})
+        assert r.status_code == 400 and "is on no VLAN of this device" in r.json()["message"]
+        r = await c.post("/mgmt/tm/net/route/", json={"name": "rt3", "network": "10.9.8.1/24", "gw": "10.0.0.1"})
+        assert r.status_code == 400 and store.get("net route", "/Common/rt3") is None
