@@ -76,7 +76,7 @@ class Daemon:
         self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
-                            started=self.clock.time(), trust=self.join)
+                            started=self.clock.time(), trust=self.join, gtm=self.gtm)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp

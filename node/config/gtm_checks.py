@@ -42,6 +42,7 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
     subs = {s.name: s for s in f.sub}
     by_name = {i["name"]: dict(i) for i in have}
     label = f"{t.label} {f.name}"
+    order = order_key(f)
     if verb == "set":
         by_name, verb = {}, "add"
     for raw, props in (value or {}).items():
@@ -54,8 +55,8 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
             if name in by_name:
                 raise Exists(f"{label} item", name)
             item = {"name": name, **{s.name: s.default for s in f.sub if s.default is not None}}
-            if "order" in subs and "order" not in (props or {}):
-                item["order"] = len(by_name)
+            if order and order not in (props or {}):
+                item[order] = len(by_name)
         elif verb == "modify":
             if name not in by_name:
                 raise NotFound(f"{label} item", name)
@@ -67,7 +68,12 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
                 raise Invalid(f'{f.name} item has no property "{k}"')
             item[k] = coerce(t, subs[k], v)
         by_name[name] = item
-    return sorted(by_name.values(), key=lambda i: (i.get("order", 0), i["name"]))
+    return sorted(by_name.values(), key=lambda i: (i.get(order, 0), i["name"]))
+
+
+def order_key(f: Field) -> str | None:
+    """Pool members are ordered by `member-order`, a wide IP's pools by `order` (F5's names)."""
+    return next((k for k in ("member-order", "order") if any(s.name == k for s in f.sub)), None)
 
 
 def next_order(work: dict) -> int:
@@ -128,6 +134,8 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             ipaddress.ip_address(v["fallback-ip"])
         except ValueError:
             raise Invalid(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
+    for where in _monitor_users(tname, v):
+        _check_monitors(work, where)
     if tname.endswith("cname"):
         return
     for m in v.get("members") or []:
@@ -140,11 +148,60 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
 
 
+RULE_WORDS = {"and", "min", "of", "require", "from", "{", "}", "default", "none"}
+
+
+def monitor_names(rule: str | None) -> list[str]:
+    """The monitors a monitor rule names: `/Common/http`, `http and tcp`, `min 1 of { http tcp }`."""
+    words = (rule or "none").replace("{", " { ").replace("}", " } ").split()
+    return [full_path(w) for w in words if w not in RULE_WORDS and not w.isdigit()]
+
+
+def monitor_rule(rule: str | None) -> str | None:
+    """A monitor rule as a BIG-IP shows it back: full paths, `min N of { ... }` in braces (Ansible
+    sends it without them), `require P from N { ... }`, else `a and b`."""
+    if rule is None or " " not in rule.strip():
+        return rule     # one monitor: kept as given (REST shows its full path)
+    words = rule.replace("{", " ").replace("}", " ").split()
+    names = " ".join(monitor_names(rule))
+    if len(words) > 2 and words[0] == "min" and words[1].isdigit() and words[2] == "of":
+        return f"min {words[1]} of {{ {names} }}"
+    if len(words) > 3 and words[0] == "require" and words[2] == "from":
+        return f"require {words[1]} from {words[3]} {{ {names} }}"
+    return " and ".join(monitor_names(rule))
+
+
+def _check_monitors(work: dict, where: dict) -> None:
+    """`where` (an object or an item) names existing gtm monitors; its rule is kept as F5 shows it."""
+    for name in monitor_names(where.get("monitor")):
+        if not any(t.startswith("gtm monitor ") and p == name for t, p in work):
+            raise NotFound("Monitor", name)
+    if where.get("monitor") is not None:
+        where["monitor"] = monitor_rule(where["monitor"])
+
+
+def _monitor_users(tname: str, v: dict) -> list[dict]:
+    """A pool and its members, or a server and its virtual servers: what may name a monitor."""
+    if tname.startswith("gtm pool ") or tname == "gtm server":
+        return [v] + (v.get("members") or []) + (v.get("virtual-servers") or [])
+    return []
+
+
+def _check_monitor(work: dict, tname: str, path: str, v: dict) -> None:
+    """A user monitor inherits from a monitor of its own type."""
+    parent = v.get("defaults-from", "none")
+    if parent != "none" and (tname, full_path(parent)) not in work:
+        raise NotFound("Monitor", full_path(parent))
+
+
 def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
     """Its pools exist; the last-resort pool is kept with its folder."""
     rt = tname.rsplit(" ", 1)[1]
     refs = [p["name"] for p in v.get("pools") or []]
     if v.get("last-resort-pool", "none") != "none":
+        kind, sep, pool = v["last-resort-pool"].partition(" ")   # F5's REST form: "a /Common/p"
+        if sep and kind == rt:
+            v["last-resort-pool"] = pool
         v["last-resort-pool"] = full_path(v["last-resort-pool"])
         refs.append(v["last-resort-pool"])
     for p in refs:
@@ -160,6 +217,8 @@ def _check_server(work: dict, tname: str, path: str, v: dict) -> None:
             raise Invalid(f"server {path}: virtual server {vs['name']} requires a destination")
     if not v.get("addresses"):
         raise Invalid(f"server {path} requires at least one address")
+    for where in _monitor_users(tname, v):
+        _check_monitors(work, where)
 
 
 def _check_region(work: dict, tname: str, path: str, v: dict) -> None:
@@ -190,10 +249,13 @@ def _check_listener(work: dict, tname: str, path: str, v: dict) -> None:
 
 CHECKS = {"gtm pool": _check_pool, "gtm wideip": _check_wideip, "gtm server": _check_server,
           "gtm region": _check_region, "gtm topology": _check_topology, "gtm zone": _check_zone,
-          "gtm listener": _check_listener}
+          "gtm listener": _check_listener, "gtm monitor": _check_monitor}
 
 
 def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
+    if tname.startswith("gtm monitor "):
+        return any(path in monitor_names(u.get("monitor")) for u in _monitor_users(ot, ov)) or (
+            ot == tname and ov.get("defaults-from") not in (None, "none") and full_path(ov["defaults-from"]) == path)
     if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
         return True
     if tname == "gtm server":

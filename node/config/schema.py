@@ -100,6 +100,82 @@ TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", 
 GTM_RECORD_TYPES = ("a", "aaaa", "cname")
 GTM_SETTINGS = "/Common/global-settings"
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
+
+
+def _limits(*names: str) -> tuple[Field, ...]:
+    """F5's per-object limits: `limit-max-bps 0` and `limit-max-bps-status disabled`, stored only."""
+    return tuple(f for n in names for f in (Field(f"limit-{n}", "int", 0, minimum=0, maximum=4294967295),
+                                            Field(f"limit-{n}-status", "enum", "disabled", ED)))
+
+
+LIMITS = _limits("max-bps", "max-connections", "max-pps")
+QOS = tuple(Field(f"qos-{n}", "int", d, minimum=0, maximum=65535) for n, d in (
+    ("hit-ratio", 5), ("hops", 0), ("kilobytes-second", 3), ("lcs", 30), ("packet-rate", 1), ("rtt", 50),
+    ("topology", 0), ("vs-capacity", 0), ("vs-score", 0)))
+GTM_MEMBER_FIELDS = (Field("member-order", "int", 0, minimum=0, maximum=65535),
+                     Field("ratio", "int", 1, minimum=0, maximum=100), Field("status", "enum", "enabled", ED),
+                     Field("monitor", "str", "default"), *LIMITS, Field("description", "str"))
+PROBER = ("inherit", "pool", "outside-datacenter", "inside-datacenter", "none")
+
+
+def _gtm_monitor(m: str, *own: Field) -> tuple[Field, ...]:
+    """A gtm monitor's properties: F5's common set, then its own. A user monitor inherits from
+    the built-in of its type (defaults-from /Common/http); the built-in itself shows none."""
+    return (Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"), Field("destination", "str", "*:*"),
+            Field("interval", "int", 30, minimum=1, maximum=86400),
+            Field("timeout", "int", 120, minimum=1, maximum=86400),
+            Field("probe-timeout", "int", 5, minimum=0, maximum=86400),
+            Field("ignore-down-response", "enum", "disabled", ED), *own, Field("description", "str"))
+
+
+def _send_recv(send: str | None) -> tuple[Field, ...]:
+    return (Field("send", "str", send), Field("recv", "str"), Field("reverse", "enum", "disabled", ED),
+            Field("transparent", "enum", "disabled", ED))
+
+
+PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
+          Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
+GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "str"))
+GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
+    "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
+    "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH,
+                          Field("cipherlist", "str", "DEFAULT:+SHA:+3DES:+kEDH"),
+                          Field("compatibility", "enum", "enabled", ED), Field("cert", "str"), Field("key", "str")),
+    "tcp": _gtm_monitor("tcp", *_send_recv(None)),
+    "gateway-icmp": _gtm_monitor("gateway-icmp", *PROBES),
+    "tcp-half-open": _gtm_monitor("tcp-half-open", *PROBES),
+    "bigip": _gtm_monitor("bigip", Field("aggregate-dynamic-ratios", "str", "none")),
+}
+
+
+def _settings(*fields: tuple) -> tuple[Field, ...]:
+    return tuple(Field(n, "int", d, minimum=0, maximum=4294967295) if isinstance(d, int)
+                 else Field(n, "enum", d, YN) if d in YN else Field(n, "str", d) for n, d in fields)
+
+
+# gtm global-settings as F5 groups it (REST /gtm/global-settings/<group>); tmsh flattens the groups.
+# The lab acts on topology-longest-match and the synchronization keys; the rest are stored only.
+GTM_SETTINGS_GROUPS = {
+    "general": _settings(
+        ("auto-discovery", "yes"), ("auto-discovery-interval", 30), ("automatic-configuration-save-timeout", 15),
+        ("cache-ldns-servers", "yes"), ("domain-name-check", "allow-underscore"),
+        ("drain-persistent-requests", "yes"), ("forward-status", "disabled"), ("gtm-sets-recursion", "no"),
+        ("heartbeat-interval", 10), ("monitor-disabled-objects", "no"), ("nethsm-timeout", 20),
+        ("send-wildcard-rrs", "disabled"), ("static-persist-cidr-ipv4", 32), ("static-persist-cidr-ipv6", 128),
+        ("synchronization", "no"), ("synchronization-group-name", "default"),
+        ("synchronization-time-tolerance", 10), ("synchronization-timeout", 180),
+        ("synchronize-zone-files", "no"), ("synchronize-zone-files-timeout", 300),
+        ("virtuals-depend-on-server-state", "yes")),
+    "load-balancing": _settings(
+        ("failure-rcode", "noerror"), ("failure-rcode-response", "no"), ("failure-rcode-ttl", 0),
+        ("ignore-path-ttl", "no"), ("respect-fallback-dependency", "no"), ("topology-allow-zero-scores", "no"),
+        ("topology-longest-match", "yes"), ("verify-vs-availability", "yes")),
+    "metrics": _settings(
+        ("default-probe-limit", 12), ("hops-packet-length", 64), ("hops-sample-count", 3), ("hops-timeout", 5),
+        ("hops-ttl", 64), ("inactive-ldns-ttl", 2419200), ("inactive-paths-ttl", 604800),
+        ("ldns-update-interval", 30), ("max-synchronous-monitor-requests", 20), ("metrics-caching", 3600),
+        ("metrics-collection-protocols", "icmp"), ("path-ttl", 2400), ("paths-retry", 3)),
+}
 GTM_TYPES = (
     ObjType("gtm datacenter", "Datacenter", (
         Field("location", "str"), Field("contact", "str"), Field("status", "enum", "enabled", ED),
@@ -110,8 +186,16 @@ GTM_TYPES = (
         Field("addresses", "items", (), sub=(Field("device-name", "str"), Field("translation", "str", "none"))),
         Field("virtual-servers", "items", (), sub=(
             Field("destination", "dest"), Field("translation-address", "str", "none"),
-            Field("status", "enum", "enabled", ED))),
+            Field("translation-port", "int", 0, minimum=0, maximum=65535),
+            Field("status", "enum", "enabled", ED), *LIMITS, Field("monitor", "str"),
+            Field("explicit-link-name", "str"), Field("description", "str"))),
         Field("virtual-server-discovery", "enum", "disabled", ("disabled", "enabled", "enabled-no-delete")),
+        Field("link-discovery", "enum", "disabled", ("disabled", "enabled", "enabled-no-delete")),
+        Field("expose-route-domains", "enum", "no", YN),
+        Field("iq-allow-path", "enum", "yes", YN), Field("iq-allow-service-check", "enum", "yes", YN),
+        Field("iq-allow-snmp", "enum", "yes", YN), *_limits("cpu-usage"), *LIMITS, *_limits("mem-avail"),
+        Field("prober-fallback", "enum", "inherit", PROBER), Field("prober-preference", "enum", "inherit", PROBER),
+        Field("prober-pool", "str"),
         Field("monitor", "str", "bigip"), Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="gtm", flags=ED, flag_field="status"),
     *[ObjType(f"gtm pool {rt}", "Pool", (
@@ -121,13 +205,15 @@ GTM_TYPES = (
         Field("fallback-ip", "str", "any"), Field("ttl", "int", 30, minimum=0, maximum=4294967295),
         Field("max-answers-returned", "int", 1, minimum=1, maximum=500),
         Field("verify-member-availability", "enum", "enabled", ED),
-        Field("members", "items", (), sub=(*_ORDER_RATIO, Field("status", "enum", "enabled", ED))),
+        Field("dynamic-ratio", "enum", "disabled", ED), *LIMITS, Field("manual-resume", "enum", "disabled", ED),
+        Field("monitor", "str", "default"), *QOS,
+        Field("members", "items", (), sub=GTM_MEMBER_FIELDS),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
     *[ObjType(f"gtm wideip {rt}", "Wide IP", (
         Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
-        Field("last-resort-pool", "str", "none"),
+        Field("last-resort-pool", "str", "none"), Field("rules", "list"),   # gtm iRules: stored only
         Field("persistence", "enum", "disabled", ED), Field("ttl-persistence", "int", 3600, minimum=0, maximum=4294967295),
         Field("persist-cidr-ipv4", "int", 32, minimum=0, maximum=32),
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
@@ -138,15 +224,14 @@ GTM_TYPES = (
     ObjType("gtm topology", "Topology", (
         Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),
         Field("description", "str")), scope="gtm"),
-    ObjType("gtm global-settings", "Global Settings", (
-        Field("topology-longest-match", "enum", "yes", YN), Field("synchronization", "enum", "no", YN),
-        Field("synchronization-group-name", "str", "default"), Field("synchronize-zone-files", "enum", "no", YN)),
-        scope="gtm"),
+    ObjType("gtm global-settings", "Global Settings", tuple(f for g in GTM_SETTINGS_GROUPS.values() for f in g),
+            scope="gtm"),
     ObjType("gtm listener", "Listener", (
         Field("address", "ip", required=True), Field("port", "int", 53, minimum=1, maximum=65535),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="local", flags=ED, flag_field="status"),
     ObjType("gtm zone", "Zone", (Field("records", "list", ()), Field("description", "str")), scope="gtm"),
+    *[ObjType(f"gtm monitor {m}", "Monitor", fields, scope="gtm") for m, fields in GTM_MONITORS.items()],
 )
 
 
@@ -407,6 +492,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
+    **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
                                        "scf-config": "true"} for key, default, value, vrange in SYS_DB},
     # only /Common for now; the lab has no other partitions

@@ -276,6 +276,8 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
                 lines.append("    }")
         elif f.kind == "list":
             lines.append(f"    {f.name} {{ {' '.join(_word(_short(x)) for x in v)} }}" if v else f"    {f.name} none")
+        elif f.name == "last-resort-pool" and v != "none":
+            lines.append(f"    {f.name} {type_.rsplit(' ', 1)[1]} {_word(_short(v))}")   # F5: `a P2`
         else:
             lines.append(f"    {f.name} {_word(_short(v) if v is not None else 'none')}")
     lines.append("}")

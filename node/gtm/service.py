@@ -26,7 +26,7 @@ from ..reconcile import reconcile
 from .answer import Answerer
 from .health import HealthTable
 from .listener import Listener
-from .view import compile_view
+from .view import compile_view, vs_status
 
 COLOUR = {"available": "green", "offline": "red", "unknown": "blue"}
 
@@ -209,6 +209,13 @@ class GTM:
                              f"cannot start: {exc}", event="listener-failed")
 
     # -- status -----------------------------------------------------------------------------------
+    def virtual_status(self, server: str, vs: str):
+        """A virtual server's MemberStatus (iControl REST's gtm stats), or None if it is not declared."""
+        cfg, sv = self.store.get("gtm server", server), self.view.servers.get(server)
+        if cfg is None or sv is None or vs not in {i["name"] for i in cfg.get("virtual-servers") or []}:
+            return None
+        return vs_status(cfg, vs, sv)[1]
+
     def status(self) -> dict:
         now = trio.current_time()
         iq = {}

@@ -134,12 +134,17 @@ def longest_match_order(records: list[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (*_rank(r.source, SOURCE_RANK), *_rank(r.dest, DEST_RANK), r.order))
 
 
+def evaluation_order(records: list[Record], longest_match: bool = True) -> list[Record]:
+    """The order BIG-IP DNS walks the records (and `GET /gtm/topology` lists them)."""
+    records = sorted(records, key=lambda r: r.order)
+    return longest_match_order(records) if longest_match else records
+
+
 class Topology:
     """The records in evaluation order (sorted once, as at config load) and the regions."""
 
     def __init__(self, records: list[Record], regions: Regions | None = None, longest_match: bool = True):
-        records = sorted(records, key=lambda r: r.order)
-        self.records = longest_match_order(records) if longest_match else records
+        self.records = evaluation_order(records, longest_match)
         self.regions = regions or Regions()
 
     def scores(self, ldns, dests: list[Dest], level: str = "pool") -> list[int]:

@@ -55,7 +55,8 @@ class View:
         return any(self.wideip(qname, t) is not None for t in GTM_RECORD_TYPES)
 
 
-def _vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
+def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
+    """A server's virtual server: its address and status as the GTM sees it."""
     declared = {i["name"]: i for i in server.get("virtual-servers") or []}
     vs = declared.get(vs_name)
     address = None
@@ -122,12 +123,12 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     enabled = m.get("status", "enabled") == "enabled"
     if rtype == "cname":
         view.members[(pool, m["name"])] = MemberStatus("available", "static target", True)
-        return lb.Member(m["name"], m["name"], None, True, enabled, m.get("order", 0), m.get("ratio", 1))
+        return lb.Member(m["name"], m["name"], None, True, enabled, m.get("member-order", 0), m.get("ratio", 1))
     server_path, vs_name = m["name"].rsplit(":", 1)
     server = servers.get(server_path) or {}
     dc = server.get("datacenter")
     sv = view.servers.get(server_path)
-    address, status = _vs_status(server, vs_name, sv)
+    address, status = vs_status(server, vs_name, sv)
     if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
         status = MemberStatus("offline", "The server or its datacenter is disabled", False)
     elif status.usable and not _family_ok(address, rtype):
@@ -136,7 +137,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     if sv is not None and vs_name in sv.virtuals:
         conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
     view.members[(pool, m["name"])] = status
-    return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("order", 0), m.get("ratio", 1), conns)
+    return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("member-order", 0), m.get("ratio", 1), conns)
 
 
 def _add_wideip(view: View, rtype: str, path: str, w: dict) -> None:

@@ -46,6 +46,10 @@ class Trust(Protocol):
     async def remove_device(self, device: str) -> dict: ...    # by name or address
 
 
+class Gtm(Protocol):
+    def virtual_status(self, server: str, vs: str): ...   # a MemberStatus, or None
+
+
 class Shell(Protocol):
     async def run(self, line: str) -> str: ...
 
@@ -88,3 +92,4 @@ class Parts:
     log: Any = None
     started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
     trust: Trust | None = None      # None: a device that cannot change its trust over REST
+    gtm: Gtm | None = None          # BIG-IP DNS, when the node has it

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED, Field, base_name, full_path,
-                             member_name, object_path)
+from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED,
+                             Field, base_name, full_path, member_name, object_path)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
 from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
@@ -125,8 +125,7 @@ def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
     return next((i for i in items if i["name"] == name), None)
 
 
-SETTINGS_GROUPS = {"general": ("synchronization", "synchronization-group-name", "synchronize-zone-files"),
-                   "load-balancing": ("topology-longest-match",), "metrics": ()}
+SETTINGS_GROUPS = {group: tuple(f.name for f in fields) for group, fields in GTM_SETTINGS_GROUPS.items()}
 
 
 def settings_view(values: dict, group: str, generation: int) -> dict:
@@ -189,7 +188,7 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
                 out[f.rest] = list(v or [])
                 out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, d))} for d in v or []]
         elif f.kind == "items":
-            out[f.rest] = [_item_props(f, i) for i in v or []]
+            out[f.rest] = [_item_props(type_, f, i) for i in v or []]
         elif f.kind == "terms":
             out[f.rest] = [{"name": term} for term in v or []]
         elif v is None:
@@ -204,8 +203,11 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
                                for a in v]
         elif type_ == "auth user" and f.name == "role":
             out["partitionAccess"] = [{"name": "all-partitions", "role": v}]
+        elif f.name == "last-resort-pool" and v != "none":
+            out[f.rest] = f"{type_.rsplit(' ', 1)[1]} {v}"     # F5 names the pool with its type: "a /Common/p"
         else:
-            out[f.rest] = full_path(v) if f.name == "monitor" and v != "none" else v
+            one_monitor = f.name == "monitor" and v not in ("none", "default") and " " not in v   # not a rule
+            out[f.rest] = full_path(v) if one_monitor else v
             if f.kind == "ref" and v != "none":
                 out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
     return out
@@ -226,15 +228,23 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
     return out
 
 
-def _item_props(f: Field, item: dict) -> dict:
+def _item_props(type_: str, f: Field, item: dict) -> dict:
     name = item["name"]
     out = {"name": base_name(name)}
     if name.startswith("/Common/"):
         out.update(partition="Common", fullPath=name)
+    elif f.name == "virtual-servers":
+        out["fullPath"] = name      # F5: "vs1", no folder
+    if f.name == "pools":   # a wide IP's pools link to the pool of the wide IP's type
+        out["nameReference"] = {"link": link(object_url(type_.replace("wideip", "pool"), name))}
     for sf in f.sub:
         v = item.get(sf.name)
-        if v is not None:
-            out.update({v: True} if sf.name == "status" else {sf.rest: v})
+        if v is None:
+            continue
+        if sf.name == "status":
+            out[v] = True
+        else:   # a GTM virtual server's destination has no folder: "4.4.4.4:0"
+            out[sf.rest] = v.removeprefix("/Common/") if sf.kind == "dest" else v
     return out
 
 
@@ -243,7 +253,7 @@ def item_to_rest(type_: str, path: str, f: Field, item, generation: int) -> dict
     a device group's devices, which the store keeps as bare names)."""
     if isinstance(item, str):
         item = {"name": full_path(item)}
-    return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(f, item), "generation": generation,
+    return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(type_, f, item), "generation": generation,
             "selfLink": link(f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}")}
 
 

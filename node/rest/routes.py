@@ -6,9 +6,10 @@ from typing import Callable
 
 from starlette.responses import Response
 
-from ..config.schema import TYPES, base_name
+from ..config.schema import GTM_SETTINGS, TYPES, base_name
 from ..config.store import Op
 from ..errors import NotFound
+from ..gtm.topology import Record, evaluation_order
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -76,7 +77,7 @@ class Routes:
         if r.path is None:
             items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
                                  member_status=member_status)
-                     for p, v in sorted(self._objects(r.type).items())]
+                     for p, v in self._listed(r.type)]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
         values = self._objects(r.type).get(r.path)
@@ -100,6 +101,16 @@ class Routes:
                                                 "network-failover": "disabled",
                                                 "devices": sorted(self.parts.trust.member_names())}}
         return objects
+
+    def _listed(self, type_: str) -> list[tuple[str, dict]]:
+        """A collection's objects by name; topology records in the order they are evaluated."""
+        objects = self._objects(type_)
+        if type_ != "gtm topology":
+            return sorted(objects.items())
+        settings = self.store.get("gtm global-settings", GTM_SETTINGS) or {}
+        paths = {Record.parse(p, v.get("score", 1), v.get("order") or 0): p for p, v in objects.items()}
+        longest = settings.get("topology-longest-match", "yes") == "yes"
+        return [(paths[r], objects[paths[r]]) for r in evaluation_order(list(paths), longest)]
 
     def _member_status(self) -> Callable[[str, str], str]:
         """A pool member's monitor status, read once a pool per request."""

@@ -100,6 +100,8 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
                 "totRequests": v["stats"]["tot_conns"],
                 **_status(v["availability"], "disabled" if v["availability"] == "offline" and
                           v["reason"].endswith("disabled") else "enabled", v["reason"])}
+    if type_ == "gtm server" and member is not None:
+        return _gtm_virtual(parts, path, base_name(member))
     values = store.get(type_, path)
     if values is None:
         return None
@@ -115,6 +117,19 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
                 **_status(avail, "disabled" if values.get("session") == "user-disabled" else "enabled",
                           "Node address is " + avail)}
     return {"tmName": path}
+
+
+def _gtm_virtual(parts: Parts, server: str, vs: str) -> dict | None:
+    """A GTM server's virtual server as BIG-IP DNS sees it (the metrics the lab does not gather are 0)."""
+    st = parts.gtm.virtual_status(server, vs) if parts.gtm else None
+    if st is None:
+        return None
+    item = next(i for i in parts.store.get("gtm server", server)["virtual-servers"] if i["name"] == vs)
+    metrics = {f"metrics.{k}": 0 for k in ("bitsPerSecIn", "bitsPerSecOut", "pktsPerSecIn", "pktsPerSecOut",
+                                            "connections", "connectionsRate", "vsScore")}
+    return {"serverName": server, "vsName": vs, "tmName": f"{server}:{vs}", "picks": 0, "preferred": 0,
+            "alternate": 0, "fallback": 0, "uptime": 0, **metrics,
+            **_status(st.state, item.get("status", "enabled"), st.reason)}
 
 
 def of(parts: Parts, r: res.Route) -> dict:
@@ -147,6 +162,10 @@ def of(parts: Parts, r: res.Route) -> dict:
         one = _one(parts, r.type, r.path, r.member, f"{base}/{tilde(r.member)}")
         return {"kind": "tm:ltm:pool:members:membersstats", "selfLink": link(f"{base}/{tilde(r.member)}/stats"),
                 **one}
+    if r.sub == "virtual-servers" and r.member is not None:
+        return {"kind": kind(f"{r.type} {r.sub}", "stats"),
+                "selfLink": link(f"{url}/virtual-servers/{base_name(r.member)}/stats"),
+                **_one(parts, r.type, r.path, r.member, f"{url}/virtual-servers")}
     return {"kind": kind(r.type, "stats"), "generation": parts.store.generations.get((r.type, r.path), 0),
             "selfLink": link(url + "/stats"), **_one(parts, r.type, r.path, None, url)}
 
@@ -154,7 +173,8 @@ def of(parts: Parts, r: res.Route) -> dict:
 def _one(parts: Parts, type_: str, path: str, member: str | None, url: str) -> dict:
     values = object_stats(parts, type_, path, member)
     if values is None:
-        raise answer(NotFound("Pool Member", member) if member else NotFound(res.TYPES[type_].label, path))
+        item = "Virtual Server" if type_ == "gtm server" else "Pool Member"
+        raise answer(NotFound(item, member) if member else NotFound(res.TYPES[type_].label, path))
     leaf = tilde(member or path)
     return {"entries": {f"https://localhost{url}/{leaf}/stats": nested(values)}}
 

@@ -35,7 +35,9 @@ def test_objects_made_with_f5_syntax_are_listed_back(store):
     run(store, "create gtm wideip a www.example.com pool-lb-mode topology pools add { P1 P2 } last-resort-pool a P2")
     text = render("gtm wideip a", "/Common/www.example.com", store.get("gtm wideip a", "/Common/www.example.com"))
     assert "pool-lb-mode topology" in text and "P1 { order 0 }" not in text and "P2 { order 1 }" in text
+    assert "last-resort-pool a P2" in text       # with the pool's type, as F5 lists it
     pool = store.get("gtm pool a", "/Common/P1")
+    assert "web-lon:vs1 { member-order 1 }" in render("gtm pool a", "/Common/P1", pool)
     assert [m["name"] for m in pool["members"]] == ["/Common/ltm-nyc:vs_www", "/Common/web-lon:vs1"]
     assert pool["ttl"] == 30 and pool["alternate-mode"] == "round-robin" and pool["fallback-mode"] == "return-to-dns"
     region = store.get("gtm region", "/Common/R-A")

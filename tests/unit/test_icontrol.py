@@ -209,7 +209,7 @@ def test_gtm_items_terms_and_topology_names():
     assert r.path == "ldns: subnet 10.0.0.0/8 server: pool /Common/p1"
     topo = res.to_rest("gtm topology", r.path, {"score": 5}, 1)
     assert topo["name"] == r.path and "%20" in topo["selfLink"]
-    pool = res.to_rest("gtm pool a", "/Common/p1", {"members": [{"name": "/Common/s1:vs1", "ratio": 2, "order": 0,
+    pool = res.to_rest("gtm pool a", "/Common/p1", {"members": [{"name": "/Common/s1:vs1", "ratio": 2, "member-order": 0,
                                                                  "status": "enabled"}]}, 1, expand=True)
     item = pool["membersReference"]["items"][0]
     assert (item["name"], item["fullPath"], item["enabled"]) == ("s1:vs1", "/Common/s1:vs1", True)
