@@ -43,7 +43,7 @@ def command_lines(draw) -> str:
     else:
         name = _word(draw(st.sampled_from(["web", "p1", "/Common/x", "a b", "10.1.1.5"])))
     words = []
-    for f in draw(st.lists(st.sampled_from(t.fields), max_size=5, unique=True)):
+    for f in draw(st.lists(st.sampled_from(t.fields), max_size=5, unique_by=lambda f: f.name)):
         if f.name == "last-resort-pool":
             continue   # `last-resort-pool a P3`: F5's own type word makes a pool named "a" ambiguous
         if t.flag_field == f.name and draw(st.booleans()):
