@@ -14,7 +14,7 @@ import urllib3
 
 from lab.model import state
 from lab.model.plan import prefix
-from lab.runtime.control import ControlError, node_status
+from lab.runtime.control import ControlError, call, node_status
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, module_lab, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -90,8 +90,12 @@ def healthy(lab):
             node_status(lab, n)
         except ControlError:
             biglab("chaos", lab, "start", n)
-    wait_for(lambda: serving(lab) and roles(lab) == {"bigip1": "active", "bigip2": "standby"}, 30,
+    wait_for(lambda: serving(lab) and sorted(roles(lab).values()) == ["active", "standby"], 30,
              what="the pair settled again")
+    if roles(lab)["bigip1"] != "active":   # no auto-failback: an admin gives the group back
+        call(lab, "bigip2", "tmsh", line=f"run sys failover standby traffic-group {TG}")
+    wait_for(lambda: serving(lab) and roles(lab) == {"bigip1": "active", "bigip2": "standby"}, 30,
+             what="bigip1 active again")
 
 
 # -- heartbeats ---------------------------------------------------------------------------------
