@@ -20,7 +20,6 @@ from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
 from .settings import NodeConfig
-from .status import NodeStatus, read_part
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
@@ -132,18 +131,17 @@ class Daemon:
         return str(path)
 
     async def cmd_status(self, part: str | None = None) -> dict | None:
-        """The node's status, or one part of it ("sync", "failover"...), checked against its
-        declaration (node/status.py) before it leaves."""
+        """The node's status, or one part of it ("sync", "failover"...), with the fields
+        node/status.py declares (its readers check them: lab.runtime.control.node_status)."""
         parts = self.status_parts()
         if part is None:
             record = {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
                       "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
                       "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in parts.items()}}
-            return NodeStatus.from_dict(record).to_dict()
+            return record
         if part not in parts:
             raise CommandError(f"no status part {part!r} (parts: {', '.join(parts)})")
-        value = read_part(part, parts[part]())
-        return None if value is None else value.to_dict()
+        return parts[part]()
 
     def status_parts(self) -> dict:
         return {"clock": self.clock_status, "ntp": lambda: self.ntp.status() if self.ntp else None,

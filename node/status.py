@@ -1,9 +1,8 @@
 """Typed status snapshots: what a node daemon reports and what lab/, tests and bench read.
 
-The daemon builds a `NodeStatus` (`status` on the control socket) and sends it as JSON; readers
-turn the JSON back into the same frozen classes with `NodeStatus.from_dict`, so a renamed or
-missing field fails in one place (here, validated by pydantic) instead of as a KeyError deep in a
-test. Field names are the JSON keys `biglab status --json` has always printed.
+The daemon sends its status (`status` on the control socket) as JSON with these fields; readers
+turn the JSON back into the frozen classes with `NodeStatus.from_dict`, so a renamed or missing
+field fails in one place (here, validated by pydantic) instead of as a KeyError deep in a test. Field names are the JSON keys `biglab status --json` has always printed.
 
 Sub-records whose shape belongs to another protocol (a peer's commit id, a certificate summary)
 stay plain values (`Any`): this module types the status, not the wire formats it quotes.
@@ -14,8 +13,6 @@ import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_type_hints
-
-from pydantic import TypeAdapter
 
 frozen = dataclass(frozen=True)
 
@@ -32,7 +29,10 @@ class Snapshot:
 
 
 @cache
-def _adapter(cls) -> TypeAdapter:
+def _adapter(cls):
+    # imported here, not at the top: a daemon only sends its status, the readers (lab/, tests,
+    # bench) check it, and pydantic would cost every daemon about 8 MB and 0.1 s at start
+    from pydantic import TypeAdapter
     return TypeAdapter(cls)
 
 
