@@ -236,10 +236,15 @@ class AppServices:
                                        "runTime": 0}]
 
     def finish(self, id_: str, answer: tuple[int, dict]) -> None:
-        """The asynchronous task's record takes the deploy's answer (under the task's own id)."""
-        _, body = answer
-        if body.get("id") and body["id"] != id_:
-            self.tasks.pop(body["id"], None)
-        self._task({k: v for k, v in body.items() if k not in ("id", "selfLink")}
-                   if "results" in body else {"results": [{**body, "message": "declaration is invalid",
-                                                            "code": 422}], "declaration": {}}, id_)
+        """The task's record takes the declaration's answer (under the task's own id)."""
+        status, body = answer
+        if isinstance(body, dict) and "results" in body:
+            if body.get("id") != id_:
+                self.tasks.pop(body.get("id"), None)
+            record = {k: v for k, v in body.items() if k not in ("id", "selfLink")}
+        else:   # invalid, or a retrieve: the task shows the code and message
+            body = body if isinstance(body, dict) else {}
+            record = {"results": [{"code": status, "message": body.get("message", "success"),
+                                   **({"errors": body["errors"]} if "errors" in body else {})}],
+                      "declaration": {} if "errors" in body else body}
+        self._task(record, id_)

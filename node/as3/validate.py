@@ -63,8 +63,14 @@ def check(cls: str, value, pointer: str) -> list[str]:
     return [f"{pointer}{''.join('/' + str(p) for p in e.absolute_path)}: {ajv_text(e)}" for e in errors]
 
 
+class NotJson(str):
+    """A request body that did not parse (the text says why)."""
+
+
 def split(body) -> tuple[dict, dict | None, list[str]]:
     """The request (AS3 wrapper, defaults filled) and the ADC declaration in it, or the errors."""
+    if isinstance(body, NotJson):
+        return {}, None, [f"/: the body is not JSON ({body})"]
     if not isinstance(body, dict):
         return {}, None, ["/: should be object"]
     if body.get("class") == "AS3":

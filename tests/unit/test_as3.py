@@ -125,3 +125,41 @@ def test_shared_nodes_live_in_common():
     tenant["Web"]["web_pool"]["members"][0]["shareNodes"] = True
     objs = {(o.type, o.path) for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
     assert ("ltm node", "/Common/10.1.20.21") in objs and ("ltm node", "/Shop/10.1.20.21") not in objs
+
+
+# -- the REST door (/mgmt/shared/appsvcs) -------------------------------------------------------------
+def as3_client(tmp_path):
+    from tests.unit.test_rest_commands import Shell, client, rest_app
+    rest = rest_app(tmp_path, Shell())
+    return rest, client(rest)
+
+
+async def test_info_and_nothing_deployed(tmp_path):
+    _, c = as3_client(tmp_path)
+    async with c:
+        info = (await c.get("/mgmt/shared/appsvcs/info")).json()
+        assert set(info) == {"version", "release", "schemaCurrent", "schemaMinimum"}
+        assert (await c.get("/mgmt/shared/appsvcs/declare")).status_code == 204
+        assert (await c.get("/mgmt/shared/appsvcs/task")).json() == {"items": []}
+
+
+async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
+    rest, c = as3_client(tmp_path)
+    before = dict(rest.store.objects)
+    async with c:
+        decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "colour": 1})})
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=decl)
+        assert r.status_code == 422 and r.json() == {
+            "code": 422, "message": "declaration is invalid", "declarationFullId": "",
+            "errors": ["/Shop/Web/p: should NOT have additional properties"]}
+        r = await c.post("/mgmt/shared/appsvcs/declare", content=b"{not json")
+        assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
+    assert rest.store.objects == before
+
+
+async def test_a_declaration_while_another_runs_is_503(tmp_path):
+    rest, c = as3_client(tmp_path)
+    rest.appsvcs.service.busy = True
+    async with c:
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=adc())
+        assert r.status_code == 503 and r.json()["message"].startswith("Error: Configuration operation in progress")
