@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+pytest.importorskip("jsonschema", reason="a runtime dependency since AS3: run `make setup`")
 from node.as3 import validate
 from node.as3.desired import tenant_objects
 from node.as3.refs import Resolver
