@@ -7,20 +7,21 @@ stops new connections to it; forcing it offline (state user-down) also ends its 
 """
 from __future__ import annotations
 
+import ipaddress
 import socket
 import struct
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Callable
 
 import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
-import ipaddress
-
 from ..config import profiles
 from ..config.schema import TYPES, base_name, full_path, split_destination
 from . import fastl4
+from .hooks import Hook
 from .kernel import Kernel, NftError
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
@@ -62,6 +63,8 @@ class LTM:
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
         self._nursery = None
+        # the iRules of a virtual server (hooks.Hook) or None; the daemon sets it (node/tcl)
+        self.hook_for: Callable[[str], Hook | None] = lambda _virtual: None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
