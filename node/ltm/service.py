@@ -11,12 +11,14 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Callable
 
 import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config.schema import TYPES, base_name, full_path, split_destination
+from .hooks import Hook
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
 
@@ -54,6 +56,8 @@ class LTM:
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self._nursery = None
+        # the iRules of a virtual server (hooks.Hook) or None; the daemon sets it (node/tcl)
+        self.hook_for: Callable[[str], Hook | None] = lambda _virtual: None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
