@@ -18,12 +18,9 @@ from starlette.responses import Response
 from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
-<<<<<<< HEAD
 from .. import telemetry
-=======
 from ..as3.service import AppServices
 from ..as3.validate import NotJson
->>>>>>> main
 from . import resources as res
 from .appsvcs import Appsvcs
 from .auth import Auth
