@@ -153,6 +153,7 @@ class FailoverPeer(Snapshot):
     alive: bool
     state: str | None
     paths: dict[str, str]  # heartbeat path -> up | down
+    ages: dict[str, float | None] = dataclasses.field(default_factory=dict)   # path -> s since heard
 
 
 @frozen

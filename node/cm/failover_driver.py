@@ -160,7 +160,9 @@ class FailoverDriver:
         peers = {}
         for name, p in fo.peers.items():
             peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
-                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()}}
+                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()},
+                           "ages": {a: None if path.last is None else round(trio.current_time() - path.last, 3)
+                                    for a, path in p.paths.items()}}
         split = {}
         for tg, st in fo.state.items():
             if st != ACTIVE:
