@@ -9,6 +9,7 @@ from .config.schema import TYPES, ConfigError, base_name, check_trusted, full_pa
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, parse, render
 from .errors import NotFound, ShellError, catalogued
+from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
 from .tables import table
@@ -42,6 +43,7 @@ class Shell:
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
+        self.logins = LoginFailures(lambda: 0)   # the daemon's, shared with REST
 
     def prompt(self) -> str:
         state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
@@ -62,6 +64,8 @@ class Shell:
                 return self._show(cmd.words)
             if cmd.verb == "run":
                 return await self._run(cmd.words)
+            if cmd.verb == "reset-stats":
+                return self._reset_stats(cmd.words)
             if cmd.verb == "save":
                 if cmd.words != ["sys", "config"]:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
@@ -118,6 +122,20 @@ class Shell:
             return render(cmd.type, path, values, allp)
         return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
 
+    # -- login failures (auth password-policy max-login-failures) -------------------------------
+    def _login_failures(self, names: list[str]) -> str:
+        counts = self.logins.counts
+        rows = [(n, f"{counts[n]} failures{', locked' if self.logins.locked(n) else ''}")
+                for n in sorted(counts) if not names or n in names]
+        return table("Auth::Login Failures", rows or [("-", "no failed logins")])
+
+    def _reset_stats(self, words: list[str]) -> str:
+        if words[:2] != ["auth", "login-failures"] or len(words) > 3:
+            raise ShellError(f'Syntax Error: "reset-stats {" ".join(words)}" unexpected argument '
+                             "(reset-stats auth login-failures [NAME])")
+        self.logins.reset(words[2] if len(words) == 3 else None)
+        return ""
+
     # -- show -----------------------------------------------------------------------------------
     def _show(self, words: list[str]) -> str:
         what = " ".join(words)
@@ -165,6 +183,8 @@ class Shell:
             return table("Sys::mcp-state", [("Running Phase", "running"),
                                             ("Last Configuration Load Status", "full-config-load-succeed"),
                                             ("End Platform ID Received", "true")])
+        if words[:2] == ["auth", "login-failures"] and len(words) <= 3:
+            return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
