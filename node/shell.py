@@ -12,7 +12,7 @@ from .errors import NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
-from .tables import table
+from .tables import columns, table
 from .version import show_sys_version
 
 
@@ -146,12 +146,14 @@ class Shell:
                                               ("Commit", s["cid"] or "-")])
         if what == "cm failover-status":
             f = self.cm.failover_status()
-            tgs = "\n".join(f"{tg}  {st}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            tgs = "\n".join(f"{st} for /Common/{tg}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            active = sum(1 for st in f["traffic_groups"].values() if st == "active")
             peers = "\n".join(f"{n}: {'alive' if p['alive'] else 'NO STATUS'} ({p['state'] or '?'}); paths "
                               + ", ".join(f"{a} {st}" for a, st in p["paths"].items())
                               for n, p in sorted(f["peers"].items())) or "-"
             rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
-                    ("Traffic groups", tgs), ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+                    ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
+                    ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
             return table("CM::Failover Status", rows)
         if what == "cm device":
@@ -168,12 +170,11 @@ class Shell:
                          ("  Unicast addresses", " ".join(dev.get("unicast-address") or []) or "none")]
             return table("CM::Device", rows)
         if what == "cm traffic-group":
-            rows = []
-            for tg, st in sorted(self.cm.failover.state.items()):
-                rows.append((tg, f"{self.device} {st}"))
-                for name, info in sorted(self.cm.peers.items()):
-                    rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
-            return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+            dash = lambda v: "-" if v is None else str(v)
+            rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
+                     dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
+            return columns("CM::Traffic-Group", ("Name", "Device", "Status", "Next Active", "Load",
+                                                 "Next Active Load"), rows)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":

@@ -16,6 +16,9 @@ command -v named >/dev/null || need+=(bind9)      # bench/dns.py: BIND beside th
 command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, partition
 command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
 command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
+command -v dot >/dev/null || need+=(graphviz)     # biglab web: the topology diagram
+command -v chromium >/dev/null || need+=(chromium)             # tests/lab/test_web.py: the page in a real browser
+command -v chromedriver >/dev/null || need+=(chromium-driver)  # ... driven by Selenium, no browser download
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"
