@@ -103,6 +103,7 @@ class ConfigStore:
         self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
+        self._implied: set = set()
         if self.path and self.path.exists():
             self._load()
         else:
@@ -127,6 +128,7 @@ class ConfigStore:
         """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
+        self._implied: set = set()   # objects a create made for another (a partition's folder)
         for op in ops:
             self._apply(work, op, touched)
         self._check(work, touched)
@@ -296,7 +298,10 @@ class ConfigStore:
         key = (op.type, op.path)
         current = work.get(key)
         folder = _folder(op.type, op.path)
-        if op.action == "create":
+        if op.action == "create" and key in self._implied:
+            self._implied.discard(key)    # the folder a partition made, now created as such: fill it in
+            values = dict(current)
+        elif op.action == "create":
             if current is not None:
                 raise Exists(t.label, op.path, f" in partition {partition_of(op.path) if folder else 'Common'}")
             values = t.defaults()
@@ -364,6 +369,7 @@ class ConfigStore:
             if fkey not in work:
                 work[fkey] = TYPES["sys folder"].defaults()
                 touched[fkey] = "put"
+                self._implied.add(fkey)
         work[key] = values
         touched[key] = "put"
 

@@ -152,6 +152,14 @@ def settings_view(values: dict, group: str, generation: int) -> dict:
     return out
 
 
+def singleton_view(type_: str, values: dict, generation: int) -> dict:
+    """An object a device has one of, at its collection's URL (auth password-policy)."""
+    out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
+    for f in TYPES[type_].fields:
+        out[f.rest] = values.get(f.name, f.default)
+    return out
+
+
 def settings_op(group: str, body) -> Op:
     values = values_from_rest("gtm global-settings", body)
     stray = [k for k in values if k not in SETTINGS_GROUPS[group]]

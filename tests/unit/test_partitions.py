@@ -23,6 +23,16 @@ def test_a_partition_is_its_folder_and_objects_live_in_it_and_its_folders():
     assert store.get("ltm node", "/P/app/n")["address"] == "10.1.1.1"
 
 
+def test_a_partition_and_its_folder_may_also_be_created_together_as_as3_does():
+    store = ConfigStore(None, "b1")
+    store.commit([Op("create", "auth partition", "/Common/T", {}),
+                  Op("create", "sys folder", "/T", {"description": ("set", "tenant")}),
+                  Op("create", "sys folder", "/T/A", {})])
+    assert store.get("sys folder", "/T")["description"] == "tenant"
+    with pytest.raises(ConfigError):
+        store.commit([Op("create", "sys folder", "/T", {})])
+
+
 def test_an_object_in_a_missing_partition_or_folder_is_refused_and_nothing_changes():
     store = store_with_partition()
     before = dict(store.objects)
