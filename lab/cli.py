@@ -132,7 +132,13 @@ def _chaos(args) -> int:
 
 
 def _events(args) -> int:
-    for entry in timeline(args.lab, everything=args.all):
+    entries = timeline(args.lab, everything=args.all)
+    if args.plot:
+        from .observe import plot
+        plot.plot(entries, args.plot, title=f"lab {args.lab}")
+        console.print(f"timeline of {len(entries)} events drawn in {args.plot}")
+        return 0
+    for entry in entries:
         print(json.dumps(entry) if args.json else render(entry))
     return 0
 
@@ -259,6 +265,8 @@ def _failure_parsers(sub) -> None:
     s.add_argument("lab")
     s.add_argument("--json", action="store_true")
     s.add_argument("--all", action="store_true", help="every log line, not only state changes")
+    s.add_argument("--plot", metavar="FILE.svg", help="draw the timeline (traffic groups, sync, faults) to "
+                   "FILE (svg, png or pdf)")
     s.set_defaults(func=_events)
     s = sub.add_parser("metrics", help="one Prometheus endpoint (/metrics on 127.0.0.1) for the lab, in F5 TS names")
     s.add_argument("lab")
