@@ -98,9 +98,9 @@ class Web:
             await feed.changed()
         return feed
 
-    def page(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    def page(self, request: Request, template: str, code: int = 200, **context) -> HTMLResponse:
         return self.templates.TemplateResponse(request, template, {"only": self.only, **context},
-                                               status_code=status)
+                                               status_code=code)
 
     # -- errors as pages ----------------------------------------------------------------------------
     async def not_found(self, request: Request, exc) -> HTMLResponse:

@@ -7,8 +7,6 @@ import re
 
 from ..runtime.control import ControlError
 
-WIDEIP = re.compile(r"^Gtm::WideIp::A?\w*:?\s*(\S+)|^Wide IP\s+(\S+)", re.M)
-
 
 def wideips(lab, gtm: str) -> list[str]:
     """The wide IPs the GTM serves, as `tmsh list gtm wideip a` names them."""
@@ -36,24 +34,11 @@ def answers(lab, statuses: dict) -> list[dict]:
             continue
         listener = next(iter(status.gtm.listeners.values())).address
         members = status.gtm.members
-        servers = status.gtm.servers
         for wip in wideips(lab, gtm):
             for c in clients:
-                got = dig(lab, c.name, listener, wip.split("/")[-1])
-                why = []
-                for address in got:
-                    for key, st in members.items():
-                        server = key.split("/", 1)[-1].split(":")[0] if "/" in key else ""
-                        if address in key or _vs_address(lab, key) == address:
-                            why.append(f"{key}: {st.state} ({st.reason})")
-                    for name, s in servers.items():
-                        if name.split("/")[-1] == server:
-                            why.append(f"server {name}: {s.state}")
                 out.append({"gtm": gtm, "listener": listener, "wideip": wip, "client": c.name,
-                            "network": ", ".join(i.address for i in c.interfaces), "answer": got,
-                            "why": why})
+                            "network": ", ".join(i.address for i in c.interfaces), "dc": "",
+                            "answer": dig(lab, c.name, listener, wip.split("/")[-1]),
+                            "why": [f"{key}: {st.state} ({st.reason})" for key, st in sorted(members.items())]})
     return out
 
-
-def _vs_address(lab, key: str) -> str | None:
-    return None

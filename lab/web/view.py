@@ -111,17 +111,17 @@ def dot(view: LabView):
                        node_attr={"fontname": "Helvetica", "fontsize": "11"},
                        edge_attr={"fontname": "Helvetica", "fontsize": "9"})
     for vlan, subnet in view.vlans:
-        g.node(f"vlan:{vlan}", f"{vlan}\n{subnet}", shape="ellipse", style="filled", fillcolor="#eef2f7",
+        g.node(f"vlan_{vlan}", f"{vlan}\n{subnet}", shape="ellipse", style="filled", fillcolor="#eef2f7",
                color="#8899aa", id=f"vlan-{vlan}", tooltip=f"VLAN {vlan} {subnet}")
     for n in view.nodes:
-        g.node(f"node:{n.name}", _label(n), shape="box" if n.kind == "bigip" else "component",
+        g.node(f"node_{n.name}", _label(n), shape="box" if n.kind == "bigip" else "component",
                style="filled,rounded", fillcolor=STATE_COLOURS.get(n.state, "#808080") if n.kind == "bigip" else "#f4f4f4",
                fontcolor="white" if n.kind == "bigip" else "black", id=f"node-{n.name}",
                tooltip=n.error or f"{n.name}: {n.state}" + (f", {n.sync}" if n.sync else ""))
     for link in view.links:
         attrs = {"up": {}, "down": {"color": "#c0392b", "style": "dashed", "penwidth": "2"},
                  "impaired": {"color": "#d07a00", "style": "dashed", "penwidth": "2"}}[link.state]
-        g.edge(f"node:{link.node}", f"vlan:{link.vlan}", label=link.address.split("/")[0],
+        g.edge(f"node_{link.node}", f"vlan_{link.vlan}", label=link.address.split("/")[0],
                tooltip=f"{link.node}:{link.vlan} {link.state}" + (f" ({link.why})" if link.why else ""),
                id=f"link-{link.node}-{link.vlan}", **attrs)
     seen = set()
@@ -133,7 +133,7 @@ def dot(view: LabView):
         seen.add(pair)
         broken = [x for x in (c, back) if x is not None and not x.trusted]
         why = "; ".join(f"{x.source} -> {x.target}: {x.state}" + (f" ({x.reason})" if x.reason else "") for x in broken)
-        g.edge(f"node:{pair[0]}", f"node:{pair[1]}", constraint="false", style="dashed",
+        g.edge(f"node_{pair[0]}", f"node_{pair[1]}", constraint="false", style="dashed",
                color="#c0392b" if broken else "#2e8b57", label="4353" + (" ✗" if broken else ""),
                tooltip=why or "4353: trusted, connected both ways", id=f"channel-{pair[0]}-{pair[1]}")
     return g
