@@ -157,6 +157,17 @@ class FailoverPeer(Snapshot):
 
 
 @frozen
+class TrafficGroupRow(Snapshot):
+    """One row of `show cm traffic-group`: a traffic group on one device."""
+    tg: str
+    device: str
+    state: str
+    next_active: bool
+    load: int | None
+    next_active_load: int | None
+
+
+@frozen
 class FailoverStatus(Snapshot):
     device: str
     state: str             # ACTIVE | STANDBY | OFFLINE | FORCED OFFLINE
@@ -169,6 +180,7 @@ class FailoverStatus(Snapshot):
     garps_sent: int
     bad_heartbeats: int
     state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
+    groups: tuple[TrafficGroupRow, ...] = ()
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")
