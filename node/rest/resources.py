@@ -212,7 +212,7 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = [_item_props(type_, f, i) for i in v or []]
         elif f.kind == "terms":
             out[f.rest] = [{"name": term} for term in v or []]
-        elif v is None:
+        elif v is None or (f.kind == "list" and not v and f.default is None):   # none: not shown
             continue
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
