@@ -43,7 +43,7 @@ class RestApp:
     def __init__(self, **parts):
         self.parts = p = Parts(**parts)
         self.store, self.log = p.store, p.log
-        self.auth = Auth(p.admin, self._users, p.now)
+        self.auth = Auth(p.admin, self._users, p.now, p.logins)
         self.tasks = Tasks(p.shell)
         self.routes = Routes(p, self.auth, self.commit)
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
