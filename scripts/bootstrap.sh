@@ -17,6 +17,7 @@ command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, parti
 command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
 command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+python3 -c 'import tkinter; tkinter.Tcl()' 2>/dev/null || need+=(python3-tk tcl8.6)  # iRules and iApps run in real Tcl
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
