@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name,
+from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, SINGLETONS, TYPES, ConfigError, ObjType, base_name,
                      split_terms, topology_name)
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -69,14 +69,15 @@ def parse(line: str) -> Command:
 
 def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
-    global settings, which have none (their sub-groups `load-balancing { ... }` are flattened)."""
-    if type_ == "gtm global-settings":
+    singletons (global settings, password policy), which have none (the global settings'
+    sub-groups `load-balancing { ... }` are flattened)."""
+    if type_ in SINGLETONS:
         flat = []
         for tok in rest:
             if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
                 continue
             flat.append(tok)
-        return GTM_SETTINGS, flat
+        return SINGLETONS[type_], flat
     if not rest:
         return None, rest
     end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in ("all-properties", "one-line")),
@@ -98,7 +99,7 @@ def _parse(line: str) -> Command:
     if not tokens:
         raise TmshSyntaxError("Syntax Error: empty command")
     verb, rest = tokens[0], tokens[1:]
-    if verb in ("show", "run", "save", "load"):
+    if verb in ("show", "run", "save", "load", "reset-stats"):
         if any(t in ("{", "}") for t in rest):
             raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {verb}')
         return Command(verb, words=list(rest))
@@ -106,7 +107,7 @@ def _parse(line: str) -> Command:
         raise TmshSyntaxError(f'Syntax Error: "{verb}" unknown command')
     type_, rest = _object_type(rest, verb)
     t = TYPES[type_]
-    if type_ in ("gtm topology", "gtm global-settings"):
+    if type_ == "gtm topology" or type_ in SINGLETONS:
         name, rest = _gtm_name(type_, rest)
         if verb == "list" or verb == "delete":
             for w in rest:
@@ -239,9 +240,10 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
         return f"{type_} {base_name(path)} {{\n{values.get('api-anonymous', '')}\n}}"
     if type_ == "gtm topology":
         lines = [f"{type_} {path} {{"]
-    elif type_ == "gtm global-settings":
-        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(values.get(f.name))}" for f in t.fields
-                                            if all_properties or values.get(f.name) != f.default] + ["}"])
+    elif type_ in SINGLETONS:
+        shown = {f.name: values.get(f.name, f.default) for f in t.fields}
+        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(shown[f.name])}" for f in t.fields
+                                            if all_properties or shown[f.name] != f.default] + ["}"])
     else:
         lines = [f"{type_} {base_name(path)} {{"]
     for f in t.fields:
