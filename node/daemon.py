@@ -89,7 +89,7 @@ class Daemon:
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
+                "prompt": self.cmd_prompt, "cd": self.cmd_cd, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
                 "cert-renew": self.cmd_cert_renew}
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
@@ -115,11 +115,20 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
-    async def cmd_tmsh(self, line: str) -> str:
-        if not isinstance(line, str):
-            raise CommandError("tmsh takes a command line")
+    async def cmd_tmsh(self, line: str, folder: str = "/Common") -> str:
+        if not isinstance(line, str) or not isinstance(folder, str):
+            raise CommandError("tmsh takes a command line (and the folder it runs in)")
         try:
-            return await self.shell.run(line)
+            return await self.shell.run(line, folder)
+        except ShellError as exc:
+            raise CommandError(str(exc)) from None
+
+    async def cmd_cd(self, folder: str, to: str) -> str:
+        """Interactive tmsh's `cd`: the folder it moves to (tmsh keeps it between lines)."""
+        if not isinstance(folder, str) or not isinstance(to, str):
+            raise CommandError("cd takes the current folder and where to go")
+        try:
+            return self.shell.cd(folder, to.split())
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 

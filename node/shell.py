@@ -5,9 +5,12 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM
-from .config.schema import TYPES, ConfigError, base_name, check_trusted, full_path, object_path
+import fnmatch
+
+from .config.schema import (PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted, folder_of,
+                            folder_path, full_path, in_folder, object_path)
 from .config.store import ConfigStore, Op
-from .config.tmsh import Command, TmshSyntaxError, parse, render
+from .config.tmsh import Command, TmshSyntaxError, parse, render, split_commands
 from .errors import NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
@@ -50,16 +53,49 @@ class Shell:
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    async def run(self, line: str) -> str:
+    async def run(self, line: str, folder: str = PARTITION) -> str:
+        """A line, or a script of lines (`cd /P; list ltm pool`), run in `folder`; a refusal
+        stops the script, and its error carries what ran before it."""
+        lines = [part.strip() for part in split_commands(line) if part.strip()] if ";" in line or "&&" in line \
+            else [line]
+        out = []
+        for one in lines:
+            try:
+                if one.split()[:1] == ["cd"]:
+                    folder = self.cd(folder, one.split()[1:])
+                    continue
+                out.append(await self._run_line(one, folder))
+            except ShellError as exc:
+                if not out:
+                    raise
+                raise ShellError("\n".join(o for o in out if o) + "\n" + str(exc), exc.error) from None
+        return "\n".join(o for o in out if o)
+
+    def cd(self, folder: str, words: list[str]) -> str:
+        """tmsh's `cd /P`, `cd F`, `cd ..`, `cd /`: the folder it moves to, which must exist."""
+        if len(words) != 1:
+            raise ShellError('Syntax Error: "cd" takes one folder')
+        to = words[0]
+        if to == "..":
+            return folder_of(folder)
+        try:
+            path = "/" if to == "/" else folder_path(to.rstrip("/"), folder)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        if path != "/" and self.store.get("sys folder", path) is None:
+            raise ShellError.of(NotFound("folder", path))
+        return path
+
+    async def _run_line(self, line: str, folder: str) -> str:
         try:
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
         try:
             if cmd.verb in ("create", "modify", "delete"):
-                return self._change(cmd)
+                return self._change(cmd, folder)
             if cmd.verb == "list":
-                return self._list(cmd)
+                return self._list(cmd, folder)
             if cmd.verb == "show":
                 return self._show(cmd.words)
             if cmd.verb == "run":
@@ -96,31 +132,42 @@ class Shell:
             raise ShellError.of(exc) from None
         return len(ops)
 
-    def _change(self, cmd: Command) -> str:
-        op = self._op(cmd)
+    def _change(self, cmd: Command, folder: str = PARTITION) -> str:
+        op = self._op(cmd, folder)
         self.store.commit([op])
         if cmd.type == "gtm zone" and cmd.verb != "delete":
             return "\n".join(f"warning: {w}" for w in validate_zone(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
     @staticmethod
-    def _path(cmd: Command) -> str:
-        return object_path(cmd.type, cmd.name)
+    def _path(cmd: Command, folder: str = PARTITION) -> str:
+        return object_path(cmd.type, cmd.name, folder)
 
-    def _op(self, cmd: Command) -> Op:
-        path = self._path(cmd)
+    def _op(self, cmd: Command, folder: str = PARTITION) -> Op:
+        path = self._path(cmd, folder)
         check_trusted(cmd.type, cmd.values, self.trust_members)
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
-    def _list(self, cmd: Command) -> str:
+    def _list(self, cmd: Command, folder: str = PARTITION) -> str:
+        """`list ltm pool [NAME | /P/* | p*] [recursive]`: without a name, the objects of the
+        current folder (and those below it with `recursive`), as tmsh lists them."""
         allp = "all-properties" in cmd.words
-        if cmd.name:
-            path = self._path(cmd)
+        objects = sorted(self.store.of_type(cmd.type).items())
+        if cmd.name and any(c in cmd.name for c in "*?"):
+            pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
+            shown = [(p, v) for p, v in objects if folder_of(p) == folder_of(pattern)   # * stays in its folder
+                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
+        elif cmd.name:
+            path = self._path(cmd, folder)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
-            return render(cmd.type, path, values, allp)
-        return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
+            return render(cmd.type, path, values, allp, folder)
+        else:
+            deep = "recursive" in cmd.words
+            shown = [(p, v) for p, v in objects if cmd.type in UNPARTITIONED or not p.startswith("/")
+                     or (in_folder(p, folder) if deep else folder_of(p) == folder)]
+        return "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
 
     # -- login failures (auth password-policy max-login-failures) -------------------------------
     def _login_failures(self, names: list[str]) -> str:

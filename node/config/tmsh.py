@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, SINGLETONS, TYPES, ConfigError, ObjType, base_name,
-                     split_terms, topology_name)
+from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES, ConfigError, ObjType,
+                     base_name, folder_of, split_terms, topology_name)
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+LIST_OPTIONS = ("all-properties", "one-line", "recursive")
 SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
 TOPOLOGY_PROPS = ("score", "order", "description")
 
@@ -118,9 +119,9 @@ def _parse(line: str) -> Command:
             raise TmshSyntaxError(f"Syntax Error: {t.path} needs a name")
         return Command(verb, type_, name, values=_properties(t, rest))
     if verb == "list":
-        name = rest.pop(0) if rest and rest[0] not in ("all-properties", "one-line") and rest[0] != "{" else None
+        name = rest.pop(0) if rest and rest[0] not in LIST_OPTIONS and rest[0] != "{" else None
         for w in rest:
-            if w not in ("all-properties", "one-line"):
+            if w not in LIST_OPTIONS:
                 raise TmshSyntaxError(f'Syntax Error: "{w}" unexpected argument')
         return Command(verb, type_, name, words=rest)
     if not rest or rest[0] in ("{", "}"):
@@ -230,12 +231,41 @@ def _word(v) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' if (not s or re.search(r'[\s{}"]', s)) else s
 
 
-def _short(v):
-    return base_name(v) if isinstance(v, str) and v.startswith("/Common/") else v
+def split_commands(text: str) -> list[str]:
+    """Split a script on ; and && outside quotes and braces (`cd /P; list ltm pool`)."""
+    out, cur, quote, depth, i = [], [], None, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i:i + 2])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "{}":
+            depth += 1 if ch == "{" else -1
+        elif depth <= 0 and (ch == ";" or text.startswith("&&", i)):
+            out.append("".join(cur))
+            cur = []
+            i += 2 if ch == "&" else 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
 
 
-def render(type_: str, path: str, values: dict, all_properties: bool = False) -> str:
+def _shorten(v, folder: str = PARTITION):
+    """A path in the current folder is shown by its name, as tmsh does; others in full."""
+    return base_name(v) if isinstance(v, str) and v.startswith("/") and folder_of(v) == folder else v
+
+
+def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION) -> str:
     t = TYPES[type_]
+    _short = lambda v: _shorten(v, folder)  # noqa: E731
     if type_ == "ltm rule":
         return f"{type_} {base_name(path)} {{\n{values.get('api-anonymous', '')}\n}}"
     if type_ == "gtm topology":
@@ -245,7 +275,7 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False) ->
         return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(shown[f.name])}" for f in t.fields
                                             if all_properties or shown[f.name] != f.default] + ["}"])
     else:
-        lines = [f"{type_} {base_name(path)} {{"]
+        lines = [f"{type_} {_short(path)} {{"]
     for f in t.fields:
         v = values.get(f.name)
         if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms")
