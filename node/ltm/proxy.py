@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import h11
 import trio
 
-from .hooks import Flow, Headers, Outcome
+from .hooks import Flow, Headers
 
 CHUNK = 65536
 CONNECT_TIMEOUT = 5
@@ -30,6 +30,10 @@ CONNECT_TIMEOUT = 5
 
 class Refused(Exception):
     """End the client connection with a reset (the BIG-IP's answer to most failures)."""
+
+
+class Answered(Exception):
+    """The BIG-IP answered the client itself; the connection closes."""
 
 
 @dataclass
@@ -144,13 +148,3 @@ class HttpSide:
         out = b"".join(self.conn.send(e) or b"" for e in events)
         if out:
             await self.stream.send_all(out)
-
-
-def respond(outcome: Outcome) -> list:
-    """The events of a response a rule or the profile makes (HTTP::respond, HTTP::redirect)."""
-    if outcome.kind == "redirect":
-        headers = [("Location", outcome.location), ("Connection", "close"), ("Content-Length", "0")]
-        return [h11.Response(status_code=302, headers=headers), h11.EndOfMessage()]
-    headers = [*outcome.headers, ("Content-Length", str(len(outcome.body)))]
-    return [h11.Response(status_code=outcome.status or 200, headers=headers),
-            h11.Data(data=outcome.body), h11.EndOfMessage()]

@@ -22,6 +22,8 @@ from ..config import profiles
 from ..config.schema import TYPES, base_name, full_path, split_destination
 from . import fastl4, proxy
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
+from .http import answer
+from .irules import IRules
 from .kernel import Kernel, NftError
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
@@ -65,8 +67,9 @@ class LTM:
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
         self._nursery = None
-        # the iRules of a virtual server (hooks.Hook) or None; the daemon sets it (node/tcl)
-        self.hook_for: Callable[[str], Hook | None] = lambda _virtual: None
+        self.irules = IRules(store, log)
+        # the iRules of a virtual server (hooks.Hook), or None
+        self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -155,6 +158,7 @@ class LTM:
 
     # -- reconciling ------------------------------------------------------------------------------
     def reconcile(self) -> None:
+        self.irules.reconcile()
         if self._nursery is None:
             return
         self._reconcile_monitors()
@@ -368,6 +372,8 @@ class LTM:
                     await self._http(vs, client, flow, hook, scope)
                 else:
                     await self._tcp(client, flow, hook, scope)
+        except proxy.Answered:
+            pass
         except Refused as why:
             vstats.refused += 1
             await (trio.aclose_forcefully(client) if str(why) == "drop" else proxy.reset(client))
@@ -388,29 +394,42 @@ class LTM:
         if flow.outcome is not None and flow.outcome.kind in ("reset", "drop"):
             raise Refused(flow.outcome.kind)
 
-    def _pick(self, flow: Flow, hook) -> proxy.Picked:
-        """Load balancing (a rule's target first); fires LB_SELECTED or LB_FAILED."""
+    def _select(self, flow: Flow) -> proxy.Picked | None:
+        """The member (or node) the rules chose, else the pool's next by its method."""
         t = flow.target
         if t is not None and t.address and not t.pool:     # a node: no pool, no member
-            picked = proxy.Picked(None, None, t.address, t.port or flow.local[1])
-        else:
-            pool_path = t.pool if t is not None and t.pool else flow.pool
-            pool = self.store.get("ltm pool", pool_path) if pool_path else None
-            members = self.members(pool_path) if pool else []
-            if t is not None and t.address:
-                members = [m for m in members if m.address == t.address and t.port in (None, m.port)]
-            m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members) if pool else None
-            picked = proxy.Picked(pool_path, m.name, m.address, m.port) if m else None
-        if picked is None:
+            return proxy.Picked(None, None, t.address, t.port or flow.local[1])
+        pool_path = t.pool if t is not None and t.pool else flow.pool
+        pool = self.store.get("ltm pool", pool_path) if pool_path else None
+        if pool is None:
+            return None
+        members = self.members(pool_path)
+        if t is not None and t.address:
+            members = [m for m in members if m.address == t.address and t.port in (None, m.port)]
+        m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members)
+        return proxy.Picked(pool_path, m.name, m.address, m.port) if m else None
+
+    def _pick(self, flow: Flow, hook) -> proxy.Picked:
+        """Load balancing, then LB_SELECTED or LB_FAILED; a rule that changes the target there
+        gets one more selection. Raises Refused when nothing is selected."""
+        for _ in range(2):
+            target = flow.target
+            picked = self._select(flow)
+            if picked is not None:
+                flow.server = Server(picked.pool, picked.member, picked.address, picked.port)
+                fire(hook, "LB_SELECTED", flow)
+                self._act(flow)
+                if flow.target != target:
+                    picked = self._select(flow)
+            if picked is not None:
+                if picked.pool:
+                    picked.counters = [self.stat("pool", picked.pool), self.stat("member", picked.pool, picked.member)]
+                return picked
             fire(hook, "LB_FAILED", flow)
             self._act(flow)
-            raise Refused("reset")
-        flow.server = Server(picked.pool, picked.member, picked.address, picked.port)
-        fire(hook, "LB_SELECTED", flow)
-        self._act(flow)
-        if picked.pool:
-            picked.counters = [self.stat("pool", picked.pool), self.stat("member", picked.pool, picked.member)]
-        return picked
+            if flow.target == target:
+                break
+        raise Refused("reset")
 
     def _opened(self, picked: proxy.Picked, scope: trio.CancelScope) -> tuple:
         for s in picked.counters:
@@ -473,22 +492,18 @@ class LTM:
                 self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
-                    if cside.conn.our_state is h11.MUST_CLOSE:
-                        return
-                    continue
                 if bound is None or oneconnect:
                     try:
                         picked = self._pick(flow, hook)
                     except Refused:
                         if prof.get("fallback-host") not in (None, "", "none"):
                             await self._answer(cside, Outcome("redirect", location=prof["fallback-host"]))
-                            return
                         raise
                     cside.counters = [vstats, *picked.counters]
                     sside = await self._server_side(picked, oneconnect, [vstats, *picked.counters])
                     bound = (picked, sside, self._opened(picked, scope))   # forced offline ends it
                 picked, sside, _ = bound
-                await self._exchange(cside, sside, req, flow, hook, prof)
+                await self._exchange(cside, sside, flow.request, flow, hook, prof)
                 if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
                     sside.conn.start_next_cycle()
                 if sside.conn.our_state is not h11.IDLE or oneconnect:
@@ -541,8 +556,6 @@ class LTM:
             str(ev.status_code) in (prof.get("fallback-status-codes") or ())
         if flow.outcome is not None or fallback:
             await self._answer(cside, flow.outcome or Outcome("redirect", location=prof["fallback-host"]))
-            await trio.aclose_forcefully(sside.stream)   # the rest of the server's response is not wanted
-            return
         await cside.send(h11.Response(status_code=ev.status_code, reason=ev.reason,
                                       headers=proxy.raw_headers(flow.response.headers)))
         while True:
@@ -553,4 +566,7 @@ class LTM:
 
     @staticmethod
     async def _answer(cside, outcome: Outcome) -> None:
-        await cside.send(*proxy.respond(outcome))
+        """The BIG-IP's own answer (HTTP::respond, HTTP::redirect, fallback-host), in F5's shape
+        (HTTP/1.0, Server: BigIP); the connection ends after it."""
+        await cside.stream.send_all(answer(outcome))
+        raise proxy.Answered
