@@ -144,6 +144,27 @@ class HttpSide:
             count(self.counters, self.field, len(data))
             self.conn.receive_data(data)
 
+    async def relay(self, dst: "HttpSide", head) -> None:
+        """`head` and then this side's body to `dst`, to the end of the message, written once per
+        chunk read (the head goes out with the body's first bytes, as the server sent them)."""
+        out = dst.conn.send(head)
+        while True:
+            event = self.conn.next_event()
+            if event is h11.NEED_DATA:
+                if out:
+                    await dst.stream.send_all(out)
+                    out = b""
+                data = await self.stream.receive_some(CHUNK)
+                count(self.counters, self.field, len(data))
+                self.conn.receive_data(data)
+                continue
+            out += dst.conn.send(event) or b""
+            if isinstance(event, h11.EndOfMessage):
+                await dst.stream.send_all(out)
+                return
+            if not isinstance(event, h11.Data):
+                raise h11.RemoteProtocolError(f"unexpected {type(event).__name__} in a message body")
+
     async def send(self, *events) -> None:
         out = b"".join(self.conn.send(e) or b"" for e in events)
         if out:

@@ -535,13 +535,7 @@ class LTM:
         headers = req.headers
         if not headers.exists("Host"):
             headers.insert("Host", f"{sside.stream.socket.getpeername()[0]}")
-        await sside.send(h11.Request(method=req.method, target=req.uri, headers=proxy.raw_headers(headers)))
-        while True:
-            ev = await cside.next_event()
-            if isinstance(ev, h11.EndOfMessage):
-                await sside.send(ev)
-                break
-            await sside.send(ev)
+        await cside.relay(sside, h11.Request(method=req.method, target=req.uri, headers=proxy.raw_headers(headers)))
         ev = await sside.next_event()
         while isinstance(ev, h11.InformationalResponse):
             await cside.send(ev)
@@ -556,13 +550,8 @@ class LTM:
             str(ev.status_code) in (prof.get("fallback-status-codes") or ())
         if flow.outcome is not None or fallback:
             await self._answer(cside, flow.outcome or Outcome("redirect", location=prof["fallback-host"]))
-        await cside.send(h11.Response(status_code=ev.status_code, reason=ev.reason,
-                                      headers=proxy.raw_headers(flow.response.headers)))
-        while True:
-            ev = await sside.next_event()
-            await cside.send(ev)
-            if isinstance(ev, h11.EndOfMessage):
-                return
+        await sside.relay(cside, h11.Response(status_code=ev.status_code, reason=ev.reason,
+                                              headers=proxy.raw_headers(flow.response.headers)))
 
     @staticmethod
     async def _answer(cside, outcome: Outcome) -> None:
