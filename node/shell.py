@@ -5,12 +5,14 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM
-from .config.schema import TYPES, ConfigError, base_name, check_trusted, full_path, object_path
+from .config.schema import LOCAL_ONLY, TYPES, ConfigError, base_name, check_trusted, full_path, object_path
 from .config.store import ConfigStore, Op
-from .config.tmsh import Command, TmshSyntaxError, parse, render
+from .config.schema import UNPARTITIONED
+from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, tokenize
 from .errors import NotFound, ShellError, catalogued
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
+from . import show_text
 from .tables import table
 from .version import show_sys_version
 
@@ -35,6 +37,40 @@ def show_ntp(st: dict | None) -> str:
     return table("Sys::NTP", rows)
 
 
+NAMELESS = ("gtm topology", "gtm global-settings")   # named by their content, not by a path
+
+
+def in_folder(type_: str, path: str, folder: str, recursive: bool) -> bool:
+    """Whether `list` in `folder` shows the object: those directly in it, or with `recursive`
+    those anywhere under it; objects that are in no folder always."""
+    if type_ in UNPARTITIONED or type_ in NAMELESS or not path.startswith("/"):
+        return True
+    if recursive:
+        return folder == "/" or path.startswith(folder.rstrip("/") + "/")
+    return path.rsplit("/", 1)[0] == (folder if folder != "/" else "")
+
+
+def arp_table(vlans: dict[str, str]) -> list[dict]:
+    """This namespace's neighbour table (what the kernel resolved), as `show net arp` lists it;
+    `vlans` maps an interface name to its VLAN."""
+    from pyroute2 import IPRoute
+    states = {0x02: "resolved", 0x04: "resolved", 0x08: "resolved", 0x10: "resolved", 0x80: "permanent",
+              0x01: "incomplete", 0x20: "failed"}
+    out = []
+    with IPRoute() as ipr:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+        for n in ipr.get_neighbours(family=2):
+            address, mac = n.get_attr("NDA_DST"), n.get_attr("NDA_LLADDR")
+            if not address or n["state"] == 0x40:    # NUD_NOARP: not a neighbour
+                continue
+            cache = n.get_attr("NDA_CACHEINFO") or {}
+            age = cache.get("ndm_updated", 0) // 100 if isinstance(cache, dict) else 0
+            ifname = names.get(n["ifindex"], "?")
+            out.append({"address": address, "mac": mac or "incomplete", "vlan": f"/Common/{vlans.get(ifname, ifname)}",
+                        "expire": max(300 - age, 0), "status": states.get(n["state"], "unknown")})
+    return sorted(out, key=lambda e: tuple(int(x) for x in e["address"].split(".")))
+
+
 class Shell:
     def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
         self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
@@ -42,22 +78,64 @@ class Shell:
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
+        self.sysconfig = None   # saved configuration and UCS archives (node/sysconfig.py)
+        self.clock = None       # the device's clock (node/clock.py), for `show sys clock`
 
     def prompt(self) -> str:
         state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    async def run(self, line: str) -> str:
+    def tmsh_prompt(self, folder: str = "/Common", modules=()) -> str:
+        """tmsh's prompt, from the live status: root@(bigip1)(cfg-sync In Sync)(Active)(/Common)(tmos.ltm)#"""
+        state = {"active": "Active", "standby": "Standby", "forced-offline": "ForcedOffline"}[
+            self.cm.failover.device_state()]
+        where = ".".join(("tmos", *modules))
+        return f"root@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
+
+    def cd(self, folder: str, target: str) -> str:
+        """tmsh's `cd`: the folder `target` names from `folder` (`/P`, `F`, `..`, `/`), if it exists."""
+        parts = [] if target.startswith("/") else [p for p in folder.split("/") if p]
+        for word in target.split("/"):
+            if word == "..":
+                parts = parts[:-1]
+            elif word and word != ".":
+                parts.append(word)
+        path = "/" + "/".join(parts)
+        if path != "/" and not self.folder_exists(path):
+            raise ShellError.of(NotFound("folder", path))
+        return path
+
+    def folder_exists(self, path: str) -> bool:
+        parts = path.strip("/").split("/")
+        if len(parts) == 1:
+            return parts[0] == "Common" or any(base_name(p) == parts[0] for p in self.store.of_type("auth partition"))
+        return "sys folder" in TYPES and self.store.get("sys folder", path) is not None
+
+    def names(self, type_: str, folder: str = "/Common") -> list[str]:
+        """The names Tab completes for a type, as `list` shows them in `folder`."""
+        if type_ not in TYPES:
+            return []
+        view = View(folder)
+        return sorted(object_name(type_, p, view) for p in self.store.of_type(type_) if in_folder(type_, p, folder, False))
+
+    async def run(self, line: str, folder: str = "/Common", text: str | None = None) -> str:
+        """One tmsh line, in `folder` (tmsh's `cd`); `text` is what `load sys config merge
+        from-terminal` reads."""
         try:
+            words = [str(w) for w in tokenize(line)]
+            if words[:1] == ["tmsh"]:
+                words = words[1:]
+            if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
+                return self._sys(words, text)
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
         try:
             if cmd.verb in ("create", "modify", "delete"):
-                return self._change(cmd)
+                return self._change(cmd, folder)
             if cmd.verb == "list":
-                return self._list(cmd)
+                return self._list(cmd, folder)
             if cmd.verb == "show":
                 return self._show(cmd.words)
             if cmd.verb == "run":
@@ -65,11 +143,76 @@ class Shell:
             if cmd.verb == "save":
                 if cmd.words != ["sys", "config"]:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
-                path = self.save_config()
-                return f"Saving running configuration...\n  {path}"
+                return "Saving running configuration...\n" + "\n".join(f"  {p}" for p in self.save_config())
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    # -- saved configuration, UCS, mcpd -------------------------------------------------------------
+    def _sys(self, words: list[str], text: str | None) -> str:
+        sc = self.sysconfig
+        if sc is None:
+            raise ShellError("Syntax Error: this device keeps no saved configuration")
+        try:
+            return self._sys_command(sc, words, text)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+
+    def _sys_command(self, sc, words: list[str], text: str | None) -> str:
+        verb, rest = words[0], words[1:]
+        if rest[:2] == ["sys", "ucs"]:
+            args = rest[2:]
+            if verb == "list" and not args:
+                return "\n".join(f"sys ucs {p.name}" for p in sc.ucs_list())
+            if verb == "save" and len(args) == 1:
+                return f"Saving active configuration...\n/var/local/ucs/{sc.ucs_save(args[0]).name} is saved."
+            if verb == "delete" and len(args) == 1:
+                sc.ucs_delete(args[0])
+                return f"{sc.ucs_path(args[0]).name} is deleted"
+            if verb == "load" and args:
+                options, i = set(), 1
+                while i < len(args):   # bigip_ucs's options: only reset-trust changes what the lab does
+                    if args[i] == "passphrase" and i + 1 < len(args):
+                        i += 2
+                        continue
+                    if args[i] not in ("reset-trust", "no-license", "no-platform-check", "include-chassis-level-config"):
+                        raise ShellError(f'Syntax Error: "{args[i]}" unknown property')
+                    options.add(args[i])
+                    i += 1
+                n = sc.ucs_load(args[0], reset_trust="reset-trust" in options)
+                return f"Restoring UCS {sc.ucs_path(args[0]).name}: {n} objects loaded\nSaving active configuration..."
+        if verb == "restart" and rest == ["sys", "service", "mcpd"]:
+            sc.restart_mcpd()
+            return ""
+        if verb == "load" and rest[:2] == ["sys", "config"]:
+            return self._load_config(sc, rest[2:], text)
+        raise ShellError(f'Syntax Error: "{" ".join(words[:4])}" unexpected argument (save|load|delete|list sys ucs '
+                         "NAME, load sys config [merge file F | merge from-terminal], restart sys service mcpd)")
+
+    def _load_config(self, sc, args: list[str], text: str | None) -> str:
+        if not args:
+            return f"Loading configuration...\n  /config/bigip.conf\n{sc.load_saved()} objects loaded"
+        rest = [a for a in args if a not in ("merge", "verify")]
+        if "merge" not in args:
+            raise ShellError('Syntax Error: "load sys config" takes merge file F or merge from-terminal')
+        if rest == ["from-terminal"]:
+            if text is None:
+                raise ShellError("Syntax Error: from-terminal reads the configuration from the terminal")
+            source = "terminal"
+        elif len(rest) == 2 and rest[0] == "file":
+            source = rest[1]
+            try:
+                with open(source) as f:
+                    text = f.read()
+            except OSError as exc:
+                raise ShellError(f"Syntax Error: cannot read {source}: {exc.strerror}") from None
+        else:
+            raise ShellError(f'Syntax Error: "{" ".join(rest)}" unexpected argument')
+        if "verify" in args:
+            n = sc.verify(text, source)
+            return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
+        n = sc.merge(text, source)
+        return f"Loading configuration...\n  {source}\n{n} objects merged"
 
     # -- configuration --------------------------------------------------------------------------
     def transaction(self, lines: list[str]) -> int:
@@ -92,50 +235,76 @@ class Shell:
             raise ShellError.of(exc) from None
         return len(ops)
 
-    def _change(self, cmd: Command) -> str:
-        op = self._op(cmd)
+    def _change(self, cmd: Command, folder: str = "/Common") -> str:
+        op = self._op(cmd, folder)
         self.store.commit([op])
         if cmd.type == "gtm zone" and cmd.verb != "delete":
             return "\n".join(f"warning: {w}" for w in validate_zone(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
     @staticmethod
-    def _path(cmd: Command) -> str:
-        return object_path(cmd.type, cmd.name)
+    def _path(cmd: Command, folder: str = "/Common") -> str:
+        """A name given in `folder` (tmsh's cd): relative names are in it, /P/name anywhere."""
+        name = cmd.name
+        if not name.startswith("/") and cmd.type not in UNPARTITIONED and cmd.type not in NAMELESS:
+            name = f"/{name}" if folder == "/" else f"{folder}/{name}"
+        return object_path(cmd.type, name)
 
-    def _op(self, cmd: Command) -> Op:
-        path = self._path(cmd)
+    def _op(self, cmd: Command, folder: str = "/Common") -> Op:
+        path = self._path(cmd, folder)
         check_trusted(cmd.type, cmd.values, self.trust_members)
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
-    def _list(self, cmd: Command) -> str:
+    def _list(self, cmd: Command, folder: str = "/Common") -> str:
         allp = "all-properties" in cmd.words
+        view = View(folder)
         if cmd.name:
-            path = self._path(cmd)
+            path = self._path(cmd, folder)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
-            return render(cmd.type, path, values, allp)
-        return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
+            found = {path: values}
+        else:
+            found = {p: v for p, v in sorted(self.store.of_type(cmd.type).items())
+                     if in_folder(cmd.type, p, folder, "recursive" in cmd.words)}
+        text = "\n".join(render(cmd.type, p, v, allp, view) for p, v in found.items())
+        return one_line(text) if "one-line" in cmd.words else text
 
     # -- show -----------------------------------------------------------------------------------
     def _show(self, words: list[str]) -> str:
         what = " ".join(words)
         if what == "cm sync-status":
-            s = self.cm.sync_status()
-            return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
-                                              ("Summary", s["summary"]), ("Details", "\n".join(s["details"]) or "-"),
-                                              ("Commit", s["cid"] or "-")])
+            return show_text.cm_sync_status(self.cm.sync_status())
         if what == "cm failover-status":
+            return show_text.cm_failover_status(self.cm.failover_status())
+        if words[:2] == ["cm", "device-group"] and len(words) <= 3:
+            return self._show_device_groups(words[2] if len(words) == 3 else None)
+        if what == "sys failover":
             f = self.cm.failover_status()
-            tgs = "\n".join(f"{tg}  {st}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
-            peers = "\n".join(f"{n}: {'alive' if p['alive'] else 'NO STATUS'} ({p['state'] or '?'}); paths "
-                              + ", ".join(f"{a} {st}" for a, st in p["paths"].items())
-                              for n, p in sorted(f["peers"].items())) or "-"
-            rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
-                    ("Traffic groups", tgs), ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
-            rows += [("WARNING", w) for w in f["split_brain"].values()]
-            return table("CM::Failover Status", rows)
+            return show_text.sys_failover(f["state"], f.get("state_for", 0.0))
+        if what == "sys clock" and self.clock is not None:
+            return show_text.sys_clock(self.clock.now())
+        if what == "sys ha-status":
+            return show_text.sys_ha_status([("daemon-heartbeat", d, "restart", "none", "yes", "no")
+                                            for d in ("bigd", "mcpd", "sod", "tmm")])
+        if what == "net arp":
+            return show_text.net_arp(arp_table({i: base_name(p) for p, v in self.store.of_type("net vlan").items()
+                                                for i in v.get("interfaces") or ()}))
+        if what == "net self":
+            active = self.cm.active_groups()
+            return show_text.net_self([{
+                "name": base_name(p), "address": v["address"], "vlan": base_name(v["vlan"]),
+                "traffic_group": base_name(v["traffic-group"]), "floating": v["traffic-group"] != LOCAL_ONLY,
+                "active": v["traffic-group"] == LOCAL_ONLY or base_name(v["traffic-group"]) in active}
+                for p, v in sorted(self.store.of_type("net self").items())])
+        if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
+            report = self.ltm.pool_report()
+            if base_name(words[2]) not in report:
+                raise ShellError.of(NotFound("Pool", full_path(words[2])))
+            pool = report[base_name(words[2])]
+            view = View()
+            members = {view.port(f"/Common/{m}"): info for m, info in pool["members"].items()}
+            return show_text.ltm_pool_members(base_name(words[2]), {**pool, "members": members})
         if what == "cm device":
             rows = []
             for path, d in sorted(self.store.of_type("cm device").items()):
@@ -170,8 +339,29 @@ class Shell:
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
-                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state)")
+                         "| device | device-group [G] | traffic-group, show ltm virtual | pool | node [NAME], "
+                         "show ltm pool P members, show net arp | self, show gtm iquery | server | pool "
+                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | failover | clock "
+                         "| ha-status)")
+
+    def _show_device_groups(self, name: str | None) -> str:
+        status = self.cm.sync_status()
+        groups = []
+        for path, dg in sorted(self.store.of_type("cm device-group").items()):
+            if name is not None and base_name(path) != base_name(name):
+                continue
+            info = status["groups"].get(base_name(path), {})
+            members = []
+            for dev in dg.get("devices") or []:
+                dev = base_name(dev)
+                peer = status["peers"].get(dev, {})
+                members.append({"name": dev, "status": info.get("pairs", {}).get(dev, info.get("status", "-")),
+                                "since": "-", "cid": (status["cid"] or "-").split(" ")[0] if dev == self.device
+                                else ((peer.get("cid") or ["-"])[0])})
+            groups.append({"name": base_name(path), "type": dg.get("type"), "members": members})
+        if name is not None and not groups:
+            raise ShellError.of(NotFound("Device Group", full_path(name)))
+        return show_text.cm_device_group(groups)
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from .services import port_number
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -625,11 +626,11 @@ def destination(value: str) -> str:
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
-    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    number = port_number(port)
+    if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"/Common/{ip}:{int(port)}" if ip.version == 4 else f"/Common/{ip}.{int(port)}"
+    return f"/Common/{ip}:{number}" if ip.version == 4 else f"/Common/{ip}.{number}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
@@ -644,10 +645,11 @@ def split_destination(dest: str) -> tuple[str, int]:
 def member_name(value: str) -> tuple[str, str | None]:
     """A member is `NODE:PORT`; returns its full name and the address if NODE is one."""
     name, sep, port = value.removeprefix("/Common/").rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+    number = port_number(port) if sep else None     # `10.1.20.11:80` or, as tmsh lists it, `10.1.20.11:http`
+    if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"/Common/{name}:{int(port)}", addr
+    return f"/Common/{name}:{number}", addr
