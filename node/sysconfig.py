@@ -81,9 +81,13 @@ class SysConfig:
         return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.conf"))} if root.exists() else {}
 
     def _replace(self, texts: dict[str, str]) -> int:
-        blocks = [b for name, text in sorted(texts.items()) for b in conf.parse(text, f"/config/{name}")]
+        blocks = self._blocks(texts)
         self.store.commit(conf.replace_ops(self.store.objects, blocks, keep=self._keep))
         return len(blocks)
+
+    @staticmethod
+    def _blocks(texts: dict[str, str]) -> list:
+        return [b for name, text in sorted(texts.items()) for b in conf.parse(text, f"/config/{name}")]
 
     def _keep(self, type_: str, path: str) -> bool:
         """This device's own identity object stays whatever a file says."""
@@ -157,15 +161,18 @@ class SysConfig:
             raise Invalid(f"{path.name} is not a UCS archive: {exc}") from None
         if "bigip.conf" not in texts:
             raise Invalid(f"{path.name} is not a UCS archive: it has no config/bigip.conf")
-        count = self._replace(texts)
+        blocks = self._blocks(texts)
+        ops = conf.replace_ops(self.store.objects, blocks, keep=self._keep)
+        self.store.validate(ops)      # a bad archive changes nothing, not even the trust
         restored = trust is not None and self.trust is not None and not reset_trust and device == self.device
         if restored:
             self.trust.restore(trust)
+        self.restarted()              # channels come back with the restored identity; then the change syncs
+        self.store.commit(ops)
         self.save()
-        self.log.log("notice", "mcpd", f"UCS {path.name} loaded ({count} objects"
+        self.log.log("notice", "mcpd", f"UCS {path.name} loaded ({len(blocks)} objects"
                      + (", device trust restored)" if restored else ")"), event="ucs-loaded")
-        self.restarted()
-        return count
+        return len(blocks)
 
     def ucs_delete(self, name: str) -> None:
         path = self.ucs_path(name)

@@ -11,6 +11,7 @@ The text is tmsh's own syntax, so it is read with the tmsh line parser: each top
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import ConfigError
@@ -146,8 +147,18 @@ def parse(text: str, source: str = "terminal") -> list[Block]:
         try:
             blocks.append(_block(line, stmt))
         except (TmshSyntaxError, ConfigError) as exc:
-            raise LoadError(line, _bare(exc), source) from None
+            raise LoadError(line + _offset(stmt, str(exc)), _bare(exc), source) from None
     return blocks
+
+
+def _offset(stmt: str, message: str) -> int:
+    """How far into the statement the word an error quotes first appears (0: its first line)."""
+    m = re.search(r'"([^"]+)"', message)
+    if m:
+        for n, text in enumerate(stmt.splitlines()):
+            if n and re.search(rf"(^|\s){re.escape(m.group(1))}(\s|$)", text):
+                return n
+    return 0
 
 
 def _bare(exc: Exception) -> str:

@@ -155,7 +155,7 @@ ltm virtual /Common/app_vs {
 }
 '''
     sc = SysConfig("bigip1", store, tmp_path, Log())
-    with pytest.raises(conf.LoadError, match=r'line: 2\) "recv-disable" unknown property'):
+    with pytest.raises(conf.LoadError, match=r'line: 8\) "recv-disable" unknown property'):
         sc.merge(pasted.replace("# pasted from a BIG-IP\n", ""))     # what the lab does not model, refused
     assert store.get("ltm pool", "/Common/app_pool") is None          # nothing applied
     modelled = (pasted.replace("    recv-disable none\n", "").replace("    vs-index 3\n", "")
@@ -167,7 +167,7 @@ ltm virtual /Common/app_vs {
 
 
 @pytest.mark.parametrize("text,error", [
-    ("ltm pool /Common/a {\n}\nltm pool /Common/b {\n    colour red\n}\n", r'at line: 3\) "colour" unknown property'),
+    ("ltm pool /Common/a {\n}\nltm pool /Common/b {\n    colour red\n}\n", r'at line: 4\) "colour" unknown property'),
     ("ltm pool /Common/a {\n}\nltm pool /Common/b {\n", r'at line: 3\) missing "}"'),
     ("ltm pool /Common/a { }\nltm wibble /Common/w { }\n", r'at line: 2\) "ltm wibble /Common/w" is not an object'),
     ("ltm pool /Common/a { monitor /Common/nosuch }\n", r"01020036:3: The requested Monitor \(/Common/nosuch\)"),
