@@ -142,6 +142,18 @@ def _events(args) -> int:
     return 0
 
 
+def _metrics(args) -> int:
+    from .observe import metrics
+    lab = Lab.open(args.lab)
+    if args.once:
+        sys.stdout.write(metrics.scrape(lab).decode())
+        return 0
+    server, thread = metrics.serve(lab, args.port)
+    console.print(f"lab {lab.name}: Prometheus metrics on http://127.0.0.1:{args.port}/metrics (Ctrl-C stops)")
+    thread.join()
+    return 0
+
+
 def _capture(args) -> int:
     summary = capture(args.lab, args.vlan, args.write, duration=args.duration, count=args.count,
                       summary=args.summary, say=lambda m: console.print(m, highlight=False))
@@ -257,6 +269,11 @@ def _failure_parsers(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.add_argument("--all", action="store_true", help="every log line, not only state changes")
     s.set_defaults(func=_events)
+    s = sub.add_parser("metrics", help="one Prometheus endpoint (/metrics on 127.0.0.1) for the lab, in F5 TS names")
+    s.add_argument("lab")
+    s.add_argument("--port", type=int, default=9250)
+    s.add_argument("--once", action="store_true", help="print one scrape and exit")
+    s.set_defaults(func=_metrics)
     s = sub.add_parser("capture", help="capture a VLAN's bridge with tcpdump (pcap), optionally summarised")
     s.add_argument("lab")
     s.add_argument("vlan")

@@ -15,7 +15,7 @@ import trio
 
 from .clock import PersistentClock, write_atomically
 from .cm.service import CM
-from .config.schema import PROVISION_MODULES
+from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config.store import ConfigStore, Op
 from .shell import Shell, ShellError
 from .settings import NodeConfig
@@ -26,6 +26,7 @@ from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
+from .logins import LoginFailures
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.parts import CMCluster, Device
@@ -73,10 +74,13 @@ class Daemon:
             if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
+        self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)
+                                                      ["max-login-failures"]))
         self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
-                            started=self.clock.time(), trust=self.join, gtm=self.gtm)
+                            started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
+                            logins=self.shell.logins)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
@@ -153,13 +157,15 @@ class Daemon:
         node/status.py declares (its readers check them: lab.runtime.control.node_status)."""
         parts = self.status_parts()
         if part is None:
-            record = {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
-                      "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
-                      "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in parts.items()}}
-            return record
+            return self.status_record()
         if part not in parts:
             raise CommandError(f"no status part {part!r} (parts: {', '.join(parts)})")
         return parts[part]()
+
+    def status_record(self) -> dict:
+        return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
+                "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
+                "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in self.status_parts().items()}}
 
     def status_parts(self) -> dict:
         return {"clock": self.clock_status, "ntp": lambda: self.ntp.status() if self.ntp else None,

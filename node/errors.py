@@ -109,6 +109,12 @@ class Unauthorized(F5Error):
     """Authentication or authorization refused (restjavad's texts, which carry no id)."""
 
 
+class AccountLocked(Unauthorized):
+    """A login to an account locked by `auth password-policy max-login-failures`, even with the
+    right password (pam_tally2's text, which a BIG-IP's PAM stack prints)."""
+    fmt = "Authentication failed: Account locked due to {failures} failed logins"
+
+
 def catalogued(exc: Exception) -> F5Error | None:
     """`exc` as a catalogue error: the error a ShellError reports, or itself if it is one."""
     if isinstance(exc, ShellError):

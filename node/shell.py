@@ -7,13 +7,14 @@ from __future__ import annotations
 from .cm.service import CM
 from .config.schema import LOCAL_ONLY, TYPES, ConfigError, base_name, check_trusted, full_path, object_path
 from .config.store import ConfigStore, Op
-from .config.schema import UNPARTITIONED
+from .config.schema import SINGLETONS, UNPARTITIONED
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, tokenize
 from .errors import NotFound, ShellError, catalogued
+from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
 from . import show_text
-from .tables import table
+from .tables import columns, table
 from .version import show_sys_version
 
 
@@ -37,7 +38,7 @@ def show_ntp(st: dict | None) -> str:
     return table("Sys::NTP", rows)
 
 
-NAMELESS = ("gtm topology", "gtm global-settings")   # named by their content, not by a path
+NAMELESS = ("gtm topology", *SINGLETONS)   # named by their content, or the one of their kind
 
 
 def in_folder(type_: str, path: str, folder: str, recursive: bool) -> bool:
@@ -80,6 +81,7 @@ class Shell:
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
         self.sysconfig = None   # saved configuration and UCS archives (node/sysconfig.py)
         self.clock = None       # the device's clock (node/clock.py), for `show sys clock`
+        self.logins = LoginFailures(lambda: 0)   # the daemon's, shared with REST
 
     def prompt(self) -> str:
         state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
@@ -140,6 +142,8 @@ class Shell:
                 return self._show(cmd.words)
             if cmd.verb == "run":
                 return await self._run(cmd.words)
+            if cmd.verb == "reset-stats":
+                return self._reset_stats(cmd.words)
             if cmd.verb == "save":
                 if cmd.words != ["sys", "config"]:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
@@ -270,13 +274,37 @@ class Shell:
         text = "\n".join(render(cmd.type, p, v, allp, view) for p, v in found.items())
         return one_line(text) if "one-line" in cmd.words else text
 
+    # -- login failures (auth password-policy max-login-failures) -------------------------------
+    def _login_failures(self, names: list[str]) -> str:
+        counts = self.logins.counts
+        rows = [(n, f"{counts[n]} failures{', locked' if self.logins.locked(n) else ''}")
+                for n in sorted(counts) if not names or n in names]
+        return table("Auth::Login Failures", rows or [("-", "no failed logins")])
+
+    def _reset_stats(self, words: list[str]) -> str:
+        if words[:2] != ["auth", "login-failures"] or len(words) > 3:
+            raise ShellError(f'Syntax Error: "reset-stats {" ".join(words)}" unexpected argument '
+                             "(reset-stats auth login-failures [NAME])")
+        self.logins.reset(words[2] if len(words) == 3 else None)
+        return ""
+
     # -- show -----------------------------------------------------------------------------------
     def _show(self, words: list[str]) -> str:
         what = " ".join(words)
         if what == "cm sync-status":
             return show_text.cm_sync_status(self.cm.sync_status())
         if what == "cm failover-status":
-            return show_text.cm_failover_status(self.cm.failover_status())
+            f = self.cm.failover_status()
+            tgs = "\n".join(f"{st} for /Common/{tg}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            active = sum(1 for st in f["traffic_groups"].values() if st == "active")
+            peers = "\n".join(f"{n}: {'alive' if p['alive'] else 'NO STATUS'} ({p['state'] or '?'}); paths "
+                              + ", ".join(f"{a} {st}" for a, st in p["paths"].items())
+                              for n, p in sorted(f["peers"].items())) or "-"
+            rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
+                    ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
+                    ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+            rows += [("WARNING", w) for w in f["split_brain"].values()]
+            return table("CM::Failover Status", rows)
         if words[:2] == ["cm", "device-group"] and len(words) <= 3:
             return self._show_device_groups(words[2] if len(words) == 3 else None)
         if what == "sys failover":
@@ -319,12 +347,11 @@ class Shell:
                          ("  Unicast addresses", " ".join(dev.get("unicast-address") or []) or "none")]
             return table("CM::Device", rows)
         if what == "cm traffic-group":
-            rows = []
-            for tg, st in sorted(self.cm.failover.state.items()):
-                rows.append((tg, f"{self.device} {st}"))
-                for name, info in sorted(self.cm.peers.items()):
-                    rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
-            return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+            dash = lambda v: "-" if v is None else str(v)
+            rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
+                     dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
+            return columns("CM::Traffic-Group", ("Name", "Device", "Status", "Next Active", "Load",
+                                                 "Next Active Load"), rows)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":
@@ -334,6 +361,8 @@ class Shell:
             return table("Sys::mcp-state", [("Running Phase", "running"),
                                             ("Last Configuration Load Status", "full-config-load-succeed"),
                                             ("End Platform ID Received", "true")])
+        if words[:2] == ["auth", "login-failures"] and len(words) <= 3:
+            return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):

@@ -3,10 +3,7 @@ prints them (sans-IO: each takes the data the shell gathered and returns the tex
 """
 from __future__ import annotations
 
-from .tables import RULE, table
-
-WIDE = "-" * 86
-
+from .tables import columns, table
 
 def duration(seconds: float) -> str:
     """`0d 01:20:32`, as `show sys failover` and REST's sys failover print a time in a state."""
@@ -23,14 +20,6 @@ def sys_clock(now) -> str:
     return "\n".join(["-" * 29, "Sys::Clock", "-" * 29, now.strftime("%a %b %e %H:%M:%S UTC %Y")])
 
 
-def columns(title: str, head: tuple, rows: list[tuple]) -> str:
-    """A tmsh table with column headings (`show net arp`, `show cm device-group`)."""
-    widths = [max([len(str(h))] + [len(str(r[i])) for r in rows]) for i, h in enumerate(head)]
-    fmt = lambda r: "  ".join(f"{str(v):<{w}}" for v, w in zip(r, widths)).rstrip()
-    rule = "-" * max(len(fmt(head)), len(RULE))
-    return "\n".join([rule, title, fmt(head), rule, *(fmt(r) for r in rows)])
-
-
 def net_arp(entries: list[dict]) -> str:
     """entries: {address, mac, vlan, expire, status} from the namespace's neighbour table."""
     rows = [(e["address"], e["address"], e["mac"], e["vlan"], e["expire"], e["status"]) for e in entries]
@@ -41,16 +30,6 @@ def cm_sync_status(s: dict) -> str:
     return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
                                      ("Summary", s.get("summary") or s["status"]),
                                      ("Details", "\n".join(s["details"]) or " ")])
-
-
-def cm_failover_status(f: dict) -> str:
-    tgs = f["traffic_groups"]
-    active = sum(1 for st in tgs.values() if st == "active")
-    rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
-            ("Summary", f"{active}/{len(tgs)} active"),
-            ("Details", "\n".join(f"{st} for /Common/{tg}" for tg, st in sorted(tgs.items())) or " ")]
-    rows += [("WARNING", w) for w in f["split_brain"].values()]
-    return table("CM::Failover Status", rows)
 
 
 def cm_device_group(groups: list[dict]) -> str:

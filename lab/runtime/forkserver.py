@@ -8,10 +8,11 @@ is only what it writes.
 
 A request is one JSON line on the unix socket (in the lab's run directory, named with the lab's
 prefix so `biglab down` finds it after a crash): the node's namespace, its node.json and its log.
-The child enters the namespace (setns), starts its own session, works in its state directory with
-stdio on the log, and runs the daemon; the answer is the child's pid, which the lab keeps in the
-node's daemon.pid as before. The server stays single-threaded and starts no trio (a fork copies
-only the calling thread); it reaps its children, so a killed daemon leaves no zombie.
+The child enters the namespace (setns), has scapy read its interfaces and routes there, starts
+its own session, works in its state directory with stdio on the log, and runs the daemon; the
+answer is the child's pid, which the lab keeps in the node's daemon.pid as before. The server
+stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
+children, so a killed daemon leaves no zombie.
 
 `start`, `stop`, `spawn` and `sweep` are the server's lifecycle as the lab runs it.
 """
@@ -160,6 +161,9 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
         enter_netns(request["netns"])
+        from scapy.config import conf   # preloaded: it read the server's interfaces and routes
+        conf.ifaces.reload()
+        conf.route.resync()
         log = Path(request["log"])
         os.chdir(log.parent)
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -8,8 +8,10 @@ Rules (REFERENCE.md, network failover):
 - A peer is alive while any heartbeat path has been heard within the timeout
   (Failover.NetTimeoutSec, 3 s). Losing one path is logged, never a failover.
 - Nobody alive claims a traffic group: the preferred eligible device takes it. Preference is the
-  traffic group's ha-order, then (load-aware, F5's default) fewest traffic groups already active,
-  then device name. Every device computes the same answer; only the chosen one acts.
+  traffic group's ha-order (failover-method ha-order), then load-aware: the lowest utilization,
+  F5's sum of the ha-load-factor of the groups the device would then carry divided by its
+  ha-capacity (0, unset: the sum alone), then device name. Every device computes the same answer;
+  only the chosen one acts.
 - Several claim it (a split brain heals, or auto-failback): the preferred claimant keeps it and
   re-announces; the others go standby.
 - Forced offline devices, and a device asked to stand by for a group while another eligible
@@ -59,6 +61,7 @@ class TrafficGroup:
     auto_failback: bool = False
     auto_failback_time: float = 60.0
     load_factor: int = 1
+    method: str = "ha-order"       # failover-method: ha-order (then load-aware) or load-aware
 
 
 @dataclass
@@ -80,8 +83,10 @@ class Peer:
 
 
 class Failover:
-    def __init__(self, device: str, now: float, *, timeout: float = 3.0, forced_offline: bool = False):
+    def __init__(self, device: str, now: float, *, timeout: float = 3.0, forced_offline: bool = False,
+                 capacity: int = 0):
         self.device = device
+        self.capacity = capacity          # this device's ha-capacity (0: not set)
         self.timeout = timeout
         self.started = now
         self.peers: dict[str, Peer] = {}
@@ -121,7 +126,7 @@ class Failover:
     def payload(self) -> dict:
         """What our heartbeats say."""
         return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
-                "declined": sorted(self.declined)}
+                "declined": sorted(self.declined), "capacity": self.capacity}
 
     def next_deadline(self, now: float | None = None) -> float:
         """When tick() next has something to do. A heard path's timeout counts even when it is
@@ -137,6 +142,29 @@ class Failover:
         if now is not None:
             later = [t for t in later if t > now]
         return min(due + later, default=math.inf)
+
+    def group_rows(self) -> list[dict]:
+        """`show cm traffic-group` as a BIG-IP prints it: a row per traffic group and device with its
+        state, whether it is the group's next active, its load (ha-load-factors of the groups it is
+        active for) and, on the next active, the load it would carry after a failover."""
+        names = [self.device, *sorted(self.peers)]
+        rows = []
+        for tg in sorted(self.groups):
+            nxt = self.next_active(tg)
+            for n in names:
+                if n == self.device:
+                    st = self.device_state() if self.forced_offline else self.state[tg]
+                elif self.peers[n].alive:
+                    st = self.peers[n].payload.get("tgs", {}).get(tg, "unknown")
+                else:
+                    st = "offline"
+                load = self._load(n, tg) + self.groups[tg].load_factor if n in self._names() else 0
+                rows.append({"tg": tg, "device": n, "state": st, "next_active": n == nxt,
+                             "load": load if st == ACTIVE else None, "next_active_load": load if n == nxt else None})
+        return rows
+
+    def _names(self) -> set[str]:
+        return {self.device} | {p.name for p in self._alive()}
 
     # -- inputs ---------------------------------------------------------------------------------
     def heartbeat(self, peer_name: str, address: str, payload: dict, now: float) -> list:
@@ -225,9 +253,28 @@ class Failover:
         tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})
         return sum(self.groups[g].load_factor for g, s in tgs.items() if s == ACTIVE and g != tg and g in self.groups)
 
+    def utilization(self, name: str, tg: str) -> float:
+        """F5's load-aware score of a device were it to carry `tg` too: the ha-load-factors of its
+        active traffic groups plus tg's, over its ha-capacity (not divided when that is 0)."""
+        load = self._load(name, tg) + self.groups[tg].load_factor
+        capacity = self.capacity if name == self.device else self.peers[name].payload.get("capacity", 0)
+        return load / capacity if capacity else float(load)
+
     def preferred(self, tg: str, names: list[str]) -> str:
-        order = self.groups[tg].ha_order
-        return min(names, key=lambda n: (order.index(n) if n in order else len(order), self._load(n, tg), n))
+        g = self.groups[tg]
+        order = g.ha_order if g.method == "ha-order" else ()
+        return min(names, key=lambda n: (order.index(n) if n in order else len(order), self.utilization(n, tg), n))
+
+    def next_active(self, tg: str) -> str | None:
+        """The device that would take `tg` if its active device failed now (F5's Next Active)."""
+        if tg not in self.groups:
+            return None
+        holders = {self.device} if self.state.get(tg) == ACTIVE else set()
+        holders |= {p.name for p in self._alive() if p.payload.get("tgs", {}).get(tg) == ACTIVE}
+        names = [self.device] if self._eligible(self.device, tg, ignore_declined=True) else []
+        names += [p.name for p in self._alive() if self._eligible(p.name, tg, ignore_declined=True)]
+        names = [n for n in names if n not in holders]
+        return self.preferred(tg, names) if names else None
 
     def _set(self, tg: str, state: str) -> bool:
         changed = self.state.get(tg) != state

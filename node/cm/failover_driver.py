@@ -69,7 +69,10 @@ class FailoverDriver:
                     continue
                 groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
-                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
+                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1)),
+                                           tg.get("failover-method", "ha-order")))
+        own = self.store.get("cm device", f"/Common/{self.device}") or {}
+        self.failover.capacity = int(own.get("ha-capacity", 0))
         self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
         self.floating.reconcile()
         self._wake.set()
@@ -157,7 +160,9 @@ class FailoverDriver:
         peers = {}
         for name, p in fo.peers.items():
             peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
-                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()}}
+                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()},
+                           "ages": {a: None if path.last is None else round(trio.current_time() - path.last, 3)
+                                    for a, path in p.paths.items()}}
         split = {}
         for tg, st in fo.state.items():
             if st != ACTIVE:
@@ -173,4 +178,4 @@ class FailoverDriver:
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
                 "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
-                "bad_heartbeats": self.heartbeats.bad, "state_for": trio.current_time() - self._state_since}
+                "bad_heartbeats": self.heartbeats.bad, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

@@ -6,32 +6,28 @@ are the address, broadcast), as keepalived does: a burst of `repeat` frames `int
 second burst after `delay`, and optionally one every `refresh` seconds. Linux ignores a GARP for
 an entry younger than its 1 s locktime, which is why one frame is not enough.
 
-The frames are built by hand (42 bytes) and sent on an AF_PACKET socket: scapy would cost each
-daemon ~48 MB of memory just to import. The tests decode them with scapy.
+The frames are built and sent with scapy's L2 layer. Its pages are shared: every daemon of a netns
+lab is forked from one warm interpreter that imported it (lab/runtime/forkserver.py), which reads
+scapy's interfaces and routes again after it enters the node's namespace.
 """
 from __future__ import annotations
 
-import ipaddress
 import socket
-import struct
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
+from scapy.data import ETH_P_ARP
+from scapy.layers.l2 import ARP, Ether
+from scapy.sendrecv import sendp
 
-ETH_P_ARP = 0x0806
 LIFETIME = 2          # seconds a floating address outlives its daemon
 REFRESH = 0.5
 
 
-def garp_frame(mac: bytes, ip: str) -> bytes:
-    addr = ipaddress.IPv4Address(ip).packed
-    eth = b"\xff" * 6 + mac + struct.pack("!H", ETH_P_ARP)
-    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + addr + b"\x00" * 6 + addr
-    return eth + arp
-
-
-def parse_mac(text: str) -> bytes:
-    return bytes(int(b, 16) for b in text.split(":"))
+def garp_frame(mac: str, ip: str) -> Ether:
+    """A gratuitous ARP request: who-has `ip` tell `ip`, from `mac`, broadcast."""
+    return Ether(dst="ff:ff:ff:ff:ff:ff", src=mac) / ARP(op="who-has", hwsrc=mac, psrc=ip,
+                                                          hwdst="00:00:00:00:00:00", pdst=ip)
 
 
 class Interfaces:
@@ -47,11 +43,11 @@ class Interfaces:
         found = self.ipr.link_lookup(ifname=ifname)
         return found[0] if found else None
 
-    def mac(self, ifname: str) -> bytes | None:
+    def mac(self, ifname: str) -> str | None:
         idx = self.index(ifname)
         if idx is None:
             return None
-        return parse_mac(self.ipr.get_links(idx)[0].get("IFLA_ADDRESS"))
+        return self.ipr.get_links(idx)[0].get("IFLA_ADDRESS")
 
     def addresses(self) -> list[tuple[str, str, int]]:
         """(interface, address, prefixlen) of every IPv4 address on the node."""
@@ -85,7 +81,6 @@ class Interfaces:
         mac = self.mac(ifname)
         if mac is None:
             return False
-        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
-            s.bind((ifname, 0))
-            s.send(garp_frame(mac, address))
+        # an ARP-only socket, and no promiscuous mode (scapy's default for its sockets)
+        sendp(garp_frame(mac, address), iface=ifname, type=ETH_P_ARP, promisc=False, verbose=False)
         return True

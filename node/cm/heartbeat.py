@@ -30,6 +30,9 @@ def decode(data: bytes) -> dict | None:
     tgs, declined = msg.get("tgs", {}), msg.get("declined", [])
     if not isinstance(msg.get("state", ""), str) or not isinstance(tgs, dict) or not isinstance(declined, list):
         return None
+    capacity = msg.get("capacity", 0)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+        return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in tgs.items()) \
             or not all(isinstance(d, str) for d in declined):
         return None

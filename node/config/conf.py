@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..version import VERSION
-from .schema import BUILTIN, GTM_SETTINGS, TYPES, UNPARTITIONED, object_path
+from .schema import BUILTIN, SINGLETONS, TYPES, UNPARTITIONED, object_path
 from .store import Op
 from .tmsh import TmshSyntaxError, View, properties, render, tokenize
 
@@ -120,8 +120,8 @@ def _block(line: int, stmt: str) -> Block:
     if type_ is None:
         raise TmshSyntaxError(f'"{" ".join(str(w) for w in head)}" is not an object type this lab models')
     words = [str(w) for w in head[len(type_.split()):]]
-    if type_ == "gtm global-settings":     # `gtm global-settings load-balancing { ... }`: one object
-        path = GTM_SETTINGS
+    if type_ in SINGLETONS:     # one of its kind; `gtm global-settings load-balancing { ... }` is a part of it
+        path = SINGLETONS[type_]
     elif type_ == "gtm topology":
         path = object_path(type_, " ".join(words))
     elif len(words) != 1:

@@ -100,6 +100,9 @@ YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
 GTM_RECORD_TYPES = ("a", "aaaa", "cname")
 GTM_SETTINGS = "/Common/global-settings"
+PASSWORD_POLICY = "/Common/password-policy"
+# Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
+SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -479,6 +482,17 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("sys db", "db variable", (
         Field("default-value", "str"), Field("scf-config", "enum", "false", TF), Field("value", "str"),
         Field("value-range", "str")), scope="local"),
+    # F5's defaults; max-login-failures 0 locks no one out (node/logins.py keeps the count)
+    ObjType("auth password-policy", "Password Policy", (
+        Field("expiration-warning", "int", 7, minimum=1, maximum=255),
+        Field("max-duration", "int", 99999, minimum=1, maximum=99999),
+        Field("max-login-failures", "int", 0, minimum=0, maximum=65535),
+        Field("min-duration", "int", 0, minimum=0, maximum=255),
+        Field("minimum-length", "int", 6, minimum=6, maximum=255),
+        Field("password-memory", "int", 0, minimum=0, maximum=127),
+        Field("policy-enforcement", "enum", "disabled", ED),
+        *(Field(f"required-{k}", "int", 0, minimum=0, maximum=127)
+          for k in ("lowercase", "numeric", "special", "uppercase")))),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     *PROFILE_TYPES,
@@ -487,7 +501,7 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
 )}
 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
-    ("gtm global-settings", GTM_SETTINGS): {},
+    **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
@@ -532,8 +546,8 @@ def object_path(type_: str, name: str) -> str:
     topology record's normalised `ldns: ... server: ...`, the one global-settings object."""
     if type_ == "gtm topology":
         return topology_name(name.split())
-    if type_ == "gtm global-settings":
-        return GTM_SETTINGS
+    if type_ in SINGLETONS:
+        return SINGLETONS[type_]
     return full_path(name, wild=type_.startswith("gtm wideip"))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, TYPES,
-                     UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
+from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, SINGLETONS, TYPES, UNPARTITIONED,
+                     ConfigError, ObjType, base_name, split_terms, topology_name)
 from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -71,14 +71,15 @@ def parse(line: str) -> Command:
 
 def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
-    global settings, which have none (their sub-groups `load-balancing { ... }` are flattened)."""
-    if type_ == "gtm global-settings":
+    singletons (global settings, password policy), which have none (the global settings'
+    sub-groups `load-balancing { ... }` are flattened)."""
+    if type_ in SINGLETONS:
         flat = []
         for tok in rest:
             if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
                 continue
             flat.append(tok)
-        return GTM_SETTINGS, flat
+        return SINGLETONS[type_], flat
     if not rest:
         return None, rest
     end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in LIST_OPTIONS),
@@ -93,7 +94,7 @@ def _parse(line: str) -> Command:
     if not tokens:
         raise TmshSyntaxError("Syntax Error: empty command")
     verb, rest = tokens[0], tokens[1:]
-    if verb in ("show", "run", "save", "load"):
+    if verb in ("show", "run", "save", "load", "reset-stats"):
         if any(t in ("{", "}") for t in rest):
             raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {verb}')
         return Command(verb, words=list(rest))
@@ -101,7 +102,7 @@ def _parse(line: str) -> Command:
         raise TmshSyntaxError(f'Syntax Error: "{verb}" unknown command')
     type_, rest = _object_type(rest, verb)
     t = TYPES[type_]
-    if type_ in ("gtm topology", "gtm global-settings"):
+    if type_ == "gtm topology" or type_ in SINGLETONS:
         name, rest = _gtm_name(type_, rest)
         if verb == "list" or verb == "delete":
             for w in rest:
@@ -278,7 +279,10 @@ def one_line(text: str) -> str:
     return "\n".join(out + ([" ".join(cur)] if cur else []))
 
 
-def object_name(type_: str, path: str, view: View) -> str:
+def object_name(type_: str, path: str, view: View) -> str | None:
+    """The object's name as listed; None for a singleton (`auth password-policy { ... }`)."""
+    if type_ in SINGLETONS:
+        return None
     if type_ in UNPARTITIONED:
         return base_name(path)
     if type_ == "gtm topology":
@@ -298,18 +302,19 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, vi
     if type_ == "gtm global-settings":
         blocks = []
         for group, fields in GTM_SETTINGS_GROUPS.items():
-            lines = [f"    {f.name} {_word(values.get(f.name))}" for f in sorted(fields, key=lambda f: f.name)
-                     if all_properties or values.get(f.name) != f.default]
+            lines = [f"    {f.name} {_word(values.get(f.name, f.default))}" for f in sorted(fields, key=lambda f: f.name)
+                     if all_properties or values.get(f.name, f.default) != f.default]
             if lines or all_properties:
                 blocks.append("\n".join([f"{type_} {group} {{", *lines, "}"]))
         return "\n".join(blocks) or f"{type_} general {{ }}"
     props = []
     for f in t.fields:
-        v = values.get(f.name)
+        v = values.get(f.name, f.default) if type_ in SINGLETONS else values.get(f.name)
         if _shown(t, f, v, all_properties):
             key = v if t.flag_field == f.name else f.name
             props.append((key, _property(type_, f, v, view)))
-    head = f"{type_} {_word(object_name(type_, path, view)) if type_ != 'gtm topology' else path} {{"
+    name = object_name(type_, path, view)
+    head = f"{type_} {{" if name is None else f"{type_} {name if type_ == 'gtm topology' else _word(name)} {{"
     if not props:
         return head + " }"     # as a BIG-IP lists an object with nothing to show: `sys provision afm { }`
     lines = [head]

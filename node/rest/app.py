@@ -6,6 +6,7 @@ errors to answers); behind it:
   routes.py        configuration objects, generated from the schema (resources.py)
   commands.py      what is not configuration: versions, sync and failover status, run and save
   transactions.py  /mgmt/tm/transaction and the writes queued in one
+  appsvcs.py       /mgmt/shared/appsvcs: AS3 declarations (node/as3/)
 """
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ from starlette.responses import Response
 from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
+from .. import telemetry
+from ..as3.service import AppServices
+from ..as3.validate import NotJson
 from . import resources as res
+from .appsvcs import Appsvcs
 from .auth import Auth
 from .commands import Call, Commands, Tasks
 from .errors import RestError, answer
@@ -38,11 +43,12 @@ class RestApp:
     def __init__(self, **parts):
         self.parts = p = Parts(**parts)
         self.store, self.log = p.store, p.log
-        self.auth = Auth(p.admin, self._users, p.now)
+        self.auth = Auth(p.admin, self._users, p.now, p.logins)
         self.tasks = Tasks(p.shell)
         self.routes = Routes(p, self.auth, self.commit)
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
         self.transactions = Transactions(p.store, self.auth, self.commit, operator_change)
+        self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
         self.operations = 0
 
     async def app(self, scope, receive, send) -> None:
@@ -105,13 +111,21 @@ class RestApp:
         method = request.method
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             raise RestError(405, f"Method {method} is not allowed.", 1)
-        body = await self._body(request) if method in ("POST", "PUT", "PATCH") else None
         segs = [s for s in uri.split("/") if s]
+        try:
+            body = await self._body(request) if method in ("POST", "PUT", "PATCH") else None
+        except RestError as exc:
+            if exc.code != 400 or segs[:3] != ["mgmt", "shared", "appsvcs"]:
+                raise
+            body = NotJson(exc.message)     # AS3 answers it as an invalid declaration
         if segs == ["mgmt", "shared", "authn", "login"] and method == "POST":
             t = self.auth.login(body, request.client.host if request.client else "")
             return json_response({"username": t.user, "loginProviderName": "tmos", "token": t.to_rest(),
                                   "generation": 0, "lastUpdateMicros": 0})
         user = self.auth.authenticate(request.headers, uri)
+        if segs[:3] == ["mgmt", "shared", "appsvcs"]:
+            self.auth.authorize(user, method, uri)
+            return await self.appsvcs.handle(segs[3:], method, body, dict(request.query_params))
         if segs[:2] == ["mgmt", "shared"]:
             return self.shared(segs[2:], method, user, body, dict(request.query_params))
         if segs[:2] != ["mgmt", "tm"] or len(segs) < 3:
@@ -155,6 +169,8 @@ class RestApp:
                                   "selfLink": "https://localhost/mgmt/shared/echo-query"})
         if segs == ["identified-devices", "config", "device-info"]:
             return json_response(self.device_info())
+        if segs[:1] == ["telemetry"] and len(segs) == 3 and method == "GET" and self.parts.status is not None:
+            return self.telemetry(segs[1], segs[2])
         if segs[:3] == ["authz", "tokens"] or segs[:2] == ["authz", "tokens"]:
             if len(segs) == 2 and method == "GET":
                 self.auth.expire()
@@ -170,6 +186,16 @@ class RestApp:
                 if method == "DELETE":
                     return json_response(self.auth.logout(user, segs[2]).to_rest())
         raise not_registered("/mgmt/shared/" + "/".join(segs))
+
+    def telemetry(self, kind: str, name: str) -> Response:
+        """F5 Telemetry Streaming: /telemetry/pullconsumer/<name> (Prometheus text) and
+        /telemetry/systempoller/<name> (the system poller's JSON); see node/telemetry.py."""
+        if kind not in ("pullconsumer", "systempoller"):
+            raise not_registered(f"/mgmt/shared/telemetry/{kind}/{name}")
+        data = telemetry.poller(self.parts.status(), self.parts.now())
+        if kind == "systempoller":
+            return json_response([data])
+        return Response(telemetry.prometheus_text(data), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     def device_info(self) -> dict:
         d = self.parts.device

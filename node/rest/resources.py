@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED,
-                             Field, base_name, full_path, member_name, object_path)
+from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS,
+                             TYPES, UNPARTITIONED, Field, base_name, full_path, member_name, object_path)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
 from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
@@ -135,6 +135,14 @@ def settings_view(values: dict, group: str, generation: int) -> dict:
            "selfLink": link(f"/mgmt/tm/gtm/global-settings/{group}")}
     for name in SETTINGS_GROUPS[group]:
         out[t.field(name).rest] = values.get(name, t.field(name).default)
+    return out
+
+
+def singleton_view(type_: str, values: dict, generation: int) -> dict:
+    """An object a device has one of, at its collection's URL (auth password-policy)."""
+    out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
+    for f in TYPES[type_].fields:
+        out[f.rest] = values.get(f.name, f.default)
     return out
 
 

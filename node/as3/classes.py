@@ -1,0 +1,128 @@
+"""The AS3 classes the lab supports, as JSON schemas of our own (draft 2020-12), F5's property
+names and defaults. A class not listed here is refused by name (validate.py), never dropped.
+"""
+from __future__ import annotations
+
+SCHEMA_VERSION = "3.50.0"       # what /info reports as schemaCurrent
+SCHEMA_MINIMUM = "3.0.0"
+NAME = r"^[A-Za-z][0-9A-Za-z_.-]{0,188}$"   # AS3's name pattern for tenants, applications, objects
+
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+ADDRESS = {"type": "string", "format": "f5ip"}
+
+
+def port(default: int | None = None) -> dict:
+    return {"type": "integer", "minimum": 0, "maximum": 65535, **({"default": default} if default is not None else {})}
+
+
+def intrange(lo: int, hi: int, default: int) -> dict:
+    return {"type": "integer", "minimum": lo, "maximum": hi, "default": default}
+
+
+def enum(*values, default=None) -> dict:
+    return {"enum": list(values), **({"default": default} if default is not None else {})}
+
+
+POINTER = {"type": "object", "properties": {"use": STR, "bigip": STR}, "additionalProperties": False,
+           "minProperties": 1, "maxProperties": 1}
+
+
+def ref_or(*words: str) -> dict:
+    """A property that is one of F5's keywords ("basic", "normal") or a pointer {use}/{bigip}."""
+    return {"anyOf": [{"enum": list(words)}, POINTER]} if words else POINTER
+
+
+def obj(required: tuple = (), **props) -> dict:
+    return {"type": "object", "required": ["class", *required], "additionalProperties": False,
+            "properties": {"class": STR, "label": STR, "remark": STR, **props}}
+
+
+MONITOR_REFS = {"type": "array", "items": {"anyOf": [{"enum": ["http", "https", "tcp", "udp", "icmp",
+                                                                "gateway_icmp", "tcp_half_open"]}, POINTER]}}
+VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
+    ADDRESS, {"type": "array", "prefixItems": [ADDRESS, STR], "minItems": 1, "maxItems": 2}, POINTER]}}
+
+
+def service(port_default: int | None, **own) -> dict:
+    """A Service_* class: the virtual server and its virtual addresses."""
+    return obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
+               virtualAddresses=VIRTUAL_ADDRESSES, virtualPort=port(port_default), pool={"anyOf": [STR, POINTER]},
+               enable={**BOOL, "default": True}, snat={"anyOf": [{"enum": ["auto", "none", "self"]}, POINTER]},
+               translateServerAddress={**BOOL, "default": True}, translateServerPort={**BOOL, "default": True},
+               maxConnections=intrange(0, 4294967295, 0), addressStatus={**BOOL, "default": True},
+               mirroring=enum("none", "L4", default="none"), **own)
+
+
+CLASSES: dict[str, dict] = {
+    "Service_HTTP": service(80, profileHTTP=ref_or("basic"), profileTCP=ref_or("normal")),
+    "Service_TCP": service(None, profileTCP=ref_or("normal")),
+    "Service_UDP": service(None, profileUDP=ref_or("normal")),
+    "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
+    "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
+    "Service_Address": obj(("virtualAddress",), virtualAddress=ADDRESS, arpEnabled={**BOOL, "default": True},
+                           icmpEcho=enum("enable", "disable", "selective", default="enable"),
+                           routeAdvertisement=enum("disable", "enable", "selective", "always", "any", "all",
+                                                   default="disable"),
+                           spanningEnabled={**BOOL, "default": False},
+                           trafficGroup={**STR, "default": "default"}),
+    "Pool": obj(
+        monitors=MONITOR_REFS, minimumMonitors={"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["all"]}]},
+        loadBalancingMode=enum("round-robin", "ratio-member", "least-connections-member", default="round-robin"),
+        minimumMembersActive=intrange(0, 65535, 1), reselectTries=intrange(0, 65535, 0),
+        serviceDownAction=enum("none", "reset", "drop", "reselect", default="none"),
+        slowRampTime=intrange(0, 65535, 10),
+        members={"type": "array", "items": {
+            "type": "object", "required": ["servicePort"], "additionalProperties": False, "properties": {
+                "servicePort": port(), "serverAddresses": {"type": "array", "items": ADDRESS},
+                "addressDiscovery": enum("static", default="static"), "shareNodes": {**BOOL, "default": False},
+                "adminState": enum("enable", "disable", "offline", default="enable"),
+                "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
+                "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
+                "remark": STR}}}),
+    "Monitor": obj(
+        ("monitorType",), monitorType=enum("http", "https", "tcp", "udp", "icmp", "gateway-icmp"),
+        interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
+        targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
+        timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
+        transparent={**BOOL}),
+    "HTTP_Profile": obj(
+        xForwardedFor={**BOOL, "default": False}, serverHeaderValue={**STR, "default": "BigIP"},
+        proxyType=enum("reverse", "explicit", "transparent", default="reverse"),
+        viaRequest=enum("preserve", "remove", "append", default="preserve"),
+        viaResponse=enum("preserve", "remove", "append", default="preserve"),
+        requestChunking=enum("preserve", "selective", "rechunk", default="preserve"),
+        responseChunking=enum("preserve", "selective", "unchunk", "rechunk", default="selective"),
+        fallbackRedirect=STR, insertHeader={"type": "object", "properties": {"name": STR, "value": STR},
+                                            "additionalProperties": False}),
+    "TCP_Profile": obj(),
+    "L4_Profile": obj(),
+    "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
+}
+
+APPLICATION = {"type": "object", "required": ["class"], "properties": {
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR,
+    "template": enum("generic", "http", "tcp", "udp", "l4", "shared", default="generic")}}
+TENANT = {"type": "object", "required": ["class"], "properties": {
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR,
+    "defaultRouteDomain": {"type": "integer", "enum": [0]}, "controls": {"type": "object"}}}
+ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
+    "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
+    "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
+    "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
+                                                   "traceResponse": BOOL, "userAgent": STR},
+                 "additionalProperties": False}}}
+AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "properties": {
+    "class": STR, "action": enum("deploy", "dry-run", "redeploy", "retrieve", "remove", "patch", default="deploy"),
+    "persist": {**BOOL, "default": True}, "declaration": {"type": "object"}, "logLevel": STR, "trace": BOOL,
+    "traceResponse": BOOL, "redeployAge": {"type": "integer", "minimum": 0, "maximum": 15},
+    "redeployUpdateMode": enum("original", "complete", "selective"), "historyLimit": intrange(1, 15, 4),
+    "patchBody": {"type": "array"}, "syncToGroup": STR, "targetHost": {"enum": ["localhost"]},
+    "resourceTimeout": {"type": "integer"}}}
+
+# Each template wants these (F5: the http template needs a serviceMain of class Service_HTTP).
+TEMPLATES = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}
+# AS3 properties that hold an object's kind, from which its class takes defaults (validate fills them).
+TOP_LEVEL_WORDS = set(ADC["properties"])
+TENANT_WORDS = set(TENANT["properties"])
+APP_WORDS = set(APPLICATION["properties"])

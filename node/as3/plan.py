@@ -1,0 +1,55 @@
+"""What a deploy changes: the tenants' desired objects against the store's, as one ops list.
+
+The store itself says what the desired objects are once normalised: the trial (every object of
+the tenants deleted, every desired one created) goes through `validate`, which changes nothing.
+Only the objects that come out different are then deleted and created in the real commit, so a
+redeploy of the same declaration is "no change", a hand edit inside a tenant is put back, and
+the peer gets just what changed. AS3 owns its tenants: what is in them and not declared goes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..config.store import Op
+from .desired import Obj
+
+CONTAINERS = ("auth partition", "sys folder")
+
+
+def in_tenant(t: str, type_: str, path: str) -> bool:
+    if t == "Common":     # AS3 owns only /Common/Shared there
+        return path == "/Common/Shared" or path.startswith("/Common/Shared/")
+    return path == f"/Common/{t}" if type_ == "auth partition" else (path == f"/{t}" or path.startswith(f"/{t}/"))
+
+
+def delete_order(key: tuple[str, str]) -> tuple:
+    """Objects before their folders, deeper folders first, the partition last."""
+    t, p = key
+    return (CONTAINERS.index(t) + 1 if t in CONTAINERS else 0, -p.count("/"), p)
+
+
+@dataclass
+class Plan:
+    ops: list[Op]
+    changed: dict[str, int] = field(default_factory=dict)   # tenant -> objects changed
+    objects: dict[str, int] = field(default_factory=dict)   # tenant -> objects it has after
+
+
+def create(o: Obj) -> Op:
+    return Op("create", o.type, o.path, {k: ("set", v) for k, v in o.values.items()})
+
+
+def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
+         wanted: dict[str, list[Obj] | None]) -> Plan:
+    """`current`: the store's objects; `wanted`: tenant -> its objects (None: remove the tenant).
+    Raises the store's ConfigError when the result would be refused."""
+    mine = {k for k in current if any(in_tenant(t, *k) for t in wanted)}
+    deletes = [Op("delete", t, p, {}) for t, p in sorted(mine, key=delete_order)]
+    desired = [o for objs in wanted.values() for o in (objs or [])]
+    work, touched = validate(deletes + [create(o) for o in desired])
+    changed = {k for k in touched if work.get(k) != current.get(k)}
+    ops = [Op("delete", t, p, {}) for t, p in sorted(changed & mine, key=delete_order)]
+    ops += [create(o) for o in desired if (o.type, o.path) in changed]
+    return Plan(ops, {t: sum(1 for k in changed if in_tenant(t, *k)) for t in wanted},
+                {t: sum(1 for k in work if in_tenant(t, *k)) for t in wanted})

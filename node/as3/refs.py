@@ -1,0 +1,104 @@
+"""References between declared objects: `{"use": "name"}` (same application), `{"use": "A/name"}`
+(same tenant), `{"use": "/T/A/name"}` and `{"bigip": "/Common/x"}` (an object AS3 does not own)."""
+from __future__ import annotations
+
+from . import classes as C
+
+# property -> the class a `use` must point at
+WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
+         "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor"}
+
+
+def apps_of(tenant: dict) -> dict[str, dict]:
+    return {a: v for a, v in tenant.items() if a not in C.TENANT_WORDS and isinstance(v, dict)}
+
+
+def objects_of(app: dict) -> dict[str, dict]:
+    return {n: v for n, v in app.items() if n not in C.APP_WORDS and isinstance(v, dict)}
+
+
+def service_port(item: dict) -> int:
+    return item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
+
+
+class Resolver:
+    """The objects of a set of tenants by path, to follow pointers and find clashes."""
+
+    def __init__(self, tenants: dict[str, dict]):
+        self.tenants = tenants
+        self.index = {f"/{t}/{a}/{n}": item for t, tenant in tenants.items() for a, app in apps_of(tenant).items()
+                      for n, item in objects_of(app).items()}
+
+    @staticmethod
+    def path(value, t: str, a: str) -> str | None:
+        """A pointer (or a bare name) -> the path it names; None for an AS3 keyword ("basic")."""
+        if isinstance(value, dict):
+            if "bigip" in value:
+                return value["bigip"]
+            value = value["use"]
+        elif not isinstance(value, str):
+            return None
+        if value.startswith("/"):
+            return value
+        return f"/{t}/{value}" if "/" in value else f"/{t}/{a}/{value}"
+
+    def target(self, value, t: str, a: str) -> tuple[str | None, dict | None]:
+        """(path, declared object or None for a `bigip` one)."""
+        path = self.path(value, t, a)
+        return path, (self.index.get(path) if not (isinstance(value, dict) and "bigip" in value) else None)
+
+    def errors(self, deploying: dict[str, dict]) -> list[str]:
+        errors, seen = [], {}
+        for t, tenant in self.tenants.items():
+            for a, app in apps_of(tenant).items():
+                for n, item in objects_of(app).items():
+                    pointer = f"/{t}/{a}/{n}"
+                    mine = t in deploying
+                    errors += self._pointers(item, t, a, pointer) if mine else []
+                    if item["class"].startswith("Service_") and item["class"] != "Service_Address":
+                        errors += self._clash(item, t, a, pointer, seen, mine)
+        return errors
+
+    def _pointers(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
+        errors = []
+        for prop, want in WANTS.items():
+            value = item.get(prop)
+            values = value if isinstance(value, list) else [value]
+            for i, v in enumerate(values):
+                if not isinstance(v, dict) and not (prop == "pool" and isinstance(v, str)):
+                    continue    # a keyword ("basic", "auto", "http") or an address
+                where = f"{pointer}/{prop}" + (f"/{i}" if isinstance(value, list) else "")
+                path, target = self.target(v, t, a)
+                if isinstance(v, dict) and "bigip" in v:
+                    continue    # the store checks that it exists
+                if target is None:
+                    errors.append(f"{where}: the {want} {path} is not declared")
+                elif target.get("class") != want:
+                    errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
+        if item["class"] == "Pool" and len(item.get("monitors") or []) > 1:
+            errors.append(f"{pointer}/monitors: this lab takes one monitor a pool")
+        return errors
+
+    def addresses(self, item: dict, t: str, a: str) -> list[str]:
+        """A service's virtual addresses as plain addresses."""
+        out = []
+        for v in item.get("virtualAddresses") or []:
+            if isinstance(v, list):
+                v = v[0]
+            if isinstance(v, dict):
+                _, target = self.target(v, t, a)
+                v = (target or {}).get("virtualAddress")
+            if isinstance(v, str):
+                out.append(v.split("/")[0].split("%")[0])
+        return out
+
+    def _clash(self, item: dict, t: str, a: str, pointer: str, seen: dict, mine: bool) -> list[str]:
+        errors = []
+        port = service_port(item)
+        for addr in self.addresses(item, t, a):
+            key = (addr, port, item.get("layer4", "udp" if item["class"] == "Service_UDP" else "tcp"))
+            if key in seen and (mine or seen[key][1]):
+                errors.append(f"{pointer}/virtualAddresses: {addr} port {port} is already the address of "
+                              f"{seen[key][0]}")
+            seen.setdefault(key, (pointer, mine))
+        return errors

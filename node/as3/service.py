@@ -1,0 +1,250 @@
+"""AS3's actions and bookkeeping, sans-IO: deploy, dry-run, redeploy, retrieve, remove, patch;
+results per tenant, tasks, history. The REST shell (node/rest/appsvcs.py) calls `prepare` (pure:
+validation and the plan, may run in a worker thread) and then `apply` (the one commit).
+
+Answers are (HTTP status, body) in AS3's shapes.
+"""
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ConfigError
+from . import classes as C
+from . import validate
+from .desired import tenant_objects
+from .plan import Plan, plan
+from .refs import Resolver, apps_of, objects_of
+
+MAX_TASKS = 50
+BUSY = ("Error: Configuration operation in progress on device localhost, please try again in 2 minutes")
+
+
+@dataclass
+class Prepared:
+    """A deploy ready to commit, or an answer already (invalid, retrieve, no change)."""
+    answer: tuple[int, dict] | None = None
+    plan: Plan | None = None
+    declaration: dict | None = None          # the whole declaration after the deploy
+    tenants: list[str] = field(default_factory=list)
+    dry: bool = False
+    persist: bool = True
+    started: float = 0.0
+
+
+def invalid(errors: list[str]) -> tuple[int, dict]:
+    return 422, {"code": 422, "message": "declaration is invalid", "errors": errors, "declarationFullId": ""}
+
+
+def tenants_of(decl: dict) -> dict[str, dict]:
+    return {k: v for k, v in decl.items() if k not in C.TOP_LEVEL_WORDS}
+
+
+def bare(decl: dict | None) -> dict | None:
+    """A declaration without its archive stamp, to compare two."""
+    return None if decl is None else {k: v for k, v in decl.items() if k != "controls"}
+
+
+def expand(decl: dict) -> dict:
+    """show=full: every object with its class's defaults filled in."""
+    out = copy.deepcopy(decl)
+    for tenant in tenants_of(out).values():
+        for app in apps_of(tenant).values():
+            for item in objects_of(app).values():
+                for prop, schema in C.CLASSES.get(item.get("class"), {}).get("properties", {}).items():
+                    if "default" in schema:
+                        item.setdefault(prop, schema["default"])
+    return out
+
+
+class AppServices:
+    def __init__(self, store, save: Callable[[], Any], now: Callable[[], float] = time.time):
+        self.store, self.save, self.now = store, save, now
+        self.current: dict | None = None                 # the deployed declaration (ADC), None: nothing
+        self.history: deque[dict] = deque(maxlen=15)     # deployed declarations, newest first
+        self.history_limit = 4
+        self.tasks: OrderedDict[str, dict] = OrderedDict()
+        self.busy = False
+
+    # -- reading ----------------------------------------------------------------------------------
+    def retrieve(self, tenants: list[str] | None = None, show: str = "base", age: str | None = None
+                 ) -> tuple[int, Any]:
+        if age == "list":
+            return 200, [{"id": d.get("id"), "age": i, "date": d["controls"]["archiveTimestamp"],
+                          "tenants": list(tenants_of(d))} for i, d in enumerate(self.history)]
+        decl = self.current if not age or age == "0" else (
+            self.history[int(age)] if age.isdigit() and int(age) < len(self.history) else None)
+        if decl is None:
+            return 204, None
+        if tenants:
+            decl = {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS or k in tenants}
+            if not tenants_of(decl):
+                return 204, None
+        return 200, expand(decl) if show in ("full", "expanded") else decl
+
+    def task(self, id_: str | None = None) -> tuple[int, dict]:
+        if id_ is None:
+            return 200, {"items": list(self.tasks.values())}
+        if id_ not in self.tasks:
+            return 404, {"code": 404, "message": f"task ID {id_} not found"}
+        return 200, self.tasks[id_]
+
+    def info(self, version: str) -> dict:
+        return {"version": version, "release": "1", "schemaCurrent": C.SCHEMA_VERSION,
+                "schemaMinimum": C.SCHEMA_MINIMUM}
+
+    # -- changing: prepare (pure) then apply (the commit) --------------------------------------------
+    def prepare(self, body, url_tenants: list[str] | None = None, method: str = "POST") -> Prepared:
+        started = self.now()
+        if method == "DELETE":
+            return self._removal(url_tenants, started)
+        if method == "PATCH":
+            body = {"class": "AS3", "action": "patch", "patchBody": body}
+        request, decl, errors = validate.split(body)
+        if errors:
+            return Prepared(invalid(errors))
+        action = request["action"]
+        if action == "retrieve":
+            return Prepared(self.retrieve(url_tenants))
+        if action == "remove":
+            return self._removal(url_tenants or list(tenants_of(decl or {})) or None, started)
+        if action == "redeploy":
+            age = request.get("redeployAge", 0)
+            if age >= len(self.history):
+                return Prepared(invalid([f"/redeployAge: no declaration of age {age} in the history"]))
+            decl = copy.deepcopy(self.history[age])
+        if action == "patch":
+            decl, errors = self._patched(request.get("patchBody") or [])
+            if errors:
+                return Prepared(invalid(errors))
+        self.history_limit = request.get("historyLimit", self.history_limit)
+        dry = action == "dry-run" or bool((decl.get("controls") or {}).get("dryRun"))
+        return self._deploy(decl, url_tenants, dry, request.get("persist", True), started)
+
+    def _patched(self, ops: list) -> tuple[dict | None, list[str]]:
+        import jsonpatch    # only when a PATCH arrives
+        if any(isinstance(op, dict) and op.get("op") == "test" for op in ops):
+            return None, ["/patchBody: the test operation is not supported by AS3"]
+        try:
+            return jsonpatch.apply_patch(self.current or {"class": "ADC", "schemaVersion": C.SCHEMA_VERSION},
+                                         ops), []
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+            return None, [f"/patchBody: {exc}"]
+
+    def _deploy(self, decl: dict, url_tenants, dry: bool, persist: bool, started: float) -> Prepared:
+        declared = tenants_of(decl)
+        if url_tenants:
+            declared = {t: v for t, v in declared.items() if t in url_tenants}
+        deployed = tenants_of(self.current or {})
+        others = {t: v for t, v in deployed.items() if t not in declared}
+        errors = validate.declaration({**{k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}, **declared},
+                                      others)
+        if errors:
+            return Prepared(invalid(errors))
+        complete = decl.get("updateMode") == "complete" and not url_tenants
+        resolver = Resolver({**others, **declared})
+        wanted = {t: (tenant_objects(t, v, resolver) if apps_of(v) else None) for t, v in declared.items()}
+        if complete:
+            wanted.update({t: None for t in others})
+        try:
+            p = plan(self.store.objects, self.store.validate, wanted)
+        except ConfigError as exc:
+            return Prepared(self._failed(list(wanted), str(exc), started, decl))
+        after = {**({} if complete else others), **{t: v for t, v in declared.items() if apps_of(v)}}
+        head = {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}
+        head.setdefault("id", (self.current or {}).get("id") or f"autogen_{uuid.uuid4()}")
+        head["updateMode"] = decl.get("updateMode", "selective")
+        return Prepared(plan=p, declaration={**head, **after} if after else None, tenants=list(wanted), dry=dry,
+                        persist=persist, started=started)
+
+    def _removal(self, tenants: list[str] | None, started: float) -> Prepared:
+        deployed = tenants_of(self.current or {})
+        gone = [t for t in (tenants or list(deployed))]
+        if not gone:
+            return Prepared((200, {"results": [{"code": 200, "message": "no change", "host": "localhost",
+                                                "tenant": "", "runTime": 0, "lineCount": 0}],
+                                   "declaration": {}}))
+        try:
+            p = plan(self.store.objects, self.store.validate, {t: None for t in gone})
+        except ConfigError as exc:
+            return Prepared(self._failed(gone, str(exc), started, self.current or {}))
+        rest = {t: v for t, v in deployed.items() if t not in gone}
+        head = {k: v for k, v in (self.current or {}).items() if k in C.TOP_LEVEL_WORDS}
+        return Prepared(plan=p, declaration={**head, **rest} if rest else None, tenants=gone, started=started)
+
+    def apply(self, prep: Prepared, commit: Callable | None = None) -> tuple[int, dict]:
+        """Commit a prepared deploy (unless dry or answered); record the task and the history."""
+        if prep.answer is not None:
+            return prep.answer
+        p = prep.plan
+        echo = prep.declaration or {}
+        if p.ops and not prep.dry:
+            try:
+                (commit or self.store.commit)(p.ops)
+            except ConfigError as exc:
+                return self._failed(prep.tenants, str(exc), prep.started, echo)
+            if prep.persist:
+                self.save()
+        if not prep.dry:
+            if any(p.changed.values()) or bare(self.current) != bare(prep.declaration):
+                self._archive(prep.declaration)
+            echo = self.current or {}
+        runtime = int((self.now() - prep.started) * 1000)
+        results = [{"code": 200, "message": "success" if p.changed.get(t) else "no change", "lineCount": p.objects[t],
+                    "host": "localhost", "tenant": t, "runTime": runtime, **({"dryRun": True} if prep.dry else {})}
+                   for t in prep.tenants]
+        return 200, self._task({"results": results, "declaration": echo})
+
+    def _archive(self, decl: dict | None) -> None:
+        if decl is not None:
+            decl = copy.deepcopy(decl)
+            decl["controls"] = {**(decl.get("controls") or {}),
+                                "archiveTimestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.now()))}
+            decl["controls"].pop("dryRun", None)
+            self.history.appendleft(decl)
+            while len(self.history) > self.history_limit:
+                self.history.pop()
+        self.current = decl
+
+    def _failed(self, tenants: list[str], reason: str, started: float, decl: dict) -> tuple[int, dict]:
+        runtime = int((self.now() - started) * 1000)
+        results = [{"code": 422, "message": "declaration failed", "response": reason, "host": "localhost",
+                    "tenant": t, "runTime": runtime} for t in tenants]
+        return 422, self._task({"results": results, "declaration": decl})
+
+    # -- tasks ----------------------------------------------------------------------------------------
+    def _task(self, record: dict, id_: str | None = None) -> dict:
+        id_ = id_ or str(uuid.uuid4())
+        record = {"id": id_, **record, "selfLink": f"https://localhost/mgmt/shared/appsvcs/task/{id_}"}
+        self.tasks[id_] = record
+        self.tasks.move_to_end(id_)
+        while len(self.tasks) > MAX_TASKS:
+            self.tasks.popitem(last=False)
+        return record
+
+    def submitted(self) -> dict:
+        """An asynchronous declaration's task, before it runs: AS3's 202 answer."""
+        return self._task({"results": [{"message": "Declaration successfully submitted", "tenant": "", "host": "",
+                                        "runTime": 0, "code": 0}], "declaration": {}})
+
+    def in_progress(self, id_: str) -> None:
+        self.tasks[id_]["results"] = [{"message": "in progress", "code": 0, "tenant": "", "host": "localhost",
+                                       "runTime": 0}]
+
+    def finish(self, id_: str, answer: tuple[int, dict]) -> None:
+        """The task's record takes the declaration's answer (under the task's own id)."""
+        status, body = answer
+        if isinstance(body, dict) and "results" in body:
+            if body.get("id") != id_:
+                self.tasks.pop(body.get("id"), None)
+            record = {k: v for k, v in body.items() if k not in ("id", "selfLink")}
+        else:   # invalid, or a retrieve: the task shows the code and message
+            body = body if isinstance(body, dict) else {}
+            record = {"results": [{"code": status, "message": body.get("message", "success"),
+                                   **({"errors": body["errors"]} if "errors" in body else {})}],
+                      "declaration": {} if "errors" in body else body}
+        self._task(record, id_)

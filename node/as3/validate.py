@@ -1,0 +1,158 @@
+"""A declaration checked before anything changes: AS3's 422 errors, each `JSON-pointer: text` with
+ajv's wording as AS3 prints it ("/T/A/pool: should have required property 'members'").
+
+The walk knows AS3's levels (ADC -> Tenant -> Application -> objects); each object is checked
+against its class's JSON schema (classes.py) by jsonschema, then the references between objects
+(`{"use": ...}`) and the rules no schema can say (templates, the Common tenant, one address:port
+per virtual).
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+
+from . import classes as C
+from .refs import Resolver
+
+NAME = re.compile(C.NAME)
+
+
+def f5ip(value) -> bool:
+    """An address as AS3 takes it: IPv4 or IPv6, with an optional %route-domain and /prefix."""
+    if not isinstance(value, str):
+        return True
+    addr = value.split("/")[0].split("%")[0]
+    try:
+        ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _validator(cls: str):
+    import jsonschema   # only when a declaration arrives: it is not needed for a node to start
+    checker = jsonschema.FormatChecker()
+    checker.checks("f5ip")(f5ip)
+    schema = {"AS3": C.AS3, "ADC": C.ADC, "Tenant": C.TENANT, "Application": C.APPLICATION}.get(cls) or C.CLASSES[cls]
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
+
+
+def ajv_text(error) -> str:
+    """jsonschema's error in ajv's words, which AS3 answers with."""
+    kind, value = error.validator, error.validator_value
+    if kind == "required":
+        missing = next((r for r in value if r not in error.instance), value[0])
+        return f"should have required property '{missing}'"
+    return {
+        "additionalProperties": "should NOT have additional properties",
+        "type": f"should be {value}",
+        "enum": "should be equal to one of the allowed values",
+        "minimum": f"should be >= {value}", "maximum": f"should be <= {value}",
+        "minItems": f"should NOT have fewer than {value} items",
+        "maxItems": f"should NOT have more than {value} items",
+        "pattern": f'should match pattern "{value}"', "format": f'should match format "{value}"',
+        "anyOf": "should match some schema in anyOf",
+    }.get(kind, error.message)
+
+
+def check(cls: str, value, pointer: str) -> list[str]:
+    """The schema errors of one object, as `pointer: text`, most specific first."""
+    errors = sorted(_validator(cls).iter_errors(value), key=lambda e: (-len(e.absolute_path), str(e.absolute_path)))
+    return [f"{pointer}{''.join('/' + str(p) for p in e.absolute_path)}: {ajv_text(e)}" for e in errors]
+
+
+class NotJson(str):
+    """A request body that did not parse (the text says why)."""
+
+
+def split(body) -> tuple[dict, dict | None, list[str]]:
+    """The request (AS3 wrapper, defaults filled) and the ADC declaration in it, or the errors."""
+    if isinstance(body, NotJson):
+        return {}, None, [f"/: the body is not JSON ({body})"]
+    if not isinstance(body, dict):
+        return {}, None, ["/: should be object"]
+    if body.get("class") == "AS3":
+        errors = check("AS3", body, "")
+        request = {"action": "deploy", "persist": True, **body}
+        decl = body.get("declaration")
+        if errors:
+            return request, None, errors
+        if decl is None and request["action"] in ("deploy", "dry-run"):
+            return request, None, ["/: should have required property 'declaration'"]
+        return request, decl, []
+    if "class" not in body:
+        return {}, None, ["/: should have required property 'class'"]
+    if body["class"] != "ADC":
+        return {}, None, ["/class: should be equal to one of the allowed values"]
+    return {"action": "deploy", "persist": True}, body, []
+
+
+def declaration(decl: dict, existing: dict | None = None) -> list[str]:
+    """Every error of an ADC declaration; [] when it can be deployed. `existing` maps the tenants
+    already deployed and not in this declaration to theirs (for duplicate addresses)."""
+    errors = check("ADC", {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}, "")
+    tenants = {k: v for k, v in decl.items() if k not in C.TOP_LEVEL_WORDS}
+    for t, tenant in tenants.items():
+        errors += _tenant(t, tenant)
+    if errors:
+        return errors
+    resolver = Resolver({**(existing or {}), **tenants})
+    errors += resolver.errors(tenants)
+    return errors
+
+
+def _named(pointer: str, name: str, value, cls: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{pointer}: should be object"]
+    if not NAME.match(name):
+        return [f'{pointer}: should match pattern "{C.NAME}"']
+    if "class" not in value:
+        return [f"{pointer}: should have required property 'class'"]
+    if value["class"] != cls:
+        return [f"{pointer}/class: should be equal to constant ({cls!r})"]
+    return []
+
+
+def _tenant(t: str, tenant) -> list[str]:
+    errors = _named(f"/{t}", t, tenant, "Tenant") if t != "Common" else []
+    if errors:
+        return errors
+    errors = check("Tenant", {k: v for k, v in tenant.items() if k in C.TENANT_WORDS}, f"/{t}")
+    for a, app in tenant.items():
+        if a in C.TENANT_WORDS:
+            continue
+        if t == "Common" and a != "Shared":
+            errors.append(f"/Common/{a}: the Common tenant may hold only the application Shared")
+            continue
+        errors += _named(f"/{t}/{a}", a, app, "Application") or _application(t, a, app)
+    return errors
+
+
+def _application(t: str, a: str, app: dict) -> list[str]:
+    where = f"/{t}/{a}"
+    errors = check("Application", {k: v for k, v in app.items() if k in C.APP_WORDS}, where)
+    want = C.TEMPLATES.get(app.get("template"))
+    if want and not isinstance(app.get("serviceMain"), dict):
+        errors.append(f"{where}: should have required property 'serviceMain'")
+    elif want and app["serviceMain"].get("class") != want:
+        errors.append(f"{where}/serviceMain/class: should be equal to constant ('{want}')")
+    for name, item in app.items():
+        if name in C.APP_WORDS:
+            continue
+        pointer = f"{where}/{name}"
+        if not isinstance(item, dict):
+            errors.append(f"{pointer}: should be object")
+        elif not NAME.match(name):
+            errors.append(f'{pointer}: should match pattern "{C.NAME}"')
+        elif "class" not in item:
+            errors.append(f"{pointer}: should have required property 'class'")
+        elif item["class"] not in C.CLASSES:
+            errors.append(f'{pointer}/class: class "{item["class"]}" is not supported by this lab '
+                          f'(supported: {", ".join(sorted(C.CLASSES))})')
+        elif t == "Common" and item["class"].startswith("Service_") and item["class"] != "Service_Address":
+            errors.append(f"{pointer}: a {item['class']} cannot be declared in the Common tenant")
+        else:
+            errors += check(item["class"], item, pointer)
+    return errors

@@ -1,0 +1,77 @@
+"""/mgmt/shared/appsvcs: AS3's endpoints over the sans-IO core (node/as3/service.py).
+
+A declaration runs as a task of its own: the check and the plan in a worker thread (a big
+declaration does not stall the API), then the one commit on the trio thread. A synchronous POST
+waits for it up to 45 s and then answers 202 with the task id, as AS3 does; `?async=true`
+answers 202 at once. While one runs, another write gets AS3's 503.
+"""
+from __future__ import annotations
+
+import trio
+from starlette.responses import Response
+
+from ..as3.service import BUSY, AppServices
+from . import resources as res
+from .commands import Tasks
+from .errors import RestError
+from .responses import json_response
+
+SYNC_LIMIT = 45.0     # seconds a synchronous declaration may run before it answers 202
+
+
+class Appsvcs:
+    def __init__(self, service: AppServices, tasks: Tasks):
+        self.service, self.tasks = service, tasks
+        self.answers: dict[str, tuple[int, dict]] = {}     # a synchronous call's answer, by task id
+        self.waiting: set[str] = set()                      # the ids a synchronous call waits on
+
+    async def handle(self, segs: list[str], method: str, body, query: dict) -> Response:
+        head = segs[0] if segs else ""
+        if head == "info" and method == "GET":
+            return json_response(self.service.info(res.VERSION))
+        if head == "task" and method == "GET" and len(segs) <= 2:
+            return json_response(*_swap(self.service.task(segs[1] if len(segs) == 2 else None)))
+        if head != "declare" or len(segs) > 2:
+            raise RestError(404, f"URI path /mgmt/shared/appsvcs/{'/'.join(segs)} not registered."
+                                 "  Please verify URI is supported and wait for /available suffix to be "
+                                 "responsive.", 1)
+        tenants = segs[1].split(",") if len(segs) == 2 else None
+        if method == "GET":
+            status, out = self.service.retrieve(tenants, query.get("show", "base"), query.get("age"))
+            return Response(status_code=204) if status == 204 else json_response(out, status)
+        if method not in ("POST", "PATCH", "DELETE"):
+            raise RestError(405, f"Method {method} is not allowed.", 1)
+        if self.service.busy or self.tasks.running:
+            return json_response({"code": 503, "message": BUSY}, 503)
+        record = self.service.submitted()
+        done = trio.Event()
+        self.service.busy = True
+        trio.lowlevel.spawn_system_task(self._run, record["id"], body, tenants, method, done)
+        if query.get("async") != "true":
+            self.waiting.add(record["id"])
+            with trio.move_on_after(SYNC_LIMIT):
+                await done.wait()
+            self.waiting.discard(record["id"])
+        if done.is_set():
+            status, out = self.answers.pop(record["id"])
+            return json_response(out, status)
+        return json_response(self.service.task(record["id"])[1], 202)
+
+    async def _run(self, id_: str, body, tenants, method: str, done: trio.Event) -> None:
+        try:
+            self.service.in_progress(id_)
+            prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method)
+            answer = self.service.apply(prep)
+        except Exception as exc:   # a bug must not kill the daemon: the task says what failed
+            answer = 500, {"results": [{"code": 500, "message": "declaration failed", "response": repr(exc),
+                                        "host": "localhost", "tenant": "", "runTime": 0}], "declaration": {}}
+        finally:
+            self.service.busy = False
+        self.service.finish(id_, answer)
+        if id_ in self.waiting:
+            self.answers[id_] = answer
+        done.set()
+
+
+def _swap(answer: tuple[int, dict]) -> tuple[dict, int]:
+    return answer[1], answer[0]

@@ -1,0 +1,166 @@
+"""The AS3 core: validation (422 texts with JSON pointers), the objects a declaration means, the
+plan against the store and the actions' bookkeeping."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+pytest.importorskip("jsonschema", reason="a runtime dependency since AS3: run `make setup`")
+from node.as3 import validate
+from node.as3.desired import tenant_objects
+from node.as3.refs import Resolver
+
+
+def app(**objects) -> dict:
+    return {"class": "Application", **objects}
+
+
+def web(addr="10.1.10.100", servers=("10.1.20.21", "10.1.20.22"), **svc) -> dict:
+    return app(template="http",
+               serviceMain={"class": "Service_HTTP", "virtualAddresses": [addr], "pool": "web_pool", **svc},
+               web_pool={"class": "Pool", "monitors": ["http"],
+                         "members": [{"servicePort": 80, "serverAddresses": list(servers)}]})
+
+
+def adc(**tenants) -> dict:
+    return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-test", **tenants}
+
+
+def errors_of(decl: dict) -> list[str]:
+    return validate.declaration(decl)
+
+
+def test_a_declaration_of_supported_classes_is_valid():
+    decl = adc(Shop={"class": "Tenant", "Web": web(),
+                     "Api": app(svc={"class": "Service_TCP", "virtualAddresses": ["10.1.10.101"], "virtualPort": 8443,
+                                     "pool": {"use": "/Shop/Web/web_pool"}, "profileTCP": {"use": "tcp1"}},
+                                tcp1={"class": "TCP_Profile"},
+                                mon={"class": "Monitor", "monitorType": "tcp", "interval": 3}),
+                     })
+    assert errors_of(decl) == []
+
+
+def test_unknown_property_is_refused_at_its_pointer():
+    decl = adc(Shop={"class": "Tenant", "Web": web()})
+    decl["Shop"]["Web"]["web_pool"]["members"][0]["colour"] = "blue"
+    assert errors_of(decl) == ["/Shop/Web/web_pool/members/0: should NOT have additional properties"]
+
+
+def test_missing_class_and_wrong_types_have_ajv_texts():
+    decl = adc(Shop={"class": "Tenant", "Web": app(p={"members": []}, q={"class": "Pool", "slowRampTime": "x"})})
+    assert errors_of(decl) == ["/Shop/Web/p: should have required property 'class'",
+                               "/Shop/Web/q/slowRampTime: should be integer"]
+
+
+def test_unsupported_class_is_refused_by_name():
+    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "iRule", "iRule": "when HTTP_REQUEST {}"})})
+    (err,) = errors_of(decl)
+    assert err.startswith('/Shop/Web/r/class: class "iRule" is not supported by this lab')
+
+
+def test_a_pool_pointing_at_a_missing_monitor_is_refused():
+    decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "monitors": [{"use": "nomon"}]})})
+    assert errors_of(decl) == ["/Shop/Web/p/monitors/0: the Monitor /Shop/Web/nomon is not declared"]
+
+
+def test_a_pointer_to_the_wrong_class_is_refused():
+    decl = adc(Shop={"class": "Tenant", "Web": web(pool={"use": "tcp1"})})
+    decl["Shop"]["Web"]["tcp1"] = {"class": "TCP_Profile"}
+    decl["Shop"]["Web"]["serviceMain"]["pool"] = {"use": "tcp1"}
+    assert errors_of(decl) == ["/Shop/Web/serviceMain/pool: /Shop/Web/tcp1 is a TCP_Profile, not a Pool"]
+
+
+def test_duplicate_address_and_port_is_refused_across_tenants():
+    decl = adc(A={"class": "Tenant", "Web": web()}, B={"class": "Tenant", "Web": web()})
+    assert errors_of(decl) == ["/B/Web/serviceMain/virtualAddresses: 10.1.10.100 port 80 is already the address "
+                               "of /A/Web/serviceMain"]
+
+
+def test_common_tenant_takes_no_services_and_only_shared():
+    decl = adc(Common={"class": "Tenant", "Shared": app(template="shared", svc={
+        "class": "Service_TCP", "virtualAddresses": ["10.1.10.102"], "virtualPort": 22}),
+        "Other": app()})
+    assert errors_of(decl) == ["/Common/Shared/svc: a Service_TCP cannot be declared in the Common tenant",
+                               "/Common/Other: the Common tenant may hold only the application Shared"]
+
+
+def test_http_template_wants_service_main():
+    decl = adc(Shop={"class": "Tenant", "Web": app(template="http")})
+    assert errors_of(decl) == ["/Shop/Web: should have required property 'serviceMain'"]
+
+
+def test_the_wrapper_and_not_an_adc():
+    assert validate.split([1])[2] == ["/: should be object"]
+    assert validate.split({"class": "Tenant"})[2] == ["/class: should be equal to one of the allowed values"]
+    assert validate.split({"class": "AS3", "action": "fly"})[2] == ["/action: should be equal to one of the "
+                                                                     "allowed values"]
+    request, decl, errors = validate.split({"class": "AS3", "declaration": adc()})
+    assert (request["action"], request["persist"], decl["id"], errors) == ("deploy", True, "lab-test", [])
+
+
+def test_service_http_means_virtual_address_virtual_pool_and_nodes():
+    tenant = {"class": "Tenant", "Web": web(servers=("10.1.20.21",), snat="none")}
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert set(objs) == {("auth partition", "/Common/Shop"), ("sys folder", "/Shop"), ("sys folder", "/Shop/Web"),
+                         ("ltm node", "/Shop/10.1.20.21"), ("ltm pool", "/Shop/Web/web_pool"),
+                         ("ltm virtual-address", "/Shop/10.1.10.100"), ("ltm virtual", "/Shop/Web/serviceMain")}
+    vs = objs[("ltm virtual", "/Shop/Web/serviceMain")]
+    assert (vs["destination"], vs["pool"], vs["profiles"], vs["source-address-translation"]) == (
+        "/Shop/10.1.10.100:80", "/Shop/Web/web_pool", ["/Common/http", "/Common/tcp"], {"type": "none"})
+    pool = objs[("ltm pool", "/Shop/Web/web_pool")]
+    assert (pool["monitor"], pool["min-active-members"], list(pool["members"])) == (
+        "/Common/http", 1, ["/Shop/10.1.20.21:80"])
+
+
+def test_several_addresses_name_the_virtuals_as_as3_does():
+    tenant = {"class": "Tenant", "Web": web()}
+    tenant["Web"]["serviceMain"]["virtualAddresses"] = ["10.1.10.100", ["10.1.10.101", "10.0.0.0/8"]]
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    second = objs[("ltm virtual", "/Shop/Web/serviceMain-1-")]
+    assert (second["destination"], second["source"]) == ("/Shop/10.1.10.101:80", "10.0.0.0/8")
+
+
+def test_shared_nodes_live_in_common():
+    tenant = {"class": "Tenant", "Web": web()}
+    tenant["Web"]["web_pool"]["members"][0]["shareNodes"] = True
+    objs = {(o.type, o.path) for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert ("ltm node", "/Common/10.1.20.21") in objs and ("ltm node", "/Shop/10.1.20.21") not in objs
+
+
+# -- the REST door (/mgmt/shared/appsvcs) -------------------------------------------------------------
+def as3_client(tmp_path):
+    from tests.unit.test_rest_commands import Shell, client, rest_app
+    rest = rest_app(tmp_path, Shell())
+    return rest, client(rest)
+
+
+async def test_info_and_nothing_deployed(tmp_path):
+    _, c = as3_client(tmp_path)
+    async with c:
+        info = (await c.get("/mgmt/shared/appsvcs/info")).json()
+        assert set(info) == {"version", "release", "schemaCurrent", "schemaMinimum"}
+        assert (await c.get("/mgmt/shared/appsvcs/declare")).status_code == 204
+        assert (await c.get("/mgmt/shared/appsvcs/task")).json() == {"items": []}
+
+
+async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
+    rest, c = as3_client(tmp_path)
+    before = dict(rest.store.objects)
+    async with c:
+        decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "colour": 1})})
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=decl)
+        assert r.status_code == 422 and r.json() == {
+            "code": 422, "message": "declaration is invalid", "declarationFullId": "",
+            "errors": ["/Shop/Web/p: should NOT have additional properties"]}
+        r = await c.post("/mgmt/shared/appsvcs/declare", content=b"{not json")
+        assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
+    assert rest.store.objects == before
+
+
+async def test_a_declaration_while_another_runs_is_503(tmp_path):
+    rest, c = as3_client(tmp_path)
+    rest.appsvcs.service.busy = True
+    async with c:
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=adc())
+        assert r.status_code == 503 and r.json()["message"].startswith("Error: Configuration operation in progress")
