@@ -92,8 +92,8 @@ class Daemon:
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
-                "cd": self.cmd_cd, "names": self.cmd_names,
+                "prompt": self.cmd_prompt, "cd": self.cmd_cd, "names": self.cmd_names,
+                "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
                 "cert-renew": self.cmd_cert_renew}
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
@@ -127,17 +127,20 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
+    async def cmd_cd(self, folder: str, to: str) -> str:
+        """Interactive tmsh's `cd`: the folder it moves to (tmsh keeps it between lines)."""
+        if not isinstance(folder, str) or not isinstance(to, str):
+            raise CommandError("cd takes the current folder and where to go")
+        try:
+            return self.shell.cd(folder, to.split())
+        except ShellError as exc:
+            raise CommandError(str(exc)) from None
+
     async def cmd_prompt(self, kind: str = "bash", folder: str = "/Common", modules: list | None = None) -> str:
         """The bash prompt (`[root@bigip1:Active:In Sync] ~ # `), or with kind "tmsh" tmsh's."""
         if kind == "tmsh":
             return self.shell.tmsh_prompt(str(folder), [str(m) for m in modules or []])
         return self.shell.prompt()
-
-    async def cmd_cd(self, folder: str, target: str) -> str:
-        try:
-            return self.shell.cd(str(folder), str(target))
-        except ShellError as exc:
-            raise CommandError(str(exc)) from None
 
     async def cmd_names(self, type: str, folder: str = "/Common") -> list:
         return self.shell.names(str(type), str(folder))

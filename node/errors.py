@@ -76,6 +76,12 @@ class InUse(ConfigError):
     fmt = "The {what} ({name}) cannot be deleted because it is in use by a {user_what} ({user})."
 
 
+class FolderNotEmpty(ConfigError):
+    """`item` is the first thing still inside, as "pool /P/web" or "folder /P/app"."""
+    id = "010713f9:3"
+    fmt = "The folder {folder} cannot be deleted because it contains configuration item ({item})."
+
+
 class SyncFailed(ConfigError):
     id = "01070712:3"
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"

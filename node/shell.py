@@ -5,10 +5,12 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM
-from .config.schema import LOCAL_ONLY, TYPES, ConfigError, base_name, check_trusted, full_path, object_path
+import fnmatch
+
+from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
+                            folder_of, folder_path, full_path, in_folder, object_path)
 from .config.store import ConfigStore, Op
-from .config.schema import SINGLETONS, UNPARTITIONED
-from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, tokenize
+from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
 from .errors import NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
@@ -36,19 +38,6 @@ def show_ntp(st: dict | None) -> str:
     if st["error"]:
         rows.append(("Last error", st["error"]))
     return table("Sys::NTP", rows)
-
-
-NAMELESS = ("gtm topology", *SINGLETONS)   # named by their content, or the one of their kind
-
-
-def in_folder(type_: str, path: str, folder: str, recursive: bool) -> bool:
-    """Whether `list` in `folder` shows the object: those directly in it, or with `recursive`
-    those anywhere under it; objects that are in no folder always."""
-    if type_ in UNPARTITIONED or type_ in NAMELESS or not path.startswith("/"):
-        return True
-    if recursive:
-        return folder == "/" or path.startswith(folder.rstrip("/") + "/")
-    return path.rsplit("/", 1)[0] == (folder if folder != "/" else "")
 
 
 def arp_table(vlans: dict[str, str]) -> list[dict]:
@@ -88,42 +77,54 @@ class Shell:
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    def tmsh_prompt(self, folder: str = "/Common", modules=()) -> str:
+    def tmsh_prompt(self, folder: str = PARTITION, modules=()) -> str:
         """tmsh's prompt, from the live status: root@(bigip1)(cfg-sync In Sync)(Active)(/Common)(tmos.ltm)#"""
         state = {"active": "Active", "standby": "Standby", "forced-offline": "ForcedOffline"}[
             self.cm.failover.device_state()]
         where = ".".join(("tmos", *modules))
         return f"root@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
 
-    def cd(self, folder: str, target: str) -> str:
-        """tmsh's `cd`: the folder `target` names from `folder` (`/P`, `F`, `..`, `/`), if it exists."""
-        parts = [] if target.startswith("/") else [p for p in folder.split("/") if p]
-        for word in target.split("/"):
-            if word == "..":
-                parts = parts[:-1]
-            elif word and word != ".":
-                parts.append(word)
-        path = "/" + "/".join(parts)
-        if path != "/" and not self.folder_exists(path):
-            raise ShellError.of(NotFound("folder", path))
-        return path
-
-    def folder_exists(self, path: str) -> bool:
-        parts = path.strip("/").split("/")
-        if len(parts) == 1:
-            return parts[0] == "Common" or any(base_name(p) == parts[0] for p in self.store.of_type("auth partition"))
-        return "sys folder" in TYPES and self.store.get("sys folder", path) is not None
-
-    def names(self, type_: str, folder: str = "/Common") -> list[str]:
+    def names(self, type_: str, folder: str = PARTITION) -> list[str]:
         """The names Tab completes for a type, as `list` shows them in `folder`."""
         if type_ not in TYPES:
             return []
-        view = View(folder)
-        return sorted(object_name(type_, p, view) for p in self.store.of_type(type_) if in_folder(type_, p, folder, False))
+        return sorted(object_name(type_, p, View(folder)) or "" for p, _ in self._in_folder(type_, folder, False))
 
-    async def run(self, line: str, folder: str = "/Common", text: str | None = None) -> str:
-        """One tmsh line, in `folder` (tmsh's `cd`); `text` is what `load sys config merge
-        from-terminal` reads."""
+    async def run(self, line: str, folder: str = PARTITION, text: str | None = None) -> str:
+        """A line, or a script of lines (`cd /P; list ltm pool`), run in `folder`; a refusal
+        stops the script, and its error carries what ran before it. `text` is what `load sys
+        config merge from-terminal` reads."""
+        lines = [part.strip() for part in split_commands(line) if part.strip()] if ";" in line or "&&" in line \
+            else [line]
+        out = []
+        for one in lines:
+            try:
+                if one.split()[:1] == ["cd"]:
+                    folder = self.cd(folder, one.split()[1:])
+                    continue
+                out.append(await self._run_line(one, folder, text))
+            except ShellError as exc:
+                if not out:
+                    raise
+                raise ShellError("\n".join(o for o in out if o) + "\n" + str(exc), exc.error) from None
+        return "\n".join(o for o in out if o)
+
+    def cd(self, folder: str, words: list[str]) -> str:
+        """tmsh's `cd /P`, `cd F`, `cd ..`, `cd /`: the folder it moves to, which must exist."""
+        if len(words) != 1:
+            raise ShellError('Syntax Error: "cd" takes one folder')
+        to = words[0]
+        if to == "..":
+            return folder_of(folder)
+        try:
+            path = "/" if to == "/" else folder_path(to.rstrip("/"), folder)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        if path != "/" and self.store.get("sys folder", path) is None:
+            raise ShellError.of(NotFound("folder", path))
+        return path
+
+    async def _run_line(self, line: str, folder: str, text: str | None = None) -> str:
         try:
             words = [str(w) for w in tokenize(line)]
             if words[:1] == ["tmsh"]:
@@ -239,7 +240,7 @@ class Shell:
             raise ShellError.of(exc) from None
         return len(ops)
 
-    def _change(self, cmd: Command, folder: str = "/Common") -> str:
+    def _change(self, cmd: Command, folder: str = PARTITION) -> str:
         op = self._op(cmd, folder)
         self.store.commit([op])
         if cmd.type == "gtm zone" and cmd.verb != "delete":
@@ -247,32 +248,40 @@ class Shell:
         return ""
 
     @staticmethod
-    def _path(cmd: Command, folder: str = "/Common") -> str:
-        """A name given in `folder` (tmsh's cd): relative names are in it, /P/name anywhere."""
-        name = cmd.name
-        if not name.startswith("/") and cmd.type not in UNPARTITIONED and cmd.type not in NAMELESS:
-            name = f"/{name}" if folder == "/" else f"{folder}/{name}"
-        return object_path(cmd.type, name)
+    def _path(cmd: Command, folder: str = PARTITION) -> str:
+        return object_path(cmd.type, cmd.name, folder)
 
-    def _op(self, cmd: Command, folder: str = "/Common") -> Op:
+    def _op(self, cmd: Command, folder: str = PARTITION) -> Op:
         path = self._path(cmd, folder)
         check_trusted(cmd.type, cmd.values, self.trust_members)
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
-    def _list(self, cmd: Command, folder: str = "/Common") -> str:
+    def _list(self, cmd: Command, folder: str = PARTITION) -> str:
+        """`list ltm pool [NAME | /P/* | p*] [recursive] [one-line] [all-properties]`: without a
+        name, the objects of the current folder (and those below it with `recursive`), as tmsh
+        lists them."""
         allp = "all-properties" in cmd.words
-        view = View(folder)
-        if cmd.name:
+        if cmd.name and any(c in cmd.name for c in "*?"):
+            pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
+            shown = [(p, v) for p, v in sorted(self.store.of_type(cmd.type).items())
+                     if folder_of(p) == folder_of(pattern)   # * stays in its folder
+                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
+        elif cmd.name:
             path = self._path(cmd, folder)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
-            found = {path: values}
+            shown = [(path, values)]
         else:
-            found = {p: v for p, v in sorted(self.store.of_type(cmd.type).items())
-                     if in_folder(cmd.type, p, folder, "recursive" in cmd.words)}
-        text = "\n".join(render(cmd.type, p, v, allp, view) for p, v in found.items())
+            shown = self._in_folder(cmd.type, folder, "recursive" in cmd.words)
+        text = "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
         return one_line(text) if "one-line" in cmd.words else text
+
+    def _in_folder(self, type_: str, folder: str, deep: bool) -> list[tuple[str, dict]]:
+        """The objects `list` shows without a name: those in `folder` (with `deep`, below it too)."""
+        return [(p, v) for p, v in sorted(self.store.of_type(type_).items())
+                if type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
+                                                                      else folder_of(p) == folder)]
 
     # -- login failures (auth password-policy max-login-failures) -------------------------------
     def _login_failures(self, names: list[str]) -> str:

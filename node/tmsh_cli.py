@@ -54,7 +54,7 @@ class Session:
         elif words == ["/"]:
             self.context = []
         elif words[0] == "cd":
-            answer = call(self.ctl, "cd", folder=self.folder, target=" ".join(words[1:]) or "/Common")
+            answer = call(self.ctl, "cd", folder=self.folder, to=" ".join(words[1:]) or "/Common")
             if answer["ok"]:
                 self.folder = answer["result"]
             else:
@@ -168,9 +168,8 @@ def main(argv=None) -> int:
         return 2
     session = Session(path)
     try:
-        if argv[:1] == ["-c"] and len(argv) == 2:
-            for line in split_script(argv[1]):
-                session.run(line)
+        if argv[:1] == ["-c"] and len(argv) == 2:   # tmsh -c "cd /P; list ltm pool": the daemon runs the script
+            session.send(argv[1])
             return session.rc
         if argv:
             session.run(" ".join(_quote(a) for a in argv), lambda: sys.stdin.read())
@@ -185,20 +184,6 @@ def main(argv=None) -> int:
     except (ConnectionRefusedError, FileNotFoundError):
         print("tmsh: the node daemon is not running", file=sys.stderr)
         return 1
-
-
-def split_script(script: str) -> list[str]:
-    """`cd /P; list ltm pool` -> its commands (a `;` inside quotes is part of a word)."""
-    out, cur, quote = [], [], False
-    for ch in script:
-        if ch == '"':
-            quote = not quote
-        if ch == ";" and not quote:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    return [c.strip() for c in out + ["".join(cur)] if c.strip()]
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, SINGLETONS, TYPES, UNPARTITIONED,
-                     ConfigError, ObjType, base_name, split_terms, topology_name)
+from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
+                     UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
 from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -246,6 +246,33 @@ def _word(v) -> str:
     return '"' + re.sub(r'\\(?=[\\"]|$)', r"\\\\", s).replace('"', '\\"') + '"'
 
 
+def split_commands(text: str) -> list[str]:
+    """Split a script on ; and && outside quotes and braces (`cd /P; list ltm pool`)."""
+    out, cur, quote, depth, i = [], [], None, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i:i + 2])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "{}":
+            depth += 1 if ch == "{" else -1
+        elif depth <= 0 and (ch == ";" or text.startswith("&&", i)):
+            out.append("".join(cur))
+            cur = []
+            i += 2 if ch == "&" else 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
 @dataclass(frozen=True)
 class View:
     """How names and ports read: relative to `folder` in tmsh, whole (and numeric) in bigip.conf."""
@@ -297,7 +324,10 @@ def _shown(t, f, v, all_properties: bool) -> bool:
                                                  and not f.default))
 
 
-def render(type_: str, path: str, values: dict, all_properties: bool = False, view: View = View()) -> str:
+def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION,
+           view: View | None = None) -> str:
+    """An object as `tmsh list` shows it in `folder` (or as `view` says: the saved form)."""
+    view = view or View(folder)
     t = TYPES[type_]
     if type_ == "gtm global-settings":
         blocks = []

@@ -291,3 +291,20 @@ async def test_restart_of_mcpd_reloads_the_configuration_from_disk(store, tmp_pa
     store.objects = {}          # what only memory held is gone after the restart
     sc.restart_mcpd()
     assert store.get("ltm pool", "/Common/web") is not None and restarted == [1]
+
+
+def test_each_partition_is_saved_in_its_own_files_and_loads_back(tmp_path):
+    from node.config.store import create_folder_ops
+    store = ConfigStore(None, "bigip1")
+    store.commit(create_folder_ops("/P", description="tenant") + create_folder_ops("/P/app"))
+    store.commit([Op("create", "ltm pool", "/P/app/web", {"members": ("set", {"10.1.20.5:80": {}}),
+                                                            "monitor": ("set", "/Common/http")}),
+                  Op("create", "ltm pool", "/Common/c", {})])
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    assert sc.save() == ["/config/bigip.conf", "/config/bigip_base.conf", "/config/partitions/P/bigip.conf",
+                         "/config/partitions/P/bigip_base.conf"]
+    text = (tmp_path / "config" / "partitions" / "P" / "bigip.conf").read_text()
+    assert "ltm pool /P/app/web {" in text and "/P/app/10.1.20.5:80 {" in text and "/Common/c" not in text
+    fresh = ConfigStore(None, "bigip1")
+    SysConfig("bigip1", fresh, tmp_path, Log()).load_saved()
+    assert fresh.objects == store.objects
