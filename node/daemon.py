@@ -63,7 +63,8 @@ class Daemon:
         self.routes = Routes(self.store, self.events, self.log, mgmt_net)
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
-        self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded)
+        self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded,
+                                   self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
@@ -150,8 +151,8 @@ class Daemon:
         return self.sysconfig.save()
 
     def _config_reloaded(self) -> None:
-        """After mcpd's restart or a UCS load: channels reconnect with the (maybe restored) device
-        certificate, and CM recomputes sync from the configuration and the peers' statuses."""
+        """After mcpd's restart: channels reconnect, and CM recomputes sync from the configuration
+        and the peers' statuses."""
         self.iquery.restart()
         self.cm.restart()
 

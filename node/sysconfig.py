@@ -29,11 +29,14 @@ TRUST = "var/lab/trust.json"     # the whole trust state (what F5 keeps in its t
 
 
 class SysConfig:
-    def __init__(self, device: str, store: ConfigStore, state_dir: Path, log, trust=None, restarted=None):
+    def __init__(self, device: str, store: ConfigStore, state_dir: Path, log, trust=None, restarted=None,
+                 trust_changed=None):
         """`trust`: the device's TrustStore (its certificates, keys and trust domain) or None;
-        `restarted`: what to call after the configuration was reloaded (CM recomputes sync)."""
+        `restarted`: what to call after mcpd's restart (channels and CM start afresh);
+        `trust_changed`: what to call when a UCS brought back another identity (channels reconnect)."""
         self.device, self.store, self.dir, self.log = device, store, Path(state_dir), log
         self.trust, self.restarted = trust, restarted or (lambda: None)
+        self.trust_changed = trust_changed or (lambda: None)
         self.config_dir = self.dir / "config"
         self.ucs_dir = self.dir / "var" / "local" / "ucs"
 
@@ -165,9 +168,9 @@ class SysConfig:
         ops = conf.replace_ops(self.store.objects, blocks, keep=self._keep)
         self.store.validate(ops)      # a bad archive changes nothing, not even the trust
         restored = trust is not None and self.trust is not None and not reset_trust and device == self.device
-        if restored:
+        if restored and trust != self.trust.path.read_bytes():
             self.trust.restore(trust)
-        self.restarted()              # channels come back with the restored identity; then the change syncs
+            self.trust_changed()      # channels come back with the restored identity; then the change syncs
         self.store.commit(ops)
         self.save()
         self.log.log("notice", "mcpd", f"UCS {path.name} loaded ({len(blocks)} objects"

@@ -105,7 +105,7 @@ def test_the_first_minute_commands_read_the_devices_real_state(labs):
     assert "Ltm::Pool Member: 10.1.20.21:http" in members and "Availability" in members
     dg = tmsh("bigip1", "show cm device-group dg-ha")
     assert re.search(r"dg-ha\s+bigip1\s+sync-failover\s+In Sync", dg) and re.search(r"dg-ha\s+bigip2", dg)
-    assert "Details  active for /Common/traffic-group-1" in tmsh("bigip1", "show cm failover-status")
+    assert re.search(r"Details\s+active for /Common/traffic-group-1", tmsh("bigip1", "show cm failover-status"))
     assert "sys provision ltm {\n    level nominal\n}" in tmsh("bigip1", "list sys provision")
     assert "Net::Self IP: external-floating" in tmsh("bigip1", "show net self")
     assert "mcpd" in tmsh("bigip1", "show sys ha-status") and "Sys::Clock" in tmsh("bigip1", "show sys clock")

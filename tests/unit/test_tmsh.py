@@ -246,10 +246,10 @@ def test_a_ucs_holds_every_file_and_the_trust_and_restores_a_fresh_device(store,
     assert fresh_trust.state.cert != trust.state.cert
     (fresh_dir / "var" / "local" / "ucs").mkdir(parents=True)
     (fresh_dir / "var" / "local" / "ucs" / "backup.ucs").write_bytes(path.read_bytes())
-    restarted = []
-    SysConfig("bigip1", fresh, fresh_dir, Log(), fresh_trust, lambda: restarted.append(1)).ucs_load(
+    reconnected = []
+    SysConfig("bigip1", fresh, fresh_dir, Log(), fresh_trust, trust_changed=lambda: reconnected.append(1)).ucs_load(
         "/var/local/ucs/backup.ucs")
-    assert fresh.objects == store.objects and restarted == [1]
+    assert fresh.objects == store.objects and reconnected == [1]
     assert fresh_trust.state.cert == trust.state.cert and (fresh_dir / "config" / "bigip.conf").exists()
 
 
