@@ -66,6 +66,7 @@ class Daemon:
         self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded,
                                    self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
+        self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
@@ -155,6 +156,12 @@ class Daemon:
         and the peers' statuses."""
         self.iquery.restart()
         self.cm.restart()
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each LTM pool (full path): (members available, members)."""
+        return {f"/Common/{name}": (sum(m["availability"] == "available" for m in p["members"].values()),
+                                    len(p["members"]))
+                for name, p in self.ltm.pool_report().items()}
 
     async def cmd_status(self, part: str | None = None) -> dict | None:
         """The node's status, or one part of it ("sync", "failover"...), with the fields

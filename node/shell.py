@@ -359,8 +359,21 @@ class Shell:
             dash = lambda v: "-" if v is None else str(v)
             rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
                      dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
-            return columns("CM::Traffic-Group", ("Name", "Device", "Status", "Next Active", "Load",
-                                                 "Next Active Load"), rows)
+            groups = self.cm.failover_status()["groups"]
+            heads = ("Name", "Device", "Status", "Next Active", "Load", "Next Active Load")
+            if any(r.get("ha_score") is not None for r in groups):
+                heads += ("HA Score",)
+                rows = [row + (dash(r.get("ha_score")),) for row, r in zip(rows, groups)]
+            return columns("CM::Traffic-Group", heads, rows)
+        if what == "sys ha-group":
+            blocks = []
+            for name, g in self.cm.ha_groups().items():
+                rows = [("State", g["status"]), ("Active Bonus", str(g["active-bonus"])), ("Score", str(g["score"]))]
+                for pool, p in g["pools"].items():
+                    rows += [(f"Pool {pool}", f"weight {p['weight']}  members up {p['up']}/{p['total']}  "
+                                              f"score {p['score']}")]
+                blocks.append(table(f"Sys::HA Group: {name}", rows))
+            return "\n".join(blocks)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":
@@ -380,7 +393,7 @@ class Shell:
                          "| device | device-group [G] | traffic-group, show ltm virtual | pool | node [NAME], "
                          "show ltm pool P members, show net arp | self, show gtm iquery | server | pool "
                          "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | failover | clock "
-                         "| ha-status)")
+                         "| ha-status | ha-group)")
 
     def _show_device_groups(self, name: str | None) -> str:
         status = self.cm.sync_status()

@@ -16,7 +16,7 @@ COMMANDS = {
     "show": ("cm device", "cm device-group", "cm failover-status", "cm sync-status", "cm traffic-group",
              "gtm iquery", "gtm listener", "gtm pool", "gtm server", "gtm wideip", "ltm node", "ltm pool",
              "ltm virtual", "net arp", "net self", "sys clock", "sys failover", "sys ha-status",
-             "sys mcp-state", "sys ntp", "sys version"),
+             "sys ha-group", "sys mcp-state", "sys ntp", "sys version"),
     "run": ("cm config-sync", "sys failover"),
     "save": ("sys config", "sys ucs"),
     "load": ("sys config", "sys ucs"),
