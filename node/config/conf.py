@@ -108,6 +108,12 @@ def statements(text: str) -> list[tuple[int, str]]:
 
 
 def _block(line: int, stmt: str) -> Block:
+    if stmt.lstrip().startswith("ltm rule ") and "{" in stmt:   # an iRule's body is Tcl, kept as it is
+        head = stmt[:stmt.index("{")].split()
+        if len(head) != 3:
+            raise TmshSyntaxError(f"ltm rule needs one name, not {' '.join(head[2:]) or 'none'}")
+        body = stmt[stmt.index("{") + 1:stmt.rindex("}")].removeprefix("\n").removesuffix("\n")
+        return Block(line, "ltm rule", object_path("ltm rule", head[2]), {"api-anonymous": ("set", body)})
     tokens = tokenize(stmt)
     if "{" not in tokens:
         raise TmshSyntaxError(f'"{" ".join(tokens[:3])}" is not an object (TYPE NAME {{ ... }})')

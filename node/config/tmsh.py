@@ -87,7 +87,14 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+ltm\s+rule\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+
+
 def _parse(line: str) -> Command:
+    rule = RULE.match(line)
+    if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
+        verb, name, body = rule.groups()
+        return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
     tokens = tokenize(line)
     if tokens and tokens[0] == "tmsh":
         tokens = tokens[1:]
@@ -329,6 +336,8 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     """An object as `tmsh list` shows it in `folder` (or as `view` says: the saved form)."""
     view = view or View(folder)
     t = TYPES[type_]
+    if type_ == "ltm rule":     # an iRule lists as its Tcl
+        return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}\n}}"
     if type_ == "gtm global-settings":
         blocks = []
         for group, fields in GTM_SETTINGS_GROUPS.items():

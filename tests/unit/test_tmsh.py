@@ -100,6 +100,18 @@ def test_save_writes_bigip_conf_files_and_merge_reads_them_back_as_the_same_obje
     assert user_objects(fresh) == user_objects(store)
 
 
+def test_an_irule_is_saved_as_its_tcl_and_read_back(store, tmp_path):
+    tcl = 'when HTTP_REQUEST {\n    if { [HTTP::uri] eq "/" } { HTTP::respond 200 content "ok" }\n}'
+    store.commit([Op("create", "ltm rule", "/Common/r1", {"api-anonymous": ("set", tcl)})])
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.save()
+    text = (tmp_path / "config" / "bigip.conf").read_text()
+    assert f"ltm rule /Common/r1 {{\n{tcl}\n}}" in text
+    store.commit([Op("delete", "ltm rule", "/Common/r1", {})])
+    sc.merge(text)
+    assert store.get("ltm rule", "/Common/r1")["api-anonymous"] == tcl
+
+
 def test_merge_replaces_the_objects_it_names_and_leaves_the_rest(store, tmp_path):
     run(store, "create ltm pool other")
     sc = SysConfig("bigip1", store, tmp_path, Log())
