@@ -423,7 +423,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str")), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
