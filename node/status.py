@@ -165,6 +165,7 @@ class TrafficGroupRow(Snapshot):
     next_active: bool
     load: int | None
     next_active_load: int | None
+    ha_score: int | None = None
 
 
 @frozen

@@ -214,7 +214,7 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = [_item_props(type_, f, i) for i in v or []]
         elif f.kind == "terms":
             out[f.rest] = [{"name": term} for term in v or []]
-        elif v is None:
+        elif v is None or (f.kind == "list" and not v and f.default is None):   # none: not shown
             continue
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
@@ -258,7 +258,7 @@ def _item_props(type_: str, f: Field, item: dict) -> dict:
         out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
-    if f.name == "pools":   # a wide IP's pools link to the pool of the wide IP's type
+    if f.name == "pools" and "wideip" in type_:   # a wide IP's pools link to the pool of the wide IP's type
         out["nameReference"] = {"link": link(object_url(type_.replace("wideip", "pool"), name))}
     for sf in f.sub:
         v = item.get(sf.name)
