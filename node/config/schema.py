@@ -353,12 +353,22 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
-    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+    return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
 REJECT = ("reject", "truncate")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
+STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
+    Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
+                                                                         ("default", "dst-ip", "src-ip")),
+    Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
+    Field("failsafe", "enum", "disabled", ED),
+    Field("failsafe-action", "enum", "failover-restart-tm", ("failover-restart-tm", "reboot", "restart-all",
+                                                              "failover", "go-offline", "go-offline-restart")),
+    Field("failsafe-timeout", "int", 90, minimum=10, maximum=3600),
+    Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
+    Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
     Field("encrypt-cookies", "list", ()),
@@ -370,6 +380,8 @@ PROFILE_HTTP = (
            Field("oversize-client-headers", "enum", "reject", REJECT),
            Field("oversize-server-headers", "enum", "reject", REJECT),
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
+                                           "PUT", "TRACE", "UNLOCK")),
            Field("truncated-redirects", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
@@ -422,7 +434,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str"), *STORED_VLAN),
+        scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),

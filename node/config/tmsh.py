@@ -258,6 +258,11 @@ def split_commands(text: str) -> list[str]:
     return out
 
 
+def _block_value(v) -> str:
+    """A value inside a block: a word, or a list as `{ a b }`."""
+    return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
+
+
 def _shorten(v, folder: str = PARTITION):
     """A path in the current folder is shown by its name, as tmsh does; others in full."""
     return base_name(v) if isinstance(v, str) and v.startswith("/") and folder_of(v) == folder else v
@@ -304,7 +309,7 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
             if v:
                 lines.append("    }")
         elif f.kind == "record":
-            lines += [f"    {f.name} {{", *(f"        {k} {_word(x)}" for k, x in v.items()), "    }"]
+            lines += [f"    {f.name} {{", *(f"        {k} {_block_value(x)}" for k, x in v.items()), "    }"]
         elif f.kind == "terms":
             lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
             lines += [f"        {term} {{ }}" for term in v or []]

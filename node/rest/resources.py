@@ -388,7 +388,8 @@ def _record(type_: str, f: Field, key: str, v) -> dict:
     subs = {sf.rest: sf for sf in f.sub}
     if not isinstance(v, dict) or any(k not in subs for k in v):
         raise unexpected(type_, key, v)
-    return {subs[k].name: _scalar(type_, subs[k], k, x) for k, x in v.items()}
+    return {subs[k].name: _names(type_, k, x) if subs[k].kind == "list" else _scalar(type_, subs[k], k, x)
+            for k, x in v.items()}
 
 
 def _scalar(type_: str, f: Field, key: str, v):
