@@ -55,6 +55,12 @@ def test_partition_and_objects_in_it_sync_to_the_peer_and_go(ansible):
     shows("bigip2", "list auth partition", "Part_ans", present=False)
 
 
+def test_device_info_reads_the_system_vlans_and_partitions(ansible):
+    for _ in range(2):
+        recap = ansible.run("part/device_info.yml", "bigip1")
+        assert recap.clean and not recap.changed, recap.output
+
+
 def test_f5_sdk_makes_a_folder_and_a_pool_in_a_partition(ansible):
     from f5.bigip import ManagementRoot
     mgmt = ManagementRoot(B1, "admin", "admin", token=True)
