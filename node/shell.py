@@ -201,6 +201,7 @@ class Shell:
             rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
                     ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
                     ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+            rows += [("Failsafe", "\n".join(f"{t} fails, action is {a}" for t, a in sorted(f["failsafe"].items())) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
             return table("CM::Failover Status", rows)
         if what == "cm device":

@@ -363,10 +363,6 @@ STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is
     Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
                                                                          ("default", "dst-ip", "src-ip")),
     Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
-    Field("failsafe", "enum", "disabled", ED),
-    Field("failsafe-action", "enum", "failover-restart-tm", ("failover-restart-tm", "reboot", "restart-all",
-                                                              "failover", "go-offline", "go-offline-restart")),
-    Field("failsafe-timeout", "int", 90, minimum=10, maximum=3600),
     Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
     Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
@@ -434,8 +430,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str"), *STORED_VLAN),
-        scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str"), *STORED_VLAN), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
