@@ -354,12 +354,18 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
-    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+    return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
 REJECT = ("reject", "truncate")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
+STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
+    Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
+                                                                         ("default", "dst-ip", "src-ip")),
+    Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
+    Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
+    Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
     Field("encrypt-cookies", "list", ()),
@@ -371,6 +377,8 @@ PROFILE_HTTP = (
            Field("oversize-client-headers", "enum", "reject", REJECT),
            Field("oversize-server-headers", "enum", "reject", REJECT),
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
+                                           "PUT", "TRACE", "UNLOCK")),
            Field("truncated-redirects", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
@@ -427,7 +435,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
         Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
                                                                  "restart-all")),
-        Field("description", "str")), scope="local"),
+        Field("description", "str"), *STORED_VLAN), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),

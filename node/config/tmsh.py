@@ -302,6 +302,11 @@ class View:
         return f"{self.name(head) if head.startswith('/') else head}{sep}{port_name(port) if port.isdigit() else port}"
 
 
+def _block_value(v) -> str:
+    """A value inside a block: a word, or a list as `{ a b }`."""
+    return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
+
+
 def one_line(text: str) -> str:
     """`list ... one-line`: each object on one line."""
     out, cur = [], []
@@ -359,6 +364,11 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     lines = [head]
     for _, text in sorted(props, key=lambda p: p[0]):
         lines += text
+
+
+def _block_value(v) -> str:
+    """A value inside a block: a word, or a list as `{ a b }`."""
+    return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
     lines.append("}")
     return "\n".join(lines)
 
@@ -390,7 +400,8 @@ def _property(type_: str, f, v, view: View) -> list[str]:
             lines.append(f"        {name} {{ {' '.join(props)} }}" if props else f"        {name} {{ }}")
         return lines + ["    }"]
     if f.kind == "record":
-        return [f"    {f.name} {{", *(f"        {k} {_word(view.name(x))}" for k, x in sorted(v.items())), "    }"]
+        return [f"    {f.name} {{", *(f"        {k} {_block_value(view.name(x))}" for k, x in sorted(v.items())),
+                "    }"]
     if f.kind == "terms":
         if not v:
             return [f"    {f.name} none"]

@@ -16,7 +16,7 @@ from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
 from ..show_text import sys_failover
 from ..version import SYS_VERSION, version_file
-from . import bash
+from . import bash, hardware
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -77,6 +77,8 @@ class Commands:
             ("sys", "version"): (("GET",), self.sys_version),
             ("cli", "version"): (("GET",), self.cli_version),
             ("sys", "available"): (("GET",), self.sys_available),
+            ("sys", "hardware"): (("GET",), self.sys_hardware),
+            ("sys", "clock"): (("GET",), self.sys_clock),
             ("cm", "sync-status"): (("GET",), self.sync_status),
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
@@ -104,6 +106,13 @@ class Commands:
     async def sys_available(self, call: Call) -> Response:
         """Answered once REST serves: bigip_wait's last check that the device is up."""
         return json_response({"kind": "tm:sys:available:availablestats", "selfLink": link("/mgmt/tm/sys/available")})
+
+    async def sys_hardware(self, call: Call) -> Response:
+        d = self.parts.device
+        return json_response(hardware.hardware(d.name, d.lab, d.mgmt_address))
+
+    async def sys_clock(self, call: Call) -> Response:
+        return json_response(hardware.clock(self.parts.now()))
 
     async def cli_version(self, call: Call) -> Response:
         return json_response(stats.version("cli", CLI_VERSION))
