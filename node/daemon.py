@@ -64,6 +64,7 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
+        self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
@@ -134,6 +135,12 @@ class Daemon:
 
     async def cmd_prompt(self) -> str:
         return self.shell.prompt()
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each LTM pool (full path): (members available, members)."""
+        return {f"/Common/{name}": (sum(m["availability"] == "available" for m in p["members"].values()),
+                                    len(p["members"]))
+                for name, p in self.ltm.pool_report().items()}
 
     def save_config(self) -> str:
         """`save sys config`: the configuration as tmsh text, like /config/bigip.conf."""

@@ -201,6 +201,7 @@ class Shell:
             rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
                     ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
                     ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+            rows += [("Failsafe", "\n".join(f"{t} fails, action is {a}" for t, a in sorted(f["failsafe"].items())) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
             return table("CM::Failover Status", rows)
         if what == "cm device":
@@ -220,8 +221,21 @@ class Shell:
             dash = lambda v: "-" if v is None else str(v)
             rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
                      dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
-            return columns("CM::Traffic-Group", ("Name", "Device", "Status", "Next Active", "Load",
-                                                 "Next Active Load"), rows)
+            groups = self.cm.failover_status()["groups"]
+            heads = ("Name", "Device", "Status", "Next Active", "Load", "Next Active Load")
+            if any(r.get("ha_score") is not None for r in groups):
+                heads += ("HA Score",)
+                rows = [row + (dash(r.get("ha_score")),) for row, r in zip(rows, groups)]
+            return columns("CM::Traffic-Group", heads, rows)
+        if what == "sys ha-group":
+            blocks = []
+            for name, g in self.cm.ha_groups().items():
+                rows = [("State", g["status"]), ("Active Bonus", str(g["active-bonus"])), ("Score", str(g["score"]))]
+                for pool, p in g["pools"].items():
+                    rows += [(f"Pool {pool}", f"weight {p['weight']}  members up {p['up']}/{p['total']}  "
+                                              f"score {p['score']}")]
+                blocks.append(table(f"Sys::HA Group: {name}", rows))
+            return "\n".join(blocks)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":
@@ -235,11 +249,29 @@ class Shell:
             return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
+        if words[:2] == ["ltm", "rule"] and len(words) in (2, 3) and self.ltm is not None:
+            return self._show_rules(words[2] if len(words) == 3 else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
-                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state)")
+                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | ha-group)")
+
+    def _show_rules(self, name: str | None) -> str:
+        """`show ltm rule`: per rule and event, as F5's Ltm::Rule Event statistics."""
+        shown = self.ltm.irules.show()
+        if name is not None:
+            path = full_path(name)
+            if self.store.get("ltm rule", path) is None:
+                raise ShellError.of(NotFound("Rule", path))
+            shown = {path: shown.get(path, {})}
+        out = []
+        for rule, events in sorted(shown.items()):
+            for event, s in sorted(events.items()):
+                out.append(table(f"Ltm::Rule Event: {base_name(rule)}:{event}", [
+                    ("Priority", str(s["priority"])), ("Executions", ""), ("  Total", str(s["executions"])),
+                    ("  Failures", str(s["failures"])), ("  Aborts", str(s["aborts"]))]))
+        return "\n".join(out)
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

@@ -99,6 +99,12 @@ YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
 GTM_RECORD_TYPES = ("a", "aaaa", "cname")
 GTM_SETTINGS = "/Common/global-settings"
+# an HA group's pools (13.x names): below minimum-threshold members up a pool scores 0; from
+# sufficient-threshold up ("all": every member) it scores its whole weight
+HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
+                  Field("minimum-threshold", "int", 0, minimum=0, maximum=65535),
+                  Field("sufficient-threshold", "str", "all"),
+                  Field("attribute", "enum", "percent-up-members", ("percent-up-members",)))
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
@@ -401,7 +407,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -416,7 +422,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str")), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
@@ -435,8 +445,13 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys ha-group", "HA Group", (
+        Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="local", flags=ED, flag_field="status"),
     ObjType("cm traffic-group", "Traffic Group", (
         Field("ha-order", "list", (), ref="cm device"), Field("auto-failback-enabled", "enum", "false", TF),
+        Field("ha-group", "str", "none"),
         Field("auto-failback-time", "int", 60, minimum=0, maximum=300),
         Field("failover-method", "enum", "ha-order", ("ha-order", "ha-score", "load-aware")),
         Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("is-floating", "enum", "true", TF),
@@ -460,8 +475,12 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
-        Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
+        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
+    ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
+    ObjType("ltm data-group internal", "Data Group", (
+        Field("type", "enum", None, ("string", "ip", "integer"), required=True),
+        Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
         Field("description", "str"))),

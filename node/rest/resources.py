@@ -256,7 +256,7 @@ def _item_props(type_: str, f: Field, item: dict) -> dict:
         out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
-    if f.name == "pools":   # a wide IP's pools link to the pool of the wide IP's type
+    if f.name == "pools" and "wideip" in type_:   # a wide IP's pools link to the pool of the wide IP's type
         out["nameReference"] = {"link": link(object_url(type_.replace("wideip", "pool"), name))}
     for sf in f.sub:
         v = item.get(sf.name)
