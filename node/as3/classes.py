@@ -110,7 +110,7 @@ ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
     "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
     "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
-                                                   "traceResponse": BOOL, "userAgent": STR},
+                                                   "traceResponse": BOOL, "userAgent": STR, "archiveTimestamp": STR},
                  "additionalProperties": False}}}
 AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "properties": {
     "class": STR, "action": enum("deploy", "dry-run", "redeploy", "retrieve", "remove", "patch", default="deploy"),

@@ -30,9 +30,8 @@ class Obj:
 
 
 def containers(t: str, apps) -> list[Obj]:
-    """The partition of a tenant and the folders of its applications."""
-    return [Obj("auth partition", f"/Common/{t}", {}), Obj("sys folder", f"/{t}", {}),
-            *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
+    """The partition of a tenant (which makes its folder /T) and the folders of its applications."""
+    return [Obj("auth partition", f"/Common/{t}", {}), *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
 
 
 def default(cls: str, prop: str):

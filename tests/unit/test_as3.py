@@ -102,7 +102,7 @@ def test_the_wrapper_and_not_an_adc():
 def test_service_http_means_virtual_address_virtual_pool_and_nodes():
     tenant = {"class": "Tenant", "Web": web(servers=("10.1.20.21",), snat="none")}
     objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
-    assert set(objs) == {("auth partition", "/Common/Shop"), ("sys folder", "/Shop"), ("sys folder", "/Shop/Web"),
+    assert set(objs) == {("auth partition", "/Common/Shop"), ("sys folder", "/Shop/Web"),
                          ("ltm node", "/Shop/10.1.20.21"), ("ltm pool", "/Shop/Web/web_pool"),
                          ("ltm virtual-address", "/Shop/10.1.10.100"), ("ltm virtual", "/Shop/Web/serviceMain")}
     vs = objs[("ltm virtual", "/Shop/Web/serviceMain")]
@@ -164,3 +164,93 @@ async def test_a_declaration_while_another_runs_is_503(tmp_path):
     async with c:
         r = await c.post("/mgmt/shared/appsvcs/declare", json=adc())
         assert r.status_code == 503 and r.json()["message"].startswith("Error: Configuration operation in progress")
+
+
+# -- the actions on a real store ------------------------------------------------------------------------
+def services():
+    from node.as3.service import AppServices
+    from node.config.store import ConfigStore, Op
+    store = ConfigStore(None, "b1")
+    store.commit([Op("create", "net vlan", "/Common/external", {}),
+                  Op("create", "net self", "/Common/ext", {"address": ("set", "10.1.10.11/24"),
+                                                           "vlan": ("set", "/Common/external")})])
+    saved = []
+    return AppServices(store, lambda: saved.append(1), lambda: 1000.0), store, saved
+
+
+def run(svc, body, tenants=None, method="POST"):
+    return svc.apply(svc.prepare(body, tenants, method))
+
+
+def owned(store, t="Shop"):
+    return sorted((k, v) for k, v in store.objects.items() if k[1].startswith(f"/{t}/") or k[1] in (f"/{t}",
+                                                                                                   f"/Common/{t}"))
+
+
+def test_deploy_redeploy_and_delete_on_the_store():
+    svc, store, saved = services()
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    (result,) = out["results"]
+    assert status == 200 and (result["code"], result["message"], result["tenant"]) == (200, "success", "Shop")
+    assert store.get("ltm virtual", "/Shop/Web/serviceMain")["destination"] == "/Shop/10.1.10.100:80"
+    assert [m["name"] for m in store.get("ltm pool", "/Shop/Web/web_pool")["members"]] == [
+        "/Shop/10.1.20.21:80", "/Shop/10.1.20.22:80"]
+    assert saved and out["declaration"]["Shop"]["Web"]["serviceMain"]["pool"] == "web_pool"
+    before, cid = owned(store), store.cid
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
+    assert store.cid == cid
+    status, out = run(svc, None, ["Shop"], "DELETE")
+    assert status == 200 and out["results"][0]["message"] == "success" and owned(store) == []
+    assert before and svc.retrieve()[0] == 204
+
+
+def test_a_hand_edit_inside_a_tenant_is_put_back():
+    from node.config.store import Op
+    svc, store, _ = services()
+    run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    store.commit([Op("modify", "ltm pool", "/Shop/Web/web_pool", {"load-balancing-mode": ("set", "ratio-member")}),
+                  Op("create", "ltm pool", "/Shop/Web/extra", {})])
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "success"
+    assert store.get("ltm pool", "/Shop/Web/web_pool")["load-balancing-mode"] == "round-robin"
+    assert store.get("ltm pool", "/Shop/Web/extra") is None
+
+
+def test_a_refused_declaration_changes_nothing_and_earlier_tenants_stay():
+    svc, store, _ = services()
+    run(svc, adc(Old={"class": "Tenant", "Web": web()}))
+    before = dict(store.objects)
+    status, out = run(svc, adc(New={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.31",))}))
+    assert status == 422 and out["results"][0]["message"] == "declaration failed"
+    assert "10.9.9.9" in out["results"][0]["response"] and store.objects == before
+    assert "Old" in svc.retrieve()[1] and "New" not in svc.retrieve()[1]
+
+
+def test_dry_run_changes_nothing_and_says_what_would():
+    svc, store, _ = services()
+    before = dict(store.objects)
+    status, out = run(svc, {"class": "AS3", "action": "dry-run", "declaration": adc(Shop={"class": "Tenant",
+                                                                                          "Web": web()})})
+    assert status == 200 and out["results"][0]["message"] == "success" and out["results"][0]["dryRun"] is True
+    assert store.objects == before and svc.retrieve()[0] == 204
+
+
+def test_patch_adds_an_application_and_history_keeps_the_last():
+    svc, store, _ = services()
+    run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    api = web(addr="10.1.10.101", servers=("10.1.20.31",))
+    status, out = run(svc, [{"op": "add", "path": "/Shop/Api", "value": api}], method="PATCH")
+    assert status == 200 and store.get("ltm virtual", "/Shop/Api/serviceMain") is not None
+    assert [h["tenants"] for h in svc.retrieve(age="list")[1]] == [["Shop"], ["Shop"]]
+    assert "Api" not in svc.retrieve(age="1")[1]["Shop"]
+    full = svc.retrieve(show="full")[1]["Shop"]["Web"]["serviceMain"]
+    assert (full["virtualPort"], full["enable"]) == (80, True)
+
+
+def test_update_mode_complete_removes_tenants_not_declared():
+    svc, store, _ = services()
+    run(svc, adc(A={"class": "Tenant", "Web": web()}))
+    b = {"class": "Tenant", "Web": web(addr="10.1.10.101", servers=("10.1.20.31",))}
+    run(svc, adc(B=b))
+    assert store.get("ltm virtual", "/A/Web/serviceMain") is not None
+    run(svc, adc(updateMode="complete", B=b))
+    assert owned(store, "A") == [] and owned(store, "B")
