@@ -151,6 +151,8 @@ def _application(t: str, a: str, app: dict) -> list[str]:
         elif item["class"] not in C.CLASSES:
             errors.append(f'{pointer}/class: class "{item["class"]}" is not supported by this lab '
                           f'(supported: {", ".join(sorted(C.CLASSES))})')
+        elif item["class"] in C.COMMON_ONLY and (t, a) != ("Common", "Shared"):
+            errors.append(f"{pointer}: a {item['class']} is declared in /Common/Shared only")
         elif t == "Common" and item["class"].startswith("Service_") and item["class"] != "Service_Address":
             errors.append(f"{pointer}: a {item['class']} cannot be declared in the Common tenant")
         else:

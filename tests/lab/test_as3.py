@@ -158,3 +158,53 @@ def test_delete_leaves_nothing_on_either_device(lab):
         assert "Shop" not in [p["name"] for p in api(host, "GET", "/mgmt/tm/auth/partition").json()["items"]]
     assert api(B1, "GET", DECLARE).status_code == 204
     assert curl(lab) is None
+
+
+# -- GSLB: a declaration on a GTM answers DNS --------------------------------------------------------
+GSLB_LAB, GTM = "tas3g", "10.250.32.11"
+GSLB_TOPOLOGY = HA_PAIR.parents[1] / "tests" / "lab" / "topologies" / "as3-gslb.yml"
+
+
+def gslb_declaration() -> dict:
+    return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-gslb",
+            "Common": {"class": "Tenant", "Shared": {
+                "class": "Application", "template": "shared",
+                "dc1": {"class": "GSLB_Data_Center"},
+                "ltm1": {"class": "GSLB_Server", "dataCenter": {"use": "dc1"}, "devices": [{"address": "10.10.1.11"}],
+                         "virtualServers": [{"name": "vs_www", "address": "10.10.1.100", "port": 80}]}}},
+            "Dns": {"class": "Tenant", "Shop": {
+                "class": "Application",
+                "www_pool": {"class": "GSLB_Pool", "resourceRecordType": "A", "members": [
+                    {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "vs_www"}]},
+                "www": {"class": "GSLB_Domain", "domainName": "shop.as3.example", "resourceRecordType": "A",
+                        "pools": [{"use": "www_pool"}]}}}}
+
+
+@pytest.fixture(scope="module")
+def gslb_lab():
+    with one_lab(GSLB_TOPOLOGY, GSLB_LAB, "10.250.32.0/24") as name:
+        yield name
+
+
+def dig(lab: str, name: str) -> list[str]:
+    out = Lab.open(lab).run("client", ["dig", "+short", "+time=2", "+tries=2", "@10.30.0.53", name],
+                            capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def test_gslb_domain_answers_on_the_dns_listener(gslb_lab):
+    r = api(GTM, "POST", DECLARE, gslb_declaration())
+    assert r.status_code == 200, r.text
+    assert [(x["tenant"], x["message"]) for x in r.json()["results"]] == [("Common", "success"), ("Dns", "success")]
+    wip = api(GTM, "GET", "/mgmt/tm/gtm/wideip/a/~Dns~Shop~shop.as3.example").json()
+    assert len(wip["pools"]) == 1 and wip["pools"][0]["name"].endswith("www_pool")
+    assert "10.10.1.100:80" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
+                                      "ltm1").stdout
+    assert wait_for(lambda: dig(gslb_lab, "shop.as3.example") == ["10.10.1.100"], timeout=30,
+                    what="the wide IP's answer")
+    assert [x["message"] for x in api(GTM, "POST", DECLARE, gslb_declaration()).json()["results"]] == [
+        "no change", "no change"]
+    assert api(GTM, "DELETE", DECLARE + "/Dns").status_code == 200
+    assert api(GTM, "DELETE", DECLARE + "/Common").status_code == 200
+    assert api(GTM, "GET", "/mgmt/tm/gtm/server").json().get("items", []) == []
+    wait_for(lambda: dig(gslb_lab, "shop.as3.example") == [], what="no answer once deleted")

@@ -124,8 +124,10 @@ def test_several_addresses_name_the_virtuals_as_as3_does():
 def test_shared_nodes_live_in_common():
     tenant = {"class": "Tenant", "Web": web()}
     tenant["Web"]["web_pool"]["members"][0]["shareNodes"] = True
-    objs = {(o.type, o.path) for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
-    assert ("ltm node", "/Common/10.1.20.21") in objs and ("ltm node", "/Shop/10.1.20.21") not in objs
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert not [k for k in objs if k[0] == "ltm node"]     # the members make them in /Common if missing
+    assert list(objs[("ltm pool", "/Shop/Web/web_pool")]["members"]) == ["/Common/10.1.20.21:80",
+                                                                       "/Common/10.1.20.22:80"]
 
 
 # -- the REST door (/mgmt/shared/appsvcs) -------------------------------------------------------------
@@ -254,3 +256,51 @@ def test_update_mode_complete_removes_tenants_not_declared():
     assert store.get("ltm virtual", "/A/Web/serviceMain") is not None
     run(svc, adc(updateMode="complete", B=b))
     assert owned(store, "A") == [] and owned(store, "B")
+
+
+def gslb() -> dict:
+    shared = app(template="shared",
+                 dc1={"class": "GSLB_Data_Center", "location": "rack 1"},
+                 ltm1={"class": "GSLB_Server", "dataCenter": {"use": "dc1"}, "devices": [{"address": "10.10.1.11"}],
+                       "virtualServers": [{"name": "vs_www", "address": "10.10.1.100", "port": 80},
+                                          {"address": "10.10.1.101", "port": 80}]},
+                 near={"class": "GSLB_Topology_Region", "regionMembers": [
+                     {"matchType": "subnet", "matchValue": "10.20.1.0/24"}]},
+                 topo={"class": "GSLB_Topology_Records", "records": [
+                     {"source": {"matchType": "region", "matchValue": {"use": "near"}},
+                      "destination": {"matchType": "datacenter", "matchValue": {"use": "dc1"}}, "weight": 100}]})
+    dns = app(pool={"class": "GSLB_Pool", "resourceRecordType": "A", "members": [
+                  {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "vs_www"},
+                  {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "1", "ratio": 2}]},
+              www={"class": "GSLB_Domain", "domainName": "www.as3.example", "resourceRecordType": "A",
+                   "pools": [{"use": "pool"}], "poolLbMode": "topology"})
+    return adc(Common={"class": "Tenant", "Shared": shared}, Dns={"class": "Tenant", "App": dns})
+
+
+def test_gslb_classes_become_gtm_objects_and_go_again():
+    svc, store, _ = services()
+    status, out = run(svc, gslb())
+    assert status == 200, out
+    assert [r["message"] for r in out["results"]] == ["success", "success"]
+    assert store.get("gtm datacenter", "/Common/dc1")["location"] == "rack 1"
+    server = store.get("gtm server", "/Common/ltm1")
+    assert sorted(v["name"] for v in server["virtual-servers"]) == ["1", "vs_www"]
+    pool = store.get("gtm pool a", "/Dns/App/pool")
+    assert [(m["name"], m["ratio"]) for m in pool["members"]] == [("/Common/ltm1:vs_www", 1), ("/Common/ltm1:1", 2)]
+    wip = store.get("gtm wideip a", "/Dns/App/www.as3.example")
+    assert [p["name"] for p in wip["pools"]] == ["/Dns/App/pool"] and wip["pool-lb-mode"] == "topology"
+    assert store.get("gtm topology", "ldns: region /Common/near server: datacenter /Common/dc1")["score"] == 100
+    assert [r["message"] for r in run(svc, gslb())[1]["results"]] == ["no change", "no change"]
+    assert run(svc, None, ["Dns"], "DELETE")[0] == 200 and store.get("gtm wideip a", "/Dns/App/www.as3.example") is None
+    assert run(svc, None, ["Common"], "DELETE")[0] == 200
+    assert [k for k in store.objects if k[0] in ("gtm datacenter", "gtm server", "gtm region", "gtm topology")] == []
+
+
+def test_gslb_pool_member_must_name_a_declared_virtual_server():
+    decl = gslb()
+    decl["Dns"]["App"]["pool"]["members"][0]["virtualServer"] = "nosuch"
+    assert errors_of(decl) == ["/Dns/App/pool/members/0/virtualServer: /Common/Shared/ltm1 has no virtual server "
+                               "nosuch"]
+    decl["Dns"]["App"]["sub"] = {"class": "GSLB_Server", "dataCenter": {"use": "/Common/Shared/dc1"},
+                                 "devices": [{"address": "10.10.1.12"}]}
+    assert errors_of(decl) == ["/Dns/App/sub: a GSLB_Server is declared in /Common/Shared only"]
