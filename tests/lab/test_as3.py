@@ -10,6 +10,7 @@ import requests
 import urllib3
 
 from lab.runtime.lab import Lab
+from tests.lab.f5api import api, no_ca_bundle  # noqa: F401  (an autouse fixture)
 from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
 
 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
@@ -38,21 +39,10 @@ def declaration(**extra) -> dict:
         **extra}}
 
 
-@pytest.fixture(autouse=True)
-def no_ca_bundle(monkeypatch):
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.fixture(scope="module")
 def lab():
     with one_lab(HA_PAIR, LAB, "10.250.30.0/24") as name:
         yield name
-
-
-def api(host: str, method: str, path: str, body=None, **kw) -> requests.Response:
-    return requests.request(method, f"https://{host}{path}", json=body, auth=("admin", "admin"), verify=False,
-                            timeout=60, **kw)
 
 
 def tmsh(node: str, line: str) -> str:
@@ -148,6 +138,20 @@ def test_async_deploy_is_a_task_and_a_second_one_meanwhile_gets_503(lab):
     # the second declaration was refused while the first ran, so taking the tenant back to it is a change
     assert second.status_code == 503
     assert api(B1, "POST", DECLARE, declaration()).json()["results"][0]["message"] == "success"
+
+
+def test_f5s_python_sdk_as3_client(lab):
+    """F5's own client (f5-sdk-python's AS3Client), unmodified: info, a deploy, the declaration back."""
+    from f5sdk.bigip import ManagementClient
+    from f5sdk.bigip.extension import AS3Client
+    as3 = AS3Client(ManagementClient(B1, user="admin", password="admin"))
+    assert as3.service.show_info()["schemaCurrent"]
+    body = declaration()
+    body["declaration"]["Shop"]["Web"]["serviceMain"]["virtualPort"] = 8081
+    out = as3.service.create(config=body)
+    assert [x["message"] for x in out["results"]] == ["success"]
+    assert as3.service.show()["Shop"]["Web"]["serviceMain"]["virtualPort"] == 8081
+    assert wait_for(lambda: curl(lab, 8081), what="HTTP on the SDK's port") in ("web1", "web2")
 
 
 def test_delete_leaves_nothing_on_either_device(lab):

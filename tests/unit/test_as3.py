@@ -2,7 +2,6 @@
 plan against the store and the actions' bookkeeping."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 
