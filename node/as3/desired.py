@@ -16,7 +16,6 @@ from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/Common/tcp", "udp": "/Common/udp",
                     "icmp": "/Common/gateway_icmp", "gateway_icmp": "/Common/gateway_icmp",
                     "tcp_half_open": "/Common/tcp_half_open"}
-MONITOR_TYPES = {"icmp": "gateway-icmp"}     # AS3's icmp monitor is a BIG-IP gateway-icmp one
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
 YN = {True: "yes", False: "no"}
@@ -82,7 +81,7 @@ class Builder:
 
     # -- the classes ------------------------------------------------------------------------------
     def monitor(self, a: str, n: str, item: dict) -> None:
-        mt = MONITOR_TYPES.get(item["monitorType"], item["monitorType"])
+        mt = {"icmp": "gateway-icmp"}.get(item["monitorType"], item["monitorType"])   # AS3's icmp is gateway-icmp
         values = {"interval": get(item, "interval"), "timeout": get(item, "timeout"),
                   "defaults-from": f"/Common/{mt.replace('-', '_')}"}
         for prop, field in (("send", "send"), ("receive", "recv")):

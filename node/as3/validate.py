@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .. import jsoncheck
+from ..config.schema import TYPES
 from . import classes as C
 from .refs import Resolver
 
@@ -118,5 +119,19 @@ def _application(t: str, a: str, app: dict) -> list[str]:
         elif t == "Common" and item["class"].startswith("Service_") and item["class"] != "Service_Address":
             errors.append(f"{pointer}: a {item['class']} cannot be declared in the Common tenant")
         else:
-            errors += check(item["class"], item, pointer)
+            errors += check(item["class"], item, pointer) or _kind(item, pointer)
     return errors
+
+
+MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}), "GSLB_Monitor": ("gtm monitor", {})}
+
+
+def _kind(item: dict, pointer: str) -> list[str]:
+    """A monitor type the lab has no object type for is refused by name."""
+    prefix, alias = MONITOR_TYPES.get(item["class"], (None, None))
+    if prefix is None:
+        return []
+    mt = item["monitorType"]
+    if f"{prefix} {alias.get(mt, mt)}" not in TYPES:
+        return [f'{pointer}/monitorType: monitor type "{mt}" is not supported by this lab']
+    return []

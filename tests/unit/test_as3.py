@@ -303,3 +303,14 @@ def test_gslb_pool_member_must_name_a_declared_virtual_server():
     decl["Dns"]["App"]["sub"] = {"class": "GSLB_Server", "dataCenter": {"use": "/Common/Shared/dc1"},
                                  "devices": [{"address": "10.10.1.12"}]}
     assert errors_of(decl) == ["/Dns/App/sub: a GSLB_Server is declared in /Common/Shared only"]
+
+
+def test_a_monitor_type_the_lab_lacks_is_refused_by_name():
+    from node.as3.classes import CLASSES
+    from node.config.schema import TYPES
+    lacking = [t for t in CLASSES["Monitor"]["properties"]["monitorType"]["enum"]
+               if f"ltm monitor {t}" not in TYPES and t != "icmp"]
+    if not lacking:
+        pytest.skip("the lab has every monitor type AS3 names")
+    decl = adc(Shop={"class": "Tenant", "Web": app(m={"class": "Monitor", "monitorType": lacking[0]})})
+    assert errors_of(decl) == [f'/Shop/Web/m/monitorType: monitor type "{lacking[0]}" is not supported by this lab']
