@@ -132,8 +132,37 @@ def _chaos(args) -> int:
 
 
 def _events(args) -> int:
-    for entry in timeline(args.lab, everything=args.all):
+    entries = timeline(args.lab, everything=args.all)
+    if args.plot:
+        from .observe import plot
+        plot.plot(entries, args.plot, title=f"lab {args.lab}")
+        console.print(f"timeline of {len(entries)} events drawn in {args.plot}")
+        return 0
+    for entry in entries:
         print(json.dumps(entry) if args.json else render(entry))
+    return 0
+
+
+def _metrics(args) -> int:
+    from .observe import metrics
+    lab = Lab.open(args.lab)
+    if args.once:
+        sys.stdout.write(metrics.scrape(lab).decode())
+        return 0
+    server, thread = metrics.serve(lab, args.port)
+    console.print(f"lab {lab.name}: Prometheus metrics on http://127.0.0.1:{args.port}/metrics (Ctrl-C stops)")
+    thread.join()
+    return 0
+
+
+def _web(args) -> int:
+    from .web import server
+    try:
+        server.run(args.lab, args.port, args.listen,
+                   ready=lambda url: console.print(f"biglab web on {url}" + (f"lab/{args.lab}/" if args.lab else "")
+                                                   + " (Ctrl-C stops)"))
+    except ValueError as exc:   # --listen that is not an address
+        raise LabError(f"--listen {args.listen}: {exc}") from None
     return 0
 
 
@@ -247,7 +276,20 @@ def _failure_parsers(sub) -> None:
     s.add_argument("lab")
     s.add_argument("--json", action="store_true")
     s.add_argument("--all", action="store_true", help="every log line, not only state changes")
+    s.add_argument("--plot", metavar="FILE.svg", help="draw the timeline (traffic groups, sync, faults) to "
+                   "FILE (svg, png or pdf)")
     s.set_defaults(func=_events)
+    s = sub.add_parser("web", help="the lab in a browser: topology, nodes, GTM, timeline, faults (127.0.0.1)")
+    s.add_argument("lab", nargs="?", help="the lab to show (default: every lab that is up)")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--listen", metavar="ADDRESS", help="listen on ADDRESS instead of 127.0.0.1; then every "
+                   "request needs the lab's admin credentials")
+    s.set_defaults(func=_web)
+    s = sub.add_parser("metrics", help="one Prometheus endpoint (/metrics on 127.0.0.1) for the lab, in F5 TS names")
+    s.add_argument("lab")
+    s.add_argument("--port", type=int, default=9250)
+    s.add_argument("--once", action="store_true", help="print one scrape and exit")
+    s.set_defaults(func=_metrics)
     s = sub.add_parser("capture", help="capture a VLAN's bridge with tcpdump (pcap), optionally summarised")
     s.add_argument("lab")
     s.add_argument("vlan")

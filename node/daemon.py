@@ -15,7 +15,7 @@ import trio
 
 from .clock import PersistentClock, write_atomically
 from .cm.service import CM
-from .config.schema import PROVISION_MODULES
+from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config.store import ConfigStore, Op
 from .config.tmsh import render
 from .shell import Shell, ShellError
@@ -27,6 +27,7 @@ from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
+from .logins import LoginFailures
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.parts import CMCluster, Device
@@ -63,6 +64,7 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
+        self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
@@ -72,10 +74,13 @@ class Daemon:
             if "gtm" in config.modules else None
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
+        self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)
+                                                      ["max-login-failures"]))
         self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
-                            started=self.clock.time(), trust=self.join, gtm=self.gtm)
+                            started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
+                            logins=self.shell.logins)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
@@ -85,7 +90,7 @@ class Daemon:
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
+                "prompt": self.cmd_prompt, "cd": self.cmd_cd, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
                 "cert-renew": self.cmd_cert_renew}
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
@@ -111,16 +116,31 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
-    async def cmd_tmsh(self, line: str) -> str:
-        if not isinstance(line, str):
-            raise CommandError("tmsh takes a command line")
+    async def cmd_tmsh(self, line: str, folder: str = "/Common") -> str:
+        if not isinstance(line, str) or not isinstance(folder, str):
+            raise CommandError("tmsh takes a command line (and the folder it runs in)")
         try:
-            return await self.shell.run(line)
+            return await self.shell.run(line, folder)
+        except ShellError as exc:
+            raise CommandError(str(exc)) from None
+
+    async def cmd_cd(self, folder: str, to: str) -> str:
+        """Interactive tmsh's `cd`: the folder it moves to (tmsh keeps it between lines)."""
+        if not isinstance(folder, str) or not isinstance(to, str):
+            raise CommandError("cd takes the current folder and where to go")
+        try:
+            return self.shell.cd(folder, to.split())
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
     async def cmd_prompt(self) -> str:
         return self.shell.prompt()
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each LTM pool (full path): (members available, members)."""
+        return {f"/Common/{name}": (sum(m["availability"] == "available" for m in p["members"].values()),
+                                    len(p["members"]))
+                for name, p in self.ltm.pool_report().items()}
 
     def save_config(self) -> str:
         """`save sys config`: the configuration as tmsh text, like /config/bigip.conf."""
@@ -135,13 +155,15 @@ class Daemon:
         node/status.py declares (its readers check them: lab.runtime.control.node_status)."""
         parts = self.status_parts()
         if part is None:
-            record = {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
-                      "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
-                      "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in parts.items()}}
-            return record
+            return self.status_record()
         if part not in parts:
             raise CommandError(f"no status part {part!r} (parts: {', '.join(parts)})")
         return parts[part]()
+
+    def status_record(self) -> dict:
+        return {"name": self.config.name, "kind": self.config.kind, "pid": os.getpid(),
+                "mgmt": self.config.mgmt_address, "modules": list(self.config.modules),
+                "uptime": round(time.time() - self.started, 3), **{k: f() for k, f in self.status_parts().items()}}
 
     def status_parts(self) -> dict:
         return {"clock": self.clock_status, "ntp": lambda: self.ntp.status() if self.ntp else None,

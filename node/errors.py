@@ -76,6 +76,12 @@ class InUse(ConfigError):
     fmt = "The {what} ({name}) cannot be deleted because it is in use by a {user_what} ({user})."
 
 
+class FolderNotEmpty(ConfigError):
+    """`item` is the first thing still inside, as "pool /P/web" or "folder /P/app"."""
+    id = "010713f9:3"
+    fmt = "The folder {folder} cannot be deleted because it contains configuration item ({item})."
+
+
 class SyncFailed(ConfigError):
     id = "01070712:3"
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"
@@ -107,6 +113,12 @@ class Busy(F5Error):
 
 class Unauthorized(F5Error):
     """Authentication or authorization refused (restjavad's texts, which carry no id)."""
+
+
+class AccountLocked(Unauthorized):
+    """A login to an account locked by `auth password-policy max-login-failures`, even with the
+    right password (pam_tally2's text, which a BIG-IP's PAM stack prints)."""
+    fmt = "Authentication failed: Account locked due to {failures} failed logins"
 
 
 def catalogued(exc: Exception) -> F5Error | None:

@@ -5,13 +5,17 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 from __future__ import annotations
 
 from .cm.service import CM
-from .config.schema import TYPES, ConfigError, base_name, check_trusted, full_path, object_path
+import fnmatch
+
+from .config.schema import (PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted, folder_of,
+                            folder_path, full_path, in_folder, object_path)
 from .config.store import ConfigStore, Op
-from .config.tmsh import Command, TmshSyntaxError, parse, render
+from .config.tmsh import Command, TmshSyntaxError, parse, render, split_commands
 from .errors import NotFound, ShellError, catalogued
+from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
-from .tables import table
+from .tables import columns, table
 from .version import show_sys_version
 
 
@@ -42,26 +46,62 @@ class Shell:
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
+        self.logins = LoginFailures(lambda: 0)   # the daemon's, shared with REST
 
     def prompt(self) -> str:
         state = {"active": "Active", "standby": "Standby", "forced-offline": "Forced Offline"}[
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    async def run(self, line: str) -> str:
+    async def run(self, line: str, folder: str = PARTITION) -> str:
+        """A line, or a script of lines (`cd /P; list ltm pool`), run in `folder`; a refusal
+        stops the script, and its error carries what ran before it."""
+        lines = [part.strip() for part in split_commands(line) if part.strip()] if ";" in line or "&&" in line \
+            else [line]
+        out = []
+        for one in lines:
+            try:
+                if one.split()[:1] == ["cd"]:
+                    folder = self.cd(folder, one.split()[1:])
+                    continue
+                out.append(await self._run_line(one, folder))
+            except ShellError as exc:
+                if not out:
+                    raise
+                raise ShellError("\n".join(o for o in out if o) + "\n" + str(exc), exc.error) from None
+        return "\n".join(o for o in out if o)
+
+    def cd(self, folder: str, words: list[str]) -> str:
+        """tmsh's `cd /P`, `cd F`, `cd ..`, `cd /`: the folder it moves to, which must exist."""
+        if len(words) != 1:
+            raise ShellError('Syntax Error: "cd" takes one folder')
+        to = words[0]
+        if to == "..":
+            return folder_of(folder)
+        try:
+            path = "/" if to == "/" else folder_path(to.rstrip("/"), folder)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        if path != "/" and self.store.get("sys folder", path) is None:
+            raise ShellError.of(NotFound("folder", path))
+        return path
+
+    async def _run_line(self, line: str, folder: str) -> str:
         try:
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
         try:
             if cmd.verb in ("create", "modify", "delete"):
-                return self._change(cmd)
+                return self._change(cmd, folder)
             if cmd.verb == "list":
-                return self._list(cmd)
+                return self._list(cmd, folder)
             if cmd.verb == "show":
                 return self._show(cmd.words)
             if cmd.verb == "run":
                 return await self._run(cmd.words)
+            if cmd.verb == "reset-stats":
+                return self._reset_stats(cmd.words)
             if cmd.verb == "save":
                 if cmd.words != ["sys", "config"]:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
@@ -92,31 +132,56 @@ class Shell:
             raise ShellError.of(exc) from None
         return len(ops)
 
-    def _change(self, cmd: Command) -> str:
-        op = self._op(cmd)
+    def _change(self, cmd: Command, folder: str = PARTITION) -> str:
+        op = self._op(cmd, folder)
         self.store.commit([op])
         if cmd.type == "gtm zone" and cmd.verb != "delete":
             return "\n".join(f"warning: {w}" for w in validate_zone(base_name(op.path), self.store.get(cmd.type, op.path)["records"]))
         return ""
 
     @staticmethod
-    def _path(cmd: Command) -> str:
-        return object_path(cmd.type, cmd.name)
+    def _path(cmd: Command, folder: str = PARTITION) -> str:
+        return object_path(cmd.type, cmd.name, folder)
 
-    def _op(self, cmd: Command) -> Op:
-        path = self._path(cmd)
+    def _op(self, cmd: Command, folder: str = PARTITION) -> Op:
+        path = self._path(cmd, folder)
         check_trusted(cmd.type, cmd.values, self.trust_members)
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
-    def _list(self, cmd: Command) -> str:
+    def _list(self, cmd: Command, folder: str = PARTITION) -> str:
+        """`list ltm pool [NAME | /P/* | p*] [recursive]`: without a name, the objects of the
+        current folder (and those below it with `recursive`), as tmsh lists them."""
         allp = "all-properties" in cmd.words
-        if cmd.name:
-            path = self._path(cmd)
+        objects = sorted(self.store.of_type(cmd.type).items())
+        if cmd.name and any(c in cmd.name for c in "*?"):
+            pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
+            shown = [(p, v) for p, v in objects if folder_of(p) == folder_of(pattern)   # * stays in its folder
+                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
+        elif cmd.name:
+            path = self._path(cmd, folder)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
-            return render(cmd.type, path, values, allp)
-        return "\n".join(render(cmd.type, p, v, allp) for p, v in sorted(self.store.of_type(cmd.type).items()))
+            return render(cmd.type, path, values, allp, folder)
+        else:
+            deep = "recursive" in cmd.words
+            shown = [(p, v) for p, v in objects if cmd.type in UNPARTITIONED or not p.startswith("/")
+                     or (in_folder(p, folder) if deep else folder_of(p) == folder)]
+        return "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
+
+    # -- login failures (auth password-policy max-login-failures) -------------------------------
+    def _login_failures(self, names: list[str]) -> str:
+        counts = self.logins.counts
+        rows = [(n, f"{counts[n]} failures{', locked' if self.logins.locked(n) else ''}")
+                for n in sorted(counts) if not names or n in names]
+        return table("Auth::Login Failures", rows or [("-", "no failed logins")])
+
+    def _reset_stats(self, words: list[str]) -> str:
+        if words[:2] != ["auth", "login-failures"] or len(words) > 3:
+            raise ShellError(f'Syntax Error: "reset-stats {" ".join(words)}" unexpected argument '
+                             "(reset-stats auth login-failures [NAME])")
+        self.logins.reset(words[2] if len(words) == 3 else None)
+        return ""
 
     # -- show -----------------------------------------------------------------------------------
     def _show(self, words: list[str]) -> str:
@@ -128,12 +193,14 @@ class Shell:
                                               ("Commit", s["cid"] or "-")])
         if what == "cm failover-status":
             f = self.cm.failover_status()
-            tgs = "\n".join(f"{tg}  {st}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            tgs = "\n".join(f"{st} for /Common/{tg}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
+            active = sum(1 for st in f["traffic_groups"].values() if st == "active")
             peers = "\n".join(f"{n}: {'alive' if p['alive'] else 'NO STATUS'} ({p['state'] or '?'}); paths "
                               + ", ".join(f"{a} {st}" for a, st in p["paths"].items())
                               for n, p in sorted(f["peers"].items())) or "-"
             rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
-                    ("Traffic groups", tgs), ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+                    ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
+                    ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
             return table("CM::Failover Status", rows)
         if what == "cm device":
@@ -150,12 +217,24 @@ class Shell:
                          ("  Unicast addresses", " ".join(dev.get("unicast-address") or []) or "none")]
             return table("CM::Device", rows)
         if what == "cm traffic-group":
-            rows = []
-            for tg, st in sorted(self.cm.failover.state.items()):
-                rows.append((tg, f"{self.device} {st}"))
-                for name, info in sorted(self.cm.peers.items()):
-                    rows.append(("", f"{name} {info.get('failover', {}).get('tgs', {}).get(tg, 'unknown')}"))
-            return table("CM::Traffic-Group", rows or [("-", "no traffic groups")])
+            dash = lambda v: "-" if v is None else str(v)
+            rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
+                     dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
+            groups = self.cm.failover_status()["groups"]
+            heads = ("Name", "Device", "Status", "Next Active", "Load", "Next Active Load")
+            if any(r.get("ha_score") is not None for r in groups):
+                heads += ("HA Score",)
+                rows = [row + (dash(r.get("ha_score")),) for row, r in zip(rows, groups)]
+            return columns("CM::Traffic-Group", heads, rows)
+        if what == "sys ha-group":
+            blocks = []
+            for name, g in self.cm.ha_groups().items():
+                rows = [("State", g["status"]), ("Active Bonus", str(g["active-bonus"])), ("Score", str(g["score"]))]
+                for pool, p in g["pools"].items():
+                    rows += [(f"Pool {pool}", f"weight {p['weight']}  members up {p['up']}/{p['total']}  "
+                                              f"score {p['score']}")]
+                blocks.append(table(f"Sys::HA Group: {name}", rows))
+            return "\n".join(blocks)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":
@@ -165,13 +244,15 @@ class Shell:
             return table("Sys::mcp-state", [("Running Phase", "running"),
                                             ("Last Configuration Load Status", "full-config-load-succeed"),
                                             ("End Platform ID Received", "true")])
+        if words[:2] == ["auth", "login-failures"] and len(words) <= 3:
+            return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
-                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state)")
+                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | ha-group)")
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

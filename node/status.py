@@ -153,6 +153,19 @@ class FailoverPeer(Snapshot):
     alive: bool
     state: str | None
     paths: dict[str, str]  # heartbeat path -> up | down
+    ages: dict[str, float | None] = dataclasses.field(default_factory=dict)   # path -> s since heard
+
+
+@frozen
+class TrafficGroupRow(Snapshot):
+    """One row of `show cm traffic-group`: a traffic group on one device."""
+    tg: str
+    device: str
+    state: str
+    next_active: bool
+    load: int | None
+    next_active_load: int | None
+    ha_score: int | None = None
 
 
 @frozen
@@ -168,6 +181,7 @@ class FailoverStatus(Snapshot):
     garps_sent: int
     bad_heartbeats: int
     state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
+    groups: tuple[TrafficGroupRow, ...] = ()
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")

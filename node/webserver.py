@@ -1,5 +1,6 @@
 """The small HTTP server of a lab `server` node: answers every request with its own name and the
-path, so a client sees which pool member served it (`web1 /hello`).
+path, so a client sees which pool member served it (`web1 /hello`); the X-Client-Address header
+says where the connection came from, and `/headers` echoes the request's headers.
 
 It speaks HTTP/1.0 and 1.1 (keep-alive) and HTTP/0.9, because F5's default http monitor sends
 the bare `GET /\\r\\n`, which Python's http.server would wait on for headers.
@@ -28,15 +29,20 @@ def handler(name: str):
                     self.wfile.write(body)
                     return
                 keep_alive = len(words) == 3 and words[2] == "HTTP/1.1"
+                headers = []
                 while True:  # headers
                     h = self.rfile.readline(8192)
                     if h in (b"\r\n", b"\n", b""):
                         break
+                    headers.append(h.decode("latin-1").rstrip("\r\n"))
                     if h.lower().startswith(b"connection:"):
                         keep_alive = b"keep-alive" in h.lower() or (keep_alive and b"close" not in h.lower())
+                if path == "/headers":   # what arrived, for tests of what a proxy inserts
+                    body += "".join(f"{h}\n" for h in headers).encode()
                 status = "200 OK" if len(words) == 3 else "400 Bad Request"
+                peer = "%s:%d" % self.client_address[:2]
                 head = (f"{words[2] if len(words) == 3 else 'HTTP/1.0'} {status}\r\nServer: biglab-web\r\n"
-                        f"X-Served-By: {name}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+                        f"X-Served-By: {name}\r\nX-Client-Address: {peer}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
                         f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n").encode()
                 self.wfile.write(head + (b"" if words[0] == "HEAD" else body))
                 if not keep_alive:

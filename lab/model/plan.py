@@ -181,10 +181,12 @@ def ha_commands(plan: Plan) -> list[str]:
             lines.append(f"create cm traffic-group {name}")
         order = f"ha-order {{ {' '.join(tg['ha_order'])} }} " if tg["ha_order"] else ""
         lines.append(f"modify cm traffic-group {name} {order}auto-failback-enabled "
-                     f"{'true' if tg['auto_failback'] else 'false'} auto-failback-time {tg['auto_failback_time']}")
+                     f"{'true' if tg['auto_failback'] else 'false'} auto-failback-time {tg['auto_failback_time']} "
+                     f"failover-method {tg['failover_method']} ha-load-factor {tg['ha_load_factor']}")
         for vlan, addr in tg["floating"].items():
             plen = plan.bridge(vlan).subnet.split("/")[1]
-            lines.append(f"create net self {vlan}-floating address {addr}/{plen} vlan {vlan} "
+            self_name = f"{vlan}-floating" if name == "traffic-group-1" else f"{vlan}-floating-{name}"
+            lines.append(f"create net self {self_name} address {addr}/{plen} vlan {vlan} "
                          f"traffic-group {name} allow-service default")
         for addr in tg["virtual_addresses"]:
             lines.append(f"create ltm virtual-address {addr} address {addr} traffic-group {name}")

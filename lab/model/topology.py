@@ -89,6 +89,8 @@ class TrafficGroupSpec(_Model):
     ha_order: tuple[str, ...] = ()
     auto_failback: bool = False
     auto_failback_time: int = Field(60, ge=0, le=300)
+    failover_method: Literal["ha-order", "load-aware"] = "ha-order"
+    ha_load_factor: int = Field(1, ge=1, le=1000)
     floating: dict[str, ipaddress.IPv4Address] = Field(default_factory=dict)  # vlan -> floating self IP
     virtual_addresses: tuple[ipaddress.IPv4Address, ...] = ()
 

@@ -8,13 +8,18 @@ Rules (REFERENCE.md, network failover):
 - A peer is alive while any heartbeat path has been heard within the timeout
   (Failover.NetTimeoutSec, 3 s). Losing one path is logged, never a failover.
 - Nobody alive claims a traffic group: the preferred eligible device takes it. Preference is the
-  traffic group's ha-order, then (load-aware, F5's default) fewest traffic groups already active,
-  then device name. Every device computes the same answer; only the chosen one acts.
+  traffic group's ha-order (failover-method ha-order), then load-aware: the lowest utilization,
+  F5's sum of the ha-load-factor of the groups the device would then carry divided by its
+  ha-capacity (0, unset: the sum alone), then device name. Every device computes the same answer;
+  only the chosen one acts.
 - Several claim it (a split brain heals, or auto-failback): the preferred claimant keeps it and
   re-announces; the others go standby.
 - Forced offline devices, and a device asked to stand by for a group while another eligible
   device is alive, are not eligible. A device starts standby and decides nothing for one timeout.
 - Auto-failback: the first device of ha-order takes its group back after auto-failback-time.
+- A traffic group with an HA group (failover method ha-score) goes to the device with the highest
+  HA score; the active device's score counts its active bonus, and it stands down as soon as an
+  eligible peer's score is higher (hagroup.py computes the scores).
 """
 from __future__ import annotations
 
@@ -59,6 +64,8 @@ class TrafficGroup:
     auto_failback: bool = False
     auto_failback_time: float = 60.0
     load_factor: int = 1
+    method: str = "ha-order"       # failover-method: ha-order (then load-aware) or load-aware
+    ha_group: str | None = None    # with an HA group the method is ha-score
 
 
 @dataclass
@@ -80,8 +87,10 @@ class Peer:
 
 
 class Failover:
-    def __init__(self, device: str, now: float, *, timeout: float = 3.0, forced_offline: bool = False):
+    def __init__(self, device: str, now: float, *, timeout: float = 3.0, forced_offline: bool = False,
+                 capacity: int = 0):
         self.device = device
+        self.capacity = capacity          # this device's ha-capacity (0: not set)
         self.timeout = timeout
         self.started = now
         self.peers: dict[str, Peer] = {}
@@ -90,6 +99,8 @@ class Failover:
         self.declined: set[str] = set()
         self.forced_offline = forced_offline
         self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
+        self.scores: dict[str, int] = {}              # tg -> this device's HA group score, without bonus
+        self.bonus: dict[str, int] = {}               # tg -> its HA group's active bonus
 
     # -- configuration --------------------------------------------------------------------------
     def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float,
@@ -121,7 +132,8 @@ class Failover:
     def payload(self) -> dict:
         """What our heartbeats say."""
         return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
-                "declined": sorted(self.declined)}
+                "declined": sorted(self.declined), "capacity": self.capacity,
+                "scores": {tg: self.score(self.device, tg) for tg, g in self.groups.items() if g.ha_group}}
 
     def next_deadline(self, now: float | None = None) -> float:
         """When tick() next has something to do. A heard path's timeout counts even when it is
@@ -137,6 +149,30 @@ class Failover:
         if now is not None:
             later = [t for t in later if t > now]
         return min(due + later, default=math.inf)
+
+    def group_rows(self) -> list[dict]:
+        """`show cm traffic-group` as a BIG-IP prints it: a row per traffic group and device with its
+        state, whether it is the group's next active, its load (ha-load-factors of the groups it is
+        active for) and, on the next active, the load it would carry after a failover."""
+        names = [self.device, *sorted(self.peers)]
+        rows = []
+        for tg in sorted(self.groups):
+            nxt = self.next_active(tg)
+            for n in names:
+                if n == self.device:
+                    st = self.device_state() if self.forced_offline else self.state[tg]
+                elif self.peers[n].alive:
+                    st = self.peers[n].payload.get("tgs", {}).get(tg, "unknown")
+                else:
+                    st = "offline"
+                load = self._load(n, tg) + self.groups[tg].load_factor if n in self._names() else 0
+                rows.append({"tg": tg, "device": n, "state": st, "next_active": n == nxt,
+                             "load": load if st == ACTIVE else None, "next_active_load": load if n == nxt else None,
+                             "ha_score": self.score(n, tg) if self.groups[tg].ha_group else None})
+        return rows
+
+    def _names(self) -> set[str]:
+        return {self.device} | {p.name for p in self._alive()}
 
     # -- inputs ---------------------------------------------------------------------------------
     def heartbeat(self, peer_name: str, address: str, payload: dict, now: float) -> list:
@@ -189,6 +225,11 @@ class Failover:
                                    f"{peer.name} (Disconnected)"))
         return actions + self._decide(now)
 
+    def set_scores(self, scores: dict[str, int], bonus: dict[str, int], now: float) -> list:
+        """This device's HA group scores (without bonus) and active bonuses changed."""
+        self.scores, self.bonus = dict(scores), dict(bonus)
+        return self._decide(now)
+
     # -- admin ----------------------------------------------------------------------------------
     def standby(self, tg: str | None, now: float) -> list:
         groups = [tg] if tg else [g for g, s in self.state.items() if s == ACTIVE]
@@ -225,9 +266,36 @@ class Failover:
         tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})
         return sum(self.groups[g].load_factor for g, s in tgs.items() if s == ACTIVE and g != tg and g in self.groups)
 
+    def utilization(self, name: str, tg: str) -> float:
+        """F5's load-aware score of a device were it to carry `tg` too: the ha-load-factors of its
+        active traffic groups plus tg's, over its ha-capacity (not divided when that is 0)."""
+        load = self._load(name, tg) + self.groups[tg].load_factor
+        capacity = self.capacity if name == self.device else self.peers[name].payload.get("capacity", 0)
+        return load / capacity if capacity else float(load)
+
+    def score(self, name: str, tg: str) -> int:
+        """A device's HA score for tg: its HA group's score, plus the active bonus while active."""
+        if name != self.device:
+            return self.peers[name].payload.get("scores", {}).get(tg, 0)
+        return self.scores.get(tg, 0) + (self.bonus.get(tg, 0) if self.state.get(tg) == ACTIVE else 0)
+
     def preferred(self, tg: str, names: list[str]) -> str:
-        order = self.groups[tg].ha_order
-        return min(names, key=lambda n: (order.index(n) if n in order else len(order), self._load(n, tg), n))
+        g = self.groups[tg]
+        if g.ha_group:
+            return min(names, key=lambda n: (-self.score(n, tg), self.utilization(n, tg), n))
+        order = g.ha_order if g.method == "ha-order" else ()
+        return min(names, key=lambda n: (order.index(n) if n in order else len(order), self.utilization(n, tg), n))
+
+    def next_active(self, tg: str) -> str | None:
+        """The device that would take `tg` if its active device failed now (F5's Next Active)."""
+        if tg not in self.groups:
+            return None
+        holders = {self.device} if self.state.get(tg) == ACTIVE else set()
+        holders |= {p.name for p in self._alive() if p.payload.get("tgs", {}).get(tg) == ACTIVE}
+        names = [self.device] if self._eligible(self.device, tg, ignore_declined=True) else []
+        names += [p.name for p in self._alive() if self._eligible(p.name, tg, ignore_declined=True)]
+        names = [n for n in names if n not in holders]
+        return self.preferred(tg, names) if names else None
 
     def _set(self, tg: str, state: str) -> bool:
         changed = self.state.get(tg) != state
@@ -258,6 +326,14 @@ class Failover:
                         actions.append(Announce(tg, "split brain healed: this device kept the traffic group"))
                 else:
                     self.split_brain.pop(tg, None)
+                better = [p.name for p in alive if self._eligible(p.name, tg) and g.ha_group
+                          and self.score(p.name, tg) > self.score(self.device, tg)]
+                if better and settled:
+                    best = self.preferred(tg, better)
+                    mine = self.score(self.device, tg)
+                    self._set(tg, STANDBY)
+                    actions.append(BecomeStandby(tg, f"HA score {mine} is lower than {best}'s "
+                                                 f"{self.score(best, tg)}"))
                 continue
             if tg in self.declined and not any(self._eligible(p.name, tg) for p in alive):
                 self.declined.discard(tg)  # nobody else can take it after all

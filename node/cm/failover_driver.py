@@ -8,14 +8,16 @@ import ipaddress
 import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
-from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
+from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from .failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
+from .hagroup import group_score
 from .heartbeat import Heartbeats
 from .sync import member_groups
 
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
 FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
 
 
 class FailoverDriver:
@@ -33,6 +35,7 @@ class FailoverDriver:
         self._wake = trio.Event()
         self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
         self._state_since = 0.0
+        self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
@@ -41,6 +44,7 @@ class FailoverDriver:
         await self.heartbeats.bind()
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
+        self.events.subscribe(HealthChanged, lambda _e: self.rescore())
         async with trio.open_nursery() as nursery:
             self.reconfigure()
             nursery.start_soon(self._receive_heartbeats)
@@ -51,6 +55,8 @@ class FailoverDriver:
     def _on_commit(self, result: ConfigCommitted) -> None:
         if any(c.type in FAILOVER_TYPES for c in result.changes):
             self.reconfigure()
+        elif any(c.type in SCORE_TYPES for c in result.changes):
+            self.rescore()
 
     def reconfigure(self) -> None:
         """Give the machine the sync-failover group's peers (and their failover addresses) and the
@@ -69,10 +75,42 @@ class FailoverDriver:
                     continue
                 groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
-                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1))))
+                                           float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1)),
+                                           tg.get("failover-method", "ha-order"),
+                                           None if tg.get("ha-group", "none") == "none" else tg["ha-group"]))
+        own = self.store.get("cm device", f"/Common/{self.device}") or {}
+        self.failover.capacity = int(own.get("ha-capacity", 0))
         self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
+        self.rescore()
         self.floating.reconcile()
         self._wake.set()
+
+    def ha_groups(self) -> dict[str, dict]:
+        """Each HA group: its score now and each pool's part (`show sys ha-group`)."""
+        counts = self.pool_counts()
+        out = {}
+        for path, group in sorted(self.store.of_type("sys ha-group").items()):
+            score, parts = group_score(group, counts)
+            out[base_name(path)] = {"score": score, "active-bonus": int(group.get("active-bonus", 10)),
+                                    "status": group.get("status", "enabled"),
+                                    "pools": {p["name"]: {"score": parts[p["name"]], "weight": int(p.get("weight", 10)),
+                                                          "up": counts.get(p["name"], (0, 0))[0],
+                                                          "total": counts.get(p["name"], (0, 0))[1]}
+                                              for p in group.get("pools") or []}}
+        return out
+
+    def rescore(self) -> None:
+        """Give the machine this device's HA group score of each traffic group that has one."""
+        if self.failover is None:
+            return
+        groups = self.ha_groups()
+        scores, bonus = {}, {}
+        for tg, g in self.failover.groups.items():
+            if g.ha_group:
+                hg = groups.get(base_name(g.ha_group), {"score": 0, "active-bonus": 0})
+                scores[tg], bonus[tg] = hg["score"], hg["active-bonus"]
+        if (scores, bonus) != (self.failover.scores, self.failover.bonus):
+            self._act(self.failover.set_scores(scores, bonus, trio.current_time()))
 
     def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
         """Each peer failover address -> this device's self IP on the same network."""
@@ -157,7 +195,9 @@ class FailoverDriver:
         peers = {}
         for name, p in fo.peers.items():
             peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
-                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()}}
+                           "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()},
+                           "ages": {a: None if path.last is None else round(trio.current_time() - path.last, 3)
+                                    for a, path in p.paths.items()}}
         split = {}
         for tg, st in fo.state.items():
             if st != ACTIVE:
@@ -173,4 +213,4 @@ class FailoverDriver:
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
                 "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
-                "bad_heartbeats": self.heartbeats.bad, "state_for": trio.current_time() - self._state_since}
+                "bad_heartbeats": self.heartbeats.bad, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

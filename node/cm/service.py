@@ -85,3 +85,6 @@ class CM:
 
     def failover_status(self) -> dict:
         return self.failover_driver.status()
+
+    def ha_groups(self) -> dict[str, dict]:
+        return self.failover_driver.ha_groups()

@@ -173,6 +173,8 @@ def monitor_rule(rule: str | None) -> str | None:
 
 def _check_monitors(work: dict, where: dict) -> None:
     """`where` (an object or an item) names existing gtm monitors; its rule is kept as F5 shows it."""
+    if where.get("monitor") is not None and not str(where["monitor"]).strip():
+        raise Invalid('monitor "": a monitor rule names a monitor, or is none or default')
     for name in monitor_names(where.get("monitor")):
         if not any(t.startswith("gtm monitor ") and p == name for t, p in work):
             raise NotFound("Monitor", name)

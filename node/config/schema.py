@@ -17,7 +17,7 @@ import hmac
 import ipaddress
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
@@ -99,6 +99,15 @@ YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
 GTM_RECORD_TYPES = ("a", "aaaa", "cname")
 GTM_SETTINGS = "/Common/global-settings"
+# an HA group's pools (13.x names): below minimum-threshold members up a pool scores 0; from
+# sufficient-threshold up ("all": every member) it scores its whole weight
+HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
+                  Field("minimum-threshold", "int", 0, minimum=0, maximum=65535),
+                  Field("sufficient-threshold", "str", "all"),
+                  Field("attribute", "enum", "percent-up-members", ("percent-up-members",)))
+PASSWORD_POLICY = "/Common/password-policy"
+# Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
+SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -398,9 +407,15 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db")   # named without a folder: fullPath "ltm", not "/Common/ltm"
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
+OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
+FOLDER_FIELDS = (
+    Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
+    Field("inherited-devicegroup", "enum", "true", TF), Field("inherited-traffic-group", "enum", "true", TF),
+    Field("no-ref-check", "enum", "false", TF), Field("traffic-group", "str", "/Common/traffic-group-1"),
+    Field("description", "str"))   # named without a folder: fullPath "ltm", not "/Common/ltm"
 
-TYPES: dict[str, ObjType] = {t.path: t for t in (
+TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for t in (
     ObjType("sys provision", "Provision", (
         Field("cpu-ratio", "int", 0, minimum=0, maximum=255), Field("disk-ratio", "int", 0, minimum=0, maximum=255),
         Field("level", "enum", "none", ("custom", "dedicated", "minimum", "nominal", "none")),
@@ -426,8 +441,13 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys ha-group", "HA Group", (
+        Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="local", flags=ED, flag_field="status"),
     ObjType("cm traffic-group", "Traffic Group", (
         Field("ha-order", "list", (), ref="cm device"), Field("auto-failback-enabled", "enum", "false", TF),
+        Field("ha-group", "str", "none"),
         Field("auto-failback-time", "int", 60, minimum=0, maximum=300),
         Field("failover-method", "enum", "ha-order", ("ha-order", "ha-score", "load-aware")),
         Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("is-floating", "enum", "true", TF),
@@ -478,15 +498,27 @@ TYPES: dict[str, ObjType] = {t.path: t for t in (
     ObjType("sys db", "db variable", (
         Field("default-value", "str"), Field("scf-config", "enum", "false", TF), Field("value", "str"),
         Field("value-range", "str")), scope="local"),
+    # F5's defaults; max-login-failures 0 locks no one out (node/logins.py keeps the count)
+    ObjType("auth password-policy", "Password Policy", (
+        Field("expiration-warning", "int", 7, minimum=1, maximum=255),
+        Field("max-duration", "int", 99999, minimum=1, maximum=99999),
+        Field("max-login-failures", "int", 0, minimum=0, maximum=65535),
+        Field("min-duration", "int", 0, minimum=0, maximum=255),
+        Field("minimum-length", "int", 6, minimum=6, maximum=255),
+        Field("password-memory", "int", 0, minimum=0, maximum=127),
+        Field("policy-enforcement", "enum", "disabled", ED),
+        *(Field(f"required-{k}", "int", 0, minimum=0, maximum=127)
+          for k in ("lowercase", "numeric", "special", "uppercase")))),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
+    ObjType("sys folder", "folder", FOLDER_FIELDS),
     *PROFILE_TYPES,
     *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
-    ("gtm global-settings", GTM_SETTINGS): {},
+    **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
@@ -495,8 +527,8 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
                                        "scf-config": "true"} for key, default, value, vrange in SYS_DB},
-    # only /Common for now; the lab has no other partitions
     ("auth partition", "/Common/Common"): {"description": "Repository for system objects and shared objects."},
+    ("sys folder", PARTITION): {},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
     ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
@@ -513,35 +545,65 @@ def check_trusted(type_: str, values: dict, members: Callable[[], set]) -> None:
         raise Invalid(f"device {unknown[0]} is not in the trust domain (add it to the trust first)")
 
 
-def full_path(name: str, wild: bool = False) -> str:
-    """`pool1` or `/Common/pool1` -> `/Common/pool1`; anything else is refused. `wild` lets
+def full_path(name: str, wild: bool = False, folder: str = PARTITION) -> str:
+    """`pool1` -> `FOLDER/pool1` (/Common unless given); `/P/pool1` or `/P/F/pool1` stays as it is
+    once its words are checked (whether the folder exists is the store's question). `wild` lets
     * and ? in (wide IP names)."""
     if name.startswith("/"):
-        part, _, rest = name[1:].partition("/")
-        if part != "Common" or not rest:
-            raise NotFound("folder", name.rsplit("/", 1)[0] or "/")
-        name = rest
+        *dirs, name = name[1:].split("/")
+        if not dirs or not all(NAME.match(d) and "~" not in d for d in dirs):
+            raise NotFound("folder", "/" + "/".join(dirs))
+        folder = "/" + "/".join(dirs)
     if not (WILD_NAME if wild else NAME).match(name) or "~" in name:
         raise Invalid(f'invalid name "{name}": names may use letters, digits and . _ - : % only')
-    return f"{PARTITION}/{name}"
+    return f"{folder}/{name}"
 
 
-def object_path(type_: str, name: str) -> str:
-    """An object's path from the name a user gives (tmsh or REST): `/Common/name` for most, a
-    topology record's normalised `ldns: ... server: ...`, the one global-settings object."""
+def folder_path(name: str, folder: str = PARTITION) -> str:
+    """A folder's own path from its name: `/P`, `/P/F`, or `F` inside `folder`."""
+    if name.startswith("/") and name.count("/") == 1:
+        return full_path(name[1:], folder="")
+    return full_path(name, folder="" if folder == "/" else folder)
+
+
+def folder_of(path: str) -> str:
+    """/P/F/name -> /P/F; /P -> /"""
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def partition_of(path: str) -> str:
+    """/P/F/name -> P"""
+    return path.split("/")[1]
+
+
+def in_folder(path: str, folder: str) -> bool:
+    """Whether `path` lies inside `folder`, at any depth."""
+    return path.startswith(folder.rstrip("/") + "/") and path != folder
+
+
+def object_path(type_: str, name: str, folder: str = PARTITION) -> str:
+    """An object's path from the name a user gives (tmsh or REST), a relative name inside
+    `folder`: `/P/name` or `/P/F/name` for most, a folder's own path, a topology record's
+    normalised `ldns: ... server: ...`, the one global-settings object. Unpartitioned objects
+    (sys db, auth partition, sys provision) are keyed under /Common."""
     if type_ == "gtm topology":
         return topology_name(name.split())
-    if type_ == "gtm global-settings":
-        return GTM_SETTINGS
-    return full_path(name, wild=type_.startswith("gtm wideip"))
+    if type_ in SINGLETONS:
+        return SINGLETONS[type_]
+    if type_ == "sys folder":
+        return folder_path(name, folder)
+    if type_ in UNPARTITIONED:
+        return full_path(name)
+    return full_path(name, wild=type_.startswith("gtm wideip"), folder=folder)
 
 
 def base_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def coerce(t: ObjType, f: Field, value) -> Any:
-    """A value given in tmsh (or sync) form, checked and normalised, or ConfigError."""
+def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
+    """A value given in tmsh (or sync) form, checked and normalised, or ConfigError. Names are
+    made full paths in `folder` (the store then looks in /Common for one not found there)."""
     where = f'{t.path} {f.name}'
     if f.kind == "int":
         try:
@@ -566,7 +628,7 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         unknown = [k for k in value if k not in subs]
         if unknown:
             raise Invalid(f'{where}: "{unknown[0]}" unknown property')
-        return {k: coerce(t, subs[k], v) for k, v in value.items()}
+        return {k: coerce(t, subs[k], v, folder) for k, v in value.items()}
     if f.kind == "terms":
         if isinstance(value, str):
             value = [] if value == "none" else [value]
@@ -578,7 +640,7 @@ def coerce(t: ObjType, f: Field, value) -> Any:
             raise Invalid(f'{where}: "{value}" is not one of ' + ", ".join(f.choices))
         return value
     if f.kind == "ref":
-        return "none" if value == "none" else full_path(value)
+        return "none" if value == "none" else full_path(value, folder=folder)
     if f.kind == "secret":
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
     try:
@@ -587,7 +649,7 @@ def coerce(t: ObjType, f: Field, value) -> Any:
         if f.kind == "cidr":
             return str(ipaddress.ip_interface(value)) if "/" in value else _fail()
         if f.kind == "dest":
-            return destination(value)
+            return destination(value, folder)
         if f.kind == "network":
             return "default" if value in ("default", "0.0.0.0/0") else str(ipaddress.ip_network(value))
     except ValueError:
@@ -619,9 +681,11 @@ def _fail():
     raise ValueError
 
 
-def destination(value: str) -> str:
-    """`10.1.10.100:80`, `/Common/10.1.10.100:80` or `10.1.10.100:http` -> `/Common/10.1.10.100:80`."""
-    value = value.removeprefix("/Common/")
+def destination(value: str, folder: str = PARTITION) -> str:
+    """`10.1.10.100:80`, `/Common/10.1.10.100:80` or `10.1.10.100:http` -> `/Common/10.1.10.100:80`
+    (a relative one in `folder`)."""
+    if value.startswith("/"):
+        folder, _, value = value.rpartition("/")
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
@@ -629,11 +693,11 @@ def destination(value: str) -> str:
     if not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"/Common/{ip}:{int(port)}" if ip.version == 4 else f"/Common/{ip}.{int(port)}"
+    return f"{folder}/{ip}:{int(port)}" if ip.version == 4 else f"{folder}/{ip}.{int(port)}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
-    d = dest.removeprefix("/Common/")
+    d = base_name(dest)
     if d.count(":") == 1:
         addr, port = d.split(":")
     else:
@@ -641,13 +705,16 @@ def split_destination(dest: str) -> tuple[str, int]:
     return addr, int(port)
 
 
-def member_name(value: str) -> tuple[str, str | None]:
-    """A member is `NODE:PORT`; returns its full name and the address if NODE is one."""
-    name, sep, port = value.removeprefix("/Common/").rpartition(":")
+def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
+    """A member is `NODE:PORT` (its node in `folder` unless given a path); returns its full name
+    and the address if NODE is one."""
+    if value.startswith("/"):
+        folder, _, value = value.rpartition("/")
+    name, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"/Common/{name}:{int(port)}", addr
+    return f"{folder}/{name}:{int(port)}", addr

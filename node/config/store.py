@@ -24,10 +24,10 @@ import msgpack
 
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks
-from ..errors import ConfigError, Exists, InUse, Invalid, NotFound
-from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, TYPES, ObjType, base_name, coerce, full_path, member_name,
-                     split_destination)
+from . import gtm_checks, ha_checks
+from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound
+from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
+                     folder_of, full_path, in_folder, member_name, partition_of, split_destination)
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,15 @@ class Op:
     type: str
     path: str
     values: dict
+
+
+def create_folder_ops(path: str, **values) -> list[Op]:
+    """The op that makes a folder: a partition for /P (its folder comes with it), else the
+    folder /P/F; `values` in tmsh names (description, app-service)."""
+    vals = {k: ("set", v) for k, v in values.items()}
+    if path.count("/") == 1:
+        return [Op("create", "auth partition", full_path(path[1:]), vals)]
+    return [Op("create", "sys folder", path, vals)]
 
 
 class Change(NamedTuple):
@@ -94,6 +103,7 @@ class ConfigStore:
         self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
+        self._implied: set = set()
         if self.path and self.path.exists():
             self._load()
         else:
@@ -118,6 +128,7 @@ class ConfigStore:
         """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
+        self._implied: set = set()   # objects a create made for another (a partition's folder)
         for op in ops:
             self._apply(work, op, touched)
         self._check(work, touched)
@@ -188,6 +199,16 @@ class ConfigStore:
             if entry["base"] == target:
                 return [{"base": e["base"], "cid": e["cid"], "changes": e["changes"]} for e in entries[i:]]
         return None
+
+    # -- folders as one change (AS3 tenants and applications, iApps' /P/NAME.app) ------------------
+    def delete_folder_ops(self, path: str) -> list[Op]:
+        """The ops that delete a folder (a partition's own, /P, takes the partition) with everything
+        in it, for one commit: all of it goes, or nothing if something outside still uses it."""
+        inside = [(t, p) for (t, p) in self.objects if in_folder(p, path) and _folder(t, p)]
+        ops = [Op("delete", t, p, {}) for t, p in sorted(inside, key=lambda k: (k[0] == "sys folder", -k[1].count("/")))]
+        if path.count("/") == 1:
+            return ops + [Op("delete", "auth partition", full_path(path[1:]), {})]
+        return ops + [Op("delete", "sys folder", path, {})]
 
     # -- applying a sync ------------------------------------------------------------------------
     def apply_incremental(self, commits: list[dict], origin: str, group: str | None = None) -> dict:
@@ -276,9 +297,13 @@ class ConfigStore:
         t = self._known(op.type)
         key = (op.type, op.path)
         current = work.get(key)
-        if op.action == "create":
+        folder = _folder(op.type, op.path)
+        if op.action == "create" and key in self._implied:
+            self._implied.discard(key)    # the folder a partition made, now created as such: fill it in
+            values = dict(current)
+        elif op.action == "create":
             if current is not None:
-                raise Exists(t.label, op.path, " in partition Common")
+                raise Exists(t.label, op.path, f" in partition {partition_of(op.path) if folder else 'Common'}")
             values = t.defaults()
         elif op.action in ("modify", "delete"):
             if current is None:
@@ -288,6 +313,9 @@ class ConfigStore:
                     raise Invalid(f"{op.path} is a built-in {t.label} and cannot be deleted")
                 del work[key]
                 touched[key] = "del"
+                if op.type == "auth partition":   # its folder goes with it (refused while it holds anything)
+                    work.pop(("sys folder", "/" + base_name(op.path)), None)
+                    touched[("sys folder", "/" + base_name(op.path))] = "del"
                 return
             values = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
         else:
@@ -297,7 +325,7 @@ class ConfigStore:
             if f is None:
                 raise Invalid(f'{t.path} has no property "{fname}"')
             if f.kind == "members":
-                values[fname] = self._members(work, values.get(fname) or [], verb, value, touched)
+                values[fname] = self._members(work, values.get(fname) or [], verb, value, touched, folder or PARTITION)
             elif f.kind == "items":
                 values[fname] = gtm_checks.items(t, f, values.get(fname) or [], verb, value)
             elif f.kind == "terms" and verb in ("add", "delete"):
@@ -318,8 +346,13 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and f.kind == "ref" and folder:
+                values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
+            elif verb == "set" and fname == "monitor" and folder not in (None, PARTITION) \
+                    and op.type in ("ltm pool", "ltm node") and isinstance(value, str) and value != "default":
+                values[fname] = _resolve(work, MONITOR_TYPES, value, value if " " in value else full_path(value, folder=folder))
             elif verb == "set":
-                values[fname] = coerce(t, f, value)
+                values[fname] = coerce(t, f, value, folder or PARTITION)
             else:
                 raise Invalid(f'"{verb}" does not apply to {fname}')
         if op.type == "gtm topology" and values.get("order") is None:
@@ -331,18 +364,29 @@ class ConfigStore:
             self._virtual_address(work, values["destination"], touched)
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
+        if op.type == "auth partition" and op.action == "create":   # a partition is its folder, /P
+            fkey = ("sys folder", "/" + base_name(op.path))
+            if fkey not in work:
+                work[fkey] = TYPES["sys folder"].defaults()
+                touched[fkey] = "put"
+                self._implied.add(fkey)
         work[key] = values
         touched[key] = "put"
 
-    def _members(self, work: dict, have: list, verb: str, value, touched: dict) -> list:
-        """Pool members: value is {name: {field: value}}; an address-named member makes its node."""
+    def _members(self, work: dict, have: list, verb: str, value, touched: dict, folder: str = PARTITION) -> list:
+        """Pool members: value is {name: {field: value}}; an address-named member makes its node
+        (in the pool's folder); a node named without a folder is the pool folder's, else /Common's."""
         fields = {f.name: f for f in MEMBER_FIELDS}
         by_name = {m["name"]: dict(m) for m in have}
         if verb == "set":
             by_name = {}
             verb = "add"
         for raw, props in (value or {}).items():
-            name, addr = member_name(raw)
+            name, addr = member_name(raw, folder)
+            common = member_name(raw)[0]
+            if not raw.startswith("/") and ("ltm node", name.rsplit(":", 1)[0]) not in work \
+                    and ("ltm node", common.rsplit(":", 1)[0]) in work:
+                name = common
             if verb == "delete":
                 if by_name.pop(name, None) is None:
                     raise NotFound("Pool Member", name)
@@ -378,7 +422,7 @@ class ConfigStore:
     def _virtual_address(self, work: dict, dest: str, touched: dict) -> None:
         """A virtual server's destination address gets its virtual address, as on a BIG-IP."""
         addr, _ = split_destination(dest)
-        key = ("ltm virtual-address", f"/Common/{addr}")
+        key = ("ltm virtual-address", f"{folder_of(dest)}/{addr}")
         if key not in work:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
             touched[key] = "put"
@@ -399,9 +443,17 @@ class ConfigStore:
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
+        ha_checks.check(work, touched)
         vlans = _vlan_networks(work)
         for (tname, path), verb in touched.items():
             t = TYPES[tname]
+            if tname == "sys folder" and verb == "del":
+                inside = min((k for k in work if in_folder(k[1], path) and _folder(*k)),   # what lies in it first
+                             key=lambda k: (k[1].count("/"), k), default=None)
+                if inside:
+                    raise FolderNotEmpty(path, f"{TYPES[inside[0]].label.lower()} {inside[1]}")
+            elif verb != "del" and _folder(tname, path) and ("sys folder", folder_of(path)) not in work:
+                raise NotFound("folder", folder_of(path))
             if verb == "del":
                 user = self._user_of(work, tname, path)
                 if user:
@@ -452,6 +504,8 @@ class ConfigStore:
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):
             return gtm_checks.user_of(work, tname, path)
+        if tname in ("sys ha-group", "ltm pool") and ha_checks.user_of(work, tname, path):
+            return ha_checks.user_of(work, tname, path)
         for (ot, op), ov in work.items():
             ot_ = TYPES[ot]
             for f in ot_.fields:
@@ -463,8 +517,8 @@ class ConfigStore:
             if tname.startswith("ltm monitor") and ot in ("ltm pool", "ltm node"):
                 if ov.get("monitor") not in (None, "none") and full_path(ov["monitor"]) == path:
                     return ot, op
-            if tname == "ltm virtual-address" and ot == "ltm virtual":
-                if ov.get("destination", "").removeprefix("/Common/").rsplit(":", 1)[0] == base_name(path):
+            if tname == "ltm virtual-address" and ot == "ltm virtual" and ov.get("destination"):
+                if f"{folder_of(ov['destination'])}/{split_destination(ov['destination'])[0]}" == path:
                     return ot, op
         return None
 
@@ -492,6 +546,26 @@ class ConfigStore:
             self.counter = cid.id
 
 
+MONITOR_TYPES = tuple(t for t in TYPES if t.startswith("ltm monitor"))
+
+
+def _folder(type_: str, path: str) -> str | None:
+    """The folder an object lives in, None for those kept outside folders (unpartitioned, topology
+    records, the root folders of partitions)."""
+    if type_ in UNPARTITIONED or not path.startswith("/") or (type_ == "sys folder" and path.count("/") == 1):
+        return None
+    return folder_of(path)
+
+
+def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
+    """A reference given without a folder names the object in the referrer's folder if there is
+    one, else the one in /Common, as a BIG-IP looks them up."""
+    if raw.startswith("/") or " " in raw or raw == "none" or any((t, path) in work for t in types):
+        return path
+    common = full_path(raw)
+    return common if any((t, common) in work for t in types) else path
+
+
 def _vlan_networks(work: dict) -> list:
     """The subnets of the self IPs in `work`: the VLANs this device is on."""
     return [ipaddress.ip_interface(v["address"]).network for (t, _), v in work.items() if t == "net self"]
@@ -502,4 +576,4 @@ def _on_a_vlan(networks: list, address: str) -> bool:
     return any(ip in net for net in networks)
 
 
-__all__ = ["Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY"]
+__all__ = ["Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY", "create_folder_ops"]

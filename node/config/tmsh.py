@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS, MEMBER_FIELDS, TYPES, ConfigError, ObjType, base_name,
-                     split_terms, topology_name)
+from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES, ConfigError, ObjType,
+                     base_name, folder_of, split_terms, topology_name)
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+LIST_OPTIONS = ("all-properties", "one-line", "recursive")
 SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
 TOPOLOGY_PROPS = ("score", "order", "description")
 
@@ -69,14 +70,15 @@ def parse(line: str) -> Command:
 
 def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
-    global settings, which have none (their sub-groups `load-balancing { ... }` are flattened)."""
-    if type_ == "gtm global-settings":
+    singletons (global settings, password policy), which have none (the global settings'
+    sub-groups `load-balancing { ... }` are flattened)."""
+    if type_ in SINGLETONS:
         flat = []
         for tok in rest:
             if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
                 continue
             flat.append(tok)
-        return GTM_SETTINGS, flat
+        return SINGLETONS[type_], flat
     if not rest:
         return None, rest
     end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in ("all-properties", "one-line")),
@@ -91,7 +93,7 @@ def _parse(line: str) -> Command:
     if not tokens:
         raise TmshSyntaxError("Syntax Error: empty command")
     verb, rest = tokens[0], tokens[1:]
-    if verb in ("show", "run", "save", "load"):
+    if verb in ("show", "run", "save", "load", "reset-stats"):
         if any(t in ("{", "}") for t in rest):
             raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {verb}')
         return Command(verb, words=list(rest))
@@ -99,7 +101,7 @@ def _parse(line: str) -> Command:
         raise TmshSyntaxError(f'Syntax Error: "{verb}" unknown command')
     type_, rest = _object_type(rest, verb)
     t = TYPES[type_]
-    if type_ in ("gtm topology", "gtm global-settings"):
+    if type_ == "gtm topology" or type_ in SINGLETONS:
         name, rest = _gtm_name(type_, rest)
         if verb == "list" or verb == "delete":
             for w in rest:
@@ -110,9 +112,9 @@ def _parse(line: str) -> Command:
             raise TmshSyntaxError(f"Syntax Error: {t.path} needs a name")
         return Command(verb, type_, name, values=_properties(t, rest))
     if verb == "list":
-        name = rest.pop(0) if rest and rest[0] not in ("all-properties", "one-line") and rest[0] != "{" else None
+        name = rest.pop(0) if rest and rest[0] not in LIST_OPTIONS and rest[0] != "{" else None
         for w in rest:
-            if w not in ("all-properties", "one-line"):
+            if w not in LIST_OPTIONS:
                 raise TmshSyntaxError(f'Syntax Error: "{w}" unexpected argument')
         return Command(verb, type_, name, words=rest)
     if not rest or rest[0] in ("{", "}"):
@@ -222,19 +224,49 @@ def _word(v) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' if (not s or re.search(r'[\s{}"]', s)) else s
 
 
-def _short(v):
-    return base_name(v) if isinstance(v, str) and v.startswith("/Common/") else v
+def split_commands(text: str) -> list[str]:
+    """Split a script on ; and && outside quotes and braces (`cd /P; list ltm pool`)."""
+    out, cur, quote, depth, i = [], [], None, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i:i + 2])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "{}":
+            depth += 1 if ch == "{" else -1
+        elif depth <= 0 and (ch == ";" or text.startswith("&&", i)):
+            out.append("".join(cur))
+            cur = []
+            i += 2 if ch == "&" else 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
 
 
-def render(type_: str, path: str, values: dict, all_properties: bool = False) -> str:
+def _shorten(v, folder: str = PARTITION):
+    """A path in the current folder is shown by its name, as tmsh does; others in full."""
+    return base_name(v) if isinstance(v, str) and v.startswith("/") and folder_of(v) == folder else v
+
+
+def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION) -> str:
     t = TYPES[type_]
+    _short = lambda v: _shorten(v, folder)  # noqa: E731
     if type_ == "gtm topology":
         lines = [f"{type_} {path} {{"]
-    elif type_ == "gtm global-settings":
-        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(values.get(f.name))}" for f in t.fields
-                                            if all_properties or values.get(f.name) != f.default] + ["}"])
+    elif type_ in SINGLETONS:
+        shown = {f.name: values.get(f.name, f.default) for f in t.fields}
+        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(shown[f.name])}" for f in t.fields
+                                            if all_properties or shown[f.name] != f.default] + ["}"])
     else:
-        lines = [f"{type_} {base_name(path)} {{"]
+        lines = [f"{type_} {_short(path)} {{"]
     for f in t.fields:
         v = values.get(f.name)
         if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms")

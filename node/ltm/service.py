@@ -7,6 +7,7 @@ stops new connections to it; forcing it offline (state user-down) also ends its 
 """
 from __future__ import annotations
 
+import ipaddress
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
+from ..config import profiles
 from ..config.schema import TYPES, base_name, full_path, split_destination
+from . import fastl4
 from .hooks import Hook
+from .kernel import Kernel, NftError
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
 
@@ -55,18 +59,29 @@ class LTM:
         self.monitors: dict[tuple[str, str], Monitor] = {}     # (pool, member) -> monitor
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
+        self.kernel = Kernel()
+        self._l4_wanted: list[fastl4.L4Virtual] | None = None
+        self._l4_changed = trio.Event()
         self._nursery = None
         # the iRules of a virtual server (hooks.Hook) or None; the daemon sets it (node/tcl)
         self.hook_for: Callable[[str], Hook | None] = lambda _virtual: None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
-            self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
-            self.reconcile()
-            task_status.started()
-            await trio.sleep_forever()
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
+                self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
+                self.events.subscribe(HealthChanged, lambda _e: self._reconcile_fastl4())   # at once
+                nursery.start_soon(self._fastl4_writer)
+                nursery.start_soon(self._fastl4_stats)
+                self.reconcile()
+                task_status.started()
+                await trio.sleep_forever()
+        finally:
+            with trio.CancelScope(shield=True):
+                if self.kernel.chains:
+                    await self.kernel.remove()
 
     def stat(self, *key) -> Stats:
         return self.stats.setdefault(key, Stats())
@@ -110,8 +125,9 @@ class LTM:
                 avail, reason = pool_status(self.members(vs["pool"]), self.monitor_of(pool) is not None)
             out[base_name(path)] = {"destination": f"{addr}:{port}", "pool": base_name(vs.get("pool") or "none"),
                                     "availability": avail, "reason": reason, "traffic_group": tg,
-                                    "serving": path in self.listeners,
-                                    "stats": self.stat("virtual", path).to_dict()}
+                                    "serving": path in self.listeners or any(
+                                        v.path == path for v in self._l4_wanted or ()),
+                                    "stats": self.stats_of("virtual", path)}
         return out
 
     def pool_report(self) -> dict:
@@ -121,10 +137,10 @@ class LTM:
             avail, reason = pool_status(members, self.monitor_of(pool) is not None)
             out[base_name(path)] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
-                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stat("pool", path).to_dict(),
+                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path),
                 "members": {base_name(m.name): {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
-                                                "stats": self.stat("member", path, m.name).to_dict()}
+                                                "stats": self.stats_of("member", path, m.name)}
                             for m in members}}
         return out
 
@@ -141,6 +157,7 @@ class LTM:
             return
         self._reconcile_monitors()
         self._reconcile_listeners()
+        self._reconcile_fastl4()
         self._end_forced_down()
 
     def _reconcile_monitors(self) -> None:
@@ -185,17 +202,118 @@ class LTM:
                     self.events.publish(HealthChanged(pool, member, st))
                 await trio.sleep(float(settings.get("interval", 5)))
 
-    def _reconcile_listeners(self) -> None:
+    def serving(self) -> dict[str, tuple[dict, str, int, str]]:
+        """The virtuals this device serves now: enabled, on a virtual address of a traffic group
+        it is active for. path -> (virtual, address, port, traffic group)."""
         active = {f"/Common/{tg}" for tg in self.active_groups()}
-        want = {}
+        out = {}
         for path, vs in self.store.of_type("ltm virtual").items():
             if vs.get("status") == "disabled":
                 continue
             addr, port = split_destination(vs["destination"])
             va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
             if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
-                want[path] = (addr, port)
+                out[path] = (vs, addr, port, va["traffic-group"])
+        return out
+
+    def data_path(self, vs: dict) -> str:
+        return profiles.data_path(self.store.get, vs)
+
+    def _reconcile_listeners(self) -> None:
+        want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
+                if self.data_path(vs) != "fastl4"}
         reconcile(self.listeners, want, self._start_listener)
+
+    # -- fastL4: the kernel forwards ------------------------------------------------------------
+    def _reconcile_fastl4(self) -> None:
+        want = []
+        for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            if self.data_path(vs) != "fastl4":
+                continue
+            pool_path = vs.get("pool")
+            pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
+            members = [m for m in self.members(pool_path) if m.available] if pool else []
+            mode = (pool or {}).get("load-balancing-mode", "round-robin")
+            snat = (vs.get("source-address-translation") or {}).get("type", "none")
+            want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
+                                         "ratio-member" if mode == "ratio-member" else "round-robin",
+                                         tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
+                                                               self.automap(tg, m.address) if snat == "automap" else None)
+                                               for m in sorted(members, key=lambda m: m.name))))
+        if want != self._l4_wanted:
+            self._l4_wanted = want
+            self._l4_changed.set()
+
+    def automap(self, traffic_group: str, toward: str) -> str | None:
+        """SNAT automap's source toward an address: the floating self IP of the virtual's traffic
+        group on that address's VLAN (return traffic then survives a failover), else the
+        device's own self IP there."""
+        target = ipaddress.ip_address(toward)
+        mine = []
+        for s in self.store.of_type("net self").values():
+            iface = ipaddress.ip_interface(s["address"])
+            if target in iface.network:
+                mine.append((s.get("traffic-group") != traffic_group, str(iface.ip)))
+        return min(mine)[1] if mine else None
+
+    async def _fastl4_writer(self) -> None:
+        while True:
+            await self._l4_changed.wait()
+            self._l4_changed = trio.Event()
+            want = self._l4_wanted or []
+            if not want and not self.kernel.chains:
+                continue
+            try:
+                await self.kernel.apply(want)
+            except NftError as exc:
+                self.log.log("err", "tmm", f"fastL4 rules could not be loaded: {exc}")
+            else:
+                self.log.log("info", "tmm", f"fastL4: {len(want)} virtual server(s) in the kernel",
+                             event="fastl4", virtuals=[v.path for v in want])
+
+    async def _fastl4_stats(self) -> None:
+        while True:
+            await trio.sleep(1)
+            if self.kernel.chains:
+                try:
+                    await self.kernel.refresh()
+                except (NftError, OSError) as exc:
+                    self.log.log("warning", "tmm", f"fastL4 statistics could not be read: {exc}")
+
+    def _kernel_stats(self, path: str, vs: dict) -> dict[tuple, Stats]:
+        """The kernel's counters for one fastL4 virtual, as the proxy's Stats (virtual, pool, members)."""
+        values = self.kernel.values
+        out: dict[tuple, Stats] = {}
+        pool_path = vs.get("pool")
+        addr, port = split_destination(vs["destination"])
+
+        def read(key, conns, bin_, bout, current):
+            s = out.setdefault(key, Stats())
+            s.total += values.get(conns, (0, 0))[0]
+            s.bytes_in += values.get(bin_, (0, 0))[1]
+            s.bytes_out += values.get(bout, (0, 0))[1]
+            s.current += current
+
+        opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
+        read(("virtual", path), *fastl4.virtual_counters(path), sum(opened.values()))
+        for m in (self.store.get("ltm pool", pool_path) or {}).get("members") or [] if pool_path else []:
+            mport = int(m["name"].rsplit(":", 1)[1])
+            current = sum(n for k, n in opened.items() if k[2] == m["address"] and k[3] == mport)
+            read(("member", pool_path, m["name"]), *fastl4.member_counters(path, m["name"]), current)
+            read(("pool", pool_path), *fastl4.member_counters(path, m["name"]), current)
+        return out
+
+    def stats_of(self, *key) -> dict:
+        """Proxy and kernel statistics together, as `show ltm` prints them."""
+        total = Stats(**vars(self.stat(*key)))
+        for path, vs in self.store.of_type("ltm virtual").items():
+            if self.data_path(vs) == "fastl4" and (key == ("virtual", path) or (key[0] != "virtual" and
+                                                                             vs.get("pool") == key[1])):
+                k = self._kernel_stats(path, vs).get(key)
+                if k:
+                    for f in ("current", "total", "bytes_in", "bytes_out"):
+                        setattr(total, f, getattr(total, f) + getattr(k, f))
+        return total.to_dict()
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
         scope = trio.CancelScope()

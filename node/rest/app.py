@@ -19,6 +19,7 @@ from starlette.responses import Response
 from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
+from .. import telemetry
 from ..as3.service import AppServices
 from ..as3.validate import NotJson
 from . import resources as res
@@ -44,7 +45,7 @@ class RestApp:
     def __init__(self, **parts):
         self.parts = p = Parts(**parts)
         self.store, self.log = p.store, p.log
-        self.auth = Auth(p.admin, self._users, p.now)
+        self.auth = Auth(p.admin, self._users, p.now, p.logins)
         self.tasks = Tasks(p.shell)
         self.routes = Routes(p, self.auth, self.commit)
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
@@ -174,6 +175,8 @@ class RestApp:
                                   "selfLink": "https://localhost/mgmt/shared/echo-query"})
         if segs == ["identified-devices", "config", "device-info"]:
             return json_response(self.device_info())
+        if segs[:1] == ["telemetry"] and len(segs) == 3 and method == "GET" and self.parts.status is not None:
+            return self.telemetry(segs[1], segs[2])
         if segs[:3] == ["authz", "tokens"] or segs[:2] == ["authz", "tokens"]:
             if len(segs) == 2 and method == "GET":
                 self.auth.expire()
@@ -189,6 +192,16 @@ class RestApp:
                 if method == "DELETE":
                     return json_response(self.auth.logout(user, segs[2]).to_rest())
         raise not_registered("/mgmt/shared/" + "/".join(segs))
+
+    def telemetry(self, kind: str, name: str) -> Response:
+        """F5 Telemetry Streaming: /telemetry/pullconsumer/<name> (Prometheus text) and
+        /telemetry/systempoller/<name> (the system poller's JSON); see node/telemetry.py."""
+        if kind not in ("pullconsumer", "systempoller"):
+            raise not_registered(f"/mgmt/shared/telemetry/{kind}/{name}")
+        data = telemetry.poller(self.parts.status(), self.parts.now())
+        if kind == "systempoller":
+            return json_response([data])
+        return Response(telemetry.prometheus_text(data), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     def device_info(self) -> dict:
         d = self.parts.device

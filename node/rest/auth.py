@@ -6,6 +6,10 @@
 - Roles: admin and resource-admin may change anything; operator may only enable/disable pool
   members and nodes; guest reads. The admin account comes from the topology; other accounts are
   `auth user` objects (synced configuration, passwords kept hashed).
+- An `auth user` that fails `auth password-policy max-login-failures` logins in a row (token or
+  Basic) is locked until an admin unlocks it (node/logins.py). The topology's admin is exempt: it
+  is the lab's way in.
+- Tokens: 26 characters from `secrets` (~134 bits), each good only for its own user.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import string
 from dataclasses import dataclass
 
 from ..config.schema import check_secret
-from ..errors import Unauthorized
+from ..errors import AccountLocked, Unauthorized
+from ..logins import LoginFailures
 from .errors import RestError, answer
 
 TOKEN_TIMEOUT = 1200
@@ -60,10 +65,11 @@ def unauthorized(message: str) -> RestError:
 
 
 class Auth:
-    def __init__(self, admin: dict, users, now):
+    def __init__(self, admin: dict, users, now, logins: LoginFailures | None = None):
         self.admin = admin          # {"username", "password"} from the topology
         self.users = users          # () -> {name: {"password": hash, "role": role}}
         self.now = now
+        self.logins = logins or LoginFailures(lambda: 0)
         self.tokens: dict[str, Token] = {}
         self._verified: dict[tuple[str, str, str], bool] = {}   # hashing is slow; basic auth is per request
 
@@ -72,6 +78,19 @@ class Auth:
             return "admin"
         u = self.users().get(user)
         return u.get("role", "guest") if u else None
+
+    def verify(self, user: str, password: str) -> bool:
+        """A login attempt: the password checked, counted against an `auth user`'s lockout."""
+        counted = user != self.admin.get("username") and user in self.users()
+        if counted:
+            try:
+                self.logins.check(user)
+            except AccountLocked as exc:
+                raise answer(exc) from None
+        ok = self.check_password(user, password)
+        if counted:
+            self.logins.record(user, ok)
+        return ok
 
     def check_password(self, user: str, password: str) -> bool:
         if user == self.admin.get("username"):
@@ -107,7 +126,7 @@ class Auth:
             except (ValueError, UnicodeDecodeError):
                 raise unauthorized(f"Authorization failed: malformed Basic authorization header. Uri:{uri}") \
                     from None
-            if self.check_password(user, password):
+            if self.verify(user, password):
                 return user
             raise unauthorized("Authentication failed.")
         raise unauthorized(f"Authorization failed: no user authentication header or token detected. Uri:{uri}")
@@ -126,7 +145,7 @@ class Auth:
         if body.get("loginProviderName", "tmos") not in ("tmos", "local"):
             raise unauthorized(f"Login provider {body['loginProviderName']} is not available in the lab")
         user = body["username"]
-        if not self.check_password(user, body["password"]):
+        if not self.verify(user, body["password"]):
             raise unauthorized("Authentication failed.")
         self.expire()
         if user != self.admin.get("username") and \

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from ..config.tmsh import split_commands
 from .errors import RestError
 
 # the whole script -> the fact that answers it
@@ -45,7 +46,7 @@ def plan(args: str) -> list[Tmsh | Fact]:
 
 
 def tmsh_lines(command: str) -> list[str]:
-    """`tmsh list ltm pool` -> [that line]; `tmsh -c "cd /Common; list ltm pool"` -> each line."""
+    """`tmsh list ltm pool` -> [that line]; `tmsh -c "cd /P; list ltm pool"` -> [the script]."""
     head, _, rest = command.partition(" ")
     if head not in TMSH:
         raise RestError(400, f"the lab runs only tmsh through util bash, not {head!r}", 1)
@@ -58,7 +59,7 @@ def tmsh_lines(command: str) -> list[str]:
         raise RestError(400, f"utilCmdArgs: {exc}", 1) from None
     if len(inner) != 2:
         raise RestError(400, 'tmsh -c takes one quoted script: tmsh -c "CMD; CMD"', 1)
-    return [line.strip() for line in split_commands(inner[1]) if line.strip() and line.strip() != "cd /Common"]
+    return [inner[1].strip()]   # tmsh runs the script: its `cd /P` holds for the lines after it
 
 
 def bash_tmsh_lines(args: str) -> list[str]:
@@ -67,28 +68,3 @@ def bash_tmsh_lines(args: str) -> list[str]:
     if any(isinstance(s, Fact) for s in steps):
         raise RestError(400, "utilCmdArgs holds no tmsh command", 1)
     return [s.line for s in steps]
-
-
-def split_commands(text: str) -> list[str]:
-    """Split on ; and && outside quotes."""
-    out, cur, quote, i = [], [], None, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and i + 1 < len(text):
-                cur.append(text[i:i + 2])
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ";" or text.startswith("&&", i):
-            out.append("".join(cur))
-            cur = []
-            i += 2 if ch == "&" else 1
-            continue
-        cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out

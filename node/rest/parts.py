@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from ..config.store import ConfigStore
+from ..logins import LoginFailures
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,5 @@ class Parts:
     started: float = 0.0            # the device's clock when the daemon started (/proc/uptime)
     trust: Trust | None = None      # None: a device that cannot change its trust over REST
     gtm: Gtm | None = None          # BIG-IP DNS, when the node has it
+    status: Callable[[], dict] | None = None   # the node's status record (node/status.py): telemetry
+    logins: LoginFailures | None = None   # failed logins and lockouts, shared with tmsh

@@ -11,15 +11,16 @@ import json
 from dataclasses import dataclass
 
 from ..config.gtm_checks import item_name
-from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, TYPES, UNPARTITIONED,
-                             Field, base_name, full_path, member_name, object_path)
+from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, PARTITION, TYPES,
+                             UNPARTITIONED, Field, base_name, folder_of, full_path, member_name, object_path,
+                             partition_of)
 from ..config.store import Op
 from ..errors import Invalid, NotFound
 from ..version import BUILD, VERSION  # noqa: F401  (BUILD: rest modules read it here)
 from .errors import RestError, answer, bad_body
 
 HOST = "https://localhost"
-META = ("kind", "selfLink", "generation", "fullPath", "partition", "name", "apiRawValues")
+META = ("kind", "selfLink", "generation", "fullPath", "partition", "subPath", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
 # defaults, and accepted back unchanged (f5-sdk's update() PUTs them all).
 MEMBER_EXTRAS = {"connectionLimit": 0, "dynamicRatio": 1, "ephemeral": "false", "inheritProfile": "enabled",
@@ -48,15 +49,28 @@ def tilde(path: str) -> str:
 
 
 def untilde(segment: str, type_: str | None = None) -> str:
-    """~Common~web or web -> /Common/web; another partition is refused as F5 refuses it."""
+    """~Common~web or web -> /Common/web, ~P~F~web -> /P/F/web, a folder's ~P~F -> /P/F."""
     if type_ == "gtm topology":
         return object_path(type_, segment.replace("~", "/"))
     if segment.startswith("~"):
-        part, _, name = segment[1:].partition("~")
-        if part != "Common" or not name or "~" in name:
-            raise answer(NotFound("folder", f"/{part}"))
-        segment = name
+        segment = segment.replace("~", "/")
+        if segment.count("/") < 2 and type_ != "sys folder":
+            raise answer(NotFound("folder", segment))
     return object_path(type_, segment) if type_ else full_path(segment)
+
+
+def placement(type_: str, path: str) -> dict:
+    """name, partition and subPath as F5 shows them: /P/F/web is web in partition P, subPath F;
+    a folder /P/F is F in P; a partition's folder /P has subPath "/"."""
+    if type_ == "gtm topology" or not path.startswith("/"):
+        return {"name": path, "partition": "Common"}
+    name, folder = base_name(path), folder_of(path)
+    if folder == "/":
+        return {"name": name, "subPath": "/"}
+    out = {"name": name, "partition": partition_of(path)}
+    if folder.count("/") > 1:
+        out["subPath"] = folder.split("/", 2)[2]
+    return out
 
 
 def kind(type_: str, suffix: str) -> str:
@@ -138,6 +152,14 @@ def settings_view(values: dict, group: str, generation: int) -> dict:
     return out
 
 
+def singleton_view(type_: str, values: dict, generation: int) -> dict:
+    """An object a device has one of, at its collection's URL (auth password-policy)."""
+    out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
+    for f in TYPES[type_].fields:
+        out[f.rest] = values.get(f.name, f.default)
+    return out
+
+
 def settings_op(group: str, body) -> Op:
     values = values_from_rest("gtm global-settings", body)
     stray = [k for k in values if k not in SETTINGS_GROUPS[group]]
@@ -158,12 +180,11 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             member_status=None) -> dict:
     t = TYPES[type_]
     url = object_url(type_, path)
-    name = path if type_ == "gtm topology" else base_name(path)   # a record is named by its whole text
-    out = {"kind": kind(type_, "state"), "name": name, "partition": "Common", "fullPath": path,
+    out = {"kind": kind(type_, "state"), **placement(type_, path), "fullPath": path,
            "generation": generation, "selfLink": link(url)}
     if type_ in UNPARTITIONED:
         del out["partition"]
-        out["fullPath"] = name
+        out["fullPath"] = out["name"]
     for f in t.fields:
         v = values.get(f.name)
         if t.flag_field == f.name:
@@ -191,7 +212,7 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = [_item_props(type_, f, i) for i in v or []]
         elif f.kind == "terms":
             out[f.rest] = [{"name": term} for term in v or []]
-        elif v is None:
+        elif v is None or (f.kind == "list" and not v and f.default is None):   # none: not shown
             continue
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
@@ -218,7 +239,7 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
     session = "user-disabled" if m.get("session") == "user-disabled" else (
         "user-enabled" if monitor == "unchecked" else "monitor-enabled")
     state = "user-down" if m.get("state") == "user-down" else monitor
-    out = {"kind": "tm:ltm:pool:members:membersstate", "name": base_name(m["name"]), "partition": "Common",
+    out = {"kind": "tm:ltm:pool:members:membersstate", **placement("ltm pool", m["name"]),
            "fullPath": m["name"], "generation": generation,
            "selfLink": link(f"{object_url('ltm pool', pool)}/members/{tilde(m['name'])}"),
            "address": m["address"], **MEMBER_EXTRAS, "priorityGroup": m.get("priority-group", 0),
@@ -231,11 +252,11 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
 def _item_props(type_: str, f: Field, item: dict) -> dict:
     name = item["name"]
     out = {"name": base_name(name)}
-    if name.startswith("/Common/"):
-        out.update(partition="Common", fullPath=name)
+    if name.startswith("/"):
+        out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
-    if f.name == "pools":   # a wide IP's pools link to the pool of the wide IP's type
+    if f.name == "pools" and "wideip" in type_:   # a wide IP's pools link to the pool of the wide IP's type
         out["nameReference"] = {"link": link(object_url(type_.replace("wideip", "pool"), name))}
     for sf in f.sub:
         v = item.get(sf.name)
@@ -289,7 +310,7 @@ def item_props_from_rest(type_: str, f: Field, item: dict, subs: dict | None = N
 
 def profile_to_rest(virtual: str, name: str, generation: int) -> dict:
     path = full_path(name)
-    return {"kind": "tm:ltm:virtual:profiles:profilesstate", "name": base_name(path), "partition": "Common",
+    return {"kind": "tm:ltm:virtual:profiles:profilesstate", **placement("ltm profile", path),
             "fullPath": path, "generation": generation, "context": "all",
             "selfLink": link(f"{object_url('ltm virtual', virtual)}/profiles/{tilde(path)}")}
 
@@ -304,10 +325,13 @@ def body_name(type_: str, body: dict) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise bad_body(Invalid(f'a {TYPES[type_].label} needs a "name"'))
-    partition = body.get("partition", "Common")
-    if partition not in ("Common", "/Common"):
-        raise answer(NotFound("folder", f"/{partition}"), about=())
-    return object_path(type_, name)
+    if isinstance(body.get("fullPath"), str) and body["fullPath"].startswith("/") and type_ not in UNPARTITIONED:
+        return object_path(type_, body["fullPath"])
+    partition, sub = body.get("partition", "Common"), body.get("subPath")
+    if not isinstance(partition, str) or not isinstance(sub, (str, type(None))):
+        raise unexpected(type_, "partition", partition)
+    folder = "/" + "/".join(w for w in (partition.strip("/"), (sub or "").strip("/")) if w)
+    return object_path(type_, name, folder if folder != "/" or type_ == "sys folder" else PARTITION)
 
 
 def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:

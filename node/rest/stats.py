@@ -193,10 +193,12 @@ def _traffic_groups(parts: Parts, r) -> dict:
         if tg_path != LOCAL_ONLY:
             rows += [(name, info.get("failover", {}).get("tgs", {}).get(tg, "unknown"))
                      for name, info in sorted(peers.items())]
+        nxt = {r["device"] for r in parts.cluster.failover_status().get("groups", ()) if r["tg"] == tg and r["next_active"]}
         for device, st in rows:
             key = f"https://localhost/mgmt/tm/cm/traffic-group/{tilde(tg_path)}:~Common~{device}/stats"
             out[key] = nested({"deviceName": f"/Common/{device}", "trafficGroup": tg_path, "failoverState": st,
-                               "activeReason": "-" if st != "active" else "active"})
+                               "activeReason": "-" if st != "active" else "active",
+                               "nextActive": "true" if device in nxt else "false"})
     url = res.object_url(r.type, r.path) if r.path else res.collection_url(r.type)
     return {"kind": kind(r.type, "stats" if r.path else "collectionstats"), "selfLink": link(url + "/stats"),
             "entries": out}

@@ -145,6 +145,30 @@ def test_passwords_never_appear_in_logs_list_output_or_events(lab):
     assert not leaks
 
 
+def login(user: str, password: str) -> requests.Response:
+    return rest("POST", "/mgmt/shared/authn/login", {"username": user, "password": password,
+                                                     "loginProviderName": "tmos"}, auth=None)
+
+
+def test_max_login_failures_locks_an_account_until_an_admin_unlocks_it(lab):
+    tmsh("bigip1", f"create auth user sec-lock password {SECRETS[0]} role operator")
+    assert rest("PATCH", "/mgmt/tm/auth/password-policy", {"maxLoginFailures": 2}).status_code == 200
+    try:
+        wait_for(lambda: "max-login-failures 2" in tmsh("bigip2", "list auth password-policy"),
+                 what="the policy synced to bigip2")
+        for _ in range(2):
+            assert login("sec-lock", SECRETS[3]).status_code == 401
+        locked = login("sec-lock", SECRETS[0])
+        assert locked.status_code == 401 and "Account locked due to 2 failed logins" in locked.json()["message"]
+        assert "2 failures, locked" in tmsh("bigip1", "show auth login-failures")
+        r = rest("POST", "/mgmt/tm/util/bash", {"command": "run",
+                                                "utilCmdArgs": '-c "tmsh reset-stats auth login-failures sec-lock"'})
+        assert r.status_code == 200
+        assert login("sec-lock", SECRETS[0]).status_code == 200
+    finally:
+        rest("PATCH", "/mgmt/tm/auth/password-policy", {"maxLoginFailures": 0})
+
+
 # -- where listeners bind -----------------------------------------------------------------------
 def test_rest_listens_on_the_management_address_only(lab):
     assert bound(lab, "bigip1", 443) == {MGMT1}

@@ -26,8 +26,9 @@ def test_routes_from_the_schema():
     assert (r.path, r.sub, r.member, r.stats) == ("/Common/web", "members", "/Common/10.0.0.1:80", True)
     assert res.route(["ltm", "monitor", "http", "http"]).path == "/Common/http"
     assert res.route(["ltm", "nosuch"]) is None
+    assert res.route(["ltm", "pool", "~Other~app~web"]).path == "/Other/app/web"   # partition and folder
     with pytest.raises(RestError) as e:
-        res.route(["ltm", "pool", "~Other~web"])
+        res.route(["ltm", "pool", "~web"])
     assert e.value.code == 404
     with pytest.raises(RestError):
         res.route(["ltm", "pool", "web", "colours"])

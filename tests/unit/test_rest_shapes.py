@@ -96,7 +96,7 @@ def test_tmsh_record_property_parses_and_prints_as_a_block():
 def test_util_bash_answers_tmsh_in_both_forms_and_the_read_only_commands_modules_send():
     from node.rest.bash import Fact, Tmsh, plan
     assert plan('-c "tmsh -c \\"cd /Common; show sys version; list ltm pool\\""') == [
-        Tmsh("show sys version"), Tmsh("list ltm pool")]
+        Tmsh("cd /Common; show sys version; list ltm pool")]     # tmsh runs the script, its cd included
     assert plan('-c "tmsh list ltm node; tmsh list ltm pool"') == [Tmsh("list ltm node"), Tmsh("list ltm pool")]
     assert plan('-c "runlevel"') == [Fact("runlevel")]
     assert plan('-c "ps aux | grep \'[m]prov\'"') == [Fact("provisioning")]

@@ -1,0 +1,31 @@
+"""Which kind of profile each of a virtual server's profiles is, and so which data path it takes."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .schema import PROFILE_BUILTINS, full_path
+
+Lookup = Callable[[str, str], "dict | None"]   # (type, path) -> object or None
+
+
+def kind_of(lookup: Lookup, name: str) -> str | None:
+    """'fastl4', 'http', 'tcp', ... for a profile name as a virtual lists it."""
+    path = full_path(name.split()[0])   # "clientssl { context clientside }" lists as its name first
+    for kind in PROFILE_BUILTINS:
+        if lookup(f"ltm profile {kind}", path) is not None:
+            return kind
+    return None
+
+
+def kinds(lookup: Lookup, virtual: dict) -> set[str]:
+    return {k for k in (kind_of(lookup, p) for p in virtual.get("profiles") or ()) if k}
+
+
+def data_path(lookup: Lookup, virtual: dict) -> str:
+    """'fastl4' (packets forwarded in the kernel), 'http' (HTTP-aware full proxy) or 'tcp'."""
+    ks = kinds(lookup, virtual)
+    if "fastl4" in ks:
+        return "fastl4"
+    if "http" in ks:
+        return "http"
+    return "tcp"

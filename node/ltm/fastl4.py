@@ -1,0 +1,160 @@
+"""FastL4 virtual servers as nftables rules, sans-IO: what the kernel of the node's namespace is
+told (the `nft -j` batch) and how its counters read back as statistics.
+
+One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
+- `prerouting` (nat, dstnat): a packet opening a connection to the virtual's address and port
+  is counted and sent by a `numgen inc` verdict map to one member's chain, which DNATs it to the
+  member; conntrack keeps that binding for the rest of the connection, so only first packets
+  walk these rules. Round robin is one map entry per member; ratio repeats a member's entry
+  `ratio` times. Least connections has no kernel form (nftables cannot pick by a per-destination
+  count at the moment a packet arrives), so a fastL4 virtual on such a pool falls back to round
+  robin in the kernel (docs/design.md says so).
+- `forward` (filter): bytes each way, per virtual and per member, counted by conntrack direction.
+- `postrouting` (nat, srcnat): SNAT to the address source-address-translation chose.
+
+Counters are named objects, so rewriting the rules (member up or down, config change) keeps
+their totals: a batch flushes the table's rules, deletes chains and counters no longer wanted,
+and adds the rest, atomically.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAMILY, TABLE = "ip", "biglab_ltm"
+PROTOCOLS = ("tcp", "udp")
+
+
+@dataclass(frozen=True)
+class L4Member:
+    name: str          # /Common/10.1.20.21:80
+    address: str
+    port: int
+    ratio: int = 1
+    snat: str | None = None   # the source address for connections to this member, or None
+
+
+@dataclass(frozen=True)
+class L4Virtual:
+    path: str
+    address: str
+    port: int
+    protocol: str                  # tcp / udp
+    mode: str                      # round-robin / ratio-member
+    members: tuple[L4Member, ...]  # available members only
+
+    def slots(self) -> list[int]:
+        """Member index for each numgen value."""
+        if self.mode == "ratio-member":
+            return [i for i, m in enumerate(self.members) for _ in range(max(1, m.ratio))]
+        return list(range(len(self.members)))
+
+
+def counter(*parts: str) -> str:
+    return " ".join(parts)
+
+
+def conns_counter(vs: str) -> str:
+    return counter(vs, "conns")
+
+
+def member_counters(vs: str, member: str) -> tuple[str, str, str]:
+    """(new connections, bytes in, bytes out) of one member behind one virtual."""
+    return counter(vs, member, "conns"), counter(vs, member, "in"), counter(vs, member, "out")
+
+
+def virtual_counters(vs: str) -> tuple[str, str, str]:
+    return conns_counter(vs), counter(vs, "in"), counter(vs, "out")
+
+
+def _obj(kind: str, name: str, **extra) -> dict:
+    return {kind: {"family": FAMILY, "table": TABLE, "name": name, **extra}}
+
+
+def _match(left: dict, right) -> dict:
+    return {"match": {"op": "==", "left": left, "right": right}}
+
+
+def _ct(key: str, direction: str | None = None) -> dict:
+    return {"ct": {"key": key, **({"dir": direction} if direction else {})}}
+
+
+def _rule(chain: str, *expr: dict) -> dict:
+    return {"add": {"rule": {"family": FAMILY, "table": TABLE, "chain": chain, "expr": list(expr)}}}
+
+
+def _flow(vs: L4Virtual, direction: str) -> list[dict]:
+    """Packets of connections opened to the virtual, in one conntrack direction."""
+    return [_match(_ct("protocol"), vs.protocol), _match(_ct("ip daddr", "original"), vs.address),
+            _match(_ct("proto-dst", "original"), vs.port), _match(_ct("direction"), direction)]
+
+
+def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
+    """The chains and counters these virtuals need (besides the three base chains)."""
+    chains, counters = [], []
+    for vs in virtuals:
+        counters += virtual_counters(vs.path)
+        for m in vs.members:
+            chains.append(counter(vs.path, m.name))
+            counters += member_counters(vs.path, m.name)
+    return chains, counters
+
+
+BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100), "forward": ("filter", "forward", 0),
+               "postrouting": ("nat", "postrouting", 100)}
+
+
+def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str]) -> dict:
+    """The `nft -j -f` batch that makes the table hold exactly these virtuals. `have_*`: the
+    table's chains and counters now (from `nft -j list table`), so stale ones are deleted."""
+    chains, counters = wanted(virtuals)
+    cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
+                        {"flush": {"table": {"family": FAMILY, "name": TABLE}}}]
+    for name, (type_, hook, prio) in BASE_CHAINS.items():
+        cmds.append({"add": _obj("chain", name, type=type_, hook=hook, prio=prio, policy="accept")})
+    cmds += [{"delete": _obj("chain", c)} for c in sorted(have_chains - set(chains) - set(BASE_CHAINS))]
+    cmds += [{"delete": _obj("counter", c)} for c in sorted(have_counters - set(counters))]
+    cmds += [{"add": _obj("counter", c)} for c in counters]
+    cmds += [{"add": _obj("chain", c)} for c in chains]
+    for vs in virtuals:
+        v_conns, v_in, v_out = virtual_counters(vs.path)
+        cmds.append(_rule("forward", *_flow(vs, "original"), {"counter": v_in}))
+        cmds.append(_rule("forward", *_flow(vs, "reply"), {"counter": v_out}))
+        if not vs.members:
+            continue   # no member available: the connection gets no DNAT and no listener: reset
+        to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
+                 _match({"payload": {"protocol": vs.protocol, "field": "dport"}}, vs.port)]
+        slots = vs.slots()
+        verdicts = [[n, {"goto": {"target": counter(vs.path, vs.members[i].name)}}] for n, i in enumerate(slots)]
+        cmds.append(_rule("prerouting", *to_vs, {"counter": v_conns},
+                          {"vmap": {"key": {"numgen": {"mode": "inc", "mod": len(slots), "offset": 0}},
+                                    "data": {"set": verdicts}}}))
+        for m in vs.members:
+            m_conns, m_in, m_out = member_counters(vs.path, m.name)
+            cmds.append(_rule(counter(vs.path, m.name), _match({"meta": {"key": "l4proto"}}, vs.protocol),
+                              {"counter": m_conns}, {"dnat": {"addr": m.address, "port": m.port}}))
+            to_member = [_match(_ct("ip saddr", "reply"), m.address), _match(_ct("proto-src", "reply"), m.port)]
+            cmds.append(_rule("forward", *_flow(vs, "original"), *to_member, {"counter": m_in}))
+            cmds.append(_rule("forward", *_flow(vs, "reply"), *to_member, {"counter": m_out}))
+            if m.snat:
+                cmds.append(_rule("postrouting", *_flow(vs, "original"),
+                                  _match({"payload": {"protocol": "ip", "field": "daddr"}}, m.address),
+                                  {"snat": {"addr": m.snat}}))
+    return {"nftables": cmds}
+
+
+def teardown() -> dict:
+    return {"nftables": [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
+                         {"delete": {"table": {"family": FAMILY, "name": TABLE}}}]}
+
+
+def listing(table_json: dict) -> tuple[set[str], set[str], dict[str, tuple[int, int]]]:
+    """From `nft -j list table`: chain names, counter names, and each counter's (packets, bytes)."""
+    chains, counters, values = set(), set(), {}
+    for item in table_json.get("nftables", []):
+        if "chain" in item:
+            chains.add(item["chain"]["name"])
+        elif "counter" in item:
+            c = item["counter"]
+            counters.add(c["name"])
+            values[c["name"]] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
+    return chains, counters, values

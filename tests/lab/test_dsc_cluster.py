@@ -1,0 +1,88 @@
+"""Active-active and a 4-device group on real namespaces: each traffic group on its own device,
+the survivors carry the dead device's groups down ha-order or load-aware, auto-failback brings one
+back, and `show cm traffic-group` names each group's next active."""
+from lab.runtime.control import call, node_status
+from lab.runtime.lab import Lab
+from tests.lab.conftest import HA_PAIR, ROOT, biglab, wait_for
+from tests.lab.test_dsc import kill_daemon, log_text, mac, neigh
+
+AA = ROOT / "topologies" / "active-active.yml"
+C4 = ROOT / "topologies" / "cluster-4.yml"
+
+
+def actives(lab, nodes, tgs):
+    """traffic group -> the devices active for it (as each device says of itself)."""
+    states = {n: node_status(lab, n).failover.traffic_groups for n in nodes}
+    return {tg: sorted(n for n in nodes if states[n].get(tg) == "active") for tg in tgs}
+
+
+def test_active_active_failover_of_one_group_and_auto_failback(make_lab):
+    lab = make_lab(AA, "taa", "10.250.60.0/24")
+    nodes, tgs = ("bigip1", "bigip2"), ("traffic-group-1", "traffic-group-2")
+    assert actives(lab, nodes, tgs) == {"traffic-group-1": ["bigip1"], "traffic-group-2": ["bigip2"]}
+    for vip, owner in (("10.1.10.100", "bigip1"), ("10.1.10.200", "bigip2")):
+        out = Lab.open(lab).run("client", ["curl", "-s", "-m", "5", f"http://{vip}/"], capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout
+        assert neigh(lab, "client", vip) == mac(lab, owner)
+    kill_daemon(lab, "bigip1")
+    wait_for(lambda: node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"] == "active",
+             timeout=15, what="bigip2 to take traffic-group-1")
+    wait_for(lambda: neigh(lab, "client", "10.1.10.100") == mac(lab, "bigip2"), timeout=15, what="ARP to move")
+    assert node_status(lab, "bigip2").failover.traffic_groups["traffic-group-2"] == "active"
+    Lab.open(lab).start_daemon("bigip1")
+    # traffic-group-1 has auto-failback (10 s): it goes home; traffic-group-2 was never away
+    wait_for(lambda: actives(lab, nodes, tgs) == {"traffic-group-1": ["bigip1"], "traffic-group-2": ["bigip2"]},
+             timeout=30, what="auto-failback of traffic-group-1")
+    wait_for(lambda: neigh(lab, "client", "10.1.10.100") == mac(lab, "bigip1"), timeout=15, what="ARP back")
+
+
+def test_four_devices_three_groups_cascade_down_ha_order_and_load_aware(make_lab):
+    lab = make_lab(C4, "tc4", "10.250.61.0/24")
+    nodes = ("bigip1", "bigip2", "bigip3", "bigip4")
+    tgs = ("traffic-group-1", "traffic-group-2", "traffic-group-3")
+    assert actives(lab, nodes, tgs) == {"traffic-group-1": ["bigip1"], "traffic-group-2": ["bigip2"],
+                                        "traffic-group-3": ["bigip3"]}
+    for n in nodes:
+        wait_for(lambda: node_status(lab, n).sync.status == "In Sync", what=f"{n} in sync")
+    shown = call(lab, "bigip1", "tmsh", line="show cm traffic-group")
+    row = next(line.split() for line in shown.splitlines() if line.startswith("traffic-group-3") and "bigip4" in line)
+    assert row[2:4] == ["standby", "true"]     # bigip4 (twice the ha-capacity) is next for traffic-group-3
+    assert "Summary" in call(lab, "bigip1", "tmsh", line="show cm failover-status")
+    kill_daemon(lab, "bigip3")
+    wait_for(lambda: actives(lab, ("bigip1", "bigip2", "bigip4"), tgs)["traffic-group-3"] == ["bigip4"],
+             timeout=15, what="bigip4 to take traffic-group-3 (load-aware)")
+    kill_daemon(lab, "bigip1")
+    wait_for(lambda: actives(lab, ("bigip2", "bigip4"), tgs) == {"traffic-group-1": ["bigip2"],
+                                                                 "traffic-group-2": ["bigip2"],
+                                                                 "traffic-group-3": ["bigip4"]},
+             timeout=15, what="bigip2 to take traffic-group-1 (ha-order)")
+
+
+def test_ha_group_score_failover_when_the_active_loses_its_pool_members(make_lab):
+    lab = make_lab(HA_PAIR, "thag", "10.250.62.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tmsh("bigip1", "create ltm monitor http fast interval 1 timeout 3")
+    tmsh("bigip1", "modify ltm pool web_pool monitor fast")
+    for n in ("bigip1", "bigip2"):     # an HA group is the device's own: made on each
+        wait_for(lambda: "fast" in tmsh(n, "list ltm pool web_pool"), what=f"the monitor synced to {n}")
+        tmsh(n, "create sys ha-group hg pools add { web_pool { weight 50 } } active-bonus 10")
+    tmsh("bigip1", "modify cm traffic-group traffic-group-1 ha-group hg")
+    score = lambda: int(next(line.split()[-1] for line in tmsh("bigip1", "show sys ha-group").splitlines()
+                             if line.startswith("Score")))
+    wait_for(lambda: score() == 50, what="bigip1 scores 50")
+    shown = tmsh("bigip1", "show cm traffic-group")
+    assert "HA Score" in shown
+    row = next(line.split() for line in shown.splitlines() if line.startswith("traffic-group-1") and "bigip1" in line)
+    assert row[2] == "active" and row[-1] == "60"       # 50 and the active bonus
+    assert actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip1"]}
+    biglab("link", lab, "bigip1:internal", "down")      # bigip1's monitors lose every member; heartbeats go on ha
+    try:
+        wait_for(lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip2"]},
+                 timeout=20, what="traffic-group-1 to move to bigip2 on its HA score")
+        assert score() == 0
+        assert "Standby for traffic group traffic-group-1: HA score" in log_text(lab, "bigip1")
+    finally:
+        biglab("link", lab, "bigip1:internal", "up")
+    # healed, bigip1 scores 50 again, not above bigip2's 50 + 10: the group stays
+    wait_for(lambda: score() == 50, what="bigip1 healed")
+    assert actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip2"]}

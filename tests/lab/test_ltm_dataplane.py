@@ -1,0 +1,105 @@
+"""The LTM data plane on the wire: each profile's behaviour seen from the client, the servers and
+the BIG-IP's own kernel (conntrack, nftables), on a pair of its own (tests/lab/ltm-dataplane.yml)."""
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lab.model import state
+from lab.runtime.control import node_status
+from lab.runtime.lab import Lab
+from tests.lab.conftest import wait_for
+from tests.lab.test_ltm import member, tmsh
+
+TOPOLOGY = Path(__file__).with_name("ltm-dataplane.yml")
+VIP = "10.1.10.100"
+MEMBERS = ("10.1.20.21:80", "10.1.20.22:80")
+
+
+def run(lab, node, *argv):
+    return Lab.open(lab).run(node, list(argv), capture_output=True, text=True)
+
+
+def get(lab, port, path="/"):
+    """(body's first word, the headers) of one request from the client, or (None, {})."""
+    out = run(lab, "client", "curl", "-s", "-m", "3", "-D", "-", f"http://{VIP}:{port}{path}")
+    if out.returncode != 0:
+        return None, {}
+    head, _, body = out.stdout.partition("\n\n")   # text mode: CRLF reads as LF
+    headers = dict(line.split(": ", 1) for line in head.split("\n")[1:] if ": " in line)
+    return body.split()[0] if body else None, headers
+
+
+def served(lab, port, n):
+    return Counter(get(lab, port)[0] for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def dp_lab():
+    from tests.lab.conftest import Labs
+    labs = Labs()
+    try:
+        lab = labs(TOPOLOGY, "tltmdp", "10.250.50.0/24")
+        tmsh(lab, "bigip1", "create ltm monitor http fast interval 1 timeout 3")
+        tmsh(lab, "bigip1", "modify ltm pool web_pool monitor fast")
+        for node in ("bigip1", "bigip2"):
+            for m in MEMBERS:
+                wait_for(lambda: member(lab, node, m).availability == "available", what=f"{m} up on {node}")
+        wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="vs_l4 in the kernel")
+        yield lab
+    finally:
+        labs.close()
+
+
+# -- fastL4 -----------------------------------------------------------------------------------------
+def test_fastl4_forwards_in_the_kernel_with_conntrack_and_no_proxy(dp_lab):
+    answers = [get(dp_lab, 81) for _ in range(4)]
+    assert Counter(a[0] for a in answers) == {"web1": 2, "web2": 2}
+    # no SNAT: the servers see the client itself, and route back through the floating self IP
+    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.10.51"}
+    table = run(dp_lab, "bigip1", "conntrack", "-L", "-p", "tcp", "--orig-dst", VIP, "--orig-port-dst", "81").stdout
+    assert "src=10.1.10.51" in table and ("src=10.1.20.21" in table or "src=10.1.20.22" in table)
+    listening = run(dp_lab, "bigip1", "ss", "-Hltn", "sport", "= :81").stdout
+    assert listening.strip() == ""   # nothing in user space holds the port: the kernel forwards
+    stats = wait_for(lambda: (s := node_status(dp_lab, "bigip1").ltm.virtuals["vs_l4"].stats).tot_conns >= 4 and s,
+                     what="the kernel's counters read back")
+    assert stats.bytes_in > 0 and stats.bytes_out > 0
+
+
+def test_fastl4_ratio_is_weighted_in_the_kernel(dp_lab):
+    tmsh(dp_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode ratio-member members modify "
+                           "{ 10.1.20.21:80 { ratio 3 } }")
+    try:
+        wait_for(lambda: "mod 4" in run(dp_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                        "prerouting").stdout, what="the ratio map")
+        assert served(dp_lab, 81, 8) == {"web1": 6, "web2": 2}
+    finally:
+        tmsh(dp_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode round-robin members modify "
+                               "{ 10.1.20.21:80 { ratio 1 } }")
+
+
+def test_fastl4_member_marked_down_leaves_the_map(dp_lab):
+    pid = int((state.node_dir(dp_lab, "web1") / "web.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    try:
+        wait_for(lambda: member(dp_lab, "bigip1", "10.1.20.21:80").availability == "offline", what="web1 down")
+        wait_for(lambda: "10.1.20.21" not in run(dp_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                                 "prerouting").stdout, what="web1 out of the map")
+        assert served(dp_lab, 81, 4) == {"web2": 4}
+    finally:
+        Lab.open(dp_lab).start_server("web1")
+    wait_for(lambda: member(dp_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
+
+
+def test_fastl4_only_the_active_device_forwards(dp_lab):
+    standby = node_status(dp_lab, "bigip2").ltm.virtuals["vs_l4"]
+    assert not standby.serving
+    assert VIP not in run(dp_lab, "bigip2", "nft", "list", "ruleset").stdout
+
+
+def test_fastl4_snat_automap_uses_the_floating_self_ip(dp_lab):
+    answers = [get(dp_lab, 82) for _ in range(2)]
+    assert {a[0] for a in answers} == {"web1", "web2"}
+    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.10"}

@@ -1,0 +1,62 @@
+"""fastL4's nftables batch (sans-IO): the maps, the counters and what a rewrite deletes."""
+from collections import Counter
+
+from node.ltm import fastl4
+from node.ltm.fastl4 import L4Member, L4Virtual
+
+M1 = L4Member("/Common/10.1.20.21:80", "10.1.20.21", 80, ratio=3, snat="10.1.20.10")
+M2 = L4Member("/Common/10.1.20.22:80", "10.1.20.22", 80)
+
+
+def rules(b: dict, chain: str) -> list[list]:
+    return [c["add"]["rule"]["expr"] for c in b["nftables"]
+            if "rule" in c.get("add", {}) and c["add"]["rule"]["chain"] == chain]
+
+
+def vmap(b: dict) -> dict:
+    (rule,) = rules(b, "prerouting")
+    return next(e["vmap"] for e in rule if "vmap" in e)
+
+
+def test_round_robin_is_one_map_slot_per_member():
+    v = vmap(fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set()))
+    assert v["key"]["numgen"] == {"mode": "inc", "mod": 2, "offset": 0}
+    assert [s[1]["goto"]["target"] for s in v["data"]["set"]] == [
+        "/Common/vs /Common/10.1.20.21:80", "/Common/vs /Common/10.1.20.22:80"]
+
+
+def test_ratio_repeats_a_member_by_its_ratio():
+    v = vmap(fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "ratio-member", (M1, M2))], set(), set()))
+    targets = [s[1]["goto"]["target"].split()[1] for s in v["data"]["set"]]
+    assert v["key"]["numgen"]["mod"] == 4 and Counter(targets) == {M1.name: 3, M2.name: 1}
+
+
+def test_each_member_chain_dnats_and_snat_only_where_asked():
+    b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set())
+    (m1,) = rules(b, f"/Common/vs {M1.name}")
+    assert {"dnat": {"addr": "10.1.20.21", "port": 80}} in m1
+    (snat,) = rules(b, "postrouting")
+    assert {"snat": {"addr": "10.1.20.10"}} in snat
+
+
+def test_no_member_means_no_dnat_so_the_kernel_resets():
+    b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", ())], set(), set())
+    assert rules(b, "prerouting") == [] and len(rules(b, "forward")) == 2   # still counted
+
+
+def test_a_rewrite_keeps_counters_wanted_and_deletes_the_rest():
+    old_chain, old_counter = "/Common/gone /Common/10.9.9.9:80", "/Common/gone conns"
+    b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M2,))],
+                     {"prerouting", old_chain}, {old_counter, "/Common/vs conns"})
+    deleted = [next(iter(c["delete"].values()))["name"] for c in b["nftables"] if "delete" in c]
+    assert deleted == [old_chain, old_counter]
+    assert {"flush": {"table": {"family": "ip", "name": "biglab_ltm"}}} in b["nftables"]
+
+
+def test_listing_reads_counters_back():
+    chains, counters, values = fastl4.listing({"nftables": [
+        {"chain": {"name": "prerouting"}},
+        {"counter": {"name": "/Common/vs conns", "packets": 4, "bytes": 240}}]})
+    assert chains == {"prerouting"} and values == {"/Common/vs conns": (4, 240)}
+
+

@@ -1,0 +1,132 @@
+"""Partitions and folders: objects at /P/name and /P/F/name in the store, REST and tmsh."""
+from __future__ import annotations
+
+import pytest
+
+from node.config.store import ConfigStore, Op, create_folder_ops
+from node.errors import ConfigError, FolderNotEmpty, NotFound, ShellError
+from node.shell import Shell
+from tests.unit.test_rest_shapes import client, rest_of
+
+
+def store_with_partition() -> ConfigStore:
+    store = ConfigStore(None, "b1")
+    store.commit(create_folder_ops("/P", description="tenant") + create_folder_ops("/P/app"))
+    return store
+
+
+def test_a_partition_is_its_folder_and_objects_live_in_it_and_its_folders():
+    store = store_with_partition()
+    assert store.get("auth partition", "/Common/P")["description"] == "tenant"
+    assert store.get("sys folder", "/P") is not None and store.get("sys folder", "/P/app") is not None
+    store.commit([Op("create", "ltm node", "/P/app/n", {"address": ("set", "10.1.1.1")})])
+    assert store.get("ltm node", "/P/app/n")["address"] == "10.1.1.1"
+
+
+def test_a_partition_and_its_folder_may_also_be_created_together_as_as3_does():
+    store = ConfigStore(None, "b1")
+    store.commit([Op("create", "auth partition", "/Common/T", {}),
+                  Op("create", "sys folder", "/T", {"description": ("set", "tenant")}),
+                  Op("create", "sys folder", "/T/A", {})])
+    assert store.get("sys folder", "/T")["description"] == "tenant"
+    with pytest.raises(ConfigError):
+        store.commit([Op("create", "sys folder", "/T", {})])
+
+
+def test_an_object_in_a_missing_partition_or_folder_is_refused_and_nothing_changes():
+    store = store_with_partition()
+    before = dict(store.objects)
+    for path in ("/Q/p", "/P/nosuch/p"):
+        with pytest.raises(NotFound) as e:
+            store.commit([Op("create", "ltm node", "/P/n", {"address": ("set", "10.1.1.2")}),
+                          Op("create", "ltm pool", path, {})])
+        assert str(e.value) == f"01020036:3: The requested folder ({path.rsplit('/', 1)[0]}) was not found."
+    assert store.objects == before
+
+
+def test_references_resolve_in_the_objects_own_folder_first_then_common():
+    store = store_with_partition()
+    store.commit([Op("create", "ltm node", "/P/n", {"address": ("set", "10.1.1.1")}),
+                  Op("create", "ltm node", "/Common/c", {"address": ("set", "10.1.1.3")})])
+    store.commit([Op("create", "ltm pool", "/P/p", {"monitor": ("set", "http"), "members": ("set", {
+        "n:80": {}, "c:80": {}, "10.9.9.9:80": {}})})])
+    pool = store.get("ltm pool", "/P/p")
+    assert pool["monitor"] == "/Common/http"                       # no /P/http: the one in /Common
+    assert [m["name"] for m in pool["members"]] == ["/Common/c:80", "/P/10.9.9.9:80", "/P/n:80"]
+    assert store.get("ltm node", "/P/10.9.9.9")["address"] == "10.9.9.9"   # made in the pool's partition
+    store.commit([Op("create", "ltm monitor http", "/P/http", {})])
+    store.commit([Op("modify", "ltm pool", "/P/p", {"monitor": ("set", "http")})])
+    assert store.get("ltm pool", "/P/p")["monitor"] == "/P/http"   # now the partition's own
+
+
+def test_a_partition_holding_objects_cannot_be_deleted_and_common_never():
+    store = store_with_partition()
+    store.commit([Op("create", "ltm node", "/P/app/n", {"address": ("set", "10.1.1.1")})])
+    with pytest.raises(FolderNotEmpty) as e:
+        store.commit([Op("delete", "auth partition", "/Common/P", {})])
+    assert str(e.value) == ("010713f9:3: The folder /P cannot be deleted because it contains configuration item "
+                            "(folder /P/app).")
+    with pytest.raises(ConfigError):
+        store.commit([Op("delete", "auth partition", "/Common/Common", {})])
+    assert store.get("auth partition", "/Common/P") is not None
+
+
+def test_a_folder_and_everything_in_it_go_in_one_commit():
+    store = store_with_partition()
+    store.commit([Op("create", "ltm pool", "/P/app/p", {"members": ("set", {"10.9.9.9:80": {}})})])
+    store.commit(store.delete_folder_ops("/P"))
+    assert not [k for k in store.objects if k[1].startswith("/P")] and store.get("auth partition", "/Common/P") is None
+
+
+def test_the_owner_field_is_kept_on_every_type():
+    store = store_with_partition()
+    store.commit([Op("create", "ltm node", "/P/app/n", {"address": ("set", "10.1.1.1"),
+                                                        "app-service": ("set", "/P/app/app")})])
+    assert store.get("ltm node", "/P/app/n")["app-service"] == "/P/app/app"
+
+
+async def test_rest_places_objects_by_partition_and_subpath_and_filters_by_partition():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/auth/partition", json={"name": "P", "description": "tenant"})
+        assert r.status_code == 200
+        assert {k: r.json()[k] for k in ("name", "fullPath", "defaultRouteDomain", "description")} == {
+            "name": "P", "fullPath": "P", "defaultRouteDomain": 0, "description": "tenant"}
+        f = (await c.get("/mgmt/tm/sys/folder/~P")).json()
+        assert (f["name"], f["subPath"], f["fullPath"], f["inheritedDevicegroup"], f["deviceGroup"]) == (
+            "P", "/", "/P", "true", "none")
+        r = await c.post("/mgmt/tm/sys/folder", json={"name": "app", "partition": "P"})
+        assert (r.json()["partition"], r.json()["fullPath"]) == ("P", "/P/app")
+        r = await c.post("/mgmt/tm/ltm/pool", json={"name": "web", "partition": "P", "subPath": "app",
+                                                    "monitor": "/Common/http"})
+        assert r.status_code == 200
+        p = (await c.get("/mgmt/tm/ltm/pool/~P~app~web")).json()
+        assert (p["name"], p["partition"], p["subPath"], p["fullPath"]) == ("web", "P", "app", "/P/app/web")
+        assert p["selfLink"].startswith("https://localhost/mgmt/tm/ltm/pool/~P~app~web?")
+        await c.post("/mgmt/tm/ltm/pool", json={"name": "other"})
+        items = (await c.get("/mgmt/tm/ltm/pool", params={"$filter": "partition eq P"})).json()["items"]
+        assert [i["fullPath"] for i in items] == ["/P/app/web"]
+        r = await c.post("/mgmt/tm/ltm/pool", json={"name": "x", "partition": "Nope"})
+        assert r.status_code == 400 and r.json()["message"] == "01020036:3: The requested folder (/Nope) was not found."
+        r = await c.delete("/mgmt/tm/auth/partition/P")
+        assert r.status_code == 400 and r.json()["message"].startswith("010713f9:3: The folder /P cannot be deleted")
+    assert store.get("ltm pool", "/P/app/web") is not None
+
+
+async def test_tmsh_cd_lists_the_current_folder_and_names_others_in_full():
+    store = store_with_partition()
+    store.commit([Op("create", "ltm pool", "/P/p", {"monitor": ("set", "/Common/http")}),
+                  Op("create", "ltm pool", "/P/app/q", {}), Op("create", "ltm pool", "/Common/c", {})])
+    sh = Shell("b1", store, None, set, None)
+    assert await sh.run("list ltm pool") == "ltm pool c { }".replace(" { }", " {\n}")
+    out = await sh.run("cd /P; list ltm pool")
+    assert out.startswith("ltm pool p {") and "monitor /Common/http" in out and "/P/app/q" not in out
+    deep = await sh.run("list ltm pool recursive", "/P")
+    assert "ltm pool p {" in deep and "ltm pool /P/app/q {" in deep
+    assert (await sh.run("list ltm pool /P/*")).count("ltm pool /P/") == 1
+    await sh.run("cd /P/app; create ltm pool r")
+    assert store.get("ltm pool", "/P/app/r") is not None
+    with pytest.raises(ShellError) as e:
+        await sh.run("cd /Nope")
+    assert "(/Nope) was not found" in str(e.value)
+    assert sh.cd("/P/app", [".."]) == "/P"
