@@ -248,11 +248,29 @@ class Shell:
             return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
+        if words[:2] == ["ltm", "rule"] and len(words) in (2, 3) and self.ltm is not None:
+            return self._show_rules(words[2] if len(words) == 3 else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
                          "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | ha-group)")
+
+    def _show_rules(self, name: str | None) -> str:
+        """`show ltm rule`: per rule and event, as F5's Ltm::Rule Event statistics."""
+        shown = self.ltm.irules.show()
+        if name is not None:
+            path = full_path(name)
+            if self.store.get("ltm rule", path) is None:
+                raise ShellError.of(NotFound("Rule", path))
+            shown = {path: shown.get(path, {})}
+        out = []
+        for rule, events in sorted(shown.items()):
+            for event, s in sorted(events.items()):
+                out.append(table(f"Ltm::Rule Event: {base_name(rule)}:{event}", [
+                    ("Priority", str(s["priority"])), ("Executions", ""), ("  Total", str(s["executions"])),
+                    ("  Failures", str(s["failures"])), ("  Aborts", str(s["aborts"]))]))
+        return "\n".join(out)
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

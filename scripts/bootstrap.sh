@@ -21,6 +21,7 @@ command -v dot >/dev/null || need+=(graphviz)     # biglab web: the topology dia
 command -v chromium >/dev/null || need+=(chromium)             # tests/lab/test_web.py: the page in a real browser
 command -v chromedriver >/dev/null || need+=(chromium-driver)  # ... driven by Selenium, no browser download
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+python3 -c 'import tkinter; tkinter.Tcl()' 2>/dev/null || need+=(python3-tk tcl8.6)  # iRules and iApps run in real Tcl
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -471,8 +471,12 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
-        Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
+        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
+    ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
+    ObjType("ltm data-group internal", "Data Group", (
+        Field("type", "enum", None, ("string", "ip", "integer"), required=True),
+        Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
         Field("description", "str"))),

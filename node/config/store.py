@@ -24,7 +24,7 @@ import msgpack
 
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks
+from . import gtm_checks, ha_checks, rule_checks
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -443,6 +443,7 @@ class ConfigStore:
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
+        rule_checks.check(work, touched)
         ha_checks.check(work, touched)
         vlans = _vlan_networks(work)
         for (tname, path), verb in touched.items():
@@ -504,6 +505,8 @@ class ConfigStore:
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):
             return gtm_checks.user_of(work, tname, path)
+        if tname == "ltm rule":
+            return rule_checks.user_of(work, path)
         if tname in ("sys ha-group", "ltm pool") and ha_checks.user_of(work, tname, path):
             return ha_checks.user_of(work, tname, path)
         for (ot, op), ov in work.items():

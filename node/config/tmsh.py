@@ -86,7 +86,14 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+ltm\s+rule\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+
+
 def _parse(line: str) -> Command:
+    rule = RULE.match(line)
+    if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
+        verb, name, body = rule.groups()
+        return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
     tokens = tokenize(line)
     if tokens and tokens[0] == "tmsh":
         tokens = tokens[1:]
@@ -259,6 +266,8 @@ def _shorten(v, folder: str = PARTITION):
 def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION) -> str:
     t = TYPES[type_]
     _short = lambda v: _shorten(v, folder)  # noqa: E731
+    if type_ == "ltm rule":
+        return f"{type_} {base_name(path)} {{\n{values.get('api-anonymous', '')}\n}}"
     if type_ == "gtm topology":
         lines = [f"{type_} {path} {{"]
     elif type_ in SINGLETONS:

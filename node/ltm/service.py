@@ -19,9 +19,11 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import TYPES, base_name, full_path, split_destination
+from ..config.schema import TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4
-from .hooks import Hook
+from .hooks import Flow, Hook, Outcome, Server
+from .http import answer, parse_request, parse_response, read_head, request_head, response_head
+from .irules import IRules
 from .kernel import Kernel, NftError
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
@@ -63,8 +65,9 @@ class LTM:
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
         self._nursery = None
-        # the iRules of a virtual server (hooks.Hook) or None; the daemon sets it (node/tcl)
-        self.hook_for: Callable[[str], Hook | None] = lambda _virtual: None
+        self.irules = IRules(store, log)
+        # the iRules of a virtual server (hooks.Hook), or None: the plain TCP proxy
+        self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -114,7 +117,7 @@ class LTM:
         out = {}
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             tg = base_name(va.get("traffic-group", "/Common/traffic-group-1"))
             if vs.get("status") == "disabled":
                 avail, reason = "offline", "The virtual server is disabled"
@@ -153,6 +156,7 @@ class LTM:
 
     # -- reconciling ------------------------------------------------------------------------------
     def reconcile(self) -> None:
+        self.irules.reconcile()
         if self._nursery is None:
             return
         self._reconcile_monitors()
@@ -211,7 +215,7 @@ class LTM:
             if vs.get("status") == "disabled":
                 continue
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
                 out[path] = (vs, addr, port, va["traffic-group"])
         return out
@@ -349,6 +353,9 @@ class LTM:
                                            handler_nursery=handlers)
 
     async def _connection(self, path: str, client: trio.SocketStream) -> None:
+        hook = self.hook_for(path)
+        if hook is not None:
+            return await self._ruled(path, client, hook)
         vs = self.store.get("ltm virtual", path) or {}
         pool_path = vs.get("pool")
         vstats = self.stat("virtual", path)
@@ -364,28 +371,151 @@ class LTM:
         except (OSError, trio.TooSlowError):
             vstats.refused += 1
             return await _reset(client)
+        await self._splice(path, client, server, pool_path, member.name)
+
+    async def _splice(self, path: str, client: trio.SocketStream, server: trio.SocketStream,
+                      pool_path: str | None, member: str | None) -> None:
+        """Copy both ways until both sides are done, counting for the virtual, pool and member."""
         for stream in (client, server):  # from here on, worker threads own the two sockets
             stream.socket._sock.setblocking(True)  # noqa: SLF001
-        counters = [vstats, self.stat("pool", pool_path), self.stat("member", pool_path, member.name)]
+        counters = [self.stat("virtual", path)]
+        if member is not None:
+            counters += [self.stat("pool", pool_path), self.stat("member", pool_path, member)]
         for s in counters:
             s.current += 1
             s.total += 1
         scope = trio.CancelScope()
         entry = (scope, (client, server))
-        self.connections.setdefault((pool_path, member.name), set()).add(entry)
+        self.connections.setdefault((pool_path, member), set()).add(entry)
         try:
             with scope:
                 async with trio.open_nursery() as pumps:
                     pumps.start_soon(_pump, client, server, counters, "bytes_in", pumps.cancel_scope)
                     pumps.start_soon(_pump, server, client, counters, "bytes_out", pumps.cancel_scope)
         finally:
-            self.connections[(pool_path, member.name)].discard(entry)
+            self.connections[(pool_path, member)].discard(entry)
             for s in counters:
                 s.current -= 1
             _shutdown((client, server))  # wakes a worker still blocked in recv
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(server)
                 await trio.aclose_forcefully(client)
+
+    # -- with iRules ------------------------------------------------------------------------------
+    async def _ruled(self, path: str, client: trio.SocketStream, hook: Hook) -> None:
+        """A connection through a virtual server with iRules: the events of hooks.py in order.
+        HTTP events see one request a connection (the request goes on with `Connection: close`),
+        so every request a client sends meets the rules."""
+        vs = self.store.get("ltm virtual", path) or {}
+        vstats = self.stat("virtual", path)
+        flow = Flow(path, client.socket.getpeername()[:2], client.socket.getsockname()[:2],
+                    vs.get("pool") if vs.get("pool") not in (None, "none") else None)
+        spliced = False
+        try:
+            hook.fire("CLIENT_ACCEPTED", flow)
+            if await self._outcome(flow, client):
+                return
+            head = rest = b""
+            http = hook.wants("HTTP_REQUEST") or hook.wants("HTTP_RESPONSE")
+            if http:
+                got = await read_head(client)
+                if got is None:
+                    return await _reset(client)
+                raw, rest = got
+                flow.request = parse_request(raw)
+                if flow.request is None:
+                    return await _reset(client)
+                flow.request.headers.replace("Connection", "close")
+                hook.fire("HTTP_REQUEST", flow)
+                if await self._outcome(flow, client):
+                    return
+            server = await self._connect(flow, hook)
+            if server is None:
+                if not await self._outcome(flow, client):
+                    vstats.refused += 1
+                    await _reset(client)
+                return
+            if http:
+                await server.send_all(request_head(flow.request) + rest)
+            if hook.wants("HTTP_RESPONSE"):
+                got = await read_head(server)
+                response = parse_response(got[0]) if got else None
+                if response is None:
+                    await trio.aclose_forcefully(server)
+                    return await _reset(client)
+                flow.response = response
+                hook.fire("HTTP_RESPONSE", flow)
+                if await self._outcome(flow, client):
+                    await trio.aclose_forcefully(server)
+                    return
+                await client.send_all(response_head(flow.response) + got[1])
+            spliced = True
+            await self._splice(path, client, server, flow.server.pool, flow.server.member)
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            hook.fire("CLIENT_CLOSED", flow)
+            if not spliced:
+                with trio.CancelScope(shield=True):
+                    await trio.aclose_forcefully(client)
+
+    def _select(self, flow: Flow) -> Server | None:
+        """The member (or node) the rules chose, else the pool's next by its method."""
+        t = flow.target
+        if t is not None and t.address is not None and t.pool is None:
+            return Server(None, None, t.address, t.port)
+        pool_path = flow.pool
+        pool = self.store.get("ltm pool", pool_path) if pool_path else None
+        if pool is None:
+            return None
+        members = self.members(pool_path)
+        if t is not None and t.address is not None:
+            chosen = next((m for m in members if m.address == t.address and m.port == t.port), None)
+            return Server(pool_path, chosen.name, t.address, t.port) if chosen else None
+        m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members)
+        return Server(pool_path, m.name, m.address, m.port) if m else None
+
+    async def _connect(self, flow: Flow, hook: Hook) -> trio.SocketStream | None:
+        """LB_SELECTED or LB_FAILED, then the server connection (None: the client is answered or reset).
+        A rule may change the pool in LB_FAILED: one more try."""
+        for _ in range(2):
+            flow.server = self._select(flow)
+            if flow.server is not None:
+                target = flow.target
+                hook.fire("LB_SELECTED", flow)
+                if flow.outcome is not None:
+                    return None
+                if flow.target != target:
+                    flow.server = self._select(flow)
+            if flow.server is not None:
+                try:
+                    with trio.fail_after(5):
+                        return await trio.open_tcp_stream(flow.server.address, flow.server.port)
+                except (OSError, trio.TooSlowError):
+                    pass
+            target = flow.target
+            hook.fire("LB_FAILED", flow)
+            if flow.outcome is not None or flow.target == target:
+                return None
+        return None
+
+    async def _outcome(self, flow: Flow, client: trio.SocketStream) -> bool:
+        """Act on what the rules decided instead of proxying; True if the connection is done."""
+        o: Outcome | None = flow.outcome
+        if o is None:
+            return False
+        if o.kind == "reset":
+            self.stat("virtual", flow.virtual).refused += 1
+            await _reset(client)
+        elif o.kind == "drop":
+            await trio.aclose_forcefully(client)
+        else:
+            try:
+                await client.send_all(answer(o))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            await trio.aclose_forcefully(client)
+        return True
 
 
 THREADS = trio.CapacityLimiter(2000)
