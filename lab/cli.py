@@ -102,6 +102,11 @@ def _exec(args) -> int:
     return 1  # not reached: exec replaces this process
 
 
+def _shell(args) -> int:
+    Lab.open(args.lab).exec(args.node, ["tmsh"])
+    return 1  # not reached: exec replaces this process
+
+
 def _logs(args) -> int:
     from node.log import render as render_log
     path = inspect.log_path(args.lab, args.node)
@@ -238,6 +243,10 @@ def _lab_parsers(sub) -> None:
     s.add_argument("node")
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=_exec)
+    s = sub.add_parser("shell", help="tmsh on a BIG-IP node, interactively: biglab shell LAB NODE")
+    s.add_argument("lab")
+    s.add_argument("node")
+    s.set_defaults(func=_shell)
     s = sub.add_parser("logs", help="a BIG-IP node's log, F5-style")
     s.add_argument("lab")
     s.add_argument("node")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from .services import port_number
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -353,12 +354,18 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
-    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+    return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
 REJECT = ("reject", "truncate")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
+STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
+    Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
+                                                                         ("default", "dst-ip", "src-ip")),
+    Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
+    Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
+    Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
     Field("encrypt-cookies", "list", ()),
@@ -370,6 +377,8 @@ PROFILE_HTTP = (
            Field("oversize-client-headers", "enum", "reject", REJECT),
            Field("oversize-server-headers", "enum", "reject", REJECT),
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
+                                           "PUT", "TRACE", "UNLOCK")),
            Field("truncated-redirects", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
@@ -422,7 +431,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str"), *STORED_VLAN), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
@@ -693,11 +706,11 @@ def destination(value: str, folder: str = PARTITION) -> str:
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
-    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    number = port_number(port)
+    if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"{folder}/{ip}:{int(port)}" if ip.version == 4 else f"{folder}/{ip}.{int(port)}"
+    return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
@@ -710,15 +723,16 @@ def split_destination(dest: str) -> tuple[str, int]:
 
 
 def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
-    """A member is `NODE:PORT` (its node in `folder` unless given a path); returns its full name
-    and the address if NODE is one."""
+    """A member is `NODE:PORT` (its node in `folder` unless given a path; the port a number or, as
+    tmsh lists it, a name: `10.1.20.11:http`); returns its full name and the address if NODE is one."""
     if value.startswith("/"):
         folder, _, value = value.rpartition("/")
     name, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+    number = port_number(port) if sep else None
+    if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"{folder}/{name}:{int(port)}", addr
+    return f"{folder}/{name}:{number}", addr

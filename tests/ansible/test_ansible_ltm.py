@@ -37,7 +37,7 @@ CASES = [
     ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
     ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
     ("ltm/pool.yml", "bigip2", "list ltm pool pool_ans", "description ansible"),
-    ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:80"),
+    ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:http"),
     ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
     ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),

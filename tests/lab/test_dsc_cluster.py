@@ -86,3 +86,39 @@ def test_ha_group_score_failover_when_the_active_loses_its_pool_members(make_lab
     # healed, bigip1 scores 50 again, not above bigip2's 50 + 10: the group stays
     wait_for(lambda: score() == 50, what="bigip1 healed")
     assert actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip2"]}
+
+
+def test_vlan_failsafe_then_gateway_failsafe_take_the_device_out_of_service(make_lab):
+    lab = make_lab(HA_PAIR, "tfsafe", "10.250.63.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tg1 = lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"])["traffic-group-1"]
+    assert tg1() == ["bigip1"]
+    # VLAN failsafe on bigip1's internal VLAN: its link goes down, nothing is heard there for 2 s
+    tmsh("bigip1", "modify net vlan internal failsafe enabled failsafe-timeout 2 failsafe-action failover")
+    biglab("link", lab, "bigip1:internal", "down")
+    try:
+        wait_for(lambda: tg1() == ["bigip2"], timeout=15, what="VLAN failsafe to fail bigip1 over")
+        assert "01140029" in log_text(lab, "bigip1")
+        assert "HA vlan_fs /Common/internal fails action is failover." in log_text(lab, "bigip1")
+        assert "vlan_fs /Common/internal fails, action is failover" in tmsh("bigip1", "show cm failover-status")
+        assert node_status(lab, "bigip1").failover.failsafe == {"vlan_fs /Common/internal": "failover"}
+    finally:
+        biglab("link", lab, "bigip1:internal", "up")
+    wait_for(lambda: "HA vlan_fs /Common/internal is now responding." in log_text(lab, "bigip1"),
+             what="the VLAN failsafe to recover")
+    tmsh("bigip1", "modify net vlan internal failsafe disabled")
+    # gateway failsafe: bigip2 (now active) loses its gateway pool's one member
+    tmsh("bigip2", "create ltm monitor http fast interval 1 timeout 3")
+    tmsh("bigip2", "create ltm pool gw_pool members add { 10.1.20.21:80 } monitor fast "
+                   "min-up-members 1 min-up-members-checking enabled")
+    wait_for(lambda: "gw_pool" in tmsh("bigip1", "list ltm pool gw_pool"), what="gw_pool synced")
+    biglab("link", lab, "bigip2:internal", "down")
+    try:
+        wait_for(lambda: tg1() == ["bigip1"], timeout=15, what="gateway failsafe to fail bigip2 over")
+        assert "HA pool_memb_down /Common/gw_pool fails action is failover." in log_text(lab, "bigip2")
+    finally:
+        biglab("link", lab, "bigip2:internal", "up")
+    wait_for(lambda: "HA pool_memb_down /Common/gw_pool is now responding." in log_text(lab, "bigip2"),
+             what="the gateway failsafe to recover")
+    events = biglab("events", lab).stdout
+    assert "vlan_fs" in events and "pool_memb_down" in events
