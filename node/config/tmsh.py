@@ -364,13 +364,13 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     lines = [head]
     for _, text in sorted(props, key=lambda p: p[0]):
         lines += text
+    lines.append("}")
+    return "\n".join(lines)
 
 
 def _block_value(v) -> str:
     """A value inside a block: a word, or a list as `{ a b }`."""
     return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
-    lines.append("}")
-    return "\n".join(lines)
 
 
 def _property(type_: str, f, v, view: View) -> list[str]:
