@@ -80,7 +80,8 @@ def figure(entries: list[dict], title: str = ""):
     t0 = entries[0]["ts"] if entries else 0.0
     groups = sorted({s.row for s in segs if not s.row.endswith(" sync")})
     devices = sorted({e.get("device") for e in entries if e.get("device") and e.get("device") != "chaos"})
-    rows = groups + [f"{d} sync" for d in devices] + devices
+    synced = {s.row for s in segs}
+    rows = groups + [f"{d} sync" for d in devices if f"{d} sync" in synced] + devices
     colour = {d: DEVICE_COLOURS[i % len(DEVICE_COLOURS)] for i, d in enumerate(devices)}
     fig = Figure(figsize=(12, 1.2 + 0.45 * len(rows)))
     ax = fig.add_subplot()

@@ -19,7 +19,7 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import TYPES, base_name, full_path, split_destination
+from ..config.schema import TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4
 from .hooks import Flow, Hook, Outcome, Server
 from .http import answer, parse_request, parse_response, read_head, request_head, response_head
@@ -117,7 +117,7 @@ class LTM:
         out = {}
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             tg = base_name(va.get("traffic-group", "/Common/traffic-group-1"))
             if vs.get("status") == "disabled":
                 avail, reason = "offline", "The virtual server is disabled"
@@ -215,7 +215,7 @@ class LTM:
             if vs.get("status") == "disabled":
                 continue
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
                 out[path] = (vs, addr, port, va["traffic-group"])
         return out

@@ -7,6 +7,7 @@ errors to answers); behind it:
   commands.py      what is not configuration: versions, sync and failover status, run and save
   transactions.py  /mgmt/tm/transaction and the writes queued in one
   appsvcs.py       /mgmt/shared/appsvcs: AS3 declarations (node/as3/)
+  onboarding.py    /mgmt/shared/declarative-onboarding: DO declarations (node/do/)
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..as3.service import AppServices
 from ..as3.validate import NotJson
 from . import resources as res
 from .appsvcs import Appsvcs
+from .onboarding import Onboarding
 from .auth import Auth
 from .commands import Call, Commands, Tasks
 from .errors import RestError, answer
@@ -49,6 +51,7 @@ class RestApp:
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
         self.transactions = Transactions(p.store, self.auth, self.commit, operator_change)
         self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
+        self.onboarding = Onboarding(p, self.tasks)
         self.operations = 0
 
     async def app(self, scope, receive, send) -> None:
@@ -126,6 +129,9 @@ class RestApp:
         if segs[:3] == ["mgmt", "shared", "appsvcs"]:
             self.auth.authorize(user, method, uri)
             return await self.appsvcs.handle(segs[3:], method, body, dict(request.query_params))
+        if segs[:3] == ["mgmt", "shared", "declarative-onboarding"]:
+            self.auth.authorize(user, method, uri)
+            return await self.onboarding.handle(segs[3:], method, body, dict(request.query_params))
         if segs[:2] == ["mgmt", "shared"]:
             return self.shared(segs[2:], method, user, body, dict(request.query_params))
         if segs[:2] != ["mgmt", "tm"] or len(segs) < 3:
