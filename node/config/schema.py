@@ -109,6 +109,9 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
+                     "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
+                     "none")
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -416,7 +419,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -454,6 +457,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys daemon-ha", "Daemon HA", (
+        Field("heartbeat", "enum", "enabled", ED), Field("heartbeat-action", "enum", "restart", DAEMON_HA_ACTIONS),
+        Field("running", "enum", "enabled", ED), Field("running-timeout", "int", 2, minimum=0, maximum=4294967295),
+        Field("not-running-action", "enum", "go-offline-downlinks", DAEMON_HA_ACTIONS),
+        Field("description", "str")), scope="local"),
     ObjType("sys ha-group", "HA Group", (
         Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
@@ -537,6 +545,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("sys daemon-ha", "/Common/tmm"): {"heartbeat-action": "go-offline-downlinks-restart"},
+    ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
+    ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},

@@ -66,6 +66,7 @@ class LTM:
         self._l4_changed = trio.Event()
         self._nursery = None
         self.irules = IRules(store, log)
+        self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
         # the iRules of a virtual server (hooks.Hook), or None: the plain TCP proxy
         self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
 
@@ -164,9 +165,18 @@ class LTM:
         self._reconcile_fastl4()
         self._end_forced_down()
 
+    def stop(self, part: str) -> None:
+        """A part crashed (system failsafe): `tmm` serves nothing, `bigd` runs no monitor."""
+        self.stopped.add(part)
+        self.reconcile()
+
+    def start(self, part: str) -> None:
+        self.stopped.discard(part)
+        self.reconcile()
+
     def _reconcile_monitors(self) -> None:
         want = {}
-        for path, pool in self.store.of_type("ltm pool").items():
+        for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
             mon = self.monitor_of(pool)
             if mon is None:
                 continue
@@ -211,6 +221,8 @@ class LTM:
         it is active for. path -> (virtual, address, port, traffic group)."""
         active = {f"/Common/{tg}" for tg in self.active_groups()}
         out = {}
+        if "tmm" in self.stopped:
+            return out
         for path, vs in self.store.of_type("ltm virtual").items():
             if vs.get("status") == "disabled":
                 continue
