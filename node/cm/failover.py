@@ -101,6 +101,7 @@ class Failover:
         self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
         self.scores: dict[str, int] = {}              # tg -> this device's HA group score, without bonus
         self.bonus: dict[str, int] = {}               # tg -> its HA group's active bonus
+        self.failsafe: tuple[str, ...] = ()          # tripped failsafes: the device is out of service
 
     # -- configuration --------------------------------------------------------------------------
     def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float,
@@ -133,7 +134,8 @@ class Failover:
         """What our heartbeats say."""
         return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
                 "declined": sorted(self.declined), "capacity": self.capacity,
-                "scores": {tg: self.score(self.device, tg) for tg, g in self.groups.items() if g.ha_group}}
+                "scores": {tg: self.score(self.device, tg) for tg, g in self.groups.items() if g.ha_group},
+                "failsafe": list(self.failsafe)}
 
     def next_deadline(self, now: float | None = None) -> float:
         """When tick() next has something to do. A heard path's timeout counts even when it is
@@ -230,6 +232,16 @@ class Failover:
         self.scores, self.bonus = dict(scores), dict(bonus)
         return self._decide(now)
 
+    def set_failsafe(self, tripped: list[str], now: float) -> list:
+        """The failsafes tripped now: while any is, the device gives up its traffic groups and
+        takes none (its peers see it in the heartbeats); when none is, it is eligible again."""
+        self.failsafe = tuple(sorted(tripped))
+        actions = []
+        if self.failsafe:
+            actions = [BecomeStandby(tg, f"failsafe {', '.join(self.failsafe)}") for tg in list(self.state)
+                       if self.state[tg] == ACTIVE and self._set(tg, STANDBY)]
+        return actions + self._decide(now)
+
     # -- admin ----------------------------------------------------------------------------------
     def standby(self, tg: str | None, now: float) -> list:
         groups = [tg] if tg else [g for g, s in self.state.items() if s == ACTIVE]
@@ -258,9 +270,10 @@ class Failover:
 
     def _eligible(self, name: str, tg: str, ignore_declined: bool = False) -> bool:
         if name == self.device:
-            return not self.forced_offline and (ignore_declined or tg not in self.declined)
+            return not self.forced_offline and not self.failsafe and (ignore_declined or tg not in self.declined)
         payload = self.peers[name].payload
-        return payload.get("state") != "forced-offline" and (ignore_declined or tg not in payload.get("declined", ()))
+        return payload.get("state") != "forced-offline" and not payload.get("failsafe") \
+            and (ignore_declined or tg not in payload.get("declined", ()))
 
     def _load(self, name: str, tg: str) -> int:
         tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})

@@ -11,6 +11,7 @@ from ..config.schema import LOCAL_ONLY, base_name
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from .failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
+from .failsafe import Failsafes
 from .hagroup import group_score
 from .heartbeat import Heartbeats
 from .sync import member_groups
@@ -18,6 +19,7 @@ from .sync import member_groups
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
 FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
 SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
+FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems
 
 
 class FailoverDriver:
@@ -36,6 +38,8 @@ class FailoverDriver:
         self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
         self._state_since = 0.0
         self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
+        self.dead_subsystems = lambda: {}  # subsystem -> failsafe action, for those that stopped: set by the daemon
+        self.failsafes = Failsafes()
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
@@ -50,6 +54,7 @@ class FailoverDriver:
             nursery.start_soon(self._receive_heartbeats)
             nursery.start_soon(self._send_heartbeats)
             nursery.start_soon(self._ticker)
+            nursery.start_soon(self._watch_failsafes)
             task_status.started()
 
     def _on_commit(self, result: ConfigCommitted) -> None:
@@ -122,6 +127,27 @@ class FailoverDriver:
                 if mine is not None:
                     out[a] = str(mine)
         return out
+
+    async def _watch_failsafes(self) -> None:
+        while True:
+            self.check_failsafes()
+            await trio.sleep(FAILSAFE_POLL)
+
+    def check_failsafes(self) -> None:
+        """Read what the failsafes watch, log what trips or recovers, and tell the machine."""
+        vlans = {path: (float(v.get("failsafe-timeout", 90)), v.get("failsafe-action", "failover-restart-tm"))
+                 for path, v in self.store.of_type("net vlan").items() if v.get("failsafe") == "enabled"}
+        rx = self.floating.ifaces.rx_packets() if vlans else {}
+        counts = self.pool_counts()
+        gateways = {path: (int(p["min-up-members"]), counts.get(path, (0, 0))[0], p.get("min-up-members-action", "failover"))
+                    for path, p in self.store.of_type("ltm pool").items()
+                    if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
+        before = self.failsafes.failing_over()
+        for log in self.failsafes.update(trio.current_time(), vlans, {v: rx.get(base_name(v)) for v in vlans},
+                                         gateways, self.dead_subsystems()):
+            self.log.log(log.level, "sod", log.text, log.msgid, event="failsafe")
+        if self.failsafes.failing_over() != before:
+            self._act(self.failover.set_failsafe(self.failsafes.failing_over(), trio.current_time()))
 
     async def _send_heartbeats(self) -> None:
         while True:
@@ -211,6 +237,6 @@ class FailoverDriver:
             elif lost:
                 split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
-                "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
+                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
                 "bad_heartbeats": self.heartbeats.bad, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

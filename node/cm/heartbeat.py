@@ -30,6 +30,8 @@ def decode(data: bytes) -> dict | None:
     tgs, declined = msg.get("tgs", {}), msg.get("declined", [])
     if not isinstance(msg.get("state", ""), str) or not isinstance(tgs, dict) or not isinstance(declined, list):
         return None
+    if not isinstance(msg.get("failsafe", []), list) or not all(isinstance(f, str) for f in msg.get("failsafe", [])):
+        return None
     capacity, scores = msg.get("capacity", 0), msg.get("scores", {})
     if not _count(capacity) or not isinstance(scores, dict) \
             or not all(isinstance(k, str) and _count(v) for k, v in scores.items()):

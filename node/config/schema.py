@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from .services import port_number
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -108,6 +109,9 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
+                     "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
+                     "none")
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -353,12 +357,18 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
-    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+    return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
 REJECT = ("reject", "truncate")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
+STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
+    Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
+                                                                         ("default", "dst-ip", "src-ip")),
+    Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
+    Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
+    Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
     Field("encrypt-cookies", "list", ()),
@@ -370,6 +380,8 @@ PROFILE_HTTP = (
            Field("oversize-client-headers", "enum", "reject", REJECT),
            Field("oversize-server-headers", "enum", "reject", REJECT),
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
+                                           "PUT", "TRACE", "UNLOCK")),
            Field("truncated-redirects", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
@@ -407,7 +419,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -422,7 +434,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str"), *STORED_VLAN), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
@@ -441,6 +457,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys daemon-ha", "Daemon HA", (
+        Field("heartbeat", "enum", "enabled", ED), Field("heartbeat-action", "enum", "restart", DAEMON_HA_ACTIONS),
+        Field("running", "enum", "enabled", ED), Field("running-timeout", "int", 2, minimum=0, maximum=4294967295),
+        Field("not-running-action", "enum", "go-offline-downlinks", DAEMON_HA_ACTIONS),
+        Field("description", "str")), scope="local"),
     ObjType("sys ha-group", "HA Group", (
         Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
@@ -524,6 +545,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("sys daemon-ha", "/Common/tmm"): {"heartbeat-action": "go-offline-downlinks-restart"},
+    ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
+    ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
@@ -693,11 +717,11 @@ def destination(value: str, folder: str = PARTITION) -> str:
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
-    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    number = port_number(port)
+    if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"{folder}/{ip}:{int(port)}" if ip.version == 4 else f"{folder}/{ip}.{int(port)}"
+    return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
@@ -710,15 +734,16 @@ def split_destination(dest: str) -> tuple[str, int]:
 
 
 def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
-    """A member is `NODE:PORT` (its node in `folder` unless given a path); returns its full name
-    and the address if NODE is one."""
+    """A member is `NODE:PORT` (its node in `folder` unless given a path; the port a number or, as
+    tmsh lists it, a name: `10.1.20.11:http`); returns its full name and the address if NODE is one."""
     if value.startswith("/"):
         folder, _, value = value.rpartition("/")
     name, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+    number = port_number(port) if sep else None
+    if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"{folder}/{name}:{int(port)}", addr
+    return f"{folder}/{name}:{number}", addr

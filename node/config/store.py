@@ -298,9 +298,12 @@ class ConfigStore:
         key = (op.type, op.path)
         current = work.get(key)
         folder = _folder(op.type, op.path)
-        if op.action == "create" and key in self._implied:
-            self._implied.discard(key)    # the folder a partition made, now created as such: fill it in
-            values = dict(current)
+        implied = key in self._implied   # the twin a partition (or its folder) made or removed in this commit
+        self._implied.discard(key)
+        if implied and op.action == "delete" and current is None:
+            return
+        if implied and op.action == "create" and current is not None:
+            values = dict(current)      # made with its twin: now filled in
         elif op.action == "create":
             if current is not None:
                 raise Exists(t.label, op.path, f" in partition {partition_of(op.path) if folder else 'Common'}")
@@ -313,9 +316,10 @@ class ConfigStore:
                     raise Invalid(f"{op.path} is a built-in {t.label} and cannot be deleted")
                 del work[key]
                 touched[key] = "del"
-                if op.type == "auth partition":   # its folder goes with it (refused while it holds anything)
-                    work.pop(("sys folder", "/" + base_name(op.path)), None)
-                    touched[("sys folder", "/" + base_name(op.path))] = "del"
+                other = twin(*key)
+                if other and work.pop(other, None) is not None:   # a partition and its folder go together
+                    touched[other] = "del"
+                    self._implied.add(other)
                 return
             values = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
         else:
@@ -364,12 +368,11 @@ class ConfigStore:
             self._virtual_address(work, values["destination"], touched)
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
-        if op.type == "auth partition" and op.action == "create":   # a partition is its folder, /P
-            fkey = ("sys folder", "/" + base_name(op.path))
-            if fkey not in work:
-                work[fkey] = TYPES["sys folder"].defaults()
-                touched[fkey] = "put"
-                self._implied.add(fkey)
+        other = twin(*key)
+        if op.action == "create" and other and other not in work:   # a partition is its folder, /P
+            work[other] = TYPES[other[0]].defaults()
+            touched[other] = "put"
+            self._implied.add(other)
         work[key] = values
         touched[key] = "put"
 
@@ -543,6 +546,14 @@ class ConfigStore:
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
 
+    def reload(self) -> None:
+        """Read the configuration back from disk (mcpd's restart); the commit cache starts empty."""
+        if self.path and self.path.exists():
+            self._load()
+        self.commit_cache.clear()
+        self.commit_cache_size = 0
+        self.generation += 1
+
     def observe(self, cid: Cid | None) -> None:
         """Lamport: a commit id seen from a peer moves our counter past it."""
         if cid is not None and cid.id > self.counter:
@@ -550,6 +561,15 @@ class ConfigStore:
 
 
 MONITOR_TYPES = tuple(t for t in TYPES if t.startswith("ltm monitor"))
+
+
+def twin(type_: str, path: str) -> tuple[str, str] | None:
+    """A partition and its folder are one thing to mcpd: auth partition /Common/P <-> sys folder /P."""
+    if type_ == "auth partition" and path != f"{PARTITION}/Common":
+        return ("sys folder", "/" + base_name(path))
+    if type_ == "sys folder" and path.count("/") == 1:
+        return ("auth partition", full_path(path[1:]))
+    return None
 
 
 def _folder(type_: str, path: str) -> str | None:

@@ -112,8 +112,9 @@ def route(segments: list[str]) -> Route | None:
                 if rest[1] not in subcollections(type_):
                     raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
                 r.sub = rest[1]
-            if len(rest) == 3:
-                r.member = untilde(rest[2])
+            if len(rest) == 3:   # a member named without a folder is in its pool's folder
+                r.member = untilde(rest[2]) if rest[2].startswith("~") or r.path is None or not r.path.startswith("/") \
+                    else full_path(rest[2], folder=folder_of(r.path))
             if len(rest) > 3:
                 raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
         return r
@@ -130,12 +131,13 @@ def _subcollection(f: Field) -> bool:
     return (f.kind == "items" and f.name in SUBCOLLECTIONS) or (f.kind == "list" and f.name in LIST_SUBCOLLECTIONS)
 
 
-def find_item(type_: str, field: str, items: list, raw: str) -> dict | None:
-    """The item of a subcollection a URI or body names, however it was written."""
+def find_item(type_: str, field: str, items: list, raw: str, folder: str = PARTITION) -> dict | None:
+    """The item of a subcollection a URI or body names, however it was written (a member without
+    a folder in `folder`, its pool's)."""
     f = TYPES[type_].field(field)
     if f.kind == "list":
         return base_name(raw) if base_name(raw) in items else None
-    name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw)[0]
+    name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw, folder)[0]
     return next((i for i in items if i["name"] == name), None)
 
 
@@ -251,8 +253,8 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
 
 def _item_props(type_: str, f: Field, item: dict) -> dict:
     name = item["name"]
-    out = {"name": base_name(name)}
-    if name.startswith("/"):
+    out = {"name": name if f.name == "records" else base_name(name)}   # a data group's keys are not paths
+    if name.startswith("/") and f.name != "records":
         out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
@@ -330,7 +332,8 @@ def body_name(type_: str, body: dict) -> str:
     partition, sub = body.get("partition", "Common"), body.get("subPath")
     if not isinstance(partition, str) or not isinstance(sub, (str, type(None))):
         raise unexpected(type_, "partition", partition)
-    folder = "/" + "/".join(w for w in (partition.strip("/"), (sub or "").strip("/")) if w)
+    folder = sub if sub and sub.startswith("/") else \
+        "/" + "/".join(w for w in (partition.strip("/"), (sub or "").strip("/")) if w)   # a folder's subPath: "/", "/P"
     return object_path(type_, name, folder if folder != "/" or type_ == "sys folder" else PARTITION)
 
 
@@ -385,7 +388,8 @@ def _record(type_: str, f: Field, key: str, v) -> dict:
     subs = {sf.rest: sf for sf in f.sub}
     if not isinstance(v, dict) or any(k not in subs for k in v):
         raise unexpected(type_, key, v)
-    return {subs[k].name: _scalar(type_, subs[k], k, x) for k, x in v.items()}
+    return {subs[k].name: _names(type_, k, x) if subs[k].kind == "list" else _scalar(type_, subs[k], k, x)
+            for k, x in v.items()}
 
 
 def _scalar(type_: str, f: Field, key: str, v):
@@ -508,6 +512,9 @@ def op_for(method: str, r: Route, body) -> Op:
     if r.sub == "members":
         if method == "POST" and r.member is None:
             name, props = member_from_rest(body)
+            part = body.get("partition")
+            if isinstance(part, str) and part.strip("/") and not name.startswith("/"):   # its node's partition
+                name = f"/{part.strip('/')}/{name}"
             return Op("modify", "ltm pool", r.path, {"members": ("add", {name: props})})
         if r.member is None:
             raise RestError(405, "Method not allowed on a collection", 1)
