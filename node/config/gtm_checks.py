@@ -144,7 +144,8 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
         if server is None:
             raise NotFound("Server", server_path)
         declared = {i["name"] for i in server.get("virtual-servers") or []}
-        if vs not in declared and server.get("product") != "bigip":
+        discovers = server.get("product") == "bigip" and server.get("virtual-server-discovery", "disabled") != "disabled"
+        if vs not in declared and not discovers:   # a discovering BIG-IP server learns its virtuals from iQuery
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
 
 

@@ -144,7 +144,7 @@ def _send_recv(send: str | None) -> tuple[Field, ...]:
 
 PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
           Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
-GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "str"))
+GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "secret"))   # kept hashed, never shown in clear
 GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
     "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH,
@@ -554,7 +554,15 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
 
 
 def check_trusted(type_: str, values: dict, members: Callable[[], set]) -> None:
-    """A device group takes only devices of the trust domain (`members`: their names)."""
+    """A device group takes only devices of the trust domain (`members`: their names), and a
+    traffic group's ha-order names only such devices."""
+    if type_ == "cm traffic-group":
+        verb, names = values.get("ha-order", ("delete", ()))
+        unknown = [n for n in ([names] if isinstance(names, str) else names)
+                   if isinstance(n, str) and n != "none" and base_name(n) not in members()] if verb != "delete" else []
+        if unknown:
+            raise NotFound("Device", full_path(unknown[0]))
+        return
     verb, names = values.get("devices", ("delete", ())) if type_ == "cm device-group" else ("delete", ())
     unknown = [n for n in names if n not in members()] if verb != "delete" else []
     if unknown:
@@ -659,6 +667,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         return "none" if value == "none" else full_path(value, folder=folder)
     if f.kind == "secret":
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
+    if f.kind in ("ip", "cidr"):
+        value = default_route_domain(value)
     try:
         if f.kind == "ip":
             return str(ipaddress.ip_address(value))
@@ -673,6 +683,18 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
                       + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
                          "network": "network/prefix"}[f.kind]) from None
     return value
+
+
+def default_route_domain(value: str) -> str:
+    """`10.1.20.40%0/24` -> `10.1.20.40/24`: route domain 0 is the one the lab has (a BIG-IP shows
+    its addresses without the suffix); another is refused as a missing route domain."""
+    if "%" not in value:
+        return value
+    addr, _, rest = value.partition("%")
+    rd, slash, plen = rest.partition("/")
+    if rd != "0":
+        raise NotFound("route domain", f"{PARTITION}/{rd}")
+    return f"{addr}{slash}{plen}"
 
 
 HASH_PREFIX = "$pbkdf2-sha256$"

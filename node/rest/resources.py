@@ -218,8 +218,8 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             continue
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
-        elif f.kind == "secret":
-            out["encryptedPassword"] = v
+        elif f.kind == "secret":   # a user's as F5 names it; a monitor's password shows its hash
+            out["encryptedPassword" if type_ == "auth user" else f.rest] = v
         elif type_ == "cm device" and f.name == "unicast-address":   # F5 shows each with its port
             if v:
                 out[f.rest] = [{"effectiveIp": a, "effectivePort": UNICAST_PORT, "ip": a, "port": UNICAST_PORT}
