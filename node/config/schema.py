@@ -97,7 +97,9 @@ ALTERNATE = ("round-robin", "return-to-dns", "none", "ratio", "topology", "stati
 FALLBACK = PREFERRED + ("none",)
 YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
-GTM_RECORD_TYPES = ("a", "aaaa", "cname")
+GTM_RECORD_TYPES = ("a", "aaaa", "cname")   # answered by the lab's GTM
+GTM_NAMED_TYPES = ("mx", "naptr", "srv")     # stored, synced and listed; their members are wide IP names
+GTM_ALL_TYPES = GTM_RECORD_TYPES + GTM_NAMED_TYPES
 GTM_SETTINGS = "/Common/global-settings"
 # an HA group's pools (13.x names): below minimum-threshold members up a pool scores 0; from
 # sufficient-threshold up ("all": every member) it scores its whole weight
@@ -125,6 +127,13 @@ GTM_MEMBER_FIELDS = (Field("member-order", "int", 0, minimum=0, maximum=65535),
                      Field("ratio", "int", 1, minimum=0, maximum=100), Field("status", "enum", "enabled", ED),
                      Field("monitor", "str", "default"), *LIMITS, Field("description", "str"))
 PROBER = ("inherit", "pool", "outside-datacenter", "inside-datacenter", "none")
+_PRIO = Field("priority", "int", 10, minimum=0, maximum=65535)
+GTM_NAMED_MEMBER_FIELDS = {   # what a member of an MX, SRV or NAPTR pool carries into its record
+    "mx": (_PRIO,),
+    "srv": (Field("port", "int", 0, minimum=0, maximum=65535), _PRIO, Field("weight", "int", 10, minimum=0, maximum=65535)),
+    "naptr": (Field("flags", "str", "a"), Field("order", "int", 10, minimum=0, maximum=65535),
+              Field("preference", "int", 10, minimum=0, maximum=65535), Field("service", "str")),
+}
 
 
 def _gtm_monitor(m: str, *own: Field) -> tuple[Field, ...]:
@@ -216,9 +225,9 @@ GTM_TYPES = (
         Field("verify-member-availability", "enum", "enabled", ED),
         Field("dynamic-ratio", "enum", "disabled", ED), *LIMITS, Field("manual-resume", "enum", "disabled", ED),
         Field("monitor", "str", "default"), *QOS,
-        Field("members", "items", (), sub=GTM_MEMBER_FIELDS),
+        Field("members", "items", (), sub=GTM_MEMBER_FIELDS + GTM_NAMED_MEMBER_FIELDS.get(rt, ())),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     *[ObjType(f"gtm wideip {rt}", "Wide IP", (
         Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
@@ -228,7 +237,7 @@ GTM_TYPES = (
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
         Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),
     ObjType("gtm topology", "Topology", (
         Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES, ConfigError, ObjType,
+from .schema import (GTM_ALL_TYPES, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES, ConfigError, ObjType,
                      base_name, folder_of, split_terms, topology_name)
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -188,7 +188,7 @@ def _properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
-        if word == "last-resort-pool" and tokens[0] in GTM_RECORD_TYPES and len(tokens) > 1:
+        if word == "last-resort-pool" and tokens[0] in GTM_ALL_TYPES and len(tokens) > 1:
             tokens.pop(0)   # F5 writes `last-resort-pool a P3`
         if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
             verb = tokens.pop(0)

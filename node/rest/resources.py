@@ -138,7 +138,8 @@ def find_item(type_: str, field: str, items: list, raw: str, folder: str = PARTI
     if f.kind == "list":
         return base_name(raw) if base_name(raw) in items else None
     name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw, folder)[0]
-    return next((i for i in items if i["name"] == name), None)
+    return next((i for i in items if i["name"] == name), None) or next(   # a name without a folder (cname, mx)
+        (i for i in items if f.kind == "items" and i["name"] == base_name(raw)), None)
 
 
 SETTINGS_GROUPS = {group: tuple(f.name for f in fields) for group, fields in GTM_SETTINGS_GROUPS.items()}

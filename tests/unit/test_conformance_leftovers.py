@@ -51,3 +51,19 @@ def test_a_gtm_pool_member_must_name_a_virtual_its_bigip_server_declares_unless_
     assert "(/Common/s:vs_nosuch) was not found" in str(e.value)
     store.commit([Op("modify", "gtm server", "/Common/s", {"virtual-server-discovery": ("set", "enabled")}),
                   Op("create", "gtm pool a", "/Common/p", {"members": ("set", {"s:vs_learned": {}})})])
+
+
+async def test_mx_srv_and_naptr_pools_and_wide_ips_are_kept_with_their_members_fields():
+    rest, store = rest_of(modules=("gtm",))
+    async with client(rest) as c:
+        for rtype, member in (("mx", {"priority": 20}), ("srv", {"port": 5060, "weight": 5}),
+                              ("naptr", {"flags": "s", "service": "SIP+D2U"})):
+            r = await c.post(f"/mgmt/tm/gtm/pool/{rtype}", json={"name": "p", "members": [
+                {"name": "mail.example.com", **member}]})
+            assert r.status_code == 200, r.text
+            r = await c.post(f"/mgmt/tm/gtm/wideip/{rtype}", json={"name": "example.com", "pools": [{"name": "p"}]})
+            assert r.json()["pools"][0]["nameReference"]["link"].startswith(
+                f"https://localhost/mgmt/tm/gtm/pool/{rtype}/~Common~p")
+            got = (await c.get(f"/mgmt/tm/gtm/pool/{rtype}/~Common~p/members/mail.example.com")).json()
+            assert {k: got[k] for k in member} == member
+        assert (await c.get("/mgmt/tm/gtm/pool/mx")).json()["items"][0]["name"] == "p"
