@@ -226,7 +226,11 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
                 out[f.rest] = [{"effectiveIp": a, "effectivePort": UNICAST_PORT, "ip": a, "port": UNICAST_PORT}
                                for a in v]
         elif type_ == "auth user" and f.name == "role":
-            out["partitionAccess"] = [{"name": "all-partitions", "role": v}]
+            where = values.get("partition-access") or "all-partitions"
+            out["partitionAccess"] = [{"name": where, "role": v, "nameReference": {
+                "link": link(object_url("auth partition", full_path(where)))}}]
+        elif type_ == "auth user" and f.name == "partition-access":
+            continue
         elif f.name == "last-resort-pool" and v != "none":
             out[f.rest] = f"{type_.rsplit(' ', 1)[1]} {v}"     # F5 names the pool with its type: "a /Common/p"
         else:
@@ -355,7 +359,7 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             values[t.flag_field] = ("set", key if v else next(x for x in t.flags if x != key))
             continue
         if type_ == "auth user" and key == "partitionAccess":
-            values["role"] = ("set", _role(v))
+            values["partition-access"], values["role"] = (("set", x) for x in _role(v))
             continue
         if type_ == "auth user" and key == "encryptedPassword":
             key = "password"
@@ -422,11 +426,12 @@ def _names(type_: str, key: str, v) -> list[str]:
     return out
 
 
-def _role(v) -> str:
+def _role(v) -> tuple[str, str]:
+    """partitionAccess -> (the partition, the role): one entry, as the lab keeps one role a user."""
     if isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict) and isinstance(v[0].get("role"), str) \
-            and v[0].get("name", "all-partitions") in ("all-partitions", "Common"):
-        return v[0]["role"]
-    raise RestError(400, 'partitionAccess takes [{"name": "all-partitions", "role": ROLE}] in the lab', 1)
+            and isinstance(v[0].get("name", "all-partitions"), str):
+        return v[0].get("name", "all-partitions"), v[0]["role"]
+    raise RestError(400, 'partitionAccess takes one [{"name": PARTITION, "role": ROLE}] in the lab', 1)
 
 
 def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | None, dict]:

@@ -62,6 +62,13 @@ def test_selfip_with_the_route_domain_suffix_is_idempotent_and_removed(ansible):
     shows("bigip1", "list net self", "self_ans", present=False)
 
 
+def test_user_is_idempotent_syncs_and_goes(ansible):
+    ansible.twice("part/user.yml", "bigip1")
+    shows("bigip2", "list auth user user_ans", "role operator")
+    ansible.twice("part/user.yml", "bigip1", state="absent")
+    shows("bigip2", "list auth user", "user_ans", present=False)
+
+
 def test_device_info_reads_the_system_vlans_and_partitions(ansible):
     for _ in range(2):
         recap = ansible.run("part/device_info.yml", "bigip1")

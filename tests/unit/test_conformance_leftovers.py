@@ -67,3 +67,16 @@ async def test_mx_srv_and_naptr_pools_and_wide_ips_are_kept_with_their_members_f
             got = (await c.get(f"/mgmt/tm/gtm/pool/{rtype}/~Common~p/members/mail.example.com")).json()
             assert {k: got[k] for k in member} == member
         assert (await c.get("/mgmt/tm/gtm/pool/mx")).json()["items"][0]["name"] == "p"
+
+
+async def test_a_users_partition_access_names_a_partition_and_links_it():
+    rest, store = rest_of()
+    async with client(rest) as c:
+        await c.post("/mgmt/tm/auth/partition", json={"name": "P"})
+        r = await c.post("/mgmt/tm/auth/user", json={"name": "u1", "password": "pw-12345",
+                                                     "partitionAccess": [{"name": "P", "role": "operator"}]})
+        assert r.json()["partitionAccess"] == [{"name": "P", "role": "operator", "nameReference": {
+            "link": "https://localhost/mgmt/tm/auth/partition/P?ver=17.1.0"}}]
+        r = await c.post("/mgmt/tm/auth/user", json={"name": "u2", "password": "pw-12345",
+                                                     "partitionAccess": [{"name": "Nope", "role": "guest"}]})
+        assert r.status_code == 400 and "Partition (Nope) was not found" in r.json()["message"]
