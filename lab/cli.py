@@ -102,6 +102,11 @@ def _exec(args) -> int:
     return 1  # not reached: exec replaces this process
 
 
+def _shell(args) -> int:
+    Lab.open(args.lab).exec(args.node, ["tmsh"])
+    return 1  # not reached: exec replaces this process
+
+
 def _logs(args) -> int:
     from node.log import render as render_log
     path = inspect.log_path(args.lab, args.node)
@@ -175,8 +180,15 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
+    started = time.time()
+
+    def write_report(lab: str, report: dict) -> None:
+        from .scenario.report import html
+        Path(args.report).write_text(html(report, lab, timeline(lab, since=started - 1)))
+        console.print(f"report written to {args.report}")
+
     report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
-                      say=lambda m: console.print(m, highlight=False))
+                      say=lambda m: console.print(m, highlight=False), after=write_report if args.report else None)
     print(json.dumps(report, indent=1) if args.json else report["text"])
     return 0 if report["passed"] else 1
 
@@ -238,6 +250,10 @@ def _lab_parsers(sub) -> None:
     s.add_argument("node")
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=_exec)
+    s = sub.add_parser("shell", help="tmsh on a BIG-IP node, interactively: biglab shell LAB NODE")
+    s.add_argument("lab")
+    s.add_argument("node")
+    s.set_defaults(func=_shell)
     s = sub.add_parser("logs", help="a BIG-IP node's log, F5-style")
     s.add_argument("lab")
     s.add_argument("node")
@@ -307,6 +323,7 @@ def _failure_parsers(sub) -> None:
     r.add_argument("--name", help="name of the lab brought up for the run (default: the scenario's)")
     r.add_argument("--mgmt-subnet", help="its management subnet")
     r.add_argument("--json", action="store_true")
+    r.add_argument("--report", metavar="FILE.html", help="write the run as a page: steps, timings, the timeline drawn")
     r.set_defaults(func=_scenario)
 
 

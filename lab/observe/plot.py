@@ -64,6 +64,9 @@ def segments(entries: list[dict], end: float | None = None) -> tuple[list[Segmen
             change(f"{device} sync", e["ts"], e["status"])
         elif kind == "fault":
             faults.setdefault(e.get("node", "?"), []).append((e["ts"], e.get("msg", "")))
+            if e.get("msg", "").split()[:1] in (["kill"], ["stop"]):   # a dead device holds nothing
+                for row in [r for r, (_, label) in open_.items() if label == e.get("node") and " sync" not in r]:
+                    change(row, e["ts"], None)
         elif kind == "repair" and faults.get(e.get("node", "?")):
             for start, text in faults.pop(e.get("node", "?")):
                 windows.append(Window(e.get("node", "?"), start, e["ts"], text))
@@ -80,7 +83,8 @@ def figure(entries: list[dict], title: str = ""):
     t0 = entries[0]["ts"] if entries else 0.0
     groups = sorted({s.row for s in segs if not s.row.endswith(" sync")})
     devices = sorted({e.get("device") for e in entries if e.get("device") and e.get("device") != "chaos"})
-    rows = groups + [f"{d} sync" for d in devices] + devices
+    synced = {s.row for s in segs}
+    rows = groups + [f"{d} sync" for d in devices if f"{d} sync" in synced] + devices
     colour = {d: DEVICE_COLOURS[i % len(DEVICE_COLOURS)] for i, d in enumerate(devices)}
     fig = Figure(figsize=(12, 1.2 + 0.45 * len(rows)))
     ax = fig.add_subplot()

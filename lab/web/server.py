@@ -48,4 +48,13 @@ async def serve(web: Web, address: str, port: int, ready=lambda url: None) -> No
 
 def run(lab: str | None, port: int, listen: str | None, ready=lambda url: None) -> None:
     web = make(lab, listen)
-    trio.run(serve, web, listen or "127.0.0.1", port, ready)
+    try:
+        trio.run(serve, web, listen or "127.0.0.1", port, ready)
+    except* OSError as group:   # the port is taken, the address is not this host's
+        raise LabError(f"cannot serve on {listen or '127.0.0.1'}:{port}: {_first(group)}") from None
+
+
+def _first(group) -> str:
+    while isinstance(group, BaseExceptionGroup):
+        group = group.exceptions[0]
+    return group.strerror or str(group)

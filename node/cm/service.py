@@ -80,6 +80,10 @@ class CM:
     def online(self) -> None:
         self.failover_driver.online()
 
+    def restart(self) -> None:
+        """The configuration was reloaded (mcpd's restart, a UCS load): sync is decided afresh."""
+        self.sync_driver.restart()
+
     def sync_status(self) -> dict:
         return self.sync_driver.sync_status()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from .services import port_number
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -110,6 +111,9 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
+                     "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
+                     "none")
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -424,7 +428,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -462,6 +466,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys daemon-ha", "Daemon HA", (
+        Field("heartbeat", "enum", "enabled", ED), Field("heartbeat-action", "enum", "restart", DAEMON_HA_ACTIONS),
+        Field("running", "enum", "enabled", ED), Field("running-timeout", "int", 2, minimum=0, maximum=4294967295),
+        Field("not-running-action", "enum", "go-offline-downlinks", DAEMON_HA_ACTIONS),
+        Field("description", "str")), scope="local"),
     ObjType("sys ha-group", "HA Group", (
         Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
@@ -546,6 +555,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("sys daemon-ha", "/Common/tmm"): {"heartbeat-action": "go-offline-downlinks-restart"},
+    ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
+    ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
@@ -737,11 +749,11 @@ def destination(value: str, folder: str = PARTITION) -> str:
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
-    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    number = port_number(port)
+    if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"{folder}/{ip}:{int(port)}" if ip.version == 4 else f"{folder}/{ip}.{int(port)}"
+    return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
@@ -754,15 +766,16 @@ def split_destination(dest: str) -> tuple[str, int]:
 
 
 def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
-    """A member is `NODE:PORT` (its node in `folder` unless given a path); returns its full name
-    and the address if NODE is one."""
+    """A member is `NODE:PORT` (its node in `folder` unless given a path; the port a number or, as
+    tmsh lists it, a name: `10.1.20.11:http`); returns its full name and the address if NODE is one."""
     if value.startswith("/"):
         folder, _, value = value.rpartition("/")
     name, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+    number = port_number(port) if sep else None
+    if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"{folder}/{name}:{int(port)}", addr
+    return f"{folder}/{name}:{number}", addr

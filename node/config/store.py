@@ -549,6 +549,14 @@ class ConfigStore:
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
 
+    def reload(self) -> None:
+        """Read the configuration back from disk (mcpd's restart); the commit cache starts empty."""
+        if self.path and self.path.exists():
+            self._load()
+        self.commit_cache.clear()
+        self.commit_cache_size = 0
+        self.generation += 1
+
     def observe(self, cid: Cid | None) -> None:
         """Lamport: a commit id seen from a peer moves our counter past it."""
         if cid is not None and cid.id > self.counter:

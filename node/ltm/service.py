@@ -19,7 +19,7 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import TYPES, base_name, full_path, split_destination
+from ..config.schema import TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4
 from .hooks import Flow, Hook, Outcome, Server
 from .http import answer, parse_request, parse_response, read_head, request_head, response_head
@@ -66,6 +66,7 @@ class LTM:
         self._l4_changed = trio.Event()
         self._nursery = None
         self.irules = IRules(store, log)
+        self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
         # the iRules of a virtual server (hooks.Hook), or None: the plain TCP proxy
         self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
 
@@ -117,7 +118,7 @@ class LTM:
         out = {}
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             tg = base_name(va.get("traffic-group", "/Common/traffic-group-1"))
             if vs.get("status") == "disabled":
                 avail, reason = "offline", "The virtual server is disabled"
@@ -164,9 +165,18 @@ class LTM:
         self._reconcile_fastl4()
         self._end_forced_down()
 
+    def stop(self, part: str) -> None:
+        """A part crashed (system failsafe): `tmm` serves nothing, `bigd` runs no monitor."""
+        self.stopped.add(part)
+        self.reconcile()
+
+    def start(self, part: str) -> None:
+        self.stopped.discard(part)
+        self.reconcile()
+
     def _reconcile_monitors(self) -> None:
         want = {}
-        for path, pool in self.store.of_type("ltm pool").items():
+        for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
             mon = self.monitor_of(pool)
             if mon is None:
                 continue
@@ -211,11 +221,13 @@ class LTM:
         it is active for. path -> (virtual, address, port, traffic group)."""
         active = {f"/Common/{tg}" for tg in self.active_groups()}
         out = {}
+        if "tmm" in self.stopped:
+            return out
         for path, vs in self.store.of_type("ltm virtual").items():
             if vs.get("status") == "disabled":
                 continue
             addr, port = split_destination(vs["destination"])
-            va = self.store.get("ltm virtual-address", f"/Common/{addr}") or {}
+            va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
             if va.get("traffic-group") in active and va.get("enabled", "yes") == "yes":
                 out[path] = (vs, addr, port, va["traffic-group"])
         return out
