@@ -253,8 +253,8 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
 
 def _item_props(type_: str, f: Field, item: dict) -> dict:
     name = item["name"]
-    out = {"name": base_name(name)}
-    if name.startswith("/"):
+    out = {"name": name if f.name == "records" else base_name(name)}   # a data group's keys are not paths
+    if name.startswith("/") and f.name != "records":
         out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
