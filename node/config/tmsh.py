@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
+from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
                      UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
 from .services import port_name
 
@@ -189,7 +189,7 @@ def properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
-        if word == "last-resort-pool" and tokens[0] in GTM_RECORD_TYPES and len(tokens) > 1:
+        if word == "last-resort-pool" and tokens[0] in GTM_ALL_TYPES and len(tokens) > 1:
             tokens.pop(0)   # F5 writes `last-resort-pool a P3`
         if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
             verb = tokens.pop(0)
