@@ -1,6 +1,6 @@
 """Forged failover heartbeats, sent from inside a lab node's namespace (run by the `forge` chaos
 verb): for `seconds`, every 100 ms, to `dst`:1026 from the impersonated device's own address
-`src` (bound with IP_FREEBIND, as a spoofing host would), claiming `device` is alive and active
+`src` (bound with IP_TRANSPARENT, as a spoofing host would), claiming `device` is alive and active
 for every traffic group named. Two kinds each round: an unsigned heartbeat (the old format) and
 one signed by a stranger's trust domain under the same device name. Prints the count sent (JSON)."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ from node.cm.hbauth import HeartbeatAuth
 from node.cm.heartbeat import PORT, encode
 from node.iquery.trust import Member, make_ca, make_csr, new_key, sign_csr
 
-IP_FREEBIND = 15
+IP_TRANSPARENT = 19   # bind and send from an address that is not ours (root in the namespace)
 
 
 def stranger(device: str):
@@ -42,7 +42,7 @@ def main(argv: list[str]) -> None:
     signer = HeartbeatAuth(stranger(a.device))
     sent, seq = 0, 10**9
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+        s.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
         s.bind((a.src, PORT))
         deadline = time.monotonic() + a.seconds
         while time.monotonic() < deadline:
