@@ -190,8 +190,15 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
+    started = time.time()
+
+    def write_report(lab: str, report: dict) -> None:
+        from .scenario.report import html
+        Path(args.report).write_text(html(report, lab, timeline(lab, since=started - 1)))
+        console.print(f"report written to {args.report}")
+
     report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
-                      say=lambda m: console.print(m, highlight=False))
+                      say=lambda m: console.print(m, highlight=False), after=write_report if args.report else None)
     print(json.dumps(report, indent=1) if args.json else report["text"])
     return 0 if report["passed"] else 1
 
@@ -332,6 +339,7 @@ def _failure_parsers(sub) -> None:
     r.add_argument("--name", help="name of the lab brought up for the run (default: the scenario's)")
     r.add_argument("--mgmt-subnet", help="its management subnet")
     r.add_argument("--json", action="store_true")
+    r.add_argument("--report", metavar="FILE.html", help="write the run as a page: steps, timings, the timeline drawn")
     r.set_defaults(func=_scenario)
 
 

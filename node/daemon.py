@@ -87,7 +87,7 @@ class Daemon:
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
                             started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
-                            logins=self.shell.logins)
+                            logins=self.shell.logins, sysconfig=self.sysconfig)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp

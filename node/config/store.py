@@ -483,6 +483,9 @@ class ConfigStore:
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
                                   "no traffic group can own it")
+            if tname == "auth user" and values.get("partition-access", "all-partitions") != "all-partitions" \
+                    and ("auth partition", full_path(values["partition-access"])) not in work:
+                raise NotFound("Partition", values["partition-access"])
             if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
                 raise Invalid(f"route {path} gateway {values['gw']} is on no VLAN of this device "
                               "(no self IP subnet contains it)")

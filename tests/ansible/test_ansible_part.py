@@ -55,6 +55,20 @@ def test_partition_and_objects_in_it_sync_to_the_peer_and_go(ansible):
     shows("bigip2", "list auth partition", "Part_ans", present=False)
 
 
+def test_selfip_with_the_route_domain_suffix_is_idempotent_and_removed(ansible):
+    ansible.twice("part/selfip.yml", "bigip1")
+    shows("bigip1", "list net self self_ans", "address 10.1.20.40/24")
+    ansible.twice("part/selfip.yml", "bigip1", state="absent")
+    shows("bigip1", "list net self", "self_ans", present=False)
+
+
+def test_user_is_idempotent_syncs_and_goes(ansible):
+    ansible.twice("part/user.yml", "bigip1")
+    shows("bigip2", "list auth user user_ans", "role operator")
+    ansible.twice("part/user.yml", "bigip1", state="absent")
+    shows("bigip2", "list auth user", "user_ans", present=False)
+
+
 def test_device_info_reads_the_system_vlans_and_partitions(ansible):
     for _ in range(2):
         recap = ansible.run("part/device_info.yml", "bigip1")
