@@ -102,6 +102,11 @@ def _exec(args) -> int:
     return 1  # not reached: exec replaces this process
 
 
+def _shell(args) -> int:
+    Lab.open(args.lab).exec(args.node, ["tmsh"])
+    return 1  # not reached: exec replaces this process
+
+
 def _logs(args) -> int:
     from node.log import render as render_log
     path = inspect.log_path(args.lab, args.node)
@@ -132,7 +137,13 @@ def _chaos(args) -> int:
 
 
 def _events(args) -> int:
-    for entry in timeline(args.lab, everything=args.all):
+    entries = timeline(args.lab, everything=args.all)
+    if args.plot:
+        from .observe import plot
+        plot.plot(entries, args.plot, title=f"lab {args.lab}")
+        console.print(f"timeline of {len(entries)} events drawn in {args.plot}")
+        return 0
+    for entry in entries:
         print(json.dumps(entry) if args.json else render(entry))
     return 0
 
@@ -149,6 +160,17 @@ def _metrics(args) -> int:
     return 0
 
 
+def _web(args) -> int:
+    from .web import server
+    try:
+        server.run(args.lab, args.port, args.listen,
+                   ready=lambda url: console.print(f"biglab web on {url}" + (f"lab/{args.lab}/" if args.lab else "")
+                                                   + " (Ctrl-C stops)"))
+    except ValueError as exc:   # --listen that is not an address
+        raise LabError(f"--listen {args.listen}: {exc}") from None
+    return 0
+
+
 def _capture(args) -> int:
     summary = capture(args.lab, args.vlan, args.write, duration=args.duration, count=args.count,
                       summary=args.summary, say=lambda m: console.print(m, highlight=False))
@@ -158,8 +180,15 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
+    started = time.time()
+
+    def write_report(lab: str, report: dict) -> None:
+        from .scenario.report import html
+        Path(args.report).write_text(html(report, lab, timeline(lab, since=started - 1)))
+        console.print(f"report written to {args.report}")
+
     report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
-                      say=lambda m: console.print(m, highlight=False))
+                      say=lambda m: console.print(m, highlight=False), after=write_report if args.report else None)
     print(json.dumps(report, indent=1) if args.json else report["text"])
     return 0 if report["passed"] else 1
 
@@ -221,6 +250,10 @@ def _lab_parsers(sub) -> None:
     s.add_argument("node")
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=_exec)
+    s = sub.add_parser("shell", help="tmsh on a BIG-IP node, interactively: biglab shell LAB NODE")
+    s.add_argument("lab")
+    s.add_argument("node")
+    s.set_defaults(func=_shell)
     s = sub.add_parser("logs", help="a BIG-IP node's log, F5-style")
     s.add_argument("lab")
     s.add_argument("node")
@@ -259,7 +292,15 @@ def _failure_parsers(sub) -> None:
     s.add_argument("lab")
     s.add_argument("--json", action="store_true")
     s.add_argument("--all", action="store_true", help="every log line, not only state changes")
+    s.add_argument("--plot", metavar="FILE.svg", help="draw the timeline (traffic groups, sync, faults) to "
+                   "FILE (svg, png or pdf)")
     s.set_defaults(func=_events)
+    s = sub.add_parser("web", help="the lab in a browser: topology, nodes, GTM, timeline, faults (127.0.0.1)")
+    s.add_argument("lab", nargs="?", help="the lab to show (default: every lab that is up)")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--listen", metavar="ADDRESS", help="listen on ADDRESS instead of 127.0.0.1; then every "
+                   "request needs the lab's admin credentials")
+    s.set_defaults(func=_web)
     s = sub.add_parser("metrics", help="one Prometheus endpoint (/metrics on 127.0.0.1) for the lab, in F5 TS names")
     s.add_argument("lab")
     s.add_argument("--port", type=int, default=9250)
@@ -282,6 +323,7 @@ def _failure_parsers(sub) -> None:
     r.add_argument("--name", help="name of the lab brought up for the run (default: the scenario's)")
     r.add_argument("--mgmt-subnet", help="its management subnet")
     r.add_argument("--json", action="store_true")
+    r.add_argument("--report", metavar="FILE.html", help="write the run as a page: steps, timings, the timeline drawn")
     r.set_defaults(func=_scenario)
 
 

@@ -17,9 +17,9 @@ from .clock import PersistentClock, write_atomically
 from .cm.service import CM
 from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config.store import ConfigStore, Op
-from .config.tmsh import render
 from .shell import Shell, ShellError
 from .settings import NodeConfig
+from .subsystems import Subsystems
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
@@ -37,6 +37,7 @@ from .iquery.recorder import Recorder
 from .gtm.publish import Publisher
 from .gtm.service import GTM
 from .ntp_service import NtpService
+from .sysconfig import SysConfig
 
 
 class Daemon:
@@ -63,7 +64,10 @@ class Daemon:
         self.routes = Routes(self.store, self.events, self.log, mgmt_net)
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
+        self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded,
+                                   self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
+        self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
@@ -71,6 +75,8 @@ class Daemon:
         self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.events,
                        subscribed=lambda peer: peer in self.publisher.subscribers) \
             if "gtm" in config.modules else None
+        self.subsystems = Subsystems(self.store, self.log, self.ltm, self.gtm)
+        self.cm.failover_driver.dead_subsystems = self.subsystems.dead_actions   # the system failsafe
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
         self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)
@@ -79,18 +85,28 @@ class Daemon:
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
                             started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
-                            logins=self.shell.logins)
+                            logins=self.shell.logins, sysconfig=self.sysconfig)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
+        self.shell.sysconfig = self.sysconfig
+        self.shell.clock = self.clock
         self.control = ControlServer(self.dir / "ctl.sock", self.commands(), self.log)
         self.started = time.time()
 
     def commands(self) -> dict:
         return {"status": self.cmd_status, "add-device": self.cmd_add_device,
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
-                "prompt": self.cmd_prompt, "cd": self.cmd_cd, "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
-                "cert-renew": self.cmd_cert_renew}
+                "prompt": self.cmd_prompt, "cd": self.cmd_cd, "names": self.cmd_names,
+                "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
+                "cert-renew": self.cmd_cert_renew, "crash": self.cmd_crash, "restart-subsystem": self.cmd_restart}
+
+    async def cmd_crash(self, subsystem: str) -> str:
+        """Crash one critical subsystem (chaos): the system failsafe acts as its daemon-ha says."""
+        return self.subsystems.crash(subsystem)
+
+    async def cmd_restart(self, subsystem: str) -> str:
+        return self.subsystems.restart(subsystem)
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
         """Renew this device's certificate (signed by the domain CA), optionally with a short
@@ -115,11 +131,11 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
-    async def cmd_tmsh(self, line: str, folder: str = "/Common") -> str:
-        if not isinstance(line, str) or not isinstance(folder, str):
-            raise CommandError("tmsh takes a command line (and the folder it runs in)")
+    async def cmd_tmsh(self, line: str, folder: str = "/Common", text: str | None = None) -> str:
+        if not isinstance(line, str) or not isinstance(folder, str) or not isinstance(text, (str, type(None))):
+            raise CommandError("tmsh takes a command line (and the folder it runs in, and terminal text)")
         try:
-            return await self.shell.run(line, folder)
+            return await self.shell.run(line, folder, text)
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
@@ -132,16 +148,30 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
-    async def cmd_prompt(self) -> str:
+    async def cmd_prompt(self, kind: str = "bash", folder: str = "/Common", modules: list | None = None) -> str:
+        """The bash prompt (`[root@bigip1:Active:In Sync] ~ # `), or with kind "tmsh" tmsh's."""
+        if kind == "tmsh":
+            return self.shell.tmsh_prompt(str(folder), [str(m) for m in modules or []])
         return self.shell.prompt()
 
-    def save_config(self) -> str:
-        """`save sys config`: the configuration as tmsh text, like /config/bigip.conf."""
-        path = self.dir / "bigip.conf"
-        text = "\n".join(render(t, p, v) for (t, p), v in sorted(self.store.objects.items())) + "\n"
-        write_atomically(path, text.encode(), 0o644)
-        self.log.log("notice", "mcpd", "Configuration saved (save sys config)", event="config-saved")
-        return str(path)
+    async def cmd_names(self, type: str, folder: str = "/Common") -> list:
+        return self.shell.names(str(type), str(folder))
+
+    def save_config(self) -> list[str]:
+        """`save sys config`: every partition's bigip.conf files (node/sysconfig.py)."""
+        return self.sysconfig.save()
+
+    def _config_reloaded(self) -> None:
+        """After mcpd's restart: channels reconnect, and CM recomputes sync from the configuration
+        and the peers' statuses."""
+        self.iquery.restart()
+        self.cm.restart()
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each LTM pool (full path): (members available, members)."""
+        return {f"/Common/{name}": (sum(m["availability"] == "available" for m in p["members"].values()),
+                                    len(p["members"]))
+                for name, p in self.ltm.pool_report().items()}
 
     async def cmd_status(self, part: str | None = None) -> dict | None:
         """The node's status, or one part of it ("sync", "failover"...), with the fields
@@ -212,6 +242,7 @@ class Daemon:
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             self.routes.sync()   # the routes of running.json, after a restart
             await nursery.start(self.ltm.run)
+            await nursery.start(self.subsystems.run)
             await nursery.start(self.https.run)
             await nursery.start(self.publisher.run)
             if self.gtm:

@@ -76,6 +76,18 @@ class InUse(ConfigError):
     fmt = "The {what} ({name}) cannot be deleted because it is in use by a {user_what} ({user})."
 
 
+class RuleError(ConfigError):
+    """An iRule that does not load: `detail` is `/Common/r:3: error: [parse error: ...][text]`."""
+    id = "01070151:3"
+    fmt = "Rule [{rule}] error: {detail}"
+
+
+class RuleNeedsHttp(ConfigError):
+    id = "01071912:3"
+    fmt = ("{event} event in rule ({rule}) requires an associated HTTP or FASTHTTP profile on the "
+           "virtual-server ({virtual}).")
+
+
 class FolderNotEmpty(ConfigError):
     """`item` is the first thing still inside, as "pool /P/web" or "folder /P/app"."""
     id = "010713f9:3"

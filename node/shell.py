@@ -7,14 +7,15 @@ from __future__ import annotations
 from .cm.service import CM
 import fnmatch
 
-from .config.schema import (PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted, folder_of,
-                            folder_path, full_path, in_folder, object_path)
+from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
+                            folder_of, folder_path, full_path, in_folder, object_path)
 from .config.store import ConfigStore, Op
-from .config.tmsh import Command, TmshSyntaxError, parse, render, split_commands
+from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
 from .errors import NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
+from . import show_text
 from .tables import columns, table
 from .version import show_sys_version
 
@@ -39,6 +40,27 @@ def show_ntp(st: dict | None) -> str:
     return table("Sys::NTP", rows)
 
 
+def arp_table(vlans: dict[str, str]) -> list[dict]:
+    """This namespace's neighbour table (what the kernel resolved), as `show net arp` lists it;
+    `vlans` maps an interface name to its VLAN."""
+    from pyroute2 import IPRoute
+    states = {0x02: "resolved", 0x04: "resolved", 0x08: "resolved", 0x10: "resolved", 0x80: "permanent",
+              0x01: "incomplete", 0x20: "failed"}
+    out = []
+    with IPRoute() as ipr:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+        for n in ipr.get_neighbours(family=2):
+            address, mac = n.get_attr("NDA_DST"), n.get_attr("NDA_LLADDR")
+            if not address or n["state"] == 0x40:    # NUD_NOARP: not a neighbour
+                continue
+            cache = n.get_attr("NDA_CACHEINFO") or {}
+            age = cache.get("ndm_updated", 0) // 100 if isinstance(cache, dict) else 0
+            ifname = names.get(n["ifindex"], "?")
+            out.append({"address": address, "mac": mac or "incomplete", "vlan": f"/Common/{vlans.get(ifname, ifname)}",
+                        "expire": max(300 - age, 0), "status": states.get(n["state"], "unknown")})
+    return sorted(out, key=lambda e: tuple(int(x) for x in e["address"].split(".")))
+
+
 class Shell:
     def __init__(self, device: str, store: ConfigStore, cm: CM, trust_members, save_config, ltm=None):
         self.device, self.store, self.cm, self.ltm = device, store, cm, ltm
@@ -46,6 +68,8 @@ class Shell:
         self.trust_members = trust_members  # () -> set of device names in the trust domain
         self.save_config = save_config
         self.ntp = None  # the NTP client (node/ntp_service.py), if the lab runs an NTP server
+        self.sysconfig = None   # saved configuration and UCS archives (node/sysconfig.py)
+        self.clock = None       # the device's clock (node/clock.py), for `show sys clock`
         self.logins = LoginFailures(lambda: 0)   # the daemon's, shared with REST
 
     def prompt(self) -> str:
@@ -53,9 +77,23 @@ class Shell:
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    async def run(self, line: str, folder: str = PARTITION) -> str:
+    def tmsh_prompt(self, folder: str = PARTITION, modules=()) -> str:
+        """tmsh's prompt, from the live status: root@(bigip1)(cfg-sync In Sync)(Active)(/Common)(tmos.ltm)#"""
+        state = {"active": "Active", "standby": "Standby", "forced-offline": "ForcedOffline"}[
+            self.cm.failover.device_state()]
+        where = ".".join(("tmos", *modules))
+        return f"root@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
+
+    def names(self, type_: str, folder: str = PARTITION) -> list[str]:
+        """The names Tab completes for a type, as `list` shows them in `folder`."""
+        if type_ not in TYPES:
+            return []
+        return sorted(object_name(type_, p, View(folder)) or "" for p, _ in self._in_folder(type_, folder, False))
+
+    async def run(self, line: str, folder: str = PARTITION, text: str | None = None) -> str:
         """A line, or a script of lines (`cd /P; list ltm pool`), run in `folder`; a refusal
-        stops the script, and its error carries what ran before it."""
+        stops the script, and its error carries what ran before it. `text` is what `load sys
+        config merge from-terminal` reads."""
         lines = [part.strip() for part in split_commands(line) if part.strip()] if ";" in line or "&&" in line \
             else [line]
         out = []
@@ -64,7 +102,7 @@ class Shell:
                 if one.split()[:1] == ["cd"]:
                     folder = self.cd(folder, one.split()[1:])
                     continue
-                out.append(await self._run_line(one, folder))
+                out.append(await self._run_line(one, folder, text))
             except ShellError as exc:
                 if not out:
                     raise
@@ -86,8 +124,13 @@ class Shell:
             raise ShellError.of(NotFound("folder", path))
         return path
 
-    async def _run_line(self, line: str, folder: str) -> str:
+    async def _run_line(self, line: str, folder: str, text: str | None = None) -> str:
         try:
+            words = [str(w) for w in tokenize(line)]
+            if words[:1] == ["tmsh"]:
+                words = words[1:]
+            if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
+                return self._sys(words, text)
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
@@ -105,11 +148,76 @@ class Shell:
             if cmd.verb == "save":
                 if cmd.words != ["sys", "config"]:
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
-                path = self.save_config()
-                return f"Saving running configuration...\n  {path}"
+                return "Saving running configuration...\n" + "\n".join(f"  {p}" for p in self.save_config())
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    # -- saved configuration, UCS, mcpd -------------------------------------------------------------
+    def _sys(self, words: list[str], text: str | None) -> str:
+        sc = self.sysconfig
+        if sc is None:
+            raise ShellError("Syntax Error: this device keeps no saved configuration")
+        try:
+            return self._sys_command(sc, words, text)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+
+    def _sys_command(self, sc, words: list[str], text: str | None) -> str:
+        verb, rest = words[0], words[1:]
+        if rest[:2] == ["sys", "ucs"]:
+            args = rest[2:]
+            if verb == "list" and not args:
+                return "\n".join(f"sys ucs {p.name}" for p in sc.ucs_list())
+            if verb == "save" and len(args) == 1:
+                return f"Saving active configuration...\n/var/local/ucs/{sc.ucs_save(args[0]).name} is saved."
+            if verb == "delete" and len(args) == 1:
+                sc.ucs_delete(args[0])
+                return f"{sc.ucs_path(args[0]).name} is deleted"
+            if verb == "load" and args:
+                options, i = set(), 1
+                while i < len(args):   # bigip_ucs's options: only reset-trust changes what the lab does
+                    if args[i] == "passphrase" and i + 1 < len(args):
+                        i += 2
+                        continue
+                    if args[i] not in ("reset-trust", "no-license", "no-platform-check", "include-chassis-level-config"):
+                        raise ShellError(f'Syntax Error: "{args[i]}" unknown property')
+                    options.add(args[i])
+                    i += 1
+                n = sc.ucs_load(args[0], reset_trust="reset-trust" in options)
+                return f"Restoring UCS {sc.ucs_path(args[0]).name}: {n} objects loaded\nSaving active configuration..."
+        if verb == "restart" and rest == ["sys", "service", "mcpd"]:
+            sc.restart_mcpd()
+            return ""
+        if verb == "load" and rest[:2] == ["sys", "config"]:
+            return self._load_config(sc, rest[2:], text)
+        raise ShellError(f'Syntax Error: "{" ".join(words[:4])}" unexpected argument (save|load|delete|list sys ucs '
+                         "NAME, load sys config [merge file F | merge from-terminal], restart sys service mcpd)")
+
+    def _load_config(self, sc, args: list[str], text: str | None) -> str:
+        if not args:
+            return f"Loading configuration...\n  /config/bigip.conf\n{sc.load_saved()} objects loaded"
+        rest = [a for a in args if a not in ("merge", "verify")]
+        if "merge" not in args:
+            raise ShellError('Syntax Error: "load sys config" takes merge file F or merge from-terminal')
+        if rest == ["from-terminal"]:
+            if text is None:
+                raise ShellError("Syntax Error: from-terminal reads the configuration from the terminal")
+            source = "terminal"
+        elif len(rest) == 2 and rest[0] == "file":
+            source = rest[1]
+            try:
+                with open(source) as f:
+                    text = f.read()
+            except OSError as exc:
+                raise ShellError(f"Syntax Error: cannot read {source}: {exc.strerror}") from None
+        else:
+            raise ShellError(f'Syntax Error: "{" ".join(rest)}" unexpected argument')
+        if "verify" in args:
+            n = sc.verify(text, source)
+            return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
+        n = sc.merge(text, source)
+        return f"Loading configuration...\n  {source}\n{n} objects merged"
 
     # -- configuration --------------------------------------------------------------------------
     def transaction(self, lines: list[str]) -> int:
@@ -149,25 +257,31 @@ class Shell:
         return Op(cmd.verb, cmd.type, path, cmd.values)
 
     def _list(self, cmd: Command, folder: str = PARTITION) -> str:
-        """`list ltm pool [NAME | /P/* | p*] [recursive]`: without a name, the objects of the
-        current folder (and those below it with `recursive`), as tmsh lists them."""
+        """`list ltm pool [NAME | /P/* | p*] [recursive] [one-line] [all-properties]`: without a
+        name, the objects of the current folder (and those below it with `recursive`), as tmsh
+        lists them."""
         allp = "all-properties" in cmd.words
-        objects = sorted(self.store.of_type(cmd.type).items())
         if cmd.name and any(c in cmd.name for c in "*?"):
             pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
-            shown = [(p, v) for p, v in objects if folder_of(p) == folder_of(pattern)   # * stays in its folder
+            shown = [(p, v) for p, v in sorted(self.store.of_type(cmd.type).items())
+                     if folder_of(p) == folder_of(pattern)   # * stays in its folder
                      and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
         elif cmd.name:
             path = self._path(cmd, folder)
             values = self.store.get(cmd.type, path)
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
-            return render(cmd.type, path, values, allp, folder)
+            shown = [(path, values)]
         else:
-            deep = "recursive" in cmd.words
-            shown = [(p, v) for p, v in objects if cmd.type in UNPARTITIONED or not p.startswith("/")
-                     or (in_folder(p, folder) if deep else folder_of(p) == folder)]
-        return "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
+            shown = self._in_folder(cmd.type, folder, "recursive" in cmd.words)
+        text = "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
+        return one_line(text) if "one-line" in cmd.words else text
+
+    def _in_folder(self, type_: str, folder: str, deep: bool) -> list[tuple[str, dict]]:
+        """The objects `list` shows without a name: those in `folder` (with `deep`, below it too)."""
+        return [(p, v) for p, v in sorted(self.store.of_type(type_).items())
+                if type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
+                                                                      else folder_of(p) == folder)]
 
     # -- login failures (auth password-policy max-login-failures) -------------------------------
     def _login_failures(self, names: list[str]) -> str:
@@ -187,10 +301,7 @@ class Shell:
     def _show(self, words: list[str]) -> str:
         what = " ".join(words)
         if what == "cm sync-status":
-            s = self.cm.sync_status()
-            return table("CM::Sync Status", [("Color", s["color"]), ("Status", s["status"]),
-                                              ("Summary", s["summary"]), ("Details", "\n".join(s["details"]) or "-"),
-                                              ("Commit", s["cid"] or "-")])
+            return show_text.cm_sync_status(self.cm.sync_status())
         if what == "cm failover-status":
             f = self.cm.failover_status()
             tgs = "\n".join(f"{st} for /Common/{tg}" for tg, st in sorted(f["traffic_groups"].items())) or "-"
@@ -201,8 +312,37 @@ class Shell:
             rows = [("Color", "green" if f["state"] == "active" else "gray"), ("Status", f["state"].upper()),
                     ("Summary", f"{active}/{len(f['traffic_groups'])} active"), ("Details", tgs),
                     ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
+            rows += [("Failsafe", "\n".join(f"{t} fails, action is {a}" for t, a in sorted(f["failsafe"].items())) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
             return table("CM::Failover Status", rows)
+        if words[:2] == ["cm", "device-group"] and len(words) <= 3:
+            return self._show_device_groups(words[2] if len(words) == 3 else None)
+        if what == "sys failover":
+            f = self.cm.failover_status()
+            return show_text.sys_failover(f["state"], f.get("state_for", 0.0))
+        if what == "sys clock" and self.clock is not None:
+            return show_text.sys_clock(self.clock.now())
+        if what == "sys ha-status":
+            return show_text.sys_ha_status([("daemon-heartbeat", d, "restart", "none", "yes", "no")
+                                            for d in ("bigd", "mcpd", "sod", "tmm")])
+        if what == "net arp":
+            return show_text.net_arp(arp_table({i: base_name(p) for p, v in self.store.of_type("net vlan").items()
+                                                for i in v.get("interfaces") or ()}))
+        if what == "net self":
+            active = self.cm.active_groups()
+            return show_text.net_self([{
+                "name": base_name(p), "address": v["address"], "vlan": base_name(v["vlan"]),
+                "traffic_group": base_name(v["traffic-group"]), "floating": v["traffic-group"] != LOCAL_ONLY,
+                "active": v["traffic-group"] == LOCAL_ONLY or base_name(v["traffic-group"]) in active}
+                for p, v in sorted(self.store.of_type("net self").items())])
+        if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
+            report = self.ltm.pool_report()
+            if base_name(words[2]) not in report:
+                raise ShellError.of(NotFound("Pool", full_path(words[2])))
+            pool = report[base_name(words[2])]
+            view = View()
+            members = {view.port(f"/Common/{m}"): info for m, info in pool["members"].items()}
+            return show_text.ltm_pool_members(base_name(words[2]), {**pool, "members": members})
         if what == "cm device":
             rows = []
             for path, d in sorted(self.store.of_type("cm device").items()):
@@ -220,8 +360,21 @@ class Shell:
             dash = lambda v: "-" if v is None else str(v)
             rows = [(r["tg"], r["device"], r["state"], "true" if r["next_active"] else "false",
                      dash(r["load"]), dash(r["next_active_load"])) for r in self.cm.failover_status()["groups"]]
-            return columns("CM::Traffic-Group", ("Name", "Device", "Status", "Next Active", "Load",
-                                                 "Next Active Load"), rows)
+            groups = self.cm.failover_status()["groups"]
+            heads = ("Name", "Device", "Status", "Next Active", "Load", "Next Active Load")
+            if any(r.get("ha_score") is not None for r in groups):
+                heads += ("HA Score",)
+                rows = [row + (dash(r.get("ha_score")),) for row, r in zip(rows, groups)]
+            return columns("CM::Traffic-Group", heads, rows)
+        if what == "sys ha-group":
+            blocks = []
+            for name, g in self.cm.ha_groups().items():
+                rows = [("State", g["status"]), ("Active Bonus", str(g["active-bonus"])), ("Score", str(g["score"]))]
+                for pool, p in g["pools"].items():
+                    rows += [(f"Pool {pool}", f"weight {p['weight']}  members up {p['up']}/{p['total']}  "
+                                              f"score {p['score']}")]
+                blocks.append(table(f"Sys::HA Group: {name}", rows))
+            return "\n".join(blocks)
         if words[:1] == ["gtm"] and self.gtm is not None:
             return gtm_show.show(self.gtm, words[1:])
         if what == "sys version":
@@ -235,11 +388,50 @@ class Shell:
             return self._login_failures(words[2:])
         if what in ("sys ntp", "sys ntp status"):
             return show_ntp(self.ntp.status() if self.ntp else None)
+        if words[:2] == ["ltm", "rule"] and len(words) in (2, 3) and self.ltm is not None:
+            return self._show_rules(words[2] if len(words) == 3 else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
-                         "| device | traffic-group, show ltm virtual | pool | node [NAME], show gtm iquery | server | pool "
-                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state)")
+                         "| device | device-group [G] | traffic-group, show ltm virtual | pool | node [NAME], "
+                         "show ltm pool P members, show net arp | self, show gtm iquery | server | pool "
+                         "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | failover | clock "
+                         "| ha-status | ha-group)")
+
+    def _show_device_groups(self, name: str | None) -> str:
+        status = self.cm.sync_status()
+        groups = []
+        for path, dg in sorted(self.store.of_type("cm device-group").items()):
+            if name is not None and base_name(path) != base_name(name):
+                continue
+            info = status["groups"].get(base_name(path), {})
+            members = []
+            for dev in dg.get("devices") or []:
+                dev = base_name(dev)
+                peer = status["peers"].get(dev, {})
+                members.append({"name": dev, "status": info.get("pairs", {}).get(dev, info.get("status", "-")),
+                                "since": "-", "cid": (status["cid"] or "-").split(" ")[0] if dev == self.device
+                                else ((peer.get("cid") or ["-"])[0])})
+            groups.append({"name": base_name(path), "type": dg.get("type"), "members": members})
+        if name is not None and not groups:
+            raise ShellError.of(NotFound("Device Group", full_path(name)))
+        return show_text.cm_device_group(groups)
+
+    def _show_rules(self, name: str | None) -> str:
+        """`show ltm rule`: per rule and event, as F5's Ltm::Rule Event statistics."""
+        shown = self.ltm.irules.show()
+        if name is not None:
+            path = full_path(name)
+            if self.store.get("ltm rule", path) is None:
+                raise ShellError.of(NotFound("Rule", path))
+            shown = {path: shown.get(path, {})}
+        out = []
+        for rule, events in sorted(shown.items()):
+            for event, s in sorted(events.items()):
+                out.append(table(f"Ltm::Rule Event: {base_name(rule)}:{event}", [
+                    ("Priority", str(s["priority"])), ("Executions", ""), ("  Total", str(s["executions"])),
+                    ("  Failures", str(s["failures"])), ("  Aborts", str(s["aborts"]))]))
+        return "\n".join(out)
 
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:

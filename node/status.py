@@ -165,6 +165,7 @@ class TrafficGroupRow(Snapshot):
     next_active: bool
     load: int | None
     next_active_load: int | None
+    ha_score: int | None = None
 
 
 @frozen
@@ -181,6 +182,7 @@ class FailoverStatus(Snapshot):
     bad_heartbeats: int
     state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
     groups: tuple[TrafficGroupRow, ...] = ()
+    failsafe: dict[str, str] = dataclasses.field(default_factory=dict)   # tripped failsafe -> its action
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")

@@ -15,12 +15,14 @@ command -v dnsperf >/dev/null || need+=(dnsperf)  # bench/dns.py
 command -v named >/dev/null || need+=(bind9)      # bench/dns.py: BIND beside the GTM listener
 command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, partition; fastL4 virtuals
 command -v conntrack >/dev/null || need+=(conntrack)  # tests/lab/test_ltm_dataplane.py reads the tables
+command -v haproxy >/dev/null || need+=(haproxy)    # bench/ltm.py: the anchor beside the virtuals
 command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
 command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
 command -v dot >/dev/null || need+=(graphviz)     # biglab web: the topology diagram
 command -v chromium >/dev/null || need+=(chromium)             # tests/lab/test_web.py: the page in a real browser
 command -v chromedriver >/dev/null || need+=(chromium-driver)  # ... driven by Selenium, no browser download
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+python3 -c 'import tkinter; tkinter.Tcl()' 2>/dev/null || need+=(python3-tk tcl8.6)  # iRules and iApps run in real Tcl
 if [ ${#need[@]} -gt 0 ]; then
     echo "bootstrap: installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

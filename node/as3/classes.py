@@ -100,6 +100,57 @@ CLASSES: dict[str, dict] = {
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
 }
 
+GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
+             "drop-packet", "fallback-ip", "none")
+MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": False, "properties": {
+    "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp"),
+    "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
+CLASSES.update({
+    "GSLB_Data_Center": obj(enabled={**BOOL, "default": True}, location=STR, contact=STR),
+    "GSLB_Server": obj(
+        ("dataCenter", "devices"), dataCenter=POINTER, enabled={**BOOL, "default": True},
+        serverType=enum("bigip", "generic-host", default="bigip"),
+        devices={"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["address"], "additionalProperties": False, "properties": {
+                "address": ADDRESS, "addressTranslation": ADDRESS, "enabled": BOOL, "remark": STR}}},
+        virtualServers={"type": "array", "items": {
+            "type": "object", "required": ["address", "port"], "additionalProperties": False, "properties": {
+                "name": STR, "address": ADDRESS, "port": port(), "enabled": {**BOOL, "default": True},
+                "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
+        virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no")),
+    "GSLB_Pool": obj(
+        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME"),
+        enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
+        lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
+        lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR,
+        maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER, "maxItems": 1},
+        verifyMemberAvailability={**BOOL, "default": True},
+        members={"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "properties": {
+                "server": POINTER, "virtualServer": STR, "domainName": STR, "ratio": intrange(0, 100, 1),
+                "enabled": {**BOOL, "default": True}, "memberOrder": intrange(0, 65535, 0),
+                "dependsOn": {}, "remark": STR}}}),
+    "GSLB_Domain": obj(
+        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME"),
+        enabled={**BOOL, "default": True}, aliases={"type": "array", "items": STR},
+        poolLbMode=enum("round-robin", "ratio", "topology", "global-availability", default="round-robin"),
+        pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,
+                                          "properties": {"use": STR, "ratio": intrange(0, 100, 1)}}},
+        lastResortPool=POINTER, persistenceEnabled={**BOOL, "default": False},
+        ttlPersistence=intrange(0, 4294967295, 3600), persistCidrIpv4=intrange(0, 32, 32),
+        persistCidrIpv6=intrange(0, 128, 128)),
+    "GSLB_Monitor": obj(
+        ("monitorType",), monitorType=enum("http", "https", "tcp", "gateway-icmp", "tcp-half-open"),
+        interval=intrange(1, 86400, 30), timeout=intrange(1, 86400, 120), probeTimeout=intrange(0, 86400, 5),
+        send=STR, receive=STR, target=STR, ignoreDownResponseEnabled={**BOOL, "default": False}),
+    "GSLB_Topology_Region": obj(regionMembers={"type": "array", "items": MATCH}),
+    "GSLB_Topology_Records": obj(records={"type": "array", "items": {
+        "type": "object", "required": ["source", "destination"], "additionalProperties": False, "properties": {
+            "source": MATCH, "destination": MATCH, "weight": intrange(0, 4294967295, 1)}}}),
+})
+# GSLB data centers, servers, regions and topology exist in /Common only: declared in /Common/Shared
+COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Topology_Region", "GSLB_Topology_Records")
+
 APPLICATION = {"type": "object", "required": ["class"], "properties": {
     "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR,
     "template": enum("generic", "http", "tcp", "udp", "l4", "shared", default="generic")}}
@@ -110,7 +161,7 @@ ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
     "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
     "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
-                                                   "traceResponse": BOOL, "userAgent": STR},
+                                                   "traceResponse": BOOL, "userAgent": STR, "archiveTimestamp": STR},
                  "additionalProperties": False}}}
 AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "properties": {
     "class": STR, "action": enum("deploy", "dry-run", "redeploy", "retrieve", "remove", "patch", default="deploy"),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config.schema import topology_name
 from . import classes as C
-from .refs import Resolver, apps_of, objects_of, service_port
+from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
 BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/Common/tcp", "udp": "/Common/udp",
                     "icmp": "/Common/gateway_icmp", "gateway_icmp": "/Common/gateway_icmp",
                     "tcp_half_open": "/Common/tcp_half_open"}
-MONITOR_TYPES = {"icmp": "gateway-icmp"}     # AS3's icmp monitor is a BIG-IP gateway-icmp one
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
 YN = {True: "yes", False: "no"}
@@ -30,9 +30,8 @@ class Obj:
 
 
 def containers(t: str, apps) -> list[Obj]:
-    """The partition of a tenant and the folders of its applications."""
-    return [Obj("auth partition", f"/Common/{t}", {}), Obj("sys folder", f"/{t}", {}),
-            *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
+    """The partition of a tenant (which makes its folder /T) and the folders of its applications."""
+    return [Obj("auth partition", f"/Common/{t}", {}), *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
 
 
 def default(cls: str, prop: str):
@@ -58,7 +57,9 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool")
+        order = ("Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+                 "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
+                 "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
         items.sort(key=lambda x: order.index(x[2]["class"]) if x[2]["class"] in order else len(order))
         for a, n, item in items:
@@ -69,11 +70,18 @@ class Builder:
         self.out.setdefault((o.type, o.path), o)
 
     def ref(self, value, a: str) -> str:
-        return self.resolver.path(value, self.t, a)
+        """The path a pointer names; GSLB objects of /Common/Shared live in /Common itself."""
+        path = self.resolver.path(value, self.t, a)
+        if path.startswith("/Common/Shared/") and (self.resolver.index.get(path) or {}).get("class") in C.COMMON_ONLY:
+            return "/Common/" + path.rsplit("/", 1)[1]
+        return path
+
+    def common(self, n: str) -> str:
+        return f"/Common/{n}"
 
     # -- the classes ------------------------------------------------------------------------------
     def monitor(self, a: str, n: str, item: dict) -> None:
-        mt = MONITOR_TYPES.get(item["monitorType"], item["monitorType"])
+        mt = {"icmp": "gateway-icmp"}.get(item["monitorType"], item["monitorType"])   # AS3's icmp is gateway-icmp
         values = {"interval": get(item, "interval"), "timeout": get(item, "timeout"),
                   "defaults-from": f"/Common/{mt.replace('-', '_')}"}
         for prop, field in (("send", "send"), ("receive", "recv")):
@@ -131,7 +139,8 @@ class Builder:
             for addr in m.get("serverAddresses") or []:
                 addr = addr.split("%")[0]
                 folder = "/Common" if m.get("shareNodes") else f"/{self.t}"
-                self.add(Obj("ltm node", f"{folder}/{addr}", {"address": addr}))
+                if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
+                    self.add(Obj("ltm node", f"{folder}/{addr}", {"address": addr}))
                 props = {"ratio": m.get("ratio", 1), "priority-group": m.get("priorityGroup", 0),
                          "session": "user-enabled" if enabled else "user-disabled",
                          "state": "user-down" if state == "offline" else "user-up"}
@@ -194,6 +203,82 @@ class Builder:
         if isinstance(v, dict):
             return {"type": "snat", "pool": self.ref(v, a)}
         return {"type": {"auto": "automap", "self": "automap", "none": "none"}[v]}
+
+
+    # -- GSLB (BIG-IP DNS) ----------------------------------------------------------------------------
+    def gslb_data_center(self, a: str, n: str, item: dict) -> None:
+        values = {"status": ED[get(item, "enabled")]}
+        values.update({f: item[p] for p, f in (("location", "location"), ("contact", "contact")) if p in item})
+        self.add(Obj("gtm datacenter", self.common(n), described(item, values)))
+
+    def gslb_server(self, a: str, n: str, item: dict) -> None:
+        addresses = {d["address"]: {"translation": d.get("addressTranslation", "none")} for d in item["devices"]}
+        virtuals = {}
+        for name, vs in zip(vs_names(item), item.get("virtualServers") or []):
+            sep = "." if ":" in vs["address"] else ":"
+            virtuals[name] = {"destination": f"{vs['address']}{sep}{vs['port']}",
+                              "status": ED[vs.get("enabled", True)],
+                              "translation-address": vs.get("addressTranslation", "none"),
+                              "translation-port": vs.get("addressTranslationPort", 0)}
+        values = {"datacenter": self.ref(item["dataCenter"], a), "product": get(item, "serverType"),
+                  "status": ED[get(item, "enabled")], "addresses": addresses, "virtual-servers": virtuals,
+                  "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
+                      get(item, "virtualServerDiscoveryMode"), "enabled-no-delete")}
+        self.add(Obj("gtm server", self.common(n), described(item, values)))
+
+    def gslb_monitor(self, a: str, n: str, item: dict) -> None:
+        mt = item["monitorType"]
+        values = {"interval": get(item, "interval"), "timeout": get(item, "timeout"),
+                  "probe-timeout": get(item, "probeTimeout"), "defaults-from": f"/Common/{mt.replace('-', '_')}",
+                  "ignore-down-response": ED[get(item, "ignoreDownResponseEnabled")]}
+        values.update({f: item[p] for p, f in (("send", "send"), ("receive", "recv"), ("target", "destination"))
+                       if p in item})
+        self.add(Obj(f"gtm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def gslb_pool(self, a: str, n: str, item: dict) -> None:
+        rt = item["resourceRecordType"].lower()
+        members = {}
+        for i, m in enumerate(item.get("members") or []):
+            name = m["domainName"] if rt == "cname" else f"{self.ref(m['server'], a)}:{m['virtualServer']}"
+            members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
+                             "status": ED[m.get("enabled", True)]}
+        values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
+                  "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
+                  "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],
+                  "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members}
+        if "fallbackIP" in item:
+            values["fallback-ip"] = item["fallbackIP"]
+        if item.get("monitors"):
+            values["monitor"] = self.ref(item["monitors"][0], a)
+        self.add(Obj(f"gtm pool {rt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def gslb_domain(self, a: str, n: str, item: dict) -> None:
+        rt = item["resourceRecordType"].lower()
+        values = {"pool-lb-mode": get(item, "poolLbMode"), "status": ED[get(item, "enabled")],
+                  "pools": {self.ref(p, a): {"ratio": p.get("ratio", 1), "order": i}
+                            for i, p in enumerate(item.get("pools") or [])},
+                  "aliases": item.get("aliases") or [], "persistence": ED[get(item, "persistenceEnabled")],
+                  "ttl-persistence": get(item, "ttlPersistence"), "persist-cidr-ipv4": get(item, "persistCidrIpv4"),
+                  "persist-cidr-ipv6": get(item, "persistCidrIpv6")}
+        if "lastResortPool" in item:
+            values["last-resort-pool"] = f"{rt} {self.ref(item['lastResortPool'], a)}"
+        self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))
+
+    def term(self, match: dict, a: str) -> str:
+        """An AS3 match ({matchType, matchValue, matchOperator}) as a tmsh topology term."""
+        value = match.get("matchValue", "")
+        if match["matchType"] in ("region", "datacenter", "pool"):
+            value = self.ref(value, a)
+        return f"{'not ' if match.get('matchOperator') == 'not-equals' else ''}{match['matchType']} {value}"
+
+    def gslb_topology_region(self, a: str, n: str, item: dict) -> None:
+        self.add(Obj("gtm region", self.common(n), described(item, {
+            "region-members": [self.term(m, a) for m in item.get("regionMembers") or []]})))
+
+    def gslb_topology_records(self, a: str, n: str, item: dict) -> None:
+        for r in item.get("records") or []:
+            words = f"ldns: {self.term(r['source'], a)} server: {self.term(r['destination'], a)}".split()
+            self.add(Obj("gtm topology", topology_name(words), {"score": r.get("weight", 1)}))
 
 
 def tenant_objects(t: str, tenant: dict, resolver: Resolver) -> list[Obj]:

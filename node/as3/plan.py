@@ -14,13 +14,18 @@ from typing import Callable
 from ..config.store import Op
 from .desired import Obj
 
-CONTAINERS = ("auth partition", "sys folder")
+CONTAINERS = ("sys folder", "auth partition")
 
 
 def in_tenant(t: str, type_: str, path: str) -> bool:
     if t == "Common":     # AS3 owns only /Common/Shared there
         return path == "/Common/Shared" or path.startswith("/Common/Shared/")
     return path == f"/Common/{t}" if type_ == "auth partition" else (path == f"/{t}" or path.startswith(f"/{t}/"))
+
+
+def root_folder(type_: str, path: str) -> bool:
+    """A partition's own folder /T: it comes and goes with the partition."""
+    return type_ == "sys folder" and path.count("/") == 1
 
 
 def delete_order(key: tuple[str, str]) -> tuple:
@@ -41,10 +46,11 @@ def create(o: Obj) -> Op:
 
 
 def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
-         wanted: dict[str, list[Obj] | None]) -> Plan:
-    """`current`: the store's objects; `wanted`: tenant -> its objects (None: remove the tenant).
+         wanted: dict[str, list[Obj] | None], owned: set = frozenset()) -> Plan:
+    """`current`: the store's objects; `wanted`: tenant -> its objects (None: remove the tenant);
+    `owned`: what the tenants' last deploy made outside their folders (GSLB objects in /Common).
     Raises the store's ConfigError when the result would be refused."""
-    mine = {k for k in current if any(in_tenant(t, *k) for t in wanted)}
+    mine = {k for k in current if (k in owned or any(in_tenant(t, *k) for t in wanted)) and not root_folder(*k)}
     deletes = [Op("delete", t, p, {}) for t, p in sorted(mine, key=delete_order)]
     desired = [o for objs in wanted.values() for o in (objs or [])]
     work, touched = validate(deletes + [create(o) for o in desired])

@@ -6,7 +6,13 @@ from . import classes as C
 
 # property -> the class a `use` must point at
 WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
-         "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor"}
+         "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
+         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool"}
+GSLB_WANTS = {"monitors": "GSLB_Monitor"}
+
+
+def wants(cls: str) -> dict:
+    return {**WANTS, **GSLB_WANTS} if cls.startswith("GSLB_") else WANTS
 
 
 def apps_of(tenant: dict) -> dict[str, dict]:
@@ -15,6 +21,11 @@ def apps_of(tenant: dict) -> dict[str, dict]:
 
 def objects_of(app: dict) -> dict[str, dict]:
     return {n: v for n, v in app.items() if n not in C.APP_WORDS and isinstance(v, dict)}
+
+
+def vs_names(server: dict) -> list[str]:
+    """A GSLB server's virtual servers by name: their own, or their index as AS3 names them."""
+    return [vs.get("name") or str(i) for i, vs in enumerate(server.get("virtualServers") or [])]
 
 
 def service_port(item: dict) -> int:
@@ -60,8 +71,8 @@ class Resolver:
         return errors
 
     def _pointers(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
-        errors = []
-        for prop, want in WANTS.items():
+        errors = self._members(item, t, a, pointer) if item["class"] == "GSLB_Pool" else []
+        for prop, want in wants(item["class"]).items():
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
@@ -77,6 +88,27 @@ class Resolver:
                     errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
         if item["class"] == "Pool" and len(item.get("monitors") or []) > 1:
             errors.append(f"{pointer}/monitors: this lab takes one monitor a pool")
+        return errors
+
+    def _members(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
+        """A GSLB pool's members: a server's virtual server (A, AAAA) or a domain name (CNAME)."""
+        errors = []
+        for i, m in enumerate(item.get("members") or []):
+            where = f"{pointer}/members/{i}"
+            if item["resourceRecordType"] == "CNAME":
+                if "domainName" not in m:
+                    errors.append(f"{where}: should have required property 'domainName'")
+                continue
+            if "server" not in m or "virtualServer" not in m:
+                errors.append(f"{where}: should have required property '{'server' if 'server' not in m else 'virtualServer'}'")
+                continue
+            path, server = self.target(m["server"], t, a)
+            if "bigip" in m["server"]:
+                continue
+            if server is None or server.get("class") != "GSLB_Server":
+                errors.append(f"{where}/server: the GSLB_Server {path} is not declared")
+            elif m["virtualServer"] not in vs_names(server):
+                errors.append(f"{where}/virtualServer: {path} has no virtual server {m['virtualServer']}")
         return errors
 
     def addresses(self, item: dict, t: str, a: str) -> list[str]:

@@ -151,7 +151,7 @@ class AppServices:
         if complete:
             wanted.update({t: None for t in others})
         try:
-            p = plan(self.store.objects, self.store.validate, wanted)
+            p = plan(self.store.objects, self.store.validate, wanted, self._owned(list(wanted)))
         except ConfigError as exc:
             return Prepared(self._failed(list(wanted), str(exc), started, decl))
         after = {**({} if complete else others), **{t: v for t, v in declared.items() if apps_of(v)}}
@@ -161,6 +161,12 @@ class AppServices:
         return Prepared(plan=p, declaration={**head, **after} if after else None, tenants=list(wanted), dry=dry,
                         persist=persist, started=started)
 
+    def _owned(self, tenants: list[str]) -> set:
+        """The objects the deployed declaration made for these tenants (AS3 owns them)."""
+        deployed = tenants_of(self.current or {})
+        resolver = Resolver(deployed)
+        return {(o.type, o.path) for t in tenants if t in deployed for o in tenant_objects(t, deployed[t], resolver)}
+
     def _removal(self, tenants: list[str] | None, started: float) -> Prepared:
         deployed = tenants_of(self.current or {})
         gone = [t for t in (tenants or list(deployed))]
@@ -169,7 +175,7 @@ class AppServices:
                                                 "tenant": "", "runTime": 0, "lineCount": 0}],
                                    "declaration": {}}))
         try:
-            p = plan(self.store.objects, self.store.validate, {t: None for t in gone})
+            p = plan(self.store.objects, self.store.validate, {t: None for t in gone}, self._owned(gone))
         except ConfigError as exc:
             return Prepared(self._failed(gone, str(exc), started, self.current or {}))
         rest = {t: v for t, v in deployed.items() if t not in gone}

@@ -17,6 +17,9 @@ Rules (REFERENCE.md, network failover):
 - Forced offline devices, and a device asked to stand by for a group while another eligible
   device is alive, are not eligible. A device starts standby and decides nothing for one timeout.
 - Auto-failback: the first device of ha-order takes its group back after auto-failback-time.
+- A traffic group with an HA group (failover method ha-score) goes to the device with the highest
+  HA score; the active device's score counts its active bonus, and it stands down as soon as an
+  eligible peer's score is higher (hagroup.py computes the scores).
 """
 from __future__ import annotations
 
@@ -62,6 +65,7 @@ class TrafficGroup:
     auto_failback_time: float = 60.0
     load_factor: int = 1
     method: str = "ha-order"       # failover-method: ha-order (then load-aware) or load-aware
+    ha_group: str | None = None    # with an HA group the method is ha-score
 
 
 @dataclass
@@ -95,6 +99,9 @@ class Failover:
         self.declined: set[str] = set()
         self.forced_offline = forced_offline
         self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
+        self.scores: dict[str, int] = {}              # tg -> this device's HA group score, without bonus
+        self.bonus: dict[str, int] = {}               # tg -> its HA group's active bonus
+        self.failsafe: tuple[str, ...] = ()          # tripped failsafes: the device is out of service
 
     # -- configuration --------------------------------------------------------------------------
     def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float,
@@ -126,7 +133,9 @@ class Failover:
     def payload(self) -> dict:
         """What our heartbeats say."""
         return {"device": self.device, "state": self.device_state(), "tgs": dict(self.state),
-                "declined": sorted(self.declined), "capacity": self.capacity}
+                "declined": sorted(self.declined), "capacity": self.capacity,
+                "scores": {tg: self.score(self.device, tg) for tg, g in self.groups.items() if g.ha_group},
+                "failsafe": list(self.failsafe)}
 
     def next_deadline(self, now: float | None = None) -> float:
         """When tick() next has something to do. A heard path's timeout counts even when it is
@@ -160,7 +169,8 @@ class Failover:
                     st = "offline"
                 load = self._load(n, tg) + self.groups[tg].load_factor if n in self._names() else 0
                 rows.append({"tg": tg, "device": n, "state": st, "next_active": n == nxt,
-                             "load": load if st == ACTIVE else None, "next_active_load": load if n == nxt else None})
+                             "load": load if st == ACTIVE else None, "next_active_load": load if n == nxt else None,
+                             "ha_score": self.score(n, tg) if self.groups[tg].ha_group else None})
         return rows
 
     def _names(self) -> set[str]:
@@ -217,6 +227,21 @@ class Failover:
                                    f"{peer.name} (Disconnected)"))
         return actions + self._decide(now)
 
+    def set_scores(self, scores: dict[str, int], bonus: dict[str, int], now: float) -> list:
+        """This device's HA group scores (without bonus) and active bonuses changed."""
+        self.scores, self.bonus = dict(scores), dict(bonus)
+        return self._decide(now)
+
+    def set_failsafe(self, tripped: list[str], now: float) -> list:
+        """The failsafes tripped now: while any is, the device gives up its traffic groups and
+        takes none (its peers see it in the heartbeats); when none is, it is eligible again."""
+        self.failsafe = tuple(sorted(tripped))
+        actions = []
+        if self.failsafe:
+            actions = [BecomeStandby(tg, f"failsafe {', '.join(self.failsafe)}") for tg in list(self.state)
+                       if self.state[tg] == ACTIVE and self._set(tg, STANDBY)]
+        return actions + self._decide(now)
+
     # -- admin ----------------------------------------------------------------------------------
     def standby(self, tg: str | None, now: float) -> list:
         groups = [tg] if tg else [g for g, s in self.state.items() if s == ACTIVE]
@@ -245,9 +270,10 @@ class Failover:
 
     def _eligible(self, name: str, tg: str, ignore_declined: bool = False) -> bool:
         if name == self.device:
-            return not self.forced_offline and (ignore_declined or tg not in self.declined)
+            return not self.forced_offline and not self.failsafe and (ignore_declined or tg not in self.declined)
         payload = self.peers[name].payload
-        return payload.get("state") != "forced-offline" and (ignore_declined or tg not in payload.get("declined", ()))
+        return payload.get("state") != "forced-offline" and not payload.get("failsafe") \
+            and (ignore_declined or tg not in payload.get("declined", ()))
 
     def _load(self, name: str, tg: str) -> int:
         tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})
@@ -260,8 +286,16 @@ class Failover:
         capacity = self.capacity if name == self.device else self.peers[name].payload.get("capacity", 0)
         return load / capacity if capacity else float(load)
 
+    def score(self, name: str, tg: str) -> int:
+        """A device's HA score for tg: its HA group's score, plus the active bonus while active."""
+        if name != self.device:
+            return self.peers[name].payload.get("scores", {}).get(tg, 0)
+        return self.scores.get(tg, 0) + (self.bonus.get(tg, 0) if self.state.get(tg) == ACTIVE else 0)
+
     def preferred(self, tg: str, names: list[str]) -> str:
         g = self.groups[tg]
+        if g.ha_group:
+            return min(names, key=lambda n: (-self.score(n, tg), self.utilization(n, tg), n))
         order = g.ha_order if g.method == "ha-order" else ()
         return min(names, key=lambda n: (order.index(n) if n in order else len(order), self.utilization(n, tg), n))
 
@@ -305,6 +339,14 @@ class Failover:
                         actions.append(Announce(tg, "split brain healed: this device kept the traffic group"))
                 else:
                     self.split_brain.pop(tg, None)
+                better = [p.name for p in alive if self._eligible(p.name, tg) and g.ha_group
+                          and self.score(p.name, tg) > self.score(self.device, tg)]
+                if better and settled:
+                    best = self.preferred(tg, better)
+                    mine = self.score(self.device, tg)
+                    self._set(tg, STANDBY)
+                    actions.append(BecomeStandby(tg, f"HA score {mine} is lower than {best}'s "
+                                                 f"{self.score(best, tg)}"))
                 continue
             if tg in self.declined and not any(self._eligible(p.name, tg) for p in alive):
                 self.declined.discard(tg)  # nobody else can take it after all

@@ -8,14 +8,18 @@ import ipaddress
 import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
-from ..events import ConfigCommitted, FailoverStateChanged, Hub, PeerDeviceChanged
+from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from .failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
+from .failsafe import Failsafes
+from .hagroup import group_score
 from .heartbeat import Heartbeats
 from .sync import member_groups
 
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
 FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
+FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems
 
 
 class FailoverDriver:
@@ -33,6 +37,9 @@ class FailoverDriver:
         self._wake = trio.Event()
         self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
         self._state_since = 0.0
+        self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
+        self.dead_subsystems = lambda: {}  # subsystem -> failsafe action, for those that stopped: set by the daemon
+        self.failsafes = Failsafes()
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
@@ -41,16 +48,20 @@ class FailoverDriver:
         await self.heartbeats.bind()
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
+        self.events.subscribe(HealthChanged, lambda _e: self.rescore())
         async with trio.open_nursery() as nursery:
             self.reconfigure()
             nursery.start_soon(self._receive_heartbeats)
             nursery.start_soon(self._send_heartbeats)
             nursery.start_soon(self._ticker)
+            nursery.start_soon(self._watch_failsafes)
             task_status.started()
 
     def _on_commit(self, result: ConfigCommitted) -> None:
         if any(c.type in FAILOVER_TYPES for c in result.changes):
             self.reconfigure()
+        elif any(c.type in SCORE_TYPES for c in result.changes):
+            self.rescore()
 
     def reconfigure(self) -> None:
         """Give the machine the sync-failover group's peers (and their failover addresses) and the
@@ -70,12 +81,41 @@ class FailoverDriver:
                 groups.append(TrafficGroup(base_name(path), tuple(base_name(d) for d in tg.get("ha-order") or ()),
                                            tg.get("auto-failback-enabled") == "true",
                                            float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1)),
-                                           tg.get("failover-method", "ha-order")))
+                                           tg.get("failover-method", "ha-order"),
+                                           None if tg.get("ha-group", "none") == "none" else tg["ha-group"]))
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
         self.failover.capacity = int(own.get("ha-capacity", 0))
         self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
+        self.rescore()
         self.floating.reconcile()
         self._wake.set()
+
+    def ha_groups(self) -> dict[str, dict]:
+        """Each HA group: its score now and each pool's part (`show sys ha-group`)."""
+        counts = self.pool_counts()
+        out = {}
+        for path, group in sorted(self.store.of_type("sys ha-group").items()):
+            score, parts = group_score(group, counts)
+            out[base_name(path)] = {"score": score, "active-bonus": int(group.get("active-bonus", 10)),
+                                    "status": group.get("status", "enabled"),
+                                    "pools": {p["name"]: {"score": parts[p["name"]], "weight": int(p.get("weight", 10)),
+                                                          "up": counts.get(p["name"], (0, 0))[0],
+                                                          "total": counts.get(p["name"], (0, 0))[1]}
+                                              for p in group.get("pools") or []}}
+        return out
+
+    def rescore(self) -> None:
+        """Give the machine this device's HA group score of each traffic group that has one."""
+        if self.failover is None:
+            return
+        groups = self.ha_groups()
+        scores, bonus = {}, {}
+        for tg, g in self.failover.groups.items():
+            if g.ha_group:
+                hg = groups.get(base_name(g.ha_group), {"score": 0, "active-bonus": 0})
+                scores[tg], bonus[tg] = hg["score"], hg["active-bonus"]
+        if (scores, bonus) != (self.failover.scores, self.failover.bonus):
+            self._act(self.failover.set_scores(scores, bonus, trio.current_time()))
 
     def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
         """Each peer failover address -> this device's self IP on the same network."""
@@ -87,6 +127,27 @@ class FailoverDriver:
                 if mine is not None:
                     out[a] = str(mine)
         return out
+
+    async def _watch_failsafes(self) -> None:
+        while True:
+            self.check_failsafes()
+            await trio.sleep(FAILSAFE_POLL)
+
+    def check_failsafes(self) -> None:
+        """Read what the failsafes watch, log what trips or recovers, and tell the machine."""
+        vlans = {path: (float(v.get("failsafe-timeout", 90)), v.get("failsafe-action", "failover-restart-tm"))
+                 for path, v in self.store.of_type("net vlan").items() if v.get("failsafe") == "enabled"}
+        rx = self.floating.ifaces.rx_packets() if vlans else {}
+        counts = self.pool_counts()
+        gateways = {path: (int(p["min-up-members"]), counts.get(path, (0, 0))[0], p.get("min-up-members-action", "failover"))
+                    for path, p in self.store.of_type("ltm pool").items()
+                    if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
+        before = self.failsafes.failing_over()
+        for log in self.failsafes.update(trio.current_time(), vlans, {v: rx.get(base_name(v)) for v in vlans},
+                                         gateways, self.dead_subsystems()):
+            self.log.log(log.level, "sod", log.text, log.msgid, event="failsafe")
+        if self.failsafes.failing_over() != before:
+            self._act(self.failover.set_failsafe(self.failsafes.failing_over(), trio.current_time()))
 
     async def _send_heartbeats(self) -> None:
         while True:
@@ -176,6 +237,6 @@ class FailoverDriver:
             elif lost:
                 split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
-                "peers": peers, "split_brain": split, "timeout": self.timeout, "interval": self.interval,
+                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
                 "bad_heartbeats": self.heartbeats.bad, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

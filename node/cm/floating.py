@@ -49,6 +49,15 @@ class Interfaces:
             return None
         return self.ipr.get_links(idx)[0].get("IFLA_ADDRESS")
 
+    def rx_packets(self) -> dict[str, int]:
+        """Each interface's count of packets received (VLAN failsafe watches it move)."""
+        out = {}
+        for link in self.ipr.get_links():
+            stats = link.get("IFLA_STATS64") or link.get("IFLA_STATS")
+            if stats is not None:
+                out[link.get("IFLA_IFNAME")] = stats["rx_packets"]
+        return out
+
     def addresses(self) -> list[tuple[str, str, int]]:
         """(interface, address, prefixlen) of every IPv4 address on the node."""
         names = {l["index"]: l.get("IFLA_IFNAME") for l in self.ipr.get_links()}

@@ -30,13 +30,20 @@ def decode(data: bytes) -> dict | None:
     tgs, declined = msg.get("tgs", {}), msg.get("declined", [])
     if not isinstance(msg.get("state", ""), str) or not isinstance(tgs, dict) or not isinstance(declined, list):
         return None
-    capacity = msg.get("capacity", 0)
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+    if not isinstance(msg.get("failsafe", []), list) or not all(isinstance(f, str) for f in msg.get("failsafe", [])):
+        return None
+    capacity, scores = msg.get("capacity", 0), msg.get("scores", {})
+    if not _count(capacity) or not isinstance(scores, dict) \
+            or not all(isinstance(k, str) and _count(v) for k, v in scores.items()):
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in tgs.items()) \
             or not all(isinstance(d, str) for d in declined):
         return None
     return msg
+
+
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 class Heartbeats:

@@ -80,8 +80,15 @@ class CM:
     def online(self) -> None:
         self.failover_driver.online()
 
+    def restart(self) -> None:
+        """The configuration was reloaded (mcpd's restart, a UCS load): sync is decided afresh."""
+        self.sync_driver.restart()
+
     def sync_status(self) -> dict:
         return self.sync_driver.sync_status()
 
     def failover_status(self) -> dict:
         return self.failover_driver.status()
+
+    def ha_groups(self) -> dict[str, dict]:
+        return self.failover_driver.ha_groups()

@@ -229,6 +229,12 @@ class ConfigSync:
         peers = sorted({d for g in local.groups.values() for d in g.devices if d != self.device})
         return [a for peer in peers for a in self._pushes(local, peer, connected)]
 
+    def restarted(self) -> None:
+        """mcpd restarted: failures and pushes in flight are forgotten; the peers' next statuses
+        decide sync again."""
+        self.failures.clear()
+        self.in_flight.clear()
+
     def sent(self, push: Push, ok: bool) -> None:
         """The shell tried to send a push; not ok: no channel was up, nothing is in flight."""
         if not ok:

@@ -94,6 +94,14 @@ class SyncDriver:
             self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
         self._check_sync_status()
 
+    def restart(self) -> None:
+        """As after mcpd's restart: a new run (peers answer with their statuses), failures
+        forgotten, our status sent again."""
+        self.sync.restarted()
+        self.boot = f"{time.time():.6f}"
+        self.seq = 0
+        self._broadcast_status()
+
     def _check_sync_status(self) -> None:
         """Publish SyncStatusChanged if the overall sync status is not what it was."""
         if self._sync_was is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from .services import port_number
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -97,11 +98,22 @@ ALTERNATE = ("round-robin", "return-to-dns", "none", "ratio", "topology", "stati
 FALLBACK = PREFERRED + ("none",)
 YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
-GTM_RECORD_TYPES = ("a", "aaaa", "cname")
+GTM_RECORD_TYPES = ("a", "aaaa", "cname")   # answered by the lab's GTM
+GTM_NAMED_TYPES = ("mx", "naptr", "srv")     # stored, synced and listed; their members are wide IP names
+GTM_ALL_TYPES = GTM_RECORD_TYPES + GTM_NAMED_TYPES
 GTM_SETTINGS = "/Common/global-settings"
+# an HA group's pools (13.x names): below minimum-threshold members up a pool scores 0; from
+# sufficient-threshold up ("all": every member) it scores its whole weight
+HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
+                  Field("minimum-threshold", "int", 0, minimum=0, maximum=65535),
+                  Field("sufficient-threshold", "str", "all"),
+                  Field("attribute", "enum", "percent-up-members", ("percent-up-members",)))
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
+                     "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
+                     "none")
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -119,6 +131,13 @@ GTM_MEMBER_FIELDS = (Field("member-order", "int", 0, minimum=0, maximum=65535),
                      Field("ratio", "int", 1, minimum=0, maximum=100), Field("status", "enum", "enabled", ED),
                      Field("monitor", "str", "default"), *LIMITS, Field("description", "str"))
 PROBER = ("inherit", "pool", "outside-datacenter", "inside-datacenter", "none")
+_PRIO = Field("priority", "int", 10, minimum=0, maximum=65535)
+GTM_NAMED_MEMBER_FIELDS = {   # what a member of an MX, SRV or NAPTR pool carries into its record
+    "mx": (_PRIO,),
+    "srv": (Field("port", "int", 0, minimum=0, maximum=65535), _PRIO, Field("weight", "int", 10, minimum=0, maximum=65535)),
+    "naptr": (Field("flags", "str", "a"), Field("order", "int", 10, minimum=0, maximum=65535),
+              Field("preference", "int", 10, minimum=0, maximum=65535), Field("service", "str")),
+}
 
 
 def _gtm_monitor(m: str, *own: Field) -> tuple[Field, ...]:
@@ -138,7 +157,7 @@ def _send_recv(send: str | None) -> tuple[Field, ...]:
 
 PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
           Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
-GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "str"))
+GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "secret"))   # kept hashed, never shown in clear
 GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
     "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH,
@@ -210,9 +229,9 @@ GTM_TYPES = (
         Field("verify-member-availability", "enum", "enabled", ED),
         Field("dynamic-ratio", "enum", "disabled", ED), *LIMITS, Field("manual-resume", "enum", "disabled", ED),
         Field("monitor", "str", "default"), *QOS,
-        Field("members", "items", (), sub=GTM_MEMBER_FIELDS),
+        Field("members", "items", (), sub=GTM_MEMBER_FIELDS + GTM_NAMED_MEMBER_FIELDS.get(rt, ())),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     *[ObjType(f"gtm wideip {rt}", "Wide IP", (
         Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
@@ -222,7 +241,7 @@ GTM_TYPES = (
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
         Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),
     ObjType("gtm topology", "Topology", (
         Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),
@@ -347,12 +366,18 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
-    return Field(name, "record", {sf.name: sf.default for sf in subs}, sub=subs)
+    return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
 REJECT = ("reject", "truncate")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
+STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
+    Field("auto-lasthop", "enum", "default", ("default",) + ED), Field("cmp-hash", "enum", "default",
+                                                                         ("default", "dst-ip", "src-ip")),
+    Field("dag-round-robin", "enum", "disabled", ED), Field("dag-tunnel", "enum", "outer", ("outer", "inner")),
+    Field("learning", "enum", "enable-forward", ("enable-forward", "enable-drop", "disable-forward", "disable-drop")),
+    Field("source-checking", "enum", "disabled", ED), SFLOW)
 PROFILE_HTTP = (
     Field("accept-xff", "enum", "disabled", ED), Field("basic-auth-realm", "str", "none"),
     Field("encrypt-cookies", "list", ()),
@@ -364,6 +389,8 @@ PROFILE_HTTP = (
            Field("oversize-client-headers", "enum", "reject", REJECT),
            Field("oversize-server-headers", "enum", "reject", REJECT),
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
+           Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
+                                           "PUT", "TRACE", "UNLOCK")),
            Field("truncated-redirects", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
@@ -401,7 +428,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -416,7 +443,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
-        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("description", "str")), scope="local"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198),
+        Field("failsafe", "enum", "disabled", ED), Field("failsafe-timeout", "int", 90, minimum=0, maximum=4294967295),
+        Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
+                                                                 "restart-all")),
+        Field("description", "str"), *STORED_VLAN), scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
@@ -435,8 +466,18 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys daemon-ha", "Daemon HA", (
+        Field("heartbeat", "enum", "enabled", ED), Field("heartbeat-action", "enum", "restart", DAEMON_HA_ACTIONS),
+        Field("running", "enum", "enabled", ED), Field("running-timeout", "int", 2, minimum=0, maximum=4294967295),
+        Field("not-running-action", "enum", "go-offline-downlinks", DAEMON_HA_ACTIONS),
+        Field("description", "str")), scope="local"),
+    ObjType("sys ha-group", "HA Group", (
+        Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="local", flags=ED, flag_field="status"),
     ObjType("cm traffic-group", "Traffic Group", (
         Field("ha-order", "list", (), ref="cm device"), Field("auto-failback-enabled", "enum", "false", TF),
+        Field("ha-group", "str", "none"),
         Field("auto-failback-time", "int", 60, minimum=0, maximum=300),
         Field("failover-method", "enum", "ha-order", ("ha-order", "ha-score", "load-aware")),
         Field("ha-load-factor", "int", 1, minimum=1, maximum=1000), Field("is-floating", "enum", "true", TF),
@@ -460,10 +501,15 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
-        Field("profiles", "list", ("tcp",)), Field("status", "enum", "enabled", ED),
+        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
+    ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
+    ObjType("ltm data-group internal", "Data Group", (
+        Field("type", "enum", None, ("string", "ip", "integer"), required=True),
+        Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
+        Field("partition-access", "str", "all-partitions"),   # where the role applies (the lab: everywhere)
         Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
@@ -509,6 +555,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("sys daemon-ha", "/Common/tmm"): {"heartbeat-action": "go-offline-downlinks-restart"},
+    ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
+    ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
@@ -527,7 +576,15 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
 
 
 def check_trusted(type_: str, values: dict, members: Callable[[], set]) -> None:
-    """A device group takes only devices of the trust domain (`members`: their names)."""
+    """A device group takes only devices of the trust domain (`members`: their names), and a
+    traffic group's ha-order names only such devices."""
+    if type_ == "cm traffic-group":
+        verb, names = values.get("ha-order", ("delete", ()))
+        unknown = [n for n in ([names] if isinstance(names, str) else names)
+                   if isinstance(n, str) and n != "none" and base_name(n) not in members()] if verb != "delete" else []
+        if unknown:
+            raise NotFound("Device", full_path(unknown[0]))
+        return
     verb, names = values.get("devices", ("delete", ())) if type_ == "cm device-group" else ("delete", ())
     unknown = [n for n in names if n not in members()] if verb != "delete" else []
     if unknown:
@@ -632,6 +689,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         return "none" if value == "none" else full_path(value, folder=folder)
     if f.kind == "secret":
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
+    if f.kind in ("ip", "cidr"):
+        value = default_route_domain(value)
     try:
         if f.kind == "ip":
             return str(ipaddress.ip_address(value))
@@ -646,6 +705,18 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
                       + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
                          "network": "network/prefix"}[f.kind]) from None
     return value
+
+
+def default_route_domain(value: str) -> str:
+    """`10.1.20.40%0/24` -> `10.1.20.40/24`: route domain 0 is the one the lab has (a BIG-IP shows
+    its addresses without the suffix); another is refused as a missing route domain."""
+    if "%" not in value:
+        return value
+    addr, _, rest = value.partition("%")
+    rd, slash, plen = rest.partition("/")
+    if rd != "0":
+        raise NotFound("route domain", f"{PARTITION}/{rd}")
+    return f"{addr}{slash}{plen}"
 
 
 HASH_PREFIX = "$pbkdf2-sha256$"
@@ -678,11 +749,11 @@ def destination(value: str, folder: str = PARTITION) -> str:
     addr, sep, port = value.rpartition(":") if value.count(":") == 1 else value.rpartition(".")
     if not sep:
         raise ValueError(value)
-    port = {"http": "80", "https": "443", "any": "0", "domain": "53"}.get(port, port)
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
+    number = port_number(port)
+    if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
-    return f"{folder}/{ip}:{int(port)}" if ip.version == 4 else f"{folder}/{ip}.{int(port)}"
+    return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
 
 
 def split_destination(dest: str) -> tuple[str, int]:
@@ -695,15 +766,16 @@ def split_destination(dest: str) -> tuple[str, int]:
 
 
 def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
-    """A member is `NODE:PORT` (its node in `folder` unless given a path); returns its full name
-    and the address if NODE is one."""
+    """A member is `NODE:PORT` (its node in `folder` unless given a path; the port a number or, as
+    tmsh lists it, a name: `10.1.20.11:http`); returns its full name and the address if NODE is one."""
     if value.startswith("/"):
         folder, _, value = value.rpartition("/")
     name, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not name:
+    number = port_number(port) if sep else None
+    if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
         addr = str(ipaddress.ip_address(name))
     except ValueError:
         addr = None
-    return f"{folder}/{name}:{int(port)}", addr
+    return f"{folder}/{name}:{number}", addr

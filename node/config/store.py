@@ -24,7 +24,7 @@ import msgpack
 
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks
+from . import gtm_checks, ha_checks, rule_checks
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -308,9 +308,12 @@ class ConfigStore:
         key = (op.type, op.path)
         current = work.get(key)
         folder = _folder(op.type, op.path)
-        if op.action == "create" and key in self._implied:
-            self._implied.discard(key)    # the folder a partition made, now created as such: fill it in
-            values = dict(current)
+        implied = key in self._implied   # the twin a partition (or its folder) made or removed in this commit
+        self._implied.discard(key)
+        if implied and op.action == "delete" and current is None:
+            return
+        if implied and op.action == "create" and current is not None:
+            values = dict(current)      # made with its twin: now filled in
         elif op.action == "create":
             if current is not None:
                 raise Exists(t.label, op.path, f" in partition {partition_of(op.path) if folder else 'Common'}")
@@ -323,9 +326,10 @@ class ConfigStore:
                     raise Invalid(f"{op.path} is a built-in {t.label} and cannot be deleted")
                 del work[key]
                 touched[key] = "del"
-                if op.type == "auth partition":   # its folder goes with it (refused while it holds anything)
-                    work.pop(("sys folder", "/" + base_name(op.path)), None)
-                    touched[("sys folder", "/" + base_name(op.path))] = "del"
+                other = twin(*key)
+                if other and work.pop(other, None) is not None:   # a partition and its folder go together
+                    touched[other] = "del"
+                    self._implied.add(other)
                 return
             values = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
         else:
@@ -374,12 +378,11 @@ class ConfigStore:
             self._virtual_address(work, values["destination"], touched)
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
-        if op.type == "auth partition" and op.action == "create":   # a partition is its folder, /P
-            fkey = ("sys folder", "/" + base_name(op.path))
-            if fkey not in work:
-                work[fkey] = TYPES["sys folder"].defaults()
-                touched[fkey] = "put"
-                self._implied.add(fkey)
+        other = twin(*key)
+        if op.action == "create" and other and other not in work:   # a partition is its folder, /P
+            work[other] = TYPES[other[0]].defaults()
+            touched[other] = "put"
+            self._implied.add(other)
         work[key] = values
         touched[key] = "put"
 
@@ -453,6 +456,8 @@ class ConfigStore:
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
+        rule_checks.check(work, touched)
+        ha_checks.check(work, touched)
         vlans = _vlan_networks(work)
         for (tname, path), verb in touched.items():
             t = TYPES[tname]
@@ -488,6 +493,9 @@ class ConfigStore:
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
                                   "no traffic group can own it")
+            if tname == "auth user" and values.get("partition-access", "all-partitions") != "all-partitions" \
+                    and ("auth partition", full_path(values["partition-access"])) not in work:
+                raise NotFound("Partition", values["partition-access"])
             if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
                 raise Invalid(f"route {path} gateway {values['gw']} is on no VLAN of this device "
                               "(no self IP subnet contains it)")
@@ -513,6 +521,10 @@ class ConfigStore:
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):
             return gtm_checks.user_of(work, tname, path)
+        if tname == "ltm rule":
+            return rule_checks.user_of(work, path)
+        if tname in ("sys ha-group", "ltm pool") and ha_checks.user_of(work, tname, path):
+            return ha_checks.user_of(work, tname, path)
         for (ot, op), ov in work.items():
             ot_ = TYPES[ot]
             for f in ot_.fields:
@@ -547,6 +559,14 @@ class ConfigStore:
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
 
+    def reload(self) -> None:
+        """Read the configuration back from disk (mcpd's restart); the commit cache starts empty."""
+        if self.path and self.path.exists():
+            self._load()
+        self.commit_cache.clear()
+        self.commit_cache_size = 0
+        self.generation += 1
+
     def observe(self, cid: Cid | None) -> None:
         """Lamport: a commit id seen from a peer moves our counter past it."""
         if cid is not None and cid.id > self.counter:
@@ -554,6 +574,15 @@ class ConfigStore:
 
 
 MONITOR_TYPES = tuple(t for t in TYPES if t.startswith("ltm monitor"))
+
+
+def twin(type_: str, path: str) -> tuple[str, str] | None:
+    """A partition and its folder are one thing to mcpd: auth partition /Common/P <-> sys folder /P."""
+    if type_ == "auth partition" and path != f"{PARTITION}/Common":
+        return ("sys folder", "/" + base_name(path))
+    if type_ == "sys folder" and path.count("/") == 1:
+        return ("auth partition", full_path(path[1:]))
+    return None
 
 
 def _folder(type_: str, path: str) -> str | None:

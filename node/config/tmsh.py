@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES, ConfigError, ObjType,
-                     base_name, folder_of, split_terms, topology_name)
+from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
+                     UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
+from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
-LIST_OPTIONS = ("all-properties", "one-line", "recursive")
 SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
 TOPOLOGY_PROPS = ("score", "order", "description")
+LIST_OPTIONS = ("all-properties", "one-line", "recursive", "non-default-properties")
 
 
 class TmshSyntaxError(Exception):
@@ -51,7 +52,7 @@ def tokenize(line: str) -> list[str]:
         elif m.group(2):
             tokens.append("}")
         elif m.group(3) is not None:
-            tokens.append(Quoted(re.sub(r"\\(.)", r"\1", m.group(3))))
+            tokens.append(Quoted(re.sub(r'\\([\\"])', r"\1", m.group(3))))   # `\r` stays two characters, as in F5's send strings
         elif m.group(4):
             tokens.append(m.group(4))
     return tokens
@@ -81,12 +82,19 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
         return SINGLETONS[type_], flat
     if not rest:
         return None, rest
-    end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in ("all-properties", "one-line")),
+    end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in LIST_OPTIONS),
                len(rest))
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+ltm\s+rule\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+
+
 def _parse(line: str) -> Command:
+    rule = RULE.match(line)
+    if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
+        verb, name, body = rule.groups()
+        return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
     tokens = tokenize(line)
     if tokens and tokens[0] == "tmsh":
         tokens = tokens[1:]
@@ -105,12 +113,12 @@ def _parse(line: str) -> Command:
         name, rest = _gtm_name(type_, rest)
         if verb == "list" or verb == "delete":
             for w in rest:
-                if w not in ("all-properties", "one-line") or verb == "delete":
+                if w not in LIST_OPTIONS or verb == "delete":
                     raise TmshSyntaxError(f'Syntax Error: "{w}" unexpected argument')
             return Command(verb, type_, name, words=rest)
         if name is None:
             raise TmshSyntaxError(f"Syntax Error: {t.path} needs a name")
-        return Command(verb, type_, name, values=_properties(t, rest))
+        return Command(verb, type_, name, values=properties(t, rest))
     if verb == "list":
         name = rest.pop(0) if rest and rest[0] not in LIST_OPTIONS and rest[0] != "{" else None
         for w in rest:
@@ -124,7 +132,7 @@ def _parse(line: str) -> Command:
         if rest:
             raise TmshSyntaxError(f'Syntax Error: "{rest[0]}" unexpected argument')
         return Command(verb, type_, name)
-    return Command(verb, type_, name, values=_properties(t, rest))
+    return Command(verb, type_, name, values=properties(t, rest))
 
 
 def _object_type(tokens: list, verb: str) -> tuple[str, list]:
@@ -166,7 +174,7 @@ def _pairs(items: list, where: str) -> dict:
     return dict(zip(words[0::2], words[1::2]))
 
 
-def _properties(t: ObjType, tokens: list) -> dict:
+def properties(t: ObjType, tokens: list) -> dict:
     values = {}
     while tokens:
         word = tokens.pop(0)
@@ -181,7 +189,7 @@ def _properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
-        if word == "last-resort-pool" and tokens[0] in GTM_RECORD_TYPES and len(tokens) > 1:
+        if word == "last-resort-pool" and tokens[0] in GTM_ALL_TYPES and len(tokens) > 1:
             tokens.pop(0)   # F5 writes `last-resort-pool a P3`
         if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
             verb = tokens.pop(0)
@@ -203,7 +211,8 @@ def _properties(t: ObjType, tokens: list) -> dict:
             elif f.kind == "record":
                 values[word] = ("set", _pairs(items, word))
             elif f.kind == "list":
-                if any(sub is not None for _, sub in items):
+                # a virtual's profiles are listed `http { }` (bigip.conf adds `context clientside`)
+                if any(sub is not None for _, sub in items) and word != "profiles":
                     raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
                 values[word] = (verb, [w for w, _ in items])
             else:
@@ -219,9 +228,29 @@ def _properties(t: ObjType, tokens: list) -> dict:
 
 
 # -- printing ---------------------------------------------------------------------------------
+# What `tmsh list` shows of an object: properties in alphabetical order (as a BIG-IP lists them),
+# those that differ from F5's defaults plus the few a BIG-IP always lists, names relative to the
+# current folder, well-known ports by name. `conf` is the saved form (bigip.conf): full paths and
+# port numbers, which `load sys config merge` reads back.
+_MONITOR_ALWAYS = ("adaptive", "defaults-from", "interval", "ip-dscp", "recv", "send", "time-until-up", "timeout")
+ALWAYS = {   # listed even at their defaults, as a BIG-IP lists them
+    "ltm virtual": ("destination", "ip-protocol", "mask", "profiles", "source", "translate-address",
+                    "translate-port"),
+    "ltm virtual-address": ("address", "arp", "mask", "traffic-group"),
+    "ltm node": ("address",),
+    "net self": ("address", "allow-service", "traffic-group", "vlan"),
+    "net vlan": ("interfaces", "tag"),
+    **{t: _MONITOR_ALWAYS for t in TYPES if t.startswith("ltm monitor ")},
+}
+
+
 def _word(v) -> str:
+    """A value as tmsh prints it: quoted when it must be, a backslash escaped only where it would
+    otherwise read as an escape (so `"GET /\\r\\n"` prints as F5 prints it)."""
     s = str(v)
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' if (not s or re.search(r'[\s{}"]', s)) else s
+    if s and not re.search(r'[\s{}"]', s):
+        return s
+    return '"' + re.sub(r'\\(?=[\\"]|$)', r"\\\\", s).replace('"', '\\"') + '"'
 
 
 def split_commands(text: str) -> list[str]:
@@ -251,66 +280,148 @@ def split_commands(text: str) -> list[str]:
     return out
 
 
-def _shorten(v, folder: str = PARTITION):
-    """A path in the current folder is shown by its name, as tmsh does; others in full."""
-    return base_name(v) if isinstance(v, str) and v.startswith("/") and folder_of(v) == folder else v
+@dataclass(frozen=True)
+class View:
+    """How names and ports read: relative to `folder` in tmsh, whole (and numeric) in bigip.conf."""
+    folder: str = "/Common"
+    conf: bool = False
+
+    def name(self, v):
+        if not isinstance(v, str) or self.conf:
+            return v
+        if self.folder == "/":
+            return v[1:] if v.startswith("/") else v
+        return v[len(self.folder) + 1:] if v.startswith(self.folder + "/") else v
+
+    def port(self, addr_port: str) -> str:
+        """`/Common/10.1.10.100:80` -> `10.1.10.100:http` (a name in tmsh, as stored in conf)."""
+        if self.conf:
+            return addr_port
+        sep = ":" if addr_port.count(":") == 1 else "."
+        head, _, port = addr_port.rpartition(sep)
+        return f"{self.name(head) if head.startswith('/') else head}{sep}{port_name(port) if port.isdigit() else port}"
 
 
-def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION) -> str:
-    t = TYPES[type_]
-    _short = lambda v: _shorten(v, folder)  # noqa: E731
+def _block_value(v) -> str:
+    """A value inside a block: a word, or a list as `{ a b }`."""
+    return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
+
+
+def one_line(text: str) -> str:
+    """`list ... one-line`: each object on one line."""
+    out, cur = [], []
+    for line in text.splitlines():
+        cur.append(line.strip())
+        if line == "}" or (not line.startswith(" ") and line.endswith("{ }")):
+            out.append(" ".join(cur))
+            cur = []
+    return "\n".join(out + ([" ".join(cur)] if cur else []))
+
+
+def object_name(type_: str, path: str, view: View) -> str | None:
+    """The object's name as listed; None for a singleton (`auth password-policy { ... }`)."""
+    if type_ in SINGLETONS:
+        return None
+    if type_ in UNPARTITIONED:
+        return base_name(path)
     if type_ == "gtm topology":
-        lines = [f"{type_} {path} {{"]
-    elif type_ in SINGLETONS:
-        shown = {f.name: values.get(f.name, f.default) for f in t.fields}
-        return "\n".join([f"{type_} {{"] + [f"    {f.name} {_word(shown[f.name])}" for f in t.fields
-                                            if all_properties or shown[f.name] != f.default] + ["}"])
-    else:
-        lines = [f"{type_} {_short(path)} {{"]
+        return path
+    return view.name(path)
+
+
+def _shown(t, f, v, all_properties: bool) -> bool:
+    if all_properties or f.name in ALWAYS.get(t.path, ()):
+        return v is not None or f.kind in ("str", "ref")
+    return not (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms") and not v
+                                                 and not f.default))
+
+
+def render(type_: str, path: str, values: dict, all_properties: bool = False, folder: str = PARTITION,
+           view: View | None = None) -> str:
+    """An object as `tmsh list` shows it in `folder` (or as `view` says: the saved form)."""
+    view = view or View(folder)
+    t = TYPES[type_]
+    if type_ == "ltm rule":     # an iRule lists as its Tcl
+        return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}\n}}"
+    if type_ == "gtm global-settings":
+        blocks = []
+        for group, fields in GTM_SETTINGS_GROUPS.items():
+            lines = [f"    {f.name} {_word(values.get(f.name, f.default))}" for f in sorted(fields, key=lambda f: f.name)
+                     if all_properties or values.get(f.name, f.default) != f.default]
+            if lines or all_properties:
+                blocks.append("\n".join([f"{type_} {group} {{", *lines, "}"]))
+        return "\n".join(blocks) or f"{type_} general {{ }}"
+    props = []
     for f in t.fields:
-        v = values.get(f.name)
-        if not all_properties and (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms")
-                                                                 and not v and not f.default)):
-            continue
-        if t.flag_field == f.name:
-            lines.append(f"    {v}")
-        elif f.kind == "members":
-            lines.append("    members {" if v else "    members none")
-            for m in v or []:
-                lines.append(f"        {_short(m['name'])} {{")
-                for mf in MEMBER_FIELDS:
-                    if m.get(mf.name) is not None and (all_properties or mf.name == "address"
-                                                       or m[mf.name] != mf.default):
-                        lines.append(f"            {mf.name} {_word(m[mf.name])}")
-                lines.append("        }")
-            if v:
-                lines.append("    }")
-        elif f.kind == "items":
-            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
-            for item in v or []:
-                props = [f"{sf.name} {_word(_short(item[sf.name]))}" for sf in f.sub if item.get(sf.name) is not None
-                         and (all_properties or item[sf.name] != sf.default)]
-                lines.append(f"        {_word(_short(item['name']))} {{ {' '.join(props)} }}" if props
-                             else f"        {_word(_short(item['name']))} {{ }}")
-            if v:
-                lines.append("    }")
-        elif f.kind == "record":
-            lines += [f"    {f.name} {{", *(f"        {k} {_word(x)}" for k, x in v.items()), "    }"]
-        elif f.kind == "terms":
-            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
-            lines += [f"        {term} {{ }}" for term in v or []]
-            if v:
-                lines.append("    }")
-        elif f.kind == "list" and type_ == "gtm zone":
-            lines.append(f"    {f.name} {{" if v else f"    {f.name} none")
-            lines += [f"        {_word(x)}" for x in v or []]
-            if v:
-                lines.append("    }")
-        elif f.kind == "list":
-            lines.append(f"    {f.name} {{ {' '.join(_word(_short(x)) for x in v)} }}" if v else f"    {f.name} none")
-        elif f.name == "last-resort-pool" and v != "none":
-            lines.append(f"    {f.name} {type_.rsplit(' ', 1)[1]} {_word(_short(v))}")   # F5: `a P2`
-        else:
-            lines.append(f"    {f.name} {_word(_short(v) if v is not None else 'none')}")
+        v = values.get(f.name, f.default) if type_ in SINGLETONS else values.get(f.name)
+        if _shown(t, f, v, all_properties):
+            key = v if t.flag_field == f.name else f.name
+            props.append((key, _property(type_, f, v, view)))
+    name = object_name(type_, path, view)
+    head = f"{type_} {{" if name is None else f"{type_} {name if type_ == 'gtm topology' else _word(name)} {{"
+    if not props:
+        return head + " }"     # as a BIG-IP lists an object with nothing to show: `sys provision afm { }`
+    lines = [head]
+    for _, text in sorted(props, key=lambda p: p[0]):
+        lines += text
     lines.append("}")
     return "\n".join(lines)
+
+
+def _block_value(v) -> str:
+    """A value inside a block: a word, or a list as `{ a b }`."""
+    return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
+
+
+def _property(type_: str, f, v, view: View) -> list[str]:
+    t = TYPES[type_]
+    if t.flag_field == f.name:
+        return [f"    {v}"]
+    if f.kind == "members":
+        if not v:
+            return ["    members none"]
+        lines = ["    members {"]
+        for m in v:
+            lines.append(f"        {view.port(m['name'])} {{")
+            for mf in sorted(MEMBER_FIELDS, key=lambda mf: mf.name):
+                if m.get(mf.name) is not None and (mf.name == "address" or m[mf.name] != mf.default):
+                    lines.append(f"            {mf.name} {_word(m[mf.name])}")
+            lines.append("        }")
+        return lines + ["    }"]
+    if f.kind == "items":
+        if not v:
+            return [f"    {f.name} none"]
+        lines = [f"    {f.name} {{"]
+        for item in v:
+            props = [f"{sf.name} {_word(_sub_value(sf, item[sf.name], view))}"
+                     for sf in sorted(f.sub, key=lambda sf: sf.name)
+                     if item.get(sf.name) is not None and item[sf.name] != sf.default]
+            name = _word(view.name(item["name"]))
+            lines.append(f"        {name} {{ {' '.join(props)} }}" if props else f"        {name} {{ }}")
+        return lines + ["    }"]
+    if f.kind == "record":
+        return [f"    {f.name} {{", *(f"        {k} {_block_value(view.name(x))}" for k, x in sorted(v.items())),
+                "    }"]
+    if f.kind == "terms":
+        if not v:
+            return [f"    {f.name} none"]
+        return [f"    {f.name} {{", *(f"        {term} {{ }}" for term in v), "    }"]
+    if f.kind == "list" and f.name == "profiles" and type_ == "ltm virtual":
+        if not v:
+            return ["    profiles none"]
+        return ["    profiles {", *(f"        {_word(view.name(x))} {{ }}" for x in v), "    }"]
+    if f.kind == "list" and type_ == "gtm zone":
+        if not v:
+            return [f"    {f.name} none"]
+        return [f"    {f.name} {{", *(f"        {_word(x)}" for x in v), "    }"]
+    if f.kind == "list":
+        return [f"    {f.name} {{ {' '.join(_word(view.name(x)) for x in v)} }}" if v else f"    {f.name} none"]
+    if f.name == "last-resort-pool" and v != "none":
+        return [f"    {f.name} {type_.rsplit(' ', 1)[1]} {_word(view.name(v))}"]   # F5: `a P2`
+    if f.kind == "dest":
+        return [f"    {f.name} {view.port(v)}"]
+    return [f"    {f.name} {_word(view.name(v) if v is not None else 'none')}"]
+
+
+def _sub_value(sf, v, view: View):
+    return view.port(v) if sf.kind == "dest" and isinstance(v, str) else view.name(v)

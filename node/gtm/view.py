@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import dns.name
 
-from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, split_destination
+from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, base_name, split_destination
 from . import lb
 from ..config import zones
 from .health import HealthTable
@@ -142,7 +142,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
 
 def _add_wideip(view: View, rtype: str, path: str, w: dict) -> None:
     """An enabled wide IP, under its name and each alias (those with * or ? as patterns)."""
-    wip = lb.WideIP(path.removeprefix("/Common/"),
+    wip = lb.WideIP(base_name(path),   # its DNS name, in whatever folder (AS3 puts them in /Tenant/App)
                     tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
                     w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
                     w.get("status", "enabled") == "enabled",

@@ -198,6 +198,11 @@ class TrustStore:
         for name, data in (("dtdi.key", s.key), ("dtdi.crt", s.cert), ("dtca.crt", s.ca)):
             write_atomically(self.dir / name, data)
 
+    def restore(self, data: bytes) -> None:
+        """Take a saved trust state (trust.json's bytes, from a UCS): identity, CA and members."""
+        self._save(TrustState.from_json(data))
+        self._load()
+
     # -- views ------------------------------------------------------------------------------------
     @property
     def is_authority(self) -> bool:

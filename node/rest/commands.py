@@ -14,8 +14,9 @@ from starlette.responses import Response
 from ..config.schema import PASSWORD_POLICY
 from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
+from ..show_text import sys_failover
 from ..version import SYS_VERSION, version_file
-from . import bash
+from . import bash, hardware
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -76,6 +77,8 @@ class Commands:
             ("sys", "version"): (("GET",), self.sys_version),
             ("cli", "version"): (("GET",), self.cli_version),
             ("sys", "available"): (("GET",), self.sys_available),
+            ("sys", "hardware"): (("GET",), self.sys_hardware),
+            ("sys", "clock"): (("GET",), self.sys_clock),
             ("cm", "sync-status"): (("GET",), self.sync_status),
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
@@ -103,6 +106,13 @@ class Commands:
     async def sys_available(self, call: Call) -> Response:
         """Answered once REST serves: bigip_wait's last check that the device is up."""
         return json_response({"kind": "tm:sys:available:availablestats", "selfLink": link("/mgmt/tm/sys/available")})
+
+    async def sys_hardware(self, call: Call) -> Response:
+        d = self.parts.device
+        return json_response(hardware.hardware(d.name, d.lab, d.mgmt_address))
+
+    async def sys_clock(self, call: Call) -> Response:
+        return json_response(hardware.clock(self.parts.now()))
 
     async def cli_version(self, call: Call) -> Response:
         return json_response(stats.version("cli", CLI_VERSION))
@@ -140,7 +150,7 @@ class Commands:
     # -- sys failover -----------------------------------------------------------------------------
     async def sys_failover(self, call: Call) -> Response:
         fo = self.parts.cluster.failover_status()
-        raw = {"apiAnonymous": f"Failover {fo['state']} for {uptime(fo.get('state_for', 0.0))}\n"}
+        raw = {"apiAnonymous": sys_failover(fo["state"], fo.get("state_for", 0.0)) + "\n"}
         if call.method == "GET":
             return json_response({"kind": "tm:sys:failover:failoverstats", "selfLink": link("/mgmt/tm/sys/failover"),
                                   "apiRawValues": raw})
@@ -251,13 +261,6 @@ class Commands:
         cpu = sum(os.times()[:2])
         return f"{up:.2f} {max(up * 2 - cpu, 0.0):.2f}"   # /proc/uptime: seconds up, idle seconds of 2 CPUs
 
-
-def uptime(seconds: float) -> str:
-    """F5's duration: `0d 01:20:32`."""
-    m, sec = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    d, h = divmod(h, 24)
-    return f"{d}d {h:02}:{m:02}:{sec:02}"
 
 
 def trust_answer(call: Call, body: dict) -> dict:

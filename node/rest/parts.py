@@ -96,3 +96,4 @@ class Parts:
     gtm: Gtm | None = None          # BIG-IP DNS, when the node has it
     status: Callable[[], dict] | None = None   # the node's status record (node/status.py): telemetry
     logins: LoginFailures | None = None   # failed logins and lockouts, shared with tmsh
+    sysconfig: Any = None           # saved configuration and UCS archives (node/sysconfig.py)

@@ -6,7 +6,7 @@ from typing import Callable
 
 from starlette.responses import Response
 
-from ..config.schema import GTM_SETTINGS, TYPES, base_name
+from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
 from ..errors import NotFound
 from ..gtm.topology import Record, evaluation_order
@@ -21,7 +21,7 @@ from .responses import json_response, not_registered
 
 TRUST_GROUP = "/Common/device_trust_group"
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["available", "config", "failover", "version"],
+EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "version"],
                   ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
                   ("util",): ["bash"], ("cli",): ["version"]}
 
@@ -134,7 +134,7 @@ class Routes:
             return {"kind": kind(f"{r.type} {r.sub}", "collectionstate"),
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/{r.sub}"),
                     "items": [show(i) for i in items]}
-        item = res.find_item(r.type, r.sub, items, r.member)
+        item = res.find_item(r.type, r.sub, items, r.member, folder_of(r.path))
         if item is None:
             raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
         return show(item)

@@ -1,10 +1,11 @@
 """iControl REST statistics: F5's `entries` / `nestedStats` shapes, filled from the live LTM and CM."""
 from __future__ import annotations
 
-from ..config.schema import LOCAL_ONLY, base_name
+from ..config.schema import LOCAL_ONLY, base_name, full_path
 from ..errors import NotFound
 from . import resources as res
 from .errors import answer
+from .nic import mac_of
 from .parts import Parts
 from .resources import kind, link, tilde
 
@@ -114,8 +115,11 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
         return {"tmName": path, "addr": values["address"], "curSessions": cur, "serverside.curConns": cur,
                 "sessionStatus": "user-disabled" if values.get("session") == "user-disabled" else "enabled",
                 "monitorStatus": "unchecked",
+                "monitorRule": "none" if values.get("monitor", "none") == "none" else full_path(values["monitor"]),
                 **_status(avail, "disabled" if values.get("session") == "user-disabled" else "enabled",
                           "Node address is " + avail)}
+    if type_ == "net vlan":   # the VLAN is the node's interface of that name
+        return {"tmName": path, "id": values.get("tag", 4094), "macTrue": mac_of(ifname=base_name(path))}
     return {"tmName": path}
 
 

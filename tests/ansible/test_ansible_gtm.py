@@ -38,10 +38,10 @@ CASES = [
     ("gtm/server.yml", "list gtm server srv_ans", "10.40.1.10 { device-name srv_ans }"),
     ("gtm/virtual_server.yml", "list gtm server srv_vs_ans", "vs_ans { destination 10.40.2.100:"),
     ("gtm/pool.yml", "list gtm pool a gp_ans", 'monitor "min 1 of { /Common/http /Common/tcp }"'),
-    ("gtm/pool_member.yml", "list gtm pool a gp_mem_ans", "ltm-sgp:vs_www { ratio 2 description ansible }"),
+    ("gtm/pool_member.yml", "list gtm pool a gp_mem_ans", "ltm-sgp:vs_www { description ansible ratio 2 }"),
     ("gtm/wide_ip.yml", "list gtm wideip a ans.example.com", "last-resort-pool a www_pool"),
-    ("gtm/topology_record.yml", "list gtm topology",
-     "gtm topology ldns: subnet 10.50.0.0/16 server: datacenter /Common/nyc {\n    score 20"),
+    ("gtm/topology_record.yml", "list gtm topology one-line",
+     "gtm topology ldns: subnet 10.50.0.0/16 server: datacenter /Common/nyc { order"),
     ("gtm/topology_region.yml", "list gtm region region_ans", "not subnet 10.60.9.0/24 { }"),
     ("gtm/monitor_http.yml", "list gtm monitor http gmon_http_ans", 'recv "200 OK"'),
     ("gtm/monitor_https.yml", "list gtm monitor https gmon_https_ans", "cipherlist DEFAULT"),
@@ -72,3 +72,12 @@ def test_dns_listener_is_idempotent_and_stays_on_its_device(ansible):
     assert "was not found" in peer_tmsh(LAB, "gtm2", "list gtm listener listener_ans")   # local: not synced
     ansible.twice("gtm/dns_listener.yml", "gtm1", state="absent")
     assert "was not found" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
+
+
+@pytest.mark.parametrize("rtype", ["mx", "srv", "naptr"])
+def test_mx_srv_and_naptr_pools_and_wide_ips_are_idempotent_sync_and_go(ansible, rtype):
+    ansible.twice("gtm/wide_ip_named.yml", "gtm1", rtype=rtype)
+    on_gtm2(f"list gtm wideip {rtype} {rtype}.example.com", f"{rtype}_pool_ans", present=True)
+    on_gtm2(f"list gtm pool {rtype} {rtype}_pool_ans", "ttl 120", present=True)
+    ansible.twice("gtm/wide_ip_named.yml", "gtm1", rtype=rtype, state="absent")
+    on_gtm2(f"list gtm pool {rtype} {rtype}_pool_ans", "ttl 120", present=False)

@@ -37,7 +37,7 @@ CASES = [
     ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
     ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
     ("ltm/pool.yml", "bigip2", "list ltm pool pool_ans", "description ansible"),
-    ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:80"),
+    ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:http"),
     ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
     ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
@@ -45,6 +45,8 @@ CASES = [
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
     ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
     ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", "value true"),
+    ("ltm/irule.yml", "bigip2", "list ltm rule irule_ans", 'starts_with "/api"'),
+    ("ltm/data_group.yml", "bigip2", "list ltm data-group internal dg_ans", "/legacy"),
 ]
 UNDO = {"ltm/sys_db.yml": "reset"}
 

@@ -3,8 +3,8 @@ the survivors carry the dead device's groups down ha-order or load-aware, auto-f
 back, and `show cm traffic-group` names each group's next active."""
 from lab.runtime.control import call, node_status
 from lab.runtime.lab import Lab
-from tests.lab.conftest import ROOT, wait_for
-from tests.lab.test_dsc import kill_daemon, mac, neigh
+from tests.lab.conftest import HA_PAIR, ROOT, biglab, wait_for
+from tests.lab.test_dsc import VIP, kill_daemon, log_text, mac, neigh
 
 AA = ROOT / "topologies" / "active-active.yml"
 C4 = ROOT / "topologies" / "cluster-4.yml"
@@ -56,3 +56,97 @@ def test_four_devices_three_groups_cascade_down_ha_order_and_load_aware(make_lab
                                                                  "traffic-group-2": ["bigip2"],
                                                                  "traffic-group-3": ["bigip4"]},
              timeout=15, what="bigip2 to take traffic-group-1 (ha-order)")
+
+
+def test_ha_group_score_failover_when_the_active_loses_its_pool_members(make_lab):
+    lab = make_lab(HA_PAIR, "thag", "10.250.62.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tmsh("bigip1", "create ltm monitor http fast interval 1 timeout 3")
+    tmsh("bigip1", "modify ltm pool web_pool monitor fast")
+    for n in ("bigip1", "bigip2"):     # an HA group is the device's own: made on each
+        wait_for(lambda: "fast" in tmsh(n, "list ltm pool web_pool"), what=f"the monitor synced to {n}")
+        tmsh(n, "create sys ha-group hg pools add { web_pool { weight 50 } } active-bonus 10")
+    tmsh("bigip1", "modify cm traffic-group traffic-group-1 ha-group hg")
+    score = lambda: int(next(line.split()[-1] for line in tmsh("bigip1", "show sys ha-group").splitlines()
+                             if line.startswith("Score")))
+    wait_for(lambda: score() == 50, what="bigip1 scores 50")
+    shown = tmsh("bigip1", "show cm traffic-group")
+    assert "HA Score" in shown
+    row = next(line.split() for line in shown.splitlines() if line.startswith("traffic-group-1") and "bigip1" in line)
+    assert row[2] == "active" and row[-1] == "60"       # 50 and the active bonus
+    assert actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip1"]}
+    biglab("link", lab, "bigip1:internal", "down")      # bigip1's monitors lose every member; heartbeats go on ha
+    try:
+        wait_for(lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip2"]},
+                 timeout=20, what="traffic-group-1 to move to bigip2 on its HA score")
+        assert score() == 0
+        assert "Standby for traffic group traffic-group-1: HA score" in log_text(lab, "bigip1")
+    finally:
+        biglab("link", lab, "bigip1:internal", "up")
+    # healed, bigip1 scores 50 again, not above bigip2's 50 + 10: the group stays
+    wait_for(lambda: score() == 50, what="bigip1 healed")
+    assert actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"]) == {"traffic-group-1": ["bigip2"]}
+
+
+def test_vlan_failsafe_then_gateway_failsafe_take_the_device_out_of_service(make_lab):
+    lab = make_lab(HA_PAIR, "tfsafe", "10.250.63.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tg1 = lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"])["traffic-group-1"]
+    assert tg1() == ["bigip1"]
+    # VLAN failsafe on bigip1's internal VLAN: its link goes down, nothing is heard there for 2 s
+    tmsh("bigip1", "modify net vlan internal failsafe enabled failsafe-timeout 2 failsafe-action failover")
+    biglab("link", lab, "bigip1:internal", "down")
+    try:
+        wait_for(lambda: tg1() == ["bigip2"], timeout=15, what="VLAN failsafe to fail bigip1 over")
+        assert "01140029" in log_text(lab, "bigip1")
+        assert "HA vlan_fs /Common/internal fails action is failover." in log_text(lab, "bigip1")
+        assert "vlan_fs /Common/internal fails, action is failover" in tmsh("bigip1", "show cm failover-status")
+        assert node_status(lab, "bigip1").failover.failsafe == {"vlan_fs /Common/internal": "failover"}
+    finally:
+        biglab("link", lab, "bigip1:internal", "up")
+    wait_for(lambda: "HA vlan_fs /Common/internal is now responding." in log_text(lab, "bigip1"),
+             what="the VLAN failsafe to recover")
+    tmsh("bigip1", "modify net vlan internal failsafe disabled")
+    # gateway failsafe: bigip2 (now active) loses its gateway pool's one member
+    tmsh("bigip2", "create ltm monitor http fast interval 1 timeout 3")
+    tmsh("bigip2", "create ltm pool gw_pool members add { 10.1.20.21:80 } monitor fast "
+                   "min-up-members 1 min-up-members-checking enabled")
+    wait_for(lambda: "gw_pool" in tmsh("bigip1", "list ltm pool gw_pool"), what="gw_pool synced")
+    biglab("link", lab, "bigip2:internal", "down")
+    try:
+        wait_for(lambda: tg1() == ["bigip1"], timeout=15, what="gateway failsafe to fail bigip2 over")
+        assert "HA pool_memb_down /Common/gw_pool fails action is failover." in log_text(lab, "bigip2")
+    finally:
+        biglab("link", lab, "bigip2:internal", "up")
+    wait_for(lambda: "HA pool_memb_down /Common/gw_pool is now responding." in log_text(lab, "bigip2"),
+             what="the gateway failsafe to recover")
+    events = biglab("events", lab).stdout
+    assert "vlan_fs" in events and "pool_memb_down" in events
+
+
+def test_system_failsafe_a_crashed_data_plane_fails_over_and_crashed_monitors_restart(make_lab):
+    lab = make_lab(HA_PAIR, "tsysfs", "10.250.64.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tg1 = lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"])["traffic-group-1"]
+    tmsh("bigip1", "modify sys daemon-ha tmm heartbeat-action failover")
+    out = biglab("chaos", lab, "crash", "bigip1", "tmm").stdout
+    assert "tmm crashed; heartbeat-action failover" in out
+    wait_for(lambda: tg1() == ["bigip2"], timeout=15, what="bigip2 to take over from bigip1's dead tmm")
+    text = log_text(lab, "bigip1")
+    assert "tmm (the LTM data plane) exited unexpectedly" in text
+    assert "HA daemon_heartbeat tmm fails action is failover." in text
+    assert "daemon_heartbeat tmm fails, action is failover" in tmsh("bigip1", "show cm failover-status")
+    assert "crash bigip1 tmm" in biglab("chaos", lab, "list").stdout
+    wait_for(lambda: Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}/"],
+                                       capture_output=True).returncode == 0, what="the virtual served by bigip2")
+    biglab("chaos", lab, "reset")
+    wait_for(lambda: "HA daemon_heartbeat tmm is now responding." in log_text(lab, "bigip1"), what="tmm back")
+    assert node_status(lab, "bigip1").failover.failsafe == {}
+    # bigd's heartbeat-action is restart: logged, restarted a second later, no failover
+    biglab("chaos", lab, "crash", "bigip1", "bigd")
+    wait_for(lambda: "HA daemon_heartbeat bigd is now responding." in log_text(lab, "bigip1"), what="bigd restarted")
+    text = log_text(lab, "bigip1")
+    assert "HA daemon_heartbeat bigd fails action is restart." in text and "Re-starting bigd" in text
+    assert tg1() == ["bigip2"]
+    proc = biglab("chaos", lab, "crash", "bigip1", "gtmd", check=False)
+    assert proc.returncode != 0 and "no subsystem 'gtmd' on this device" in proc.stderr

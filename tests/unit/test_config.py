@@ -246,8 +246,8 @@ def test_a_bad_tmsh_line_is_a_syntax_error(line, message):
         parse(line)
 
 
-def test_list_prints_what_differs_from_the_defaults(store):
+def test_list_prints_what_differs_from_the_defaults_in_f5s_order_with_port_names(store):
     run(store, 'create ltm pool web members add { 10.1.20.21:80 } monitor http description "my pool"')
     text = render("ltm pool", "/Common/web", store.get("ltm pool", "/Common/web"))
-    assert text == ('ltm pool web {\n    monitor http\n    members {\n        10.1.20.21:80 {\n'
-                    '            address 10.1.20.21\n        }\n    }\n    description "my pool"\n}')
+    assert text == ('ltm pool web {\n    description "my pool"\n    members {\n        10.1.20.21:http {\n'
+                    '            address 10.1.20.21\n        }\n    }\n    monitor http\n}')

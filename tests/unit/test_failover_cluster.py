@@ -139,7 +139,8 @@ def test_show_cm_traffic_group_rows_name_the_next_active_and_the_loads():
     c.run(4)
     rows = {(r["tg"], r["device"]): r for r in c.devices["bigip1"].group_rows()}
     assert rows[("traffic-group-1", "bigip1")] == {"tg": "traffic-group-1", "device": "bigip1", "state": ACTIVE,
-                                                   "next_active": False, "load": 1, "next_active_load": None}
+                                                   "next_active": False, "load": 1, "next_active_load": None,
+                                                   "ha_score": None}
     assert rows[("traffic-group-1", "bigip2")]["next_active"] and rows[("traffic-group-1", "bigip2")]["next_active_load"] == 2
     assert rows[("traffic-group-3", "bigip4")]["next_active"]
     c.kill("bigip4")

@@ -31,6 +31,17 @@ def test_a_partition_and_its_folder_may_also_be_created_together_as_as3_does():
     assert store.get("sys folder", "/T")["description"] == "tenant"
     with pytest.raises(ConfigError):
         store.commit([Op("create", "sys folder", "/T", {})])
+    store.commit([Op("delete", "sys folder", "/T/A", {}), Op("delete", "sys folder", "/T", {}),
+                  Op("delete", "auth partition", "/Common/T", {})])
+    assert store.get("auth partition", "/Common/T") is None
+
+
+def test_a_top_level_folder_is_a_partition():
+    store = ConfigStore(None, "b1")
+    store.commit([Op("create", "sys folder", "/T", {})])
+    assert store.get("auth partition", "/Common/T") is not None
+    store.commit([Op("delete", "sys folder", "/T", {})])
+    assert store.get("auth partition", "/Common/T") is None
 
 
 def test_an_object_in_a_missing_partition_or_folder_is_refused_and_nothing_changes():
@@ -97,12 +108,17 @@ async def test_rest_places_objects_by_partition_and_subpath_and_filters_by_parti
             "P", "/", "/P", "true", "none")
         r = await c.post("/mgmt/tm/sys/folder", json={"name": "app", "partition": "P"})
         assert (r.json()["partition"], r.json()["fullPath"]) == ("P", "/P/app")
+        r = await c.post("/mgmt/tm/sys/folder", json={"name": "app2", "subPath": "/P"})   # as f5-sdk gives it
+        assert r.json()["fullPath"] == "/P/app2"
         r = await c.post("/mgmt/tm/ltm/pool", json={"name": "web", "partition": "P", "subPath": "app",
                                                     "monitor": "/Common/http"})
         assert r.status_code == 200
         p = (await c.get("/mgmt/tm/ltm/pool/~P~app~web")).json()
         assert (p["name"], p["partition"], p["subPath"], p["fullPath"]) == ("web", "P", "app", "/P/app/web")
         assert p["selfLink"].startswith("https://localhost/mgmt/tm/ltm/pool/~P~app~web?")
+        r = await c.post("/mgmt/tm/ltm/pool/~P~app~web/members", json={"name": "10.9.9.1:80", "partition": "P"})
+        assert (r.status_code, r.json()["fullPath"], r.json()["partition"]) == (200, "/P/10.9.9.1:80", "P")
+        assert (await c.get("/mgmt/tm/ltm/node/~P~10.9.9.1")).json()["address"] == "10.9.9.1"
         await c.post("/mgmt/tm/ltm/pool", json={"name": "other"})
         items = (await c.get("/mgmt/tm/ltm/pool", params={"$filter": "partition eq P"})).json()["items"]
         assert [i["fullPath"] for i in items] == ["/P/app/web"]
@@ -118,11 +134,11 @@ async def test_tmsh_cd_lists_the_current_folder_and_names_others_in_full():
     store.commit([Op("create", "ltm pool", "/P/p", {"monitor": ("set", "/Common/http")}),
                   Op("create", "ltm pool", "/P/app/q", {}), Op("create", "ltm pool", "/Common/c", {})])
     sh = Shell("b1", store, None, set, None)
-    assert await sh.run("list ltm pool") == "ltm pool c { }".replace(" { }", " {\n}")
+    assert await sh.run("list ltm pool") == "ltm pool c { }"
     out = await sh.run("cd /P; list ltm pool")
     assert out.startswith("ltm pool p {") and "monitor /Common/http" in out and "/P/app/q" not in out
     deep = await sh.run("list ltm pool recursive", "/P")
-    assert "ltm pool p {" in deep and "ltm pool /P/app/q {" in deep
+    assert "ltm pool p {" in deep and "ltm pool app/q { }" in deep     # below the folder: relative to it
     assert (await sh.run("list ltm pool /P/*")).count("ltm pool /P/") == 1
     await sh.run("cd /P/app; create ltm pool r")
     assert store.get("ltm pool", "/P/app/r") is not None

@@ -178,3 +178,15 @@ async def test_a_route_needs_a_gateway_on_a_vlan_of_the_device():
         assert r.status_code == 400 and "is on no VLAN of this device" in r.json()["message"]
         r = await c.post("/mgmt/tm/net/route/", json={"name": "rt3", "network": "10.9.8.1/24", "gw": "10.0.0.1"})
         assert r.status_code == 400 and store.get("net route", "/Common/rt3") is None
+
+
+async def test_device_info_reads_known_methods_and_a_nodes_monitor_rule():
+    rest, _ = rest_of()
+    rest.parts.ltm.pool_report = lambda: {}
+    async with client(rest) as c:
+        http = (await c.get("/mgmt/tm/ltm/profile/http/~Common~http")).json()
+        assert "GET" in http["enforcement"]["knownMethods"] and http["enforcement"]["maxHeaderCount"] == 64
+        await c.post("/mgmt/tm/ltm/node", json={"name": "n1", "address": "10.0.0.31"})
+        stats = (await c.get("/mgmt/tm/ltm/node/~Common~n1/stats")).json()
+        (entry,) = stats["entries"].values()
+        assert entry["nestedStats"]["entries"]["monitorRule"] == {"description": "none"}

@@ -1,0 +1,35 @@
+"""Whole-configuration checks for iRules: each rule loads (real Tcl, F5's errors), a virtual
+server's rules exist, and HTTP events need an HTTP profile on the virtual server."""
+from __future__ import annotations
+
+from ..errors import NotFound, RuleNeedsHttp
+from ..tcl.irule import HTTP_EVENTS, compile_rule
+from .schema import full_path
+
+HTTP_PROFILES = ("ltm profile http", "ltm profile fasthttp")
+
+
+def check(work: dict, touched: dict) -> None:
+    for (tname, path), verb in touched.items():
+        if verb == "put" and tname == "ltm rule":
+            compile_rule(path, work[(tname, path)].get("api-anonymous") or "")
+    for (tname, path), values in work.items():
+        if tname != "ltm virtual" or not values.get("rules"):
+            continue
+        if (tname, path) not in touched and not any(("ltm rule", r) in touched for r in values["rules"]):
+            continue
+        http = any((p, full_path(name)) in work for name in values.get("profiles") or () for p in HTTP_PROFILES)
+        for rule in values["rules"]:
+            if ("ltm rule", rule) not in work:
+                raise NotFound("Rule", rule)
+            events = compile_rule(rule, work[("ltm rule", rule)].get("api-anonymous") or "").events()
+            needs = [e for e in HTTP_EVENTS if e in events]
+            if needs and not http:
+                raise RuleNeedsHttp(needs[0], rule, path)
+
+
+def user_of(work: dict, path: str):
+    for (tname, vpath), values in work.items():
+        if tname == "ltm virtual" and path in (values.get("rules") or ()):
+            return tname, vpath
+    return None

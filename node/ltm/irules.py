@@ -1,0 +1,591 @@
+"""iRules on live traffic: each `ltm rule` loaded into its own sandboxed Tcl interpreter, its
+events run by the proxy through the hook interface (hooks.py).
+
+F5's commands are Tcl commands that call into Python and act on the current Flow. Variables a
+rule sets live in a namespace per connection (so CLIENT_ACCEPTED can leave one for HTTP_REQUEST);
+`static::` and `table` are shared. An error in a rule is logged with F5's `TCL error:` line and
+resets the connection, as a BIG-IP does; a runaway rule is stopped by the interpreter's budget.
+"""
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import itertools
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from ..config.schema import ConfigError, full_path, member_name
+from ..tcl.interp import Interp, Master, Refused, TclError
+from ..tcl.irule import DEFAULT_PRIORITY, Compiled, compile_rule
+from .hooks import Flow, Outcome, Target
+
+SUPPORT = r"""
+proc ::call {name args} { uplevel 1 [list $name {*}$args] }
+proc ::f5::fire {cid key} { namespace eval ::c$cid $::f5::body($key) }
+proc ::f5::forget {cid} { catch {namespace delete ::c$cid} }
+"""
+
+
+@dataclass
+class EventStats:
+    priority: int = DEFAULT_PRIORITY
+    executions: int = 0
+    failures: int = 0
+    aborts: int = 0
+
+
+@dataclass
+class Current:
+    """What the running command acts on (one event of one rule at a time: Tcl runs on one thread)."""
+    flow: Flow | None = None
+    event: str = ""
+    rule: str = ""
+
+
+class Tables:
+    """F5's session table (`table set|lookup|delete`), shared by every rule on the device, sans-IO:
+    entries expire `timeout` seconds after their last touch (default 180, F5's)."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic):
+        self.now = now
+        self.entries: dict[tuple[str, str], tuple[str, float, float]] = {}   # -> value, timeout, expiry
+
+    def _live(self, key):
+        entry = self.entries.get(key)
+        if entry and entry[2] <= self.now():
+            del self.entries[key]
+            return None
+        return entry
+
+    def set(self, sub: str, key: str, value: str, timeout: float = 180, touch: bool = True) -> str:
+        self.entries[(sub, key)] = (value, timeout, self.now() + timeout if timeout > 0 else float("inf"))
+        return value
+
+    def lookup(self, sub: str, key: str, touch: bool = True) -> str:
+        entry = self._live((sub, key))
+        if entry is None:
+            return ""
+        if touch and entry[1] > 0:
+            self.entries[(sub, key)] = (entry[0], entry[1], self.now() + entry[1])
+        return entry[0]
+
+    def exists(self, sub: str, key: str) -> bool:
+        return self._live((sub, key)) is not None
+
+    def delete(self, sub: str, key: str | None) -> None:
+        for k in [k for k in self.entries if k[0] == sub and (key is None or k[1] == key)]:
+            del self.entries[k]
+
+    def keys(self, sub: str) -> list[str]:
+        return [k for s, k in list(self.entries) if s == sub and self._live((s, k))]
+
+
+class Loaded:
+    """One rule in its interpreter."""
+
+    def __init__(self, path: str, text: str, compiled: Compiled, interp: Interp):
+        self.path, self.text, self.compiled, self.interp = path, text, compiled, interp
+        self.keys: dict[str, list[tuple[int, str]]] = {}      # event -> (priority, body key)
+        for i, h in enumerate(compiled.handlers):
+            key = f"{h.event},{i}"
+            interp.eval(("set", f"::f5::body({key})", h.body))
+            self.keys.setdefault(h.event, []).append((h.priority, key))
+
+
+class IRules:
+    """Every iRule of the device, loaded from the config; `hook_for` gives a virtual's rules."""
+
+    def __init__(self, store, log, now: Callable[[], float] = time.monotonic, budget_ms: int = 500):
+        self.store, self.log, self.budget_ms = store, log, budget_ms
+        self.master = Master()
+        self.tables = Tables(now)
+        self.loaded: dict[str, Loaded] = {}
+        self.stats: dict[tuple[str, str], EventStats] = {}
+        self.current = Current()
+        self._cids = itertools.count(1)
+
+    # -- loading ----------------------------------------------------------------------------------
+    def reconcile(self) -> None:
+        rules = self.store.of_type("ltm rule")
+        for path in list(self.loaded):
+            if path not in rules or rules[path].get("api-anonymous", "") != self.loaded[path].text:
+                self.loaded.pop(path).interp.delete()
+        for path, values in rules.items():
+            if path not in self.loaded:
+                try:
+                    self._load(path, values.get("api-anonymous") or "")
+                except (ConfigError, TclError) as exc:   # a rule saved by an older version: not run
+                    self.log.log("err", "tmm", f"{path} not loaded: {exc}", event="irule-error", rule=path)
+
+    def _load(self, path: str, text: str) -> None:
+        compiled = compile_rule(path, text)
+        interp = self.master.child(self._commands(), budget_ms=self.budget_ms)
+        interp.eval(SUPPORT)
+        if compiled.procs:
+            interp.eval(compiled.procs)
+        loaded = Loaded(path, text, compiled, interp)
+        self.loaded[path] = loaded
+        for h in compiled.handlers:
+            self.stats.setdefault((path, h.event), EventStats()).priority = h.priority
+        for _, key in loaded.keys.get("RULE_INIT", []):
+            self._run(loaded, "RULE_INIT", key, None, 0)
+
+    def hook_for(self, virtual: str) -> "VirtualRules | None":
+        vs = self.store.get("ltm virtual", virtual) or {}
+        rules = [self.loaded[r] for r in vs.get("rules") or () if r in self.loaded]
+        return VirtualRules(self, rules) if rules else None
+
+    # -- running ----------------------------------------------------------------------------------
+    def _run(self, rule: Loaded, event: str, key: str, flow: Flow | None, cid: int) -> bool:
+        """One handler; False when it failed (logged, the connection is to be reset)."""
+        stats = self.stats.setdefault((rule.path, event), EventStats())
+        stats.executions += 1
+        self.current.flow, self.current.event, self.current.rule = flow, event, rule.path
+        try:
+            # RULE_INIT runs once at load, in the global namespace (it sets static:: variables)
+            rule.interp.eval(("::f5::fire", cid, key) if flow else f"namespace eval :: $::f5::body({key})")
+            return True
+        except TclError as exc:
+            if exc.aborted:
+                stats.aborts += 1
+            else:
+                stats.failures += 1
+            self.log.log("err", "tmm", f"TCL error: {rule.path} <{event}> - {exc.message}", "01220001:3",
+                         event="irule-error", rule=rule.path, irule_event=event)
+            return False
+        finally:
+            self.current.flow = None
+
+    def show(self) -> dict:
+        """Per rule, per event: priority, executions, failures, aborts (`show ltm rule`)."""
+        out: dict[str, dict] = {}
+        for (rule, event), s in sorted(self.stats.items()):
+            if rule in self.loaded:
+                out.setdefault(rule, {})[event] = {"priority": s.priority, "executions": s.executions,
+                                                   "failures": s.failures, "aborts": s.aborts}
+        return out
+
+    # -- F5's commands --------------------------------------------------------------------------------
+    def _commands(self) -> dict[str, Callable]:
+        c = Commands(self)
+        return {name: getattr(c, attr) for name, attr in COMMANDS.items()}
+
+
+class VirtualRules:
+    """The rules of one virtual server, run in order of priority then of the `rules` list."""
+
+    def __init__(self, irules: IRules, rules: list[Loaded]):
+        self.irules = irules
+        self.by_event: dict[str, list[tuple[Loaded, str]]] = {}
+        for event in {e for r in rules for e in r.keys}:
+            handlers = [(prio, n, rule, key) for n, rule in enumerate(rules) for prio, key in rule.keys.get(event, [])]
+            self.by_event[event] = [(rule, key) for _, _, rule, key in sorted(handlers, key=lambda h: h[:2])]
+
+    def wants(self, event: str) -> bool:
+        return event in self.by_event
+
+    def fire(self, event: str, flow: Flow) -> None:
+        cid = flow.data.setdefault("cid", next(self.irules._cids))   # noqa: SLF001 - one counter per device
+        disabled = flow.data.setdefault("disabled", set())
+        used = flow.data.setdefault("rules", set())
+        for rule, key in self.by_event.get(event, []):
+            if (rule.path, event) in disabled or (rule.path, "all") in disabled:
+                continue
+            used.add(rule)
+            if not self.irules._run(rule, event, key, flow, cid):    # noqa: SLF001
+                flow.outcome = Outcome("reset")
+                break
+        if event == "CLIENT_CLOSED":
+            for rule in used:
+                rule.interp.eval(("::f5::forget", cid))
+
+
+def _arity(args, lo: int, hi: int, usage: str) -> None:
+    if not lo <= len(args) <= hi:
+        raise Refused(f'wrong # args: should be "{usage}"')
+
+
+class Commands:
+    """F5's iRule commands, acting on irules.current."""
+
+    def __init__(self, irules: IRules):
+        self.irules = irules
+
+    @property
+    def flow(self) -> Flow:
+        flow = self.irules.current.flow
+        if flow is None:
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        return flow
+
+    def _message(self, response_ok: bool = True):
+        """The request, or in HTTP_RESPONSE the response (HTTP::header acts on either)."""
+        flow = self.flow
+        if response_ok and self.irules.current.event == "HTTP_RESPONSE" and flow.response is not None:
+            return flow.response
+        if flow.request is None:
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        return flow.request
+
+    # -- HTTP --------------------------------------------------------------------------------------
+    def uri(self, *args):
+        _arity(args, 0, 1, "HTTP::uri ?uri?")
+        req = self._message(False)
+        if args:
+            req.uri = args[0]
+        return req.uri
+
+    def path(self, *args):
+        _arity(args, 0, 1, "HTTP::path ?path?")
+        req = self._message(False)
+        if args:
+            req.uri = args[0] + (("?" + req.query) if req.query else "")
+        return req.path
+
+    def query(self, *args):
+        _arity(args, 0, 0, "HTTP::query")
+        return self._message(False).query
+
+    def host(self, *args):
+        _arity(args, 0, 0, "HTTP::host")
+        return self._message(False).host
+
+    def method(self, *args):
+        _arity(args, 0, 0, "HTTP::method")
+        return self._message(False).method
+
+    def version(self, *args):
+        _arity(args, 0, 1, "HTTP::version ?version?")
+        msg = self._message()
+        if args:
+            msg.version = args[0]
+        return msg.version
+
+    def status(self, *args):
+        _arity(args, 0, 0, "HTTP::status")
+        if self.flow.response is None:
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        return str(self.flow.response.status)
+
+    def header(self, *args):
+        usage = "HTTP::header value|values|names|count|exists|insert|replace|remove ?name? ?value?"
+        if not args:
+            raise Refused(f'wrong # args: should be "{usage}"')
+        h = self._message().headers
+        sub, rest = args[0], list(args[1:])
+        if sub == "insert":
+            if rest and rest[0] == "lws":
+                rest.pop(0)
+            if not rest or len(rest) % 2:
+                raise Refused('wrong # args: should be "HTTP::header insert name value ?name value ...?"')
+            for name, value in zip(rest[0::2], rest[1::2]):
+                h.insert(name, value)
+            return ""
+        if sub == "names":
+            return _list(h.names())
+        if sub in ("value", "values", "count", "exists", "remove") or (sub == "replace" and len(rest) == 2):
+            _arity(rest, 1, 2 if sub == "replace" else 1, f"HTTP::header {sub} name")
+            name = rest[0]
+            if sub == "value":
+                return h.value(name) or ""
+            if sub == "values":
+                return _list(h.values(name))
+            if sub == "count":
+                return str(len(h.values(name)))
+            if sub == "exists":
+                return "1" if h.exists(name) else "0"
+            if sub == "remove":
+                h.remove(name)
+                return ""
+            h.replace(name, rest[1])
+            return ""
+        _arity(args, 1, 1, usage)
+        return h.value(sub) or ""     # HTTP::header NAME
+
+    def cookie(self, *args):
+        _arity(args, 1, 2, "HTTP::cookie ?value|exists|names? ?name?")
+        cookies = {}
+        for line in self._message(False).headers.values("Cookie"):
+            for part in line.split(";"):
+                k, _, v = part.strip().partition("=")
+                if k:
+                    cookies[k] = v
+        sub, name = (args[0], args[1]) if len(args) == 2 else ("value", args[0])
+        if sub == "names" and len(args) == 1:
+            return _list(cookies)
+        if sub == "exists":
+            return "1" if name in cookies else "0"
+        if sub == "value":
+            return cookies.get(name, "")
+        raise Refused(f'bad option "{sub}": must be value, exists or names')
+
+    def _answer(self, outcome: Outcome) -> None:
+        flow = self.flow
+        if self.irules.current.event not in ("HTTP_REQUEST", "HTTP_RESPONSE", "LB_FAILED", "LB_SELECTED"):
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        if flow.outcome is not None and flow.outcome.kind in ("redirect", "respond"):
+            raise Refused("Multiple redirect/respond invocations not allowed")
+        flow.outcome = outcome
+
+    def redirect(self, *args):
+        _arity(args, 1, 1, "HTTP::redirect url")
+        self._answer(Outcome("redirect", 302, location=args[0]))
+
+    def respond(self, *args):
+        if not args or not args[0].isdigit():
+            raise Refused('wrong # args: should be "HTTP::respond status ?content body? ?noserver? ?name value ...?"')
+        rest, body, headers = list(args[1:]), b"", []
+        while rest:
+            word = rest.pop(0)
+            if word == "content" and rest:
+                body = rest.pop(0).encode()
+            elif word == "noserver":
+                continue
+            elif word == "-version" and rest:
+                rest.pop(0)
+            elif rest:
+                headers.append((word, rest.pop(0)))
+            else:
+                raise Refused(f'header "{word}" has no value')
+        self._answer(Outcome("respond", int(args[0]), body, tuple(headers)))
+
+    # -- addresses ---------------------------------------------------------------------------------
+    def client_addr(self, *args):
+        _arity(args, 0, 0, "IP::client_addr")
+        return self.flow.client[0]
+
+    def local_addr(self, *args):
+        _arity(args, 0, 0, "IP::local_addr")
+        return self.flow.local[0]
+
+    def server_addr(self, *args):
+        _arity(args, 0, 0, "IP::server_addr")
+        return self.flow.server.address if self.flow.server else ""
+
+    def client_port(self, *args):
+        _arity(args, 0, 0, "TCP::client_port")
+        return str(self.flow.client[1])
+
+    def local_port(self, *args):
+        _arity(args, 0, 0, "TCP::local_port")
+        return str(self.flow.local[1])
+
+    def server_port(self, *args):
+        _arity(args, 0, 0, "TCP::server_port")
+        return str(self.flow.server.port) if self.flow.server else ""
+
+    def lb_server(self, *args):
+        _arity(args, 0, 1, "LB::server ?pool|addr|port|name?")
+        s = self.flow.server
+        if s is None:
+            return ""
+        parts = {"pool": s.pool or "", "addr": s.address, "port": str(s.port), "name": s.member or ""}
+        if args:
+            if args[0] not in parts:
+                raise Refused(f'bad option "{args[0]}": must be pool, addr, port or name')
+            return parts[args[0]]
+        return _list([s.pool or "", s.address, str(s.port)])
+
+    def virtual(self, *args):
+        _arity(args, 0, 1, "virtual ?name?")
+        return self.flow.virtual
+
+    # -- load balancing ----------------------------------------------------------------------------
+    def pool(self, *args):
+        usage = "pool name ?member addr ?port??"
+        _arity(args, 1, 4, usage)
+        path = full_path(args[0])
+        if self.irules.store.get("ltm pool", path) is None:
+            raise Refused(f"no such pool: {args[0]}")
+        address = port = None
+        if len(args) > 1:
+            if args[1] != "member" or len(args) < 3:
+                raise Refused(f'wrong # args: should be "{usage}"')
+            if len(args) == 4:
+                address, port = args[2], int(args[3])
+            else:
+                name, address = member_name(args[2])
+                port = int(name.rsplit(":", 1)[1])
+        self.flow.pool = path
+        self.flow.target = Target(path, address, port)
+        return ""
+
+    def node(self, *args):
+        _arity(args, 1, 2, "node addr ?port?")
+        addr, _, port = args[0].partition(":") if len(args) == 1 and args[0].count(":") == 1 else (args[0], "", "")
+        port = args[1] if len(args) == 2 else port
+        try:
+            ipaddress.ip_address(addr)
+        except ValueError:
+            raise Refused(f'invalid IP address "{addr}"') from None
+        self.flow.target = Target(None, addr, int(port) if port else self.flow.local[1])
+        return ""
+
+    def snat(self, *args):
+        _arity(args, 1, 2, "snat automap|none|addr ?port?")
+        self.flow.snat = args[0]
+
+    def persist(self, *args):
+        if not args or args[0] not in ("source_addr", "cookie", "none", "uie", "hash", "dest_addr"):
+            raise Refused('wrong # args: should be "persist source_addr|cookie|none ?timeout?"')
+        self.flow.persist = args[0]
+
+    def reject(self, *args):
+        _arity(args, 0, 0, "reject")
+        self.flow.outcome = Outcome("reset")
+
+    def drop(self, *args):
+        _arity(args, 0, 0, "drop")
+        self.flow.outcome = Outcome("drop")
+
+    # -- data, logging, control ----------------------------------------------------------------------
+    def log(self, *args):
+        args = [a for a in args if a != "-noname"]
+        _arity(args, 1, 2, "log ?facility.level? message")
+        facility, message = (args[0], args[1]) if len(args) == 2 else ("local0.", args[0])
+        level = facility.partition(".")[2] or "info"
+        level = {"warn": "warning", "error": "err", "emergency": "emerg", "critical": "crit"}.get(level, level)
+        cur = self.irules.current
+        self.irules.log.log(level if level in LEVELS else "info", "tmm", f"Rule {cur.rule} <{cur.event}>: {message}",
+                            event="irule-log", rule=cur.rule)
+
+    def klass(self, *args):
+        usage = "class match|lookup|search|exists|size|names ..."
+        if not args:
+            raise Refused(f'wrong # args: should be "{usage}"')
+        sub, rest = args[0], [a for a in args[1:] if a not in ("--",)]
+        opts = [a for a in rest if a in ("-value", "-name", "-index", "-all", "-element")]
+        rest = [a for a in rest if a not in opts]
+        if sub in ("exists", "size", "names"):
+            _arity(rest, 1, 1, f"class {sub} class")
+            dg = self._datagroup(rest[0], must=sub != "exists")
+            if sub == "exists":
+                return "1" if dg is not None else "0"
+            return str(len(dg[1])) if sub == "size" else _list([n for n, _ in dg[1]])
+        if sub == "lookup":
+            _arity(rest, 2, 2, "class lookup item class")
+            rest = [rest[0], "equals", rest[1]]
+            sub, opts = "match", ["-value"]
+        if sub not in ("match", "search"):
+            raise Refused(f'bad option "{sub}": must be match, lookup, search, exists, size or names')
+        _arity(rest, 3, 3, f"class {sub} ?-value|-name? " + ("item operator class" if sub == "match"
+                                                            else "class operator item"))
+        item, op, dgname = rest if sub == "match" else (rest[2], rest[1], rest[0])
+        kind, records = self._datagroup(dgname, must=True)
+        hits = [(n, v) for n, v in records if _matches(kind, item, op, n, sub == "search")]
+        if "-value" in opts:
+            return hits[0][1] if hits else ""
+        if "-name" in opts:
+            return hits[0][0] if hits else ""
+        return "1" if hits else "0"
+
+    def _datagroup(self, name: str, must: bool):
+        dg = self.irules.store.get("ltm data-group internal", full_path(name))
+        if dg is None:
+            if must:
+                raise Refused(f"class {name} not found")
+            return None
+        return dg.get("type", "string"), [(r["name"], r.get("data") or "") for r in dg.get("records") or []]
+
+    def table(self, *args):
+        usage = "table set|add|lookup|delete|incr|keys ?-subtable name? ?-notouch? key ?value? ?timeout?"
+        if not args:
+            raise Refused(f'wrong # args: should be "{usage}"')
+        sub, rest, sub_table, touch = args[0], list(args[1:]), "", True
+        while rest and rest[0].startswith("-") and rest[0] != "-all":
+            opt = rest.pop(0)
+            if opt == "-subtable" and rest:
+                sub_table = rest.pop(0)
+            elif opt == "-notouch":
+                touch = False
+            elif opt in ("-mustexist", "-excl", "-count"):
+                pass
+            else:
+                raise Refused(f'bad option "{opt}"')
+        t = self.irules.tables
+        if sub in ("set", "add"):
+            _arity(rest, 2, 4, f"table {sub} key value ?timeout? ?lifetime?")
+            timeout = float(rest[2]) if len(rest) > 2 and rest[2] != "indef" else (0 if len(rest) > 2 else 180)
+            if sub == "add" and t.exists(sub_table, rest[0]):
+                return t.lookup(sub_table, rest[0], touch)
+            return t.set(sub_table, rest[0], rest[1], timeout)
+        if sub == "lookup":
+            _arity(rest, 1, 1, "table lookup key")
+            return t.lookup(sub_table, rest[0], touch)
+        if sub == "delete":
+            _arity(rest, 1, 1, "table delete key|-all")
+            t.delete(sub_table, None if rest[0] == "-all" else rest[0])
+            return ""
+        if sub == "incr":
+            _arity(rest, 1, 2, "table incr key ?delta?")
+            try:
+                n = int(t.lookup(sub_table, rest[0]) or 0) + int(rest[1] if len(rest) > 1 else 1)
+            except ValueError:
+                raise Refused("expected integer") from None
+            entry = t.entries.get((sub_table, rest[0]))
+            return t.set(sub_table, rest[0], str(n), entry[1] if entry else 180)
+        if sub == "keys":
+            return _list(t.keys(sub_table))
+        raise Refused(f'bad option "{sub}": must be set, add, lookup, delete, incr or keys')
+
+    def event(self, *args):
+        cur = self.irules.current
+        if not args or args == ("name",) or args == ("info",):
+            return cur.event
+        disabled = self.flow.data.setdefault("disabled", set())
+        if args == ("disable",):
+            disabled.add((cur.rule, cur.event))
+        elif args == ("disable", "all"):
+            disabled.add((cur.rule, "all"))
+        elif len(args) == 2 and args[1] in ("enable", "disable"):
+            (disabled.discard if args[1] == "enable" else disabled.add)((cur.rule, args[0]))
+        else:
+            raise Refused('wrong # args: should be "event ?name? disable|enable" or "event disable all"')
+        return ""
+
+
+LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+COMMANDS = {   # F5's name -> the Commands method ("call" is Tcl, in SUPPORT)
+    "HTTP::uri": "uri", "HTTP::path": "path", "HTTP::query": "query", "HTTP::host": "host",
+    "HTTP::method": "method", "HTTP::version": "version", "HTTP::header": "header", "HTTP::cookie": "cookie",
+    "HTTP::redirect": "redirect", "HTTP::respond": "respond", "HTTP::status": "status",
+    "IP::client_addr": "client_addr", "IP::remote_addr": "client_addr", "IP::local_addr": "local_addr",
+    "IP::server_addr": "server_addr", "TCP::client_port": "client_port", "TCP::remote_port": "client_port",
+    "TCP::local_port": "local_port", "TCP::server_port": "server_port", "LB::server": "lb_server",
+    "pool": "pool", "node": "node", "snat": "snat", "reject": "reject", "drop": "drop", "discard": "drop",
+    "persist": "persist", "class": "klass", "log": "log", "table": "table", "event": "event",
+    "virtual": "virtual"}
+
+
+def _list(items) -> str:
+    """A Tcl list of the items."""
+    return " ".join(_word(str(i)) for i in items)
+
+
+def _word(s: str) -> str:
+    if s and not re.search(r'[\s{}\[\]$"\\;]', s):
+        return s
+    if "\\" not in s and s.count("{") == s.count("}") and not re.search(r"\}[^{]*\{", s.replace("{}", "")):
+        return "{" + s + "}"
+    return re.sub(r'([\s{}\[\]$"\\;])', r"\\\1", s)
+
+
+def _matches(kind: str, item: str, op: str, name: str, search: bool) -> bool:
+    """A data group record against an item: `class match ITEM OP DG` compares item OP name;
+    `class search DG OP ITEM` compares name OP item. ip groups match an address in a network."""
+    left, right = (name, item) if search else (item, name)
+    if kind == "ip" and op == "equals":
+        try:
+            return ipaddress.ip_address(item) in ipaddress.ip_network(name, strict=False)
+        except ValueError:
+            return False
+    if kind == "integer" and op == "equals":
+        return item.strip() == name.strip()
+    ops = {"equals": lambda a, b: a == b, "starts_with": lambda a, b: a.startswith(b),
+           "ends_with": lambda a, b: a.endswith(b), "contains": lambda a, b: b in a,
+           "matches_glob": lambda a, b: fnmatch.fnmatchcase(a, b)}
+    if op not in ops:
+        raise Refused(f'bad operator "{op}": must be equals, starts_with, ends_with, contains or matches_glob')
+    return ops[op](left, right)

@@ -1,0 +1,214 @@
+"""AS3 on a real HA pair: a declaration POSTed to bigip1 becomes objects on both devices (REST
+and tmsh), carries HTTP from the client, redeploys as "no change", and DELETE leaves nothing."""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+
+import pytest
+import requests
+import urllib3
+
+from lab.runtime.lab import Lab
+from tests.lab.f5api import api, no_ca_bundle  # noqa: F401  (an autouse fixture)
+from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
+
+warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
+LAB = "tas3"
+B1, B2 = "10.250.30.11", "10.250.30.12"
+VIP = "10.1.10.120"
+DECLARE = "/mgmt/shared/appsvcs/declare"
+
+
+def declaration(**extra) -> dict:
+    """Our own: one tenant, an HTTP service on a pool of web1 and web2, and a TCP service on the same pool."""
+    return {"class": "AS3", "action": "deploy", "persist": True, "declaration": {
+        "class": "ADC", "schemaVersion": "3.50.0", "id": "lab-as3", "label": "biglab AS3 test",
+        "Shop": {"class": "Tenant",
+                 "Web": {"class": "Application", "template": "http",
+                         "serviceMain": {"class": "Service_HTTP", "virtualAddresses": [VIP], "pool": "web_pool"},
+                         "web_pool": {"class": "Pool", "monitors": [{"use": "web_mon"}], "members": [
+                             {"servicePort": 80, "serverAddresses": ["10.1.20.21", "10.1.20.22"],
+                              "shareNodes": True}]},     # the topology's own pool has these nodes in /Common
+                         "web_mon": {"class": "Monitor", "monitorType": "http", "interval": 2, "timeout": 7}},
+                 "Tcp": {"class": "Application",
+                         "ssh": {"class": "Service_TCP", "virtualAddresses": [VIP], "virtualPort": 8080,
+                                 "pool": {"use": "/Shop/Web/web_pool"}}}},
+        **extra}}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with one_lab(HA_PAIR, LAB, "10.250.30.0/24") as name:
+        yield name
+
+
+def tmsh(node: str, line: str) -> str:
+    return biglab("exec", LAB, node, "--", "tmsh", *line.split()).stdout
+
+
+def curl(lab: str, port: int = 80) -> str | None:
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}:{port}/"], capture_output=True,
+                            text=True)
+    return out.stdout.split()[0] if out.returncode == 0 and out.stdout else None
+
+
+def shop_objects(host: str) -> list[str]:
+    found = []
+    for kind in ("ltm/virtual", "ltm/pool", "ltm/node", "ltm/virtual-address", "ltm/monitor/http", "sys/folder"):
+        items = api(host, "GET", f"/mgmt/tm/{kind}").json().get("items", [])
+        found += [i["fullPath"] for i in items if i["fullPath"].startswith("/Shop")]
+    return found
+
+
+def test_deploy_reaches_both_devices_and_carries_traffic(lab):
+    r = api(B1, "POST", DECLARE, declaration())
+    assert r.status_code == 200, r.text
+    assert [(x["tenant"], x["code"], x["message"]) for x in r.json()["results"]] == [("Shop", 200, "success")]
+    assert r.json()["declaration"]["id"] == "lab-as3"
+    for host in (B1, B2):
+        vs = wait_for(lambda: api(host, "GET", "/mgmt/tm/ltm/virtual/~Shop~Web~serviceMain").status_code == 200
+                      and api(host, "GET", "/mgmt/tm/ltm/virtual/~Shop~Web~serviceMain").json(),
+                      what=f"serviceMain on {host}")
+        assert (vs["partition"], vs["destination"], vs["pool"]) == ("Shop", f"/Shop/{VIP}:80", "/Shop/Web/web_pool")
+    for node in ("bigip1", "bigip2"):
+        text = tmsh(node, "list ltm pool /Shop/Web/web_pool")
+        assert "10.1.20.21:80 {" in text and "/Shop/Web/web_mon" in text
+    wait_for(lambda: curl(lab), what="HTTP through serviceMain")
+    served = Counter(curl(lab) for _ in range(6))
+    assert set(served) == {"web1", "web2"}
+    assert wait_for(lambda: curl(lab, 8080), what="TCP through Tcp/ssh") in ("web1", "web2")
+
+
+def test_redeploy_is_no_change_and_a_hand_edit_is_put_back(lab):
+    r = api(B1, "POST", DECLARE, declaration())
+    assert [x["message"] for x in r.json()["results"]] == ["no change"]
+    tmsh("bigip1", "modify ltm pool /Shop/Web/web_pool load-balancing-mode ratio-member")
+    assert [x["message"] for x in api(B1, "POST", DECLARE, declaration()).json()["results"]] == ["success"]
+    assert api(B1, "GET", "/mgmt/tm/ltm/pool/~Shop~Web~web_pool").json()["loadBalancingMode"] == "round-robin"
+    got = api(B1, "GET", DECLARE)
+    assert got.status_code == 200 and got.json()["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == [VIP]
+    assert api(B1, "GET", "/mgmt/shared/appsvcs/info").json()["schemaCurrent"]
+
+
+@pytest.mark.parametrize("change, error", [
+    (lambda d: d["Shop"]["Web"]["web_pool"].update(colour="blue"), "/Shop/Web/web_pool: should NOT have additional"),
+    (lambda d: d["Shop"]["Web"]["web_pool"].update(monitors=[{"use": "nomon"}]),
+     "/Shop/Web/web_pool/monitors/0: the Monitor /Shop/Web/nomon is not declared"),
+    (lambda d: d["Shop"]["Tcp"]["ssh"].update(virtualPort=80), "/Shop/Tcp/ssh/virtualAddresses: 10.1.10.120 port 80 is "
+     "already the address of /Shop/Web/serviceMain"),
+    (lambda d: d["Shop"]["Web"].update(rule={"class": "Firewall_Policy"}), 'class "Firewall_Policy" is not supported'),
+    (lambda d: d.update(Common={"class": "Tenant", "Shared": {"class": "Application", "template": "shared", "vs": {
+        "class": "Service_TCP", "virtualAddresses": ["10.1.10.121"], "virtualPort": 1}}}), "cannot be declared in the "
+     "Common tenant"),
+])
+def test_bad_declarations_are_422_and_change_nothing(lab, change, error):
+    before = shop_objects(B1)
+    body = declaration()
+    change(body["declaration"])
+    r = api(B1, "POST", DECLARE, body)
+    assert r.status_code == 422 and r.json()["message"] == "declaration is invalid"
+    assert any(e.startswith(error) or error in e for e in r.json()["errors"]), r.json()["errors"]
+    assert shop_objects(B1) == before
+
+
+def test_not_json_is_422(lab):
+    r = requests.post(f"https://{B1}{DECLARE}", data=b"{nope", auth=("admin", "admin"), verify=False, timeout=10,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
+
+
+def test_async_deploy_is_a_task_and_a_second_one_meanwhile_gets_503(lab):
+    big = declaration()
+    for i in range(300):    # big enough that its check and plan take a while
+        big["declaration"]["Shop"][f"App{i}"] = {"class": "Application", "svc": {
+            "class": "Service_HTTP", "virtualAddresses": ["10.1.10.121"], "virtualPort": 10000 + i, "pool": "p"},
+            "p": {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": [f"10.1.20.{100 + i % 100}"]}]}}
+    r = api(B1, "POST", DECLARE + "?async=true", big)
+    assert r.status_code == 202 and r.json()["results"][0]["message"] == "Declaration successfully submitted"
+    task = r.json()["id"]
+    second = api(B1, "POST", DECLARE, declaration())
+    done = wait_for(lambda: (t := api(B1, "GET", f"/mgmt/shared/appsvcs/task/{task}").json())["results"][0]
+                    ["message"] != "in progress" and t, what="the async task")
+    assert [x["message"] for x in done["results"]] == ["success"]
+    assert task in [t["id"] for t in api(B1, "GET", "/mgmt/shared/appsvcs/task").json()["items"]]
+    print("runTime", done["results"][0]["runTime"], "second", second.status_code)
+    # the second declaration was refused while the first ran, so taking the tenant back to it is a change
+    assert second.status_code == 503
+    assert api(B1, "POST", DECLARE, declaration()).json()["results"][0]["message"] == "success"
+
+
+def test_f5s_python_sdk_as3_client(lab):
+    """F5's own client (f5-sdk-python's AS3Client), unmodified: info, a deploy, the declaration back."""
+    from f5sdk.bigip import ManagementClient
+    from f5sdk.bigip.extension import AS3Client
+    as3 = AS3Client(ManagementClient(B1, user="admin", password="admin"))
+    assert as3.service.show_info()["schemaCurrent"]
+    body = declaration()
+    body["declaration"]["Shop"]["Web"]["serviceMain"]["virtualPort"] = 8081
+    out = as3.service.create(config=body)
+    assert [x["message"] for x in out["results"]] == ["success"]
+    assert as3.service.show()["Shop"]["Web"]["serviceMain"]["virtualPort"] == 8081
+    assert wait_for(lambda: curl(lab, 8081), what="HTTP on the SDK's port") in ("web1", "web2")
+
+
+def test_delete_leaves_nothing_on_either_device(lab):
+    r = api(B1, "DELETE", DECLARE + "/Shop")
+    assert r.status_code == 200 and [x["message"] for x in r.json()["results"]] == ["success"]
+    for host in (B1, B2):
+        wait_for(lambda: shop_objects(host) == [], what=f"nothing of Shop on {host}")
+        assert "Shop" not in [p["name"] for p in api(host, "GET", "/mgmt/tm/auth/partition").json()["items"]]
+    assert api(B1, "GET", DECLARE).status_code == 204
+    assert curl(lab) is None
+
+
+# -- GSLB: a declaration on a GTM answers DNS --------------------------------------------------------
+GSLB_LAB, GTM = "tas3g", "10.250.32.11"
+GSLB_TOPOLOGY = HA_PAIR.parents[1] / "tests" / "lab" / "topologies" / "as3-gslb.yml"
+
+
+def gslb_declaration() -> dict:
+    return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-gslb",
+            "Common": {"class": "Tenant", "Shared": {
+                "class": "Application", "template": "shared",
+                "dc1": {"class": "GSLB_Data_Center"},
+                "ltm1": {"class": "GSLB_Server", "dataCenter": {"use": "dc1"}, "devices": [{"address": "10.10.1.11"}],
+                         "virtualServers": [{"name": "vs_www", "address": "10.10.1.100", "port": 80}]}}},
+            "Dns": {"class": "Tenant", "Shop": {
+                "class": "Application",
+                "www_pool": {"class": "GSLB_Pool", "resourceRecordType": "A", "members": [
+                    {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "vs_www"}]},
+                "www": {"class": "GSLB_Domain", "domainName": "shop.as3.example", "resourceRecordType": "A",
+                        "pools": [{"use": "www_pool"}]}}}}
+
+
+@pytest.fixture(scope="module")
+def gslb_lab():
+    with one_lab(GSLB_TOPOLOGY, GSLB_LAB, "10.250.32.0/24") as name:
+        yield name
+
+
+def dig(lab: str, name: str) -> list[str]:
+    out = Lab.open(lab).run("client", ["dig", "+short", "+time=2", "+tries=2", "@10.30.0.53", name],
+                            capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def test_gslb_domain_answers_on_the_dns_listener(gslb_lab):
+    r = api(GTM, "POST", DECLARE, gslb_declaration())
+    assert r.status_code == 200, r.text
+    assert [(x["tenant"], x["message"]) for x in r.json()["results"]] == [("Common", "success"), ("Dns", "success")]
+    wip = api(GTM, "GET", "/mgmt/tm/gtm/wideip/a/~Dns~Shop~shop.as3.example").json()
+    assert len(wip["pools"]) == 1 and wip["pools"][0]["name"].endswith("www_pool")
+    assert "10.10.1.100:80" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
+                                      "ltm1").stdout
+    assert wait_for(lambda: dig(gslb_lab, "shop.as3.example") == ["10.10.1.100"], timeout=30,
+                    what="the wide IP's answer")
+    assert [x["message"] for x in api(GTM, "POST", DECLARE, gslb_declaration()).json()["results"]] == [
+        "no change", "no change"]
+    assert api(GTM, "DELETE", DECLARE + "/Dns").status_code == 200
+    assert api(GTM, "DELETE", DECLARE + "/Common").status_code == 200
+    assert api(GTM, "GET", "/mgmt/tm/gtm/server").json().get("items", []) == []
+    wait_for(lambda: dig(gslb_lab, "shop.as3.example") == [], what="no answer once deleted")

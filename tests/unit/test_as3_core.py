@@ -1,0 +1,315 @@
+"""The AS3 core: validation (422 texts with JSON pointers), the objects a declaration means, the
+plan against the store and the actions' bookkeeping."""
+from __future__ import annotations
+
+
+import pytest
+
+from node.as3 import validate
+from node.as3.desired import tenant_objects
+from node.as3.refs import Resolver
+
+
+def app(**objects) -> dict:
+    return {"class": "Application", **objects}
+
+
+def web(addr="10.1.10.100", servers=("10.1.20.21", "10.1.20.22"), **svc) -> dict:
+    return app(template="http",
+               serviceMain={"class": "Service_HTTP", "virtualAddresses": [addr], "pool": "web_pool", **svc},
+               web_pool={"class": "Pool", "monitors": ["http"],
+                         "members": [{"servicePort": 80, "serverAddresses": list(servers)}]})
+
+
+def adc(**tenants) -> dict:
+    return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-test", **tenants}
+
+
+def errors_of(decl: dict) -> list[str]:
+    return validate.declaration(decl)
+
+
+def test_a_declaration_of_supported_classes_is_valid():
+    decl = adc(Shop={"class": "Tenant", "Web": web(),
+                     "Api": app(svc={"class": "Service_TCP", "virtualAddresses": ["10.1.10.101"], "virtualPort": 8443,
+                                     "pool": {"use": "/Shop/Web/web_pool"}, "profileTCP": {"use": "tcp1"}},
+                                tcp1={"class": "TCP_Profile"},
+                                mon={"class": "Monitor", "monitorType": "tcp", "interval": 3}),
+                     })
+    assert errors_of(decl) == []
+
+
+def test_unknown_property_is_refused_at_its_pointer():
+    decl = adc(Shop={"class": "Tenant", "Web": web()})
+    decl["Shop"]["Web"]["web_pool"]["members"][0]["colour"] = "blue"
+    assert errors_of(decl) == ["/Shop/Web/web_pool/members/0: should NOT have additional properties"]
+
+
+def test_missing_class_and_wrong_types_have_ajv_texts():
+    decl = adc(Shop={"class": "Tenant", "Web": app(p={"members": []}, q={"class": "Pool", "slowRampTime": "x"})})
+    assert errors_of(decl) == ["/Shop/Web/p: should have required property 'class'",
+                               "/Shop/Web/q/slowRampTime: should be integer"]
+
+
+def test_unsupported_class_is_refused_by_name():
+    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "iRule", "iRule": "when HTTP_REQUEST {}"})})
+    (err,) = errors_of(decl)
+    assert err.startswith('/Shop/Web/r/class: class "iRule" is not supported by this lab')
+
+
+def test_a_pool_pointing_at_a_missing_monitor_is_refused():
+    decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "monitors": [{"use": "nomon"}]})})
+    assert errors_of(decl) == ["/Shop/Web/p/monitors/0: the Monitor /Shop/Web/nomon is not declared"]
+
+
+def test_a_pointer_to_the_wrong_class_is_refused():
+    decl = adc(Shop={"class": "Tenant", "Web": web(pool={"use": "tcp1"})})
+    decl["Shop"]["Web"]["tcp1"] = {"class": "TCP_Profile"}
+    decl["Shop"]["Web"]["serviceMain"]["pool"] = {"use": "tcp1"}
+    assert errors_of(decl) == ["/Shop/Web/serviceMain/pool: /Shop/Web/tcp1 is a TCP_Profile, not a Pool"]
+
+
+def test_duplicate_address_and_port_is_refused_across_tenants():
+    decl = adc(A={"class": "Tenant", "Web": web()}, B={"class": "Tenant", "Web": web()})
+    assert errors_of(decl) == ["/B/Web/serviceMain/virtualAddresses: 10.1.10.100 port 80 is already the address "
+                               "of /A/Web/serviceMain"]
+
+
+def test_common_tenant_takes_no_services_and_only_shared():
+    decl = adc(Common={"class": "Tenant", "Shared": app(template="shared", svc={
+        "class": "Service_TCP", "virtualAddresses": ["10.1.10.102"], "virtualPort": 22}),
+        "Other": app()})
+    assert errors_of(decl) == ["/Common/Shared/svc: a Service_TCP cannot be declared in the Common tenant",
+                               "/Common/Other: the Common tenant may hold only the application Shared"]
+
+
+def test_http_template_wants_service_main():
+    decl = adc(Shop={"class": "Tenant", "Web": app(template="http")})
+    assert errors_of(decl) == ["/Shop/Web: should have required property 'serviceMain'"]
+
+
+def test_the_wrapper_and_not_an_adc():
+    assert validate.split([1])[2] == ["/: should be object"]
+    assert validate.split({"class": "Tenant"})[2] == ["/class: should be equal to one of the allowed values"]
+    assert validate.split({"class": "AS3", "action": "fly"})[2] == ["/action: should be equal to one of the "
+                                                                     "allowed values"]
+    request, decl, errors = validate.split({"class": "AS3", "declaration": adc()})
+    assert (request["action"], request["persist"], decl["id"], errors) == ("deploy", True, "lab-test", [])
+
+
+def test_service_http_means_virtual_address_virtual_pool_and_nodes():
+    tenant = {"class": "Tenant", "Web": web(servers=("10.1.20.21",), snat="none")}
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert set(objs) == {("auth partition", "/Common/Shop"), ("sys folder", "/Shop/Web"),
+                         ("ltm node", "/Shop/10.1.20.21"), ("ltm pool", "/Shop/Web/web_pool"),
+                         ("ltm virtual-address", "/Shop/10.1.10.100"), ("ltm virtual", "/Shop/Web/serviceMain")}
+    vs = objs[("ltm virtual", "/Shop/Web/serviceMain")]
+    assert (vs["destination"], vs["pool"], vs["profiles"], vs["source-address-translation"]) == (
+        "/Shop/10.1.10.100:80", "/Shop/Web/web_pool", ["/Common/http", "/Common/tcp"], {"type": "none"})
+    pool = objs[("ltm pool", "/Shop/Web/web_pool")]
+    assert (pool["monitor"], pool["min-active-members"], list(pool["members"])) == (
+        "/Common/http", 1, ["/Shop/10.1.20.21:80"])
+
+
+def test_several_addresses_name_the_virtuals_as_as3_does():
+    tenant = {"class": "Tenant", "Web": web()}
+    tenant["Web"]["serviceMain"]["virtualAddresses"] = ["10.1.10.100", ["10.1.10.101", "10.0.0.0/8"]]
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    second = objs[("ltm virtual", "/Shop/Web/serviceMain-1-")]
+    assert (second["destination"], second["source"]) == ("/Shop/10.1.10.101:80", "10.0.0.0/8")
+
+
+def test_shared_nodes_live_in_common():
+    tenant = {"class": "Tenant", "Web": web()}
+    tenant["Web"]["web_pool"]["members"][0]["shareNodes"] = True
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert not [k for k in objs if k[0] == "ltm node"]     # the members make them in /Common if missing
+    assert list(objs[("ltm pool", "/Shop/Web/web_pool")]["members"]) == ["/Common/10.1.20.21:80",
+                                                                       "/Common/10.1.20.22:80"]
+
+
+# -- the REST door (/mgmt/shared/appsvcs) -------------------------------------------------------------
+def as3_client(tmp_path):
+    from tests.unit.test_rest_commands import Shell, client, rest_app
+    rest = rest_app(tmp_path, Shell())
+    return rest, client(rest)
+
+
+async def test_info_and_nothing_deployed(tmp_path):
+    _, c = as3_client(tmp_path)
+    async with c:
+        info = (await c.get("/mgmt/shared/appsvcs/info")).json()
+        assert set(info) == {"version", "release", "schemaCurrent", "schemaMinimum"}
+        assert (await c.get("/mgmt/shared/appsvcs/declare")).status_code == 204
+        assert (await c.get("/mgmt/shared/appsvcs/task")).json() == {"items": []}
+
+
+async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
+    rest, c = as3_client(tmp_path)
+    before = dict(rest.store.objects)
+    async with c:
+        decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "colour": 1})})
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=decl)
+        assert r.status_code == 422 and r.json() == {
+            "code": 422, "message": "declaration is invalid", "declarationFullId": "",
+            "errors": ["/Shop/Web/p: should NOT have additional properties"]}
+        r = await c.post("/mgmt/shared/appsvcs/declare", content=b"{not json")
+        assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
+    assert rest.store.objects == before
+
+
+async def test_a_declaration_while_another_runs_is_503(tmp_path):
+    rest, c = as3_client(tmp_path)
+    rest.appsvcs.service.busy = True
+    async with c:
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=adc())
+        assert r.status_code == 503 and r.json()["message"].startswith("Error: Configuration operation in progress")
+
+
+# -- the actions on a real store ------------------------------------------------------------------------
+def services():
+    from node.as3.service import AppServices
+    from node.config.store import ConfigStore, Op
+    store = ConfigStore(None, "b1")
+    store.commit([Op("create", "net vlan", "/Common/external", {}),
+                  Op("create", "net self", "/Common/ext", {"address": ("set", "10.1.10.11/24"),
+                                                           "vlan": ("set", "/Common/external")})])
+    saved = []
+    return AppServices(store, lambda: saved.append(1), lambda: 1000.0), store, saved
+
+
+def run(svc, body, tenants=None, method="POST"):
+    return svc.apply(svc.prepare(body, tenants, method))
+
+
+def owned(store, t="Shop"):
+    return sorted((k, v) for k, v in store.objects.items() if k[1].startswith(f"/{t}/") or k[1] in (f"/{t}",
+                                                                                                   f"/Common/{t}"))
+
+
+def test_deploy_redeploy_and_delete_on_the_store():
+    svc, store, saved = services()
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    (result,) = out["results"]
+    assert status == 200 and (result["code"], result["message"], result["tenant"]) == (200, "success", "Shop")
+    assert store.get("ltm virtual", "/Shop/Web/serviceMain")["destination"] == "/Shop/10.1.10.100:80"
+    assert [m["name"] for m in store.get("ltm pool", "/Shop/Web/web_pool")["members"]] == [
+        "/Shop/10.1.20.21:80", "/Shop/10.1.20.22:80"]
+    assert saved and out["declaration"]["Shop"]["Web"]["serviceMain"]["pool"] == "web_pool"
+    before, cid = owned(store), store.cid
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
+    assert store.cid == cid
+    status, out = run(svc, None, ["Shop"], "DELETE")
+    assert status == 200 and out["results"][0]["message"] == "success" and owned(store) == []
+    assert before and svc.retrieve()[0] == 204
+
+
+def test_a_hand_edit_inside_a_tenant_is_put_back():
+    from node.config.store import Op
+    svc, store, _ = services()
+    run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    store.commit([Op("modify", "ltm pool", "/Shop/Web/web_pool", {"load-balancing-mode": ("set", "ratio-member")}),
+                  Op("create", "ltm pool", "/Shop/Web/extra", {})])
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "success"
+    assert store.get("ltm pool", "/Shop/Web/web_pool")["load-balancing-mode"] == "round-robin"
+    assert store.get("ltm pool", "/Shop/Web/extra") is None
+
+
+def test_a_refused_declaration_changes_nothing_and_earlier_tenants_stay():
+    svc, store, _ = services()
+    run(svc, adc(Old={"class": "Tenant", "Web": web()}))
+    before = dict(store.objects)
+    status, out = run(svc, adc(New={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.31",))}))
+    assert status == 422 and out["results"][0]["message"] == "declaration failed"
+    assert "10.9.9.9" in out["results"][0]["response"] and store.objects == before
+    assert "Old" in svc.retrieve()[1] and "New" not in svc.retrieve()[1]
+
+
+def test_dry_run_changes_nothing_and_says_what_would():
+    svc, store, _ = services()
+    before = dict(store.objects)
+    status, out = run(svc, {"class": "AS3", "action": "dry-run", "declaration": adc(Shop={"class": "Tenant",
+                                                                                          "Web": web()})})
+    assert status == 200 and out["results"][0]["message"] == "success" and out["results"][0]["dryRun"] is True
+    assert store.objects == before and svc.retrieve()[0] == 204
+
+
+def test_patch_adds_an_application_and_history_keeps_the_last():
+    svc, store, _ = services()
+    run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    api = web(addr="10.1.10.101", servers=("10.1.20.31",))
+    status, out = run(svc, [{"op": "add", "path": "/Shop/Api", "value": api}], method="PATCH")
+    assert status == 200 and store.get("ltm virtual", "/Shop/Api/serviceMain") is not None
+    assert [h["tenants"] for h in svc.retrieve(age="list")[1]] == [["Shop"], ["Shop"]]
+    assert "Api" not in svc.retrieve(age="1")[1]["Shop"]
+    full = svc.retrieve(show="full")[1]["Shop"]["Web"]["serviceMain"]
+    assert (full["virtualPort"], full["enable"]) == (80, True)
+
+
+def test_update_mode_complete_removes_tenants_not_declared():
+    svc, store, _ = services()
+    run(svc, adc(A={"class": "Tenant", "Web": web()}))
+    b = {"class": "Tenant", "Web": web(addr="10.1.10.101", servers=("10.1.20.31",))}
+    run(svc, adc(B=b))
+    assert store.get("ltm virtual", "/A/Web/serviceMain") is not None
+    run(svc, adc(updateMode="complete", B=b))
+    assert owned(store, "A") == [] and owned(store, "B")
+
+
+def gslb() -> dict:
+    shared = app(template="shared",
+                 dc1={"class": "GSLB_Data_Center", "location": "rack 1"},
+                 ltm1={"class": "GSLB_Server", "dataCenter": {"use": "dc1"}, "devices": [{"address": "10.10.1.11"}],
+                       "virtualServers": [{"name": "vs_www", "address": "10.10.1.100", "port": 80},
+                                          {"address": "10.10.1.101", "port": 80}]},
+                 near={"class": "GSLB_Topology_Region", "regionMembers": [
+                     {"matchType": "subnet", "matchValue": "10.20.1.0/24"}]},
+                 topo={"class": "GSLB_Topology_Records", "records": [
+                     {"source": {"matchType": "region", "matchValue": {"use": "near"}},
+                      "destination": {"matchType": "datacenter", "matchValue": {"use": "dc1"}}, "weight": 100}]})
+    dns = app(pool={"class": "GSLB_Pool", "resourceRecordType": "A", "members": [
+                  {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "vs_www"},
+                  {"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": "1", "ratio": 2}]},
+              www={"class": "GSLB_Domain", "domainName": "www.as3.example", "resourceRecordType": "A",
+                   "pools": [{"use": "pool"}], "poolLbMode": "topology"})
+    return adc(Common={"class": "Tenant", "Shared": shared}, Dns={"class": "Tenant", "App": dns})
+
+
+def test_gslb_classes_become_gtm_objects_and_go_again():
+    svc, store, _ = services()
+    status, out = run(svc, gslb())
+    assert status == 200, out
+    assert [r["message"] for r in out["results"]] == ["success", "success"]
+    assert store.get("gtm datacenter", "/Common/dc1")["location"] == "rack 1"
+    server = store.get("gtm server", "/Common/ltm1")
+    assert sorted(v["name"] for v in server["virtual-servers"]) == ["1", "vs_www"]
+    pool = store.get("gtm pool a", "/Dns/App/pool")
+    assert [(m["name"], m["ratio"]) for m in pool["members"]] == [("/Common/ltm1:vs_www", 1), ("/Common/ltm1:1", 2)]
+    wip = store.get("gtm wideip a", "/Dns/App/www.as3.example")
+    assert [p["name"] for p in wip["pools"]] == ["/Dns/App/pool"] and wip["pool-lb-mode"] == "topology"
+    assert store.get("gtm topology", "ldns: region /Common/near server: datacenter /Common/dc1")["score"] == 100
+    assert [r["message"] for r in run(svc, gslb())[1]["results"]] == ["no change", "no change"]
+    assert run(svc, None, ["Dns"], "DELETE")[0] == 200 and store.get("gtm wideip a", "/Dns/App/www.as3.example") is None
+    assert run(svc, None, ["Common"], "DELETE")[0] == 200
+    assert [k for k in store.objects if k[0] in ("gtm datacenter", "gtm server", "gtm region", "gtm topology")] == []
+
+
+def test_gslb_pool_member_must_name_a_declared_virtual_server():
+    decl = gslb()
+    decl["Dns"]["App"]["pool"]["members"][0]["virtualServer"] = "nosuch"
+    assert errors_of(decl) == ["/Dns/App/pool/members/0/virtualServer: /Common/Shared/ltm1 has no virtual server "
+                               "nosuch"]
+    decl["Dns"]["App"]["sub"] = {"class": "GSLB_Server", "dataCenter": {"use": "/Common/Shared/dc1"},
+                                 "devices": [{"address": "10.10.1.12"}]}
+    assert errors_of(decl) == ["/Dns/App/sub: a GSLB_Server is declared in /Common/Shared only"]
+
+
+def test_a_monitor_type_the_lab_lacks_is_refused_by_name():
+    from node.as3.classes import CLASSES
+    from node.config.schema import TYPES
+    lacking = [t for t in CLASSES["Monitor"]["properties"]["monitorType"]["enum"]
+               if f"ltm monitor {t}" not in TYPES and t != "icmp"]
+    if not lacking:
+        pytest.skip("the lab has every monitor type AS3 names")
+    decl = adc(Shop={"class": "Tenant", "Web": app(m={"class": "Monitor", "monitorType": lacking[0]})})
+    assert errors_of(decl) == [f'/Shop/Web/m/monitorType: monitor type "{lacking[0]}" is not supported by this lab']

@@ -1,0 +1,51 @@
+"""Failsafes (no sockets, no clock): VLAN, gateway and system failsafe trip with F5's log lines,
+and a tripped device gives up its traffic groups and takes none until it recovers."""
+from node.cm.failover import ACTIVE, BecomeStandby, TrafficGroup
+from node.cm.failsafe import Failsafes
+from tests.unit.test_failover_cluster import Cluster
+
+VLAN = "/Common/internal"
+
+
+def test_vlan_failsafe_trips_when_no_packet_arrives_within_the_timeout_and_recovers_on_traffic():
+    fs = Failsafes()
+    watch = {VLAN: (3.0, "failover")}
+    assert fs.update(0.0, watch, {VLAN: 10}, {}, {}) == []
+    assert fs.update(2.9, watch, {VLAN: 10}, {}, {}) == []
+    logs = fs.update(3.0, watch, {VLAN: 10}, {}, {})
+    assert [(l.msgid, l.text) for l in logs] == [("01140029", "HA vlan_fs /Common/internal fails action is failover.")]
+    assert fs.failing_over() == ["vlan_fs /Common/internal"]
+    logs = fs.update(3.5, watch, {VLAN: 11}, {}, {})
+    assert [(l.msgid, l.text) for l in logs] == [("01140030", "HA vlan_fs /Common/internal is now responding.")]
+    assert fs.failing_over() == []
+
+
+def test_a_moving_counter_never_trips_and_a_disabled_vlan_is_forgotten():
+    fs = Failsafes()
+    for t in range(10):
+        assert fs.update(float(t), {VLAN: (3.0, "failover")}, {VLAN: t}, {}, {}) == []
+    assert fs.update(20.0, {}, {}, {}, {}) == [] and fs.heard == {}
+
+
+def test_gateway_failsafe_trips_below_min_up_members_and_system_failsafe_on_a_dead_subsystem():
+    fs = Failsafes()
+    assert fs.update(0.0, {}, {}, {"/Common/gw": (1, 1, "failover")}, {}) == []
+    logs = fs.update(1.0, {}, {}, {"/Common/gw": (1, 0, "failover")}, {"tmm": "failover"})
+    assert [l.text for l in logs] == ["HA daemon_heartbeat tmm fails action is failover.",
+                                      "HA pool_memb_down /Common/gw fails action is failover."]
+
+
+def test_a_tripped_device_stands_down_for_every_group_and_the_peer_takes_them():
+    groups = [TrafficGroup("traffic-group-1", ("bigip1", "bigip2")), TrafficGroup("traffic-group-2", ("bigip1", "bigip2"))]
+    c = Cluster(groups, names=("bigip1", "bigip2"))
+    c.run(4)
+    assert c.actives("traffic-group-1") == c.actives("traffic-group-2") == ["bigip1"]
+    actions = c.devices["bigip1"].set_failsafe(["vlan_fs /Common/internal"], c.now)
+    assert actions == [BecomeStandby(tg, "failsafe vlan_fs /Common/internal") for tg in ("traffic-group-1", "traffic-group-2")]
+    c.run(1)
+    assert c.actives("traffic-group-1") == c.actives("traffic-group-2") == ["bigip2"]
+    assert c.devices["bigip2"].next_active("traffic-group-1") is None     # bigip1 is out of service
+    c.devices["bigip1"].set_failsafe([], c.now)
+    c.run(1)
+    assert c.devices["bigip2"].state["traffic-group-1"] == ACTIVE         # no failback: it stays
+    assert c.devices["bigip2"].next_active("traffic-group-1") == "bigip1"

@@ -1,0 +1,373 @@
+"""tmsh's printer and bigip.conf: F5's order and names, save sys config, load sys config merge (one
+commit, all or nothing, errors with the line), UCS archives, restart of mcpd."""
+import datetime
+import tarfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from node.config import conf
+from node.config.schema import object_path
+from node.config.store import ConfigStore, Op
+from node.config.tmsh import View, one_line, parse, render
+from node.errors import ShellError
+from node.iquery.trust import TrustStore
+from node.shell import Shell
+from node.sysconfig import SysConfig
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def log(self, level, process, text, **kw):
+        self.lines.append(text)
+
+
+class Clock:
+    def now(self):
+        return datetime.datetime.now(datetime.timezone.utc)
+
+
+def run(store, line):
+    cmd = parse(line)
+    return store.commit([Op(cmd.verb, cmd.type, object_path(cmd.type, cmd.name), cmd.values)])
+
+
+BASE = ["create net vlan external interfaces add { 1.1 }", "create net self ext address 10.1.10.11/24 vlan external",
+        "create net vlan internal", "create net self int address 10.1.20.11/24 vlan internal"]
+LTM = ['create ltm monitor http web_mon send "GET /health\\r\\n" recv 200 interval 10',
+       "create ltm pool web members add { 10.1.20.21:80 10.1.20.22:8080 { ratio 2 } } monitor web_mon",
+       "create ltm virtual vs destination 10.1.10.100:80 pool web profiles replace-all-with { http tcp } "
+       "source-address-translation { type automap }"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ConfigStore(tmp_path / "running.json", "bigip1", now=lambda: 1000.0)
+    for line in BASE + LTM:
+        run(s, line)
+    return s
+
+
+def user_objects(store):
+    return {k: v for k, v in store.objects.items() if k[0] not in ("net vlan", "net self")}
+
+
+# -- the printer --------------------------------------------------------------------------------
+def test_list_shows_ports_by_name_profiles_as_blocks_and_properties_in_f5s_order(store):
+    text = render("ltm virtual", "/Common/vs", store.get("ltm virtual", "/Common/vs"))
+    assert text == ("ltm virtual vs {\n    destination 10.1.10.100:http\n    ip-protocol tcp\n"
+                    "    mask 255.255.255.255\n    pool web\n    profiles {\n        http { }\n        tcp { }\n"
+                    "    }\n    source 0.0.0.0/0\n    source-address-translation {\n        type automap\n    }\n"
+                    "    translate-address enabled\n    translate-port enabled\n}")
+    pool = render("ltm pool", "/Common/web", store.get("ltm pool", "/Common/web"))
+    assert "10.1.20.21:http {" in pool and "10.1.20.22:webcache {" in pool
+    mon = render("ltm monitor http", "/Common/web_mon", store.get("ltm monitor http", "/Common/web_mon"))
+    assert 'send "GET /health\\r\\n"' in mon   # two characters, as typed and as F5 prints them
+
+
+def test_one_line_puts_each_object_on_a_line(store):
+    text = "\n".join(render("ltm node", p, v) for p, v in sorted(store.of_type("ltm node").items()))
+    assert one_line(text) == ("ltm node 10.1.20.21 { address 10.1.20.21 }\n"
+                              "ltm node 10.1.20.22 { address 10.1.20.22 }")
+
+
+def test_names_read_relative_to_the_folder_and_whole_in_the_saved_form(store):
+    v = store.get("ltm pool", "/Common/web")
+    assert render("ltm pool", "/Common/web", v, view=View("/")).startswith("ltm pool Common/web {")
+    saved = render("ltm pool", "/Common/web", v, view=View(conf=True))
+    assert saved.startswith("ltm pool /Common/web {") and "/Common/10.1.20.21:80 {" in saved
+
+
+def test_a_port_given_by_name_is_the_same_port(store):
+    run(store, "create ltm pool named members add { 10.1.20.23:https }")
+    assert store.get("ltm pool", "/Common/named")["members"][0]["name"] == "/Common/10.1.20.23:443"
+
+
+# -- save sys config, load sys config merge -----------------------------------------------------
+def test_save_writes_bigip_conf_files_and_merge_reads_them_back_as_the_same_objects(store, tmp_path):
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    assert sc.save() == ["/config/bigip.conf", "/config/bigip_base.conf"]
+    text = (tmp_path / "config" / "bigip.conf").read_text()
+    assert text.startswith("#TMSH-VERSION: 17.1.0\n") and "ltm pool /Common/web {" in text
+    assert "net vlan" in (tmp_path / "config" / "bigip_base.conf").read_text() and "net vlan" not in text
+    fresh = ConfigStore(None, "bigip1")
+    for line in BASE:
+        run(fresh, line)
+    SysConfig("bigip1", fresh, tmp_path / "other", Log()).merge(text, "/config/bigip.conf")
+    assert user_objects(fresh) == user_objects(store)
+
+
+def test_an_irule_is_saved_as_its_tcl_and_read_back(store, tmp_path):
+    tcl = 'when HTTP_REQUEST {\n    if { [HTTP::uri] eq "/" } { HTTP::respond 200 content "ok" }\n}'
+    store.commit([Op("create", "ltm rule", "/Common/r1", {"api-anonymous": ("set", tcl)})])
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.save()
+    text = (tmp_path / "config" / "bigip.conf").read_text()
+    assert f"ltm rule /Common/r1 {{\n{tcl}\n}}" in text
+    store.commit([Op("delete", "ltm rule", "/Common/r1", {})])
+    sc.merge(text)
+    assert store.get("ltm rule", "/Common/r1")["api-anonymous"] == tcl
+
+
+def test_merge_replaces_the_objects_it_names_and_leaves_the_rest(store, tmp_path):
+    run(store, "create ltm pool other")
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    before_cid = store.cid
+    n = sc.merge("ltm pool /Common/web {\n    members {\n        /Common/10.1.20.21:80 {\n"
+                 "            address 10.1.20.21\n        }\n    }\n    monitor /Common/web_mon\n}\n"
+                 "ltm node /Common/n9 {\n    address 10.9.9.9\n}\n")
+    assert n == 2 and store.cid.id == before_cid.id + 1   # one commit
+    assert [m["name"] for m in store.get("ltm pool", "/Common/web")["members"]] == ["/Common/10.1.20.21:80"]
+    assert store.get("ltm node", "/Common/n9")["address"] == "10.9.9.9"
+    assert store.get("ltm pool", "/Common/other") is not None
+
+
+def test_a_pasted_section_of_a_real_bigip_conf_makes_its_objects(store, tmp_path):
+    pasted = '''
+# pasted from a BIG-IP
+ltm monitor http /Common/app_http {
+    adaptive disabled
+    defaults-from /Common/http
+    interval 5
+    ip-dscp 0
+    recv "HTTP/1.1 200"
+    recv-disable none
+    send "GET /app HTTP/1.1\\r\\nHost: app\\r\\n\\r\\n"
+    time-until-up 0
+    timeout 16
+}
+ltm pool /Common/app_pool {
+    members {
+        /Common/10.1.20.31:http {
+            address 10.1.20.31
+            session monitor-enabled
+            state up
+        }
+    }
+    monitor /Common/app_http
+}
+ltm virtual /Common/app_vs {
+    destination /Common/10.1.10.120:https
+    ip-protocol tcp
+    mask 255.255.255.255
+    pool /Common/app_pool
+    profiles {
+        /Common/clientssl {
+            context clientside
+        }
+        /Common/tcp { }
+    }
+    source 0.0.0.0/0
+    translate-address enabled
+    translate-port enabled
+    vs-index 3
+}
+'''
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    with pytest.raises(conf.LoadError, match=r'line: 8\) "recv-disable" unknown property'):
+        sc.merge(pasted.replace("# pasted from a BIG-IP\n", ""))     # what the lab does not model, refused
+    assert store.get("ltm pool", "/Common/app_pool") is None          # nothing applied
+    modelled = (pasted.replace("    recv-disable none\n", "").replace("    vs-index 3\n", "")
+                .replace("            session monitor-enabled\n            state up\n", ""))
+    assert sc.merge(modelled) == 3
+    vs = store.get("ltm virtual", "/Common/app_vs")
+    assert vs["destination"] == "/Common/10.1.10.120:443" and vs["profiles"] == ["/Common/clientssl", "/Common/tcp"]
+    assert store.get("ltm monitor http", "/Common/app_http")["send"] == "GET /app HTTP/1.1\\r\\nHost: app\\r\\n\\r\\n"
+
+
+@pytest.mark.parametrize("text,error", [
+    ("ltm pool /Common/a {\n}\nltm pool /Common/b {\n    colour red\n}\n", r'at line: 4\) "colour" unknown property'),
+    ("ltm pool /Common/a {\n}\nltm pool /Common/b {\n", r'at line: 3\) missing "}"'),
+    ("ltm pool /Common/a { }\nltm wibble /Common/w { }\n", r'at line: 2\) "ltm wibble /Common/w" is not an object'),
+    ("ltm pool /Common/a { monitor /Common/nosuch }\n", r"01020036:3: The requested Monitor \(/Common/nosuch\)"),
+])
+def test_bad_input_is_refused_with_its_line_and_changes_nothing(store, tmp_path, text, error):
+    before = dict(store.objects)
+    with pytest.raises(Exception, match=error):
+        SysConfig("bigip1", store, tmp_path, Log()).merge(text, "/var/tmp/x.conf")
+    assert store.objects == before
+
+
+def test_the_saved_files_are_loaded_back_as_the_running_configuration(store, tmp_path):
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.save()
+    run(store, "create ltm pool unsaved")
+    run(store, "delete ltm virtual vs")
+    sc.load_saved()
+    assert store.get("ltm pool", "/Common/unsaved") is None and store.get("ltm virtual", "/Common/vs") is not None
+
+
+# -- the round trip, as a property --------------------------------------------------------------
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+POOL_PROPS = st.fixed_dictionaries({}, optional={
+    "description": TEXT, "load-balancing-mode": st.sampled_from(["round-robin", "ratio-member"]),
+    "slow-ramp-time": st.integers(0, 600), "min-active-members": st.integers(0, 5)})
+MEMBERS = st.lists(st.tuples(st.integers(1, 254), st.sampled_from([80, 443, 8080, 8443, 9999]),
+                             st.sampled_from([{}, {"ratio": "3"}, {"session": "user-disabled"},
+                                              {"state": "user-down", "priority-group": "2"}])),
+                   max_size=4, unique_by=lambda m: (m[0], m[1]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pools=st.lists(st.tuples(st.sampled_from(["a", "b.c", "web_1", "x-y"]), POOL_PROPS, MEMBERS), max_size=3,
+                      unique_by=lambda p: p[0]),
+       virtual=st.fixed_dictionaries({"port": st.sampled_from([0, 80, 443, 5000]),
+                                      "snat": st.sampled_from(["none", "automap"]),
+                                      "profiles": st.sampled_from([["tcp"], ["http", "tcp"], ["udp"]])}))
+def test_printed_configuration_loads_back_as_the_same_objects(tmp_path, pools, virtual):
+    store = ConfigStore(None, "bigip1")
+    for line in BASE:
+        run(store, line)
+    ops = []
+    for name, props, members in pools:
+        values = {k: ("set", str(v)) for k, v in props.items()}
+        values["members"] = ("set", {f"10.1.20.{h}:{p}": dict(m) for h, p, m in members})
+        ops.append(Op("create", "ltm pool", f"/Common/{name}", values))
+    ops.append(Op("create", "ltm virtual", "/Common/v", {
+        "destination": ("set", f"10.1.10.100:{virtual['port']}"), "profiles": ("set", virtual["profiles"]),
+        "source-address-translation": ("set", {"type": virtual["snat"]}),
+        **({"pool": ("set", pools[0][0])} if pools else {})}))
+    store.commit(ops)
+    fresh = ConfigStore(None, "bigip1")
+    for line in BASE:
+        run(fresh, line)
+    blocks = [b for text in conf.dump(store.objects).values() for b in conf.parse(text)]
+    fresh.commit(conf.merge_ops(fresh.objects, blocks))
+    assert fresh.objects == store.objects
+
+
+# -- UCS ----------------------------------------------------------------------------------------
+def test_a_ucs_holds_every_file_and_the_trust_and_restores_a_fresh_device(store, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    trust = TrustStore(tmp_path / "a", "bigip1", "10.0.0.1", Clock())
+    sc = SysConfig("bigip1", store, tmp_path / "a", Log(), trust)
+    path = sc.ucs_save("backup")
+    assert path == tmp_path / "a" / "var" / "local" / "ucs" / "backup.ucs"
+    with tarfile.open(path) as tar:
+        names = tar.getnames()
+    assert {"config/bigip.conf", "config/bigip_base.conf", "config/ssl/ssl.crt/dtdi.crt",
+            "config/ssl/ssl.key/dtdi.key", "config/ssl/ssl.crt/dtca.crt"} <= set(names)
+    # a fresh device of the same name: its own (new) identity, nothing configured
+    fresh_dir = tmp_path / "b"
+    fresh = ConfigStore(fresh_dir / "running.json", "bigip1")
+    fresh_trust = TrustStore(fresh_dir, "bigip1", "10.0.0.1", Clock())
+    assert fresh_trust.state.cert != trust.state.cert
+    (fresh_dir / "var" / "local" / "ucs").mkdir(parents=True)
+    (fresh_dir / "var" / "local" / "ucs" / "backup.ucs").write_bytes(path.read_bytes())
+    reconnected = []
+    SysConfig("bigip1", fresh, fresh_dir, Log(), fresh_trust, trust_changed=lambda: reconnected.append(1)).ucs_load(
+        "/var/local/ucs/backup.ucs")
+    assert fresh.objects == store.objects and reconnected == [1]
+    assert fresh_trust.state.cert == trust.state.cert and (fresh_dir / "config" / "bigip.conf").exists()
+
+
+def test_a_ucs_that_is_not_an_archive_changes_nothing(store, tmp_path):
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    (tmp_path / "var" / "local" / "ucs").mkdir(parents=True)
+    (tmp_path / "var" / "local" / "ucs" / "junk.ucs").write_bytes(b"not a tarball")
+    before = dict(store.objects)
+    with pytest.raises(Exception, match="not a UCS archive"):
+        sc.ucs_load("junk.ucs")
+    assert store.objects == before
+
+
+# -- through tmsh -------------------------------------------------------------------------------
+async def test_tmsh_saves_loads_and_lists_ucs_and_runs_in_a_folder(store, tmp_path):
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = SysConfig("bigip1", store, tmp_path, Log())
+    assert "Saving active configuration" in await shell.run("save sys ucs nightly")
+    assert await shell.run("list sys ucs") == "sys ucs nightly.ucs"
+    await shell.run("delete ltm virtual vs")
+    await shell.run("load sys ucs nightly.ucs no-license")
+    assert store.get("ltm virtual", "/Common/vs") is not None
+    assert await shell.run("delete sys ucs nightly.ucs") == "nightly.ucs is deleted"
+    assert await shell.run("list sys ucs") == ""
+    out = await shell.run("load sys config merge from-terminal", text="ltm node /Common/t1 { address 10.1.20.99 }")
+    assert "1 objects merged" in out and store.get("ltm node", "/Common/t1")
+    out = await shell.run("load sys config merge from-terminal verify", text="ltm node /Common/t2 { address 10.1.20.98 }")
+    assert "verified" in out and store.get("ltm node", "/Common/t2") is None
+    with pytest.raises(ShellError, match='"colour" unknown property'):
+        await shell.run("load sys config merge from-terminal", text="ltm node /Common/t3 {\n colour red\n}")
+    assert "ltm pool Common/web {" in await shell.run("list ltm pool recursive", folder="/")
+    assert await shell.run("list ltm pool", folder="/") == ""
+    assert (await shell.run("list ltm node one-line")).startswith("ltm node 10.1.20.21 { address")
+
+
+async def test_restart_of_mcpd_reloads_the_configuration_from_disk(store, tmp_path):
+    restarted = []
+    sc = SysConfig("bigip1", store, tmp_path, Log(), restarted=lambda: restarted.append(1))
+    store.objects = {}          # what only memory held is gone after the restart
+    sc.restart_mcpd()
+    assert store.get("ltm pool", "/Common/web") is not None and restarted == [1]
+
+
+def test_each_partition_is_saved_in_its_own_files_and_loads_back(tmp_path):
+    from node.config.store import create_folder_ops
+    store = ConfigStore(None, "bigip1")
+    store.commit(create_folder_ops("/P", description="tenant") + create_folder_ops("/P/app"))
+    store.commit([Op("create", "ltm pool", "/P/app/web", {"members": ("set", {"10.1.20.5:80": {}}),
+                                                            "monitor": ("set", "/Common/http")}),
+                  Op("create", "ltm pool", "/Common/c", {})])
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    assert sc.save() == ["/config/bigip.conf", "/config/bigip_base.conf", "/config/partitions/P/bigip.conf",
+                         "/config/partitions/P/bigip_base.conf"]
+    text = (tmp_path / "config" / "partitions" / "P" / "bigip.conf").read_text()
+    assert "ltm pool /P/app/web {" in text and "/P/app/10.1.20.5:80 {" in text and "/Common/c" not in text
+    fresh = ConfigStore(None, "bigip1")
+    SysConfig("bigip1", fresh, tmp_path, Log()).load_saved()
+    assert fresh.objects == store.objects
+
+
+# -- over REST, as bigip_ucs and bigip_ucs_fetch move archives ------------------------------------
+async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
+    import httpx
+    from node.rest.app import RestApp
+    from node.rest.parts import Device
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = sc
+    rest = RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
+                   admin={"username": "admin", "password": "admin"}, now=lambda: 0.0, save_config=sc.save,
+                   sysconfig=sc)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                 auth=("admin", "admin")) as c:
+        # bigip_ucs_fetch: a save task, then the archive down in chunks
+        r = await c.post("/mgmt/tm/task/sys/ucs", json={"command": "save", "name": "nightly.ucs"})
+        tid = r.json()["_taskId"]
+        r = await c.put(f"/mgmt/tm/task/sys/ucs/{tid}", json={"_taskState": "VALIDATING"})
+        assert r.status_code == 202
+        assert (await c.get(f"/mgmt/tm/task/sys/ucs/{tid}/result")).json()["_taskState"] == "COMPLETED"
+        items = (await c.get("/mgmt/tm/sys/ucs")).json()["items"]
+        assert [i["apiRawValues"]["filename"] for i in items] == ["/var/local/ucs/nightly.ucs"]
+        whole = (tmp_path / "var" / "local" / "ucs" / "nightly.ucs").read_bytes()
+        got, start = b"", 0
+        while start < len(whole):
+            r = await c.get("/mgmt/shared/file-transfer/ucs-downloads/nightly.ucs",
+                            headers={"Content-Range": f"{start}-{start + 999}/0"})
+            assert r.status_code == 200 and r.headers["content-range"].endswith(f"/{len(whole)}")
+            got += r.content
+            start += 1000
+        assert got == whole
+        # bigip_ucs: the archive up in chunks, moved beside the others, loaded with tmsh
+        for start in range(0, len(whole), 1000):
+            chunk = whole[start:start + 1000]
+            r = await c.post("/mgmt/shared/file-transfer/uploads/restore.ucs", content=chunk, headers={
+                "Content-Range": f"{start}-{start + len(chunk) - 1}/{len(whole)}",
+                "Content-Type": "application/octet-stream"})
+            assert r.status_code == 200
+        r = await c.post("/mgmt/tm/util/unix-mv", json={
+            "command": "run", "utilCmdArgs": "/var/config/rest/downloads/restore.ucs /var/local/ucs/restore.ucs"})
+        assert r.status_code == 200
+        assert (tmp_path / "var" / "local" / "ucs" / "restore.ucs").read_bytes() == whole
+        r = await c.post("/mgmt/tm/util/unix-mv", json={"command": "run", "utilCmdArgs": "/etc/passwd /var/local/ucs/x"})
+        assert r.status_code == 400                            # only between the two directories
+        await shell.run("delete ltm virtual vs")
+        r = await c.post("/mgmt/tm/util/bash", json={"command": "run",
+                                                     "utilCmdArgs": '-c "tmsh load sys ucs /var/local/ucs/restore.ucs"'})
+        assert r.status_code == 200 and store.get("ltm virtual", "/Common/vs") is not None
+        r = await c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs": '-c "tmsh delete sys ucs restore.ucs"'})
+        assert "restore.ucs is deleted" in r.json()["commandResult"]
