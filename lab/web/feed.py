@@ -16,6 +16,7 @@ import trio
 from pyroute2 import IPRoute
 
 from .. import faults as fault_registry
+from ..model.errors import LabError
 from ..runtime import wiring
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
@@ -102,7 +103,11 @@ class Feed:
             now = self.sizes()
             if now != seen or trio.current_time() - self.read_at >= SLOW:
                 seen = now
-                await self.refresh()
+                try:
+                    await self.refresh()
+                except (OSError, ValueError, LabError) as exc:   # the lab went down under us
+                    self.read_at = trio.current_time()
+                    self.messages.append(f"reading lab {self.lab.name} failed: {exc}")
 
     # -- the recent log -----------------------------------------------------------------------------
     def recent_log(self, node: str, lines: int = 40) -> list[dict]:
