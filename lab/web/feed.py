@@ -26,6 +26,12 @@ WATCH_EVERY = 0.1   # s between looks at the files' sizes (a stat each; no daemo
 SLOW = 5.0          # s between status reads when nothing was logged (counters, heartbeat ages)
 
 
+def due(seen: tuple, now: tuple, elapsed: float) -> bool:
+    """Read the daemons now? When a watched file changed (a daemon logged a state change, a fault
+    was noted), or SLOW seconds after the last read; never on a timer faster than that."""
+    return now != seen or elapsed >= SLOW
+
+
 class Feed:
     def __init__(self, lab: Lab):
         self.lab = lab
@@ -101,7 +107,7 @@ class Feed:
         while True:
             await trio.sleep(WATCH_EVERY)
             now = self.sizes()
-            if now != seen or trio.current_time() - self.read_at >= SLOW:
+            if due(seen, now, trio.current_time() - self.read_at):
                 seen = now
                 try:
                     await self.refresh()
