@@ -75,7 +75,7 @@ def test_deploy_reaches_both_devices_and_carries_traffic(lab):
         assert (vs["partition"], vs["destination"], vs["pool"]) == ("Shop", f"/Shop/{VIP}:80", "/Shop/Web/web_pool")
     for node in ("bigip1", "bigip2"):
         text = tmsh(node, "list ltm pool /Shop/Web/web_pool")
-        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text
+        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text   # ports by name, as tmsh lists them
     wait_for(lambda: curl(lab), what="HTTP through serviceMain")
     served = Counter(curl(lab) for _ in range(6))
     assert set(served) == {"web1", "web2"}
