@@ -136,6 +136,10 @@ class LTM:
                                     "stats": self.stats_of("virtual", path)}
         return out
 
+    def rule_report(self) -> dict:
+        """Per iRule, per event: priority, executions, failures, aborts."""
+        return self.irules.show()
+
     def pool_report(self) -> dict:
         out = {}
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
