@@ -23,7 +23,7 @@ def main() -> None:
     args = ap.parse_args()
     out = {}
     for i, topo in enumerate(("ha-pair", "cluster-4")):
-        with lab(f"sbn{i}", f"10.253.{20 + i}.0/24", topology=ROOT / "topologies" / f"{topo}.yml") as name:
+        with lab(f"sbn{i}", f"10.250.{67 + i}.0/24", topology=ROOT / "topologies" / f"{topo}.yml") as name:
             v = Soak(name, args.seed, args.hold, say=lambda _t: None).run(args.minutes)
         out[topo] = {"cycles": v["cycles"], "survived": v["cycles"] - len(v["failed_cycles"]),
                      "violations": v["violations"], "median_settle_s": v["median_settle_s"], "seed": args.seed,
