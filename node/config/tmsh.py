@@ -211,10 +211,12 @@ def properties(t: ObjType, tokens: list) -> dict:
             elif f.kind == "record":
                 values[word] = ("set", _pairs(items, word))
             elif f.kind == "list":
-                # a virtual's profiles are listed `http { }` (bigip.conf adds `context clientside`)
-                if any(sub is not None for _, sub in items) and word != "profiles":
+                # items are listed `1.1 { }`; a virtual's profiles may hold `context clientside`
+                if any(sub for _, sub in items) and word != "profiles":
                     raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
                 values[word] = (verb, [w for w, _ in items])
+            elif f.kind == "str" and not any(sub for _, sub in items):
+                values[word] = ("set", " ".join(w for w, _ in items))   # `allow-service { default }`
             else:
                 raise TmshSyntaxError(f'Syntax Error: "{word}" takes a single value, not a list')
             continue

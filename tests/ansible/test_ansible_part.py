@@ -43,7 +43,7 @@ def test_partition_and_objects_in_it_sync_to_the_peer_and_go(ansible):
     ansible.twice("part/pool.yml", "bigip1")
     ansible.twice("part/pool_member.yml", "bigip1")
     out = shows("bigip2", "cd /Part_ans; list ltm pool", "ltm pool pool_part {")
-    assert "monitor /Common/http" in out and "10.1.20.61:http" in out   # tmsh names the port
+    assert "monitor /Common/http" in out and "10.1.20.61:http" in out   # ports by name, as tmsh lists them
     assert "pool_part" not in tmsh("bigip2", "list ltm pool")            # /Common lists its own
     assert "ltm node /Part_ans/10.1.20.61 {" in tmsh("bigip2", "list ltm node /Part_ans/*")
     refused = ansible.run("part/partition.yml", "bigip1", state="absent")

@@ -168,10 +168,9 @@ ltm virtual /Common/app_vs {
 '''
     sc = SysConfig("bigip1", store, tmp_path, Log())
     with pytest.raises(conf.LoadError, match=r'line: 8\) "recv-disable" unknown property'):
-        sc.merge(pasted.replace("# pasted from a BIG-IP\n", ""))     # what the lab does not model, refused
+        sc.merge(pasted.replace("# pasted from a BIG-IP\n", "").replace("recv-disable none", "recv-disable down"))
     assert store.get("ltm pool", "/Common/app_pool") is None          # nothing applied
-    modelled = (pasted.replace("    recv-disable none\n", "").replace("    vs-index 3\n", "")
-                .replace("            session monitor-enabled\n            state up\n", ""))
+    modelled = pasted.replace("            session monitor-enabled\n            state up\n", "")
     assert sc.merge(modelled) == 3
     vs = store.get("ltm virtual", "/Common/app_vs")
     assert vs["destination"] == "/Common/10.1.10.120:443" and vs["profiles"] == ["/Common/clientssl", "/Common/tcp"]
@@ -371,3 +370,19 @@ async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_lo
         assert r.status_code == 200 and store.get("ltm virtual", "/Common/vs") is not None
         r = await c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs": '-c "tmsh delete sys ucs restore.ucs"'})
         assert "restore.ucs is deleted" in r.json()["commandResult"]
+
+
+def test_a_devices_saved_configuration_loads_whole_bookkeeping_and_all(tmp_path):
+    from pathlib import Path
+    text = (Path(__file__).parent / "data" / "device_bigip.conf").read_text()
+    store = ConfigStore(None, "bigip1")
+    assert SysConfig("bigip1", store, tmp_path, Log()).merge(text, "bigip.conf") == 11
+    vs = store.get("ltm virtual", "/Common/real_vs")
+    assert (vs["destination"], vs["pool"], vs["profiles"]) == ("/Common/10.1.10.100:80", "/Common/real_pool",
+                                                                ["/Common/http", "/Common/tcp"])
+    assert store.get("net self", "/Common/external-self")["allow-service"] == "default"
+    assert store.get("net vlan", "/Common/external")["interfaces"] == ["1.1"]
+    assert [m["name"] for m in store.get("gtm pool a", "/Common/gp")["members"]] == ["/Common/bigip1:real_vs"]
+    assert store.get("ltm monitor http", "/Common/my_http")["recv"] == "200 OK"
+    with pytest.raises(conf.LoadError, match=r'line: \d+\) "recv-disable" unknown property'):
+        SysConfig("bigip1", store, tmp_path, Log()).merge(text.replace("recv-disable none", "recv-disable down"))
