@@ -52,7 +52,8 @@ class Answerer:
         self.persistence = lb.Persistence()
         self.queries = 0
         self.misses = 0
-        # (record type, wide IP, outcome) -> answers: one dict increment per query on the hot path
+        # "RTYPE NAME OUTCOME" -> answers: one dict increment per query on the hot path (a str key:
+        # its hash is cached, a tuple's is not)
         self.tally: defaultdict = defaultdict(int)
 
     @property
@@ -95,8 +96,9 @@ class Answerer:
     def wideip_stats(self) -> dict[str, dict[str, int]]:
         """"RTYPE NAME" -> TS's wide IP counters: requests, resolutions, dropped, returnToDns."""
         out: dict[str, dict[str, int]] = {}
-        for (rtype, name, outcome), n in list(self.tally.items()):
-            stats = out.setdefault(f"{rtype} {name}", dict.fromkeys(OUTCOMES + ("requests",), 0))
+        for key, n in list(self.tally.items()):
+            wideip, outcome = key.rsplit(" ", 1)
+            stats = out.setdefault(wideip, dict.fromkeys(OUTCOMES + ("requests",), 0))
             stats[outcome] += n
             stats["requests"] += n
         return out
@@ -140,14 +142,14 @@ class Answerer:
         for outcome in rotation:
             if outcome == lb.DROP:
                 out.append(None)
-                keys.append((rtype, wip.name, "dropped"))
+                keys.append(f"{rtype} {wip.name} dropped")
             elif outcome == lb.RETURN_TO_DNS:
                 zone_answer = zone_answer or self.from_zone(query, False, view)
                 out.append(zone_answer)
-                keys.append((rtype, wip.name, "returnToDns"))
+                keys.append(f"{rtype} {wip.name} returnToDns")
             else:
                 out.append(self._wideip_answer(query, q.name, rtype, outcome, ecs))
-                keys.append((rtype, wip.name, "resolutions"))
+                keys.append(f"{rtype} {wip.name} resolutions")
         return [0, out, expires, tuple(keys)]
 
     def _wideip_answer(self, query, qname, rtype: str, answer: lb.Answer, ecs=None) -> bytes:
