@@ -75,7 +75,7 @@ def test_deploy_reaches_both_devices_and_carries_traffic(lab):
         assert (vs["partition"], vs["destination"], vs["pool"]) == ("Shop", f"/Shop/{VIP}:80", "/Shop/Web/web_pool")
     for node in ("bigip1", "bigip2"):
         text = tmsh(node, "list ltm pool /Shop/Web/web_pool")
-        assert "10.1.20.21:80 {" in text and "/Shop/Web/web_mon" in text
+        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text   # ports by name, as F5 prints
     wait_for(lambda: curl(lab), what="HTTP through serviceMain")
     served = Counter(curl(lab) for _ in range(6))
     assert set(served) == {"web1", "web2"}
@@ -140,6 +140,26 @@ def test_async_deploy_is_a_task_and_a_second_one_meanwhile_gets_503(lab):
     assert api(B1, "POST", DECLARE, declaration()).json()["results"][0]["message"] == "success"
 
 
+def test_an_irule_with_its_data_group_runs_on_the_service(lab):
+    body = declaration()
+    body["declaration"]["Shop"]["Guard"] = {
+        "class": "Application",
+        "guarded": {"class": "Service_HTTP", "virtualAddresses": [VIP], "virtualPort": 8090,
+                    "pool": {"use": "/Shop/Web/web_pool"}, "iRules": ["guard"]},
+        "guard": {"class": "iRule", "iRule": "when HTTP_REQUEST {\n  if { [class match [HTTP::uri] starts_with "
+                                              "/Shop/Guard/blocked] } { HTTP::respond 403 content denied }\n}"},
+        "blocked": {"class": "Data_Group", "keyDataType": "string", "records": [{"key": "/admin"}]}}
+    r = api(B1, "POST", DECLARE, body)
+    assert r.status_code == 200 and [x["message"] for x in r.json()["results"]] == ["success"], r.text
+    assert wait_for(lambda: curl(lab, 8090), what="HTTP through the guarded service") in ("web1", "web2")
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}",
+                                       f"http://{VIP}:8090/admin/x"], capture_output=True, text=True)
+    assert out.stdout == "403"
+    wait_for(lambda: "/Shop/Guard/guard" in biglab("exec", LAB, "bigip2", "--", "tmsh", "list", "ltm", "virtual",
+                                                   "/Shop/Guard/guarded", check=False).stdout,
+             what="the guarded virtual and its iRule on bigip2")
+
+
 def test_f5s_python_sdk_as3_client(lab):
     """F5's own client (f5-sdk-python's AS3Client), unmodified: info, a deploy, the declaration back."""
     from f5sdk.bigip import ManagementClient
@@ -202,7 +222,7 @@ def test_gslb_domain_answers_on_the_dns_listener(gslb_lab):
     assert [(x["tenant"], x["message"]) for x in r.json()["results"]] == [("Common", "success"), ("Dns", "success")]
     wip = api(GTM, "GET", "/mgmt/tm/gtm/wideip/a/~Dns~Shop~shop.as3.example").json()
     assert len(wip["pools"]) == 1 and wip["pools"][0]["name"].endswith("www_pool")
-    assert "10.10.1.100:80" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
+    assert "10.10.1.100:http" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
                                       "ltm1").stdout
     assert wait_for(lambda: dig(gslb_lab, "shop.as3.example") == ["10.10.1.100"], timeout=30,
                     what="the wide IP's answer")
