@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Requests per second and p99 latency through a virtual server against the same load sent
-straight to the member, side by side in one run, with wrk (Debian package), as JSON.
+"""The LTM data paths side by side in one run, from the same client, with wrk (Debian package),
+as JSON: straight to the member, through a fastL4 virtual (the kernel forwards), a tcp virtual
+(the full proxy), an http virtual (HTTP-aware proxy), and HAProxy (Debian package) in TCP and in
+HTTP mode as the anchor a user would pick instead.
 
-The virtual server vs_bench (10.1.10.101:80) has one member, web1; wrk runs in the client's
-namespace for the virtual and in web2's namespace (on the internal VLAN) for the direct load.
+Every path ends at the same member, web1 (10.1.20.21:80). The virtuals are on bigip1 (active);
+HAProxy runs in bigip2's namespace (the standby: its daemon is idle) on bigip2's external self IP,
+so both proxies sit between the same two VLANs. The direct load runs from web2's namespace (web1's
+VLAN), the rest from the client.
+
+For each: keep-alive requests/s with p50/p99 (wrk -c N), and new connections per second (wrk
+with `Connection: close`, one request per connection).
 
     .venv/bin/python bench/ltm.py [--seconds 5] [--connections 10]
 """
@@ -11,17 +18,63 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+from pathlib import Path
 
-from common import lab, wrk_figures
+from common import ROOT, lab, wait, wrk_figures
 
 from lab.runtime.control import call
 from lab.runtime.lab import Lab
 
+TOPOLOGY = ROOT / "topologies" / "ltm-dataplane.yml"
+MEMBER = "10.1.20.21:80"
+VIP = "10.1.10.100"
+HAPROXY_AT = "10.1.10.12"   # bigip2's external self IP
+PATHS = {   # name -> (node wrk runs in, URL)
+    "direct": ("web2", f"http://{MEMBER}/"),
+    "fastl4": ("client", f"http://{VIP}:84/"),
+    "tcp": ("client", f"http://{VIP}:85/"),
+    "http": ("client", f"http://{VIP}:86/"),
+    "haproxy_tcp": ("client", f"http://{HAPROXY_AT}:8085/"),
+    "haproxy_http": ("client", f"http://{HAPROXY_AT}:8086/"),
+}
+HAPROXY_CFG = f"""global
+    maxconn 4000
+defaults
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+listen tcp_mode
+    mode tcp
+    bind {HAPROXY_AT}:8085
+    server web1 {MEMBER}
+listen http_mode
+    mode http
+    option forwardfor
+    http-reuse safe
+    bind {HAPROXY_AT}:8086
+    server web1 {MEMBER}
+"""
 
-def wrk(name: str, node: str, url: str, seconds: int, connections: int) -> dict:
-    out = Lab.open(name).run(node, ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                        capture_output=True, text=True).stdout
-    return wrk_figures(out)
+
+def wrk(name: str, node: str, url: str, seconds: int, connections: int, close: bool = False) -> dict:
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if close:
+        argv[1:1] = ["-H", "Connection: close"]
+    out = Lab.open(name).run(node, argv, capture_output=True, text=True).stdout
+    figures = wrk_figures(out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    figures["p50_ms"] = round(float(p50.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)], 3)
+    return figures
+
+
+def ready(name: str, node: str, url: str) -> bool:
+    return Lab.open(name).run(node, ["curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", url],
+                              capture_output=True, text=True).stdout == "200"
 
 
 def main() -> None:
@@ -29,16 +82,41 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=10)
     args = ap.parse_args()
-    with lab("bltm", "10.252.4.0/24") as name:
-        call(name, "bigip1", "tmsh", line="create ltm pool bench_pool members add { 10.1.20.21:80 } monitor http")
-        call(name, "bigip1", "tmsh", line="create ltm virtual vs_bench destination 10.1.10.101:80 pool bench_pool")
-        Lab.open(name).run("client", ["curl", "-s", "-m", "3", "--retry", "5", "--retry-all-errors",
-                                       "--retry-delay", "1", "http://10.1.10.101/"], capture_output=True)
-        direct = wrk(name, "web2", "http://10.1.20.21/", args.seconds, args.connections)
-        virtual = wrk(name, "client", "http://10.1.10.101/", args.seconds, args.connections)
-    print(json.dumps({"direct_to_member": direct, "through_virtual": virtual,
-                      "virtual_over_direct": round(virtual["requests_per_s"] / direct["requests_per_s"], 3),
-                      "load": f"wrk -t2 -c{args.connections} -d{args.seconds}s, HTTP/1.1 keep-alive"}, indent=1))
+    if not shutil.which("haproxy"):
+        raise SystemExit("haproxy is not installed (scripts/bootstrap.sh installs it)")
+    with lab("bltm", "10.252.4.0/24", TOPOLOGY) as name, tempfile.TemporaryDirectory() as tmp:
+        call(name, "bigip1", "tmsh", line=f"create ltm pool bench_pool members add {{ {MEMBER} }} monitor http")
+        for port, profiles in ((84, "fastL4"), (85, "tcp"), (86, "tcp http")):
+            call(name, "bigip1", "tmsh", line=f"create ltm virtual vs_bench_{port} destination {VIP}:{port} "
+                                             f"pool bench_pool profiles replace-all-with {{ {profiles} }}")
+        cfg = Path(tmp) / "haproxy.cfg"
+        cfg.write_text(HAPROXY_CFG)
+        lab_ = Lab.open(name)
+        pid = lab_.backend.start(lab_.node("bigip2"), ["haproxy", "-db", "-f", str(cfg)], str(Path(tmp) / "haproxy.log"))
+        try:
+            for node, url in PATHS.values():
+                wait(lambda: ready(name, node, url), timeout=30)
+            results = {}
+            for path, (node, url) in PATHS.items():
+                keep = wrk(name, node, url, args.seconds, args.connections)
+                new = wrk(name, node, url, args.seconds, args.connections, close=True)
+                results[path] = {"keepalive_rps": keep["requests_per_s"], "p50_ms": keep["p50_ms"],
+                                 "p99_ms": keep["p99_ms"], "new_conn_per_s": new["requests_per_s"],
+                                 "errors": keep["errors"] or new["errors"]}
+        finally:
+            os.kill(pid, signal.SIGTERM)
+
+    def ratio(a, b, key="keepalive_rps"):
+        return round(results[a][key] / results[b][key], 3)
+
+    print(json.dumps({
+        "paths": results,
+        "fastl4_over_direct": ratio("fastl4", "direct"),                 # aim >= 0.9
+        "tcp_over_haproxy_tcp": ratio("tcp", "haproxy_tcp"),             # aim >= 0.7
+        "tcp_p99_over_haproxy_tcp_p99": ratio("tcp", "haproxy_tcp", "p99_ms"),   # aim <= 3
+        "http_over_haproxy_http": ratio("http", "haproxy_http"),         # aim >= 0.5
+        "load": f"wrk -t2 -c{args.connections} -d{args.seconds}s, HTTP/1.1 keep-alive; new connections with "
+                "Connection: close"}, indent=1))
 
 
 if __name__ == "__main__":

@@ -131,6 +131,16 @@ def _link(args) -> int:
     return 0
 
 
+def _soak(args) -> int:
+    from .scenario.soak import Soak
+    verdict = Soak(args.lab, args.seed, args.hold, say=lambda t: console.print(t, highlight=False)).run(args.minutes)
+    print(json.dumps(verdict, indent=1))
+    if not verdict["ok"]:
+        console.print(f"[red]soak failed: replay with --seed {args.seed}; history {verdict['history']}[/]",
+                      highlight=False)
+    return 0 if verdict["ok"] else 1
+
+
 def _chaos(args) -> int:
     print(faults.run(Lab.open(args.lab), args.verb_, args.args))
     return 0
@@ -180,8 +190,15 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
+    started = time.time()
+
+    def write_report(lab: str, report: dict) -> None:
+        from .scenario.report import html
+        Path(args.report).write_text(html(report, lab, timeline(lab, since=started - 1)))
+        console.print(f"report written to {args.report}")
+
     report = run_file(args.file, lab=args.lab, name=args.name, mgmt_subnet=args.mgmt_subnet,
-                      say=lambda m: console.print(m, highlight=False))
+                      say=lambda m: console.print(m, highlight=False), after=write_report if args.report else None)
     print(json.dumps(report, indent=1) if args.json else report["text"])
     return 0 if report["passed"] else 1
 
@@ -308,6 +325,12 @@ def _failure_parsers(sub) -> None:
     s.add_argument("--summary", action="store_true", help="heartbeats, GARPs, 4353 handshakes")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_capture)
+    s = sub.add_parser("soak", help="random faults and writes, invariants after each heal; a verdict")
+    s.add_argument("lab")
+    s.add_argument("--minutes", type=float, default=5.0)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--hold", type=float, default=4.0, help="seconds each fault stays (default 4)")
+    s.set_defaults(func=_soak)
     s = sub.add_parser("scenario", help="run a scenario file (faults, waits, expectations)")
     ssub = s.add_subparsers(dest="scenario_verb", required=True)
     r = ssub.add_parser("run", help="run FILE against --lab LAB, or in a lab of its own")
@@ -316,6 +339,7 @@ def _failure_parsers(sub) -> None:
     r.add_argument("--name", help="name of the lab brought up for the run (default: the scenario's)")
     r.add_argument("--mgmt-subnet", help="its management subnet")
     r.add_argument("--json", action="store_true")
+    r.add_argument("--report", metavar="FILE.html", help="write the run as a page: steps, timings, the timeline drawn")
     r.set_defaults(func=_scenario)
 
 

@@ -14,11 +14,13 @@ import time
 import trio
 
 from .clock import PersistentClock, write_atomically
+from .cm.hbauth import HeartbeatAuth
 from .cm.service import CM
 from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config.store import ConfigStore, Op
 from .shell import Shell, ShellError
 from .settings import NodeConfig
+from .subsystems import Subsystems
 from .control import CommandError, ControlServer
 from .events import Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
@@ -67,6 +69,7 @@ class Daemon:
                                    self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
+        self.cm.failover_driver.heartbeats.auth = HeartbeatAuth(self.trust)   # signed with the trust key
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
@@ -74,6 +77,8 @@ class Daemon:
         self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.events,
                        subscribed=lambda peer: peer in self.publisher.subscribers) \
             if "gtm" in config.modules else None
+        self.subsystems = Subsystems(self.store, self.log, self.ltm, self.gtm)
+        self.cm.failover_driver.dead_subsystems = self.subsystems.dead_actions   # the system failsafe
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
         self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)
@@ -82,7 +87,7 @@ class Daemon:
                             device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
                             started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
-                            logins=self.shell.logins)
+                            logins=self.shell.logins, sysconfig=self.sysconfig)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
         self.shell.ntp = self.ntp
@@ -96,7 +101,14 @@ class Daemon:
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
                 "prompt": self.cmd_prompt, "cd": self.cmd_cd, "names": self.cmd_names,
                 "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
-                "cert-renew": self.cmd_cert_renew}
+                "cert-renew": self.cmd_cert_renew, "crash": self.cmd_crash, "restart-subsystem": self.cmd_restart}
+
+    async def cmd_crash(self, subsystem: str) -> str:
+        """Crash one critical subsystem (chaos): the system failsafe acts as its daemon-ha says."""
+        return self.subsystems.crash(subsystem)
+
+    async def cmd_restart(self, subsystem: str) -> str:
+        return self.subsystems.restart(subsystem)
 
     async def cmd_cert_renew(self, valid: float | None = None) -> dict:
         """Renew this device's certificate (signed by the domain CA), optionally with a short
@@ -232,6 +244,7 @@ class Daemon:
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
             self.routes.sync()   # the routes of running.json, after a restart
             await nursery.start(self.ltm.run)
+            await nursery.start(self.subsystems.run)
             await nursery.start(self.https.run)
             await nursery.start(self.publisher.run)
             if self.gtm:

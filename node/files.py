@@ -14,10 +14,15 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:   # a full disk takes part of a write, then refuses the rest (ENOSPC)
+            view = view[os.write(fd, view):]
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        tmp.unlink(missing_ok=True)   # the space back, and no stray file
+        raise
+    os.close(fd)
     os.replace(tmp, path)
     dirfd = os.open(path.parent, os.O_RDONLY)
     try:

@@ -15,6 +15,7 @@ command -v dnsperf >/dev/null || need+=(dnsperf)  # bench/dns.py
 command -v named >/dev/null || need+=(bind9)      # bench/dns.py: BIND beside the GTM listener
 command -v nft >/dev/null || need+=(nftables)     # chaos: block, unblock, partition; fastL4 virtuals
 command -v conntrack >/dev/null || need+=(conntrack)  # tests/lab/test_ltm_dataplane.py reads the tables
+command -v haproxy >/dev/null || need+=(haproxy)    # bench/ltm.py: the anchor beside the virtuals
 command -v tcpdump >/dev/null || need+=(tcpdump)  # biglab capture
 command -v tc >/dev/null || need+=(iproute2)      # chaos: netem
 command -v dot >/dev/null || need+=(graphviz)     # biglab web: the topology diagram

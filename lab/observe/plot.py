@@ -64,6 +64,9 @@ def segments(entries: list[dict], end: float | None = None) -> tuple[list[Segmen
             change(f"{device} sync", e["ts"], e["status"])
         elif kind == "fault":
             faults.setdefault(e.get("node", "?"), []).append((e["ts"], e.get("msg", "")))
+            if e.get("msg", "").split()[:1] in (["kill"], ["stop"]):   # a dead device holds nothing
+                for row in [r for r, (_, label) in open_.items() if label == e.get("node") and " sync" not in r]:
+                    change(row, e["ts"], None)
         elif kind == "repair" and faults.get(e.get("node", "?")):
             for start, text in faults.pop(e.get("node", "?")):
                 windows.append(Window(e.get("node", "?"), start, e["ts"], text))

@@ -145,9 +145,15 @@ def main(argv=None) -> int:
     ap.add_argument("--rebuild-base", action="store_true", help="make biglab-base:bookworm again")
     args = ap.parse_args(argv)
     from .backends.docker import DockerUnavailable
+    from rich.console import Console
+    console = Console(stderr=True)
     started = time.monotonic()
     try:
-        tag = build(args.tag, args.base, args.rebuild_base)
+        with console.status("make image") as spinner:   # a long build shows where it is
+            def say(msg: str) -> None:
+                spinner.update(f"make image: {msg[:100]}")
+                console.log(msg, highlight=False)
+            tag = build(args.tag, args.base, args.rebuild_base, say=say)
     except DockerUnavailable as exc:
         print(f"make image: {exc}", file=sys.stderr)
         return 1

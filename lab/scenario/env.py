@@ -92,16 +92,24 @@ class LabEnv:
 
 
 def run_file(path, lab: str | None = None, name: str | None = None, mgmt_subnet: str | None = None,
-             say=print) -> dict:
-    """Run a scenario in lab `lab`, or bring up the scenario's topology for it and remove it after."""
+             say=print, after=None) -> dict:
+    """Run a scenario in lab `lab`, or bring up the scenario's topology for it and remove it after.
+    `after(lab, report)`, if given, is called when the run is over and before the lab goes (the
+    scenario report reads the lab's timeline there)."""
     scenario = load(path)
     if lab is not None:
-        return run(scenario, LabEnv(lab), say).to_dict()
+        report = run(scenario, LabEnv(lab), say).to_dict()
+        if after:
+            after(lab, report)
+        return report
     if not scenario.topology:
         raise ScenarioError(f"{path}: no `topology:` to bring up; run it in a lab with --lab LAB")
     topo = (Path(path).parent / scenario.topology).resolve()
     plan = up(topo, name=name or scenario.lab_name, mgmt_subnet=mgmt_subnet, progress=say)
     try:
-        return run(scenario, LabEnv(plan.lab), say).to_dict()
+        report = run(scenario, LabEnv(plan.lab), say).to_dict()
+        if after:
+            after(plan.lab, report)
+        return report
     finally:
         down(plan.lab)

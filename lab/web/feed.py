@@ -16,6 +16,7 @@ import trio
 from pyroute2 import IPRoute
 
 from .. import faults as fault_registry
+from ..model.errors import LabError
 from ..runtime import wiring
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
@@ -23,6 +24,12 @@ from .view import LabView, lab_view
 
 WATCH_EVERY = 0.1   # s between looks at the files' sizes (a stat each; no daemon is asked)
 SLOW = 5.0          # s between status reads when nothing was logged (counters, heartbeat ages)
+
+
+def due(seen: tuple, now: tuple, elapsed: float) -> bool:
+    """Read the daemons now? When a watched file changed (a daemon logged a state change, a fault
+    was noted), or SLOW seconds after the last read; never on a timer faster than that."""
+    return now != seen or elapsed >= SLOW
 
 
 class Feed:
@@ -100,9 +107,13 @@ class Feed:
         while True:
             await trio.sleep(WATCH_EVERY)
             now = self.sizes()
-            if now != seen or trio.current_time() - self.read_at >= SLOW:
+            if due(seen, now, trio.current_time() - self.read_at):
                 seen = now
-                await self.refresh()
+                try:
+                    await self.refresh()
+                except (OSError, ValueError, LabError) as exc:   # the lab went down under us
+                    self.read_at = trio.current_time()
+                    self.messages.append(f"reading lab {self.lab.name} failed: {exc}")
 
     # -- the recent log -----------------------------------------------------------------------------
     def recent_log(self, node: str, lines: int = 40) -> list[dict]:

@@ -81,8 +81,8 @@ def lab_view(plan, statuses: dict, link_states: dict[str, str], faults: dict, fa
     for n in plan.nodes:
         for i in n.interfaces:
             key = f"{n.name}:{i.vlan}"
-            if key in pulled or link_states.get(i.host_end) == "down":
-                state, why = "down", "link down"
+            if key in pulled or link_states.get(i.host_end) in ("down", "missing"):
+                state, why = "down", "link down" if link_states.get(i.host_end) != "missing" else "no such link"
             elif key in netem:
                 state = "impaired"
                 why = "netem " + " ".join(f"{o} {v}" for o, v in netem[key].items() if not o.startswith("_"))

@@ -54,8 +54,9 @@ class Failsafes:
         return logs
 
     def failing_over(self) -> list[str]:
-        """The tripped triggers whose action takes the device out of service (go standby)."""
-        return sorted(self.tripped)
+        """The tripped triggers whose action takes the device out of service (go standby): all
+        but a plain restart of the subsystem, or none."""
+        return sorted(t for t, a in self.tripped.items() if a not in ("restart", "none"))
 
     def next_deadline(self, vlans: dict[str, tuple[float, str]]) -> float | None:
         due = [self.heard[v][1] + t for v, (t, _a) in vlans.items() if v in self.heard]

@@ -31,6 +31,14 @@ class Side:
     cid: Cid | None
     synced: Cid | None        # the commit the group last agreed on, as this side recorded it
     ever_synced: bool = True
+    past: frozenset = frozenset()   # commit ids this side's configuration went through (its recent commits' bases)
+
+
+def behind(me: Side, peer: Side) -> bool:
+    """The peer's configuration is one ours went through: it has nothing of its own, it only lacks
+    our newer commits (as when we were killed before its sync result came back: its `synced`
+    moved, ours did not)."""
+    return peer.cid != me.cid and peer.cid in me.past
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | Non
         return PairStatus(IN_SYNC, f"{peer.name}: connected, in sync")
     if not me.ever_synced and not peer.ever_synced:
         return PairStatus(AWAITING, f"{peer.name}: awaiting the initial sync")
+    if behind(me, peer):
+        return PairStatus(CHANGES_PENDING, f"{me.name} has changes pending: sync {me.name} to the group", me.name)
     base = me.synced if me.synced == peer.synced else None
     mine_changed = me.cid != base
     theirs_changed = peer.cid != base
@@ -115,7 +125,7 @@ def member_groups(store, device: str) -> dict[str, dict]:
 def should_push(me: Side, peer: Side, auto_sync: bool) -> bool:
     """Auto-sync pushes only when the peer has nothing of its own since the last agreed commit."""
     return (auto_sync and me.ever_synced and peer.ever_synced and me.cid != peer.cid
-            and me.cid != me.synced and peer.cid == me.synced and peer.synced == me.synced)
+            and (behind(me, peer) or (me.cid != me.synced and peer.cid == me.synced and peer.synced == me.synced)))
 
 
 # -- the config sync decider ------------------------------------------------------------------------
@@ -143,12 +153,13 @@ class Local:
     cid: Cid | None
     synced: dict            # group path -> Cid | None agreed at its last sync; absent: never synced
     groups: dict            # group path -> Group, the device groups this device is in
+    past: frozenset = frozenset()   # commit ids our configuration went through (the store's commit cache)
 
     def side(self, group: str) -> Side:
-        return Side(self.device, self.cid, self.synced.get(group), group in self.synced)
+        return Side(self.device, self.cid, self.synced.get(group), group in self.synced, self.past)
 
     def marked(self, group: str, cid: Cid | None) -> "Local":
-        return Local(self.device, self.cid, {**self.synced, group: cid}, self.groups)
+        return Local(self.device, self.cid, {**self.synced, group: cid}, self.groups, self.past)
 
 
 @dataclass(frozen=True)

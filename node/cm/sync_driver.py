@@ -152,14 +152,18 @@ class SyncDriver:
                                 dg.get("full-load-on-sync") == "true")
                   for p, dg in member_groups(self.store, self.device).items()}
         synced = {g: Cid.of(c) for g, c in self.store.synced.items()}
-        return sync.Local(self.device, self.store.cid, synced, groups)
+        return sync.Local(self.device, self.store.cid, synced, groups, self.store.past())
 
     def _sync_act(self, actions: list) -> None:
         for a in actions:
             if isinstance(a, sync.Push):
                 self._nursery.start_soon(self._push, a)
             elif isinstance(a, sync.MarkSynced):
-                self.store.mark_synced(a.group, a.cid)
+                try:
+                    self.store.mark_synced(a.group, a.cid)
+                except ConfigError as exc:     # a full disk: the group stays unsynced, the daemon runs
+                    self.log.log("err", "mcpd", str(exc))
+                    continue
                 self._broadcast_status()
             elif isinstance(a, sync.Refused):
                 self.log.log("err", "mcpd", f"Sync Failure: {a.peer} refused the configuration: {a.error}",

@@ -21,6 +21,10 @@ from .store import Op
 from .tmsh import TmshSyntaxError, View, properties, render, tokenize
 
 HEADER = f"#TMSH-VERSION: {VERSION}\n\n"
+# what a BIG-IP writes that the lab has no use for: its bookkeeping (taking a value), and
+# properties read only at F5's default (anything else would be a behaviour the lab lacks)
+BOOKKEEPING = ("creation-time", "last-modified-time", "vs-index")
+AT_DEFAULT = {"recv-disable": "none", "serverssl-use-sni": "disabled", "vlans-disabled": None}
 CONF = View(conf=True)
 # types that depend on others come after them, so an object a later one makes implicitly (the node
 # of a pool member, the virtual address of a virtual) is already there to be replaced
@@ -135,11 +139,28 @@ def _block(line: int, stmt: str) -> Block:
     else:
         path = object_path(type_, words[0])
     t = TYPES[type_]
-    values = properties(t, body)
+    values = properties(t, _without_bookkeeping(body))
     # `recv none`: a text property with no value, as a BIG-IP writes it
     unset = [k for k, (verb, v) in values.items() if v == "none" and (f := t.field(k)) is not None
              and f.kind == "str" and f.default is None]
     return Block(line, type_, path, {k: v for k, v in values.items() if k not in unset})
+
+
+def _without_bookkeeping(body: list) -> list:
+    """The block's words less F5's bookkeeping and the properties it writes at their defaults."""
+    out, depth, i = [], 0, 0
+    while i < len(body):
+        w = body[i]
+        if depth == 0 and w in BOOKKEEPING and i + 1 < len(body):
+            i += 2
+            continue
+        if depth == 0 and w in AT_DEFAULT and (AT_DEFAULT[w] is None or (i + 1 < len(body) and body[i + 1] == AT_DEFAULT[w])):
+            i += 1 if AT_DEFAULT[w] is None else 2
+            continue
+        depth += 1 if w == "{" else -1 if w == "}" else 0
+        out.append(w)
+        i += 1
+    return out
 
 
 def parse(text: str, source: str = "terminal") -> list[Block]:

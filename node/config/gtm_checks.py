@@ -10,7 +10,9 @@ import ipaddress
 
 from ..errors import Exists, Invalid, NotFound
 from .zones import ZoneError, validate
-from .schema import GTM_RECORD_TYPES, ObjType, Field, base_name, coerce, full_path
+from .schema import GTM_ALL_TYPES, ObjType, Field, base_name, coerce, full_path
+
+SERVER_MEMBERS = ("a", "aaaa")   # pools whose members are SERVER:VIRTUAL; the others' are names
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
@@ -23,7 +25,7 @@ def item_name(t: ObjType, f: Field, raw: str) -> str:
     """Names of subcollection items as F5 keeps them: pools and members with their folder."""
     if f.name == "pools":
         return full_path(raw)
-    if f.name == "members" and not t.path.endswith("cname"):
+    if f.name == "members" and t.path.split()[-1] in SERVER_MEMBERS:
         server, sep, vs = raw.removeprefix("/Common/").partition(":")
         if not sep or not server or not vs:
             raise Invalid(f'invalid pool member "{raw}": give it as SERVER:VIRTUAL-SERVER')
@@ -86,7 +88,7 @@ def _exists(work: dict, kind: str, value: str) -> bool:
     if kind == "datacenter":
         return ("gtm datacenter", value) in work
     if kind == "pool":
-        return any((f"gtm pool {rt}", value) in work for rt in GTM_RECORD_TYPES)
+        return any((f"gtm pool {rt}", value) in work for rt in GTM_ALL_TYPES)
     return True
 
 
@@ -136,7 +138,7 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
             raise Invalid(f'pool {path}: fallback-ip "{v["fallback-ip"]}" is not an IP address') from None
     for where in _monitor_users(tname, v):
         _check_monitors(work, where)
-    if tname.endswith("cname"):
+    if tname.split()[-1] not in SERVER_MEMBERS:
         return
     for m in v.get("members") or []:
         server_path, vs = m["name"].rsplit(":", 1)
@@ -144,7 +146,8 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
         if server is None:
             raise NotFound("Server", server_path)
         declared = {i["name"] for i in server.get("virtual-servers") or []}
-        if vs not in declared and server.get("product") != "bigip":
+        discovers = server.get("product") == "bigip" and server.get("virtual-server-discovery", "disabled") != "disabled"
+        if vs not in declared and not discovers:   # a discovering BIG-IP server learns its virtuals from iQuery
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
 
 
@@ -261,7 +264,7 @@ def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
     if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
         return True
     if tname == "gtm server":
-        return ot.startswith("gtm pool ") and not ot.endswith("cname") and any(
+        return ot.startswith("gtm pool ") and ot.split()[-1] in SERVER_MEMBERS and any(
             m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or [])
     terms = []
     if ot == "gtm region":

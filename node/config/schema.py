@@ -98,7 +98,9 @@ ALTERNATE = ("round-robin", "return-to-dns", "none", "ratio", "topology", "stati
 FALLBACK = PREFERRED + ("none",)
 YN = ("yes", "no")
 TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
-GTM_RECORD_TYPES = ("a", "aaaa", "cname")
+GTM_RECORD_TYPES = ("a", "aaaa", "cname")   # answered by the lab's GTM
+GTM_NAMED_TYPES = ("mx", "naptr", "srv")     # stored, synced and listed; their members are wide IP names
+GTM_ALL_TYPES = GTM_RECORD_TYPES + GTM_NAMED_TYPES
 GTM_SETTINGS = "/Common/global-settings"
 # an HA group's pools (13.x names): below minimum-threshold members up a pool scores 0; from
 # sufficient-threshold up ("all": every member) it scores its whole weight
@@ -109,6 +111,9 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
+                     "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
+                     "none")
 _ORDER_RATIO = (Field("order", "int", 0, minimum=0, maximum=65535), Field("ratio", "int", 1, minimum=0, maximum=100))
 
 
@@ -126,6 +131,13 @@ GTM_MEMBER_FIELDS = (Field("member-order", "int", 0, minimum=0, maximum=65535),
                      Field("ratio", "int", 1, minimum=0, maximum=100), Field("status", "enum", "enabled", ED),
                      Field("monitor", "str", "default"), *LIMITS, Field("description", "str"))
 PROBER = ("inherit", "pool", "outside-datacenter", "inside-datacenter", "none")
+_PRIO = Field("priority", "int", 10, minimum=0, maximum=65535)
+GTM_NAMED_MEMBER_FIELDS = {   # what a member of an MX, SRV or NAPTR pool carries into its record
+    "mx": (_PRIO,),
+    "srv": (Field("port", "int", 0, minimum=0, maximum=65535), _PRIO, Field("weight", "int", 10, minimum=0, maximum=65535)),
+    "naptr": (Field("flags", "str", "a"), Field("order", "int", 10, minimum=0, maximum=65535),
+              Field("preference", "int", 10, minimum=0, maximum=65535), Field("service", "str")),
+}
 
 
 def _gtm_monitor(m: str, *own: Field) -> tuple[Field, ...]:
@@ -145,7 +157,7 @@ def _send_recv(send: str | None) -> tuple[Field, ...]:
 
 PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
           Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
-GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "str"))
+GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "secret"))   # kept hashed, never shown in clear
 GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
     "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH,
@@ -217,9 +229,9 @@ GTM_TYPES = (
         Field("verify-member-availability", "enum", "enabled", ED),
         Field("dynamic-ratio", "enum", "disabled", ED), *LIMITS, Field("manual-resume", "enum", "disabled", ED),
         Field("monitor", "str", "default"), *QOS,
-        Field("members", "items", (), sub=GTM_MEMBER_FIELDS),
+        Field("members", "items", (), sub=GTM_MEMBER_FIELDS + GTM_NAMED_MEMBER_FIELDS.get(rt, ())),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     *[ObjType(f"gtm wideip {rt}", "Wide IP", (
         Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
@@ -229,7 +241,7 @@ GTM_TYPES = (
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
         Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
-        scope="gtm", flags=ED, flag_field="status") for rt in GTM_RECORD_TYPES],
+        scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
     ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),
     ObjType("gtm topology", "Topology", (
         Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),
@@ -416,7 +428,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -454,6 +466,11 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("network-failover", "enum", "enabled", ED),
         Field("incremental-config-sync-size-max", "int", 1024, minimum=128, maximum=10240),
         Field("description", "str")), scope="trust"),
+    ObjType("sys daemon-ha", "Daemon HA", (
+        Field("heartbeat", "enum", "enabled", ED), Field("heartbeat-action", "enum", "restart", DAEMON_HA_ACTIONS),
+        Field("running", "enum", "enabled", ED), Field("running-timeout", "int", 2, minimum=0, maximum=4294967295),
+        Field("not-running-action", "enum", "go-offline-downlinks", DAEMON_HA_ACTIONS),
+        Field("description", "str")), scope="local"),
     ObjType("sys ha-group", "HA Group", (
         Field("active-bonus", "int", 10, minimum=0, maximum=100), Field("pools", "items", (), sub=HA_POOL_FIELDS),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
@@ -492,6 +509,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
+        Field("partition-access", "str", "all-partitions"),   # where the role applies (the lab: everywhere)
         Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
@@ -537,6 +555,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
 BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     **{(t, path): {} for t, path in SINGLETONS.items()},
     ("cm traffic-group", "/Common/traffic-group-1"): {"unit-id": 1},
+    ("sys daemon-ha", "/Common/tmm"): {"heartbeat-action": "go-offline-downlinks-restart"},
+    ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
+    ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
@@ -555,7 +576,15 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
 
 
 def check_trusted(type_: str, values: dict, members: Callable[[], set]) -> None:
-    """A device group takes only devices of the trust domain (`members`: their names)."""
+    """A device group takes only devices of the trust domain (`members`: their names), and a
+    traffic group's ha-order names only such devices."""
+    if type_ == "cm traffic-group":
+        verb, names = values.get("ha-order", ("delete", ()))
+        unknown = [n for n in ([names] if isinstance(names, str) else names)
+                   if isinstance(n, str) and n != "none" and base_name(n) not in members()] if verb != "delete" else []
+        if unknown:
+            raise NotFound("Device", full_path(unknown[0]))
+        return
     verb, names = values.get("devices", ("delete", ())) if type_ == "cm device-group" else ("delete", ())
     unknown = [n for n in names if n not in members()] if verb != "delete" else []
     if unknown:
@@ -660,6 +689,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         return "none" if value == "none" else full_path(value, folder=folder)
     if f.kind == "secret":
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
+    if f.kind in ("ip", "cidr"):
+        value = default_route_domain(value)
     try:
         if f.kind == "ip":
             return str(ipaddress.ip_address(value))
@@ -674,6 +705,18 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
                       + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
                          "network": "network/prefix"}[f.kind]) from None
     return value
+
+
+def default_route_domain(value: str) -> str:
+    """`10.1.20.40%0/24` -> `10.1.20.40/24`: route domain 0 is the one the lab has (a BIG-IP shows
+    its addresses without the suffix); another is refused as a missing route domain."""
+    if "%" not in value:
+        return value
+    addr, _, rest = value.partition("%")
+    rd, slash, plen = rest.partition("/")
+    if rd != "0":
+        raise NotFound("route domain", f"{PARTITION}/{rd}")
+    return f"{addr}{slash}{plen}"
 
 
 HASH_PREFIX = "$pbkdf2-sha256$"

@@ -189,6 +189,10 @@ class ConfigStore:
         while self.commit_cache and self.commit_cache_size > self.cache_bytes:
             self.commit_cache_size -= self.commit_cache.popleft()["size"]
 
+    def past(self) -> frozenset:
+        """The commit ids our configuration went through that the commit cache still reaches."""
+        return frozenset(Cid.of(e["base"]) for e in self.commit_cache)
+
     def commits_since(self, cid: Cid | None) -> list[dict] | None:
         """The commits that take a peer at `cid` to ours, or None if the cache does not reach."""
         if cid == self.cid:
@@ -277,8 +281,14 @@ class ConfigStore:
         return True
 
     def mark_synced(self, group: str, cid: Cid | None) -> None:
-        self.synced[group] = cid.to_list() if cid else None
-        self._persist()
+        """Record the commit `group` agreed on; Invalid (and nothing recorded) if it cannot be saved."""
+        old = self.synced
+        self.synced = {**old, group: cid.to_list() if cid else None}
+        try:
+            self._persist()
+        except OSError as exc:
+            self.synced = old
+            raise Invalid(f"cannot save the sync status: {exc}") from None
 
     def last_synced(self, group: str) -> Cid | None:
         return Cid.of(self.synced.get(group))
@@ -483,6 +493,9 @@ class ConfigStore:
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
                                   "no traffic group can own it")
+            if tname == "auth user" and values.get("partition-access", "all-partitions") != "all-partitions" \
+                    and ("auth partition", full_path(values["partition-access"])) not in work:
+                raise NotFound("Partition", values["partition-access"])
             if tname == "net route" and not _on_a_vlan(vlans, values["gw"]):
                 raise Invalid(f"route {path} gateway {values['gw']} is on no VLAN of this device "
                               "(no self IP subnet contains it)")

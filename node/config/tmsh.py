@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_RECORD_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
+from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
                      UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
 from .services import port_name
 
@@ -189,7 +189,7 @@ def properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
-        if word == "last-resort-pool" and tokens[0] in GTM_RECORD_TYPES and len(tokens) > 1:
+        if word == "last-resort-pool" and tokens[0] in GTM_ALL_TYPES and len(tokens) > 1:
             tokens.pop(0)   # F5 writes `last-resort-pool a P3`
         if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
             verb = tokens.pop(0)
@@ -211,10 +211,12 @@ def properties(t: ObjType, tokens: list) -> dict:
             elif f.kind == "record":
                 values[word] = ("set", _pairs(items, word))
             elif f.kind == "list":
-                # a virtual's profiles are listed `http { }` (bigip.conf adds `context clientside`)
-                if any(sub is not None for _, sub in items) and word != "profiles":
+                # items are listed `1.1 { }`; a virtual's profiles may hold `context clientside`
+                if any(sub for _, sub in items) and word != "profiles":
                     raise TmshSyntaxError(f'Syntax Error: unexpected "{{" in {word}')
                 values[word] = (verb, [w for w, _ in items])
+            elif f.kind == "str" and not any(sub for _, sub in items):
+                values[word] = ("set", " ".join(w for w, _ in items))   # `allow-service { default }`
             else:
                 raise TmshSyntaxError(f'Syntax Error: "{word}" takes a single value, not a list')
             continue

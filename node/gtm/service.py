@@ -40,6 +40,7 @@ class GTM:
         self.answerer = Answerer()
         self.view = self.answerer.view
         self.listeners: dict[str, tuple[tuple, trio.CancelScope, Listener]] = {}
+        self.listeners_stopped = False   # the DNS listeners crashed (system failsafe)
         self.sync_peers: dict[str, dict] = {}     # peer -> {group, enabled, gen, at}
         self.synced_from: dict[str, float] = {}
         self._nursery = None
@@ -191,8 +192,17 @@ class GTM:
     # -- listeners --------------------------------------------------------------------------------
     def reconcile_listeners(self) -> None:
         want = {p: (v["address"], v["port"]) for p, v in self.store.of_type("gtm listener").items()
-                if v.get("status", "enabled") == "enabled"}
+                if v.get("status", "enabled") == "enabled" and not self.listeners_stopped}
         reconcile(self.listeners, want, self._start_listener)
+
+    def stop_listeners(self) -> None:
+        """The DNS listeners crashed (system failsafe): none answers until start_listeners."""
+        self.listeners_stopped = True
+        self.reconcile_listeners()
+
+    def start_listeners(self) -> None:
+        self.listeners_stopped = False
+        self.reconcile_listeners()
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
         scope = trio.CancelScope()

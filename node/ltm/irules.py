@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..config.schema import ConfigError, full_path, member_name
+from ..config.schema import ConfigError, folder_of, full_path, member_name
 from ..tcl.interp import Interp, Master, Refused, TclError
 from ..tcl.irule import DEFAULT_PRIORITY, Compiled, compile_rule
 from .hooks import Flow, Outcome, Target
@@ -213,6 +213,10 @@ class Commands:
     def __init__(self, irules: IRules):
         self.irules = irules
 
+    def _path(self, name: str) -> str:
+        """An object a rule names, relative to the rule's own folder (as /P/app.app/ for an iApp)."""
+        return full_path(name, folder=folder_of(self.irules.current.rule or "/Common/x"))
+
     @property
     def flow(self) -> Flow:
         flow = self.irules.current.flow
@@ -396,7 +400,7 @@ class Commands:
     def pool(self, *args):
         usage = "pool name ?member addr ?port??"
         _arity(args, 1, 4, usage)
-        path = full_path(args[0])
+        path = self._path(args[0])
         if self.irules.store.get("ltm pool", path) is None:
             raise Refused(f"no such pool: {args[0]}")
         address = port = None
@@ -482,7 +486,7 @@ class Commands:
         return "1" if hits else "0"
 
     def _datagroup(self, name: str, must: bool):
-        dg = self.irules.store.get("ltm data-group internal", full_path(name))
+        dg = self.irules.store.get("ltm data-group internal", self._path(name))
         if dg is None:
             if must:
                 raise Refused(f"class {name} not found")

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import struct
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
 
+import h11
 import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config import profiles
 from ..config.schema import TYPES, base_name, folder_of, full_path, split_destination
-from . import fastl4
-from .hooks import Flow, Hook, Outcome, Server
-from .http import answer, parse_request, parse_response, read_head, request_head, response_head
+from . import fastl4, proxy
+from .hooks import Flow, Hook, Outcome, Request, Response, Server
+from .http import answer
 from .irules import IRules
 from .kernel import Kernel, NftError
+from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .monitors import MonitorState, probe
 
@@ -62,11 +63,13 @@ class LTM:
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
+        self.idle = proxy.Idle()   # oneconnect's reusable server connections
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
         self._nursery = None
         self.irules = IRules(store, log)
-        # the iRules of a virtual server (hooks.Hook), or None: the plain TCP proxy
+        self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
+        # the iRules of a virtual server (hooks.Hook), or None
         self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -133,6 +136,10 @@ class LTM:
                                     "stats": self.stats_of("virtual", path)}
         return out
 
+    def rule_report(self) -> dict:
+        """Per iRule, per event: priority, executions, failures, aborts."""
+        return self.irules.show()
+
     def pool_report(self) -> dict:
         out = {}
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
@@ -164,9 +171,18 @@ class LTM:
         self._reconcile_fastl4()
         self._end_forced_down()
 
+    def stop(self, part: str) -> None:
+        """A part crashed (system failsafe): `tmm` serves nothing, `bigd` runs no monitor."""
+        self.stopped.add(part)
+        self.reconcile()
+
+    def start(self, part: str) -> None:
+        self.stopped.discard(part)
+        self.reconcile()
+
     def _reconcile_monitors(self) -> None:
         want = {}
-        for path, pool in self.store.of_type("ltm pool").items():
+        for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
             mon = self.monitor_of(pool)
             if mon is None:
                 continue
@@ -211,6 +227,8 @@ class LTM:
         it is active for. path -> (virtual, address, port, traffic group)."""
         active = {f"/Common/{tg}" for tg in self.active_groups()}
         out = {}
+        if "tmm" in self.stopped:
+            return out
         for path, vs in self.store.of_type("ltm virtual").items():
             if vs.get("status") == "disabled":
                 continue
@@ -329,8 +347,7 @@ class LTM:
             m = next((x for x in (self.store.get("ltm pool", pool) or {}).get("members") or []
                       if x["name"] == member), None)
             if m is None or m.get("state") == "user-down":
-                for scope, streams in scopes:
-                    _shutdown(streams)  # at once: the worker threads copy without asking trio
+                for scope, _ in scopes:
                     scope.cancel()
 
     # -- the proxy ------------------------------------------------------------------------------
@@ -353,215 +370,208 @@ class LTM:
                                            handler_nursery=handlers)
 
     async def _connection(self, path: str, client: trio.SocketStream) -> None:
-        hook = self.hook_for(path)
-        if hook is not None:
-            return await self._ruled(path, client, hook)
+        """One client connection; whatever it sends, it ends this connection only."""
         vs = self.store.get("ltm virtual", path) or {}
-        pool_path = vs.get("pool")
+        hook = self.hook_for(path)
+        pool = vs.get("pool") if vs.get("pool") not in (None, "none") else None
+        flow = Flow(path, client.socket.getpeername()[:2], client.socket.getsockname()[:2], pool,
+                    snat=(vs.get("source-address-translation") or {}).get("type", "none"))
         vstats = self.stat("virtual", path)
-        pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
-        member = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"),
-                                    self.members(pool_path)) if pool else None
-        if member is None:
-            vstats.refused += 1
-            return await _reset(client)
-        try:
-            with trio.fail_after(5):
-                server = await trio.open_tcp_stream(member.address, member.port)
-        except (OSError, trio.TooSlowError):
-            vstats.refused += 1
-            return await _reset(client)
-        await self._splice(path, client, server, pool_path, member.name)
-
-    async def _splice(self, path: str, client: trio.SocketStream, server: trio.SocketStream,
-                      pool_path: str | None, member: str | None) -> None:
-        """Copy both ways until both sides are done, counting for the virtual, pool and member."""
-        for stream in (client, server):  # from here on, worker threads own the two sockets
-            stream.socket._sock.setblocking(True)  # noqa: SLF001
-        counters = [self.stat("virtual", path)]
-        if member is not None:
-            counters += [self.stat("pool", pool_path), self.stat("member", pool_path, member)]
-        for s in counters:
-            s.current += 1
-            s.total += 1
+        vstats.current += 1
+        vstats.total += 1
         scope = trio.CancelScope()
-        entry = (scope, (client, server))
-        self.connections.setdefault((pool_path, member), set()).add(entry)
         try:
             with scope:
-                async with trio.open_nursery() as pumps:
-                    pumps.start_soon(_pump, client, server, counters, "bytes_in", pumps.cancel_scope)
-                    pumps.start_soon(_pump, server, client, counters, "bytes_out", pumps.cancel_scope)
+                fire(hook, "CLIENT_ACCEPTED", flow)
+                self._act(flow)
+                if self.data_path(vs) == "http":
+                    await self._http(vs, client, flow, hook, scope)
+                else:
+                    await self._tcp(client, flow, hook, scope)
+        except proxy.Answered:
+            pass
+        except Refused as why:
+            vstats.refused += 1
+            await (trio.aclose_forcefully(client) if str(why) == "drop" else proxy.reset(client))
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError, h11.ProtocolError):
+            await proxy.reset(client)
+        except Exception as exc:   # noqa: BLE001 - garbage on a virtual's port never takes the listener down
+            self.log.log("err", "tmm", f"Virtual server {path}: connection from {flow.client[0]} reset: {exc!r}")
+            await proxy.reset(client)
         finally:
-            self.connections[(pool_path, member)].discard(entry)
-            for s in counters:
-                s.current -= 1
-            _shutdown((client, server))  # wakes a worker still blocked in recv
+            vstats.current -= 1
+            fire(hook, "CLIENT_CLOSED", flow)
             with trio.CancelScope(shield=True):
-                await trio.aclose_forcefully(server)
                 await trio.aclose_forcefully(client)
 
-    # -- with iRules ------------------------------------------------------------------------------
-    async def _ruled(self, path: str, client: trio.SocketStream, hook: Hook) -> None:
-        """A connection through a virtual server with iRules: the events of hooks.py in order.
-        HTTP events see one request a connection (the request goes on with `Connection: close`),
-        so every request a client sends meets the rules."""
-        vs = self.store.get("ltm virtual", path) or {}
-        vstats = self.stat("virtual", path)
-        flow = Flow(path, client.socket.getpeername()[:2], client.socket.getsockname()[:2],
-                    vs.get("pool") if vs.get("pool") not in (None, "none") else None)
-        spliced = False
-        try:
-            hook.fire("CLIENT_ACCEPTED", flow)
-            if await self._outcome(flow, client):
-                return
-            head = rest = b""
-            http = hook.wants("HTTP_REQUEST") or hook.wants("HTTP_RESPONSE")
-            if http:
-                got = await read_head(client)
-                if got is None:
-                    return await _reset(client)
-                raw, rest = got
-                flow.request = parse_request(raw)
-                if flow.request is None:
-                    return await _reset(client)
-                flow.request.headers.replace("Connection", "close")
-                hook.fire("HTTP_REQUEST", flow)
-                if await self._outcome(flow, client):
-                    return
-            server = await self._connect(flow, hook)
-            if server is None:
-                if not await self._outcome(flow, client):
-                    vstats.refused += 1
-                    await _reset(client)
-                return
-            if http:
-                await server.send_all(request_head(flow.request) + rest)
-            if hook.wants("HTTP_RESPONSE"):
-                got = await read_head(server)
-                response = parse_response(got[0]) if got else None
-                if response is None:
-                    await trio.aclose_forcefully(server)
-                    return await _reset(client)
-                flow.response = response
-                hook.fire("HTTP_RESPONSE", flow)
-                if await self._outcome(flow, client):
-                    await trio.aclose_forcefully(server)
-                    return
-                await client.send_all(response_head(flow.response) + got[1])
-            spliced = True
-            await self._splice(path, client, server, flow.server.pool, flow.server.member)
-        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        finally:
-            hook.fire("CLIENT_CLOSED", flow)
-            if not spliced:
-                with trio.CancelScope(shield=True):
-                    await trio.aclose_forcefully(client)
+    @staticmethod
+    def _act(flow: Flow) -> None:
+        """After an event: a rule's reset or drop ends the connection here."""
+        if flow.outcome is not None and flow.outcome.kind in ("reset", "drop"):
+            raise Refused(flow.outcome.kind)
 
-    def _select(self, flow: Flow) -> Server | None:
+    def _select(self, flow: Flow) -> proxy.Picked | None:
         """The member (or node) the rules chose, else the pool's next by its method."""
         t = flow.target
-        if t is not None and t.address is not None and t.pool is None:
-            return Server(None, None, t.address, t.port)
-        pool_path = flow.pool
+        if t is not None and t.address and not t.pool:     # a node: no pool, no member
+            return proxy.Picked(None, None, t.address, t.port or flow.local[1])
+        pool_path = t.pool if t is not None and t.pool else flow.pool
         pool = self.store.get("ltm pool", pool_path) if pool_path else None
         if pool is None:
             return None
         members = self.members(pool_path)
-        if t is not None and t.address is not None:
-            chosen = next((m for m in members if m.address == t.address and m.port == t.port), None)
-            return Server(pool_path, chosen.name, t.address, t.port) if chosen else None
+        if t is not None and t.address:
+            members = [m for m in members if m.address == t.address and t.port in (None, m.port)]
         m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members)
-        return Server(pool_path, m.name, m.address, m.port) if m else None
+        return proxy.Picked(pool_path, m.name, m.address, m.port) if m else None
 
-    async def _connect(self, flow: Flow, hook: Hook) -> trio.SocketStream | None:
-        """LB_SELECTED or LB_FAILED, then the server connection (None: the client is answered or reset).
-        A rule may change the pool in LB_FAILED: one more try."""
+    def _pick(self, flow: Flow, hook) -> proxy.Picked:
+        """Load balancing, then LB_SELECTED or LB_FAILED; a rule that changes the target there
+        gets one more selection. Raises Refused when nothing is selected."""
         for _ in range(2):
-            flow.server = self._select(flow)
-            if flow.server is not None:
-                target = flow.target
-                hook.fire("LB_SELECTED", flow)
-                if flow.outcome is not None:
-                    return None
-                if flow.target != target:
-                    flow.server = self._select(flow)
-            if flow.server is not None:
-                try:
-                    with trio.fail_after(5):
-                        return await trio.open_tcp_stream(flow.server.address, flow.server.port)
-                except (OSError, trio.TooSlowError):
-                    pass
             target = flow.target
-            hook.fire("LB_FAILED", flow)
-            if flow.outcome is not None or flow.target == target:
-                return None
-        return None
-
-    async def _outcome(self, flow: Flow, client: trio.SocketStream) -> bool:
-        """Act on what the rules decided instead of proxying; True if the connection is done."""
-        o: Outcome | None = flow.outcome
-        if o is None:
-            return False
-        if o.kind == "reset":
-            self.stat("virtual", flow.virtual).refused += 1
-            await _reset(client)
-        elif o.kind == "drop":
-            await trio.aclose_forcefully(client)
-        else:
-            try:
-                await client.send_all(answer(o))
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                pass
-            await trio.aclose_forcefully(client)
-        return True
-
-
-THREADS = trio.CapacityLimiter(2000)
-
-
-def _copy(rx: socket.socket, tx: socket.socket, counters: list[Stats], field_: str) -> None:
-    """Copy one direction with blocking calls, in a worker thread: the GIL is released in every
-    recv and send, so copying runs on all cores while the trio loop stays free. A half-close is
-    passed on; an error shuts both sockets so the other direction ends too."""
-    buf = bytearray(65536)
-    view = memoryview(buf)
-    try:
-        while True:
-            n = rx.recv_into(buf)
-            if n == 0:
+            picked = self._select(flow)
+            if picked is not None:
+                flow.server = Server(picked.pool, picked.member, picked.address, picked.port)
+                fire(hook, "LB_SELECTED", flow)
+                self._act(flow)
+                if flow.target != target:
+                    picked = self._select(flow)
+            if picked is not None:
+                if picked.pool:
+                    picked.counters = [self.stat("pool", picked.pool), self.stat("member", picked.pool, picked.member)]
+                return picked
+            fire(hook, "LB_FAILED", flow)
+            self._act(flow)
+            if flow.target == target:
                 break
-            for s in counters:
-                setattr(s, field_, getattr(s, field_) + n)
-            tx.sendall(view[:n])
-        tx.shutdown(socket.SHUT_WR)
-    except OSError:
-        for sock in (rx, tx):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        raise Refused("reset")
 
+    def _opened(self, picked: proxy.Picked, scope: trio.CancelScope) -> tuple:
+        for s in picked.counters:
+            s.current += 1
+            s.total += 1
+        entry = (scope, ())
+        if picked.pool:
+            self.connections.setdefault((picked.pool, picked.member), set()).add(entry)
+        return entry
 
-async def _pump(src: trio.SocketStream, dst: trio.SocketStream, counters: list[Stats], field_: str,
-                both: trio.CancelScope) -> None:
-    rx, tx = src.socket._sock, dst.socket._sock  # noqa: SLF001 - the stdlib sockets trio wraps
-    await trio.to_thread.run_sync(_copy, rx, tx, counters, field_, abandon_on_cancel=True, limiter=THREADS)
+    def _closed(self, picked: proxy.Picked, entry: tuple) -> None:
+        for s in picked.counters:
+            s.current -= 1
+        if picked.pool:
+            self.connections[(picked.pool, picked.member)].discard(entry)
 
-
-def _shutdown(streams) -> None:
-    for stream in streams:
+    async def _tcp(self, client: trio.SocketStream, flow: Flow, hook, scope: trio.CancelScope) -> None:
+        picked = self._pick(flow, hook)
         try:
-            stream.socket._sock.shutdown(socket.SHUT_RDWR)  # noqa: SLF001
-        except OSError:
-            pass
+            server = await proxy.connect(picked.address, picked.port)
+        except (OSError, trio.TooSlowError):
+            fire(hook, "LB_FAILED", flow)
+            raise Refused("reset") from None
+        entry = self._opened(picked, scope)
+        try:
+            await proxy.splice(client, server, [self.stat("virtual", flow.virtual), *picked.counters])
+        finally:
+            self._closed(picked, entry)
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
 
+    def http_profile(self, vs: dict) -> dict:
+        for name in vs.get("profiles") or ():
+            if profiles.kind_of(self.store.get, name) == "http":
+                return self.store.get("ltm profile http", full_path(name.split()[0])) or {}
+        return {}
 
-async def _reset(stream: trio.SocketStream) -> None:
-    """Refuse as a BIG-IP does: a TCP reset."""
-    try:
-        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    await trio.aclose_forcefully(stream)
+    async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope) -> None:
+        prof = self.http_profile(vs)
+        enforcement = prof.get("enforcement") or {}
+        max_count = int(enforcement.get("max-header-count", 64))
+        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
+        vstats = self.stat("virtual", flow.virtual)
+        cside = proxy.HttpSide(client, h11.Connection(h11.SERVER, max_incomplete_event_size=int(
+            enforcement.get("max-header-size", 32768)) or 32768), [vstats], "bytes_in")
+        bound: tuple | None = None     # (picked, server side, entry) kept for the client's connection
+        try:
+            while True:
+                ev = await cside.next_event()
+                if isinstance(ev, h11.ConnectionClosed):
+                    return
+                if not isinstance(ev, h11.Request) or len(ev.headers) > max_count:
+                    raise Refused("reset")
+                req = Request(ev.method.decode(), ev.target.decode("latin-1"), ev.http_version.decode(),
+                              proxy.headers_of(ev.headers.raw_items()))
+                if prof.get("insert-xforwarded-for") == "enabled":
+                    req.headers.insert("X-Forwarded-For", flow.client[0])
+                flow.request, flow.response, flow.outcome = req, None, None
+                fire(hook, "HTTP_REQUEST", flow)
+                self._act(flow)
+                if flow.outcome is not None:          # a rule answers: respond / redirect
+                    await self._answer(cside, flow.outcome)
+                if bound is None or oneconnect:
+                    try:
+                        picked = self._pick(flow, hook)
+                    except Refused:
+                        if prof.get("fallback-host") not in (None, "", "none"):
+                            await self._answer(cside, Outcome("redirect", location=prof["fallback-host"]))
+                        raise
+                    cside.counters = [vstats, *picked.counters]
+                    sside = await self._server_side(picked, oneconnect, [vstats, *picked.counters])
+                    bound = (picked, sside, self._opened(picked, scope))   # forced offline ends it
+                picked, sside, _ = bound
+                await self._exchange(cside, sside, flow.request, flow, hook, prof)
+                if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
+                    sside.conn.start_next_cycle()
+                if sside.conn.our_state is not h11.IDLE or oneconnect:
+                    if sside.conn.our_state is not h11.IDLE or not self.idle.give(
+                            (picked.address, picked.port), sside.stream, sside.conn):
+                        await trio.aclose_forcefully(sside.stream)
+                    self._closed(picked, bound[2])
+                    bound = None
+                if cside.conn.our_state is not h11.DONE or cside.conn.their_state is not h11.DONE:
+                    return
+                cside.conn.start_next_cycle()
+        finally:
+            if bound is not None:
+                self._closed(bound[0], bound[2])
+                with trio.CancelScope(shield=True):
+                    await trio.aclose_forcefully(bound[1].stream)
+
+    async def _server_side(self, picked: proxy.Picked, oneconnect: bool, counters: list) -> proxy.HttpSide:
+        reuse = self.idle.take((picked.address, picked.port)) if oneconnect else None
+        if reuse is None:
+            try:
+                reuse = (await proxy.connect(picked.address, picked.port), h11.Connection(h11.CLIENT))
+            except (OSError, trio.TooSlowError):
+                raise Refused("reset") from None
+        return proxy.HttpSide(*reuse, counters, "bytes_out")
+
+    async def _exchange(self, cside, sside, req: Request, flow: Flow, hook, prof: dict) -> None:
+        """One request to the server and its response to the client, bodies streamed."""
+        headers = req.headers
+        if not headers.exists("Host"):
+            headers.insert("Host", f"{sside.stream.socket.getpeername()[0]}")
+        await cside.relay(sside, h11.Request(method=req.method, target=req.uri, headers=proxy.raw_headers(headers)))
+        ev = await sside.next_event()
+        while isinstance(ev, h11.InformationalResponse):
+            await cside.send(ev)
+            ev = await sside.next_event()
+        if not isinstance(ev, h11.Response):
+            raise Refused("reset")
+        flow.response = Response(ev.status_code, ev.reason.decode("latin-1"), ev.http_version.decode(),
+                                 proxy.headers_of(ev.headers.raw_items()))
+        fire(hook, "HTTP_RESPONSE", flow)
+        self._act(flow)
+        fallback = prof.get("fallback-host") not in (None, "", "none") and \
+            str(ev.status_code) in (prof.get("fallback-status-codes") or ())
+        if flow.outcome is not None or fallback:
+            await self._answer(cside, flow.outcome or Outcome("redirect", location=prof["fallback-host"]))
+        await sside.relay(cside, h11.Response(status_code=ev.status_code, reason=ev.reason,
+                                              headers=proxy.raw_headers(flow.response.headers)))
+
+    @staticmethod
+    async def _answer(cside, outcome: Outcome) -> None:
+        """The BIG-IP's own answer (HTTP::respond, HTTP::redirect, fallback-host), in F5's shape
+        (HTTP/1.0, Server: BigIP); the connection ends after it."""
+        await cside.stream.send_all(answer(outcome))
+        raise proxy.Answered

@@ -26,6 +26,7 @@ from . import resources as res
 from .appsvcs import Appsvcs
 from .onboarding import Onboarding
 from .auth import Auth
+from . import files
 from .commands import Call, Commands, Tasks
 from .errors import RestError, answer
 from .parts import Parts
@@ -50,6 +51,7 @@ class RestApp:
         self.routes = Routes(p, self.auth, self.commit)
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
         self.transactions = Transactions(p.store, self.auth, self.commit, operator_change)
+        self.files = files.Files(p.sysconfig) if p.sysconfig is not None else None
         self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
         self.onboarding = Onboarding(p, self.tasks)
         self.operations = 0
@@ -115,6 +117,8 @@ class RestApp:
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             raise RestError(405, f"Method {method} is not allowed.", 1)
         segs = [s for s in uri.split("/") if s]
+        if segs[:3] == ["mgmt", "shared", "file-transfer"] and self.files is not None:
+            return await self._file_transfer(request, segs[3:], method)
         try:
             body = await self._body(request) if method in ("POST", "PUT", "PATCH") else None
         except RestError as exc:
@@ -143,10 +147,38 @@ class RestApp:
         q = Query.parse(request.query_params)
         if tm[0] == "transaction":
             return self.transactions.handle(tm[1:], method, user, body, uri)
+        if self.files is not None and (tm in (["util", "unix-mv"], ["sys", "ucs"]) or tm[:3] == ["task", "sys", "ucs"]):
+            if method != "GET":
+                self.auth.authorize(user, method, uri)
+                self.tasks.check_idle()
+            if tm[0] == "util":
+                return self.files.unix_mv(body or {})
+            return self.files.ucs(method, body) if tm[0] == "sys" else self.files.task(tm[3:], method, body)
         answered = await self.commands(Call(tuple(tm), method, user, body, uri))
         if answered is not None:
             return answered
         return self.routes.serve(tm, method, user, body, q, uri)
+
+    async def _file_transfer(self, request: Request, segs: list[str], method: str) -> Response:
+        """F5's file-transfer workers: a chunk up (octet-stream, not JSON) or a chunk down."""
+        uri = request.url.path
+        user = self.auth.authenticate(request.headers, uri)
+        if segs[:1] == ["uploads"] and len(segs) == 2 and method == "POST":
+            self.auth.authorize(user, method, uri)
+            data = await self._raw(request, files.MAX_CHUNK)
+            return self.files.upload(segs[1], request.headers, data)
+        if segs[:1] == ["ucs-downloads"] and len(segs) == 2 and method == "GET":
+            return self.files.download(segs[1], request.headers)
+        raise not_registered(uri)
+
+    async def _raw(self, request: Request, limit: int) -> bytes:
+        chunks, got = [], 0
+        async for chunk in request.stream():
+            got += len(chunk)
+            if got > limit:
+                raise RestError(413, f"The request body is larger than the limit of {limit} bytes.", 1)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _body(self, request: Request):
         """The JSON body, or 413 past MAX_BODY. An oversized body is still read (and dropped, up to

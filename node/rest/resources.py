@@ -138,7 +138,8 @@ def find_item(type_: str, field: str, items: list, raw: str, folder: str = PARTI
     if f.kind == "list":
         return base_name(raw) if base_name(raw) in items else None
     name = item_name(TYPES[type_], f, raw) if f.kind == "items" else member_name(raw, folder)[0]
-    return next((i for i in items if i["name"] == name), None)
+    return next((i for i in items if i["name"] == name), None) or next(   # a name without a folder (cname, mx)
+        (i for i in items if f.kind == "items" and i["name"] == base_name(raw)), None)
 
 
 SETTINGS_GROUPS = {group: tuple(f.name for f in fields) for group, fields in GTM_SETTINGS_GROUPS.items()}
@@ -218,14 +219,18 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             continue
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
-        elif f.kind == "secret":
-            out["encryptedPassword"] = v
+        elif f.kind == "secret":   # a user's as F5 names it; a monitor's password shows its hash
+            out["encryptedPassword" if type_ == "auth user" else f.rest] = v
         elif type_ == "cm device" and f.name == "unicast-address":   # F5 shows each with its port
             if v:
                 out[f.rest] = [{"effectiveIp": a, "effectivePort": UNICAST_PORT, "ip": a, "port": UNICAST_PORT}
                                for a in v]
         elif type_ == "auth user" and f.name == "role":
-            out["partitionAccess"] = [{"name": "all-partitions", "role": v}]
+            where = values.get("partition-access") or "all-partitions"
+            out["partitionAccess"] = [{"name": where, "role": v, "nameReference": {
+                "link": link(object_url("auth partition", full_path(where)))}}]
+        elif type_ == "auth user" and f.name == "partition-access":
+            continue
         elif f.name == "last-resort-pool" and v != "none":
             out[f.rest] = f"{type_.rsplit(' ', 1)[1]} {v}"     # F5 names the pool with its type: "a /Common/p"
         else:
@@ -253,8 +258,8 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
 
 def _item_props(type_: str, f: Field, item: dict) -> dict:
     name = item["name"]
-    out = {"name": base_name(name)}
-    if name.startswith("/"):
+    out = {"name": name if f.name == "records" else base_name(name)}   # a data group's keys are not paths
+    if name.startswith("/") and f.name != "records":
         out.update(placement(type_, name), fullPath=name)
     elif f.name == "virtual-servers":
         out["fullPath"] = name      # F5: "vs1", no folder
@@ -354,7 +359,7 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             values[t.flag_field] = ("set", key if v else next(x for x in t.flags if x != key))
             continue
         if type_ == "auth user" and key == "partitionAccess":
-            values["role"] = ("set", _role(v))
+            values["partition-access"], values["role"] = (("set", x) for x in _role(v))
             continue
         if type_ == "auth user" and key == "encryptedPassword":
             key = "password"
@@ -421,11 +426,12 @@ def _names(type_: str, key: str, v) -> list[str]:
     return out
 
 
-def _role(v) -> str:
+def _role(v) -> tuple[str, str]:
+    """partitionAccess -> (the partition, the role): one entry, as the lab keeps one role a user."""
     if isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict) and isinstance(v[0].get("role"), str) \
-            and v[0].get("name", "all-partitions") in ("all-partitions", "Common"):
-        return v[0]["role"]
-    raise RestError(400, 'partitionAccess takes [{"name": "all-partitions", "role": ROLE}] in the lab', 1)
+            and isinstance(v[0].get("name", "all-partitions"), str):
+        return v[0].get("name", "all-partitions"), v[0]["role"]
+    raise RestError(400, 'partitionAccess takes one [{"name": PARTITION, "role": ROLE}] in the lab', 1)
 
 
 def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | None, dict]:

@@ -136,9 +136,23 @@ def _gtm_virtual(parts: Parts, server: str, vs: str) -> dict | None:
             **_status(st.state, item.get("status", "enabled"), st.reason)}
 
 
+def _rule(parts: Parts, path: str, url: str) -> dict:
+    """An iRule's statistics: one entry per event, as F5 keys them (`~Common~r:HTTP_REQUEST`)."""
+    if parts.store.get("ltm rule", path) is None:
+        raise answer(NotFound("Rule", path))
+    out = {}
+    for event, s in sorted(parts.ltm.rule_report().get(path, {}).items()):
+        out[f"https://localhost{url}:{event}/stats"] = nested({
+            "aborts": s["aborts"], "eventType": event, "failures": s["failures"], "priority": s["priority"],
+            "tmName": path, "totalExecutions": s["executions"]})
+    return {"kind": "tm:ltm:rule:rulestats", "selfLink": link(url + "/stats"), "entries": out}
+
+
 def of(parts: Parts, r: res.Route) -> dict:
     """GET .../stats for a collection, an object, a member collection or a member."""
     url = res.object_url(r.type, r.path) if r.path else res.collection_url(r.type)
+    if r.type == "ltm rule" and r.path:
+        return _rule(parts, r.path, url)
     if r.type == "cm traffic-group":
         return _traffic_groups(parts, r)
     if r.path is None:

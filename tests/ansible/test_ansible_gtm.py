@@ -72,3 +72,12 @@ def test_dns_listener_is_idempotent_and_stays_on_its_device(ansible):
     assert "was not found" in peer_tmsh(LAB, "gtm2", "list gtm listener listener_ans")   # local: not synced
     ansible.twice("gtm/dns_listener.yml", "gtm1", state="absent")
     assert "was not found" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
+
+
+@pytest.mark.parametrize("rtype", ["mx", "srv", "naptr"])
+def test_mx_srv_and_naptr_pools_and_wide_ips_are_idempotent_sync_and_go(ansible, rtype):
+    ansible.twice("gtm/wide_ip_named.yml", "gtm1", rtype=rtype)
+    on_gtm2(f"list gtm wideip {rtype} {rtype}.example.com", f"{rtype}_pool_ans", present=True)
+    on_gtm2(f"list gtm pool {rtype} {rtype}_pool_ans", "ttl 120", present=True)
+    ansible.twice("gtm/wide_ip_named.yml", "gtm1", rtype=rtype, state="absent")
+    on_gtm2(f"list gtm pool {rtype} {rtype}_pool_ans", "ttl 120", present=False)

@@ -1,10 +1,13 @@
 """Active-active and a 4-device group on real namespaces: each traffic group on its own device,
 the survivors carry the dead device's groups down ha-order or load-aware, auto-failback brings one
 back, and `show cm traffic-group` names each group's next active."""
+import subprocess
+import sys
+
 from lab.runtime.control import call, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, wait_for
-from tests.lab.test_dsc import kill_daemon, log_text, mac, neigh
+from tests.lab.test_dsc import VIP, kill_daemon, log_text, mac, neigh
 
 AA = ROOT / "topologies" / "active-active.yml"
 C4 = ROOT / "topologies" / "cluster-4.yml"
@@ -122,3 +125,52 @@ def test_vlan_failsafe_then_gateway_failsafe_take_the_device_out_of_service(make
              what="the gateway failsafe to recover")
     events = biglab("events", lab).stdout
     assert "vlan_fs" in events and "pool_memb_down" in events
+
+
+def test_system_failsafe_a_crashed_data_plane_fails_over_and_crashed_monitors_restart(make_lab):
+    lab = make_lab(HA_PAIR, "tsysfs", "10.250.64.0/24")
+    tmsh = lambda node, line: call(lab, node, "tmsh", line=line)
+    tg1 = lambda: actives(lab, ("bigip1", "bigip2"), ["traffic-group-1"])["traffic-group-1"]
+    tmsh("bigip1", "modify sys daemon-ha tmm heartbeat-action failover")
+    out = biglab("chaos", lab, "crash", "bigip1", "tmm").stdout
+    assert "tmm crashed; heartbeat-action failover" in out
+    wait_for(lambda: tg1() == ["bigip2"], timeout=15, what="bigip2 to take over from bigip1's dead tmm")
+    text = log_text(lab, "bigip1")
+    assert "tmm (the LTM data plane) exited unexpectedly" in text
+    assert "HA daemon_heartbeat tmm fails action is failover." in text
+    assert "daemon_heartbeat tmm fails, action is failover" in tmsh("bigip1", "show cm failover-status")
+    assert "crash bigip1 tmm" in biglab("chaos", lab, "list").stdout
+    wait_for(lambda: Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}/"],
+                                       capture_output=True).returncode == 0, what="the virtual served by bigip2")
+    biglab("chaos", lab, "reset")
+    wait_for(lambda: "HA daemon_heartbeat tmm is now responding." in log_text(lab, "bigip1"), what="tmm back")
+    assert node_status(lab, "bigip1").failover.failsafe == {}
+    # bigd's heartbeat-action is restart: logged, restarted a second later, no failover
+    biglab("chaos", lab, "crash", "bigip1", "bigd")
+    wait_for(lambda: "HA daemon_heartbeat bigd is now responding." in log_text(lab, "bigip1"), what="bigd restarted")
+    text = log_text(lab, "bigip1")
+    assert "HA daemon_heartbeat bigd fails action is restart." in text and "Re-starting bigd" in text
+    assert tg1() == ["bigip2"]
+    proc = biglab("chaos", lab, "crash", "bigip1", "gtmd", check=False)
+    assert proc.returncode != 0 and "no subsystem 'gtmd' on this device" in proc.stderr
+
+
+def test_forged_heartbeats_do_not_keep_a_dead_active_alive(make_lab):
+    lab = make_lab(HA_PAIR, "tforge", "10.250.65.0/24")
+    tg1 = lambda: node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"]
+    assert tg1() == "standby"
+    forging = subprocess.Popen([sys.executable, "-m", "lab.cli", "chaos", lab, "forge", "internal", "bigip1", "bigip2",
+                                "10"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: node_status(lab, "bigip2").failover.forged_heartbeats > 0, what="forged heartbeats arriving")
+        assert tg1() == "standby"
+        kill_daemon(lab, "bigip1")
+        # the forgeries say bigip1 is alive and active: bigip2 takes none of them and takes over
+        wait_for(lambda: tg1() == "active", timeout=15, what="bigip2 to take over despite the forged heartbeats")
+        out, err = forging.communicate(timeout=30)
+    finally:
+        forging.kill()
+    assert forging.returncode == 0, err
+    assert "forged heartbeats as bigip1 to bigip2 on internal" in out
+    st = node_status(lab, "bigip2").failover
+    assert st.forged_heartbeats >= 10 and st.peers["bigip1"].alive is False

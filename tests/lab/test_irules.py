@@ -1,6 +1,7 @@
 """iRules on live traffic (ha-pair): real HTTP from the client through a virtual server whose
 rules switch pools by URI, redirect, respond, insert headers, look up a data group, and fail."""
 import pytest
+import requests
 
 from lab.model import state
 
@@ -76,6 +77,10 @@ def test_an_irule_error_resets_the_connection_and_is_logged_and_counted(lab):
     logs = "".join(f.read_text(errors="replace") for f in state.node_dir(lab, "bigip1").iterdir()
                    if f.suffix == ".jsonl")
     assert "TCL error: /Common/lab_rule <HTTP_REQUEST> - divide by zero" in logs
+    stats = requests.get("https://10.250.40.11/mgmt/tm/ltm/rule/~Common~lab_rule/stats", auth=("admin", "admin"),
+                         verify=False, timeout=10).json()["entries"]
+    event = stats["https://localhost/mgmt/tm/ltm/rule/~Common~lab_rule:HTTP_REQUEST/stats"]["nestedStats"]["entries"]
+    assert event["failures"] == {"value": 1} and event["eventType"] == {"description": "HTTP_REQUEST"}
 
 
 def test_a_bad_rule_is_refused_with_f5s_error_and_changes_nothing(lab):

@@ -1,5 +1,5 @@
 """The LTM data plane on the wire: each profile's behaviour seen from the client, the servers and
-the BIG-IP's own kernel (conntrack, nftables), on a pair of its own (tests/lab/ltm-dataplane.yml)."""
+the BIG-IP's own kernel (conntrack, nftables), on a pair of its own (topologies/ltm-dataplane.yml)."""
 import os
 import signal
 from collections import Counter
@@ -13,7 +13,7 @@ from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
 from tests.lab.test_ltm import member, tmsh
 
-TOPOLOGY = Path(__file__).with_name("ltm-dataplane.yml")
+TOPOLOGY = Path(__file__).resolve().parents[2] / "topologies" / "ltm-dataplane.yml"
 VIP = "10.1.10.100"
 MEMBERS = ("10.1.20.21:80", "10.1.20.22:80")
 
@@ -103,3 +103,65 @@ def test_fastl4_snat_automap_uses_the_floating_self_ip(dp_lab):
     answers = [get(dp_lab, 82) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}
     assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.10"}
+
+
+# -- the full proxy: tcp and http ------------------------------------------------------------------
+def bodies(lab, port, *paths):
+    """The first word of each response, all requests on one keep-alive connection (curl reuses it)."""
+    out = run(lab, "client", "curl", "-s", "-m", "3", *(f"http://{VIP}:{port}{p}" for p in paths))
+    return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("web")]
+
+
+def test_tcp_virtual_proxies_from_the_device(dp_lab):
+    answers = [get(dp_lab, 85) for _ in range(2)]
+    assert {a[0] for a in answers} == {"web1", "web2"}
+    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.11"}   # bigip1's self IP
+
+
+def test_http_inserts_x_forwarded_for(dp_lab):
+    out = run(dp_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:86/headers").stdout
+    assert "X-Forwarded-For: 10.1.10.51" in out.splitlines()
+
+
+def test_http_without_oneconnect_keeps_a_client_connection_on_one_member(dp_lab):
+    assert len(set(bodies(dp_lab, 80, "/a", "/b", "/c", "/d"))) == 1
+
+
+def test_http_with_oneconnect_balances_each_request(dp_lab):
+    assert sorted(bodies(dp_lab, 87, "/a", "/b", "/c", "/d")) == ["web1", "web1", "web2", "web2"]
+
+
+def test_http_with_no_member_redirects_to_the_fallback_host(dp_lab):
+    out = run(dp_lab, "client", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+              f"http://{VIP}:88/").stdout
+    assert out == "302 http://sorry.example.com/"
+
+
+def test_http_with_no_member_and_no_fallback_resets(dp_lab):
+    tmsh(dp_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http }")
+    try:
+        out = run(dp_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:88/")
+        assert out.returncode == 56   # curl: failure receiving (connection reset by peer)
+    finally:
+        tmsh(dp_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http_fallback }")
+
+
+GARBAGE = r'''
+import os, socket, sys
+for port in sys.argv[1:]:
+    for payload in (os.urandom(4096), b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n",
+                    b"\x16\x03\x01\x00\xff" + os.urandom(300), b"GET /" + b"\x00" * 100 + b" HTTP/1.1\r\n\r\n"):
+        s = socket.create_connection(("10.1.10.100", int(port)), timeout=3)
+        try:
+            s.sendall(payload)
+            s.recv(100)
+        except OSError:
+            pass
+        s.close()
+'''
+
+
+def test_garbage_on_a_virtuals_port_never_takes_the_proxy_down(dp_lab):
+    run(dp_lab, "client", "python3", "-c", GARBAGE, "80", "85", "86", "87")
+    assert get(dp_lab, 80)[0] in ("web1", "web2") and get(dp_lab, 85)[0] in ("web1", "web2")
+    assert get(dp_lab, 87)[0] in ("web1", "web2")

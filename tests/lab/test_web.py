@@ -193,3 +193,54 @@ def _answers(url):
     except httpx.HTTPError:
         time.sleep(0.1)
         return False
+
+
+@pytest.mark.lab
+def test_a_scenario_runs_from_the_faults_page_with_its_expectations_live(lab, web, browser):
+    try:
+        browser.get(f"{web}/lab/{LAB}/faults")
+        until(browser, 30, settled_on_faults_page)
+        Select(browser.find_element(By.ID, "scenario")).select_by_visible_text("failover-active-kill.yml")
+        browser.find_element(By.ID, "run-scenario").click()
+        until(browser, 15, lambda b: "PASS fault kill" in b.find_element(By.ID, "scenario-log").text)
+        until(browser, 60, lambda b: "result: " in b.find_element(By.ID, "scenario-log").text)
+        log = browser.find_element(By.ID, "scenario-log").text
+        shot(browser, "3-scenario")
+        assert "result: PASS" in log, log
+    finally:
+        biglab("chaos", LAB, "reset", check=False)
+
+
+def settled_on_faults_page(b):
+    s = states(b)
+    return sorted(v[0].split()[0] for k, v in s.items() if k.startswith("bigip")) == ["ACTIVE", "STANDBY"]
+
+
+GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
+gtm_lab = module_lab(GTM_3DC, "twg", "10.250.75.0/24")
+
+
+@pytest.mark.lab
+def test_the_gtm_page_shows_each_region_answered_by_its_own_data_center_and_why(gtm_lab, browser):
+    proc, port = start_web(gtm_lab)
+    try:
+        url = f"http://127.0.0.1:{port}/lab/{gtm_lab}/gtm"
+        wait_for(lambda: _get(url), 15, what="biglab web")
+        browser.get(url)
+
+        def rows(b):
+            got = {(r.get_attribute("data-client"), r.find_element(By.CSS_SELECTOR, ".dc").text,
+                    r.find_element(By.CSS_SELECTOR, ".why").text.splitlines()[0])
+                   for r in b.find_elements(By.CSS_SELECTOR, "#answers tr[data-client]")}
+            return got if len(got) == 3 and all(dc != "-" for _, dc, _ in got) else None
+        got = until(browser, 30, rows)
+        assert got == {("client-nyc", "nyc", "topology score nyc 100, lon 50, sgp 10"),
+                       ("client-lon", "lon", "topology score lon 100, nyc 50, sgp 10"),
+                       ("client-sgp", "sgp", "topology score sgp 100, lon 50, nyc 10")}
+        shot(browser, "4-gtm")
+        browser.get(f"http://127.0.0.1:{port}/lab/{gtm_lab}/node/gtm1")
+        wip = until(browser, 15, lambda b: b.find_elements(By.CSS_SELECTOR, "#wideips tr[data-wideip]"))
+        assert [w.get_attribute("data-wideip") for w in wip] == ["/Common/www.example.com"]
+        assert "www_pool" in wip[0].text and "topology" in wip[0].text
+    finally:
+        stop(proc)

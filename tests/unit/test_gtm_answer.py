@@ -19,7 +19,7 @@ CONFIG = [
     "virtual-servers add { vs { destination 10.10.1.100:80 } }",
     "create gtm server s-lon datacenter lon product generic-host addresses add { 10.10.2.5 } "
     "virtual-servers add { vs { destination 10.10.2.100:80 } }",
-    "create gtm server ltm-sgp datacenter lon addresses add { 10.3.1.23 }",
+    "create gtm server ltm-sgp datacenter lon addresses add { 10.3.1.23 } virtual-server-discovery enabled",
     "create gtm pool a www members add { s-nyc:vs s-lon:vs } load-balancing-mode topology ttl 17",
     "create gtm pool a sgp members add { ltm-sgp:vs_www }",
     "create gtm wideip a www.example.com pools add { www } aliases add { www.example.net }",

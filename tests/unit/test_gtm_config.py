@@ -21,7 +21,8 @@ def run(store, line):
 def store(tmp_path):
     s = ConfigStore(tmp_path / "running.json", "gtm1", now=lambda: 1000.0)
     for line in ("create gtm datacenter nyc", "create gtm datacenter lon",
-                 "create gtm server ltm-nyc datacenter nyc addresses add { 10.3.1.21 { device-name ltm-nyc } }",
+                 "create gtm server ltm-nyc datacenter nyc addresses add { 10.3.1.21 { device-name ltm-nyc } } "
+                 "virtual-servers add { vs_www { destination 10.3.1.100:80 } }",
                  "create gtm server web-lon datacenter lon product generic-host addresses add { 10.10.2.5 } "
                  "virtual-servers add { vs1 { destination 10.10.2.100:80 } }",
                  "create gtm pool a P1 members add { ltm-nyc:vs_www web-lon:vs1 } load-balancing-mode topology",

@@ -50,7 +50,8 @@ def test_object_shapes():
     assert vs["disabled"] is True and "enabled" not in vs
     assert vs["poolReference"]["link"] == "https://localhost/mgmt/tm/ltm/pool/~Common~web?ver=17.1.0"
     user = res.to_rest("auth user", "/Common/bob", {"password": "$pbkdf2-sha256$1$00$00", "role": "operator"}, 1)
-    assert user["partitionAccess"] == [{"name": "all-partitions", "role": "operator"}]
+    assert user["partitionAccess"] == [{"name": "all-partitions", "role": "operator", "nameReference": {
+        "link": "https://localhost/mgmt/tm/auth/partition/all-partitions?ver=17.1.0"}}]
     assert res.kind("gtm pool a", "state") == "tm:gtm:pool:a:astate"
 
 

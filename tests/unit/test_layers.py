@@ -69,3 +69,14 @@ def test_the_check_sees_both_kinds_of_reach(tmp_path):
     probe.write_text("from .state import _x\nfrom . import state\nstate._y()\nfrom .plan import PREFIX\nstate.labs()\n")
     found = private_reaches(probe, tmp_path)
     assert [f.split(": ", 1)[1] for f in found] == ["from lab.model.state import _x", "state._y"]
+
+
+def test_test_modules_have_unique_basenames():
+    # pytest imports test modules by basename (rootdir mode): two test_x.py under tests/ break collection.
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, "test modules sharing a name:\n" + "\n".join(clashes)

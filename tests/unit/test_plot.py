@@ -19,10 +19,10 @@ ENTRIES = [
 ]
 
 
-def test_the_group_moves_to_the_device_that_went_active_and_the_fault_window_ends_at_its_repair():
+def test_a_killed_device_holds_nothing_until_the_other_goes_active_and_the_fault_window_ends_at_its_repair():
     segs, windows = segments(ENTRIES)
     held = [(s.label, s.start, s.end) for s in segs if s.row == "traffic-group-1"]
-    assert held == [("bigip1", 0.0, 13.0), ("bigip2", 13.0, 22.0)]
+    assert held == [("bigip1", 0.0, 10.0), ("bigip2", 13.0, 22.0)]   # nobody between the kill and the takeover
     assert Segment("bigip2 sync", 10.2, 21.0, "Disconnected") in segs
     assert windows == [Window("bigip1", 10.0, 20.0, "kill bigip1")]
 
@@ -42,3 +42,14 @@ def test_the_picture_is_svg_with_the_rows():
     svg = render(ENTRIES, "svg", title="lab t").decode()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "traffic-group-1" in svg and "bigip2 sync" in svg and "kill bigip1" in svg
+
+
+def test_the_scenario_report_is_one_page_with_steps_and_the_picture():
+    from lab.scenario.report import html
+    report = {"scenario": "kill <active>", "passed": False, "cleanup": ["start bigip1"],
+              "timings": [{"after": "fault kill bigip1", "step": 2, "settled_s": 3.0}],
+              "steps": [{"step": "fault kill bigip1", "ok": True, "elapsed_s": 0.1, "detail": "", "since": ""},
+                        {"step": "expect failover", "ok": False, "elapsed_s": 5.0, "detail": "standby", "since": "x"}]}
+    page = html(report, "t", ENTRIES)
+    assert "scenario kill &lt;active&gt;" in page and page.count('class="FAIL"') == 2   # the title and the step
+    assert "<svg" in page and "<?xml" not in page and "start bigip1" in page

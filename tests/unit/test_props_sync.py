@@ -50,7 +50,7 @@ class Device:
         group = sync.Group(DG, tuple(dg["devices"]), dg["type"], dg["auto-sync"] == "enabled",
                            dg["full-load-on-sync"] == "true")
         return sync.Local(self.name, self.store.cid, {g: Cid.of(c) for g, c in self.store.synced.items()},
-                          {DG: group})
+                          {DG: group}, self.store.past())
 
     def connected(self, _peer) -> bool:
         return True

@@ -8,6 +8,7 @@ from node.iquery.messages import CmStatus, SyncResult
 
 DG = "/Common/dg-ha"
 C1, C2, C3 = Cid(1, "bigip1", 1.0), Cid(2, "bigip1", 2.0), Cid(3, "bigip2", 3.0)
+C3b = Cid(3, "bigip1", 3.0)   # our own commit after C2
 
 
 def up(_peer):
@@ -130,3 +131,23 @@ def test_sync_status_in_f5s_words_and_colours():
     assert sync.describe(sync.STANDALONE, {}, {}) == (" ", ["Optional action: Add a device to the trust domain"])
     assert sync.COLOR[sync.STANDALONE] == "green"
     assert {sync.COLOR[s] for s in (sync.AWAITING, sync.DISCONNECTED, sync.FAILURE)} == {"red"}
+
+
+def test_a_peer_behind_us_is_no_conflict_when_its_sync_result_never_came_back():
+    """Killed after bigip2 applied our C2 but before its result came: bigip2 recorded C2 as synced,
+    we still record C1. bigip2 has nothing of its own (C2 is ours, in our past): push, no conflict."""
+    d = ConfigSync("bigip1")
+    me = Local("bigip1", C3b, {DG: C1}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", True, False)},
+               frozenset({C1, C2}))
+    assert d.status(me, "bigip2", status(C2, synced=C2), up, 0.0) == [SendStatus("bigip2"),
+                                                                       Push(DG, "bigip2", full=False, auto=True)]
+    pair = d.pairs(me, DG, up)["bigip2"]
+    assert pair.status == CHANGES_PENDING and "conflict" not in pair.detail and pair.newer == "bigip1"
+
+
+def test_a_peer_with_a_commit_of_its_own_is_still_a_conflict():
+    d = ConfigSync("bigip1")
+    me = Local("bigip1", C3b, {DG: C1}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", True, False)},
+               frozenset({C1, C2}))
+    assert d.status(me, "bigip2", status(C3, synced=C2), up, 0.0) == [SendStatus("bigip2")]
+    assert "conflict" in d.pairs(me, DG, up)["bigip2"].detail

@@ -57,3 +57,12 @@ async def test_listen_credentials_are_asked_for_every_request():
         assert (await c.get("/")).status_code == 401
         assert (await c.get("/", auth=("admin", "nope"))).status_code == 401
         assert (await c.get("/", auth=("admin", "s3cret"))).status_code == 307   # on to the lab's page
+
+
+def test_the_feed_reads_the_daemons_only_when_a_log_grows_or_slow_seconds_pass():
+    from lab.web.feed import SLOW, due
+    quiet = ((100, 1), (2000, 5))
+    assert not due(quiet, quiet, 0.1) and not due(quiet, quiet, SLOW - 0.01)
+    assert due(quiet, ((100, 1), (2100, 6)), 0.1)          # a node logged a state change
+    assert due(quiet, ((100, 1), None), 0.1)               # a log went (the lab is going down)
+    assert due(quiet, quiet, SLOW)                          # counters and ages, at most this often

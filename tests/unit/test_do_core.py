@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("jsonschema", reason="a runtime dependency since AS3 and DO: run `make setup`")
 
 from node.do.plan import Me, plan   # noqa: E402
 

@@ -186,3 +186,18 @@ def test_tables_expire_after_their_timeout():
     assert t.lookup("", "k", touch=False) == "v"
     now[0] = 20
     assert t.lookup("", "k") == ""
+
+
+def test_names_in_a_rule_are_relative_to_its_folder():
+    log = Log()
+    store = store_with(Op("create", "auth partition", "/P", {}),
+                       Op("create", "ltm pool", "/P/api_pool", {}))
+    store.commit([Op("create", "ltm rule", "/P/r", {"api-anonymous": ("set", "when HTTP_REQUEST { pool api_pool }")}),
+                  Op("create", "ltm virtual", "/P/vs", {"destination": ("set", "10.1.10.100:80"),
+                                                        "profiles": ("set", ["tcp", "http"]),
+                                                        "rules": ("set", ["/P/r"])})])
+    rules = IRules(store, log)
+    rules.reconcile()
+    f = flow()
+    rules.hook_for("/P/vs").fire("HTTP_REQUEST", f)
+    assert f.pool == "/P/api_pool" and f.outcome is None

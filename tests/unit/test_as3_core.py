@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("jsonschema", reason="a runtime dependency since AS3: run `make setup`")
 from node.as3 import validate
 from node.as3.desired import tenant_objects
 from node.as3.refs import Resolver

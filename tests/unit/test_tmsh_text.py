@@ -168,10 +168,9 @@ ltm virtual /Common/app_vs {
 '''
     sc = SysConfig("bigip1", store, tmp_path, Log())
     with pytest.raises(conf.LoadError, match=r'line: 8\) "recv-disable" unknown property'):
-        sc.merge(pasted.replace("# pasted from a BIG-IP\n", ""))     # what the lab does not model, refused
+        sc.merge(pasted.replace("# pasted from a BIG-IP\n", "").replace("recv-disable none", "recv-disable down"))
     assert store.get("ltm pool", "/Common/app_pool") is None          # nothing applied
-    modelled = (pasted.replace("    recv-disable none\n", "").replace("    vs-index 3\n", "")
-                .replace("            session monitor-enabled\n            state up\n", ""))
+    modelled = pasted.replace("            session monitor-enabled\n            state up\n", "")
     assert sc.merge(modelled) == 3
     vs = store.get("ltm virtual", "/Common/app_vs")
     assert vs["destination"] == "/Common/10.1.10.120:443" and vs["profiles"] == ["/Common/clientssl", "/Common/tcp"]
@@ -320,3 +319,70 @@ def test_each_partition_is_saved_in_its_own_files_and_loads_back(tmp_path):
     fresh = ConfigStore(None, "bigip1")
     SysConfig("bigip1", fresh, tmp_path, Log()).load_saved()
     assert fresh.objects == store.objects
+
+
+# -- over REST, as bigip_ucs and bigip_ucs_fetch move archives ------------------------------------
+async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
+    import httpx
+    from node.rest.app import RestApp
+    from node.rest.parts import Device
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = sc
+    rest = RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
+                   admin={"username": "admin", "password": "admin"}, now=lambda: 0.0, save_config=sc.save,
+                   sysconfig=sc)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                 auth=("admin", "admin")) as c:
+        # bigip_ucs_fetch: a save task, then the archive down in chunks
+        r = await c.post("/mgmt/tm/task/sys/ucs", json={"command": "save", "name": "nightly.ucs"})
+        tid = r.json()["_taskId"]
+        r = await c.put(f"/mgmt/tm/task/sys/ucs/{tid}", json={"_taskState": "VALIDATING"})
+        assert r.status_code == 202
+        assert (await c.get(f"/mgmt/tm/task/sys/ucs/{tid}/result")).json()["_taskState"] == "COMPLETED"
+        items = (await c.get("/mgmt/tm/sys/ucs")).json()["items"]
+        assert [i["apiRawValues"]["filename"] for i in items] == ["/var/local/ucs/nightly.ucs"]
+        whole = (tmp_path / "var" / "local" / "ucs" / "nightly.ucs").read_bytes()
+        got, start = b"", 0
+        while start < len(whole):
+            r = await c.get("/mgmt/shared/file-transfer/ucs-downloads/nightly.ucs",
+                            headers={"Content-Range": f"{start}-{start + 999}/0"})
+            assert r.status_code == 200 and r.headers["content-range"].endswith(f"/{len(whole)}")
+            got += r.content
+            start += 1000
+        assert got == whole
+        # bigip_ucs: the archive up in chunks, moved beside the others, loaded with tmsh
+        for start in range(0, len(whole), 1000):
+            chunk = whole[start:start + 1000]
+            r = await c.post("/mgmt/shared/file-transfer/uploads/restore.ucs", content=chunk, headers={
+                "Content-Range": f"{start}-{start + len(chunk) - 1}/{len(whole)}",
+                "Content-Type": "application/octet-stream"})
+            assert r.status_code == 200
+        r = await c.post("/mgmt/tm/util/unix-mv", json={
+            "command": "run", "utilCmdArgs": "/var/config/rest/downloads/restore.ucs /var/local/ucs/restore.ucs"})
+        assert r.status_code == 200
+        assert (tmp_path / "var" / "local" / "ucs" / "restore.ucs").read_bytes() == whole
+        r = await c.post("/mgmt/tm/util/unix-mv", json={"command": "run", "utilCmdArgs": "/etc/passwd /var/local/ucs/x"})
+        assert r.status_code == 400                            # only between the two directories
+        await shell.run("delete ltm virtual vs")
+        r = await c.post("/mgmt/tm/util/bash", json={"command": "run",
+                                                     "utilCmdArgs": '-c "tmsh load sys ucs /var/local/ucs/restore.ucs"'})
+        assert r.status_code == 200 and store.get("ltm virtual", "/Common/vs") is not None
+        r = await c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs": '-c "tmsh delete sys ucs restore.ucs"'})
+        assert "restore.ucs is deleted" in r.json()["commandResult"]
+
+
+def test_a_devices_saved_configuration_loads_whole_bookkeeping_and_all(tmp_path):
+    from pathlib import Path
+    text = (Path(__file__).parent / "data" / "device_bigip.conf").read_text()
+    store = ConfigStore(None, "bigip1")
+    assert SysConfig("bigip1", store, tmp_path, Log()).merge(text, "bigip.conf") == 11
+    vs = store.get("ltm virtual", "/Common/real_vs")
+    assert (vs["destination"], vs["pool"], vs["profiles"]) == ("/Common/10.1.10.100:80", "/Common/real_pool",
+                                                                ["/Common/http", "/Common/tcp"])
+    assert store.get("net self", "/Common/external-self")["allow-service"] == "default"
+    assert store.get("net vlan", "/Common/external")["interfaces"] == ["1.1"]
+    assert [m["name"] for m in store.get("gtm pool a", "/Common/gp")["members"]] == ["/Common/bigip1:real_vs"]
+    assert store.get("ltm monitor http", "/Common/my_http")["recv"] == "200 OK"
+    with pytest.raises(conf.LoadError, match=r'line: \d+\) "recv-disable" unknown property'):
+        SysConfig("bigip1", store, tmp_path, Log()).merge(text.replace("recv-disable none", "recv-disable down"))
