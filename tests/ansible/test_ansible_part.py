@@ -85,7 +85,7 @@ def test_f5_sdk_makes_a_folder_and_a_pool_in_a_partition(ansible):
     assert (pool.partition, pool.subPath, pool.fullPath) == ("Sdk", "app", "/Sdk/app/web")
     loaded = mgmt.tm.ltm.pools.pool.load(name="web", partition="Sdk", subPath="app")
     assert [m.name for m in loaded.members_s.get_collection()] == ["10.1.20.62:80"]
-    shows("bigip2", "cd /Sdk/app; list ltm pool web", "10.1.20.62:80")
+    shows("bigip2", "cd /Sdk/app; list ltm pool web", "10.1.20.62:http")
     listed = mgmt.tm.ltm.pools.get_collection(requests_params={"params": "$filter=partition+eq+Sdk"})
     assert [p.fullPath for p in listed] == ["/Sdk/app/web"]
     loaded.delete()

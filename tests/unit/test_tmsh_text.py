@@ -414,3 +414,9 @@ def test_question_mark_groups_what_may_come_next_as_tmsh_does():
     assert props.startswith("Properties:") and any(line.split()[:1] == ["load-balancing-mode"]
                                                     for line in props.splitlines())
     assert "Commands:" in help_text([], "") and "Modules:" in help_text([], "")
+
+
+def test_list_gtm_topology_with_only_options_names_no_record():
+    # `list gtm topology one-line` lists every record; the option is not a record's name
+    cmd = parse("list gtm topology one-line")
+    assert (cmd.type, cmd.name, cmd.words) == ("gtm topology", None, ["one-line"])
