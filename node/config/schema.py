@@ -517,7 +517,13 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         *STORED_MONITOR)) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
-            ("gateway-icmp", ()))],
+            ("gateway-icmp", ()),
+            # stored only (docs/design.md): https is probed as tcp, icmp as gateway-icmp,
+            # tcp-half-open and external by a TCP connect (an external monitor's script is not run)
+            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"),
+                       Field("cipherlist", "str", "DEFAULT"), Field("compatibility", "enum", "enabled", ED))),
+            ("icmp", ()), ("tcp-half-open", ()),
+            ("external", (Field("run", "str"), Field("args", "str"))))],
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),
@@ -562,6 +568,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
+    **{(f"ltm monitor {m}", f"/Common/{m.replace('-', '_')}"): {} for m in ("https", "icmp", "tcp-half-open", "external")},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
                                        "scf-config": "true"} for key, default, value, vrange in SYS_DB},

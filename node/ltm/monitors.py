@@ -80,9 +80,11 @@ async def probe_icmp(address: str, timeout: float) -> str | None:
 
 async def probe(kind: str, settings: dict, address: str, port: int) -> str | None:
     timeout = float(min(settings.get("interval", 5), settings.get("timeout", 16)))
-    if kind == "gateway-icmp":
+    if kind in ("gateway-icmp", "icmp"):
         return await probe_icmp(address, timeout)
-    if kind == "http":
+    if kind in ("tcp-half-open", "external"):   # a connect; the lab runs no external script
+        return await probe_tcp(address, port, None, None, timeout)
+    if kind in ("http", "https"):
         return await probe_tcp(address, port, settings.get("send") or "GET /\\r\\n", settings.get("recv"), timeout)
     return await probe_tcp(address, port, settings.get("send"), settings.get("recv"), timeout)
 
