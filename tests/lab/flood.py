@@ -134,39 +134,9 @@ def dns_slowloris(address: str, connections: int, seconds: float) -> dict:
     return {"connections": connections, "dropped_by_server": dropped}
 
 
-def tls_idle(address: str, port: int, connections: int, seconds: float) -> dict:
-    """`connections` TLS sessions opened (handshake done) and held idle for `seconds`."""
-    import resource
-    import ssl
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, connections + 256)), hard))
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    held, failed = [], 0
-    for _ in range(connections):
-        try:
-            held.append(ctx.wrap_socket(socket.create_connection((address, port), timeout=5)))
-        except OSError:
-            failed += 1
-    end, dropped = time.monotonic() + seconds, 0
-    while time.monotonic() < end:
-        time.sleep(0.5)
-    for s in held:
-        try:
-            s.setblocking(False)
-            if s.recv(1) == b"":
-                dropped += 1
-        except (ssl.SSLWantReadError, BlockingIOError):
-            pass
-        except OSError:
-            dropped += 1
-        s.close()
-    return {"opened": len(held), "failed": failed, "closed_by_server": dropped}
-
-
 KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float, str, str),
          "dns-udp": (dns_udp, str, int), "dns-tcp": (dns_tcp, str, int),
-         "dns-slowloris": (dns_slowloris, str, int, float), "tls-idle": (tls_idle, str, int, int, float)}
+         "dns-slowloris": (dns_slowloris, str, int, float)}
 
 
 def main(argv: list[str]) -> None:
