@@ -131,6 +131,16 @@ def _link(args) -> int:
     return 0
 
 
+def _soak(args) -> int:
+    from .scenario.soak import Soak
+    verdict = Soak(args.lab, args.seed, args.hold, say=lambda t: console.print(t, highlight=False)).run(args.minutes)
+    print(json.dumps(verdict, indent=1))
+    if not verdict["ok"]:
+        console.print(f"[red]soak failed: replay with --seed {args.seed}; history {verdict['history']}[/]",
+                      highlight=False)
+    return 0 if verdict["ok"] else 1
+
+
 def _chaos(args) -> int:
     print(faults.run(Lab.open(args.lab), args.verb_, args.args))
     return 0
@@ -315,6 +325,12 @@ def _failure_parsers(sub) -> None:
     s.add_argument("--summary", action="store_true", help="heartbeats, GARPs, 4353 handshakes")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_capture)
+    s = sub.add_parser("soak", help="random faults and writes, invariants after each heal; a verdict")
+    s.add_argument("lab")
+    s.add_argument("--minutes", type=float, default=5.0)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--hold", type=float, default=4.0, help="seconds each fault stays (default 4)")
+    s.set_defaults(func=_soak)
     s = sub.add_parser("scenario", help="run a scenario file (faults, waits, expectations)")
     ssub = s.add_subparsers(dest="scenario_verb", required=True)
     r = ssub.add_parser("run", help="run FILE against --lab LAB, or in a lab of its own")

@@ -14,6 +14,7 @@ import time
 import trio
 
 from .clock import PersistentClock, write_atomically
+from .cm.hbauth import HeartbeatAuth
 from .cm.service import CM
 from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config.store import ConfigStore, Op
@@ -68,6 +69,7 @@ class Daemon:
                                    self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
+        self.cm.failover_driver.heartbeats.auth = HeartbeatAuth(self.trust)   # signed with the trust key
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,

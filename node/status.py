@@ -182,6 +182,8 @@ class FailoverStatus(Snapshot):
     bad_heartbeats: int
     state_for: float = 0.0   # seconds in this state (sys failover: "Failover active for 0d 01:20:32")
     groups: tuple[TrafficGroupRow, ...] = ()
+    forged_heartbeats: int = 0     # not signed by a device of the trust domain
+    replayed_heartbeats: int = 0   # signed, but seen before
     failsafe: dict[str, str] = dataclasses.field(default_factory=dict)   # tripped failsafe -> its action
 
     def active_groups(self) -> list[str]:

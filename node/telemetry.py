@@ -133,7 +133,8 @@ def _paths(fo: dict) -> dict:
 
 # -- TS's Prometheus rules ----------------------------------------------------------------------
 def families(data: dict) -> dict[str, list[tuple[dict, float]]]:
-    """Gauge name (f5_...) -> [(labels, value)], by TS's Prometheus consumer's rules."""
+    """TS's original metric name (`clientside.curConns`, `system_failoverActive`) -> [(labels, value)],
+    by TS's Prometheus consumer's rules; `collect` names the gauges (f5_...)."""
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for top, keys in HOISTED.items():
         for key in keys:
@@ -144,7 +145,7 @@ def families(data: dict) -> dict[str, list[tuple[dict, float]]]:
         if key in data:
             _labelled(data.pop(key), [key], out)
     _flat(data, "", out)
-    return {f"f5_{prom_name(name)}": samples for name, samples in out.items()}
+    return dict(out)
 
 
 def _number(value) -> float | None:
@@ -183,13 +184,14 @@ def _flat(value, prefix: str, out: dict) -> None:
 
 
 def collect(fams: dict[str, list[tuple[dict, float]]], extra: dict[str, str] | None = None):
-    """prometheus_client metric families (gauges, help = the name, as TS writes it); `extra`
-    labels go on every sample (`device` for the lab's endpoint)."""
+    """prometheus_client metric families from `families`: gauges named f5_ + the original name made
+    valid, whose help is the original name (as TS writes them); `extra` labels go on every sample
+    (`device` for the lab's endpoint)."""
     from prometheus_client.core import GaugeMetricFamily
     extra = extra or {}
     for name, samples in fams.items():
         labelnames = sorted({k for labels, _ in samples for k in labels}) + sorted(extra)
-        g = GaugeMetricFamily(name, name, labels=labelnames)
+        g = GaugeMetricFamily(f"f5_{prom_name(name)}", name, labels=labelnames)
         for labels, value in samples:
             g.add_metric([labels.get(k, "") for k in labelnames[:len(labelnames) - len(extra)]]
                          + [extra[k] for k in sorted(extra)], value)

@@ -9,7 +9,7 @@ A new fault verb is one class in one module here (links, processes, clocks), dec
 `@register`: the CLI, `list`, `reset`, the help and scenarios find it in the registry. The
 modules are imported below in the order `list` shows and `reset` repairs.
 """
-from . import links, processes, subsystems, clocks  # noqa: F401, I001  (each registers its kinds, in this order)
+from . import links, processes, subsystems, forge, clocks  # noqa: F401, I001  (each registers its kinds, in this order)
 from .base import REGISTRY, Fault, fault_for, help_text, listing, register, reset, run, verbs
 
 __all__ = ["REGISTRY", "Fault", "fault_for", "help_text", "listing", "register", "reset", "run", "verbs"]

@@ -230,7 +230,10 @@ class Web:
             return self.page(request, "_nodes.html", **context)
         if name == "node" and node:
             feed.lab.node(node)
-            return self.page(request, "_node.html", node=node, status=feed.statuses.get(node),
+            status = feed.statuses.get(node)
+            wideips = await trio.to_thread.run_sync(gtm.wideips, feed.lab, node) \
+                if getattr(status, "gtm", None) is not None else []
+            return self.page(request, "_node.html", node=node, status=status, wideips=wideips,
                              log=await trio.to_thread.run_sync(feed.recent_log, node), **context)
         if name == "gtm":
             answers = await trio.to_thread.run_sync(gtm.answers, feed.lab, feed.statuses)

@@ -28,6 +28,16 @@ def rest(lab, node: str, path: str) -> list[dict]:
         return json.load(r).get("items", [])
 
 
+def wideips(lab, node: str) -> list[dict]:
+    """The node's A wide IPs with their pools and LB mode, as its REST lists them ([] if it does
+    not answer)."""
+    try:
+        return [{"name": w["fullPath"], "mode": w.get("poolLbMode", ""),
+                 "pools": [p["name"] for p in w.get("pools", [])]} for w in rest(lab, node, "gtm/wideip/a")]
+    except (OSError, ValueError):
+        return []
+
+
 def dig(lab, client: str, server: str, name: str) -> list[str]:
     proc = lab.run(client, ["dig", f"@{server}", name, "A", "+short", "+time=1", "+tries=1"],
                    capture_output=True, text=True, timeout=5)

@@ -239,4 +239,5 @@ class FailoverDriver:
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
                 "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
-                "bad_heartbeats": self.heartbeats.bad, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}
+                "bad_heartbeats": self.heartbeats.bad, "forged_heartbeats": self.heartbeats.forged,
+                "replayed_heartbeats": self.heartbeats.replayed, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

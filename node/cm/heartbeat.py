@@ -1,11 +1,17 @@
 """Network failover heartbeats on UDP 1026 (F5's `sod` service `cap`): the IO around the
 sans-IO Failover machine. Each heartbeat goes to every failover (unicast) address of every peer,
 so each VLAN carries its own path; the source address tells which path a heartbeat came on.
+With `auth` (hbauth.py) each is signed with the device's trust key and numbered, and only signed,
+fresh heartbeats from devices of the trust domain are taken.
 """
 from __future__ import annotations
 
+import secrets
+
 import msgpack
 import trio
+
+from .hbauth import HeartbeatAuth, ReplayGuard
 
 PORT = 1026
 MAX = 4096
@@ -32,6 +38,8 @@ def decode(data: bytes) -> dict | None:
         return None
     if not isinstance(msg.get("failsafe", []), list) or not all(isinstance(f, str) for f in msg.get("failsafe", [])):
         return None
+    if not isinstance(msg.get("boot", ""), str) or not _count(msg.get("seq", 0)):
+        return None
     capacity, scores = msg.get("capacity", 0), msg.get("scores", {})
     if not _count(capacity) or not isinstance(scores, dict) \
             or not all(isinstance(k, str) and _count(v) for k, v in scores.items()):
@@ -47,17 +55,25 @@ def _count(v) -> bool:
 
 
 class Heartbeats:
-    def __init__(self, port: int = PORT):
+    def __init__(self, port: int = PORT, auth: HeartbeatAuth | None = None):
         self.port = port
         self.sock = None
-        self.bad = 0
+        self.bad = 0           # every datagram dropped, of which:
+        self.forged = 0        # not signed by a device of the trust domain (or signed by another)
+        self.replayed = 0      # signed, but an old one again
+        self.auth = auth
+        self.boot, self.seq = secrets.token_hex(8), 0
+        self.guard = ReplayGuard()
 
     async def bind(self) -> None:
         self.sock = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
         await self.sock.bind(("0.0.0.0", self.port))
 
     async def send(self, payload: dict, addresses: list[str]) -> None:
-        data = encode(payload)
+        self.seq += 1
+        data = encode({**payload, "boot": self.boot, "seq": self.seq})
+        if self.auth is not None:
+            data = self.auth.seal(data)
         for addr in addresses:
             try:
                 await self.sock.sendto(data, (addr, self.port))
@@ -68,8 +84,20 @@ class Heartbeats:
         """Yields (source address, heartbeat) forever; malformed datagrams are counted and dropped."""
         while True:
             data, (addr, _port) = await self.sock.recvfrom(MAX + 1)
+            signer = None
+            if self.auth is not None:
+                opened = self.auth.open(data) if len(data) <= MAX else None
+                if opened is None:
+                    self.forged += 1
+                    self.bad += 1
+                    continue
+                signer, data = opened
             msg = decode(data)
-            if msg is None:
+            if msg is None or (signer is not None and msg["device"] != signer):
+                self.bad += 1
+                continue
+            if self.auth is not None and not self.guard.accept(signer, addr, msg.get("boot", ""), msg.get("seq", 0)):
+                self.replayed += 1
                 self.bad += 1
                 continue
             yield addr, msg

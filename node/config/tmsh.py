@@ -84,6 +84,8 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
         return None, rest
     end = next((i for i, t in enumerate(rest) if t in TOPOLOGY_PROPS or t in LIST_OPTIONS),
                len(rest))
+    if end == 0:   # `list gtm topology one-line`: options, no record named
+        return None, rest
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 

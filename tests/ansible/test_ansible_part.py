@@ -43,7 +43,7 @@ def test_partition_and_objects_in_it_sync_to_the_peer_and_go(ansible):
     ansible.twice("part/pool.yml", "bigip1")
     ansible.twice("part/pool_member.yml", "bigip1")
     out = shows("bigip2", "cd /Part_ans; list ltm pool", "ltm pool pool_part {")
-    assert "monitor /Common/http" in out and "10.1.20.61:80" in out
+    assert "monitor /Common/http" in out and "10.1.20.61:http" in out   # ports by name, as tmsh lists them
     assert "pool_part" not in tmsh("bigip2", "list ltm pool")            # /Common lists its own
     assert "ltm node /Part_ans/10.1.20.61 {" in tmsh("bigip2", "list ltm node /Part_ans/*")
     refused = ansible.run("part/partition.yml", "bigip1", state="absent")
@@ -85,7 +85,7 @@ def test_f5_sdk_makes_a_folder_and_a_pool_in_a_partition(ansible):
     assert (pool.partition, pool.subPath, pool.fullPath) == ("Sdk", "app", "/Sdk/app/web")
     loaded = mgmt.tm.ltm.pools.pool.load(name="web", partition="Sdk", subPath="app")
     assert [m.name for m in loaded.members_s.get_collection()] == ["10.1.20.62:80"]
-    shows("bigip2", "cd /Sdk/app; list ltm pool web", "10.1.20.62:80")
+    shows("bigip2", "cd /Sdk/app; list ltm pool web", "10.1.20.62:http")
     listed = mgmt.tm.ltm.pools.get_collection(requests_params={"params": "$filter=partition+eq+Sdk"})
     assert [p.fullPath for p in listed] == ["/Sdk/app/web"]
     loaded.delete()

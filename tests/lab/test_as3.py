@@ -75,7 +75,7 @@ def test_deploy_reaches_both_devices_and_carries_traffic(lab):
         assert (vs["partition"], vs["destination"], vs["pool"]) == ("Shop", f"/Shop/{VIP}:80", "/Shop/Web/web_pool")
     for node in ("bigip1", "bigip2"):
         text = tmsh(node, "list ltm pool /Shop/Web/web_pool")
-        assert "10.1.20.21:80 {" in text and "/Shop/Web/web_mon" in text
+        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text   # ports by name, as tmsh lists them
     wait_for(lambda: curl(lab), what="HTTP through serviceMain")
     served = Counter(curl(lab) for _ in range(6))
     assert set(served) == {"web1", "web2"}
@@ -202,7 +202,7 @@ def test_gslb_domain_answers_on_the_dns_listener(gslb_lab):
     assert [(x["tenant"], x["message"]) for x in r.json()["results"]] == [("Common", "success"), ("Dns", "success")]
     wip = api(GTM, "GET", "/mgmt/tm/gtm/wideip/a/~Dns~Shop~shop.as3.example").json()
     assert len(wip["pools"]) == 1 and wip["pools"][0]["name"].endswith("www_pool")
-    assert "10.10.1.100:80" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
+    assert "10.10.1.100:http" in biglab("exec", GSLB_LAB, "gtm1", "--", "tmsh", "list", "gtm", "server",
                                       "ltm1").stdout
     assert wait_for(lambda: dig(gslb_lab, "shop.as3.example") == ["10.10.1.100"], timeout=30,
                     what="the wide IP's answer")

@@ -1,6 +1,9 @@
 """Active-active and a 4-device group on real namespaces: each traffic group on its own device,
 the survivors carry the dead device's groups down ha-order or load-aware, auto-failback brings one
 back, and `show cm traffic-group` names each group's next active."""
+import subprocess
+import sys
+
 from lab.runtime.control import call, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, wait_for
@@ -150,3 +153,24 @@ def test_system_failsafe_a_crashed_data_plane_fails_over_and_crashed_monitors_re
     assert tg1() == ["bigip2"]
     proc = biglab("chaos", lab, "crash", "bigip1", "gtmd", check=False)
     assert proc.returncode != 0 and "no subsystem 'gtmd' on this device" in proc.stderr
+
+
+def test_forged_heartbeats_do_not_keep_a_dead_active_alive(make_lab):
+    lab = make_lab(HA_PAIR, "tforge", "10.250.65.0/24")
+    tg1 = lambda: node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"]
+    assert tg1() == "standby"
+    forging = subprocess.Popen([sys.executable, "-m", "lab.cli", "chaos", lab, "forge", "internal", "bigip1", "bigip2",
+                                "10"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: node_status(lab, "bigip2").failover.forged_heartbeats > 0, what="forged heartbeats arriving")
+        assert tg1() == "standby"
+        kill_daemon(lab, "bigip1")
+        # the forgeries say bigip1 is alive and active: bigip2 takes none of them and takes over
+        wait_for(lambda: tg1() == "active", timeout=15, what="bigip2 to take over despite the forged heartbeats")
+        out, err = forging.communicate(timeout=30)
+    finally:
+        forging.kill()
+    assert forging.returncode == 0, err
+    assert "forged heartbeats as bigip1 to bigip2 on internal" in out
+    st = node_status(lab, "bigip2").failover
+    assert st.forged_heartbeats >= 10 and st.peers["bigip1"].alive is False

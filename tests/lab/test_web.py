@@ -238,5 +238,9 @@ def test_the_gtm_page_shows_each_region_answered_by_its_own_data_center_and_why(
                        ("client-lon", "lon", "topology score lon 100, nyc 50, sgp 10"),
                        ("client-sgp", "sgp", "topology score sgp 100, lon 50, nyc 10")}
         shot(browser, "4-gtm")
+        browser.get(f"http://127.0.0.1:{port}/lab/{gtm_lab}/node/gtm1")
+        wip = until(browser, 15, lambda b: b.find_elements(By.CSS_SELECTOR, "#wideips tr[data-wideip]"))
+        assert [w.get_attribute("data-wideip") for w in wip] == ["/Common/www.example.com"]
+        assert "www_pool" in wip[0].text and "topology" in wip[0].text
     finally:
         stop(proc)

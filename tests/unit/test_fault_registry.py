@@ -11,7 +11,7 @@ def test_every_verb_belongs_to_exactly_one_fault_kind():
     verbs = [v for f in faults.REGISTRY for v in f.verbs]
     assert len(verbs) == len(set(verbs))
     assert set(verbs) == {"link", "partition", "heal", "netem", "kill", "stop", "start", "pause", "resume",
-                          "block", "unblock", "clock", "ntp", "cert", "version", "crash"}
+                          "block", "unblock", "clock", "ntp", "cert", "version", "crash", "forge"}
     assert faults.verbs()[-2:] == ["list", "reset"]
 
 

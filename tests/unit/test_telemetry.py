@@ -87,6 +87,13 @@ def test_prometheus_names_and_labels_follow_ts():
     assert not any(name == "f5_system_failoverStatus" for name, _ in m)   # strings are dropped, as TS does
 
 
+def test_help_is_ts_original_key():
+    docs = {fam.name: fam.documentation
+            for fam in text_string_to_metric_families(telemetry.prometheus_text(telemetry.poller(STATUS, NOW)).decode())}
+    assert docs["f5_clientside_curConns"] == "clientside.curConns"
+    assert docs["f5_system_failoverActive"] == "system_failoverActive"
+
+
 def test_a_standby_out_of_sync_reads_zero():
     st = copy.deepcopy(STATUS)
     st["failover"]["state"], st["sync"]["status"] = "standby", "Changes Pending"

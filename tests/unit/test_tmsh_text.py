@@ -386,3 +386,9 @@ def test_a_devices_saved_configuration_loads_whole_bookkeeping_and_all(tmp_path)
     assert store.get("ltm monitor http", "/Common/my_http")["recv"] == "200 OK"
     with pytest.raises(conf.LoadError, match=r'line: \d+\) "recv-disable" unknown property'):
         SysConfig("bigip1", store, tmp_path, Log()).merge(text.replace("recv-disable none", "recv-disable down"))
+
+
+def test_list_gtm_topology_with_only_options_names_no_record():
+    # `list gtm topology one-line` lists every record; the option is not a record's name
+    cmd = parse("list gtm topology one-line")
+    assert (cmd.type, cmd.name, cmd.words) == ("gtm topology", None, ["one-line"])

@@ -1,0 +1,131 @@
+"""`biglab soak LAB --minutes M --seed S`: random faults from the fault registry, config writes
+to random devices (REST-equivalent tmsh over the control socket) while they are active, and after
+each heal and settle the invariants of invariants.py. Every fault, write and observation goes to
+a history file (JSON lines in the lab's directory) and the run ends with a verdict; a failure
+prints the seed and the events that show it, so `--seed` replays the same draws."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+from ..model import state
+from ..runtime.control import ControlError
+from .env import LabEnv
+from .invariants import draw, violations
+
+SETTLE = 30.0    # seconds a healed lab gets to reach one active per traffic group and In Sync
+
+
+class Soak:
+    def __init__(self, lab: str, seed: int, hold: float = 4.0, say=print):
+        self.env, self.seed, self.hold, self.say = LabEnv(lab), seed, hold, say
+        self.rng = random.Random(seed)
+        self.history = Path(state.lab_dir(lab)) / f"soak-{seed}.jsonl"
+        self.writes: dict[str, str] = {}      # acknowledged pool name -> the device it went to
+        self.killed: set[str] = set()
+        self.pids = {n: self.env.lab.pid(n, "daemon.pid") for n in self.env.bigips}
+        plan = self.env.lab.plan
+        self.vlans = list((plan.ha or {}).get("failover_vlans") or []) or ["ha"]
+        self.tgs = sorted(((plan.ha or {}).get("traffic_groups") or {}).keys())
+
+    def record(self, kind: str, **fields) -> None:
+        with self.history.open("a") as f:
+            f.write(json.dumps({"ts": time.time(), "kind": kind, **fields}) + "\n")
+
+    def run(self, minutes: float) -> dict:
+        self.history.write_text("")
+        self.record("start", seed=self.seed, minutes=minutes)
+        end, cycles, failed, settle_times = time.monotonic() + minutes * 60, 0, [], []
+        while time.monotonic() < end:
+            cycles += 1
+            plan = draw(self.rng, self.env.bigips, self.vlans, self.hold)
+            self._inject(plan)
+            self._write()
+            time.sleep(self.hold)
+            healed_at = time.monotonic()
+            self._repair(plan)
+            obs, settled = self._settle()
+            settle_times.append(time.monotonic() - healed_at)
+            bad = violations(obs)
+            self.record("observation", cycle=cycles, fault=plan.inject, settled=settled, violations=bad, obs=obs)
+            if bad:
+                failed.append({"cycle": cycles, "fault": plan.inject, "violations": bad})
+                self.say(f"cycle {cycles} ({plan.inject}): " + "; ".join(bad))
+        settle_times.sort()
+        verdict = {"seed": self.seed, "cycles": cycles, "violations": sum(len(f["violations"]) for f in failed),
+                   "failed_cycles": failed, "median_settle_s": round(settle_times[len(settle_times) // 2], 2)
+                   if settle_times else None, "history": str(self.history), "ok": not failed}
+        self.record("verdict", **verdict)
+        return verdict
+
+    def _inject(self, plan) -> None:
+        self.env.refresh()
+        try:
+            if plan.inject.startswith("tmsh "):
+                _, node, line = plan.inject.split(" ", 2)
+                self.env.tmsh(node, line)
+            else:
+                self.env.chaos(plan.inject)
+            self.killed.update(plan.kills)
+            self.record("fault", line=plan.inject)
+        except Exception as exc:   # a refused fault (nothing to stand by for...) is history, not a failure
+            self.record("fault-refused", line=plan.inject, reason=str(exc))
+
+    def _repair(self, plan) -> None:
+        for line in dict.fromkeys([plan.repair, "reset"]):
+            if line in ("none", ""):
+                continue
+            try:
+                self.env.chaos(line)
+            except Exception as exc:
+                self.record("repair-refused", line=line, reason=str(exc))
+        self.record("repair", line=plan.repair)
+
+    def _write(self) -> None:
+        device = self.rng.choice(self.env.bigips)
+        name = f"soak_{self.seed}_{len(self.writes) + 1}"
+        try:
+            self.env.tmsh(device, f"create ltm pool {name}")
+        except Exception as exc:
+            self.record("write-refused", device=device, name=name, reason=str(exc))
+            return
+        self.writes[name] = device
+        self.record("write", device=device, name=name)
+
+    def _settle(self) -> tuple[dict, bool]:
+        deadline = time.monotonic() + SETTLE
+        while True:
+            obs = self._observe()
+            ok = not violations(obs) and obs["in_sync"]
+            if ok or time.monotonic() > deadline:
+                return obs, ok
+            time.sleep(0.5)
+
+    def _observe(self) -> dict:
+        self.env.refresh()
+        lab = self.env.lab
+        alive = {n: self._alive(n) for n in self.env.bigips}
+        active = {tg: self.env.active_devices(tg) for tg in self.tgs}
+        writes, in_sync, conflicts = {}, True, []
+        listed = {}
+        for n in self.env.bigips:
+            try:
+                listed[n] = self.env.tmsh(n, "list ltm pool")
+                st = self.env.status(n).sync
+                in_sync = in_sync and st.status == "In Sync"
+                conflicts += [d for d in st.details if "conflict" in d.lower()]
+            except (ControlError, ConnectionError, RuntimeError):
+                listed[n], in_sync = "", False
+        for name in self.writes:
+            writes[name] = {n: f"ltm pool {name} " in listed[n] or f"ltm pool /Common/{name} " in listed[n]
+                            for n in self.env.bigips}
+        died = [n for n, ok in alive.items() if not ok and n not in self.killed]
+        self.killed = {n for n in self.killed if not alive[n]}
+        return {"active": active, "arp": {}, "writes": writes, "conflicts": conflicts if conflicts else [],
+                "died": died, "in_sync": in_sync, "alive": alive, "lab": lab.name}
+
+    def _alive(self, node: str) -> bool:
+        pid = self.env.lab.pid(node, "daemon.pid")
+        return pid is not None and Path(f"/proc/{pid}").exists()
