@@ -32,7 +32,7 @@ def tmsh(node: str, script: str) -> str:
 def shows(node: str, script: str, text: str, present: bool = True) -> str:
     def seen():
         out = tmsh(node, script)
-        return out if (text in out) == present else None
+        return (out or "(nothing listed)") if (text in out) == present else None
     return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{script}` shows {text!r}: {present}")
 
 
