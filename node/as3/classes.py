@@ -51,7 +51,8 @@ def service(port_default: int | None, **own) -> dict:
                enable={**BOOL, "default": True}, snat={"anyOf": [{"enum": ["auto", "none", "self"]}, POINTER]},
                translateServerAddress={**BOOL, "default": True}, translateServerPort={**BOOL, "default": True},
                maxConnections=intrange(0, 4294967295, 0), addressStatus={**BOOL, "default": True},
-               mirroring=enum("none", "L4", default="none"), **own)
+               mirroring=enum("none", "L4", default="none"),
+               iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}}, **own)
 
 
 CLASSES: dict[str, dict] = {
@@ -98,6 +99,14 @@ CLASSES: dict[str, dict] = {
     "TCP_Profile": obj(),
     "L4_Profile": obj(),
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
+    "iRule": obj(("iRule",), iRule={"anyOf": [STR, {"type": "object", "required": ["base64"],
+                                                    "additionalProperties": False, "properties": {"base64": STR}}]},
+                 expand={**BOOL, "default": True}),
+    "Data_Group": obj(("keyDataType",), keyDataType=enum("string", "integer", "ip"),
+                      storageType=enum("internal", default="internal"),
+                      records={"type": "array", "items": {
+                          "type": "object", "required": ["key"], "additionalProperties": False,
+                          "properties": {"key": {"anyOf": [STR, {"type": "integer"}]}, "value": STR}}}),
 }
 
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",

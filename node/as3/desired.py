@@ -7,6 +7,7 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 from ..config.schema import topology_name
@@ -57,7 +58,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("iRule", "Data_Group", "Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -170,6 +171,8 @@ class Builder:
                   "source-address-translation": self.snat(item, a)}
         if "pool" in item:
             values["pool"] = self.ref(item["pool"], a)
+        if item.get("iRules"):
+            values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
@@ -204,6 +207,17 @@ class Builder:
             return {"type": "snat", "pool": self.ref(v, a)}
         return {"type": {"auto": "automap", "self": "automap", "none": "none"}[v]}
 
+
+    def irule(self, a: str, n: str, item: dict) -> None:
+        text = item["iRule"]
+        if isinstance(text, dict):
+            text = base64.b64decode(text["base64"]).decode()
+        self.add(Obj("ltm rule", f"/{self.t}/{a}/{n}", described(item, {"api-anonymous": text})))
+
+    def data_group(self, a: str, n: str, item: dict) -> None:
+        records = {str(r["key"]): ({"data": r["value"]} if "value" in r else {}) for r in item.get("records") or []}
+        self.add(Obj("ltm data-group internal", f"/{self.t}/{a}/{n}",
+                     described(item, {"type": item["keyDataType"], "records": records})))
 
     # -- GSLB (BIG-IP DNS) ----------------------------------------------------------------------------
     def gslb_data_center(self, a: str, n: str, item: dict) -> None:

@@ -7,7 +7,7 @@ from . import classes as C
 # property -> the class a `use` must point at
 WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
-         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool"}
+         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule"}
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -76,7 +76,7 @@ class Resolver:
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
-                if not isinstance(v, dict) and not (prop == "pool" and isinstance(v, str)):
+                if not isinstance(v, dict) and not (prop in ("pool", "iRules") and isinstance(v, str)):
                     continue    # a keyword ("basic", "auto", "http") or an address
                 where = f"{pointer}/{prop}" + (f"/{i}" if isinstance(value, list) else "")
                 path, target = self.target(v, t, a)

@@ -75,7 +75,7 @@ def test_deploy_reaches_both_devices_and_carries_traffic(lab):
         assert (vs["partition"], vs["destination"], vs["pool"]) == ("Shop", f"/Shop/{VIP}:80", "/Shop/Web/web_pool")
     for node in ("bigip1", "bigip2"):
         text = tmsh(node, "list ltm pool /Shop/Web/web_pool")
-        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text   # ports by name, as tmsh lists them
+        assert "10.1.20.21:http {" in text and "/Shop/Web/web_mon" in text   # ports by name, as F5 prints
     wait_for(lambda: curl(lab), what="HTTP through serviceMain")
     served = Counter(curl(lab) for _ in range(6))
     assert set(served) == {"web1", "web2"}
@@ -138,6 +138,26 @@ def test_async_deploy_is_a_task_and_a_second_one_meanwhile_gets_503(lab):
     # the second declaration was refused while the first ran, so taking the tenant back to it is a change
     assert second.status_code == 503
     assert api(B1, "POST", DECLARE, declaration()).json()["results"][0]["message"] == "success"
+
+
+def test_an_irule_with_its_data_group_runs_on_the_service(lab):
+    body = declaration()
+    body["declaration"]["Shop"]["Guard"] = {
+        "class": "Application",
+        "guarded": {"class": "Service_HTTP", "virtualAddresses": [VIP], "virtualPort": 8090,
+                    "pool": {"use": "/Shop/Web/web_pool"}, "iRules": ["guard"]},
+        "guard": {"class": "iRule", "iRule": "when HTTP_REQUEST {\n  if { [class match [HTTP::uri] starts_with "
+                                              "/Shop/Guard/blocked] } { HTTP::respond 403 content denied }\n}"},
+        "blocked": {"class": "Data_Group", "keyDataType": "string", "records": [{"key": "/admin"}]}}
+    r = api(B1, "POST", DECLARE, body)
+    assert r.status_code == 200 and [x["message"] for x in r.json()["results"]] == ["success"], r.text
+    assert wait_for(lambda: curl(lab, 8090), what="HTTP through the guarded service") in ("web1", "web2")
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}",
+                                       f"http://{VIP}:8090/admin/x"], capture_output=True, text=True)
+    assert out.stdout == "403"
+    wait_for(lambda: "/Shop/Guard/guard" in biglab("exec", LAB, "bigip2", "--", "tmsh", "list", "ltm", "virtual",
+                                                   "/Shop/Guard/guarded", check=False).stdout,
+             what="the guarded virtual and its iRule on bigip2")
 
 
 def test_f5s_python_sdk_as3_client(lab):

@@ -52,9 +52,9 @@ def test_missing_class_and_wrong_types_have_ajv_texts():
 
 
 def test_unsupported_class_is_refused_by_name():
-    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "iRule", "iRule": "when HTTP_REQUEST {}"})})
+    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "Persist", "persistenceMethod": "source-address"})})
     (err,) = errors_of(decl)
-    assert err.startswith('/Shop/Web/r/class: class "iRule" is not supported by this lab')
+    assert err.startswith('/Shop/Web/r/class: class "Persist" is not supported by this lab')
 
 
 def test_a_pool_pointing_at_a_missing_monitor_is_refused():
@@ -313,3 +313,20 @@ def test_a_monitor_type_the_lab_lacks_is_refused_by_name():
         pytest.skip("the lab has every monitor type AS3 names")
     decl = adc(Shop={"class": "Tenant", "Web": app(m={"class": "Monitor", "monitorType": lacking[0]})})
     assert errors_of(decl) == [f'/Shop/Web/m/monitorType: monitor type "{lacking[0]}" is not supported by this lab']
+
+
+def test_irules_and_data_groups_are_the_tenants_and_the_virtual_runs_them():
+    svc, store, _ = services()
+    tenant = {"class": "Tenant", "Web": web(iRules=["paths"])}
+    tenant["Web"]["paths"] = {"class": "iRule", "iRule": "when HTTP_REQUEST {\n  if { [class match [HTTP::uri] "
+                                                        "starts_with dg] } { HTTP::respond 403 }\n}"}
+    tenant["Web"]["dg"] = {"class": "Data_Group", "keyDataType": "string",
+                           "records": [{"key": "/admin", "value": "no"}, {"key": "/private"}]}
+    status, out = run(svc, adc(Shop=tenant))
+    assert status == 200, out
+    assert store.get("ltm virtual", "/Shop/Web/serviceMain")["rules"] == ["/Shop/Web/paths"]
+    assert [r["name"] for r in store.get("ltm data-group internal", "/Shop/Web/dg")["records"]] == ["/admin",
+                                                                                                   "/private"]
+    tenant["Web"]["paths"]["iRule"] = "when HTTP_REQUEST { HTTP::respond 200 content [nosuchcommand }"
+    status, out = run(svc, adc(Shop=tenant))
+    assert status == 422 and out["results"][0]["message"] == "declaration failed"
