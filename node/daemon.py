@@ -275,7 +275,8 @@ def base_config(config: NodeConfig) -> list[Op]:
     and its own device object with its ConfigSync and failover (unicast) addresses."""
     ops = []
     ha = config.ha
-    for vlan, iface in config.interfaces.items():
+    for index, (vlan, iface) in enumerate(config.interfaces.items()):
+        ops.append(Op("create", "net interface", f"/Common/{vlan}", {"if-index": ("set", 48 + 16 * index)}))
         ops.append(Op("create", "net vlan", f"/Common/{vlan}", {"interfaces": ("set", [vlan])}))
         ops.append(Op("create", "net self", f"/Common/{vlan}-self",
                       {"address": ("set", iface["address"]), "vlan": ("set", vlan),

@@ -428,7 +428,7 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha", "net interface")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -441,6 +441,19 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("cpu-ratio", "int", 0, minimum=0, maximum=255), Field("disk-ratio", "int", 0, minimum=0, maximum=255),
         Field("level", "enum", "none", ("custom", "dedicated", "minimum", "nominal", "none")),
         Field("memory-ratio", "int", 0, minimum=0, maximum=255)), scope="local"),
+    # one per data interface, named as the lab names them (the VLAN's name, not 1.1): stored only
+    ObjType("net interface", "Interface", (
+        Field("bundle", "str", "not-supported"), Field("bundle-speed", "str", "not-supported"),
+        Field("description", "str"), Field("flow-control", "enum", "tx-rx", ("none", "rx", "tx", "tx-rx")),
+        Field("force-gigabit-fiber", "enum", "disabled", ED), Field("if-index", "int", 0, minimum=0),
+        Field("lldp-admin", "enum", "txonly", ("disable", "txonly", "rxonly", "txrx")),
+        Field("lldp-tlvmap", "int", 130943, minimum=0), Field("mac-address", "str"),
+        Field("media-fixed", "str", "auto"), Field("media-max", "str", "auto"), Field("media-sfp", "str", "auto"),
+        Field("mtu", "int", 1500, minimum=576, maximum=9198), Field("port-fwd-mode", "enum", "l3", ("l2", "l3")),
+        Field("prefer-port", "enum", "sfp", ("fixed", "sfp")), Field("qinq-ethertype", "str", "0x8100"),
+        Field("stp", "enum", "enabled", ED), Field("stp-auto-edge-port", "enum", "enabled", ED),
+        Field("stp-edge-port", "enum", "true", TF), Field("stp-link-type", "enum", "auto", ("auto", "p2p", "shared"))),
+        scope="local"),
     ObjType("net vlan", "VLAN", (
         Field("interfaces", "list", ()), Field("tag", "int", 4094, minimum=1, maximum=4094),
         Field("mtu", "int", 1500, minimum=576, maximum=9198),

@@ -25,6 +25,7 @@ from ..as3.validate import NotJson
 from . import resources as res
 from .appsvcs import Appsvcs
 from .onboarding import Onboarding
+from .packages import PackageTasks
 from .auth import Auth
 from . import files
 from .commands import Call, Commands, Tasks
@@ -54,6 +55,7 @@ class RestApp:
         self.files = files.Files(p.sysconfig) if p.sysconfig is not None else None
         self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
         self.onboarding = Onboarding(p, self.tasks)
+        self.packages = PackageTasks()
         self.operations = 0
 
     async def app(self, scope, receive, send) -> None:
@@ -207,6 +209,11 @@ class RestApp:
                                   "selfLink": "https://localhost/mgmt/shared/echo-query"})
         if segs == ["identified-devices", "config", "device-info"]:
             return json_response(self.device_info())
+        if segs[:2] == ["iapp", "package-management-tasks"]:
+            if len(segs) == 2 and method == "POST" and isinstance(body, dict) and body.get("operation") == "QUERY":
+                return json_response(self.packages.query(), 202)
+            if len(segs) == 3 and method == "GET" and (task := self.packages.get(segs[2])) is not None:
+                return json_response(task)
         if segs[:1] == ["telemetry"] and len(segs) == 3 and method == "GET" and self.parts.status is not None:
             return self.telemetry(segs[1], segs[2])
         if segs[:3] == ["authz", "tokens"] or segs[:2] == ["authz", "tokens"]:

@@ -79,6 +79,7 @@ class Commands:
             ("sys", "available"): (("GET",), self.sys_available),
             ("sys", "hardware"): (("GET",), self.sys_hardware),
             ("sys", "clock"): (("GET",), self.sys_clock),
+            ("sys", "license"): (("GET",), self.sys_license),
             ("cm", "sync-status"): (("GET",), self.sync_status),
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
@@ -113,6 +114,9 @@ class Commands:
 
     async def sys_clock(self, call: Call) -> Response:
         return json_response(hardware.clock(self.parts.now()))
+
+    async def sys_license(self, call: Call) -> Response:
+        return json_response(hardware.license(self.parts.device.name, self.parts.started))
 
     async def cli_version(self, call: Call) -> Response:
         return json_response(stats.version("cli", CLI_VERSION))

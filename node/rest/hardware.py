@@ -9,6 +9,7 @@ import time
 import uuid
 
 from .nic import mac_of
+from . import resources as res
 from .resources import link
 from .stats import entries, nested
 
@@ -49,3 +50,15 @@ def clock(now: float) -> dict:
     return {"kind": "tm:sys:clock:clockstats", "selfLink": link("/mgmt/tm/sys/clock"), "entries": {
         "https://localhost/mgmt/tm/sys/clock/0": nested({"fullDate": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime(now))})}}
+
+
+def license(name: str, started: float) -> dict:
+    """`show sys license` as REST: a lab device is licensed for its own version from the day it
+    started, with no end date (a perpetual licence); the key names the device, not an F5 key."""
+    day = time.strftime("%Y/%m/%d", time.gmtime(started))
+    major = res.VERSION.split(".")[0]
+    return {"kind": "tm:sys:license:licensestats", "selfLink": link("/mgmt/tm/sys/license"), "entries": {
+        "https://localhost/mgmt/tm/sys/license/0": nested({
+            "licensedOnDate": day, "licensedVersion": res.VERSION, "licenseStartDate": day,
+            "maxPermittedVersion": f"{major}.*.*", "minPermittedVersion": "5.*.*", "platformId": "Z100",
+            "registrationKey": f"BIGLB-{name.upper()}", "serviceCheckDate": day})}}

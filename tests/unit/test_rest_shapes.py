@@ -190,3 +190,35 @@ async def test_device_info_reads_known_methods_and_a_nodes_monitor_rule():
         stats = (await c.get("/mgmt/tm/ltm/node/~Common~n1/stats")).json()
         (entry,) = stats["entries"].values()
         assert entry["nestedStats"]["entries"]["monitorRule"] == {"description": "none"}
+
+
+async def test_a_package_query_task_finishes_listing_the_as3_and_do_the_node_serves():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/shared/iapp/package-management-tasks", json={"operation": "QUERY"})
+        assert r.status_code == 202 and r.json()["status"] == "FINISHED"
+        task = (await c.get(f"/mgmt/shared/iapp/package-management-tasks/{r.json()['id']}")).json()
+        assert [p["name"] for p in task["queryResponse"]] == ["f5-appsvcs", "f5-declarative-onboarding"]
+        assert task["queryResponse"][0]["packageName"].endswith("-1.noarch")
+        assert (await c.get("/mgmt/shared/iapp/package-management-tasks/nope")).status_code == 404
+
+
+async def test_ltm_monitor_external_is_stored_with_f5s_defaults():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        r = await c.post("/mgmt/tm/ltm/monitor/external", json={"name": "ext", "run": "/Common/arg_example"})
+        assert r.status_code == 200, r.text
+        got = (await c.get("/mgmt/tm/ltm/monitor/external/~Common~ext")).json()
+        assert {k: got[k] for k in ("kind", "defaultsFrom", "interval", "timeout", "run", "destination")} == {
+            "kind": "tm:ltm:monitor:external:externalstate", "defaultsFrom": "/Common/external", "interval": 5,
+            "timeout": 16, "run": "/Common/arg_example", "destination": "*:*"}
+
+
+async def test_sys_license_is_for_the_devices_version_from_the_day_it_started():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        got = (await c.get("/mgmt/tm/sys/license/")).json()
+        lic = got["entries"]["https://localhost/mgmt/tm/sys/license/0"]["nestedStats"]["entries"]
+        assert got["kind"] == "tm:sys:license:licensestats"
+        assert lic["licensedVersion"] == {"description": "17.1.0"} and lic["platformId"] == {"description": "Z100"}
+        assert lic["licenseStartDate"] == {"description": "1970/01/01"} and "licenseEndDate" not in lic
