@@ -40,6 +40,7 @@ CASES = [
     ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members", "10.1.20.32:http"),
     ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
     ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
+    ("ltm/monitor_external.yml", "bigip2", "list ltm monitor external mon_ext_ans", "run arg_example"),
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
