@@ -110,7 +110,8 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
                   Field("attribute", "enum", "percent-up-members", ("percent-up-members",)))
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
-SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY,
+              "sys dns": "/Common/dns", "sys ntp": "/Common/ntp"}
 DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
                      "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
                      "none")
@@ -544,6 +545,13 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("policy-enforcement", "enum", "disabled", ED),
         *(Field(f"required-{k}", "int", 0, minimum=0, maximum=127)
           for k in ("lowercase", "numeric", "special", "uppercase")))),
+    # resolver and time settings: kept per device (bigip_base.conf), stored only (docs/design.md)
+    ObjType("sys dns", "DNS", (
+        Field("name-servers", "list", ()), Field("search", "list", ()), Field("include", "str"),
+        Field("description", "str")), scope="local"),
+    ObjType("sys ntp", "NTP", (
+        Field("servers", "list", ()), Field("timezone", "str", "America/Los_Angeles"), Field("include", "str"),
+        Field("description", "str")), scope="local"),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     ObjType("sys folder", "folder", FOLDER_FIELDS),
