@@ -517,7 +517,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         *extra, Field("description", "str"), Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"),
         *STORED_MONITOR)) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
+            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
+            ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
@@ -568,7 +570,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
+    ("ltm monitor https", "/Common/https"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
+    ("ltm monitor udp", "/Common/udp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
