@@ -36,9 +36,9 @@ VIP = "10.1.10.100"
 HAPROXY_AT = "10.1.10.12"   # bigip2's external self IP
 PATHS = {   # name -> (node wrk runs in, URL)
     "direct": ("web2", f"http://{MEMBER}/"),
-    "fastl4": ("client", f"http://{VIP}:84/"),
-    "tcp": ("client", f"http://{VIP}:85/"),
-    "http": ("client", f"http://{VIP}:86/"),
+    "fastl4": ("client", f"http://{VIP}:94/"),
+    "tcp": ("client", f"http://{VIP}:95/"),
+    "http": ("client", f"http://{VIP}:96/"),
     "haproxy_tcp": ("client", f"http://{HAPROXY_AT}:8085/"),
     "haproxy_http": ("client", f"http://{HAPROXY_AT}:8086/"),
 }
@@ -86,7 +86,7 @@ def main() -> None:
         raise SystemExit("haproxy is not installed (scripts/bootstrap.sh installs it)")
     with lab("bltm", "10.252.4.0/24", TOPOLOGY) as name, tempfile.TemporaryDirectory() as tmp:
         call(name, "bigip1", "tmsh", line=f"create ltm pool bench_pool members add {{ {MEMBER} }} monitor http")
-        for port, profiles in ((84, "fastL4"), (85, "tcp"), (86, "tcp http")):
+        for port, profiles in ((94, "fastL4"), (95, "tcp"), (96, "tcp http")):
             call(name, "bigip1", "tmsh", line=f"create ltm virtual vs_bench_{port} destination {VIP}:{port} "
                                              f"pool bench_pool profiles replace-all-with {{ {profiles} }}")
         cfg = Path(tmp) / "haproxy.cfg"

@@ -290,6 +290,14 @@ class AnswererStats(Snapshot):
 
 
 @frozen
+class WideIpStats(Snapshot):
+    requests: int
+    resolutions: int
+    dropped: int
+    returnToDns: int
+
+
+@frozen
 class GtmStatus(Snapshot):
     iquery: dict[str, GtmIQueryPeer]
     sync: GtmSync
@@ -297,6 +305,7 @@ class GtmStatus(Snapshot):
     members: dict[str, GtmMember]   # "pool/member" -> state
     listeners: dict[str, ListenerStats]
     answerer: AnswererStats
+    wideips: dict[str, WideIpStats] = dataclasses.field(default_factory=dict)   # "a www.example.com" -> counters
 
 
 # -- the node -------------------------------------------------------------------------------

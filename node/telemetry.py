@@ -93,6 +93,9 @@ def poller(status: dict, now: float) -> dict:
         out["gtmServers"] = {_full(n): {"available": int(s["state"] == "available"), "state": s["state"]}
                              for n, s in gtm["servers"].items()}
         system["dnsQueries"] = gtm["answerer"]["queries"]
+        for key, stats in (gtm.get("wideips") or {}).items():   # TS's aWideIps, aaaaWideIps, cnameWideIps
+            rtype, name = key.split(" ", 1)
+            out.setdefault(f"{rtype}WideIps", {})[_full(name)] = {"name": _full(name), **stats}
     return out
 
 

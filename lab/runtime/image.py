@@ -31,7 +31,7 @@ REGISTRY_BASE = "python:3.11-slim-bookworm"
 LOCAL_BASE = "biglab-base:bookworm"
 SUITE = "bookworm"
 PACKAGES = ["python3", "python3-venv", "iproute2", "iputils-ping", "curl", "procps", "iptables",
-            "nftables", "dnsutils", "ca-certificates"]
+            "nftables", "conntrack", "dnsutils", "ca-certificates"]
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 

@@ -24,7 +24,7 @@ import msgpack
 
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, rule_checks
+from . import gtm_checks, ha_checks, rule_checks, virtual_checks
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -456,6 +456,7 @@ class ConfigStore:
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
+        virtual_checks.check(work, touched)
         rule_checks.check(work, touched)
         ha_checks.check(work, touched)
         vlans = _vlan_networks(work)

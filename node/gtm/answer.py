@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import time
+from collections import defaultdict
 
 import dns.edns
 import dns.exception
@@ -31,6 +32,7 @@ from .view import View, zone_for
 
 CACHE_MAX = 200_000
 RTYPE = {dns.rdatatype.A: "a", dns.rdatatype.AAAA: "aaaa"}
+OUTCOMES = ("resolutions", "dropped", "returnToDns")   # TS's wide IP counters we keep
 
 
 def formerr(data: bytes) -> bytes | None:
@@ -50,6 +52,9 @@ class Answerer:
         self.persistence = lb.Persistence()
         self.queries = 0
         self.misses = 0
+        # "RTYPE NAME OUTCOME" -> answers: one dict increment per query on the hot path (a str key:
+        # its hash is cached, a tuple's is not)
+        self.tally: defaultdict = defaultdict(int)
 
     @property
     def view(self) -> View:
@@ -70,7 +75,7 @@ class Answerer:
         key = (data[2:], ldns)
         view, cache = self.state
         entry = cache.get(key)
-        if entry is None or (len(entry) == 3 and entry[2] <= self.now()):   # a persistence record ran out
+        if entry is None or (entry[2] is not None and entry[2] <= self.now()):   # a persistence record ran out
             entry = self.build(data, ldns, view)
             if entry is None:
                 return formerr(data)
@@ -79,26 +84,39 @@ class Answerer:
             cache[key] = entry
         rotation = entry[1]
         if len(rotation) == 1:
-            out = rotation[0]
+            i = 0
         else:
-            out = rotation[entry[0] % len(rotation)]
+            i = entry[0] % len(rotation)
             entry[0] += 1
+        out, key = rotation[i], entry[3][i]
+        if key is not None:
+            self.tally[key] += 1
         return None if out is None else data[:2] + out[2:]
+
+    def wideip_stats(self) -> dict[str, dict[str, int]]:
+        """"RTYPE NAME" -> TS's wide IP counters: requests, resolutions, dropped, returnToDns."""
+        out: dict[str, dict[str, int]] = {}
+        for key, n in list(self.tally.items()):
+            wideip, outcome = key.rsplit(" ", 1)
+            stats = out.setdefault(wideip, dict.fromkeys(OUTCOMES + ("requests",), 0))
+            stats[outcome] += n
+            stats["requests"] += n
+        return out
 
     # -- a miss -----------------------------------------------------------------------------------
     def build(self, data: bytes, ldns: str, view: View | None = None) -> list | None:
-        """[counter, rotation of response bytes (None: drop)] (and when it expires, for a persisted
-        answer), or None: malformed."""
+        """[counter, rotation of response bytes (None: drop), when it expires (a persisted answer)
+        or None, each answer's tally key (a wide IP's) or None], or None: malformed."""
         self.misses += 1
         view = view or self.view
         if len(data) >= 3 and data[2] & 0x80:
-            return [0, [None]]   # a response sent to us: drop
+            return [0, [None], None, (None,)]   # a response sent to us: drop
         try:
             query = dns.message.from_wire(data)
         except (dns.exception.DNSException, ValueError, IndexError, struct.error):
             return None
         if query.opcode() != dns.opcode.QUERY:
-            return [0, [self._wire(query, dns.rcode.NOTIMP)]]
+            return [0, [self._wire(query, dns.rcode.NOTIMP)], None, (None,)]
         if len(query.question) != 1:
             return None
         q = query.question[0]
@@ -109,7 +127,7 @@ class Answerer:
         if wip is None:
             wip = view.wideip(qname, "cname")
         if wip is None:
-            return [0, [self.from_zone(query, view.names(qname), view)]]
+            return [0, [self.from_zone(query, view.names(qname), view)], None, (None,)]
         rtype = "cname" if view.wideip(qname, RTYPE.get(q.rdtype, "")) is None else RTYPE[q.rdtype]
         ecs = next((o for o in query.options if isinstance(o, dns.edns.ECSOption)), None) if wip.prefer_ecs else None
         if ecs is not None:
@@ -120,16 +138,19 @@ class Answerer:
             outcome, expires = self.persistence.pick(wip, ldns, rotation, self.now())
             rotation = [outcome]
         zone_answer = None
-        out = []
+        out, keys = [], []
         for outcome in rotation:
             if outcome == lb.DROP:
                 out.append(None)
+                keys.append(f"{rtype} {wip.name} dropped")
             elif outcome == lb.RETURN_TO_DNS:
                 zone_answer = zone_answer or self.from_zone(query, False, view)
                 out.append(zone_answer)
+                keys.append(f"{rtype} {wip.name} returnToDns")
             else:
                 out.append(self._wideip_answer(query, q.name, rtype, outcome, ecs))
-        return [0, out] if expires is None else [0, out, expires]
+                keys.append(f"{rtype} {wip.name} resolutions")
+        return [0, out, expires, tuple(keys)]
 
     def _wideip_answer(self, query, qname, rtype: str, answer: lb.Answer, ecs=None) -> bytes:
         response = dns.message.make_response(query)

@@ -93,6 +93,7 @@ class Listener:
 
     def _serve_udp(self, sock: socket.socket) -> None:
         recv, send, answerer = sock.recvfrom, sock.sendto, self.answerer
+        tally = answerer.tally
         while True:
             try:
                 data, addr = recv(MAX_UDP_QUERY)
@@ -100,8 +101,10 @@ class Listener:
                 return
             # the hot path inlined: a cached single answer is a dict lookup and the id patched in
             entry = answerer.state[1].get((data[2:], addr[0]))
-            if entry is not None and len(entry) == 2 and len(entry[1]) == 1 and entry[1][0] is not None:
+            if entry is not None and entry[2] is None and len(entry[1]) == 1 and entry[1][0] is not None:
                 answerer.queries += 1
+                if entry[3][0] is not None:
+                    tally[entry[3][0]] += 1
                 try:
                     send(data[:2] + entry[1][0][2:], addr)
                 except OSError:

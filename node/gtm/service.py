@@ -246,4 +246,5 @@ class GTM:
                             for (p, m), st in self.view.members.items()},
                 "listeners": {base_name(p): l.stats() for p, (_, _, l) in self.listeners.items()},
                 "answerer": {"queries": self.answerer.queries, "misses": self.answerer.misses,
-                             "cached": len(self.answerer.cache)}}
+                             "cached": len(self.answerer.cache)},
+                "wideips": self.answerer.wideip_stats()}

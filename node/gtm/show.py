@@ -71,7 +71,7 @@ def _pools_or_wideips(gtm, what: str, types: list[str], name: str | None) -> str
         for path, v in sorted(gtm.store.of_type(f"gtm {what} {rt}").items()):
             if name is not None and full_path(name, wild=True) != path:
                 continue
-            rows = _pool_rows(gtm, rt, path, v) if what == "pool" else _wideip_rows(v)
+            rows = _pool_rows(gtm, rt, path, v) if what == "pool" else _wideip_rows(gtm, rt, path, v)
             blocks.append(table(f"Gtm::{'Pool' if what == 'pool' else 'WideIP'}: {rt} {base_name(path)}", rows))
     if name is not None and not blocks:
         raise ShellError.of(NotFound("Pool" if what == "pool" else "Wide IP", full_path(name, wild=True)))
@@ -89,10 +89,13 @@ def _pool_rows(gtm, rt: str, path: str, v: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _wideip_rows(v: dict) -> list[tuple[str, str]]:
+def _wideip_rows(gtm, rt: str, path: str, v: dict) -> list[tuple[str, str]]:
+    stats = gtm.answerer.wideip_stats().get(f"{rt} {base_name(path)}", {})
     return [("Pool LB mode", v["pool-lb-mode"]),
             ("Pools", ", ".join(base_name(p["name"]) for p in v.get("pools") or []) or "none"),
-            ("Aliases", ", ".join(v.get("aliases") or []) or "none")]
+            ("Aliases", ", ".join(v.get("aliases") or []) or "none"),
+            ("Requests", str(stats.get("requests", 0))), ("Resolved", str(stats.get("resolutions", 0))),
+            ("Returned to DNS", str(stats.get("returnToDns", 0))), ("Dropped", str(stats.get("dropped", 0)))]
 
 
 def _listeners(st: dict) -> str:

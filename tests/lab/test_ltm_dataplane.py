@@ -165,3 +165,11 @@ def test_garbage_on_a_virtuals_port_never_takes_the_proxy_down(dp_lab):
     run(dp_lab, "client", "python3", "-c", GARBAGE, "80", "85", "86", "87")
     assert get(dp_lab, 80)[0] in ("web1", "web2") and get(dp_lab, 85)[0] in ("web1", "web2")
     assert get(dp_lab, 87)[0] in ("web1", "web2")
+
+
+def test_a_fastl4_virtual_with_an_http_profile_is_refused_and_nothing_changes(dp_lab):
+    with pytest.raises(Exception, match=r"01070734:3: Configuration error: Virtual server /Common/vs_l4 has a "
+                                        r"FastL4 profile \(/Common/fastL4\) and a http profile"):
+        tmsh(dp_lab, "bigip1", "modify ltm virtual vs_l4 profiles replace-all-with { fastL4 http }")
+    assert get(dp_lab, 81)[0] in ("web1", "web2")
+    assert "http" not in tmsh(dp_lab, "bigip1", "list ltm virtual vs_l4")

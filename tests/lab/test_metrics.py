@@ -18,6 +18,8 @@ from tests.lab.conftest import HA_PAIR, ROOT, module_lab, wait_for
 
 LAB = "twm"
 lab = module_lab(HA_PAIR, LAB, "10.250.71.0/24")
+GTM_LAB = "twmg"
+gtm_lab = module_lab(ROOT / "topologies" / "gtm-3dc.yml", GTM_LAB, "10.250.90.0/24")
 
 
 def parse(text: str) -> dict:
@@ -27,7 +29,7 @@ def parse(text: str) -> dict:
 
 
 def tmsh(node: str, line: str) -> str:
-    return Lab.open(LAB).tmsh(node, line)
+    return tmsh_in(LAB, node, line)
 
 
 def settled() -> bool:
@@ -85,6 +87,36 @@ def test_the_lab_endpoint_labels_every_series_by_device_and_follows_a_failover(l
         proc.terminate()
         proc.wait(5)
         subprocess.run([sys.executable, "-m", "lab.cli", "chaos", LAB, "reset"], cwd=ROOT, capture_output=True)
+
+
+@pytest.mark.lab
+def test_dns_requests_and_answers_per_wide_ip_count_what_dig_got(gtm_lab):
+    h = Lab.open(GTM_LAB)
+
+    def dig() -> list[str]:
+        return h.run("client-nyc", ["dig", "+short", "+time=2", "+tries=1", "@10.30.0.53", "www.example.com"],
+                     capture_output=True, text=True, timeout=20).stdout.split()
+
+    wait_for(lambda: dig() == ["10.10.1.100"], 60, what="gtm1 answering www.example.com for nyc")
+    mgmt = h.node("gtm1").mgmt_address
+    labels = (("aWideIps", "/Common/www.example.com"),)
+
+    def pulled() -> dict:
+        r = httpx.get(f"https://{mgmt}/mgmt/shared/telemetry/pullconsumer/Pull_Consumer", verify=False,
+                      auth=("admin", "admin"), timeout=5)
+        return parse(r.text)
+    before = pulled()
+    answers = [dig() for _ in range(5)]
+    assert answers == [["10.10.1.100"]] * 5
+    after = pulled()
+    assert after[("f5_requests", labels)] - before[("f5_requests", labels)] == 5
+    assert after[("f5_resolutions", labels)] - before[("f5_resolutions", labels)] == 5
+    shown = tmsh_in(GTM_LAB, "gtm1", "show gtm wideip a www.example.com")
+    assert re.search(rf"Requests\s+{int(after[('f5_requests', labels)])}\b", shown), shown
+
+
+def tmsh_in(lab: str, node: str, line: str) -> str:
+    return Lab.open(lab).tmsh(node, line)
 
 
 def _try(f):

@@ -53,6 +53,11 @@ def test_a_floating_self_ip_is_synced_and_a_non_floating_one_is_not(store):
     ("delete cm traffic-group traffic-group-1", "built-in"),
     ("create ltm virtual vs destination 10.9.9.9:80", "destination 10.9.9.9 is on no VLAN of this device"),
     ('create ltm monitor http bad recv "(unclosed"', "is not a valid regular expression"),
+    ("create ltm virtual vs destination 10.1.10.100:80 profiles replace-all-with { fastL4 http }",
+     "01070734:3: Configuration error: Virtual server /Common/vs has a FastL4 profile (/Common/fastL4) and a http "
+     "profile (/Common/http): a FastL4 virtual server takes no other protocol or application profile"),
+    ("create ltm virtual vs destination 10.1.10.100:80 profiles replace-all-with { fastL4 oneconnect }",
+     "and a one-connect profile (/Common/oneconnect)"),
 ])
 def test_a_refused_change_gets_f5s_message_and_changes_nothing(store, line, message):
     before = json.loads(store.path.read_text())

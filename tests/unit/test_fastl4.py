@@ -60,3 +60,10 @@ def test_listing_reads_counters_back():
     assert chains == {"prerouting"} and values == {"/Common/vs conns": (4, 240)}
 
 
+
+
+def test_established_connections_are_counted_by_virtual_and_member():
+    from node.ltm.kernel import established
+    line = ("tcp      6 431999 ESTABLISHED src=10.1.10.51 dst=10.1.10.100 sport=40000 dport=81 src=10.1.20.21 "
+            "dst=10.1.10.51 sport=80 dport=40000 [ASSURED] mark=0 use=1")
+    assert established(line + "\n" + line.replace("40000", "40001")) == {("10.1.10.100", 81, "10.1.20.21", 80): 2}

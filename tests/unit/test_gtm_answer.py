@@ -155,3 +155,11 @@ def test_the_edns_client_subnet_stands_for_the_ldns_when_the_wide_ip_prefers_it(
     assert addresses(r) == ["10.10.2.100"]
     assert r.options[0].address == "10.20.2.0" and r.options[0].scopelen == 24
     assert addresses(ask(a, "www.example.com", ldns="10.20.1.9")) == ["10.10.1.100"]   # no ECS: the source
+
+
+def test_each_wide_ip_counts_its_requests_and_answers_cached_or_not(answerer):
+    for qid in (1, 2, 3):   # one miss, two cached answers
+        ask(answerer, "www.example.com", qid=qid)
+    ask(answerer, "nosuch.example.com")   # not a wide IP: no wide IP counts it
+    assert answerer.wideip_stats() == {"a www.example.com": {"requests": 3, "resolutions": 3, "dropped": 0,
+                                                             "returnToDns": 0}}

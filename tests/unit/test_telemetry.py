@@ -123,3 +123,14 @@ async def test_the_node_serves_the_pull_consumer_and_the_system_poller_over_rest
         r = await httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost").get(
             "/mgmt/shared/telemetry/pullconsumer/My_Pull_Consumer")
         assert r.status_code == 401
+
+
+def test_dns_requests_and_answers_per_wide_ip_in_ts_shape():
+    st = copy.deepcopy(STATUS)
+    st["gtm"] = {"servers": {}, "listeners": {}, "answerer": {"queries": 5, "misses": 1, "cached": 1},
+                 "wideips": {"a www.example.com": {"requests": 5, "resolutions": 4, "dropped": 1, "returnToDns": 0}}}
+    data = telemetry.poller(st, NOW)
+    assert data["aWideIps"]["/Common/www.example.com"]["requests"] == 5
+    m = metrics(telemetry.prometheus_text(data))
+    assert m[("f5_resolutions", (("aWideIps", "/Common/www.example.com"),))] == 4
+    assert m[("f5_dropped", (("aWideIps", "/Common/www.example.com"),))] == 1

@@ -388,6 +388,34 @@ def test_a_devices_saved_configuration_loads_whole_bookkeeping_and_all(tmp_path)
         SysConfig("bigip1", store, tmp_path, Log()).merge(text.replace("recv-disable none", "recv-disable down"))
 
 
+# -- completion and help, from the schema -----------------------------------------------------------
+def test_module_contexts_complete_and_explain_from_the_schema():
+    from node.config import grammar
+    assert grammar.is_module(["ltm"]) and grammar.is_module(["ltm", "monitor"]) and not grammar.is_module(["ltm", "pool"])
+    assert grammar.full_line(["ltm"], ["list", "pool", "web"]) == ["list", "ltm", "pool", "web"]
+    assert grammar.full_line(["ltm"], ["show", "/sys", "version"]) == ["show", "sys", "version"]
+    assert grammar.full_line(["ltm"], ["quit"]) == ["quit"]
+    top = grammar.next_words([], "")
+    assert {"create", "list", "show", "ltm", "gtm", "net", "sys", "cm", "auth"} <= set(top)
+    assert {"pool", "virtual", "monitor"} <= set(grammar.next_words(["ltm"], "list "))
+    assert grammar.next_words([], "create ltm pool web load-balancing-mode ")["ratio-member"].startswith("value")
+    props = grammar.next_words([], "modify ltm pool web ")
+    assert "members" in props and "min-up-members" in props and "colour" not in props
+    assert set(grammar.next_words([], "list ltm pool ")) >= {"all-properties", "one-line", "recursive"}
+    assert grammar.name_position(["ltm"], "modify pool ") == "ltm pool"
+    assert grammar.name_position([], "show sys ") is None
+
+
+def test_question_mark_groups_what_may_come_next_as_tmsh_does():
+    from node.tmsh_cli import help_text
+    text = help_text(["ltm"], "list ")
+    assert text.startswith("Components:") and "  pool" in text
+    props = help_text([], "modify ltm pool web ")
+    assert props.startswith("Properties:") and any(line.split()[:1] == ["load-balancing-mode"]
+                                                    for line in props.splitlines())
+    assert "Commands:" in help_text([], "") and "Modules:" in help_text([], "")
+
+
 def test_list_gtm_topology_with_only_options_names_no_record():
     # `list gtm topology one-line` lists every record; the option is not a record's name
     cmd = parse("list gtm topology one-line")

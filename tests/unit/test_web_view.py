@@ -66,3 +66,20 @@ def test_the_feed_reads_the_daemons_only_when_a_log_grows_or_slow_seconds_pass()
     assert due(quiet, ((100, 1), (2100, 6)), 0.1)          # a node logged a state change
     assert due(quiet, ((100, 1), None), 0.1)               # a log went (the lab is going down)
     assert due(quiet, quiet, SLOW)                          # counters and ages, at most this often
+
+
+async def test_with_no_lab_named_it_lists_labs_and_a_server_for_one_lab_acts_on_no_other():
+    async with trio.open_nursery() as nursery:
+        every = Web()
+        await nursery.start(every.run)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=every), base_url="http://t") as c:
+            r = await c.get("/")
+            assert r.status_code == 200 and "Traceback" not in r.text   # the list of labs, not a redirect
+            r = await c.post("/lab/nosuchlab/fault", data={"verb": "kill", "args": "bigip1"})
+            assert r.status_code == 404   # a lab that is not up: nothing is done
+        one = Web("a")
+        await nursery.start(one.run)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=one), base_url="http://t") as c:
+            r = await c.post("/lab/b/fault", data={"verb": "kill", "args": "bigip1"})
+            assert r.status_code == 404 and "this server shows lab &#39;a&#39;, not &#39;b&#39;" in r.text
+        nursery.cancel_scope.cancel()

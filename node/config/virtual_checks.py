@@ -1,0 +1,27 @@
+"""Whole-configuration checks of a virtual server's profiles: which data path can take them."""
+from __future__ import annotations
+
+from ..errors import Invalid
+from . import profiles
+from .schema import full_path
+
+NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")   # tcp: the store adds it by default
+
+
+def check(work: dict, touched: dict) -> None:
+    def lookup(type_: str, path: str):
+        return work.get((type_, path))
+
+    for (tname, path), verb in touched.items():
+        if tname != "ltm virtual" or verb == "del":
+            continue
+        names = work[(tname, path)].get("profiles") or ()
+        kinds = {name: profiles.kind_of(lookup, name) for name in names}
+        fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
+        if not fastl4:
+            continue
+        for name, kind in kinds.items():
+            if kind in NOT_WITH_FASTL4:   # the kernel forwards packets: nothing parses or terminates
+                raise Invalid(f"Virtual server {path} has a FastL4 profile ({full_path(fastl4[0].split()[0])}) "
+                              f"and a {kind} profile ({full_path(name.split()[0])}): a FastL4 virtual server "
+                              "takes no other protocol or application profile")
