@@ -14,7 +14,7 @@ import json
 import random
 import time
 
-from common import lab, wait
+from common import lab
 
 from lab.observe.history import History, Writers, in_sync, kill_cycles, read
 from lab.runtime.lab import Lab
@@ -29,9 +29,11 @@ def run(name: str, subnet: str, cycles: int, seed: int) -> dict:
         started = time.monotonic()
         with Writers(lab_name, plan, "bigip1", history):
             victims = kill_cycles(lab_name, cycles, random.Random(seed))
-        wait(lambda: all(in_sync(plan, d) for d in DEVICES), timeout=60, interval=0.2)
+        deadline = time.monotonic() + 60
+        while not all(in_sync(plan, d) for d in DEVICES) and time.monotonic() < deadline:
+            time.sleep(0.2)
         report = history.check({d: read(plan, d) for d in DEVICES})
-        return {"cycles": cycles, "kills": {d: victims.count(d) for d in DEVICES},
+        return {"cycles": cycles, "in_sync": {d: in_sync(plan, d) for d in DEVICES}, "kills": {d: victims.count(d) for d in DEVICES},
                 "seconds": round(time.monotonic() - started, 1), "writes": history.counts(),
                 "by_via": {v: sum(1 for w in history.writes if w.via == v and w.outcome == "ok")
                            for v in ("rest", "tmsh")},

@@ -19,8 +19,8 @@ SETTLE = 30.0    # seconds a healed lab gets to reach one active per traffic gro
 
 
 class Soak:
-    def __init__(self, lab: str, seed: int, hold: float = 4.0, say=print):
-        self.env, self.seed, self.hold, self.say = LabEnv(lab), seed, hold, say
+    def __init__(self, lab: str, seed: int, hold: float = 4.0, say=print, progress=lambda text: None):
+        self.env, self.seed, self.hold, self.say, self.progress = LabEnv(lab), seed, hold, say, progress
         self.rng = random.Random(seed)
         self.history = Path(state.lab_dir(lab)) / f"soak-{seed}.jsonl"
         self.writes: dict[str, str] = {}      # acknowledged pool name -> the device it went to
@@ -41,6 +41,8 @@ class Soak:
         while time.monotonic() < end:
             cycles += 1
             plan = draw(self.rng, self.env.bigips, self.vlans, self.hold)
+            self.progress(f"cycle {cycles}: {plan.inject}; {max(0.0, end - time.monotonic()):.0f} s left, "
+                          f"{len(failed)} failed")
             self._inject(plan)
             self._write()
             time.sleep(self.hold)

@@ -6,9 +6,10 @@ are the address, broadcast), as keepalived does: a burst of `repeat` frames `int
 second burst after `delay`, and optionally one every `refresh` seconds. Linux ignores a GARP for
 an entry younger than its 1 s locktime, which is why one frame is not enough.
 
-The frames are built and sent with scapy's L2 layer. Its pages are shared: every daemon of a netns
-lab is forked from one warm interpreter that imported it (lab/runtime/forkserver.py), which reads
-scapy's interfaces and routes again after it enters the node's namespace.
+The frames are built with scapy's L2 layer and sent on an AF_PACKET socket. scapy's pages are
+shared: every daemon of a netns lab is forked from one warm interpreter that imported it
+(lab/runtime/forkserver.py), which reads scapy's interfaces and routes again after it enters the
+node's namespace.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 from scapy.data import ETH_P_ARP
 from scapy.layers.l2 import ARP, Ether
-from scapy.sendrecv import sendp
 
 LIFETIME = 2          # seconds a floating address outlives its daemon
 REFRESH = 0.5
@@ -90,6 +90,12 @@ class Interfaces:
         mac = self.mac(ifname)
         if mac is None:
             return False
-        # an ARP-only socket, and no promiscuous mode (scapy's default for its sockets)
-        sendp(garp_frame(mac, address), iface=ifname, type=ETH_P_ARP, promisc=False, verbose=False)
+        # scapy's own sockets select() on their descriptor when opened, which fails past fd 1024
+        # (a daemon holding 1,000 REST sessions): the frame goes out on a plain AF_PACKET socket
+        try:
+            with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP)) as s:
+                s.bind((ifname, ETH_P_ARP))
+                s.send(bytes(garp_frame(mac, address)))
+        except OSError:
+            return False    # the interface went away meanwhile
         return True
