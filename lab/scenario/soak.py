@@ -52,6 +52,8 @@ class Soak:
             settle_times.append(time.monotonic() - healed_at)
             bad = violations(obs)
             self.record("observation", cycle=cycles, fault=plan.inject, settled=settled, violations=bad, obs=obs)
+            if obs["conflicts"]:
+                self._resolve(obs)
             if bad:
                 failed.append({"cycle": cycles, "fault": plan.inject, "violations": bad})
                 self.say(f"cycle {cycles} ({plan.inject}): " + "; ".join(bad))
@@ -95,6 +97,21 @@ class Soak:
             return
         self.writes[name] = device
         self.record("write", device=device, name=name)
+
+    def _resolve(self, obs: dict) -> None:
+        """A reported conflict waits for the user: sync the device holding most writes to the group
+        (as one would) so later cycles start in sync; the other side's writes were reported, not lost."""
+        group = ((self.env.lab.plan.ha or {}).get("device_group") or {}).get("name")
+        keep = max(self.env.bigips, key=lambda n: sum(w.get(n, False) for w in obs["writes"].values()))
+        try:
+            self.env.tmsh(keep, f"run cm config-sync to-group {group}")
+        except Exception as exc:
+            self.record("resolve-refused", device=keep, reason=str(exc))
+            return
+        given_up = sorted(n for n, w in obs["writes"].items() if not w.get(keep))
+        for name in given_up:
+            self.writes.pop(name, None)
+        self.record("resolve", device=keep, group=group, given_up=given_up)
 
     def _settle(self) -> tuple[dict, bool]:
         deadline = time.monotonic() + SETTLE
