@@ -41,9 +41,12 @@ class Field:
     required: bool = False
     sub: tuple = ()             # for items: the fields of each item (server addresses, pool members);
     #                             for record: the keys of the one block (source-address-translation { type automap })
+    rest_as: str | None = None  # REST's name where it is not the camel case of tmsh's (`default` -> `tmDefault`)
 
     @property
     def rest(self) -> str:
+        if self.rest_as:
+            return self.rest_as
         head, *rest = self.name.split("-")
         return head + "".join(w.capitalize() for w in rest)
 
@@ -415,6 +418,23 @@ PROFILE_TYPES = tuple(
     ObjType(f"ltm profile {p}", "Profile", (
         Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
         *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+# Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
+PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie"}
+PERSIST_COMMON = (Field("description", "str"), Field("match-across-pools", "enum", "disabled", ED),
+                  Field("match-across-services", "enum", "disabled", ED),
+                  Field("match-across-virtuals", "enum", "disabled", ED), Field("mirror", "enum", "disabled", ED),
+                  Field("override-connection-limit", "enum", "disabled", ED))
+PERSIST_TYPES = (
+    ObjType("ltm persistence source-addr", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/source_addr"), Field("timeout", "str", "180"),
+        Field("mask", "str", "none"), Field("hash-algorithm", "enum", "default", ("default", "carp")),
+        Field("map-proxies", "enum", "enabled", ED), *PERSIST_COMMON)),
+    ObjType("ltm persistence cookie", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/cookie"),
+        Field("method", "enum", "insert", ("insert", "rewrite", "passive", "hash")),
+        Field("cookie-name", "str", "none"), Field("expiration", "str", "0"),
+        Field("always-send", "enum", "disabled", ED), Field("httponly", "enum", "enabled", ED),
+        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"), *PERSIST_COMMON)))
 PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
     Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
@@ -503,6 +523,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
+        Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
+        Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
     ObjType("ltm data-group internal", "Data Group", (
@@ -569,7 +591,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
         Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),
         Field("description", "str"))),
-    *PROFILE_TYPES,
+    *PROFILE_TYPES, *PERSIST_TYPES,
     *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
@@ -593,6 +615,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys folder", PARTITION): {},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
     ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
+    **{(f"ltm persistence {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PERSIST_BUILTINS.items()},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},
