@@ -40,8 +40,11 @@ def in_node(lab: str, node: str, *argv: str, timeout: float = 120) -> subprocess
                           timeout=timeout, cwd=ROOT)
 
 
-def flood(lab: str, node: str, *args) -> dict:
-    proc = in_node(lab, node, sys.executable, "-m", "tests.lab.flood", *map(str, args))
+def flood(lab: str, node: str | None, *args) -> dict:
+    """A bounded flood from a lab node, or from the host (None: the management network's side)."""
+    argv = (sys.executable, "-m", "tests.lab.flood", *map(str, args))
+    proc = in_node(lab, node, *argv) if node else subprocess.run(argv, capture_output=True, text=True,
+                                                                 timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -133,6 +136,26 @@ def test_forged_heartbeats_do_not_keep_a_killed_active_alive(healthy):
                  what="bigip2 taking over from the killed bigip1")
     finally:
         forger.wait(timeout + 10)
+
+
+# -- 4353 ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("certificate", ["untrusted", "trusted"])
+def test_malformed_4353_frames_leave_the_channel_heartbeats_and_memory_alone(healthy, certificate):
+    """Malformed and truncated frames over TLS to bigip1's 4353, from a self-signed certificate
+    (refused at the handshake) and from bigip2's own (past the handshake, into the framing)."""
+    certdir = str(state.node_dir(LAB, "bigip2")) if certificate == "trusted" else "-"
+    before, rss = missed(LAB), rss_kb(LAB, "bigip1")
+    log = (state.node_dir(LAB, "bigip1") / "log.jsonl").read_text()
+    flood(LAB, None, "iq-frames", MGMT["bigip1"], 500, certdir)
+    flood(LAB, None, "iq-frames", MGMT["bigip1"], 500, certdir)
+    after = (state.node_dir(LAB, "bigip1") / "log.jsonl").read_text()[len(log):]
+    assert ('"channel-refused"' if certificate == "untrusted" else '"bad-message"') in after or \
+        '"inbound-closed"' in after, "the flood reached the 4353 listener"
+    assert serving(LAB) and roles(LAB) == {"bigip1": "active", "bigip2": "standby"}
+    assert '"channel-down"' not in after and "bigip2" in node_status(LAB, "bigip1").iquery.open_peers(), \
+        "bigip1's 4353 channel to bigip2 dropped"
+    assert missed(LAB) == before, "a peer missed heartbeats during the flood"
+    assert rss_kb(LAB, "bigip1") - rss < RSS_GROWTH_KB
 
 
 # -- DNS ----------------------------------------------------------------------------------------
