@@ -53,7 +53,7 @@ def largest_gaps(pcaps: dict[str, Path]) -> dict[str, float]:
 
 def channel_drops(name: str) -> int:
     """4353 channels between the bigips that went down (not the flood's own, which end inbound-closed)."""
-    return sum(log.count('"channel-down"') for log in ((state.node_dir(name, n) / "log.jsonl").read_text() for n in ("bigip1", "bigip2")))
+    return sum((state.node_dir(name, n) / "log.jsonl").read_text().count('"channel-down"') for n in ("bigip1", "bigip2"))
 
 
 def flood(name: str, netns: str | None, *args: str) -> dict:
