@@ -53,7 +53,8 @@ def largest_gaps(pcaps: dict[str, Path]) -> dict[str, float]:
 
 def channel_drops(name: str) -> int:
     """4353 channels between the bigips that went down (not the flood's own, which end inbound-closed)."""
-    return sum((state.node_dir(name, n) / "log.jsonl").read_text().count('"channel-down"') for n in ("bigip1", "bigip2"))
+    logs = (state.node_dir(name, n) / "log.jsonl" for n in ("bigip1", "bigip2"))
+    return sum(log.read_text().count('"channel-down"') for log in logs)
 
 
 def flood(name: str, netns: str | None, *args: str) -> dict:
