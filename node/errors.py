@@ -94,6 +94,18 @@ class FolderNotEmpty(ConfigError):
     fmt = "The folder {folder} cannot be deleted because it contains configuration item ({item})."
 
 
+class StrictUpdates(ConfigError):
+    """A hand edit of an object an iApp application service owns, with its strict updates on."""
+    id = "01070621:3"
+    fmt = "The application service ({service}) must be updated using an application management interface."
+
+
+class IappFailed(ConfigError):
+    """An application service's template refused its values or its implementation failed; `detail`
+    is the Tcl error (the run is one commit: nothing was made)."""
+    fmt = "script did not successfully complete: ({detail})"
+
+
 class SyncFailed(ConfigError):
     id = "01070712:3"
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"

@@ -9,6 +9,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path)
+from .config.iapp_text import TEMPLATE, read_tmpl
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
 from .errors import NotFound, ShellError, catalogued
@@ -129,6 +130,8 @@ class Shell:
             words = [str(w) for w in tokenize(line)]
             if words[:1] == ["tmsh"]:
                 words = words[1:]
+            if words[:4] == ["load", "sys", "application", "template"]:
+                return self._load_template(words[4:])
             if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
                 return self._sys(words, text)
             cmd = parse(line)
@@ -218,6 +221,24 @@ class Shell:
             return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
         n = sc.merge(text, source)
         return f"Loading configuration...\n  {source}\n{n} objects merged"
+
+    def _load_template(self, args: list[str]) -> str:
+        """`load sys application template FILE`: the .tmpl file's templates, made or replaced in one
+        commit (as F5 loads an exported template over one of the same name)."""
+        if len(args) != 1:
+            raise ShellError('Syntax Error: "load sys application template" takes one FILE')
+        try:
+            with open(args[0]) as f:
+                text = f.read()
+        except OSError as exc:
+            raise ShellError(f"Syntax Error: cannot read {args[0]}: {exc.strerror}") from None
+        try:
+            ops = [Op("modify" if self.store.get(TEMPLATE, p) else "create", TEMPLATE, p, values)
+                   for p, values in ((object_path(TEMPLATE, name), values) for name, values in read_tmpl(text))]
+            self.store.commit(ops)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        return ""
 
     # -- configuration --------------------------------------------------------------------------
     def transaction(self, lines: list[str]) -> int:

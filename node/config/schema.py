@@ -32,7 +32,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -547,6 +547,18 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     ObjType("sys folder", "folder", FOLDER_FIELDS),
+    # iApps (node/config/iapp.py runs a service's template; its text is node/config/iapp_text.py)
+    ObjType("sys application template", "Application Template", (
+        Field("implementation", "str", ""), Field("presentation", "str", ""), Field("html-help", "str", ""),
+        Field("role-acl", "list", ()), Field("run-as", "str", "none"), Field("requires-modules", "list", ()),
+        Field("ignore-verification", "enum", "false", TF), Field("description", "str"))),
+    ObjType("sys application service", "Application Service", (
+        Field("template", "ref", ref="sys application template", required=True),
+        Field("variables", "raw", ()), Field("tables", "raw", ()), Field("lists", "raw", ()),
+        Field("strict-updates", "enum", "enabled", ED), Field("traffic-group", "str", "/Common/traffic-group-1"),
+        Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
+        Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),
+        Field("description", "str"))),
     *PROFILE_TYPES,
     *TUNNEL_TYPES,
     *GTM_TYPES,
@@ -640,6 +652,9 @@ def object_path(type_: str, name: str, folder: str = PARTITION) -> str:
         return folder_path(name, folder)
     if type_ in UNPARTITIONED:
         return full_path(name)
+    if type_ == "sys application service" and not name.startswith("/"):   # `web` -> /P/web.app/web, its own folder
+        head, _, name = name.rpartition("/")                              # (`web.app/web` names it too)
+        return full_path(name, folder=full_path(head or f"{name}.app", folder=folder))
     return full_path(name, wild=type_.startswith("gtm wideip"), folder=folder)
 
 
@@ -665,8 +680,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
         return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
-    if f.kind in ("members", "items"):
-        return value  # checked by the store, which knows the object
+    if f.kind in ("members", "items", "raw"):
+        return value  # checked by the store (raw: an iApp's variables, tables, lists: node/config/iapp_text.py), which knows the object
     if f.kind == "record":
         if not isinstance(value, dict):
             raise Invalid(f"{where} takes {{ KEY VALUE ... }}")

@@ -24,8 +24,8 @@ import msgpack
 
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, rule_checks, virtual_checks
-from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound
+from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, virtual_checks
+from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
 
@@ -104,6 +104,7 @@ class ConfigStore:
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
         self._implied: set = set()
+        self._owner = False                  # an application service's run is changing its own objects
         if self.path and self.path.exists():
             self._load()
         else:
@@ -312,6 +313,10 @@ class ConfigStore:
         self._implied.discard(key)
         if implied and op.action == "delete" and current is None:
             return
+        if current and current.get("app-service") and op.action != "create" and not self._owner:
+            self._strict(work, current["app-service"], op)
+        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None:
+            self._as_owner(lambda: self._remove_owned(work, op.path, touched, keep_folder=False))
         if implied and op.action == "create" and current is not None:
             values = dict(current)      # made with its twin: now filled in
         elif op.action == "create":
@@ -342,6 +347,8 @@ class ConfigStore:
                 values[fname] = self._members(work, values.get(fname) or [], verb, value, touched, folder or PARTITION)
             elif f.kind == "items":
                 values[fname] = gtm_checks.items(t, f, values.get(fname) or [], verb, value)
+            elif f.kind == "raw":
+                values[fname] = iapp_text.merge(fname, values.get(fname) or [], verb, value)
             elif f.kind == "terms" and verb in ("add", "delete"):
                 items = coerce(t, f, value)
                 have = list(values.get(fname) or [])
@@ -360,6 +367,10 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and f.kind == "list" and f.ref and folder and value not in ("none", [], ()):
+                names = [value] if isinstance(value, str) else value   # each as a ref: this folder's, else /Common's
+                coerce(t, f, names)
+                values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
             elif verb == "set" and fname == "monitor" and folder not in (None, PARTITION) \
@@ -385,6 +396,53 @@ class ConfigStore:
             self._implied.add(other)
         work[key] = values
         touched[key] = "put"
+        if op.type == iapp_text.SERVICE:
+            self._as_owner(lambda: self._deploy(work, op.path, values, touched))
+
+    # -- iApps: an application service makes, replaces and removes what it owns in one commit ------
+    def _strict(self, work: dict, owner: str, op: Op) -> None:
+        """A hand edit of an owned object: refused while its service has strict updates on
+        (turning them off lets an engineer orphan the objects: `app-service none`)."""
+        service = work.get((iapp_text.SERVICE, owner))
+        if service is not None and service.get("strict-updates", "enabled") == "enabled":
+            raise StrictUpdates(owner)
+
+    def _as_owner(self, fn) -> None:
+        was, self._owner = self._owner, True
+        try:
+            fn()
+        finally:
+            self._owner = was
+
+    def _remove_owned(self, work: dict, service: str, touched: dict, keep_folder: bool) -> None:
+        """Delete what `service` owns (deepest first; its folder last, and only once empty)."""
+        owned = sorted((k for k, v in work.items() if v.get("app-service") == service and k[0] != "sys folder"
+                        and k != (iapp_text.SERVICE, service)), key=lambda k: (k[0] == "ltm node", -k[1].count("/")))
+        for t, p in owned:
+            self._apply(work, Op("delete", t, p, {}), touched)
+        folder = folder_of(service)
+        if not keep_folder and work.get(("sys folder", folder), {}).get("app-service") == service \
+                and not any(in_folder(p, folder) and _folder(t, p) for t, p in work if (t, p) != (iapp_text.SERVICE, service)):
+            work.pop(("sys folder", folder))
+            touched[("sys folder", folder)] = "del"
+
+    def _deploy(self, work: dict, path: str, service: dict, touched: dict) -> None:
+        """(Re)deploy a service: its folder, then its template's implementation from a clean slate."""
+        folder = folder_of(path)
+        if ("sys folder", folder) not in work:
+            self._apply(work, Op("create", "sys folder", folder, {"app-service": ("set", path)}), touched)
+        self._remove_owned(work, path, touched, keep_folder=True)
+        template = work.get(("sys application template", service.get("template") or ""))
+        if template is None:
+            raise NotFound("Application Template", service.get("template"))
+
+        def apply(verb: str, type_: str, target: str, values: dict) -> None:
+            self._apply(work, Op(verb, type_, target, values), touched)
+
+        iapp.run(path, service, template, apply, lambda t, p: work.get((t, p)))
+        for (t, p), verb in list(touched.items()):   # what a create made alongside (a virtual address) is owned too
+            if verb == "put" and in_folder(p, folder) and not work[(t, p)].get("app-service") and t != iapp_text.SERVICE:
+                work[(t, p)] = {**work[(t, p)], "app-service": path}
 
     def _members(self, work: dict, have: list, verb: str, value, touched: dict, folder: str = PARTITION) -> list:
         """Pool members: value is {name: {field: value}}; an address-named member makes its node

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
                      UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
+from . import iapp_text
 from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -97,6 +98,10 @@ def _parse(line: str) -> Command:
     if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
         verb, name, body = rule.groups()
         return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
+    iapp = iapp_text.parse_command(line)
+    if iapp:   # an iApp's blocks are Tcl: `create sys application template T actions { definition { ... } }`
+        verb, type_, name, values = iapp
+        return Command(verb, type_, name, values=values)
     tokens = tokenize(line)
     if tokens and tokens[0] == "tmsh":
         tokens = tokens[1:]
@@ -347,6 +352,8 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     t = TYPES[type_]
     if type_ == "ltm rule":     # an iRule lists as its Tcl
         return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}\n}}"
+    if type_ in (iapp_text.TEMPLATE, iapp_text.SERVICE):
+        return iapp_text.render(type_, _word(object_name(type_, path, view)), values)
     if type_ == "gtm global-settings":
         blocks = []
         for group, fields in GTM_SETTINGS_GROUPS.items():

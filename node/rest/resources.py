@@ -375,6 +375,8 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             values[f.name] = ("set", [base_name(full_path(n)) for n in names] if f.name == "devices" else names)
         elif f.kind == "record":
             values[f.name] = ("set", _record(type_, f, key, v))
+        elif f.kind == "raw":   # an iApp's variables, tables, lists: F5's REST shape, checked by the store
+            values[f.name] = ("set", v)
         elif f.name == "ip-protocol" and type(v) is int:
             values[f.name] = ("set", IP_PROTOCOLS.get(v, str(v)))
         else:
