@@ -133,7 +133,9 @@ def _link(args) -> int:
 
 def _soak(args) -> int:
     from .scenario.soak import Soak
-    verdict = Soak(args.lab, args.seed, args.hold, say=lambda t: console.print(t, highlight=False)).run(args.minutes)
+    with console.status(f"biglab soak {args.lab}") as spinner:   # rich progress, as bring-up shows it
+        verdict = Soak(args.lab, args.seed, args.hold, say=lambda t: console.log(t, highlight=False),
+                       progress=lambda t: spinner.update(f"biglab soak {args.lab}: {t}")).run(args.minutes)
     print(json.dumps(verdict, indent=1))
     if not verdict["ok"]:
         console.print(f"[red]soak failed: replay with --seed {args.seed}; history {verdict['history']}[/]",

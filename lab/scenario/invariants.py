@@ -40,7 +40,8 @@ def draw(rng: random.Random, bigips: list[str], failover_vlans: list[str], hold:
 def violations(obs: dict) -> list[str]:
     """What is wrong in one settled observation:
     obs = {"active": {tg: [devices]}, "arp": {address: (mac seen, mac of the active)},
-           "writes": {name: {device: present}}, "conflicts": [names], "died": [devices not killed]}"""
+           "writes": {name: {device: present}}, "conflicts": [sync status lines that report one],
+           "died": [devices not killed]}"""
     out = []
     for tg, devices in sorted(obs.get("active", {}).items()):
         if len(devices) != 1:
@@ -50,7 +51,7 @@ def violations(obs: dict) -> list[str]:
             out.append(f"the client's ARP entry for {address} is {seen}, the active device's MAC is {want}")
     for name, where in sorted(obs.get("writes", {}).items()):
         missing = sorted(d for d, present in where.items() if not present)
-        if missing and name not in obs.get("conflicts", ()):
+        if missing and not obs.get("conflicts"):   # a reported conflict leaves the choice to the user
             out.append(f"acknowledged write {name} is missing on {', '.join(missing)} (no sync conflict reported)")
     for device in obs.get("died", ()):
         out.append(f"{device}'s daemon died without being killed")

@@ -19,8 +19,8 @@ SETTLE = 30.0    # seconds a healed lab gets to reach one active per traffic gro
 
 
 class Soak:
-    def __init__(self, lab: str, seed: int, hold: float = 4.0, say=print):
-        self.env, self.seed, self.hold, self.say = LabEnv(lab), seed, hold, say
+    def __init__(self, lab: str, seed: int, hold: float = 4.0, say=print, progress=lambda text: None):
+        self.env, self.seed, self.hold, self.say, self.progress = LabEnv(lab), seed, hold, say, progress
         self.rng = random.Random(seed)
         self.history = Path(state.lab_dir(lab)) / f"soak-{seed}.jsonl"
         self.writes: dict[str, str] = {}      # acknowledged pool name -> the device it went to
@@ -41,6 +41,8 @@ class Soak:
         while time.monotonic() < end:
             cycles += 1
             plan = draw(self.rng, self.env.bigips, self.vlans, self.hold)
+            self.progress(f"cycle {cycles}: {plan.inject}; {max(0.0, end - time.monotonic()):.0f} s left, "
+                          f"{len(failed)} failed")
             self._inject(plan)
             self._write()
             time.sleep(self.hold)
@@ -50,6 +52,8 @@ class Soak:
             settle_times.append(time.monotonic() - healed_at)
             bad = violations(obs)
             self.record("observation", cycle=cycles, fault=plan.inject, settled=settled, violations=bad, obs=obs)
+            if obs["conflicts"]:
+                self._resolve(obs)
             if bad:
                 failed.append({"cycle": cycles, "fault": plan.inject, "violations": bad})
                 self.say(f"cycle {cycles} ({plan.inject}): " + "; ".join(bad))
@@ -93,6 +97,21 @@ class Soak:
             return
         self.writes[name] = device
         self.record("write", device=device, name=name)
+
+    def _resolve(self, obs: dict) -> None:
+        """A reported conflict waits for the user: sync the device holding most writes to the group
+        (as one would) so later cycles start in sync; the other side's writes were reported, not lost."""
+        group = ((self.env.lab.plan.ha or {}).get("device_group") or {}).get("name")
+        keep = max(self.env.bigips, key=lambda n: sum(w.get(n, False) for w in obs["writes"].values()))
+        try:
+            self.env.tmsh(keep, f"run cm config-sync to-group {group}")
+        except Exception as exc:
+            self.record("resolve-refused", device=keep, reason=str(exc))
+            return
+        given_up = sorted(n for n, w in obs["writes"].items() if not w.get(keep))
+        for name in given_up:
+            self.writes.pop(name, None)
+        self.record("resolve", device=keep, group=group, given_up=given_up)
 
     def _settle(self) -> tuple[dict, bool]:
         deadline = time.monotonic() + SETTLE

@@ -245,7 +245,12 @@ class ConfigSync:
         group = msg.group
         self.in_flight.discard((group, peer))
         if msg.need_full:
-            return [self._push(group, peer, full=True, auto=False)]
+            # Our incremental push started from a stale idea of the peer's commit: it may have
+            # committed on its own (a partition), and a full push would drop that side silently.
+            # Its status, sent after the refusal, decides again: a push, or a conflict reported.
+            if _newer(msg.seq, self.peers.get(peer, {}).get("seq")):
+                return []                                # that status is still on its way
+            return self._pushes(local, peer, connected)  # it came first
         if not msg.ok:
             self.failures[(group, peer)] = msg.error or "refused"
             return [Refused(group, peer, msg.error)]
@@ -260,6 +265,12 @@ class ConfigSync:
 
     def opened(self, peer: str) -> None:
         """A channel to `peer` (re)opened: results of pushes sent before will not come."""
+        self._drop_in_flight(peer)
+
+    def closed(self, peer: str) -> None:
+        """A channel to or from `peer` closed: a push it carried gets no result, so it must not
+        block the next one (the peer's status on reconnect decides again). If the push went on
+        another channel its result still comes; a push repeated meanwhile is refused and dropped."""
         self._drop_in_flight(peer)
 
     def to_group(self, group: str, peers: list[str]) -> list[Push]:

@@ -49,7 +49,7 @@ class SyncDriver:
                               (m.SyncRequest, self._on_request)):
             self.iquery.handle(kind, handler)
         self.events.subscribe(ChannelOpened, self._opened)
-        self.events.subscribe(ChannelClosed, lambda _e: self._check_sync_status())
+        self.events.subscribe(ChannelClosed, self._closed)
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(HealthChanged, lambda _e: self._broadcast_status())
         self.events.subscribe(FailoverStateChanged, lambda _e: self._broadcast_status())
@@ -80,6 +80,12 @@ class SyncDriver:
         if event.outbound:
             self.sync.opened(event.peer)
             self._nursery.start_soon(self._hello, event.peer)
+        else:   # the peer reconnected: our current status lets it decide its pushes afresh
+            self._nursery.start_soon(self.iquery.send_to, event.peer, self._status_message())
+        self._check_sync_status()
+
+    def _closed(self, event: ChannelClosed) -> None:
+        self.sync.closed(event.peer)
         self._check_sync_status()
 
     async def _hello(self, peer: str) -> None:

@@ -30,5 +30,6 @@ def test_each_invariant_reports_its_violation():
     assert "ARP entry for 10.1.10.100 is bb" in violations({**good, "arp": {"10.1.10.100": ("bb", "aa")}})[0]
     lost = {**good, "writes": {"soak_1": {"bigip1": True, "bigip2": False}}}
     assert violations(lost) == ["acknowledged write soak_1 is missing on bigip2 (no sync conflict reported)"]
-    assert violations({**lost, "conflicts": ["soak_1"]}) == []
+    conflict = "dg-ha (Changes Pending): There is a possible change conflict between bigip1 and bigip2"
+    assert violations({**lost, "conflicts": [conflict]}) == []
     assert violations({**good, "died": ["bigip2"]}) == ["bigip2's daemon died without being killed"]

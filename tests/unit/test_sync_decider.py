@@ -65,11 +65,12 @@ def test_a_status_older_than_the_result_is_ignored():
     assert d.pairs(local(C2, synced=C2), DG, up)["bigip2"].status == IN_SYNC
 
 
-def test_a_refused_incremental_base_is_answered_with_a_full_push():
+def test_a_refused_incremental_base_is_answered_with_a_push_from_the_peers_new_status():
     d = synced_pair()
     d.committed(local(C2), up)
-    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == \
-        [Push(DG, "bigip2", full=True, auto=False)]
+    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == []
+    # the peer lacks commits our cache no longer reaches: still nothing of its own, so it is pushed
+    assert d.status(local(C3b, synced=C1), "bigip2", status(C1, seq=3), up, 1.0) == [Push(DG, "bigip2", False, True)]
 
 
 def test_a_refusal_is_a_sync_failure_until_a_sync_to_the_group():
@@ -151,3 +152,31 @@ def test_a_peer_with_a_commit_of_its_own_is_still_a_conflict():
                frozenset({C1, C2}))
     assert d.status(me, "bigip2", status(C3, synced=C2), up, 0.0) == [SendStatus("bigip2")]
     assert "conflict" in d.pairs(me, DG, up)["bigip2"].detail
+
+
+def test_a_push_on_a_channel_that_closed_does_not_block_the_next():
+    # ha-pair soak, seed 1: a write on bigip2 during a partition, pushed on a channel that then
+    # closed; after the heal the peer's status must start the push again
+    d = synced_pair()
+    d.committed(local(C2), up)
+    d.closed("bigip2")
+    assert d.in_flight == set()
+    assert d.status(local(C2), "bigip2", status(C1, seq=2), up, 1.0) == [Push(DG, "bigip2", False, True)]
+
+
+def test_a_refused_incremental_base_waits_for_the_peers_status_and_never_overwrites_its_commits():
+    d = synced_pair()
+    d.committed(local(C2), up)                   # pushed from C1; the peer committed C3 meanwhile
+    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == []
+    assert d.in_flight == set()
+    assert d.status(local(C2), "bigip2", status(C3, seq=3), up, 1.0) == []   # no full push over C3
+    pair = d.pairs(local(C2), DG, up)["bigip2"]
+    assert pair.status == CHANGES_PENDING and "possible change conflict between bigip1 and bigip2" in pair.detail
+
+
+def test_a_refused_incremental_base_pushes_again_when_the_peers_status_came_first():
+    d = synced_pair()
+    d.committed(local(C2), up)
+    d.status(local(C2), "bigip2", status(C1, seq=3), up, 1.0)   # in flight: nothing yet
+    assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == \
+        [Push(DG, "bigip2", False, True)]
