@@ -8,7 +8,7 @@ from .cm.service import CM
 import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
-                            folder_of, folder_path, full_path, in_folder, object_path)
+                            folder_of, folder_path, full_path, in_folder, object_path, split_destination)
 from .config.iapp_text import TEMPLATE, read_tmpl
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
@@ -356,6 +356,13 @@ class Shell:
                 "traffic_group": base_name(v["traffic-group"]), "floating": v["traffic-group"] != LOCAL_ONLY,
                 "active": v["traffic-group"] == LOCAL_ONLY or base_name(v["traffic-group"]) in active}
                 for p, v in sorted(self.store.of_type("net self").items())])
+        if what == "ltm persistence persist-records" and self.ltm is not None:
+            rows = []
+            for r in self.ltm.persist_records():
+                vs = self.store.get("ltm virtual", r.virtual) or {}
+                dest = "%s:%s" % split_destination(vs["destination"]) if vs.get("destination") else r.virtual
+                rows.append((r.mode, r.value, dest, f"{r.address}:{r.port}"))
+            return show_text.ltm_persist_records(rows)
         if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
             report = self.ltm.pool_report()
             if base_name(words[2]) not in report:
@@ -415,7 +422,7 @@ class Shell:
             return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | device-group [G] | traffic-group, show ltm virtual | pool | node [NAME], "
-                         "show ltm pool P members, show net arp | self, show gtm iquery | server | pool "
+                         "show ltm pool P members, show ltm persistence persist-records, show net arp | self, show gtm iquery | server | pool "
                          "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | failover | clock "
                          "| ha-status | ha-group)")
 

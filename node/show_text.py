@@ -78,3 +78,9 @@ def ltm_pool_members(name: str, pool: dict) -> str:
             ("  Total Connections", str(info["stats"]["tot_conns"]))])
         out.append("\n".join(f"  | {line}" if not line.startswith("-") else f"  {line}" for line in block.split("\n")))
     return "\n".join(out)
+
+
+def ltm_persist_records(rows: list[tuple[str, str, str, str]]) -> str:
+    """`show ltm persistence persist-records`: (mode, value, virtual addr:port, member addr:port) a record."""
+    return "\n".join(["Sys::Persistent Connections", *(f"{m}  {v}  {vs}  {node}  (tmm: 0)" for m, v, vs, node in rows),
+                      f"Total records returned: {len(rows)}"])

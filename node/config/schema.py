@@ -41,9 +41,12 @@ class Field:
     required: bool = False
     sub: tuple = ()             # for items: the fields of each item (server addresses, pool members);
     #                             for record: the keys of the one block (source-address-translation { type automap })
+    rest_as: str | None = None  # REST's name where it is not the camel case of tmsh's (`default` -> `tmDefault`)
 
     @property
     def rest(self) -> str:
+        if self.rest_as:
+            return self.rest_as
         head, *rest = self.name.split("-")
         return head + "".join(w.capitalize() for w in rest)
 
@@ -110,7 +113,8 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
                   Field("attribute", "enum", "percent-up-members", ("percent-up-members",)))
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
-SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY}
+SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY,
+              "sys dns": "/Common/dns", "sys ntp": "/Common/ntp"}
 DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
                      "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
                      "none")
@@ -414,6 +418,23 @@ PROFILE_TYPES = tuple(
     ObjType(f"ltm profile {p}", "Profile", (
         Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
         *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+# Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
+PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie"}
+PERSIST_COMMON = (Field("description", "str"), Field("match-across-pools", "enum", "disabled", ED),
+                  Field("match-across-services", "enum", "disabled", ED),
+                  Field("match-across-virtuals", "enum", "disabled", ED), Field("mirror", "enum", "disabled", ED),
+                  Field("override-connection-limit", "enum", "disabled", ED))
+PERSIST_TYPES = (
+    ObjType("ltm persistence source-addr", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/source_addr"), Field("timeout", "str", "180"),
+        Field("mask", "str", "none"), Field("hash-algorithm", "enum", "default", ("default", "carp")),
+        Field("map-proxies", "enum", "enabled", ED), *PERSIST_COMMON)),
+    ObjType("ltm persistence cookie", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/cookie"),
+        Field("method", "enum", "insert", ("insert", "rewrite", "passive", "hash")),
+        Field("cookie-name", "str", "none"), Field("expiration", "str", "0"),
+        Field("always-send", "enum", "disabled", ED), Field("httponly", "enum", "enabled", ED),
+        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"), *PERSIST_COMMON)))
 PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
     Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
@@ -502,6 +523,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
+        Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
+        Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
     ObjType("ltm data-group internal", "Data Group", (
@@ -516,7 +539,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         *extra, Field("description", "str"), Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"),
         *STORED_MONITOR)) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
+            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
+            ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()))],
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
@@ -544,6 +569,13 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("policy-enforcement", "enum", "disabled", ED),
         *(Field(f"required-{k}", "int", 0, minimum=0, maximum=127)
           for k in ("lowercase", "numeric", "special", "uppercase")))),
+    # resolver and time settings: kept per device (bigip_base.conf), stored only (docs/design.md)
+    ObjType("sys dns", "DNS", (
+        Field("name-servers", "list", ()), Field("search", "list", ()), Field("include", "str"),
+        Field("description", "str")), scope="local"),
+    ObjType("sys ntp", "NTP", (
+        Field("servers", "list", ()), Field("timezone", "str", "America/Los_Angeles"), Field("include", "str"),
+        Field("description", "str")), scope="local"),
     ObjType("auth partition", "Partition", (
         Field("default-route-domain", "int", 0, minimum=0, maximum=65534), Field("description", "str"))),
     ObjType("sys folder", "folder", FOLDER_FIELDS),
@@ -559,7 +591,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
         Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),
         Field("description", "str"))),
-    *PROFILE_TYPES,
+    *PROFILE_TYPES, *PERSIST_TYPES,
     *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
@@ -572,7 +604,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
     ("ltm monitor http", "/Common/http"): {},
+    ("ltm monitor https", "/Common/https"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},
+    ("ltm monitor udp", "/Common/udp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
@@ -581,6 +615,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys folder", PARTITION): {},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
     ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
+    **{(f"ltm persistence {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PERSIST_BUILTINS.items()},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},

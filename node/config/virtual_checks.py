@@ -1,9 +1,9 @@
 """Whole-configuration checks of a virtual server's profiles: which data path can take them."""
 from __future__ import annotations
 
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from . import profiles
-from .schema import full_path
+from .schema import PERSIST_BUILTINS, full_path
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")   # tcp: the store adds it by default
 
@@ -15,6 +15,7 @@ def check(work: dict, touched: dict) -> None:
     for (tname, path), verb in touched.items():
         if tname != "ltm virtual" or verb == "del":
             continue
+        _persistence(work, path, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
         kinds = {name: profiles.kind_of(lookup, name) for name in names}
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
@@ -25,3 +26,13 @@ def check(work: dict, touched: dict) -> None:
                 raise Invalid(f"Virtual server {path} has a FastL4 profile ({full_path(fastl4[0].split()[0])}) "
                               f"and a {kind} profile ({full_path(name.split()[0])}): a FastL4 virtual server "
                               "takes no other protocol or application profile")
+
+
+def _persistence(work: dict, path: str, virtual: dict) -> None:
+    """A virtual's persistence profiles exist, and persistence needs a pool to pick members of."""
+    for item in virtual.get("persist") or ():
+        if not any((f"ltm persistence {k}", item["name"]) in work for k in PERSIST_BUILTINS):
+            raise NotFound("Persistence Profile", item["name"])
+        if virtual.get("pool") in (None, "none"):
+            raise Invalid(f"Virtual server {path} has a persistence profile ({item['name']}) but no default pool: "
+                          "persistence needs a pool")

@@ -17,7 +17,11 @@ def intrange(lo: int, hi: int) -> dict:
 
 
 LEVELS = {"enum": ["none", "minimum", "nominal", "dedicated", "custom"]}
+STRS = {"type": "array", "items": STR}
 CLASSES: dict[str, dict] = {
+    "System": obj(hostname=STR),
+    "DNS": obj(nameServers=STRS, search=STRS),
+    "NTP": obj(servers=STRS, timezone=STR),
     "Provision": {"type": "object", "required": ["class"], "additionalProperties": False, "properties": {
         "class": STR, **{m: LEVELS for m in ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx",
                                              "lc", "ltm", "pem", "sslo", "swg", "urldb")}}},

@@ -55,10 +55,7 @@ def plan(decl: dict, me: Me, objects: dict) -> tuple[Steps | None, list[str]]:
     common = decl["Common"]
     if common.get("class") != "Tenant":
         return None, ["/Common/class: should be equal to constant ('Tenant')"]
-    hostname = common.get("hostname")
-    if hostname is not None and not me.named(hostname):
-        errors.append(f"/Common/hostname: this lab's device is {me.name} (device names are the topology's); "
-                      f"{hostname} does not name it")
+    errors += hostname_errors(common.get("hostname"), "/Common/hostname", me)
     items = {k: v for k, v in common.items() if k not in C.TENANT_WORDS}
     for name, item in items.items():
         where = f"/Common/{name}"
@@ -69,12 +66,22 @@ def plan(decl: dict, me: Me, objects: dict) -> tuple[Steps | None, list[str]]:
                           f'(supported: {", ".join(sorted(C.CLASSES))})')
         else:
             errors += check(item["class"], item, where)
+            if item["class"] == "System":
+                errors += hostname_errors(item.get("hostname"), f"{where}/hostname", me)
     if errors:
         return None, errors
     steps = Steps()
     for name, item in items.items():
         getattr(Builder, item["class"].lower())(Builder(me, objects, steps, decl), name, item)
     return steps, []
+
+
+def hostname_errors(hostname: str | None, where: str, me: Me) -> list[str]:
+    """A hostname must name this device: the lab's device names are the topology's."""
+    if hostname is None or me.named(hostname):
+        return []
+    return [f"{where}: this lab's device is {me.name} (device names are the topology's); "
+            f"{hostname} does not name it"]
 
 
 def pointer(decl: dict, value: str) -> str:
@@ -101,6 +108,17 @@ class Builder:
         for module, level in item.items():
             if module != "class":
                 self.put("sys provision", f"/Common/{module}", {"level": level})
+
+    def system(self, name: str, item: dict) -> None:
+        """Only the hostname, which plan() checked names this device: nothing to change."""
+
+    def dns(self, name: str, item: dict) -> None:
+        self.put("sys dns", "/Common/dns", {"name-servers": item.get("nameServers", []),
+                                            "search": item.get("search", [])})
+
+    def ntp(self, name: str, item: dict) -> None:
+        self.put("sys ntp", "/Common/ntp", {"servers": item.get("servers", []),
+                                            **({"timezone": item["timezone"]} if "timezone" in item else {})})
 
     def vlan(self, name: str, item: dict) -> None:
         values = {k: item[p] for p, k in (("tag", "tag"), ("mtu", "mtu")) if p in item}

@@ -1,15 +1,18 @@
-"""Health monitors: tcp, http and gateway_icmp, with F5's interval (5 s) and timeout (16 s).
+"""Health monitors: tcp, http, https, udp and gateway_icmp, with F5's interval (5 s) and timeout
+(16 s).
 
 A member is marked up by one successful probe and down when no probe has succeeded for `timeout`
 seconds; a new member is "checking" until its first result. The probes are real: a TCP connect,
-an HTTP request whose response must match the receive string (a regular expression), an ICMP
-echo.
+an HTTP request (over TLS for https, the server's certificate unchecked as F5's is) whose response
+must match the receive string (a regular expression), a UDP datagram (down on an ICMP port
+unreachable, or when a receive string is set and no matching answer comes), an ICMP echo.
 """
 from __future__ import annotations
 
 import os
 import re
 import socket
+import ssl
 import struct
 
 import trio
@@ -20,11 +23,22 @@ def unescape(text: str) -> bytes:
     return text.replace("\\r", "\r").replace("\\n", "\n").encode()
 
 
-async def probe_tcp(address: str, port: int, send: str | None, recv: str | None, timeout: float) -> str | None:
+def unverified() -> ssl.SSLContext:
+    """A BIG-IP's https monitor does not check the server's certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+async def probe_tcp(address: str, port: int, send: str | None, recv: str | None, timeout: float,
+                    tls: bool = False) -> str | None:
     """None when healthy, else the reason."""
     try:
         with trio.fail_after(timeout):
-            stream = await trio.open_tcp_stream(address, port)
+            if tls:
+                stream = await trio.open_ssl_over_tcp_stream(address, port, ssl_context=unverified())
+            else:
+                stream = await trio.open_tcp_stream(address, port)
             async with stream:
                 if not send and not recv:
                     return None
@@ -43,8 +57,27 @@ async def probe_tcp(address: str, port: int, send: str | None, recv: str | None,
                 return None
     except trio.TooSlowError:
         return f"no response within {timeout:g} s"
-    except OSError as exc:
-        return f"connection failed: {exc.strerror or exc}"
+    except (OSError, trio.BrokenResourceError) as exc:
+        return f"connection failed: {getattr(exc, 'strerror', None) or exc}"
+
+
+async def probe_udp(address: str, port: int, send: str, recv: str | None, timeout: float) -> str | None:
+    """A datagram out; an ICMP port unreachable (ECONNREFUSED on the connected socket) is down, and
+    so is silence when a receive string is set."""
+    sock = trio.socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    with sock:
+        try:
+            await sock.connect((address, port))
+            await sock.send(unescape(send))
+            with trio.fail_after(timeout):
+                while True:
+                    data = await sock.recv(65536)
+                    if not recv or re.search(recv, data.decode("latin-1")):
+                        return None
+        except trio.TooSlowError:
+            return f"no response matching {recv!r} within {timeout:g} s" if recv else None
+        except OSError as exc:
+            return f"port unreachable: {exc.strerror or exc}"
 
 
 def _checksum(data: bytes) -> int:
@@ -82,8 +115,12 @@ async def probe(kind: str, settings: dict, address: str, port: int) -> str | Non
     timeout = float(min(settings.get("interval", 5), settings.get("timeout", 16)))
     if kind == "gateway-icmp":
         return await probe_icmp(address, timeout)
-    if kind == "http":
-        return await probe_tcp(address, port, settings.get("send") or "GET /\\r\\n", settings.get("recv"), timeout)
+    if kind in ("http", "https"):
+        return await probe_tcp(address, port, settings.get("send") or "GET /\\r\\n", settings.get("recv"), timeout,
+                               tls=kind == "https")
+    if kind == "udp":
+        return await probe_udp(address, port, settings.get("send") or "default send string", settings.get("recv"),
+                               timeout)
     return await probe_tcp(address, port, settings.get("send"), settings.get("recv"), timeout)
 
 

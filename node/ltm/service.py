@@ -19,8 +19,8 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import TYPES, base_name, folder_of, full_path, split_destination
-from . import fastl4, proxy
+from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
+from . import fastl4, persist, proxy
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
@@ -64,6 +64,7 @@ class LTM:
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
         self.idle = proxy.Idle()   # oneconnect's reusable server connections
+        self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
         self._nursery = None
@@ -422,8 +423,66 @@ class LTM:
         members = self.members(pool_path)
         if t is not None and t.address:
             members = [m for m in members if m.address == t.address and t.port in (None, m.port)]
-        m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members)
+        m = self._persisted(flow, pool_path, members)
+        if m is None:
+            m = self.balancer.pick(pool_path, pool.get("load-balancing-mode", "round-robin"), members)
+        if m is not None:
+            self._remember(flow, pool_path, m)
         return proxy.Picked(pool_path, m.name, m.address, m.port) if m else None
+
+    # -- persistence ------------------------------------------------------------------------------
+    def persistence(self, virtual: str) -> tuple[str, dict] | None:
+        """The virtual's default persistence profile: (source-addr | cookie, its settings)."""
+        items = (self.store.get("ltm virtual", virtual) or {}).get("persist") or ()
+        for item in sorted(items, key=lambda i: i.get("default") != "yes"):
+            for kind in PERSIST_BUILTINS:
+                values = self.store.get(f"ltm persistence {kind}", item["name"])
+                if values is not None:
+                    return kind, values
+        return None
+
+    def _persisted(self, flow: Flow, pool: str, members: list[MemberView]) -> MemberView | None:
+        """The available member the client persists to, if any (an iRule's `persist none` opts out)."""
+        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        if prof is None:
+            return None
+        kind, values = prof
+        if kind == "source-addr":
+            key = persist.source_key(flow.client[0], values.get("mask", "none"))
+            r = self.persist.find(flow.virtual, pool, key, trio.current_time())
+            where = (r.address, r.port) if r else None
+        else:
+            cookie = persist.request_cookie(flow.request.headers.value("Cookie") if flow.request else None,
+                                            persist.cookie_name(pool, values.get("cookie-name", "none")))
+            where = persist.decode(cookie) if cookie else None
+        return next((m for m in members if (m.address, m.port) == where and m.available), None)
+
+    def _remember(self, flow: Flow, pool: str, m: MemberView) -> None:
+        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        if prof is None or prof[0] != "source-addr":
+            return
+        life = persist.lifetime(prof[1].get("timeout", "180"))
+        self.persist.put(persist.Record("source-address", persist.source_key(flow.client[0], prof[1].get("mask", "none")),
+                                        flow.virtual, pool, m.name, m.address, m.port,
+                                        None if life is None else trio.current_time() + life))
+
+    def persist_records(self) -> list[persist.Record]:
+        return self.persist.live(trio.current_time())
+
+    def _insert_cookie(self, flow: Flow) -> None:
+        """Cookie insert: Set-Cookie with the member's address and port unless the client sent it."""
+        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        if prof is None or prof[0] != "cookie" or prof[1].get("method", "insert") != "insert" or \
+                flow.server is None or not flow.server.pool:
+            return
+        values = prof[1]
+        name = persist.cookie_name(flow.server.pool, values.get("cookie-name", "none"))
+        value = persist.encode(flow.server.address, flow.server.port)
+        sent = persist.request_cookie(flow.request.headers.value("Cookie") if flow.request else None, name)
+        if sent == value and values.get("always-send") != "enabled":
+            return
+        attrs = "; path=/" + ("; HttpOnly" if values.get("httponly", "enabled") == "enabled" else "")
+        flow.response.headers.insert("Set-Cookie", f"{name}={value}{attrs}")
 
     def _pick(self, flow: Flow, hook) -> proxy.Picked:
         """Load balancing, then LB_SELECTED or LB_FAILED; a rule that changes the target there
@@ -560,6 +619,7 @@ class LTM:
             raise Refused("reset")
         flow.response = Response(ev.status_code, ev.reason.decode("latin-1"), ev.http_version.decode(),
                                  proxy.headers_of(ev.headers.raw_items()))
+        self._insert_cookie(flow)
         fire(hook, "HTTP_RESPONSE", flow)
         self._act(flow)
         fallback = prof.get("fallback-host") not in (None, "", "none") and \

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from starlette.responses import Response
 
-from ..config.schema import PASSWORD_POLICY
+from ..config.schema import SINGLETONS
 from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
 from ..show_text import sys_failover
@@ -83,7 +83,7 @@ class Commands:
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
             **{("gtm", "global-settings", group): (ANY, self.gtm_settings) for group in res.SETTINGS_GROUPS},
-            ("auth", "password-policy"): (ANY, self.password_policy),
+            **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp")},
             ("sys", "config"): (("POST",), self.save_config),
             ("cm",): (("POST",), self.config_sync),
             ("util", "bash"): (("POST",), self.bash),
@@ -135,15 +135,17 @@ class Commands:
         store = self.parts.store
         return json_response(res.settings_view(store.objects.get(key, {}), group, store.generations.get(key, 0)))
 
-    async def password_policy(self, call: Call) -> Response:
-        """auth password-policy: one object at the collection's URL, as a BIG-IP serves it."""
+    async def singleton(self, call: Call) -> Response:
+        """auth password-policy, sys dns, sys ntp: one object at the collection's URL, as a BIG-IP
+        serves it."""
+        type_ = " ".join(call.path)
         if call.method not in ("GET", "PATCH", "PUT"):
-            raise RestError(405, f"{call.method} is not allowed on auth password-policy", 1)
-        type_, key = "auth password-policy", ("auth password-policy", PASSWORD_POLICY)
+            raise RestError(405, f"{call.method} is not allowed on {type_}", 1)
+        key = (type_, SINGLETONS[type_])
         if call.method != "GET":
             values = res.values_from_rest(type_, call.body, replace=call.method == "PUT")
             self.auth.authorize(call.user, call.method, call.uri)
-            self.commit([Op("modify", type_, PASSWORD_POLICY, values)])
+            self.commit([Op("modify", type_, key[1], values)])
         store = self.parts.store
         return json_response(res.singleton_view(type_, store.objects.get(key, {}), store.generations.get(key, 0)))
 

@@ -173,3 +173,53 @@ def test_a_fastl4_virtual_with_an_http_profile_is_refused_and_nothing_changes(dp
         tmsh(dp_lab, "bigip1", "modify ltm virtual vs_l4 profiles replace-all-with { fastL4 http }")
     assert get(dp_lab, 81)[0] in ("web1", "web2")
     assert "http" not in tmsh(dp_lab, "bigip1", "list ltm virtual vs_l4")
+
+
+# -- persistence ------------------------------------------------------------------------------------
+WEB = {"web1": ("10.1.20.21", 80), "web2": ("10.1.20.22", 80)}
+
+
+def test_source_address_persistence_sticks_and_shows_its_record(dp_lab):
+    tmsh(dp_lab, "bigip1", "create ltm persistence source-addr sa_test timeout 60")
+    tmsh(dp_lab, "bigip1", "create ltm virtual vs_sa destination 10.1.10.100:89 pool web_pool profiles "
+                           "replace-all-with { tcp } persist replace-all-with { sa_test { default yes } }")
+    try:
+        first = wait_for(lambda: get(dp_lab, 89)[0], what="vs_sa serving")
+        assert served(dp_lab, 89, 4) == {first: 4}     # round robin would alternate
+        records = tmsh(dp_lab, "bigip1", "show ltm persistence persist-records")
+        address, port = WEB[first]
+        assert f"source-address  10.1.10.51  {VIP}:89  {address}:{port}  (tmm: 0)" in records.splitlines()
+    finally:
+        tmsh(dp_lab, "bigip1", "delete ltm virtual vs_sa")
+        tmsh(dp_lab, "bigip1", "delete ltm persistence source-addr sa_test")
+
+
+def test_cookie_insert_encodes_the_member_and_a_client_sticks_to_it(dp_lab):
+    tmsh(dp_lab, "bigip1", "create ltm virtual vs_cookie destination 10.1.10.100:90 pool web_pool profiles "
+                           "replace-all-with { tcp http } persist replace-all-with { cookie { default yes } }")
+    try:
+        body, headers = wait_for(lambda: (a := get(dp_lab, 90))[0] and a, what="vs_cookie serving")
+        name, _, rest = headers["Set-Cookie"].partition("=")
+        value = rest.split(";")[0]
+        assert name == "BIGipServerweb_pool"
+        # F5's encoding, decoded here by hand: the address as a little-endian integer, the port byte-swapped
+        a, p, tail = value.split(".")
+        address = ".".join(str(int(a) >> s & 0xFF) for s in (0, 8, 16, 24))
+        assert (address, int.from_bytes(int(p).to_bytes(2, "little"), "big"), tail) == (*WEB[body], "0000")
+        other = "web2" if body == "web1" else "web1"
+        oa, op = WEB[other]
+        cookie = (f"{name}={int.from_bytes(bytes(map(int, oa.split('.'))), 'little')}."
+                  f"{int.from_bytes(op.to_bytes(2, 'big'), 'little')}.0000")
+        sticky = [run(dp_lab, "client", "curl", "-s", "-m", "3", "-b", cookie, f"http://{VIP}:90/").stdout.split()[0]
+                  for _ in range(4)]
+        assert sticky == [other] * 4
+    finally:
+        tmsh(dp_lab, "bigip1", "delete ltm virtual vs_cookie")
+
+
+def test_a_persistence_profile_on_a_virtual_without_a_pool_is_refused(dp_lab):
+    with pytest.raises(Exception, match=r"01070734:3: Configuration error: Virtual server /Common/vs_nopool has a "
+                                        r"persistence profile \(/Common/source_addr\) but no default pool"):
+        tmsh(dp_lab, "bigip1", "create ltm virtual vs_nopool destination 10.1.10.100:91 "
+                               "persist replace-all-with { source_addr { default yes } }")
+    assert "vs_nopool" not in tmsh(dp_lab, "bigip1", "list ltm virtual")

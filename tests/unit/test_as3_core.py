@@ -3,8 +3,6 @@ plan against the store and the actions' bookkeeping."""
 from __future__ import annotations
 
 
-import pytest
-
 from node.as3 import validate
 from node.as3.desired import tenant_objects
 from node.as3.refs import Resolver
@@ -304,15 +302,23 @@ def test_gslb_pool_member_must_name_a_declared_virtual_server():
     assert errors_of(decl) == ["/Dns/App/sub: a GSLB_Server is declared in /Common/Shared only"]
 
 
-def test_a_monitor_type_the_lab_lacks_is_refused_by_name():
-    from node.as3.classes import CLASSES
+def test_every_monitor_type_as3_names_becomes_an_ltm_monitor():
+    kinds = ("http", "https", "tcp", "udp", "icmp", "gateway-icmp")
+    tenant = {"class": "Tenant", "Web": app(**{f"m{i}": {"class": "Monitor", "monitorType": k, "receive": "up"}
+                                               for i, k in enumerate(kinds[:4])},
+                                            m4={"class": "Monitor", "monitorType": "icmp"})}
+    assert errors_of(adc(Shop=tenant)) == []
+    objs = {(o.type, o.path): o.values for o in tenant_objects("Shop", tenant, Resolver({"Shop": tenant}))}
+    assert objs[("ltm monitor https", "/Shop/Web/m1")]["defaults-from"] == "/Common/https"
+    assert objs[("ltm monitor udp", "/Shop/Web/m3")]["recv"] == "up"
+    assert ("ltm monitor gateway-icmp", "/Shop/Web/m4") in objs
+
+
+def test_a_monitor_type_the_lab_lacks_is_refused_by_name(monkeypatch):
     from node.config.schema import TYPES
-    lacking = [t for t in CLASSES["Monitor"]["properties"]["monitorType"]["enum"]
-               if f"ltm monitor {t}" not in TYPES and t != "icmp"]
-    if not lacking:
-        pytest.skip("the lab has every monitor type AS3 names")
-    decl = adc(Shop={"class": "Tenant", "Web": app(m={"class": "Monitor", "monitorType": lacking[0]})})
-    assert errors_of(decl) == [f'/Shop/Web/m/monitorType: monitor type "{lacking[0]}" is not supported by this lab']
+    monkeypatch.delitem(TYPES, "ltm monitor udp")
+    decl = adc(Shop={"class": "Tenant", "Web": app(m={"class": "Monitor", "monitorType": "udp"})})
+    assert errors_of(decl) == ['/Shop/Web/m/monitorType: monitor type "udp" is not supported by this lab']
 
 
 def test_irules_and_data_groups_are_the_tenants_and_the_virtual_runs_them():

@@ -38,10 +38,12 @@ def test_another_member_asks_the_remote_host_to_trust_it():
 
 
 def test_unsupported_classes_and_a_foreign_hostname_are_refused():
-    decl = cluster("10.1.30.11", hostname="other.example.com", dns={"class": "DNS", "nameServers": ["1.1.1.1"]})
+    decl = cluster("10.1.30.11", hostname="other.example.com", snmp={"class": "SnmpAgent", "contact": "ops"},
+                   system={"class": "System", "hostname": "other.example.com"})
     steps, errors = plan(decl, BIGIP1, {})
     assert steps is None and errors[0].startswith("/Common/hostname: this lab's device is bigip1")
-    assert errors[1].startswith('/Common/dns/class: class "DNS" is not supported by this lab')
+    assert errors[1].startswith('/Common/snmp/class: class "SnmpAgent" is not supported by this lab')
+    assert errors[2].startswith("/Common/system/hostname: this lab's device is bigip1")
 
 
 def test_schema_errors_have_pointers():
@@ -70,12 +72,26 @@ def test_local_classes_become_ops():
     assert steps.ops[-1].values["role"] == ("set", "operator")
 
 
+def test_system_dns_and_ntp_set_the_device_singletons():
+    decl = {"class": "Device", "schemaVersion": "1.0.0", "Common": {
+        "class": "Tenant", "sys": {"class": "System", "hostname": "bigip1.example.com"},
+        "dns": {"class": "DNS", "nameServers": ["10.1.1.53"], "search": ["lab.example"]},
+        "ntp": {"class": "NTP", "servers": ["10.1.1.123"], "timezone": "UTC"}}}
+    builtin = {("sys dns", "/Common/dns"): {}, ("sys ntp", "/Common/ntp"): {}}
+    steps, errors = plan(decl, BIGIP1, builtin)
+    assert errors == []
+    assert [(op.action, op.type, op.path, op.values) for op in steps.ops] == [
+        ("modify", "sys dns", "/Common/dns", {"name-servers": ("set", ["10.1.1.53"]),
+                                              "search": ("set", ["lab.example"])}),
+        ("modify", "sys ntp", "/Common/ntp", {"servers": ("set", ["10.1.1.123"]), "timezone": ("set", "UTC")})]
+
+
 async def test_rest_bad_declaration_is_400_and_info_answers(tmp_path):
     from tests.unit.test_rest_commands import Shell, client, rest_app
     async with client(rest_app(tmp_path, Shell())) as c:
         r = await c.post("/mgmt/shared/declarative-onboarding", json={"class": "Device", "schemaVersion": "1.0.0",
                                                                        "Common": {"class": "Tenant",
-                                                                                  "x": {"class": "NTP"}}})
+                                                                                  "x": {"class": "Analytics"}}})
         assert r.status_code == 400 and r.json()["result"]["status"] == "ERROR"
         assert r.json()["result"]["message"] == "bad declaration"
         info = (await c.get("/mgmt/shared/declarative-onboarding/info")).json()[0]

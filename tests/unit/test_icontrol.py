@@ -32,7 +32,7 @@ def test_routes_from_the_schema():
     assert e.value.code == 404
     with pytest.raises(RestError):
         res.route(["ltm", "pool", "web", "colours"])
-    assert res.organizing(["ltm"]) == sorted({"data-group", "message-routing", "monitor", "node", "pool", "profile", "rule",
+    assert res.organizing(["ltm"]) == sorted({"data-group", "message-routing", "monitor", "node", "persistence", "pool", "profile", "rule",
                                               "snat-translation", "snatpool", "virtual", "virtual-address"})
 
 

@@ -1,0 +1,62 @@
+"""The https and udp monitors' probes, against real sockets on loopback: https speaks TLS without
+checking the certificate and matches the receive string; udp is down on a port unreachable, and
+needs a matching answer only when a receive string is set."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import socket
+import ssl
+
+import trio
+
+from node.iquery.trust import cert_pem, key_pem, make_ca, new_key
+from node.ltm.monitors import probe
+
+HTTPS = {"interval": 5, "timeout": 16, "recv": "200 OK"}
+
+
+async def https_server(nursery, tmp_path) -> int:
+    key = new_key()
+    (tmp_path / "c.pem").write_bytes(cert_pem(make_ca("web", key, dt.datetime.now(dt.timezone.utc))))
+    (tmp_path / "k.pem").write_bytes(key_pem(key))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+
+    async def answer(stream):
+        async with stream:
+            await stream.receive_some(4096)
+            await stream.send_all(b"HTTP/1.0 200 OK\r\n\r\nhello")
+
+    listeners = await nursery.start(functools.partial(trio.serve_ssl_over_tcp, answer, 0, context, host="127.0.0.1"))
+    return listeners[0].transport_listener.socket.getsockname()[1]
+
+
+async def test_https_probe_speaks_tls_and_matches_the_receive_string(tmp_path):
+    async with trio.open_nursery() as nursery:
+        port = await https_server(nursery, tmp_path)
+        assert await probe("https", HTTPS, "127.0.0.1", port) is None
+        assert "did not match" in await probe("https", {**HTTPS, "recv": "503"}, "127.0.0.1", port)
+        assert await probe("http", HTTPS, "127.0.0.1", port) is not None    # plain HTTP to a TLS port fails
+        nursery.cancel_scope.cancel()
+
+
+async def test_udp_probe_down_on_port_unreachable_up_on_an_answer():
+    closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert (await probe("udp", {"interval": 1}, "127.0.0.1", port)).startswith("port unreachable")
+    server = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    await server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    async def echo():
+        data, peer = await server.recvfrom(1024)
+        await server.sendto(b"pong " + data, peer)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(echo)
+        assert await probe("udp", {"interval": 1, "recv": "pong default send string"}, "127.0.0.1", port) is None
+    assert "no response matching" in await probe("udp", {"interval": 1, "recv": "pong"}, "127.0.0.1", port)
+    server.close()
