@@ -1,8 +1,10 @@
-"""Heartbeats under hostile traffic: the largest heartbeat gap on the wire, idle and while a lab
-node floods bigip1 with garbage on UDP 1026 (on a heartbeat path), with bigip1's memory and the
-heartbeat paths its peer lost (F5's 010c0083).
+"""Heartbeats under hostile traffic: the largest heartbeat gap on the wire, idle, while a lab
+node floods bigip1 with garbage on UDP 1026 (on a heartbeat path), and while the host floods
+bigip1's 4353 (management address) with malformed and truncated frames over TLS, from an untrusted
+(self-signed) certificate and from a trusted one (bigip2's own), with bigip1's memory, the
+heartbeat paths its peer lost (F5's 010c0083) and the 4353 channels that dropped.
 
-    python bench/hostile.py [--seconds 10] [--count 100000]     # prints JSON
+    python bench/hostile.py [--seconds 10] [--count 100000] [--connections 300]   # prints JSON
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from lab.model.plan import prefix
 from lab.observe.capture import capture
 from lab.observe.pcap import classify, read
 from lab.runtime.control import node_status
+from lab.runtime.lab import Lab
 
 PATHS = {"ha": ("10.1.30.11", "10.1.30.12"), "internal": ("10.1.20.11", "10.1.20.12")}
 
@@ -48,28 +51,44 @@ def largest_gaps(pcaps: dict[str, Path]) -> dict[str, float]:
     return out
 
 
-def run(name: str, seconds: float, flood_count: int | None, tmp: Path) -> dict:
-    pcaps = {vlan: tmp / f"{vlan}-{flood_count}.pcap" for vlan in PATHS}
+def channel_drops(name: str) -> int:
+    """4353 channels between the bigips that went down (not the flood's own, which end inbound-closed)."""
+    logs = (state.node_dir(name, n) / "log.jsonl" for n in ("bigip1", "bigip2"))
+    return sum(log.read_text().count('"channel-down"') for log in logs)
+
+
+def flood(name: str, netns: str | None, *args: str) -> dict:
+    """One bounded run of tests/lab/flood.py, in a lab node (or on the host, for management)."""
+    argv = [sys.executable, "-m", "tests.lab.flood", *args]
+    proc = subprocess.run((["ip", "netns", "exec", prefix(name) + netns] if netns else []) + argv, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def run(name: str, seconds: float, flood_args: list[str] | None, tmp: Path, netns: str | None = "web1") -> dict:
+    label = flood_args[0] + flood_args[-1].replace("/", "_") if flood_args else "idle"
+    pcaps = {vlan: tmp / f"{vlan}-{label}.pcap" for vlan in PATHS}
     threads = [threading.Thread(target=capture, args=(name, vlan, str(p)), kwargs={"duration": seconds,
                                                                                 "say": lambda m: None})
                for vlan, p in pcaps.items()]
     rss, lost, bad = rss_kb(name, "bigip1"), lost_paths(name), node_status(name, "bigip1").failover.bad_heartbeats
+    drops = channel_drops(name)
     for t in threads:
         t.start()
     time.sleep(1)
-    sent, started = 0, time.monotonic()
-    while flood_count and time.monotonic() - started < seconds - 2:
-        proc = subprocess.run(["ip", "netns", "exec", prefix(name) + "web1", sys.executable, "-m", "tests.lab.flood",
-                               "hb-garbage", PATHS["internal"][0], str(flood_count)], cwd=ROOT,
-                              capture_output=True, text=True, check=True)
-        sent += json.loads(proc.stdout)["sent"]
+    totals: dict[str, int] = {}
+    started = time.monotonic()
+    while flood_args and time.monotonic() - started < seconds - 2:
+        for key, n in flood(name, netns, *flood_args).items():
+            totals[key] = totals.get(key, 0) + n
     flood_s = time.monotonic() - started
     for t in threads:
         t.join()
-    return {"garbage_datagrams": sent, "flood_s": round(flood_s, 1),
-            "datagrams_per_s": round(sent / flood_s) if sent else 0,
+    sent = totals.get("sent") or totals.get("connections") or 0
+    return {"flood": totals, "flood_s": round(flood_s, 1), "per_s": round(sent / flood_s) if sent else 0,
             "counted_bad_by_bigip1": node_status(name, "bigip1").failover.bad_heartbeats - bad,
             "largest_heartbeat_gap_ms": largest_gaps(pcaps), "paths_lost_010c0083": lost_paths(name) - lost,
+            "channel_drops_4353": channel_drops(name) - drops,
             "bigip1_rss_growth_kb": rss_kb(name, "bigip1") - rss,
             "roles": {n: node_status(name, n).failover.traffic_groups["traffic-group-1"] for n in ("bigip1", "bigip2")}}
 
@@ -78,14 +97,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--count", type=int, default=100_000, help="garbage datagrams per flood run")
+    ap.add_argument("--connections", type=int, default=300, help="4353 connections per flood run")
+    ap.add_argument("--name", default="bhost")
+    ap.add_argument("--mgmt-subnet", default="10.252.67.0/24")
     args = ap.parse_args()
-    with lab("bhost", "10.252.67.0/24") as name, tempfile.TemporaryDirectory() as tmp:
+    with lab(args.name, args.mgmt_subnet) as name, tempfile.TemporaryDirectory() as tmp:
         wait(lambda: node_status(name, "bigip1").failover.traffic_groups.get("traffic-group-1") == "active", 30, 0.2)
         time.sleep(2)
         report = {"timeout_ms": node_status(name, "bigip1").failover.timeout * 1000,
                   "interval_ms": node_status(name, "bigip1").failover.interval * 1000,
-                  "idle": run(name, args.seconds, None, Path(tmp)),
-                  "garbage_flood": run(name, args.seconds, args.count, Path(tmp))}
+                  "idle": run(name, args.seconds, None, Path(tmp))}
+        report["garbage_flood"] = run(name, args.seconds, ["hb-garbage", PATHS["internal"][0], str(args.count)],
+                                      Path(tmp))
+        mgmt, trusted = Lab.open(name).node("bigip1").mgmt_address, str(state.node_dir(name, "bigip2"))
+        for label, certdir in (("iquery_frames_untrusted_cert", "-"), ("iquery_frames_trusted_cert", trusted)):
+            report[label] = run(name, args.seconds, ["iq-frames", mgmt, str(args.connections), certdir], Path(tmp),
+                                netns=None)
     print(json.dumps(report, indent=2))
 
 

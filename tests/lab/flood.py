@@ -6,20 +6,26 @@ bounded loops, to the lab address given, and a one-line JSON summary on stdout.
     dns-udp ADDRESS COUNT                     malformed DNS over UDP 53
     dns-tcp ADDRESS COUNT                     malformed DNS over TCP 53 (bad lengths, junk, early close)
     dns-slowloris ADDRESS CONNECTIONS SECONDS connections that send a byte now and then and never a query
+    iq-frames ADDRESS COUNT CERTDIR           TLS connections to 4353, each sending malformed or truncated
+                                              frames, with the certificate in CERTDIR (dtdi.crt/.key, a
+                                              trusted device's) or, for CERTDIR "-", a self-signed one
 """
 from __future__ import annotations
 
 import json
 import random
 import socket
+import ssl
 import struct
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import dns.message
 import msgpack
 
-HB_PORT, DNS_PORT = 1026, 53
+HB_PORT, DNS_PORT, IQ_PORT = 1026, 53, 4353
 
 
 def garbage_heartbeats(rnd: random.Random):
@@ -134,8 +140,70 @@ def dns_slowloris(address: str, connections: int, seconds: float) -> dict:
     return {"connections": connections, "dropped_by_server": dropped}
 
 
+def bad_frames(rnd: random.Random):
+    """Frames that break the framing, the msgpack or the message, and messages that lie."""
+    def frame(body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + body
+    shapes = [
+        lambda: rnd.randbytes(rnd.randint(1, 3000)),
+        lambda: struct.pack(">I", 0xFFFFFFFF) + rnd.randbytes(100),              # over the frame limit
+        lambda: struct.pack(">I", 100_000) + rnd.randbytes(rnd.randint(0, 1000)),  # truncated, then close
+        lambda: frame(rnd.randbytes(rnd.randint(0, 500))),                      # not msgpack
+        lambda: frame(msgpack.packb([1, 2, 3])),                                # not a map
+        lambda: frame(msgpack.packb({"x": 1})),                                 # no "t"
+        lambda: frame(msgpack.packb({"t": "nosuch"})),
+        lambda: frame(msgpack.packb({"t": "cm-status", "seq": "x", "failover": 7})),
+        lambda: frame(msgpack.packb({"t": "sync-push", "group": 5, "objects": "x"})),
+        lambda: frame(b"\x91" * 4000),                                          # nested 4000 deep
+        lambda: frame(msgpack.packb({"t": "ping"}))[:3],                        # half a header
+    ]
+    while True:
+        yield rnd.choice(shapes)()
+
+
+def self_signed(directory: Path) -> None:
+    """A certificate from no trust domain: its own issuer."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "bigip2")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (directory / "dtdi.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "dtdi.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+
+
+def iq_frames(address: str, count: int, certdir: str) -> dict:
+    frames = bad_frames(random.Random(4353))
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) if certdir == "-" else Path(certdir)
+        if certdir == "-":
+            self_signed(directory)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        ctx.load_cert_chain(directory / "dtdi.crt", directory / "dtdi.key")
+        done = refused = 0
+        for _ in range(count):
+            try:
+                with socket.create_connection((address, IQ_PORT), timeout=2) as raw, \
+                        ctx.wrap_socket(raw) as s:
+                    s.sendall(next(frames))
+                    s.settimeout(0.2)
+                    s.recv(65536)
+            except (OSError, ssl.SSLError):   # refused handshake, reset, timeout: the next one
+                refused += 1
+            done += 1
+    return {"connections": done, "ended_in_error": refused}
+
+
 KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float, str, str),
-         "dns-udp": (dns_udp, str, int), "dns-tcp": (dns_tcp, str, int),
+         "iq-frames": (iq_frames, str, int, str), "dns-udp": (dns_udp, str, int), "dns-tcp": (dns_tcp, str, int),
          "dns-slowloris": (dns_slowloris, str, int, float)}
 
 

@@ -40,8 +40,11 @@ def in_node(lab: str, node: str, *argv: str, timeout: float = 120) -> subprocess
                           timeout=timeout, cwd=ROOT)
 
 
-def flood(lab: str, node: str, *args) -> dict:
-    proc = in_node(lab, node, sys.executable, "-m", "tests.lab.flood", *map(str, args))
+def flood(lab: str, node: str | None, *args) -> dict:
+    """A bounded flood from a lab node, or from the host (None: the management network's side)."""
+    argv = (sys.executable, "-m", "tests.lab.flood", *map(str, args))
+    proc = in_node(lab, node, *argv) if node else subprocess.run(argv, capture_output=True, text=True,
+                                                                 timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -55,6 +58,11 @@ def rss_kb(lab: str, node: str) -> int:
 def missed(lab: str) -> dict[str, int]:
     """How often each bigip logged a heartbeat path lost (010c0083) so far."""
     return {n: (state.node_dir(lab, n) / "log.jsonl").read_text().count('"010c0083"') for n in MGMT}
+
+
+def channel_up(lab: str) -> bool:
+    link = node_status(lab, "bigip1").iquery.peers.get("bigip2")
+    return link is not None and link.state in ("connected", "open")
 
 
 def roles(lab: str) -> dict[str, str]:
@@ -133,6 +141,26 @@ def test_forged_heartbeats_do_not_keep_a_killed_active_alive(healthy):
                  what="bigip2 taking over from the killed bigip1")
     finally:
         forger.wait(timeout + 10)
+
+
+# -- 4353 ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("certificate", ["untrusted", "trusted"])
+def test_malformed_4353_frames_leave_the_channel_heartbeats_and_memory_alone(healthy, certificate):
+    """Malformed and truncated frames over TLS to bigip1's 4353, from a self-signed certificate
+    (refused at the handshake) and from bigip2's own (past the handshake, into the framing)."""
+    certdir = str(state.node_dir(LAB, "bigip2")) if certificate == "trusted" else "-"
+    wait_for(lambda: channel_up(LAB), 30, what="bigip1's 4353 channel to bigip2")
+    before, rss = missed(LAB), rss_kb(LAB, "bigip1")
+    log = (state.node_dir(LAB, "bigip1") / "log.jsonl").read_text()
+    flood(LAB, None, "iq-frames", MGMT["bigip1"], 500, certdir)
+    flood(LAB, None, "iq-frames", MGMT["bigip1"], 500, certdir)
+    after = (state.node_dir(LAB, "bigip1") / "log.jsonl").read_text()[len(log):]
+    assert ('"channel-refused"' if certificate == "untrusted" else '"bad-message"') in after or \
+        '"inbound-closed"' in after, "the flood reached the 4353 listener"
+    assert serving(LAB) and roles(LAB) == {"bigip1": "active", "bigip2": "standby"}
+    assert '"channel-down"' not in after and channel_up(LAB), "bigip1's 4353 channel to bigip2 dropped"
+    assert missed(LAB) == before, "a peer missed heartbeats during the flood"
+    assert rss_kb(LAB, "bigip1") - rss < RSS_GROWTH_KB
 
 
 # -- DNS ----------------------------------------------------------------------------------------

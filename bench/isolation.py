@@ -1,0 +1,123 @@
+"""Heartbeats under load on ha-pair: the largest heartbeat gap on the wire, false failovers and
+4353 channel drops, idle, under maximum REST load on bigip1 (wrk from the host) and under a wrk
+flood through the virtual 10.1.10.100 (from the client); then the failover time after kill -9 of
+the active, idle and under REST load on both nodes.
+
+    python bench/isolation.py [--seconds 60] [--connections 64]     # prints JSON
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from common import lab, wait, wrk_figures
+from hostile import PATHS, channel_drops, largest_gaps, lost_paths, rss_kb
+
+from lab.model import state
+from lab.observe.capture import capture
+from lab.runtime.control import node_status
+from lab.runtime.lab import Lab
+
+NODES = ("bigip1", "bigip2")
+BASIC = "Authorization: Basic " + base64.b64encode(b"admin:admin").decode()
+
+
+def went_active(name: str) -> int:
+    """How often either bigip logged going Active (010c0019) so far."""
+    return sum((state.node_dir(name, n) / "log.jsonl").read_text().count('"010c0019"') for n in NODES)
+
+
+def role(name: str, node: str) -> str:
+    return node_status(name, node).failover.traffic_groups.get("traffic-group-1")
+
+
+def rest_url(name: str, node: str) -> str:
+    return f"https://{Lab.open(name).node(node).mgmt_address}/mgmt/tm/ltm/pool/~Common~web_pool"
+
+
+def wrk(seconds: float, connections: int, url: str, netns: str | None = None) -> subprocess.Popen:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-H", BASIC, url]
+    return subprocess.Popen((["ip", "netns", "exec", netns] if netns else []) + cmd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def phase(name: str, seconds: float, loads: list, tmp: Path, label: str) -> dict:
+    """Capture the heartbeat paths while `loads` (wrk runs) go on; what the heartbeats saw."""
+    pcaps = {vlan: tmp / f"{label}-{vlan}.pcap" for vlan in PATHS}
+    threads = [threading.Thread(target=capture, args=(name, vlan, str(p)),
+                                kwargs={"duration": seconds, "say": lambda m: None})
+               for vlan, p in pcaps.items()]
+    before = {"rss": rss_kb(name, "bigip1"), "lost": lost_paths(name), "drops": channel_drops(name),
+              "actives": went_active(name)}
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    procs = [start(seconds - 1) for start in loads]
+    outs = [p.communicate()[0] for p in procs]
+    for t in threads:
+        t.join()
+    return {"load": [wrk_figures(o) for o in outs],
+            "largest_heartbeat_gap_ms": largest_gaps(pcaps),
+            "paths_lost_010c0083": lost_paths(name) - before["lost"],
+            "channel_drops_4353": channel_drops(name) - before["drops"],
+            "false_failovers_010c0019": went_active(name) - before["actives"],
+            "bigip1_rss_growth_kb": rss_kb(name, "bigip1") - before["rss"],
+            "roles": {n: role(name, n) for n in NODES}}
+
+
+def kill_active(name: str, loads: list, settle: float) -> float:
+    """Seconds from kill -9 of bigip1's daemon to bigip2 reporting traffic-group-1 active."""
+    procs = [start(settle + 15) for start in loads]
+    time.sleep(settle)
+    pid = int((state.node_dir(name, "bigip1") / "daemon.pid").read_text())
+    started = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    wait(lambda: role(name, "bigip2") == "active", 30, 0.01)
+    took = time.monotonic() - started
+    for p in procs:
+        p.terminate()
+        p.wait()
+    return round(took, 3)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0, help="length of each load phase")
+    ap.add_argument("--connections", type=int, default=64, help="wrk connections per load")
+    args = ap.parse_args()
+    s, c = args.seconds, args.connections
+    report: dict = {}
+    with lab("biso", "10.250.84.0/24") as name, tempfile.TemporaryDirectory() as tmp:
+        wait(lambda: role(name, "bigip1") == "active" and role(name, "bigip2") == "standby", 60, 0.2)
+        time.sleep(2)
+        fo = node_status(name, "bigip1").failover
+        client = Lab.open(name).node("client").netns
+        report["timeout_ms"], report["interval_ms"] = fo.timeout * 1000, fo.interval * 1000
+        rest1 = lambda d: wrk(d, c, rest_url(name, "bigip1"))
+        rest2 = lambda d: wrk(d, c, rest_url(name, "bigip2"))
+        vip = lambda d: wrk(d, c, "http://10.1.10.100/", client)
+        report["idle"] = phase(name, s, [], Path(tmp), "idle")
+        report["rest_wrk_on_bigip1"] = phase(name, s, [rest1], Path(tmp), "rest")
+        report["wrk_through_virtual"] = phase(name, s, [vip], Path(tmp), "vip")
+        report["failover_s_after_kill9_under_rest_load_on_both"] = kill_active(name, [rest1, rest2], 5)
+    with lab("biso", "10.250.84.0/24") as name:
+        wait(lambda: role(name, "bigip1") == "active" and role(name, "bigip2") == "standby", 60, 0.2)
+        time.sleep(2)
+        report["failover_s_after_kill9_idle"] = kill_active(name, [], 0)
+    half = report["timeout_ms"] / 2
+    report["gaps_over_timeout_half"] = sorted(
+        f"{label}: {path}" for label, r in report.items() if isinstance(r, dict) and "largest_heartbeat_gap_ms" in r
+        for path, gap in r["largest_heartbeat_gap_ms"].items() if gap is None or gap > half)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
