@@ -33,7 +33,7 @@ from pathlib import Path
 from ..model import state
 from ..model.plan import prefix
 from .backends import BackendError
-from .namespaces import enter as enter_netns
+from .namespaces import enter as enter_netns, leave_for_empty
 from .processes import alive, stop_processes
 
 MODULE = "lab.runtime.forkserver"
@@ -215,6 +215,9 @@ def handle(conn: socket.socket, listener: socket.socket) -> None:
 
 
 def serve(path: str) -> None:
+    # Imported in an empty namespace: scapy reads every interface and route it sees at import,
+    # hundreds on a host full of labs, and each child reloads its node's own anyway.
+    leave_for_empty()
     for module in PRELOAD:
         __import__(module)
     gc.collect()

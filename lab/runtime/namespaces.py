@@ -39,6 +39,11 @@ def enter(ref: str | Path) -> None:
         os.close(fd)
 
 
+def leave_for_empty() -> None:
+    """Move the calling thread into a new, empty network namespace (only `lo`, down)."""
+    _check(_libc.unshare(CLONE_NEWNET), "unshare")
+
+
 @contextlib.contextmanager
 def inside(ref: str | Path):
     """The calling thread in namespace `ref` for the block (sockets opened there stay there)."""
@@ -71,7 +76,7 @@ def create(name: str) -> None:
     try:
         home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         try:
-            _check(_libc.unshare(CLONE_NEWNET), "unshare")
+            leave_for_empty()
             try:
                 _check(_libc.mount(b"/proc/thread-self/ns/net", str(path).encode(), b"none", MS_BIND, None),
                        f"bind {path}")
