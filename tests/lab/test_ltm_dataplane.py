@@ -1,14 +1,16 @@
 """The LTM data plane on the wire: each profile's behaviour seen from the client, the servers and
 the BIG-IP's own kernel (conntrack, nftables), on a pair of its own (topologies/ltm-dataplane.yml)."""
+import json
 import os
 import signal
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from lab.model import state
-from lab.runtime.control import node_status
+from lab.runtime.control import ControlError, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
 from tests.lab.test_ltm import member, tmsh
@@ -223,3 +225,72 @@ def test_a_persistence_profile_on_a_virtual_without_a_pool_is_refused(dp_lab):
         tmsh(dp_lab, "bigip1", "create ltm virtual vs_nopool destination 10.1.10.100:91 "
                                "persist replace-all-with { source_addr { default yes } }")
     assert "vs_nopool" not in tmsh(dp_lab, "bigip1", "list ltm virtual")
+
+
+# -- connection mirroring (last: it fails the pair over and back) -----------------------------------
+STREAM = (sys.executable, "-m", "lab.runtime.stream")
+
+
+def _stream(lab, node, *argv) -> int:
+    """Start the stream tool detached in a node; its pid."""
+    return int(run(lab, node, *STREAM, *argv, "--background").stdout.split()[0])
+
+
+def _tg1(lab, node):
+    try:
+        return node_status(lab, node).failover.traffic_groups.get("traffic-group-1")
+    except ControlError:     # killed, or starting
+        return None
+
+
+def _read(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(dp_lab, tmp_path):
+    from lab import faults
+    lab = Lab.open(dp_lab)
+    tmsh(dp_lab, "bigip1", "create ltm virtual-address 10.1.10.200 traffic-group traffic-group-local-only")
+    with pytest.raises(ControlError, match="has no peer device to mirror to"):
+        tmsh(dp_lab, "bigip1", "create ltm virtual vs_nopeer destination 10.1.10.200:91 profiles replace-all-with "
+                               "{ fastL4 } mirror enabled")
+    assert "vs_nopeer" not in tmsh(dp_lab, "bigip1", "list ltm virtual")
+    tmsh(dp_lab, "bigip1", "create ltm pool stream_pool members add { 10.1.20.21:9000 10.1.20.22:9000 }")
+    tmsh(dp_lab, "bigip1", "create ltm virtual vs_mirror destination 10.1.10.100:91 pool stream_pool "
+                           "profiles replace-all-with { fastL4 } mirror enabled")
+    tmsh(dp_lab, "bigip1", "create ltm virtual vs_plain destination 10.1.10.100:92 pool stream_pool "
+                           "profiles replace-all-with { fastL4 }")
+    pids = []
+    try:
+        pids += [(w, _stream(dp_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
+        wait_for(lambda: "(connected)" in tmsh(dp_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
+        mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
+        pids.append(("client", _stream(dp_lab, "client", "client", f"{VIP}:91", str(mirrored))))
+        pids.append(("client", _stream(dp_lab, "client", "client", f"{VIP}:92", str(plain))))
+        wait_for(lambda: "dport=91" in run(dp_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "91").stdout,
+                 what="the mirrored flow in the standby's conntrack")
+        assert "dport=92" not in run(dp_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "92").stdout
+        faults.run(lab, "kill", ["bigip1"])
+        wait_for(lambda: _tg1(dp_lab, "bigip2") == "active", what="bigip2 active")
+        wait_for(lambda: _read(plain).get("state", "").startswith("reset"), what="the unmirrored stream reset")
+        at = _read(mirrored)["sent"]
+        wait_for(lambda: _read(mirrored)["sent"] > at + 40000, what="the mirrored stream going on through bigip2")
+        run(dp_lab, "client", *STREAM, "stop", str(mirrored))
+        sent = wait_for(lambda: (m := _read(mirrored))["state"] != "open" and m, what="the mirrored stream closed")
+        assert sent["state"] == "closed"
+        server = next(st for w in ("web1", "web2") for peer, st in _read(tmp_path / f"{w}.json").items()
+                      if peer == sent["local"])
+        assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
+    finally:
+        for node, pid in pids:
+            run(dp_lab, node, "kill", str(pid))
+        faults.run(lab, "start", ["bigip1"])
+        wait_for(lambda: _tg1(dp_lab, "bigip1") == "standby", what="bigip1 back")
+        tmsh(dp_lab, "bigip2", "run sys failover standby")
+        wait_for(lambda: _tg1(dp_lab, "bigip1") == "active", what="bigip1 active again")
+        for line in ("delete ltm virtual vs_mirror vs_plain", "delete ltm pool stream_pool",
+                     "delete ltm virtual-address 10.1.10.200"):
+            tmsh(dp_lab, "bigip1", line)
