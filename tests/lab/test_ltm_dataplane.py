@@ -236,18 +236,19 @@ def _read(path):
 def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(ltm_lab, tmp_path):
     from lab import faults
     lab = Lab.open(ltm_lab)
-    tmsh(ltm_lab, "bigip1", "create ltm virtual-address 10.1.10.200 traffic-group traffic-group-local-only")
-    with pytest.raises(ControlError, match="has no peer device to mirror to"):
-        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_nopeer destination 10.1.10.200:91 profiles replace-all-with "
-                               "{ fastL4 } mirror enabled")
-    assert "vs_nopeer" not in tmsh(ltm_lab, "bigip1", "list ltm virtual")
-    tmsh(ltm_lab, "bigip1", "create ltm pool stream_pool members add { 10.1.20.21:9000 10.1.20.22:9000 }")
-    tmsh(ltm_lab, "bigip1", "create ltm virtual vs_mirror destination 10.1.10.100:91 pool stream_pool "
-                           "profiles replace-all-with { fastL4 } mirror enabled")
-    tmsh(ltm_lab, "bigip1", "create ltm virtual vs_plain destination 10.1.10.100:92 pool stream_pool "
-                           "profiles replace-all-with { fastL4 }")
-    pids = []
+    pids, killed = [], False
     try:
+        tmsh(ltm_lab, "bigip1", "create ltm virtual-address 10.1.10.200 address 10.1.10.200 "
+                               "traffic-group traffic-group-local-only")
+        with pytest.raises(ControlError, match="has no peer device to mirror to"):
+            tmsh(ltm_lab, "bigip1", "create ltm virtual vs_nopeer destination 10.1.10.200:91 profiles "
+                                   "replace-all-with { fastL4 } mirror enabled")
+        assert "vs_nopeer" not in tmsh(ltm_lab, "bigip1", "list ltm virtual")
+        tmsh(ltm_lab, "bigip1", "create ltm pool stream_pool members add { 10.1.20.21:9000 10.1.20.22:9000 }")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_mirror destination 10.1.10.100:91 pool stream_pool "
+                               "profiles replace-all-with { fastL4 } mirror enabled")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_plain destination 10.1.10.100:92 pool stream_pool "
+                               "profiles replace-all-with { fastL4 }")
         pids += [(w, _stream(ltm_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
         wait_for(lambda: "(connected)" in tmsh(ltm_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
         mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
@@ -257,6 +258,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                  what="the mirrored flow in the standby's conntrack")
         assert "dport=92" not in run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "92").stdout
         faults.run(lab, "kill", ["bigip1"])
+        killed = True
         wait_for(lambda: _tg1(ltm_lab, "bigip2") == "active", what="bigip2 active")
         wait_for(lambda: _read(plain).get("state", "").startswith("reset"), what="the unmirrored stream reset")
         at = _read(mirrored)["sent"]
@@ -270,11 +272,15 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
-        faults.run(lab, "start", ["bigip1"])
-        wait_for(lambda: _tg1(ltm_lab, "bigip1") == "standby", what="bigip1 back")
-        tmsh(ltm_lab, "bigip2", "run sys failover offline")   # the lab is shared: bigip1 active again
-        wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="bigip1 serving again")
-        tmsh(ltm_lab, "bigip2", "run sys failover online")
-        for line in ("delete ltm virtual vs_mirror vs_plain", "delete ltm pool stream_pool",
+        if killed:
+            faults.run(lab, "start", ["bigip1"])
+            wait_for(lambda: _tg1(ltm_lab, "bigip1") == "standby", what="bigip1 back")
+            tmsh(ltm_lab, "bigip2", "run sys failover offline")   # the lab is shared: bigip1 active again
+            wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="bigip1 serving again")
+            tmsh(ltm_lab, "bigip2", "run sys failover online")
+        for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm pool stream_pool",
                      "delete ltm virtual-address 10.1.10.200"):
-            tmsh(ltm_lab, "bigip1", line)
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:   # not made: the test failed before
+                pass
