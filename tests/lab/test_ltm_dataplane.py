@@ -234,6 +234,7 @@ def _read(path):
 
 
 def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(ltm_lab, tmp_path):
+    """...and a mirrored persistence record keeps its client on the same member."""
     from lab import faults
     lab = Lab.open(ltm_lab)
     pids, killed = [], False
@@ -249,6 +250,11 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                                "profiles replace-all-with { fastL4 } mirror enabled")
         tmsh(ltm_lab, "bigip1", "create ltm virtual vs_plain destination 10.1.10.100:92 pool stream_pool "
                                "profiles replace-all-with { fastL4 }")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_persist destination 10.1.10.100:93 pool web_pool profiles "
+                               "replace-all-with { tcp } persist replace-all-with { source_addr } mirror enabled")
+        stuck = get(ltm_lab, 93)[0]
+        wait_for(lambda: f"{VIP}:93" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
+                 what="the persistence record mirrored")
         pids += [(w, _stream(ltm_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
         wait_for(lambda: "(connected)" in tmsh(ltm_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
         mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
@@ -269,6 +275,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         server = next(st for w in ("web1", "web2") for peer, st in _read(tmp_path / f"{w}.json").items()
                       if peer == sent["local"])
         assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
+        assert [get(ltm_lab, 93)[0] for _ in range(2)] == [stuck, stuck]      # the client still sticks
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
@@ -278,7 +285,8 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             tmsh(ltm_lab, "bigip2", "run sys failover offline")   # the lab is shared: bigip1 active again
             wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="bigip1 serving again")
             tmsh(ltm_lab, "bigip2", "run sys failover online")
-        for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm pool stream_pool",
+        for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
+                     "delete ltm pool stream_pool",
                      "delete ltm virtual-address 10.1.10.200"):
             try:
                 tmsh(ltm_lab, "bigip1", line)
