@@ -30,7 +30,7 @@ def settled(name: str) -> bool:
         st = [node_status(name, n, timeout=2.0) for n in env.bigips]
     except Exception:
         return False
-    if not all(link.state == "connected" for s in st for link in s.iquery.peers.values()):
+    if not all(s.iquery.open_peers() == set(s.iquery.peers) for s in st):
         return False
     if "bigip1" not in env.bigips or "bigip2" not in env.bigips:
         return True
