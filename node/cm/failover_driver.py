@@ -39,6 +39,7 @@ class FailoverDriver:
         self._state_since = 0.0
         self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
         self.dead_subsystems = lambda: {}  # subsystem -> failsafe action, for those that stopped: set by the daemon
+        self.restart_all = lambda: None    # restarts every subsystem (failsafe action restart-all): set by the daemon
         self.failsafes = Failsafes()
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -142,10 +143,12 @@ class FailoverDriver:
         gateways = {path: (int(p["min-up-members"]), counts.get(path, (0, 0))[0], p.get("min-up-members-action", "failover"))
                     for path, p in self.store.of_type("ltm pool").items()
                     if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
-        before = self.failsafes.failing_over()
+        before, restarting = self.failsafes.failing_over(), self.failsafes.restarting_all()
         for log in self.failsafes.update(trio.current_time(), vlans, {v: rx.get(base_name(v)) for v in vlans},
                                          gateways, self.dead_subsystems()):
             self.log.log(log.level, "sod", log.text, log.msgid, event="failsafe")
+        if set(self.failsafes.restarting_all()) - set(restarting):
+            self.restart_all()
         if self.failsafes.failing_over() != before:
             self._act(self.failover.set_failsafe(self.failsafes.failing_over(), trio.current_time()))
 
