@@ -17,7 +17,8 @@ from .heartbeat import Heartbeats
 from .sync import member_groups
 
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
-FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address", "sys db")
+NET_TIMEOUT = "/Common/failover.nettimeoutsec"   # sys db: the heartbeat timeout, once set away from its default
 SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
 FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems
 
@@ -85,11 +86,21 @@ class FailoverDriver:
                                            tg.get("failover-method", "ha-order"),
                                            None if tg.get("ha-group", "none") == "none" else tg["ha-group"]))
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
+        self.failover.timeout = self.net_timeout()
         self.failover.capacity = int(own.get("ha-capacity", 0))
         self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
         self.rescore()
         self.floating.reconcile()
         self._wake.set()
+
+    def net_timeout(self) -> float:
+        """The heartbeat timeout: `sys db failover.nettimeoutsec` once modified, else the lab's."""
+        db = self.store.get("sys db", NET_TIMEOUT) or {}
+        value = db.get("value")
+        try:
+            return float(value) if value not in (None, db.get("default-value")) and float(value) > 0 else self.timeout
+        except ValueError:
+            return self.timeout
 
     def ha_groups(self) -> dict[str, dict]:
         """Each HA group: its score now and each pool's part (`show sys ha-group`)."""
@@ -240,7 +251,7 @@ class FailoverDriver:
             elif lost:
                 split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
-                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.timeout, "interval": self.interval,
+                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.failover.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
                 "bad_heartbeats": self.heartbeats.bad, "forged_heartbeats": self.heartbeats.forged,
                 "replayed_heartbeats": self.heartbeats.replayed, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

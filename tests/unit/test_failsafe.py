@@ -1,9 +1,13 @@
 """Failsafes (no sockets, no clock): VLAN, gateway and system failsafe trip with F5's log lines,
-and a tripped device gives up its traffic groups and takes none until it recovers."""
+and a tripped device gives up its traffic groups and takes none until it recovers; the heartbeat
+timeout set with sys db failover.nettimeoutsec."""
 import trio
 
 from node.cm.failover import ACTIVE, BecomeStandby, TrafficGroup
+from node.cm.failover_driver import FailoverDriver
 from node.cm.failsafe import Failsafes
+from node.config.store import ConfigStore, Op
+from node.events import Hub
 from node.subsystems import RESTART_DELAY, Subsystems
 from tests.unit.test_failover_cluster import Cluster
 
@@ -95,3 +99,12 @@ async def test_restart_all_stops_every_subsystem_and_brings_it_back_without_trip
         assert parts.running == {"tmm", "bigd"} and subs.restarting == set()
         assert "Re-starting tmm" in parts.lines
         nursery.cancel_scope.cancel()
+
+
+def test_the_heartbeat_timeout_is_sys_db_failover_nettimeoutsec_once_modified(tmp_path):
+    store = ConfigStore(tmp_path / "config.json", "bigip1")
+    driver = FailoverDriver("bigip1", store, None, {"timeout": 1.5}, None, Hub(), dict, lambda _p: True)
+    db = store.get("sys db", "/Common/failover.nettimeoutsec")
+    assert (db["default-value"], db["value"]) == ("3", "3") and driver.net_timeout() == 1.5   # the lab's
+    store.commit([Op("modify", "sys db", "/Common/failover.nettimeoutsec", {"value": ("set", "10")})])
+    assert driver.net_timeout() == 10.0
