@@ -218,6 +218,7 @@ class VirtualHealth(Snapshot):
     traffic_group: str
     serving: bool
     stats: TrafficStats
+    mirror: str = "disabled"   # connection mirroring (`mirror enabled`)
 
 
 @frozen
