@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -232,12 +233,17 @@ def handle(conn: socket.socket, listener: socket.socket) -> None:
 
 def warm() -> None:
     """Work every daemon does first and libraries do once per process, done here so its memory is
-    shared: OpenSSL loads its providers and curve tables at the first key and context."""
-    from cryptography.hazmat.primitives.asymmetric import ec
+    shared: OpenSSL loads its providers and curve tables at the first key and context,
+    cryptography's X.509 builder and pyroute2's netlink tables fill at first use."""
+    from pyroute2 import IPRoute
     from node import tls
-    ec.generate_private_key(ec.SECP256R1())
+    from node.clock import PersistentClock
+    from node.iquery.trust import TrustStore
+    with tempfile.TemporaryDirectory() as tmp:   # a trust domain of its own: keys, CA, certificates
+        TrustStore(Path(tmp), "warm", "127.0.0.1", PersistentClock(Path(tmp) / "clock.json"))
     tls.context(server=True)
     tls.unverified_client()
+    IPRoute().close()
 
 
 def serve(path: str) -> None:
