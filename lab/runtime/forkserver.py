@@ -58,7 +58,7 @@ class ForkServerError(BackendError):
 def key() -> str:
     """The code a server runs: the interpreter, every module of node/ and lab/ (path, mtime,
     size) and the installed packages (their directory's mtime changes on an install)."""
-    digest = hashlib.sha1(sys.executable.encode())
+    digest = hashlib.sha1(os.path.realpath(sys.executable).encode())   # python and python3 alike
     for top in ("node", "lab"):
         for path in sorted((state.PROJECT / top).rglob("*.py")):
             st = path.stat()
