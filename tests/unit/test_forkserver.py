@@ -3,6 +3,8 @@ import json
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from lab.runtime import forkserver
 from lab.runtime.forkserver import handle, socket_path
@@ -36,6 +38,9 @@ def test_a_running_server_for_the_same_code_is_reused_not_started_again(tmp_path
     # a stand-in with a server's command line (python -m MODULE SOCKET), started by an earlier lab
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", forkserver.MODULE, str(sock)])
     try:
+        deadline = time.monotonic() + 10   # until it has exec'd: before, its command line is ours
+        while forkserver.MODULE not in Path(f"/proc/{running.pid}/cmdline").read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
         sock.with_suffix(".pid").write_text(str(running.pid))
         assert forkserver.pid() == running.pid
         assert forkserver.launch() == running.pid
