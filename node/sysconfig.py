@@ -25,7 +25,8 @@ from .files import write_atomically
 from .version import BUILD, VERSION
 
 UCS_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-TRUST = "var/lab/trust.json"     # the whole trust state (what F5 keeps in its trust database)
+TRUST = "var/lab/trust.json"
+UPLOADS = "/var/config/rest/downloads"   # where F5's file-transfer uploads land     # the whole trust state (what F5 keeps in its trust database)
 
 
 class SysConfig:
@@ -95,6 +96,12 @@ class SysConfig:
     def _keep(self, type_: str, path: str) -> bool:
         """This device's own identity object stays whatever a file says."""
         return type_ == "cm device" and path.rsplit("/", 1)[-1] == self.device
+
+    def device_file(self, path: str) -> Path:
+        """A file a command names: one under the device's upload directory (F5's file-transfer
+        endpoint puts files there) is in the state directory; any other path is the host's."""
+        folder, _, name = path.rpartition("/")
+        return self.dir / UPLOADS.lstrip("/") / name if folder == UPLOADS and UCS_NAME.match(name) and name not in (".", "..") else Path(path)
 
     # -- UCS --------------------------------------------------------------------------------------
     def ucs_path(self, name: str) -> Path:

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..version import VERSION
 from .schema import BUILTIN, SINGLETONS, TYPES, UNPARTITIONED, object_path
 from .store import Op
-from .tmsh import TmshSyntaxError, View, properties, render, tokenize
+from .tmsh import TCL_TYPES, TmshSyntaxError, View, properties, render, tokenize
 
 HEADER = f"#TMSH-VERSION: {VERSION}\n\n"
 # what a BIG-IP writes that the lab has no use for: its bookkeeping (taking a value), and
@@ -112,12 +112,13 @@ def statements(text: str) -> list[tuple[int, str]]:
 
 
 def _block(line: int, stmt: str) -> Block:
-    if stmt.lstrip().startswith("ltm rule ") and "{" in stmt:   # an iRule's body is Tcl, kept as it is
+    tcl = next((t for t in TCL_TYPES if stmt.lstrip().startswith(t + " ")), None)
+    if tcl and "{" in stmt:   # an iRule's (a cli script's) body is Tcl, kept as it is
         head = stmt[:stmt.index("{")].split()
         if len(head) != 3:
-            raise TmshSyntaxError(f"ltm rule needs one name, not {' '.join(head[2:]) or 'none'}")
+            raise TmshSyntaxError(f"{tcl} needs one name, not {' '.join(head[2:]) or 'none'}")
         body = stmt[stmt.index("{") + 1:stmt.rindex("}")].removeprefix("\n").removesuffix("\n")
-        return Block(line, "ltm rule", object_path("ltm rule", head[2]), {"api-anonymous": ("set", body)})
+        return Block(line, tcl, object_path(tcl, head[2]), {"api-anonymous": ("set", body)})
     tokens = tokenize(stmt)
     if "{" not in tokens:
         raise TmshSyntaxError(f'"{" ".join(tokens[:3])}" is not an object (TYPE NAME {{ ... }})')

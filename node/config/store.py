@@ -367,6 +367,8 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and value is None and not f.required and f.default is None:
+                values.pop(fname, None)     # REST's null: the property is no longer set
             elif verb == "set" and f.kind == "list" and f.ref and folder and value not in ("none", [], ()):
                 names = [value] if isinstance(value, str) else value   # each as a ref: this folder's, else /Common's
                 coerce(t, f, names)

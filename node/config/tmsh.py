@@ -90,14 +90,15 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
-RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+ltm\s+rule\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+TCL_TYPES = ("ltm rule", "cli script")     # objects whose whole body is Tcl
 
 
 def _parse(line: str) -> Command:
     rule = RULE.match(line)
     if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
-        verb, name, body = rule.groups()
-        return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
+        verb, type_, name, body = rule.groups()
+        return Command(verb, " ".join(type_.split()), name, values={"api-anonymous": ("set", body.strip("\n"))})
     iapp = iapp_text.parse_command(line)
     if iapp:   # an iApp's blocks are Tcl: `create sys application template T actions { definition { ... } }`
         verb, type_, name, values = iapp
@@ -350,7 +351,7 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     """An object as `tmsh list` shows it in `folder` (or as `view` says: the saved form)."""
     view = view or View(folder)
     t = TYPES[type_]
-    if type_ == "ltm rule":     # an iRule lists as its Tcl
+    if type_ in TCL_TYPES:     # an iRule lists as its Tcl
         return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}\n}}"
     if type_ in (iapp_text.TEMPLATE, iapp_text.SERVICE):
         return iapp_text.render(type_, _word(object_name(type_, path, view)), values)
