@@ -26,6 +26,7 @@ SERVICE = "sys application service"
 SCRIPT = "cli script"
 ACTIONS = ("html-help", "implementation", "presentation", "role-acl", "run-as")
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+BLOCK = re.compile(r"^\s*sys\s+application\s+(template|service)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
 COMMAND = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+sys\s+application\s+(template|service)\s+(\S+)(.*)$", re.DOTALL)
 
 
@@ -125,6 +126,16 @@ def parse_command(line: str) -> tuple[str, str, str, dict] | None:
     ws = _words(rest)
     type_ = f"sys application {kind}"
     return verb, type_, name, template_values(ws) if kind == "template" else service_values(ws)
+
+
+def parse_block(stmt: str) -> tuple[str, str, dict] | None:
+    """A saved `sys application template|service NAME { ... }` block -> (type, name, values)."""
+    m = BLOCK.match(stmt)
+    if not m:
+        return None
+    kind, name, body = m.groups()
+    type_ = f"sys application {kind}"
+    return type_, name, (template_values if kind == "template" else service_values)(_words(body))
 
 
 def read_tmpl(text: str) -> list[tuple[str, dict]]:

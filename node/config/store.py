@@ -105,6 +105,7 @@ class ConfigStore:
         self.generations: dict[tuple[str, str], int] = {}
         self._implied: set = set()
         self._owner = False                  # an application service's run is changing its own objects
+        self._restoring = False              # saved configuration coming back (see validate)
         if self.path and self.path.exists():
             self._load()
         else:
@@ -125,8 +126,17 @@ class ConfigStore:
         return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
 
     # -- changing -------------------------------------------------------------------------------
-    def validate(self, ops: list[Op]) -> tuple[dict, dict]:
-        """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
+    def validate(self, ops: list[Op], restore: bool = False) -> tuple[dict, dict]:
+        """What ops would make, checked as a whole; raises ConfigError. Changes nothing.
+        `restore`: the ops bring back saved configuration (load sys config, a UCS): application
+        services come back as they were saved, with what they own, and their templates do not run."""
+        self._restoring = restore
+        try:
+            return self._validate(ops)
+        finally:
+            self._restoring = False
+
+    def _validate(self, ops: list[Op]) -> tuple[dict, dict]:
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
         self._implied: set = set()   # objects a create made for another (a partition's folder)
@@ -135,9 +145,9 @@ class ConfigStore:
         self._check(work, touched)
         return work, touched
 
-    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+    def commit(self, ops: list[Op], origin: str | None = None, restore: bool = False) -> dict:
         """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
-        work, touched = self.validate(ops)
+        work, touched = self.validate(ops, restore)
         return self._install(work, changes_of(work, touched), origin or self.device)
 
     def _install(self, work: dict, changes: list[Change], origin: str, cid: Cid | None = None,
@@ -313,9 +323,9 @@ class ConfigStore:
         self._implied.discard(key)
         if implied and op.action == "delete" and current is None:
             return
-        if current and current.get("app-service") and op.action != "create" and not self._owner:
+        if current and current.get("app-service") and op.action != "create" and not (self._owner or self._restoring):
             self._strict(work, current["app-service"], op)
-        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None:
+        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None and not self._restoring:
             self._as_owner(lambda: self._remove_owned(work, op.path, touched, keep_folder=False))
         if implied and op.action == "create" and current is not None:
             values = dict(current)      # made with its twin: now filled in
@@ -398,7 +408,7 @@ class ConfigStore:
             self._implied.add(other)
         work[key] = values
         touched[key] = "put"
-        if op.type == iapp_text.SERVICE:
+        if op.type == iapp_text.SERVICE and not self._restoring:
             self._as_owner(lambda: self._deploy(work, op.path, values, touched))
 
     # -- iApps: an application service makes, replaces and removes what it owns in one commit ------

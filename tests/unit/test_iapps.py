@@ -263,6 +263,33 @@ def test_include_and_run_refuse_what_is_not_there_or_not_allowed(store, script, 
     assert store.get("ltm pool", "/Common/s.app/p1") is None
 
 
+@pytest.mark.parametrize("how", ["config", "ucs"])
+def test_saved_configuration_and_ucs_bring_back_the_service_its_template_and_what_it_owns(store, tmp_path, how):
+    """save sys config / a UCS, then load into a fresh device: the service, its template, its
+    objects (the iRule it made among them) come back owned, strict updates hold, delete cleans up."""
+    from node.sysconfig import SysConfig
+    from tests.unit.test_tmsh_text import Log
+    run(store, WEB_SERVICE)
+    rule = render("ltm rule", "/Common/web.app/web_persist", store.get("ltm rule", "/Common/web.app/web_persist"))
+    assert rule.endswith("persist cookie } \n    app-service web.app/web\n}")
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.save() if how == "config" else sc.ucs_save("with_iapps")
+    fresh = device(tmp_path / "fresh.json", "bigip1")
+    other = SysConfig("bigip1", fresh, tmp_path if how == "config" else tmp_path / "other", Log())
+    if how == "ucs":
+        other.ucs_dir.mkdir(parents=True)
+        (other.ucs_dir / "with_iapps.ucs").write_bytes((sc.ucs_dir / "with_iapps.ucs").read_bytes())
+    other.load_saved() if how == "config" else other.ucs_load("with_iapps")
+    assert owned(fresh) == owned(store) and len(owned(fresh)) >= 7
+    assert fresh.get("ltm rule", "/Common/web.app/web_persist") == store.get("ltm rule", "/Common/web.app/web_persist")
+    assert fresh.get("sys application template", "/Common/lab.http") == store.get("sys application template", "/Common/lab.http")
+    assert fresh.get("sys application service", WEB) == store.get("sys application service", WEB)
+    with pytest.raises(StrictUpdates):
+        run(fresh, "modify ltm rule /Common/web.app/web_persist description hand")
+    run(fresh, "delete sys application service web.app/web")
+    assert not [p for _, p in fresh.objects if p.startswith("/Common/web.app")]
+
+
 # -- iControl REST ----------------------------------------------------------------------------------
 async def test_rest_deploys_a_service_in_f5s_shape_and_refuses_a_hand_edit():
     from tests.unit.test_rest_shapes import client, rest_of
