@@ -100,9 +100,8 @@ def served(lab, port, path):
     """(the server that answered, the source address it saw) for one request through the virtual."""
     out = Lab.open(lab).run("client", ["curl", "-s", "-i", "-m", "3", f"http://{VIP}:{port}{path}"],
                             capture_output=True, text=True).stdout
-    source = next((line.split(": ", 1)[1].strip() for line in out.splitlines()
-                   if line.lower().startswith("x-client-address:")), "")
-    return out.rsplit("\n", 1)[-1].split()[0] if out else "", source.rsplit(":", 1)[0]
+    head = dict(line.split(": ", 1) for line in out.split("\r\n\r\n")[0].splitlines()[1:] if ": " in line)
+    return head.get("X-Served-By", ""), head.get("X-Client-Address", "").rsplit(":", 1)[0]
 
 
 def test_persist_and_snat_in_a_rule_change_the_member_and_the_source_on_the_wire(lab):
