@@ -195,9 +195,9 @@ def _shape(key: str, items) -> None:
         return isinstance(i.get("columnNames"), list) and isinstance(i.get("rows", []), list) and all(
             isinstance(r, dict) and isinstance(r.get("row"), list) for r in i.get("rows", []))
 
-    bad = next((i for i in (items if isinstance(items, list) else [items]) if not ok(i)), None)
-    if bad is not None or not isinstance(items, list):
-        raise Invalid(f"{key}: {bad!r} is not a {key[:-1]} (name, value{', columnNames, rows' if key == 'tables' else ''})")
+    bad = [i for i in (items if isinstance(items, list) else [items]) if not ok(i)][:1]
+    if bad or not isinstance(items, list):
+        raise Invalid(f"{key}: {(bad or [items])[0]!r} is not a {'metadata item' if key == 'metadata' else key[:-1]} (name, value{', columnNames, rows' if key == 'tables' else ''})")
     for i in items:   # F5's defaults for what REST may leave out
         if key == "metadata":
             i.setdefault("persist", "true")
