@@ -71,7 +71,7 @@ def test_iapp_template_and_service_are_idempotent_sync_and_remove(ansible):
     ansible.twice("ltm/iapp_service.yml", "bigip1", state="absent")
     shows("bigip2", "list ltm pool recursive", "svc_ans.app", present=False)
     ansible.twice("ltm/iapp_template.yml", "bigip1", state="absent")
-    shows("bigip2", "list sys application template", "tcp_ans", present=False)
+    shows("bigip2", "list sys application template tcp_ans", "implementation", present=False)
 
 
 @pytest.mark.parametrize("playbook", ["ltm/wait.yml", "ltm/provision.yml", "ltm/command.yml"])
