@@ -16,7 +16,7 @@ from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
 from ..show_text import sys_failover
 from ..version import SYS_VERSION, version_file
-from . import bash, hardware
+from . import bash, hardware, software
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -84,7 +84,10 @@ class Commands:
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
             **{("gtm", "global-settings", group): (ANY, self.gtm_settings) for group in res.SETTINGS_GROUPS},
-            **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp")},
+            **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp",
+                                                                   "sys syslog")},
+            **{("sys", "software", which): (("GET",), self.sys_software) for which in software.KINDS},
+            ("sys", "software", "volume", software.ACTIVE_VOLUME): (("GET",), self.sys_software),
             ("sys", "config"): (("POST",), self.save_config),
             ("cm",): (("POST",), self.config_sync),
             ("util", "bash"): (("POST",), self.bash),
@@ -115,6 +118,11 @@ class Commands:
     async def sys_clock(self, call: Call) -> Response:
         return json_response(hardware.clock(self.parts.now()))
 
+    async def sys_software(self, call: Call) -> Response:
+        if len(call.path) == 4:
+            return json_response(software.volume())
+        return json_response(software.collection(call.path[2]))
+
     async def sys_license(self, call: Call) -> Response:
         return json_response(hardware.license(self.parts.device.name, self.parts.started))
 
@@ -140,7 +148,7 @@ class Commands:
         return json_response(res.settings_view(store.objects.get(key, {}), group, store.generations.get(key, 0)))
 
     async def singleton(self, call: Call) -> Response:
-        """auth password-policy, sys dns, sys ntp: one object at the collection's URL, as a BIG-IP
+        """auth password-policy, sys dns, sys ntp, sys syslog: one object at the collection's URL, as a BIG-IP
         serves it."""
         type_ = " ".join(call.path)
         if call.method not in ("GET", "PATCH", "PUT"):

@@ -35,7 +35,7 @@ SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled",
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
-SUBCOLLECTIONS = ("members", "virtual-servers", "devices")   # lists F5 serves as subcollections; others inline
+SUBCOLLECTIONS = ("members", "virtual-servers", "devices", "rules")   # lists F5 serves as subcollections; others inline
 LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device group's devices)
 
 
@@ -159,7 +159,12 @@ def singleton_view(type_: str, values: dict, generation: int) -> dict:
     """An object a device has one of, at its collection's URL (auth password-policy)."""
     out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
     for f in TYPES[type_].fields:
-        out[f.rest] = values.get(f.name, f.default)
+        v = values.get(f.name, f.default)
+        if f.kind == "items":    # sys syslog's remote servers: shown once there are some
+            if v:
+                out[f.rest] = [_item_props(type_, f, i) for i in v]
+        elif v is not None:
+            out[f.rest] = v
     return out
 
 
