@@ -149,12 +149,13 @@ class RestApp:
         q = Query.parse(request.query_params)
         if tm[0] == "transaction":
             return self.transactions.handle(tm[1:], method, user, body, uri)
-        if self.files is not None and (tm in (["util", "unix-mv"], ["sys", "ucs"]) or tm[:3] == ["task", "sys", "ucs"]):
+        if self.files is not None and (tm in (["util", "unix-mv"], ["util", "unix-rm"], ["sys", "ucs"])
+                                       or tm[:3] == ["task", "sys", "ucs"]):
             if method != "GET":
                 self.auth.authorize(user, method, uri)
                 self.tasks.check_idle()
             if tm[0] == "util":
-                return self.files.unix_mv(body or {})
+                return (self.files.unix_mv if tm[1] == "unix-mv" else self.files.unix_rm)(body or {})
             return self.files.ucs(method, body) if tm[0] == "sys" else self.files.task(tm[3:], method, body)
         answered = await self.commands(Call(tuple(tm), method, user, body, uri))
         if answered is not None:

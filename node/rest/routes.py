@@ -24,7 +24,7 @@ TRUST_GROUP = "/Common/device_trust_group"
 EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "software", "version"],
                   ("sys", "software"): ["hotfix", "image", "volume"],
                   ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
-                  ("util",): ["bash"], ("cli",): ["version"]}
+                  ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
 def operator_change(op: Op) -> bool:

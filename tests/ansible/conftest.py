@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from lab.model import topology
-from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab
+from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab, wait_for
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -142,3 +142,11 @@ def peer_tmsh(lab: str, node: str, line: str) -> str:
     """tmsh on a node, as a user types it; a refusal (nonzero exit) comes back as its text."""
     proc = biglab("exec", lab, node, "--", "tmsh", *line.split(), check=False)
     return proc.stdout + proc.stderr
+
+
+def shows(lab: str, node: str, line: str, text: str, present: bool = True) -> str:
+    """Waits until `tmsh LINE` on a node shows TEXT (or, present=False, no longer does)."""
+    def seen():
+        out = peer_tmsh(lab, node, line)
+        return out if (text in out) == present else None
+    return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ansible.conftest import HA_PAIR_LAB, peer_tmsh
-from tests.lab.conftest import biglab, wait_for
+from tests.ansible.conftest import HA_PAIR_LAB, peer_tmsh, shows
+from tests.lab.conftest import biglab
 
 LAB = HA_PAIR_LAB
-
-
-def shows(node: str, line: str, text: str, present: bool) -> str:
-    """Waits until `tmsh LINE` on NODE shows TEXT (or no longer does)."""
-    def seen():
-        out = peer_tmsh(LAB.name, node, line)
-        return out if (text in out) == present else None
-    return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")
 
 
 # playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text;
@@ -43,9 +35,9 @@ UNDO = {"ltm/sys_db.yml": "reset"}
 @pytest.mark.parametrize("playbook,node,line,text", CASES, ids=[c[0] for c in CASES])
 def test_module_is_idempotent_syncs_and_removes(ansible, playbook, node, line, text):
     ansible.twice(playbook, "bigip1")
-    shows(node, line, text, present=True)
+    shows(LAB.name, node, line, text, present=True)
     ansible.twice(playbook, "bigip1", state=UNDO.get(playbook, "absent"))
-    shows(node, line, text, present=False)
+    shows(LAB.name, node, line, text, present=False)
 
 
 @pytest.mark.parametrize("playbook", ["ltm/wait.yml", "ltm/provision.yml", "ltm/command.yml"])
