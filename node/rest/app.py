@@ -25,6 +25,7 @@ from ..as3.validate import NotJson
 from . import resources as res
 from .appsvcs import Appsvcs
 from .onboarding import Onboarding
+from . import packages
 from .packages import PackageTasks
 from .auth import Auth
 from . import files
@@ -215,6 +216,9 @@ class RestApp:
                 return json_response(self.packages.query(), 202)
             if len(segs) == 3 and method == "GET" and (task := self.packages.get(segs[2])) is not None:
                 return json_response(task)
+        if segs[:2] == ["iapp", "global-installed-packages"] and len(segs) <= 3 and method == "GET":
+            if (found := packages.global_installed(*segs[2:])) is not None:
+                return json_response(found)
         if segs[:1] == ["telemetry"] and len(segs) == 3 and method == "GET" and self.parts.status is not None:
             return self.telemetry(segs[1], segs[2])
         if segs[:3] == ["authz", "tokens"] or segs[:2] == ["authz", "tokens"]:

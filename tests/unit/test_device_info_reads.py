@@ -1,6 +1,9 @@
-"""What bigip_device_info's system-info and vlans subsets read, in F5's shapes."""
+"""What bigip_device_info reads (system-info, vlans, software, the catalogue, the installed packages),
+in F5's shapes."""
 from __future__ import annotations
 
+from node.as3.classes import SCHEMA_VERSION as AS3
+from node.do.classes import SCHEMA_VERSION as DO
 from tests.unit.test_rest_shapes import client, rest_of
 
 
@@ -78,3 +81,15 @@ async def test_a_policy_keeps_its_rules_as_a_subcollection():
         assert (await c.get("/mgmt/tm/ltm/policy/~Common~p1/rules/r1")).json()["ordinal"] == 1
         r = await c.post("/mgmt/tm/ltm/policy", json={"name": "p2", "colour": "red"})
         assert r.status_code == 400 and "Found unexpected json pair" in r.json()["message"]
+
+
+async def test_the_installed_packages_are_the_as3_and_do_the_node_serves():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        listed = (await c.get("/mgmt/shared/iapp/global-installed-packages")).json()
+        assert listed["kind"] == "shared:iapp:global-installed-packages:installedpackagecollectionstate"
+        assert {(i["appName"], i["version"]) for i in listed["items"]} == {
+            ("f5-appsvcs", AS3), ("f5-declarative-onboarding", DO)}
+        one = listed["items"][0]
+        assert (await c.get(f"/mgmt/shared/iapp/global-installed-packages/{one['id']}")).json() == one
+        assert (await c.get("/mgmt/shared/iapp/global-installed-packages/nope")).status_code == 404
