@@ -160,9 +160,10 @@ def singleton_view(type_: str, values: dict, generation: int) -> dict:
     out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
     for f in TYPES[type_].fields:
         v = values.get(f.name, f.default)
-        if f.kind == "items":    # sys syslog's remote servers: shown once there are some
+        if f.kind == "items":    # sys syslog's remote servers, once there are some: {name: /Common/x, ...}
             if v:
-                out[f.rest] = [_item_props(type_, f, i) for i in v]
+                out[f.rest] = [{"name": i["name"], **{sf.rest: i.get(sf.name, sf.default) for sf in f.sub
+                                                      if i.get(sf.name, sf.default) is not None}} for i in v]
         elif v is not None:
             out[f.rest] = v
     return out

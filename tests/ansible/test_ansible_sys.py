@@ -48,3 +48,13 @@ def test_config_verifies_merges_once_saves_and_refuses_bad_content(ansible):
     finally:
         peer_tmsh(LAB.name, "bigip1", "delete ltm pool cfg_pool")
         peer_tmsh(LAB.name, "bigip1", "delete ltm node cfg_node")
+
+
+def test_management_route_remote_syslog_and_trunk_are_idempotent_and_removed(ansible):
+    ansible.twice("sys/local_settings.yml", "bigip1")
+    assert "network 10.9.8.0/24" in peer_tmsh(LAB.name, "bigip1", "list sys management-route mr_ans")
+    assert "host 10.1.20.99 remote-port 1514" in peer_tmsh(LAB.name, "bigip1", "list sys syslog")
+    assert "lacp enabled" in peer_tmsh(LAB.name, "bigip1", "list net trunk trunk_ans")
+    ansible.twice("sys/local_settings.yml", "bigip1", state="absent")
+    assert peer_tmsh(LAB.name, "bigip1", "list sys syslog").strip() == "sys syslog { }"
+    assert "trunk_ans" not in peer_tmsh(LAB.name, "bigip1", "list net trunk")

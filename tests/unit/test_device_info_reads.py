@@ -65,6 +65,10 @@ async def test_route_domain_0_syslog_and_empty_catalogues_are_there_from_the_sta
         assert syslog["kind"] == "tm:sys:syslog:syslogstate" and "remoteServers" not in syslog
         assert (syslog["messagesFrom"], syslog["messagesTo"], syslog["kernFrom"], syslog["cronFrom"]) == (
             "notice", "warning", "debug", "warning")
+        servers = [{"name": "r1", "host": "10.1.1.9", "remotePort": 1514}]
+        patched = (await c.patch("/mgmt/tm/sys/syslog/", json={"remoteServers": servers})).json()
+        assert patched["remoteServers"] == [{"name": "/Common/r1", "host": "10.1.1.9", "localIp": "none",
+                                             "remotePort": 1514}]   # F5's shape: a full name, nothing more
         for url in ("/mgmt/tm/net/trunk", "/mgmt/tm/sys/management-route", "/mgmt/tm/ltm/policy/"):
             assert (await c.get(url)).json()["items"] == []
         assert (await c.get("/mgmt/tm/ltm/persistence/msrdp/~Common~msrdp")).json()["hasSessionDir"] == "no"
