@@ -457,7 +457,8 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
           ("ui.advisory.enabled", "false", "false", "true false"),
           ("ui.advisory.color", "green", "green", "blue green orange red yellow"),
           ("ui.advisory.text", "", "", ""),
-          ("config.allow.rfc3927", "enable", "enable", "enable disable"))
+          ("config.allow.rfc3927", "enable", "enable", "enable disable"),
+          ("failover.nettimeoutsec", "3", "3", "integer min:0 max:4294967295"))   # heartbeat timeout
 
 SYSLOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert", "emerg")
 # sys syslog as a BIG-IP ships it: facility from/to levels, and remote servers (stored only: nothing is sent)
