@@ -30,6 +30,11 @@ class Obj:
     values: dict          # field -> value, tmsh form
 
 
+def address_of(value: str) -> str:
+    """AS3's address (maybe with %route-domain and /prefix) as the plain address."""
+    return value.split("/")[0].split("%")[0]
+
+
 def containers(t: str, apps) -> list[Obj]:
     """The partition of a tenant (which makes its folder /T) and the folders of its applications."""
     return [Obj("auth partition", f"/Common/{t}", {}), *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
@@ -124,13 +129,16 @@ class Builder:
         self.add(Obj("ltm snatpool", f"/{self.t}/{a}/{n}", described(item, {"members": members})))
 
     def service_address(self, a: str, n: str, item: dict) -> None:
+        """Named by its address in the tenant (/T/10.0.1.10), as the lab's destinations name
+        addresses (F5 keeps AS3's name, /T/A/n); a service pointing at it uses it."""
         tg = get(item, "trafficGroup")
-        values = {"address": item["virtualAddress"].split("/")[0].split("%")[0],
+        ip = address_of(item["virtualAddress"])
+        values = {"address": ip,
                   "arp": ED[get(item, "arpEnabled")], "icmp-echo": WORDS.get(get(item, "icmpEcho"), "selective"),
                   "route-advertisement": WORDS.get(get(item, "routeAdvertisement"), get(item, "routeAdvertisement")),
                   "spanning": ED[get(item, "spanningEnabled")],
                   "traffic-group": "/Common/traffic-group-1" if tg == "default" else tg}
-        self.add(Obj("ltm virtual-address", f"/{self.t}/{a}/{n}", described(item, values)))
+        self.add(Obj("ltm virtual-address", f"/{self.t}/{ip}", described(item, values)))
 
     def pool(self, a: str, n: str, item: dict) -> None:
         members = {}
@@ -176,17 +184,17 @@ class Builder:
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
-            if isinstance(addr, dict):
-                va_path = self.ref(addr, a)
+            if isinstance(addr, dict):    # a Service_Address: its virtual address, where it put it
+                path = self.resolver.path(addr, self.t, a)
                 ip = self.resolver.addresses({"virtualAddresses": [addr]}, self.t, a)[0]
+                folder = "/Common" if path.startswith("/Common/") else f"/{path.split('/')[1]}"
             else:
-                ip = addr.split("/")[0].split("%")[0]
-                va_path = f"/{self.t}/{ip}"
-                self.add(Obj("ltm virtual-address", va_path, {"address": ip}))
+                ip, folder = address_of(addr), f"/{self.t}"
+                self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
             sep = "." if ":" in ip else ":"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
-                **values, "destination": f"{va_path.rsplit('/', 1)[0]}/{ip}{sep}{port}", "source": source})))
+                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source})))
 
     def profiles(self, item: dict, a: str) -> list[str]:
         cls = item["class"]

@@ -2,6 +2,8 @@
 and tmsh), carries HTTP from the client, redeploys as "no change", and DELETE leaves nothing."""
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 from collections import Counter
 
@@ -9,6 +11,7 @@ import pytest
 import requests
 import urllib3
 
+from lab.model import state
 from lab.runtime.lab import Lab
 from tests.lab.f5api import api, no_ca_bundle  # noqa: F401  (an autouse fixture)
 from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
@@ -80,6 +83,34 @@ def test_deploy_reaches_both_devices_and_carries_traffic(lab):
     served = Counter(curl(lab) for _ in range(6))
     assert set(served) == {"web1", "web2"}
     assert wait_for(lambda: curl(lab, 8080), what="TCP through Tcp/ssh") in ("web1", "web2")
+
+
+def test_the_declaration_and_its_task_sync_to_the_peer_and_survive_a_restart(lab):
+    """AS3 keeps them in the configuration (data groups, as F5's AS3): bigip2 answers for them, also
+    after its daemon was stopped and started again."""
+    r = api(B1, "POST", DECLARE, declaration(remark="synced"))
+    task = r.json()["id"]
+    for host in (B1, B2):
+        wait_for(lambda: api(host, "GET", DECLARE).status_code == 200
+                 and api(host, "GET", DECLARE).json().get("remark") == "synced", what=f"the declaration on {host}")
+    pid = int((state.node_dir(LAB, "bigip2") / "daemon.pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z", what="bigip2's daemon gone")
+    Lab.open(LAB).start_daemon("bigip2")
+    got = wait_for(lambda: _answer(B2, DECLARE), timeout=30, what="bigip2's AS3 back")
+    assert got["remark"] == "synced" and got["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == [VIP]
+    assert [x["message"] for x in api(B2, "GET", f"/mgmt/shared/appsvcs/task/{task}").json()["results"]] == [
+        "no change"]     # the tenant's objects are as deployed; only the declaration's remark is new
+    assert [h["age"] for h in api(B2, "GET", DECLARE + "?age=list").json()][:2] == [0, 1]
+
+
+def _answer(host: str, path: str):
+    try:
+        r = api(host, "GET", path)
+    except requests.RequestException:
+        return None
+    return r.status_code == 200 and r.json()
 
 
 def test_redeploy_is_no_change_and_a_hand_edit_is_put_back(lab):

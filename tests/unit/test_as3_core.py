@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from node.as3 import validate
+from node.as3.datastore import ours
 from node.as3.desired import tenant_objects
 from node.as3.refs import Resolver
 
@@ -21,6 +22,11 @@ def web(addr="10.1.10.100", servers=("10.1.20.21", "10.1.20.22"), **svc) -> dict
 
 def adc(**tenants) -> dict:
     return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-test", **tenants}
+
+
+def config(store) -> dict:
+    """The store's configuration without AS3's bookkeeping (its declarations and tasks)."""
+    return {k: v for k, v in store.objects.items() if not ours(*k)}
 
 
 def errors_of(decl: dict) -> list[str]:
@@ -144,7 +150,7 @@ async def test_info_and_nothing_deployed(tmp_path):
 
 async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
     rest, c = as3_client(tmp_path)
-    before = dict(rest.store.objects)
+    before = config(rest.store)
     async with c:
         decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "colour": 1})})
         r = await c.post("/mgmt/shared/appsvcs/declare", json=decl)
@@ -153,7 +159,7 @@ async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
             "errors": ["/Shop/Web/p: should NOT have additional properties"]}
         r = await c.post("/mgmt/shared/appsvcs/declare", content=b"{not json")
         assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
-    assert rest.store.objects == before
+    assert config(rest.store) == before
 
 
 async def test_a_declaration_while_another_runs_is_503(tmp_path):
@@ -165,10 +171,10 @@ async def test_a_declaration_while_another_runs_is_503(tmp_path):
 
 
 # -- the actions on a real store ------------------------------------------------------------------------
-def services():
+def services(path=None):
     from node.as3.service import AppServices
     from node.config.store import ConfigStore, Op
-    store = ConfigStore(None, "b1")
+    store = ConfigStore(path, "b1")
     store.commit([Op("create", "net vlan", "/Common/external", {}),
                   Op("create", "net self", "/Common/ext", {"address": ("set", "10.1.10.11/24"),
                                                            "vlan": ("set", "/Common/external")})])
@@ -194,9 +200,9 @@ def test_deploy_redeploy_and_delete_on_the_store():
     assert [m["name"] for m in store.get("ltm pool", "/Shop/Web/web_pool")["members"]] == [
         "/Shop/10.1.20.21:80", "/Shop/10.1.20.22:80"]
     assert saved and out["declaration"]["Shop"]["Web"]["serviceMain"]["pool"] == "web_pool"
-    before, cid = owned(store), store.cid
+    before, configured = owned(store), config(store)
     assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
-    assert store.cid == cid
+    assert config(store) == configured    # only the task's record was written
     status, out = run(svc, None, ["Shop"], "DELETE")
     assert status == 200 and out["results"][0]["message"] == "success" and owned(store) == []
     assert before and svc.retrieve()[0] == 204
@@ -216,20 +222,20 @@ def test_a_hand_edit_inside_a_tenant_is_put_back():
 def test_a_refused_declaration_changes_nothing_and_earlier_tenants_stay():
     svc, store, _ = services()
     run(svc, adc(Old={"class": "Tenant", "Web": web()}))
-    before = dict(store.objects)
+    before = config(store)
     status, out = run(svc, adc(New={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.31",))}))
     assert status == 422 and out["results"][0]["message"] == "declaration failed"
-    assert "10.9.9.9" in out["results"][0]["response"] and store.objects == before
+    assert "10.9.9.9" in out["results"][0]["response"] and config(store) == before
     assert "Old" in svc.retrieve()[1] and "New" not in svc.retrieve()[1]
 
 
 def test_dry_run_changes_nothing_and_says_what_would():
     svc, store, _ = services()
-    before = dict(store.objects)
+    before = config(store)
     status, out = run(svc, {"class": "AS3", "action": "dry-run", "declaration": adc(Shop={"class": "Tenant",
                                                                                           "Web": web()})})
     assert status == 200 and out["results"][0]["message"] == "success" and out["results"][0]["dryRun"] is True
-    assert store.objects == before and svc.retrieve()[0] == 204
+    assert config(store) == before and svc.retrieve()[0] == 204
 
 
 def test_patch_adds_an_application_and_history_keeps_the_last():
@@ -336,3 +342,49 @@ def test_irules_and_data_groups_are_the_tenants_and_the_virtual_runs_them():
     tenant["Web"]["paths"]["iRule"] = "when HTTP_REQUEST { HTTP::respond 200 content [nosuchcommand }"
     status, out = run(svc, adc(Shop=tenant))
     assert status == 422 and out["results"][0]["message"] == "declaration failed"
+
+
+def test_declarations_and_tasks_live_in_the_store_and_survive_a_restart(tmp_path):
+    from node.as3.service import AppServices
+    from node.config.store import ConfigStore
+    svc, store, _ = services(tmp_path / "config.json")
+    _, out = run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    names = sorted(p for t, p in store.objects if t == "ltm data-group internal")
+    assert names == ["/Common/____appsvcs_declaration-1000000", f"/Common/appsvcs/task-{out['id']}"]
+    meta = store.get("ltm data-group internal", names[0])["records"][0]["data"]
+    assert meta == "date^1970-01-01T00:16:40.000Z|id^lab-test|tenants^Shop|blocks^1"
+    synced = {(t, p) for t, p, _ in store.snapshot("synced")}
+    assert ("ltm data-group internal", names[0]) in synced      # so the peer has it after config sync
+    again = AppServices(ConfigStore(tmp_path / "config.json", "b1"), lambda: None, lambda: 2000.0)
+    assert again.retrieve()[1]["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == ["10.1.10.100"]
+    assert again.task(out["id"])[1]["results"][0]["message"] == "success"
+    assert [h["tenants"] for h in again.retrieve(age="list")[1]] == [["Shop"]]
+    assert run(again, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
+
+
+def test_history_and_tasks_keep_their_limits():
+    svc, store, _ = services()
+    for i in range(6):
+        run(svc, adc(Shop={"class": "Tenant", "Web": web(addr=f"10.1.10.{100 + i}")}))
+    assert len(svc.history) == 4 and svc.history[0]["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == [
+        "10.1.10.105"]
+    from node.as3 import service
+    assert len(svc.task()[1]["items"]) == 6 <= service.MAX_TASKS
+
+
+def test_a_service_address_pointer_deploys_and_carries_its_properties():
+    svc, store, _ = services()
+    shop = app(va={"class": "Service_Address", "virtualAddress": "10.1.10.120", "arpEnabled": False},
+               svc={"class": "Service_TCP", "virtualAddresses": [{"use": "va"}], "virtualPort": 8080},
+               other={"class": "Service_TCP", "virtualAddresses": [{"use": "/Common/Shared/shared_va"}],
+                      "virtualPort": 8081})
+    common = {"class": "Tenant", "Shared": app(template="shared", shared_va={
+        "class": "Service_Address", "virtualAddress": "10.1.10.121", "icmpEcho": "disable"})}
+    status, out = run(svc, adc(Common=common, Shop={"class": "Tenant", "App": shop}))
+    assert status == 200, out
+    assert store.get("ltm virtual", "/Shop/App/svc")["destination"] == "/Shop/10.1.10.120:8080"
+    assert store.get("ltm virtual-address", "/Shop/10.1.10.120")["arp"] == "disabled"
+    assert store.get("ltm virtual", "/Shop/App/other")["destination"] == "/Common/10.1.10.121:8081"
+    assert store.get("ltm virtual-address", "/Common/10.1.10.121")["icmp-echo"] == "disabled"
+    assert run(svc, None, ["Shop"], "DELETE")[0] == 200 and run(svc, None, ["Common"], "DELETE")[0] == 200
+    assert store.get("ltm virtual-address", "/Common/10.1.10.121") is None
