@@ -18,7 +18,7 @@ from . import classes as C
 from . import validate
 from .datastore import Datastore
 from .desired import tenant_objects
-from .plan import Plan, plan
+from .plan import Plan, plan, plan_each
 from .refs import Resolver, apps_of, objects_of
 
 MAX_TASKS = 50
@@ -30,6 +30,7 @@ class Prepared:
     """A deploy ready to commit, or an answer already (invalid, retrieve, no change)."""
     answer: tuple[int, dict] | None = None
     failure: str | None = None               # the store refused the plan: why
+    refused: dict[str, str] = field(default_factory=dict)   # tenant -> why the store refused it
     plan: Plan | None = None
     declaration: dict | None = None          # the whole declaration after the deploy
     tenants: list[str] = field(default_factory=list)
@@ -40,6 +41,12 @@ class Prepared:
 
 def invalid(errors: list[str]) -> tuple[int, dict]:
     return 422, {"code": 422, "message": "declaration is invalid", "errors": errors, "declarationFullId": ""}
+
+
+def refused(tenant: str, reason: str, runtime: int) -> dict:
+    """A tenant's result when the store refused it (nothing of it was applied)."""
+    return {"code": 422, "message": "declaration failed", "response": reason, "host": "localhost",
+            "tenant": tenant, "runTime": runtime}
 
 
 def tenants_of(decl: dict) -> dict[str, dict]:
@@ -166,16 +173,20 @@ class AppServices:
         wanted = {t: (tenant_objects(t, v, resolver) if apps_of(v) else None) for t, v in declared.items()}
         if complete:
             wanted.update({t: None for t in others})
-        try:
-            p = plan(self.store.objects, self.store.validate, wanted, self._owned(list(wanted)))
-        except ConfigError as exc:
-            return Prepared(failure=str(exc), tenants=list(wanted), declaration=decl, started=started)
+        p, refused = plan_each(self.store.objects, self.store.validate, wanted, lambda t: self._owned([t]))
+        if refused and len(refused) == len(wanted):
+            return Prepared(failure="; ".join(refused.values()), refused=refused, tenants=list(wanted),
+                            declaration=decl, started=started)
         after = {**({} if complete else others), **{t: v for t, v in declared.items() if apps_of(v)}}
+        for t in refused:    # a refused tenant stays as it was deployed
+            after.pop(t, None)
+            if t in deployed:
+                after[t] = deployed[t]
         head = {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}
         head.setdefault("id", (self.current or {}).get("id") or f"autogen_{uuid.uuid4()}")
         head["updateMode"] = decl.get("updateMode", "selective")
         return Prepared(plan=p, declaration={**head, **after} if after else None, tenants=list(wanted), dry=dry,
-                        persist=persist, started=started)
+                        persist=persist, started=started, refused=refused)
 
     def _owned(self, tenants: list[str]) -> set:
         """The objects the deployed declaration made for these tenants (AS3 owns them)."""
@@ -206,12 +217,13 @@ class AppServices:
             self.finish(id_, prep.answer)
             return prep.answer
         if prep.failure is not None:
-            return self._failed(prep.tenants, prep.failure, prep.started, prep.declaration or {}, id_)
+            return self._failed(prep.tenants, prep.failure, prep.started, prep.declaration or {}, id_, prep.refused)
         p = prep.plan
         runtime = int((self.now() - prep.started) * 1000)
-        results = [{"code": 200, "message": "success" if p.changed.get(t) else "no change", "lineCount": p.objects[t],
-                    "host": "localhost", "tenant": t, "runTime": runtime, **({"dryRun": True} if prep.dry else {})}
-                   for t in prep.tenants]
+        results = [refused(t, prep.refused[t], runtime) if t in prep.refused else {
+            "code": 200, "message": "success" if p.changed.get(t) else "no change", "lineCount": p.objects[t],
+            "host": "localhost", "tenant": t, "runTime": runtime, **({"dryRun": True} if prep.dry else {})}
+            for t in prep.tenants]
         ops = [] if prep.dry else list(p.ops)
         echo = prep.declaration or {}
         if not prep.dry:
@@ -227,7 +239,7 @@ class AppServices:
             return self._failed(prep.tenants, str(exc), prep.started, echo, id_)
         if p.ops and not prep.dry and prep.persist:
             self.save()
-        return 200, record
+        return (207 if prep.refused else 200), record     # 207: some tenants refused, the others done
 
     def _stamp(self) -> int:
         return self.data.next_stamp(int(self.now() * 1000))
@@ -242,10 +254,11 @@ class AppServices:
         decl["controls"].pop("dryRun", None)
         return decl
 
-    def _failed(self, tenants: list[str], reason: str, started: float, decl: dict, id_: str) -> tuple[int, dict]:
+    def _failed(self, tenants: list[str], reason: str, started: float, decl: dict, id_: str,
+                reasons: dict | None = None) -> tuple[int, dict]:
+        reasons = reasons or {}
         runtime = int((self.now() - started) * 1000)
-        results = [{"code": 422, "message": "declaration failed", "response": reason, "host": "localhost",
-                    "tenant": t, "runTime": runtime} for t in tenants]
+        results = [refused(t, reasons.get(t, reason), runtime) for t in tenants]
         record = self._record(id_, {"results": results, "declaration": decl})
         self.store.commit(self._keep(record))
         return 422, record

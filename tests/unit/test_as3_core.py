@@ -229,6 +229,21 @@ def test_a_refused_declaration_changes_nothing_and_earlier_tenants_stay():
     assert "Old" in svc.retrieve()[1] and "New" not in svc.retrieve()[1]
 
 
+def test_some_tenants_refused_is_207_the_others_applied_and_nothing_of_the_refused():
+    svc, store, _ = services()
+    run(svc, adc(Bad={"class": "Tenant", "Web": web(addr="10.1.10.130", servers=("10.1.20.40",))}))
+    bad_before = owned(store, "Bad")
+    status, out = run(svc, adc(Good={"class": "Tenant", "Web": web(addr="10.1.10.131", servers=("10.1.20.41",))},
+                               Bad={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.42",))}))
+    assert status == 207
+    assert [(r["tenant"], r["code"], r["message"]) for r in out["results"]] == [
+        ("Good", 200, "success"), ("Bad", 422, "declaration failed")]
+    assert "10.9.9.9" in out["results"][1]["response"]
+    assert store.get("ltm virtual", "/Good/Web/serviceMain") is not None and owned(store, "Bad") == bad_before
+    kept = svc.retrieve()[1]
+    assert kept["Bad"]["Web"]["serviceMain"]["virtualAddresses"] == ["10.1.10.130"] and "Good" in kept
+
+
 def test_dry_run_changes_nothing_and_says_what_would():
     svc, store, _ = services()
     before = config(store)
