@@ -44,9 +44,18 @@ VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
     ADDRESS, {"type": "array", "prefixItems": [ADDRESS, STR], "minItems": 1, "maxItems": 2}, POINTER]}}
 
 
-def service(port_default: int | None, **own) -> dict:
+# AS3's persistence keywords; the lab has cookie and source-address (validate.py refuses the rest by name)
+PERSIST_WORDS = ("cookie", "source-address", "destination-address", "msrdp", "sip-info", "ssl-session",
+                 "tls-session-id", "universal")
+PERSIST_BUILTINS = {"cookie": "/Common/cookie", "source-address": "/Common/source_addr"}
+
+
+def service(port_default: int | None, persist: str = "source-address", **own) -> dict:
     """A Service_* class: the virtual server and its virtual addresses."""
     return obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
+               persistenceMethods={"type": "array", "items": {"anyOf": [{"enum": list(PERSIST_WORDS)}, POINTER]},
+                                   "default": [persist]},
+               fallbackPersistenceMethod={"anyOf": [{"enum": [*PERSIST_WORDS, "none"]}, POINTER]},
                virtualAddresses=VIRTUAL_ADDRESSES, virtualPort=port(port_default), pool={"anyOf": [STR, POINTER]},
                enable={**BOOL, "default": True}, snat={"anyOf": [{"enum": ["auto", "none", "self"]}, POINTER]},
                translateServerAddress={**BOOL, "default": True}, translateServerPort={**BOOL, "default": True},
@@ -56,7 +65,7 @@ def service(port_default: int | None, **own) -> dict:
 
 
 CLASSES: dict[str, dict] = {
-    "Service_HTTP": service(80, profileHTTP=ref_or("basic"), profileTCP=ref_or("normal")),
+    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal")),
     "Service_TCP": service(None, profileTCP=ref_or("normal")),
     "Service_UDP": service(None, profileUDP=ref_or("normal")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
@@ -96,6 +105,15 @@ CLASSES: dict[str, dict] = {
         responseChunking=enum("preserve", "selective", "unchunk", "rechunk", default="selective"),
         fallbackRedirect=STR, insertHeader={"type": "object", "properties": {"name": STR, "value": STR},
                                             "additionalProperties": False}),
+    "Persist": obj(
+        ("persistenceMethod",), persistenceMethod=enum(*PERSIST_WORDS), duration=intrange(0, 604800, 180),
+        matchAcrossPools={**BOOL, "default": False}, matchAcrossServices={**BOOL, "default": False},
+        matchAcrossVirtualServers={**BOOL, "default": False}, mirror={**BOOL, "default": False},
+        overrideConnectionLimit={**BOOL, "default": False}, addressMask=STR,
+        hashAlgorithm=enum("default", "carp", default="default"),
+        cookieMethod=enum("insert", "rewrite", "passive", "hash", default="insert"), cookieName=STR,
+        ttl=intrange(0, 4294967295, 0), httpOnly={**BOOL, "default": True}, secure={**BOOL, "default": True},
+        alwaysSet={**BOOL, "default": False}),
     "TCP_Profile": obj(),
     "L4_Profile": obj(),
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
@@ -128,7 +146,7 @@ CLASSES.update({
                 "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
         virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no")),
     "GSLB_Pool": obj(
-        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME"),
+        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
         lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
         lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR,
@@ -137,10 +155,11 @@ CLASSES.update({
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
                 "server": POINTER, "virtualServer": STR, "domainName": STR, "ratio": intrange(0, 100, 1),
+                "priority": intrange(0, 65535, 10),
                 "enabled": {**BOOL, "default": True}, "memberOrder": intrange(0, 65535, 0),
                 "dependsOn": {}, "remark": STR}}}),
     "GSLB_Domain": obj(
-        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME"),
+        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
         enabled={**BOOL, "default": True}, aliases={"type": "array", "items": STR},
         poolLbMode=enum("round-robin", "ratio", "topology", "global-availability", default="round-robin"),
         pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,

@@ -63,7 +63,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("iRule", "Data_Group", "Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -177,8 +177,13 @@ class Builder:
                   "connection-limit": get(item, "maxConnections"), "address-status": YN[get(item, "addressStatus")],
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
-        if "pool" in item:
+        if "pool" in item:     # the lab's virtuals persist only onto a pool
             values["pool"] = self.ref(item["pool"], a)
+            methods = get(item, "persistenceMethods")
+            values["persist"] = {self.persistence(m, a): {"default": "yes" if i == 0 else "no"}
+                                 for i, m in enumerate(methods)}
+        if item.get("fallbackPersistenceMethod", "none") != "none":
+            values["fallback-persistence"] = self.persistence(item["fallbackPersistenceMethod"], a)
         if item.get("iRules"):
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         for i, addr in enumerate(item["virtualAddresses"]):
@@ -208,6 +213,28 @@ class Builder:
             v = item.get(prop, "basic")
             out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out
+
+    def persistence(self, method, a: str) -> str:
+        return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)
+
+    def persist(self, a: str, n: str, item: dict) -> None:
+        common = {"match-across-pools": ED[get(item, "matchAcrossPools")],
+                  "match-across-services": ED[get(item, "matchAcrossServices")],
+                  "match-across-virtuals": ED[get(item, "matchAcrossVirtualServers")],
+                  "mirror": ED[get(item, "mirror")],
+                  "override-connection-limit": ED[get(item, "overrideConnectionLimit")],
+                  "timeout": str(get(item, "duration"))}
+        if item["persistenceMethod"] == "cookie":
+            kind, values = "cookie", {
+                "defaults-from": "/Common/cookie", "method": get(item, "cookieMethod"),
+                "expiration": str(get(item, "ttl")), "httponly": ED[get(item, "httpOnly")],
+                "secure": ED[get(item, "secure")], "always-send": ED[get(item, "alwaysSet")],
+                **({"cookie-name": item["cookieName"]} if "cookieName" in item else {})}
+        else:
+            kind, values = "source-addr", {"defaults-from": "/Common/source_addr",
+                                           "hash-algorithm": get(item, "hashAlgorithm"),
+                                           "mask": item.get("addressMask", "none")}
+        self.add(Obj(f"ltm persistence {kind}", f"/{self.t}/{a}/{n}", described(item, {**common, **values})))
 
     def snat(self, item: dict, a: str) -> dict:
         v = item.get("snat", "auto")
@@ -261,9 +288,10 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
-            name = m["domainName"] if rt == "cname" else f"{self.ref(m['server'], a)}:{m['virtualServer']}"
+            name = m["domainName"] if rt in ("cname", "mx") else f"{self.ref(m['server'], a)}:{m['virtualServer']}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
-                             "status": ED[m.get("enabled", True)]}
+                             "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
+                                                                       if rt == "mx" else {})}
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],

@@ -7,7 +7,8 @@ from . import classes as C
 # property -> the class a `use` must point at
 WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
-         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule"}
+         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
+         "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist"}
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -95,7 +96,7 @@ class Resolver:
         errors = []
         for i, m in enumerate(item.get("members") or []):
             where = f"{pointer}/members/{i}"
-            if item["resourceRecordType"] == "CNAME":
+            if item["resourceRecordType"] in ("CNAME", "MX"):
                 if "domainName" not in m:
                     errors.append(f"{where}: should have required property 'domainName'")
                 continue

@@ -56,9 +56,9 @@ def test_missing_class_and_wrong_types_have_ajv_texts():
 
 
 def test_unsupported_class_is_refused_by_name():
-    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "Persist", "persistenceMethod": "source-address"})})
+    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "WAF_Policy", "url": "https://example.com/p"})})
     (err,) = errors_of(decl)
-    assert err.startswith('/Shop/Web/r/class: class "Persist" is not supported by this lab')
+    assert err.startswith('/Shop/Web/r/class: class "WAF_Policy" is not supported by this lab')
 
 
 def test_a_pool_pointing_at_a_missing_monitor_is_refused():
@@ -403,3 +403,38 @@ def test_a_service_address_pointer_deploys_and_carries_its_properties():
     assert store.get("ltm virtual-address", "/Common/10.1.10.121")["icmp-echo"] == "disabled"
     assert run(svc, None, ["Shop"], "DELETE")[0] == 200 and run(svc, None, ["Common"], "DELETE")[0] == 200
     assert store.get("ltm virtual-address", "/Common/10.1.10.121") is None
+
+
+def test_persist_and_persistence_methods_become_profiles_on_the_virtual():
+    svc, store, _ = services()
+    shop = web(persistenceMethods=[{"use": "sticky"}], fallbackPersistenceMethod="source-address")
+    shop["sticky"] = {"class": "Persist", "persistenceMethod": "cookie", "cookieName": "lab", "duration": 60}
+    tcp = app(svc={"class": "Service_TCP", "virtualAddresses": ["10.1.10.101"], "virtualPort": 22,
+                   "pool": "/Shop/Web/web_pool"})
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": shop, "Tcp": tcp}))
+    assert status == 200, out
+    vs = store.get("ltm virtual", "/Shop/Web/serviceMain")
+    assert vs["persist"] == [{"name": "/Shop/Web/sticky", "default": "yes"}]
+    assert vs["fallback-persistence"] == "/Common/source_addr"
+    sticky = store.get("ltm persistence cookie", "/Shop/Web/sticky")
+    assert (sticky["cookie-name"], sticky["timeout"], sticky["method"]) == ("lab", "60", "insert")
+    # AS3's defaults: an HTTP service persists by cookie, the others by source address
+    assert store.get("ltm virtual", "/Shop/Tcp/svc")["persist"] == [{"name": "/Common/source_addr",
+                                                                      "default": "yes"}]
+    bad = adc(Shop={"class": "Tenant", "Web": web(persistenceMethods=["msrdp"])})
+    assert errors_of(bad) == ['/Shop/Web/serviceMain/persistenceMethods/0: persistence method "msrdp" is not '
+                              'supported by this lab']
+
+
+def test_an_mx_gslb_pool_names_its_domains():
+    svc, store, _ = services()
+    dns = app(mail={"class": "GSLB_Domain", "domainName": "mail.as3.example", "resourceRecordType": "A"},
+              mx={"class": "GSLB_Pool", "resourceRecordType": "MX", "members": [
+                  {"domainName": "mail.as3.example", "priority": 5}]},
+              top={"class": "GSLB_Domain", "domainName": "as3.example", "resourceRecordType": "MX",
+                   "pools": [{"use": "mx"}]})
+    status, out = run(svc, adc(Dns={"class": "Tenant", "App": dns}))
+    assert status == 200, out
+    (member,) = store.get("gtm pool mx", "/Dns/App/mx")["members"]
+    assert (member["name"], member["priority"]) == ("mail.as3.example", 5)
+    assert [p["name"] for p in store.get("gtm wideip mx", "/Dns/App/as3.example")["pools"]] == ["/Dns/App/mx"]
