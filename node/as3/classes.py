@@ -65,7 +65,8 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
 
 
 CLASSES: dict[str, dict] = {
-    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal")),
+    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+                            profileHTTPCompression=ref_or("basic")),
     "Service_TCP": service(None, profileTCP=ref_or("normal")),
     "Service_UDP": service(None, profileUDP=ref_or("normal")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
@@ -91,7 +92,9 @@ CLASSES: dict[str, dict] = {
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
                 "remark": STR}}}),
     "Monitor": obj(
-        ("monitorType",), monitorType=enum("http", "https", "tcp", "udp", "icmp", "gateway-icmp"),
+        ("monitorType",), monitorType=enum("http", "https", "tcp", "udp", "icmp", "gateway-icmp", "tcp-half-open",
+                                            "external"),
+        pathname=STR, arguments=STR,
         interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
         targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
         timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
@@ -103,6 +106,9 @@ CLASSES: dict[str, dict] = {
         viaResponse=enum("preserve", "remove", "append", default="preserve"),
         requestChunking=enum("preserve", "selective", "rechunk", default="preserve"),
         responseChunking=enum("preserve", "selective", "unchunk", "rechunk", default="selective"),
+        maxHeaderCount=intrange(16, 4096, 64), maxHeaderSize=intrange(0, 4294967295, 32768),
+        knownMethods={"type": "array", "items": STR}, pipelineAction=enum("allow", "reject", "pass-through"),
+        unknownMethodAction=enum("allow", "reject", "pass-through"), truncatedRedirects=BOOL,
         fallbackRedirect=STR, insertHeader={"type": "object", "properties": {"name": STR, "value": STR},
                                             "additionalProperties": False}),
     "Persist": obj(
@@ -154,7 +160,8 @@ CLASSES.update({
         verifyMemberAvailability={**BOOL, "default": True},
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
-                "server": POINTER, "virtualServer": STR, "domainName": STR, "ratio": intrange(0, 100, 1),
+                "server": POINTER, "virtualServer": STR, "domainName": {"anyOf": [STR, POINTER]},
+                "ratio": intrange(0, 100, 1),
                 "priority": intrange(0, 65535, 10),
                 "enabled": {**BOOL, "default": True}, "memberOrder": intrange(0, 65535, 0),
                 "dependsOn": {}, "remark": STR}}}),
@@ -179,14 +186,16 @@ CLASSES.update({
 # GSLB data centers, servers, regions and topology exist in /Common only: declared in /Common/Shared
 COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Topology_Region", "GSLB_Topology_Records")
 
+CONSTANTS = {"type": "object"}   # AS3's constants (class Constants): for the declaration's own use, not configuration
 APPLICATION = {"type": "object", "required": ["class"], "properties": {
-    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR,
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR, "constants": CONSTANTS,
     "template": enum("generic", "http", "tcp", "udp", "l4", "shared", default="generic")}}
 TENANT = {"type": "object", "required": ["class"], "properties": {
-    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR,
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR, "constants": CONSTANTS,
     "defaultRouteDomain": {"type": "integer", "enum": [0]}, "controls": {"type": "object"}}}
 ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
+    "constants": CONSTANTS,
     "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
     "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
                                                    "traceResponse": BOOL, "userAgent": STR, "archiveTimestamp": STR},

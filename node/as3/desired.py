@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from ..config.schema import topology_name
+from ..config.schema import TYPES, topology_name
 from . import classes as C
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
@@ -19,6 +19,8 @@ BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/C
                     "tcp_half_open": "/Common/tcp_half_open"}
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
+ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
+               "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
 YN = {True: "yes", False: "no"}
 WORDS = {"enable": "enabled", "disable": "disabled"}   # AS3 says enable, tmsh enabled
 
@@ -101,6 +103,9 @@ class Builder:
         for prop, field in (("adaptive", "adaptive"), ("reverse", "reverse"), ("transparent", "transparent")):
             if prop in item:
                 values[field] = ED[item[prop]]
+        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: stored, not run
+            if prop in item:
+                values[field] = item[prop]
         self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def http_profile(self, a: str, n: str, item: dict) -> None:
@@ -113,6 +118,11 @@ class Builder:
             values["fallback-host"] = item["fallbackRedirect"]
         if "insertHeader" in item:
             values["header-insert"] = f"{item['insertHeader'].get('name')}: {item['insertHeader'].get('value')}"
+        enforcement = {field: item[prop] for prop, field in ENFORCEMENT.items() if prop in item}
+        if "truncatedRedirects" in item:
+            enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
+        if enforcement:
+            values["enforcement"] = {**TYPES["ltm profile http"].field("enforcement").default, **enforcement}
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def tcp_profile(self, a: str, n: str, item: dict) -> None:
@@ -204,12 +214,14 @@ class Builder:
     def profiles(self, item: dict, a: str) -> list[str]:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
-                   "profileL4": "/Common/fastL4"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP"), "Service_TCP": ("profileTCP",),
+                   "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",)}[cls]
         out = []
         for prop in props:
+            if prop == "profileHTTPCompression" and prop not in item:
+                continue     # none unless declared
             v = item.get(prop, "basic")
             out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out
@@ -288,7 +300,8 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
-            name = m["domainName"] if rt in ("cname", "mx") else f"{self.ref(m['server'], a)}:{m['virtualServer']}"
+            name = self.domain(m["domainName"], a) if rt in ("cname", "mx") else \
+                f"{self.ref(m['server'], a)}:{m['virtualServer']}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
                              "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
                                                                        if rt == "mx" else {})}
@@ -301,6 +314,12 @@ class Builder:
         if item.get("monitors"):
             values["monitor"] = self.ref(item["monitors"][0], a)
         self.add(Obj(f"gtm pool {rt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def domain(self, value, a: str) -> str:
+        """A member's domain name, or the name of the GSLB_Domain it points at."""
+        if isinstance(value, str):
+            return value
+        return (self.resolver.target(value, self.t, a)[1] or {}).get("domainName", "")
 
     def gslb_domain(self, a: str, n: str, item: dict) -> None:
         rt = item["resourceRecordType"].lower()

@@ -8,7 +8,8 @@ from . import classes as C
 WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
          "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
-         "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist"}
+         "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
+         "profileHTTPCompression": "HTTP_Compress"}
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -99,6 +100,10 @@ class Resolver:
             if item["resourceRecordType"] in ("CNAME", "MX"):
                 if "domainName" not in m:
                     errors.append(f"{where}: should have required property 'domainName'")
+                elif isinstance(m["domainName"], dict):
+                    path, domain = self.target(m["domainName"], t, a)
+                    if "use" in m["domainName"] and (domain or {}).get("class") != "GSLB_Domain":
+                        errors.append(f"{where}/domainName: the GSLB_Domain {path} is not declared")
                 continue
             if "server" not in m or "virtualServer" not in m:
                 errors.append(f"{where}: should have required property '{'server' if 'server' not in m else 'virtualServer'}'")
