@@ -67,6 +67,10 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
                             profileHTTPCompression=ref_or("basic")),
+    "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+                             profileHTTPCompression=ref_or("basic"), serverTLS={"anyOf": [STR, POINTER]},
+                             clientTLS={"anyOf": [STR, POINTER]},
+                             redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal")),
     "Service_UDP": service(None, profileUDP=ref_or("normal")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
@@ -189,7 +193,7 @@ COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Topology_Region", "GSLB_
 CONSTANTS = {"type": "object"}   # AS3's constants (class Constants): for the declaration's own use, not configuration
 APPLICATION = {"type": "object", "required": ["class"], "properties": {
     "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR, "constants": CONSTANTS,
-    "template": enum("generic", "http", "tcp", "udp", "l4", "shared", default="generic")}}
+    "template": enum("generic", "http", "https", "tcp", "udp", "l4", "shared", default="generic")}}
 TENANT = {"type": "object", "required": ["class"], "properties": {
     "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR, "constants": CONSTANTS,
     "defaultRouteDomain": {"type": "integer", "enum": [0]}, "controls": {"type": "object"}}}
@@ -209,7 +213,7 @@ AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "
     "resourceTimeout": {"type": "integer"}}}
 
 # Each template wants these (F5: the http template needs a serviceMain of class Service_HTTP).
-TEMPLATES = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}
+TEMPLATES = {"http": "Service_HTTP", "https": "Service_HTTPS", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}
 # AS3 properties that hold an object's kind, from which its class takes defaults (validate fills them).
 TOP_LEVEL_WORDS = set(ADC["properties"])
 TENANT_WORDS = set(TENANT["properties"])

@@ -19,6 +19,8 @@ BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/C
                     "tcp_half_open": "/Common/tcp_half_open"}
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
+OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS")
+REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
                "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
 YN = {True: "yes", False: "no"}
@@ -210,17 +212,23 @@ class Builder:
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
                 **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source})))
+            if cls == "Service_HTTPS" and get(item, "redirect80"):   # AS3's port-80 virtual, redirecting to HTTPS
+                self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}-Redirect-", {
+                    "destination": f"{folder}/{ip}{sep}80", "source": source, "ip-protocol": "tcp",
+                    "profiles": ["/Common/http", "/Common/tcp"], "rules": [REDIRECT],
+                    "status": values["status"], "address-status": values["address-status"]}))
 
     def profiles(self, item: dict, a: str) -> list[str]:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
                    "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"), "Service_TCP": ("profileTCP",),
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"),
+                 "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",)}[cls]
         out = []
         for prop in props:
-            if prop == "profileHTTPCompression" and prop not in item:
+            if prop in OPTIONAL_PROFILES and prop not in item:
                 continue     # none unless declared
             v = item.get(prop, "basic")
             out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))

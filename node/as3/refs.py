@@ -9,7 +9,8 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
          "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
          "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
-         "profileHTTPCompression": "HTTP_Compress"}
+         "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client"}
+NAMED = ("pool", "iRules", "serverTLS", "clientTLS")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -78,7 +79,7 @@ class Resolver:
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
-                if not isinstance(v, dict) and not (prop in ("pool", "iRules") and isinstance(v, str)):
+                if not isinstance(v, dict) and not (prop in NAMED and isinstance(v, str)):
                     continue    # a keyword ("basic", "auto", "http") or an address
                 where = f"{pointer}/{prop}" + (f"/{i}" if isinstance(value, list) else "")
                 path, target = self.target(v, t, a)

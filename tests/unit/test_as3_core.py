@@ -438,3 +438,22 @@ def test_an_mx_gslb_pool_names_its_domains():
     (member,) = store.get("gtm pool mx", "/Dns/App/mx")["members"]
     assert (member["name"], member["priority"]) == ("mail.as3.example", 5)
     assert [p["name"] for p in store.get("gtm wideip mx", "/Dns/App/as3.example")["pools"]] == ["/Dns/App/mx"]
+
+
+def test_service_https_has_its_tls_profile_and_a_redirect_virtual_on_port_80():
+    svc, store, _ = services()
+    shop = web()
+    shop["serviceMain"].update({"class": "Service_HTTPS", "serverTLS": {"bigip": "/Common/clientssl"}})
+    shop["template"] = "https"
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": shop}))
+    assert status == 200, out
+    main = store.get("ltm virtual", "/Shop/Web/serviceMain")
+    assert main["destination"] == "/Shop/10.1.10.100:443" and "/Common/clientssl" in main["profiles"]
+    redirect = store.get("ltm virtual", "/Shop/Web/serviceMain-Redirect-")
+    assert redirect["destination"] == "/Shop/10.1.10.100:80" and redirect["rules"] == ["/Common/_sys_https_redirect"]
+    assert redirect.get("pool") in (None, "none")
+    bad = web()
+    bad["serviceMain"].update({"class": "Service_HTTPS", "serverTLS": {"use": "tls"}})
+    bad["template"] = "https"
+    assert errors_of(adc(Shop={"class": "Tenant", "Web": bad})) == [
+        "/Shop/Web/serviceMain/serverTLS: the TLS_Server /Shop/Web/tls is not declared"]
