@@ -58,7 +58,8 @@ def main() -> None:
             reasons["not JSON"] += 1
             continue
         svc = device()
-        status, out = svc.apply(svc.prepare(body))
+        patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
+        status, out = svc.apply(svc.prepare(body, None, "PATCH" if patch else "POST"))   # a PATCH body: PATCH
         ok = status == 200 and all(r.get("code") == 200 for r in out.get("results", []))
         validated += status != 422 or "errors" not in out
         deployed += ok

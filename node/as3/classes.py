@@ -41,7 +41,10 @@ def obj(required: tuple = (), **props) -> dict:
 MONITOR_REFS = {"type": "array", "items": {"anyOf": [{"enum": ["http", "https", "tcp", "udp", "icmp",
                                                                 "gateway_icmp", "tcp_half_open"]}, POINTER]}}
 VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
-    ADDRESS, {"type": "array", "prefixItems": [ADDRESS, STR], "minItems": 1, "maxItems": 2}, POINTER]}}
+    ADDRESS, {"type": "array", "prefixItems": [{"anyOf": [ADDRESS, POINTER]}, STR], "minItems": 1, "maxItems": 2},
+    POINTER]}}
+NAME_OR_POINTER = {"anyOf": [STR, POINTER]}
+TLS = {"anyOf": [STR, POINTER, {"type": "array", "minItems": 1, "items": NAME_OR_POINTER}]}   # one or several
 
 
 # AS3's persistence keywords; the lab has cookie and source-address (validate.py refuses the rest by name)
@@ -68,8 +71,7 @@ CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
                             profileHTTPCompression=ref_or("basic")),
     "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
-                             profileHTTPCompression=ref_or("basic"), serverTLS={"anyOf": [STR, POINTER]},
-                             clientTLS={"anyOf": [STR, POINTER]},
+                             profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal")),
     "Service_UDP": service(None, profileUDP=ref_or("normal")),
@@ -154,14 +156,15 @@ CLASSES.update({
             "type": "object", "required": ["address", "port"], "additionalProperties": False, "properties": {
                 "name": STR, "address": ADDRESS, "port": port(), "enabled": {**BOOL, "default": True},
                 "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
-        virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no")),
+        virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no"),
+        exposeRouteDomainsEnabled={**BOOL, "default": False}),
     "GSLB_Pool": obj(
         ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
         lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
         lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR,
         maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER, "maxItems": 1},
-        verifyMemberAvailability={**BOOL, "default": True},
+        verifyMemberAvailability={**BOOL, "default": True}, manualResumeEnabled={**BOOL, "default": False},
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
                 "server": POINTER, "virtualServer": STR, "domainName": {"anyOf": [STR, POINTER]},
@@ -176,6 +179,7 @@ CLASSES.update({
         pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,
                                           "properties": {"use": STR, "ratio": intrange(0, 100, 1)}}},
         lastResortPool=POINTER, persistenceEnabled={**BOOL, "default": False},
+        clientSubnetPreferred={**BOOL, "default": False},
         ttlPersistence=intrange(0, 4294967295, 3600), persistCidrIpv4=intrange(0, 32, 32),
         persistCidrIpv6=intrange(0, 128, 128)),
     "GSLB_Monitor": obj(

@@ -231,7 +231,10 @@ class Builder:
             if prop in OPTIONAL_PROFILES and prop not in item:
                 continue     # none unless declared
             v = item.get(prop, "basic")
-            out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
+            if prop in ("serverTLS", "clientTLS"):     # TLS profiles: a name, a pointer or several
+                out += [self.ref(x, a) for x in (v if isinstance(v, list) else [v])]
+            else:
+                out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out
 
     def persistence(self, method, a: str) -> str:
@@ -292,7 +295,8 @@ class Builder:
         values = {"datacenter": self.ref(item["dataCenter"], a), "product": get(item, "serverType"),
                   "status": ED[get(item, "enabled")], "addresses": addresses, "virtual-servers": virtuals,
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
-                      get(item, "virtualServerDiscoveryMode"), "enabled-no-delete")}
+                      get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
+                  "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
         self.add(Obj("gtm server", self.common(n), described(item, values)))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
@@ -316,7 +320,8 @@ class Builder:
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],
-                  "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members}
+                  "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members,
+                  "manual-resume": ED[get(item, "manualResumeEnabled")]}
         if "fallbackIP" in item:
             values["fallback-ip"] = item["fallbackIP"]
         if item.get("monitors"):
@@ -336,7 +341,8 @@ class Builder:
                             for i, p in enumerate(item.get("pools") or [])},
                   "aliases": item.get("aliases") or [], "persistence": ED[get(item, "persistenceEnabled")],
                   "ttl-persistence": get(item, "ttlPersistence"), "persist-cidr-ipv4": get(item, "persistCidrIpv4"),
-                  "persist-cidr-ipv6": get(item, "persistCidrIpv6")}
+                  "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
+                  "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}
         if "lastResortPool" in item:
             values["last-resort-pool"] = f"{rt} {self.ref(item['lastResortPool'], a)}"
         self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))

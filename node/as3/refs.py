@@ -79,6 +79,8 @@ class Resolver:
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
+                if prop == "virtualAddresses" and isinstance(v, list) and v:
+                    v = v[0]    # [address or pointer, source]
                 if not isinstance(v, dict) and not (prop in NAMED and isinstance(v, str)):
                     continue    # a keyword ("basic", "auto", "http") or an address
                 where = f"{pointer}/{prop}" + (f"/{i}" if isinstance(value, list) else "")

@@ -457,3 +457,20 @@ def test_service_https_has_its_tls_profile_and_a_redirect_virtual_on_port_80():
     bad["template"] = "https"
     assert errors_of(adc(Shop={"class": "Tenant", "Web": bad})) == [
         "/Shop/Web/serviceMain/serverTLS: the TLS_Server /Shop/Web/tls is not declared"]
+
+
+def test_a_service_address_pointer_with_a_source_and_several_tls_profiles():
+    svc, store, _ = services()
+    shop = app(va={"class": "Service_Address", "virtualAddress": "10.1.10.120"},
+               svc={"class": "Service_HTTPS", "virtualAddresses": [[{"use": "va"}, "10.20.0.0/16"]],
+                    "redirect80": False, "serverTLS": [{"bigip": "/Common/clientssl"}],
+                    "clientTLS": {"bigip": "/Common/serverssl"}})
+    status, out = run(svc, adc(Shop={"class": "Tenant", "App": shop}))
+    assert status == 200, out
+    vs = store.get("ltm virtual", "/Shop/App/svc")
+    assert (vs["destination"], vs["source"]) == ("/Shop/10.1.10.120:443", "10.20.0.0/16")
+    assert {"/Common/clientssl", "/Common/serverssl"} <= set(vs["profiles"])
+    assert store.get("ltm virtual", "/Shop/App/svc-Redirect-") is None
+    shop["svc"]["virtualAddresses"] = [[{"use": "nova"}, "10.20.0.0/16"]]
+    assert errors_of(adc(Shop={"class": "Tenant", "App": shop})) == [
+        "/Shop/App/svc/virtualAddresses/0: the Service_Address /Shop/App/nova is not declared"]
