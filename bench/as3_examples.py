@@ -4,7 +4,7 @@ examples/declarations/*.json, given as a directory) the lab takes unmodified, as
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
 the documentation networks the examples use. Also the first reason of each refused one, counted.
 
-    .venv/bin/python bench/as3_examples.py DIR [--list]
+    .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
 """
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dir", type=Path)
     ap.add_argument("--list", action="store_true", help="print each example's outcome")
+    ap.add_argument("--only", nargs="*", help="these examples (file names) only")
     args = ap.parse_args()
-    files = sorted(args.dir.glob("*.json"))
+    files = sorted(f for f in args.dir.glob("*.json") if not args.only or f.name in args.only)
     validated = deployed = 0
     reasons: Counter = Counter()
     for f in files:
