@@ -86,7 +86,7 @@ class Datastore:
                       key=lambda pv: stamp(*pv), reverse=True)
 
     def declarations(self) -> list[dict]:
-        """The history, newest first, each with controls.archiveTimestamp from its name."""
+        """The history, newest first."""
         out = []
         for path, values in self._ours(DECLARATIONS):
             decl = self._doc(path, values)
@@ -113,7 +113,7 @@ class Datastore:
         tenants = [k for k, v in decl.items() if isinstance(v, dict) and v.get("class") == "Tenant"]
         ops = [write(f"{DECLARATIONS}{ms}", decl, {"date": iso(ms), "id": decl.get("id", ""),
                                                    "tenants": ",".join(tenants)})]
-        return ops + [Op("delete", DG, p, {}) for p, _ in self._ours(DECLARATIONS)[max(limit - 1, 0):]]
+        return ops + self._drop([p for p, _ in self._ours(DECLARATIONS)[max(limit - 1, 0):]])
 
     def keep_task(self, record: dict, ms: int, limit: int) -> list[Op]:
         """Ops that store a finished task (its folder first if missing), dropping the oldest past `limit`."""
@@ -121,7 +121,12 @@ class Datastore:
         ops.append(write(f"{TASKS}{record['id']}", record, {"date": iso(ms), "id": record["id"], "stamp": ms},
                          "f5 AS3 task (see info in record 0)"))
         old = [p for p, _ in self._ours(TASKS) if p != f"{TASKS}{record['id']}"][max(limit - 1, 0):]
-        return ops + [Op("delete", DG, p, {}) for p in old]
+        return ops + self._drop(old)
+
+    def _drop(self, paths: list[str]) -> list[Op]:
+        for p in paths:
+            self._cache.pop(p, None)
+        return [Op("delete", DG, p, {}) for p in paths]
 
 
 def stamp(path: str, values: dict) -> int:
