@@ -8,6 +8,7 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 from ..config.schema import TYPES, topology_name
@@ -270,7 +271,21 @@ class Builder:
         text = item["iRule"]
         if isinstance(text, dict):
             text = base64.b64decode(text["base64"]).decode()
+        if get(item, "expand"):
+            text = self.expand(text, a)
         self.add(Obj("ltm rule", f"/{self.t}/{a}/{n}", described(item, {"api-anonymous": text})))
+
+    def expand(self, text: str, a: str) -> str:
+        """AS3's backquote expansion: `T` the tenant, `A` the application, `*name` a pointer's full path;
+        other backquoted text stays as written."""
+        def one(m: re.Match) -> str:
+            word = m.group(1)
+            if word == "T":
+                return self.t
+            if word == "A":
+                return a
+            return self.ref(word[1:], a) if word.startswith("*") else m.group(0)
+        return re.sub(r"`([^`\s]+)`", one, text)
 
     def data_group(self, a: str, n: str, item: dict) -> None:
         records = {str(r["key"]): ({"data": r["value"]} if "value" in r else {}) for r in item.get("records") or []}

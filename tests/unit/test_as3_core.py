@@ -474,3 +474,15 @@ def test_a_service_address_pointer_with_a_source_and_several_tls_profiles():
     shop["svc"]["virtualAddresses"] = [[{"use": "nova"}, "10.20.0.0/16"]]
     assert errors_of(adc(Shop={"class": "Tenant", "App": shop})) == [
         "/Shop/App/svc/virtualAddresses/0: the Service_Address /Shop/App/nova is not declared"]
+
+
+def test_an_irule_expands_backquotes_as_as3_does():
+    svc, store, _ = services()
+    shop = web()
+    shop["other"] = {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": ["10.1.20.23"]}]}
+    shop["pick"] = {"class": "iRule", "iRule": "when HTTP_REQUEST { pool `*other` ; log local0. \"`T`/`A` `x y`\" }"}
+    shop["raw"] = {"class": "iRule", "expand": False, "iRule": "when HTTP_REQUEST { log local0. `T` }"}
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": shop}))[0] == 200
+    assert store.get("ltm rule", "/Shop/Web/pick")["api-anonymous"] == (
+        'when HTTP_REQUEST { pool /Shop/Web/other ; log local0. "Shop/Web `x y`" }')
+    assert store.get("ltm rule", "/Shop/Web/raw")["api-anonymous"] == "when HTTP_REQUEST { log local0. `T` }"
