@@ -145,6 +145,18 @@ def test_bad_declarations_are_422_and_change_nothing(lab, change, error):
     assert shop_objects(B1) == before
 
 
+def test_a_tenant_the_device_refuses_is_207_and_the_others_stand(lab):
+    body = declaration()
+    body["declaration"]["Away"] = {"class": "Tenant", "Web": {"class": "Application", "svc": {
+        "class": "Service_TCP", "virtualAddresses": ["10.9.9.9"], "virtualPort": 80}}}   # on no VLAN of the pair
+    r = api(B1, "POST", DECLARE, body)
+    assert r.status_code == 207, r.text
+    assert [(x["tenant"], x["code"]) for x in r.json()["results"]] == [("Shop", 200), ("Away", 422)]
+    assert "10.9.9.9" in r.json()["results"][1]["response"]
+    assert api(B1, "GET", "/mgmt/tm/sys/folder/~Away").status_code == 404
+    assert "Away" not in api(B1, "GET", DECLARE).json()
+
+
 def test_not_json_is_422(lab):
     r = requests.post(f"https://{B1}{DECLARE}", data=b"{nope", auth=("admin", "admin"), verify=False, timeout=10,
                       headers={"Content-Type": "application/json"})
