@@ -47,7 +47,7 @@ def dp_lab():
         for node in ("bigip1", "bigip2"):
             for m in MEMBERS:
                 wait_for(lambda: member(lab, node, m).availability == "available", what=f"{m} up on {node}")
-        wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="vs_l4 in the kernel")
+        wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
         yield lab
     finally:
         labs.close()
@@ -63,7 +63,7 @@ def test_fastl4_forwards_in_the_kernel_with_conntrack_and_no_proxy(dp_lab):
     assert "src=10.1.10.51" in table and ("src=10.1.20.21" in table or "src=10.1.20.22" in table)
     listening = run(dp_lab, "bigip1", "ss", "-Hltn", "sport", "= :81").stdout
     assert listening.strip() == ""   # nothing in user space holds the port: the kernel forwards
-    stats = wait_for(lambda: (s := node_status(dp_lab, "bigip1").ltm.virtuals["vs_l4"].stats).tot_conns >= 4 and s,
+    stats = wait_for(lambda: (s := node_status(dp_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].stats).tot_conns >= 4 and s,
                      what="the kernel's counters read back")
     assert stats.bytes_in > 0 and stats.bytes_out > 0
 
@@ -94,7 +94,7 @@ def test_fastl4_member_marked_down_leaves_the_map(dp_lab):
 
 
 def test_fastl4_only_the_active_device_forwards(dp_lab):
-    standby = node_status(dp_lab, "bigip2").ltm.virtuals["vs_l4"]
+    standby = node_status(dp_lab, "bigip2").ltm.virtuals["/Common/vs_l4"]
     assert not standby.serving
     assert VIP not in run(dp_lab, "bigip2", "nft", "list", "ruleset").stdout
 

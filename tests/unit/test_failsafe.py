@@ -49,3 +49,19 @@ def test_a_tripped_device_stands_down_for_every_group_and_the_peer_takes_them():
     c.run(1)
     assert c.devices["bigip2"].state["traffic-group-1"] == ACTIVE         # no failback: it stays
     assert c.devices["bigip2"].next_active("traffic-group-1") == "bigip1"
+
+
+def test_ha_status_lists_every_failsafe_the_device_has_and_marks_the_tripped_ones():
+    from node.cm.failsafe import ha_status_rows
+    f = Failsafes()
+    f.update(0.0, {}, {}, {"/Common/gw": (2, 1, "failover")}, {"tmm": "go-offline-downlinks-restart"})
+    rows = ha_status_rows({"tmm": (True, "go-offline-downlinks-restart"), "bigd": (False, "restart")},
+                          {"/Common/internal": "failover"}, {"/Common/gw": "failover"}, f.tripped, {"dg-ha": False})
+    assert rows == [
+        ("cluster_time_sync", "dg-ha", "none", "fail", "yes", "yes"),
+        ("daemon_heartbeat", "bigd", "restart", "none", "no", "no"),
+        ("daemon_heartbeat", "tmm", "go-offline-downlinks-restart", "fail", "yes", "yes"),
+        ("pool_memb_down", "/Common/gw", "failover", "fail", "yes", "yes"),
+        ("vlan_fs", "/Common/internal", "failover", "none", "yes", "no")]
+    assert ha_status_rows({}, {}, {}, {}, {"dg-ha": None}) == [
+        ("cluster_time_sync", "dg-ha", "none", "none", "no", "no")]   # no time source: not watched
