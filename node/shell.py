@@ -10,6 +10,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
+from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
@@ -122,7 +123,7 @@ class Shell:
             path = "/" if to == "/" else folder_path(to.rstrip("/"), folder)
         except ConfigError as exc:
             raise ShellError.of(exc) from None
-        if path != "/" and self.store.get("sys folder", path) is None:
+        if path != "/" and (self.store.get("sys folder", path) is None or not may_read("sys folder", path)):
             raise ShellError.of(NotFound("folder", path))
         return path
 
@@ -287,10 +288,10 @@ class Shell:
             pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
             shown = [(p, v) for p, v in sorted(self.store.of_type(cmd.type).items())
                      if folder_of(p) == folder_of(pattern)   # * stays in its folder
-                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
+                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern)) and may_read(cmd.type, p)]
         elif cmd.name:
             path = self._path(cmd, folder)
-            values = self.store.get(cmd.type, path)
+            values = self.store.get(cmd.type, path) if may_read(cmd.type, path) else None
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
             shown = [(path, values)]
@@ -302,8 +303,9 @@ class Shell:
     def _in_folder(self, type_: str, folder: str, deep: bool) -> list[tuple[str, dict]]:
         """The objects `list` shows without a name: those in `folder` (with `deep`, below it too)."""
         return [(p, v) for p, v in sorted(self.store.of_type(type_).items())
-                if type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
-                                                                      else folder_of(p) == folder)]
+                if (type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
+                                                                       else folder_of(p) == folder))
+                and may_read(type_, p)]
 
     # -- login failures (auth password-policy max-login-failures) -------------------------------
     def _login_failures(self, names: list[str]) -> str:

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import msgpack
 
+from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, virtual_checks
@@ -137,7 +138,11 @@ class ConfigStore:
         return work, touched
 
     def commit(self, ops: list[Op], origin: str | None = None) -> dict:
-        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing.
+        A request made for a user scoped to one partition may write only there (access.py)."""
+        access = CURRENT.get()
+        if access is not None:
+            access.check(ops)
         work, touched = self.validate(ops)
         return self._install(work, changes_of(work, touched), origin or self.device)
 

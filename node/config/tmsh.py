@@ -181,6 +181,17 @@ def _pairs(items: list, where: str) -> dict:
     return dict(zip(words[0::2], words[1::2]))
 
 
+def _partition_access(tokens: list) -> dict:
+    """`partition-access add { P1 { role manager } }` -> the user's partition and role (the lab
+    keeps one partition a user)."""
+    tokens.pop(0)
+    items = _block(tokens)
+    if len(items) != 1 or items[0][1] is None or set(_pairs(items[0][1], "partition-access")) != {"role"}:
+        raise TmshSyntaxError('Syntax Error: partition-access takes one { PARTITION { role ROLE } } in the lab')
+    name, sub = items[0]
+    return {"partition-access": ("set", name), "role": ("set", _pairs(sub, "partition-access")["role"])}
+
+
 def properties(t: ObjType, tokens: list) -> dict:
     values = {}
     while tokens:
@@ -189,6 +200,12 @@ def properties(t: ObjType, tokens: list) -> dict:
             raise TmshSyntaxError(f'Syntax Error: unexpected "{word}"')
         if word in t.flags:
             values[t.flag_field] = ("set", word)
+            continue
+        if t.path == "auth user" and word == "partition-access" and tokens and tokens[0] != "{" and \
+                tokens[0] in LIST_VERBS and tokens[1:2] == ["{"]:
+            tokens.pop(0)
+        if t.path == "auth user" and word == "partition-access" and tokens[:1] == ["{"]:
+            values.update(_partition_access(tokens))
             continue
         f = t.field(word)
         if f is None:
@@ -375,6 +392,11 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
         if _shown(t, f, v, all_properties):
             key = v if t.flag_field == f.name else f.name
             props.append((key, _property(type_, f, v, view, all_properties)))
+    if type_ == "auth user":   # F5 lists the role under the partition it applies to
+        keep = [p for p in props if p[0] not in ("role", "partition-access")]
+        where, role = values.get("partition-access") or "all-partitions", values.get("role") or "guest"
+        props = keep + [("partition-access", ["    partition-access {", f"        {_word(where)} {{",
+                                              f"            role {_word(role)}", "        }", "    }"])]
     name = object_name(type_, path, view)
     head = f"{type_} {{" if name is None else f"{type_} {name if type_ == 'gtm topology' else _word(name)} {{"
     if not props:
