@@ -104,6 +104,65 @@ def module_lab(src: Path, name: str, mgmt_subnet: str, ready=None):
     return fixture
 
 
+class Shared:
+    """One lab for the tests of several modules that run one after another: brought up by the first
+    test that asks, taken down after the last one in a row (pytest_runtest_teardown below)."""
+
+    def __init__(self, src: Path, name: str, mgmt_subnet: str, ready=None):
+        self.args, self.ready = (src, name, mgmt_subnet), ready
+        self.stack: contextlib.ExitStack | None = None
+        self.lab: str | None = None
+
+    def get(self) -> str:
+        if self.lab is None:
+            with contextlib.ExitStack() as stack:
+                lab = stack.enter_context(one_lab(*self.args))
+                if self.ready is not None:
+                    self.ready(lab)
+                self.stack, self.lab = stack.pop_all(), lab
+        return self.lab
+
+    def close(self) -> None:
+        stack, self.stack, self.lab = self.stack, None, None
+        if stack is not None:
+            stack.close()
+
+
+SHARED: dict[str, Shared] = {}   # fixture name -> its lab
+
+
+def shared_lab(fixture_name: str, src: Path, name: str, mgmt_subnet: str, ready=None):
+    """A fixture whose lab the next test keeps if it uses the fixture too, whatever its module."""
+    SHARED[fixture_name] = Shared(src, name, mgmt_subnet, ready)
+
+    @pytest.fixture(name=fixture_name)
+    def fixture():
+        return SHARED[fixture_name].get()
+    return fixture
+
+
+def pytest_runtest_teardown(item, nextitem):
+    for fixture_name, shared in SHARED.items():
+        if nextitem is None or fixture_name not in nextitem.fixturenames:
+            shared.close()
+
+
+def ltm_ready(lab: str) -> None:
+    """Both members up on both devices (a 1 s monitor), the fastL4 virtual in bigip1's kernel."""
+    from lab.runtime.control import call, node_status
+    call(lab, "bigip1", "tmsh", line="create ltm monitor http fast interval 1 timeout 3")
+    call(lab, "bigip1", "tmsh", line="modify ltm pool web_pool monitor fast")
+    for node in ("bigip1", "bigip2"):
+        for m in ("10.1.20.21:80", "10.1.20.22:80"):
+            wait_for(lambda: node_status(lab, node).ltm.pools["/Common/web_pool"].members[f"/Common/{m}"].availability == "available",
+                     what=f"{m} up on {node}")
+    wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
+
+
+# test_ltm.py and test_ltm_dataplane.py: one pair with a virtual per data path
+ltm_lab = shared_lab("ltm_lab", ROOT / "topologies" / "ltm-dataplane.yml", "tltm", "10.250.140.0/24", ltm_ready)
+
+
 @pytest.fixture
 def make_lab():
     labs = Labs()

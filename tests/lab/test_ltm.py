@@ -1,4 +1,5 @@
-"""LTM on ha-pair: real HTTP from the client through the virtual server to web1 and web2."""
+"""LTM on a pair (the shared `ltm_lab`, conftest.py): real HTTP from the client through the virtual
+server to web1 and web2."""
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ from lab.model import state
 from lab.runtime.backends.netns import enter_netns
 from lab.runtime.control import ControlError, call, node_status
 from lab.runtime.lab import Lab
-from tests.lab.conftest import HA_PAIR, wait_for
+from tests.lab.conftest import wait_for
 
 VIP = "10.1.10.100"
 CLIENT = r'''
@@ -38,22 +39,6 @@ def tmsh(lab, node, line):
 
 def member(lab, node, name):
     return node_status(lab, node).ltm.pools["/Common/web_pool"].members[f"/Common/{name}"]
-
-
-@pytest.fixture(scope="module")
-def ltm_lab():
-    from tests.lab.conftest import Labs
-    labs = Labs()
-    try:
-        lab = labs(HA_PAIR, "tltm", "10.251.20.0/24")
-        tmsh(lab, "bigip1", "create ltm monitor http fast interval 1 timeout 3")
-        tmsh(lab, "bigip1", "modify ltm pool web_pool monitor fast")
-        for node in ("bigip1", "bigip2"):
-            for m in ("10.1.20.21:80", "10.1.20.22:80"):
-                wait_for(lambda: member(lab, node, m).availability == "available", what=f"{m} up on {node}")
-        yield lab
-    finally:
-        labs.close()
 
 
 class Held:
@@ -167,7 +152,12 @@ def test_bad_ltm_configuration_is_refused_and_changes_nothing(ltm_lab, line, mes
 def test_the_standby_serves_nothing_and_after_failover_the_new_active_serves(ltm_lab):
     assert node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].serving is False
     tmsh(ltm_lab, "bigip1", "run sys failover standby")
-    wait_for(lambda: node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].serving, what="bigip2 serving")
-    wait_for(lambda: curl(ltm_lab) in ("web1", "web2"), what="a request through bigip2")
-    assert node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].stats.tot_conns >= 1
-    assert node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_http"].serving is False
+    try:
+        wait_for(lambda: node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].serving, what="bigip2 serving")
+        wait_for(lambda: curl(ltm_lab) in ("web1", "web2"), what="a request through bigip2")
+        assert node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].stats.tot_conns >= 1
+        assert node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_http"].serving is False
+    finally:   # the lab is shared with test_ltm_dataplane.py: bigip1 active again (bigip2 declined
+        tmsh(ltm_lab, "bigip2", "run sys failover offline")   # nothing; bigip1 did: offline, then online)
+        wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
+        tmsh(ltm_lab, "bigip2", "run sys failover online")

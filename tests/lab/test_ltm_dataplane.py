@@ -1,9 +1,9 @@
 """The LTM data plane on the wire: each profile's behaviour seen from the client, the servers and
-the BIG-IP's own kernel (conntrack, nftables), on a pair of its own (topologies/ltm-dataplane.yml)."""
+the BIG-IP's own kernel (conntrack, nftables), on the pair test_ltm.py uses too (`ltm_lab`,
+conftest.py: topologies/ltm-dataplane.yml)."""
 import os
 import signal
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +13,6 @@ from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
 from tests.lab.test_ltm import member, tmsh
 
-TOPOLOGY = Path(__file__).resolve().parents[2] / "topologies" / "ltm-dataplane.yml"
 VIP = "10.1.10.100"
 MEMBERS = ("10.1.20.21:80", "10.1.20.22:80")
 
@@ -36,71 +35,54 @@ def served(lab, port, n):
     return Counter(get(lab, port)[0] for _ in range(n))
 
 
-@pytest.fixture(scope="module")
-def dp_lab():
-    from tests.lab.conftest import Labs
-    labs = Labs()
-    try:
-        lab = labs(TOPOLOGY, "tltmdp", "10.250.50.0/24")
-        tmsh(lab, "bigip1", "create ltm monitor http fast interval 1 timeout 3")
-        tmsh(lab, "bigip1", "modify ltm pool web_pool monitor fast")
-        for node in ("bigip1", "bigip2"):
-            for m in MEMBERS:
-                wait_for(lambda: member(lab, node, m).availability == "available", what=f"{m} up on {node}")
-        wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
-        yield lab
-    finally:
-        labs.close()
-
-
 # -- fastL4 -----------------------------------------------------------------------------------------
-def test_fastl4_forwards_in_the_kernel_with_conntrack_and_no_proxy(dp_lab):
-    answers = [get(dp_lab, 81) for _ in range(4)]
+def test_fastl4_forwards_in_the_kernel_with_conntrack_and_no_proxy(ltm_lab):
+    answers = [get(ltm_lab, 81) for _ in range(4)]
     assert Counter(a[0] for a in answers) == {"web1": 2, "web2": 2}
     # no SNAT: the servers see the client itself, and route back through the floating self IP
     assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.10.51"}
-    table = run(dp_lab, "bigip1", "conntrack", "-L", "-p", "tcp", "--orig-dst", VIP, "--orig-port-dst", "81").stdout
+    table = run(ltm_lab, "bigip1", "conntrack", "-L", "-p", "tcp", "--orig-dst", VIP, "--orig-port-dst", "81").stdout
     assert "src=10.1.10.51" in table and ("src=10.1.20.21" in table or "src=10.1.20.22" in table)
-    listening = run(dp_lab, "bigip1", "ss", "-Hltn", "sport", "= :81").stdout
+    listening = run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :81").stdout
     assert listening.strip() == ""   # nothing in user space holds the port: the kernel forwards
-    stats = wait_for(lambda: (s := node_status(dp_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].stats).tot_conns >= 4 and s,
+    stats = wait_for(lambda: (s := node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].stats).tot_conns >= 4 and s,
                      what="the kernel's counters read back")
     assert stats.bytes_in > 0 and stats.bytes_out > 0
 
 
-def test_fastl4_ratio_is_weighted_in_the_kernel(dp_lab):
-    tmsh(dp_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode ratio-member members modify "
+def test_fastl4_ratio_is_weighted_in_the_kernel(ltm_lab):
+    tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode ratio-member members modify "
                            "{ 10.1.20.21:80 { ratio 3 } }")
     try:
-        wait_for(lambda: "mod 4" in run(dp_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+        wait_for(lambda: "mod 4" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                         "prerouting").stdout, what="the ratio map")
-        assert served(dp_lab, 81, 8) == {"web1": 6, "web2": 2}
+        assert served(ltm_lab, 81, 8) == {"web1": 6, "web2": 2}
     finally:
-        tmsh(dp_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode round-robin members modify "
+        tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool load-balancing-mode round-robin members modify "
                                "{ 10.1.20.21:80 { ratio 1 } }")
 
 
-def test_fastl4_member_marked_down_leaves_the_map(dp_lab):
-    pid = int((state.node_dir(dp_lab, "web1") / "web.pid").read_text())
+def test_fastl4_member_marked_down_leaves_the_map(ltm_lab):
+    pid = int((state.node_dir(ltm_lab, "web1") / "web.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     try:
-        wait_for(lambda: member(dp_lab, "bigip1", "10.1.20.21:80").availability == "offline", what="web1 down")
-        wait_for(lambda: "10.1.20.21" not in run(dp_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+        wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "offline", what="web1 down")
+        wait_for(lambda: "10.1.20.21" not in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                                  "prerouting").stdout, what="web1 out of the map")
-        assert served(dp_lab, 81, 4) == {"web2": 4}
+        assert served(ltm_lab, 81, 4) == {"web2": 4}
     finally:
-        Lab.open(dp_lab).start_server("web1")
-    wait_for(lambda: member(dp_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
+        Lab.open(ltm_lab).start_server("web1")
+    wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
 
 
-def test_fastl4_only_the_active_device_forwards(dp_lab):
-    standby = node_status(dp_lab, "bigip2").ltm.virtuals["/Common/vs_l4"]
+def test_fastl4_only_the_active_device_forwards(ltm_lab):
+    standby = node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_l4"]
     assert not standby.serving
-    assert VIP not in run(dp_lab, "bigip2", "nft", "list", "ruleset").stdout
+    assert VIP not in run(ltm_lab, "bigip2", "nft", "list", "ruleset").stdout
 
 
-def test_fastl4_snat_automap_uses_the_floating_self_ip(dp_lab):
-    answers = [get(dp_lab, 82) for _ in range(2)]
+def test_fastl4_snat_automap_uses_the_floating_self_ip(ltm_lab):
+    answers = [get(ltm_lab, 82) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}
     assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.10"}
 
@@ -112,38 +94,38 @@ def bodies(lab, port, *paths):
     return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("web")]
 
 
-def test_tcp_virtual_proxies_from_the_device(dp_lab):
-    answers = [get(dp_lab, 85) for _ in range(2)]
+def test_tcp_virtual_proxies_from_the_device(ltm_lab):
+    answers = [get(ltm_lab, 85) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}
     assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.11"}   # bigip1's self IP
 
 
-def test_http_inserts_x_forwarded_for(dp_lab):
-    out = run(dp_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:86/headers").stdout
+def test_http_inserts_x_forwarded_for(ltm_lab):
+    out = run(ltm_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:86/headers").stdout
     assert "X-Forwarded-For: 10.1.10.51" in out.splitlines()
 
 
-def test_http_without_oneconnect_keeps_a_client_connection_on_one_member(dp_lab):
-    assert len(set(bodies(dp_lab, 80, "/a", "/b", "/c", "/d"))) == 1
+def test_http_without_oneconnect_keeps_a_client_connection_on_one_member(ltm_lab):
+    assert len(set(bodies(ltm_lab, 80, "/a", "/b", "/c", "/d"))) == 1
 
 
-def test_http_with_oneconnect_balances_each_request(dp_lab):
-    assert sorted(bodies(dp_lab, 87, "/a", "/b", "/c", "/d")) == ["web1", "web1", "web2", "web2"]
+def test_http_with_oneconnect_balances_each_request(ltm_lab):
+    assert sorted(bodies(ltm_lab, 87, "/a", "/b", "/c", "/d")) == ["web1", "web1", "web2", "web2"]
 
 
-def test_http_with_no_member_redirects_to_the_fallback_host(dp_lab):
-    out = run(dp_lab, "client", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+def test_http_with_no_member_redirects_to_the_fallback_host(ltm_lab):
+    out = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
               f"http://{VIP}:88/").stdout
     assert out == "302 http://sorry.example.com/"
 
 
-def test_http_with_no_member_and_no_fallback_resets(dp_lab):
-    tmsh(dp_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http }")
+def test_http_with_no_member_and_no_fallback_resets(ltm_lab):
+    tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http }")
     try:
-        out = run(dp_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:88/")
+        out = run(ltm_lab, "client", "curl", "-s", "-m", "3", f"http://{VIP}:88/")
         assert out.returncode == 56   # curl: failure receiving (connection reset by peer)
     finally:
-        tmsh(dp_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http_fallback }")
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_fallback profiles replace-all-with { tcp http_fallback }")
 
 
 GARBAGE = r'''
@@ -161,44 +143,44 @@ for port in sys.argv[1:]:
 '''
 
 
-def test_garbage_on_a_virtuals_port_never_takes_the_proxy_down(dp_lab):
-    run(dp_lab, "client", "python3", "-c", GARBAGE, "80", "85", "86", "87")
-    assert get(dp_lab, 80)[0] in ("web1", "web2") and get(dp_lab, 85)[0] in ("web1", "web2")
-    assert get(dp_lab, 87)[0] in ("web1", "web2")
+def test_garbage_on_a_virtuals_port_never_takes_the_proxy_down(ltm_lab):
+    run(ltm_lab, "client", "python3", "-c", GARBAGE, "80", "85", "86", "87")
+    assert get(ltm_lab, 80)[0] in ("web1", "web2") and get(ltm_lab, 85)[0] in ("web1", "web2")
+    assert get(ltm_lab, 87)[0] in ("web1", "web2")
 
 
-def test_a_fastl4_virtual_with_an_http_profile_is_refused_and_nothing_changes(dp_lab):
+def test_a_fastl4_virtual_with_an_http_profile_is_refused_and_nothing_changes(ltm_lab):
     with pytest.raises(Exception, match=r"01070734:3: Configuration error: Virtual server /Common/vs_l4 has a "
                                         r"FastL4 profile \(/Common/fastL4\) and a http profile"):
-        tmsh(dp_lab, "bigip1", "modify ltm virtual vs_l4 profiles replace-all-with { fastL4 http }")
-    assert get(dp_lab, 81)[0] in ("web1", "web2")
-    assert "http" not in tmsh(dp_lab, "bigip1", "list ltm virtual vs_l4")
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_l4 profiles replace-all-with { fastL4 http }")
+    assert get(ltm_lab, 81)[0] in ("web1", "web2")
+    assert "http" not in tmsh(ltm_lab, "bigip1", "list ltm virtual vs_l4")
 
 
 # -- persistence ------------------------------------------------------------------------------------
 WEB = {"web1": ("10.1.20.21", 80), "web2": ("10.1.20.22", 80)}
 
 
-def test_source_address_persistence_sticks_and_shows_its_record(dp_lab):
-    tmsh(dp_lab, "bigip1", "create ltm persistence source-addr sa_test timeout 60")
-    tmsh(dp_lab, "bigip1", "create ltm virtual vs_sa destination 10.1.10.100:89 pool web_pool profiles "
+def test_source_address_persistence_sticks_and_shows_its_record(ltm_lab):
+    tmsh(ltm_lab, "bigip1", "create ltm persistence source-addr sa_test timeout 60")
+    tmsh(ltm_lab, "bigip1", "create ltm virtual vs_sa destination 10.1.10.100:89 pool web_pool profiles "
                            "replace-all-with { tcp } persist replace-all-with { sa_test { default yes } }")
     try:
-        first = wait_for(lambda: get(dp_lab, 89)[0], what="vs_sa serving")
-        assert served(dp_lab, 89, 4) == {first: 4}     # round robin would alternate
-        records = tmsh(dp_lab, "bigip1", "show ltm persistence persist-records")
+        first = wait_for(lambda: get(ltm_lab, 89)[0], what="vs_sa serving")
+        assert served(ltm_lab, 89, 4) == {first: 4}     # round robin would alternate
+        records = tmsh(ltm_lab, "bigip1", "show ltm persistence persist-records")
         address, port = WEB[first]
         assert f"source-address  10.1.10.51  {VIP}:89  {address}:{port}  (tmm: 0)" in records.splitlines()
     finally:
-        tmsh(dp_lab, "bigip1", "delete ltm virtual vs_sa")
-        tmsh(dp_lab, "bigip1", "delete ltm persistence source-addr sa_test")
+        tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_sa")
+        tmsh(ltm_lab, "bigip1", "delete ltm persistence source-addr sa_test")
 
 
-def test_cookie_insert_encodes_the_member_and_a_client_sticks_to_it(dp_lab):
-    tmsh(dp_lab, "bigip1", "create ltm virtual vs_cookie destination 10.1.10.100:90 pool web_pool profiles "
+def test_cookie_insert_encodes_the_member_and_a_client_sticks_to_it(ltm_lab):
+    tmsh(ltm_lab, "bigip1", "create ltm virtual vs_cookie destination 10.1.10.100:90 pool web_pool profiles "
                            "replace-all-with { tcp http } persist replace-all-with { cookie { default yes } }")
     try:
-        body, headers = wait_for(lambda: (a := get(dp_lab, 90))[0] and a, what="vs_cookie serving")
+        body, headers = wait_for(lambda: (a := get(ltm_lab, 90))[0] and a, what="vs_cookie serving")
         name, _, rest = headers["Set-Cookie"].partition("=")
         value = rest.split(";")[0]
         assert name == "BIGipServerweb_pool"
@@ -210,16 +192,16 @@ def test_cookie_insert_encodes_the_member_and_a_client_sticks_to_it(dp_lab):
         oa, op = WEB[other]
         cookie = (f"{name}={int.from_bytes(bytes(map(int, oa.split('.'))), 'little')}."
                   f"{int.from_bytes(op.to_bytes(2, 'big'), 'little')}.0000")
-        sticky = [run(dp_lab, "client", "curl", "-s", "-m", "3", "-b", cookie, f"http://{VIP}:90/").stdout.split()[0]
+        sticky = [run(ltm_lab, "client", "curl", "-s", "-m", "3", "-b", cookie, f"http://{VIP}:90/").stdout.split()[0]
                   for _ in range(4)]
         assert sticky == [other] * 4
     finally:
-        tmsh(dp_lab, "bigip1", "delete ltm virtual vs_cookie")
+        tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_cookie")
 
 
-def test_a_persistence_profile_on_a_virtual_without_a_pool_is_refused(dp_lab):
+def test_a_persistence_profile_on_a_virtual_without_a_pool_is_refused(ltm_lab):
     with pytest.raises(Exception, match=r"01070734:3: Configuration error: Virtual server /Common/vs_nopool has a "
                                         r"persistence profile \(/Common/source_addr\) but no default pool"):
-        tmsh(dp_lab, "bigip1", "create ltm virtual vs_nopool destination 10.1.10.100:91 "
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_nopool destination 10.1.10.100:91 "
                                "persist replace-all-with { source_addr { default yes } }")
-    assert "vs_nopool" not in tmsh(dp_lab, "bigip1", "list ltm virtual")
+    assert "vs_nopool" not in tmsh(ltm_lab, "bigip1", "list ltm virtual")
