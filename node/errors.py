@@ -95,7 +95,9 @@ class FolderNotEmpty(ConfigError):
 
 
 class StrictUpdates(ConfigError):
-    """A hand edit of an object an iApp application service owns, with its strict updates on."""
+    """A hand edit of an object an iApp application service owns, with its strict updates on. The
+    wording matches F5's (training material quotes it: the service "must be updated via the application
+    management interface"); the id is the one the lab has used and is not found in F5's public texts."""
     id = "01070621:3"
     fmt = "The application service ({service}) must be updated using an application management interface."
 

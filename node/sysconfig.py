@@ -25,7 +25,8 @@ from .files import write_atomically
 from .version import BUILD, VERSION
 
 UCS_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-TRUST = "var/lab/trust.json"     # the whole trust state (what F5 keeps in its trust database)
+TRUST = "var/lab/trust.json"
+UPLOADS = "/var/config/rest/downloads"   # where F5's file-transfer uploads land     # the whole trust state (what F5 keeps in its trust database)
 
 
 class SysConfig:
@@ -62,7 +63,7 @@ class SysConfig:
         blocks = conf.parse(text, source)
         if not blocks:
             raise Invalid(f"{source} holds no configuration")
-        self.store.commit(conf.merge_ops(self.store.objects, blocks))
+        self.store.commit(conf.merge_ops(self.store.objects, blocks), restore=True)
         self.log.log("notice", "mcpd", f"Configuration merged from {source} ({len(blocks)} objects)",
                      event="config-merged")
         return len(blocks)
@@ -70,7 +71,7 @@ class SysConfig:
     def verify(self, text: str, source: str = "terminal") -> int:
         """`load sys config merge ... verify`: checked as a merge would be, nothing changed."""
         blocks = conf.parse(text, source)
-        self.store.validate(conf.merge_ops(self.store.objects, blocks))
+        self.store.validate(conf.merge_ops(self.store.objects, blocks), restore=True)
         return len(blocks)
 
     def load_saved(self) -> int:
@@ -85,7 +86,7 @@ class SysConfig:
 
     def _replace(self, texts: dict[str, str]) -> int:
         blocks = self._blocks(texts)
-        self.store.commit(conf.replace_ops(self.store.objects, blocks, keep=self._keep))
+        self.store.commit(conf.replace_ops(self.store.objects, blocks, keep=self._keep), restore=True)
         return len(blocks)
 
     @staticmethod
@@ -95,6 +96,12 @@ class SysConfig:
     def _keep(self, type_: str, path: str) -> bool:
         """This device's own identity object stays whatever a file says."""
         return type_ == "cm device" and path.rsplit("/", 1)[-1] == self.device
+
+    def device_file(self, path: str) -> Path:
+        """A file a command names: one under the device's upload directory (F5's file-transfer
+        endpoint puts files there) is in the state directory; any other path is the host's."""
+        folder, _, name = path.rpartition("/")
+        return self.dir / UPLOADS.lstrip("/") / name if folder == UPLOADS and UCS_NAME.match(name) and name not in (".", "..") else Path(path)
 
     # -- UCS --------------------------------------------------------------------------------------
     def ucs_path(self, name: str) -> Path:
@@ -166,12 +173,12 @@ class SysConfig:
             raise Invalid(f"{path.name} is not a UCS archive: it has no config/bigip.conf")
         blocks = self._blocks(texts)
         ops = conf.replace_ops(self.store.objects, blocks, keep=self._keep)
-        self.store.validate(ops)      # a bad archive changes nothing, not even the trust
+        self.store.validate(ops, restore=True)      # a bad archive changes nothing, not even the trust
         restored = trust is not None and self.trust is not None and not reset_trust and device == self.device
         if restored and trust != self.trust.path.read_bytes():
             self.trust.restore(trust)
             self.trust_changed()      # channels come back with the restored identity; then the change syncs
-        self.store.commit(ops)
+        self.store.commit(ops, restore=True)
         self.save()
         self.log.log("notice", "mcpd", f"UCS {path.name} loaded ({len(blocks)} objects"
                      + (", device trust restored)" if restored else ")"), event="ucs-loaded")

@@ -445,7 +445,8 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
           ("ui.advisory.enabled", "false", "false", "true false"),
           ("ui.advisory.color", "green", "green", "blue green orange red yellow"),
           ("ui.advisory.text", "", "", ""),
-          ("config.allow.rfc3927", "enable", "enable", "enable disable"))
+          ("config.allow.rfc3927", "enable", "enable", "enable disable"),
+          ("failover.nettimeoutsec", "3", "3", "integer min:0 max:4294967295"))   # heartbeat timeout
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
@@ -540,6 +541,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
+    # a Tcl script of procs (F5 ships iApp helpers as these): `tmsh::include` and `tmsh::run cli script` use it
+    ObjType("cli script", "Script", (Field("api-anonymous", "str", ""), Field("description", "str"))),
     ObjType("ltm data-group internal", "Data Group", (
         Field("type", "enum", None, ("string", "ip", "integer"), required=True),
         Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
@@ -600,10 +603,10 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("sys application template", "Application Template", (
         Field("implementation", "str", ""), Field("presentation", "str", ""), Field("html-help", "str", ""),
         Field("role-acl", "list", ()), Field("run-as", "str", "none"), Field("requires-modules", "list", ()),
-        Field("ignore-verification", "enum", "false", TF), Field("description", "str"))),
+        Field("ignore-verification", "enum", "false", TF), Field("tmpl-checksum", "str"), Field("description", "str"))),
     ObjType("sys application service", "Application Service", (
         Field("template", "ref", ref="sys application template", required=True),
-        Field("variables", "raw", ()), Field("tables", "raw", ()), Field("lists", "raw", ()),
+        Field("variables", "raw", ()), Field("tables", "raw", ()), Field("lists", "raw", ()), Field("metadata", "raw", ()),
         Field("strict-updates", "enum", "enabled", ED), Field("traffic-group", "str", "/Common/traffic-group-1"),
         Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
         Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),

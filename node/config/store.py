@@ -82,6 +82,9 @@ def changes_of(work: dict, touched) -> list[Change]:
             for (t, p) in touched]
 
 
+LINEAGE = 256     # commit ids of our configuration's past kept (and saved) for telling a peer behind
+
+
 class SyncRefused(Exception):
     """A sync could not be applied as sent (e.g. the base is not ours); the sender should send all."""
 
@@ -102,11 +105,13 @@ class ConfigStore:
         self.commit_cache: deque[dict] = deque()   # recent synced commits: {"base", "cid", "changes", "size"}
         self.commit_cache_size = 0
         self.cache_bytes = cache_kb * 1024
+        self.lineage: list = []              # bases of our synced commits since the last full load, saved
         self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
         self._implied: set = set()
         self._owner = False                  # an application service's run is changing its own objects
+        self._restoring = False              # saved configuration coming back (see validate)
         if self.path and self.path.exists():
             self._load()
         else:
@@ -127,8 +132,17 @@ class ConfigStore:
         return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
 
     # -- changing -------------------------------------------------------------------------------
-    def validate(self, ops: list[Op]) -> tuple[dict, dict]:
-        """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
+    def validate(self, ops: list[Op], restore: bool = False) -> tuple[dict, dict]:
+        """What ops would make, checked as a whole; raises ConfigError. Changes nothing.
+        `restore`: the ops bring back saved configuration (load sys config, a UCS): application
+        services come back as they were saved, with what they own, and their templates do not run."""
+        self._restoring = restore
+        try:
+            return self._validate(ops)
+        finally:
+            self._restoring = False
+
+    def _validate(self, ops: list[Op]) -> tuple[dict, dict]:
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
         self._implied: set = set()   # objects a create made for another (a partition's folder)
@@ -137,19 +151,21 @@ class ConfigStore:
         self._check(work, touched)
         return work, touched
 
-    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+    def commit(self, ops: list[Op], origin: str | None = None, restore: bool = False) -> dict:
         """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing.
         A request made for a user scoped to one partition may write only there (access.py)."""
         access = CURRENT.get()
         if access is not None:
             access.check(ops)
-        work, touched = self.validate(ops)
+        work, touched = self.validate(ops, restore)
         return self._install(work, changes_of(work, touched), origin or self.device)
 
     def _install(self, work: dict, changes: list[Change], origin: str, cid: Cid | None = None,
-                 from_peer: bool = False, synced_group: str | None = None) -> dict:
+                 from_peer: bool = False, synced_group: str | None = None, replaced: bool = False,
+                 through: list | None = None) -> dict:
         """Make `work` current and persist it (with `synced_group` marked synced at the new commit,
-        in the same write), then tell the listeners."""
+        in the same write), then tell the listeners. `replaced`: a full load, not a step from ours;
+        `through`: the commit ids a peer's commits replayed here went through on the way."""
         def is_synced(c: Change) -> bool:
             before = self.objects.get((c.type, c.path))
             return any(x is not None and self.scope(c.type, x) == "synced" for x in (c.value, before))
@@ -161,7 +177,12 @@ class ConfigStore:
         new_cid = self.cid
         if synced:   # a peer's configuration keeps its commit id, none if it has made no commit
             new_cid = cid if (cid is not None or from_peer) else Cid(self.counter + 1, origin, self.now())
-        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at)
+        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at,
+               self.lineage)
+        if replaced:
+            self.lineage = []
+        elif synced and new_cid is not None and new_cid != base:
+            self.lineage = [*self.lineage, *(through or [base.to_list() if base else None])][-LINEAGE:]
         self.objects, self.cid = work, new_cid
         if synced_group is not None:
             self._record_sync(synced_group, new_cid)
@@ -175,7 +196,8 @@ class ConfigStore:
         try:
             self._persist()
         except OSError as exc:
-            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at = old
+            (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at,
+             self.lineage) = old
             raise Invalid(f"cannot save the change: {exc}") from None
         if synced and new_cid is not None:
             self._remember(base, new_cid, synced)
@@ -197,8 +219,10 @@ class ConfigStore:
             self.commit_cache_size -= self.commit_cache.popleft()["size"]
 
     def past(self) -> frozenset:
-        """The commit ids our configuration went through that the commit cache still reaches."""
-        return frozenset(Cid.of(e["base"]) for e in self.commit_cache)
+        """The commit ids our configuration went through since its last full load (the last
+        LINEAGE of them): saved with it, so a restart does not forget that a peer at one of them
+        only lacks our newer commits."""
+        return frozenset(Cid.of(c) for c in self.lineage)
 
     def commits_since(self, cid: Cid | None) -> list[dict] | None:
         """The commits that take a peer at `cid` to ours, or None if the cache does not reach."""
@@ -242,7 +266,7 @@ class ConfigStore:
                 touched[(t, p)] = verb
         self._check(work, touched)
         return self._install(work, changes_of(work, touched), origin, cid=Cid.of(commits[-1]["cid"]),
-                             synced_group=group)
+                             synced_group=group, through=[c["base"] for c in commits])
 
     def apply_full(self, objects: list, cid: Cid, origin: str, group: str | None = None) -> dict:
         """Replace our synced configuration with the sender's; local objects stay; `group` (if
@@ -258,7 +282,8 @@ class ConfigStore:
         touched = {k: "put" for k in incoming}
         touched.update({k: "del" for k in self.objects if k not in work})
         self._check(work, touched)
-        result = self._install(work, changes_of(work, touched), origin, cid=cid, from_peer=True, synced_group=group)
+        result = self._install(work, changes_of(work, touched), origin, cid=cid, from_peer=True, synced_group=group,
+                               replaced=True)
         self.commit_cache.clear()
         self.commit_cache_size = 0
         return result
@@ -326,9 +351,9 @@ class ConfigStore:
         self._implied.discard(key)
         if implied and op.action == "delete" and current is None:
             return
-        if current and current.get("app-service") and op.action != "create" and not self._owner:
+        if current and current.get("app-service") and op.action != "create" and not (self._owner or self._restoring):
             self._strict(work, current["app-service"], op)
-        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None:
+        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None and not self._restoring:
             self._as_owner(lambda: self._remove_owned(work, op.path, touched, keep_folder=False))
         if implied and op.action == "create" and current is not None:
             values = dict(current)      # made with its twin: now filled in
@@ -380,6 +405,8 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and value is None and not f.required and f.default is None:
+                values.pop(fname, None)     # REST's null: the property is no longer set
             elif verb == "set" and f.kind == "list" and f.ref and folder and value not in ("none", [], ()):
                 names = [value] if isinstance(value, str) else value   # each as a ref: this folder's, else /Common's
                 coerce(t, f, names)
@@ -409,7 +436,7 @@ class ConfigStore:
             self._implied.add(other)
         work[key] = values
         touched[key] = "put"
-        if op.type == iapp_text.SERVICE:
+        if op.type == iapp_text.SERVICE and not self._restoring:
             self._as_owner(lambda: self._deploy(work, op.path, values, touched))
 
     # -- iApps: an application service makes, replaces and removes what it owns in one commit ------
@@ -619,7 +646,8 @@ class ConfigStore:
             return
         data = {"cid": self.cid.to_list() if self.cid else None, "counter": self.counter,
                 "synced": self.synced, "synced_at": self.synced_at, "trust_gen": self.trust_gen,
-                "gtm_gen": self.gtm_gen, "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
+                "gtm_gen": self.gtm_gen, "lineage": self.lineage,
+                "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
         write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
 
     def _load(self) -> None:
@@ -631,6 +659,7 @@ class ConfigStore:
         self.trust_gen = data.get("trust_gen", [0, ""])
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
+        self.lineage = data.get("lineage", [])
 
     def reload(self) -> None:
         """Read the configuration back from disk (mcpd's restart); the commit cache starts empty."""

@@ -25,6 +25,7 @@ import trio
 from .hooks import Flow, Headers
 
 CHUNK = 65536
+IP_FREEBIND = 15
 CONNECT_TIMEOUT = 5
 
 
@@ -66,9 +67,14 @@ class Idle:
         return True
 
 
-async def connect(address: str, port: int) -> trio.SocketStream:
+async def connect(address: str, port: int, source: str | None = None) -> trio.SocketStream:
+    """A connection to a member; from `source` when given (SNAT), else from the address the
+    kernel picks toward it."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        if source:
+            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)   # a floating self IP may be on its way
+            await sock.bind((source, 0))
         with trio.fail_after(CONNECT_TIMEOUT):
             await sock.connect((address, port))
     except BaseException:

@@ -30,7 +30,7 @@ from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
 from .monitors import MonitorState, probe
 
-IP_FREEBIND = 15  # bind the virtual's address before the failover machine has added it
+IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
 
 
 @dataclass
@@ -254,7 +254,10 @@ class LTM:
         return out
 
     def data_path(self, vs: dict) -> str:
-        return profiles.data_path(self.store.get, vs)
+        """As the profiles say, except that iRules take a fastL4 virtual off the kernel path onto
+        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run."""
+        path = profiles.data_path(self.store.get, vs)
+        return "tcp" if path == "fastl4" and vs.get("rules") else path
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -481,9 +484,23 @@ class LTM:
                     return kind, values
         return None
 
+    def persistence_of(self, flow: Flow) -> tuple[str, dict] | None:
+        """The persistence a connection uses: an iRule's `persist` (the virtual's profile of that
+        kind, else F5's built-in one, with the command's options), else the virtual's default
+        profile; `persist none`: none."""
+        if flow.persist == "none":
+            return None
+        if flow.persist in PERSIST_BUILTINS.values():
+            kind = next(k for k, b in PERSIST_BUILTINS.items() if b == flow.persist)
+            prof = self.persistence(flow.virtual)
+            values = prof[1] if prof and prof[0] == kind else \
+                self.store.get(f"ltm persistence {kind}", f"/Common/{flow.persist}") or {}
+            return kind, {**values, **flow.persist_options}
+        return self.persistence(flow.virtual)
+
     def _persisted(self, flow: Flow, pool: str, members: list[MemberView]) -> MemberView | None:
         """The available member the client persists to, if any (an iRule's `persist none` opts out)."""
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None:
             return None
         kind, values = prof
@@ -498,7 +515,7 @@ class LTM:
         return next((m for m in members if (m.address, m.port) == where and m.available), None)
 
     def _remember(self, flow: Flow, pool: str, m: MemberView) -> None:
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None or prof[0] != "source-addr":
             return
         life = persist.lifetime(prof[1].get("timeout", "180"))
@@ -515,7 +532,7 @@ class LTM:
 
     def _insert_cookie(self, flow: Flow) -> None:
         """Cookie insert: Set-Cookie with the member's address and port unless the client sent it."""
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None or prof[0] != "cookie" or prof[1].get("method", "insert") != "insert" or \
                 flow.server is None or not flow.server.pool:
             return
@@ -565,13 +582,24 @@ class LTM:
         if picked.pool:
             self.connections[(picked.pool, picked.member)].discard(entry)
 
+    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
+        """The source of the server connection an iRule's `snat` asks for: automap (the floating
+        self IP toward the member, as a BIG-IP prefers it), an address; None: the proxy's own."""
+        how = flow.snat_rule
+        if how == "automap":
+            vs = self.serving().get(flow.virtual)
+            return self.automap(vs[3] if vs else "/Common/traffic-group-1", picked.address)
+        return how if how not in (None, "none") else None
+
     async def _tcp(self, client: trio.SocketStream, flow: Flow, hook, scope: trio.CancelScope) -> None:
         picked = self._pick(flow, hook)
         try:
-            server = await proxy.connect(picked.address, picked.port)
+            server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
         except (OSError, trio.TooSlowError):
             fire(hook, "LB_FAILED", flow)
             raise Refused("reset") from None
+        fire(hook, "SERVER_CONNECTED", flow)
+        self._act(flow)
         entry = self._opened(picked, scope)
         try:
             await proxy.splice(client, server, [self.stat("virtual", flow.virtual), *picked.counters])
@@ -619,15 +647,18 @@ class LTM:
                             await self._answer(cside, Outcome("redirect", location=prof["fallback-host"]))
                         raise
                     cside.counters = [vstats, *picked.counters]
-                    sside = await self._server_side(picked, oneconnect, [vstats, *picked.counters])
-                    bound = (picked, sside, self._opened(picked, scope))   # forced offline ends it
-                picked, sside, _ = bound
+                    source = self.source_of(flow, picked)
+                    sside = await self._server_side(picked, oneconnect, [vstats, *picked.counters], source)
+                    bound = (picked, sside, self._opened(picked, scope), source)   # forced offline ends it
+                    fire(hook, "SERVER_CONNECTED", flow)
+                    self._act(flow)
+                picked, sside, _, source = bound
                 await self._exchange(cside, sside, flow.request, flow, hook, prof)
                 if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
                     sside.conn.start_next_cycle()
                 if sside.conn.our_state is not h11.IDLE or oneconnect:
                     if sside.conn.our_state is not h11.IDLE or not self.idle.give(
-                            (picked.address, picked.port), sside.stream, sside.conn):
+                            (picked.address, picked.port, source), sside.stream, sside.conn):
                         await trio.aclose_forcefully(sside.stream)
                     self._closed(picked, bound[2])
                     bound = None
@@ -640,11 +671,12 @@ class LTM:
                 with trio.CancelScope(shield=True):
                     await trio.aclose_forcefully(bound[1].stream)
 
-    async def _server_side(self, picked: proxy.Picked, oneconnect: bool, counters: list) -> proxy.HttpSide:
-        reuse = self.idle.take((picked.address, picked.port)) if oneconnect else None
+    async def _server_side(self, picked: proxy.Picked, oneconnect: bool, counters: list,
+                           source: str | None = None) -> proxy.HttpSide:
+        reuse = self.idle.take((picked.address, picked.port, source)) if oneconnect else None
         if reuse is None:
             try:
-                reuse = (await proxy.connect(picked.address, picked.port), h11.Connection(h11.CLIENT))
+                reuse = (await proxy.connect(picked.address, picked.port, source), h11.Connection(h11.CLIENT))
             except (OSError, trio.TooSlowError):
                 raise Refused("reset") from None
         return proxy.HttpSide(*reuse, counters, "bytes_out")

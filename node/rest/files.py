@@ -19,12 +19,11 @@ from pathlib import Path
 from starlette.responses import Response
 
 from ..errors import ConfigError
-from ..sysconfig import ucs_item
+from ..sysconfig import UPLOADS, ucs_item
 from .errors import RestError, answer
 from .resources import link
 from .responses import json_response, not_registered
 
-UPLOADS = "/var/config/rest/downloads"
 UCS = "/var/local/ucs"
 MAX_CHUNK = 16 * 1024 * 1024     # F5's Ansible modules send 7 MiB chunks
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")

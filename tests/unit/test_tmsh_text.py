@@ -322,16 +322,21 @@ def test_each_partition_is_saved_in_its_own_files_and_loads_back(tmp_path):
 
 
 # -- over REST, as bigip_ucs and bigip_ucs_fetch move archives ------------------------------------
-async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
-    import httpx
+def rest_with_shell(store, tmp_path):
+    """A device's REST with its shell and saved configuration (util bash, file transfer)."""
     from node.rest.app import RestApp
     from node.rest.parts import Device
     sc = SysConfig("bigip1", store, tmp_path, Log())
     shell = Shell("bigip1", store, None, set, lambda: [])
     shell.sysconfig = sc
-    rest = RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
+    return RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
                    admin={"username": "admin", "password": "admin"}, now=lambda: 0.0, save_config=sc.save,
-                   sysconfig=sc)
+                   sysconfig=sc), shell
+
+
+async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
+    import httpx
+    rest, shell = rest_with_shell(store, tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
                                  auth=("admin", "admin")) as c:
         # bigip_ucs_fetch: a save task, then the archive down in chunks
