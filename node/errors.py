@@ -120,6 +120,12 @@ class WriteAccessDenied(ConfigError):
            'check your current "update/write" partition settings')
 
 
+class LoadFailed(ConfigError):
+    """`load sys config` refused: what tmsh prints, the error and then its closing line (nothing
+    was loaded). `doing` is Loading or Validating."""
+    fmt = "{doing} configuration...\n  {source}\n{detail}\nUnexpected Error: {doing} configuration process failed."
+
+
 class CMError(ConfigError):
     """A cm or failover command (`run sys failover standby`) refused; nothing changed. No id:
     the text is the whole message."""

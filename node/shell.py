@@ -14,7 +14,7 @@ from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
-from .errors import NotFound, ShellError, catalogued
+from .errors import LoadFailed, NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
@@ -153,7 +153,7 @@ class Shell:
             if cmd.verb == "reset-stats":
                 return self._reset_stats(cmd.words)
             if cmd.verb == "save":
-                if cmd.words != ["sys", "config"]:
+                if cmd.words not in (["sys", "config"], ["sys", "config", "partitions", "all"]):   # all: what it saves
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
                 return "Saving running configuration...\n" + "\n".join(f"  {p}" for p in self.save_config())
         except ConfigError as exc:
@@ -213,17 +213,21 @@ class Shell:
             source = "terminal"
         elif len(rest) == 2 and rest[0] == "file":
             source = rest[1]
-            try:
-                with open(source) as f:
+            try:   # a device path (/tmp/x, where bigip_config moves its upload) is the device's own file
+                with open(sc.device_file(source)) as f:
                     text = f.read()
             except OSError as exc:
                 raise ShellError(f"Syntax Error: cannot read {source}: {exc.strerror}") from None
         else:
             raise ShellError(f'Syntax Error: "{" ".join(rest)}" unexpected argument')
-        if "verify" in args:
-            n = sc.verify(text, source)
-            return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
-        n = sc.merge(text, source)
+        doing = "Validating" if "verify" in args else "Loading"
+        try:
+            if "verify" in args:
+                n = sc.verify(text, source)
+                return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
+            n = sc.merge(text, source)
+        except ConfigError as exc:
+            raise ShellError.of(LoadFailed(doing, source, str(exc))) from None
         return f"Loading configuration...\n  {source}\n{n} objects merged"
 
     def _load_template(self, args: list[str]) -> str:

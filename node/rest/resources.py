@@ -36,7 +36,7 @@ SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled",
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
-SUBCOLLECTIONS = ("members", "virtual-servers", "devices")   # lists F5 serves as subcollections; others inline
+SUBCOLLECTIONS = ("members", "virtual-servers", "devices", "rules")   # lists F5 serves as subcollections; others inline
 LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device group's devices)
 # an iApp template's definition (Tcl, APL, help) is the one item, `definition`, of its actions subcollection
 ACTIONS, DEFINITION = "actions", "definition"
@@ -165,7 +165,13 @@ def singleton_view(type_: str, values: dict, generation: int) -> dict:
     """An object a device has one of, at its collection's URL (auth password-policy)."""
     out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
     for f in TYPES[type_].fields:
-        out[f.rest] = values.get(f.name, f.default)
+        v = values.get(f.name, f.default)
+        if f.kind == "items":    # sys syslog's remote servers, once there are some: {name: /Common/x, ...}
+            if v:
+                out[f.rest] = [{"name": i["name"], **{sf.rest: i.get(sf.name, sf.default) for sf in f.sub
+                                                      if i.get(sf.name, sf.default) is not None}} for i in v]
+        elif v is not None:
+            out[f.rest] = v
     return out
 
 

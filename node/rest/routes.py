@@ -22,9 +22,10 @@ from .responses import json_response, not_registered
 
 TRUST_GROUP = "/Common/device_trust_group"
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "version"],
+EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "software", "version"],
+                  ("sys", "software"): ["hotfix", "image", "volume"],
                   ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
-                  ("util",): ["bash"], ("cli",): ["version"]}
+                  ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
 def operator_change(op: Op) -> bool:

@@ -459,3 +459,29 @@ def test_list_prints_what_differs_from_the_defaults_and_all_properties_prints_al
         'sys db ui.advisory.text {\n    value "lab \\"one\\""\n}' in saved
     back = conf.parse(saved)
     assert any('lab "one"' in str(b) for b in back)
+
+
+def test_merging_the_same_text_again_commits_nothing(store, tmp_path):
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    text = "ltm node /Common/n9 {\n    address 10.9.9.9\n    description again\n}\n"
+    sc.merge(text)
+    cid = store.cid
+    assert sc.merge(text) == 1 and store.cid == cid
+
+
+async def test_a_file_in_the_devices_tmp_loads_and_a_refusal_is_tmshs_and_changes_nothing(store, tmp_path):
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.local("/tmp/m.conf").parent.mkdir(parents=True)
+    sc.local("/tmp/m.conf").write_text("ltm node /Common/t1 { address 10.1.20.99 }")
+    assert "1 objects merged" in await shell.run("load sys config file /tmp/m.conf merge")
+    assert sc.local("/etc/passwd") is None and sc.local("/tmp/../x") is None
+    sc.local("/tmp/m.conf").write_text("ltm pool /Common/p9 {\n    monitor /Common/nope\n}")
+    cid = store.cid
+    for verify, doing in (("", "Loading"), (" verify", "Validating")):
+        with pytest.raises(ShellError) as refused:
+            await shell.run(f"load sys config file /tmp/m.conf merge{verify}")
+        assert str(refused.value) == (f"{doing} configuration...\n  /tmp/m.conf\n01020036:3: The requested Monitor "
+                                      f"(/Common/nope) was not found.\nUnexpected Error: {doing} configuration "
+                                      "process failed.")
+    assert store.cid == cid
