@@ -693,6 +693,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys folder", PARTITION): {},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
     ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
+    # F5's HTTP-to-HTTPS redirect (its text takes the host without a port by getfield; the lab's iRules lack it)
+    ("ltm rule", "/Common/_sys_https_redirect"): {
+        "api-anonymous": "when HTTP_REQUEST {\n    HTTP::redirect https://[HTTP::host][HTTP::uri]\n}"},
     **{(f"ltm persistence {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PERSIST_BUILTINS.items()},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
