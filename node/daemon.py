@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import sys
 import time
 
@@ -16,8 +17,8 @@ import trio
 from .clock import PersistentClock, write_atomically
 from .cm.hbauth import HeartbeatAuth
 from .cm.service import CM
-from .config.schema import PASSWORD_POLICY, PROVISION_MODULES
 from .config import ssl_files
+from .config.schema import PASSWORD_POLICY, PROVISION_MODULES, base_name
 from .config.store import ConfigStore, Op
 from .shell import Shell, ShellError
 from .settings import NodeConfig
@@ -30,6 +31,7 @@ from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
 from .log import Log
 from .logins import LoginFailures
+from .ltm import mirror
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.parts import CMCluster, Device
@@ -73,6 +75,9 @@ class Daemon:
                                    self.iquery.restart)
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
+        self.ltm.mirror_peer = self.mirror_peer
+        self.ltm.mirror.server_context = self._mirror_server_context
+        self.ltm.mirror.client_context = self.trust.client_context
         self.cm.failover_driver.heartbeats.auth = HeartbeatAuth(self.trust)   # signed with the trust key
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
@@ -172,6 +177,20 @@ class Daemon:
         and the peers' statuses."""
         self.iquery.restart()
         self.cm.restart()
+
+    def mirror_peer(self, traffic_group: str) -> str | None:
+        """The mirroring address of a traffic group's next-active device (its peers' as they told us)."""
+        tg = self.store.get("cm traffic-group", traffic_group) or {}
+        members = [d for g in self.cm.my_groups().values() if g.get("type") == "sync-failover"
+                   for d in g.get("devices") or ()]
+        devices = {name: info.get("device") or {} for name, info in self.cm.peers.items()}
+        return mirror.peer_address(self.config.name, [base_name(d) for d in tg.get("ha-order") or ()], members, devices)
+
+    def _mirror_server_context(self):
+        """The mirroring channel takes only members of our trust domain."""
+        ctx = self.trust.server_context()
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
 
     def pool_counts(self) -> dict[str, tuple[int, int]]:
         """Each LTM pool (full path): (members available, members)."""
@@ -288,6 +307,7 @@ def base_config(config: NodeConfig) -> list[Op]:
     addr = {v: i["address"].split("/")[0] for v, i in config.interfaces.items()}
     device = {"management-ip": ("set", config.mgmt_address),
               "configsync-ip": ("set", configsync_address(config)),
+              "mirror-ip": ("set", configsync_address(config) if ha.get("configsync_vlan") else "any6"),
               "unicast-address": ("set", [addr[v] for v in ha.get("failover_vlans", ()) if v in addr])}
     ops.append(Op("create", "cm device", f"/Common/{config.name}", device))
     provisioned = {"ltm", *config.modules}   # every BIG-IP the lab makes runs LTM

@@ -461,6 +461,14 @@ class Shell:
                     ("  Failures", str(s["failures"])), ("  Aborts", str(s["aborts"]))]))
         return "\n".join(out)
 
+    def _mirroring(self, v: dict) -> list[tuple[str, str]]:
+        m = self.ltm.mirror.status()
+        if v.get("mirror") != "enabled":
+            return []
+        peer = f"{m['peer']}:1029 ({'connected' if m['connected'] else 'not connected'})" if m["peer"] else "none"
+        return [("  Mirroring Peer", peer), ("  Mirrored Connections", str(m["mirrored"])),
+                ("  Received From Peer", str(m["received"]))]
+
     def _show_ltm(self, what: str, name: str | None) -> str:
         def stats(s: dict) -> list[tuple[str, str]]:
             return [("  Current Connections", str(s["cur_conns"])), ("  Total Connections", str(s["tot_conns"])),
@@ -474,7 +482,9 @@ class Shell:
                         ("Availability", v["availability"]), ("Reason", v["reason"]),
                         ("Destination", v["destination"]), ("Pool", v["pool"]),
                         ("Traffic Group", v["traffic_group"]),
-                        ("Serving", "yes (active)" if v["serving"] else "no (standby or disabled)")]
+                        ("Serving", "yes (active)" if v["serving"] else "no (standby or disabled)"),
+                        ("Connection Mirroring", v.get("mirror", "disabled"))]
+                        + self._mirroring(v)
                         + stats(v["stats"]) + [("  Refused (reset)", str(v["stats"]["refused"]))]))
         elif what == "pool":
             for pool, p in self.ltm.pool_report().items():

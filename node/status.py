@@ -209,6 +209,7 @@ class VirtualHealth(Snapshot):
     traffic_group: str
     serving: bool
     stats: TrafficStats
+    mirror: str = "disabled"   # connection mirroring (`mirror enabled`)
 
 
 @frozen

@@ -2,7 +2,8 @@
 
 Classes of frame the summary knows: failover heartbeats (UDP 1026), gratuitous ARP (sender and
 target address equal), other ARP, 4353 handshakes (TCP SYN, SYN-ACK, TLS ClientHello, RST),
-NTP (UDP 123), and everything else by protocol.
+connection mirroring (TCP 1029, F5's first mirroring channel), NTP (UDP 123), and everything else
+by protocol.
 """
 from __future__ import annotations
 
@@ -115,6 +116,8 @@ def classify(frame: bytes) -> Frame:
             if len(payload) >= 6 and payload[0] == 0x16 and payload[5] == 1:
                 return Frame("4353-hello", a, b, "TLS ClientHello")
             return Frame("4353", a, b)
+        if 1029 in (sport, dport):
+            return Frame("mirror", a, b, str(len(payload)))
         return Frame("tcp", a, b)
     if proto == 1:
         return Frame("icmp", src, dst)
@@ -130,6 +133,7 @@ def summarise(records: list[Record]) -> dict:
     counts: Counter = Counter()
     beats: dict[tuple[str, str], list[float]] = defaultdict(list)
     garps, handshakes = [], []
+    mirroring: Counter = Counter()   # (src, dst) -> payload bytes
     for r in records:
         f = classify(r.data)
         counts[f.kind] += 1
@@ -137,6 +141,8 @@ def summarise(records: list[Record]) -> dict:
             beats[(f.src.split(":")[0], f.dst.split(":")[0])].append(r.ts)
         elif f.kind == "garp":
             garps.append({"ts": r.ts, "address": f.src, "detail": f.detail})
+        elif f.kind == "mirror":
+            mirroring[(f.src.split(":")[0], f.dst.split(":")[0])] += int(f.detail)
         elif f.kind in HANDSHAKE:
             handshakes.append({"ts": r.ts, "step": f.kind, "src": f.src, "dst": f.dst})
     flows = []
@@ -152,5 +158,8 @@ def summarise(records: list[Record]) -> dict:
         else ["gratuitous ARP: none"]
     lines += ["4353 handshakes:"] + [f"  +{h['ts'] - t0:7.3f} s  {h['step']:<12} {h['src']} -> {h['dst']}"
                                      for h in handshakes] if handshakes else ["4353 handshakes: none"]
+    lines += ["connection mirroring (TCP 1029):"] + [f"  {s} -> {d}: {n} bytes" for (s, d), n in sorted(mirroring.items())] \
+        if mirroring else ["connection mirroring (TCP 1029): none"]
     return {"frames": len(records), "counts": dict(counts), "heartbeats": flows, "garps": garps,
-            "handshakes": handshakes, "text": "\n".join(lines)}
+            "handshakes": handshakes, "mirroring": [{"src": s, "dst": d, "bytes": n} for (s, d), n in sorted(mirroring.items())],
+            "text": "\n".join(lines)}

@@ -8,6 +8,9 @@ was observed), registered once with the keys its spec needs. A new kind is one f
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 EXPECTATIONS: dict = {}   # name -> check(env, spec)
 REQUIRED: dict[str, tuple[str, ...]] = {}   # name -> the keys its spec must have
 
@@ -102,3 +105,27 @@ def dns(env, spec):
     want = [] if want in (None, "none") else sorted(str(a) for a in (want if isinstance(want, list) else [want]))
     got = env.dns(spec["node"], spec["server"], spec["name"], spec.get("type", "A"))
     return sorted(got) == want, f"{spec['name']} {spec.get('type', 'A')} from {spec['server']}: {', '.join(got) or 'no answer'}"
+
+
+def _json(path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@expectation("stream", "status", "state")
+def stream(env, spec):
+    """A stream client's (lab.runtime.stream) state: open, closed or reset; with `servers` (their
+    status files) and `lost`, the bytes the servers did not receive of what the client sent."""
+    st = _json(spec["status"])
+    state = st.get("state", "not started")
+    ok = state.split(" ")[0] == spec["state"]
+    seen = f"{state}, {st.get('sent', 0)} bytes sent"
+    if "lost" in spec:
+        got = next((s for path in spec.get("servers") or () for peer, s in _json(path).items()
+                    if peer == st.get("local")), None)
+        lost = st.get("sent", 0) - got["received"] if got else None
+        ok = ok and lost == spec["lost"] and got["corrupt"] == 0
+        seen += f", {lost if lost is not None else '?'} lost, longest stall {got['max_gap_s'] if got else '?'} s"
+    return ok, seen

@@ -13,13 +13,15 @@ report (like netlab's validate).
       - repair: start $active                 # also a chaos line; recovery is timed from here
       - wait: 1
 
-Expectation kinds are the registry in expectations.py; a new kind is one function there. Everything the
+`$python` is the interpreter biglab runs in, for the lab's own tools in `run` steps
+(`[$python, -m, lab.runtime.stream, ...]`). Expectation kinds are the registry in expectations.py; a new kind is one function there. Everything the
 runner needs from the lab goes through an environment object, so the runner is tested without
 one. Every fault still in place at the end (pass or fail) is repaired (`biglab chaos LAB reset`).
 """
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,7 +207,7 @@ def run(scenario: Scenario, env, say=lambda m: None, *, clock=time.monotonic, sl
         poll: float = 0.05) -> Report:
     """Run the steps in order; stop at the first failure; always repair what is left."""
     report = Report(scenario.name)
-    bound: dict[str, str] = {}
+    bound: dict[str, str] = {"python": sys.executable}   # the lab's interpreter: `run` its tools (lab.runtime.stream)
     mark, mark_at, mark_step = "", clock(), -1
     try:
         for step in scenario.steps:

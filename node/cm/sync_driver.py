@@ -62,7 +62,8 @@ class SyncDriver:
     # -- status messages ------------------------------------------------------------------------
     def _device_info(self) -> dict:
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
-        return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip")}
+        return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip",
+                                          "mirror-ip", "mirror-secondary-ip")}
 
     def _next_seq(self) -> int:
         self.seq += 1

@@ -526,7 +526,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         scope=lambda v: "local" if v.get("traffic-group", LOCAL_ONLY) == LOCAL_ONLY else "synced"),
     ObjType("cm device", "Device", (
         Field("configsync-ip", "str", "none"), Field("unicast-address", "list", ()),
-        Field("mirror-ip", "str", "any6"), Field("management-ip", "str"),
+        Field("mirror-ip", "str", "any6"), Field("mirror-secondary-ip", "str", "any6"), Field("management-ip", "str"),
         Field("ha-capacity", "int", 0, minimum=0, maximum=100000), Field("comment", "str")), scope="local"),
     ObjType("cm device-group", "Device Group", (
         Field("type", "enum", "sync-only", ("sync-only", "sync-failover")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import IncompatibleProfiles, Invalid, NotFound, SslKeyMismatch, SslPairMissing
 from . import profiles, ssl_files
-from .schema import PERSIST_BUILTINS, full_path
+from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, split_destination
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
 TRANSPORT = ("tcp", "udp", "fastl4")   # one of these a virtual; tcp is the default
@@ -30,6 +30,7 @@ def check(work: dict, touched: dict) -> None:
         if tname != "ltm virtual" or verb == "del":
             continue
         _persistence(work, path, work[(tname, path)])
+        _mirror(work, path, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
         kinds = {name: profiles.kind_of(lookup, name) for name in names}
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
@@ -67,3 +68,18 @@ def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
         c, k = work[(ssl_files.CERT, cert)].get("pem"), work[(ssl_files.KEY, key)].get("pem")
         if c and k and not ssl_files.matches(c, k):
             raise SslKeyMismatch(key, path)
+
+
+def _mirror(work: dict, path: str, virtual: dict) -> None:
+    """Connection mirroring needs a peer: the virtual's traffic group floats in a sync-failover
+    device group with another device."""
+    if virtual.get("mirror") != "enabled":
+        return
+    addr, _ = split_destination(virtual["destination"])
+    va = work.get(("ltm virtual-address", f"{folder_of(virtual['destination'])}/{addr}")) or {}
+    tg = va.get("traffic-group", "/Common/traffic-group-1")
+    peers = any(g.get("type") == "sync-failover" and len(g.get("devices") or ()) > 1
+                for (t, _), g in work.items() if t == "cm device-group")
+    if tg == LOCAL_ONLY or not peers:
+        raise Invalid(f"Virtual server {path} has connection mirroring enabled, but its traffic group ({tg}) "
+                      "has no peer device to mirror to")

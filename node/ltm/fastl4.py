@@ -3,7 +3,7 @@ told (the `nft -j` batch) and how its counters read back as statistics.
 
 One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
 - `prerouting` (nat, dstnat): a packet opening a connection to the virtual's address and port
-  is counted and sent by a `numgen inc` verdict map to one member's chain, which DNATs it to the
+  (for TCP, a SYN) is counted and sent by a `numgen inc` verdict map to one member's chain, which DNATs it to the
   member; conntrack keeps that binding for the rest of the connection, so only first packets
   walk these rules. Round robin is one map entry per member; ratio repeats a member's entry
   `ratio` times. Least connections has no kernel form (nftables cannot pick by a per-destination
@@ -150,6 +150,9 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
             continue   # no member available: the connection gets no DNAT and no listener: reset
         to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
                  _match({"payload": {"protocol": vs.protocol, "field": "dport"}}, vs.port)]
+        if vs.protocol == "tcp":   # as FastL4 without loose initiation: a flow starts with a SYN; any
+            # other first packet (a stream whose connection this device never saw) reaches no listener: reset
+            to_vs.append({"match": {"op": "in", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}})
         if vs.persist is not None:   # a client with a record goes to its member's chain
             cmds.append(_rule("prerouting", *to_vs, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"map": {
                 "key": _masked(vs.persist[0]), "data": f"@{vs.persist_map()}"}}}}))

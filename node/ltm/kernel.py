@@ -45,7 +45,7 @@ class Kernel:
     async def apply(self, virtuals: list[fastl4.L4Virtual]) -> None:
         async with self.lock:
             if virtuals:
-                _forwarding(True)
+                forwarding(True)
             await self._list()
             await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps)))
             text = fastl4.persist_text(virtuals)
@@ -91,7 +91,7 @@ def established(text: str) -> Counter:
     return counts
 
 
-def _forwarding(on: bool) -> None:
+def forwarding(on: bool) -> None:
     try:
         FORWARDING.write_text("1\n" if on else "0\n")
     except OSError:

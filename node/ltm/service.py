@@ -16,17 +16,18 @@ from typing import Callable
 import h11
 import trio
 
-from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub
+from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
 from ..config import profiles
 from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
-from . import fastl4, persist, proxy, snat, tls
+from . import fastl4, mirror, persist, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
 from .kernel import Kernel, NftError
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
+from .mirror_driver import Mirror
 from .monitors import MonitorState, probe
 
 IP_FREEBIND = 15  # bind the virtual's address before the failover machine has added it
@@ -73,6 +74,9 @@ class LTM:
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
         # the iRules of a virtual server (hooks.Hook), or None
         self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
+        self.mirror = Mirror(log, on_persist=self._mirrored_persist)
+        # a traffic group's mirroring peer: its next-active device's mirroring address (set by the daemon)
+        self.mirror_peer: Callable[[str], str | None] = lambda traffic_group: None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -81,6 +85,13 @@ class LTM:
                 self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
                 self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
                 self.events.subscribe(HealthChanged, lambda _e: self._reconcile_fastl4())   # at once
+                self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
+                await nursery.start(self.mirror.run)
+                with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
+                    try:
+                        await self.kernel.remove()
+                    except NftError:
+                        pass
                 nursery.start_soon(self._fastl4_writer)
                 nursery.start_soon(self._fastl4_stats)
                 self.reconcile()
@@ -135,6 +146,7 @@ class LTM:
                                     "availability": avail, "reason": reason, "traffic_group": tg,
                                     "serving": path in self.listeners or any(
                                         v.path == path for v in self._l4_wanted or ()),
+                                    "mirror": vs.get("mirror", "disabled"),
                                     "stats": self.stats_of("virtual", path)}
         return out
 
@@ -171,6 +183,7 @@ class LTM:
         self._reconcile_monitors()
         self._reconcile_listeners()
         self._reconcile_fastl4()
+        self._reconcile_mirror()
         self._end_forced_down()
 
     def stop(self, part: str) -> None:
@@ -276,6 +289,32 @@ class LTM:
             return None
         life = persist.lifetime(prof[1].get("timeout", "180"))
         return prof[1].get("mask", "none"), int(life or 0)
+
+    # -- connection mirroring ---------------------------------------------------------------------
+    def _reconcile_mirror(self) -> None:
+        """Mirror the connections of the mirrored virtuals served here to their traffic group's
+        next-active device; receive on our own mirroring address whatever the peer mirrors."""
+        if self._nursery is None:
+            return
+        virtuals, peer = set(), None
+        for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            if vs.get("mirror") != "enabled":
+                continue
+            peer = peer or self.mirror_peer(tg)
+            if self.data_path(vs) == "fastl4":
+                virtuals.add((addr, port, 17 if vs.get("ip-protocol") == "udp" else 6))
+        own = (self.store.get("cm device", f"/Common/{self.device}") or {}).get("mirror-ip")
+        self.mirror.configure(virtuals, peer, mirror.usable(own))
+
+    def _mirrored_persist(self, r: dict) -> None:
+        """A persistence record the peer mirrored to us (its remaining lifetime, or None)."""
+        try:
+            life = r.get("life")
+            self.persist.put(persist.Record(str(r["mode"]), str(r["value"]), str(r["virtual"]), str(r["pool"]),
+                                            str(r["member"]), str(r["address"]), int(r["port"]),
+                                            None if life is None else trio.current_time() + float(life)))
+        except (KeyError, TypeError, ValueError):
+            self.log.log("warning", "tmm", "Connection mirroring: a malformed persistence record was dropped")
 
     def automap(self, traffic_group: str, toward: str) -> str | None:
         """SNAT automap's source toward an address: the floating self IP of the virtual's traffic
@@ -478,9 +517,13 @@ class LTM:
         if prof is None or prof[0] != "source-addr":
             return
         life = persist.lifetime(prof[1].get("timeout", "180"))
-        self.persist.put(persist.Record("source-address", persist.source_key(flow.client[0], prof[1].get("mask", "none")),
-                                        flow.virtual, pool, m.name, m.address, m.port,
-                                        None if life is None else trio.current_time() + life))
+        record = persist.Record("source-address", persist.source_key(flow.client[0], prof[1].get("mask", "none")),
+                                flow.virtual, pool, m.name, m.address, m.port,
+                                None if life is None else trio.current_time() + life)
+        self.persist.put(record)
+        if (self.store.get("ltm virtual", flow.virtual) or {}).get("mirror") == "enabled":
+            self.mirror.persist({"mode": record.mode, "value": record.value, "virtual": record.virtual,
+                                 "pool": pool, "member": m.name, "address": m.address, "port": m.port, "life": life})
 
     def persist_records(self) -> list[persist.Record]:
         """The proxy's records and those of the kernel's persistence maps (fastL4 virtuals)."""

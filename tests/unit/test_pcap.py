@@ -67,3 +67,13 @@ def test_the_summary_counts_heartbeats_and_lists_garps_and_handshakes():
     assert [g["address"] for g in s["garps"]] == ["10.1.10.100"]
     assert s["handshakes"][0]["step"] == "4353-syn"
     assert "10.1.10.100 is-at 02:00:00:00:00:01" in s["text"]
+
+
+def test_the_summary_shows_connection_mirroring_on_tcp_1029():
+    frames = [tcp("10.1.30.11", "10.1.30.12", 40000, 1029, 0x18, b"m" * 100),
+              tcp("10.1.30.12", "10.1.30.11", 1029, 40000, 0x10)]
+    assert classify(frames[0]).kind == "mirror"
+    s = summarise([Record(1.0 + i, f, len(f)) for i, f in enumerate(frames)])
+    assert s["mirroring"] == [{"src": "10.1.30.11", "dst": "10.1.30.12", "bytes": 100},
+                              {"src": "10.1.30.12", "dst": "10.1.30.11", "bytes": 0}]
+    assert "10.1.30.11 -> 10.1.30.12: 100 bytes" in s["text"]

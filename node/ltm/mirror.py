@@ -1,0 +1,149 @@
+"""Connection mirroring, sans-IO: which conntrack entries a device mirrors, how an entry travels to
+the peer, and the ctnetlink attributes that make it again in the peer's kernel with its NAT binding.
+
+As on a BIG-IP, the device active for a traffic group mirrors the connections of its virtual
+servers that have `mirror enabled` to the group's next-active device, over that device's
+mirroring address (cm device mirror-ip), on TCP port 1029 (F5's first mirroring channel).
+An entry travels as its original tuple and its NAT: the member the virtual DNATed to and the
+SNAT source, if any. The receiver creates it with the reply tuple unNATed and CTA_NAT_DST /
+CTA_NAT_SRC, as conntrackd does, so the kernel sets the NAT binding up itself (an entry given an
+already-NATed reply tuple would carry no NAT status and forward nothing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PORT = 1029               # F5: mirroring channels use TCP ports from 1029
+PROTOCOLS = {6: "tcp", 17: "udp"}
+
+# nf_conntrack_common.h
+IPS_SEEN_REPLY, IPS_ASSURED, IPS_CONFIRMED = 1 << 1, 1 << 2, 1 << 3
+TCP_FLAG_BE_LIBERAL = 0x08     # IP_CT_TCP_FLAG_BE_LIBERAL: no window checks on a picked-up stream
+TCP_STATES = ("NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK",
+              "TIME_WAIT", "CLOSE", "SYN_SENT2")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One connection as the active device's conntrack holds it."""
+    proto: int                 # 6 tcp, 17 udp
+    src: str                   # original direction: the client
+    dst: str                   # ... the virtual's address
+    sport: int
+    dport: int
+    dnat: tuple[str, int] | None    # the member (reply source), when DNATed
+    snat: str | None                # the source toward the member (reply destination), when SNATed
+    state: int = 0             # TCP state (TCP_STATES index)
+    status: int = 0
+    timeout: int = 0
+
+    @property
+    def key(self) -> tuple:
+        return (self.proto, self.src, self.sport, self.dst, self.dport)
+
+    def to_wire(self) -> dict:
+        return {"p": self.proto, "s": self.src, "d": self.dst, "sp": self.sport, "dp": self.dport,
+                "n": list(self.dnat) if self.dnat else None, "sn": self.snat, "st": self.state,
+                "f": self.status, "to": self.timeout}
+
+    @classmethod
+    def from_wire(cls, w: dict) -> "Entry":
+        if not isinstance(w, dict) or w.get("p") not in PROTOCOLS:
+            raise ValueError("not a mirrored connection")
+        dnat = w.get("n")
+        return cls(int(w["p"]), str(w["s"]), str(w["d"]), int(w["sp"]), int(w["dp"]),
+                   (str(dnat[0]), int(dnat[1])) if dnat else None, w.get("sn") or None,
+                   int(w.get("st") or 0), int(w.get("f") or 0), int(w.get("to") or 0))
+
+
+def from_conntrack(orig: dict, reply: dict, proto: int, *, state: int = 0, status: int = 0,
+                   timeout: int = 0) -> Entry:
+    """An entry from a conntrack event's tuples: {src, dst, sport, dport} each way."""
+    dnat = (reply["src"], reply["sport"]) if (reply["src"], reply["sport"]) != (orig["dst"], orig["dport"]) else None
+    snat = reply["dst"] if reply["dst"] != orig["src"] else None
+    return Entry(proto, orig["src"], orig["dst"], orig["sport"], orig["dport"], dnat, snat, state, status, timeout)
+
+
+def mirrored(entry: Entry, virtuals: set[tuple[str, int, int]]) -> bool:
+    """Whether a connection belongs to a mirrored virtual: (address, port, protocol number)."""
+    return (entry.dst, entry.dport, entry.proto) in virtuals and entry.dnat is not None
+
+
+def _tuple(src: str, dst: str, sport: int, dport: int, proto: int) -> dict:
+    return {"attrs": [["CTA_TUPLE_IP", {"attrs": [["CTA_IP_V4_SRC", src], ["CTA_IP_V4_DST", dst]]}],
+                      ["CTA_TUPLE_PROTO", {"attrs": [["CTA_PROTO_NUM", proto], ["CTA_PROTO_SRC_PORT", sport],
+                                                     ["CTA_PROTO_DST_PORT", dport]]}]]}
+
+
+def _nat(address: str, port: int | None) -> dict:
+    attrs = [["CTA_NAT_V4_MINIP", address], ["CTA_NAT_V4_MAXIP", address]]
+    if port is not None:
+        attrs.append(["CTA_NAT_PROTO", {"attrs": [["CTA_PROTONAT_PORT_MIN", port], ["CTA_PROTONAT_PORT_MAX", port]]}])
+    return {"attrs": attrs}
+
+
+def orig_attrs(entry: Entry) -> list:
+    return [["CTA_TUPLE_ORIG", _tuple(entry.src, entry.dst, entry.sport, entry.dport, entry.proto)]]
+
+
+def create_attrs(entry: Entry) -> list:
+    """ctnetlink attributes (pyroute2's nfct_msg form) that make the entry in a peer's kernel."""
+    attrs = orig_attrs(entry) + [
+        ["CTA_TUPLE_REPLY", _tuple(entry.dst, entry.src, entry.dport, entry.sport, entry.proto)]]
+    if entry.dnat:
+        attrs.append(["CTA_NAT_DST", _nat(entry.dnat[0], entry.dnat[1])])
+    if entry.snat:
+        attrs.append(["CTA_NAT_SRC", _nat(entry.snat, None)])
+    return attrs + update_attrs(entry)
+
+
+def update_attrs(entry: Entry) -> list:
+    """What may change on an existing entry: status bits, timeout, TCP state (NAT never does)."""
+    attrs = [["CTA_STATUS", (entry.status & (IPS_SEEN_REPLY | IPS_ASSURED)) | IPS_CONFIRMED],
+             ["CTA_TIMEOUT", max(1, entry.timeout or 120)]]
+    if entry.proto == 6:
+        liberal = {"value": (TCP_FLAG_BE_LIBERAL, TCP_FLAG_BE_LIBERAL)}
+        attrs.append(["CTA_PROTOINFO", {"attrs": [["CTA_PROTOINFO_TCP", {"attrs": [
+            ["CTA_PROTOINFO_TCP_STATE", entry.state],
+            ["CTA_PROTOINFO_TCP_FLAGS_ORIGINAL", liberal], ["CTA_PROTOINFO_TCP_FLAGS_REPLY", liberal]]}]]}])
+    return attrs
+
+
+class Outbox:
+    """The latest state of each mirrored connection not yet sent, in arrival order; a connection
+    that changes again before it is sent is sent once, as it is then."""
+
+    def __init__(self):
+        self.pending: dict[tuple, tuple[str, Entry | dict]] = {}
+
+    def put(self, op: str, entry: Entry) -> None:
+        self.pending.pop(entry.key, None)
+        self.pending[entry.key] = (op, entry)
+
+    def put_persist(self, record: dict) -> None:
+        key = ("persist", record.get("virtual"), record.get("value"))
+        self.pending.pop(key, None)
+        self.pending[key] = ("persist", record)
+
+    def take(self) -> list[dict]:
+        out = [{"t": "persist", "r": e} if op == "persist" else {"t": "ct", "op": op, "e": e.to_wire()}
+               for op, e in self.pending.values()]
+        self.pending.clear()
+        return out
+
+
+def usable(address) -> str | None:
+    """A mirroring address as cm device stores it; any6 / none: not set."""
+    return address if address not in (None, "", "any6", "none") else None
+
+
+def peer_address(me: str, ha_order: list[str], members: list[str], devices: dict[str, dict]) -> str | None:
+    """The traffic group's next-active device's mirroring address: the first other device in its
+    ha-order, else the first other member of the sync-failover group, that has one (its primary
+    mirror-ip, else its secondary). `devices`: name -> the device's info (mirror-ip...)."""
+    for name in [*ha_order, *sorted(members)]:
+        info = devices.get(name) or {}
+        address = usable(info.get("mirror-ip")) or usable(info.get("mirror-secondary-ip"))
+        if name != me and address:
+            return address
+    return None

@@ -1,0 +1,68 @@
+"""Connection mirroring, sans-IO: what is mirrored, how an entry travels and is made again with its NAT
+binding, which device is the mirroring peer; and mirroring refused on a virtual with no peer."""
+import pytest
+
+from node.errors import Invalid
+from node.ltm import mirror
+from tests.unit.test_config import run, store  # noqa: F401 - the configuration store with VLANs
+
+ORIG = {"src": "10.1.10.51", "dst": "10.1.10.100", "sport": 40000, "dport": 91}
+REPLY = {"src": "10.1.20.21", "dst": "10.1.10.51", "sport": 9000, "dport": 40000}
+
+
+def test_an_entry_carries_the_member_the_virtual_dnated_to_and_travels_whole():
+    e = mirror.from_conntrack(ORIG, REPLY, 6, state=3, status=0x1AE, timeout=431999)
+    assert e.dnat == ("10.1.20.21", 9000) and e.snat is None
+    assert mirror.Entry.from_wire(e.to_wire()) == e
+    snat = mirror.from_conntrack(ORIG, {**REPLY, "dst": "10.1.20.10"}, 6)
+    assert snat.snat == "10.1.20.10"
+    with pytest.raises(ValueError):
+        mirror.Entry.from_wire({"p": 1})
+
+
+def test_only_connections_to_a_mirrored_virtual_are_mirrored():
+    e = mirror.from_conntrack(ORIG, REPLY, 6)
+    assert mirror.mirrored(e, {("10.1.10.100", 91, 6)})
+    assert not mirror.mirrored(e, {("10.1.10.100", 92, 6)})
+    assert not mirror.mirrored(mirror.from_conntrack(ORIG, {**REPLY, "src": "10.1.10.100", "sport": 91}, 6),
+                               {("10.1.10.100", 91, 6)})      # not NATed: not a virtual's flow
+
+
+def test_the_peer_gets_the_unnated_reply_and_the_nat_to_set_up_as_conntrackd_does():
+    e = mirror.from_conntrack(ORIG, REPLY, 6, state=3, status=0x1AE, timeout=100)
+    attrs = dict((k, v) for k, v in mirror.create_attrs(e))
+    reply = attrs["CTA_TUPLE_REPLY"]["attrs"][0][1]["attrs"]
+    assert reply == [["CTA_IP_V4_SRC", "10.1.10.100"], ["CTA_IP_V4_DST", "10.1.10.51"]]
+    assert attrs["CTA_NAT_DST"]["attrs"][0] == ["CTA_NAT_V4_MINIP", "10.1.20.21"]
+    assert "CTA_NAT_SRC" not in attrs
+    # the kernel refuses NAT and status bits it owns; CONFIRMED must be passed or creation fails
+    assert attrs["CTA_STATUS"] == mirror.IPS_SEEN_REPLY | mirror.IPS_ASSURED | mirror.IPS_CONFIRMED
+    assert not any(k.startswith("CTA_NAT") for k, _ in mirror.update_attrs(e))
+
+
+def test_the_outbox_sends_a_connection_once_as_it_is_last():
+    box = mirror.Outbox()
+    e = mirror.from_conntrack(ORIG, REPLY, 6, state=1)
+    box.put("update", e)
+    box.put("update", mirror.from_conntrack(ORIG, REPLY, 6, state=3))
+    box.put_persist({"virtual": "/Common/vs", "value": "10.1.10.51"})
+    frames = box.take()
+    assert [f["t"] for f in frames] == ["ct", "persist"] and frames[0]["e"]["st"] == 3
+    assert box.take() == []
+
+
+def test_the_mirroring_peer_is_the_next_device_in_ha_order_with_a_mirroring_address():
+    devices = {"bigip1": {"mirror-ip": "10.1.30.11"}, "bigip2": {"mirror-ip": "any6"},
+               "bigip3": {"mirror-ip": "any6", "mirror-secondary-ip": "10.1.40.13"}}
+    assert mirror.peer_address("bigip1", ["bigip1", "bigip2", "bigip3"], [], devices) == "10.1.40.13"
+    assert mirror.peer_address("bigip3", ["bigip1"], [], devices) == "10.1.30.11"
+    assert mirror.peer_address("bigip1", [], ["bigip1", "bigip2"], devices) is None
+
+
+def test_mirroring_a_virtual_with_no_peer_is_refused_and_changes_nothing(store):  # noqa: F811
+    run(store, "create ltm pool web members add { 10.1.20.21:80 }")
+    with pytest.raises(Invalid, match="01070734:3: .*connection mirroring enabled, but its traffic group "
+                                      "\\(/Common/traffic-group-1\\) has no peer device"):
+        run(store, "create ltm virtual vs destination 10.1.10.100:80 pool web profiles replace-all-with "
+                   "{ fastL4 } mirror enabled")
+    assert store.get("ltm virtual", "/Common/vs") is None
