@@ -63,8 +63,8 @@ class Daemon:
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
         if not (self.store.get(ssl_files.CERT, ssl_files.DEFAULT_CERT) or {}).get("pem"):   # first start
-            self.store.commit([Op("modify", t, path, {"source-path": ("set", source)})
-                               for t, path, source in ssl_files.write_own_pair(self.dir)])
+            self.store.commit([Op("modify" if self.store.get(t, path) else "create", t, path,
+                                  {"source-path": ("set", source)}) for t, path, source in ssl_files.write_own_pair(self.dir)])
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
         mgmt_net = next((i["address"] for i in config.interfaces.values()
                          if i["address"].split("/")[0] == config.mgmt_address), f"{config.mgmt_address}/32")

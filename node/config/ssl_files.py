@@ -45,6 +45,15 @@ def local_file(root: Path | None, source_path: str) -> Path:
     return root / path.lstrip("/")
 
 
+def filestore(root: Path | None, type_: str, path: str) -> Path | None:
+    """Where the device keeps an installed file (F5's /config/filestore/files_d layout)."""
+    if root is None:
+        return None
+    folder = "certificate_d" if type_ == CERT else "certificate_key_d"
+    partition = path.split("/")[1]
+    return root / "config" / "filestore" / "files_d" / f"{partition}_d" / folder / path.replace("/", ":")
+
+
 def _checksum(pem: bytes) -> str:
     return f"SHA1:{len(pem)}:{hashlib.sha1(pem).hexdigest()}"
 

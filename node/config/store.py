@@ -517,13 +517,23 @@ class ConfigStore:
             touched[key] = "put"
 
     def _ssl_file(self, op: Op, values: dict) -> None:
-        """Install a certificate or key: read its source-path (a file on this device) now."""
-        source = ssl_files.local_file(self.path.parent if self.path else None, values["source-path"])
-        try:
-            pem = source.read_bytes()
-        except OSError:
-            raise Invalid(f"{op.path}: cannot read {values['source-path']}") from None
+        """Install a certificate or key: read its source-path (a file on this device) now, and keep
+        a copy in the device's file store, which a later load reads if the upload is gone."""
+        root = self.path.parent if self.path else None
+        kept = ssl_files.filestore(root, op.type, op.path)
+        for source in (ssl_files.local_file(root, values["source-path"]), kept):
+            try:
+                pem = source.read_bytes()
+                break
+            except (OSError, AttributeError):
+                continue
+        else:
+            raise Invalid(f"{op.path}: cannot read {values['source-path']}")
         values.update(ssl_files.describe(op.type, op.path, pem))
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes(pem)
+            kept.chmod(0o600)
 
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:

@@ -72,3 +72,13 @@ def test_a_file_that_is_not_a_certificate_is_refused(store, tmp_path):
         run(store, f"create sys file ssl-cert bad.crt source-path {upload(tmp_path, 'bad.crt', b'garbage')}")
     assert store.get("sys file ssl-cert", "/Common/bad.crt") is None
 
+
+
+def test_an_installed_file_is_kept_so_a_later_load_reads_it_when_the_upload_is_gone(store, tmp_path):
+    cert, _ = ssl_files.self_signed()
+    src = upload(tmp_path, "kept.crt", cert)
+    run(store, f"create sys file ssl-cert kept.crt source-path {src}")
+    (tmp_path / "var" / "config" / "rest" / "downloads" / "kept.crt").unlink()   # as F5's Ansible module does
+    run(store, "delete sys file ssl-cert kept.crt")
+    run(store, f"create sys file ssl-cert kept.crt source-path {src}")            # e.g. load sys config
+    assert store.get("sys file ssl-cert", "/Common/kept.crt")["pem"] == cert.decode()
