@@ -14,7 +14,7 @@ import time
 
 from pathlib import Path
 
-from common import ROOT, lab
+from common import ROOT, lab, lab_args, subnet
 
 from lab.observe.events import render, timeline
 from lab.runtime.control import node_status
@@ -30,7 +30,7 @@ def settled(name: str) -> bool:
         st = [node_status(name, n, timeout=2.0) for n in env.bigips]
     except Exception:
         return False
-    if not all(link.state == "connected" for s in st for link in s.iquery.peers.values()):
+    if not all(s.iquery.open_peers() == set(s.iquery.peers) for s in st):
         return False
     if "bigip1" not in env.bigips or "bigip2" not in env.bigips:
         return True
@@ -50,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--scenario", action="append", help="a scenario file (default: all shipped)")
+    lab_args(ap, "cbn", "10.253.5")
     args = ap.parse_args()
     files = args.scenario or sorted(str(p) for p in (ROOT / "scenarios").glob("*.yml"))
     by_topology: dict[Path, list[str]] = {}
@@ -57,7 +58,7 @@ def main() -> None:
         by_topology.setdefault((Path(path).parent / load(path).topology).resolve(), []).append(path)
     results = {}
     for i, (topology, paths) in enumerate(sorted(by_topology.items())):
-        results.update(bench_in(topology, paths, args.runs, f"cbn{i}", f"10.253.{5 + i}.0/24"))
+        results.update(bench_in(topology, paths, args.runs, f"{args.name}{i}", subnet(args.net, i)))
     print(json.dumps({"scenarios": results,
                       "note": "settled_after: from the fault/repair until every expectation after it held "
                               "(polled every 50 ms); configured: heartbeat timeout 3 s, 4353 idle timeout 6 s, "

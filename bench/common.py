@@ -41,6 +41,19 @@ def lab(name: str, mgmt_subnet: str, topology: Path = HA_PAIR, ha: dict | None =
             biglab("down", name)
 
 
+def lab_args(ap, name: str, net: str) -> None:
+    """--name and --net (the first three octets of the first /24) for the labs a bench brings up,
+    so runs side by side use their own names and subnets."""
+    ap.add_argument("--name", default=name, help=f"lab name prefix (default {name})")
+    ap.add_argument("--net", default=net, help=f"first management /24, as A.B.C (default {net})")
+
+
+def subnet(net: str, i: int = 0) -> str:
+    """The i-th /24 from `net` (A.B.C)."""
+    a, b, c = net.split(".")
+    return f"{a}.{b}.{int(c) + i}.0/24"
+
+
 def wait(check, timeout: float = 30.0, interval: float = 0.001):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import json
 import random
 import time
 
-from common import lab
+from common import lab, lab_args, subnet
 
 from lab.observe.history import History, Writers, in_sync, kill_cycles, read
 from lab.runtime.lab import Lab
@@ -46,8 +46,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cycles", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    lab_args(ap, "bdur", "10.250.88")
     args = ap.parse_args()
-    print(json.dumps({"kill9_durability": run("bdur", "10.250.88.0/24", args.cycles, args.seed)}, indent=1))
+    print(json.dumps({"kill9_durability": run(args.name, subnet(args.net), args.cycles, args.seed)}, indent=1))
 
 
 if __name__ == "__main__":

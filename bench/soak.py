@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from common import ROOT, lab
+from common import ROOT, lab, lab_args, subnet
 
 from lab.scenario.soak import Soak
 
@@ -20,10 +20,11 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--hold", type=float, default=4.0)
+    lab_args(ap, "sbn", "10.250.67")
     args = ap.parse_args()
     out = {}
     for i, topo in enumerate(("ha-pair", "cluster-4")):
-        with lab(f"sbn{i}", f"10.250.{67 + i}.0/24", topology=ROOT / "topologies" / f"{topo}.yml") as name:
+        with lab(f"{args.name}{i}", subnet(args.net, i), topology=ROOT / "topologies" / f"{topo}.yml") as name:
             v = Soak(name, args.seed, args.hold, say=lambda _t: None).run(args.minutes)
         out[topo] = {"cycles": v["cycles"], "survived": v["cycles"] - len(v["failed_cycles"]),
                      "violations": v["violations"], "median_settle_s": v["median_settle_s"], "seed": args.seed,

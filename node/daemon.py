@@ -88,6 +88,7 @@ class Daemon:
             if "gtm" in config.modules else None
         self.subsystems = Subsystems(self.store, self.log, self.ltm, self.gtm)
         self.cm.failover_driver.dead_subsystems = self.subsystems.dead_actions   # the system failsafe
+        self.cm.failover_driver.restart_all = self.subsystems.restart_all
         self.shell = Shell(config.name, self.store, self.cm,
                            lambda: {m.name for m in self.trust.members}, self.save_config, self.ltm)
         self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)

@@ -10,6 +10,7 @@ stay plain values (`Any`): this module types the status, not the wire formats it
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_type_hints
@@ -88,11 +89,18 @@ class TrustSummary(Snapshot):
         return {m.name for m in self.members}
 
 
+class LinkState(enum.StrEnum):
+    """A 4353 channel's state as the daemon reports it (a str, so JSON and old readers see the word)."""
+    CONNECTING = "connecting"
+    CONNECTED = "connected"       # the only state that carries messages
+    DISCONNECTED = "disconnected"
+
+
 @frozen
 class ChannelLink(Snapshot):
     """This device's outbound 4353 channel to one peer."""
     address: str
-    state: str             # connecting | open | down ...
+    state: LinkState
     code: str              # why not open: refused, timeout, unreachable, untrusted, expired...
     reason: str
     since: float
@@ -116,7 +124,8 @@ class IQueryStatus(Snapshot):
     refused: tuple[RefusedChannel, ...]
 
     def open_peers(self) -> set[str]:
-        return {name for name, link in self.peers.items() if link.state == "open"}
+        """The peers whose channel carries messages."""
+        return {name for name, link in self.peers.items() if link.state is LinkState.CONNECTED}
 
 
 # -- config sync ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class Subsystems:
     def __init__(self, store, log, ltm, gtm=None):
         self.store, self.log, self.ltm, self.gtm = store, log, ltm, gtm
         self.dead: set[str] = set()
+        self.restarting: set[str] = set()
         self._nursery: trio.Nursery | None = None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -44,7 +45,7 @@ class Subsystems:
     def crash(self, name: str) -> str:
         if name not in self.names():
             raise CommandError(f"no subsystem {name!r} on this device (subsystems: {', '.join(self.names())})")
-        if name in self.dead:
+        if name in self.dead or name in self.restarting:
             raise CommandError(f"{name} is already down")
         self._set(name, running=False)
         self.dead.add(name)
@@ -54,6 +55,26 @@ class Subsystems:
         if "restart" in action or action == "reboot":
             self._nursery.start_soon(self._restart_later, name)
         return f"{name} crashed; heartbeat-action {action}"
+
+    def restart_all(self) -> None:
+        """Failsafe action restart-all (all system services): every subsystem stops and comes back
+        after RESTART_DELAY; the device stays in service (no failover)."""
+        self.log.log("notice", "sod", "Restarting all system services (failsafe action restart-all)",
+                     event="subsystem", state="restart-all")
+        for name in self.names():
+            if name not in self.dead and name not in self.restarting:
+                self._set(name, running=False)
+                self.restarting.add(name)     # stopped on purpose: no failsafe trips for it
+                self._nursery.start_soon(self._back_later, name)
+            elif name in self.dead:
+                self._nursery.start_soon(self._restart_later, name)
+
+    async def _back_later(self, name: str) -> None:
+        await trio.sleep(RESTART_DELAY)
+        if name in self.restarting:
+            self.restarting.discard(name)
+            self._set(name, running=True)
+            self.log.log("emerg", "logger", f"Re-starting {name}", event="subsystem", subsystem=name, state="up")
 
     def restart(self, name: str) -> str:
         if name not in self.dead:

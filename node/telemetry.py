@@ -18,6 +18,8 @@ import datetime as dt
 import re
 from collections import defaultdict
 
+from .status import LinkState
+
 # TS's keys whose entries become labels (its Prometheus consumer's list), and ours: the 4353
 # channels and the heartbeat paths, which a BIG-IP's TS does not report
 LABELLED = ("virtualServers", "pools", "sslCerts", "aWideIps", "aaaaWideIps", "cnameWideIps",
@@ -26,7 +28,6 @@ LABELLED = ("virtualServers", "pools", "sslCerts", "aWideIps", "aaaaWideIps", "c
 HOISTED = {"system": ("diskStorage", "diskLatency", "networkInterfaces")}
 _NAME = re.compile(r"[^a-zA-Z0-9_:]+")
 
-OPEN = ("connected", "open")   # a 4353 channel that carries messages
 AVAILABLE = {"available": 1, "unknown": 0, "offline": 0, "unavailable": 0}
 
 
@@ -83,7 +84,7 @@ def poller(status: dict, now: float) -> dict:
                             for g, d in sync["groups"].items()},
            "sslCerts": _certs(iq, now),
            "iQueryChannels": {peer: {"address": link["address"], "state": link["state"],
-                                     "reason": link["reason"], "open": int(link["state"] in OPEN)}
+                                     "reason": link["reason"], "open": int(link["state"] == LinkState.CONNECTED)}
                               for peer, link in iq["peers"].items()},
            "heartbeatPaths": _paths(fo)}
     gtm = status.get("gtm")

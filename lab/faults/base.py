@@ -44,6 +44,14 @@ class Fault:
         return []
 
 
+def bigip(lab: Lab, name: str, why: str):
+    """The plan of bigip node `name`; a host or server node is refused with `why` (what it lacks)."""
+    n = lab.node(name)
+    if not n.runs_daemon:
+        raise ChaosError(f"{n.name} is a {n.kind} node: {why}")
+    return n
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise ChaosError(f"{self.prog}: {message}")

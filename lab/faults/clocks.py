@@ -8,14 +8,9 @@ from ..model.faultspec import ChaosError, parse_skew
 from ..runtime import ntpd
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
-from .base import Fault, register
+from .base import Fault, bigip, register
 
-
-def bigip(lab: Lab, node: str):
-    n = lab.node(node)
-    if not n.runs_daemon:
-        raise ChaosError(f"{n.name} is a {n.kind} node: it has no node clock")
-    return n
+NO_CLOCK = "it has no node clock"
 
 
 @register
@@ -44,7 +39,7 @@ class Clock(Fault):
         return self.set(lab, args.node, args.skew, args.drift)
 
     def set(self, lab: Lab, node: str, skew: str | None, drift_ppm: float | None = None) -> str:
-        n = bigip(lab, node)
+        n = bigip(lab, node, NO_CLOCK)
         offset = parse_skew(skew) if skew is not None else None
         if offset is None and drift_ppm is None:
             raise ChaosError("give a skew (+400d, -2h, reset) and/or --drift PPM")
@@ -144,7 +139,7 @@ class Cert(Fault):
         p.add_argument("--valid", type=float, metavar="SECONDS", help="a short-lived certificate")
 
     def inject(self, lab, verb, args):
-        n = bigip(lab, args.node)
+        n = bigip(lab, args.node, NO_CLOCK)
         try:
             result = lab.call(n.name, "cert-renew", valid=args.valid)
         except ControlError as exc:

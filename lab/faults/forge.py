@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..model.faultspec import ChaosError
-from .base import Fault, register
+from .base import Fault, bigip, register
 
 
 @register
@@ -26,9 +26,7 @@ class Forge(Fault):
             raise ChaosError("forge runs for 0-300 seconds")
         ends = {}
         for name in (args.device, args.target):
-            n = lab.node(name)
-            if not n.runs_daemon:
-                raise ChaosError(f"{name} is a {n.kind} node, not a bigip")
+            n = bigip(lab, name, "only bigip nodes send heartbeats")
             try:
                 ends[name] = n.interface(args.vlan).address.split("/")[0]
             except KeyError:

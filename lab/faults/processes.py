@@ -9,7 +9,7 @@ import time
 from ..lifecycle.readiness import wait_restarted
 from ..model.faultspec import ChaosError
 from ..runtime.lab import Lab
-from .base import Fault, register
+from .base import Fault, bigip, register
 
 
 def pid_of(lab: Lab, node) -> int | None:
@@ -128,9 +128,7 @@ class Version(Fault):
         return self.set(lab, args.node, args.version)
 
     def set(self, lab: Lab, node: str, value: str) -> str:
-        n = lab.node(node)
-        if not n.runs_daemon:
-            raise ChaosError(f"{n.name} is a {n.kind} node: only bigip nodes speak iQuery")
+        n = bigip(lab, node, "only bigip nodes speak iQuery")
         if value != "reset":
             parts = value.split(".")
             if len(parts) != 2 or not all(p.isdigit() for p in parts):

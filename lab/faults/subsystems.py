@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..model.faultspec import ChaosError
 from ..runtime.control import ControlError
-from .base import Fault, register
+from .base import Fault, bigip, register
 
 SUBSYSTEMS = ("tmm", "bigd", "gtmd")
 
@@ -20,9 +20,7 @@ class Subsystem(Fault):
         p.add_argument("subsystem", choices=SUBSYSTEMS)
 
     def inject(self, lab, verb, args):
-        n = lab.node(args.node)
-        if not n.runs_daemon:
-            raise ChaosError(f"{n.name} is a {n.kind} node: only bigip nodes have subsystems")
+        n = bigip(lab, args.node, "only bigip nodes have subsystems")
         try:
             said = lab.call(n.name, "crash", subsystem=args.subsystem)
         except ControlError as exc:

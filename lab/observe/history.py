@@ -141,7 +141,9 @@ def in_sync(plan: Plan, node: str, auth=("admin", "admin")) -> bool:
 
 
 def _biglab(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "lab.cli", *args], check=True, capture_output=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "lab.cli", *args], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"biglab {' '.join(args)} failed: {proc.stderr.strip()[-1500:]}")
 
 
 def kill_cycles(lab: str, cycles: int, rnd: random.Random, victims=("bigip1", "bigip1", "bigip1", "bigip2")) -> list:

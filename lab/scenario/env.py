@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 from node.status import NodeStatus
@@ -12,6 +13,7 @@ from node.status import NodeStatus
 from .. import faults
 from ..lifecycle.down import down
 from ..lifecycle.up import up
+from ..observe.events import timeline
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
 from .runner import ScenarioError, load, run
@@ -85,6 +87,12 @@ class LabEnv:
         if proc.returncode != 0:
             raise RuntimeError(f"dig @{server} {name}: {(proc.stdout + proc.stderr).strip()[-200:]}")
         return [line.strip() for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")]
+
+    def takeovers(self, tg: str, seconds: float) -> list[str]:
+        """The devices that went active for `tg` in the last `seconds` (sod's 010c0053 lines), oldest first."""
+        since = time.time() - seconds
+        return [e["device"] for e in timeline(self.lab.name, since=since)
+                if e.get("event") == "failover" and e.get("tg") == tg and e.get("state") == "active"]
 
     def cleanup(self) -> list[str]:
         self.refresh()

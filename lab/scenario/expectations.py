@@ -58,6 +58,15 @@ def single_active(env, spec):
     return len(active) == want, f"{tg} active on {', '.join(active) or 'no device'}"
 
 
+@expectation("takeovers", "traffic_group", "seconds")
+def takeovers(env, spec):
+    """How often a traffic group went active on some device in the last `seconds`: at_least /
+    at_most (a flapping pair fails over back and forth; a steady one not at all)."""
+    got = env.takeovers(spec["traffic_group"], float(spec["seconds"]))
+    ok = spec.get("at_least", 0) <= len(got) <= spec.get("at_most", len(got))
+    return ok, f"{len(got)} takeovers in the last {spec['seconds']} s" + (f" ({', '.join(got)})" if got else "")
+
+
 @expectation("split_brain", "node")
 def split_brain(env, spec):
     warnings = env.status(spec["node"]).failover.split_brain

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from node.status import LinkState
+
 STATE_COLOURS = {"ACTIVE": "#2e8b57", "STANDBY": "#4169a8", "OFFLINE": "#808080", "FORCED OFFLINE": "#d07a00",
                  "DOWN": "#c0392b", "READY": "#6c757d"}
 SYNC_COLOURS = {"In Sync": "#2e8b57", "Standalone": "#6c757d", "Disconnected": "#c0392b"}   # else amber
@@ -43,7 +45,7 @@ class ChannelView:
 
     @property
     def trusted(self) -> bool:
-        return self.state in ("connected", "open")
+        return self.state == LinkState.CONNECTED
 
 
 @dataclass(frozen=True)

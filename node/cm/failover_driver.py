@@ -17,7 +17,8 @@ from .heartbeat import Heartbeats
 from .sync import member_groups
 
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
-FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address")
+FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address", "sys db")
+NET_TIMEOUT = "/Common/failover.nettimeoutsec"   # sys db: the heartbeat timeout, once set away from its default
 SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
 FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems
 
@@ -39,6 +40,7 @@ class FailoverDriver:
         self._state_since = 0.0
         self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
         self.dead_subsystems = lambda: {}  # subsystem -> failsafe action, for those that stopped: set by the daemon
+        self.restart_all = lambda: None    # restarts every subsystem (failsafe action restart-all): set by the daemon
         self.failsafes = Failsafes()
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -84,11 +86,21 @@ class FailoverDriver:
                                            tg.get("failover-method", "ha-order"),
                                            None if tg.get("ha-group", "none") == "none" else tg["ha-group"]))
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
+        self.failover.timeout = self.net_timeout()
         self.failover.capacity = int(own.get("ha-capacity", 0))
         self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
         self.rescore()
         self.floating.reconcile()
         self._wake.set()
+
+    def net_timeout(self) -> float:
+        """The heartbeat timeout: `sys db failover.nettimeoutsec` once modified, else the lab's."""
+        db = self.store.get("sys db", NET_TIMEOUT) or {}
+        value = db.get("value")
+        try:
+            return float(value) if value not in (None, db.get("default-value")) and float(value) > 0 else self.timeout
+        except ValueError:
+            return self.timeout
 
     def ha_groups(self) -> dict[str, dict]:
         """Each HA group: its score now and each pool's part (`show sys ha-group`)."""
@@ -142,10 +154,12 @@ class FailoverDriver:
         gateways = {path: (int(p["min-up-members"]), counts.get(path, (0, 0))[0], p.get("min-up-members-action", "failover"))
                     for path, p in self.store.of_type("ltm pool").items()
                     if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
-        before = self.failsafes.failing_over()
+        before, restarting = self.failsafes.failing_over(), self.failsafes.restarting_all()
         for log in self.failsafes.update(trio.current_time(), vlans, {v: rx.get(base_name(v)) for v in vlans},
                                          gateways, self.dead_subsystems()):
             self.log.log(log.level, "sod", log.text, log.msgid, event="failsafe")
+        if set(self.failsafes.restarting_all()) - set(restarting):
+            self.restart_all()
         if self.failsafes.failing_over() != before:
             self._act(self.failover.set_failsafe(self.failsafes.failing_over(), trio.current_time()))
 
@@ -237,7 +251,7 @@ class FailoverDriver:
             elif lost:
                 split[tg] = f"possible split brain: no failover status from {', '.join(lost)} on any path"
         return {"device": self.device, "state": fo.device_state(), "traffic_groups": dict(fo.state),
-                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.timeout, "interval": self.interval,
+                "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.failover.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
                 "bad_heartbeats": self.heartbeats.bad, "forged_heartbeats": self.heartbeats.forged,
                 "replayed_heartbeats": self.heartbeats.replayed, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}

@@ -11,12 +11,17 @@ and returns F5's log lines when one trips or recovers:
 - Gateway failsafe (`ltm pool P min-up-members-checking enabled min-up-members N`): fewer than N
   members of P available.
 - System failsafe: a critical subsystem of the daemon stopped (`daemon_heartbeat NAME`).
+
+Actions as F5 lists them: restart (the subsystem) and restart-all (all system services: every
+subsystem) keep the device in service, so they are no failover; the others take it out.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from .failover import Log
+
+IN_SERVICE = ("restart", "restart-all", "none")   # actions that do not take the device out of service
 
 
 @dataclass
@@ -55,8 +60,12 @@ class Failsafes:
 
     def failing_over(self) -> list[str]:
         """The tripped triggers whose action takes the device out of service (go standby): all
-        but a plain restart of the subsystem, or none."""
-        return sorted(t for t, a in self.tripped.items() if a not in ("restart", "none"))
+        but a restart (of the subsystem, or of all services), or none."""
+        return sorted(t for t, a in self.tripped.items() if a not in IN_SERVICE)
+
+    def restarting_all(self) -> list[str]:
+        """The tripped triggers whose action restarts all system services."""
+        return sorted(t for t, a in self.tripped.items() if a == "restart-all")
 
     def next_deadline(self, vlans: dict[str, tuple[float, str]]) -> float | None:
         due = [self.heard[v][1] + t for v, (t, _a) in vlans.items() if v in self.heard]

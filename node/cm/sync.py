@@ -41,6 +41,13 @@ def behind(me: Side, peer: Side) -> bool:
     return peer.cid != me.cid and peer.cid in me.past
 
 
+def moved_on(me: Side, peer: Side) -> bool:
+    """The peer's configuration went on from ours: ours is a commit the peer made, agreed, and we
+    have made none since. Its record of the last agreed commit may be older (it was killed before
+    our sync result came back), yet we have nothing of our own: its changes are pending, no conflict."""
+    return me.cid is not None and me.cid == me.synced and me.cid.orig == peer.name and peer.cid != me.cid
+
+
 @dataclass(frozen=True)
 class PairStatus:
     status: str
@@ -63,7 +70,9 @@ def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | Non
     if not me.ever_synced and not peer.ever_synced:
         return PairStatus(AWAITING, f"{peer.name}: awaiting the initial sync")
     if behind(me, peer):
-        return PairStatus(CHANGES_PENDING, f"{me.name} has changes pending: sync {me.name} to the group", me.name)
+        return pending(me.name)
+    if moved_on(me, peer):
+        return pending(peer.name)
     base = me.synced if me.synced == peer.synced else None
     mine_changed = me.cid != base
     theirs_changed = peer.cid != base
@@ -72,7 +81,10 @@ def pair_status(me: Side, peer: Side | None, connected: bool, failure: str | Non
         return PairStatus(CHANGES_PENDING,
                           f"There is a possible change conflict between {me.name} and {peer.name}: "
                           f"sync one to the group (run cm config-sync to-group / from-group)", newest)
-    newer = me.name if mine_changed else peer.name
+    return pending(me.name if mine_changed else peer.name)
+
+
+def pending(newer: str) -> PairStatus:
     return PairStatus(CHANGES_PENDING, f"{newer} has changes pending: sync {newer} to the group", newer)
 
 

@@ -482,7 +482,8 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
           ("ui.advisory.enabled", "false", "false", "true false"),
           ("ui.advisory.color", "green", "green", "blue green orange red yellow"),
           ("ui.advisory.text", "", "", ""),
-          ("config.allow.rfc3927", "enable", "enable", "enable disable"))
+          ("config.allow.rfc3927", "enable", "enable", "enable disable"),
+          ("failover.nettimeoutsec", "3", "3", "integer min:0 max:4294967295"))   # heartbeat timeout
 
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1

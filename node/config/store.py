@@ -81,6 +81,9 @@ def changes_of(work: dict, touched) -> list[Change]:
             for (t, p) in touched]
 
 
+LINEAGE = 256     # commit ids of our configuration's past kept (and saved) for telling a peer behind
+
+
 class SyncRefused(Exception):
     """A sync could not be applied as sent (e.g. the base is not ours); the sender should send all."""
 
@@ -100,6 +103,7 @@ class ConfigStore:
         self.commit_cache: deque[dict] = deque()   # recent synced commits: {"base", "cid", "changes", "size"}
         self.commit_cache_size = 0
         self.cache_bytes = cache_kb * 1024
+        self.lineage: list = []              # bases of our synced commits since the last full load, saved
         self.events = events or Hub()        # ConfigCommitted after each successful change
         self.generation = 0                  # bumped by every change, as iControl REST's `generation`
         self.generations: dict[tuple[str, str], int] = {}
@@ -141,9 +145,11 @@ class ConfigStore:
         return self._install(work, changes_of(work, touched), origin or self.device)
 
     def _install(self, work: dict, changes: list[Change], origin: str, cid: Cid | None = None,
-                 from_peer: bool = False, synced_group: str | None = None) -> dict:
+                 from_peer: bool = False, synced_group: str | None = None, replaced: bool = False,
+                 through: list | None = None) -> dict:
         """Make `work` current and persist it (with `synced_group` marked synced at the new commit,
-        in the same write), then tell the listeners."""
+        in the same write), then tell the listeners. `replaced`: a full load, not a step from ours;
+        `through`: the commit ids a peer's commits replayed here went through on the way."""
         def is_synced(c: Change) -> bool:
             before = self.objects.get((c.type, c.path))
             return any(x is not None and self.scope(c.type, x) == "synced" for x in (c.value, before))
@@ -155,7 +161,11 @@ class ConfigStore:
         new_cid = self.cid
         if synced:   # a peer's configuration keeps its commit id, none if it has made no commit
             new_cid = cid if (cid is not None or from_peer) else Cid(self.counter + 1, origin, self.now())
-        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced)
+        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.lineage)
+        if replaced:
+            self.lineage = []
+        elif synced and new_cid is not None and new_cid != base:
+            self.lineage = [*self.lineage, *(through or [base.to_list() if base else None])][-LINEAGE:]
         self.objects, self.cid = work, new_cid
         if synced_group is not None:
             self.synced = {**self.synced, synced_group: new_cid.to_list() if new_cid else None}
@@ -169,7 +179,7 @@ class ConfigStore:
         try:
             self._persist()
         except OSError as exc:
-            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced = old
+            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.lineage = old
             raise Invalid(f"cannot save the change: {exc}") from None
         if synced and new_cid is not None:
             self._remember(base, new_cid, synced)
@@ -191,8 +201,10 @@ class ConfigStore:
             self.commit_cache_size -= self.commit_cache.popleft()["size"]
 
     def past(self) -> frozenset:
-        """The commit ids our configuration went through that the commit cache still reaches."""
-        return frozenset(Cid.of(e["base"]) for e in self.commit_cache)
+        """The commit ids our configuration went through since its last full load (the last
+        LINEAGE of them): saved with it, so a restart does not forget that a peer at one of them
+        only lacks our newer commits."""
+        return frozenset(Cid.of(c) for c in self.lineage)
 
     def commits_since(self, cid: Cid | None) -> list[dict] | None:
         """The commits that take a peer at `cid` to ours, or None if the cache does not reach."""
@@ -236,7 +248,7 @@ class ConfigStore:
                 touched[(t, p)] = verb
         self._check(work, touched)
         return self._install(work, changes_of(work, touched), origin, cid=Cid.of(commits[-1]["cid"]),
-                             synced_group=group)
+                             synced_group=group, through=[c["base"] for c in commits])
 
     def apply_full(self, objects: list, cid: Cid, origin: str, group: str | None = None) -> dict:
         """Replace our synced configuration with the sender's; local objects stay; `group` (if
@@ -252,7 +264,8 @@ class ConfigStore:
         touched = {k: "put" for k in incoming}
         touched.update({k: "del" for k in self.objects if k not in work})
         self._check(work, touched)
-        result = self._install(work, changes_of(work, touched), origin, cid=cid, from_peer=True, synced_group=group)
+        result = self._install(work, changes_of(work, touched), origin, cid=cid, from_peer=True, synced_group=group,
+                               replaced=True)
         self.commit_cache.clear()
         self.commit_cache_size = 0
         return result
@@ -633,7 +646,7 @@ class ConfigStore:
             return
         data = {"cid": self.cid.to_list() if self.cid else None, "counter": self.counter,
                 "synced": self.synced, "trust_gen": self.trust_gen, "gtm_gen": self.gtm_gen,
-                "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
+                "lineage": self.lineage, "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
         write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
 
     def _load(self) -> None:
@@ -644,6 +657,7 @@ class ConfigStore:
         self.trust_gen = data.get("trust_gen", [0, ""])
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
+        self.lineage = data.get("lineage", [])
 
     def reload(self) -> None:
         """Read the configuration back from disk (mcpd's restart); the commit cache starts empty."""

@@ -20,6 +20,7 @@ from cryptography import x509
 
 from ..backoff import Backoff
 from ..events import ChannelClosed, ChannelOpened, Hub, MessageReceived
+from ..status import LinkState
 from . import messages as m
 from .protocol import PROTOCOL_VERSION, Closed, Hello, Message, Session, State
 from .trust import Member, TrustStore, common_name, fingerprint
@@ -96,7 +97,7 @@ class Link:
     """What this device knows of its outbound channel to one peer."""
     name: str
     address: str
-    state: str = "connecting"
+    state: LinkState = LinkState.CONNECTING
     code: str = ""
     reason: str = ""
     since: float = field(default_factory=time.time)
@@ -235,15 +236,15 @@ class IQuery:
         except (trio.BrokenResourceError, trio.ClosedResourceError, RuntimeError):
             return False
 
-    def _set_link(self, link: Link, state: str, code: str = "", reason: str = "") -> None:
+    def _set_link(self, link: Link, state: LinkState, code: str = "", reason: str = "") -> None:
         if (link.state, link.code, link.reason) == (state, code, reason):
             return
         was = link.state
         link.state, link.code, link.reason, link.since = state, code, reason, time.time()
-        if state == "connected":
+        if state is LinkState.CONNECTED:
             self.log.log("notice", "iquery", f"Channel to {link.name} ({link.address}:{self.port}) established",
                          event="channel-up", peer=link.name)
-        elif was == "connected" or code:
+        elif was is LinkState.CONNECTED or code:
             self.log.log("warning", "iquery",
                          f"Channel to {link.name} ({link.address}:{self.port}) down: {reason}",
                          event="channel-down", peer=link.name, code=code)
@@ -257,7 +258,7 @@ class IQuery:
                 try:
                     channel = await self.connect(member.address, self.store.client_context(), member.name)
                 except ChannelFailure as failure:
-                    self._set_link(link, "disconnected", failure.code, failure.reason)
+                    self._set_link(link, LinkState.DISCONNECTED, failure.code, failure.reason)
                     await self._pause(member.name, backoff.next_delay())
                     continue
                 cert = x509.load_der_x509_certificate(channel.stream.getpeercert(binary_form=True))
@@ -266,7 +267,7 @@ class IQuery:
 
                 def opened(_hello, link=link):
                     backoff.reset()
-                    self._set_link(link, "connected")
+                    self._set_link(link, LinkState.CONNECTED)
                     self.outbound[member.name] = channel
                     self.events.publish(ChannelOpened(member.name, outbound=True))
 
@@ -276,7 +277,7 @@ class IQuery:
                     if self.outbound.get(member.name) is channel:
                         del self.outbound[member.name]
                         self.events.publish(ChannelClosed(member.name, outbound=True))
-                self._set_link(link, "disconnected", closed.code, closed.reason)
+                self._set_link(link, LinkState.DISCONNECTED, closed.code, closed.reason)
                 await self._pause(member.name, backoff.next_delay())
 
     async def _pause(self, peer: str, delay: float) -> None:

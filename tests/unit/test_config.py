@@ -1,6 +1,8 @@
 """The one object model: commits all or nothing, F5's errors, persistence, sync application, tmsh."""
 import json
 
+from collections import deque
+
 import pytest
 
 from node.cm import sync
@@ -160,6 +162,21 @@ def test_an_incremental_sync_from_another_base_is_refused_so_the_sender_sends_al
     run(store, "create ltm pool api")
     with pytest.raises(SyncRefused):
         p.apply_incremental(store.commits_since(store.commit_cache[0]["cid"] and Cid.of(store.commit_cache[0]["cid"])), "bigip1")
+
+
+def test_the_commits_our_configuration_went_through_survive_a_restart_and_a_full_load_forgets_them(store, tmp_path):
+    p = peer(tmp_path)
+    run(store, "create ltm pool web")
+    first = store.cid
+    run(store, "create ltm pool api")
+    p.apply_incremental(store.commits_since(None), "bigip1")   # two of bigip1's commits replayed at once
+    assert {None, first} <= p.past()
+    store.reload()                                    # kill -9 and start: the commit cache is gone
+    assert store.commit_cache == deque() and {None, first} <= store.past()
+    assert ConfigStore(store.path, "bigip1").past() == store.past()
+    p.apply_full(store.snapshot(), store.cid, "bigip1")
+    assert p.past() == frozenset()                    # the old configuration was replaced, not stepped from
+    assert ConfigStore(p.path, "bigip2").past() == frozenset()
 
 
 def test_a_peer_too_far_behind_for_the_cache_gets_a_full_sync(tmp_path):

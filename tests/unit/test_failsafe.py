@@ -1,7 +1,14 @@
 """Failsafes (no sockets, no clock): VLAN, gateway and system failsafe trip with F5's log lines,
-and a tripped device gives up its traffic groups and takes none until it recovers."""
+and a tripped device gives up its traffic groups and takes none until it recovers; the heartbeat
+timeout set with sys db failover.nettimeoutsec."""
+import trio
+
 from node.cm.failover import ACTIVE, BecomeStandby, TrafficGroup
+from node.cm.failover_driver import FailoverDriver
 from node.cm.failsafe import Failsafes
+from node.config.store import ConfigStore, Op
+from node.events import Hub
+from node.subsystems import RESTART_DELAY, Subsystems
 from tests.unit.test_failover_cluster import Cluster
 
 VLAN = "/Common/internal"
@@ -49,3 +56,55 @@ def test_a_tripped_device_stands_down_for_every_group_and_the_peer_takes_them():
     c.run(1)
     assert c.devices["bigip2"].state["traffic-group-1"] == ACTIVE         # no failback: it stays
     assert c.devices["bigip2"].next_active("traffic-group-1") == "bigip1"
+
+
+def test_restart_all_restarts_services_and_is_no_failover_as_on_a_bigip():
+    fs = Failsafes()
+    watch = {VLAN: (3.0, "restart-all")}
+    fs.update(0.0, watch, {VLAN: 10}, {}, {})
+    logs = fs.update(3.0, watch, {VLAN: 10}, {}, {"bigd": "restart"})
+    assert [l.text for l in logs] == ["HA daemon_heartbeat bigd fails action is restart.",
+                                      "HA vlan_fs /Common/internal fails action is restart-all."]
+    assert fs.failing_over() == [] and fs.restarting_all() == ["vlan_fs /Common/internal"]
+
+
+class _Parts:
+    """The subsystems' collaborators, recording what is stopped and started."""
+
+    def __init__(self):
+        self.running = {"tmm", "bigd"}
+        self.lines = []
+
+    def get(self, _type, _path):
+        return None
+
+    def start(self, name):
+        self.running.add(name)
+
+    def stop(self, name):
+        self.running.discard(name)
+
+    def log(self, level, proc, text, *a, **kw):
+        self.lines.append(text)
+
+
+async def test_restart_all_stops_every_subsystem_and_brings_it_back_without_tripping_the_system_failsafe(autojump_clock):
+    parts = _Parts()
+    subs = Subsystems(parts, parts, parts)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(subs.run)
+        subs.restart_all()
+        assert parts.running == set() and subs.dead_actions() == {}    # stopped on purpose, not dead
+        await trio.sleep(RESTART_DELAY + 0.1)
+        assert parts.running == {"tmm", "bigd"} and subs.restarting == set()
+        assert "Re-starting tmm" in parts.lines
+        nursery.cancel_scope.cancel()
+
+
+def test_the_heartbeat_timeout_is_sys_db_failover_nettimeoutsec_once_modified(tmp_path):
+    store = ConfigStore(tmp_path / "config.json", "bigip1")
+    driver = FailoverDriver("bigip1", store, None, {"timeout": 1.5}, None, Hub(), dict, lambda _p: True)
+    db = store.get("sys db", "/Common/failover.nettimeoutsec")
+    assert (db["default-value"], db["value"]) == ("3", "3") and driver.net_timeout() == 1.5   # the lab's
+    store.commit([Op("modify", "sys db", "/Common/failover.nettimeoutsec", {"value": ("set", "10")})])
+    assert driver.net_timeout() == 10.0

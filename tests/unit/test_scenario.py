@@ -115,6 +115,16 @@ def test_a_new_expectation_kind_is_one_function():
     assert {"failover", "sync", "channel", "mac", "ntp", "split_brain", "heartbeat", "single_active", "dns"} <= set(EXPECTATIONS)
 
 
+def test_takeovers_count_the_traffic_groups_going_active_in_a_window():
+    env = SimpleNamespace(takeovers=lambda tg, seconds: ["bigip2", "bigip1", "bigip2"] if seconds > 30 else [])
+    check = EXPECTATIONS["takeovers"]
+    assert check(env, {"traffic_group": "traffic-group-1", "seconds": 60, "at_least": 2}) == (
+        True, "3 takeovers in the last 60 s (bigip2, bigip1, bigip2)")
+    assert check(env, {"traffic_group": "traffic-group-1", "seconds": 60, "at_most": 0})[0] is False
+    assert check(env, {"traffic_group": "traffic-group-1", "seconds": 20, "at_most": 0}) == (
+        True, "0 takeovers in the last 20 s")
+
+
 def test_the_shipped_scenarios_are_valid():
     from pathlib import Path
     from lab.scenario.runner import load

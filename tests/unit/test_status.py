@@ -2,7 +2,7 @@
 import pytest
 from pydantic import ValidationError
 
-from node.status import FailoverStatus, NodeStatus, SyncStatus
+from node.status import FailoverStatus, IQueryStatus, LinkState, NodeStatus, SyncStatus
 
 FAILOVER = {"device": "bigip1", "state": "active", "traffic_groups": {"traffic-group-1": "active"},
             "peers": {"bigip2": {"alive": True, "state": "standby", "paths": {"10.1.30.12": "up"}}},
@@ -42,6 +42,21 @@ def test_a_node_without_gtm_or_ntp_reads_as_none():
     st = NodeStatus.from_dict(node)
     assert st.gtm is None and st.ntp is None and st.iquery.trust.member_names() == set()
     assert NodeStatus.from_dict(st.to_dict()) == st
+
+
+def test_open_peers_are_those_whose_channel_is_connected_as_the_daemon_reports_it():
+    def link(state):
+        return {"address": "10.1.30.12", "state": state, "code": "", "reason": "", "since": 0.0}
+    iq = IQueryStatus.from_dict({"port": 4353, "inbound": [], "refused": [],
+                                 "peers": {"bigip2": link("connected"), "bigip3": link("connecting"),
+                                           "bigip4": link("disconnected")},
+                                 "trust": {"domain_ca": "ab", "authority": True, "generation": 1, "members": [],
+                                           "certificate": {"fingerprint": "ab", "not_after": "x",
+                                                           "issuer": "CN=x"}}})
+    assert iq.open_peers() == {"bigip2"} and iq.peers["bigip2"].state is LinkState.CONNECTED
+    assert iq.to_dict()["peers"]["bigip3"]["state"] == "connecting"
+    with pytest.raises(ValidationError, match="state"):
+        IQueryStatus.from_dict({**iq.to_dict(), "peers": {"bigip2": link("open")}})
 
 
 def test_one_part_reads_as_its_declared_type_and_an_unknown_part_is_refused():

@@ -146,6 +146,21 @@ def test_a_peer_behind_us_is_no_conflict_when_its_sync_result_never_came_back():
     assert pair.status == CHANGES_PENDING and "conflict" not in pair.detail and pair.newer == "bigip1"
 
 
+def test_the_peer_of_a_sender_killed_before_our_result_came_sees_its_changes_pending_not_a_conflict():
+    """bigip2's side of the same kill: it applied bigip1's C2 (recorded as synced) and made nothing
+    since; bigip1, at C3b, still records C1. bigip1's changes are pending, nothing of ours is at stake."""
+    d = ConfigSync("bigip2")
+    me = Local("bigip2", C2, {DG: C2}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", True, False)},
+               frozenset({C1}))
+    assert d.status(me, "bigip1", status(C3b, synced=C1), up, 0.0) == [SendStatus("bigip1")]
+    pair = d.pairs(me, DG, up)["bigip1"]
+    assert pair.status == CHANGES_PENDING and "conflict" not in pair.detail and pair.newer == "bigip1"
+    # a configuration bigip2 got from a third device is not bigip1's to overwrite: still a conflict
+    third = Cid(2, "bigip3", 2.0)
+    me = Local("bigip2", third, {DG: third}, me.groups, frozenset({C1}))
+    assert "conflict" in sync.pair_status(me.side(DG), d.peer_side(DG, "bigip1"), True).detail
+
+
 def test_a_peer_with_a_commit_of_its_own_is_still_a_conflict():
     d = ConfigSync("bigip1")
     me = Local("bigip1", C3b, {DG: C1}, {DG: Group(DG, ("bigip1", "bigip2"), "sync-failover", True, False)},

@@ -25,7 +25,7 @@ STATUS = {
             "clock_offset": 0.0},
     "iquery": {"port": 4353, "inbound": [], "refused": [],
                "peers": {"bigip2": {"address": "10.0.0.2", "state": "connected", "code": "", "reason": "", "since": 1.0},
-                         "gtm1": {"address": "10.0.0.3", "state": "down", "code": "untrusted",
+                         "gtm1": {"address": "10.0.0.3", "state": "disconnected", "code": "untrusted",
                                   "reason": "certificate not signed by the domain CA", "since": 1.0}},
                "trust": {"domain_ca": "ab", "authority": True, "generation": 1, "members": [],
                          "certificate": {"fingerprint": "ab", "not_after": "2026-01-02T00:00:00+00:00",
