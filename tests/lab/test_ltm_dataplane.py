@@ -341,7 +341,10 @@ def test_client_ssl_terminates_tls_with_the_profiles_certificate_and_server_ssl_
                      "delete sys file ssl-cert shop.crt", "delete sys file ssl-key shop.key"):
             try:
                 tmsh(ltm_lab, "bigip1", line)
-            except ControlError:
+            except ControlError:   # not made: the test failed before
+                pass
+
+
 # -- connection mirroring (last: it fails the pair over and back) -----------------------------------
 STREAM = (sys.executable, "-m", "lab.runtime.stream")
 
