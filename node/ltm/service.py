@@ -607,7 +607,8 @@ class LTM:
         if how == "automap":
             return self.automap(self.traffic_group_of(vs), toward)
         if how == "snat":
-            pool = self.store.get("ltm snatpool", (vs.get("source-address-translation") or {}).get("pool") or "")
+            name = (vs.get("source-address-translation") or {}).get("pool") or "none"
+            pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
             addresses = [t["address"] for m in (pool or {}).get("members") or ()
                          if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"]
             return snat.pick(addresses, flow.client[0]) if addresses else None

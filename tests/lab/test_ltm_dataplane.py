@@ -225,9 +225,11 @@ def test_fastl4_source_address_persistence_is_kept_in_the_kernel_and_shown(ltm_l
     tmsh(ltm_lab, "bigip1", "create ltm virtual vs_l4sa destination 10.1.10.100:97 pool web_pool profiles "
                             "replace-all-with { fastL4 } persist replace-all-with { sa_l4 { default yes } }")
     try:
-        first = wait_for(lambda: get(ltm_lab, 97)[0], what="vs_l4sa in the kernel")
+        recording = lambda: "update @persist_" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                                      "forward").stdout
+        first = wait_for(lambda: recording() and get(ltm_lab, 97)[0], what="vs_l4sa in the kernel")
         assert served(ltm_lab, 97, 4) == {first: 4}     # round robin would alternate
-        assert "10.1.10.0 timeout 1m expires" in run(ltm_lab, "bigip1", "nft", "list", "table", "ip",
+        assert "10.1.10.0 expires" in run(ltm_lab, "bigip1", "nft", "list", "table", "ip",
                                                          "biglab_ltm").stdout   # the masked client, in a map
         address, port = WEB[first]
         line = f"source-address  10.1.10.0  {VIP}:97  {address}:{port}  (tmm: 0)"
