@@ -114,7 +114,9 @@ class FolderNotEmpty(ConfigError):
 
 
 class StrictUpdates(ConfigError):
-    """A hand edit of an object an iApp application service owns, with its strict updates on."""
+    """A hand edit of an object an iApp application service owns, with its strict updates on. The
+    wording matches F5's (training material quotes it: the service "must be updated via the application
+    management interface"); the id is the one the lab has used and is not found in F5's public texts."""
     id = "01070621:3"
     fmt = "The application service ({service}) must be updated using an application management interface."
 
@@ -128,6 +130,12 @@ class IappFailed(ConfigError):
 class SyncFailed(ConfigError):
     id = "01070712:3"
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"
+
+
+class LoadFailed(ConfigError):
+    """`load sys config` refused: what tmsh prints, the error and then its closing line (nothing
+    was loaded). `doing` is Loading or Validating."""
+    fmt = "{doing} configuration...\n  {source}\n{detail}\nUnexpected Error: {doing} configuration process failed."
 
 
 class CMError(ConfigError):

@@ -9,10 +9,10 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
-from .config.iapp_text import TEMPLATE, read_tmpl
+from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
-from .errors import NotFound, ShellError, catalogued
+from .errors import LoadFailed, NotFound, ShellError, catalogued
 from .logins import LoginFailures
 from .gtm import show as gtm_show
 from .config.zones import validate as validate_zone
@@ -132,6 +132,8 @@ class Shell:
                 words = words[1:]
             if words[:4] == ["load", "sys", "application", "template"]:
                 return self._load_template(words[4:])
+            if words[:4] == ["generate", "sys", "application", "template"]:
+                return self._template_checksum(words[4:], folder)
             if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
                 return self._sys(words, text)
             cmd = parse(line)
@@ -149,7 +151,7 @@ class Shell:
             if cmd.verb == "reset-stats":
                 return self._reset_stats(cmd.words)
             if cmd.verb == "save":
-                if cmd.words != ["sys", "config"]:
+                if cmd.words not in (["sys", "config"], ["sys", "config", "partitions", "all"]):   # all: what it saves
                     raise ShellError(f'Syntax Error: "save {" ".join(cmd.words)}" unexpected argument')
                 return "Saving running configuration...\n" + "\n".join(f"  {p}" for p in self.save_config())
         except ConfigError as exc:
@@ -209,33 +211,54 @@ class Shell:
             source = "terminal"
         elif len(rest) == 2 and rest[0] == "file":
             source = rest[1]
-            try:
-                with open(source) as f:
+            try:   # a device path (/tmp/x, where bigip_config moves its upload) is the device's own file
+                with open(sc.device_file(source)) as f:
                     text = f.read()
             except OSError as exc:
                 raise ShellError(f"Syntax Error: cannot read {source}: {exc.strerror}") from None
         else:
             raise ShellError(f'Syntax Error: "{" ".join(rest)}" unexpected argument')
-        if "verify" in args:
-            n = sc.verify(text, source)
-            return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
-        n = sc.merge(text, source)
+        doing = "Validating" if "verify" in args else "Loading"
+        try:
+            if "verify" in args:
+                n = sc.verify(text, source)
+                return f"Validating configuration...\n  {source}\n{n} objects verified, nothing changed"
+            n = sc.merge(text, source)
+        except ConfigError as exc:
+            raise ShellError.of(LoadFailed(doing, source, str(exc))) from None
         return f"Loading configuration...\n  {source}\n{n} objects merged"
 
     def _load_template(self, args: list[str]) -> str:
-        """`load sys application template FILE`: the .tmpl file's templates, made or replaced in one
-        commit (as F5 loads an exported template over one of the same name)."""
+        """`load sys application template FILE`: the .tmpl file's templates (and the cli scripts they
+        include), made or replaced in one commit (as F5 loads an exported template over one of the
+        same name); a template's new content drops its old tmpl-checksum."""
         if len(args) != 1:
             raise ShellError('Syntax Error: "load sys application template" takes one FILE')
         try:
-            with open(args[0]) as f:
+            with open(self.sysconfig.device_file(args[0]) if self.sysconfig else args[0]) as f:
                 text = f.read()
         except OSError as exc:
             raise ShellError(f"Syntax Error: cannot read {args[0]}: {exc.strerror}") from None
         try:
-            ops = [Op("modify" if self.store.get(TEMPLATE, p) else "create", TEMPLATE, p, values)
-                   for p, values in ((object_path(TEMPLATE, name), values) for name, values in read_tmpl(text))]
+            ops = [Op("modify" if self.store.get(t, p) else "create", t, p,
+                      {"tmpl-checksum": ("set", None), **values} if t == TEMPLATE else values)
+                   for t, p, values in ((t, object_path(t, name), values) for t, name, values in read_tmpl_objects(text))]
             self.store.commit(ops)
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        return ""
+
+    def _template_checksum(self, args: list[str], folder: str) -> str:
+        """`generate sys application template NAME checksum`: the template's tmpl-checksum, the MD5
+        of its content (not its name: automation compares a template with a renamed copy of it)."""
+        if len(args) != 2 or args[1] != "checksum":
+            raise ShellError('Syntax Error: "generate sys application template" takes NAME checksum')
+        path = object_path(TEMPLATE, args[0], folder)
+        values = self.store.get(TEMPLATE, path)
+        if values is None:
+            raise ShellError.of(NotFound("Application Template", path))
+        try:
+            self.store.commit([Op("modify", TEMPLATE, path, {"tmpl-checksum": ("set", template_checksum(values))})])
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         return ""

@@ -5,6 +5,7 @@ node's state directory:
     config/bigip.conf, config/bigip_base.conf, config/bigip_user.conf, config/bigip_gtm.conf,
     config/partitions/P/bigip.conf ...          what `save sys config` writes
     var/local/ucs/NAME.ucs                      UCS archives (tar.gz)
+    var/config/rest/downloads/NAME, tmp/NAME    files automation uploads and moves (DEVICE_DIRS)
 
 A UCS holds every partition's configuration files plus the device's certificates and keys (its
 device-trust identity and CA, as config/ssl/ssl.crt and ssl.key) and the trust domain they belong
@@ -25,6 +26,8 @@ from .files import write_atomically
 from .version import BUILD, VERSION
 
 UCS_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+UPLOADS, UCS, TMP = "/var/config/rest/downloads", "/var/local/ucs", "/tmp"   # uploads land in UPLOADS
+DEVICE_DIRS = (UPLOADS, UCS, TMP)   # the device directories automation moves files between
 TRUST = "var/lab/trust.json"     # the whole trust state (what F5 keeps in its trust database)
 
 
@@ -39,6 +42,14 @@ class SysConfig:
         self.trust_changed = trust_changed or (lambda: None)
         self.config_dir = self.dir / "config"
         self.ucs_dir = self.dir / "var" / "local" / "ucs"
+
+    def local(self, path: str) -> Path | None:
+        """A file of one of the device's DEVICE_DIRS (`/tmp/x.conf`) -> where it is kept here; None
+        for any other path."""
+        folder, _, name = path.rpartition("/")
+        if folder not in DEVICE_DIRS or not UCS_NAME.match(name) or name in (".", ".."):
+            return None
+        return self.dir / folder.lstrip("/") / name
 
     # -- save and load sys config -----------------------------------------------------------------
     def save(self) -> list[str]:
@@ -58,11 +69,18 @@ class SysConfig:
         return written
 
     def merge(self, text: str, source: str = "terminal") -> int:
-        """`load sys config merge`: the objects the text names, in one commit; returns how many."""
+        """`load sys config merge`: the objects the text names, in one commit; returns how many.
+        Objects that come out as they are now are left alone, so merging the same text again
+        changes nothing (nothing is committed, nothing syncs)."""
         blocks = conf.parse(text, source)
         if not blocks:
             raise Invalid(f"{source} holds no configuration")
-        self.store.commit(conf.merge_ops(self.store.objects, blocks))
+        ops = conf.merge_ops(self.store.objects, blocks)
+        work, touched = self.store.validate(ops, restore=True)
+        changed = {k for k in touched if work.get(k) != self.store.objects.get(k)}
+        ops = [op for op in ops if (op.type, op.path) in changed]
+        if ops:
+            self.store.commit(ops, restore=True)
         self.log.log("notice", "mcpd", f"Configuration merged from {source} ({len(blocks)} objects)",
                      event="config-merged")
         return len(blocks)
@@ -70,7 +88,7 @@ class SysConfig:
     def verify(self, text: str, source: str = "terminal") -> int:
         """`load sys config merge ... verify`: checked as a merge would be, nothing changed."""
         blocks = conf.parse(text, source)
-        self.store.validate(conf.merge_ops(self.store.objects, blocks))
+        self.store.validate(conf.merge_ops(self.store.objects, blocks), restore=True)
         return len(blocks)
 
     def load_saved(self) -> int:
@@ -85,7 +103,7 @@ class SysConfig:
 
     def _replace(self, texts: dict[str, str]) -> int:
         blocks = self._blocks(texts)
-        self.store.commit(conf.replace_ops(self.store.objects, blocks, keep=self._keep))
+        self.store.commit(conf.replace_ops(self.store.objects, blocks, keep=self._keep), restore=True)
         return len(blocks)
 
     @staticmethod
@@ -95,6 +113,11 @@ class SysConfig:
     def _keep(self, type_: str, path: str) -> bool:
         """This device's own identity object stays whatever a file says."""
         return type_ == "cm device" and path.rsplit("/", 1)[-1] == self.device
+
+    def device_file(self, path: str) -> Path:
+        """A file a command names: one in a device directory (F5's file-transfer uploads, /tmp where
+        bigip_config moves them) is in the state directory; any other path is the host's."""
+        return self.local(path) or Path(path)
 
     # -- UCS --------------------------------------------------------------------------------------
     def ucs_path(self, name: str) -> Path:
@@ -166,12 +189,12 @@ class SysConfig:
             raise Invalid(f"{path.name} is not a UCS archive: it has no config/bigip.conf")
         blocks = self._blocks(texts)
         ops = conf.replace_ops(self.store.objects, blocks, keep=self._keep)
-        self.store.validate(ops)      # a bad archive changes nothing, not even the trust
+        self.store.validate(ops, restore=True)      # a bad archive changes nothing, not even the trust
         restored = trust is not None and self.trust is not None and not reset_trust and device == self.device
         if restored and trust != self.trust.path.read_bytes():
             self.trust.restore(trust)
             self.trust_changed()      # channels come back with the restored identity; then the change syncs
-        self.store.commit(ops)
+        self.store.commit(ops, restore=True)
         self.save()
         self.log.log("notice", "mcpd", f"UCS {path.name} loaded ({len(blocks)} objects"
                      + (", device trust restored)" if restored else ")"), event="ucs-loaded")

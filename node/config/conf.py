@@ -18,7 +18,8 @@ from ..errors import ConfigError
 from ..version import VERSION
 from .schema import BUILTIN, SINGLETONS, TYPES, UNPARTITIONED, object_path
 from .store import Op
-from .tmsh import TmshSyntaxError, View, properties, render, tokenize
+from . import iapp_text
+from .tmsh import TCL_TYPES, TmshSyntaxError, View, properties, render, tcl_body, tokenize
 
 HEADER = f"#TMSH-VERSION: {VERSION}\n\n"
 # what a BIG-IP writes that the lab has no use for: its bookkeeping (taking a value), and
@@ -28,7 +29,7 @@ AT_DEFAULT = {"recv-disable": "none", "serverssl-use-sni": "disabled", "vlans-di
 CONF = View(conf=True)
 # types that depend on others come after them, so an object a later one makes implicitly (the node
 # of a pool member, the virtual address of a virtual) is already there to be replaced
-ORDER = ("auth partition", "sys", "net vlan", "net", "cm device", "cm", "ltm monitor", "ltm node", "ltm profile",
+ORDER = ("auth partition", "cli script", "sys application template", "sys", "net vlan", "net", "cm device", "cm", "ltm monitor", "ltm node", "ltm profile",
          "ltm snat-translation", "ltm virtual-address", "ltm")
 
 
@@ -112,12 +113,17 @@ def statements(text: str) -> list[tuple[int, str]]:
 
 
 def _block(line: int, stmt: str) -> Block:
-    if stmt.lstrip().startswith("ltm rule ") and "{" in stmt:   # an iRule's body is Tcl, kept as it is
+    tcl = next((t for t in TCL_TYPES if stmt.lstrip().startswith(t + " ")), None)
+    if tcl and "{" in stmt:   # an iRule's (a cli script's) body is Tcl, kept as it is
         head = stmt[:stmt.index("{")].split()
         if len(head) != 3:
-            raise TmshSyntaxError(f"ltm rule needs one name, not {' '.join(head[2:]) or 'none'}")
+            raise TmshSyntaxError(f"{tcl} needs one name, not {' '.join(head[2:]) or 'none'}")
         body = stmt[stmt.index("{") + 1:stmt.rindex("}")].removeprefix("\n").removesuffix("\n")
-        return Block(line, "ltm rule", object_path("ltm rule", head[2]), {"api-anonymous": ("set", body)})
+        return Block(line, tcl, object_path(tcl, head[2]), tcl_body(tcl, body))
+    iapp = iapp_text.parse_block(stmt)
+    if iapp:   # a template's or a service's blocks are Tcl and Tcl lists
+        type_, name, values = iapp
+        return Block(line, type_, object_path(type_, name), values)
     tokens = tokenize(stmt)
     if "{" not in tokens:
         raise TmshSyntaxError(f'"{" ".join(tokens[:3])}" is not an object (TYPE NAME {{ ... }})')

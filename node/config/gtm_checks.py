@@ -23,7 +23,7 @@ DEST_KINDS = ("subnet", "region", "datacenter", "pool")
 
 def item_name(t: ObjType, f: Field, raw: str) -> str:
     """Names of subcollection items as F5 keeps them: pools and members with their folder."""
-    if f.name in ("pools", "persist"):     # a virtual's persistence profiles too
+    if f.name in ("pools", "persist", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
         return full_path(raw)
     if f.name == "members" and t.path.split()[-1] in SERVER_MEMBERS:
         server, sep, vs = raw.removeprefix("/Common/").partition(":")

@@ -12,17 +12,31 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from ..errors import ConfigError, IappFailed
+from ..errors import ConfigError, IappFailed, NotFound
 from ..tcl.apl import AplError, check, fields, words
 from ..tcl.interp import Master, Refused, TclError
-from .schema import base_name, folder_of, object_path
+from .iapp_text import SCRIPT
+from .schema import PARTITION, base_name, folder_of, object_path
 from .tmsh import TmshSyntaxError, parse, render
 
 BUDGET, BUDGET_MS = 2_000_000, 5000
 _local = threading.local()   # one master interpreter per thread: Tcl objects stay on their thread
 
-# F5's iapp:: helpers, written in the lab's own Tcl (they need only what the child already has)
+# F5's iapp:: helpers and tmsh::include/run, written in the lab's own Tcl (over a few Python calls)
 HELPERS = r"""
+namespace eval script {}
+namespace eval tmsh {
+    # a cli script's procs, defined at the global level as F5's tmsh::include does
+    proc include {name} { uplevel #0 [::tmsh::script_body $name] }
+    # `tmsh::run cli script NAME ARGS`: the script's script::run, with $tmsh::argv {NAME ARGS}
+    proc run {args} {
+        set words [expr {[llength $args] == 1 ? [lindex $args 0] : $args}]   ;# one string, or the words
+        if {[lrange $words 0 1] ne {cli script} || [llength $words] < 3} { return [::tmsh::refuse_run $words] }
+        set ::tmsh::argv [lrange $words 2 end]
+        uplevel #0 [::tmsh::script_body [lindex $words 2]]
+        return [uplevel #0 ::script::run]
+    }
+}
 namespace eval iapp {
     proc is {var args} {
         upvar #0 [string trimleft $var :] value
@@ -111,6 +125,16 @@ def run(path: str, service: dict, template: dict, apply: Callable[[str, str, str
         props = words(ws[-1]) if ws else []
         return dict(zip(props[0::2], props[1::2])).get(field, "")
 
+    def script_body(name: str) -> str:
+        for where in (folder, PARTITION):     # the service's folder's, else /Common's
+            found = lookup(SCRIPT, object_path(SCRIPT, name, where))
+            if found is not None:
+                return found.get("api-anonymous") or ""
+        raise Refused(str(NotFound("Script", object_path(SCRIPT, name, PARTITION))))
+
+    def refuse_run(words: str) -> str:
+        raise Refused(f'"run {words}": an iApp runs only "run cli script NAME ..." here (the lab\'s iApp sandbox)')
+
     def conf(*args: str) -> str:
         verb, *rest = " ".join(args).split(None, 1) + [""]
         return change(verb, (rest[0],) if rest[0] else ())
@@ -119,7 +143,7 @@ def run(path: str, service: dict, template: dict, apply: Callable[[str, str, str
         "tmsh::create": lambda *a: change("create", a), "tmsh::modify": lambda *a: change("modify", a),
         "tmsh::delete": lambda *a: change("delete", a), "tmsh::get_config": get_config,
         "tmsh::get_field_value": get_field_value, "iapp::conf": conf,
-        "iapp::debug": lambda *a: log(" ".join(a)),
+        "iapp::debug": lambda *a: log(" ".join(a)), "tmsh::script_body": script_body, "tmsh::refuse_run": refuse_run,
     }
     child = _master().child({}, budget=BUDGET, budget_ms=BUDGET_MS)
     try:

@@ -15,6 +15,7 @@ columnNames, rows [{row [...]}]}], lists [{name, encrypted, value [...]}]).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from ..errors import Invalid
@@ -22,8 +23,10 @@ from ..tcl.apl import AplError, words
 
 TEMPLATE = "sys application template"
 SERVICE = "sys application service"
+SCRIPT = "cli script"
 ACTIONS = ("html-help", "implementation", "presentation", "role-acl", "run-as")
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
+BLOCK = re.compile(r"^\s*sys\s+application\s+(template|service)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
 COMMAND = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+sys\s+application\s+(template|service)\s+(\S+)(.*)$", re.DOTALL)
 
 
@@ -62,7 +65,7 @@ def template_values(ws: list[str]) -> dict:
                 values[k] = ("set", _words(v) if k == "role-acl" else v.strip())
         elif key == "requires-modules":
             values[key] = ("set", [] if value == "none" else _words(value))
-        elif key in ("description", "ignore-verification"):
+        elif key in ("description", "ignore-verification", "tmpl-checksum"):
             values[key] = ("set", value)
         else:
             raise Invalid(f'"{key}" unknown property')
@@ -77,7 +80,7 @@ def service_values(ws: list[str]) -> dict:
         key = props.pop(0)
         if not props:
             raise Invalid(f'"{key}" requires a value')
-        if key in ("variables", "tables", "lists"):
+        if key in ("variables", "tables", "lists", "metadata"):
             verb = props.pop(0) if props[0] in LIST_VERBS else "set"
             verb = "set" if verb == "replace-all-with" else verb
             if not props:
@@ -99,6 +102,8 @@ def _items(key: str, block: str) -> list[dict]:
         props = _pairs(body, f"{key} {name}")
         if key == "variables":
             out.append({"name": name, "encrypted": props.get("encrypted", "no"), "value": props.get("value", "")})
+        elif key == "metadata":
+            out.append({"name": name, "persist": props.get("persist", "true"), "value": props.get("value", "")})
         elif key == "lists":
             out.append({"name": name, "encrypted": props.get("encrypted", "no"), "value": _words(props.get("value", ""))})
         else:
@@ -123,20 +128,38 @@ def parse_command(line: str) -> tuple[str, str, str, dict] | None:
     return verb, type_, name, template_values(ws) if kind == "template" else service_values(ws)
 
 
+def parse_block(stmt: str) -> tuple[str, str, dict] | None:
+    """A saved `sys application template|service NAME { ... }` block -> (type, name, values)."""
+    m = BLOCK.match(stmt)
+    if not m:
+        return None
+    kind, name, body = m.groups()
+    type_ = f"sys application {kind}"
+    return type_, name, (template_values if kind == "template" else service_values)(_words(body))
+
+
 def read_tmpl(text: str) -> list[tuple[str, dict]]:
-    """The templates of a .tmpl file (F5's export: `cli admin-partitions {...}` then one or more
-    `sys application template NAME { ... }`), as (name, values)."""
+    """The templates of a .tmpl file (F5's export: `cli admin-partitions {...}`, the `cli script`s
+    the templates include, then one or more `sys application template NAME { ... }`), as (name, values)."""
+    return [(name, values) for type_, name, values in read_tmpl_objects(text) if type_ == TEMPLATE]
+
+
+def read_tmpl_objects(text: str) -> list[tuple[str, str, dict]]:
+    """Every object of a .tmpl file, scripts first: (type, name, values)."""
     ws, out = _words(text), []
     i = 0
     while i < len(ws):
         if ws[i:i + 3] == ["sys", "application", "template"] and i + 4 < len(ws):
-            out.append((ws[i + 3], template_values(_words(ws[i + 4]))))
+            out.append((TEMPLATE, ws[i + 3], template_values(_words(ws[i + 4]))))
             i += 5
+        elif ws[i:i + 2] == ["cli", "script"] and i + 3 < len(ws):   # its body is Tcl, kept as written
+            out.insert(0, (SCRIPT, ws[i + 2], {"api-anonymous": ("set", ws[i + 3].strip("\n"))}))
+            i += 4
         elif ws[i] == "cli" and i + 2 < len(ws):   # cli admin-partitions { update-partition Common }
             i += 3
         else:
             raise Invalid(f'"{ws[i]}" is not a template in the file')
-    if not out:
+    if not any(t == TEMPLATE for t, _, _ in out):
         raise Invalid("the file holds no sys application template")
     return out
 
@@ -165,20 +188,31 @@ def _shape(key: str, items) -> None:
             return False
         if key == "variables":
             return isinstance(i.get("value", ""), str)
+        if key == "metadata":
+            return isinstance(i.get("value", ""), str) and i.get("persist", "true") in ("true", "false")
         if key == "lists":
             return isinstance(i.get("value", []), list) and all(isinstance(x, str) for x in i.get("value", []))
         return isinstance(i.get("columnNames"), list) and isinstance(i.get("rows", []), list) and all(
             isinstance(r, dict) and isinstance(r.get("row"), list) for r in i.get("rows", []))
 
-    bad = next((i for i in (items if isinstance(items, list) else [items]) if not ok(i)), None)
-    if bad is not None or not isinstance(items, list):
-        raise Invalid(f"{key}: {bad!r} is not a {key[:-1]} (name, value{', columnNames, rows' if key == 'tables' else ''})")
+    bad = [i for i in (items if isinstance(items, list) else [items]) if not ok(i)][:1]
+    if bad or not isinstance(items, list):
+        raise Invalid(f"{key}: {(bad or [items])[0]!r} is not a {'metadata item' if key == 'metadata' else key[:-1]} (name, value{', columnNames, rows' if key == 'tables' else ''})")
     for i in items:   # F5's defaults for what REST may leave out
-        if key != "tables":
+        if key == "metadata":
+            i.setdefault("persist", "true")
+            i.setdefault("value", "")
+        elif key != "tables":
             i.setdefault("encrypted", "no")
             i.setdefault("value", "" if key == "variables" else [])
         else:
             i.setdefault("rows", [])
+
+
+def template_checksum(values: dict) -> str:
+    """A template's tmpl-checksum: the MD5 of its content as tmsh lists it, its name left out."""
+    content = render(TEMPLATE, "", {k: v for k, v in values.items() if k != "tmpl-checksum"})
+    return hashlib.md5(content.encode()).hexdigest()
 
 
 def _quoted(v: str | None) -> str:
@@ -198,7 +232,8 @@ def render(type_: str, name: str, values: dict) -> str:
         mods = values.get("requires-modules") or []
         return "\n".join([f"{type_} {name} {{", "    actions {", "        definition {", *d, "        }", "    }",
                           f"    description {_quoted(values.get('description'))}",
-                          f"    requires-modules {'{ ' + ' '.join(mods) + ' }' if mods else 'none'}", "}"])
+                          f"    requires-modules {'{ ' + ' '.join(mods) + ' }' if mods else 'none'}",
+                          *([f"    tmpl-checksum {values['tmpl-checksum']}"] if values.get("tmpl-checksum") else []), "}"])
     lines = [f"{type_} {name} {{"]
     for k in ("description", "device-group", "inherited-devicegroup", "inherited-traffic-group",
               "strict-updates", "template", "traffic-group"):
@@ -213,6 +248,9 @@ def render(type_: str, name: str, values: dict) -> str:
             rows = " ".join(f"{{ row {{ {' '.join(_brace(x) for x in r['row'])} }} }}" for r in t["rows"])
             lines.append(f"        {t['name']} {{ column-names {{ {' '.join(t['columnNames'])} }} rows {{ {rows} }} }}")
         lines.append("    }")
+    if values.get("metadata"):
+        lines += ["    metadata {", *(f"        {i['name']} {{ persist {i['persist']} value {_brace(i['value'])} }}"
+                                       for i in values["metadata"]), "    }"]
     if values.get("variables"):
         lines += ["    variables {", *(f"        {i['name']} {{ encrypted {i['encrypted']} value {_brace(i['value'])} }}"
                                         for i in values["variables"]), "    }"]

@@ -114,7 +114,7 @@ HA_POOL_FIELDS = (Field("weight", "int", 10, minimum=10, maximum=100),
 PASSWORD_POLICY = "/Common/password-policy"
 # Objects a device has exactly one of, named by their type alone (`modify auth password-policy ...`).
 SINGLETONS = {"gtm global-settings": GTM_SETTINGS, "auth password-policy": PASSWORD_POLICY,
-              "sys dns": "/Common/dns", "sys ntp": "/Common/ntp"}
+              "sys dns": "/Common/dns", "sys ntp": "/Common/ntp", "sys syslog": "/Common/syslog"}
 DAEMON_HA_ACTIONS = ("failover", "failover-restart", "failover-restart-tm", "go-offline", "go-offline-restart",
                      "go-offline-downlinks", "go-offline-downlinks-restart", "reboot", "restart", "restart-all",
                      "none")
@@ -456,7 +456,8 @@ SSL_FILE_TYPES = (
         Field("security-type", "enum", "normal", ("normal", "password", "fips")),
         Field("passphrase", "secret")), scope=_ssl_scope))
 # Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
-PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie"}
+PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie", "dest-addr": "dest_addr", "msrdp": "msrdp",
+                    "universal": "universal"}
 PERSIST_COMMON = (Field("description", "str"), Field("match-across-pools", "enum", "disabled", ED),
                   Field("match-across-services", "enum", "disabled", ED),
                   Field("match-across-virtuals", "enum", "disabled", ED), Field("mirror", "enum", "disabled", ED),
@@ -471,7 +472,18 @@ PERSIST_TYPES = (
         Field("method", "enum", "insert", ("insert", "rewrite", "passive", "hash")),
         Field("cookie-name", "str", "none"), Field("expiration", "str", "0"),
         Field("always-send", "enum", "disabled", ED), Field("httponly", "enum", "enabled", ED),
-        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"), *PERSIST_COMMON)))
+        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"), *PERSIST_COMMON)),
+    # stored only: the lab's proxy persists by source address and cookie alone
+    ObjType("ltm persistence dest-addr", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/dest_addr"), Field("timeout", "str", "180"),
+        Field("mask", "str", "none"), Field("hash-algorithm", "enum", "default", ("default", "carp")),
+        *PERSIST_COMMON)),
+    ObjType("ltm persistence msrdp", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/msrdp"), Field("has-session-dir", "enum", "no", NY),
+        Field("timeout", "str", "300"), *PERSIST_COMMON)),
+    ObjType("ltm persistence universal", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/universal"), Field("rule", "str", "none"),
+        Field("timeout", "str", "180"), *PERSIST_COMMON)))
 PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
     Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)
 TUNNEL_TYPES = tuple(ObjType(f"net tunnels {t}", "Tunnel Profile", (
@@ -485,9 +497,22 @@ SYS_DB = (("setup.run", "true", "false", "true false"),        # the setup utili
           ("config.allow.rfc3927", "enable", "enable", "enable disable"),
           ("failover.nettimeoutsec", "3", "3", "integer min:0 max:4294967295"))   # heartbeat timeout
 
+SYSLOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert", "emerg")
+# sys syslog as a BIG-IP ships it: facility from/to levels, and remote servers (stored only: nothing is sent)
+SYSLOG = tuple(Field(f"{facility}-{end}", "enum", level, SYSLOG_LEVELS) for facility, low in (
+    ("auth-priv", "notice"), ("cron", "warning"), ("daemon", "notice"), ("kern", "debug"), ("local6", "notice"),
+    ("mail", "notice"), ("messages", "notice"), ("user-log", "notice"))
+    for end, level in (("from", low), ("to", "warning" if facility == "messages" else "emerg"))) + (
+    Field("clustered-host-slot", "enum", "enabled", ED), Field("clustered-message-slot", "enum", "disabled", ED),
+    Field("console-log", "enum", "enabled", ED), Field("iso-date", "enum", "disabled", ED),
+    Field("remote-servers", "items", (), sub=(Field("host", "str"), Field("local-ip", "str", "none"),
+                                              Field("remote-port", "int", 514, minimum=0, maximum=65535))),
+    Field("include", "str"), Field("description", "str"))
+
 PROVISION_MODULES = ("afm", "am", "apm", "asm", "avr", "cgnat", "dos", "fps", "gtm", "ilx", "lc", "ltm", "pem",
                      "sslo", "swg", "urldb")   # every module `sys provision` lists on a BIG-IP 17.1
-UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha", "net interface")
+UNPARTITIONED = ("sys provision", "auth partition", "sys db", "sys ha-group", "sys daemon-ha", "net interface",
+                 "net trunk")
 OWNER = Field("app-service", "str")   # the iApp (or AS3 application) that owns an object: kept and shown on every type
 FOLDER_FIELDS = (
     Field("device-group", "str", "none"), Field("hidden", "enum", "false", TF),
@@ -520,6 +545,29 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("failsafe-action", "enum", "failover-restart-tm", ("failover", "failover-restart-tm", "reboot",
                                                                  "restart-all")),
         Field("description", "str"), *STORED_VLAN), scope="local"),
+    # stored only: the lab's interfaces are not bonded
+    ObjType("net trunk", "Trunk", (
+        Field("interfaces", "list", ()), Field("lacp", "enum", "disabled", ED),
+        Field("lacp-mode", "enum", "active", ("active", "passive")),
+        Field("lacp-timeout", "enum", "long", ("long", "short")),
+        Field("link-select-policy", "enum", "auto", ("auto", "maximum-bandwidth")),
+        Field("distribution-hash", "enum", "src-dst-ipport", ("dst-mac", "src-dst-ipport", "src-dst-mac", "index")),
+        Field("qinq-ethertype", "str", "0x8100"), Field("stp", "enum", "enabled", ED),
+        Field("description", "str")), scope="local"),
+    # stored only: a node has one routing table (route domain 0, which every BIG-IP has)
+    ObjType("net route-domain", "Route Domain", (
+        Field("id", "int", required=True, minimum=0, maximum=65534), Field("description", "str"),
+        Field("parent", "str", "none"), Field("strict", "enum", "enabled", ED),
+        Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
+        Field("throughput-capacity", "int", 0, minimum=0, maximum=4294967295),
+        Field("vlans", "list", ()), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
+        Field("flow-eviction-policy", "str"), Field("fw-enforced-policy", "str"), Field("fw-staged-policy", "str"),
+        Field("ip-intelligence-policy", "str"), Field("service-policy", "str")), scope="local"),
+    # stored only: the management network is the lab's, routed by no node
+    ObjType("sys management-route", "Management Route", (
+        Field("network", "str", required=True), Field("gateway", "ip", required=True),
+        Field("mtu", "int", 0, minimum=0, maximum=9198), Field("description", "str")), scope="local"),
+    ObjType("sys syslog", "Syslog", SYSLOG, scope="local"),
     ObjType("net self", "Self IP", (
         Field("address", "cidr", required=True), Field("vlan", "ref", ref="net vlan", required=True),
         Field("traffic-group", "ref", LOCAL_ONLY, ref="cm traffic-group"),
@@ -577,7 +625,17 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
         Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
+    # stored only: the lab's proxy does not run policies (rules keep their ordinal and description)
+    ObjType("ltm policy", "Policy", (
+        Field("controls", "list", ()), Field("requires", "list", ()),
+        Field("strategy", "str", "/Common/first-match"),
+        Field("status", "enum", "published", ("published", "draft", "legacy")),
+        Field("rules", "items", (), sub=(Field("ordinal", "int", 0, minimum=0, maximum=4294967295),
+                                         Field("description", "str"))),
+        Field("description", "str"))),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
+    # a Tcl script of procs (F5 ships iApp helpers as these): `tmsh::include` and `tmsh::run cli script` use it
+    ObjType("cli script", "Script", (Field("api-anonymous", "str", ""), Field("description", "str"))),
     ObjType("ltm data-group internal", "Data Group", (
         Field("type", "enum", None, ("string", "ip", "integer"), required=True),
         Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
@@ -638,10 +696,10 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("sys application template", "Application Template", (
         Field("implementation", "str", ""), Field("presentation", "str", ""), Field("html-help", "str", ""),
         Field("role-acl", "list", ()), Field("run-as", "str", "none"), Field("requires-modules", "list", ()),
-        Field("ignore-verification", "enum", "false", TF), Field("description", "str"))),
+        Field("ignore-verification", "enum", "false", TF), Field("tmpl-checksum", "str"), Field("description", "str"))),
     ObjType("sys application service", "Application Service", (
         Field("template", "ref", ref="sys application template", required=True),
-        Field("variables", "raw", ()), Field("tables", "raw", ()), Field("lists", "raw", ()),
+        Field("variables", "raw", ()), Field("tables", "raw", ()), Field("lists", "raw", ()), Field("metadata", "raw", ()),
         Field("strict-updates", "enum", "enabled", ED), Field("traffic-group", "str", "/Common/traffic-group-1"),
         Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
         Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),
@@ -658,6 +716,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys daemon-ha", "/Common/bigd"): {"heartbeat-action": "restart"},
     ("sys daemon-ha", "/Common/gtmd"): {"heartbeat-action": "restart"},
     ("cm traffic-group", "/Common/traffic-group-local-only"): {"unit-id": 0, "is-floating": "false"},
+    ("net route-domain", "/Common/0"): {"id": 0},
     ("ltm monitor http", "/Common/http"): {},
     ("ltm monitor https", "/Common/https"): {},
     ("ltm monitor tcp", "/Common/tcp"): {},

@@ -109,6 +109,7 @@ class ConfigStore:
         self.generations: dict[tuple[str, str], int] = {}
         self._implied: set = set()
         self._owner = False                  # an application service's run is changing its own objects
+        self._restoring = False              # saved configuration coming back (see validate)
         if self.path and self.path.exists():
             self._load()
         else:
@@ -129,8 +130,17 @@ class ConfigStore:
         return [[t, p, v] for (t, p), v in sorted(self.objects.items()) if self.scope(t, v) == scope]
 
     # -- changing -------------------------------------------------------------------------------
-    def validate(self, ops: list[Op]) -> tuple[dict, dict]:
-        """What ops would make, checked as a whole; raises ConfigError. Changes nothing."""
+    def validate(self, ops: list[Op], restore: bool = False) -> tuple[dict, dict]:
+        """What ops would make, checked as a whole; raises ConfigError. Changes nothing.
+        `restore`: the ops bring back saved configuration (load sys config, a UCS): application
+        services come back as they were saved, with what they own, and their templates do not run."""
+        self._restoring = restore
+        try:
+            return self._validate(ops)
+        finally:
+            self._restoring = False
+
+    def _validate(self, ops: list[Op]) -> tuple[dict, dict]:
         work = dict(self.objects)
         touched: dict[tuple[str, str], str] = {}
         self._implied: set = set()   # objects a create made for another (a partition's folder)
@@ -139,9 +149,9 @@ class ConfigStore:
         self._check(work, touched)
         return work, touched
 
-    def commit(self, ops: list[Op], origin: str | None = None) -> dict:
+    def commit(self, ops: list[Op], origin: str | None = None, restore: bool = False) -> dict:
         """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
-        work, touched = self.validate(ops)
+        work, touched = self.validate(ops, restore)
         return self._install(work, changes_of(work, touched), origin or self.device)
 
     def _install(self, work: dict, changes: list[Change], origin: str, cid: Cid | None = None,
@@ -326,9 +336,9 @@ class ConfigStore:
         self._implied.discard(key)
         if implied and op.action == "delete" and current is None:
             return
-        if current and current.get("app-service") and op.action != "create" and not self._owner:
+        if current and current.get("app-service") and op.action != "create" and not (self._owner or self._restoring):
             self._strict(work, current["app-service"], op)
-        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None:
+        if op.type == iapp_text.SERVICE and op.action == "delete" and current is not None and not self._restoring:
             self._as_owner(lambda: self._remove_owned(work, op.path, touched, keep_folder=False))
         if implied and op.action == "create" and current is not None:
             values = dict(current)      # made with its twin: now filled in
@@ -380,6 +390,8 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and value is None and not f.required and f.default is None:
+                values.pop(fname, None)     # REST's null: the property is no longer set
             elif verb == "set" and f.kind == "list" and f.ref and folder and value not in ("none", [], ()):
                 names = [value] if isinstance(value, str) else value   # each as a ref: this folder's, else /Common's
                 coerce(t, f, names)
@@ -414,7 +426,7 @@ class ConfigStore:
             self._implied.add(other)
         work[key] = values
         touched[key] = "put"
-        if op.type == iapp_text.SERVICE:
+        if op.type == iapp_text.SERVICE and not self._restoring:
             self._as_owner(lambda: self._deploy(work, op.path, values, touched))
 
     # -- iApps: an application service makes, replaces and removes what it owns in one commit ------

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
-                     UNPARTITIONED, ConfigError, ObjType, base_name, split_terms, topology_name)
+                     UNPARTITIONED, ConfigError, ObjType, base_name, object_path, split_terms, topology_name)
 from . import iapp_text
 from .services import port_name
 
@@ -90,14 +90,27 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
-RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+ltm\s+rule\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
+TCL_TYPES = ("ltm rule", "cli script")     # objects whose whole body is Tcl
+OWNER_LINE = re.compile(r"\n[ \t]*app-service[ \t]+(\S+)[ \t]*$")      # what follows an iApp-made iRule's Tcl
+
+
+def tcl_body(type_: str, body: str, folder: str = PARTITION) -> dict:
+    """A saved iRule's (cli script's) block body -> its values: the Tcl, and the app-service
+    line a BIG-IP writes after the Tcl of one an application service made."""
+    owner = OWNER_LINE.search(body)
+    values = {"api-anonymous": ("set", body[:owner.start()] if owner else body)}
+    if owner:
+        values["app-service"] = ("set", object_path("sys application service", owner.group(1), folder)
+                                 if owner.group(1) != "none" else "none")
+    return values
 
 
 def _parse(line: str) -> Command:
     rule = RULE.match(line)
     if rule:   # an iRule's body is Tcl, kept as written: `create ltm rule r1 { when HTTP_REQUEST { ... } }`
-        verb, name, body = rule.groups()
-        return Command(verb, "ltm rule", name, values={"api-anonymous": ("set", body.strip("\n"))})
+        verb, type_, name, body = rule.groups()
+        return Command(verb, " ".join(type_.split()), name, values={"api-anonymous": ("set", body.strip("\n"))})
     iapp = iapp_text.parse_command(line)
     if iapp:   # an iApp's blocks are Tcl: `create sys application template T actions { definition { ... } }`
         verb, type_, name, values = iapp
@@ -350,8 +363,10 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
     """An object as `tmsh list` shows it in `folder` (or as `view` says: the saved form)."""
     view = view or View(folder)
     t = TYPES[type_]
-    if type_ == "ltm rule":     # an iRule lists as its Tcl
-        return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}\n}}"
+    if type_ in TCL_TYPES:     # an iRule lists as its Tcl, then (as F5 lists its properties) its owner
+        owner = values.get("app-service")
+        tail = f"\n    app-service {object_name('sys application service', owner, view)}" if owner not in (None, "none") else ""
+        return f"{type_} {_word(object_name(type_, path, view))} {{\n{values.get('api-anonymous', '')}{tail}\n}}"
     if type_ in (iapp_text.TEMPLATE, iapp_text.SERVICE):
         return iapp_text.render(type_, _word(object_name(type_, path, view)), values)
     if type_ == "gtm global-settings":

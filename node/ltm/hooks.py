@@ -8,6 +8,7 @@ synchronous, bounded by the hook's own budget) and then acts on what the flow sa
     HTTP_REQUEST     a request head is parsed; `flow.request` can be changed (uri, headers)
     LB_SELECTED      a member is chosen (`flow.server`); a rule may still change the pool
     LB_FAILED        no member is available, or connecting to it failed
+    SERVER_CONNECTED the connection to the member is open (before any byte is relayed)
     HTTP_RESPONSE    a response head is parsed; `flow.response` can be changed
     CLIENT_CLOSED    the client side is done (no action is taken after it)
 
@@ -21,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-EVENTS = ("CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED", "CLIENT_CLOSED")
+EVENTS = ("CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED", "SERVER_CONNECTED",
+          "CLIENT_CLOSED")
 
 
 class Headers:
@@ -127,8 +129,10 @@ class Flow:
     request: Request | None = None
     response: Response | None = None
     outcome: Outcome | None = None
-    snat: str | None = None            # automap | none | an address (stored; the proxy connects from its own)
+    snat: str | None = None            # the virtual's source-address-translation type
+    snat_rule: str | None = None       # an iRule's `snat`: automap | an address | none (the server connection's source)
     persist: str | None = None         # source_addr | cookie | none
+    persist_options: dict = field(default_factory=dict)   # the persist command's: timeout, mask, cookie-name
     data: dict = field(default_factory=dict)   # per-connection variables a hook keeps between events
 
 

@@ -429,12 +429,30 @@ class Commands:
 
     def snat(self, *args):
         _arity(args, 1, 2, "snat automap|none|addr ?port?")
-        self.flow.snat = args[0]
+        if args[0] not in ("automap", "none") and not _is_address(args[0]):
+            raise Refused(f'invalid IP address "{args[0]}"')
+        self.flow.snat_rule = args[0]
 
     def persist(self, *args):
-        if not args or args[0] not in ("source_addr", "cookie", "none", "uie", "hash", "dest_addr"):
-            raise Refused('wrong # args: should be "persist source_addr|cookie|none ?timeout?"')
-        self.flow.persist = args[0]
+        """`persist source_addr ?mask? ?timeout?`, `persist cookie ?insert ?name??`, `persist none`:
+        the load-balancing decision that follows uses (or skips) that persistence."""
+        if not args or args[0] not in ("source_addr", "cookie", "none"):
+            raise Refused('wrong # args: should be "persist source_addr|cookie|none ?options?"')
+        options = {}
+        if args[0] == "source_addr":
+            for a in args[1:]:
+                if a.isdigit() or a == "indefinite":
+                    options["timeout"] = a
+                elif _is_address(a):
+                    options["mask"] = a
+                else:
+                    raise Refused(f'persist source_addr: "{a}" is neither a mask nor a timeout')
+        elif args[0] == "cookie" and len(args) > 1:
+            if args[1] != "insert" or len(args) > 4:
+                raise Refused('wrong # args: should be "persist cookie ?insert ?name? ?expiration??"')
+            if len(args) > 2:
+                options["cookie-name"] = args[2]
+        self.flow.persist, self.flow.persist_options = args[0], options
 
     def reject(self, *args):
         _arity(args, 0, 0, "reject")
@@ -561,6 +579,14 @@ COMMANDS = {   # F5's name -> the Commands method ("call" is Tcl, in SUPPORT)
     "pool": "pool", "node": "node", "snat": "snat", "reject": "reject", "drop": "drop", "discard": "drop",
     "persist": "persist", "class": "klass", "log": "log", "table": "table", "event": "event",
     "virtual": "virtual"}
+
+
+def _is_address(word: str) -> bool:
+    try:
+        ipaddress.ip_address(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _list(items) -> str:

@@ -26,6 +26,7 @@ import trio
 from .hooks import Flow, Headers
 
 CHUNK = 65536
+IP_FREEBIND = 15
 CONNECT_TIMEOUT = 5
 
 
@@ -68,9 +69,6 @@ class Idle:
             return False
         free.append((stream, conn))
         return True
-
-
-IP_FREEBIND = 15   # bind a SNAT address the device may not hold yet (a failover under way)
 
 
 def quiet(stream) -> bool:

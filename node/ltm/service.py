@@ -30,7 +30,7 @@ from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
 from .monitors import MonitorState, probe
 
-IP_FREEBIND = 15  # bind the virtual's address before the failover machine has added it
+IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
 
 
 @dataclass
@@ -254,7 +254,10 @@ class LTM:
         return out
 
     def data_path(self, vs: dict) -> str:
-        return profiles.data_path(self.store.get, vs)
+        """As the profiles say, except that iRules take a fastL4 virtual off the kernel path onto
+        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run."""
+        path = profiles.data_path(self.store.get, vs)
+        return "tcp" if path == "fastl4" and vs.get("rules") else path
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -496,9 +499,23 @@ class LTM:
                     return kind, values
         return None
 
+    def persistence_of(self, flow: Flow) -> tuple[str, dict] | None:
+        """The persistence a connection uses: an iRule's `persist` (the virtual's profile of that
+        kind, else F5's built-in one, with the command's options), else the virtual's default
+        profile; `persist none`: none."""
+        if flow.persist == "none":
+            return None
+        if flow.persist in PERSIST_BUILTINS.values():
+            kind = next(k for k, b in PERSIST_BUILTINS.items() if b == flow.persist)
+            prof = self.persistence(flow.virtual)
+            values = prof[1] if prof and prof[0] == kind else \
+                self.store.get(f"ltm persistence {kind}", f"/Common/{flow.persist}") or {}
+            return kind, {**values, **flow.persist_options}
+        return self.persistence(flow.virtual)
+
     def _persisted(self, flow: Flow, pool: str, members: list[MemberView]) -> MemberView | None:
         """The available member the client persists to, if any (an iRule's `persist none` opts out)."""
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None:
             return None
         kind, values = prof
@@ -513,7 +530,7 @@ class LTM:
         return next((m for m in members if (m.address, m.port) == where and m.available), None)
 
     def _remember(self, flow: Flow, pool: str, m: MemberView) -> None:
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None or prof[0] != "source-addr":
             return
         life = persist.lifetime(prof[1].get("timeout", "180"))
@@ -542,7 +559,7 @@ class LTM:
 
     def _insert_cookie(self, flow: Flow) -> None:
         """Cookie insert: Set-Cookie with the member's address and port unless the client sent it."""
-        prof = self.persistence(flow.virtual) if flow.persist != "none" else None
+        prof = self.persistence_of(flow)
         if prof is None or prof[0] != "cookie" or prof[1].get("method", "insert") != "insert" or \
                 flow.server is None or not flow.server.pool:
             return
@@ -601,9 +618,9 @@ class LTM:
 
     def snat_source(self, vs: dict, flow: Flow, toward: str) -> str | None:
         """The address the proxy connects to a member from, by the virtual's source-address-translation
-        (or an iRule's `snat`): automap, an address of its snatpool (the same for a client), an
-        address; None (snat none): the device's own self IP on the member's VLAN."""
-        how = flow.snat or "none"
+        (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
+        its snatpool (the same for a client), an address; None (none): the proxy's own address."""
+        how = flow.snat_rule or flow.snat or "none"   # an iRule's `snat` first
         if how == "automap":
             return self.automap(self.traffic_group_of(vs), toward)
         if how == "snat":
@@ -639,6 +656,8 @@ class LTM:
         except (OSError, trio.TooSlowError, trio.BrokenResourceError):
             fire(hook, "LB_FAILED", flow)
             raise Refused("reset") from None
+        fire(hook, "SERVER_CONNECTED", flow)
+        self._act(flow)
         entry = self._opened(picked, scope)
         try:
             await proxy.splice(client, server, [self.stat("virtual", flow.virtual), *picked.counters])
@@ -686,13 +705,15 @@ class LTM:
                     cside.counters = [vstats, *picked.counters]
                     sside = await self._server_side(vs, flow, picked, oneconnect, [vstats, *picked.counters])
                     bound = (picked, sside, self._opened(picked, scope))   # forced offline ends it
+                    fire(hook, "SERVER_CONNECTED", flow)
+                    self._act(flow)
                 picked, sside, _ = bound
                 await self._exchange(cside, sside, flow.request, flow, hook, prof)
                 if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
                     sside.conn.start_next_cycle()
                 if sside.conn.our_state is not h11.IDLE or oneconnect:
                     if sside.conn.our_state is not h11.IDLE or not self.idle.give(
-                            self._idle_key(vs, picked), sside.stream, sside.conn):
+                            self._idle_key(vs, flow, picked), sside.stream, sside.conn):
                         await trio.aclose_forcefully(sside.stream)
                     self._closed(picked, bound[2])
                     bound = None
@@ -705,14 +726,14 @@ class LTM:
                 with trio.CancelScope(shield=True):
                     await trio.aclose_forcefully(bound[1].stream)
 
-    def _idle_key(self, vs: dict, picked: proxy.Picked) -> tuple:
+    def _idle_key(self, vs: dict, flow: Flow, picked: proxy.Picked) -> tuple:
         """oneconnect reuses a server connection for the same member over the same server-ssl (or none)."""
         return picked.address, picked.port, self.profile_path(vs, "server-ssl"), \
-            (vs.get("source-address-translation") or {}).get("type", "none")
+            flow.snat_rule or (vs.get("source-address-translation") or {}).get("type", "none")
 
     async def _server_side(self, vs: dict, flow: Flow, picked: proxy.Picked, oneconnect: bool,
                            counters: list) -> proxy.HttpSide:
-        reuse = await self.idle.take(self._idle_key(vs, picked)) if oneconnect else None
+        reuse = await self.idle.take(self._idle_key(vs, flow, picked)) if oneconnect else None
         if reuse is None:
             try:
                 reuse = (await self._connect(vs, flow, picked), h11.Connection(h11.CLIENT))

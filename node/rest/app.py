@@ -25,6 +25,7 @@ from ..as3.validate import NotJson
 from . import resources as res
 from .appsvcs import Appsvcs
 from .onboarding import Onboarding
+from . import packages
 from .packages import PackageTasks
 from .auth import Auth
 from . import files
@@ -149,12 +150,13 @@ class RestApp:
         q = Query.parse(request.query_params)
         if tm[0] == "transaction":
             return self.transactions.handle(tm[1:], method, user, body, uri)
-        if self.files is not None and (tm in (["util", "unix-mv"], ["sys", "ucs"]) or tm[:3] == ["task", "sys", "ucs"]):
+        if self.files is not None and (tm in (["util", "unix-mv"], ["util", "unix-rm"], ["sys", "ucs"])
+                                       or tm[:3] == ["task", "sys", "ucs"]):
             if method != "GET":
                 self.auth.authorize(user, method, uri)
                 self.tasks.check_idle()
             if tm[0] == "util":
-                return self.files.unix_mv(body or {})
+                return (self.files.unix_mv if tm[1] == "unix-mv" else self.files.unix_rm)(body or {})
             return self.files.ucs(method, body) if tm[0] == "sys" else self.files.task(tm[3:], method, body)
         answered = await self.commands(Call(tuple(tm), method, user, body, uri))
         if answered is not None:
@@ -214,6 +216,9 @@ class RestApp:
                 return json_response(self.packages.query(), 202)
             if len(segs) == 3 and method == "GET" and (task := self.packages.get(segs[2])) is not None:
                 return json_response(task)
+        if segs[:2] == ["iapp", "global-installed-packages"] and len(segs) <= 3 and method == "GET":
+            if (found := packages.global_installed(*segs[2:])) is not None:
+                return json_response(found)
         if segs[:1] == ["telemetry"] and len(segs) == 3 and method == "GET" and self.parts.status is not None:
             return self.telemetry(segs[1], segs[2])
         if segs[:3] == ["authz", "tokens"] or segs[:2] == ["authz", "tokens"]:

@@ -6,6 +6,7 @@ A new command is one handler here and one row in `Commands.table`: path words ->
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,7 +17,7 @@ from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
 from ..show_text import sys_failover
 from ..version import SYS_VERSION, version_file
-from . import bash, hardware
+from . import bash, hardware, software
 from . import resources as res
 from . import stats
 from .auth import Auth
@@ -28,6 +29,7 @@ from .responses import json_response
 ANY = None   # a handler that answers every method itself
 CLI_VERSION = {"active": res.VERSION, "latest": res.VERSION, "supported": res.VERSION}
 FAILOVER_WORDS = ("standby", "offline", "online")
+FILE_PATH = re.compile(r"/[A-Za-z0-9_./-]+")
 TRUST_KEYS = {"command", "name", "caDevice", "device", "deviceName", "username", "password", "kind", "selfLink"}
 FAILOVER_KEYS = {"command", *FAILOVER_WORDS, "trafficGroup", "traffic-group", "utilCmdArgs", "kind", "selfLink",
                  "apiRawValues"}
@@ -85,7 +87,10 @@ class Commands:
             ("sys", "failover"): (ANY, self.sys_failover),
             ("ltm", "persistence", "persist-records"): (("GET",), self.persist_records),
             **{("gtm", "global-settings", group): (ANY, self.gtm_settings) for group in res.SETTINGS_GROUPS},
-            **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp")},
+            **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp",
+                                                                   "sys syslog")},
+            **{("sys", "software", which): (("GET",), self.sys_software) for which in software.KINDS},
+            ("sys", "software", "volume", software.ACTIVE_VOLUME): (("GET",), self.sys_software),
             ("sys", "config"): (("POST",), self.save_config),
             ("cm",): (("POST",), self.config_sync),
             ("util", "bash"): (("POST",), self.bash),
@@ -116,6 +121,11 @@ class Commands:
     async def sys_clock(self, call: Call) -> Response:
         return json_response(hardware.clock(self.parts.now()))
 
+    async def sys_software(self, call: Call) -> Response:
+        if len(call.path) == 4:
+            return json_response(software.volume())
+        return json_response(software.collection(call.path[2]))
+
     async def sys_license(self, call: Call) -> Response:
         return json_response(hardware.license(self.parts.device.name, self.parts.started))
 
@@ -141,7 +151,7 @@ class Commands:
         return json_response(res.settings_view(store.objects.get(key, {}), group, store.generations.get(key, 0)))
 
     async def singleton(self, call: Call) -> Response:
-        """auth password-policy, sys dns, sys ntp: one object at the collection's URL, as a BIG-IP
+        """auth password-policy, sys dns, sys ntp, sys syslog: one object at the collection's URL, as a BIG-IP
         serves it."""
         type_ = " ".join(call.path)
         if call.method not in ("GET", "PATCH", "PUT"):
@@ -199,9 +209,17 @@ class Commands:
         return args
 
     async def save_config(self, call: Call) -> Response:
+        """POST {"command": "save"} (options: partitions all), or {"command": "load", "name": "merge",
+        "options": [{"file": F}, {"verify": ""}]} (`load sys config merge file F [verify]`), or a
+        plain load of the saved files: run as the tmsh line, so its output and errors are tmsh's."""
+        body = call.body
+        if isinstance(body, dict) and body.get("command") == "load":
+            self.auth.authorize(call.user, call.method, call.uri)
+            await self.tasks.run(config_load_line(body))
+            return json_response({**body, "kind": "tm:sys:config:loadstate"})
         self._run_args(call)
-        if call.body["command"] != "save":
-            raise RestError(400, 'sys config takes {"command": "save"}', 1)
+        if body["command"] != "save":
+            raise RestError(400, 'sys config takes {"command": "save"} or {"command": "load"}', 1)
         self.parts.save_config()
         return json_response({"kind": "tm:sys:config:savestate", "command": "save"})
 
@@ -291,6 +309,25 @@ def trust_answer(call: Call, body: dict) -> dict:
     """F5 answers a trust command with what was asked, the password left out."""
     return {"kind": f"tm:cm:{call.path[-1]}:runstate", "selfLink": link("/mgmt/tm/" + "/".join(call.path)),
             **{k: v for k, v in body.items() if k != "password"}}
+
+
+def config_load_line(body: dict) -> str:
+    """A sys config load body -> its tmsh line: name "merge" (or a {"merge": ...} option) with
+    {"file": F} or {"from-terminal": ...}, maybe {"verify": ...}; no name and no options: the saved files."""
+    options = body.get("options") or []
+    if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+        raise res.unexpected("sys config", "options", options)
+    words = [body["name"]] if body.get("name") else []
+    for option in options:
+        for key, value in option.items():
+            if key not in ("merge", "file", "verify"):
+                raise res.unexpected("sys config", key, value)
+            if key == "file" and not (isinstance(value, str) and FILE_PATH.fullmatch(value)):
+                raise res.unexpected("sys config", key, value)
+            words += [key, value] if key == "file" else [key]
+    if words and "merge" not in words:
+        raise RestError(400, 'sys config loads merge with {"file": F} (or the saved files, with no options)', 1)
+    return " ".join(["load", "sys", "config", *words])
 
 
 def failover_request(body) -> tuple[str, str | None]:

@@ -3,7 +3,8 @@
     POST /mgmt/shared/file-transfer/uploads/NAME        a chunk (Content-Range: start-end/size) of a
                                                         file, to /var/config/rest/downloads/NAME
     GET  /mgmt/shared/file-transfer/ucs-downloads/NAME  a chunk of /var/local/ucs/NAME
-    POST /mgmt/tm/util/unix-mv                          `SRC DST` between those two directories
+    POST /mgmt/tm/util/unix-mv                          `SRC DST` between those and /tmp
+    POST /mgmt/tm/util/unix-rm                          `PATH` in one of them
     GET  /mgmt/tm/sys/ucs                               the archives; POST {"command": "save"|"load"}
     POST /mgmt/tm/task/sys/ucs, PUT .../ID, GET .../ID/result   `save` as an asynchronous task
 
@@ -19,15 +20,12 @@ from pathlib import Path
 from starlette.responses import Response
 
 from ..errors import ConfigError
-from ..sysconfig import ucs_item
+from ..sysconfig import DEVICE_DIRS, UCS, UPLOADS, ucs_item
 from .errors import RestError, answer
 from .resources import link
 from .responses import json_response, not_registered
 
-UPLOADS = "/var/config/rest/downloads"
-UCS = "/var/local/ucs"
 MAX_CHUNK = 16 * 1024 * 1024     # F5's Ansible modules send 7 MiB chunks
-NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 RANGE = re.compile(r"^(\d+)-(\d+)/(\d+)$")
 
 
@@ -39,11 +37,11 @@ class Files:
         self.ids = itertools.count(1)
 
     def local(self, path: str) -> Path:
-        """A device path in one of the two directories -> where it is on this host."""
-        folder, _, name = path.rpartition("/")
-        if folder not in (UPLOADS, UCS) or not NAME.match(name) or name in (".", ".."):
-            raise RestError(400, f"{path}: the lab moves files only between {UPLOADS} and {UCS}", 1)
-        return self.root / folder.lstrip("/") / name
+        """A device path in one of the device's directories -> where it is on this host."""
+        local = self.sysconfig.local(path)
+        if local is None:
+            raise RestError(400, f"{path}: the lab moves files only between {', '.join(DEVICE_DIRS)}", 1)
+        return local
 
     # -- /mgmt/shared/file-transfer ----------------------------------------------------------------
     def upload(self, name: str, headers, data: bytes) -> Response:
@@ -89,6 +87,16 @@ class Files:
         dst.parent.mkdir(parents=True, exist_ok=True)
         src.replace(dst)
         return json_response({"kind": "tm:util:unix-mv:runstate", "command": "run", "utilCmdArgs": body["utilCmdArgs"]})
+
+    def unix_rm(self, body: dict) -> Response:
+        path = str(body.get("utilCmdArgs", "")).strip()
+        if body.get("command") != "run" or not path or " " in path:
+            raise RestError(400, 'unix-rm takes {"command": "run", "utilCmdArgs": "PATH"}', 1)
+        local = self.local(path)
+        if not local.exists():
+            raise RestError(400, f"rm: cannot remove '{path}': No such file or directory", 1)
+        local.unlink()
+        return json_response({"kind": "tm:util:unix-rm:runstate", "command": "run", "utilCmdArgs": path})
 
     def ucs(self, method: str, body) -> Response:
         if method == "GET":

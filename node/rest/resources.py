@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..config import iapp_text
 from ..config.gtm_checks import item_name
 from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, PARTITION, TYPES,
                              UNPARTITIONED, Field, base_name, folder_of, full_path, member_name, object_path,
@@ -35,8 +36,11 @@ SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled",
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",
             "unchecked": "user-up", "checking": "user-up", "unknown": "user-up"}
 URL_TYPES = {tuple(t.split()): t for t in TYPES}
-SUBCOLLECTIONS = ("members", "virtual-servers", "devices")   # lists F5 serves as subcollections; others inline
+SUBCOLLECTIONS = ("members", "virtual-servers", "devices", "rules")   # lists F5 serves as subcollections; others inline
 LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device group's devices)
+# an iApp template's definition (Tcl, APL, help) is the one item, `definition`, of its actions subcollection
+ACTIONS, DEFINITION = "actions", "definition"
+ACTION_TYPES = {iapp_text.TEMPLATE: iapp_text.ACTIONS}
 
 
 def link(path: str) -> str:
@@ -112,7 +116,9 @@ def route(segments: list[str]) -> Route | None:
                 if rest[1] not in subcollections(type_):
                     raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
                 r.sub = rest[1]
-            if len(rest) == 3:   # a member named without a folder is in its pool's folder
+            if len(rest) == 3 and r.sub == ACTIONS:
+                r.member = rest[2]
+            elif len(rest) == 3:   # a member named without a folder is in its pool's folder
                 r.member = untilde(rest[2]) if rest[2].startswith("~") or r.path is None or not r.path.startswith("/") \
                     else full_path(rest[2], folder=folder_of(r.path))
             if len(rest) > 3:
@@ -124,7 +130,7 @@ def route(segments: list[str]) -> Route | None:
 def subcollections(type_: str) -> tuple[str, ...]:
     t = TYPES[type_]
     return tuple(f.name for f in t.fields if f.kind == "members" or _subcollection(f)) \
-        + (("profiles",) if t.field("profiles") else ())
+        + (("profiles",) if t.field("profiles") else ()) + ((ACTIONS,) if type_ in ACTION_TYPES else ())
 
 
 def _subcollection(f: Field) -> bool:
@@ -159,7 +165,13 @@ def singleton_view(type_: str, values: dict, generation: int) -> dict:
     """An object a device has one of, at its collection's URL (auth password-policy)."""
     out = {"kind": kind(type_, "state"), "selfLink": link(collection_url(type_)), "generation": generation}
     for f in TYPES[type_].fields:
-        out[f.rest] = values.get(f.name, f.default)
+        v = values.get(f.name, f.default)
+        if f.kind == "items":    # sys syslog's remote servers, once there are some: {name: /Common/x, ...}
+            if v:
+                out[f.rest] = [{"name": i["name"], **{sf.rest: i.get(sf.name, sf.default) for sf in f.sub
+                                                      if i.get(sf.name, sf.default) is not None}} for i in v]
+        elif v is not None:
+            out[f.rest] = v
     return out
 
 
@@ -188,8 +200,15 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
     if type_ in UNPARTITIONED:
         del out["partition"]
         out["fullPath"] = out["name"]
+    if type_ in ACTION_TYPES:
+        ref = {"link": link(f"{url}/{ACTIONS}"), "isSubcollection": True}
+        if expand:
+            ref["items"] = [action_to_rest(type_, path, values, generation)]
+        out["actionsReference"] = ref
     for f in t.fields:
         v = values.get(f.name)
+        if f.name in ACTION_TYPES.get(type_, ()):
+            continue
         if t.flag_field == f.name:
             out[v or f.default] = True              # "enabled": true, as F5 shows a virtual's status
         elif f.kind == "members":
@@ -239,6 +258,43 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             if f.kind == "ref" and v != "none":
                 out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
     return out
+
+
+def action_to_rest(type_: str, path: str, values: dict, generation: int) -> dict:
+    """A template's `definition` action: its implementation, presentation, help, roles."""
+    t = TYPES[type_]
+    out = {"kind": kind(f"{type_} {ACTIONS}", "state"), "name": DEFINITION, "fullPath": DEFINITION,
+           "generation": generation, "selfLink": link(f"{object_url(type_, path)}/{ACTIONS}/{DEFINITION}")}
+    for name in ACTION_TYPES[type_]:
+        f = t.field(name)
+        out[f.rest] = values.get(name, f.default)
+    return out
+
+
+def actions_from_rest(type_: str, v) -> dict:
+    """`actions` in a body: F5's {"definition": {...}} (as f5-sdk sends it) or the subcollection's
+    items [{"name": "definition", ...}] -> the template's values."""
+    if isinstance(v, list) and len(v) == 1 and isinstance(v[0], dict) and v[0].get("name") == DEFINITION:
+        v = {DEFINITION: v[0]}
+    if not isinstance(v, dict) or set(v) != {DEFINITION} or not isinstance(v[DEFINITION], dict):
+        raise unexpected(type_, ACTIONS, v)
+    return definition_from_rest(type_, v[DEFINITION])
+
+
+def definition_from_rest(type_: str, body) -> dict:
+    if not isinstance(body, dict):
+        raise RestError(400, "The request body must be a JSON object.", 1)
+    t = TYPES[type_]
+    by_rest = {t.field(n).rest: t.field(n) for n in ACTION_TYPES[type_]}
+    values = {}
+    for key, v in body.items():
+        if key in META or key.endswith("Reference") or key in ("parsedPresentation", "macro"):
+            continue
+        f = by_rest.get(key)
+        if f is None:
+            raise unexpected(f"{type_} {ACTIONS}", key, v)
+        values[f.name] = ("set", _names(type_, key, v) if f.kind == "list" else _scalar(type_, f, key, v))
+    return values
 
 
 def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> dict:
@@ -363,9 +419,15 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             continue
         if type_ == "auth user" and key == "encryptedPassword":
             key = "password"
+        if key == ACTIONS and type_ in ACTION_TYPES:
+            values.update(actions_from_rest(type_, v))
+            continue
         f = by_rest.get(key)
         if f is None:
             raise unexpected(type_, key, v)
+        if v is None and f.kind == "str" and not f.required and f.default is None:
+            values[f.name] = ("set", None)      # null: no longer set (a template's tmplChecksum)
+            continue
         if f.kind == "members":
             values[f.name] = ("set", members_from_rest(v))
         elif f.kind == "items":
@@ -502,6 +564,10 @@ def op_for(method: str, r: Route, body) -> Op:
         raise RestError(405, "Method not allowed on stats", 1)
     if r.sub == "profiles":
         raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
+    if r.sub == ACTIONS:
+        if r.member != DEFINITION or method not in ("PATCH", "PUT"):
+            raise RestError(405, f"{method} is not allowed here: a template's one action is {DEFINITION}", 1)
+        return Op("modify", r.type, r.path, definition_from_rest(r.type, body))
     if r.sub and TYPES[r.type].field(r.sub).kind == "list":
         return _list_item_op(method, r, body)
     if r.sub and TYPES[r.type].field(r.sub).kind == "items":

@@ -21,9 +21,10 @@ from .responses import json_response, not_registered
 
 TRUST_GROUP = "/Common/device_trust_group"
 # organizing paths that also lead to commands (commands.py), listed with the types under them
-EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "version"],
+EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardware", "software", "version"],
+                  ("sys", "software"): ["hotfix", "image", "volume"],
                   ("cm",): ["add-to-trust", "failover-status", "remove-from-trust", "sync-status"],
-                  ("util",): ["bash"], ("cli",): ["version"]}
+                  ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
 def operator_change(op: Op) -> bool:
@@ -50,7 +51,7 @@ class Routes:
         self.commit([op], about=(r.path, r.member))
         if method == "DELETE":
             return Response(status_code=200)
-        if r.sub:
+        if r.sub and r.sub != res.ACTIONS:
             verb, items = op.values[r.sub]
             r = res.Route(r.type, r.path, r.sub, next(iter(items)))
         elif r.path is None:
@@ -86,6 +87,8 @@ class Routes:
         g = gen.get((r.type, r.path), 0)
         if r.sub in res.SUBCOLLECTIONS:
             return self._items(r, values, g, member_status)
+        if r.sub == res.ACTIONS:
+            return self._actions(r, values, g)
         if r.sub == "profiles":
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
@@ -138,6 +141,16 @@ class Routes:
         if item is None:
             raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
         return show(item)
+
+    def _actions(self, r: res.Route, values: dict, g: int) -> dict:
+        """A template's actions: the one `definition`."""
+        item = res.action_to_rest(r.type, r.path, values, g)
+        if r.member is None:
+            return {"kind": kind(f"{r.type} {r.sub}", "collectionstate"),
+                    "selfLink": link(f"{res.object_url(r.type, r.path)}/{r.sub}"), "items": [item]}
+        if r.member != res.DEFINITION:
+            raise answer(NotFound(f"{TYPES[r.type].label} action", r.member))
+        return item
 
     def _devices(self, r: res.Route) -> dict:
         """cm device: this device from the store, its peers as they last told us (their failover

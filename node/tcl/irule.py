@@ -19,7 +19,7 @@ from .script import TclSyntax, commands_in, parse, rewrite
 
 # the events the lab's proxy fires (node/ltm/hooks.py), and RULE_INIT, run once at load
 FIRED = ("RULE_INIT", "CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED",
-         "CLIENT_CLOSED")
+         "SERVER_CONNECTED", "CLIENT_CLOSED")
 HTTP_EVENTS = ("HTTP_REQUEST", "HTTP_RESPONSE")
 DEFAULT_PRIORITY = 500
 
@@ -115,7 +115,7 @@ def compile_rule(path: str, text: str) -> Compiled:
 
 
 # events a BIG-IP accepts that the lab's proxy never fires (a rule using them loads, they never run)
-OTHER_EVENTS = ("SERVER_CONNECTED", "SERVER_CLOSED", "HTTP_REQUEST_DATA", "HTTP_RESPONSE_DATA",
+OTHER_EVENTS = ("SERVER_CLOSED", "HTTP_REQUEST_DATA", "HTTP_RESPONSE_DATA",
                 "HTTP_REQUEST_SEND", "HTTP_REQUEST_RELEASE", "HTTP_RESPONSE_RELEASE", "CLIENT_DATA",
                 "SERVER_DATA", "CLIENTSSL_HANDSHAKE", "CLIENTSSL_CLIENTHELLO", "SERVERSSL_HANDSHAKE",
                 "PERSIST_DOWN", "DNS_REQUEST", "DNS_RESPONSE")

@@ -1,8 +1,10 @@
 """F5's Ansible modules (f5networks.f5_modules, from the `ansible` package) against real lab nodes.
 
-Each area's module brings up its own lab, writes an inventory for it and runs each playbook twice
-with the project's ansible-playbook: the first run must change the device, the second must change
-nothing (idempotence). The result is then checked in tmsh on the peer, never trusted from the
+Each module names its lab (`LAB = HA_PAIR_LAB`, a LabSpec below) and takes the `ansible` fixture:
+a runner with an inventory for that lab, which the project's ansible-playbook runs each playbook
+with twice: the first run must change the device, the second must change nothing (idempotence).
+A lab is brought up by the first test that needs it and kept while the next test names the same
+one, whatever its module (test_ansible_ltm, _part, _sys and _ucs share one ha-pair). The result is then checked in tmsh on the peer, never trusted from the
 module's own report (some modules report success on a 404).
 
 Every provider sets `no_f5_teem: true`: without it each module posts usage data to F5 at the end
@@ -20,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lab.conftest import biglab
+from lab.model import topology
+from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab, wait_for
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -96,7 +99,54 @@ class Ansible:
         assert second.clean and not second.changed, f"run 2 of {playbook} {extra_vars}:\n{second.output}"
 
 
+@dataclass(frozen=True)
+class LabSpec:
+    """A lab the modules here run against: its topology, its name and management subnet, and the
+    node the playbooks run on."""
+    topology: Path
+    name: str
+    mgmt_subnet: str
+    host: str
+
+    def address(self, node: str) -> str:
+        """A node's management address in this lab."""
+        topo = topology.load(self.topology, self.name, self.mgmt_subnet)
+        return str(topo.address(node, topo.mgmt_vlan).ip)
+
+
+HA_PAIR_LAB = LabSpec(HA_PAIR, "tansl", "10.251.70.0/24", "bigip1")
+GTM_LAB = LabSpec(ROOT / "topologies" / "gtm-3dc.yml", "tansg", "10.251.74.0/24", "gtm1")
+ONBOARD_LAB = LabSpec(ROOT / "topologies" / "ha-pair-onboard.yml", "tanscm", "10.251.73.0/24", "bigip1")
+LABS: dict[LabSpec, Shared] = {}
+
+
+@pytest.fixture
+def ansible(request, tmp_path_factory) -> Ansible:
+    """A runner of playbooks against the host of the test module's LAB, brought up if it is not."""
+    spec: LabSpec = request.module.LAB
+    shared = LABS.setdefault(spec, Shared(spec.topology, spec.name, spec.mgmt_subnet))
+    shared.get()
+    timeout = getattr(request.module, "ANSIBLE_TIMEOUT", 180)
+    return Ansible(tmp_path_factory.mktemp("ansible"), {spec.host: spec.address(spec.host)}, timeout)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """Takes a lab down once the next test (if any) runs against another one."""
+    keep = getattr(nextitem.module, "LAB", None) if nextitem is not None else None
+    for spec, shared in LABS.items():
+        if spec != keep:
+            shared.close()
+
+
 def peer_tmsh(lab: str, node: str, line: str) -> str:
     """tmsh on a node, as a user types it; a refusal (nonzero exit) comes back as its text."""
     proc = biglab("exec", lab, node, "--", "tmsh", *line.split(), check=False)
     return proc.stdout + proc.stderr
+
+
+def shows(lab: str, node: str, line: str, text: str, present: bool = True) -> str:
+    """Waits until `tmsh LINE` on a node shows TEXT (or, present=False, no longer does)."""
+    def seen():
+        out = peer_tmsh(lab, node, line)
+        return out if (text in out) == present else None
+    return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")

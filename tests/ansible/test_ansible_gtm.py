@@ -5,29 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ansible.conftest import Ansible, peer_tmsh
-from tests.lab.conftest import ROOT, one_lab, wait_for
+from tests.ansible.conftest import GTM_LAB, peer_tmsh
+from tests.lab.conftest import wait_for
 
-LAB = "tansg"
-GTM1 = "10.251.74.11"
-GTM_3DC = ROOT / "topologies" / "gtm-3dc.yml"
-
-
-@pytest.fixture(scope="module")
-def lab():
-    with one_lab(GTM_3DC, LAB, "10.251.74.0/24") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def ansible(lab, tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible"), {"gtm1": GTM1})
+LAB = GTM_LAB
 
 
 def on_gtm2(line: str, text: str, present: bool) -> str:
     """Waits for gtm2 to list `text` (or no longer list it): GTM sync carries gtm1's change."""
     def seen():
-        out = peer_tmsh(LAB, "gtm2", line)
+        out = peer_tmsh(LAB.name, "gtm2", line)
         return out if (text in out) == present else None
     return wait_for(seen, timeout=20, interval=0.3, what=f"gtm2 `{line}` shows {text!r}: {present}")
 
@@ -68,10 +55,10 @@ def test_global_settings_are_idempotent_and_sync(ansible):
 
 def test_dns_listener_is_idempotent_and_stays_on_its_device(ansible):
     ansible.twice("gtm/dns_listener.yml", "gtm1")
-    assert "address 10.30.0.55" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
-    assert "was not found" in peer_tmsh(LAB, "gtm2", "list gtm listener listener_ans")   # local: not synced
+    assert "address 10.30.0.55" in peer_tmsh(LAB.name, "gtm1", "list gtm listener listener_ans")
+    assert "was not found" in peer_tmsh(LAB.name, "gtm2", "list gtm listener listener_ans")   # local: not synced
     ansible.twice("gtm/dns_listener.yml", "gtm1", state="absent")
-    assert "was not found" in peer_tmsh(LAB, "gtm1", "list gtm listener listener_ans")
+    assert "was not found" in peer_tmsh(LAB.name, "gtm1", "list gtm listener listener_ans")
 
 
 @pytest.mark.parametrize("rtype", ["mx", "srv", "naptr"])

@@ -5,30 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ansible.conftest import Ansible, peer_tmsh
-from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
+from tests.ansible.conftest import HA_PAIR_LAB, peer_tmsh, shows
+from tests.lab.conftest import biglab
 
-LAB = "tansl"
-B1 = "10.251.70.11"
-
-
-@pytest.fixture(scope="module")
-def lab():
-    with one_lab(HA_PAIR, LAB, "10.251.70.0/24") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def ansible(lab, tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible"), {"bigip1": B1})
-
-
-def shows(node: str, line: str, text: str, present: bool) -> str:
-    """Waits until `tmsh LINE` on NODE shows TEXT (or no longer does)."""
-    def seen():
-        out = peer_tmsh(LAB, node, line)
-        return out if (text in out) == present else None
-    return wait_for(seen, timeout=20, interval=0.3, what=f"{node} `{line}` shows {text!r}: {present}")
+LAB = HA_PAIR_LAB
 
 
 # playbook, the node to check on (the peer, unless the object is the device's own), tmsh line, text;
@@ -55,9 +35,23 @@ UNDO = {"ltm/sys_db.yml": "reset"}
 @pytest.mark.parametrize("playbook,node,line,text", CASES, ids=[c[0] for c in CASES])
 def test_module_is_idempotent_syncs_and_removes(ansible, playbook, node, line, text):
     ansible.twice(playbook, "bigip1")
-    shows(node, line, text, present=True)
+    shows(LAB.name, node, line, text, present=True)
     ansible.twice(playbook, "bigip1", state=UNDO.get(playbook, "absent"))
-    shows(node, line, text, present=False)
+    shows(LAB.name, node, line, text, present=False)
+
+
+def test_iapp_template_and_service_are_idempotent_sync_and_remove(ansible):
+    """bigip_iapp_template (a file upload, then tmsh load), then bigip_iapp_service from it: each
+    twice, the service's objects on the peer, then both removed twice."""
+    ansible.twice("ltm/iapp_template.yml", "bigip1")
+    assert "tmsh::create ltm pool" in shows("bigip2", "list sys application template tcp_ans", "implementation", True)
+    ansible.twice("ltm/iapp_service.yml", "bigip1")
+    listed = shows("bigip2", "list ltm virtual /Common/svc_ans.app/svc_ans_vs", "10.1.10.120:http", True)
+    assert "app-service svc_ans.app/svc_ans" in listed
+    ansible.twice("ltm/iapp_service.yml", "bigip1", state="absent")
+    shows("bigip2", "list ltm pool recursive", "svc_ans.app", present=False)
+    ansible.twice("ltm/iapp_template.yml", "bigip1", state="absent")
+    shows("bigip2", "list sys application template tcp_ans", "implementation", present=False)
 
 
 @pytest.mark.parametrize("playbook", ["ltm/wait.yml", "ltm/provision.yml", "ltm/command.yml"])
@@ -69,9 +63,9 @@ def test_read_only_module_succeeds_and_changes_nothing(ansible, playbook):
 
 def test_static_route_goes_into_the_nodes_own_routing_table(ansible):
     def kernel_route():
-        return biglab("exec", LAB, "bigip1", "--", "ip", "route", "show", "10.9.9.0/24").stdout
+        return biglab("exec", LAB.name, "bigip1", "--", "ip", "route", "show", "10.9.9.0/24").stdout
     ansible.twice("ltm/static_route.yml", "bigip1")
-    assert "gw 10.1.20.1" in peer_tmsh(LAB, "bigip1", "list net route rt_ans")
+    assert "gw 10.1.20.1" in peer_tmsh(LAB.name, "bigip1", "list net route rt_ans")
     assert "via 10.1.20.1" in kernel_route()
     ansible.twice("ltm/static_route.yml", "bigip1", state="absent")
     assert kernel_route().strip() == ""

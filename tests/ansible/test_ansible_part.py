@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ansible.conftest import Ansible
-from tests.lab.conftest import HA_PAIR, biglab, one_lab, wait_for
+from tests.ansible.conftest import HA_PAIR_LAB
+from tests.lab.conftest import biglab, wait_for
 
-LAB = "tpart"
-B1 = "10.250.10.11"
-
-
-@pytest.fixture(scope="module")
-def lab():
-    with one_lab(HA_PAIR, LAB, "10.250.10.0/24") as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def ansible(lab, tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible"), {"bigip1": B1})
+LAB = HA_PAIR_LAB
+B1 = LAB.address("bigip1")
 
 
 def tmsh(node: str, script: str) -> str:
     """`tmsh -c SCRIPT` on a node, as typed there; a refusal comes back as its text."""
-    proc = biglab("exec", LAB, node, "--", "tmsh", "-c", script, check=False)
+    proc = biglab("exec", LAB.name, node, "--", "tmsh", "-c", script, check=False)
     return proc.stdout + proc.stderr
 
 

@@ -88,3 +88,41 @@ def test_a_bad_rule_is_refused_with_f5s_error_and_changes_nothing(lab):
                                         r"\[undefined procedure: xpool\]"):
         tmsh(lab, "create ltm rule bad { when HTTP_REQUEST { xpool a } }")
     assert "bad" not in tmsh(lab, "list ltm rule")
+
+
+ACTING = r'''when HTTP_REQUEST {
+    if { [HTTP::uri] starts_with "/sticky" } { persist source_addr 60 }
+    if { [HTTP::uri] starts_with "/automap" } { snat automap } elseif { [HTTP::uri] starts_with "/ip" } { snat 10.1.20.10 }
+}'''
+
+
+def served(lab, port, path):
+    """(the server that answered, the source address it saw) for one request through the virtual."""
+    out = Lab.open(lab).run("client", ["curl", "-s", "-i", "-m", "3", f"http://{VIP}:{port}{path}"],
+                            capture_output=True, text=True).stdout
+    head = dict(line.split(": ", 1) for line in out.split("\r\n\r\n")[0].splitlines()[1:] if ": " in line)
+    return head.get("X-Served-By", ""), head.get("X-Client-Address", "").rsplit(":", 1)[0]
+
+
+def test_persist_and_snat_in_a_rule_change_the_member_and_the_source_on_the_wire(lab):
+    tmsh(lab, f"create ltm rule acting {{\n{ACTING}\n}}")
+    tmsh(lab, "create ltm virtual vs_acting destination 10.1.10.100:8080 pool web_pool profiles add { http } "
+              "rules { acting }")
+    wait_for(lambda: served(lab, 8080, "/")[0] in ("web1", "web2"), what="the virtual serves")
+    plain = [served(lab, 8080, "/plain") for _ in range(4)]
+    assert {s for s, _ in plain} == {"web1", "web2"}                  # round robin without persistence
+    assert {a for _, a in plain} == {"10.1.20.11"}                    # the proxy's own address
+    assert len({served(lab, 8080, "/sticky")[0] for _ in range(6)}) == 1   # persist source_addr holds the member
+    assert {served(lab, 8080, "/automap")[1] for _ in range(2)} == {"10.1.20.10"}   # the floating self IP
+    assert served(lab, 8080, "/ip")[1] == "10.1.20.10"
+
+
+def test_an_irule_takes_a_fastl4_virtual_onto_the_proxy_where_its_l4_events_run(lab):
+    tmsh(lab, "create ltm rule l4_events { when CLIENT_ACCEPTED { set seen 1 }\nwhen SERVER_CONNECTED { set seen 2 } }")
+    tmsh(lab, "create ltm virtual vs_l4 destination 10.1.10.100:81 ip-protocol tcp pool web_pool "
+              "profiles replace-all-with { fastL4 } rules { l4_events }")
+    wait_for(lambda: served(lab, 81, "/")[0] in ("web1", "web2"), what="the fastL4 virtual serves")
+    shown = tmsh(lab, "show ltm rule l4_events")
+    totals = {line.split(":")[-1].strip() for line in shown.splitlines() if line.startswith("Ltm::Rule Event")}
+    assert set(totals) == {"CLIENT_ACCEPTED", "SERVER_CONNECTED"}
+    assert all(int(line.split()[-1]) >= 1 for line in shown.splitlines() if line.strip().startswith("Total"))

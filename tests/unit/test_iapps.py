@@ -219,6 +219,77 @@ def test_the_helpers_read_config_and_fields(store):
     assert store.get("ltm pool", "/Common/h.app/p4")["app-service"] == "/Common/h.app/h"
 
 
+TMPL_WITH_SCRIPT = """cli script /Common/lab.utils {
+proc pool_name {app} { return "${app}_pool" }
+proc script::run {} { tmsh::create ltm pool [lindex $tmsh::argv 1] description \\"[lindex $tmsh::argv 2]\\" }
+}
+sys application template /Common/withutils {
+    actions { definition {
+        implementation {
+tmsh::include lab.utils
+tmsh::create ltm pool [pool_name $tmsh::app_name] description included
+tmsh::run cli script lab.utils ran_pool {made by script::run}
+        }
+        presentation { section basic { string addr required } }
+    } }
+}
+"""
+
+
+def test_a_template_includes_a_cli_script_and_runs_one(store, tmp_path):
+    """tmsh::include defines a cli script's procs; tmsh::run cli script NAME ARGS runs its
+    script::run with $tmsh::argv; both from the .tmpl file that ships them."""
+    from node.shell import Shell
+    (tmp_path / "withutils.tmpl").write_text(TMPL_WITH_SCRIPT)
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell._load_template([str(tmp_path / "withutils.tmpl")])
+    assert "proc pool_name" in store.get("cli script", "/Common/lab.utils")["api-anonymous"]
+    assert render("cli script", "/Common/lab.utils", store.get("cli script", "/Common/lab.utils")).startswith(
+        "cli script lab.utils {\nproc pool_name")
+    run(store, "create sys application service u template withutils variables add { basic__addr { value 1.1.1.1 } }")
+    assert store.get("ltm pool", "/Common/u.app/u_pool")["description"] == "included"
+    assert store.get("ltm pool", "/Common/u.app/ran_pool")["description"] == "made by script::run"
+    assert store.get("ltm pool", "/Common/u.app/ran_pool")["app-service"] == "/Common/u.app/u"
+
+
+@pytest.mark.parametrize("script,error", [
+    ("tmsh::include nope", r"The requested Script \(/Common/nope\) was not found"),
+    ("tmsh::run util bash -c ls", r'"run util bash -c ls": an iApp runs only "run cli script NAME ..."'),
+])
+def test_include_and_run_refuse_what_is_not_there_or_not_allowed(store, script, error):
+    template(store, "bad", "tmsh::create ltm pool p1\n" + script)
+    with pytest.raises(IappFailed, match=error):
+        run(store, "create sys application service s template bad variables add { basic__addr { value 1.1.1.1 } }")
+    assert store.get("ltm pool", "/Common/s.app/p1") is None
+
+
+@pytest.mark.parametrize("how", ["config", "ucs"])
+def test_saved_configuration_and_ucs_bring_back_the_service_its_template_and_what_it_owns(store, tmp_path, how):
+    """save sys config / a UCS, then load into a fresh device: the service, its template, its
+    objects (the iRule it made among them) come back owned, strict updates hold, delete cleans up."""
+    from node.sysconfig import SysConfig
+    from tests.unit.test_tmsh_text import Log
+    run(store, WEB_SERVICE)
+    rule = render("ltm rule", "/Common/web.app/web_persist", store.get("ltm rule", "/Common/web.app/web_persist"))
+    assert rule.endswith("persist cookie } \n    app-service web.app/web\n}")
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.save() if how == "config" else sc.ucs_save("with_iapps")
+    fresh = device(tmp_path / "fresh.json", "bigip1")
+    other = SysConfig("bigip1", fresh, tmp_path if how == "config" else tmp_path / "other", Log())
+    if how == "ucs":
+        other.ucs_dir.mkdir(parents=True)
+        (other.ucs_dir / "with_iapps.ucs").write_bytes((sc.ucs_dir / "with_iapps.ucs").read_bytes())
+    other.load_saved() if how == "config" else other.ucs_load("with_iapps")
+    assert owned(fresh) == owned(store) and len(owned(fresh)) >= 7
+    assert fresh.get("ltm rule", "/Common/web.app/web_persist") == store.get("ltm rule", "/Common/web.app/web_persist")
+    assert fresh.get("sys application template", "/Common/lab.http") == store.get("sys application template", "/Common/lab.http")
+    assert fresh.get("sys application service", WEB) == store.get("sys application service", WEB)
+    with pytest.raises(StrictUpdates):
+        run(fresh, "modify ltm rule /Common/web.app/web_persist description hand")
+    run(fresh, "delete sys application service web.app/web")
+    assert not [p for _, p in fresh.objects if p.startswith("/Common/web.app")]
+
+
 # -- iControl REST ----------------------------------------------------------------------------------
 async def test_rest_deploys_a_service_in_f5s_shape_and_refuses_a_hand_edit():
     from tests.unit.test_rest_shapes import client, rest_of
@@ -244,3 +315,48 @@ async def test_rest_deploys_a_service_in_f5s_shape_and_refuses_a_hand_edit():
         assert r.status_code == 400 and '"basic__nope" is not a variable' in r.json()["message"]
         assert (await c.delete("/mgmt/tm/sys/application/service/~Common~db.app~db")).status_code == 200
         assert (await c.get("/mgmt/tm/ltm/virtual/~Common~db.app~db_vs")).status_code == 404
+
+
+async def test_a_template_goes_up_as_a_file_loads_with_tmsh_and_shows_its_definition_as_actions(tmp_path):
+    """bigip_iapp_template's calls: the .tmpl through the file-transfer endpoint, `tmsh load sys
+    application template FILE` and `generate ... checksum` through util bash, the template in F5's
+    REST shape (its definition the one item of its actions subcollection)."""
+    import httpx
+    from tests.unit.test_tmsh_text import rest_with_shell
+    store = device(tmp_path / "running.json", "bigip1")
+    rest, _ = rest_with_shell(store, tmp_path)
+    text = (TEMPLATES / "lab.tcp.tmpl").read_text()
+    url = "/mgmt/tm/sys/application/template/~Common~"
+
+    async def load(name):
+        data = text.replace("/Common/lab.tcp", f"/Common/{name}").encode()
+        r = await c.post(f"/mgmt/shared/file-transfer/uploads/{name}", content=data, headers={
+            "Content-Range": f"0-{len(data) - 1}/{len(data)}", "Content-Type": "application/octet-stream"})
+        assert r.status_code == 200
+        for cmd in (f"load sys application template /var/config/rest/downloads/{name}",
+                    f"generate sys application template {name} checksum"):
+            r = await c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs": f'-c "tmsh {cmd}"'})
+            assert r.status_code == 200 and "commandResult" not in r.json(), r.text
+        return (await c.get(url + name)).json()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                 auth=("admin", "admin")) as c:
+        got = await load("tcp_a")
+        assert got["kind"] == "tm:sys:application:template:templatestate" and "implementation" not in got
+        assert got["actionsReference"]["isSubcollection"] is True and got["requiresModules"] == ["ltm"]
+        assert got["tmplChecksum"] == (await load("tcp_b"))["tmplChecksum"]     # the content's, not the name's
+        actions = (await c.get(url + "tcp_a/actions")).json()
+        assert actions["kind"] == "tm:sys:application:template:actions:actionscollectionstate"
+        definition = (await c.get(url + "tcp_a/actions/definition")).json()
+        assert definition["name"] == "definition" and "tmsh::create ltm pool" in definition["implementation"]
+        assert "section basic" in definition["presentation"] and definition["htmlHelp"].startswith("<p>")
+        r = await c.patch(url + "tcp_a", json={"tmplChecksum": None})
+        assert r.status_code == 200 and "tmplChecksum" not in r.json()
+        r = await c.post("/mgmt/tm/sys/application/template", json={
+            "name": "sdk", "actions": {"definition": {"implementation": "set x 1", "presentation": ""}}})
+        assert r.status_code == 200 and (await c.get(url + "sdk/actions/definition")).json()["implementation"] == "set x 1"
+        r = await c.patch(url + "sdk/actions/definition", json={"implementation": "set x 2"})
+        assert r.status_code == 200 and store.get(TEMPLATE, "/Common/sdk")["implementation"] == "set x 2"
+        r = await c.post("/mgmt/tm/util/bash", json={"command": "run", "utilCmdArgs":
+                                                     '-c "tmsh load sys application template /var/config/rest/downloads/nope"'})
+        assert "cannot read" in r.json()["commandResult"]

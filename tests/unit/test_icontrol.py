@@ -32,8 +32,9 @@ def test_routes_from_the_schema():
     assert e.value.code == 404
     with pytest.raises(RestError):
         res.route(["ltm", "pool", "web", "colours"])
-    assert res.organizing(["ltm"]) == sorted({"data-group", "message-routing", "monitor", "node", "persistence", "pool", "profile", "rule",
-                                              "snat-translation", "snatpool", "virtual", "virtual-address"})
+    assert res.organizing(["ltm"]) == sorted({"data-group", "message-routing", "monitor", "node", "persistence", "policy",
+                                              "pool", "profile", "rule", "snat-translation", "snatpool", "virtual",
+                                              "virtual-address"})
 
 
 def test_object_shapes():

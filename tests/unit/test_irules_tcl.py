@@ -201,3 +201,57 @@ def test_names_in_a_rule_are_relative_to_its_folder():
     f = flow()
     rules.hook_for("/P/vs").fire("HTTP_REQUEST", f)
     assert f.pool == "/P/api_pool" and f.outcome is None
+
+
+def test_persist_and_snat_commands_set_what_the_proxy_acts_on():
+    f, _, _ = run("when HTTP_REQUEST { persist source_addr 255.255.255.0 60 ; snat automap }")
+    assert (f.persist, f.persist_options, f.snat_rule) == ("source_addr", {"mask": "255.255.255.0", "timeout": "60"},
+                                                           "automap")
+    f, _, _ = run("when HTTP_REQUEST { persist cookie insert my_cookie ; snat 10.1.20.10 }")
+    assert (f.persist, f.persist_options, f.snat_rule) == ("cookie", {"cookie-name": "my_cookie"}, "10.1.20.10")
+    f, log, _ = run("when HTTP_REQUEST { snat somewhere }")
+    assert f.outcome.kind == "reset" and 'invalid IP address "somewhere"' in log.lines[-1][1]
+
+
+def ltm_of(store):
+    from node.events import Hub
+    from node.ltm.service import LTM
+    return LTM("bigip1", store, lambda: ["traffic-group-1"], Log(), Hub())
+
+
+def test_an_irules_persist_uses_the_builtin_profile_without_one_on_the_virtual_and_snat_picks_the_source():
+    store = store_with(Op("create", "net vlan", "/Common/internal", {}),
+                       Op("create", "net self", "/Common/int", {"address": ("set", "10.1.20.11/24"),
+                                                               "vlan": ("set", "/Common/internal")}),
+                       Op("create", "net self", "/Common/int_float", {"address": ("set", "10.1.20.10/24"),
+                          "vlan": ("set", "/Common/internal"), "traffic-group": ("set", "/Common/traffic-group-1")}),
+                       virtual())
+    ltm = ltm_of(store)
+    f = flow()
+    assert ltm.persistence_of(f) is None                 # the virtual has no persistence profile
+    f.persist, f.persist_options = "source_addr", {"timeout": "60"}
+    kind, values = ltm.persistence_of(f)
+    assert kind == "source-addr" and values["timeout"] == "60" and values["mask"] == "none"
+    f.persist = "none"
+    assert ltm.persistence_of(f) is None
+    from node.ltm.proxy import Picked
+    member = Picked("/Common/web_pool", "/Common/10.1.20.21:80", "10.1.20.21", 80)
+    assert ltm.source_of(f, member) is None              # no iRule snat: the proxy's own address
+    f.snat_rule = "automap"
+    assert ltm.source_of(f, member) == "10.1.20.10"      # the traffic group's floating self IP
+    f.snat_rule = "10.1.20.99"
+    assert ltm.source_of(f, member) == "10.1.20.99"
+
+
+def test_an_irule_takes_a_fastl4_virtual_onto_the_proxy_path_where_l4_events_run():
+    store = store_with(rule("r", "when CLIENT_ACCEPTED { log local0. hi }\nwhen SERVER_CONNECTED { log local0. up }"),
+                       Op("create", "ltm virtual", "/Common/l4", {"destination": ("set", "10.1.10.100:81"),
+                                                                  "pool": ("set", "web_pool"),
+                                                                  "profiles": ("set", ["fastL4"])}))
+    ltm = ltm_of(store)
+    assert ltm.data_path(store.get("ltm virtual", "/Common/l4")) == "fastl4"
+    store.commit([Op("modify", "ltm virtual", "/Common/l4", {"rules": ("set", ["r"])})])
+    assert ltm.data_path(store.get("ltm virtual", "/Common/l4")) == "tcp"
+    ltm.irules.reconcile()
+    hook = ltm.hook_for("/Common/l4")
+    assert hook.wants("CLIENT_ACCEPTED") and hook.wants("SERVER_CONNECTED")

@@ -13,6 +13,7 @@ from node.config.store import ConfigStore
 from node.errors import ShellError
 from node.rest.app import RestApp
 from node.rest.auth import Auth
+from node.rest.commands import config_load_line
 from node.rest.errors import RestError
 from node.rest.parts import Device
 from node.rest.routes import operator_change
@@ -114,3 +115,14 @@ async def test_a_missing_object_is_404_only_when_the_uri_names_it(tmp_path):
         assert r.json()["message"] == "01020036:3: The requested Monitor (/Common/nosuch) was not found."
         assert (await c.post("/mgmt/tm/ltm/pool", json={"name": "web"})).status_code == 200
         assert (await c.post("/mgmt/tm/ltm/pool", json={"name": "web"})).status_code == 409
+
+
+def test_a_sys_config_load_body_is_its_tmsh_line():
+    assert config_load_line({"command": "load", "name": "merge", "options": [{"file": "/tmp/a.conf"}, {"verify": ""}]}) \
+        == "load sys config merge file /tmp/a.conf verify"
+    assert config_load_line({"command": "load", "options": [{"merge": True}, {"file": "/tmp/a.conf"}]}) \
+        == "load sys config merge file /tmp/a.conf"
+    assert config_load_line({"command": "load"}) == "load sys config"
+    for bad in ({"options": [{"file": "/tmp/a; rm -rf /"}]}, {"options": [{"colour": "red"}]}, {"name": "default"}):
+        with pytest.raises(RestError):
+            config_load_line({"command": "load", **bad})

@@ -322,16 +322,21 @@ def test_each_partition_is_saved_in_its_own_files_and_loads_back(tmp_path):
 
 
 # -- over REST, as bigip_ucs and bigip_ucs_fetch move archives ------------------------------------
-async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
-    import httpx
+def rest_with_shell(store, tmp_path):
+    """A device's REST with its shell and saved configuration (util bash, file transfer)."""
     from node.rest.app import RestApp
     from node.rest.parts import Device
     sc = SysConfig("bigip1", store, tmp_path, Log())
     shell = Shell("bigip1", store, None, set, lambda: [])
     shell.sysconfig = sc
-    rest = RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
+    return RestApp(store=store, shell=shell, cluster=None, ltm=None, device=Device("bigip1", "t", "10.9.9.11"),
                    admin={"username": "admin", "password": "admin"}, now=lambda: 0.0, save_config=sc.save,
-                   sysconfig=sc)
+                   sysconfig=sc), shell
+
+
+async def test_ucs_archives_go_up_and_down_in_chunks_and_are_listed_saved_and_loaded_over_rest(store, tmp_path):
+    import httpx
+    rest, shell = rest_with_shell(store, tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
                                  auth=("admin", "admin")) as c:
         # bigip_ucs_fetch: a save task, then the archive down in chunks
@@ -420,3 +425,29 @@ def test_list_gtm_topology_with_only_options_names_no_record():
     # `list gtm topology one-line` lists every record; the option is not a record's name
     cmd = parse("list gtm topology one-line")
     assert (cmd.type, cmd.name, cmd.words) == ("gtm topology", None, ["one-line"])
+
+
+def test_merging_the_same_text_again_commits_nothing(store, tmp_path):
+    sc = SysConfig("bigip1", store, tmp_path, Log())
+    text = "ltm node /Common/n9 {\n    address 10.9.9.9\n    description again\n}\n"
+    sc.merge(text)
+    cid = store.cid
+    assert sc.merge(text) == 1 and store.cid == cid
+
+
+async def test_a_file_in_the_devices_tmp_loads_and_a_refusal_is_tmshs_and_changes_nothing(store, tmp_path):
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = sc = SysConfig("bigip1", store, tmp_path, Log())
+    sc.local("/tmp/m.conf").parent.mkdir(parents=True)
+    sc.local("/tmp/m.conf").write_text("ltm node /Common/t1 { address 10.1.20.99 }")
+    assert "1 objects merged" in await shell.run("load sys config file /tmp/m.conf merge")
+    assert sc.local("/etc/passwd") is None and sc.local("/tmp/../x") is None
+    sc.local("/tmp/m.conf").write_text("ltm pool /Common/p9 {\n    monitor /Common/nope\n}")
+    cid = store.cid
+    for verify, doing in (("", "Loading"), (" verify", "Validating")):
+        with pytest.raises(ShellError) as refused:
+            await shell.run(f"load sys config file /tmp/m.conf merge{verify}")
+        assert str(refused.value) == (f"{doing} configuration...\n  /tmp/m.conf\n01020036:3: The requested Monitor "
+                                      f"(/Common/nope) was not found.\nUnexpected Error: {doing} configuration "
+                                      "process failed.")
+    assert store.cid == cid
