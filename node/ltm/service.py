@@ -616,13 +616,14 @@ class LTM:
                 return full_path(name.split()[0])
         return None
 
-    def snat_source(self, vs: dict, flow: Flow, toward: str) -> str | None:
+    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
         """The address the proxy connects to a member from, by the virtual's source-address-translation
         (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
         its snatpool (the same for a client), an address; None (none): the proxy's own address."""
         how = flow.snat_rule or flow.snat or "none"   # an iRule's `snat` first
+        vs = self.store.get("ltm virtual", flow.virtual) or {}
         if how == "automap":
-            return self.automap(self.traffic_group_of(vs), toward)
+            return self.automap(self.traffic_group_of(vs), picked.address)
         if how == "snat":
             name = (vs.get("source-address-translation") or {}).get("pool") or "none"
             pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
@@ -632,13 +633,15 @@ class LTM:
         return snat.address(how)
 
     def traffic_group_of(self, vs: dict) -> str:
+        if not vs.get("destination"):
+            return "/Common/traffic-group-1"
         addr, _ = split_destination(vs["destination"])
         va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
         return va.get("traffic-group", "/Common/traffic-group-1")
 
     async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
         """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
-        server = await proxy.connect(picked.address, picked.port, self.snat_source(vs, flow, picked.address))
+        server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
         server_ssl = self.profile_path(vs, "server-ssl")
         if server_ssl is None:
             return server
