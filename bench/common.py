@@ -69,6 +69,22 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def dnsperf_figures(out: str) -> dict:
+    """dnsperf's report -> queries per second, queries lost, average latency in ms."""
+    result = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("Queries per second:"):
+            result["qps"] = round(float(line.split(":")[1]), 1)
+        elif line.startswith("Queries lost:"):
+            result["lost"] = int(line.split(":")[1].split()[0])
+        elif line.startswith("Average Latency (s):"):
+            result["avg_ms"] = round(float(line.split(":")[1].split()[0]) * 1000, 3)
+    if "qps" not in result:
+        raise SystemExit(f"dnsperf failed: {out[-500:]}")
+    return result
+
+
 def wrk_figures(out: str) -> dict:
     """wrk's report -> requests/s, p99 in ms, and any errors it counted."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))

@@ -1,10 +1,15 @@
 """Heartbeats under hostile traffic: the largest heartbeat gap on the wire, idle, while a lab
-node floods bigip1 with garbage on UDP 1026 (on a heartbeat path), and while the host floods
+node floods bigip1 with garbage on UDP 1026 (on a heartbeat path), while the host floods
 bigip1's 4353 (management address) with malformed and truncated frames over TLS, from an untrusted
-(self-signed) certificate and from a trusted one (bigip2's own), with bigip1's memory, the
-heartbeat paths its peer lost (F5's 010c0083) and the 4353 channels that dropped.
+(self-signed) certificate and from a trusted one (bigip2's own), and while the host holds 1,000
+idle TLS sessions to REST (443) and to 4353 (twice each, the second once bigip1 has closed the
+first's sessions: memory the first round took and the allocator kept is reused by the second, so
+a leak shows as growth in the second), with bigip1's memory
+(growth at the peak and after), the heartbeat paths its peer lost (F5's 010c0083) and the 4353
+channels that dropped.
 
-    python bench/hostile.py [--seconds 10] [--count 100000] [--connections 300]   # prints JSON
+    python bench/hostile.py [--seconds 10] [--count 100000] [--connections 300] [--idle 1000]
+                            [--idle-seconds 60]
 """
 from __future__ import annotations
 
@@ -51,6 +56,13 @@ def largest_gaps(pcaps: dict[str, Path]) -> dict[str, float]:
     return out
 
 
+def sessions(name: str, port: int) -> int:
+    """TCP connections bigip1 still holds on `port` (a session its client closed stays in
+    CLOSE-WAIT until the server's own idle timeout)."""
+    out = Lab.open(name).run("bigip1", ["ss", "-Htn", f"( sport = :{port} )"], capture_output=True, text=True)
+    return len(out.stdout.splitlines())
+
+
 def channel_drops(name: str) -> int:
     """4353 channels between the bigips that went down (not the flood's own, which end inbound-closed)."""
     logs = (state.node_dir(name, n) / "log.jsonl" for n in ("bigip1", "bigip2"))
@@ -65,14 +77,22 @@ def flood(name: str, netns: str | None, *args: str) -> dict:
     return json.loads(proc.stdout)
 
 
-def run(name: str, seconds: float, flood_args: list[str] | None, tmp: Path, netns: str | None = "web1") -> dict:
-    label = flood_args[0] + flood_args[-1].replace("/", "_") if flood_args else "idle"
+def run(name: str, seconds: float, flood_args: list[str] | None, tmp: Path, netns: str | None = "web1",
+        repeat: bool = True) -> dict:
+    """`seconds` of capture while the flood runs again and again (once, unless `repeat`)."""
+    label = "-".join(flood_args).replace("/", "_") if flood_args else "idle"
     pcaps = {vlan: tmp / f"{vlan}-{label}.pcap" for vlan in PATHS}
     threads = [threading.Thread(target=capture, args=(name, vlan, str(p)), kwargs={"duration": seconds,
                                                                                 "say": lambda m: None})
                for vlan, p in pcaps.items()]
     rss, lost, bad = rss_kb(name, "bigip1"), lost_paths(name), node_status(name, "bigip1").failover.bad_heartbeats
     drops = channel_drops(name)
+    peak, sampling = [rss], threading.Event()
+
+    def sample() -> None:
+        while not sampling.wait(0.5):
+            peak.append(rss_kb(name, "bigip1"))
+    threads.append(threading.Thread(target=sample))
     for t in threads:
         t.start()
     time.sleep(1)
@@ -81,15 +101,19 @@ def run(name: str, seconds: float, flood_args: list[str] | None, tmp: Path, netn
     while flood_args and time.monotonic() - started < seconds - 2:
         for key, n in flood(name, netns, *flood_args).items():
             totals[key] = totals.get(key, 0) + n
+        if not repeat:
+            break
     flood_s = time.monotonic() - started
-    for t in threads:
+    for t in threads[:-1]:
         t.join()
+    sampling.set()
+    threads[-1].join()
     sent = totals.get("sent") or totals.get("connections") or 0
     return {"flood": totals, "flood_s": round(flood_s, 1), "per_s": round(sent / flood_s) if sent else 0,
             "counted_bad_by_bigip1": node_status(name, "bigip1").failover.bad_heartbeats - bad,
             "largest_heartbeat_gap_ms": largest_gaps(pcaps), "paths_lost_010c0083": lost_paths(name) - lost,
             "channel_drops_4353": channel_drops(name) - drops,
-            "bigip1_rss_growth_kb": rss_kb(name, "bigip1") - rss,
+            "bigip1_rss_growth_kb": rss_kb(name, "bigip1") - rss, "bigip1_rss_peak_growth_kb": max(peak) - rss,
             "roles": {n: node_status(name, n).failover.traffic_groups["traffic-group-1"] for n in ("bigip1", "bigip2")}}
 
 
@@ -98,6 +122,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--count", type=int, default=100_000, help="garbage datagrams per flood run")
     ap.add_argument("--connections", type=int, default=300, help="4353 connections per flood run")
+    ap.add_argument("--idle", type=int, default=1000, help="idle TLS sessions held to 443 and to 4353")
+    ap.add_argument("--idle-seconds", type=float, default=60.0,
+                    help="capture of each idle-session round (opening them one by one, then holding a third)")
     ap.add_argument("--name", default="bhost")
     ap.add_argument("--mgmt-subnet", default="10.252.67.0/24")
     args = ap.parse_args()
@@ -113,6 +140,16 @@ def main() -> None:
         for label, certdir in (("iquery_frames_untrusted_cert", "-"), ("iquery_frames_trusted_cert", trusted)):
             report[label] = run(name, args.seconds, ["iq-frames", mgmt, str(args.connections), certdir], Path(tmp),
                                 netns=None)
+        for port in (443, 4353):   # from the host, on the management network, as an admin's tools would
+            for again in ("", "_again"):
+                if again:
+                    started = time.monotonic()
+                    wait(lambda: sessions(name, port) <= 2, 120, 1.0)   # 4353: the peer's channels
+                    report[f"tls_idle_{args.idle}_to_{port}_closed_by_bigip1_after_s"] = round(
+                        time.monotonic() - started, 1)
+                report[f"tls_idle_{args.idle}_to_{port}{again}"] = run(
+                    name, args.idle_seconds, ["tls-idle", mgmt, str(port), str(args.idle), str(args.idle_seconds / 3)],
+                    Path(tmp), netns=None, repeat=False)
     print(json.dumps(report, indent=2))
 
 

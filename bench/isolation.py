@@ -1,7 +1,8 @@
 """Heartbeats under load on ha-pair: the largest heartbeat gap on the wire, false failovers and
-4353 channel drops, idle, under maximum REST load on bigip1 (wrk from the host) and under a wrk
-flood through the virtual 10.1.10.100 (from the client); then the failover time after kill -9 of
-the active, idle and under REST load on both nodes.
+4353 channel drops, idle, under maximum REST load on bigip1 (wrk from the host), under a wrk
+flood through the virtual 10.1.10.100 (from the client) and, with GTM provisioned on the pair, under
+a dnsperf flood at bigip1's GTM listener (from the client); then the failover time after kill -9
+of the active, idle and under REST load on both nodes. Each load phase lasts 60 s.
 
     python bench/isolation.py [--seconds 60] [--connections 64]     # prints JSON
 """
@@ -18,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from common import lab, wait, wrk_figures
+import yaml
+from common import HA_PAIR, dnsperf_figures, lab, wait, wrk_figures
 from hostile import PATHS, channel_drops, largest_gaps, lost_paths, rss_kb
 
 from lab.model import state
@@ -28,6 +30,31 @@ from lab.runtime.lab import Lab
 
 NODES = ("bigip1", "bigip2")
 BASIC = "Authorization: Basic " + base64.b64encode(b"admin:admin").decode()
+LISTENER = "10.30.0.53"   # bigip1's GTM listener, routed from the client through bigip1's external self IP
+GTM_CONFIG = [
+    f"create gtm listener dns1 address {LISTENER}",
+    'create gtm zone example.com records add { "@ 3600 IN SOA ns1 hostmaster 1 3600 600 86400 60" '
+    f'"@ IN NS ns1" "ns1 IN A {LISTENER}" "www IN A 10.1.10.100" }}',
+]
+QUERIES = "www.example.com A\nexample.com SOA\nexample.com NS\nnosuch.example.com A\n"
+
+
+def gtm_pair(tmp: Path) -> Path:
+    """ha-pair with GTM provisioned on both devices, a listener and a zone on bigip1."""
+    data = yaml.safe_load(HA_PAIR.read_text())
+    for node in NODES:
+        data["nodes"][node]["modules"] = ["ltm", "gtm"]
+    data["nodes"]["bigip1"]["config"] = GTM_CONFIG
+    data["nodes"]["client"]["routes"] = [{"to": f"{LISTENER}/32", "via": "10.1.10.11"}]
+    path = tmp / "gtm-pair.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def dnsperf(seconds: float, queries: Path, netns: str) -> subprocess.Popen:
+    cmd = ["dnsperf", "-s", LISTENER, "-d", str(queries), "-l", str(int(seconds)), "-c", "4", "-q", "500"]
+    return subprocess.Popen(["ip", "netns", "exec", netns, *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
 
 
 def went_active(name: str) -> int:
@@ -49,8 +76,9 @@ def wrk(seconds: float, connections: int, url: str, netns: str | None = None) ->
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def phase(name: str, seconds: float, loads: list, tmp: Path, label: str) -> dict:
-    """Capture the heartbeat paths while `loads` (wrk runs) go on; what the heartbeats saw."""
+def phase(name: str, seconds: float, loads: list, tmp: Path, label: str, figures=wrk_figures) -> dict:
+    """Capture the heartbeat paths while `loads` (wrk runs, or what `figures` reads) go on; what
+    the heartbeats saw."""
     pcaps = {vlan: tmp / f"{label}-{vlan}.pcap" for vlan in PATHS}
     threads = [threading.Thread(target=capture, args=(name, vlan, str(p)),
                                 kwargs={"duration": seconds, "say": lambda m: None})
@@ -64,7 +92,7 @@ def phase(name: str, seconds: float, loads: list, tmp: Path, label: str) -> dict
     outs = [p.communicate()[0] for p in procs]
     for t in threads:
         t.join()
-    return {"load": [wrk_figures(o) for o in outs],
+    return {"load": [figures(o) for o in outs],
             "largest_heartbeat_gap_ms": largest_gaps(pcaps),
             "paths_lost_010c0083": lost_paths(name) - before["lost"],
             "channel_drops_4353": channel_drops(name) - before["drops"],
@@ -92,15 +120,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0, help="length of each load phase")
     ap.add_argument("--connections", type=int, default=64, help="wrk connections per load")
+    ap.add_argument("--only", choices=["rest", "dns"], help="only the REST/virtual phases and kills, or only DNS")
+    ap.add_argument("--name", default="biso", help="lab name (at most 6 characters)")
+    ap.add_argument("--mgmt-subnet", default="10.250.84.0/24")
     args = ap.parse_args()
-    s, c = args.seconds, args.connections
     report: dict = {}
-    with lab("biso", "10.250.84.0/24") as name, tempfile.TemporaryDirectory() as tmp:
-        wait(lambda: role(name, "bigip1") == "active" and role(name, "bigip2") == "standby", 60, 0.2)
-        time.sleep(2)
-        fo = node_status(name, "bigip1").failover
+    if args.only != "dns":
+        rest_phases(args, report)
+    if args.only != "rest":
+        dns_phase(args, report)
+    half = report["timeout_ms"] / 2
+    report["gaps_over_timeout_half"] = sorted(
+        f"{label}: {path}" for label, r in report.items() if isinstance(r, dict) and "largest_heartbeat_gap_ms" in r
+        for path, gap in r["largest_heartbeat_gap_ms"].items() if gap is None or gap > half)
+    print(json.dumps(report, indent=2))
+
+
+def settled(name: str) -> dict:
+    """Wait for bigip1 active and bigip2 standby, then a little more; the heartbeat timers."""
+    wait(lambda: role(name, "bigip1") == "active" and role(name, "bigip2") == "standby", 60, 0.2)
+    time.sleep(2)
+    fo = node_status(name, "bigip1").failover
+    return {"timeout_ms": fo.timeout * 1000, "interval_ms": fo.interval * 1000}
+
+
+def rest_phases(args, report: dict) -> None:
+    s, c = args.seconds, args.connections
+    with lab(args.name, args.mgmt_subnet) as name, tempfile.TemporaryDirectory() as tmp:
+        report.update(settled(name))
         client = Lab.open(name).node("client").netns
-        report["timeout_ms"], report["interval_ms"] = fo.timeout * 1000, fo.interval * 1000
         rest1 = lambda d: wrk(d, c, rest_url(name, "bigip1"))
         rest2 = lambda d: wrk(d, c, rest_url(name, "bigip2"))
         vip = lambda d: wrk(d, c, "http://10.1.10.100/", client)
@@ -108,15 +156,20 @@ def main() -> None:
         report["rest_wrk_on_bigip1"] = phase(name, s, [rest1], Path(tmp), "rest")
         report["wrk_through_virtual"] = phase(name, s, [vip], Path(tmp), "vip")
         report["failover_s_after_kill9_under_rest_load_on_both"] = kill_active(name, [rest1, rest2], 5)
-    with lab("biso", "10.250.84.0/24") as name:
-        wait(lambda: role(name, "bigip1") == "active" and role(name, "bigip2") == "standby", 60, 0.2)
-        time.sleep(2)
+    with lab(args.name, args.mgmt_subnet) as name:
+        settled(name)
         report["failover_s_after_kill9_idle"] = kill_active(name, [], 0)
-    half = report["timeout_ms"] / 2
-    report["gaps_over_timeout_half"] = sorted(
-        f"{label}: {path}" for label, r in report.items() if isinstance(r, dict) and "largest_heartbeat_gap_ms" in r
-        for path, gap in r["largest_heartbeat_gap_ms"].items() if gap is None or gap > half)
-    print(json.dumps(report, indent=2))
+
+
+def dns_phase(args, report: dict) -> None:
+    """GTM on the pair: a dnsperf flood at bigip1's listener from the client."""
+    with tempfile.TemporaryDirectory() as tmp, lab(args.name, args.mgmt_subnet, gtm_pair(Path(tmp))) as name:
+        report.update(settled(name))
+        queries = Path(tmp) / "queries"
+        queries.write_text(QUERIES)
+        client = Lab.open(name).node("client").netns
+        report["dnsperf_at_gtm_listener_on_bigip1"] = phase(
+            name, args.seconds, [lambda d: dnsperf(d, queries, client)], Path(tmp), "dns", dnsperf_figures)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def measure(topology: Path, backend: str, mode: str, runs: int, name: str, subne
         time.sleep(1.0)  # let the daemons settle before reading their memory
         for node, m in daemon_memory(name).items():
             mem.setdefault(node, []).append(m)
-        fs = forkserver.pid(name)
+        fs = forkserver.pid()
         if fs:
             server.append(memory(fs))
         if topology.name.startswith("gtm-10dc"):

@@ -19,8 +19,7 @@ def teardown(plan: Plan) -> list[str]:
     """Remove everything of a lab, whatever state it is in; returns what was removed."""
     be = get_backend(plan.backend)
     removed = []
-    ntpd.stop(plan.lab)
-    forkserver.stop(plan.lab)
+    ntpd.stop(plan.lab)   # the fork server is the host's: it outlives the lab (forkserver.IDLE)
     present = [node for node in plan.nodes if be.exists(node)]
     each(be.remove, present)   # each node's processes end side by side
     removed += [node.netns for node in present]

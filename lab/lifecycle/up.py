@@ -98,7 +98,7 @@ def make(lab: Lab, say) -> None:
     node's daemon or server started. Nodes are made and wired side by side."""
     plan, be = lab.plan, lab.backend
     if plan.forkserver:
-        forkserver.launch(plan.lab)   # its imports overlap the wiring
+        forkserver.launch()   # warm from an earlier lab, or its imports overlap the wiring
     say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
     with IPRoute() as ipr:
         for bridge in plan.bridges:

@@ -1,15 +1,19 @@
-"""The netns backend's fork server: one warm interpreter per lab that every BIG-IP daemon is
-forked from (Android's zygote, gunicorn's preload). It imports what a daemon needs once, scapy's
-L2 layer included, freezes those objects out of the garbage collector, and then forks a child per
-request; the children share the imported pages copy-on-write, so each daemon's own memory (USS)
-is only what it writes.
+"""The netns backend's fork server: one warm interpreter that every BIG-IP daemon is forked from
+(Android's zygote, gunicorn's preload). It imports what a daemon needs once, scapy's L2 layer
+included, freezes those objects out of the garbage collector, and then forks a child per request;
+the children share the imported pages copy-on-write, so each daemon's own memory (USS) is only
+what it writes.
 
     python -m lab.runtime.forkserver SOCKET
 
-A request is one JSON line on the unix socket (in the lab's run directory, named with the lab's
-prefix so `biglab down` finds it after a crash): the node's namespace, its node.json and its log.
-The child enters the namespace (setns), has scapy read its interfaces and routes there, starts
-its own session, works in its state directory with stdio on the log, and runs the daemon; the
+One server serves every lab of the host that runs the same code: its socket (in the run root,
+`bl-forkserver-<key>.sock`) is keyed by the interpreter and a fingerprint of the code and the
+installed packages, so a change to either starts a fresh server. It outlives the lab that started
+it and ends itself after IDLE seconds without a daemon or a request, so labs brought up one after
+another (tests, benches, a user's day) skip its imports. `biglab down --all` ends it.
+
+A request is one JSON line on the unix socket: the node's namespace, its node.json and its log.
+The child enters the namespace (setns), starts its own session, works in its state directory with stdio on the log, and runs the daemon; the
 answer is the child's pid, which the lab keeps in the node's daemon.pid as before. The server
 stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
 children, so a killed daemon leaves no zombie.
@@ -18,7 +22,10 @@ children, so a killed daemon leaves no zombie.
 """
 from __future__ import annotations
 
+import fcntl
+import functools
 import gc
+import hashlib
 import json
 import os
 import select
@@ -26,30 +33,42 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
 from ..model import state
-from ..model.plan import prefix
+from ..model.plan import PREFIX
 from .backends import BackendError
 from .namespaces import enter as enter_netns, leave_for_empty
 from .processes import alive, stop_processes
 
 MODULE = "lab.runtime.forkserver"
 PRELOAD = ("node.daemon", "scapy.layers.l2")   # what every daemon imports, scapy for GARP
+IDLE = 600.0   # seconds without a daemon or a request before the server ends itself
 
 
 class ForkServerError(BackendError):
     """The lab's fork server is not there or refused a request."""
 
 
-def socket_path(lab: str) -> Path:
-    return state.lab_dir(lab) / f"{prefix(lab)}forkserver.sock"
+@functools.cache
+def key() -> str:
+    """The code a server runs: the interpreter, every module of node/ and lab/ (path, mtime,
+    size) and the installed packages (their directory's mtime changes on an install)."""
+    digest = hashlib.sha1(os.path.realpath(sys.executable).encode())   # python and python3 alike
+    for top in ("node", "lab"):
+        for path in sorted((state.PROJECT / top).rglob("*.py")):
+            st = path.stat()
+            digest.update(f"{path}:{st.st_mtime_ns}:{st.st_size}".encode())
+    digest.update(str(os.stat(sysconfig.get_paths()["purelib"]).st_mtime_ns).encode())
+    return digest.hexdigest()[:12]
 
 
-def _pidfile(lab: str) -> Path:
-    return state.lab_dir(lab) / "forkserver.pid"
+def socket_path(code: str | None = None) -> Path:
+    return state.run_root() / f"{PREFIX}forkserver-{code or key()}.sock"
 
 
 def _is_server(pid: int, sock: Path | str | None = None) -> bool:
@@ -61,52 +80,46 @@ def _is_server(pid: int, sock: Path | str | None = None) -> bool:
     return MODULE.encode() in argv and (sock is None or str(sock).encode() in argv) and alive(pid)
 
 
-def pid(lab: str) -> int | None:
-    """The lab's fork server's pid, if it runs."""
+def pid(sock: Path | None = None) -> int | None:
+    """The pid of the server for this code (or for `sock`), if it runs."""
+    sock = sock or socket_path()
     try:
-        found = int(_pidfile(lab).read_text())
+        found = int(sock.with_suffix(".pid").read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return found if _is_server(found, socket_path(lab)) else None
+    return found if _is_server(found, sock) else None
 
 
-def launch(lab: str) -> int:
-    """Start the lab's fork server, if it does not run, without waiting for its imports (`up`
-    wires the lab meanwhile)."""
-    running = pid(lab)
-    if running is not None:
-        return running
-    sock = socket_path(lab)
-    sock.unlink(missing_ok=True)
-    with open(state.lab_dir(lab) / "forkserver.out", "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", MODULE, str(sock)], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=out, start_new_session=True, close_fds=True,
-                                cwd=str(state.PROJECT))
-    proc.returncode = 0  # detached on purpose: the lab tracks its pid
-    _pidfile(lab).write_text(str(proc.pid))
-    return proc.pid
+def launch() -> int:
+    """Start the server for this code, if none runs, without waiting for its imports (`up` wires
+    the lab meanwhile). Two `up`s at once start one server."""
+    sock = socket_path()
+    sock.parent.mkdir(parents=True, exist_ok=True)
+    with open(sock.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        running = pid(sock)
+        if running is not None:
+            return running
+        sock.unlink(missing_ok=True)
+        with open(sock.with_suffix(".out"), "ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", MODULE, str(sock)], stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=out, start_new_session=True, close_fds=True,
+                                    cwd=str(state.PROJECT))
+        proc.returncode = 0  # detached on purpose: it outlives this command
+        sock.with_suffix(".pid").write_text(str(proc.pid))
+        return proc.pid
 
 
-def start(lab: str, timeout: float = 20.0) -> int:
-    """The lab's fork server, started if it does not run, once it accepts requests."""
-    server, sock = launch(lab), socket_path(lab)
+def start(timeout: float = 20.0) -> Path:
+    """The socket of the server for this code, started if it does not run, once it accepts."""
+    server, sock = launch(), socket_path()
     deadline = time.monotonic() + timeout
     while not sock.exists():
         if not alive(server) or time.monotonic() > deadline:
-            out = (state.lab_dir(lab) / "forkserver.out").read_text(errors="replace")[-1500:]
+            out = sock.with_suffix(".out").read_text(errors="replace")[-1500:]
             raise ForkServerError(f"the fork server did not start:\n{out}")
         time.sleep(0.01)
-    return server
-
-
-def stop(lab: str) -> bool:
-    """End the lab's fork server (its children, the daemons, are the backend's to end)."""
-    found = pid(lab)
-    if found is not None:
-        stop_processes([found])
-    _pidfile(lab).unlink(missing_ok=True)
-    socket_path(lab).unlink(missing_ok=True)
-    return found is not None
+    return sock
 
 
 def servers(lab_prefix: str) -> dict[int, Path]:
@@ -125,27 +138,33 @@ def servers(lab_prefix: str) -> dict[int, Path]:
 
 
 def sweep(lab_prefix: str) -> list[str]:
-    """Fork servers of labs named with the prefix that no lab.json knows of (after a crash)."""
+    """Fork servers whose socket is named with the prefix: the host's (`bl-`, for `down --all`),
+    or a lab's own from before servers were shared."""
     found = servers(lab_prefix)
     stop_processes(list(found))
     for sock in found.values():
-        sock.unlink(missing_ok=True)
+        for path in (sock, sock.with_suffix(".pid")):
+            path.unlink(missing_ok=True)
     return [f"fork server {pid}" for pid in found]
 
 
-def spawn(lab: str, netns: str, config: Path, log_path: Path, timeout: float = 10.0) -> int:
-    """Fork a daemon for the node in namespace `netns` from the lab's fork server; its pid."""
+def spawn(netns: str, config: Path, log_path: Path, timeout: float = 10.0) -> int:
+    """Fork a daemon for the node in namespace `netns` from the fork server (started if it does
+    not run); its pid."""
     request = {"netns": netns, "config": str(config), "log": str(log_path)}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
-            s.connect(str(socket_path(lab)))
+            try:
+                s.connect(str(socket_path()))
+            except (FileNotFoundError, ConnectionRefusedError):   # none runs (or it died): start one
+                s.connect(str(start()))
             s.sendall(json.dumps(request).encode() + b"\n")
             answer = json.loads(s.makefile("rb").readline() or b"{}")
     except (OSError, ValueError) as exc:
-        raise ForkServerError(f"lab {lab}'s fork server: {exc}") from None
+        raise ForkServerError(f"the fork server: {exc}") from None
     if "pid" not in answer:
-        raise ForkServerError(f"lab {lab}'s fork server: {answer.get('error', 'no answer')}")
+        raise ForkServerError(f"the fork server: {answer.get('error', 'no answer')}")
     return answer["pid"]
 
 
@@ -160,10 +179,7 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
-        enter_netns(request["netns"])
-        from scapy.config import conf   # preloaded: it read the server's interfaces and routes
-        conf.ifaces.reload()
-        conf.route.resync()
+        enter_netns(request["netns"])   # scapy only builds frames (GARP): its view of interfaces is not used
         log = Path(request["log"])
         os.chdir(log.parent)
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -186,14 +202,15 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
         os._exit(code)
 
 
-def reap() -> None:
+def reap() -> bool:
+    """Reap ended children; whether any child still runs."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if pid == 0:
-            return
+            return True
 
 
 def handle(conn: socket.socket, listener: socket.socket) -> None:
@@ -214,12 +231,28 @@ def handle(conn: socket.socket, listener: socket.socket) -> None:
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
+def warm() -> None:
+    """Work every daemon does first and libraries do once per process, done here so its memory is
+    shared: OpenSSL loads its providers and curve tables at the first key and context,
+    cryptography's X.509 builder and pyroute2's netlink tables fill at first use."""
+    from pyroute2 import IPRoute
+    from node import tls
+    from node.clock import PersistentClock
+    from node.iquery.trust import TrustStore
+    with tempfile.TemporaryDirectory() as tmp:   # a trust domain of its own: keys, CA, certificates
+        TrustStore(Path(tmp), "warm", "127.0.0.1", PersistentClock(Path(tmp) / "clock.json"))
+    tls.context(server=True)
+    tls.unverified_client()
+    IPRoute().close()
+
+
 def serve(path: str) -> None:
     # Imported in an empty namespace: scapy reads every interface and route it sees at import,
-    # hundreds on a host full of labs, and each child reloads its node's own anyway.
+    # hundreds on a host full of labs, and no child uses them.
     leave_for_empty()
     for module in PRELOAD:
         __import__(module)
+    warm()
     gc.collect()
     gc.freeze()   # imported objects stay out of every child's collections: their pages stay shared
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -233,17 +266,23 @@ def serve(path: str) -> None:
     listener.listen(64)
     os.rename(path + ".new", path)   # the socket appears only once it accepts
     print(f"forkserver: serving on {path} (pid {os.getpid()}, preloaded {', '.join(PRELOAD)})", flush=True)
+    busy = time.monotonic()   # the last moment a daemon ran or a request came
     try:
         while not stopping:
-            ready, _, _ = select.select([listener, wake_r], [], [])
+            ready, _, _ = select.select([listener, wake_r], [], [], IDLE / 10)
             if wake_r in ready:
                 while True:
                     try:
                         os.read(wake_r, 512)
                     except BlockingIOError:
                         break
-                reap()
+            if reap():
+                busy = time.monotonic()
+            elif time.monotonic() - busy > IDLE and not ready:
+                print(f"forkserver: idle for {IDLE:g} s, ending", flush=True)
+                break
             if listener in ready and not stopping:
+                busy = time.monotonic()
                 conn, _ = listener.accept()
                 with conn:
                     try:
@@ -253,6 +292,7 @@ def serve(path: str) -> None:
     finally:
         listener.close()
         Path(path).unlink(missing_ok=True)
+        Path(path).with_suffix(".pid").unlink(missing_ok=True)
 
 
 def main(argv=None) -> int:

@@ -129,9 +129,8 @@ class Lab:
         d.mkdir(parents=True, exist_ok=True)
         config = node_config(self.plan, node, d, iquery_version)
         (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
-        if self.plan.forkserver:   # forked from the lab's warm interpreter (started again if it died)
-            forkserver.start(self.name)
-            pid = forkserver.spawn(self.name, self.backend.netns_ref(node), d / "node.json", d / "daemon.out")
+        if self.plan.forkserver:   # forked from the host's warm interpreter (started again if it died)
+            pid = forkserver.spawn(self.backend.netns_ref(node), d / "node.json", d / "daemon.out")
         else:
             pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
                                      str(d / "daemon.out"))

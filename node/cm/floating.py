@@ -8,8 +8,8 @@ an entry younger than its 1 s locktime, which is why one frame is not enough.
 
 The frames are built with scapy's L2 layer and sent on an AF_PACKET socket. scapy's pages are
 shared: every daemon of a netns lab is forked from one warm interpreter that imported it
-(lab/runtime/forkserver.py), which reads scapy's interfaces and routes again after it enters the
-node's namespace.
+(lab/runtime/forkserver.py). Every field of a frame is given, so scapy's view of interfaces and
+routes (read where the server imported it, not in the node) is never consulted.
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..clock import write_atomically
+from .. import tls
 from ..errors import F5Error
 
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # OpenSSL: verify signatures, leave validity times to us
@@ -225,7 +226,7 @@ class TrustStore:
 
     # -- TLS ------------------------------------------------------------------------------------
     def _context(self, purpose) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(purpose)
+        ctx = tls.context(server=purpose is ssl.Purpose.CLIENT_AUTH)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.check_hostname = False
         ctx.load_verify_locations(cadata=self.state.ca.decode())

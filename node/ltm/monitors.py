@@ -17,6 +17,8 @@ import struct
 
 import trio
 
+from .. import tls
+
 
 def unescape(text: str) -> bytes:
     """tmsh send strings carry \\r and \\n as two characters."""
@@ -25,9 +27,7 @@ def unescape(text: str) -> bytes:
 
 def unverified() -> ssl.SSLContext:
     """A BIG-IP's https monitor does not check the server's certificate."""
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    return context
+    return tls.unverified_client()
 
 
 async def probe_tcp(address: str, port: int, send: str | None, recv: str | None, timeout: float,

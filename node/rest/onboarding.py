@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import ssl
 import time
 import uuid
 
 import trio
 from starlette.responses import Response
 
+from .. import tls
 from ..config.store import Op
 from ..do import classes as C
 from ..do.plan import Me, Steps, declaration_of, plan
@@ -204,9 +204,7 @@ def _addresses(info: dict) -> set[str]:
 def post(host: str, path: str, body: dict, user: str, password: str) -> tuple[int, str]:
     """One HTTPS POST to a peer's iControl REST (its certificate is not one we can check before
     trust, as DO does not either). Runs in a worker thread."""
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    conn = http.client.HTTPSConnection(host, 443, timeout=60, context=context)
+    conn = http.client.HTTPSConnection(host, 443, timeout=60, context=tls.unverified_client())
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     try:
         conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json",

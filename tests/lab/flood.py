@@ -9,6 +9,8 @@ bounded loops, to the lab address given, and a one-line JSON summary on stdout.
     iq-frames ADDRESS COUNT CERTDIR           TLS connections to 4353, each sending malformed or truncated
                                               frames, with the certificate in CERTDIR (dtdi.crt/.key, a
                                               trusted device's) or, for CERTDIR "-", a self-signed one
+    tls-idle ADDRESS PORT CONNECTIONS SECONDS TLS sessions opened one after another (handshake done,
+                                              no certificate) and held idle for SECONDS
 """
 from __future__ import annotations
 
@@ -202,9 +204,38 @@ def iq_frames(address: str, count: int, certdir: str) -> dict:
     return {"connections": done, "ended_in_error": refused}
 
 
+def tls_idle(address: str, port: int, connections: int, seconds: float) -> dict:
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, connections + 256)), hard))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    held, failed = [], 0
+    started = time.monotonic()
+    for _ in range(connections):
+        try:
+            held.append(ctx.wrap_socket(socket.create_connection((address, port), timeout=5)))
+        except (OSError, ssl.SSLError):
+            failed += 1
+    opened_s = time.monotonic() - started
+    time.sleep(seconds)
+    dropped = 0
+    for s in held:
+        try:
+            s.setblocking(False)
+            if s.recv(1) == b"":
+                dropped += 1
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        except OSError:
+            dropped += 1
+        s.close()
+    return {"opened": len(held), "failed": failed, "open_s": round(opened_s, 1), "closed_by_server": dropped}
+
+
 KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float, str, str),
          "iq-frames": (iq_frames, str, int, str), "dns-udp": (dns_udp, str, int), "dns-tcp": (dns_tcp, str, int),
-         "dns-slowloris": (dns_slowloris, str, int, float)}
+         "dns-slowloris": (dns_slowloris, str, int, float), "tls-idle": (tls_idle, str, int, int, float)}
 
 
 def main(argv: list[str]) -> None:

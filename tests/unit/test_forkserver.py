@@ -1,7 +1,12 @@
 """The fork server's request handling (its forking is covered by tests/lab/test_scale.py)."""
 import json
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+from lab.runtime import forkserver
 from lab.runtime.forkserver import handle, socket_path
 
 
@@ -21,5 +26,25 @@ def test_a_request_that_is_not_json_is_refused():
     assert "error" in answer_to(b"fork please\n")
 
 
-def test_the_socket_is_named_with_the_lab_prefix_so_down_finds_it_after_a_crash():
-    assert socket_path("ha").name == "bl-ha-forkserver.sock"
+def test_the_socket_is_the_hosts_named_for_its_code_so_down_all_finds_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    assert socket_path().parent == tmp_path and socket_path().name == f"bl-forkserver-{forkserver.key()}.sock"
+    assert socket_path("other").name == "bl-forkserver-other.sock"   # other code, another server
+
+
+def test_a_running_server_for_the_same_code_is_reused_not_started_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    sock = socket_path()
+    # a stand-in with a server's command line (python -m MODULE SOCKET), started by an earlier lab
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", forkserver.MODULE, str(sock)])
+    try:
+        deadline = time.monotonic() + 10   # until it has exec'd: before, its command line is ours
+        while forkserver.MODULE not in Path(f"/proc/{running.pid}/cmdline").read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sock.with_suffix(".pid").write_text(str(running.pid))
+        assert forkserver.pid() == running.pid
+        assert forkserver.launch() == running.pid
+    finally:
+        running.kill()
+        running.wait()
+    assert forkserver.pid() is None   # gone: the next launch starts one
