@@ -41,12 +41,24 @@ def obj(required: tuple = (), **props) -> dict:
 MONITOR_REFS = {"type": "array", "items": {"anyOf": [{"enum": ["http", "https", "tcp", "udp", "icmp",
                                                                 "gateway_icmp", "tcp_half_open"]}, POINTER]}}
 VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
-    ADDRESS, {"type": "array", "prefixItems": [ADDRESS, STR], "minItems": 1, "maxItems": 2}, POINTER]}}
+    ADDRESS, {"type": "array", "prefixItems": [{"anyOf": [ADDRESS, POINTER]}, STR], "minItems": 1, "maxItems": 2},
+    POINTER]}}
+NAME_OR_POINTER = {"anyOf": [STR, POINTER]}
+TLS = {"anyOf": [STR, POINTER, {"type": "array", "minItems": 1, "items": NAME_OR_POINTER}]}   # one or several
 
 
-def service(port_default: int | None, **own) -> dict:
+# AS3's persistence keywords; the lab has cookie and source-address (validate.py refuses the rest by name)
+PERSIST_WORDS = ("cookie", "source-address", "destination-address", "msrdp", "sip-info", "ssl-session",
+                 "tls-session-id", "universal")
+PERSIST_BUILTINS = {"cookie": "/Common/cookie", "source-address": "/Common/source_addr"}
+
+
+def service(port_default: int | None, persist: str = "source-address", **own) -> dict:
     """A Service_* class: the virtual server and its virtual addresses."""
     return obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
+               persistenceMethods={"type": "array", "items": {"anyOf": [{"enum": list(PERSIST_WORDS)}, POINTER]},
+                                   "default": [persist]},
+               fallbackPersistenceMethod={"anyOf": [{"enum": [*PERSIST_WORDS, "none"]}, POINTER]},
                virtualAddresses=VIRTUAL_ADDRESSES, virtualPort=port(port_default), pool={"anyOf": [STR, POINTER]},
                enable={**BOOL, "default": True}, snat={"anyOf": [{"enum": ["auto", "none", "self"]}, POINTER]},
                translateServerAddress={**BOOL, "default": True}, translateServerPort={**BOOL, "default": True},
@@ -56,7 +68,11 @@ def service(port_default: int | None, **own) -> dict:
 
 
 CLASSES: dict[str, dict] = {
-    "Service_HTTP": service(80, profileHTTP=ref_or("basic"), profileTCP=ref_or("normal")),
+    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+                            profileHTTPCompression=ref_or("basic")),
+    "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+                             profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
+                             redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal")),
     "Service_UDP": service(None, profileUDP=ref_or("normal")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
@@ -82,7 +98,9 @@ CLASSES: dict[str, dict] = {
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
                 "remark": STR}}}),
     "Monitor": obj(
-        ("monitorType",), monitorType=enum("http", "https", "tcp", "udp", "icmp", "gateway-icmp"),
+        ("monitorType",), monitorType=enum("http", "https", "tcp", "udp", "icmp", "gateway-icmp", "tcp-half-open",
+                                            "external"),
+        pathname=STR, arguments=STR,
         interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
         targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
         timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
@@ -94,8 +112,20 @@ CLASSES: dict[str, dict] = {
         viaResponse=enum("preserve", "remove", "append", default="preserve"),
         requestChunking=enum("preserve", "selective", "rechunk", default="preserve"),
         responseChunking=enum("preserve", "selective", "unchunk", "rechunk", default="selective"),
+        maxHeaderCount=intrange(16, 4096, 64), maxHeaderSize=intrange(0, 4294967295, 32768),
+        knownMethods={"type": "array", "items": STR}, pipelineAction=enum("allow", "reject", "pass-through"),
+        unknownMethodAction=enum("allow", "reject", "pass-through"), truncatedRedirects=BOOL,
         fallbackRedirect=STR, insertHeader={"type": "object", "properties": {"name": STR, "value": STR},
                                             "additionalProperties": False}),
+    "Persist": obj(
+        ("persistenceMethod",), persistenceMethod=enum(*PERSIST_WORDS), duration=intrange(0, 604800, 180),
+        matchAcrossPools={**BOOL, "default": False}, matchAcrossServices={**BOOL, "default": False},
+        matchAcrossVirtualServers={**BOOL, "default": False}, mirror={**BOOL, "default": False},
+        overrideConnectionLimit={**BOOL, "default": False}, addressMask=STR,
+        hashAlgorithm=enum("default", "carp", default="default"),
+        cookieMethod=enum("insert", "rewrite", "passive", "hash", default="insert"), cookieName=STR,
+        ttl=intrange(0, 4294967295, 0), httpOnly={**BOOL, "default": True}, secure={**BOOL, "default": True},
+        alwaysSet={**BOOL, "default": False}),
     "TCP_Profile": obj(),
     "L4_Profile": obj(),
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
@@ -126,26 +156,30 @@ CLASSES.update({
             "type": "object", "required": ["address", "port"], "additionalProperties": False, "properties": {
                 "name": STR, "address": ADDRESS, "port": port(), "enabled": {**BOOL, "default": True},
                 "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
-        virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no")),
+        virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no"),
+        exposeRouteDomainsEnabled={**BOOL, "default": False}),
     "GSLB_Pool": obj(
-        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME"),
+        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
         lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
         lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR,
         maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER, "maxItems": 1},
-        verifyMemberAvailability={**BOOL, "default": True},
+        verifyMemberAvailability={**BOOL, "default": True}, manualResumeEnabled={**BOOL, "default": False},
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
-                "server": POINTER, "virtualServer": STR, "domainName": STR, "ratio": intrange(0, 100, 1),
+                "server": POINTER, "virtualServer": STR, "domainName": {"anyOf": [STR, POINTER]},
+                "ratio": intrange(0, 100, 1),
+                "priority": intrange(0, 65535, 10),
                 "enabled": {**BOOL, "default": True}, "memberOrder": intrange(0, 65535, 0),
                 "dependsOn": {}, "remark": STR}}}),
     "GSLB_Domain": obj(
-        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME"),
+        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
         enabled={**BOOL, "default": True}, aliases={"type": "array", "items": STR},
         poolLbMode=enum("round-robin", "ratio", "topology", "global-availability", default="round-robin"),
         pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,
                                           "properties": {"use": STR, "ratio": intrange(0, 100, 1)}}},
         lastResortPool=POINTER, persistenceEnabled={**BOOL, "default": False},
+        clientSubnetPreferred={**BOOL, "default": False},
         ttlPersistence=intrange(0, 4294967295, 3600), persistCidrIpv4=intrange(0, 32, 32),
         persistCidrIpv6=intrange(0, 128, 128)),
     "GSLB_Monitor": obj(
@@ -160,14 +194,16 @@ CLASSES.update({
 # GSLB data centers, servers, regions and topology exist in /Common only: declared in /Common/Shared
 COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Topology_Region", "GSLB_Topology_Records")
 
+CONSTANTS = {"type": "object"}   # AS3's constants (class Constants): for the declaration's own use, not configuration
 APPLICATION = {"type": "object", "required": ["class"], "properties": {
-    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR,
-    "template": enum("generic", "http", "tcp", "udp", "l4", "shared", default="generic")}}
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "schemaOverlay": STR, "constants": CONSTANTS,
+    "template": enum("generic", "http", "https", "tcp", "udp", "l4", "shared", default="generic")}}
 TENANT = {"type": "object", "required": ["class"], "properties": {
-    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR,
+    "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR, "constants": CONSTANTS,
     "defaultRouteDomain": {"type": "integer", "enum": [0]}, "controls": {"type": "object"}}}
 ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
+    "constants": CONSTANTS,
     "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
     "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
                                                    "traceResponse": BOOL, "userAgent": STR, "archiveTimestamp": STR},
@@ -181,7 +217,7 @@ AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "
     "resourceTimeout": {"type": "integer"}}}
 
 # Each template wants these (F5: the http template needs a serviceMain of class Service_HTTP).
-TEMPLATES = {"http": "Service_HTTP", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}
+TEMPLATES = {"http": "Service_HTTP", "https": "Service_HTTPS", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}
 # AS3 properties that hold an object's kind, from which its class takes defaults (validate fills them).
 TOP_LEVEL_WORDS = set(ADC["properties"])
 TENANT_WORDS = set(TENANT["properties"])

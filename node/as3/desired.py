@@ -8,9 +8,10 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
-from ..config.schema import topology_name
+from ..config.schema import TYPES, topology_name
 from . import classes as C
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
@@ -19,6 +20,10 @@ BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/C
                     "tcp_half_open": "/Common/tcp_half_open"}
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
+OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS")
+REDIRECT = "/Common/_sys_https_redirect"
+ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
+               "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
 YN = {True: "yes", False: "no"}
 WORDS = {"enable": "enabled", "disable": "disabled"}   # AS3 says enable, tmsh enabled
 
@@ -28,6 +33,11 @@ class Obj:
     type: str
     path: str
     values: dict          # field -> value, tmsh form
+
+
+def address_of(value: str) -> str:
+    """AS3's address (maybe with %route-domain and /prefix) as the plain address."""
+    return value.split("/")[0].split("%")[0]
 
 
 def containers(t: str, apps) -> list[Obj]:
@@ -58,7 +68,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("iRule", "Data_Group", "Monitor", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -96,6 +106,9 @@ class Builder:
         for prop, field in (("adaptive", "adaptive"), ("reverse", "reverse"), ("transparent", "transparent")):
             if prop in item:
                 values[field] = ED[item[prop]]
+        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: stored, not run
+            if prop in item:
+                values[field] = item[prop]
         self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def http_profile(self, a: str, n: str, item: dict) -> None:
@@ -108,6 +121,11 @@ class Builder:
             values["fallback-host"] = item["fallbackRedirect"]
         if "insertHeader" in item:
             values["header-insert"] = f"{item['insertHeader'].get('name')}: {item['insertHeader'].get('value')}"
+        enforcement = {field: item[prop] for prop, field in ENFORCEMENT.items() if prop in item}
+        if "truncatedRedirects" in item:
+            enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
+        if enforcement:
+            values["enforcement"] = {**TYPES["ltm profile http"].field("enforcement").default, **enforcement}
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def tcp_profile(self, a: str, n: str, item: dict) -> None:
@@ -124,13 +142,16 @@ class Builder:
         self.add(Obj("ltm snatpool", f"/{self.t}/{a}/{n}", described(item, {"members": members})))
 
     def service_address(self, a: str, n: str, item: dict) -> None:
+        """Named by its address in the tenant (/T/10.0.1.10), as the lab's destinations name
+        addresses (F5 keeps AS3's name, /T/A/n); a service pointing at it uses it."""
         tg = get(item, "trafficGroup")
-        values = {"address": item["virtualAddress"].split("/")[0].split("%")[0],
+        ip = address_of(item["virtualAddress"])
+        values = {"address": ip,
                   "arp": ED[get(item, "arpEnabled")], "icmp-echo": WORDS.get(get(item, "icmpEcho"), "selective"),
                   "route-advertisement": WORDS.get(get(item, "routeAdvertisement"), get(item, "routeAdvertisement")),
                   "spanning": ED[get(item, "spanningEnabled")],
                   "traffic-group": "/Common/traffic-group-1" if tg == "default" else tg}
-        self.add(Obj("ltm virtual-address", f"/{self.t}/{a}/{n}", described(item, values)))
+        self.add(Obj("ltm virtual-address", f"/{self.t}/{ip}", described(item, values)))
 
     def pool(self, a: str, n: str, item: dict) -> None:
         members = {}
@@ -169,37 +190,75 @@ class Builder:
                   "connection-limit": get(item, "maxConnections"), "address-status": YN[get(item, "addressStatus")],
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
-        if "pool" in item:
+        if "pool" in item:     # the lab's virtuals persist only onto a pool
             values["pool"] = self.ref(item["pool"], a)
+            methods = get(item, "persistenceMethods")
+            values["persist"] = {self.persistence(m, a): {"default": "yes" if i == 0 else "no"}
+                                 for i, m in enumerate(methods)}
+        if item.get("fallbackPersistenceMethod", "none") != "none":
+            values["fallback-persistence"] = self.persistence(item["fallbackPersistenceMethod"], a)
         if item.get("iRules"):
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
-            if isinstance(addr, dict):
-                va_path = self.ref(addr, a)
+            if isinstance(addr, dict):    # a Service_Address: its virtual address, where it put it
+                path = self.resolver.path(addr, self.t, a)
                 ip = self.resolver.addresses({"virtualAddresses": [addr]}, self.t, a)[0]
+                folder = "/Common" if path.startswith("/Common/") else f"/{path.split('/')[1]}"
             else:
-                ip = addr.split("/")[0].split("%")[0]
-                va_path = f"/{self.t}/{ip}"
-                self.add(Obj("ltm virtual-address", va_path, {"address": ip}))
+                ip, folder = address_of(addr), f"/{self.t}"
+                self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
             sep = "." if ":" in ip else ":"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
-                **values, "destination": f"{va_path.rsplit('/', 1)[0]}/{ip}{sep}{port}", "source": source})))
+                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source})))
+            if cls == "Service_HTTPS" and get(item, "redirect80"):   # AS3's port-80 virtual, redirecting to HTTPS
+                self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}-Redirect-", {
+                    "destination": f"{folder}/{ip}{sep}80", "source": source, "ip-protocol": "tcp",
+                    "profiles": ["/Common/http", "/Common/tcp"], "rules": [REDIRECT],
+                    "status": values["status"], "address-status": values["address-status"]}))
 
     def profiles(self, item: dict, a: str) -> list[str]:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
-                   "profileL4": "/Common/fastL4"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP"), "Service_TCP": ("profileTCP",),
+                   "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"),
+                 "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",)}[cls]
         out = []
         for prop in props:
+            if prop in OPTIONAL_PROFILES and prop not in item:
+                continue     # none unless declared
             v = item.get(prop, "basic")
-            out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
+            if prop in ("serverTLS", "clientTLS"):     # TLS profiles: a name, a pointer or several
+                out += [self.ref(x, a) for x in (v if isinstance(v, list) else [v])]
+            else:
+                out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out
+
+    def persistence(self, method, a: str) -> str:
+        return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)
+
+    def persist(self, a: str, n: str, item: dict) -> None:
+        common = {"match-across-pools": ED[get(item, "matchAcrossPools")],
+                  "match-across-services": ED[get(item, "matchAcrossServices")],
+                  "match-across-virtuals": ED[get(item, "matchAcrossVirtualServers")],
+                  "mirror": ED[get(item, "mirror")],
+                  "override-connection-limit": ED[get(item, "overrideConnectionLimit")],
+                  "timeout": str(get(item, "duration"))}
+        if item["persistenceMethod"] == "cookie":
+            kind, values = "cookie", {
+                "defaults-from": "/Common/cookie", "method": get(item, "cookieMethod"),
+                "expiration": str(get(item, "ttl")), "httponly": ED[get(item, "httpOnly")],
+                "secure": ED[get(item, "secure")], "always-send": ED[get(item, "alwaysSet")],
+                **({"cookie-name": item["cookieName"]} if "cookieName" in item else {})}
+        else:
+            kind, values = "source-addr", {"defaults-from": "/Common/source_addr",
+                                           "hash-algorithm": get(item, "hashAlgorithm"),
+                                           "mask": item.get("addressMask", "none")}
+        self.add(Obj(f"ltm persistence {kind}", f"/{self.t}/{a}/{n}", described(item, {**common, **values})))
 
     def snat(self, item: dict, a: str) -> dict:
         v = item.get("snat", "auto")
@@ -212,7 +271,21 @@ class Builder:
         text = item["iRule"]
         if isinstance(text, dict):
             text = base64.b64decode(text["base64"]).decode()
+        if get(item, "expand"):
+            text = self.expand(text, a)
         self.add(Obj("ltm rule", f"/{self.t}/{a}/{n}", described(item, {"api-anonymous": text})))
+
+    def expand(self, text: str, a: str) -> str:
+        """AS3's backquote expansion: `T` the tenant, `A` the application, `*name` a pointer's full path;
+        other backquoted text stays as written."""
+        def one(m: re.Match) -> str:
+            word = m.group(1)
+            if word == "T":
+                return self.t
+            if word == "A":
+                return a
+            return self.ref(word[1:], a) if word.startswith("*") else m.group(0)
+        return re.sub(r"`([^`\s]+)`", one, text)
 
     def data_group(self, a: str, n: str, item: dict) -> None:
         records = {str(r["key"]): ({"data": r["value"]} if "value" in r else {}) for r in item.get("records") or []}
@@ -237,7 +310,8 @@ class Builder:
         values = {"datacenter": self.ref(item["dataCenter"], a), "product": get(item, "serverType"),
                   "status": ED[get(item, "enabled")], "addresses": addresses, "virtual-servers": virtuals,
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
-                      get(item, "virtualServerDiscoveryMode"), "enabled-no-delete")}
+                      get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
+                  "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
         self.add(Obj("gtm server", self.common(n), described(item, values)))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
@@ -253,18 +327,27 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
-            name = m["domainName"] if rt == "cname" else f"{self.ref(m['server'], a)}:{m['virtualServer']}"
+            name = self.domain(m["domainName"], a) if rt in ("cname", "mx") else \
+                f"{self.ref(m['server'], a)}:{m['virtualServer']}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
-                             "status": ED[m.get("enabled", True)]}
+                             "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
+                                                                       if rt == "mx" else {})}
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],
-                  "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members}
+                  "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members,
+                  "manual-resume": ED[get(item, "manualResumeEnabled")]}
         if "fallbackIP" in item:
             values["fallback-ip"] = item["fallbackIP"]
         if item.get("monitors"):
             values["monitor"] = self.ref(item["monitors"][0], a)
         self.add(Obj(f"gtm pool {rt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def domain(self, value, a: str) -> str:
+        """A member's domain name, or the name of the GSLB_Domain it points at."""
+        if isinstance(value, str):
+            return value
+        return (self.resolver.target(value, self.t, a)[1] or {}).get("domainName", "")
 
     def gslb_domain(self, a: str, n: str, item: dict) -> None:
         rt = item["resourceRecordType"].lower()
@@ -273,7 +356,8 @@ class Builder:
                             for i, p in enumerate(item.get("pools") or [])},
                   "aliases": item.get("aliases") or [], "persistence": ED[get(item, "persistenceEnabled")],
                   "ttl-persistence": get(item, "ttlPersistence"), "persist-cidr-ipv4": get(item, "persistCidrIpv4"),
-                  "persist-cidr-ipv6": get(item, "persistCidrIpv6")}
+                  "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
+                  "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}
         if "lastResortPool" in item:
             values["last-resort-pool"] = f"{rt} {self.ref(item['lastResortPool'], a)}"
         self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config.store import Op
+from ..errors import ConfigError
 from .desired import Obj
 
 CONTAINERS = ("sys folder", "auth partition")
@@ -59,3 +60,23 @@ def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
     ops += [create(o) for o in desired if (o.type, o.path) in changed]
     return Plan(ops, {t: sum(1 for k in changed if in_tenant(t, *k)) for t in wanted},
                 {t: sum(1 for k in work if in_tenant(t, *k)) for t in wanted})
+
+
+def plan_each(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
+              wanted: dict[str, list[Obj] | None], owned: Callable[[str], set]) -> tuple[Plan, dict[str, str]]:
+    """Tenant by tenant (Common first, as AS3 does), each tried on top of the tenants before it that
+    the store took: one plan of the tenants that pass, and why each of the others was refused.
+    A tenant is all or nothing: nothing of a refused one is in the plan."""
+    ops: list[Op] = []
+    done = Plan(ops)
+    refused: dict[str, str] = {}
+    for t in sorted(wanted, key=lambda t: t != "Common"):
+        try:
+            p = plan(current, lambda more: validate(ops + more), {t: wanted[t]}, owned(t))
+        except ConfigError as exc:
+            refused[t] = str(exc)
+            continue
+        ops += p.ops
+        done.changed.update(p.changed)
+        done.objects.update(p.objects)
+    return done, refused

@@ -7,7 +7,10 @@ from . import classes as C
 # property -> the class a `use` must point at
 WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profile", "profileL4": "L4_Profile",
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
-         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule"}
+         "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
+         "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
+         "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client"}
+NAMED = ("pool", "iRules", "serverTLS", "clientTLS")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -76,7 +79,9 @@ class Resolver:
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
-                if not isinstance(v, dict) and not (prop in ("pool", "iRules") and isinstance(v, str)):
+                if prop == "virtualAddresses" and isinstance(v, list) and v:
+                    v = v[0]    # [address or pointer, source]
+                if not isinstance(v, dict) and not (prop in NAMED and isinstance(v, str)):
                     continue    # a keyword ("basic", "auto", "http") or an address
                 where = f"{pointer}/{prop}" + (f"/{i}" if isinstance(value, list) else "")
                 path, target = self.target(v, t, a)
@@ -95,9 +100,13 @@ class Resolver:
         errors = []
         for i, m in enumerate(item.get("members") or []):
             where = f"{pointer}/members/{i}"
-            if item["resourceRecordType"] == "CNAME":
+            if item["resourceRecordType"] in ("CNAME", "MX"):
                 if "domainName" not in m:
                     errors.append(f"{where}: should have required property 'domainName'")
+                elif isinstance(m["domainName"], dict):
+                    path, domain = self.target(m["domainName"], t, a)
+                    if "use" in m["domainName"] and (domain or {}).get("class") != "GSLB_Domain":
+                        errors.append(f"{where}/domainName: the GSLB_Domain {path} is not declared")
                 continue
             if "server" not in m or "virtualServer" not in m:
                 errors.append(f"{where}: should have required property '{'server' if 'server' not in m else 'virtualServer'}'")

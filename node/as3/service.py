@@ -9,15 +9,16 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import ConfigError
 from . import classes as C
 from . import validate
+from .datastore import Datastore
 from .desired import tenant_objects
-from .plan import Plan, plan
+from .plan import Plan, plan, plan_each
 from .refs import Resolver, apps_of, objects_of
 
 MAX_TASKS = 50
@@ -28,6 +29,8 @@ BUSY = ("Error: Configuration operation in progress on device localhost, please 
 class Prepared:
     """A deploy ready to commit, or an answer already (invalid, retrieve, no change)."""
     answer: tuple[int, dict] | None = None
+    failure: str | None = None               # the store refused the plan: why
+    refused: dict[str, str] = field(default_factory=dict)   # tenant -> why the store refused it
     plan: Plan | None = None
     declaration: dict | None = None          # the whole declaration after the deploy
     tenants: list[str] = field(default_factory=list)
@@ -38,6 +41,12 @@ class Prepared:
 
 def invalid(errors: list[str]) -> tuple[int, dict]:
     return 422, {"code": 422, "message": "declaration is invalid", "errors": errors, "declarationFullId": ""}
+
+
+def refused(tenant: str, reason: str, runtime: int) -> dict:
+    """A tenant's result when the store refused it (nothing of it was applied)."""
+    return {"code": 422, "message": "declaration failed", "response": reason, "host": "localhost",
+            "tenant": tenant, "runTime": runtime}
 
 
 def tenants_of(decl: dict) -> dict[str, dict]:
@@ -62,13 +71,26 @@ def expand(decl: dict) -> dict:
 
 
 class AppServices:
+    """AS3 on one device. Its declarations and finished tasks live in the store (datastore.py);
+    only the tasks still running are in memory."""
+
     def __init__(self, store, save: Callable[[], Any], now: Callable[[], float] = time.time):
         self.store, self.save, self.now = store, save, now
-        self.current: dict | None = None                 # the deployed declaration (ADC), None: nothing
-        self.history: deque[dict] = deque(maxlen=15)     # deployed declarations, newest first
+        self.data = Datastore(store)
         self.history_limit = 4
-        self.tasks: OrderedDict[str, dict] = OrderedDict()
+        self.running: OrderedDict[str, dict] = OrderedDict()   # tasks submitted and not finished
         self.busy = False
+
+    @property
+    def history(self) -> list[dict]:
+        """The deployed declarations (ADC), newest first."""
+        return self.data.declarations()
+
+    @property
+    def current(self) -> dict | None:
+        """The deployed declaration; None when nothing was ever deployed."""
+        history = self.history
+        return history[0] if history else None
 
     # -- reading ----------------------------------------------------------------------------------
     def retrieve(self, tenants: list[str] | None = None, show: str = "base", age: str | None = None
@@ -76,9 +98,9 @@ class AppServices:
         if age == "list":
             return 200, [{"id": d.get("id"), "age": i, "date": d["controls"]["archiveTimestamp"],
                           "tenants": list(tenants_of(d))} for i, d in enumerate(self.history)]
-        decl = self.current if not age or age == "0" else (
-            self.history[int(age)] if age.isdigit() and int(age) < len(self.history) else None)
-        if decl is None:
+        history, age = self.history, age or "0"
+        decl = history[int(age)] if age.isdigit() and int(age) < len(history) else None
+        if decl is None or not tenants_of(decl):
             return 204, None
         if tenants:
             decl = {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS or k in tenants}
@@ -88,10 +110,11 @@ class AppServices:
 
     def task(self, id_: str | None = None) -> tuple[int, dict]:
         if id_ is None:
-            return 200, {"items": list(self.tasks.values())}
-        if id_ not in self.tasks:
+            return 200, {"items": self.data.tasks() + list(self.running.values())}
+        record = self.running.get(id_) or self.data.task(id_)
+        if record is None:
             return 404, {"code": 404, "message": f"task ID {id_} not found"}
-        return 200, self.tasks[id_]
+        return 200, record
 
     def info(self, version: str) -> dict:
         return {"version": version, "release": "1", "schemaCurrent": C.SCHEMA_VERSION,
@@ -150,16 +173,20 @@ class AppServices:
         wanted = {t: (tenant_objects(t, v, resolver) if apps_of(v) else None) for t, v in declared.items()}
         if complete:
             wanted.update({t: None for t in others})
-        try:
-            p = plan(self.store.objects, self.store.validate, wanted, self._owned(list(wanted)))
-        except ConfigError as exc:
-            return Prepared(self._failed(list(wanted), str(exc), started, decl))
+        p, refused = plan_each(self.store.objects, self.store.validate, wanted, lambda t: self._owned([t]))
+        if refused and len(refused) == len(wanted):
+            return Prepared(failure="; ".join(refused.values()), refused=refused, tenants=list(wanted),
+                            declaration=decl, started=started)
         after = {**({} if complete else others), **{t: v for t, v in declared.items() if apps_of(v)}}
+        for t in refused:    # a refused tenant stays as it was deployed
+            after.pop(t, None)
+            if t in deployed:
+                after[t] = deployed[t]
         head = {k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}
         head.setdefault("id", (self.current or {}).get("id") or f"autogen_{uuid.uuid4()}")
         head["updateMode"] = decl.get("updateMode", "selective")
         return Prepared(plan=p, declaration={**head, **after} if after else None, tenants=list(wanted), dry=dry,
-                        persist=persist, started=started)
+                        persist=persist, started=started, refused=refused)
 
     def _owned(self, tenants: list[str]) -> set:
         """The objects the deployed declaration made for these tenants (AS3 owns them)."""
@@ -177,80 +204,95 @@ class AppServices:
         try:
             p = plan(self.store.objects, self.store.validate, {t: None for t in gone}, self._owned(gone))
         except ConfigError as exc:
-            return Prepared(self._failed(gone, str(exc), started, self.current or {}))
+            return Prepared(failure=str(exc), tenants=gone, declaration=self.current or {}, started=started)
         rest = {t: v for t, v in deployed.items() if t not in gone}
         head = {k: v for k, v in (self.current or {}).items() if k in C.TOP_LEVEL_WORDS}
         return Prepared(plan=p, declaration={**head, **rest} if rest else None, tenants=gone, started=started)
 
-    def apply(self, prep: Prepared, commit: Callable | None = None) -> tuple[int, dict]:
-        """Commit a prepared deploy (unless dry or answered); record the task and the history."""
+    def apply(self, prep: Prepared, id_: str | None = None) -> tuple[int, dict]:
+        """Commit a prepared deploy (unless dry or answered) with its history and its task record,
+        in one commit; answers (status, body) with the body under the task's id."""
+        id_ = id_ or str(uuid.uuid4())
         if prep.answer is not None:
+            self.finish(id_, prep.answer)
             return prep.answer
+        if prep.failure is not None:
+            return self._failed(prep.tenants, prep.failure, prep.started, prep.declaration or {}, id_, prep.refused)
         p = prep.plan
+        runtime = int((self.now() - prep.started) * 1000)
+        results = [refused(t, prep.refused[t], runtime) if t in prep.refused else {
+            "code": 200, "message": "success" if p.changed.get(t) else "no change", "lineCount": p.objects[t],
+            "host": "localhost", "tenant": t, "runTime": runtime, **({"dryRun": True} if prep.dry else {})}
+            for t in prep.tenants]
+        ops = [] if prep.dry else list(p.ops)
         echo = prep.declaration or {}
-        if p.ops and not prep.dry:
-            try:
-                (commit or self.store.commit)(p.ops)
-            except ConfigError as exc:
-                return self._failed(prep.tenants, str(exc), prep.started, echo)
-            if prep.persist:
-                self.save()
         if not prep.dry:
             if any(p.changed.values()) or bare(self.current) != bare(prep.declaration):
-                self._archive(prep.declaration)
-            echo = self.current or {}
-        runtime = int((self.now() - prep.started) * 1000)
-        results = [{"code": 200, "message": "success" if p.changed.get(t) else "no change", "lineCount": p.objects[t],
-                    "host": "localhost", "tenant": t, "runTime": runtime, **({"dryRun": True} if prep.dry else {})}
-                   for t in prep.tenants]
-        return 200, self._task({"results": results, "declaration": echo})
+                echo = self._archived(prep.declaration)
+                ops += self.data.keep_declaration(echo, self._stamp(), self.history_limit)
+            else:
+                echo = self.current or {}
+        record = self._record(id_, {"results": results, "declaration": echo})
+        try:
+            self.store.commit(ops + self._keep(record))
+        except ConfigError as exc:
+            return self._failed(prep.tenants, str(exc), prep.started, echo, id_)
+        if p.ops and not prep.dry and prep.persist:
+            self.save()
+        return (207 if prep.refused else 200), record     # 207: some tenants refused, the others done
 
-    def _archive(self, decl: dict | None) -> None:
-        if decl is not None:
-            decl = copy.deepcopy(decl)
-            decl["controls"] = {**(decl.get("controls") or {}),
-                                "archiveTimestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.now()))}
-            decl["controls"].pop("dryRun", None)
-            self.history.appendleft(decl)
-            while len(self.history) > self.history_limit:
-                self.history.pop()
-        self.current = decl
+    def _stamp(self) -> int:
+        return self.data.next_stamp(int(self.now() * 1000))
 
-    def _failed(self, tenants: list[str], reason: str, started: float, decl: dict) -> tuple[int, dict]:
+    def _archived(self, decl: dict | None) -> dict:
+        """The declaration as the history keeps it (nothing deployed: an ADC without tenants)."""
+        decl = copy.deepcopy(decl) if decl is not None else {
+            k: v for k, v in (self.current or {"class": "ADC", "schemaVersion": C.SCHEMA_VERSION}).items()
+            if k in C.TOP_LEVEL_WORDS}
+        decl["controls"] = {**(decl.get("controls") or {}),
+                            "archiveTimestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.now()))}
+        decl["controls"].pop("dryRun", None)
+        return decl
+
+    def _failed(self, tenants: list[str], reason: str, started: float, decl: dict, id_: str,
+                reasons: dict | None = None) -> tuple[int, dict]:
+        reasons = reasons or {}
         runtime = int((self.now() - started) * 1000)
-        results = [{"code": 422, "message": "declaration failed", "response": reason, "host": "localhost",
-                    "tenant": t, "runTime": runtime} for t in tenants]
-        return 422, self._task({"results": results, "declaration": decl})
+        results = [refused(t, reasons.get(t, reason), runtime) for t in tenants]
+        record = self._record(id_, {"results": results, "declaration": decl})
+        self.store.commit(self._keep(record))
+        return 422, record
 
     # -- tasks ----------------------------------------------------------------------------------------
-    def _task(self, record: dict, id_: str | None = None) -> dict:
-        id_ = id_ or str(uuid.uuid4())
-        record = {"id": id_, **record, "selfLink": f"https://localhost/mgmt/shared/appsvcs/task/{id_}"}
-        self.tasks[id_] = record
-        self.tasks.move_to_end(id_)
-        while len(self.tasks) > MAX_TASKS:
-            self.tasks.popitem(last=False)
-        return record
+    @staticmethod
+    def _record(id_: str, record: dict) -> dict:
+        return {"id": id_, **record, "selfLink": f"https://localhost/mgmt/shared/appsvcs/task/{id_}"}
+
+    def _keep(self, record: dict) -> list:
+        """The ops that store a finished task (it leaves the running ones)."""
+        self.running.pop(record["id"], None)
+        return self.data.keep_task(record, self._stamp(), MAX_TASKS)
 
     def submitted(self) -> dict:
         """An asynchronous declaration's task, before it runs: AS3's 202 answer."""
-        return self._task({"results": [{"message": "Declaration successfully submitted", "tenant": "", "host": "",
-                                        "runTime": 0, "code": 0}], "declaration": {}})
+        record = self._record(str(uuid.uuid4()), {"results": [{
+            "message": "Declaration successfully submitted", "tenant": "", "host": "", "runTime": 0, "code": 0}],
+            "declaration": {}})
+        self.running[record["id"]] = record
+        return record
 
     def in_progress(self, id_: str) -> None:
-        self.tasks[id_]["results"] = [{"message": "in progress", "code": 0, "tenant": "", "host": "localhost",
-                                       "runTime": 0}]
+        self.running[id_]["results"] = [{"message": "in progress", "code": 0, "tenant": "", "host": "localhost",
+                                         "runTime": 0}]
 
     def finish(self, id_: str, answer: tuple[int, dict]) -> None:
-        """The task's record takes the declaration's answer (under the task's own id)."""
+        """A task that ended without a deploy (invalid, a retrieve, a failure) is stored with its answer."""
         status, body = answer
         if isinstance(body, dict) and "results" in body:
-            if body.get("id") != id_:
-                self.tasks.pop(body.get("id"), None)
             record = {k: v for k, v in body.items() if k not in ("id", "selfLink")}
         else:   # invalid, or a retrieve: the task shows the code and message
             body = body if isinstance(body, dict) else {}
             record = {"results": [{"code": status, "message": body.get("message", "success"),
                                    **({"errors": body["errors"]} if "errors" in body else {})}],
                       "declaration": {} if "errors" in body else body}
-        self._task(record, id_)
+        self.store.commit(self._keep(self._record(id_, record)))

@@ -127,7 +127,19 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}), "GSLB_Mon
 
 
 def _kind(item: dict, pointer: str) -> list[str]:
-    """A monitor type the lab has no object type for is refused by name."""
+    """A monitor type or persistence method the lab has no object type for is refused by name."""
+    return _monitor_kind(item, pointer) + _persist_kind(item, pointer)
+
+
+def _persist_kind(item: dict, pointer: str) -> list[str]:
+    words = [(f"{pointer}/persistenceMethod", item.get("persistenceMethod"))]
+    words += [(f"{pointer}/persistenceMethods/{i}", w) for i, w in enumerate(item.get("persistenceMethods") or [])]
+    words += [(f"{pointer}/fallbackPersistenceMethod", item.get("fallbackPersistenceMethod"))]
+    return [f'{where}: persistence method "{w}" is not supported by this lab' for where, w in words
+            if isinstance(w, str) and w != "none" and w not in C.PERSIST_BUILTINS]
+
+
+def _monitor_kind(item: dict, pointer: str) -> list[str]:
     prefix, alias = MONITOR_TYPES.get(item["class"], (None, None))
     if prefix is None:
         return []

@@ -730,6 +730,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("sys folder", PARTITION): {},
     **{(f"ltm profile {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PROFILE_BUILTINS.items()},
     ("ltm message-routing sip profile session", "/Common/sipsession"): {"defaults-from": "none"},
+    # F5's HTTP-to-HTTPS redirect (its text takes the host without a port by getfield; the lab's iRules lack it)
+    ("ltm rule", "/Common/_sys_https_redirect"): {
+        "api-anonymous": "when HTTP_REQUEST {\n    HTTP::redirect https://[HTTP::host][HTTP::uri]\n}"},
     **{(f"ltm persistence {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PERSIST_BUILTINS.items()},
     # every BIG-IP's own pair; the daemon makes the files at its first start (node/config/ssl_files.py)
     ("sys file ssl-cert", "/Common/default.crt"): {"source-path": f"{SSL_OWN}ssl.crt/default.crt"},

@@ -61,13 +61,13 @@ class Appsvcs:
         try:
             self.service.in_progress(id_)
             prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method)
-            answer = self.service.apply(prep)
+            answer = self.service.apply(prep, id_)
         except Exception as exc:   # a bug must not kill the daemon: the task says what failed
             answer = 500, {"results": [{"code": 500, "message": "declaration failed", "response": repr(exc),
                                         "host": "localhost", "tenant": "", "runTime": 0}], "declaration": {}}
+            self.service.finish(id_, answer)
         finally:
             self.service.busy = False
-        self.service.finish(id_, answer)
         if id_ in self.waiting:
             self.answers[id_] = answer
         done.set()

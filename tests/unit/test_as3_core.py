@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from node.as3 import validate
+from node.as3.datastore import ours
 from node.as3.desired import tenant_objects
 from node.as3.refs import Resolver
 
@@ -21,6 +22,11 @@ def web(addr="10.1.10.100", servers=("10.1.20.21", "10.1.20.22"), **svc) -> dict
 
 def adc(**tenants) -> dict:
     return {"class": "ADC", "schemaVersion": "3.50.0", "id": "lab-test", **tenants}
+
+
+def config(store) -> dict:
+    """The store's configuration without AS3's bookkeeping (its declarations and tasks)."""
+    return {k: v for k, v in store.objects.items() if not ours(*k)}
 
 
 def errors_of(decl: dict) -> list[str]:
@@ -50,9 +56,9 @@ def test_missing_class_and_wrong_types_have_ajv_texts():
 
 
 def test_unsupported_class_is_refused_by_name():
-    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "Persist", "persistenceMethod": "source-address"})})
+    decl = adc(Shop={"class": "Tenant", "Web": app(r={"class": "WAF_Policy", "url": "https://example.com/p"})})
     (err,) = errors_of(decl)
-    assert err.startswith('/Shop/Web/r/class: class "Persist" is not supported by this lab')
+    assert err.startswith('/Shop/Web/r/class: class "WAF_Policy" is not supported by this lab')
 
 
 def test_a_pool_pointing_at_a_missing_monitor_is_refused():
@@ -144,7 +150,7 @@ async def test_info_and_nothing_deployed(tmp_path):
 
 async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
     rest, c = as3_client(tmp_path)
-    before = dict(rest.store.objects)
+    before = config(rest.store)
     async with c:
         decl = adc(Shop={"class": "Tenant", "Web": app(p={"class": "Pool", "colour": 1})})
         r = await c.post("/mgmt/shared/appsvcs/declare", json=decl)
@@ -153,7 +159,7 @@ async def test_invalid_declaration_is_422_and_changes_nothing(tmp_path):
             "errors": ["/Shop/Web/p: should NOT have additional properties"]}
         r = await c.post("/mgmt/shared/appsvcs/declare", content=b"{not json")
         assert r.status_code == 422 and r.json()["errors"][0].startswith("/: the body is not JSON")
-    assert rest.store.objects == before
+    assert config(rest.store) == before
 
 
 async def test_a_declaration_while_another_runs_is_503(tmp_path):
@@ -165,10 +171,10 @@ async def test_a_declaration_while_another_runs_is_503(tmp_path):
 
 
 # -- the actions on a real store ------------------------------------------------------------------------
-def services():
+def services(path=None):
     from node.as3.service import AppServices
     from node.config.store import ConfigStore, Op
-    store = ConfigStore(None, "b1")
+    store = ConfigStore(path, "b1")
     store.commit([Op("create", "net vlan", "/Common/external", {}),
                   Op("create", "net self", "/Common/ext", {"address": ("set", "10.1.10.11/24"),
                                                            "vlan": ("set", "/Common/external")})])
@@ -194,9 +200,9 @@ def test_deploy_redeploy_and_delete_on_the_store():
     assert [m["name"] for m in store.get("ltm pool", "/Shop/Web/web_pool")["members"]] == [
         "/Shop/10.1.20.21:80", "/Shop/10.1.20.22:80"]
     assert saved and out["declaration"]["Shop"]["Web"]["serviceMain"]["pool"] == "web_pool"
-    before, cid = owned(store), store.cid
+    before, configured = owned(store), config(store)
     assert run(svc, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
-    assert store.cid == cid
+    assert config(store) == configured    # only the task's record was written
     status, out = run(svc, None, ["Shop"], "DELETE")
     assert status == 200 and out["results"][0]["message"] == "success" and owned(store) == []
     assert before and svc.retrieve()[0] == 204
@@ -216,20 +222,35 @@ def test_a_hand_edit_inside_a_tenant_is_put_back():
 def test_a_refused_declaration_changes_nothing_and_earlier_tenants_stay():
     svc, store, _ = services()
     run(svc, adc(Old={"class": "Tenant", "Web": web()}))
-    before = dict(store.objects)
+    before = config(store)
     status, out = run(svc, adc(New={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.31",))}))
     assert status == 422 and out["results"][0]["message"] == "declaration failed"
-    assert "10.9.9.9" in out["results"][0]["response"] and store.objects == before
+    assert "10.9.9.9" in out["results"][0]["response"] and config(store) == before
     assert "Old" in svc.retrieve()[1] and "New" not in svc.retrieve()[1]
+
+
+def test_some_tenants_refused_is_207_the_others_applied_and_nothing_of_the_refused():
+    svc, store, _ = services()
+    run(svc, adc(Bad={"class": "Tenant", "Web": web(addr="10.1.10.130", servers=("10.1.20.40",))}))
+    bad_before = owned(store, "Bad")
+    status, out = run(svc, adc(Good={"class": "Tenant", "Web": web(addr="10.1.10.131", servers=("10.1.20.41",))},
+                               Bad={"class": "Tenant", "Web": web(addr="10.9.9.9", servers=("10.1.20.42",))}))
+    assert status == 207
+    assert [(r["tenant"], r["code"], r["message"]) for r in out["results"]] == [
+        ("Good", 200, "success"), ("Bad", 422, "declaration failed")]
+    assert "10.9.9.9" in out["results"][1]["response"]
+    assert store.get("ltm virtual", "/Good/Web/serviceMain") is not None and owned(store, "Bad") == bad_before
+    kept = svc.retrieve()[1]
+    assert kept["Bad"]["Web"]["serviceMain"]["virtualAddresses"] == ["10.1.10.130"] and "Good" in kept
 
 
 def test_dry_run_changes_nothing_and_says_what_would():
     svc, store, _ = services()
-    before = dict(store.objects)
+    before = config(store)
     status, out = run(svc, {"class": "AS3", "action": "dry-run", "declaration": adc(Shop={"class": "Tenant",
                                                                                           "Web": web()})})
     assert status == 200 and out["results"][0]["message"] == "success" and out["results"][0]["dryRun"] is True
-    assert store.objects == before and svc.retrieve()[0] == 204
+    assert config(store) == before and svc.retrieve()[0] == 204
 
 
 def test_patch_adds_an_application_and_history_keeps_the_last():
@@ -336,3 +357,132 @@ def test_irules_and_data_groups_are_the_tenants_and_the_virtual_runs_them():
     tenant["Web"]["paths"]["iRule"] = "when HTTP_REQUEST { HTTP::respond 200 content [nosuchcommand }"
     status, out = run(svc, adc(Shop=tenant))
     assert status == 422 and out["results"][0]["message"] == "declaration failed"
+
+
+def test_declarations_and_tasks_live_in_the_store_and_survive_a_restart(tmp_path):
+    from node.as3.service import AppServices
+    from node.config.store import ConfigStore
+    svc, store, _ = services(tmp_path / "config.json")
+    _, out = run(svc, adc(Shop={"class": "Tenant", "Web": web()}))
+    names = sorted(p for t, p in store.objects if t == "ltm data-group internal")
+    assert names == ["/Common/____appsvcs_declaration-1000000", f"/Common/appsvcs/task-{out['id']}"]
+    meta = store.get("ltm data-group internal", names[0])["records"][0]["data"]
+    assert meta == "date^1970-01-01T00:16:40.000Z|id^lab-test|tenants^Shop|blocks^1"
+    synced = {(t, p) for t, p, _ in store.snapshot("synced")}
+    assert ("ltm data-group internal", names[0]) in synced      # so the peer has it after config sync
+    again = AppServices(ConfigStore(tmp_path / "config.json", "b1"), lambda: None, lambda: 2000.0)
+    assert again.retrieve()[1]["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == ["10.1.10.100"]
+    assert again.task(out["id"])[1]["results"][0]["message"] == "success"
+    assert [h["tenants"] for h in again.retrieve(age="list")[1]] == [["Shop"]]
+    assert run(again, adc(Shop={"class": "Tenant", "Web": web()}))[1]["results"][0]["message"] == "no change"
+
+
+def test_history_and_tasks_keep_their_limits():
+    svc, store, _ = services()
+    for i in range(6):
+        run(svc, adc(Shop={"class": "Tenant", "Web": web(addr=f"10.1.10.{100 + i}")}))
+    assert len(svc.history) == 4 and svc.history[0]["Shop"]["Web"]["serviceMain"]["virtualAddresses"] == [
+        "10.1.10.105"]
+    from node.as3 import service
+    assert len(svc.task()[1]["items"]) == 6 <= service.MAX_TASKS
+
+
+def test_a_service_address_pointer_deploys_and_carries_its_properties():
+    svc, store, _ = services()
+    shop = app(va={"class": "Service_Address", "virtualAddress": "10.1.10.120", "arpEnabled": False},
+               svc={"class": "Service_TCP", "virtualAddresses": [{"use": "va"}], "virtualPort": 8080},
+               other={"class": "Service_TCP", "virtualAddresses": [{"use": "/Common/Shared/shared_va"}],
+                      "virtualPort": 8081})
+    common = {"class": "Tenant", "Shared": app(template="shared", shared_va={
+        "class": "Service_Address", "virtualAddress": "10.1.10.121", "icmpEcho": "disable"})}
+    status, out = run(svc, adc(Common=common, Shop={"class": "Tenant", "App": shop}))
+    assert status == 200, out
+    assert store.get("ltm virtual", "/Shop/App/svc")["destination"] == "/Shop/10.1.10.120:8080"
+    assert store.get("ltm virtual-address", "/Shop/10.1.10.120")["arp"] == "disabled"
+    assert store.get("ltm virtual", "/Shop/App/other")["destination"] == "/Common/10.1.10.121:8081"
+    assert store.get("ltm virtual-address", "/Common/10.1.10.121")["icmp-echo"] == "disabled"
+    assert run(svc, None, ["Shop"], "DELETE")[0] == 200 and run(svc, None, ["Common"], "DELETE")[0] == 200
+    assert store.get("ltm virtual-address", "/Common/10.1.10.121") is None
+
+
+def test_persist_and_persistence_methods_become_profiles_on_the_virtual():
+    svc, store, _ = services()
+    shop = web(persistenceMethods=[{"use": "sticky"}], fallbackPersistenceMethod="source-address")
+    shop["sticky"] = {"class": "Persist", "persistenceMethod": "cookie", "cookieName": "lab", "duration": 60}
+    tcp = app(svc={"class": "Service_TCP", "virtualAddresses": ["10.1.10.101"], "virtualPort": 22,
+                   "pool": "/Shop/Web/web_pool"})
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": shop, "Tcp": tcp}))
+    assert status == 200, out
+    vs = store.get("ltm virtual", "/Shop/Web/serviceMain")
+    assert vs["persist"] == [{"name": "/Shop/Web/sticky", "default": "yes"}]
+    assert vs["fallback-persistence"] == "/Common/source_addr"
+    sticky = store.get("ltm persistence cookie", "/Shop/Web/sticky")
+    assert (sticky["cookie-name"], sticky["timeout"], sticky["method"]) == ("lab", "60", "insert")
+    # AS3's defaults: an HTTP service persists by cookie, the others by source address
+    assert store.get("ltm virtual", "/Shop/Tcp/svc")["persist"] == [{"name": "/Common/source_addr",
+                                                                      "default": "yes"}]
+    bad = adc(Shop={"class": "Tenant", "Web": web(persistenceMethods=["msrdp"])})
+    assert errors_of(bad) == ['/Shop/Web/serviceMain/persistenceMethods/0: persistence method "msrdp" is not '
+                              'supported by this lab']
+
+
+def test_an_mx_gslb_pool_names_its_domains():
+    svc, store, _ = services()
+    dns = app(mail={"class": "GSLB_Domain", "domainName": "mail.as3.example", "resourceRecordType": "A"},
+              mx={"class": "GSLB_Pool", "resourceRecordType": "MX", "members": [
+                  {"domainName": "mail.as3.example", "priority": 5}]},
+              top={"class": "GSLB_Domain", "domainName": "as3.example", "resourceRecordType": "MX",
+                   "pools": [{"use": "mx"}]})
+    status, out = run(svc, adc(Dns={"class": "Tenant", "App": dns}))
+    assert status == 200, out
+    (member,) = store.get("gtm pool mx", "/Dns/App/mx")["members"]
+    assert (member["name"], member["priority"]) == ("mail.as3.example", 5)
+    assert [p["name"] for p in store.get("gtm wideip mx", "/Dns/App/as3.example")["pools"]] == ["/Dns/App/mx"]
+
+
+def test_service_https_has_its_tls_profile_and_a_redirect_virtual_on_port_80():
+    svc, store, _ = services()
+    shop = web()
+    shop["serviceMain"].update({"class": "Service_HTTPS", "serverTLS": {"bigip": "/Common/clientssl"}})
+    shop["template"] = "https"
+    status, out = run(svc, adc(Shop={"class": "Tenant", "Web": shop}))
+    assert status == 200, out
+    main = store.get("ltm virtual", "/Shop/Web/serviceMain")
+    assert main["destination"] == "/Shop/10.1.10.100:443" and "/Common/clientssl" in main["profiles"]
+    redirect = store.get("ltm virtual", "/Shop/Web/serviceMain-Redirect-")
+    assert redirect["destination"] == "/Shop/10.1.10.100:80" and redirect["rules"] == ["/Common/_sys_https_redirect"]
+    assert redirect.get("pool") in (None, "none")
+    bad = web()
+    bad["serviceMain"].update({"class": "Service_HTTPS", "serverTLS": {"use": "tls"}})
+    bad["template"] = "https"
+    assert errors_of(adc(Shop={"class": "Tenant", "Web": bad})) == [
+        "/Shop/Web/serviceMain/serverTLS: the TLS_Server /Shop/Web/tls is not declared"]
+
+
+def test_a_service_address_pointer_with_a_source_and_several_tls_profiles():
+    svc, store, _ = services()
+    shop = app(va={"class": "Service_Address", "virtualAddress": "10.1.10.120"},
+               svc={"class": "Service_HTTPS", "virtualAddresses": [[{"use": "va"}, "10.20.0.0/16"]],
+                    "redirect80": False, "serverTLS": [{"bigip": "/Common/clientssl"}],
+                    "clientTLS": {"bigip": "/Common/serverssl"}})
+    status, out = run(svc, adc(Shop={"class": "Tenant", "App": shop}))
+    assert status == 200, out
+    vs = store.get("ltm virtual", "/Shop/App/svc")
+    assert (vs["destination"], vs["source"]) == ("/Shop/10.1.10.120:443", "10.20.0.0/16")
+    assert {"/Common/clientssl", "/Common/serverssl"} <= set(vs["profiles"])
+    assert store.get("ltm virtual", "/Shop/App/svc-Redirect-") is None
+    shop["svc"]["virtualAddresses"] = [[{"use": "nova"}, "10.20.0.0/16"]]
+    assert errors_of(adc(Shop={"class": "Tenant", "App": shop})) == [
+        "/Shop/App/svc/virtualAddresses/0: the Service_Address /Shop/App/nova is not declared"]
+
+
+def test_an_irule_expands_backquotes_as_as3_does():
+    svc, store, _ = services()
+    shop = web()
+    shop["other"] = {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": ["10.1.20.23"]}]}
+    shop["pick"] = {"class": "iRule", "iRule": "when HTTP_REQUEST { pool `*other` ; log local0. \"`T`/`A` `x y`\" }"}
+    shop["raw"] = {"class": "iRule", "expand": False, "iRule": "when HTTP_REQUEST { log local0. `T` }"}
+    assert run(svc, adc(Shop={"class": "Tenant", "Web": shop}))[0] == 200
+    assert store.get("ltm rule", "/Shop/Web/pick")["api-anonymous"] == (
+        'when HTTP_REQUEST { pool /Shop/Web/other ; log local0. "Shop/Web `x y`" }')
+    assert store.get("ltm rule", "/Shop/Web/raw")["api-anonymous"] == "when HTTP_REQUEST { log local0. `T` }"

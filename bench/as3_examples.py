@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
+examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
+(no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
+the documentation networks the examples use. Also the first reason of each refused one, counted.
+
+    .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parents[1])   # the repository, not bench/ (it has a dns.py)
+
+from node.as3.service import AppServices  # noqa: E402
+from node.config.store import ConfigStore, Op  # noqa: E402
+
+# the networks F5's examples put their addresses in, each on a VLAN of the device
+NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.254/24", "172.16.255.254/12",
+            "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10")
+
+
+def device() -> AppServices:
+    store = ConfigStore(None, "bigip1")
+    ops = []
+    for i, net in enumerate(NETWORKS):
+        ops += [Op("create", "net vlan", f"/Common/v{i}", {}),
+                Op("create", "net self", f"/Common/s{i}", {"address": ("set", net), "vlan": ("set", f"/Common/v{i}")})]
+    store.commit(ops)
+    return AppServices(store, lambda: None)
+
+
+def reason(out: dict) -> str:
+    """The first error or refusal, with names and numbers taken out so that alike ones count together."""
+    text = (out.get("errors") or [r.get("response", r.get("message", "")) for r in out.get("results", [])
+                                  if r.get("code") != 200] or [""])[0]
+    text = re.sub(r"^(/[^:]*)+:", "", text).strip()
+    return re.sub(r"/[\w./-]+|\d+(\.\d+)*", "_", text)[:110]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--list", action="store_true", help="print each example's outcome")
+    ap.add_argument("--only", nargs="*", help="these examples (file names) only")
+    args = ap.parse_args()
+    files = sorted(f for f in args.dir.glob("*.json") if not args.only or f.name in args.only)
+    validated = deployed = 0
+    reasons: Counter = Counter()
+    for f in files:
+        try:
+            body = json.loads(f.read_text())
+        except ValueError:
+            reasons["not JSON"] += 1
+            continue
+        svc = device()
+        patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
+        status, out = svc.apply(svc.prepare(body, None, "PATCH" if patch else "POST"))   # a PATCH body: PATCH
+        ok = status == 200 and all(r.get("code") == 200 for r in out.get("results", []))
+        validated += status != 422 or "errors" not in out
+        deployed += ok
+        if not ok:
+            reasons[reason(out)] += 1
+        if args.list:
+            print(("ok   " if ok else "FAIL ") + f.name + ("" if ok else f"  {reason(out)}"), file=sys.stderr)
+    print(json.dumps({"examples": len(files), "validated": validated, "deployed": deployed,
+                      "refused_by": dict(reasons.most_common(25))}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

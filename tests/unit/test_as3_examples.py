@@ -1,0 +1,31 @@
+"""F5's published AS3 example declarations that the lab deploys unmodified stay deployable. The
+examples are F5's files, not the project's: the test reads them from a checkout of
+f5-appsvcs-extension named by AS3_EXAMPLES (its examples/declarations directory) and is skipped
+without one; bench/as3_examples.py counts all of them."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = os.environ.get("AS3_EXAMPLES")
+# a chosen set across the classes: services, pools, shared nodes, persistence, GSLB, Service_Address
+CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application-multiple-services.json",
+          "example-http-custom-persistence.json", "example-sharenodes-first.json", "example-service-generic.json",
+          "example-udp-virtual-service.json", "example-vs-listening-on-multiple-ports.json",
+          "example-service-address-with-source-address.json", "example-gslb-pools.json",
+          "example-gslb-depends-on.json", "example-mask-constants.json", "example-source-address-vs.json")
+
+
+@pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
+def test_chosen_published_examples_validate_and_deploy():
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "as3_examples.py"), EXAMPLES, "--only", *CHOSEN],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert (got["examples"], got["deployed"]) == (len(CHOSEN), len(CHOSEN)), got["refused_by"]
