@@ -195,9 +195,8 @@ class Daemon:
 
     def pool_counts(self) -> dict[str, tuple[int, int]]:
         """Each LTM pool (full path): (members available, members)."""
-        return {f"/Common/{name}": (sum(m["availability"] == "available" for m in p["members"].values()),
-                                    len(p["members"]))
-                for name, p in self.ltm.pool_report().items()}
+        return {path: (sum(m["availability"] == "available" for m in p["members"].values()), len(p["members"]))
+                for path, p in self.ltm.pool_report().items()}
 
     async def cmd_status(self, part: str | None = None) -> dict | None:
         """The node's status, or one part of it ("sync", "failover"...), with the fields

@@ -132,6 +132,13 @@ class SyncFailed(ConfigError):
     fmt = "Caught configuration exception (0), Cannot sync: {detail}"
 
 
+class WriteAccessDenied(ConfigError):
+    """A user's write to a partition its partition-access does not give it (mcpd's text)."""
+    id = "01070824:3"
+    fmt = ('Write Access Denied: user ({user}) does not have update access to partition ({partition}), '
+           'check your current "update/write" partition settings')
+
+
 class LoadFailed(ConfigError):
     """`load sys config` refused: what tmsh prints, the error and then its closing line (nothing
     was loaded). `doing` is Loading or Validating."""

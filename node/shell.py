@@ -4,11 +4,13 @@ Every line either succeeds whole or changes nothing and returns tmsh-style error
 """
 from __future__ import annotations
 
+from .cm.failsafe import ha_status_rows
 from .cm.service import CM
 import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
+from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
@@ -121,7 +123,7 @@ class Shell:
             path = "/" if to == "/" else folder_path(to.rstrip("/"), folder)
         except ConfigError as exc:
             raise ShellError.of(exc) from None
-        if path != "/" and self.store.get("sys folder", path) is None:
+        if path != "/" and (self.store.get("sys folder", path) is None or not may_read("sys folder", path)):
             raise ShellError.of(NotFound("folder", path))
         return path
 
@@ -145,7 +147,7 @@ class Shell:
             if cmd.verb == "list":
                 return self._list(cmd, folder)
             if cmd.verb == "show":
-                return self._show(cmd.words)
+                return self._show(cmd.words, folder)
             if cmd.verb == "run":
                 return await self._run(cmd.words)
             if cmd.verb == "reset-stats":
@@ -309,10 +311,10 @@ class Shell:
             pattern = cmd.name if cmd.name.startswith("/") else f"{folder.rstrip('/')}/{cmd.name}"
             shown = [(p, v) for p, v in sorted(self.store.of_type(cmd.type).items())
                      if folder_of(p) == folder_of(pattern)   # * stays in its folder
-                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern))]
+                     and fnmatch.fnmatchcase(base_name(p), base_name(pattern)) and may_read(cmd.type, p)]
         elif cmd.name:
             path = self._path(cmd, folder)
-            values = self.store.get(cmd.type, path)
+            values = self.store.get(cmd.type, path) if may_read(cmd.type, path) else None
             if values is None:
                 raise ShellError.of(NotFound(TYPES[cmd.type].label, path))
             shown = [(path, values)]
@@ -324,8 +326,9 @@ class Shell:
     def _in_folder(self, type_: str, folder: str, deep: bool) -> list[tuple[str, dict]]:
         """The objects `list` shows without a name: those in `folder` (with `deep`, below it too)."""
         return [(p, v) for p, v in sorted(self.store.of_type(type_).items())
-                if type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
-                                                                      else folder_of(p) == folder)]
+                if (type_ in UNPARTITIONED or not p.startswith("/") or (in_folder(p, folder) if deep
+                                                                       else folder_of(p) == folder))
+                and may_read(type_, p)]
 
     # -- login failures (auth password-policy max-login-failures) -------------------------------
     def _login_failures(self, names: list[str]) -> str:
@@ -342,7 +345,7 @@ class Shell:
         return ""
 
     # -- show -----------------------------------------------------------------------------------
-    def _show(self, words: list[str]) -> str:
+    def _show(self, words: list[str], folder: str = PARTITION) -> str:
         what = " ".join(words)
         if what == "cm sync-status":
             return show_text.cm_sync_status(self.cm.sync_status())
@@ -367,8 +370,7 @@ class Shell:
         if what == "sys clock" and self.clock is not None:
             return show_text.sys_clock(self.clock.now())
         if what == "sys ha-status":
-            return show_text.sys_ha_status([("daemon-heartbeat", d, "restart", "none", "yes", "no")
-                                            for d in ("bigd", "mcpd", "sod", "tmm")])
+            return show_text.sys_ha_status(self._ha_status())
         if what == "net arp":
             return show_text.net_arp(arp_table({i: base_name(p) for p, v in self.store.of_type("net vlan").items()
                                                 for i in v.get("interfaces") or ()}))
@@ -387,13 +389,12 @@ class Shell:
                 rows.append((r.mode, r.value, dest, f"{r.address}:{r.port}"))
             return show_text.ltm_persist_records(rows)
         if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
-            report = self.ltm.pool_report()
-            if base_name(words[2]) not in report:
-                raise ShellError.of(NotFound("Pool", full_path(words[2])))
-            pool = report[base_name(words[2])]
-            view = View()
-            members = {view.port(f"/Common/{m}"): info for m, info in pool["members"].items()}
-            return show_text.ltm_pool_members(base_name(words[2]), {**pool, "members": members})
+            path, view = object_path("ltm pool", words[2], folder), View(folder)
+            pool = self.ltm.pool_report().get(path)
+            if pool is None:
+                raise ShellError.of(NotFound("Pool", path))
+            members = {view.port(m): info for m, info in pool["members"].items()}
+            return show_text.ltm_pool_members(view.name(path), {**pool, "members": members})
         if what == "cm device":
             rows = []
             for path, d in sorted(self.store.of_type("cm device").items()):
@@ -442,12 +443,26 @@ class Shell:
         if words[:2] == ["ltm", "rule"] and len(words) in (2, 3) and self.ltm is not None:
             return self._show_rules(words[2] if len(words) == 3 else None)
         if words[:1] == ["ltm"] and len(words) in (2, 3) and words[1] in ("virtual", "pool", "node"):
-            return self._show_ltm(words[1], words[2] if len(words) == 3 else None)
+            return self._show_ltm(words[1], words[2] if len(words) == 3 else None, folder)
         raise ShellError(f'Syntax Error: "{what}" unexpected argument (show cm sync-status | failover-status '
                          "| device | device-group [G] | traffic-group, show ltm virtual | pool | node [NAME], "
                          "show ltm pool P members, show ltm persistence persist-records, show net arp | self, show gtm iquery | server | pool "
                          "| wideip | listener on gtm devices, show sys ntp | version | mcp-state | failover | clock "
                          "| ha-status | ha-group)")
+
+    def _ha_status(self) -> list[tuple[str, ...]]:
+        """The failsafes this device has, from its configuration, and which of them tripped."""
+        of = self.store.of_type
+        daemons = {base_name(p): (v.get("heartbeat") == "enabled", v.get("heartbeat-action"))
+                   for p, v in of("sys daemon-ha").items() if base_name(p) != "gtmd" or self.gtm is not None}
+        vlans = {p: v.get("failsafe-action") for p, v in of("net vlan").items() if v.get("failsafe") == "enabled"}
+        gateways = {p: v.get("min-up-members-action") for p, v in of("ltm pool").items()
+                    if v.get("min-up-members-checking") == "enabled" and int(v.get("min-up-members", 0)) > 0}
+        ntp = self.ntp.status() if self.ntp else None
+        clock_ok = None if ntp is None else bool(ntp["synchronized"])
+        time_sync = {base_name(p): clock_ok for p, g in of("cm device-group").items()
+                     if g.get("type") == "sync-failover" and self.device in {base_name(d) for d in g.get("devices") or ()}}
+        return ha_status_rows(daemons, vlans, gateways, self.cm.failover_status()["failsafe"], time_sync)
 
     def _show_device_groups(self, name: str | None) -> str:
         status = self.cm.sync_status()
@@ -460,8 +475,10 @@ class Shell:
             for dev in dg.get("devices") or []:
                 dev = base_name(dev)
                 peer = status["peers"].get(dev, {})
+                synced_at = (status.get("synced_at") if dev == self.device else peer.get("synced_at") or {}).get(path)
                 members.append({"name": dev, "status": info.get("pairs", {}).get(dev, info.get("status", "-")),
-                                "since": "-", "cid": (status["cid"] or "-").split(" ")[0] if dev == self.device
+                                "since": "-" if synced_at is None else str(max(int(self.store.now() - synced_at), 0)),
+                                "cid": (status["cid"] or "-").split(" ")[0] if dev == self.device
                                 else ((peer.get("cid") or ["-"])[0])})
             groups.append({"name": base_name(path), "type": dg.get("type"), "members": members})
         if name is not None and not groups:
@@ -492,18 +509,23 @@ class Shell:
         return [("  Mirroring Peer", peer), ("  Mirrored Connections", str(m["mirrored"])),
                 ("  Received From Peer", str(m["received"]))]
 
-    def _show_ltm(self, what: str, name: str | None) -> str:
+    def _show_ltm(self, what: str, name: str | None, folder: str = PARTITION) -> str:
+        """`show ltm virtual|pool|node [NAME]`: NAME in the current folder (or a full path), else
+        every object of the current folder, named as `list` names them there."""
         def stats(s: dict) -> list[tuple[str, str]]:
             return [("  Current Connections", str(s["cur_conns"])), ("  Total Connections", str(s["tot_conns"])),
                     ("  Bytes In", str(s["bytes_in"])), ("  Bytes Out", str(s["bytes_out"]))]
 
+        view, type_ = View(folder), f"ltm {what}"
+        want = object_path(type_, name, folder) if name is not None else None
+        shown = lambda path: path == want if want else folder_of(path) == folder
         blocks = []
         if what == "virtual":
             for vs, v in self.ltm.virtual_health().items():
-                if name in (None, vs, full_path(vs)) or full_path(name) == full_path(vs):
-                    blocks.append(table(f"Ltm::Virtual Server: {vs}", [
+                if shown(vs):
+                    blocks.append(table(f"Ltm::Virtual Server: {view.name(vs)}", [
                         ("Availability", v["availability"]), ("Reason", v["reason"]),
-                        ("Destination", v["destination"]), ("Pool", v["pool"]),
+                        ("Destination", v["destination"]), ("Pool", view.name(v["pool"])),
                         ("Traffic Group", v["traffic_group"]),
                         ("Serving", "yes (active)" if v["serving"] else "no (standby or disabled)"),
                         ("Connection Mirroring", v.get("mirror", "disabled"))]
@@ -511,25 +533,26 @@ class Shell:
                         + stats(v["stats"]) + [("  Refused (reset)", str(v["stats"]["refused"]))]))
         elif what == "pool":
             for pool, p in self.ltm.pool_report().items():
-                if name is None or full_path(name) == full_path(pool):
+                if shown(pool):
                     rows = [("Availability", p["availability"]), ("Reason", p["reason"]),
                             ("Load Balancing", p["mode"]), ("Monitor", p["monitor"])] + stats(p["stats"])
                     for m, info in p["members"].items():
-                        rows += [(f"Member {m}", f"{info['availability']} ({info['session']}, {info['state']}, "
-                                                 f"monitor {info['monitor']})"),
+                        rows += [(f"Member {view.name(m)}", f"{info['availability']} ({info['session']}, "
+                                                            f"{info['state']}, monitor {info['monitor']})"),
                                  ("  Reason", info["reason"])] + stats(info["stats"])
-                    blocks.append(table(f"Ltm::Pool: {pool}", rows))
+                    blocks.append(table(f"Ltm::Pool: {view.name(pool)}", rows))
         else:
+            report = self.ltm.pool_report()
             for path, node in sorted(self.store.of_type("ltm node").items()):
-                if name is None or full_path(name) == path:
-                    members = [(p, m) for p, info in self.ltm.pool_report().items()
-                               for m, mi in info["members"].items() if m.rsplit(":", 1)[0] == base_name(path)]
-                    blocks.append(table(f"Ltm::Node: {base_name(path)} ({node['address']})", [
+                if shown(path):
+                    members = [(p, m) for p, info in report.items() for m in info["members"]
+                               if m.rsplit(":", 1)[0] == path]      # member /P/10.1.20.21:80 of node /P/10.1.20.21
+                    blocks.append(table(f"Ltm::Node: {view.name(path)} ({node['address']})", [
                         ("Session", node.get("session")), ("State", node.get("state")),
-                        ("Pool members", ", ".join(f"{p}/{m}" for p, m in members) or "none")]))
+                        ("Pool members", ", ".join(f"{view.name(p)}/{view.name(m)}" for p, m in members) or "none")]))
         if name is not None and not blocks:
             label = {"virtual": "Virtual Server", "pool": "Pool", "node": "Node"}[what]
-            raise ShellError.of(NotFound(label, full_path(name)))
+            raise ShellError.of(NotFound(label, want))
         return "\n".join(blocks)
 
     # -- run ------------------------------------------------------------------------------------

@@ -141,6 +141,7 @@ class SyncGroup(Snapshot):
 class SyncPeer(Snapshot):
     cid: Any               # the peer's newest commit id, as it sent it
     synced: Any
+    synced_at: dict[str, float] = dataclasses.field(default_factory=dict)   # group -> its last sync (its clock)
 
 
 @frozen
@@ -154,6 +155,7 @@ class SyncStatus(Snapshot):
     cid: str | None
     summary: str = ""               # F5's summary and detail lines (sync.describe)
     details: tuple[str, ...] = ()
+    synced_at: dict[str, float] = dataclasses.field(default_factory=dict)   # group -> when it last synced
 
 
 # -- failover -------------------------------------------------------------------------------

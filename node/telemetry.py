@@ -101,7 +101,7 @@ def poller(status: dict, now: float) -> dict:
 
 
 def _pool(name: str, p: dict) -> dict:
-    members = {_full(m): {"addr": m.rsplit(":", 1)[0], "port": int(m.rsplit(":", 1)[1]) if ":" in m else 0,
+    members = {_full(m): {"addr": m.rsplit("/", 1)[-1].rsplit(":", 1)[0], "port": int(m.rsplit(":", 1)[1]) if ":" in m else 0,
                           "availabilityState": r["availability"], "monitorStatus": r["monitor"],
                           "enabledState": "enabled" if r["session"] != "user-disabled" else "disabled",
                           "status.statusReason": r["reason"], "poolName": _full(name),

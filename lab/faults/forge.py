@@ -31,8 +31,7 @@ class Forge(Fault):
                 ends[name] = n.interface(args.vlan).address.split("/")[0]
             except KeyError:
                 raise ChaosError(f"{name} has no address on VLAN {args.vlan}") from None
-        sender = next((n for n in lab.plan.nodes if not n.runs_daemon
-                       and any(i.vlan == args.vlan for i in n.interfaces)), None)
+        sender = next(iter(lab.plan.hosts_on(args.vlan)), None)
         if sender is None:
             raise ChaosError(f"no host or server node on VLAN {args.vlan} to send from")
         tgs = ",".join(lab.status(args.target).failover.traffic_groups) or "traffic-group-1"

@@ -117,7 +117,7 @@ def gtm_pending(lab: Lab, gtms: list[str], bigips: list[str]) -> list[str]:
         for key, m in gtm.members.items():
             server, _, vs = ("/" + key.split("//", 1)[1]).rpartition(":")   # "POOL//Common/SERVER:VS"
             device = servers[server].device if server in servers else None
-            said = virtuals.get(device, {}).get(vs)
+            said = virtuals.get(device, {}).get(vs) or virtuals.get(device, {}).get(f"/Common/{vs}")   # LTM keys full paths
             said = said.availability if said else None
             if said is not None and (m.state != said or "reports no virtual server" in m.reason):
                 problems.append(f"{n}: member {key} {m.state}, its LTM says {said}")

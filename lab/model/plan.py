@@ -81,6 +81,10 @@ class Plan:
                 return n
         raise KeyError(name)
 
+    def hosts_on(self, vlan: str) -> list[NodePlan]:
+        """The host and server nodes with an interface on `vlan` (what the lab has for clients there)."""
+        return [n for n in self.nodes if not n.runs_daemon and any(i.vlan == vlan for i in n.interfaces)]
+
     def bridge(self, vlan: str) -> Bridge:
         for b in self.bridges:
             if b.vlan == vlan:

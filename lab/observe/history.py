@@ -94,16 +94,20 @@ def _mgmt(plan: Plan, node: str) -> str:
     return plan.node(node).mgmt_address
 
 
+def rest_post(plan: Plan, node: str, path: str, body: dict, auth=("admin", "admin"),
+              timeout: float = 5.0) -> tuple[str, str]:
+    """POST to a node's iControl REST: (ok | failed (refused) | unknown (no answer), detail)."""
+    try:
+        r = requests.post(f"https://{_mgmt(plan, node)}{path}", json=body, auth=auth, verify=False, timeout=timeout)
+    except requests.RequestException as exc:
+        return "unknown", type(exc).__name__
+    outcome = "ok" if r.status_code == 200 else "failed" if 400 <= r.status_code < 500 else "unknown"
+    return outcome, "" if r.status_code == 200 else f"{r.status_code} {r.text[:200]}"
+
+
 def rest_write(plan: Plan, node: str, w: Write, auth=("admin", "admin"), timeout: float = 5.0) -> None:
     body = {"name": w.name, "description": w.name, "members": [{"name": f"{w.address}:80"}]}
-    try:
-        r = requests.post(f"https://{_mgmt(plan, node)}/mgmt/tm/ltm/pool", json=body, auth=auth, verify=False,
-                          timeout=timeout)
-    except requests.RequestException as exc:
-        w.outcome, w.detail = "unknown", type(exc).__name__
-        return
-    w.outcome = "ok" if r.status_code == 200 else "failed" if 400 <= r.status_code < 500 else "unknown"
-    w.detail = "" if r.status_code == 200 else f"{r.status_code} {r.text[:200]}"
+    w.outcome, w.detail = rest_post(plan, node, "/mgmt/tm/ltm/pool", body, auth, timeout)
 
 
 def tmsh_write(lab: str, node: str, w: Write, timeout: float = 10.0) -> None:

@@ -1,6 +1,8 @@
 """`biglab soak LAB --minutes M --seed S`: random faults from the fault registry, config writes
-to random devices (REST-equivalent tmsh over the control socket) while they are active, and after
-each heal and settle the invariants of invariants.py. Every fault, write and observation goes to
+to random devices (through iControl REST or tmsh) while they are active, and after
+each heal and settle the invariants of invariants.py (one active device per traffic group, the
+clients' ARP entries for its floating addresses at that device's MAC, every acknowledged write
+everywhere or a conflict reported, no daemon dead that was not killed). Every fault, write and observation goes to
 a history file (JSON lines in the lab's directory) and the run ends with a verdict; a failure
 prints the seed and the events that show it, so `--seed` replays the same draws."""
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..model import state
+from ..observe.history import rest_post
 from ..runtime.control import ControlError
 from .env import LabEnv
 from .invariants import draw, violations
@@ -25,6 +28,7 @@ class Soak:
         self.history = Path(state.lab_dir(lab)) / f"soak-{seed}.jsonl"
         self.writes: dict[str, str] = {}      # acknowledged pool name -> the device it went to
         self.killed: set[str] = set()
+        self.tried = 0
         self.pids = {n: self.env.lab.pid(n, "daemon.pid") for n in self.env.bigips}
         plan = self.env.lab.plan
         self.vlans = list((plan.ha or {}).get("failover_vlans") or []) or ["ha"]
@@ -37,6 +41,7 @@ class Soak:
     def run(self, minutes: float) -> dict:
         self.history.write_text("")
         self.record("start", seed=self.seed, minutes=minutes)
+        self._meet()
         end, cycles, failed, settle_times = time.monotonic() + minutes * 60, 0, [], []
         while time.monotonic() < end:
             cycles += 1
@@ -89,14 +94,22 @@ class Soak:
 
     def _write(self) -> None:
         device = self.rng.choice(self.env.bigips)
-        name = f"soak_{self.seed}_{len(self.writes) + 1}"
-        try:
-            self.env.tmsh(device, f"create ltm pool {name}")
-        except Exception as exc:
-            self.record("write-refused", device=device, name=name, reason=str(exc))
+        via = self.rng.choice(("tmsh", "rest"))
+        self.tried += 1      # a name per try: a write with no answer may have been applied
+        name = f"soak_{self.seed}_{self.tried}"
+        if via == "rest":
+            outcome, reason = rest_post(self.env.lab.plan, device, "/mgmt/tm/ltm/pool", {"name": name})
+        else:
+            try:
+                self.env.tmsh(device, f"create ltm pool {name}")
+                outcome, reason = "ok", ""
+            except Exception as exc:
+                outcome, reason = "failed", str(exc)
+        if outcome != "ok":     # refused, or no answer: not acknowledged, so not owed
+            self.record("write-refused", device=device, name=name, via=via, outcome=outcome, reason=reason)
             return
         self.writes[name] = device
-        self.record("write", device=device, name=name)
+        self.record("write", device=device, name=name, via=via)
 
     def _resolve(self, obs: dict) -> None:
         """A reported conflict waits for the user: sync the device holding most writes to the group
@@ -142,8 +155,37 @@ class Soak:
                             for n in self.env.bigips}
         died = [n for n, ok in alive.items() if not ok and n not in self.killed]
         self.killed = {n for n in self.killed if not alive[n]}
-        return {"active": active, "arp": {}, "writes": writes, "conflicts": conflicts if conflicts else [],
+        return {"active": active, "arp": self._arp(active), "writes": writes, "conflicts": conflicts if conflicts else [],
                 "died": died, "in_sync": in_sync, "alive": alive, "lab": lab.name}
+
+    def _floating(self, tg: str) -> list[tuple[str, str, str]]:
+        """(vlan, address, client) for each floating self IP of `tg` and each client on its VLAN."""
+        floating = (((self.env.lab.plan.ha or {}).get("traffic_groups") or {}).get(tg) or {}).get("floating") or {}
+        return [(vlan, str(address), client.name) for vlan, address in sorted(floating.items())
+                for client in self.env.lab.plan.hosts_on(vlan)]
+
+    def _meet(self) -> None:
+        """Each client pings the floating addresses on its VLAN once, so it has an entry that the
+        GARPs of later failovers must move."""
+        for tg in self.tgs:
+            for _vlan, address, client in self._floating(tg):
+                try:
+                    self.env.run(client, ["ping", "-c", "1", "-W", "1", address])
+                except Exception as exc:
+                    self.record("ping-failed", client=client, address=address, reason=str(exc))
+
+    def _arp(self, active: dict) -> dict:
+        """For each floating self IP of a traffic group with one active device: the MAC each client
+        on its VLAN has for it (those with an entry) and the active device's MAC there."""
+        out = {}
+        for tg, devices in active.items():
+            if len(devices) != 1:
+                continue
+            for vlan, address, client in self._floating(tg):
+                seen = self.env.neighbour(client, address)
+                if seen is not None:
+                    out[f"{address} (from {client})"] = (seen, self.env.mac_of(devices[0], vlan))
+        return out
 
     def _alive(self, node: str) -> bool:
         pid = self.env.lab.pid(node, "daemon.pid")

@@ -70,3 +70,25 @@ class Failsafes:
     def next_deadline(self, vlans: dict[str, tuple[float, str]]) -> float | None:
         due = [self.heard[v][1] + t for v, (t, _a) in vlans.items() if v in self.heard]
         return min(due, default=None)
+
+
+def ha_status_rows(daemons: dict[str, tuple[bool, str]], vlans: dict[str, str], gateways: dict[str, str],
+                   tripped: dict[str, str], time_sync: dict[str, bool | None]) -> list[tuple[str, ...]]:
+    """`show sys ha-status`: one row a failsafe the device has, (feature, key, action, condition,
+    enabled, active), feature and key spelled as the 01140029 lines spell the trigger.
+    `daemons`: name -> (heartbeat watched, heartbeat-action) from `sys daemon-ha`; `vlans`: VLAN
+    path -> failsafe-action for VLANs with failsafe enabled; `gateways`: pool path ->
+    min-up-members-action for pools that check; `tripped`: trigger -> action (Failsafes.tripped);
+    `time_sync`: device group -> whether this device's clock is synchronized (None: no time source)."""
+    yes = lambda b: "yes" if b else "no"
+
+    def row(feature: str, key: str, action: str, enabled: bool) -> tuple[str, ...]:
+        active = f"{feature} {key}" in tripped
+        return feature, key, action, "fail" if active else "none", yes(enabled), yes(active)
+
+    rows = [("cluster_time_sync", g, "none", "none" if ok is not False else "fail", yes(ok is not None),
+             yes(ok is False)) for g, ok in sorted(time_sync.items())]
+    rows += [row("daemon_heartbeat", n, action, watched) for n, (watched, action) in sorted(daemons.items())]
+    rows += [row("pool_memb_down", p, action, True) for p, action in sorted(gateways.items())]
+    rows += [row("vlan_fs", v, action, True) for v, action in sorted(vlans.items())]
+    return rows

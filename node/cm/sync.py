@@ -109,21 +109,25 @@ def group_status(pairs: dict[str, PairStatus]) -> str:
 
 def describe(overall: str, groups: dict[str, tuple[str, dict[str, PairStatus]]],
              connected_for: dict[str, float | None]) -> tuple[str, list[str]]:
-    """The summary and detail lines a BIG-IP prints for its sync status: per group
-    `dg-ha (In Sync): All devices in the device group are in sync`, then `bigip2: connected
-    (for 1234s)` a peer, and `Recommended action: Synchronize bigip1 to group dg-ha` when changes
-    are pending. `groups`: name -> (status, pairs); `connected_for`: peer -> seconds, None if down."""
+    """The summary and detail lines a BIG-IP prints for its sync status: first each peer once
+    (`bigip2: connected (for 1234s)`), then per group `dg-ha (In Sync): All devices in the device
+    group are in sync`; a group of three or more devices that is not in sync names each peer that
+    is not (`bigip3: Changes Pending`), and `Recommended action: Synchronize bigip1 to group dg-ha`
+    follows when changes are pending. `groups`: name -> (status, pairs); `connected_for`: peer ->
+    seconds, None if down."""
     if overall == STANDALONE:
         return " ", ["Optional action: Add a device to the trust domain"]
-    summary, lines = None, []
+    peers = sorted({p for _, pairs in groups.values() for p in pairs})
+    lines = [f"{p}: disconnected" if connected_for.get(p) is None else f"{p}: connected (for {int(connected_for[p])}s)"
+             for p in peers]
+    summary = None
     for name, (status, pairs) in groups.items():
         pending = [p for p in pairs.values() if p.status == CHANGES_PENDING]
         head = IN_SYNC_TEXT if status == IN_SYNC else (pending[0].detail.split(":")[0] if pending else status)
         summary = summary or (head if status != IN_SYNC else None)
         lines.append(f"{name} ({status}): {head}")
-        for peer in pairs:
-            secs = connected_for.get(peer)
-            lines.append(f"{peer}: disconnected" if secs is None else f"{peer}: connected (for {int(secs)}s)")
+        if status != IN_SYNC and len(pairs) > 1:
+            lines += [f"{peer}: {p.status}" for peer, p in sorted(pairs.items()) if p.status != IN_SYNC]
         if pending:
             lines.append(f"Recommended action: Synchronize {pending[0].newer} to group {name}")
     return summary or IN_SYNC_TEXT, lines
@@ -233,7 +237,7 @@ class ConfigSync:
         elif not _newer(msg.seq, old.get("seq")):
             return []
         self.peers[peer] = {"cid": msg.cid, "synced": msg.synced, "device": msg.device, "failover": msg.failover,
-                            "boot": msg.boot, "seq": msg.seq, "at": now}
+                            "boot": msg.boot, "seq": msg.seq, "at": now, "synced_at": msg.synced_at}
         return actions + self._pushes(local, peer, connected)
 
     def committed(self, local: Local, connected) -> list:

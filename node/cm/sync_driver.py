@@ -3,7 +3,7 @@ commands `run cm config-sync`. Decisions (what to push, to whom, statuses) live 
 ConfigSync; this module builds and sends the messages and applies what peers send.
 
 4353 messages (node/iquery/messages.py; replies go back on the channel they came on):
-  CmStatus      {boot, seq, cid, synced, device, failover}  on connect and on every change
+  CmStatus      {boot, seq, cid, synced, device, failover, synced_at}  on connect and on every change
   TrustConfig   {gen, objects}                   device groups and traffic groups
   SyncPush      {group, mode, cid, commits|objects, auto, save}
   SyncResult    {group, cid, ok, error, need_full, seq}
@@ -72,7 +72,7 @@ class SyncDriver:
     def _status_message(self) -> m.CmStatus:
         return m.CmStatus(self.boot, self._next_seq(), self.store.cid.to_list() if self.store.cid else None,
                           dict(self.store.synced), self._device_info(),
-                          self.failover_payload())
+                          self.failover_payload(), dict(self.store.synced_at))
 
     def _trust_message(self) -> m.TrustConfig:
         return m.TrustConfig(list(self.store.trust_gen), self.store.snapshot("trust"))
@@ -271,6 +271,8 @@ class SyncDriver:
         return {"status": overall, "color": sync.COLOR.get(overall, "gray"), "summary": summary, "details": lines,
                 "groups": groups,
                 "in_flight": sorted(f"{base_name(g)}->{p}" for g, p in self.sync.in_flight),
-                "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced")} for n, i in self.peers.items()},
+                "peers": {n: {"cid": i.get("cid"), "synced": i.get("synced"), "synced_at": i.get("synced_at") or {}}
+                          for n, i in self.peers.items()},
+                "synced_at": dict(self.store.synced_at),
                 "synced": dict(self.store.synced),
                 "cid": str(self.store.cid) if self.store.cid else None}

@@ -40,9 +40,10 @@ def _paths(verb: str) -> list[tuple[str, ...]]:
 
 def modules() -> set[tuple[str, ...]]:
     """Every module and sub-module one can enter (`ltm`, `ltm monitor`, `gtm wideip` ...): a proper
-    prefix of an object type or command path that is not itself one."""
+    prefix of an object type or command path, even one that is also a `show` target (`gtm pool`
+    is a context on a BIG-IP and `show gtm pool` shows every pool)."""
     whole = {p for v in VERBS for p in _paths(v)}
-    return {p[:n] for p in whole for n in range(1, len(p)) if p[:n] not in whole}
+    return {p[:n] for p in whole for n in range(1, len(p))}
 
 
 MODULES = modules()

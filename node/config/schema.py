@@ -79,7 +79,7 @@ def _copy(v):
 
 ED = ("enabled", "disabled")
 TF = ("true", "false")
-ROLES = ("admin", "resource-admin", "operator", "guest", "no-access")  # what iControl REST enforces
+ROLES = ("admin", "resource-admin", "manager", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
     Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -641,7 +641,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("records", "items", (), sub=(Field("data", "str"),)), Field("description", "str"))),
     ObjType("auth user", "User", (
         Field("password", "secret", required=True), Field("role", "enum", "guest", ROLES),
-        Field("partition-access", "str", "all-partitions"),   # where the role applies (the lab: everywhere)
+        Field("partition-access", "str", "all-partitions"),   # where the role applies (config/access.py)
         Field("description", "str"))),
     *[ObjType(f"ltm monitor {m}", "Monitor", (
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import msgpack
 
+from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, ssl_files, virtual_checks
@@ -98,6 +99,7 @@ class ConfigStore:
         self.cid: Cid | None = None          # newest commit to synced configuration
         self.counter = 0                     # Lamport clock for commit ids
         self.synced: dict[str, list | None] = {}  # group -> cid at the last sync that group agreed on
+        self.synced_at: dict[str, float] = {}     # group -> when (our clock) it last agreed on a new cid
         self.trust_gen = [0, ""]             # version of the trust-scope objects (device/traffic groups)
         self.gtm_gen = [0, ""]               # version of the gtm-scope objects (the GTM sync group's)
         self.commit_cache: deque[dict] = deque()   # recent synced commits: {"base", "cid", "changes", "size"}
@@ -150,7 +152,11 @@ class ConfigStore:
         return work, touched
 
     def commit(self, ops: list[Op], origin: str | None = None, restore: bool = False) -> dict:
-        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing."""
+        """Apply ops all or nothing; returns {"cid", "changes"}; raises ConfigError, changes nothing.
+        A request made for a user scoped to one partition may write only there (access.py)."""
+        access = CURRENT.get()
+        if access is not None:
+            access.check(ops)
         work, touched = self.validate(ops, restore)
         return self._install(work, changes_of(work, touched), origin or self.device)
 
@@ -171,14 +177,15 @@ class ConfigStore:
         new_cid = self.cid
         if synced:   # a peer's configuration keeps its commit id, none if it has made no commit
             new_cid = cid if (cid is not None or from_peer) else Cid(self.counter + 1, origin, self.now())
-        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.lineage)
+        old = (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at,
+               self.lineage)
         if replaced:
             self.lineage = []
         elif synced and new_cid is not None and new_cid != base:
             self.lineage = [*self.lineage, *(through or [base.to_list() if base else None])][-LINEAGE:]
         self.objects, self.cid = work, new_cid
         if synced_group is not None:
-            self.synced = {**self.synced, synced_group: new_cid.to_list() if new_cid else None}
+            self._record_sync(synced_group, new_cid)
         if new_cid is not None:
             self.counter = max(self.counter, new_cid.id)
         if trust and cid is None and not from_peer:
@@ -189,7 +196,8 @@ class ConfigStore:
         try:
             self._persist()
         except OSError as exc:
-            self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.lineage = old
+            (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at,
+             self.lineage) = old
             raise Invalid(f"cannot save the change: {exc}") from None
         if synced and new_cid is not None:
             self._remember(base, new_cid, synced)
@@ -306,13 +314,20 @@ class ConfigStore:
 
     def mark_synced(self, group: str, cid: Cid | None) -> None:
         """Record the commit `group` agreed on; Invalid (and nothing recorded) if it cannot be saved."""
-        old = self.synced
-        self.synced = {**old, group: cid.to_list() if cid else None}
+        old = self.synced, self.synced_at
+        self._record_sync(group, cid)
         try:
             self._persist()
         except OSError as exc:
-            self.synced = old
+            self.synced, self.synced_at = old
             raise Invalid(f"cannot save the sync status: {exc}") from None
+
+    def _record_sync(self, group: str, cid: Cid | None) -> None:
+        """`group` agreed on `cid`; a new agreement is a sync, timed for `show cm device-group`."""
+        cid_list = cid.to_list() if cid else None
+        if group not in self.synced or self.synced[group] != cid_list:
+            self.synced_at = {**self.synced_at, group: self.now()}
+        self.synced = {**self.synced, group: cid_list}
 
     def last_synced(self, group: str) -> Cid | None:
         return Cid.of(self.synced.get(group))
@@ -657,8 +672,9 @@ class ConfigStore:
         if not self.path:
             return
         data = {"cid": self.cid.to_list() if self.cid else None, "counter": self.counter,
-                "synced": self.synced, "trust_gen": self.trust_gen, "gtm_gen": self.gtm_gen,
-                "lineage": self.lineage, "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
+                "synced": self.synced, "synced_at": self.synced_at, "trust_gen": self.trust_gen,
+                "gtm_gen": self.gtm_gen, "lineage": self.lineage,
+                "objects": [[t, p, v] for (t, p), v in self.objects.items()]}
         write_atomically(self.path, json.dumps(data, separators=(",", ":")).encode())
 
     def _load(self) -> None:
@@ -666,6 +682,7 @@ class ConfigStore:
         self.cid = Cid.of(data.get("cid"))
         self.counter = int(data.get("counter", 0))
         self.synced = data.get("synced", {})
+        self.synced_at = data.get("synced_at", {})
         self.trust_gen = data.get("trust_gen", [0, ""])
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}

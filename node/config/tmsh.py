@@ -194,6 +194,17 @@ def _pairs(items: list, where: str) -> dict:
     return dict(zip(words[0::2], words[1::2]))
 
 
+def _partition_access(tokens: list) -> dict:
+    """`partition-access add { P1 { role manager } }` -> the user's partition and role (the lab
+    keeps one partition a user)."""
+    tokens.pop(0)
+    items = _block(tokens)
+    if len(items) != 1 or items[0][1] is None or set(_pairs(items[0][1], "partition-access")) != {"role"}:
+        raise TmshSyntaxError('Syntax Error: partition-access takes one { PARTITION { role ROLE } } in the lab')
+    name, sub = items[0]
+    return {"partition-access": ("set", name), "role": ("set", _pairs(sub, "partition-access")["role"])}
+
+
 def properties(t: ObjType, tokens: list) -> dict:
     values = {}
     while tokens:
@@ -202,6 +213,12 @@ def properties(t: ObjType, tokens: list) -> dict:
             raise TmshSyntaxError(f'Syntax Error: unexpected "{word}"')
         if word in t.flags:
             values[t.flag_field] = ("set", word)
+            continue
+        if t.path == "auth user" and word == "partition-access" and tokens and tokens[0] != "{" and \
+                tokens[0] in LIST_VERBS and tokens[1:2] == ["{"]:
+            tokens.pop(0)
+        if t.path == "auth user" and word == "partition-access" and tokens[:1] == ["{"]:
+            values.update(_partition_access(tokens))
             continue
         f = t.field(word)
         if f is None:
@@ -263,7 +280,12 @@ ALWAYS = {   # listed even at their defaults, as a BIG-IP lists them
     "net self": ("address", "allow-service", "traffic-group", "vlan"),
     "net vlan": ("interfaces", "tag"),
     **{t: _MONITOR_ALWAYS for t in TYPES if t.startswith("ltm monitor ")},
+    "sys db": ("value",),
 }
+ALL_ONLY = {   # read-only properties a BIG-IP lists only with all-properties
+    "sys db": ("default-value", "scf-config", "value-range"),
+}
+QUOTED = {("sys db", "value")}   # always in quotes, as F5 prints them: `sys db dhclient.mgmt { value "disable" }`
 
 
 def _word(v) -> str:
@@ -352,6 +374,8 @@ def object_name(type_: str, path: str, view: View) -> str | None:
 
 
 def _shown(t, f, v, all_properties: bool) -> bool:
+    if not all_properties and f.name in ALL_ONLY.get(t.path, ()):
+        return False
     if all_properties or f.name in ALWAYS.get(t.path, ()):
         return v is not None or f.kind in ("str", "ref")
     return not (v is None or v == f.default or (f.kind in ("list", "members", "items", "terms") and not v
@@ -382,7 +406,12 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
         v = values.get(f.name, f.default) if type_ in SINGLETONS else values.get(f.name)
         if _shown(t, f, v, all_properties):
             key = v if t.flag_field == f.name else f.name
-            props.append((key, _property(type_, f, v, view)))
+            props.append((key, _property(type_, f, v, view, all_properties)))
+    if type_ == "auth user":   # F5 lists the role under the partition it applies to
+        keep = [p for p in props if p[0] not in ("role", "partition-access")]
+        where, role = values.get("partition-access") or "all-partitions", values.get("role") or "guest"
+        props = keep + [("partition-access", ["    partition-access {", f"        {_word(where)} {{",
+                                              f"            role {_word(role)}", "        }", "    }"])]
     name = object_name(type_, path, view)
     head = f"{type_} {{" if name is None else f"{type_} {name if type_ == 'gtm topology' else _word(name)} {{"
     if not props:
@@ -399,7 +428,7 @@ def _block_value(v) -> str:
     return f"{{ {' '.join(_word(x) for x in v)} }}" if isinstance(v, list) else _word(v)
 
 
-def _property(type_: str, f, v, view: View) -> list[str]:
+def _property(type_: str, f, v, view: View, all_properties: bool = False) -> list[str]:
     t = TYPES[type_]
     if t.flag_field == f.name:
         return [f"    {v}"]
@@ -410,8 +439,9 @@ def _property(type_: str, f, v, view: View) -> list[str]:
         for m in v:
             lines.append(f"        {view.port(m['name'])} {{")
             for mf in sorted(MEMBER_FIELDS, key=lambda mf: mf.name):
-                if m.get(mf.name) is not None and (mf.name == "address" or m[mf.name] != mf.default):
-                    lines.append(f"            {mf.name} {_word(m[mf.name])}")
+                value = m.get(mf.name, mf.default)
+                if all_properties or (value is not None and (mf.name == "address" or value != mf.default)):
+                    lines.append(f"            {mf.name} {_word('none' if value is None else value)}")
             lines.append("        }")
         return lines + ["    }"]
     if f.kind == "items":
@@ -446,6 +476,8 @@ def _property(type_: str, f, v, view: View) -> list[str]:
         return [f"    {f.name} {type_.rsplit(' ', 1)[1]} {_word(view.name(v))}"]   # F5: `a P2`
     if f.kind == "dest":
         return [f"    {f.name} {view.port(v)}"]
+    if (type_, f.name) in QUOTED:
+        return [f"    {f.name} \"{_word(v)[1:-1] if _word(v).startswith(chr(34)) else _word(v)}\""]
     return [f"    {f.name} {_word(view.name(v) if v is not None else 'none')}"]
 
 

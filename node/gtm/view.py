@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import dns.name
 
-from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, base_name, split_destination
+from ..config.schema import GTM_RECORD_TYPES, GTM_SETTINGS, PARTITION, base_name, split_destination
 from . import lb
 from ..config import zones
 from .health import HealthTable
@@ -55,6 +55,12 @@ class View:
         return any(self.wideip(qname, t) is not None for t in GTM_RECORD_TYPES)
 
 
+def reported(sv, vs_name: str) -> dict | None:
+    """What the LTM reports of a virtual server: it keys them by full path (`/Common/vs`); a GTM
+    virtual server named `vs` is /Common's."""
+    return sv.virtuals.get(vs_name) or sv.virtuals.get(f"{PARTITION}/{vs_name}")
+
+
 def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
     """A server's virtual server: its address and status as the GTM sees it."""
     declared = {i["name"]: i for i in server.get("virtual-servers") or []}
@@ -68,7 +74,7 @@ def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]
         return address, MemberStatus("unknown", "No monitor: checking disabled", True)
     if sv.state != "connected":
         return address, MemberStatus("unknown", sv.reason, False)
-    info = sv.virtuals.get(vs_name)
+    info = reported(sv, vs_name)
     if info is None and vs is not None:
         want = f"{address}:{port}"
         info = next((v for v in sv.virtuals.values() if v.get("destination") == want), None)
@@ -134,8 +140,8 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     elif status.usable and not _family_ok(address, rtype):
         status = MemberStatus("offline", f"{address} is not an {rtype.upper()} address", False)
     conns = 0
-    if sv is not None and vs_name in sv.virtuals:
-        conns = int((sv.virtuals[vs_name].get("stats") or {}).get("cur_conns", 0))
+    if sv is not None and reported(sv, vs_name) is not None:
+        conns = int((reported(sv, vs_name).get("stats") or {}).get("cur_conns", 0))
     view.members[(pool, m["name"])] = status
     return lb.Member(m["name"], address, dc, status.usable, enabled, m.get("member-order", 0), m.get("ratio", 1), conns)
 

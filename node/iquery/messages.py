@@ -148,6 +148,7 @@ class CmStatus(Message):
     synced: dict = field(default_factory=dict)
     device: dict = field(default_factory=dict)
     failover: dict = field(default_factory=dict)
+    synced_at: dict = field(default_factory=dict)   # group -> when (the sender's clock) it last synced
 
 
 @dataclass(frozen=True)

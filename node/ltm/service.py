@@ -129,7 +129,8 @@ class LTM:
         return views
 
     def virtual_health(self) -> dict:
-        """Each virtual server's availability with its reason: what GTM reads over iQuery."""
+        """Each virtual server (by full path) with its availability and reason: what GTM reads over
+        iQuery. Keyed by full path, as every report here, so `/P1/vs` and `/P2/vs` stay apart."""
         out = {}
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
@@ -142,12 +143,11 @@ class LTM:
             else:
                 pool = self.store.get("ltm pool", vs["pool"]) or {}
                 avail, reason = pool_status(self.members(vs["pool"]), self.monitor_of(pool) is not None)
-            out[base_name(path)] = {"destination": f"{addr}:{port}", "pool": base_name(vs.get("pool") or "none"),
-                                    "availability": avail, "reason": reason, "traffic_group": tg,
-                                    "serving": path in self.listeners or any(
-                                        v.path == path for v in self._l4_wanted or ()),
-                                    "mirror": vs.get("mirror", "disabled"),
-                                    "stats": self.stats_of("virtual", path)}
+            out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
+                         "availability": avail, "reason": reason, "traffic_group": tg,
+                         "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
+                         "mirror": vs.get("mirror", "disabled"),
+                         "stats": self.stats_of("virtual", path)}
         return out
 
     def rule_report(self) -> dict:
@@ -155,14 +155,15 @@ class LTM:
         return self.irules.show()
 
     def pool_report(self) -> dict:
+        """Each pool (by full path) and its members (by full name, `/P/10.1.20.21:80`)."""
         out = {}
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
             members = self.members(path)
             avail, reason = pool_status(members, self.monitor_of(pool) is not None)
-            out[base_name(path)] = {
+            out[path] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
                 "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path),
-                "members": {base_name(m.name): {"availability": m.status[0], "reason": self._reason(path, m),
+                "members": {m.name: {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
                                                 "stats": self.stats_of("member", path, m.name)}
                             for m in members}}

@@ -16,6 +16,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..config.access import CURRENT
 from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
@@ -115,6 +116,13 @@ class RestApp:
             return json_response(out, exc.code)
 
     async def _dispatch(self, request: Request) -> Response:
+        scope = CURRENT.set(None)
+        try:
+            return await self._serve(request)
+        finally:
+            CURRENT.reset(scope)
+
+    async def _serve(self, request: Request) -> Response:
         uri = request.url.path
         method = request.method
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -133,6 +141,7 @@ class RestApp:
             return json_response({"username": t.user, "loginProviderName": "tmos", "token": t.to_rest(),
                                   "generation": 0, "lastUpdateMicros": 0})
         user = self.auth.authenticate(request.headers, uri)
+        CURRENT.set(self.auth.access(user))   # what this user may write and see, for every commit and read
         if segs[:3] == ["mgmt", "shared", "appsvcs"]:
             self.auth.authorize(user, method, uri)
             return await self.appsvcs.handle(segs[3:], method, body, dict(request.query_params))

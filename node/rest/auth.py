@@ -3,8 +3,9 @@
 - Basic auth, or a token from POST /mgmt/shared/authn/login in X-F5-Auth-Token.
 - Tokens last 1200 s; PATCH may set up to 36000 s; DELETE logs out. A user other than admin may
   hold 100 live tokens; the 101st login is refused.
-- Roles: admin and resource-admin may change anything; operator may only enable/disable pool
-  members and nodes; guest reads. The admin account comes from the topology; other accounts are
+- Roles: admin and resource-admin may change anything, manager too; operator may only
+  enable/disable pool members and nodes; guest reads. A user whose partition-access is one
+  partition writes only there and sees only it and /Common (config/access.py). The admin account comes from the topology; other accounts are
   `auth user` objects (synced configuration, passwords kept hashed).
 - An `auth user` that fails `auth password-policy max-login-failures` logins in a row (token or
   Basic) is locked until an admin unlocks it (node/logins.py). The topology's admin is exempt: it
@@ -20,6 +21,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from ..config.access import ALL, Access
 from ..config.schema import check_secret
 from ..errors import AccountLocked, Unauthorized
 from ..logins import LoginFailures
@@ -29,7 +31,7 @@ TOKEN_TIMEOUT = 1200
 TOKEN_MAX_TIMEOUT = 36000
 TOKENS_PER_USER = 100
 ALPHABET = string.ascii_uppercase + string.digits
-WRITERS = ("admin", "resource-admin")
+WRITERS = ("admin", "resource-admin", "manager")   # manager: in the partitions its access names
 
 
 @dataclass
@@ -78,6 +80,12 @@ class Auth:
             return "admin"
         u = self.users().get(user)
         return u.get("role", "guest") if u else None
+
+    def access(self, user: str) -> Access | None:
+        """The partition scope of a user whose access is one partition; None for all partitions."""
+        u = self.users().get(user) if user != self.admin.get("username") else None
+        where = (u or {}).get("partition-access") or ALL
+        return None if where == ALL else Access(user, where)
 
     def verify(self, user: str, password: str) -> bool:
         """A login attempt: the password checked, counted against an `auth user`'s lockout."""

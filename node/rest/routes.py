@@ -6,6 +6,7 @@ from typing import Callable
 
 from starlette.responses import Response
 
+from ..config.access import may_read
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
 from ..errors import NotFound
@@ -98,7 +99,7 @@ class Routes:
     def _objects(self, type_: str) -> dict[str, dict]:
         """The objects of a type, with F5's hidden device_trust_group among the device groups: a
         sync-only group of every device of the trust domain, kept by the trust, not the store."""
-        objects = self.store.of_type(type_)
+        objects = {p: v for p, v in self.store.of_type(type_).items() if may_read(type_, p)}
         if type_ == "cm device-group" and self.parts.trust is not None:
             objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
                                                 "network-failover": "disabled",

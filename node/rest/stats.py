@@ -72,11 +72,11 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
     """The stats entries of one object, or None if it does not exist."""
     ltm, store = parts.ltm, parts.store
     if type_ == "ltm pool":
-        p = ltm.pool_report().get(base_name(path))
+        p = ltm.pool_report().get(path)
         if p is None or store.get(type_, path) is None:
             return None
         if member is not None:
-            m = p["members"].get(base_name(member))
+            m = p["members"].get(member)
             if m is None:
                 return None
             addr, port = member.rsplit(":", 1)
@@ -94,7 +94,7 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
                 "memberCnt": len(p["members"]), "curSessions": p["stats"]["cur_conns"],
                 **_traffic(p["stats"], "serverside"), **_status(p["availability"], "enabled", p["reason"])}
     if type_ == "ltm virtual":
-        v = ltm.virtual_health().get(base_name(path))
+        v = ltm.virtual_health().get(path)
         if v is None:
             return None
         return {"tmName": path, "destination": v["destination"], **_traffic(v["stats"], "clientside"),
@@ -108,7 +108,7 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
         return None
     if type_ == "ltm node":
         members = [m for p in ltm.pool_report().values() for name, m in p["members"].items()
-                   if name.rsplit(":", 1)[0] == base_name(path)]
+                   if name.rsplit(":", 1)[0] == path]     # a member /P/10.1.20.21:80 is of node /P/10.1.20.21
         cur = sum(m["stats"]["cur_conns"] for m in members)
         avail = "available" if any(m["availability"] == "available" for m in members) else (
             "offline" if members else "unknown")

@@ -25,7 +25,7 @@ CASES = [
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
     ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
-    ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", "value true"),
+    ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", 'value "true"'),
     ("ltm/irule.yml", "bigip2", "list ltm rule irule_ans", 'starts_with "/api"'),
     ("ltm/data_group.yml", "bigip2", "list ltm data-group internal dg_ans", "/legacy"),
 ]

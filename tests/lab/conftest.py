@@ -159,9 +159,9 @@ def ltm_ready(lab: str) -> None:
     call(lab, "bigip1", "tmsh", line="modify ltm pool web_pool monitor fast")
     for node in ("bigip1", "bigip2"):
         for m in ("10.1.20.21:80", "10.1.20.22:80"):
-            wait_for(lambda: node_status(lab, node).ltm.pools["web_pool"].members[m].availability == "available",
+            wait_for(lambda: node_status(lab, node).ltm.pools["/Common/web_pool"].members[f"/Common/{m}"].availability == "available",
                      what=f"{m} up on {node}")
-    wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="vs_l4 in the kernel")
+    wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
 
 
 # test_ltm.py and test_ltm_dataplane.py: one pair with a virtual per data path (10.250.140-141.0/24)

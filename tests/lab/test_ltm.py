@@ -38,7 +38,7 @@ def tmsh(lab, node, line):
 
 
 def member(lab, node, name):
-    return node_status(lab, node).ltm.pools["web_pool"].members[name]
+    return node_status(lab, node).ltm.pools["/Common/web_pool"].members[f"/Common/{name}"]
 
 
 class Held:
@@ -62,7 +62,7 @@ class Held:
 def test_requests_spread_over_both_members_round_robin(ltm_lab):
     served = Counter(curl(ltm_lab) for _ in range(10))
     assert served == {"web1": 5, "web2": 5}
-    stats = node_status(ltm_lab, "bigip1").ltm.virtuals["vs_http"].stats
+    stats = node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_http"].stats
     assert stats.tot_conns >= 10 and stats.bytes_in > 0 and stats.bytes_out > 0
 
 
@@ -150,16 +150,16 @@ def test_bad_ltm_configuration_is_refused_and_changes_nothing(ltm_lab, line, mes
 
 
 def test_the_standby_serves_nothing_and_after_failover_the_new_active_serves(ltm_lab):
-    assert node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].serving is False
+    assert node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].serving is False
     tmsh(ltm_lab, "bigip1", "run sys failover standby")
     try:
-        wait_for(lambda: node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].serving, what="bigip2 serving")
+        wait_for(lambda: node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].serving, what="bigip2 serving")
         wait_for(lambda: curl(ltm_lab) in ("web1", "web2"), what="a request through bigip2")
-        assert node_status(ltm_lab, "bigip2").ltm.virtuals["vs_http"].stats.tot_conns >= 1
-        assert node_status(ltm_lab, "bigip1").ltm.virtuals["vs_http"].serving is False
+        assert node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_http"].stats.tot_conns >= 1
+        assert node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_http"].serving is False
     finally:   # the lab is shared with test_ltm_dataplane.py: bigip1 active again (bigip2 declined
         tmsh(ltm_lab, "bigip2", "run sys failover offline")   # nothing; bigip1 did: offline, then online)
-        wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="bigip1 serving again")
+        wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
         tmsh(ltm_lab, "bigip2", "run sys failover online")
         wait_for(lambda: all(curl(ltm_lab, f":{port}/") in ("web1", "web2") for port in (80, 81)),
                  what="the client through bigip1 again (its ARP moved back)")

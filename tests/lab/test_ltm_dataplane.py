@@ -55,7 +55,7 @@ def test_fastl4_forwards_in_the_kernel_with_conntrack_and_no_proxy(ltm_lab):
     assert "src=10.1.10.51" in table and ("src=10.1.20.21" in table or "src=10.1.20.22" in table)
     listening = run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :81").stdout
     assert listening.strip() == ""   # nothing in user space holds the port: the kernel forwards
-    stats = wait_for(lambda: (s := node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].stats).tot_conns >= 4 and s,
+    stats = wait_for(lambda: (s := node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].stats).tot_conns >= 4 and s,
                      what="the kernel's counters read back")
     assert stats.bytes_in > 0 and stats.bytes_out > 0
 
@@ -86,7 +86,7 @@ def test_fastl4_member_marked_down_leaves_the_map(ltm_lab):
 
 
 def test_fastl4_only_the_active_device_forwards(ltm_lab):
-    standby = node_status(ltm_lab, "bigip2").ltm.virtuals["vs_l4"]
+    standby = node_status(ltm_lab, "bigip2").ltm.virtuals["/Common/vs_l4"]
     assert not standby.serving
     assert VIP not in run(ltm_lab, "bigip2", "nft", "list", "ruleset").stdout
 
@@ -420,7 +420,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             faults.run(lab, "start", ["bigip1"])
             wait_for(lambda: _tg1(ltm_lab, "bigip1") == "standby", what="bigip1 back")
             tmsh(ltm_lab, "bigip2", "run sys failover offline")   # the lab is shared: bigip1 active again
-            wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["vs_l4"].serving, what="bigip1 serving again")
+            wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
             tmsh(ltm_lab, "bigip2", "run sys failover online")
         for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
                      "delete ltm pool stream_pool",

@@ -181,6 +181,46 @@ def test_roles_guest_operator_and_token_cap(lab):
         assert send(a, "DELETE", f"/mgmt/tm/auth/user/{user}").status_code == 200
 
 
+def test_partition_access_holds_a_manager_to_its_partition_with_f5_sdk(lab):
+    """A user made in tmsh with F5's partition-access syntax, logged in with f5-sdk: writes in
+    its partition only (F5's 01070824 otherwise, also through util bash), sees it and /Common
+    only; the user syncs, and the peer holds it to the same."""
+    from f5.bigip import ManagementRoot
+    from icontrol.exceptions import iControlUnexpectedHTTPError
+    for p in ("P1", "P2"):
+        tmsh("bigip1", f"create auth partition {p}")
+    tmsh("bigip1", "create ltm pool /P2/theirs")
+    tmsh("bigip1", "create auth user mgr1 password Secret-1 partition-access add { P1 { role manager } }")
+    try:
+        assert "role manager" in tmsh("bigip1", "list auth user mgr1")
+        mgmt = ManagementRoot(B1, "mgr1", "Secret-1", token=True)
+        mgmt.tm.ltm.pools.pool.create(name="mine", partition="P1", monitor="/Common/http")
+        for partition in ("P2", "Common"):
+            with pytest.raises(iControlUnexpectedHTTPError) as e:
+                mgmt.tm.ltm.pools.pool.create(name="not_mine", partition=partition)
+            assert e.value.response.status_code == 400
+            assert e.value.response.json()["message"] == (
+                f"01070824:3: Write Access Denied: user (mgr1) does not have update access to partition "
+                f'({partition}), check your current "update/write" partition settings')
+        seen = {p.fullPath for p in mgmt.tm.ltm.pools.get_collection()}
+        assert "/P1/mine" in seen and "/Common/web_pool" in seen and "/P2/theirs" not in seen
+        assert not mgmt.tm.ltm.pools.pool.exists(name="theirs", partition="P2")
+        out = mgmt.tm.util.bash.exec_cmd("run", utilCmdArgs='-c "tmsh create ltm pool /P2/sneak"')
+        assert "Write Access Denied" in out.commandResult
+        assert "ltm pool /P1/mine" in tmsh("bigip1", "list ltm pool /P1/*") and "sneak" not in tmsh("bigip1", "list ltm pool /P2/*")
+        wait_for(lambda: "mine" in tmsh("bigip2", "list ltm pool /P1/*") and
+                 "role manager" in tmsh("bigip2", "list auth user mgr1"), what="P1 and mgr1 synced to bigip2")
+        peer = ManagementRoot(B2, "mgr1", "Secret-1")
+        with pytest.raises(iControlUnexpectedHTTPError) as e:
+            peer.tm.ltm.pools.pool.create(name="not_mine", partition="P2")
+        assert "01070824:3" in e.value.response.json()["message"]
+    finally:
+        tmsh("bigip1", "delete auth user mgr1")
+        for line in ("delete ltm pool /P1/mine", "delete ltm pool /P2/theirs", "delete auth partition P1",
+                     "delete auth partition P2"):
+            biglab("exec", LAB, "bigip1", "--", "tmsh", *line.split(), check=False)
+
+
 def test_bad_input_is_refused_and_changes_nothing(lab):
     s = api()
     before = get(s, "/mgmt/tm/ltm/pool?expandSubcollections=true").json()

@@ -79,6 +79,13 @@ def test_the_interactive_shell_is_tmsh_with_contexts_completion_and_help(shell):
     expect_text(shell, PROMPT.format(r"\.ltm"))
     shell.sendline("cd /NoSuchPartition")
     expect_text(shell, r"01020036:3: The requested folder \(/NoSuchPartition\) was not found\.")
+    shell.sendline("show virtual vs_http")         # a show target from the module context
+    expect_text(shell, r"Ltm::Virtual Server: vs_http.*" + PROMPT.format(r"\.ltm"))
+    shell.sendline("/")
+    shell.sendline("gtm pool")                     # a module that is also a show target is a context
+    expect_text(shell, PROMPT.format(r"\.gtm\.pool"))
+    shell.sendline("..")
+    expect_text(shell, PROMPT.format(r"\.gtm"))
     shell.sendline("..")
     expect_text(shell, PROMPT.format(""))
     shell.sendline("load sys config merge from-terminal")
@@ -103,12 +110,23 @@ def test_the_first_minute_commands_read_the_devices_real_state(labs):
     assert re.search(r"10\.1\.30\.12\s+10\.1\.30\.12\s+([0-9a-f]{2}:){5}[0-9a-f]{2}\s+/Common/ha\s+\d+\s+resolved", arp)
     members = tmsh("bigip1", "show ltm pool web_pool members")
     assert "Ltm::Pool Member: 10.1.20.21:http" in members and "Availability" in members
-    dg = tmsh("bigip1", "show cm device-group dg-ha")
-    assert re.search(r"dg-ha\s+bigip1\s+sync-failover\s+In Sync", dg) and re.search(r"dg-ha\s+bigip2", dg)
+    dg = tmsh("bigip1", "show cm device-group dg-ha")   # Time Since Last Sync from each device's last sync
+    assert re.search(r"dg-ha\s+bigip1\s+sync-failover\s+In Sync\s+\d+\s", dg) and \
+        re.search(r"dg-ha\s+bigip2\s+sync-failover\s+In Sync\s+\d+\s", dg)
+    details = tmsh("bigip1", "show cm sync-status")
+    assert re.search(r"Details\s+bigip2: connected \(for \d+s\)\n\s+dg-ha \(In Sync\): All devices", details)
     assert re.search(r"Details\s+active for /Common/traffic-group-1", tmsh("bigip1", "show cm failover-status"))
     assert "sys provision ltm {\n    level nominal\n}" in tmsh("bigip1", "list sys provision")
     assert "Net::Self IP: external-floating" in tmsh("bigip1", "show net self")
-    assert "mcpd" in tmsh("bigip1", "show sys ha-status") and "Sys::Clock" in tmsh("bigip1", "show sys clock")
+    tmsh("bigip1", "modify net vlan internal failsafe enabled failsafe-timeout 3600")
+    try:      # every failsafe the device has, each with its action and whether it tripped
+        ha = tmsh("bigip1", "show sys ha-status")
+    finally:
+        tmsh("bigip1", "modify net vlan internal failsafe disabled")
+    assert re.search(r"daemon_heartbeat\s+tmm\s+go-offline-downlinks-restart\s+none\s+yes\s+no", ha)
+    assert re.search(r"vlan_fs\s+/Common/internal\s+failover-restart-tm\s+none\s+yes\s+no", ha)
+    assert re.search(r"cluster_time_sync\s+dg-ha\s+none", ha)
+    assert "Sys::Clock" in tmsh("bigip1", "show sys clock")
     assert "Version     17.1.0" in tmsh("bigip1", "show sys version")
     out = tmsh("bigip1", "save sys config")
     assert "/config/bigip.conf" in out and "ltm pool /Common/web_pool {" in (state_dir / "config" / "bigip.conf").read_text()

@@ -108,3 +108,19 @@ def test_the_heartbeat_timeout_is_sys_db_failover_nettimeoutsec_once_modified(tm
     assert (db["default-value"], db["value"]) == ("3", "3") and driver.net_timeout() == 1.5   # the lab's
     store.commit([Op("modify", "sys db", "/Common/failover.nettimeoutsec", {"value": ("set", "10")})])
     assert driver.net_timeout() == 10.0
+
+
+def test_ha_status_lists_every_failsafe_the_device_has_and_marks_the_tripped_ones():
+    from node.cm.failsafe import ha_status_rows
+    f = Failsafes()
+    f.update(0.0, {}, {}, {"/Common/gw": (2, 1, "failover")}, {"tmm": "go-offline-downlinks-restart"})
+    rows = ha_status_rows({"tmm": (True, "go-offline-downlinks-restart"), "bigd": (False, "restart")},
+                          {"/Common/internal": "failover"}, {"/Common/gw": "failover"}, f.tripped, {"dg-ha": False})
+    assert rows == [
+        ("cluster_time_sync", "dg-ha", "none", "fail", "yes", "yes"),
+        ("daemon_heartbeat", "bigd", "restart", "none", "no", "no"),
+        ("daemon_heartbeat", "tmm", "go-offline-downlinks-restart", "fail", "yes", "yes"),
+        ("pool_memb_down", "/Common/gw", "failover", "fail", "yes", "yes"),
+        ("vlan_fs", "/Common/internal", "failover", "none", "yes", "no")]
+    assert ha_status_rows({}, {}, {}, {}, {"dg-ha": None}) == [
+        ("cluster_time_sync", "dg-ha", "none", "none", "no", "no")]   # no time source: not watched

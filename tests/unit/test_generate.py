@@ -42,3 +42,10 @@ def test_each_pair_builds_its_own_device_group_and_each_client_reaches_every_lis
 def test_an_estate_out_of_range_is_refused():
     with pytest.raises(ValueError):
         gtm_estate(0)
+
+
+def test_the_clients_on_a_vlan_are_its_host_and_server_nodes():
+    plan = make_plan(load(ROOT / "topologies" / "ha-pair.yml"))
+    assert [n.name for n in plan.hosts_on("internal")] == ["web1", "web2"]
+    assert [n.name for n in plan.hosts_on("external")] == ["client"]
+    assert plan.hosts_on("ha") == []

@@ -1,6 +1,8 @@
 """Partitions and folders: objects at /P/name and /P/F/name in the store, REST and tmsh."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from node.config.store import ConfigStore, Op, create_folder_ops
@@ -146,3 +148,54 @@ async def test_tmsh_cd_lists_the_current_folder_and_names_others_in_full():
         await sh.run("cd /Nope")
     assert "(/Nope) was not found" in str(e.value)
     assert sh.cd("/P/app", [".."]) == "/P"
+
+
+def two_webs():
+    """A pool and a virtual named `web` in /P1 and in /P2, with the real LTM's reports over them."""
+    from node.events import Hub
+    from node.ltm.service import LTM
+    rest, store = rest_of()     # a device with a VLAN on 10.0.0.0/24
+    store.commit(create_folder_ops("/P1") + create_folder_ops("/P2"))
+    for p, n in (("/P1", 1), ("/P2", 2)):
+        store.commit([Op("create", "ltm pool", f"{p}/web", {"members": ("set", {f"10.1.20.2{n}:80": {}})}),
+                      Op("create", "ltm virtual", f"{p}/web", {"destination": ("set", f"10.0.0.10{n}:80"),
+                                                                "pool": ("set", "web")})])
+    ltm = LTM("b1", store, lambda: set(), None, Hub())
+    ltm.stat("pool", "/P1/web").total = 7
+    ltm.stat("virtual", "/P2/web").total = 3
+    vars(rest.parts.ltm).update(pool_report=ltm.pool_report, virtual_health=ltm.virtual_health)
+    return rest, store, ltm
+
+
+def test_ltm_reports_key_objects_of_the_same_name_in_two_partitions_apart():
+    _, _, ltm = two_webs()
+    pools = ltm.pool_report()
+    assert set(pools) == {"/P1/web", "/P2/web"} and pools["/P1/web"]["stats"]["tot_conns"] == 7
+    assert pools["/P2/web"]["stats"]["tot_conns"] == 0 and set(pools["/P2/web"]["members"]) == {"/P2/10.1.20.22:80"}
+    virtuals = ltm.virtual_health()
+    assert virtuals["/P2/web"]["stats"]["tot_conns"] == 3 and virtuals["/P1/web"]["pool"] == "/P1/web"
+
+
+async def test_show_ltm_reads_the_current_folder_and_its_own_objects_stats():
+    _, store, ltm = two_webs()
+    sh = Shell("b1", store, None, set, None, ltm)
+    p1 = await sh.run("cd /P1; show ltm pool")
+    assert "Ltm::Pool: web" in p1 and re.search(r"Total Connections\s+7", p1) and "10.1.20.22" not in p1
+    p2 = await sh.run("show ltm pool web", "/P2")
+    assert "Member 10.1.20.22:80" in p2 and not re.search(r"Total Connections\s+[1-9]", p2)
+    assert "Ltm::Pool: /P1/web" in await sh.run("show ltm pool /P1/web", "/P2")   # another folder's, in full
+    assert await sh.run("show ltm pool") == ""                               # /Common has none
+    v2 = await sh.run("show ltm virtual web", "/P2")
+    assert re.search(r"Destination\s+10.0.0.102:80", v2) and re.search(r"Total Connections\s+3", v2)
+    assert "Ltm::Pool Member: 10.1.20.21:http" in await sh.run("show ltm pool web members", "/P1")
+    with pytest.raises(ShellError, match=r"\(/P2/nosuch\) was not found"):
+        await sh.run("show ltm virtual nosuch", "/P2")
+
+
+async def test_rest_stats_of_two_pools_of_one_name_are_each_their_own():
+    rest, _, _ = two_webs()
+    async with client(rest) as c:
+        for p, total in (("P1", 7), ("P2", 0)):
+            (entry,) = (await c.get(f"/mgmt/tm/ltm/pool/~{p}~web/stats")).json()["entries"].values()
+            assert entry["nestedStats"]["entries"]["serverside.totConns"] == {"value": total}
+            assert entry["nestedStats"]["entries"]["tmName"] == {"description": f"/{p}/web"}

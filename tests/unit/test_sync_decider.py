@@ -123,15 +123,28 @@ def test_sync_status_in_f5s_words_and_colours():
     summary, lines = sync.describe(sync.CHANGES_PENDING, {"dg-ha": (sync.CHANGES_PENDING, {"bigip2": pending})},
                                    {"bigip2": 1234.6})
     assert summary == "bigip1 has changes pending" and sync.COLOR[sync.CHANGES_PENDING] == "yellow"
-    assert lines == ["dg-ha (Changes Pending): bigip1 has changes pending", "bigip2: connected (for 1234s)",
+    assert lines == ["bigip2: connected (for 1234s)", "dg-ha (Changes Pending): bigip1 has changes pending",
                      "Recommended action: Synchronize bigip1 to group dg-ha"]
     ok = sync.PairStatus(sync.IN_SYNC, "bigip2: connected, in sync")
     assert sync.describe(sync.IN_SYNC, {"dg-ha": (sync.IN_SYNC, {"bigip2": ok})}, {}) == (
         "All devices in the device group are in sync",
-        ["dg-ha (In Sync): All devices in the device group are in sync", "bigip2: disconnected"])
+        ["bigip2: disconnected", "dg-ha (In Sync): All devices in the device group are in sync"])
     assert sync.describe(sync.STANDALONE, {}, {}) == (" ", ["Optional action: Add a device to the trust domain"])
     assert sync.COLOR[sync.STANDALONE] == "green"
     assert {sync.COLOR[s] for s in (sync.AWAITING, sync.DISCONNECTED, sync.FAILURE)} == {"red"}
+
+
+def test_sync_status_of_three_devices_and_two_groups_names_each_peer_once_then_each_group():
+    ok, pending = sync.PairStatus(sync.IN_SYNC, ""), sync.PairStatus(
+        sync.CHANGES_PENDING, "bigip1 has changes pending: sync bigip1 to the group", "bigip1")
+    groups = {"dg-ha": (sync.NOT_ALL, {"bigip2": ok, "bigip3": pending}),
+              "dg-web": (sync.IN_SYNC, {"bigip2": ok})}
+    summary, lines = sync.describe(sync.NOT_ALL, groups, {"bigip2": 60.2, "bigip3": 5.0})
+    assert lines == ["bigip2: connected (for 60s)", "bigip3: connected (for 5s)",
+                     "dg-ha (Not All Devices Synced): bigip1 has changes pending", "bigip3: Changes Pending",
+                     "Recommended action: Synchronize bigip1 to group dg-ha",
+                     "dg-web (In Sync): All devices in the device group are in sync"]
+    assert summary == "bigip1 has changes pending"
 
 
 def test_a_peer_behind_us_is_no_conflict_when_its_sync_result_never_came_back():

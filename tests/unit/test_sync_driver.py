@@ -53,9 +53,9 @@ class End:
         return True
 
 
-async def device(nursery, wire, name, tmp_path):
+async def device(nursery, wire, name, tmp_path, now=None):
     hub = Hub()
-    store = ConfigStore(None, name, events=hub)
+    store = ConfigStore(None, name, events=hub, **({"now": now} if now else {}))
     store.commit([Op("create", "cm device-group", DG, {"devices": ("set", ["bigip1", "bigip2"]),
                                                        "type": ("set", "sync-failover"),
                                                        "auto-sync": ("set", "enabled")})])
@@ -86,4 +86,31 @@ async def test_an_initial_sync_then_a_commit_auto_synced_and_the_status_events(t
         assert d1.sync_status()["status"] == "In Sync" and d1.sync_status()["in_flight"] == []
         # each change once, as it happens: a commit is pending until its push comes back
         assert [c.status for c in changes] == ["Awaiting Initial Sync", "In Sync", "Changes Pending", "In Sync"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_time_since_last_sync_counts_from_the_last_sync_on_each_device(tmp_path, autojump_clock):
+    """`show cm device-group`'s Time Since Last Sync: from when the group last agreed on a new
+    commit (a commit that syncs restarts it), for this device and as each peer reports it."""
+    from types import SimpleNamespace
+    from node.shell import Shell
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, d1, hub1 = await device(nursery, wire, "bigip1", tmp_path, now=trio.current_time)
+        s2, d2, _ = await device(nursery, wire, "bigip2", tmp_path, now=trio.current_time)
+        hub1.publish(ChannelOpened("bigip2", outbound=True))
+        await trio.sleep(0.1)
+        s1.commit([Op("create", "ltm pool", "/Common/p0", {})])
+        await d1.config_sync("to-group", "dg")
+        await trio.sleep(1)
+        synced = s1.synced_at[DG]
+        assert s2.synced_at[DG] == synced and d1.sync_status()["peers"]["bigip2"]["synced_at"][DG] == synced
+        await trio.sleep(100)      # no change: the time since the last sync grows
+        shell = Shell("bigip1", s1, SimpleNamespace(sync_status=d1.sync_status), set, lambda: [])
+        rows = [line.split() for line in (await shell.run("show cm device-group dg")).splitlines()
+                if line.startswith("dg ")]
+        assert [(r[1], r[-2]) for r in rows] == [("bigip1", "101"), ("bigip2", "101")]
+        s1.commit([Op("create", "ltm pool", "/Common/p1", {})])     # auto-synced: a new last sync
+        await trio.sleep(1)
+        assert s1.synced_at[DG] == s2.synced_at[DG] > synced + 100
         nursery.cancel_scope.cancel()

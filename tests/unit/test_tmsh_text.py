@@ -397,6 +397,7 @@ def test_a_devices_saved_configuration_loads_whole_bookkeeping_and_all(tmp_path)
 def test_module_contexts_complete_and_explain_from_the_schema():
     from node.config import grammar
     assert grammar.is_module(["ltm"]) and grammar.is_module(["ltm", "monitor"]) and not grammar.is_module(["ltm", "pool"])
+    assert grammar.is_module(["gtm", "pool"]) and grammar.is_module(["gtm", "wideip"])   # also `show` targets
     assert grammar.full_line(["ltm"], ["list", "pool", "web"]) == ["list", "ltm", "pool", "web"]
     assert grammar.full_line(["ltm"], ["show", "/sys", "version"]) == ["show", "sys", "version"]
     assert grammar.full_line(["ltm"], ["quit"]) == ["quit"]
@@ -409,6 +410,18 @@ def test_module_contexts_complete_and_explain_from_the_schema():
     assert set(grammar.next_words([], "list ltm pool ")) >= {"all-properties", "one-line", "recursive"}
     assert grammar.name_position(["ltm"], "modify pool ") == "ltm pool"
     assert grammar.name_position([], "show sys ") is None
+
+
+def test_a_module_that_is_also_a_show_target_is_a_context_and_shows(monkeypatch):
+    """`gtm pool` is a context on a BIG-IP (`list a p`) while `show gtm pool` shows them all."""
+    import node.tmsh_cli as cli
+    sent = []
+    monkeypatch.setattr(cli, "call", lambda ctl, kind, **kw: sent.append(kw.get("line")) or {"ok": True, "result": ""})
+    session = cli.Session("ctl")
+    for line in ("gtm pool", "list a gp", "show", "..", "show pool", "/", "ltm", "show virtual vs"):
+        session.run(line)
+    assert sent == ["list gtm pool a gp", "show gtm pool", "show gtm pool", "show ltm virtual vs"]
+    assert session.context == ["ltm"] and session.rc == 0
 
 
 def test_question_mark_groups_what_may_come_next_as_tmsh_does():
@@ -425,6 +438,27 @@ def test_list_gtm_topology_with_only_options_names_no_record():
     # `list gtm topology one-line` lists every record; the option is not a record's name
     cmd = parse("list gtm topology one-line")
     assert (cmd.type, cmd.name, cmd.words) == ("gtm topology", None, ["one-line"])
+
+
+def test_list_prints_what_differs_from_the_defaults_and_all_properties_prints_all(store):
+    """`list` leaves out what is at F5's default (and a db variable's read-only properties);
+    `all-properties` prints every property, a pool member's too."""
+    db = store.get("sys db", "/Common/setup.run")
+    assert render("sys db", "/Common/setup.run", db) == 'sys db setup.run {\n    value "false"\n}'
+    assert "value-range" in render("sys db", "/Common/setup.run", db, all_properties=True)
+    pool = store.get("ltm pool", "/Common/web")
+    short, full = render("ltm pool", "/Common/web", pool), render("ltm pool", "/Common/web", pool, all_properties=True)
+    assert "load-balancing-mode" not in short and "slow-ramp-time" not in short and "ratio 2" in short
+    assert "load-balancing-mode round-robin" in full and "slow-ramp-time 10" in full
+    member = full.split("10.1.20.21:http {")[1].split("}")[0]
+    assert {"address", "priority-group", "ratio", "session", "state", "description"} <= {
+        line.split()[0] for line in member.strip().splitlines()}
+    store.commit([Op("modify", "sys db", "/Common/ui.advisory.text", {"value": ("set", "lab \"one\"")})])
+    saved = "\n".join(conf.dump(store.objects).values())
+    assert 'sys db /Common/ui.advisory.text {\n    value "lab \\"one\\""\n}' in saved or \
+        'sys db ui.advisory.text {\n    value "lab \\"one\\""\n}' in saved
+    back = conf.parse(saved)
+    assert any('lab "one"' in str(b) for b in back)
 
 
 def test_merging_the_same_text_again_commits_nothing(store, tmp_path):
