@@ -3,6 +3,9 @@ TOPO ?= topologies/ha-pair.yml
 LAB ?=
 BACKEND ?=
 PYTEST_ARGS ?=
+# Two workers: a real-lab module mostly waits on its lab, so two run side by side (one lab each,
+# grouped in tests/lab/conftest.py); unit tests spread over both. PARALLEL= runs one at a time.
+PARALLEL ?= -n 2 --dist loadgroup
 BIGLAB = .venv/bin/biglab
 
 .PHONY: setup lab-up lab-down test unit bench clean image dockerd
@@ -18,7 +21,7 @@ lab-down: setup
 
 test: setup
 	.venv/bin/lint-imports
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # The Docker backend's node image (starts dockerd if needed; no registry needed: see lab/runtime/image.py).
 image: setup dockerd

@@ -31,7 +31,7 @@ from .runtime.lab import Lab
 from .scenario.env import run_file
 from .scenario.runner import ScenarioError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)   # an error is one line a script can match
 out = Console()
 
 

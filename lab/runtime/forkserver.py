@@ -9,8 +9,9 @@ what it writes.
 One server serves every lab of the host that runs the same code: its socket (in the run root,
 `bl-forkserver-<key>.sock`) is keyed by the interpreter and a fingerprint of the code and the
 installed packages, so a change to either starts a fresh server. It outlives the lab that started
-it and ends itself after IDLE seconds without a daemon or a request, so labs brought up one after
-another (tests, benches, a user's day) skip its imports. `biglab down --all` ends it.
+it while another lab's daemons run from it, so labs brought up side by side share its pages.
+`biglab down` ends it once it serves no daemon (`end_idle`), `down --all` at once, and it ends
+itself after IDLE seconds without a daemon or a request (a lab whose down never ran).
 
 A request is one JSON line on the unix socket: the node's namespace, its node.json and its log.
 The child enters the namespace (setns), starts its own session, works in its state directory with stdio on the log, and runs the daemon; the
@@ -18,7 +19,7 @@ answer is the child's pid, which the lab keeps in the node's daemon.pid as befor
 stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
 children, so a killed daemon leaves no zombie.
 
-`start`, `stop`, `spawn` and `sweep` are the server's lifecycle as the lab runs it.
+`start`, `spawn`, `end_idle` and `sweep` are the server's lifecycle as the lab runs it.
 """
 from __future__ import annotations
 
@@ -142,9 +143,11 @@ def sweep(lab_prefix: str) -> list[str]:
     or a lab's own from before servers were shared."""
     found = servers(lab_prefix)
     stop_processes(list(found))
-    for sock in found.values():
-        for path in (sock, sock.with_suffix(".pid")):
-            path.unlink(missing_ok=True)
+    files = [f for sock in found.values() for f in (sock, *(sock.with_suffix(x) for x in (".pid", ".out", ".lock")))]
+    if lab_prefix == PREFIX:   # and what servers that ended on their own left behind
+        files += state.run_root().glob(f"{PREFIX}forkserver-*")
+    for path in files:
+        path.unlink(missing_ok=True)
     return [f"fork server {pid}" for pid in found]
 
 
@@ -153,19 +156,47 @@ def spawn(netns: str, config: Path, log_path: Path, timeout: float = 10.0) -> in
     not run); its pid."""
     request = {"netns": netns, "config": str(config), "log": str(log_path)}
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            try:
-                s.connect(str(socket_path()))
-            except (FileNotFoundError, ConnectionRefusedError):   # none runs (or it died): start one
-                s.connect(str(start()))
-            s.sendall(json.dumps(request).encode() + b"\n")
-            answer = json.loads(s.makefile("rb").readline() or b"{}")
+        answer = ask(request, timeout)
+        if not answer:   # the server ended (another lab's down found it idle) before it read us
+            answer = ask(request, timeout)
     except (OSError, ValueError) as exc:
         raise ForkServerError(f"the fork server: {exc}") from None
     if "pid" not in answer:
         raise ForkServerError(f"the fork server: {answer.get('error', 'no answer')}")
     return answer["pid"]
+
+
+def ask(request: dict, timeout: float, sock: Path | None = None) -> dict:
+    """One request to the server for this code (started if none runs), or to `sock`; its answer,
+    empty when the server closed the connection unanswered."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        try:
+            s.connect(str(sock or socket_path()))
+        except (FileNotFoundError, ConnectionRefusedError):   # none runs (or it died): start one
+            if sock is not None:
+                return {}
+            s.connect(str(start()))
+        s.sendall(json.dumps(request).encode() + b"\n")
+        try:
+            return json.loads(s.makefile("rb").readline() or b"{}")
+        except ConnectionResetError:
+            return {}
+
+
+def end_idle() -> list[str]:
+    """End every fork server of the host that serves no daemon, as `biglab down` does; what ended.
+    The server decides (it is single-threaded), so a lab starting meanwhile is never cut off."""
+    ended = []
+    for server, sock in servers(PREFIX).items():
+        try:
+            if ask({"op": "end-if-idle"}, 5.0, sock).get("ended"):
+                ended.append(f"fork server {server}")
+        except (OSError, ValueError):   # it ended on its own meanwhile
+            continue
+        for leftover in (sock.with_suffix(".out"), sock.with_suffix(".lock")):
+            leftover.unlink(missing_ok=True)
+    return ended
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -213,22 +244,28 @@ def reap() -> bool:
             return True
 
 
-def handle(conn: socket.socket, listener: socket.socket) -> None:
+def handle(conn: socket.socket, listener: socket.socket) -> bool:
+    """Answer one request: fork a daemon, or end the server if no daemon runs from it (True)."""
     conn.settimeout(5.0)
     try:
         request = json.loads(conn.makefile("rb").readline())
+        if request.get("op") == "end-if-idle":
+            idle = not reap()
+            conn.sendall(json.dumps({"ended": idle}).encode() + b"\n")
+            return idle
         missing = {"netns", "config", "log"} - set(request)
         if missing:
             raise ValueError(f"request lacks {', '.join(sorted(missing))}")
     except (OSError, ValueError) as exc:
         conn.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
-        return
+        return False
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         child(request, listener, conn)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    return False
 
 
 def warm() -> None:
@@ -286,7 +323,9 @@ def serve(path: str) -> None:
                 conn, _ = listener.accept()
                 with conn:
                     try:
-                        handle(conn, listener)
+                        if handle(conn, listener):
+                            print("forkserver: no daemon runs from it, ended by biglab down", flush=True)
+                            break
                     except OSError as exc:   # the client went away: its child, if any, runs
                         print(f"forkserver: {exc}", flush=True)
     finally:

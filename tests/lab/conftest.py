@@ -24,7 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    # `make test` runs modules on two workers (pytest-xdist, --dist loadgroup). A lab belongs to
+    # one worker: every real-lab test is grouped by its module, or by the shared lab it uses.
+    for item in items:
+        if "tests/unit" not in str(item.fspath):
+            shared = [f for f in item.fixturenames if f in SHARED]
+            item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
     if os.geteuid() != 0:
         skip = pytest.mark.skip(reason="real-lab tests need root (namespaces, bridges, veth)")
         for item in items:

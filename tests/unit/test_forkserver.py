@@ -22,6 +22,13 @@ def test_a_request_without_its_fields_is_refused_without_forking():
     assert answer_to(b'{"netns": "bl-x-bigip1"}\n') == {"error": "request lacks config, log"}
 
 
+def test_down_ends_a_server_only_when_no_daemon_runs_from_it(monkeypatch):
+    monkeypatch.setattr(forkserver, "reap", lambda: True)   # a daemon still runs
+    assert answer_to(b'{"op": "end-if-idle"}\n') == {"ended": False}
+    monkeypatch.setattr(forkserver, "reap", lambda: False)
+    assert answer_to(b'{"op": "end-if-idle"}\n') == {"ended": True}
+
+
 def test_a_request_that_is_not_json_is_refused():
     assert "error" in answer_to(b"fork please\n")
 

@@ -25,7 +25,7 @@ def test_the_set_is_closed_one_class_per_kind():
     assert sorted(m.KINDS) == sorted({type(s).kind for s in SAMPLES})
 
 
-@pytest.mark.parametrize("message", SAMPLES, ids=lambda s: f"{s.kind}-{id(s) % 1000}")
+@pytest.mark.parametrize("message", SAMPLES, ids=[f"{s.kind}-{i}" for i, s in enumerate(SAMPLES)])
 def test_each_kind_survives_the_wire(message):
     wire = msgpack.unpackb(msgpack.packb(message.to_wire(), use_bin_type=True), raw=False)
     assert wire["t"] == message.kind and m.decode(wire) == message
