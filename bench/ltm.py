@@ -12,7 +12,7 @@ VLAN), the rest from the client.
 For each: keep-alive requests/s with p50/p99 (wrk -c N), and new connections per second (wrk
 with `Connection: close`, one request per connection).
 
-    .venv/bin/python bench/ltm.py [--seconds 5] [--connections 10]
+    .venv/bin/python bench/ltm.py [--seconds 5] [--connections 10] [--name bltm --mgmt-subnet 10.252.4.0/24]
 """
 from __future__ import annotations
 
@@ -81,10 +81,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=10)
+    ap.add_argument("--name", default="bltm", help="the lab's name")
+    ap.add_argument("--mgmt-subnet", default="10.252.4.0/24", help="the lab's management subnet")
     args = ap.parse_args()
     if not shutil.which("haproxy"):
         raise SystemExit("haproxy is not installed (scripts/bootstrap.sh installs it)")
-    with lab("bltm", "10.252.4.0/24", TOPOLOGY) as name, tempfile.TemporaryDirectory() as tmp:
+    with lab(args.name, args.mgmt_subnet, TOPOLOGY) as name, tempfile.TemporaryDirectory() as tmp:
         call(name, "bigip1", "tmsh", line=f"create ltm pool bench_pool members add {{ {MEMBER} }} monitor http")
         for port, profiles in ((94, "fastL4"), (95, "tcp"), (96, "tcp http")):
             call(name, "bigip1", "tmsh", line=f"create ltm virtual vs_bench_{port} destination {VIP}:{port} "

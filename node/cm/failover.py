@@ -97,6 +97,9 @@ class Failover:
         self.groups: dict[str, TrafficGroup] = {}
         self.state: dict[str, str] = {}
         self.declined: set[str] = set()
+        # tg -> peers whose standby request for it we honoured by taking it: until their heartbeats
+        # stop saying so, their `declined` is spent, not a reason to think them unable to take it back
+        self.honoured: dict[str, set[str]] = {}
         self.forced_offline = forced_offline
         self.split_brain: dict[str, set[str]] = {}   # tg -> peers that claimed it with us
         self.scores: dict[str, int] = {}              # tg -> this device's HA group score, without bonus
@@ -208,6 +211,9 @@ class Failover:
         for tg, st in payload.get("tgs", {}).items():
             if st == ACTIVE and tg in self.declined:
                 self.declined.discard(tg)  # someone took it: our request is done
+        for tg, names in self.honoured.items():
+            if tg not in payload.get("declined", ()):
+                names.discard(peer_name)
         decided = self._decide(now)
         announced = {a.tg for a in actions if isinstance(a, Announce)}
         return actions + [a for a in decided if not (isinstance(a, Announce) and a.tg in announced)]
@@ -273,7 +279,7 @@ class Failover:
             return not self.forced_offline and not self.failsafe and (ignore_declined or tg not in self.declined)
         payload = self.peers[name].payload
         return payload.get("state") != "forced-offline" and not payload.get("failsafe") \
-            and (ignore_declined or tg not in payload.get("declined", ()))
+            and (ignore_declined or tg not in payload.get("declined", ()) or name in self.honoured.get(tg, ()))
 
     def _load(self, name: str, tg: str) -> int:
         tgs = self.state if name == self.device else self.peers[name].payload.get("tgs", {})
@@ -362,6 +368,7 @@ class Failover:
             candidates = [self.device] + [p.name for p in alive if self._eligible(p.name, tg)]
             if self.preferred(tg, candidates) == self.device:
                 self._set(tg, ACTIVE)
+                self.honoured[tg] = {p.name for p in alive if tg in p.payload.get("declined", ())}
                 why = "no other device is active for it" if alive else "no failover status from any peer"
                 actions.append(BecomeActive(tg, why))
         return actions

@@ -363,6 +363,13 @@ def _tg1(lab, node):
         return None
 
 
+def _hears(lab, node, peer):
+    try:
+        return node_status(lab, node).failover.peers[peer].alive
+    except (ControlError, KeyError):
+        return False
+
+
 def _read(path):
     try:
         return json.loads(Path(path).read_text())
@@ -418,10 +425,9 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             run(ltm_lab, node, "kill", str(pid))
         if killed:
             faults.run(lab, "start", ["bigip1"])
-            wait_for(lambda: _tg1(ltm_lab, "bigip1") == "standby", what="bigip1 back")
-            tmsh(ltm_lab, "bigip2", "run sys failover offline")   # the lab is shared: bigip1 active again
+            wait_for(lambda: _tg1(ltm_lab, "bigip1") == "standby" and _hears(ltm_lab, "bigip2", "bigip1"), what="bigip1 back")
+            tmsh(ltm_lab, "bigip2", "run sys failover standby")   # the lab is shared: bigip1 active again
             wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
-            tmsh(ltm_lab, "bigip2", "run sys failover online")
         for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
                      "delete ltm pool stream_pool",
                      "delete ltm virtual-address 10.1.10.200"):

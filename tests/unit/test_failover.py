@@ -119,6 +119,16 @@ def test_force_to_standby_hands_the_group_to_the_peer_and_does_not_take_it_back(
     assert (a.state[TG], b.state[TG]) == (STANDBY, ACTIVE)
 
 
+def test_force_to_standby_hands_the_group_back_before_the_first_requester_heard_it_taken():
+    a, b = pair()
+    a.standby(TG, 1.0)
+    beat(a, b, 1.1)                      # bigip2 takes it; bigip1's heartbeat still says it declined
+    assert kinds(b.standby(TG, 1.15), BecomeStandby) and b.state[TG] == STANDBY   # not undone at once
+    exchange(a, b, 1.2)
+    exchange(a, b, 1.3)
+    assert (a.state[TG], b.state[TG]) == (ACTIVE, STANDBY)
+
+
 def test_force_to_standby_with_no_peer_alive_is_refused():
     a = device("bigip1")
     a.tick(3.0)
