@@ -17,6 +17,7 @@ import trio
 from .clock import PersistentClock, write_atomically
 from .cm.hbauth import HeartbeatAuth
 from .cm.service import CM
+from .config import ssl_files
 from .config.schema import PASSWORD_POLICY, PROVISION_MODULES, base_name
 from .config.store import ConfigStore, Op
 from .shell import Shell, ShellError
@@ -61,6 +62,9 @@ class Daemon:
         self.store = ConfigStore(self.dir / "running.json", config.name, now=self.clock.time, events=self.events)
         if not (self.dir / "running.json").exists():
             self.store.commit(base_config(config))
+        if not (self.store.get(ssl_files.CERT, ssl_files.DEFAULT_CERT) or {}).get("pem"):   # first start
+            self.store.commit([Op("modify" if self.store.get(t, path) else "create", t, path,
+                                  {"source-path": ("set", source)}) for t, path, source in ssl_files.write_own_pair(self.dir)])
         own = {i["address"].split("/")[0] for i in config.interfaces.values()}
         mgmt_net = next((i["address"] for i in config.interfaces.values()
                          if i["address"].split("/")[0] == config.mgmt_address), f"{config.mgmt_address}/32")

@@ -88,6 +88,25 @@ class RuleNeedsHttp(ConfigError):
            "virtual-server ({virtual}).")
 
 
+class IncompatibleProfiles(ConfigError):
+    """Two profiles one virtual cannot have together (two transport profiles: fastL4 and tcp)."""
+    id = "01070097:3"
+    fmt = "Virtual server {virtual} lists incompatible profiles."
+
+
+class SslPairMissing(ConfigError):
+    """A client-ssl profile without both a certificate and its key."""
+    id = "010717e3:3"
+    fmt = "Client SSL profile must have RSA certificate/key pair."
+
+
+class SslKeyMismatch(ConfigError):
+    """A profile's key is not its certificate's."""
+    id = "01070313:3"
+    fmt = ("Error reading key PEM file {key} for profile {profile}: error:0B080074:x509 certificate "
+           "routines:X509_check_private_key:key values mismatch")
+
+
 class FolderNotEmpty(ConfigError):
     """`item` is the first thing still inside, as "pool /P/web" or "folder /P/app"."""
     id = "010713f9:3"

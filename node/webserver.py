@@ -5,11 +5,12 @@ says where the connection came from, and `/headers` echoes the request's headers
 It speaks HTTP/1.0 and 1.1 (keep-alive) and HTTP/0.9, because F5's default http monitor sends
 the bare `GET /\\r\\n`, which Python's http.server would wait on for headers.
 
-    python -m node.webserver NAME [PORT]
+    python -m node.webserver NAME [PORT [CERTFILE KEYFILE]]     (with a certificate: HTTPS)
 """
 from __future__ import annotations
 
 import socketserver
+import ssl
 import sys
 
 
@@ -58,10 +59,14 @@ class Server(socketserver.ThreadingTCPServer):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not 1 <= len(argv) <= 2:
-        print("usage: python -m node.webserver NAME [PORT]", file=sys.stderr)
+    if len(argv) not in (1, 2, 4):
+        print("usage: python -m node.webserver NAME [PORT [CERTFILE KEYFILE]]", file=sys.stderr)
         return 2
     with Server(("0.0.0.0", int(argv[1]) if len(argv) > 1 else 80), handler(argv[0])) as server:
+        if len(argv) == 4:   # TLS: each connection's handshake runs in its own handler thread
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(argv[2], argv[3])
+            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

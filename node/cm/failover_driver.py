@@ -17,7 +17,8 @@ from .heartbeat import Heartbeats
 from .sync import member_groups
 
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
-FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address", "sys db")
+FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address",
+                  "ltm snat-translation", "sys db")   # snat-translation: floating addresses too
 NET_TIMEOUT = "/Common/failover.nettimeoutsec"   # sys db: the heartbeat timeout, once set away from its default
 SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
 FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems

@@ -1,5 +1,5 @@
-"""The floating-address driver (trio): the active traffic groups' floating self IPs and virtual
-addresses on this device's VLAN interfaces, kept alive and announced with gratuitous ARP
+"""The floating-address driver (trio): the active traffic groups' floating self IPs, virtual
+addresses and SNAT translation addresses on this device's VLAN interfaces, kept alive and announced with gratuitous ARP
 (the frames and netlink calls are in floating.py)."""
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ class FloatingDriver:
         if active:
             nets = [(n, ipaddress.ip_network(f"{a}/{p}", strict=False)) for n, a, p in self.ifaces.addresses()
                     if a in self.own_addresses and n != "lo"]
-            for _path, v in self.store.of_type("ltm virtual-address").items():
+            # virtual addresses, and SNAT addresses (servers answer them: this device must own them)
+            for _path, v in [*self.store.of_type("ltm virtual-address").items(),
+                             *self.store.of_type("ltm snat-translation").items()]:
                 if v.get("traffic-group") in active and v.get("enabled", "yes") == "yes":
                     ip = ipaddress.ip_address(v["address"])
                     for ifname, net in nets:

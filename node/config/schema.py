@@ -414,10 +414,47 @@ PROFILE_HTTP = (
     Field("server-agent-name", "str", "BigIP"), Field("via-host-name", "str", "none"),
     Field("via-request", "enum", "preserve", ("preserve", "remove", "append")),
     Field("via-response", "enum", "preserve", ("preserve", "remove", "append")))
+# client-ssl and server-ssl act (node/ltm/tls.py): the certificate and key, the rest stored
+SSL_FILES = (Field("cert", "ref", None, ref="sys file ssl-cert"), Field("key", "ref", None, ref="sys file ssl-key"),
+             Field("chain", "ref", "none", ref="sys file ssl-cert"))
+PROFILE_SSL = (
+    Field("cert-key-chain", "items", (), sub=SSL_FILES), Field("ciphers", "str", "DEFAULT"),
+    Field("server-name", "str", "none"), Field("sni-default", "enum", "false", TF),
+    Field("options", "list", ("dont-insert-empty-fragments", "no-tlsv1.3")),
+    Field("peer-cert-mode", "enum", "ignore", ("ignore", "require", "request", "auto")),
+    Field("ca-file", "str", "none"), Field("passphrase", "secret"))
+PROFILE_EXTRA = {
+    "http": PROFILE_HTTP,
+    "client-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="/Common/default.crt"),
+                   replace(SSL_FILES[1], default="/Common/default.key"), SSL_FILES[2]),
+    "server-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="none"), replace(SSL_FILES[1], default="none"),
+                   SSL_FILES[2])}
 PROFILE_TYPES = tuple(
     ObjType(f"ltm profile {p}", "Profile", (
         Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
-        *(PROFILE_HTTP if p == "http" else ()))) for p, b in PROFILE_BUILTINS.items())
+        *PROFILE_EXTRA.get(p, ()))) for p, b in PROFILE_BUILTINS.items())
+# sys file ssl-cert / ssl-key (node/config/ssl_files.py): installed from a file on the device
+# (source-path); the rest is what the device read from it. A device's own default.crt/.key
+# (under /config/ssl/) stays on it; installed files are synced.
+SSL_OWN = "file:///config/ssl/"
+
+
+def _ssl_scope(values: dict) -> str:
+    return "local" if str(values.get("source-path", "")).startswith(SSL_OWN) else "synced"
+
+
+SSL_FILE_COMMON = (Field("source-path", "str", required=True), Field("checksum", "str"), Field("size", "int"),
+                   Field("key-type", "str"), Field("description", "str"))
+SSL_FILE_TYPES = (
+    ObjType("sys file ssl-cert", "Certificate File", (
+        *SSL_FILE_COMMON, Field("subject", "str"), Field("issuer", "str"), Field("expiration-date", "int"),
+        Field("expiration-string", "str"), Field("serial-number", "str"), Field("version", "int"),
+        Field("is-bundle", "enum", "false", TF), Field("fingerprint", "str"),
+        Field("certificate-key-size", "int"), Field("certificate-key-curve-name", "str")), scope=_ssl_scope),
+    ObjType("sys file ssl-key", "Certificate Key File", (
+        *SSL_FILE_COMMON, Field("key-size", "int"), Field("curve-name", "str"),
+        Field("security-type", "enum", "normal", ("normal", "password", "fips")),
+        Field("passphrase", "secret")), scope=_ssl_scope))
 # Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
 PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie", "dest-addr": "dest_addr", "msrdp": "msrdp",
                     "universal": "universal"}
@@ -667,7 +704,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("device-group", "str", "none"), Field("inherited-devicegroup", "enum", "true", TF),
         Field("inherited-traffic-group", "enum", "true", TF), Field("execute-action", "str"),
         Field("description", "str"))),
-    *PROFILE_TYPES, *PERSIST_TYPES,
+    *PROFILE_TYPES, *PERSIST_TYPES, *SSL_FILE_TYPES,
     *TUNNEL_TYPES,
     *GTM_TYPES,
 )}
@@ -697,6 +734,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm rule", "/Common/_sys_https_redirect"): {
         "api-anonymous": "when HTTP_REQUEST {\n    HTTP::redirect https://[HTTP::host][HTTP::uri]\n}"},
     **{(f"ltm persistence {p}", f"/Common/{b}"): {"defaults-from": "none"} for p, b in PERSIST_BUILTINS.items()},
+    # every BIG-IP's own pair; the daemon makes the files at its first start (node/config/ssl_files.py)
+    ("sys file ssl-cert", "/Common/default.crt"): {"source-path": f"{SSL_OWN}ssl.crt/default.crt"},
+    ("sys file ssl-key", "/Common/default.key"): {"source-path": f"{SSL_OWN}ssl.key/default.key"},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},

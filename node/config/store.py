@@ -25,7 +25,7 @@ import msgpack
 from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, virtual_checks
+from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, ssl_files, virtual_checks
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -425,10 +425,15 @@ class ConfigStore:
         if op.type == "cm traffic-group" and values.get("unit-id") is None:   # the next free, as F5 numbers them
             used = {v.get("unit-id") for (t, _), v in work.items() if t == op.type}
             values["unit-id"] = next(n for n in range(1, 257) if n not in used)
+        if op.type == "ltm virtual" and op.action == "create" and "profiles" in op.values:
+            values["profiles"] = virtual_checks.without_default_transport(work, values["profiles"],
+                                                                          op.values["profiles"][1])
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched)
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
+        if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
+            self._ssl_file(op, values)
         other = twin(*key)
         if op.action == "create" and other and other not in work:   # a partition is its folder, /P
             work[other] = TYPES[other[0]].defaults()
@@ -551,6 +556,25 @@ class ConfigStore:
             work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
             touched[key] = "put"
 
+    def _ssl_file(self, op: Op, values: dict) -> None:
+        """Install a certificate or key: read its source-path (a file on this device) now, and keep
+        a copy in the device's file store, which a later load reads if the upload is gone."""
+        root = self.path.parent if self.path else None
+        kept = ssl_files.filestore(root, op.type, op.path)
+        for source in (ssl_files.local_file(root, values["source-path"]), kept):
+            try:
+                pem = source.read_bytes()
+                break
+            except (OSError, AttributeError):
+                continue
+        else:
+            raise Invalid(f"{op.path}: cannot read {values['source-path']}")
+        values.update(ssl_files.describe(op.type, op.path, pem))
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes(pem)
+            kept.chmod(0o600)
+
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:
         gtm_checks.check(work, touched)
@@ -592,6 +616,9 @@ class ConfigStore:
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
                                   "no traffic group can own it")
+            if tname == "ltm snat-translation" and not _on_a_vlan(vlans, values["address"]):
+                raise Invalid(f"SNAT translation {path} address {values['address']} is on no VLAN of this device: "
+                              "servers could not answer it")
             if tname == "auth user" and values.get("partition-access", "all-partitions") != "all-partitions" \
                     and ("auth partition", full_path(values["partition-access"])) not in work:
                 raise NotFound("Partition", values["partition-access"])

@@ -1,11 +1,23 @@
-"""Whole-configuration checks of a virtual server's profiles: which data path can take them."""
+"""Whole-configuration checks of a virtual server's profiles (which data path can take them) and
+of the SSL profiles' certificates and keys."""
 from __future__ import annotations
 
-from ..errors import Invalid, NotFound
-from . import profiles
+from ..errors import IncompatibleProfiles, Invalid, NotFound, SslKeyMismatch, SslPairMissing
+from . import profiles, ssl_files
 from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, split_destination
 
-NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")   # tcp: the store adds it by default
+NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
+TRANSPORT = ("tcp", "udp", "fastl4")   # one of these a virtual; tcp is the default
+
+
+def without_default_transport(work: dict, profiles_: list, given) -> list:
+    """A virtual created with a transport profile of its own (fastL4, udp) does not get the
+    default tcp, as on a BIG-IP; `given`: the profiles the create named."""
+    names = [given] if isinstance(given, str) else list(given or ())
+    kinds = {profiles.kind_of(lambda t, p: work.get((t, p)), n) for n in names}
+    if "tcp" in kinds or not kinds & set(TRANSPORT):
+        return profiles_
+    return [p for p in profiles_ if p != "tcp"]
 
 
 def check(work: dict, touched: dict) -> None:
@@ -13,6 +25,8 @@ def check(work: dict, touched: dict) -> None:
         return work.get((type_, path))
 
     for (tname, path), verb in touched.items():
+        if tname in ("ltm profile client-ssl", "ltm profile server-ssl") and verb != "del":
+            _ssl_profile(work, tname, path, work[(tname, path)])
         if tname != "ltm virtual" or verb == "del":
             continue
         _persistence(work, path, work[(tname, path)])
@@ -22,6 +36,8 @@ def check(work: dict, touched: dict) -> None:
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
             continue
+        if any(k in TRANSPORT and k != "fastl4" for k in kinds.values()):
+            raise IncompatibleProfiles(path)
         for name, kind in kinds.items():
             if kind in NOT_WITH_FASTL4:   # the kernel forwards packets: nothing parses or terminates
                 raise Invalid(f"Virtual server {path} has a FastL4 profile ({full_path(fastl4[0].split()[0])}) "
@@ -37,6 +53,21 @@ def _persistence(work: dict, path: str, virtual: dict) -> None:
         if virtual.get("pool") in (None, "none"):
             raise Invalid(f"Virtual server {path} has a persistence profile ({item['name']}) but no default pool: "
                           "persistence needs a pool")
+
+
+def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
+    """Each certificate with its key, both installed and a pair (a server-ssl profile may have none)."""
+    for cert, key in ssl_files.pairs(profile):
+        if cert == "none" and key == "none" and tname == "ltm profile server-ssl":
+            continue
+        if cert == "none" or key == "none":
+            raise SslPairMissing()
+        for type_, name in ((ssl_files.CERT, cert), (ssl_files.KEY, key)):
+            if (type_, name) not in work:
+                raise NotFound("Certificate File" if type_ == ssl_files.CERT else "Certificate Key File", name)
+        c, k = work[(ssl_files.CERT, cert)].get("pem"), work[(ssl_files.KEY, key)].get("pem")
+        if c and k and not ssl_files.matches(c, k):
+            raise SslKeyMismatch(key, path)
 
 
 def _mirror(work: dict, path: str, virtual: dict) -> None:

@@ -12,12 +12,20 @@ One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
 - `forward` (filter): bytes each way, per virtual and per member, counted by conntrack direction.
 - `postrouting` (nat, srcnat): SNAT to the address source-address-translation chose.
 
+Source-address persistence stays in the kernel too: a map per virtual (client address under the
+profile's mask -> the member's mark, with the profile's timeout). A first packet looks its client
+up (`meta mark set ip saddr map`) and, found, goes to that member's chain; the `forward` chain
+records each new connection's member (`update @map`, which renews the timeout as F5's source_addr
+does). nft 1.0.6 reads that one statement only as text (its JSON has no `map` statement), so
+`persist_text` gives those rules for a second `nft -f` right after the batch.
+
 Counters are named objects, so rewriting the rules (member up or down, config change) keeps
 their totals: a batch flushes the table's rules, deletes chains and counters no longer wanted,
 and adds the rest, atomically.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 FAMILY, TABLE = "ip", "biglab_ltm"
@@ -41,12 +49,24 @@ class L4Virtual:
     protocol: str                  # tcp / udp
     mode: str                      # round-robin / ratio-member
     members: tuple[L4Member, ...]  # available members only
+    persist: tuple[str, int] | None = None   # source-addr persistence: (mask, timeout s; 0 indefinite)
+
+    def persist_map(self) -> str | None:
+        """The map's name (an nft identifier; a new name when the mask or timeout changes)."""
+        if self.persist is None:
+            return None
+        return f"persist_{zlib.crc32(f'{self.path} {self.persist}'.encode()):08x}"
 
     def slots(self) -> list[int]:
         """Member index for each numgen value."""
         if self.mode == "ratio-member":
             return [i for i, m in enumerate(self.members) for _ in range(max(1, m.ratio))]
         return list(range(len(self.members)))
+
+
+def mark_of(member: str) -> int:
+    """A member's packet mark in the persistence maps: stable across rule rewrites, never 0."""
+    return (zlib.crc32(member.encode()) & 0x7FFFFFFF) | 1
 
 
 def counter(*parts: str) -> str:
@@ -103,17 +123,24 @@ BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100), "forward": ("filter", 
                "postrouting": ("nat", "postrouting", 100)}
 
 
-def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str]) -> dict:
+def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str],
+          have_maps: frozenset[str] = frozenset()) -> dict:
     """The `nft -j -f` batch that makes the table hold exactly these virtuals. `have_*`: the
-    table's chains and counters now (from `nft -j list table`), so stale ones are deleted."""
+    table's chains, counters and maps now (from `nft -j list table`), so stale ones are deleted;
+    a persistence map that stays keeps its records."""
     chains, counters = wanted(virtuals)
+    maps = {vs.persist_map(): vs for vs in virtuals if vs.persist is not None}
     cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
                         {"flush": {"table": {"family": FAMILY, "name": TABLE}}}]
     for name, (type_, hook, prio) in BASE_CHAINS.items():
         cmds.append({"add": _obj("chain", name, type=type_, hook=hook, prio=prio, policy="accept")})
     cmds += [{"delete": _obj("chain", c)} for c in sorted(have_chains - set(chains) - set(BASE_CHAINS))]
     cmds += [{"delete": _obj("counter", c)} for c in sorted(have_counters - set(counters))]
+    cmds += [{"delete": _obj("map", m)} for m in sorted(have_maps - set(maps))]
     cmds += [{"add": _obj("counter", c)} for c in counters]
+    for name, vs in maps.items():
+        timeout = {"timeout": vs.persist[1]} if vs.persist[1] else {}
+        cmds.append({"add": _obj("map", name, type="ipv4_addr", map="mark", flags=["timeout"], **timeout)})
     cmds += [{"add": _obj("chain", c)} for c in chains]
     for vs in virtuals:
         v_conns, v_in, v_out = virtual_counters(vs.path)
@@ -126,6 +153,12 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
         if vs.protocol == "tcp":   # as FastL4 without loose initiation: a flow starts with a SYN; any
             # other first packet (a stream whose connection this device never saw) reaches no listener: reset
             to_vs.append({"match": {"op": "in", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}})
+        if vs.persist is not None:   # a client with a record goes to its member's chain
+            cmds.append(_rule("prerouting", *to_vs, {"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"map": {
+                "key": _masked(vs.persist[0]), "data": f"@{vs.persist_map()}"}}}}))
+            cmds.append(_rule("prerouting", *to_vs, {"match": {"op": "!=", "left": {"meta": {"key": "mark"}}, "right": 0}},
+                              {"counter": v_conns}, {"vmap": {"key": {"meta": {"key": "mark"}}, "data": {
+                "set": [[mark_of(m.name), {"goto": {"target": counter(vs.path, m.name)}}] for m in vs.members]}}}))
         slots = vs.slots()
         verdicts = [[n, {"goto": {"target": counter(vs.path, vs.members[i].name)}}] for n, i in enumerate(slots)]
         cmds.append(_rule("prerouting", *to_vs, {"counter": v_conns},
@@ -145,19 +178,53 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     return {"nftables": cmds}
 
 
+def _masked(mask: str) -> dict:
+    saddr = {"payload": {"protocol": "ip", "field": "saddr"}}
+    return saddr if mask in ("none", "255.255.255.255") else {"&": [saddr, mask]}
+
+
+def persist_text(virtuals: list[L4Virtual]) -> str:
+    """The rules that record each new connection's member in its virtual's persistence map."""
+    lines = []
+    for vs in virtuals:
+        if vs.persist is None:
+            continue
+        mask, timeout = vs.persist
+        key = "ip saddr" if mask in ("none", "255.255.255.255") else f"ip saddr & {mask}"
+        life = f" timeout {timeout}s" if timeout else ""
+        for m in vs.members:
+            lines.append(f"add rule {FAMILY} {TABLE} forward ct state new meta l4proto {vs.protocol} "
+                         f"ct original ip daddr {vs.address} ct original proto-dst {vs.port} ip daddr {m.address} "
+                         f"{vs.protocol} dport {m.port} update @{vs.persist_map()} {{ {key}{life} : {mark_of(m.name):#x} }}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def records(map_json: dict) -> list[tuple[str, float | None, int]]:
+    """A persistence map's records from `nft -j list table`: (client key, seconds left or None, mark)."""
+    out = []
+    for elem in map_json.get("elem") or ():
+        key, mark = elem
+        val = key["elem"] if isinstance(key, dict) and "elem" in key else {"val": key}
+        out.append((val["val"], val.get("expires"), int(mark)))
+    return out
+
+
 def teardown() -> dict:
     return {"nftables": [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
                          {"delete": {"table": {"family": FAMILY, "name": TABLE}}}]}
 
 
-def listing(table_json: dict) -> tuple[set[str], set[str], dict[str, tuple[int, int]]]:
-    """From `nft -j list table`: chain names, counter names, and each counter's (packets, bytes)."""
-    chains, counters, values = set(), set(), {}
+def listing(table_json: dict) -> tuple[set[str], set[str], dict[str, tuple[int, int]], dict[str, dict]]:
+    """From `nft -j list table`: chain names, counter names, each counter's (packets, bytes), and
+    the maps by name."""
+    chains, counters, values, maps = set(), set(), {}, {}
     for item in table_json.get("nftables", []):
-        if "chain" in item:
+        if "map" in item:
+            maps[item["map"]["name"]] = item["map"]
+        elif "chain" in item:
             chains.add(item["chain"]["name"])
         elif "counter" in item:
             c = item["counter"]
             counters.add(c["name"])
             values[c["name"]] = (int(c.get("packets", 0)), int(c.get("bytes", 0)))
-    return chains, counters, values
+    return chains, counters, values, maps

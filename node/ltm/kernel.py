@@ -17,10 +17,14 @@ class NftError(Exception):
     pass
 
 
-async def nft(payload: dict | None = None, *args: str) -> dict:
-    argv = ["nft", "-j", *(("-f", "-") if payload is not None else args)]
-    proc = await trio.run_process(argv, stdin=json.dumps(payload).encode() if payload is not None else b"",
-                                  capture_stdout=True, capture_stderr=True, check=False)
+async def nft(payload: dict | None = None, *args: str, text: str | None = None) -> dict:
+    """`nft -j` with a JSON batch, a command (args), or (text) `nft -f -` with nft's own syntax."""
+    if text is not None:
+        argv, stdin = ["nft", "-f", "-"], text.encode()
+    else:
+        argv = ["nft", "-j", *(("-f", "-") if payload is not None else args)]
+        stdin = json.dumps(payload).encode() if payload is not None else b""
+    proc = await trio.run_process(argv, stdin=stdin, capture_stdout=True, capture_stderr=True, check=False)
     if proc.returncode != 0:
         raise NftError(proc.stderr.decode(errors="replace").strip())
     out = proc.stdout.decode().strip()
@@ -34,6 +38,7 @@ class Kernel:
         self.chains: set[str] = set()
         self.counters: set[str] = set()
         self.values: dict[str, tuple[int, int]] = {}
+        self.maps: dict[str, dict] = {}   # persistence maps, with their records
         self.open: Counter = Counter()   # (virtual address, port, member address, port) -> open connections
         self.lock = trio.Lock()
 
@@ -42,20 +47,23 @@ class Kernel:
             if virtuals:
                 forwarding(True)
             await self._list()
-            await nft(fastl4.batch(virtuals, self.chains, self.counters))
+            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps)))
+            text = fastl4.persist_text(virtuals)
+            if text:
+                await nft(text=text)
             await self._list()
 
     async def remove(self) -> None:
         async with self.lock:
             await nft(fastl4.teardown())
-            self.chains, self.counters = set(), set()
+            self.chains, self.counters, self.maps = set(), set(), {}
 
     async def _list(self) -> None:
         try:
             table = await nft(None, "list", "table", fastl4.FAMILY, fastl4.TABLE)
         except NftError:      # not there yet
             table = {}
-        self.chains, self.counters, self.values = fastl4.listing(table)
+        self.chains, self.counters, self.values, self.maps = fastl4.listing(table)
 
     async def refresh(self) -> None:
         """Counter totals and open connections, for the statistics."""

@@ -15,6 +15,7 @@ Copying is all in the trio loop: no worker threads, so no GIL hand-offs between 
 """
 from __future__ import annotations
 
+import select
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -51,12 +52,15 @@ class Idle:
     """oneconnect: server connections that finished a response, by (address, port)."""
     streams: dict[tuple[str, int], list[tuple[trio.SocketStream, h11.Connection]]] = field(default_factory=dict)
 
-    def take(self, key):
+    async def take(self, key):
+        """An idle connection to reuse; one the server closed (or wrote to) while idle is closed
+        and skipped, so the request goes on a fresh connection instead of failing."""
         free = self.streams.get(key) or []
         while free:
             stream, conn = free.pop()
-            if conn.our_state is h11.IDLE:
+            if conn.our_state is h11.IDLE and quiet(stream):
                 return stream, conn
+            await trio.aclose_forcefully(stream)
         return None
 
     def give(self, key, stream, conn, limit: int = 64) -> bool:
@@ -67,13 +71,19 @@ class Idle:
         return True
 
 
+def quiet(stream) -> bool:
+    """Nothing to read on an idle server connection: no FIN, no reset, no stray bytes."""
+    readable, _, _ = select.select([socket_of(stream).fileno()], [], [], 0)
+    return not readable
+
+
 async def connect(address: str, port: int, source: str | None = None) -> trio.SocketStream:
-    """A connection to a member; from `source` when given (SNAT), else from the address the
-    kernel picks toward it."""
+    """A TCP connection to a member, from `source` (SNAT) if given, else the kernel's choice."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        if source:
-            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)   # a floating self IP may be on its way
+        if source is not None:
+            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             await sock.bind((source, 0))
         with trio.fail_after(CONNECT_TIMEOUT):
             await sock.connect((address, port))
@@ -83,10 +93,17 @@ async def connect(address: str, port: int, source: str | None = None) -> trio.So
     return trio.SocketStream(sock)   # sets TCP_NODELAY
 
 
-async def reset(stream: trio.SocketStream) -> None:
+def socket_of(stream) -> trio.socket.SocketType:
+    """The TCP socket under a stream, TLS (trio.SSLStream) or not."""
+    while not hasattr(stream, "socket"):
+        stream = stream.transport_stream
+    return stream.socket
+
+
+async def reset(stream) -> None:
     """Refuse as a BIG-IP does: a TCP reset."""
     try:
-        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        socket_of(stream).setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     except OSError:
         pass
     await trio.aclose_forcefully(stream)
@@ -111,7 +128,8 @@ async def pump(src: trio.SocketStream, dst: trio.SocketStream, counters, field_:
         count(counters, field_, len(data))
         await dst.send_all(data)
     try:
-        await dst.send_eof()
+        if isinstance(dst, trio.abc.HalfCloseableStream):   # TLS has no half-close: its end comes at close
+            await dst.send_eof()
     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
         pass
 

@@ -20,7 +20,7 @@ from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, 
 from ..reconcile import reconcile
 from ..config import profiles
 from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
-from . import fastl4, mirror, persist, proxy
+from . import fastl4, mirror, persist, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
@@ -65,6 +65,7 @@ class LTM:
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
         self.idle = proxy.Idle()   # oneconnect's reusable server connections
+        self.tls = tls.Contexts(store)   # client-ssl and server-ssl
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
@@ -279,10 +280,19 @@ class LTM:
                                          "ratio-member" if mode == "ratio-member" else "round-robin",
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self.automap(tg, m.address) if snat == "automap" else None)
-                                               for m in sorted(members, key=lambda m: m.name))))
+                                               for m in sorted(members, key=lambda m: m.name)),
+                                         self._l4_persist(path)))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _l4_persist(self, path: str) -> tuple[str, int] | None:
+        """source_addr persistence of a fastL4 virtual, for the kernel: (mask, timeout; 0 indefinite)."""
+        prof = self.persistence(path)
+        if prof is None or prof[0] != "source-addr":
+            return None
+        life = persist.lifetime(prof[1].get("timeout", "180"))
+        return prof[1].get("mask", "none"), int(life or 0)
 
     # -- connection mirroring ---------------------------------------------------------------------
     def _reconcile_mirror(self) -> None:
@@ -428,10 +438,16 @@ class LTM:
             with scope:
                 fire(hook, "CLIENT_ACCEPTED", flow)
                 self._act(flow)
+                client_ssl = self.profile_path(vs, "client-ssl")
+                if client_ssl is not None:
+                    ctx = self.tls.client_side(client_ssl)
+                    if ctx is None:
+                        raise Refused("reset")
+                    client = await tls.accept(client, ctx)
                 if self.data_path(vs) == "http":
                     await self._http(vs, client, flow, hook, scope)
                 else:
-                    await self._tcp(client, flow, hook, scope)
+                    await self._tcp(vs, client, flow, hook, scope)
         except proxy.Answered:
             pass
         except Refused as why:
@@ -528,7 +544,19 @@ class LTM:
                                  "pool": pool, "member": m.name, "address": m.address, "port": m.port, "life": life})
 
     def persist_records(self) -> list[persist.Record]:
-        return self.persist.live(trio.current_time())
+        """The proxy's records and those of the kernel's persistence maps (fastL4 virtuals)."""
+        now = trio.current_time()
+        out = self.persist.live(now)
+        for vs in self._l4_wanted or ():
+            if vs.persist is None:
+                continue
+            pool = (self.store.get("ltm virtual", vs.path) or {}).get("pool", "none")
+            by_mark = {fastl4.mark_of(m.name): m for m in vs.members}
+            for value, left, mark in fastl4.records(self.kernel.maps.get(vs.persist_map()) or {}):
+                if (m := by_mark.get(mark)) is not None:
+                    out.append(persist.Record("source-address", value, vs.path, pool, m.name, m.address, m.port,
+                                              None if left is None else now + left))
+        return out
 
     def _insert_cookie(self, flow: Flow) -> None:
         """Cookie insert: Set-Cookie with the member's address and port unless the client sent it."""
@@ -582,20 +610,54 @@ class LTM:
         if picked.pool:
             self.connections[(picked.pool, picked.member)].discard(entry)
 
-    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
-        """The source of the server connection an iRule's `snat` asks for: automap (the floating
-        self IP toward the member, as a BIG-IP prefers it), an address; None: the proxy's own."""
-        how = flow.snat_rule
-        if how == "automap":
-            vs = self.serving().get(flow.virtual)
-            return self.automap(vs[3] if vs else "/Common/traffic-group-1", picked.address)
-        return how if how not in (None, "none") else None
+    def profile_path(self, vs: dict, kind: str) -> str | None:
+        """The path of the virtual's profile of one kind (client-ssl, server-ssl, http), if it has one."""
+        for name in vs.get("profiles") or ():
+            if profiles.kind_of(self.store.get, name) == kind:
+                return full_path(name.split()[0])
+        return None
 
-    async def _tcp(self, client: trio.SocketStream, flow: Flow, hook, scope: trio.CancelScope) -> None:
+    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
+        """The address the proxy connects to a member from, by the virtual's source-address-translation
+        (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
+        its snatpool (the same for a client), an address; None (none): the proxy's own address."""
+        how = flow.snat_rule or flow.snat or "none"   # an iRule's `snat` first
+        vs = self.store.get("ltm virtual", flow.virtual) or {}
+        if how == "automap":
+            return self.automap(self.traffic_group_of(vs), picked.address)
+        if how == "snat":
+            name = (vs.get("source-address-translation") or {}).get("pool") or "none"
+            pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
+            addresses = [t["address"] for m in (pool or {}).get("members") or ()
+                         if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"]
+            return snat.pick(addresses, flow.client[0]) if addresses else None
+        return snat.address(how)
+
+    def traffic_group_of(self, vs: dict) -> str:
+        if not vs.get("destination"):
+            return "/Common/traffic-group-1"
+        addr, _ = split_destination(vs["destination"])
+        va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
+        return va.get("traffic-group", "/Common/traffic-group-1")
+
+    async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
+        """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
+        server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
+        server_ssl = self.profile_path(vs, "server-ssl")
+        if server_ssl is None:
+            return server
+        try:
+            profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
+            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"))
+        except BaseException:
+            await trio.aclose_forcefully(server)
+            raise
+
+    async def _tcp(self, vs: dict, client, flow: Flow, hook, scope: trio.CancelScope) -> None:
         picked = self._pick(flow, hook)
         try:
-            server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
-        except (OSError, trio.TooSlowError):
+            server = await self._connect(vs, flow, picked)
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
             fire(hook, "LB_FAILED", flow)
             raise Refused("reset") from None
         fire(hook, "SERVER_CONNECTED", flow)
@@ -609,10 +671,8 @@ class LTM:
                 await trio.aclose_forcefully(server)
 
     def http_profile(self, vs: dict) -> dict:
-        for name in vs.get("profiles") or ():
-            if profiles.kind_of(self.store.get, name) == "http":
-                return self.store.get("ltm profile http", full_path(name.split()[0])) or {}
-        return {}
+        path = self.profile_path(vs, "http")
+        return (self.store.get("ltm profile http", path) or {}) if path else {}
 
     async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope) -> None:
         prof = self.http_profile(vs)
@@ -647,18 +707,17 @@ class LTM:
                             await self._answer(cside, Outcome("redirect", location=prof["fallback-host"]))
                         raise
                     cside.counters = [vstats, *picked.counters]
-                    source = self.source_of(flow, picked)
-                    sside = await self._server_side(picked, oneconnect, [vstats, *picked.counters], source)
-                    bound = (picked, sside, self._opened(picked, scope), source)   # forced offline ends it
+                    sside = await self._server_side(vs, flow, picked, oneconnect, [vstats, *picked.counters])
+                    bound = (picked, sside, self._opened(picked, scope))   # forced offline ends it
                     fire(hook, "SERVER_CONNECTED", flow)
                     self._act(flow)
-                picked, sside, _, source = bound
+                picked, sside, _ = bound
                 await self._exchange(cside, sside, flow.request, flow, hook, prof)
                 if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
                     sside.conn.start_next_cycle()
                 if sside.conn.our_state is not h11.IDLE or oneconnect:
                     if sside.conn.our_state is not h11.IDLE or not self.idle.give(
-                            (picked.address, picked.port, source), sside.stream, sside.conn):
+                            self._idle_key(vs, flow, picked), sside.stream, sside.conn):
                         await trio.aclose_forcefully(sside.stream)
                     self._closed(picked, bound[2])
                     bound = None
@@ -671,13 +730,18 @@ class LTM:
                 with trio.CancelScope(shield=True):
                     await trio.aclose_forcefully(bound[1].stream)
 
-    async def _server_side(self, picked: proxy.Picked, oneconnect: bool, counters: list,
-                           source: str | None = None) -> proxy.HttpSide:
-        reuse = self.idle.take((picked.address, picked.port, source)) if oneconnect else None
+    def _idle_key(self, vs: dict, flow: Flow, picked: proxy.Picked) -> tuple:
+        """oneconnect reuses a server connection for the same member over the same server-ssl (or none)."""
+        return picked.address, picked.port, self.profile_path(vs, "server-ssl"), \
+            flow.snat_rule or (vs.get("source-address-translation") or {}).get("type", "none")
+
+    async def _server_side(self, vs: dict, flow: Flow, picked: proxy.Picked, oneconnect: bool,
+                           counters: list) -> proxy.HttpSide:
+        reuse = await self.idle.take(self._idle_key(vs, flow, picked)) if oneconnect else None
         if reuse is None:
             try:
-                reuse = (await proxy.connect(picked.address, picked.port, source), h11.Connection(h11.CLIENT))
-            except (OSError, trio.TooSlowError):
+                reuse = (await self._connect(vs, flow, picked), h11.Connection(h11.CLIENT))
+            except (OSError, trio.TooSlowError, trio.BrokenResourceError):
                 raise Refused("reset") from None
         return proxy.HttpSide(*reuse, counters, "bytes_out")
 
@@ -685,7 +749,7 @@ class LTM:
         """One request to the server and its response to the client, bodies streamed."""
         headers = req.headers
         if not headers.exists("Host"):
-            headers.insert("Host", f"{sside.stream.socket.getpeername()[0]}")
+            headers.insert("Host", f"{proxy.socket_of(sside.stream).getpeername()[0]}")
         await cside.relay(sside, h11.Request(method=req.method, target=req.uri, headers=proxy.raw_headers(headers)))
         ev = await sside.next_event()
         while isinstance(ev, h11.InformationalResponse):

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from starlette.responses import Response
 
-from ..config.schema import SINGLETONS
+from ..config.schema import SINGLETONS, split_destination
 from ..config.store import Op
 from ..errors import Busy, F5Error, ShellError
 from ..show_text import sys_failover
@@ -85,6 +85,7 @@ class Commands:
             ("cm", "sync-status"): (("GET",), self.sync_status),
             ("cm", "failover-status"): (("GET",), self.failover_status),
             ("sys", "failover"): (ANY, self.sys_failover),
+            ("ltm", "persistence", "persist-records"): (("GET",), self.persist_records),
             **{("gtm", "global-settings", group): (ANY, self.gtm_settings) for group in res.SETTINGS_GROUPS},
             **{tuple(t.split()): (ANY, self.singleton) for t in ("auth password-policy", "sys dns", "sys ntp",
                                                                    "sys syslog")},
@@ -162,6 +163,23 @@ class Commands:
             self.commit([Op("modify", type_, key[1], values)])
         store = self.parts.store
         return json_response(res.singleton_view(type_, store.objects.get(key, {}), store.generations.get(key, 0)))
+
+    # -- ltm persistence persist-records ------------------------------------------------------------
+    async def persist_records(self, call: Call) -> Response:
+        """`show ltm persistence persist-records` as stats: one nested entry a record."""
+        url = "/mgmt/tm/ltm/persistence/persist-records"
+        records = self.parts.ltm.persist_records()
+        store = self.parts.store
+        entries = {}
+        for i, r in enumerate(records):
+            vs = store.get("ltm virtual", r.virtual) or {}
+            addr, port = split_destination(vs["destination"]) if vs.get("destination") else ("any", 0)
+            entries[link(f"{url}/{i}")] = stats.nested({
+                "persistenceMode": r.mode, "persistenceValue": r.value, "virtualName": r.virtual,
+                "virtualAddr": addr, "virtualPort": int(port), "poolName": r.pool, "nodeAddr": r.address,
+                "nodePort": r.port, "memberName": r.member, "tmm": 0})
+        return json_response({"kind": "tm:ltm:persistence:persist-records:persist-recordsstats",
+                              "selfLink": link(url), "entries": entries})
 
     # -- sys failover -----------------------------------------------------------------------------
     async def sys_failover(self, call: Call) -> Response:

@@ -119,6 +119,11 @@ class Shared:
     test that asks, taken down after the last one in a row (pytest_runtest_teardown below)."""
 
     def __init__(self, src: Path, name: str, mgmt_subnet: str, ready=None):
+        # pytest-xdist (--dist loadfile) may run the modules on two workers at once: one lab each
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        if worker:
+            a, b, c, rest = mgmt_subnet.split(".", 3)
+            name, mgmt_subnet = f"{name}{worker}", f"{a}.{b}.{int(c) + worker}.{rest}"
         self.args, self.ready = (src, name, mgmt_subnet), ready
         self.stack: contextlib.ExitStack | None = None
         self.lab: str | None = None
@@ -169,7 +174,7 @@ def ltm_ready(lab: str) -> None:
     wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
 
 
-# test_ltm.py and test_ltm_dataplane.py: one pair with a virtual per data path
+# test_ltm.py and test_ltm_dataplane.py: one pair with a virtual per data path (10.250.140-141.0/24)
 ltm_lab = shared_lab("ltm_lab", ROOT / "topologies" / "ltm-dataplane.yml", "tltm", "10.250.140.0/24", ltm_ready)
 
 

@@ -160,3 +160,5 @@ def test_the_standby_serves_nothing_and_after_failover_the_new_active_serves(ltm
     finally:   # the lab is shared with test_ltm_dataplane.py: bigip2 hands the group back
         tmsh(ltm_lab, "bigip2", "run sys failover standby")
         wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
+        wait_for(lambda: all(curl(ltm_lab, f":{port}/") in ("web1", "web2") for port in (80, 81)),
+                 what="the client through bigip1 again (its ARP moved back)")

@@ -54,7 +54,7 @@ def test_a_rewrite_keeps_counters_wanted_and_deletes_the_rest():
 
 
 def test_listing_reads_counters_back():
-    chains, counters, values = fastl4.listing({"nftables": [
+    chains, counters, values, _ = fastl4.listing({"nftables": [
         {"chain": {"name": "prerouting"}},
         {"counter": {"name": "/Common/vs conns", "packets": 4, "bytes": 240}}]})
     assert chains == {"prerouting"} and values == {"/Common/vs conns": (4, 240)}
@@ -67,3 +67,27 @@ def test_established_connections_are_counted_by_virtual_and_member():
     line = ("tcp      6 431999 ESTABLISHED src=10.1.10.51 dst=10.1.10.100 sport=40000 dport=81 src=10.1.20.21 "
             "dst=10.1.10.51 sport=80 dport=40000 [ASSURED] mark=0 use=1")
     assert established(line + "\n" + line.replace("40000", "40001")) == {("10.1.10.100", 81, "10.1.20.21", 80): 2}
+
+
+def test_source_address_persistence_is_a_kernel_map_looked_up_first_and_kept_across_rewrites():
+    vs = L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2), ("255.255.255.0", 60))
+    b = fastl4.batch([vs], set(), set())
+    (new_map,) = [c["add"]["map"] for c in b["nftables"] if "map" in c.get("add", {})]
+    assert (new_map["name"], new_map["map"], new_map["timeout"]) == (vs.persist_map(), "mark", 60)
+    lookup, by_mark, balanced = rules(b, "prerouting")
+    assert lookup[-1]["mangle"]["value"]["map"]["data"] == f"@{vs.persist_map()}"
+    assert {m for m, _ in next(e["vmap"] for e in by_mark if "vmap" in e)["data"]["set"]} == {
+        fastl4.mark_of(M1.name), fastl4.mark_of(M2.name)}
+    assert any("numgen" in str(e) for e in balanced)
+    text = fastl4.persist_text([vs])
+    assert f"update @{vs.persist_map()} {{ ip saddr & 255.255.255.0 timeout 60s : {fastl4.mark_of(M1.name):#x} }}" in text
+    again = fastl4.batch([vs], set(), set(), frozenset({vs.persist_map()}))
+    assert not [c for c in again["nftables"] if "map" in c.get("delete", {})]   # its records stay
+    gone = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set(),
+                        frozenset({vs.persist_map()}))
+    assert [c["delete"]["map"]["name"] for c in gone["nftables"] if "map" in c.get("delete", {})] == [vs.persist_map()]
+
+
+def test_persistence_records_read_back_from_the_map():
+    listed = {"elem": [[{"elem": {"val": "10.1.10.0", "timeout": 60, "expires": 42}}, 1120711281]]}
+    assert fastl4.records(listed) == [("10.1.10.0", 42, 1120711281)]

@@ -1,0 +1,133 @@
+"""`sys file ssl-cert` and `sys file ssl-key`: a certificate or key installed from a file on the
+device (`source-path file:///var/config/rest/downloads/NAME`, as F5's Ansible modules upload it),
+kept in the configuration with what a BIG-IP shows of it (subject, issuer, expiry, key size,
+checksum), and the default.crt/default.key pair every BIG-IP makes for itself.
+
+The PEM text travels with the object (key `pem`, no tmsh or REST property), so config sync
+carries certificates and keys to the peers as a BIG-IP's file store does.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from ..errors import ConfigError, Invalid
+from .schema import full_path
+
+CERT, KEY = "sys file ssl-cert", "sys file ssl-key"
+DEFAULT_CERT, DEFAULT_KEY = "/Common/default.crt", "/Common/default.key"
+# F5's default.crt subject
+DEFAULT_SUBJECT = (("emailAddress", "root@localhost.localdomain"), ("CN", "localhost.localdomain"), ("OU", "IT"),
+                   ("O", "MyCompany"), ("L", "Seattle"), ("ST", "WA"), ("C", "--"))
+OIDS = {"emailAddress": NameOID.EMAIL_ADDRESS, "CN": NameOID.COMMON_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "O": NameOID.ORGANIZATION_NAME, "L": NameOID.LOCALITY_NAME, "ST": NameOID.STATE_OR_PROVINCE_NAME,
+        "C": NameOID.COUNTRY_NAME}
+
+
+def pairs(profile: dict) -> list[tuple[str, str]]:
+    """An SSL profile's (certificate, key) paths: its cert-key-chain, else its cert and key."""
+    chain = [(i.get("cert", "none"), i.get("key", "none")) for i in profile.get("cert-key-chain") or ()]
+    return [(full_path(c) if c != "none" else c, full_path(k) if k != "none" else k)
+            for c, k in (chain or [(profile.get("cert") or "none", profile.get("key") or "none")])]
+
+
+def local_file(root: Path | None, source_path: str) -> Path:
+    """`file:///var/config/rest/downloads/x.crt` -> that path under the device's state directory."""
+    path = source_path.removeprefix("file://")
+    if root is None or not path.startswith("/") or ".." in path.split("/"):
+        raise Invalid(f"source-path {source_path}: not a file on this device")
+    return root / path.lstrip("/")
+
+
+def filestore(root: Path | None, type_: str, path: str) -> Path | None:
+    """Where the device keeps an installed file (F5's /config/filestore/files_d layout)."""
+    if root is None:
+        return None
+    folder = "certificate_d" if type_ == CERT else "certificate_key_d"
+    partition = path.split("/")[1]
+    return root / "config" / "filestore" / "files_d" / f"{partition}_d" / folder / path.replace("/", ":")
+
+
+def _checksum(pem: bytes) -> str:
+    return f"SHA1:{len(pem)}:{hashlib.sha1(pem).hexdigest()}"
+
+
+def _name(name: x509.Name) -> str:
+    """F5's form: the most specific part first, `emailAddress=a,CN=b,...,C=c`."""
+    short = {oid: k for k, oid in OIDS.items()}
+    return ",".join(f"{short.get(a.oid, a.oid.dotted_string)}={a.value}" for a in reversed(list(name)))
+
+
+def describe(type_: str, path: str, pem: bytes) -> dict:
+    """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem`.
+    Raises ConfigError for a file that is not a PEM certificate / unencrypted key."""
+    base = {"checksum": _checksum(pem), "size": len(pem), "pem": pem.decode()}
+    if type_ == CERT:
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except ValueError:
+            raise ConfigError(f"Certificate File ({path}): the file is not a PEM certificate") from None
+        public = cert.public_key()
+        expires = cert.not_valid_after_utc
+        return {**base, "subject": _name(cert.subject), "issuer": _name(cert.issuer),
+                "expiration-date": int(expires.timestamp()),
+                "expiration-string": f"{expires:%b} {expires.day:2d} {expires:%H:%M:%S %Y} GMT",   # as openssl
+                "serial-number": str(cert.serial_number), "version": 3, "is-bundle": "false",
+                "fingerprint": "SHA256/" + cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+                **_key_facts(public, "public", "certificate-key-")}
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(f"Certificate Key File ({path}): the file is not an unencrypted PEM private key") from None
+    return {**base, "security-type": "normal", **_key_facts(key, "private", "key-")}
+
+
+def _key_facts(key, kind: str, prefix: str) -> dict:
+    """Key type, size and curve; `prefix` names the fields (`certificate-key-` on a certificate)."""
+    curve = prefix.removeprefix("key-") + "curve-name"
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return {f"{prefix}size": key.key_size, "key-type": f"rsa-{kind}", curve: "none"}
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return {f"{prefix}size": key.key_size, "key-type": f"ec-{kind}", curve: key.curve.name}
+    raise ConfigError(f"unsupported key type {type(key).__name__}")
+
+
+def matches(cert_pem: str, key_pem: str) -> bool:
+    """Whether the key is the certificate's."""
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    return cert.public_key().public_numbers() == key.public_key().public_numbers()
+
+
+def self_signed(days: int = 3650) -> tuple[bytes, bytes]:
+    """A new key and a self-signed certificate with F5's default.crt subject: (cert PEM, key PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(OIDS[k], v) for k, v in reversed(DEFAULT_SUBJECT)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days)).sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()))
+
+
+def write_own_pair(root: Path) -> list[tuple[str, str, str]]:
+    """A device's default.crt and default.key, made now under its /config/ssl/: (type, path, source-path)."""
+    cert, key = self_signed()
+    out = []
+    for type_, path, rel, pem in ((CERT, DEFAULT_CERT, "ssl.crt/default.crt", cert),
+                                  (KEY, DEFAULT_KEY, "ssl.key/default.key", key)):
+        target = root / "config" / "ssl" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pem)
+        if type_ == KEY:
+            target.chmod(0o600)
+        out.append((type_, path, f"file:///config/ssl/{rel}"))
+    return out

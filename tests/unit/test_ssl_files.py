@@ -1,0 +1,84 @@
+"""sys file ssl-cert / ssl-key installed from a file on the device, and client-ssl profiles that
+refuse a certificate without its key (F5's errors, nothing changed)."""
+import pytest
+
+from node.config import ssl_files
+from node.config.schema import full_path
+from node.config.store import ConfigStore, Op
+from node.config.tmsh import parse
+from node.errors import NotFound, SslKeyMismatch, SslPairMissing
+
+
+def run(store, line):
+    cmd = parse(line)
+    return store.commit([Op(cmd.verb, cmd.type, full_path(cmd.name), cmd.values)])
+
+
+def upload(root, name: str, pem: bytes) -> str:
+    target = root / "var" / "config" / "rest" / "downloads" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(pem)
+    return f"file:///var/config/rest/downloads/{name}"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ConfigStore(tmp_path / "running.json", "bigip1")
+    s.commit([Op("modify", t, p, {"source-path": ("set", src)}) for t, p, src in ssl_files.write_own_pair(tmp_path)])
+    return s
+
+
+def test_the_default_pair_is_the_devices_own_with_f5s_subject_and_is_not_synced(store):
+    cert = store.get("sys file ssl-cert", "/Common/default.crt")
+    assert cert["subject"] == cert["issuer"] == ("emailAddress=root@localhost.localdomain,CN=localhost.localdomain,"
+                                                 "OU=IT,O=MyCompany,L=Seattle,ST=WA,C=--")
+    assert cert["key-type"] == "rsa-public" and cert["certificate-key-size"] == 2048
+    assert store.get("sys file ssl-key", "/Common/default.key")["key-type"] == "rsa-private"
+    assert store.cid is None   # a device-local change: no sync commit
+    assert ssl_files.matches(cert["pem"], store.get("sys file ssl-key", "/Common/default.key")["pem"])
+
+
+def test_an_uploaded_certificate_installs_with_what_a_big_ip_shows_and_is_synced(store, tmp_path):
+    cert, key = ssl_files.self_signed()
+    src = upload(tmp_path, "site.crt", cert)
+    run(store, f"create sys file ssl-cert site.crt source-path {src}")
+    got = store.get("sys file ssl-cert", "/Common/site.crt")
+    assert got["checksum"].startswith(f"SHA1:{len(cert)}:") and got["size"] == len(cert)
+    assert got["source-path"] == src and got["pem"] == cert.decode()
+    assert store.cid is not None
+
+
+def test_a_client_ssl_profile_with_a_certificate_and_no_key_is_refused_and_changes_nothing(store, tmp_path):
+    before = dict(store.objects)
+    with pytest.raises(SslPairMissing, match=r"^010717e3:3: Client SSL profile must have RSA certificate/key pair\.$"):
+        run(store, "create ltm profile client-ssl cs cert default.crt key none")
+    with pytest.raises(NotFound, match=r"The requested Certificate Key File \(/Common/nope.key\) was not found"):
+        run(store, "create ltm profile client-ssl cs cert default.crt key nope.key")
+    assert store.objects == before
+
+
+def test_a_key_that_is_not_the_certificates_is_refused(store, tmp_path):
+    _, other_key = ssl_files.self_signed()
+    run(store, f"create sys file ssl-key other.key source-path {upload(tmp_path, 'other.key', other_key)}")
+    with pytest.raises(SslKeyMismatch, match="key values mismatch"):
+        run(store, "create ltm profile client-ssl cs cert default.crt key other.key")
+    run(store, "create ltm profile client-ssl cs")   # defaults: default.crt and default.key
+    assert ssl_files.pairs(store.get("ltm profile client-ssl", "/Common/cs")) == [("/Common/default.crt",
+                                                                                    "/Common/default.key")]
+
+
+def test_a_file_that_is_not_a_certificate_is_refused(store, tmp_path):
+    with pytest.raises(Exception, match="not a PEM certificate"):
+        run(store, f"create sys file ssl-cert bad.crt source-path {upload(tmp_path, 'bad.crt', b'garbage')}")
+    assert store.get("sys file ssl-cert", "/Common/bad.crt") is None
+
+
+
+def test_an_installed_file_is_kept_so_a_later_load_reads_it_when_the_upload_is_gone(store, tmp_path):
+    cert, _ = ssl_files.self_signed()
+    src = upload(tmp_path, "kept.crt", cert)
+    run(store, f"create sys file ssl-cert kept.crt source-path {src}")
+    (tmp_path / "var" / "config" / "rest" / "downloads" / "kept.crt").unlink()   # as F5's Ansible module does
+    run(store, "delete sys file ssl-cert kept.crt")
+    run(store, f"create sys file ssl-cert kept.crt source-path {src}")            # e.g. load sys config
+    assert store.get("sys file ssl-cert", "/Common/kept.crt")["pem"] == cert.decode()
