@@ -44,14 +44,14 @@ def test_iapp_template_and_service_are_idempotent_sync_and_remove(ansible):
     """bigip_iapp_template (a file upload, then tmsh load), then bigip_iapp_service from it: each
     twice, the service's objects on the peer, then both removed twice."""
     ansible.twice("ltm/iapp_template.yml", "bigip1")
-    assert "tmsh::create ltm pool" in shows("bigip2", "list sys application template tcp_ans", "implementation", True)
+    assert "tmsh::create ltm pool" in shows(LAB.name, "bigip2", "list sys application template tcp_ans", "implementation", True)
     ansible.twice("ltm/iapp_service.yml", "bigip1")
-    listed = shows("bigip2", "list ltm virtual /Common/svc_ans.app/svc_ans_vs", "10.1.10.120:http", True)
+    listed = shows(LAB.name, "bigip2", "list ltm virtual /Common/svc_ans.app/svc_ans_vs", "10.1.10.120:http", True)
     assert "app-service svc_ans.app/svc_ans" in listed
     ansible.twice("ltm/iapp_service.yml", "bigip1", state="absent")
-    shows("bigip2", "list ltm pool recursive", "svc_ans.app", present=False)
+    shows(LAB.name, "bigip2", "list ltm pool recursive", "svc_ans.app", present=False)
     ansible.twice("ltm/iapp_template.yml", "bigip1", state="absent")
-    shows("bigip2", "list sys application template tcp_ans", "implementation", present=False)
+    shows(LAB.name, "bigip2", "list sys application template tcp_ans", "implementation", present=False)
 
 
 @pytest.mark.parametrize("playbook", ["ltm/wait.yml", "ltm/provision.yml", "ltm/command.yml"])

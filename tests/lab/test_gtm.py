@@ -153,6 +153,6 @@ def test_show_gtm_iquery_and_iqdump_show_health_flowing(gtm_lab):
     proc = subprocess.run([sys.executable, "-m", "lab.cli", "exec", gtm_lab, "gtm1", "--", "iqdump", "ltm-lon",
                            "--count", "1"], cwd=ROOT, capture_output=True, text=True, timeout=20)
     assert proc.returncode == 0, proc.stderr
-    assert "ltm-lon -> gtm-health" in proc.stdout and '"vs_www"' in proc.stdout
+    assert "ltm-lon -> gtm-health" in proc.stdout and '"/Common/vs_www"' in proc.stdout
     proc = biglab("exec", gtm_lab, "gtm1", "--", "iqdump", "nosuch", check=False)
     assert proc.returncode == 1 and "'nosuch' is not a device of this trust domain" in proc.stderr

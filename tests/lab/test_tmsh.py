@@ -68,7 +68,7 @@ def test_the_interactive_shell_is_tmsh_with_contexts_completion_and_help(shell):
     shell.sendline("list pool tsh_pool")
     text = expect_text(shell, r"monitor http\s*\}")
     assert "10.1.20.21:http {" in text and "ltm pool tsh_pool {" in text
-    shell.send("list po\t")                       # Tab completes from the schema
+    shell.send("list poo\t")                      # Tab completes from the schema (po: policy, pool)
     expect_text(shell, r"list pool")
     shell.sendcontrol("c")                        # the line dropped, a new prompt
     expect_text(shell, PROMPT.format(r"\.ltm"))

@@ -168,7 +168,7 @@ def test_the_node_page_shows_ha_members_and_the_log(lab, web, browser):
     browser.get(f"{web}/lab/{LAB}/node/bigip1")
     until(browser, 10, lambda b: b.find_elements(By.ID, "pools"))
     members = browser.find_elements(By.CSS_SELECTOR, "#pools tr[data-member]")
-    assert {m.get_attribute("data-member") for m in members} == {"web_pool/10.1.20.21:80", "web_pool/10.1.20.22:80"}
+    assert {m.get_attribute("data-member") for m in members} == {"/Common/web_pool//Common/10.1.20.21:80", "/Common/web_pool//Common/10.1.20.22:80"}
     assert "Sync status changed" in browser.find_element(By.ID, "log").text
 
 
