@@ -137,6 +137,15 @@ CLASSES: dict[str, dict] = {
                       records={"type": "array", "items": {
                           "type": "object", "required": ["key"], "additionalProperties": False,
                           "properties": {"key": {"anyOf": [STR, {"type": "integer"}]}, "value": STR}}}),
+    # TLS (node/ltm/tls.py terminates it): a Certificate is an ssl-cert + ssl-key pair in /T/A
+    "Certificate": obj(("certificate",), certificate=STR, privateKey=STR, chainCA=STR),
+    "TLS_Server": obj(("certificates",), certificates={"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["certificate"], "additionalProperties": False, "properties": {
+            "certificate": STR}}},
+                      ciphers={**STR, "default": "DEFAULT"},
+                      authenticationMode=enum("ignore", "require", "request", default="ignore")),
+    "TLS_Client": obj(clientCertificate=STR, ciphers={**STR, "default": "DEFAULT"}, serverName={**STR, "default": "none"},
+                      validateCertificate={**BOOL, "default": False}),
 }
 
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",

@@ -11,6 +11,7 @@ import base64
 import re
 from dataclasses import dataclass
 
+from ..config import ssl_files
 from ..config.schema import TYPES, topology_name
 from . import classes as C
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
@@ -68,7 +69,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -134,6 +135,43 @@ class Builder:
     def l4_profile(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("ltm profile fastl4", f"/{self.t}/{a}/{n}",
                      described(item, {"defaults-from": "/Common/fastL4"})))
+
+    # -- TLS -----------------------------------------------------------------------------------------
+    def certificate(self, a: str, n: str, item: dict) -> None:
+        """/T/A/n.crt and /T/A/n.key (and /T/A/n-bundle.crt for chainCA), installed from the PEM
+        text, as AS3 names them."""
+        parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
+                 ("chainCA", ssl_files.CERT, "-bundle.crt"))
+        for prop, type_, suffix in parts:
+            if prop in item:
+                path = f"/{self.t}/{a}/{n}{suffix}"
+                self.add(Obj(type_, path, described(item, {
+                    "source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]})))
+
+    def cert_files(self, value, a: str) -> dict:
+        """A Certificate's files, as an SSL profile names them."""
+        base = self.ref(value, a)
+        certificate = self.resolver.target(value, self.t, a)[1] or {}
+        return {"cert": f"{base}.crt", "key": f"{base}.key",
+                "chain": f"{base}-bundle.crt" if "chainCA" in certificate else "none"}
+
+    def tls_server(self, a: str, n: str, item: dict) -> None:
+        """A client-ssl profile: the virtual is the TLS server."""
+        chain = {f"set{i}": self.cert_files(c["certificate"], a) for i, c in enumerate(item["certificates"])}
+        first = next(iter(chain.values()))
+        self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first,
+            "ciphers": get(item, "ciphers"), "peer-cert-mode": get(item, "authenticationMode")})))
+
+    def tls_client(self, a: str, n: str, item: dict) -> None:
+        """A server-ssl profile: the virtual is a TLS client of the pool."""
+        values = {"defaults-from": "/Common/serverssl", "ciphers": get(item, "ciphers"),
+                  "server-name": get(item, "serverName"),
+                  "peer-cert-mode": "require" if get(item, "validateCertificate") else "ignore"}
+        if "clientCertificate" in item:
+            files = self.cert_files(item["clientCertificate"], a)
+            values.update({"cert-key-chain": {"set0": files}, **files})
+        self.add(Obj("ltm profile server-ssl", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def snat_pool(self, a: str, n: str, item: dict) -> None:
         members = [f"/{self.t}/{addr.split('%')[0]}" for addr in item["snatAddresses"]]

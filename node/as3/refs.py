@@ -9,8 +9,9 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "snat": "SNAT_Pool", "virtualAddresses": "Service_Address", "monitors": "Monitor",
          "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
          "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
-         "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client"}
-NAMED = ("pool", "iRules", "serverTLS", "clientTLS")   # properties that also take a bare name
+         "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client",
+         "clientCertificate": "Certificate"}
+NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 
@@ -75,6 +76,7 @@ class Resolver:
 
     def _pointers(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
         errors = self._members(item, t, a, pointer) if item["class"] == "GSLB_Pool" else []
+        errors += self._certificates(item, t, a, pointer) if item["class"] in ("TLS_Server", "TLS_Client") else []
         for prop, want in wants(item["class"]).items():
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
@@ -93,6 +95,21 @@ class Resolver:
                     errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
         if item["class"] == "Pool" and len(item.get("monitors") or []) > 1:
             errors.append(f"{pointer}/monitors: this lab takes one monitor a pool")
+        return errors
+
+    def _certificates(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
+        """A TLS_Server's certificates or a TLS_Client's clientCertificate: each a declared
+        Certificate with its private key."""
+        errors = []
+        names = [(f"certificates/{i}/certificate", c["certificate"]) for i, c in enumerate(item.get("certificates", []))]
+        names += [("clientCertificate", item["clientCertificate"])] if "clientCertificate" in item else []
+        for prop, name in names:
+            where = f"{pointer}/{prop}"
+            path, target = self.target(name, t, a)
+            if (target or {}).get("class") != "Certificate":
+                errors.append(f"{where}: the Certificate {path} is not declared")
+            elif "privateKey" not in target:
+                errors.append(f"{where}: the Certificate {path} has no privateKey")
         return errors
 
     def _members(self, item: dict, t: str, a: str, pointer: str) -> list[str]:

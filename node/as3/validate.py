@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 from .. import jsoncheck
+from ..config import ssl_files
 from ..config.schema import TYPES
+from ..errors import ConfigError
 from . import classes as C
 from .refs import Resolver
 
@@ -128,7 +130,27 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}), "GSLB_Mon
 
 def _kind(item: dict, pointer: str) -> list[str]:
     """A monitor type or persistence method the lab has no object type for is refused by name."""
-    return _monitor_kind(item, pointer) + _persist_kind(item, pointer)
+    return _monitor_kind(item, pointer) + _persist_kind(item, pointer) + _pem(item, pointer)
+
+
+PEM_PARTS = (("certificate", ssl_files.CERT, "a PEM certificate"), ("privateKey", ssl_files.KEY,
+              "an unencrypted PEM private key"), ("chainCA", ssl_files.CERT, "a PEM certificate"))
+
+
+def _pem(item: dict, pointer: str) -> list[str]:
+    """A Certificate's PEM texts: each readable (a certificate, an unencrypted key) and the key the certificate's."""
+    if item["class"] != "Certificate":
+        return []
+    errors = []
+    for prop, type_, what in PEM_PARTS:
+        if prop in item:
+            try:
+                ssl_files.describe(type_, f"{pointer}/{prop}", item[prop].encode())
+            except ConfigError:
+                errors.append(f"{pointer}/{prop}: should be {what}")
+    if not errors and "privateKey" in item and not ssl_files.matches(item["certificate"], item["privateKey"]):
+        errors.append(f"{pointer}/privateKey: the key does not match the certificate")
+    return errors
 
 
 def _persist_kind(item: dict, pointer: str) -> list[str]:

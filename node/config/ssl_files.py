@@ -47,11 +47,15 @@ def local_file(root: Path | None, source_path: str) -> Path:
 
 def filestore(root: Path | None, type_: str, path: str) -> Path | None:
     """Where the device keeps an installed file (F5's /config/filestore/files_d layout)."""
-    if root is None:
-        return None
+    return None if root is None else local_file(root, filestore_source(type_, path))
+
+
+def filestore_source(type_: str, path: str) -> str:
+    """The file store's copy of an installed file as a source-path (what an object installed from
+    PEM text, as AS3 installs a Certificate, names as its source)."""
     folder = "certificate_d" if type_ == CERT else "certificate_key_d"
     partition = path.split("/")[1]
-    return root / "config" / "filestore" / "files_d" / f"{partition}_d" / folder / path.replace("/", ":")
+    return f"file:///config/filestore/files_d/{partition}_d/{folder}/{path.replace('/', ':')}"
 
 
 def _checksum(pem: bytes) -> str:

@@ -378,6 +378,8 @@ class ConfigStore:
         else:
             raise ConfigError(f"unknown action {op.action!r}")
         for fname, (verb, value) in op.values.items():
+            if fname == "pem" and op.type in (ssl_files.CERT, ssl_files.KEY):
+                continue    # the file's text itself (AS3's Certificate): installed by _ssl_file
             f = t.field(fname)
             if f is None:
                 raise Invalid(f'{t.path} has no property "{fname}"')
@@ -557,23 +559,26 @@ class ConfigStore:
             touched[key] = "put"
 
     def _ssl_file(self, op: Op, values: dict) -> None:
-        """Install a certificate or key: read its source-path (a file on this device) now, and keep
-        a copy in the device's file store, which a later load reads if the upload is gone."""
+        """Install a certificate or key: read its source-path (a file on this device) now, or take
+        its text (`pem`, from AS3), and keep a copy in the device's file store, which a later load
+        reads if the upload is gone."""
         root = self.path.parent if self.path else None
         kept = ssl_files.filestore(root, op.type, op.path)
-        for source in (ssl_files.local_file(root, values["source-path"]), kept):
-            try:
-                pem = source.read_bytes()
-                break
-            except (OSError, AttributeError):
-                continue
-        else:
-            raise Invalid(f"{op.path}: cannot read {values['source-path']}")
+        pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
         values.update(ssl_files.describe(op.type, op.path, pem))
         if kept is not None:
             kept.parent.mkdir(parents=True, exist_ok=True)
             kept.write_bytes(pem)
             kept.chmod(0o600)
+
+    @staticmethod
+    def _read_source(root, kept, path: str, values: dict) -> bytes:
+        for source in (ssl_files.local_file(root, values["source-path"]), kept):
+            try:
+                return source.read_bytes()
+            except (OSError, AttributeError):
+                continue
+        raise Invalid(f"{path}: cannot read {values['source-path']}")
 
     # -- whole-configuration checks ---------------------------------------------------------------
     def _check(self, work: dict, touched: dict) -> None:

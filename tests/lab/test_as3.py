@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import warnings
 from collections import Counter
 
@@ -202,6 +203,30 @@ def test_an_irule_with_its_data_group_runs_on_the_service(lab):
                                                    "/Shop/Guard/guarded", check=False).stdout,
              timeout=60, what="the guarded virtual and its iRule on bigip2")   # the peer may still be
     #                                                   taking down the async test's 300 applications
+
+
+def test_https_through_a_service_with_its_own_certificate(lab, tmp_path):
+    """A Certificate of the declaration's own (PEM inline) serves HTTPS through a TLS_Server."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=shop.lab.example", "-keyout", tmp_path / "k.pem",
+                    "-out", tmp_path / "c.pem"], check=True, capture_output=True)
+    body = declaration()
+    body["declaration"]["Shop"]["Secure"] = {
+        "class": "Application",
+        "secure": {"class": "Service_HTTPS", "virtualAddresses": [VIP], "virtualPort": 8443, "redirect80": False,
+                   "pool": {"use": "/Shop/Web/web_pool"}, "serverTLS": "tls"},
+        "tls": {"class": "TLS_Server", "certificates": [{"certificate": "cert"}]},
+        "cert": {"class": "Certificate", "certificate": (tmp_path / "c.pem").read_text(),
+                 "privateKey": (tmp_path / "k.pem").read_text()}}
+    r = api(B1, "POST", DECLARE, body)
+    assert r.status_code == 200 and [x["message"] for x in r.json()["results"]] == ["success"], r.text
+
+    def https():
+        out = Lab.open(lab).run("client", ["curl", "-sk", "-v", "-m", "3", f"https://{VIP}:8443/"],
+                                capture_output=True, text=True)
+        return out.returncode == 0 and out.stdout and (out.stdout.split()[0], out.stderr)
+    served, trace = wait_for(https, what="HTTPS through the Secure service")
+    assert served in ("web1", "web2") and "subject: CN=shop.lab.example" in trace
 
 
 def test_f5s_python_sdk_as3_client(lab):

@@ -1,0 +1,93 @@
+"""AS3's TLS classes: Certificate -> ssl-cert + ssl-key from the PEM text, TLS_Server -> client-ssl,
+TLS_Client -> server-ssl, Service_HTTPS pointing at them; a bad PEM or a foreign key is a 422."""
+from __future__ import annotations
+
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from node.as3 import validate
+from test_as3_core import adc, app, config, run, services
+
+
+def pair(cn: str) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+CERT, KEY = pair("shop.example")
+OTHER_CERT, OTHER_KEY = pair("other.example")
+
+
+def shop(cert=CERT, key=KEY, **more) -> dict:
+    return {"class": "Tenant", "Web": app(
+        template="https",
+        serviceMain={"class": "Service_HTTPS", "virtualAddresses": ["10.1.10.100"], "pool": "web_pool",
+                     "serverTLS": "webtls", "clientTLS": "backtls"},
+        web_pool={"class": "Pool", "members": [{"servicePort": 443, "serverAddresses": ["10.1.20.21"]}]},
+        webcert={"class": "Certificate", "certificate": cert, "privateKey": key},
+        webtls={"class": "TLS_Server", "certificates": [{"certificate": "webcert"}]},
+        backtls={"class": "TLS_Client", "serverName": "backend.example"}, **more)}
+
+
+def test_certificate_tls_server_and_client_become_files_and_profiles_on_the_virtual():
+    svc, store, _ = services()
+    status, out = run(svc, adc(Shop=shop()))
+    assert status == 200, out
+    crt = store.get("sys file ssl-cert", "/Shop/Web/webcert.crt")
+    assert crt["pem"] == CERT and crt["subject"] == "CN=shop.example" and crt["key-type"] == "ec-public"
+    assert store.get("sys file ssl-key", "/Shop/Web/webcert.key")["pem"] == KEY
+    client = store.get("ltm profile client-ssl", "/Shop/Web/webtls")
+    assert (client["cert"], client["key"]) == ("/Shop/Web/webcert.crt", "/Shop/Web/webcert.key")
+    assert [(i["cert"], i["key"]) for i in client["cert-key-chain"]] == [("/Shop/Web/webcert.crt",
+                                                                          "/Shop/Web/webcert.key")]
+    server = store.get("ltm profile server-ssl", "/Shop/Web/backtls")
+    assert server["server-name"] == "backend.example" and server["defaults-from"] == "/Common/serverssl"
+    assert {"/Shop/Web/webtls", "/Shop/Web/backtls"} <= set(store.get("ltm virtual", "/Shop/Web/serviceMain")["profiles"])
+    configured = config(store)
+    assert run(svc, adc(Shop=shop()))[1]["results"][0]["message"] == "no change"
+    assert config(store) == configured
+
+
+def test_a_new_certificate_replaces_the_old_and_delete_leaves_no_file():
+    svc, store, _ = services()
+    run(svc, adc(Shop=shop()))
+    status, out = run(svc, adc(Shop=shop(OTHER_CERT, OTHER_KEY)))
+    assert status == 200 and out["results"][0]["message"] == "success"
+    assert store.get("sys file ssl-cert", "/Shop/Web/webcert.crt")["subject"] == "CN=other.example"
+    run(svc, None, ["Shop"], "DELETE")
+    assert not [k for k in store.objects if k[1].startswith("/Shop/")]
+
+
+def test_a_bad_pem_or_a_foreign_key_is_422_and_changes_nothing():
+    svc, store, _ = services()
+    run(svc, adc(Shop=shop()))
+    before = config(store)
+    for cert, key, error in (
+            ("not a certificate", KEY, "/Shop/Web/webcert/certificate: should be a PEM certificate"),
+            (CERT, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+             "/Shop/Web/webcert/privateKey: should be an unencrypted PEM private key"),
+            (CERT, OTHER_KEY, "/Shop/Web/webcert/privateKey: the key does not match the certificate")):
+        assert validate.declaration(adc(Shop=shop(cert, key))) == [error]
+        status, out = run(svc, adc(Shop=shop(cert, key)))
+        assert status == 422 and error in out["errors"]
+        assert config(store) == before
+
+
+def test_tls_profiles_point_at_declared_certificates_with_keys():
+    decl = shop(extra={"class": "TLS_Server", "certificates": [{"certificate": "nocert"}]},
+                keyless={"class": "Certificate", "certificate": OTHER_CERT},
+                client={"class": "TLS_Client", "clientCertificate": "keyless"})
+    assert validate.declaration(adc(Shop=decl)) == [
+        "/Shop/Web/extra/certificates/0/certificate: the Certificate /Shop/Web/nocert is not declared",
+        "/Shop/Web/client/clientCertificate: the Certificate /Shop/Web/keyless has no privateKey"]
