@@ -73,7 +73,6 @@ class RestServer:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         config = _Config(self.context)
-        config.bind = [f"{self.address}:{self.port}"]
         config.accesslog = None
         config.errorlog = logging.getLogger("hypercorn.error")
         config.errorlog.setLevel(logging.CRITICAL)
