@@ -3,9 +3,10 @@ TOPO ?= topologies/ha-pair.yml
 LAB ?=
 BACKEND ?=
 PYTEST_ARGS ?=
-# Two workers: a real-lab module mostly waits on its lab, so two run side by side (one lab each,
-# grouped in tests/lab/conftest.py); unit tests spread over both. PARALLEL= runs one at a time.
-PARALLEL ?= -n 2 --dist loadgroup
+# Two workers: a real-lab module mostly waits on its lab, so two files run side by side (each
+# module's lab is its own; a lab several modules share is one per worker, tests/lab/conftest.py
+# for_worker). PARALLEL= runs one test at a time.
+PARALLEL ?= -n 2 --dist loadfile
 BIGLAB = .venv/bin/biglab
 
 .PHONY: setup lab-up lab-down test unit bench clean image dockerd

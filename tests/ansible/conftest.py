@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from lab.model import topology
-from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab, wait_for
+from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab, for_worker, wait_for
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -114,9 +114,9 @@ class LabSpec:
         return str(topo.address(node, topo.mgmt_vlan).ip)
 
 
-HA_PAIR_LAB = LabSpec(HA_PAIR, "tansl", "10.251.70.0/24", "bigip1")
-GTM_LAB = LabSpec(ROOT / "topologies" / "gtm-3dc.yml", "tansg", "10.251.74.0/24", "gtm1")
-ONBOARD_LAB = LabSpec(ROOT / "topologies" / "ha-pair-onboard.yml", "tanscm", "10.251.73.0/24", "bigip1")
+HA_PAIR_LAB = LabSpec(HA_PAIR, *for_worker("tansl", "10.251.70.0/24"), "bigip1")
+GTM_LAB = LabSpec(ROOT / "topologies" / "gtm-3dc.yml", *for_worker("tansg", "10.251.74.0/24"), "gtm1")
+ONBOARD_LAB = LabSpec(ROOT / "topologies" / "ha-pair-onboard.yml", *for_worker("tanscm", "10.251.73.0/24"), "bigip1")
 LABS: dict[LabSpec, Shared] = {}
 
 

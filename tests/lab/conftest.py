@@ -24,17 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
 
 
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    # `make test` runs modules on two workers (pytest-xdist, --dist loadgroup). A lab belongs to
-    # one worker: every real-lab test is grouped by the shared lab it uses (a `shared_lab` fixture,
-    # or the LAB its module names, as tests/ansible do), else by its module.
-    for item in items:
-        if "tests/unit" not in str(item.fspath):
-            shared = [f for f in item.fixturenames if f in SHARED]
-            spec = getattr(getattr(item.module, "LAB", None), "name", None)   # tests/ansible's LabSpec
-            group = shared[0] if shared else spec or item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
     if os.geteuid() != 0:
         skip = pytest.mark.skip(reason="real-lab tests need root (namespaces, bridges, veth)")
         for item in items:
@@ -119,11 +109,6 @@ class Shared:
     test that asks, taken down after the last one in a row (pytest_runtest_teardown below)."""
 
     def __init__(self, src: Path, name: str, mgmt_subnet: str, ready=None):
-        # pytest-xdist (--dist loadfile) may run the modules on two workers at once: one lab each
-        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-        if worker:
-            a, b, c, rest = mgmt_subnet.split(".", 3)
-            name, mgmt_subnet = f"{name}{worker}", f"{a}.{b}.{int(c) + worker}.{rest}"
         self.args, self.ready = (src, name, mgmt_subnet), ready
         self.stack: contextlib.ExitStack | None = None
         self.lab: str | None = None
@@ -146,9 +131,20 @@ class Shared:
 SHARED: dict[str, Shared] = {}   # fixture name -> its lab
 
 
+def for_worker(name: str, mgmt_subnet: str) -> tuple[str, str]:
+    """A lab that several modules share, named for the pytest-xdist worker that runs them: `make
+    test` runs files on two workers (--dist loadfile), and two of them may want it at once. The
+    second worker's copy is NAME1 on the subnet 100 above (10.251.70.0/24 -> 10.251.170.0/24)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    if not worker:
+        return name, mgmt_subnet
+    a, b, c, rest = mgmt_subnet.split(".", 3)
+    return f"{name}{worker}", f"{a}.{b}.{int(c) + 100 * worker}.{rest}"
+
+
 def shared_lab(fixture_name: str, src: Path, name: str, mgmt_subnet: str, ready=None):
     """A fixture whose lab the next test keeps if it uses the fixture too, whatever its module."""
-    SHARED[fixture_name] = Shared(src, name, mgmt_subnet, ready)
+    SHARED[fixture_name] = Shared(src, *for_worker(name, mgmt_subnet), ready)
 
     @pytest.fixture(name=fixture_name)
     def fixture():
