@@ -134,12 +134,13 @@ SHARED: dict[str, Shared] = {}   # fixture name -> its lab
 def for_worker(name: str, mgmt_subnet: str) -> tuple[str, str]:
     """A lab that several modules share, named for the pytest-xdist worker that runs them: `make
     test` runs files on two workers (--dist loadfile), and two of them may want it at once. The
-    second worker's copy is NAME1 on the subnet 100 above (10.251.70.0/24 -> 10.251.170.0/24)."""
+    second worker's copy is NAME1 (a lab name has at most 6 characters: tanscm -> tansc1) on the
+    subnet 100 above (10.251.70.0/24 -> 10.251.170.0/24)."""
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     if not worker:
         return name, mgmt_subnet
     a, b, c, rest = mgmt_subnet.split(".", 3)
-    return f"{name}{worker}", f"{a}.{b}.{int(c) + 100 * worker}.{rest}"
+    return f"{name[:5]}{worker}", f"{a}.{b}.{int(c) + 100 * worker}.{rest}"
 
 
 def shared_lab(fixture_name: str, src: Path, name: str, mgmt_subnet: str, ready=None):
