@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, MEMBER_FIELDS, PARTITION, SINGLETONS, TYPES,
-                     UNPARTITIONED, ConfigError, ObjType, base_name, object_path, split_terms, topology_name)
+from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, HASH_PREFIX, MEMBER_FIELDS, PARTITION, SINGLETONS,
+                     TYPES, UNPARTITIONED, ConfigError, ObjType, base_name, object_path, split_terms, topology_name)
 from . import iapp_text
 from .services import port_name
 
@@ -205,6 +205,13 @@ def _partition_access(tokens: list) -> dict:
     return {"partition-access": ("set", name), "role": ("set", _pairs(sub, "partition-access")["role"])}
 
 
+def _encrypted_password(tokens: list) -> str:
+    """The hash after `encrypted-password`: the lab's own form only (it cannot check a crypt(3) hash)."""
+    if not tokens or not str(tokens[0]).startswith(HASH_PREFIX):
+        raise TmshSyntaxError(f'Syntax Error: "encrypted-password" requires a {HASH_PREFIX} hash in the lab')
+    return str(tokens.pop(0))
+
+
 def properties(t: ObjType, tokens: list) -> dict:
     values = {}
     while tokens:
@@ -219,6 +226,9 @@ def properties(t: ObjType, tokens: list) -> dict:
             tokens.pop(0)
         if t.path == "auth user" and word == "partition-access" and tokens[:1] == ["{"]:
             values.update(_partition_access(tokens))
+            continue
+        if t.path == "auth user" and word == "encrypted-password":   # as a BIG-IP lists and saves it
+            values["password"] = ("set", _encrypted_password(tokens))
             continue
         f = t.field(word)
         if f is None:
@@ -408,7 +418,9 @@ def render(type_: str, path: str, values: dict, all_properties: bool = False, fo
             key = v if t.flag_field == f.name else f.name
             props.append((key, _property(type_, f, v, view, all_properties)))
     if type_ == "auth user":   # F5 lists the role under the partition it applies to
-        keep = [p for p in props if p[0] not in ("role", "partition-access")]
+        keep = [p for p in props if p[0] not in ("role", "partition-access", "password")]
+        if values.get("password"):   # kept hashed, listed and saved as F5 does
+            keep.append(("encrypted-password", [f"    encrypted-password {_word(values['password'])}"]))
         where, role = values.get("partition-access") or "all-partitions", values.get("role") or "guest"
         props = keep + [("partition-access", ["    partition-access {", f"        {_word(where)} {{",
                                               f"            role {_word(role)}", "        }", "    }"])]

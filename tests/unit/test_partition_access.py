@@ -7,7 +7,9 @@ import pytest
 
 from node.config.access import ALL, CURRENT, Access, partition_of
 from node.config.store import ConfigStore, Op, create_folder_ops
-from node.config.tmsh import parse, render
+from node.config import conf
+from node.config.schema import hash_secret
+from node.config.tmsh import TmshSyntaxError, parse, render
 from node.errors import WriteAccessDenied
 from node.rest.app import RestApp
 from node.shell import Shell
@@ -57,6 +59,19 @@ def test_tmsh_takes_partition_access_as_f5_writes_it_and_lists_it_so():
     assert "    partition-access {\n        P1 {\n            role manager\n        }\n    }" in text
     assert parse("modify auth user u1 partition-access replace-all-with { P2 { role guest } }").values == {
         "partition-access": ("set", "P2"), "role": ("set", "guest")}
+
+
+def test_a_user_lists_and_saves_its_encrypted_password_and_loads_it_back():
+    hashed = hash_secret("pw-12345")
+    user = {"password": hashed, "role": "operator"}
+    text = render("auth user", "/Common/bob", user)
+    assert f"    encrypted-password {hashed}\n" in text and "    password " not in text
+    saved = conf.dump({("auth user", "/Common/bob"): user})["bigip_user.conf"]
+    assert f"encrypted-password {hashed}" in saved
+    [block] = conf.parse(saved)
+    assert block.values["password"] == ("set", hashed)
+    with pytest.raises(TmshSyntaxError):      # a crypt(3) hash the lab could not check
+        parse("create auth user bob encrypted-password $6$PiA0g2.L$M02nqo3eVvj22PbEUONdzF")
 
 
 def scoped_rest():

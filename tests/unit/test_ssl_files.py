@@ -82,3 +82,17 @@ def test_an_installed_file_is_kept_so_a_later_load_reads_it_when_the_upload_is_g
     run(store, "delete sys file ssl-cert kept.crt")
     run(store, f"create sys file ssl-cert kept.crt source-path {src}")            # e.g. load sys config
     assert store.get("sys file ssl-cert", "/Common/kept.crt")["pem"] == cert.decode()
+
+
+def test_the_pair_shows_over_rest_with_the_keys_of_f5s_device_captures(store):
+    from node.rest import resources as res
+    cert = res.to_rest(ssl_files.CERT, "/Common/default.crt", store.get(ssl_files.CERT, "/Common/default.crt"), 1)
+    key = res.to_rest(ssl_files.KEY, "/Common/default.key", store.get(ssl_files.KEY, "/Common/default.key"), 1)
+    assert cert["kind"] == "tm:sys:file:ssl-cert:ssl-certstate" and cert["keyType"] == "rsa-public"
+    assert {"certificateKeyCurveName", "certificateKeySize", "checksum", "expirationDate", "expirationString",
+            "isBundle", "issuer", "serialNumber", "size", "sourcePath", "subject", "version"} <= set(cert)
+    assert cert["checksum"].split(":")[2] and cert["isBundle"] == "false" and cert["certificateKeySize"] == 2048
+    assert key["kind"] == "tm:sys:file:ssl-key:ssl-keystate"
+    assert (key["keyType"], key["keySize"]) == ("rsa-private", 2048)
+    assert {"checksum", "curveName", "keySize", "securityType", "size", "sourcePath"} <= set(key)
+    assert key["securityType"] == "normal" and key["curveName"] == "none"
