@@ -23,6 +23,7 @@ children, so a killed daemon leaves no zombie.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import gc
@@ -91,13 +92,32 @@ def pid(sock: Path | None = None) -> int | None:
     return found if _is_server(found, sock) else None
 
 
+@contextlib.contextmanager
+def locked(sock: Path):
+    """Hold the server's lock. `end_idle` removes the lock file under it, so a lock taken on a
+    file that is gone meanwhile is taken again on the new one."""
+    path = sock.with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        lock = open(path, "a")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if os.fstat(lock.fileno()).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        lock.close()
+    try:
+        yield
+    finally:
+        lock.close()
+
+
 def launch() -> int:
     """Start the server for this code, if none runs, without waiting for its imports (`up` wires
     the lab meanwhile). Two `up`s at once start one server."""
     sock = socket_path()
-    sock.parent.mkdir(parents=True, exist_ok=True)
-    with open(sock.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(sock):
         running = pid(sock)
         if running is not None:
             return running
@@ -111,16 +131,23 @@ def launch() -> int:
         return proc.pid
 
 
-def start(timeout: float = 20.0) -> Path:
-    """The socket of the server for this code, started if it does not run, once it accepts."""
-    server, sock = launch(), socket_path()
+def start(timeout: float = 20.0, attempts: int = 3) -> Path:
+    """The socket of the server for this code, started if it does not run, once it accepts. A
+    server found running may end before it accepts us (another lab's `down` found it idle): then
+    a fresh one is started."""
+    sock = socket_path()
     deadline = time.monotonic() + timeout
-    while not sock.exists():
-        if not alive(server) or time.monotonic() > deadline:
-            out = sock.with_suffix(".out").read_text(errors="replace")[-1500:]
-            raise ForkServerError(f"the fork server did not start:\n{out}")
-        time.sleep(0.01)
-    return sock
+    for _ in range(attempts):
+        server = launch()
+        while not sock.exists() and alive(server) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if sock.exists():
+            return sock
+    try:
+        out = sock.with_suffix(".out").read_text(errors="replace")[-1500:]
+    except FileNotFoundError:
+        out = "(no output)"
+    raise ForkServerError(f"the fork server did not start:\n{out}")
 
 
 def servers(lab_prefix: str) -> dict[int, Path]:
@@ -184,18 +211,25 @@ def ask(request: dict, timeout: float, sock: Path | None = None) -> dict:
             return {}
 
 
-def end_idle() -> list[str]:
+def end_idle(timeout: float = 5.0) -> list[str]:
     """End every fork server of the host that serves no daemon, as `biglab down` does; what ended.
-    The server decides (it is single-threaded), so a lab starting meanwhile is never cut off."""
+    The server decides (it is single-threaded), so a lab starting meanwhile is never cut off; the
+    lock is held until it is gone and its files are removed, so a `launch` meanwhile starts anew."""
     ended = []
     for server, sock in servers(PREFIX).items():
-        try:
-            if ask({"op": "end-if-idle"}, 5.0, sock).get("ended"):
-                ended.append(f"fork server {server}")
-        except (OSError, ValueError):   # it ended on its own meanwhile
-            continue
-        for leftover in (sock.with_suffix(".out"), sock.with_suffix(".lock")):
-            leftover.unlink(missing_ok=True)
+        with locked(sock):
+            try:
+                if not ask({"op": "end-if-idle"}, timeout, sock).get("ended"):
+                    continue
+            except (OSError, ValueError):   # it ended on its own meanwhile, or is busy: left alone
+                if _is_server(server):
+                    continue
+            deadline = time.monotonic() + timeout
+            while _is_server(server) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            ended.append(f"fork server {server}")
+            for leftover in (sock.with_suffix(".out"), sock.with_suffix(".lock")):
+                leftover.unlink(missing_ok=True)
     return ended
 
 

@@ -55,3 +55,34 @@ def test_a_running_server_for_the_same_code_is_reused_not_started_again(tmp_path
         running.kill()
         running.wait()
     assert forkserver.pid() is None   # gone: the next launch starts one
+
+
+def test_a_server_that_ends_before_it_accepts_is_started_again_not_reported(tmp_path, monkeypatch):
+    # Another lab's `down` ended the running server (and removed its output) between our launch
+    # finding it and our connect: the next launch starts a fresh one.
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    sock = socket_path()
+    launched = []
+
+    def launch():
+        launched.append(True)
+        if len(launched) == 2:   # the fresh server: its socket appears once it accepts
+            sock.touch()
+        return 999_999_999 if len(launched) == 1 else 1   # first: gone; then one that runs
+    monkeypatch.setattr(forkserver, "launch", launch)
+    assert forkserver.start(timeout=5) == sock and len(launched) == 2
+
+
+def test_a_launch_waiting_on_the_lock_takes_it_again_when_down_removed_its_file(tmp_path, monkeypatch):
+    import threading
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    lock = socket_path().with_suffix(".lock")
+    held = []
+    with forkserver.locked(socket_path()):
+        waiter = threading.Thread(target=lambda: [forkserver.locked(socket_path()).__enter__(),
+                                                  held.append(lock.exists() and lock.stat().st_ino)])
+        waiter.start()
+        time.sleep(0.1)   # the waiter blocks on the old file
+        lock.unlink()     # as end_idle does, holding the lock
+    waiter.join(5)
+    assert held and held[0] and lock.exists()   # it holds the file that is there now, not the gone one
