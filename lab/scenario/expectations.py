@@ -108,6 +108,13 @@ def mac(env, spec):
     return got == want, f"{spec['address']} at {got or 'no entry'} (want {node}:{vlan} {want})"
 
 
+@expectation("listed", "node", "line", "has")
+def listed(env, spec):
+    """What a tmsh line prints on a node has a text (a synced change has arrived there)."""
+    got = env.tmsh(spec["node"], spec["line"])
+    return spec["has"] in got, " ".join(got.split())[-200:]
+
+
 @expectation("dns", "node", "server", "name", "answer")
 def dns(env, spec):
     want = spec["answer"]
