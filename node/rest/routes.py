@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from ..config.access import may_read
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
-from ..config.store import Op
 from ..errors import NotFound
 from ..gtm.topology import Record, evaluation_order
 from . import resources as res
@@ -28,15 +27,6 @@ EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardwa
                   ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
-def operator_change(op: Op) -> bool:
-    """An operator may enable/disable (and force down/up) pool members and nodes, nothing else."""
-    allowed = {"session", "state"}
-    if op.type == "ltm pool" and op.action == "modify" and set(op.values) == {"members"}:
-        verb, members = op.values["members"]
-        return verb == "modify" and all(set(p) <= allowed for p in members.values())
-    return op.type == "ltm node" and op.action == "modify" and set(op.values) <= allowed
-
-
 class Routes:
     def __init__(self, parts: Parts, auth: Auth, commit: Callable):
         self.parts, self.store, self.auth, self.commit = parts, parts.store, auth, commit
@@ -48,7 +38,7 @@ class Routes:
         if method == "GET":
             return json_response(q.apply(self.read(r, q), r))
         op = res.op_for(method, r, body)
-        self.auth.authorize(user, method, uri, operator_ok=operator_change(op))
+        self.auth.authorize_change(user, method, uri, op)
         self.commit([op], about=(r.path, r.member))
         if method == "DELETE":
             return Response(status_code=200)
