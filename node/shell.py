@@ -10,6 +10,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
+from .config import policy
 from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
@@ -138,6 +139,9 @@ class Shell:
                 return self._template_checksum(words[4:], folder)
             if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
                 return self._sys(words, text)
+            if words[:3] == ["publish", "ltm", "policy"] or (words[:3] == ["modify", "ltm", "policy"]
+                                                             and words[4:] == ["create-draft"]):
+                return self._policy_draft(words, folder)
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
@@ -159,6 +163,19 @@ class Shell:
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    def _policy_draft(self, words: list[str], folder: str) -> str:
+        """`publish ltm policy Drafts/P` and `modify ltm policy P create-draft`, each one commit."""
+        if len(words) not in (4, 5):
+            raise ShellError(f'Syntax Error: "{words[0]} ltm policy" takes one policy name')
+        try:
+            path = object_path(policy.POLICY, words[3], folder)
+            steps = policy.publish_ops(self.store.get, path) if words[0] == "publish" \
+                else policy.draft_ops(self.store.get, path)
+            self.store.commit([Op(*step) for step in steps])
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        return ""
 
     # -- saved configuration, UCS, mcpd -------------------------------------------------------------
     def _sys(self, words: list[str], text: str | None) -> str:

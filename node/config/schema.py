@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from . import policy_words
 from .services import port_number
 
 PARTITION = "/Common"
@@ -32,7 +33,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw clauses
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -621,16 +622,19 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
-        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
+        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
+        Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
         Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
-    # stored only: the lab's proxy does not run policies (rules keep their ordinal and description)
+    # F5's policy model (node/config/policy.py): drafts in a Drafts folder, published to act; a
+    # published policy on an HTTP virtual acts in the proxy (node/ltm/policies.py)
     ObjType("ltm policy", "Policy", (
         Field("controls", "list", ()), Field("requires", "list", ()),
         Field("strategy", "str", "/Common/first-match"),
         Field("status", "enum", "published", ("published", "draft", "legacy")),
         Field("rules", "items", (), sub=(Field("ordinal", "int", 0, minimum=0, maximum=4294967295),
+                                         Field("conditions", "clauses"), Field("actions", "clauses"),
                                          Field("description", "str"))),
         Field("description", "str"))),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
@@ -763,6 +767,8 @@ def full_path(name: str, wild: bool = False, folder: str = PARTITION) -> str:
     """`pool1` -> `FOLDER/pool1` (/Common unless given); `/P/pool1` or `/P/F/pool1` stays as it is
     once its words are checked (whether the folder exists is the store's question). `wild` lets
     * and ? in (wide IP names)."""
+    if "/" in name and not name.startswith("/"):   # relative to the folder: `Drafts/pol`
+        name = f"{folder.rstrip('/')}/{name}"
     if name.startswith("/"):
         *dirs, name = name[1:].split("/")
         if not dirs or not all(NAME.match(d) and "~" not in d for d in dirs):
@@ -836,6 +842,9 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
         return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
+    if f.kind == "clauses":   # a forward's pool or virtual by its full path
+        return [{k: full_path(v, folder=folder) if k in ("pool", "virtual") else v for k, v in c.items()}
+                for c in policy_words.clauses(where, f.name, value)]
     if f.kind in ("members", "items", "raw"):
         return value  # checked by the store (raw: an iApp's variables, tables, lists: node/config/iapp_text.py), which knows the object
     if f.kind == "record":
