@@ -10,7 +10,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
-from .config import policy
+from .config import policy, route_domains
 from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
@@ -337,6 +337,8 @@ class Shell:
             shown = [(path, values)]
         else:
             shown = self._in_folder(cmd.type, folder, "recursive" in cmd.words)
+        if cmd.type == "net route-domain":
+            shown = [(p, route_domains.shown(self.store.of_type, p, v)) for p, v in shown]
         text = "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
         return one_line(text) if "one-line" in cmd.words else text
 

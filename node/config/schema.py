@@ -555,13 +555,14 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("distribution-hash", "enum", "src-dst-ipport", ("dst-mac", "src-dst-ipport", "src-dst-mac", "index")),
         Field("qinq-ethertype", "str", "0x8100"), Field("stp", "enum", "enabled", ED),
         Field("description", "str")), scope="local"),
-    # stored only: a node has one routing table (route domain 0, which every BIG-IP has)
+    # stored only: a node has one routing table (route domain 0, which every BIG-IP has, lists
+    # every VLAN no other route domain holds: node/config/route_domains.py)
     ObjType("net route-domain", "Route Domain", (
         Field("id", "int", required=True, minimum=0, maximum=65534), Field("description", "str"),
         Field("parent", "str", "none"), Field("strict", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
         Field("throughput-capacity", "int", 0, minimum=0, maximum=4294967295),
-        Field("vlans", "list", ()), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
+        Field("vlans", "list", (), ref="net vlan"), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
         Field("flow-eviction-policy", "str"), Field("fw-enforced-policy", "str"), Field("fw-staged-policy", "str"),
         Field("ip-intelligence-policy", "str"), Field("service-policy", "str")), scope="local"),
     # stored only: the management network is the lab's, routed by no node
@@ -767,8 +768,6 @@ def full_path(name: str, wild: bool = False, folder: str = PARTITION) -> str:
     """`pool1` -> `FOLDER/pool1` (/Common unless given); `/P/pool1` or `/P/F/pool1` stays as it is
     once its words are checked (whether the folder exists is the store's question). `wild` lets
     * and ? in (wide IP names)."""
-    if "/" in name and not name.startswith("/"):   # relative to the folder: `Drafts/pol`
-        name = f"{folder.rstrip('/')}/{name}"
     if name.startswith("/"):
         *dirs, name = name[1:].split("/")
         if not dirs or not all(NAME.match(d) and "~" not in d for d in dirs):
@@ -814,6 +813,8 @@ def object_path(type_: str, name: str, folder: str = PARTITION) -> str:
         return folder_path(name, folder)
     if type_ in UNPARTITIONED:
         return full_path(name)
+    if type_ == "ltm policy" and name.startswith("Drafts/"):    # a draft, in the folder's Drafts
+        return full_path(name.split("/", 1)[1], folder=f"{folder.rstrip('/')}/Drafts")
     if type_ == "sys application service" and not name.startswith("/"):   # `web` -> /P/web.app/web, its own folder
         head, _, name = name.rpartition("/")                              # (`web.app/web` names it too)
         return full_path(name, folder=full_path(head or f"{name}.app", folder=folder))

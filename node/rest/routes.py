@@ -6,7 +6,7 @@ from typing import Callable
 
 from starlette.responses import Response
 
-from ..config import policy
+from ..config import policy, route_domains
 from ..config.access import may_read
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
@@ -110,6 +110,8 @@ class Routes:
         """The objects of a type, with F5's hidden device_trust_group among the device groups: a
         sync-only group of every device of the trust domain, kept by the trust, not the store."""
         objects = {p: v for p, v in self.store.of_type(type_).items() if may_read(type_, p)}
+        if type_ == "net route-domain":
+            objects = {p: route_domains.shown(self.store.of_type, p, v) for p, v in objects.items()}
         if type_ == "cm device-group" and self.parts.trust is not None:
             objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
                                                 "network-failover": "disabled",

@@ -84,7 +84,7 @@ async def test_tmsh_publishes_drafts_and_a_virtual_takes_published_policies_only
                  "{ /api } } } actions { 0 { forward select pool api_pool } } } }"):
         await shell.run(line)
     with pytest.raises(ShellError, match="draft policy /Common/Drafts/pol"):
-        await shell.run("create ltm virtual vs destination 10.1.10.100:80 policies { Drafts/pol }")
+        await shell.run("create ltm virtual vs destination 10.1.10.100:80 policies { /Common/Drafts/pol }")
     assert shell.store.get("ltm virtual", "/Common/vs") is None
     await shell.run("publish ltm policy Drafts/pol")
     listed = await shell.run("list ltm policy pol")
