@@ -216,14 +216,16 @@ class Shell:
         if verb == "load" and rest[:2] == ["sys", "config"]:
             return self._load_config(sc, rest[2:], text)
         raise ShellError(f'Syntax Error: "{" ".join(words[:4])}" unexpected argument (save|load|delete|list sys ucs '
-                         "NAME, load sys config [merge file F | merge from-terminal], restart sys service mcpd)")
+                         "NAME, load sys config [default | merge file F | merge from-terminal], restart sys service mcpd)")
 
     def _load_config(self, sc, args: list[str], text: str | None) -> str:
         if not args:
             return f"Loading configuration...\n  /config/bigip.conf\n{sc.load_saved()} objects loaded"
+        if args == ["default"]:
+            return f"Loading the default configuration...\n{sc.load_default()} objects reset"
         rest = [a for a in args if a not in ("merge", "verify")]
         if "merge" not in args:
-            raise ShellError('Syntax Error: "load sys config" takes merge file F or merge from-terminal')
+            raise ShellError('Syntax Error: "load sys config" takes default, merge file F or merge from-terminal')
         if rest == ["from-terminal"]:
             if text is None:
                 raise ShellError("Syntax Error: from-terminal reads the configuration from the terminal")

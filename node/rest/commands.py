@@ -332,7 +332,8 @@ def trust_answer(call: Call, body: dict) -> dict:
 
 def config_load_line(body: dict) -> str:
     """A sys config load body -> its tmsh line: name "merge" (or a {"merge": ...} option) with
-    {"file": F} or {"from-terminal": ...}, maybe {"verify": ...}; no name and no options: the saved files."""
+    {"file": F} or {"from-terminal": ...}, maybe {"verify": ...}; name "default": the defaults; no name
+    and no options: the saved files."""
     options = body.get("options") or []
     if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
         raise res.unexpected("sys config", "options", options)
@@ -344,7 +345,7 @@ def config_load_line(body: dict) -> str:
             if key == "file" and not (isinstance(value, str) and FILE_PATH.fullmatch(value)):
                 raise res.unexpected("sys config", key, value)
             words += [key, value] if key == "file" else [key]
-    if words and "merge" not in words:
+    if words and "merge" not in words and words != ["default"]:
         raise RestError(400, 'sys config loads merge with {"file": F} (or the saved files, with no options)', 1)
     return " ".join(["load", "sys", "config", *words])
 
