@@ -131,8 +131,8 @@ def from_words(where: str, which: str, name: str, items: list) -> dict:
 def to_words(c: dict) -> list:
     """A clause as tmsh lists it: its kind first, bare words, keyed values, then values { ... }."""
     kind = kind_of(c)
-    words: list = [kind] if kind else []
-    words += [k for k, v in c.items() if v is True and k != kind]
+    lead = [w for w in ("http-reply",) if c.get(w)] + ([kind] if kind else [])   # `http-reply redirect ...`
+    words: list = lead + [k for k, v in c.items() if v is True and k not in lead]
     for k, v in c.items():
         if v is not True and k not in ("name", "values"):
             words += ["name" if k == "tm-name" else k, v]
