@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, lab, wait
+from common import ROOT, lab, lab_route, wait
 
 from lab.model import state
 from lab.model.plan import prefix
@@ -136,7 +136,7 @@ def main() -> None:
                   "idle": run(name, args.seconds, None, Path(tmp))}
         report["garbage_flood"] = run(name, args.seconds, ["hb-garbage", PATHS["internal"][0], str(args.count)],
                                       Path(tmp))
-        mgmt, trusted = Lab.open(name).node("bigip1").mgmt_address, str(state.node_dir(name, "bigip2"))
+        mgmt, trusted = lab_route(Lab.open(name).node("bigip1").mgmt_address), str(state.node_dir(name, "bigip2"))
         for label, certdir in (("iquery_frames_untrusted_cert", "-"), ("iquery_frames_trusted_cert", trusted)):
             report[label] = run(name, args.seconds, ["iq-frames", mgmt, str(args.connections), certdir], Path(tmp),
                                 netns=None)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import yaml
-from common import HA_PAIR, dnsperf_figures, lab, wait, wrk_figures
+from common import HA_PAIR, dnsperf_figures, lab, lab_route, wait, wrk_figures
 from hostile import PATHS, channel_drops, largest_gaps, lost_paths, rss_kb
 
 from lab.model import state
@@ -67,7 +67,7 @@ def role(name: str, node: str) -> str:
 
 
 def rest_url(name: str, node: str) -> str:
-    return f"https://{Lab.open(name).node(node).mgmt_address}/mgmt/tm/ltm/pool/~Common~web_pool"
+    return f"https://{lab_route(Lab.open(name).node(node).mgmt_address)}/mgmt/tm/ltm/pool/~Common~web_pool"
 
 
 def wrk(seconds: float, connections: int, url: str, netns: str | None = None) -> subprocess.Popen:
