@@ -20,12 +20,14 @@ import os
 import socket
 import sys
 import threading
+from pathlib import Path
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..model.errors import LabError
 from ..model.plan import PREFIX
+from .namespaces import NETNS_DIR
 
 LOOPBACK = "lo"
 
@@ -64,13 +66,24 @@ def route_device(addr: str) -> str | None:
         return links[0].get_attr("IFLA_IFNAME") if links else None
 
 
-def in_host_namespace() -> bool:
-    """True unless this thread is inside another network namespace (a lab node): traffic sent from
-    inside a node is on the lab's own links already."""
+_in_node: dict[int, bool] = {}   # network namespace (inode) -> is a lab node's
+
+
+def in_lab_node() -> bool:
+    """True if this thread is inside a lab node's network namespace (one of /run/netns/bl-*):
+    traffic sent from there is on the lab's own links already. (Pid 1's namespace, the host's, is
+    not readable in every container, so the node's are what is compared.)"""
+    me = os.stat("/proc/thread-self/ns/net").st_ino
+    if me not in _in_node:
+        _in_node[me] = any(_inode(p) == me for p in NETNS_DIR.glob(PREFIX + "*"))
+    return _in_node[me]
+
+
+def _inode(path: Path) -> int | None:
     try:
-        return os.stat("/proc/thread-self/ns/net").st_ino == os.stat("/proc/1/ns/net").st_ino
-    except OSError:   # cannot read pid 1's namespace: assume the host's, and check
-        return True
+        return path.stat().st_ino
+    except OSError:   # removed by a lab's down meanwhile
+        return None
 
 
 def lab_route(addr: str) -> str:
@@ -80,7 +93,7 @@ def lab_route(addr: str) -> str:
         ipaddress.ip_address(addr)
     except ValueError:
         return addr
-    if in_host_namespace():
+    if not in_lab_node():
         error = refusal(addr, route_device(addr))
         if error:
             raise error

@@ -27,7 +27,7 @@ from pathlib import Path
 import dns.message
 import msgpack
 
-from lab.runtime.guard import guard_process, in_host_namespace, lab_route
+from lab.runtime.guard import guard_process, in_lab_node, lab_route
 
 HB_PORT, DNS_PORT, IQ_PORT = 1026, 53, 4353
 
@@ -241,7 +241,7 @@ KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float
 
 
 def main(argv: list[str]) -> None:
-    if in_host_namespace():   # the management network's side: only to a lab that is up
+    if not in_lab_node():   # from the host, on the management network: only to a lab that is up
         lab_route(argv[1])
         guard_process()
     fn, *types = KINDS[argv[0]]
