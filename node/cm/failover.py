@@ -231,6 +231,9 @@ class Failover:
                 peer.alive, peer.alive_since, peer.lost_at = False, None, now
                 actions.append(Log("notice", "010c007e", f"Not receiving status updates from peer device "
                                    f"{peer.name} (Disconnected)"))
+                # a standby request was for the devices alive then: the one that took the group
+                # may be this one, lost before its claim was heard; failover decides afresh
+                self.declined.clear()
         return actions + self._decide(now)
 
     def set_scores(self, scores: dict[str, int], bonus: dict[str, int], now: float) -> list:

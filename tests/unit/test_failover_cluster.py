@@ -164,3 +164,20 @@ def test_a_traffic_group_with_no_floating_objects_still_goes_active_and_fails_ov
     c.run(4)
     assert c.actives("tg-empty") == ["bigip1"]
     assert [r["state"] for r in c.devices["bigip1"].group_rows() if r["tg"] == "tg-empty"] == [ACTIVE, "offline"]
+
+
+def test_a_standby_request_lapses_when_a_peer_is_lost_even_one_whose_claim_was_never_heard():
+    # bigip1 stands by for the group, bigip2 takes it and dies before bigip1 hears it claim it:
+    # the request is spent, so the group goes by ha-order to bigip1, not to bigip3
+    g = [TrafficGroup("traffic-group-1", ("bigip1", "bigip2", "bigip3"))]
+    c = Cluster(g, names=("bigip1", "bigip2", "bigip3"))
+    c.run(5)
+    assert c.actives("traffic-group-1") == ["bigip1"]
+    one, two, three = (c.devices[n] for n in ("bigip1", "bigip2", "bigip3"))
+    one.standby("traffic-group-1", c.now)
+    for dst in (two, three):
+        dst.heartbeat("bigip1", addr("bigip1"), one.payload(), c.now + 0.05)
+    assert two.state["traffic-group-1"] == ACTIVE
+    c.kill("bigip2")                 # before its heartbeat claiming the group went out
+    c.run(5)
+    assert c.actives("traffic-group-1") == ["bigip1"] and one.declined == set()
