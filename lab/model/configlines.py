@@ -25,10 +25,14 @@ TRANSACTION_VERBS = ("create", "modify", "delete")
 
 
 def _command(line: str):
+    """The line's one tmsh command, None for a script of several (`cd /P; create ...`) or a line
+    tmsh cannot parse (sent as it is, alone: the device says what is wrong with it)."""
+    if ";" in line or "&&" in line:
+        return None
     try:
         return parse(line)
     except TmshSyntaxError:
-        return None   # sent as it is, alone: the device says what is wrong with it
+        return None
 
 
 def batches(lines: list[str]) -> list[list[str]]:

@@ -11,9 +11,11 @@ def test_consecutive_changes_are_one_transaction_and_other_verbs_run_alone_in_pl
     assert batches(lines) == [lines[:2], [lines[2]], [lines[3]], [lines[4]], [lines[5]]]
 
 
-def test_a_line_tmsh_cannot_parse_goes_alone_so_the_device_names_it():
-    assert batches(["create ltm pool p1", "create ltm pool {", "create ltm pool p2"]) == [
-        ["create ltm pool p1"], ["create ltm pool {"], ["create ltm pool p2"]]
+def test_a_line_tmsh_cannot_parse_or_a_script_goes_alone_so_the_device_runs_or_names_it():
+    assert batches(["create ltm pool p1", "create ltm pool {", "create ltm pool p2",
+                    "cd /P; create ltm pool p3", "create ltm pool p4"]) == [
+        ["create ltm pool p1"], ["create ltm pool {"], ["create ltm pool p2"], ["cd /P; create ltm pool p3"],
+        ["create ltm pool p4"]]
 
 
 def test_the_line_turning_gtm_sync_on_names_its_group():
