@@ -151,7 +151,7 @@ def configure(lab: Lab, deadline: float, say) -> None:
         each(lambda node: apply_lines(lab, node, then[node]), list(then))
 
 
-def apply_lines(lab: Lab, node: str, lines: list[str]) -> None:
+def apply_lines(lab: Lab, node: str, lines: list[str], what: str = "config") -> None:
     """One node's lines in order, consecutive changes as one transaction (all or nothing: a
     refused one names its line, `line N: ...`, counted within the batch shown)."""
     for batch in configlines.batches(lines):
@@ -161,8 +161,8 @@ def apply_lines(lab: Lab, node: str, lines: list[str]) -> None:
             else:
                 lab.call(node, "transaction", timeout=TRANSACTION_TIMEOUT, lines=batch)
         except ControlError as exc:
-            what = f"`{batch[0]}`" if len(batch) == 1 else f"the transaction of {len(batch)} lines from `{batch[0]}`"
-            raise LabError(f"config on {node}: {what}: {exc}") from None
+            shown = f"`{batch[0]}`" if len(batch) == 1 else f"the transaction of {len(batch)} lines from `{batch[0]}`"
+            raise LabError(f"{what} on {node}: {shown}: {exc}") from None
 
 
 def counted(count, what: str, pending: list) -> list:
@@ -204,11 +204,7 @@ def setup_ha(lab: Lab, deadline: float, say) -> None:
     say(f"{first}: creating device group {plan.ha['device_group']['name']} and traffic groups")
     readiness.wait(lambda: readiness.members_known(lab, first, lab.bigips), deadline,
                    lambda: "device info not exchanged")
-    for line in ha_commands(plan):
-        try:
-            lab.tmsh(first, line)
-        except ControlError as exc:
-            raise LabError(f"HA set-up on {first}: `{line}`: {exc}") from None
+    apply_lines(lab, first, ha_commands(plan), what="HA set-up")
     say("waiting for In Sync and one active device per traffic group")
     groups = plan.ha["traffic_groups"]
     readiness.wait(lambda: not readiness.ha_pending(lab, groups), deadline,
