@@ -13,24 +13,28 @@ from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
 from ..runtime.processes import memory
+from ..runtime.threads import each
 
 
 def status(name: str) -> dict:
     lab = Lab.open(name)
     plan = lab.plan
     with IPRoute() as ipr:
-        nodes = {node.name: node_status(lab, node, ipr) for node in plan.nodes}
+        links = wiring.link_states(ipr)
+    nodes = dict(zip([n.name for n in plan.nodes], each(lambda node: node_status(lab, node, links), plan.nodes)))
     return {"name": plan.lab, "backend": plan.backend, "source": plan.source, "trust": plan.trust,
             "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
                         for b in plan.bridges},
             "nodes": nodes}
 
 
-def node_status(lab: Lab, node, ipr) -> dict:
+def node_status(lab: Lab, node, links: dict[str, str]) -> dict:
+    """One node's entry; `links`: host link name -> state (wiring.link_states), a missing one
+    "missing". Several run side by side (each reads its own daemon)."""
     entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
              "netns": _netns_ref(lab.backend, node),
              "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
-                                     "link": wiring.link_state(ipr, i.host_end)}
+                                     "link": links.get(i.host_end, "missing")}
                             for i in node.interfaces}}
     where = lab.backend.node_state(node)
     if where != "running":

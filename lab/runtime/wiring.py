@@ -61,12 +61,10 @@ def set_link(ipr: IPRoute, iface: Interface, up: bool) -> None:
     ipr.link("set", index=_index(ipr, iface.host_end), state="up" if up else "down")
 
 
-def link_state(ipr: IPRoute, ifname: str) -> str:
-    try:
-        link = ipr.get_links(_index(ipr, ifname))[0]
-    except (LookupError, NetlinkError):
-        return "missing"
-    return "up" if link.get("flags", 0) & 1 else "down"
+def link_states(ipr: IPRoute) -> dict[str, str]:
+    """Every host link's state by name ("up" or "down"), from one dump rather than a netlink
+    request (and pyroute2's parsing) per interface of a large lab."""
+    return {link.get("ifname"): "up" if link.get("flags", 0) & 1 else "down" for link in ipr.get_links()}
 
 
 def lab_links(ipr: IPRoute, lab_prefix: str = PREFIX) -> list[tuple[int, str, str]]:

@@ -72,7 +72,8 @@ class Feed:
         nodes = self.lab.plan.nodes
         statuses = dict(zip((n.name for n in nodes), self._pool.map(self._status, nodes)))
         with IPRoute() as ipr:
-            links = {i.host_end: wiring.link_state(ipr, i.host_end) for n in nodes for i in n.interfaces}
+            states = wiring.link_states(ipr)
+        links = {i.host_end: states.get(i.host_end, "missing") for n in nodes for i in n.interfaces}
         record = self.lab.faults()
         self.statuses = statuses
         return lab_view(self.lab.plan, statuses, links, record, fault_registry.listing(self.lab))
