@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyroute2 import IPRoute
-
 from node.status import IQueryStatus
 
 from ..model.errors import LabError
@@ -19,22 +17,19 @@ from ..runtime.threads import each
 def status(name: str) -> dict:
     lab = Lab.open(name)
     plan = lab.plan
-    with IPRoute() as ipr:
-        links = wiring.link_states(ipr)
-    nodes = dict(zip([n.name for n in plan.nodes], each(lambda node: node_status(lab, node, links), plan.nodes)))
+    nodes = dict(zip([n.name for n in plan.nodes], each(lambda node: node_status(lab, node), plan.nodes)))
     return {"name": plan.lab, "backend": plan.backend, "source": plan.source, "trust": plan.trust,
             "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
                         for b in plan.bridges},
             "nodes": nodes}
 
 
-def node_status(lab: Lab, node, links: dict[str, str]) -> dict:
-    """One node's entry; `links`: host link name -> state (wiring.link_states), a missing one
-    "missing". Several run side by side (each reads its own daemon)."""
+def node_status(lab: Lab, node) -> dict:
+    """One node's entry (several are read side by side: each asks its own daemon)."""
     entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
              "netns": _netns_ref(lab.backend, node),
              "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
-                                     "link": links.get(i.host_end, "missing")}
+                                     "link": wiring.link_state(i.host_end)}
                             for i in node.interfaces}}
     where = lab.backend.node_state(node)
     if where != "running":
