@@ -21,8 +21,8 @@ SELECTORS = ("path", "host", "scheme", "query-string", "query-parameter", "path-
              "common-name", "cipher", "version", "server-name", "npn", "alpn", "route-domain", "mss", "rtt", "vlan",
              "vlan-id", "country-code", "country-name", "continent", "region-code", "region-name", "isp",
              "org", "code", "text", "last-1min", "last-5mins", "last-15secs", "local", "remote")
-OPERATORS = ("equals", "starts-with", "ends-with", "contains", "matches", "greater", "greater-or-equal", "less",
-             "less-or-equal", "exists", "not", "case-sensitive", "case-insensitive", "present", "external",
+OPERATORS = ("not", "equals", "starts-with", "ends-with", "contains", "matches", "greater", "greater-or-equal", "less",
+             "less-or-equal", "exists", "case-sensitive", "case-insensitive", "present", "external",
              "internal")
 EVENTS = ("request", "response", "proxy-request", "proxy-connect", "proxy-response", "client-accepted",
           "server-connected", "ssl-client-hello", "ssl-server-hello", "ssl-client-serverhello-send",
@@ -131,8 +131,10 @@ def from_words(where: str, which: str, name: str, items: list) -> dict:
 def to_words(c: dict) -> list:
     """A clause as tmsh lists it: its kind first, bare words, keyed values, then values { ... }."""
     kind = kind_of(c)
-    words: list = [kind] if kind else []
-    words += [k for k, v in c.items() if v is True and k != kind]
+    lead = [w for w in ("http-reply",) if c.get(w)] + ([kind] if kind else [])   # `http-reply redirect ...`
+    order = {w: i for i, w in enumerate(SELECTORS + OPERATORS)}   # `http-host host equals`, `path not starts-with`
+    words: list = lead + sorted((k for k, v in c.items() if v is True and k not in lead),
+                                key=lambda k: order.get(k, len(order)))
     for k, v in c.items():
         if v is not True and k not in ("name", "values"):
             words += ["name" if k == "tm-name" else k, v]

@@ -442,6 +442,8 @@ class ConfigStore:
             touched[("sys folder", drafts)] = "put"
         if drafts:
             values["status"] = "draft"
+        if op.type == "ltm policy" and not str(values.get("strategy", "/")).startswith("/"):
+            values["strategy"] = full_path(values["strategy"])     # `first-match` is /Common/first-match
         other = twin(*key)
         if op.action == "create" and other and other not in work:   # a partition is its folder, /P
             work[other] = TYPES[other[0]].defaults()

@@ -130,3 +130,17 @@ def test_a_published_policy_forwards_redirects_and_resets_by_its_strategy():
     hook.fire("HTTP_REQUEST", fine)
     assert fine.outcome is None and fine.target is None
     assert policies.hook_for(store.get, "/Common/other", None) is None
+
+
+async def test_a_virtual_lists_its_policies_as_bigip_virtual_server_reads_them():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        await c.post(POL, json={"name": "pol"})
+        vs = {"name": "vs", "destination": "10.0.0.100:80", "policies": [{"name": "pol", "partition": "Common"}]}
+        assert (await c.post("/mgmt/tm/ltm/virtual", json=vs)).status_code == 200
+        got = (await c.get("/mgmt/tm/ltm/virtual/~Common~vs?expandSubcollections=true")).json()
+        assert [(p["name"], p["partition"], p["fullPath"]) for p in got["policiesReference"]["items"]] == [
+            ("pol", "Common", "/Common/pol")]
+        bare = (await c.get("/mgmt/tm/ltm/virtual/~Common~vs")).json()["policiesReference"]
+        assert bare["isSubcollection"] and "items" not in bare
+        assert (await c.delete(f"{POL}/~Common~pol")).status_code == 400     # in use by the virtual
