@@ -112,6 +112,7 @@ def main() -> None:
         return round(results[a][key] / results[b][key], 3)
 
     print(json.dumps({
+        "loadavg": open("/proc/loadavg").read().split()[:3],
         "paths": results,
         "fastl4_over_direct": ratio("fastl4", "direct"),                 # aim >= 0.9
         "tcp_over_haproxy_tcp": ratio("tcp", "haproxy_tcp"),             # aim >= 0.7
