@@ -42,12 +42,12 @@ class Kernel:
         self.open: Counter = Counter()   # (virtual address, port, member address, port) -> open connections
         self.lock = trio.Lock()
 
-    async def apply(self, virtuals: list[fastl4.L4Virtual]) -> None:
+    async def apply(self, virtuals: list[fastl4.L4Virtual], seeds: dict[str, list[fastl4.Seed]] | None = None) -> None:
         async with self.lock:
             if virtuals:
                 forwarding(True)
             await self._list()
-            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps)))
+            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
             text = fastl4.persist_text(virtuals)
             if text:
                 await nft(text=text)

@@ -132,6 +132,29 @@ class Outbox:
         return out
 
 
+class Renewals:
+    """Which records of the kernel's persistence maps go (again) to the peer: a new one, one that
+    moved to another member, or one whose expiry a new connection pushed on by more than `slack`
+    seconds (the kernel renews a record on each connection; the peer needs no resend per packet)."""
+
+    def __init__(self, slack: float = 2.0):
+        self.slack = slack
+        self.sent: dict[tuple, tuple[str, float | None]] = {}
+
+    def due(self, now: dict[tuple, tuple[str, float | None]]) -> list[tuple]:
+        """`now`: key -> (member, absolute expiry or None) of every record in the maps; the keys to send."""
+        out = []
+        for key, (member, expires) in now.items():
+            old = self.sent.get(key)
+            if old is None or old[0] != member or (expires is None) != (old[1] is None) or \
+                    (expires is not None and expires > old[1] + self.slack):
+                self.sent[key] = (member, expires)
+                out.append(key)
+        for key in [k for k in self.sent if k not in now]:
+            del self.sent[key]
+        return out
+
+
 def usable(address) -> str | None:
     """A mirroring address as cm device stores it; any6 / none: not set."""
     return address if address not in (None, "", "any6", "none") else None

@@ -69,6 +69,7 @@ class LTM:
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
+        self._l4_renewals = mirror.Renewals()   # kernel persistence records sent to the mirroring peer
         self._nursery = None
         self.irules = IRules(store, log)
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
@@ -275,11 +276,11 @@ class LTM:
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
-            snat = (vs.get("source-address-translation") or {}).get("type", "none")
+            pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
                                          "ratio-member" if mode == "ratio-member" else "round-robin",
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
-                                                               self.automap(tg, m.address) if snat == "automap" else None)
+                                                               self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
                                          self._l4_persist(path)))
         if want != self._l4_wanted:
@@ -310,13 +311,31 @@ class LTM:
         own = (self.store.get("cm device", f"/Common/{self.device}") or {}).get("mirror-ip")
         self.mirror.configure(virtuals, peer, mirror.usable(own))
 
+    def _seeds(self, want: list[fastl4.L4Virtual]) -> tuple[dict[str, list[fastl4.Seed]], list[persist.Record]]:
+        """Records the peer mirrored for fastL4 virtuals now loaded here, as seeds for their kernel maps."""
+        now, seeds, used = trio.current_time(), {}, []
+        paths = {vs.path: vs for vs in want if vs.persist is not None}
+        for r in self.persist.live(now):
+            vs = paths.get(r.virtual)
+            if vs is not None and any(m.name == r.member for m in vs.members):
+                left = None if r.expires is None else r.expires - now
+                seeds.setdefault(vs.path, []).append(fastl4.Seed(r.value, fastl4.mark_of(r.member), left))
+                used.append(r)
+        return seeds, used
+
+    def _mirror_kernel_records(self) -> None:
+        """The kernel's persistence records of mirrored fastL4 virtuals, new or renewed, to the peer."""
+        records = {(r.virtual, r.value): r for r in self._kernel_records()
+                   if (self.store.get("ltm virtual", r.virtual) or {}).get("mirror") == "enabled"}
+        now = trio.current_time()
+        for key in self._l4_renewals.due({k: (r.member, r.expires) for k, r in records.items()}):
+            r = records[key]
+            self.mirror.persist(persist.to_wire(r, None if r.expires is None else r.expires - now))
+
     def _mirrored_persist(self, r: dict) -> None:
         """A persistence record the peer mirrored to us (its remaining lifetime, or None)."""
-        try:
-            life = r.get("life")
-            self.persist.put(persist.Record(str(r["mode"]), str(r["value"]), str(r["virtual"]), str(r["pool"]),
-                                            str(r["member"]), str(r["address"]), int(r["port"]),
-                                            None if life is None else trio.current_time() + float(life)))
+        try:   # a fastL4 virtual's record goes into the kernel's map when this device takes the virtual over
+            self.persist.put(persist.from_wire(r, trio.current_time()))
         except (KeyError, TypeError, ValueError):
             self.log.log("warning", "tmm", "Connection mirroring: a malformed persistence record was dropped")
 
@@ -339,8 +358,10 @@ class LTM:
             want = self._l4_wanted or []
             if not want and not self.kernel.chains:
                 continue
+            seeds, used = self._seeds(want)
             try:
-                await self.kernel.apply(want)
+                await self.kernel.apply(want, seeds)
+                self.persist.drop(used)     # in the kernel's maps now
             except NftError as exc:
                 self.log.log("err", "tmm", f"fastL4 rules could not be loaded: {exc}")
             else:
@@ -355,6 +376,8 @@ class LTM:
                     await self.kernel.refresh()
                 except (NftError, OSError) as exc:
                     self.log.log("warning", "tmm", f"fastL4 statistics could not be read: {exc}")
+                else:
+                    self._mirror_kernel_records()
 
     def _kernel_stats(self, path: str, vs: dict) -> dict[tuple, Stats]:
         """The kernel's counters for one fastL4 virtual, as the proxy's Stats (virtual, pool, members)."""
@@ -540,13 +563,15 @@ class LTM:
                                 None if life is None else trio.current_time() + life)
         self.persist.put(record)
         if (self.store.get("ltm virtual", flow.virtual) or {}).get("mirror") == "enabled":
-            self.mirror.persist({"mode": record.mode, "value": record.value, "virtual": record.virtual,
-                                 "pool": pool, "member": m.name, "address": m.address, "port": m.port, "life": life})
+            self.mirror.persist(persist.to_wire(record, life))
 
     def persist_records(self) -> list[persist.Record]:
-        """The proxy's records and those of the kernel's persistence maps (fastL4 virtuals)."""
-        now = trio.current_time()
-        out = self.persist.live(now)
+        """The proxy's records (and those the peer mirrored) and those of the kernel's persistence maps."""
+        return self.persist.live(trio.current_time()) + self._kernel_records()
+
+    def _kernel_records(self) -> list[persist.Record]:
+        """The records of the kernel's persistence maps (fastL4 virtuals)."""
+        now, out = trio.current_time(), []
         for vs in self._l4_wanted or ():
             if vs.persist is None:
                 continue
@@ -626,12 +651,24 @@ class LTM:
         if how == "automap":
             return self.automap(self.traffic_group_of(vs), picked.address)
         if how == "snat":
-            name = (vs.get("source-address-translation") or {}).get("pool") or "none"
-            pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
-            addresses = [t["address"] for m in (pool or {}).get("members") or ()
-                         if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"]
+            addresses = self.snatpool_addresses(vs)
             return snat.pick(addresses, flow.client[0]) if addresses else None
         return snat.address(how)
+
+    def snatpool_addresses(self, vs: dict) -> list[str]:
+        """The enabled translation addresses of the virtual's snatpool (none: [])."""
+        name = (vs.get("source-address-translation") or {}).get("pool") or "none"
+        pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
+        return sorted((t["address"] for m in (pool or {}).get("members") or ()
+                       if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"),
+                      key=ipaddress.ip_address)
+
+    def _l4_snat(self, vs: dict, tg: str, toward: str, pooled: tuple[str, ...]) -> tuple[str, ...]:
+        """A fastL4 virtual's source toward a member: automap's address, its snatpool's, or none (the client's)."""
+        how = (vs.get("source-address-translation") or {}).get("type", "none")
+        if how == "automap":
+            return tuple(a for a in [self.automap(tg, toward)] if a)
+        return pooled if how == "snat" else ()
 
     def traffic_group_of(self, vs: dict) -> str:
         if not vs.get("destination"):

@@ -111,20 +111,25 @@ def test_tcp_virtual_proxies_from_the_device(ltm_lab):
 
 
 def test_full_proxy_snat_automap_takes_the_floating_self_ip_and_a_snatpool_its_addresses(ltm_lab):
+    """...and a fastL4 virtual's snatpool too, in the kernel."""
     tmsh(ltm_lab, "bigip1", "create ltm snatpool sp members add { 10.1.20.50 10.1.20.51 }")
-    for port, snat in ((92, "type automap"), (93, "type snat pool sp")):
+    for port, snat, profile in ((92, "type automap", "tcp"), (93, "type snat pool sp", "tcp"),
+                                (95, "type snat pool sp", "fastL4")):
         tmsh(ltm_lab, "bigip1", f"create ltm virtual vs_snat{port} destination 10.1.10.100:{port} pool web_pool "
-                                f"profiles replace-all-with {{ tcp }} source-address-translation {{ {snat} }}")
+                                f"profiles replace-all-with {{ {profile} }} source-address-translation {{ {snat} }}")
     try:
         seen = lambda port: {get(ltm_lab, port)[1].get("X-Client-Address", ":").split(":")[0] for _ in range(3)}
         assert wait_for(lambda: seen(92) == {"10.1.20.10"} and seen(92))   # the traffic group's floating self IP
-        pooled = wait_for(lambda: (s := seen(93)) <= {"10.1.20.50", "10.1.20.51"} and len(s) == 1 and s)
-        assert pooled   # one client, one address of the pool
+        for port in (93, 95):   # one client, one address of the pool
+            assert wait_for(lambda: (s := seen(port)) <= {"10.1.20.50", "10.1.20.51"} and len(s) == 1 and s)
+        assert "snat to jhash ip saddr mod 2" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                                     "postrouting").stdout
         with pytest.raises(ControlError, match="10.9.9.9 is on no VLAN of this device"):
             tmsh(ltm_lab, "bigip1", "create ltm snatpool bad members add { 10.9.9.9 }")
         assert "10.9.9.9" not in tmsh(ltm_lab, "bigip1", "list ltm snat-translation")
     finally:
-        for line in ("delete ltm virtual vs_snat92", "delete ltm virtual vs_snat93", "delete ltm snatpool sp",
+        for line in ("delete ltm virtual vs_snat92", "delete ltm virtual vs_snat93", "delete ltm virtual vs_snat95",
+                     "delete ltm snatpool sp",
                      "delete ltm snat-translation 10.1.20.50", "delete ltm snat-translation 10.1.20.51"):
             tmsh(ltm_lab, "bigip1", line)
 
@@ -396,9 +401,13 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                                "profiles replace-all-with { fastL4 }")
         tmsh(ltm_lab, "bigip1", "create ltm virtual vs_persist destination 10.1.10.100:93 pool web_pool profiles "
                                "replace-all-with { tcp } persist replace-all-with { source_addr } mirror enabled")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_l4persist destination 10.1.10.100:94 pool web_pool profiles "
+                               "replace-all-with { fastL4 } persist replace-all-with { source_addr } mirror enabled")
         stuck = get(ltm_lab, 93)[0]
-        wait_for(lambda: f"{VIP}:93" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
-                 what="the persistence record mirrored")
+        stuck_l4 = wait_for(lambda: get(ltm_lab, 94)[0], what="vs_l4persist in the kernel")
+        for port in (93, 94):   # the proxy's record, and the kernel map's
+            wait_for(lambda: f"{VIP}:{port}" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
+                     what=f"the persistence record of :{port} mirrored")
         pids += [(w, _stream(ltm_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
         wait_for(lambda: "(connected)" in tmsh(ltm_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
         mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
@@ -420,6 +429,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                       if peer == sent["local"])
         assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
         assert [get(ltm_lab, 93)[0] for _ in range(2)] == [stuck, stuck]      # the client still sticks
+        assert [get(ltm_lab, 94)[0] for _ in range(2)] == [stuck_l4, stuck_l4]   # in bigip2's kernel too
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
@@ -429,7 +439,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             tmsh(ltm_lab, "bigip2", "run sys failover standby")   # the lab is shared: bigip1 active again
             wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
         for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
-                     "delete ltm pool stream_pool",
+                     "delete ltm virtual vs_l4persist", "delete ltm pool stream_pool",
                      "delete ltm virtual-address 10.1.10.200"):
             try:
                 tmsh(ltm_lab, "bigip1", line)

@@ -66,3 +66,13 @@ def test_mirroring_a_virtual_with_no_peer_is_refused_and_changes_nothing(store):
         run(store, "create ltm virtual vs destination 10.1.10.100:80 pool web profiles replace-all-with "
                    "{ fastL4 } mirror enabled")
     assert store.get("ltm virtual", "/Common/vs") is None
+
+
+def test_a_kernel_persistence_record_is_sent_when_new_moved_or_renewed_not_on_every_read():
+    r = mirror.Renewals(slack=2)
+    key = ("/Common/vs", "10.1.10.51")
+    assert r.due({key: ("m1", 100.0)}) == [key]
+    assert r.due({key: ("m1", 101.0)}) == []          # the kernel's whole seconds jitter
+    assert r.due({key: ("m1", 130.0)}) == [key]       # a new connection renewed it
+    assert r.due({key: ("m2", 130.0)}) == [key]       # another member now
+    assert r.due({}) == [] and r.due({key: ("m2", 130.0)}) == [key]   # expired, then made again
