@@ -24,7 +24,7 @@ from . import fastl4, mirror, persist, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
-from .kernel import Kernel, NftError
+from .kernel import Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
@@ -69,6 +69,7 @@ class LTM:
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
+        self.transparent = False   # SNAT none keeps the client's address (kernel.transparent_return)
         self._l4_renewals = mirror.Renewals()   # kernel persistence records sent to the mirroring peer
         self._nursery = None
         self.irules = IRules(store, log)
@@ -93,6 +94,11 @@ class LTM:
                         await self.kernel.remove()
                     except NftError:
                         pass
+                    try:
+                        await transparent_return()
+                        self.transparent = True
+                    except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
+                        self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
                 nursery.start_soon(self._fastl4_writer)
                 nursery.start_soon(self._fastl4_stats)
                 self.reconcile()
@@ -642,18 +648,21 @@ class LTM:
                 return full_path(name.split()[0])
         return None
 
-    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
+    def source_of(self, flow: Flow, picked: proxy.Picked) -> tuple[str | None, bool]:
         """The address the proxy connects to a member from, by the virtual's source-address-translation
         (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
-        its snatpool (the same for a client), an address; None (none): the proxy's own address."""
+        its snatpool (the same for a client), an address; none: the client's own (transparent: True),
+        as a BIG-IP keeps it (the server routes back through the floating self IP)."""
         how = flow.snat_rule or flow.snat or "none"   # an iRule's `snat` first
         vs = self.store.get("ltm virtual", flow.virtual) or {}
         if how == "automap":
-            return self.automap(self.traffic_group_of(vs), picked.address)
+            return self.automap(self.traffic_group_of(vs), picked.address), False
         if how == "snat":
             addresses = self.snatpool_addresses(vs)
-            return snat.pick(addresses, flow.client[0]) if addresses else None
-        return snat.address(how)
+            return (snat.pick(addresses, flow.client[0]) if addresses else None), False
+        if how == "none" and self.transparent:
+            return flow.client[0], True
+        return snat.address(how), False
 
     def snatpool_addresses(self, vs: dict) -> list[str]:
         """The enabled translation addresses of the virtual's snatpool (none: [])."""
@@ -679,7 +688,7 @@ class LTM:
 
     async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
         """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
-        server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
+        server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
         server_ssl = self.profile_path(vs, "server-ssl")
         if server_ssl is None:
             return server

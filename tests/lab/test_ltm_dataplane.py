@@ -104,10 +104,12 @@ def bodies(lab, port, *paths):
     return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("web")]
 
 
-def test_tcp_virtual_proxies_from_the_device(ltm_lab):
+def test_tcp_virtual_without_snat_keeps_the_clients_address_toward_the_server(ltm_lab):
     answers = [get(ltm_lab, 85) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}
-    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.11"}   # bigip1's self IP
+    # a full proxy, yet the server sees the client (not bigip1's self IP) and answers through the floating self IP
+    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.10.51"}
+    assert "socket transparent" in run(ltm_lab, "bigip1", "nft", "list", "table", "ip", "biglab_transparent").stdout
 
 
 def test_full_proxy_snat_automap_takes_the_floating_self_ip_and_a_snatpool_its_addresses(ltm_lab):
@@ -382,8 +384,21 @@ def _read(path):
         return {}
 
 
+UDP_SERVER = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9001))\n" \
+             "while True:\n    d, a = s.recvfrom(100)\n    s.sendto(sys.argv[1].encode(), a)\n"
+UDP_ASK = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(2)\n" \
+          "s.bind(('', int(sys.argv[1])))\ns.sendto(b'?', ('10.1.10.100', 96))\nprint(s.recv(100).decode())\n"
+
+
+def _udp(lab, sport):
+    """The member that answers a datagram from the client's port `sport` through the UDP virtual."""
+    out = run(lab, "client", "python3", "-c", UDP_ASK, str(sport))
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(ltm_lab, tmp_path):
-    """...and a mirrored persistence record keeps its client on the same member."""
+    """...and a mirrored UDP flow goes on to its member, and a mirrored persistence record (the proxy's
+    and the kernel's) keeps its client on the same member."""
     from lab import faults
     lab = Lab.open(ltm_lab)
     pids, killed = [], False
@@ -409,6 +424,15 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             wait_for(lambda: f"{VIP}:{port}" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
                      what=f"the persistence record of :{port} mirrored")
         pids += [(w, _stream(ltm_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
+        pids += [(w, int(run(ltm_lab, w, "sh", "-c", f'python3 -c "{UDP_SERVER}" {w} >/dev/null 2>&1 & echo $!').stdout))
+                 for w in ("web1", "web2")]
+        tmsh(ltm_lab, "bigip1", "create ltm pool udp_pool members add { 10.1.20.21:9001 10.1.20.22:9001 }")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_udp destination 10.1.10.100:96 ip-protocol udp pool udp_pool "
+                               "profiles replace-all-with { fastL4 } mirror enabled")
+        # two flows, one a member (round robin); a fresh table on bigip2 would send a new flow to the first
+        udp = wait_for(lambda: (a := [_udp(ltm_lab, 40961), _udp(ltm_lab, 40962)]) and None not in a and a,
+                       what="vs_udp answering")
+        assert sorted(udp) == ["web1", "web2"]
         wait_for(lambda: "(connected)" in tmsh(ltm_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
         mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
         pids.append(("client", _stream(ltm_lab, "client", "client", f"{VIP}:91", str(mirrored))))
@@ -416,6 +440,8 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         wait_for(lambda: "dport=91" in run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "91").stdout,
                  what="the mirrored flow in the standby's conntrack")
         assert "dport=92" not in run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "92").stdout
+        wait_for(lambda: run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "udp", "--orig-port-dst", "96").stdout.count(
+            "dport=96") == 2, what="both UDP flows in the standby's conntrack")
         faults.run(lab, "kill", ["bigip1"])
         killed = True
         wait_for(lambda: _tg1(ltm_lab, "bigip2") == "active", what="bigip2 active")
@@ -430,6 +456,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
         assert [get(ltm_lab, 93)[0] for _ in range(2)] == [stuck, stuck]      # the client still sticks
         assert [get(ltm_lab, 94)[0] for _ in range(2)] == [stuck_l4, stuck_l4]   # in bigip2's kernel too
+        assert [_udp(ltm_lab, 40961), _udp(ltm_lab, 40962)] == udp   # each UDP flow's next datagram, same member
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
@@ -440,6 +467,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
         for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
                      "delete ltm virtual vs_l4persist", "delete ltm pool stream_pool",
+                     "delete ltm virtual vs_udp", "delete ltm pool udp_pool",
                      "delete ltm virtual-address 10.1.10.200"):
             try:
                 tmsh(ltm_lab, "bigip1", line)
