@@ -8,6 +8,7 @@ from pathlib import Path
 
 import trio
 from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from . import fastl4
 
@@ -108,11 +109,14 @@ def established(text: str) -> Counter:
 async def transparent_return() -> None:
     """The mark rule and the policy route that give a transparent socket its server's answers."""
     await nft(TRANSPARENT)
-    with IPRoute() as ipr:
-        if not ipr.get_rules(table=TRANSPARENT_TABLE):
-            ipr.rule("add", fwmark=TRANSPARENT_MARK, fwmask=TRANSPARENT_MARK, table=TRANSPARENT_TABLE, priority=100)
-        ipr.route("replace", dst="0.0.0.0/0", type="local", oif=ipr.link_lookup(ifname="lo")[0],
-                  table=TRANSPARENT_TABLE)
+    try:
+        with IPRoute() as ipr:
+            if not ipr.get_rules(table=TRANSPARENT_TABLE):
+                ipr.rule("add", fwmark=TRANSPARENT_MARK, fwmask=TRANSPARENT_MARK, table=TRANSPARENT_TABLE, priority=100)
+            ipr.route("replace", dst="0.0.0.0/0", type="local", scope="host", oif=ipr.link_lookup(ifname="lo")[0],
+                      table=TRANSPARENT_TABLE)
+    except NetlinkError as exc:
+        raise OSError(exc.code, f"policy routing: {exc}") from exc
 
 
 def forwarding(on: bool) -> None:

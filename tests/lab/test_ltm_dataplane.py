@@ -17,6 +17,7 @@ from lab.runtime.control import ControlError, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
 from tests.lab.f5api import no_ca_bundle  # noqa: F401  (autouse)
+from tests.lab.test_dsc import mac, neigh
 from tests.lab.test_ltm import member, tmsh
 
 VIP = "10.1.10.100"
@@ -418,8 +419,14 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                                "replace-all-with { tcp } persist replace-all-with { source_addr } mirror enabled")
         tmsh(ltm_lab, "bigip1", "create ltm virtual vs_l4persist destination 10.1.10.100:94 pool web_pool profiles "
                                "replace-all-with { fastL4 } persist replace-all-with { source_addr } mirror enabled")
-        stuck = get(ltm_lab, 93)[0]
-        stuck_l4 = wait_for(lambda: get(ltm_lab, 94)[0], what="vs_l4persist in the kernel")
+        # the records name web2: a device that lost them would send the client to web1, the first in round robin
+        tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { session user-disabled } }")
+        try:
+            stuck = get(ltm_lab, 93)[0]
+            stuck_l4 = wait_for(lambda: get(ltm_lab, 94)[0], what="vs_l4persist in the kernel")
+        finally:
+            tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { session user-enabled } }")
+        assert (stuck, stuck_l4) == ("web2", "web2")
         for port in (93, 94):   # the proxy's record, and the kernel map's
             wait_for(lambda: f"{VIP}:{port}" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
                      what=f"the persistence record of :{port} mirrored")
@@ -429,7 +436,7 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         tmsh(ltm_lab, "bigip1", "create ltm pool udp_pool members add { 10.1.20.21:9001 10.1.20.22:9001 }")
         tmsh(ltm_lab, "bigip1", "create ltm virtual vs_udp destination 10.1.10.100:96 ip-protocol udp pool udp_pool "
                                "profiles replace-all-with { fastL4 } mirror enabled")
-        # two flows, one a member (round robin); a fresh table on bigip2 would send a new flow to the first
+        # two flows, one a member (round robin)
         udp = wait_for(lambda: (a := [_udp(ltm_lab, 40961), _udp(ltm_lab, 40962)]) and None not in a and a,
                        what="vs_udp answering")
         assert sorted(udp) == ["web1", "web2"]
@@ -456,7 +463,9 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
         assert [get(ltm_lab, 93)[0] for _ in range(2)] == [stuck, stuck]      # the client still sticks
         assert [get(ltm_lab, 94)[0] for _ in range(2)] == [stuck_l4, stuck_l4]   # in bigip2's kernel too
-        assert [_udp(ltm_lab, 40961), _udp(ltm_lab, 40962)] == udp   # each UDP flow's next datagram, same member
+        wait_for(lambda: neigh(ltm_lab, "client", VIP) == mac(ltm_lab, "bigip2"), what="the client's ARP on bigip2")
+        # each UDP flow's next datagram goes to its member (the second flow first: new flows would take web1, web2)
+        assert [_udp(ltm_lab, 40962), _udp(ltm_lab, 40961)] == udp[::-1]
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
