@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
@@ -19,7 +19,7 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
+from ..config.schema import LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4, mirror, persist, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -303,19 +303,23 @@ class LTM:
 
     # -- connection mirroring ---------------------------------------------------------------------
     def _reconcile_mirror(self) -> None:
-        """Mirror the connections of the mirrored virtuals served here to their traffic group's
-        next-active device; receive on our own mirroring address whatever the peer mirrors."""
+        """Mirror the connections of the mirrored virtuals served here, one channel a traffic group to
+        that group's next-active device; receive on our own mirroring address, on every group's
+        channel port, whatever a peer mirrors."""
         if self._nursery is None:
             return
-        virtuals, peer = set(), None
+        unit = {path: int(tg.get("unit-id") or 1) for path, tg in self.store.of_type("cm traffic-group").items()
+                if tg.get("is-floating", "true") == "true"}
+        channels: dict[str, mirror.Channel] = {}
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
-            if vs.get("mirror") != "enabled":
+            if vs.get("mirror") != "enabled" or tg not in unit:
                 continue
-            peer = peer or self.mirror_peer(tg)
+            ch = channels.get(tg) or mirror.Channel(self.mirror_peer(tg), mirror.port_of(unit[tg]))
             if self.data_path(vs) == "fastl4":
-                virtuals.add((addr, port, 17 if vs.get("ip-protocol") == "udp" else 6))
+                ch = replace(ch, virtuals=ch.virtuals | {(addr, port, 17 if vs.get("ip-protocol") == "udp" else 6)})
+            channels[tg] = ch
         own = (self.store.get("cm device", f"/Common/{self.device}") or {}).get("mirror-ip")
-        self.mirror.configure(virtuals, peer, mirror.usable(own))
+        self.mirror.configure(channels, {tg: mirror.port_of(n) for tg, n in unit.items()}, mirror.usable(own))
 
     def _seeds(self, want: list[fastl4.L4Virtual]) -> tuple[dict[str, list[fastl4.Seed]], list[persist.Record]]:
         """Records the peer mirrored for fastL4 virtuals now loaded here, as seeds for their kernel maps."""
@@ -336,7 +340,8 @@ class LTM:
         now = trio.current_time()
         for key in self._l4_renewals.due({k: (r.member, r.expires) for k, r in records.items()}):
             r = records[key]
-            self.mirror.persist(persist.to_wire(r, None if r.expires is None else r.expires - now))
+            self.mirror.persist(persist.to_wire(r, None if r.expires is None else r.expires - now),
+                                self.traffic_group_of(self.store.get("ltm virtual", r.virtual) or {}))
 
     def _mirrored_persist(self, r: dict) -> None:
         """A persistence record the peer mirrored to us (its remaining lifetime, or None)."""
@@ -348,13 +353,15 @@ class LTM:
     def automap(self, traffic_group: str, toward: str) -> str | None:
         """SNAT automap's source toward an address: the floating self IP of the virtual's traffic
         group on that address's VLAN (return traffic then survives a failover), else the
-        device's own self IP there."""
+        device's own self IP there (never another group's floating one: the device active for that
+        group, perhaps another, would get the answers)."""
         target = ipaddress.ip_address(toward)
         mine = []
         for s in self.store.of_type("net self").values():
             iface = ipaddress.ip_interface(s["address"])
-            if target in iface.network:
-                mine.append((s.get("traffic-group") != traffic_group, str(iface.ip)))
+            tg = s.get("traffic-group", LOCAL_ONLY)
+            if target in iface.network and tg in (traffic_group, LOCAL_ONLY):
+                mine.append((tg != traffic_group, str(iface.ip)))
         return min(mine)[1] if mine else None
 
     async def _fastl4_writer(self) -> None:
@@ -568,8 +575,9 @@ class LTM:
                                 flow.virtual, pool, m.name, m.address, m.port,
                                 None if life is None else trio.current_time() + life)
         self.persist.put(record)
-        if (self.store.get("ltm virtual", flow.virtual) or {}).get("mirror") == "enabled":
-            self.mirror.persist(persist.to_wire(record, life))
+        vs = self.store.get("ltm virtual", flow.virtual) or {}
+        if vs.get("mirror") == "enabled":
+            self.mirror.persist(persist.to_wire(record, life), self.traffic_group_of(vs))
 
     def persist_records(self) -> list[persist.Record]:
         """The proxy's records (and those the peer mirrored) and those of the kernel's persistence maps."""
