@@ -41,6 +41,7 @@ LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device
 # an iApp template's definition (Tcl, APL, help) is the one item, `definition`, of its actions subcollection
 ACTIONS, DEFINITION = "actions", "definition"
 ACTION_TYPES = {iapp_text.TEMPLATE: iapp_text.ACTIONS}
+CLAUSES = ("conditions", "actions")   # a policy rule's own subcollections
 
 
 def link(path: str) -> str:
@@ -98,6 +99,8 @@ class Route:
     sub: str | None = None         # "members" or "profiles"
     member: str | None = None      # a member's full name
     stats: bool = False
+    clauses: str | None = None     # a policy rule's "conditions" or "actions" (member: the rule)
+    clause: str | None = None      # one of them, by number
 
 
 def route(segments: list[str]) -> Route | None:
@@ -121,7 +124,9 @@ def route(segments: list[str]) -> Route | None:
             elif len(rest) == 3:   # a member named without a folder is in its pool's folder
                 r.member = untilde(rest[2]) if rest[2].startswith("~") or r.path is None or not r.path.startswith("/") \
                     else full_path(rest[2], folder=folder_of(r.path))
-            if len(rest) > 3:
+            if len(rest) in (4, 5) and r.sub == "rules" and rest[3] in CLAUSES:   # a rule's conditions
+                r.member, r.clauses, r.clause = rest[2], rest[3], (rest[4] if len(rest) == 5 else None)
+            elif len(rest) > 3:
                 raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
         return r
     return None
@@ -343,18 +348,26 @@ def item_to_rest(type_: str, path: str, f: Field, item, generation: int) -> dict
     a device group's devices, which the store keeps as bare names)."""
     if isinstance(item, str):
         item = {"name": full_path(item)}
-    url = f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}"
+    url = rule_url(type_, path, item["name"]) if f.name == "rules" else f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}"
     out = {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(type_, f, item), "generation": generation,
            "selfLink": link(url)}
     for sf in f.sub:
         if sf.kind == "clauses":   # F5 lists the items of a rule's conditions and actions only when there are some
             ref = {"link": link(f"{url}/{sf.name}"), "isSubcollection": True}
             if item.get(sf.name):
-                ref["items"] = [{"kind": kind(f"{type_} {f.name} {sf.name}", "state"), "fullPath": c["name"],
-                                 "generation": generation, "selfLink": link(f"{url}/{sf.name}/{c['name']}"),
-                                 **policy_words.rest_view(sf.name, c)} for c in item[sf.name]]
+                ref["items"] = [clause_to_rest(type_, url, sf.name, c, generation) for c in item[sf.name]]
             out[sf.rest + "Reference"] = ref
     return out
+
+
+def clause_to_rest(type_: str, rule_url: str, which: str, c: dict, generation: int) -> dict:
+    """One condition or action of a policy rule, as F5's REST shows it."""
+    return {"kind": kind(f"{type_} rules {which}", "state"), "fullPath": c["name"], "generation": generation,
+            "selfLink": link(f"{rule_url}/{which}/{c['name']}"), **policy_words.rest_view(which, c)}
+
+
+def rule_url(type_: str, path: str, rule: str) -> str:
+    return f"{object_url(type_, path)}/rules/{tilde(rule)}"
 
 
 def items_from_rest(type_: str, f: Field, v) -> dict:
@@ -585,6 +598,8 @@ def op_for(method: str, r: Route, body) -> Op:
     """The one change a write request asks for (the store checks it as tmsh's would be)."""
     if r.stats:
         raise RestError(405, "Method not allowed on stats", 1)
+    if r.clauses:
+        raise RestError(405, f"{method} is not allowed on a rule's {r.clauses}: send them on the rule", 1)
     if r.sub == "profiles":
         raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
     if r.sub == ACTIONS:

@@ -153,7 +153,20 @@ class Routes:
         item = res.find_item(r.type, r.sub, items, r.member, folder_of(r.path))
         if item is None:
             raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
-        return show(item)
+        return self._clauses(r, item, g) if r.clauses else show(item)
+
+    @staticmethod
+    def _clauses(r: res.Route, rule: dict, g: int) -> dict:
+        """A policy rule's conditions or actions, or one of them."""
+        url = res.rule_url(r.type, r.path, rule["name"])
+        shown = [res.clause_to_rest(r.type, url, r.clauses, c, g) for c in rule.get(r.clauses) or ()]
+        if r.clause is None:
+            return {"kind": kind(f"{r.type} rules {r.clauses}", "collectionstate"),
+                    "selfLink": link(f"{url}/{r.clauses}"), "items": shown}
+        one = next((c for c in shown if c["name"] == r.clause), None)
+        if one is None:
+            raise answer(NotFound(f"Policy rule {r.clauses[:-1]}", r.clause))
+        return one
 
     def _actions(self, r: res.Route, values: dict, g: int) -> dict:
         """A template's actions: the one `definition`."""

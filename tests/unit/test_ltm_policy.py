@@ -144,3 +144,18 @@ async def test_a_virtual_lists_its_policies_as_bigip_virtual_server_reads_them()
         bare = (await c.get("/mgmt/tm/ltm/virtual/~Common~vs")).json()["policiesReference"]
         assert bare["isSubcollection"] and "items" not in bare
         assert (await c.delete(f"{POL}/~Common~pol")).status_code == 400     # in use by the virtual
+
+
+async def test_a_rules_conditions_and_actions_read_as_their_own_subcollections():
+    rest, _ = rest_of()
+    async with client(rest) as c:
+        await c.post("/mgmt/tm/ltm/pool", json={"name": "api_pool"})
+        await c.post(POL, json={"name": "pol", "subPath": "Drafts", "rules": [{"name": "api", **RULE}]})
+        conditions = (await c.get(f"{DRAFT}/rules/api/conditions")).json()
+        assert conditions["kind"] == "tm:ltm:policy:rules:conditions:conditionscollectionstate"
+        assert [i["values"] for i in conditions["items"]] == [["/api"]]
+        action = (await c.get(f"{DRAFT}/rules/api/actions/0")).json()
+        assert (action["pool"], action["selfLink"].split("?")[0]) == (
+            "/Common/api_pool", "https://localhost/mgmt/tm/ltm/policy/~Common~Drafts~pol/rules/api/actions/0")
+        assert (await c.get(f"{DRAFT}/rules/api/actions/7")).status_code == 404
+        assert (await c.post(f"{DRAFT}/rules/api/actions", json={"name": "1", "drop": True})).status_code == 405
