@@ -81,12 +81,12 @@ class Shell:
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    def tmsh_prompt(self, folder: str = PARTITION, modules=()) -> str:
+    def tmsh_prompt(self, folder: str = PARTITION, modules=(), user: str = "root") -> str:
         """tmsh's prompt, from the live status: root@(bigip1)(cfg-sync In Sync)(Active)(/Common)(tmos.ltm)#"""
         state = {"active": "Active", "standby": "Standby", "forced-offline": "ForcedOffline"}[
             self.cm.failover.device_state()]
         where = ".".join(("tmos", *modules))
-        return f"root@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
+        return f"{user}@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
 
     def names(self, type_: str, folder: str = PARTITION) -> list[str]:
         """The names Tab completes for a type, as `list` shows them in `folder`."""

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
 from . import policy_words
 from .services import port_number
+from .roles import ROLES
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -80,7 +81,6 @@ def _copy(v):
 
 ED = ("enabled", "disabled")
 TF = ("true", "false")
-ROLES = ("admin", "resource-admin", "manager", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
     Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -445,7 +445,10 @@ def _ssl_scope(values: dict) -> str:
 
 
 SSL_FILE_COMMON = (Field("source-path", "str", required=True), Field("checksum", "str"), Field("size", "int"),
-                   Field("key-type", "str"), Field("description", "str"))
+                   Field("key-type", "str"), Field("description", "str"),
+                   # the file's record as a BIG-IP keeps it (ssl_files.stamp): when, by whom, how often
+                   Field("create-time", "str"), Field("created-by", "str"), Field("last-update-time", "str"),
+                   Field("updated-by", "str"), Field("mode", "int"), Field("revision", "int"))
 SSL_FILE_TYPES = (
     ObjType("sys file ssl-cert", "Certificate File", (
         *SSL_FILE_COMMON, Field("subject", "str"), Field("issuer", "str"), Field("expiration-date", "int"),

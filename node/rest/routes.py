@@ -29,15 +29,6 @@ EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardwa
                   ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
-def operator_change(op: Op) -> bool:
-    """An operator may enable/disable (and force down/up) pool members and nodes, nothing else."""
-    allowed = {"session", "state"}
-    if op.type == "ltm pool" and op.action == "modify" and set(op.values) == {"members"}:
-        verb, members = op.values["members"]
-        return verb == "modify" and all(set(p) <= allowed for p in members.values())
-    return op.type == "ltm node" and op.action == "modify" and set(op.values) <= allowed
-
-
 class Routes:
     def __init__(self, parts: Parts, auth: Auth, commit: Callable):
         self.parts, self.store, self.auth, self.commit = parts, parts.store, auth, commit
@@ -58,7 +49,7 @@ class Routes:
             self.commit(ops, about=(r.path,))
             return json_response(self.read(res.Route(r.type, ops[0].path), q))
         op = res.op_for(method, r, body)
-        self.auth.authorize(user, method, uri, operator_ok=operator_change(op))
+        self.auth.authorize_change(user, method, uri, op)
         self.commit([op], about=(r.path, r.member))
         if method == "DELETE":
             return Response(status_code=200)
