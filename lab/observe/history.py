@@ -28,6 +28,7 @@ import requests
 import urllib3
 
 from ..model.plan import Plan
+from ..runtime.guard import lab_route
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 PREFIX = "hist-"
@@ -91,7 +92,7 @@ class History:
 
 
 def _mgmt(plan: Plan, node: str) -> str:
-    return plan.node(node).mgmt_address
+    return lab_route(plan.node(node).mgmt_address)
 
 
 def rest_post(plan: Plan, node: str, path: str, body: dict, auth=("admin", "admin"),

@@ -13,13 +13,14 @@ import urllib.request
 from node.gtm.topology import Dest, Record, Regions, Topology
 
 from ..runtime.control import ControlError
+from ..runtime.guard import lab_route
 
 
 def rest(lab, node: str, path: str) -> list[dict]:
     """GET /mgmt/tm/<path> on a node (its management address, inside the lab): the items."""
     n = lab.node(node)
     admin = n.admin or {"username": "admin", "password": "admin"}
-    req = urllib.request.Request(f"https://{n.mgmt_address}/mgmt/tm/{path}")
+    req = urllib.request.Request(f"https://{lab_route(n.mgmt_address)}/mgmt/tm/{path}")
     token = base64.b64encode(f"{admin['username']}:{admin['password']}".encode()).decode()
     req.add_header("Authorization", f"Basic {token}")
     context = ssl.create_default_context()
