@@ -106,6 +106,16 @@ def rest_post(plan: Plan, node: str, path: str, body: dict, auth=("admin", "admi
     return outcome, "" if r.status_code == 200 else f"{r.status_code} {r.text[:200]}"
 
 
+def rest_get(plan: Plan, node: str, path: str, auth=("admin", "admin"), timeout: float = 5.0) -> list[dict]:
+    """GET /mgmt/tm/<path> on a node's iControl REST: its items (OSError when it does not answer)."""
+    try:
+        r = requests.get(f"https://{_mgmt(plan, node)}/mgmt/tm/{path}", auth=auth, verify=False, timeout=timeout)
+        r.raise_for_status()
+    except requests.RequestException as exc:
+        raise OSError(f"GET {path} on {node}: {exc}") from None
+    return r.json().get("items", [])
+
+
 def rest_write(plan: Plan, node: str, w: Write, auth=("admin", "admin"), timeout: float = 5.0) -> None:
     body = {"name": w.name, "description": w.name, "members": [{"name": f"{w.address}:80"}]}
     w.outcome, w.detail = rest_post(plan, node, "/mgmt/tm/ltm/pool", body, auth, timeout)

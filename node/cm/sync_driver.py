@@ -3,7 +3,8 @@ commands `run cm config-sync`. Decisions (what to push, to whom, statuses) live 
 ConfigSync; this module builds and sends the messages and applies what peers send.
 
 4353 messages (node/iquery/messages.py; replies go back on the channel they came on):
-  CmStatus      {boot, seq, cid, synced, device, failover, synced_at}  on connect and on every change
+  CmStatus      {boot, seq, cid, synced, device, failover, synced_at}  on connect, on every change
+                                                 and every RECHECK seconds
   TrustConfig   {gen, objects}                   device groups and traffic groups
   SyncPush      {group, mode, cid, commits|objects, auto, save}
   SyncResult    {group, cid, ok, error, need_full, seq}
@@ -23,6 +24,12 @@ from ..iquery import messages as m
 from . import sync
 from ..errors import Invalid, SyncFailed
 from .sync import member_groups
+
+
+# seconds between the cm-status each device sends its peers unasked, as mcpd rechecks its peers'
+# commit ids now and then: a device that missed a commit's status (a datagram, a channel that
+# dropped just then) sees the change within this
+RECHECK = 5.0
 
 
 class SyncDriver:
@@ -57,7 +64,9 @@ class SyncDriver:
             self._nursery = nursery
             self._sync_was = self.sync_status()["status"]
             task_status.started()
-            await trio.sleep_forever()   # the nursery stays open for pushes and status sends
+            while True:   # the nursery stays open for pushes and status sends
+                await trio.sleep(RECHECK)
+                self._broadcast_status()
 
     # -- status messages ------------------------------------------------------------------------
     def _device_info(self) -> dict:
