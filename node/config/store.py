@@ -26,6 +26,7 @@ from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, ssl_files, virtual_checks
+from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
                      folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -565,7 +566,7 @@ class ConfigStore:
         root = self.path.parent if self.path else None
         kept = ssl_files.filestore(root, op.type, op.path)
         pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
-        values.update(ssl_files.describe(op.type, op.path, pem))
+        values.update(ssl_files.describe(op.type, op.path, pem, unseal(values.get("passphrase"))))
         if kept is not None:
             kept.parent.mkdir(parents=True, exist_ok=True)
             kept.write_bytes(pem)
