@@ -72,7 +72,7 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded,
-                                   self.iquery.restart)
+                                   self.iquery.restart, base=lambda: base_config(config))
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.ltm.mirror_peer = self.mirror_peer

@@ -10,6 +10,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
+from .config import policy, route_domains
 from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
@@ -138,6 +139,9 @@ class Shell:
                 return self._template_checksum(words[4:], folder)
             if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
                 return self._sys(words, text)
+            if words[:3] == ["publish", "ltm", "policy"] or (words[:3] == ["modify", "ltm", "policy"]
+                                                             and words[4:] == ["create-draft"]):
+                return self._policy_draft(words, folder)
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
@@ -159,6 +163,19 @@ class Shell:
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    def _policy_draft(self, words: list[str], folder: str) -> str:
+        """`publish ltm policy Drafts/P` and `modify ltm policy P create-draft`, each one commit."""
+        if len(words) not in (4, 5):
+            raise ShellError(f'Syntax Error: "{words[0]} ltm policy" takes one policy name')
+        try:
+            path = object_path(policy.POLICY, words[3], folder)
+            steps = policy.publish_ops(self.store.get, path) if words[0] == "publish" \
+                else policy.draft_ops(self.store.get, path)
+            self.store.commit([Op(*step) for step in steps])
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        return ""
 
     # -- saved configuration, UCS, mcpd -------------------------------------------------------------
     def _sys(self, words: list[str], text: str | None) -> str:
@@ -199,14 +216,16 @@ class Shell:
         if verb == "load" and rest[:2] == ["sys", "config"]:
             return self._load_config(sc, rest[2:], text)
         raise ShellError(f'Syntax Error: "{" ".join(words[:4])}" unexpected argument (save|load|delete|list sys ucs '
-                         "NAME, load sys config [merge file F | merge from-terminal], restart sys service mcpd)")
+                         "NAME, load sys config [default | merge file F | merge from-terminal], restart sys service mcpd)")
 
     def _load_config(self, sc, args: list[str], text: str | None) -> str:
         if not args:
             return f"Loading configuration...\n  /config/bigip.conf\n{sc.load_saved()} objects loaded"
+        if args == ["default"]:
+            return f"Loading the default configuration...\n{sc.load_default()} objects reset"
         rest = [a for a in args if a not in ("merge", "verify")]
         if "merge" not in args:
-            raise ShellError('Syntax Error: "load sys config" takes merge file F or merge from-terminal')
+            raise ShellError('Syntax Error: "load sys config" takes default, merge file F or merge from-terminal')
         if rest == ["from-terminal"]:
             if text is None:
                 raise ShellError("Syntax Error: from-terminal reads the configuration from the terminal")
@@ -320,6 +339,8 @@ class Shell:
             shown = [(path, values)]
         else:
             shown = self._in_folder(cmd.type, folder, "recursive" in cmd.words)
+        if cmd.type == "net route-domain":
+            shown = [(p, route_domains.shown(self.store.of_type, p, v)) for p, v in shown]
         text = "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
         return one_line(text) if "one-line" in cmd.words else text
 
@@ -384,13 +405,15 @@ class Shell:
         if what == "ltm persistence persist-records" and self.ltm is not None:
             rows = []
             for r in self.ltm.persist_records():
+                if not may_read("ltm virtual", r.virtual):
+                    continue
                 vs = self.store.get("ltm virtual", r.virtual) or {}
                 dest = "%s:%s" % split_destination(vs["destination"]) if vs.get("destination") else r.virtual
                 rows.append((r.mode, r.value, dest, f"{r.address}:{r.port}"))
             return show_text.ltm_persist_records(rows)
         if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
             path, view = object_path("ltm pool", words[2], folder), View(folder)
-            pool = self.ltm.pool_report().get(path)
+            pool = self.ltm.pool_report().get(path) if may_read("ltm pool", path) else None
             if pool is None:
                 raise ShellError.of(NotFound("Pool", path))
             members = {view.port(m): info for m, info in pool["members"].items()}
@@ -490,9 +513,10 @@ class Shell:
         shown = self.ltm.irules.show()
         if name is not None:
             path = full_path(name)
-            if self.store.get("ltm rule", path) is None:
+            if self.store.get("ltm rule", path) is None or not may_read("ltm rule", path):
                 raise ShellError.of(NotFound("Rule", path))
             shown = {path: shown.get(path, {})}
+        shown = {rule: events for rule, events in shown.items() if may_read("ltm rule", rule)}
         out = []
         for rule, events in sorted(shown.items()):
             for event, s in sorted(events.items()):
@@ -519,7 +543,8 @@ class Shell:
 
         view, type_ = View(folder), f"ltm {what}"
         want = object_path(type_, name, folder) if name is not None else None
-        shown = lambda path: path == want if want else folder_of(path) == folder
+        def shown(path: str) -> bool:
+            return may_read(type_, path) and (path == want if want else folder_of(path) == folder)
         blocks = []
         if what == "virtual":
             for vs, v in self.ltm.virtual_health().items():

@@ -6,10 +6,11 @@ from typing import Callable
 
 from starlette.responses import Response
 
+from ..config import policy, route_domains
 from ..config.access import may_read
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
-from ..errors import NotFound
+from ..errors import ConfigError, NotFound
 from ..gtm.topology import Record, evaluation_order
 from . import resources as res
 from . import stats
@@ -47,6 +48,15 @@ class Routes:
             return self._organizing(tm, method, uri)
         if method == "GET":
             return json_response(q.apply(self.read(r, q), r))
+        if r.type == policy.POLICY and r.path and not r.sub and method == "PATCH" and isinstance(body, dict) \
+                and body.get("createDraft") is True:   # a draft copy of the published policy (bigip_policy's way)
+            self.auth.authorize(user, method, uri)
+            try:
+                ops = [Op(*step) for step in policy.draft_ops(self.store.get, r.path)]
+            except ConfigError as exc:
+                raise answer(exc) from None
+            self.commit(ops, about=(r.path,))
+            return json_response(self.read(res.Route(r.type, ops[0].path), q))
         op = res.op_for(method, r, body)
         self.auth.authorize(user, method, uri, operator_ok=operator_change(op))
         self.commit([op], about=(r.path, r.member))
@@ -100,6 +110,8 @@ class Routes:
         """The objects of a type, with F5's hidden device_trust_group among the device groups: a
         sync-only group of every device of the trust domain, kept by the trust, not the store."""
         objects = {p: v for p, v in self.store.of_type(type_).items() if may_read(type_, p)}
+        if type_ == "net route-domain":
+            objects = {p: route_domains.shown(self.store.of_type, p, v) for p, v in objects.items()}
         if type_ == "cm device-group" and self.parts.trust is not None:
             objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
                                                 "network-failover": "disabled",

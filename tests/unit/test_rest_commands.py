@@ -123,6 +123,8 @@ def test_a_sys_config_load_body_is_its_tmsh_line():
     assert config_load_line({"command": "load", "options": [{"merge": True}, {"file": "/tmp/a.conf"}]}) \
         == "load sys config merge file /tmp/a.conf"
     assert config_load_line({"command": "load"}) == "load sys config"
-    for bad in ({"options": [{"file": "/tmp/a; rm -rf /"}]}, {"options": [{"colour": "red"}]}, {"name": "default"}):
+    assert config_load_line({"command": "load", "name": "default"}) == "load sys config default"
+    for bad in ({"options": [{"file": "/tmp/a; rm -rf /"}]}, {"options": [{"colour": "red"}]},
+                {"name": "default", "options": [{"file": "/tmp/a.conf"}]}, {"name": "factory"}):
         with pytest.raises(RestError):
             config_load_line({"command": "load", **bad})
