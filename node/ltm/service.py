@@ -31,6 +31,15 @@ from .mirror_driver import Mirror
 from .monitors import MonitorState, probe
 
 IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
+MONITOR_TYPES = [t for t in TYPES if t.startswith("ltm monitor ")]
+# changes the data plane never looks at when it reconciles: data groups are read when a rule runs
+# (AS3 keeps its declarations and tasks in data groups), GTM and users are others' business
+IGNORED = ("ltm data-group ", "gtm ", "auth user")
+
+
+def concerns_ltm(changes) -> bool:
+    """Whether a commit's changes (store.Change) can change what the data plane serves."""
+    return any(not c.type.startswith(IGNORED) for c in changes)
 
 
 @dataclass
@@ -44,6 +53,11 @@ class Stats:
     def to_dict(self) -> dict:
         return {"cur_conns": self.current, "tot_conns": self.total, "bytes_in": self.bytes_in,
                 "bytes_out": self.bytes_out, "refused": self.refused}
+
+
+def _add(total: Stats, k: Stats) -> None:
+    for f in ("current", "total", "bytes_in", "bytes_out"):
+        setattr(total, f, getattr(total, f) + getattr(k, f))
 
 
 @dataclass
@@ -69,6 +83,8 @@ class LTM:
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
+        self._paths: dict[tuple, str] = {}   # data_path's answers at store generation _paths_at
+        self._paths_at = -1
         self._nursery = None
         self.irules = IRules(store, log)
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
@@ -83,7 +99,7 @@ class LTM:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
+                self.events.subscribe(ConfigCommitted, lambda e: self.reconcile() if concerns_ltm(e.changes) else None)
                 self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
                 self.events.subscribe(HealthChanged, lambda _e: self._reconcile_fastl4())   # at once
                 self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
@@ -112,9 +128,9 @@ class LTM:
         if name in (None, "none"):
             return None
         path = full_path(name)
-        for t in TYPES:
-            if t.startswith("ltm monitor ") and self.store.get(t, path) is not None:
-                return t.removeprefix("ltm monitor "), self.store.get(t, path)
+        for t in MONITOR_TYPES:
+            if (found := self.store.get(t, path)) is not None:
+                return t.removeprefix("ltm monitor "), found
         return None
 
     def members(self, pool_path: str) -> list[MemberView]:
@@ -133,6 +149,7 @@ class LTM:
         """Each virtual server (by full path) with its availability and reason: what GTM reads over
         iQuery. Keyed by full path, as every report here, so `/P1/vs` and `/P2/vs` stay apart."""
         out = {}
+        kernel = self._kernel_totals()
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
             va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
@@ -148,7 +165,7 @@ class LTM:
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
                          "mirror": vs.get("mirror", "disabled"),
-                         "stats": self.stats_of("virtual", path)}
+                         "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
 
     def rule_report(self) -> dict:
@@ -158,16 +175,26 @@ class LTM:
     def pool_report(self) -> dict:
         """Each pool (by full path) and its members (by full name, `/P/10.1.20.21:80`)."""
         out = {}
+        kernel = self._kernel_totals()
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
             members = self.members(path)
             avail, reason = pool_status(members, self.monitor_of(pool) is not None)
             out[path] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
-                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path),
+                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path, kernel=kernel),
                 "members": {m.name: {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
-                                                "stats": self.stats_of("member", path, m.name)}
+                                                "stats": self.stats_of("member", path, m.name, kernel=kernel)}
                             for m in members}}
+        return out
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each pool (full path): (members available, members); what HA groups and gateway
+        failsafes read several times a second, so without the statistics pool_report adds."""
+        out = {}
+        for path in self.store.of_type("ltm pool"):
+            views = self.members(path)
+            out[path] = (sum(m.status[0] == "available" for m in views), len(views))
         return out
 
     def _reason(self, pool: str, m: MemberView) -> str:
@@ -257,9 +284,15 @@ class LTM:
 
     def data_path(self, vs: dict) -> str:
         """As the profiles say, except that iRules take a fastL4 virtual off the kernel path onto
-        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run."""
-        path = profiles.data_path(self.store.get, vs)
-        return "tcp" if path == "fastl4" and vs.get("rules") else path
+        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run.
+        Remembered per virtual until the configuration changes (every report asks, for every row)."""
+        if self._paths_at != self.store.generation:
+            self._paths, self._paths_at = {}, self.store.generation
+        key = (tuple(vs.get("profiles") or ()), bool(vs.get("rules")))
+        if key not in self._paths:
+            path = profiles.data_path(self.store.get, vs)
+            self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") else path
+        return self._paths[key]
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -380,16 +413,23 @@ class LTM:
             read(("pool", pool_path), *fastl4.member_counters(path, m["name"]), current)
         return out
 
-    def stats_of(self, *key) -> dict:
-        """Proxy and kernel statistics together, as `show ltm` prints them."""
-        total = Stats(**vars(self.stat(*key)))
+    def _kernel_totals(self) -> dict[tuple, Stats]:
+        """The kernel's counters of every fastL4 virtual, summed per statistics key; a report reads
+        them once for all its rows."""
+        out: dict[tuple, Stats] = {}
         for path, vs in self.store.of_type("ltm virtual").items():
-            if self.data_path(vs) == "fastl4" and (key == ("virtual", path) or (key[0] != "virtual" and
-                                                                             vs.get("pool") == key[1])):
-                k = self._kernel_stats(path, vs).get(key)
-                if k:
-                    for f in ("current", "total", "bytes_in", "bytes_out"):
-                        setattr(total, f, getattr(total, f) + getattr(k, f))
+            if self.data_path(vs) == "fastl4":
+                for key, k in self._kernel_stats(path, vs).items():
+                    _add(out.setdefault(key, Stats()), k)
+        return out
+
+    def stats_of(self, *key, kernel: dict[tuple, Stats] | None = None) -> dict:
+        """Proxy and kernel statistics together, as `show ltm` prints them (`kernel`: the
+        report's _kernel_totals, else read now)."""
+        total = Stats(**vars(self.stat(*key)))
+        k = (self._kernel_totals() if kernel is None else kernel).get(key)
+        if k:
+            _add(total, k)
         return total.to_dict()
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
