@@ -28,6 +28,7 @@ from .hooks import Flow, Headers
 
 CHUNK = 65536
 IP_FREEBIND = 15
+IP_TRANSPARENT = 19
 CONNECT_TIMEOUT = 5
 
 
@@ -78,12 +79,14 @@ def quiet(stream) -> bool:
     return not readable
 
 
-async def connect(address: str, port: int, source: str | None = None) -> trio.SocketStream:
-    """A TCP connection to a member, from `source` (SNAT) if given, else the kernel's choice."""
+async def connect(address: str, port: int, source: str | None = None,
+                  transparent: bool = False) -> trio.SocketStream:
+    """A TCP connection to a member, from `source` (SNAT) if given, else the kernel's choice;
+    `transparent`: `source` is the client's own address, not this host's (SNAT none)."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if source is not None:
-            sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
+            sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT if transparent else IP_FREEBIND, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             await sock.bind((source, 0))
         with trio.fail_after(CONNECT_TIMEOUT):
