@@ -91,3 +91,25 @@ def test_tls_profiles_point_at_declared_certificates_with_keys():
     assert validate.declaration(adc(Shop=decl)) == [
         "/Shop/Web/extra/certificates/0/certificate: the Certificate /Shop/Web/nocert is not declared",
         "/Shop/Web/client/clientCertificate: the Certificate /Shop/Web/keyless has no privateKey"]
+
+
+def test_a_refused_deploy_leaves_no_certificate_copies_in_the_file_store(tmp_path):
+    svc, store, _ = services(tmp_path / "running.json")
+    files = tmp_path / "config" / "filestore"
+    bad = shop()
+    bad["Web"]["serviceMain"]["virtualAddresses"] = ["10.9.9.9"]    # on no VLAN: the store refuses it
+    status, out = run(svc, adc(Shop=bad))
+    assert status == 422 and not files.exists()
+    assert run(svc, adc(Shop=shop()))[0] == 200
+    kept = sorted(p.name for p in files.rglob("*") if p.is_file())
+    assert kept == [":Shop:Web:webcert.crt", ":Shop:Web:webcert.key"]
+
+
+def test_a_service_naming_a_missing_bigip_profile_is_refused_by_the_store():
+    svc, store, _ = services()
+    decl = shop()
+    decl["Web"]["serviceMain"]["profileTCP"] = {"bigip": "/Common/nosuch"}
+    status, out = run(svc, adc(Shop=decl))
+    assert status == 422 and "01020036:3: The requested profile (/Common/nosuch) was not found." in \
+        out["results"][0]["response"]
+    assert not [k for k in store.objects if k[1].startswith("/Shop")]
