@@ -8,12 +8,14 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from dataclasses import dataclass
 
 from ..config import ssl_files
-from ..config.schema import TYPES, topology_name
+from ..config.schema import TYPES, hash_secret, topology_name
 from . import classes as C
+from . import secrets, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
 BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/Common/tcp", "udp": "/Common/udp",
@@ -139,35 +141,43 @@ class Builder:
     # -- TLS -----------------------------------------------------------------------------------------
     def certificate(self, a: str, n: str, item: dict) -> None:
         """/T/A/n.crt and /T/A/n.key (and /T/A/n-bundle.crt for chainCA), installed from the PEM
-        text, as AS3 names them."""
+        text, as AS3 names them; a part given as {bigip} is that file, nothing installed. An
+        encrypted key is installed opened (the lab keeps no SecureVault), its passphrase hashed."""
         parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
                  ("chainCA", ssl_files.CERT, "-bundle.crt"))
         for prop, type_, suffix in parts:
-            if prop in item:
+            if isinstance(item.get(prop), str):
                 path = f"/{self.t}/{a}/{n}{suffix}"
-                self.add(Obj(type_, path, described(item, {
-                    "source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]})))
+                values = {"source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]}
+                if prop == "privateKey" and "passphrase" in item:
+                    passphrase = secrets.plain(item["passphrase"], "")[0]
+                    values.update(pem=secrets.private_key(item, "")[0], passphrase=hash_secret(
+                        passphrase.decode(errors="replace"), hashlib.sha256(path.encode()).digest()[:12]))
+                self.add(Obj(type_, path, described(item, values)))
 
     def cert_files(self, value, a: str) -> dict:
-        """A Certificate's files, as an SSL profile names them."""
+        """A Certificate's files, as an SSL profile names them: its own or the {bigip} ones it names."""
         base = self.ref(value, a)
         certificate = self.resolver.target(value, self.t, a)[1] or {}
-        return {"cert": f"{base}.crt", "key": f"{base}.key",
-                "chain": f"{base}-bundle.crt" if "chainCA" in certificate else "none"}
+
+        def file(prop: str, suffix: str) -> str:
+            part = certificate.get(prop)
+            return f"{base}{suffix}" if isinstance(part, str) else self.ref(part, a) if part else "none"
+        return {"cert": file("certificate", ".crt"), "key": file("privateKey", ".key"),
+                "chain": file("chainCA", "-bundle.crt")}
 
     def tls_server(self, a: str, n: str, item: dict) -> None:
-        """A client-ssl profile: the virtual is the TLS server."""
+        """A client-ssl profile: the virtual is the TLS server (tls.py maps its settings)."""
         chain = {f"set{i}": self.cert_files(c["certificate"], a) for i, c in enumerate(item["certificates"])}
         first = next(iter(chain.values()))
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
-            "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first,
-            "ciphers": get(item, "ciphers"), "peer-cert-mode": get(item, "authenticationMode")})))
+            "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
+            **tls.server_values(item, get, lambda v: self.ref(v, a))})))
 
     def tls_client(self, a: str, n: str, item: dict) -> None:
-        """A server-ssl profile: the virtual is a TLS client of the pool."""
+        """A server-ssl profile: the virtual is a TLS client of the pool (tls.py maps its settings)."""
         values = {"defaults-from": "/Common/serverssl", "ciphers": get(item, "ciphers"),
-                  "server-name": get(item, "serverName"),
-                  "peer-cert-mode": "require" if get(item, "validateCertificate") else "ignore"}
+                  **tls.client_values(item, get, lambda v: self.ref(v, a))}
         if "clientCertificate" in item:
             files = self.cert_files(item["clientCertificate"], a)
             values.update({"cert-key-chain": {"set0": files}, **files})

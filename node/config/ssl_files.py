@@ -102,6 +102,17 @@ def _key_facts(key, kind: str, prefix: str) -> dict:
     raise ConfigError(f"unsupported key type {type(key).__name__}")
 
 
+def decrypt_key(pem: str, passphrase: bytes) -> str:
+    """An encrypted PEM private key as unencrypted PKCS#8 PEM; raises ConfigError when the
+    passphrase does not open it."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=passphrase)
+    except (ValueError, TypeError):
+        raise ConfigError("the passphrase does not decrypt the private key") from None
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 def matches(cert_pem: str, key_pem: str) -> bool:
     """Whether the key is the certificate's."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())

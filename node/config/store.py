@@ -567,6 +567,8 @@ class ConfigStore:
         kept = ssl_files.filestore(root, op.type, op.path)
         pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
         values.update(ssl_files.describe(op.type, op.path, pem))
+        if op.type == ssl_files.KEY and values.get("passphrase"):   # AS3 opened it with its passphrase
+            values["security-type"] = "password"
 
     def _keep_files(self, changes: list[Change]) -> None:
         """The file store's copy of each certificate and key a commit installed (a trial or a
