@@ -384,13 +384,15 @@ class Shell:
         if what == "ltm persistence persist-records" and self.ltm is not None:
             rows = []
             for r in self.ltm.persist_records():
+                if not may_read("ltm virtual", r.virtual):
+                    continue
                 vs = self.store.get("ltm virtual", r.virtual) or {}
                 dest = "%s:%s" % split_destination(vs["destination"]) if vs.get("destination") else r.virtual
                 rows.append((r.mode, r.value, dest, f"{r.address}:{r.port}"))
             return show_text.ltm_persist_records(rows)
         if words[:2] == ["ltm", "pool"] and len(words) == 4 and words[3] == "members":
             path, view = object_path("ltm pool", words[2], folder), View(folder)
-            pool = self.ltm.pool_report().get(path)
+            pool = self.ltm.pool_report().get(path) if may_read("ltm pool", path) else None
             if pool is None:
                 raise ShellError.of(NotFound("Pool", path))
             members = {view.port(m): info for m, info in pool["members"].items()}
@@ -490,9 +492,10 @@ class Shell:
         shown = self.ltm.irules.show()
         if name is not None:
             path = full_path(name)
-            if self.store.get("ltm rule", path) is None:
+            if self.store.get("ltm rule", path) is None or not may_read("ltm rule", path):
                 raise ShellError.of(NotFound("Rule", path))
             shown = {path: shown.get(path, {})}
+        shown = {rule: events for rule, events in shown.items() if may_read("ltm rule", rule)}
         out = []
         for rule, events in sorted(shown.items()):
             for event, s in sorted(events.items()):
@@ -518,7 +521,8 @@ class Shell:
 
         view, type_ = View(folder), f"ltm {what}"
         want = object_path(type_, name, folder) if name is not None else None
-        shown = lambda path: path == want if want else folder_of(path) == folder
+        def shown(path: str) -> bool:
+            return may_read(type_, path) and (path == want if want else folder_of(path) == folder)
         blocks = []
         if what == "virtual":
             for vs, v in self.ltm.virtual_health().items():

@@ -1,6 +1,7 @@
 """iControl REST statistics: F5's `entries` / `nestedStats` shapes, filled from the live LTM and CM."""
 from __future__ import annotations
 
+from ..config.access import may_read
 from ..config.schema import LOCAL_ONLY, base_name, full_path
 from ..errors import NotFound
 from . import resources as res
@@ -69,8 +70,10 @@ def _status(avail: str, enabled: str, reason: str) -> dict:
 
 
 def object_stats(parts: Parts, type_: str, path: str, member: str | None = None) -> dict | None:
-    """The stats entries of one object, or None if it does not exist."""
+    """The stats entries of one object, or None if it does not exist (or the user may not see it)."""
     ltm, store = parts.ltm, parts.store
+    if not may_read(type_, path):
+        return None
     if type_ == "ltm pool":
         p = ltm.pool_report().get(path)
         if p is None or store.get(type_, path) is None:
@@ -138,7 +141,7 @@ def _gtm_virtual(parts: Parts, server: str, vs: str) -> dict | None:
 
 def _rule(parts: Parts, path: str, url: str) -> dict:
     """An iRule's statistics: one entry per event, as F5 keys them (`~Common~r:HTTP_REQUEST`)."""
-    if parts.store.get("ltm rule", path) is None:
+    if parts.store.get("ltm rule", path) is None or not may_read("ltm rule", path):
         raise answer(NotFound("Rule", path))
     out = {}
     for event, s in sorted(parts.ltm.rule_report().get(path, {}).items()):
@@ -157,7 +160,7 @@ def of(parts: Parts, r: res.Route) -> dict:
         return _traffic_groups(parts, r)
     if r.path is None:
         out = {}
-        for path in sorted(parts.store.of_type(r.type)):
+        for path in sorted(p for p in parts.store.of_type(r.type) if may_read(r.type, p)):
             one = _one(parts, r.type, path, None, res.object_url(r.type, path))
             out[link(res.object_url(r.type, path) + "/stats").split("?")[0]] = {
                 "nestedStats": {"kind": kind(r.type, "stats"), "selfLink": link(res.object_url(r.type, path) + "/stats"),
@@ -166,7 +169,7 @@ def of(parts: Parts, r: res.Route) -> dict:
     if r.sub == "members":
         base = f"{url}/members"
         if r.member is None:
-            pool = parts.store.get(r.type, r.path)
+            pool = parts.store.get(r.type, r.path) if may_read(r.type, r.path) else None
             if pool is None:
                 raise answer(NotFound("Pool", r.path))
             out = {}

@@ -23,6 +23,7 @@ TRANSACTION_TIMEOUT = 30
 class Transaction:
     id: int
     touched: float
+    user: str = ""           # who opened it: only they (or an admin) see and use it
     state: str = "STARTED"
     commands: list = field(default_factory=list)   # (method, uri, body, Op)
     failure: str = ""
@@ -49,10 +50,13 @@ class Transactions:
         self.monotonic, self.wall = monotonic, wall
         self.open: dict[int, Transaction] = {}
 
-    def _get(self, ident: str) -> Transaction:
+    def _mine(self, t: Transaction, user: str) -> bool:
+        return t.user == user or self.auth.role(user) == "admin"
+
+    def _get(self, ident: str, user: str) -> Transaction:
         self._expire()
         t = self.open.get(int(ident)) if ident.isdigit() else None
-        if t is None:
+        if t is None or not self._mine(t, user):
             raise RestError(404, f"Transaction {ident} was not found.", 1)
         return t
 
@@ -65,8 +69,8 @@ class Transactions:
     def handle(self, rest: list[str], method: str, user: str, body, uri: str) -> Response:
         """/mgmt/tm/transaction[/ID[/commands]]"""
         if not rest:
-            return self._collection(method)
-        t = self._get(rest[0])
+            return self._collection(method, user)
+        t = self._get(rest[0], user)
         if rest[1:] == ["commands"] and method == "GET":
             return json_response({"kind": "tm:transaction:commandscollectionstate",
                                   "selfLink": link(f"/mgmt/tm/transaction/{t.id}/commands"),
@@ -80,17 +84,17 @@ class Transactions:
             return Response(status_code=200)
         return self._commit(t, method, body)
 
-    def _collection(self, method: str) -> Response:
+    def _collection(self, method: str, user: str) -> Response:
         self._expire()
         if method == "POST":
             ident = int(self.wall() * 1000)
             while ident in self.open:
                 ident += 1
-            t = self.open[ident] = Transaction(ident, self.monotonic())
+            t = self.open[ident] = Transaction(ident, self.monotonic(), user)
             return json_response(t.to_rest())
         if method == "GET":
             return json_response({"kind": "tm:transactioncollectionstate", "selfLink": link("/mgmt/tm/transaction"),
-                                  "items": [t.to_rest() for t in self.open.values()]})
+                                  "items": [t.to_rest() for t in self.open.values() if self._mine(t, user)]})
         raise RestError(405, f"{method} is not allowed on /mgmt/tm/transaction", 1)
 
     def _commit(self, t: Transaction, method: str, body) -> Response:
@@ -121,7 +125,7 @@ class Transactions:
 
     def queue(self, trans: str, method: str, uri: str, tm: list[str], body, user: str) -> Response:
         """A write sent with X-F5-REST-Coordination-Id: checked and queued, not applied."""
-        t = self._get(trans)
+        t = self._get(trans, user)
         if t.state != "STARTED":
             raise RestError(400, f"transaction {t.id} is {t.state}, not STARTED", 1)
         r = res.route(tm)

@@ -2,6 +2,8 @@
 only there, reads only there and in /Common, over REST, tmsh through util bash, and tmsh text."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
 
@@ -10,7 +12,7 @@ from node.config.store import ConfigStore, Op, create_folder_ops
 from node.config import conf
 from node.config.schema import hash_secret
 from node.config.tmsh import TmshSyntaxError, parse, render
-from node.errors import WriteAccessDenied
+from node.errors import ShellError, WriteAccessDenied
 from node.rest.app import RestApp
 from node.shell import Shell
 from tests.unit.test_rest_shapes import client, rest_of
@@ -110,3 +112,42 @@ async def test_over_rest_a_manager_of_p1_writes_there_only_and_sees_p1_and_commo
         assert "was not found" in r.text
     async with client(rest) as admin:     # the admin still reaches every partition
         assert {i["fullPath"] for i in (await admin.get("/mgmt/tm/ltm/pool")).json()["items"]} >= {"/P2/theirs"}
+
+
+def _report(paths):
+    stats = {"cur_conns": 0, "tot_conns": 0, "bytes_in": 0, "bytes_out": 0, "refused": 0}
+    return {p: {"members": {}, "stats": stats, "availability": "unknown", "reason": "-", "mode": "round-robin",
+                "monitor": "none"} for p in paths}
+
+
+async def test_a_scoped_user_sees_no_other_partitions_stats_show_or_transactions():
+    rest, store = scoped_rest()
+    report = _report(store.of_type("ltm pool"))
+    rest = RestApp(**{**vars(rest.parts), "ltm": SimpleNamespace(members=lambda pool: [], pool_report=lambda: report,
+                                                                 irules=None)})
+    rest.parts.shell.ltm = rest.parts.ltm
+    store.commit([Op("create", "auth user", "/Common/u1", {"password": ("set", "pw-12345"),
+                                                           "partition-access": ("set", "P1"),
+                                                           "role": ("set", "manager")})])
+    async with client(rest) as admin:
+        assert "https://localhost/mgmt/tm/ltm/pool/~P2~theirs/stats" in (
+            await admin.get("/mgmt/tm/ltm/pool/stats")).json()["entries"]
+        theirs = (await admin.post("/mgmt/tm/transaction", json={})).json()["transId"]
+    u1 = httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                           auth=("u1", "pw-12345"))
+    async with u1:
+        seen = (await u1.get("/mgmt/tm/ltm/pool/stats")).json()["entries"]
+        assert [k.split("/")[-2] for k in seen] == ["~Common~shared"]
+        for uri in ("/mgmt/tm/ltm/pool/~P2~theirs/stats", "/mgmt/tm/ltm/pool/~P2~theirs/members/stats",
+                    f"/mgmt/tm/transaction/{theirs}"):
+            assert (await u1.get(uri)).status_code == 404, uri
+        assert (await u1.get("/mgmt/tm/transaction")).json()["items"] == []
+        assert (await u1.get("/mgmt/tm/ltm/pool/~Common~shared/stats")).status_code == 200
+    token = CURRENT.set(Access("u1", "P1"))
+    try:
+        assert "theirs" not in await rest.parts.shell.run("show ltm pool", folder="/P2")
+        with pytest.raises(ShellError, match="was not found"):
+            await rest.parts.shell.run("show ltm pool /P2/theirs members")
+    finally:
+        CURRENT.reset(token)
+    assert "Ltm::Pool: theirs" in await rest.parts.shell.run("show ltm pool", folder="/P2")
