@@ -173,6 +173,7 @@ CLASSES: dict[str, dict] = {
                           "properties": {"key": {"anyOf": [STR, {"type": "integer"}]}, "value": STR}}}),
     # TLS (node/ltm/tls.py terminates it): a Certificate is an ssl-cert + ssl-key pair in /T/A
     # (each part PEM text or an existing file {bigip}; an encrypted key with its passphrase, secrets.py)
+    "CA_Bundle": obj(("bundle",), bundle={"anyOf": [STR, BIGIP]}),   # sys file ssl-cert /T/A/name
     "Certificate": obj(("certificate",), certificate={"anyOf": [STR, BIGIP]}, privateKey={"anyOf": [STR, BIGIP]},
                        chainCA={"anyOf": [STR, POINTER]}, passphrase=SECRET),
     "TLS_Server": obj(("certificates",), certificates={"type": "array", "minItems": 1, "items": {
@@ -181,7 +182,7 @@ CLASSES: dict[str, dict] = {
             "authenticationMode": enum("request", "require", "ignore"),
             "authenticationFrequency": enum("one-time", "every-time")}}},
                       authenticationMode=enum("ignore", "require", "request", default="ignore"),
-                      authenticationTrustCA=BIGIP, authenticationInviteCA=BIGIP, forwardProxyBypassAllowlist=POINTER,
+                      authenticationTrustCA=POINTER, authenticationInviteCA=POINTER, forwardProxyBypassAllowlist=POINTER,
                       c3dOCSP=BIGIP, allowDynamicRecordSizing={**BOOL, "default": False},
                       nonSslConnectionsEnabled={**BOOL, "default": False},
                       cacheCertificateEnabled={**BOOL, "default": False}, staplerOCSPEnabled={**BOOL, "default": False},

@@ -71,7 +71,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -155,6 +155,19 @@ class Builder:
                         passphrase.decode(errors="replace"), hashlib.sha256(path.encode()).digest()[:12]))
                 self.add(Obj(type_, path, described(item, values)))
 
+    def ca_bundle(self, a: str, n: str, item: dict) -> None:
+        """sys file ssl-cert /T/A/n from the PEM text (a {bigip} bundle installs nothing)."""
+        if isinstance(item["bundle"], str):
+            path = f"/{self.t}/{a}/{n}"
+            self.add(Obj(ssl_files.CERT, path, described(item, {
+                "source-path": ssl_files.filestore_source(ssl_files.CERT, path), "pem": item["bundle"]})))
+
+    def file_ref(self, value, a: str) -> str:
+        """The file a pointer names: a CA_Bundle's own, or the {bigip} file it stands for."""
+        target = self.resolver.target(value, self.t, a)[1] or {}
+        bundle = target.get("bundle") if target.get("class") == "CA_Bundle" else None
+        return self.ref(bundle if isinstance(bundle, dict) else value, a)
+
     def cert_files(self, value, a: str) -> dict:
         """A Certificate's files, as an SSL profile names them: its own or the {bigip} ones it names."""
         base = self.ref(value, a)
@@ -162,7 +175,7 @@ class Builder:
 
         def file(prop: str, suffix: str) -> str:
             part = certificate.get(prop)
-            return f"{base}{suffix}" if isinstance(part, str) else self.ref(part, a) if part else "none"
+            return f"{base}{suffix}" if isinstance(part, str) else self.file_ref(part, a) if part else "none"
         return {"cert": file("certificate", ".crt"), "key": file("privateKey", ".key"),
                 "chain": file("chainCA", "-bundle.crt")}
 
@@ -172,12 +185,12 @@ class Builder:
         first = next(iter(chain.values()))
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
             "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
-            **tls.server_values(item, get, lambda v: self.ref(v, a))})))
+            **tls.server_values(item, get, lambda v: self.file_ref(v, a))})))
 
     def tls_client(self, a: str, n: str, item: dict) -> None:
         """A server-ssl profile: the virtual is a TLS client of the pool (tls.py maps its settings)."""
         values = {"defaults-from": "/Common/serverssl", "ciphers": get(item, "ciphers"),
-                  **tls.client_values(item, get, lambda v: self.ref(v, a))}
+                  **tls.client_values(item, get, lambda v: self.file_ref(v, a))}
         if "clientCertificate" in item:
             files = self.cert_files(item["clientCertificate"], a)
             values.update({"cert-key-chain": {"set0": files}, **files})

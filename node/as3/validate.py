@@ -141,6 +141,11 @@ PEM_PARTS = (("certificate", ssl_files.CERT, "a PEM certificate"), ("privateKey"
 def _pem(item: dict, pointer: str) -> list[str]:
     """A Certificate's PEM texts: each readable (a certificate, a key its passphrase opens) and the
     key the certificate's. Parts given as {bigip} files are the store's to check."""
+    if item["class"] == "CA_Bundle" and isinstance(item["bundle"], str):
+        try:
+            ssl_files.describe(ssl_files.CERT, f"{pointer}/bundle", item["bundle"].encode())
+        except ConfigError:
+            return [f"{pointer}/bundle: should be PEM certificates"]
     if item["class"] != "Certificate":
         return []
     errors, key = [], None

@@ -772,6 +772,7 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     # every BIG-IP's own pair; the daemon makes the files at its first start (node/config/ssl_files.py)
     ("sys file ssl-cert", "/Common/default.crt"): {"source-path": f"{SSL_OWN}ssl.crt/default.crt"},
     ("sys file ssl-key", "/Common/default.key"): {"source-path": f"{SSL_OWN}ssl.key/default.key"},
+    ("sys file ssl-cert", "/Common/ca-bundle.crt"): {"source-path": f"{SSL_OWN}ssl.crt/ca-bundle.crt"},
     # the tuned TCP profiles every BIG-IP has (their tuning stored only: the lab's TCP is the kernel's)
     **{("ltm profile tcp", f"/Common/{n}"): {"defaults-from": "/Common/tcp"} for n in TCP_TUNED},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},

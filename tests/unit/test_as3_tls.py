@@ -194,3 +194,20 @@ def test_tls_server_and_client_settings_map_to_f5s_profile_properties():
         "ca-file": "/Common/ca-bundle.crt", "secure-renegotiation": "require-strict",
         "options": ["dont-insert-empty-fragments", "no-tlsv1.3", "no-tlsv1"]}
     assert run(svc, adc(Shop=decl))[1]["results"][0]["message"] == "no change"
+
+
+def test_a_ca_bundle_is_a_certificate_file_the_tls_profiles_trust():
+    svc, store, _ = services()
+    decl = shop()
+    decl["Web"]["cas"] = {"class": "CA_Bundle", "bundle": CERT + OTHER_CERT}
+    decl["Web"]["webtls"]["authenticationTrustCA"] = {"use": "cas"}
+    decl["Web"]["backtls"]["trustCA"] = {"bigip": "/Common/ca-bundle.crt"}
+    status, out = run(svc, adc(Shop=decl))
+    assert status == 200, out
+    bundle = store.get("sys file ssl-cert", "/Shop/Web/cas")
+    assert bundle["is-bundle"] == "true" and bundle["subject"] == "CN=shop.example"
+    assert store.get("ltm profile client-ssl", "/Shop/Web/webtls")["ca-file"] == "/Shop/Web/cas"
+    assert store.get("ltm profile server-ssl", "/Shop/Web/backtls")["ca-file"] == "/Common/ca-bundle.crt"
+    decl["Web"]["webtls"]["authenticationTrustCA"] = {"use": "webcert"}
+    assert validate.declaration(adc(Shop=decl)) == [
+        "/Shop/Web/webtls/authenticationTrustCA: /Shop/Web/webcert is a Certificate, not a CA_Bundle"]

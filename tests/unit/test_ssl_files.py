@@ -96,3 +96,9 @@ def test_the_pair_shows_over_rest_with_the_keys_of_f5s_device_captures(store):
     assert (key["keyType"], key["keySize"]) == ("rsa-private", 2048)
     assert {"checksum", "curveName", "keySize", "securityType", "size", "sourcePath"} <= set(key)
     assert key["securityType"] == "normal" and key["curveName"] == "none"
+
+
+def test_every_device_has_a_ca_bundle_of_public_cas(store):
+    bundle = store.get("sys file ssl-cert", "/Common/ca-bundle.crt")
+    assert bundle["is-bundle"] == "true" and bundle["pem"].count("BEGIN CERTIFICATE") > 50
+    assert store.scope("sys file ssl-cert", bundle) == "local"
