@@ -98,12 +98,12 @@ def _print_status(report: dict) -> None:
 
 def _exec(args) -> int:
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
-    Lab.open(args.lab).exec(args.node, argv)
+    Lab.open(args.lab).exec(args.node, argv, user=args.user)
     return 1  # not reached: exec replaces this process
 
 
 def _shell(args) -> int:
-    Lab.open(args.lab).exec(args.node, ["tmsh"])
+    Lab.open(args.lab).exec(args.node, ["tmsh"], user=args.user)
     return 1  # not reached: exec replaces this process
 
 
@@ -261,10 +261,12 @@ def _lab_parsers(sub) -> None:
     s.add_argument("lab")
     s.add_argument("node")
     s.add_argument("command", nargs=argparse.REMAINDER)
+    s.add_argument("--user", help="run tmsh as this auth user, held to its role and partition (default: root)")
     s.set_defaults(func=_exec)
     s = sub.add_parser("shell", help="tmsh on a BIG-IP node, interactively: biglab shell LAB NODE")
     s.add_argument("lab")
     s.add_argument("node")
+    s.add_argument("--user", help="run tmsh as this auth user, held to its role and partition (default: root)")
     s.set_defaults(func=_shell)
     s = sub.add_parser("logs", help="a BIG-IP node's log, F5-style")
     s.add_argument("lab")

@@ -11,6 +11,7 @@ import signal
 import ssl
 import sys
 import time
+from contextlib import contextmanager
 
 import trio
 
@@ -18,6 +19,7 @@ from .clock import PersistentClock, write_atomically
 from .cm.hbauth import HeartbeatAuth
 from .cm.service import CM
 from .config import ssl_files
+from .config.access import CURRENT
 from .config.schema import PASSWORD_POLICY, PROVISION_MODULES, base_name
 from .config.store import ConfigStore, Op
 from .shell import Shell, ShellError
@@ -72,7 +74,7 @@ class Daemon:
         self.cm = CM(config.name, self.store, self.iquery, self.log, config.ha, own, self.save_config, self.events)
         self.cm.forced_offline_path = self.dir / "forced-offline"
         self.sysconfig = SysConfig(config.name, self.store, self.dir, self.log, self.trust, self._config_reloaded,
-                                   self.iquery.restart)
+                                   self.iquery.restart, base=lambda: base_config(config))
         self.ltm = LTM(config.name, self.store, self.cm.active_groups, self.log, self.events)
         self.cm.failover_driver.pool_counts = self.pool_counts   # HA group scores read the members' health
         self.ltm.mirror_peer = self.mirror_peer
@@ -143,31 +145,52 @@ class Daemon:
         except ShellError as exc:
             raise CommandError(str(exc)) from None
 
-    async def cmd_tmsh(self, line: str, folder: str = "/Common", text: str | None = None) -> str:
+    @contextmanager
+    def _as(self, user: str | None):
+        """tmsh for an `auth user` (`biglab shell --user U`) is held to its role and partition, as
+        REST is; without one it is root's, the lab's own way in."""
+        if user is None:
+            yield
+            return
+        if not isinstance(user, str) or self.rest.auth.role(user) in (None, "no-access"):
+            raise CommandError(f"tmsh: user {user} does not exist or may not log in")
+        token = CURRENT.set(self.rest.auth.access(user))
+        try:
+            yield
+        finally:
+            CURRENT.reset(token)
+
+    async def cmd_tmsh(self, line: str, folder: str = "/Common", text: str | None = None,
+                       user: str | None = None) -> str:
         if not isinstance(line, str) or not isinstance(folder, str) or not isinstance(text, (str, type(None))):
             raise CommandError("tmsh takes a command line (and the folder it runs in, and terminal text)")
-        try:
-            return await self.shell.run(line, folder, text)
-        except ShellError as exc:
-            raise CommandError(str(exc)) from None
+        with self._as(user):
+            try:
+                return await self.shell.run(line, folder, text)
+            except ShellError as exc:
+                raise CommandError(str(exc)) from None
 
-    async def cmd_cd(self, folder: str, to: str) -> str:
+    async def cmd_cd(self, folder: str, to: str, user: str | None = None) -> str:
         """Interactive tmsh's `cd`: the folder it moves to (tmsh keeps it between lines)."""
         if not isinstance(folder, str) or not isinstance(to, str):
             raise CommandError("cd takes the current folder and where to go")
-        try:
-            return self.shell.cd(folder, to.split())
-        except ShellError as exc:
-            raise CommandError(str(exc)) from None
+        with self._as(user):
+            try:
+                return self.shell.cd(folder, to.split())
+            except ShellError as exc:
+                raise CommandError(str(exc)) from None
 
-    async def cmd_prompt(self, kind: str = "bash", folder: str = "/Common", modules: list | None = None) -> str:
+    async def cmd_prompt(self, kind: str = "bash", folder: str = "/Common", modules: list | None = None,
+                         user: str | None = None) -> str:
         """The bash prompt (`[root@bigip1:Active:In Sync] ~ # `), or with kind "tmsh" tmsh's."""
         if kind == "tmsh":
-            return self.shell.tmsh_prompt(str(folder), [str(m) for m in modules or []])
+            with self._as(user):
+                return self.shell.tmsh_prompt(str(folder), [str(m) for m in modules or []], user or "root")
         return self.shell.prompt()
 
-    async def cmd_names(self, type: str, folder: str = "/Common") -> list:
-        return self.shell.names(str(type), str(folder))
+    async def cmd_names(self, type: str, folder: str = "/Common", user: str | None = None) -> list:
+        with self._as(user):
+            return self.shell.names(str(type), str(folder))
 
     def save_config(self) -> list[str]:
         """`save sys config`: every partition's bigip.conf files (node/sysconfig.py)."""

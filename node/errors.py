@@ -139,6 +139,13 @@ class WriteAccessDenied(ConfigError):
            'check your current "update/write" partition settings')
 
 
+class RoleAccessDenied(ConfigError):
+    """A change the user's role does not allow (mcpd's 01070822; the lab names the object after
+    F5's opening words, see docs/design.md). `verb` is create, modify or delete."""
+    id = "01070822:3"
+    fmt = "Access Denied: user ({user}) does not have {verb} access to {what} ({path})"
+
+
 class LoadFailed(ConfigError):
     """`load sys config` refused: what tmsh prints, the error and then its closing line (nothing
     was loaded). `doing` is Loading or Validating."""

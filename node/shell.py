@@ -10,6 +10,7 @@ import fnmatch
 
 from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigError, base_name, check_trusted,
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
+from .config import policy, route_domains
 from .config.access import may_read
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
@@ -80,12 +81,12 @@ class Shell:
             self.cm.failover.device_state()]
         return f"[root@{self.device}:{state}:{self.cm.sync_status()['status']}] ~ # "
 
-    def tmsh_prompt(self, folder: str = PARTITION, modules=()) -> str:
+    def tmsh_prompt(self, folder: str = PARTITION, modules=(), user: str = "root") -> str:
         """tmsh's prompt, from the live status: root@(bigip1)(cfg-sync In Sync)(Active)(/Common)(tmos.ltm)#"""
         state = {"active": "Active", "standby": "Standby", "forced-offline": "ForcedOffline"}[
             self.cm.failover.device_state()]
         where = ".".join(("tmos", *modules))
-        return f"root@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
+        return f"{user}@({self.device})(cfg-sync {self.cm.sync_status()['status']})({state})({folder})({where})# "
 
     def names(self, type_: str, folder: str = PARTITION) -> list[str]:
         """The names Tab completes for a type, as `list` shows them in `folder`."""
@@ -138,6 +139,9 @@ class Shell:
                 return self._template_checksum(words[4:], folder)
             if words[1:3] == ["sys", "ucs"] or words[:1] in (["load"], ["restart"]) or words[:3] == ["save", "sys", "ucs"]:
                 return self._sys(words, text)
+            if words[:3] == ["publish", "ltm", "policy"] or (words[:3] == ["modify", "ltm", "policy"]
+                                                             and words[4:] == ["create-draft"]):
+                return self._policy_draft(words, folder)
             cmd = parse(line)
         except TmshSyntaxError as exc:
             raise ShellError(str(exc)) from None
@@ -159,6 +163,19 @@ class Shell:
         except ConfigError as exc:
             raise ShellError.of(exc) from None
         raise ShellError(f'Syntax Error: "{cmd.verb}" unknown command')
+
+    def _policy_draft(self, words: list[str], folder: str) -> str:
+        """`publish ltm policy Drafts/P` and `modify ltm policy P create-draft`, each one commit."""
+        if len(words) not in (4, 5):
+            raise ShellError(f'Syntax Error: "{words[0]} ltm policy" takes one policy name')
+        try:
+            path = object_path(policy.POLICY, words[3], folder)
+            steps = policy.publish_ops(self.store.get, path) if words[0] == "publish" \
+                else policy.draft_ops(self.store.get, path)
+            self.store.commit([Op(*step) for step in steps])
+        except ConfigError as exc:
+            raise ShellError.of(exc) from None
+        return ""
 
     # -- saved configuration, UCS, mcpd -------------------------------------------------------------
     def _sys(self, words: list[str], text: str | None) -> str:
@@ -199,14 +216,16 @@ class Shell:
         if verb == "load" and rest[:2] == ["sys", "config"]:
             return self._load_config(sc, rest[2:], text)
         raise ShellError(f'Syntax Error: "{" ".join(words[:4])}" unexpected argument (save|load|delete|list sys ucs '
-                         "NAME, load sys config [merge file F | merge from-terminal], restart sys service mcpd)")
+                         "NAME, load sys config [default | merge file F | merge from-terminal], restart sys service mcpd)")
 
     def _load_config(self, sc, args: list[str], text: str | None) -> str:
         if not args:
             return f"Loading configuration...\n  /config/bigip.conf\n{sc.load_saved()} objects loaded"
+        if args == ["default"]:
+            return f"Loading the default configuration...\n{sc.load_default()} objects reset"
         rest = [a for a in args if a not in ("merge", "verify")]
         if "merge" not in args:
-            raise ShellError('Syntax Error: "load sys config" takes merge file F or merge from-terminal')
+            raise ShellError('Syntax Error: "load sys config" takes default, merge file F or merge from-terminal')
         if rest == ["from-terminal"]:
             if text is None:
                 raise ShellError("Syntax Error: from-terminal reads the configuration from the terminal")
@@ -320,6 +339,8 @@ class Shell:
             shown = [(path, values)]
         else:
             shown = self._in_folder(cmd.type, folder, "recursive" in cmd.words)
+        if cmd.type == "net route-domain":
+            shown = [(p, route_domains.shown(self.store.of_type, p, v)) for p, v in shown]
         text = "\n".join(render(cmd.type, p, v, allp, folder) for p, v in shown)
         return one_line(text) if "one-line" in cmd.words else text
 

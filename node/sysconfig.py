@@ -19,7 +19,8 @@ import tarfile
 import time
 from pathlib import Path
 
-from .config import conf
+from .config import conf, ssl_files
+from .config.schema import SSL_OWN
 from .config.store import ConfigStore
 from .errors import Invalid, NotFound
 from .files import write_atomically
@@ -33,11 +34,13 @@ TRUST = "var/lab/trust.json"     # the whole trust state (what F5 keeps in its t
 
 class SysConfig:
     def __init__(self, device: str, store: ConfigStore, state_dir: Path, log, trust=None, restarted=None,
-                 trust_changed=None):
+                 trust_changed=None, base=None):
         """`trust`: the device's TrustStore (its certificates, keys and trust domain) or None;
         `restarted`: what to call after mcpd's restart (channels and CM start afresh);
-        `trust_changed`: what to call when a UCS brought back another identity (channels reconnect)."""
+        `trust_changed`: what to call when a UCS brought back another identity (channels reconnect);
+        `base`: the ops of the node's own set-up (its interfaces, VLANs, self IPs, device, provisioning)."""
         self.device, self.store, self.dir, self.log = device, store, Path(state_dir), log
+        self.base = base or (lambda: [])
         self.trust, self.restarted = trust, restarted or (lambda: None)
         self.trust_changed = trust_changed or (lambda: None)
         self.config_dir = self.dir / "config"
@@ -97,6 +100,26 @@ class SysConfig:
         if not texts:
             raise NotFound("configuration file", str(self.config_dir / "bigip.conf"))
         return self._replace(texts)
+
+    def load_default(self) -> int:
+        """`load sys config default`: back to the device's defaults in one commit. The node's own
+        set-up from its topology (what stands for its management access and cabling: interfaces,
+        VLANs, their self IPs, its device object, provisioning), its certificates and its trust
+        domain (device and traffic groups) stay (docs/design.md); everything else goes, and
+        built-ins take their built-in values again. Returns how many objects changed."""
+        base = {(op.type, op.path) for op in self.base()}
+
+        def keep(type_: str, path: str) -> bool:
+            values = self.store.get(type_, path) or {}
+            own_pair = type_ in (ssl_files.CERT, ssl_files.KEY) and str(values.get("source-path")).startswith(SSL_OWN)
+            return (type_, path) in base or self._keep(type_, path) or own_pair \
+                or self.store.scope(type_, values) == "trust"
+
+        ops = conf.default_ops(self.store.objects, keep)
+        self.store.commit(ops, restore=True)
+        self.save()
+        self.log.log("notice", "mcpd", f"configuration reset to the defaults ({len(ops)} objects)", event="config-default")
+        return len(ops)
 
     def _read_dir(self, root: Path) -> dict[str, str]:
         return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.conf"))} if root.exists() else {}

@@ -11,7 +11,8 @@ history, and `load sys config merge from-terminal` reading until Ctrl-D. The lin
 prompt_toolkit; without a terminal, lines are read plainly from standard input.
 
 `biglab exec LAB NODE -- tmsh ...` (or `biglab shell LAB NODE`) runs it with BIGLAB_CTL pointing
-at the node's control socket.
+at the node's control socket, as root; with `--user U` (BIGLAB_USER) it runs as that `auth user`,
+held to its role and partition-access as it would be logged in on a BIG-IP.
 """
 from __future__ import annotations
 
@@ -31,13 +32,17 @@ FROM_TERMINAL = "Enter configuration. Press CTRL-D to submit or CTRL-C to cancel
 class Session:
     """Where the user is: the folder (`cd`) and the module context (`ltm`, `ltm monitor`)."""
     ctl: str
+    user: str | None = None      # an `auth user` the commands run as; None: root
     folder: str = "/Common"
     context: list = field(default_factory=list)
     rc: int = 0
     done: bool = False
 
     def prompt(self) -> str:
-        return call(self.ctl, "prompt", kind="tmsh", folder=self.folder, modules=self.context)["result"]
+        return self.call("prompt", kind="tmsh", folder=self.folder, modules=self.context)["result"]
+
+    def call(self, cmd: str, **args) -> dict:
+        return call(self.ctl, cmd, **args, **({"user": self.user} if self.user else {}))
 
     def run(self, line: str, read_text=None) -> None:
         """One line as typed: a move between contexts, `cd`, or a command for the daemon."""
@@ -54,7 +59,7 @@ class Session:
         elif words == ["/"]:
             self.context = []
         elif words[0] == "cd":
-            answer = call(self.ctl, "cd", folder=self.folder, to=" ".join(words[1:]) or "/Common")
+            answer = self.call("cd", folder=self.folder, to=" ".join(words[1:]) or "/Common")
             if answer["ok"]:
                 self.folder = answer["result"]
             else:
@@ -74,7 +79,7 @@ class Session:
             self.send(" ".join(_quote(w) for w in full), text)
 
     def send(self, line: str, text: str | None = None) -> None:
-        answer = call(self.ctl, "tmsh", line=line, folder=self.folder, **({"text": text} if text is not None else {}))
+        answer = self.call("tmsh", line=line, folder=self.folder, **({"text": text} if text is not None else {}))
         if answer["ok"]:
             if answer["result"]:
                 print(answer["result"])
@@ -123,7 +128,7 @@ def interactive(session: Session) -> int:
             options = list(grammar.next_words(session.context, text))
             type_ = grammar.name_position(session.context, text)
             if type_:
-                answer = call(session.ctl, "names", type=type_, folder=session.folder)
+                answer = session.call("names", type=type_, folder=session.folder)
                 options += answer["result"] if answer["ok"] else []
             for word in sorted(set(options)):
                 if word.startswith(partial) and not word.startswith("<"):
@@ -166,7 +171,7 @@ def main(argv=None) -> int:
     if not path:
         print("tmsh: BIGLAB_CTL is not set (run it with: biglab exec LAB NODE -- tmsh ...)", file=sys.stderr)
         return 2
-    session = Session(path)
+    session = Session(path, os.environ.get("BIGLAB_USER") or None)
     try:
         if argv[:1] == ["-c"] and len(argv) == 2:   # tmsh -c "cd /P; list ltm pool": the daemon runs the script
             session.send(argv[1])

@@ -165,11 +165,13 @@ class Lab:
             kwargs["env"] = {**(kwargs.get("env") or os.environ), **env}
         return self.backend.run(n, argv, **kwargs)
 
-    def exec(self, node: str, argv: list[str]):
-        """Replace this process by argv in the node (`biglab exec`)."""
+    def exec(self, node: str, argv: list[str], user: str | None = None):
+        """Replace this process by argv in the node (`biglab exec`); tmsh as `user` if given."""
         require_root()
         n = self.node(node)
         if not argv:
             raise LabError("nothing to run: biglab exec LAB NODE -- CMD [ARGS...]")
         argv, env = self.command(n, argv)
+        if user:
+            env = {**env, "BIGLAB_USER": user}
         return self.backend.exec(n, argv, env={**os.environ, **env})

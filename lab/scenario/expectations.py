@@ -108,6 +108,14 @@ def mac(env, spec):
     return got == want, f"{spec['address']} at {got or 'no entry'} (want {node}:{vlan} {want})"
 
 
+@expectation("listed", "node", "line", "text")
+def listed(env, spec):
+    """What a tmsh line prints on a node contains `text` (or, with `absent: true`, does not): a
+    synced change seen on a peer before the next step relies on it."""
+    got = env.tmsh(spec["node"], spec["line"])
+    return (spec["text"] in got) != bool(spec.get("absent")), " ".join(got.split())[:200]
+
+
 @expectation("dns", "node", "server", "name", "answer")
 def dns(env, spec):
     want = spec["answer"]

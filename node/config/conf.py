@@ -225,3 +225,16 @@ def replace_ops(objects: dict, blocks: list[Block], keep=lambda t, p: False) -> 
     gone = [Op("delete", t, p, {}) for (t, p) in sorted(objects) if (t, p) not in named and (t, p) not in BUILTIN
             and not keep(t, p)]
     return gone + merge_ops(objects, blocks)
+
+
+def default_ops(objects: dict, keep=lambda t, p: False) -> list[Op]:
+    """`load sys config default`: everything goes but the built-ins, which take their built-in
+    values again, and what `keep` names (the node's own set-up, its trust)."""
+    reset = []
+    for (t, p), own in BUILTIN.items():
+        have, builtin = objects.get((t, p)), {**TYPES[t].defaults(), **own}
+        if have is None or have == builtin or keep(t, p):
+            continue
+        values = {f: ("set", v) for f, v in builtin.items()} | {f: ("set", None) for f in have if f not in builtin}
+        reset.append(Op("modify", t, p, values))
+    return replace_ops(objects, [], keep) + reset

@@ -74,8 +74,9 @@ def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:
 
 
 def order_key(f: Field) -> str | None:
-    """Pool members are ordered by `member-order`, a wide IP's pools by `order` (F5's names)."""
-    return next((k for k in ("member-order", "order") if any(s.name == k for s in f.sub)), None)
+    """Pool members are ordered by `member-order`, a wide IP's pools by `order`, a policy's rules by
+    `ordinal` (F5's names)."""
+    return next((k for k in ("member-order", "order", "ordinal") if any(s.name == k for s in f.sub)), None)
 
 
 def next_order(work: dict) -> int:

@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
+from . import policy_words
 from .services import port_number
+from .roles import ROLES
 
 PARTITION = "/Common"
 NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%-]*$")
@@ -32,7 +34,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw clauses
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -79,7 +81,6 @@ def _copy(v):
 
 ED = ("enabled", "disabled")
 TF = ("true", "false")
-ROLES = ("admin", "resource-admin", "manager", "operator", "guest", "no-access")  # what iControl REST enforces
 MEMBER_FIELDS = (
     Field("address", "ip"),
     Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
@@ -479,7 +480,10 @@ def _ssl_scope(values: dict) -> str:
 
 
 SSL_FILE_COMMON = (Field("source-path", "str", required=True), Field("checksum", "str"), Field("size", "int"),
-                   Field("key-type", "str"), Field("description", "str"))
+                   Field("key-type", "str"), Field("description", "str"),
+                   # the file's record as a BIG-IP keeps it (ssl_files.stamp): when, by whom, how often
+                   Field("create-time", "str"), Field("created-by", "str"), Field("last-update-time", "str"),
+                   Field("updated-by", "str"), Field("mode", "int"), Field("revision", "int"))
 SSL_FILE_TYPES = (
     ObjType("sys file ssl-cert", "Certificate File", (
         *SSL_FILE_COMMON, Field("subject", "str"), Field("issuer", "str"), Field("expiration-date", "int"),
@@ -589,13 +593,14 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("distribution-hash", "enum", "src-dst-ipport", ("dst-mac", "src-dst-ipport", "src-dst-mac", "index")),
         Field("qinq-ethertype", "str", "0x8100"), Field("stp", "enum", "enabled", ED),
         Field("description", "str")), scope="local"),
-    # stored only: a node has one routing table (route domain 0, which every BIG-IP has)
+    # stored only: a node has one routing table (route domain 0, which every BIG-IP has, lists
+    # every VLAN no other route domain holds: node/config/route_domains.py)
     ObjType("net route-domain", "Route Domain", (
         Field("id", "int", required=True, minimum=0, maximum=65534), Field("description", "str"),
         Field("parent", "str", "none"), Field("strict", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
         Field("throughput-capacity", "int", 0, minimum=0, maximum=4294967295),
-        Field("vlans", "list", ()), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
+        Field("vlans", "list", (), ref="net vlan"), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
         Field("flow-eviction-policy", "str"), Field("fw-enforced-policy", "str"), Field("fw-staged-policy", "str"),
         Field("ip-intelligence-policy", "str"), Field("service-policy", "str")), scope="local"),
     # stored only: the management network is the lab's, routed by no node
@@ -656,16 +661,19 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
-        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"), Field("status", "enum", "enabled", ED),
+        Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
+        Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
         Field("fallback-persistence", "str", "none"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
-    # stored only: the lab's proxy does not run policies (rules keep their ordinal and description)
+    # F5's policy model (node/config/policy.py): drafts in a Drafts folder, published to act; a
+    # published policy on an HTTP virtual acts in the proxy (node/ltm/policies.py)
     ObjType("ltm policy", "Policy", (
         Field("controls", "list", ()), Field("requires", "list", ()),
         Field("strategy", "str", "/Common/first-match"),
         Field("status", "enum", "published", ("published", "draft", "legacy")),
         Field("rules", "items", (), sub=(Field("ordinal", "int", 0, minimum=0, maximum=4294967295),
+                                         Field("conditions", "clauses"), Field("actions", "clauses"),
                                          Field("description", "str"))),
         Field("description", "str"))),
     ObjType("ltm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str"))),
@@ -846,6 +854,8 @@ def object_path(type_: str, name: str, folder: str = PARTITION) -> str:
         return folder_path(name, folder)
     if type_ in UNPARTITIONED:
         return full_path(name)
+    if type_ == "ltm policy" and name.startswith("Drafts/"):    # a draft, in the folder's Drafts
+        return full_path(name.split("/", 1)[1], folder=f"{folder.rstrip('/')}/Drafts")
     if type_ == "sys application service" and not name.startswith("/"):   # `web` -> /P/web.app/web, its own folder
         head, _, name = name.rpartition("/")                              # (`web.app/web` names it too)
         return full_path(name, folder=full_path(head or f"{name}.app", folder=folder))
@@ -874,6 +884,9 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
         return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
+    if f.kind == "clauses":   # a forward's pool or virtual by its full path
+        return [{k: full_path(v, folder=folder) if k in ("pool", "virtual") else v for k, v in c.items()}
+                for c in policy_words.clauses(where, f.name, value)]
     if f.kind in ("members", "items", "raw"):
         return value  # checked by the store (raw: an iApp's variables, tables, lists: node/config/iapp_text.py), which knows the object
     if f.kind == "record":

@@ -116,6 +116,19 @@ def decrypt_key(pem: str, passphrase: bytes) -> str:
                              serialization.NoEncryption()).decode()
 
 
+STAMP = ("create-time", "created-by", "last-update-time", "updated-by", "revision")   # the install's record, not the file
+MODES = {CERT: 0o100644, KEY: 0o100640}    # a regular file, rw-r--r-- / rw-r----- (33188 / 33184)
+
+
+def stamp(type_: str, old: dict, user: str, now: float) -> dict:
+    """The file record of an install by `user` at `now`: created once, then each new install is
+    one more revision."""
+    when = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"create-time": old.get("create-time") or when, "created-by": old.get("created-by") or user,
+            "last-update-time": when, "updated-by": user, "mode": MODES[type_],
+            "revision": (old.get("revision") or 0) + 1}
+
+
 def matches(cert_pem: str, key_pem: str) -> bool:
     """Whether the key is the certificate's."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())

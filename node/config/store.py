@@ -25,7 +25,7 @@ import msgpack
 from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, iapp, iapp_text, rule_checks, ssl_files, virtual_checks
+from . import gtm_checks, ha_checks, iapp, iapp_text, policy, rule_checks, ssl_files, virtual_checks
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
                      coerce, folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -437,6 +437,14 @@ class ConfigStore:
             self._snat_translations(work, values.get("members") or [], touched)
         if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
             self._ssl_file(op, values)
+        drafts = policy.drafts_folder(op.type, op.path)
+        if op.action == "create" and drafts and ("sys folder", drafts) not in work:
+            work[("sys folder", drafts)] = TYPES["sys folder"].defaults()
+            touched[("sys folder", drafts)] = "put"
+        if drafts:
+            values["status"] = "draft"
+        if op.type == "ltm policy" and not str(values.get("strategy", "/")).startswith("/"):
+            values["strategy"] = full_path(values["strategy"])     # `first-match` is /Common/first-match
         other = twin(*key)
         if op.action == "create" and other and other not in work:   # a partition is its folder, /P
             work[other] = TYPES[other[0]].defaults()
@@ -566,7 +574,9 @@ class ConfigStore:
         root = self.path.parent if self.path else None
         kept = ssl_files.filestore(root, op.type, op.path)
         pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
-        values.update(ssl_files.describe(op.type, op.path, pem))
+        access = CURRENT.get()
+        user = access.user if access else ("root" if values["source-path"].startswith(SSL_OWN) else "admin")
+        values.update(ssl_files.describe(op.type, op.path, pem), **ssl_files.stamp(op.type, values, user, self.now()))
         if op.type == ssl_files.KEY and values.get("passphrase"):   # AS3 opened it with its passphrase
             values["security-type"] = "password"
 
@@ -597,6 +607,7 @@ class ConfigStore:
         gtm_checks.check(work, touched)
         virtual_checks.check(work, touched)
         rule_checks.check(work, touched)
+        policy.check(work, touched)
         ha_checks.check(work, touched)
         vlans = _vlan_networks(work)
         for (tname, path), verb in touched.items():
@@ -666,6 +677,8 @@ class ConfigStore:
             return gtm_checks.user_of(work, tname, path)
         if tname == "ltm rule":
             return rule_checks.user_of(work, path)
+        if tname in ("ltm policy", "ltm pool") and policy.user_of(work, tname, path):
+            return policy.user_of(work, tname, path)
         if tname in ("sys ha-group", "ltm pool") and ha_checks.user_of(work, tname, path):
             return ha_checks.user_of(work, tname, path)
         for (ot, op), ov in work.items():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, HASH_PREFIX, MEMBER_FIELDS, PARTITION, SINGLETONS,
                      TYPES, UNPARTITIONED, ConfigError, ObjType, base_name, object_path, split_terms, topology_name)
-from . import iapp_text
+from . import iapp_text, policy_words
 from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -194,6 +194,22 @@ def _pairs(items: list, where: str) -> dict:
     return dict(zip(words[0::2], words[1::2]))
 
 
+def _item_props(f, items: list, where: str) -> dict:
+    """An item's block: `key value` pairs, and for a policy rule its numbered conditions and
+    actions (`conditions { 0 { http-uri path starts-with values { /api } } }`)."""
+    clauses = {sf.name for sf in f.sub if sf.kind == "clauses"}
+    if not clauses:
+        return _pairs(items, where)
+    props, rest = {}, []
+    for word, sub in items:
+        if word in clauses and sub is not None:
+            props[word] = [policy_words.from_words(f"{where} {word} {n}", word, n, block or [])
+                           for n, block in sub]
+        else:
+            rest.append((word, sub))
+    return {**_pairs(rest, where), **props}
+
+
 def _partition_access(tokens: list) -> dict:
     """`partition-access add { P1 { role manager } }` -> the user's partition and role (the lab
     keeps one partition a user)."""
@@ -252,7 +268,7 @@ def properties(t: ObjType, tokens: list) -> dict:
             tokens.pop(0)
             items = _block(tokens)
             if f.kind in ("members", "items"):
-                values[word] = (verb, {name: _pairs(sub or [], f"{word} {name}") for name, sub in items})
+                values[word] = (verb, {name: _item_props(f, sub or [], f"{word} {name}") for name, sub in items})
             elif f.kind == "terms":
                 values[word] = (verb, split_terms([w for w, _ in items], word))
             elif f.kind == "record":
@@ -461,10 +477,13 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
             return [f"    {f.name} none"]
         lines = [f"    {f.name} {{"]
         for item in v:
+            name = _word(view.name(item["name"]))
+            if any(sf.kind == "clauses" for sf in f.sub):
+                lines += _clause_item(name, f, item, view)
+                continue
             props = [f"{sf.name} {_word(_sub_value(sf, item[sf.name], view))}"
                      for sf in sorted(f.sub, key=lambda sf: sf.name)
                      if item.get(sf.name) is not None and item[sf.name] != sf.default]
-            name = _word(view.name(item["name"]))
             lines.append(f"        {name} {{ {' '.join(props)} }}" if props else f"        {name} {{ }}")
         return lines + ["    }"]
     if f.kind == "record":
@@ -491,6 +510,23 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
     if (type_, f.name) in QUOTED:
         return [f"    {f.name} \"{_word(v)[1:-1] if _word(v).startswith(chr(34)) else _word(v)}\""]
     return [f"    {f.name} {_word(view.name(v) if v is not None else 'none')}"]
+
+
+def _clause_item(name: str, f, item: dict, view: View) -> list[str]:
+    """A policy rule as tmsh lists it: its actions and conditions, one numbered block each."""
+    lines = [f"        {name} {{"]
+    for sf in sorted(f.sub, key=lambda sf: sf.name):
+        v = item.get(sf.name)
+        if sf.kind == "clauses" and v:
+            lines.append(f"            {sf.name} {{")
+            for c in v:
+                words = " ".join(f"{w[0]} {_block_value(w[1])}" if isinstance(w, tuple) else _word(w)
+                                 for w in policy_words.to_words(c))
+                lines.append(f"                {c['name']} {{ {words} }}")
+            lines.append("            }")
+        elif sf.kind != "clauses" and v is not None and v != sf.default:
+            lines.append(f"            {sf.name} {_word(view.name(v))}")
+    return [f"        {name} {{ }}"] if len(lines) == 1 else lines + ["        }"]
 
 
 def _sub_value(sf, v, view: View):

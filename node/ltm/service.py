@@ -20,7 +20,7 @@ from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, 
 from ..reconcile import reconcile
 from ..config import profiles
 from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
-from . import fastl4, mirror, persist, proxy, snat, tls
+from . import fastl4, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
@@ -72,8 +72,9 @@ class LTM:
         self._nursery = None
         self.irules = IRules(store, log)
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
-        # the iRules of a virtual server (hooks.Hook), or None
-        self.hook_for: Callable[[str], Hook | None] = self.irules.hook_for
+        # the published policies, then the iRules, of a virtual server (hooks.Hook), or None
+        self.hook_for: Callable[[str], Hook | None] = lambda virtual: policies.hook_for(
+            store.get, virtual, self.irules.hook_for(virtual))
         self.mirror = Mirror(log, on_persist=self._mirrored_persist)
         # a traffic group's mirroring peer: its next-active device's mirroring address (set by the daemon)
         self.mirror_peer: Callable[[str], str | None] = lambda traffic_group: None

@@ -35,7 +35,7 @@ from .errors import RestError, answer
 from .parts import Parts
 from .query import Query
 from .responses import json_response, not_registered
-from .routes import Routes, operator_change
+from .routes import Routes
 from .transactions import Transactions
 
 MAX_BODY = 4 * 1024 * 1024
@@ -53,7 +53,7 @@ class RestApp:
         self.tasks = Tasks(p.shell)
         self.routes = Routes(p, self.auth, self.commit)
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
-        self.transactions = Transactions(p.store, self.auth, self.commit, operator_change)
+        self.transactions = Transactions(p.store, self.auth, self.commit)
         self.files = files.Files(p.sysconfig) if p.sysconfig is not None else None
         self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
         self.onboarding = Onboarding(p, self.tasks)

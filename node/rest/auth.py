@@ -3,9 +3,11 @@
 - Basic auth, or a token from POST /mgmt/shared/authn/login in X-F5-Auth-Token.
 - Tokens last 1200 s; PATCH may set up to 36000 s; DELETE logs out. A user other than admin may
   hold 100 live tokens; the 101st login is refused.
-- Roles: admin and resource-admin may change anything, manager too; operator may only
-  enable/disable pool members and nodes; guest reads. A user whose partition-access is one
-  partition writes only there and sees only it and /Common (config/access.py). The admin account comes from the topology; other accounts are
+- Roles: what each may change is config/roles.py's table. REST refuses (401, restjavad's text) a
+  change of a kind the role never makes; the store refuses the rest (01070822, mcpd's) for every
+  way in. A user whose partition-access is one partition writes only there and sees only it and
+  /Common (config/access.py). Other endpoints (commands, AS3, files) take admin, resource-admin
+  or manager. The admin account comes from the topology; other accounts are
   `auth user` objects (synced configuration, passwords kept hashed).
 - An `auth user` that fails `auth password-policy max-login-failures` logins in a row (token or
   Basic) is locked until an admin unlocks it (node/logins.py). The topology's admin is exempt: it
@@ -21,6 +23,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from ..config import roles
 from ..config.access import ALL, Access
 from ..config.schema import check_secret
 from ..errors import AccountLocked, Unauthorized
@@ -31,7 +34,7 @@ TOKEN_TIMEOUT = 1200
 TOKEN_MAX_TIMEOUT = 36000
 TOKENS_PER_USER = 100
 ALPHABET = string.ascii_uppercase + string.digits
-WRITERS = ("admin", "resource-admin", "manager")   # manager: in the partitions its access names
+WRITERS = ("admin", "resource-admin", "manager")   # of the endpoints that are not configuration objects
 
 
 @dataclass
@@ -82,10 +85,12 @@ class Auth:
         return u.get("role", "guest") if u else None
 
     def access(self, user: str) -> Access | None:
-        """The partition scope of a user whose access is one partition; None for all partitions."""
-        u = self.users().get(user) if user != self.admin.get("username") else None
-        where = (u or {}).get("partition-access") or ALL
-        return None if where == ALL else Access(user, where)
+        """The partition and role a user's changes are held to; None for an admin of every partition."""
+        if user == self.admin.get("username"):
+            return None
+        u = self.users().get(user) or {}
+        where, role = u.get("partition-access") or ALL, u.get("role", "guest")
+        return None if where == ALL and role == "admin" else Access(user, where, role)
 
     def verify(self, user: str, password: str) -> bool:
         """A login attempt: the password checked, counted against an `auth user`'s lockout."""
@@ -139,11 +144,21 @@ class Auth:
             raise unauthorized("Authentication failed.")
         raise unauthorized(f"Authorization failed: no user authentication header or token detected. Uri:{uri}")
 
-    def authorize(self, user: str, method: str, uri: str, operator_ok: bool = False) -> None:
-        role = self.role(user)
-        if method == "GET" or role in WRITERS or (role == "operator" and operator_ok):
-            return
-        raise unauthorized(f"Authorization failed: user={user} resource={uri} verb={method}")
+    def authorize(self, user: str, method: str, uri: str) -> None:
+        """A request to an endpoint that is not a configuration object (a command, AS3, a file)."""
+        if method != "GET" and self.role(user) not in WRITERS:
+            raise self.refusal(user, method, uri)
+
+    def authorize_change(self, user: str, method: str, uri: str, op) -> None:
+        """A change to a configuration object: refused here if the role never makes its kind
+        (roles.py); the store then holds it to the role and partition in full."""
+        role = self.role(user) or "no-access"
+        if not (roles.may_touch(role, op.type, op.action) or roles.own_password(user, op)):
+            raise self.refusal(user, method, uri)
+
+    @staticmethod
+    def refusal(user: str, method: str, uri: str) -> RestError:
+        return unauthorized(f"Authorization failed: user={user} resource={uri} verb={method}")
 
     # -- tokens ---------------------------------------------------------------------------------
     def login(self, body, address: str) -> Token:

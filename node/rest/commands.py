@@ -12,9 +12,10 @@ from typing import Any, Callable
 
 from starlette.responses import Response
 
-from ..config.schema import SINGLETONS, split_destination
+from ..config import policy
+from ..config.schema import SINGLETONS, object_path, split_destination
 from ..config.store import Op
-from ..errors import Busy, F5Error, ShellError
+from ..errors import Busy, ConfigError, F5Error, ShellError
 from ..show_text import sys_failover
 from ..version import SYS_VERSION, version_file
 from . import bash, hardware, software
@@ -96,6 +97,7 @@ class Commands:
             ("util", "bash"): (("POST",), self.bash),
             ("cm", "add-to-trust"): (("POST",), self.add_to_trust),
             ("cm", "remove-from-trust"): (("POST",), self.remove_from_trust),
+            ("ltm", "policy"): (("POST",), self.publish_policy),
         }
 
     async def __call__(self, call: Call) -> Response | None:
@@ -223,6 +225,23 @@ class Commands:
         self.parts.save_config()
         return json_response({"kind": "tm:sys:config:savestate", "command": "save"})
 
+    async def publish_policy(self, call: Call) -> Response | None:
+        """POST {"command": "publish", "name": "/P/Drafts/pol"}: the draft becomes the published
+        policy (a body without a command creates a policy: not a command, None)."""
+        body = call.body
+        if not isinstance(body, dict) or "command" not in body:
+            return None
+        self.auth.authorize(call.user, call.method, call.uri)
+        if body["command"] != "publish" or not isinstance(body.get("name"), str):
+            raise RestError(400, 'ltm policy takes {"command": "publish", "name": "/P/Drafts/NAME"}', 1)
+        try:
+            draft = object_path(policy.POLICY, body["name"])
+            steps = policy.publish_ops(self.parts.store.get, draft)
+        except ConfigError as exc:
+            raise answer(exc) from None
+        self.commit([Op(*step) for step in steps])
+        return json_response({"kind": "tm:ltm:policy:publishstate", "command": "publish", "name": body["name"]})
+
     async def config_sync(self, call: Call) -> Response:
         args = self._run_args(call)
         parts = args.split()
@@ -313,7 +332,8 @@ def trust_answer(call: Call, body: dict) -> dict:
 
 def config_load_line(body: dict) -> str:
     """A sys config load body -> its tmsh line: name "merge" (or a {"merge": ...} option) with
-    {"file": F} or {"from-terminal": ...}, maybe {"verify": ...}; no name and no options: the saved files."""
+    {"file": F} or {"from-terminal": ...}, maybe {"verify": ...}; name "default": the defaults; no name
+    and no options: the saved files."""
     options = body.get("options") or []
     if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
         raise res.unexpected("sys config", "options", options)
@@ -325,7 +345,7 @@ def config_load_line(body: dict) -> str:
             if key == "file" and not (isinstance(value, str) and FILE_PATH.fullmatch(value)):
                 raise res.unexpected("sys config", key, value)
             words += [key, value] if key == "file" else [key]
-    if words and "merge" not in words:
+    if words and "merge" not in words and words != ["default"]:
         raise RestError(400, 'sys config loads merge with {"file": F} (or the saved files, with no options)', 1)
     return " ".join(["load", "sys", "config", *words])
 

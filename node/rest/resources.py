@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..config import iapp_text
+from ..config import iapp_text, policy_words
 from ..config.gtm_checks import item_name
 from ..config.schema import (GTM_SETTINGS, GTM_SETTINGS_GROUPS, IP_PROTOCOLS, MEMBER_FIELDS, PARTITION, TYPES,
                              UNPARTITIONED, Field, base_name, folder_of, full_path, member_name, object_path,
@@ -41,6 +41,7 @@ LIST_SUBCOLLECTIONS = ("devices",)                          # of names (a device
 # an iApp template's definition (Tcl, APL, help) is the one item, `definition`, of its actions subcollection
 ACTIONS, DEFINITION = "actions", "definition"
 ACTION_TYPES = {iapp_text.TEMPLATE: iapp_text.ACTIONS}
+CLAUSES = ("conditions", "actions")   # a policy rule's own subcollections
 
 
 def link(path: str) -> str:
@@ -98,6 +99,8 @@ class Route:
     sub: str | None = None         # "members" or "profiles"
     member: str | None = None      # a member's full name
     stats: bool = False
+    clauses: str | None = None     # a policy rule's "conditions" or "actions" (member: the rule)
+    clause: str | None = None      # one of them, by number
 
 
 def route(segments: list[str]) -> Route | None:
@@ -116,12 +119,14 @@ def route(segments: list[str]) -> Route | None:
                 if rest[1] not in subcollections(type_):
                     raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
                 r.sub = rest[1]
-            if len(rest) == 3 and r.sub == ACTIONS:
+            if len(rest) == 3 and r.sub in (ACTIONS, "rules"):    # named by name alone, not a path
                 r.member = rest[2]
             elif len(rest) == 3:   # a member named without a folder is in its pool's folder
                 r.member = untilde(rest[2]) if rest[2].startswith("~") or r.path is None or not r.path.startswith("/") \
                     else full_path(rest[2], folder=folder_of(r.path))
-            if len(rest) > 3:
+            if len(rest) in (4, 5) and r.sub == "rules" and rest[3] in CLAUSES:   # a rule's conditions
+                r.member, r.clauses, r.clause = rest[2], rest[3], (rest[4] if len(rest) == 5 else None)
+            elif len(rest) > 3:
                 raise RestError(404, f"URI path {'/'.join(segments)} not registered. Please try again.", 1)
         return r
     return None
@@ -221,6 +226,12 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             if expand:
                 ref["items"] = [profile_to_rest(path, p, generation) for p in v or []]
             out["profilesReference"] = ref
+        elif type_ == "ltm virtual" and f.name == "policies":    # F5: a subcollection of names
+            ref = {"link": link(f"{url}/policies"), "isSubcollection": True}
+            if expand and v:
+                ref["items"] = [{"name": base_name(p), "partition": partition_of(p), "fullPath": p,
+                                 "nameReference": {"link": link(object_url("ltm policy", p))}} for p in v]
+            out["policiesReference"] = ref
         elif _subcollection(f):
             ref = {"link": link(f"{url}/{f.name}"), "isSubcollection": True}
             if expand:
@@ -317,13 +328,13 @@ def _item_props(type_: str, f: Field, item: dict) -> dict:
     out = {"name": name if f.name == "records" else base_name(name)}   # a data group's keys are not paths
     if name.startswith("/") and f.name != "records":
         out.update(placement(type_, name), fullPath=name)
-    elif f.name == "virtual-servers":
+    elif f.name in ("virtual-servers", "rules"):
         out["fullPath"] = name      # F5: "vs1", no folder
     if f.name == "pools" and "wideip" in type_:   # a wide IP's pools link to the pool of the wide IP's type
         out["nameReference"] = {"link": link(object_url(type_.replace("wideip", "pool"), name))}
     for sf in f.sub:
         v = item.get(sf.name)
-        if v is None:
+        if v is None or sf.kind == "clauses":    # a policy rule's conditions and actions: item_to_rest
             continue
         if sf.name == "status":
             out[v] = True
@@ -337,8 +348,26 @@ def item_to_rest(type_: str, path: str, f: Field, item, generation: int) -> dict
     a device group's devices, which the store keeps as bare names)."""
     if isinstance(item, str):
         item = {"name": full_path(item)}
-    return {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(type_, f, item), "generation": generation,
-            "selfLink": link(f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}")}
+    url = rule_url(type_, path, item["name"]) if f.name == "rules" else f"{object_url(type_, path)}/{f.name}/{tilde(item['name'])}"
+    out = {"kind": kind(f"{type_} {f.name}", "state"), **_item_props(type_, f, item), "generation": generation,
+           "selfLink": link(url)}
+    for sf in f.sub:
+        if sf.kind == "clauses":   # F5 lists the items of a rule's conditions and actions only when there are some
+            ref = {"link": link(f"{url}/{sf.name}"), "isSubcollection": True}
+            if item.get(sf.name):
+                ref["items"] = [clause_to_rest(type_, url, sf.name, c, generation) for c in item[sf.name]]
+            out[sf.rest + "Reference"] = ref
+    return out
+
+
+def clause_to_rest(type_: str, rule_url: str, which: str, c: dict, generation: int) -> dict:
+    """One condition or action of a policy rule, as F5's REST shows it."""
+    return {"kind": kind(f"{type_} rules {which}", "state"), "fullPath": c["name"], "generation": generation,
+            "selfLink": link(f"{rule_url}/{which}/{c['name']}"), **policy_words.rest_view(which, c)}
+
+
+def rule_url(type_: str, path: str, rule: str) -> str:
+    return f"{object_url(type_, path)}/rules/{tilde(rule)}"
 
 
 def items_from_rest(type_: str, f: Field, v) -> dict:
@@ -364,6 +393,10 @@ def item_props_from_rest(type_: str, f: Field, item: dict, subs: dict | None = N
             continue
         if k in ("enabled", "disabled") and "status" in {sf.name for sf in f.sub} and isinstance(val, bool):
             props["status"] = k if val else ("disabled" if k == "enabled" else "enabled")
+        elif k in subs and subs[k].kind == "clauses":
+            if not isinstance(val, list) or not all(isinstance(c, dict) for c in val):
+                raise unexpected(f"{type_} {f.name}", k, val)
+            props[subs[k].name] = [policy_words.from_rest(c) for c in val]
         elif k in subs:
             props[subs[k].name] = _scalar(type_, subs[k], k, val)
         else:
@@ -478,7 +511,10 @@ def _names(type_: str, key: str, v) -> list[str]:
         raise unexpected(type_, key, v)
     out = []
     for item in v:
-        if key == "unicastAddress" and isinstance(item, dict) and isinstance(item.get("ip"), str) \
+        if key == "policies" and isinstance(item, dict) and isinstance(item.get("partition"), str) \
+                and isinstance(item.get("name"), str) and not item["name"].startswith("/"):
+            out.append(f"/{item['partition'].strip('/')}/{item['name']}")   # as bigip_virtual_server sends them
+        elif key == "unicastAddress" and isinstance(item, dict) and isinstance(item.get("ip"), str) \
                 and item.get("port", UNICAST_PORT) == UNICAST_PORT:
             out.append(item["ip"])
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -562,6 +598,8 @@ def op_for(method: str, r: Route, body) -> Op:
     """The one change a write request asks for (the store checks it as tmsh's would be)."""
     if r.stats:
         raise RestError(405, "Method not allowed on stats", 1)
+    if r.clauses:
+        raise RestError(405, f"{method} is not allowed on a rule's {r.clauses}: send them on the rule", 1)
     if r.sub == "profiles":
         raise RestError(405, "The lab's profiles subcollection is read only; set a virtual's profiles", 1)
     if r.sub == ACTIONS:

@@ -6,10 +6,11 @@ from typing import Callable
 
 from starlette.responses import Response
 
+from ..config import policy, route_domains
 from ..config.access import may_read
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
-from ..errors import NotFound
+from ..errors import ConfigError, NotFound
 from ..gtm.topology import Record, evaluation_order
 from . import resources as res
 from . import stats
@@ -28,15 +29,6 @@ EXTRA_CHILDREN = {("sys",): ["available", "clock", "config", "failover", "hardwa
                   ("util",): ["bash", "unix-mv", "unix-rm"], ("cli",): ["version"]}
 
 
-def operator_change(op: Op) -> bool:
-    """An operator may enable/disable (and force down/up) pool members and nodes, nothing else."""
-    allowed = {"session", "state"}
-    if op.type == "ltm pool" and op.action == "modify" and set(op.values) == {"members"}:
-        verb, members = op.values["members"]
-        return verb == "modify" and all(set(p) <= allowed for p in members.values())
-    return op.type == "ltm node" and op.action == "modify" and set(op.values) <= allowed
-
-
 class Routes:
     def __init__(self, parts: Parts, auth: Auth, commit: Callable):
         self.parts, self.store, self.auth, self.commit = parts, parts.store, auth, commit
@@ -47,8 +39,17 @@ class Routes:
             return self._organizing(tm, method, uri)
         if method == "GET":
             return json_response(q.apply(self.read(r, q), r))
+        if r.type == policy.POLICY and r.path and not r.sub and method == "PATCH" and isinstance(body, dict) \
+                and body.get("createDraft") is True:   # a draft copy of the published policy (bigip_policy's way)
+            self.auth.authorize(user, method, uri)
+            try:
+                ops = [Op(*step) for step in policy.draft_ops(self.store.get, r.path)]
+            except ConfigError as exc:
+                raise answer(exc) from None
+            self.commit(ops, about=(r.path,))
+            return json_response(self.read(res.Route(r.type, ops[0].path), q))
         op = res.op_for(method, r, body)
-        self.auth.authorize(user, method, uri, operator_ok=operator_change(op))
+        self.auth.authorize_change(user, method, uri, op)
         self.commit([op], about=(r.path, r.member))
         if method == "DELETE":
             return Response(status_code=200)
@@ -100,6 +101,8 @@ class Routes:
         """The objects of a type, with F5's hidden device_trust_group among the device groups: a
         sync-only group of every device of the trust domain, kept by the trust, not the store."""
         objects = {p: v for p, v in self.store.of_type(type_).items() if may_read(type_, p)}
+        if type_ == "net route-domain":
+            objects = {p: route_domains.shown(self.store.of_type, p, v) for p, v in objects.items()}
         if type_ == "cm device-group" and self.parts.trust is not None:
             objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
                                                 "network-failover": "disabled",
@@ -141,7 +144,20 @@ class Routes:
         item = res.find_item(r.type, r.sub, items, r.member, folder_of(r.path))
         if item is None:
             raise answer(NotFound(f"{TYPES[r.type].label} {r.sub} item", r.member))
-        return show(item)
+        return self._clauses(r, item, g) if r.clauses else show(item)
+
+    @staticmethod
+    def _clauses(r: res.Route, rule: dict, g: int) -> dict:
+        """A policy rule's conditions or actions, or one of them."""
+        url = res.rule_url(r.type, r.path, rule["name"])
+        shown = [res.clause_to_rest(r.type, url, r.clauses, c, g) for c in rule.get(r.clauses) or ()]
+        if r.clause is None:
+            return {"kind": kind(f"{r.type} rules {r.clauses}", "collectionstate"),
+                    "selfLink": link(f"{url}/{r.clauses}"), "items": shown}
+        one = next((c for c in shown if c["name"] == r.clause), None)
+        if one is None:
+            raise answer(NotFound(f"Policy rule {r.clauses[:-1]}", r.clause))
+        return one
 
     def _actions(self, r: res.Route, values: dict, g: int) -> dict:
         """A template's actions: the one `definition`."""

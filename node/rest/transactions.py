@@ -8,7 +8,7 @@ from typing import Callable
 
 from starlette.responses import Response
 
-from ..config.store import ConfigStore, Op
+from ..config.store import ConfigStore
 from ..errors import ConfigError
 from . import resources as res
 from .auth import Auth
@@ -44,9 +44,9 @@ class Transaction:
 class Transactions:
     """The open transactions. A transaction not touched for TRANSACTION_TIMEOUT s is dropped."""
 
-    def __init__(self, store: ConfigStore, auth: Auth, commit: Callable, operator_ok: Callable[[Op], bool],
+    def __init__(self, store: ConfigStore, auth: Auth, commit: Callable,
                  monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time):
-        self.store, self.auth, self.commit, self.operator_ok = store, auth, commit, operator_ok
+        self.store, self.auth, self.commit = store, auth, commit
         self.monotonic, self.wall = monotonic, wall
         self.open: dict[int, Transaction] = {}
 
@@ -132,7 +132,7 @@ class Transactions:
         if r is None:
             raise RestError(400, f"{uri} cannot be part of a transaction in the lab (configuration objects only)", 1)
         op = res.op_for(method, r, body)
-        self.auth.authorize(user, method, uri, operator_ok=self.operator_ok(op))
+        self.auth.authorize_change(user, method, uri, op)
         t.commands.append((method, uri, body, op))
         t.touched = self.monotonic()
         return json_response(t.command_to_rest(len(t.commands)))

@@ -28,6 +28,8 @@ CASES = [
     ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", 'value "true"'),
     ("ltm/irule.yml", "bigip2", "list ltm rule irule_ans", 'starts_with "/api"'),
     ("ltm/data_group.yml", "bigip2", "list ltm data-group internal dg_ans", "/legacy"),
+    ("ltm/policy.yml", "bigip2", "list ltm policy pol_ans",
+     "0 { http-uri path starts-with values { /api } }"),
 ]
 UNDO = {"ltm/sys_db.yml": "reset"}
 

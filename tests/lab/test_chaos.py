@@ -276,7 +276,8 @@ def test_capture_summary_shows_heartbeats_garps_and_handshakes(healed, tmp_path)
     assert pcap.stat().st_size > 24
     ha = json.loads(biglab("capture", LAB, "ha", "--duration", "1", "--summary", "--json").stdout)
     assert {(f["src"], f["dst"]) for f in ha["heartbeats"]} == {("10.1.30.11", "10.1.30.12"), ("10.1.30.12", "10.1.30.11")}
-    cap = subprocess.Popen([sys.executable, "-m", "lab.cli", "capture", LAB, "mgmt", "--duration", "3",
+    # long enough for the redial on a loaded machine (the CLI's start and the renewal come first)
+    cap = subprocess.Popen([sys.executable, "-m", "lab.cli", "capture", LAB, "mgmt", "--duration", "6",
                             "--summary", "--json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     capturing(cap)
     biglab("chaos", LAB, "cert", "bigip2", "renew")          # channels redial: fresh handshakes

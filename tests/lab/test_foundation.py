@@ -150,7 +150,8 @@ def test_a_daemon_killed_and_restarted_keeps_its_trust(make_lab):
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2")[0] == "disconnected", what="bigip2 gone")
     Lab.open(lab).start_daemon("bigip2")
     wait_for(lambda: peer_state(lab, "bigip1", "bigip2") == ("connected", ""), what="bigip2 back")
-    assert node_status(lab, "bigip2").iquery.trust.domain_ca == ca
+    # its control socket opens after its channels: its peer sees it back a moment before it answers
+    assert wait_for(lambda: node_status(lab, "bigip2"), what="bigip2 answering").iquery.trust.domain_ca == ca
 
 
 def test_sigterm_stops_a_daemon_cleanly(make_lab):

@@ -153,6 +153,31 @@ def test_oneconnect_sends_a_request_on_a_fresh_connection_when_the_pooled_one_wa
     assert sorted(bodies(ltm_lab, 87, "/c", "/d")) == ["web1", "web2"]
 
 
+def test_a_published_policy_forwards_api_requests_to_its_pool_and_redirects_an_old_host(ltm_lab):
+    """A draft with two rules, published and attached to the oneconnect virtual (each request
+    balanced): /api goes to the policy's pool (web2 alone), the rest to the virtual's pool."""
+    tmsh(ltm_lab, "bigip1", "create ltm pool api_pool members add { 10.1.20.22:80 }")
+    try:
+        tmsh(ltm_lab, "bigip1", "create ltm policy Drafts/pol_api rules { api { conditions { 0 { http-uri path "
+                               "starts-with values { /api } } } actions { 0 { forward select pool api_pool } } } "
+                               "old { ordinal 1 conditions { 0 { http-host host equals values { old.example.com } } } "
+                               "actions { 0 { http-reply redirect location https://new.example.com/ } } } }")
+        tmsh(ltm_lab, "bigip1", "publish ltm policy Drafts/pol_api")
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_oneconnect policies replace-all-with { pol_api }")
+        assert bodies(ltm_lab, 87, "/api/a", "/api/b", "/api/c", "/api/d") == ["web2"] * 4
+        assert sorted(bodies(ltm_lab, 87, "/a", "/b")) == ["web1", "web2"]
+        out = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                  "-H", "Host: old.example.com", f"http://{VIP}:87/x").stdout
+        assert out == "302 https://new.example.com/"
+    finally:
+        for line in ("modify ltm virtual vs_oneconnect policies none", "delete ltm policy Drafts/pol_api",
+                     "delete ltm policy pol_api", "delete ltm pool api_pool"):
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:
+                pass    # not made: the test failed before it
+
+
 def test_http_with_no_member_redirects_to_the_fallback_host(ltm_lab):
     out = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
               f"http://{VIP}:88/").stdout

@@ -169,7 +169,8 @@ def test_roles_guest_operator_and_token_cap(lab):
     member = "/mgmt/tm/ltm/pool/~Common~web_pool/members/~Common~10.1.20.22:80"
     r = send(oper, "PATCH", member, {"session": "user-disabled"})
     assert r.status_code == 200 and r.json()["session"] == "user-disabled"
-    assert send(oper, "PATCH", member, {"ratio": 5}).status_code == 401
+    for r in (send(oper, "PATCH", member, {"ratio": 5}), send(oper, "DELETE", member)):   # mcpd's refusal
+        assert r.status_code == 400 and r.json()["message"].startswith("01070822:3: Access Denied: user (oper1)")
     assert send(oper, "PATCH", member, {"session": "user-enabled"}).status_code == 200
     # 100 live tokens per user (admin excepted); the next login is refused
     login = {"username": "guest1", "password": "Secret-1", "loginProviderName": "tmos"}
@@ -179,6 +180,29 @@ def test_roles_guest_operator_and_token_cap(lab):
                 {"username": "admin", "password": "admin"}).status_code == 200
     for user in ("guest1", "oper1"):
         assert send(a, "DELETE", f"/mgmt/tm/auth/user/{user}").status_code == 200
+
+
+def test_a_manager_changes_ltm_but_no_vlan_over_rest_or_tmsh(lab):
+    a = api()
+    r = send(a, "POST", "/mgmt/tm/auth/user", {"name": "mgr2", "password": "Secret-1",
+                                               "partitionAccess": [{"name": "all-partitions", "role": "manager"}]})
+    assert r.status_code == 200, r.text
+    try:
+        mgr = api(auth=("mgr2", "Secret-1"))
+        r = send(mgr, "POST", "/mgmt/tm/net/vlan", {"name": "mgr_vlan"})
+        assert r.status_code == 401 and "verb=POST" in r.json()["message"]
+        r = send(mgr, "POST", "/mgmt/tm/util/bash", {"command": "run",
+                                                      "utilCmdArgs": '-c "tmsh create net vlan mgr_vlan"'})
+        assert ("01070822:3: Access Denied: user (mgr2) does not have create access to VLAN (/Common/mgr_vlan)"
+                in r.json()["commandResult"])
+        assert send(mgr, "POST", "/mgmt/tm/ltm/pool", {"name": "mgr_pool"}).status_code == 200
+        out = biglab("exec", "--user", "mgr2", LAB, "bigip1", "--", "tmsh", "create", "net", "vlan", "mgr_vlan",
+                     check=False)     # tmsh on the node as that user, not as root
+        assert out.returncode != 0 and "01070822:3: Access Denied: user (mgr2)" in out.stdout + out.stderr
+        assert "mgr_vlan" not in tmsh("bigip1", "list net vlan")
+    finally:
+        send(a, "DELETE", "/mgmt/tm/ltm/pool/mgr_pool")
+        send(a, "DELETE", "/mgmt/tm/auth/user/mgr2")
 
 
 def test_partition_access_holds_a_manager_to_its_partition_with_f5_sdk(lab):

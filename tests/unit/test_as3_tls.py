@@ -57,6 +57,7 @@ def test_certificate_tls_server_and_client_become_files_and_profiles_on_the_virt
     assert server["server-name"] == "none"     # AS3's sendSNI is the SNI name sent; serverName the name checked
     assert {"/Shop/Web/webtls", "/Shop/Web/backtls"} <= set(store.get("ltm virtual", "/Shop/Web/serviceMain")["profiles"])
     configured = config(store)
+    store.now = lambda: 4102444800.0     # later: installing the same text again would stamp a new record
     assert run(svc, adc(Shop=shop()))[1]["results"][0]["message"] == "no change"
     assert config(store) == configured
 

@@ -136,9 +136,11 @@ def test_basic_auth_and_roles():
             auth.authenticate(headers, "/u")
         assert e.value.code == 401
     auth.authorize("op", "GET", "/u")
-    auth.authorize("op", "PATCH", "/u", operator_ok=True)
+    auth.authorize_change("op", "PATCH", "/u", Op("modify", "ltm node", "/Common/n", {"session": ("set", "user-disabled")}))
     with pytest.raises(RestError, match="user=op resource=/u verb=POST"):
         auth.authorize("op", "POST", "/u")
+    with pytest.raises(RestError, match="user=op resource=/u verb=POST"):
+        auth.authorize_change("op", "POST", "/u", Op("create", "ltm node", "/Common/n", {}))
 
 
 def test_queries_page_select_and_filter():

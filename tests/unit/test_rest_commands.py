@@ -16,7 +16,6 @@ from node.rest.auth import Auth
 from node.rest.commands import config_load_line
 from node.rest.errors import RestError
 from node.rest.parts import Device
-from node.rest.routes import operator_change
 from node.rest.transactions import TRANSACTION_TIMEOUT, Transactions
 
 
@@ -91,7 +90,7 @@ async def test_a_command_path_with_another_method_is_not_a_command(tmp_path):
 async def test_an_idle_transaction_is_dropped_after_the_timeout(autojump_clock):
     store = ConfigStore(None, "b1")
     auth = Auth({"username": "admin", "password": "admin"}, lambda: {}, lambda: 0.0)
-    trans = Transactions(store, auth, lambda ops, about=(): store.commit(ops), operator_change,
+    trans = Transactions(store, auth, lambda ops, about=(): store.commit(ops),
                          monotonic=trio.current_time, wall=lambda: 1.0)
     tid = str(json.loads(trans.handle([], "POST", "admin", {}, "/mgmt/tm/transaction").body)["transId"])
     await trio.sleep(TRANSACTION_TIMEOUT - 1)
@@ -123,6 +122,8 @@ def test_a_sys_config_load_body_is_its_tmsh_line():
     assert config_load_line({"command": "load", "options": [{"merge": True}, {"file": "/tmp/a.conf"}]}) \
         == "load sys config merge file /tmp/a.conf"
     assert config_load_line({"command": "load"}) == "load sys config"
-    for bad in ({"options": [{"file": "/tmp/a; rm -rf /"}]}, {"options": [{"colour": "red"}]}, {"name": "default"}):
+    assert config_load_line({"command": "load", "name": "default"}) == "load sys config default"
+    for bad in ({"options": [{"file": "/tmp/a; rm -rf /"}]}, {"options": [{"colour": "red"}]},
+                {"name": "default", "options": [{"file": "/tmp/a.conf"}]}, {"name": "factory"}):
         with pytest.raises(RestError):
             config_load_line({"command": "load", **bad})

@@ -132,3 +132,12 @@ def test_the_shipped_scenarios_are_valid():
     assert len(files) >= 5
     for f in files:
         assert load(f).topology
+
+
+def test_listed_waits_for_text_in_what_a_tmsh_line_prints_or_for_its_absence():
+    env = SimpleNamespace(tmsh=lambda node, line: "cm traffic-group traffic-group-1 {\n    ha-group hg\n}\n")
+    check = EXPECTATIONS["listed"]
+    assert check(env, {"node": "bigip2", "line": "list cm traffic-group", "text": "ha-group hg"})[0]
+    assert not check(env, {"node": "bigip2", "line": "list cm traffic-group", "text": "ha-group hg", "absent": True})[0]
+    assert check(env, {"node": "bigip2", "line": "x", "text": "ha-group none"}) == (
+        False, "cm traffic-group traffic-group-1 { ha-group hg }")

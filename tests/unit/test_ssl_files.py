@@ -1,5 +1,7 @@
 """sys file ssl-cert / ssl-key installed from a file on the device, and client-ssl profiles that
 refuse a certificate without its key (F5's errors, nothing changed)."""
+import hashlib
+
 import pytest
 
 from node.config import ssl_files
@@ -95,6 +97,9 @@ def test_the_pair_shows_over_rest_with_the_keys_of_f5s_device_captures(store):
     assert key["kind"] == "tm:sys:file:ssl-key:ssl-keystate"
     assert (key["keyType"], key["keySize"]) == ("rsa-private", 2048)
     assert {"checksum", "curveName", "keySize", "securityType", "size", "sourcePath"} <= set(key)
+    record = {"createTime", "createdBy", "lastUpdateTime", "updatedBy", "mode", "revision"}
+    assert record <= set(cert) and record <= set(key)
+    assert (cert["mode"], key["mode"], cert["createdBy"], cert["revision"]) == (33188, 33184, "root", 1)
     assert key["securityType"] == "normal" and key["curveName"] == "none"
 
 
@@ -102,3 +107,26 @@ def test_every_device_has_a_ca_bundle_of_public_cas(store):
     bundle = store.get("sys file ssl-cert", "/Common/ca-bundle.crt")
     assert bundle["is-bundle"] == "true" and bundle["pem"].count("BEGIN CERTIFICATE") > 50
     assert store.scope("sys file ssl-cert", bundle) == "local"
+
+
+def test_a_file_keeps_its_creation_and_counts_each_new_install_by_whom_and_when(tmp_path):
+    from node.config.access import CURRENT, Access
+    clock = [1496537867.0]           # 2017-06-04T00:57:47Z
+    store = ConfigStore(tmp_path / "running.json", "bigip1", now=lambda: clock[0])
+    cert, _ = ssl_files.self_signed()
+    run(store, f"create sys file ssl-cert site.crt source-path {upload(tmp_path, 'site.crt', cert)}")
+    first = store.get(ssl_files.CERT, "/Common/site.crt")
+    assert {k: first[k] for k in ("create-time", "created-by", "last-update-time", "updated-by", "mode", "revision")} \
+        == {"create-time": "2017-06-04T00:57:47Z", "created-by": "admin", "last-update-time": "2017-06-04T00:57:47Z",
+            "updated-by": "admin", "mode": 33188, "revision": 1}
+    clock[0] += 60
+    again, _ = ssl_files.self_signed()
+    token = CURRENT.set(Access("certman", "all-partitions", "certificate-manager"))
+    try:
+        run(store, f"modify sys file ssl-cert site.crt source-path {upload(tmp_path, 'site2.crt', again)}")
+    finally:
+        CURRENT.reset(token)
+    got = store.get(ssl_files.CERT, "/Common/site.crt")
+    assert (got["create-time"], got["created-by"], got["last-update-time"], got["updated-by"], got["revision"]) == (
+        "2017-06-04T00:57:47Z", "admin", "2017-06-04T00:58:47Z", "certman", 2)
+    assert got["checksum"] == f"SHA1:{len(again)}:" + hashlib.sha1(again).hexdigest()

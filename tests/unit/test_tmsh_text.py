@@ -485,3 +485,26 @@ async def test_a_file_in_the_devices_tmp_loads_and_a_refusal_is_tmshs_and_change
                                       f"(/Common/nope) was not found.\nUnexpected Error: {doing} configuration "
                                       "process failed.")
     assert store.cid == cid
+
+
+async def test_load_sys_config_default_keeps_the_set_up_and_trust_and_resets_the_rest(store, tmp_path):
+    base = [Op("create", "net vlan", "/Common/external", {}), Op("create", "net self", "/Common/ext", {})]
+    shell = Shell("bigip1", store, None, set, lambda: [])
+    shell.sysconfig = SysConfig("bigip1", store, tmp_path, Log(), base=lambda: base)
+    for line in ("create cm device-group dg type sync-failover", "create auth partition P",
+                 "create ltm pool /P/p2", "modify sys db ui.advisory.enabled value true",
+                 "modify ltm monitor http http interval 9"):
+        await shell.run(line)
+    out = await shell.run("load sys config default")
+    assert out.startswith("Loading the default configuration...")
+    gone = [("ltm virtual", "/Common/vs"), ("ltm pool", "/Common/web"), ("ltm node", "/Common/10.1.20.21"),
+            ("net vlan", "/Common/internal"), ("net self", "/Common/int"), ("ltm pool", "/P/p2"),
+            ("auth partition", "/Common/P"), ("sys folder", "/P")]
+    assert [k for k in gone if k in store.objects] == []
+    for kept in (("net vlan", "/Common/external"), ("net self", "/Common/ext"), ("cm device-group", "/Common/dg"),
+                 ("ltm monitor http", "/Common/http"), ("sys folder", "/Common")):
+        assert kept in store.objects
+    assert store.get("sys db", "/Common/ui.advisory.enabled")["value"] == "false"
+    assert store.get("ltm monitor http", "/Common/http")["interval"] == 5
+    assert "ltm pool" not in (tmp_path / "config" / "bigip.conf").read_text()    # saved as it now is
+    assert "0 objects reset" in await shell.run("load sys config default")
