@@ -13,6 +13,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from lab.runtime.guard import guard_process, lab_route  # noqa: E402
+
+guard_process()   # every socket a bench opens goes to a lab's own links or the loopback, or is refused
 HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
 
 
@@ -39,6 +42,13 @@ def lab(name: str, mgmt_subnet: str, topology: Path = HA_PAIR, ha: dict | None =
             yield name
         finally:
             biglab("down", name)
+
+
+def host_argv(argv: list[str], addr: str) -> list[str]:
+    """A load tool (wrk, dnsperf, curl) run on the host at a lab address: refused unless the address
+    is on a lab's own link (lab_route)."""
+    lab_route(addr)
+    return argv
 
 
 def lab_args(ap, name: str, net: str) -> None:

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, lab, wait
+from common import ROOT, lab, lab_route, wait
 
 from lab.model import state
 from lab.model.plan import prefix
@@ -117,6 +117,13 @@ def run(name: str, seconds: float, flood_args: list[str] | None, tmp: Path, netn
             "roles": {n: node_status(name, n).failover.traffic_groups["traffic-group-1"] for n in ("bigip1", "bigip2")}}
 
 
+def floods(name: str, args, report: dict, mgmt: str, trusted: str, tmp: Path) -> None:
+    """Garbage heartbeats on a heartbeat path; malformed 4353 frames, untrusted and trusted."""
+    report["garbage_flood"] = run(name, args.seconds, ["hb-garbage", PATHS["internal"][0], str(args.count)], tmp)
+    for label, certdir in (("iquery_frames_untrusted_cert", "-"), ("iquery_frames_trusted_cert", trusted)):
+        report[label] = run(name, args.seconds, ["iq-frames", mgmt, str(args.connections), certdir], tmp, netns=None)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
@@ -125,6 +132,7 @@ def main() -> None:
     ap.add_argument("--idle", type=int, default=1000, help="idle TLS sessions held to 443 and to 4353")
     ap.add_argument("--idle-seconds", type=float, default=60.0,
                     help="capture of each idle-session round (opening them one by one, then holding a third)")
+    ap.add_argument("--only", choices=["idle-tls"], help="only the idle TLS sessions to 443 and 4353 (and idle)")
     ap.add_argument("--name", default="bhost")
     ap.add_argument("--mgmt-subnet", default="10.252.67.0/24")
     args = ap.parse_args()
@@ -134,12 +142,9 @@ def main() -> None:
         report = {"timeout_ms": node_status(name, "bigip1").failover.timeout * 1000,
                   "interval_ms": node_status(name, "bigip1").failover.interval * 1000,
                   "idle": run(name, args.seconds, None, Path(tmp))}
-        report["garbage_flood"] = run(name, args.seconds, ["hb-garbage", PATHS["internal"][0], str(args.count)],
-                                      Path(tmp))
-        mgmt, trusted = Lab.open(name).node("bigip1").mgmt_address, str(state.node_dir(name, "bigip2"))
-        for label, certdir in (("iquery_frames_untrusted_cert", "-"), ("iquery_frames_trusted_cert", trusted)):
-            report[label] = run(name, args.seconds, ["iq-frames", mgmt, str(args.connections), certdir], Path(tmp),
-                                netns=None)
+        mgmt, trusted = lab_route(Lab.open(name).node("bigip1").mgmt_address), str(state.node_dir(name, "bigip2"))
+        if args.only != "idle-tls":
+            floods(name, args, report, mgmt, trusted, Path(tmp))
         for port in (443, 4353):   # from the host, on the management network, as an admin's tools would
             for again in ("", "_again"):
                 if again:

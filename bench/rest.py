@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 import urllib3
-from common import lab, percentile, wrk_figures
+from common import host_argv, lab, percentile, wrk_figures
 
 from lab.runtime.control import call
 
@@ -26,8 +26,8 @@ URL = f"https://{NODE}/mgmt/tm/ltm/pool/~Common~web_pool?expandSubcollections=tr
 
 
 def wrk(header: str, seconds: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", header, URL],
-                         capture_output=True, text=True).stdout
+    argv = host_argv(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", header, URL], NODE)
+    out = subprocess.run(argv, capture_output=True, text=True).stdout
     return wrk_figures(out)
 
 

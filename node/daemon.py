@@ -102,6 +102,8 @@ class Daemon:
                             logins=self.shell.logins, sysconfig=self.sysconfig)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
+        if self.gtm:
+            self.cm.sync_driver.generation_groups = self.gtm.sync_group
         self.shell.ntp = self.ntp
         self.shell.sysconfig = self.sysconfig
         self.shell.clock = self.clock

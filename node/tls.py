@@ -9,6 +9,11 @@ from __future__ import annotations
 import functools
 import ssl
 
+# The TLS 1.2 suites a node offers on 443: ECDHE key exchange with an AEAD cipher only. TLS 1.3's
+# three suites are OpenSSL's, always on (4353 is TLS 1.3 only). docs/design.md "TLS on 443 and 4353"
+# lists what these give, and a test holds the list to what the contexts offer.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 
 def context(server: bool) -> ssl.SSLContext:
     """A TLS server or client context with the library's secure defaults and no CA loaded."""

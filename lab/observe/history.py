@@ -28,6 +28,7 @@ import requests
 import urllib3
 
 from ..model.plan import Plan
+from ..runtime.guard import lab_route
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 PREFIX = "hist-"
@@ -91,7 +92,7 @@ class History:
 
 
 def _mgmt(plan: Plan, node: str) -> str:
-    return plan.node(node).mgmt_address
+    return lab_route(plan.node(node).mgmt_address)
 
 
 def rest_post(plan: Plan, node: str, path: str, body: dict, auth=("admin", "admin"),
@@ -103,6 +104,16 @@ def rest_post(plan: Plan, node: str, path: str, body: dict, auth=("admin", "admi
         return "unknown", type(exc).__name__
     outcome = "ok" if r.status_code == 200 else "failed" if 400 <= r.status_code < 500 else "unknown"
     return outcome, "" if r.status_code == 200 else f"{r.status_code} {r.text[:200]}"
+
+
+def rest_get(plan: Plan, node: str, path: str, auth=("admin", "admin"), timeout: float = 5.0) -> list[dict]:
+    """GET /mgmt/tm/<path> on a node's iControl REST: its items (OSError when it does not answer)."""
+    try:
+        r = requests.get(f"https://{_mgmt(plan, node)}/mgmt/tm/{path}", auth=auth, verify=False, timeout=timeout)
+        r.raise_for_status()
+    except requests.RequestException as exc:
+        raise OSError(f"GET {path} on {node}: {exc}") from None
+    return r.json().get("items", [])
 
 
 def rest_write(plan: Plan, node: str, w: Write, auth=("admin", "admin"), timeout: float = 5.0) -> None:

@@ -14,12 +14,20 @@ class FaultPlan:
     kills: tuple = ()    # daemons this fault kills on purpose
 
 
-def draw(rng: random.Random, bigips: list[str], failover_vlans: list[str], hold: float) -> FaultPlan:
+def draw(rng: random.Random, bigips: list[str], failover_vlans: list[str], hold: float,
+         dcs: dict | None = None, gtms: tuple = ()) -> FaultPlan:
     """One fault: kill, pause, partition, link down, clock skew, blocked 4353, force standby or a
-    subsystem crash, on devices the seeded source picks."""
+    subsystem crash, on devices the seeded source picks; with `dcs` (data center -> its LTM
+    devices) also the loss of a whole data center (every LTM of it killed). A GTM's subsystem to
+    crash is its DNS listener (gtmd)."""
     a = rng.choice(bigips)
     b = rng.choice([n for n in bigips if n != a] or [a])
-    kind = rng.choice(("kill", "pause", "partition", "link", "clock", "block", "standby", "crash"))
+    kinds = ("kill", "pause", "partition", "link", "clock", "block", "standby", "crash") + (("dc",) if dcs else ())
+    kind = rng.choice(kinds)
+    if kind == "dc":
+        devices = dcs[rng.choice(sorted(dcs))]
+        return FaultPlan("; ".join(f"kill {d}" for d in devices), "; ".join(f"start {d}" for d in devices),
+                         tuple(devices))
     if kind == "kill":
         return FaultPlan(f"kill {a}", f"start {a}", (a,))
     if kind == "pause":
@@ -34,7 +42,7 @@ def draw(rng: random.Random, bigips: list[str], failover_vlans: list[str], hold:
         return FaultPlan(f"block {a} 4353", "reset")
     if kind == "standby":
         return FaultPlan(f"tmsh {a} run sys failover standby", "none")
-    return FaultPlan(f"crash {a} {rng.choice(('tmm', 'bigd'))}", "reset")
+    return FaultPlan(f"crash {a} {'gtmd' if a in gtms else rng.choice(('tmm', 'bigd'))}", "reset")
 
 
 def violations(obs: dict) -> list[str]:
@@ -55,4 +63,28 @@ def violations(obs: dict) -> list[str]:
             out.append(f"acknowledged write {name} is missing on {', '.join(missing)} (no sync conflict reported)")
     for device in obs.get("died", ()):
         out.append(f"{device}'s daemon died without being killed")
+    return out + gslb_violations(obs.get("gslb"))
+
+
+def gslb_violations(gslb: dict | None) -> list[str]:
+    """GTM answers only from available data centers: every A answer a listener gives a client is a
+    virtual server of a data center that is available, and a listener answers something while one
+    is. gslb = {"answers": [{listener, client, wideip, answer: [addresses], error}],
+    "virtuals": {address: datacenter}, "available": [datacenters]} (gslb.observe)."""
+    if not gslb:
+        return []
+    out, available = [], set(gslb["available"])
+    for a in gslb["answers"]:
+        where = f"{a['listener']} to {a['client']} for {a['wideip']}"
+        if a.get("error"):
+            out.append(f"GTM {where}: no answer ({a['error']})")
+            continue
+        for address in a["answer"]:
+            dc = gslb["virtuals"].get(address)
+            if dc is None:
+                out.append(f"GTM {where}: {address} is no virtual server of a data center")
+            elif dc not in available:
+                out.append(f"GTM {where}: {address} in {dc}, which is not available")
+        if not a["answer"] and available:
+            out.append(f"GTM {where}: nothing, though {', '.join(sorted(available))} is available")
     return out

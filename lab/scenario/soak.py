@@ -2,7 +2,9 @@
 to random devices (through iControl REST or tmsh) while they are active, and after
 each heal and settle the invariants of invariants.py (one active device per traffic group, the
 clients' ARP entries for its floating addresses at that device's MAC, every acknowledged write
-everywhere or a conflict reported, no daemon dead that was not killed). Every fault, write and observation goes to
+everywhere or a conflict reported, no daemon dead that was not killed, and in a lab with GTMs
+every answer of their listeners from an available data center: gslb.py). With GTMs the faults
+include the loss of a whole data center. Every fault, write and observation goes to
 a history file (JSON lines in the lab's directory) and the run ends with a verdict; a failure
 prints the seed and the events that show it, so `--seed` replays the same draws."""
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from ..model import state
 from ..observe.history import rest_post
 from ..runtime.control import ControlError
+from . import gslb
 from .env import LabEnv
 from .invariants import draw, violations
 
@@ -31,8 +34,11 @@ class Soak:
         self.tried = 0
         self.pids = {n: self.env.lab.pid(n, "daemon.pid") for n in self.env.bigips}
         plan = self.env.lab.plan
-        self.vlans = list((plan.ha or {}).get("failover_vlans") or []) or ["ha"]
+        self.vlans = list((plan.ha or {}).get("failover_vlans") or []) or ([plan.mgmt_vlan] if not plan.ha else ["ha"])
         self.tgs = sorted(((plan.ha or {}).get("traffic_groups") or {}).keys())
+        self.group = ((plan.ha or {}).get("device_group") or {}).get("name")   # every bigip is in it
+        self.gtms = tuple(gslb.gtm_nodes(self.env.lab))
+        self.gslb = None
 
     def record(self, kind: str, **fields) -> None:
         with self.history.open("a") as f:
@@ -41,11 +47,16 @@ class Soak:
     def run(self, minutes: float) -> dict:
         self.history.write_text("")
         self.record("start", seed=self.seed, minutes=minutes)
+        if self.gtms:
+            self.gslb = gslb.layout(self.env.lab)
+            self.record("gslb", datacenters=self.gslb.datacenters, wideips=self.gslb.wideips,
+                        clients=self.gslb.clients)
         self._meet()
         end, cycles, failed, settle_times = time.monotonic() + minutes * 60, 0, [], []
         while time.monotonic() < end:
             cycles += 1
-            plan = draw(self.rng, self.env.bigips, self.vlans, self.hold)
+            plan = draw(self.rng, self.env.bigips, self.vlans, self.hold,
+                        self.gslb.datacenters if self.gslb else None, self.gtms)
             self.progress(f"cycle {cycles}: {plan.inject}; {max(0.0, end - time.monotonic()):.0f} s left, "
                           f"{len(failed)} failed")
             self._inject(plan)
@@ -76,14 +87,15 @@ class Soak:
                 _, node, line = plan.inject.split(" ", 2)
                 self.env.tmsh(node, line)
             else:
-                self.env.chaos(plan.inject)
+                for line in plan.inject.split("; "):    # a data center's loss: each of its devices
+                    self.env.chaos(line)
             self.killed.update(plan.kills)
             self.record("fault", line=plan.inject)
         except Exception as exc:   # a refused fault (nothing to stand by for...) is history, not a failure
             self.record("fault-refused", line=plan.inject, reason=str(exc))
 
     def _repair(self, plan) -> None:
-        for line in dict.fromkeys([plan.repair, "reset"]):
+        for line in dict.fromkeys([*plan.repair.split("; "), "reset"]):
             if line in ("none", ""):
                 continue
             try:
@@ -114,7 +126,9 @@ class Soak:
     def _resolve(self, obs: dict) -> None:
         """A reported conflict waits for the user: sync the device holding most writes to the group
         (as one would) so later cycles start in sync; the other side's writes were reported, not lost."""
-        group = ((self.env.lab.plan.ha or {}).get("device_group") or {}).get("name")
+        group = self.group
+        if group is None:
+            return
         keep = max(self.env.bigips, key=lambda n: sum(w.get(n, False) for w in obs["writes"].values()))
         try:
             self.env.tmsh(keep, f"run cm config-sync to-group {group}")
@@ -146,17 +160,18 @@ class Soak:
             try:
                 listed[n] = self.env.tmsh(n, "list ltm pool")
                 st = self.env.status(n).sync
-                in_sync = in_sync and st.status == "In Sync"
+                in_sync = in_sync and st.status in ("In Sync", "Standalone")
                 conflicts += [d for d in st.details if "conflict" in d.lower()]
             except (ControlError, ConnectionError, RuntimeError):
                 listed[n], in_sync = "", False
-        for name in self.writes:
+        for name, device in self.writes.items():   # owed to the device group, or to a lone device
             writes[name] = {n: f"ltm pool {name} " in listed[n] or f"ltm pool /Common/{name} " in listed[n]
-                            for n in self.env.bigips}
+                            for n in (self.env.bigips if self.group else [device])}
         died = [n for n, ok in alive.items() if not ok and n not in self.killed]
         self.killed = {n for n in self.killed if not alive[n]}
         return {"active": active, "arp": self._arp(active), "writes": writes, "conflicts": conflicts if conflicts else [],
-                "died": died, "in_sync": in_sync, "alive": alive, "lab": lab.name}
+                "died": died, "in_sync": in_sync, "alive": alive, "lab": lab.name,
+                "gslb": gslb.observe(self.env, self.gslb) if self.gslb else None}
 
     def _floating(self, tg: str) -> list[tuple[str, str, str]]:
         """(vlan, address, client) for each floating self IP of `tg` and each client on its VLAN."""

@@ -8,6 +8,7 @@ import ipaddress
 import trio
 
 from ..config.schema import LOCAL_ONLY, base_name
+from ..config.store import Op
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from .failover import ACTIVE, STANDBY, Announce, BecomeActive, BecomeStandby, Failover, Log, TrafficGroup
 from .floating_driver import FloatingDriver
@@ -19,7 +20,7 @@ from .sync import member_groups
 # what a change to these types can change for failover: groups, peers' addresses, floating addresses
 FAILOVER_TYPES = ("cm device-group", "cm traffic-group", "cm device", "net self", "ltm virtual-address",
                   "ltm snat-translation", "sys db")   # snat-translation: floating addresses too
-NET_TIMEOUT = "/Common/failover.nettimeoutsec"   # sys db: the heartbeat timeout, once set away from its default
+NET_TIMEOUT = "/Common/failover.nettimeoutsec"   # sys db: the heartbeat timeout
 SCORE_TYPES = ("sys ha-group", "ltm pool")   # what can change an HA group's score
 FAILSAFE_POLL = 0.25   # seconds between looks at the VLAN counters, gateway pools and subsystems
 
@@ -52,6 +53,7 @@ class FailoverDriver:
         self.events.subscribe(ConfigCommitted, self._on_commit)
         self.events.subscribe(PeerDeviceChanged, lambda _e: self.reconfigure())
         self.events.subscribe(HealthChanged, lambda _e: self.rescore())
+        self.show_timeout()
         async with trio.open_nursery() as nursery:
             self.reconfigure()
             nursery.start_soon(self._receive_heartbeats)
@@ -95,13 +97,20 @@ class FailoverDriver:
         self._wake.set()
 
     def net_timeout(self) -> float:
-        """The heartbeat timeout: `sys db failover.nettimeoutsec` once modified, else the lab's."""
+        """The heartbeat timeout: `sys db failover.nettimeoutsec` (the lab's until set, show_timeout)."""
         db = self.store.get("sys db", NET_TIMEOUT) or {}
-        value = db.get("value")
         try:
-            return float(value) if value not in (None, db.get("default-value")) and float(value) > 0 else self.timeout
-        except ValueError:
+            value = float(db.get("value"))
+        except (TypeError, ValueError):
             return self.timeout
+        return value if value > 0 else self.timeout
+
+    def show_timeout(self) -> None:
+        """At start, a failover.nettimeoutsec still at its default shows the timeout in effect, the
+        lab's (ha.timeout_ms), not 3 whatever it is (a local db variable: nothing to sync)."""
+        db = self.store.get("sys db", NET_TIMEOUT) or {}
+        if db.get("value") == db.get("default-value") and f"{self.timeout:g}" != db.get("value"):
+            self.store.commit([Op("modify", "sys db", NET_TIMEOUT, {"value": ("set", f"{self.timeout:g}")})])
 
     def ha_groups(self) -> dict[str, dict]:
         """Each HA group: its score now and each pool's part (`show sys ha-group`)."""

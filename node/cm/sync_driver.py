@@ -3,7 +3,8 @@ commands `run cm config-sync`. Decisions (what to push, to whom, statuses) live 
 ConfigSync; this module builds and sends the messages and applies what peers send.
 
 4353 messages (node/iquery/messages.py; replies go back on the channel they came on):
-  CmStatus      {boot, seq, cid, synced, device, failover, synced_at}  on connect and on every change
+  CmStatus      {boot, seq, cid, synced, device, failover, synced_at}  on connect, on every change
+                                                 and every RECHECK seconds
   TrustConfig   {gen, objects}                   device groups and traffic groups
   SyncPush      {group, mode, cid, commits|objects, auto, save}
   SyncResult    {group, cid, ok, error, need_full, seq}
@@ -25,6 +26,12 @@ from ..errors import Invalid, SyncFailed
 from .sync import member_groups
 
 
+# seconds between the cm-status each device sends its peers unasked, as mcpd rechecks its peers'
+# commit ids now and then: a device that missed a commit's status (a datagram, a channel that
+# dropped just then) sees the change within this
+RECHECK = 5.0
+
+
 class SyncDriver:
     def __init__(self, device: str, store: ConfigStore, iquery, log, events: Hub, save_config,
                  failover_payload):
@@ -36,6 +43,9 @@ class SyncDriver:
         self.boot = f"{time.time():.6f}"       # tells peers this daemon run from the previous one
         self.seq = 0                           # numbers our statuses within this run
         self._sync_was: str | None = None      # the overall sync status last published
+        # groups synchronized outside our commits (the GTM sync group, set by the daemon):
+        # name -> (our generation, {peer: its generation})
+        self.generation_groups = lambda: {}
         self._nursery: trio.Nursery | None = None
 
     @property
@@ -57,7 +67,9 @@ class SyncDriver:
             self._nursery = nursery
             self._sync_was = self.sync_status()["status"]
             task_status.started()
-            await trio.sleep_forever()   # the nursery stays open for pushes and status sends
+            while True:   # the nursery stays open for pushes and status sends
+                await trio.sleep(RECHECK)
+                self._broadcast_status()
 
     # -- status messages ------------------------------------------------------------------------
     def _device_info(self) -> dict:
@@ -256,13 +268,16 @@ class SyncDriver:
     def sync_status(self) -> dict:
         groups, all_pairs = {}, {}
         local = self._local()
-        for path, g in sorted(local.groups.items()):
-            pairs = self.sync.pairs(local, path, self.iquery.connected)
+        every = [(base_name(path), g.type, self.sync.pairs(local, path, self.iquery.connected))
+                 for path, g in sorted(local.groups.items())]
+        every += [(name, "sync-only", sync.generation_pairs(mine, peers, self.iquery.connected))
+                  for name, (mine, peers) in sorted(self.generation_groups().items())]
+        for name, kind, pairs in every:
             status = sync.group_status(pairs)
-            all_pairs[base_name(path)] = (status, pairs)
-            groups[base_name(path)] = {"status": status, "type": g.type,
-                                       "details": {p: s.detail for p, s in pairs.items()},
-                                       "pairs": {p: s.status for p, s in pairs.items()}}
+            all_pairs[name] = (status, pairs)
+            groups[name] = {"status": status, "type": kind,
+                            "details": {p: s.detail for p, s in pairs.items()},
+                            "pairs": {p: s.status for p, s in pairs.items()}}
         real = [g for g in groups.values()]
         overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
             if real else sync.STANDALONE

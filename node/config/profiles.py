@@ -10,7 +10,10 @@ Lookup = Callable[[str, str], "dict | None"]   # (type, path) -> object or None
 
 def kind_of(lookup: Lookup, name: str) -> str | None:
     """'fastl4', 'http', 'tcp', ... for a profile name as a virtual lists it."""
-    path = full_path(name.split()[0])   # "clientssl { context clientside }" lists as its name first
+    words = name.split()
+    if not words:   # a blank name is no profile (the reference check refuses it)
+        return None
+    path = full_path(words[0])   # "clientssl { context clientside }" lists as its name first
     for kind in PROFILE_BUILTINS:
         if lookup(f"ltm profile {kind}", path) is not None:
             return kind

@@ -21,6 +21,8 @@ from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import ConnectionState
 from hypercorn.utils import wrap_app
 
+from ..tls import TLS12_CIPHERS
+
 RELOAD_EVERY = 2.0
 
 
@@ -53,6 +55,7 @@ class RestServer:
         self.cert, self.key = cert_dir / "dtdi.crt", cert_dir / "dtdi.key"
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.context.set_ciphers(TLS12_CIPHERS)
         self.context.set_alpn_protocols(["http/1.1"])
         self._loaded = None
         self._reload()

@@ -19,9 +19,18 @@ from lab.model import state
 from lab.model.plan import prefix
 from lab.runtime import forkserver, wiring
 from lab.runtime.control import ControlError
+from lab.runtime.guard import guard_sockets
 
 ROOT = Path(__file__).resolve().parents[2]
 HA_PAIR = ROOT / "topologies" / "ha-pair.yml"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def lab_addresses_stay_on_host():
+    """Every socket a lab test opens from the host goes to a lab's own links or the loopback, or is
+    refused before a packet leaves the machine (lab_route)."""
+    with guard_sockets():
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,6 +27,8 @@ from pathlib import Path
 import dns.message
 import msgpack
 
+from lab.runtime.guard import guard_process, in_lab_node, lab_route
+
 HB_PORT, DNS_PORT, IQ_PORT = 1026, 53, 4353
 
 
@@ -239,6 +241,9 @@ KINDS = {"hb-garbage": (hb_garbage, str, int), "hb-forge": (hb_forge, str, float
 
 
 def main(argv: list[str]) -> None:
+    if not in_lab_node():   # from the host, on the management network: only to a lab that is up
+        lab_route(argv[1])
+        guard_process()
     fn, *types = KINDS[argv[0]]
     print(json.dumps(fn(*(t(a) for t, a in zip(types, argv[1:])))))
 

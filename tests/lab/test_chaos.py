@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import pytest
 
 from lab.lifecycle import inspect
@@ -309,7 +311,7 @@ def test_a_scenario_brings_up_its_own_lab_and_removes_it(tmp_path):
         labs.close()
 
 
-def test_gtm_scenarios_pass_in_a_gtm_lab(make_lab):
+def test_gtm_scenarios_and_a_short_soak_pass_in_a_gtm_lab(make_lab):
     assert GTM_SCENARIOS
     name = make_lab(ROOT / "topologies" / "gtm-3dc.yml", "cgtm", "10.253.7.0/24")
     for scenario in GTM_SCENARIOS:
@@ -317,6 +319,16 @@ def test_gtm_scenarios_pass_in_a_gtm_lab(make_lab):
         report = json.loads(proc.stdout)
         assert proc.returncode == 0 and report["passed"], report["text"]
     assert "no faults" in biglab("chaos", name, "list").stdout
+    # the soak on GTMs: after each heal every listener answers each client from an available data
+    # center (seed 3 kills ltm-sgp, the whole sgp data center, in its second cycle)
+    proc = biglab("soak", name, "--minutes", "0.4", "--seed", "3", "--hold", "2", check=False, timeout=300)
+    verdict = json.loads(proc.stdout[proc.stdout.index("{"):proc.stdout.rindex("}") + 1])
+    assert proc.returncode == 0 and verdict["ok"] and verdict["cycles"] >= 2, proc.stdout + proc.stderr
+    history = [json.loads(line) for line in Path(verdict["history"]).read_text().splitlines()]
+    observed = [h for h in history if h["kind"] == "observation"]
+    assert any(h["fault"] == "kill ltm-sgp" for h in observed)
+    answers = [a for h in observed for a in h["obs"]["gslb"]["answers"]]
+    assert len(answers) >= 6 * len(observed) and all(a["answer"] for a in answers)
 
 
 def test_a_failing_expectation_fails_the_run_and_repairs(healed, tmp_path):

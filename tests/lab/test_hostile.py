@@ -197,3 +197,16 @@ def test_a_tcp_slow_loris_does_not_starve_queries(dns_lab):
     finally:
         out, _ = loris.communicate(timeout=30)
     assert json.loads(out)["connections"] == 200
+
+
+# -- lab addresses stay on the host ----------------------------------------------------------------
+DOWN = "10.252.89.11"   # a management address whose lab is not up: the host's default route would take it
+
+
+def test_a_host_side_helper_refuses_the_address_of_a_lab_that_is_down(lab):
+    assert flood(LAB, None, "tls-idle", MGMT["bigip1"], 443, 1, 0)["opened"] == 1   # its lab is up: through
+    bench = f"import sys; sys.path.insert(0, 'bench'); import common; common.host_argv(['wrk'], {DOWN!r})"
+    for argv in ([sys.executable, "-m", "tests.lab.flood", "tls-idle", DOWN, "443", "1", "0"],
+                 [sys.executable, "-c", bench]):
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert proc.returncode != 0 and f"{DOWN}: no lab is up on this address" in proc.stderr, proc.stderr

@@ -148,3 +148,19 @@ def test_show_cm_traffic_group_rows_name_the_next_active_and_the_loads():
     rows = {(r["tg"], r["device"]): r for r in c.devices["bigip1"].group_rows()}
     assert rows[("traffic-group-3", "bigip4")]["state"] == "offline"
     assert rows[("traffic-group-1", "bigip4")]["next_active"] is False
+
+
+def test_a_traffic_group_with_no_floating_objects_still_goes_active_and_fails_over():
+    # F5 does not refuse a traffic group that floats nothing (no self IP, virtual address or SNAT
+    # in it): it still has an active device, shows "active" there, and moves on failover. The
+    # decider never looks at the objects, so an empty group is decided like any other.
+    groups = [TrafficGroup("traffic-group-1", ("bigip1", "bigip2")), TrafficGroup("tg-empty", ("bigip2", "bigip1"))]
+    c = Cluster(groups, names=("bigip1", "bigip2"))
+    c.run(5)
+    assert c.actives("tg-empty") == ["bigip2"] and c.actives("traffic-group-1") == ["bigip1"]
+    rows = {(r["tg"], r["device"]): r["state"] for r in c.devices["bigip1"].group_rows()}
+    assert rows[("tg-empty", "bigip2")] == ACTIVE and rows[("tg-empty", "bigip1")] == STANDBY
+    c.kill("bigip2")
+    c.run(4)
+    assert c.actives("tg-empty") == ["bigip1"]
+    assert [r["state"] for r in c.devices["bigip1"].group_rows() if r["tg"] == "tg-empty"] == [ACTIVE, "offline"]

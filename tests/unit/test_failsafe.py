@@ -101,13 +101,21 @@ async def test_restart_all_stops_every_subsystem_and_brings_it_back_without_trip
         nursery.cancel_scope.cancel()
 
 
-def test_the_heartbeat_timeout_is_sys_db_failover_nettimeoutsec_once_modified(tmp_path):
+def test_the_heartbeat_timeout_is_sys_db_failover_nettimeoutsec_which_shows_the_one_in_effect(tmp_path):
     store = ConfigStore(tmp_path / "config.json", "bigip1")
     driver = FailoverDriver("bigip1", store, None, {"timeout": 1.5}, None, Hub(), dict, lambda _p: True)
     db = store.get("sys db", "/Common/failover.nettimeoutsec")
-    assert (db["default-value"], db["value"]) == ("3", "3") and driver.net_timeout() == 1.5   # the lab's
+    assert (db["default-value"], db["value"]) == ("3", "3")
+    cid = store.cid
+    driver.show_timeout()      # at start: the lab's timeout, shown where one looks for it
+    db = store.get("sys db", "/Common/failover.nettimeoutsec")
+    assert (db["default-value"], db["value"]) == ("3", "1.5") and driver.net_timeout() == 1.5
+    assert store.cid == cid    # a local variable: no commit for the peers to sync
     store.commit([Op("modify", "sys db", "/Common/failover.nettimeoutsec", {"value": ("set", "10")})])
     assert driver.net_timeout() == 10.0
+    store.commit([Op("modify", "sys db", "/Common/failover.nettimeoutsec", {"value": ("set", "3")})])
+    driver.show_timeout()      # the next start: a 3 set by hand is the default, the lab's again
+    assert driver.net_timeout() == 1.5
 
 
 def test_ha_status_lists_every_failsafe_the_device_has_and_marks_the_tripped_ones():

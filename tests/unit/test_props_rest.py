@@ -90,3 +90,15 @@ def test_any_body_is_an_op_or_a_declared_error_and_what_is_created_puts_back_unc
     again = res.to_rest(type_, op.path, store.get(type_, op.path), store.generation)
     assert {**again, "generation": 0} == {**got, "generation": 0}
     event("created")
+
+
+def test_a_virtual_listing_a_blank_profile_name_is_no_crash():
+    """Found by fuzzing (fuzz/fuzz_rest.py): a profile named "" on a virtual raised IndexError in
+    the store's transport-profile check."""
+    store = ConfigStore(None, "bigip1")
+    op = res.op_for("POST", res.route(["ltm", "virtual"]),
+                    {"name": "vs", "destination": "/Common/10.1.10.100:80", "profiles": [{"name": ""}]})
+    try:
+        store.commit([op])
+    except (ConfigError, F5Error):
+        pass

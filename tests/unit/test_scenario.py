@@ -125,15 +125,6 @@ def test_takeovers_count_the_traffic_groups_going_active_in_a_window():
         True, "0 takeovers in the last 20 s")
 
 
-def test_the_shipped_scenarios_are_valid():
-    from pathlib import Path
-    from lab.scenario.runner import load
-    files = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yml"))
-    assert len(files) >= 5
-    for f in files:
-        assert load(f).topology
-
-
 def test_listed_waits_for_text_in_what_a_tmsh_line_prints_or_for_its_absence():
     env = SimpleNamespace(tmsh=lambda node, line: "cm traffic-group traffic-group-1 {\n    ha-group hg\n}\n")
     check = EXPECTATIONS["listed"]

@@ -5,7 +5,7 @@ import trio
 from node.cm.sync_driver import SyncDriver
 from node.config.store import ConfigStore, Op
 from node.events import ChannelOpened, Hub, SyncStatusChanged
-from node.iquery.messages import decode
+from node.iquery.messages import CmStatus, decode
 from node.log import Log
 
 DG = "/Common/dg"
@@ -17,12 +17,15 @@ class Wire:
 
     def __init__(self):
         self.ends = {}
+        self.drop = lambda src, dst, msg: False   # a message lost on the way
 
     def end(self, name):
         self.ends[name] = End(self, name)
         return self.ends[name]
 
     async def deliver(self, src, dst, msg):
+        if self.drop(src, dst, msg):
+            return
         await self.ends[dst].handlers[type(msg)](Channel(self, dst, src), decode(msg.to_wire()))
 
 
@@ -53,12 +56,12 @@ class End:
         return True
 
 
-async def device(nursery, wire, name, tmp_path, now=None):
+async def device(nursery, wire, name, tmp_path, now=None, auto_sync="enabled"):
     hub = Hub()
     store = ConfigStore(None, name, events=hub, **({"now": now} if now else {}))
     store.commit([Op("create", "cm device-group", DG, {"devices": ("set", ["bigip1", "bigip2"]),
                                                        "type": ("set", "sync-failover"),
-                                                       "auto-sync": ("set", "enabled")})])
+                                                       "auto-sync": ("set", auto_sync)})])
     driver = SyncDriver(name, store, wire.end(name), Log(tmp_path / f"{name}.jsonl", name), hub,
                         lambda: None, lambda: {})
     await nursery.start(driver.run)
@@ -113,4 +116,26 @@ async def test_time_since_last_sync_counts_from_the_last_sync_on_each_device(tmp
         s1.commit([Op("create", "ltm pool", "/Common/p1", {})])     # auto-synced: a new last sync
         await trio.sleep(1)
         assert s1.synced_at[DG] == s2.synced_at[DG] > synced + 100
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_device_that_missed_a_commits_status_notices_at_the_next_recheck(tmp_path, autojump_clock):
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, d1, _ = await device(nursery, wire, "bigip1", tmp_path, auto_sync="disabled")
+        s2, d2, _ = await device(nursery, wire, "bigip2", tmp_path, auto_sync="disabled")
+        d1.events.publish(ChannelOpened("bigip2", outbound=True))
+        d2.events.publish(ChannelOpened("bigip1", outbound=True))
+        await trio.sleep(0.1)
+        s1.commit([Op("create", "ltm pool", "/Common/p0", {})])
+        await d1.config_sync("to-group", "dg")
+        await trio.sleep(1)
+        assert d1.sync_status()["status"] == d2.sync_status()["status"] == "In Sync"
+        wire.drop = lambda src, dst, msg: src == "bigip1" and isinstance(msg, CmStatus)
+        s1.commit([Op("create", "ltm pool", "/Common/p1", {})])      # manual sync: only a status tells
+        await trio.sleep(0.5)
+        assert d1.sync_status()["status"] == "Changes Pending" and d2.sync_status()["status"] == "In Sync"
+        wire.drop = lambda src, dst, msg: False
+        await trio.sleep(5.1)      # within one recheck (5 s), without a new commit
+        assert d2.sync_status()["status"] == "Changes Pending"
         nursery.cancel_scope.cancel()
