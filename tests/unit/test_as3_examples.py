@@ -20,11 +20,12 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-udp-virtual-service.json", "example-vs-listening-on-multiple-ports.json",
           "example-service-address-with-source-address.json", "example-gslb-pools.json",
           "example-gslb-depends-on.json", "example-mask-constants.json", "example-source-address-vs.json",
-          # TLS: encrypted keys with their passphrase, {bigip} files and profiles, TLS_Server / TLS_Client settings
+          # TLS: encrypted keys with their passphrase, {bigip} files and profiles, TLS_Server / TLS_Client settings, CA bundles
           "example-client-and-server-tls-profile-in-one-declaration.json", "example-matchtosni-with-tls-server-profile.json",
           "example-reference-ssl-cert-and-key-in-common.json", "example-tls-client-and-server-ssl-protocol.json",
           "example-http-no-compression-tcp-profile-irule-for-pool.json", "example-modifying-tls-options.json",
-          "example-multiple-ssl-tls-certs-in-one-profile.json", "example-tls-client-and-server-advanced-settings.json")
+          "example-multiple-ssl-tls-certs-in-one-profile.json", "example-tls-client-and-server-advanced-settings.json",
+          "example-client-and-server-tls-profile-using-shared-certs.json", "example-tls-server-authenticationMode.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
