@@ -8,12 +8,11 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from dataclasses import dataclass
 
 from ..config import ssl_files
-from ..config.schema import TYPES, hash_secret, topology_name
+from ..config.schema import TYPES, topology_name
 from . import classes as C
 from . import secrets, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
@@ -142,17 +141,15 @@ class Builder:
     def certificate(self, a: str, n: str, item: dict) -> None:
         """/T/A/n.crt and /T/A/n.key (and /T/A/n-bundle.crt for chainCA), installed from the PEM
         text, as AS3 names them; a part given as {bigip} is that file, nothing installed. An
-        encrypted key is installed opened (the lab keeps no SecureVault), its passphrase hashed."""
+        encrypted key is installed as given, with its passphrase."""
         parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
                  ("chainCA", ssl_files.CERT, "-bundle.crt"))
         for prop, type_, suffix in parts:
             if isinstance(item.get(prop), str):
                 path = f"/{self.t}/{a}/{n}{suffix}"
                 values = {"source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]}
-                if prop == "privateKey" and "passphrase" in item:
-                    passphrase = secrets.plain(item["passphrase"], "")[0]
-                    values.update(pem=secrets.private_key(item, "")[0], passphrase=hash_secret(
-                        passphrase.decode(errors="replace"), hashlib.sha256(path.encode()).digest()[:12]))
+                if prop == "privateKey" and "passphrase" in item:   # kept encrypted; the store seals the passphrase
+                    values["passphrase"] = secrets.plain(item["passphrase"], "")[0].decode(errors="replace")
                 self.add(Obj(type_, path, described(item, values)))
 
     def ca_bundle(self, a: str, n: str, item: dict) -> None:

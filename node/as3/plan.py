@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import ssl_files
+from ..config.sealed import unseal
 from ..config.store import Op
 from ..errors import ConfigError
 from .desired import Obj
@@ -45,11 +46,14 @@ class Plan:
 
 def same(a: dict | None, b: dict | None) -> bool:
     """Whether an object comes out as it is: a certificate or key installed again from the same
-    text is the same file (its install record, times and revision, is not what AS3 declared)."""
+    text is the same file (its install record, times and revision, is not what AS3 declared; a
+    passphrase sealed again is the same passphrase)."""
     if a is None or b is None or "pem" not in a:
         return a == b
-    return {k: v for k, v in a.items() if k not in ssl_files.STAMP} == \
-        {k: v for k, v in b.items() if k not in ssl_files.STAMP}
+
+    def file(x: dict) -> dict:
+        return {**{k: v for k, v in x.items() if k not in ssl_files.STAMP}, "passphrase": unseal(x.get("passphrase"))}
+    return file(a) == file(b)
 
 
 def create(o: Obj) -> Op:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
 from . import policy_words
+from .sealed import seal
 from .services import port_number
 from .roles import ROLES
 
@@ -34,7 +35,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 @dataclass(frozen=True)
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
-    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret raw clauses
+    kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret sealed raw clauses
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -493,7 +494,7 @@ SSL_FILE_TYPES = (
     ObjType("sys file ssl-key", "Certificate Key File", (
         *SSL_FILE_COMMON, Field("key-size", "int"), Field("curve-name", "str"),
         Field("security-type", "enum", "normal", ("normal", "password", "fips")),
-        Field("passphrase", "secret")), scope=_ssl_scope))
+        Field("passphrase", "sealed")), scope=_ssl_scope))   # the data plane decrypts the key with it
 # Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
 PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie", "dest-addr": "dest_addr", "msrdp": "msrdp",
                     "universal": "universal"}
@@ -911,6 +912,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         return "none" if value == "none" else full_path(value, folder=folder)
     if f.kind == "secret":
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
+    if f.kind == "sealed":
+        return seal(value)
     if f.kind in ("ip", "cidr"):
         value = default_route_domain(value)
     try:

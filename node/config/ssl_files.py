@@ -70,9 +70,10 @@ def _name(name: x509.Name) -> str:
     return ",".join(f"{short.get(a.oid, a.oid.dotted_string)}={a.value}" for a in reversed(list(name)))
 
 
-def describe(type_: str, path: str, pem: bytes) -> dict:
-    """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem`.
-    Raises ConfigError for a file that is not a PEM certificate / unencrypted key."""
+def describe(type_: str, path: str, pem: bytes, passphrase: str | None = None) -> dict:
+    """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem` (a key
+    as given: encrypted stays encrypted). Raises ConfigError for a file that is not a PEM
+    certificate / a key that is not PEM or that the passphrase (if any) does not decrypt."""
     base = {"checksum": _checksum(pem), "size": len(pem), "pem": pem.decode()}
     if type_ == CERT:
         try:
@@ -89,10 +90,21 @@ def describe(type_: str, path: str, pem: bytes) -> dict:
                 "fingerprint": "SHA256/" + cert.fingerprint(hashes.SHA256()).hex(":").upper(),
                 **_key_facts(public, "public", "certificate-key-")}
     try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"Certificate Key File ({path}): the file is not an unencrypted PEM private key") from None
-    return {**base, "security-type": "normal", **_key_facts(key, "private", "key-")}
+        key = private_key(pem.decode(errors="replace"), passphrase)
+    except TypeError:     # encrypted, and no passphrase (or one given for a clear key)
+        raise ConfigError(f"Certificate Key File ({path}): " + (
+            "the key is not encrypted: give no passphrase" if passphrase else
+            "the key is encrypted: give its passphrase")) from None
+    except ValueError:
+        raise ConfigError(f"Certificate Key File ({path}): " + (
+            "the passphrase does not decrypt the key" if passphrase and b"ENCRYPTED" in pem else
+            "the file is not a PEM private key")) from None
+    return {**base, "security-type": "password" if passphrase else "normal", **_key_facts(key, "private", "key-")}
+
+
+def private_key(pem: str, passphrase: str | None = None):
+    """A PEM private key, decrypted with its passphrase when it is encrypted (cryptography)."""
+    return serialization.load_pem_private_key(pem.encode(), password=passphrase.encode() if passphrase else None)
 
 
 def _key_facts(key, kind: str, prefix: str) -> dict:
@@ -129,10 +141,10 @@ def stamp(type_: str, old: dict, user: str, now: float) -> dict:
             "revision": (old.get("revision") or 0) + 1}
 
 
-def matches(cert_pem: str, key_pem: str) -> bool:
+def matches(cert_pem: str, key_pem: str, passphrase: str | None = None) -> bool:
     """Whether the key is the certificate's."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    key = private_key(key_pem, passphrase)
     return cert.public_key().public_numbers() == key.public_key().public_numbers()
 
 

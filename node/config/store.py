@@ -26,6 +26,7 @@ from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
 from . import gtm_checks, ha_checks, iapp, iapp_text, policy, rule_checks, ssl_files, virtual_checks
+from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
                      coerce, folder_of, full_path, in_folder, member_name, partition_of, split_destination)
@@ -576,9 +577,8 @@ class ConfigStore:
         pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
         access = CURRENT.get()
         user = access.user if access else ("root" if values["source-path"].startswith(SSL_OWN) else "admin")
-        values.update(ssl_files.describe(op.type, op.path, pem), **ssl_files.stamp(op.type, values, user, self.now()))
-        if op.type == ssl_files.KEY and values.get("passphrase"):   # AS3 opened it with its passphrase
-            values["security-type"] = "password"
+        values.update(ssl_files.describe(op.type, op.path, pem, unseal(values.get("passphrase"))),
+                      **ssl_files.stamp(op.type, values, user, self.now()))
 
     def _keep_files(self, changes: list[Change]) -> None:
         """The file store's copy of each certificate and key a commit installed (a trial or a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import IncompatibleProfiles, Invalid, NotFound, SslKeyMismatch, SslPairMissing
 from . import profiles, ssl_files
+from .sealed import unseal
 from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, split_destination
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
@@ -69,7 +70,7 @@ def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
             if (type_, name) not in work:
                 raise NotFound("Certificate File" if type_ == ssl_files.CERT else "Certificate Key File", name)
         c, k = work[(ssl_files.CERT, cert)].get("pem"), work[(ssl_files.KEY, key)].get("pem")
-        if c and k and not ssl_files.matches(c, k):
+        if c and k and not ssl_files.matches(c, k, unseal(work[(ssl_files.KEY, key)].get("passphrase"))):
             raise SslKeyMismatch(key, path)
 
 

@@ -13,19 +13,21 @@ import tempfile
 
 import trio
 
+from ..config.sealed import unseal
 from ..config.ssl_files import pairs
 
 HANDSHAKE_TIMEOUT = 10
 
 
-def _load(ctx: ssl.SSLContext, cert_pem: str, key_pem: str) -> None:
-    """load_cert_chain reads files only: the PEMs go through a private temporary directory."""
+def _load(ctx: ssl.SSLContext, cert_pem: str, key_pem: str, passphrase: str | None) -> None:
+    """load_cert_chain reads files only: the PEMs (the key as stored, encrypted if it has a
+    passphrase: OpenSSL decrypts it in memory) go through a private temporary directory."""
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
         for path, pem in ((cert, cert_pem), (key, key_pem)):
             with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(pem)
-        ctx.load_cert_chain(cert, key)
+        ctx.load_cert_chain(cert, key, password=passphrase)
 
 
 # the profile settings a context is made from (the rest are stored only)
@@ -66,13 +68,13 @@ class Contexts:
         self.store = store
         self.cache: dict[tuple, ssl.SSLContext] = {}
 
-    def _files(self, profile: dict) -> list[tuple[str, str]]:
+    def _files(self, profile: dict) -> list[tuple[str, str, str | None]]:
         out = []
         for cert, key in pairs(profile):
             c = self.store.get("sys file ssl-cert", cert) or {}
             k = self.store.get("sys file ssl-key", key) or {}
             if c.get("pem") and k.get("pem"):
-                out.append((c["pem"], k["pem"]))
+                out.append((c["pem"], k["pem"], unseal(k.get("passphrase"))))
         return out
 
     def _context(self, kind: str, path: str) -> ssl.SSLContext | None:
@@ -95,8 +97,8 @@ class Contexts:
                 ctx.set_ciphers(ciphers)
             except ssl.SSLError:
                 ctx.set_ciphers("DEFAULT")   # F5 cipher strings that OpenSSL does not read
-            for cert_pem, key_pem in files:
-                _load(ctx, cert_pem, key_pem)
+            for cert_pem, key_pem, passphrase in files:
+                _load(ctx, cert_pem, key_pem, passphrase)
             _settings(ctx, profile, kind)
             self.cache = {k: v for k, v in self.cache.items() if k[:2] != key[:2]}
             self.cache[key] = ctx

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from node.as3 import validate
+from node.config.sealed import unseal
 from test_as3_core import adc, app, config, run, services
 
 
@@ -128,16 +129,15 @@ def secret(text: bytes, protected: str | None = None) -> dict:
     return {"ciphertext": base64.b64encode(text).decode(), **({"protected": protected} if protected else {})}
 
 
-def test_an_encrypted_key_opens_with_its_passphrase_and_is_kept_with_it_hashed():
+def test_an_encrypted_key_is_kept_as_given_with_its_passphrase_sealed():
     svc, store, _ = services()
     decl = shop(key=encrypted(KEY, b"f5f5"))
     decl["Web"]["webcert"]["passphrase"] = secret(b"f5f5", "eyJhbGciOiJkaXIiLCJlbmMiOiJub25lIn0")
     status, out = run(svc, adc(Shop=decl))
     assert status == 200, out
     key = store.get("sys file ssl-key", "/Shop/Web/webcert.key")
-    assert key["pem"] == serialization.load_pem_private_key(KEY.encode(), None).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    assert key["security-type"] == "password" and key["passphrase"].startswith("$pbkdf2-sha256$")
+    assert key["pem"] == decl["Web"]["webcert"]["privateKey"] and key["security-type"] == "password"
+    assert key["passphrase"].startswith("$M$") and unseal(key["passphrase"]) == "f5f5"
     assert run(svc, adc(Shop=decl))[1]["results"][0]["message"] == "no change"
 
 
