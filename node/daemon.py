@@ -26,7 +26,7 @@ from .shell import Shell, ShellError
 from .settings import NodeConfig
 from .subsystems import Subsystems
 from .control import CommandError, ControlServer
-from .events import Hub, MessageReceived, SyncStatusChanged
+from .events import GtmPeerStatus, Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
 from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
@@ -308,6 +308,8 @@ class Daemon:
             await nursery.start(self.publisher.run)
             if self.gtm:
                 await nursery.start(self.gtm.run)
+                # after the GTM's own handler, so the device group gtm is read as it now stands
+                self.events.subscribe(GtmPeerStatus, lambda _e: self.cm.sync_driver.recheck())
             await nursery.start(self.control.run)
             if self.ntp:
                 await nursery.start(self.ntp.run)

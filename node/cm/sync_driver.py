@@ -121,6 +121,11 @@ class SyncDriver:
         self.seq = 0
         self._broadcast_status()
 
+    def recheck(self) -> None:
+        """Something the status reads outside our own messages changed (a generation group's
+        member, as the daemon tells us): publish SyncStatusChanged if the overall status moved."""
+        self._check_sync_status()
+
     def _check_sync_status(self) -> None:
         """Publish SyncStatusChanged if the overall sync status is not what it was."""
         if self._sync_was is None:
