@@ -18,6 +18,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
@@ -46,7 +47,7 @@ class Field:
     #                             for record: the keys of the one block (source-address-translation { type automap })
     rest_as: str | None = None  # REST's name where it is not the camel case of tmsh's (`default` -> `tmDefault`)
 
-    @property
+    @cached_property             # REST renames every field of every object it shows: once a field
     def rest(self) -> str:
         if self.rest_as:
             return self.rest_as
