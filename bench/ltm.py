@@ -23,11 +23,12 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from common import ROOT, lab, wait, wrk_figures
 
-from lab.runtime.control import call
+from lab.runtime.control import ControlError, call
 from lab.runtime.lab import Lab
 
 TOPOLOGY = ROOT / "topologies" / "ltm-dataplane.yml"
@@ -72,6 +73,24 @@ def wrk(name: str, node: str, url: str, seconds: int, connections: int, close: b
     return figures
 
 
+def loop_lag_during(name: str, seconds: int, run):
+    """run() while bigip1's daemon measures how late its trio loop wakes (control command loop-lag)."""
+    lag: dict = {}
+
+    def probe():
+        try:
+            lag.update(call(name, "bigip1", "loop-lag", timeout=seconds + 30, seconds=max(1, seconds - 1)))
+        except ControlError as exc:   # a daemon without the probe: the figures go without it
+            lag["error"] = str(exc)
+
+    t = threading.Thread(target=probe)
+    t.start()
+    try:
+        return run(), lag
+    finally:
+        t.join()
+
+
 def ready(name: str, node: str, url: str) -> bool:
     return Lab.open(name).run(node, ["curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", url],
                               capture_output=True, text=True).stdout == "200"
@@ -100,11 +119,12 @@ def main() -> None:
                 wait(lambda: ready(name, node, url), timeout=30)
             results = {}
             for path, (node, url) in PATHS.items():
-                keep = wrk(name, node, url, args.seconds, args.connections)
+                keep, lag = loop_lag_during(name, args.seconds,
+                                            lambda: wrk(name, node, url, args.seconds, args.connections))
                 new = wrk(name, node, url, args.seconds, args.connections, close=True)
                 results[path] = {"keepalive_rps": keep["requests_per_s"], "p50_ms": keep["p50_ms"],
                                  "p99_ms": keep["p99_ms"], "new_conn_per_s": new["requests_per_s"],
-                                 "errors": keep["errors"] or new["errors"]}
+                                 "errors": keep["errors"] or new["errors"], "bigip1_loop_lag": lag}
         finally:
             os.kill(pid, signal.SIGTERM)
 
@@ -112,6 +132,7 @@ def main() -> None:
         return round(results[a][key] / results[b][key], 3)
 
     print(json.dumps({
+        "loadavg": open("/proc/loadavg").read().split()[:3],
         "paths": results,
         "fastl4_over_direct": ratio("fastl4", "direct"),                 # aim >= 0.9
         "tcp_over_haproxy_tcp": ratio("tcp", "haproxy_tcp"),             # aim >= 0.7

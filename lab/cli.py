@@ -9,33 +9,20 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from rich.console import Console
-from rich.table import Table
 
-from . import faults
-from .lifecycle import inspect
-from .lifecycle.down import down, down_all
-from .lifecycle.up import up
-from .model import containerlab, generate, state
 from .model.errors import LabError
-from .model.faultspec import ChaosError
-from .model.plan import make_plan
-from .model.topology import TopologyError, load as load_topology
-from .observe.capture import capture
-from .observe.events import render, timeline
-from .runtime.backends import BACKENDS, BackendError, docker
-from .runtime.control import ControlError
-from .runtime.lab import Lab
-from .scenario.env import run_file
-from .scenario.runner import ScenarioError
+
+# Each verb imports what it needs when it runs: `biglab up` should not pay for the fault registry,
+# the scenario runner or the web view (`python -X importtime -m lab.cli up ...` shows the cost).
 
 console = Console(stderr=True, soft_wrap=True)   # an error is one line a script can match
 out = Console()
 
 
 def _up(args) -> int:
+    from .lifecycle import inspect
+    from .lifecycle.up import up
     started = time.monotonic()
     with console.status("biglab up") as spinner:
         def progress(msg):
@@ -52,6 +39,7 @@ def _up(args) -> int:
 
 
 def _down(args) -> int:
+    from .lifecycle.down import down, down_all
     if args.all == bool(args.lab):
         raise LabError("name one lab, or --all")
     removed = down_all() if args.all else down(args.lab)
@@ -60,6 +48,8 @@ def _down(args) -> int:
 
 
 def _status(args) -> int:
+    from .lifecycle import inspect
+    from .model import state
     labs = [args.lab] if args.lab else state.labs()
     reports = [inspect.status(lab) for lab in labs]
     if args.json:
@@ -73,6 +63,7 @@ def _status(args) -> int:
 
 
 def _print_status(report: dict) -> None:
+    from rich.table import Table
     table = Table(title=f"lab {report['name']} ({report['backend']})")
     for col in ("node", "kind", "mgmt", "interfaces", "state", "ha", "trust", "clock", "USS/PSS MB"):
         table.add_column(col)
@@ -97,18 +88,21 @@ def _print_status(report: dict) -> None:
 
 
 def _exec(args) -> int:
+    from .runtime.lab import Lab
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     Lab.open(args.lab).exec(args.node, argv, user=args.user)
     return 1  # not reached: exec replaces this process
 
 
 def _shell(args) -> int:
+    from .runtime.lab import Lab
     Lab.open(args.lab).exec(args.node, ["tmsh"], user=args.user)
     return 1  # not reached: exec replaces this process
 
 
 def _logs(args) -> int:
     from node.log import render as render_log
+    from .lifecycle import inspect
     path = inspect.log_path(args.lab, args.node)
     if not path.exists():
         raise LabError(f"{args.node} has not logged anything yet")
@@ -123,6 +117,7 @@ def _logs(args) -> int:
 
 
 def _link(args) -> int:
+    from .runtime.lab import Lab
     node, sep, vlan = args.endpoint.partition(":")
     if not sep or not node or not vlan:
         raise LabError(f"{args.endpoint!r}: give the interface as NODE:VLAN")
@@ -144,11 +139,14 @@ def _soak(args) -> int:
 
 
 def _chaos(args) -> int:
+    from . import faults
+    from .runtime.lab import Lab
     print(faults.run(Lab.open(args.lab), args.verb_, args.args))
     return 0
 
 
 def _events(args) -> int:
+    from .observe.events import render, timeline
     entries = timeline(args.lab, everything=args.all)
     if args.plot:
         from .observe import plot
@@ -162,6 +160,7 @@ def _events(args) -> int:
 
 def _metrics(args) -> int:
     from .observe import metrics
+    from .runtime.lab import Lab
     lab = Lab.open(args.lab)
     if args.once:
         sys.stdout.write(metrics.scrape(lab).decode())
@@ -184,6 +183,7 @@ def _web(args) -> int:
 
 
 def _capture(args) -> int:
+    from .observe.capture import capture
     summary = capture(args.lab, args.vlan, args.write, duration=args.duration, count=args.count,
                       summary=args.summary, say=lambda m: console.print(m, highlight=False))
     if summary is not None:
@@ -192,6 +192,8 @@ def _capture(args) -> int:
 
 
 def _scenario(args) -> int:
+    from .observe.events import timeline
+    from .scenario.env import run_file
     started = time.time()
 
     def write_report(lab: str, report: dict) -> None:
@@ -206,6 +208,7 @@ def _scenario(args) -> int:
 
 
 def _generate(args) -> int:
+    from .model import generate
     try:
         print(generate.gtm_estate(args.dcs, args.gtms, args.clients, args.name), end="")
     except ValueError as exc:
@@ -215,6 +218,12 @@ def _generate(args) -> int:
 
 def _export(args) -> int:
     """A lab that is up, or a topology file (renamed and moved as `up` would)."""
+    import yaml
+    from .model import containerlab
+    from .model.plan import make_plan
+    from .model.topology import load as load_topology
+    from .runtime.backends import docker
+    from .runtime.lab import Lab
     if Path(args.source).is_file():
         topo = load_topology(args.source, args.name, args.mgmt_subnet)
         plan = make_plan(topo, str(Path(args.source).resolve()), "docker")
@@ -229,15 +238,18 @@ def _export(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """`verb`: the verb about to run, if known; `chaos`'s verbs come from the fault registry (every
+    fault module), which is loaded only for `chaos` or when the verb is not known."""
     p = argparse.ArgumentParser(prog="biglab", description="Emulated F5 BIG-IP labs on real Linux networks")
     sub = p.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     _lab_parsers(sub)
-    _failure_parsers(sub)
+    _failure_parsers(sub, with_faults=verb in (None, "chaos"))
     return p
 
 
 def _lab_parsers(sub) -> None:
+    from .runtime.backends import BACKENDS
     s = sub.add_parser("up", help="bring a lab up from a topology file")
     s.add_argument("file")
     s.add_argument("--name", help="lab name (overrides the file's), to run two copies side by side")
@@ -294,12 +306,15 @@ def _lab_parsers(sub) -> None:
     s.set_defaults(func=_export)
 
 
-def _failure_parsers(sub) -> None:
+def _failure_parsers(sub, with_faults: bool) -> None:
     """chaos (from the fault registry), events, capture, scenario."""
+    if with_faults:
+        from . import faults
     s = sub.add_parser("chaos", help="inject or repair a fault (biglab chaos LAB list)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=faults.help_text())
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=faults.help_text() if with_faults else None)
     s.add_argument("lab")
-    s.add_argument("verb_", choices=faults.verbs(), metavar="VERB")
+    s.add_argument("verb_", choices=faults.verbs() if with_faults else None, metavar="VERB")
     s.add_argument("args", nargs=argparse.REMAINDER)
     s.set_defaults(func=_chaos)
     s = sub.add_parser("events", help="a merged timeline of every node's state changes and the faults")
@@ -347,11 +362,22 @@ def _failure_parsers(sub) -> None:
     r.set_defaults(func=_scenario)
 
 
+def _errors() -> tuple[type[Exception], ...]:
+    """The errors a verb reports as one line (imported only once one is raised)."""
+    from .model.faultspec import ChaosError
+    from .model.topology import TopologyError
+    from .runtime.backends import BackendError
+    from .runtime.control import ControlError
+    from .scenario.runner import ScenarioError
+    return LabError, TopologyError, ControlError, BackendError, ChaosError, ScenarioError
+
+
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     try:
         return args.func(args)
-    except (LabError, TopologyError, ControlError, BackendError, ChaosError, ScenarioError) as exc:
+    except _errors() as exc:
         console.print(f"[red]biglab {args.verb}: {exc}[/]", highlight=False)
         return 1
     except KeyboardInterrupt:

@@ -26,11 +26,12 @@ from .shell import Shell, ShellError
 from .settings import NodeConfig
 from .subsystems import Subsystems
 from .control import CommandError, ControlServer
-from .events import Hub, MessageReceived, SyncStatusChanged
+from .events import GtmPeerStatus, Hub, MessageReceived, SyncStatusChanged
 from .iquery.channel import IQuery
 from .iquery.join import TrustJoin
 from .iquery.protocol import PROTOCOL_VERSION
 from .iquery.trust import TrustError, TrustStore
+from . import looplag
 from .log import Log
 from .logins import LoginFailures
 from .ltm import mirror
@@ -102,6 +103,8 @@ class Daemon:
                             logins=self.shell.logins, sysconfig=self.sysconfig)
         self.https = RestServer(self.rest.app, config.mgmt_address, config.rest_port, self.dir, self.log)
         self.shell.gtm = self.gtm
+        if self.gtm:
+            self.cm.sync_driver.generation_groups = self.gtm.sync_group
         self.shell.ntp = self.ntp
         self.shell.sysconfig = self.sysconfig
         self.shell.clock = self.clock
@@ -113,7 +116,18 @@ class Daemon:
                 "reset-trust": self.cmd_reset_trust, "clock": self.cmd_clock, "tmsh": self.cmd_tmsh,
                 "prompt": self.cmd_prompt, "cd": self.cmd_cd, "names": self.cmd_names,
                 "transaction": self.cmd_transaction, "iqdump": self.recorder.cmd,
-                "cert-renew": self.cmd_cert_renew, "crash": self.cmd_crash, "restart-subsystem": self.cmd_restart}
+                "cert-renew": self.cmd_cert_renew, "crash": self.cmd_crash, "restart-subsystem": self.cmd_restart,
+                "loop-lag": self.cmd_loop_lag}
+
+    async def cmd_loop_lag(self, seconds: float = 5.0) -> dict:
+        """How late the trio loop wakes a 1 ms sleeper over the next `seconds` (node/looplag.py)."""
+        try:
+            seconds = float(seconds)
+        except (TypeError, ValueError):
+            raise CommandError("loop-lag seconds is a number") from None
+        if not 0 < seconds <= 120:
+            raise CommandError(f"loop-lag seconds {seconds:g} is out of range (0 to 120)")
+        return await looplag.probe(seconds)
 
     async def cmd_crash(self, subsystem: str) -> str:
         """Crash one critical subsystem (chaos): the system failsafe acts as its daemon-ha says."""
@@ -218,8 +232,7 @@ class Daemon:
 
     def pool_counts(self) -> dict[str, tuple[int, int]]:
         """Each LTM pool (full path): (members available, members)."""
-        return {path: (sum(m["availability"] == "available" for m in p["members"].values()), len(p["members"]))
-                for path, p in self.ltm.pool_report().items()}
+        return self.ltm.pool_counts()
 
     async def cmd_status(self, part: str | None = None) -> dict | None:
         """The node's status, or one part of it ("sync", "failover"...), with the fields
@@ -295,6 +308,8 @@ class Daemon:
             await nursery.start(self.publisher.run)
             if self.gtm:
                 await nursery.start(self.gtm.run)
+                # after the GTM's own handler, so the device group gtm is read as it now stands
+                self.events.subscribe(GtmPeerStatus, lambda _e: self.cm.sync_driver.recheck())
             await nursery.start(self.control.run)
             if self.ntp:
                 await nursery.start(self.ntp.run)

@@ -526,10 +526,11 @@ class Shell:
         return "\n".join(out)
 
     def _mirroring(self, v: dict) -> list[tuple[str, str]]:
-        m = self.ltm.mirror.status()
+        """The virtual's traffic group's mirroring channel, as `show ltm virtual` prints it."""
         if v.get("mirror") != "enabled":
             return []
-        peer = f"{m['peer']}:1029 ({'connected' if m['connected'] else 'not connected'})" if m["peer"] else "none"
+        m = self.ltm.mirror.status(f"/Common/{v['traffic_group']}")   # traffic groups live in /Common
+        peer = f"{m['peer']}:{m['port']} ({'connected' if m['connected'] else 'not connected'})" if m["peer"] else "none"
         return [("  Mirroring Peer", peer), ("  Mirrored Connections", str(m["mirrored"])),
                 ("  Received From Peer", str(m["received"]))]
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyroute2 import IPRoute
-
 from node.status import IQueryStatus
 
 from ..model.errors import LabError
@@ -13,24 +11,25 @@ from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
 from ..runtime.processes import memory
+from ..runtime.threads import each
 
 
 def status(name: str) -> dict:
     lab = Lab.open(name)
     plan = lab.plan
-    with IPRoute() as ipr:
-        nodes = {node.name: node_status(lab, node, ipr) for node in plan.nodes}
+    nodes = dict(zip([n.name for n in plan.nodes], each(lambda node: node_status(lab, node), plan.nodes)))
     return {"name": plan.lab, "backend": plan.backend, "source": plan.source, "trust": plan.trust,
             "bridges": {b.vlan: {"bridge": b.name, "subnet": b.subnet, "host_address": b.host_address}
                         for b in plan.bridges},
             "nodes": nodes}
 
 
-def node_status(lab: Lab, node, ipr) -> dict:
+def node_status(lab: Lab, node) -> dict:
+    """One node's entry (several are read side by side: each asks its own daemon)."""
     entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
              "netns": _netns_ref(lab.backend, node),
              "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
-                                     "link": wiring.link_state(ipr, i.host_end)}
+                                     "link": wiring.link_state(i.host_end)}
                             for i in node.interfaces}}
     where = lab.backend.node_state(node)
     if where != "running":

@@ -6,6 +6,7 @@ import time
 
 from node.status import LtmStatus
 
+from ..model import configlines
 from ..model.errors import LabError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
@@ -122,3 +123,14 @@ def gtm_pending(lab: Lab, gtms: list[str], bigips: list[str]) -> list[str]:
             if said is not None and (m.state != said or "reports no virtual server" in m.reason):
                 problems.append(f"{n}: member {key} {m.state}, its LTM says {said}")
     return problems
+
+
+def sync_groups_pending(lab: Lab, groups: dict[str, str]) -> list[str]:
+    """The GTM sync groups' members (node -> group) that do not hear each other yet."""
+    return configlines.groups_pending(groups, {n: set(lab.status(n).gtm.sync.peers) for n in groups})
+
+
+def device_groups_pending(lab: Lab, made: dict[str, list[str]]) -> list[str]:
+    """The members of new device groups (name -> devices) that do not list them yet."""
+    members = sorted({d for devices in made.values() for d in devices})
+    return configlines.groups_unknown(made, {d: set(lab.status(d).sync.groups) for d in members})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute, netns
 
-from ..model import state
+from ..model import configlines, state
 from ..model.errors import LabError
 from ..model.plan import Plan, builds_ha, ha_commands, lab_onboards, make_plan, prefix
 from ..model.topology import load as load_topology
@@ -20,6 +20,9 @@ from ..runtime.lab import Lab, require_root
 from ..runtime.threads import each
 from . import readiness
 from .down import teardown
+
+
+TRANSACTION_TIMEOUT = 60.0   # one commit of a large topology's lines, on a loaded machine
 
 
 def up(path, name: str | None = None, backend: str | None = None, progress=None,
@@ -58,7 +61,7 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
         form_trust(lab, deadline, say, count)
         if builds_ha(plan):
             setup_ha(lab, deadline, say)
-    configure(lab)
+    configure(lab, deadline, say)
     gtms = [n.name for n in plan.nodes if "gtm" in n.modules]
     if gtms:
         say("waiting for the GTMs to hear every server's LTM over iQuery")
@@ -124,16 +127,42 @@ def wire(ref: str, node) -> None:
         wiring.add_routes(ref, node.routes)
 
 
-def configure(lab: Lab) -> None:
+def configure(lab: Lab, deadline: float, say) -> None:
     """The topology's tmsh lines: the lab's `config:` (on the first bigip, unless HA syncs it)
-    and each node's own."""
-    lines = [(lab.bigips[0], line) for line in lab.plan.config] if not builds_ha(lab.plan) else []
-    lines += [(node.name, line) for node in lab.plan.nodes for line in node.config]
-    for node, line in lines:
+    and each node's own, nodes side by side, in transactions; device and traffic groups first, on
+    the trust authority, and a GTM sync group's members join it before its shared configuration
+    goes on (lab/model/configlines.py says why)."""
+    lines = {node.name: list(node.config) for node in lab.plan.nodes if node.config}
+    if not builds_ha(lab.plan) and lab.plan.config:
+        lines[lab.bigips[0]] = [*lab.plan.config, *lines.get(lab.bigips[0], [])]
+    if lab_onboards(lab.plan) and len(lab.bigips) > 1:   # one trust domain: its groups made on one device
+        trust, lines = configlines.hoist_trust(lines)
+        if trust:
+            apply_lines(lab, lab.bigips[0], trust)
+            made = configlines.device_groups_made(trust)
+            readiness.wait(lambda: not readiness.device_groups_pending(lab, made), deadline,
+                           lambda: "device groups not shared: " + "; ".join(readiness.device_groups_pending(lab, made)))
+    first, then, groups = configlines.phases(lines)
+    each(lambda node: apply_lines(lab, node, first[node]), list(first))
+    if then:
+        say(f"waiting for {len(groups)} GTMs to hear each other in their sync group")
+        readiness.wait(lambda: not readiness.sync_groups_pending(lab, groups), deadline,
+                       lambda: "GTM sync group not formed: " + "; ".join(readiness.sync_groups_pending(lab, groups)))
+        each(lambda node: apply_lines(lab, node, then[node]), list(then))
+
+
+def apply_lines(lab: Lab, node: str, lines: list[str], what: str = "config") -> None:
+    """One node's lines in order, consecutive changes as one transaction (all or nothing: a
+    refused one names its line, `line N: ...`, counted within the batch shown)."""
+    for batch in configlines.batches(lines):
         try:
-            lab.tmsh(node, line)
+            if len(batch) == 1:
+                lab.tmsh(node, batch[0], timeout=TRANSACTION_TIMEOUT)
+            else:
+                lab.call(node, "transaction", timeout=TRANSACTION_TIMEOUT, lines=batch)
         except ControlError as exc:
-            raise LabError(f"config on {node}: `{line}`: {exc}") from None
+            shown = f"`{batch[0]}`" if len(batch) == 1 else f"the transaction of {len(batch)} lines from `{batch[0]}`"
+            raise LabError(f"{what} on {node}: {shown}: {exc}") from None
 
 
 def counted(count, what: str, pending: list) -> list:
@@ -175,11 +204,7 @@ def setup_ha(lab: Lab, deadline: float, say) -> None:
     say(f"{first}: creating device group {plan.ha['device_group']['name']} and traffic groups")
     readiness.wait(lambda: readiness.members_known(lab, first, lab.bigips), deadline,
                    lambda: "device info not exchanged")
-    for line in ha_commands(plan):
-        try:
-            lab.tmsh(first, line)
-        except ControlError as exc:
-            raise LabError(f"HA set-up on {first}: `{line}`: {exc}") from None
+    apply_lines(lab, first, ha_commands(plan), what="HA set-up")
     say("waiting for In Sync and one active device per traffic group")
     groups = plan.ha["traffic_groups"]
     readiness.wait(lambda: not readiness.ha_pending(lab, groups), deadline,

@@ -2,7 +2,7 @@
 
 Classes of frame the summary knows: failover heartbeats (UDP 1026), gratuitous ARP (sender and
 target address equal), other ARP, 4353 handshakes (TCP SYN, SYN-ACK, TLS ClientHello, RST),
-connection mirroring (TCP 1029, F5's first mirroring channel), NTP (UDP 123), and everything else
+connection mirroring (TCP 1029-1155, F5's mirroring channels), NTP (UDP 123), and everything else
 by protocol.
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def classify(frame: bytes) -> Frame:
             if len(payload) >= 6 and payload[0] == 0x16 and payload[5] == 1:
                 return Frame("4353-hello", a, b, "TLS ClientHello")
             return Frame("4353", a, b)
-        if 1029 in (sport, dport):
+        if MIRRORING.start <= min(sport, dport) < MIRRORING.stop:
             return Frame("mirror", a, b, str(len(payload)))
         return Frame("tcp", a, b)
     if proto == 1:
@@ -125,6 +125,7 @@ def classify(frame: bytes) -> Frame:
 
 
 HANDSHAKE = ("4353-syn", "4353-synack", "4353-hello", "4353-rst")
+MIRRORING = range(1029, 1156)   # F5's mirroring channels, one a traffic group
 
 
 def summarise(records: list[Record]) -> dict:
@@ -133,7 +134,7 @@ def summarise(records: list[Record]) -> dict:
     counts: Counter = Counter()
     beats: dict[tuple[str, str], list[float]] = defaultdict(list)
     garps, handshakes = [], []
-    mirroring: Counter = Counter()   # (src, dst) -> payload bytes
+    mirroring: Counter = Counter()   # (src, dst, channel port) -> payload bytes
     for r in records:
         f = classify(r.data)
         counts[f.kind] += 1
@@ -142,7 +143,8 @@ def summarise(records: list[Record]) -> dict:
         elif f.kind == "garp":
             garps.append({"ts": r.ts, "address": f.src, "detail": f.detail})
         elif f.kind == "mirror":
-            mirroring[(f.src.split(":")[0], f.dst.split(":")[0])] += int(f.detail)
+            (s, sp), (d, dp) = f.src.split(":"), f.dst.split(":")
+            mirroring[(s, d, min(int(sp), int(dp)))] += int(f.detail)
         elif f.kind in HANDSHAKE:
             handshakes.append({"ts": r.ts, "step": f.kind, "src": f.src, "dst": f.dst})
     flows = []
@@ -158,8 +160,10 @@ def summarise(records: list[Record]) -> dict:
         else ["gratuitous ARP: none"]
     lines += ["4353 handshakes:"] + [f"  +{h['ts'] - t0:7.3f} s  {h['step']:<12} {h['src']} -> {h['dst']}"
                                      for h in handshakes] if handshakes else ["4353 handshakes: none"]
-    lines += ["connection mirroring (TCP 1029):"] + [f"  {s} -> {d}: {n} bytes" for (s, d), n in sorted(mirroring.items())] \
-        if mirroring else ["connection mirroring (TCP 1029): none"]
+    lines += ["connection mirroring (TCP 1029-1155, a channel a traffic group):"] + [
+        f"  {s} -> {d} (channel {p}): {n} bytes" for (s, d, p), n in sorted(mirroring.items())] \
+        if mirroring else ["connection mirroring (TCP 1029-1155): none"]
     return {"frames": len(records), "counts": dict(counts), "heartbeats": flows, "garps": garps,
-            "handshakes": handshakes, "mirroring": [{"src": s, "dst": d, "bytes": n} for (s, d), n in sorted(mirroring.items())],
+            "handshakes": handshakes, "mirroring": [{"src": s, "dst": d, "channel": p, "bytes": n}
+                                                  for (s, d, p), n in sorted(mirroring.items())],
             "text": "\n".join(lines)}

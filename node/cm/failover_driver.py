@@ -114,9 +114,10 @@ class FailoverDriver:
 
     def ha_groups(self) -> dict[str, dict]:
         """Each HA group: its score now and each pool's part (`show sys ha-group`)."""
-        counts = self.pool_counts()
+        groups = self.store.of_type("sys ha-group")
+        counts = self.pool_counts() if groups else {}
         out = {}
-        for path, group in sorted(self.store.of_type("sys ha-group").items()):
+        for path, group in sorted(groups.items()):
             score, parts = group_score(group, counts)
             out[base_name(path)] = {"score": score, "active-bonus": int(group.get("active-bonus", 10)),
                                     "status": group.get("status", "enabled"),
@@ -160,10 +161,11 @@ class FailoverDriver:
         vlans = {path: (float(v.get("failsafe-timeout", 90)), v.get("failsafe-action", "failover-restart-tm"))
                  for path, v in self.store.of_type("net vlan").items() if v.get("failsafe") == "enabled"}
         rx = self.floating.ifaces.rx_packets() if vlans else {}
-        counts = self.pool_counts()
+        checked = {path: p for path, p in self.store.of_type("ltm pool").items()
+                   if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
+        counts = self.pool_counts() if checked else {}
         gateways = {path: (int(p["min-up-members"]), counts.get(path, (0, 0))[0], p.get("min-up-members-action", "failover"))
-                    for path, p in self.store.of_type("ltm pool").items()
-                    if p.get("min-up-members-checking") == "enabled" and int(p.get("min-up-members", 0)) > 0}
+                    for path, p in checked.items()}
         before, restarting = self.failsafes.failing_over(), self.failsafes.restarting_all()
         for log in self.failsafes.update(trio.current_time(), vlans, {v: rx.get(base_name(v)) for v in vlans},
                                          gateways, self.dead_subsystems()):

@@ -30,24 +30,42 @@ def garp_frame(mac: str, ip: str) -> Ether:
                                                           hwdst="00:00:00:00:00:00", pdst=ip)
 
 
+def plan(held: dict, want: dict) -> tuple[list, dict]:
+    """What to change to hold exactly `want` (key -> traffic group) when holding `held`: the keys
+    to remove, and the keys to add (or now of another group: announced for it) with their group."""
+    return [k for k in held if k not in want], {k: tg for k, tg in want.items() if held.get(k) != tg}
+
+
 class Interfaces:
-    """The node's own interfaces (it runs inside its namespace): addresses and MACs."""
+    """The node's own interfaces (it runs inside its namespace): addresses and MACs. Interface
+    indexes and MACs are looked up once (a lookup dumps every link) and forgotten when a call
+    finds the interface gone. One instance per thread: a netlink socket is not shared."""
 
     def __init__(self):
         self.ipr = IPRoute()
+        self._links: dict[str, tuple[int, str | None]] = {}   # name -> (index, MAC)
 
     def close(self) -> None:
         self.ipr.close()
 
+    def _link(self, ifname: str) -> tuple[int, str | None] | None:
+        if ifname not in self._links:
+            found = self.ipr.link_lookup(ifname=ifname)
+            if not found:
+                return None
+            self._links[ifname] = (found[0], self.ipr.get_links(found[0])[0].get("IFLA_ADDRESS"))
+        return self._links[ifname]
+
+    def forget(self, ifname: str) -> None:
+        self._links.pop(ifname, None)
+
     def index(self, ifname: str) -> int | None:
-        found = self.ipr.link_lookup(ifname=ifname)
-        return found[0] if found else None
+        link = self._link(ifname)
+        return link[0] if link else None
 
     def mac(self, ifname: str) -> str | None:
-        idx = self.index(ifname)
-        if idx is None:
-            return None
-        return self.ipr.get_links(idx)[0].get("IFLA_ADDRESS")
+        link = self._link(ifname)
+        return link[1] if link else None
 
     def rx_packets(self) -> dict[str, int]:
         """Each interface's count of packets received (VLAN failsafe watches it move)."""
@@ -69,12 +87,19 @@ class Interfaces:
         device whose daemon dies or hangs loses its floating addresses like a failed appliance
         would; the live daemon refreshes them. Deprecated (preferred 0), so the node's own
         address stays the source of what it sends."""
-        idx = self.index(ifname)
-        if idx is None:
-            return False
-        self.ipr.addr("replace", index=idx, address=address, prefixlen=prefixlen,
-                      IFA_CACHEINFO={"ifa_preferred": 0, "ifa_valid": lifetime})
-        return True
+        for _attempt in range(2):   # a cached index may be stale (the interface was re-made)
+            idx = self.index(ifname)
+            if idx is None:
+                return False
+            try:
+                self.ipr.addr("replace", index=idx, address=address, prefixlen=prefixlen,
+                              IFA_CACHEINFO={"ifa_preferred": 0, "ifa_valid": lifetime})
+                return True
+            except NetlinkError as exc:
+                if exc.code != 19:   # ENODEV
+                    raise
+                self.forget(ifname)
+        return False
 
     def remove(self, ifname: str, address: str, prefixlen: int) -> None:
         idx = self.index(ifname)
@@ -83,6 +108,8 @@ class Interfaces:
         try:
             self.ipr.addr("del", index=idx, address=address, prefixlen=prefixlen)
         except NetlinkError as exc:
+            if exc.code == 19:
+                self.forget(ifname)
             if exc.code not in (99, 19):  # EADDRNOTAVAIL, ENODEV: already gone
                 raise
 
@@ -97,5 +124,6 @@ class Interfaces:
                 s.bind((ifname, ETH_P_ARP))
                 s.send(bytes(garp_frame(mac, address)))
         except OSError:
+            self.forget(ifname)
             return False    # the interface went away meanwhile
         return True

@@ -4,11 +4,12 @@ addresses and SNAT translation addresses on this device's VLAN interfaces, kept 
 from __future__ import annotations
 
 import ipaddress
+import threading
 
 import trio
 
 from ..config.schema import base_name
-from .floating import REFRESH, Interfaces
+from .floating import REFRESH, Interfaces, plan
 
 
 class FloatingDriver:
@@ -22,6 +23,10 @@ class FloatingDriver:
         self.garp_scopes: dict[str, trio.CancelScope] = {}
         self.garps_sent = 0
         self.ifaces = Interfaces()
+        # the refresh's netlink calls run in a worker thread, on their own socket, off the trio loop;
+        # the lock keeps a renewal from re-adding an address reconcile() is removing
+        self._renewer: Interfaces | None = None
+        self._held = threading.Lock()
         self._nursery: trio.Nursery | None = None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -60,13 +65,14 @@ class FloatingDriver:
 
     def reconcile(self) -> None:
         """Hold exactly the active groups' addresses; announce the groups that got new ones."""
-        want = self._desired()
-        for key in [k for k in self.floating if k not in want]:
-            self.ifaces.remove(*key)
-            del self.floating[key]
+        gone, new = plan(self.floating, self._desired())
+        for key in gone:
+            with self._held:
+                self.ifaces.remove(*key)
+                del self.floating[key]
         fresh = set()
-        for key, tg in want.items():
-            if key not in self.floating and self.ifaces.add(*key):
+        for key, tg in new.items():
+            if self.ifaces.add(*key):
                 self.floating[key] = tg
                 fresh.add(tg)
         for tg in list(self.garp_scopes):
@@ -76,11 +82,26 @@ class FloatingDriver:
             self.announce(tg)
 
     async def _refresh(self) -> None:
-        """Renew the addresses' lifetime: a dead daemon's addresses go away on their own."""
-        while True:
-            await trio.sleep(REFRESH)
-            for key in list(self.floating):
-                self.ifaces.add(*key)
+        """Renew the addresses' lifetime: a dead daemon's addresses go away on their own. Every
+        held address is renewed each round (renewing is what keeps it), off the trio loop."""
+        limiter = trio.CapacityLimiter(1)
+        try:
+            while True:
+                await trio.sleep(REFRESH)
+                if self.floating:
+                    await trio.to_thread.run_sync(self._renew, list(self.floating), limiter=limiter)
+        finally:
+            if self._renewer is not None:
+                self._renewer.close()
+
+    def _renew(self, keys: list) -> None:
+        """In the worker thread: re-add each address still held."""
+        if self._renewer is None:
+            self._renewer = Interfaces()
+        for key in keys:
+            with self._held:
+                if key in self.floating:
+                    self._renewer.add(*key)
 
     def announce(self, tg: str) -> None:
         """Send gratuitous ARP for a traffic group's addresses (again, if a burst is under way)."""

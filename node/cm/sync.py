@@ -88,6 +88,22 @@ def pending(newer: str) -> PairStatus:
     return PairStatus(CHANGES_PENDING, f"{newer} has changes pending: sync {newer} to the group", newer)
 
 
+def generation_pairs(mine, peers: dict[str, list], connected) -> dict[str, PairStatus]:
+    """A group synchronized by generation rather than by commits: the GTM sync group, which a
+    BIG-IP shows as its device group `gtm`. A peer is in sync when its generation (a Lamport
+    [counter, device]) is ours; otherwise the side with the newer one has changes pending (GTM
+    sync sends them on its own)."""
+    pairs = {}
+    for peer, gen in sorted(peers.items()):
+        if not connected(peer):
+            pairs[peer] = PairStatus(DISCONNECTED, f"{peer}: disconnected")
+        elif tuple(gen) == tuple(mine):
+            pairs[peer] = PairStatus(IN_SYNC, f"{peer}: connected, in sync")
+        else:
+            pairs[peer] = pending(peer if tuple(gen) > tuple(mine) else mine[1])
+    return pairs
+
+
 def group_status(pairs: dict[str, PairStatus]) -> str:
     if not pairs:
         return IN_SYNC

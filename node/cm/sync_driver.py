@@ -43,6 +43,9 @@ class SyncDriver:
         self.boot = f"{time.time():.6f}"       # tells peers this daemon run from the previous one
         self.seq = 0                           # numbers our statuses within this run
         self._sync_was: str | None = None      # the overall sync status last published
+        # groups synchronized outside our commits (the GTM sync group, set by the daemon):
+        # name -> (our generation, {peer: its generation})
+        self.generation_groups = lambda: {}
         self._nursery: trio.Nursery | None = None
 
     @property
@@ -117,6 +120,11 @@ class SyncDriver:
         self.boot = f"{time.time():.6f}"
         self.seq = 0
         self._broadcast_status()
+
+    def recheck(self) -> None:
+        """Something the status reads outside our own messages changed (a generation group's
+        member, as the daemon tells us): publish SyncStatusChanged if the overall status moved."""
+        self._check_sync_status()
 
     def _check_sync_status(self) -> None:
         """Publish SyncStatusChanged if the overall sync status is not what it was."""
@@ -265,13 +273,16 @@ class SyncDriver:
     def sync_status(self) -> dict:
         groups, all_pairs = {}, {}
         local = self._local()
-        for path, g in sorted(local.groups.items()):
-            pairs = self.sync.pairs(local, path, self.iquery.connected)
+        every = [(base_name(path), g.type, self.sync.pairs(local, path, self.iquery.connected))
+                 for path, g in sorted(local.groups.items())]
+        every += [(name, "sync-only", sync.generation_pairs(mine, peers, self.iquery.connected))
+                  for name, (mine, peers) in sorted(self.generation_groups().items())]
+        for name, kind, pairs in every:
             status = sync.group_status(pairs)
-            all_pairs[base_name(path)] = (status, pairs)
-            groups[base_name(path)] = {"status": status, "type": g.type,
-                                       "details": {p: s.detail for p, s in pairs.items()},
-                                       "pairs": {p: s.status for p, s in pairs.items()}}
+            all_pairs[name] = (status, pairs)
+            groups[name] = {"status": status, "type": kind,
+                            "details": {p: s.detail for p, s in pairs.items()},
+                            "pairs": {p: s.status for p, s in pairs.items()}}
         real = [g for g in groups.values()]
         overall = sync.group_status({n: sync.PairStatus(g["status"], "") for n, g in groups.items()}) \
             if real else sync.STANDALONE

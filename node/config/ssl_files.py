@@ -22,6 +22,8 @@ from .schema import full_path
 
 CERT, KEY = "sys file ssl-cert", "sys file ssl-key"
 DEFAULT_CERT, DEFAULT_KEY = "/Common/default.crt", "/Common/default.key"
+CA_BUNDLE = "/Common/ca-bundle.crt"   # F5 ships a bundle of public CAs; the lab's is Mozilla's (certifi)
+TF = {True: "true", False: "false"}
 # F5's default.crt subject
 DEFAULT_SUBJECT = (("emailAddress", "root@localhost.localdomain"), ("CN", "localhost.localdomain"), ("OU", "IT"),
                    ("O", "MyCompany"), ("L", "Seattle"), ("ST", "WA"), ("C", "--"))
@@ -68,9 +70,10 @@ def _name(name: x509.Name) -> str:
     return ",".join(f"{short.get(a.oid, a.oid.dotted_string)}={a.value}" for a in reversed(list(name)))
 
 
-def describe(type_: str, path: str, pem: bytes) -> dict:
-    """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem`.
-    Raises ConfigError for a file that is not a PEM certificate / unencrypted key."""
+def describe(type_: str, path: str, pem: bytes, passphrase: str | None = None) -> dict:
+    """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem` (a key
+    as given: encrypted stays encrypted). Raises ConfigError for a file that is not a PEM
+    certificate / a key that is not PEM or that the passphrase (if any) does not decrypt."""
     base = {"checksum": _checksum(pem), "size": len(pem), "pem": pem.decode()}
     if type_ == CERT:
         try:
@@ -79,17 +82,29 @@ def describe(type_: str, path: str, pem: bytes) -> dict:
             raise ConfigError(f"Certificate File ({path}): the file is not a PEM certificate") from None
         public = cert.public_key()
         expires = cert.not_valid_after_utc
-        return {**base, "subject": _name(cert.subject), "issuer": _name(cert.issuer),
+        bundle = pem.count(b"-----BEGIN CERTIFICATE-----") > 1   # a CA bundle: what a BIG-IP shows is its first
+        return {**base, "subject": _name(cert.subject), "issuer": _name(cert.issuer), "is-bundle": TF[bundle],
                 "expiration-date": int(expires.timestamp()),
                 "expiration-string": f"{expires:%b} {expires.day:2d} {expires:%H:%M:%S %Y} GMT",   # as openssl
-                "serial-number": str(cert.serial_number), "version": 3, "is-bundle": "false",
+                "serial-number": str(cert.serial_number), "version": 3,
                 "fingerprint": "SHA256/" + cert.fingerprint(hashes.SHA256()).hex(":").upper(),
                 **_key_facts(public, "public", "certificate-key-")}
     try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"Certificate Key File ({path}): the file is not an unencrypted PEM private key") from None
-    return {**base, "security-type": "normal", **_key_facts(key, "private", "key-")}
+        key = private_key(pem.decode(errors="replace"), passphrase)
+    except TypeError:     # encrypted, and no passphrase (or one given for a clear key)
+        raise ConfigError(f"Certificate Key File ({path}): " + (
+            "the key is not encrypted: give no passphrase" if passphrase else
+            "the key is encrypted: give its passphrase")) from None
+    except ValueError:
+        raise ConfigError(f"Certificate Key File ({path}): " + (
+            "the passphrase does not decrypt the key" if passphrase and b"ENCRYPTED" in pem else
+            "the file is not a PEM private key")) from None
+    return {**base, "security-type": "password" if passphrase else "normal", **_key_facts(key, "private", "key-")}
+
+
+def private_key(pem: str, passphrase: str | None = None):
+    """A PEM private key, decrypted with its passphrase when it is encrypted (cryptography)."""
+    return serialization.load_pem_private_key(pem.encode(), password=passphrase.encode() if passphrase else None)
 
 
 def _key_facts(key, kind: str, prefix: str) -> dict:
@@ -102,6 +117,18 @@ def _key_facts(key, kind: str, prefix: str) -> dict:
     raise ConfigError(f"unsupported key type {type(key).__name__}")
 
 
+def decrypt_key(pem: str, passphrase: bytes) -> str:
+    """An encrypted PEM private key as unencrypted PKCS#8 PEM; raises ConfigError when the
+    passphrase does not open it."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=passphrase)
+    except (ValueError, TypeError):
+        raise ConfigError("the passphrase does not decrypt the private key") from None
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+STAMP = ("create-time", "created-by", "last-update-time", "updated-by", "revision")   # the install's record, not the file
 MODES = {CERT: 0o100644, KEY: 0o100640}    # a regular file, rw-r--r-- / rw-r----- (33188 / 33184)
 
 
@@ -114,10 +141,10 @@ def stamp(type_: str, old: dict, user: str, now: float) -> dict:
             "revision": (old.get("revision") or 0) + 1}
 
 
-def matches(cert_pem: str, key_pem: str) -> bool:
+def matches(cert_pem: str, key_pem: str, passphrase: str | None = None) -> bool:
     """Whether the key is the certificate's."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    key = private_key(key_pem, passphrase)
     return cert.public_key().public_numbers() == key.public_key().public_numbers()
 
 
@@ -135,11 +162,14 @@ def self_signed(days: int = 3650) -> tuple[bytes, bytes]:
 
 
 def write_own_pair(root: Path) -> list[tuple[str, str, str]]:
-    """A device's default.crt and default.key, made now under its /config/ssl/: (type, path, source-path)."""
+    """A device's default.crt and default.key, made now under its /config/ssl/, and its
+    ca-bundle.crt: (type, path, source-path)."""
+    import certifi
     cert, key = self_signed()
     out = []
     for type_, path, rel, pem in ((CERT, DEFAULT_CERT, "ssl.crt/default.crt", cert),
-                                  (KEY, DEFAULT_KEY, "ssl.key/default.key", key)):
+                                  (KEY, DEFAULT_KEY, "ssl.key/default.key", key),
+                                  (CERT, CA_BUNDLE, "ssl.crt/ca-bundle.crt", Path(certifi.where()).read_bytes())):
         target = root / "config" / "ssl" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pem)

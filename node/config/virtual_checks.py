@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import IncompatibleProfiles, Invalid, NotFound, SslKeyMismatch, SslPairMissing
 from . import profiles, ssl_files
+from .sealed import unseal
 from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, split_destination
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
@@ -33,6 +34,9 @@ def check(work: dict, touched: dict) -> None:
         _mirror(work, path, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
         kinds = {name: profiles.kind_of(lookup, name) for name in names}
+        missing = next((n for n, k in kinds.items() if k is None), None)
+        if missing is not None:     # F5 names it as the virtual lists it, in full
+            raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
             continue
@@ -66,7 +70,7 @@ def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
             if (type_, name) not in work:
                 raise NotFound("Certificate File" if type_ == ssl_files.CERT else "Certificate Key File", name)
         c, k = work[(ssl_files.CERT, cert)].get("pem"), work[(ssl_files.KEY, key)].get("pem")
-        if c and k and not ssl_files.matches(c, k):
+        if c and k and not ssl_files.matches(c, k, unseal(work[(ssl_files.KEY, key)].get("passphrase"))):
             raise SslKeyMismatch(key, path)
 
 

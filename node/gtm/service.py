@@ -148,6 +148,12 @@ class GTM:
             return []
         return sorted(p for p, s in self.sync_peers.items() if s["enabled"] and s["group"] == me["group"])
 
+    def sync_group(self) -> dict[str, tuple]:
+        """The GTM sync group as a BIG-IP's sync status shows it, the device group `gtm`: our
+        generation and each member's ({} while sync is off or no member has spoken)."""
+        peers = self.group_peers()
+        return {"gtm": (list(self.store.gtm_gen), {p: self.sync_peers[p]["gen"] for p in peers})} if peers else {}
+
     def _maybe_push(self, peer: str) -> None:
         if peer in self.group_peers() and tuple(self.store.gtm_gen) > tuple(self.sync_peers[peer]["gen"]):
             me = self._sync_status()

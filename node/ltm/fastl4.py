@@ -38,7 +38,7 @@ class L4Member:
     address: str
     port: int
     ratio: int = 1
-    snat: str | None = None   # the source address for connections to this member, or None
+    snat: tuple[str, ...] = ()   # the source addresses for connections to this member (a snatpool's: several)
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,11 @@ BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100), "forward": ("filter", 
 
 
 def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str],
-          have_maps: frozenset[str] = frozenset()) -> dict:
+          have_maps: frozenset[str] = frozenset(), seeds: dict[str, list[Seed]] | None = None) -> dict:
     """The `nft -j -f` batch that makes the table hold exactly these virtuals. `have_*`: the
     table's chains, counters and maps now (from `nft -j list table`), so stale ones are deleted;
-    a persistence map that stays keeps its records."""
+    a persistence map that stays keeps its records. `seeds`: records to put in a virtual's map
+    (by path), in the same batch, so no first packet meets the map without them."""
     chains, counters = wanted(virtuals)
     maps = {vs.persist_map(): vs for vs in virtuals if vs.persist is not None}
     cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
@@ -141,6 +142,9 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     for name, vs in maps.items():
         timeout = {"timeout": vs.persist[1]} if vs.persist[1] else {}
         cmds.append({"add": _obj("map", name, type="ipv4_addr", map="mark", flags=["timeout"], **timeout)})
+        elems = [_elem(seed, vs.persist[1]) for seed in (seeds or {}).get(vs.path, ())]
+        if elems:
+            cmds.append({"add": {"element": {"family": FAMILY, "table": TABLE, "name": name, "elem": elems}}})
     cmds += [{"add": _obj("chain", c)} for c in chains]
     for vs in virtuals:
         v_conns, v_in, v_out = virtual_counters(vs.path)
@@ -174,8 +178,32 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
             if m.snat:
                 cmds.append(_rule("postrouting", *_flow(vs, "original"),
                                   _match({"payload": {"protocol": "ip", "field": "daddr"}}, m.address),
-                                  {"snat": {"addr": m.snat}}))
+                                  {"snat": {"addr": _spread(m.snat)}}))
     return {"nftables": cmds}
+
+
+def _spread(addresses: tuple[str, ...]):
+    """One address, or a snatpool's: a jhash of the client's address picks one, so a client always
+    leaves from the same address (as the full proxy's snat.pick does, by another hash)."""
+    if len(addresses) == 1:
+        return addresses[0]
+    return {"map": {"key": {"jhash": {"expr": {"payload": {"protocol": "ip", "field": "saddr"}},
+                                      "mod": len(addresses), "seed": 0}},
+                    "data": {"set": [[i, a] for i, a in enumerate(addresses)]}}}
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A persistence record for a map: the client key, the member's mark, seconds left (None: indefinite)."""
+    key: str
+    mark: int
+    left: float | None
+
+
+def _elem(seed: Seed, timeout: int) -> list:
+    if not timeout or seed.left is None:
+        return [seed.key, seed.mark]
+    return [{"elem": {"val": seed.key, "timeout": timeout, "expires": max(1, min(timeout, round(seed.left)))}}, seed.mark]
 
 
 def _masked(mask: str) -> dict:

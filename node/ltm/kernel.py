@@ -7,10 +7,25 @@ from collections import Counter
 from pathlib import Path
 
 import trio
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
 from . import fastl4
 
 FORWARDING = Path("/proc/sys/net/ipv4/ip_forward")   # per network namespace
+# SNAT none on the full proxy: its server-side socket keeps the client's address (IP_TRANSPARENT).
+# The server's answer, addressed to the client, must then reach that socket instead of being
+# forwarded: a packet of a transparent socket is marked, and the mark routes it to this host.
+TRANSPARENT_MARK, TRANSPARENT_TABLE = 0x80000000, 100   # fastL4's persistence marks never set the top bit
+TRANSPARENT = {"nftables": [
+    {"add": {"table": {"family": "ip", "name": "biglab_transparent"}}},
+    {"add": {"chain": {"family": "ip", "table": "biglab_transparent", "name": "prerouting", "type": "filter",
+                       "hook": "prerouting", "prio": -150, "policy": "accept"}}},
+    {"flush": {"chain": {"family": "ip", "table": "biglab_transparent", "name": "prerouting"}}},
+    {"add": {"rule": {"family": "ip", "table": "biglab_transparent", "chain": "prerouting", "expr": [
+        {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}},
+        {"match": {"op": "==", "left": {"socket": {"key": "transparent"}}, "right": 1}},
+        {"mangle": {"key": {"meta": {"key": "mark"}}, "value": TRANSPARENT_MARK}}]}}}]}
 
 
 class NftError(Exception):
@@ -42,12 +57,12 @@ class Kernel:
         self.open: Counter = Counter()   # (virtual address, port, member address, port) -> open connections
         self.lock = trio.Lock()
 
-    async def apply(self, virtuals: list[fastl4.L4Virtual]) -> None:
+    async def apply(self, virtuals: list[fastl4.L4Virtual], seeds: dict[str, list[fastl4.Seed]] | None = None) -> None:
         async with self.lock:
             if virtuals:
                 forwarding(True)
             await self._list()
-            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps)))
+            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
             text = fastl4.persist_text(virtuals)
             if text:
                 await nft(text=text)
@@ -89,6 +104,19 @@ def established(text: str) -> Counter:
         if len(values) >= 8:   # original src dst sport dport, then the reply's
             counts[(values[1], int(values[3]), values[4], int(values[6]))] += 1
     return counts
+
+
+async def transparent_return() -> None:
+    """The mark rule and the policy route that give a transparent socket its server's answers."""
+    await nft(TRANSPARENT)
+    try:
+        with IPRoute() as ipr:
+            if not ipr.get_rules(table=TRANSPARENT_TABLE):
+                ipr.rule("add", fwmark=TRANSPARENT_MARK, fwmask=TRANSPARENT_MARK, table=TRANSPARENT_TABLE, priority=100)
+            ipr.route("replace", dst="0.0.0.0/0", type="local", scope="host", oif=ipr.link_lookup(ifname="lo")[0],
+                      table=TRANSPARENT_TABLE)
+    except NetlinkError as exc:
+        raise OSError(exc.code, f"policy routing: {exc}") from exc
 
 
 def forwarding(on: bool) -> None:

@@ -3,7 +3,8 @@ the peer, and the ctnetlink attributes that make it again in the peer's kernel w
 
 As on a BIG-IP, the device active for a traffic group mirrors the connections of its virtual
 servers that have `mirror enabled` to the group's next-active device, over that device's
-mirroring address (cm device mirror-ip), on TCP port 1029 (F5's first mirroring channel).
+mirroring address (cm device mirror-ip), one channel a traffic group, on a TCP port from 1029 by
+the group's unit-id (F5's mirroring channels use 1029-1155).
 An entry travels as its original tuple and its NAT: the member the virtual DNATed to and the
 SNAT source, if any. The receiver creates it with the reply tuple unNATed and CTA_NAT_DST /
 CTA_NAT_SRC, as conntrackd does, so the kernel sets the NAT binding up itself (an entry given an
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PORT = 1029               # F5: mirroring channels use TCP ports from 1029
+PORT = 1029               # F5: mirroring channels use TCP ports 1029-1155, one a traffic group
 PROTOCOLS = {6: "tcp", 17: "udp"}
 
 # nf_conntrack_common.h
@@ -130,6 +131,44 @@ class Outbox:
                for op, e in self.pending.values()]
         self.pending.clear()
         return out
+
+
+class Renewals:
+    """Which records of the kernel's persistence maps go (again) to the peer: a new one, one that
+    moved to another member, or one whose expiry a new connection pushed on by more than `slack`
+    seconds (the kernel renews a record on each connection; the peer needs no resend per packet)."""
+
+    def __init__(self, slack: float = 2.0):
+        self.slack = slack
+        self.sent: dict[tuple, tuple[str, float | None]] = {}
+
+    def due(self, now: dict[tuple, tuple[str, float | None]]) -> list[tuple]:
+        """`now`: key -> (member, absolute expiry or None) of every record in the maps; the keys to send."""
+        out = []
+        for key, (member, expires) in now.items():
+            old = self.sent.get(key)
+            if old is None or old[0] != member or (expires is None) != (old[1] is None) or \
+                    (expires is not None and expires > old[1] + self.slack):
+                self.sent[key] = (member, expires)
+                out.append(key)
+        for key in [k for k in self.sent if k not in now]:
+            del self.sent[key]
+        return out
+
+
+def port_of(unit_id: int) -> int:
+    """A traffic group's mirroring channel port, by its unit-id (synced, so the same on every device):
+    traffic-group-1 on 1029, the next on 1030, up to 1155."""
+    return PORT - 1 + min(max(1, unit_id), 127)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What the device active for a traffic group mirrors, to whom: the mirrored fastL4 virtuals
+    ((address, port, protocol number)) and the next-active device's mirroring address and port."""
+    peer: str | None
+    port: int
+    virtuals: frozenset = frozenset()
 
 
 def usable(address) -> str | None:

@@ -1,5 +1,5 @@
 """The IO shell of connection mirroring (mirror.py decides): conntrack netlink in the node's own
-namespace through pyroute2's ctnetlink messages on a trio socket, and one TLS channel (the trust
+namespace through pyroute2's ctnetlink messages on a trio socket, and a TLS channel a traffic group (the trust
 domain's certificates) to the peer's mirroring address.
 
 - The active device subscribes to conntrack's new, update and destroy events while it serves a
@@ -9,12 +9,15 @@ domain's certificates) to the peer's mirroring address.
   the entries it receives in its own kernel, so when it takes the traffic group over, the kernel
   already holds each flow with its NAT binding and forwards the next packet.
 - Persistence records of mirrored virtuals travel on the same channel.
+- One channel a traffic group (its port by the group's unit-id), to that group's next-active
+  device: in active-active or a cluster, two groups active here may mirror to two peers.
 """
 from __future__ import annotations
 
 import errno
 import socket
 import struct
+from functools import partial
 from typing import Callable
 
 import trio
@@ -144,61 +147,71 @@ class Mirror:
                  on_persist: Callable[[dict], None] = lambda record: None):
         self.log, self.on_persist = log, on_persist
         self.server_context, self.client_context = server_context, client_context
-        self.virtuals: set[tuple[str, int, int]] = set()   # mirrored fastL4 virtuals served here
-        self.peer: str | None = None                        # the next-active device's mirroring address
-        self.address: str | None = None                     # ours
-        self.outbox = mirror.Outbox()
+        self.channels: dict[str, mirror.Channel] = {}       # traffic group active here -> what it mirrors, to whom
+        self.ports: dict[str, int] = {}                      # every traffic group's channel port: we receive on each
+        self.address: str | None = None                     # our mirroring address
+        self.outboxes: dict[str, mirror.Outbox] = {}
         self.live: dict[tuple, mirror.Entry] = {}           # mirrored connections sent, by key
-        self.received: dict[tuple, mirror.Entry] = {}       # connections the peer mirrored to us
+        self.received: dict[int, dict[tuple, mirror.Entry]] = {}   # by channel port: connections the peer mirrored
+        self.connected: set[str] = set()                     # traffic groups whose channel is up
         self.sent = self.applied = self.failed = 0
-        self.connected = False
         self._changed = trio.Event()
-        self._queued = trio.Event()
-        self._nursery = None
+        self._queued: dict[str, trio.Event] = {}
         self._hooked = False
 
-    def configure(self, virtuals: set, peer: str | None, address: str | None) -> None:
-        if (virtuals, peer, address) != (self.virtuals, self.peer, self.address):
-            self.virtuals, self.peer, self.address = set(virtuals), peer, address
+    def configure(self, channels: dict[str, mirror.Channel], ports: dict[str, int], address: str | None) -> None:
+        if (channels, ports, address) != (self.channels, self.ports, self.address):
+            self.channels, self.ports, self.address = dict(channels), dict(ports), address
             self._changed.set()
 
-    def persist(self, record: dict) -> None:
-        if self.peer is not None:
-            self.outbox.put_persist(record)
-            self._queued.set()
+    def _group_of(self, e: mirror.Entry) -> str | None:
+        return next((tg for tg, ch in self.channels.items() if mirror.mirrored(e, ch.virtuals)), None)
 
-    def status(self) -> dict:
-        return {"address": self.address, "peer": self.peer, "connected": self.connected,
-                "mirrored": len(self.live), "received": len(self.received), "sent": self.sent,
-                "applied": self.applied, "failed": self.failed}
+    def _put(self, tg: str, put: Callable[[mirror.Outbox], None]) -> None:
+        put(self.outboxes.setdefault(tg, mirror.Outbox()))
+        self._queued.setdefault(tg, trio.Event()).set()
+
+    def persist(self, record: dict, traffic_group: str) -> None:
+        if (self.channels.get(traffic_group) or mirror.Channel(None, 0)).peer is not None:
+            self._put(traffic_group, lambda box: box.put_persist(record))
+
+    def status(self, traffic_group: str | None = None) -> dict:
+        """The device's mirroring, or one traffic group's channel (its peer, port, connections)."""
+        ch = self.channels.get(traffic_group) if traffic_group else None
+        port = self.ports.get(traffic_group)
+        live = [e for e in self.live.values() if ch is None or mirror.mirrored(e, ch.virtuals)]
+        received = self.received.get(port, {}) if traffic_group else {k: e for r in self.received.values() for k, e in r.items()}
+        return {"address": self.address, "peer": ch.peer if ch else None, "port": port,
+                "connected": traffic_group in self.connected, "mirrored": len(live), "received": len(received),
+                "sent": self.sent, "applied": self.applied, "failed": self.failed}
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            task_status.started()
-            while True:
-                changed = self._changed = trio.Event()
-                async with trio.open_nursery() as tasks:
-                    if self.address:
-                        tasks.start_soon(self._listen, self.address)
-                    if self.virtuals:
-                        tasks.start_soon(self._watch)
-                    if self.peer:
-                        tasks.start_soon(self._send_to, self.peer)
-                    await changed.wait()
-                    tasks.cancel_scope.cancel()
+        task_status.started()
+        while True:
+            changed = self._changed = trio.Event()
+            async with trio.open_nursery() as tasks:
+                if self.address:
+                    for port in sorted(set(self.ports.values())):
+                        tasks.start_soon(self._listen, self.address, port)
+                if any(ch.virtuals for ch in self.channels.values()):
+                    tasks.start_soon(self._watch)
+                for tg, ch in sorted(self.channels.items()):
+                    if ch.peer:
+                        tasks.start_soon(self._send_to, tg, ch.peer, ch.port)
+                await changed.wait()
+                tasks.cancel_scope.cancel()
 
     # -- the active side --------------------------------------------------------------------------
-    def _note(self, op: str, e: mirror.Entry) -> None:
-        if not mirror.mirrored(e, self.virtuals):
+    def note(self, op: str, e: mirror.Entry) -> None:
+        tg = self._group_of(e)
+        if tg is None:
             return
         if op == "destroy":
             if self.live.pop(e.key, None) is None:
                 return
         else:
             self.live[e.key] = e
-        self.outbox.put(op, e)
-        self._queued.set()
+        self._put(tg, lambda box: box.put(op, e))
 
     async def _watch(self) -> None:
         """Conntrack events of this namespace; an overflow is made good by a dump."""
@@ -217,7 +230,7 @@ class Mirror:
                     continue
                 for op, e in entries(data):
                     if e is not None:
-                        self._note(op, e)
+                        self.note(op, e)
         finally:
             sock.close()
 
@@ -230,42 +243,45 @@ class Mirror:
             nl.close()
         keys = set()
         for e in now:
-            if mirror.mirrored(e, self.virtuals):
+            if self._group_of(e) is not None:
                 keys.add(e.key)
-                self._note("update", e)
+                self.note("update", e)
         for key in [k for k in self.live if k not in keys]:
-            self._note("destroy", self.live[key])
+            self.note("destroy", self.live[key])
 
-    async def _send_to(self, peer: str) -> None:
+    async def _send_to(self, tg: str, peer: str, port: int) -> None:
+        """The traffic group's channel: its mirrored connections and persistence records, to its peer."""
+        box = self.outboxes.setdefault(tg, mirror.Outbox())
         while True:
             try:
                 with trio.fail_after(3):
-                    tcp = await trio.open_tcp_stream(peer, mirror.PORT)
+                    tcp = await trio.open_tcp_stream(peer, port)
                 stream = trio.SSLStream(tcp, self.client_context(), server_hostname=None) \
                     if self.client_context else tcp
                 try:
-                    self.connected = True
-                    self.log.log("info", "tmm", f"Connection mirroring to {peer}:{mirror.PORT} established",
-                                 event="mirror", peer=peer)
+                    self.connected.add(tg)
+                    self.log.log("info", "tmm", f"Connection mirroring of {tg} to {peer}:{port} established",
+                                 event="mirror", peer=peer, traffic_group=tg)
                     for e in self.live.values():         # the peer may have restarted: everything again
-                        self.outbox.put("update", e)
+                        if mirror.mirrored(e, self.channels[tg].virtuals):
+                            box.put("update", e)
                     while True:
-                        self._queued = trio.Event()
-                        frames = self.outbox.take()
+                        queued = self._queued[tg] = trio.Event()
+                        frames = box.take()
                         if frames:
                             await stream.send_all(b"".join(encode(f) for f in frames))
                             self.sent += len(frames)
                         else:
                             with trio.move_on_after(5):
-                                await self._queued.wait()
-                            if not self._queued.is_set():
+                                await queued.wait()
+                            if not queued.is_set():
                                 await stream.send_all(encode({"t": "ping"}))
                 finally:
-                    self.connected = False
+                    self.connected.discard(tg)
                     with trio.CancelScope(shield=True):
                         await trio.aclose_forcefully(stream)
             except (OSError, trio.TooSlowError, trio.BrokenResourceError) as exc:
-                self.log.log("warning", "tmm", f"Connection mirroring to {peer}:{mirror.PORT}: {exc or type(exc).__name__}")
+                self.log.log("warning", "tmm", f"Connection mirroring of {tg} to {peer}:{port}: {exc or type(exc).__name__}")
             await trio.sleep(1)
 
     # -- the standby side --------------------------------------------------------------------------
@@ -280,17 +296,17 @@ class Mirror:
         except NftError as exc:
             self.log.log("err", "tmm", f"Connection mirroring: NAT hooks could not be loaded: {exc}")
 
-    async def _listen(self, address: str) -> None:
+    async def _listen(self, address: str, port: int) -> None:
         while True:
             try:
-                listeners = await trio.open_tcp_listeners(mirror.PORT, host=address)
+                listeners = await trio.open_tcp_listeners(port, host=address)
                 break
             except OSError as exc:   # the address is not ours yet
-                self.log.log("warning", "tmm", f"Connection mirroring cannot listen on {address}:{mirror.PORT}: {exc}")
+                self.log.log("warning", "tmm", f"Connection mirroring cannot listen on {address}:{port}: {exc}")
                 await trio.sleep(2)
-        await trio.serve_listeners(self._receive, listeners)
+        await trio.serve_listeners(partial(self._receive, self.received.setdefault(port, {})), listeners)
 
-    async def _receive(self, stream) -> None:
+    async def _receive(self, received: dict, stream) -> None:
         nl = Netlink()
         decoder = FrameDecoder()
         if self.server_context:   # made now: the trust domain (its CA) may have changed since we listened
@@ -300,14 +316,14 @@ class Mirror:
             async for data in stream:
                 decoder.receive_data(data)
                 while (msg := decoder.next_message()) is not None:
-                    await self._apply(nl, msg)
+                    await self._apply(nl, msg, received)
         except (trio.BrokenResourceError, FrameError, OSError) as exc:
             self.log.log("warning", "tmm", f"Connection mirroring channel closed: {exc.__cause__ or exc or type(exc).__name__}")
         finally:
             nl.close()
             await trio.aclose_forcefully(stream)
 
-    async def _apply(self, nl: Netlink, msg: dict) -> None:
+    async def _apply(self, nl: Netlink, msg: dict, received: dict) -> None:
         if msg["t"] == "persist":
             self.on_persist(msg.get("r") or {})
         elif msg["t"] == "ct":
@@ -325,6 +341,6 @@ class Mirror:
                 return
             self.applied += 1
             if msg.get("op") == "destroy":
-                self.received.pop(e.key, None)
+                received.pop(e.key, None)
             else:
-                self.received[e.key] = e
+                received[e.key] = e

@@ -20,6 +20,18 @@ class Record:
     expires: float | None   # None: indefinite
 
 
+def to_wire(r: Record, life: float | None) -> dict:
+    """A record as the mirroring channel carries it: its remaining lifetime, not a clock reading."""
+    return {"mode": r.mode, "value": r.value, "virtual": r.virtual, "pool": r.pool, "member": r.member,
+            "address": r.address, "port": r.port, "life": life}
+
+
+def from_wire(w: dict, now: float) -> Record:
+    life = w.get("life")
+    return Record(str(w["mode"]), str(w["value"]), str(w["virtual"]), str(w["pool"]), str(w["member"]),
+                  str(w["address"]), int(w["port"]), None if life is None else now + float(life))
+
+
 def source_key(client: str, mask: str) -> str:
     """The client address under the profile's mask ("none": the whole address)."""
     if mask in (None, "", "none"):
@@ -46,6 +58,10 @@ class Table:
 
     def put(self, record: Record) -> None:
         self.records[(record.virtual, record.pool, record.value)] = record
+
+    def drop(self, records: list[Record]) -> None:
+        for r in records:
+            self.records.pop((r.virtual, r.pool, r.value), None)
 
     def live(self, now: float) -> list[Record]:
         for key in [k for k, r in self.records.items() if r.expires is not None and r.expires <= now]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
@@ -19,18 +19,27 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
 from ..config import profiles
-from ..config.schema import PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
+from ..config.schema import LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
-from .kernel import Kernel, NftError
+from .kernel import Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
 from .monitors import MonitorState, probe
 
 IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
+MONITOR_TYPES = [t for t in TYPES if t.startswith("ltm monitor ")]
+# changes the data plane never looks at when it reconciles: data groups are read when a rule runs
+# (AS3 keeps its declarations and tasks in data groups), GTM and users are others' business
+IGNORED = ("ltm data-group ", "gtm ", "auth user")
+
+
+def concerns_ltm(changes) -> bool:
+    """Whether a commit's changes (store.Change) can change what the data plane serves."""
+    return any(not c.type.startswith(IGNORED) for c in changes)
 
 
 @dataclass
@@ -44,6 +53,11 @@ class Stats:
     def to_dict(self) -> dict:
         return {"cur_conns": self.current, "tot_conns": self.total, "bytes_in": self.bytes_in,
                 "bytes_out": self.bytes_out, "refused": self.refused}
+
+
+def _add(total: Stats, k: Stats) -> None:
+    for f in ("current", "total", "bytes_in", "bytes_out"):
+        setattr(total, f, getattr(total, f) + getattr(k, f))
 
 
 @dataclass
@@ -69,6 +83,10 @@ class LTM:
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
         self._l4_changed = trio.Event()
+        self.transparent = False   # SNAT none keeps the client's address (kernel.transparent_return)
+        self._l4_renewals = mirror.Renewals()   # kernel persistence records sent to the mirroring peer
+        self._paths: dict[tuple, str] = {}   # data_path's answers at store generation _paths_at
+        self._paths_at = -1
         self._nursery = None
         self.irules = IRules(store, log)
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
@@ -83,7 +101,7 @@ class LTM:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self.events.subscribe(ConfigCommitted, lambda _e: self.reconcile())
+                self.events.subscribe(ConfigCommitted, lambda e: self.reconcile() if concerns_ltm(e.changes) else None)
                 self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
                 self.events.subscribe(HealthChanged, lambda _e: self._reconcile_fastl4())   # at once
                 self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
@@ -93,6 +111,11 @@ class LTM:
                         await self.kernel.remove()
                     except NftError:
                         pass
+                    try:
+                        await transparent_return()
+                        self.transparent = True
+                    except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
+                        self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
                 nursery.start_soon(self._fastl4_writer)
                 nursery.start_soon(self._fastl4_stats)
                 self.reconcile()
@@ -112,9 +135,9 @@ class LTM:
         if name in (None, "none"):
             return None
         path = full_path(name)
-        for t in TYPES:
-            if t.startswith("ltm monitor ") and self.store.get(t, path) is not None:
-                return t.removeprefix("ltm monitor "), self.store.get(t, path)
+        for t in MONITOR_TYPES:
+            if (found := self.store.get(t, path)) is not None:
+                return t.removeprefix("ltm monitor "), found
         return None
 
     def members(self, pool_path: str) -> list[MemberView]:
@@ -133,6 +156,7 @@ class LTM:
         """Each virtual server (by full path) with its availability and reason: what GTM reads over
         iQuery. Keyed by full path, as every report here, so `/P1/vs` and `/P2/vs` stay apart."""
         out = {}
+        kernel = self._kernel_totals()
         for path, vs in sorted(self.store.of_type("ltm virtual").items()):
             addr, port = split_destination(vs["destination"])
             va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
@@ -148,7 +172,7 @@ class LTM:
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
                          "mirror": vs.get("mirror", "disabled"),
-                         "stats": self.stats_of("virtual", path)}
+                         "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
 
     def rule_report(self) -> dict:
@@ -158,16 +182,26 @@ class LTM:
     def pool_report(self) -> dict:
         """Each pool (by full path) and its members (by full name, `/P/10.1.20.21:80`)."""
         out = {}
+        kernel = self._kernel_totals()
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
             members = self.members(path)
             avail, reason = pool_status(members, self.monitor_of(pool) is not None)
             out[path] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
-                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path),
+                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path, kernel=kernel),
                 "members": {m.name: {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
-                                                "stats": self.stats_of("member", path, m.name)}
+                                                "stats": self.stats_of("member", path, m.name, kernel=kernel)}
                             for m in members}}
+        return out
+
+    def pool_counts(self) -> dict[str, tuple[int, int]]:
+        """Each pool (full path): (members available, members); what HA groups and gateway
+        failsafes read several times a second, so without the statistics pool_report adds."""
+        out = {}
+        for path in self.store.of_type("ltm pool"):
+            views = self.members(path)
+            out[path] = (sum(m.status[0] == "available" for m in views), len(views))
         return out
 
     def _reason(self, pool: str, m: MemberView) -> str:
@@ -257,9 +291,15 @@ class LTM:
 
     def data_path(self, vs: dict) -> str:
         """As the profiles say, except that iRules take a fastL4 virtual off the kernel path onto
-        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run."""
-        path = profiles.data_path(self.store.get, vs)
-        return "tcp" if path == "fastl4" and vs.get("rules") else path
+        the full proxy (as they take one off a BIG-IP's hardware acceleration): its L4 events run.
+        Remembered per virtual until the configuration changes (every report asks, for every row)."""
+        if self._paths_at != self.store.generation:
+            self._paths, self._paths_at = {}, self.store.generation
+        key = (tuple(vs.get("profiles") or ()), bool(vs.get("rules")))
+        if key not in self._paths:
+            path = profiles.data_path(self.store.get, vs)
+            self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") else path
+        return self._paths[key]
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -276,11 +316,11 @@ class LTM:
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
-            snat = (vs.get("source-address-translation") or {}).get("type", "none")
+            pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
                                          "ratio-member" if mode == "ratio-member" else "round-robin",
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
-                                                               self.automap(tg, m.address) if snat == "automap" else None)
+                                                               self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
                                          self._l4_persist(path)))
         if want != self._l4_wanted:
@@ -297,40 +337,65 @@ class LTM:
 
     # -- connection mirroring ---------------------------------------------------------------------
     def _reconcile_mirror(self) -> None:
-        """Mirror the connections of the mirrored virtuals served here to their traffic group's
-        next-active device; receive on our own mirroring address whatever the peer mirrors."""
+        """Mirror the connections of the mirrored virtuals served here, one channel a traffic group to
+        that group's next-active device; receive on our own mirroring address, on every group's
+        channel port, whatever a peer mirrors."""
         if self._nursery is None:
             return
-        virtuals, peer = set(), None
+        unit = {path: int(tg.get("unit-id") or 1) for path, tg in self.store.of_type("cm traffic-group").items()
+                if tg.get("is-floating", "true") == "true"}
+        channels: dict[str, mirror.Channel] = {}
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
-            if vs.get("mirror") != "enabled":
+            if vs.get("mirror") != "enabled" or tg not in unit:
                 continue
-            peer = peer or self.mirror_peer(tg)
+            ch = channels.get(tg) or mirror.Channel(self.mirror_peer(tg), mirror.port_of(unit[tg]))
             if self.data_path(vs) == "fastl4":
-                virtuals.add((addr, port, 17 if vs.get("ip-protocol") == "udp" else 6))
+                ch = replace(ch, virtuals=ch.virtuals | {(addr, port, 17 if vs.get("ip-protocol") == "udp" else 6)})
+            channels[tg] = ch
         own = (self.store.get("cm device", f"/Common/{self.device}") or {}).get("mirror-ip")
-        self.mirror.configure(virtuals, peer, mirror.usable(own))
+        self.mirror.configure(channels, {tg: mirror.port_of(n) for tg, n in unit.items()}, mirror.usable(own))
+
+    def _seeds(self, want: list[fastl4.L4Virtual]) -> tuple[dict[str, list[fastl4.Seed]], list[persist.Record]]:
+        """Records the peer mirrored for fastL4 virtuals now loaded here, as seeds for their kernel maps."""
+        now, seeds, used = trio.current_time(), {}, []
+        paths = {vs.path: vs for vs in want if vs.persist is not None}
+        for r in self.persist.live(now):
+            vs = paths.get(r.virtual)
+            if vs is not None and any(m.name == r.member for m in vs.members):
+                left = None if r.expires is None else r.expires - now
+                seeds.setdefault(vs.path, []).append(fastl4.Seed(r.value, fastl4.mark_of(r.member), left))
+                used.append(r)
+        return seeds, used
+
+    def _mirror_kernel_records(self) -> None:
+        """The kernel's persistence records of mirrored fastL4 virtuals, new or renewed, to the peer."""
+        records = {(r.virtual, r.value): r for r in self._kernel_records()
+                   if (self.store.get("ltm virtual", r.virtual) or {}).get("mirror") == "enabled"}
+        now = trio.current_time()
+        for key in self._l4_renewals.due({k: (r.member, r.expires) for k, r in records.items()}):
+            r = records[key]
+            self.mirror.persist(persist.to_wire(r, None if r.expires is None else r.expires - now),
+                                self.traffic_group_of(self.store.get("ltm virtual", r.virtual) or {}))
 
     def _mirrored_persist(self, r: dict) -> None:
         """A persistence record the peer mirrored to us (its remaining lifetime, or None)."""
-        try:
-            life = r.get("life")
-            self.persist.put(persist.Record(str(r["mode"]), str(r["value"]), str(r["virtual"]), str(r["pool"]),
-                                            str(r["member"]), str(r["address"]), int(r["port"]),
-                                            None if life is None else trio.current_time() + float(life)))
+        try:   # a fastL4 virtual's record goes into the kernel's map when this device takes the virtual over
+            self.persist.put(persist.from_wire(r, trio.current_time()))
         except (KeyError, TypeError, ValueError):
             self.log.log("warning", "tmm", "Connection mirroring: a malformed persistence record was dropped")
 
     def automap(self, traffic_group: str, toward: str) -> str | None:
         """SNAT automap's source toward an address: the floating self IP of the virtual's traffic
         group on that address's VLAN (return traffic then survives a failover), else the
-        device's own self IP there."""
+        device's own self IP there (never another group's floating one: the device active for that
+        group, perhaps another, would get the answers)."""
         target = ipaddress.ip_address(toward)
         mine = []
         for s in self.store.of_type("net self").values():
             iface = ipaddress.ip_interface(s["address"])
-            if target in iface.network:
-                mine.append((s.get("traffic-group") != traffic_group, str(iface.ip)))
+            tg = s.get("traffic-group", LOCAL_ONLY)
+            if target in iface.network and tg in (traffic_group, LOCAL_ONLY):
+                mine.append((tg != traffic_group, str(iface.ip)))
         return min(mine)[1] if mine else None
 
     async def _fastl4_writer(self) -> None:
@@ -340,8 +405,10 @@ class LTM:
             want = self._l4_wanted or []
             if not want and not self.kernel.chains:
                 continue
+            seeds, used = self._seeds(want)
             try:
-                await self.kernel.apply(want)
+                await self.kernel.apply(want, seeds)
+                self.persist.drop(used)     # in the kernel's maps now
             except NftError as exc:
                 self.log.log("err", "tmm", f"fastL4 rules could not be loaded: {exc}")
             else:
@@ -356,6 +423,8 @@ class LTM:
                     await self.kernel.refresh()
                 except (NftError, OSError) as exc:
                     self.log.log("warning", "tmm", f"fastL4 statistics could not be read: {exc}")
+                else:
+                    self._mirror_kernel_records()
 
     def _kernel_stats(self, path: str, vs: dict) -> dict[tuple, Stats]:
         """The kernel's counters for one fastL4 virtual, as the proxy's Stats (virtual, pool, members)."""
@@ -380,16 +449,23 @@ class LTM:
             read(("pool", pool_path), *fastl4.member_counters(path, m["name"]), current)
         return out
 
-    def stats_of(self, *key) -> dict:
-        """Proxy and kernel statistics together, as `show ltm` prints them."""
-        total = Stats(**vars(self.stat(*key)))
+    def _kernel_totals(self) -> dict[tuple, Stats]:
+        """The kernel's counters of every fastL4 virtual, summed per statistics key; a report reads
+        them once for all its rows."""
+        out: dict[tuple, Stats] = {}
         for path, vs in self.store.of_type("ltm virtual").items():
-            if self.data_path(vs) == "fastl4" and (key == ("virtual", path) or (key[0] != "virtual" and
-                                                                             vs.get("pool") == key[1])):
-                k = self._kernel_stats(path, vs).get(key)
-                if k:
-                    for f in ("current", "total", "bytes_in", "bytes_out"):
-                        setattr(total, f, getattr(total, f) + getattr(k, f))
+            if self.data_path(vs) == "fastl4":
+                for key, k in self._kernel_stats(path, vs).items():
+                    _add(out.setdefault(key, Stats()), k)
+        return out
+
+    def stats_of(self, *key, kernel: dict[tuple, Stats] | None = None) -> dict:
+        """Proxy and kernel statistics together, as `show ltm` prints them (`kernel`: the
+        report's _kernel_totals, else read now)."""
+        total = Stats(**vars(self.stat(*key)))
+        k = (self._kernel_totals() if kernel is None else kernel).get(key)
+        if k:
+            _add(total, k)
         return total.to_dict()
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
@@ -444,7 +520,8 @@ class LTM:
                     ctx = self.tls.client_side(client_ssl)
                     if ctx is None:
                         raise Refused("reset")
-                    client = await tls.accept(client, ctx)
+                    profile = self.store.get("ltm profile client-ssl", client_ssl) or {}
+                    client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
                 if self.data_path(vs) == "http":
                     await self._http(vs, client, flow, hook, scope)
                 else:
@@ -540,14 +617,17 @@ class LTM:
                                 flow.virtual, pool, m.name, m.address, m.port,
                                 None if life is None else trio.current_time() + life)
         self.persist.put(record)
-        if (self.store.get("ltm virtual", flow.virtual) or {}).get("mirror") == "enabled":
-            self.mirror.persist({"mode": record.mode, "value": record.value, "virtual": record.virtual,
-                                 "pool": pool, "member": m.name, "address": m.address, "port": m.port, "life": life})
+        vs = self.store.get("ltm virtual", flow.virtual) or {}
+        if vs.get("mirror") == "enabled":
+            self.mirror.persist(persist.to_wire(record, life), self.traffic_group_of(vs))
 
     def persist_records(self) -> list[persist.Record]:
-        """The proxy's records and those of the kernel's persistence maps (fastL4 virtuals)."""
-        now = trio.current_time()
-        out = self.persist.live(now)
+        """The proxy's records (and those the peer mirrored) and those of the kernel's persistence maps."""
+        return self.persist.live(trio.current_time()) + self._kernel_records()
+
+    def _kernel_records(self) -> list[persist.Record]:
+        """The records of the kernel's persistence maps (fastL4 virtuals)."""
+        now, out = trio.current_time(), []
         for vs in self._l4_wanted or ():
             if vs.persist is None:
                 continue
@@ -618,21 +698,36 @@ class LTM:
                 return full_path(name.split()[0])
         return None
 
-    def source_of(self, flow: Flow, picked: proxy.Picked) -> str | None:
+    def source_of(self, flow: Flow, picked: proxy.Picked) -> tuple[str | None, bool]:
         """The address the proxy connects to a member from, by the virtual's source-address-translation
         (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
-        its snatpool (the same for a client), an address; None (none): the proxy's own address."""
+        its snatpool (the same for a client), an address; none: the client's own (transparent: True),
+        as a BIG-IP keeps it (the server routes back through the floating self IP)."""
         how = flow.snat_rule or flow.snat or "none"   # an iRule's `snat` first
         vs = self.store.get("ltm virtual", flow.virtual) or {}
         if how == "automap":
-            return self.automap(self.traffic_group_of(vs), picked.address)
+            return self.automap(self.traffic_group_of(vs), picked.address), False
         if how == "snat":
-            name = (vs.get("source-address-translation") or {}).get("pool") or "none"
-            pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
-            addresses = [t["address"] for m in (pool or {}).get("members") or ()
-                         if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"]
-            return snat.pick(addresses, flow.client[0]) if addresses else None
-        return snat.address(how)
+            addresses = self.snatpool_addresses(vs)
+            return (snat.pick(addresses, flow.client[0]) if addresses else None), False
+        if how == "none" and self.transparent:
+            return flow.client[0], True
+        return snat.address(how), False
+
+    def snatpool_addresses(self, vs: dict) -> list[str]:
+        """The enabled translation addresses of the virtual's snatpool (none: [])."""
+        name = (vs.get("source-address-translation") or {}).get("pool") or "none"
+        pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
+        return sorted((t["address"] for m in (pool or {}).get("members") or ()
+                       if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"),
+                      key=ipaddress.ip_address)
+
+    def _l4_snat(self, vs: dict, tg: str, toward: str, pooled: tuple[str, ...]) -> tuple[str, ...]:
+        """A fastL4 virtual's source toward a member: automap's address, its snatpool's, or none (the client's)."""
+        how = (vs.get("source-address-translation") or {}).get("type", "none")
+        if how == "automap":
+            return tuple(a for a in [self.automap(tg, toward)] if a)
+        return pooled if how == "snat" else ()
 
     def traffic_group_of(self, vs: dict) -> str:
         if not vs.get("destination"):
@@ -643,13 +738,14 @@ class LTM:
 
     async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
         """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
-        server = await proxy.connect(picked.address, picked.port, self.source_of(flow, picked))
+        server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
         server_ssl = self.profile_path(vs, "server-ssl")
         if server_ssl is None:
             return server
         try:
             profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
-            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"))
+            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"),
+                                  tls.handshake_timeout(profile))
         except BaseException:
             await trio.aclose_forcefully(server)
             raise

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from lab.model import topology
+from lab.runtime.guard import lab_route
 from tests.lab.conftest import HA_PAIR, ROOT, Shared, biglab, for_worker, wait_for
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -63,6 +64,7 @@ class Ansible:
         self.workdir = workdir
         self.timeout = timeout
         self.inventory = workdir / "inventory.yml"
+        self.hosts = hosts
         provider = {"server": "{{ ansible_host }}", "server_port": 443, "user": "admin",
                     "password": "admin", "validate_certs": False, "no_f5_teem": True}
         self.inventory.write_text(yaml.safe_dump({"all": {
@@ -79,6 +81,7 @@ class Ansible:
         return env
 
     def run(self, playbook: str, host: str, **extra_vars) -> Recap:
+        lab_route(self.hosts[host])   # the modules connect from the host: only to a lab that is up
         cmd = [str(ANSIBLE_PLAYBOOK), "-i", str(self.inventory), "-l", host, str(PLAYBOOKS / playbook)]
         for key, value in extra_vars.items():
             cmd += ["-e", f"{key}={value}"]

@@ -27,6 +27,13 @@ def test_active_active_failover_of_one_group_and_auto_failback(make_lab):
         out = Lab.open(lab).run("client", ["curl", "-s", "-m", "5", f"http://{vip}/"], capture_output=True, text=True)
         assert out.returncode == 0 and out.stdout
         assert neigh(lab, "client", vip) == mac(lab, owner)
+    # connection mirroring: a channel a traffic group, each from its active device to the other, on its own port
+    for vip, name in (("10.1.10.100", "vs_m_one"), ("10.1.10.200", "vs_m_two")):
+        call(lab, "bigip1", "tmsh", line=f"create ltm virtual {name} destination {vip}:91 pool web_pool profiles "
+                                         "replace-all-with { fastL4 } source-address-translation { type automap } mirror enabled")
+    for node, name, channel in (("bigip1", "vs_m_one", "10.1.30.12:1029"), ("bigip2", "vs_m_two", "10.1.30.11:1030")):
+        wait_for(lambda: f"{channel} (connected)" in call(
+            lab, node, "tmsh", line=f"show ltm virtual {name}"), what=f"{name}'s mirroring channel")
     kill_daemon(lab, "bigip1")
     wait_for(lambda: node_status(lab, "bigip2").failover.traffic_groups["traffic-group-1"] == "active",
              timeout=15, what="bigip2 to take traffic-group-1")

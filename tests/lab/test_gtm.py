@@ -100,6 +100,10 @@ def test_gtm_configuration_is_shared_by_the_sync_group(gtm_lab):
     finally:
         tmsh(gtm_lab, "gtm1", "delete gtm wideip a new.example.com")
     wait_for(lambda: "new.example.com" not in tmsh(gtm_lab, "gtm2", "list gtm wideip a"), what="deleted on gtm2")
+    # a BIG-IP shows its GTM sync group as the device group `gtm` in its sync status
+    wait_for(lambda: "gtm (In Sync): All devices in the device group are in sync"
+             in tmsh(gtm_lab, "gtm1", "show cm sync-status"), what="gtm1's sync group In Sync")
+    assert node_status(gtm_lab, "gtm2").sync.status == "In Sync"
 
 
 def test_a_refused_zone_change_leaves_the_zone_as_it_was(gtm_lab):

@@ -111,7 +111,7 @@ def test_persist_and_snat_in_a_rule_change_the_member_and_the_source_on_the_wire
     wait_for(lambda: served(lab, 8080, "/")[0] in ("web1", "web2"), what="the virtual serves")
     plain = [served(lab, 8080, "/plain") for _ in range(4)]
     assert {s for s, _ in plain} == {"web1", "web2"}                  # round robin without persistence
-    assert {a for _, a in plain} == {"10.1.20.11"}                    # the proxy's own address
+    assert {a for _, a in plain} == {"10.1.10.51"}                    # SNAT none: the client's own address
     assert len({served(lab, 8080, "/sticky")[0] for _ in range(6)}) == 1   # persist source_addr holds the member
     assert {served(lab, 8080, "/automap")[1] for _ in range(2)} == {"10.1.20.10"}   # the floating self IP
     assert served(lab, 8080, "/ip")[1] == "10.1.20.10"

@@ -17,6 +17,7 @@ from lab.runtime.control import ControlError, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
 from tests.lab.f5api import no_ca_bundle  # noqa: F401  (autouse)
+from tests.lab.test_dsc import mac, neigh
 from tests.lab.test_ltm import member, tmsh
 
 VIP = "10.1.10.100"
@@ -104,27 +105,34 @@ def bodies(lab, port, *paths):
     return [line.split()[0] for line in out.stdout.splitlines() if line.startswith("web")]
 
 
-def test_tcp_virtual_proxies_from_the_device(ltm_lab):
+def test_tcp_virtual_without_snat_keeps_the_clients_address_toward_the_server(ltm_lab):
     answers = [get(ltm_lab, 85) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}
-    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.11"}   # bigip1's self IP
+    # a full proxy, yet the server sees the client (not bigip1's self IP) and answers through the floating self IP
+    assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.10.51"}
+    assert "socket transparent" in run(ltm_lab, "bigip1", "nft", "list", "table", "ip", "biglab_transparent").stdout
 
 
 def test_full_proxy_snat_automap_takes_the_floating_self_ip_and_a_snatpool_its_addresses(ltm_lab):
+    """...and a fastL4 virtual's snatpool too, in the kernel."""
     tmsh(ltm_lab, "bigip1", "create ltm snatpool sp members add { 10.1.20.50 10.1.20.51 }")
-    for port, snat in ((92, "type automap"), (93, "type snat pool sp")):
+    for port, snat, profile in ((92, "type automap", "tcp"), (93, "type snat pool sp", "tcp"),
+                                (95, "type snat pool sp", "fastL4")):
         tmsh(ltm_lab, "bigip1", f"create ltm virtual vs_snat{port} destination 10.1.10.100:{port} pool web_pool "
-                                f"profiles replace-all-with {{ tcp }} source-address-translation {{ {snat} }}")
+                                f"profiles replace-all-with {{ {profile} }} source-address-translation {{ {snat} }}")
     try:
         seen = lambda port: {get(ltm_lab, port)[1].get("X-Client-Address", ":").split(":")[0] for _ in range(3)}
         assert wait_for(lambda: seen(92) == {"10.1.20.10"} and seen(92))   # the traffic group's floating self IP
-        pooled = wait_for(lambda: (s := seen(93)) <= {"10.1.20.50", "10.1.20.51"} and len(s) == 1 and s)
-        assert pooled   # one client, one address of the pool
+        for port in (93, 95):   # one client, one address of the pool
+            assert wait_for(lambda: (s := seen(port)) <= {"10.1.20.50", "10.1.20.51"} and len(s) == 1 and s)
+        assert "snat to jhash ip saddr mod 2" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                                     "postrouting").stdout
         with pytest.raises(ControlError, match="10.9.9.9 is on no VLAN of this device"):
             tmsh(ltm_lab, "bigip1", "create ltm snatpool bad members add { 10.9.9.9 }")
         assert "10.9.9.9" not in tmsh(ltm_lab, "bigip1", "list ltm snat-translation")
     finally:
-        for line in ("delete ltm virtual vs_snat92", "delete ltm virtual vs_snat93", "delete ltm snatpool sp",
+        for line in ("delete ltm virtual vs_snat92", "delete ltm virtual vs_snat93", "delete ltm virtual vs_snat95",
+                     "delete ltm snatpool sp",
                      "delete ltm snat-translation 10.1.20.50", "delete ltm snat-translation 10.1.20.51"):
             tmsh(ltm_lab, "bigip1", line)
 
@@ -402,8 +410,21 @@ def _read(path):
         return {}
 
 
+UDP_SERVER = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9001))\n" \
+             "while True:\n    d, a = s.recvfrom(100)\n    s.sendto(sys.argv[1].encode(), a)\n"
+UDP_ASK = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(2)\n" \
+          "s.bind(('', int(sys.argv[1])))\ns.sendto(b'?', ('10.1.10.100', 96))\nprint(s.recv(100).decode())\n"
+
+
+def _udp(lab, sport):
+    """The member that answers a datagram from the client's port `sport` through the UDP virtual."""
+    out = run(lab, "client", "python3", "-c", UDP_ASK, str(sport))
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(ltm_lab, tmp_path):
-    """...and a mirrored persistence record keeps its client on the same member."""
+    """...and a mirrored UDP flow goes on to its member, and a mirrored persistence record (the proxy's
+    and the kernel's) keeps its client on the same member."""
     from lab import faults
     lab = Lab.open(ltm_lab)
     pids, killed = [], False
@@ -421,10 +442,29 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                                "profiles replace-all-with { fastL4 }")
         tmsh(ltm_lab, "bigip1", "create ltm virtual vs_persist destination 10.1.10.100:93 pool web_pool profiles "
                                "replace-all-with { tcp } persist replace-all-with { source_addr } mirror enabled")
-        stuck = get(ltm_lab, 93)[0]
-        wait_for(lambda: f"{VIP}:93" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
-                 what="the persistence record mirrored")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_l4persist destination 10.1.10.100:94 pool web_pool profiles "
+                               "replace-all-with { fastL4 } persist replace-all-with { source_addr } mirror enabled")
+        # the records name web2: a device that lost them would send the client to web1, the first in round robin
+        tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { session user-disabled } }")
+        try:
+            stuck = get(ltm_lab, 93)[0]
+            stuck_l4 = wait_for(lambda: get(ltm_lab, 94)[0], what="vs_l4persist in the kernel")
+        finally:
+            tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { session user-enabled } }")
+        assert (stuck, stuck_l4) == ("web2", "web2")
+        for port in (93, 94):   # the proxy's record, and the kernel map's
+            wait_for(lambda: f"{VIP}:{port}" in tmsh(ltm_lab, "bigip2", "show ltm persistence persist-records"),
+                     what=f"the persistence record of :{port} mirrored")
         pids += [(w, _stream(ltm_lab, w, "server", "9000", str(tmp_path / f"{w}.json"))) for w in ("web1", "web2")]
+        pids += [(w, int(run(ltm_lab, w, "sh", "-c", f'python3 -c "{UDP_SERVER}" {w} >/dev/null 2>&1 & echo $!').stdout))
+                 for w in ("web1", "web2")]
+        tmsh(ltm_lab, "bigip1", "create ltm pool udp_pool members add { 10.1.20.21:9001 10.1.20.22:9001 }")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_udp destination 10.1.10.100:96 ip-protocol udp pool udp_pool "
+                               "profiles replace-all-with { fastL4 } mirror enabled")
+        # two flows, one a member (round robin)
+        udp = wait_for(lambda: (a := [_udp(ltm_lab, 40961), _udp(ltm_lab, 40962)]) and None not in a and a,
+                       what="vs_udp answering")
+        assert sorted(udp) == ["web1", "web2"]
         wait_for(lambda: "(connected)" in tmsh(ltm_lab, "bigip1", "show ltm virtual vs_mirror"), what="the mirroring channel")
         mirrored, plain = tmp_path / "mirrored.json", tmp_path / "plain.json"
         pids.append(("client", _stream(ltm_lab, "client", "client", f"{VIP}:91", str(mirrored))))
@@ -432,6 +472,8 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         wait_for(lambda: "dport=91" in run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "91").stdout,
                  what="the mirrored flow in the standby's conntrack")
         assert "dport=92" not in run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "92").stdout
+        wait_for(lambda: run(ltm_lab, "bigip2", "conntrack", "-L", "-p", "udp", "--orig-port-dst", "96").stdout.count(
+            "dport=96") == 2, what="both UDP flows in the standby's conntrack")
         faults.run(lab, "kill", ["bigip1"])
         killed = True
         wait_for(lambda: _tg1(ltm_lab, "bigip2") == "active", what="bigip2 active")
@@ -445,6 +487,10 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
                       if peer == sent["local"])
         assert (server["received"], server["corrupt"]) == (sent["sent"], 0)   # every byte, in order
         assert [get(ltm_lab, 93)[0] for _ in range(2)] == [stuck, stuck]      # the client still sticks
+        assert [get(ltm_lab, 94)[0] for _ in range(2)] == [stuck_l4, stuck_l4]   # in bigip2's kernel too
+        wait_for(lambda: neigh(ltm_lab, "client", VIP) == mac(ltm_lab, "bigip2"), what="the client's ARP on bigip2")
+        # each UDP flow's next datagram goes to its member (the second flow first: new flows would take web1, web2)
+        assert [_udp(ltm_lab, 40962), _udp(ltm_lab, 40961)] == udp[::-1]
     finally:
         for node, pid in pids:
             run(ltm_lab, node, "kill", str(pid))
@@ -454,7 +500,8 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
             tmsh(ltm_lab, "bigip2", "run sys failover standby")   # the lab is shared: bigip1 active again
             wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="bigip1 serving again")
         for line in ("delete ltm virtual vs_mirror", "delete ltm virtual vs_plain", "delete ltm virtual vs_persist",
-                     "delete ltm pool stream_pool",
+                     "delete ltm virtual vs_l4persist", "delete ltm pool stream_pool",
+                     "delete ltm virtual vs_udp", "delete ltm pool udp_pool",
                      "delete ltm virtual-address 10.1.10.200"):
             try:
                 tmsh(ltm_lab, "bigip1", line)

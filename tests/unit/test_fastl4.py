@@ -4,7 +4,7 @@ from collections import Counter
 from node.ltm import fastl4
 from node.ltm.fastl4 import L4Member, L4Virtual
 
-M1 = L4Member("/Common/10.1.20.21:80", "10.1.20.21", 80, ratio=3, snat="10.1.20.10")
+M1 = L4Member("/Common/10.1.20.21:80", "10.1.20.21", 80, ratio=3, snat=("10.1.20.10",))
 M2 = L4Member("/Common/10.1.20.22:80", "10.1.20.22", 80)
 
 
@@ -37,6 +37,15 @@ def test_each_member_chain_dnats_and_snat_only_where_asked():
     assert {"dnat": {"addr": "10.1.20.21", "port": 80}} in m1
     (snat,) = rules(b, "postrouting")
     assert {"snat": {"addr": "10.1.20.10"}} in snat
+
+
+def test_a_snatpool_spreads_clients_over_its_addresses_by_a_hash_of_the_client():
+    pooled = L4Member("/Common/10.1.20.21:80", "10.1.20.21", 80, snat=("10.1.20.50", "10.1.20.51"))
+    b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (pooled,))], set(), set())
+    (snat,) = rules(b, "postrouting")
+    spread = next(e for e in snat if "snat" in e)["snat"]["addr"]["map"]
+    assert spread["key"]["jhash"]["mod"] == 2 and spread["key"]["jhash"]["expr"]["payload"]["field"] == "saddr"
+    assert spread["data"]["set"] == [[0, "10.1.20.50"], [1, "10.1.20.51"]]
 
 
 def test_no_member_means_no_dnat_so_the_kernel_resets():
@@ -91,3 +100,17 @@ def test_source_address_persistence_is_a_kernel_map_looked_up_first_and_kept_acr
 def test_persistence_records_read_back_from_the_map():
     listed = {"elem": [[{"elem": {"val": "10.1.10.0", "timeout": 60, "expires": 42}}, 1120711281]]}
     assert fastl4.records(listed) == [("10.1.10.0", 42, 1120711281)]
+
+
+def test_mirrored_records_seed_a_new_map_in_the_same_batch_with_their_time_left():
+    vs = L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2), ("none", 60))
+    seeds = {"/Common/vs": [fastl4.Seed("10.1.10.51", fastl4.mark_of(M2.name), 41.6)]}
+    cmds = fastl4.batch([vs], set(), set(), seeds=seeds)["nftables"]
+    at = next(i for i, c in enumerate(cmds) if "element" in c.get("add", {}))
+    assert at > next(i for i, c in enumerate(cmds) if "map" in c.get("add", {}))   # into the map just made
+    assert at < next(i for i, c in enumerate(cmds) if "rule" in c.get("add", {}))   # before any packet meets it
+    assert cmds[at]["add"]["element"]["elem"] == [
+        [{"elem": {"val": "10.1.10.51", "timeout": 60, "expires": 42}}, fastl4.mark_of(M2.name)]]
+    forever = L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2), ("none", 0))
+    cmds = fastl4.batch([forever], set(), set(), seeds={"/Common/vs": [fastl4.Seed("10.1.10.51", 7, None)]})["nftables"]
+    assert [c["add"]["element"]["elem"] for c in cmds if "element" in c.get("add", {})] == [[["10.1.10.51", 7]]]

@@ -69,14 +69,14 @@ async def start(nursery, wire, name, tmp_path):
     gtm = GTM(name, store, iq, log, iq.events)
     await nursery.start(pub.run)
     await nursery.start(gtm.run)
-    return store, iq
+    return store, iq, gtm
 
 
 async def test_the_newest_configuration_wins_inside_one_sync_group(tmp_path, autojump_clock):
     wire = Wire()
     async with trio.open_nursery() as nursery:
-        s1, iq1 = await start(nursery, wire, "gtm1", tmp_path)
-        s2, iq2 = await start(nursery, wire, "gtm2", tmp_path)
+        s1, iq1, _ = await start(nursery, wire, "gtm1", tmp_path)
+        s2, iq2, _ = await start(nursery, wire, "gtm2", tmp_path)
         for line in ("modify gtm global-settings general synchronization yes synchronization-group-name g",
                      "create gtm datacenter nyc", "create gtm datacenter lon"):
             tmsh(s1, line)
@@ -95,4 +95,22 @@ async def test_the_newest_configuration_wins_inside_one_sync_group(tmp_path, aut
         tmsh(s2, "create gtm datacenter syd")
         await trio.sleep(1)
         assert s1.get("gtm datacenter", "/Common/syd") is None            # another group: not shared
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_sync_group_shows_as_the_device_group_gtm_with_each_members_generation(tmp_path, autojump_clock):
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, iq1, g1 = await start(nursery, wire, "gtm1", tmp_path)
+        s2, iq2, g2 = await start(nursery, wire, "gtm2", tmp_path)
+        tmsh(s1, "modify gtm global-settings general synchronization yes synchronization-group-name g")
+        iq1.events.publish(ChannelOpened("gtm2", outbound=True))
+        iq2.events.publish(ChannelOpened("gtm1", outbound=True))
+        await trio.sleep(1)
+        assert g1.sync_group() == {}                                       # no member has sync on
+        tmsh(s2, "modify gtm global-settings general synchronization yes synchronization-group-name g")
+        await trio.sleep(1)
+        assert s1.gtm_gen == s2.gtm_gen
+        assert g1.sync_group() == {"gtm": (s1.gtm_gen, {"gtm2": s2.gtm_gen})}
+        assert g2.sync_group() == {"gtm": (s2.gtm_gen, {"gtm1": s1.gtm_gen})}
         nursery.cancel_scope.cancel()

@@ -236,11 +236,15 @@ def test_an_irules_persist_uses_the_builtin_profile_without_one_on_the_virtual_a
     assert ltm.persistence_of(f) is None
     from node.ltm.proxy import Picked
     member = Picked("/Common/web_pool", "/Common/10.1.20.21:80", "10.1.20.21", 80)
-    assert ltm.source_of(f, member) is None              # no iRule snat: the proxy's own address
+    assert ltm.source_of(f, member) == (None, False)     # SNAT none, no transparent socket here: the proxy's own
+    ltm.transparent = True                                # (the data plane sets it up in the node's namespace)
+    assert ltm.source_of(f, member) == (f.client[0], True)   # SNAT none: the client's own address
     f.snat_rule = "automap"
-    assert ltm.source_of(f, member) == "10.1.20.10"      # the traffic group's floating self IP
+    assert ltm.source_of(f, member) == ("10.1.20.10", False)   # the traffic group's floating self IP
     f.snat_rule = "10.1.20.99"
-    assert ltm.source_of(f, member) == "10.1.20.99"
+    assert ltm.source_of(f, member) == ("10.1.20.99", False)
+    # a traffic group with no floating self IP there: the device's own, never another group's floating one
+    assert ltm.automap("/Common/traffic-group-2", "10.1.20.21") == "10.1.20.11"
 
 
 def test_an_irule_takes_a_fastl4_virtual_onto_the_proxy_path_where_l4_events_run():

@@ -80,3 +80,14 @@ def test_test_modules_have_unique_basenames():
             clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
         seen.setdefault(path.name, path)
     assert not clashes, "test modules sharing a name:\n" + "\n".join(clashes)
+
+
+@pytest.mark.parametrize("package", CHECKED)
+def test_tls_contexts_come_from_node_tls(package):
+    """Only node/tls.py builds a TLS context: `ssl.create_default_context` loads the host's whole
+    CA store, which no lab or device connection trusts."""
+    found = [f"{path.relative_to(ROOT)}:{node.lineno}"
+             for path in sorted((ROOT / package).rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(), str(path)))
+             if isinstance(node, ast.Attribute) and node.attr == "create_default_context"]
+    assert not found, "ssl.create_default_context outside node/tls.py:\n" + "\n".join(found)

@@ -66,3 +66,31 @@ def test_mirroring_a_virtual_with_no_peer_is_refused_and_changes_nothing(store):
         run(store, "create ltm virtual vs destination 10.1.10.100:80 pool web profiles replace-all-with "
                    "{ fastL4 } mirror enabled")
     assert store.get("ltm virtual", "/Common/vs") is None
+
+
+def test_a_kernel_persistence_record_is_sent_when_new_moved_or_renewed_not_on_every_read():
+    r = mirror.Renewals(slack=2)
+    key = ("/Common/vs", "10.1.10.51")
+    assert r.due({key: ("m1", 100.0)}) == [key]
+    assert r.due({key: ("m1", 101.0)}) == []          # the kernel's whole seconds jitter
+    assert r.due({key: ("m1", 130.0)}) == [key]       # a new connection renewed it
+    assert r.due({key: ("m2", 130.0)}) == [key]       # another member now
+    assert r.due({}) == [] and r.due({key: ("m2", 130.0)}) == [key]   # expired, then made again
+
+
+def test_each_traffic_group_has_its_own_channel_port_from_1029_by_its_unit_id():
+    assert [mirror.port_of(n) for n in (1, 2, 127)] == [1029, 1030, 1155]
+
+
+def test_a_connection_and_a_persistence_record_go_on_their_traffic_groups_channel_only():
+    from node.ltm.mirror_driver import Mirror
+    m = Mirror(log=None)
+    m.configure({"/Common/traffic-group-1": mirror.Channel("10.1.30.12", 1029, frozenset({("10.1.10.100", 91, 6)})),
+                 "/Common/traffic-group-2": mirror.Channel("10.1.30.13", 1030, frozenset({("10.1.10.200", 91, 6)}))},
+                {"/Common/traffic-group-1": 1029, "/Common/traffic-group-2": 1030}, "10.1.30.11")
+    m.note("update", mirror.from_conntrack({**ORIG, "dst": "10.1.10.200"}, REPLY, 6))
+    m.persist({"virtual": "/Common/vs_one", "value": "10.1.10.51"}, "/Common/traffic-group-1")
+    assert [f["t"] for f in m.outboxes["/Common/traffic-group-2"].take()] == ["ct"]
+    assert [f["t"] for f in m.outboxes["/Common/traffic-group-1"].take()] == ["persist"]
+    assert m.status("/Common/traffic-group-2")["mirrored"] == 1 and m.status("/Common/traffic-group-1")["mirrored"] == 0
+    assert (m.status("/Common/traffic-group-2")["peer"], m.status("/Common/traffic-group-2")["port"]) == ("10.1.30.13", 1030)

@@ -69,11 +69,13 @@ def test_the_summary_counts_heartbeats_and_lists_garps_and_handshakes():
     assert "10.1.10.100 is-at 02:00:00:00:00:01" in s["text"]
 
 
-def test_the_summary_shows_connection_mirroring_on_tcp_1029():
+def test_the_summary_shows_connection_mirroring_a_channel_a_traffic_group():
     frames = [tcp("10.1.30.11", "10.1.30.12", 40000, 1029, 0x18, b"m" * 100),
-              tcp("10.1.30.12", "10.1.30.11", 1029, 40000, 0x10)]
+              tcp("10.1.30.12", "10.1.30.11", 1029, 40000, 0x10),
+              tcp("10.1.30.12", "10.1.30.11", 40001, 1030, 0x18, b"m" * 60)]   # traffic-group-2's, the other way
     assert classify(frames[0]).kind == "mirror"
     s = summarise([Record(1.0 + i, f, len(f)) for i, f in enumerate(frames)])
-    assert s["mirroring"] == [{"src": "10.1.30.11", "dst": "10.1.30.12", "bytes": 100},
-                              {"src": "10.1.30.12", "dst": "10.1.30.11", "bytes": 0}]
-    assert "10.1.30.11 -> 10.1.30.12: 100 bytes" in s["text"]
+    assert s["mirroring"] == [{"src": "10.1.30.11", "dst": "10.1.30.12", "channel": 1029, "bytes": 100},
+                              {"src": "10.1.30.12", "dst": "10.1.30.11", "channel": 1029, "bytes": 0},
+                              {"src": "10.1.30.12", "dst": "10.1.30.11", "channel": 1030, "bytes": 60}]
+    assert "10.1.30.11 -> 10.1.30.12 (channel 1029): 100 bytes" in s["text"]

@@ -8,7 +8,7 @@ from node.config import ssl_files
 from node.config.schema import full_path
 from node.config.store import ConfigStore, Op
 from node.config.tmsh import parse
-from node.errors import NotFound, SslKeyMismatch, SslPairMissing
+from node.errors import ConfigError, NotFound, SslKeyMismatch, SslPairMissing
 
 
 def run(store, line):
@@ -103,6 +103,12 @@ def test_the_pair_shows_over_rest_with_the_keys_of_f5s_device_captures(store):
     assert key["securityType"] == "normal" and key["curveName"] == "none"
 
 
+def test_every_device_has_a_ca_bundle_of_public_cas(store):
+    bundle = store.get("sys file ssl-cert", "/Common/ca-bundle.crt")
+    assert bundle["is-bundle"] == "true" and bundle["pem"].count("BEGIN CERTIFICATE") > 50
+    assert store.scope("sys file ssl-cert", bundle) == "local"
+
+
 def test_a_file_keeps_its_creation_and_counts_each_new_install_by_whom_and_when(tmp_path):
     from node.config.access import CURRENT, Access
     clock = [1496537867.0]           # 2017-06-04T00:57:47Z
@@ -124,3 +130,28 @@ def test_a_file_keeps_its_creation_and_counts_each_new_install_by_whom_and_when(
     assert (got["create-time"], got["created-by"], got["last-update-time"], got["updated-by"], got["revision"]) == (
         "2017-06-04T00:57:47Z", "admin", "2017-06-04T00:58:47Z", "certman", 2)
     assert got["checksum"] == f"SHA1:{len(again)}:" + hashlib.sha1(again).hexdigest()
+
+
+def test_an_encrypted_key_installs_with_its_passphrase_kept_sealed_and_the_data_plane_uses_it(store, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from node.ltm import tls
+    cert, key = ssl_files.self_signed()
+    locked = ssl_files.private_key(key.decode()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"open sesame"))
+    src = upload(tmp_path, "locked.key", locked)
+    before = dict(store.objects)
+    for extra, why in (("", "the key is encrypted: give its passphrase"),
+                       (" passphrase wrong", "the passphrase does not decrypt the key")):
+        with pytest.raises(ConfigError, match=why):
+            run(store, f"create sys file ssl-key locked.key source-path {src}{extra}")
+    assert store.objects == before
+    run(store, f"create sys file ssl-key locked.key source-path {src} passphrase \"open sesame\"")
+    got = store.get("sys file ssl-key", "/Common/locked.key")
+    assert got["pem"] == locked.decode() and "ENCRYPTED" in got["pem"]     # stored as given: encrypted
+    assert got["passphrase"].startswith("$M$") and "open sesame" not in got["passphrase"]
+    assert got["security-type"] == "password" and got["key-type"] == "rsa-private"
+    run(store, f"create sys file ssl-cert locked.crt source-path {upload(tmp_path, 'locked.crt', cert)}")
+    run(store, "create ltm profile client-ssl cs cert locked.crt key locked.key")   # the pair matches
+    assert tls.Contexts(store).client_side("/Common/cs") is not None          # decrypted for the handshake

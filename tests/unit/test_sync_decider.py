@@ -208,3 +208,13 @@ def test_a_refused_incremental_base_pushes_again_when_the_peers_status_came_firs
     d.status(local(C2), "bigip2", status(C1, seq=3), up, 1.0)   # in flight: nothing yet
     assert d.result(local(C2), "bigip2", SyncResult(DG, need_full=True, seq=2), up) == \
         [Push(DG, "bigip2", False, True)]
+
+
+def test_a_generation_group_is_in_sync_where_generations_match_and_pending_on_the_newer_side():
+    mine = [5, "gtm1"]
+    pairs = sync.generation_pairs(mine, {"gtm2": [5, "gtm1"], "gtm3": [7, "gtm3"], "gtm4": [4, "gtm4"],
+                                         "gtm5": [5, "gtm1"]}, lambda peer: peer != "gtm5")
+    assert {p: s.status for p, s in pairs.items()} == {"gtm2": IN_SYNC, "gtm3": CHANGES_PENDING,
+                                                       "gtm4": CHANGES_PENDING, "gtm5": sync.DISCONNECTED}
+    assert pairs["gtm3"].newer == "gtm3" and pairs["gtm4"].newer == "gtm1"
+    assert sync.group_status({"gtm2": pairs["gtm2"]}) == IN_SYNC

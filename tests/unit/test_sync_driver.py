@@ -139,3 +139,28 @@ async def test_a_device_that_missed_a_commits_status_notices_at_the_next_recheck
         await trio.sleep(5.1)      # within one recheck (5 s), without a new commit
         assert d2.sync_status()["status"] == "Changes Pending"
         nursery.cancel_scope.cancel()
+
+
+async def test_a_generation_group_that_moves_is_a_status_event_when_rechecked(tmp_path, autojump_clock):
+    """The GTM sync group (device group gtm) counts in the overall status: a member with a newer
+    generation is Changes Pending, told as SyncStatusChanged once the daemon asks for a recheck."""
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, d1, hub1 = await device(nursery, wire, "bigip1", tmp_path)
+        s2, d2, hub2 = await device(nursery, wire, "bigip2", tmp_path)
+        hub1.publish(ChannelOpened("bigip2", outbound=True))
+        hub2.publish(ChannelOpened("bigip1", outbound=True))
+        await d1.config_sync("to-group", "dg")
+        await trio.sleep(1)
+        gens = {"bigip2": [3, "bigip1"]}
+        d1.generation_groups = lambda: {"gtm": ([3, "bigip1"], dict(gens))}
+        d1.recheck()
+        changes = []
+        hub1.subscribe(SyncStatusChanged, changes.append)
+        assert d1.sync_status()["groups"]["gtm"]["status"] == "In Sync"
+        gens["bigip2"] = [5, "bigip2"]
+        d1.recheck()
+        assert [(c.was, c.status) for c in changes] == [("In Sync", d1.sync_status()["status"])]   # one group of two not in sync
+        assert d1.sync_status()["groups"]["gtm"]["status"] == "Changes Pending"
+        assert "gtm (Changes Pending): bigip2 has changes pending" in d1.sync_status()["details"]
+        nursery.cancel_scope.cancel()

@@ -1,0 +1,45 @@
+"""What the data plane does on a commit: it looks again only when the commit can change what it
+serves (AS3's bookkeeping in data groups cannot), and its reports stay right as the config moves."""
+from node.config.store import ConfigStore, Op
+from node.events import ConfigCommitted, Hub
+from node.log import Log
+from node.ltm.service import LTM, concerns_ltm
+
+
+def device() -> tuple[ConfigStore, list]:
+    hub, seen = Hub(), []
+    hub.subscribe(ConfigCommitted, seen.append)
+    store = ConfigStore(None, "bigip1", events=hub)
+    store.commit([Op("create", "net vlan", "/Common/external", {}),
+                  Op("create", "net self", "/Common/ext", {"address": ("set", "10.1.10.11/24"),
+                                                           "vlan": ("set", "/Common/external")})])
+    return store, seen
+
+
+def test_a_commit_of_only_data_groups_or_gtm_objects_leaves_the_data_plane_alone():
+    store, seen = device()
+    store.commit([Op("create", "ltm data-group internal", "/Common/appsvcs-task", {"type": ("set", "integer")})])
+    store.commit([Op("create", "gtm datacenter", "/Common/dc1", {})])
+    assert [concerns_ltm(e.changes) for e in seen[1:]] == [False, False]
+    store.commit([Op("create", "ltm pool", "/Common/web", {"members": ("set", {"10.1.20.21:80": {}})}),
+                  Op("create", "ltm data-group internal", "/Common/other", {"type": ("set", "string")})])
+    assert concerns_ltm(seen[-1].changes)
+
+
+def test_data_path_follows_a_change_of_the_virtuals_profiles():
+    store, _ = device()
+    store.commit([Op("create", "ltm virtual", "/Common/vs", {"destination": ("set", "10.1.10.100:80"),
+                                                             "profiles": ("set", ["fastL4"])})])
+    ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
+    assert ltm.data_path(store.get("ltm virtual", "/Common/vs")) == "fastl4"
+    store.commit([Op("modify", "ltm virtual", "/Common/vs", {"profiles": ("set", ["tcp", "http"])})])
+    assert ltm.data_path(store.get("ltm virtual", "/Common/vs")) == "http"
+
+
+def test_pool_counts_agree_with_the_pool_report():
+    store, _ = device()
+    store.commit([Op("create", "ltm pool", "/Common/web", {"members": ("set", {
+        "10.1.20.21:80": {}, "10.1.20.22:80": {"session": "user-disabled"}})})])
+    ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
+    report = ltm.pool_report()["/Common/web"]["members"]
+    assert ltm.pool_counts() == {"/Common/web": (sum(m["availability"] == "available" for m in report.values()), 2)}
