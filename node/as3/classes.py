@@ -28,6 +28,12 @@ POINTER = {"type": "object", "properties": {"use": STR, "bigip": STR}, "addition
            "minProperties": 1, "maxProperties": 1}
 
 
+BIGIP = {"type": "object", "required": ["bigip"], "properties": {"bigip": STR}, "additionalProperties": False}
+SECRET = {"type": "object", "required": ["ciphertext"], "additionalProperties": False, "properties": {
+    "ciphertext": STR, "protected": {**STR, "default": "eyJhbGciOiJkaXIiLCJlbmMiOiJub25lIn0"},
+    "miniJWE": {**BOOL, "default": True}, "ignoreChanges": {**BOOL, "default": False}, "allowReuse": BOOL}}
+
+
 def ref_or(*words: str) -> dict:
     """A property that is one of F5's keywords ("basic", "normal") or a pointer {use}/{bigip}."""
     return {"anyOf": [{"enum": list(words)}, POINTER]} if words else POINTER
@@ -65,6 +71,34 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                maxConnections=intrange(0, 4294967295, 0), addressStatus={**BOOL, "default": True},
                mirroring=enum("none", "L4", default="none"),
                iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}}, **own)
+
+
+def indefinite_or(lo: int) -> dict:
+    """A number of seconds or bytes, or AS3's "indefinite"."""
+    return {"anyOf": [{"type": "integer", "minimum": lo, "maximum": 4294967295}, {"enum": ["indefinite"]}],
+            "default": "indefinite"}
+
+
+def tls_common(secure_renegotiation: str) -> dict:
+    """The properties TLS_Server and TLS_Client share (tls.py maps them), AS3's defaults."""
+    flags = {"insertEmptyFragmentsEnabled": False, "singleUseDhEnabled": False, "tls1_3Enabled": False,
+             "tls1_2Enabled": True, "tls1_1Enabled": True, "tls1_0Enabled": True, "dtlsEnabled": True,
+             "dtls1_2Enabled": True, "sslEnabled": True, "ssl3Enabled": True, "renegotiationEnabled": True,
+             "retainCertificateEnabled": True, "uncleanShutdownEnabled": True, "requireSNI": False,
+             "allowExpiredCRL": False, "proxySslEnabled": False, "proxySslPassthroughEnabled": False,
+             "c3dEnabled": False, "forwardProxyEnabled": False, "forwardProxyBypassEnabled": False}
+    return {**{k: {**BOOL, "default": v} for k, v in flags.items()},
+            "ciphers": {**STR, "default": "DEFAULT"}, "cipherGroup": BIGIP, "crlFile": BIGIP,
+            "alertTimeout": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 4294967294},
+                                       {"enum": ["immediate", "indefinite"]}], "default": "indefinite"},
+            "cacheTimeout": intrange(0, 86400, 3600),
+            "handshakeTimeout": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 4294967295},
+                                           {"enum": ["indefinite"]}], "default": 10},
+            "authenticationFrequency": enum("one-time", "every-time", default="one-time"),
+            "authenticationDepth": intrange(1, 15, 9), "renegotiatePeriod": indefinite_or(0),
+            "renegotiateSize": indefinite_or(0),
+            "secureRenegotiation": enum("request", "require", "require-strict", default=secure_renegotiation),
+            "sslSignHash": enum("any", "sha1", "sha256", "sha384", default="any")}
 
 
 CLASSES: dict[str, dict] = {
@@ -138,14 +172,35 @@ CLASSES: dict[str, dict] = {
                           "type": "object", "required": ["key"], "additionalProperties": False,
                           "properties": {"key": {"anyOf": [STR, {"type": "integer"}]}, "value": STR}}}),
     # TLS (node/ltm/tls.py terminates it): a Certificate is an ssl-cert + ssl-key pair in /T/A
-    "Certificate": obj(("certificate",), certificate=STR, privateKey=STR, chainCA=STR),
+    # (each part PEM text or an existing file {bigip}; an encrypted key with its passphrase, secrets.py)
+    "CA_Bundle": obj(("bundle",), bundle={"anyOf": [STR, BIGIP]}),   # sys file ssl-cert /T/A/name
+    "Certificate": obj(("certificate",), certificate={"anyOf": [STR, BIGIP]}, privateKey={"anyOf": [STR, BIGIP]},
+                       chainCA={"anyOf": [STR, POINTER]}, passphrase=SECRET),
     "TLS_Server": obj(("certificates",), certificates={"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["certificate"], "additionalProperties": False, "properties": {
-            "certificate": STR}}},
-                      ciphers={**STR, "default": "DEFAULT"},
-                      authenticationMode=enum("ignore", "require", "request", default="ignore")),
-    "TLS_Client": obj(clientCertificate=STR, ciphers={**STR, "default": "DEFAULT"}, serverName={**STR, "default": "none"},
-                      validateCertificate={**BOOL, "default": False}),
+            "certificate": STR, "matchToSNI": STR, "enabled": {**BOOL, "default": True}, "sniDefault": BOOL,
+            "authenticationMode": enum("request", "require", "ignore"),
+            "authenticationFrequency": enum("one-time", "every-time")}}},
+                      authenticationMode=enum("ignore", "require", "request", default="ignore"),
+                      authenticationTrustCA=POINTER, authenticationInviteCA=POINTER, forwardProxyBypassAllowlist=POINTER,
+                      c3dOCSP=BIGIP, allowDynamicRecordSizing={**BOOL, "default": False},
+                      nonSslConnectionsEnabled={**BOOL, "default": False},
+                      cacheCertificateEnabled={**BOOL, "default": False}, staplerOCSPEnabled={**BOOL, "default": False},
+                      notifyCertStatusToVirtualServer={**BOOL, "default": False},
+                      dataZeroRoundTripTime=enum("disabled", "enabled-with-anti-replay", "enabled-no-anti-replay",
+                                                 default="disabled"),
+                      renegotiateMaxRecordDelay=indefinite_or(0),
+                      certificateExtensions={"type": "array", "items": STR},
+                      c3dOCSPUnknownStatusAction=enum("drop", "ignore", default="drop"),
+                      **tls_common("require")),
+    "TLS_Client": obj(clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},
+                      sniDefault={**BOOL, "default": False}, validateCertificate={**BOOL, "default": False},
+                      trustCA={"anyOf": [enum("generic", "none"), POINTER]},
+                      ignoreExpired={**BOOL, "default": False}, ignoreUntrusted={**BOOL, "default": False},
+                      sessionTickets={**BOOL, "default": False}, dataZeroRoundTripTime={**BOOL, "default": False},
+                      c3dCertificateLifespan=intrange(0, 8760, 24),
+                      c3dCertificateExtensions={"type": "array", "items": STR},
+                      **tls_common("require-strict")),
 }
 
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..config import ssl_files
 from ..config.schema import TYPES, topology_name
 from . import classes as C
+from . import secrets, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
 BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/Common/tcp", "udp": "/Common/udp",
@@ -69,7 +70,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
@@ -139,35 +140,54 @@ class Builder:
     # -- TLS -----------------------------------------------------------------------------------------
     def certificate(self, a: str, n: str, item: dict) -> None:
         """/T/A/n.crt and /T/A/n.key (and /T/A/n-bundle.crt for chainCA), installed from the PEM
-        text, as AS3 names them."""
+        text, as AS3 names them; a part given as {bigip} is that file, nothing installed. An
+        encrypted key is installed as given, with its passphrase."""
         parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
                  ("chainCA", ssl_files.CERT, "-bundle.crt"))
         for prop, type_, suffix in parts:
-            if prop in item:
+            if isinstance(item.get(prop), str):
                 path = f"/{self.t}/{a}/{n}{suffix}"
-                self.add(Obj(type_, path, described(item, {
-                    "source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]})))
+                values = {"source-path": ssl_files.filestore_source(type_, path), "pem": item[prop]}
+                if prop == "privateKey" and "passphrase" in item:   # kept encrypted; the store seals the passphrase
+                    values["passphrase"] = secrets.plain(item["passphrase"], "")[0].decode(errors="replace")
+                self.add(Obj(type_, path, described(item, values)))
+
+    def ca_bundle(self, a: str, n: str, item: dict) -> None:
+        """sys file ssl-cert /T/A/n from the PEM text (a {bigip} bundle installs nothing)."""
+        if isinstance(item["bundle"], str):
+            path = f"/{self.t}/{a}/{n}"
+            self.add(Obj(ssl_files.CERT, path, described(item, {
+                "source-path": ssl_files.filestore_source(ssl_files.CERT, path), "pem": item["bundle"]})))
+
+    def file_ref(self, value, a: str) -> str:
+        """The file a pointer names: a CA_Bundle's own, or the {bigip} file it stands for."""
+        target = self.resolver.target(value, self.t, a)[1] or {}
+        bundle = target.get("bundle") if target.get("class") == "CA_Bundle" else None
+        return self.ref(bundle if isinstance(bundle, dict) else value, a)
 
     def cert_files(self, value, a: str) -> dict:
-        """A Certificate's files, as an SSL profile names them."""
+        """A Certificate's files, as an SSL profile names them: its own or the {bigip} ones it names."""
         base = self.ref(value, a)
         certificate = self.resolver.target(value, self.t, a)[1] or {}
-        return {"cert": f"{base}.crt", "key": f"{base}.key",
-                "chain": f"{base}-bundle.crt" if "chainCA" in certificate else "none"}
+
+        def file(prop: str, suffix: str) -> str:
+            part = certificate.get(prop)
+            return f"{base}{suffix}" if isinstance(part, str) else self.file_ref(part, a) if part else "none"
+        return {"cert": file("certificate", ".crt"), "key": file("privateKey", ".key"),
+                "chain": file("chainCA", "-bundle.crt")}
 
     def tls_server(self, a: str, n: str, item: dict) -> None:
-        """A client-ssl profile: the virtual is the TLS server."""
+        """A client-ssl profile: the virtual is the TLS server (tls.py maps its settings)."""
         chain = {f"set{i}": self.cert_files(c["certificate"], a) for i, c in enumerate(item["certificates"])}
         first = next(iter(chain.values()))
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
-            "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first,
-            "ciphers": get(item, "ciphers"), "peer-cert-mode": get(item, "authenticationMode")})))
+            "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
+            **tls.server_values(item, get, lambda v: self.file_ref(v, a))})))
 
     def tls_client(self, a: str, n: str, item: dict) -> None:
-        """A server-ssl profile: the virtual is a TLS client of the pool."""
+        """A server-ssl profile: the virtual is a TLS client of the pool (tls.py maps its settings)."""
         values = {"defaults-from": "/Common/serverssl", "ciphers": get(item, "ciphers"),
-                  "server-name": get(item, "serverName"),
-                  "peer-cert-mode": "require" if get(item, "validateCertificate") else "ignore"}
+                  **tls.client_values(item, get, lambda v: self.file_ref(v, a))}
         if "clientCertificate" in item:
             files = self.cert_files(item["clientCertificate"], a)
             values.update({"cert-key-chain": {"set0": files}, **files})

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..config import ssl_files
+from ..config.sealed import unseal
 from ..config.store import Op
 from ..errors import ConfigError
 from .desired import Obj
@@ -42,6 +44,18 @@ class Plan:
     objects: dict[str, int] = field(default_factory=dict)   # tenant -> objects it has after
 
 
+def same(a: dict | None, b: dict | None) -> bool:
+    """Whether an object comes out as it is: a certificate or key installed again from the same
+    text is the same file (its install record, times and revision, is not what AS3 declared; a
+    passphrase sealed again is the same passphrase)."""
+    if a is None or b is None or "pem" not in a:
+        return a == b
+
+    def file(x: dict) -> dict:
+        return {**{k: v for k, v in x.items() if k not in ssl_files.STAMP}, "passphrase": unseal(x.get("passphrase"))}
+    return file(a) == file(b)
+
+
 def create(o: Obj) -> Op:
     return Op("create", o.type, o.path, {k: ("set", v) for k, v in o.values.items()})
 
@@ -55,7 +69,7 @@ def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
     deletes = [Op("delete", t, p, {}) for t, p in sorted(mine, key=delete_order)]
     desired = [o for objs in wanted.values() for o in (objs or [])]
     work, touched = validate(deletes + [create(o) for o in desired])
-    changed = {k for k in touched if work.get(k) != current.get(k)}
+    changed = {k for k in touched if not same(work.get(k), current.get(k))}
     ops = [Op("delete", t, p, {}) for t, p in sorted(changed & mine, key=delete_order)]
     ops += [create(o) for o in desired if (o.type, o.path) in changed]
     return Plan(ops, {t: sum(1 for k in changed if in_tenant(t, *k)) for t in wanted},

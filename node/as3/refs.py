@@ -10,7 +10,8 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "dataCenter": "GSLB_Data_Center", "lastResortPool": "GSLB_Pool", "pools": "GSLB_Pool", "iRules": "iRule",
          "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
          "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client",
-         "clientCertificate": "Certificate"}
+         "clientCertificate": "Certificate", "chainCA": "CA_Bundle", "trustCA": "CA_Bundle",
+         "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle"}
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 

@@ -15,6 +15,7 @@ from ..config import ssl_files
 from ..config.schema import TYPES
 from ..errors import ConfigError
 from . import classes as C
+from . import secrets
 from .refs import Resolver
 
 NAME = re.compile(C.NAME)
@@ -138,17 +139,26 @@ PEM_PARTS = (("certificate", ssl_files.CERT, "a PEM certificate"), ("privateKey"
 
 
 def _pem(item: dict, pointer: str) -> list[str]:
-    """A Certificate's PEM texts: each readable (a certificate, an unencrypted key) and the key the certificate's."""
+    """A Certificate's PEM texts: each readable (a certificate, a key its passphrase opens) and the
+    key the certificate's. Parts given as {bigip} files are the store's to check."""
+    if item["class"] == "CA_Bundle" and isinstance(item["bundle"], str):
+        try:
+            ssl_files.describe(ssl_files.CERT, f"{pointer}/bundle", item["bundle"].encode())
+        except ConfigError:
+            return [f"{pointer}/bundle: should be PEM certificates"]
     if item["class"] != "Certificate":
         return []
-    errors = []
+    errors, key = [], None
+    if isinstance(item.get("privateKey"), str):
+        key, errors = secrets.private_key(item, pointer)
     for prop, type_, what in PEM_PARTS:
-        if prop in item:
+        text = key if prop == "privateKey" else item.get(prop)
+        if isinstance(text, str):
             try:
-                ssl_files.describe(type_, f"{pointer}/{prop}", item[prop].encode())
+                ssl_files.describe(type_, f"{pointer}/{prop}", text.encode())
             except ConfigError:
                 errors.append(f"{pointer}/{prop}: should be {what}")
-    if not errors and "privateKey" in item and not ssl_files.matches(item["certificate"], item["privateKey"]):
+    if not errors and key and isinstance(item["certificate"], str) and not ssl_files.matches(item["certificate"], key):
         errors.append(f"{pointer}/privateKey: the key does not match the certificate")
     return errors
 

@@ -18,6 +18,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from ..errors import ConfigError, Invalid, NotFound  # noqa: F401  (ConfigError: store.py and others import it here)
@@ -46,7 +47,7 @@ class Field:
     #                             for record: the keys of the one block (source-address-translation { type automap })
     rest_as: str | None = None  # REST's name where it is not the camel case of tmsh's (`default` -> `tmDefault`)
 
-    @property
+    @cached_property             # REST renames every field of every object it shows: once a field
     def rest(self) -> str:
         if self.rest_as:
             return self.rest_as
@@ -424,13 +425,48 @@ PROFILE_SSL = (
     Field("server-name", "str", "none"), Field("sni-default", "enum", "false", TF),
     Field("options", "list", ("dont-insert-empty-fragments", "no-tlsv1.3")),
     Field("peer-cert-mode", "enum", "ignore", ("ignore", "require", "request", "auto")),
-    Field("ca-file", "str", "none"), Field("passphrase", "secret"))
+    Field("ca-file", "str", "none"), Field("passphrase", "secret"),
+    # the TLS versions in `options`, handshake-timeout, renegotiation and sni-require act (node/ltm/tls.py)
+    Field("handshake-timeout", "str", "10"), Field("renegotiation", "enum", "enabled", ED),
+    Field("sni-require", "enum", "false", ("false", "true")),
+    Field("alert-timeout", "str", "indefinite"), Field("allow-expired-crl", "enum", "disabled", ED),
+    Field("authenticate", "enum", "once", ("once", "always")), Field("authenticate-depth", "int", 9, minimum=0),
+    Field("cache-timeout", "int", 3600, minimum=0, maximum=86400), Field("cipher-group", "str", "none"),
+    Field("crl-file", "str", "none"), Field("proxy-ssl", "enum", "disabled", ED),
+    Field("proxy-ssl-passthrough", "enum", "disabled", ED), Field("renegotiate-period", "str", "indefinite"),
+    Field("renegotiate-size", "str", "indefinite"), Field("retain-certificate", "enum", "true", ("true", "false")),
+    Field("ssl-c3d", "enum", "disabled", ED), Field("ssl-forward-proxy", "enum", "disabled", ED),
+    Field("ssl-forward-proxy-bypass", "enum", "disabled", ED),
+    Field("ssl-sign-hash", "enum", "any", ("any", "sha1", "sha256", "sha384")),
+    Field("unclean-shutdown", "enum", "enabled", ED))
+RENEGOTIATION = ("request", "require", "require-strict")
+TCP_TUNED = ("f5-tcp-lan", "f5-tcp-mobile", "f5-tcp-progressive", "f5-tcp-wan", "mptcp-mobile-optimized",
+             "tcp-lan-optimized", "tcp-legacy", "tcp-mobile-optimized", "tcp-wan-optimized")
 PROFILE_EXTRA = {
     "http": PROFILE_HTTP,
     "client-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="/Common/default.crt"),
-                   replace(SSL_FILES[1], default="/Common/default.key"), SSL_FILES[2]),
+                   replace(SSL_FILES[1], default="/Common/default.key"), SSL_FILES[2],
+                   Field("secure-renegotiation", "enum", "require", RENEGOTIATION),
+                   Field("allow-dynamic-record-sizing", "enum", "disabled", ED),
+                   Field("allow-non-ssl", "enum", "disabled", ED), Field("client-cert-ca", "str", "none"),
+                   Field("cert-lookup-by-ipaddr-port", "enum", "disabled", ED),
+                   Field("cert-extension-includes", "list", ()), Field("mode", "enum", "enabled", ED),
+                   Field("ocsp-stapling", "enum", "disabled", ED),
+                   Field("notify-cert-status-to-virtual-server", "enum", "disabled", ED),
+                   Field("renegotiate-max-record-delay", "str", "indefinite"), Field("hostname-whitelist", "str", "none"),
+                   Field("c3d-drop-unknown-ocsp-status", "enum", "drop", ("drop", "ignore")),
+                   Field("c3d-ocsp", "str", "none"),
+                   Field("data-0rtt", "enum", "disabled", ("disabled", "enabled-with-anti-replay",
+                                                           "enabled-no-anti-replay"))),
     "server-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="none"), replace(SSL_FILES[1], default="none"),
-                   SSL_FILES[2])}
+                   SSL_FILES[2], Field("secure-renegotiation", "enum", "require-strict", RENEGOTIATION),
+                   Field("authenticate-name", "str", "none"),
+                   Field("expire-cert-response-control", "enum", "drop", ("drop", "ignore")),
+                   Field("untrusted-cert-response-control", "enum", "drop", ("drop", "ignore")),
+                   Field("session-ticket", "enum", "disabled", ED), Field("data-0rtt", "enum", "disabled", ED),
+                   Field("c3d-ca-cert", "str", "none"), Field("c3d-ca-key", "str", "none"),
+                   Field("c3d-cert-lifespan", "int", 24, minimum=0),
+                   Field("c3d-cert-extension-includes", "list", ()))}
 PROFILE_TYPES = tuple(
     ObjType(f"ltm profile {p}", "Profile", (
         Field("defaults-from", "str", f"/Common/{b}"), Field("description", "str"),
@@ -746,6 +782,9 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     # every BIG-IP's own pair; the daemon makes the files at its first start (node/config/ssl_files.py)
     ("sys file ssl-cert", "/Common/default.crt"): {"source-path": f"{SSL_OWN}ssl.crt/default.crt"},
     ("sys file ssl-key", "/Common/default.key"): {"source-path": f"{SSL_OWN}ssl.key/default.key"},
+    ("sys file ssl-cert", "/Common/ca-bundle.crt"): {"source-path": f"{SSL_OWN}ssl.crt/ca-bundle.crt"},
+    # the tuned TCP profiles every BIG-IP has (their tuning stored only: the lab's TCP is the kernel's)
+    **{("ltm profile tcp", f"/Common/{n}"): {"defaults-from": "/Common/tcp"} for n in TCP_TUNED},
     ("ltm profile http", "/Common/http-explicit"): {"defaults-from": "/Common/http", "proxy-type": "explicit"},
     ("ltm profile http", "/Common/http-transparent"): {"defaults-from": "/Common/http", "proxy-type": "transparent"},
     **{(f"net tunnels {t}", f"/Common/{t}"): {"defaults-from": "none"} for t in ("gre", "ipip")},

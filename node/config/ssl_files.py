@@ -22,6 +22,8 @@ from .schema import full_path
 
 CERT, KEY = "sys file ssl-cert", "sys file ssl-key"
 DEFAULT_CERT, DEFAULT_KEY = "/Common/default.crt", "/Common/default.key"
+CA_BUNDLE = "/Common/ca-bundle.crt"   # F5 ships a bundle of public CAs; the lab's is Mozilla's (certifi)
+TF = {True: "true", False: "false"}
 # F5's default.crt subject
 DEFAULT_SUBJECT = (("emailAddress", "root@localhost.localdomain"), ("CN", "localhost.localdomain"), ("OU", "IT"),
                    ("O", "MyCompany"), ("L", "Seattle"), ("ST", "WA"), ("C", "--"))
@@ -80,10 +82,11 @@ def describe(type_: str, path: str, pem: bytes, passphrase: str | None = None) -
             raise ConfigError(f"Certificate File ({path}): the file is not a PEM certificate") from None
         public = cert.public_key()
         expires = cert.not_valid_after_utc
-        return {**base, "subject": _name(cert.subject), "issuer": _name(cert.issuer),
+        bundle = pem.count(b"-----BEGIN CERTIFICATE-----") > 1   # a CA bundle: what a BIG-IP shows is its first
+        return {**base, "subject": _name(cert.subject), "issuer": _name(cert.issuer), "is-bundle": TF[bundle],
                 "expiration-date": int(expires.timestamp()),
                 "expiration-string": f"{expires:%b} {expires.day:2d} {expires:%H:%M:%S %Y} GMT",   # as openssl
-                "serial-number": str(cert.serial_number), "version": 3, "is-bundle": "false",
+                "serial-number": str(cert.serial_number), "version": 3,
                 "fingerprint": "SHA256/" + cert.fingerprint(hashes.SHA256()).hex(":").upper(),
                 **_key_facts(public, "public", "certificate-key-")}
     try:
@@ -114,6 +117,18 @@ def _key_facts(key, kind: str, prefix: str) -> dict:
     raise ConfigError(f"unsupported key type {type(key).__name__}")
 
 
+def decrypt_key(pem: str, passphrase: bytes) -> str:
+    """An encrypted PEM private key as unencrypted PKCS#8 PEM; raises ConfigError when the
+    passphrase does not open it."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=passphrase)
+    except (ValueError, TypeError):
+        raise ConfigError("the passphrase does not decrypt the private key") from None
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+STAMP = ("create-time", "created-by", "last-update-time", "updated-by", "revision")   # the install's record, not the file
 MODES = {CERT: 0o100644, KEY: 0o100640}    # a regular file, rw-r--r-- / rw-r----- (33188 / 33184)
 
 
@@ -147,11 +162,14 @@ def self_signed(days: int = 3650) -> tuple[bytes, bytes]:
 
 
 def write_own_pair(root: Path) -> list[tuple[str, str, str]]:
-    """A device's default.crt and default.key, made now under its /config/ssl/: (type, path, source-path)."""
+    """A device's default.crt and default.key, made now under its /config/ssl/, and its
+    ca-bundle.crt: (type, path, source-path)."""
+    import certifi
     cert, key = self_signed()
     out = []
     for type_, path, rel, pem in ((CERT, DEFAULT_CERT, "ssl.crt/default.crt", cert),
-                                  (KEY, DEFAULT_KEY, "ssl.key/default.key", key)):
+                                  (KEY, DEFAULT_KEY, "ssl.key/default.key", key),
+                                  (CERT, CA_BUNDLE, "ssl.crt/ca-bundle.crt", Path(certifi.where()).read_bytes())):
         target = root / "config" / "ssl" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pem)

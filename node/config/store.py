@@ -28,8 +28,8 @@ from ..events import ConfigCommitted, Hub
 from . import gtm_checks, ha_checks, iapp, iapp_text, policy, rule_checks, ssl_files, virtual_checks
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
-from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name, coerce,
-                     folder_of, full_path, in_folder, member_name, partition_of, split_destination)
+from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
+                     coerce, folder_of, full_path, in_folder, member_name, partition_of, split_destination)
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,7 @@ class ConfigStore:
             (self.objects, self.cid, self.counter, self.trust_gen, self.gtm_gen, self.synced, self.synced_at,
              self.lineage) = old
             raise Invalid(f"cannot save the change: {exc}") from None
+        self._keep_files(changes)
         if synced and new_cid is not None:
             self._remember(base, new_cid, synced)
         self.generation += 1
@@ -569,8 +570,8 @@ class ConfigStore:
 
     def _ssl_file(self, op: Op, values: dict) -> None:
         """Install a certificate or key: read its source-path (a file on this device) now, or take
-        its text (`pem`, from AS3), and keep a copy in the device's file store, which a later load
-        reads if the upload is gone."""
+        its text (`pem`, from AS3); the commit keeps a copy in the device's file store (_keep_files),
+        which a later load reads if the upload is gone."""
         root = self.path.parent if self.path else None
         kept = ssl_files.filestore(root, op.type, op.path)
         pem = op.values["pem"][1].encode() if "pem" in op.values else self._read_source(root, kept, op.path, values)
@@ -578,9 +579,18 @@ class ConfigStore:
         user = access.user if access else ("root" if values["source-path"].startswith(SSL_OWN) else "admin")
         values.update(ssl_files.describe(op.type, op.path, pem, unseal(values.get("passphrase"))),
                       **ssl_files.stamp(op.type, values, user, self.now()))
-        if kept is not None:
+
+    def _keep_files(self, changes: list[Change]) -> None:
+        """The file store's copy of each certificate and key a commit installed (a trial or a
+        refused commit writes none), as a BIG-IP keeps them under /config/filestore."""
+        root = self.path.parent if self.path else None
+        for c in changes:
+            pem = (c.value or {}).get("pem") if c.type in (ssl_files.CERT, ssl_files.KEY) else None
+            kept = ssl_files.filestore(root, c.type, c.path) if pem else None
+            if kept is None or str(c.value.get("source-path", "")).startswith(SSL_OWN):
+                continue
             kept.parent.mkdir(parents=True, exist_ok=True)
-            kept.write_bytes(pem)
+            kept.write_bytes(pem.encode())
             kept.chmod(0o600)
 
     @staticmethod

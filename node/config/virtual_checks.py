@@ -34,6 +34,9 @@ def check(work: dict, touched: dict) -> None:
         _mirror(work, path, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
         kinds = {name: profiles.kind_of(lookup, name) for name in names}
+        missing = next((n for n, k in kinds.items() if k is None), None)
+        if missing is not None:     # F5 names it as the virtual lists it, in full
+            raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
             continue

@@ -520,7 +520,8 @@ class LTM:
                     ctx = self.tls.client_side(client_ssl)
                     if ctx is None:
                         raise Refused("reset")
-                    client = await tls.accept(client, ctx)
+                    profile = self.store.get("ltm profile client-ssl", client_ssl) or {}
+                    client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
                 if self.data_path(vs) == "http":
                     await self._http(vs, client, flow, hook, scope)
                 else:
@@ -743,7 +744,8 @@ class LTM:
             return server
         try:
             profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
-            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"))
+            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"),
+                                  tls.handshake_timeout(profile))
         except BaseException:
             await trio.aclose_forcefully(server)
             raise

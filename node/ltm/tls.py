@@ -30,6 +30,37 @@ def _load(ctx: ssl.SSLContext, cert_pem: str, key_pem: str, passphrase: str | No
         ctx.load_cert_chain(cert, key, password=passphrase)
 
 
+# the profile settings a context is made from (the rest are stored only)
+ACTING = ("ciphers", "options", "renegotiation", "sni-require")
+VERSIONS = ((ssl.TLSVersion.TLSv1, "no-tlsv1"), (ssl.TLSVersion.TLSv1_1, "no-tlsv1.1"),
+            (ssl.TLSVersion.TLSv1_2, "no-tlsv1.2"), (ssl.TLSVersion.TLSv1_3, "no-tlsv1.3"))
+
+
+def _settings(ctx: ssl.SSLContext, profile: dict, kind: str) -> None:
+    """The TLS versions `options` leaves on (OpenSSL's own floor still applies), renegotiation, and
+    for a client-ssl profile with sni-require a handshake without SNI refused."""
+    options = set(profile.get("options") or ())
+    on = [v for v, word in VERSIONS if word not in options]
+    if not on:    # every version off: no handshake succeeds
+        ctx.minimum_version, ctx.maximum_version = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2
+        return
+    if on[0] >= ssl.TLSVersion.TLSv1_2:   # below that, OpenSSL's floor (TLS 1.2) stands
+        ctx.minimum_version = on[0]
+    ctx.maximum_version = max(on[-1], ssl.TLSVersion.TLSv1_2)
+    if profile.get("renegotiation") == "disabled":
+        ctx.options |= ssl.OP_NO_RENEGOTIATION
+    if kind == "client-ssl" and profile.get("sni-require") == "true":
+        def refuse(_sock, name, _ctx):
+            return None if name else ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        ctx.sni_callback = refuse
+
+
+def handshake_timeout(profile: dict) -> float:
+    """The profile's handshake-timeout in seconds (indefinite: none)."""
+    value = str(profile.get("handshake-timeout", HANDSHAKE_TIMEOUT))
+    return float("inf") if value in ("indefinite", "4294967295") else float(value)
+
+
 class Contexts:
     """SSL contexts by profile, rebuilt when the profile or its files change."""
 
@@ -51,7 +82,7 @@ class Contexts:
         if profile is None:
             return None
         files = self._files(profile)
-        key = (kind, path, tuple(files), profile.get("ciphers", "DEFAULT"))
+        key = (kind, path, tuple(files), *(str(profile.get(f)) for f in ACTING))
         ctx = self.cache.get(key)
         if ctx is None:
             if kind == "client-ssl":
@@ -68,6 +99,7 @@ class Contexts:
                 ctx.set_ciphers("DEFAULT")   # F5 cipher strings that OpenSSL does not read
             for cert_pem, key_pem, passphrase in files:
                 _load(ctx, cert_pem, key_pem, passphrase)
+            _settings(ctx, profile, kind)
             self.cache = {k: v for k, v in self.cache.items() if k[:2] != key[:2]}
             self.cache[key] = ctx
         return ctx
@@ -79,19 +111,20 @@ class Contexts:
         return self._context("server-ssl", path)
 
 
-async def accept(stream, ctx: ssl.SSLContext) -> trio.SSLStream:
-    """The client's TLS handshake on the virtual."""
+async def accept(stream, ctx: ssl.SSLContext, timeout: float = HANDSHAKE_TIMEOUT) -> trio.SSLStream:
+    """The client's TLS handshake on the virtual, within the profile's handshake-timeout."""
     tls = trio.SSLStream(stream, ctx, server_side=True, https_compatible=True)
-    with trio.fail_after(HANDSHAKE_TIMEOUT):
+    with trio.fail_after(timeout):
         await tls.do_handshake()
     return tls
 
 
-async def wrap(stream, ctx: ssl.SSLContext, server_name: str | None = None) -> trio.SSLStream:
-    """TLS toward a member (server-ssl)."""
+async def wrap(stream, ctx: ssl.SSLContext, server_name: str | None = None,
+               timeout: float = HANDSHAKE_TIMEOUT) -> trio.SSLStream:
+    """TLS toward a member (server-ssl), within the profile's handshake-timeout."""
     name = server_name if server_name not in (None, "none") else None
     tls = trio.SSLStream(stream, ctx, server_hostname=name, https_compatible=True)
-    with trio.fail_after(HANDSHAKE_TIMEOUT):
+    with trio.fail_after(timeout):
         await tls.do_handshake()
     return tls
 

@@ -177,7 +177,7 @@ class RestApp:
         uri = request.url.path
         user = self.auth.authenticate(request.headers, uri)
         if segs[:1] == ["uploads"] and len(segs) == 2 and method == "POST":
-            self.auth.authorize(user, method, uri)
+            self.auth.authorize(user, method, uri, for_type="sys file ssl-cert")   # how certificates arrive
             data = await self._raw(request, files.MAX_CHUNK)
             return self.files.upload(segs[1], request.headers, data)
         if segs[:1] == ["ucs-downloads"] and len(segs) == 2 and method == "GET":

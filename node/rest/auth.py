@@ -144,10 +144,14 @@ class Auth:
             raise unauthorized("Authentication failed.")
         raise unauthorized(f"Authorization failed: no user authentication header or token detected. Uri:{uri}")
 
-    def authorize(self, user: str, method: str, uri: str) -> None:
-        """A request to an endpoint that is not a configuration object (a command, AS3, a file)."""
-        if method != "GET" and self.role(user) not in WRITERS:
-            raise self.refusal(user, method, uri)
+    def authorize(self, user: str, method: str, uri: str, for_type: str | None = None) -> None:
+        """A request to an endpoint that is not a configuration object (a command, AS3, a file);
+        `for_type`: one that exists to make objects of that type (a certificate's upload), which
+        a role that creates them may use too."""
+        role = self.role(user)
+        if method == "GET" or role in WRITERS or (for_type and roles.may_touch(role or "", for_type, "create")):
+            return
+        raise self.refusal(user, method, uri)
 
     def authorize_change(self, user: str, method: str, uri: str, op) -> None:
         """A change to a configuration object: refused here if the role never makes its kind

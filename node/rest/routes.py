@@ -83,7 +83,7 @@ class Routes:
                      for p, v in self._listed(r.type)]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
-        values = self._objects(r.type).get(r.path)
+        values = self._objects(r.type, r.path).get(r.path)
         if values is None:
             raise answer(NotFound(TYPES[r.type].label, r.path))
         g = gen.get((r.type, r.path), 0)
@@ -97,13 +97,18 @@ class Routes:
                     "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
         return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
 
-    def _objects(self, type_: str) -> dict[str, dict]:
-        """The objects of a type, with F5's hidden device_trust_group among the device groups: a
-        sync-only group of every device of the trust domain, kept by the trust, not the store."""
-        objects = {p: v for p, v in self.store.of_type(type_).items() if may_read(type_, p)}
+    def _objects(self, type_: str, only: str | None = None) -> dict[str, dict]:
+        """The objects of a type (or the one at `only`, without reading the others), with F5's hidden
+        device_trust_group among the device groups: a sync-only group of every device of the trust
+        domain, kept by the trust, not the store."""
+        if only is None:
+            found = self.store.of_type(type_).items()
+        else:
+            found = [(only, v)] if (v := self.store.get(type_, only)) is not None else []
+        objects = {p: v for p, v in found if may_read(type_, p)}
         if type_ == "net route-domain":
             objects = {p: route_domains.shown(self.store.of_type, p, v) for p, v in objects.items()}
-        if type_ == "cm device-group" and self.parts.trust is not None:
+        if type_ == "cm device-group" and self.parts.trust is not None and only in (None, TRUST_GROUP):
             objects = {**objects, TRUST_GROUP: {**TYPES[type_].defaults(), "auto-sync": "enabled",
                                                 "network-failover": "disabled",
                                                 "devices": sorted(self.parts.trust.member_names())}}

@@ -166,7 +166,7 @@ def test_not_json_is_422(lab):
 
 def test_async_deploy_is_a_task_and_a_second_one_meanwhile_gets_503(lab):
     big = declaration()
-    for i in range(300):    # big enough that its check and plan take a while
+    for i in range(1000):    # big enough that its check and plan outlast the second request (~0.2 s for 300 on a calm machine)
         big["declaration"]["Shop"][f"App{i}"] = {"class": "Application", "svc": {
             "class": "Service_HTTP", "virtualAddresses": ["10.1.10.121"], "virtualPort": 10000 + i, "pool": "p"},
             "p": {"class": "Pool", "members": [{"servicePort": 80, "serverAddresses": [f"10.1.20.{100 + i % 100}"]}]}}
@@ -202,7 +202,7 @@ def test_an_irule_with_its_data_group_runs_on_the_service(lab):
     wait_for(lambda: "/Shop/Guard/guard" in biglab("exec", LAB, "bigip2", "--", "tmsh", "list", "ltm", "virtual",
                                                    "/Shop/Guard/guarded", check=False).stdout,
              timeout=60, what="the guarded virtual and its iRule on bigip2")   # the peer may still be
-    #                                                   taking down the async test's 300 applications
+    #                                                   taking down the async test's 1000 applications
 
 
 def test_https_through_a_service_with_its_own_certificate(lab, tmp_path):

@@ -14,12 +14,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = os.environ.get("AS3_EXAMPLES")
-# a chosen set across the classes: services, pools, shared nodes, persistence, GSLB, Service_Address
+# a chosen set across the classes: services, pools, shared nodes, persistence, GSLB, Service_Address, TLS
 CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application-multiple-services.json",
           "example-http-custom-persistence.json", "example-sharenodes-first.json", "example-service-generic.json",
           "example-udp-virtual-service.json", "example-vs-listening-on-multiple-ports.json",
           "example-service-address-with-source-address.json", "example-gslb-pools.json",
-          "example-gslb-depends-on.json", "example-mask-constants.json", "example-source-address-vs.json")
+          "example-gslb-depends-on.json", "example-mask-constants.json", "example-source-address-vs.json",
+          # TLS: encrypted keys with their passphrase, {bigip} files and profiles, TLS_Server / TLS_Client settings, CA bundles
+          "example-client-and-server-tls-profile-in-one-declaration.json", "example-matchtosni-with-tls-server-profile.json",
+          "example-reference-ssl-cert-and-key-in-common.json", "example-tls-client-and-server-ssl-protocol.json",
+          "example-http-no-compression-tcp-profile-irule-for-pool.json", "example-modifying-tls-options.json",
+          "example-multiple-ssl-tls-certs-in-one-profile.json", "example-tls-client-and-server-advanced-settings.json",
+          "example-client-and-server-tls-profile-using-shared-certs.json", "example-tls-server-authenticationMode.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -3,7 +3,7 @@ tcp), SNAT addresses on a VLAN, and which snatpool address a client leaves from.
 import pytest
 
 from node.ltm import snat
-from node.errors import IncompatibleProfiles, Invalid
+from node.errors import IncompatibleProfiles, Invalid, NotFound
 from tests.unit.test_ssl_files import run, store  # noqa: F401  (store: a fixture)
 
 
@@ -27,3 +27,15 @@ def test_a_snatpool_gives_one_client_always_the_same_address():
     pool = ["10.1.20.51", "10.1.20.50"]
     assert len({snat.pick(pool, "10.1.10.51") for _ in range(5)}) == 1
     assert {snat.pick(pool, f"10.1.10.{i}") for i in range(40)} == set(pool)
+
+
+def test_a_virtual_naming_a_missing_profile_is_refused_with_f5s_error(store):
+    run(store, "create net vlan external")
+    run(store, "create net self ext address 10.1.10.11/24 vlan external")
+    with pytest.raises(NotFound, match=r"^01020036:3: The requested profile \(/Common/nosuch\) was not found\.$"):
+        run(store, "create ltm virtual v destination 10.1.10.100:80 profiles add { http nosuch }")
+    assert store.get("ltm virtual", "/Common/v") is None
+    run(store, "create ltm virtual v destination 10.1.10.100:80 profiles add { http }")
+    with pytest.raises(NotFound, match=r"\(/Common/gone\) was not found"):
+        run(store, "modify ltm virtual v profiles add { gone }")
+    assert store.get("ltm virtual", "/Common/v")["profiles"] == ["tcp", "http"]

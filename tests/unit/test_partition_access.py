@@ -151,3 +151,14 @@ async def test_a_scoped_user_sees_no_other_partitions_stats_show_or_transactions
     finally:
         CURRENT.reset(token)
     assert "Ltm::Pool: theirs" in await rest.parts.shell.run("show ltm pool", folder="/P2")
+
+
+async def test_one_object_is_read_without_reading_its_whole_type():
+    rest, store = scoped_rest()
+    scans = []
+    of_type = store.of_type
+    store.of_type = lambda t: scans.append(t) or of_type(t)
+    async with client(rest) as admin:
+        r = await admin.get("/mgmt/tm/ltm/pool/~P2~theirs?expandSubcollections=true")
+        assert r.status_code == 200 and r.json()["fullPath"] == "/P2/theirs"
+    assert "ltm pool" not in scans

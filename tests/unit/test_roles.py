@@ -131,3 +131,24 @@ async def test_tmsh_over_the_control_socket_runs_as_the_user_given_and_as_root_w
     await Daemon.cmd_tmsh(d, "create ltm pool p9", user="m1")
     await Daemon.cmd_tmsh(d, "create net vlan v9")        # root: the lab's own CLI
     assert store.get("net vlan", "/Common/v9") is not None and store.get("ltm pool", "/Common/p9") is not None
+
+
+async def test_a_certificate_manager_uploads_and_installs_a_certificate_and_an_operator_may_not(tmp_path):
+    from node.config import ssl_files
+    from tests.unit.test_tmsh_text import rest_with_shell
+    store = ConfigStore(tmp_path / "running.json", "bigip1")
+    rest, _ = rest_with_shell(store, tmp_path)
+    store.commit([Op("create", "auth user", f"/Common/{n}", {"password": ("set", "pw-12345"), "role": ("set", r)})
+                  for n, r in (("cm1", "certificate-manager"), ("op1", "operator"))])
+    pem, _ = ssl_files.self_signed()
+    headers = {"Content-Range": f"0-{len(pem) - 1}/{len(pem)}", "Content-Type": "application/octet-stream"}
+    for user, code in (("op1", 401), ("cm1", 200)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                     auth=(user, "pw-12345")) as c:
+            r = await c.post("/mgmt/shared/file-transfer/uploads/site.crt", content=pem, headers=headers)
+            assert r.status_code == code, (user, r.text)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                 auth=("cm1", "pw-12345")) as c:
+        r = await c.post("/mgmt/tm/sys/file/ssl-cert", json={
+            "name": "site.crt", "sourcePath": "file:///var/config/rest/downloads/site.crt"})
+        assert r.status_code == 200 and (r.json()["createdBy"], r.json()["revision"]) == ("cm1", 1)

@@ -103,6 +103,12 @@ def test_the_pair_shows_over_rest_with_the_keys_of_f5s_device_captures(store):
     assert key["securityType"] == "normal" and key["curveName"] == "none"
 
 
+def test_every_device_has_a_ca_bundle_of_public_cas(store):
+    bundle = store.get("sys file ssl-cert", "/Common/ca-bundle.crt")
+    assert bundle["is-bundle"] == "true" and bundle["pem"].count("BEGIN CERTIFICATE") > 50
+    assert store.scope("sys file ssl-cert", bundle) == "local"
+
+
 def test_a_file_keeps_its_creation_and_counts_each_new_install_by_whom_and_when(tmp_path):
     from node.config.access import CURRENT, Access
     clock = [1496537867.0]           # 2017-06-04T00:57:47Z
