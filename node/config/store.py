@@ -762,8 +762,10 @@ def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
 
 
 def _vlan_networks(work: dict) -> list:
-    """The subnets of the self IPs in `work`: the VLANs this device is on."""
-    return [ipaddress.ip_interface(v["address"]).network for (t, _), v in work.items() if t == "net self"]
+    """The subnets of the self IPs in `work`: the VLANs this device is on (a self IP without an
+    address is refused by the required-field check that follows)."""
+    return [ipaddress.ip_interface(v["address"]).network for (t, _), v in work.items()
+            if t == "net self" and v.get("address")]
 
 
 def _on_a_vlan(networks: list, address: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -102,3 +103,13 @@ def test_a_virtual_listing_a_blank_profile_name_is_no_crash():
         store.commit([op])
     except (ConfigError, F5Error):
         pass
+
+
+def test_a_self_ip_without_an_address_is_refused_as_missing_it():
+    """Found by fuzzing (fuzz/fuzz_rest.py): a self IP posted without its address raised KeyError
+    in the store's VLAN check instead of the required-field error."""
+    store = ConfigStore(None, "bigip1")
+    op = res.op_for("POST", res.route(["net", "self"]), {"name": "w"})
+    with pytest.raises(ConfigError, match="requires address"):
+        store.commit([op])
+    assert store.get("net self", "/Common/w") is None
