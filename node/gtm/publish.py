@@ -32,9 +32,11 @@ class Publisher:
         self._last: dict[str, tuple] = {}
         self._sent_at: dict[str, float] = {}
         self._wake = trio.Event()
+        # Taken from the start: a restarted device's channels open before its publisher runs, and a
+        # GTM subscribes once per channel, so a subscription ignored then would be lost for good.
+        self.iquery.handle(m.GtmSubscribe, self._on_subscribe)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        self.iquery.handle(m.GtmSubscribe, self._on_subscribe)
         for kind in (HealthChanged, ConfigCommitted, ChannelOpened):
             self.events.subscribe(kind, lambda _e: self._wake.set())
         task_status.started()

@@ -62,3 +62,15 @@ async def test_health_goes_out_on_subscribe_on_change_and_every_interval(tmp_pat
         assert iq.sent[-1][2].virtuals["vs_www"]["availability"] == "offline"
         assert iq.sent[-1][0] == before            # a change goes out on its event, not at the interval
         nursery.cancel_scope.cancel()
+
+
+async def test_a_subscription_before_the_publisher_runs_is_kept(tmp_path, autojump_clock):
+    # a restarted LTM: the GTM's channel opens and it subscribes before the publisher's task starts
+    iq, ltm = FakeIQuery(), FakeLTM()
+    pub = Publisher("ltm-nyc", iq, ltm, ["10.10.1.11"], Log(tmp_path / "l.jsonl", "ltm-nyc"), Hub())
+    await iq.handlers[GtmSubscribe](Channel(), GtmSubscribe({"group": "g", "enabled": False, "gen": [0, ""]}))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(pub.run)
+        await trio.sleep(0.01)
+        assert [peer for _, peer, _ in iq.sent] == ["gtm1"]
+        nursery.cancel_scope.cancel()
