@@ -82,7 +82,7 @@ def test_each_traffic_group_has_its_own_channel_port_from_1029_by_its_unit_id():
     assert [mirror.port_of(n) for n in (1, 2, 127)] == [1029, 1030, 1155]
 
 
-def test_a_connection_and_a_persistence_record_go_on_their_traffic_groups_channel_only():
+async def test_a_connection_and_a_persistence_record_go_on_their_traffic_groups_channel_only():
     from node.ltm.mirror_driver import Mirror
     m = Mirror(log=None)
     m.configure({"/Common/traffic-group-1": mirror.Channel("10.1.30.12", 1029, frozenset({("10.1.10.100", 91, 6)})),
@@ -94,3 +94,16 @@ def test_a_connection_and_a_persistence_record_go_on_their_traffic_groups_channe
     assert [f["t"] for f in m.outboxes["/Common/traffic-group-1"].take()] == ["persist"]
     assert m.status("/Common/traffic-group-2")["mirrored"] == 1 and m.status("/Common/traffic-group-1")["mirrored"] == 0
     assert (m.status("/Common/traffic-group-2")["peer"], m.status("/Common/traffic-group-2")["port"]) == ("10.1.30.13", 1030)
+
+
+async def test_a_channel_that_connects_again_sends_every_live_persistence_record_with_its_time_left(tmp_path, autojump_clock):
+    import trio
+    from node.ltm.mirror_driver import Mirror
+    from node.log import Log
+    m = Mirror(Log(tmp_path / "l.jsonl", "bigip1"))
+    rec = {"mode": "source-address", "value": "10.1.10.50", "virtual": "/Common/vs", "pool": "/Common/p",
+           "member": "/Common/10.1.20.22:80", "address": "10.1.20.22", "port": 80}
+    m.persist({**rec, "life": 30.0}, "traffic-group-1")     # given before the group had a peer: not queued
+    m.persist({**rec, "value": "10.1.10.51", "life": 5.0}, "traffic-group-1")
+    await trio.sleep(10)
+    assert m._persisted_now("traffic-group-1") == [{**rec, "life": 20.0}]   # the other one expired
