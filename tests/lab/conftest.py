@@ -64,7 +64,8 @@ def leftovers(lab: str, pids=()) -> list[str]:
 
 
 def daemon_pids(lab: str) -> list[int]:
-    return [int(p.read_text()) for p in state.lab_dir(lab).glob("*/daemon.pid")]
+    # a pid file being written (or cut short by a killed `up`) is empty: no daemon known there yet
+    return [int(text) for p in state.lab_dir(lab).glob("*/daemon.pid") if (text := p.read_text().strip()).isdigit()]
 
 
 class Labs:
