@@ -74,6 +74,7 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                mirroring=enum("none", "L4", default="none"),
                iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}},
                adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
+               policyEndpoint={"anyOf": [STR, POINTER, {"type": "array", "items": NAME_OR_POINTER}]},
                **stored.schemas(stored.SERVICE), **own)
 
 
@@ -110,8 +111,10 @@ def tls_common(secure_renegotiation: str) -> dict:
 
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
+                            profileMultiplex=POINTER,
                             profileHTTPCompression=ref_or("basic")),
     "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
+                             profileMultiplex=POINTER,
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY),
