@@ -123,7 +123,10 @@ class Builder:
             values["fallback-host"] = item["fallbackRedirect"]
         if "insertHeader" in item:
             values["header-insert"] = f"{item['insertHeader'].get('name')}: {item['insertHeader'].get('value')}"
+        values.update(stored.values(item, stored.HTTP))
+        values["hsts"] = {**TYPES["ltm profile http"].field("hsts").default, **stored.values(item, stored.HTTP_HSTS)}
         enforcement = {field: item[prop] for prop, field in ENFORCEMENT.items() if prop in item}
+        enforcement.update(stored.values(item, stored.HTTP_ENFORCEMENT))
         if "truncatedRedirects" in item:
             enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
         if enforcement:

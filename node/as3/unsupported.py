@@ -38,6 +38,8 @@ PROPERTIES = {
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
     "hybrid": "hybrid (post-quantum) certificate chains", "routeDomain": "a route domain other than the default",
     "servers": "named nodes",
+    "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
+    "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
     "proxyCertificate": "SSL forward proxy certificates", "ldapStartTLS": "LDAP STARTTLS",
     "smtpsStartTLS": "SMTPS STARTTLS", "pkcs12": "a PKCS #12 certificate",
 }

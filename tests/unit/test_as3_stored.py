@@ -120,3 +120,21 @@ def test_what_the_lab_has_not_is_refused_by_name_one_error_each():
         "/Shop/App/cert/certificate: a certificate from a URL is not supported by this lab (it reaches no internet)",
         "/Shop/App/dg/storageType: an external data group is not supported by this lab (it reaches no internet)",
         '/Shop/App/mon/monitorType: monitor type "mysql" is not supported by this lab']
+
+
+def test_http_profile_settings_top_level_enforcement_and_hsts():
+    svc, store = deploy(h={"class": "HTTP_Profile", "trustXFF": True, "multiplexStatusReuse": "200 206 404",
+                           "rewriteRedirects": "addresses", "otherXFF": ["X-Real-IP"], "fallbackStatusCodes": [500],
+                           "requestChunking": "sustain", "enforceRFCCompliance": True,
+                           "oversizeClientHeaders": "reject", "maxHeaderCount": 128, "hstsInsert": True,
+                           "hstsPeriod": 100})
+    got = store.get("ltm profile http", "/Shop/App/h")
+    assert {k: got[k] for k in ("accept-xff", "oneconnect-status-reuse", "redirect-rewrite", "xff-alternative-names",
+                                "fallback-status-codes", "request-chunking")} == {
+        "accept-xff": "enabled", "oneconnect-status-reuse": "200 206 404", "redirect-rewrite": "nodes",
+        "xff-alternative-names": ["X-Real-IP"], "fallback-status-codes": ["500"], "request-chunking": "sustain"}
+    enforcement, hsts = got["enforcement"], got["hsts"]
+    assert (enforcement["rfc-compliance"], enforcement["oversize-client-headers"], enforcement["max-header-count"],
+            enforcement["excess-client-headers"]) == ("enabled", "reject", 128, "pass-through")
+    assert (hsts["mode"], hsts["maximum-age"], hsts["include-subdomains"]) == ("enabled", 100, "enabled")
+    assert gone(svc, store)
