@@ -776,6 +776,8 @@ class LTM:
         max_count = int(enforcement.get("max-header-count", 64))
         oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
         xff = prof.get("insert-xforwarded-for") == "enabled"
+        cookie = (self.persistence(flow.virtual) or ("",))[0] == "cookie"
+        rich = hook is not None or xff or cookie     # else the heads go on as bytes, not read
         vstats = self.stat("virtual", flow.virtual)
         cside = proxy.HttpSide(client, http1.Reader(True, int(enforcement.get("max-header-size", http1.MAX_HEAD))),
                                [vstats], "bytes_in")
@@ -787,13 +789,14 @@ class LTM:
                     return
                 if len(head.headers) > max_count:
                     raise Refused("reset")
-                req = Request(head.method.decode("latin-1"), head.target.decode("latin-1"), head.version,
-                              proxy.headers_of(head.headers))
-                if xff:
-                    req.headers.insert("X-Forwarded-For", flow.client[0])
-                flow.request, flow.response, flow.outcome = req, None, None
-                fire(hook, "HTTP_REQUEST", flow)
-                self._act(flow)
+                flow.request, flow.response, flow.outcome = None, None, None
+                if rich:
+                    flow.request = Request(head.method.decode("latin-1"), head.target.decode("latin-1"),
+                                           head.version, proxy.headers_of(head.headers))
+                    if xff:
+                        flow.request.headers.insert("X-Forwarded-For", flow.client[0])
+                    fire(hook, "HTTP_REQUEST", flow)
+                    self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
                 if bound is None or oneconnect:
@@ -809,7 +812,7 @@ class LTM:
                     fire(hook, "SERVER_CONNECTED", flow)
                     self._act(flow)
                 picked, sside, _ = bound
-                keep = await self._exchange(cside, sside, head, flow, hook, prof)
+                keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
                 if not keep or oneconnect:
                     if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)
@@ -840,16 +843,20 @@ class LTM:
         side.counters = counters
         return side
 
-    async def _exchange(self, cside, sside, head: http1.Head, flow: Flow, hook, prof: dict) -> bool:
+    async def _exchange(self, cside, sside, head: http1.Head, flow: Flow, hook, prof: dict, rich: bool) -> bool:
         """One request to the server and its response to the client, bodies streamed; whether both
-        connections may carry another request (neither side asked to close)."""
-        req = flow.request
-        headers = req.headers
-        if not headers.exists("Host"):
-            headers.insert("Host", f"{proxy.socket_of(sside.stream).getpeername()[0]}")
-        sside.reader.head_only = req.method == "HEAD"
-        first = f"{req.method} {req.uri} HTTP/1.1".encode("latin-1")
-        await cside.relay(sside, http1.write_head(first, proxy.raw_headers(headers)), head.chunked)
+        connections may carry another request (neither side asked to close). `rich`: the heads are
+        read and changed as flow.request and flow.response (iRules, XFF, cookie persistence); else
+        they go on as they came, as bytes."""
+        if rich:
+            req = flow.request
+            first, headers = f"{req.method} {req.uri} HTTP/1.1".encode("latin-1"), proxy.raw_headers(req.headers)
+        else:
+            first, headers = head.method + b" " + head.target + b" HTTP/1.1", head.headers
+        if http1.value(headers, b"host") is None:
+            headers = [*headers, (b"Host", proxy.socket_of(sside.stream).getpeername()[0].encode())]
+        sside.reader.head_only = first.startswith(b"HEAD ")
+        await cside.relay(sside, http1.write_head(first, headers), head.chunked)
         resp = await sside.next_head()
         while resp is not None and resp.status < 200:     # 100 Continue and the like, passed on
             await sside.relay(cside, http1.write_head(b"HTTP/1.1 %d %b" % (resp.status, resp.reason),
@@ -857,25 +864,26 @@ class LTM:
             resp = await sside.next_head()
         if resp is None:
             raise Refused("reset")
-        flow.response = Response(resp.status, resp.reason.decode("latin-1"), resp.version,
-                                 proxy.headers_of(resp.headers))
-        self._insert_cookie(flow)
-        fire(hook, "HTTP_RESPONSE", flow)
-        self._act(flow)
+        first, headers = b"HTTP/1.1 %d %b" % (resp.status, resp.reason), resp.headers
+        if rich:
+            flow.response = Response(resp.status, resp.reason.decode("latin-1"), resp.version,
+                                     proxy.headers_of(resp.headers))
+            self._insert_cookie(flow)
+            fire(hook, "HTTP_RESPONSE", flow)
+            self._act(flow)
+            first = f"HTTP/1.1 {flow.response.status} {flow.response.reason}".encode("latin-1")
+            headers = proxy.raw_headers(flow.response.headers)
         fallback = prof.get("fallback-host") not in (None, "", "none") and \
             str(resp.status) in (prof.get("fallback-status-codes") or ())
         if flow.outcome is not None or fallback:
             await self._answer(cside, flow.outcome or Outcome("redirect", location=prof["fallback-host"]))
-        out = flow.response.headers
         keep = head.keep_alive and resp.keep_alive
         dechunk = resp.chunked and head.version == "1.0"   # an HTTP/1.0 client reads to the close instead
         if dechunk:
-            out.remove("Transfer-Encoding")
-            keep = False
-        if not keep and not out.exists("Connection"):
-            out.insert("Connection", "close")
-        first = f"HTTP/1.1 {flow.response.status} {flow.response.reason}".encode("latin-1")
-        await sside.relay(cside, http1.write_head(first, proxy.raw_headers(out)), resp.chunked and not dechunk)
+            headers, keep = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"], False
+        if not keep and http1.value(headers, b"connection") is None:
+            headers = [*headers, (b"Connection", b"close")]
+        await sside.relay(cside, http1.write_head(first, headers), resp.chunked and not dechunk)
         return keep
 
     @staticmethod
