@@ -777,9 +777,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("interval", "int", 5, minimum=1, maximum=86400), Field("timeout", "int", 16, minimum=1, maximum=86400),
         *extra, Field("description", "str"), Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"),
         *STORED_MONITOR)) for m, extra in (
-            ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"), Field("recv-disable", "str"))),
-            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"), Field("recv-disable", "str"),
-                       *MONITOR_TLS)),
+            ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
+            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"), *MONITOR_TLS)),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()),
