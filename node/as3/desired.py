@@ -42,6 +42,16 @@ def address_of(value: str) -> str:
     return value.split("/")[0].split("%")[0]
 
 
+def monitor_rule(monitors: list[str], minimum) -> str:
+    """AS3's monitors and minimumMonitors as a monitor rule: "all" is `a and b`, N is `min N of { a b }`
+    (one monitor alone is itself: a BIG-IP shows AS3's `min 1 of { m }`, the same rule)."""
+    if len(monitors) == 1 and minimum in (1, "all"):
+        return monitors[0]
+    if minimum == "all":
+        return " and ".join(monitors)
+    return f"min {minimum} of {{ {' '.join(monitors)} }}"
+
+
 def containers(t: str, apps) -> list[Obj]:
     """The partition of a tenant (which makes its folder /T) and the folders of its applications."""
     return [Obj("auth partition", f"/Common/{t}", {}), *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
@@ -231,10 +241,9 @@ class Builder:
                   "min-active-members": get(item, "minimumMembersActive"),
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
                   "slow-ramp-time": get(item, "slowRampTime"), "members": members}
-        monitors = item.get("monitors") or []
+        monitors = [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in item.get("monitors") or []]
         if monitors:
-            m = monitors[0]
-            values["monitor"] = BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a)
+            values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def service(self, a: str, n: str, item: dict) -> None:

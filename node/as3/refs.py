@@ -94,8 +94,10 @@ class Resolver:
                     errors.append(f"{where}: the {want} {path} is not declared")
                 elif target.get("class") != want:
                     errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
-        if item["class"] == "Pool" and len(item.get("monitors") or []) > 1:
-            errors.append(f"{pointer}/monitors: this lab takes one monitor a pool")
+        minimum = item.get("minimumMonitors") if item["class"] == "Pool" else None
+        if isinstance(minimum, int) and minimum > len(item.get("monitors") or []):
+            errors.append(f"{pointer}/minimumMonitors: should be <= the number of monitors "
+                          f"({len(item.get('monitors') or [])})")
         return errors
 
     def _certificates(self, item: dict, t: str, a: str, pointer: str) -> list[str]:

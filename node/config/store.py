@@ -25,7 +25,7 @@ import msgpack
 from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, iapp, iapp_text, policy, rule_checks, ssl_files, virtual_checks
+from . import gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rule_checks, ssl_files, virtual_checks
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
@@ -417,9 +417,12 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
+            elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
+                    and isinstance(value, str) and " " in value.strip():   # a rule: `http and tcp`, `min 1 of { ... }`
+                values[fname] = _monitor_rule(work, value, folder or PARTITION)
             elif verb == "set" and fname == "monitor" and folder not in (None, PARTITION) \
                     and op.type in ("ltm pool", "ltm node") and isinstance(value, str) and value != "default":
-                values[fname] = _resolve(work, MONITOR_TYPES, value, value if " " in value else full_path(value, folder=folder))
+                values[fname] = _resolve(work, MONITOR_TYPES, value, full_path(value, folder=folder))
             elif verb == "set":
                 values[fname] = coerce(t, f, value, folder or PARTITION)
             else:
@@ -632,9 +635,9 @@ class ConfigStore:
                 if f.kind == "ref" and v not in (None, "none") and (f.ref, v) not in work:
                     raise NotFound(TYPES[f.ref].label, v)
             if tname == "ltm pool" or tname == "ltm node":
-                mon = values.get("monitor", "none")
-                if mon != "none" and not any((m, full_path(mon)) in work for m in TYPES if m.startswith("ltm monitor")):
-                    raise NotFound("Monitor", full_path(mon))
+                for name in monitor_rules.names(values.get("monitor", "none")):
+                    if not any((m, name) in work for m in MONITOR_TYPES):
+                        raise NotFound("Monitor", name)
             if tname == "ltm pool":
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
@@ -690,7 +693,7 @@ class ConfigStore:
                 if any(m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or []):
                     return ot, op
             if tname.startswith("ltm monitor") and ot in ("ltm pool", "ltm node"):
-                if ov.get("monitor") not in (None, "none") and full_path(ov["monitor"]) == path:
+                if path in monitor_rules.names(ov.get("monitor")):
                     return ot, op
             if tname == "ltm virtual-address" and ot == "ltm virtual" and ov.get("destination"):
                 if f"{folder_of(ov['destination'])}/{split_destination(ov['destination'])[0]}" == path:
@@ -759,6 +762,16 @@ def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
         return path
     common = full_path(raw)
     return common if any((t, common) in work for t in types) else path
+
+
+def _monitor_rule(work: dict, rule: str, folder: str) -> str:
+    """A pool's or node's monitor rule as F5 shows it, each monitor found as `_resolve` finds one."""
+    words = rule.replace("{", " { ").replace("}", " } ").split()
+    found = " ".join(w if w in monitor_rules.RULE_WORDS or w.isdigit() else
+                     _resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) for w in words)
+    out = monitor_rules.canonical(found)
+    monitor_rules.check_quorum(out)
+    return out
 
 
 def _vlan_networks(work: dict) -> list:

@@ -149,3 +149,14 @@ class MonitorState:
             elif self.state == "checking" and self.last_ok is None and now - self.started >= self.timeout:
                 self.state = "down"
         return self.state != old
+
+
+def combined(states: list[str], need: int) -> str:
+    """A member's state under its pool's monitor rule, from each monitor's: up once `need` of them
+    find it up (all for `a and b`, N for `min N of`), down once so many find it down that `need`
+    cannot be reached, else checking."""
+    if sum(s == "up" for s in states) >= need:
+        return "up"
+    if len(states) - sum(s == "down" for s in states) < need:
+        return "down"
+    return "checking"

@@ -18,7 +18,7 @@ import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
-from ..config import profiles
+from ..config import monitor_rules, profiles
 from ..config.schema import LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
 from . import fastl4, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
@@ -28,7 +28,7 @@ from .kernel import Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
-from .monitors import MonitorState, probe
+from .monitors import MonitorState, combined, probe
 
 IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
 MONITOR_TYPES = [t for t in TYPES if t.startswith("ltm monitor ")]
@@ -74,7 +74,7 @@ class LTM:
         self.events = events
         self.balancer = Balancer()
         self.stats: dict[tuple, Stats] = {}
-        self.monitors: dict[tuple[str, str], Monitor] = {}     # (pool, member) -> monitor
+        self.monitors: dict[tuple[str, str, str], Monitor] = {}     # (pool, member, monitor) -> its probing
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
@@ -130,23 +130,35 @@ class LTM:
         return self.stats.setdefault(key, Stats())
 
     # -- views ------------------------------------------------------------------------------------
-    def monitor_of(self, pool: dict) -> tuple[str, dict] | None:
-        name = pool.get("monitor", "none")
-        if name in (None, "none"):
-            return None
-        path = full_path(name)
-        for t in MONITOR_TYPES:
-            if (found := self.store.get(t, path)) is not None:
-                return t.removeprefix("ltm monitor "), found
-        return None
+    def monitors_of(self, pool: dict) -> tuple[list[tuple[str, str, dict]], int]:
+        """A pool's monitors, each (path, kind, settings), and how many of them must find a member
+        up (its monitor rule: all of them, or `min N of`)."""
+        listed, need = monitor_rules.quorum(pool.get("monitor", "none"))
+        found = []
+        for path in listed:
+            for t in MONITOR_TYPES:
+                if (settings := self.store.get(t, path)) is not None:
+                    found.append((path, t.removeprefix("ltm monitor "), settings))
+                    break
+        return found, min(need, len(found))
+
+    def has_monitor(self, pool: dict) -> bool:
+        return bool(self.monitors_of(pool)[0])
+
+    def member_monitor(self, pool_path: str, member: str, monitors: list, need: int) -> tuple[str, Monitor | None]:
+        """A member's monitor state under its pool's rule, and its first monitor that finds it down."""
+        probes = [self.monitors.get((pool_path, member, path)) for path, _, _ in monitors]
+        states = [p.state.state if p else "checking" for p in probes]
+        return combined(states, need), next((p for p, st in zip(probes, states) if st == "down"), None)
 
     def members(self, pool_path: str) -> list[MemberView]:
         pool = self.store.get("ltm pool", pool_path) or {}
-        has_monitor = self.monitor_of(pool) is not None
+        monitors, need = self.monitors_of(pool)
         views = []
         for m in pool.get("members") or []:
-            mon = self.monitors.get((pool_path, m["name"]))
-            state = (mon.state.state if mon else "checking") if has_monitor else "unchecked"
+            state = "unchecked"
+            if monitors:
+                state = self.member_monitor(pool_path, m["name"], monitors, need)[0]
             views.append(MemberView(m["name"], m["address"], int(m["name"].rsplit(":", 1)[1]),
                                     m.get("session", "user-enabled"), m.get("state", "user-up"), state,
                                     int(m.get("ratio", 1)), self.stat("member", pool_path, m["name"]).current))
@@ -167,7 +179,7 @@ class LTM:
                 avail, reason = "unknown", "The virtual server has no pool"
             else:
                 pool = self.store.get("ltm pool", vs["pool"]) or {}
-                avail, reason = pool_status(self.members(vs["pool"]), self.monitor_of(pool) is not None)
+                avail, reason = pool_status(self.members(vs["pool"]), self.has_monitor(pool))
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
@@ -185,10 +197,10 @@ class LTM:
         kernel = self._kernel_totals()
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
             members = self.members(path)
-            avail, reason = pool_status(members, self.monitor_of(pool) is not None)
+            avail, reason = pool_status(members, self.has_monitor(pool))
             out[path] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
-                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path, kernel=kernel),
+                "monitor": monitor_rules.relative(pool.get("monitor") or "none", base_name), "stats": self.stats_of("pool", path, kernel=kernel),
                 "members": {m.name: {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
                                                 "stats": self.stats_of("member", path, m.name, kernel=kernel)}
@@ -205,9 +217,11 @@ class LTM:
         return out
 
     def _reason(self, pool: str, m: MemberView) -> str:
-        mon = self.monitors.get((pool, m.name))
+        mon = None
+        if m.monitor == "down":
+            mon = self.member_monitor(pool, m.name, *self.monitors_of(self.store.get("ltm pool", pool) or {}))[1]
         reason = m.status[1]
-        if m.monitor == "down" and mon and mon.state.reason:
+        if mon and mon.state.reason:
             reason += f": {mon.state.reason}"
         return reason
 
@@ -234,12 +248,9 @@ class LTM:
     def _reconcile_monitors(self) -> None:
         want = {}
         for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
-            mon = self.monitor_of(pool)
-            if mon is None:
-                continue
-            kind, settings = mon
-            for m in pool.get("members") or []:
-                want[(path, m["name"])] = (kind, tuple(sorted(settings.items())), m["address"])
+            for mon_path, kind, settings in self.monitors_of(pool)[0]:
+                for m in pool.get("members") or []:
+                    want[(path, m["name"], mon_path)] = (kind, tuple(sorted(settings.items())), m["address"])
         previous = {}
         for key in list(self.monitors):
             if key not in want or self.monitors[key].key != want[key]:
@@ -256,8 +267,8 @@ class LTM:
                 self.monitors[key] = monitor
                 self._nursery.start_soon(self._monitor, key, monitor)
 
-    async def _monitor(self, key: tuple[str, str], monitor: Monitor) -> None:
-        pool, member = key
+    async def _monitor(self, key: tuple[str, str, str], monitor: Monitor) -> None:
+        pool, member, _ = key
         kind, settings, address = monitor.key
         settings = dict(settings)
         port = int(member.rsplit(":", 1)[1])
