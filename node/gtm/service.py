@@ -44,18 +44,24 @@ class GTM:
         self.sync_peers: dict[str, dict] = {}     # peer -> {group, enabled, gen, at}
         self.synced_from: dict[str, float] = {}
         self._nursery = None
+        self._unsent: list[tuple[str, m.Message]] = []   # sends decided before run's nursery opened
         self._states = None
         self._wake = trio.Event()
-
-    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        # Taken from construction: the 4353 channels open before this service's task starts, and a
+        # GTM configuration push or health message that arrived then would be lost until the next.
         self.iquery.handle(m.GtmHealth, self._on_health)
         self.iquery.handle(m.GtmConfig, self._on_config)
         self.events.subscribe(ChannelOpened, self._opened)
         self.events.subscribe(ChannelClosed, lambda _e: self._wake.set())
         self.events.subscribe(GtmPeerStatus, self._on_peer_status)
         self.events.subscribe(ConfigCommitted, self._on_commit)
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            for peer, msg in self._unsent:
+                nursery.start_soon(self.iquery.send_to, peer, msg)
+            self._unsent.clear()
             self.reconcile_listeners()
             self.recompile()
             nursery.start_soon(self._ticker)
@@ -125,7 +131,7 @@ class GTM:
 
     def _opened(self, event: ChannelOpened) -> None:
         if event.outbound:
-            self._nursery.start_soon(self.iquery.send_to, event.peer, m.GtmSubscribe(self._sync_status()))
+            self._send(event.peer, m.GtmSubscribe(self._sync_status()))
         self._wake.set()
 
     async def _on_health(self, channel, msg: m.GtmHealth) -> None:
@@ -159,7 +165,7 @@ class GTM:
             me = self._sync_status()
             msg = m.GtmConfig(me["group"], list(self.store.gtm_gen), self.store.snapshot("gtm"))
             self.sync_peers[peer]["gen"] = list(self.store.gtm_gen)   # assumed until it says otherwise
-            self._nursery.start_soon(self.iquery.send_to, peer, msg)
+            self._send(peer, msg)
 
     async def _on_config(self, channel, msg: m.GtmConfig) -> None:
         me = self._sync_status()
@@ -181,7 +187,13 @@ class GTM:
     def _broadcast_status(self) -> None:
         msg = m.GtmSubscribe(self._sync_status())
         for peer in self.iquery.store.peers():
-            self._nursery.start_soon(self.iquery.send_to, peer.name, msg)
+            self._send(peer.name, msg)
+
+    def _send(self, peer: str, msg: m.Message) -> None:
+        if self._nursery is None:
+            self._unsent.append((peer, msg))
+        else:
+            self._nursery.start_soon(self.iquery.send_to, peer, msg)
 
     def _on_commit(self, result: ConfigCommitted) -> None:
         if self._nursery is None:

@@ -7,7 +7,7 @@ from node.config.tmsh import parse
 from node.events import ChannelOpened, Hub
 from node.gtm.publish import Publisher
 from node.gtm.service import GTM
-from node.iquery.messages import decode
+from node.iquery.messages import GtmConfig, decode
 from node.log import Log
 
 
@@ -113,4 +113,25 @@ async def test_the_sync_group_shows_as_the_device_group_gtm_with_each_members_ge
         assert s1.gtm_gen == s2.gtm_gen
         assert g1.sync_group() == {"gtm": (s1.gtm_gen, {"gtm2": s2.gtm_gen})}
         assert g2.sync_group() == {"gtm": (s2.gtm_gen, {"gtm1": s1.gtm_gen})}
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_configuration_pushed_before_the_gtm_task_starts_is_taken(tmp_path, autojump_clock):
+    # a restarted GTM: its 4353 channels open, and a group member pushes, before its task starts
+    wire = Wire()
+    async with trio.open_nursery() as nursery:
+        s1, iq1, g1 = await start(nursery, wire, "gtm1", tmp_path)
+        iq2 = wire.end("gtm2")
+        s2 = ConfigStore(None, "gtm2", events=iq2.events)
+        log2 = Log(tmp_path / "gtm2.jsonl", "gtm2")
+        pub2, g2 = Publisher("gtm2", iq2, NoLTM(), [], log2, iq2.events), GTM("gtm2", s2, iq2, log2, iq2.events)
+        for store in (s1, s2):
+            tmsh(store, "modify gtm global-settings general synchronization yes synchronization-group-name g")
+        tmsh(s1, "create gtm datacenter nyc")
+        await iq1.send_to("gtm2", GtmConfig("g", list(s1.gtm_gen), s1.snapshot("gtm")))
+        assert s2.get("gtm datacenter", "/Common/nyc") is not None
+        await nursery.start(pub2.run)
+        await nursery.start(g2.run)
+        await trio.sleep(1)
+        assert g1.sync_peers["gtm2"]["gen"] == list(s1.gtm_gen)     # and its new generation told once running
         nursery.cancel_scope.cancel()
