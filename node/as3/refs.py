@@ -34,7 +34,8 @@ def vs_names(server: dict) -> list[str]:
 
 
 def service_port(item: dict) -> int:
-    return item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
+    port = item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
+    return 0 if port == "any" else port
 
 
 class Resolver:
@@ -156,8 +157,9 @@ class Resolver:
     def _clash(self, item: dict, t: str, a: str, pointer: str, seen: dict, mine: bool) -> list[str]:
         errors = []
         port = service_port(item)
-        for addr in self.addresses(item, t, a):
-            key = (addr, port, item.get("layer4", "udp" if item["class"] == "Service_UDP" else "tcp"))
+        sources = [v[1] if isinstance(v, list) and len(v) > 1 else "0.0.0.0/0" for v in item.get("virtualAddresses") or []]
+        for addr, source in zip(self.addresses(item, t, a), sources):   # one address takes several sources
+            key = (addr, port, item.get("layer4", "udp" if item["class"] == "Service_UDP" else "tcp"), source)
             if key in seen and (mine or seen[key][1]):
                 errors.append(f"{pointer}/virtualAddresses: {addr} port {port} is already the address of "
                               f"{seen[key][0]}")

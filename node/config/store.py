@@ -29,7 +29,8 @@ from . import gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rul
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
-                     coerce, folder_of, full_path, in_folder, member_name, partition_of, split_destination)
+                     coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of,
+                     split_destination)
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,7 @@ class ConfigStore:
             values["profiles"] = virtual_checks.without_default_transport(work, values["profiles"],
                                                                           op.values["profiles"][1])
         if op.type == "ltm virtual" and values.get("destination"):
-            self._virtual_address(work, values["destination"], touched)
+            self._virtual_address(work, values["destination"], touched, values.get("mask"))
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
         if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
@@ -550,12 +551,15 @@ class ConfigStore:
             by_name[name] = member
         return sorted(by_name.values(), key=lambda m: m["name"])
 
-    def _virtual_address(self, work: dict, dest: str, touched: dict) -> None:
-        """A virtual server's destination address gets its virtual address, as on a BIG-IP."""
+    def _virtual_address(self, work: dict, dest: str, touched: dict, mask: str | None = None) -> None:
+        """A virtual server's destination address gets its virtual address (with a network's mask),
+        as on a BIG-IP."""
         addr, _ = split_destination(dest)
         key = ("ltm virtual-address", f"{folder_of(dest)}/{addr}")
         if key not in work:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
+            if mask not in (None, "255.255.255.255"):
+                work[key]["mask"] = mask
             touched[key] = "put"
 
     def _snat_translations(self, work: dict, members: list[str], touched: dict) -> None:
@@ -642,7 +646,7 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise NotFound("Node", m["name"].rsplit(":", 1)[0])
-            if tname == "ltm virtual":
+            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
@@ -664,16 +668,11 @@ class ConfigStore:
                                   f"expression: {exc}") from None
             if tname in ("net self", "ltm virtual", "ltm node", "ltm virtual-address"):
                 key = "destination" if tname == "ltm virtual" else "address"
-                mine = values.get(key)
-                if tname == "net self":
-                    mine = mine.split("/")[0]
+                mine = _clash_key(tname, values)
                 for (ot, op), ov in work.items():
                     if ot == tname and op != path:
-                        theirs = ov.get(key)
-                        if tname == "net self":
-                            theirs = theirs.split("/")[0]
-                        if theirs == mine:
-                            raise Invalid(f"{t.label} {path} and {op} have the same {key} {mine}")
+                        if _clash_key(tname, ov) == mine:
+                            raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):
@@ -762,6 +761,23 @@ def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
         return path
     common = full_path(raw)
     return common if any((t, common) in work for t in types) else path
+
+
+def _clash_key(tname: str, values: dict):
+    """What two objects of a type may not share: an address (a self IP's without its prefix); a
+    virtual's destination, mask and source (one destination takes several sources, as on a BIG-IP)."""
+    if tname == "ltm virtual":
+        return values.get("destination"), values.get("mask"), values.get("source")
+    if tname == "net self":
+        return values.get("address").split("/")[0]
+    return values.get("address")
+
+
+def _mask_prefix(virtual: dict) -> int:
+    try:
+        return mask_prefix(virtual.get("mask"))
+    except ValueError:
+        return 32   # virtual_checks refuses it
 
 
 def _monitor_rule(work: dict, rule: str, folder: str) -> str:

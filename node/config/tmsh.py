@@ -249,6 +249,9 @@ def properties(t: ObjType, tokens: list) -> dict:
         f = t.field(word)
         if f is None:
             raise TmshSyntaxError(f'Syntax Error: "{word}" unknown property')
+        if f.kind == "switch":   # a bare word: `ip-forward`
+            values[word] = ("set", True)
+            continue
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
@@ -461,8 +464,8 @@ def _block_value(v) -> str:
 
 def _property(type_: str, f, v, view: View, all_properties: bool = False) -> list[str]:
     t = TYPES[type_]
-    if t.flag_field == f.name:
-        return [f"    {v}"]
+    if t.flag_field == f.name or f.kind == "switch":
+        return [f"    {v if t.flag_field == f.name else f.name}"]
     if f.kind == "members":
         if not v:
             return ["    members none"]

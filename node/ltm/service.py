@@ -19,7 +19,8 @@ import trio
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
 from ..config import monitor_rules, profiles
-from ..config.schema import LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
+from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
+                             split_destination)
 from . import fastl4, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -312,15 +313,22 @@ class LTM:
             self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") else path
         return self._paths[key]
 
+    def in_kernel(self, vs: dict) -> bool:
+        """Whether the kernel serves the virtual: a fastL4 one, or an ip-forward one (it routes)."""
+        return bool(vs.get("ip-forward")) or self.data_path(vs) == "fastl4"
+
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
-                if self.data_path(vs) != "fastl4"}
+                if not self.in_kernel(vs)}
         reconcile(self.listeners, want, self._start_listener)
 
     # -- fastL4: the kernel forwards ------------------------------------------------------------
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            if vs.get("ip-forward"):
+                want.append(self._forwarder(path, vs, addr, port, tg))
+                continue
             if self.data_path(vs) != "fastl4":
                 continue
             pool_path = vs.get("pool")
@@ -337,6 +345,21 @@ class LTM:
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _forwarder(self, path: str, vs: dict, addr: str, port: int, tg: str) -> fastl4.L4Virtual:
+        """An ip-forward virtual for the kernel. SNAT automap leaves from the floating self IP on
+        the destination network's VLAN (else from the outgoing interface's address), a snatpool from
+        its addresses."""
+        how = (vs.get("source-address-translation") or {}).get("type", "none")
+        prefix = mask_prefix(vs.get("mask"))
+        snat = None
+        if how == "automap":
+            near = self.automap(tg, addr) if prefix else None
+            snat = (near,) if near else ()
+        elif how == "snat":
+            snat = tuple(self.snatpool_addresses(vs)) or None
+        return fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (), forward=True,
+                                prefix=prefix, source=vs.get("source") or "0.0.0.0/0", snat=snat)
 
     def _l4_persist(self, path: str) -> tuple[str, int] | None:
         """source_addr persistence of a fastL4 virtual, for the kernel: (mask, timeout; 0 indefinite)."""
@@ -451,7 +474,12 @@ class LTM:
             s.bytes_out += values.get(bout, (0, 0))[1]
             s.current += current
 
-        opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
+        if vs.get("ip-forward"):   # connections into its network (to its port)
+            network = ipaddress.ip_network(f"{addr}/{mask_prefix(vs.get('mask'))}", strict=False)
+            opened = {k: n for k, n in self.kernel.open.items()
+                      if ipaddress.ip_address(k[0]) in network and port in (0, k[1])}
+        else:
+            opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
         read(("virtual", path), *fastl4.virtual_counters(path), sum(opened.values()))
         for m in (self.store.get("ltm pool", pool_path) or {}).get("members") or [] if pool_path else []:
             mport = int(m["name"].rsplit(":", 1)[1])
@@ -465,7 +493,7 @@ class LTM:
         them once for all its rows."""
         out: dict[tuple, Stats] = {}
         for path, vs in self.store.of_type("ltm virtual").items():
-            if self.data_path(vs) == "fastl4":
+            if self.in_kernel(vs):
                 for key, k in self._kernel_stats(path, vs).items():
                     _add(out.setdefault(key, Stats()), k)
         return out
