@@ -23,7 +23,7 @@ from node.config.store import ConfigStore, Op  # noqa: E402
 # the networks F5's examples put their addresses in, each on a VLAN of the device
 NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.254/24", "172.16.255.254/12",
             "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10", "1.2.3.254/24",
-            "123.123.123.254/24")
+            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16")
 
 
 def device() -> AppServices:

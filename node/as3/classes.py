@@ -3,6 +3,8 @@ names and defaults. A class not listed here is refused by name (validate.py), ne
 """
 from __future__ import annotations
 
+from . import stored
+
 SCHEMA_VERSION = "3.50.0"       # what /info reports as schemaCurrent
 SCHEMA_MINIMUM = "3.0.0"
 NAME = r"^[A-Za-z][0-9A-Za-z_.-]{0,188}$"   # AS3's name pattern for tenants, applications, objects
@@ -70,7 +72,12 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                translateServerAddress={**BOOL, "default": True}, translateServerPort={**BOOL, "default": True},
                maxConnections=intrange(0, 4294967295, 0), addressStatus={**BOOL, "default": True},
                mirroring=enum("none", "L4", default="none"),
-               iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}}, **own)
+               iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}},
+               adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
+               **stored.schemas(stored.SERVICE), **own)
+
+
+TCP_ONLY = enum("tcp", default="tcp")
 
 
 def indefinite_or(lo: int) -> dict:
@@ -102,13 +109,13 @@ def tls_common(secure_renegotiation: str) -> dict:
 
 
 CLASSES: dict[str, dict] = {
-    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+    "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
                             profileHTTPCompression=ref_or("basic")),
-    "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"),
+    "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
-    "Service_TCP": service(None, profileTCP=ref_or("normal")),
-    "Service_UDP": service(None, profileUDP=ref_or("normal")),
+    "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY),
+    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
     "Service_Address": obj(("virtualAddress",), virtualAddress=ADDRESS, arpEnabled={**BOOL, "default": True},
@@ -116,13 +123,16 @@ CLASSES: dict[str, dict] = {
                            routeAdvertisement=enum("disable", "enable", "selective", "always", "any", "all",
                                                    default="disable"),
                            spanningEnabled={**BOOL, "default": False},
-                           trafficGroup={**STR, "default": "default"}),
+                           trafficGroup={**STR, "default": "default"},
+                           useIpName={**BOOL, "default": False},   # the lab names every address by its IP
+                           **stored.schemas(stored.SERVICE_ADDRESS)),
     "Pool": obj(
         monitors=MONITOR_REFS, minimumMonitors={"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["all"]}]},
         loadBalancingMode=enum("round-robin", "ratio-member", "least-connections-member", default="round-robin"),
         minimumMembersActive=intrange(0, 65535, 1), reselectTries=intrange(0, 65535, 0),
         serviceDownAction=enum("none", "reset", "drop", "reselect", default="none"),
         slowRampTime=intrange(0, 65535, 10),
+        **stored.schemas(stored.POOL),
         members={"type": "array", "items": {
             "type": "object", "required": ["servicePort"], "additionalProperties": False, "properties": {
                 "servicePort": port(), "serverAddresses": {"type": "array", "items": ADDRESS},
@@ -159,9 +169,9 @@ CLASSES: dict[str, dict] = {
         hashAlgorithm=enum("default", "carp", default="default"),
         cookieMethod=enum("insert", "rewrite", "passive", "hash", default="insert"), cookieName=STR,
         ttl=intrange(0, 4294967295, 0), httpOnly={**BOOL, "default": True}, secure={**BOOL, "default": True},
-        alwaysSet={**BOOL, "default": False}),
-    "TCP_Profile": obj(),
-    "L4_Profile": obj(),
+        alwaysSet={**BOOL, "default": False}, encrypt={**BOOL, "default": False}, passphrase=SECRET),
+    "TCP_Profile": obj(**stored.schemas(stored.TCP)),
+    "L4_Profile": obj(**stored.schemas(stored.L4)),
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
     "iRule": obj(("iRule",), iRule={"anyOf": [STR, {"type": "object", "required": ["base64"],
                                                     "additionalProperties": False, "properties": {"base64": STR}}]},

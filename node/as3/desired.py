@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..config import ssl_files
 from ..config.schema import TYPES, topology_name
 from . import classes as C
-from . import secrets, tls
+from . import secrets, stored, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
 
 BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/Common/tcp", "udp": "/Common/udp",
@@ -141,11 +141,11 @@ class Builder:
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def tcp_profile(self, a: str, n: str, item: dict) -> None:
-        self.add(Obj("ltm profile tcp", f"/{self.t}/{a}/{n}", described(item, {"defaults-from": "/Common/tcp"})))
+        self.add(Obj("ltm profile tcp", f"/{self.t}/{a}/{n}", described(item, {"defaults-from": "/Common/tcp", **stored.values(item, stored.TCP)})))
 
     def l4_profile(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("ltm profile fastl4", f"/{self.t}/{a}/{n}",
-                     described(item, {"defaults-from": "/Common/fastL4"})))
+                     described(item, {"defaults-from": "/Common/fastL4", **stored.values(item, stored.L4)})))
 
     # -- TLS -----------------------------------------------------------------------------------------
     def certificate(self, a: str, n: str, item: dict) -> None:
@@ -218,7 +218,8 @@ class Builder:
                   "arp": ED[get(item, "arpEnabled")], "icmp-echo": WORDS.get(get(item, "icmpEcho"), "selective"),
                   "route-advertisement": WORDS.get(get(item, "routeAdvertisement"), get(item, "routeAdvertisement")),
                   "spanning": ED[get(item, "spanningEnabled")],
-                  "traffic-group": "/Common/traffic-group-1" if tg == "default" else tg}
+                  "traffic-group": "/Common/traffic-group-1" if tg == "default" else tg,
+                  **stored.values(item, stored.SERVICE_ADDRESS)}
         self.add(Obj("ltm virtual-address", f"/{self.t}/{ip}", described(item, values)))
 
     def pool(self, a: str, n: str, item: dict) -> None:
@@ -240,7 +241,8 @@ class Builder:
         values = {"load-balancing-mode": get(item, "loadBalancingMode"),
                   "min-active-members": get(item, "minimumMembersActive"),
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
-                  "slow-ramp-time": get(item, "slowRampTime"), "members": members}
+                  "slow-ramp-time": get(item, "slowRampTime"), "members": members,
+                  **stored.values(item, stored.POOL)}
         monitors = [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in item.get("monitors") or []]
         if monitors:
             values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
@@ -251,7 +253,8 @@ class Builder:
         port = service_port(item)
         udp = cls == "Service_UDP" or item.get("layer4") == "udp"
         values = {"ip-protocol": "udp" if udp else "tcp", "profiles": self.profiles(item, a),
-                  "status": ED[get(item, "enable")],
+                  "status": ED[get(item, "enable") and get(item, "adminState") == "enable"],
+                  **stored.values(item, stored.SERVICE),
                   "translate-address": ED[get(item, "translateServerAddress")],
                   "translate-port": ED[get(item, "translateServerPort")],
                   "connection-limit": get(item, "maxConnections"), "address-status": YN[get(item, "addressStatus")],
@@ -274,8 +277,10 @@ class Builder:
                 ip = self.resolver.addresses({"virtualAddresses": [addr]}, self.t, a)[0]
                 folder = "/Common" if path.startswith("/Common/") else f"/{path.split('/')[1]}"
             else:
-                ip, folder = address_of(addr), f"/{self.t}"
-                self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
+                shared = get(item, "shareAddresses")    # in /Common: the store makes it there if missing
+                ip, folder = address_of(addr), "/Common" if shared else f"/{self.t}"
+                if not shared:
+                    self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
             sep = "." if ":" in ip else ":"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
@@ -320,12 +325,25 @@ class Builder:
                 "defaults-from": "/Common/cookie", "method": get(item, "cookieMethod"),
                 "expiration": str(get(item, "ttl")), "httponly": ED[get(item, "httpOnly")],
                 "secure": ED[get(item, "secure")], "always-send": ED[get(item, "alwaysSet")],
-                **({"cookie-name": item["cookieName"]} if "cookieName" in item else {})}
+                **({"cookie-name": item["cookieName"]} if "cookieName" in item else {}),
+                **self.cookie_encryption(item)}
         else:
             kind, values = "source-addr", {"defaults-from": "/Common/source_addr",
                                            "hash-algorithm": get(item, "hashAlgorithm"),
                                            "mask": item.get("addressMask", "none")}
         self.add(Obj(f"ltm persistence {kind}", f"/{self.t}/{a}/{n}", described(item, {**common, **values})))
+
+    @staticmethod
+    def cookie_encryption(item: dict) -> dict:
+        """AS3's encrypt: the cookie encrypted, required, with the declared passphrase (sealed by the store)."""
+        if not get(item, "encrypt"):
+            return {}
+        out = {"cookie-encryption": "required"}
+        if "passphrase" in item:    # a SecureVault one the lab cannot open is kept as its ciphertext
+            clear = secrets.plain(item["passphrase"], "")[0]
+            out["cookie-encryption-passphrase"] = (clear.decode(errors="replace") if clear is not None
+                                                   else item["passphrase"]["ciphertext"])
+        return out
 
     def snat(self, item: dict, a: str) -> dict:
         v = item.get("snat", "auto")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import ssl_files
-from ..config.sealed import unseal
+from ..config.sealed import PREFIX, unseal
 from ..config.store import Op
 from ..errors import ConfigError
 from .desired import Obj
@@ -47,13 +47,14 @@ class Plan:
 def same(a: dict | None, b: dict | None) -> bool:
     """Whether an object comes out as it is: a certificate or key installed again from the same
     text is the same file (its install record, times and revision, is not what AS3 declared; a
-    passphrase sealed again is the same passphrase)."""
-    if a is None or b is None or "pem" not in a:
+    passphrase, or any secret sealed again, is the same secret)."""
+    if a is None or b is None:
         return a == b
 
-    def file(x: dict) -> dict:
-        return {**{k: v for k, v in x.items() if k not in ssl_files.STAMP}, "passphrase": unseal(x.get("passphrase"))}
-    return file(a) == file(b)
+    def comparable(x: dict) -> dict:
+        return {k: unseal(v) if isinstance(v, str) and v.startswith(PREFIX) else v for k, v in x.items()
+                if "pem" not in x or k not in ssl_files.STAMP}
+    return comparable(a) == comparable(b)
 
 
 def create(o: Obj) -> Op:

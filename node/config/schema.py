@@ -329,7 +329,8 @@ STORED_POOL = (
     Field("queue-time-limit", "int", 0, minimum=0, maximum=4294967295),
     Field("reselect-tries", "int", 0, minimum=0, maximum=65535),
     Field("service-down-action", "enum", "none", ("none", "reset", "drop", "reselect")),
-    Field("slow-ramp-time", "int", 10, minimum=0, maximum=65535))
+    Field("slow-ramp-time", "int", 10, minimum=0, maximum=65535),
+    Field("metadata", "items", (), sub=(Field("value", "str"), Field("persist", "enum", "true", TF))))
 STORED_MONITOR = (
     Field("adaptive", "enum", "disabled", ED),
     Field("adaptive-divergence-type", "enum", "relative", ("relative", "absolute")),
@@ -360,6 +361,7 @@ STORED_VIRTUAL = (
                                                 "source-destination")),
     Field("rate-limit-src-mask", "int", 0, minimum=0, maximum=128),
     Field("service-down-immediate-action", "enum", "none", ("none", "reset", "drop")),
+    Field("serverssl-use-sni", "enum", "disabled", ED),
     Field("source", "str", "0.0.0.0/0"),
     Field("source-address-translation", "record", {"type": "none"}, sub=(
         Field("type", "enum", "none", ("none", "automap", "snat", "lsn")), Field("pool", "str"))),
@@ -443,8 +445,41 @@ PROFILE_SSL = (
 RENEGOTIATION = ("request", "require", "require-strict")
 TCP_TUNED = ("f5-tcp-lan", "f5-tcp-mobile", "f5-tcp-progressive", "f5-tcp-wan", "mptcp-mobile-optimized",
              "tcp-lan-optimized", "tcp-legacy", "tcp-mobile-optimized", "tcp-wan-optimized")
+def _ed(*names_defaults: tuple[str, str]) -> tuple[Field, ...]:
+    return tuple(Field(n, "enum", d, ED) for n, d in names_defaults)
+
+
+# stored only: the lab's TCP and fastL4 handling follows the kernel's, whatever these say (F5's defaults)
+PROFILE_TCP = (
+    *_ed(("ack-on-push", "enabled"), ("auto-proxy-buffer-size", "disabled"), ("auto-receive-window-size", "disabled"),
+         ("auto-send-buffer-size", "disabled"), ("delayed-acks", "enabled"), ("enhanced-loss-recovery", "disabled"),
+         ("fast-open", "enabled"), ("proxy-options", "disabled"), ("reset-on-timeout", "enabled"),
+         ("selective-acks", "enabled"), ("syn-cookie-enable", "enabled"), ("timestamps", "enabled"),
+         ("verified-accept", "disabled")),
+    Field("congestion-control", "enum", "high-speed", ("bbr", "cdg", "chd", "cubic", "high-speed", "illinois",
+                                                       "new-reno", "none", "reno", "scalable", "vegas", "westwood",
+                                                       "woodside")),
+    Field("idle-timeout", "int", 300, minimum=0, maximum=4294967295),
+    Field("init-cwnd", "int", 10, minimum=0, maximum=64), Field("init-rwnd", "int", 10, minimum=0, maximum=64),
+    Field("keep-alive-interval", "int", 1800, minimum=1, maximum=4294967295),
+    Field("minimum-rto", "int", 1000, minimum=1, maximum=5000),
+    Field("nagle", "enum", "enabled", ED + ("auto",)),
+    Field("proxy-buffer-high", "int", 49152, minimum=64, maximum=33554432),
+    Field("proxy-buffer-low", "int", 32768, minimum=64, maximum=33554432),
+    Field("receive-window-size", "int", 65535, minimum=64, maximum=33554432),
+    Field("send-buffer-size", "int", 65535, minimum=64, maximum=33554432),
+    Field("tcp-options", "str", "none"), Field("zero-window-timeout", "int", 20000, minimum=0, maximum=4294967295))
+PROFILE_FASTL4 = (
+    Field("client-timeout", "int", 30, minimum=0, maximum=86400), Field("idle-timeout", "str", "300"),
+    Field("keep-alive-interval", "str", "disabled"), Field("mss-override", "int", 0, minimum=0, maximum=9162),
+    *_ed(("loose-close", "disabled"), ("loose-initialization", "disabled"), ("reset-on-timeout", "enabled"),
+         ("syn-cookie-enable", "enabled"), ("syn-cookie-whitelist", "disabled")),
+    Field("pva-acceleration", "enum", "full", ("full", "partial", "none", "dedicated")),
+    Field("tcp-close-timeout", "str", "5"), Field("tcp-handshake-timeout", "str", "5"))
 PROFILE_EXTRA = {
     "http": PROFILE_HTTP,
+    "tcp": PROFILE_TCP,
+    "fastl4": PROFILE_FASTL4,
     "client-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="/Common/default.crt"),
                    replace(SSL_FILES[1], default="/Common/default.key"), SSL_FILES[2],
                    Field("secure-renegotiation", "enum", "require", RENEGOTIATION),
@@ -514,7 +549,9 @@ PERSIST_TYPES = (
         Field("method", "enum", "insert", ("insert", "rewrite", "passive", "hash")),
         Field("cookie-name", "str", "none"), Field("expiration", "str", "0"),
         Field("always-send", "enum", "disabled", ED), Field("httponly", "enum", "enabled", ED),
-        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"), *PERSIST_COMMON)),
+        Field("secure", "enum", "enabled", ED), Field("timeout", "str", "180"),
+        Field("cookie-encryption", "enum", "disabled", ("disabled", "preferred", "required")),
+        Field("cookie-encryption-passphrase", "sealed"), *PERSIST_COMMON)),
     # stored only: the lab's proxy persists by source address and cookie alone
     ObjType("ltm persistence dest-addr", "Persistence Profile", (
         Field("defaults-from", "str", "/Common/dest_addr"), Field("timeout", "str", "180"),

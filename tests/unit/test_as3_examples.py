@@ -25,7 +25,13 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-reference-ssl-cert-and-key-in-common.json", "example-tls-client-and-server-ssl-protocol.json",
           "example-http-no-compression-tcp-profile-irule-for-pool.json", "example-modifying-tls-options.json",
           "example-multiple-ssl-tls-certs-in-one-profile.json", "example-tls-client-and-server-advanced-settings.json",
-          "example-client-and-server-tls-profile-using-shared-certs.json", "example-tls-server-authenticationMode.json")
+          "example-client-and-server-tls-profile-using-shared-certs.json", "example-tls-server-authenticationMode.json",
+          # settings the lab stores: TCP and fastL4 profiles, a service's, a pool's, cookie encryption
+          "example-l4-profile.json", "example-s3-tcp-profile.json", "example-tcp-options-in-tcp-profile.json",
+          "example-service-admin-state.json", "example-metadata.json", "example-pool-with-metadata.json",
+          "example-pool-allow-nat-allow-snat.json", "example-persist-ttl.json", "example-nat64.json",
+          "example-service-generic-with-shareAddress.json", "example-service-tcp-with-service-down-action.json",
+          "example-service-address-with-server-scope.json", "example-serverssl-use-sni.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -1,0 +1,126 @@
+"""AS3 properties the lab keeps where F5 keeps them and does not act on (docs/design.md, "stored
+only"): each AS3 property -> its tmsh property (F5's map_as3 and properties.json), with AS3's
+schema for it. classes.py takes the schemas, desired.py the values.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ED = {True: "enabled", False: "disabled"}
+YN = {True: "yes", False: "no"}
+
+
+@dataclass(frozen=True)
+class Prop:
+    field: str                      # the tmsh property
+    schema: dict                    # AS3's schema for the property
+    convert: Callable = str         # AS3's value -> tmsh's
+
+
+def flag(field: str, default: bool | None, words: dict = ED) -> Prop:
+    return Prop(field, {"type": "boolean", **({} if default is None else {"default": default})}, words.get)
+
+
+def num(field: str, lo: int, hi: int, default: int | None = None, special: dict | None = None,
+        text: bool = False) -> Prop:
+    """An integer; `special` maps AS3's special numbers (-1, 0) to the tmsh word or number;
+    `text`: tmsh keeps the property as a word ("indefinite" or a number)."""
+    special = special or {}
+    return Prop(field, {"type": "integer", "minimum": lo, "maximum": hi,
+                        **({} if default is None else {"default": default})},
+                (lambda v: str(special.get(v, v))) if text else (lambda v: special.get(v, v)))
+
+
+def word(field: str, *choices: str, default: str | None = None, tmsh: dict | None = None) -> Prop:
+    tmsh = tmsh or {}
+    return Prop(field, {"enum": list(choices), **({} if default is None else {"default": default})},
+                lambda v: tmsh.get(v, v))
+
+
+def schemas(table: dict[str, Prop]) -> dict:
+    return {prop: p.schema for prop, p in table.items()}
+
+
+def values(item: dict, table: dict[str, Prop]) -> dict:
+    """The tmsh values of the properties the declaration gives (the rest keep F5's defaults)."""
+    return {p.field: p.convert(item[prop]) for prop, p in table.items() if prop in item}
+
+
+NEVER = 4294967295
+TIMEOUT = {0: "immediate", -1: "indefinite"}
+TCP_OPTION = {"type": "object", "required": ["option", "when"], "additionalProperties": False, "properties": {
+    "option": {"type": "integer", "minimum": 0, "maximum": 255}, "when": {"enum": ["first", "last"]}}}
+
+# L4_Profile -> ltm profile fastl4
+L4 = {
+    "clientTimeout": num("client-timeout", -1, 86400, 30, {-1: 86400}),
+    "idleTimeout": num("idle-timeout", -1, NEVER, 300, TIMEOUT, text=True),
+    "keepAliveInterval": num("keep-alive-interval", 0, NEVER, 0, {0: "disabled"}, text=True),
+    "looseClose": flag("loose-close", False), "looseInitialization": flag("loose-initialization", False),
+    "maxSegmentSize": num("mss-override", -1, 9162, 0, {-1: 9162}),
+    "resetOnTimeout": flag("reset-on-timeout", True), "synCookieEnable": flag("syn-cookie-enable", True),
+    "synCookieAllowlist": flag("syn-cookie-whitelist", False),
+    "tcpCloseTimeout": num("tcp-close-timeout", -1, NEVER, 5, TIMEOUT, text=True),
+    "tcpHandshakeTimeout": num("tcp-handshake-timeout", -1, NEVER, 5, TIMEOUT, text=True),
+    "pvaAcceleration": word("pva-acceleration", "full", "partial", "none", "dedicated", default="full"),
+}
+
+# TCP_Profile -> ltm profile tcp
+TCP = {
+    "ackOnPush": flag("ack-on-push", True),
+    "autoProxyBufferSize": flag("auto-proxy-buffer-size", True),
+    "autoReceiveWindowSize": flag("auto-receive-window-size", True),
+    "autoSendBufferSize": flag("auto-send-buffer-size", True),
+    "congestionControl": word("congestion-control", "bbr", "cdg", "chd", "cubic", "high-speed", "illinois",
+                              "new-reno", "none", "reno", "scalable", "vegas", "westwood", "woodside",
+                              default="woodside"),
+    "delayedAcks": flag("delayed-acks", True), "enhancedLossRecovery": flag("enhanced-loss-recovery", True),
+    "fastOpen": flag("fast-open", True), "idleTimeout": num("idle-timeout", -1, 86400, 300, {-1: NEVER}),
+    "initCwnd": num("init-cwnd", 0, 64, 16), "initRwnd": num("init-rwnd", 0, 64, 16),
+    "keepAliveInterval": num("keep-alive-interval", 1, NEVER, 1800),
+    "minimumRto": num("minimum-rto", 1, 5000, 1000),
+    "nagle": word("nagle", "disable", "enable", "auto", default="auto",
+                  tmsh={"disable": "disabled", "enable": "enabled"}),
+    "proxyBufferHigh": num("proxy-buffer-high", 64, 33554432, 262144),
+    "proxyBufferLow": num("proxy-buffer-low", 64, 33554432, 196608),
+    "proxyOptions": flag("proxy-options", False),
+    "receiveWindowSize": num("receive-window-size", 64, 33554432, 131072),
+    "resetOnTimeout": flag("reset-on-timeout", True), "selectiveAcks": flag("selective-acks", True),
+    "sendBufferSize": num("send-buffer-size", 64, 33554432, 262144),
+    "synCookieEnable": flag("syn-cookie-enable", True), "timestamps": flag("timestamps", True),
+    "verifiedAccept": flag("verified-accept", False),
+    "zeroWindowTimeout": num("zero-window-timeout", -1, 86400000, 20000, {-1: NEVER}),
+    "tcpOptions": Prop("tcp-options", {"type": "array", "items": TCP_OPTION},
+                       lambda v: " ".join(f"{{{o['option']} {o['when']}}}" for o in v) or "none"),
+}
+
+METADATA = {"type": "object", "additionalProperties": {
+    "type": "object", "required": ["value"], "additionalProperties": False,
+    "properties": {"value": {"type": "string"}, "persist": {"type": "boolean", "default": True}}}}
+
+
+def metadata(field: str = "metadata") -> Prop:
+    """AS3's {name: {value, persist}} as F5's metadata items."""
+    return Prop(field, METADATA, lambda v: {k: {"value": m["value"], "persist": "true" if m.get("persist", True)
+                                                 else "false"} for k, m in v.items()})
+
+
+# the Service_* classes -> ltm virtual (adminState and enable together make its status: desired.py)
+SERVICE = {
+    "lastHop": word("auto-lasthop", "default", "auto", "disable", default="default",
+                    tmsh={"auto": "enabled", "disable": "disabled"}),
+    "metadata": metadata(),
+    "nat64Enabled": flag("nat64", False),
+    "serviceDownImmediateAction": word("service-down-immediate-action", "none", "reset", "drop", default="none"),
+    "serversslUseSni": flag("serverssl-use-sni", False),
+    "translateClientPort": Prop("source-port", {"anyOf": [{"type": "boolean"},
+                                                          {"enum": ["change", "preserve", "preserve-strict"]}],
+                                                "default": False},
+                                lambda v: {True: "change", False: "preserve"}.get(v, v) if isinstance(v, bool) else v),
+}
+# Pool -> ltm pool
+POOL = {"allowNATEnabled": flag("allow-nat", True, YN), "allowSNATEnabled": flag("allow-snat", True, YN),
+        "metadata": metadata()}
+# Service_Address -> ltm virtual-address
+SERVICE_ADDRESS = {"serverScope": word("server-scope", "any", "all", "none", default="any")}

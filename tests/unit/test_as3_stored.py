@@ -1,0 +1,90 @@
+"""AS3 properties the lab stores where F5 keeps them (node/as3/stored.py): each declared property
+lands in its tmsh property with F5's value, a redeploy is "no change" and the tenant goes whole."""
+from __future__ import annotations
+
+import base64
+
+from tests.unit.test_as3_core import adc, app, owned, run, services, web
+
+
+def deploy(**objects):
+    svc, store, _ = services()
+    status, out = run(svc, adc(Shop={"class": "Tenant", "App": app(**objects)}))
+    assert status == 200 and out["results"][0]["code"] == 200, out
+    again = run(svc, adc(Shop={"class": "Tenant", "App": app(**objects)}))[1]["results"][0]["message"]
+    assert again == "no change"
+    return svc, store
+
+
+def gone(svc, store) -> bool:
+    return run(svc, None, ["Shop"], "DELETE")[0] == 200 and owned(store) == []
+
+
+def test_l4_profile_settings_are_fastl4_settings_with_as3_special_numbers():
+    svc, store = deploy(l4={"class": "L4_Profile", "clientTimeout": 60, "idleTimeout": -1, "keepAliveInterval": 600,
+                            "looseClose": True, "maxSegmentSize": -1, "tcpHandshakeTimeout": 0,
+                            "pvaAcceleration": "dedicated"})
+    got = store.get("ltm profile fastl4", "/Shop/App/l4")
+    assert {k: got[k] for k in ("client-timeout", "idle-timeout", "keep-alive-interval", "loose-close",
+                                "mss-override", "tcp-handshake-timeout", "pva-acceleration", "reset-on-timeout")} == {
+        "client-timeout": 60, "idle-timeout": "indefinite", "keep-alive-interval": "600", "loose-close": "enabled",
+        "mss-override": 9162, "tcp-handshake-timeout": "immediate", "pva-acceleration": "dedicated",
+        "reset-on-timeout": "enabled"}
+    assert gone(svc, store)
+
+
+def test_tcp_profile_settings_are_tcp_settings():
+    svc, store = deploy(tcp={"class": "TCP_Profile", "congestionControl": "bbr", "nagle": "disable", "initCwnd": 64,
+                             "autoSendBufferSize": True, "idleTimeout": -1,
+                             "tcpOptions": [{"option": 8, "when": "first"}, {"option": 28, "when": "last"}]})
+    got = store.get("ltm profile tcp", "/Shop/App/tcp")
+    assert {k: got[k] for k in ("congestion-control", "nagle", "init-cwnd", "auto-send-buffer-size", "idle-timeout",
+                                "tcp-options", "selective-acks")} == {
+        "congestion-control": "bbr", "nagle": "disabled", "init-cwnd": 64, "auto-send-buffer-size": "enabled",
+        "idle-timeout": 4294967295, "tcp-options": "{8 first} {28 last}", "selective-acks": "enabled"}
+    assert gone(svc, store)
+
+
+def test_service_settings_are_the_virtuals():
+    svc, store = deploy(**web(adminState="disable", lastHop="auto", nat64Enabled=True, translateClientPort=True,
+                              serviceDownImmediateAction="reset", serversslUseSni=True,
+                              metadata={"owner": {"value": "team-a"}, "tmp": {"value": "x", "persist": False}}))
+    vs = store.get("ltm virtual", "/Shop/App/serviceMain")
+    assert {k: vs[k] for k in ("status", "auto-lasthop", "nat64", "source-port", "service-down-immediate-action",
+                               "serverssl-use-sni")} == {
+        "status": "disabled", "auto-lasthop": "enabled", "nat64": "enabled", "source-port": "change",
+        "service-down-immediate-action": "reset", "serverssl-use-sni": "enabled"}
+    assert vs["metadata"] == [{"name": "owner", "value": "team-a", "persist": "true"},
+                              {"name": "tmp", "value": "x", "persist": "false"}]
+    assert gone(svc, store)
+
+
+def test_share_addresses_puts_the_virtual_address_in_common():
+    svc, store = deploy(svc={"class": "Service_TCP", "virtualAddresses": ["10.1.10.130"], "virtualPort": 8080,
+                             "shareAddresses": True})
+    assert store.get("ltm virtual", "/Shop/App/svc")["destination"] == "/Common/10.1.10.130:8080"
+    assert store.get("ltm virtual-address", "/Common/10.1.10.130") is not None
+    assert store.get("ltm virtual-address", "/Shop/10.1.10.130") is None
+    assert gone(svc, store)
+
+
+def test_pool_and_service_address_settings():
+    pool = web()["web_pool"]
+    svc, store = deploy(p={**pool, "allowNATEnabled": False, "allowSNATEnabled": False,
+                           "metadata": {"k": {"value": "v"}}},
+                        va={"class": "Service_Address", "virtualAddress": "10.1.10.131", "serverScope": "none",
+                            "useIpName": True})
+    got = store.get("ltm pool", "/Shop/App/p")
+    assert (got["allow-nat"], got["allow-snat"]) == ("no", "no")
+    assert store.get("ltm virtual-address", "/Shop/10.1.10.131")["server-scope"] == "none"
+    assert gone(svc, store)
+
+
+def test_cookie_encryption_keeps_the_passphrase_sealed():
+    secret = {"ciphertext": base64.b64encode(b"s3cret").decode()}
+    svc, store = deploy(c={"class": "Persist", "persistenceMethod": "cookie", "ttl": 900, "encrypt": True,
+                           "passphrase": secret})
+    got = store.get("ltm persistence cookie", "/Shop/App/c")
+    assert got["cookie-encryption"] == "required" and got["expiration"] == "900"
+    assert "s3cret" not in str(got["cookie-encryption-passphrase"])
+    assert gone(svc, store)
