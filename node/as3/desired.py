@@ -8,6 +8,7 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,16 @@ class Obj:
     type: str
     path: str
     values: dict          # field -> value, tmsh form
+
+
+def network_mask(value: str) -> str:
+    """AS3's address as a virtual's mask: its prefix's (10.0.0.0/8: 255.0.0.0), any for a bare
+    0.0.0.0, else one host."""
+    value = value.split("%")[0]
+    if "/" in value:
+        mask = str(ipaddress.ip_network(f"0.0.0.0/{value.split('/')[1]}").netmask)
+        return "any" if mask == "0.0.0.0" else mask
+    return "any" if value == "0.0.0.0" else "255.255.255.255"
 
 
 def address_of(value: str) -> str:
@@ -252,7 +263,9 @@ class Builder:
         cls = item["class"]
         port = service_port(item)
         udp = cls == "Service_UDP" or item.get("layer4") == "udp"
-        values = {"ip-protocol": "udp" if udp else "tcp", "profiles": self.profiles(item, a),
+        forward = cls == "Service_Forwarding"   # an ip-forward virtual on a network, any protocol unless layer4
+        protocol = get(item, "layer4") if forward else "udp" if udp else "tcp"
+        values = {"ip-protocol": protocol, "profiles": self.profiles(item, a),
                   "status": ED[get(item, "enable") and get(item, "adminState") == "enable"],
                   **stored.values(item, stored.SERVICE),
                   "translate-address": ED[get(item, "translateServerAddress")],
@@ -269,9 +282,12 @@ class Builder:
             values["fallback-persistence"] = self.persistence(item["fallbackPersistenceMethod"], a)
         if item.get("iRules"):
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
+        if forward:
+            values["ip-forward"] = True
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
+            mask = network_mask(addr) if forward and isinstance(addr, str) else None
             if isinstance(addr, dict):    # a Service_Address: its virtual address, where it put it
                 path = self.resolver.path(addr, self.t, a)
                 ip = self.resolver.addresses({"virtualAddresses": [addr]}, self.t, a)[0]
@@ -279,12 +295,14 @@ class Builder:
             else:
                 shared = get(item, "shareAddresses")    # in /Common: the store makes it there if missing
                 ip, folder = address_of(addr), "/Common" if shared else f"/{self.t}"
-                if not shared:
-                    self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
+                if not shared:   # a forwarding service's: ARP and ICMP echo off, as AS3 makes it
+                    self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip, **(
+                        {"arp": "disabled", "icmp-echo": "disabled", "mask": mask} if forward else {})}))
             sep = "." if ":" in ip else ":"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
-                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source})))
+                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source,
+                **({"mask": mask} if mask else {})})))
             if cls == "Service_HTTPS" and get(item, "redirect80"):   # AS3's port-80 virtual, redirecting to HTTPS
                 self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}-Redirect-", {
                     "destination": f"{folder}/{ip}{sep}80", "source": source, "ip-protocol": "tcp",
@@ -298,7 +316,8 @@ class Builder:
         props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
-                 "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",)}[cls]
+                 "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
+                 "Service_Forwarding": ("profileL4",)}[cls]
         out = []
         for prop in props:
             if prop in OPTIONAL_PROFILES and prop not in item:

@@ -131,7 +131,9 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}), "GSLB_Mon
 
 def _kind(item: dict, pointer: str) -> list[str]:
     """A monitor type or persistence method the lab has no object type for is refused by name."""
-    return _monitor_kind(item, pointer) + _persist_kind(item, pointer) + _pem(item, pointer)
+    l2 = [f'{pointer}/forwardingType: forwarding type "l2" is not supported by this lab']
+    return (_monitor_kind(item, pointer) + _persist_kind(item, pointer) + _pem(item, pointer)
+            + (l2 if item.get("forwardingType") == "l2" else []))
 
 
 PEM_PARTS = (("certificate", ssl_files.CERT, "a PEM certificate"), ("privateKey", ssl_files.KEY,

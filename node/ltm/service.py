@@ -110,6 +110,7 @@ class LTM:
                 with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
                     try:
                         await self.kernel.remove()
+                        await self.kernel.apply([])   # nor anything else (the allow chain) until a virtual takes it
                     except NftError:
                         pass
                     try:
