@@ -38,6 +38,8 @@ class FailoverDriver:
         self.heartbeats = Heartbeats()
         self.forced_offline_path = None
         self._wake = trio.Event()
+        self._send_now = trio.Event()     # what our heartbeats say changed: tell the peers now
+        self._said: dict | None = None
         self._device_state = STANDBY      # as last logged (010c0019 Active / 010c0018 Standby)
         self._state_since = 0.0
         self.pool_counts = lambda: {}     # pool path -> (members up, members): set by the daemon (LTM)
@@ -178,9 +180,12 @@ class FailoverDriver:
     async def _send_heartbeats(self) -> None:
         while True:
             addresses = [a for p in self.failover.peers.values() for a in p.paths]
+            self._said = self.failover.payload()
             if addresses:
-                await self.heartbeats.send(self.failover.payload(), addresses)
-            await trio.sleep(self.interval)
+                await self.heartbeats.send(self._said, addresses)
+            with trio.move_on_after(self.interval):
+                await self._send_now.wait()
+            self._send_now = trio.Event()
 
     async def _receive_heartbeats(self) -> None:
         async for addr, msg in self.heartbeats.receive():
@@ -218,6 +223,8 @@ class FailoverDriver:
         if changed:
             self.floating.reconcile()
             self.events.publish(FailoverStateChanged())
+        if self._said is not None and self.failover.payload() != self._said:
+            self._send_now.set()   # a group given up (or a score) is news now, not a heartbeat later
         self._wake.set()
         return changed
 

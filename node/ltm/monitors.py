@@ -2,13 +2,15 @@
 (16 s).
 
 A member is marked up by one successful probe and down when no probe has succeeded for `timeout`
-seconds; a new member is "checking" until its first result. The probes are real: a TCP connect,
+seconds (at that moment, as bigd's deadline, not at the next probe's result); probes start every
+`interval` seconds whatever the last one took; a new member is "checking" until its first result. The probes are real: a TCP connect,
 an HTTP request (over TLS for https, the server's certificate unchecked as F5's is) whose response
 must match the receive string (a regular expression), a UDP datagram (down on an ICMP port
 unreachable, or when a receive string is set and no matching answer comes), an ICMP echo.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
@@ -126,6 +128,9 @@ async def probe(kind: str, settings: dict, address: str, port: int) -> str | Non
     return await probe_tcp(address, port, settings.get("send"), settings.get("recv"), timeout)
 
 
+DEADLINE = "No successful responses received before deadline."   # bigd's last error at a deadline
+
+
 class MonitorState:
     """Up on one success; down when nothing has succeeded for `timeout` seconds. Sans-IO."""
 
@@ -150,6 +155,7 @@ class MonitorState:
                 self.state = "down"
         return self.state != old
 
+<<<<<<< HEAD
 
 def combined(states: list[str], need: int) -> str:
     """A member's state under its pool's monitor rule, from each monitor's: up once `need` of them
@@ -160,3 +166,18 @@ def combined(states: list[str], need: int) -> str:
     if len(states) - sum(s == "down" for s in states) < need:
         return "down"
     return "checking"
+=======
+    def deadline(self) -> float:
+        """When the member goes down unless a probe succeeds first: `timeout` after the last
+        success (or the start); never once down."""
+        if self.state == "down":
+            return math.inf
+        return (self.last_ok if self.last_ok is not None else self.started) + self.timeout
+
+    def expire(self, now: float) -> bool:
+        """The deadline passed with no success: down (returns whether the state changed)."""
+        if now < self.deadline():
+            return False
+        self.state, self.reason = "down", self.reason or DEADLINE
+        return True
+>>>>>>> main

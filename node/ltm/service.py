@@ -270,21 +270,35 @@ class LTM:
                 self._nursery.start_soon(self._monitor, key, monitor)
 
     async def _monitor(self, key: tuple[str, str, str], monitor: Monitor) -> None:
-        pool, member, _ = key
         kind, settings, address = monitor.key
         settings = dict(settings)
-        port = int(member.rsplit(":", 1)[1])
+        port = int(key[1].rsplit(":", 1)[1])
+        interval = float(settings.get("interval", 5))
         with monitor.scope:
-            while True:
-                failure = await probe(kind, settings, address, port)
-                if monitor.state.result(failure, trio.current_time()):
-                    st = monitor.state.state
-                    detail = f"; last error: {failure}" if failure else ""
-                    self.log.log("notice", "mcpd", f"Pool {pool} member {member} monitor status {st}. "
-                                 f"[ /Common/{kind}: {st}{detail} ]", "01070638", event="monitor",
-                                 pool=pool, member=member, state=st)
-                    self.events.publish(HealthChanged(pool, member, st))
-                await trio.sleep(float(settings.get("interval", 5)))
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._monitor_deadline, key, monitor, interval)
+                while True:
+                    started = trio.current_time()
+                    failure = await probe(kind, settings, address, port)
+                    if monitor.state.result(failure, trio.current_time()):
+                        self._monitor_changed(key, monitor, failure)
+                    await trio.sleep_until(started + interval)   # a probe every interval, as bigd's
+
+    async def _monitor_deadline(self, key: tuple[str, str, str], monitor: Monitor, interval: float) -> None:
+        """Down the moment `timeout` passes with no success (the HA group scores and the pool's
+        members follow at once), not at the result of the probe after it."""
+        while True:
+            await trio.sleep_until(min(monitor.state.deadline(), trio.current_time() + interval))
+            if monitor.state.expire(trio.current_time()):
+                self._monitor_changed(key, monitor, monitor.state.reason)
+
+    def _monitor_changed(self, key: tuple[str, str, str], monitor: Monitor, failure: str | None) -> None:
+        (pool, member, _), st = key, monitor.state.state
+        detail = f"; last error: {failure}" if failure else ""
+        self.log.log("notice", "mcpd", f"Pool {pool} member {member} monitor status {st}. "
+                     f"[ /Common/{monitor.key[0]}: {st}{detail} ]", "01070638", event="monitor",
+                     pool=pool, member=member, state=st)
+        self.events.publish(HealthChanged(pool, member, st))
 
     def serving(self) -> dict[str, tuple[dict, str, int, str]]:
         """The virtuals this device serves now: enabled, on a virtual address of a traffic group

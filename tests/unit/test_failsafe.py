@@ -132,3 +132,41 @@ def test_ha_status_lists_every_failsafe_the_device_has_and_marks_the_tripped_one
         ("vlan_fs", "/Common/internal", "failover", "none", "yes", "no")]
     assert ha_status_rows({}, {}, {}, {}, {"dg-ha": None}) == [
         ("cluster_time_sync", "dg-ha", "none", "none", "no", "no")]   # no time source: not watched
+
+
+class _Wire:
+    """The heartbeat socket: records what is sent, hears nothing."""
+
+    def __init__(self):
+        self.sent = []
+
+    async def bind(self):
+        pass
+
+    async def send(self, payload, addresses):
+        self.sent.append((trio.current_time(), payload["state"]))
+
+    async def receive(self):
+        await trio.sleep_forever()
+        yield
+
+
+class _Floating:
+    def reconcile(self):
+        pass
+
+
+async def test_a_changed_heartbeat_goes_out_at_once_not_at_the_next_interval(tmp_path, autojump_clock):
+    store = ConfigStore(tmp_path / "config.json", "bigip1")
+    driver = FailoverDriver("bigip1", store, _Parts(), {"heartbeat_interval": 1.0}, _Floating(), Hub(), dict,
+                            lambda _p: True)
+    driver.heartbeats = wire = _Wire()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(driver.run)
+        driver.failover.configure([], {"bigip2": ["10.0.0.2"]}, trio.current_time())
+        await trio.sleep(1.5)
+        sent = len(wire.sent)
+        driver.offline()                      # what our heartbeats say changed
+        await trio.sleep(0.01)
+        assert [state for _, state in wire.sent[sent:]] == ["forced-offline"]   # the next interval is 0.5 s on
+        nursery.cancel_scope.cancel()

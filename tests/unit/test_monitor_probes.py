@@ -1,17 +1,18 @@
-"""The https and udp monitors' probes, against real sockets on loopback: https speaks TLS without
+"""The https and udp monitors' probes, against real sockets on loopback (https speaks TLS without
 checking the certificate and matches the receive string; udp is down on a port unreachable, and
-needs a matching answer only when a receive string is set."""
+needs a matching answer only when a receive string is set), and the monitor state's deadline."""
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import socket
 import ssl
 
 import trio
 
 from node.iquery.trust import cert_pem, key_pem, make_ca, new_key
-from node.ltm.monitors import probe
+from node.ltm.monitors import DEADLINE, MonitorState, probe
 
 HTTPS = {"interval": 5, "timeout": 16, "recv": "200 OK"}
 
@@ -60,3 +61,20 @@ async def test_udp_probe_down_on_port_unreachable_up_on_an_answer():
         assert await probe("udp", {"interval": 1, "recv": "pong default send string"}, "127.0.0.1", port) is None
     assert "no response matching" in await probe("udp", {"interval": 1, "recv": "pong"}, "127.0.0.1", port)
     server.close()
+
+
+def test_a_member_goes_down_at_its_deadline_not_at_the_next_probe_result():
+    # interval 1, timeout 3: last success at 10; the probes after it hang (their results come late)
+    st = MonitorState(0.0, 3.0)
+    assert st.result(None, 10.0) and st.state == "up"
+    assert st.deadline() == 13.0
+    assert not st.expire(12.9) and st.state == "up"
+    assert st.expire(13.0) and (st.state, st.reason) == ("down", DEADLINE)
+    assert st.deadline() == math.inf and not st.expire(20.0)
+    assert st.result(None, 14.0) and st.state == "up"          # one success brings it back
+
+
+def test_a_new_member_that_never_answers_goes_down_timeout_after_its_start():
+    st = MonitorState(5.0, 3.0)
+    assert st.result("refused", 6.0) is False and st.state == "checking"
+    assert st.expire(8.0) and (st.state, st.reason) == ("down", "refused")   # the last error kept
