@@ -155,18 +155,6 @@ class MonitorState:
                 self.state = "down"
         return self.state != old
 
-<<<<<<< HEAD
-
-def combined(states: list[str], need: int) -> str:
-    """A member's state under its pool's monitor rule, from each monitor's: up once `need` of them
-    find it up (all for `a and b`, N for `min N of`), down once so many find it down that `need`
-    cannot be reached, else checking."""
-    if sum(s == "up" for s in states) >= need:
-        return "up"
-    if len(states) - sum(s == "down" for s in states) < need:
-        return "down"
-    return "checking"
-=======
     def deadline(self) -> float:
         """When the member goes down unless a probe succeeds first: `timeout` after the last
         success (or the start); never once down."""
@@ -180,4 +168,14 @@ def combined(states: list[str], need: int) -> str:
             return False
         self.state, self.reason = "down", self.reason or DEADLINE
         return True
->>>>>>> main
+
+
+def combined(states: list[str], need: int) -> str:
+    """A member's state under its pool's monitor rule, from each monitor's: up once `need` of them
+    find it up (all for `a and b`, N for `min N of`), down once so many find it down that `need`
+    cannot be reached, else checking."""
+    if sum(s == "up" for s in states) >= need:
+        return "up"
+    if len(states) - sum(s == "down" for s in states) < need:
+        return "down"
+    return "checking"
