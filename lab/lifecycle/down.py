@@ -19,7 +19,7 @@ def teardown(plan: Plan) -> list[str]:
     """Remove everything of a lab, whatever state it is in; returns what was removed."""
     be = get_backend(plan.backend)
     removed = []
-    ntpd.stop(plan.lab)   # the fork server is the host's: `down` ends it once no daemon runs from it
+    ntpd.stop(plan.lab)   # the fork server is the host's: it ends itself a while after its last daemon
     present = [node for node in plan.nodes if be.exists(node)]
     each(be.remove, present)   # each node's processes end side by side
     removed += [node.netns for node in present]
@@ -39,7 +39,7 @@ def down(lab: str) -> list[str]:
             raise LabError(f"no lab named {lab!r} is up")
         state.forget(lab)  # node directories (or links to container volumes) without a lab.json
         return leftovers
-    return teardown(plan) + sweep(prefix(lab)) + forkserver.end_idle()
+    return teardown(plan) + sweep(prefix(lab))
 
 
 def down_all() -> list[str]:

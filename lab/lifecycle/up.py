@@ -104,10 +104,9 @@ def make(lab: Lab, say) -> None:
         forkserver.launch()   # warm from an earlier lab, or its imports overlap the wiring
     say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
     with IPRoute() as ipr:
-        for bridge in plan.bridges:
-            wiring.create_bridge(ipr, bridge)
+        bridges = {bridge.name: wiring.create_bridge(ipr, bridge) for bridge in plan.bridges}
     be.create_all(plan.nodes)
-    each(lambda node: wire(be.netns_ref(node), node), plan.nodes)
+    each(lambda node: wiring.wire_node(be.netns_ref(node), node, bridges), plan.nodes)
     impair.apply_topology_netem(lab)
     ntpd.start(plan)
     for node in plan.nodes:   # each start returns at once: the daemons come up side by side
@@ -115,16 +114,6 @@ def make(lab: Lab, say) -> None:
             lab.start_daemon(node.name)
         elif node.kind == "server":
             lab.start_server(node.name)
-
-
-def wire(ref: str, node) -> None:
-    """One node's loopback, VLAN interfaces and routes (a thread of its own may call this)."""
-    wiring.loopback_up(ref)
-    with IPRoute() as ipr:
-        for iface in node.interfaces:
-            wiring.connect(ipr, ref, iface)
-    if node.routes:
-        wiring.add_routes(ref, node.routes)
 
 
 def configure(lab: Lab, deadline: float, say) -> None:

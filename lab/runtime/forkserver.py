@@ -10,8 +10,9 @@ One server serves every lab of the host that runs the same code: its socket (in 
 `bl-forkserver-<key>.sock`) is keyed by the interpreter and a fingerprint of the code and the
 installed packages, so a change to either starts a fresh server. It outlives the lab that started
 it while another lab's daemons run from it, so labs brought up side by side share its pages.
-`biglab down` ends it once it serves no daemon (`end_idle`), `down --all` at once, and it ends
-itself after IDLE seconds without a daemon or a request (a lab whose down never ran).
+It ends itself, with its files, IDLE seconds after its last daemon ended, so the next `up` within
+that time (a test suite's, a user's `down` and `up` again) finds it warm; `down --all` ends it at
+once.
 
 A request is one JSON line on the unix socket: the node's namespace, its node.json and its log.
 The child enters the namespace (setns), starts its own session, works in its state directory with stdio on the log, and runs the daemon; the
@@ -19,7 +20,7 @@ answer is the child's pid, which the lab keeps in the node's daemon.pid as befor
 stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
 children, so a killed daemon leaves no zombie.
 
-`start`, `spawn`, `end_idle` and `sweep` are the server's lifecycle as the lab runs it.
+`start`, `spawn` and `sweep` are the server's lifecycle as the lab runs it.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from .processes import alive, stop_processes
 MODULE = "lab.runtime.forkserver"
 PRELOAD = ("node.daemon", "scapy.layers.l2", "jsonschema")   # what every daemon imports, scapy for GARP,
 # jsonschema for AS3 and DO (imported at the first declaration otherwise: 0.3 to 0.7 s of it)
-IDLE = 600.0   # seconds without a daemon or a request before the server ends itself
+IDLE = 60.0   # seconds without a daemon or a request before the server ends itself
 
 
 class ForkServerError(BackendError):
@@ -94,14 +95,20 @@ def pid(sock: Path | None = None) -> int | None:
 
 
 @contextlib.contextmanager
-def locked(sock: Path):
-    """Hold the server's lock. `end_idle` removes the lock file under it, so a lock taken on a
-    file that is gone meanwhile is taken again on the new one."""
+def locked(sock: Path, wait: bool = True):
+    """Hold the server's lock. A server ending itself removes the lock file under it, so a lock
+    taken on a file that is gone meanwhile is taken again on the new one. With `wait` False, the
+    lock is not waited for: the block hears whether it holds it."""
     path = sock.with_suffix(".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         lock = open(path, "a")
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            lock.close()
+            yield False
+            return
         try:
             if os.fstat(lock.fileno()).st_ino == os.stat(path).st_ino:
                 break
@@ -109,7 +116,7 @@ def locked(sock: Path):
             pass
         lock.close()
     try:
-        yield
+        yield True
     finally:
         lock.close()
 
@@ -185,7 +192,7 @@ def spawn(netns: str, config: Path, log_path: Path, timeout: float = 10.0) -> in
     request = {"netns": netns, "config": str(config), "log": str(log_path)}
     try:
         answer = ask(request, timeout)
-        if not answer:   # the server ended (another lab's down found it idle) before it read us
+        if not answer:   # the server ended (idle) before it read us
             answer = ask(request, timeout)
     except (OSError, ValueError) as exc:
         raise ForkServerError(f"the fork server: {exc}") from None
@@ -210,28 +217,6 @@ def ask(request: dict, timeout: float, sock: Path | None = None) -> dict:
             return json.loads(s.makefile("rb").readline() or b"{}")
         except ConnectionResetError:
             return {}
-
-
-def end_idle(timeout: float = 5.0) -> list[str]:
-    """End every fork server of the host that serves no daemon, as `biglab down` does; what ended.
-    The server decides (it is single-threaded), so a lab starting meanwhile is never cut off; the
-    lock is held until it is gone and its files are removed, so a `launch` meanwhile starts anew."""
-    ended = []
-    for server, sock in servers(PREFIX).items():
-        with locked(sock):
-            try:
-                if not ask({"op": "end-if-idle"}, timeout, sock).get("ended"):
-                    continue
-            except (OSError, ValueError):   # it ended on its own meanwhile, or is busy: left alone
-                if _is_server(server):
-                    continue
-            deadline = time.monotonic() + timeout
-            while _is_server(server) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            ended.append(f"fork server {server}")
-            for leftover in (sock.with_suffix(".out"), sock.with_suffix(".lock")):
-                leftover.unlink(missing_ok=True)
-    return ended
 
 
 # -- the server ---------------------------------------------------------------------------------
@@ -280,28 +265,39 @@ def reap() -> bool:
             return True
 
 
-def handle(conn: socket.socket, listener: socket.socket) -> bool:
-    """Answer one request: fork a daemon, or end the server if no daemon runs from it (True)."""
+def handle(conn: socket.socket, listener: socket.socket) -> None:
+    """Answer one request: fork a daemon."""
     conn.settimeout(5.0)
     try:
         request = json.loads(conn.makefile("rb").readline())
-        if request.get("op") == "end-if-idle":
-            idle = not reap()
-            conn.sendall(json.dumps({"ended": idle}).encode() + b"\n")
-            return idle
         missing = {"netns", "config", "log"} - set(request)
         if missing:
             raise ValueError(f"request lacks {', '.join(sorted(missing))}")
     except (OSError, ValueError) as exc:
         conn.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
-        return False
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         child(request, listener, conn)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-    return False
+
+
+def end_if_idle(path: str, listener: socket.socket) -> None:
+    """End the server now with its files, unless a request waits or a `launch` holds the lock (it
+    found this server running and will ask it). The process exits holding the lock, so a server
+    launched next never has its files removed by this one. A request that connects after the
+    check is cut off unanswered, and its `spawn` asks a fresh server."""
+    sock = Path(path)
+    with locked(sock, wait=False) as held:
+        if not held or select.select([listener], [], [], 0)[0]:
+            return
+        print(f"forkserver: no daemon for {IDLE:g} s, ending", flush=True)
+        listener.close()
+        for leftover in (sock, *(sock.with_suffix(x) for x in (".pid", ".out", ".lock"))):
+            leftover.unlink(missing_ok=True)
+        os._exit(0)
 
 
 def warm() -> None:
@@ -356,16 +352,13 @@ def serve(path: str) -> None:
             if reap():
                 busy = time.monotonic()
             elif time.monotonic() - busy > IDLE and not ready:
-                print(f"forkserver: idle for {IDLE:g} s, ending", flush=True)
-                break
+                end_if_idle(path, listener)
             if listener in ready and not stopping:
                 busy = time.monotonic()
                 conn, _ = listener.accept()
                 with conn:
                     try:
-                        if handle(conn, listener):
-                            print("forkserver: no daemon runs from it, ended by biglab down", flush=True)
-                            break
+                        handle(conn, listener)
                     except OSError as exc:   # the client went away: its child, if any, runs
                         print(f"forkserver: {exc}", flush=True)
     finally:

@@ -22,40 +22,39 @@ def _index(ipr: IPRoute, ifname: str) -> int:
     return found[0]
 
 
-def create_bridge(ipr: IPRoute, bridge: Bridge) -> None:
+def create_bridge(ipr: IPRoute, bridge: Bridge) -> int:
+    """The VLAN's bridge, up (with the host's address on the management VLAN); its index."""
     ipr.link("add", ifname=bridge.name, kind="bridge", br_stp_state=0, br_forward_delay=0,
-             br_mcast_snooping=0)
+             br_mcast_snooping=0, state="up")
     idx = _index(ipr, bridge.name)
     ipr.link("set", index=idx, ifalias=bridge.alias)
     if bridge.host_address:
         addr, plen = bridge.host_address.split("/")
         ipr.addr("add", index=idx, address=addr, prefixlen=int(plen))
-    ipr.link("set", index=idx, state="up")
+    return idx
 
 
-def connect(ipr: IPRoute, ns_ref: str, iface: Interface) -> None:
-    """A veth pair: the host end on the VLAN's bridge, the node end named after the VLAN."""
-    ipr.link("add", ifname=iface.host_end, kind="veth", peer={"ifname": iface.vlan, "net_ns_fd": ns_ref})
-    idx = _index(ipr, iface.host_end)
-    ipr.link("set", index=idx, master=_index(ipr, iface.bridge), ifalias=iface.alias)
-    ipr.link("set", index=idx, state="up")
+def wire_node(ns_ref: str, node, bridges: dict[str, int] | None = None) -> None:
+    """A node's wiring, in a few netlink requests (a thread of its own may call this): on the
+    host, per interface, a veth pair made enslaved to its VLAN's bridge and up in one request
+    (the node end named after the VLAN, in the node), and its alias; in the node, on one socket,
+    loopback up, each interface addressed and up, and the node's routes. `bridges` maps bridge
+    names to indices (looked up if not given)."""
+    with IPRoute() as ipr:
+        for iface in node.interfaces:
+            master = bridges[iface.bridge] if bridges else _index(ipr, iface.bridge)
+            ipr.link("add", ifname=iface.host_end, kind="veth", master=master, state="up",
+                     peer={"ifname": iface.vlan, "net_ns_fd": ns_ref})
+            ipr.link("set", ifname=iface.host_end, ifalias=iface.alias)
     with namespaces.inside(ns_ref), IPRoute() as nsr:
-        inner = _index(nsr, iface.vlan)
-        addr, plen = iface.address.split("/")
-        nsr.addr("add", index=inner, address=addr, prefixlen=int(plen))
-        nsr.link("set", index=inner, state="up")
-
-
-def add_routes(ns_ref: str, routes) -> None:
-    """Static routes inside a node to lab addresses through lab gateways (topology-checked)."""
-    with namespaces.inside(ns_ref), IPRoute() as nsr:
-        for to, via in routes:
+        index = {link.get("ifname"): link["index"] for link in nsr.get_links()}
+        nsr.link("set", index=index["lo"], state="up")
+        for iface in node.interfaces:
+            addr, plen = iface.address.split("/")
+            nsr.addr("add", index=index[iface.vlan], address=addr, prefixlen=int(plen))
+            nsr.link("set", index=index[iface.vlan], state="up")
+        for to, via in node.routes:   # to lab addresses through lab gateways (topology-checked)
             nsr.route("add", dst=to, gateway=via)
-
-
-def loopback_up(ns_ref: str) -> None:
-    with namespaces.inside(ns_ref), IPRoute() as nsr:
-        nsr.link("set", index=_index(nsr, "lo"), state="up")
 
 
 def set_link(ipr: IPRoute, iface: Interface, up: bool) -> None:

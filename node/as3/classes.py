@@ -74,6 +74,7 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                mirroring=enum("none", "L4", default="none"),
                iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}},
                adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
+               policyEndpoint={"anyOf": [STR, POINTER, {"type": "array", "items": NAME_OR_POINTER}]},
                **stored.schemas(stored.SERVICE), **own)
 
 
@@ -125,8 +126,10 @@ def tls_common(secure_renegotiation: str) -> dict:
 
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
+                            profileMultiplex=POINTER,
                             profileHTTPCompression=ref_or("basic")),
     "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
+                             profileMultiplex=POINTER,
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY),
@@ -170,13 +173,14 @@ CLASSES: dict[str, dict] = {
         proxyType=enum("reverse", "explicit", "transparent", default="reverse"),
         viaRequest=enum("preserve", "remove", "append", default="preserve"),
         viaResponse=enum("preserve", "remove", "append", default="preserve"),
-        requestChunking=enum("preserve", "selective", "rechunk", default="preserve"),
-        responseChunking=enum("preserve", "selective", "unchunk", "rechunk", default="selective"),
+        requestChunking=enum("preserve", "selective", "rechunk", "sustain", default="preserve"),
+        responseChunking=enum("preserve", "selective", "unchunk", "rechunk", "sustain", default="selective"),
         maxHeaderCount=intrange(16, 4096, 64), maxHeaderSize=intrange(0, 4294967295, 32768),
         knownMethods={"type": "array", "items": STR}, pipelineAction=enum("allow", "reject", "pass-through"),
         unknownMethodAction=enum("allow", "reject", "pass-through"), truncatedRedirects=BOOL,
         fallbackRedirect=STR, insertHeader={"type": "object", "properties": {"name": STR, "value": STR},
-                                            "additionalProperties": False}),
+                                            "additionalProperties": False},
+        **stored.schemas(stored.HTTP), **stored.schemas(stored.HTTP_ENFORCEMENT), **stored.schemas(stored.HTTP_HSTS)),
     "Persist": obj(
         ("persistenceMethod",), persistenceMethod=enum(*PERSIST_WORDS), duration=intrange(0, 604800, 180),
         matchAcrossPools={**BOOL, "default": False}, matchAcrossServices={**BOOL, "default": False},

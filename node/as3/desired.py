@@ -23,7 +23,7 @@ BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/C
                     "tcp_half_open": "/Common/tcp_half_open"}
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
-OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS")
+OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
                "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
@@ -144,7 +144,10 @@ class Builder:
             values["fallback-host"] = item["fallbackRedirect"]
         if "insertHeader" in item:
             values["header-insert"] = f"{item['insertHeader'].get('name')}: {item['insertHeader'].get('value')}"
+        values.update(stored.values(item, stored.HTTP))
+        values["hsts"] = {**TYPES["ltm profile http"].field("hsts").default, **stored.values(item, stored.HTTP_HSTS)}
         enforcement = {field: item[prop] for prop, field in ENFORCEMENT.items() if prop in item}
+        enforcement.update(stored.values(item, stored.HTTP_ENFORCEMENT))
         if "truncatedRedirects" in item:
             enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
         if enforcement:
@@ -284,6 +287,9 @@ class Builder:
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         if forward:
             values["ip-forward"] = True
+        if "policyEndpoint" in item:    # the virtual's ltm policies
+            p = item["policyEndpoint"]
+            values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
@@ -313,8 +319,9 @@ class Builder:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
                    "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression"),
-                 "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS"), "Service_TCP": ("profileTCP",),
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex"),
+                 "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
+                                   "profileMultiplex"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]

@@ -11,8 +11,9 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "persistenceMethods": "Persist", "fallbackPersistenceMethod": "Persist",
          "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client",
          "clientCertificate": "Certificate", "chainCA": "CA_Bundle", "trustCA": "CA_Bundle",
-         "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle"}
-NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate")   # properties that also take a bare name
+         "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle",
+         "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile"}
+NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor"}
 
 

@@ -43,8 +43,9 @@ def schemas(table: dict[str, Prop]) -> dict:
 
 
 def values(item: dict, table: dict[str, Prop]) -> dict:
-    """The tmsh values of the properties the declaration gives (the rest keep F5's defaults)."""
-    return {p.field: p.convert(item[prop]) for prop, p in table.items() if prop in item}
+    """The tmsh values of the properties, AS3's defaults for those not declared (as AS3 writes them)."""
+    return {p.field: p.convert(item.get(prop, p.schema.get("default"))) for prop, p in table.items()
+            if prop in item or "default" in p.schema}
 
 
 NEVER = 4294967295
@@ -124,3 +125,33 @@ POOL = {"allowNATEnabled": flag("allow-nat", True, YN), "allowSNATEnabled": flag
         "metadata": metadata()}
 # Service_Address -> ltm virtual-address
 SERVICE_ADDRESS = {"serverScope": word("server-scope", "any", "all", "none", default="any")}
+
+HEADER = {"type": "string", "minLength": 1, "maxLength": 128}
+# HTTP_Profile -> ltm profile http (the lab's proxy acts on max-header-count and -size, desired.py)
+HTTP = {
+    "trustXFF": flag("accept-xff", False), "multiplexTransformations": flag("oneconnect-transformations", True),
+    "multiplexStatusReuse": Prop("oneconnect-status-reuse", {"type": "string", "default": "200 206"}),
+    "rewriteRedirects": word("redirect-rewrite", "none", "all", "matching", "addresses", default="none",
+                             tmsh={"addresses": "nodes"}),
+    "otherXFF": Prop("xff-alternative-names", {"type": "array", "items": HEADER}, list),
+    "allowedResponseHeaders": Prop("response-headers-permitted", {"type": "array", "items": HEADER}, list),
+    "fallbackStatusCodes": Prop("fallback-status-codes", {"type": "array", "items": {
+        "type": "integer", "minimum": 100, "maximum": 999}}, lambda v: [str(c) for c in v]),
+    "whiteOutHeader": Prop("header-erase", {"type": "string"}),
+    "viaHost": Prop("via-host-name", {"type": "string"}),
+    "encryptCookies": Prop("encrypt-cookies", {"type": "array", "items": {"type": "string"}}, list),
+}
+PASS_OR_REJECT = ("pass-through", "reject")
+HTTP_ENFORCEMENT = {
+    "allowBlankSpaceAfterHeaderName": flag("allow-ws-header-name", False),
+    "enforceRFCCompliance": flag("rfc-compliance", False),
+    "excessClientHeaders": word("excess-client-headers", *PASS_OR_REJECT, default="pass-through"),
+    "excessServerHeaders": word("excess-server-headers", *PASS_OR_REJECT, default="pass-through"),
+    "oversizeClientHeaders": word("oversize-client-headers", *PASS_OR_REJECT, default="pass-through"),
+    "oversizeServerHeaders": word("oversize-server-headers", *PASS_OR_REJECT, default="pass-through"),
+    "maxRequests": num("max-requests", 0, 2147483647, 0),
+}
+HTTP_HSTS = {
+    "hstsInsert": flag("mode", False), "hstsPeriod": num("maximum-age", 0, NEVER, 7862400),
+    "hstsIncludeSubdomains": flag("include-subdomains", True), "hstsPreload": flag("preload", False),
+}

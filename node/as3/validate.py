@@ -12,10 +12,9 @@ import re
 
 from .. import jsoncheck
 from ..config import ssl_files
-from ..config.schema import TYPES
 from ..errors import ConfigError
 from . import classes as C
-from . import secrets
+from . import secrets, unsupported
 from .refs import Resolver
 
 NAME = re.compile(C.NAME)
@@ -122,18 +121,8 @@ def _application(t: str, a: str, app: dict) -> list[str]:
         elif t == "Common" and item["class"].startswith("Service_") and item["class"] != "Service_Address":
             errors.append(f"{pointer}: a {item['class']} cannot be declared in the Common tenant")
         else:
-            errors += check(item["class"], item, pointer) or _kind(item, pointer)
+            errors += unsupported.named(item, pointer) or check(item["class"], item, pointer) or _pem(item, pointer)
     return errors
-
-
-MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}), "GSLB_Monitor": ("gtm monitor", {})}
-
-
-def _kind(item: dict, pointer: str) -> list[str]:
-    """A monitor type or persistence method the lab has no object type for is refused by name."""
-    l2 = [f'{pointer}/forwardingType: forwarding type "l2" is not supported by this lab']
-    return (_monitor_kind(item, pointer) + _persist_kind(item, pointer) + _pem(item, pointer)
-            + (l2 if item.get("forwardingType") == "l2" else []))
 
 
 PEM_PARTS = (("certificate", ssl_files.CERT, "a PEM certificate"), ("privateKey", ssl_files.KEY,
@@ -163,21 +152,3 @@ def _pem(item: dict, pointer: str) -> list[str]:
     if not errors and key and isinstance(item["certificate"], str) and not ssl_files.matches(item["certificate"], key):
         errors.append(f"{pointer}/privateKey: the key does not match the certificate")
     return errors
-
-
-def _persist_kind(item: dict, pointer: str) -> list[str]:
-    words = [(f"{pointer}/persistenceMethod", item.get("persistenceMethod"))]
-    words += [(f"{pointer}/persistenceMethods/{i}", w) for i, w in enumerate(item.get("persistenceMethods") or [])]
-    words += [(f"{pointer}/fallbackPersistenceMethod", item.get("fallbackPersistenceMethod"))]
-    return [f'{where}: persistence method "{w}" is not supported by this lab' for where, w in words
-            if isinstance(w, str) and w != "none" and w not in C.PERSIST_BUILTINS]
-
-
-def _monitor_kind(item: dict, pointer: str) -> list[str]:
-    prefix, alias = MONITOR_TYPES.get(item["class"], (None, None))
-    if prefix is None:
-        return []
-    mt = item["monitorType"]
-    if f"{prefix} {alias.get(mt, mt)}" not in TYPES:
-        return [f'{pointer}/monitorType: monitor type "{mt}" is not supported by this lab']
-    return []

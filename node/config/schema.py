@@ -379,7 +379,7 @@ def record(name: str, *subs: Field) -> Field:
     return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
 
 
-REJECT = ("reject", "truncate")
+REJECT = ("reject", "truncate", "pass-through")
 SFLOW = record("sflow", Field("poll-interval", "int", 0, minimum=0), Field("poll-interval-global", "enum", "yes", YN),
                Field("sampling-rate", "int", 0, minimum=0), Field("sampling-rate-global", "enum", "yes", YN))
 STORED_VLAN = (   # F5's VLAN properties the lab keeps and shows (a VLAN here is a bridge port, untagged)
@@ -401,7 +401,8 @@ PROFILE_HTTP = (
            Field("pipeline", "enum", "allow", ("allow", "reject", "pass-through")),
            Field("known-methods", "list", ("CONNECT", "DELETE", "GET", "HEAD", "LOCK", "OPTIONS", "POST", "PROPFIND",
                                            "PUT", "TRACE", "UNLOCK")),
-           Field("truncated-redirects", "enum", "disabled", ED),
+           Field("truncated-redirects", "enum", "disabled", ED), Field("allow-ws-header-name", "enum", "disabled", ED),
+           Field("rfc-compliance", "enum", "disabled", ED),
            Field("unknown-method", "enum", "allow", ("allow", "reject", "pass-through"))),
     record("explicit-proxy", Field("default-connect-handling", "enum", "deny", ("deny", "allow")),
            Field("dns-resolver", "str", "none"), Field("ipv6", "enum", "no", NY),
@@ -413,10 +414,11 @@ PROFILE_HTTP = (
            Field("mode", "enum", "disabled", ED), Field("preload", "enum", "disabled", ED)),
     Field("insert-xforwarded-for", "enum", "disabled", ED), Field("lws-width", "int", 80, minimum=0, maximum=4096),
     Field("oneconnect-transformations", "enum", "enabled", ED),
+    Field("oneconnect-status-reuse", "str", "200 206"),
     Field("proxy-type", "enum", "reverse", ("reverse", "explicit", "transparent")),
     Field("redirect-rewrite", "enum", "none", ("none", "all", "matching", "nodes")),
-    Field("request-chunking", "enum", "preserve", ("preserve", "selective", "rechunk")),
-    Field("response-chunking", "enum", "selective", ("preserve", "selective", "unchunk", "rechunk")),
+    Field("request-chunking", "enum", "preserve", ("preserve", "selective", "rechunk", "sustain")),
+    Field("response-chunking", "enum", "selective", ("preserve", "selective", "unchunk", "rechunk", "sustain")),
     Field("server-agent-name", "str", "BigIP"), Field("via-host-name", "str", "none"),
     Field("via-request", "enum", "preserve", ("preserve", "remove", "append")),
     Field("via-response", "enum", "preserve", ("preserve", "remove", "append")))

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 import yaml
-from pyroute2 import IPRoute
 
 from lab.lifecycle import inspect
 from lab.model import state
@@ -126,11 +125,7 @@ def boot(lab, name):
     """Start a killed container again and wire it as `up` did (its volume kept the node's state)."""
     node = Lab.open(lab).node(name)
     client().containers.get(node.netns).start()
-    ref = get_backend("docker").netns_ref(node)
-    wiring.loopback_up(ref)
-    with IPRoute() as ipr:
-        for iface in node.interfaces:
-            wiring.connect(ipr, ref, iface)
+    wiring.wire_node(get_backend("docker").netns_ref(node), node)
 
 
 def paths_to(lab, peer, node="bigip2"):

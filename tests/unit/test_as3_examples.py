@@ -32,6 +32,7 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-pool-allow-nat-allow-snat.json", "example-persist-ttl.json", "example-nat64.json",
           "example-service-generic-with-shareAddress.json", "example-service-tcp-with-service-down-action.json",
           "example-service-address-with-server-scope.json", "example-serverssl-use-sni.json",
+          "example-http-multiplex-properties.json",
           # Service_Forwarding (ip-forward virtuals on 0.0.0.0 with sources), a pool with several monitors
           "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json")
 

@@ -88,3 +88,53 @@ def test_cookie_encryption_keeps_the_passphrase_sealed():
     assert got["cookie-encryption"] == "required" and got["expiration"] == "900"
     assert "s3cret" not in str(got["cookie-encryption-passphrase"])
     assert gone(svc, store)
+
+
+def test_policy_endpoint_and_multiplex_profile_are_the_virtuals_policies_and_profile():
+    from node.config.store import Op
+    svc, store, _ = services()
+    store.commit([Op("create", "ltm policy", "/Common/p1", {"strategy": ("set", "/Common/first-match")})])
+    body = adc(Shop={"class": "Tenant", "App": app(**web(policyEndpoint={"bigip": "/Common/p1"},
+                                                         profileMultiplex={"bigip": "/Common/oneconnect"}))})
+    status, out = run(svc, body)
+    assert status == 200, out
+    vs = store.get("ltm virtual", "/Shop/App/serviceMain")
+    assert vs["policies"] == ["/Common/p1"] and "/Common/oneconnect" in vs["profiles"]
+
+
+def test_what_the_lab_has_not_is_refused_by_name_one_error_each():
+    from node.as3 import validate
+    svc = {"class": "Service_HTTP", "virtualAddresses": ["10.1.10.140"], "policyWAF": {"bigip": "/Common/waf"},
+           "profileHTML": {"bigip": "/Common/html"}, "colour": "blue"}
+    pool = {"class": "Pool", "members": [{"servicePort": 80, "addressDiscovery": "consul", "uri": "http://c:8500"}]}
+    cert = {"class": "Certificate", "certificate": {"url": "https://example.com/c.pem"}}
+    dg = {"class": "Data_Group", "keyDataType": "string", "storageType": "external", "externalFilePath": "x"}
+    mon = {"class": "Monitor", "monitorType": "mysql", "database": "db", "username": "u"}
+    errors = validate.declaration(adc(Shop={"class": "Tenant", "App": app(svc=svc, pool=pool, cert=cert, dg=dg,
+                                                                           mon=mon)}))
+    assert errors == [
+        "/Shop/App/svc/policyWAF: a WAF policy is not supported by this lab (BIG-IP ASM)",
+        "/Shop/App/svc/profileHTML: an HTML profile is not supported by this lab",
+        "/Shop/App/pool/members/0/addressDiscovery: service discovery from Consul is not supported by this lab "
+        "(it reaches no internet)",
+        "/Shop/App/cert/certificate: a certificate from a URL is not supported by this lab (it reaches no internet)",
+        "/Shop/App/dg/storageType: an external data group is not supported by this lab (it reaches no internet)",
+        '/Shop/App/mon/monitorType: monitor type "mysql" is not supported by this lab']
+
+
+def test_http_profile_settings_top_level_enforcement_and_hsts():
+    svc, store = deploy(h={"class": "HTTP_Profile", "trustXFF": True, "multiplexStatusReuse": "200 206 404",
+                           "rewriteRedirects": "addresses", "otherXFF": ["X-Real-IP"], "fallbackStatusCodes": [500],
+                           "requestChunking": "sustain", "enforceRFCCompliance": True,
+                           "oversizeClientHeaders": "reject", "maxHeaderCount": 128, "hstsInsert": True,
+                           "hstsPeriod": 100})
+    got = store.get("ltm profile http", "/Shop/App/h")
+    assert {k: got[k] for k in ("accept-xff", "oneconnect-status-reuse", "redirect-rewrite", "xff-alternative-names",
+                                "fallback-status-codes", "request-chunking")} == {
+        "accept-xff": "enabled", "oneconnect-status-reuse": "200 206 404", "redirect-rewrite": "nodes",
+        "xff-alternative-names": ["X-Real-IP"], "fallback-status-codes": ["500"], "request-chunking": "sustain"}
+    enforcement, hsts = got["enforcement"], got["hsts"]
+    assert (enforcement["rfc-compliance"], enforcement["oversize-client-headers"], enforcement["max-header-count"],
+            enforcement["excess-client-headers"]) == ("enabled", "reject", 128, "pass-through")
+    assert (hsts["mode"], hsts["maximum-age"], hsts["include-subdomains"]) == ("enabled", 100, "enabled")
+    assert gone(svc, store)

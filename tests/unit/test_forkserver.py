@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from lab.runtime import forkserver
 from lab.runtime.forkserver import handle, socket_path
 
@@ -22,11 +24,39 @@ def test_a_request_without_its_fields_is_refused_without_forking():
     assert answer_to(b'{"netns": "bl-x-bigip1"}\n') == {"error": "request lacks config, log"}
 
 
-def test_down_ends_a_server_only_when_no_daemon_runs_from_it(monkeypatch):
-    monkeypatch.setattr(forkserver, "reap", lambda: True)   # a daemon still runs
-    assert answer_to(b'{"op": "end-if-idle"}\n') == {"ended": False}
-    monkeypatch.setattr(forkserver, "reap", lambda: False)
-    assert answer_to(b'{"op": "end-if-idle"}\n') == {"ended": True}
+def idle_server(tmp_path, monkeypatch):
+    """A listening socket and the files of a server for this code; os._exit raises instead."""
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    sock = socket_path()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(sock))
+    listener.listen(4)
+    for suffix in (".pid", ".out", ".lock"):
+        sock.with_suffix(suffix).write_text("")
+
+    def exit_(code):
+        raise SystemExit(code)
+    monkeypatch.setattr(forkserver.os, "_exit", exit_)
+    return sock, listener
+
+
+def test_an_idle_server_ends_itself_and_leaves_no_file(tmp_path, monkeypatch):
+    sock, listener = idle_server(tmp_path, monkeypatch)
+    with pytest.raises(SystemExit):
+        forkserver.end_if_idle(str(sock), listener)
+    assert listener.fileno() == -1 and list(tmp_path.iterdir()) == []
+
+
+def test_an_idle_server_stays_for_a_request_waiting_or_a_launch_holding_the_lock(tmp_path, monkeypatch):
+    sock, listener = idle_server(tmp_path, monkeypatch)
+    with listener, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(sock))   # a spawn's request not read yet
+        forkserver.end_if_idle(str(sock), listener)
+        assert sock.exists() and sock.with_suffix(".pid").exists()
+        listener.accept()[0].close()
+        with forkserver.locked(sock):   # a launch found this server running and will ask it
+            forkserver.end_if_idle(str(sock), listener)
+        assert sock.exists() and sock.with_suffix(".pid").exists()
 
 
 def test_a_request_that_is_not_json_is_refused():
@@ -58,8 +88,8 @@ def test_a_running_server_for_the_same_code_is_reused_not_started_again(tmp_path
 
 
 def test_a_server_that_ends_before_it_accepts_is_started_again_not_reported(tmp_path, monkeypatch):
-    # Another lab's `down` ended the running server (and removed its output) between our launch
-    # finding it and our connect: the next launch starts a fresh one.
+    # The running server ended itself, idle (and removed its files), between our launch finding
+    # it and our connect: the next launch starts a fresh one.
     monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
     sock = socket_path()
     launched = []
@@ -73,7 +103,7 @@ def test_a_server_that_ends_before_it_accepts_is_started_again_not_reported(tmp_
     assert forkserver.start(timeout=5) == sock and len(launched) == 2
 
 
-def test_a_launch_waiting_on_the_lock_takes_it_again_when_down_removed_its_file(tmp_path, monkeypatch):
+def test_a_launch_waiting_on_the_lock_takes_it_again_when_an_ending_server_removed_its_file(tmp_path, monkeypatch):
     import threading
     monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
     lock = socket_path().with_suffix(".lock")
@@ -83,6 +113,6 @@ def test_a_launch_waiting_on_the_lock_takes_it_again_when_down_removed_its_file(
                                                   held.append(lock.exists() and lock.stat().st_ino)])
         waiter.start()
         time.sleep(0.1)   # the waiter blocks on the old file
-        lock.unlink()     # as end_idle does, holding the lock
+        lock.unlink()     # as a server ending itself does, holding the lock
     waiter.join(5)
     assert held and held[0] and lock.exists()   # it holds the file that is there now, not the gone one
