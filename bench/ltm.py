@@ -7,10 +7,14 @@ HTTP mode as the anchor a user would pick instead.
 Every path ends at the same member, web1 (10.1.20.21:80). The virtuals are on bigip1 (active);
 HAProxy runs in bigip2's namespace (the standby: its daemon is idle) on bigip2's external self IP,
 so both proxies sit between the same two VLANs. The direct load runs from web2's namespace (web1's
-VLAN), the rest from the client.
+VLAN, one bridge, no node's namespace on the way), the rest from the client. So fastL4 has a
+second anchor: `routed`, the client straight to the member through bigip1's namespace (routed by
+the floating self IP, no virtual, no DNAT): the same hops as fastL4 without its rules.
 
 For each: keep-alive requests/s with p50/p99 (wrk -c N), and new connections per second (wrk
-with `Connection: close`, one request per connection).
+with `Connection: close`, one request per connection); for a proxy (the BIG-IP daemon, HAProxy),
+the CPU time it spent per keep-alive request (user and system, from /proc): the machine is shared,
+so requests/s move with its load, CPU per request much less.
 
     .venv/bin/python bench/ltm.py [--seconds 5] [--connections 10] [--name bltm --mgmt-subnet 10.252.4.0/24]
 """
@@ -37,6 +41,7 @@ VIP = "10.1.10.100"
 HAPROXY_AT = "10.1.10.12"   # bigip2's external self IP
 PATHS = {   # name -> (node wrk runs in, URL)
     "direct": ("web2", f"http://{MEMBER}/"),
+    "routed": ("client", f"http://{MEMBER}/"),
     "fastl4": ("client", f"http://{VIP}:94/"),
     "tcp": ("client", f"http://{VIP}:95/"),
     "http": ("client", f"http://{VIP}:96/"),
@@ -71,6 +76,15 @@ def wrk(name: str, node: str, url: str, seconds: int, connections: int, close: b
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
     figures["p50_ms"] = round(float(p50.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)], 3)
     return figures
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """A process's CPU time so far (user + system, all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def loop_lag_during(name: str, seconds: int, run):
@@ -113,18 +127,26 @@ def main() -> None:
         cfg = Path(tmp) / "haproxy.cfg"
         cfg.write_text(HAPROXY_CFG)
         lab_ = Lab.open(name)
+        lab_.run("client", ["ip", "route", "replace", "10.1.20.0/24", "via", "10.1.10.10"], check=True)   # routed
         pid = lab_.backend.start(lab_.node("bigip2"), ["haproxy", "-db", "-f", str(cfg)], str(Path(tmp) / "haproxy.log"))
+        proxy_pid = {"tcp": lab_.pid("bigip1", "daemon.pid"), "http": lab_.pid("bigip1", "daemon.pid"),
+                     "haproxy_tcp": pid, "haproxy_http": pid}
         try:
             for node, url in PATHS.values():
                 wait(lambda: ready(name, node, url), timeout=30)
             results = {}
             for path, (node, url) in PATHS.items():
+                before = cpu_seconds(proxy_pid.get(path))
                 keep, lag = loop_lag_during(name, args.seconds,
                                             lambda: wrk(name, node, url, args.seconds, args.connections))
+                after = cpu_seconds(proxy_pid.get(path))
                 new = wrk(name, node, url, args.seconds, args.connections, close=True)
                 results[path] = {"keepalive_rps": keep["requests_per_s"], "p50_ms": keep["p50_ms"],
                                  "p99_ms": keep["p99_ms"], "new_conn_per_s": new["requests_per_s"],
                                  "errors": keep["errors"] or new["errors"], "bigip1_loop_lag": lag}
+                if before is not None and after is not None:
+                    results[path]["proxy_cpu_us_per_request"] = round(
+                        (after - before) * 1e6 / (keep["requests_per_s"] * args.seconds), 1)
         finally:
             os.kill(pid, signal.SIGTERM)
 
@@ -135,9 +157,12 @@ def main() -> None:
         "loadavg": open("/proc/loadavg").read().split()[:3],
         "paths": results,
         "fastl4_over_direct": ratio("fastl4", "direct"),                 # aim >= 0.9
+        "fastl4_over_routed": ratio("fastl4", "routed"),                 # the same hops without the virtual
+        "routed_over_direct": ratio("routed", "direct"),                 # what the node's namespace costs
         "tcp_over_haproxy_tcp": ratio("tcp", "haproxy_tcp"),             # aim >= 0.7
         "tcp_p99_over_haproxy_tcp_p99": ratio("tcp", "haproxy_tcp", "p99_ms"),   # aim <= 3
         "http_over_haproxy_http": ratio("http", "haproxy_http"),         # aim >= 0.5
+        "http_cpu_over_haproxy_http_cpu": ratio("http", "haproxy_http", "proxy_cpu_us_per_request"),
         "load": f"wrk -t2 -c{args.connections} -d{args.seconds}s, HTTP/1.1 keep-alive; new connections with "
                 "Connection: close"}, indent=1))
 

@@ -9,13 +9,17 @@ One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
   `ratio` times. Least connections has no kernel form (nftables cannot pick by a per-destination
   count at the moment a packet arrives), so a fastL4 virtual on such a pool falls back to round
   robin in the kernel (docs/design.md says so).
-- `forward` (filter): bytes each way, per virtual and per member, counted by conntrack direction.
+- `forward` (filter): bytes each way, per virtual and per member, counted by conntrack direction:
+  the member's chain marks the connection (`ct mark`) as it DNATs, and two rules find each packet's
+  counters by (direction, mark) in one map lookup each (one rule per virtual and member, each
+  matching conntrack fields, cost every forwarded packet a walk of them all).
 - `postrouting` (nat, srcnat): SNAT to the address source-address-translation chose.
 - `allow` (filter, forward, after `forward`; policy drop): what this device forwards at all, as a
-  BIG-IP forwards nothing no virtual server takes: the connections of each fastL4 virtual, and of
-  each ip-forward virtual (F5's "Forwarding (IP)": no pool, no translation; the packets of
-  connections to its destination network, port and protocol, from its source, are routed as they
-  are). The kernel's ip_forward is on once there is a table; this chain decides.
+  BIG-IP forwards nothing no virtual server takes: the connections a fastL4 virtual sent to a member
+  (their conntrack mark, one rule), and those of each ip-forward virtual (F5's "Forwarding (IP)": no
+  pool, no translation; the connections to its destination network, port and protocol, from its
+  source, are routed as they are). The kernel's ip_forward is on once there is a table; this chain
+  decides.
 
 Source-address persistence stays in the kernel too: a map per virtual (client address under the
 profile's mask -> the member's mark, with the profile's timeout). A first packet looks its client
@@ -192,14 +196,14 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
         if elems:
             cmds.append({"add": {"element": {"family": FAMILY, "table": TABLE, "name": name, "elem": elems}}})
     cmds += [{"add": _obj("chain", c)} for c in chains]
+    cmds += _byte_counters(virtuals)
+    if any(vs.members for vs in virtuals):   # a connection a member chain DNATed (and marked), both ways
+        cmds.append(_rule("allow", {"match": {"op": "!=", "left": _ct("mark"), "right": 0}}, {"accept": None}))
     for vs in virtuals:
         if vs.forward:
             cmds += _forwarder(vs)
             continue
-        v_conns, v_in, v_out = virtual_counters(vs.path)
-        cmds.append(_rule("forward", *_flow(vs, "original"), {"counter": v_in}))
-        cmds.append(_rule("forward", *_flow(vs, "reply"), {"counter": v_out}))
-        cmds.append(_rule("allow", *_flow(vs, "original")[:3], {"accept": None}))   # both directions
+        v_conns = conns_counter(vs.path)
         if not vs.members:
             continue   # no member available: the connection gets no DNAT and no listener: reset
         to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
@@ -219,17 +223,37 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
                           {"vmap": {"key": {"numgen": {"mode": "inc", "mod": len(slots), "offset": 0}},
                                     "data": {"set": verdicts}}}))
         for m in vs.members:
-            m_conns, m_in, m_out = member_counters(vs.path, m.name)
+            m_conns = member_counters(vs.path, m.name)[0]
             cmds.append(_rule(counter(vs.path, m.name), _match({"meta": {"key": "l4proto"}}, vs.protocol),
+                              {"mangle": {"key": _ct("mark"), "value": flow_mark(vs.path, m.name)}},
                               {"counter": m_conns}, {"dnat": {"addr": m.address, "port": m.port}}))
-            to_member = [_match(_ct("ip saddr", "reply"), m.address), _match(_ct("proto-src", "reply"), m.port)]
-            cmds.append(_rule("forward", *_flow(vs, "original"), *to_member, {"counter": m_in}))
-            cmds.append(_rule("forward", *_flow(vs, "reply"), *to_member, {"counter": m_out}))
             if m.snat:
                 cmds.append(_rule("postrouting", *_flow(vs, "original"),
                                   _match({"payload": {"protocol": "ip", "field": "daddr"}}, m.address),
                                   {"snat": {"addr": _spread(m.snat)}}))
     return {"nftables": cmds}
+
+
+def flow_mark(vs: str, member: str) -> int:
+    """The conntrack mark of a connection sent to one member by one virtual (set with its DNAT, and
+    mirrored with the connection): the forward chain's byte counters are found by it."""
+    return mark_of(counter(vs, member))
+
+
+def _byte_counters(virtuals: list[L4Virtual]) -> list[dict]:
+    """Bytes each way, per virtual and per member: two rules in `forward`, each one map lookup by
+    (conntrack direction, conntrack mark) per packet, whatever the number of virtuals."""
+    by_virtual, by_member = [], []
+    for vs in virtuals:
+        _, v_in, v_out = virtual_counters(vs.path)
+        for m in vs.members:
+            _, m_in, m_out = member_counters(vs.path, m.name)
+            mark = flow_mark(vs.path, m.name)
+            by_virtual += [[{"concat": ["original", mark]}, v_in], [{"concat": ["reply", mark]}, v_out]]
+            by_member += [[{"concat": ["original", mark]}, m_in], [{"concat": ["reply", mark]}, m_out]]
+    key = {"concat": [_ct("direction"), _ct("mark")]}
+    return [_rule("forward", {"counter": {"map": {"key": key, "data": {"set": entries}}}})
+            for entries in (by_virtual, by_member) if entries]
 
 
 def _spread(addresses: tuple[str, ...]):

@@ -37,6 +37,7 @@ class Entry:
     state: int = 0             # TCP state (TCP_STATES index)
     status: int = 0
     timeout: int = 0
+    mark: int = 0              # the conntrack mark (fastl4.flow_mark: which virtual and member)
 
     @property
     def key(self) -> tuple:
@@ -45,7 +46,7 @@ class Entry:
     def to_wire(self) -> dict:
         return {"p": self.proto, "s": self.src, "d": self.dst, "sp": self.sport, "dp": self.dport,
                 "n": list(self.dnat) if self.dnat else None, "sn": self.snat, "st": self.state,
-                "f": self.status, "to": self.timeout}
+                "f": self.status, "to": self.timeout, "m": self.mark}
 
     @classmethod
     def from_wire(cls, w: dict) -> "Entry":
@@ -54,15 +55,15 @@ class Entry:
         dnat = w.get("n")
         return cls(int(w["p"]), str(w["s"]), str(w["d"]), int(w["sp"]), int(w["dp"]),
                    (str(dnat[0]), int(dnat[1])) if dnat else None, w.get("sn") or None,
-                   int(w.get("st") or 0), int(w.get("f") or 0), int(w.get("to") or 0))
+                   int(w.get("st") or 0), int(w.get("f") or 0), int(w.get("to") or 0), int(w.get("m") or 0))
 
 
 def from_conntrack(orig: dict, reply: dict, proto: int, *, state: int = 0, status: int = 0,
-                   timeout: int = 0) -> Entry:
+                   timeout: int = 0, mark: int = 0) -> Entry:
     """An entry from a conntrack event's tuples: {src, dst, sport, dport} each way."""
     dnat = (reply["src"], reply["sport"]) if (reply["src"], reply["sport"]) != (orig["dst"], orig["dport"]) else None
     snat = reply["dst"] if reply["dst"] != orig["src"] else None
-    return Entry(proto, orig["src"], orig["dst"], orig["sport"], orig["dport"], dnat, snat, state, status, timeout)
+    return Entry(proto, orig["src"], orig["dst"], orig["sport"], orig["dport"], dnat, snat, state, status, timeout, mark)
 
 
 def mirrored(entry: Entry, virtuals: set[tuple[str, int, int]]) -> bool:
@@ -95,6 +96,8 @@ def create_attrs(entry: Entry) -> list:
         attrs.append(["CTA_NAT_DST", _nat(entry.dnat[0], entry.dnat[1])])
     if entry.snat:
         attrs.append(["CTA_NAT_SRC", _nat(entry.snat, None)])
+    if entry.mark:
+        attrs.append(["CTA_MARK", entry.mark])
     return attrs + update_attrs(entry)
 
 

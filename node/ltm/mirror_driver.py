@@ -75,7 +75,8 @@ def entries(data: bytes):
             if proto in mirror.PROTOCOLS and _get(orig, "CTA_TUPLE_IP", "CTA_IP_V4_SRC"):
                 e = mirror.from_conntrack(_tuple(orig), _tuple(reply), proto,
                                           state=_get(msg, "CTA_PROTOINFO", "CTA_PROTOINFO_TCP", "CTA_PROTOINFO_TCP_STATE") or 0,
-                                          status=msg.get_attr("CTA_STATUS") or 0, timeout=msg.get_attr("CTA_TIMEOUT") or 0)
+                                          status=msg.get_attr("CTA_STATUS") or 0, timeout=msg.get_attr("CTA_TIMEOUT") or 0,
+                                          mark=msg.get_attr("CTA_MARK") or 0)
                 yield ("destroy" if kind & 0xFF == IPCTNL_MSG_CT_DELETE else "update"), e
         off += (length + 3) & ~3
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
-import h11
 import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
@@ -21,7 +20,7 @@ from ..reconcile import reconcile
 from ..config import monitor_rules, profiles
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              split_destination)
-from . import fastl4, mirror, persist, policies, proxy, snat, tls
+from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
@@ -585,7 +584,7 @@ class LTM:
         except Refused as why:
             vstats.refused += 1
             await (trio.aclose_forcefully(client) if str(why) == "drop" else proxy.reset(client))
-        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError, h11.ProtocolError):
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError, http1.Bad):
             await proxy.reset(client)
         except Exception as exc:   # noqa: BLE001 - garbage on a virtual's port never takes the listener down
             self.log.log("err", "tmm", f"Virtual server {path}: connection from {flow.client[0]} reset: {exc!r}")
@@ -830,24 +829,28 @@ class LTM:
         enforcement = prof.get("enforcement") or {}
         max_count = int(enforcement.get("max-header-count", 64))
         oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
+        xff = prof.get("insert-xforwarded-for") == "enabled"
+        cookie = (self.persistence(flow.virtual) or ("",))[0] == "cookie"
+        rich = hook is not None or xff or cookie     # else the heads go on as bytes, not read
         vstats = self.stat("virtual", flow.virtual)
-        cside = proxy.HttpSide(client, h11.Connection(h11.SERVER, max_incomplete_event_size=int(
-            enforcement.get("max-header-size", 32768)) or 32768), [vstats], "bytes_in")
+        cside = proxy.HttpSide(client, http1.Reader(True, int(enforcement.get("max-header-size", http1.MAX_HEAD))),
+                               [vstats], "bytes_in")
         bound: tuple | None = None     # (picked, server side, entry) kept for the client's connection
         try:
             while True:
-                ev = await cside.next_event()
-                if isinstance(ev, h11.ConnectionClosed):
+                head = await cside.next_head()
+                if head is None:
                     return
-                if not isinstance(ev, h11.Request) or len(ev.headers) > max_count:
+                if len(head.headers) > max_count:
                     raise Refused("reset")
-                req = Request(ev.method.decode(), ev.target.decode("latin-1"), ev.http_version.decode(),
-                              proxy.headers_of(ev.headers.raw_items()))
-                if prof.get("insert-xforwarded-for") == "enabled":
-                    req.headers.insert("X-Forwarded-For", flow.client[0])
-                flow.request, flow.response, flow.outcome = req, None, None
-                fire(hook, "HTTP_REQUEST", flow)
-                self._act(flow)
+                flow.request, flow.response, flow.outcome = None, None, None
+                if rich:
+                    flow.request = Request(head.method.decode("latin-1"), head.target.decode("latin-1"),
+                                           head.version, proxy.headers_of(head.headers))
+                    if xff:
+                        flow.request.headers.insert("X-Forwarded-For", flow.client[0])
+                    fire(hook, "HTTP_REQUEST", flow)
+                    self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
                 if bound is None or oneconnect:
@@ -863,18 +866,14 @@ class LTM:
                     fire(hook, "SERVER_CONNECTED", flow)
                     self._act(flow)
                 picked, sside, _ = bound
-                await self._exchange(cside, sside, flow.request, flow, hook, prof)
-                if sside.conn.our_state is h11.DONE and sside.conn.their_state is h11.DONE:
-                    sside.conn.start_next_cycle()
-                if sside.conn.our_state is not h11.IDLE or oneconnect:
-                    if sside.conn.our_state is not h11.IDLE or not self.idle.give(
-                            self._idle_key(vs, flow, picked), sside.stream, sside.conn):
+                keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
+                if not keep or oneconnect:
+                    if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)
                     self._closed(picked, bound[2])
                     bound = None
-                if cside.conn.our_state is not h11.DONE or cside.conn.their_state is not h11.DONE:
+                if not keep:
                     return
-                cside.conn.start_next_cycle()
         finally:
             if bound is not None:
                 self._closed(bound[0], bound[2])
@@ -888,37 +887,58 @@ class LTM:
 
     async def _server_side(self, vs: dict, flow: Flow, picked: proxy.Picked, oneconnect: bool,
                            counters: list) -> proxy.HttpSide:
-        reuse = await self.idle.take(self._idle_key(vs, flow, picked)) if oneconnect else None
-        if reuse is None:
+        side = await self.idle.take(self._idle_key(vs, flow, picked)) if oneconnect else None
+        if side is None:
             try:
-                reuse = (await self._connect(vs, flow, picked), h11.Connection(h11.CLIENT))
+                side = proxy.HttpSide(await self._connect(vs, flow, picked), http1.Reader(False), counters,
+                                      "bytes_out")
             except (OSError, trio.TooSlowError, trio.BrokenResourceError):
                 raise Refused("reset") from None
-        return proxy.HttpSide(*reuse, counters, "bytes_out")
+        side.counters = counters
+        return side
 
-    async def _exchange(self, cside, sside, req: Request, flow: Flow, hook, prof: dict) -> None:
-        """One request to the server and its response to the client, bodies streamed."""
-        headers = req.headers
-        if not headers.exists("Host"):
-            headers.insert("Host", f"{proxy.socket_of(sside.stream).getpeername()[0]}")
-        await cside.relay(sside, h11.Request(method=req.method, target=req.uri, headers=proxy.raw_headers(headers)))
-        ev = await sside.next_event()
-        while isinstance(ev, h11.InformationalResponse):
-            await cside.send(ev)
-            ev = await sside.next_event()
-        if not isinstance(ev, h11.Response):
+    async def _exchange(self, cside, sside, head: http1.Head, flow: Flow, hook, prof: dict, rich: bool) -> bool:
+        """One request to the server and its response to the client, bodies streamed; whether both
+        connections may carry another request (neither side asked to close). `rich`: the heads are
+        read and changed as flow.request and flow.response (iRules, XFF, cookie persistence); else
+        they go on as they came, as bytes."""
+        if rich:
+            req = flow.request
+            first, headers = f"{req.method} {req.uri} HTTP/1.1".encode("latin-1"), proxy.raw_headers(req.headers)
+        else:
+            first, headers = head.method + b" " + head.target + b" HTTP/1.1", head.headers
+        if http1.value(headers, b"host") is None:
+            headers = [*headers, (b"Host", proxy.socket_of(sside.stream).getpeername()[0].encode())]
+        sside.reader.head_only = first.startswith(b"HEAD ")
+        await cside.relay(sside, http1.write_head(first, headers), head.chunked)
+        resp = await sside.next_head()
+        while resp is not None and resp.status < 200:     # 100 Continue and the like, passed on
+            await sside.relay(cside, http1.write_head(b"HTTP/1.1 %d %b" % (resp.status, resp.reason),
+                                                      resp.headers), False)
+            resp = await sside.next_head()
+        if resp is None:
             raise Refused("reset")
-        flow.response = Response(ev.status_code, ev.reason.decode("latin-1"), ev.http_version.decode(),
-                                 proxy.headers_of(ev.headers.raw_items()))
-        self._insert_cookie(flow)
-        fire(hook, "HTTP_RESPONSE", flow)
-        self._act(flow)
+        first, headers = b"HTTP/1.1 %d %b" % (resp.status, resp.reason), resp.headers
+        if rich:
+            flow.response = Response(resp.status, resp.reason.decode("latin-1"), resp.version,
+                                     proxy.headers_of(resp.headers))
+            self._insert_cookie(flow)
+            fire(hook, "HTTP_RESPONSE", flow)
+            self._act(flow)
+            first = f"HTTP/1.1 {flow.response.status} {flow.response.reason}".encode("latin-1")
+            headers = proxy.raw_headers(flow.response.headers)
         fallback = prof.get("fallback-host") not in (None, "", "none") and \
-            str(ev.status_code) in (prof.get("fallback-status-codes") or ())
+            str(resp.status) in (prof.get("fallback-status-codes") or ())
         if flow.outcome is not None or fallback:
             await self._answer(cside, flow.outcome or Outcome("redirect", location=prof["fallback-host"]))
-        await sside.relay(cside, h11.Response(status_code=ev.status_code, reason=ev.reason,
-                                              headers=proxy.raw_headers(flow.response.headers)))
+        keep = head.keep_alive and resp.keep_alive
+        dechunk = resp.chunked and head.version == "1.0"   # an HTTP/1.0 client reads to the close instead
+        if dechunk:
+            headers, keep = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"], False
+        if not keep and http1.value(headers, b"connection") is None:
+            headers = [*headers, (b"Connection", b"close")]
+        await sside.relay(cside, http1.write_head(first, headers), resp.chunked and not dechunk)
+        return keep
 
     @staticmethod
     async def _answer(cside, outcome: Outcome) -> None:

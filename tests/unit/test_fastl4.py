@@ -50,7 +50,19 @@ def test_a_snatpool_spreads_clients_over_its_addresses_by_a_hash_of_the_client()
 
 def test_no_member_means_no_dnat_so_the_kernel_resets():
     b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", ())], set(), set())
-    assert rules(b, "prerouting") == [] and len(rules(b, "forward")) == 2   # still counted
+    assert rules(b, "prerouting") == [] and "/Common/vs in" in fastl4.wanted([
+        L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", ())])[1]   # its counters stay
+
+
+def test_bytes_are_counted_by_one_map_lookup_of_the_connections_mark():
+    b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set())
+    (m1,) = rules(b, f"/Common/vs {M1.name}")
+    mark = fastl4.flow_mark("/Common/vs", M1.name)
+    assert {"mangle": {"key": {"ct": {"key": "mark"}}, "value": mark}} in m1   # set with the DNAT
+    by_virtual, by_member = (rule[0]["counter"]["map"]["data"]["set"] for rule in rules(b, "forward"))
+    assert [{"concat": ["reply", mark]}, "/Common/vs out"] in by_virtual
+    assert [{"concat": ["original", mark]}, f"/Common/vs {M1.name} in"] in by_member
+    assert len(by_member) == 4 and fastl4.flow_mark("/Common/vs", M2.name) != mark
 
 
 def test_a_rewrite_keeps_counters_wanted_and_deletes_the_rest():

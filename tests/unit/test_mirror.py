@@ -11,9 +11,10 @@ REPLY = {"src": "10.1.20.21", "dst": "10.1.10.51", "sport": 9000, "dport": 40000
 
 
 def test_an_entry_carries_the_member_the_virtual_dnated_to_and_travels_whole():
-    e = mirror.from_conntrack(ORIG, REPLY, 6, state=3, status=0x1AE, timeout=431999)
+    e = mirror.from_conntrack(ORIG, REPLY, 6, state=3, status=0x1AE, timeout=431999, mark=0x1235)
     assert e.dnat == ("10.1.20.21", 9000) and e.snat is None
     assert mirror.Entry.from_wire(e.to_wire()) == e
+    assert ["CTA_MARK", 0x1235] in mirror.create_attrs(e)   # the peer's byte counters find the connection
     snat = mirror.from_conntrack(ORIG, {**REPLY, "dst": "10.1.20.10"}, 6)
     assert snat.snat == "10.1.20.10"
     with pytest.raises(ValueError):
