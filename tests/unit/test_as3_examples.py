@@ -33,6 +33,12 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-service-generic-with-shareAddress.json", "example-service-tcp-with-service-down-action.json",
           "example-service-address-with-server-scope.json", "example-serverssl-use-sni.json",
           "example-http-multiplex-properties.json",
+          # monitor types the lab stores with their settings (ltm and gtm)
+          "example-ftp-monitor.json", "example-http2-monitor.json", "example-https-monitor.json",
+          "example-https-monitor2.json", "example-mysql-monitor.json", "example-postgresql-monitor.json",
+          "example-gslb-TCP-half-monitor-type.json", "example-gslb-bigip-monitor.json", "example-gslb-monitor-https.json",
+          "example-gslb-monitor-ldap.json", "example-gslb-monitor-mysql.json", "example-gslb-monitor-sip.json",
+          "example-gslb-monitor-smtp.json",
           # Service_Forwarding (ip-forward virtuals on 0.0.0.0 with sources), a pool with several monitors
           "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json")
 
