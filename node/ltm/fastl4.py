@@ -17,14 +17,20 @@ One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
 
 Source-address persistence stays in the kernel too: a map per virtual (client address under the
 profile's mask -> the member's mark, with the profile's timeout). A first packet looks its client
-up (`meta mark set ip saddr map`) and, found, goes to that member's chain; the `forward` chain
-records each new connection's member (`update @map`, which renews the timeout as F5's source_addr
-does). nft 1.0.6 reads that one statement only as text (its JSON has no `map` statement), so
-`persist_text` gives those rules for a second `nft -f` right after the batch.
+up (`meta mark set ip saddr map`) and, found, goes to that member's chain, which marks the packet
+with the member and DNATs it; the `record` chain (forward hook, after the counters) writes each new
+connection's mark into the map (`update @map`, which renews the timeout as F5's source_addr does).
+nft 1.0.6 reads that one statement only as text (its JSON has no `map` statement), so `recording`
+gives the maps and the `record` chain for an `nft -f` of its own, loaded BEFORE the batch, which
+never touches that chain: no connection a batch's rules DNAT can pass before the rule that records
+it is there (a batch that flushed the table, with the recording loaded after it, left a window in
+which a client's first connection went unrecorded: its persistence record was never made, so never
+mirrored). The recording depends on the virtuals only, not on their members (the packet carries
+its member's mark), so a member going up or down leaves it as it is.
 
 Counters are named objects, so rewriting the rules (member up or down, config change) keeps
-their totals: a batch flushes the table's rules, deletes chains and counters no longer wanted,
-and adds the rest, atomically.
+their totals: a batch flushes the rules of the table's chains (but `record`), deletes chains,
+counters and maps no longer wanted, and adds the rest, atomically.
 """
 from __future__ import annotations
 
@@ -124,6 +130,7 @@ def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
 
 BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100), "forward": ("filter", "forward", 0),
                "postrouting": ("nat", "postrouting", 100)}
+RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
 
 
 def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str],
@@ -134,11 +141,11 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     (by path), in the same batch, so no first packet meets the map without them."""
     chains, counters = wanted(virtuals)
     maps = {vs.persist_map(): vs for vs in virtuals if vs.persist is not None}
-    cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
-                        {"flush": {"table": {"family": FAMILY, "name": TABLE}}}]
+    cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}}]
+    cmds += [{"flush": _obj("chain", c)} for c in sorted(have_chains - {RECORD})]
     for name, (type_, hook, prio) in BASE_CHAINS.items():
         cmds.append({"add": _obj("chain", name, type=type_, hook=hook, prio=prio, policy="accept")})
-    cmds += [{"delete": _obj("chain", c)} for c in sorted(have_chains - set(chains) - set(BASE_CHAINS))]
+    cmds += [{"delete": _obj("chain", c)} for c in sorted(have_chains - set(chains) - set(BASE_CHAINS) - {RECORD})]
     cmds += [{"delete": _obj("counter", c)} for c in sorted(have_counters - set(counters))]
     cmds += [{"delete": _obj("map", m)} for m in sorted(have_maps - set(maps))]
     cmds += [{"add": _obj("counter", c)} for c in counters]
@@ -172,9 +179,10 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
                                     "data": {"set": verdicts}}}))
         for m in vs.members:
             m_conns = member_counters(vs.path, m.name)[0]
+            marked = [{"mangle": {"key": {"meta": {"key": "mark"}}, "value": mark_of(m.name)}}] if vs.persist else []
             cmds.append(_rule(counter(vs.path, m.name), _match({"meta": {"key": "l4proto"}}, vs.protocol),
                               {"mangle": {"key": _ct("mark"), "value": flow_mark(vs.path, m.name)}},
-                              {"counter": m_conns}, {"dnat": {"addr": m.address, "port": m.port}}))
+                              {"counter": m_conns}, *marked, {"dnat": {"addr": m.address, "port": m.port}}))
             if m.snat:
                 cmds.append(_rule("postrouting", *_flow(vs, "original"),
                                   _match({"payload": {"protocol": "ip", "field": "daddr"}}, m.address),
@@ -233,20 +241,24 @@ def _masked(mask: str) -> dict:
     return saddr if mask in ("none", "255.255.255.255") else {"&": [saddr, mask]}
 
 
-def persist_text(virtuals: list[L4Virtual]) -> str:
-    """The rules that record each new connection's member in its virtual's persistence map."""
-    lines = []
+def recording(virtuals: list[L4Virtual]) -> str:
+    """`nft -f` text, one transaction: the persistence maps and the `record` chain's rules, which
+    write each new connection's member (its mark) into its virtual's map."""
+    lines = [f"add table {FAMILY} {TABLE}",
+             f"add chain {FAMILY} {TABLE} {RECORD} {{ type filter hook forward priority 10; policy accept; }}"]
+    rules = []
     for vs in virtuals:
         if vs.persist is None:
             continue
         mask, timeout = vs.persist
-        key = "ip saddr" if mask in ("none", "255.255.255.255") else f"ip saddr & {mask}"
         life = f" timeout {timeout}s" if timeout else ""
-        for m in vs.members:
-            lines.append(f"add rule {FAMILY} {TABLE} forward ct state new meta l4proto {vs.protocol} "
-                         f"ct original ip daddr {vs.address} ct original proto-dst {vs.port} ip daddr {m.address} "
-                         f"{vs.protocol} dport {m.port} update @{vs.persist_map()} {{ {key}{life} : {mark_of(m.name):#x} }}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        lines.append(f"add map {FAMILY} {TABLE} {vs.persist_map()} {{ type ipv4_addr : mark; flags timeout;{life}; }}"
+                     if life else f"add map {FAMILY} {TABLE} {vs.persist_map()} {{ type ipv4_addr : mark; flags timeout; }}")
+        key = "ip saddr" if mask in ("none", "255.255.255.255") else f"ip saddr & {mask}"
+        rules.append(f"add rule {FAMILY} {TABLE} {RECORD} ct state new meta l4proto {vs.protocol} "
+                     f"ct original ip daddr {vs.address} ct original proto-dst {vs.port} meta mark != 0 "
+                     f"update @{vs.persist_map()} {{ {key}{life} : meta mark }}")
+    return "\n".join([*lines, f"flush chain {FAMILY} {TABLE} {RECORD}", *rules]) + "\n"
 
 
 def records(map_json: dict) -> list[tuple[str, float | None, int]]:

@@ -54,6 +54,7 @@ class Kernel:
         self.counters: set[str] = set()
         self.values: dict[str, tuple[int, int]] = {}
         self.maps: dict[str, dict] = {}   # persistence maps, with their records
+        self.recorded: str | None = None   # the persistence recording loaded (fastl4.recording)
         self.open: Counter = Counter()   # (virtual address, port, member address, port) -> open connections
         self.lock = trio.Lock()
 
@@ -62,16 +63,18 @@ class Kernel:
             if virtuals:
                 forwarding(True)
             await self._list()
-            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
-            text = fastl4.persist_text(virtuals)
-            if text:
+            text = fastl4.recording(virtuals)
+            if text != self.recorded:   # first: a connection the batch's rules DNAT is always recorded
+                self.recorded = None
                 await nft(text=text)
+                self.recorded = text
+            await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
             await self._list()
 
     async def remove(self) -> None:
         async with self.lock:
             await nft(fastl4.teardown())
-            self.chains, self.counters, self.maps = set(), set(), {}
+            self.chains, self.counters, self.maps, self.recorded = set(), set(), {}, None
 
     async def _list(self) -> None:
         try:

@@ -71,7 +71,8 @@ def test_a_rewrite_keeps_counters_wanted_and_deletes_the_rest():
                      {"prerouting", old_chain}, {old_counter, "/Common/vs conns"})
     deleted = [next(iter(c["delete"].values()))["name"] for c in b["nftables"] if "delete" in c]
     assert deleted == [old_chain, old_counter]
-    assert {"flush": {"table": {"family": "ip", "name": "biglab_ltm"}}} in b["nftables"]
+    flushed = [c["flush"]["chain"]["name"] for c in b["nftables"] if "flush" in c]
+    assert flushed == sorted([old_chain, "prerouting"])   # emptied, so the old chain can go
 
 
 def test_listing_reads_counters_back():
@@ -100,8 +101,11 @@ def test_source_address_persistence_is_a_kernel_map_looked_up_first_and_kept_acr
     assert {m for m, _ in next(e["vmap"] for e in by_mark if "vmap" in e)["data"]["set"]} == {
         fastl4.mark_of(M1.name), fastl4.mark_of(M2.name)}
     assert any("numgen" in str(e) for e in balanced)
-    text = fastl4.persist_text([vs])
-    assert f"update @{vs.persist_map()} {{ ip saddr & 255.255.255.0 timeout 60s : {fastl4.mark_of(M1.name):#x} }}" in text
+    (m1,) = rules(b, f"/Common/vs {M1.name}")   # the member's chain marks the packet with the member
+    assert m1.index({"mangle": {"key": {"meta": {"key": "mark"}}, "value": fastl4.mark_of(M1.name)}}) < \
+        m1.index({"dnat": {"addr": "10.1.20.21", "port": 80}})
+    text = fastl4.recording([vs])
+    assert f"update @{vs.persist_map()} {{ ip saddr & 255.255.255.0 timeout 60s : meta mark }}" in text
     again = fastl4.batch([vs], set(), set(), frozenset({vs.persist_map()}))
     assert not [c for c in again["nftables"] if "map" in c.get("delete", {})]   # its records stay
     gone = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set(),
@@ -126,3 +130,38 @@ def test_mirrored_records_seed_a_new_map_in_the_same_batch_with_their_time_left(
     forever = L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2), ("none", 0))
     cmds = fastl4.batch([forever], set(), set(), seeds={"/Common/vs": [fastl4.Seed("10.1.10.51", 7, None)]})["nftables"]
     assert [c["add"]["element"]["elem"] for c in cmds if "element" in c.get("add", {})] == [[["10.1.10.51", 7]]]
+
+
+def test_a_batch_never_touches_the_persistence_recording_which_members_coming_and_going_leave_as_it_is():
+    """The cause of a lost fastL4 persistence record: a batch flushed the whole table and the
+    recording rules came back only in a second transaction after it, so a client whose first
+    connection fell in between was DNATed and never recorded (and never mirrored)."""
+    vs = L4Virtual("/Common/vs", "10.1.10.100", 94, "tcp", "round-robin", (M1, M2), ("none", 180))
+    have = {"prerouting", "forward", "postrouting", fastl4.RECORD, f"/Common/vs {M1.name}"}
+    cmds = fastl4.batch([vs], have, set(), frozenset({vs.persist_map()}))["nftables"]
+    touched = [(verb, kind, obj.get("name")) for c in cmds for verb, what in c.items() for kind, obj in what.items()
+               if verb in ("flush", "delete")]
+    assert ("flush", "table", None) not in touched
+    assert not [t for t in touched if t[2] == fastl4.RECORD]
+    text = fastl4.recording([vs])
+    assert f"add chain ip biglab_ltm {fastl4.RECORD} {{ type filter hook forward priority 10; policy accept; }}" in text
+    assert f"add map ip biglab_ltm {vs.persist_map()} {{ type ipv4_addr : mark; flags timeout; timeout 180s; }}" in text
+    assert text.index(f"flush chain ip biglab_ltm {fastl4.RECORD}") < text.index("update @")
+    assert fastl4.recording([L4Virtual(vs.path, vs.address, vs.port, "tcp", "round-robin", (M2,), vs.persist)]) == text
+
+
+async def test_the_kernel_loads_the_recording_before_the_rules_that_dnat_and_again_only_when_it_changes(monkeypatch):
+    from node.ltm import kernel
+    calls = []
+
+    async def nft(payload=None, *args, text=None):
+        calls.append("list" if args else "recording" if text is not None else "batch")
+        return {}
+    monkeypatch.setattr(kernel, "nft", nft)
+    monkeypatch.setattr(kernel, "forwarding", lambda on: None)
+    k, vs = kernel.Kernel(), L4Virtual("/Common/vs", "10.1.10.100", 94, "tcp", "round-robin", (M1, M2), ("none", 180))
+    await k.apply([vs])
+    assert calls == ["list", "recording", "batch", "list"]
+    calls.clear()
+    await k.apply([L4Virtual(vs.path, vs.address, vs.port, "tcp", "round-robin", (M2,), vs.persist)])   # a member down
+    assert calls == ["list", "batch", "list"]
