@@ -446,6 +446,10 @@ class Builder:
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
                       get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
                   "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
+        if item.get("monitors"):     # AS3: all of them, or at least minimumMonitors of them
+            paths = [self.ref(m, a) for m in item["monitors"]]
+            values["monitor"] = (f"min {item['minimumMonitors']} of {{ {' '.join(paths)} }}" if "minimumMonitors" in item
+                                 else " and ".join(paths))
         self.add(Obj("gtm server", self.common(n), described(item, values)))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
@@ -462,16 +466,20 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
-            name = self.domain(m["domainName"], a) if rt in ("cname", "mx") else \
+            name = self.domain(m["domainName"], a) if rt in ("cname", "mx", "naptr") else \
                 f"{self.ref(m['server'], a)}:{m['virtualServer']}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
                              "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
-                                                                       if rt == "mx" else {})}
+                                                                       if rt == "mx" else {}),
+                             **({"service": m.get("service", ""), "order": m.get("order", 10),
+                                 "preference": m.get("preference", 0)} if rt == "naptr" else {})}
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],
                   "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members,
-                  "manual-resume": ED[get(item, "manualResumeEnabled")]}
+                  "manual-resume": ED[get(item, "manualResumeEnabled")], **stored.values(item, stored.GSLB_POOL)}
+        if "verifyMemberAvailability" in item and "verifyMemberEnabled" not in item:   # the lab's older name
+            values["verify-member-availability"] = ED[item["verifyMemberAvailability"]]
         if "fallbackIP" in item:
             values["fallback-ip"] = item["fallbackIP"]
         if item.get("monitors"):
@@ -494,7 +502,10 @@ class Builder:
                   "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
                   "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}
         if "lastResortPool" in item:
-            values["last-resort-pool"] = f"{rt} {self.ref(item['lastResortPool'], a)}"
+            kind = item.get("lastResortPoolType", rt.upper()).lower()
+            values["last-resort-pool"] = f"{kind} {self.ref(item['lastResortPool'], a)}"
+        if item.get("iRules"):     # gtm iRules: stored only
+            values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))
 
     def term(self, match: dict, a: str) -> str:
@@ -506,7 +517,7 @@ class Builder:
 
     def gslb_topology_region(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("gtm region", self.common(n), described(item, {
-            "region-members": [self.term(m, a) for m in item.get("regionMembers") or []]})))
+            "region-members": [self.term(m, a) for m in item.get("members", item.get("regionMembers")) or []]})))
 
     def gslb_topology_records(self, a: str, n: str, item: dict) -> None:
         for r in item.get("records") or []:

@@ -122,7 +122,7 @@ class Resolver:
         errors = []
         for i, m in enumerate(item.get("members") or []):
             where = f"{pointer}/members/{i}"
-            if item["resourceRecordType"] in ("CNAME", "MX"):
+            if item["resourceRecordType"] in ("CNAME", "MX", "NAPTR"):
                 if "domainName" not in m:
                     errors.append(f"{where}: should have required property 'domainName'")
                 elif isinstance(m["domainName"], dict):

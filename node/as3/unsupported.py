@@ -39,6 +39,7 @@ PROPERTIES = {
     "hybrid": "hybrid (post-quantum) certificate chains", "routeDomain": "a route domain other than the default",
     "servers": "named nodes",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
+    "poolsCname": "CNAME pools on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
     "proxyCertificate": "SSL forward proxy certificates", "ldapStartTLS": "LDAP STARTTLS",
     "smtpsStartTLS": "SMTPS STARTTLS", "pkcs12": "a PKCS #12 certificate",

@@ -935,8 +935,8 @@ class LTM:
         dechunk = resp.chunked and head.version == "1.0"   # an HTTP/1.0 client reads to the close instead
         if dechunk:
             headers, keep = [(k, v) for k, v in headers if k.lower() != b"transfer-encoding"], False
-        if not keep and http1.value(headers, b"connection") is None:
-            headers = [*headers, (b"Connection", b"close")]
+        if not keep:     # the client learns the connection ends, whatever the server said
+            headers = [(k, v) for k, v in headers if k.lower() != b"connection"] + [(b"Connection", b"close")]
         await sside.relay(cside, http1.write_head(first, headers), resp.chunked and not dechunk)
         return keep
 
