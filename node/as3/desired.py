@@ -55,6 +55,12 @@ def get(item: dict, prop: str):
     return item.get(prop, default(item["class"], prop))
 
 
+def secret_text(secret: dict) -> str:
+    """A stored-only secret's text; a SecureVault one the lab cannot open is kept as its ciphertext."""
+    clear = secrets.plain(secret, "")[0]
+    return clear.decode(errors="replace") if clear is not None else secret["ciphertext"]
+
+
 def described(item: dict, values: dict) -> dict:
     return {**values, "description": item["remark"]} if "remark" in item else values
 
@@ -111,7 +117,26 @@ class Builder:
         for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: stored, not run
             if prop in item:
                 values[field] = item[prop]
+        values.update(self.monitor_settings(a, item, TYPES[f"ltm monitor {mt}"]))
         self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def monitor_settings(self, a: str, item: dict, type_, table: dict = stored.MONITOR) -> dict:
+        """The declared settings the monitor's type has (F5's type-specific ones: stored.MONITOR),
+        its secrets and its TLS: clientTLS a server-ssl profile, clientCertificate a Certificate's files."""
+        out = stored.values(item, table)
+        for prop, field in (("passphrase", "password"), ("secret", "secret")):
+            if prop in item:
+                out[field] = secret_text(item[prop])
+        if "clientTLS" in item:
+            out["ssl-profile"] = self.ref(item["clientTLS"], a)
+        if "clientCertificate" in item:
+            files = self.cert_files(item["clientCertificate"], a)
+            out.update(cert=files["cert"], key=files["key"])
+        divergence = {"relative": "adaptiveDivergencePercentage", "absolute": "adaptiveDivergenceMilliseconds"}.get(
+            item.get("adaptiveDivergenceType", "relative"))
+        if divergence in item:
+            out["adaptive-divergence-value"] = item[divergence]
+        return {k: v for k, v in out.items() if type_.field(k) is not None}
 
     def http_profile(self, a: str, n: str, item: dict) -> None:
         values = {"defaults-from": "/Common/http", "insert-xforwarded-for": ED[get(item, "xForwardedFor")],
@@ -337,10 +362,8 @@ class Builder:
         if not get(item, "encrypt"):
             return {}
         out = {"cookie-encryption": "required"}
-        if "passphrase" in item:    # a SecureVault one the lab cannot open is kept as its ciphertext
-            clear = secrets.plain(item["passphrase"], "")[0]
-            out["cookie-encryption-passphrase"] = (clear.decode(errors="replace") if clear is not None
-                                                   else item["passphrase"]["ciphertext"])
+        if "passphrase" in item:
+            out["cookie-encryption-passphrase"] = secret_text(item["passphrase"])
         return out
 
     def snat(self, item: dict, a: str) -> dict:
@@ -404,6 +427,7 @@ class Builder:
                   "ignore-down-response": ED[get(item, "ignoreDownResponseEnabled")]}
         values.update({f: item[p] for p, f in (("send", "send"), ("receive", "recv"), ("target", "destination"))
                        if p in item})
+        values.update(self.monitor_settings(a, item, TYPES[f"gtm monitor {mt}"], stored.GSLB_MONITOR))
         self.add(Obj(f"gtm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def gslb_pool(self, a: str, n: str, item: dict) -> None:

@@ -155,3 +155,44 @@ HTTP_HSTS = {
     "hstsInsert": flag("mode", False), "hstsPeriod": num("maximum-age", 0, NEVER, 7862400),
     "hstsIncludeSubdomains": flag("include-subdomains", True), "hstsPreload": flag("preload", False),
 }
+
+# Monitor -> ltm monitor TYPE: each property lands where the type has it (desired.py); secrets and
+# pointers (passphrase, secret, clientTLS, clientCertificate) are desired.py's
+YES_NO = {True: "yes", False: "no"}
+MONITOR = {
+    "receiveDown": Prop("recv-disable", {"type": "string"}), "ciphers": Prop("cipherlist", {"type": "string"}),
+    "username": Prop("username", {"type": "string"}), "filename": Prop("filename", {"type": "string"}),
+    "mode": word("mode", "passive", "port"), "protocol": word("mode", "sips", "tcp", "tls", "udp"),
+    "queryName": Prop("qname", {"type": "string"}), "queryType": word("qtype", "a", "aaaa"),
+    "acceptRCODE": word("accept-rcode", "anything", "no-error"),
+    "answerContains": word("answer-contains", "any-type", "anything", "query-type"),
+    "failureInterval": num("failure-interval", 2, 1000), "failures": num("failures", 0, 1000),
+    "responseTime": num("response-time", 0, 5000), "retryTime": num("retry-time", 0, 5000),
+    "base": Prop("base", {"type": "string"}), "filter": Prop("filter", {"type": "string"}),
+    "security": word("security", "none", "ssl", "tls"), "mandatoryAttributes": flag("mandatory-attributes", None, YES_NO),
+    "chaseReferrals": flag("chase-referrals", None, YES_NO),
+    "count": num("count", 0, 2147483647), "database": Prop("database", {"type": "string"}),
+    "receiveColumn": num("recv-column", 1, 4096), "receiveRow": num("recv-row", 1, 65535),
+    "nasIpAddress": Prop("nas-ip-address", {"type": "string"}),
+    "codesUp": Prop("filter", {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                    lambda v: " ".join(map(str, v))),
+    "codesDown": Prop("filter-neg", {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                      lambda v: " ".join(map(str, v))),
+    "headers": Prop("headers", {"type": "string"}), "request": Prop("request", {"type": "string"}),
+    "domain": Prop("domain", {"type": "string"}), "dscp": num("ip-dscp", 0, 63),
+    "adaptiveDivergenceType": word("adaptive-divergence-type", "relative", "absolute"),
+    "adaptiveLimitMilliseconds": num("adaptive-limit", 1, 10000),
+    "adaptiveWindow": num("adaptive-sampling-timespan", 60, 1800),
+}
+# GSLB_Monitor -> gtm monitor TYPE: the Monitor's settings and these, where the type has them
+GSLB_MONITOR = {
+    **MONITOR, "reverseEnabled": flag("reverse", None), "transparent": flag("transparent", None),
+    "probeInterval": num("probe-interval", 0, 86400), "probeAttempts": num("probe-attempts", 0, 86400),
+    "receiveStatusCodes": Prop("recv-status-code", {"type": "array", "items": {"type": "integer"}},
+                               lambda v: " ".join(map(str, v))),
+    "sniServerName": Prop("sni-server-name", {"type": "string"}), "debugEnabled": flag("debug", None, YES_NO),
+    "aggregateDynamicRatios": word("aggregate-dynamic-ratios", "average-members", "average-nodes", "none",
+                                   "sum-members", "sum-nodes"),
+    "pathname": Prop("run", {"type": "string"}), "arguments": Prop("args", {"type": "string"}),
+    "upInterval": num("up-interval", 0, 3600), "timeUntilUp": num("time-until-up", 0, 1800),
+}

@@ -154,7 +154,9 @@ def _gtm_monitor(m: str, *own: Field) -> tuple[Field, ...]:
             Field("interval", "int", 30, minimum=1, maximum=86400),
             Field("timeout", "int", 120, minimum=1, maximum=86400),
             Field("probe-timeout", "int", 5, minimum=0, maximum=86400),
-            Field("ignore-down-response", "enum", "disabled", ED), *own, Field("description", "str"))
+            Field("ignore-down-response", "enum", "disabled", ED),
+            Field("up-interval", "int", 0, minimum=0, maximum=86400),
+            Field("time-until-up", "int", 0, minimum=0, maximum=86400), *own, Field("description", "str"))
 
 
 def _send_recv(send: str | None) -> tuple[Field, ...]:
@@ -162,18 +164,38 @@ def _send_recv(send: str | None) -> tuple[Field, ...]:
             Field("transparent", "enum", "disabled", ED))
 
 
+MONITOR_AUTH = (Field("username", "str"), Field("password", "sealed"))   # encrypted, as F5 keeps it ($M$...)
+MONITOR_TLS = (Field("cipherlist", "str", "DEFAULT"), Field("cert", "str"), Field("key", "str"),
+               Field("ssl-profile", "str"))   # stored: the lab's probe presents no client certificate
+MONITOR_DB = (*MONITOR_AUTH, Field("count", "int", 0, minimum=0, maximum=2147483647), Field("database", "str"),
+              Field("send", "str"), Field("recv", "str"), Field("recv-column", "int", minimum=1, maximum=4096),
+              Field("recv-row", "int", minimum=1, maximum=65535))
 PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
           Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
 GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "secret"))   # kept hashed, never shown in clear
 GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
-    "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH,
+    "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH, Field("sni-server-name", "str"),
+                          Field("recv-status-code", "str"),
                           Field("cipherlist", "str", "DEFAULT:+SHA:+3DES:+kEDH"),
                           Field("compatibility", "enum", "enabled", ED), Field("cert", "str"), Field("key", "str")),
     "tcp": _gtm_monitor("tcp", *_send_recv(None)),
     "gateway-icmp": _gtm_monitor("gateway-icmp", *PROBES),
     "tcp-half-open": _gtm_monitor("tcp-half-open", *PROBES),
-    "bigip": _gtm_monitor("bigip", Field("aggregate-dynamic-ratios", "str", "none")),
+    "bigip": _gtm_monitor("bigip", Field("aggregate-dynamic-ratios", "enum", "none", (
+        "none", "average-members", "average-nodes", "sum-members", "sum-nodes"))),
+    "udp": _gtm_monitor("udp", *_send_recv("default send string"), *PROBES[1:], Field("debug", "enum", "no", YN)),
+    "mysql": _gtm_monitor("mysql", *MONITOR_DB, Field("debug", "enum", "no", YN)),
+    "ldap": _gtm_monitor("ldap", *MONITOR_AUTH, Field("base", "str"), Field("filter", "str"),
+                         Field("security", "enum", "none", ("none", "ssl", "tls")),
+                         Field("mandatory-attributes", "enum", "no", YN), Field("chase-referrals", "enum", "yes", YN),
+                         Field("debug", "enum", "no", YN)),
+    "sip": _gtm_monitor("sip", Field("mode", "enum", "udp", ("udp", "tcp", "tls", "sips")), Field("request", "str"),
+                        Field("headers", "str"), Field("filter", "str"), Field("filter-neg", "str"),
+                        Field("cert", "str"), Field("key", "str"), Field("cipherlist", "str", "DEFAULT"),
+                        Field("debug", "enum", "no", YN)),
+    "smtp": _gtm_monitor("smtp", Field("domain", "str"), Field("debug", "enum", "no", YN)),
+    "external": _gtm_monitor("external", Field("run", "str"), Field("args", "str")),   # stored: no script runs
 }
 
 
@@ -340,6 +362,30 @@ STORED_MONITOR = (
     Field("manual-resume", "enum", "disabled", ED), Field("reverse", "enum", "disabled", ED),
     Field("time-until-up", "int", 0, minimum=0, maximum=4294967295),
     Field("transparent", "enum", "disabled", ED), Field("up-interval", "int", 0, minimum=0, maximum=4294967295))
+# F5's other monitor types, stored with their settings (docs/design.md): dns asks a real query; the
+# rest are probed by a TCP connect (radius by a UDP datagram, http2 as https); inband, which judges
+# by the traffic on a BIG-IP, as a TCP connect too
+STORED_MONITOR_TYPES = (
+    ("dns", (Field("qname", "str"), Field("qtype", "enum", "a", ("a", "aaaa")),
+             Field("accept-rcode", "enum", "no-error", ("no-error", "anything")),
+             Field("answer-contains", "enum", "query-type", ("query-type", "any-type", "anything")),
+             Field("recv", "str"))),
+    ("ftp", (*MONITOR_AUTH, Field("filename", "str"), Field("mode", "enum", "passive", ("passive", "port")))),
+    ("http2", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"), Field("recv-disable", "str"),
+               *MONITOR_TLS)),
+    ("inband", (Field("failure-interval", "int", 30, minimum=2, maximum=1000),
+                Field("failures", "int", 3, minimum=0, maximum=1000),
+                Field("response-time", "int", 10, minimum=0, maximum=5000),
+                Field("retry-time", "int", 300, minimum=0, maximum=5000))),
+    ("ldap", (*MONITOR_AUTH, Field("base", "str"), Field("filter", "str"),
+              Field("security", "enum", "none", ("none", "ssl", "tls")),
+              Field("mandatory-attributes", "enum", "no", NY), Field("chase-referrals", "enum", "yes", NY))),
+    ("mysql", MONITOR_DB), ("postgresql", MONITOR_DB),
+    ("radius", (*MONITOR_AUTH, Field("secret", "sealed"), Field("nas-ip-address", "str"))),
+    ("sip", (Field("mode", "enum", "udp", ("udp", "tcp", "tls", "sips")), Field("request", "str"),
+             Field("headers", "str"), Field("filter", "str"), Field("filter-neg", "str"), Field("cert", "str"),
+             Field("key", "str"))),
+    ("smtp", (Field("domain", "str"),)))
 STORED_VIRTUAL_ADDRESS = (
     Field("auto-delete", "enum", "true", TF), Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
     Field("floating", "enum", "enabled", ED), Field("icmp-echo", "enum", "enabled", ED + ("selective",)),
@@ -732,14 +778,14 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         *extra, Field("description", "str"), Field("defaults-from", "str", f"/Common/{m.replace('-', '_')}"),
         *STORED_MONITOR)) for m, extra in (
             ("http", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
-            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"))),
+            ("https", (Field("send", "str", "GET /\\r\\n"), Field("recv", "str"), *MONITOR_TLS)),
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()),
             # stored only (docs/design.md): icmp is probed as gateway-icmp, tcp-half-open and
             # external by a TCP connect (an external monitor's script is not run)
             ("icmp", ()), ("tcp-half-open", ()),
-            ("external", (Field("run", "str"), Field("args", "str"))))],
+            ("external", (Field("run", "str"), Field("args", "str"))), *STORED_MONITOR_TYPES)],
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),
@@ -806,7 +852,8 @@ BUILTIN = {  # objects every device has from the start, as on a BIG-IP
     ("ltm monitor tcp", "/Common/tcp"): {},
     ("ltm monitor udp", "/Common/udp"): {},
     ("ltm monitor gateway-icmp", "/Common/gateway_icmp"): {},
-    **{(f"ltm monitor {m}", f"/Common/{m.replace('-', '_')}"): {} for m in ("icmp", "tcp-half-open", "external")},
+    **{(f"ltm monitor {m}", f"/Common/{m.replace('-', '_')}"): {} for m in ("icmp", "tcp-half-open", "external",
+                                                                              *dict(STORED_MONITOR_TYPES))},
     **{(f"gtm monitor {m}", f"/Common/{m.replace('-', '_')}"): {"defaults-from": "none"} for m in GTM_MONITORS},
     **{("sys db", f"/Common/{key}"): {"default-value": default, "value": value, "value-range": vrange,
                                        "scf-config": "true"} for key, default, value, vrange in SYS_DB},

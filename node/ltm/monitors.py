@@ -1,4 +1,4 @@
-"""Health monitors: tcp, http, https, udp and gateway_icmp, with F5's interval (5 s) and timeout
+"""Health monitors: tcp, http, https, udp, gateway_icmp and dns (F5's other types: `probe`), with F5's interval (5 s) and timeout
 (16 s).
 
 A member is marked up by one successful probe and down when no probe has succeeded for `timeout`
@@ -17,6 +17,10 @@ import socket
 import ssl
 import struct
 
+import dns.exception
+import dns.message
+import dns.rcode
+import dns.rdatatype
 import trio
 
 from .. import tls
@@ -113,15 +117,60 @@ async def probe_icmp(address: str, timeout: float) -> str | None:
             return f"ICMP failed: {exc.strerror or exc}"
 
 
+async def probe_dns(address: str, port: int, settings: dict, timeout: float) -> str | None:
+    """F5's dns monitor: a query for qname/qtype; the answer's rcode (accept-rcode), its records
+    (answer-contains) and, with a receive string, that address among them."""
+    if not settings.get("qname"):
+        return "no query name (qname)"
+    qtype = dns.rdatatype.from_text(settings.get("qtype", "a"))
+    query = dns.message.make_query(settings["qname"], qtype)
+    sock = trio.socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
+    with sock:
+        try:
+            await sock.connect((address, port))
+            await sock.send(query.to_wire())
+            with trio.fail_after(timeout):
+                while True:
+                    answer = dns.message.from_wire(await sock.recv(65536), ignore_trailing=True)
+                    if answer.id == query.id:
+                        break
+        except trio.TooSlowError:
+            return f"no DNS answer within {timeout:g} s"
+        except OSError as exc:
+            return f"port unreachable: {exc.strerror or exc}"
+        except dns.exception.DNSException as exc:
+            return f"not a DNS answer: {exc}"
+    if settings.get("accept-rcode", "no-error") == "no-error" and answer.rcode() != dns.rcode.NOERROR:
+        return f"answer {dns.rcode.to_text(answer.rcode())}"
+    contains = settings.get("answer-contains", "query-type")
+    if contains == "query-type" and not any(r.rdtype == qtype for r in answer.answer):
+        return f"no {dns.rdatatype.to_text(qtype)} record in the answer"
+    if contains == "any-type" and not answer.answer:
+        return "an empty answer"
+    recv = settings.get("recv")
+    if recv and recv not in [rd.to_text() for r in answer.answer for rd in r]:
+        return f"{recv} is not in the answer"
+    return None
+
+
+# probed by a TCP connect: the lab runs no external script, logs into no database, directory or FTP
+# server, and has no traffic statistics for inband
+CONNECT = ("tcp-half-open", "external", "ftp", "inband", "ldap", "mysql", "postgresql", "sip", "smtp")
+
+
 async def probe(kind: str, settings: dict, address: str, port: int) -> str | None:
     timeout = float(min(settings.get("interval", 5), settings.get("timeout", 16)))
     if kind in ("gateway-icmp", "icmp"):
         return await probe_icmp(address, timeout)
-    if kind in ("tcp-half-open", "external"):   # a connect; the lab runs no external script
+    if kind in CONNECT:
         return await probe_tcp(address, port, None, None, timeout)
-    if kind in ("http", "https"):
+    if kind in ("http", "https", "http2"):    # http2 as https (HTTP/1 over TLS)
         return await probe_tcp(address, port, settings.get("send") or "GET /\\r\\n", settings.get("recv"), timeout,
-                               tls=kind == "https")
+                               tls=kind != "http")
+    if kind == "dns":
+        return await probe_dns(address, port, settings, timeout)
+    if kind == "radius":   # a datagram: down on a port unreachable (the lab sends no RADIUS request)
+        return await probe_udp(address, port, "", None, timeout)
     if kind == "udp":
         return await probe_udp(address, port, settings.get("send") or "default send string", settings.get("recv"),
                                timeout)

@@ -32,7 +32,13 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-pool-allow-nat-allow-snat.json", "example-persist-ttl.json", "example-nat64.json",
           "example-service-generic-with-shareAddress.json", "example-service-tcp-with-service-down-action.json",
           "example-service-address-with-server-scope.json", "example-serverssl-use-sni.json",
-          "example-http-multiplex-properties.json")
+          "example-http-multiplex-properties.json",
+          # monitor types the lab stores with their settings (ltm and gtm)
+          "example-ftp-monitor.json", "example-http2-monitor.json", "example-https-monitor.json",
+          "example-https-monitor2.json", "example-mysql-monitor.json", "example-postgresql-monitor.json",
+          "example-gslb-TCP-half-monitor-type.json", "example-gslb-bigip-monitor.json", "example-gslb-monitor-https.json",
+          "example-gslb-monitor-ldap.json", "example-gslb-monitor-mysql.json", "example-gslb-monitor-sip.json",
+          "example-gslb-monitor-smtp.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -109,17 +109,14 @@ def test_what_the_lab_has_not_is_refused_by_name_one_error_each():
     pool = {"class": "Pool", "members": [{"servicePort": 80, "addressDiscovery": "consul", "uri": "http://c:8500"}]}
     cert = {"class": "Certificate", "certificate": {"url": "https://example.com/c.pem"}}
     dg = {"class": "Data_Group", "keyDataType": "string", "storageType": "external", "externalFilePath": "x"}
-    mon = {"class": "Monitor", "monitorType": "mysql", "database": "db", "username": "u"}
-    errors = validate.declaration(adc(Shop={"class": "Tenant", "App": app(svc=svc, pool=pool, cert=cert, dg=dg,
-                                                                           mon=mon)}))
+    errors = validate.declaration(adc(Shop={"class": "Tenant", "App": app(svc=svc, pool=pool, cert=cert, dg=dg)}))
     assert errors == [
         "/Shop/App/svc/policyWAF: a WAF policy is not supported by this lab (BIG-IP ASM)",
         "/Shop/App/svc/profileHTML: an HTML profile is not supported by this lab",
         "/Shop/App/pool/members/0/addressDiscovery: service discovery from Consul is not supported by this lab "
         "(it reaches no internet)",
         "/Shop/App/cert/certificate: a certificate from a URL is not supported by this lab (it reaches no internet)",
-        "/Shop/App/dg/storageType: an external data group is not supported by this lab (it reaches no internet)",
-        '/Shop/App/mon/monitorType: monitor type "mysql" is not supported by this lab']
+        "/Shop/App/dg/storageType: an external data group is not supported by this lab (it reaches no internet)"]
 
 
 def test_http_profile_settings_top_level_enforcement_and_hsts():
@@ -138,3 +135,43 @@ def test_http_profile_settings_top_level_enforcement_and_hsts():
             enforcement["excess-client-headers"]) == ("enabled", "reject", 128, "pass-through")
     assert (hsts["mode"], hsts["maximum-age"], hsts["include-subdomains"]) == ("enabled", 100, "enabled")
     assert gone(svc, store)
+
+
+def test_monitor_types_the_lab_stores_carry_their_settings_and_secrets():
+    secret = {"ciphertext": base64.b64encode(b"pw").decode()}
+    svc, store = deploy(
+        db={"class": "Monitor", "monitorType": "mysql", "username": "u", "passphrase": secret, "database": "shop",
+            "send": "SELECT 1", "receive": "1", "receiveColumn": 1, "receiveRow": 1, "count": 5},
+        ftp={"class": "Monitor", "monitorType": "ftp", "filename": "/readme", "mode": "port"},
+        dns={"class": "Monitor", "monitorType": "dns", "queryName": "www.example.com", "queryType": "aaaa",
+             "acceptRCODE": "anything", "receive": "2001:db8::1"},
+        web={"class": "Monitor", "monitorType": "https", "clientTLS": {"bigip": "/Common/serverssl"},
+             "ciphers": "HIGH"})
+    db = store.get("ltm monitor mysql", "/Shop/App/db")
+    assert (db["username"], db["database"], db["send"], db["recv"], db["recv-column"], db["count"]) == (
+        "u", "shop", "SELECT 1", "1", 1, 5)
+    assert db["password"].startswith("$M$")
+    assert (store.get("ltm monitor ftp", "/Shop/App/ftp")["mode"], store.get("ltm monitor ftp", "/Shop/App/ftp")[
+        "filename"]) == ("port", "/readme")
+    dns = store.get("ltm monitor dns", "/Shop/App/dns")
+    assert (dns["qname"], dns["qtype"], dns["accept-rcode"], dns["recv"]) == (
+        "www.example.com", "aaaa", "anything", "2001:db8::1")
+    web = store.get("ltm monitor https", "/Shop/App/web")
+    assert (web["ssl-profile"], web["cipherlist"]) == ("/Common/serverssl", "HIGH")
+    assert gone(svc, store)
+
+
+def test_gslb_monitor_types_the_lab_stores_carry_their_settings():
+    svc, store, _ = services()
+    mons = {"db": {"class": "GSLB_Monitor", "monitorType": "mysql", "database": "shop", "count": 2,
+                   "passphrase": {"ciphertext": base64.b64encode(b"pw").decode()}},
+            "big": {"class": "GSLB_Monitor", "monitorType": "bigip", "aggregateDynamicRatios": "sum-members"},
+            "half": {"class": "GSLB_Monitor", "monitorType": "tcp-half-open", "probeAttempts": 5,
+                     "transparent": True, "target": "10.1.30.1:80"}}
+    body = adc(Dns={"class": "Tenant", "App": app(**mons)})
+    assert run(svc, body)[0] == 200 and run(svc, body)[1]["results"][0]["message"] == "no change"
+    db = store.get("gtm monitor mysql", "/Dns/App/db")
+    assert (db["database"], db["count"], db["password"][:3]) == ("shop", 2, "$M$")
+    assert store.get("gtm monitor bigip", "/Dns/App/big")["aggregate-dynamic-ratios"] == "sum-members"
+    half = store.get("gtm monitor tcp-half-open", "/Dns/App/half")
+    assert (half["probe-attempts"], half["transparent"], half["destination"]) == (5, "enabled", "10.1.30.1:80")

@@ -9,6 +9,7 @@ import math
 import socket
 import ssl
 
+import dns.rcode
 import trio
 
 from node.iquery.trust import cert_pem, key_pem, make_ca, new_key
@@ -78,3 +79,34 @@ def test_a_new_member_that_never_answers_goes_down_timeout_after_its_start():
     st = MonitorState(5.0, 3.0)
     assert st.result("refused", 6.0) is False and st.state == "checking"
     assert st.expire(8.0) and (st.state, st.reason) == ("down", "refused")   # the last error kept
+
+
+async def test_dns_probe_asks_a_real_query_and_checks_rcode_type_and_address():
+    import dns.message
+    import dns.rrset
+    server = trio.socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    await server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    async def answer():
+        while True:
+            data, peer = await server.recvfrom(1024)
+            query = dns.message.from_wire(data)
+            reply = dns.message.make_response(query)
+            if str(query.question[0].name) == "www.example.com.":
+                reply.answer.append(dns.rrset.from_text("www.example.com.", 30, "IN", "A", "10.1.20.21"))
+            else:
+                reply.set_rcode(dns.rcode.NXDOMAIN)
+            await server.sendto(reply.to_wire(), peer)
+
+    settings = {"interval": 2, "qname": "www.example.com"}
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(answer)
+        assert await probe("dns", settings, "127.0.0.1", port) is None
+        assert await probe("dns", {**settings, "recv": "10.1.20.21"}, "127.0.0.1", port) is None
+        assert await probe("dns", {**settings, "recv": "10.9.9.9"}, "127.0.0.1", port) == "10.9.9.9 is not in the answer"
+        assert await probe("dns", {**settings, "qtype": "aaaa"}, "127.0.0.1", port) == "no AAAA record in the answer"
+        assert await probe("dns", {**settings, "qname": "x.example.com"}, "127.0.0.1", port) == "answer NXDOMAIN"
+        assert await probe("dns", {**settings, "qname": "x.example.com", "accept-rcode": "anything",
+                                   "answer-contains": "anything"}, "127.0.0.1", port) is None
+        nursery.cancel_scope.cancel()
