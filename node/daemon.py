@@ -82,6 +82,8 @@ class Daemon:
         self.ltm.mirror.server_context = self._mirror_server_context
         self.ltm.mirror.client_context = self.trust.client_context
         self.cm.failover_driver.heartbeats.auth = HeartbeatAuth(self.trust)   # signed with the trust key
+        self.cm.failover_driver.mgmt_interface = next(   # the interface eth0 names (multicast failover)
+            (vlan for vlan, i in config.interfaces.items() if i["address"].split("/")[0] == config.mgmt_address), "mgmt")
         self.recorder = Recorder(lambda: {m.name for m in self.trust.peers()})
         self.events.subscribe(MessageReceived, lambda e: self.recorder.record(e.peer, e.body))
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,

@@ -382,7 +382,7 @@ class Shell:
                     ("Peers", peers), ("Floating", "\n".join(f["floating"]) or "-")]
             rows += [("Failsafe", "\n".join(f"{t} fails, action is {a}" for t, a in sorted(f["failsafe"].items())) or "-")]
             rows += [("WARNING", w) for w in f["split_brain"].values()]
-            return table("CM::Failover Status", rows)
+            return table("CM::Failover Status", rows) + "\n" + show_text.cm_failover_connections(f)
         if words[:2] == ["cm", "device-group"] and len(words) <= 3:
             return self._show_device_groups(words[2] if len(words) == 3 else None)
         if what == "sys failover":

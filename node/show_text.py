@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from .tables import columns, table
 
+UNICAST_PORT = 1026   # sod's failover heartbeats
+
 def duration(seconds: float) -> str:
     """`0d 01:20:32`, as `show sys failover` and REST's sys failover print a time in a state."""
     s = int(max(seconds, 0))
@@ -37,6 +39,22 @@ def cm_device_group(groups: list[dict]) -> str:
     rows = [(g["name"], m["name"], g["type"], m["status"], m["since"], m["cid"]) for g in groups for m in g["members"]]
     return columns("CM::Device-Group", ("Group Name", "Member Name", "Group Type", "Sync Status",
                                         "Time Since Last Sync (Secs)", "Commit Id"), rows)
+
+
+def cm_failover_connections(f: dict) -> str:
+    """The failover paths of `show cm failover-status`: one row a peer and path, unicast on UDP 1026
+    from our address to the peer's, multicast on the interface's group (cm device multicast-*)."""
+    rows = []
+    for name, peer in sorted(f["peers"].items()):
+        for address, st in peer["paths"].items():
+            local = peer.get("local", {}).get(address)
+            if f.get("multicast") and address == f["multicast"].split(":", 1)[1]:
+                ends = ("multicast", f["multicast"], f"{local}:{address}")
+            else:
+                ends = ("unicast", f"{local or '-'}:{UNICAST_PORT}", f"{address}:{UNICAST_PORT}")
+            rows.append((ends[0], f["device"], ends[1], name, ends[2], st))
+    return columns("CM::Failover Connections", ("Type", "Local Device", "Local Address", "Remote Device",
+                                                "Remote Address", "Status"), rows)
 
 
 def sys_ha_status(rows: list[tuple]) -> str:

@@ -165,6 +165,7 @@ class FailoverPeer(Snapshot):
     state: str | None
     paths: dict[str, str]  # heartbeat path -> up | down
     ages: dict[str, float | None] = dataclasses.field(default_factory=dict)   # path -> s since heard
+    local: dict[str, str | None] = dataclasses.field(default_factory=dict)   # path -> ours (multicast: interface)
 
 
 @frozen
@@ -196,6 +197,7 @@ class FailoverStatus(Snapshot):
     forged_heartbeats: int = 0     # not signed by a device of the trust domain
     replayed_heartbeats: int = 0   # signed, but seen before
     failsafe: dict[str, str] = dataclasses.field(default_factory=dict)   # tripped failsafe -> its action
+    multicast: str | None = None   # the multicast path joined, INTERFACE:GROUP:PORT (cm device multicast-*)
 
     def active_groups(self) -> list[str]:
         return sorted(tg for tg, st in self.traffic_groups.items() if st == "active")

@@ -70,10 +70,18 @@ class TrafficGroup:
 
 @dataclass
 class Path:
-    address: str               # the peer's failover address
+    address: str               # the peer's failover address (multicast: the group, GROUP:PORT)
     last: float | None = None
     lost: bool = True          # as logged: a path starts unheard
-    local: str | None = None   # ours on the same network, where its heartbeats arrive
+    local: str | None = None   # ours on the same network, where its heartbeats arrive (multicast: the interface)
+    multicast: bool = False
+
+    def describe(self, ours: bool = True) -> str:
+        """As sod's log lines name a path: `unicast: -> 10.1.30.12` (our address, or with `ours`
+        False the peer's), `multicast: eth0 -> 224.0.0.245`."""
+        if self.multicast:
+            return f"multicast: {self.local} -> {self.address.rsplit(':', 1)[0]}"
+        return f"unicast: -> {(self.local if ours else None) or self.address}"
 
 
 @dataclass
@@ -108,9 +116,10 @@ class Failover:
 
     # -- configuration --------------------------------------------------------------------------
     def configure(self, groups: list[TrafficGroup], peers: dict[str, list[str]], now: float,
-                  local: dict[str, str] | None = None) -> list:
+                  local: dict[str, str] | None = None, multicast: dict[str, tuple[str, str]] | None = None) -> list:
         """Set the traffic groups and each peer's heartbeat addresses (its unicast-address list);
-        `local`: a peer address -> this device's address on its network (for the log lines)."""
+        `local`: a peer address -> this device's address on its network (for the log lines);
+        `multicast`: a peer -> (our interface, GROUP:PORT) of the multicast path both of us use."""
         self.groups = {g.name: g for g in groups}
         for tg in list(self.state):
             if tg not in self.groups:
@@ -125,6 +134,11 @@ class Failover:
             peer.paths = {a: peer.paths.get(a, Path(a)) for a in addresses}
             for a, path in peer.paths.items():
                 path.local = (local or {}).get(a)
+            if name in (multicast or {}):
+                iface, group = multicast[name]
+                old = peer.paths.get(group)
+                peer.paths[group] = old if old is not None and old.multicast else Path(group, multicast=True)
+                peer.paths[group].local = iface
         return self._decide(now)
 
     # -- views ------------------------------------------------------------------------------------
@@ -191,11 +205,11 @@ class Failover:
         if path.lost:
             if path.last is None:
                 actions.append(Log("info", "010c0085", f"First failover status message received from "
-                                   f"device {peer_name} (unicast: -> {address})"))
+                                   f"device {peer_name} ({path.describe(ours=False)})"))
             else:
                 actions.append(Log("warning", "010c0084", f"Failover status message received after "
                                    f"{now - path.last:.3f} second gap, from device {peer_name} "
-                                   f"(unicast: -> {address})"))
+                                   f"({path.describe(ours=False)})"))
             path.lost = False
         path.last = now
         peer.payload = payload
@@ -226,7 +240,7 @@ class Failover:
                     path.lost = True
                     actions.append(Log("warning", "010c0083", f"No failover status messages received for "
                                        f"{now - path.last:.3f} seconds, from device {peer.name} "
-                                       f"({path.address}) (unicast: -> {path.local or path.address})."))
+                                       f"({path.address}) ({path.describe()})."))
             if peer.alive and all(p.lost for p in peer.paths.values()):
                 peer.alive, peer.alive_since, peer.lost_at = False, None, now
                 actions.append(Log("notice", "010c007e", f"Not receiving status updates from peer device "

@@ -7,6 +7,7 @@ import ipaddress
 
 import trio
 
+from ..config.ha_checks import MGMT_INTERFACE, multicast_path
 from ..config.schema import LOCAL_ONLY, base_name
 from ..config.store import Op
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
@@ -46,6 +47,9 @@ class FailoverDriver:
         self.dead_subsystems = lambda: {}  # subsystem -> failsafe action, for those that stopped: set by the daemon
         self.restart_all = lambda: None    # restarts every subsystem (failsafe action restart-all): set by the daemon
         self.failsafes = Failsafes()
+        self.mgmt_interface = "mgmt"       # the node's management interface (eth0 on a BIG-IP): set by the daemon
+        self._nursery = None
+        self._multicast: tuple[tuple[str, str, int] | None, trio.CancelScope | None] = (None, None)
 
     async def run(self, forced_offline: bool = False, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self.failover = Failover(self.device, trio.current_time(), timeout=self.timeout,
@@ -57,6 +61,7 @@ class FailoverDriver:
         self.events.subscribe(HealthChanged, lambda _e: self.rescore())
         self.show_timeout()
         async with trio.open_nursery() as nursery:
+            self._nursery = nursery
             self.reconfigure()
             nursery.start_soon(self._receive_heartbeats)
             nursery.start_soon(self._send_heartbeats)
@@ -75,13 +80,19 @@ class FailoverDriver:
         traffic groups, as the configuration has them now."""
         fg = next((g for _, g in sorted(member_groups(self.store, self.device).items())
                    if g.get("type") == "sync-failover"), None)
+        own = self.store.get("cm device", f"/Common/{self.device}") or {}
+        mine = multicast_path(own)
         peers: dict[str, list[str]] = {}
+        multicast: dict[str, tuple[str, str]] = {}
         groups = []
         if fg and fg.get("network-failover") == "enabled":
             for name in fg["devices"]:
                 if name != self.device:
                     info = self.peers().get(name, {}).get("device", {})
                     peers[name] = list(info.get("unicast-address") or [])
+                    theirs = multicast_path(info)
+                    if mine and theirs and theirs[1:] == mine[1:]:   # both on the same group and port
+                        multicast[name] = (mine[0], f"{mine[1]}:{mine[2]}")
             for path, tg in sorted(self.store.of_type("cm traffic-group").items()):
                 if path == LOCAL_ONLY:
                     continue
@@ -90,10 +101,10 @@ class FailoverDriver:
                                            float(tg.get("auto-failback-time", 60)), int(tg.get("ha-load-factor", 1)),
                                            tg.get("failover-method", "ha-order"),
                                            None if tg.get("ha-group", "none") == "none" else tg["ha-group"]))
-        own = self.store.get("cm device", f"/Common/{self.device}") or {}
         self.failover.timeout = self.net_timeout()
         self.failover.capacity = int(own.get("ha-capacity", 0))
-        self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers)))
+        self._act(self.failover.configure(groups, peers, trio.current_time(), self._local_addresses(peers), multicast))
+        self._open_multicast(mine)
         self.rescore()
         self.floating.reconcile()
         self._wake.set()
@@ -142,6 +153,34 @@ class FailoverDriver:
         if (scores, bonus) != (self.failover.scores, self.failover.bonus):
             self._act(self.failover.set_scores(scores, bonus, trio.current_time()))
 
+    def _open_multicast(self, want: tuple[str, str, int] | None) -> None:
+        """Join the multicast path's group (or leave it) when the device's multicast settings change."""
+        current, scope = self._multicast
+        if want == current or self._nursery is None:
+            return
+        if scope is not None:
+            scope.cancel()
+        scope = trio.CancelScope() if want else None
+        self._multicast = (want, scope)
+        if want:
+            self._nursery.start_soon(self._receive_multicast, want, scope)
+
+    async def _receive_multicast(self, want: tuple[str, str, int], scope: trio.CancelScope) -> None:
+        iface, group, port = want
+        ifname = self.mgmt_interface if iface == MGMT_INTERFACE else iface
+        with scope:
+            try:
+                sock = await self.heartbeats.join(ifname, group, port)
+            except OSError as exc:
+                self.log.log("err", "sod", f"Multicast failover on {iface} {group}:{port} cannot start: {exc}",
+                             event="failover-path")
+                return
+            try:
+                async for path, msg in self.heartbeats.receive_multicast(sock, f"{group}:{port}"):
+                    self._act(self.failover.heartbeat(msg["device"], path, msg, trio.current_time()))
+            finally:
+                self.heartbeats.leave(sock)
+
     def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
         """Each peer failover address -> this device's self IP on the same network."""
         selfs = [ipaddress.ip_interface(v["address"]) for v in self.store.of_type("net self").values()]
@@ -179,10 +218,10 @@ class FailoverDriver:
 
     async def _send_heartbeats(self) -> None:
         while True:
-            addresses = [a for p in self.failover.peers.values() for a in p.paths]
+            addresses = [a for p in self.failover.peers.values() for a, path in p.paths.items() if not path.multicast]
             self._said = self.failover.payload()
-            if addresses:
-                await self.heartbeats.send(self._said, addresses)
+            if addresses or self.heartbeats.mgroup:
+                await self.heartbeats.send(self._said, addresses, self.heartbeats.mgroup)
             with trio.move_on_after(self.interval):
                 await self._send_now.wait()
             self._send_now = trio.Event()
@@ -256,7 +295,8 @@ class FailoverDriver:
             peers[name] = {"alive": p.alive, "state": p.payload.get("state"),
                            "paths": {a: ("up" if not path.lost else "down") for a, path in p.paths.items()},
                            "ages": {a: None if path.last is None else round(trio.current_time() - path.last, 3)
-                                    for a, path in p.paths.items()}}
+                                    for a, path in p.paths.items()},
+                           "local": {a: path.local for a, path in p.paths.items()}}
         split = {}
         for tg, st in fo.state.items():
             if st != ACTIVE:
@@ -273,4 +313,5 @@ class FailoverDriver:
                 "peers": peers, "split_brain": split, "failsafe": dict(self.failsafes.tripped), "timeout": self.failover.timeout, "interval": self.interval,
                 "floating": self.floating.describe(), "garps_sent": self.floating.garps_sent,
                 "bad_heartbeats": self.heartbeats.bad, "forged_heartbeats": self.heartbeats.forged,
-                "replayed_heartbeats": self.heartbeats.replayed, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since}
+                "replayed_heartbeats": self.heartbeats.replayed, "groups": fo.group_rows(), "state_for": trio.current_time() - self._state_since,
+                "multicast": ":".join(map(str, self._multicast[0])) if self._multicast[0] and self.heartbeats.mgroup else None}

@@ -75,7 +75,8 @@ class SyncDriver:
     def _device_info(self) -> dict:
         own = self.store.get("cm device", f"/Common/{self.device}") or {}
         return {k: own.get(k) for k in ("configsync-ip", "unicast-address", "management-ip",
-                                          "mirror-ip", "mirror-secondary-ip")}
+                                          "mirror-ip", "mirror-secondary-ip", "multicast-interface",
+                                          "multicast-ip", "multicast-port")}
 
     def _next_seq(self) -> int:
         self.seq += 1

@@ -1,6 +1,9 @@
-"""Checks of the HA objects against the whole configuration: an HA group's pools exist, and a
-traffic group that follows an HA group does not also fail back (F5 refuses the two together)."""
+"""Checks of the HA objects against the whole configuration: an HA group's pools exist, a
+traffic group that follows an HA group does not also fail back (F5 refuses the two together), and
+a device's multicast failover path names a multicast group and an interface the device has."""
 from __future__ import annotations
+
+import ipaddress
 
 from ..errors import Invalid, NotFound
 from .schema import base_name
@@ -18,10 +21,38 @@ def check(work: dict, touched: dict) -> None:
                 st = pool.get("sufficient-threshold", "all")
                 if st != "all" and not str(st).isdigit():
                     raise Invalid(f'HA group {path}: sufficient-threshold "{st}" is not "all" or a number')
+        elif tname == "cm device":
+            check_multicast(work, path, values)
         elif tname == "cm traffic-group" and values.get("ha-group", "none") != "none" \
                 and values.get("auto-failback-enabled") == "true":
             raise Invalid(f"traffic group {path} cannot use HA group {values['ha-group']} with "
                           "auto-failback enabled; disable auto-failback first")
+
+
+MGMT_INTERFACE = "eth0"   # a BIG-IP's management interface, as its Linux (and so cm device) names it
+MULTICAST_OFF = ("any", "any6")
+
+
+def check_multicast(work: dict, path: str, values: dict) -> None:
+    ip, iface = values.get("multicast-ip", "any6"), values.get("multicast-interface")
+    if ip not in MULTICAST_OFF:
+        try:
+            group = ipaddress.ip_address(ip)
+        except ValueError:
+            group = None
+        if group is None or not group.is_multicast:
+            raise Invalid(f"device {path}: multicast-ip {ip} is not a multicast address")
+    if iface not in (None, "none", MGMT_INTERFACE) and ("net interface", f"/Common/{iface}") not in work:
+        raise NotFound("Interface", iface)
+
+
+def multicast_path(values: dict) -> tuple[str, str, int] | None:
+    """A device's multicast failover path (interface, group, port), or None while it is off."""
+    ip, port, iface = values.get("multicast-ip", "any6"), int(values.get("multicast-port") or 0), \
+        values.get("multicast-interface")
+    if ip in MULTICAST_OFF or not port or iface in (None, "none"):
+        return None
+    return iface, ip, port
 
 
 def user_of(work: dict, tname: str, path: str):

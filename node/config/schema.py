@@ -703,6 +703,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
     ObjType("cm device", "Device", (
         Field("configsync-ip", "str", "none"), Field("unicast-address", "list", ()),
         Field("mirror-ip", "str", "any6"), Field("mirror-secondary-ip", "str", "any6"), Field("management-ip", "str"),
+        # the optional multicast failover path (off while multicast-ip is any6 or the port 0)
+        Field("multicast-interface", "str"), Field("multicast-ip", "str", "any6"),
+        Field("multicast-port", "int", 0, minimum=0, maximum=65535),
         Field("ha-capacity", "int", 0, minimum=0, maximum=100000), Field("comment", "str")), scope="local"),
     ObjType("cm device-group", "Device Group", (
         Field("type", "enum", "sync-only", ("sync-only", "sync-failover")),

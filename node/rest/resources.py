@@ -29,8 +29,8 @@ MEMBER_EXTRAS = {"connectionLimit": 0, "dynamicRatio": 1, "ephemeral": "false", 
                  "fqdn": {"autopopulate": "disabled"}}
 # What a BIG-IP VE shows on every cm device that the lab does not model (F5's fixtures).
 DEVICE_EXTRAS = {"product": "BIG-IP", "edition": "Final", "marketingName": "BIG-IP Virtual Edition",
-                 "platformId": "Z100", "chassisType": "individual",
-                 "multicastIp": "any6", "multicastPort": 0}
+                 "platformId": "Z100", "chassisType": "individual"}
+MULTICAST_OFF = {"multicastIp": "any6", "multicastPort": 0}   # a device whose multicast failover is off (F5's)
 UNICAST_PORT = 1026
 SESSION_IN = {"user-enabled": "user-enabled", "monitor-enabled": "user-enabled", "user-disabled": "user-disabled"}
 STATE_IN = {"user-up": "user-up", "user-down": "user-down", "up": "user-up", "down": "user-up",

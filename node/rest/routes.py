@@ -198,6 +198,8 @@ class Routes:
             item = res.to_rest("cm device", path, values, self.store.generations.get(("cm device", path), 0))
             item.update(res.DEVICE_EXTRAS, failoverState=state, selfDevice=me, hostname=base_name(path),
                         version=res.VERSION, build=res.BUILD)
+            for key, off in res.MULTICAST_OFF.items():   # a peer's, as its cm-status gave them
+                item.setdefault(key, off)
             items.append(item)
         if r.path is not None:
             if not items:

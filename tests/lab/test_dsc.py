@@ -111,16 +111,27 @@ def test_losing_the_ha_vlan_alone_is_not_a_failover(make_lab, tmp_path):
 
 def test_losing_every_path_is_a_loud_split_brain_that_heals_to_one_active(make_lab, tmp_path):
     lab = make_lab(fast_topology(tmp_path), "tsplit", "10.251.13.0/24")
-    for vlan in ("ha", "internal"):
-        biglab("link", lab, f"bigip2:{vlan}", "down")
+    group = "224.0.0.245:62960"
+    with pytest.raises(ControlError, match="is not a multicast address"):
+        tmsh(lab, "bigip2", "modify cm device bigip2 multicast-interface eth0 multicast-ip 10.1.30.9 multicast-port 62960")
+    assert "multicast-ip any6" in tmsh(lab, "bigip2", "list cm device bigip2 all-properties")
+    for node in ("bigip1", "bigip2"):   # the multicast failover path, on the management network
+        tmsh(lab, node, f"modify cm device {node} multicast-interface eth0 multicast-ip 224.0.0.245 multicast-port 62960")
+    wait_for(lambda: node_status(lab, "bigip2").failover.peers["bigip1"].paths.get(group) == "up", what="multicast heard")
+    biglab("chaos", lab, "block", "bigip2", "1026/udp")   # every unicast heartbeat path, both ways
     try:
+        wait_for(lambda: node_status(lab, "bigip2").failover.peers["bigip1"].paths == {
+            "10.1.30.11": "down", "10.1.20.11": "down", group: "up"}, what="only the multicast path left")
+        assert tg_states(lab) == {"bigip1": "active", "bigip2": "standby"} and "010c007e" not in log_text(lab, "bigip2")
+        shown = tmsh(lab, "bigip2", "show cm failover-status")
+        assert "CM::Failover Connections" in shown and f"eth0:{group}" in shown
+        tmsh(lab, "bigip1", "modify cm device bigip1 multicast-ip any6")   # without it: every path lost
         wait_for(lambda: tg_states(lab) == {"bigip1": "active", "bigip2": "active"}, what="split brain")
         warn = node_status(lab, "bigip2").failover.split_brain["traffic-group-1"]
         assert "SPLIT BRAIN" in warn  # the 4353 channel (mgmt) is still up: each sees the other active
         assert "WARNING" in tmsh(lab, "bigip2", "show cm failover-status")
     finally:
-        for vlan in ("ha", "internal"):
-            biglab("link", lab, f"bigip2:{vlan}", "up")
+        biglab("chaos", lab, "unblock", "bigip2", "1026/udp")
     wait_for(lambda: tg_states(lab) == {"bigip1": "active", "bigip2": "standby"}, what="one active again")
     wait_for(lambda: "Announcing traffic-group-1 again" in log_text(lab, "bigip1"), what="the winner's GARP")
 

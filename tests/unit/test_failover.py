@@ -224,3 +224,20 @@ def test_a_heartbeat_from_an_address_that_is_not_the_peers_failover_address_is_i
     assert beat(a, b, 5.0, paths=["10.1.10.51"]) == [] and "10.1.10.51" not in b.peers["bigip1"].paths
     b.tick(5.0)   # only the forged path was heard since 0.1: the real paths time out, bigip1 is lost
     assert not b.peers["bigip1"].alive and b.state[TG] == ACTIVE
+
+
+def test_a_multicast_path_alone_keeps_the_peer_alive_and_is_logged_as_one():
+    group = "224.0.0.245:62960"
+    a, b = pair()
+    b.configure(list(b.groups.values()), {"bigip1": PATHS["bigip1"]}, 0.2, dict(zip(PATHS["bigip1"], PATHS["bigip2"])),
+                {"bigip1": ("eth0", group)})
+    first = kinds(b.heartbeat("bigip1", group, a.payload(), 0.3), Log)
+    assert first[0].text == "First failover status message received from device bigip1 (multicast: eth0 -> 224.0.0.245)"
+    for t in (1.0, 2.0, 3.0, 4.0):                 # every unicast path cut; multicast still heard
+        b.heartbeat("bigip1", group, a.payload(), t)
+    actions = b.tick(4.0)
+    assert [l.msgid for l in kinds(actions, Log)] == ["010c0083", "010c0083"] and not kinds(actions, BecomeActive)
+    assert b.peers["bigip1"].alive and b.state[TG] == STANDBY
+    actions = b.tick(7.1)                           # and then the multicast path too
+    assert kinds(actions, Log)[0].text.endswith("(multicast: eth0 -> 224.0.0.245).")
+    assert kinds(actions, BecomeActive) and not b.peers["bigip1"].alive

@@ -136,6 +136,7 @@ def test_ha_status_lists_every_failsafe_the_device_has_and_marks_the_tripped_one
 
 class _Wire:
     """The heartbeat socket: records what is sent, hears nothing."""
+    mgroup = None
 
     def __init__(self):
         self.sent = []
@@ -143,7 +144,7 @@ class _Wire:
     async def bind(self):
         pass
 
-    async def send(self, payload, addresses):
+    async def send(self, payload, addresses, group=None):
         self.sent.append((trio.current_time(), payload["state"]))
 
     async def receive(self):

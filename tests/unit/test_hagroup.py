@@ -1,9 +1,11 @@
 """HA groups: F5's score formula, the ha-score failover method (no sockets), and the
-configuration checks (pools exist, no auto-failback with an HA group)."""
+configuration checks (pools exist, no auto-failback with an HA group; a multicast failover path's
+group and interface)."""
 import pytest
 
 from node.cm.failover import ACTIVE, STANDBY, BecomeStandby, TrafficGroup
 from node.cm.hagroup import group_score, pool_score
+from node.config.ha_checks import multicast_path
 from node.config.schema import object_path
 from node.config.store import ConfigStore, Op
 from node.config.tmsh import parse
@@ -101,6 +103,22 @@ def test_a_traffic_group_with_auto_failback_cannot_take_an_ha_group(store):
     with pytest.raises(InUse):
         run(store, "delete sys ha-group hg")
 
+
+
+def test_a_multicast_failover_path_needs_a_multicast_group_and_an_interface_the_device_has(store):
+    run(store, "create net interface internal")
+    run(store, "create cm device bigip1 unicast-address { 10.1.20.11 }")
+    with pytest.raises(Invalid, match="multicast-ip 10.1.20.9 is not a multicast address"):
+        run(store, "modify cm device bigip1 multicast-interface eth0 multicast-ip 10.1.20.9 multicast-port 62960")
+    with pytest.raises(NotFound, match=r"The requested Interface \(eth9\) was not found"):
+        run(store, "modify cm device bigip1 multicast-interface eth9 multicast-ip 224.0.0.245 multicast-port 62960")
+    dev = store.get("cm device", "/Common/bigip1")
+    assert (dev.get("multicast-interface"), dev["multicast-ip"], dev["multicast-port"]) == (None, "any6", 0)
+    run(store, "modify cm device bigip1 multicast-interface eth0 multicast-ip 224.0.0.245 multicast-port 62960")
+    assert multicast_path(store.get("cm device", "/Common/bigip1")) == ("eth0", "224.0.0.245", 62960)
+    run(store, "modify cm device bigip1 multicast-interface internal")       # a data interface it has
+    run(store, "modify cm device bigip1 multicast-ip any6")
+    assert multicast_path(store.get("cm device", "/Common/bigip1")) is None  # any6: off, as F5's default
 
 async def test_rest_takes_an_ha_group_as_bigip_device_ha_group_sends_it():
     from tests.unit.test_rest_shapes import client, rest_of

@@ -101,6 +101,21 @@ async def test_cm_devices_show_unicast_records_and_each_peers_heard_state():
         assert r.status_code == 200 and [u["ip"] for u in r.json()["unicastAddress"]] == ["10.1.20.21"]
 
 
+
+async def test_a_devices_multicast_failover_path_in_f5s_names_and_bad_input_changes_nothing():
+    async with client(rest_app(Peers())) as c:
+        items = {d["name"]: d for d in (await c.get("/mgmt/tm/cm/device")).json()["items"]}
+        assert (items["b1"]["multicastIp"], items["b1"]["multicastPort"]) == ("any6", 0)   # F5's: off
+        assert "multicastInterface" not in items["b1"] and items["b2"]["multicastIp"] == "any6"
+        r = await c.patch("/mgmt/tm/cm/device/b1", json={"multicastInterface": "eth0", "multicastIp": "10.1.1.1",
+                                                         "multicastPort": 62960})
+        assert r.status_code == 400 and "is not a multicast address" in r.json()["message"]
+        r = await c.patch("/mgmt/tm/cm/device/b1", json={"multicastInterface": "eth0", "multicastIp": "224.0.0.245",
+                                                         "multicastPort": 62960})
+        assert r.status_code == 200
+        assert (r.json()["multicastInterface"], r.json()["multicastIp"], r.json()["multicastPort"]) == \
+            ("eth0", "224.0.0.245", 62960)
+
 async def test_config_sync_takes_force_full_load_push_as_ansible_sends_it():
     shell = Shell()
     async with client(rest_app(shell=shell)) as c:
