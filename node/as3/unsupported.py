@@ -39,6 +39,7 @@ PROPERTIES = {
     "hybrid": "hybrid (post-quantum) certificate chains", "routeDomain": "a route domain other than the default",
     "servers": "named nodes",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
+    "poolsCname": "CNAME pools on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
     "proxyCertificate": "SSL forward proxy certificates", "ldapStartTLS": "LDAP STARTTLS",
     "smtpsStartTLS": "SMTPS STARTTLS", "pkcs12": "a PKCS #12 certificate",
@@ -84,6 +85,8 @@ def named(item: dict, pointer: str) -> list[str]:
             errors.append(refused(f"{pointer}/certificates/{i}/{p}", PROPERTIES[p]))
     if VIRTUAL_TYPES.get(word(item.get("virtualType"))):
         errors.append(refused(f"{pointer}/virtualType", VIRTUAL_TYPES[item["virtualType"]]))
+    if item["class"] == "Service_Forwarding" and item.get("forwardingType") == "l2":
+        errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
     errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey")
