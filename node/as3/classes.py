@@ -79,6 +79,21 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
 
 
 TCP_ONLY = enum("tcp", default="tcp")
+FORWARDING_ONLY = ("pool", "persistenceMethods", "fallbackPersistenceMethod")   # F5's schema forbids them
+
+
+def forwarding() -> dict:
+    """Service_Forwarding: an ip-forward virtual (no pool, nothing translated: F5's const false), on
+    a network (virtualAddresses "10.0.0.0/8", or 0.0.0.0 for any) and any port (0 or "any")."""
+    schema = service(0, profileL4=ref_or("basic"), layer4=enum("any", "tcp", "udp", default="any"),
+                     forwardingType=enum("ip", "l2"), template=STR)
+    props = schema["properties"]
+    for prop in FORWARDING_ONLY:
+        del props[prop]
+    props["virtualPort"] = {"anyOf": [port(), {"enum": ["any"]}], "default": 0}
+    props["translateServerAddress"] = props["translateServerPort"] = {**BOOL, "const": False, "default": False}
+    schema["required"].append("forwardingType")
+    return schema
 
 
 def indefinite_or(lo: int) -> dict:
@@ -121,6 +136,7 @@ CLASSES: dict[str, dict] = {
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
+    "Service_Forwarding": forwarding(),
     "Service_Address": obj(("virtualAddress",), virtualAddress=ADDRESS, arpEnabled={**BOOL, "default": True},
                            icmpEcho=enum("enable", "disable", "selective", default="enable"),
                            routeAdvertisement=enum("disable", "enable", "selective", "always", "any", "all",

@@ -85,6 +85,8 @@ def named(item: dict, pointer: str) -> list[str]:
             errors.append(refused(f"{pointer}/certificates/{i}/{p}", PROPERTIES[p]))
     if VIRTUAL_TYPES.get(word(item.get("virtualType"))):
         errors.append(refused(f"{pointer}/virtualType", VIRTUAL_TYPES[item["virtualType"]]))
+    if item["class"] == "Service_Forwarding" and item.get("forwardingType") == "l2":
+        errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
     errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey")
