@@ -104,7 +104,7 @@ def test_ip_forward_routes_the_servers_network_through_the_active_device_only(lt
     through the standby, not once it is deleted (a BIG-IP forwards nothing no virtual takes)."""
     def reach(gateway):
         run(ltm_lab, "client", "ip", "route", "replace", "10.1.20.0/24", "via", gateway)
-        out = run(ltm_lab, "client", "curl", "-s", "-m", "2", "-D", "-", "http://10.1.20.21/")
+        out = run(ltm_lab, "client", "curl", "-s", "-m", "1", "-D", "-", "http://10.1.20.21/")
         return out.stdout.replace("\r", "") if out.returncode == 0 else None
 
     assert _tg1(ltm_lab, "bigip1") == "active"
