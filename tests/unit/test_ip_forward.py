@@ -50,6 +50,8 @@ def test_bad_ip_forward_virtuals_are_refused_and_nothing_changes(store):
         run(store, FW.replace("10.1.20.0:0", "10.1.20.7:0"))
     with pytest.raises(Invalid, match="not a valid netmask"):
         run(store, FW.replace("255.255.255.0", "255.0.255.0"))
+    with pytest.raises(Invalid, match="the lab forwards IPv4 only"):
+        run(store, "create ltm virtual v6 destination 2001:db8::.0 mask any ip-forward profiles replace-all-with { fastL4 }")
     with pytest.raises(Invalid, match="ip-protocol any is served on ip-forward virtual servers only"):
         run(store, "create ltm virtual v destination 10.1.10.100:80 ip-protocol any")
     assert store.objects == before
