@@ -226,6 +226,8 @@ CLASSES: dict[str, dict] = {
                       renegotiateMaxRecordDelay=indefinite_or(0),
                       certificateExtensions={"type": "array", "items": STR},
                       c3dOCSPUnknownStatusAction=enum("drop", "ignore", default="drop"),
+                      # how F5 names the profile of each certificate; the lab makes one profile (design.md)
+                      namingScheme=enum("numbered", "certificate", default="numbered"),
                       **tls_common("require")),
     "TLS_Client": obj(clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},
                       sniDefault={**BOOL, "default": False}, validateCertificate={**BOOL, "default": False},
