@@ -18,7 +18,8 @@ A request is one JSON line on the unix socket: the node's namespace, its node.js
 The child enters the namespace (setns), starts its own session, works in its state directory with stdio on the log, and runs the daemon; the
 answer is the child's pid, which the lab keeps in the node's daemon.pid as before. The server
 stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
-children, so a killed daemon leaves no zombie.
+children, so a killed daemon leaves no zombie. While idle it makes RSA keys ahead for daemons' first
+starts, one per child.
 
 `start`, `spawn` and `sweep` are the server's lifecycle as the lab runs it.
 """
@@ -42,6 +43,8 @@ import time
 import traceback
 from pathlib import Path
 
+from node.config import ssl_files
+
 from ..model import state
 from ..model.plan import PREFIX
 from .backends import BackendError
@@ -52,6 +55,7 @@ MODULE = "lab.runtime.forkserver"
 PRELOAD = ("node.daemon", "scapy.layers.l2", "jsonschema")   # what every daemon imports, scapy for GARP,
 # jsonschema for AS3 and DO (imported at the first declaration otherwise: 0.3 to 0.7 s of it)
 IDLE = 60.0   # seconds without a daemon or a request before the server ends itself
+SPARE_KEYS, QUIET = 8, 2.0   # RSA keys made ahead for first starts, once no request came for QUIET s
 
 
 class ForkServerError(BackendError):
@@ -265,6 +269,17 @@ def reap() -> bool:
             return True
 
 
+def fork() -> int:
+    """os.fork, the last RSA key made ahead going to the child, which keeps only that one, and
+    leaving the server: each key is one device's."""
+    pid = os.fork()
+    if pid == 0:
+        del ssl_files.SPARE_KEYS[:-1]
+    elif ssl_files.SPARE_KEYS:
+        ssl_files.SPARE_KEYS.pop()
+    return pid
+
+
 def handle(conn: socket.socket, listener: socket.socket) -> None:
     """Answer one request: fork a daemon."""
     conn.settimeout(5.0)
@@ -278,7 +293,7 @@ def handle(conn: socket.socket, listener: socket.socket) -> None:
         return
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         child(request, listener, conn)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
@@ -339,10 +354,17 @@ def serve(path: str) -> None:
     listener.listen(64)
     os.rename(path + ".new", path)   # the socket appears only once it accepts
     print(f"forkserver: serving on {path} (pid {os.getpid()}, preloaded {', '.join(PRELOAD)})", flush=True)
-    busy = time.monotonic()   # the last moment a daemon ran or a request came
+    busy = asked = time.monotonic()   # the last moment a daemon ran or a request came; a request came
+
+    def stocking() -> bool:   # keys are made while no lab is being brought up
+        return len(ssl_files.SPARE_KEYS) < SPARE_KEYS and time.monotonic() - asked > QUIET
+
     try:
         while not stopping:
-            ready, _, _ = select.select([listener, wake_r], [], [], IDLE / 10)
+            ready, _, _ = select.select([listener, wake_r], [], [], 0 if stocking() else QUIET)
+            if not ready and stocking():
+                ssl_files.SPARE_KEYS.append(ssl_files.make_rsa_key())
+                continue
             if wake_r in ready:
                 while True:
                     try:
@@ -354,7 +376,7 @@ def serve(path: str) -> None:
             elif time.monotonic() - busy > IDLE and not ready:
                 end_if_idle(path, listener)
             if listener in ready and not stopping:
-                busy = time.monotonic()
+                busy = asked = time.monotonic()
                 conn, _ = listener.accept()
                 with conn:
                     try:

@@ -79,6 +79,21 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
 
 
 TCP_ONLY = enum("tcp", default="tcp")
+FORWARDING_ONLY = ("pool", "persistenceMethods", "fallbackPersistenceMethod")   # F5's schema forbids them
+
+
+def forwarding() -> dict:
+    """Service_Forwarding: an ip-forward virtual (no pool, nothing translated: F5's const false), on
+    a network (virtualAddresses "10.0.0.0/8", or 0.0.0.0 for any) and any port (0 or "any")."""
+    schema = service(0, profileL4=ref_or("basic"), layer4=enum("any", "tcp", "udp", default="any"),
+                     forwardingType=enum("ip", "l2"), template=STR)
+    props = schema["properties"]
+    for prop in FORWARDING_ONLY:
+        del props[prop]
+    props["virtualPort"] = {"anyOf": [port(), {"enum": ["any"]}], "default": 0}
+    props["translateServerAddress"] = props["translateServerPort"] = {**BOOL, "const": False, "default": False}
+    schema["required"].append("forwardingType")
+    return schema
 
 
 def indefinite_or(lo: int) -> dict:
@@ -121,6 +136,7 @@ CLASSES: dict[str, dict] = {
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
+    "Service_Forwarding": forwarding(),
     "Service_Address": obj(("virtualAddress",), virtualAddress=ADDRESS, arpEnabled={**BOOL, "default": True},
                            icmpEcho=enum("enable", "disable", "selective", default="enable"),
                            routeAdvertisement=enum("disable", "enable", "selective", "always", "any", "all",
@@ -210,6 +226,8 @@ CLASSES: dict[str, dict] = {
                       renegotiateMaxRecordDelay=indefinite_or(0),
                       certificateExtensions={"type": "array", "items": STR},
                       c3dOCSPUnknownStatusAction=enum("drop", "ignore", default="drop"),
+                      # how F5 names the profile of each certificate; the lab makes one profile (design.md)
+                      namingScheme=enum("numbered", "certificate", default="numbered"),
                       **tls_common("require")),
     "TLS_Client": obj(clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},
                       sniDefault={**BOOL, "default": False}, validateCertificate={**BOOL, "default": False},
@@ -222,7 +240,7 @@ CLASSES: dict[str, dict] = {
 }
 
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
-             "drop-packet", "fallback-ip", "none")
+             "drop-packet", "fallback-ip", "none", "static-persistence")
 MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": False, "properties": {
     "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
@@ -239,28 +257,32 @@ CLASSES.update({
                 "name": STR, "address": ADDRESS, "port": port(), "enabled": {**BOOL, "default": True},
                 "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
         virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no"),
+        monitors={"type": "array", "items": POINTER}, minimumMonitors=intrange(1, 63, 1),
         exposeRouteDomainsEnabled={**BOOL, "default": False}),
     "GSLB_Pool": obj(
-        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
+        ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
         lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
-        lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR,
+        lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR, **stored.schemas(stored.GSLB_POOL),
         maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER, "maxItems": 1},
         verifyMemberAvailability={**BOOL, "default": True}, manualResumeEnabled={**BOOL, "default": False},
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
                 "server": POINTER, "virtualServer": STR, "domainName": {"anyOf": [STR, POINTER]},
                 "ratio": intrange(0, 100, 1),
-                "priority": intrange(0, 65535, 10),
+                "priority": intrange(0, 65535, 10), "service": STR, "order": intrange(0, 65535, 10),
+                "preference": intrange(0, 65535, 0), "isDomainNameStatic": BOOL,
                 "enabled": {**BOOL, "default": True}, "memberOrder": intrange(0, 65535, 0),
                 "dependsOn": {}, "remark": STR}}}),
     "GSLB_Domain": obj(
-        ("domainName", "resourceRecordType"), domainName=STR, resourceRecordType=enum("A", "AAAA", "CNAME", "MX"),
+        ("domainName", "resourceRecordType"), domainName=STR,
+        resourceRecordType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
         enabled={**BOOL, "default": True}, aliases={"type": "array", "items": STR},
         poolLbMode=enum("round-robin", "ratio", "topology", "global-availability", default="round-robin"),
         pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,
                                           "properties": {"use": STR, "ratio": intrange(0, 100, 1)}}},
-        lastResortPool=POINTER, persistenceEnabled={**BOOL, "default": False},
+        lastResortPool=POINTER, lastResortPoolType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
+        iRules={"type": "array", "items": NAME_OR_POINTER}, persistenceEnabled={**BOOL, "default": False},
         clientSubnetPreferred={**BOOL, "default": False},
         ttlPersistence=intrange(0, 4294967295, 3600), persistCidrIpv4=intrange(0, 32, 32),
         persistCidrIpv6=intrange(0, 128, 128)),
@@ -270,7 +292,8 @@ CLASSES.update({
         **stored.schemas(stored.GSLB_MONITOR), passphrase=SECRET, clientCertificate=STR,
         interval=intrange(1, 86400, 30), timeout=intrange(1, 86400, 120), probeTimeout=intrange(0, 86400, 5),
         send=STR, receive=STR, target=STR, ignoreDownResponseEnabled={**BOOL, "default": False}),
-    "GSLB_Topology_Region": obj(regionMembers={"type": "array", "items": MATCH}),
+    # members is AS3's name now, regionMembers its earlier one
+    "GSLB_Topology_Region": obj(members={"type": "array", "items": MATCH}, regionMembers={"type": "array", "items": MATCH}),
     "GSLB_Topology_Records": obj(records={"type": "array", "items": {
         "type": "object", "required": ["source", "destination"], "additionalProperties": False, "properties": {
             "source": MATCH, "destination": MATCH, "weight": intrange(0, 4294967295, 1)}}}),

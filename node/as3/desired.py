@@ -8,6 +8,7 @@ BIG-IP's (a pool's minimumMembersActive is 1).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -37,9 +38,29 @@ class Obj:
     values: dict          # field -> value, tmsh form
 
 
+def network_mask(value: str) -> str:
+    """AS3's address as a virtual's mask: its prefix's (10.0.0.0/8: 255.0.0.0), any for a bare
+    0.0.0.0, else one host."""
+    value = value.split("%")[0]
+    if "/" in value:
+        mask = str(ipaddress.ip_network(f"0.0.0.0/{value.split('/')[1]}").netmask)
+        return "any" if mask == "0.0.0.0" else mask
+    return "any" if value == "0.0.0.0" else "255.255.255.255"
+
+
 def address_of(value: str) -> str:
     """AS3's address (maybe with %route-domain and /prefix) as the plain address."""
     return value.split("/")[0].split("%")[0]
+
+
+def monitor_rule(monitors: list[str], minimum) -> str:
+    """AS3's monitors and minimumMonitors as a monitor rule: "all" is `a and b`, N is `min N of { a b }`
+    (one monitor alone is itself: a BIG-IP shows AS3's `min 1 of { m }`, the same rule)."""
+    if len(monitors) == 1 and minimum in (1, "all"):
+        return monitors[0]
+    if minimum == "all":
+        return " and ".join(monitors)
+    return f"min {minimum} of {{ {' '.join(monitors)} }}"
 
 
 def containers(t: str, apps) -> list[Obj]:
@@ -261,17 +282,18 @@ class Builder:
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
                   "slow-ramp-time": get(item, "slowRampTime"), "members": members,
                   **stored.values(item, stored.POOL)}
-        monitors = item.get("monitors") or []
+        monitors = [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in item.get("monitors") or []]
         if monitors:
-            m = monitors[0]
-            values["monitor"] = BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a)
+            values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def service(self, a: str, n: str, item: dict) -> None:
         cls = item["class"]
         port = service_port(item)
         udp = cls == "Service_UDP" or item.get("layer4") == "udp"
-        values = {"ip-protocol": "udp" if udp else "tcp", "profiles": self.profiles(item, a),
+        forward = cls == "Service_Forwarding"   # an ip-forward virtual on a network, any protocol unless layer4
+        protocol = get(item, "layer4") if forward else "udp" if udp else "tcp"
+        values = {"ip-protocol": protocol, "profiles": self.profiles(item, a),
                   "status": ED[get(item, "enable") and get(item, "adminState") == "enable"],
                   **stored.values(item, stored.SERVICE),
                   "translate-address": ED[get(item, "translateServerAddress")],
@@ -288,12 +310,15 @@ class Builder:
             values["fallback-persistence"] = self.persistence(item["fallbackPersistenceMethod"], a)
         if item.get("iRules"):
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
+        if forward:
+            values["ip-forward"] = True
         if "policyEndpoint" in item:    # the virtual's ltm policies
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
         for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
+            mask = network_mask(addr) if forward and isinstance(addr, str) else None
             if isinstance(addr, dict):    # a Service_Address: its virtual address, where it put it
                 path = self.resolver.path(addr, self.t, a)
                 ip = self.resolver.addresses({"virtualAddresses": [addr]}, self.t, a)[0]
@@ -301,12 +326,14 @@ class Builder:
             else:
                 shared = get(item, "shareAddresses")    # in /Common: the store makes it there if missing
                 ip, folder = address_of(addr), "/Common" if shared else f"/{self.t}"
-                if not shared:
-                    self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip}))
+                if not shared:   # a forwarding service's: ARP and ICMP echo off, as AS3 makes it
+                    self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip, **(
+                        {"arp": "disabled", "icmp-echo": "disabled", "mask": mask} if forward else {})}))
             sep = "." if ":" in ip else ":"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
-                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source})))
+                **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source,
+                **({"mask": mask} if mask else {})})))
             if cls == "Service_HTTPS" and get(item, "redirect80"):   # AS3's port-80 virtual, redirecting to HTTPS
                 self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}-Redirect-", {
                     "destination": f"{folder}/{ip}{sep}80", "source": source, "ip-protocol": "tcp",
@@ -321,7 +348,8 @@ class Builder:
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
                                    "profileMultiplex"), "Service_TCP": ("profileTCP",),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
-                 "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",)}[cls]
+                 "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
+                 "Service_Forwarding": ("profileL4",)}[cls]
         out = []
         for prop in props:
             if prop in OPTIONAL_PROFILES and prop not in item:
@@ -418,6 +446,10 @@ class Builder:
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
                       get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
                   "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
+        if item.get("monitors"):     # AS3: all of them, or at least minimumMonitors of them
+            paths = [self.ref(m, a) for m in item["monitors"]]
+            values["monitor"] = (f"min {item['minimumMonitors']} of {{ {' '.join(paths)} }}" if "minimumMonitors" in item
+                                 else " and ".join(paths))
         self.add(Obj("gtm server", self.common(n), described(item, values)))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
@@ -434,16 +466,20 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
-            name = self.domain(m["domainName"], a) if rt in ("cname", "mx") else \
+            name = self.domain(m["domainName"], a) if rt in ("cname", "mx", "naptr") else \
                 f"{self.ref(m['server'], a)}:{m['virtualServer']}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
                              "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
-                                                                       if rt == "mx" else {})}
+                                                                       if rt == "mx" else {}),
+                             **({"service": m.get("service", ""), "order": m.get("order", 10),
+                                 "preference": m.get("preference", 0)} if rt == "naptr" else {})}
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],
                   "verify-member-availability": ED[get(item, "verifyMemberAvailability")], "members": members,
-                  "manual-resume": ED[get(item, "manualResumeEnabled")]}
+                  "manual-resume": ED[get(item, "manualResumeEnabled")], **stored.values(item, stored.GSLB_POOL)}
+        if "verifyMemberAvailability" in item and "verifyMemberEnabled" not in item:   # the lab's older name
+            values["verify-member-availability"] = ED[item["verifyMemberAvailability"]]
         if "fallbackIP" in item:
             values["fallback-ip"] = item["fallbackIP"]
         if item.get("monitors"):
@@ -466,7 +502,10 @@ class Builder:
                   "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
                   "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}
         if "lastResortPool" in item:
-            values["last-resort-pool"] = f"{rt} {self.ref(item['lastResortPool'], a)}"
+            kind = item.get("lastResortPoolType", rt.upper()).lower()
+            values["last-resort-pool"] = f"{kind} {self.ref(item['lastResortPool'], a)}"
+        if item.get("iRules"):     # gtm iRules: stored only
+            values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))
 
     def term(self, match: dict, a: str) -> str:
@@ -478,7 +517,7 @@ class Builder:
 
     def gslb_topology_region(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("gtm region", self.common(n), described(item, {
-            "region-members": [self.term(m, a) for m in item.get("regionMembers") or []]})))
+            "region-members": [self.term(m, a) for m in item.get("members", item.get("regionMembers")) or []]})))
 
     def gslb_topology_records(self, a: str, n: str, item: dict) -> None:
         for r in item.get("records") or []:

@@ -35,7 +35,8 @@ def vs_names(server: dict) -> list[str]:
 
 
 def service_port(item: dict) -> int:
-    return item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
+    port = item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
+    return 0 if port == "any" else port
 
 
 class Resolver:
@@ -95,8 +96,10 @@ class Resolver:
                     errors.append(f"{where}: the {want} {path} is not declared")
                 elif target.get("class") != want:
                     errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
-        if item["class"] == "Pool" and len(item.get("monitors") or []) > 1:
-            errors.append(f"{pointer}/monitors: this lab takes one monitor a pool")
+        minimum = item.get("minimumMonitors") if item["class"] == "Pool" else None
+        if isinstance(minimum, int) and minimum > len(item.get("monitors") or []):
+            errors.append(f"{pointer}/minimumMonitors: should be <= the number of monitors "
+                          f"({len(item.get('monitors') or [])})")
         return errors
 
     def _certificates(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
@@ -119,7 +122,7 @@ class Resolver:
         errors = []
         for i, m in enumerate(item.get("members") or []):
             where = f"{pointer}/members/{i}"
-            if item["resourceRecordType"] in ("CNAME", "MX"):
+            if item["resourceRecordType"] in ("CNAME", "MX", "NAPTR"):
                 if "domainName" not in m:
                     errors.append(f"{where}: should have required property 'domainName'")
                 elif isinstance(m["domainName"], dict):
@@ -155,8 +158,9 @@ class Resolver:
     def _clash(self, item: dict, t: str, a: str, pointer: str, seen: dict, mine: bool) -> list[str]:
         errors = []
         port = service_port(item)
-        for addr in self.addresses(item, t, a):
-            key = (addr, port, item.get("layer4", "udp" if item["class"] == "Service_UDP" else "tcp"))
+        sources = [v[1] if isinstance(v, list) and len(v) > 1 else "0.0.0.0/0" for v in item.get("virtualAddresses") or []]
+        for addr, source in zip(self.addresses(item, t, a), sources):   # one address takes several sources
+            key = (addr, port, item.get("layer4", "udp" if item["class"] == "Service_UDP" else "tcp"), source)
             if key in seen and (mine or seen[key][1]):
                 errors.append(f"{pointer}/virtualAddresses: {addr} port {port} is already the address of "
                               f"{seen[key][0]}")

@@ -196,3 +196,18 @@ GSLB_MONITOR = {
     "pathname": Prop("run", {"type": "string"}), "arguments": Prop("args", {"type": "string"}),
     "upInterval": num("up-interval", 0, 3600), "timeUntilUp": num("time-until-up", 0, 1800),
 }
+
+# GSLB_Pool -> gtm pool TYPE (limits and QoS coefficients: stored only)
+GSLB_POOL = {
+    "dynamicRatioEnabled": flag("dynamic-ratio", False), "verifyMemberEnabled": flag("verify-member-availability", True),
+    **{p: num(f, 0, 4294967295, 0) for p, f in (("bpsLimit", "limit-max-bps"), ("ppsLimit", "limit-max-pps"),
+                                                 ("connectionsLimit", "limit-max-connections"))},
+    **{p: flag(f, False) for p, f in (("bpsLimitEnabled", "limit-max-bps-status"),
+                                      ("ppsLimitEnabled", "limit-max-pps-status"),
+                                      ("connectionsLimitEnabled", "limit-max-connections-status"))},
+    **{p: num(f, 0, 65535, d) for p, f, d in (
+        ("qosHitRatio", "qos-hit-ratio", 5), ("qosHops", "qos-hops", 0), ("qosKbps", "qos-kilobytes-second", 3),
+        ("qosLinkCapacity", "qos-lcs", 30), ("qosPacketRate", "qos-packet-rate", 1),
+        ("qosRoundTripTime", "qos-rtt", 50), ("qosTopology", "qos-topology", 0),
+        ("qosVirtualServerCapacity", "qos-vs-capacity", 0), ("qosVirtualServerScore", "qos-vs-score", 0))},
+}

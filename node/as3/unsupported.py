@@ -23,7 +23,7 @@ PROPERTIES = {
     "profileRequestAdapt": "a request adapt profile (ICAP)", "profileResponseAdapt": "a response adapt profile (ICAP)",
     "profileICAP": "an ICAP profile", "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "profileHTTP2": "an HTTP/2 profile",
-    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT", "clonePools": "clone pools",
+    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT", "clonePools": "a clone pool",
     "allowVlans": "a virtual server listening on some VLANs only",
     "rejectVlans": "a virtual server listening on some VLANs only",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
@@ -36,11 +36,12 @@ PROPERTIES = {
     "profileClassification": "a classification profile (BIG-IP AFM)", "profileDNS": "a DNS profile",
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
-    "hybrid": "hybrid (post-quantum) certificate chains", "routeDomain": "a route domain other than the default",
-    "servers": "named nodes",
+    "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
+    "servers": "a named node",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
+    "poolsCname": "a CNAME pool on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
-    "proxyCertificate": "SSL forward proxy certificates", "ldapStartTLS": "LDAP STARTTLS",
+    "proxyCertificate": "an SSL forward proxy certificate", "ldapStartTLS": "LDAP STARTTLS",
     "smtpsStartTLS": "SMTPS STARTTLS", "pkcs12": "a PKCS #12 certificate",
 }
 OFFLINE = " (it reaches no internet)"
@@ -84,6 +85,8 @@ def named(item: dict, pointer: str) -> list[str]:
             errors.append(refused(f"{pointer}/certificates/{i}/{p}", PROPERTIES[p]))
     if VIRTUAL_TYPES.get(word(item.get("virtualType"))):
         errors.append(refused(f"{pointer}/virtualType", VIRTUAL_TYPES[item["virtualType"]]))
+    if item["class"] == "Service_Forwarding" and item.get("forwardingType") == "l2":
+        errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
     errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey")

@@ -10,6 +10,7 @@ import ipaddress
 
 from ..errors import Exists, Invalid, NotFound
 from .zones import ZoneError, validate
+from .monitor_rules import canonical as monitor_rule, names as monitor_names
 from .schema import GTM_ALL_TYPES, ObjType, Field, base_name, coerce, full_path
 
 SERVER_MEMBERS = ("a", "aaaa")   # pools whose members are SERVER:VIRTUAL; the others' are names
@@ -150,29 +151,6 @@ def _check_pool(work: dict, tname: str, path: str, v: dict) -> None:
         discovers = server.get("product") == "bigip" and server.get("virtual-server-discovery", "disabled") != "disabled"
         if vs not in declared and not discovers:   # a discovering BIG-IP server learns its virtuals from iQuery
             raise NotFound("Virtual Server", f"{server_path}:{vs}")
-
-
-RULE_WORDS = {"and", "min", "of", "require", "from", "{", "}", "default", "none"}
-
-
-def monitor_names(rule: str | None) -> list[str]:
-    """The monitors a monitor rule names: `/Common/http`, `http and tcp`, `min 1 of { http tcp }`."""
-    words = (rule or "none").replace("{", " { ").replace("}", " } ").split()
-    return [full_path(w) for w in words if w not in RULE_WORDS and not w.isdigit()]
-
-
-def monitor_rule(rule: str | None) -> str | None:
-    """A monitor rule as a BIG-IP shows it back: full paths, `min N of { ... }` in braces (Ansible
-    sends it without them), `require P from N { ... }`, else `a and b`."""
-    if rule is None or " " not in rule.strip():
-        return rule     # one monitor: kept as given (REST shows its full path)
-    words = rule.replace("{", " ").replace("}", " ").split()
-    names = " ".join(monitor_names(rule))
-    if len(words) > 2 and words[0] == "min" and words[1].isdigit() and words[2] == "of":
-        return f"min {words[1]} of {{ {names} }}"
-    if len(words) > 3 and words[0] == "require" and words[2] == "from":
-        return f"require {words[1]} from {words[3]} {{ {names} }}"
-    return " and ".join(monitor_names(rule))
 
 
 def _check_monitors(work: dict, where: dict) -> None:

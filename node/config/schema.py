@@ -37,6 +37,7 @@ LOCAL_ONLY = "/Common/traffic-group-local-only"
 class Field:
     name: str                   # tmsh name, e.g. "auto-sync"
     kind: str = "str"           # str int enum ref list ip cidr network dest members items record secret sealed raw clauses
+    #                             switch (a bare word in tmsh, true in REST: a virtual's ip-forward)
     default: Any = None
     choices: tuple = ()
     ref: str | None = None      # for ref: the referenced object type
@@ -750,7 +751,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         *STORED_VIRTUAL_ADDRESS)),
     ObjType("ltm virtual", "Virtual Server", (
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
-        Field("ip-protocol", "enum", "tcp", ("tcp", "udp")), Field("pool", "ref", ref="ltm pool"),
+        # ip-forward: F5's "Forwarding (IP)" type (REST ipForward: true): no pool, routes what it takes
+        Field("ip-forward", "switch"),
+        Field("ip-protocol", "enum", "tcp", ("tcp", "udp", "any")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
         Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
@@ -992,6 +995,12 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         if isinstance(value, str):
             value = [] if value == "none" else [value]
         return list(dict.fromkeys(normalize_term(str(v).split(), where) for v in value))
+    if f.kind == "switch":   # set (True) or not (None, not stored)
+        if value in (True, "true", "enabled"):
+            return True
+        if value in (False, None, "false", "disabled"):
+            return None
+        raise Invalid(f'{where}: "{value}" is not true or false')
     if not isinstance(value, str):
         raise Invalid(f"{where} takes a single value")
     if f.kind == "enum":
@@ -1069,6 +1078,13 @@ def destination(value: str, folder: str = PARTITION) -> str:
         raise ValueError(value)
     ip = ipaddress.ip_address(addr)
     return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
+
+
+def mask_prefix(mask: str | None) -> int:
+    """A virtual's mask as a prefix length: `255.255.255.0` 24, `any` 0, none given 32."""
+    if mask in (None, "", "none"):
+        return 32
+    return ipaddress.ip_network(f"0.0.0.0/{'0.0.0.0' if mask == 'any' else mask}").prefixlen
 
 
 def split_destination(dest: str) -> tuple[str, int]:

@@ -151,9 +151,24 @@ def matches(cert_pem: str, key_pem: str, passphrase: str | None = None) -> bool:
     return cert.public_key().public_numbers() == key.public_key().public_numbers()
 
 
+# RSA keys made ahead of need, each for one device: the process a daemon is forked from makes them
+# while idle, keeps only the last one in each child and drops it itself (lab/runtime/forkserver.py)
+SPARE_KEYS: list[rsa.RSAPrivateKey] = []
+
+
+def make_rsa_key() -> rsa.RSAPrivateKey:
+    """A new RSA 2048 key (30 to 100 ms to make)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    """A key made ahead for this process, or a new one."""
+    return SPARE_KEYS.pop() if SPARE_KEYS else make_rsa_key()
+
+
 def self_signed(days: int = 3650) -> tuple[bytes, bytes]:
     """A new key and a self-signed certificate with F5's default.crt subject: (cert PEM, key PEM)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = new_rsa_key()
     name = x509.Name([x509.NameAttribute(OIDS[k], v) for k, v in reversed(DEFAULT_SUBJECT)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

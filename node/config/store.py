@@ -25,11 +25,12 @@ import msgpack
 from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, iapp, iapp_text, policy, rule_checks, ssl_files, virtual_checks
+from . import gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rule_checks, ssl_files, virtual_checks
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
-                     coerce, folder_of, full_path, in_folder, member_name, partition_of, split_destination)
+                     coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of,
+                     split_destination)
 
 
 @dataclass(frozen=True)
@@ -417,9 +418,12 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
+            elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
+                    and isinstance(value, str) and " " in value.strip():   # a rule: `http and tcp`, `min 1 of { ... }`
+                values[fname] = _monitor_rule(work, value, folder or PARTITION)
             elif verb == "set" and fname == "monitor" and folder not in (None, PARTITION) \
                     and op.type in ("ltm pool", "ltm node") and isinstance(value, str) and value != "default":
-                values[fname] = _resolve(work, MONITOR_TYPES, value, value if " " in value else full_path(value, folder=folder))
+                values[fname] = _resolve(work, MONITOR_TYPES, value, full_path(value, folder=folder))
             elif verb == "set":
                 values[fname] = coerce(t, f, value, folder or PARTITION)
             else:
@@ -433,7 +437,7 @@ class ConfigStore:
             values["profiles"] = virtual_checks.without_default_transport(work, values["profiles"],
                                                                           op.values["profiles"][1])
         if op.type == "ltm virtual" and values.get("destination"):
-            self._virtual_address(work, values["destination"], touched)
+            self._virtual_address(work, values["destination"], touched, values.get("mask"))
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
         if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
@@ -547,12 +551,15 @@ class ConfigStore:
             by_name[name] = member
         return sorted(by_name.values(), key=lambda m: m["name"])
 
-    def _virtual_address(self, work: dict, dest: str, touched: dict) -> None:
-        """A virtual server's destination address gets its virtual address, as on a BIG-IP."""
+    def _virtual_address(self, work: dict, dest: str, touched: dict, mask: str | None = None) -> None:
+        """A virtual server's destination address gets its virtual address (with a network's mask),
+        as on a BIG-IP."""
         addr, _ = split_destination(dest)
         key = ("ltm virtual-address", f"{folder_of(dest)}/{addr}")
         if key not in work:
             work[key] = {**TYPES["ltm virtual-address"].defaults(), "address": addr}
+            if mask not in (None, "255.255.255.255"):
+                work[key]["mask"] = mask
             touched[key] = "put"
 
     def _snat_translations(self, work: dict, members: list[str], touched: dict) -> None:
@@ -632,14 +639,14 @@ class ConfigStore:
                 if f.kind == "ref" and v not in (None, "none") and (f.ref, v) not in work:
                     raise NotFound(TYPES[f.ref].label, v)
             if tname == "ltm pool" or tname == "ltm node":
-                mon = values.get("monitor", "none")
-                if mon != "none" and not any((m, full_path(mon)) in work for m in TYPES if m.startswith("ltm monitor")):
-                    raise NotFound("Monitor", full_path(mon))
+                for name in monitor_rules.names(values.get("monitor", "none")):
+                    if not any((m, name) in work for m in MONITOR_TYPES):
+                        raise NotFound("Monitor", name)
             if tname == "ltm pool":
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise NotFound("Node", m["name"].rsplit(":", 1)[0])
-            if tname == "ltm virtual":
+            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
@@ -661,16 +668,11 @@ class ConfigStore:
                                   f"expression: {exc}") from None
             if tname in ("net self", "ltm virtual", "ltm node", "ltm virtual-address"):
                 key = "destination" if tname == "ltm virtual" else "address"
-                mine = values.get(key)
-                if tname == "net self":
-                    mine = mine.split("/")[0]
+                mine = _clash_key(tname, values)
                 for (ot, op), ov in work.items():
                     if ot == tname and op != path:
-                        theirs = ov.get(key)
-                        if tname == "net self":
-                            theirs = theirs.split("/")[0]
-                        if theirs == mine:
-                            raise Invalid(f"{t.label} {path} and {op} have the same {key} {mine}")
+                        if _clash_key(tname, ov) == mine:
+                            raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 
     def _user_of(self, work: dict, tname: str, path: str):
         if tname.startswith("gtm "):
@@ -690,7 +692,7 @@ class ConfigStore:
                 if any(m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or []):
                     return ot, op
             if tname.startswith("ltm monitor") and ot in ("ltm pool", "ltm node"):
-                if ov.get("monitor") not in (None, "none") and full_path(ov["monitor"]) == path:
+                if path in monitor_rules.names(ov.get("monitor")):
                     return ot, op
             if tname == "ltm virtual-address" and ot == "ltm virtual" and ov.get("destination"):
                 if f"{folder_of(ov['destination'])}/{split_destination(ov['destination'])[0]}" == path:
@@ -759,6 +761,33 @@ def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
         return path
     common = full_path(raw)
     return common if any((t, common) in work for t in types) else path
+
+
+def _clash_key(tname: str, values: dict):
+    """What two objects of a type may not share: an address (a self IP's without its prefix); a
+    virtual's destination, mask and source (one destination takes several sources, as on a BIG-IP)."""
+    if tname == "ltm virtual":
+        return values.get("destination"), values.get("mask"), values.get("source")
+    if tname == "net self":
+        return values.get("address").split("/")[0]
+    return values.get("address")
+
+
+def _mask_prefix(virtual: dict) -> int:
+    try:
+        return mask_prefix(virtual.get("mask"))
+    except ValueError:
+        return 32   # virtual_checks refuses it
+
+
+def _monitor_rule(work: dict, rule: str, folder: str) -> str:
+    """A pool's or node's monitor rule as F5 shows it, each monitor found as `_resolve` finds one."""
+    words = rule.replace("{", " { ").replace("}", " } ").split()
+    found = " ".join(w if w in monitor_rules.RULE_WORDS or w.isdigit() else
+                     _resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) for w in words)
+    out = monitor_rules.canonical(found)
+    monitor_rules.check_quorum(out)
+    return out
 
 
 def _vlan_networks(work: dict) -> list:

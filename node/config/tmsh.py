@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .schema import (GTM_ALL_TYPES, GTM_SETTINGS_GROUPS, HASH_PREFIX, MEMBER_FIELDS, PARTITION, SINGLETONS,
                      TYPES, UNPARTITIONED, ConfigError, ObjType, base_name, object_path, split_terms, topology_name)
-from . import iapp_text, policy_words
+from . import iapp_text, monitor_rules, policy_words
 from .services import port_name
 
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
@@ -249,9 +249,15 @@ def properties(t: ObjType, tokens: list) -> dict:
         f = t.field(word)
         if f is None:
             raise TmshSyntaxError(f'Syntax Error: "{word}" unknown property')
+        if f.kind == "switch":   # a bare word: `ip-forward`
+            values[word] = ("set", True)
+            continue
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
+        if word == "monitor" and f.kind == "str" and tokens[0] != "{":   # `http and tcp`, `min 1 of { http tcp }`
+            values[word] = ("set", monitor_rules.take(tokens))
+            continue
         if word == "last-resort-pool" and tokens[0] in GTM_ALL_TYPES and len(tokens) > 1:
             tokens.pop(0)   # F5 writes `last-resort-pool a P3`
         if f.kind in ("list", "members", "items", "terms") and tokens[0] in LIST_VERBS:
@@ -458,8 +464,8 @@ def _block_value(v) -> str:
 
 def _property(type_: str, f, v, view: View, all_properties: bool = False) -> list[str]:
     t = TYPES[type_]
-    if t.flag_field == f.name:
-        return [f"    {v}"]
+    if t.flag_field == f.name or f.kind == "switch":
+        return [f"    {v if t.flag_field == f.name else f.name}"]
     if f.kind == "members":
         if not v:
             return ["    members none"]
@@ -507,6 +513,8 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
         return [f"    {f.name} {type_.rsplit(' ', 1)[1]} {_word(view.name(v))}"]   # F5: `a P2`
     if f.kind == "dest":
         return [f"    {f.name} {view.port(v)}"]
+    if f.name == "monitor" and isinstance(v, str) and " " in v.strip():   # a rule, in words: `http and tcp`
+        return [f"    {f.name} {monitor_rules.relative(v, view.name)}"]
     if (type_, f.name) in QUOTED:
         return [f"    {f.name} \"{_word(v)[1:-1] if _word(v).startswith(chr(34)) else _word(v)}\""]
     return [f"    {f.name} {_word(view.name(v) if v is not None else 'none')}"]

@@ -2,10 +2,12 @@
 of the SSL profiles' certificates and keys."""
 from __future__ import annotations
 
+import ipaddress
+
 from ..errors import IncompatibleProfiles, Invalid, NotFound, SslKeyMismatch, SslPairMissing
 from . import profiles, ssl_files
 from .sealed import unseal
-from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, split_destination
+from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, mask_prefix, split_destination
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
 TRANSPORT = ("tcp", "udp", "fastl4")   # one of these a virtual; tcp is the default
@@ -30,6 +32,7 @@ def check(work: dict, touched: dict) -> None:
             _ssl_profile(work, tname, path, work[(tname, path)])
         if tname != "ltm virtual" or verb == "del":
             continue
+        _forwarding(path, work[(tname, path)])
         _persistence(work, path, work[(tname, path)])
         _mirror(work, path, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
@@ -47,6 +50,28 @@ def check(work: dict, touched: dict) -> None:
                 raise Invalid(f"Virtual server {path} has a FastL4 profile ({full_path(fastl4[0].split()[0])}) "
                               f"and a {kind} profile ({full_path(name.split()[0])}): a FastL4 virtual server "
                               "takes no other protocol or application profile")
+
+
+def _forwarding(path: str, virtual: dict) -> None:
+    """An ip-forward virtual takes no pool and translates nothing (F5 turns translate-address and
+    -port off); a mask makes the destination a network, whose address the mask must cover; the lab
+    serves protocol any on ip-forward virtuals only."""
+    addr, _ = split_destination(virtual["destination"])
+    try:
+        prefix = mask_prefix(virtual.get("mask"))
+    except ValueError:
+        raise Invalid(f'Virtual server {path}: "{virtual.get("mask")}" is not a valid netmask') from None
+    if ":" not in addr and ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address != ipaddress.ip_address(addr):
+        raise Invalid(f"Virtual server {path} destination {addr} with mask {virtual.get('mask')}: "
+                      "the address has bits outside the mask")
+    if not virtual.get("ip-forward"):
+        if virtual.get("ip-protocol") == "any":
+            raise Invalid(f"Virtual server {path}: ip-protocol any is served on ip-forward virtual servers only")
+        return
+    if virtual.get("pool") not in (None, "none"):
+        raise Invalid(f"Virtual server {path} is an ip-forward virtual server: it forwards to no pool "
+                      f"({virtual['pool']})")
+    virtual["translate-address"] = virtual["translate-port"] = "disabled"
 
 
 def _persistence(work: dict, path: str, virtual: dict) -> None:

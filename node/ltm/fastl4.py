@@ -14,6 +14,12 @@ One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
   counters by (direction, mark) in one map lookup each (one rule per virtual and member, each
   matching conntrack fields, cost every forwarded packet a walk of them all).
 - `postrouting` (nat, srcnat): SNAT to the address source-address-translation chose.
+- `allow` (filter, forward, priority 20, after `forward` and `record`; policy drop): what this device forwards at all, as a
+  BIG-IP forwards nothing no virtual server takes: the connections a fastL4 virtual sent to a member
+  (their conntrack mark, one rule), and those of each ip-forward virtual (F5's "Forwarding (IP)": no
+  pool, no translation; the connections to its destination network, port and protocol, from its
+  source, are routed as they are). The kernel's ip_forward is on once there is a table; this chain
+  decides.
 
 Source-address persistence stays in the kernel too: a map per virtual (client address under the
 profile's mask -> the member's mark, with the profile's timeout). A first packet looks its client
@@ -59,6 +65,10 @@ class L4Virtual:
     mode: str                      # round-robin / ratio-member
     members: tuple[L4Member, ...]  # available members only
     persist: tuple[str, int] | None = None   # source-addr persistence: (mask, timeout s; 0 indefinite)
+    forward: bool = False          # ip-forward: routes what it takes, to no member
+    prefix: int = 32               # ip-forward: the destination network's prefix length (mask any: 0)
+    source: str = "0.0.0.0/0"      # ip-forward: the clients it takes
+    snat: tuple[str, ...] | None = None   # ip-forward: () automap (the outgoing interface's address), a snatpool's addresses
 
     def persist_map(self) -> str | None:
         """The map's name (an nft identifier; a new name when the mask or timeout changes)."""
@@ -128,9 +138,46 @@ def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
     return chains, counters
 
 
-BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100), "forward": ("filter", "forward", 0),
-               "postrouting": ("nat", "postrouting", 100)}
+BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100, "accept"), "forward": ("filter", "forward", 0, "accept"),
+               "allow": ("filter", "forward", 20, "drop"), "postrouting": ("nat", "postrouting", 100, "accept")}
 RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
+
+
+def _prefix(key: str, network: str) -> list[dict]:
+    """`ct original ip KEY` within NETWORK (address/len); nothing for the whole space."""
+    addr, _, length = network.partition("/")
+    if length == "0":
+        return []
+    return [_match(_ct(f"ip {key}", "original"), {"prefix": {"addr": addr, "len": int(length)}}
+                   if length not in ("", "32") else addr)]
+
+
+def _taken(vs: L4Virtual, protocol: str) -> list[dict]:
+    """The connections an ip-forward virtual takes: to its network (and port, protocol), from its source."""
+    out = _prefix("daddr", f"{vs.address}/{vs.prefix}") + _prefix("saddr", vs.source)
+    if protocol != "any":
+        out.append(_match(_ct("protocol"), protocol))
+    if vs.port:
+        out.append(_match(_ct("proto-dst", "original"), vs.port))
+    return out
+
+
+def _forwarder(vs: L4Virtual) -> list[dict]:
+    """An ip-forward virtual's rules: counted in `forward`, let through in `allow`, SNAT if asked.
+    Protocol any with a port is TCP's and UDP's port (one set of rules each)."""
+    v_conns, v_in, v_out = virtual_counters(vs.path)
+    cmds = []
+    for protocol in PROTOCOLS if vs.protocol == "any" and vs.port else (vs.protocol,):
+        taken = _taken(vs, protocol)
+        cmds += [_rule("forward", *taken, _match(_ct("state"), "new"), _match(_ct("direction"), "original"),
+                       {"counter": v_conns}),
+                 _rule("forward", *taken, _match(_ct("direction"), "original"), {"counter": v_in}),
+                 _rule("forward", *taken, _match(_ct("direction"), "reply"), {"counter": v_out}),
+                 _rule("allow", *taken, {"accept": None})]
+        if vs.snat is not None:
+            cmds.append(_rule("postrouting", *taken, _match(_ct("direction"), "original"),
+                              {"snat": {"addr": _spread(vs.snat)}} if vs.snat else {"masquerade": None}))
+    return cmds
 
 
 def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str],
@@ -143,8 +190,8 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     maps = {vs.persist_map(): vs for vs in virtuals if vs.persist is not None}
     cmds: list[dict] = [{"add": {"table": {"family": FAMILY, "name": TABLE}}}]
     cmds += [{"flush": _obj("chain", c)} for c in sorted(have_chains - {RECORD})]
-    for name, (type_, hook, prio) in BASE_CHAINS.items():
-        cmds.append({"add": _obj("chain", name, type=type_, hook=hook, prio=prio, policy="accept")})
+    for name, (type_, hook, prio, policy) in BASE_CHAINS.items():
+        cmds.append({"add": _obj("chain", name, type=type_, hook=hook, prio=prio, policy=policy)})
     cmds += [{"delete": _obj("chain", c)} for c in sorted(have_chains - set(chains) - set(BASE_CHAINS) - {RECORD})]
     cmds += [{"delete": _obj("counter", c)} for c in sorted(have_counters - set(counters))]
     cmds += [{"delete": _obj("map", m)} for m in sorted(have_maps - set(maps))]
@@ -157,7 +204,12 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
             cmds.append({"add": {"element": {"family": FAMILY, "table": TABLE, "name": name, "elem": elems}}})
     cmds += [{"add": _obj("chain", c)} for c in chains]
     cmds += _byte_counters(virtuals)
+    if any(vs.members for vs in virtuals):   # a connection a member chain DNATed (and marked), both ways
+        cmds.append(_rule("allow", {"match": {"op": "!=", "left": _ct("mark"), "right": 0}}, {"accept": None}))
     for vs in virtuals:
+        if vs.forward:
+            cmds += _forwarder(vs)
+            continue
         v_conns = conns_counter(vs.path)
         if not vs.members:
             continue   # no member available: the connection gets no DNAT and no listener: reset

@@ -159,6 +159,32 @@ class Renewals:
         return out
 
 
+class Kept:
+    """The persistence records a device mirrors, kept so that a channel (re)connecting sends every
+    live one again, with its time left (one taken from the outbox by a channel that was then cut,
+    or given before the group had a peer, is not lost); each goes as it expires."""
+
+    def __init__(self):
+        self.records: dict[tuple, tuple[dict, float | None]] = {}   # (traffic group, virtual, value) -> (record, expiry)
+
+    def put(self, traffic_group: str, record: dict, now: float) -> None:
+        life = record.get("life")
+        self.records[(traffic_group, record.get("virtual"), record.get("value"))] = \
+            (record, None if life is None else now + life)
+
+    def live(self, traffic_group: str, now: float) -> list[dict]:
+        """The group's records not expired, each with the lifetime it has left (None: indefinite)."""
+        return [{**r, "life": None if at is None else at - now} for (tg, *_), (r, at) in self.records.items()
+                if tg == traffic_group and (at is None or at > now)]
+
+    def expire(self, now: float) -> None:
+        for key in [k for k, (_, at) in self.records.items() if at is not None and at <= now]:
+            del self.records[key]
+
+    def next_expiry(self) -> float | None:
+        return min((at for _, at in self.records.values() if at is not None), default=None)
+
+
 def port_of(unit_id: int) -> int:
     """A traffic group's mirroring channel port, by its unit-id (synced, so the same on every device):
     traffic-group-1 on 1029, the next on 1030, up to 1155."""

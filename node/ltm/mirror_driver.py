@@ -15,6 +15,7 @@ domain's certificates) to the peer's mirroring address.
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import struct
 from functools import partial
@@ -152,7 +153,8 @@ class Mirror:
         self.ports: dict[str, int] = {}                      # every traffic group's channel port: we receive on each
         self.address: str | None = None                     # our mirroring address
         self.outboxes: dict[str, mirror.Outbox] = {}
-        self.persisted: dict[str, dict] = {}       # traffic group -> (virtual, value) -> (record, when given)
+        self.kept = mirror.Kept()                  # persistence records given, until they expire
+        self._kept_changed = trio.Event()
         self.live: dict[tuple, mirror.Entry] = {}           # mirrored connections sent, by key
         self.received: dict[int, dict[tuple, mirror.Entry]] = {}   # by channel port: connections the peer mirrored
         self.connected: set[str] = set()                     # traffic groups whose channel is up
@@ -174,23 +176,19 @@ class Mirror:
         self._queued.setdefault(tg, trio.Event()).set()
 
     def persist(self, record: dict, traffic_group: str) -> None:
-        # kept, so that a channel (re)connecting sends every live record again: one taken from the
-        # outbox by a channel that was then cut, or given before the group had a peer, is not lost
-        self.persisted.setdefault(traffic_group, {})[(record.get("virtual"), record.get("value"))] = \
-            (record, trio.current_time())
+        self.kept.put(traffic_group, record, trio.current_time())   # sent again when a channel (re)connects
+        self._kept_changed.set()
         if (self.channels.get(traffic_group) or mirror.Channel(None, 0)).peer is not None:
             self._put(traffic_group, lambda box: box.put_persist(record))
 
-    def _persisted_now(self, tg: str) -> list[dict]:
-        """The traffic group's persistence records still alive, with the lifetime they have left."""
-        now, out = trio.current_time(), []
-        for key, (record, at) in list(self.persisted.get(tg, {}).items()):
-            life = record.get("life")
-            if life is not None and life - (now - at) <= 0:
-                del self.persisted[tg][key]
-                continue
-            out.append({**record, "life": None if life is None else life - (now - at)})
-        return out
+    async def _expire(self) -> None:
+        """Each kept persistence record goes as it expires (not only when a channel connects)."""
+        while True:
+            self._kept_changed = trio.Event()
+            self.kept.expire(trio.current_time())
+            at = self.kept.next_expiry()
+            with trio.move_on_at(math.inf if at is None else at):
+                await self._kept_changed.wait()
 
     def status(self, traffic_group: str | None = None) -> dict:
         """The device's mirroring, or one traffic group's channel (its peer, port, connections)."""
@@ -203,7 +201,12 @@ class Mirror:
                 "sent": self.sent, "applied": self.applied, "failed": self.failed}
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._expire)
+            task_status.started()
+            await self._serve()
+
+    async def _serve(self) -> None:
         while True:
             changed = self._changed = trio.Event()
             async with trio.open_nursery() as tasks:
@@ -282,7 +285,7 @@ class Mirror:
                     for e in self.live.values():         # the peer may have restarted: everything again
                         if mirror.mirrored(e, self.channels[tg].virtuals):
                             box.put("update", e)
-                    for record in self._persisted_now(tg):
+                    for record in self.kept.live(tg, trio.current_time()):
                         box.put_persist(record)
                     while True:
                         queued = self._queued[tg] = trio.Event()

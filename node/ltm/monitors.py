@@ -217,3 +217,14 @@ class MonitorState:
             return False
         self.state, self.reason = "down", self.reason or DEADLINE
         return True
+
+
+def combined(states: list[str], need: int) -> str:
+    """A member's state under its pool's monitor rule, from each monitor's: up once `need` of them
+    find it up (all for `a and b`, N for `min N of`), down once so many find it down that `need`
+    cannot be reached, else checking."""
+    if sum(s == "up" for s in states) >= need:
+        return "up"
+    if len(states) - sum(s == "down" for s in states) < need:
+        return "down"
+    return "checking"

@@ -17,8 +17,9 @@ import trio
 
 from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
-from ..config import profiles
-from ..config.schema import LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, split_destination
+from ..config import monitor_rules, profiles
+from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
+                             split_destination)
 from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -27,7 +28,7 @@ from .kernel import Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
-from .monitors import MonitorState, probe
+from .monitors import MonitorState, combined, probe
 
 IP_FREEBIND = proxy.IP_FREEBIND  # bind the virtual's address before the failover machine has added it
 MONITOR_TYPES = [t for t in TYPES if t.startswith("ltm monitor ")]
@@ -73,7 +74,7 @@ class LTM:
         self.events = events
         self.balancer = Balancer()
         self.stats: dict[tuple, Stats] = {}
-        self.monitors: dict[tuple[str, str], Monitor] = {}     # (pool, member) -> monitor
+        self.monitors: dict[tuple[str, str, str], Monitor] = {}     # (pool, member, monitor) -> its probing
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
@@ -108,6 +109,7 @@ class LTM:
                 with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
                     try:
                         await self.kernel.remove()
+                        await self.kernel.apply([])   # nor anything else (the allow chain) until a virtual takes it
                     except NftError:
                         pass
                     try:
@@ -129,23 +131,35 @@ class LTM:
         return self.stats.setdefault(key, Stats())
 
     # -- views ------------------------------------------------------------------------------------
-    def monitor_of(self, pool: dict) -> tuple[str, dict] | None:
-        name = pool.get("monitor", "none")
-        if name in (None, "none"):
-            return None
-        path = full_path(name)
-        for t in MONITOR_TYPES:
-            if (found := self.store.get(t, path)) is not None:
-                return t.removeprefix("ltm monitor "), found
-        return None
+    def monitors_of(self, pool: dict) -> tuple[list[tuple[str, str, dict]], int]:
+        """A pool's monitors, each (path, kind, settings), and how many of them must find a member
+        up (its monitor rule: all of them, or `min N of`)."""
+        listed, need = monitor_rules.quorum(pool.get("monitor", "none"))
+        found = []
+        for path in listed:
+            for t in MONITOR_TYPES:
+                if (settings := self.store.get(t, path)) is not None:
+                    found.append((path, t.removeprefix("ltm monitor "), settings))
+                    break
+        return found, min(need, len(found))
+
+    def has_monitor(self, pool: dict) -> bool:
+        return bool(self.monitors_of(pool)[0])
+
+    def member_monitor(self, pool_path: str, member: str, monitors: list, need: int) -> tuple[str, Monitor | None]:
+        """A member's monitor state under its pool's rule, and its first monitor that finds it down."""
+        probes = [self.monitors.get((pool_path, member, path)) for path, _, _ in monitors]
+        states = [p.state.state if p else "checking" for p in probes]
+        return combined(states, need), next((p for p, st in zip(probes, states) if st == "down"), None)
 
     def members(self, pool_path: str) -> list[MemberView]:
         pool = self.store.get("ltm pool", pool_path) or {}
-        has_monitor = self.monitor_of(pool) is not None
+        monitors, need = self.monitors_of(pool)
         views = []
         for m in pool.get("members") or []:
-            mon = self.monitors.get((pool_path, m["name"]))
-            state = (mon.state.state if mon else "checking") if has_monitor else "unchecked"
+            state = "unchecked"
+            if monitors:
+                state = self.member_monitor(pool_path, m["name"], monitors, need)[0]
             views.append(MemberView(m["name"], m["address"], int(m["name"].rsplit(":", 1)[1]),
                                     m.get("session", "user-enabled"), m.get("state", "user-up"), state,
                                     int(m.get("ratio", 1)), self.stat("member", pool_path, m["name"]).current))
@@ -166,7 +180,7 @@ class LTM:
                 avail, reason = "unknown", "The virtual server has no pool"
             else:
                 pool = self.store.get("ltm pool", vs["pool"]) or {}
-                avail, reason = pool_status(self.members(vs["pool"]), self.monitor_of(pool) is not None)
+                avail, reason = pool_status(self.members(vs["pool"]), self.has_monitor(pool))
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
@@ -184,10 +198,10 @@ class LTM:
         kernel = self._kernel_totals()
         for path, pool in sorted(self.store.of_type("ltm pool").items()):
             members = self.members(path)
-            avail, reason = pool_status(members, self.monitor_of(pool) is not None)
+            avail, reason = pool_status(members, self.has_monitor(pool))
             out[path] = {
                 "availability": avail, "reason": reason, "mode": pool.get("load-balancing-mode"),
-                "monitor": base_name(pool.get("monitor") or "none"), "stats": self.stats_of("pool", path, kernel=kernel),
+                "monitor": monitor_rules.relative(pool.get("monitor") or "none", base_name), "stats": self.stats_of("pool", path, kernel=kernel),
                 "members": {m.name: {"availability": m.status[0], "reason": self._reason(path, m),
                                                 "session": m.session, "state": m.state, "monitor": m.monitor,
                                                 "stats": self.stats_of("member", path, m.name, kernel=kernel)}
@@ -204,9 +218,11 @@ class LTM:
         return out
 
     def _reason(self, pool: str, m: MemberView) -> str:
-        mon = self.monitors.get((pool, m.name))
+        mon = None
+        if m.monitor == "down":
+            mon = self.member_monitor(pool, m.name, *self.monitors_of(self.store.get("ltm pool", pool) or {}))[1]
         reason = m.status[1]
-        if m.monitor == "down" and mon and mon.state.reason:
+        if mon and mon.state.reason:
             reason += f": {mon.state.reason}"
         return reason
 
@@ -233,12 +249,9 @@ class LTM:
     def _reconcile_monitors(self) -> None:
         want = {}
         for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
-            mon = self.monitor_of(pool)
-            if mon is None:
-                continue
-            kind, settings = mon
-            for m in pool.get("members") or []:
-                want[(path, m["name"])] = (kind, tuple(sorted(settings.items())), m["address"])
+            for mon_path, kind, settings in self.monitors_of(pool)[0]:
+                for m in pool.get("members") or []:
+                    want[(path, m["name"], mon_path)] = (kind, tuple(sorted(settings.items())), m["address"])
         previous = {}
         for key in list(self.monitors):
             if key not in want or self.monitors[key].key != want[key]:
@@ -255,7 +268,7 @@ class LTM:
                 self.monitors[key] = monitor
                 self._nursery.start_soon(self._monitor, key, monitor)
 
-    async def _monitor(self, key: tuple[str, str], monitor: Monitor) -> None:
+    async def _monitor(self, key: tuple[str, str, str], monitor: Monitor) -> None:
         kind, settings, address = monitor.key
         settings = dict(settings)
         port = int(key[1].rsplit(":", 1)[1])
@@ -270,7 +283,7 @@ class LTM:
                         self._monitor_changed(key, monitor, failure)
                     await trio.sleep_until(started + interval)   # a probe every interval, as bigd's
 
-    async def _monitor_deadline(self, key: tuple[str, str], monitor: Monitor, interval: float) -> None:
+    async def _monitor_deadline(self, key: tuple[str, str, str], monitor: Monitor, interval: float) -> None:
         """Down the moment `timeout` passes with no success (the HA group scores and the pool's
         members follow at once), not at the result of the probe after it."""
         while True:
@@ -278,8 +291,8 @@ class LTM:
             if monitor.state.expire(trio.current_time()):
                 self._monitor_changed(key, monitor, monitor.state.reason)
 
-    def _monitor_changed(self, key: tuple[str, str], monitor: Monitor, failure: str | None) -> None:
-        (pool, member), st = key, monitor.state.state
+    def _monitor_changed(self, key: tuple[str, str, str], monitor: Monitor, failure: str | None) -> None:
+        (pool, member, _), st = key, monitor.state.state
         detail = f"; last error: {failure}" if failure else ""
         self.log.log("notice", "mcpd", f"Pool {pool} member {member} monitor status {st}. "
                      f"[ /Common/{monitor.key[0]}: {st}{detail} ]", "01070638", event="monitor",
@@ -314,15 +327,22 @@ class LTM:
             self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") else path
         return self._paths[key]
 
+    def in_kernel(self, vs: dict) -> bool:
+        """Whether the kernel serves the virtual: a fastL4 one, or an ip-forward one (it routes)."""
+        return bool(vs.get("ip-forward")) or self.data_path(vs) == "fastl4"
+
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
-                if self.data_path(vs) != "fastl4"}
+                if not self.in_kernel(vs)}
         reconcile(self.listeners, want, self._start_listener)
 
     # -- fastL4: the kernel forwards ------------------------------------------------------------
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            if vs.get("ip-forward"):
+                want.append(self._forwarder(path, vs, addr, port, tg))
+                continue
             if self.data_path(vs) != "fastl4":
                 continue
             pool_path = vs.get("pool")
@@ -339,6 +359,21 @@ class LTM:
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _forwarder(self, path: str, vs: dict, addr: str, port: int, tg: str) -> fastl4.L4Virtual:
+        """An ip-forward virtual for the kernel. SNAT automap leaves from the floating self IP on
+        the destination network's VLAN (else from the outgoing interface's address), a snatpool from
+        its addresses."""
+        how = (vs.get("source-address-translation") or {}).get("type", "none")
+        prefix = mask_prefix(vs.get("mask"))
+        snat = None
+        if how == "automap":
+            near = self.automap(tg, addr) if prefix else None
+            snat = (near,) if near else ()
+        elif how == "snat":
+            snat = tuple(self.snatpool_addresses(vs)) or None
+        return fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (), forward=True,
+                                prefix=prefix, source=vs.get("source") or "0.0.0.0/0", snat=snat)
 
     def _l4_persist(self, path: str) -> tuple[str, int] | None:
         """source_addr persistence of a fastL4 virtual, for the kernel: (mask, timeout; 0 indefinite)."""
@@ -453,7 +488,12 @@ class LTM:
             s.bytes_out += values.get(bout, (0, 0))[1]
             s.current += current
 
-        opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
+        if vs.get("ip-forward"):   # connections into its network (to its port)
+            network = ipaddress.ip_network(f"{addr}/{mask_prefix(vs.get('mask'))}", strict=False)
+            opened = {k: n for k, n in self.kernel.open.items()
+                      if ipaddress.ip_address(k[0]) in network and port in (0, k[1])}
+        else:
+            opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
         read(("virtual", path), *fastl4.virtual_counters(path), sum(opened.values()))
         for m in (self.store.get("ltm pool", pool_path) or {}).get("members") or [] if pool_path else []:
             mport = int(m["name"].rsplit(":", 1)[1])
@@ -467,7 +507,7 @@ class LTM:
         them once for all its rows."""
         out: dict[tuple, Stats] = {}
         for path, vs in self.store.of_type("ltm virtual").items():
-            if self.data_path(vs) == "fastl4":
+            if self.in_kernel(vs):
                 for key, k in self._kernel_stats(path, vs).items():
                     _add(out.setdefault(key, Stats()), k)
         return out

@@ -472,6 +472,10 @@ def values_from_rest(type_: str, body: dict, *, replace: bool = False) -> dict:
             values[f.name] = ("set", _record(type_, f, key, v))
         elif f.kind == "raw":   # an iApp's variables, tables, lists: F5's REST shape, checked by the store
             values[f.name] = ("set", v)
+        elif f.kind == "switch":   # "ipForward": true
+            if not isinstance(v, bool):
+                raise unexpected(type_, key, v)
+            values[f.name] = ("set", v)
         elif f.name == "ip-protocol" and type(v) is int:
             values[f.name] = ("set", IP_PROTOCOLS.get(v, str(v)))
         else:

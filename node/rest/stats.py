@@ -118,7 +118,8 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
         return {"tmName": path, "addr": values["address"], "curSessions": cur, "serverside.curConns": cur,
                 "sessionStatus": "user-disabled" if values.get("session") == "user-disabled" else "enabled",
                 "monitorStatus": "unchecked",
-                "monitorRule": "none" if values.get("monitor", "none") == "none" else full_path(values["monitor"]),
+                "monitorRule": "none" if values.get("monitor", "none") == "none" else (
+                    values["monitor"] if " " in values["monitor"].strip() else full_path(values["monitor"])),
                 **_status(avail, "disabled" if values.get("session") == "user-disabled" else "enabled",
                           "Node address is " + avail)}
     if type_ == "net vlan":   # the VLAN is the node's interface of that name

@@ -23,6 +23,7 @@ CASES = [
     ("ltm/monitor_external.yml", "bigip2", "list ltm monitor external mon_ext_ans", "run arg_example"),
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
+    ("ltm/virtual_forwarding.yml", "bigip2", "list ltm virtual vs_ans_fwd", "    ip-forward\n"),   # and a pool, m_of_n
     ("ltm/profile_http.yml", "bigip2", "list ltm profile http http_ans", "insert-xforwarded-for enabled"),
     ("ltm/snat_pool.yml", "bigip2", "list ltm snatpool snatpool_ans", "10.1.20.51"),
     ("ltm/sys_db.yml", "bigip1", "list sys db ui.advisory.enabled", 'value "true"'),

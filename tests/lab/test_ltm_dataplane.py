@@ -98,6 +98,34 @@ def test_fastl4_snat_automap_uses_the_floating_self_ip(ltm_lab):
     assert {a[1]["X-Client-Address"].split(":")[0] for a in answers} == {"10.1.20.10"}
 
 
+def test_ip_forward_routes_the_servers_network_through_the_active_device_only(ltm_lab):
+    """A client routing the servers' network through a BIG-IP reaches them through the active
+    device's ip-forward virtual, untranslated and counted; not before the virtual exists, not
+    through the standby, not once it is deleted (a BIG-IP forwards nothing no virtual takes)."""
+    def reach(gateway):
+        run(ltm_lab, "client", "ip", "route", "replace", "10.1.20.0/24", "via", gateway)
+        out = run(ltm_lab, "client", "curl", "-s", "-m", "1", "-D", "-", "http://10.1.20.21/")
+        return out.stdout.replace("\r", "") if out.returncode == 0 else None
+
+    assert _tg1(ltm_lab, "bigip1") == "active"
+    try:
+        assert reach("10.1.10.10") is None      # the active's floating self IP: no virtual takes it yet
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_fwd destination 10.1.20.0:0 mask 255.255.255.0 ip-forward "
+                               "ip-protocol any profiles replace-all-with { fastL4 }")
+        answer = wait_for(lambda: reach("10.1.10.10"), timeout=10, what="the client through vs_fwd")
+        assert "X-Client-Address: 10.1.10.51:" in answer and "web1" in answer   # routed as it was sent
+        stats = wait_for(lambda: (s := node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_fwd"].stats)
+                         .tot_conns >= 1 and s, what="vs_fwd's counters")
+        assert stats.bytes_in > 0 and stats.bytes_out > 0
+        assert reach("10.1.10.12") is None      # the standby forwards nothing
+        tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_fwd")
+        wait_for(lambda: reach("10.1.10.10") is None, timeout=10, what="nothing forwarded without the virtual")
+    finally:
+        run(ltm_lab, "client", "ip", "route", "del", "10.1.20.0/24")
+        if "vs_fwd" in tmsh(ltm_lab, "bigip1", "list ltm virtual"):
+            tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_fwd")
+
+
 # -- the full proxy: tcp and http ------------------------------------------------------------------
 def bodies(lab, port, *paths):
     """The first word of each response, all requests on one keep-alive connection (curl reuses it)."""

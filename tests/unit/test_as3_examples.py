@@ -38,7 +38,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-https-monitor2.json", "example-mysql-monitor.json", "example-postgresql-monitor.json",
           "example-gslb-TCP-half-monitor-type.json", "example-gslb-bigip-monitor.json", "example-gslb-monitor-https.json",
           "example-gslb-monitor-ldap.json", "example-gslb-monitor-mysql.json", "example-gslb-monitor-sip.json",
-          "example-gslb-monitor-smtp.json")
+          "example-gslb-monitor-smtp.json", "example-tls-server-naming-scheme.json",
+          # Service_Forwarding (ip-forward virtuals on 0.0.0.0 with sources), a pool with several monitors
+          "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -175,3 +175,26 @@ def test_gslb_monitor_types_the_lab_stores_carry_their_settings():
     assert store.get("gtm monitor bigip", "/Dns/App/big")["aggregate-dynamic-ratios"] == "sum-members"
     half = store.get("gtm monitor tcp-half-open", "/Dns/App/half")
     assert (half["probe-attempts"], half["transparent"], half["destination"]) == (5, "enabled", "10.1.30.1:80")
+
+
+def test_gslb_naptr_pools_limits_and_server_monitors():
+    svc, store, _ = services()
+    shared = app(template="shared", dc={"class": "GSLB_Data_Center"},
+                 srv={"class": "GSLB_Server", "dataCenter": {"use": "dc"}, "devices": [{"address": "10.1.10.11"}],
+                      "monitors": [{"bigip": "/Common/bigip"}, {"bigip": "/Common/gateway_icmp"}],
+                      "minimumMonitors": 1})
+    dns = app(d={"class": "GSLB_Domain", "domainName": "sip.example.com", "resourceRecordType": "A"},
+              p={"class": "GSLB_Pool", "resourceRecordType": "NAPTR", "bpsLimit": 100, "bpsLimitEnabled": True,
+                 "qosHops": 2, "verifyMemberEnabled": False,
+                 "members": [{"domainName": {"use": "d"}, "service": "sip+d2u", "order": 5, "preference": 1}]})
+    body = adc(Common={"class": "Tenant", "Shared": shared}, Dns={"class": "Tenant", "App": dns})
+    status, out = run(svc, body)
+    assert status == 200, out
+    assert run(svc, body)[1]["results"][0]["message"] == "no change"
+    pool = store.get("gtm pool naptr", "/Dns/App/p")
+    assert (pool["limit-max-bps"], pool["limit-max-bps-status"], pool["qos-hops"],
+            pool["verify-member-availability"]) == (100, "enabled", 2, "disabled")
+    (member,) = pool["members"]
+    assert (member["name"], member["service"], member["order"], member["preference"]) == (
+        "sip.example.com", "sip+d2u", 5, 1)
+    assert store.get("gtm server", "/Common/srv")["monitor"] == "min 1 of { /Common/bigip /Common/gateway_icmp }"

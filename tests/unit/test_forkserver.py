@@ -1,5 +1,6 @@
 """The fork server's request handling (its forking is covered by tests/lab/test_scale.py)."""
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -116,3 +117,18 @@ def test_a_launch_waiting_on_the_lock_takes_it_again_when_an_ending_server_remov
         lock.unlink()     # as a server ending itself does, holding the lock
     waiter.join(5)
     assert held and held[0] and lock.exists()   # it holds the file that is there now, not the gone one
+
+
+def test_a_key_made_ahead_goes_to_one_forked_daemon_and_leaves_the_server(monkeypatch):
+    from node.config import ssl_files
+    monkeypatch.setattr(ssl_files, "SPARE_KEYS", ["k1", "k2", "k3"])
+    read, write = os.pipe()
+    pid = forkserver.fork()
+    if pid == 0:   # the daemon: the last key is its, and only that one
+        os.write(write, json.dumps([ssl_files.new_rsa_key(), len(ssl_files.SPARE_KEYS)]).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as child:
+        assert json.loads(child.read()) == ["k3", 0]
+    os.waitpid(pid, 0)
+    assert ssl_files.SPARE_KEYS == ["k1", "k2"]   # the next daemon's is another

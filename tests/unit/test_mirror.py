@@ -107,4 +107,42 @@ async def test_a_channel_that_connects_again_sends_every_live_persistence_record
     m.persist({**rec, "life": 30.0}, "traffic-group-1")     # given before the group had a peer: not queued
     m.persist({**rec, "value": "10.1.10.51", "life": 5.0}, "traffic-group-1")
     await trio.sleep(10)
-    assert m._persisted_now("traffic-group-1") == [{**rec, "life": 20.0}]   # the other one expired
+    assert m.kept.live("traffic-group-1", trio.current_time()) == [{**rec, "life": 20.0}]   # the other one expired
+
+
+REC = {"mode": "source-address", "value": "10.1.10.50", "virtual": "/Common/vs", "pool": "/Common/p",
+       "member": "/Common/10.1.20.22:80", "address": "10.1.20.22", "port": 80}
+
+
+def test_kept_persistence_records_carry_their_time_left_and_go_when_they_expire():
+    kept = mirror.Kept()
+    kept.put("tg1", {**REC, "life": 5.0}, now=100.0)
+    kept.put("tg1", {**REC, "value": "10.1.10.51", "life": 30.0}, now=100.0)
+    kept.put("tg1", {**REC, "value": "10.1.10.52", "life": None}, now=100.0)   # indefinite
+    kept.put("tg2", {**REC, "life": 5.0}, now=100.0)
+    assert [r["life"] for r in kept.live("tg1", 103.0)] == [2.0, 27.0, None]
+    assert kept.next_expiry() == 105.0
+    kept.expire(105.0)
+    assert [r["value"] for r in kept.live("tg1", 105.0)] == ["10.1.10.51", "10.1.10.52"] and kept.live("tg2", 105.0) == []
+    assert len(kept.records) == 2 and kept.next_expiry() == 130.0
+    kept.put("tg1", {**REC, "value": "10.1.10.51", "life": 30.0}, now=120.0)   # renewed
+    kept.expire(131.0)
+    assert kept.next_expiry() == 150.0 and len(kept.records) == 2
+
+
+async def test_kept_persistence_records_are_pruned_as_they_expire_with_no_channel_connecting(tmp_path, autojump_clock):
+    import trio
+    from node.ltm.mirror_driver import Mirror
+    from node.log import Log
+    m = Mirror(Log(tmp_path / "l.jsonl", "bigip1"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)      # no channel, no peer: nothing ever connects
+        m.persist({**REC, "life": 5.0}, "traffic-group-1")
+        await trio.sleep(1)
+        m.persist({**REC, "value": "10.1.10.51", "life": 30.0}, "traffic-group-1")
+        m.persist({**REC, "value": "10.1.10.52", "life": None}, "traffic-group-1")
+        await trio.sleep(5)
+        assert sorted(v for _, _, v in m.kept.records) == ["10.1.10.51", "10.1.10.52"]
+        await trio.sleep(30)
+        assert sorted(v for _, _, v in m.kept.records) == ["10.1.10.52"]
+        nursery.cancel_scope.cancel()
