@@ -55,18 +55,22 @@ def check(work: dict, touched: dict) -> None:
 def _forwarding(path: str, virtual: dict) -> None:
     """An ip-forward virtual takes no pool and translates nothing (F5 turns translate-address and
     -port off); a mask makes the destination a network, whose address the mask must cover; the lab
-    serves protocol any on ip-forward virtuals only."""
+    serves protocol any on ip-forward virtuals only, and forwards IPv4 (the kernel table is `ip`)."""
     addr, _ = split_destination(virtual["destination"])
+    if virtual.get("ip-protocol") == "any" and not virtual.get("ip-forward"):
+        raise Invalid(f"Virtual server {path}: ip-protocol any is served on ip-forward virtual servers only")
+    if ":" in addr:   # an IPv6 mask is stored as given
+        if virtual.get("ip-forward"):
+            raise Invalid(f"Virtual server {path}: the lab forwards IPv4 only (ip-forward destination {addr})")
+        return
     try:
         prefix = mask_prefix(virtual.get("mask"))
     except ValueError:
         raise Invalid(f'Virtual server {path}: "{virtual.get("mask")}" is not a valid netmask') from None
-    if ":" not in addr and ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address != ipaddress.ip_address(addr):
+    if ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address != ipaddress.ip_address(addr):
         raise Invalid(f"Virtual server {path} destination {addr} with mask {virtual.get('mask')}: "
                       "the address has bits outside the mask")
     if not virtual.get("ip-forward"):
-        if virtual.get("ip-protocol") == "any":
-            raise Invalid(f"Virtual server {path}: ip-protocol any is served on ip-forward virtual servers only")
         return
     if virtual.get("pool") not in (None, "none"):
         raise Invalid(f"Virtual server {path} is an ip-forward virtual server: it forwards to no pool "

@@ -82,6 +82,7 @@ class LTM:
         self.tls = tls.Contexts(store)   # client-ssl and server-ssl
         self.persist = persist.Table()
         self._l4_wanted: list[fastl4.L4Virtual] | None = None
+        self._l4_loaded: frozenset[str] = frozenset()   # the virtuals the kernel's table has now
         self._l4_changed = trio.Event()
         self.transparent = False   # SNAT none keeps the client's address (kernel.transparent_return)
         self._l4_renewals = mirror.Renewals()   # kernel persistence records sent to the mirroring peer
@@ -183,7 +184,7 @@ class LTM:
                 avail, reason = pool_status(self.members(vs["pool"]), self.has_monitor(pool))
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
-                         "serving": path in self.listeners or any(v.path == path for v in self._l4_wanted or ()),
+                         "serving": path in self.listeners or path in self._l4_loaded,
                          "mirror": vs.get("mirror", "disabled"),
                          "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
@@ -460,6 +461,7 @@ class LTM:
             except NftError as exc:
                 self.log.log("err", "tmm", f"fastL4 rules could not be loaded: {exc}")
             else:
+                self._l4_loaded = frozenset(v.path for v in want)   # serving once the kernel has its rules
                 self.log.log("info", "tmm", f"fastL4: {len(want)} virtual server(s) in the kernel",
                              event="fastl4", virtuals=[v.path for v in want])
 

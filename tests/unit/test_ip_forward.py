@@ -50,6 +50,8 @@ def test_bad_ip_forward_virtuals_are_refused_and_nothing_changes(store):
         run(store, FW.replace("10.1.20.0:0", "10.1.20.7:0"))
     with pytest.raises(Invalid, match="not a valid netmask"):
         run(store, FW.replace("255.255.255.0", "255.0.255.0"))
+    with pytest.raises(Invalid, match="the lab forwards IPv4 only"):
+        run(store, "create ltm virtual v6 destination 2001:db8::.0 mask any ip-forward profiles replace-all-with { fastL4 }")
     with pytest.raises(Invalid, match="ip-protocol any is served on ip-forward virtual servers only"):
         run(store, "create ltm virtual v destination 10.1.10.100:80 ip-protocol any")
     assert store.objects == before
@@ -127,3 +129,11 @@ def test_as3_service_forwarding_refuses_a_pool_translation_and_l2():
     assert errors_of(forwarder(translateServerAddress=True)) == ["/T/A/fw/translateServerAddress: False was expected"]
     assert errors_of(forwarder(forwardingType="l2")) == [
         '/T/A/fw/forwardingType: forwarding type "l2" is not supported by this lab']
+
+
+def test_a_standard_virtual_takes_one_destination_whatever_its_source(store):
+    run(store, "create net vlan external")
+    run(store, "create net self ext address 10.1.10.11/24 vlan external")
+    run(store, "create ltm virtual a destination 10.1.10.100:80 source 1.2.3.4/32")
+    with pytest.raises(Invalid, match="have the same destination"):   # the proxy listens on the address and port
+        run(store, "create ltm virtual b destination 10.1.10.100:80 source 5.6.7.8/32")
