@@ -2,7 +2,7 @@
 """How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
 examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
-the documentation networks the examples use. Also the first reason of each refused one, counted.
+the documentation networks the examples use, with the VLANs they name. Also the first reason of each refused one, counted.
 
     .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
 """
@@ -25,6 +25,8 @@ NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.25
             "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10", "1.2.3.254/24",
             "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16")
 
+VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
+
 
 def device() -> AppServices:
     store = ConfigStore(None, "bigip1")
@@ -32,6 +34,7 @@ def device() -> AppServices:
     for i, net in enumerate(NETWORKS):
         ops += [Op("create", "net vlan", f"/Common/v{i}", {}),
                 Op("create", "net self", f"/Common/s{i}", {"address": ("set", net), "vlan": ("set", f"/Common/v{i}")})]
+    ops += [Op("create", "net vlan", f"/Common/{name}", {}) for name in VLANS]
     store.commit(ops)
     return AppServices(store, lambda: None)
 

@@ -385,5 +385,20 @@ def main(argv=None) -> int:
         return 130
 
 
+# Verbs whose files are all written and closed before they return: after them the interpreter's
+# own teardown (60 to 90 ms of CPU for the thousand modules `up` imports) is skipped.
+QUICK_EXIT = ("up", "down", "status")
+
+
+def run() -> None:
+    """The `biglab` command (and `python -m lab.cli`)."""
+    code = main()
+    if next((a for a in sys.argv[1:] if not a.startswith("-")), None) in QUICK_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -109,10 +109,11 @@ def make(lab: Lab, say) -> None:
     each(lambda node: wiring.wire_node(be.netns_ref(node), node, bridges), plan.nodes)
     impair.apply_topology_netem(lab)
     ntpd.start(plan)
-    for node in plan.nodes:   # each start returns at once: the daemons come up side by side
-        if node.runs_daemon:
+    for node in plan.nodes:   # each start returns at once: the daemons come up side by side,
+        if node.runs_daemon:   # the BIG-IPs first (theirs is the longest wait)
             lab.start_daemon(node.name)
-        elif node.kind == "server":
+    for node in plan.nodes:
+        if node.kind == "server":
             lab.start_server(node.name)
 
 

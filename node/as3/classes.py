@@ -52,6 +52,7 @@ VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
     ADDRESS, {"type": "array", "prefixItems": [{"anyOf": [ADDRESS, POINTER]}, STR], "minItems": 1, "maxItems": 2},
     POINTER]}}
 NAME_OR_POINTER = {"anyOf": [STR, POINTER]}
+VLANS = {"type": "array", "items": BIGIP}   # existing VLANs, each {"bigip": "/Common/name"}
 TLS = {"anyOf": [STR, POINTER, {"type": "array", "minItems": 1, "items": NAME_OR_POINTER}]}   # one or several
 
 
@@ -63,7 +64,7 @@ PERSIST_BUILTINS = {"cookie": "/Common/cookie", "source-address": "/Common/sourc
 
 def service(port_default: int | None, persist: str = "source-address", **own) -> dict:
     """A Service_* class: the virtual server and its virtual addresses."""
-    return obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
+    schema = obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
                persistenceMethods={"type": "array", "items": {"anyOf": [{"enum": list(PERSIST_WORDS)}, POINTER]},
                                    "default": [persist]},
                fallbackPersistenceMethod={"anyOf": [{"enum": [*PERSIST_WORDS, "none"]}, POINTER]},
@@ -75,7 +76,9 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}},
                adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
                policyEndpoint={"anyOf": [STR, POINTER, {"type": "array", "items": NAME_OR_POINTER}]},
+               allowVlans=VLANS, rejectVlans=VLANS,
                **stored.schemas(stored.SERVICE), **own)
+    return {**schema, "not": {"required": ["allowVlans", "rejectVlans"]}}   # F5's: one or the other
 
 
 TCP_ONLY = enum("tcp", default="tcp")

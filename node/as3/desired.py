@@ -312,6 +312,10 @@ class Builder:
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         if forward:
             values["ip-forward"] = True
+        if "allowVlans" in item or "rejectVlans" in item:   # AS3 writes vlans-disabled with none otherwise (all)
+            allow = "allowVlans" in item
+            values["vlans"] = [v["bigip"] for v in item["allowVlans" if allow else "rejectVlans"]]
+            values["vlans-enabled" if allow else "vlans-disabled"] = True
         if "policyEndpoint" in item:    # the virtual's ltm policies
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]

@@ -24,8 +24,6 @@ PROPERTIES = {
     "profileICAP": "an ICAP profile", "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "profileHTTP2": "an HTTP/2 profile",
     "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT", "clonePools": "a clone pool",
-    "allowVlans": "a virtual server listening on some VLANs only",
-    "rejectVlans": "a virtual server listening on some VLANs only",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
     "profileRTSP": "an RTSP profile", "profileWebSocket": "a WebSocket profile", "profileStream": "a stream profile",

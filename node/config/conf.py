@@ -25,7 +25,7 @@ HEADER = f"#TMSH-VERSION: {VERSION}\n\n"
 # what a BIG-IP writes that the lab has no use for: its bookkeeping (taking a value), and
 # properties read only at F5's default (anything else would be a behaviour the lab lacks)
 BOOKKEEPING = ("creation-time", "last-modified-time", "vs-index")
-AT_DEFAULT = {"recv-disable": "none", "serverssl-use-sni": "disabled", "vlans-disabled": None}
+AT_DEFAULT = {"recv-disable": "none", "serverssl-use-sni": "disabled"}
 CONF = View(conf=True)
 # types that depend on others come after them, so an object a later one makes implicitly (the node
 # of a pool member, the virtual address of a virtual) is already there to be replaced
@@ -160,8 +160,8 @@ def _without_bookkeeping(body: list) -> list:
         if depth == 0 and w in BOOKKEEPING and i + 1 < len(body):
             i += 2
             continue
-        if depth == 0 and w in AT_DEFAULT and (AT_DEFAULT[w] is None or (i + 1 < len(body) and body[i + 1] == AT_DEFAULT[w])):
-            i += 1 if AT_DEFAULT[w] is None else 2
+        if depth == 0 and w in AT_DEFAULT and i + 1 < len(body) and body[i + 1] == AT_DEFAULT[w]:
+            i += 2
             continue
         depth += 1 if w == "{" else -1 if w == "}" else 0
         out.append(w)

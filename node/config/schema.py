@@ -758,6 +758,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
         Field("fallback-persistence", "str", "none"),
+        # the VLANs it listens on (vlans-enabled) or not (vlans-disabled), each an existing VLAN;
+        # virtual_checks.vlan_switch keeps one of the two set
+        Field("vlans", "list", (), ref="net vlan"), Field("vlans-enabled", "switch"), Field("vlans-disabled", "switch"),
         Field("description", "str"), *STORED_VIRTUAL), flags=ED, flag_field="status"),
     # F5's policy model (node/config/policy.py): drafts in a Drafts folder, published to act; a
     # published policy on an HTTP virtual acts in the proxy (node/ltm/policies.py)

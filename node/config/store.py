@@ -436,6 +436,8 @@ class ConfigStore:
         if op.type == "ltm virtual" and op.action == "create" and "profiles" in op.values:
             values["profiles"] = virtual_checks.without_default_transport(work, values["profiles"],
                                                                           op.values["profiles"][1])
+        if op.type == "ltm virtual":
+            virtual_checks.vlan_switch(values, op.values)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched, values.get("mask"))
         if op.type == "ltm snatpool":
@@ -638,6 +640,10 @@ class ConfigStore:
                     raise Invalid(f"{t.label} {path} requires {f.name}")
                 if f.kind == "ref" and v not in (None, "none") and (f.ref, v) not in work:
                     raise NotFound(TYPES[f.ref].label, v)
+                if f.kind == "list" and f.ref == "net vlan":   # a virtual's or route domain's VLANs
+                    for name in v or ():
+                        if (f.ref, name) not in work:
+                            raise NotFound(TYPES[f.ref].label, name)
             if tname == "ltm pool" or tname == "ltm node":
                 for name in monitor_rules.names(values.get("monitor", "none")):
                     if not any((m, name) in work for m in MONITOR_TYPES):
@@ -687,6 +693,8 @@ class ConfigStore:
             ot_ = TYPES[ot]
             for f in ot_.fields:
                 if f.kind == "ref" and f.ref == tname and ov.get(f.name) == path:
+                    return ot, op
+                if f.kind == "list" and f.ref == tname == "net vlan" and path in (ov.get(f.name) or ()):
                     return ot, op
             if tname == "ltm node" and ot == "ltm pool":
                 if any(m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or []):

@@ -52,6 +52,15 @@ def check(work: dict, touched: dict) -> None:
                               "takes no other protocol or application profile")
 
 
+def vlan_switch(virtual: dict, given: dict) -> None:
+    """vlans-enabled and vlans-disabled exclude each other: the one just set clears the other, as
+    on a BIG-IP; `given`: the op's values."""
+    for on, off in (("vlans-enabled", "vlans-disabled"), ("vlans-disabled", "vlans-enabled")):
+        if given.get(on, (None, None))[1] in (True, "true", "enabled"):
+            virtual.pop(off, None)
+            return
+
+
 def _forwarding(path: str, virtual: dict) -> None:
     """An ip-forward virtual takes no pool and translates nothing (F5 turns translate-address and
     -port off); a mask makes the destination a network, whose address the mask must cover; the lab

@@ -40,7 +40,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-gslb-monitor-ldap.json", "example-gslb-monitor-mysql.json", "example-gslb-monitor-sip.json",
           "example-gslb-monitor-smtp.json", "example-tls-server-naming-scheme.json",
           # Service_Forwarding (ip-forward virtuals on 0.0.0.0 with sources), a pool with several monitors
-          "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json")
+          "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json",
+          # a virtual on some VLANs only (allowVlans)
+          "example-vs-specific-vlans.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
