@@ -69,6 +69,8 @@ class L4Virtual:
     prefix: int = 32               # ip-forward: the destination network's prefix length (mask any: 0)
     source: str = "0.0.0.0/0"      # ip-forward: the clients it takes
     snat: tuple[str, ...] | None = None   # ip-forward: () automap (the outgoing interface's address), a snatpool's addresses
+    vlans: tuple[str, ...] = ()    # the interfaces of the virtual's VLANs: those it listens on (vlans_enabled) or not
+    vlans_enabled: bool = False
 
     def persist_map(self) -> str | None:
         """The map's name (an nft identifier; a new name when the mask or timeout changes)."""
@@ -211,10 +213,13 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
             cmds += _forwarder(vs)
             continue
         v_conns = conns_counter(vs.path)
-        if not vs.members:
-            continue   # no member available: the connection gets no DNAT and no listener: reset
+        if not vs.members or (vs.vlans_enabled and not vs.vlans):
+            continue   # no member available (or no VLAN it listens on): no DNAT and no listener: reset
         to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
                  _match({"payload": {"protocol": vs.protocol, "field": "dport"}}, vs.port)]
+        if vs.vlans:   # arriving on its VLANs only (vlans-enabled), or on any other (vlans-disabled)
+            to_vs.append({"match": {"op": "==" if vs.vlans_enabled else "!=", "left": {"meta": {"key": "iifname"}},
+                                    "right": {"set": list(vs.vlans)}}})
         if vs.protocol == "tcp":   # as FastL4 without loose initiation: a flow starts with a SYN; any
             # other first packet (a stream whose connection this device never saw) reaches no listener: reset
             to_vs.append({"match": {"op": "in", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}})

@@ -356,7 +356,8 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path)))
+                                         self._l4_persist(path), vlans=tuple(base_name(v) for v in vs.get("vlans") or ()),
+                                         vlans_enabled=bool(vs.get("vlans-enabled"))))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()

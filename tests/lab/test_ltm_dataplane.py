@@ -92,6 +92,22 @@ def test_fastl4_only_the_active_device_forwards(ltm_lab):
     assert VIP not in run(ltm_lab, "bigip2", "nft", "list", "ruleset").stdout
 
 
+def test_fastl4_takes_connections_on_its_enabled_vlans_only(ltm_lab):
+    """vlans-enabled: the kernel matches the arrival interface (the client is on external)."""
+    def rules():
+        return run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm", "prerouting").stdout
+    try:
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_l4 vlans-enabled vlans replace-all-with { internal }")
+        wait_for(lambda: 'iifname "internal"' in rules(), what="the VLAN match")
+        assert get(ltm_lab, 81)[0] is None
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_l4 vlans-disabled")
+        wait_for(lambda: 'iifname != "internal"' in rules(), what="the VLAN excluded")
+        assert served(ltm_lab, 81, 2) == {"web1": 1, "web2": 1}
+    finally:
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_l4 vlans-disabled vlans none")
+    wait_for(lambda: "iifname" not in rules(), what="every VLAN again")
+
+
 def test_fastl4_snat_automap_uses_the_floating_self_ip(ltm_lab):
     answers = [get(ltm_lab, 82) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}

@@ -1,12 +1,17 @@
 """A virtual's VLANs (F5's vlans-enabled / vlans-disabled with `vlans { ... }`; REST vlansEnabled,
 vlansDisabled, vlans; AS3's allowVlans / rejectVlans): each an existing VLAN, one of the two
-switches at a time, shown as F5 shows them. Stored only (docs/design.md)."""
+switches at a time, shown as F5 shows them; a fastL4 virtual's kernel rules match the arrival
+interface (the proxy's listeners do not: docs/design.md)."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from node.config import tmsh
+from node.ltm import fastl4
+from node.ltm.fastl4 import L4Member, L4Virtual
 from node.errors import InUse, NotFound
 from node.rest.app import RestApp
 from test_as3_core import adc, errors_of, owned, run as as3, services, web
@@ -86,3 +91,18 @@ def test_as3_refuses_a_missing_vlan_and_both_lists_changing_nothing():
     both = adc(Shop={"class": "Tenant", "App": web(allowVlans=[{"bigip": "/Common/external"}],
                                                     rejectVlans=[{"bigip": "/Common/external"}])})
     assert errors_of(both)
+
+
+def prerouting(vs) -> list[dict]:
+    return [c["add"]["rule"] for c in fastl4.batch([vs], set(), set())["nftables"]
+            if c.get("add", {}).get("rule", {}).get("chain") == "prerouting"]
+
+
+def test_a_fastl4_virtual_takes_connections_on_its_vlans_only_or_on_all_but_them():
+    vs = L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (L4Member("/Common/10.1.20.21:80", "10.1.20.21", 80),))
+    iif = {"meta": {"key": "iifname"}}
+    assert not any(e.get("match", {}).get("left") == iif for r in prerouting(vs) for e in r["expr"])
+    for enabled, op in ((True, "=="), (False, "!=")):
+        (rule,) = prerouting(replace(vs, vlans=("internal", "external"), vlans_enabled=enabled))
+        assert {"match": {"op": op, "left": iif, "right": {"set": ["internal", "external"]}}} in rule["expr"]
+    assert prerouting(replace(vs, vlans_enabled=True)) == []   # enabled on no VLAN: it takes nothing
