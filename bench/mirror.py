@@ -125,8 +125,9 @@ def main() -> None:
             for n in range(args.failovers):
                 rounds.append(one_failover(name, tmp, n, active, standby))
                 active, standby = standby, active
-            cost = {}   # last: a flood of short mirrored connections queues up at the peer
-            for label, port in (("mirror_on", 93), ("mirror_off", 94)):
+            cost = {}   # last: a flood of short mirrored connections queues up at the peer; off first, so
+            # that the conntrack events of on's flood, still being mirrored, do not run during off's measurement
+            for label, port in (("mirror_off", 94), ("mirror_on", 93)):
                 cost[label] = {"keepalive_rps": wrk(name, port, args.seconds, False),
                                "new_conn_per_s": wrk(name, port, args.seconds, True)}
         finally:
