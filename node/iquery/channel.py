@@ -251,6 +251,8 @@ class IQuery:
 
     # -- outbound -------------------------------------------------------------------------------
     async def _dial_loop(self, member: Member, scope: trio.CancelScope) -> None:
+        if scope.cancel_called:   # the domain changed before this task first ran: its link is gone
+            return                # (or is a newer dialer's); a daemon died of the KeyError on gtm-10dc
         link = self.links[member.name]
         backoff = Backoff()
         with scope:
