@@ -46,7 +46,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP)
           "example-smtps-starttls.json",
           # a GTM server virtual-server named with parentheses
-          "example-gslb-server-serverType.json")
+          "example-gslb-server-serverType.json",
+          # hash persistence with its iRule (stored only)
+          "example-referencing-irules-pool.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
