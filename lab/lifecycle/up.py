@@ -109,12 +109,10 @@ def make(lab: Lab, say) -> None:
     each(lambda node: wiring.wire_node(be.netns_ref(node), node, bridges), plan.nodes)
     impair.apply_topology_netem(lab)
     ntpd.start(plan)
-    for node in plan.nodes:   # each start returns at once: the daemons come up side by side,
-        if node.runs_daemon:   # the BIG-IPs first (theirs is the longest wait)
-            lab.start_daemon(node.name)
-    for node in plan.nodes:
-        if node.kind == "server":
-            lab.start_server(node.name)
+    # each start returns at once, and several are asked for at a time: the daemons come up side by
+    # side, the BIG-IPs first (theirs is the longest wait)
+    each(lambda node: lab.start_daemon(node.name), [node for node in plan.nodes if node.runs_daemon])
+    each(lambda node: lab.start_server(node.name), [node for node in plan.nodes if node.kind == "server"])
 
 
 def configure(lab: Lab, deadline: float, say) -> None:

@@ -52,6 +52,7 @@ VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
     ADDRESS, {"type": "array", "prefixItems": [{"anyOf": [ADDRESS, POINTER]}, STR], "minItems": 1, "maxItems": 2},
     POINTER]}}
 NAME_OR_POINTER = {"anyOf": [STR, POINTER]}
+STARTTLS = enum("none", "allow", "require")   # an LDAP or SMTPS profile's activation mode (desired.py)
 VLANS = {"type": "array", "items": BIGIP}   # existing VLANs, each {"bigip": "/Common/name"}
 TLS = {"anyOf": [STR, POINTER, {"type": "array", "minItems": 1, "items": NAME_OR_POINTER}]}   # one or several
 
@@ -135,7 +136,7 @@ CLASSES: dict[str, dict] = {
                              profileMultiplex=POINTER,
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
-    "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY),
+    "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS),
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
@@ -231,8 +232,9 @@ CLASSES: dict[str, dict] = {
                       c3dOCSPUnknownStatusAction=enum("drop", "ignore", default="drop"),
                       # how F5 names the profile of each certificate; the lab makes one profile (design.md)
                       namingScheme=enum("numbered", "certificate", default="numbered"),
+                      ldapStartTLS=STARTTLS, smtpsStartTLS=STARTTLS,
                       **tls_common("require")),
-    "TLS_Client": obj(clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},
+    "TLS_Client": obj(ldapStartTLS=STARTTLS, clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},
                       sniDefault={**BOOL, "default": False}, validateCertificate={**BOOL, "default": False},
                       trustCA={"anyOf": [enum("generic", "none"), POINTER]},
                       ignoreExpired={**BOOL, "default": False}, ignoreUntrusted={**BOOL, "default": False},
@@ -247,6 +249,7 @@ GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-c
 MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": False, "properties": {
     "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
+CLASSES["TLS_Server"]["not"] = {"required": ["ldapStartTLS", "smtpsStartTLS"]}   # F5's: one or the other
 CLASSES.update({
     "GSLB_Data_Center": obj(enabled={**BOOL, "default": True}, location=STR, contact=STR),
     "GSLB_Server": obj(

@@ -23,6 +23,16 @@ BUILTIN_MONITORS = {"http": "/Common/http", "https": "/Common/https", "tcp": "/C
                     "tcp_half_open": "/Common/tcp_half_open"}
 KEYWORD_PROFILES = {"basic": None, "normal": None}   # the class's own built-in profile
 ED = {True: "enabled", False: "disabled"}
+def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
+    """(profile kind, name as AS3 names it, activation mode) of a TLS_Server's (clientside) or
+    TLS_Client's (serverside) STARTTLS."""
+    ldap = item.get("ldapStartTLS", "none")
+    out = [("client-ldap" if side == "clientside" else "server-ldap", side, ldap)] if ldap != "none" else []
+    smtps = item.get("smtpsStartTLS")
+    out += [("smtps", "smtps", smtps)] if side == "clientside" and isinstance(smtps, str) else []
+    return [(kind, f"f5_appsvcs_{infix}_{mode}", mode) for kind, infix, mode in out]
+
+
 OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
@@ -232,6 +242,14 @@ class Builder:
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
             "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
             **tls.server_values(item, get, lambda v: self.file_ref(v, a))})))
+        self.starttls(a, item, "clientside")
+
+    def starttls(self, a: str, item: dict, side: str) -> None:
+        """AS3's ldapStartTLS / smtpsStartTLS: F5's client-ldap (server-ldap) or smtps profile, named
+        as AS3 names it, that the virtual gets with the TLS profile (profiles below)."""
+        for kind, name, mode in starttls_profiles(item, side):
+            self.add(Obj(f"ltm profile {kind}", f"/{self.t}/{a}/{name}",
+                         {"defaults-from": f"/Common/{kind.replace('-', '')}", "activation-mode": mode}))
 
     def tls_client(self, a: str, n: str, item: dict) -> None:
         """A server-ssl profile: the virtual is a TLS client of the pool (tls.py maps its settings)."""
@@ -241,6 +259,7 @@ class Builder:
             files = self.cert_files(item["clientCertificate"], a)
             values.update({"cert-key-chain": {"set0": files}, **files})
         self.add(Obj("ltm profile server-ssl", f"/{self.t}/{a}/{n}", described(item, values)))
+        self.starttls(a, item, "serverside")
 
     def snat_pool(self, a: str, n: str, item: dict) -> None:
         members = [f"/{self.t}/{addr.split('%')[0]}" for addr in item["snatAddresses"]]
@@ -350,7 +369,7 @@ class Builder:
                    "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
         props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex"),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
-                                   "profileMultiplex"), "Service_TCP": ("profileTCP",),
+                                   "profileMultiplex"), "Service_TCP": ("profileTCP", "serverTLS", "clientTLS"),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
@@ -360,7 +379,12 @@ class Builder:
                 continue     # none unless declared
             v = item.get(prop, "basic")
             if prop in ("serverTLS", "clientTLS"):     # TLS profiles: a name, a pointer or several
-                out += [self.ref(x, a) for x in (v if isinstance(v, list) else [v])]
+                side = "clientside" if prop == "serverTLS" else "serverside"
+                for x in v if isinstance(v, list) else [v]:
+                    path = self.ref(x, a)
+                    folder = path.rsplit("/", 1)[0]
+                    out += [path] + [f"{folder}/{name}" for _, name, _ in
+                                     starttls_profiles(self.resolver.index.get(path) or {}, side)]
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out

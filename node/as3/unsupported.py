@@ -39,8 +39,8 @@ PROPERTIES = {
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "poolsCname": "a CNAME pool on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
-    "proxyCertificate": "an SSL forward proxy certificate", "ldapStartTLS": "LDAP STARTTLS",
-    "smtpsStartTLS": "SMTPS STARTTLS", "pkcs12": "a PKCS #12 certificate",
+    "proxyCertificate": "an SSL forward proxy certificate",
+    "pkcs12": "a PKCS #12 certificate",
 }
 OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static

@@ -419,7 +419,9 @@ IP_PROTOCOLS = {0: "any", 6: "tcp", 17: "udp"}   # REST takes the number too and
 # acts on none of their settings (stored only).
 PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dhcpv6", "diameter": "diameter",
                     "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
-                    "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp"}
+                    "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp",
+                    # STARTTLS on SMTP and LDAP (stored only: the proxy speaks TLS from the first byte)
+                    "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
     return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
@@ -524,7 +526,9 @@ PROFILE_FASTL4 = (
          ("syn-cookie-enable", "enabled"), ("syn-cookie-whitelist", "disabled")),
     Field("pva-acceleration", "enum", "full", ("full", "partial", "none", "dedicated")),
     Field("tcp-close-timeout", "str", "5"), Field("tcp-handshake-timeout", "str", "5"))
+STARTTLS = (Field("activation-mode", "enum", "allow", ("allow", "none", "require")),)
 PROFILE_EXTRA = {
+    "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP,
     "tcp": PROFILE_TCP,
     "fastl4": PROFILE_FASTL4,

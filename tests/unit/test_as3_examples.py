@@ -42,7 +42,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # Service_Forwarding (ip-forward virtuals on 0.0.0.0 with sources), a pool with several monitors
           "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json",
           # a virtual on some VLANs only (allowVlans)
-          "example-vs-specific-vlans.json")
+          "example-vs-specific-vlans.json",
+          # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP)
+          "example-smtps-starttls.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

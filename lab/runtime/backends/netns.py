@@ -52,11 +52,13 @@ class NetnsBackend(ProcessControl):
     def start(self, node: NodePlan, argv: Sequence[str], log_path: str) -> int:
         """Start a long-lived process in the node, in its state directory (the caller's working
         directory must not matter: `python -m` puts it first on sys.path, where bench/dns.py would
-        shadow dnspython)."""
-        with open(log_path, "ab") as out:
+        shadow dnspython). It is started from the calling thread inside the namespace (a child
+        inherits its creator's), so no Python runs between fork and exec: several threads may
+        start processes at once, and each start is a vfork, not a copy of this process's pages."""
+        with open(log_path, "ab") as out, namespaces.inside(self._path(node)):
             proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                    preexec_fn=self._preexec(node), start_new_session=True,
-                                    close_fds=True, cwd=os.path.dirname(os.path.abspath(log_path)))
+                                    start_new_session=True, close_fds=True,
+                                    cwd=os.path.dirname(os.path.abspath(log_path)))
         proc.returncode = 0  # detached on purpose: no ResourceWarning, the lab tracks its pid
         return proc.pid
 
