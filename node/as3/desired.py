@@ -406,6 +406,13 @@ class Builder:
                 "secure": ED[get(item, "secure")], "always-send": ED[get(item, "alwaysSet")],
                 **({"cookie-name": item["cookieName"]} if "cookieName" in item else {}),
                 **self.cookie_encryption(item)}
+        elif item["persistenceMethod"] == "hash":
+            kind, values = "hash", {"defaults-from": "/Common/hash", "hash-algorithm": get(item, "hashAlgorithm"),
+                                    "hash-offset": get(item, "startAt"), "hash-length": get(item, "count"),
+                                    "hash-buffer-limit": get(item, "bufferLimit"),
+                                    **{f: item[p] for p, f in (("startPattern", "hash-start-pattern"),
+                                                               ("endPattern", "hash-end-pattern")) if item.get(p)},
+                                    **({"rule": self.ref(item["iRule"], a)} if "iRule" in item else {})}
         else:
             kind, values = "source-addr", {"defaults-from": "/Common/source_addr",
                                            "hash-algorithm": get(item, "hashAlgorithm"),

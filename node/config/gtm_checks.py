@@ -7,6 +7,7 @@ catalogue (node/errors.py).
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ..errors import Exists, Invalid, NotFound
 from .zones import ZoneError, validate
@@ -14,6 +15,15 @@ from .monitor_rules import canonical as monitor_rule, names as monitor_names
 from .schema import GTM_ALL_TYPES, ObjType, Field, base_name, coerce, full_path
 
 SERVER_MEMBERS = ("a", "aaaa")   # pools whose members are SERVER:VIRTUAL; the others' are names
+# a GTM server's virtual-server names take more than an object's: F5's own AS3 example names one
+# "testServer(192_0_2_4)"
+VS_NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%()-]*$")
+
+
+def vs_name(raw: str) -> str:
+    """A GTM server's virtual-server name as F5 keeps it (without a /Common/ folder)."""
+    name = raw.removeprefix("/Common/")
+    return name if VS_NAME.match(name) else base_name(full_path(raw))
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
@@ -30,13 +40,13 @@ def item_name(t: ObjType, f: Field, raw: str) -> str:
         server, sep, vs = raw.removeprefix("/Common/").partition(":")
         if not sep or not server or not vs:
             raise Invalid(f'invalid pool member "{raw}": give it as SERVER:VIRTUAL-SERVER')
-        return f"{full_path(server)}:{base_name(full_path(vs))}"
+        return f"{full_path(server)}:{vs_name(vs)}"
     if f.name == "addresses":
         try:
             return str(ipaddress.ip_address(raw))
         except ValueError:
             raise Invalid(f'"{raw}" is not a valid IP address') from None
-    return base_name(full_path(raw)) if f.name == "virtual-servers" else raw
+    return vs_name(raw) if f.name == "virtual-servers" else raw
 
 
 def items(t: ObjType, f: Field, have: list, verb: str, value) -> list:

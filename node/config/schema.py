@@ -586,7 +586,7 @@ SSL_FILE_TYPES = (
         Field("passphrase", "sealed")), scope=_ssl_scope))   # the data plane decrypts the key with it
 # Persistence profiles: source-addr and cookie act (node/ltm/persist.py); the rest of their settings are stored.
 PERSIST_BUILTINS = {"source-addr": "source_addr", "cookie": "cookie", "dest-addr": "dest_addr", "msrdp": "msrdp",
-                    "universal": "universal"}
+                    "universal": "universal", "hash": "hash"}
 PERSIST_COMMON = (Field("description", "str"), Field("match-across-pools", "enum", "disabled", ED),
                   Field("match-across-services", "enum", "disabled", ED),
                   Field("match-across-virtuals", "enum", "disabled", ED), Field("mirror", "enum", "disabled", ED),
@@ -614,6 +614,12 @@ PERSIST_TYPES = (
         Field("timeout", "str", "300"), *PERSIST_COMMON)),
     ObjType("ltm persistence universal", "Persistence Profile", (
         Field("defaults-from", "str", "/Common/universal"), Field("rule", "str", "none"),
+        Field("timeout", "str", "180"), *PERSIST_COMMON)),
+    ObjType("ltm persistence hash", "Persistence Profile", (
+        Field("defaults-from", "str", "/Common/hash"), Field("hash-algorithm", "enum", "default", ("default", "carp")),
+        Field("hash-offset", "int", 0, minimum=0, maximum=65535), Field("hash-length", "int", 0, minimum=0, maximum=65535),
+        Field("hash-start-pattern", "str"), Field("hash-end-pattern", "str"),
+        Field("hash-buffer-limit", "int", 0, minimum=0, maximum=65535), Field("rule", "str", "none"),
         Field("timeout", "str", "180"), *PERSIST_COMMON)))
 PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
     Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)

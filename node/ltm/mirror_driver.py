@@ -282,8 +282,11 @@ class Mirror:
                     self.connected.add(tg)
                     self.log.log("info", "tmm", f"Connection mirroring of {tg} to {peer}:{port} established",
                                  event="mirror", peer=peer, traffic_group=tg)
+                    ch = self.channels.get(tg)
+                    if ch is None:   # the group left this device while we connected: this task is being cancelled
+                        return
                     for e in self.live.values():         # the peer may have restarted: everything again
-                        if mirror.mirrored(e, self.channels[tg].virtuals):
+                        if mirror.mirrored(e, ch.virtuals):
                             box.put("update", e)
                     for record in self.kept.live(tg, trio.current_time()):
                         box.put_persist(record)

@@ -44,7 +44,11 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # a virtual on some VLANs only (allowVlans)
           "example-vs-specific-vlans.json",
           # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP)
-          "example-smtps-starttls.json")
+          "example-smtps-starttls.json",
+          # a GTM server virtual-server named with parentheses
+          "example-gslb-server-serverType.json",
+          # hash persistence with its iRule (stored only)
+          "example-referencing-irules-pool.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -198,3 +198,16 @@ def test_gslb_naptr_pools_limits_and_server_monitors():
     assert (member["name"], member["service"], member["order"], member["preference"]) == (
         "sip.example.com", "sip+d2u", 5, 1)
     assert store.get("gtm server", "/Common/srv")["monitor"] == "min 1 of { /Common/bigip /Common/gateway_icmp }"
+
+
+def test_hash_persistence_is_an_ltm_persistence_hash_with_its_rule():
+    svc, store = deploy(**{"hashed": {"class": "Persist", "persistenceMethod": "hash", "startAt": 4, "count": 8,
+                                      "bufferLimit": 100, "startPattern": "id=", "hashAlgorithm": "carp",
+                                      "duration": 60, "iRule": {"use": "key"}},
+                           "key": {"class": "iRule", "iRule": "when HTTP_REQUEST { persist hash [HTTP::uri] }"}})
+    got = store.get("ltm persistence hash", "/Shop/App/hashed")
+    assert {k: got[k] for k in ("hash-offset", "hash-length", "hash-buffer-limit", "hash-start-pattern",
+                                "hash-algorithm", "timeout", "rule")} == {
+        "hash-offset": 4, "hash-length": 8, "hash-buffer-limit": 100, "hash-start-pattern": "id=",
+        "hash-algorithm": "carp", "timeout": "60", "rule": "/Shop/App/key"}
+    assert gone(svc, store)

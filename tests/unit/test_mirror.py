@@ -146,3 +146,17 @@ async def test_kept_persistence_records_are_pruned_as_they_expire_with_no_channe
         await trio.sleep(30)
         assert sorted(v for _, _, v in m.kept.records) == ["10.1.10.52"]
         nursery.cancel_scope.cancel()
+
+
+async def test_a_channel_that_connects_after_its_group_left_this_device_ends_without_taking_ltm_down(tmp_path):
+    import trio
+    from node.ltm.mirror_driver import Mirror
+    from node.log import Log
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+    m = Mirror(Log(tmp_path / "l.jsonl", "bigip1"))   # configured with no channel: the group went standby
+    with trio.fail_after(5):
+        await m._send_to("/Common/traffic-group-1", "127.0.0.1", port)   # a KeyError here crashed the daemon
+    assert "/Common/traffic-group-1" not in m.connected
+    for listener in listeners:
+        await listener.aclose()

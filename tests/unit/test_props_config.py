@@ -80,6 +80,8 @@ def line_of(cmd: Command) -> str:
         kind = t.field(name).kind if t.field(name) else None
         if name == t.flag_field and value in t.flags:
             out.append(value)
+        elif kind == "switch":   # a bare word (`ip-forward`, `vlans-enabled`)
+            out.append(name)
         elif isinstance(value, dict):
             items = " ".join(f"{_word(n)} {{ {' '.join(f'{_word(k)} {_word(v)}' for k, v in props.items())} }}"
                              for n, props in value.items())
