@@ -24,7 +24,7 @@ CASES = [
     ("gtm/datacenter.yml", "list gtm datacenter dc_ans", "location Frankfurt"),
     ("gtm/server.yml", "list gtm server srv_ans", "10.40.1.10 { device-name srv_ans }"),
     ("gtm/virtual_server.yml", "list gtm server srv_vs_ans", "vs_ans { destination 10.40.2.100:"),
-    ("gtm/pool.yml", "list gtm pool a gp_ans", 'monitor "min 1 of { /Common/http /Common/tcp }"'),
+    ("gtm/pool.yml", "list gtm pool a gp_ans", "monitor min 1 of { http tcp }"),
     ("gtm/pool_member.yml", "list gtm pool a gp_mem_ans", "ltm-sgp:vs_www { description ansible ratio 2 }"),
     ("gtm/wide_ip.yml", "list gtm wideip a ans.example.com", "last-resort-pool a www_pool"),
     ("gtm/topology_record.yml", "list gtm topology one-line",
