@@ -9,7 +9,8 @@ HAProxy runs in bigip2's namespace (the standby: its daemon is idle) on bigip2's
 so both proxies sit between the same two VLANs. The direct load runs from web2's namespace (web1's
 VLAN, one bridge, no node's namespace on the way), the rest from the client. So fastL4 has a
 second anchor: `routed`, the client straight to the member through bigip1's namespace (routed by
-the floating self IP, no virtual, no DNAT): the same hops as fastL4 without its rules.
+the floating self IP through a forwarding (IP) virtual, as a BIG-IP forwards only what a virtual
+takes; no pool, no DNAT): the same hops as fastL4 without its member choice.
 
 For each: keep-alive requests/s with p50/p99 (wrk -c N), and new connections per second (wrk
 with `Connection: close`, one request per connection); for a proxy (the BIG-IP daemon, HAProxy),
@@ -150,6 +151,8 @@ def main() -> None:
         for port, profiles in ((94, "fastL4"), (95, "tcp"), (96, "tcp http")):
             call(name, "bigip1", "tmsh", line=f"create ltm virtual vs_bench_{port} destination {VIP}:{port} "
                                              f"pool bench_pool profiles replace-all-with {{ {profiles} }}")
+        call(name, "bigip1", "tmsh", line="create ltm virtual vs_bench_fwd destination 10.1.20.0:0 mask 255.255.255.0 "
+                                          "ip-forward ip-protocol any profiles replace-all-with { fastL4 }")
         cfg = Path(tmp) / "haproxy.cfg"
         cfg.write_text(HAPROXY_CFG)
         lab_ = Lab.open(name)
