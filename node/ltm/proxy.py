@@ -138,27 +138,40 @@ async def pump(src: trio.SocketStream, dst: trio.SocketStream, counters, field_:
         pass
 
 
+async def read_fd(fd: int) -> bytes:
+    """What a plain socket has to read, after one wait for it to be readable (that wait is the
+    checkpoint); b"" at the peer's close. A reset is trio's BrokenResourceError, as a stream's."""
+    while True:
+        await trio.lowlevel.wait_readable(fd)
+        try:
+            return os.read(fd, CHUNK)
+        except BlockingIOError:
+            continue
+        except OSError as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
+
+
+async def write_fd(fd: int, data: bytes) -> None:
+    """All of `data` to a plain socket, waiting only while its send buffer is full."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(fd)
+        except OSError as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
+
+
 async def pump_plain(src: trio.SocketStream, dst: trio.SocketStream, counters, field_: str) -> None:
     """pump() for two plain TCP streams, with one trip through the scheduler per chunk instead of
     three (receive_some and send_all each end with a checkpoint of their own): wait until the
     source is readable, read what is there, write it all (waiting only if the destination's
     buffer is full). The wait is the checkpoint, so cancellation (a member forced offline) holds."""
     rfd, wfd = src.socket.fileno(), dst.socket.fileno()
-    while True:
-        await trio.lowlevel.wait_readable(rfd)
-        try:
-            data = os.read(rfd, CHUNK)
-        except BlockingIOError:
-            continue
-        if not data:
-            break
+    while data := await read_fd(rfd):
         count(counters, field_, len(data))
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(wfd, view):]
-            except BlockingIOError:
-                await trio.lowlevel.wait_writable(wfd)
+        await write_fd(wfd, data)
     try:
         await dst.send_eof()
     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -199,27 +212,13 @@ class HttpSide:
     async def receive(self) -> bytes:
         if self.fd is None:
             return await self.stream.receive_some(CHUNK)
-        while True:
-            await trio.lowlevel.wait_readable(self.fd)
-            try:
-                return os.read(self.fd, CHUNK)
-            except BlockingIOError:
-                continue
-            except OSError as exc:
-                raise trio.BrokenResourceError(str(exc)) from exc
+        return await read_fd(self.fd)
 
     async def send(self, data: bytes) -> None:
         if self.fd is None:
             await self.stream.send_all(data)
-            return
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self.fd, view):]
-            except BlockingIOError:
-                await trio.lowlevel.wait_writable(self.fd)
-            except OSError as exc:
-                raise trio.BrokenResourceError(str(exc)) from exc
+        else:
+            await write_fd(self.fd, data)
 
     async def _read(self) -> None:
         """More bytes into the reader; at the peer's close, the reader's end (or Bad mid-message)."""
