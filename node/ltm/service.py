@@ -345,10 +345,14 @@ class LTM:
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled"))}
             if vs.get("ip-forward"):
-                want.append(self._forwarder(path, vs, addr, port, tg))
+                want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
                 continue
             if self.data_path(vs) != "fastl4":
+                if vlans["vlans"] or vlans["vlans_enabled"]:   # the proxy's listener: the kernel keeps it to its VLANs
+                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (),
+                                                 proxied=True, **vlans))
                 continue
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
@@ -360,8 +364,7 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path), vlans=tuple(base_name(v) for v in vs.get("vlans") or ()),
-                                         vlans_enabled=bool(vs.get("vlans-enabled"))))
+                                         self._l4_persist(path), **vlans))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
