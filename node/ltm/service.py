@@ -133,10 +133,11 @@ class LTM:
         return self.stats.setdefault(key, Stats())
 
     # -- views ------------------------------------------------------------------------------------
-    def monitors_of(self, pool: dict) -> tuple[list[tuple[str, str, dict]], int]:
-        """A pool's monitors, each (path, kind, settings), and how many of them must find a member
-        up (its monitor rule: all of them, or `min N of`)."""
-        listed, need = monitor_rules.quorum(pool.get("monitor", "none"))
+    def monitors_of(self, pool: dict, member: dict | None = None) -> tuple[list[tuple[str, str, dict]], int]:
+        """A member's monitors, each (path, kind, settings), and how many of them must find it up
+        (its monitor rule: all of them, or `min N of`): its own rule if it has one, else its pool's."""
+        rule = (member or {}).get("monitor") or pool.get("monitor", "none")
+        listed, need = monitor_rules.quorum(rule)
         found = []
         for path in listed:
             for t in MONITOR_TYPES:
@@ -146,7 +147,8 @@ class LTM:
         return found, min(need, len(found))
 
     def has_monitor(self, pool: dict) -> bool:
-        return bool(self.monitors_of(pool)[0])
+        """Whether any member of the pool is monitored (by the pool's rule or its own)."""
+        return any(self.monitors_of(pool, m)[0] for m in pool.get("members") or [{}])
 
     def member_monitor(self, pool_path: str, member: str, monitors: list, need: int) -> tuple[str, Monitor | None]:
         """A member's monitor state under its pool's rule, and its first monitor that finds it down."""
@@ -156,10 +158,10 @@ class LTM:
 
     def members(self, pool_path: str) -> list[MemberView]:
         pool = self.store.get("ltm pool", pool_path) or {}
-        monitors, need = self.monitors_of(pool)
         views = []
         for m in pool.get("members") or []:
             state = "unchecked"
+            monitors, need = self.monitors_of(pool, m)
             if monitors:
                 state = self.member_monitor(pool_path, m["name"], monitors, need)[0]
             views.append(MemberView(m["name"], m["address"], int(m["name"].rsplit(":", 1)[1]),
@@ -222,7 +224,9 @@ class LTM:
     def _reason(self, pool: str, m: MemberView) -> str:
         mon = None
         if m.monitor == "down":
-            mon = self.member_monitor(pool, m.name, *self.monitors_of(self.store.get("ltm pool", pool) or {}))[1]
+            values = self.store.get("ltm pool", pool) or {}
+            member = next((x for x in values.get("members") or [] if x["name"] == m.name), None)
+            mon = self.member_monitor(pool, m.name, *self.monitors_of(values, member))[1]
         reason = m.status[1]
         if mon and mon.state.reason:
             reason += f": {mon.state.reason}"
@@ -251,8 +255,8 @@ class LTM:
     def _reconcile_monitors(self) -> None:
         want = {}
         for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
-            for mon_path, kind, settings in self.monitors_of(pool)[0]:
-                for m in pool.get("members") or []:
+            for m in pool.get("members") or []:
+                for mon_path, kind, settings in self.monitors_of(pool, m)[0]:
                     want[(path, m["name"], mon_path)] = (kind, tuple(sorted(settings.items())), m["address"])
         previous = {}
         for key in list(self.monitors):
