@@ -76,6 +76,7 @@ class LTM:
         self.stats: dict[tuple, Stats] = {}
         self.monitors: dict[tuple[str, str, str], Monitor] = {}     # (pool, member, monitor) -> its probing
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
+        self._listening: dict[str, trio.CancelScope] = {}   # the listeners whose socket listens now
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
         self.idle = proxy.Idle()   # oneconnect's reusable server connections
@@ -186,7 +187,7 @@ class LTM:
                 avail, reason = pool_status(self.members(vs["pool"]), self.has_monitor(pool))
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
-                         "serving": path in self.listeners or path in self._l4_loaded,
+                         "serving": path in self._listening or path in self._l4_loaded,
                          "mirror": vs.get("mirror", "disabled"),
                          "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
@@ -558,10 +559,15 @@ class LTM:
                 self.listeners.pop(path, None)
                 return
             sock.listen(256)
+            self._listening[path] = scope   # serving only now: a client's first connection is never refused
             self.log.log("info", "tmm", f"Virtual server {path} serving {addr}:{port}", event="virtual-up")
-            async with trio.open_nursery() as handlers:
-                await trio.serve_listeners(partial(self._connection, path), [trio.SocketListener(sock)],
-                                           handler_nursery=handlers)
+            try:
+                async with trio.open_nursery() as handlers:
+                    await trio.serve_listeners(partial(self._connection, path), [trio.SocketListener(sock)],
+                                               handler_nursery=handlers)
+            finally:
+                if self._listening.get(path) is scope:   # not a newer listener of the same virtual
+                    del self._listening[path]
 
     async def _connection(self, path: str, client: trio.SocketStream) -> None:
         """One client connection; whatever it sends, it ends this connection only."""
