@@ -250,7 +250,7 @@ CLASSES: dict[str, dict] = {
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
              "drop-packet", "fallback-ip", "none", "static-persistence")
 MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": False, "properties": {
-    "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp"),
+    "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp", "geoip-isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
 CLASSES["TLS_Server"]["not"] = {"required": ["ldapStartTLS", "smtpsStartTLS"]}   # F5's: one or the other
 CLASSES.update({

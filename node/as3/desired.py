@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..config import ssl_files
-from ..config.schema import TYPES, topology_name
+from ..config.schema import QUOTED_TERMS, TYPES, topology_name
 from . import classes as C
 from . import secrets, stored, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
@@ -548,6 +548,8 @@ class Builder:
         value = match.get("matchValue", "")
         if match["matchType"] in ("region", "datacenter", "pool"):
             value = self.ref(value, a)
+        elif match["matchType"] in QUOTED_TERMS:    # AS3 quotes them: state "US/New Hampshire"
+            value = f'"{value}"'
         return f"{'not ' if match.get('matchOperator') == 'not-equals' else ''}{match['matchType']} {value}"
 
     def gslb_topology_region(self, a: str, n: str, item: dict) -> None:

@@ -48,7 +48,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # a GTM server virtual-server named with parentheses
           "example-gslb-server-serverType.json",
           # hash persistence with its iRule (stored only)
-          "example-referencing-irules-pool.json")
+          "example-referencing-irules-pool.json",
+          # GSLB regions with location terms (stored; no lab client has a location)
+          "example-gslb-topology-regions.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
