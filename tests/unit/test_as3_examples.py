@@ -50,7 +50,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # hash persistence with its iRule (stored only)
           "example-referencing-irules-pool.json",
           # GSLB regions with location terms (stored; no lab client has a location)
-          "example-gslb-topology-regions.json")
+          "example-gslb-topology-regions.json",
+          # bodies for /settings
+          "example-disable-service-discovery.json", "example-enable-burst-handling.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
