@@ -163,6 +163,8 @@ CLASSES: dict[str, dict] = {
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
+                "monitors": MONITOR_REFS,
+                "minimumMonitors": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 63}, {"enum": ["all"]}]},
                 "remark": STR}}}),
     "Monitor": obj(
         ("monitorType",), monitorType=enum("dns", "external", "ftp", "http", "https", "http2", "icmp", "inband",

@@ -295,16 +295,22 @@ class Builder:
                          "state": "user-down" if state == "offline" else "user-up"}
                 if "remark" in m:
                     props["description"] = m["remark"]
+                if m.get("monitors"):   # the member's own rule, which replaces the pool's for it
+                    props["monitor"] = monitor_rule(self.monitors(m["monitors"], a), m.get("minimumMonitors", 1))
                 members[f"{folder}/{addr}:{m['servicePort']}"] = props
         values = {"load-balancing-mode": get(item, "loadBalancingMode"),
                   "min-active-members": get(item, "minimumMembersActive"),
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
                   "slow-ramp-time": get(item, "slowRampTime"), "members": members,
                   **stored.values(item, stored.POOL)}
-        monitors = [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in item.get("monitors") or []]
+        monitors = self.monitors(item.get("monitors") or [], a)
         if monitors:
             values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def monitors(self, refs: list, a: str) -> list[str]:
+        """AS3's monitors (built-in names or pointers) as monitor paths."""
+        return [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in refs]
 
     def service(self, a: str, n: str, item: dict) -> None:
         cls = item["class"]

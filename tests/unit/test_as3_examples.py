@@ -49,6 +49,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-gslb-server-serverType.json",
           # hash persistence with its iRule (stored only)
           "example-referencing-irules-pool.json",
+          # pool members with their own monitors (stored-only types: dns, inband, ldap, radius)
+          "example-dns-monitor.json", "example-inband-monitor.json", "example-ldap-monitor.json",
+          "example-radius-monitor.json",
           # GSLB regions with location terms (stored; no lab client has a location)
           "example-gslb-topology-regions.json",
           # bodies for /settings
