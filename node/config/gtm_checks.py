@@ -21,8 +21,11 @@ VS_NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%()-]*$")
 
 
 def vs_name(raw: str) -> str:
-    """A GTM server's virtual-server name as F5 keeps it (without a /Common/ folder)."""
+    """A GTM server's virtual-server name as F5 keeps it (without a /Common/ folder; a discovered
+    virtual of another partition by its full path, /P/A/vs)."""
     name = raw.removeprefix("/Common/")
+    if raw.startswith("/") and not raw.startswith("/Common/"):
+        return full_path(raw)
     return name if VS_NAME.match(name) else base_name(full_path(raw))
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
