@@ -52,6 +52,8 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # pool members with their own monitors (stored-only types: dns, inband, ldap, radius)
           "example-dns-monitor.json", "example-inband-monitor.json", "example-ldap-monitor.json",
           "example-radius-monitor.json",
+          # named nodes (servers: [{name, address}])
+          "example-static-named-pool-members.json",
           # GSLB regions with location terms (stored; no lab client has a location)
           "example-gslb-topology-regions.json",
           # bodies for /settings
