@@ -53,7 +53,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-dns-monitor.json", "example-inband-monitor.json", "example-ldap-monitor.json",
           "example-radius-monitor.json",
           # named nodes (servers: [{name, address}])
-          "example-static-named-pool-members.json")
+          "example-static-named-pool-members.json",
+          # event-driven service discovery (the pool empty until nodes are posted to its task)
+          "example-event-driven-sd.json", "example-sd-static-and-event.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
