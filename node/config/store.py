@@ -814,9 +814,8 @@ def _member_monitor(work: dict, rule: str, folder: str) -> str | None:
 
 def _monitor_rule(work: dict, rule: str, folder: str) -> str:
     """A pool's or node's monitor rule as F5 shows it, each monitor found as `_resolve` finds one."""
-    words = rule.replace("{", " { ").replace("}", " } ").split()
-    found = " ".join(w if w in monitor_rules.RULE_WORDS or w.isdigit() else
-                     _resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) for w in words)
+    found = " ".join(_resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) if monitor_rules.is_monitor(w) else w
+                     for w in monitor_rules.words(rule))
     out = monitor_rules.canonical(found)
     monitor_rules.check_quorum(out)
     return out

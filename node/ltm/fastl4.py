@@ -372,6 +372,16 @@ def teardown() -> dict:
                          {"delete": {"table": {"family": FAMILY, "name": TABLE}}}]}
 
 
+def fresh() -> dict:
+    """The start-up batch: the table a killed predecessor left removed and made again holding no
+    virtual (its base chains, the allow chain: a standby forwards nothing until a virtual takes
+    it), with the empty `record` chain that `recording` of virtuals without persistence makes:
+    what `teardown`, `recording([])` and `batch([])` do in three transactions, in one."""
+    record = [{"add": _obj("chain", RECORD, type="filter", hook="forward", prio=10, policy="accept")},
+              {"flush": _obj("chain", RECORD)}]
+    return {"nftables": teardown()["nftables"] + batch([], set(), set())["nftables"] + record}
+
+
 def listing(table_json: dict) -> tuple[set[str], set[str], dict[str, tuple[int, int]], dict[str, dict]]:
     """From `nft -j list table`: chain names, counter names, each counter's (packets, bytes), and
     the maps by name."""

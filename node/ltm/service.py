@@ -24,7 +24,7 @@ from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
-from .kernel import Kernel, NftError, transparent_return
+from .kernel import TRANSPARENT, Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
@@ -109,16 +109,7 @@ class LTM:
                 self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
                 await nursery.start(self.mirror.run)
                 with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
-                    try:
-                        await self.kernel.remove()
-                        await self.kernel.apply([])   # nor anything else (the allow chain) until a virtual takes it
-                    except NftError:
-                        pass
-                    try:
-                        await transparent_return()
-                        self.transparent = True
-                    except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
-                        self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
+                    await self._kernel_start()
                 nursery.start_soon(self._fastl4_writer)
                 nursery.start_soon(self._fastl4_stats)
                 self.reconcile()
@@ -128,6 +119,25 @@ class LTM:
             with trio.CancelScope(shield=True):
                 if self.kernel.chains:
                     await self.kernel.remove()
+
+    async def _kernel_start(self) -> None:
+        """The fastL4 table made empty and transparent return's mark rule, in one `nft` run (each
+        run is 30 to 70 ms of a daemon's start-up); each on its own if the two fail together, so
+        a kernel without the socket expression still gets its table."""
+        marked = False
+        try:
+            await self.kernel.reset(TRANSPARENT)
+            marked = True
+        except NftError:
+            try:
+                await self.kernel.reset()
+            except NftError:
+                pass
+        try:
+            await transparent_return(marked)
+            self.transparent = True
+        except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
+            self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
 
     def stat(self, *key) -> Stats:
         return self.stats.setdefault(key, Stats())

@@ -55,7 +55,13 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # named nodes (servers: [{name, address}])
           "example-static-named-pool-members.json",
           # event-driven service discovery (the pool empty until nodes are posted to its task)
-          "example-event-driven-sd.json", "example-sd-static-and-event.json")
+          "example-event-driven-sd.json", "example-sd-static-and-event.json",
+          # GSLB regions with location terms (stored; no lab client has a location)
+          "example-gslb-topology-regions.json",
+          # bodies for /settings
+          "example-disable-service-discovery.json", "example-enable-burst-handling.json",
+          # GSLB virtual servers with their monitors, a pool member naming a Service (a discovered virtual)
+          "example-gslb-service-virtual-server-minimum-monitor.json", "example-gslb-pool-virtual-server-use-ref.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")
