@@ -14,9 +14,11 @@ It ends itself, with its files, IDLE seconds after its last daemon ended, so the
 that time (a test suite's, a user's `down` and `up` again) finds it warm; `down --all` ends it at
 once.
 
-A request is one JSON line on the unix socket: the node's namespace, its node.json and its log.
-The child enters the namespace (setns), starts its own session, works in its state directory with stdio on the log, and runs the daemon; the
-answer is the child's pid, which the lab keeps in the node's daemon.pid as before. The server
+A request is one JSON line on the unix socket: the node's namespace, what to run (a module of RUNS
+and its arguments: the daemon and its node.json, or the web server) and its log. The child enters
+the namespace (setns), starts its own session, works in its log's directory with stdio on the log,
+and runs the module's main; the answer is the child's pid, which the lab keeps in the node's
+daemon.pid (web.pid) as before. The server
 stays single-threaded and starts no trio (a fork copies only the calling thread); it reaps its
 children, so a killed daemon leaves no zombie. While idle it makes RSA keys ahead for daemons' first
 starts, one per child.
@@ -52,8 +54,11 @@ from .namespaces import enter as enter_netns, leave_for_empty
 from .processes import alive, stop_processes
 
 MODULE = "lab.runtime.forkserver"
-PRELOAD = ("node.daemon", "scapy.layers.l2", "jsonschema")   # what every daemon imports, scapy for GARP,
-# jsonschema for AS3 and DO (imported at the first declaration otherwise: 0.3 to 0.7 s of it)
+PRELOAD = ("node.daemon", "node.webserver", "scapy.layers.l2", "jsonschema")   # what every daemon imports,
+# scapy for GARP, jsonschema for AS3 and DO (imported at the first declaration otherwise: 0.3 to 0.7 s of it)
+# What a child may run: a BIG-IP's daemon, a `server` node's web server (forked too, so the
+# imported pages have more sharers and each web server is not an interpreter of its own).
+RUNS = ("node.daemon", "node.webserver")
 IDLE = 60.0   # seconds without a daemon or a request before the server ends itself
 SPARE_KEYS, QUIET = 8, 2.0   # RSA keys made ahead for first starts, once no request came for QUIET s
 
@@ -190,10 +195,10 @@ def sweep(lab_prefix: str) -> list[str]:
     return [f"fork server {pid}" for pid in found]
 
 
-def spawn(netns: str, config: Path, log_path: Path, timeout: float = 10.0) -> int:
-    """Fork a daemon for the node in namespace `netns` from the fork server (started if it does
-    not run); its pid."""
-    request = {"netns": netns, "config": str(config), "log": str(log_path)}
+def spawn(netns: str, argv: list[str], log_path: Path, timeout: float = 10.0) -> int:
+    """Fork a process for the node in namespace `netns` from the fork server (started if it does
+    not run): argv is a module of RUNS and its arguments. Its pid."""
+    request = {"netns": netns, "argv": [str(a) for a in argv], "log": str(log_path)}
     try:
         answer = ask(request, timeout)
         if not answer:   # the server ended (idle) before it read us
@@ -225,7 +230,8 @@ def ask(request: dict, timeout: float, sock: Path | None = None) -> dict:
 
 # -- the server ---------------------------------------------------------------------------------
 def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
-    """In the forked child: become the node's daemon, as the backend's `start` would make it."""
+    """In the forked child: become the node's daemon (or web server), as the backend's `start`
+    would make it."""
     code = 1
     try:
         listener.close()
@@ -245,9 +251,10 @@ def child(request: dict, listener: socket.socket, conn: socket.socket) -> None:
         os.dup2(fd, 2)
         os.close(fd)
         os.close(null)
-        from node import daemon
-        sys.argv = [daemon.__file__, request["config"]]
-        code = daemon.main([request["config"]])
+        module, *args = request["argv"]
+        main = sys.modules[module].main   # preloaded
+        sys.argv = [sys.modules[module].__file__, *args]
+        code = main(args)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -281,13 +288,15 @@ def fork() -> int:
 
 
 def handle(conn: socket.socket, listener: socket.socket) -> None:
-    """Answer one request: fork a daemon."""
+    """Answer one request: fork a daemon or web server."""
     conn.settimeout(5.0)
     try:
         request = json.loads(conn.makefile("rb").readline())
-        missing = {"netns", "config", "log"} - set(request)
+        missing = {"netns", "argv", "log"} - set(request)
         if missing:
             raise ValueError(f"request lacks {', '.join(sorted(missing))}")
+        if not request["argv"] or request["argv"][0] not in RUNS:
+            raise ValueError(f"runs only {', '.join(RUNS)}")
     except (OSError, ValueError) as exc:
         conn.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
         return
@@ -317,14 +326,17 @@ def end_if_idle(path: str, listener: socket.socket) -> None:
 
 def warm() -> None:
     """Work every daemon does first and libraries do once per process, done here so its memory is
-    shared: OpenSSL loads its providers and curve tables at the first key and context,
-    cryptography's X.509 builder and pyroute2's netlink tables fill at first use."""
+    shared: a whole BIG-IP daemon built once (its trust domain's keys and certificates, config
+    store, REST routes, services; OpenSSL loads its providers and curve tables at the first key
+    and context, cryptography's X.509 builder fills, Python's lazy caches and type lookups fill),
+    and pyroute2's netlink tables."""
     from pyroute2 import IPRoute
     from node import tls
-    from node.clock import PersistentClock
-    from node.iquery.trust import TrustStore
-    with tempfile.TemporaryDirectory() as tmp:   # a trust domain of its own: keys, CA, certificates
-        TrustStore(Path(tmp), "warm", "127.0.0.1", PersistentClock(Path(tmp) / "clock.json"))
+    from node.daemon import Daemon
+    from node.settings import NodeConfig
+    with tempfile.TemporaryDirectory() as tmp:   # never run: no socket, thread or task is left
+        Daemon(NodeConfig(name="warm", lab="warm", kind="bigip", state_dir=Path(tmp), mgmt_address="127.0.0.1",
+                          interfaces={"mgmt": {"address": "127.0.0.1/8"}}, modules=("ltm", "gtm"))).log.close()
     tls.context(server=True)
     tls.unverified_client()
     IPRoute().close()

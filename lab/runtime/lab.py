@@ -128,7 +128,7 @@ class Lab:
         config = node_config(self.plan, node, d, iquery_version)
         (d / "node.json").write_text(json.dumps(config.to_dict(), indent=1))
         if self.plan.forkserver:   # forked from the host's warm interpreter (started again if it died)
-            pid = forkserver.spawn(self.backend.netns_ref(node), d / "node.json", d / "daemon.out")
+            pid = forkserver.spawn(self.backend.netns_ref(node), ["node.daemon", d / "node.json"], d / "daemon.out")
         else:
             pid = self.backend.start(node, [sys.executable, "-m", "node.daemon", str(d / "node.json")],
                                      str(d / "daemon.out"))
@@ -140,8 +140,11 @@ class Lab:
         node = self.node(name)
         d = self.node_dir(name)
         d.mkdir(parents=True, exist_ok=True)
-        pid = self.backend.start(node, [sys.executable, "-m", "node.webserver", name, str(port)],
-                                 str(d / "web.out"))
+        if self.plan.forkserver:   # forked as the daemons are: one interpreter's pages shared by more
+            pid = forkserver.spawn(self.backend.netns_ref(node), ["node.webserver", name, port], d / "web.out")
+        else:
+            pid = self.backend.start(node, [sys.executable, "-m", "node.webserver", name, str(port)],
+                                     str(d / "web.out"))
         (d / "web.pid").write_text(str(pid))
         return pid
 

@@ -163,6 +163,11 @@ CLASSES: dict[str, dict] = {
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
+                "monitors": MONITOR_REFS,
+                "servers": {"type": "array", "items": {   # named nodes: ltm node NAME { address A }
+                    "type": "object", "required": ["address"], "additionalProperties": False, "properties": {
+                        "address": ADDRESS, "name": {**STR, "pattern": r"^[A-Za-z][0-9A-Za-z_.-]*$", "maxLength": 64}}}},
+                "minimumMonitors": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 63}, {"enum": ["all"]}]},
                 "remark": STR}}}),
     "Monitor": obj(
         ("monitorType",), monitorType=enum("dns", "external", "ftp", "http", "https", "http2", "icmp", "inband",

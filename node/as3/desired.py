@@ -285,26 +285,35 @@ class Builder:
         for m in item.get("members") or []:
             state = m.get("adminState", "enable")
             enabled = m.get("enable", True) and state == "enable"
-            for addr in m.get("serverAddresses") or []:
-                addr = addr.split("%")[0]
+            named = [(addr.split("%")[0], addr.split("%")[0]) for addr in m.get("serverAddresses") or []]
+            named += [(s.get("name") or address_of(s["address"]), address_of(s["address"])) for s in m.get("servers") or []]
+            for node, addr in named:   # a node is named by its address, or by its servers' name
                 folder = "/Common" if m.get("shareNodes") else f"/{self.t}"
                 if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
-                    self.add(Obj("ltm node", f"{folder}/{addr}", {"address": addr}))
+                    self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr}))
                 props = {"ratio": m.get("ratio", 1), "priority-group": m.get("priorityGroup", 0),
                          "session": "user-enabled" if enabled else "user-disabled",
                          "state": "user-down" if state == "offline" else "user-up"}
+                if node != addr:   # a named node's address (a shared one is made by the member if missing)
+                    props["address"] = addr
                 if "remark" in m:
                     props["description"] = m["remark"]
-                members[f"{folder}/{addr}:{m['servicePort']}"] = props
+                if m.get("monitors"):   # the member's own rule, which replaces the pool's for it
+                    props["monitor"] = monitor_rule(self.monitors(m["monitors"], a), m.get("minimumMonitors", 1))
+                members[f"{folder}/{node}:{m['servicePort']}"] = props
         values = {"load-balancing-mode": get(item, "loadBalancingMode"),
                   "min-active-members": get(item, "minimumMembersActive"),
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
                   "slow-ramp-time": get(item, "slowRampTime"), "members": members,
                   **stored.values(item, stored.POOL)}
-        monitors = [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in item.get("monitors") or []]
+        monitors = self.monitors(item.get("monitors") or [], a)
         if monitors:
             values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def monitors(self, refs: list, a: str) -> list[str]:
+        """AS3's monitors (built-in names or pointers) as monitor paths."""
+        return [BUILTIN_MONITORS[m] if isinstance(m, str) else self.ref(m, a) for m in refs]
 
     def service(self, a: str, n: str, item: dict) -> None:
         cls = item["class"]

@@ -80,7 +80,16 @@ class Resolver:
     def _pointers(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
         errors = self._members(item, t, a, pointer) if item["class"] == "GSLB_Pool" else []
         errors += self._certificates(item, t, a, pointer) if item["class"] in ("TLS_Server", "TLS_Client") else []
-        for prop, want in wants(item["class"]).items():
+        errors += self._uses(item, t, a, pointer, wants(item["class"]))
+        for i, m in enumerate(item.get("members") or [] if item["class"] == "Pool" else []):
+            errors += self._uses(m, t, a, f"{pointer}/members/{i}", {"monitors": "Monitor"}) + _quorum(m, f"{pointer}/members/{i}")
+        return errors + (_quorum(item, pointer) if item["class"] == "Pool" else [])
+
+    def _uses(self, item: dict, t: str, a: str, pointer: str, props: dict) -> list[str]:
+        """The pointers of `item`'s properties (`props`: property -> the class it points at) that
+        name nothing declared, or an object of another class."""
+        errors = []
+        for prop, want in props.items():
             value = item.get(prop)
             values = value if isinstance(value, list) else [value]
             for i, v in enumerate(values):
@@ -96,10 +105,6 @@ class Resolver:
                     errors.append(f"{where}: the {want} {path} is not declared")
                 elif target.get("class") != want:
                     errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
-        minimum = item.get("minimumMonitors") if item["class"] == "Pool" else None
-        if isinstance(minimum, int) and minimum > len(item.get("monitors") or []):
-            errors.append(f"{pointer}/minimumMonitors: should be <= the number of monitors "
-                          f"({len(item.get('monitors') or [])})")
         return errors
 
     def _certificates(self, item: dict, t: str, a: str, pointer: str) -> list[str]:
@@ -166,3 +171,11 @@ class Resolver:
                               f"{seen[key][0]}")
             seen.setdefault(key, (pointer, mine))
         return errors
+
+
+def _quorum(item: dict, pointer: str) -> list[str]:
+    """A pool's or member's minimumMonitors: no more than its monitors."""
+    minimum = item.get("minimumMonitors")
+    if isinstance(minimum, int) and minimum > len(item.get("monitors") or []):
+        return [f"{pointer}/minimumMonitors: should be <= the number of monitors ({len(item.get('monitors') or [])})"]
+    return []

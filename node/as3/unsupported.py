@@ -35,7 +35,6 @@ PROPERTIES = {
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
     "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
-    "servers": "a named node",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "poolsCname": "a CNAME pool on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",

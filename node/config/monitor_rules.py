@@ -10,10 +10,19 @@ from .schema import full_path
 RULE_WORDS = {"and", "min", "of", "require", "from", "{", "}", "default", "none"}
 
 
+def words(rule: str | None) -> list[str]:
+    """A rule's words, braces apart (`min 1 of {http tcp}` as `min 1 of { http tcp }`)."""
+    return (rule or "none").replace("{", " { ").replace("}", " } ").split()
+
+
+def is_monitor(word: str) -> bool:
+    """Whether a word of a rule names a monitor (not a keyword, a brace or a count)."""
+    return word not in RULE_WORDS and not word.isdigit()
+
+
 def names(rule: str | None, folder: str = "/Common") -> list[str]:
     """The monitors a rule names, as full paths (relative names in `folder`)."""
-    words = (rule or "none").replace("{", " { ").replace("}", " } ").split()
-    return [full_path(w, folder=folder) for w in words if w not in RULE_WORDS and not w.isdigit()]
+    return [full_path(w, folder=folder) for w in words(rule) if is_monitor(w)]
 
 
 def canonical(rule: str | None, folder: str = "/Common") -> str | None:

@@ -91,6 +91,8 @@ MEMBER_FIELDS = (
     Field("ratio", "int", 1, minimum=1, maximum=65535),
     Field("priority-group", "int", 0, minimum=0, maximum=65535),
     Field("description", "str"),
+    # the member's own monitor rule, which replaces its pool's for it; unset is F5's "default" (the pool's)
+    Field("monitor", "str"),
 )
 
 

@@ -539,6 +539,10 @@ class ConfigStore:
                 if k not in fields:
                     raise Invalid(f'pool member has no property "{k}"')
                 member[k] = coerce(TYPES["ltm pool"], fields[k], v)
+                if k == "monitor":
+                    member[k] = _member_monitor(work, member[k], folder)
+                    if member[k] is None:
+                        del member[k]
             node_path = name.rsplit(":", 1)[0]
             node = work.get(("ltm node", node_path))
             address = member.get("address") or addr or (node or {}).get("address")
@@ -652,6 +656,9 @@ class ConfigStore:
                 for m in values.get("members") or []:
                     if ("ltm node", m["name"].rsplit(":", 1)[0]) not in work:
                         raise NotFound("Node", m["name"].rsplit(":", 1)[0])
+                    for name in monitor_rules.names(m.get("monitor", "none")):
+                        if not any((t, name) in work for t in MONITOR_TYPES):
+                            raise NotFound("Monitor", name)
             if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
@@ -700,7 +707,8 @@ class ConfigStore:
                 if any(m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or []):
                     return ot, op
             if tname.startswith("ltm monitor") and ot in ("ltm pool", "ltm node"):
-                if path in monitor_rules.names(ov.get("monitor")):
+                if path in monitor_rules.names(ov.get("monitor")) or any(
+                        path in monitor_rules.names(m.get("monitor")) for m in ov.get("members") or []):
                     return ot, op
             if tname == "ltm virtual-address" and ot == "ltm virtual" and ov.get("destination"):
                 if f"{folder_of(ov['destination'])}/{split_destination(ov['destination'])[0]}" == path:
@@ -791,11 +799,23 @@ def _mask_prefix(virtual: dict) -> int:
         return 32   # virtual_checks refuses it
 
 
+def _member_monitor(work: dict, rule: str, folder: str) -> str | None:
+    """A member's own monitor rule: None for "default" (its pool's), "none" for none (Ansible
+    sends /Common/none), else the rule as a pool's."""
+    rule = " ".join(rule.split())
+    if rule in ("", "default"):
+        return None
+    if rule in ("none", "/Common/none"):
+        return "none"
+    if " " in rule:
+        return _monitor_rule(work, rule, folder)
+    return _resolve(work, MONITOR_TYPES, rule, full_path(rule, folder=folder))
+
+
 def _monitor_rule(work: dict, rule: str, folder: str) -> str:
     """A pool's or node's monitor rule as F5 shows it, each monitor found as `_resolve` finds one."""
-    words = rule.replace("{", " { ").replace("}", " } ").split()
-    found = " ".join(w if w in monitor_rules.RULE_WORDS or w.isdigit() else
-                     _resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) for w in words)
+    found = " ".join(_resolve(work, MONITOR_TYPES, w, full_path(w, folder=folder)) if monitor_rules.is_monitor(w) else w
+                     for w in monitor_rules.words(rule))
     out = monitor_rules.canonical(found)
     monitor_rules.check_quorum(out)
     return out

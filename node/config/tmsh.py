@@ -197,6 +197,8 @@ def _pairs(items: list, where: str) -> dict:
 def _item_props(f, items: list, where: str) -> dict:
     """An item's block: `key value` pairs, and for a policy rule its numbered conditions and
     actions (`conditions { 0 { http-uri path starts-with values { /api } } }`)."""
+    if f.kind == "members":
+        return _member_props(items, where)
     clauses = {sf.name for sf in f.sub if sf.kind == "clauses"}
     if not clauses:
         return _pairs(items, where)
@@ -208,6 +210,31 @@ def _item_props(f, items: list, where: str) -> dict:
         else:
             rest.append((word, sub))
     return {**_pairs(rest, where), **props}
+
+
+def _member_props(items: list, where: str) -> dict:
+    """A pool member's block: `key value` pairs, its monitor a rule (`monitor http and tcp`,
+    `monitor min 1 of { http tcp }`)."""
+    rest, rule = [], None
+    items = list(items)
+    while items:
+        word, sub = items.pop(0)
+        if word != "monitor" or sub is not None:
+            rest.append((word, sub))
+            continue
+        words = []
+        if len(items) > 2 and items[0][0] == "min" and items[2][0] == "of" and items[2][1] is not None:
+            words = [w for w, _ in items[:3]] + ["{", *(w for w, _ in items[2][1]), "}"]
+            del items[:3]
+        elif items:
+            words.append(items.pop(0)[0])
+            while len(items) > 1 and items[0] == ("and", None):
+                words += [items.pop(0)[0], items.pop(0)[0]]
+        if not words:
+            raise TmshSyntaxError(f'Syntax Error: "monitor" needs a value in {where}')
+        rule = " ".join(words)
+    props = _pairs(rest, where)
+    return {**props, "monitor": rule} if rule is not None else props
 
 
 def _partition_access(tokens: list) -> dict:
@@ -474,6 +501,10 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
             lines.append(f"        {view.port(m['name'])} {{")
             for mf in sorted(MEMBER_FIELDS, key=lambda mf: mf.name):
                 value = m.get(mf.name, mf.default)
+                if mf.name == "monitor":   # a rule, in the view's names and unquoted
+                    if value or all_properties:
+                        lines.append(f"            monitor {monitor_rules.relative(value or 'default', view.name)}")
+                    continue
                 if all_properties or (value is not None and (mf.name == "address" or value != mf.default)):
                     lines.append(f"            {mf.name} {_word('none' if value is None else value)}")
             lines.append("        }")

@@ -14,6 +14,10 @@ One table, `ip biglab_ltm`, holds every fastL4 virtual of this device:
   counters by (direction, mark) in one map lookup each (one rule per virtual and member, each
   matching conntrack fields, cost every forwarded packet a walk of them all).
 - `postrouting` (nat, srcnat): SNAT to the address source-address-translation chose.
+- `input` (filter, input): the VLANs of the virtuals the full proxy serves (`proxied`: no members
+  here, the proxy's listener takes the connection): arriving on a VLAN the virtual is not enabled
+  on, a connection is reset (TCP) or refused (ICMP port unreachable), as a BIG-IP answers a packet no
+  virtual takes. A proxy socket cannot tell the VLAN a connection came in on; the kernel can.
 - `allow` (filter, forward, priority 20, after `forward` and `record`; policy drop): what this device forwards at all, as a
   BIG-IP forwards nothing no virtual server takes: the connections a fastL4 virtual sent to a member
   (their conntrack mark, one rule), and those of each ip-forward virtual (F5's "Forwarding (IP)": no
@@ -71,6 +75,18 @@ class L4Virtual:
     snat: tuple[str, ...] | None = None   # ip-forward: () automap (the outgoing interface's address), a snatpool's addresses
     vlans: tuple[str, ...] = ()    # the interfaces of the virtual's VLANs: those it listens on (vlans_enabled) or not
     vlans_enabled: bool = False
+    proxied: bool = False          # the full proxy serves it: the kernel only keeps it to its VLANs
+
+    def off_vlans(self) -> list[dict] | None:
+        """Matches a packet arriving on a VLAN the virtual does not take: None when it takes every
+        VLAN (the default), [] (match all) when it is enabled on none."""
+        if not self.vlans:
+            return [] if self.vlans_enabled else None
+        return [_iif("!=" if self.vlans_enabled else "==", self.vlans)]
+
+    def on_vlans(self) -> list[dict]:
+        """Matches a packet arriving on a VLAN the virtual takes ([]: all; not for one enabled on none)."""
+        return [_iif("==" if self.vlans_enabled else "!=", self.vlans)] if self.vlans else []
 
     def persist_map(self) -> str | None:
         """The map's name (an nft identifier; a new name when the mask or timeout changes)."""
@@ -83,6 +99,10 @@ class L4Virtual:
         if self.mode == "ratio-member":
             return [i for i, m in enumerate(self.members) for _ in range(max(1, m.ratio))]
         return list(range(len(self.members)))
+
+
+def _iif(op: str, vlans: tuple[str, ...]) -> dict:
+    return {"match": {"op": op, "left": {"meta": {"key": "iifname"}}, "right": {"set": list(vlans)}}}
 
 
 def mark_of(member: str) -> int:
@@ -133,6 +153,8 @@ def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
     """The chains and counters these virtuals need (besides the three base chains)."""
     chains, counters = [], []
     for vs in virtuals:
+        if vs.proxied:
+            continue   # the proxy counts its own
         counters += virtual_counters(vs.path)
         for m in vs.members:
             chains.append(counter(vs.path, m.name))
@@ -141,7 +163,8 @@ def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
 
 
 BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100, "accept"), "forward": ("filter", "forward", 0, "accept"),
-               "allow": ("filter", "forward", 20, "drop"), "postrouting": ("nat", "postrouting", 100, "accept")}
+               "allow": ("filter", "forward", 20, "drop"), "postrouting": ("nat", "postrouting", 100, "accept"),
+               "input": ("filter", "input", 0, "accept")}
 RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
 
 
@@ -169,17 +192,32 @@ def _forwarder(vs: L4Virtual) -> list[dict]:
     Protocol any with a port is TCP's and UDP's port (one set of rules each)."""
     v_conns, v_in, v_out = virtual_counters(vs.path)
     cmds = []
+    off, on = vs.off_vlans(), vs.on_vlans()
+    if off == []:
+        return []   # enabled on no VLAN: it takes nothing (the policy's drop)
     for protocol in PROTOCOLS if vs.protocol == "any" and vs.port else (vs.protocol,):
         taken = _taken(vs, protocol)
-        cmds += [_rule("forward", *taken, _match(_ct("state"), "new"), _match(_ct("direction"), "original"),
-                       {"counter": v_conns}),
-                 _rule("forward", *taken, _match(_ct("direction"), "original"), {"counter": v_in}),
-                 _rule("forward", *taken, _match(_ct("direction"), "reply"), {"counter": v_out}),
-                 _rule("allow", *taken, {"accept": None})]
+        original = [*taken, _match(_ct("direction"), "original")]
+        cmds += [_rule("forward", *original, _match(_ct("state"), "new"), *on, {"counter": v_conns}),
+                 _rule("forward", *original, *on, {"counter": v_in}),
+                 _rule("forward", *taken, _match(_ct("direction"), "reply"), {"counter": v_out})]
+        if off:   # arriving on a VLAN it does not take: not forwarded
+            cmds.append(_rule("allow", *original, *off, {"drop": None}))
+        cmds.append(_rule("allow", *taken, {"accept": None}))
         if vs.snat is not None:
             cmds.append(_rule("postrouting", *taken, _match(_ct("direction"), "original"),
                               {"snat": {"addr": _spread(vs.snat)}} if vs.snat else {"masquerade": None}))
     return cmds
+
+
+def _guard(vs: L4Virtual) -> list[dict]:
+    """A proxied virtual's VLANs: a connection arriving on another one is reset (TCP) or refused."""
+    off = vs.off_vlans()
+    if off is None:
+        return []
+    to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
+             _match({"payload": {"protocol": vs.protocol, "field": "dport"}}, vs.port), *off]
+    return [_rule("input", *to_vs, {"reject": {"type": "tcp reset"} if vs.protocol == "tcp" else None})]
 
 
 def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[str],
@@ -212,14 +250,15 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
         if vs.forward:
             cmds += _forwarder(vs)
             continue
+        if vs.proxied:
+            cmds += _guard(vs)
+            continue
         v_conns = conns_counter(vs.path)
         if not vs.members or (vs.vlans_enabled and not vs.vlans):
             continue   # no member available (or no VLAN it listens on): no DNAT and no listener: reset
         to_vs = [_match({"payload": {"protocol": "ip", "field": "daddr"}}, vs.address),
                  _match({"payload": {"protocol": vs.protocol, "field": "dport"}}, vs.port)]
-        if vs.vlans:   # arriving on its VLANs only (vlans-enabled), or on any other (vlans-disabled)
-            to_vs.append({"match": {"op": "==" if vs.vlans_enabled else "!=", "left": {"meta": {"key": "iifname"}},
-                                    "right": {"set": list(vs.vlans)}}})
+        to_vs += vs.on_vlans()   # arriving on its VLANs only (vlans-enabled), or on any other (vlans-disabled)
         if vs.protocol == "tcp":   # as FastL4 without loose initiation: a flow starts with a SYN; any
             # other first packet (a stream whose connection this device never saw) reaches no listener: reset
             to_vs.append({"match": {"op": "in", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}})
@@ -331,6 +370,16 @@ def records(map_json: dict) -> list[tuple[str, float | None, int]]:
 def teardown() -> dict:
     return {"nftables": [{"add": {"table": {"family": FAMILY, "name": TABLE}}},
                          {"delete": {"table": {"family": FAMILY, "name": TABLE}}}]}
+
+
+def fresh() -> dict:
+    """The start-up batch: the table a killed predecessor left removed and made again holding no
+    virtual (its base chains, the allow chain: a standby forwards nothing until a virtual takes
+    it), with the empty `record` chain that `recording` of virtuals without persistence makes:
+    what `teardown`, `recording([])` and `batch([])` do in three transactions, in one."""
+    record = [{"add": _obj("chain", RECORD, type="filter", hook="forward", prio=10, policy="accept")},
+              {"flush": _obj("chain", RECORD)}]
+    return {"nftables": teardown()["nftables"] + batch([], set(), set())["nftables"] + record}
 
 
 def listing(table_json: dict) -> tuple[set[str], set[str], dict[str, tuple[int, int]], dict[str, dict]]:

@@ -71,6 +71,14 @@ class Kernel:
             await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
             await self._list()
 
+    async def reset(self, also: dict | None = None) -> None:
+        """Start-up: `fastl4.fresh` and `also`'s commands (another table's) in one transaction,
+        then the table read back."""
+        async with self.lock:
+            await nft({"nftables": fastl4.fresh()["nftables"] + (also or {}).get("nftables", [])})
+            self.recorded = fastl4.recording([])
+            await self._list()
+
     async def remove(self) -> None:
         async with self.lock:
             await nft(fastl4.teardown())
@@ -109,9 +117,11 @@ def established(text: str) -> Counter:
     return counts
 
 
-async def transparent_return() -> None:
-    """The mark rule and the policy route that give a transparent socket its server's answers."""
-    await nft(TRANSPARENT)
+async def transparent_return(marked: bool = False) -> None:
+    """The mark rule (unless `marked`: loaded already) and the policy route that give a
+    transparent socket its server's answers."""
+    if not marked:
+        await nft(TRANSPARENT)
     try:
         with IPRoute() as ipr:
             if not ipr.get_rules(table=TRANSPARENT_TABLE):

@@ -24,7 +24,7 @@ from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
-from .kernel import Kernel, NftError, transparent_return
+from .kernel import TRANSPARENT, Kernel, NftError, transparent_return
 from .proxy import Refused, fire
 from .lb import Balancer, MemberView, pool_status
 from .mirror_driver import Mirror
@@ -76,6 +76,7 @@ class LTM:
         self.stats: dict[tuple, Stats] = {}
         self.monitors: dict[tuple[str, str, str], Monitor] = {}     # (pool, member, monitor) -> its probing
         self.listeners: dict[str, tuple[tuple, trio.CancelScope]] = {}
+        self._listening: dict[str, trio.CancelScope] = {}   # the listeners whose socket listens now
         self.connections: dict[tuple[str, str], set[trio.CancelScope]] = {}
         self.kernel = Kernel()
         self.idle = proxy.Idle()   # oneconnect's reusable server connections
@@ -108,16 +109,7 @@ class LTM:
                 self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
                 await nursery.start(self.mirror.run)
                 with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
-                    try:
-                        await self.kernel.remove()
-                        await self.kernel.apply([])   # nor anything else (the allow chain) until a virtual takes it
-                    except NftError:
-                        pass
-                    try:
-                        await transparent_return()
-                        self.transparent = True
-                    except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
-                        self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
+                    await self._kernel_start()
                 nursery.start_soon(self._fastl4_writer)
                 nursery.start_soon(self._fastl4_stats)
                 self.reconcile()
@@ -128,14 +120,34 @@ class LTM:
                 if self.kernel.chains:
                     await self.kernel.remove()
 
+    async def _kernel_start(self) -> None:
+        """The fastL4 table made empty and transparent return's mark rule, in one `nft` run (each
+        run is 30 to 70 ms of a daemon's start-up); each on its own if the two fail together, so
+        a kernel without the socket expression still gets its table."""
+        marked = False
+        try:
+            await self.kernel.reset(TRANSPARENT)
+            marked = True
+        except NftError:
+            try:
+                await self.kernel.reset()
+            except NftError:
+                pass
+        try:
+            await transparent_return(marked)
+            self.transparent = True
+        except (NftError, OSError) as exc:   # SNAT none then leaves from this device's address
+            self.log.log("err", "tmm", f"SNAT none cannot keep the client's address: {exc}")
+
     def stat(self, *key) -> Stats:
         return self.stats.setdefault(key, Stats())
 
     # -- views ------------------------------------------------------------------------------------
-    def monitors_of(self, pool: dict) -> tuple[list[tuple[str, str, dict]], int]:
-        """A pool's monitors, each (path, kind, settings), and how many of them must find a member
-        up (its monitor rule: all of them, or `min N of`)."""
-        listed, need = monitor_rules.quorum(pool.get("monitor", "none"))
+    def monitors_of(self, pool: dict, member: dict | None = None) -> tuple[list[tuple[str, str, dict]], int]:
+        """A member's monitors, each (path, kind, settings), and how many of them must find it up
+        (its monitor rule: all of them, or `min N of`): its own rule if it has one, else its pool's."""
+        rule = (member or {}).get("monitor") or pool.get("monitor", "none")
+        listed, need = monitor_rules.quorum(rule)
         found = []
         for path in listed:
             for t in MONITOR_TYPES:
@@ -145,7 +157,8 @@ class LTM:
         return found, min(need, len(found))
 
     def has_monitor(self, pool: dict) -> bool:
-        return bool(self.monitors_of(pool)[0])
+        """Whether any member of the pool is monitored (by the pool's rule or its own)."""
+        return any(self.monitors_of(pool, m)[0] for m in pool.get("members") or [{}])
 
     def member_monitor(self, pool_path: str, member: str, monitors: list, need: int) -> tuple[str, Monitor | None]:
         """A member's monitor state under its pool's rule, and its first monitor that finds it down."""
@@ -155,10 +168,10 @@ class LTM:
 
     def members(self, pool_path: str) -> list[MemberView]:
         pool = self.store.get("ltm pool", pool_path) or {}
-        monitors, need = self.monitors_of(pool)
         views = []
         for m in pool.get("members") or []:
             state = "unchecked"
+            monitors, need = self.monitors_of(pool, m)
             if monitors:
                 state = self.member_monitor(pool_path, m["name"], monitors, need)[0]
             views.append(MemberView(m["name"], m["address"], int(m["name"].rsplit(":", 1)[1]),
@@ -184,7 +197,7 @@ class LTM:
                 avail, reason = pool_status(self.members(vs["pool"]), self.has_monitor(pool))
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
-                         "serving": path in self.listeners or path in self._l4_loaded,
+                         "serving": path in self._listening or path in self._l4_loaded,
                          "mirror": vs.get("mirror", "disabled"),
                          "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
@@ -221,7 +234,9 @@ class LTM:
     def _reason(self, pool: str, m: MemberView) -> str:
         mon = None
         if m.monitor == "down":
-            mon = self.member_monitor(pool, m.name, *self.monitors_of(self.store.get("ltm pool", pool) or {}))[1]
+            values = self.store.get("ltm pool", pool) or {}
+            member = next((x for x in values.get("members") or [] if x["name"] == m.name), None)
+            mon = self.member_monitor(pool, m.name, *self.monitors_of(values, member))[1]
         reason = m.status[1]
         if mon and mon.state.reason:
             reason += f": {mon.state.reason}"
@@ -250,8 +265,8 @@ class LTM:
     def _reconcile_monitors(self) -> None:
         want = {}
         for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
-            for mon_path, kind, settings in self.monitors_of(pool)[0]:
-                for m in pool.get("members") or []:
+            for m in pool.get("members") or []:
+                for mon_path, kind, settings in self.monitors_of(pool, m)[0]:
                     want[(path, m["name"], mon_path)] = (kind, tuple(sorted(settings.items())), m["address"])
         previous = {}
         for key in list(self.monitors):
@@ -341,10 +356,14 @@ class LTM:
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
+            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled"))}
             if vs.get("ip-forward"):
-                want.append(self._forwarder(path, vs, addr, port, tg))
+                want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
                 continue
             if self.data_path(vs) != "fastl4":
+                if vlans["vlans"] or vlans["vlans_enabled"]:   # the proxy's listener: the kernel keeps it to its VLANs
+                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (),
+                                                 proxied=True, **vlans))
                 continue
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
@@ -356,8 +375,7 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path), vlans=tuple(base_name(v) for v in vs.get("vlans") or ()),
-                                         vlans_enabled=bool(vs.get("vlans-enabled"))))
+                                         self._l4_persist(path), **vlans))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
@@ -551,10 +569,15 @@ class LTM:
                 self.listeners.pop(path, None)
                 return
             sock.listen(256)
+            self._listening[path] = scope   # serving only now: a client's first connection is never refused
             self.log.log("info", "tmm", f"Virtual server {path} serving {addr}:{port}", event="virtual-up")
-            async with trio.open_nursery() as handlers:
-                await trio.serve_listeners(partial(self._connection, path), [trio.SocketListener(sock)],
-                                           handler_nursery=handlers)
+            try:
+                async with trio.open_nursery() as handlers:
+                    await trio.serve_listeners(partial(self._connection, path), [trio.SocketListener(sock)],
+                                               handler_nursery=handlers)
+            finally:
+                if self._listening.get(path) is scope:   # not a newer listener of the same virtual
+                    del self._listening[path]
 
     async def _connection(self, path: str, client: trio.SocketStream) -> None:
         """One client connection; whatever it sends, it ends this connection only."""

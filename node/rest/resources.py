@@ -318,6 +318,8 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
            "selfLink": link(f"{object_url('ltm pool', pool)}/members/{tilde(m['name'])}"),
            "address": m["address"], **MEMBER_EXTRAS, "priorityGroup": m.get("priority-group", 0),
            "ratio": m.get("ratio", 1), "session": session, "state": state}
+    if m.get("monitor"):   # its own rule (F5 shows none as /Common/none)
+        out["monitor"] = "/Common/none" if m["monitor"] == "none" else m["monitor"]
     if m.get("description"):
         out["description"] = m["description"]
     return out
@@ -552,7 +554,7 @@ def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | N
     for key, v in body.items():
         if key in META or key.endswith("Reference"):
             continue
-        if key in MEMBER_EXTRAS:
+        if key in MEMBER_EXTRAS and key not in rest_fields:
             ours = MEMBER_EXTRAS[key]
             if v != ours and not (isinstance(v, dict) and isinstance(ours, dict) and v.items() <= ours.items()):
                 raise RestError(400, f"{key} {v!r} is not supported in the lab (only {MEMBER_EXTRAS[key]!r})", 1)

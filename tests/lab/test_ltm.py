@@ -94,6 +94,24 @@ def test_a_member_whose_server_stops_is_marked_down_and_gets_no_traffic(ltm_lab)
     wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
 
 
+def test_a_member_is_probed_by_its_own_monitor_rule_instead_of_its_pools(ltm_lab):
+    """web1's own rule (an HTTP monitor whose receive string its page never matches) takes it down;
+    web2, under the pool's rule, keeps serving."""
+    tmsh(ltm_lab, "bigip1", 'create ltm monitor http never interval 1 timeout 3 recv "no-such-page-text"')
+    tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { monitor min 1 of { never } } }")
+    try:
+        wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "offline",
+                 what="web1 marked down by its own monitor")
+        assert member(ltm_lab, "bigip1", "10.1.20.22:80").availability == "available"
+        assert Counter(curl(ltm_lab) for _ in range(4)) == {"web2": 4}
+        listed = tmsh(ltm_lab, "bigip1", "list ltm pool web_pool")
+        assert "monitor min 1 of { never }" in listed
+    finally:
+        tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { monitor default } }")
+        tmsh(ltm_lab, "bigip1", "delete ltm monitor http never")
+    wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
+
+
 def test_a_member_at_an_address_the_device_cannot_reach_is_marked_down_and_gets_no_traffic(ltm_lab):
     """A BIG-IP takes a member at any address; its monitor finds it unreachable. The node has no
     route to 10.9.9.0/24, so each probe fails at once and no packet leaves the node."""

@@ -108,6 +108,23 @@ def test_fastl4_takes_connections_on_its_enabled_vlans_only(ltm_lab):
     wait_for(lambda: "iifname" not in rules(), what="every VLAN again")
 
 
+def test_a_proxied_virtual_takes_connections_on_its_enabled_vlans_only(ltm_lab):
+    """The full proxy's socket cannot see a connection's VLAN: the kernel resets one arriving on a
+    VLAN the virtual is not enabled on (the client is on external)."""
+    def rules():
+        return run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm", "input").stdout
+    try:
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_tcp vlans-enabled vlans replace-all-with { internal }")
+        wait_for(lambda: 'iifname != "internal"' in rules(), what="the VLAN guard")
+        assert get(ltm_lab, 85)[0] is None
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_tcp vlans replace-all-with { external }")
+        wait_for(lambda: 'iifname != "external"' in rules(), what="the VLAN guard moved")
+        assert get(ltm_lab, 85)[0] in ("web1", "web2")
+    finally:
+        tmsh(ltm_lab, "bigip1", "modify ltm virtual vs_tcp vlans-disabled vlans none")
+    wait_for(lambda: "iifname" not in rules(), what="every VLAN again")
+
+
 def test_fastl4_snat_automap_uses_the_floating_self_ip(ltm_lab):
     answers = [get(ltm_lab, 82) for _ in range(2)]
     assert {a[0] for a in answers} == {"web1", "web2"}

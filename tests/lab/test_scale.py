@@ -30,6 +30,8 @@ def test_daemons_are_forked_from_one_warm_interpreter_and_lose_nothing(make_lab)
     assert server is not None and os.listdir(f"/proc/{server}/task") == [str(server)]  # one thread
     b1, b2 = daemon_pid(lab, "bigip1"), daemon_pid(lab, "bigip2")
     assert parent(b1) == parent(b2) == server
+    web1 = int((state.node_dir(lab, "web1") / "web.pid").read_text())   # a server node's web server too
+    assert parent(web1) == server and "node.webserver" not in Path(f"/proc/{web1}/cmdline").read_text()
     assert os.readlink(f"/proc/{b1}/cwd") == str(state.node_dir(lab, "bigip1"))
     assert "ready" in (state.node_dir(lab, "bigip1") / "log.jsonl").read_text()
     nodes = json.loads(biglab("status", lab, "--json").stdout)["nodes"]
@@ -60,4 +62,6 @@ def test_no_fork_server_starts_an_interpreter_per_daemon(make_lab):
     lab = make_lab(HA_PAIR, "tfork2", "10.251.41.0/24", "--no-fork-server")
     b1 = daemon_pid(lab, "bigip1")   # the old way: an interpreter per daemon
     assert "node.daemon" in Path(f"/proc/{b1}/cmdline").read_text() and parent(b1) != forkserver.pid()
+    web1 = int((state.node_dir(lab, "web1") / "web.pid").read_text())
+    assert "node.webserver" in Path(f"/proc/{web1}/cmdline").read_text()
     assert "memory" in json.loads(biglab("status", lab, "--json").stdout)["nodes"]["bigip1"]

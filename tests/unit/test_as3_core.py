@@ -486,3 +486,18 @@ def test_an_irule_expands_backquotes_as_as3_does():
     assert store.get("ltm rule", "/Shop/Web/pick")["api-anonymous"] == (
         'when HTTP_REQUEST { pool /Shop/Web/other ; log local0. "Shop/Web `x y`" }')
     assert store.get("ltm rule", "/Shop/Web/raw")["api-anonymous"] == "when HTTP_REQUEST { log local0. `T` }"
+
+
+def test_named_servers_make_named_nodes_their_members_name_and_a_redeploy_is_no_change():
+    tenant = {"class": "Tenant", "Web": web(servers=("10.1.20.21",))}
+    tenant["Web"]["web_pool"]["members"][0]["servers"] = [{"name": "node1.example.com", "address": "10.1.20.31"}]
+    svc, store, _ = services()
+    assert run(svc, adc(Shop=tenant))[0] == 200
+    assert store.get("ltm node", "/Shop/node1.example.com")["address"] == "10.1.20.31"
+    assert {m["name"]: m["address"] for m in store.get("ltm pool", "/Shop/Web/web_pool")["members"]} == {
+        "/Shop/10.1.20.21:80": "10.1.20.21", "/Shop/node1.example.com:80": "10.1.20.31"}
+    assert run(svc, adc(Shop=tenant))[1]["results"][0]["message"] == "no change"
+    tenant["Web"]["web_pool"]["members"][0]["servers"] = [{"name": "1node", "address": "10.1.20.31"}]
+    assert errors_of(adc(Shop=tenant)) == [
+        '/Shop/Web/web_pool/members/0/servers/0/name: should match pattern "^[A-Za-z][0-9A-Za-z_.-]*$"']
+    assert run(svc, None, ["Shop"], "DELETE")[0] == 200 and owned(store) == []

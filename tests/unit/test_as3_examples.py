@@ -48,7 +48,12 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # a GTM server virtual-server named with parentheses
           "example-gslb-server-serverType.json",
           # hash persistence with its iRule (stored only)
-          "example-referencing-irules-pool.json")
+          "example-referencing-irules-pool.json",
+          # pool members with their own monitors (stored-only types: dns, inband, ldap, radius)
+          "example-dns-monitor.json", "example-inband-monitor.json", "example-ldap-monitor.json",
+          "example-radius-monitor.json",
+          # named nodes (servers: [{name, address}])
+          "example-static-named-pool-members.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -165,3 +165,16 @@ async def test_the_kernel_loads_the_recording_before_the_rules_that_dnat_and_aga
     calls.clear()
     await k.apply([L4Virtual(vs.path, vs.address, vs.port, "tcp", "round-robin", (M2,), vs.persist)])   # a member down
     assert calls == ["list", "batch", "list"]
+
+
+def test_the_start_up_batch_is_teardown_empty_table_and_recording_chain_in_one_transaction():
+    # one `nft` run at a daemon's start instead of three: what teardown, recording([]) and batch([]) make
+    cmds = fastl4.fresh()["nftables"]
+    assert cmds[:2] == fastl4.teardown()["nftables"]   # a killed predecessor's table goes first
+    chains = {c["add"]["chain"]["name"]: c["add"]["chain"] for c in cmds if "chain" in c.get("add", {})}
+    assert set(chains) == set(fastl4.BASE_CHAINS) | {fastl4.RECORD}
+    assert (chains["allow"]["hook"], chains["allow"]["policy"]) == ("forward", "drop")   # a standby forwards nothing
+    assert "type filter hook forward priority 10; policy accept;" in fastl4.recording([])   # the chain the text makes
+    assert (chains[fastl4.RECORD]["type"], chains[fastl4.RECORD]["hook"], chains[fastl4.RECORD]["prio"],
+            chains[fastl4.RECORD]["policy"]) == ("filter", "forward", 10, "accept")
+    assert not [c for c in cmds if "rule" in c.get("add", {})]

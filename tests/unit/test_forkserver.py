@@ -22,7 +22,7 @@ def answer_to(raw: bytes) -> dict:
 
 
 def test_a_request_without_its_fields_is_refused_without_forking():
-    assert answer_to(b'{"netns": "bl-x-bigip1"}\n') == {"error": "request lacks config, log"}
+    assert answer_to(b'{"netns": "bl-x-bigip1"}\n') == {"error": "request lacks argv, log"}
 
 
 def idle_server(tmp_path, monkeypatch):

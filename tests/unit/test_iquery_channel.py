@@ -118,6 +118,20 @@ async def test_a_lost_peer_is_redialled_until_it_returns(tmp_path, port, nursery
     assert ("channel-down", "refused") in events
 
 
+async def test_a_member_gone_before_its_dialer_first_ran_ends_that_dialer_quietly(tmp_path, port, nursery,
+                                                                                   mock_clock, monkeypatch):
+    # gtm-10dc: trust changed twice in one step, so a dialer started for a member began after the
+    # member (and its link) had been dropped; its KeyError killed the daemon
+    a = Node(tmp_path, "bigip1", "127.0.0.1", port)
+    await nursery.start(a.iq.run)
+    monkeypatch.setattr(a.store, "peers", lambda: [Member("bigip2", "127.0.0.2")])
+    a.iq.sync_dialers()   # the dialer is started, not yet run
+    monkeypatch.setattr(a.store, "peers", lambda: [])
+    a.iq.sync_dialers()   # the member leaves: its dialer is cancelled and its link dropped
+    await trio.testing.wait_all_tasks_blocked()
+    assert a.iq.links == {} and a.iq.status()["peers"] == {}   # the transport runs on, dialing no one
+
+
 def _tls_client() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE

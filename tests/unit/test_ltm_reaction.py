@@ -43,3 +43,23 @@ def test_pool_counts_agree_with_the_pool_report():
     ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
     report = ltm.pool_report()["/Common/web"]["members"]
     assert ltm.pool_counts() == {"/Common/web": (sum(m["availability"] == "available" for m in report.values()), 2)}
+
+
+async def test_a_proxied_virtual_is_serving_only_once_its_socket_listens():
+    """`up` waits for every virtual to be serving; a listener only started, not yet listening,
+    would let a client's first connection be refused."""
+    import trio
+    store, _ = device()   # the address is not this host's: the listener binds it freely (as on a node
+    store.commit([Op("create", "ltm virtual", "/Common/vs", {"destination": ("set", "10.1.10.100:80")})])
+    ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())   # before its address)
+    scope, spec = trio.CancelScope(), ("10.1.10.100", 0)
+    ltm.listeners["/Common/vs"] = (spec, scope)   # started, as reconcile does
+    assert not ltm.virtual_health()["/Common/vs"]["serving"]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ltm._listen, "/Common/vs", spec, scope)
+        await trio.sleep(0)
+        with trio.fail_after(5):
+            while not ltm.virtual_health()["/Common/vs"]["serving"]:
+                await trio.sleep(0)
+        scope.cancel()
+    assert not ltm.virtual_health()["/Common/vs"]["serving"]

@@ -106,3 +106,37 @@ def test_a_fastl4_virtual_takes_connections_on_its_vlans_only_or_on_all_but_them
         (rule,) = prerouting(replace(vs, vlans=("internal", "external"), vlans_enabled=enabled))
         assert {"match": {"op": op, "left": iif, "right": {"set": ["internal", "external"]}}} in rule["expr"]
     assert prerouting(replace(vs, vlans_enabled=True)) == []   # enabled on no VLAN: it takes nothing
+
+
+def chain(vs, name) -> list[dict]:
+    return [c["add"]["rule"]["expr"] for c in fastl4.batch([vs], set(), set())["nftables"]
+            if c.get("add", {}).get("rule", {}).get("chain") == name]
+
+
+def test_the_kernel_resets_a_proxied_virtuals_connections_off_its_vlans():
+    iif = {"meta": {"key": "iifname"}}
+    vs = L4Virtual("/Common/vs", "10.1.10.100", 85, "tcp", "round-robin", (), proxied=True)
+    assert chain(vs, "input") == []    # on every VLAN: nothing to guard
+    (rule,) = chain(replace(vs, vlans=("internal",), vlans_enabled=True), "input")
+    assert {"match": {"op": "!=", "left": iif, "right": {"set": ["internal"]}}} in rule
+    assert rule[-1] == {"reject": {"type": "tcp reset"}}
+    (rule,) = chain(replace(vs, vlans=("internal",)), "input")    # vlans-disabled: all but internal
+    assert {"match": {"op": "==", "left": iif, "right": {"set": ["internal"]}}} in rule
+    (rule,) = chain(replace(vs, vlans_enabled=True), "input")     # enabled on none: every connection
+    assert not any(e.get("match", {}).get("left") == iif for e in rule) and rule[-1]["reject"]
+    (rule,) = chain(replace(vs, protocol="udp", vlans=("internal",), vlans_enabled=True), "input")
+    assert rule[-1] == {"reject": None}   # ICMP port unreachable
+    assert chain(replace(vs, vlans_enabled=True), "prerouting") == []   # no DNAT: the proxy serves it
+    assert fastl4.wanted([replace(vs, vlans_enabled=True)]) == ([], [])   # nor counters: the proxy counts
+
+
+def test_an_ip_forward_virtual_forwards_from_its_vlans_only():
+    iif = {"meta": {"key": "iifname"}}
+    vs = L4Virtual("/Common/fwd", "10.1.20.0", 0, "any", "round-robin", (), forward=True, prefix=24)
+    assert [r[-1] for r in chain(vs, "allow")] == [{"accept": None}]
+    rules = chain(replace(vs, vlans=("external",), vlans_enabled=True), "allow")
+    assert [r[-1] for r in rules] == [{"drop": None}, {"accept": None}]   # the drop first
+    assert {"match": {"op": "!=", "left": iif, "right": {"set": ["external"]}}} in rules[0]
+    counted = chain(replace(vs, vlans=("external",), vlans_enabled=True), "forward")
+    assert {"match": {"op": "==", "left": iif, "right": {"set": ["external"]}}} in counted[0]   # only what it takes counts
+    assert chain(replace(vs, vlans_enabled=True), "allow") == []   # enabled on none: it forwards nothing
