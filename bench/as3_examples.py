@@ -2,7 +2,8 @@
 """How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
 examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
-the documentation networks the examples use, with the VLANs they name. Also the first reason of each refused one, counted.
+the documentation networks the examples use, with the VLANs they name (a body of AS3 settings
+goes to /settings, as F5 documents it). Also the first reason of each refused one, counted.
 
     .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])   # the repository, not bench/ (it has a dns.py)
 
+from node.as3 import settings  # noqa: E402
 from node.as3.service import AppServices  # noqa: E402
 from node.config.store import ConfigStore, Op  # noqa: E402
 
@@ -64,7 +66,10 @@ def main() -> None:
             continue
         svc = device()
         patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
-        status, out = svc.apply(svc.prepare(body, None, "PATCH" if patch else "POST"))   # a PATCH body: PATCH
+        if isinstance(body, dict) and body and set(body) <= set(settings.DEFAULTS):   # a body for /settings
+            status, out = settings.post(svc.store, body)
+        else:
+            status, out = svc.apply(svc.prepare(body, None, "PATCH" if patch else "POST"))   # a PATCH body: PATCH
         ok = status == 200 and all(r.get("code") == 200 for r in out.get("results", []))
         validated += status != 422 or "errors" not in out
         deployed += ok

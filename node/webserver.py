@@ -38,6 +38,8 @@ def handler(name: str):
                     headers.append(h.decode("latin-1").rstrip("\r\n"))
                     if h.lower().startswith(b"connection:"):
                         keep_alive = b"keep-alive" in h.lower() or (keep_alive and b"close" not in h.lower())
+                if not self.skip_body(headers):   # a body unread would be taken for the next request
+                    return
                 if path == "/headers":   # what arrived, for tests of what a proxy inserts
                     body += "".join(f"{h}\n" for h in headers).encode()
                 status = "200 OK" if len(words) == 3 else "400 Bad Request"
@@ -48,6 +50,25 @@ def handler(name: str):
                 self.wfile.write(head + (b"" if words[0] == "HEAD" else body))
                 if not keep_alive:
                     return
+
+        def skip_body(self, headers: list[str]) -> bool:
+            """Read the request's body (Content-Length or chunked) and drop it; False if it is cut short
+            or malformed (the connection then ends)."""
+            fields = {k.strip().lower(): v.strip().lower() for k, _, v in (h.partition(":") for h in headers)}
+            try:
+                if "chunked" in fields.get("transfer-encoding", ""):
+                    while True:
+                        size = int(self.rfile.readline(8192).split(b";")[0], 16)
+                        if size == 0:
+                            while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                                pass   # trailers
+                            return True
+                        if len(self.rfile.read(size + 2)) != size + 2:
+                            return False
+                length = int(fields.get("content-length", "0"))
+            except ValueError:
+                return False
+            return length >= 0 and len(self.rfile.read(length)) == length
 
     return Handler
 

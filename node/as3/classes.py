@@ -255,7 +255,7 @@ CLASSES: dict[str, dict] = {
 GTM_MODES = ("round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
              "drop-packet", "fallback-ip", "none", "static-persistence")
 MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": False, "properties": {
-    "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp"),
+    "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp", "geoip-isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
 CLASSES["TLS_Server"]["not"] = {"required": ["ldapStartTLS", "smtpsStartTLS"]}   # F5's: one or the other
 CLASSES.update({
@@ -269,7 +269,8 @@ CLASSES.update({
         virtualServers={"type": "array", "items": {
             "type": "object", "required": ["address", "port"], "additionalProperties": False, "properties": {
                 "name": STR, "address": ADDRESS, "port": port(), "enabled": {**BOOL, "default": True},
-                "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR}}},
+                "addressTranslation": ADDRESS, "addressTranslationPort": port(0), "remark": STR,
+                "monitors": {"type": "array", "items": POINTER}, "minimumMonitors": intrange(1, 63, 1)}}},
         virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no"),
         monitors={"type": "array", "items": POINTER}, minimumMonitors=intrange(1, 63, 1),
         exposeRouteDomainsEnabled={**BOOL, "default": False}),
@@ -278,11 +279,12 @@ CLASSES.update({
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
         lbModePreferred=enum(*GTM_MODES, default="round-robin"), lbModeAlternate=enum(*GTM_MODES, default="round-robin"),
         lbModeFallback=enum(*GTM_MODES, default="return-to-dns"), fallbackIP=STR, **stored.schemas(stored.GSLB_POOL),
-        maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER, "maxItems": 1},
+        maxAnswersReturned=intrange(1, 500, 1), monitors={"type": "array", "items": POINTER},
         verifyMemberAvailability={**BOOL, "default": True}, manualResumeEnabled={**BOOL, "default": False},
         members={"type": "array", "items": {
             "type": "object", "additionalProperties": False, "properties": {
-                "server": POINTER, "virtualServer": STR, "domainName": {"anyOf": [STR, POINTER]},
+                "server": POINTER, "virtualServer": NAME_OR_POINTER,   # a pointer: a Service (a discovered virtual)
+                "domainName": {"anyOf": [STR, POINTER]},
                 "ratio": intrange(0, 100, 1),
                 "priority": intrange(0, 65535, 10), "service": STR, "order": intrange(0, 65535, 10),
                 "preference": intrange(0, 65535, 0), "isDomainNameStatic": BOOL,

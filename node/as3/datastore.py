@@ -20,6 +20,7 @@ DG = "ltm data-group internal"
 DECLARATIONS = "/Common/____appsvcs_declaration-"
 FOLDER = "/Common/appsvcs"
 TASKS = f"{FOLDER}/task-"
+SETTINGS = f"{FOLDER}/settings"   # AS3's /settings (settings.py)
 BLOCK = 63 * 1024
 DESCRIPTION = "f5 AS3 declaration (see info in record 0)"
 
@@ -59,8 +60,9 @@ def decode(records):
 
 
 def ours(type_: str, path: str) -> bool:
-    """AS3's own bookkeeping (its declarations, tasks and their folder), not a tenant's configuration."""
-    return (type_, path) == ("sys folder", FOLDER) or (type_ == DG and path.startswith((DECLARATIONS, TASKS)))
+    """AS3's own bookkeeping (its declarations, tasks, settings and their folder), not a tenant's configuration."""
+    return (type_, path) == ("sys folder", FOLDER) or (type_ == DG and (path.startswith((DECLARATIONS, TASKS))
+                                                                        or path == SETTINGS))
 
 
 def write(path: str, doc, meta: dict, description: str = DESCRIPTION) -> Op:

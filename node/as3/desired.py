@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..config import ssl_files
-from ..config.schema import TYPES, topology_name
+from ..config.schema import QUOTED_TERMS, TYPES, topology_name
 from . import classes as C
 from . import secrets, stored, tls
 from .refs import Resolver, apps_of, objects_of, service_port, vs_names
@@ -485,16 +485,22 @@ class Builder:
                               "status": ED[vs.get("enabled", True)],
                               "translation-address": vs.get("addressTranslation", "none"),
                               "translation-port": vs.get("addressTranslationPort", 0)}
+            if vs.get("monitors"):
+                virtuals[name]["monitor"] = self.monitors_rule(vs, a)
         values = {"datacenter": self.ref(item["dataCenter"], a), "product": get(item, "serverType"),
                   "status": ED[get(item, "enabled")], "addresses": addresses, "virtual-servers": virtuals,
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
                       get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
                   "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
-        if item.get("monitors"):     # AS3: all of them, or at least minimumMonitors of them
-            paths = [self.ref(m, a) for m in item["monitors"]]
-            values["monitor"] = (f"min {item['minimumMonitors']} of {{ {' '.join(paths)} }}" if "minimumMonitors" in item
-                                 else " and ".join(paths))
+        if item.get("monitors"):
+            values["monitor"] = self.monitors_rule(item, a)
         self.add(Obj("gtm server", self.common(n), described(item, values)))
+
+    def monitors_rule(self, item: dict, a: str) -> str:
+        """A server's or virtual server's monitors: all of them, or at least minimumMonitors (AS3)."""
+        paths = [self.ref(m, a) for m in item["monitors"]]
+        return (f"min {item['minimumMonitors']} of {{ {' '.join(paths)} }}" if "minimumMonitors" in item
+                else " and ".join(paths))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
         mt = item["monitorType"]
@@ -510,8 +516,9 @@ class Builder:
         rt = item["resourceRecordType"].lower()
         members = {}
         for i, m in enumerate(item.get("members") or []):
+            vs = m.get("virtualServer")   # a pointer names a Service: the virtual a BIG-IP server discovers
             name = self.domain(m["domainName"], a) if rt in ("cname", "mx", "naptr") else \
-                f"{self.ref(m['server'], a)}:{m['virtualServer']}"
+                f"{self.ref(m['server'], a)}:{vs if isinstance(vs, str) else self.ref(vs, a)}"
             members[name] = {"ratio": m.get("ratio", 1), "member-order": m.get("memberOrder", i),
                              "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
                                                                        if rt == "mx" else {}),
@@ -526,8 +533,8 @@ class Builder:
             values["verify-member-availability"] = ED[item["verifyMemberAvailability"]]
         if "fallbackIP" in item:
             values["fallback-ip"] = item["fallbackIP"]
-        if item.get("monitors"):
-            values["monitor"] = self.ref(item["monitors"][0], a)
+        if item.get("monitors"):     # AS3: all of them
+            values["monitor"] = " and ".join(self.ref(m, a) for m in item["monitors"])
         self.add(Obj(f"gtm pool {rt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def domain(self, value, a: str) -> str:
@@ -557,6 +564,8 @@ class Builder:
         value = match.get("matchValue", "")
         if match["matchType"] in ("region", "datacenter", "pool"):
             value = self.ref(value, a)
+        elif match["matchType"] in QUOTED_TERMS:    # AS3 quotes them: state "US/New Hampshire"
+            value = f'"{value}"'
         return f"{'not ' if match.get('matchOperator') == 'not-equals' else ''}{match['matchType']} {value}"
 
     def gslb_topology_region(self, a: str, n: str, item: dict) -> None:

@@ -143,6 +143,10 @@ class Resolver:
                 continue
             if server is None or server.get("class") != "GSLB_Server":
                 errors.append(f"{where}/server: the GSLB_Server {path} is not declared")
+            elif isinstance(m["virtualServer"], dict):    # a Service: the virtual the server discovers
+                vs_path, vs = self.target(m["virtualServer"], t, a)
+                if "use" in m["virtualServer"] and not str((vs or {}).get("class", "")).startswith("Service_"):
+                    errors.append(f"{where}/virtualServer: the Service {vs_path} is not declared")
             elif m["virtualServer"] not in vs_names(server):
                 errors.append(f"{where}/virtualServer: {path} has no virtual server {m['virtualServer']}")
         return errors

@@ -21,15 +21,20 @@ VS_NAME = re.compile(r"^[A-Za-z0-9_.:%-][A-Za-z0-9_.:%()-]*$")
 
 
 def vs_name(raw: str) -> str:
-    """A GTM server's virtual-server name as F5 keeps it (without a /Common/ folder)."""
+    """A GTM server's virtual-server name as F5 keeps it (without a /Common/ folder; a discovered
+    virtual of another partition by its full path, /P/A/vs)."""
     name = raw.removeprefix("/Common/")
+    if raw.startswith("/") and not raw.startswith("/Common/"):
+        return full_path(raw)
     return name if VS_NAME.match(name) else base_name(full_path(raw))
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
             "drop-packet", "fallback-ip", "none"}
-SOURCE_KINDS = ("subnet", "region")
-DEST_KINDS = ("subnet", "region", "datacenter", "pool")
+# location terms (no GeoIP or ISP database in the lab: stored, they never match a lab client)
+GEO_KINDS = ("isp", "geoip-isp", "state", "country", "continent")
+SOURCE_KINDS = ("subnet", "region", *GEO_KINDS)   # F5: an LDNS is never a datacenter or pool
+DEST_KINDS = ("subnet", "region", "datacenter", "pool", *GEO_KINDS)
 
 
 def item_name(t: ObjType, f: Field, raw: str) -> str:
@@ -107,7 +112,7 @@ def _exists(work: dict, kind: str, value: str) -> bool:
 def _check_term(work: dict, term: str, where: str, kinds: tuple) -> None:
     kind, value = term.removeprefix("not ").split(" ", 1)
     if kind not in kinds:
-        raise Invalid(f"{where}: {kind} is not emulated here (no GeoIP database); use " + " or ".join(kinds))
+        raise Invalid(f"{where}: an LDNS is not matched by {kind}; use " + " or ".join(kinds))
     if not _exists(work, kind, value):
         label = {"region": "Region", "datacenter": "Datacenter", "pool": "Pool"}[kind]
         raise NotFound(label, value)

@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import os
 import re
+import shlex
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Callable
@@ -106,7 +107,8 @@ ALTERNATE = ("round-robin", "return-to-dns", "none", "ratio", "topology", "stati
              "virtual-server-score")
 FALLBACK = PREFERRED + ("none",)
 YN = ("yes", "no")
-TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp")
+TERM_KINDS = ("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp", "geoip-isp")
+QUOTED_TERMS = ("state", "geoip-isp")   # F5 lists their values quoted: state "US/New Hampshire"
 GTM_RECORD_TYPES = ("a", "aaaa", "cname")   # answered by the lab's GTM
 GTM_NAMED_TYPES = ("mx", "naptr", "srv")     # stored, synced and listed; their members are wide IP names
 GTM_ALL_TYPES = GTM_RECORD_TYPES + GTM_NAMED_TYPES
@@ -304,9 +306,19 @@ def normalize_term(words: list[str], where: str) -> str:
             value = str(ipaddress.ip_network(value, strict=False))
         except ValueError:
             raise Invalid(f'{where}: "{value}" is not a subnet') from None
-    elif kind in ("region", "datacenter", "pool"):
+    elif kind in ("region", "datacenter", "pool", "isp"):   # an ISP is a /Common object: isp /Common/Comcast
         value = full_path(value)
+    elif kind in QUOTED_TERMS:
+        value = '"' + value.strip('"') + '"'
     return f"{'not ' if neg else ''}{kind} {value}"
+
+
+def term_words(text: str, where: str) -> list[str]:
+    """A term or record name's words, a quoted value one word (`state "US/New Hampshire"`)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise Invalid(f'{where}: "{text}" is not a term (an unclosed quote)') from None
 
 
 def split_terms(words: list[str], where: str) -> list[str]:
@@ -956,7 +968,7 @@ def object_path(type_: str, name: str, folder: str = PARTITION) -> str:
     normalised `ldns: ... server: ...`, the one global-settings object. Unpartitioned objects
     (sys db, auth partition, sys provision) are keyed under /Common."""
     if type_ == "gtm topology":
-        return topology_name(name.split())
+        return topology_name(term_words(name, "topology"))
     if type_ in SINGLETONS:
         return SINGLETONS[type_]
     if type_ == "sys folder":
@@ -1009,7 +1021,7 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
     if f.kind == "terms":
         if isinstance(value, str):
             value = [] if value == "none" else [value]
-        return list(dict.fromkeys(normalize_term(str(v).split(), where) for v in value))
+        return list(dict.fromkeys(normalize_term(term_words(str(v), where), where) for v in value))
     if f.kind == "switch":   # set (True) or not (None, not stored)
         if value in (True, "true", "enabled"):
             return True

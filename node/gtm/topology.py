@@ -19,8 +19,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-SOURCE_RANK = {"subnet": 0, "region": 1, "isp": 2, "state": 3, "country": 4, "continent": 5}
-DEST_RANK = {"subnet": 0, "datacenter": 1, "pool": 2, "region": 3, "isp": 4, "state": 5, "country": 6,
+SOURCE_RANK = {"subnet": 0, "region": 1, "isp": 2, "geoip-isp": 2, "state": 3, "country": 4, "continent": 5}
+DEST_RANK = {"subnet": 0, "datacenter": 1, "pool": 2, "region": 3, "isp": 4, "geoip-isp": 4, "state": 5, "country": 6,
              "continent": 7}
 NEGATED_RANK = 8
 
@@ -28,15 +28,14 @@ NEGATED_RANK = 8
 @dataclass(frozen=True)
 class Term:
     negated: bool
-    kind: str           # subnet region datacenter pool
-    value: str          # "/Common/R" or "10.0.0.0/24"
+    kind: str           # subnet region datacenter pool; isp geoip-isp state country continent (no lab
+    value: str          # client has a location: they never match)  "/Common/R", "10.0.0.0/24", '"US/Ohio"'
     net: object = None  # the ip_network of a subnet term
 
     @classmethod
     def parse(cls, text: str) -> "Term":
-        words = text.split()
-        neg = words[0] == "not"
-        kind, value = words[1:] if neg else words
+        neg = text.startswith("not ")
+        kind, _, value = text.removeprefix("not ").partition(" ")   # a value may be quoted, with spaces
         net = ipaddress.ip_network(value, strict=False) if kind == "subnet" else None
         return cls(neg, kind, value, net)
 

@@ -3,13 +3,15 @@
 A declaration runs as a task of its own: the check and the plan in a worker thread (a big
 declaration does not stall the API), then the one commit on the trio thread. A synchronous POST
 waits for it up to 45 s and then answers 202 with the task id, as AS3 does; `?async=true`
-answers 202 at once. While one runs, another write gets AS3's 503.
+answers 202 at once. While one runs, another write gets AS3's 503; with burst handling on
+(/settings, node/as3/settings.py) it waits its turn instead, in order, up to AS3's 10 waiting.
 """
 from __future__ import annotations
 
 import trio
 from starlette.responses import Response
 
+from ..as3 import settings
 from ..as3.service import BUSY, AppServices
 from . import resources as res
 from .commands import Tasks
@@ -24,6 +26,8 @@ class Appsvcs:
         self.service, self.tasks = service, tasks
         self.answers: dict[str, tuple[int, dict]] = {}     # a synchronous call's answer, by task id
         self.waiting: set[str] = set()                      # the ids a synchronous call waits on
+        self.turn = trio.StrictFIFOLock()                   # one declaration at a time, queued in order
+        self.pending = 0                                    # declarations running or waiting their turn
 
     async def handle(self, segs: list[str], method: str, body, query: dict) -> Response:
         head = segs[0] if segs else ""
@@ -31,6 +35,8 @@ class Appsvcs:
             return json_response(self.service.info(res.VERSION))
         if head == "task" and method == "GET" and len(segs) <= 2:
             return json_response(*_swap(self.service.task(segs[1] if len(segs) == 2 else None)))
+        if head == "settings" and len(segs) == 1:
+            return await self._settings(method, body)
         if head != "declare" or len(segs) > 2:
             raise RestError(404, f"URI path /mgmt/shared/appsvcs/{'/'.join(segs)} not registered."
                                  "  Please verify URI is supported and wait for /available suffix to be "
@@ -41,11 +47,14 @@ class Appsvcs:
             return Response(status_code=204) if status == 204 else json_response(out, status)
         if method not in ("POST", "PATCH", "DELETE"):
             raise RestError(405, f"Method {method} is not allowed.", 1)
-        if self.service.busy or self.tasks.running:
-            return json_response({"code": 503, "message": BUSY}, 503)
+        if self.pending or self.service.busy or self.tasks.running:
+            if not settings.burst(self.service.store):
+                return json_response({"code": 503, "message": BUSY}, 503)
+            if self.pending > settings.QUEUE_LIMIT:     # the one running and 10 waiting
+                return json_response({"code": 503, "message": settings.TOO_MANY}, 503)
         record = self.service.submitted()
         done = trio.Event()
-        self.service.busy = True
+        self.pending += 1
         trio.lowlevel.spawn_system_task(self._run, record["id"], body, tenants, method, done)
         if query.get("async") != "true":
             self.waiting.add(record["id"])
@@ -58,19 +67,36 @@ class Appsvcs:
         return json_response(self.service.task(record["id"])[1], 202)
 
     async def _run(self, id_: str, body, tenants, method: str, done: trio.Event) -> None:
-        try:
-            self.service.in_progress(id_)
-            prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method)
-            answer = self.service.apply(prep, id_)
-        except Exception as exc:   # a bug must not kill the daemon: the task says what failed
-            answer = 500, {"results": [{"code": 500, "message": "declaration failed", "response": repr(exc),
-                                        "host": "localhost", "tenant": "", "runTime": 0}], "declaration": {}}
-            self.service.finish(id_, answer)
-        finally:
-            self.service.busy = False
+        async with self.turn:
+            self.service.busy = True
+            try:
+                self.service.in_progress(id_)
+                prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method)
+                answer = self.service.apply(prep, id_)
+            except Exception as exc:   # a bug must not kill the daemon: the task says what failed
+                answer = 500, {"results": [{"code": 500, "message": "declaration failed", "response": repr(exc),
+                                            "host": "localhost", "tenant": "", "runTime": 0}], "declaration": {}}
+                self.service.finish(id_, answer)
+            finally:
+                self.service.busy = False
+                self.pending -= 1
         if id_ in self.waiting:
             self.answers[id_] = answer
         done.set()
+
+
+    async def _settings(self, method: str, body) -> Response:
+        """GET: every setting; POST: all of them overwritten (left out: back to the default)."""
+        store = self.service.store
+        if method == "GET":
+            return json_response(settings.current(store))
+        if method != "POST":
+            return json_response({"code": 405, "message": "/mgmt/shared/appsvcs/settings: Only acceptable methods "
+                                                          "are Post and Get"}, 405)
+        status, out = settings.post(store, body)
+        if status == 200:
+            self.service.save()
+        return json_response(out, status)
 
 
 def _swap(answer: tuple[int, dict]) -> tuple[dict, int]:

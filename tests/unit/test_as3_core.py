@@ -323,6 +323,31 @@ def test_gslb_pool_member_must_name_a_declared_virtual_server():
     assert errors_of(decl) == ["/Dns/App/sub: a GSLB_Server is declared in /Common/Shared only"]
 
 
+def test_gslb_virtual_server_monitors_pool_monitors_and_a_member_pointing_at_a_service():
+    svc, store, _ = services()
+    decl = gslb()
+    ltm1 = decl["Common"]["Shared"]["ltm1"]
+    ltm1["virtualServerDiscoveryMode"] = "enabled-no-delete"
+    ltm1["virtualServers"][0].update(monitors=[{"bigip": "/Common/bigip"}, {"bigip": "/Common/http"}],
+                                     minimumMonitors=2)
+    ltm1["virtualServers"][1]["monitors"] = [{"bigip": "/Common/tcp"}]
+    dns = decl["Dns"]["App"]
+    dns["pool"]["monitors"] = [{"bigip": "/Common/http"}, {"bigip": "/Common/https"}]
+    dns["pool"]["members"].append({"server": {"use": "/Common/Shared/ltm1"}, "virtualServer": {"use": "svc"}})
+    dns["svc"] = {"class": "Service_HTTP", "virtualAddresses": ["10.1.10.100"]}
+    status, out = run(svc, decl)
+    assert status == 200, out
+    server = store.get("gtm server", "/Common/ltm1")
+    assert {v["name"]: v.get("monitor") for v in server["virtual-servers"]} == {
+        "vs_www": "min 2 of { /Common/bigip /Common/http }", "1": "/Common/tcp"}
+    pool = store.get("gtm pool a", "/Dns/App/pool")
+    assert pool["monitor"] == "/Common/http and /Common/https"
+    assert pool["members"][-1]["name"] == "/Common/ltm1:/Dns/App/svc"     # the virtual the server discovers
+    assert [r["message"] for r in run(svc, decl)[1]["results"]] == ["no change", "no change"]
+    dns["pool"]["members"][-1]["virtualServer"] = {"use": "pool"}
+    assert errors_of(decl) == ["/Dns/App/pool/members/2/virtualServer: the Service /Dns/App/pool is not declared"]
+
+
 def test_every_monitor_type_as3_names_becomes_an_ltm_monitor():
     kinds = ("http", "https", "tcp", "udp", "icmp", "gateway-icmp")
     tenant = {"class": "Tenant", "Web": app(**{f"m{i}": {"class": "Monitor", "monitorType": k, "receive": "up"}

@@ -53,7 +53,13 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-dns-monitor.json", "example-inband-monitor.json", "example-ldap-monitor.json",
           "example-radius-monitor.json",
           # named nodes (servers: [{name, address}])
-          "example-static-named-pool-members.json")
+          "example-static-named-pool-members.json",
+          # GSLB regions with location terms (stored; no lab client has a location)
+          "example-gslb-topology-regions.json",
+          # bodies for /settings
+          "example-disable-service-discovery.json", "example-enable-burst-handling.json",
+          # GSLB virtual servers with their monitors, a pool member naming a Service (a discovered virtual)
+          "example-gslb-service-virtual-server-minimum-monitor.json", "example-gslb-pool-virtual-server-use-ref.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -60,6 +60,17 @@ def test_a_topology_record_is_named_by_its_ldns_and_server_sides(store):
     assert names[0] not in store.of_type("gtm topology")
 
 
+def test_location_terms_are_stored_and_listed_as_f5_lists_them(store):
+    run(store, 'create gtm region R-G region-members add { state "US/New Hampshire" not geoip-isp "Some ISP" '
+               'isp Comcast country DE continent -- }')
+    run(store, 'create gtm topology ldns: state "US/New Hampshire" server: pool P1')
+    region = store.get("gtm region", "/Common/R-G")
+    assert region["region-members"] == ['state "US/New Hampshire"', 'not geoip-isp "Some ISP"', "isp /Common/Comcast",
+                                        "country DE", "continent --"]
+    assert 'state "US/New Hampshire" { }' in render("gtm region", "/Common/R-G", region)
+    assert list(store.of_type("gtm topology")) == ['ldns: state "US/New Hampshire" server: pool /Common/P1']
+
+
 def test_global_settings_take_the_load_balancing_group(store):
     assert store.get("gtm global-settings", "/Common/global-settings")["topology-longest-match"] == "yes"
     run(store, "modify gtm global-settings load-balancing topology-longest-match no")
@@ -89,8 +100,7 @@ def test_gtm_changes_are_the_sync_groups_not_the_device_groups(store, tmp_path):
     ("create gtm pool a P3 load-balancing-mode fastest", '"fastest" is not one of'),
     ("create gtm wideip a w.example.com pools add { NOPE }", "The requested Pool (/Common/NOPE) was not found"),
     ("create gtm topology ldns: region NOPE server: pool P1", "The requested Region (/Common/NOPE)"),
-    ("create gtm topology ldns: country US server: pool P1", "country is not emulated"),
-    ("create gtm topology ldns: datacenter nyc server: pool P1", "datacenter is not emulated"),
+    ("create gtm topology ldns: datacenter nyc server: pool P1", "an LDNS is not matched by datacenter"),
     ("create gtm region R-B region-members add { region R-B }", "contains itself"),
     ("delete gtm datacenter nyc", "in use by a Server (/Common/ltm-nyc)"),
     ("delete gtm server web-lon", "in use by a Pool"),

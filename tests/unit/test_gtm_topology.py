@@ -110,3 +110,12 @@ def test_region_destinations_match_datacenters_pools_and_member_subnets():
 def test_subnet_sources(ldns, expected):
     topo = Topology([Record.parse("ldns: subnet 10.0.0.0/8 server: pool /Common/APP1-POOL1", 30, 1)])
     assert topo.scores(ldns, POOLS) == expected
+
+
+def test_location_terms_never_match_a_lab_client_and_their_not_form_always_does():
+    topo = Topology([Record.parse(f'ldns: state "US/New Hampshire" server: pool {P1}', 50, 1),
+                     Record.parse(f"ldns: country DE server: pool {P1}", 40, 2),
+                     Record.parse(f"ldns: not country DE server: pool {P2}", 30, 3)])
+    assert topo.scores(LDNS, POOLS, "wideip") == [0, 30]
+    geo = Regions({"/Common/G": ["isp /Common/Comcast", 'geoip-isp "x y"', "continent --"]})
+    assert not geo.has_ip("/Common/G", ipaddress.ip_address(LDNS))
