@@ -297,6 +297,7 @@ CLASSES.update({
         poolLbMode=enum("round-robin", "ratio", "topology", "global-availability", default="round-robin"),
         pools={"type": "array", "items": {"type": "object", "required": ["use"], "additionalProperties": False,
                                           "properties": {"use": STR, "ratio": intrange(0, 100, 1)}}},
+        poolsCname={"type": "array", "items": POINTER},   # CNAME pools on a wide IP of another type
         lastResortPool=POINTER, lastResortPoolType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
         iRules={"type": "array", "items": NAME_OR_POINTER}, persistenceEnabled={**BOOL, "default": False},
         clientSubnetPreferred={**BOOL, "default": False},

@@ -549,6 +549,8 @@ class Builder:
                   "pools": {self.ref(p, a): {"ratio": p.get("ratio", 1), "order": i}
                             for i, p in enumerate(item.get("pools") or [])},
                   "aliases": item.get("aliases") or [], "persistence": ED[get(item, "persistenceEnabled")],
+                  **({"pools-cname": {self.ref(p, a): {"order": len(item.get("pools") or []) + i}
+                                      for i, p in enumerate(item["poolsCname"])}} if item.get("poolsCname") else {}),
                   "ttl-persistence": get(item, "ttlPersistence"), "persist-cidr-ipv4": get(item, "persistCidrIpv4"),
                   "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
                   "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}

@@ -36,7 +36,6 @@ PROPERTIES = {
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
     "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
-    "poolsCname": "a CNAME pool on a wide IP of another type",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
     "proxyCertificate": "an SSL forward proxy certificate",
     "pkcs12": "a PKCS #12 certificate",

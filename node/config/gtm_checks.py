@@ -30,7 +30,7 @@ def vs_name(raw: str) -> str:
 
 # methods the emulation decides with; the others are F5 names it accepts nowhere (clear refusal)
 EMULATED = {"round-robin", "ratio", "topology", "global-availability", "least-connections", "return-to-dns",
-            "drop-packet", "fallback-ip", "none"}
+            "drop-packet", "fallback-ip", "none", "static-persistence"}
 # location terms (no GeoIP or ISP database in the lab: stored, they never match a lab client)
 GEO_KINDS = ("isp", "geoip-isp", "state", "country", "continent")
 SOURCE_KINDS = ("subnet", "region", *GEO_KINDS)   # F5: an LDNS is never a datacenter or pool
@@ -39,7 +39,7 @@ DEST_KINDS = ("subnet", "region", "datacenter", "pool", *GEO_KINDS)
 
 def item_name(t: ObjType, f: Field, raw: str) -> str:
     """Names of subcollection items as F5 keeps them: pools and members with their folder."""
-    if f.name in ("pools", "persist", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
+    if f.name in ("pools", "pools-cname", "persist", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
         return full_path(raw)
     if f.name == "members" and t.path.split()[-1] in SERVER_MEMBERS:
         server, sep, vs = raw.removeprefix("/Common/").partition(":")
@@ -206,6 +206,9 @@ def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
     for p in refs:
         if (f"gtm pool {rt}", p) not in work:
             raise NotFound("Pool", p)
+    for p in v.get("pools-cname") or []:
+        if ("gtm pool cname", p["name"]) not in work:
+            raise NotFound("Pool", p["name"])
     for alias in v.get("aliases") or []:
         full_path(alias, wild=True)
 

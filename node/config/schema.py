@@ -269,6 +269,8 @@ GTM_TYPES = (
     *[ObjType(f"gtm wideip {rt}", "Wide IP", (
         Field("pool-lb-mode", "enum", "round-robin", ("round-robin", "ratio", "topology", "global-availability")),
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
+        # CNAME pools on a wide IP of another type: picked, they answer with a CNAME (F5's pools-cname)
+        *((Field("pools-cname", "items", (), sub=_ORDER_RATIO),) if rt != "cname" else ()),
         Field("last-resort-pool", "str", "none"), Field("rules", "list"),   # gtm iRules: stored only
         Field("persistence", "enum", "disabled", ED), Field("ttl-persistence", "int", 3600, minimum=0, maximum=4294967295),
         Field("persist-cidr-ipv4", "int", 32, minimum=0, maximum=32),

@@ -132,7 +132,7 @@ class Answerer:
         ecs = next((o for o in query.options if isinstance(o, dns.edns.ECSOption)), None) if wip.prefer_ecs else None
         if ecs is not None:
             ldns = ecs.address   # the client's subnet stands for the LDNS (RFC 7871)
-        rotation = lb.resolve_wideip(wip, view.pools_of(rtype), view.topology, ldns)
+        rotation = lb.resolve_wideip(wip, view.pools_of(rtype), view.topology, ldns, view.pools_of("cname"))
         expires = None
         if wip.persist_ttl:
             outcome, expires = self.persistence.pick(wip, ldns, rotation, self.now())
@@ -157,8 +157,9 @@ class Answerer:
         if ecs is not None:   # say which client subnet the answer is for (scope = the source prefix)
             response.use_edns(0, options=[dns.edns.ECSOption(ecs.address, ecs.srclen, ecs.srclen)])
         response.flags |= dns.flags.AA
-        rdtype = {"a": dns.rdatatype.A, "aaaa": dns.rdatatype.AAAA, "cname": dns.rdatatype.CNAME}[rtype]
-        texts = [d if rtype != "cname" else d.rstrip(".") + "." for d in answer.data if d]
+        cname = rtype == "cname" or answer.cname    # a CNAME pool answers an A or AAAA query with a CNAME
+        rdtype = dns.rdatatype.CNAME if cname else {"a": dns.rdatatype.A, "aaaa": dns.rdatatype.AAAA}[rtype]
+        texts = [d if not cname else d.rstrip(".") + "." for d in answer.data if d]
         if texts:
             response.answer.append(dns.rrset.from_text_list(qname, answer.ttl, dns.rdataclass.IN, rdtype, texts))
         return self._to_wire(response)

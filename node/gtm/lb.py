@@ -4,7 +4,7 @@ A decision is a *rotation*: the outcomes that successive queries from one LDNS g
 (round robin and ties cycle through it; ratio repeats an outcome by its weight). An outcome is an
 Answer (TTL and records), RETURN_TO_DNS (let the zones answer) or DROP (no response).
 
-Pool: preferred -> alternate -> fallback. A method that cannot pick (no candidate, no topology
+Pool: preferred -> alternate -> fallback (static-persistence: a hash of the LDNS network picks). A method that cannot pick (no candidate, no topology
 record above 0) hands on to the next; `none` skips; `return-to-dns`, `drop-packet` and
 `fallback-ip` end the chain. If all fail the wide IP tries its next pool. Only available members are
 candidates while verify-member-availability is enabled (the default).
@@ -17,6 +17,7 @@ ties at 0 and they are served round robin (a wide IP has no alternate method to 
 from __future__ import annotations
 
 import ipaddress
+import zlib
 from dataclasses import dataclass
 from math import lcm
 
@@ -60,6 +61,8 @@ class Pool:
     max_answers: int = 1
     verify: bool = True
     enabled: bool = True
+    static_cidr: tuple = (32, 128)   # static-persist-cidr-ipv4/ipv6 (gtm global-settings)
+    cname: bool = False              # a CNAME pool: its answers are CNAMEs, whatever the query's type
 
     @property
     def available(self) -> bool:
@@ -71,6 +74,7 @@ class PoolRef:
     name: str
     order: int = 0
     ratio: int = 1
+    cname: bool = False   # one of the wide IP's pools-cname
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Answer:
     ttl: int
     data: tuple[str, ...]
     pool: str = ""
+    cname: bool = False   # data is a CNAME target (a CNAME pool's member)
 
 
 def weighted(items: list, weights: list[int]) -> list:
@@ -127,7 +132,17 @@ def pick(method: str, pool: Pool, candidates: list[Member], topology: Topology |
         if topology is None:
             return []
         return [candidates[i] for i in topology.best(ldns, [m.dest(pool.name) for m in candidates], "pool")]
+    if method == "static-persistence":
+        return [candidates[static_index(ldns, pool.static_cidr, len(candidates))]]
     return []
+
+
+def static_index(ldns, cidr: tuple, n: int) -> int:
+    """Static persistence: the LDNS address masked by static-persist-cidr, hashed, picks one of the
+    n candidates, the same on every GTM and every time while the candidates stay the same."""
+    ip = ipaddress.ip_address(ldns)
+    net = ipaddress.ip_network(f"{ip}/{cidr[0] if ip.version == 4 else cidr[1]}", strict=False)
+    return zlib.crc32(net.network_address.packed) % n
 
 
 def resolve_pool(pool: Pool, topology: Topology | None, ldns) -> list | None:
@@ -143,7 +158,7 @@ def resolve_pool(pool: Pool, topology: Topology | None, ldns) -> list | None:
             return [DROP]
         if method == "fallback-ip":
             if pool.fallback_ip not in ("any", "", None):
-                return [Answer(pool.ttl, (pool.fallback_ip,), pool.name)]
+                return [Answer(pool.ttl, (pool.fallback_ip,), pool.name, pool.cname)]
             continue
         chosen = pick(method, pool, candidates, topology, ldns)
         if chosen:
@@ -154,16 +169,20 @@ def resolve_pool(pool: Pool, topology: Topology | None, ldns) -> list | None:
 def _answer(pool: Pool, candidates: list[Member], first: Member) -> Answer:
     """The chosen member first, then up to max-answers-returned - 1 more available members."""
     if pool.max_answers <= 1 or len(candidates) == 1:
-        return Answer(pool.ttl, (first.data,), pool.name)
+        return Answer(pool.ttl, (first.data,), pool.name, pool.cname)
     i = candidates.index(first)
     ordered = candidates[i:] + candidates[:i]
-    return Answer(pool.ttl, tuple(dict.fromkeys(m.data for m in ordered[:pool.max_answers])), pool.name)
+    return Answer(pool.ttl, tuple(dict.fromkeys(m.data for m in ordered[:pool.max_answers])), pool.name, pool.cname)
 
 
-def resolve_wideip(wip: WideIP, pools: dict[str, Pool], topology: Topology | None, ldns) -> list:
-    """The wide IP's rotation of outcomes for this LDNS."""
-    refs = sorted((r for r in wip.pools if r.name in pools), key=lambda r: (r.order, r.name))
-    available = [r for r in refs if pools[r.name].available]
+def resolve_wideip(wip: WideIP, pools: dict[str, Pool], topology: Topology | None, ldns,
+                   cname_pools: dict[str, Pool] | None = None) -> list:
+    """The wide IP's rotation of outcomes for this LDNS (its pools of the query's type, and its
+    pools-cname from `cname_pools`, ordered together)."""
+    def of(r: PoolRef) -> Pool | None:
+        return (cname_pools or {}).get(r.name) if r.cname else pools.get(r.name)
+    refs = sorted((r for r in wip.pools if of(r) is not None), key=lambda r: (r.order, r.name))
+    available = [r for r in refs if of(r).available]
     order: list[PoolRef] = []
     if wip.mode == "round-robin":
         order = available
@@ -177,7 +196,7 @@ def resolve_wideip(wip: WideIP, pools: dict[str, Pool], topology: Topology | Non
         order = [available[i] for i in best] if best else available
     rotations = {}
     for ref in dict.fromkeys(order):
-        r = resolve_pool(pools[ref.name], topology, ldns)
+        r = resolve_pool(of(ref), topology, ldns)
         if r is not None:
             rotations[ref] = r
     order = [ref for ref in order if ref in rotations]

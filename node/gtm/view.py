@@ -102,16 +102,18 @@ def compile_view(objects: dict, health: HealthTable, now: float, connected) -> V
     servers = of("gtm server")
     for path, s in servers.items():
         view.servers[path] = health.server([a["name"] for a in s.get("addresses") or []], now, connected)
+    settings = objects.get(("gtm global-settings", GTM_SETTINGS)) or {}
+    static_cidr = (settings.get("static-persist-cidr-ipv4", 32), settings.get("static-persist-cidr-ipv6", 128))
     for rtype in GTM_RECORD_TYPES:
         for path, p in of(f"gtm pool {rtype}").items():
             members = [_member(view, rtype, path, m, servers, datacenters) for m in p.get("members") or []]
             view.pools[(rtype, path)] = lb.Pool(
                 path, tuple(members), p["load-balancing-mode"], p["alternate-mode"], p["fallback-mode"],
                 p.get("fallback-ip", "any"), p["ttl"], p["max-answers-returned"],
-                p["verify-member-availability"] == "enabled", p.get("status", "enabled") == "enabled")
+                p["verify-member-availability"] == "enabled", p.get("status", "enabled") == "enabled", static_cidr,
+                rtype == "cname")
         for path, w in of(f"gtm wideip {rtype}").items():
             _add_wideip(view, rtype, path, w)
-    settings = objects.get(("gtm global-settings", GTM_SETTINGS)) or {}
     regions = Regions({p: v.get("region-members") or [] for p, v in of("gtm region").items()})
     records = [Record.parse(p, v.get("score", 1), v.get("order") or 0) for p, v in of("gtm topology").items()]
     view.topology = Topology(records, regions, settings.get("topology-longest-match", "yes") == "yes")
@@ -149,7 +151,8 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
 def _add_wideip(view: View, rtype: str, path: str, w: dict) -> None:
     """An enabled wide IP, under its name and each alias (those with * or ? as patterns)."""
     wip = lb.WideIP(base_name(path),   # its DNS name, in whatever folder (AS3 puts them in /Tenant/App)
-                    tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1)) for r in w.get("pools") or []),
+                    tuple(lb.PoolRef(r["name"], r.get("order", 0), r.get("ratio", 1), kind == "pools-cname")
+                          for kind in ("pools", "pools-cname") for r in w.get(kind) or []),
                     w["pool-lb-mode"], None if w.get("last-resort-pool", "none") == "none" else w["last-resort-pool"],
                     w.get("status", "enabled") == "enabled",
                     w["ttl-persistence"] if w.get("persistence") == "enabled" else 0,

@@ -348,6 +348,23 @@ def test_gslb_virtual_server_monitors_pool_monitors_and_a_member_pointing_at_a_s
     assert errors_of(decl) == ["/Dns/App/pool/members/2/virtualServer: the Service /Dns/App/pool is not declared"]
 
 
+def test_a_gslb_domain_takes_cname_pools_after_its_own_and_a_static_persistence_pool():
+    svc, store, _ = services()
+    decl = gslb()
+    dns = decl["Dns"]["App"]
+    dns["pool"]["lbModePreferred"] = "static-persistence"
+    dns["away"] = {"class": "GSLB_Pool", "resourceRecordType": "CNAME", "members": [{"domainName": "www.example.org"}]}
+    dns["www"]["poolsCname"] = [{"use": "away"}]
+    status, out = run(svc, decl)
+    assert status == 200, out
+    wip = store.get("gtm wideip a", "/Dns/App/www.as3.example")
+    assert [(p["name"], p["order"]) for p in wip["pools-cname"]] == [("/Dns/App/away", 1)]
+    assert store.get("gtm pool a", "/Dns/App/pool")["load-balancing-mode"] == "static-persistence"
+    dns["www"]["poolsCname"] = [{"use": "pool"}]     # an A pool is not a CNAME pool
+    status, out = run(svc, decl)
+    assert status == 207 and "The requested Pool (/Dns/App/pool) was not found" in out["results"][1]["response"]
+
+
 def test_every_monitor_type_as3_names_becomes_an_ltm_monitor():
     kinds = ("http", "https", "tcp", "udp", "icmp", "gateway-icmp")
     tenant = {"class": "Tenant", "Web": app(**{f"m{i}": {"class": "Monitor", "monitorType": k, "receive": "up"}

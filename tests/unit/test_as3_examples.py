@@ -59,7 +59,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # bodies for /settings
           "example-disable-service-discovery.json", "example-enable-burst-handling.json",
           # GSLB virtual servers with their monitors, a pool member naming a Service (a discovered virtual)
-          "example-gslb-service-virtual-server-minimum-monitor.json", "example-gslb-pool-virtual-server-use-ref.json")
+          "example-gslb-service-virtual-server-minimum-monitor.json", "example-gslb-pool-virtual-server-use-ref.json",
+          # static persistence, a CNAME pool on an A wide IP
+          "example-gslb-pool-naptr.json", "example-gslb-pools_with_poolsCname.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -146,6 +146,19 @@ def test_cname_and_aaaa_wide_ips():
     assert addresses(r) == ["www.example.org."] and r.answer[0].rdtype == dns.rdatatype.CNAME
 
 
+def test_a_cname_pool_on_an_a_wide_ip_answers_with_a_cname_when_it_is_picked():
+    store = _store(["create gtm pool cname away members add { www.example.org }",
+                    "create gtm pool a gone members add { s-nyc:vs } status disabled",
+                    "create gtm wideip a moved.example.com pool-lb-mode global-availability "
+                    "pools add { gone { order 0 } } pools-cname add { away { order 1 } }"])
+    a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False))
+    r = ask(a, "moved.example.com", "A")      # its A pool is unavailable: the CNAME pool, next in order
+    assert addresses(r) == ["www.example.org."] and r.answer[0].rdtype == dns.rdatatype.CNAME
+    store.commit([Op("modify", "gtm pool a", "/Common/gone", {"status": ("set", "enabled")})])
+    a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False))
+    assert addresses(ask(a, "moved.example.com", "A")) == ["10.10.1.100"]
+
+
 def test_the_edns_client_subnet_stands_for_the_ldns_when_the_wide_ip_prefers_it():
     store = _store(["modify gtm wideip a www.example.com topology-prefer-edns0-client-subnet enabled"])
     a = Answerer(compile_view(store.objects, HealthTable(), 0.0, lambda peer: False))

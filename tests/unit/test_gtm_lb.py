@@ -115,3 +115,15 @@ def test_interleaving_advances_each_pool_in_its_turn():
     picker = Picker(resolve_wideip(wip, pools, None, "1.1.1.1"))
     assert [picker.next().data[0] for _ in range(6)] == ["10.10.1.100", "10.10.3.100", "10.10.2.100",
                                                           "10.10.3.100", "10.10.1.100", "10.10.3.100"]
+
+
+def test_static_persistence_sends_one_ldns_network_to_one_member():
+    pool = Pool("/Common/P", (NYC, LON, SGP), mode="static-persistence", static_cidr=(24, 64))
+    picks = {ldns: data(resolve_pool(pool, None, ldns)) for ldns in (f"10.20.{i}.5" for i in range(40))}
+    assert all(len(p) == 1 for p in picks.values())                  # no rotation: the same answer each time
+    assert len({p[0] for p in picks.values()}) == 3                  # different LDNS networks spread
+    assert data(resolve_pool(pool, None, "10.20.7.200")) == picks["10.20.7.5"]   # the same /24: the same member
+    lost = picks["10.20.7.5"][0]
+    left = Pool("/Common/P", tuple(down(m) if m.data == lost else m for m in (NYC, LON, SGP)),
+                mode="static-persistence", static_cidr=(24, 64))
+    assert data(resolve_pool(left, None, "10.20.7.5"))[0] != lost     # its member down: another available one
