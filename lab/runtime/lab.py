@@ -20,7 +20,7 @@ from ..model.errors import LabError
 from ..model.plan import NodePlan, Plan, node_config
 from .backends import Backend, get_backend
 from . import forkserver, wiring
-from .control import ControlError, call
+from .control import ControlError, call, status_part
 from .processes import alive
 
 TOOLS = {"tmsh": "node.tmsh_cli", "iqdump": "node.iqdump_cli"}   # our clients for a BIG-IP's daemon
@@ -91,6 +91,11 @@ class Lab:
     def status(self, node: str, timeout: float = 2.0) -> NodeStatus:
         """The node daemon's status, typed as the daemon declares it (node/status.py)."""
         return NodeStatus.from_dict(self.call(node, "status", timeout=timeout))
+
+    def part(self, node: str, part: str, timeout: float = 2.0):
+        """One part of the node daemon's status ("iquery", "ltm"...), typed: a poller that needs
+        one part costs the daemon less than half of a whole status."""
+        return status_part(self.name, node, part, timeout=timeout)
 
     def tmsh(self, node: str, line: str, timeout: float = 10.0) -> str:
         return self.call(node, "tmsh", timeout=timeout, line=line)
