@@ -56,7 +56,7 @@ def channels_pending(lab: Lab, bigips: list[str]) -> list[str]:
     missing = []
     for node in bigips:
         try:
-            peers = lab.status(node, timeout=1.0).iquery.peers
+            peers = lab.part(node, "iquery", timeout=1.0).peers
         except ControlError:
             missing.append(f"{node} (no answer)")
             continue
@@ -69,7 +69,7 @@ def channels_pending(lab: Lab, bigips: list[str]) -> list[str]:
 
 
 def members_known(lab: Lab, node: str, bigips: list[str]) -> bool:
-    members = lab.status(node, timeout=10.0).iquery.trust.member_names()
+    members = lab.part(node, "iquery", timeout=10.0).trust.member_names()
     return set(bigips) <= members
 
 
@@ -82,8 +82,8 @@ def ha_pending(lab: Lab, traffic_groups) -> list[str]:
     """Devices not In Sync, traffic groups not active on exactly one device; then virtual servers
     not serving on exactly one device, monitors not yet decided."""
     problems, active = [], {}
-    for n in lab.bigips:
-        st = lab.status(n)
+    statuses = {n: lab.status(n) for n in lab.bigips}   # one call a device for both phases
+    for n, st in statuses.items():
         if st.sync.status != "In Sync":
             problems.append(f"{n}: {st.sync.status}")
         for tg, tg_state in st.failover.traffic_groups.items():
@@ -95,8 +95,8 @@ def ha_pending(lab: Lab, traffic_groups) -> list[str]:
     if problems:
         return problems
     serving = {}
-    for n in lab.bigips:
-        ltm = lab.status(n).ltm
+    for n, st in statuses.items():
+        ltm = st.ltm
         for vs, v in ltm.virtuals.items():
             serving[vs] = serving.get(vs, 0) + v.serving
         problems += monitors_checking(n, ltm)
@@ -108,11 +108,11 @@ def gtm_pending(lab: Lab, gtms: list[str], bigips: list[str]) -> list[str]:
     servers without current iQuery data, members whose state is not yet what their LTM says."""
     problems, virtuals = [], {}
     for n in bigips:
-        st = lab.status(n).ltm
+        st = lab.part(n, "ltm")
         virtuals[n] = st.virtuals
         problems += monitors_checking(n, st)
     for n in gtms:
-        gtm = lab.status(n).gtm
+        gtm = lab.part(n, "gtm")
         servers = gtm.servers
         problems += [f"{n}: server {p} {s.state}" for p, s in servers.items() if s.state != "connected"]
         for key, m in gtm.members.items():
@@ -127,10 +127,10 @@ def gtm_pending(lab: Lab, gtms: list[str], bigips: list[str]) -> list[str]:
 
 def sync_groups_pending(lab: Lab, groups: dict[str, str]) -> list[str]:
     """The GTM sync groups' members (node -> group) that do not hear each other yet."""
-    return configlines.groups_pending(groups, {n: set(lab.status(n).gtm.sync.peers) for n in groups})
+    return configlines.groups_pending(groups, {n: set(lab.part(n, "gtm").sync.peers) for n in groups})
 
 
 def device_groups_pending(lab: Lab, made: dict[str, list[str]]) -> list[str]:
     """The members of new device groups (name -> devices) that do not list them yet."""
     members = sorted({d for devices in made.values() for d in devices})
-    return configlines.groups_unknown(made, {d: set(lab.status(d).sync.groups) for d in members})
+    return configlines.groups_unknown(made, {d: set(lab.part(d, "sync").groups) for d in members})

@@ -54,11 +54,11 @@ from .namespaces import enter as enter_netns, leave_for_empty
 from .processes import alive, stop_processes
 
 MODULE = "lab.runtime.forkserver"
-PRELOAD = ("node.daemon", "node.webserver", "scapy.layers.l2", "jsonschema")   # what every daemon imports,
+PRELOAD = ("node.daemon", "node.webserver", "lab.runtime.ntpd", "scapy.layers.l2", "jsonschema")   # what every daemon imports,
 # scapy for GARP, jsonschema for AS3 and DO (imported at the first declaration otherwise: 0.3 to 0.7 s of it)
-# What a child may run: a BIG-IP's daemon, a `server` node's web server (forked too, so the
-# imported pages have more sharers and each web server is not an interpreter of its own).
-RUNS = ("node.daemon", "node.webserver")
+# What a child may run: a BIG-IP's daemon, a `server` node's web server and the lab's NTP server
+# (forked too, so the imported pages have more sharers and neither is an interpreter of its own).
+RUNS = ("node.daemon", "node.webserver", "lab.runtime.ntpd")
 IDLE = 60.0   # seconds without a daemon or a request before the server ends itself
 SPARE_KEYS, QUIET = 8, 2.0   # RSA keys made ahead for first starts, once no request came for QUIET s
 

@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from pyroute2 import IPRoute
 
 from node.status import NodeStatus
 
@@ -21,7 +20,7 @@ from ..model.errors import LabError
 from ..model.plan import NodePlan, Plan, node_config
 from .backends import Backend, get_backend
 from . import forkserver, wiring
-from .control import ControlError, call
+from .control import ControlError, call, status_part
 from .processes import alive
 
 TOOLS = {"tmsh": "node.tmsh_cli", "iqdump": "node.iqdump_cli"}   # our clients for a BIG-IP's daemon
@@ -93,6 +92,11 @@ class Lab:
         """The node daemon's status, typed as the daemon declares it (node/status.py)."""
         return NodeStatus.from_dict(self.call(node, "status", timeout=timeout))
 
+    def part(self, node: str, part: str, timeout: float = 2.0):
+        """One part of the node daemon's status ("iquery", "ltm"...), typed: a poller that needs
+        one part costs the daemon less than half of a whole status."""
+        return status_part(self.name, node, part, timeout=timeout)
+
     def tmsh(self, node: str, line: str, timeout: float = 10.0) -> str:
         return self.call(node, "tmsh", timeout=timeout, line=line)
 
@@ -116,11 +120,10 @@ class Lab:
             return None
 
     def set_link(self, node: str, vlan: str, up: bool) -> None:
-        """Take a node's VLAN interface (its host end) down or up: a cable pulled or plugged."""
+        """Take a node's VLAN interface (its bridge end) down or up: a cable pulled or plugged."""
         require_root()
         _, iface = self.interface(node, vlan)
-        with IPRoute() as ipr:
-            wiring.set_link(ipr, iface, up)
+        wiring.set_link(self.plan.fabric, iface, up)
 
     # -- processes in nodes ------------------------------------------------------------------
     def start_daemon(self, name: str, iquery_version: tuple = ()) -> int:

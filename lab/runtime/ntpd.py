@@ -9,6 +9,7 @@ pid is kept in the lab's run directory).
 """
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from node.ntp import NtpError, server_reply
 
 from ..model import state
 from ..model.plan import Plan
+from . import forkserver
 from .processes import stop_processes
 
 MODULE = "lab.runtime.ntpd"
@@ -33,7 +35,8 @@ def pid(lab: str) -> int | None:
     try:
         found = int(_pidfile(lab).read_text())
         with open(f"/proc/{found}/cmdline", "rb") as f:
-            return found if MODULE.encode() in f.read() else None
+            argv = f.read()
+            return found if MODULE.encode() in argv or forkserver.MODULE.encode() in argv else None
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
 
@@ -43,6 +46,10 @@ def start(plan: Plan) -> int | None:
     if not plan.ntp:
         return None
     address = plan.bridge(plan.mgmt_vlan).host_address.split("/")[0]
+    if plan.forkserver:   # forked as the nodes' processes are, into this command's (the host's) namespace
+        found = forkserver.spawn(f"/proc/{os.getpid()}/ns/net", [MODULE, address], state.lab_dir(plan.lab) / "ntpd.out")
+        _pidfile(plan.lab).write_text(str(found))
+        return found
     with open(state.lab_dir(plan.lab) / "ntpd.out", "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", MODULE, address], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=out, start_new_session=True, close_fds=True,

@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 from lab.model import state
-from lab.runtime import forkserver
+from lab.runtime import forkserver, ntpd
 from lab.runtime.control import node_status
 from tests.lab.conftest import HA_PAIR, biglab, wait_for
 
@@ -30,8 +30,10 @@ def test_daemons_are_forked_from_one_warm_interpreter_and_lose_nothing(make_lab)
     assert server is not None and os.listdir(f"/proc/{server}/task") == [str(server)]  # one thread
     b1, b2 = daemon_pid(lab, "bigip1"), daemon_pid(lab, "bigip2")
     assert parent(b1) == parent(b2) == server
-    web1 = int((state.node_dir(lab, "web1") / "web.pid").read_text())   # a server node's web server too
+    web1 = int((state.node_dir(lab, "web1") / "web.pid").read_text())   # a server node's web server too,
     assert parent(web1) == server and "node.webserver" not in Path(f"/proc/{web1}/cmdline").read_text()
+    ntp = ntpd.pid(lab)   # and the lab's NTP server, in the host's namespace
+    assert parent(ntp) == server and os.readlink(f"/proc/{ntp}/ns/net") == os.readlink("/proc/self/ns/net")
     assert os.readlink(f"/proc/{b1}/cwd") == str(state.node_dir(lab, "bigip1"))
     assert "ready" in (state.node_dir(lab, "bigip1") / "log.jsonl").read_text()
     nodes = json.loads(biglab("status", lab, "--json").stdout)["nodes"]

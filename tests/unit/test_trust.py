@@ -1,6 +1,7 @@
 """Certificates, CSRs, the join and the peer checks, against a node clock we set by hand."""
 import datetime as dt
 import json
+import ssl
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -145,3 +146,14 @@ def test_removing_a_member_drops_it_with_a_newer_generation(tmp_path):
     assert a.state.generation == before
     a.remove_member("bigip2")
     assert [m.name for m in a.members] == ["bigip1"] and a.state.generation == before + 1
+
+
+def test_one_client_context_serves_every_dial_until_the_certificate_changes(tmp_path):
+    store = TrustStore(tmp_path, "bigip1", "10.1.1.11", clock_at(NOW))
+    ctx = store.client_context()
+    store.add_member(Member("bigip2", "10.1.1.12"))   # the domain grows: the same identity dials it
+    assert store.client_context() is ctx
+    store.renew()                                    # a new certificate is presented from now on
+    renewed = store.client_context()
+    assert renewed is not ctx and renewed.verify_mode == ssl.CERT_NONE
+    assert store.client_context() is renewed
