@@ -98,6 +98,11 @@ class Datastore:
                 out.append(decl)
         return out
 
+    def current(self) -> dict | None:
+        """The deployed declaration (the newest of the history), None before any."""
+        history = self.declarations()
+        return history[0] if history else None
+
     def tasks(self) -> list[dict]:
         """The finished tasks, oldest first."""
         docs = [self._doc(p, v) for p, v in reversed(self._ours(TASKS))]

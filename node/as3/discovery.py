@@ -24,17 +24,17 @@ def task_id(pool_path: str) -> str:
     return pool_path.replace("/", "~")
 
 
-def event_members(decl: dict | None) -> dict[str, tuple[str, dict]]:
-    """The deployed declaration's event tasks: task id -> (pool path, the member declaring it)."""
+def event_members(decl: dict | None) -> dict[str, tuple[str, dict, int]]:
+    """A declaration's event tasks: task id -> (pool path, the member declaring it, its index)."""
     out = {}
     for t, tenant in (decl or {}).items():
         if not isinstance(tenant, dict) or tenant.get("class") != "Tenant":
             continue
         for a, app in apps_of(tenant).items():
             for n, item in objects_of(app).items():
-                for m in item.get("members") or [] if item.get("class") == "Pool" else []:
+                for i, m in enumerate(item.get("members") or [] if item.get("class") == "Pool" else []):
                     if isinstance(m, dict) and m.get("addressDiscovery") == "event":
-                        out.setdefault(task_id(f"/{t}/{a}/{n}"), (f"/{t}/{a}/{n}", m))
+                        out.setdefault(task_id(f"/{t}/{a}/{n}"), (f"/{t}/{a}/{n}", m, i))
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 from . import classes as C
 from ..config.store import Op
-from . import discovery, validate
+from . import discovery, settings, validate
 from .datastore import DG, FOLDER, Datastore
 from .desired import tenant_objects
 from .plan import Plan, plan, plan_each
@@ -90,8 +90,7 @@ class AppServices:
     @property
     def current(self) -> dict | None:
         """The deployed declaration; None when nothing was ever deployed."""
-        history = self.history
-        return history[0] if history else None
+        return self.data.current()
 
     # -- reading ----------------------------------------------------------------------------------
     def retrieve(self, tenants: list[str] | None = None, show: str = "base", age: str | None = None
@@ -167,6 +166,9 @@ class AppServices:
         others = {t: v for t, v in deployed.items() if t not in declared}
         errors = validate.declaration({**{k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}, **declared},
                                       others)
+        if not errors and not settings.current(self.store)["serviceDiscoveryEnabled"]:
+            errors = [f"{path}/members/{i}/addressDiscovery: requires Service Discovery to be enabled"
+                      for path, _, i in discovery.event_members(declared).values()]
         if errors:
             return Prepared(invalid(errors))
         complete = decl.get("updateMode") == "complete" and not url_tenants
@@ -274,7 +276,7 @@ class AppServices:
     def discovery_tasks(self, id_: str | None = None) -> tuple[int, dict]:
         """The service discovery tasks of the deployed declaration's event members (one, by id)."""
         tasks = discovery.event_members(self.current)
-        views = {i: discovery.view(path, m, self._discovered(path)) for i, (path, m) in tasks.items()}
+        views = {i: discovery.view(path, m, self._discovered(path)) for i, (path, m, _) in tasks.items()}
         if id_ is None:
             return 200, {"items": list(views.values())}
         if id_ not in views:
@@ -289,7 +291,7 @@ class AppServices:
         nodes, why = discovery.check(body)
         if why:
             return 400, {"code": 400, "message": f"invalid node list: {why}"}
-        path, member = tasks[id_]
+        path, member, _ = tasks[id_]
         t = path.split("/")[1]
         deployed = tenants_of(self.current)
         posted = {path: nodes}

@@ -65,3 +65,19 @@ async def test_a_bad_node_list_or_unknown_task_is_refused_and_changes_nothing(tm
         r = await c.post("/mgmt/shared/service-discovery/task/~Shop~Web~nosuch/nodes", json=[])
         assert (r.status_code, r.json()["message"]) == (404, "task ~Shop~Web~nosuch not found")
         assert config(rest.store) == before
+
+
+async def test_service_discovery_disabled_refuses_event_members_and_tasks_keep_it_enabled(tmp_path):
+    rest, c = as3_client(tmp_path)
+    settings = "/mgmt/shared/appsvcs/settings"
+    async with c:
+        assert (await c.post(settings, json={"serviceDiscoveryEnabled": False})).status_code == 200
+        r = await c.post("/mgmt/shared/appsvcs/declare", json=shop())
+        assert (r.status_code, r.json()["errors"]) == (
+            422, ["/Shop/Web/pool/members/1/addressDiscovery: requires Service Discovery to be enabled"])
+        assert (await c.post(settings, json={})).json()["serviceDiscoveryEnabled"] is True
+        assert (await c.post("/mgmt/shared/appsvcs/declare", json=shop())).status_code == 200
+        r = await c.post(settings, json={"serviceDiscoveryEnabled": False})
+        assert (r.status_code, r.json()["message"]) == (
+            422, "Service Discovery cannot be disabled while there are existing tasks")
+        assert (await c.get(settings)).json()["serviceDiscoveryEnabled"] is True
