@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure dockerd runs, for the container backend (`make image`, `.ci/run`), as root:
-# install docker.io (and debootstrap, for images without a registry) if missing, put biglab's FORWARD rule in place *before* dockerd starts (dockerd
-# sets FORWARD's policy to DROP and br_netfilter sends bridged frames through it: see
-# lab/runtime/firewall.py), start dockerd in the background with its log in $DOCKERD_LOG, wait for it.
+# install docker.io (and debootstrap, for images without a registry) if missing, start dockerd in
+# the background with its log in $DOCKERD_LOG, wait for it. (dockerd's FORWARD policy DROP does not
+# touch a lab: its bridges are in a namespace of its own, lab/runtime/wiring.py.)
 # Exit status 0 when dockerd answers, 1 (with the log's tail) when it cannot start.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,17 +10,15 @@ LOG=${DOCKERD_LOG:-/var/log/biglab-dockerd.log}
 PY=.venv/bin/python
 
 if ! command -v dockerd >/dev/null; then
-    # iptables and our rule first: installing docker.io may start dockerd at once (systemd)
+    # iptables first (dockerd needs it): installing docker.io may start dockerd at once (systemd)
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || exit 1
     if ! command -v iptables >/dev/null; then
         apt-get install -y -qq --no-install-recommends iptables >/dev/null || exit 1
     fi
-    "$PY" -m lab.runtime.firewall || exit 1
     echo "dockerd: installing docker.io"
     apt-get install -y -qq --no-install-recommends docker.io >/dev/null || exit 1
 fi
-"$PY" -m lab.runtime.firewall || exit 1
 if ! command -v debootstrap >/dev/null; then  # make image without a registry (lab/runtime/image.py)
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
@@ -40,7 +38,6 @@ else
 fi
 for _ in $(seq 1 150); do
     if "$PY" -m lab.runtime.backends.docker ping >/dev/null 2>&1; then
-        "$PY" -m lab.runtime.firewall   # dockerd put its chains first; ours still accepts lab frames
         echo "dockerd: up"
         exit 0
     fi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from pyroute2 import IPRoute
+from pyroute2 import IPRoute, netns
 
 from ..model import state
 from ..model.errors import LabError
@@ -23,7 +23,8 @@ def teardown(plan: Plan) -> list[str]:
     present = [node for node in plan.nodes if be.exists(node)]
     each(be.remove, present)   # each node's processes end side by side
     removed += [node.netns for node in present]
-    with IPRoute() as ipr:
+    removed += wiring.remove_fabric(plan.fabric)
+    with IPRoute() as ipr:   # the host's veth ends went with their peers; an older lab's links
         removed += wiring.remove_links(ipr, prefix(plan.lab))
     state.forget(plan.lab)
     shutil.rmtree(state.CERTS / plan.lab, ignore_errors=True)
@@ -51,9 +52,13 @@ def down_all() -> list[str]:
 
 
 def sweep(lab_prefix: str) -> list[str]:
-    """What each backend, the fork servers and the host's links hold with the prefix that no
-    lab.json knows of."""
-    removed = forkserver.sweep(lab_prefix) + get_backend("netns").sweep(lab_prefix)
+    """What each backend, the fork servers, the fabrics and the host's links hold with the prefix
+    that no lab.json knows of."""
+    removed = forkserver.sweep(lab_prefix)
+    for name in netns.listnetns():
+        if name.startswith(lab_prefix) and wiring.is_fabric(name):
+            removed += wiring.remove_fabric(name)
+    removed += get_backend("netns").sweep(lab_prefix)
     with IPRoute() as ipr:
         removed += wiring.remove_links(ipr, lab_prefix)
     for name in BACKENDS:

@@ -26,10 +26,10 @@ def status(name: str) -> dict:
 
 def node_status(lab: Lab, node) -> dict:
     """One node's entry (several are read side by side: each asks its own daemon)."""
+    links = wiring.link_states(node.fabric, [i.host_end for i in node.interfaces])
     entry = {"kind": node.kind, "mgmt": node.mgmt_address, "modules": list(node.modules),
              "netns": _netns_ref(lab.backend, node),
-             "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end,
-                                     "link": wiring.link_state(i.host_end)}
+             "interfaces": {i.vlan: {"address": i.address, "host_end": i.host_end, "link": links[i.host_end]}
                             for i in node.interfaces}}
     where = lab.backend.node_state(node)
     if where != "running":

@@ -13,7 +13,7 @@ from ..model import configlines, state
 from ..model.errors import LabError
 from ..model.plan import Plan, builds_ha, ha_commands, lab_onboards, make_plan, prefix
 from ..model.topology import load as load_topology
-from ..runtime import firewall, forkserver, impair, ntpd, wiring
+from ..runtime import forkserver, impair, ntpd, wiring
 from ..runtime.backends import BackendError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab, require_root
@@ -42,10 +42,6 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
     except BackendError as exc:
         raise LabError(str(exc)) from None
     state.save_plan(plan)
-    try:
-        firewall.allow_bridged_lab_traffic()
-    except firewall.FirewallError as exc:
-        say(f"warning: {exc}: the host may drop frames between nodes (see lab/runtime/firewall.py)")
     try:
         make(lab, say)
     except BackendError as exc:
@@ -103,8 +99,7 @@ def make(lab: Lab, say) -> None:
     if plan.forkserver:
         forkserver.launch()   # warm from an earlier lab, or its imports overlap the wiring
     say(f"wiring {len(plan.bridges)} VLAN bridges and {len(plan.nodes)} nodes")
-    with IPRoute() as ipr:
-        bridges = {bridge.name: wiring.create_bridge(ipr, bridge) for bridge in plan.bridges}
+    bridges = wiring.make_fabric(plan)
     be.create_all(plan.nodes)
     each(lambda node: wiring.wire_node(be.netns_ref(node), node, bridges), plan.nodes)
     impair.apply_topology_netem(lab)

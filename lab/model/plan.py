@@ -1,8 +1,11 @@
 """The resources a lab needs, as data: made from a topology, saved as lab.json, read by `down`.
 
 Names carry the lab prefix `bl-<lab>-` so labs run side by side and `down` finds everything:
-namespaces `bl-<lab>-<node>`, bridges `bl-<lab>-v<i>`, host veth ends `bl-<lab>-<n>v<i>`. Inside
-a node each interface is named after its VLAN. Every host-side link gets an alias saying what it is.
+namespaces `bl-<lab>-<node>`, bridges `bl-<lab>-v<i>`, the bridge ends of node veths `bl-<lab>-<n>v<i>`.
+The bridges and those veth ends live in the lab's own namespace `bl-<lab>-fabric`, not the host's; the
+host reaches a VLAN it has an address on (management) through a veth of its own, `bl-<lab>-h<i>` on
+the host and `bl-<lab>-hv<i>` on the bridge. Inside a node each interface is named after its VLAN.
+Every link on the lab's side gets an alias saying what it is.
 """
 from __future__ import annotations
 
@@ -10,13 +13,18 @@ from dataclasses import asdict, dataclass, field
 
 from node.settings import NodeConfig
 
-from .topology import Topology
+from .topology import FABRIC, Topology
 
 PREFIX = "bl-"
 
 
 def prefix(lab: str) -> str:
     return f"{PREFIX}{lab}-"
+
+
+def fabric(lab: str) -> str:
+    """The network namespace holding a lab's bridges and the bridge ends of its veths."""
+    return prefix(lab) + FABRIC
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,17 @@ class Bridge:
     host_address: str | None  # "10.1.1.1/24" on the management VLAN, else None
     alias: str
 
+    def host_link(self) -> tuple[str, str]:
+        """The host's veth into this VLAN (when it has an address on it): (its end on the host,
+        its end on the bridge)."""
+        stem, _, index = self.name.rpartition("-v")
+        return f"{stem}-h{index}", f"{stem}-hv{index}"
+
 
 @dataclass(frozen=True)
 class Interface:
     vlan: str        # also its name inside the node
-    host_end: str    # the veth end on the host, enslaved to the bridge
+    host_end: str    # the veth end on the lab's side (in its fabric namespace), enslaved to the bridge
     bridge: str
     address: str     # "10.1.10.11/24"
     alias: str
@@ -52,6 +66,11 @@ class NodePlan:
     @property
     def runs_daemon(self) -> bool:
         return self.kind == "bigip"
+
+    @property
+    def fabric(self) -> str:
+        """Its lab's fabric namespace (the node's own is `bl-<lab>-<node>`)."""
+        return self.netns[:-len(self.name)] + FABRIC
 
     def interface(self, vlan: str) -> Interface:
         for iface in self.interfaces:
@@ -74,6 +93,10 @@ class Plan:
     ntp: dict | None = None       # the topology's ntp section, or None (no NTP server)
     netem: dict = field(default_factory=dict)  # "node:vlan" -> netem spec, applied at up
     forkserver: bool = False      # daemons forked from the lab's warm interpreter (netns backend)
+
+    @property
+    def fabric(self) -> str:
+        return fabric(self.lab)
 
     def node(self, name: str) -> NodePlan:
         for n in self.nodes:

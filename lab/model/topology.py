@@ -30,6 +30,7 @@ from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
 from . import faultspec
 
 LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")      # short: Linux names are 15 bytes at most
+FABRIC = "fabric"   # the lab's namespace of bridges is `bl-<lab>-fabric` (lab/model/plan.py): no node's
 NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 VLAN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")  # becomes an interface name inside each node
 MODULES = ("ltm", "gtm")
@@ -301,6 +302,9 @@ def check_node(topo: Topology, file, nname: str, node: Node, used: dict) -> None
     if not NODE_NAME.match(nname):
         raise TopologyError(file, f"nodes.{nname}", "a node name is lowercase letters, digits and '-', "
                             "starting with a letter, at most 31 characters")
+    if nname == FABRIC:
+        raise TopologyError(file, f"nodes.{nname}", f"{FABRIC!r} names the lab's namespace of bridges; "
+                            "give the node another name")
     if node.kind != "bigip" and node.modules:
         raise TopologyError(file, f"nodes.{nname}.modules", "only bigip nodes run modules")
     if len(set(node.modules)) != len(node.modules):

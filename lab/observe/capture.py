@@ -1,9 +1,10 @@
 """`biglab capture LAB VLAN`: a pcap of everything on one VLAN.
 
 A Linux bridge device does not see unicast frames it forwards between its ports, so one tcpdump
-runs on each node's host-side veth end capturing what that node sends (`-Q in` on the host end),
-plus one on the bridge for what the host itself sends (`-Q out`). Every frame on the VLAN is sent
-by exactly one of them, so the merged capture has each frame once, in time order.
+runs on each port of the VLAN's bridge, in the lab's fabric namespace, capturing what enters the
+bridge there (`-Q in`): each node's veth end, and the host's own veth end on a VLAN the host has an
+address on. Every frame on the VLAN is sent by exactly one of them, so the merged capture has each
+frame once, in time order.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..model.errors import LabError
+from ..runtime import namespaces
 from ..runtime.lab import Lab, require_root
 from .pcap import merge, read, summarise, write
 
@@ -27,17 +29,18 @@ def capture(lab: str, vlan: str, path: str | None = None, *, duration: float | N
     except KeyError:
         raise LabError(f"lab {lab} has no VLAN {vlan!r} (VLANs: {', '.join(b.vlan for b in plan.bridges)})") from None
     out = Path(path) if path else handle.dir / f"capture-{vlan}.pcap"
-    ports = [(i.host_end, "in") for n in plan.nodes for i in n.interfaces if i.vlan == vlan]
+    ports = [i.host_end for n in plan.nodes for i in n.interfaces if i.vlan == vlan]
     if bridge.host_address:
-        ports.append((bridge.name, "out"))
+        ports.append(bridge.host_link()[1])
     parts, procs = [], []
     try:
-        for ifname, direction in ports:
+        for ifname in ports:
             part = out.with_name(f".{out.name}.{ifname}")
             parts.append(part)
-            proc = subprocess.Popen(["tcpdump", "-i", ifname, "-Q", direction, "-U", "-n", "-s", "0",
-                                     "-Z", "root", "-w", str(part)], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, text=True)
+            with namespaces.inside(plan.fabric):   # started from there, tcpdump runs there
+                proc = subprocess.Popen(["tcpdump", "-i", ifname, "-Q", "in", "-U", "-n", "-s", "0",
+                                         "-Z", "root", "-w", str(part)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
             procs.append(proc)
             line = proc.stderr.readline()  # "listening on ...": capturing from here on
             if "listening" not in line:

@@ -1,11 +1,11 @@
 """Lab addresses never leave the host: before the host opens a connection to a lab address, ask the
 kernel where it would go.
 
-A lab's management subnet is on the host only while the lab is up (its address on the lab's
-bridge). With no lab up, the same address follows the host's default route out of the machine.
+A lab's management subnet is on the host only while the lab is up (its address on its veth into
+the lab's management bridge). With no lab up, the same address follows the host's default route out of the machine.
 So every client on the host (the CLI, the web view, benches, tests) asks `lab_route(addr)` first:
-the kernel's answer (`ip route get`, through pyroute2) must be a lab's own link (a `bl-` bridge or
-veth) or the loopback, else the connection is refused before a packet is sent. No host route is
+the kernel's answer (`ip route get`, through pyroute2) must be a lab's own link (a `bl-` veth, or
+an older lab's bridge) or the loopback, else the connection is refused before a packet is sent. No host route is
 ever added for this (a route would outlive `down`, or go with it and guard nothing).
 
 `guard_sockets()` (a block) and `guard_process()` (for good) apply the same check to every IP socket
@@ -38,7 +38,7 @@ class NotInLab(LabError, OSError):
 
 
 def lab_device(ifname: str | None) -> bool:
-    """True for a link a lab owns (its bridges and host-side veth ends) or the loopback."""
+    """True for a link a lab owns (the host's veth into a lab, an older lab's bridge) or the loopback."""
     return bool(ifname) and (ifname == LOOPBACK or ifname.startswith(PREFIX))
 
 

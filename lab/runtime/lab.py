@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from pyroute2 import IPRoute
 
 from node.status import NodeStatus
 
@@ -121,11 +120,10 @@ class Lab:
             return None
 
     def set_link(self, node: str, vlan: str, up: bool) -> None:
-        """Take a node's VLAN interface (its host end) down or up: a cable pulled or plugged."""
+        """Take a node's VLAN interface (its bridge end) down or up: a cable pulled or plugged."""
         require_root()
         _, iface = self.interface(node, vlan)
-        with IPRoute() as ipr:
-            wiring.set_link(ipr, iface, up)
+        wiring.set_link(self.plan.fabric, iface, up)
 
     # -- processes in nodes ------------------------------------------------------------------
     def start_daemon(self, name: str, iquery_version: tuple = ()) -> int:

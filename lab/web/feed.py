@@ -70,7 +70,7 @@ class Feed:
         """Every daemon's status (side by side), the links' states and the fault record: blocking."""
         nodes = self.lab.plan.nodes
         statuses = dict(zip((n.name for n in nodes), self._pool.map(self._status, nodes)))
-        links = {i.host_end: wiring.link_state(i.host_end) for n in nodes for i in n.interfaces}
+        links = wiring.link_states(self.lab.plan.fabric, [i.host_end for n in nodes for i in n.interfaces])
         record = self.lab.faults()
         self.statuses = statuses
         return lab_view(self.lab.plan, statuses, links, record, fault_registry.listing(self.lab))

@@ -159,7 +159,7 @@ CLASSES: dict[str, dict] = {
         members={"type": "array", "items": {
             "type": "object", "required": ["servicePort"], "additionalProperties": False, "properties": {
                 "servicePort": port(), "serverAddresses": {"type": "array", "items": ADDRESS},
-                "addressDiscovery": enum("static", default="static"), "shareNodes": {**BOOL, "default": False},
+                "addressDiscovery": enum("static", "event", default="static"), "shareNodes": {**BOOL, "default": False},
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),

@@ -11,6 +11,7 @@ import base64
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from ..config import ssl_files
 from ..config.schema import QUOTED_TERMS, TYPES, topology_name
@@ -99,8 +100,9 @@ def described(item: dict, values: dict) -> dict:
 class Builder:
     """Builds one tenant's objects; `resolver` knows every tenant of the declaration."""
 
-    def __init__(self, t: str, tenant: dict, resolver: Resolver):
-        self.t, self.tenant, self.resolver = t, tenant, resolver
+    def __init__(self, t: str, tenant: dict, resolver: Resolver, discovered: Callable[[str], list] = lambda _: []):
+        """`discovered(pool path)`: the nodes posted for its event-driven member (discovery.py)."""
+        self.t, self.tenant, self.resolver, self.discovered = t, tenant, resolver, discovered
         self.out: dict[tuple[str, str], Obj] = {}
 
     def build(self) -> list[Obj]:
@@ -285,9 +287,13 @@ class Builder:
         for m in item.get("members") or []:
             state = m.get("adminState", "enable")
             enabled = m.get("enable", True) and state == "enable"
-            named = [(addr.split("%")[0], addr.split("%")[0]) for addr in m.get("serverAddresses") or []]
-            named += [(s.get("name") or address_of(s["address"]), address_of(s["address"])) for s in m.get("servers") or []]
-            for node, addr in named:   # a node is named by its address, or by its servers' name
+            port = m["servicePort"]
+            named = [(addr.split("%")[0], addr.split("%")[0], port) for addr in m.get("serverAddresses") or []]
+            named += [(s.get("name") or address_of(s["address"]), address_of(s["address"]), port)
+                      for s in m.get("servers") or []]
+            if m.get("addressDiscovery") == "event":   # the nodes posted to its task, named by their id
+                named += [(d["id"], d["ip"], d.get("port", port)) for d in self.discovered(f"/{self.t}/{a}/{n}")]
+            for node, addr, port in named:   # a node is named by its address, or by its given name
                 folder = "/Common" if m.get("shareNodes") else f"/{self.t}"
                 if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
                     self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr}))
@@ -300,7 +306,7 @@ class Builder:
                     props["description"] = m["remark"]
                 if m.get("monitors"):   # the member's own rule, which replaces the pool's for it
                     props["monitor"] = monitor_rule(self.monitors(m["monitors"], a), m.get("minimumMonitors", 1))
-                members[f"{folder}/{node}:{m['servicePort']}"] = props
+                members[f"{folder}/{node}:{port}"] = props
         values = {"load-balancing-mode": get(item, "loadBalancingMode"),
                   "min-active-members": get(item, "minimumMembersActive"),
                   "reselect-tries": get(item, "reselectTries"), "service-down-action": get(item, "serviceDownAction"),
@@ -580,5 +586,6 @@ class Builder:
             self.add(Obj("gtm topology", topology_name(words), {"score": r.get("weight", 1)}))
 
 
-def tenant_objects(t: str, tenant: dict, resolver: Resolver) -> list[Obj]:
-    return Builder(t, tenant, resolver).build()
+def tenant_objects(t: str, tenant: dict, resolver: Resolver, discovered: Callable[[str], list] = lambda _: []
+                   ) -> list[Obj]:
+    return Builder(t, tenant, resolver, discovered).build()

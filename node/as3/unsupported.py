@@ -44,7 +44,6 @@ OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
     "aws": f"service discovery in AWS{OFFLINE}", "azure": f"service discovery in Azure{OFFLINE}",
     "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}",
-    "event": "event-driven service discovery (/mgmt/shared/service-discovery)",
     "fqdn": "an FQDN pool member (the lab's nodes are addresses)"}
 # F5's monitor types (AS3's enums): those the lab has no object type for are refused by name
 MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (

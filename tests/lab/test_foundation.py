@@ -5,10 +5,14 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from pyroute2 import IPRoute
 
 from lab.model import state
+from lab.model.plan import prefix
+from lab.runtime import namespaces, wiring
 from lab.runtime.control import call, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import HA_PAIR, ROOT, biglab, daemon_pids, leftovers, wait_for
@@ -51,6 +55,30 @@ def test_nodes_reach_their_vlans_and_the_host_reaches_management(ha_lab):
     assert biglab("exec", ha_lab, "client", "--", *ping, "10.1.10.12").returncode == 0
     assert biglab("exec", ha_lab, "client", "--", *ping, "10.1.20.21", check=False).returncode != 0
     assert subprocess.run([*ping, "10.251.1.12"], capture_output=True).returncode == 0
+
+
+def test_the_lab_s_bridges_are_its_own_and_the_host_s_firewall_is_not_on_their_way(ha_lab):
+    plan, p = Lab.open(ha_lab).plan, prefix(ha_lab)
+    with IPRoute() as ipr:   # on the host: only its veth into the management VLAN
+        assert [(name, kind) for _, name, kind in wiring.lab_links(ipr, p)] == [(f"{p}h0", "veth")]
+    with namespaces.inside(plan.fabric):
+        with IPRoute() as fab:
+            bridges = {name for _, name, kind in wiring.lab_links(fab, p) if kind == "bridge"}
+        netfilter = {Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").read_text().strip()
+                     for t in ("iptables", "ip6tables", "arptables")
+                     if Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").exists()}
+    assert bridges == {b.name for b in plan.bridges} and netfilter <= {"0"}
+    # a host FORWARD rule dropping everything from this lab's links changes nothing: no frame of it
+    # passes there (bridged in the fabric; host <-> management is the host's own traffic)
+    rule = ["FORWARD", "-i", f"{p}+", "-m", "comment", "--comment", f"test: drop lab {ha_lab}", "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "-I", *rule], check=True)
+    try:
+        ping = ["ping", "-c1", "-W2"]
+        assert biglab("exec", ha_lab, "client", "--", *ping, "10.1.10.12").returncode == 0
+        assert biglab("exec", ha_lab, "bigip1", "--", *ping, "10.251.1.12").returncode == 0
+        assert subprocess.run([*ping, "10.251.1.12"], capture_output=True).returncode == 0
+    finally:
+        subprocess.run(["iptables", "-w", "-D", *rule], check=True)
 
 
 def test_logs_read_like_a_bigip_log(ha_lab):

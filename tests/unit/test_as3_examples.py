@@ -54,6 +54,8 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-radius-monitor.json",
           # named nodes (servers: [{name, address}])
           "example-static-named-pool-members.json",
+          # event-driven service discovery (the pool empty until nodes are posted to its task)
+          "example-event-driven-sd.json", "example-sd-static-and-event.json",
           # GSLB regions with location terms (stored; no lab client has a location)
           "example-gslb-topology-regions.json",
           # bodies for /settings

@@ -1,5 +1,5 @@
-"""The Docker backend's pure parts: the topology key, names, commands mapped into the image, the
-firewall rule, and the CLI flag. The real-dockerd behaviour is in tests/lab/test_docker.py."""
+"""The Docker backend's pure parts: the topology key, names, commands mapped into the image and
+the CLI flag. The real-dockerd behaviour is in tests/lab/test_docker.py."""
 import sys
 
 import pytest
@@ -7,7 +7,6 @@ import pytest
 from lab.cli import parser
 from lab.model.plan import make_plan
 from lab.model.topology import TopologyError, load, parse
-from lab.runtime import firewall
 from lab.runtime.backends import BACKENDS, get_backend
 from lab.runtime.backends.docker import IMAGE_PYTHON, in_image, lab_of
 from tests.unit.test_topology import HA, ha
@@ -43,25 +42,6 @@ def test_the_lab_s_own_python_commands_run_with_the_image_s_python():
     assert in_image([sys.executable, "-m", "node.daemon", "x"]) == [IMAGE_PYTHON, "-m", "node.daemon", "x"]
     assert in_image(["ip", "neigh"]) == ["ip", "neigh"]
     assert in_image(["python3", sys.executable]) == ["python3", sys.executable]
-
-
-def test_the_firewall_rule_accepts_only_frames_between_lab_interfaces():
-    assert firewall.rule_text() == ('-A FORWARD -i bl-+ -o bl-+ -m comment --comment '
-                                    '"biglab: bridged lab traffic" -j ACCEPT')
-
-
-def test_without_iptables_there_is_nothing_to_fix(monkeypatch):
-    monkeypatch.setattr(firewall.shutil, "which", lambda tool: None)
-    assert firewall.allow_bridged_lab_traffic() == []
-
-
-def test_a_failing_iptables_is_a_clear_error(monkeypatch, tmp_path):
-    fake = tmp_path / "iptables"
-    fake.write_text("#!/bin/sh\necho 'iptables: Permission denied (you must be root).' >&2\nexit 4\n")
-    fake.chmod(0o755)
-    monkeypatch.setattr(firewall.shutil, "which", lambda tool: str(fake) if tool == "iptables" else None)
-    with pytest.raises(firewall.FirewallError, match="Permission denied"):
-        firewall.allow_bridged_lab_traffic()
 
 
 def test_the_base_image_comes_from_the_host_s_own_debian_mirror(tmp_path):

@@ -27,11 +27,22 @@ def test_the_shipped_ha_pair_has_the_nodes_and_vlans_the_docs_promise():
 def test_every_linux_name_in_the_plan_fits_and_carries_the_lab_prefix():
     plan = make_plan(load(HA, name="abcdef"))
     names = [b.name for b in plan.bridges] + [i.host_end for n in plan.nodes for i in n.interfaces]
+    names += plan.bridge("mgmt").host_link()
     assert all(len(n) <= 15 and n.startswith("bl-abcdef-") for n in names)
     assert len(set(names)) == len(names)
     assert plan.node("bigip1").netns == "bl-abcdef-bigip1"
     assert plan.bridge("mgmt").host_address == "10.1.1.1/24"
     assert plan.node("client").mgmt_address is None
+
+
+def test_a_lab_s_bridges_have_a_namespace_of_their_own_that_no_node_may_take():
+    plan = make_plan(load(HA, name="abcdef"))
+    assert plan.fabric == "bl-abcdef-fabric" and {n.fabric for n in plan.nodes} == {"bl-abcdef-fabric"}
+    assert plan.bridge("mgmt").host_link() == ("bl-abcdef-h0", "bl-abcdef-hv0")   # host end, bridge end
+    data = ha()
+    data["nodes"]["fabric"] = data["nodes"].pop("web2")
+    with pytest.raises(TopologyError, match="nodes.fabric: 'fabric' names the lab's namespace of bridges"):
+        parse(data, "x.yml")
 
 
 def broken(change) -> str:
