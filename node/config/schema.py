@@ -629,13 +629,13 @@ PERSIST_TYPES = (
         Field("defaults-from", "str", "/Common/msrdp"), Field("has-session-dir", "enum", "no", NY),
         Field("timeout", "str", "300"), *PERSIST_COMMON)),
     ObjType("ltm persistence universal", "Persistence Profile", (
-        Field("defaults-from", "str", "/Common/universal"), Field("rule", "str", "none"),
+        Field("defaults-from", "str", "/Common/universal"), Field("rule", "ref", "none", ref="ltm rule"),
         Field("timeout", "str", "180"), *PERSIST_COMMON)),
     ObjType("ltm persistence hash", "Persistence Profile", (
         Field("defaults-from", "str", "/Common/hash"), Field("hash-algorithm", "enum", "default", ("default", "carp")),
         Field("hash-offset", "int", 0, minimum=0, maximum=65535), Field("hash-length", "int", 0, minimum=0, maximum=65535),
         Field("hash-start-pattern", "str"), Field("hash-end-pattern", "str"),
-        Field("hash-buffer-limit", "int", 0, minimum=0, maximum=65535), Field("rule", "str", "none"),
+        Field("hash-buffer-limit", "int", 0, minimum=0, maximum=65535), Field("rule", "ref", "none", ref="ltm rule"),
         Field("timeout", "str", "180"), *PERSIST_COMMON)))
 PROFILE_TYPES += (ObjType("ltm message-routing sip profile session", "Profile", (
     Field("defaults-from", "str", "/Common/sipsession"), Field("description", "str"))),)

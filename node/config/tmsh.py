@@ -19,6 +19,7 @@ from .services import port_name
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
 SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
 TOPOLOGY_PROPS = ("score", "order", "description")
+BLOCK_LISTS = {("ltm virtual", "rules"), ("ltm virtual", "vlans")}   # F5 lists them one item a line
 LIST_OPTIONS = ("all-properties", "one-line", "recursive", "non-default-properties")
 
 
@@ -542,10 +543,10 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
         if not v:
             return ["    profiles none"]
         return ["    profiles {", *(f"        {_word(view.name(x))} {{ }}" for x in v), "    }"]
-    if f.kind == "list" and type_ == "gtm zone":
+    if f.kind == "list" and (type_ == "gtm zone" or (type_, f.name) in BLOCK_LISTS):
         if not v:
             return [f"    {f.name} none"]
-        return [f"    {f.name} {{", *(f"        {_word(x)}" for x in v), "    }"]
+        return [f"    {f.name} {{", *(f"        {_word(view.name(x))}" for x in v), "    }"]
     if f.kind == "list":
         return [f"    {f.name} {{ {' '.join(_word(view.name(x)) for x in v)} }}" if v else f"    {f.name} none"]
     if f.name == "last-resort-pool" and v != "none":

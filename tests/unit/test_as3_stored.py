@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from node.as3 import validate
 from tests.unit.test_as3_core import adc, app, owned, run, services, web
 
 
@@ -175,6 +176,33 @@ def test_gslb_monitor_types_the_lab_stores_carry_their_settings():
     assert store.get("gtm monitor bigip", "/Dns/App/big")["aggregate-dynamic-ratios"] == "sum-members"
     half = store.get("gtm monitor tcp-half-open", "/Dns/App/half")
     assert (half["probe-attempts"], half["transparent"], half["destination"]) == (5, "enabled", "10.1.30.1:80")
+
+
+def test_hash_persistence_names_an_irule_that_exists():
+    body = adc(Shop={"class": "Tenant", "App": app(hashed={"class": "Persist", "persistenceMethod": "hash",
+                                                           "iRule": {"use": "nosuch"}})})
+    assert validate.declaration(body) == ["/Shop/App/hashed/iRule: the iRule /Shop/App/nosuch is not declared"]
+    svc, store, _ = services()
+    body["Shop"]["App"]["hashed"]["iRule"] = {"bigip": "/Common/nosuch"}
+    status, out = run(svc, body)
+    assert status == 422 and out["results"][0]["response"] == (
+        "01020036:3: The requested Rule (/Common/nosuch) was not found.")
+    assert store.get("ltm persistence hash", "/Shop/App/hashed") is None
+
+
+def test_a_gslb_monitors_hashed_password_redeploys_as_no_change_and_a_new_one_changes_it():
+    svc, store, _ = services()
+
+    def body(password: bytes) -> dict:
+        return adc(Dns={"class": "Tenant", "App": app(web={
+            "class": "GSLB_Monitor", "monitorType": "https", "username": "probe",
+            "passphrase": {"ciphertext": base64.b64encode(password).decode()}})})
+    assert run(svc, body(b"pw"))[1]["results"][0]["message"] == "success"
+    held = store.get("gtm monitor https", "/Dns/App/web")["password"]
+    assert run(svc, body(b"pw"))[1]["results"][0]["message"] == "no change"
+    assert store.get("gtm monitor https", "/Dns/App/web")["password"] == held
+    assert run(svc, body(b"new"))[1]["results"][0]["message"] == "success"
+    assert store.get("gtm monitor https", "/Dns/App/web")["password"] != held
 
 
 def test_gslb_naptr_pools_limits_and_server_monitors():
