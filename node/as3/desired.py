@@ -93,6 +93,13 @@ def secret_text(secret: dict) -> str:
     return clear.decode(errors="replace") if clear is not None else secret["ciphertext"]
 
 
+def script_text(script) -> str:
+    """An external monitor's script as AS3 takes it: text, {text} or {base64} ({url} is refused)."""
+    if isinstance(script, str):
+        return script
+    return script["text"] if "text" in script else base64.b64decode(script["base64"]).decode(errors="replace")
+
+
 def described(item: dict, values: dict) -> dict:
     return {**values, "description": item["remark"]} if "remark" in item else values
 
@@ -148,9 +155,15 @@ class Builder:
         for prop, field in (("adaptive", "adaptive"), ("reverse", "reverse"), ("transparent", "transparent")):
             if prop in item:
                 values[field] = ED[item[prop]]
-        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: stored, not run
+        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: its script runs
             if prop in item:
                 values[field] = item[prop]
+        if mt == "external" and "script" in item:   # installed as /T/A/n-script, as AS3 names it
+            values["run"] = f"/{self.t}/{a}/{n}-script"
+            self.add(Obj("sys file external-monitor", values["run"], {
+                "source-path": f"file:/var/config/rest/downloads/_{self.t}_{a}_{n}", "content": script_text(item["script"])}))
+        if mt == "external" and item.get("environmentVariables"):
+            values["user-defined"] = dict(item["environmentVariables"])
         values.update(self.monitor_settings(a, item, TYPES[f"ltm monitor {mt}"]))
         self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 

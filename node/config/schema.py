@@ -827,10 +827,17 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()),
-            # stored only (docs/design.md): icmp is probed as gateway-icmp, tcp-half-open and
-            # external by a TCP connect (an external monitor's script is not run)
+            # stored only (docs/design.md): icmp is probed as gateway-icmp, tcp-half-open by a TCP
+            # connect; external runs its script (`run`, a sys file external-monitor) as F5's bigd does
             ("icmp", ()), ("tcp-half-open", ()),
-            ("external", (Field("run", "str"), Field("args", "str"))), *STORED_MONITOR_TYPES)],
+            ("external", (Field("run", "str"), Field("args", "str"),
+                          # the script's environment variables (tmsh `user-defined NAME VALUE`)
+                          Field("user-defined", "record"))), *STORED_MONITOR_TYPES)],
+    # an external monitor's script: its text is kept with the object (`content`, as a
+    # certificate's pem), so it syncs; read from source-path (an upload) when installed
+    ObjType("sys file external-monitor", "External Monitor File", (
+        Field("source-path", "str", required=True), Field("checksum", "str"), Field("size", "int"),
+        Field("description", "str"))),
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),
