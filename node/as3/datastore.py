@@ -20,6 +20,7 @@ DG = "ltm data-group internal"
 DECLARATIONS = "/Common/____appsvcs_declaration-"
 FOLDER = "/Common/appsvcs"
 TASKS = f"{FOLDER}/task-"
+SD_NODES = f"{FOLDER}/sd-"   # event-driven service discovery's node lists (discovery.py)
 SETTINGS = f"{FOLDER}/settings"   # AS3's /settings (settings.py)
 BLOCK = 63 * 1024
 DESCRIPTION = "f5 AS3 declaration (see info in record 0)"
@@ -60,8 +61,9 @@ def decode(records):
 
 
 def ours(type_: str, path: str) -> bool:
-    """AS3's own bookkeeping (its declarations, tasks, settings and their folder), not a tenant's configuration."""
-    return (type_, path) == ("sys folder", FOLDER) or (type_ == DG and (path.startswith((DECLARATIONS, TASKS))
+    """AS3's own bookkeeping (its declarations, tasks, settings, service discovery node lists and
+    their folder), not a tenant's configuration."""
+    return (type_, path) == ("sys folder", FOLDER) or (type_ == DG and (path.startswith((DECLARATIONS, TASKS, SD_NODES))
                                                                         or path == SETTINGS))
 
 
@@ -95,6 +97,11 @@ class Datastore:
             if isinstance(decl, dict):
                 out.append(decl)
         return out
+
+    def current(self) -> dict | None:
+        """The deployed declaration (the newest of the history), None before any."""
+        history = self.declarations()
+        return history[0] if history else None
 
     def tasks(self) -> list[dict]:
         """The finished tasks, oldest first."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..config import ssl_files
+from ..config.schema import HASH_PREFIX, check_secret
 from ..config.sealed import PREFIX, unseal
 from ..config.store import Op
 from ..errors import ConfigError
@@ -61,6 +62,20 @@ def create(o: Obj) -> Op:
     return Op("create", o.type, o.path, {k: ("set", v) for k, v in o.values.items()})
 
 
+def kept_hashes(o: Obj, current: dict) -> Obj:
+    """A password the store keeps hashed (a gtm monitor's), declared again: the stored hash when
+    it is of the same password, so that a redeploy is "no change" (a new hash has a new salt)."""
+    now = current.get((o.type, o.path)) or {}
+
+    def same_secret(k: str, v) -> bool:
+        held = now.get(k)
+        return (isinstance(v, str) and isinstance(held, str) and held.startswith(HASH_PREFIX)
+                and not v.startswith(HASH_PREFIX) and check_secret(v, held))
+    if not any(same_secret(k, v) for k, v in o.values.items()):
+        return o
+    return Obj(o.type, o.path, {k: now[k] if same_secret(k, v) else v for k, v in o.values.items()})
+
+
 def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
          wanted: dict[str, list[Obj] | None], owned: set = frozenset()) -> Plan:
     """`current`: the store's objects; `wanted`: tenant -> its objects (None: remove the tenant);
@@ -68,7 +83,7 @@ def plan(current: dict, validate: Callable[[list[Op]], tuple[dict, dict]],
     Raises the store's ConfigError when the result would be refused."""
     mine = {k for k in current if (k in owned or any(in_tenant(t, *k) for t in wanted)) and not root_folder(*k)}
     deletes = [Op("delete", t, p, {}) for t, p in sorted(mine, key=delete_order)]
-    desired = [o for objs in wanted.values() for o in (objs or [])]
+    desired = [kept_hashes(o, current) for objs in wanted.values() for o in (objs or [])]
     work, touched = validate(deletes + [create(o) for o in desired])
     changed = {k for k in touched if not same(work.get(k), current.get(k))}
     ops = [Op("delete", t, p, {}) for t, p in sorted(changed & mine, key=delete_order)]

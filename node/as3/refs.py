@@ -14,7 +14,8 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle",
          "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile"}
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
-GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool"}
+GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool", "iRules": "GSLB_iRule",
+              "proberPool": "GSLB_Prober_Pool"}
 
 
 def wants(cls: str) -> dict:
@@ -81,6 +82,8 @@ class Resolver:
         errors = self._members(item, t, a, pointer) if item["class"] == "GSLB_Pool" else []
         errors += self._certificates(item, t, a, pointer) if item["class"] in ("TLS_Server", "TLS_Client") else []
         errors += self._uses(item, t, a, pointer, wants(item["class"]))
+        if item["class"] == "Persist":     # hash persistence's iRule (the iRule class's own is its text)
+            errors += self._uses(item, t, a, pointer, {"iRule": "iRule"})
         for i, m in enumerate(item.get("members") or [] if item["class"] == "Pool" else []):
             errors += self._uses(m, t, a, f"{pointer}/members/{i}", {"monitors": "Monitor"}) + _quorum(m, f"{pointer}/members/{i}")
         return errors + (_quorum(item, pointer) if item["class"] == "Pool" else [])

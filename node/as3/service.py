@@ -15,8 +15,9 @@ from typing import Any, Callable
 
 from ..errors import ConfigError
 from . import classes as C
-from . import validate
-from .datastore import Datastore
+from ..config.store import Op
+from . import discovery, settings, validate
+from .datastore import DG, FOLDER, Datastore
 from .desired import tenant_objects
 from .plan import Plan, plan, plan_each
 from .refs import Resolver, apps_of, objects_of
@@ -89,8 +90,7 @@ class AppServices:
     @property
     def current(self) -> dict | None:
         """The deployed declaration; None when nothing was ever deployed."""
-        history = self.history
-        return history[0] if history else None
+        return self.data.current()
 
     # -- reading ----------------------------------------------------------------------------------
     def retrieve(self, tenants: list[str] | None = None, show: str = "base", age: str | None = None
@@ -166,11 +166,15 @@ class AppServices:
         others = {t: v for t, v in deployed.items() if t not in declared}
         errors = validate.declaration({**{k: v for k, v in decl.items() if k in C.TOP_LEVEL_WORDS}, **declared},
                                       others)
+        if not errors and not settings.current(self.store)["serviceDiscoveryEnabled"]:
+            errors = [f"{path}/members/{i}/addressDiscovery: requires Service Discovery to be enabled"
+                      for path, _, i in discovery.event_members(declared).values()]
         if errors:
             return Prepared(invalid(errors))
         complete = decl.get("updateMode") == "complete" and not url_tenants
         resolver = Resolver({**others, **declared})
-        wanted = {t: (tenant_objects(t, v, resolver) if apps_of(v) else None) for t, v in declared.items()}
+        wanted = {t: (tenant_objects(t, v, resolver, self._discovered) if apps_of(v) else None)
+                  for t, v in declared.items()}
         if complete:
             wanted.update({t: None for t in others})
         p, refused = plan_each(self.store.objects, self.store.validate, wanted, lambda t: self._owned([t]))
@@ -192,7 +196,11 @@ class AppServices:
         """The objects the deployed declaration made for these tenants (AS3 owns them)."""
         deployed = tenants_of(self.current or {})
         resolver = Resolver(deployed)
-        return {(o.type, o.path) for t in tenants if t in deployed for o in tenant_objects(t, deployed[t], resolver)}
+        return {(o.type, o.path) for t in tenants if t in deployed
+                for o in tenant_objects(t, deployed[t], resolver, self._discovered)}
+
+    def _discovered(self, pool_path: str) -> list[dict]:
+        return discovery.nodes_of(self.store, pool_path)
 
     def _removal(self, tenants: list[str] | None, started: float) -> Prepared:
         deployed = tenants_of(self.current or {})
@@ -230,6 +238,7 @@ class AppServices:
             if any(p.changed.values()) or bare(self.current) != bare(prep.declaration):
                 echo = self._archived(prep.declaration)
                 ops += self.data.keep_declaration(echo, self._stamp(), self.history_limit)
+                ops += [Op("delete", DG, path, {}) for path in discovery.stale(self.store, echo)]
             else:
                 echo = self.current or {}
         record = self._record(id_, {"results": results, "declaration": echo})
@@ -262,6 +271,41 @@ class AppServices:
         record = self._record(id_, {"results": results, "declaration": decl})
         self.store.commit(self._keep(record))
         return 422, record
+
+    # -- event-driven service discovery (/mgmt/shared/service-discovery/task) ------------------------
+    def discovery_tasks(self, id_: str | None = None) -> tuple[int, dict]:
+        """The service discovery tasks of the deployed declaration's event members (one, by id)."""
+        tasks = discovery.event_members(self.current)
+        views = {i: discovery.view(path, m, self._discovered(path)) for i, (path, m, _) in tasks.items()}
+        if id_ is None:
+            return 200, {"items": list(views.values())}
+        if id_ not in views:
+            return 404, {"code": 404, "message": f"task {id_} not found"}
+        return 200, views[id_]
+
+    def post_nodes(self, id_: str, body) -> tuple[int, dict]:
+        """A task's new node list: kept, and the pool's members follow it in the same commit."""
+        tasks = discovery.event_members(self.current)
+        if id_ not in tasks:
+            return 404, {"code": 404, "message": f"task {id_} not found"}
+        nodes, why = discovery.check(body)
+        if why:
+            return 400, {"code": 400, "message": f"invalid node list: {why}"}
+        path, member, _ = tasks[id_]
+        t = path.split("/")[1]
+        deployed = tenants_of(self.current)
+        posted = {path: nodes}
+        wanted = {t: tenant_objects(t, deployed[t], Resolver(deployed),
+                                    lambda pool: posted.get(pool, self._discovered(pool)))}
+        try:
+            p = plan(self.store.objects, self.store.validate, wanted, self._owned([t]))
+            folder = [] if self.store.get("sys folder", FOLDER) else [Op("create", "sys folder", FOLDER, {})]
+            self.store.commit(p.ops + folder + discovery.keep(self.store, path, nodes))
+        except ConfigError as exc:
+            return 400, {"code": 400, "message": str(exc)}
+        if p.ops:
+            self.save()
+        return 200, {"code": 200, "message": "success", "result": discovery.view(path, member, nodes)}
 
     # -- tasks ----------------------------------------------------------------------------------------
     @staticmethod

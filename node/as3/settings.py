@@ -11,7 +11,8 @@ import json
 
 from .. import jsoncheck
 from ..config.store import Op
-from .datastore import DG, FOLDER
+from . import discovery
+from .datastore import DG, FOLDER, Datastore
 from .datastore import SETTINGS as PATH
 DEFAULTS = {"asyncTaskStorage": "data-group", "perAppDeploymentAllowed": True, "burstHandlingEnabled": False,
             "performanceTracingEnabled": False, "performanceTracingEndpoint": "", "serializeFileUploads": False,
@@ -67,6 +68,8 @@ def post(store, body) -> tuple[int, dict]:
     if errors:
         return 422, {"code": 422, "message": "declaration is invalid", "errors": errors}
     why = refusal(body)
+    if body.get("serviceDiscoveryEnabled") is False and discovery.event_members(Datastore(store).current()):
+        why = "Service Discovery cannot be disabled while there are existing tasks"
     if why:
         return 422, {"code": 422, "message": why}
     store.commit(overwrite(store, body))

@@ -44,7 +44,6 @@ OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
     "aws": f"service discovery in AWS{OFFLINE}", "azure": f"service discovery in Azure{OFFLINE}",
     "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}",
-    "event": "event-driven service discovery (/mgmt/shared/service-discovery)",
     "fqdn": "an FQDN pool member (the lab's nodes are addresses)"}
 # F5's monitor types (AS3's enums): those the lab has no object type for are refused by name
 MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
@@ -85,7 +84,7 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
-    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey")
+    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script")
                if isinstance(item.get(p), dict) and "url" in item[p]]
     return errors + _monitor(item, pointer) + _persistence(item, pointer)
 

@@ -6,7 +6,8 @@ errors to answers); behind it:
   routes.py        configuration objects, generated from the schema (resources.py)
   commands.py      what is not configuration: versions, sync and failover status, run and save
   transactions.py  /mgmt/tm/transaction and the writes queued in one
-  appsvcs.py       /mgmt/shared/appsvcs: AS3 declarations (node/as3/)
+  appsvcs.py       /mgmt/shared/appsvcs: AS3 declarations (node/as3/), and the event-driven
+                   service discovery tasks they make (/mgmt/shared/service-discovery/task)
   onboarding.py    /mgmt/shared/declarative-onboarding: DO declarations (node/do/)
 """
 from __future__ import annotations
@@ -145,6 +146,9 @@ class RestApp:
         if segs[:3] == ["mgmt", "shared", "appsvcs"]:
             self.auth.authorize(user, method, uri)
             return await self.appsvcs.handle(segs[3:], method, body, dict(request.query_params))
+        if segs[:3] == ["mgmt", "shared", "service-discovery"]:
+            self.auth.authorize(user, method, uri)
+            return self.appsvcs.discovery(segs[3:], method, body)
         if segs[:3] == ["mgmt", "shared", "declarative-onboarding"]:
             self.auth.authorize(user, method, uri)
             return await self.onboarding.handle(segs[3:], method, body, dict(request.query_params))

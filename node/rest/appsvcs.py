@@ -66,6 +66,19 @@ class Appsvcs:
             return json_response(out, status)
         return json_response(self.service.task(record["id"])[1], 202)
 
+    def discovery(self, segs: list[str], method: str, body) -> Response:
+        """/mgmt/shared/service-discovery/task[/ID[/nodes]]: GET the tasks, POST a task's node list."""
+        if segs[:1] != ["task"] or len(segs) > 3 or (len(segs) == 3 and segs[2] != "nodes"):
+            raise RestError(404, f"URI path /mgmt/shared/service-discovery/{'/'.join(segs)} not registered.", 1)
+        if method == "GET":
+            status, out = self.service.discovery_tasks(segs[1] if len(segs) > 1 else None)
+            return json_response({"result": out} if len(segs) == 3 and status == 200 else out, status)
+        if method != "POST" or len(segs) != 3:
+            raise RestError(405, f"Method {method} is not allowed.", 1)
+        if self.service.busy or self.tasks.running:
+            return json_response({"code": 503, "message": BUSY}, 503)
+        return json_response(*_swap(self.service.post_nodes(segs[1], body)))
+
     async def _run(self, id_: str, body, tenants, method: str, done: trio.Event) -> None:
         async with self.turn:
             self.service.busy = True

@@ -238,7 +238,7 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
                 ref["items"] = [item_to_rest(type_, path, f, i, generation) for i in v or []]
             out[f.rest + "Reference"] = ref
         elif f.kind == "list" and f.ref:       # full paths and a link to each (haOrder only when set)
-            if v or type_ != "cm traffic-group":
+            if v or type_ not in ("cm traffic-group", "ltm virtual"):
                 out[f.rest] = list(v or [])
                 out[f.rest + "Reference"] = [{"link": link(object_url(f.ref, d))} for d in v or []]
         elif f.kind == "items":
@@ -268,6 +268,8 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = full_path(v) if one_monitor else v
             if f.kind == "ref" and v != "none":
                 out[f.rest + "Reference"] = {"link": link(object_url(f.ref, v))}
+    if type_ == "ltm virtual" and not values.get("vlans-enabled"):
+        out["vlansDisabled"] = True    # F5: on every VLAN is disabled on none
     return out
 
 

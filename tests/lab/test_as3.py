@@ -53,8 +53,8 @@ def tmsh(node: str, line: str) -> str:
     return biglab("exec", LAB, node, "--", "tmsh", *line.split()).stdout
 
 
-def curl(lab: str, port: int = 80) -> str | None:
-    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{VIP}:{port}/"], capture_output=True,
+def curl(lab: str, port: int = 80, vip: str = VIP) -> str | None:
+    out = Lab.open(lab).run("client", ["curl", "-s", "-m", "3", f"http://{vip}:{port}/"], capture_output=True,
                             text=True)
     return out.stdout.split()[0] if out.returncode == 0 and out.stdout else None
 
@@ -241,6 +241,31 @@ def test_f5s_python_sdk_as3_client(lab):
     assert [x["message"] for x in out["results"]] == ["success"]
     assert as3.service.show()["Shop"]["Web"]["serviceMain"]["virtualPort"] == 8081
     assert wait_for(lambda: curl(lab, 8081), what="HTTP on the SDK's port") in ("web1", "web2")
+
+
+def test_event_driven_discovery_nodes_posted_become_members_on_both_devices(lab):
+    """A pool with an event member starts empty; the node list POSTed to its task becomes its
+    members (on the peer too, by sync) and carries traffic; the tenant's DELETE takes them away."""
+    vip = "10.1.10.121"
+    decl = {"class": "ADC", "schemaVersion": "3.50.0", "Events": {"class": "Tenant", "App": {
+        "class": "Application", "template": "http",
+        "serviceMain": {"class": "Service_HTTP", "virtualAddresses": [vip], "pool": "pool"},
+        "pool": {"class": "Pool", "members": [{"servicePort": 80, "addressDiscovery": "event",
+                                              "shareNodes": True}]}}}}   # web2's node is the topology's, in /Common
+    assert api(B1, "POST", DECLARE, decl).status_code == 200
+    task = "/mgmt/shared/service-discovery/task/~Events~App~pool"
+    try:
+        assert api(B1, "GET", task).json()["provider"] == "event"
+        r = api(B1, "POST", f"{task}/nodes", [{"id": "10.1.20.22", "ip": "10.1.20.22"}])
+        assert r.status_code == 200, r.text
+        assert wait_for(lambda: curl(lab, vip=vip), what="HTTP to the posted node") == "web2"
+        wait_for(lambda: "10.1.20.22:http {" in tmsh("bigip2", "list ltm pool /Events/App/pool"),
+                 what="the posted member on bigip2")
+        assert [x["message"] for x in api(B1, "POST", DECLARE, decl).json()["results"]] == ["no change"]
+    finally:
+        assert api(B1, "DELETE", DECLARE + "/Events").status_code == 200
+    assert api(B1, "GET", "/mgmt/tm/ltm/pool/~Events~App~pool").status_code == 404
+    assert api(B1, "GET", "/mgmt/shared/service-discovery/task").json() == {"items": []}
 
 
 def test_delete_leaves_nothing_on_either_device(lab):

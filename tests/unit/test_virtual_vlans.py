@@ -33,7 +33,7 @@ def test_tmsh_sets_the_vlans_one_switch_at_a_time_and_lists_them_as_f5_does(vlan
     run(vlans, VS)
     vs = vlans.get("ltm virtual", "/Common/vs")
     assert (vs["vlans"], vs.get("vlans-enabled"), vs.get("vlans-disabled")) == (["/Common/internal"], True, None)
-    assert "    vlans { internal }\n    vlans-enabled\n" in tmsh.render("ltm virtual", "/Common/vs", vs)
+    assert "    vlans {\n        internal\n    }\n    vlans-enabled\n" in tmsh.render("ltm virtual", "/Common/vs", vs)
     run(vlans, "modify ltm virtual vs vlans-disabled vlans add { external }")
     vs = vlans.get("ltm virtual", "/Common/vs")
     assert (vs["vlans"], vs.get("vlans-enabled"), vs.get("vlans-disabled")) == (
@@ -55,6 +55,8 @@ async def test_rest_shows_vlans_enabled_and_the_vlans_as_f5_does(tmp_path):
     parts = fake_parts(tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=RestApp(**parts).app),
                                  base_url="https://localhost", auth=("admin", "admin")) as c:
+        r = await c.post("/mgmt/tm/ltm/virtual", json={"name": "any", "destination": "/Common/10.0.0.101:80"})
+        assert r.json()["vlansDisabled"] is True and "vlans" not in r.json()   # every VLAN, as F5 shows it
         body = {"name": "vs", "destination": "/Common/10.0.0.100:80", "vlansEnabled": True}
         r = await c.post("/mgmt/tm/ltm/virtual", json={**body, "vlans": ["/Common/nosuch"]})
         assert r.status_code == 400 and "VLAN (/Common/nosuch)" in r.json()["message"]
@@ -140,3 +142,10 @@ def test_an_ip_forward_virtual_forwards_from_its_vlans_only():
     counted = chain(replace(vs, vlans=("external",), vlans_enabled=True), "forward")
     assert {"match": {"op": "==", "left": iif, "right": {"set": ["external"]}}} in counted[0]   # only what it takes counts
     assert chain(replace(vs, vlans_enabled=True), "allow") == []   # enabled on none: it forwards nothing
+
+
+def test_a_virtuals_irules_are_listed_one_a_line_as_f5_lists_them(vlans):
+    run(vlans, "create ltm rule r1 { when CLIENT_ACCEPTED { } }")
+    run(vlans, VS + " rules { r1 }")
+    text = tmsh.render("ltm virtual", "/Common/vs", vlans.get("ltm virtual", "/Common/vs"))
+    assert "    rules {\n        r1\n    }\n" in text
