@@ -91,8 +91,9 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
-RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
-TCL_TYPES = ("ltm rule", "cli script")     # objects whose whole body is Tcl
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|gtm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$",
+                  re.DOTALL)
+TCL_TYPES = ("ltm rule", "gtm rule", "cli script")     # objects whose whole body is Tcl
 OWNER_LINE = re.compile(r"\n[ \t]*app-service[ \t]+(\S+)[ \t]*$")      # what follows an iApp-made iRule's Tcl
 
 
