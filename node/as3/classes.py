@@ -176,7 +176,9 @@ CLASSES: dict[str, dict] = {
         **stored.schemas(stored.MONITOR), passphrase=SECRET, secret=SECRET, clientTLS=NAME_OR_POINTER,
         clientCertificate=STR, adaptiveDivergenceMilliseconds=intrange(1, 10000, 500),
         adaptiveDivergencePercentage=intrange(1, 500, 100),
-        pathname=STR, arguments=STR,
+        pathname=STR, arguments=STR, expand=BOOL, environmentVariables={"type": "object", "additionalProperties": STR},
+        script={"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                                "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]},
         interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
         targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
         timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
@@ -273,7 +275,15 @@ CLASSES.update({
                 "monitors": {"type": "array", "items": POINTER}, "minimumMonitors": intrange(1, 63, 1)}}},
         virtualServerDiscoveryMode=enum("no", "yes", "enabled-no-delete", default="no"),
         monitors={"type": "array", "items": POINTER}, minimumMonitors=intrange(1, 63, 1),
-        exposeRouteDomainsEnabled={**BOOL, "default": False}),
+        exposeRouteDomainsEnabled={**BOOL, "default": False}, proberPool=POINTER,
+        proberPreferred=enum("inherit", "inside-datacenter", "outside-datacenter", "pool", default="inherit"),
+        proberFallback=enum("inherit", "any-available", "inside-datacenter", "none", "outside-datacenter", "pool",
+                            default="inherit")),
+    "GSLB_Prober_Pool": obj(   # gtm prober-pool (stored: the lab's GTMs probe themselves)
+        enabled={**BOOL, "default": True}, lbMode=enum("global-availability", "round-robin", default="global-availability"),
+        members={"type": "array", "items": {"type": "object", "required": ["server"], "additionalProperties": False,
+                                            "properties": {"server": POINTER, "enabled": {**BOOL, "default": True},
+                                                           "memberOrder": intrange(0, 65535, 0), "remark": STR}}}),
     "GSLB_Pool": obj(
         ("resourceRecordType",), resourceRecordType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
         enabled={**BOOL, "default": True}, ttl=intrange(0, 4294967295, 30),
@@ -300,6 +310,8 @@ CLASSES.update({
         poolsCname={"type": "array", "items": POINTER},   # CNAME pools on a wide IP of another type
         lastResortPool=POINTER, lastResortPoolType=enum("A", "AAAA", "CNAME", "MX", "NAPTR"),
         iRules={"type": "array", "items": NAME_OR_POINTER}, persistenceEnabled={**BOOL, "default": False},
+        loadBalancingDecisionLogVerbosity={"type": "array", "uniqueItems": True, "items": enum(
+            "pool-selection", "pool-traversal", "pool-member-selection", "pool-member-traversal")},
         clientSubnetPreferred={**BOOL, "default": False},
         ttlPersistence=intrange(0, 4294967295, 3600), persistCidrIpv4=intrange(0, 32, 32),
         persistCidrIpv6=intrange(0, 128, 128)),
@@ -309,6 +321,7 @@ CLASSES.update({
         **stored.schemas(stored.GSLB_MONITOR), passphrase=SECRET, clientCertificate=STR,
         interval=intrange(1, 86400, 30), timeout=intrange(1, 86400, 120), probeTimeout=intrange(0, 86400, 5),
         send=STR, receive=STR, target=STR, ignoreDownResponseEnabled={**BOOL, "default": False}),
+    "GSLB_iRule": obj(("iRule",), iRule=CLASSES["iRule"]["properties"]["iRule"], expand={**BOOL, "default": True}),
     # members is AS3's name now, regionMembers its earlier one
     "GSLB_Topology_Region": obj(members={"type": "array", "items": MATCH}, regionMembers={"type": "array", "items": MATCH}),
     "GSLB_Topology_Records": obj(records={"type": "array", "items": {
@@ -316,7 +329,7 @@ CLASSES.update({
             "source": MATCH, "destination": MATCH, "weight": intrange(0, 4294967295, 1)}}}),
 })
 # GSLB data centers, servers, regions and topology exist in /Common only: declared in /Common/Shared
-COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Topology_Region", "GSLB_Topology_Records")
+COMMON_ONLY = ("GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Topology_Region", "GSLB_Topology_Records")
 
 CONSTANTS = {"type": "object"}   # AS3's constants (class Constants): for the declaration's own use, not configuration
 APPLICATION = {"type": "object", "required": ["class"], "properties": {

@@ -93,6 +93,13 @@ def secret_text(secret: dict) -> str:
     return clear.decode(errors="replace") if clear is not None else secret["ciphertext"]
 
 
+def script_text(script) -> str:
+    """An external monitor's script as AS3 takes it: text, {text} or {base64} ({url} is refused)."""
+    if isinstance(script, str):
+        return script
+    return script["text"] if "text" in script else base64.b64decode(script["base64"]).decode(errors="replace")
+
+
 def described(item: dict, values: dict) -> dict:
     return {**values, "description": item["remark"]} if "remark" in item else values
 
@@ -110,7 +117,8 @@ class Builder:
         for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
         order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
-                 "GSLB_Data_Center", "GSLB_Server", "GSLB_Monitor", "GSLB_Pool", "GSLB_Domain", "GSLB_Topology_Region",
+                 "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
+                 "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
         items = [(a, n, item) for a, app in apps.items() for n, item in objects_of(app).items()]
         items.sort(key=lambda x: order.index(x[2]["class"]) if x[2]["class"] in order else len(order))
@@ -147,9 +155,15 @@ class Builder:
         for prop, field in (("adaptive", "adaptive"), ("reverse", "reverse"), ("transparent", "transparent")):
             if prop in item:
                 values[field] = ED[item[prop]]
-        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: stored, not run
+        for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: its script runs
             if prop in item:
                 values[field] = item[prop]
+        if mt == "external" and "script" in item:   # installed as /T/A/n-script, as AS3 names it
+            values["run"] = f"/{self.t}/{a}/{n}-script"
+            self.add(Obj("sys file external-monitor", values["run"], {
+                "source-path": f"file:/var/config/rest/downloads/_{self.t}_{a}_{n}", "content": script_text(item["script"])}))
+        if mt == "external" and item.get("environmentVariables"):
+            values["user-defined"] = dict(item["environmentVariables"])
         values.update(self.monitor_settings(a, item, TYPES[f"ltm monitor {mt}"]))
         self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
@@ -451,13 +465,16 @@ class Builder:
         return {"type": {"auto": "automap", "self": "automap", "none": "none"}[v]}
 
 
-    def irule(self, a: str, n: str, item: dict) -> None:
+    def irule(self, a: str, n: str, item: dict, type_: str = "ltm rule") -> None:
         text = item["iRule"]
         if isinstance(text, dict):
             text = base64.b64decode(text["base64"]).decode()
         if get(item, "expand"):
             text = self.expand(text, a)
-        self.add(Obj("ltm rule", f"/{self.t}/{a}/{n}", described(item, {"api-anonymous": text})))
+        self.add(Obj(type_, f"/{self.t}/{a}/{n}", described(item, {"api-anonymous": text})))
+
+    def gslb_irule(self, a: str, n: str, item: dict) -> None:
+        self.irule(a, n, item, "gtm rule")     # stored, not run (docs/design.md)
 
     def expand(self, text: str, a: str) -> str:
         """AS3's backquote expansion: `T` the tenant, `A` the application, `*name` a pointer's full path;
@@ -497,7 +514,10 @@ class Builder:
                   "status": ED[get(item, "enabled")], "addresses": addresses, "virtual-servers": virtuals,
                   "virtual-server-discovery": {"no": "disabled", "yes": "enabled"}.get(
                       get(item, "virtualServerDiscoveryMode"), "enabled-no-delete"),
-                  "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")]}
+                  "expose-route-domains": YN[get(item, "exposeRouteDomainsEnabled")],
+                  "prober-preference": get(item, "proberPreferred"), "prober-fallback": get(item, "proberFallback")}
+        if "proberPool" in item:
+            values["prober-pool"] = self.ref(item["proberPool"], a)
         if item.get("monitors"):
             values["monitor"] = self.monitors_rule(item, a)
         self.add(Obj("gtm server", self.common(n), described(item, values)))
@@ -507,6 +527,12 @@ class Builder:
         paths = [self.ref(m, a) for m in item["monitors"]]
         return (f"min {item['minimumMonitors']} of {{ {' '.join(paths)} }}" if "minimumMonitors" in item
                 else " and ".join(paths))
+
+    def gslb_prober_pool(self, a: str, n: str, item: dict) -> None:
+        members = {self.ref(m["server"], a): {"order": m.get("memberOrder", i), "status": ED[m.get("enabled", True)]}
+                   for i, m in enumerate(item.get("members") or [])}
+        self.add(Obj("gtm prober-pool", self.common(n), described(item, {
+            "load-balancing-mode": get(item, "lbMode"), "status": ED[get(item, "enabled")], "members": members})))
 
     def gslb_monitor(self, a: str, n: str, item: dict) -> None:
         mt = item["monitorType"]
@@ -559,11 +585,12 @@ class Builder:
                                       for i, p in enumerate(item["poolsCname"])}} if item.get("poolsCname") else {}),
                   "ttl-persistence": get(item, "ttlPersistence"), "persist-cidr-ipv4": get(item, "persistCidrIpv4"),
                   "persist-cidr-ipv6": get(item, "persistCidrIpv6"),
-                  "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")]}
+                  "topology-prefer-edns0-client-subnet": ED[get(item, "clientSubnetPreferred")],
+                  "load-balancing-decision-log-verbosity": item.get("loadBalancingDecisionLogVerbosity") or []}
         if "lastResortPool" in item:
             kind = item.get("lastResortPoolType", rt.upper()).lower()
             values["last-resort-pool"] = f"{kind} {self.ref(item['lastResortPool'], a)}"
-        if item.get("iRules"):     # gtm iRules: stored only
+        if item.get("iRules"):     # GSLB_iRules (gtm rule): stored only
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         self.add(Obj(f"gtm wideip {rt}", f"/{self.t}/{a}/{item['domainName']}", described(item, values)))
 

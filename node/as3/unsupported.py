@@ -84,7 +84,7 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
-    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey")
+    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script")
                if isinstance(item.get(p), dict) and "url" in item[p]]
     return errors + _monitor(item, pointer) + _persistence(item, pointer)
 

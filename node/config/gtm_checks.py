@@ -41,6 +41,8 @@ def item_name(t: ObjType, f: Field, raw: str) -> str:
     """Names of subcollection items as F5 keeps them: pools and members with their folder."""
     if f.name in ("pools", "pools-cname", "persist", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
         return full_path(raw)
+    if f.name == "members" and t.path == "gtm prober-pool":   # its members are servers
+        return full_path(raw)
     if f.name == "members" and t.path.split()[-1] in SERVER_MEMBERS:
         server, sep, vs = raw.removeprefix("/Common/").partition(":")
         if not sep or not server or not vs:
@@ -209,6 +211,9 @@ def _check_wideip(work: dict, tname: str, path: str, v: dict) -> None:
     for p in v.get("pools-cname") or []:
         if ("gtm pool cname", p["name"]) not in work:
             raise NotFound("Pool", p["name"])
+    for r in v.get("rules") or []:
+        if ("gtm rule", r) not in work:
+            raise NotFound("Rule", r)
     for alias in v.get("aliases") or []:
         full_path(alias, wild=True)
 
@@ -249,7 +254,14 @@ def _check_listener(work: dict, tname: str, path: str, v: dict) -> None:
             raise Invalid(f"listeners {path} and {op} have the same address {v['address']}")
 
 
+def _check_prober_pool(work: dict, tname: str, path: str, v: dict) -> None:
+    for m in v.get("members") or []:
+        if ("gtm server", m["name"]) not in work:
+            raise NotFound("Server", m["name"])
+
+
 CHECKS = {"gtm pool": _check_pool, "gtm wideip": _check_wideip, "gtm server": _check_server,
+          "gtm prober-pool": _check_prober_pool,
           "gtm region": _check_region, "gtm topology": _check_topology, "gtm zone": _check_zone,
           "gtm listener": _check_listener, "gtm monitor": _check_monitor}
 
@@ -261,8 +273,11 @@ def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
     if tname == "gtm datacenter" and ot == "gtm server" and ov.get("datacenter") == path:
         return True
     if tname == "gtm server":
-        return ot.startswith("gtm pool ") and ot.split()[-1] in SERVER_MEMBERS and any(
-            m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or [])
+        return (ot.startswith("gtm pool ") and ot.split()[-1] in SERVER_MEMBERS and any(
+            m["name"].rsplit(":", 1)[0] == path for m in ov.get("members") or [])) or (
+            ot == "gtm prober-pool" and path in [m["name"] for m in ov.get("members") or []])
+    if tname == "gtm prober-pool":
+        return ot == "gtm server" and ov.get("prober-pool") == path
     terms = []
     if ot == "gtm region":
         terms = ov.get("region-members") or []
@@ -273,6 +288,10 @@ def _uses(tname: str, path: str, ot: str, ov: dict, op: str) -> bool:
         return True
     if tname.startswith("gtm pool ") and ot == tname.replace("pool", "wideip"):
         return path in [p["name"] for p in ov.get("pools") or []] or ov.get("last-resort-pool") == path
+    if tname == "gtm pool cname" and ot.startswith("gtm wideip "):
+        return path in [p["name"] for p in ov.get("pools-cname") or []]
+    if tname == "gtm rule" and ot.startswith("gtm wideip "):
+        return path in (ov.get("rules") or ())
     return False
 
 

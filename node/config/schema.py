@@ -250,8 +250,8 @@ GTM_TYPES = (
         Field("expose-route-domains", "enum", "no", YN),
         Field("iq-allow-path", "enum", "yes", YN), Field("iq-allow-service-check", "enum", "yes", YN),
         Field("iq-allow-snmp", "enum", "yes", YN), *_limits("cpu-usage"), *LIMITS, *_limits("mem-avail"),
-        Field("prober-fallback", "enum", "inherit", PROBER), Field("prober-preference", "enum", "inherit", PROBER),
-        Field("prober-pool", "str"),
+        Field("prober-fallback", "enum", "inherit", PROBER + ("any-available",)), Field("prober-preference", "enum", "inherit", PROBER),
+        Field("prober-pool", "ref", ref="gtm prober-pool"),
         Field("monitor", "str", "bigip"), Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="gtm", flags=ED, flag_field="status"),
     *[ObjType(f"gtm pool {rt}", "Pool", (
@@ -271,13 +271,23 @@ GTM_TYPES = (
         Field("pools", "items", (), sub=_ORDER_RATIO), Field("aliases", "list", ()),
         # CNAME pools on a wide IP of another type: picked, they answer with a CNAME (F5's pools-cname)
         *((Field("pools-cname", "items", (), sub=_ORDER_RATIO),) if rt != "cname" else ()),
-        Field("last-resort-pool", "str", "none"), Field("rules", "list"),   # gtm iRules: stored only
+        Field("last-resort-pool", "str", "none"), Field("rules", "list", (), ref="gtm rule"),   # stored only
+        Field("load-balancing-decision-log-verbosity", "list", ()),   # stored: the lab logs no decisions
         Field("persistence", "enum", "disabled", ED), Field("ttl-persistence", "int", 3600, minimum=0, maximum=4294967295),
         Field("persist-cidr-ipv4", "int", 32, minimum=0, maximum=32),
         Field("persist-cidr-ipv6", "int", 128, minimum=0, maximum=128),
         Field("topology-prefer-edns0-client-subnet", "enum", "disabled", ED),
         Field("status", "enum", "enabled", ED), Field("description", "str")),
         scope="gtm", flags=ED, flag_field="status") for rt in GTM_ALL_TYPES],
+    # the servers that probe for a server (prober-preference pool): stored, the lab's GTMs probe themselves
+    ObjType("gtm prober-pool", "Prober Pool", (
+        Field("load-balancing-mode", "enum", "global-availability", ("global-availability", "round-robin")),
+        Field("members", "items", (), sub=(Field("order", "int", 0, minimum=0, maximum=65535),
+                                            Field("status", "enum", "enabled", ED), Field("description", "str"))),
+        Field("status", "enum", "enabled", ED), Field("description", "str")),
+        scope="gtm", flags=ED, flag_field="status"),
+    # a GTM iRule (DNS_REQUEST...): its Tcl is checked and stored, never run (docs/design.md)
+    ObjType("gtm rule", "Rule", (Field("api-anonymous", "str", ""), Field("description", "str")), scope="gtm"),
     ObjType("gtm region", "Region", (Field("region-members", "terms", ()), Field("description", "str")), scope="gtm"),
     ObjType("gtm topology", "Topology", (
         Field("score", "int", 1, minimum=0, maximum=4294967295), Field("order", "int", minimum=1, maximum=4294967295),
@@ -817,10 +827,17 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
             ("tcp", (Field("send", "str"), Field("recv", "str"))),
             ("udp", (Field("send", "str", "default send string"), Field("recv", "str"))),
             ("gateway-icmp", ()),
-            # stored only (docs/design.md): icmp is probed as gateway-icmp, tcp-half-open and
-            # external by a TCP connect (an external monitor's script is not run)
+            # stored only (docs/design.md): icmp is probed as gateway-icmp, tcp-half-open by a TCP
+            # connect; external runs its script (`run`, a sys file external-monitor) as F5's bigd does
             ("icmp", ()), ("tcp-half-open", ()),
-            ("external", (Field("run", "str"), Field("args", "str"))), *STORED_MONITOR_TYPES)],
+            ("external", (Field("run", "str"), Field("args", "str"),
+                          # the script's environment variables (tmsh `user-defined NAME VALUE`)
+                          Field("user-defined", "record"))), *STORED_MONITOR_TYPES)],
+    # an external monitor's script: its text is kept with the object (`content`, as a
+    # certificate's pem), so it syncs; read from source-path (an upload) when installed
+    ObjType("sys file external-monitor", "External Monitor File", (
+        Field("source-path", "str", required=True), Field("checksum", "str"), Field("size", "int"),
+        Field("description", "str"))),
     ObjType("ltm snat-translation", "SNAT Translation", (
         Field("address", "ip", required=True), Field("arp", "enum", "enabled", ED),
         Field("connection-limit", "int", 0, minimum=0, maximum=4294967295), Field("description", "str"),

@@ -11,6 +11,7 @@ incremental cache size) so a peer that is only a few commits behind gets just th
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -381,8 +382,13 @@ class ConfigStore:
         else:
             raise ConfigError(f"unknown action {op.action!r}")
         for fname, (verb, value) in op.values.items():
-            if fname == "pem" and op.type in (ssl_files.CERT, ssl_files.KEY):
-                continue    # the file's text itself (AS3's Certificate): installed by _ssl_file
+            if fname == "pem" and op.type in (ssl_files.CERT, ssl_files.KEY) or \
+                    fname == "content" and op.type == EXTERNAL_FILE:
+                continue    # the file's text itself (AS3's Certificate, script): installed by _ssl_file, _script
+            if fname == "user-defined" and verb == "set" and isinstance(value, dict):
+                merged = {**(values.get(fname) or {}), **{str(k): str(v) for k, v in value.items()}}
+                values[fname] = {k: v for k, v in merged.items() if v != "none"}   # `user-defined X none` removes X
+                continue
             f = t.field(fname)
             if f is None:
                 raise Invalid(f'{t.path} has no property "{fname}"')
@@ -418,6 +424,9 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
+            elif verb == "set" and fname == "run" and op.type == "ltm monitor external" and isinstance(value, str) \
+                    and value != "none":   # the script file, by path (one missing: the probe finds the member down)
+                values[fname] = _resolve(work, (EXTERNAL_FILE,), value, full_path(value, folder=folder or PARTITION))
             elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
                     and isinstance(value, str) and " " in value.strip():   # a rule: `http and tcp`, `min 1 of { ... }`
                 values[fname] = _monitor_rule(work, value, folder or PARTITION)
@@ -444,6 +453,8 @@ class ConfigStore:
             self._snat_translations(work, values.get("members") or [], touched)
         if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
             self._ssl_file(op, values)
+        if op.type == EXTERNAL_FILE and ("source-path" in op.values or "content" in op.values):
+            self._script(op, values)
         drafts = policy.drafts_folder(op.type, op.path)
         if op.action == "create" and drafts and ("sys folder", drafts) not in work:
             work[("sys folder", drafts)] = TYPES["sys folder"].defaults()
@@ -592,6 +603,15 @@ class ConfigStore:
         user = access.user if access else ("root" if values["source-path"].startswith(SSL_OWN) else "admin")
         values.update(ssl_files.describe(op.type, op.path, pem, unseal(values.get("passphrase"))),
                       **ssl_files.stamp(op.type, values, user, self.now()))
+
+    def _script(self, op: Op, values: dict) -> None:
+        """Install an external monitor's script: its text (AS3's) or its source-path's file now."""
+        if "content" in op.values:
+            text = op.values["content"][1].encode()
+        else:
+            text = self._read_source(self.path.parent if self.path else None, None, op.path, values)
+        values.update(content=text.decode(errors="replace"), size=len(text),
+                      checksum=f"SHA1:{len(text)}:{hashlib.sha1(text).hexdigest()}")
 
     def _keep_files(self, changes: list[Change]) -> None:
         """The file store's copy of each certificate and key a commit installed (a trial or a
@@ -751,6 +771,7 @@ class ConfigStore:
 
 
 MONITOR_TYPES = tuple(t for t in TYPES if t.startswith("ltm monitor"))
+EXTERNAL_FILE = "sys file external-monitor"   # an external monitor's script (_script)
 
 
 def twin(type_: str, path: str) -> tuple[str, str] | None:

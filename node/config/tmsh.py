@@ -91,8 +91,9 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     return topology_name([str(t) for t in rest[:end]]), rest[end:]
 
 
-RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$", re.DOTALL)
-TCL_TYPES = ("ltm rule", "cli script")     # objects whose whole body is Tcl
+RULE = re.compile(r"^\s*(?:tmsh\s+)?(create|modify)\s+(ltm\s+rule|gtm\s+rule|cli\s+script)\s+(\S+)\s*\{(.*)\}\s*$",
+                  re.DOTALL)
+TCL_TYPES = ("ltm rule", "gtm rule", "cli script")     # objects whose whole body is Tcl
 OWNER_LINE = re.compile(r"\n[ \t]*app-service[ \t]+(\S+)[ \t]*$")      # what follows an iApp-made iRule's Tcl
 
 
@@ -283,6 +284,12 @@ def properties(t: ObjType, tokens: list) -> dict:
         if not tokens:
             raise TmshSyntaxError(f'Syntax Error: "{word}" requires a value')
         verb = "set"
+        if word == "user-defined":   # `user-defined NAME VALUE`, once a variable (VALUE none removes it)
+            if len(tokens) < 2:
+                raise TmshSyntaxError('Syntax Error: "user-defined" requires a name and a value')
+            name, value = str(tokens.pop(0)), str(tokens.pop(0))
+            values.setdefault(word, ("set", {}))[1][name] = value
+            continue
         if word == "monitor" and f.kind == "str" and tokens[0] != "{":   # `http and tcp`, `min 1 of { http tcp }`
             values[word] = ("set", monitor_rules.take(tokens))
             continue
@@ -524,6 +531,8 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
                      if item.get(sf.name) is not None and item[sf.name] != sf.default]
             lines.append(f"        {name} {{ {' '.join(props)} }}" if props else f"        {name} {{ }}")
         return lines + ["    }"]
+    if f.name == "user-defined":
+        return [f"    user-defined {_word(k)} {_word(x)}" for k, x in sorted(v.items())]
     if f.kind == "record":
         return [f"    {f.name} {{", *(f"        {k} {_block_value(view.name(x))}" for k, x in sorted(v.items())),
                 "    }"]

@@ -1,4 +1,4 @@
-"""Health monitors: tcp, http, https, udp, gateway_icmp and dns (F5's other types: `probe`), with F5's interval (5 s) and timeout
+"""Health monitors: tcp, http, https, udp, gateway_icmp, dns and external (F5's other types: `probe`), with F5's interval (5 s) and timeout
 (16 s).
 
 A member is marked up by one successful probe and down when no probe has succeeded for `timeout`
@@ -16,6 +16,8 @@ import re
 import socket
 import ssl
 import struct
+import tempfile
+from pathlib import Path
 
 import dns.exception
 import dns.message
@@ -24,6 +26,7 @@ import dns.rdatatype
 import trio
 
 from .. import tls
+from .external import probe_external
 
 
 def unescape(text: str) -> bytes:
@@ -153,13 +156,17 @@ async def probe_dns(address: str, port: int, settings: dict, timeout: float) -> 
     return None
 
 
-# probed by a TCP connect: the lab runs no external script, logs into no database, directory or FTP
-# server, and has no traffic statistics for inband
-CONNECT = ("tcp-half-open", "external", "ftp", "inband", "ldap", "mysql", "postgresql", "sip", "smtp")
+# probed by a TCP connect: the lab logs into no database, directory or FTP server, and has no
+# traffic statistics for inband
+CONNECT = ("tcp-half-open", "ftp", "inband", "ldap", "mysql", "postgresql", "sip", "smtp")
 
 
-async def probe(kind: str, settings: dict, address: str, port: int) -> str | None:
+async def probe(kind: str, settings: dict, address: str, port: int, scripts: Path | None = None) -> str | None:
+    """One probe; `scripts`: where external monitors' scripts are written to run (external.py)."""
     timeout = float(min(settings.get("interval", 5), settings.get("timeout", 16)))
+    if kind == "external":   # bigd gives a script the monitor's whole timeout
+        return await probe_external(scripts or Path(tempfile.gettempdir()), settings, address, port,
+                                    float(settings.get("timeout", 16)))
     if kind in ("gateway-icmp", "icmp"):
         return await probe_icmp(address, timeout)
     if kind in CONNECT:

@@ -91,6 +91,8 @@ class LTM:
         self._paths_at = -1
         self._nursery = None
         self.irules = IRules(store, log)
+        # where external monitors' scripts are written to run (the device's own file store)
+        self.scripts = store.path.parent / "config/filestore/files_d/external_monitor_run" if store.path else None
         self.stopped: set[str] = set()   # crashed parts: "tmm" (the data plane), "bigd" (the monitors)
         # the published policies, then the iRules, of a virtual server (hooks.Hook), or None
         self.hook_for: Callable[[str], Hook | None] = lambda virtual: policies.hook_for(
@@ -152,6 +154,9 @@ class LTM:
         for path in listed:
             for t in MONITOR_TYPES:
                 if (settings := self.store.get(t, path)) is not None:
+                    if t == "ltm monitor external":   # its script's text and its name (a changed script restarts it)
+                        script = self.store.get("sys file external-monitor", settings.get("run") or "") or {}
+                        settings = {**settings, "script": script.get("content"), "name": path}
                     found.append((path, t.removeprefix("ltm monitor "), settings))
                     break
         return found, min(need, len(found))
@@ -294,7 +299,7 @@ class LTM:
                 nursery.start_soon(self._monitor_deadline, key, monitor, interval)
                 while True:
                     started = trio.current_time()
-                    failure = await probe(kind, settings, address, port)
+                    failure = await probe(kind, settings, address, port, self.scripts)
                     if monitor.state.result(failure, trio.current_time()):
                         self._monitor_changed(key, monitor, failure)
                     await trio.sleep_until(started + interval)   # a probe every interval, as bigd's

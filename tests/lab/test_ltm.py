@@ -94,22 +94,46 @@ def test_a_member_whose_server_stops_is_marked_down_and_gets_no_traffic(ltm_lab)
     wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
 
 
+def only_one_serves(lab, down: str, up: str, server: str) -> None:
+    """`down` marked down by its monitor, `up` still up, and every request served by `server`."""
+    wait_for(lambda: member(lab, "bigip1", down).availability == "offline", what=f"{down} marked down")
+    assert member(lab, "bigip1", up).availability == "available"
+    assert Counter(curl(lab) for _ in range(4)) == {server: 4}
+
+
 def test_a_member_is_probed_by_its_own_monitor_rule_instead_of_its_pools(ltm_lab):
     """web1's own rule (an HTTP monitor whose receive string its page never matches) takes it down;
     web2, under the pool's rule, keeps serving."""
     tmsh(ltm_lab, "bigip1", 'create ltm monitor http never interval 1 timeout 3 recv "no-such-page-text"')
     tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { monitor min 1 of { never } } }")
     try:
-        wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "offline",
-                 what="web1 marked down by its own monitor")
-        assert member(ltm_lab, "bigip1", "10.1.20.22:80").availability == "available"
-        assert Counter(curl(ltm_lab) for _ in range(4)) == {"web2": 4}
+        only_one_serves(ltm_lab, down="10.1.20.21:80", up="10.1.20.22:80", server="web2")
         listed = tmsh(ltm_lab, "bigip1", "list ltm pool web_pool")
         assert "monitor min 1 of { never }" in listed
     finally:
         tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool members modify { 10.1.20.21:80 { monitor default } }")
         tmsh(ltm_lab, "bigip1", "delete ltm monitor http never")
     wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.21:80").availability == "available", what="web1 up")
+
+
+def test_an_external_monitors_script_runs_with_the_members_address_and_port(ltm_lab):
+    """A script (uploaded, installed as a sys file external-monitor) that prints only for web1's
+    address and port: web1 stays up, web2 goes down, traffic goes to web1 alone."""
+    upload = state.node_dir(ltm_lab, "bigip1") / "var/config/rest/downloads/only_web1.sh"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text('#!/bin/sh\n[ "$1" = "::ffff:10.1.20.21" ] && [ "$2" = 80 ] && [ "$WANT" = yes ] && echo up\n')
+    tmsh(ltm_lab, "bigip1", "create sys file external-monitor only_web1 "
+                            "source-path file:///var/config/rest/downloads/only_web1.sh")
+    tmsh(ltm_lab, "bigip1", "create ltm monitor external only_web1 run only_web1 interval 1 timeout 3 "
+                            "user-defined WANT yes")
+    tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool monitor only_web1")
+    try:
+        only_one_serves(ltm_lab, down="10.1.20.22:80", up="10.1.20.21:80", server="web1")
+    finally:
+        tmsh(ltm_lab, "bigip1", "modify ltm pool web_pool monitor fast")   # as ltm_ready set it
+        tmsh(ltm_lab, "bigip1", "delete ltm monitor external only_web1")
+        tmsh(ltm_lab, "bigip1", "delete sys file external-monitor only_web1")
+    wait_for(lambda: member(ltm_lab, "bigip1", "10.1.20.22:80").availability == "available", what="web2 up")
 
 
 def test_a_member_at_an_address_the_device_cannot_reach_is_marked_down_and_gets_no_traffic(ltm_lab):

@@ -63,7 +63,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # GSLB virtual servers with their monitors, a pool member naming a Service (a discovered virtual)
           "example-gslb-service-virtual-server-minimum-monitor.json", "example-gslb-pool-virtual-server-use-ref.json",
           # static persistence, a CNAME pool on an A wide IP
-          "example-gslb-pool-naptr.json", "example-gslb-pools_with_poolsCname.json")
+          "example-gslb-pool-naptr.json", "example-gslb-pools_with_poolsCname.json",
+          # GSLB iRules, prober pools, several pool monitors (stored)
+          "example-gslb-features.json", "example-gslb-wideip-naptr.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

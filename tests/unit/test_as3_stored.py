@@ -178,6 +178,30 @@ def test_gslb_monitor_types_the_lab_stores_carry_their_settings():
     assert (half["probe-attempts"], half["transparent"], half["destination"]) == (5, "enabled", "10.1.30.1:80")
 
 
+def test_gslb_irules_prober_pools_and_decision_logging_are_stored():
+    svc, store, _ = services()
+    shared = app(template="shared", dc={"class": "GSLB_Data_Center"},
+                 probers={"class": "GSLB_Prober_Pool", "lbMode": "round-robin", "members": [{"server": {"use": "srv"}}]},
+                 srv={"class": "GSLB_Server", "dataCenter": {"use": "dc"}, "devices": [{"address": "10.1.10.11"}],
+                      "proberPreferred": "pool", "proberPool": {"use": "probers"}})
+    rule = base64.b64encode(b"when DNS_REQUEST { log local0. `A` }").decode()
+    dns = app(d={"class": "GSLB_Domain", "domainName": "www.example.com", "resourceRecordType": "A",
+                 "iRules": ["r"], "loadBalancingDecisionLogVerbosity": ["pool-selection"]},
+              r={"class": "GSLB_iRule", "iRule": {"base64": rule}})
+    body = adc(Common={"class": "Tenant", "Shared": shared}, Dns={"class": "Tenant", "App": dns})
+    status, out = run(svc, body)
+    assert status == 200, out
+    assert store.get("gtm rule", "/Dns/App/r")["api-anonymous"] == "when DNS_REQUEST { log local0. App }"
+    wip = store.get("gtm wideip a", "/Dns/App/www.example.com")
+    assert (wip["rules"], wip["load-balancing-decision-log-verbosity"]) == (["/Dns/App/r"], ["pool-selection"])
+    assert store.get("gtm prober-pool", "/Common/probers")["members"][0]["name"] == "/Common/srv"
+    server = store.get("gtm server", "/Common/srv")
+    assert (server["prober-pool"], server["prober-preference"]) == ("/Common/probers", "pool")
+    assert run(svc, body)[1]["results"][0]["message"] == "no change"
+    dns["d"]["iRules"] = ["nosuch"]
+    assert validate.declaration(body) == ["/Dns/App/d/iRules/0: the GSLB_iRule /Dns/App/nosuch is not declared"]
+
+
 def test_hash_persistence_names_an_irule_that_exists():
     body = adc(Shop={"class": "Tenant", "App": app(hashed={"class": "Persist", "persistenceMethod": "hash",
                                                            "iRule": {"use": "nosuch"}})})

@@ -1,5 +1,6 @@
 """GTM objects in the one object model: F5's tmsh syntax, checks, and the GTM sync scope."""
 import json
+import re
 
 import pytest
 
@@ -69,6 +70,24 @@ def test_location_terms_are_stored_and_listed_as_f5_lists_them(store):
                                         "country DE", "continent --"]
     assert 'state "US/New Hampshire" { }' in render("gtm region", "/Common/R-G", region)
     assert list(store.of_type("gtm topology")) == ['ldns: state "US/New Hampshire" server: pool /Common/P1']
+
+
+def test_gtm_rules_and_prober_pools_are_stored_checked_and_in_use(store):
+    run(store, 'create gtm rule log_q { when DNS_REQUEST { log local0. "q [DNS::question name]" } }')
+    run(store, "create gtm wideip a r.example.com pools add { P1 } rules { log_q }")
+    assert store.get("gtm wideip a", "/Common/r.example.com")["rules"] == ["/Common/log_q"]
+    assert render("gtm rule", "/Common/log_q", store.get("gtm rule", "/Common/log_q")).startswith(
+        "gtm rule log_q {\n when DNS_REQUEST {")
+    run(store, "create gtm prober-pool probers load-balancing-mode round-robin members add { ltm-nyc { order 0 } }")
+    run(store, "modify gtm server web-lon prober-pool probers prober-preference pool")
+    assert store.get("gtm prober-pool", "/Common/probers")["members"][0]["name"] == "/Common/ltm-nyc"
+    assert store.get("gtm server", "/Common/web-lon")["prober-pool"] == "/Common/probers"
+    for line, message in (("create gtm rule bad { when HTTP_REQUEST { } }", "unknown event (HTTP_REQUEST)"),
+                          ("delete gtm rule log_q", "in use by a Wide IP"),
+                          ("create gtm prober-pool p2 members add { nosuch }", "Server (/Common/nosuch)"),
+                          ("delete gtm prober-pool probers", "in use by a Server (/Common/web-lon)")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            run(store, line)
 
 
 def test_global_settings_take_the_load_balancing_group(store):
