@@ -110,12 +110,15 @@ SIOCGIFFLAGS = 0x8913
 
 
 def link_states(fabric: str, names) -> dict[str, str]:
-    """Each link's state in a lab's fabric, "up", "down" or "missing", by one ioctl each on a socket
-    made there: a netlink request and pyroute2's parsing of its answer cost milliseconds per link
-    (a lab's status hundreds), and /sys shows the host's links only."""
+    """Each link's state in a lab's fabric, "up", "down" or "missing" ("unknown" to a user who may
+    not enter it), by one ioctl each on a socket made there: a netlink request and pyroute2's
+    parsing of its answer cost milliseconds per link (a lab's status hundreds), and /sys shows the
+    host's links only."""
     try:
         with namespaces.inside(fabric):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    except PermissionError:
+        return {name: "unknown" for name in names}
     except OSError:   # no fabric: the lab is gone
         return {name: "missing" for name in names}
     states = {}

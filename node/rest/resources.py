@@ -247,6 +247,9 @@ def to_rest(type_: str, path: str, values: dict, generation: int, *, expand: boo
             out[f.rest] = [{"name": term} for term in v or []]
         elif v is None or (f.kind == "list" and not v and f.default is None):   # none: not shown
             continue
+        elif f.name == "user-defined":   # an external monitor's variables, as F5 shows them (bigip_monitor_external reads them)
+            if v:
+                out.setdefault("apiRawValues", {}).update({f"userDefined {k}": x for k, x in v.items()})
         elif f.kind == "record":
             out[f.rest] = {sf.rest: v[sf.name] for sf in f.sub if sf.name in v}
         elif f.kind == "secret":   # a user's as F5 names it; a monitor's password shows its hash

@@ -21,7 +21,7 @@ CASES = [
     ("ltm/pool_member_monitors.yml", "bigip2", "list ltm pool pool_ans_mmon", "monitor min 1 of { http tcp }"),
     ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
     ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
-    ("ltm/monitor_external.yml", "bigip2", "list ltm monitor external mon_ext_ans", "run arg_example"),
+    ("ltm/monitor_external.yml", "bigip2", "list ltm monitor external mon_ext_ans", "user-defined USER example"),
     ("ltm/virtual_address.yml", "bigip2", "list ltm virtual-address 10.1.10.101", "address 10.1.10.101"),
     ("ltm/virtual_server.yml", "bigip2", "list ltm virtual vs_ans", "type automap"),
     ("ltm/virtual_forwarding.yml", "bigip2", "list ltm virtual vs_ans_fwd", "    ip-forward\n"),   # and a pool, m_of_n

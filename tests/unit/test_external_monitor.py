@@ -80,3 +80,14 @@ def test_as3_external_monitor_installs_its_script_and_a_url_is_refused_by_name()
     decl["T"]["A"]["m"]["script"] = {"url": "https://example.com/monitor.sh"}
     assert errors_of(decl) == ["/T/A/m/script: a script from a URL is not supported by this lab "
                                "(it reaches no internet)"]
+
+
+async def test_rest_shows_the_variables_as_f5s_api_raw_values(tmp_path):
+    from test_as3_core import as3_client
+    rest, c = as3_client(tmp_path)
+    async with c:
+        r = await c.post("/mgmt/tm/ltm/monitor/external", json={"name": "ext", "run": "/Common/arg_example"})
+        assert r.status_code == 200 and "apiRawValues" not in r.json()
+        run(rest.store, 'modify ltm monitor external ext user-defined USER "example"')   # bigip_monitor_external's way
+        got = (await c.get("/mgmt/tm/ltm/monitor/external/~Common~ext")).json()
+        assert got["apiRawValues"] == {"userDefined USER": "example"}
