@@ -162,7 +162,8 @@ CLASSES: dict[str, dict] = {
                 "addressDiscovery": enum("static", "event", default="static"), "shareNodes": {**BOOL, "default": False},
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
-                "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 4294967295, 0),
+                "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 2147483647, 0),
+                "rateLimit": intrange(-1, 2147483647, -1), "dynamicRatio": intrange(0, 100, 1),
                 "monitors": MONITOR_REFS,
                 "servers": {"type": "array", "items": {   # named nodes: ltm node NAME { address A }
                     "type": "object", "required": ["address"], "additionalProperties": False, "properties": {

@@ -312,6 +312,8 @@ class Builder:
                 if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
                     self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr}))
                 props = {"ratio": m.get("ratio", 1), "priority-group": m.get("priorityGroup", 0),
+                         "connection-limit": m.get("connectionLimit", 0), "dynamic-ratio": m.get("dynamicRatio", 1),
+                         "rate-limit": "disabled" if m.get("rateLimit", -1) == -1 else str(m["rateLimit"]),
                          "session": "user-enabled" if enabled else "user-disabled",
                          "state": "user-down" if state == "offline" else "user-up"}
                 if node != addr:   # a named node's address (a shared one is made by the member if missing)

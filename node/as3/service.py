@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..errors import ConfigError
 from . import classes as C
 from ..config.store import Op
-from . import discovery, settings, validate
+from . import discovery, per_app, settings, validate
 from .datastore import DG, FOLDER, Datastore
 from .desired import tenant_objects
 from .plan import Plan, plan, plan_each
@@ -121,8 +121,12 @@ class AppServices:
                 "schemaMinimum": C.SCHEMA_MINIMUM}
 
     # -- changing: prepare (pure) then apply (the commit) --------------------------------------------
-    def prepare(self, body, url_tenants: list[str] | None = None, method: str = "POST") -> Prepared:
+    def prepare(self, body, url_tenants: list[str] | None = None, method: str = "POST",
+                apps: list[str] | None = None) -> Prepared:
+        """`apps` (not None): a per-application request on /declare/TENANT/applications[/APP]."""
         started = self.now()
+        if apps is not None:
+            return self._per_app(body, url_tenants[0], apps, method, started)
         if method == "DELETE":
             return self._removal(url_tenants, started)
         if method == "PATCH":
@@ -147,6 +151,21 @@ class AppServices:
         self.history_limit = request.get("historyLimit", self.history_limit)
         dry = action == "dry-run" or bool((decl.get("controls") or {}).get("dryRun"))
         return self._deploy(decl, url_tenants, dry, request.get("persist", True), started)
+
+    def _per_app(self, body, tenant: str, apps: list[str], method: str, started: float) -> Prepared:
+        if not settings.current(self.store)["perAppDeploymentAllowed"]:
+            return Prepared((422, {"code": 422, "message": per_app.DISABLED}))
+        if method == "DELETE":
+            decl = per_app.without(tenant, apps[0], self.current) if apps else None
+            if decl is None:
+                return Prepared((404, {"code": 404, "message": f"specified application {'/'.join([tenant, *apps])} "
+                                                              "not found"}))
+        else:
+            decl = per_app.merged(body, tenant, self.current)
+            if isinstance(decl, str):
+                return Prepared(invalid([decl]))
+        dry = bool((decl.get("controls") or {}).get("dryRun"))
+        return self._deploy(decl, [tenant], dry, True, started)
 
     def _patched(self, ops: list) -> tuple[dict | None, list[str]]:
         import jsonpatch    # only when a PATCH arrives

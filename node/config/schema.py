@@ -94,6 +94,10 @@ MEMBER_FIELDS = (
     Field("description", "str"),
     # the member's own monitor rule, which replaces its pool's for it; unset is F5's "default" (the pool's)
     Field("monitor", "str"),
+    # stored only (docs/design.md): the proxy does not limit a member's connections or rate
+    Field("connection-limit", "int", 0, minimum=0, maximum=2147483647),
+    Field("dynamic-ratio", "int", 1, minimum=0, maximum=100),
+    Field("rate-limit", "str", "disabled"),
 )
 
 

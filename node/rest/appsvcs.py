@@ -8,10 +8,12 @@ answers 202 at once. While one runs, another write gets AS3's 503; with burst ha
 """
 from __future__ import annotations
 
+import json
+
 import trio
 from starlette.responses import Response
 
-from ..as3 import settings
+from ..as3 import per_app, settings
 from ..as3.service import BUSY, AppServices
 from . import resources as res
 from .commands import Tasks
@@ -37,16 +39,39 @@ class Appsvcs:
             return json_response(*_swap(self.service.task(segs[1] if len(segs) == 2 else None)))
         if head == "settings" and len(segs) == 1:
             return await self._settings(method, body)
-        if head != "declare" or len(segs) > 2:
+        apps = segs[3:4] if len(segs) in (3, 4) and segs[2] == "applications" and "," not in segs[1] else None
+        if head != "declare" or (len(segs) > 2 and apps is None) or (apps and "," in apps[0]):
             raise RestError(404, f"URI path /mgmt/shared/appsvcs/{'/'.join(segs)} not registered."
                                  "  Please verify URI is supported and wait for /available suffix to be "
                                  "responsive.", 1)
-        tenants = segs[1].split(",") if len(segs) == 2 else None
+        tenants = segs[1].split(",") if len(segs) >= 2 else None
+        if apps is not None:
+            return await self._per_app(segs[1], apps, method, body)
         if method == "GET":
             status, out = self.service.retrieve(tenants, query.get("show", "base"), query.get("age"))
             return Response(status_code=204) if status == 204 else json_response(out, status)
         if method not in ("POST", "PATCH", "DELETE"):
             raise RestError(405, f"Method {method} is not allowed.", 1)
+        return await self._submit(body, tenants, method, query)
+
+    async def _per_app(self, tenant: str, apps: list[str], method: str, body) -> Response:
+        """/declare/TENANT/applications[/APP]: the tenant's applications, each deploy shown per application."""
+        if method == "GET":
+            status, out = self.service.retrieve([tenant])
+            if status == 204 or (apps and apps[0] not in (out.get(tenant) or {})):
+                return json_response({"code": 404, "message": f"specified application {'/'.join([tenant, *apps])} "
+                                                              "not found"}, 404)
+            return json_response(per_app.view(out, tenant, apps))
+        if method not in ("POST", "DELETE") or (method == "POST" and apps) or (method == "DELETE" and not apps):
+            raise RestError(405, f"Method {method} is not allowed.", 1)
+        response = await self._submit(body, [tenant], method, {}, apps)
+        out = json.loads(response.body)
+        if isinstance(out, dict) and isinstance(out.get("declaration"), dict) and out["declaration"]:
+            out["declaration"] = per_app.view(out["declaration"], tenant, apps or per_app.app_names(body))
+        return json_response(out, response.status_code)
+
+    async def _submit(self, body, tenants, method: str, query: dict, apps: list[str] | None = None) -> Response:
+        """Run one declaration as a task (queued behind a running one with burst handling)."""
         if self.pending or self.service.busy or self.tasks.running:
             if not settings.burst(self.service.store):
                 return json_response({"code": 503, "message": BUSY}, 503)
@@ -55,7 +80,7 @@ class Appsvcs:
         record = self.service.submitted()
         done = trio.Event()
         self.pending += 1
-        trio.lowlevel.spawn_system_task(self._run, record["id"], body, tenants, method, done)
+        trio.lowlevel.spawn_system_task(self._run, record["id"], body, tenants, method, done, apps)
         if query.get("async") != "true":
             self.waiting.add(record["id"])
             with trio.move_on_after(SYNC_LIMIT):
@@ -79,12 +104,12 @@ class Appsvcs:
             return json_response({"code": 503, "message": BUSY}, 503)
         return json_response(*_swap(self.service.post_nodes(segs[1], body)))
 
-    async def _run(self, id_: str, body, tenants, method: str, done: trio.Event) -> None:
+    async def _run(self, id_: str, body, tenants, method: str, done: trio.Event, apps=None) -> None:
         async with self.turn:
             self.service.busy = True
             try:
                 self.service.in_progress(id_)
-                prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method)
+                prep = await trio.to_thread.run_sync(self.service.prepare, body, tenants, method, apps)
                 answer = self.service.apply(prep, id_)
             except Exception as exc:   # a bug must not kill the daemon: the task says what failed
                 answer = 500, {"results": [{"code": 500, "message": "declaration failed", "response": repr(exc),

@@ -24,8 +24,7 @@ HOST = "https://localhost"
 META = ("kind", "selfLink", "generation", "fullPath", "partition", "subPath", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
 # defaults, and accepted back unchanged (f5-sdk's update() PUTs them all).
-MEMBER_EXTRAS = {"connectionLimit": 0, "dynamicRatio": 1, "ephemeral": "false", "inheritProfile": "enabled",
-                 "logging": "disabled", "monitor": "default", "rateLimit": "disabled",
+MEMBER_EXTRAS = {"ephemeral": "false", "inheritProfile": "enabled", "logging": "disabled", "monitor": "default",
                  "fqdn": {"autopopulate": "disabled"}}
 # What a BIG-IP VE shows on every cm device that the lab does not model (F5's fixtures).
 DEVICE_EXTRAS = {"product": "BIG-IP", "edition": "Final", "marketingName": "BIG-IP Virtual Edition",
@@ -322,6 +321,8 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
            "fullPath": m["name"], "generation": generation,
            "selfLink": link(f"{object_url('ltm pool', pool)}/members/{tilde(m['name'])}"),
            "address": m["address"], **MEMBER_EXTRAS, "priorityGroup": m.get("priority-group", 0),
+           "connectionLimit": m.get("connection-limit", 0), "dynamicRatio": m.get("dynamic-ratio", 1),
+           "rateLimit": m.get("rate-limit", "disabled"),
            "ratio": m.get("ratio", 1), "session": session, "state": state}
     if m.get("monitor"):   # its own rule (F5 shows none as /Common/none)
         out["monitor"] = "/Common/none" if m["monitor"] == "none" else m["monitor"]

@@ -94,6 +94,9 @@ def test_the_declaration_and_its_task_sync_to_the_peer_and_survive_a_restart(lab
     for host in (B1, B2):
         wait_for(lambda: api(host, "GET", DECLARE).status_code == 200
                  and api(host, "GET", DECLARE).json().get("remark") == "synced", what=f"the declaration on {host}")
+    settings = "/mgmt/shared/appsvcs/settings"    # kept as AS3 keeps them: a data group, synced
+    assert api(B1, "POST", settings, {"burstHandlingEnabled": True}).json()["burstHandlingEnabled"] is True
+    wait_for(lambda: api(B2, "GET", settings).json()["burstHandlingEnabled"], what="the settings on bigip2")
     pid = int((state.node_dir(LAB, "bigip2") / "daemon.pid").read_text())
     os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
@@ -104,6 +107,9 @@ def test_the_declaration_and_its_task_sync_to_the_peer_and_survive_a_restart(lab
     assert [x["message"] for x in api(B2, "GET", f"/mgmt/shared/appsvcs/task/{task}").json()["results"]] == [
         "no change"]     # the tenant's objects are as deployed; only the declaration's remark is new
     assert [h["age"] for h in api(B2, "GET", DECLARE + "?age=list").json()][:2] == [0, 1]
+    assert api(B2, "GET", settings).json()["burstHandlingEnabled"] is True
+    api(B1, "POST", settings, {})     # every setting back to its default, on both
+    wait_for(lambda: api(B2, "GET", settings).json()["burstHandlingEnabled"] is False, what="the defaults on bigip2")
 
 
 def _answer(host: str, path: str):

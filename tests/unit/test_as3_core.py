@@ -543,3 +543,13 @@ def test_named_servers_make_named_nodes_their_members_name_and_a_redeploy_is_no_
     assert errors_of(adc(Shop=tenant)) == [
         '/Shop/Web/web_pool/members/0/servers/0/name: should match pattern "^[A-Za-z][0-9A-Za-z_.-]*$"']
     assert run(svc, None, ["Shop"], "DELETE")[0] == 200 and owned(store) == []
+
+
+def test_member_limits_are_the_members_settings():
+    tenant = {"class": "Tenant", "Web": web(servers=("10.1.20.21",))}
+    tenant["Web"]["web_pool"]["members"][0].update(connectionLimit=1000, rateLimit=100, dynamicRatio=50)
+    svc, store, _ = services()
+    assert run(svc, adc(Shop=tenant))[0] == 200
+    (m,) = store.get("ltm pool", "/Shop/Web/web_pool")["members"]
+    assert (m["connection-limit"], m["rate-limit"], m["dynamic-ratio"]) == (1000, "100", 50)
+    assert run(svc, adc(Shop=tenant))[1]["results"][0]["message"] == "no change"

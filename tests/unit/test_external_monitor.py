@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import trio
+
 from node.config import tmsh
 from node.config.store import ConfigStore, Op
 from node.ltm.external import probe_external
@@ -27,9 +29,17 @@ async def test_the_script_gets_f5s_arguments_and_variables_and_printing_is_up(tm
 
 async def test_a_script_past_the_timeout_is_down_and_its_process_group_killed(tmp_path, autojump_clock):
     pids = tmp_path / "pids"
-    script = f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pids}\nwait\necho late\n"
-    assert await probe_external(tmp_path, {"script": script}, "10.1.20.21", 80, 3) == \
-        "the script ran past the timeout (3 s)"
+    script = f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pids}.tmp && mv {pids}.tmp {pids}\nwait\necho late\n"
+    got = []
+
+    async def probe():
+        got.append(await probe_external(tmp_path, {"script": script}, "10.1.20.21", 80, 3))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(probe)
+        while not pids.exists():    # busy until the script has started its child: the clock jumps after
+            await trio.lowlevel.checkpoint()
+    assert got == ["the script ran past the timeout (3 s)"]
     for pid in map(int, pids.read_text().split()):
         deadline = time.monotonic() + 5     # SIGKILL lands at once, the kernel's teardown may take a moment
         while not dead(pid) and time.monotonic() < deadline:

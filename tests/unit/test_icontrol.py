@@ -73,9 +73,12 @@ def test_bodies_become_ops():
     m = res.op_for("PATCH", res.route(["ltm", "pool", "web", "members", "~Common~10.0.0.1:80"]),
                    {"session": "user-disabled", "fqdn": {}})
     assert m.values == {"members": ("modify", {"/Common/10.0.0.1:80": {"session": "user-disabled"}})}
+    m = res.op_for("PATCH", res.route(["ltm", "pool", "web", "members", "~Common~10.0.0.1:80"]),
+                   {"connectionLimit": 10})      # stored
+    assert m.values == {"members": ("modify", {"/Common/10.0.0.1:80": {"connection-limit": 10}})}
     with pytest.raises(RestError):
         res.op_for("PATCH", res.route(["ltm", "pool", "web", "members", "~Common~10.0.0.1:80"]),
-                   {"connectionLimit": 10})
+                   {"ephemeral": "true"})
     v = res.op_for("PATCH", res.route(["ltm", "virtual", "vs"]), {"disabled": True})
     assert v.values == {"status": ("set", "disabled")}
     with pytest.raises(ConfigError):
