@@ -9,6 +9,7 @@ carries certificates and keys to the peers as a BIG-IP's file store does.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def describe(type_: str, path: str, pem: bytes, passphrase: str | None = None) -
     """What a BIG-IP shows of a certificate or key file (tmsh names), with the PEM under `pem` (a key
     as given: encrypted stays encrypted). Raises ConfigError for a file that is not a PEM
     certificate / a key that is not PEM or that the passphrase (if any) does not decrypt."""
-    base = {"checksum": _checksum(pem), "size": len(pem), "pem": pem.decode()}
+    base = {"checksum": _checksum(pem), "size": len(pem), "pem": shared_text(pem)}
     if type_ == CERT:
         try:
             cert = x509.load_pem_x509_certificate(pem)
@@ -179,15 +180,39 @@ def self_signed(days: int = 3650) -> tuple[bytes, bytes]:
                               serialization.NoEncryption()))
 
 
+@functools.cache
+def ca_bundle() -> tuple[bytes, str]:
+    """The CA bundle every device installs (Mozilla's, from certifi), as bytes and as text. Read
+    once per process: the daemons forked from one warm process share these very objects' pages."""
+    import certifi
+    pem = Path(certifi.where()).read_bytes()
+    return pem, pem.decode()
+
+
+def shared_text(pem: bytes | str) -> str:
+    """A PEM as the text the configuration keeps: the CA bundle's one shared copy where it is that
+    bundle (234 KB a device otherwise holds on its own), else the text itself."""
+    raw, text = ca_bundle()
+    if len(pem) == len(raw) and pem in (raw, text):
+        return text
+    return pem if isinstance(pem, str) else pem.decode()
+
+
+def share_pem(values: dict) -> None:
+    """A stored certificate's `pem` replaced by the shared copy where it is the CA bundle (a
+    configuration read back from disk or sent by a peer holds its own)."""
+    if isinstance(values.get("pem"), str):
+        values["pem"] = shared_text(values["pem"])
+
+
 def write_own_pair(root: Path) -> list[tuple[str, str, str]]:
     """A device's default.crt and default.key, made now under its /config/ssl/, and its
     ca-bundle.crt: (type, path, source-path)."""
-    import certifi
     cert, key = self_signed()
     out = []
     for type_, path, rel, pem in ((CERT, DEFAULT_CERT, "ssl.crt/default.crt", cert),
                                   (KEY, DEFAULT_KEY, "ssl.key/default.key", key),
-                                  (CERT, CA_BUNDLE, "ssl.crt/ca-bundle.crt", Path(certifi.where()).read_bytes())):
+                                  (CERT, CA_BUNDLE, "ssl.crt/ca-bundle.crt", ca_bundle()[0])):
         target = root / "config" / "ssl" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pem)

@@ -208,6 +208,8 @@ class ConfigStore:
         self.generation += 1
         for c in changes:
             self.generations[(c.type, c.path)] = self.generation
+            if c.type == ssl_files.CERT and c.value:   # a peer's copy of the CA bundle: ours is shared
+                ssl_files.share_pem(c.value)
         result = {"cid": new_cid, "changes": changes, "synced": bool(synced), "trust": bool(trust),
                   "gtm": bool(gtm), "origin": origin}
         self.events.publish(ConfigCommitted(**result))
@@ -754,6 +756,9 @@ class ConfigStore:
         self.trust_gen = data.get("trust_gen", [0, ""])
         self.gtm_gen = data.get("gtm_gen", [0, ""])
         self.objects = {(t, p): v for t, p, v in data["objects"]}
+        for (t, _), v in self.objects.items():
+            if t == ssl_files.CERT:
+                ssl_files.share_pem(v)
         self.lineage = data.get("lineage", [])
 
     def reload(self) -> None:

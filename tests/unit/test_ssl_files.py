@@ -109,6 +109,19 @@ def test_every_device_has_a_ca_bundle_of_public_cas(store):
     assert store.scope("sys file ssl-cert", bundle) == "local"
 
 
+def test_every_store_keeps_the_one_shared_copy_of_the_ca_bundle_text(store, tmp_path):
+    # daemons forked from one process share its pages only while they hold that very object
+    shared = ssl_files.ca_bundle()[1]
+    assert store.get("sys file ssl-cert", "/Common/ca-bundle.crt")["pem"] is shared
+    again = ConfigStore(tmp_path / "running.json", "bigip1")   # read back from disk (a restart)
+    assert again.get("sys file ssl-cert", "/Common/ca-bundle.crt")["pem"] is shared
+    other = ConfigStore(tmp_path / "other.json", "bigip2")      # a peer's copy arriving by sync
+    sent = {**again.get("sys file ssl-cert", "/Common/ca-bundle.crt"), "pem": "".join(shared),
+            "source-path": "file:///var/config/rest/downloads/b.crt"}
+    other.apply_full([*other.snapshot(), ["sys file ssl-cert", "/Common/bundle.crt", sent]], None, "bigip1")
+    assert other.get("sys file ssl-cert", "/Common/bundle.crt")["pem"] is shared
+
+
 def test_a_file_keeps_its_creation_and_counts_each_new_install_by_whom_and_when(tmp_path):
     from node.config.access import CURRENT, Access
     clock = [1496537867.0]           # 2017-06-04T00:57:47Z
