@@ -10,7 +10,10 @@ one run: `forked` from the lab's fork server (the default) and `exec`, an interp
 of each region gets its own data center from dig. Labs are named `--name` on management subnet
 `--mgmt-subnet`, so they run beside a user's labs.
 
-    .venv/bin/python bench/lab_up.py [--runs 3] [--topology FILE]... [--backend docker]
+`--settle S` samples the daemons' memory again S seconds after up (`per_daemon_settled_mb`), for what
+a daemon grows by once it runs: health checks, iQuery, heartbeats, polling.
+
+    .venv/bin/python bench/lab_up.py [--runs 3] [--topology FILE]... [--backend docker] [--settle 180]
 """
 from __future__ import annotations
 
@@ -79,11 +82,26 @@ def summary(values: list[float]) -> dict:
     return {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
 
 
-def measure(topology: Path, backend: str, mode: str, runs: int, name: str, subnet: str) -> dict:
-    ups, downs, mem, checks, server = [], [], {}, [], []
+def per_daemon(mem: dict) -> dict:
+    """{uss, pss, rss} -> summary over every daemon and run, from node -> [sample per run]."""
+    return {k: summary([m[k] for ms in mem.values() for m in ms]) for k in ("uss", "pss", "rss")}
+
+
+def growth(mem: dict, settled: dict) -> dict:
+    """Median USS growth from up to settled, by kind of daemon (the node name's prefix: gtm, ltm)."""
+    by = {}
+    for node, ms in settled.items():
+        for before, after in zip(mem.get(node, []), ms):
+            by.setdefault(node.split("-")[0].rstrip("0123456789"), []).append(after["uss"] - before["uss"])
+    return {kind: round(statistics.median(v), 2) for kind, v in sorted(by.items())}
+
+
+def measure(topology: Path, backend: str, mode: str, runs: int, name: str, subnet: str, settle: float = 0) -> dict:
+    ups, downs, mem, settled, checks, server = [], [], {}, {}, [], []
     for _ in range(runs):
         ups.append(biglab("up", str(topology), "--name", name, "--mgmt-subnet", subnet, "--backend", backend,
                           "--timeout", "90", *MODES[mode]))
+        up_at = time.monotonic()
         time.sleep(1.0)  # let the daemons settle before reading their memory
         for node, m in daemon_memory(name).items():
             mem.setdefault(node, []).append(m)
@@ -92,13 +110,18 @@ def measure(topology: Path, backend: str, mode: str, runs: int, name: str, subne
             server.append(memory(fs))
         if topology.name.startswith("gtm-10dc"):
             checks.append(estate_check(name))
+        if settle:
+            time.sleep(max(0.0, settle - (time.monotonic() - up_at)))
+            for node, m in daemon_memory(name).items():
+                settled.setdefault(node, []).append(m)
         downs.append(biglab("down", name))
-    per = {k: [m[k] for ms in mem.values() for m in ms] for k in ("uss", "pss", "rss")}
     result = {"topology": topology.name, "backend": backend, "daemons": mode, "runs": runs,
               "nodes": len(load(topology).nodes),
               "bigip_daemons": len(mem),
               "up_and_trusted_s": summary(ups), "down_s": summary(downs),
-              "per_daemon_mb": {k: summary(v) for k, v in per.items()},
+              "per_daemon_mb": per_daemon(mem),
+              **({"per_daemon_settled_mb": per_daemon(settled), "settle_s": settle,
+                  "uss_growth_mb_by_kind": growth(mem, settled)} if settled else {}),
               "all_daemons_pss_mb": round(sum(statistics.median([m["pss"] for m in ms]) for ms in mem.values()), 1)}
     if server:
         result["fork_server_mb"] = server[-1]
@@ -118,19 +141,23 @@ def main() -> None:
                     help="how daemons start on netns (repeatable; default both)")
     ap.add_argument("--name", default="bench", help="lab name (at most 6 characters)")
     ap.add_argument("--mgmt-subnet", default="10.252.1.0/24")
+    ap.add_argument("--settle", type=float, default=0,
+                    help="also sample the daemons' memory this many seconds after up")
     args = ap.parse_args()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     backends = ["netns"] + [b for b in dict.fromkeys(args.backend or []) if b != "netns"]
     results = []
     for topo in [Path(t) for t in args.topology] if args.topology else TOPOLOGIES:
         for backend in backends:
             for mode in (args.mode or list(MODES)) if backend == "netns" else ["exec"]:
                 try:
-                    results.append(measure(topo, backend, mode, args.runs, args.name, args.mgmt_subnet))
+                    results.append(measure(topo, backend, mode, args.runs, args.name, args.mgmt_subnet,
+                                           args.settle))
                 except SystemExit as exc:   # one topology failing (a timeout under load) keeps the rest
                     biglab_quiet("down", args.name)
                     results.append({"topology": topo.name, "backend": backend, "daemons": mode,
                                     "failed": str(exc).splitlines()[-1]})
-    report = {"results": results,
+    report = {"results": results, "loadavg": {"start": load_before, "end": Path("/proc/loadavg").read_text().split()[:3]},
               "note": "up includes the CLI's own start (python, imports) and waiting until trust, HA and "
                       "GTM health have settled; memory is per BIG-IP daemon, a second after up"}
     ratios = {}
