@@ -557,7 +557,9 @@ class Builder:
                              "status": ED[m.get("enabled", True)], **({"priority": m.get("priority", 10)}
                                                                        if rt == "mx" else {}),
                              **({"service": m.get("service", ""), "order": m.get("order", 10),
-                                 "preference": m.get("preference", 0)} if rt == "naptr" else {})}
+                                 "preference": m.get("preference", 0)} if rt == "naptr" else {}),
+                             **({"static-target": YN[m["isDomainNameStatic"]]}
+                                if rt == "cname" and "isDomainNameStatic" in m else {})}
         values = {"load-balancing-mode": get(item, "lbModePreferred"), "alternate-mode": get(item, "lbModeAlternate"),
                   "fallback-mode": get(item, "lbModeFallback"), "ttl": get(item, "ttl"),
                   "max-answers-returned": get(item, "maxAnswersReturned"), "status": ED[get(item, "enabled")],

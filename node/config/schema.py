@@ -151,6 +151,8 @@ _PRIO = Field("priority", "int", 10, minimum=0, maximum=65535)
 GTM_NAMED_MEMBER_FIELDS = {   # what a member of an MX, SRV or NAPTR pool carries into its record
     "mx": (_PRIO,),
     "srv": (Field("port", "int", 0, minimum=0, maximum=65535), _PRIO, Field("weight", "int", 10, minimum=0, maximum=65535)),
+    # a CNAME member: static-target yes answers with its name as is, no names a wide IP (the lab: both as is)
+    "cname": (Field("static-target", "enum", "no", YN),),
     "naptr": (Field("flags", "str", "a"), Field("order", "int", 10, minimum=0, maximum=65535),
               Field("preference", "int", 10, minimum=0, maximum=65535), Field("service", "str")),
 }

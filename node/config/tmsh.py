@@ -19,7 +19,8 @@ from .services import port_name
 LIST_VERBS = ("add", "delete", "modify", "replace-all-with")
 SETTINGS_GROUPS = ("general", "load-balancing", "metrics")   # gtm global-settings sub-groups
 TOPOLOGY_PROPS = ("score", "order", "description")
-BLOCK_LISTS = {("ltm virtual", "rules"), ("ltm virtual", "vlans")}   # F5 lists them one item a line
+BLOCK_LISTS = {("ltm virtual", "rules"), ("ltm virtual", "vlans"),   # F5 lists them one item a line
+               *((f"gtm wideip {rt}", "rules") for rt in GTM_ALL_TYPES)}
 LIST_OPTIONS = ("all-properties", "one-line", "recursive", "non-default-properties")
 
 

@@ -353,12 +353,14 @@ def test_a_gslb_domain_takes_cname_pools_after_its_own_and_a_static_persistence_
     decl = gslb()
     dns = decl["Dns"]["App"]
     dns["pool"]["lbModePreferred"] = "static-persistence"
-    dns["away"] = {"class": "GSLB_Pool", "resourceRecordType": "CNAME", "members": [{"domainName": "www.example.org"}]}
+    dns["away"] = {"class": "GSLB_Pool", "resourceRecordType": "CNAME",
+                   "members": [{"domainName": "www.example.org", "isDomainNameStatic": True}]}
     dns["www"]["poolsCname"] = [{"use": "away"}]
     status, out = run(svc, decl)
     assert status == 200, out
     wip = store.get("gtm wideip a", "/Dns/App/www.as3.example")
     assert [(p["name"], p["order"]) for p in wip["pools-cname"]] == [("/Dns/App/away", 1)]
+    assert store.get("gtm pool cname", "/Dns/App/away")["members"][0]["static-target"] == "yes"
     assert store.get("gtm pool a", "/Dns/App/pool")["load-balancing-mode"] == "static-persistence"
     dns["www"]["poolsCname"] = [{"use": "pool"}]     # an A pool is not a CNAME pool
     status, out = run(svc, decl)

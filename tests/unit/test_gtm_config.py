@@ -75,7 +75,9 @@ def test_location_terms_are_stored_and_listed_as_f5_lists_them(store):
 def test_gtm_rules_and_prober_pools_are_stored_checked_and_in_use(store):
     run(store, 'create gtm rule log_q { when DNS_REQUEST { log local0. "q [DNS::question name]" } }')
     run(store, "create gtm wideip a r.example.com pools add { P1 } rules { log_q }")
-    assert store.get("gtm wideip a", "/Common/r.example.com")["rules"] == ["/Common/log_q"]
+    wip = store.get("gtm wideip a", "/Common/r.example.com")
+    assert wip["rules"] == ["/Common/log_q"]
+    assert "    rules {\n        log_q\n    }\n" in render("gtm wideip a", "/Common/r.example.com", wip)
     assert render("gtm rule", "/Common/log_q", store.get("gtm rule", "/Common/log_q")).startswith(
         "gtm rule log_q {\n when DNS_REQUEST {")
     run(store, "create gtm prober-pool probers load-balancing-mode round-robin members add { ltm-nyc { order 0 } }")
