@@ -47,11 +47,15 @@ class Current:
 
 class Tables:
     """F5's session table (`table set|lookup|delete`), shared by every rule on the device, sans-IO:
-    entries expire `timeout` seconds after their last touch (default 180, F5's)."""
+    entries expire `timeout` seconds after their last touch (default 180, F5's), looked up or not:
+    a rule keying entries by client (a rate limit) leaves many that nobody asks for again."""
+
+    SWEEP = 1024   # expired entries are swept once the table doubles past what the last sweep left
 
     def __init__(self, now: Callable[[], float] = time.monotonic):
         self.now = now
         self.entries: dict[tuple[str, str], tuple[str, float, float]] = {}   # -> value, timeout, expiry
+        self._sweep_at = self.SWEEP
 
     def _live(self, key):
         entry = self.entries.get(key)
@@ -61,6 +65,10 @@ class Tables:
         return entry
 
     def set(self, sub: str, key: str, value: str, timeout: float = 180, touch: bool = True) -> str:
+        if len(self.entries) >= self._sweep_at:
+            now = self.now()
+            self.entries = {k: e for k, e in self.entries.items() if e[2] > now}
+            self._sweep_at = max(self.SWEEP, 2 * len(self.entries))
         self.entries[(sub, key)] = (value, timeout, self.now() + timeout if timeout > 0 else float("inf"))
         return value
 

@@ -188,6 +188,16 @@ def test_tables_expire_after_their_timeout():
     assert t.lookup("", "k") == ""
 
 
+def test_table_entries_nobody_looks_up_again_expire_and_leave_the_table():
+    now = [0.0]
+    t = Tables(lambda: now[0])
+    for second in range(20):   # a rate limit keyed by client: every entry is new, none asked for again
+        now[0] = second * 60.0
+        for client in range(500):
+            t.set("rate", f"10.{second}.0.{client}", "1", 60)
+    assert len(t.entries) <= 2 * Tables.SWEEP and t.lookup("rate", "10.19.0.1") == "1"
+
+
 def test_names_in_a_rule_are_relative_to_its_folder():
     log = Log()
     store = store_with(Op("create", "auth partition", "/P", {}),
