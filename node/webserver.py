@@ -9,9 +9,11 @@ the bare `GET /\\r\\n`, which Python's http.server would wait on for headers.
 """
 from __future__ import annotations
 
+import errno
 import socketserver
 import ssl
 import sys
+import time
 
 
 def handler(name: str):
@@ -78,12 +80,26 @@ class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
+def listen(address: tuple[str, int], handler_class, wait: float = 5.0) -> Server:
+    """The server, bound: a server restarted right after its predecessor was killed can find the
+    port still held for the few moments the dying process takes to close it (a forked server
+    starts in a millisecond), so it tries again until `wait` has passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return Server(address, handler_class)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) not in (1, 2, 4):
         print("usage: python -m node.webserver NAME [PORT [CERTFILE KEYFILE]]", file=sys.stderr)
         return 2
-    with Server(("0.0.0.0", int(argv[1]) if len(argv) > 1 else 80), handler(argv[0])) as server:
+    with listen(("0.0.0.0", int(argv[1]) if len(argv) > 1 else 80), handler(argv[0])) as server:
         if len(argv) == 4:   # TLS: each connection's handshake runs in its own handler thread
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(argv[2], argv[3])
