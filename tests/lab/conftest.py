@@ -172,6 +172,7 @@ def pytest_runtest_teardown(item, nextitem):
 def ltm_ready(lab: str) -> None:
     """Both members up on both devices (a 1 s monitor), the fastL4 virtual in bigip1's kernel."""
     from lab.runtime.control import call, node_status
+    from lab.runtime.lab import Lab
     call(lab, "bigip1", "tmsh", line="create ltm monitor http fast interval 1 timeout 3")
     call(lab, "bigip1", "tmsh", line="modify ltm pool web_pool monitor fast")
     for node in ("bigip1", "bigip2"):
@@ -179,6 +180,12 @@ def ltm_ready(lab: str) -> None:
             wait_for(lambda: node_status(lab, node).ltm.pools["/Common/web_pool"].members[f"/Common/{m}"].availability == "available",
                      what=f"{m} up on {node}")
     wait_for(lambda: node_status(lab, "bigip1").ltm.virtuals["/Common/vs_l4"].serving, what="vs_l4 in the kernel")
+
+    def both_members_answer() -> bool:   # the kernel's rules, and the servers' way back through the floating
+        answers = [Lab.open(lab).run("client", ["curl", "-s", "-m", "2", "http://10.1.10.100:81/"],   # self IP,
+                                     capture_output=True, text=True).stdout.split()[:1] for _ in range(4)]   # settle
+        return all(answers) and {a[0] for a in answers} == {"web1", "web2"}   # a moment after the status says so
+    wait_for(both_members_answer, what="vs_l4 forwarding to both members, every request answered")
 
 
 # test_ltm.py and test_ltm_dataplane.py: one pair with a virtual per data path (10.250.140-141.0/24)
