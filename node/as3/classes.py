@@ -275,6 +275,10 @@ MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": Fa
     "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp", "geoip-isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
 CLASSES["TLS_Server"]["not"] = {"required": ["ldapStartTLS", "smtpsStartTLS"]}   # F5's: one or the other
+# F5's: a bypass allow list only with forward proxy and its bypass on (AS3 fills the defaults, false, first)
+CLASSES["TLS_Server"]["dependentSchemas"] = {"forwardProxyBypassAllowlist": {
+    "required": ["forwardProxyEnabled", "forwardProxyBypassEnabled"],
+    "properties": {"forwardProxyEnabled": {"const": True}, "forwardProxyBypassEnabled": {"const": True}}}}
 CLASSES.update({
     "GSLB_Data_Center": obj(enabled={**BOOL, "default": True}, location=STR, contact=STR),
     "GSLB_Server": obj(

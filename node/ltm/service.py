@@ -930,7 +930,8 @@ class LTM:
         prof = self.http_profile(vs)
         enforcement = prof.get("enforcement") or {}
         max_count = int(enforcement.get("max-header-count", 64))
-        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
+        # an SSL forward proxy's server connection is the one its certificate was forged from: kept
+        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs) and ready is None
         xff = prof.get("insert-xforwarded-for") == "enabled"
         cookie = (self.persistence(flow.virtual) or ("",))[0] == "cookie"
         rich = hook is not None or xff or cookie     # else the heads go on as bytes, not read
@@ -962,7 +963,7 @@ class LTM:
                     self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
-                if bound is None or (oneconnect and ready is None):
+                if bound is None or oneconnect:
                     try:
                         picked = self._pick(flow, hook)
                     except Refused:
@@ -976,7 +977,6 @@ class LTM:
                     self._act(flow)
                 picked, sside, _ = bound
                 keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
-                ready = None
                 if not keep or oneconnect:
                     if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)
