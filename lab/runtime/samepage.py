@@ -1,0 +1,79 @@
+"""The kernel's same-page merging (KSM) for the fork server's children.
+
+A forked daemon shares the fork server's pages until it writes to them, and CPython writes to
+almost every object it touches (reference counts, 3.11 has no immortal objects): a daemon's own
+memory is mostly copies of the server's pages, many of them equal to the server's again once
+the counts went back down, and equal to each other across daemons. The server marks its
+anonymous memory mergeable before it forks (its children inherit the mark), and ksmd folds the
+pages that are equal back into one, as it does for virtual machines. Only marked memory is
+scanned: nothing else on the host changes behaviour.
+
+ksmd runs only while /sys/kernel/mm/ksm/run is 1. A fork server that finds it 0 sets it to 1 and
+leaves a note in the run root; the last fork server to end (or `down --all`) puts the 0 back.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+KSM = Path("/sys/kernel/mm/ksm")
+MADV_MERGEABLE = 12
+NOTE = "samepage-run-was"   # in the run root, with the lab prefix: what `run` was before us
+
+
+def anonymous_ranges(maps: str) -> list[tuple[int, int]]:
+    """The private, writable, anonymous mappings of a /proc/PID/maps text (the heap, pymalloc's
+    arenas, malloc's mmaps): where a process's objects are. Stacks and the kernel's pages are left."""
+    ranges = []
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) < 5:
+            continue
+        span, perms, _, _, inode = fields[:5]
+        path = fields[5].strip() if len(fields) > 5 else ""
+        if inode != "0" or not perms.startswith("rw") or perms[3] != "p":
+            continue
+        if path and path != "[heap]" and not path.startswith("[anon:"):
+            continue   # [stack], [vvar], [vdso] and files
+        start, end = (int(x, 16) for x in span.split("-"))
+        ranges.append((start, end))
+    return ranges
+
+
+def mark_mergeable() -> int:
+    """Mark this process's anonymous memory mergeable; the bytes marked. Children forked after
+    inherit the mark. A range the kernel refuses is left as it is."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    marked = 0
+    for start, end in anonymous_ranges(Path("/proc/self/maps").read_text()):
+        if libc.madvise(start, end - start, MADV_MERGEABLE) == 0:
+            marked += end - start
+    return marked
+
+
+def switch_on(run_root: Path, prefix: str) -> bool:
+    """Start ksmd if it is off, noting that it was; whether it runs now."""
+    try:
+        if (KSM / "run").read_text().strip() == "0":
+            (run_root / f"{prefix}{NOTE}").write_text("0")
+            (KSM / "run").write_text("1")
+        return (KSM / "run").read_text().strip() == "1"
+    except OSError:   # no KSM in this kernel, or /sys read-only (a container)
+        return False
+
+
+def restore(run_root: Path, prefix: str) -> None:
+    """Put back what `run` was before a fork server started ksmd (call when none runs any more).
+    Pages merged stay merged until written; ksmd only stops merging more."""
+    note = run_root / f"{prefix}{NOTE}"
+    try:
+        was = note.read_text().strip()
+    except FileNotFoundError:
+        return
+    try:
+        (KSM / "run").write_text(was)
+    except OSError:
+        pass
+    note.unlink(missing_ok=True)
