@@ -8,18 +8,23 @@ anonymous memory mergeable before it forks (its children inherit the mark), and 
 pages that are equal back into one, as it does for virtual machines. Only marked memory is
 scanned: nothing else on the host changes behaviour.
 
-ksmd runs only while /sys/kernel/mm/ksm/run is 1. A fork server that finds it 0 sets it to 1 and
-leaves a note in the run root; the last fork server to end (or `down --all`) puts the 0 back.
+ksmd runs only while /sys/kernel/mm/ksm/run is 1. A fork server that finds it 0 starts it, with
+the kernel's scan-time advisor asked to pass over the marked pages once a minute on at most a tenth
+of a CPU (at ksmd's default pace a 64-node lab took ten minutes a pass), and leaves a note of what
+it changed in the run root; the last fork server to end (or `down --all`) puts it all back. Found
+running, ksmd and its settings are somebody else's and left as they are.
 """
 from __future__ import annotations
 
 import ctypes
-import os
+import json
 from pathlib import Path
 
 KSM = Path("/sys/kernel/mm/ksm")
 MADV_MERGEABLE = 12
-NOTE = "samepage-run-was"   # in the run root, with the lab prefix: what `run` was before us
+NOTE = "samepage-was.json"   # in the run root, with the lab prefix: what the knobs were before us
+# set in this order when ksmd was off (put back in reverse); `run` last, once the pace is set
+KNOBS = {"advisor_mode": "scan-time", "advisor_target_scan_time": "60", "advisor_max_cpu": "10", "run": "1"}
 
 
 def anonymous_ranges(maps: str) -> list[tuple[int, int]]:
@@ -53,13 +58,23 @@ def mark_mergeable() -> int:
     return marked
 
 
+def knob(name: str) -> str:
+    """A knob's value; advisor_mode reads as "none [scan-time]", the one in brackets is set."""
+    text = (KSM / name).read_text().strip()
+    return text.split("[", 1)[1].split("]", 1)[0] if "[" in text else text
+
+
 def switch_on(run_root: Path, prefix: str) -> bool:
-    """Start ksmd if it is off, noting that it was; whether it runs now."""
+    """Start ksmd if it is off, noting what it was; whether it runs now."""
+    note = run_root / f"{prefix}{NOTE}"
     try:
-        if (KSM / "run").read_text().strip() == "0":
-            (run_root / f"{prefix}{NOTE}").write_text("0")
-            (KSM / "run").write_text("1")
-        return (KSM / "run").read_text().strip() == "1"
+        if knob("run") == "0":
+            if not note.exists():   # (a note left by a server killed meanwhile holds the host's)
+                note.write_text(json.dumps({name: knob(name) for name in KNOBS if (KSM / name).exists()}))
+            for name, value in KNOBS.items():
+                if (KSM / name).exists():
+                    (KSM / name).write_text(value)
+        return knob("run") == "1"
     except OSError:   # no KSM in this kernel, or /sys read-only (a container)
         return False
 
@@ -69,11 +84,13 @@ def restore(run_root: Path, prefix: str) -> None:
     Pages merged stay merged until written; ksmd only stops merging more."""
     note = run_root / f"{prefix}{NOTE}"
     try:
-        was = note.read_text().strip()
-    except FileNotFoundError:
+        was = json.loads(note.read_text())
+    except (FileNotFoundError, ValueError):
         return
-    try:
-        (KSM / "run").write_text(was)
-    except OSError:
-        pass
+    for name in reversed(KNOBS):   # `run` first: ksmd stops before its pace changes
+        try:
+            if name in was:
+                (KSM / name).write_text(was[name])
+        except OSError:
+            pass
     note.unlink(missing_ok=True)

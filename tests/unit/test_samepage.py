@@ -27,27 +27,35 @@ def test_marking_this_process_marks_its_heap(monkeypatch):
     assert samepage.mark_mergeable() > 0
 
 
-def test_ksmd_started_when_off_and_put_back_by_the_last_server(tmp_path, monkeypatch):
+def fake_ksm(tmp_path, run: str):
     ksm, run_root = tmp_path / "ksm", tmp_path / "run"
     ksm.mkdir(), run_root.mkdir()
-    (ksm / "run").write_text("0\n")
+    for name, value in (("run", run), ("advisor_mode", "[none] scan-time"), ("advisor_target_scan_time", "200"),
+                        ("advisor_max_cpu", "70")):
+        (ksm / name).write_text(value + "\n")
+    return ksm, run_root
+
+
+def test_ksmd_started_when_off_at_a_bounded_pace_and_put_back_by_the_last_server(tmp_path, monkeypatch):
+    ksm, run_root = fake_ksm(tmp_path, "0")
     monkeypatch.setattr(samepage, "KSM", ksm)
     assert samepage.switch_on(run_root, "bl-")
-    assert (ksm / "run").read_text() == "1"
-    assert samepage.switch_on(run_root, "bl-")   # a second server: the note keeps the first "0"
-    assert (run_root / "bl-samepage-run-was").read_text() == "0"
+    now = {f.name: f.read_text() for f in ksm.iterdir()}
+    assert now == {"run": "1", "advisor_mode": "scan-time", "advisor_target_scan_time": "60", "advisor_max_cpu": "10"}
+    (ksm / "advisor_mode").write_text("none [scan-time]\n")   # as the kernel shows it
+    assert samepage.switch_on(run_root, "bl-")   # a second server: the note keeps the host's values
     samepage.restore(run_root, "bl-")
-    assert (ksm / "run").read_text() == "0" and not list(run_root.iterdir())
+    assert {f.name: f.read_text() for f in ksm.iterdir()} == {
+        "run": "0", "advisor_mode": "none", "advisor_target_scan_time": "200", "advisor_max_cpu": "70"}
+    assert not list(run_root.iterdir())
 
 
 def test_ksmd_found_running_is_left_running(tmp_path, monkeypatch):
-    ksm, run_root = tmp_path / "ksm", tmp_path / "run"
-    ksm.mkdir(), run_root.mkdir()
-    (ksm / "run").write_text("1\n")
+    ksm, run_root = fake_ksm(tmp_path, "1")
     monkeypatch.setattr(samepage, "KSM", ksm)
     assert samepage.switch_on(run_root, "bl-")
     samepage.restore(run_root, "bl-")
-    assert (ksm / "run").read_text() == "1\n"
+    assert (ksm / "run").read_text() == "1\n" and (ksm / "advisor_max_cpu").read_text() == "70\n"
 
 
 def test_a_kernel_without_ksm_is_no_error(tmp_path, monkeypatch):
