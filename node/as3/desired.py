@@ -219,6 +219,7 @@ class Builder:
         encrypted key is installed as given, with its passphrase."""
         parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
                  ("chainCA", ssl_files.CERT, "-bundle.crt"))
+        item = secrets.parts(item)     # a PKCS #12's parts
         for prop, type_, suffix in parts:
             if isinstance(item.get(prop), str):
                 path = f"/{self.t}/{a}/{n}{suffix}"
@@ -243,7 +244,7 @@ class Builder:
     def cert_files(self, value, a: str) -> dict:
         """A Certificate's files, as an SSL profile names them: its own or the {bigip} ones it names."""
         base = self.ref(value, a)
-        certificate = self.resolver.target(value, self.t, a)[1] or {}
+        certificate = secrets.parts(self.resolver.target(value, self.t, a)[1] or {})
 
         def file(prop: str, suffix: str) -> str:
             part = certificate.get(prop)
@@ -255,6 +256,9 @@ class Builder:
         """A client-ssl profile: the virtual is the TLS server (tls.py maps its settings)."""
         chain = {f"set{i}": self.cert_files(c["certificate"], a) for i, c in enumerate(item["certificates"])}
         first = next(iter(chain.values()))
+        for c in item["certificates"]:    # the SSL forward proxy's CA: AS3 adds it as usage CA (BIG-IP 14.0 on)
+            if "proxyCertificate" in c:
+                chain[f"set{len(chain)}"] = {**self.cert_files(c["proxyCertificate"], a), "usage": "CA"}
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
             "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
             **tls.server_values(item, get, lambda v: self.file_ref(v, a))})))
@@ -351,9 +355,14 @@ class Builder:
                   "connection-limit": get(item, "maxConnections"), "address-status": YN[get(item, "addressStatus")],
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
+        stateless = item.get("virtualType") == "stateless"
+        if stateless:   # no connection: nothing to persist, no SNAT automap (F5's rules for the type)
+            values["stateless"] = True
+            if "snat" not in item:
+                values["source-address-translation"] = {"type": "none"}
         if "pool" in item:     # the lab's virtuals persist only onto a pool
             values["pool"] = self.ref(item["pool"], a)
-            methods = get(item, "persistenceMethods")
+            methods = [] if stateless and "persistenceMethods" not in item else get(item, "persistenceMethods")
             values["persist"] = {self.persistence(m, a): {"default": "yes" if i == 0 else "no"}
                                  for i, m in enumerate(methods)}
         if item.get("fallbackPersistenceMethod", "none") != "none":
@@ -362,6 +371,9 @@ class Builder:
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         if forward:
             values["ip-forward"] = True
+        if item.get("clonePools"):   # ingress: the client's side, egress: the members'
+            values["clone-pools"] = {self.ref(p, a): {"context": "clientside" if side == "ingress" else "serverside"}
+                                     for side, p in item["clonePools"].items()}
         if "allowVlans" in item or "rejectVlans" in item:   # AS3 writes vlans-disabled with none otherwise (all)
             allow = "allowVlans" in item
             values["vlans"] = [v["bigip"] for v in item["allowVlans" if allow else "rejectVlans"]]

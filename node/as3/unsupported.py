@@ -23,7 +23,7 @@ PROPERTIES = {
     "profileRequestAdapt": "a request adapt profile (ICAP)", "profileResponseAdapt": "a response adapt profile (ICAP)",
     "profileICAP": "an ICAP profile", "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "profileHTTP2": "an HTTP/2 profile",
-    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT", "clonePools": "a clone pool",
+    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
     "profileRTSP": "an RTSP profile", "profileWebSocket": "a WebSocket profile", "profileStream": "a stream profile",
@@ -34,11 +34,9 @@ PROPERTIES = {
     "profileClassification": "a classification profile (BIG-IP AFM)", "profileDNS": "a DNS profile",
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
-    "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
+    "routeDomain": "a route domain other than the default",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
-    "proxyCertificate": "an SSL forward proxy certificate",
-    "pkcs12": "a PKCS #12 certificate",
 }
 OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
@@ -52,7 +50,7 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
                  "GSLB_Monitor": ("gtm monitor", {}, (
                      "http", "https", "gateway-icmp", "tcp-half-open", "mysql", "sip", "ldap", "smtp", "tcp", "udp",
                      "bigip", "external"))}
-VIRTUAL_TYPES = {"internal": "an internal virtual server", "stateless": "a stateless virtual server"}
+VIRTUAL_TYPES = {"internal": "an internal virtual server"}
 
 
 def word(value) -> str | None:
@@ -84,7 +82,7 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
-    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script")
+    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script", "pkcs12")
                if isinstance(item.get(p), dict) and "url" in item[p]]
     return errors + _monitor(item, pointer) + _persistence(item, pointer)
 

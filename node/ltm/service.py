@@ -20,7 +20,7 @@ from ..reconcile import reconcile
 from ..config import monitor_rules, profiles
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              split_destination)
-from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
+from . import fastl4, forge, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .irules import IRules
@@ -349,8 +349,9 @@ class LTM:
         return self._paths[key]
 
     def in_kernel(self, vs: dict) -> bool:
-        """Whether the kernel serves the virtual: a fastL4 one, or an ip-forward one (it routes)."""
-        return bool(vs.get("ip-forward")) or self.data_path(vs) == "fastl4"
+        """Whether the kernel serves the virtual: a fastL4 one, an ip-forward one (it routes), a
+        stateless one (each packet rewritten)."""
+        return bool(vs.get("ip-forward") or vs.get("stateless")) or self.data_path(vs) == "fastl4"
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -361,18 +362,21 @@ class LTM:
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
-            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled"))}
+            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled")),
+                     "clones": self._clones(vs)}
             if vs.get("ip-forward"):
                 want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
-                continue
-            if self.data_path(vs) != "fastl4":
-                if vlans["vlans"] or vlans["vlans_enabled"]:   # the proxy's listener: the kernel keeps it to its VLANs
-                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (),
-                                                 proxied=True, **vlans))
                 continue
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
+            if self.data_path(vs) != "fastl4" and not vs.get("stateless"):
+                if vlans["vlans"] or vlans["vlans_enabled"] or vlans["clones"]:   # the proxy's listener: the kernel
+                    # keeps it to its VLANs, and copies its packets to its clone pools (the members: serverside's)
+                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", tuple(
+                        fastl4.L4Member(m.name, m.address, m.port) for m in sorted(members, key=lambda m: m.name)),
+                        proxied=True, **vlans))
+                continue
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
             pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
@@ -380,10 +384,31 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path), **vlans))
+                                         self._l4_persist(path), stateless=bool(vs.get("stateless")),
+                                         translate=(vs.get("translate-address") != "disabled",
+                                                    vs.get("translate-port") != "disabled"), **vlans))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _clones(self, vs: dict) -> tuple[fastl4.Clone, ...]:
+        """The available members of the virtual's clone pools, each with the interface of the VLAN
+        its address is on (a self IP's network), where the kernel sends the copies."""
+        out = []
+        for item in vs.get("clone-pools") or ():
+            for m in sorted(self.members(item["name"]), key=lambda m: m.name):
+                if m.available:
+                    out.append(fastl4.Clone(m.address, self.vlan_toward(m.address), item.get("context", "clientside"),
+                                            item["name"]))
+        return tuple(out)
+
+    def vlan_toward(self, address: str) -> str | None:
+        """The VLAN (its interface's name) whose self IP's network holds the address, if any."""
+        target = ipaddress.ip_address(address)
+        for s in self.store.of_type("net self").values():
+            if target in ipaddress.ip_interface(s["address"]).network and s.get("vlan"):
+                return base_name(s["vlan"])
+        return None
 
     def _forwarder(self, path: str, vs: dict, addr: str, port: int, tg: str) -> fastl4.L4Virtual:
         """An ip-forward virtual for the kernel. SNAT automap leaves from the floating self IP on
@@ -600,16 +625,20 @@ class LTM:
                 fire(hook, "CLIENT_ACCEPTED", flow)
                 self._act(flow)
                 client_ssl = self.profile_path(vs, "client-ssl")
+                ready, bypass = None, False
                 if client_ssl is not None:
-                    ctx = self.tls.client_side(client_ssl)
-                    if ctx is None:
-                        raise Refused("reset")
                     profile = self.store.get("ltm profile client-ssl", client_ssl) or {}
-                    client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
-                if self.data_path(vs) == "http":
-                    await self._http(vs, client, flow, hook, scope)
+                    if profile.get("ssl-forward-proxy") == "enabled":
+                        client, ready, bypass = await self._forward_proxy(vs, client, flow, hook, client_ssl, profile)
+                    else:
+                        ctx = self.tls.client_side(client_ssl)
+                        if ctx is None:
+                            raise Refused("reset")
+                        client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
+                if self.data_path(vs) == "http" and not bypass:
+                    await self._http(vs, client, flow, hook, scope, ready)
                 else:
-                    await self._tcp(vs, client, flow, hook, scope)
+                    await self._tcp(vs, client, flow, hook, scope, ready)
         except proxy.Answered:
             pass
         except Refused as why:
@@ -625,6 +654,42 @@ class LTM:
             fire(hook, "CLIENT_CLOSED", flow)
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(client)
+
+    async def _forward_proxy(self, vs: dict, client, flow: Flow, hook, path: str, profile: dict):
+        """SSL forward proxy: the client's ClientHello read, then bypass (the member gets the
+        client's bytes untouched, no TLS ends here) or intercept: TLS to the member first (server-ssl,
+        with the client's server name), its certificate forged (node/ltm/forge.py), and the client's
+        handshake completed with the forged one. -> (client stream, (picked, server stream), bypass)."""
+        timeout = tls.handshake_timeout(profile)
+        try:
+            hello, first = await proxy.read_hello(client, timeout)
+        except forge.NotTls:
+            raise Refused("reset") from None
+        verdict = forge.decide(profile, flow.client[0], flow.local[0], hello.server_name, self._records)
+        picked = self._pick(flow, hook)
+        try:
+            if verdict == "bypass":
+                server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
+            else:
+                server = await self._connect(vs, flow, picked, hello.server_name)
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
+            fire(hook, "LB_FAILED", flow)
+            raise Refused("reset") from None
+        try:
+            if verdict == "bypass":
+                await server.send_all(first)
+                return client, (picked, server), True
+            ctx = self.tls.forged(path, server.getpeercert(binary_form=True))
+            return await tls.accept(proxy.Prefixed(client, first), ctx, timeout), (picked, server), False
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
+            raise
+
+    def _records(self, name: str) -> list[dict] | None:
+        """A data group's records (SSL forward proxy bypass lists), None if there is no such group."""
+        group = self.store.get("ltm data-group internal", full_path(name))
+        return None if group is None else list(group.get("records") or ())
 
     @staticmethod
     def _act(flow: Flow) -> None:
@@ -820,27 +885,32 @@ class LTM:
         va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
         return va.get("traffic-group", "/Common/traffic-group-1")
 
-    async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
-        """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
+    async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked, server_name: str | None = None):
+        """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl
+        profile (`server_name`: the client's, which an SSL forward proxy passes on)."""
         server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
         server_ssl = self.profile_path(vs, "server-ssl")
         if server_ssl is None:
             return server
         try:
             profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
-            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"),
+            return await tls.wrap(server, self.tls.server_side(server_ssl), server_name or profile.get("server-name"),
                                   tls.handshake_timeout(profile))
         except BaseException:
             await trio.aclose_forcefully(server)
             raise
 
-    async def _tcp(self, vs: dict, client, flow: Flow, hook, scope: trio.CancelScope) -> None:
-        picked = self._pick(flow, hook)
-        try:
-            server = await self._connect(vs, flow, picked)
-        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
-            fire(hook, "LB_FAILED", flow)
-            raise Refused("reset") from None
+    async def _tcp(self, vs: dict, client, flow: Flow, hook, scope: trio.CancelScope, ready=None) -> None:
+        """`ready`: (picked, server stream) already connected (SSL forward proxy)."""
+        if ready is not None:
+            picked, server = ready
+        else:
+            picked = self._pick(flow, hook)
+            try:
+                server = await self._connect(vs, flow, picked)
+            except (OSError, trio.TooSlowError, trio.BrokenResourceError):
+                fire(hook, "LB_FAILED", flow)
+                raise Refused("reset") from None
         fire(hook, "SERVER_CONNECTED", flow)
         self._act(flow)
         entry = self._opened(picked, scope)
@@ -855,11 +925,13 @@ class LTM:
         path = self.profile_path(vs, "http")
         return (self.store.get("ltm profile http", path) or {}) if path else {}
 
-    async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope) -> None:
+    async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope, ready=None) -> None:
+        """`ready`: (picked, server stream) already connected (SSL forward proxy), for the first request."""
         prof = self.http_profile(vs)
         enforcement = prof.get("enforcement") or {}
         max_count = int(enforcement.get("max-header-count", 64))
-        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
+        # an SSL forward proxy's server connection is the one its certificate was forged from: kept
+        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs) and ready is None
         xff = prof.get("insert-xforwarded-for") == "enabled"
         cookie = (self.persistence(flow.virtual) or ("",))[0] == "cookie"
         rich = hook is not None or xff or cookie     # else the heads go on as bytes, not read
@@ -867,6 +939,13 @@ class LTM:
         cside = proxy.HttpSide(client, http1.Reader(True, int(enforcement.get("max-header-size", http1.MAX_HEAD))),
                                [vstats], "bytes_in")
         bound: tuple | None = None     # (picked, server side, entry) kept for the client's connection
+        if ready is not None:
+            picked, stream = ready
+            cside.counters = [vstats, *picked.counters]
+            bound = (picked, proxy.HttpSide(stream, http1.Reader(False), [vstats, *picked.counters], "bytes_out"),
+                     self._opened(picked, scope))
+            fire(hook, "SERVER_CONNECTED", flow)
+            self._act(flow)
         try:
             while True:
                 head = await cside.next_head()
