@@ -34,7 +34,7 @@ PROPERTIES = {
     "profileClassification": "a classification profile (BIG-IP AFM)", "profileDNS": "a DNS profile",
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
-    "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
+    "hybrid": "a hybrid certificate chain (post-quantum)",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
     "proxyCertificate": "an SSL forward proxy certificate",
