@@ -2,7 +2,7 @@
 """How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
 examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
-the documentation networks the examples use, with the VLANs they name (a body of AS3 settings
+the documentation networks the examples use, with the VLANs, /Common pools and SSL profiles they name (a body of AS3 settings
 goes to /settings, as F5 documents it). Also the first reason of each refused one, counted.
 
 The route domains the examples name (1, 2 and 100) are made first, each with a VLAN and a self IP
@@ -29,10 +29,17 @@ from node.config.store import ConfigStore, Op  # noqa: E402
 # the networks F5's examples put their addresses in, each on a VLAN of the device
 NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.254/24", "172.16.255.254/12",
             "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10", "1.2.3.254/24",
-            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16")
+            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24")
 
 VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
 ROUTE_DOMAINS = (1, 2, 100)   # the route domains they name
+# a PATCH example and the published declaration it patches (F5's docs deploy that one first)
+BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtual-service.json"}
+# what some examples name in /Common with `bigip` and a user makes before deploying them (a stock
+# BIG-IP has clientssl and serverssl, not these), made here by hand as an engineer would
+PREREQUISITES = [("ltm profile client-ssl", "/Common/clientssl1"), ("ltm profile client-ssl", "/Common/clientssl2"),
+                 ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2")]
+POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 
 def device() -> AppServices:
@@ -47,6 +54,9 @@ def device() -> AppServices:
                 Op("create", "net route-domain", f"/Common/rd{rd}", {"id": ("set", rd), "vlans": ("set", [f"rd{rd}"])}),
                 Op("create", "net self", f"/Common/rd{rd}-self",
                    {"address": ("set", f"10.0.0.254%{rd}/8"), "vlan": ("set", f"/Common/rd{rd}")})]
+    ops += [Op("create", kind, name, {"defaults-from": ("set", f"/Common/{kind.rsplit(' ', 1)[1].replace('-', '')}")})
+            for kind, name in PREREQUISITES]
+    ops += [Op("create", "ltm pool", f"/Common/{name}", {}) for name in POOLS]
     store.commit(ops)
     return AppServices(store, lambda: None)
 
@@ -75,6 +85,8 @@ def main() -> None:
             reasons["not JSON"] += 1
             continue
         svc = device()
+        if f.name in BASES:
+            svc.apply(svc.prepare(json.loads((f.parent / BASES[f.name]).read_text()), None, "POST"))
         patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
         if isinstance(body, dict) and body and set(body) <= set(settings.DEFAULTS):   # a body for /settings
             status, out = settings.post(svc.store, body)

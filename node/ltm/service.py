@@ -349,8 +349,9 @@ class LTM:
         return self._paths[key]
 
     def in_kernel(self, vs: dict) -> bool:
-        """Whether the kernel serves the virtual: a fastL4 one, or an ip-forward one (it routes)."""
-        return bool(vs.get("ip-forward")) or self.data_path(vs) == "fastl4"
+        """Whether the kernel serves the virtual: a fastL4 one, an ip-forward one (it routes), a
+        stateless one (each packet rewritten)."""
+        return bool(vs.get("ip-forward") or vs.get("stateless")) or self.data_path(vs) == "fastl4"
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -362,21 +363,24 @@ class LTM:
         want = []
         rd_ifaces = route_domains.vrfs(self.store.of_type)
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
-            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled"))}
+            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled")),
+                     "clones": self._clones(vs)}
             rd, addr = rd_of(addr), plain(addr)
             if rd and not vlans["vlans"]:   # another route domain's: the kernel takes it on that domain's VLANs only
-                vlans = {"vlans": rd_ifaces.get(rd, ()), "vlans_enabled": True}
+                vlans = {**vlans, "vlans": rd_ifaces.get(rd, ()), "vlans_enabled": True}
             if vs.get("ip-forward"):
                 want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
-                continue
-            if self.data_path(vs) != "fastl4":
-                if (vlans["vlans"] or vlans["vlans_enabled"]) and not rd:   # a route domain's: its VRF keeps it   # the proxy's listener: the kernel keeps it to its VLANs
-                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (),
-                                                 proxied=True, **vlans))
                 continue
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
+            if self.data_path(vs) != "fastl4" and not vs.get("stateless"):
+                if vlans["vlans"] or vlans["vlans_enabled"] or vlans["clones"]:   # the proxy's listener: the kernel
+                    # keeps it to its VLANs, and copies its packets to its clone pools (the members: serverside's)
+                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", tuple(
+                        fastl4.L4Member(m.name, plain(m.address), m.port) for m in sorted(members, key=lambda m: m.name)),
+                        proxied=True, **vlans))
+                continue
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
             pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
@@ -384,10 +388,32 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, plain(m.address), m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path), **vlans))
+                                         self._l4_persist(path), stateless=bool(vs.get("stateless")),
+                                         translate=(vs.get("translate-address") != "disabled",
+                                                    vs.get("translate-port") != "disabled"), **vlans))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _clones(self, vs: dict) -> tuple[fastl4.Clone, ...]:
+        """The available members of the virtual's clone pools, each with the interface of the VLAN
+        its address is on (a self IP's network), where the kernel sends the copies."""
+        out = []
+        for item in vs.get("clone-pools") or ():
+            for m in sorted(self.members(item["name"]), key=lambda m: m.name):
+                if m.available:
+                    out.append(fastl4.Clone(plain(m.address), self.vlan_toward(m.address), item.get("context", "clientside"),
+                                            item["name"]))
+        return tuple(out)
+
+    def vlan_toward(self, address: str) -> str | None:
+        """The VLAN (its interface's name) whose self IP's network holds the address, if any."""
+        target, rd = ipaddress.ip_address(plain(address)), rd_of(address)
+        for s in self.store.of_type("net self").values():
+            if target in ipaddress.ip_interface(plain(s["address"])).network and rd_of(s["address"]) == rd \
+                    and s.get("vlan"):
+                return base_name(s["vlan"])
+        return None
 
     def _forwarder(self, path: str, vs: dict, addr: str, port: int, tg: str) -> fastl4.L4Virtual:
         """An ip-forward virtual for the kernel. SNAT automap leaves from the floating self IP on
