@@ -31,7 +31,7 @@ from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
 from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
                      coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of, plain,
-                     rd_of, split_destination, with_rd)
+                     rd_of, split_destination, split_rd, with_rd)
 
 
 @dataclass(frozen=True)
@@ -596,8 +596,9 @@ class ConfigStore:
             if key in work:
                 continue
             try:
-                address = str(ipaddress.ip_address(base_name(path)))
-            except ValueError:
+                bare, rd = split_rd(base_name(path))
+                address = with_rd(str(ipaddress.ip_address(bare)), rd)
+            except (ValueError, Invalid):
                 raise NotFound("SNAT Translation", path) from None
             work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
             touched[key] = "put"

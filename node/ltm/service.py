@@ -426,7 +426,7 @@ class LTM:
             near = self.automap(tg, addr) if prefix else None
             snat = (near,) if near else ()
         elif how == "snat":
-            snat = tuple(self.snatpool_addresses(vs)) or None
+            snat = tuple(plain(a) for a in self.snatpool_addresses(vs)) or None
         return fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (), forward=True,
                                 prefix=prefix, source=plain(vs.get("source") or "0.0.0.0/0"), snat=snat)
 
@@ -882,7 +882,7 @@ class LTM:
         how = (vs.get("source-address-translation") or {}).get("type", "none")
         if how == "automap":
             return tuple(a for a in [self.automap(tg, toward)] if a)
-        return pooled if how == "snat" else ()
+        return tuple(plain(a) for a in pooled) if how == "snat" else ()
 
     def traffic_group_of(self, vs: dict) -> str:
         if not vs.get("destination"):

@@ -188,3 +188,11 @@ def test_do_route_domain_class():
     assert store.get("net self", "/Common/s2")["address"] == "10.1.2.11%2/24"
     bad = {**decl, "Common": {"class": "Tenant", "rd": {"class": "RouteDomain", "id": 70000}}}
     assert plan(bad, BIGIP1, {})[1]
+
+
+def test_snat_translations_in_a_route_domain():
+    from node.ltm import snat
+    store = rd_store()
+    store.commit([Op("create", "ltm snatpool", "/Common/sp", {"members": ("set", ["10.1.1.30%2", "10.1.1.31%2"])})])
+    assert store.get("ltm snat-translation", "/Common/10.1.1.30%2")["address"] == "10.1.1.30%2"
+    assert snat.pick(["10.1.1.31%2", "10.1.1.30%2"], "10.1.1.99") in ("10.1.1.30%2", "10.1.1.31%2")
