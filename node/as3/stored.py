@@ -213,7 +213,7 @@ GSLB_POOL = {
         ("qosVirtualServerCapacity", "qos-vs-capacity", 0), ("qosVirtualServerScore", "qos-vs-score", 0))},
 }
 
-# HTTP2_Profile -> ltm profile http2 (activationMode and concurrentStreamsPerConnection act: node/ltm/h2.py)
+# HTTP2_Profile -> ltm profile http2 (activationMode and concurrentStreamsPerConnection act: node/ltm/h2gate.py)
 HTTP2 = {
     "activationMode": Prop("activation-modes", {"enum": ["alpn", "always"], "default": "alpn"}, lambda v: [v]),
     "concurrentStreamsPerConnection": num("concurrent-streams-per-connection", 1, 256, 10),

@@ -455,7 +455,7 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp",
                     # STARTTLS on SMTP and LDAP (stored only: the proxy speaks TLS from the first byte)
                     "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap",
-                    # HTTP/2 (node/ltm/h2.py: the client side speaks it) and MRF's HTTP router (stored only)
+                    # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
                     "http2": "http2", "httprouter": "httprouter"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
@@ -567,7 +567,7 @@ PROFILE_FASTL4 = (
 STARTTLS = (Field("activation-mode", "enum", "allow", ("allow", "none", "require")),)
 HTTP2_MODES = ("alpn", "always", "npn")
 # ltm profile http2: activation-modes alpn (TLS with ALPN h2) or always (h2 from the first byte, h2c
-# on a clear virtual) and concurrent-streams-per-connection act (node/ltm/h2.py); the rest is stored
+# on a clear virtual) and concurrent-streams-per-connection act (node/ltm/h2gate.py); the rest is stored
 PROFILE_HTTP2 = (
     Field("activation-modes", "list", ("alpn",), choices=HTTP2_MODES),
     Field("concurrent-streams-per-connection", "int", 10, minimum=1, maximum=256),

@@ -300,6 +300,15 @@ class HttpSide:
             raise http1.Bad("body data where a head was expected")
         return ev
 
+    async def next_data(self) -> bytes | None:
+        """The message's next body bytes, or http1.END at its end."""
+        while not self.reader.events:
+            try:
+                await self._read()
+            except EOFError:
+                raise http1.Bad("closed mid-message") from None
+        return self.reader.events.popleft()
+
     async def relay(self, dst: "HttpSide", head: bytes, chunked: bool) -> None:
         """`head`, then this side's body to `dst`, to the end of the message, written once per read
         (the head goes out with the body's first bytes); `chunked`: framed as chunks again."""
