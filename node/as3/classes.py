@@ -222,6 +222,7 @@ CLASSES: dict[str, dict] = {
                                                     "additionalProperties": False, "properties": {"base64": STR}}]},
                  expand={**BOOL, "default": True}),
     "Data_Group": obj(("keyDataType",), keyDataType=enum("string", "integer", "ip"),
+                      name=STR,    # F5's schema does not close the class: its examples give a name AS3 ignores
                       storageType=enum("internal", default="internal"),
                       records={"type": "array", "items": {
                           "type": "object", "required": ["key"], "additionalProperties": False,
@@ -229,11 +230,20 @@ CLASSES: dict[str, dict] = {
     # TLS (node/ltm/tls.py terminates it): a Certificate is an ssl-cert + ssl-key pair in /T/A
     # (each part PEM text or an existing file {bigip}; an encrypted key with its passphrase, secrets.py)
     "CA_Bundle": obj(("bundle",), bundle={"anyOf": [STR, BIGIP]}),   # sys file ssl-cert /T/A/name
-    "Certificate": obj(("certificate",), certificate={"anyOf": [STR, BIGIP]}, privateKey={"anyOf": [STR, BIGIP]},
-                       chainCA={"anyOf": [STR, POINTER]}, passphrase=SECRET),
+    # a PKCS #12 (base64 text or {base64}) gives the certificate, its key and its chain (secrets.py)
+    "Certificate": {**obj(certificate={"anyOf": [STR, BIGIP]}, privateKey={"anyOf": [STR, BIGIP]},
+                          chainCA={"anyOf": [STR, POINTER]}, passphrase=SECRET,
+                          pkcs12={"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1,
+                                                  "additionalProperties": False, "properties": {
+                                                      "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]},
+                          pkcs12Options={"type": "object", "additionalProperties": False, "properties": {
+                              "keyImportFormat": enum("pkcs8", "openssl-legacy", default="pkcs8"),
+                              "ignoreChanges": {**BOOL, "default": False}}}),
+                    "anyOf": [{"required": ["certificate"]}, {"required": ["pkcs12"]}]},
     "TLS_Server": obj(("certificates",), certificates={"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["certificate"], "additionalProperties": False, "properties": {
-            "certificate": STR, "matchToSNI": STR, "enabled": {**BOOL, "default": True}, "sniDefault": BOOL,
+            "certificate": STR, "proxyCertificate": STR,   # the SSL forward proxy's CA (usage CA)
+            "matchToSNI": STR, "enabled": {**BOOL, "default": True}, "sniDefault": BOOL,
             "authenticationMode": enum("request", "require", "ignore"),
             "authenticationFrequency": enum("one-time", "every-time")}}},
                       authenticationMode=enum("ignore", "require", "request", default="ignore"),
@@ -249,6 +259,7 @@ CLASSES: dict[str, dict] = {
                       c3dOCSPUnknownStatusAction=enum("drop", "ignore", default="drop"),
                       # how F5 names the profile of each certificate; the lab makes one profile (design.md)
                       namingScheme=enum("numbered", "certificate", default="numbered"),
+                      hybrid={**BOOL, "default": False},   # every certificate in one profile (the lab's way anyway)
                       ldapStartTLS=STARTTLS, smtpsStartTLS=STARTTLS,
                       **tls_common("require")),
     "TLS_Client": obj(ldapStartTLS=STARTTLS, clientCertificate=STR, serverName={**STR, "default": "none"}, sendSNI={**STR, "default": "none"},

@@ -219,6 +219,7 @@ class Builder:
         encrypted key is installed as given, with its passphrase."""
         parts = (("certificate", ssl_files.CERT, ".crt"), ("privateKey", ssl_files.KEY, ".key"),
                  ("chainCA", ssl_files.CERT, "-bundle.crt"))
+        item = secrets.parts(item)     # a PKCS #12's parts
         for prop, type_, suffix in parts:
             if isinstance(item.get(prop), str):
                 path = f"/{self.t}/{a}/{n}{suffix}"
@@ -243,7 +244,7 @@ class Builder:
     def cert_files(self, value, a: str) -> dict:
         """A Certificate's files, as an SSL profile names them: its own or the {bigip} ones it names."""
         base = self.ref(value, a)
-        certificate = self.resolver.target(value, self.t, a)[1] or {}
+        certificate = secrets.parts(self.resolver.target(value, self.t, a)[1] or {})
 
         def file(prop: str, suffix: str) -> str:
             part = certificate.get(prop)
@@ -255,6 +256,9 @@ class Builder:
         """A client-ssl profile: the virtual is the TLS server (tls.py maps its settings)."""
         chain = {f"set{i}": self.cert_files(c["certificate"], a) for i, c in enumerate(item["certificates"])}
         first = next(iter(chain.values()))
+        for c in item["certificates"]:    # the SSL forward proxy's CA: AS3 adds it as usage CA (BIG-IP 14.0 on)
+            if "proxyCertificate" in c:
+                chain[f"set{len(chain)}"] = {**self.cert_files(c["proxyCertificate"], a), "usage": "CA"}
         self.add(Obj("ltm profile client-ssl", f"/{self.t}/{a}/{n}", described(item, {
             "defaults-from": "/Common/clientssl", "cert-key-chain": chain, **first, "ciphers": get(item, "ciphers"),
             **tls.server_values(item, get, lambda v: self.file_ref(v, a))})))

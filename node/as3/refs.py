@@ -114,14 +114,15 @@ class Resolver:
         """A TLS_Server's certificates or a TLS_Client's clientCertificate: each a declared
         Certificate with its private key."""
         errors = []
-        names = [(f"certificates/{i}/certificate", c["certificate"]) for i, c in enumerate(item.get("certificates", []))]
+        names = [(f"certificates/{i}/{prop}", c[prop]) for i, c in enumerate(item.get("certificates", []))
+                 for prop in ("certificate", "proxyCertificate") if prop in c]
         names += [("clientCertificate", item["clientCertificate"])] if "clientCertificate" in item else []
         for prop, name in names:
             where = f"{pointer}/{prop}"
             path, target = self.target(name, t, a)
             if (target or {}).get("class") != "Certificate":
                 errors.append(f"{where}: the Certificate {path} is not declared")
-            elif "privateKey" not in target:
+            elif "privateKey" not in target and "pkcs12" not in target:
                 errors.append(f"{where}: the Certificate {path} has no privateKey")
         return errors
 

@@ -92,6 +92,11 @@ def server_values(item: dict, get, path) -> dict:
     sni_default = first.get("sniDefault", not any(c.get("sniDefault") for c in item["certificates"]))
     out.update({"server-name": first.get("matchToSNI", "none"), "sni-default": TF[sni_default],
                 "mode": ED[first.get("enabled", True)]})
+    if item.get("hybrid"):   # AS3: one profile, the SNI default, the first matchToSNI given, on if any is
+        certs = item["certificates"]
+        out.update({"server-name": next((c["matchToSNI"] for c in certs if c.get("matchToSNI")), "none"),
+                    "sni-default": "true", "mode": ED[any(c.get("enabled", True) for c in certs)]})
+        sni_default = True
     if not sni_default:     # AS3 requires SNI only on the profile that is the SNI default
         out["sni-require"] = "false"
     if "authenticationMode" in first or "authenticationMode" in item:

@@ -34,11 +34,9 @@ PROPERTIES = {
     "profileClassification": "a classification profile (BIG-IP AFM)", "profileDNS": "a DNS profile",
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
-    "hybrid": "a hybrid certificate chain (post-quantum)", "routeDomain": "a route domain other than the default",
+    "routeDomain": "a route domain other than the default",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
-    "proxyCertificate": "an SSL forward proxy certificate",
-    "pkcs12": "a PKCS #12 certificate",
 }
 OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
@@ -83,7 +81,7 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
-    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script")
+    errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script", "pkcs12")
                if isinstance(item.get(p), dict) and "url" in item[p]]
     return errors + _monitor(item, pointer) + _persistence(item, pointer)
 

@@ -139,6 +139,13 @@ def _pem(item: dict, pointer: str) -> list[str]:
             return [f"{pointer}/bundle: should be PEM certificates"]
     if item["class"] != "Certificate":
         return []
+    if "pkcs12" in item:
+        if isinstance(item["pkcs12"], dict) and "url" in item["pkcs12"]:
+            return []     # refused by name (unsupported.py)
+        errors = secrets.pkcs12(item, pointer)[1]
+        if errors:
+            return errors
+        item = secrets.parts(item)
     errors, key = [], None
     if isinstance(item.get("privateKey"), str):
         key, errors = secrets.private_key(item, pointer)

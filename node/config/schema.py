@@ -519,8 +519,11 @@ PROFILE_HTTP = (
 # client-ssl and server-ssl act (node/ltm/tls.py): the certificate and key, the rest stored
 SSL_FILES = (Field("cert", "ref", None, ref="sys file ssl-cert"), Field("key", "ref", None, ref="sys file ssl-key"),
              Field("chain", "ref", "none", ref="sys file ssl-cert"))
+# a cert-key-chain entry: a certificate the profile serves (usage SERVER, the default), or the CA
+# an SSL forward proxy signs the certificates it forges with (usage CA, node/ltm/forge.py)
+CHAIN_ENTRY = (*SSL_FILES, Field("usage", "enum", None, ("SERVER", "CA")))
 PROFILE_SSL = (
-    Field("cert-key-chain", "items", (), sub=SSL_FILES), Field("ciphers", "str", "DEFAULT"),
+    Field("cert-key-chain", "items", (), sub=CHAIN_ENTRY), Field("ciphers", "str", "DEFAULT"),
     Field("server-name", "str", "none"), Field("sni-default", "enum", "false", TF),
     Field("options", "list", ("dont-insert-empty-fragments", "no-tlsv1.3")),
     Field("peer-cert-mode", "enum", "ignore", ("ignore", "require", "request", "auto")),
@@ -587,7 +590,19 @@ PROFILE_EXTRA = {
                    Field("cert-extension-includes", "list", ()), Field("mode", "enum", "enabled", ED),
                    Field("ocsp-stapling", "enum", "disabled", ED),
                    Field("notify-cert-status-to-virtual-server", "enum", "disabled", ED),
-                   Field("renegotiate-max-record-delay", "str", "indefinite"), Field("hostname-whitelist", "str", "none"),
+                   Field("renegotiate-max-record-delay", "str", "indefinite"),
+                   # SSL forward proxy (node/ltm/forge.py): the CA that signs forged certificates (before
+                   # 14.0 as these; since, a cert-key-chain entry with usage CA), how long they live, and
+                   # the bypass lists (data groups: *-whitelist bypass, *-blacklist intercept)
+                   Field("proxy-ca-cert", "ref", "none", ref="sys file ssl-cert"),
+                   Field("proxy-ca-key", "ref", "none", ref="sys file ssl-key"),
+                   Field("proxy-ca-passphrase", "secret"), Field("cert-lifespan", "int", 30, minimum=1, maximum=3650),
+                   Field("forward-proxy-bypass-default-action", "enum", "intercept", ("intercept", "bypass")),
+                   Field("hostname-whitelist", "str", "none"), Field("hostname-blacklist", "str", "none"),
+                   Field("source-ip-whitelist", "str", "none"), Field("source-ip-blacklist", "str", "none"),
+                   Field("dest-ip-whitelist", "str", "none"), Field("dest-ip-blacklist", "str", "none"),
+                   Field("bypass-on-handshake-alert", "enum", "disabled", ED),
+                   Field("bypass-on-client-cert-fail", "enum", "disabled", ED),
                    Field("c3d-drop-unknown-ocsp-status", "enum", "drop", ("drop", "ignore")),
                    Field("c3d-ocsp", "str", "none"),
                    Field("data-0rtt", "enum", "disabled", ("disabled", "enabled-with-anti-replay",

@@ -33,11 +33,28 @@ OIDS = {"emailAddress": NameOID.EMAIL_ADDRESS, "CN": NameOID.COMMON_NAME, "OU": 
         "C": NameOID.COUNTRY_NAME}
 
 
+def _full(c: str, k: str) -> tuple[str, str]:
+    return full_path(c) if c != "none" else c, full_path(k) if k != "none" else k
+
+
 def pairs(profile: dict) -> list[tuple[str, str]]:
-    """An SSL profile's (certificate, key) paths: its cert-key-chain, else its cert and key."""
-    chain = [(i.get("cert", "none"), i.get("key", "none")) for i in profile.get("cert-key-chain") or ()]
-    return [(full_path(c) if c != "none" else c, full_path(k) if k != "none" else k)
-            for c, k in (chain or [(profile.get("cert") or "none", profile.get("key") or "none")])]
+    """An SSL profile's (certificate, key) paths it serves: its cert-key-chain (but the forward
+    proxy's CA, usage CA), else its cert and key."""
+    items = profile.get("cert-key-chain") or ()
+    chain = [(i.get("cert", "none"), i.get("key", "none")) for i in items if i.get("usage") != "CA"]
+    if items and not chain:
+        return []
+    return [_full(c, k) for c, k in (chain or [(profile.get("cert") or "none", profile.get("key") or "none")])]
+
+
+def proxy_ca(profile: dict) -> tuple[str, str] | None:
+    """The (certificate, key) paths an SSL forward proxy signs with: the cert-key-chain entry of
+    usage CA, else proxy-ca-cert and proxy-ca-key (F5's names before 14.0); None if it has none."""
+    for i in profile.get("cert-key-chain") or ():
+        if i.get("usage") == "CA":
+            return _full(i.get("cert", "none"), i.get("key", "none"))
+    c, k = profile.get("proxy-ca-cert") or "none", profile.get("proxy-ca-key") or "none"
+    return None if c == "none" and k == "none" else _full(c, k)
 
 
 def local_file(root: Path | None, source_path: str) -> Path:

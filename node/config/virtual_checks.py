@@ -10,7 +10,9 @@ from .sealed import unseal
 from .schema import LOCAL_ONLY, PERSIST_BUILTINS, folder_of, full_path, mask_prefix, split_destination
 
 NOT_WITH_FASTL4 = ("http", "fasthttp", "client-ssl", "server-ssl", "one-connect")
-TRANSPORT = ("tcp", "udp", "fastl4")   # one of these a virtual; tcp is the default
+TRANSPORT = ("tcp", "udp", "fastl4")
+BYPASS_LISTS = ("hostname-whitelist", "hostname-blacklist", "source-ip-whitelist", "source-ip-blacklist",
+                "dest-ip-whitelist", "dest-ip-blacklist")   # an SSL forward proxy's, data groups   # one of these a virtual; tcp is the default
 
 
 def without_default_transport(work: dict, profiles_: list, given) -> list:
@@ -40,6 +42,7 @@ def check(work: dict, touched: dict) -> None:
         missing = next((n for n, k in kinds.items() if k is None), None)
         if missing is not None:     # F5 names it as the virtual lists it, in full
             raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
+        _forward_proxy(work, path, kinds)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
             continue
@@ -98,8 +101,20 @@ def _persistence(work: dict, path: str, virtual: dict) -> None:
 
 
 def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
-    """Each certificate with its key, both installed and a pair (a server-ssl profile may have none)."""
-    for cert, key in ssl_files.pairs(profile):
+    """Each certificate with its key, both installed and a pair (a server-ssl profile may have none);
+    a client-ssl SSL forward proxy has its CA's certificate and key too."""
+    every = ssl_files.pairs(profile)
+    if tname == "ltm profile client-ssl" and profile.get("ssl-forward-proxy") == "enabled":
+        ca = ssl_files.proxy_ca(profile)
+        if ca is None or "none" in ca:
+            raise Invalid(f"Client SSL profile {path}: SSL forward proxy is enabled but the profile has no CA "
+                          "certificate and key to sign forged certificates with (cert-key-chain usage CA)")
+        every.append(ca)
+        for prop in BYPASS_LISTS:
+            group = profile.get(prop) or "none"
+            if group != "none" and ("ltm data-group internal", full_path(group)) not in work:
+                raise NotFound("Data Group", full_path(group))
+    for cert, key in every:
         if cert == "none" and key == "none" and tname == "ltm profile server-ssl":
             continue
         if cert == "none" or key == "none":
@@ -110,6 +125,16 @@ def _ssl_profile(work: dict, tname: str, path: str, profile: dict) -> None:
         c, k = work[(ssl_files.CERT, cert)].get("pem"), work[(ssl_files.KEY, key)].get("pem")
         if c and k and not ssl_files.matches(c, k, unseal(work[(ssl_files.KEY, key)].get("passphrase"))):
             raise SslKeyMismatch(key, path)
+
+
+def _forward_proxy(work: dict, path: str, kinds: dict) -> None:
+    """An SSL forward proxy on the client side needs a server-ssl profile: the proxy is the
+    server's TLS client, and it forges what that handshake shows it."""
+    name = next((n for n, k in kinds.items() if k == "client-ssl"), None)
+    profile = work.get(("ltm profile client-ssl", full_path(name.split()[0]))) or {} if name else {}
+    if profile.get("ssl-forward-proxy") == "enabled" and "server-ssl" not in kinds.values():
+        raise Invalid(f"Virtual server {path}: its client-ssl profile has SSL forward proxy enabled, so it needs "
+                      "a server-ssl profile (the proxy forges the certificate the server shows it)")
 
 
 def _mirror(work: dict, path: str, virtual: dict) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import trio
 
-from . import http1
+from . import forge, http1
 from .hooks import Flow, Headers
 
 CHUNK = 65536
@@ -95,6 +95,44 @@ async def connect(address: str, port: int, source: str | None = None,
         sock.close()
         raise
     return trio.SocketStream(sock)   # sets TCP_NODELAY
+
+
+class Prefixed(trio.abc.Stream):
+    """A client's stream whose first bytes were read already (an SSL forward proxy reads the
+    ClientHello before it decides): those come first, then the stream's own."""
+
+    def __init__(self, stream, first: bytes):
+        self.transport_stream, self.first = stream, first
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        if not self.first:
+            return await self.transport_stream.receive_some(max_bytes)
+        await trio.lowlevel.checkpoint()
+        n = max_bytes or len(self.first)
+        data, self.first = self.first[:n], self.first[n:]
+        return data
+
+    async def send_all(self, data) -> None:
+        await self.transport_stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.transport_stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self.transport_stream.aclose()
+
+
+async def read_hello(stream, timeout: float) -> tuple[forge.Hello, bytes]:
+    """The client's ClientHello, read whole (forge.client_hello), and the bytes read; NotTls if
+    the client sends something else, BrokenResourceError if it closes first."""
+    data = b""
+    with trio.fail_after(timeout):
+        while (hello := forge.client_hello(data)) is None:
+            chunk = await stream.receive_some(CHUNK)
+            if not chunk:
+                raise trio.BrokenResourceError("closed before its ClientHello")
+            data += chunk
+    return hello, data
 
 
 def socket_of(stream) -> trio.socket.SocketType:

@@ -21,7 +21,7 @@ from ..config import monitor_rules, profiles
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              split_destination)
-from . import fastl4, http1, mirror, persist, policies, proxy, snat, tls
+from . import fastl4, forge, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -615,16 +615,20 @@ class LTM:
                 fire(hook, "CLIENT_ACCEPTED", flow)
                 self._act(flow)
                 client_ssl = self.profile_path(vs, "client-ssl")
+                ready, bypass = None, False
                 if client_ssl is not None:
-                    ctx = self.tls.client_side(client_ssl)
-                    if ctx is None:
-                        raise Refused("reset")
                     profile = self.store.get("ltm profile client-ssl", client_ssl) or {}
-                    client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
-                if self.data_path(vs) == "http":
-                    await self._http(vs, client, flow, hook, scope)
+                    if profile.get("ssl-forward-proxy") == "enabled":
+                        client, ready, bypass = await self._forward_proxy(vs, client, flow, hook, client_ssl, profile)
+                    else:
+                        ctx = self.tls.client_side(client_ssl)
+                        if ctx is None:
+                            raise Refused("reset")
+                        client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
+                if self.data_path(vs) == "http" and not bypass:
+                    await self._http(vs, client, flow, hook, scope, ready)
                 else:
-                    await self._tcp(vs, client, flow, hook, scope)
+                    await self._tcp(vs, client, flow, hook, scope, ready)
         except proxy.Answered:
             pass
         except Refused as why:
@@ -640,6 +644,42 @@ class LTM:
             fire(hook, "CLIENT_CLOSED", flow)
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(client)
+
+    async def _forward_proxy(self, vs: dict, client, flow: Flow, hook, path: str, profile: dict):
+        """SSL forward proxy: the client's ClientHello read, then bypass (the member gets the
+        client's bytes untouched, no TLS ends here) or intercept: TLS to the member first (server-ssl,
+        with the client's server name), its certificate forged (node/ltm/forge.py), and the client's
+        handshake completed with the forged one. -> (client stream, (picked, server stream), bypass)."""
+        timeout = tls.handshake_timeout(profile)
+        try:
+            hello, first = await proxy.read_hello(client, timeout)
+        except forge.NotTls:
+            raise Refused("reset") from None
+        verdict = forge.decide(profile, flow.client[0], flow.local[0], hello.server_name, self._records)
+        picked = self._pick(flow, hook)
+        try:
+            if verdict == "bypass":
+                server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
+            else:
+                server = await self._connect(vs, flow, picked, hello.server_name)
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
+            fire(hook, "LB_FAILED", flow)
+            raise Refused("reset") from None
+        try:
+            if verdict == "bypass":
+                await server.send_all(first)
+                return client, (picked, server), True
+            ctx = self.tls.forged(path, server.getpeercert(binary_form=True))
+            return await tls.accept(proxy.Prefixed(client, first), ctx, timeout), (picked, server), False
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
+            raise
+
+    def _records(self, name: str) -> list[dict] | None:
+        """A data group's records (SSL forward proxy bypass lists), None if there is no such group."""
+        group = self.store.get("ltm data-group internal", full_path(name))
+        return None if group is None else list(group.get("records") or ())
 
     @staticmethod
     def _act(flow: Flow) -> None:
@@ -835,27 +875,32 @@ class LTM:
         va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
         return va.get("traffic-group", "/Common/traffic-group-1")
 
-    async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked):
-        """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl profile."""
+    async def _connect(self, vs: dict, flow: Flow, picked: proxy.Picked, server_name: str | None = None):
+        """A connection to the member from the SNAT address, TLS when the virtual has a server-ssl
+        profile (`server_name`: the client's, which an SSL forward proxy passes on)."""
         server = await proxy.connect(picked.address, picked.port, *self.source_of(flow, picked))
         server_ssl = self.profile_path(vs, "server-ssl")
         if server_ssl is None:
             return server
         try:
             profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
-            return await tls.wrap(server, self.tls.server_side(server_ssl), profile.get("server-name"),
+            return await tls.wrap(server, self.tls.server_side(server_ssl), server_name or profile.get("server-name"),
                                   tls.handshake_timeout(profile))
         except BaseException:
             await trio.aclose_forcefully(server)
             raise
 
-    async def _tcp(self, vs: dict, client, flow: Flow, hook, scope: trio.CancelScope) -> None:
-        picked = self._pick(flow, hook)
-        try:
-            server = await self._connect(vs, flow, picked)
-        except (OSError, trio.TooSlowError, trio.BrokenResourceError):
-            fire(hook, "LB_FAILED", flow)
-            raise Refused("reset") from None
+    async def _tcp(self, vs: dict, client, flow: Flow, hook, scope: trio.CancelScope, ready=None) -> None:
+        """`ready`: (picked, server stream) already connected (SSL forward proxy)."""
+        if ready is not None:
+            picked, server = ready
+        else:
+            picked = self._pick(flow, hook)
+            try:
+                server = await self._connect(vs, flow, picked)
+            except (OSError, trio.TooSlowError, trio.BrokenResourceError):
+                fire(hook, "LB_FAILED", flow)
+                raise Refused("reset") from None
         fire(hook, "SERVER_CONNECTED", flow)
         self._act(flow)
         entry = self._opened(picked, scope)
@@ -870,7 +915,8 @@ class LTM:
         path = self.profile_path(vs, "http")
         return (self.store.get("ltm profile http", path) or {}) if path else {}
 
-    async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope) -> None:
+    async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope, ready=None) -> None:
+        """`ready`: (picked, server stream) already connected (SSL forward proxy), for the first request."""
         prof = self.http_profile(vs)
         enforcement = prof.get("enforcement") or {}
         max_count = int(enforcement.get("max-header-count", 64))
@@ -882,6 +928,13 @@ class LTM:
         cside = proxy.HttpSide(client, http1.Reader(True, int(enforcement.get("max-header-size", http1.MAX_HEAD))),
                                [vstats], "bytes_in")
         bound: tuple | None = None     # (picked, server side, entry) kept for the client's connection
+        if ready is not None:
+            picked, stream = ready
+            cside.counters = [vstats, *picked.counters]
+            bound = (picked, proxy.HttpSide(stream, http1.Reader(False), [vstats, *picked.counters], "bytes_out"),
+                     self._opened(picked, scope))
+            fire(hook, "SERVER_CONNECTED", flow)
+            self._act(flow)
         try:
             while True:
                 head = await cside.next_head()
@@ -899,7 +952,7 @@ class LTM:
                     self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
-                if bound is None or oneconnect:
+                if bound is None or (oneconnect and ready is None):
                     try:
                         picked = self._pick(flow, hook)
                     except Refused:
@@ -913,6 +966,7 @@ class LTM:
                     self._act(flow)
                 picked, sside, _ = bound
                 keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
+                ready = None
                 if not keep or oneconnect:
                     if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)

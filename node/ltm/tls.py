@@ -7,14 +7,18 @@ certificate is not verified), presenting its own certificate only when it has on
 """
 from __future__ import annotations
 
+import datetime
 import os
 import ssl
 import tempfile
+from collections import OrderedDict
 
 import trio
 
+from ..config import ssl_files
 from ..config.sealed import unseal
 from ..config.ssl_files import pairs
+from . import forge
 
 HANDSHAKE_TIMEOUT = 10
 
@@ -67,6 +71,9 @@ class Contexts:
     def __init__(self, store):
         self.store = store
         self.cache: dict[tuple, ssl.SSLContext] = {}
+        self.forger = forge.Forger()                      # SSL forward proxy: forged certificates
+        self.forged_cache: OrderedDict[tuple, ssl.SSLContext] = OrderedDict()
+        self.ca_keys: dict[tuple, object] = {}
 
     def _files(self, profile: dict) -> list[tuple[str, str, str | None]]:
         out = []
@@ -85,23 +92,52 @@ class Contexts:
         key = (kind, path, tuple(files), *(str(profile.get(f)) for f in ACTING))
         ctx = self.cache.get(key)
         if ctx is None:
-            if kind == "client-ssl":
-                if not files:
-                    return None
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            else:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            if kind == "client-ssl" and not files:
+                return None
+            ctx = self._new(kind, profile)
+            if kind == "server-ssl":
                 ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE   # peer-cert-mode ignore
-            ciphers = profile.get("ciphers", "DEFAULT")
-            try:
-                ctx.set_ciphers(ciphers)
-            except ssl.SSLError:
-                ctx.set_ciphers("DEFAULT")   # F5 cipher strings that OpenSSL does not read
             for cert_pem, key_pem, passphrase in files:
                 _load(ctx, cert_pem, key_pem, passphrase)
             _settings(ctx, profile, kind)
             self.cache = {k: v for k, v in self.cache.items() if k[:2] != key[:2]}
             self.cache[key] = ctx
+        return ctx
+
+    def _new(self, kind: str, profile: dict) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if kind == "client-ssl" else ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            ctx.set_ciphers(profile.get("ciphers", "DEFAULT"))
+        except ssl.SSLError:
+            ctx.set_ciphers("DEFAULT")   # F5 cipher strings that OpenSSL does not read
+        return ctx
+
+    def forged(self, path: str, server_der: bytes) -> ssl.SSLContext:
+        """SSL forward proxy: a context presenting the certificate forged for this server's
+        (node/ltm/forge.py), signed by the client-ssl profile's CA; ValueError if the CA is missing."""
+        profile = self.store.get("ltm profile client-ssl", path) or {}
+        ca = ssl_files.proxy_ca(profile)
+        c = self.store.get(ssl_files.CERT, ca[0]) if ca else None
+        k = self.store.get(ssl_files.KEY, ca[1]) if ca else None
+        if not (c and k and c.get("pem") and k.get("pem")):
+            raise ValueError(f"{path}: no SSL forward proxy CA")
+        passphrase = unseal(k.get("passphrase")) or unseal(profile.get("proxy-ca-passphrase"))
+        ca_key = self.ca_keys.get((k["pem"], passphrase))
+        if ca_key is None:
+            ca_key = self.ca_keys[(k["pem"], passphrase)] = ssl_files.private_key(k["pem"], passphrase)
+        pem = self.forger.certificate(server_der, c["pem"], ca_key, int(profile.get("cert-lifespan", 30)),
+                                      datetime.datetime.now(datetime.timezone.utc))
+        key = (path, pem, *(str(profile.get(f)) for f in ACTING))
+        ctx = self.forged_cache.get(key)
+        if ctx is None:
+            ctx = self._new("client-ssl", profile)
+            _load(ctx, pem, self.forger.key_pem(c["pem"]), None)
+            _settings(ctx, profile, "client-ssl")
+            self.forged_cache[key] = ctx
+            while len(self.forged_cache) > 256:
+                self.forged_cache.popitem(last=False)
+        else:
+            self.forged_cache.move_to_end(key)
         return ctx
 
     def client_side(self, path: str) -> ssl.SSLContext | None:

@@ -378,18 +378,23 @@ def presented(lab, port):
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+def install(lab, tmp_path, *names):
+    """Certificates and keys from tmp_path, as F5's Ansible modules install them: upload, then sourcePath."""
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert rest(lab, "POST", f"/mgmt/shared/file-transfer/uploads/{name}", data=data, headers={
+            "Content-Type": "application/octet-stream", "Content-Range": f"0-{len(data) - 1}/{len(data)}"}).ok
+        kind = "ssl-cert" if name.endswith(".crt") else "ssl-key"
+        r = rest(lab, "POST", f"/mgmt/tm/sys/file/{kind}", json={
+            "name": name, "partition": "Common", "sourcePath": f"file:///var/config/rest/downloads/{name}"})
+        assert r.status_code == 200, r.text
+
+
 def test_client_ssl_terminates_tls_with_the_profiles_certificate_and_server_ssl_re_encrypts(ltm_lab, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
                     "/CN=shop.example.com", "-keyout", str(tmp_path / "shop.key"), "-out", str(tmp_path / "shop.crt")],
                    check=True, capture_output=True)
-    for name in ("shop.crt", "shop.key"):   # as F5's Ansible modules install them: upload, then sourcePath
-        data = (tmp_path / name).read_bytes()
-        assert rest(ltm_lab, "POST", f"/mgmt/shared/file-transfer/uploads/{name}", data=data, headers={
-            "Content-Type": "application/octet-stream", "Content-Range": f"0-{len(data) - 1}/{len(data)}"}).ok
-        kind = "ssl-cert" if name.endswith(".crt") else "ssl-key"
-        r = rest(ltm_lab, "POST", f"/mgmt/tm/sys/file/{kind}", json={
-            "name": name, "partition": "Common", "sourcePath": f"file:///var/config/rest/downloads/{name}"})
-        assert r.status_code == 200, r.text
+    install(ltm_lab, tmp_path, "shop.crt", "shop.key")
     cert = rest(ltm_lab, "GET", "/mgmt/tm/sys/file/ssl-cert/~Common~shop.crt").json()
     assert cert["kind"] == "tm:sys:file:ssl-cert:ssl-certstate" and cert["subject"] == "CN=shop.example.com"
     assert (cert["keyType"], cert["certificateKeySize"], cert["isBundle"]) == ("rsa-public", 2048, "false")
@@ -434,6 +439,73 @@ def test_client_ssl_terminates_tls_with_the_profiles_certificate_and_server_ssl_
                      "delete ltm pool tls_pool",
                      "delete ltm profile client-ssl shop_ssl",
                      "delete sys file ssl-cert shop.crt", "delete sys file ssl-key shop.key"):
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:   # not made: the test failed before
+                pass
+
+
+def test_ssl_forward_proxy_forges_the_servers_certificate_and_bypass_passes_it_through(ltm_lab, tmp_path):
+    """A client trusting the profile's CA reaches a TLS web server through the virtual and sees a
+    certificate naming the server, issued by that CA; on the bypass list it sees the server's own."""
+    def openssl(*argv):
+        subprocess.run(["openssl", *argv], check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=Lab Forward Proxy CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout", str(tmp_path / "fwdca.key"), "-out", str(tmp_path / "fwdca.crt"))
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/O=Shop/CN=shop.example.com",
+            "-addext", "subjectAltName=DNS:shop.example.com,DNS:www.shop.example.com",
+            "-keyout", str(tmp_path / "origin.key"), "-out", str(tmp_path / "origin.crt"))
+    install(ltm_lab, tmp_path, "fwdca.crt", "fwdca.key")
+    url = "https://www.shop.example.com:446/fwd"
+    curl = ("curl", "-s", "-m", "5", "--cacert", str(tmp_path / "fwdca.crt"), "--resolve",
+            f"www.shop.example.com:446:{VIP}", url)
+
+    def shown() -> dict:
+        out = run(ltm_lab, "client", "sh", "-c", f"openssl s_client -connect {VIP}:446 -servername "
+                  "www.shop.example.com </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -ext "
+                  "subjectAltName").stdout
+        return {"subject": next((x for x in out.splitlines() if x.startswith("subject")), ""),
+                "issuer": next((x for x in out.splitlines() if x.startswith("issuer")), ""), "san": out}
+    web1, origin = Lab.open(ltm_lab), None
+    try:
+        origin = web1.backend.start(web1.node("web1"), [sys.executable, "-m", "node.webserver", "web1", "8446",
+                                                        str(tmp_path / "origin.crt"), str(tmp_path / "origin.key")],
+                                    str(tmp_path / "web1-origin.out"))
+        tmsh(ltm_lab, "bigip1", "create ltm data-group internal fwd_bypass type string records add { shop.example.com }")
+        tmsh(ltm_lab, "bigip1", "create ltm profile client-ssl fwd_client ssl-forward-proxy enabled cert-key-chain "
+                                "replace-all-with { default { cert default.crt key default.key } "
+                                "ca { cert fwdca.crt key fwdca.key usage CA } }")
+        tmsh(ltm_lab, "bigip1", "create ltm profile server-ssl fwd_server ssl-forward-proxy enabled")
+        tmsh(ltm_lab, "bigip1", "create ltm pool fwd_pool members add { 10.1.20.21:8446 }")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_fwd destination 10.1.10.100:446 pool fwd_pool "
+                                "profiles replace-all-with { tcp http fwd_client fwd_server }")
+        profile = rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/client-ssl/~Common~fwd_client").json()
+        assert profile["sslForwardProxy"] == "enabled"
+        assert {i["name"]: i.get("usage") for i in profile["certKeyChain"]} == {"default": None, "ca": "CA"}
+        body = wait_for(lambda: run(ltm_lab, "client", *curl).stdout, what="vs_fwd serving through the forward proxy")
+        assert body.split()[:2] == ["web1", "/fwd"]     # curl verified the forged certificate against the CA
+        cert = shown()
+        assert "CN = shop.example.com" in cert["subject"] and "O = Shop" in cert["subject"]
+        assert "CN = Lab Forward Proxy CA" in cert["issuer"] and "DNS:www.shop.example.com" in cert["san"]
+        # bypass: the server's name is on the list: its own certificate, TLS end to end
+        tmsh(ltm_lab, "bigip1", "modify ltm profile client-ssl fwd_client ssl-forward-proxy-bypass enabled "
+                                "hostname-whitelist fwd_bypass")
+        def own():
+            c = shown()
+            return c if c["issuer"] and "Lab Forward Proxy CA" not in c["issuer"] else None
+        cert = wait_for(own, what="the bypassed connection showing the server's own certificate")
+        assert "CN = shop.example.com" in cert["issuer"]
+        assert run(ltm_lab, "client", *curl).returncode != 0      # not signed by the CA the client trusts
+        body = run(ltm_lab, "client", "curl", "-s", "-m", "5", "--cacert", str(tmp_path / "origin.crt"), "--resolve",
+                   f"www.shop.example.com:446:{VIP}", url).stdout
+        assert body.split()[:2] == ["web1", "/fwd"]
+    finally:
+        if origin:
+            os.kill(origin, signal.SIGKILL)
+        for line in ("delete ltm virtual vs_fwd", "delete ltm pool fwd_pool", "delete ltm profile client-ssl fwd_client",
+                     "delete ltm profile server-ssl fwd_server", "delete ltm data-group internal fwd_bypass",
+                     "delete sys file ssl-cert fwdca.crt", "delete sys file ssl-key fwdca.key"):
             try:
                 tmsh(ltm_lab, "bigip1", line)
             except ControlError:   # not made: the test failed before

@@ -21,10 +21,12 @@ class Store:
         return self.objects.get((type_, path))
 
 
-def handshake(server: ssl.SSLContext, sni: str | None = None, version=None) -> str:
-    """The version both sides agree on, or raises ssl.SSLError."""
-    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+def handshake(server: ssl.SSLContext, sni: str | None = None, version=None, client=None) -> str:
+    """The version both sides agree on, or raises ssl.SSLError; `client`: a context of the test's
+    (one that verifies), else one that takes any certificate."""
+    if client is None:
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
     if version:
         client.minimum_version = client.maximum_version = version
     bios = [ssl.MemoryBIO() for _ in range(4)]
