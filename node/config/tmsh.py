@@ -76,10 +76,18 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
     singletons (global settings, password policy), which have none (the global settings'
     sub-groups `load-balancing { ... }` are flattened)."""
-    if type_ in SINGLETONS:
-        flat = []
-        for tok in rest:
-            if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
+    if type_ in SINGLETONS:   # the braces of a group and of the whole (`modify sys dns { ... }`) go;
+        flat, opened = [], []   # a list's stay (`name-servers replace-all-with { 10.1.1.53 }`)
+        for i, tok in enumerate(rest):
+            brace = tok in ("{", "}") and not isinstance(tok, Quoted)
+            if tok in SETTINGS_GROUPS:
+                continue
+            if brace and tok == "{":
+                group = i == 0 or rest[i - 1] in SETTINGS_GROUPS
+                opened.append(group)
+                if group:
+                    continue
+            elif brace and (opened.pop() if opened else True):
                 continue
             flat.append(tok)
         return SINGLETONS[type_], flat
