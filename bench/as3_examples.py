@@ -2,7 +2,7 @@
 """How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
 examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
-the documentation networks the examples use, with the VLANs they name (a body of AS3 settings
+the documentation networks the examples use, with the VLANs and /Common pools they name (a body of AS3 settings
 goes to /settings, as F5 documents it). Also the first reason of each refused one, counted.
 
     .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
@@ -25,9 +25,10 @@ from node.config.store import ConfigStore, Op  # noqa: E402
 # the networks F5's examples put their addresses in, each on a VLAN of the device
 NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.254/24", "172.16.255.254/12",
             "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10", "1.2.3.254/24",
-            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16")
+            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24")
 
 VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
+POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 
 def device() -> AppServices:
@@ -37,6 +38,7 @@ def device() -> AppServices:
         ops += [Op("create", "net vlan", f"/Common/v{i}", {}),
                 Op("create", "net self", f"/Common/s{i}", {"address": ("set", net), "vlan": ("set", f"/Common/v{i}")})]
     ops += [Op("create", "net vlan", f"/Common/{name}", {}) for name in VLANS]
+    ops += [Op("create", "ltm pool", f"/Common/{name}", {}) for name in POOLS]
     store.commit(ops)
     return AppServices(store, lambda: None)
 

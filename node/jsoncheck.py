@@ -41,7 +41,7 @@ def ajv_text(error) -> str:
         "minItems": f"should NOT have fewer than {value} items",
         "maxItems": f"should NOT have more than {value} items",
         "pattern": f'should match pattern "{value}"', "format": f'should match format "{value}"',
-        "anyOf": "should match some schema in anyOf",
+        "anyOf": "should match some schema in anyOf", "const": "should be equal to constant",
     }.get(kind, error.message)
 
 

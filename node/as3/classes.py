@@ -78,7 +78,9 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
                policyEndpoint={"anyOf": [STR, POINTER, {"type": "array", "items": NAME_OR_POINTER}]},
                allowVlans=VLANS, rejectVlans=VLANS,
-               **stored.schemas(stored.SERVICE), **own)
+               clonePools={"type": "object", "additionalProperties": False,   # ingress clientside, egress serverside
+                           "properties": {"ingress": POINTER, "egress": POINTER}},
+               **{"virtualType": enum("standard", "internal", default="standard"), **stored.schemas(stored.SERVICE), **own})
     return {**schema, "not": {"required": ["allowVlans", "rejectVlans"]}}   # F5's: one or the other
 
 
@@ -137,7 +139,8 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS),
-    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp")),
+    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"),
+                           virtualType=enum("standard", "internal", "stateless", default="standard")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
     "Service_Forwarding": forwarding(),
@@ -278,6 +281,10 @@ MATCH = {"type": "object", "required": ["matchType"], "additionalProperties": Fa
     "matchType": enum("subnet", "region", "datacenter", "pool", "country", "continent", "state", "isp", "geoip-isp"),
     "matchValue": {"anyOf": [STR, POINTER]}, "matchOperator": enum("equals", "not-equals", default="equals")}}
 CLASSES["TLS_Server"]["not"] = {"required": ["ldapStartTLS", "smtpsStartTLS"]}   # F5's: one or the other
+# F5's: a bypass allow list only with forward proxy and its bypass on (AS3 fills the defaults, false, first)
+CLASSES["TLS_Server"]["dependentSchemas"] = {"forwardProxyBypassAllowlist": {
+    "required": ["forwardProxyEnabled", "forwardProxyBypassEnabled"],
+    "properties": {"forwardProxyEnabled": {"const": True}, "forwardProxyBypassEnabled": {"const": True}}}}
 CLASSES.update({
     "GSLB_Data_Center": obj(enabled={**BOOL, "default": True}, location=STR, contact=STR),
     "GSLB_Server": obj(

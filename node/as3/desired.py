@@ -372,9 +372,14 @@ class Builder:
                   "connection-limit": get(item, "maxConnections"), "address-status": YN[get(item, "addressStatus")],
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
+        stateless = item.get("virtualType") == "stateless"
+        if stateless:   # no connection: nothing to persist, no SNAT automap (F5's rules for the type)
+            values["stateless"] = True
+            if "snat" not in item:
+                values["source-address-translation"] = {"type": "none"}
         if "pool" in item:     # the lab's virtuals persist only onto a pool
             values["pool"] = self.ref(item["pool"], a)
-            methods = get(item, "persistenceMethods")
+            methods = [] if stateless and "persistenceMethods" not in item else get(item, "persistenceMethods")
             values["persist"] = {self.persistence(m, a): {"default": "yes" if i == 0 else "no"}
                                  for i, m in enumerate(methods)}
         if item.get("fallbackPersistenceMethod", "none") != "none":
@@ -383,6 +388,9 @@ class Builder:
             values["rules"] = [self.ref(r, a) for r in item["iRules"]]
         if forward:
             values["ip-forward"] = True
+        if item.get("clonePools"):   # ingress: the client's side, egress: the members'
+            values["clone-pools"] = {self.ref(p, a): {"context": "clientside" if side == "ingress" else "serverside"}
+                                     for side, p in item["clonePools"].items()}
         if "allowVlans" in item or "rejectVlans" in item:   # AS3 writes vlans-disabled with none otherwise (all)
             allow = "allowVlans" in item
             values["vlans"] = [v["bigip"] for v in item["allowVlans" if allow else "rejectVlans"]]

@@ -23,7 +23,7 @@ PROPERTIES = {
     "profileRequestAdapt": "a request adapt profile (ICAP)", "profileResponseAdapt": "a response adapt profile (ICAP)",
     "profileICAP": "an ICAP profile", "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "profileHTTP2": "an HTTP/2 profile",
-    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT", "clonePools": "a clone pool",
+    "httpMrfRoutingEnabled": "HTTP message routing (MRF)", "mqttEnabled": "MQTT",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
     "profileRTSP": "an RTSP profile", "profileWebSocket": "a WebSocket profile", "profileStream": "a stream profile",
@@ -49,7 +49,7 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
                  "GSLB_Monitor": ("gtm monitor", {}, (
                      "http", "https", "gateway-icmp", "tcp-half-open", "mysql", "sip", "ldap", "smtp", "tcp", "udp",
                      "bigip", "external"))}
-VIRTUAL_TYPES = {"internal": "an internal virtual server", "stateless": "a stateless virtual server"}
+VIRTUAL_TYPES = {"internal": "an internal virtual server"}
 
 
 def word(value) -> str | None:

@@ -39,7 +39,7 @@ DEST_KINDS = ("subnet", "region", "datacenter", "pool", *GEO_KINDS)
 
 def item_name(t: ObjType, f: Field, raw: str) -> str:
     """Names of subcollection items as F5 keeps them: pools and members with their folder."""
-    if f.name in ("pools", "pools-cname", "persist", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
+    if f.name in ("pools", "pools-cname", "persist", "clone-pools", "remote-servers"):   # a virtual's persistence profiles, syslog's servers too
         return full_path(raw)
     if f.name == "members" and t.path == "gtm prober-pool":   # its members are servers
         return full_path(raw)

@@ -824,11 +824,15 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("destination", "dest", required=True), Field("mask", "str", "255.255.255.255"),
         # ip-forward: F5's "Forwarding (IP)" type (REST ipForward: true): no pool, routes what it takes
         Field("ip-forward", "switch"),
+        # stateless: F5's "Stateless" type (REST stateless: true): UDP, a pool, no connection table
+        Field("stateless", "switch"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp", "any")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
         Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),
         Field("persist", "items", (), sub=(Field("default", "enum", "yes", NY, rest_as="tmDefault"),)),
         Field("fallback-persistence", "str", "none"),
+        # clone pools: each copies the virtual's client-side or server-side packets to its members
+        Field("clone-pools", "items", (), sub=(Field("context", "enum", "clientside", ("clientside", "serverside")),)),
         # the VLANs it listens on (vlans-enabled) or not (vlans-disabled), each an existing VLAN;
         # virtual_checks.vlan_switch keeps one of the two set
         Field("vlans", "list", (), ref="net vlan"), Field("vlans-enabled", "switch"), Field("vlans-disabled", "switch"),

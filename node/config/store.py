@@ -774,6 +774,8 @@ class ConfigStore:
                 if path in monitor_rules.names(ov.get("monitor")) or any(
                         path in monitor_rules.names(m.get("monitor")) for m in ov.get("members") or []):
                     return ot, op
+            if tname == "ltm pool" and ot == "ltm virtual" and any(i["name"] == path for i in ov.get("clone-pools") or ()):
+                return ot, op
             if tname == "ltm virtual-address" and ot == "ltm virtual" and ov.get("destination"):
                 if f"{folder_of(ov['destination'])}/{split_destination(ov['destination'])[0]}" == path:
                     return ot, op

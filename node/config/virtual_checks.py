@@ -37,11 +37,13 @@ def check(work: dict, touched: dict) -> None:
         _forwarding(path, work[(tname, path)])
         _persistence(work, path, work[(tname, path)])
         _mirror(work, path, work[(tname, path)])
+        _clone_pools(work, work[(tname, path)])
         names = work[(tname, path)].get("profiles") or ()
         kinds = {name: profiles.kind_of(lookup, name) for name in names}
         missing = next((n for n, k in kinds.items() if k is None), None)
         if missing is not None:     # F5 names it as the virtual lists it, in full
             raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
+        _stateless(path, work[(tname, path)], set(kinds.values()))
         _forward_proxy(work, path, kinds)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
@@ -150,3 +152,32 @@ def _mirror(work: dict, path: str, virtual: dict) -> None:
     if tg == LOCAL_ONLY or not peers:
         raise Invalid(f"Virtual server {path} has connection mirroring enabled, but its traffic group ({tg}) "
                       "has no peer device to mirror to")
+
+
+def _clone_pools(work: dict, virtual: dict) -> None:
+    """Each clone pool exists."""
+    for item in virtual.get("clone-pools") or ():
+        if ("ltm pool", item["name"]) not in work:
+            raise NotFound("pool", item["name"])
+
+
+STATELESS_NOT = (("rules", "iRules"), ("persist", "persistence"), ("mirror", "connection mirroring"))
+
+
+def _stateless(path: str, virtual: dict, kinds: set) -> None:
+    """F5's Stateless type: UDP with a UDP profile, a default pool, and none of what needs a
+    connection (iRules, persistence, mirroring, SNAT automap); one type at a time (not ip-forward too)."""
+    if not virtual.get("stateless"):
+        return
+    head = f"Virtual server {path} is a stateless virtual server"
+    if virtual.get("ip-forward"):
+        raise Invalid(f"{head}: it cannot be an ip-forward virtual server too")
+    if virtual.get("ip-protocol") != "udp" or "udp" not in kinds:
+        raise Invalid(f"{head}: it must be ip-protocol udp with a UDP profile")
+    if virtual.get("pool") in (None, "none"):
+        raise Invalid(f"{head}: it requires a default pool")
+    for field, what in STATELESS_NOT:
+        if virtual.get(field) not in (None, (), [], "disabled"):
+            raise Invalid(f"{head}: it does not support {what}")
+    if (virtual.get("source-address-translation") or {}).get("type") == "automap":
+        raise Invalid(f"{head}: it does not support SNAT automap")

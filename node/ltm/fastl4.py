@@ -61,6 +61,16 @@ class L4Member:
 
 
 @dataclass(frozen=True)
+class Clone:
+    """A clone pool's member a virtual copies its packets to: `dup to ADDRESS device DEVICE`;
+    context clientside (the client's packets to the virtual) or serverside (those to its members)."""
+    address: str
+    device: str | None            # the VLAN's interface toward it (None: the kernel routes)
+    context: str = "clientside"
+    pool: str = ""                # the clone pool: each pool gets a copy, one member of it a flow
+
+
+@dataclass(frozen=True)
 class L4Virtual:
     path: str
     address: str
@@ -76,6 +86,9 @@ class L4Virtual:
     vlans: tuple[str, ...] = ()    # the interfaces of the virtual's VLANs: those it listens on (vlans_enabled) or not
     vlans_enabled: bool = False
     proxied: bool = False          # the full proxy serves it: the kernel only keeps it to its VLANs
+    stateless: bool = False        # F5's Stateless (UDP): no conntrack, each packet to a member, rewritten both ways
+    translate: tuple[bool, bool] = (True, True)   # stateless: rewrite the address, the port (translate-address, -port)
+    clones: tuple[Clone, ...] = ()  # clone pools' members
 
     def off_vlans(self) -> list[dict] | None:
         """Matches a packet arriving on a VLAN the virtual does not take: None when it takes every
@@ -164,7 +177,14 @@ def wanted(virtuals: list[L4Virtual]) -> tuple[list[str], list[str]]:
 
 BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100, "accept"), "forward": ("filter", "forward", 0, "accept"),
                "allow": ("filter", "forward", 20, "drop"), "postrouting": ("nat", "postrouting", 100, "accept"),
-               "input": ("filter", "input", 0, "accept")}
+               "input": ("filter", "input", 0, "accept"),
+               # clone pools: copies of what arrives for a virtual (before anything rewrites it) and of
+               # what leaves toward its members (after the DNAT)
+               "clone_in": ("filter", "prerouting", -310, "accept"), "clone_out": ("filter", "postrouting", 110, "accept"),
+               # stateless virtuals: untracked (raw, before conntrack), the member picked per packet and
+               # written in; the member's answer written back to the virtual's address on its way out
+               "stateless": ("filter", "prerouting", -300, "accept"),
+               "stateless_out": ("filter", "postrouting", -300, "accept")}
 RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
 
 
@@ -247,6 +267,10 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     if any(vs.members for vs in virtuals):   # a connection a member chain DNATed (and marked), both ways
         cmds.append(_rule("allow", {"match": {"op": "!=", "left": _ct("mark"), "right": 0}}, {"accept": None}))
     for vs in virtuals:
+        cmds += _clones(vs)
+        if vs.stateless:
+            cmds += _stateless(vs)
+            continue
         if vs.forward:
             cmds += _forwarder(vs)
             continue
@@ -286,6 +310,90 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
     return {"nftables": cmds}
 
 
+def _payload(protocol: str, field: str) -> dict:
+    return {"payload": {"protocol": protocol, "field": field}}
+
+
+def _dup(c: Clone) -> dict:
+    return {"dup": {"addr": c.address, **({"dev": c.device} if c.device else {})}}
+
+
+def _clones(vs: L4Virtual) -> list[dict]:
+    """A clone pool's copies: each flow's packets (by the client's address and port, both ways
+    the same member for a connection) to one member of each clone pool, by a hash of the flow.
+    clientside: what arrives for the virtual (clone_in, before DNAT or the stateless rewrite);
+    serverside: what leaves toward its members (clone_out): a kernel virtual's connections by
+    conntrack, a proxied or stateless one's by the members' addresses and ports."""
+    cmds = []
+    for (pool, context), members in _by_pool(vs.clones).items():
+        if context == "clientside":
+            chain = "clone_in"
+            match = [_match(_payload("ip", "daddr"), vs.address), _match({"meta": {"key": "l4proto"}}, vs.protocol),
+                     _match(_payload("th", "dport"), vs.port)]
+            key = {"concat": [_payload("ip", "saddr"), _payload("th", "sport")]}
+        else:
+            chain = "clone_out"
+            if vs.proxied or vs.stateless:
+                match = [_match({"concat": [_payload("ip", "daddr"), _payload("th", "dport")]}, {"set": [
+                    {"concat": [m.address, m.port if vs.translate[1] or vs.proxied else vs.port]} for m in vs.members]})
+                ] if vs.members else None
+                key = {"concat": [_payload("ip", "saddr"), _payload("th", "sport")]}
+            else:
+                match = [*_flow(vs, "original")]
+                key = {"concat": [_ct("ip saddr", "original"), _ct("proto-src", "original")]}
+            if match is None:
+                continue
+        for i, c in enumerate(members):
+            pick = [] if len(members) == 1 else [
+                _match({"jhash": {"expr": key, "mod": len(members), "seed": 0}}, i)]
+            cmds.append(_rule(chain, *match, *pick, _dup(c)))
+    return cmds
+
+
+def _by_pool(clones: tuple[Clone, ...]) -> dict[tuple[str, str], list[Clone]]:
+    out: dict[tuple[str, str], list[Clone]] = {}
+    for c in clones:
+        out.setdefault((c.pool, c.context), []).append(c)
+    return out
+
+
+def _stateless(vs: L4Virtual) -> list[dict]:
+    """A stateless virtual: its packets untracked (no connection table), each sent by `numgen inc`
+    to a member's chain, which writes the member's address (and port) in; the members' answers,
+    untracked too, let through and written back to the virtual's address (and port) as they leave."""
+    if not vs.members or (vs.vlans_enabled and not vs.vlans):
+        return []
+    udp = vs.protocol
+    to_vs = [_match(_payload("ip", "daddr"), vs.address), _match({"meta": {"key": "l4proto"}}, udp),
+             _match(_payload(udp, "dport"), vs.port), *vs.on_vlans()]
+    slots = vs.slots()
+    verdicts = [[n, {"goto": {"target": counter(vs.path, vs.members[i].name)}}] for n, i in enumerate(slots)]
+    v_conns, v_in, v_out = virtual_counters(vs.path)
+    cmds = [_rule("stateless", *to_vs, {"notrack": None}, {"counter": v_conns}, {"counter": v_in},
+                  {"vmap": {"key": {"numgen": {"mode": "inc", "mod": len(slots), "offset": 0}}, "data": {"set": verdicts}}})]
+    address, port = vs.translate
+    for m in vs.members:
+        m_conns, m_in, m_out = member_counters(vs.path, m.name)
+        write = ([{"mangle": {"key": _payload("ip", "daddr"), "value": m.address}}] if address else []) + \
+                ([{"mangle": {"key": _payload(udp, "dport"), "value": m.port}}] if port else [])
+        cmds.append(_rule(counter(vs.path, m.name), {"counter": m_conns}, {"counter": m_in}, *write))
+        src = m.address if address else vs.address
+        sport = m.port if port else vs.port
+        back = [_match(_payload("ip", "saddr"), src), _match({"meta": {"key": "l4proto"}}, udp),
+                _match(_payload(udp, "sport"), sport)]
+        cmds.append(_rule("stateless", *back, {"notrack": None}))
+        untracked = _match(_ct("state"), "untracked")
+        cmds.append(_rule("allow", untracked, _match(_payload("ip", "daddr"), m.address if address else vs.address),
+                          _match({"meta": {"key": "l4proto"}}, udp), _match(_payload(udp, "dport"), m.port if port else vs.port),
+                          {"accept": None}))
+        cmds.append(_rule("allow", untracked, *back, {"counter": m_out}, {"counter": v_out}, {"accept": None}))
+        if address or port:
+            cmds.append(_rule("stateless_out", untracked, *back,
+                              *([{"mangle": {"key": _payload("ip", "saddr"), "value": vs.address}}] if address else []),
+                              *([{"mangle": {"key": _payload(udp, "sport"), "value": vs.port}}] if port else [])))
+    return cmds
+
+
 def flow_mark(vs: str, member: str) -> int:
     """The conntrack mark of a connection sent to one member by one virtual (set with its DNAT, and
     mirrored with the connection): the forward chain's byte counters are found by it."""
@@ -297,6 +405,8 @@ def _byte_counters(virtuals: list[L4Virtual]) -> list[dict]:
     (conntrack direction, conntrack mark) per packet, whatever the number of virtuals."""
     by_virtual, by_member = [], []
     for vs in virtuals:
+        if vs.proxied or vs.stateless:   # the proxy counts its own; a stateless one has no connection marks
+            continue
         _, v_in, v_out = virtual_counters(vs.path)
         for m in vs.members:
             _, m_in, m_out = member_counters(vs.path, m.name)

@@ -362,8 +362,9 @@ class LTM:
         return self._paths[key]
 
     def in_kernel(self, vs: dict) -> bool:
-        """Whether the kernel serves the virtual: a fastL4 one, or an ip-forward one (it routes)."""
-        return bool(vs.get("ip-forward")) or self.data_path(vs) == "fastl4"
+        """Whether the kernel serves the virtual: a fastL4 one, an ip-forward one (it routes), a
+        stateless one (each packet rewritten)."""
+        return bool(vs.get("ip-forward") or vs.get("stateless")) or self.data_path(vs) == "fastl4"
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
@@ -374,18 +375,21 @@ class LTM:
     def _reconcile_fastl4(self) -> None:
         want = []
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
-            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled"))}
+            vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled")),
+                     "clones": self._clones(vs)}
             if vs.get("ip-forward"):
                 want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
-                continue
-            if self.data_path(vs) != "fastl4":
-                if vlans["vlans"] or vlans["vlans_enabled"]:   # the proxy's listener: the kernel keeps it to its VLANs
-                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (),
-                                                 proxied=True, **vlans))
                 continue
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
+            if self.data_path(vs) != "fastl4" and not vs.get("stateless"):
+                if vlans["vlans"] or vlans["vlans_enabled"] or vlans["clones"]:   # the proxy's listener: the kernel
+                    # keeps it to its VLANs, and copies its packets to its clone pools (the members: serverside's)
+                    want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", tuple(
+                        fastl4.L4Member(m.name, m.address, m.port) for m in sorted(members, key=lambda m: m.name)),
+                        proxied=True, **vlans))
+                continue
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
             pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
@@ -393,10 +397,31 @@ class LTM:
                                          tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
-                                         self._l4_persist(path), **vlans))
+                                         self._l4_persist(path), stateless=bool(vs.get("stateless")),
+                                         translate=(vs.get("translate-address") != "disabled",
+                                                    vs.get("translate-port") != "disabled"), **vlans))
         if want != self._l4_wanted:
             self._l4_wanted = want
             self._l4_changed.set()
+
+    def _clones(self, vs: dict) -> tuple[fastl4.Clone, ...]:
+        """The available members of the virtual's clone pools, each with the interface of the VLAN
+        its address is on (a self IP's network), where the kernel sends the copies."""
+        out = []
+        for item in vs.get("clone-pools") or ():
+            for m in sorted(self.members(item["name"]), key=lambda m: m.name):
+                if m.available:
+                    out.append(fastl4.Clone(m.address, self.vlan_toward(m.address), item.get("context", "clientside"),
+                                            item["name"]))
+        return tuple(out)
+
+    def vlan_toward(self, address: str) -> str | None:
+        """The VLAN (its interface's name) whose self IP's network holds the address, if any."""
+        target = ipaddress.ip_address(address)
+        for s in self.store.of_type("net self").values():
+            if target in ipaddress.ip_interface(s["address"]).network and s.get("vlan"):
+                return base_name(s["vlan"])
+        return None
 
     def _forwarder(self, path: str, vs: dict, addr: str, port: int, tg: str) -> fastl4.L4Virtual:
         """An ip-forward virtual for the kernel. SNAT automap leaves from the floating self IP on
@@ -920,7 +945,8 @@ class LTM:
         prof = self.http_profile(vs)
         enforcement = prof.get("enforcement") or {}
         max_count = int(enforcement.get("max-header-count", 64))
-        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs)
+        # an SSL forward proxy's server connection is the one its certificate was forged from: kept
+        oneconnect = "one-connect" in profiles.kinds(self.store.get, vs) and ready is None
         xff = prof.get("insert-xforwarded-for") == "enabled"
         cookie = (self.persistence(flow.virtual) or ("",))[0] == "cookie"
         rich = hook is not None or xff or cookie     # else the heads go on as bytes, not read
@@ -952,7 +978,7 @@ class LTM:
                     self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
-                if bound is None or (oneconnect and ready is None):
+                if bound is None or oneconnect:
                     try:
                         picked = self._pick(flow, hook)
                     except Refused:
@@ -966,7 +992,6 @@ class LTM:
                     self._act(flow)
                 picked, sside, _ = bound
                 keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
-                ready = None
                 if not keep or oneconnect:
                     if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -644,3 +646,71 @@ def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrore
         wait_for(lambda: not any(f"dport {p} " in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                                        "prerouting").stdout for p in (91, 92, 94, 96)),
                  what="the mirroring test's fastL4 virtuals out of bigip1's kernel")
+
+
+# -- clone pools and stateless virtuals ----------------------------------------------------------------
+def _background(lab, node, *argv) -> tuple[threading.Thread, dict]:
+    """Run a command in a node on a thread of its own; its result lands in the dict."""
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.update(r=run(lab, node, *argv)), daemon=True)
+    t.start()
+    return t, out
+
+
+def test_a_clone_pool_member_sees_the_clients_packets_while_the_pool_serves_it(ltm_lab):
+    """clone-pools context clientside: the kernel copies the client's packets to the virtual
+    (`dup to` the clone member on internal), while web1 alone answers."""
+    for line in ("create ltm pool web1_only members add { 10.1.20.21:80 }",
+                 "create ltm pool ids_pool members add { 10.1.20.22:0 }",
+                 "create ltm virtual vs_clone destination 10.1.10.100:89 pool web1_only "
+                 "profiles replace-all-with { tcp } clone-pools add { ids_pool { context clientside } }"):
+        tmsh(ltm_lab, "bigip1", line)
+    try:
+        wait_for(lambda: "dup to 10.1.20.22" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                                   "clone_in").stdout, what="the clone rule")
+        capture, got = _background(ltm_lab, "web2", "timeout", "10", "tcpdump", "-i", "any", "-n", "-c", "1", "-l",
+                                   "dst host 10.1.10.100 and tcp dst port 89")
+        answers = Counter()
+        deadline = time.monotonic() + 10
+        while capture.is_alive() and time.monotonic() < deadline:
+            answers[get(ltm_lab, 89)[0]] += 1
+        capture.join(2)
+        assert "10.1.10.51." in got["r"].stdout and "> 10.1.10.100.89" in got["r"].stdout   # the client's own packet
+        assert set(answers) == {"web1"}   # served by the pool, not by the clone
+    finally:
+        tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_clone")
+        tmsh(ltm_lab, "bigip1", "delete ltm pool web1_only")
+        tmsh(ltm_lab, "bigip1", "delete ltm pool ids_pool")
+
+
+ECHO = ("import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('',5353))\ns.settimeout(8)\n"
+        "while True:\n d,a=s.recvfrom(100)\n s.sendto(sys.argv[1].encode(),a)\n")
+ASK = ("import socket,json\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('10.1.10.51',40053))\n"
+       "s.settimeout(1)\nout=[]\nfor _ in range(4):\n s.sendto(b'q',('10.1.10.100',5353))\n"
+       " try:\n  d,a=s.recvfrom(100);out.append([d.decode(),a[0],a[1]])\n except OSError:\n  out.append(None)\n"
+       "print(json.dumps(out))\n")
+
+
+def test_a_stateless_virtual_spreads_the_packets_of_one_flow_over_both_members(ltm_lab):
+    """stateless: no connection table, each packet to the next member (the client's one source
+    port notwithstanding), and the answers written back to the virtual's address."""
+    for line in ("create ltm pool udp_pool members add { 10.1.20.21:5353 10.1.20.22:5353 }",
+                 "create ltm virtual vs_stateless destination 10.1.10.100:5353 ip-protocol udp stateless "
+                 "pool udp_pool profiles replace-all-with { udp }"):
+        tmsh(ltm_lab, "bigip1", line)
+    servers = [_background(ltm_lab, w, sys.executable, "-c", ECHO, w) for w in ("web1", "web2")]
+    try:
+        wait_for(lambda: "notrack" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
+                                          "stateless").stdout, what="the stateless rules")
+        for w in ("web1", "web2"):
+            wait_for(lambda w=w: run(ltm_lab, w, "ss", "-Hlun", "sport", "= :5353").stdout.strip(), what=f"{w}'s echo")
+        answers = json.loads(run(ltm_lab, "client", sys.executable, "-c", ASK).stdout)
+        assert all(a is not None and a[1:] == ["10.1.10.100", 5353] for a in answers), answers
+        assert Counter(a[0] for a in answers) == {"web1": 2, "web2": 2}
+        table = run(ltm_lab, "bigip1", "conntrack", "-L", "-p", "udp", "--orig-port-dst", "5353").stdout
+        assert "10.1.10.51" not in table   # untracked: no connection was ever made
+    finally:
+        tmsh(ltm_lab, "bigip1", "delete ltm virtual vs_stateless")
+        tmsh(ltm_lab, "bigip1", "delete ltm pool udp_pool")   # the echo servers end when idle 8 s
+        for t, _ in servers:
+            t.join(30)

@@ -65,7 +65,10 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           # static persistence, a CNAME pool on an A wide IP
           "example-gslb-pool-naptr.json", "example-gslb-pools_with_poolsCname.json",
           # GSLB iRules, prober pools, several pool monitors (stored)
-          "example-gslb-features.json", "example-gslb-wideip-naptr.json")
+          "example-gslb-features.json", "example-gslb-wideip-naptr.json",
+          # SSL forward proxy (proxyCertificate, bypass allow list), a hybrid profile of RSA and ECDSA
+          "example-tls-server-and-client-forward-proxy.json", "example-tls-server-forwardProxyBypassAllowList.json",
+          "example-tls-server-and-client-authentication-depth.json", "example-tls-server-multiple-certs-hybrid.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

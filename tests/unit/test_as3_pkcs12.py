@@ -101,3 +101,36 @@ def test_hybrid_puts_every_certificate_in_one_profile_that_is_the_sni_default():
     assert (client["sni-default"], client["server-name"], client["mode"]) == ("true", "www.example", "enabled")
     assert [k for k in store.objects if k[0] == "ltm profile client-ssl" and k[1].startswith("/Shop")] == \
         [("ltm profile client-ssl", "/Shop/Web/webtls")]
+
+
+def test_a_hybrid_profile_serves_each_client_the_certificate_of_the_key_type_it_takes():
+    import ssl
+
+    from node.ltm import tls
+    rsa_cert, rsa_key = rsa_pair("rsa.example")
+    ec_cert, ec_key = pair("ec.example")
+    decl = shop(rsa_cert, rsa_key)
+    decl["Web"]["eccert"] = {"class": "Certificate", "certificate": ec_cert, "privateKey": ec_key}
+    decl["Web"]["webtls"] = {"class": "TLS_Server", "hybrid": True,
+                             "certificates": [{"certificate": "webcert"}, {"certificate": "eccert"}]}
+    svc, store, _ = services()
+    assert run(svc, adc(Shop=decl))[0] == 200
+    server = tls.Contexts(store).client_side("/Shop/Web/webtls")
+
+    def subject(ciphers: str) -> str:
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+        client.maximum_version = ssl.TLSVersion.TLSv1_2
+        client.set_ciphers(ciphers)
+        bios = [ssl.MemoryBIO() for _ in range(4)]
+        c, s = client.wrap_bio(bios[0], bios[1]), server.wrap_bio(bios[2], bios[3], server_side=True)
+        for _ in range(10):
+            for side, out, into in ((c, bios[1], bios[2]), (s, bios[3], bios[0])):
+                try:
+                    side.do_handshake()
+                except ssl.SSLWantReadError:
+                    pass
+                into.write(out.read())
+        return x509.load_der_x509_certificate(c.getpeercert(binary_form=True)).subject.rfc4514_string()
+    assert subject("ECDHE-ECDSA-AES128-GCM-SHA256") == "CN=ec.example"
+    assert subject("ECDHE-RSA-AES128-GCM-SHA256") == "CN=rsa.example"

@@ -292,3 +292,13 @@ async def test_the_handshake_completes_on_the_client_hello_read_before_it():
         nursery.start_soon(the_client)
         nursery.start_soon(the_proxy)
     assert b"hello" in got and ((("commonName", "shop.example"),), (("organizationName", "Shop"),)) in got
+
+
+def test_as3_a_bypass_allow_list_needs_forward_proxy_and_its_bypass_on():
+    svc, store, _ = services()
+    for more, error in (({}, "/Fwd/Web/proxytls: should have required property 'forwardProxyBypassEnabled'"),
+                        ({"forwardProxyBypassEnabled": False},
+                         "/Fwd/Web/proxytls/forwardProxyBypassEnabled: should be equal to constant")):
+        status, out = run(svc, adc(Fwd=forward_app(forwardProxyBypassAllowlist={"use": "banks"}, **more)))
+        assert status == 422 and error in out["errors"], out
+    assert not [k for k in store.objects if k[1].startswith("/Fwd")]
