@@ -2,7 +2,7 @@
 """How many of F5's published AS3 example declarations (the f5-appsvcs-extension repository's
 examples/declarations/*.json, given as a directory) the lab takes unmodified, as JSON: validated
 (no 422) and deployed (every tenant 200) on one device's configuration store whose self IPs cover
-the documentation networks the examples use, with the VLANs and /Common pools they name (a body of AS3 settings
+the documentation networks the examples use, with the VLANs, /Common pools and SSL profiles they name (a body of AS3 settings
 goes to /settings, as F5 documents it). Also the first reason of each refused one, counted.
 
     .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
@@ -28,6 +28,12 @@ NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.25
             "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24")
 
 VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
+# a PATCH example and the published declaration it patches (F5's docs deploy that one first)
+BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtual-service.json"}
+# what some examples name in /Common with `bigip` and a user makes before deploying them (a stock
+# BIG-IP has clientssl and serverssl, not these), made here by hand as an engineer would
+PREREQUISITES = [("ltm profile client-ssl", "/Common/clientssl1"), ("ltm profile client-ssl", "/Common/clientssl2"),
+                 ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2")]
 POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 
@@ -38,6 +44,8 @@ def device() -> AppServices:
         ops += [Op("create", "net vlan", f"/Common/v{i}", {}),
                 Op("create", "net self", f"/Common/s{i}", {"address": ("set", net), "vlan": ("set", f"/Common/v{i}")})]
     ops += [Op("create", "net vlan", f"/Common/{name}", {}) for name in VLANS]
+    ops += [Op("create", kind, name, {"defaults-from": ("set", f"/Common/{kind.rsplit(' ', 1)[1].replace('-', '')}")})
+            for kind, name in PREREQUISITES]
     ops += [Op("create", "ltm pool", f"/Common/{name}", {}) for name in POOLS]
     store.commit(ops)
     return AppServices(store, lambda: None)
@@ -67,6 +75,8 @@ def main() -> None:
             reasons["not JSON"] += 1
             continue
         svc = device()
+        if f.name in BASES:
+            svc.apply(svc.prepare(json.loads((f.parent / BASES[f.name]).read_text()), None, "POST"))
         patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
         if isinstance(body, dict) and body and set(body) <= set(settings.DEFAULTS):   # a body for /settings
             status, out = settings.post(svc.store, body)

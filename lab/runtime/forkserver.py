@@ -49,6 +49,7 @@ from node.config import ssl_files
 
 from ..model import state
 from ..model.plan import PREFIX
+from . import samepage
 from .backends import BackendError
 from .namespaces import enter as enter_netns, leave_for_empty
 from .processes import alive, stop_processes
@@ -190,6 +191,7 @@ def sweep(lab_prefix: str) -> list[str]:
     files = [f for sock in found.values() for f in (sock, *(sock.with_suffix(x) for x in (".pid", ".out", ".lock")))]
     if lab_prefix == PREFIX:   # and what servers that ended on their own left behind
         files += state.run_root().glob(f"{PREFIX}forkserver-*")
+        samepage.restore(state.run_root(), PREFIX)
     for path in files:
         path.unlink(missing_ok=True)
     return [f"fork server {pid}" for pid in found]
@@ -321,6 +323,7 @@ def end_if_idle(path: str, listener: socket.socket) -> None:
         listener.close()
         for leftover in (sock, *(sock.with_suffix(x) for x in (".pid", ".out", ".lock"))):
             leftover.unlink(missing_ok=True)
+        last_out()
         os._exit(0)
 
 
@@ -355,6 +358,8 @@ def serve(path: str) -> None:
         __import__(module)
     warm()
     gc.freeze()
+    samepage.mark_mergeable()   # before the first fork: the children inherit it
+    samepage.switch_on(state.run_root(), PREFIX)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)   # wakes select; the loop reaps
@@ -399,6 +404,13 @@ def serve(path: str) -> None:
         listener.close()
         Path(path).unlink(missing_ok=True)
         Path(path).with_suffix(".pid").unlink(missing_ok=True)
+        last_out()
+
+
+def last_out() -> None:
+    """The last fork server of the host to end puts ksmd back as it found it."""
+    if not set(servers(PREFIX)) - {os.getpid()}:
+        samepage.restore(state.run_root(), PREFIX)
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 from lab.model import state
-from lab.runtime import forkserver, ntpd
+from lab.runtime import forkserver, ntpd, samepage
 from lab.runtime.control import node_status
 from tests.lab.conftest import HA_PAIR, biglab, wait_for
 
@@ -39,6 +39,12 @@ def test_daemons_are_forked_from_one_warm_interpreter_and_lose_nothing(make_lab)
     nodes = json.loads(biglab("status", lab, "--json").stdout)["nodes"]
     mem = nodes["bigip1"]["memory"]
     assert 0 < mem["uss"] < mem["pss"] < mem["rss"]   # the imports' pages are shared
+    # the server's memory was marked for same-page merging before it forked, so the daemon's is too
+    flags = [line.split()[1:] for line in Path(f"/proc/{b1}/smaps").read_text().splitlines()
+             if line.startswith("VmFlags:")]
+    assert any("mg" in f for f in flags)
+    if os.access(samepage.KSM / "run", os.W_OK):
+        assert (samepage.KSM / "run").read_text().strip() == "1"   # ksmd runs while the server does
     # kill -9: the server reaps it (no zombie); started again, it is forked again
     os.kill(b2, signal.SIGKILL)
     wait_for(lambda: not Path(f"/proc/{b2}").exists(), what="the killed daemon reaped")

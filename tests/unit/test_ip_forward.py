@@ -126,7 +126,7 @@ def test_as3_service_forwarding_is_an_ip_forward_virtual_on_its_network():
 
 def test_as3_service_forwarding_refuses_a_pool_translation_and_l2():
     assert errors_of(forwarder(pool="p")) == ["/T/A/fw: should NOT have additional properties"]
-    assert errors_of(forwarder(translateServerAddress=True)) == ["/T/A/fw/translateServerAddress: False was expected"]
+    assert errors_of(forwarder(translateServerAddress=True)) == ["/T/A/fw/translateServerAddress: should be equal to constant"]
     assert errors_of(forwarder(forwardingType="l2")) == [
         '/T/A/fw/forwardingType: forwarding type "l2" is not supported by this lab']
 
