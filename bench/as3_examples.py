@@ -5,6 +5,10 @@ examples/declarations/*.json, given as a directory) the lab takes unmodified, as
 the documentation networks the examples use, with the VLANs, /Common pools and SSL profiles they name (a body of AS3 settings
 goes to /settings, as F5 documents it). Also the first reason of each refused one, counted.
 
+The route domains the examples name (1, 2 and 100) are made first, each with a VLAN and a self IP
+on 10.0.0.0/8, as an engineer makes them beforehand (tmsh or DO): AS3 uses route domains, it
+never makes them.
+
     .venv/bin/python bench/as3_examples.py DIR [--list] [--only NAME.json ...]
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.25
             "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24")
 
 VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
+ROUTE_DOMAINS = (1, 2, 100)   # the route domains they name
 # a PATCH example and the published declaration it patches (F5's docs deploy that one first)
 BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtual-service.json"}
 # what some examples name in /Common with `bigip` and a user makes before deploying them (a stock
@@ -44,6 +49,11 @@ def device() -> AppServices:
         ops += [Op("create", "net vlan", f"/Common/v{i}", {}),
                 Op("create", "net self", f"/Common/s{i}", {"address": ("set", net), "vlan": ("set", f"/Common/v{i}")})]
     ops += [Op("create", "net vlan", f"/Common/{name}", {}) for name in VLANS]
+    for rd in ROUTE_DOMAINS:
+        ops += [Op("create", "net vlan", f"/Common/rd{rd}", {}),
+                Op("create", "net route-domain", f"/Common/rd{rd}", {"id": ("set", rd), "vlans": ("set", [f"rd{rd}"])}),
+                Op("create", "net self", f"/Common/rd{rd}-self",
+                   {"address": ("set", f"10.0.0.254%{rd}/8"), "vlan": ("set", f"/Common/rd{rd}")})]
     ops += [Op("create", kind, name, {"defaults-from": ("set", f"/Common/{kind.rsplit(' ', 1)[1].replace('-', '')}")})
             for kind, name in PREREQUISITES]
     ops += [Op("create", "ltm pool", f"/Common/{name}", {}) for name in POOLS]

@@ -303,7 +303,8 @@ class Daemon:
             nursery.start_soon(self._signals, nursery.cancel_scope)
             await nursery.start(self.iquery.run)
             await nursery.start(self.cm.run, (self.dir / "forced-offline").exists())
-            self.routes.sync()   # the routes of running.json, after a restart
+            self.routes.sync_route_domains()   # the route domains and routes of running.json, after a restart
+            self.routes.sync()
             await nursery.start(self.ltm.run)
             await nursery.start(self.subsystems.run)
             await nursery.start(self.https.run)

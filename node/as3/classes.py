@@ -77,7 +77,7 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                iRules={"type": "array", "items": {"anyOf": [STR, POINTER]}},
                adminState=enum("enable", "disable", default="enable"), shareAddresses={**BOOL, "default": False},
                policyEndpoint={"anyOf": [STR, POINTER, {"type": "array", "items": NAME_OR_POINTER}]},
-               allowVlans=VLANS, rejectVlans=VLANS,
+               allowVlans=VLANS, rejectVlans=VLANS, sourceAddress={"type": "string", "format": "f5ip"},
                clonePools={"type": "object", "additionalProperties": False,   # ingress clientside, egress serverside
                            "properties": {"ingress": POINTER, "egress": POINTER}},
                **{"virtualType": enum("standard", "internal", default="standard"), **stored.schemas(stored.SERVICE), **own})
@@ -173,7 +173,7 @@ CLASSES: dict[str, dict] = {
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 2147483647, 0),
                 "rateLimit": intrange(-1, 2147483647, -1), "dynamicRatio": intrange(0, 100, 1),
-                "monitors": MONITOR_REFS,
+                "monitors": MONITOR_REFS, "routeDomain": intrange(0, 65535, 0),
                 "servers": {"type": "array", "items": {   # named nodes: ltm node NAME { address A }
                     "type": "object", "required": ["address"], "additionalProperties": False, "properties": {
                         "address": ADDRESS, "name": {**STR, "pattern": r"^[A-Za-z][0-9A-Za-z_.-]*$", "maxLength": 64}}}},
@@ -362,7 +362,8 @@ APPLICATION = {"type": "object", "required": ["class"], "properties": {
     "template": enum("generic", "http", "https", "tcp", "udp", "l4", "shared", default="generic")}}
 TENANT = {"type": "object", "required": ["class"], "properties": {
     "class": STR, "label": STR, "remark": STR, "enable": BOOL, "optimisticLockKey": STR, "constants": CONSTANTS,
-    "defaultRouteDomain": {"type": "integer", "enum": [0]}, "controls": {"type": "object"}}}
+    "defaultRouteDomain": intrange(0, 65535, 0), "useCommonRouteDomainTenant": {**BOOL, "default": True},
+    "controls": {"type": "object"}}}
 ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
     "constants": CONSTANTS,

@@ -59,9 +59,12 @@ def network_mask(value: str) -> str:
     return "any" if value == "0.0.0.0" else "255.255.255.255"
 
 
-def address_of(value: str) -> str:
-    """AS3's address (maybe with %route-domain and /prefix) as the plain address."""
-    return value.split("/")[0].split("%")[0]
+def address_of(value: str, rd: int = 0) -> str:
+    """AS3's address (maybe with %route-domain and /prefix) as the store names it: `10.1.1.1%2`,
+    route domain 0's without the suffix; one without a suffix is in `rd` (the tenant's default)."""
+    addr, pct, given = value.split("/")[0].partition("%")
+    n = int(given) if pct and given.isdigit() else rd
+    return f"{addr}%{n}" if n or rd else addr     # %0 said where the tenant's default is another
 
 
 def monitor_rule(monitors: list[str], minimum) -> str:
@@ -74,9 +77,11 @@ def monitor_rule(monitors: list[str], minimum) -> str:
     return f"min {minimum} of {{ {' '.join(monitors)} }}"
 
 
-def containers(t: str, apps) -> list[Obj]:
-    """The partition of a tenant (which makes its folder /T) and the folders of its applications."""
-    return [Obj("auth partition", f"/Common/{t}", {}), *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
+def containers(t: str, apps, rd: int = 0) -> list[Obj]:
+    """The partition of a tenant (which makes its folder /T; `rd` its default route domain) and
+    the folders of its applications."""
+    return [Obj("auth partition", f"/Common/{t}", {"default-route-domain": rd} if rd else {}),
+            *[Obj("sys folder", f"/{t}/{a}", {}) for a in apps]]
 
 
 def default(cls: str, prop: str):
@@ -110,11 +115,12 @@ class Builder:
     def __init__(self, t: str, tenant: dict, resolver: Resolver, discovered: Callable[[str], list] = lambda _: []):
         """`discovered(pool path)`: the nodes posted for its event-driven member (discovery.py)."""
         self.t, self.tenant, self.resolver, self.discovered = t, tenant, resolver, discovered
+        self.rd = int(tenant.get("defaultRouteDomain") or 0)   # addresses without %ID are in it
         self.out: dict[tuple[str, str], Obj] = {}
 
     def build(self) -> list[Obj]:
         apps = apps_of(self.tenant)
-        for o in (containers(self.t, apps) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
+        for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
         order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
@@ -282,7 +288,7 @@ class Builder:
         self.starttls(a, item, "serverside")
 
     def snat_pool(self, a: str, n: str, item: dict) -> None:
-        members = [f"/{self.t}/{addr.split('%')[0]}" for addr in item["snatAddresses"]]
+        members = [f"/{self.t}/{address_of(addr, self.rd)}" for addr in item["snatAddresses"]]
         for path in members:
             self.add(Obj("ltm snat-translation", path, {"address": path.rsplit("/", 1)[1]}))
         self.add(Obj("ltm snatpool", f"/{self.t}/{a}/{n}", described(item, {"members": members})))
@@ -291,7 +297,7 @@ class Builder:
         """Named by its address in the tenant (/T/10.0.1.10), as the lab's destinations name
         addresses (F5 keeps AS3's name, /T/A/n); a service pointing at it uses it."""
         tg = get(item, "trafficGroup")
-        ip = address_of(item["virtualAddress"])
+        ip = address_of(item["virtualAddress"], self.rd)
         values = {"address": ip,
                   "arp": ED[get(item, "arpEnabled")], "icmp-echo": WORDS.get(get(item, "icmpEcho"), "selective"),
                   "route-advertisement": WORDS.get(get(item, "routeAdvertisement"), get(item, "routeAdvertisement")),
@@ -306,8 +312,9 @@ class Builder:
             state = m.get("adminState", "enable")
             enabled = m.get("enable", True) and state == "enable"
             port = m["servicePort"]
-            named = [(addr.split("%")[0], addr.split("%")[0], port) for addr in m.get("serverAddresses") or []]
-            named += [(s.get("name") or address_of(s["address"]), address_of(s["address"]), port)
+            rd = m.get("routeDomain") or self.rd   # the member's route domain, else the tenant's
+            named = [(address_of(addr, rd), address_of(addr, rd), port) for addr in m.get("serverAddresses") or []]
+            named += [(s.get("name") or address_of(s["address"], rd), address_of(s["address"], rd), port)
                       for s in m.get("servers") or []]
             if m.get("addressDiscovery") == "event":   # the nodes posted to its task, named by their id
                 named += [(d["id"], d["ip"], d.get("port", port)) for d in self.discovered(f"/{self.t}/{a}/{n}")]
@@ -399,7 +406,7 @@ class Builder:
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
         for i, addr in enumerate(item["virtualAddresses"]):
-            source = addr[1] if isinstance(addr, list) and len(addr) > 1 else "0.0.0.0/0"
+            source = addr[1] if isinstance(addr, list) and len(addr) > 1 else item.get("sourceAddress") or "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
             mask = network_mask(addr) if forward and isinstance(addr, str) else None
             if isinstance(addr, dict):    # a Service_Address: its virtual address, where it put it
@@ -408,11 +415,15 @@ class Builder:
                 folder = "/Common" if path.startswith("/Common/") else f"/{path.split('/')[1]}"
             else:
                 shared = get(item, "shareAddresses")    # in /Common: the store makes it there if missing
-                ip, folder = address_of(addr), "/Common" if shared else f"/{self.t}"
+                ip, folder = address_of(addr, self.rd), "/Common" if shared else f"/{self.t}"
                 if not shared:   # a forwarding service's: ARP and ICMP echo off, as AS3 makes it
                     self.add(Obj("ltm virtual-address", f"{folder}/{ip}", {"address": ip, **(
                         {"arp": "disabled", "icmp-echo": "disabled", "mask": mask} if forward else {})}))
             sep = "." if ":" in ip else ":"
+            rd = ip.partition("%")[2]
+            if rd and "%" not in source:   # the source in the destination's route domain, as AS3 writes it
+                head, slash, plen = source.partition("/")
+                source = f"{head}%{rd}{slash}{plen}"
             name = n if i == 0 else f"{n}-{i}-"
             self.add(Obj("ltm virtual", f"/{self.t}/{a}/{name}", described(item, {
                 **values, "destination": f"{folder}/{ip}{sep}{port}", "source": source,

@@ -22,6 +22,8 @@ CONTAINERS = ("sys folder", "auth partition")
 
 
 def in_tenant(t: str, type_: str, path: str) -> bool:
+    if type_ == "net route-domain":   # made beforehand (tmsh, DO), in /Common or the tenant: never AS3's
+        return False
     if t == "Common":     # AS3 owns only /Common/Shared there
         return path == "/Common/Shared" or path.startswith("/Common/Shared/")
     return path == f"/Common/{t}" if type_ == "auth partition" else (path == f"/{t}" or path.startswith(f"/{t}/"))

@@ -162,10 +162,11 @@ class Resolver:
             if isinstance(v, list):
                 v = v[0]
             if isinstance(v, dict):
-                _, target = self.target(v, t, a)
-                v = (target or {}).get("virtualAddress")
-            if isinstance(v, str):
-                out.append(v.split("/")[0].split("%")[0])
+                path, target = self.target(v, t, a)
+                v = (target or {}).get("virtualAddress") if "bigip" not in v else (path or "").rsplit("/", 1)[-1]
+            if isinstance(v, str):   # route domain 0's without its suffix
+                addr, _, rd = v.split("/")[0].partition("%")
+                out.append(f"{addr}%{rd}" if rd not in ("", "0") else addr)
         return out
 
     def _clash(self, item: dict, t: str, a: str, pointer: str, seen: dict, mine: bool) -> list[str]:

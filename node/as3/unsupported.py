@@ -34,7 +34,6 @@ PROPERTIES = {
     "profileClassification": "a classification profile (BIG-IP AFM)", "profileDNS": "a DNS profile",
     "policyIdleTimeout": "an idle timeout policy", "policyBandwidthControl": "a bandwidth control policy",
     "staplerOCSP": "OCSP stapling", "issuerCertificate": "OCSP stapling",
-    "routeDomain": "a route domain other than the default",
     "resolver": "an explicit proxy's DNS resolver (net dns-resolver)",
     "proxyConnectEnabled": "an HTTP proxy CONNECT profile", "webSocketsEnabled": "a WebSocket profile",
 }

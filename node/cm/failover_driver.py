@@ -183,7 +183,8 @@ class FailoverDriver:
 
     def _local_addresses(self, peers: dict[str, list[str]]) -> dict[str, str]:
         """Each peer failover address -> this device's self IP on the same network."""
-        selfs = [ipaddress.ip_interface(v["address"]) for v in self.store.of_type("net self").values()]
+        selfs = [ipaddress.ip_interface(v["address"]) for v in self.store.of_type("net self").values()
+                 if "%" not in v["address"]]   # failover talks in route domain 0
         out = {}
         for addresses in peers.values():
             for a in addresses:

@@ -8,7 +8,8 @@ import threading
 
 import trio
 
-from ..config.schema import base_name
+from ..config import route_domains
+from ..config.schema import base_name, plain, rd_of
 from .floating import REFRESH, Interfaces, plan
 
 
@@ -47,18 +48,19 @@ class FloatingDriver:
         want = {}
         for _path, v in self.store.of_type("net self").items():
             if v.get("traffic-group") in active:
-                iface = ipaddress.ip_interface(v["address"])
+                iface = ipaddress.ip_interface(plain(v["address"]))
                 want[(base_name(v["vlan"]), str(iface.ip), iface.network.prefixlen)] = base_name(v["traffic-group"])
         if active:
+            rds = route_domains.interfaces_rd(self.store.of_type)   # an address goes on its route domain's VLAN
             nets = [(n, ipaddress.ip_network(f"{a}/{p}", strict=False)) for n, a, p in self.ifaces.addresses()
                     if a in self.own_addresses and n != "lo"]
             # virtual addresses, and SNAT addresses (servers answer them: this device must own them)
             for _path, v in [*self.store.of_type("ltm virtual-address").items(),
                              *self.store.of_type("ltm snat-translation").items()]:
                 if v.get("traffic-group") in active and v.get("enabled", "yes") == "yes":
-                    ip = ipaddress.ip_address(v["address"])
+                    ip, rd = ipaddress.ip_address(plain(v["address"])), rd_of(v["address"])
                     for ifname, net in nets:
-                        if ip in net:
+                        if ip in net and rds.get(ifname, 0) == rd:
                             want[(ifname, str(ip), 32)] = base_name(v["traffic-group"])
                             break
         return want

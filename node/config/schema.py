@@ -752,8 +752,8 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("distribution-hash", "enum", "src-dst-ipport", ("dst-mac", "src-dst-ipport", "src-dst-mac", "index")),
         Field("qinq-ethertype", "str", "0x8100"), Field("stp", "enum", "enabled", ED),
         Field("description", "str")), scope="local"),
-    # stored only: a node has one routing table (route domain 0, which every BIG-IP has, lists
-    # every VLAN no other route domain holds: node/config/route_domains.py)
+    # a route domain other than 0 is a VRF device of the node (node/routes.py); route domain 0,
+    # which every BIG-IP has, lists every VLAN no other route domain holds (node/config/route_domains.py)
     ObjType("net route-domain", "Route Domain", (
         Field("id", "int", required=True, minimum=0, maximum=65534), Field("description", "str"),
         Field("parent", "str", "none"), Field("strict", "enum", "enabled", ED),
@@ -761,7 +761,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("throughput-capacity", "int", 0, minimum=0, maximum=4294967295),
         Field("vlans", "list", (), ref="net vlan"), Field("routing-protocol", "list", ()), Field("bwc-policy", "str"),
         Field("flow-eviction-policy", "str"), Field("fw-enforced-policy", "str"), Field("fw-staged-policy", "str"),
-        Field("ip-intelligence-policy", "str"), Field("service-policy", "str")), scope="local"),
+        Field("ip-intelligence-policy", "str"), Field("service-policy", "str"))),
     # stored only: the management network is the lab's, routed by no node
     ObjType("sys management-route", "Management Route", (
         Field("network", "str", required=True), Field("gateway", "ip", required=True),
@@ -1098,17 +1098,18 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
         return value if value.startswith(HASH_PREFIX) else hash_secret(value)
     if f.kind == "sealed":
         return seal(value)
-    if f.kind in ("ip", "cidr"):
-        value = default_route_domain(value)
+    rd = 0
+    if f.kind in ("ip", "cidr", "network"):
+        value, rd = split_rd(value)
     try:
         if f.kind == "ip":
-            return str(ipaddress.ip_address(value))
+            return with_rd(str(ipaddress.ip_address(value)), rd)
         if f.kind == "cidr":
-            return str(ipaddress.ip_interface(value)) if "/" in value else _fail()
+            return with_rd(str(ipaddress.ip_interface(value)), rd) if "/" in value else _fail()
         if f.kind == "dest":
             return destination(value, folder)
         if f.kind == "network":
-            return "default" if value in ("default", "0.0.0.0/0") else str(ipaddress.ip_network(value))
+            return with_rd("default" if value in ("default", "0.0.0.0/0") else str(ipaddress.ip_network(value)), rd)
     except ValueError:
         raise Invalid(f'{where}: "{value}" is not a valid '
                       + {"ip": "IP address", "cidr": "address/prefix", "dest": "address:port",
@@ -1116,16 +1117,38 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
     return value
 
 
-def default_route_domain(value: str) -> str:
-    """`10.1.20.40%0/24` -> `10.1.20.40/24`: route domain 0 is the one the lab has (a BIG-IP shows
-    its addresses without the suffix); another is refused as a missing route domain."""
+def split_rd(value: str) -> tuple[str, int]:
+    """`10.1.1.1%2/24` -> (`10.1.1.1/24`, 2); no suffix is route domain 0 (the partition's default
+    is added by the store before this)."""
     if "%" not in value:
-        return value
+        return value, 0
     addr, _, rest = value.partition("%")
     rd, slash, plen = rest.partition("/")
-    if rd != "0":
-        raise NotFound("route domain", f"{PARTITION}/{rd}")
-    return f"{addr}{slash}{plen}"
+    if not rd.isdigit() or int(rd) > 65534:
+        raise Invalid(f'"{value}": the route domain after % is a number 0 to 65534')
+    return f"{addr}{slash}{plen}", int(rd)
+
+
+def with_rd(value: str, rd: int) -> str:
+    """An address (maybe with /prefix) with route domain `rd`'s suffix; 0 has none."""
+    if not rd:
+        return value
+    addr, slash, plen = value.partition("/")
+    return f"{addr}%{rd}{slash}{plen}"
+
+
+def plain(value: str) -> str:
+    """An address (maybe with %route domain and /prefix) without its route domain."""
+    return split_rd(value)[0] if "%" in value else value
+
+
+def rd_of(value: str | None) -> int:
+    """The route domain of a stored address, destination (/P/10.1.1.1%2:80) or member name."""
+    if not value or "%" not in value:
+        return 0
+    digits = value.split("%", 1)[1]
+    n = len(digits) - len(digits.lstrip("0123456789"))
+    return int(digits[:n] or 0)
 
 
 HASH_PREFIX = "$pbkdf2-sha256$"
@@ -1161,8 +1184,9 @@ def destination(value: str, folder: str = PARTITION) -> str:
     number = port_number(port)
     if number is None or not 0 <= number <= 65535:
         raise ValueError(value)
+    addr, rd = split_rd(addr)
     ip = ipaddress.ip_address(addr)
-    return f"{folder}/{ip}:{number}" if ip.version == 4 else f"{folder}/{ip}.{number}"
+    return f"{folder}/{with_rd(str(ip), rd)}:{number}" if ip.version == 4 else f"{folder}/{with_rd(str(ip), rd)}.{number}"
 
 
 def mask_prefix(mask: str | None) -> int:
@@ -1191,7 +1215,9 @@ def member_name(value: str, folder: str = PARTITION) -> tuple[str, str | None]:
     if number is None or not 0 <= number <= 65535 or not name:
         raise Invalid(f'invalid pool member "{value}": give it as NODE:PORT')
     try:
-        addr = str(ipaddress.ip_address(name))
-    except ValueError:
+        bare, rd = split_rd(name)
+        addr = with_rd(str(ipaddress.ip_address(bare)), rd)
+        name = addr   # 10.1.1.1%0 is 10.1.1.1
+    except (ValueError, Invalid):
         addr = None
     return f"{folder}/{name}:{number}", addr

@@ -29,9 +29,9 @@ from ..events import ConfigCommitted, Hub
 from . import fqdn_checks, gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rule_checks, ssl_files, virtual_checks
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
-from .schema import (ANY6, BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
-                     coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of,
-                     split_destination)
+from .schema import (ANY6, BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType,
+                     base_name, coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of, plain,
+                     rd_of, split_destination, split_rd, with_rd)
 
 
 @dataclass(frozen=True)
@@ -405,6 +405,7 @@ class ConfigStore:
             values = {k: (list(v) if isinstance(v, list) else v) for k, v in current.items()}
         else:
             raise ConfigError(f"unknown action {op.action!r}")
+        rd = _partition_rd(work, op.type, op.path)
         for fname, (verb, value) in op.values.items():
             if fname == "pem" and op.type in (ssl_files.CERT, ssl_files.KEY) or \
                     fname == "content" and op.type == EXTERNAL_FILE:
@@ -416,6 +417,8 @@ class ConfigStore:
             f = t.field(fname)
             if f is None:
                 raise Invalid(f'{t.path} has no property "{fname}"')
+            if rd and f.kind in ("ip", "cidr", "dest", "members"):   # the partition's default route domain
+                value = _in_rd(f.kind, value, rd)
             if f.kind == "members":
                 values[fname] = self._members(work, values.get(fname) or [], verb, value, touched, folder or PARTITION)
             elif f.kind == "items":
@@ -463,6 +466,8 @@ class ConfigStore:
                 values[fname] = _resolve(work, MONITOR_TYPES, value, full_path(value, folder=folder))
             elif verb == "set":
                 values[fname] = coerce(t, f, value, folder or PARTITION)
+                if rd and f.kind in ("ip", "cidr", "dest") and RD0.search(str(value)):
+                    values[fname] = _rd0(f.kind, values[fname])   # route domain 0 where the default is another
             else:
                 raise Invalid(f'"{verb}" does not apply to {fname}')
         if op.type == "ltm node":
@@ -479,6 +484,9 @@ class ConfigStore:
             virtual_checks.vlan_switch(values, op.values)
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched, values.get("mask"))
+            rd = rd_of(values["destination"])
+            if rd and "source" not in op.values and plain(values.get("source") or "0.0.0.0/0") == "0.0.0.0/0":
+                values["source"] = with_rd("0.0.0.0/0", rd)   # any source, in the destination's route domain
         if op.type == "ltm snatpool":
             self._snat_translations(work, values.get("members") or [], touched)
         if op.type in (ssl_files.CERT, ssl_files.KEY) and "source-path" in op.values:
@@ -630,8 +638,9 @@ class ConfigStore:
             if key in work:
                 continue
             try:
-                address = str(ipaddress.ip_address(base_name(path)))
-            except ValueError:
+                bare, rd = split_rd(base_name(path))
+                address = with_rd(str(ipaddress.ip_address(bare)), rd)
+            except (ValueError, Invalid):
                 raise NotFound("SNAT Translation", path) from None
             work[key] = {**TYPES["ltm snat-translation"].defaults(), "address": address}
             touched[key] = "put"
@@ -687,6 +696,7 @@ class ConfigStore:
         policy.check(work, touched)
         ha_checks.check(work, touched)
         vlans = _vlan_networks(work)
+        _check_route_domains(work, touched)
         for (tname, path), verb in touched.items():
             t = TYPES[tname]
             if tname == "sys folder" and verb == "del":
@@ -752,6 +762,9 @@ class ConfigStore:
                             raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 
     def _user_of(self, work: dict, tname: str, path: str):
+        if tname == "net route-domain":
+            rd = (self.objects.get((tname, path)) or {}).get("id")
+            return next(((ot, op) for (ot, op), ov in work.items() if rd in _rds_of(ot, ov)), None)
         if tname.startswith("gtm "):
             return gtm_checks.user_of(work, tname, path)
         if tname == "ltm rule":
@@ -894,15 +907,106 @@ def _monitor_rule(work: dict, rule: str, folder: str) -> str:
 
 
 def _vlan_networks(work: dict) -> list:
-    """The subnets of the self IPs in `work`: the VLANs this device is on (a self IP without an
-    address is refused by the required-field check that follows)."""
-    return [ipaddress.ip_interface(v["address"]).network for (t, _), v in work.items()
+    """The subnets of the self IPs in `work`, each with its route domain: the VLANs this device is
+    on (a self IP without an address is refused by the required-field check that follows)."""
+    return [(rd_of(v["address"]), ipaddress.ip_interface(plain(v["address"])).network) for (t, _), v in work.items()
             if t == "net self" and v.get("address")]
 
 
 def _on_a_vlan(networks: list, address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return any(ip in net for net in networks)
+    """On a self IP's subnet in the same route domain."""
+    rd, ip = rd_of(address), ipaddress.ip_address(plain(address))
+    return any(ip in net and rd == net_rd for net_rd, net in networks)
+
+
+# the objects whose addresses may name a route domain other than 0 (`%ID`), as on a BIG-IP
+RD_TYPES = ("ltm node", "ltm virtual-address", "ltm virtual", "net self", "net route", "ltm pool",
+            "ltm snat-translation")
+
+
+def _partition_rd(work: dict, tname: str, path: str) -> int:
+    """The default route domain of the partition `path` lies in (auth partition default-route-domain)."""
+    if tname not in RD_TYPES or not path.startswith("/"):
+        return 0
+    return int((work.get(("auth partition", full_path(partition_of(path)))) or {}).get("default-route-domain") or 0)
+
+
+def _in_rd(kind: str, value, rd: int):
+    """A value given without a route domain, in the partition's default one (`rd`)."""
+    if kind == "members" and isinstance(value, dict):
+        return {_member_in_rd(k, rd): v for k, v in value.items()}
+    if not isinstance(value, str) or "%" in value or value in ("", "none", "default"):
+        return value
+    if kind == "dest":
+        return _dest_address(value, lambda addr: with_rd(addr, rd))
+    return with_rd(value, rd)
+
+
+def _dest_address(value: str, change) -> str:
+    """A destination (`/P/10.1.1.1:80`, `10.1.1.1:80`, `2001::1.80`) with its address changed."""
+    head, slash, tail = value.rpartition("/")
+    sep = ":" if tail.count(":") == 1 else "."
+    addr, _, port = tail.rpartition(sep)
+    return f"{head}{slash}{change(addr)}{sep}{port}" if addr else value
+
+
+RD0 = re.compile(r"%0(?!\d)")
+
+
+def _rd0(kind: str, value: str) -> str:
+    """An address in route domain 0 named so (`%0`), in a partition whose default is another."""
+    if kind == "dest":
+        return _dest_address(value, lambda addr: f"{addr}%0")
+    return value.replace("/", "%0/", 1) if "/" in value else f"{value}%0"
+
+
+def _member_in_rd(raw: str, rd: int) -> str:
+    head, slash, tail = raw.rpartition("/")
+    name, sep, port = tail.rpartition(":")
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return raw    # a named node: its own address says
+    return f"{head}{slash}{name}%{rd}{sep}{port}"
+
+
+def _rds_of(tname: str, values: dict) -> set[int]:
+    """The route domains an object's addresses name."""
+    t = TYPES[tname]
+    out = {rd_of(values.get(f.name)) for f in t.fields if f.kind in ("ip", "cidr", "dest", "network")
+           and isinstance(values.get(f.name), str)}
+    if tname == "ltm virtual" and isinstance(values.get("source"), str):
+        out.add(rd_of(values["source"]))
+    out |= {rd_of(m.get("address")) for m in values.get("members") or [] if isinstance(m, dict)}
+    return out - {0}
+
+
+def _check_route_domains(work: dict, touched: dict) -> None:
+    """Each address's route domain exists (F5's error for one that does not); a route domain's id
+    and each of its VLANs are its alone."""
+    ids: dict[int, str] = {}
+    vlan_rd: dict[str, str] = {}
+    for (t, p), v in work.items():
+        if t != "net route-domain":
+            continue
+        if v.get("id") in ids:
+            raise Invalid(f"route domain {p} and {ids[v['id']]} have the same id {v['id']}")
+        ids[v.get("id")] = p
+        for vlan in v.get("vlans") or ():
+            if vlan in vlan_rd and p != "/Common/0" and vlan_rd[vlan] != "/Common/0":
+                raise Invalid(f"VLAN {vlan} is in route domain {vlan_rd[vlan]} already: "
+                              f"a VLAN is in one route domain ({p})")
+            vlan_rd[vlan] = p
+    for (tname, path), verb in touched.items():
+        if verb == "del":
+            continue
+        rds = _rds_of(tname, work[(tname, path)])
+        if rds and tname not in RD_TYPES:
+            raise Invalid(f"{TYPES[tname].label} {path}: the lab keeps route domains for LTM and network "
+                          "objects only (its address must be in route domain 0)")
+        for rd in sorted(rds):
+            if rd not in ids:
+                raise NotFound("route domain", f"{PARTITION}/{rd}")
 
 
 __all__ = ["Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY", "create_folder_ops"]

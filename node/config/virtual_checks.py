@@ -70,7 +70,7 @@ def _forwarding(path: str, virtual: dict) -> None:
     """An ip-forward virtual takes no pool and translates nothing (F5 turns translate-address and
     -port off); a mask makes the destination a network, whose address the mask must cover; the lab
     serves protocol any on ip-forward virtuals only, and forwards IPv4 (the kernel table is `ip`)."""
-    addr, _ = split_destination(virtual["destination"])
+    addr = split_destination(virtual["destination"])[0].split("%")[0]
     if virtual.get("ip-protocol") == "any" and not virtual.get("ip-forward"):
         raise Invalid(f"Virtual server {path}: ip-protocol any is served on ip-forward virtual servers only")
     if ":" in addr:   # an IPv6 mask is stored as given

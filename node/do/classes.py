@@ -32,6 +32,12 @@ CLASSES: dict[str, dict] = {
                   trafficGroup={"enum": ["traffic-group-local-only", "traffic-group-1"]},
                   allowService={"anyOf": [{"enum": ["all", "none", "default"]}, {"type": "array", "items": STR}]}),
     "Route": obj(("gw",), gw=STR, network=STR, mtu=intrange(0, 9198)),
+    "RouteDomain": obj(("id",), id=intrange(0, 65534), parent=STR, connectionLimit=intrange(0, 4294967295),
+                       bandWidthControllerPolicy=STR, flowEvictionPolicy=STR, ipIntelligencePolicy=STR,
+                       enforcedFirewallPolicy=STR, stagedFirewallPolicy=STR, servicePolicy=STR, strict=BOOL,
+                       routingProtocols={"type": "array", "items": {
+                           "enum": ["BFD", "BGP", "IS-IS", "OSPFv2", "OSPFv3", "PIM", "RIP", "RIPng"]}},
+                       vlans=STRS),
     "User": obj(("userType",), userType={"enum": ["regular", "root"]}, password=STR, oldPassword=STR,
                 shell={"enum": ["bash", "tmsh", "none"]},
                 partitionAccess={"type": "object", "additionalProperties": {

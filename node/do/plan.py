@@ -1,6 +1,6 @@
 """A DO declaration, for this device: the errors, or the steps.
 
-Steps, in DO's order: one local commit (provisioning, VLANs, self IPs, routes, users, this
+Steps, in DO's order: one local commit (provisioning, VLANs, route domains, self IPs, routes, users, this
 device's ConfigSync and failover addresses), then trust (a device that is not the remoteHost asks
 the remoteHost to add it), then the device group (its owner makes it once every member is in the
 trust domain, then pushes its configuration; the others wait to be in it).
@@ -96,6 +96,11 @@ def pointer(decl: dict, value: str) -> str:
     return node.split("/")[0] if isinstance(node, str) else value
 
 
+RD_POLICIES = {"parent": "parent", "bandWidthControllerPolicy": "bwc-policy", "flowEvictionPolicy": "flow-eviction-policy",
+               "ipIntelligencePolicy": "ip-intelligence-policy", "enforcedFirewallPolicy": "fw-enforced-policy",
+               "stagedFirewallPolicy": "fw-staged-policy", "servicePolicy": "service-policy"}
+
+
 class Builder:
     def __init__(self, me: Me, objects: dict, steps: Steps, decl: dict):
         self.me, self.objects, self.steps, self.decl = me, objects, steps, decl
@@ -136,6 +141,14 @@ class Builder:
     def route(self, name: str, item: dict) -> None:
         self.put("net route", f"/Common/{name}", {"gw": item["gw"], "network": item.get("network", "default"),
                                                   **({"mtu": item["mtu"]} if "mtu" in item else {})})
+
+    def routedomain(self, name: str, item: dict) -> None:
+        """net route-domain NAME (route domain 0 is /Common/0, which every device has)."""
+        values = {"id": item["id"], "strict": "enabled" if item.get("strict", True) else "disabled",
+                  "vlans": item.get("vlans", []), "routing-protocol": item.get("routingProtocols", []),
+                  "connection-limit": item.get("connectionLimit", 0),
+                  **{field: item[prop] for prop, field in RD_POLICIES.items() if prop in item}}
+        self.put("net route-domain", "/Common/0" if item["id"] == 0 else f"/Common/{name}", values)
 
     def user(self, name: str, item: dict) -> None:
         roles = [a["role"] for a in (item.get("partitionAccess") or {}).values()]

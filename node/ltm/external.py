@@ -22,7 +22,7 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 def node_ip(address: str) -> str:
     """bigd's first argument: an IPv4 address as its IPv4-mapped IPv6 form."""
-    ip = ipaddress.ip_address(address)
+    ip = ipaddress.ip_address(address.split("%")[0])   # a route domain's: the script runs in route domain 0
     return f"::ffff:{ip}" if ip.version == 4 else str(ip)
 
 

@@ -16,7 +16,8 @@ FORWARDING = Path("/proc/sys/net/ipv4/ip_forward")   # per network namespace
 # SNAT none on the full proxy: its server-side socket keeps the client's address (IP_TRANSPARENT).
 # The server's answer, addressed to the client, must then reach that socket instead of being
 # forwarded: a packet of a transparent socket is marked, and the mark routes it to this host.
-TRANSPARENT_MARK, TRANSPARENT_TABLE = 0x80000000, 100   # fastL4's persistence marks never set the top bit
+# fastL4's persistence marks never set the top bit; the table is past route domains' (0 to 65534)
+TRANSPARENT_MARK, TRANSPARENT_TABLE = 0x80000000, 65600
 TRANSPARENT = {"nftables": [
     {"add": {"table": {"family": "ip", "name": "biglab_transparent"}}},
     {"add": {"chain": {"family": "ip", "table": "biglab_transparent", "name": "prerouting", "type": "filter",

@@ -27,6 +27,7 @@ import trio
 
 from .. import tls
 from .external import probe_external
+from .proxy import in_route_domain
 
 
 def unescape(text: str) -> bytes:
@@ -39,15 +40,32 @@ def unverified() -> ssl.SSLContext:
     return tls.unverified_client()
 
 
+async def open_stream(address: str, port: int, tls: bool):
+    """A TCP (or TLS) stream to a member, in its route domain (%ID: through its VRF device)."""
+    if "%" not in address:
+        if tls:
+            return await trio.open_ssl_over_tcp_stream(address, port, ssl_context=unverified())
+        return await trio.open_tcp_stream(address, port)
+    sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        await sock.connect((in_route_domain(sock, address), port))
+    except BaseException:
+        sock.close()
+        raise
+    stream = trio.SocketStream(sock)
+    if not tls:
+        return stream
+    wrapped = trio.SSLStream(stream, unverified(), server_hostname=None)
+    await wrapped.do_handshake()
+    return wrapped
+
+
 async def probe_tcp(address: str, port: int, send: str | None, recv: str | None, timeout: float,
                     tls: bool = False) -> str | None:
     """None when healthy, else the reason."""
     try:
         with trio.fail_after(timeout):
-            if tls:
-                stream = await trio.open_ssl_over_tcp_stream(address, port, ssl_context=unverified())
-            else:
-                stream = await trio.open_tcp_stream(address, port)
+            stream = await open_stream(address, port, tls)
             async with stream:
                 if not send and not recv:
                     return None
@@ -76,7 +94,7 @@ async def probe_udp(address: str, port: int, send: str, recv: str | None, timeou
     sock = trio.socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
     with sock:
         try:
-            await sock.connect((address, port))
+            await sock.connect((in_route_domain(sock, address), port))
             await sock.send(unescape(send))
             with trio.fail_after(timeout):
                 while True:
@@ -106,6 +124,7 @@ async def probe_icmp(address: str, timeout: float) -> str | None:
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     with sock:
         try:
+            address = in_route_domain(sock, address)
             await sock.sendto(packet, (address, 0))
             with trio.fail_after(timeout):
                 while True:
@@ -130,7 +149,7 @@ async def probe_dns(address: str, port: int, settings: dict, timeout: float) -> 
     sock = trio.socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
     with sock:
         try:
-            await sock.connect((address, port))
+            await sock.connect((in_route_domain(sock, address), port))
             await sock.send(query.to_wire())
             with trio.fail_after(timeout):
                 while True:

@@ -15,6 +15,7 @@ Copying is all in the trio loop: no worker threads, so no GIL hand-offs between 
 """
 from __future__ import annotations
 
+import errno
 import os
 import select
 import socket
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 
 import trio
 
+from ..config import route_domains
+from ..config.schema import plain, rd_of
 from . import forge, http1
 from .hooks import Flow, Headers
 
@@ -79,12 +82,27 @@ def quiet(stream) -> bool:
     return not readable
 
 
+def in_route_domain(sock, address: str) -> str:
+    """`address` without its %route domain; a socket for one other than 0 is bound to that route
+    domain's VLAN (SO_BINDTODEVICE: it takes and sends traffic there only, routed by the route
+    domain's table: node/routes.py)."""
+    addr, rd = plain(address), rd_of(address)
+    if rd:
+        iface = route_domains.interface_for(rd, addr)
+        if iface is None:
+            raise OSError(errno.ENODEV, f"route domain {rd} has no VLAN on this device")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+    return addr
+
+
 async def connect(address: str, port: int, source: str | None = None,
                   transparent: bool = False) -> trio.SocketStream:
-    """A TCP connection to a member, from `source` (SNAT) if given, else the kernel's choice;
-    `transparent`: `source` is the client's own address, not this host's (SNAT none)."""
+    """A TCP connection to a member (in its route domain), from `source` (SNAT) if given, else the
+    kernel's choice; `transparent`: `source` is the client's own address, not this host's (SNAT none)."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        address = in_route_domain(sock, address)
+        source = plain(source) if source else source
         if source is not None:
             sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT if transparent else IP_FREEBIND, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

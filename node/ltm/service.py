@@ -17,10 +17,10 @@ import trio
 
 from ..events import ConfigCommitted, EphemeraChanged, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
-from ..config import monitor_rules, profiles
+from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
-                             split_destination)
+                             plain, rd_of, split_destination)
 from . import fastl4, forge, http1, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -374,9 +374,13 @@ class LTM:
     # -- fastL4: the kernel forwards ------------------------------------------------------------
     def _reconcile_fastl4(self) -> None:
         want = []
+        rd_ifaces = route_domains.vrfs(self.store.of_type)
         for path, (vs, addr, port, tg) in sorted(self.serving().items()):
             vlans = {"vlans": tuple(base_name(v) for v in vs.get("vlans") or ()), "vlans_enabled": bool(vs.get("vlans-enabled")),
                      "clones": self._clones(vs)}
+            rd, addr = rd_of(addr), plain(addr)
+            if rd and not vlans["vlans"]:   # another route domain's: the kernel takes it on that domain's VLANs only
+                vlans = {**vlans, "vlans": rd_ifaces.get(rd, ()), "vlans_enabled": True}
             if vs.get("ip-forward"):
                 want.append(replace(self._forwarder(path, vs, addr, port, tg), **vlans))
                 continue
@@ -387,14 +391,14 @@ class LTM:
                 if vlans["vlans"] or vlans["vlans_enabled"] or vlans["clones"]:   # the proxy's listener: the kernel
                     # keeps it to its VLANs, and copies its packets to its clone pools (the members: serverside's)
                     want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", tuple(
-                        fastl4.L4Member(m.name, m.address, m.port) for m in sorted(members, key=lambda m: m.name)),
+                        fastl4.L4Member(m.name, plain(m.address), m.port) for m in sorted(members, key=lambda m: m.name)),
                         proxied=True, **vlans))
                 continue
             mode = (pool or {}).get("load-balancing-mode", "round-robin")
             pooled = tuple(self.snatpool_addresses(vs))
             want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"),
                                          "ratio-member" if mode == "ratio-member" else "round-robin",
-                                         tuple(fastl4.L4Member(m.name, m.address, m.port, m.ratio,
+                                         tuple(fastl4.L4Member(m.name, plain(m.address), m.port, m.ratio,
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
                                          self._l4_persist(path), stateless=bool(vs.get("stateless")),
@@ -411,15 +415,16 @@ class LTM:
         for item in vs.get("clone-pools") or ():
             for m in sorted(self.members(item["name"]), key=lambda m: m.name):
                 if m.available:
-                    out.append(fastl4.Clone(m.address, self.vlan_toward(m.address), item.get("context", "clientside"),
+                    out.append(fastl4.Clone(plain(m.address), self.vlan_toward(m.address), item.get("context", "clientside"),
                                             item["name"]))
         return tuple(out)
 
     def vlan_toward(self, address: str) -> str | None:
         """The VLAN (its interface's name) whose self IP's network holds the address, if any."""
-        target = ipaddress.ip_address(address)
+        target, rd = ipaddress.ip_address(plain(address)), rd_of(address)
         for s in self.store.of_type("net self").values():
-            if target in ipaddress.ip_interface(s["address"]).network and s.get("vlan"):
+            if target in ipaddress.ip_interface(plain(s["address"])).network and rd_of(s["address"]) == rd \
+                    and s.get("vlan"):
                 return base_name(s["vlan"])
         return None
 
@@ -434,9 +439,9 @@ class LTM:
             near = self.automap(tg, addr) if prefix else None
             snat = (near,) if near else ()
         elif how == "snat":
-            snat = tuple(self.snatpool_addresses(vs)) or None
+            snat = tuple(plain(a) for a in self.snatpool_addresses(vs)) or None
         return fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", (), forward=True,
-                                prefix=prefix, source=vs.get("source") or "0.0.0.0/0", snat=snat)
+                                prefix=prefix, source=plain(vs.get("source") or "0.0.0.0/0"), snat=snat)
 
     def _l4_persist(self, path: str) -> tuple[str, int] | None:
         """source_addr persistence of a fastL4 virtual, for the kernel: (mask, timeout; 0 indefinite)."""
@@ -500,12 +505,12 @@ class LTM:
         group on that address's VLAN (return traffic then survives a failover), else the
         device's own self IP there (never another group's floating one: the device active for that
         group, perhaps another, would get the answers)."""
-        target = ipaddress.ip_address(toward)
+        target, rd = ipaddress.ip_address(plain(toward)), rd_of(toward)
         mine = []
         for s in self.store.of_type("net self").values():
-            iface = ipaddress.ip_interface(s["address"])
+            iface = ipaddress.ip_interface(plain(s["address"]))
             tg = s.get("traffic-group", LOCAL_ONLY)
-            if target in iface.network and tg in (traffic_group, LOCAL_ONLY):
+            if target in iface.network and rd_of(s["address"]) == rd and tg in (traffic_group, LOCAL_ONLY):
                 mine.append((tg != traffic_group, str(iface.ip)))
         return min(mine)[1] if mine else None
 
@@ -544,6 +549,7 @@ class LTM:
         out: dict[tuple, Stats] = {}
         pool_path = vs.get("pool")
         addr, port = split_destination(vs["destination"])
+        addr = plain(addr)
 
         def read(key, conns, bin_, bout, current):
             s = out.setdefault(key, Stats())
@@ -563,7 +569,7 @@ class LTM:
             if is_template(m):
                 continue
             mport = int(m["name"].rsplit(":", 1)[1])
-            current = sum(n for k, n in opened.items() if k[2] == m["address"] and k[3] == mport)
+            current = sum(n for k, n in opened.items() if k[2] == plain(m["address"]) and k[3] == mport)
             read(("member", pool_path, m["name"]), *fastl4.member_counters(path, m["name"]), current)
             read(("pool", pool_path), *fastl4.member_counters(path, m["name"]), current)
         return out
@@ -608,7 +614,7 @@ class LTM:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
             try:
-                await sock.bind((addr, port))
+                await sock.bind((proxy.in_route_domain(sock, addr), port))   # a route domain's: in its VRF
             except OSError as exc:
                 self.log.log("err", "tmm", f"Virtual server {path} cannot listen on {addr}:{port}: {exc}")
                 self.listeners.pop(path, None)
@@ -884,14 +890,14 @@ class LTM:
         pool = self.store.get("ltm snatpool", full_path(name)) if name != "none" else None
         return sorted((t["address"] for m in (pool or {}).get("members") or ()
                        if (t := self.store.get("ltm snat-translation", m)) and t.get("enabled", "yes") == "yes"),
-                      key=ipaddress.ip_address)
+                      key=lambda a: ipaddress.ip_address(plain(a)))
 
     def _l4_snat(self, vs: dict, tg: str, toward: str, pooled: tuple[str, ...]) -> tuple[str, ...]:
         """A fastL4 virtual's source toward a member: automap's address, its snatpool's, or none (the client's)."""
         how = (vs.get("source-address-translation") or {}).get("type", "none")
         if how == "automap":
             return tuple(a for a in [self.automap(tg, toward)] if a)
-        return pooled if how == "snat" else ()
+        return tuple(plain(a) for a in pooled) if how == "snat" else ()
 
     def traffic_group_of(self, vs: dict) -> str:
         if not vs.get("destination"):

@@ -10,7 +10,7 @@ import zlib
 
 
 def pick(addresses: list[str], client: str) -> str:
-    ordered = sorted(addresses, key=lambda a: ipaddress.ip_address(a))
+    ordered = sorted(addresses, key=lambda a: ipaddress.ip_address(a.split("%")[0]))   # %ID: a route domain's
     return ordered[zlib.crc32(client.encode()) % len(ordered)]
 
 

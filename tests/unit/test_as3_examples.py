@@ -68,7 +68,11 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-gslb-features.json", "example-gslb-wideip-naptr.json",
           # SSL forward proxy (proxyCertificate, bypass allow list), a hybrid profile of RSA and ECDSA
           "example-tls-server-and-client-forward-proxy.json", "example-tls-server-forwardProxyBypassAllowList.json",
-          "example-tls-server-and-client-authentication-depth.json", "example-tls-server-multiple-certs-hybrid.json")
+          "example-tls-server-and-client-authentication-depth.json", "example-tls-server-multiple-certs-hybrid.json",
+          # route domains (the bench makes 1, 2 and 100 first): a tenant's default, %ID addresses, members'
+          "example-node-monitor.json", "example-pool-member-route-domain.json",
+          "example-use-nonDefaultRouteDomain-virtualAddresses.json", "example-useCommonRouteDomainTenant.json",
+          "example-virtualserver-name-with-routedomainIdentifier.json")
 
 
 @pytest.mark.skipif(not EXAMPLES, reason="AS3_EXAMPLES (F5's examples/declarations) not given")

@@ -166,7 +166,7 @@ def test_net_routes_go_through_data_vlan_gateways_only():
     routes = {"/Common/r1": {"network": "10.9.9.0/24", "gw": "10.0.0.1", "mtu": 0},
               "/Common/r2": {"network": "default", "gw": "10.0.0.254", "mtu": 1400},
               "/Common/viamgmt": {"network": "10.8.0.0/16", "gw": "10.1.1.1", "mtu": 0}}
-    assert wanted(routes, mgmt) == {("10.9.9.0/24", "10.0.0.1"): 0, ("0.0.0.0/0", "10.0.0.254"): 1400}
+    assert wanted(routes, mgmt) == {("10.9.9.0/24", "10.0.0.1", 0): 0, ("0.0.0.0/0", "10.0.0.254", 0): 1400}
 
 
 async def test_a_route_needs_a_gateway_on_a_vlan_of_the_device():
