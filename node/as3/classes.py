@@ -130,6 +130,11 @@ def tls_common(secure_renegotiation: str) -> dict:
             "sslSignHash": enum("any", "sha1", "sha256", "sha384", default="any")}
 
 
+EXTERNAL = {   # an external monitor's script and its environment (Monitor, GSLB_Monitor)
+    "environmentVariables": {"type": "object", "additionalProperties": STR},
+    "script": {"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                               "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]}}
+
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
                             profileMultiplex=POINTER,
@@ -186,10 +191,7 @@ CLASSES: dict[str, dict] = {
         **stored.schemas(stored.MONITOR), passphrase=SECRET, secret=SECRET, clientTLS=NAME_OR_POINTER,
         clientCertificate=STR, adaptiveDivergenceMilliseconds=intrange(1, 10000, 500),
         adaptiveDivergencePercentage=intrange(1, 500, 100),
-        pathname=STR, arguments=STR, expand=BOOL, environmentVariables={"type": "object", "additionalProperties": STR},
-        script={"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-                                "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]},
-        interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
+        pathname=STR, arguments=STR, expand=BOOL, **EXTERNAL, interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
         targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
         timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
         transparent={**BOOL}),
@@ -343,7 +345,7 @@ CLASSES.update({
     "GSLB_Monitor": obj(
         ("monitorType",), monitorType=enum("http", "https", "gateway-icmp", "tcp-half-open", "mysql", "sip", "ldap",
                                             "smtp", "tcp", "udp", "bigip", "external"),
-        **stored.schemas(stored.GSLB_MONITOR), passphrase=SECRET, clientCertificate=STR,
+        **stored.schemas(stored.GSLB_MONITOR), **EXTERNAL, passphrase=SECRET, clientCertificate=STR,
         interval=intrange(1, 86400, 30), timeout=intrange(1, 86400, 120), probeTimeout=intrange(0, 86400, 5),
         send=STR, receive=STR, target=STR, ignoreDownResponseEnabled={**BOOL, "default": False}),
     "GSLB_iRule": obj(("iRule",), iRule=CLASSES["iRule"]["properties"]["iRule"], expand={**BOOL, "default": True}),

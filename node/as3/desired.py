@@ -164,14 +164,20 @@ class Builder:
         for prop, field in (("pathname", "run"), ("arguments", "args")):    # external: its script runs
             if prop in item:
                 values[field] = item[prop]
-        if mt == "external" and "script" in item:   # installed as /T/A/n-script, as AS3 names it
+        if mt == "external":
+            self.external(a, n, item, values)
+        values.update(self.monitor_settings(a, item, TYPES[f"ltm monitor {mt}"]))
+        self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    def external(self, a: str, n: str, item: dict, values: dict) -> None:
+        """An external monitor's script (installed as /T/A/n-script, as AS3 names it) and its
+        environment variables (tmsh user-defined)."""
+        if "script" in item:
             values["run"] = f"/{self.t}/{a}/{n}-script"
             self.add(Obj("sys file external-monitor", values["run"], {
                 "source-path": f"file:/var/config/rest/downloads/_{self.t}_{a}_{n}", "content": script_text(item["script"])}))
-        if mt == "external" and item.get("environmentVariables"):
+        if item.get("environmentVariables"):
             values["user-defined"] = dict(item["environmentVariables"])
-        values.update(self.monitor_settings(a, item, TYPES[f"ltm monitor {mt}"]))
-        self.add(Obj(f"ltm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def monitor_settings(self, a: str, item: dict, type_, table: dict = stored.MONITOR) -> dict:
         """The declared settings the monitor's type has (F5's type-specific ones: stored.MONITOR),
@@ -584,6 +590,8 @@ class Builder:
         values.update({f: item[p] for p, f in (("send", "send"), ("receive", "recv"), ("target", "destination"))
                        if p in item})
         values.update(self.monitor_settings(a, item, TYPES[f"gtm monitor {mt}"], stored.GSLB_MONITOR))
+        if mt == "external":   # the GTM's prober runs it (node/gtm/probes.py)
+            self.external(a, n, item, values)
         self.add(Obj(f"gtm monitor {mt}", f"/{self.t}/{a}/{n}", described(item, values)))
 
     def gslb_pool(self, a: str, n: str, item: dict) -> None:

@@ -188,7 +188,7 @@ MONITOR_DB = (*MONITOR_AUTH, Field("count", "int", 0, minimum=0, maximum=2147483
 PROBES = (Field("transparent", "enum", "disabled", ED), Field("probe-interval", "int", 1, minimum=1, maximum=86400),
           Field("probe-attempts", "int", 3, minimum=1, maximum=86400))
 GTM_MONITOR_AUTH = (Field("username", "str"), Field("password", "secret"))   # kept hashed, never shown in clear
-GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQuery reports
+GTM_MONITORS = {   # the lab stores these (GTM health comes from the BIG-IPs' iQuery reports) and runs external ones
     "http": _gtm_monitor("http", *_send_recv("GET /"), *GTM_MONITOR_AUTH),
     "https": _gtm_monitor("https", *_send_recv("GET /"), *GTM_MONITOR_AUTH, Field("sni-server-name", "str"),
                           Field("recv-status-code", "str"),
@@ -210,7 +210,8 @@ GTM_MONITORS = {   # the lab stores these; GTM health comes from the BIG-IPs' iQ
                         Field("cert", "str"), Field("key", "str"), Field("cipherlist", "str", "DEFAULT"),
                         Field("debug", "enum", "no", YN)),
     "smtp": _gtm_monitor("smtp", Field("domain", "str"), Field("debug", "enum", "no", YN)),
-    "external": _gtm_monitor("external", Field("run", "str"), Field("args", "str")),   # stored: no script runs
+    # the GTM's prober runs its script (a sys file external-monitor) against each virtual server it monitors
+    "external": _gtm_monitor("external", Field("run", "str"), Field("args", "str"), Field("user-defined", "record")),
 }
 
 

@@ -997,6 +997,13 @@ def _check_route_domains(work: dict, touched: dict) -> None:
                 raise Invalid(f"VLAN {vlan} is in route domain {vlan_rd[vlan]} already: "
                               f"a VLAN is in one route domain ({p})")
             vlan_rd[vlan] = p
+    rd_of_vlan = {vlan: work[("net route-domain", p)].get("id", 0) for vlan, p in vlan_rd.items()}
+    for (t, p), verb in touched.items():   # a self IP made or changed is in its VLAN's route domain (a VLAN
+        v = work.get((t, p)) or {}          # moved keeps its self IPs: a peer's local ones must not stop a sync)
+        if t == "net self" and verb != "del" and v.get("address") and rd_of(v["address"]) in ids \
+                and rd_of(v["address"]) != rd_of_vlan.get(v.get("vlan"), 0):
+            raise Invalid(f"Self IP {p} address {v['address']} is in route domain {rd_of(v['address'])}, "
+                          f"its VLAN {v.get('vlan')} in route domain {rd_of_vlan.get(v.get('vlan'), 0)}")
     for (tname, path), verb in touched.items():
         if verb == "del":
             continue

@@ -132,3 +132,13 @@ def test_a_key_made_ahead_goes_to_one_forked_daemon_and_leaves_the_server(monkey
         assert json.loads(child.read()) == ["k3", 0]
     os.waitpid(pid, 0)
     assert ssl_files.SPARE_KEYS == ["k1", "k2"]   # the next daemon's is another
+
+
+def test_scapys_vendor_tables_are_emptied_and_garp_frames_still_build():
+    import scapy.data
+    from scapy.layers.l2 import ARP, Ether
+    forkserver.shed()
+    assert not scapy.data.MANUFDB.d and scapy.data.BLUETOOTH_CORE_COMPANY_IDENTIFIERS == {}
+    frame = Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / ARP(
+        op=1, hwsrc="02:00:00:00:00:01", psrc="10.1.10.100", hwdst="00:00:00:00:00:00", pdst="10.1.10.100")
+    assert len(bytes(frame)) == 42

@@ -196,3 +196,12 @@ def test_snat_translations_in_a_route_domain():
     store.commit([Op("create", "ltm snatpool", "/Common/sp", {"members": ("set", ["10.1.1.30%2", "10.1.1.31%2"])})])
     assert store.get("ltm snat-translation", "/Common/10.1.1.30%2")["address"] == "10.1.1.30%2"
     assert snat.pick(["10.1.1.31%2", "10.1.1.30%2"], "10.1.1.99") in ("10.1.1.30%2", "10.1.1.31%2")
+
+
+def test_a_self_ip_is_in_its_vlans_route_domain():
+    store = rd_store()
+    with pytest.raises(ConfigError, match="is in route domain 2, its VLAN /Common/v0 in route domain 0"):
+        store.commit([Op("create", "net self", "/Common/x", {"address": ("set", "10.5.5.1%2/24"), "vlan": ("set", "v0")})])
+    store.commit([Op("create", "net route-domain", "/Common/rd3", {"id": ("set", 3), "vlans": ("set", ["v0"])})])
+    with pytest.raises(ConfigError, match="is in route domain 0, its VLAN /Common/v0 in route domain 3"):
+        store.commit([Op("create", "net self", "/Common/y", {"address": ("set", "10.6.6.1/24"), "vlan": ("set", "v0")})])
