@@ -6,12 +6,15 @@ Started by the lab inside the node's network namespace. Stops cleanly on SIGTERM
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import ssl
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import trio
 
@@ -35,6 +38,7 @@ from . import looplag
 from .log import Log
 from .logins import LoginFailures
 from .ltm import mirror
+from .ltm.external import probe_external
 from .ltm.service import LTM
 from .rest.app import RestApp
 from .rest.parts import CMCluster, Device
@@ -89,7 +93,8 @@ class Daemon:
         self.publisher = Publisher(config.name, self.iquery, self.ltm, sorted(own | {config.mgmt_address}), self.log,
                                    self.events)
         self.gtm = GTM(config.name, self.store, self.iquery, self.log, self.events,
-                       subscribed=lambda peer: peer in self.publisher.subscribers) \
+                       subscribed=lambda peer: peer in self.publisher.subscribers,
+                       run_external=functools.partial(probe_external, self.ltm.scripts or Path(tempfile.gettempdir()))) \
             if "gtm" in config.modules else None
         self.subsystems = Subsystems(self.store, self.log, self.ltm, self.gtm)
         self.cm.failover_driver.dead_subsystems = self.subsystems.dead_actions   # the system failsafe

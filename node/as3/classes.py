@@ -130,6 +130,11 @@ def tls_common(secure_renegotiation: str) -> dict:
             "sslSignHash": enum("any", "sha1", "sha256", "sha384", default="any")}
 
 
+EXTERNAL = {   # an external monitor's script and its environment (Monitor, GSLB_Monitor)
+    "environmentVariables": {"type": "object", "additionalProperties": STR},
+    "script": {"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                               "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]}}
+
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
                             profileMultiplex=POINTER,
@@ -160,9 +165,15 @@ CLASSES: dict[str, dict] = {
         slowRampTime=intrange(0, 65535, 10),
         **stored.schemas(stored.POOL),
         members={"type": "array", "items": {
-            "type": "object", "required": ["servicePort"], "additionalProperties": False, "properties": {
+            "type": "object", "required": ["servicePort"], "additionalProperties": False,
+            "if": {"required": ["addressDiscovery"], "properties": {"addressDiscovery": {"const": "fqdn"}}},
+            "then": {"required": ["hostname"]}, "properties": {
                 "servicePort": port(), "serverAddresses": {"type": "array", "items": ADDRESS},
-                "addressDiscovery": enum("static", "event", default="static"), "shareNodes": {**BOOL, "default": False},
+                "addressDiscovery": enum("static", "event", "fqdn", default="static"), "shareNodes": {**BOOL, "default": False},
+                # fqdn: a node by name, resolved on each device (node/ltm/fqdn.py)
+                "hostname": STR, "fqdnPrefix": STR,
+                "autoPopulate": {**BOOL, "default": False}, "queryInterval": intrange(0, 604800, 0),
+                "downInterval": intrange(1, 86400, 5), "addressFamily": enum("IPv4", "IPv6", default="IPv4"),
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 2147483647, 0),
@@ -180,10 +191,7 @@ CLASSES: dict[str, dict] = {
         **stored.schemas(stored.MONITOR), passphrase=SECRET, secret=SECRET, clientTLS=NAME_OR_POINTER,
         clientCertificate=STR, adaptiveDivergenceMilliseconds=intrange(1, 10000, 500),
         adaptiveDivergencePercentage=intrange(1, 500, 100),
-        pathname=STR, arguments=STR, expand=BOOL, environmentVariables={"type": "object", "additionalProperties": STR},
-        script={"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-                                "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]},
-        interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
+        pathname=STR, arguments=STR, expand=BOOL, **EXTERNAL, interval=intrange(1, 86400, 5), timeout=intrange(1, 86400, 16), send=STR, receive=STR,
         targetAddress=STR, targetPort=port(0), upInterval=intrange(0, 4294967295, 0),
         timeUntilUp=intrange(0, 4294967295, 0), adaptive={**BOOL, "default": False}, reverse={**BOOL},
         transparent={**BOOL}),
@@ -337,7 +345,7 @@ CLASSES.update({
     "GSLB_Monitor": obj(
         ("monitorType",), monitorType=enum("http", "https", "gateway-icmp", "tcp-half-open", "mysql", "sip", "ldap",
                                             "smtp", "tcp", "udp", "bigip", "external"),
-        **stored.schemas(stored.GSLB_MONITOR), passphrase=SECRET, clientCertificate=STR,
+        **stored.schemas(stored.GSLB_MONITOR), **EXTERNAL, passphrase=SECRET, clientCertificate=STR,
         interval=intrange(1, 86400, 30), timeout=intrange(1, 86400, 120), probeTimeout=intrange(0, 86400, 5),
         send=STR, receive=STR, target=STR, ignoreDownResponseEnabled={**BOOL, "default": False}),
     "GSLB_iRule": obj(("iRule",), iRule=CLASSES["iRule"]["properties"]["iRule"], expand={**BOOL, "default": True}),

@@ -23,6 +23,7 @@ from ..config.store import ConfigError
 from ..events import ChannelClosed, ChannelOpened, ConfigCommitted, GtmPeerStatus, Hub
 from ..iquery import messages as m
 from ..reconcile import reconcile
+from . import probes
 from .answer import Answerer
 from .health import HealthTable
 from .listener import Listener
@@ -32,10 +33,14 @@ COLOUR = {"available": "green", "offline": "red", "unknown": "blue"}
 
 
 class GTM:
-    def __init__(self, device: str, store, iquery, log, events: Hub, subscribed=lambda peer: False):
-        """`subscribed(peer)`: whether that peer's GTM takes this device's health (status only)."""
+    def __init__(self, device: str, store, iquery, log, events: Hub, subscribed=lambda peer: False, run_external=None):
+        """`subscribed(peer)`: whether that peer's GTM takes this device's health (status only);
+        `run_external(settings, address, port, timeout)`: runs an external monitor's script once
+        (the LTM's runner), None when it finds the target up, else why not."""
         self.device, self.store, self.iquery, self.log, self.events = device, store, iquery, log, events
         self.subscribed = subscribed
+        self.run_external = run_external
+        self.probes: dict[probes.Key, tuple[probes.Spec, trio.CancelScope, probes.Probe]] = {}
         self.health = HealthTable()
         self.answerer = Answerer()
         self.view = self.answerer.view
@@ -63,6 +68,7 @@ class GTM:
                 nursery.start_soon(self.iquery.send_to, peer, msg)
             self._unsent.clear()
             self.reconcile_listeners()
+            self.reconcile_probes()
             self.recompile()
             nursery.start_soon(self._ticker)
             task_status.started()
@@ -71,7 +77,8 @@ class GTM:
     def recompile(self) -> None:
         now = trio.current_time()
         old = self.view
-        self.view = compile_view(self.store.objects, self.health, now, self.iquery.connected)
+        self.view = compile_view(self.store.objects, self.health, now, self.iquery.connected,
+                                 probes.verdicts(self.store.objects, {k: p for k, (_, _, p) in self.probes.items()}))
         self.answerer.set_view(self.view)
         self._states = self._server_states()
         self._log_changes(old, self.view)
@@ -200,12 +207,43 @@ class GTM:
             return
         if any(c.type == "gtm listener" for c in result.changes):
             self.reconcile_listeners()
-        if any(c.type.startswith("gtm ") for c in result.changes):
+        if any(c.type.startswith("gtm ") or c.type == "sys file external-monitor" for c in result.changes):
+            self.reconcile_probes()
             self.recompile()
         if result.gtm and result.origin == self.device:
             self._broadcast_status()
             for peer in self.group_peers():
                 self._maybe_push(peer)
+
+    # -- the prober: external gtm monitors --------------------------------------------------------
+    def reconcile_probes(self) -> None:
+        """One task per (server, virtual server, external monitor) the configuration asks for; a
+        changed monitor or script starts its probe afresh."""
+        want = probes.wanted(self.store.objects) if self.run_external is not None else {}
+        for key in [k for k, (spec, _, _) in self.probes.items() if want.get(k) != spec]:
+            self.probes.pop(key)[1].cancel()
+        for key, spec in want.items():
+            if key not in self.probes:
+                settings = probes.settings_of(spec)
+                probe = probes.Probe(trio.current_time(), float(settings.get("timeout") or 120))
+                scope = trio.CancelScope()
+                self.probes[key] = (spec, scope, probe)
+                self._nursery.start_soon(self._probe, key, spec, scope, probe)
+
+    async def _probe(self, key: probes.Key, spec: probes.Spec, scope: trio.CancelScope, probe: probes.Probe) -> None:
+        settings = probes.settings_of(spec)
+        interval = float(settings.get("interval") or 30)
+        with scope:
+            while True:
+                started = trio.current_time()
+                failure = await self.run_external(settings, spec.address, spec.port,
+                                                  float(settings.get("probe-timeout") or 5) or interval)
+                if probe.took(failure, trio.current_time()):
+                    self.log.log("notice", "gtmd", f"Monitor {key[2]} on {key[0]}:{key[1]} ({spec.address}:{spec.port}) "
+                                 f"{probe.state}" + (f": {failure}" if failure else ""), event="gtm-monitor",
+                                 monitor=key[2], server=key[0], vs=key[1], state=probe.state)
+                    self.recompile()
+                await trio.sleep_until(started + interval)
 
     # -- listeners --------------------------------------------------------------------------------
     def reconcile_listeners(self) -> None:
@@ -242,7 +280,7 @@ class GTM:
         cfg, sv = self.store.get("gtm server", server), self.view.servers.get(server)
         if cfg is None or sv is None or vs not in {i["name"] for i in cfg.get("virtual-servers") or []}:
             return None
-        return vs_status(cfg, vs, sv)[1]
+        return vs_status(cfg, vs, sv, self.view.probed.get((server, vs)))[1]
 
     def status(self) -> dict:
         now = trio.current_time()

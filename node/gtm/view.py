@@ -37,6 +37,7 @@ class View:
     zones: dict = field(default_factory=dict)        # dns.name.Name -> zones.Zone
     members: dict = field(default_factory=dict)      # (pool path, member) -> MemberStatus
     servers: dict = field(default_factory=dict)      # server path -> health.ServerView
+    probed: dict = field(default_factory=dict)       # (server, virtual server) -> the prober's verdict
 
     def pools_of(self, rtype: str) -> dict:
         return {p: v for (t, p), v in self.pools.items() if t == rtype}
@@ -61,8 +62,10 @@ def reported(sv, vs_name: str) -> dict | None:
     return sv.virtuals.get(vs_name) or sv.virtuals.get(f"{PARTITION}/{vs_name}")
 
 
-def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]:
-    """A server's virtual server: its address and status as the GTM sees it."""
+def vs_status(server: dict, vs_name: str, sv, probed: tuple[str, str] | None = None) -> tuple[str | None, MemberStatus]:
+    """A server's virtual server: its address and status as the GTM sees it; `probed`: what the
+    GTM's own prober found (probes.verdicts), which a down or checking result decides, an up one
+    for a generic host."""
     declared = {i["name"]: i for i in server.get("virtual-servers") or []}
     vs = declared.get(vs_name)
     address = None
@@ -70,7 +73,13 @@ def vs_status(server: dict, vs_name: str, sv) -> tuple[str | None, MemberStatus]
         address, port = split_destination(vs["destination"])
         if vs.get("status") == "disabled":
             return address, MemberStatus("offline", "The virtual server is disabled", False)
+    if probed is not None and probed[0] == "down":
+        return address, MemberStatus("offline", probed[1], False)
+    if probed is not None and probed[0] == "checking":
+        return address, MemberStatus("unknown", probed[1], False)
     if server.get("product") == "generic-host":
+        if probed is not None:
+            return address, MemberStatus("available", "Monitor: up", True)
         return address, MemberStatus("unknown", "No monitor: checking disabled", True)
     if sv.state != "connected":
         return address, MemberStatus("unknown", sv.reason, False)
@@ -94,9 +103,10 @@ def _family_ok(address: str | None, rtype: str) -> bool:
         return False
 
 
-def compile_view(objects: dict, health: HealthTable, now: float, connected) -> View:
-    """objects: {(type, path): values} (the store's), health as of `now`."""
-    view = View()
+def compile_view(objects: dict, health: HealthTable, now: float, connected, probed: dict | None = None) -> View:
+    """objects: {(type, path): values} (the store's), health as of `now`; `probed`: the prober's
+    verdicts by (server, virtual server)."""
+    view = View(probed=probed or {})
     of = lambda t: {p: v for (tt, p), v in objects.items() if tt == t}  # noqa: E731
     datacenters = of("gtm datacenter")
     servers = of("gtm server")
@@ -136,7 +146,7 @@ def _member(view: View, rtype: str, pool: str, m: dict, servers: dict, datacente
     server = servers.get(server_path) or {}
     dc = server.get("datacenter")
     sv = view.servers.get(server_path)
-    address, status = vs_status(server, vs_name, sv)
+    address, status = vs_status(server, vs_name, sv, view.probed.get((server_path, vs_name)))
     if server.get("status") == "disabled" or (datacenters.get(dc) or {}).get("status") == "disabled":
         status = MemberStatus("offline", "The server or its datacenter is disabled", False)
     elif status.usable and not _family_ok(address, rtype):
