@@ -181,9 +181,15 @@ CLASSES: dict[str, dict] = {
         slowRampTime=intrange(0, 65535, 10),
         **stored.schemas(stored.POOL),
         members={"type": "array", "items": {
-            "type": "object", "required": ["servicePort"], "additionalProperties": False, "properties": {
+            "type": "object", "required": ["servicePort"], "additionalProperties": False,
+            "if": {"required": ["addressDiscovery"], "properties": {"addressDiscovery": {"const": "fqdn"}}},
+            "then": {"required": ["hostname"]}, "properties": {
                 "servicePort": port(), "serverAddresses": {"type": "array", "items": ADDRESS},
-                "addressDiscovery": enum("static", "event", default="static"), "shareNodes": {**BOOL, "default": False},
+                "addressDiscovery": enum("static", "event", "fqdn", default="static"), "shareNodes": {**BOOL, "default": False},
+                # fqdn: a node by name, resolved on each device (node/ltm/fqdn.py)
+                "hostname": STR, "fqdnPrefix": STR,
+                "autoPopulate": {**BOOL, "default": False}, "queryInterval": intrange(0, 604800, 0),
+                "downInterval": intrange(1, 86400, 5), "addressFamily": enum("IPv4", "IPv6", default="IPv4"),
                 "adminState": enum("enable", "disable", "offline", default="enable"),
                 "enable": {**BOOL, "default": True}, "ratio": intrange(1, 65535, 1),
                 "priorityGroup": intrange(0, 65535, 0), "connectionLimit": intrange(0, 2147483647, 0),

@@ -326,16 +326,20 @@ class Builder:
                       for s in m.get("servers") or []]
             if m.get("addressDiscovery") == "event":   # the nodes posted to its task, named by their id
                 named += [(d["id"], d["ip"], d.get("port", port)) for d in self.discovered(f"/{self.t}/{a}/{n}")]
+            if m.get("addressDiscovery") == "fqdn":   # a node by name: each device resolves it
+                named += [self.fqdn_node(m)]
             for node, addr, port in named:   # a node is named by its address, or by its given name
                 folder = "/Common" if m.get("shareNodes") else f"/{self.t}"
-                if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
-                    self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr}))
+                if folder != "/Common" or addr is None:   # a shared node is not the tenant's: the member makes it if missing
+                    self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr} if addr else self.fqdn_values(m)))
                 props = {"ratio": m.get("ratio", 1), "priority-group": m.get("priorityGroup", 0),
                          "connection-limit": m.get("connectionLimit", 0), "dynamic-ratio": m.get("dynamicRatio", 1),
                          "rate-limit": "disabled" if m.get("rateLimit", -1) == -1 else str(m["rateLimit"]),
                          "session": "user-enabled" if enabled else "user-disabled",
                          "state": "user-down" if state == "offline" else "user-up"}
-                if node != addr:   # a named node's address (a shared one is made by the member if missing)
+                if addr is None:   # an FQDN member: the template of the device's ephemeral members
+                    props["fqdn"] = {"autopopulate": ED[m.get("autoPopulate", False)]}
+                elif node != addr:   # a named node's address (a shared one is made by the member if missing)
                     props["address"] = addr
                 if "remark" in m:
                     props["description"] = m["remark"]
@@ -351,6 +355,19 @@ class Builder:
         if monitors:
             values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    @staticmethod
+    def fqdn_node(m: dict) -> tuple[str, None, int]:
+        """AS3's FQDN member: its node named fqdnPrefix + hostname, at no address."""
+        return f"{m.get('fqdnPrefix', '')}{m['hostname']}", None, m["servicePort"]
+
+    @staticmethod
+    def fqdn_values(m: dict) -> dict:
+        """The node of an FQDN member, as AS3 makes it (queryInterval 0: the answer's TTL)."""
+        interval = m.get("queryInterval", 0)
+        return {"fqdn": {"name": m["hostname"], "autopopulate": ED[m.get("autoPopulate", False)],
+                         "address-family": m.get("addressFamily", "IPv4").lower(),
+                         "interval": str(interval) if interval else "ttl", "down-interval": m.get("downInterval", 5)}}
 
     def monitors(self, refs: list, a: str) -> list[str]:
         """AS3's monitors (built-in names or pointers) as monitor paths."""

@@ -39,8 +39,7 @@ PROPERTIES = {
 OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
     "aws": f"service discovery in AWS{OFFLINE}", "azure": f"service discovery in Azure{OFFLINE}",
-    "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}",
-    "fqdn": "an FQDN pool member (the lab's nodes are addresses)"}
+    "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}"}
 # F5's monitor types (AS3's enums): those the lab has no object type for are refused by name
 MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
                     "dns", "external", "ftp", "http", "https", "http2", "icmp", "inband", "ldap", "mysql",

@@ -98,6 +98,10 @@ MEMBER_FIELDS = (
     Field("connection-limit", "int", 0, minimum=0, maximum=2147483647),
     Field("dynamic-ratio", "int", 1, minimum=0, maximum=100),
     Field("rate-limit", "str", "disabled"),
+    # an FQDN member (`www.example.com:80 { fqdn { autopopulate enabled } }`): a template; the
+    # device's own resolver (node/ltm/fqdn.py) makes its ephemeral members `_auto_ADDRESS:PORT`
+    Field("fqdn", "record", sub=(Field("autopopulate", "enum", "disabled", ED),
+                                 Field("name", "str", rest_as="tmName"))),
 )
 
 
@@ -368,6 +372,16 @@ def topology_name(words: list[str]) -> str:
 NY = ("no", "yes")
 TF = ("false", "true")
 PASS = "pass-through"
+# an FQDN node's `fqdn { ... }` (F5's defaults; REST names `name` tmName, shows interval as a string);
+# a node has either an address or an FQDN (node/ltm/fqdn.py resolves it on each device)
+FQDN_FIELDS = (
+    Field("name", "str", rest_as="tmName"),
+    Field("address-family", "enum", "ipv4", ("ipv4", "ipv6")),
+    Field("autopopulate", "enum", "disabled", ED),
+    Field("interval", "str", "3600"),                       # seconds (1-...), or "ttl": the answer's TTL
+    Field("down-interval", "int", 5, minimum=1, maximum=2147483647))
+ANY6 = "any6"        # what a BIG-IP shows as the address of an FQDN node or template member
+EPHEMERAL_PREFIX = "_auto_"
 STORED_NODE = (
     Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
     Field("dynamic-ratio", "int", 1, minimum=1, maximum=65535), Field("logging", "enum", "disabled", ED),
@@ -809,7 +823,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("mac", "str", "none"), Field("unit-id", "int", minimum=0, maximum=255),
         Field("description", "str")), scope="trust"),
     ObjType("ltm node", "Node", (
-        Field("address", "ip", required=True), Field("description", "str"),
+        Field("address", "ip"), Field("fqdn", "record", sub=FQDN_FIELDS), Field("description", "str"),
         Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
         Field("state", "enum", "user-up", ("user-up", "user-down")), Field("monitor", "str", "none"),
         *STORED_NODE)),

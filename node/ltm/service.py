@@ -15,14 +15,16 @@ from typing import Callable
 
 import trio
 
-from ..events import ConfigCommitted, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
+from ..events import ConfigCommitted, EphemeraChanged, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
 from ..reconcile import reconcile
 from ..config import monitor_rules, profiles, route_domains
+from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
 from . import adapt, fastl4, forge, http1, icap, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
+from .fqdn_driver import FqdnResolution
 from .irules import IRules
 from .kernel import TRANSPARENT, Kernel, NftError, transparent_return
 from .proxy import Refused, fire
@@ -100,6 +102,7 @@ class LTM:
         self.mirror = Mirror(log, on_persist=self._mirrored_persist)
         # a traffic group's mirroring peer: its next-active device's mirroring address (set by the daemon)
         self.mirror_peer: Callable[[str], str | None] = lambda traffic_group: None
+        self.fqdn = FqdnResolution(store, log, events)   # FQDN nodes, resolved on this device
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -107,9 +110,11 @@ class LTM:
                 self._nursery = nursery
                 self.events.subscribe(ConfigCommitted, lambda e: self.reconcile() if concerns_ltm(e.changes) else None)
                 self.events.subscribe(FailoverStateChanged, lambda _e: self.reconcile())
+                self.events.subscribe(EphemeraChanged, lambda _e: self.reconcile())   # FQDN members came or went
                 self.events.subscribe(HealthChanged, lambda _e: self._reconcile_fastl4())   # at once
                 self.events.subscribe(PeerDeviceChanged, lambda _e: self._reconcile_mirror())
                 await nursery.start(self.mirror.run)
+                await nursery.start(self.fqdn.run)
                 with trio.CancelScope(shield=True):   # a table a killed predecessor left: a standby forwards nothing
                     await self._kernel_start()
                 nursery.start_soon(self._fastl4_writer)
@@ -175,6 +180,8 @@ class LTM:
         pool = self.store.get("ltm pool", pool_path) or {}
         views = []
         for m in pool.get("members") or []:
+            if is_template(m):    # an FQDN member: its ephemeral members carry the traffic
+                continue
             state = "unchecked"
             monitors, need = self.monitors_of(pool, m)
             if monitors:
@@ -183,6 +190,10 @@ class LTM:
                                     m.get("session", "user-enabled"), m.get("state", "user-up"), state,
                                     int(m.get("ratio", 1)), self.stat("member", pool_path, m["name"]).current))
         return views
+
+    def fqdn_state(self, node: str) -> str:
+        """An FQDN node's state as F5 shows it: fqdn-checking, fqdn-up, fqdn-up-no-addr, fqdn-down."""
+        return self.fqdn.state(node)
 
     def virtual_health(self) -> dict:
         """Each virtual server (by full path) with its availability and reason: what GTM reads over
@@ -271,6 +282,8 @@ class LTM:
         want = {}
         for path, pool in self.store.of_type("ltm pool").items() if "bigd" not in self.stopped else ():
             for m in pool.get("members") or []:
+                if is_template(m):
+                    continue
                 for mon_path, kind, settings in self.monitors_of(pool, m)[0]:
                     want[(path, m["name"], mon_path)] = (kind, tuple(sorted(settings.items())), m["address"])
         previous = {}
@@ -553,6 +566,8 @@ class LTM:
             opened = {k: n for k, n in self.kernel.open.items() if k[0] == addr and k[1] == port}
         read(("virtual", path), *fastl4.virtual_counters(path), sum(opened.values()))
         for m in (self.store.get("ltm pool", pool_path) or {}).get("members") or [] if pool_path else []:
+            if is_template(m):
+                continue
             mport = int(m["name"].rsplit(":", 1)[1])
             current = sum(n for k, n in opened.items() if k[2] == plain(m["address"]) and k[3] == mport)
             read(("member", pool_path, m["name"]), *fastl4.member_counters(path, m["name"]), current)
