@@ -214,7 +214,7 @@ class LTM:
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self._listening or path in self._l4_loaded,
-                         "mirror": vs.get("mirror", "disabled"),
+                         "mirror": vs.get("mirror", "disabled"), "internal": bool(vs.get("internal")),
                          "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
 

@@ -309,3 +309,18 @@ def test_as3_refuses_an_adapt_profile_pointing_at_the_wrong_class_and_bad_values
     decl = adapt_decl()
     del decl["Shop"]["Web"]["svc"]["virtualAddresses"]      # only an internal service goes without
     assert errors_of(decl) == ["/Shop/Web/svc: should have required property 'virtualAddresses'"]
+
+
+def test_a_lab_is_ready_without_its_internal_virtuals_serving():
+    """`up` waits for every virtual to serve on one device: an internal one serves on none."""
+    from types import SimpleNamespace as NS
+    from lab.lifecycle.readiness import ha_pending
+
+    def device(active: bool):
+        vs = lambda serving, internal: NS(serving=serving, internal=internal)   # noqa: E731
+        return NS(sync=NS(status="In Sync"), failover=NS(traffic_groups={"traffic-group-1": "active" if active else "standby"}),
+                  ltm=NS(virtuals={"/Common/vs": vs(active, False), "/Common/icap_vs": vs(False, True)}, pools={}))
+    lab = NS(bigips=["b1", "b2"], status=lambda n: device(n == "b1"))
+    assert ha_pending(lab, ["traffic-group-1"]) == []
+    lab.status = lambda n: device(False)
+    assert ha_pending(lab, ["traffic-group-1"]) == ["traffic-group-1 active on []"]
