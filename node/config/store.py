@@ -483,6 +483,8 @@ class ConfigStore:
                                                                           op.values["profiles"][1])
         if op.type == "ltm virtual":
             virtual_checks.vlan_switch(values, op.values)
+            if values.get("internal") and not values.get("destination"):   # F5's: any address, any port
+                values["destination"] = f"/{op.path.split('/')[1]}/0.0.0.0:0"
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched, values.get("mask"))
             rd = rd_of(values["destination"])
@@ -734,7 +736,8 @@ class ConfigStore:
                     for name in monitor_rules.names(m.get("monitor", "none")):
                         if not any((t, name) in work for t in MONITOR_TYPES):
                             raise NotFound("Monitor", name)
-            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
+            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32) \
+                    and not values.get("internal"):   # an internal virtual takes no traffic from a VLAN   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
@@ -758,7 +761,8 @@ class ConfigStore:
                 key = "destination" if tname == "ltm virtual" else "address"
                 mine = _clash_key(tname, values)
                 for (ot, op), ov in work.items():
-                    if ot == tname and op != path:
+                    if ot == tname and op != path and not (tname == "ltm virtual" and (ov.get("internal") or
+                                                                                        values.get("internal"))):
                         if _clash_key(tname, ov) == mine:
                             raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 
