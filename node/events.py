@@ -82,6 +82,11 @@ class HealthChanged(Event):
 
 
 @dataclass(frozen=True)
+class EphemeraChanged(Event):
+    """This device's FQDN resolution changed its ephemeral nodes and members (node/ltm/fqdn.py)."""
+
+
+@dataclass(frozen=True)
 class GtmPeerStatus(Event):
     """A GTM subscribed to this device's health; `sync` is its GTM sync group status."""
     peer: str

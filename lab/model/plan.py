@@ -10,10 +10,14 @@ Every link on the lab's side gets an alias saying what it is.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from node.settings import NodeConfig
 
-from .topology import FABRIC, Topology
+from .names import FABRIC
+
+if TYPE_CHECKING:   # the plan's readers (`down`, the fork server) never load the topology model
+    from .topology import Topology
 
 PREFIX = "bl-"
 

@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from node.config.tmsh import TmshSyntaxError, parse as parse_tmsh
 
 from . import faultspec
+from .names import FABRIC
 
 LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")      # short: Linux names are 15 bytes at most
-FABRIC = "fabric"   # the lab's namespace of bridges is `bl-<lab>-fabric` (lab/model/plan.py): no node's
 NODE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 VLAN_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")  # becomes an interface name inside each node
 MODULES = ("ltm", "gtm")

@@ -23,7 +23,7 @@ from pyroute2 import IPRoute, netns
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..model.plan import PREFIX, Bridge, Interface, Plan
-from ..model.topology import FABRIC
+from ..model.names import FABRIC
 from . import namespaces
 from .processes import processes_in, stop_processes
 

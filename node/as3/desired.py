@@ -34,7 +34,9 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
     return [(kind, f"f5_appsvcs_{infix}_{mode}", mode) for kind, infix, mode in out]
 
 
-OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex")
+OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
+                     "profileRequestAdapt", "profileResponseAdapt")
+ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
                "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
@@ -122,7 +124,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -328,16 +330,20 @@ class Builder:
                       for s in m.get("servers") or []]
             if m.get("addressDiscovery") == "event":   # the nodes posted to its task, named by their id
                 named += [(d["id"], d["ip"], d.get("port", port)) for d in self.discovered(f"/{self.t}/{a}/{n}")]
+            if m.get("addressDiscovery") == "fqdn":   # a node by name: each device resolves it
+                named += [self.fqdn_node(m)]
             for node, addr, port in named:   # a node is named by its address, or by its given name
                 folder = "/Common" if m.get("shareNodes") else f"/{self.t}"
-                if folder != "/Common":   # a shared node is not the tenant's: the member makes it if missing
-                    self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr}))
+                if folder != "/Common" or addr is None:   # a shared node is not the tenant's: the member makes it if missing
+                    self.add(Obj("ltm node", f"{folder}/{node}", {"address": addr} if addr else self.fqdn_values(m)))
                 props = {"ratio": m.get("ratio", 1), "priority-group": m.get("priorityGroup", 0),
                          "connection-limit": m.get("connectionLimit", 0), "dynamic-ratio": m.get("dynamicRatio", 1),
                          "rate-limit": "disabled" if m.get("rateLimit", -1) == -1 else str(m["rateLimit"]),
                          "session": "user-enabled" if enabled else "user-disabled",
                          "state": "user-down" if state == "offline" else "user-up"}
-                if node != addr:   # a named node's address (a shared one is made by the member if missing)
+                if addr is None:   # an FQDN member: the template of the device's ephemeral members
+                    props["fqdn"] = {"autopopulate": ED[m.get("autoPopulate", False)]}
+                elif node != addr:   # a named node's address (a shared one is made by the member if missing)
                     props["address"] = addr
                 if "remark" in m:
                     props["description"] = m["remark"]
@@ -353,6 +359,19 @@ class Builder:
         if monitors:
             values["monitor"] = monitor_rule(monitors, item.get("minimumMonitors", 1))
         self.add(Obj("ltm pool", f"/{self.t}/{a}/{n}", described(item, values)))
+
+    @staticmethod
+    def fqdn_node(m: dict) -> tuple[str, None, int]:
+        """AS3's FQDN member: its node named fqdnPrefix + hostname, at no address."""
+        return f"{m.get('fqdnPrefix', '')}{m['hostname']}", None, m["servicePort"]
+
+    @staticmethod
+    def fqdn_values(m: dict) -> dict:
+        """The node of an FQDN member, as AS3 makes it (queryInterval 0: the answer's TTL)."""
+        interval = m.get("queryInterval", 0)
+        return {"fqdn": {"name": m["hostname"], "autopopulate": ED[m.get("autoPopulate", False)],
+                         "address-family": m.get("addressFamily", "IPv4").lower(),
+                         "interval": str(interval) if interval else "ttl", "down-interval": m.get("downInterval", 5)}}
 
     def monitors(self, refs: list, a: str) -> list[str]:
         """AS3's monitors (built-in names or pointers) as monitor paths."""
@@ -373,6 +392,9 @@ class Builder:
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
         stateless = item.get("virtualType") == "stateless"
+        internal = item.get("virtualType") == "internal"
+        if internal:     # no clients: AS3's any address, any port unless it names them
+            values["internal"] = True
         if stateless:   # no connection: nothing to persist, no SNAT automap (F5's rules for the type)
             values["stateless"] = True
             if "snat" not in item:
@@ -398,7 +420,7 @@ class Builder:
         if "policyEndpoint" in item:    # the virtual's ltm policies
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
-        for i, addr in enumerate(item["virtualAddresses"]):
+        for i, addr in enumerate(item.get("virtualAddresses") or (["0.0.0.0"] if internal else [])):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else item.get("sourceAddress") or "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
             mask = network_mask(addr) if forward and isinstance(addr, str) else None
@@ -431,9 +453,10 @@ class Builder:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
                    "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex"),
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex", *ADAPT),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
-                                   "profileMultiplex"), "Service_TCP": ("profileTCP", "serverTLS", "clientTLS"),
+                                   "profileMultiplex", *ADAPT),
+                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP"),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
@@ -462,6 +485,23 @@ class Builder:
             [v[side] for side in ("ingress", "egress") if side in v]
         out = list(dict.fromkeys(self.ref(p, a) for p in pointers))
         return out + (["/Common/httprouter"] if item.get("httpMrfRoutingEnabled") else [])
+
+    def adapt_profile(self, a: str, n: str, item: dict) -> None:
+        kind = "request-adapt" if get(item, "messageType") == "request" else "response-adapt"
+        parent = self.ref(item["parentProfile"], a) if "parentProfile" in item else \
+            f"/Common/{kind.replace('-', '')}"
+        internal = self.ref(item["internalService"], a) if "internalService" in item else "none"
+        self.add(Obj(f"ltm profile {kind}", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": parent, "enabled": YN[get(item, "enableHttpAdaptation")], "internal-virtual": internal,
+            "preview-size": get(item, "previewSize"), "timeout": get(item, "timeout"),
+            "service-down-action": get(item, "serviceDownAction"), "allow-http-10": YN[get(item, "allowHTTP10")]})))
+
+    def icap_profile(self, a: str, n: str, item: dict) -> None:
+        names = {"uri": "uri", "fromHeader": "header-from", "hostHeader": "host", "refererHeader": "referer",
+                 "userAgentHeader": "user-agent"}
+        self.add(Obj("ltm profile icap", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": self.ref(item["parentProfile"], a) if "parentProfile" in item else "/Common/icap",
+            "preview-length": get(item, "previewLength"), **{f: item[p] for p, f in names.items() if p in item}})))
 
     def persistence(self, method, a: str) -> str:
         return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)

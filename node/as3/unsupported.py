@@ -20,8 +20,7 @@ PROPERTIES = {
     "policyFirewallEnforced": "a firewall policy (BIG-IP AFM)", "policyFirewallStaged": "a firewall policy (BIG-IP AFM)",
     "policyNAT": "a NAT policy (BIG-IP AFM)", "maximumBandwidth": "a throughput limit (BIG-IP AFM)",
     "profileILX": "an iRules LX plugin (BIG-IP ILX)", "profileAnalytics": "an analytics profile (BIG-IP AVR)",
-    "profileRequestAdapt": "a request adapt profile (ICAP)", "profileResponseAdapt": "a response adapt profile (ICAP)",
-    "profileICAP": "an ICAP profile", "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
+    "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "mqttEnabled": "MQTT",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
@@ -39,8 +38,7 @@ PROPERTIES = {
 OFFLINE = " (it reaches no internet)"
 DISCOVERY = {   # a pool member's addressDiscovery other than static
     "aws": f"service discovery in AWS{OFFLINE}", "azure": f"service discovery in Azure{OFFLINE}",
-    "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}",
-    "fqdn": "an FQDN pool member (the lab's nodes are addresses)"}
+    "gce": f"service discovery in Google Cloud{OFFLINE}", "consul": f"service discovery from Consul{OFFLINE}"}
 # F5's monitor types (AS3's enums): those the lab has no object type for are refused by name
 MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
                     "dns", "external", "ftp", "http", "https", "http2", "icmp", "inband", "ldap", "mysql",
@@ -48,7 +46,7 @@ MONITOR_TYPES = {"Monitor": ("ltm monitor", {"icmp": "gateway-icmp"}, (
                  "GSLB_Monitor": ("gtm monitor", {}, (
                      "http", "https", "gateway-icmp", "tcp-half-open", "mysql", "sip", "ldap", "smtp", "tcp", "udp",
                      "bigip", "external"))}
-VIRTUAL_TYPES = {"internal": "an internal virtual server"}
+VIRTUAL_TYPES: dict[str, str] = {}   # every virtualType AS3 has, the lab has (internal: node/ltm/adapt.py)
 
 
 def word(value) -> str | None:

@@ -98,6 +98,10 @@ MEMBER_FIELDS = (
     Field("connection-limit", "int", 0, minimum=0, maximum=2147483647),
     Field("dynamic-ratio", "int", 1, minimum=0, maximum=100),
     Field("rate-limit", "str", "disabled"),
+    # an FQDN member (`www.example.com:80 { fqdn { autopopulate enabled } }`): a template; the
+    # device's own resolver (node/ltm/fqdn.py) makes its ephemeral members `_auto_ADDRESS:PORT`
+    Field("fqdn", "record", sub=(Field("autopopulate", "enum", "disabled", ED),
+                                 Field("name", "str", rest_as="tmName"))),
 )
 
 
@@ -368,6 +372,16 @@ def topology_name(words: list[str]) -> str:
 NY = ("no", "yes")
 TF = ("false", "true")
 PASS = "pass-through"
+# an FQDN node's `fqdn { ... }` (F5's defaults; REST names `name` tmName, shows interval as a string);
+# a node has either an address or an FQDN (node/ltm/fqdn.py resolves it on each device)
+FQDN_FIELDS = (
+    Field("name", "str", rest_as="tmName"),
+    Field("address-family", "enum", "ipv4", ("ipv4", "ipv6")),
+    Field("autopopulate", "enum", "disabled", ED),
+    Field("interval", "str", "3600"),                       # seconds (1-...), or "ttl": the answer's TTL
+    Field("down-interval", "int", 5, minimum=1, maximum=2147483647))
+ANY6 = "any6"        # what a BIG-IP shows as the address of an FQDN node or template member
+EPHEMERAL_PREFIX = "_auto_"
 STORED_NODE = (
     Field("connection-limit", "int", 0, minimum=0, maximum=4294967295),
     Field("dynamic-ratio", "int", 1, minimum=1, maximum=65535), Field("logging", "enum", "disabled", ED),
@@ -455,8 +469,12 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp",
                     # STARTTLS on SMTP and LDAP (stored only: the proxy speaks TLS from the first byte)
                     "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap",
+                    # content adaptation (node/ltm/adapt.py): an HTTP virtual's request-adapt and
+                    # response-adapt profiles send its messages to an internal virtual's ICAP servers
+                    "icap": "icap", "request-adapt": "requestadapt", "response-adapt": "responseadapt",
                     # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
                     "http2": "http2", "httprouter": "httprouter"}
+
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
     return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
@@ -579,7 +597,20 @@ PROFILE_HTTP2 = (
     Field("insert-header-name", "str", "X-HTTP2"),
     Field("receive-window", "int", 32, minimum=16, maximum=128),
     Field("write-size", "int", 16384, minimum=2048, maximum=32768))
+# F5's adapt profile (request-adapt and response-adapt alike): which internal virtual, how much
+# preview, how long to wait, what to do when the ICAP service is down
+PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
+                 Field("preview-size", "int", 1024, minimum=0, maximum=51200),
+                 Field("timeout", "int", 0, minimum=0, maximum=4294967295),
+                 Field("service-down-action", "enum", "ignore", ("ignore", "reset", "drop")),
+                 Field("allow-http-10", "enum", "no", YN), Field("enabled", "enum", "yes", YN))
+# the ICAP profile of an internal virtual: the ICAP request's URI and headers (F5's macros
+# ${SERVER_IP} and ${SERVER_PORT} name the ICAP server picked), how much of a body to preview
+PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none"), Field("host", "str", "none"),
+                Field("referer", "str", "none"), Field("user-agent", "str", "none"),
+                Field("preview-length", "int", 0, minimum=0, maximum=51200))
 PROFILE_EXTRA = {
+    "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,
     "tcp": PROFILE_TCP,
@@ -809,7 +840,7 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("mac", "str", "none"), Field("unit-id", "int", minimum=0, maximum=255),
         Field("description", "str")), scope="trust"),
     ObjType("ltm node", "Node", (
-        Field("address", "ip", required=True), Field("description", "str"),
+        Field("address", "ip"), Field("fqdn", "record", sub=FQDN_FIELDS), Field("description", "str"),
         Field("session", "enum", "user-enabled", ("user-enabled", "user-disabled")),
         Field("state", "enum", "user-up", ("user-up", "user-down")), Field("monitor", "str", "none"),
         *STORED_NODE)),
@@ -829,6 +860,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("ip-forward", "switch"),
         # stateless: F5's "Stateless" type (REST stateless: true): UDP, a pool, no connection table
         Field("stateless", "switch"),
+        # internal: F5's "Internal" type (REST internal: true): never listens; an adapt profile sends
+        # it messages, which it passes to its pool's ICAP servers
+        Field("internal", "switch"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp", "any")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
         Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),

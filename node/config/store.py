@@ -26,11 +26,11 @@ import msgpack
 from .access import CURRENT
 from ..clock import write_atomically
 from ..events import ConfigCommitted, Hub
-from . import gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rule_checks, ssl_files, virtual_checks
+from . import fqdn_checks, gtm_checks, ha_checks, iapp, iapp_text, monitor_rules, policy, rule_checks, ssl_files, virtual_checks
 from .sealed import unseal
 from ..errors import ConfigError, Exists, FolderNotEmpty, InUse, Invalid, NotFound, StrictUpdates
-from .schema import (BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType, base_name,
-                     coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of, plain,
+from .schema import (ANY6, BUILTIN, LOCAL_ONLY, MEMBER_FIELDS, PARTITION, SSL_OWN, TYPES, UNPARTITIONED, ObjType,
+                     base_name, coerce, folder_of, full_path, in_folder, mask_prefix, member_name, partition_of, plain,
                      rd_of, split_destination, split_rd, with_rd)
 
 
@@ -115,6 +115,7 @@ class ConfigStore:
         self._implied: set = set()
         self._owner = False                  # an application service's run is changing its own objects
         self._restoring = False              # saved configuration coming back (see validate)
+        self.ephemera = fqdn_checks.Ephemera()   # what this device's FQDN resolver made: shown, never saved
         if self.path and self.path.exists():
             self._load()
         else:
@@ -123,10 +124,31 @@ class ConfigStore:
 
     # -- reading --------------------------------------------------------------------------------
     def get(self, type_: str, path: str) -> dict | None:
-        return self.objects.get((type_, path))
+        """An object as the device shows it: a pool with its ephemeral members, an ephemeral node
+        (`self.objects` is the configuration alone)."""
+        values = self.objects.get((type_, path))
+        if type_ == "ltm pool":
+            return self.ephemera.pool(path, values)
+        if values is None and type_ == "ltm node":
+            return self.ephemera.node(path)
+        return values
 
     def of_type(self, type_: str) -> dict[str, dict]:
-        return {p: v for (t, p), v in self.objects.items() if t == type_}
+        out = {p: v for (t, p), v in self.objects.items() if t == type_}
+        if type_ == "ltm pool" and self.ephemera.members:
+            out = {p: self.ephemera.pool(p, v) for p, v in out.items()}
+        if type_ == "ltm node" and self.ephemera.nodes:
+            out = dict(sorted({**self.ephemera.nodes, **out}.items()))
+        return out
+
+    def set_ephemera(self, ephemera: "fqdn_checks.Ephemera") -> None:
+        """The resolver's nodes and members now: shown at once, neither a commit nor synced."""
+        touched = {("ltm node", p) for p in {*self.ephemera.nodes, *ephemera.nodes}} | \
+            {("ltm pool", p) for p in {*self.ephemera.members, *ephemera.members}}
+        self.ephemera = ephemera
+        self.generation += 1
+        for key in touched:
+            self.generations[key] = self.generation
 
     def scope(self, type_: str, values: dict) -> str:
         return TYPES[type_].scope_of(values)
@@ -421,6 +443,10 @@ class ConfigStore:
                     if missing:
                         raise Invalid(f"{fname} has no {missing[0]}")
                     values[fname] = [i for i in have if i not in items]
+            elif verb == "set" and op.type == "ltm node" and fname == "address" and value == ANY6:
+                values[fname] = ANY6      # an FQDN node's, as F5 shows it (and Ansible sends it)
+            elif verb == "set" and op.type == "ltm node" and fname == "fqdn" and isinstance(value, dict):
+                values[fname] = {**(values.get(fname) or {}), **coerce(t, f, value)}   # modify keeps the rest
             elif verb == "set" and value is None and not f.required and f.default is None:
                 values.pop(fname, None)     # REST's null: the property is no longer set
             elif verb == "set" and f.kind == "list" and f.ref and folder and value not in ("none", [], ()):
@@ -429,7 +455,8 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
-            elif verb == "set" and fname == "run" and op.type == "ltm monitor external" and isinstance(value, str) \
+            elif verb == "set" and fname == "run" and op.type in ("ltm monitor external", "gtm monitor external") \
+                    and isinstance(value, str) \
                     and value != "none":   # the script file, by path (one missing: the probe finds the member down)
                 values[fname] = _resolve(work, (EXTERNAL_FILE,), value, full_path(value, folder=folder or PARTITION))
             elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
@@ -444,6 +471,8 @@ class ConfigStore:
                     values[fname] = _rd0(f.kind, values[fname])   # route domain 0 where the default is another
             else:
                 raise Invalid(f'"{verb}" does not apply to {fname}')
+        if op.type == "ltm node":
+            values = fqdn_checks.node(values, op.path)
         if op.type == "gtm topology" and values.get("order") is None:
             values["order"] = gtm_checks.next_order(work)
         if op.type == "cm traffic-group" and values.get("unit-id") is None:   # the next free, as F5 numbers them
@@ -454,6 +483,8 @@ class ConfigStore:
                                                                           op.values["profiles"][1])
         if op.type == "ltm virtual":
             virtual_checks.vlan_switch(values, op.values)
+            if values.get("internal") and not values.get("destination"):   # F5's: any address, any port
+                values["destination"] = f"/{op.path.split('/')[1]}/0.0.0.0:0"
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched, values.get("mask"))
             rd = rd_of(values["destination"])
@@ -556,9 +587,15 @@ class ConfigStore:
                 member = by_name[name]
             else:
                 raise Invalid(f'"{verb}" does not apply to members')
+            given = None
             for k, v in (props or {}).items():
                 if k not in fields:
                     raise Invalid(f'pool member has no property "{k}"')
+                if k == "address" and v == ANY6:   # a template's, as listed and saved: the fqdn below makes it
+                    continue
+                if k == "fqdn":
+                    given = {**(member.get("fqdn") or {}), **coerce(TYPES["ltm pool"], fields[k], v)}
+                    continue
                 member[k] = coerce(TYPES["ltm pool"], fields[k], v)
                 if k == "monitor":
                     member[k] = _member_monitor(work, member[k], folder)
@@ -566,6 +603,14 @@ class ConfigStore:
                         del member[k]
             node_path = name.rsplit(":", 1)[0]
             node = work.get(("ltm node", node_path))
+            if addr is None and (node is not None or given is not None):   # an FQDN member: its template
+                made = fqdn_checks.member(member, node, node_path, given)
+                if made is not None:
+                    work[("ltm node", node_path)] = made
+                    touched[("ltm node", node_path)] = "put"
+                if member.get("address") == ANY6:
+                    by_name[name] = member
+                    continue
             address = member.get("address") or addr or (node or {}).get("address")
             if address is None:
                 raise NotFound("Node", node_path)
@@ -691,7 +736,8 @@ class ConfigStore:
                     for name in monitor_rules.names(m.get("monitor", "none")):
                         if not any((t, name) in work for t in MONITOR_TYPES):
                             raise NotFound("Monitor", name)
-            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
+            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32) \
+                    and not values.get("internal"):   # an internal virtual takes no traffic from a VLAN   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
@@ -715,7 +761,8 @@ class ConfigStore:
                 key = "destination" if tname == "ltm virtual" else "address"
                 mine = _clash_key(tname, values)
                 for (ot, op), ov in work.items():
-                    if ot == tname and op != path:
+                    if ot == tname and op != path and not (tname == "ltm virtual" and (ov.get("internal") or
+                                                                                        values.get("internal"))):
                         if _clash_key(tname, ov) == mine:
                             raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 
@@ -830,6 +877,8 @@ def _clash_key(tname: str, values: dict):
         return values.get("destination")
     if tname == "net self":
         return values.get("address").split("/")[0]
+    if fqdn_checks.is_template(values):    # FQDN nodes: any number of them, whatever their names
+        return id(values)
     return values.get("address")
 
 

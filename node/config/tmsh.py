@@ -76,10 +76,18 @@ def _gtm_name(type_: str, rest: list) -> tuple[str | None, list]:
     """Names that are not one word: a topology record (`ldns: ... server: ...`), and the
     singletons (global settings, password policy), which have none (the global settings'
     sub-groups `load-balancing { ... }` are flattened)."""
-    if type_ in SINGLETONS:
-        flat = []
-        for tok in rest:
-            if tok in SETTINGS_GROUPS or (tok in ("{", "}") and not isinstance(tok, Quoted)):
+    if type_ in SINGLETONS:   # the braces of a group and of the whole (`modify sys dns { ... }`) go;
+        flat, opened = [], []   # a list's stay (`name-servers replace-all-with { 10.1.1.53 }`)
+        for i, tok in enumerate(rest):
+            brace = tok in ("{", "}") and not isinstance(tok, Quoted)
+            if tok in SETTINGS_GROUPS:
+                continue
+            if brace and tok == "{":
+                group = i == 0 or rest[i - 1] in SETTINGS_GROUPS
+                opened.append(group)
+                if group:
+                    continue
+            elif brace and (opened.pop() if opened else True):
                 continue
             flat.append(tok)
         return SINGLETONS[type_], flat
@@ -218,10 +226,13 @@ def _item_props(f, items: list, where: str) -> dict:
 def _member_props(items: list, where: str) -> dict:
     """A pool member's block: `key value` pairs, its monitor a rule (`monitor http and tcp`,
     `monitor min 1 of { http tcp }`)."""
-    rest, rule = [], None
+    rest, rule, fqdn = [], None, None
     items = list(items)
     while items:
         word, sub = items.pop(0)
+        if word == "fqdn" and sub is not None:   # `fqdn { autopopulate enabled }`
+            fqdn = _pairs(sub, f"{where} fqdn")
+            continue
         if word != "monitor" or sub is not None:
             rest.append((word, sub))
             continue
@@ -236,7 +247,7 @@ def _member_props(items: list, where: str) -> dict:
         if not words:
             raise TmshSyntaxError(f'Syntax Error: "monitor" needs a value in {where}')
         rule = " ".join(words)
-    props = _pairs(rest, where)
+    props = {**_pairs(rest, where), **({"fqdn": fqdn} if fqdn is not None else {})}
     return {**props, "monitor": rule} if rule is not None else props
 
 
@@ -510,6 +521,11 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
             lines.append(f"        {view.port(m['name'])} {{")
             for mf in sorted(MEMBER_FIELDS, key=lambda mf: mf.name):
                 value = m.get(mf.name, mf.default)
+                if mf.kind == "record":    # an FQDN member's `fqdn { autopopulate enabled name www.example.com }`
+                    if value:
+                        lines += ["            fqdn {", *(f"                {k} {_word(x)}" for k, x in sorted(value.items())),
+                                  "            }"]
+                    continue
                 if mf.name == "monitor":   # a rule, in the view's names and unquoted
                     if value or all_properties:
                         lines.append(f"            monitor {monitor_rules.relative(value or 'default', view.name)}")

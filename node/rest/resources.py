@@ -24,8 +24,9 @@ HOST = "https://localhost"
 META = ("kind", "selfLink", "generation", "fullPath", "partition", "subPath", "name", "apiRawValues")
 # Properties a BIG-IP shows on a pool member that the lab does not model: shown with F5's
 # defaults, and accepted back unchanged (f5-sdk's update() PUTs them all).
-MEMBER_EXTRAS = {"ephemeral": "false", "inheritProfile": "enabled", "logging": "disabled", "monitor": "default",
-                 "fqdn": {"autopopulate": "disabled"}}
+MEMBER_EXTRAS = {"ephemeral": "false", "inheritProfile": "enabled", "logging": "disabled", "monitor": "default"}
+NO_FQDN = {"autopopulate": "disabled"}    # what F5 shows as the fqdn of a member at an address
+FQDN_MEMBER = next(f for f in MEMBER_FIELDS if f.name == "fqdn")
 # What a BIG-IP VE shows on every cm device that the lab does not model (F5's fixtures).
 DEVICE_EXTRAS = {"product": "BIG-IP", "edition": "Final", "marketingName": "BIG-IP Virtual Edition",
                  "platformId": "Z100", "chassisType": "individual"}
@@ -315,7 +316,7 @@ def definition_from_rest(type_: str, body) -> dict:
 def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> dict:
     monitor = member_status(pool, m["name"]) if member_status else "unchecked"
     session = "user-disabled" if m.get("session") == "user-disabled" else (
-        "user-enabled" if monitor == "unchecked" else "monitor-enabled")
+        "user-enabled" if monitor == "unchecked" or monitor.startswith("fqdn-") else "monitor-enabled")
     state = "user-down" if m.get("state") == "user-down" else monitor
     out = {"kind": "tm:ltm:pool:members:membersstate", **placement("ltm pool", m["name"]),
            "fullPath": m["name"], "generation": generation,
@@ -323,7 +324,11 @@ def member_to_rest(pool: str, m: dict, generation: int, member_status=None) -> d
            "address": m["address"], **MEMBER_EXTRAS, "priorityGroup": m.get("priority-group", 0),
            "connectionLimit": m.get("connection-limit", 0), "dynamicRatio": m.get("dynamic-ratio", 1),
            "rateLimit": m.get("rate-limit", "disabled"),
-           "ratio": m.get("ratio", 1), "session": session, "state": state}
+           "ratio": m.get("ratio", 1), "session": session, "state": state,
+           "fqdn": {sf.rest: m["fqdn"][sf.name] for sf in FQDN_MEMBER.sub if sf.name in m["fqdn"]}
+           if m.get("fqdn") else dict(NO_FQDN)}
+    if m.get("ephemeral"):
+        out["ephemeral"] = "true"
     if m.get("monitor"):   # its own rule (F5 shows none as /Common/none)
         out["monitor"] = "/Common/none" if m["monitor"] == "none" else m["monitor"]
     if m.get("description"):
@@ -502,7 +507,8 @@ def _record(type_: str, f: Field, key: str, v) -> dict:
     subs = {sf.rest: sf for sf in f.sub}
     if not isinstance(v, dict) or any(k not in subs for k in v):
         raise unexpected(type_, key, v)
-    return {subs[k].name: _names(type_, k, x) if subs[k].kind == "list" else _scalar(type_, subs[k], k, x)
+    return {subs[k].name: _names(type_, k, x) if subs[k].kind == "list" else
+            str(x) if k == "interval" and type(x) is int else _scalar(type_, subs[k], k, x)   # an fqdn's: "3600"
             for k, x in v.items()}
 
 
@@ -568,6 +574,10 @@ def member_from_rest(body: dict, *, name_required: bool = True) -> tuple[str | N
         f = rest_fields.get(key)
         if f is None:
             raise unexpected("ltm pool members", key, v)
+        if f.kind == "record":   # fqdn {"autopopulate": "enabled", "tmName": ...} ({} as some clients send: nothing)
+            if v != {}:
+                props[f.name] = _record("ltm pool members", f, key, v)
+            continue
         if key == "session":
             if v not in SESSION_IN:
                 raise bad_body(Invalid(f'invalid member session "{v}"'))

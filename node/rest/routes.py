@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from ..config import policy, route_domains
 from ..config.access import may_read
+from ..config.fqdn_checks import is_template
 from ..config.schema import GTM_SETTINGS, TYPES, base_name, folder_of
 from ..config.store import Op
 from ..errors import ConfigError, NotFound
@@ -78,8 +79,8 @@ class Routes:
         member_status = self._member_status()
         gen = self.store.generations
         if r.path is None:
-            items = [res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
-                                 member_status=member_status)
+            items = [self._node_state(r.type, p, v, res.to_rest(r.type, p, v, gen.get((r.type, p), 0), expand=q.expand,
+                                                               member_status=member_status))
                      for p, v in self._listed(r.type)]
             return {"kind": kind(r.type, "collectionstate"), "selfLink": link(res.collection_url(r.type)),
                     "items": items}
@@ -95,7 +96,16 @@ class Routes:
             return {"kind": "tm:ltm:virtual:profiles:profilescollectionstate",
                     "selfLink": link(f"{res.object_url(r.type, r.path)}/profiles"),
                     "items": [res.profile_to_rest(r.path, p, g) for p in values.get("profiles") or []]}
-        return res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status)
+        return self._node_state(r.type, r.path, values,
+                                res.to_rest(r.type, r.path, values, g, expand=q.expand, member_status=member_status))
+
+    def _node_state(self, type_: str, path: str, values: dict, out: dict) -> dict:
+        """An FQDN node shows its resolution's state; an ephemeral node says it is one."""
+        if type_ == "ltm node" and is_template(values):
+            out["state"] = self.parts.ltm.fqdn_state(path)
+        if type_ == "ltm node" and values.get("ephemeral"):
+            out["ephemeral"] = "true"
+        return out
 
     def _objects(self, type_: str, only: str | None = None) -> dict[str, dict]:
         """The objects of a type (or the one at `only`, without reading the others), with F5's hidden
@@ -131,6 +141,9 @@ class Routes:
         def member_status(pool: str, member: str) -> str:
             if pool not in monitors:
                 monitors[pool] = {m.name: m.monitor for m in self.parts.ltm.members(pool)}
+            node = member.rsplit(":", 1)[0]
+            if member not in monitors[pool] and is_template(self.store.get("ltm node", node) or {}):
+                return self.parts.ltm.fqdn_state(node)   # an FQDN template member shows its node's state
             return monitors[pool].get(member, "unchecked")
         return member_status
 

@@ -716,15 +716,74 @@ def test_a_stateless_virtual_spreads_the_packets_of_one_flow_over_both_members(l
             t.join(30)
 
 
+# -- content adaptation (ICAP) -----------------------------------------------------------------------
+# An ICAP server of the test's own (RFC 3507, REQMOD): each request comes back with X-ICAP-Adapted
+# added and its preview answered; it stops after 20 s without a connection.
+ICAP_SERVER = r"""
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('10.1.20.22', 1344)); s.listen(8); s.settimeout(20)
+print('listening', flush=True)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.settimeout(5)
+    data = b''
+    while not (data.endswith(b'0\r\n\r\n') or data.endswith(b'0; ieof\r\n\r\n')
+               or (b'null-body' in data and data.count(b'\r\n\r\n') >= 2)):
+        more = c.recv(65536)
+        if not more:
+            break
+        data += more
+    head, _, payload = data.partition(b'\r\n\r\n')
+    req = payload.split(b'\r\n\r\n')[0] + b'\r\nX-ICAP-Adapted: ' + head.split(b' ')[1] + b'\r\n\r\n'
+    c.sendall(b'ICAP/1.0 200 OK\r\nISTag: "lab"\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n' % len(req) + req)
+    c.close()
+"""
+
+
+def test_a_request_adapt_profile_sends_each_request_through_the_internal_virtuals_icap_server(ltm_lab):
+    """request-adapt on an http virtual: REQMOD to the internal virtual's ICAP server (web2:1344),
+    whose adapted request (a header added) the web server sees; the internal virtual listens nowhere."""
+    icap, got = _background(ltm_lab, "web2", "python3", "-c", ICAP_SERVER)
+    wait_for(lambda: "1344" in run(ltm_lab, "web2", "ss", "-Hltn", "sport", "= :1344").stdout, what="the ICAP server")
+    lines = ("create ltm pool icap_pool members add { 10.1.20.22:1344 }",
+             'create ltm profile icap icap_av uri "icap://${SERVER_IP}:${SERVER_PORT}/reqmod" header-from bigip1',
+             "create ltm virtual vs_icap internal pool icap_pool profiles replace-all-with { tcp icap_av }",
+             "create ltm profile request-adapt reqadapt internal-virtual vs_icap service-down-action reset",
+             "create ltm virtual vs_adapt destination 10.1.10.100:98 pool web_pool "
+             "profiles replace-all-with { tcp http reqadapt }")
+    try:
+        for line in lines:
+            tmsh(ltm_lab, "bigip1", line)
+        out = wait_for(lambda: (o := run(ltm_lab, "client", "curl", "-s", "-m", "3",
+                                         f"http://{VIP}:98/headers").stdout) and "X-ICAP-Adapted" in o and o,
+                       what="an adapted request")
+        assert "X-ICAP-Adapted: icap://10.1.20.22:1344/reqmod" in out.splitlines()
+        assert "internal" in tmsh(ltm_lab, "bigip1", "list ltm virtual vs_icap")
+        listening = run(ltm_lab, "bigip1", "ss", "-Hltn").stdout
+        assert ":98 " in listening and "0.0.0.0:0 " not in listening   # the internal one takes no clients
+    finally:
+        for line in ("delete ltm virtual vs_adapt", "delete ltm profile request-adapt reqadapt",
+                     "delete ltm virtual vs_icap", "delete ltm profile icap icap_av", "delete ltm pool icap_pool"):
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:   # not made: the test failed before
+                pass
+        icap.join(30)
+
+
 def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
     """ltm profile http2: h2c from the first byte (activation-modes always) on a clear virtual, h2 by
     ALPN behind client-ssl (a client offering only http/1.1 still served); members get HTTP/1.1."""
     made = []
     try:
         for line in ("create ltm profile http2 h2_always activation-modes { always }",
-                     "create ltm virtual vs_h2c destination 10.1.10.100:98 pool web_pool "
+                     "create ltm virtual vs_h2c destination 10.1.10.100:99 pool web_pool "
                      "profiles replace-all-with { tcp http h2_always }",
-                     "create ltm virtual vs_h2 destination 10.1.10.100:447 pool web_pool "
+                     "create ltm virtual vs_h2 destination 10.1.10.100:448 pool web_pool "
                      "profiles replace-all-with { tcp http clientssl http2 }"):
             tmsh(ltm_lab, "bigip1", line)
             made.insert(0, "delete " + " ".join(line.split()[1:4]))
@@ -732,17 +791,17 @@ def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
         # one URL a curl: 7.88.1's --http2-prior-knowledge fails a reused connection (curl/curl#10634); two
         # streams on one connection: tests/unit/test_http2.py
         h2c = wait_for(lambda: run(ltm_lab, "client", "curl", "-s", "-m", "3", "--http2-prior-knowledge",
-                                   "-w", " " + fmt, f"http://{VIP}:98/h2c").stdout, what="vs_h2c serving")
+                                   "-w", " " + fmt, f"http://{VIP}:99/h2c").stdout, what="vs_h2c serving")
         words = h2c.split()
         assert words[0] in ("web1", "web2") and words[1:] == ["/h2c", "2", "200"], h2c
         tls = wait_for(lambda: run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http2", "-w", " " + fmt,
-                                   f"https://{VIP}:447/tls").stdout, what="vs_h2 serving")
+                                   f"https://{VIP}:448/tls").stdout, what="vs_h2 serving")
         assert tls.split()[1:] == ["/tls", "2", "200"], tls
         posted = run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http2", "-d", "x" * 70000, "-w", " " + fmt,
-                     f"https://{VIP}:447/post").stdout
+                     f"https://{VIP}:448/post").stdout
         assert posted.split()[1:] == ["/post", "2", "200"], posted
         old = run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http1.1", "-w", " " + fmt,
-                  f"https://{VIP}:447/old").stdout
+                  f"https://{VIP}:448/old").stdout
         assert old.split()[1:] == ["/old", "1.1", "200"], old
         # tmsh and REST in F5's shape
         shown = rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/http2/~Common~h2_always").json()

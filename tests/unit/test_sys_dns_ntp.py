@@ -16,3 +16,12 @@ async def test_sys_dns_and_ntp_read_and_take_a_patch(node):  # noqa: F811
         assert (await c.delete("/mgmt/tm/sys/dns")).status_code == 405
     assert store.get("sys ntp", "/Common/ntp")["servers"] == ["10.1.1.123"]
     assert "name-servers { 10.1.1.53 }" in await shell.run("list sys dns")
+
+
+def test_tmsh_list_verbs_on_a_singleton_keep_their_braces():
+    from node.config.tmsh import parse
+    assert parse("modify sys dns name-servers replace-all-with { 10.1.20.21 }").values == {
+        "name-servers": ("set", ["10.1.20.21"])}
+    assert parse("modify sys ntp { servers add { 10.1.1.123 } }").values == {"servers": ("add", ["10.1.1.123"])}
+    assert parse("modify gtm global-settings load-balancing { topology-longest-match no }").values == {
+        "topology-longest-match": ("set", "no")}
