@@ -16,9 +16,12 @@ LAB = HA_PAIR_LAB
 CASES = [
     ("ltm/vlan.yml", "bigip1", "list net vlan vlan_ans", "tag 300"),
     ("ltm/node.yml", "bigip2", "list ltm node node_ans", "address 10.1.20.31"),
+    ("ltm/node_fqdn.yml", "bigip2", "list ltm node node_fqdn_ans", "interval 60\n        name web.lab.example"),
     ("ltm/pool.yml", "bigip2", "list ltm pool pool_ans", "description ansible"),
     ("ltm/pool_member.yml", "bigip2", "list ltm pool pool_ans_members",
      "10.1.20.32:http {\n            address 10.1.20.32\n            monitor min 1 of { http tcp }\n"),
+    ("ltm/pool_member_fqdn.yml", "bigip2", "list ltm pool pool_ans_fqdn",
+     "autopopulate enabled\n                name api.lab.example"),
     ("ltm/monitor_http.yml", "bigip2", "list ltm monitor http mon_http_ans", "recv 200"),
     ("ltm/monitor_tcp.yml", "bigip2", "list ltm monitor tcp mon_tcp_ans", "interval 10"),
     ("ltm/monitor_external.yml", "bigip2", "list ltm monitor external mon_ext_ans", "user-defined USER example"),
