@@ -12,6 +12,7 @@ from .config.schema import (LOCAL_ONLY, PARTITION, TYPES, UNPARTITIONED, ConfigE
                             folder_of, folder_path, full_path, in_folder, object_path, split_destination)
 from .config import policy, route_domains
 from .config.access import may_read
+from .config.fqdn_checks import is_template
 from .config.iapp_text import TEMPLATE, read_tmpl_objects, template_checksum
 from .config.store import ConfigStore, Op
 from .config.tmsh import Command, TmshSyntaxError, View, object_name, one_line, parse, render, split_commands, tokenize
@@ -574,7 +575,8 @@ class Shell:
                     members = [(p, m) for p, info in report.items() for m in info["members"]
                                if m.rsplit(":", 1)[0] == path]      # member /P/10.1.20.21:80 of node /P/10.1.20.21
                     blocks.append(table(f"Ltm::Node: {view.name(path)} ({node['address']})", [
-                        ("Session", node.get("session")), ("State", node.get("state")),
+                        ("Session", node.get("session")),
+                        ("State", self.ltm.fqdn_state(path) if is_template(node) else node.get("state")),   # fqdn-up
                         ("Pool members", ", ".join(f"{view.name(p)}/{view.name(m)}" for p, m in members) or "none")]))
         if name is not None and not blocks:
             label = {"virtual": "Virtual Server", "pool": "Pool", "node": "Node"}[what]

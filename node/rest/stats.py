@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..config.access import may_read
-from ..config.schema import LOCAL_ONLY, base_name, full_path
+from ..config.fqdn_checks import is_template
+from ..config.schema import ANY6, LOCAL_ONLY, base_name, full_path
 from ..errors import NotFound
 from . import resources as res
 from .errors import answer
@@ -69,6 +70,21 @@ def _status(avail: str, enabled: str, reason: str) -> dict:
     return {"status.availabilityState": avail, "status.enabledState": enabled, "status.statusReason": reason}
 
 
+def _template_stats(parts: Parts, pool: str, member: str) -> dict | None:
+    """An FQDN template member: no traffic of its own (its ephemeral members carry it); its node's
+    state as its monitor status. None if the pool has no such member."""
+    values = next((m for m in parts.store.get("ltm pool", pool)["members"] if m["name"] == member), None)
+    if values is None or not is_template(values):
+        return None
+    node, port = member.rsplit(":", 1)
+    idle = {"cur_conns": 0, "tot_conns": 0, "bytes_in": 0, "bytes_out": 0}
+    session = "user-disabled" if values.get("session") == "user-disabled" else "enabled"
+    return {"addr": ANY6, "nodeName": node, "poolName": pool, "port": int(port), **_traffic(idle, "serverside"),
+            "curSessions": 0, "totRequests": 0, "sessionStatus": session,
+            "monitorStatus": parts.ltm.fqdn_state(node),
+            **_status("unknown", session, "The FQDN template's ephemeral members carry its traffic")}
+
+
 def object_stats(parts: Parts, type_: str, path: str, member: str | None = None) -> dict | None:
     """The stats entries of one object, or None if it does not exist (or the user may not see it)."""
     ltm, store = parts.ltm, parts.store
@@ -80,9 +96,9 @@ def object_stats(parts: Parts, type_: str, path: str, member: str | None = None)
             return None
         if member is not None:
             m = p["members"].get(member)
-            if m is None:
-                return None
             addr, port = member.rsplit(":", 1)
+            if m is None:
+                return _template_stats(parts, path, member)
             mv = next(x for x in (store.get(type_, path)["members"]) if x["name"] == member)
             return {"addr": mv["address"], "nodeName": addr, "poolName": path, "port": int(port),
                     **_traffic(m["stats"], "serverside"), "curSessions": m["stats"]["cur_conns"],

@@ -300,3 +300,39 @@ def test_the_published_fqdn_examples_validate():
     from node.as3 import validate
     for name in ("example-fqdnPrefix.json", "example-identify-pool-members-via-fqdn-pool.json"):
         assert validate.declaration(json.loads((root / name).read_text())) == []
+
+
+# -- REST on a device ---------------------------------------------------------------------------------
+async def test_rest_shows_templates_ephemera_states_and_stats_as_a_big_ip(tmp_path):
+    import httpx
+    from node.ltm.service import LTM
+    from node.rest.app import RestApp
+    from tests.unit.test_icontrol import fake_parts
+    parts = fake_parts(tmp_path)
+    store = parts["store"]
+    run(store, "create ltm pool p members add { web.example.com:80 { fqdn { autopopulate enabled } } }")
+    ltm = LTM("b1", store, lambda: set(), type("Log", (), {"log": lambda self, *a, **k: None})(), Hub())
+    resolver = ltm.fqdn.resolver
+    resolver.configure(fqdn.specs_of(store.objects), 0.0)
+    resolver.due(0.0)
+    resolver.answered(fqdn.Answer("/Common/web.example.com", ("10.0.0.21", "10.0.0.22"), 30), 0.0)
+    store.set_ephemera(fqdn.ephemera(store.objects, {"/Common/web.example.com": ("10.0.0.21", "10.0.0.22")}))
+    rest = RestApp(**{**parts, "ltm": ltm})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rest.app), base_url="https://localhost",
+                                 auth=("admin", "admin")) as c:
+        node = (await c.get("/mgmt/tm/ltm/node/~Common~web.example.com")).json()
+        assert (node["address"], node["state"], node["fqdn"]["tmName"]) == ("any6", "fqdn-up", "web.example.com")
+        auto = (await c.get("/mgmt/tm/ltm/node/~Common~_auto_10.0.0.21")).json()
+        assert (auto["address"], auto["ephemeral"]) == ("10.0.0.21", "true")
+        items = (await c.get("/mgmt/tm/ltm/pool/~Common~p/members")).json()["items"]
+        assert [(m["name"], m["address"], m["ephemeral"], m["state"]) for m in items] == [
+            ("_auto_10.0.0.21:80", "10.0.0.21", "true", "unchecked"),
+            ("_auto_10.0.0.22:80", "10.0.0.22", "true", "unchecked"),
+            ("web.example.com:80", "any6", "false", "fqdn-up")]
+        r = await c.get("/mgmt/tm/ltm/pool/~Common~p/members/stats")
+        assert r.status_code == 200 and len(r.json()["entries"]) == 3
+        assert (await c.delete("/mgmt/tm/ltm/node/~Common~_auto_10.0.0.21")).status_code == 404   # not configuration
+    from node.shell import Shell
+    shell = Shell("b1", store, None, set, lambda: "", ltm=ltm)
+    shown = await shell.run("show ltm node web.example.com")
+    assert "fqdn-up" in shown and "_auto_10.0.0.21" in await shell.run("show ltm node")

@@ -20,7 +20,7 @@ SCRIPT = "#!/bin/sh\n[ -e \"$UP_FILE\" ] && echo up\n"
 
 def configure(store, vs_monitor=""):
     for line in ("create gtm datacenter dc1",
-                 "create gtm monitor external ext run /Common/probe_sh interval 1 timeout 2 probe-timeout 1 "
+                 "create gtm monitor external ext run probe_sh interval 1 timeout 2 probe-timeout 1 "
                  "user-defined UP_FILE /nonexistent",
                  "create gtm server web datacenter dc1 product generic-host addresses add { 10.1.20.21 } "
                  f"virtual-servers add {{ vs1 {{ destination 10.1.20.21:80 {vs_monitor} }} vs2 {{ destination 10.1.20.22:80 }} }}"
@@ -107,7 +107,7 @@ def test_tmsh_lists_a_gtm_external_monitor_with_its_variables(tmp_path):
     with_script(store)
     configure(store)
     text = tmsh_text.render("gtm monitor external", "/Common/ext", store.get("gtm monitor external", "/Common/ext"))
-    assert "    run probe_sh\n" in text and "    user-defined UP_FILE /nonexistent\n" in text
+    assert "    run probe_sh\n" in text and store.get("gtm monitor external", "/Common/ext")["run"] == "/Common/probe_sh" and "    user-defined UP_FILE /nonexistent\n" in text
 
 
 def gslb(**mon):
