@@ -223,6 +223,7 @@ class VirtualHealth(Snapshot):
     serving: bool
     stats: TrafficStats
     mirror: str = "disabled"   # connection mirroring (`mirror enabled`)
+    internal: bool = False     # an internal virtual (content adaptation): never serves clients
 
 
 @frozen

@@ -98,7 +98,8 @@ def ha_pending(lab: Lab, traffic_groups) -> list[str]:
     for n, st in statuses.items():
         ltm = st.ltm
         for vs, v in ltm.virtuals.items():
-            serving[vs] = serving.get(vs, 0) + v.serving
+            if not v.internal:   # an internal virtual listens nowhere
+                serving[vs] = serving.get(vs, 0) + v.serving
         problems += monitors_checking(n, ltm)
     return problems + [f"virtual {vs} serving on {k} devices" for vs, k in serving.items() if k != 1]
 

@@ -65,7 +65,7 @@ PERSIST_BUILTINS = {"cookie": "/Common/cookie", "source-address": "/Common/sourc
 
 def service(port_default: int | None, persist: str = "source-address", **own) -> dict:
     """A Service_* class: the virtual server and its virtual addresses."""
-    schema = obj(("virtualAddresses",) + (() if port_default is not None else ("virtualPort",)),
+    schema = obj((),
                persistenceMethods={"type": "array", "items": {"anyOf": [{"enum": list(PERSIST_WORDS)}, POINTER]},
                                    "default": [persist]},
                fallbackPersistenceMethod={"anyOf": [{"enum": [*PERSIST_WORDS, "none"]}, POINTER]},
@@ -81,7 +81,11 @@ def service(port_default: int | None, persist: str = "source-address", **own) ->
                clonePools={"type": "object", "additionalProperties": False,   # ingress clientside, egress serverside
                            "properties": {"ingress": POINTER, "egress": POINTER}},
                **{"virtualType": enum("standard", "internal", default="standard"), **stored.schemas(stored.SERVICE), **own})
-    return {**schema, "not": {"required": ["allowVlans", "rejectVlans"]}}   # F5's: one or the other
+    # an internal virtual (virtualType internal) takes no clients: no address or port needed
+    where = ["virtualAddresses"] + (["virtualPort"] if port_default is None else [])
+    return {**schema, "not": {"required": ["allowVlans", "rejectVlans"]},   # F5's: one or the other
+            "if": {"required": ["virtualType"], "properties": {"virtualType": {"const": "internal"}}},
+            "else": {"required": where}}
 
 
 TCP_ONLY = enum("tcp", default="tcp")
@@ -135,15 +139,27 @@ EXTERNAL = {   # an external monitor's script and its environment (Monitor, GSLB
     "script": {"anyOf": [STR, {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
                                "properties": {"text": STR, "base64": STR, "url": {"anyOf": [STR, {"type": "object"}]}}}]}}
 
+ADAPT = {"profileRequestAdapt": POINTER, "profileResponseAdapt": POINTER, "profileICAP": POINTER}
+
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
-                            profileMultiplex=POINTER,
+                            profileMultiplex=POINTER, **ADAPT,
                             profileHTTPCompression=ref_or("basic")),
     "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
-                             profileMultiplex=POINTER,
+                             profileMultiplex=POINTER, **ADAPT,
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
-    "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS),
+    "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
+                           profileICAP=POINTER),
+    # content adaptation (node/ltm/adapt.py): request-adapt or response-adapt, and the internal
+    # virtual's ICAP profile
+    "Adapt_Profile": obj(messageType=enum("request", "response", default="request"),
+                         enableHttpAdaptation={**BOOL, "default": True}, internalService=POINTER,
+                         previewSize=intrange(0, 51200, 1024), timeout=intrange(0, 4294967295, 0),
+                         serviceDownAction=enum("ignore", "drop", "reset", default="ignore"),
+                         allowHTTP10={**BOOL, "default": False}, parentProfile=POINTER),
+    "ICAP_Profile": obj(uri=STR, fromHeader=STR, hostHeader=STR, refererHeader=STR, userAgentHeader=STR,
+                        previewLength=intrange(0, 51200, 0), parentProfile=POINTER),
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"),
                            virtualType=enum("standard", "internal", "stateless", default="standard")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),

@@ -34,7 +34,9 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
     return [(kind, f"f5_appsvcs_{infix}_{mode}", mode) for kind, infix, mode in out]
 
 
-OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex")
+OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
+                     "profileRequestAdapt", "profileResponseAdapt")
+ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
                "pipelineAction": "pipeline", "unknownMethodAction": "unknown-method"}
@@ -122,7 +124,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -386,6 +388,9 @@ class Builder:
                   "mirror": "enabled" if get(item, "mirroring") == "L4" else "disabled",
                   "source-address-translation": self.snat(item, a)}
         stateless = item.get("virtualType") == "stateless"
+        internal = item.get("virtualType") == "internal"
+        if internal:     # no clients: AS3's any address, any port unless it names them
+            values["internal"] = True
         if stateless:   # no connection: nothing to persist, no SNAT automap (F5's rules for the type)
             values["stateless"] = True
             if "snat" not in item:
@@ -411,7 +416,7 @@ class Builder:
         if "policyEndpoint" in item:    # the virtual's ltm policies
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
-        for i, addr in enumerate(item["virtualAddresses"]):
+        for i, addr in enumerate(item.get("virtualAddresses") or (["0.0.0.0"] if internal else [])):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else item.get("sourceAddress") or "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
             mask = network_mask(addr) if forward and isinstance(addr, str) else None
@@ -444,9 +449,10 @@ class Builder:
         cls = item["class"]
         builtin = {"profileHTTP": "/Common/http", "profileTCP": "/Common/tcp", "profileUDP": "/Common/udp",
                    "profileL4": "/Common/fastL4", "profileHTTPCompression": "/Common/httpcompression"}
-        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex"),
+        props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex", *ADAPT),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
-                                   "profileMultiplex"), "Service_TCP": ("profileTCP", "serverTLS", "clientTLS"),
+                                   "profileMultiplex", *ADAPT),
+                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP"),
                  "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
@@ -465,6 +471,23 @@ class Builder:
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         return out
+
+    def adapt_profile(self, a: str, n: str, item: dict) -> None:
+        kind = "request-adapt" if get(item, "messageType") == "request" else "response-adapt"
+        parent = self.ref(item["parentProfile"], a) if "parentProfile" in item else \
+            f"/Common/{kind.replace('-', '')}"
+        internal = self.ref(item["internalService"], a) if "internalService" in item else "none"
+        self.add(Obj(f"ltm profile {kind}", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": parent, "enabled": YN[get(item, "enableHttpAdaptation")], "internal-virtual": internal,
+            "preview-size": get(item, "previewSize"), "timeout": get(item, "timeout"),
+            "service-down-action": get(item, "serviceDownAction"), "allow-http-10": YN[get(item, "allowHTTP10")]})))
+
+    def icap_profile(self, a: str, n: str, item: dict) -> None:
+        names = {"uri": "uri", "fromHeader": "header-from", "hostHeader": "host", "refererHeader": "referer",
+                 "userAgentHeader": "user-agent"}
+        self.add(Obj("ltm profile icap", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": self.ref(item["parentProfile"], a) if "parentProfile" in item else "/Common/icap",
+            "preview-length": get(item, "previewLength"), **{f: item[p] for p, f in names.items() if p in item}})))
 
     def persistence(self, method, a: str) -> str:
         return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)

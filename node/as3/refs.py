@@ -12,7 +12,9 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "profileHTTPCompression": "HTTP_Compress", "serverTLS": "TLS_Server", "clientTLS": "TLS_Client",
          "clientCertificate": "Certificate", "chainCA": "CA_Bundle", "trustCA": "CA_Bundle",
          "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle",
-         "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile"}
+         "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile",
+         "profileRequestAdapt": "Adapt_Profile", "profileResponseAdapt": "Adapt_Profile",
+         "profileICAP": "ICAP_Profile", "internalService": "Service_TCP"}
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool", "iRules": "GSLB_iRule",
               "proberPool": "GSLB_Prober_Pool"}
@@ -37,7 +39,7 @@ def vs_names(server: dict) -> list[str]:
 
 def service_port(item: dict) -> int:
     port = item.get("virtualPort", C.CLASSES[item["class"]]["properties"]["virtualPort"].get("default", 0))
-    return 0 if port == "any" else port
+    return 0 if port in ("any", None) else port
 
 
 class Resolver:
@@ -74,7 +76,8 @@ class Resolver:
                     pointer = f"/{t}/{a}/{n}"
                     mine = t in deploying
                     errors += self._pointers(item, t, a, pointer) if mine else []
-                    if item["class"].startswith("Service_") and item["class"] != "Service_Address":
+                    if item["class"].startswith("Service_") and item["class"] != "Service_Address" \
+                            and item.get("virtualType") != "internal":   # an internal one listens nowhere
                         errors += self._clash(item, t, a, pointer, seen, mine)
         return errors
 

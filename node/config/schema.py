@@ -468,7 +468,10 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp",
                     # STARTTLS on SMTP and LDAP (stored only: the proxy speaks TLS from the first byte)
-                    "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap"}
+                    "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap",
+                    # content adaptation (node/ltm/adapt.py): an HTTP virtual's request-adapt and
+                    # response-adapt profiles send its messages to an internal virtual's ICAP servers
+                    "icap": "icap", "request-adapt": "requestadapt", "response-adapt": "responseadapt"}
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
     return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
@@ -577,7 +580,20 @@ PROFILE_FASTL4 = (
     Field("pva-acceleration", "enum", "full", ("full", "partial", "none", "dedicated")),
     Field("tcp-close-timeout", "str", "5"), Field("tcp-handshake-timeout", "str", "5"))
 STARTTLS = (Field("activation-mode", "enum", "allow", ("allow", "none", "require")),)
+# F5's adapt profile (request-adapt and response-adapt alike): which internal virtual, how much
+# preview, how long to wait, what to do when the ICAP service is down
+PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
+                 Field("preview-size", "int", 1024, minimum=0, maximum=51200),
+                 Field("timeout", "int", 0, minimum=0, maximum=4294967295),
+                 Field("service-down-action", "enum", "ignore", ("ignore", "reset", "drop")),
+                 Field("allow-http-10", "enum", "no", YN), Field("enabled", "enum", "yes", YN))
+# the ICAP profile of an internal virtual: the ICAP request's URI and headers (F5's macros
+# ${SERVER_IP} and ${SERVER_PORT} name the ICAP server picked), how much of a body to preview
+PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none"), Field("host", "str", "none"),
+                Field("referer", "str", "none"), Field("user-agent", "str", "none"),
+                Field("preview-length", "int", 0, minimum=0, maximum=51200))
 PROFILE_EXTRA = {
+    "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP,
     "tcp": PROFILE_TCP,
@@ -827,6 +843,9 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("ip-forward", "switch"),
         # stateless: F5's "Stateless" type (REST stateless: true): UDP, a pool, no connection table
         Field("stateless", "switch"),
+        # internal: F5's "Internal" type (REST internal: true): never listens; an adapt profile sends
+        # it messages, which it passes to its pool's ICAP servers
+        Field("internal", "switch"),
         Field("ip-protocol", "enum", "tcp", ("tcp", "udp", "any")), Field("pool", "ref", ref="ltm pool"),
         Field("profiles", "list", ("tcp",)), Field("rules", "list", (), ref="ltm rule"),
         Field("policies", "list", (), ref="ltm policy"), Field("status", "enum", "enabled", ED),

@@ -455,7 +455,8 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
-            elif verb == "set" and fname == "run" and op.type == "ltm monitor external" and isinstance(value, str) \
+            elif verb == "set" and fname == "run" and op.type in ("ltm monitor external", "gtm monitor external") \
+                    and isinstance(value, str) \
                     and value != "none":   # the script file, by path (one missing: the probe finds the member down)
                 values[fname] = _resolve(work, (EXTERNAL_FILE,), value, full_path(value, folder=folder or PARTITION))
             elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
@@ -482,6 +483,8 @@ class ConfigStore:
                                                                           op.values["profiles"][1])
         if op.type == "ltm virtual":
             virtual_checks.vlan_switch(values, op.values)
+            if values.get("internal") and not values.get("destination"):   # F5's: any address, any port
+                values["destination"] = f"/{op.path.split('/')[1]}/0.0.0.0:0"
         if op.type == "ltm virtual" and values.get("destination"):
             self._virtual_address(work, values["destination"], touched, values.get("mask"))
             rd = rd_of(values["destination"])
@@ -733,7 +736,8 @@ class ConfigStore:
                     for name in monitor_rules.names(m.get("monitor", "none")):
                         if not any((t, name) in work for t in MONITOR_TYPES):
                             raise NotFound("Monitor", name)
-            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32):   # a network's may be anywhere
+            if tname == "ltm virtual" and not (values.get("ip-forward") and _mask_prefix(values) < 32) \
+                    and not values.get("internal"):   # an internal virtual takes no traffic from a VLAN   # a network's may be anywhere
                 addr, _ = split_destination(values["destination"])
                 if not _on_a_vlan(vlans, addr):
                     raise Invalid(f"virtual server {path} destination {addr} is on no VLAN of this device: "
@@ -757,7 +761,8 @@ class ConfigStore:
                 key = "destination" if tname == "ltm virtual" else "address"
                 mine = _clash_key(tname, values)
                 for (ot, op), ov in work.items():
-                    if ot == tname and op != path:
+                    if ot == tname and op != path and not (tname == "ltm virtual" and (ov.get("internal") or
+                                                                                        values.get("internal"))):
                         if _clash_key(tname, ov) == mine:
                             raise Invalid(f"{t.label} {path} and {op} have the same {key} {values.get(key)}")
 

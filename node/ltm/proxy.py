@@ -300,20 +300,31 @@ class HttpSide:
             raise http1.Bad("body data where a head was expected")
         return ev
 
+    async def _event(self):
+        """The next body event of the message being read (data or END), reading as needed."""
+        while not self.reader.events:
+            try:
+                await self._read()
+            except EOFError:
+                raise http1.Bad("closed mid-message") from None
+        return self.reader.events.popleft()
+
+    async def body(self) -> bytes:
+        """This side's message body, read whole (content adaptation), to the end of the message."""
+        out = []
+        while (ev := await self._event()) is not http1.END:
+            out.append(ev)
+        return b"".join(out)
+
     async def relay(self, dst: "HttpSide", head: bytes, chunked: bool) -> None:
         """`head`, then this side's body to `dst`, to the end of the message, written once per read
         (the head goes out with the body's first bytes); `chunked`: framed as chunks again."""
-        out, events = [head], self.reader.events
+        out = [head]
         while True:
-            while not events:
-                if out:
-                    await dst.send(b"".join(out))
-                    out = []
-                try:
-                    await self._read()
-                except EOFError:
-                    raise http1.Bad("closed mid-message") from None
-            ev = events.popleft()
+            if out and not self.reader.events:
+                await dst.send(b"".join(out))
+                out = []
+            ev = await self._event()
             if ev is http1.END:
                 if chunked:
                     out.append(http1.LAST_CHUNK)

@@ -21,7 +21,7 @@ from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
-from . import fastl4, forge, http1, mirror, persist, policies, proxy, snat, tls
+from . import adapt, fastl4, forge, http1, icap, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -214,7 +214,7 @@ class LTM:
             out[path] = {"destination": f"{addr}:{port}", "pool": vs.get("pool") or "none",
                          "availability": avail, "reason": reason, "traffic_group": tg,
                          "serving": path in self._listening or path in self._l4_loaded,
-                         "mirror": vs.get("mirror", "disabled"),
+                         "mirror": vs.get("mirror", "disabled"), "internal": bool(vs.get("internal")),
                          "stats": self.stats_of("virtual", path, kernel=kernel)}
         return out
 
@@ -341,7 +341,7 @@ class LTM:
         if "tmm" in self.stopped:
             return out
         for path, vs in self.store.of_type("ltm virtual").items():
-            if vs.get("status") == "disabled":
+            if vs.get("status") == "disabled" or vs.get("internal"):   # an internal one takes no clients
                 continue
             addr, port = split_destination(vs["destination"])
             va = self.store.get("ltm virtual-address", f"{folder_of(vs['destination'])}/{addr}") or {}
@@ -960,6 +960,7 @@ class LTM:
         cside = proxy.HttpSide(client, http1.Reader(True, int(enforcement.get("max-header-size", http1.MAX_HEAD))),
                                [vstats], "bytes_in")
         bound: tuple | None = None     # (picked, server side, entry) kept for the client's connection
+        adapters = adapt.adapters(self.store.get, vs)   # content adaptation: whole messages, through ICAP
         if ready is not None:
             picked, stream = ready
             cside.counters = [vstats, *picked.counters]
@@ -984,6 +985,15 @@ class LTM:
                     self._act(flow)
                 if flow.outcome is not None:          # a rule answers: respond / redirect
                     await self._answer(cside, flow.outcome)
+                msg = None
+                if adapters:
+                    kind, msg = await self._adapt(adapters.get("request-adapt"), head.version,
+                                                  await self._request_message(cside, head, flow, rich))
+                    if kind == "response":          # the ICAP server answers the client itself
+                        await cside.send(self._message_bytes(msg, head.keep_alive))
+                        if not head.keep_alive:
+                            return
+                        continue
                 if bound is None or oneconnect:
                     try:
                         picked = self._pick(flow, hook)
@@ -997,7 +1007,10 @@ class LTM:
                     fire(hook, "SERVER_CONNECTED", flow)
                     self._act(flow)
                 picked, sside, _ = bound
-                keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
+                if msg is not None:
+                    keep = await self._exchange_adapted(cside, sside, head, msg, flow, hook, adapters, rich)
+                else:
+                    keep = await self._exchange(cside, sside, head, flow, hook, prof, rich)
                 if not keep or oneconnect:
                     if not keep or not self.idle.give(self._idle_key(vs, flow, picked), sside):
                         await trio.aclose_forcefully(sside.stream)
@@ -1033,13 +1046,7 @@ class LTM:
         connections may carry another request (neither side asked to close). `rich`: the heads are
         read and changed as flow.request and flow.response (iRules, XFF, cookie persistence); else
         they go on as they came, as bytes."""
-        if rich:
-            req = flow.request
-            first, headers = f"{req.method} {req.uri} HTTP/1.1".encode("latin-1"), proxy.raw_headers(req.headers)
-        else:
-            first, headers = head.method + b" " + head.target + b" HTTP/1.1", head.headers
-        if http1.value(headers, b"host") is None:
-            headers = [*headers, (b"Host", proxy.socket_of(sside.stream).getpeername()[0].encode())]
+        first, headers = self._request_head(head, flow, rich, proxy.socket_of(sside.stream).getpeername()[0])
         sside.reader.head_only = first.startswith(b"HEAD ")
         await cside.relay(sside, http1.write_head(first, headers), head.chunked)
         resp = await sside.next_head()
@@ -1049,15 +1056,7 @@ class LTM:
             resp = await sside.next_head()
         if resp is None:
             raise Refused("reset")
-        first, headers = b"HTTP/1.1 %d %b" % (resp.status, resp.reason), resp.headers
-        if rich:
-            flow.response = Response(resp.status, resp.reason.decode("latin-1"), resp.version,
-                                     proxy.headers_of(resp.headers))
-            self._insert_cookie(flow)
-            fire(hook, "HTTP_RESPONSE", flow)
-            self._act(flow)
-            first = f"HTTP/1.1 {flow.response.status} {flow.response.reason}".encode("latin-1")
-            headers = proxy.raw_headers(flow.response.headers)
+        first, headers = self._response_head(resp, flow, hook, rich)
         fallback = prof.get("fallback-host") not in (None, "", "none") and \
             str(resp.status) in (prof.get("fallback-status-codes") or ())
         if flow.outcome is not None or fallback:
@@ -1069,6 +1068,158 @@ class LTM:
         if not keep:     # the client learns the connection ends, whatever the server said
             headers = [(k, v) for k, v in headers if k.lower() != b"connection"] + [(b"Connection", b"close")]
         await sside.relay(cside, http1.write_head(first, headers), resp.chunked and not dechunk)
+        return keep
+
+    @staticmethod
+    def _request_head(head: http1.Head, flow: Flow, rich: bool, host: str) -> tuple[bytes, list]:
+        """The client's request head as it goes on (`rich`: flow.request, as the rules left it),
+        with a Host header (`host`) if it had none."""
+        if rich:
+            req = flow.request
+            first, headers = f"{req.method} {req.uri} HTTP/1.1".encode("latin-1"), proxy.raw_headers(req.headers)
+        else:
+            first, headers = head.method + b" " + head.target + b" HTTP/1.1", head.headers
+        if http1.value(headers, b"host") is None:
+            headers = [*headers, (b"Host", host.encode())]
+        return first, headers
+
+    def _response_head(self, resp: http1.Head, flow: Flow, hook, rich: bool) -> tuple[bytes, list]:
+        """The server's response head as it goes to the client; `rich`: as flow.response, after the
+        cookie persistence inserts its cookie and HTTP_RESPONSE's rules change it."""
+        if not rich:
+            return b"HTTP/1.1 %d %b" % (resp.status, resp.reason), resp.headers
+        flow.response = Response(resp.status, resp.reason.decode("latin-1"), resp.version,
+                                 proxy.headers_of(resp.headers))
+        self._insert_cookie(flow)
+        fire(hook, "HTTP_RESPONSE", flow)
+        self._act(flow)
+        return f"HTTP/1.1 {flow.response.status} {flow.response.reason}".encode("latin-1"), \
+            proxy.raw_headers(flow.response.headers)
+
+    # -- content adaptation (adapt.py, icap.py): whole messages, each (first line, headers, body) --
+    @staticmethod
+    async def _request_message(cside, head: http1.Head, flow: Flow, rich: bool) -> tuple:
+        """The client's request as it would go to the server, its body read whole (None: it has none)."""
+        first, headers = LTM._request_head(head, flow, rich, flow.local[0])   # the member is not picked yet
+        body = await cside.body()
+        framed = head.chunked or http1.value(head.headers, b"content-length") is not None
+        return first, headers, body if body or framed else None
+
+    @staticmethod
+    def _message_bytes(msg: tuple, keep: bool = True) -> bytes:
+        """A whole message, framed by its Content-Length; `keep` False: Connection: close."""
+        first, headers, body = msg
+        headers = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"transfer-encoding")
+                   and (keep or k.lower() != b"connection")]
+        if body is not None:
+            headers.append((b"Content-Length", str(len(body)).encode()))
+        if not keep:
+            headers.append((b"Connection", b"close"))
+        return http1.write_head(first, headers) + (body or b"")
+
+    @staticmethod
+    def _parsed(head: bytes, requests: bool) -> tuple[bytes, list] | None:
+        """An encapsulated HTTP head (from the ICAP server) -> (first line, headers); None if unreadable."""
+        reader = http1.Reader(requests)
+        try:
+            reader.feed(head)
+        except http1.Bad:
+            return None
+        h = next((e for e in reader.events if isinstance(e, http1.Head)), None)
+        if h is None:
+            return None
+        first = h.method + b" " + h.target + b" HTTP/" + h.version.encode() if requests else \
+            b"HTTP/%b %d %b" % (h.version.encode(), h.status, h.reason)
+        return first, h.headers
+
+    async def _adapt(self, adapter: adapt.Adapter | None, version: str, req: tuple, res: tuple | None = None):
+        """One message through the ICAP service -> ("request" | "response", message): the adapted
+        one, or the same when the server answers 204 or the service is down and its
+        service-down-action is ignore (reset and drop end the client's connection)."""
+        mine = ("response", res) if res is not None else ("request", req)
+        if adapter is None or not adapter.applies(version):
+            return mine
+        try:
+            if adapter.timeout is not None:
+                with trio.fail_after(adapter.timeout):
+                    answer_ = await self._icap(adapter, req, res)
+            else:
+                answer_ = await self._icap(adapter, req, res)
+            if answer_.status not in (200, 204):
+                raise icap.Bad(f"ICAP status {answer_.status} {answer_.reason}")
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError, icap.Bad, Refused) as exc:
+            self.log.log("warning", "tmm", f"Virtual server {adapter.internal}: ICAP service down ({exc}); "
+                                           f"service-down-action {adapter.down_action}")
+            if adapter.down_action == "ignore":
+                return mine
+            raise Refused(adapter.down_action) from None
+        if answer_.unmodified:
+            return mine
+        if answer_.req_head is not None and res is None:
+            got = self._parsed(answer_.req_head, True)
+            if got is not None:
+                return "request", (*got, answer_.body)
+        elif answer_.res_head is not None:
+            got = self._parsed(answer_.res_head, False)
+            if got is not None:
+                return "response", (*got, answer_.body)
+        if adapter.down_action == "ignore":
+            return mine
+        raise Refused(adapter.down_action)
+
+    async def _icap(self, adapter: adapt.Adapter, req: tuple, res: tuple | None) -> icap.Response:
+        """One ICAP exchange with the server the internal virtual's pool picks."""
+        pool = adapter.virtual.get("pool") or "none"
+        pool_conf = self.store.get("ltm pool", pool) if pool != "none" else None
+        if pool_conf is None or adapter.virtual.get("status") == "disabled":
+            raise Refused("no ICAP pool")
+        m = self.balancer.pick(pool, pool_conf.get("load-balancing-mode", "round-robin"), self.members(pool))
+        if m is None:
+            raise Refused(f"no ICAP server available in {pool}")
+        counters = [self.stat("virtual", adapter.internal), self.stat("pool", pool), self.stat("member", pool, m.name)]
+        for s in counters:
+            s.total += 1
+        uri, headers = icap.request_headers(adapter.icap, (m.address, m.port))
+        req_first, req_headers, req_body = req
+        if res is None:
+            first, rest = icap.encode("REQMOD", uri, headers, http1.write_head(req_first, req_headers), None,
+                                      req_body, adapter.preview)
+        else:
+            res_first, res_headers, res_body = res
+            first, rest = icap.encode("RESPMOD", uri, headers, http1.write_head(req_first, req_headers),
+                                      http1.write_head(res_first, res_headers), res_body, adapter.preview)
+        stream = await proxy.connect(m.address, m.port)
+        try:
+            proxy.count(counters, "bytes_in", len(first) + len(rest or b""))
+            return await adapt.ask(stream, first, rest)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(stream)
+
+    async def _exchange_adapted(self, cside, sside, head: http1.Head, msg: tuple, flow: Flow, hook,
+                                adapters: dict, rich: bool) -> bool:
+        """_exchange for a virtual with adapt profiles: the (adapted) request to the server whole, its
+        response read whole, through the response-adapt profile's ICAP service, to the client."""
+        sside.reader.head_only = msg[0].startswith(b"HEAD ")
+        await sside.send(self._message_bytes(msg))
+        resp = await sside.next_head()
+        while resp is not None and resp.status < 200:     # 100 Continue and the like: not passed on
+            await sside.body()
+            resp = await sside.next_head()
+        if resp is None:
+            raise Refused("reset")
+        first, headers = self._response_head(resp, flow, hook, rich)
+        body = await sside.body()
+        keep = head.keep_alive and resp.keep_alive
+        if msg[0].startswith(b"HEAD ") or resp.status in (204, 304):   # no body: the head as it came
+            closing = [] if keep else [(b"Connection", b"close")]
+            await cside.send(http1.write_head(first, [(k, v) for k, v in headers
+                                                      if keep or k.lower() != b"connection"] + closing))
+            return keep
+        framed = resp.chunked or http1.value(resp.headers, b"content-length") is not None or resp.until_close
+        res = (first, headers, body if body or framed else None)
+        _, res = await self._adapt(adapters.get("response-adapt"), resp.version, msg, res)
+        await cside.send(self._message_bytes(res, keep))
         return keep
 
     @staticmethod

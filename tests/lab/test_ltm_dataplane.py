@@ -714,3 +714,62 @@ def test_a_stateless_virtual_spreads_the_packets_of_one_flow_over_both_members(l
         tmsh(ltm_lab, "bigip1", "delete ltm pool udp_pool")   # the echo servers end when idle 8 s
         for t, _ in servers:
             t.join(30)
+
+
+# -- content adaptation (ICAP) -----------------------------------------------------------------------
+# An ICAP server of the test's own (RFC 3507, REQMOD): each request comes back with X-ICAP-Adapted
+# added and its preview answered; it stops after 20 s without a connection.
+ICAP_SERVER = r"""
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('10.1.20.22', 1344)); s.listen(8); s.settimeout(20)
+print('listening', flush=True)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.settimeout(5)
+    data = b''
+    while not (data.endswith(b'0\r\n\r\n') or data.endswith(b'0; ieof\r\n\r\n')
+               or (b'null-body' in data and data.count(b'\r\n\r\n') >= 2)):
+        more = c.recv(65536)
+        if not more:
+            break
+        data += more
+    head, _, payload = data.partition(b'\r\n\r\n')
+    req = payload.split(b'\r\n\r\n')[0] + b'\r\nX-ICAP-Adapted: ' + head.split(b' ')[1] + b'\r\n\r\n'
+    c.sendall(b'ICAP/1.0 200 OK\r\nISTag: "lab"\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n' % len(req) + req)
+    c.close()
+"""
+
+
+def test_a_request_adapt_profile_sends_each_request_through_the_internal_virtuals_icap_server(ltm_lab):
+    """request-adapt on an http virtual: REQMOD to the internal virtual's ICAP server (web2:1344),
+    whose adapted request (a header added) the web server sees; the internal virtual listens nowhere."""
+    icap, got = _background(ltm_lab, "web2", "python3", "-c", ICAP_SERVER)
+    wait_for(lambda: "1344" in run(ltm_lab, "web2", "ss", "-Hltn", "sport", "= :1344").stdout, what="the ICAP server")
+    lines = ("create ltm pool icap_pool members add { 10.1.20.22:1344 }",
+             'create ltm profile icap icap_av uri "icap://${SERVER_IP}:${SERVER_PORT}/reqmod" header-from bigip1',
+             "create ltm virtual vs_icap internal pool icap_pool profiles replace-all-with { tcp icap_av }",
+             "create ltm profile request-adapt reqadapt internal-virtual vs_icap service-down-action reset",
+             "create ltm virtual vs_adapt destination 10.1.10.100:98 pool web_pool "
+             "profiles replace-all-with { tcp http reqadapt }")
+    try:
+        for line in lines:
+            tmsh(ltm_lab, "bigip1", line)
+        out = wait_for(lambda: (o := run(ltm_lab, "client", "curl", "-s", "-m", "3",
+                                         f"http://{VIP}:98/headers").stdout) and "X-ICAP-Adapted" in o and o,
+                       what="an adapted request")
+        assert "X-ICAP-Adapted: icap://10.1.20.22:1344/reqmod" in out.splitlines()
+        assert "internal" in tmsh(ltm_lab, "bigip1", "list ltm virtual vs_icap")
+        listening = run(ltm_lab, "bigip1", "ss", "-Hltn").stdout
+        assert ":98 " in listening and "0.0.0.0:0 " not in listening   # the internal one takes no clients
+    finally:
+        for line in ("delete ltm virtual vs_adapt", "delete ltm profile request-adapt reqadapt",
+                     "delete ltm virtual vs_icap", "delete ltm profile icap icap_av", "delete ltm pool icap_pool"):
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:   # not made: the test failed before
+                pass
+        icap.join(30)
