@@ -128,3 +128,19 @@ def test_as3_gslb_monitor_external_takes_a_pathname_or_a_script_and_its_environm
     assert objs[("sys file external-monitor", "/T/A/ext-script")]["content"] == SCRIPT
     assert errors_of(gslb(script={"url": "https://example.com/monitor.sh"})) == [
         "/T/A/ext/script: a script from a URL is not supported by this lab (it reaches no internet)"]
+
+
+async def test_rest_takes_a_gtm_external_monitor_and_shows_its_variables_as_f5_does(tmp_path):
+    import httpx
+    from node.rest.app import RestApp
+    from test_icontrol import fake_parts
+    parts = fake_parts(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=RestApp(**parts).app),
+                                 base_url="https://localhost", auth=("admin", "admin")) as c:
+        r = await c.post("/mgmt/tm/gtm/monitor/external", json={"name": "ext", "run": "/Common/probe_sh",
+                                                                  "interval": 5, "timeout": 16})
+        assert r.status_code == 200, r.text
+        tmsh(parts["store"], "modify gtm monitor external ext user-defined FLAG /tmp/x")
+        got = (await c.get("/mgmt/tm/gtm/monitor/external/~Common~ext")).json()
+        assert (got["run"], got["interval"]) == ("/Common/probe_sh", 5)
+        assert got["apiRawValues"] == {"userDefined FLAG": "/tmp/x"}   # as F5 shows them (and the LTM's)
