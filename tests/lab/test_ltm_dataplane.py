@@ -668,6 +668,9 @@ def test_a_clone_pool_member_sees_the_clients_packets_while_the_pool_serves_it(l
     try:
         wait_for(lambda: "dup to 10.1.20.22" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                                    "clone_in").stdout, what="the clone rule")
+        wait_for(lambda: "ids_pool { }" in tmsh(ltm_lab, "bigip2", "list ltm virtual vs_clone"),
+                 what="the clone pool synced to bigip2")   # auto-sync: the peer has it, and copies nothing (standby)
+        assert "10.1.20.22" not in run(ltm_lab, "bigip2", "nft", "list", "chain", "ip", "biglab_ltm", "clone_in").stdout
         capture, got = _background(ltm_lab, "web2", "timeout", "10", "tcpdump", "-i", "any", "-n", "-c", "1", "-l",
                                    "dst host 10.1.10.100 and tcp dst port 89")
         answers = Counter()
@@ -702,6 +705,8 @@ def test_a_stateless_virtual_spreads_the_packets_of_one_flow_over_both_members(l
     try:
         wait_for(lambda: "notrack" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                           "stateless").stdout, what="the stateless rules")
+        wait_for(lambda: "stateless" in tmsh(ltm_lab, "bigip2", "list ltm virtual vs_stateless"),
+                 what="the stateless virtual synced to bigip2")
         for w in ("web1", "web2"):
             wait_for(lambda w=w: run(ltm_lab, w, "ss", "-Hlun", "sport", "= :5353").stdout.strip(), what=f"{w}'s echo")
         answers = json.loads(run(ltm_lab, "client", sys.executable, "-c", ASK).stdout)
