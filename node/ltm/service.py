@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
+import dns.exception
 import trio
 
 from ..events import ConfigCommitted, EphemeraChanged, FailoverStateChanged, HealthChanged, Hub, PeerDeviceChanged
@@ -21,7 +22,7 @@ from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
-from . import adapt, fastl4, forge, h2gate, http1, icap, mirror, persist, policies, proxy, snat, tls
+from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -1069,6 +1070,9 @@ class LTM:
                     return
                 if len(head.headers) > max_count:
                     raise Refused("reset")
+                if head.method == b"CONNECT" and prof.get("proxy-type") == "explicit":
+                    await self._tunnel(vs, cside, head, flow, prof)
+                    return
                 flow.request, flow.response, flow.outcome = None, None, None
                 if rich:
                     flow.request = Request(head.method.decode("latin-1"), head.target.decode("latin-1"),
@@ -1117,6 +1121,29 @@ class LTM:
                 self._closed(bound[0], bound[2])
                 with trio.CancelScope(shield=True):
                     await trio.aclose_forcefully(bound[1].stream)
+
+    async def _tunnel(self, vs: dict, cside, head, flow: Flow, prof: dict) -> None:
+        """An explicit proxy's CONNECT (node/ltm/explicit.py): refused (403), unresolved or
+        unreachable (502), or a tunnel to the host, bytes copied both ways until either side ends."""
+        connect = self.profile_path(vs, "http-proxy-connect")
+        if not explicit.allowed(prof, self.store.get("ltm profile http-proxy-connect", connect) if connect else None):
+            await cside.send(explicit.REFUSED)
+            return
+        resolver = (prof.get("explicit-proxy") or {}).get("dns-resolver") or "none"
+        try:
+            host, port = explicit.target(head.target)
+            address = await explicit.resolve(self.store.get("net dns-resolver", full_path(resolver))
+                                             if resolver != "none" else None, host)
+            server = await proxy.connect(address, port)
+        except (ValueError, explicit.Unresolved, OSError, trio.TooSlowError, dns.exception.DNSException):
+            await cside.send(explicit.UNRESOLVED)
+            return
+        try:
+            await cside.send(explicit.ESTABLISHED)
+            await proxy.splice(cside.stream, server, [self.stat("virtual", flow.virtual)])
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
 
     def _idle_key(self, vs: dict, flow: Flow, picked: proxy.Picked) -> tuple:
         """oneconnect reuses a server connection for the same member over the same server-ssl (or none)."""

@@ -818,3 +818,30 @@ def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
                 tmsh(ltm_lab, "bigip1", line)
             except ControlError:
                 pass
+
+
+def test_an_explicit_proxy_tunnels_connect_when_its_connect_profile_allows_it(ltm_lab):
+    """proxy-type explicit: CONNECT opens a tunnel (here to a member by address: the lab has no DNS
+    server on this pair) only with an http-proxy-connect profile enabled; without, 403."""
+    made = []
+    try:
+        for line in ("create ltm profile http http_explicit proxy-type explicit",
+                     "create ltm profile http-proxy-connect connect_on default-state enabled",
+                     "create ltm virtual vs_explicit destination 10.1.10.100:100 profiles replace-all-with "
+                     "{ tcp http_explicit connect_on }",
+                     "create ltm virtual vs_explicit_deny destination 10.1.10.100:101 profiles replace-all-with "
+                     "{ tcp http_explicit }"):
+            tmsh(ltm_lab, "bigip1", line)
+            made.insert(0, "delete " + " ".join(line.split()[1:4]))
+        body = wait_for(lambda: run(ltm_lab, "client", "curl", "-s", "-m", "3", "-p", "-x", f"http://{VIP}:100",
+                                    "http://10.1.20.21/tunnel").stdout, what="vs_explicit tunnelling")
+        assert body.split() == ["web1", "/tunnel"]
+        denied = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-p", "-x", f"http://{VIP}:101", "-w", "%{http_connect}",
+                     "http://10.1.20.21/")
+        assert denied.returncode == 56 and denied.stdout.strip() == "403", denied
+    finally:
+        for line in made:
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:
+                pass

@@ -200,3 +200,33 @@ def test_as3_proxy_connect_and_resolver_make_their_profiles():
     assert store.get("ltm profile http-proxy-connect", "/Shop/App/proxy-proxy-connect")["default-state"] == "enabled"
     assert "/Shop/App/proxy-proxy-connect" in store.get("ltm virtual", "/Shop/App/serviceMain")["profiles"]
     assert gone(svc, store)
+
+
+# -- an explicit proxy's CONNECT: its sans-IO part (node/ltm/explicit.py) ------------------------------
+from node.ltm import explicit  # noqa: E402
+
+
+def test_connect_target_and_who_allows_it():
+    assert explicit.target(b"web.lab.test:443") == ("web.lab.test", 443)
+    assert explicit.target(b"[2001:db8::1]:8443") == ("2001:db8::1", 8443)
+    for bad in (b"web.lab.test", b":443", b"web:0", b"web:http"):
+        with pytest.raises(ValueError):
+            explicit.target(bad)
+    deny, allow = {"explicit-proxy": {"default-connect-handling": "deny"}}, {"explicit-proxy": {"default-connect-handling": "allow"}}
+    assert not explicit.allowed(deny, None) and explicit.allowed(allow, None)
+    assert explicit.allowed(deny, {"default-state": "enabled"}) and not explicit.allowed(allow, {"default-state": "disabled"})
+
+
+def test_the_longest_forward_zone_holding_the_name_answers_it():
+    resolver = {"forward-zones": [{"name": "lab.test", "nameservers": ["10.1.30.53:53"]},
+                                  {"name": "shop.lab.test.", "nameservers": ["10.1.30.54:5353"]},
+                                  {"name": "empty.test", "nameservers": []}]}
+    assert explicit.nameserver(resolver, "www.shop.lab.test") == ("10.1.30.54", 5353)
+    assert explicit.nameserver(resolver, "lab.test") == ("10.1.30.53", 53)
+    assert explicit.nameserver(resolver, "notlab.test") is None and explicit.nameserver(resolver, "a.empty.test") is None
+
+
+async def test_an_address_needs_no_resolver_and_a_name_outside_every_zone_is_unresolved():
+    assert await explicit.resolve(None, "10.1.20.21") == "10.1.20.21"
+    with pytest.raises(explicit.Unresolved):
+        await explicit.resolve({"forward-zones": []}, "example.com")
