@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -780,18 +781,31 @@ def test_a_request_adapt_profile_sends_each_request_through_the_internal_virtual
         icap.join(30)
 
 
+@contextmanager
+def made(lab, *lines):
+    """bigip1's objects made by these tmsh `create` lines, deleted after (last made first)."""
+    done = []
+    try:
+        for line in lines:
+            tmsh(lab, "bigip1", line)
+            done.insert(0, "delete " + " ".join(line.split()[1:4]))
+        yield
+    finally:
+        for line in done:
+            try:
+                tmsh(lab, "bigip1", line)
+            except ControlError:
+                pass
+
+
 def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
     """ltm profile http2: h2c from the first byte (activation-modes always) on a clear virtual, h2 by
     ALPN behind client-ssl (a client offering only http/1.1 still served); members get HTTP/1.1."""
-    made = []
-    try:
-        for line in ("create ltm profile http2 h2_always activation-modes { always }",
-                     "create ltm virtual vs_h2c destination 10.1.10.100:99 pool web_pool "
-                     "profiles replace-all-with { tcp http h2_always }",
-                     "create ltm virtual vs_h2 destination 10.1.10.100:448 pool web_pool "
-                     "profiles replace-all-with { tcp http clientssl http2 }"):
-            tmsh(ltm_lab, "bigip1", line)
-            made.insert(0, "delete " + " ".join(line.split()[1:4]))
+    with made(ltm_lab, "create ltm profile http2 h2_always activation-modes { always }",
+              "create ltm virtual vs_h2c destination 10.1.10.100:99 pool web_pool "
+              "profiles replace-all-with { tcp http h2_always }",
+              "create ltm virtual vs_h2 destination 10.1.10.100:448 pool web_pool "
+              "profiles replace-all-with { tcp http clientssl http2 }"):
         fmt = "%{http_version} %{http_code}"
         # one URL a curl: 7.88.1's --http2-prior-knowledge fails a reused connection (curl/curl#10634); two
         # streams on one connection: tests/unit/test_http2.py
@@ -812,36 +826,20 @@ def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
         shown = rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/http2/~Common~h2_always").json()
         assert shown["kind"] == "tm:ltm:profile:http2:http2state"
         assert (shown["activationModes"], shown["concurrentStreamsPerConnection"]) == (["always"], 10)
-    finally:
-        for line in made:
-            try:
-                tmsh(ltm_lab, "bigip1", line)
-            except ControlError:
-                pass
 
 
 def test_an_explicit_proxy_tunnels_connect_when_its_connect_profile_allows_it(ltm_lab):
     """proxy-type explicit: CONNECT opens a tunnel (here to a member by address: the lab has no DNS
     server on this pair) only with an http-proxy-connect profile enabled; without, 403."""
-    made = []
-    try:
-        for line in ("create ltm profile http http_explicit proxy-type explicit",
-                     "create ltm profile http-proxy-connect connect_on default-state enabled",
-                     "create ltm virtual vs_explicit destination 10.1.10.100:100 profiles replace-all-with "
-                     "{ tcp http_explicit connect_on }",
-                     "create ltm virtual vs_explicit_deny destination 10.1.10.100:101 profiles replace-all-with "
-                     "{ tcp http_explicit }"):
-            tmsh(ltm_lab, "bigip1", line)
-            made.insert(0, "delete " + " ".join(line.split()[1:4]))
+    with made(ltm_lab, "create ltm profile http http_explicit proxy-type explicit",
+              "create ltm profile http-proxy-connect connect_on default-state enabled",
+              "create ltm virtual vs_explicit destination 10.1.10.100:100 profiles replace-all-with "
+              "{ tcp http_explicit connect_on }",
+              "create ltm virtual vs_explicit_deny destination 10.1.10.100:101 profiles replace-all-with "
+              "{ tcp http_explicit }"):
         body = wait_for(lambda: run(ltm_lab, "client", "curl", "-s", "-m", "3", "-p", "-x", f"http://{VIP}:100",
                                     "http://10.1.20.21/tunnel").stdout, what="vs_explicit tunnelling")
         assert body.split() == ["web1", "/tunnel"]
         denied = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-p", "-x", f"http://{VIP}:101", "-w", "%{http_connect}",
                      "http://10.1.20.21/")
         assert denied.returncode == 56 and denied.stdout.strip() == "403", denied
-    finally:
-        for line in made:
-            try:
-                tmsh(ltm_lab, "bigip1", line)
-            except ControlError:
-                pass
