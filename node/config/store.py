@@ -455,7 +455,8 @@ class ConfigStore:
                 values[fname] = list(dict.fromkeys(_resolve(work, (f.ref,), n, full_path(n, folder=folder)) for n in names))
             elif verb == "set" and f.kind == "ref" and folder:
                 values[fname] = _resolve(work, (f.ref,), value, coerce(t, f, value, folder))
-            elif verb == "set" and fname == "run" and op.type == "ltm monitor external" and isinstance(value, str) \
+            elif verb == "set" and fname == "run" and op.type in ("ltm monitor external", "gtm monitor external") \
+                    and isinstance(value, str) \
                     and value != "none":   # the script file, by path (one missing: the probe finds the member down)
                 values[fname] = _resolve(work, (EXTERNAL_FILE,), value, full_path(value, folder=folder or PARTITION))
             elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \

@@ -147,7 +147,7 @@ def ephemera(objects: dict, resolved: dict[str, tuple[str, ...]]) -> Ephemera:
     """The ephemeral nodes and members the resolved addresses make (`resolved`: FQDN node path
     -> its addresses)."""
     out = Ephemera()
-    for (t, path), values in sorted(objects.items()):
+    for (t, path), values in objects.items():
         if t == "ltm node" and path in resolved:
             for addr in _pick(resolved[path], values["fqdn"].get("autopopulate", "disabled")):
                 name, node = ephemeral_node(path, values, addr)

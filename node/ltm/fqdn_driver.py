@@ -103,7 +103,8 @@ class FqdnResolution:
             while True:
                 now = trio.current_time()
                 self.resolver.configure(fqdn.specs_of(self.store.objects), now)
-                self._show()   # also when no address changed: a template added to a pool
+                if self.resolver.nodes or self.store.ephemera != fqdn.Ephemera():   # else nothing to show
+                    self._show()   # also when no address changed: a template added to a pool
                 for q in self.resolver.due(now):
                     nursery.start_soon(self._ask, q)
                 wake = self.resolver.wakeup()

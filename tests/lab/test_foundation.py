@@ -68,17 +68,20 @@ def test_the_lab_s_bridges_are_its_own_and_the_host_s_firewall_is_not_on_their_w
                      for t in ("iptables", "ip6tables", "arptables")
                      if Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").exists()}
     assert bridges == {b.name for b in plan.bridges} and netfilter <= {"0"}
-    # a host FORWARD rule dropping everything from this lab's links changes nothing: no frame of it
-    # passes there (bridged in the fabric; host <-> management is the host's own traffic)
-    rule = ["FORWARD", "-i", f"{p}+", "-m", "comment", "--comment", f"test: drop lab {ha_lab}", "-j", "DROP"]
-    subprocess.run(["iptables", "-w", "-I", *rule], check=True)
+    # a host forward rule dropping everything from this lab's links changes nothing: no frame of it
+    # passes there (bridged in the fabric; host <-> management is the host's own traffic). nft, which
+    # set-up installs (a host with only iptables' nft backend sees the same hook)
+    table = f"{p}test-drop"
+    subprocess.run(["nft", "-f", "-"], check=True, text=True, input=(
+        f"table inet {table} {{ chain forward {{ type filter hook forward priority -10; "
+        f'iifname "{p}*" counter drop; }}; }}'))
     try:
         ping = ["ping", "-c1", "-W2"]
         assert biglab("exec", ha_lab, "client", "--", *ping, "10.1.10.12").returncode == 0
         assert biglab("exec", ha_lab, "bigip1", "--", *ping, "10.251.1.12").returncode == 0
         assert subprocess.run([*ping, "10.251.1.12"], capture_output=True).returncode == 0
     finally:
-        subprocess.run(["iptables", "-w", "-D", *rule], check=True)
+        subprocess.run(["nft", "delete", "table", "inet", table], check=True)
 
 
 def test_logs_read_like_a_bigip_log(ha_lab):

@@ -160,3 +160,34 @@ def test_show_gtm_iquery_and_iqdump_show_health_flowing(gtm_lab):
     assert "ltm-lon -> gtm-health" in proc.stdout and '"/Common/vs_www"' in proc.stdout
     proc = biglab("exec", gtm_lab, "gtm1", "--", "iqdump", "nosuch", check=False)
     assert proc.returncode == 1 and "'nosuch' is not a device of this trust domain" in proc.stderr
+
+
+def test_an_external_gtm_monitor_runs_on_the_gtm_and_its_script_decides_the_member(gtm_lab):
+    """gtm monitor external on ltm-nyc's virtual servers: gtm1's prober runs the script (with its
+    user-defined FLAG) against 10.10.1.100:80; the flag gone, nyc's member is offline and the nyc
+    client is sent to lon; the flag back, to nyc again."""
+    node = state.node_dir(gtm_lab, "gtm1")
+    upload = node / "var/config/rest/downloads/flag_check.sh"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text('#!/bin/sh\n[ "$1" = "::ffff:10.10.1.100" ] && [ "$2" = 80 ] && [ -e "$FLAG" ] && echo up\n')
+    flag = node / "flag_check.up"
+    flag.write_text("")
+    tmsh(gtm_lab, "gtm1", "create sys file external-monitor flag_check "
+                          "source-path file:///var/config/rest/downloads/flag_check.sh")
+    tmsh(gtm_lab, "gtm1", f"create gtm monitor external flag_check run flag_check interval 1 timeout 2 "
+                          f"probe-timeout 1 user-defined FLAG {flag}")
+    tmsh(gtm_lab, "gtm1", "modify gtm server ltm-nyc monitor flag_check")
+    member = "/Common/www_pool//Common/ltm-nyc:vs_www"
+    try:
+        wait_for(lambda: gtm_status(gtm_lab).members[member].state == "available", what="nyc up by the script")
+        assert dig(gtm_lab, "nyc") == [VIP["nyc"]]
+        flag.unlink()
+        wait_for(lambda: gtm_status(gtm_lab).members[member].state == "offline", timeout=10, what="nyc down")
+        assert "Monitor /Common/flag_check: the script printed nothing" in gtm_status(gtm_lab).members[member].reason
+        assert dig(gtm_lab, "nyc") == [VIP["lon"]]
+        flag.write_text("")
+        wait_for(lambda: dig(gtm_lab, "nyc") == [VIP["nyc"]], timeout=10, what="nyc back")
+    finally:
+        tmsh(gtm_lab, "gtm1", "modify gtm server ltm-nyc monitor bigip")
+        tmsh(gtm_lab, "gtm1", "delete gtm monitor external flag_check")
+        tmsh(gtm_lab, "gtm1", "delete sys file external-monitor flag_check")

@@ -142,3 +142,20 @@ def test_scapys_vendor_tables_are_emptied_and_garp_frames_still_build():
     frame = Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / ARP(
         op=1, hwsrc="02:00:00:00:00:01", psrc="10.1.10.100", hwdst="00:00:00:00:00:00", pdst="10.1.10.100")
     assert len(bytes(frame)) == 42
+
+
+def test_down_all_and_the_last_server_to_end_put_ksmd_back_and_a_lab_sweep_does_not(tmp_path, monkeypatch):
+    from lab.runtime import samepage
+    monkeypatch.setenv("BIGLAB_RUN_DIR", str(tmp_path))
+    restored = []
+    monkeypatch.setattr(samepage, "restore", lambda root, prefix: restored.append((root, prefix)))
+    monkeypatch.setattr(forkserver, "servers", lambda prefix: {})
+    forkserver.sweep("bl-ha-")   # one lab's leftovers: the host's ksmd stays as it is
+    assert restored == []
+    forkserver.sweep("bl-")   # down --all
+    assert restored == [(tmp_path, "bl-")]
+    forkserver.last_out()   # a server ending with none other left
+    assert len(restored) == 2
+    monkeypatch.setattr(forkserver, "servers", lambda prefix: {4242: tmp_path / "other.sock"})
+    forkserver.last_out()   # another server still runs: it will
+    assert len(restored) == 2

@@ -20,7 +20,7 @@ SCRIPT = "#!/bin/sh\n[ -e \"$UP_FILE\" ] && echo up\n"
 
 def configure(store, vs_monitor=""):
     for line in ("create gtm datacenter dc1",
-                 "create gtm monitor external ext run /Common/probe_sh interval 1 timeout 2 probe-timeout 1 "
+                 "create gtm monitor external ext run probe_sh interval 1 timeout 2 probe-timeout 1 "
                  "user-defined UP_FILE /nonexistent",
                  "create gtm server web datacenter dc1 product generic-host addresses add { 10.1.20.21 } "
                  f"virtual-servers add {{ vs1 {{ destination 10.1.20.21:80 {vs_monitor} }} vs2 {{ destination 10.1.20.22:80 }} }}"
@@ -107,7 +107,7 @@ def test_tmsh_lists_a_gtm_external_monitor_with_its_variables(tmp_path):
     with_script(store)
     configure(store)
     text = tmsh_text.render("gtm monitor external", "/Common/ext", store.get("gtm monitor external", "/Common/ext"))
-    assert "    run probe_sh\n" in text and "    user-defined UP_FILE /nonexistent\n" in text
+    assert "    run probe_sh\n" in text and store.get("gtm monitor external", "/Common/ext")["run"] == "/Common/probe_sh" and "    user-defined UP_FILE /nonexistent\n" in text
 
 
 def gslb(**mon):
@@ -128,3 +128,19 @@ def test_as3_gslb_monitor_external_takes_a_pathname_or_a_script_and_its_environm
     assert objs[("sys file external-monitor", "/T/A/ext-script")]["content"] == SCRIPT
     assert errors_of(gslb(script={"url": "https://example.com/monitor.sh"})) == [
         "/T/A/ext/script: a script from a URL is not supported by this lab (it reaches no internet)"]
+
+
+async def test_rest_takes_a_gtm_external_monitor_and_shows_its_variables_as_f5_does(tmp_path):
+    import httpx
+    from node.rest.app import RestApp
+    from test_icontrol import fake_parts
+    parts = fake_parts(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=RestApp(**parts).app),
+                                 base_url="https://localhost", auth=("admin", "admin")) as c:
+        r = await c.post("/mgmt/tm/gtm/monitor/external", json={"name": "ext", "run": "/Common/probe_sh",
+                                                                  "interval": 5, "timeout": 16})
+        assert r.status_code == 200, r.text
+        tmsh(parts["store"], "modify gtm monitor external ext user-defined FLAG /tmp/x")
+        got = (await c.get("/mgmt/tm/gtm/monitor/external/~Common~ext")).json()
+        assert (got["run"], got["interval"]) == ("/Common/probe_sh", 5)
+        assert got["apiRawValues"] == {"userDefined FLAG": "/tmp/x"}   # as F5 shows them (and the LTM's)
