@@ -29,7 +29,7 @@ from node.config.store import ConfigStore, Op  # noqa: E402
 # the networks F5's examples put their addresses in, each on a VLAN of the device
 NETWORKS = ("10.0.0.254/8", "192.0.2.254/24", "198.51.100.254/24", "203.0.113.254/24", "172.16.255.254/12",
             "192.168.255.254/16", "2001:db8::fffe/32", "1.1.1.254/24", "100.64.0.254/10", "1.2.3.254/24",
-            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24")
+            "123.123.123.254/24", "123.123.124.254/24", "9161::fffe/16", "192.0.0.254/24", "1.0.0.254/24")
 
 VLANS = ("internal", "internal-sales", "internal-marketing")   # the VLANs they name (allowVlans)
 ROUTE_DOMAINS = (1, 2, 100)   # the route domains they name
@@ -38,7 +38,8 @@ BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtua
 # what some examples name in /Common with `bigip` and a user makes before deploying them (a stock
 # BIG-IP has clientssl and serverssl, not these), made here by hand as an engineer would
 PREREQUISITES = [("ltm profile client-ssl", "/Common/clientssl1"), ("ltm profile client-ssl", "/Common/clientssl2"),
-                 ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2")]
+                 ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2"),
+                 ("ltm profile http2", "/Common/http2ingress"), ("ltm profile http2", "/Common/http2egress")]
 POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 

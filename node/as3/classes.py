@@ -54,6 +54,9 @@ VIRTUAL_ADDRESSES = {"type": "array", "minItems": 1, "items": {"anyOf": [
 NAME_OR_POINTER = {"anyOf": [STR, POINTER]}
 STARTTLS = enum("none", "allow", "require")   # an LDAP or SMTPS profile's activation mode (desired.py)
 VLANS = {"type": "array", "items": BIGIP}   # existing VLANs, each {"bigip": "/Common/name"}
+# a service's HTTP/2 profile: one pointer (the client side), or the client side's (ingress) and the server side's (egress)
+HTTP2 = {"anyOf": [POINTER, {"type": "object", "additionalProperties": False, "minProperties": 1,
+                             "properties": {"ingress": POINTER, "egress": POINTER}}]}
 TLS = {"anyOf": [STR, POINTER, {"type": "array", "minItems": 1, "items": NAME_OR_POINTER}]}   # one or several
 
 
@@ -143,10 +146,13 @@ ADAPT = {"profileRequestAdapt": POINTER, "profileResponseAdapt": POINTER, "profi
 
 CLASSES: dict[str, dict] = {
     "Service_HTTP": service(80, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
-                            profileMultiplex=POINTER, **ADAPT,
-                            profileHTTPCompression=ref_or("basic")),
+                            profileMultiplex=POINTER, **ADAPT, profileHTTP2=HTTP2,
+                            httpMrfRoutingEnabled={**BOOL, "default": False},
+                            profileHTTPCompression=ref_or("basic"),
+                            redirect80=BOOL),   # taken as F5's own declarations carry it; a Service_HTTPS's only acts
     "Service_HTTPS": service(443, "cookie", profileHTTP=ref_or("basic"), profileTCP=ref_or("normal"), layer4=TCP_ONLY,
-                             profileMultiplex=POINTER, **ADAPT,
+                             profileMultiplex=POINTER, **ADAPT, profileHTTP2=HTTP2,
+                             httpMrfRoutingEnabled={**BOOL, "default": False},
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
@@ -238,6 +244,7 @@ CLASSES: dict[str, dict] = {
         startAt=intrange(0, 65535, 0), count=intrange(0, 65535, 0), bufferLimit=intrange(0, 65535, 0),
         startPattern=STR, endPattern=STR, iRule={"anyOf": [STR, POINTER]}),
     "TCP_Profile": obj(**stored.schemas(stored.TCP)),
+    "HTTP2_Profile": obj(**stored.schemas(stored.HTTP2)),
     "L4_Profile": obj(**stored.schemas(stored.L4)),
     "SNAT_Pool": obj(("snatAddresses",), snatAddresses={"type": "array", "minItems": 1, "items": ADDRESS}),
     "iRule": obj(("iRule",), iRule={"anyOf": [STR, {"type": "object", "required": ["base64"],

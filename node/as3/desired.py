@@ -124,7 +124,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -221,6 +221,10 @@ class Builder:
 
     def tcp_profile(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("ltm profile tcp", f"/{self.t}/{a}/{n}", described(item, {"defaults-from": "/Common/tcp", **stored.values(item, stored.TCP)})))
+
+    def http2_profile(self, a: str, n: str, item: dict) -> None:
+        self.add(Obj("ltm profile http2", f"/{self.t}/{a}/{n}",
+                     described(item, {"defaults-from": "/Common/http2", **stored.values(item, stored.HTTP2)})))
 
     def l4_profile(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("ltm profile fastl4", f"/{self.t}/{a}/{n}",
@@ -477,6 +481,7 @@ class Builder:
                 out.append(self.adapt_ref(v, a, "request" if prop == "profileRequestAdapt" else "response"))
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
+        out += [p for p in self.http2_profiles(item, a) if p not in out]
         return out
 
     def adapt_ref(self, v: dict, a: str, which: str) -> str:
@@ -484,6 +489,15 @@ class Builder:
         _, target = self.resolver.target(v, self.t, a)
         both = (target or {}).get("messageType") == "request-and-response"
         return f"{self.ref(v, a)}_{which}" if both else self.ref(v, a)
+
+    def http2_profiles(self, item: dict, a: str) -> list[str]:
+        """A service's HTTP/2 profiles (one pointer, or ingress and egress) and, with
+        httpMrfRoutingEnabled, the HTTP router profile MRF routes with, as AS3 attaches them."""
+        v = item.get("profileHTTP2")
+        pointers = [] if v is None else [v] if ("use" in v or "bigip" in v) else \
+            [v[side] for side in ("ingress", "egress") if side in v]
+        out = list(dict.fromkeys(self.ref(p, a) for p in pointers))
+        return out + (["/Common/httprouter"] if item.get("httpMrfRoutingEnabled") else [])
 
     def adapt_profile(self, a: str, n: str, item: dict) -> None:
         """ltm profile request-adapt and/or response-adapt; request-and-response makes both, named

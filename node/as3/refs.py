@@ -85,6 +85,12 @@ class Resolver:
         errors = self._members(item, t, a, pointer) if item["class"] == "GSLB_Pool" else []
         errors += self._certificates(item, t, a, pointer) if item["class"] in ("TLS_Server", "TLS_Client") else []
         errors += self._uses(item, t, a, pointer, wants(item["class"]))
+        h2 = item.get("profileHTTP2") if item["class"] in ("Service_HTTP", "Service_HTTPS") else None
+        if isinstance(h2, dict):   # one pointer, or the client side's (ingress) and the server side's (egress)
+            one = "use" in h2 or "bigip" in h2
+            sides = {"profileHTTP2": h2} if one else h2
+            errors += self._uses(sides, t, a, pointer if one else f"{pointer}/profileHTTP2",
+                                 dict.fromkeys(sides, "HTTP2_Profile"))
         if item["class"] == "Persist":     # hash persistence's iRule (the iRule class's own is its text)
             errors += self._uses(item, t, a, pointer, {"iRule": "iRule"})
         for i, m in enumerate(item.get("members") or [] if item["class"] == "Pool" else []):

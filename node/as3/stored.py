@@ -115,6 +115,7 @@ SERVICE = {
     "nat64Enabled": flag("nat64", False),
     "serviceDownImmediateAction": word("service-down-immediate-action", "none", "reset", "drop", default="none"),
     "serversslUseSni": flag("serverssl-use-sni", False),
+    "rateLimit": num("rate-limit", 0, NEVER, None, {0: "disabled"}, text=True),
     "translateClientPort": Prop("source-port", {"anyOf": [{"type": "boolean"},
                                                           {"enum": ["change", "preserve", "preserve-strict"]}],
                                                 "default": False},
@@ -210,4 +211,16 @@ GSLB_POOL = {
         ("qosLinkCapacity", "qos-lcs", 30), ("qosPacketRate", "qos-packet-rate", 1),
         ("qosRoundTripTime", "qos-rtt", 50), ("qosTopology", "qos-topology", 0),
         ("qosVirtualServerCapacity", "qos-vs-capacity", 0), ("qosVirtualServerScore", "qos-vs-score", 0))},
+}
+
+# HTTP2_Profile -> ltm profile http2 (activationMode and concurrentStreamsPerConnection act: node/ltm/h2gate.py)
+HTTP2 = {
+    "activationMode": Prop("activation-modes", {"enum": ["alpn", "always"], "default": "alpn"}, lambda v: [v]),
+    "concurrentStreamsPerConnection": num("concurrent-streams-per-connection", 1, 256, 10),
+    "connectionIdleTimeout": num("connection-idle-timeout", 1, NEVER, 300),
+    "enforceTlsRequirements": flag("enforce-tls-requirements", True),
+    "frameSize": num("frame-size", 1024, 16384, 2048), "headerTableSize": num("header-table-size", 0, 65535, 4096),
+    "includeContentLength": flag("include-content-length", False), "insertHeader": flag("insert-header", False),
+    "insertHeaderName": Prop("insert-header-name", {"type": "string", "default": "X-HTTP2"}),
+    "receiveWindow": num("receive-window", 16, 128, 32), "writeSize": num("write-size", 2048, 32768, 16384),
 }

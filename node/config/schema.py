@@ -471,7 +471,10 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap",
                     # content adaptation (node/ltm/adapt.py): an HTTP virtual's request-adapt and
                     # response-adapt profiles send its messages to an internal virtual's ICAP servers
-                    "icap": "icap", "request-adapt": "requestadapt", "response-adapt": "responseadapt"}
+                    "icap": "icap", "request-adapt": "requestadapt", "response-adapt": "responseadapt",
+                    # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
+                    "http2": "http2", "httprouter": "httprouter"}
+
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
     return Field(name, "record", {sf.name: _copy(sf.default) for sf in subs}, sub=subs)
@@ -580,6 +583,20 @@ PROFILE_FASTL4 = (
     Field("pva-acceleration", "enum", "full", ("full", "partial", "none", "dedicated")),
     Field("tcp-close-timeout", "str", "5"), Field("tcp-handshake-timeout", "str", "5"))
 STARTTLS = (Field("activation-mode", "enum", "allow", ("allow", "none", "require")),)
+HTTP2_MODES = ("alpn", "always", "npn")
+# ltm profile http2: activation-modes alpn (TLS with ALPN h2) or always (h2 from the first byte, h2c
+# on a clear virtual) and concurrent-streams-per-connection act (node/ltm/h2gate.py); the rest is stored
+PROFILE_HTTP2 = (
+    Field("activation-modes", "list", ("alpn",), choices=HTTP2_MODES),
+    Field("concurrent-streams-per-connection", "int", 10, minimum=1, maximum=256),
+    Field("connection-idle-timeout", "int", 300, minimum=1, maximum=4294967295),
+    *_ed(("enforce-tls-requirements", "enabled"), ("include-content-length", "disabled"),
+         ("insert-header", "disabled")),
+    Field("frame-size", "int", 2048, minimum=1024, maximum=16384),
+    Field("header-table-size", "int", 4096, minimum=0, maximum=65535),
+    Field("insert-header-name", "str", "X-HTTP2"),
+    Field("receive-window", "int", 32, minimum=16, maximum=128),
+    Field("write-size", "int", 16384, minimum=2048, maximum=32768))
 # F5's adapt profile (request-adapt and response-adapt alike): which internal virtual, how much
 # preview, how long to wait, what to do when the ICAP service is down
 PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
@@ -595,7 +612,7 @@ PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none")
 PROFILE_EXTRA = {
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
-    "http": PROFILE_HTTP,
+    "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,
     "tcp": PROFILE_TCP,
     "fastl4": PROFILE_FASTL4,
     "client-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="/Common/default.crt"),
@@ -1082,6 +1099,8 @@ def coerce(t: ObjType, f: Field, value, folder: str = PARTITION) -> Any:
             value = [] if value == "none" else [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise Invalid(f"{where} takes a list of names")
+        if f.choices and (bad := [v for v in value if v not in f.choices]):
+            raise Invalid(f'{where}: "{bad[0]}" is not one of ' + ", ".join(f.choices))
         return list(dict.fromkeys(full_path(v) if f.ref else v for v in value))   # a list of objects: full paths
     if f.kind == "clauses":   # a forward's pool or virtual by its full path
         return [{k: full_path(v, folder=folder) if k in ("pool", "virtual") else v for k, v in c.items()}

@@ -309,6 +309,8 @@ class HttpSide:
                 raise http1.Bad("closed mid-message") from None
         return self.reader.events.popleft()
 
+    next_data = _event   # the gateway's HTTP/2 streams read a response's body by it
+
     async def body(self) -> bytes:
         """This side's message body, read whole (content adaptation), to the end of the message."""
         out = []

@@ -21,7 +21,7 @@ from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
-from . import adapt, fastl4, forge, http1, icap, mirror, persist, policies, proxy, snat, tls
+from . import adapt, fastl4, forge, h2gate, http1, icap, mirror, persist, policies, proxy, snat, tls
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -646,17 +646,21 @@ class LTM:
                 fire(hook, "CLIENT_ACCEPTED", flow)
                 self._act(flow)
                 client_ssl = self.profile_path(vs, "client-ssl")
-                ready, bypass = None, False
+                ready, bypass, alpn = None, False, None
+                h2_profile = self.http2_profile(vs) if self.data_path(vs) == "http" else None
                 if client_ssl is not None:
                     profile = self.store.get("ltm profile client-ssl", client_ssl) or {}
                     if profile.get("ssl-forward-proxy") == "enabled":
                         client, ready, bypass = await self._forward_proxy(vs, client, flow, hook, client_ssl, profile)
                     else:
-                        ctx = self.tls.client_side(client_ssl)
+                        ctx = self.tls.client_side(client_ssl, h2gate.offers_alpn(h2_profile))
                         if ctx is None:
                             raise Refused("reset")
                         client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
-                if self.data_path(vs) == "http" and not bypass:
+                        alpn = client.selected_alpn_protocol()
+                if h2gate.speaks_h2(h2_profile, alpn) and not bypass:
+                    await self._http2(vs, client, flow, hook, scope, h2_profile)
+                elif self.data_path(vs) == "http" and not bypass:
                     await self._http(vs, client, flow, hook, scope, ready)
                 else:
                     await self._tcp(vs, client, flow, hook, scope, ready)
@@ -945,6 +949,96 @@ class LTM:
     def http_profile(self, vs: dict) -> dict:
         path = self.profile_path(vs, "http")
         return (self.store.get("ltm profile http", path) or {}) if path else {}
+
+    def http2_profile(self, vs: dict) -> dict | None:
+        path = self.profile_path(vs, "http2")
+        return self.store.get("ltm profile http2", path) if path else None
+
+    async def _http2(self, vs: dict, client, flow: Flow, hook, scope, profile: dict) -> None:
+        """A client speaking HTTP/2 (node/ltm/h2gate.py): each stream one request to a member picked for
+        it, in HTTP/1.1, its response sent back on the stream; streams run side by side."""
+        conn = h2gate.Connection(client, profile)
+        conn.start()
+        await conn.flush()
+        vstats = self.stat("virtual", flow.virtual)
+        requests: dict[int, tuple[list, bytearray]] = {}
+        async with trio.open_nursery() as streams:
+            while True:
+                data = await client.receive_some(proxy.CHUNK)
+                if not data:
+                    break
+                proxy.count([vstats], "bytes_in", len(data))
+                try:
+                    events = conn.conn.receive_data(data)
+                except h2gate.exceptions.ProtocolError:
+                    await conn.flush()    # the GOAWAY h2 wrote
+                    break
+                ended = False
+                for ev in events:
+                    if isinstance(ev, h2gate.events.RequestReceived):
+                        requests[ev.stream_id] = (ev.headers, bytearray())
+                    elif isinstance(ev, h2gate.events.DataReceived):
+                        if ev.stream_id in requests:
+                            requests[ev.stream_id][1].extend(ev.data)
+                        conn.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2gate.events.WindowUpdated | h2gate.events.RemoteSettingsChanged):
+                        conn.opened()
+                    elif isinstance(ev, h2gate.events.StreamReset):
+                        requests.pop(ev.stream_id, None)
+                    elif isinstance(ev, h2gate.events.ConnectionTerminated):
+                        ended = True
+                    if isinstance(ev, h2gate.events.StreamEnded):
+                        sid = ev.stream_id
+                        if sid in requests:
+                            headers, body = requests.pop(sid)
+                            streams.start_soon(self._h2_stream, vs, replace(flow), hook, scope, conn, sid,
+                                               headers, bytes(body))
+                await conn.flush()
+                if ended:
+                    break
+            streams.cancel_scope.cancel()
+
+    async def _h2_stream(self, vs: dict, flow: Flow, hook, scope, conn: h2gate.Connection, sid: int,
+                         headers: list, body: bytes) -> None:
+        """One stream: its request to a member over HTTP/1.1, the response back; a member that
+        fails ends the stream (RST_STREAM), not the connection."""
+        try:
+            first, head = h2gate.request_head(headers, len(body) if body else None)
+        except h2gate.BadStream:
+            await conn.reset(sid, h2gate.ErrorCodes.PROTOCOL_ERROR)
+            return
+        try:
+            picked = self._pick(flow, hook)
+            server = await self._connect(vs, flow, picked)
+        except (Refused, OSError, trio.TooSlowError, trio.BrokenResourceError):
+            fire(hook, "LB_FAILED", flow)
+            await conn.reset(sid, h2gate.ErrorCodes.REFUSED_STREAM)
+            return
+        entry = self._opened(picked, scope)
+        sside = proxy.HttpSide(server, http1.Reader(False), [self.stat("virtual", flow.virtual), *picked.counters],
+                               "bytes_out")
+        try:
+            sside.reader.head_only = first.startswith(b"HEAD ")
+            await sside.send(http1.write_head(first, head) + body)
+            resp = await sside.next_head()
+            while resp is not None and resp.status < 200:
+                resp = await sside.next_head()
+            if resp is None:
+                raise http1.Bad("no response")
+            conn.conn.send_headers(sid, h2gate.response_headers(resp))
+            await conn.flush()
+            while (data := await sside.next_data()) is not http1.END:
+                await conn.send_data(sid, data)
+            conn.conn.end_stream(sid)
+            await conn.flush()
+        except (http1.Bad, OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            await conn.reset(sid, h2gate.ErrorCodes.INTERNAL_ERROR)
+        except h2gate.exceptions.StreamClosedError:
+            pass     # the client reset the stream
+        finally:
+            self._closed(picked, entry)
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(server)
 
     async def _http(self, vs: dict, client: trio.SocketStream, flow: Flow, hook, scope, ready=None) -> None:
         """`ready`: (picked, server stream) already connected (SSL forward proxy), for the first request."""

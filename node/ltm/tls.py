@@ -84,12 +84,13 @@ class Contexts:
                 out.append((c["pem"], k["pem"], unseal(k.get("passphrase"))))
         return out
 
-    def _context(self, kind: str, path: str) -> ssl.SSLContext | None:
+    def _context(self, kind: str, path: str, alpn: tuple[str, ...] = ()) -> ssl.SSLContext | None:
+        """`alpn`: the protocols the client side offers by ALPN (an http2 profile's h2), a context of its own."""
         profile = self.store.get(f"ltm profile {kind}", path)
         if profile is None:
             return None
         files = self._files(profile)
-        key = (kind, path, tuple(files), *(str(profile.get(f)) for f in ACTING))
+        key = (kind, path, alpn, tuple(files), *(str(profile.get(f)) for f in ACTING))
         ctx = self.cache.get(key)
         if ctx is None:
             if kind == "client-ssl" and not files:
@@ -100,7 +101,9 @@ class Contexts:
             for cert_pem, key_pem, passphrase in files:
                 _load(ctx, cert_pem, key_pem, passphrase)
             _settings(ctx, profile, kind)
-            self.cache = {k: v for k, v in self.cache.items() if k[:2] != key[:2]}
+            if alpn:
+                ctx.set_alpn_protocols(list(alpn))
+            self.cache = {k: v for k, v in self.cache.items() if k[:3] != key[:3]}
             self.cache[key] = ctx
         return ctx
 
@@ -140,8 +143,8 @@ class Contexts:
             self.forged_cache.move_to_end(key)
         return ctx
 
-    def client_side(self, path: str) -> ssl.SSLContext | None:
-        return self._context("client-ssl", path)
+    def client_side(self, path: str, alpn: tuple[str, ...] = ()) -> ssl.SSLContext | None:
+        return self._context("client-ssl", path, alpn)
 
     def server_side(self, path: str) -> ssl.SSLContext | None:
         return self._context("server-ssl", path)

@@ -668,6 +668,9 @@ def test_a_clone_pool_member_sees_the_clients_packets_while_the_pool_serves_it(l
     try:
         wait_for(lambda: "dup to 10.1.20.22" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                                    "clone_in").stdout, what="the clone rule")
+        wait_for(lambda: "ids_pool { }" in tmsh(ltm_lab, "bigip2", "list ltm virtual vs_clone"),
+                 what="the clone pool synced to bigip2")   # auto-sync: the peer has it, and copies nothing (standby)
+        assert "10.1.20.22" not in run(ltm_lab, "bigip2", "nft", "list", "chain", "ip", "biglab_ltm", "clone_in").stdout
         capture, got = _background(ltm_lab, "web2", "timeout", "10", "tcpdump", "-i", "any", "-n", "-c", "1", "-l",
                                    "dst host 10.1.10.100 and tcp dst port 89")
         answers = Counter()
@@ -702,6 +705,8 @@ def test_a_stateless_virtual_spreads_the_packets_of_one_flow_over_both_members(l
     try:
         wait_for(lambda: "notrack" in run(ltm_lab, "bigip1", "nft", "list", "chain", "ip", "biglab_ltm",
                                           "stateless").stdout, what="the stateless rules")
+        wait_for(lambda: "stateless" in tmsh(ltm_lab, "bigip2", "list ltm virtual vs_stateless"),
+                 what="the stateless virtual synced to bigip2")
         for w in ("web1", "web2"):
             wait_for(lambda w=w: run(ltm_lab, w, "ss", "-Hlun", "sport", "= :5353").stdout.strip(), what=f"{w}'s echo")
         answers = json.loads(run(ltm_lab, "client", sys.executable, "-c", ASK).stdout)
@@ -773,3 +778,43 @@ def test_a_request_adapt_profile_sends_each_request_through_the_internal_virtual
             except ControlError:   # not made: the test failed before
                 pass
         icap.join(30)
+
+
+def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):
+    """ltm profile http2: h2c from the first byte (activation-modes always) on a clear virtual, h2 by
+    ALPN behind client-ssl (a client offering only http/1.1 still served); members get HTTP/1.1."""
+    made = []
+    try:
+        for line in ("create ltm profile http2 h2_always activation-modes { always }",
+                     "create ltm virtual vs_h2c destination 10.1.10.100:99 pool web_pool "
+                     "profiles replace-all-with { tcp http h2_always }",
+                     "create ltm virtual vs_h2 destination 10.1.10.100:448 pool web_pool "
+                     "profiles replace-all-with { tcp http clientssl http2 }"):
+            tmsh(ltm_lab, "bigip1", line)
+            made.insert(0, "delete " + " ".join(line.split()[1:4]))
+        fmt = "%{http_version} %{http_code}"
+        # one URL a curl: 7.88.1's --http2-prior-knowledge fails a reused connection (curl/curl#10634); two
+        # streams on one connection: tests/unit/test_http2.py
+        h2c = wait_for(lambda: run(ltm_lab, "client", "curl", "-s", "-m", "3", "--http2-prior-knowledge",
+                                   "-w", " " + fmt, f"http://{VIP}:99/h2c").stdout, what="vs_h2c serving")
+        words = h2c.split()
+        assert words[0] in ("web1", "web2") and words[1:] == ["/h2c", "2", "200"], h2c
+        tls = wait_for(lambda: run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http2", "-w", " " + fmt,
+                                   f"https://{VIP}:448/tls").stdout, what="vs_h2 serving")
+        assert tls.split()[1:] == ["/tls", "2", "200"], tls
+        posted = run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http2", "-d", "x" * 70000, "-w", " " + fmt,
+                     f"https://{VIP}:448/post").stdout
+        assert posted.split()[1:] == ["/post", "2", "200"], posted
+        old = run(ltm_lab, "client", "curl", "-sk", "-m", "3", "--http1.1", "-w", " " + fmt,
+                  f"https://{VIP}:448/old").stdout
+        assert old.split()[1:] == ["/old", "1.1", "200"], old
+        # tmsh and REST in F5's shape
+        shown = rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/http2/~Common~h2_always").json()
+        assert shown["kind"] == "tm:ltm:profile:http2:http2state"
+        assert (shown["activationModes"], shown["concurrentStreamsPerConnection"]) == (["always"], 10)
+    finally:
+        for line in made:
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:
+                pass
