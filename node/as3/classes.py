@@ -221,6 +221,7 @@ CLASSES: dict[str, dict] = {
     "HTTP_Profile": obj(
         xForwardedFor={**BOOL, "default": False}, serverHeaderValue={**STR, "default": "BigIP"},
         proxyType=enum("reverse", "explicit", "transparent", default="reverse"),
+        proxyConnectEnabled={**BOOL, "default": False}, resolver=BIGIP,
         viaRequest=enum("preserve", "remove", "append", default="preserve"),
         viaResponse=enum("preserve", "remove", "append", default="preserve"),
         requestChunking=enum("preserve", "selective", "rechunk", "sustain", default="preserve"),

@@ -34,6 +34,7 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
     return [(kind, f"f5_appsvcs_{infix}_{mode}", mode) for kind, infix, mode in out]
 
 
+PROXY_CONNECT = "-proxy-connect"   # an HTTP_Profile's http-proxy-connect profile: its name and this (unverified)
 OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
                      "profileRequestAdapt", "profileResponseAdapt")
 ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
@@ -217,7 +218,13 @@ class Builder:
             enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
         if enforcement:
             values["enforcement"] = {**TYPES["ltm profile http"].field("enforcement").default, **enforcement}
+        if "resolver" in item:
+            values["explicit-proxy"] = {**TYPES["ltm profile http"].field("explicit-proxy").default,
+                                        "dns-resolver": item["resolver"]["bigip"]}
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
+        if get(item, "proxyConnectEnabled"):
+            self.add(Obj("ltm profile http-proxy-connect", f"/{self.t}/{a}/{n}{PROXY_CONNECT}",
+                         {"defaults-from": "/Common/http-proxy-connect", "default-state": "enabled"}))
 
     def tcp_profile(self, a: str, n: str, item: dict) -> None:
         self.add(Obj("ltm profile tcp", f"/{self.t}/{a}/{n}", described(item, {"defaults-from": "/Common/tcp", **stored.values(item, stored.TCP)})))
@@ -482,6 +489,9 @@ class Builder:
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         out += [p for p in self.http2_profiles(item, a) if p not in out]
+        http = self.resolver.index.get(self.ref(item["profileHTTP"], a)) if isinstance(item.get("profileHTTP"), dict) else None
+        if (http or {}).get("proxyConnectEnabled"):   # its CONNECT profile goes on the virtual with it
+            out.append(self.ref(item["profileHTTP"], a) + PROXY_CONNECT)
         return out
 
     def adapt_ref(self, v: dict, a: str, which: str) -> str:

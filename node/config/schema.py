@@ -473,7 +473,9 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     # response-adapt profiles send its messages to an internal virtual's ICAP servers
                     "icap": "icap", "request-adapt": "requestadapt", "response-adapt": "responseadapt",
                     # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
-                    "http2": "http2", "httprouter": "httprouter"}
+                    "http2": "http2", "httprouter": "httprouter",
+                    # an explicit HTTP proxy's CONNECT handling (stored only)
+                    "http-proxy-connect": "http-proxy-connect"}
 
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
@@ -613,6 +615,7 @@ PROFILE_EXTRA = {
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,
+    "http-proxy-connect": (Field("default-state", "enum", "disabled", ED),),
     "tcp": PROFILE_TCP,
     "fastl4": PROFILE_FASTL4,
     "client-ssl": (*PROFILE_SSL, replace(SSL_FILES[0], default="/Common/default.crt"),
@@ -923,6 +926,14 @@ TYPES: dict[str, ObjType] = {t.path: replace(t, fields=t.fields + (OWNER,)) for 
         Field("udp-idle-timeout", "str", "indefinite"), Field("unit", "int", 1, minimum=0))),
     ObjType("ltm snatpool", "SNAT Pool", (
         Field("members", "list", (), ref="ltm snat-translation"), Field("description", "str"))),
+    # an explicit HTTP proxy's resolver (ltm profile http explicit-proxy dns-resolver): each forward
+    # zone's name servers as address:port (stored only)
+    ObjType("net dns-resolver", "DNS Resolver", (
+        Field("answer-default-zones", "enum", "no", YN), Field("cache-size", "int", 5767168, minimum=0),
+        Field("forward-zones", "items", (), sub=(Field("nameservers", "list", ()),)),
+        Field("randomize-query-name-case", "enum", "yes", YN), Field("route-domain", "str", "0"),
+        Field("use-ipv4", "enum", "yes", YN), Field("use-ipv6", "enum", "yes", YN), Field("use-tcp", "enum", "yes", YN),
+        Field("use-udp", "enum", "yes", YN), Field("description", "str"))),
     ObjType("net route", "Route", (
         Field("network", "network", required=True), Field("gw", "ip", required=True),
         Field("mtu", "int", 0, minimum=0, maximum=9198), Field("description", "str")), scope="local"),

@@ -211,11 +211,14 @@ def _item_props(f, items: list, where: str) -> dict:
     if f.kind == "members":
         return _member_props(items, where)
     clauses = {sf.name for sf in f.sub if sf.kind == "clauses"}
-    if not clauses:
+    lists = {sf.name for sf in f.sub if sf.kind == "list"}   # `nameservers { 10.1.30.53:53 { } }`
+    if not clauses and not lists:
         return _pairs(items, where)
     props, rest = {}, []
     for word, sub in items:
-        if word in clauses and sub is not None:
+        if word in lists and sub is not None:
+            props[word] = [w for w, _ in sub]
+        elif word in clauses and sub is not None:
             props[word] = [policy_words.from_words(f"{where} {word} {n}", word, n, block or [])
                            for n, block in sub]
         else:
@@ -542,6 +545,11 @@ def _property(type_: str, f, v, view: View, all_properties: bool = False) -> lis
             name = _word(view.name(item["name"]))
             if any(sf.kind == "clauses" for sf in f.sub):
                 lines += _clause_item(name, f, item, view)
+                continue
+            if any(sf.kind == "list" for sf in f.sub):   # a resolver's zone: `nameservers { 10.1.30.53:53 { } }`
+                lines += [f"        {name} {{", *(line for sf in f.sub if item.get(sf.name) for line in (
+                    f"            {sf.name} {{", *(f"                {_word(x)} {{ }}" for x in item[sf.name]),
+                    "            }")), "        }"]
                 continue
             props = [f"{sf.name} {_word(_sub_value(sf, item[sf.name], view))}"
                      for sf in sorted(f.sub, key=lambda sf: sf.name)

@@ -169,3 +169,34 @@ async def test_two_streams_go_to_members_as_http1_and_come_back_on_their_streams
         assert sorted((h.method, h.target, h.version, (b"host", b"shop") in h.headers) for h in ltm.heads) == [
             (b"GET", b"/a", "1.1", True), (b"POST", b"/b", "1.1", True)]
         nursery.cancel_scope.cancel()
+
+
+# -- explicit proxy's objects: net dns-resolver, ltm profile http-proxy-connect (stored only) ---------
+from tests.unit.test_gtm_sync import tmsh  # noqa: E402
+
+
+def test_a_dns_resolver_keeps_its_forward_zones_and_an_explicit_proxy_names_it():
+    store = ConfigStore(None, "b1")
+    tmsh(store, "create net dns-resolver lab-dns forward-zones add { lab.test { nameservers { 10.1.30.53:53 } } }")
+    tmsh(store, "create ltm profile http http_explicit proxy-type explicit explicit-proxy { dns-resolver lab-dns }")
+    got = store.get("net dns-resolver", "/Common/lab-dns")
+    assert got["forward-zones"] == [{"name": "lab.test", "nameservers": ["10.1.30.53:53"]}]
+    assert (got["cache-size"], got["use-udp"], got["route-domain"]) == (5767168, "yes", "0")
+    assert store.get("ltm profile http", "/Common/http_explicit")["explicit-proxy"]["dns-resolver"] == "lab-dns"
+    assert store.get("ltm profile http-proxy-connect", "/Common/http-proxy-connect")["default-state"] == "disabled"
+    from node.config import conf
+    text = conf.dump(store.objects)["bigip_base.conf"]
+    assert "        lab.test {\n            nameservers {\n                10.1.30.53:53 { }\n            }\n        }" in text
+    again = ConfigStore(None, "b2")
+    again.commit([o for o in conf.replace_ops(again.objects, conf.parse(text)) if o.type == "net dns-resolver"])
+    assert again.get("net dns-resolver", "/Common/lab-dns") == got
+
+
+def test_as3_proxy_connect_and_resolver_make_their_profiles():
+    svc, store = deploy(**web(profileHTTP={"use": "proxy"}),
+                        proxy={"class": "HTTP_Profile", "proxyType": "explicit", "proxyConnectEnabled": True,
+                               "resolver": {"bigip": "/Common/lab-dns"}})
+    assert store.get("ltm profile http", "/Shop/App/proxy")["explicit-proxy"]["dns-resolver"] == "/Common/lab-dns"
+    assert store.get("ltm profile http-proxy-connect", "/Shop/App/proxy-proxy-connect")["default-state"] == "enabled"
+    assert "/Shop/App/proxy-proxy-connect" in store.get("ltm virtual", "/Shop/App/serviceMain")["profiles"]
+    assert gone(svc, store)
