@@ -159,13 +159,14 @@ CLASSES: dict[str, dict] = {
                            profileICAP=POINTER),
     # content adaptation (node/ltm/adapt.py): request-adapt or response-adapt, and the internal
     # virtual's ICAP profile
-    "Adapt_Profile": obj(messageType=enum("request", "response", default="request"),
+    # (request-and-response: one of each, NAME_request and NAME_response, as AS3 makes them)
+    "Adapt_Profile": obj(("messageType",), messageType=enum("response", "request", "request-and-response"),
                          enableHttpAdaptation={**BOOL, "default": True}, internalService=POINTER,
-                         previewSize=intrange(0, 51200, 1024), timeout=intrange(0, 4294967295, 0),
-                         serviceDownAction=enum("ignore", "drop", "reset", default="ignore"),
-                         allowHTTP10={**BOOL, "default": False}, parentProfile=POINTER),
+                         previewSize=intrange(0, 4294967295, 1024), timeout=intrange(0, 4294967295, 0),
+                         serviceDownAction=enum("ignore", "reset", "drop", default="ignore"),
+                         allowHTTP10={**BOOL, "default": False}),
     "ICAP_Profile": obj(uri=STR, fromHeader=STR, hostHeader=STR, refererHeader=STR, userAgentHeader=STR,
-                        previewLength=intrange(0, 51200, 0), parentProfile=POINTER),
+                        previewLength=intrange(0, 4294967295, 0)),
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"),
                            virtualType=enum("standard", "internal", "stateless", default="standard")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),

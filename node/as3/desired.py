@@ -400,8 +400,11 @@ class Builder:
                   "source-address-translation": self.snat(item, a)}
         stateless = item.get("virtualType") == "stateless"
         internal = item.get("virtualType") == "internal"
-        if internal:     # no clients: AS3's any address, any port unless it names them
+        if internal:     # no clients: AS3 writes 0.0.0.0:any whatever addresses it names, keeping the source
             values["internal"] = True
+            given = (item.get("virtualAddresses") or [None])[0]
+            source = given[1] if isinstance(given, list) and len(given) > 1 else item.get("sourceAddress")
+            item, port = {**item, "virtualAddresses": [["0.0.0.0", source] if source else "0.0.0.0"]}, 0
         if stateless:   # no connection: nothing to persist, no SNAT automap (F5's rules for the type)
             values["stateless"] = True
             if "snat" not in item:
@@ -427,7 +430,7 @@ class Builder:
         if "policyEndpoint" in item:    # the virtual's ltm policies
             p = item["policyEndpoint"]
             values["policies"] = [self.ref(x, a) for x in (p if isinstance(p, list) else [p])]
-        for i, addr in enumerate(item.get("virtualAddresses") or (["0.0.0.0"] if internal else [])):
+        for i, addr in enumerate(item["virtualAddresses"]):
             source = addr[1] if isinstance(addr, list) and len(addr) > 1 else item.get("sourceAddress") or "0.0.0.0/0"
             addr = addr[0] if isinstance(addr, list) else addr
             mask = network_mask(addr) if forward and isinstance(addr, str) else None
@@ -471,6 +474,8 @@ class Builder:
         for prop in props:
             if prop in OPTIONAL_PROFILES and prop not in item:
                 continue     # none unless declared
+            if prop == "profileICAP" and item.get("virtualType") != "internal":
+                continue     # AS3 puts an ICAP profile on internal virtuals only
             v = item.get(prop, "basic")
             if prop in ("serverTLS", "clientTLS"):     # TLS profiles: a name, a pointer or several
                 side = "clientside" if prop == "serverTLS" else "serverside"
@@ -479,6 +484,8 @@ class Builder:
                     folder = path.rsplit("/", 1)[0]
                     out += [path] + [f"{folder}/{name}" for _, name, _ in
                                      starttls_profiles(self.resolver.index.get(path) or {}, side)]
+            elif prop in ("profileRequestAdapt", "profileResponseAdapt"):
+                out.append(self.adapt_ref(v, a, "request" if prop == "profileRequestAdapt" else "response"))
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         out += [p for p in self.http2_profiles(item, a) if p not in out]
@@ -486,6 +493,12 @@ class Builder:
         if (http or {}).get("proxyConnectEnabled"):   # its CONNECT profile goes on the virtual with it
             out.append(self.ref(item["profileHTTP"], a) + PROXY_CONNECT)
         return out
+
+    def adapt_ref(self, v: dict, a: str, which: str) -> str:
+        """An Adapt_Profile pointer: a request-and-response one is two profiles, NAME_request and NAME_response."""
+        _, target = self.resolver.target(v, self.t, a)
+        both = (target or {}).get("messageType") == "request-and-response"
+        return f"{self.ref(v, a)}_{which}" if both else self.ref(v, a)
 
     def http2_profiles(self, item: dict, a: str) -> list[str]:
         """A service's HTTP/2 profiles (one pointer, or ingress and egress) and, with
@@ -497,20 +510,25 @@ class Builder:
         return out + (["/Common/httprouter"] if item.get("httpMrfRoutingEnabled") else [])
 
     def adapt_profile(self, a: str, n: str, item: dict) -> None:
-        kind = "request-adapt" if get(item, "messageType") == "request" else "response-adapt"
-        parent = self.ref(item["parentProfile"], a) if "parentProfile" in item else \
-            f"/Common/{kind.replace('-', '')}"
+        """ltm profile request-adapt and/or response-adapt; request-and-response makes both, named
+        NAME_request and NAME_response, as AS3 does."""
         internal = self.ref(item["internalService"], a) if "internalService" in item else "none"
-        self.add(Obj(f"ltm profile {kind}", f"/{self.t}/{a}/{n}", described(item, {
-            "defaults-from": parent, "enabled": YN[get(item, "enableHttpAdaptation")], "internal-virtual": internal,
-            "preview-size": get(item, "previewSize"), "timeout": get(item, "timeout"),
-            "service-down-action": get(item, "serviceDownAction"), "allow-http-10": YN[get(item, "allowHTTP10")]})))
+        both = item["messageType"] == "request-and-response"
+        for which in ("request", "response"):
+            if item["messageType"] not in (which, "request-and-response"):
+                continue
+            self.add(Obj(f"ltm profile {which}-adapt", f"/{self.t}/{a}/{n}_{which}" if both else f"/{self.t}/{a}/{n}",
+                         described(item, {
+                             "defaults-from": f"/Common/{which}adapt", "enabled": YN[get(item, "enableHttpAdaptation")],
+                             "internal-virtual": internal, "preview-size": get(item, "previewSize"),
+                             "timeout": get(item, "timeout"), "service-down-action": get(item, "serviceDownAction"),
+                             "allow-http-10": YN[get(item, "allowHTTP10")]})))
 
     def icap_profile(self, a: str, n: str, item: dict) -> None:
         names = {"uri": "uri", "fromHeader": "header-from", "hostHeader": "host", "refererHeader": "referer",
                  "userAgentHeader": "user-agent"}
         self.add(Obj("ltm profile icap", f"/{self.t}/{a}/{n}", described(item, {
-            "defaults-from": self.ref(item["parentProfile"], a) if "parentProfile" in item else "/Common/icap",
+            "defaults-from": "/Common/icap",
             "preview-length": get(item, "previewLength"), **{f: item[p] for p, f in names.items() if p in item}})))
 
     def persistence(self, method, a: str) -> str:

@@ -14,7 +14,7 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle",
          "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile",
          "profileRequestAdapt": "Adapt_Profile", "profileResponseAdapt": "Adapt_Profile",
-         "profileICAP": "ICAP_Profile", "internalService": "Service_TCP"}
+         "profileICAP": "ICAP_Profile", "internalService": "Service_"}   # Service_: any service class
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool", "iRules": "GSLB_iRule",
               "proberPool": "GSLB_Prober_Pool"}
@@ -114,9 +114,9 @@ class Resolver:
                 if isinstance(v, dict) and "bigip" in v:
                     continue    # the store checks that it exists
                 if target is None:
-                    errors.append(f"{where}: the {want} {path} is not declared")
-                elif target.get("class") != want:
-                    errors.append(f"{where}: {path} is a {target.get('class')}, not a {want}")
+                    errors.append(f"{where}: the {want.rstrip('_')} {path} is not declared")
+                elif target.get("class") != want and not (want.endswith("_") and str(target.get("class")).startswith(want)):
+                    errors.append(f"{where}: {path} is a {target.get('class')}, not a {want.rstrip('_')}")
         return errors
 
     def _certificates(self, item: dict, t: str, a: str, pointer: str) -> list[str]:

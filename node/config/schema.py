@@ -602,7 +602,7 @@ PROFILE_HTTP2 = (
 # F5's adapt profile (request-adapt and response-adapt alike): which internal virtual, how much
 # preview, how long to wait, what to do when the ICAP service is down
 PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
-                 Field("preview-size", "int", 1024, minimum=0, maximum=51200),
+                 Field("preview-size", "int", 1024, minimum=0, maximum=4294967295),
                  Field("timeout", "int", 0, minimum=0, maximum=4294967295),
                  Field("service-down-action", "enum", "ignore", ("ignore", "reset", "drop")),
                  Field("allow-http-10", "enum", "no", YN), Field("enabled", "enum", "yes", YN))
@@ -610,7 +610,7 @@ PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
 # ${SERVER_IP} and ${SERVER_PORT} name the ICAP server picked), how much of a body to preview
 PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none"), Field("host", "str", "none"),
                 Field("referer", "str", "none"), Field("user-agent", "str", "none"),
-                Field("preview-length", "int", 0, minimum=0, maximum=51200))
+                Field("preview-length", "int", 0, minimum=0, maximum=4294967295))
 PROFILE_EXTRA = {
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,

@@ -91,6 +91,12 @@ def test_a_bigip_has_f5s_builtin_icap_and_adapt_profiles(store):
     assert store.get("ltm profile response-adapt", "/Common/responseadapt") is not None
 
 
+def test_the_profiles_and_an_internal_virtual_sync_with_the_device_group():
+    from node.config.schema import TYPES
+    assert {TYPES[t].scope_of({"internal": True}) for t in ("ltm profile icap", "ltm profile request-adapt",
+                                                            "ltm profile response-adapt", "ltm virtual")} == {"synced"}
+
+
 def test_tmsh_makes_an_internal_virtual_and_adapt_profiles_pointing_at_it(store):
     run(store, "create ltm pool icap_pool members add { 127.0.0.1:1344 }")
     run(store, "create ltm profile icap av uri \"icap://${SERVER_IP}:${SERVER_PORT}/reqmod\" preview-length 10")
@@ -113,7 +119,7 @@ def test_bad_adapt_profiles_are_refused_and_nothing_changes(store):
     with pytest.raises(Exception, match="nope"):
         run(store, "create ltm profile request-adapt r internal-virtual nope")
     with pytest.raises(Invalid):
-        run(store, "create ltm profile icap i preview-length 99999")
+        run(store, "create ltm profile icap i preview-length 4294967296")
     assert store.objects == before
 
 
@@ -299,6 +305,26 @@ def test_as3_adapt_and_icap_profiles_and_an_internal_service_deploy_as_objects()
     assert status == 200 and not [k for k in store.objects if k[1].startswith("/Shop/")]
 
 
+def test_as3_request_and_response_makes_both_profiles_and_an_internal_service_ignores_its_address():
+    from test_as3_core import run as as3_run, services
+    svc, store, _ = services()
+    decl = adapt_decl(profileRequestAdapt={"use": "both"}, profileResponseAdapt={"use": "both"})
+    decl["Shop"]["Web"]["both"] = {"class": "Adapt_Profile", "messageType": "request-and-response",
+                                   "internalService": {"use": "icap_vs"}, "allowHTTP10": True}
+    decl["Shop"]["Web"]["icap_vs"].update(virtualAddresses=["10.1.10.200"], virtualPort=8181, sourceAddress="10.1.10.0/24")
+    decl["Shop"]["Web"]["plain"] = {"class": "Service_TCP", "virtualAddresses": ["10.1.10.100"], "virtualPort": 9000,
+                                    "profileICAP": {"use": "av"}}    # not internal: AS3 leaves the ICAP profile off
+    status, out = as3_run(svc, decl)
+    assert status == 200, out
+    assert store.get("ltm profile request-adapt", "/Shop/Web/both_request")["allow-http-10"] == "yes"
+    assert store.get("ltm profile response-adapt", "/Shop/Web/both_response")["internal-virtual"] == "/Shop/Web/icap_vs"
+    assert {"/Shop/Web/both_request", "/Shop/Web/both_response"} <= set(store.get("ltm virtual", "/Shop/Web/svc")["profiles"])
+    internal = store.get("ltm virtual", "/Shop/Web/icap_vs")
+    assert (internal["destination"], internal["source"]) == ("/Shop/0.0.0.0:0", "10.1.10.0/24")
+    assert "/Shop/Web/av" not in store.get("ltm virtual", "/Shop/Web/plain")["profiles"]
+    assert as3_run(svc, decl)[1]["results"][0]["message"] == "no change"
+
+
 def test_as3_refuses_an_adapt_profile_pointing_at_the_wrong_class_and_bad_values():
     from test_as3_core import errors_of
     decl = adapt_decl(profileRequestAdapt={"use": "web"})
@@ -306,6 +332,12 @@ def test_as3_refuses_an_adapt_profile_pointing_at_the_wrong_class_and_bad_values
     decl = adapt_decl()
     decl["Shop"]["Web"]["req"]["serviceDownAction"] = "explode"
     assert errors_of(decl) == ["/Shop/Web/req/serviceDownAction: should be equal to one of the allowed values"]
+    decl = adapt_decl()
+    decl["Shop"]["Web"]["req"]["internalService"] = {"use": "web"}
+    assert errors_of(decl) == ["/Shop/Web/req/internalService: /Shop/Web/web is a Pool, not a Service"]
+    decl = adapt_decl()
+    del decl["Shop"]["Web"]["req"]["messageType"]
+    assert errors_of(decl) == ["/Shop/Web/req: should have required property 'messageType'"]
     decl = adapt_decl()
     del decl["Shop"]["Web"]["svc"]["virtualAddresses"]      # only an internal service goes without
     assert errors_of(decl) == ["/Shop/Web/svc: should have required property 'virtualAddresses'"]
