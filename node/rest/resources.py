@@ -351,6 +351,8 @@ def _item_props(type_: str, f: Field, item: dict) -> dict:
             continue
         if sf.name == "status":
             out[v] = True
+        elif sf.kind == "list" and f.name == "forward-zones":   # F5: "nameservers": [{"name": "10.1.30.53:53"}]
+            out[sf.rest] = [{"name": x} for x in v]
         else:   # a GTM virtual server's destination has no folder: "4.4.4.4:0"
             out[sf.rest] = v.removeprefix("/Common/") if sf.kind == "dest" else v
     return out
@@ -410,6 +412,8 @@ def item_props_from_rest(type_: str, f: Field, item: dict, subs: dict | None = N
             if not isinstance(val, list) or not all(isinstance(c, dict) for c in val):
                 raise unexpected(f"{type_} {f.name}", k, val)
             props[subs[k].name] = [policy_words.from_rest(c) for c in val]
+        elif k in subs and subs[k].kind == "list":   # names, or F5's [{"name": ...}]
+            props[subs[k].name] = _names(type_, k, val)
         elif k in subs:
             props[subs[k].name] = _scalar(type_, subs[k], k, val)
         else:

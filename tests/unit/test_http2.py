@@ -230,3 +230,13 @@ async def test_an_address_needs_no_resolver_and_a_name_outside_every_zone_is_unr
     assert await explicit.resolve(None, "10.1.20.21") == "10.1.20.21"
     with pytest.raises(explicit.Unresolved):
         await explicit.resolve({"forward-zones": []}, "example.com")
+
+
+def test_a_dns_resolver_in_rest_has_f5s_shape_both_ways():
+    from node.rest import resources
+    store = ConfigStore(None, "b1")
+    body = {"name": "lab-dns", "forwardZones": [{"name": "lab.test", "nameservers": [{"name": "10.1.30.53:53"}]}]}
+    store.commit([Op("create", "net dns-resolver", "/Common/lab-dns", resources.values_from_rest("net dns-resolver", body))])
+    shown = resources.to_rest("net dns-resolver", "/Common/lab-dns", store.get("net dns-resolver", "/Common/lab-dns"), 1)
+    assert shown["kind"] == "tm:net:dns-resolver:dns-resolverstate"
+    assert shown["forwardZones"] == body["forwardZones"] and shown["useUdp"] == "yes"
