@@ -26,6 +26,10 @@ class TrustJoin:
         adds it."""
         self.device, self.store, self.log, self.credentials = device, store, log, credentials
         self.transport = transport
+        # one domain change at a time: each Join's member list then holds every device added before
+        # it, so a higher generation never lacks a member (a member takes a newer list without it as
+        # its removal, and resets: gtm-10dc's concurrent adds left one device out of trust)
+        self._changing = trio.Lock()
         transport.handle(m.TrustMembers, self._on_members)
         transport.handle_unauthenticated(m.JoinRequest, self._on_join_request)
         transport.handle_unauthenticated(m.Join, self._on_join)
@@ -122,7 +126,6 @@ class TrustJoin:
             raise error
         if error is not None:
             raise TrustError(f"{address} closed the connection during add-device")
-        self.store.add_member(member)
         name = member.name
         self.log.log("notice", "iquery", f"Added device {name} ({address}) to the trust domain as "
                      + ("peer authority" if role == "peer" else "subordinate non-authority"),
@@ -143,7 +146,8 @@ class TrustJoin:
             raise TrustError(f"device {device} is not in the trust domain")
         if not self.store.is_authority:
             raise TrustError("this device is not a certificate signing authority in its trust domain")
-        self.store.remove_member(member.name)
+        async with self._changing:
+            self.store.remove_member(member.name)
         self.log.log("notice", "iquery", f"Removed device {member.name} ({member.address}) from the trust domain",
                      event="trust-removed", peer=member.name)
         for peer in [member.name] + [x for x in list(self.transport.outbound) if x != member.name]:
@@ -161,9 +165,11 @@ class TrustJoin:
         if csr.device != name:
             raise TrustError(f"{address} sent a request for {csr.device!r}, not {name!r}")
         member = Member(name, address, role == "peer")
-        members = [x for x in self.store.members if x.name != name] + [member]
-        await channel.send(m.Join(self.device, self.store.sign(csr.csr), self.store.state.ca,
-                                  [x.to_dict() for x in members], self.store.state.generation + 1,
-                                  self.store.state.ca_key if role == "peer" else None))
-        await expect(m.Joined)
+        async with self._changing:   # the list and generation sent are the ones the store takes next
+            members = [x for x in self.store.members if x.name != name] + [member]
+            await channel.send(m.Join(self.device, self.store.sign(csr.csr), self.store.state.ca,
+                                      [x.to_dict() for x in members], self.store.state.generation + 1,
+                                      self.store.state.ca_key if role == "peer" else None))
+            await expect(m.Joined)
+            self.store.add_member(member)
         return member

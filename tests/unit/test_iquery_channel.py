@@ -90,6 +90,52 @@ async def test_a_device_of_another_domain_is_refused_as_untrusted(tmp_path, port
     await eventually(lambda: any(r["code"] == "untrusted" for r in c.iq.refused), timeout=2)
 
 
+async def test_devices_added_at_once_join_one_after_another(tmp_path, port, nursery):
+    # gtm-10dc: the authority adds several devices at once. Joins built side by side carried the same
+    # generation, each list without the other device, so a later list could be newer than a joined
+    # device's own and lack it: a member takes that as its removal and resets (ltm-sgp-2 was left
+    # out of trust). The authority now sends one Join at a time, each listing every device before it.
+    from node.iquery import messages as msgs
+    a = Node(tmp_path, "bigip1", "127.0.0.1", port)
+    b = Node(tmp_path, "bigip2", "127.0.0.2", port)
+    c = Node(tmp_path, "bigip3", "127.0.0.3", port)
+    for n in (a, b, c):
+        await nursery.start(n.iq.run)
+    joins = {}
+    for n in (b, c):
+        def record(cert, ca, ca_key, members, generation, n=n, join=n.store.join):
+            joins[n.store.device] = (generation, {x["name"] for x in members})
+            join(cert, ca, ca_key, members, generation)
+        n.store.join = record
+    b_has_join, release = trio.Event(), trio.Event()
+    on_join = b.iq.join_handlers[msgs.Join]
+
+    async def held(channel, msg):   # bigip2 answers its Join late
+        b_has_join.set()
+        await release.wait()
+        await on_join(channel, msg)
+    b.iq.join_handlers[msgs.Join] = held
+    added = []
+
+    async def add(address):
+        added.append((await a.join.add_device(address, "admin", "admin"))["name"])
+    nursery.start_soon(add, "127.0.0.2")
+    with trio.fail_after(10):
+        await b_has_join.wait()
+    nursery.start_soon(add, "127.0.0.3")
+    lock = getattr(a.join, "_changing", None)
+    await eventually(lambda: "bigip3" in joins or (lock is not None and lock.statistics().tasks_waiting))
+    release.set()
+    await eventually(lambda: len(added) == 2)
+    assert joins["bigip2"] == (1, {"bigip1", "bigip2"})
+    assert joins["bigip3"] == (2, {"bigip1", "bigip2", "bigip3"})
+    assert a.store.state.generation == 2 and {x.name for x in a.store.members} == {"bigip1", "bigip2", "bigip3"}
+    nodes = {"bigip1": a, "bigip2": b, "bigip3": c}
+    await eventually(lambda: all(n.iq.links.get(o) and n.iq.links[o].state == "connected"
+                                 for name, n in nodes.items() for o in nodes if o != name))
+    assert not any(e.get("event") == "trust-reset" for n in (b, c) for e in n.log())
+
+
 async def test_a_protocol_version_mismatch_is_refused_with_its_reason(tmp_path, port, nursery):
     a = Node(tmp_path, "bigip1", "127.0.0.1", port)
     b = Node(tmp_path, "bigip2", "127.0.0.2", port, version=(2, 0))
