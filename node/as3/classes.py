@@ -156,7 +156,10 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER),
+                           profileICAP=POINTER, profilePPTP=POINTER),
+    # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
+    "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
+                        publisherName=POINTER, parentProfile=POINTER),
     # content adaptation (node/ltm/adapt.py): request-adapt or response-adapt, and the internal
     # virtual's ICAP profile
     # (request-and-response: one of each, NAME_request and NAME_response, as AS3 makes them)
