@@ -217,3 +217,21 @@ def test_f5s_request_properties_and_pointers_get_their_answer_not_schema_noise()
     objs = {(o.type, o.path): o.values for o in tenant_objects("T", tenant, Resolver({"T": tenant}))}
     proxy = objs[("ltm profile http", "/T/A/http")]["explicit-proxy"]
     assert (proxy["dns-resolver"], proxy["route-domain"]) == ("/Common/r", "rdA")
+
+
+async def test_rest_an_async_array_answers_202_with_a_task_per_item(tmp_path, monkeypatch):
+    sent = []
+    rest, c = as3_rest(tmp_path, monkeypatch, sent)
+    async with c:
+        r = await c.post("/mgmt/shared/appsvcs/declare?async=true", json=[
+            shop(), request(shop("10.1.10.101", "Remote"), "b2", targetUsername="admin", targetPassphrase="a")])
+        assert r.status_code == 202 and r.json()["code"] == 202
+        ids = [i["id"] for i in r.json()["items"]]
+        for _ in range(200):
+            tasks = [(await c.get(f"/mgmt/shared/appsvcs/task/{id_}")).json() for id_ in ids]
+            if all(t["results"][0]["code"] for t in tasks):
+                break
+            await trio.sleep(0.01)
+        assert [(t["results"][0]["tenant"], t["results"][0]["host"]) for t in tasks] == [("Shop", "localhost"),
+                                                                                          ("Remote", "b2")]
+        assert sent and rest.store.get("ltm virtual", "/Shop/Web/serviceMain")
