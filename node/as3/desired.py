@@ -218,9 +218,10 @@ class Builder:
             enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
         if enforcement:
             values["enforcement"] = {**TYPES["ltm profile http"].field("enforcement").default, **enforcement}
-        if "resolver" in item:
-            values["explicit-proxy"] = {**TYPES["ltm profile http"].field("explicit-proxy").default,
-                                        "dns-resolver": item["resolver"]["bigip"]}
+        proxy = {**({"dns-resolver": item["resolver"]["bigip"]} if "resolver" in item else {}),
+                 **({"route-domain": str(item["routeDomain"])} if "routeDomain" in item else {})}
+        if proxy:
+            values["explicit-proxy"] = {**TYPES["ltm profile http"].field("explicit-proxy").default, **proxy}
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
         if get(item, "proxyConnectEnabled"):
             self.add(Obj("ltm profile http-proxy-connect", f"/{self.t}/{a}/{n}{PROXY_CONNECT}",
