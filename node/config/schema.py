@@ -475,7 +475,10 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
                     "http2": "http2", "httprouter": "httprouter",
                     # an explicit HTTP proxy's CONNECT handling (stored only)
-                    "http-proxy-connect": "http-proxy-connect"}
+                    "http-proxy-connect": "http-proxy-connect",
+                    # PPTP (node/ltm/fastl4.py: the kernel's pptp conntrack helper on the control
+                    # connection, so the GRE calls it sets up follow it to its member)
+                    "pptp": "pptp"}
 
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
@@ -628,8 +631,12 @@ PROFILE_SIP = (
     Field("rtp-proxy-style", "enum", "symmetric", ("symmetric", "restricted-by-ip-address", "any-location")),
     Field("sip-session-timeout", "int", 300, minimum=0, maximum=4294967295),
     Field("user-via-header", "str", "none"))
+# F5's PPTP profile: its call logging (a log publisher, CSV or not, with the destination or not)
+PROFILE_PPTP = (Field("csv-format", "enum", "disabled", ED), Field("include-destination-ip", "enum", "disabled", ED),
+                Field("publisher-name", "str", "none"))
 PROFILE_EXTRA = {
-    "icap": PROFILE_ICAP, "sip": PROFILE_SIP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
+    "pptp": PROFILE_PPTP, "sip": PROFILE_SIP,
+    "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,
     "http-proxy-connect": (Field("default-state", "enum", "disabled", ED),),
