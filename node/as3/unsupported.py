@@ -21,7 +21,7 @@ PROPERTIES = {
     "policyNAT": "a NAT policy (BIG-IP AFM)", "maximumBandwidth": "a throughput limit (BIG-IP AFM)",
     "profileILX": "an iRules LX plugin (BIG-IP ILX)", "profileAnalytics": "an analytics profile (BIG-IP AVR)",
     "profileSIP": "a SIP profile",
-    "profileFTP": "an FTP profile", "mqttEnabled": "MQTT",
+    "profileFTP": "an FTP profile",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
     "profileRTSP": "an RTSP profile", "profileWebSocket": "a WebSocket profile", "profileStream": "a stream profile",
