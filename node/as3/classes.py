@@ -156,7 +156,7 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER, profilePPTP=POINTER,
+                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER,
                            mqttEnabled={**BOOL, "default": False}),   # F5's /Common/mqtt on the virtual
     # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
     "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
@@ -169,9 +169,10 @@ CLASSES: dict[str, dict] = {
                          previewSize=intrange(0, 4294967295, 1024), timeout=intrange(0, 4294967295, 0),
                          serviceDownAction=enum("ignore", "reset", "drop", default="ignore"),
                          allowHTTP10={**BOOL, "default": False}),
+    "SIP_Profile": obj(),   # AS3's has no settings of its own: ltm profile sip with /Common/sip's (node/ltm/sip.py)
     "ICAP_Profile": obj(uri=STR, fromHeader=STR, hostHeader=STR, refererHeader=STR, userAgentHeader=STR,
                         previewLength=intrange(0, 4294967295, 0)),
-    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"),
+    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"), profileSIP=POINTER,
                            virtualType=enum("standard", "internal", "stateless", default="standard")),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),

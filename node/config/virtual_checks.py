@@ -189,7 +189,7 @@ def _mqtt(path: str, kinds: dict) -> None:
     head = f"Virtual server {path} has an MQTT profile ({full_path(name.split()[0])})"
     if "tcp" not in kinds.values():
         raise Invalid(f"{head}: it requires a TCP profile")
-    other = next((n for n, k in kinds.items() if k in ("http", "fasthttp", "http2", "pptp")), None)
+    other = next((n for n, k in kinds.items() if k in ("http", "fasthttp", "http2", "pptp", "sip")), None)
     if other is not None:
         raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): they cannot be combined")
 

@@ -23,6 +23,7 @@ from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
 from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, mirror, mqtt, persist, policies, proxy, snat, tls
+from .sip_driver import SipGate, is_sip_udp
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -104,6 +105,7 @@ class LTM:
         # a traffic group's mirroring peer: its next-active device's mirroring address (set by the daemon)
         self.mirror_peer: Callable[[str], str | None] = lambda traffic_group: None
         self.fqdn = FqdnResolution(store, log, events)   # FQDN nodes, resolved on this device
+        self.sip = SipGate(self)   # virtuals with a SIP profile (node/ltm/sip_driver.py)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -369,8 +371,8 @@ class LTM:
         return bool(vs.get("ip-forward") or vs.get("stateless")) or self.data_path(vs) == "fastl4"
 
     def _reconcile_listeners(self) -> None:
-        want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
-                if not self.in_kernel(vs)}
+        want = {path: (addr, port, "udp") if is_sip_udp(self, vs) else (addr, port)
+                for path, (vs, addr, port, _) in self.serving().items() if not self.in_kernel(vs)}
         reconcile(self.listeners, want, self._start_listener)
 
     # -- fastL4: the kernel forwards ------------------------------------------------------------
@@ -598,7 +600,7 @@ class LTM:
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
         scope = trio.CancelScope()
-        self._nursery.start_soon(self._listen, path, spec, scope)
+        self._nursery.start_soon(self.sip.listen_udp if len(spec) == 3 else self._listen, path, spec, scope)
         return spec, scope
 
     def _end_forced_down(self) -> None:
@@ -661,7 +663,9 @@ class LTM:
                             raise Refused("reset")
                         client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
                         alpn = client.selected_alpn_protocol()
-                if h2gate.speaks_h2(h2_profile, alpn) and not bypass:
+                if self.data_path(vs) != "http" and self.profile_path(vs, "sip") is not None:
+                    await self.sip.tcp(vs, client, flow, hook, scope)
+                elif h2gate.speaks_h2(h2_profile, alpn) and not bypass:
                     await self._http2(vs, client, flow, hook, scope, h2_profile)
                 elif self.data_path(vs) == "http" and not bypass:
                     await self._http(vs, client, flow, hook, scope, ready)

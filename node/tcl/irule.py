@@ -19,7 +19,7 @@ from .script import TclSyntax, commands_in, parse, rewrite
 
 # the events the lab's proxy fires (node/ltm/hooks.py), and RULE_INIT, run once at load
 FIRED = ("RULE_INIT", "CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED",
-         "SERVER_CONNECTED", "CLIENT_CLOSED",
+         "SERVER_CONNECTED", "CLIENT_CLOSED", "SIP_REQUEST", "SIP_RESPONSE",
          "MQTT_CLIENT_INGRESS", "MQTT_SERVER_INGRESS", "MQTT_CLIENT_DATA", "MQTT_SERVER_DATA")
 HTTP_EVENTS = ("HTTP_REQUEST", "HTTP_RESPONSE")
 DEFAULT_PRIORITY = 500
@@ -32,6 +32,7 @@ F5_COMMANDS = (
     "TCP::client_port", "TCP::local_port", "TCP::remote_port", "TCP::server_port",
     "LB::server", "pool", "node", "snat", "reject", "drop", "discard", "persist",
     "class", "log", "table", "event", "call", "virtual",
+    "SIP::method", "SIP::uri", "SIP::call_id", "SIP::header", "SIP::respond", "SIP::response",
     "MQTT::type", "MQTT::client_id", "MQTT::username", "MQTT::topic", "MQTT::drop", "MQTT::qos", "MQTT::packet_id",
     "MQTT::protocol_version", "MQTT::protocol_name", "MQTT::collect", "MQTT::payload", "MQTT::retain", "MQTT::dup")
 
