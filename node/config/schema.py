@@ -1224,6 +1224,15 @@ def with_rd(value: str, rd: int) -> str:
     return f"{addr}%{rd}{slash}{plen}"
 
 
+def is_address(word: str) -> bool:
+    """An IPv4 or IPv6 address literal (not a name, not a network)."""
+    try:
+        ipaddress.ip_address(word)
+    except ValueError:
+        return False
+    return True
+
+
 def plain(value: str) -> str:
     """An address (maybe with %route domain and /prefix) without its route domain."""
     return split_rd(value)[0] if "%" in value else value

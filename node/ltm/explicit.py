@@ -6,11 +6,11 @@ enabled, or explicit-proxy default-connect-handling allow), then bytes copied bo
 """
 from __future__ import annotations
 
-import ipaddress
-
 import dns.asyncquery
 import dns.message
 import dns.rdatatype
+
+from ..config.schema import is_address
 
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
 REFUSED = b"HTTP/1.0 403 Forbidden\r\nServer: BigIP\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
@@ -27,14 +27,6 @@ def target(authority: bytes) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host or not 0 < int(port) < 65536:
         raise ValueError(f"not host:port: {authority!r}")
     return host.strip("[]"), int(port)
-
-
-def literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def allowed(http: dict, connect: dict | None) -> bool:
@@ -60,7 +52,7 @@ def nameserver(resolver: dict, name: str) -> tuple[str, int] | None:
 
 async def resolve(resolver: dict | None, host: str, timeout: float = 2.0) -> str:
     """The host's IPv4 address: itself if it is one, else its A record from the resolver's zone."""
-    if literal(host):
+    if is_address(host):
         return host
     server = nameserver(resolver or {}, host)
     if server is None:

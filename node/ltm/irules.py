@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ..config.schema import ConfigError, folder_of, full_path, member_name
+from ..config.schema import ConfigError, folder_of, full_path, is_address, member_name
 from ..tcl.interp import Interp, Master, Refused, TclError
 from ..tcl.irule import DEFAULT_PRIORITY, Compiled, compile_rule
 from . import sip
@@ -511,7 +511,7 @@ class Commands:
 
     def snat(self, *args):
         _arity(args, 1, 2, "snat automap|none|addr ?port?")
-        if args[0] not in ("automap", "none") and not _is_address(args[0]):
+        if args[0] not in ("automap", "none") and not is_address(args[0]):
             raise Refused(f'invalid IP address "{args[0]}"')
         self.flow.snat_rule = args[0]
 
@@ -525,7 +525,7 @@ class Commands:
             for a in args[1:]:
                 if a.isdigit() or a == "indefinite":
                     options["timeout"] = a
-                elif _is_address(a):
+                elif is_address(a):
                     options["mask"] = a
                 else:
                     raise Refused(f'persist source_addr: "{a}" is neither a mask nor a timeout')
@@ -739,14 +739,6 @@ COMMANDS = {   # F5's name -> the Commands method ("call" is Tcl, in SUPPORT)
     "SIP::header": "sip_header", "SIP::respond": "sip_respond", "SIP::response": "sip_response",
     **{f"MQTT::{n}": f"mqtt_{n}" for n in ("type", "client_id", "username", "protocol_name", "protocol_version",
                                            "topic", "qos", "retain", "dup", "packet_id", "drop", "collect", "payload")}}
-
-
-def _is_address(word: str) -> bool:
-    try:
-        ipaddress.ip_address(word)
-    except ValueError:
-        return False
-    return True
 
 
 def _list(items) -> str:
