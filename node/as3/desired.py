@@ -467,7 +467,7 @@ class Builder:
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
                                    "profileMultiplex", *ADAPT),
                  "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP"),
-                 "Service_UDP": ("profileUDP",), "Service_L4": ("profileL4",),
+                 "Service_UDP": ("profileUDP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
         out = []

@@ -43,8 +43,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json",
           # a virtual on some VLANs only (allowVlans)
           "example-vs-specific-vlans.json",
-          # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP)
-          "example-smtps-starttls.json",
+          # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP; LDAP's client-ldap and
+          # server-ldap with the TLS profiles on a Service_UDP, DTLS on a BIG-IP)
+          "example-smtps-starttls.json", "example-ldap-starttls.json",
           # a GTM server virtual-server named with parentheses
           "example-gslb-server-serverType.json",
           # hash persistence with its iRule (stored only)
