@@ -22,7 +22,9 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])   # the repository, not bench/ (it has a dns.py)
 
-from node.as3 import settings  # noqa: E402
+import trio  # noqa: E402
+
+from node.as3 import settings, targets  # noqa: E402
 from node.as3.service import AppServices  # noqa: E402
 from node.config.store import ConfigStore, Op  # noqa: E402
 
@@ -62,6 +64,24 @@ def device() -> AppServices:
     return AppServices(store, lambda: None)
 
 
+def batch(svc: AppServices, body) -> tuple[int, dict]:
+    """An array of requests, or one with a targetHost, as node/rest/appsvcs.py runs it (one device
+    alone: any other host is out of reach); an array's outcome as its items' results together."""
+    items, errors = targets.batch(body, targets.Lab("bigip1", "192.0.2.245"))
+    if errors:
+        return svc.prepare(body).answer or (422, {"errors": errors})
+
+    async def in_thread(fn, *args):
+        return fn(*args)
+
+    answers = trio.run(targets.run, svc, items, [svc.submitted()["id"] for _ in items], None, in_thread, None)
+    status, out = targets.combined(answers) if isinstance(body, list) else answers[0]
+    parts = [o for o in (out.get("items") or [out])]
+    return status, {"errors": [e for o in parts for e in o.get("errors", [])],
+                    "results": [r for o in parts for r in (o.get("results") or [{"code": o.get("code"),
+                                                                                  "message": o.get("message")}])]}
+
+
 def reason(out: dict) -> str:
     """The first error or refusal, with names and numbers taken out so that alike ones count together."""
     text = (out.get("errors") or [r.get("response", r.get("message", "")) for r in out.get("results", [])
@@ -91,6 +111,8 @@ def main() -> None:
         patch = isinstance(body, list) and all(isinstance(op, dict) and "op" in op for op in body)
         if isinstance(body, dict) and body and set(body) <= set(settings.DEFAULTS):   # a body for /settings
             status, out = settings.post(svc.store, body)
+        elif targets.is_array(body) or targets.is_targeted(body):   # requests for targets: a device without peers
+            status, out = batch(svc, body)
         else:
             status, out = svc.apply(svc.prepare(body, None, "PATCH" if patch else "POST"))   # a PATCH body: PATCH
         ok = status == 200 and all(r.get("code") == 200 for r in out.get("results", []))

@@ -104,7 +104,8 @@ class Daemon:
         self.shell.logins = LoginFailures(lambda: int(self.store.get("auth password-policy", PASSWORD_POLICY)
                                                       ["max-login-failures"]))
         self.rest = RestApp(store=self.store, shell=self.shell, cluster=CMCluster(self.cm, self.iquery), ltm=self.ltm,
-                            device=Device(config.name, config.lab, config.mgmt_address), admin=config.admin,
+                            device=Device(config.name, config.lab, config.mgmt_address,
+                                          tuple(sorted(config.peers.items()))), admin=config.admin,
                             now=self.clock.time, save_config=self.save_config, log=self.log,
                             started=self.clock.time(), trust=self.join, gtm=self.gtm, status=self.status_record,
                             logins=self.shell.logins, sysconfig=self.sysconfig)

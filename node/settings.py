@@ -21,6 +21,7 @@ class NodeConfig:
     ha: dict = field(default_factory=dict)  # configsync_vlan, failover_vlans, heartbeat_interval, timeout, garp
     ntp: dict = field(default_factory=dict)  # server, poll, drift_ppm (no server: the clock runs free)
     iquery_version: tuple = ()               # () is this build's protocol version (chaos: a mismatch)
+    peers: dict = field(default_factory=dict)  # the lab's other BIG-IPs: name -> mgmt address (AS3 targetHost)
 
     @classmethod
     def load(cls, path: Path) -> "NodeConfig":
@@ -30,11 +31,13 @@ class NodeConfig:
                    modules=tuple(d.get("modules", ())), admin=d.get("admin") or {},
                    iquery_port=int(d.get("iquery_port", 4353)),
                    rest_port=int(d.get("rest_port", 443)), ha=d.get("ha") or {},
-                   ntp=d.get("ntp") or {}, iquery_version=tuple(d.get("iquery_version") or ()))
+                   ntp=d.get("ntp") or {}, iquery_version=tuple(d.get("iquery_version") or ()),
+                   peers=d.get("peers") or {})
 
     def to_dict(self) -> dict:
         return {"name": self.name, "lab": self.lab, "kind": self.kind, "state_dir": str(self.state_dir),
                 "mgmt_address": self.mgmt_address, "interfaces": self.interfaces,
                 "modules": list(self.modules), "admin": self.admin, "iquery_port": self.iquery_port,
                 "rest_port": self.rest_port,
-                "ha": self.ha, "ntp": self.ntp, "iquery_version": list(self.iquery_version)}
+                "ha": self.ha, "ntp": self.ntp, "iquery_version": list(self.iquery_version),
+                "peers": self.peers}

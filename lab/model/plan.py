@@ -173,7 +173,9 @@ def node_config(plan: Plan, node: NodePlan, state_dir, iquery_version: tuple = (
     return NodeConfig(name=node.name, lab=plan.lab, kind=node.kind, state_dir=state_dir,
                       mgmt_address=node.mgmt_address, modules=node.modules, admin=node.admin,
                       interfaces={i.vlan: {"address": i.address} for i in node.interfaces},
-                      ha=node_ha_settings(plan), ntp=node_ntp_settings(plan), iquery_version=iquery_version)
+                      ha=node_ha_settings(plan), ntp=node_ntp_settings(plan), iquery_version=iquery_version,
+                      peers={n.name: n.mgmt_address for n in plan.nodes
+                             if n.runs_daemon and n.mgmt_address and n.name != node.name})
 
 
 def node_ntp_settings(plan: Plan) -> dict:

@@ -124,7 +124,7 @@ def tls_common(secure_renegotiation: str) -> dict:
              "allowExpiredCRL": False, "proxySslEnabled": False, "proxySslPassthroughEnabled": False,
              "c3dEnabled": False, "forwardProxyEnabled": False, "forwardProxyBypassEnabled": False}
     return {**{k: {**BOOL, "default": v} for k, v in flags.items()},
-            "ciphers": {**STR, "default": "DEFAULT"}, "cipherGroup": BIGIP, "crlFile": BIGIP,
+            "ciphers": {**STR, "default": "DEFAULT"}, "cipherGroup": POINTER, "crlFile": BIGIP,
             "alertTimeout": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 4294967294},
                                        {"enum": ["immediate", "indefinite"]}], "default": "indefinite"},
             "cacheTimeout": intrange(0, 86400, 3600),
@@ -156,7 +156,10 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER),
+                           profileICAP=POINTER, profilePPTP=POINTER),
+    # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
+    "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
+                        publisherName=POINTER, parentProfile=POINTER),
     # content adaptation (node/ltm/adapt.py): request-adapt or response-adapt, and the internal
     # virtual's ICAP profile
     # (request-and-response: one of each, NAME_request and NAME_response, as AS3 makes them)
@@ -224,6 +227,7 @@ CLASSES: dict[str, dict] = {
         xForwardedFor={**BOOL, "default": False}, serverHeaderValue={**STR, "default": "BigIP"},
         proxyType=enum("reverse", "explicit", "transparent", default="reverse"),
         proxyConnectEnabled={**BOOL, "default": False}, resolver=BIGIP,
+        routeDomain={"anyOf": [STR, {"type": "integer", "minimum": 0, "maximum": 65534}]},   # the explicit proxy's
         viaRequest=enum("preserve", "remove", "append", default="preserve"),
         viaResponse=enum("preserve", "remove", "append", default="preserve"),
         requestChunking=enum("preserve", "selective", "rechunk", "sustain", default="preserve"),
@@ -255,7 +259,14 @@ CLASSES: dict[str, dict] = {
                  expand={**BOOL, "default": True}),
     "Data_Group": obj(("keyDataType",), keyDataType=enum("string", "integer", "ip"),
                       name=STR,    # F5's schema does not close the class: its examples give a name AS3 ignores
-                      storageType=enum("internal", default="internal"),
+                      storageType=enum("internal", "external", default="internal"),   # external: refused by name
+                      separator={**STR, "default": ":="}, ignoreChanges={**BOOL, "default": False},
+                      dataGroupFile=BIGIP, externalFilePath={"anyOf": [STR, {
+                          "type": "object", "required": ["url"], "additionalProperties": False, "properties": {
+                              "url": STR, "skipCertificateCheck": BOOL, "ignoreChanges": BOOL,
+                              "authentication": {"type": "object", "required": ["method"], "additionalProperties": False,
+                                                 "properties": {"method": enum("bearer-token", "basic"), "token": STR,
+                                                                "username": STR, "passphrase": SECRET}}}}]},
                       records={"type": "array", "items": {
                           "type": "object", "required": ["key"], "additionalProperties": False,
                           "properties": {"key": {"anyOf": [STR, {"type": "integer"}]}, "value": STR}}}),
@@ -280,7 +291,7 @@ CLASSES: dict[str, dict] = {
             "authenticationFrequency": enum("one-time", "every-time")}}},
                       authenticationMode=enum("ignore", "require", "request", default="ignore"),
                       authenticationTrustCA=POINTER, authenticationInviteCA=POINTER, forwardProxyBypassAllowlist=POINTER,
-                      c3dOCSP=BIGIP, allowDynamicRecordSizing={**BOOL, "default": False},
+                      c3dOCSP=POINTER, allowDynamicRecordSizing={**BOOL, "default": False},
                       nonSslConnectionsEnabled={**BOOL, "default": False},
                       cacheCertificateEnabled={**BOOL, "default": False}, staplerOCSPEnabled={**BOOL, "default": False},
                       notifyCertStatusToVirtualServer={**BOOL, "default": False},
@@ -395,18 +406,30 @@ TENANT = {"type": "object", "required": ["class"], "properties": {
     "controls": {"type": "object"}}}
 ADC = {"type": "object", "required": ["class", "schemaVersion"], "properties": {
     "class": STR, "schemaVersion": {"type": "string", "pattern": r"^3\.[0-9]+\.[0-9]+$"}, "id": STR,
-    "constants": CONSTANTS,
+    "constants": CONSTANTS, "$schema": STR,
+    "target": {"type": "object", "maxProperties": 1, "additionalProperties": False,   # BIG-IQ's: a BIG-IP ignores it
+               "properties": {"hostname": STR, "address": ADDRESS}},
     "label": STR, "remark": STR, "updateMode": enum("selective", "complete", default="selective"),
     "controls": {"type": "object", "properties": {"class": STR, "dryRun": BOOL, "trace": BOOL, "logLevel": STR,
                                                    "traceResponse": BOOL, "userAgent": STR, "archiveTimestamp": STR},
                  "additionalProperties": False}}}
-AS3 = {"type": "object", "required": ["class"], "additionalProperties": False, "properties": {
+HOSTNAME = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+# F5's AS3 request: other properties are let through (its schema does not close the class)
+AS3 = {"type": "object", "required": ["class"], "properties": {
     "class": STR, "action": enum("deploy", "dry-run", "redeploy", "retrieve", "remove", "patch", default="deploy"),
     "persist": {**BOOL, "default": True}, "declaration": {"type": "object"}, "logLevel": STR, "trace": BOOL,
     "traceResponse": BOOL, "redeployAge": {"type": "integer", "minimum": 0, "maximum": 15},
     "redeployUpdateMode": enum("original", "complete", "selective"), "historyLimit": intrange(1, 15, 4),
-    "patchBody": {"type": "array"}, "syncToGroup": STR, "targetHost": {"enum": ["localhost"]},
+    "patchBody": {"type": "array"}, "syncToGroup": STR, "retrieveAge": {"anyOf": [{"type": "integer", "minimum": 0},
+                                                                                   {"const": "list"}]},
+    # where the request goes (targets.py): this device, another BIG-IP of the lab, or nowhere
+    "targetHost": {"type": "string", "anyOf": [{"format": "f5ip"}, {"pattern": HOSTNAME}]},
+    "targetPort": port(0), "targetUsername": {"type": "string", "pattern": "^[^:]*$", "maxLength": 254},
+    "targetPassphrase": {"type": "string", "maxLength": 254}, "targetTimeout": intrange(1, 900, 150),
+    "targetTokens": {"type": "object", "additionalProperties": False, "patternProperties": {
+        r"^[^\x00-\x20:\x7f-\xff]{1,254}$": {"type": "string", "maxLength": 8192}}},
     "resourceTimeout": {"type": "integer"}}}
+TARGET_WORDS = ("targetHost", "targetPort", "targetUsername", "targetPassphrase", "targetTokens", "targetTimeout")
 
 # Each template wants these (F5: the http template needs a serviceMain of class Service_HTTP).
 TEMPLATES = {"http": "Service_HTTP", "https": "Service_HTTPS", "tcp": "Service_TCP", "udp": "Service_UDP", "l4": "Service_L4"}

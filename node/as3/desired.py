@@ -36,7 +36,7 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
 
 PROXY_CONNECT = "-proxy-connect"   # an HTTP_Profile's http-proxy-connect profile: its name and this (unverified)
 OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
-                     "profileRequestAdapt", "profileResponseAdapt")
+                     "profileRequestAdapt", "profileResponseAdapt", "profilePPTP")
 ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
@@ -125,7 +125,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "PPTP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -218,9 +218,10 @@ class Builder:
             enforcement["truncated-redirects"] = ED[item["truncatedRedirects"]]
         if enforcement:
             values["enforcement"] = {**TYPES["ltm profile http"].field("enforcement").default, **enforcement}
-        if "resolver" in item:
-            values["explicit-proxy"] = {**TYPES["ltm profile http"].field("explicit-proxy").default,
-                                        "dns-resolver": item["resolver"]["bigip"]}
+        proxy = {**({"dns-resolver": item["resolver"]["bigip"]} if "resolver" in item else {}),
+                 **({"route-domain": str(item["routeDomain"])} if "routeDomain" in item else {})}
+        if proxy:
+            values["explicit-proxy"] = {**TYPES["ltm profile http"].field("explicit-proxy").default, **proxy}
         self.add(Obj("ltm profile http", f"/{self.t}/{a}/{n}", described(item, values)))
         if get(item, "proxyConnectEnabled"):
             self.add(Obj("ltm profile http-proxy-connect", f"/{self.t}/{a}/{n}{PROXY_CONNECT}",
@@ -466,7 +467,7 @@ class Builder:
         props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex", *ADAPT),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
                                    "profileMultiplex", *ADAPT),
-                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP"),
+                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP"),
                  "Service_UDP": ("profileUDP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
@@ -530,6 +531,12 @@ class Builder:
         self.add(Obj("ltm profile icap", f"/{self.t}/{a}/{n}", described(item, {
             "defaults-from": "/Common/icap",
             "preview-length": get(item, "previewLength"), **{f: item[p] for p, f in names.items() if p in item}})))
+
+    def pptp_profile(self, a: str, n: str, item: dict) -> None:
+        self.add(Obj("ltm profile pptp", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": self.ref(item["parentProfile"], a) if "parentProfile" in item else "/Common/pptp",
+            "csv-format": ED[get(item, "csvFormat")], "include-destination-ip": ED[get(item, "includeDestinationIp")],
+            "publisher-name": self.ref(item["publisherName"], a) if "publisherName" in item else "none"})))
 
     def persistence(self, method, a: str) -> str:
         return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)

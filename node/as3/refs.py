@@ -14,7 +14,8 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "authenticationTrustCA": "CA_Bundle", "authenticationInviteCA": "CA_Bundle",
          "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile",
          "profileRequestAdapt": "Adapt_Profile", "profileResponseAdapt": "Adapt_Profile",
-         "profileICAP": "ICAP_Profile", "internalService": "Service_"}   # Service_: any service class
+         "profileICAP": "ICAP_Profile", "internalService": "Service_", "profilePPTP": "PPTP_Profile",
+         "publisherName": "Log_Publisher"}   # Service_: any service class
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool", "iRules": "GSLB_iRule",
               "proberPool": "GSLB_Prober_Pool"}

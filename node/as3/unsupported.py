@@ -20,7 +20,7 @@ PROPERTIES = {
     "policyFirewallEnforced": "a firewall policy (BIG-IP AFM)", "policyFirewallStaged": "a firewall policy (BIG-IP AFM)",
     "policyNAT": "a NAT policy (BIG-IP AFM)", "maximumBandwidth": "a throughput limit (BIG-IP AFM)",
     "profileILX": "an iRules LX plugin (BIG-IP ILX)", "profileAnalytics": "an analytics profile (BIG-IP AVR)",
-    "profilePPTP": "a PPTP profile", "profileSIP": "a SIP profile",
+    "profileSIP": "a SIP profile",
     "profileFTP": "an FTP profile", "mqttEnabled": "MQTT",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
@@ -75,6 +75,8 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/virtualType", VIRTUAL_TYPES[item["virtualType"]]))
     if item["class"] == "Service_Forwarding" and item.get("forwardingType") == "l2":
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
+    if item["class"] == "Service_UDP":   # F5's Service_UDP takes TLS for DTLS; the lab's UDP virtuals have none
+        errors += [refused(f"{pointer}/{p}", "DTLS on a UDP virtual") for p in ("clientTLS", "serverTLS") if p in item]
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
     errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script", "pkcs12")

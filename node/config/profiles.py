@@ -27,8 +27,14 @@ def kinds(lookup: Lookup, virtual: dict) -> set[str]:
 def data_path(lookup: Lookup, virtual: dict) -> str:
     """'fastl4' (packets forwarded in the kernel), 'http' (HTTP-aware full proxy) or 'tcp'."""
     ks = kinds(lookup, virtual)
-    if "fastl4" in ks:
+    if "fastl4" in ks or "pptp" in ks:   # PPTP: the kernel forwards it, its pptp helper following the calls
         return "fastl4"
     if "http" in ks:
         return "http"
     return "tcp"
+
+
+def helper(lookup: Lookup, virtual: dict) -> str | None:
+    """The kernel's conntrack helper a kernel-forwarded virtual's connections get: 'pptp' with a
+    PPTP profile (its GRE calls follow the control connection to the member), else None."""
+    return "pptp" if "pptp" in kinds(lookup, virtual) else None

@@ -475,7 +475,10 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     # HTTP/2 (node/ltm/h2gate.py: the client side speaks it) and MRF's HTTP router (stored only)
                     "http2": "http2", "httprouter": "httprouter",
                     # an explicit HTTP proxy's CONNECT handling (stored only)
-                    "http-proxy-connect": "http-proxy-connect"}
+                    "http-proxy-connect": "http-proxy-connect",
+                    # PPTP (node/ltm/fastl4.py: the kernel's pptp conntrack helper on the control
+                    # connection, so the GRE calls it sets up follow it to its member)
+                    "pptp": "pptp"}
 
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""
@@ -611,7 +614,11 @@ PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
 PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none"), Field("host", "str", "none"),
                 Field("referer", "str", "none"), Field("user-agent", "str", "none"),
                 Field("preview-length", "int", 0, minimum=0, maximum=4294967295))
+# F5's PPTP profile: its call logging (a log publisher, CSV or not, with the destination or not)
+PROFILE_PPTP = (Field("csv-format", "enum", "disabled", ED), Field("include-destination-ip", "enum", "disabled", ED),
+                Field("publisher-name", "str", "none"))
 PROFILE_EXTRA = {
+    "pptp": PROFILE_PPTP,
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,

@@ -44,6 +44,7 @@ def check(work: dict, touched: dict) -> None:
         if missing is not None:     # F5 names it as the virtual lists it, in full
             raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
         _stateless(path, work[(tname, path)], set(kinds.values()))
+        _pptp(path, work[(tname, path)], kinds)
         _forward_proxy(work, path, kinds)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
@@ -162,6 +163,21 @@ def _clone_pools(work: dict, virtual: dict) -> None:
 
 
 STATELESS_NOT = (("rules", "iRules"), ("persist", "persistence"), ("mirror", "connection mirroring"))
+
+
+def _pptp(path: str, virtual: dict, kinds: dict) -> None:
+    """A PPTP profile goes on a TCP virtual with a TCP profile; the lab's kernel forwards it (its
+    pptp helper), so nothing may terminate or parse the stream on the way."""
+    name = next((n for n, k in kinds.items() if k == "pptp"), None)
+    if name is None:
+        return
+    head = f"Virtual server {path} has a PPTP profile ({full_path(name.split()[0])})"
+    if virtual.get("ip-protocol", "tcp") != "tcp" or "tcp" not in kinds.values():
+        raise Invalid(f"{head}: it must be ip-protocol tcp with a TCP profile")
+    other = next((n for n, k in kinds.items() if k in NOT_WITH_FASTL4), None)
+    if other is not None:
+        raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): "
+                      "the lab forwards PPTP in the kernel, where nothing parses or terminates the stream")
 
 
 def _stateless(path: str, virtual: dict, kinds: set) -> None:

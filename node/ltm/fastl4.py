@@ -89,6 +89,7 @@ class L4Virtual:
     stateless: bool = False        # F5's Stateless (UDP): no conntrack, each packet to a member, rewritten both ways
     translate: tuple[bool, bool] = (True, True)   # stateless: rewrite the address, the port (translate-address, -port)
     clones: tuple[Clone, ...] = ()  # clone pools' members
+    helper: str | None = None      # the kernel's conntrack helper its connections get (pptp: HELPERS)
 
     def off_vlans(self) -> list[dict] | None:
         """Matches a packet arriving on a VLAN the virtual does not take: None when it takes every
@@ -185,6 +186,10 @@ BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100, "accept"), "forward": (
                # written in; the member's answer written back to the virtual's address on its way out
                "stateless": ("filter", "prerouting", -300, "accept"),
                "stateless_out": ("filter", "postrouting", -300, "accept")}
+# conntrack helpers (kernel-built: nf_conntrack_pptp with nf_nat_pptp): a PPTP virtual's control
+# connections get `pptp` as their member chain DNATs them; the helper reads the calls they set up
+# and expects each call's GRE, which then follows the connection's NAT (and its mark) to the member
+HELPERS = {"pptp": "tcp"}
 RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
 
 
@@ -263,6 +268,9 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
         if elems:
             cmds.append({"add": {"element": {"family": FAMILY, "table": TABLE, "name": name, "elem": elems}}})
     cmds += [{"add": _obj("chain", c)} for c in chains]
+    cmds += [{"add": {"ct helper": {"family": FAMILY, "table": TABLE, "name": h, "type": h, "protocol": p,
+                                    "l3proto": FAMILY}}}   # kept once made (a batch's rules may name it)
+             for h, p in HELPERS.items() if any(vs.helper == h for vs in virtuals)]
     cmds += _byte_counters(virtuals)
     if any(vs.members for vs in virtuals):   # a connection a member chain DNATed (and marked), both ways
         cmds.append(_rule("allow", {"match": {"op": "!=", "left": _ct("mark"), "right": 0}}, {"accept": None}))
@@ -302,7 +310,8 @@ def batch(virtuals: list[L4Virtual], have_chains: set[str], have_counters: set[s
             marked = [{"mangle": {"key": {"meta": {"key": "mark"}}, "value": mark_of(m.name)}}] if vs.persist else []
             cmds.append(_rule(counter(vs.path, m.name), _match({"meta": {"key": "l4proto"}}, vs.protocol),
                               {"mangle": {"key": _ct("mark"), "value": flow_mark(vs.path, m.name)}},
-                              {"counter": m_conns}, *marked, {"dnat": {"addr": m.address, "port": m.port}}))
+                              {"counter": m_conns}, *marked, *([{"ct helper": vs.helper}] if vs.helper else []),
+                              {"dnat": {"addr": m.address, "port": m.port}}))
             if m.snat:
                 cmds.append(_rule("postrouting", *_flow(vs, "original"),
                                   _match({"payload": {"protocol": "ip", "field": "daddr"}}, m.address),

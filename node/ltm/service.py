@@ -357,9 +357,10 @@ class LTM:
         if self._paths_at != self.store.generation:
             self._paths, self._paths_at = {}, self.store.generation
         key = (tuple(vs.get("profiles") or ()), bool(vs.get("rules")))
-        if key not in self._paths:
+        if key not in self._paths:   # a PPTP virtual stays in the kernel (its helper), iRules or not
             path = profiles.data_path(self.store.get, vs)
-            self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") else path
+            self._paths[key] = "tcp" if path == "fastl4" and vs.get("rules") and not profiles.helper(
+                self.store.get, vs) else path
         return self._paths[key]
 
     def in_kernel(self, vs: dict) -> bool:
@@ -409,6 +410,7 @@ class LTM:
                                                                self._l4_snat(vs, tg, m.address, pooled))
                                                for m in sorted(members, key=lambda m: m.name)),
                                          self._l4_persist(path), stateless=bool(vs.get("stateless")),
+                                         helper=profiles.helper(self.store.get, vs),
                                          translate=(vs.get("translate-address") != "disabled",
                                                     vs.get("translate-port") != "disabled"), **vlans))
         if want != self._l4_wanted:

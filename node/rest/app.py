@@ -22,6 +22,7 @@ from ..config.schema import base_name, check_trusted
 from ..config.store import Op
 from ..errors import ConfigError
 from .. import telemetry
+from ..as3 import targets
 from ..as3.service import AppServices
 from ..as3.validate import NotJson
 from . import resources as res
@@ -56,7 +57,8 @@ class RestApp:
         self.commands = Commands(p, self.auth, self.tasks, self.commit)
         self.transactions = Transactions(p.store, self.auth, self.commit)
         self.files = files.Files(p.sysconfig) if p.sysconfig is not None else None
-        self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks)
+        self.appsvcs = Appsvcs(AppServices(p.store, p.save_config, p.now), self.tasks,
+                               targets.Lab(p.device.name, p.device.mgmt_address, p.device.peers))
         self.onboarding = Onboarding(p, self.tasks)
         self.packages = PackageTasks()
         self.operations = 0

@@ -8,13 +8,15 @@ answers 202 at once. While one runs, another write gets AS3's 503; with burst ha
 """
 from __future__ import annotations
 
+import http.client
 import json
 
 import trio
 from starlette.responses import Response
 
-from ..as3 import per_app, settings
-from ..as3.service import BUSY, AppServices
+from .. import tls
+from ..as3 import per_app, settings, targets
+from ..as3.service import BUSY, AppServices, invalid
 from . import resources as res
 from .commands import Tasks
 from .errors import RestError
@@ -24,8 +26,9 @@ SYNC_LIMIT = 45.0     # seconds a synchronous declaration may run before it answ
 
 
 class Appsvcs:
-    def __init__(self, service: AppServices, tasks: Tasks):
+    def __init__(self, service: AppServices, tasks: Tasks, lab: targets.Lab | None = None):
         self.service, self.tasks = service, tasks
+        self.lab = lab or targets.Lab("localhost", "127.0.0.1")
         self.answers: dict[str, tuple[int, dict]] = {}     # a synchronous call's answer, by task id
         self.waiting: set[str] = set()                      # the ids a synchronous call waits on
         self.turn = trio.StrictFIFOLock()                   # one declaration at a time, queued in order
@@ -52,6 +55,8 @@ class Appsvcs:
             return Response(status_code=204) if status == 204 else json_response(out, status)
         if method not in ("POST", "PATCH", "DELETE"):
             raise RestError(405, f"Method {method} is not allowed.", 1)
+        if method == "POST" and (targets.is_array(body) or targets.is_targeted(body)):
+            return await self._batch(body, tenants, query)
         return await self._submit(body, tenants, method, query)
 
     async def _per_app(self, tenant: str, apps: list[str], method: str, body) -> Response:
@@ -70,13 +75,20 @@ class Appsvcs:
             out["declaration"] = per_app.view(out["declaration"], tenant, apps or per_app.app_names(body))
         return json_response(out, response.status_code)
 
-    async def _submit(self, body, tenants, method: str, query: dict, apps: list[str] | None = None) -> Response:
-        """Run one declaration as a task (queued behind a running one with burst handling)."""
+    def _busy(self) -> Response | None:
+        """AS3's 503 while another declaration runs (unless burst handling queues this one)."""
         if self.pending or self.service.busy or self.tasks.running:
             if not settings.burst(self.service.store):
                 return json_response({"code": 503, "message": BUSY}, 503)
             if self.pending > settings.QUEUE_LIMIT:     # the one running and 10 waiting
                 return json_response({"code": 503, "message": settings.TOO_MANY}, 503)
+        return None
+
+    async def _submit(self, body, tenants, method: str, query: dict, apps: list[str] | None = None) -> Response:
+        """Run one declaration as a task (queued behind a running one with burst handling)."""
+        refusal = self._busy()
+        if refusal:
+            return refusal
         record = self.service.submitted()
         done = trio.Event()
         self.pending += 1
@@ -90,6 +102,51 @@ class Appsvcs:
             status, out = self.answers.pop(record["id"])
             return json_response(out, status)
         return json_response(self.service.task(record["id"])[1], 202)
+
+    async def _batch(self, body, tenants, query: dict) -> Response:
+        """An array of requests, or one with a targetHost: each to its target (node/as3/targets.py),
+        each a task of its own; the answer is AS3's `{"code", "items"}` for an array."""
+        items, errors = targets.batch(body, self.lab)
+        if errors:
+            return json_response(invalid(errors)[1], 422)
+        array = isinstance(body, list)
+        if not array and items[0].where == "local":
+            return await self._submit(items[0].request, tenants, "POST", query)
+        refusal = self._busy()
+        if refusal:
+            return refusal
+        ids = [self.service.submitted()["id"] for _ in items]
+        done = trio.Event()
+        self.pending += 1
+        trio.lowlevel.spawn_system_task(self._run_batch, items, ids, tenants, done)
+        if query.get("async") != "true":
+            self.waiting.add(ids[0])
+            with trio.move_on_after(SYNC_LIMIT):
+                await done.wait()
+            self.waiting.discard(ids[0])
+        if done.is_set():
+            answers = self.answers.pop(ids[0])
+        else:
+            answers = [(202, self.service.task(id_)[1]) for id_ in ids]
+        status, out = targets.combined(answers) if array else answers[0]
+        return json_response(out, status)
+
+    async def _run_batch(self, items: list[targets.Item], ids: list[str], tenants, done: trio.Event) -> None:
+        async with self.turn:
+            self.service.busy = True
+            try:
+                answers = await targets.run(self.service, items, ids, tenants, _in_thread, _forward_async)
+            except Exception as exc:   # a bug must not kill the daemon: each task says what failed
+                answers = [(500, {"code": 500, "message": "declaration failed", "response": repr(exc)})] * len(ids)
+                for id_ in ids:
+                    if id_ in self.service.running:    # not finished when it failed
+                        self.service.finish(id_, answers[0])
+            finally:
+                self.service.busy = False
+                self.pending -= 1
+        if ids[0] in self.waiting:
+            self.answers[ids[0]] = answers
+        done.set()
 
     def discovery(self, segs: list[str], method: str, body) -> Response:
         """/mgmt/shared/service-discovery/task[/ID[/nodes]]: GET the tasks, POST a task's node list."""
@@ -135,6 +192,35 @@ class Appsvcs:
         if status == 200:
             self.service.save()
         return json_response(out, status)
+
+
+async def _in_thread(fn, *args):
+    return await trio.to_thread.run_sync(fn, *args)
+
+
+async def _forward_async(item: targets.Item, tenants) -> tuple[int, dict]:
+    return await trio.to_thread.run_sync(_forward, item, tenants)
+
+
+def _forward(item: targets.Item, tenants) -> tuple[int, dict]:
+    """The request to a peer BIG-IP of the lab (only ever one: targets.Lab decides), over its
+    iControl REST with the request's credentials; its certificate is not checked, as AS3 does not.
+    Runs in a worker thread."""
+    path = "/mgmt/shared/appsvcs/declare" + (f"/{','.join(tenants)}" if tenants else "")
+    conn = http.client.HTTPSConnection(item.address, item.port, timeout=item.timeout, context=tls.unverified_client())
+    try:
+        conn.request("POST", path, json.dumps(item.request), {"Content-Type": "application/json", **item.headers})
+        resp = conn.getresponse()
+        text = resp.read().decode(errors="replace")
+    except OSError as exc:
+        return 500, {"code": 500, "message": f"POST https://{item.host}:{item.port}{path} failed ({exc})"}
+    finally:
+        conn.close()
+    try:
+        body = json.loads(text) if text else {}
+    except ValueError:
+        body = text
+    return targets.remote(item, resp.status, body)
 
 
 def _swap(answer: tuple[int, dict]) -> tuple[dict, int]:

@@ -18,6 +18,7 @@ class Device:
     name: str
     lab: str
     mgmt_address: str
+    peers: tuple = ()     # the lab's other BIG-IPs, (name, mgmt address) each: where AS3's targetHost may go
 
 
 class Cluster(Protocol):

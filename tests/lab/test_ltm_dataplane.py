@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from lab.model import state
+from lab.model.plan import prefix
 from lab.runtime.control import ControlError, node_status
 from lab.runtime.lab import Lab
 from tests.lab.conftest import wait_for
@@ -935,3 +936,50 @@ def test_an_explicit_proxy_tunnels_connect_when_its_connect_profile_allows_it(lt
         denied = run(ltm_lab, "client", "curl", "-s", "-m", "3", "-p", "-x", f"http://{VIP}:101", "-w", "%{http_connect}",
                      "http://10.1.20.21/")
         assert denied.returncode == 56 and denied.stdout.strip() == "403", denied
+
+
+# -- PPTP ------------------------------------------------------------------------------------------
+def _peer(lab, node, *args, stdin=None) -> subprocess.Popen:
+    """tests/lab/pptp_peer.py in a node, its JSON lines read as they come."""
+    return subprocess.Popen(["ip", "netns", "exec", prefix(lab) + node, sys.executable, "-m", "tests.lab.pptp_peer", *args],
+                            cwd=Path(__file__).resolve().parents[2], stdin=stdin, stdout=subprocess.PIPE, text=True)
+
+
+def test_a_pptp_virtual_sends_each_calls_gre_after_its_control_connection_to_the_member(ltm_lab):
+    """ltm profile pptp: the kernel forwards the control connection (the virtual's port 8181 to the
+    member's 1723, SNAT automap) with its pptp conntrack helper, which expects the call's GRE both
+    ways: the client's GRE to the virtual reaches the member, the member's comes back from the virtual."""
+    with made(ltm_lab, "create ltm pool pac_pool members add { 10.1.20.21:1723 }",
+              "create ltm profile pptp pptp_calls csv-format enabled",
+              "create ltm virtual vs_pptp destination 10.1.10.100:8181 pool pac_pool profiles replace-all-with "
+              "{ tcp pptp_calls } source-address-translation { type automap }"):
+        wait_for(lambda: 'ct helper set "pptp"' in run(ltm_lab, "bigip1", "nft", "list", "table", "ip",
+                                                       "biglab_ltm").stdout, what="the pptp helper on vs_pptp")
+        assert run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :8181").stdout.strip() == ""   # no proxy
+        pac = _peer(ltm_lab, "web1", "pac", "10.1.20.21", "1723")
+        pns = None
+        try:
+            assert json.loads(pac.stdout.readline()) == {"listening": 1723}
+            pns = _peer(ltm_lab, "client", "pns", VIP, "8181", stdin=subprocess.PIPE)
+            assert json.loads(pns.stdout.readline())["called"] == [0x4242, 0x1111, 1]   # PAC's call, ours, connected
+            expected = run(ltm_lab, "bigip1", "conntrack", "-L", "expect").stdout
+            # the call's GRE, both ways, expected by the helper of the client's control connection
+            assert expected.count("proto=47") == 2 and expected.count("helper=pptp") == 2, expected
+            assert "src=10.1.10.51 dst=10.1.10.100 srckey=0x1111 dstkey=0x4242" in expected, expected
+            pns.stdin.write("go\n")
+            pns.stdin.flush()
+            assert json.loads(pns.stdout.readline())["gre"] == [VIP, 0x1111, "from-pac"]
+            got = json.loads(pac.stdout.readline())
+            assert got["control_from"] == "10.1.20.10"   # automap: the floating self IP
+            assert got["gre"] == ["10.1.20.10", 0x4242, "from-pns"] and got["pns_call"] != 0
+            gre = run(ltm_lab, "bigip1", "conntrack", "-L", "-p", "gre").stdout
+            assert "src=10.1.10.51 dst=10.1.10.100 srckey=0x1111 dstkey=0x4242 src=10.1.20.21 dst=10.1.20.10" in gre, gre
+        finally:
+            for p in (pns, pac):
+                if p is not None and p.poll() is None:
+                    p.kill()
+                if p is not None:
+                    p.wait(10)
+                    p.stdout.close()
+                    if p.stdin:
+                        p.stdin.close()

@@ -141,3 +141,13 @@ def test_an_onboard_manual_pair_starts_untrusted_with_its_ha_addresses():
     assert not lab_onboards(onboard) and lab_onboards(make_plan(load(HA)))
     assert node_ha_settings(onboard)["failover_vlans"] == ["ha", "internal"]
     assert not lab_onboards(make_plan(parse({**ha(), "trust": False})))
+
+
+def test_each_bigip_is_told_the_lab_s_other_bigips_for_as3_targets(tmp_path):
+    from lab.model.plan import node_config
+    from node.settings import NodeConfig
+    plan = make_plan(load(HA, name="abcdef"))
+    config = node_config(plan, plan.node("bigip1"), tmp_path)
+    assert config.peers == {"bigip2": "10.1.1.12"}     # not itself, not the hosts and servers
+    (tmp_path / "node.json").write_text(__import__("json").dumps(config.to_dict()))
+    assert NodeConfig.load(tmp_path / "node.json").peers == {"bigip2": "10.1.1.12"}
