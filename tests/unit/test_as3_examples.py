@@ -92,7 +92,6 @@ ANSWERS = {
     "example-send-declaration-to-remote-big-ip-via-remote-sd.json": "service discovery in AWS is not supported",
     "example-data-group-token.json": "an external data group is not supported by this lab (it reaches no internet)",
     "example-cipher-group.json": 'class "Cipher_Group" is not supported by this lab',
-    "example-ldap-starttls.json": "DTLS on a UDP virtual is not supported by this lab",
     "example-route-domain-strings.json": 'class "DNS_Nameserver" is not supported by this lab'}
 
 
