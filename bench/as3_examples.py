@@ -41,7 +41,8 @@ BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtua
 # BIG-IP has clientssl and serverssl, not these), made here by hand as an engineer would
 PREREQUISITES = [("ltm profile client-ssl", "/Common/clientssl1"), ("ltm profile client-ssl", "/Common/clientssl2"),
                  ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2"),
-                 ("ltm profile http2", "/Common/http2ingress"), ("ltm profile http2", "/Common/http2egress")]
+                 ("ltm profile http2", "/Common/http2ingress"), ("ltm profile http2", "/Common/http2egress"),
+                 ("ltm profile sip", "/Common/testSIP")]
 POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 

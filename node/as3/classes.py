@@ -156,7 +156,7 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER, profilePPTP=POINTER),
+                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER),
     # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
     "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
                         publisherName=POINTER, parentProfile=POINTER),
@@ -168,10 +168,11 @@ CLASSES: dict[str, dict] = {
                          previewSize=intrange(0, 4294967295, 1024), timeout=intrange(0, 4294967295, 0),
                          serviceDownAction=enum("ignore", "reset", "drop", default="ignore"),
                          allowHTTP10={**BOOL, "default": False}),
+    "SIP_Profile": obj(),   # AS3's has no settings of its own: ltm profile sip with /Common/sip's (node/ltm/sip.py)
     "ICAP_Profile": obj(uri=STR, fromHeader=STR, hostHeader=STR, refererHeader=STR, userAgentHeader=STR,
                         previewLength=intrange(0, 4294967295, 0)),
     # serverTLS / clientTLS on UDP: DTLS on a BIG-IP (stored and attached; the lab passes datagrams through)
-    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"),
+    "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"), profileSIP=POINTER,
                            virtualType=enum("standard", "internal", "stateless", default="standard"),
                            serverTLS=TLS, clientTLS=TLS),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),

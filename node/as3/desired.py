@@ -36,7 +36,7 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
 
 PROXY_CONNECT = "-proxy-connect"   # an HTTP_Profile's http-proxy-connect profile: its name and this (unverified)
 OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
-                     "profileRequestAdapt", "profileResponseAdapt", "profilePPTP")
+                     "profileRequestAdapt", "profileResponseAdapt", "profilePPTP", "profileSIP")
 ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
@@ -125,7 +125,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "PPTP_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "PPTP_Profile", "SIP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -467,8 +467,8 @@ class Builder:
         props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex", *ADAPT),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
                                    "profileMultiplex", *ADAPT),
-                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP"),
-                 "Service_UDP": ("profileUDP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
+                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP", "profileSIP"),
+                 "Service_UDP": ("profileUDP", "profileSIP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
         out = []
@@ -524,6 +524,9 @@ class Builder:
                              "internal-virtual": internal, "preview-size": get(item, "previewSize"),
                              "timeout": get(item, "timeout"), "service-down-action": get(item, "serviceDownAction"),
                              "allow-http-10": YN[get(item, "allowHTTP10")]})))
+
+    def sip_profile(self, a: str, n: str, item: dict) -> None:
+        self.add(Obj("ltm profile sip", f"/{self.t}/{a}/{n}", described(item, {"defaults-from": "/Common/sip"})))
 
     def icap_profile(self, a: str, n: str, item: dict) -> None:
         names = {"uri": "uri", "fromHeader": "header-from", "hostHeader": "host", "refererHeader": "referer",

@@ -614,11 +614,28 @@ PROFILE_ADAPT = (Field("internal-virtual", "ref", "none", ref="ltm virtual"),
 PROFILE_ICAP = (Field("uri", "str", "none"), Field("header-from", "str", "none"), Field("host", "str", "none"),
                 Field("referer", "str", "none"), Field("user-agent", "str", "none"),
                 Field("preview-length", "int", 0, minimum=0, maximum=4294967295))
+# ltm profile sip, F5's properties and defaults (a 14.1 device's /Common/sip). A virtual with one
+# parses SIP (node/ltm/sip.py): max-size, insert-via-header, secure-via-header, user-via-header and
+# community act (Call-ID persistence, a Via inserted; insert-record-route-header stored only); the rest is stored
+PROFILE_SIP = (
+    Field("alg-enable", "enum", "disabled", ED), Field("community", "str", "none"),
+    *_ed(("dialog-aware", "disabled"), ("insert-record-route-header", "disabled"), ("insert-via-header", "disabled"),
+         ("secure-via-header", "disabled"), ("security", "disabled"), ("terminate-on-bye", "enabled")),
+    Field("dialog-establishment-timeout", "int", 10, minimum=0, maximum=4294967295),
+    Field("enable-sip-firewall", "enum", "no", NY), Field("log-profile", "str", "none"),
+    Field("log-publisher", "str", "none"), Field("max-media-sessions", "int", 6, minimum=0, maximum=4294967295),
+    Field("max-registrations", "int", 100, minimum=0, maximum=4294967295),
+    Field("max-sessions-per-registration", "int", 50, minimum=0, maximum=4294967295),
+    Field("max-size", "int", 65535, minimum=0, maximum=4294967295),
+    Field("registration-timeout", "int", 3600, minimum=0, maximum=4294967295),
+    Field("rtp-proxy-style", "enum", "symmetric", ("symmetric", "restricted-by-ip-address", "any-location")),
+    Field("sip-session-timeout", "int", 300, minimum=0, maximum=4294967295),
+    Field("user-via-header", "str", "none"))
 # F5's PPTP profile: its call logging (a log publisher, CSV or not, with the destination or not)
 PROFILE_PPTP = (Field("csv-format", "enum", "disabled", ED), Field("include-destination-ip", "enum", "disabled", ED),
                 Field("publisher-name", "str", "none"))
 PROFILE_EXTRA = {
-    "pptp": PROFILE_PPTP,
+    "pptp": PROFILE_PPTP, "sip": PROFILE_SIP,
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,

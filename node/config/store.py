@@ -870,11 +870,12 @@ def _resolve(work: dict, types: tuple, raw: str, path: str) -> str:
 def _clash_key(tname: str, values: dict):
     """What two objects of a type may not share: an address (a self IP's without its prefix); a
     virtual's destination; an ip-forward virtual's with its mask and source (one destination takes
-    several sources, as on a BIG-IP; the lab's proxy listens on an address and port, whatever the source)."""
+    several sources, as on a BIG-IP; the lab's proxy listens on an address and port, whatever the source).
+    A UDP virtual and a TCP one share a destination, as on a BIG-IP (SIP over both on 5060)."""
     if tname == "ltm virtual" and values.get("ip-forward"):
         return values.get("destination"), values.get("mask"), values.get("source")
     if tname == "ltm virtual":
-        return values.get("destination")
+        return values.get("destination"), values.get("ip-protocol") == "udp"
     if tname == "net self":
         return values.get("address").split("/")[0]
     if fqdn_checks.is_template(values):    # FQDN nodes: any number of them, whatever their names

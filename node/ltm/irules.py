@@ -14,12 +14,13 @@ import ipaddress
 import itertools
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..config.schema import ConfigError, folder_of, full_path, member_name
 from ..tcl.interp import Interp, Master, Refused, TclError
 from ..tcl.irule import DEFAULT_PRIORITY, Compiled, compile_rule
+from . import sip
 from .hooks import Flow, Outcome, Target
 
 SUPPORT = r"""
@@ -369,6 +370,73 @@ class Commands:
                 raise Refused(f'header "{word}" has no value')
         self._answer(Outcome("respond", int(args[0]), body, tuple(headers)))
 
+    # -- SIP (a virtual with a SIP profile: node/ltm/sip_driver.py) -------------------------------------
+    def _sip(self):
+        msg = self.flow.data.get("sip")
+        if msg is None or self.irules.current.event not in ("SIP_REQUEST", "SIP_RESPONSE"):
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        return msg
+
+    def sip_method(self, *args):
+        _arity(args, 0, 0, "SIP::method")
+        return self._sip().method or ""
+
+    def sip_uri(self, *args):
+        _arity(args, 0, 0, "SIP::uri")
+        return self._sip().uri
+
+    def sip_call_id(self, *args):
+        _arity(args, 0, 0, "SIP::call_id")
+        return self._sip().call_id
+
+    def sip_response(self, *args):
+        _arity(args, 1, 1, "SIP::response code|text")
+        msg = self._sip()
+        if args[0] not in ("code", "text"):
+            raise Refused(f'bad option "{args[0]}": must be code or text')
+        if msg.is_request:
+            return ""
+        return str(msg.status) if args[0] == "code" else msg.reason
+
+    def sip_header(self, *args):
+        """F5's SIP::header [value] NAME [INDEX] | names | count NAME | insert NAME VALUE | remove NAME [INDEX]."""
+        usage = "SIP::header ?value? name ?index? | names | count name | insert name value | remove name ?index?"
+        msg = self._sip()
+        if not args:
+            raise Refused(f'wrong # args: should be "{usage}"')
+        if args[0] == "names":
+            return _list(n for n, _ in msg.headers)
+        if args[0] == "count":
+            _arity(args, 2, 2, usage)
+            return str(len(msg.values(args[1])))
+        if args[0] == "insert":
+            _arity(args, 3, 3, usage)
+            self.flow.data["sip"] = replace(msg, headers=(*msg.headers, (args[1], args[2])))
+            return ""
+        if args[0] == "remove":
+            _arity(args, 2, 2, usage)
+            want = sip.canonical(args[1])
+            self.flow.data["sip"] = replace(msg, headers=tuple(h for h in msg.headers if sip.canonical(h[0]) != want))
+            return ""
+        rest = args[1:] if args[0] == "value" else args
+        _arity(rest, 1, 2, usage)
+        values = msg.values(rest[0]) if sip.canonical(rest[0]) in ("via", "contact", "route", "record-route") else \
+            [v for n, v in msg.headers if sip.canonical(n) == sip.canonical(rest[0])]
+        index = int(rest[1]) if len(rest) == 2 and rest[1].isdigit() else 0
+        return values[index] if index < len(values) else ""
+
+    def sip_respond(self, *args):
+        if not args or not args[0].isdigit():
+            raise Refused('wrong # args: should be "SIP::respond code ?reason? ?name value ...?"')
+        if self.irules.current.event != "SIP_REQUEST":
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        self._sip()
+        reason, rest = (args[1], list(args[2:])) if len(args) > 1 else ("", [])
+        if len(rest) % 2:
+            raise Refused(f'header "{rest[-1]}" has no value')
+        self.flow.outcome = Outcome("respond", int(args[0]), reason.encode(),
+                                    tuple(zip(rest[::2], rest[1::2])))
+
     # -- addresses ---------------------------------------------------------------------------------
     def client_addr(self, *args):
         _arity(args, 0, 0, "IP::client_addr")
@@ -592,7 +660,8 @@ COMMANDS = {   # F5's name -> the Commands method ("call" is Tcl, in SUPPORT)
     "TCP::local_port": "local_port", "TCP::server_port": "server_port", "LB::server": "lb_server",
     "pool": "pool", "node": "node", "snat": "snat", "reject": "reject", "drop": "drop", "discard": "drop",
     "persist": "persist", "class": "klass", "log": "log", "table": "table", "event": "event",
-    "virtual": "virtual"}
+    "virtual": "virtual", "SIP::method": "sip_method", "SIP::uri": "sip_uri", "SIP::call_id": "sip_call_id",
+    "SIP::header": "sip_header", "SIP::respond": "sip_respond", "SIP::response": "sip_response"}
 
 
 def _is_address(word: str) -> bool:

@@ -24,7 +24,7 @@ TRANSPARENT = {"nftables": [
                        "hook": "prerouting", "prio": -150, "policy": "accept"}}},
     {"flush": {"chain": {"family": "ip", "table": "biglab_transparent", "name": "prerouting"}}},
     {"add": {"rule": {"family": "ip", "table": "biglab_transparent", "chain": "prerouting", "expr": [
-        {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}},
+        {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": {"set": ["tcp", "udp"]}}},   # udp: SIP
         {"match": {"op": "==", "left": {"socket": {"key": "transparent"}}, "right": 1}},
         {"mangle": {"key": {"meta": {"key": "mark"}}, "value": TRANSPARENT_MARK}}]}}}]}
 

@@ -23,6 +23,7 @@ from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
 from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, ldap, mirror, persist, policies, proxy, snat, tls
+from .sip_driver import SipGate, is_sip_udp
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
 from .fqdn_driver import FqdnResolution
@@ -104,6 +105,7 @@ class LTM:
         # a traffic group's mirroring peer: its next-active device's mirroring address (set by the daemon)
         self.mirror_peer: Callable[[str], str | None] = lambda traffic_group: None
         self.fqdn = FqdnResolution(store, log, events)   # FQDN nodes, resolved on this device
+        self.sip = SipGate(self)   # virtuals with a SIP profile (node/ltm/sip_driver.py)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         try:
@@ -365,18 +367,20 @@ class LTM:
 
     def in_kernel(self, vs: dict) -> bool:
         """Whether the kernel serves the virtual: a fastL4 one, an ip-forward one (it routes), a
-        stateless one (each packet rewritten), a UDP one (the proxy takes TCP only)."""
+        stateless one (each packet rewritten), a UDP one (the proxy takes TCP, and SIP's datagrams, only)."""
         return bool(vs.get("ip-forward") or vs.get("stateless")) or self.forwards(vs)
 
     def forwards(self, vs: dict) -> bool:
         """A virtual whose connections the kernel forwards to a member (DNAT, conntrack): a fastL4
-        one, and a UDP one, whose datagrams pass as they are (DTLS is not ended: its client-ssl
-        and server-ssl profiles are attached, not acting)."""
-        return self.data_path(vs) == "fastl4" or (vs.get("ip-protocol") == "udp" and not vs.get("ip-forward"))
+        one, and a UDP one without a SIP profile (the proxy serves those), whose datagrams pass as
+        they are (DTLS is not ended: its client-ssl and server-ssl profiles are attached, not acting)."""
+        if self.data_path(vs) == "fastl4":
+            return True
+        return vs.get("ip-protocol") == "udp" and not vs.get("ip-forward") and not is_sip_udp(self, vs)
 
     def _reconcile_listeners(self) -> None:
-        want = {path: (addr, port) for path, (vs, addr, port, _) in self.serving().items()
-                if not self.in_kernel(vs)}
+        want = {path: (addr, port, "udp") if is_sip_udp(self, vs) else (addr, port)
+                for path, (vs, addr, port, _) in self.serving().items() if not self.in_kernel(vs)}
         reconcile(self.listeners, want, self._start_listener)
 
     # -- fastL4: the kernel forwards ------------------------------------------------------------
@@ -604,7 +608,7 @@ class LTM:
 
     def _start_listener(self, path: str, spec: tuple) -> tuple:
         scope = trio.CancelScope()
-        self._nursery.start_soon(self._listen, path, spec, scope)
+        self._nursery.start_soon(self.sip.listen_udp if len(spec) == 3 else self._listen, path, spec, scope)
         return spec, scope
 
     def _end_forced_down(self) -> None:
@@ -671,7 +675,9 @@ class LTM:
                         elif ldap_mode != "none":   # none: TLS never starts
                             client = await tls.starttls_accept(client, ctx, ldap_mode, tls.handshake_timeout(profile))
                         alpn = client.selected_alpn_protocol() if isinstance(client, trio.SSLStream) else None
-                if h2gate.speaks_h2(h2_profile, alpn) and not bypass:
+                if self.data_path(vs) != "http" and self.profile_path(vs, "sip") is not None:
+                    await self.sip.tcp(vs, client, flow, hook, scope)
+                elif h2gate.speaks_h2(h2_profile, alpn) and not bypass:
                     await self._http2(vs, client, flow, hook, scope, h2_profile)
                 elif self.data_path(vs) == "http" and not bypass:
                     await self._http(vs, client, flow, hook, scope, ready)

@@ -19,7 +19,7 @@ from .script import TclSyntax, commands_in, parse, rewrite
 
 # the events the lab's proxy fires (node/ltm/hooks.py), and RULE_INIT, run once at load
 FIRED = ("RULE_INIT", "CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED",
-         "SERVER_CONNECTED", "CLIENT_CLOSED")
+         "SERVER_CONNECTED", "CLIENT_CLOSED", "SIP_REQUEST", "SIP_RESPONSE")
 HTTP_EVENTS = ("HTTP_REQUEST", "HTTP_RESPONSE")
 DEFAULT_PRIORITY = 500
 
@@ -30,7 +30,8 @@ F5_COMMANDS = (
     "IP::client_addr", "IP::local_addr", "IP::remote_addr", "IP::server_addr",
     "TCP::client_port", "TCP::local_port", "TCP::remote_port", "TCP::server_port",
     "LB::server", "pool", "node", "snat", "reject", "drop", "discard", "persist",
-    "class", "log", "table", "event", "call", "virtual")
+    "class", "log", "table", "event", "call", "virtual",
+    "SIP::method", "SIP::uri", "SIP::call_id", "SIP::header", "SIP::respond", "SIP::response")
 
 
 @dataclass(frozen=True)

@@ -938,6 +938,80 @@ def test_an_explicit_proxy_tunnels_connect_when_its_connect_profile_allows_it(lt
         assert denied.returncode == 56 and denied.stdout.strip() == "403", denied
 
 
+# -- SIP ---------------------------------------------------------------------------------------------
+SIP_UAS = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 5060))
+while True:
+    data, addr = s.recvfrom(65535)
+    head = data.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    keep = [h for h in head[1:] if h.split(":")[0].lower() in ("via", "v", "from", "to", "call-id", "cseq")]
+    top = next((h.split(":", 1)[1].strip() for h in head[1:] if h.split(":")[0].lower() in ("via", "v")), "")
+    out = ["SIP/2.0 200 OK", *keep, "X-Member: " + sys.argv[1], "X-Top-Via: " + top,
+           "X-Source: %s:%d" % addr, "Content-Length: 0"]
+    s.sendto(("\r\n".join(out) + "\r\n\r\n").encode(), addr)
+'''
+SIP_UAC = r'''
+import json, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.bind(("", 5062))
+out = []
+for line in sys.argv[1:]:
+    method, call = line.split(":")
+    if method == "GARBAGE":
+        s.sendto(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", ("10.1.10.100", 5060))
+    else:
+        s.sendto(("%s sip:bob@10.1.10.100 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.10.51:5062;branch=z9hG4bK%s%s\r\n"
+                  "From: <sip:alice@lab>;tag=1\r\nTo: <sip:bob@lab>\r\nCall-ID: %s\r\nCSeq: 1 %s\r\n"
+                  "Content-Length: 0\r\n\r\n" % (method, method, call, call, method)).encode(), ("10.1.10.100", 5060))
+    try:
+        data = s.recv(65535).decode()
+    except socket.timeout:
+        out.append(None)
+        continue
+    heads = [h.split(":", 1) for h in data.split("\r\n\r\n")[0].split("\r\n")[1:]]
+    out.append({"first": data.split("\r\n")[0], "via": [v.strip() for n, v in heads if n.lower() == "via"],
+                **{n[2:].lower().replace("-", "_"): v.strip() for n, v in heads if n.startswith("X-")}})
+print(json.dumps(out))
+'''
+
+
+def test_a_udp_sip_virtual_keeps_each_call_on_one_member_inserts_via_and_drops_what_is_not_sip(ltm_lab):
+    pids = [(w, int(run(ltm_lab, w, "sh", "-c", f"python3 -c '{SIP_UAS}' {w} >/dev/null 2>&1 & echo $!").stdout))
+            for w in ("web1", "web2")]
+    try:
+        tmsh(ltm_lab, "bigip1", "create ltm pool sip_pool members add { 10.1.20.21:5060 10.1.20.22:5060 }")
+        tmsh(ltm_lab, "bigip1", "create ltm profile sip sip_via insert-via-header enabled")
+        tmsh(ltm_lab, "bigip1", "create ltm virtual vs_sip destination 10.1.10.100:5060 ip-protocol udp pool sip_pool "
+                               "profiles replace-all-with { udp sip_via }")
+        wait_for(lambda: node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_sip"].serving, what="vs_sip serving")
+        out = run(ltm_lab, "client", "python3", "-c", SIP_UAC, "INVITE:call-a", "ACK:call-a", "INVITE:call-b",
+                  "BYE:call-a", "GARBAGE:x", "OPTIONS:call-b")
+        a1, a2, b1, a3, garbage, b2 = json.loads(out.stdout)
+        # every message of a call to one member; the next call to the other (round robin)
+        assert a1["member"] == a2["member"] == a3["member"] and b1["member"] == b2["member"] != a1["member"]
+        assert a1["first"] == "SIP/2.0 200 OK"
+        # the member saw the BIG-IP's Via on top (the client's under it); the client gets its own Via back only
+        assert a1["top_via"].startswith("SIP/2.0/UDP ") and "branch=z9hG4bKf5-" in a1["top_via"]
+        assert a1["via"] == ["SIP/2.0/UDP 10.1.10.51:5062;branch=z9hG4bKINVITEcall-a"]
+        assert a1["source"].startswith("10.1.10.51:")   # SNAT none: the member sees the client's address
+        assert garbage is None                           # not SIP: dropped, and counted
+        stats = wait_for(lambda: (s := node_status(ltm_lab, "bigip1").ltm.virtuals["/Common/vs_sip"].stats).refused and s,
+                         what="the dropped datagram counted")
+        assert stats.refused == 1 and stats.bytes_in > 0 and stats.bytes_out > 0
+        assert "insert-via-header enabled" in tmsh(ltm_lab, "bigip2", "list ltm profile sip sip_via")   # synced
+    finally:
+        for node, pid in pids:
+            run(ltm_lab, node, "kill", str(pid))
+        for line in ("delete ltm virtual vs_sip", "delete ltm pool sip_pool", "delete ltm profile sip sip_via"):
+            try:
+                tmsh(ltm_lab, "bigip1", line)
+            except ControlError:
+                pass
+
+
 # -- PPTP ------------------------------------------------------------------------------------------
 def _peer(lab, node, *args, stdin=None) -> subprocess.Popen:
     """tests/lab/pptp_peer.py in a node, its JSON lines read as they come."""
