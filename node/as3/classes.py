@@ -156,7 +156,8 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER),
+                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER,
+                           mqttEnabled={**BOOL, "default": False}),   # F5's /Common/mqtt on the virtual
     # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
     "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
                         publisherName=POINTER, parentProfile=POINTER),

@@ -490,6 +490,8 @@ class Builder:
             else:
                 out.append(builtin[prop] if isinstance(v, str) else self.ref(v, a))
         out += [p for p in self.http2_profiles(item, a) if p not in out]
+        if item.get("mqttEnabled"):    # AS3 attaches F5's MQTT profile
+            out.append("/Common/mqtt")
         http = self.resolver.index.get(self.ref(item["profileHTTP"], a)) if isinstance(item.get("profileHTTP"), dict) else None
         if (http or {}).get("proxyConnectEnabled"):   # its CONNECT profile goes on the virtual with it
             out.append(self.ref(item["profileHTTP"], a) + PROXY_CONNECT)

@@ -13,7 +13,7 @@ not look like a dead peer.
 """
 from __future__ import annotations
 
-import hashlib
+import functools
 
 import msgpack
 from cryptography import x509
@@ -30,11 +30,16 @@ class HeartbeatAuth:
     def __init__(self, trust):
         """`trust`: the device's TrustStore (key, cert, ca, members)."""
         self.trust = trust
-        self._checked: dict[tuple[bytes, bytes], str | None] = {}   # (cert digest, CA digest) -> device
+        self._checked: dict[tuple, tuple | None] = {}   # (cert DER, CA) -> (device, public key)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4)
+    def _der(cert: x509.Certificate) -> bytes:
+        return cert.public_bytes(serialization.Encoding.DER)
 
     def seal(self, body: bytes) -> bytes:
         sig = self.trust.key.sign(body, ec.ECDSA(hashes.SHA256()))
-        der = self.trust.cert.public_bytes(serialization.Encoding.DER)
+        der = self._der(self.trust.cert)
         return msgpack.packb({"t": KIND, "body": body, "cert": der, "sig": sig}, use_bin_type=True)
 
     def open(self, data: bytes) -> tuple[str, bytes] | None:
@@ -48,30 +53,32 @@ class HeartbeatAuth:
         body, der, sig = env.get("body"), env.get("cert"), env.get("sig")
         if not all(isinstance(v, bytes) for v in (body, der, sig)):
             return None
-        device = self._device_of(der)
-        if device is None:
+        signer = self._signer(der)
+        if signer is None:
             return None
+        device, public_key = signer
         try:
-            x509.load_der_x509_certificate(der).public_key().verify(sig, body, ec.ECDSA(hashes.SHA256()))
+            public_key.verify(sig, body, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError, TypeError):
             return None
         return device, body
 
-    def _device_of(self, der: bytes) -> str | None:
-        """The trust-domain device a certificate names, if our CA issued it (cached)."""
-        ca = self.trust.ca.public_bytes(serialization.Encoding.DER)
-        key = (hashlib.sha256(der).digest(), hashlib.sha256(ca).digest())
+    def _signer(self, der: bytes):
+        """(device, public key) of a certificate our CA issued to a device of the trust domain, else
+        None. Cached per certificate and CA: five heartbeats a second per peer and path come with
+        the same certificate."""
+        key = (der, self.trust.ca)
         if key not in self._checked:
             if len(self._checked) > 64:
                 self._checked.clear()
             try:
                 cert = x509.load_der_x509_certificate(der)
                 cert.verify_directly_issued_by(self.trust.ca)
-                self._checked[key] = common_name(cert)
+                self._checked[key] = (common_name(cert), cert.public_key())
             except (ValueError, TypeError, InvalidSignature):
                 self._checked[key] = None
-        device = self._checked[key]
-        return device if device in {m.name for m in self.trust.members} else None
+        signer = self._checked[key]
+        return signer if signer is not None and signer[0] in {m.name for m in self.trust.members} else None
 
 
 class ReplayGuard:

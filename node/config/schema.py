@@ -478,7 +478,9 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     "http-proxy-connect": "http-proxy-connect",
                     # PPTP (node/ltm/fastl4.py: the kernel's pptp conntrack helper on the control
                     # connection, so the GRE calls it sets up follow it to its member)
-                    "pptp": "pptp"}
+                    "pptp": "pptp",
+                    # MQTT (node/ltm/mqtt.py: the full proxy reads each packet, for the iRules' MQTT events)
+                    "mqtt": "mqtt"}
 
 def record(name: str, *subs: Field) -> Field:
     """A block property with F5's defaults for each key (`hsts { mode disabled ... }`)."""

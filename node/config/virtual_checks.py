@@ -45,6 +45,7 @@ def check(work: dict, touched: dict) -> None:
             raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
         _stateless(path, work[(tname, path)], set(kinds.values()))
         _pptp(path, work[(tname, path)], kinds)
+        _mqtt(path, kinds)
         _forward_proxy(work, path, kinds)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
         if not fastl4:
@@ -178,6 +179,19 @@ def _pptp(path: str, virtual: dict, kinds: dict) -> None:
     if other is not None:
         raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): "
                       "the lab forwards PPTP in the kernel, where nothing parses or terminates the stream")
+
+
+def _mqtt(path: str, kinds: dict) -> None:
+    """An MQTT profile needs a TCP profile (the full proxy reads the packets) and no HTTP one."""
+    name = next((n for n, k in kinds.items() if k == "mqtt"), None)
+    if name is None:
+        return
+    head = f"Virtual server {path} has an MQTT profile ({full_path(name.split()[0])})"
+    if "tcp" not in kinds.values():
+        raise Invalid(f"{head}: it requires a TCP profile")
+    other = next((n for n, k in kinds.items() if k in ("http", "fasthttp", "http2", "pptp", "sip")), None)
+    if other is not None:
+        raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): they cannot be combined")
 
 
 def _stateless(path: str, virtual: dict, kinds: set) -> None:

@@ -78,6 +78,7 @@ class Channel:
         self.stream, self.session, self.address, self.outbound = stream, session, address, outbound
         self.peer: str | None = None
         self.authenticated = False
+        self.peer_der: bytes | None = None   # its certificate, once recheck has read it
         self.rx_scope: trio.CancelScope | None = None   # the wait for bytes; cancelled to close now
         self._lock = trio.Lock()
 
@@ -154,11 +155,12 @@ class IQuery:
         for channel in [*self.outbound.values(), *self.inbound]:
             if not channel.authenticated or channel.session.state is State.CLOSED:
                 continue
-            try:
-                der = channel.stream.getpeercert(binary_form=True)
-            except (ssl.SSLError, ValueError, AttributeError):
-                continue
-            check = self.store.check(der, channel.peer if channel.outbound else None)
+            if channel.peer_der is None:   # the handshake's certificate: read once, checked each time
+                try:
+                    channel.peer_der = channel.stream.getpeercert(binary_form=True)
+                except (ssl.SSLError, ValueError, AttributeError):
+                    continue
+            check = self.store.check(channel.peer_der, channel.peer if channel.outbound else None)
             if not check.ok:
                 self.log.log("warning", "iquery", f"Closing the channel {'to' if channel.outbound else 'from'} "
                              f"{channel.peer}: {check.reason}", event="channel-recheck", code=check.code,

@@ -12,6 +12,7 @@ The emulation uses ECDSA P-256 keys (F5 uses RSA 2048) because they are made in 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import ssl
 from dataclasses import dataclass, field
@@ -102,12 +103,41 @@ class PeerCheck:
     reason: str = ""
 
 
-def check_peer(cert: x509.Certificate, ca: x509.Certificate, now: dt.datetime,
-               expected_device: str | None = None) -> PeerCheck:
-    """Is `cert` a valid identity in the domain of `ca`, as seen at `now` (the node clock)?"""
+PASSED = PeerCheck(True)
+
+
+def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(ca)
     except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A peer certificate as checked once against a CA: the signature's verdict cannot change, so
+    what is left to check each time is the clock against the window both certificates are valid in."""
+    cert: x509.Certificate
+    issued: bool
+    name: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+
+
+@functools.lru_cache(maxsize=512)
+def verified(der: bytes, ca: x509.Certificate) -> Verified:
+    cert = x509.load_der_x509_certificate(der)
+    return Verified(cert, issued_by(cert, ca), common_name(cert),
+                    max(cert.not_valid_before_utc, ca.not_valid_before_utc),
+                    min(cert.not_valid_after_utc, ca.not_valid_after_utc))
+
+
+def check_peer(cert: x509.Certificate, ca: x509.Certificate, now: dt.datetime,
+               expected_device: str | None = None, issued: bool | None = None) -> PeerCheck:
+    """Is `cert` a valid identity in the domain of `ca`, as seen at `now` (the node clock)?
+    `issued`: the signature's verdict if already known (it cannot change; the times can)."""
+    if not (issued_by(cert, ca) if issued is None else issued):
         return PeerCheck(False, "untrusted",
                          f"certificate of {common_name(cert) or '?'} is not issued by this trust domain's CA")
     clock = now.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -267,7 +297,12 @@ class TrustStore:
         return ctx
 
     def check(self, der: bytes, expected_device: str | None = None) -> PeerCheck:
-        return check_peer(x509.load_der_x509_certificate(der), self.ca, self.clock.now(), expected_device)
+        # every channel's certificate is checked again each second (recheck): the signature is
+        # verified once per certificate and CA, the times against the node clock every time
+        v, now = verified(der, self.ca), self.clock.now()
+        if v.issued and v.valid_from <= now <= v.valid_until and expected_device in (None, v.name):
+            return PASSED
+        return check_peer(v.cert, self.ca, now, expected_device, v.issued)
 
     # -- changes --------------------------------------------------------------------------------
     def csr(self) -> bytes:

@@ -11,6 +11,9 @@ synchronous, bounded by the hook's own budget) and then acts on what the flow sa
     SERVER_CONNECTED the connection to the member is open (before any byte is relayed)
     HTTP_RESPONSE    a response head is parsed; `flow.response` can be changed
     CLIENT_CLOSED    the client side is done (no action is taken after it)
+    MQTT_CLIENT_INGRESS / MQTT_SERVER_INGRESS   an MQTT virtual read a whole packet from that side
+                     (`flow.mqtt`); MQTT::drop keeps it from going on. MQTT_CLIENT_DATA /
+                     MQTT_SERVER_DATA follow when the rule called MQTT::collect (node/ltm/mqtt.py)
 
 After each event the proxy reads, in this order: `flow.outcome` (reset, drop, redirect, respond:
 answer the client and send nothing to a server), then `flow.target` (a pool, pool member or node
@@ -20,7 +23,7 @@ to log; it sets `flow.outcome = Outcome("reset")`, as a BIG-IP resets the connec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 EVENTS = ("CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED", "SERVER_CONNECTED",
           "CLIENT_CLOSED")
@@ -134,6 +137,7 @@ class Flow:
     persist: str | None = None         # source_addr | cookie | none
     persist_options: dict = field(default_factory=dict)   # the persist command's: timeout, mask, cookie-name
     data: dict = field(default_factory=dict)   # per-connection variables a hook keeps between events
+    mqtt: Any = None                   # an MQTT virtual's current packet (node/ltm/mqtt.py Packet) and its session
 
 
 class Hook(Protocol):

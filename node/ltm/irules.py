@@ -544,6 +544,81 @@ class Commands:
         _arity(args, 0, 0, "drop")
         self.flow.outcome = Outcome("drop")
 
+    # -- MQTT (an MQTT virtual's packets: node/ltm/mqtt.py) ---------------------------------------
+    def _mqtt(self, *types: str):
+        """(packet, session) of the MQTT event running; `types`: the packet types the command takes."""
+        current = self.flow.mqtt
+        if current is None:
+            raise Refused(f"command is not valid in current event context ({self.irules.current.event})")
+        if types and current[0].type not in types:
+            raise Refused(f"command is not valid for MQTT message type {current[0].type}")
+        return current
+
+    def mqtt_type(self, *args):
+        _arity(args, 0, 0, "MQTT::type")
+        return self._mqtt()[0].type
+
+    def mqtt_client_id(self, *args):
+        _arity(args, 0, 0, "MQTT::client_id")
+        return self._mqtt()[1].client_id
+
+    def mqtt_username(self, *args):
+        _arity(args, 0, 0, "MQTT::username")
+        return self._mqtt()[1].username
+
+    def mqtt_protocol_name(self, *args):
+        _arity(args, 0, 0, "MQTT::protocol_name")
+        return self._mqtt()[1].protocol_name
+
+    def mqtt_protocol_version(self, *args):
+        _arity(args, 0, 0, "MQTT::protocol_version")
+        return str(self._mqtt()[1].level)
+
+    def mqtt_topic(self, *args):
+        _arity(args, 0, 1, "MQTT::topic ?list?")
+        packet = self._mqtt("PUBLISH", "SUBSCRIBE", "UNSUBSCRIBE")[0]
+        if packet.type == "PUBLISH" and not args:
+            return packet.topic
+        if args and args[0] != "list":
+            raise Refused(f'bad option "{args[0]}": must be list')
+        return _list(t for t, _ in packet.topics) if packet.type != "PUBLISH" else _list([packet.topic])
+
+    def mqtt_qos(self, *args):
+        _arity(args, 0, 0, "MQTT::qos")
+        return str(self._mqtt("PUBLISH")[0].qos)
+
+    def mqtt_retain(self, *args):
+        _arity(args, 0, 0, "MQTT::retain")
+        return "1" if self._mqtt("PUBLISH")[0].retain else "0"
+
+    def mqtt_dup(self, *args):
+        _arity(args, 0, 0, "MQTT::dup")
+        return "1" if self._mqtt("PUBLISH")[0].dup else "0"
+
+    def mqtt_packet_id(self, *args):
+        _arity(args, 0, 0, "MQTT::packet_id")
+        packet = self._mqtt()[0]
+        if packet.packet_id is None:
+            raise Refused(f"command is not valid for MQTT message type {packet.type}")
+        return str(packet.packet_id)
+
+    def mqtt_drop(self, *args):
+        _arity(args, 0, 0, "MQTT::drop")
+        self._mqtt()[0].dropped = True
+
+    def mqtt_collect(self, *args):
+        _arity(args, 0, 1, "MQTT::collect ?length?")
+        self._mqtt("PUBLISH")[0].collected = True   # the lab holds each packet whole: all of it is collected
+
+    def mqtt_payload(self, *args):
+        _arity(args, 0, 1, "MQTT::payload ?length?")
+        packet = self._mqtt("PUBLISH")[0]
+        if args == ("length",):
+            return str(len(packet.payload))
+        if args:
+            raise Refused(f'bad option "{args[0]}": must be length')
+        return packet.payload.decode("utf-8", "replace") if packet.collected else ""
+
     # -- data, logging, control ----------------------------------------------------------------------
     def log(self, *args):
         args = [a for a in args if a != "-noname"]
@@ -661,7 +736,9 @@ COMMANDS = {   # F5's name -> the Commands method ("call" is Tcl, in SUPPORT)
     "pool": "pool", "node": "node", "snat": "snat", "reject": "reject", "drop": "drop", "discard": "drop",
     "persist": "persist", "class": "klass", "log": "log", "table": "table", "event": "event",
     "virtual": "virtual", "SIP::method": "sip_method", "SIP::uri": "sip_uri", "SIP::call_id": "sip_call_id",
-    "SIP::header": "sip_header", "SIP::respond": "sip_respond", "SIP::response": "sip_response"}
+    "SIP::header": "sip_header", "SIP::respond": "sip_respond", "SIP::response": "sip_response",
+    **{f"MQTT::{n}": f"mqtt_{n}" for n in ("type", "client_id", "username", "protocol_name", "protocol_version",
+                                           "topic", "qos", "retain", "dup", "packet_id", "drop", "collect", "payload")}}
 
 
 def _is_address(word: str) -> bool:

@@ -22,7 +22,7 @@ from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
-from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, ldap, mirror, persist, policies, proxy, snat, tls
+from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, ldap, mirror, mqtt, persist, policies, proxy, snat, tls
 from .sip_driver import SipGate, is_sip_udp
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -970,12 +970,68 @@ class LTM:
         fire(hook, "SERVER_CONNECTED", flow)
         self._act(flow)
         entry = self._opened(picked, scope)
+        counters = [self.stat("virtual", flow.virtual), *picked.counters]
         try:
-            await proxy.splice(client, server, [self.stat("virtual", flow.virtual), *picked.counters])
+            if self.profile_path(vs, "mqtt") is not None:
+                await self._mqtt(client, server, flow, hook, counters)
+            else:
+                await proxy.splice(client, server, counters)
         finally:
             self._closed(picked, entry)
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(server)
+
+    async def _mqtt(self, client, server, flow: Flow, hook, counters) -> None:
+        """An MQTT virtual: each side's bytes read into whole packets (node/ltm/mqtt.py), each packet
+        through MQTT_CLIENT_INGRESS or MQTT_SERVER_INGRESS (and _DATA after MQTT::collect), then sent
+        on unless a rule dropped it. A malformed packet (or a rule's reject or drop) ends both sides."""
+        session = mqtt.Session()
+        failed: list[str] = []
+
+        async def relay(src, dst, side: str, field_: str) -> None:
+            reader = mqtt.Reader(side, session)
+            ingress, data_event = f"MQTT_{side.upper()}_INGRESS", f"MQTT_{side.upper()}_DATA"
+            try:
+                while True:
+                    data = await src.receive_some(proxy.CHUNK)
+                    if not data:
+                        break
+                    proxy.count(counters, field_, len(data))
+                    out = []
+                    for packet in reader.feed(data):
+                        flow.mqtt = (packet, session)
+                        fire(hook, ingress, flow)
+                        if packet.collected and flow.outcome is None:
+                            fire(hook, data_event, flow)
+                        flow.mqtt = None
+                        if flow.outcome is not None:
+                            failed.append(flow.outcome.kind)
+                            pumps.cancel_scope.cancel()
+                            return
+                        if not packet.dropped:
+                            out.append(packet.raw)
+                    if out:
+                        await dst.send_all(b"".join(out))
+                    if reader.failed is not None:   # the good packets before a bad one went on
+                        raise reader.failed
+                if isinstance(dst, trio.abc.HalfCloseableStream):
+                    await dst.send_eof()
+            except mqtt.Malformed as why:
+                self.log.log("warning", "tmm", f"Virtual server {flow.virtual}: malformed MQTT from the {side} "
+                             f"{flow.client[0] if side == 'client' else 'server'}: {why}; connection reset",
+                             event="mqtt-malformed", virtual=flow.virtual, reason=str(why))
+                failed.append("reset")
+                pumps.cancel_scope.cancel()
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                pumps.cancel_scope.cancel()
+
+        async with trio.open_nursery() as pumps:
+            pumps.start_soon(relay, client, server, "client", "bytes_in")
+            pumps.start_soon(relay, server, client, "server", "bytes_out")
+        if failed:
+            with trio.CancelScope(shield=True):
+                await proxy.reset(server)
+            raise Refused("drop" if failed[0] == "drop" else "reset")
 
     def http_profile(self, vs: dict) -> dict:
         path = self.profile_path(vs, "http")

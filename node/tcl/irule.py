@@ -19,7 +19,8 @@ from .script import TclSyntax, commands_in, parse, rewrite
 
 # the events the lab's proxy fires (node/ltm/hooks.py), and RULE_INIT, run once at load
 FIRED = ("RULE_INIT", "CLIENT_ACCEPTED", "HTTP_REQUEST", "HTTP_RESPONSE", "LB_SELECTED", "LB_FAILED",
-         "SERVER_CONNECTED", "CLIENT_CLOSED", "SIP_REQUEST", "SIP_RESPONSE")
+         "SERVER_CONNECTED", "CLIENT_CLOSED", "SIP_REQUEST", "SIP_RESPONSE",
+         "MQTT_CLIENT_INGRESS", "MQTT_SERVER_INGRESS", "MQTT_CLIENT_DATA", "MQTT_SERVER_DATA")
 HTTP_EVENTS = ("HTTP_REQUEST", "HTTP_RESPONSE")
 DEFAULT_PRIORITY = 500
 
@@ -31,7 +32,9 @@ F5_COMMANDS = (
     "TCP::client_port", "TCP::local_port", "TCP::remote_port", "TCP::server_port",
     "LB::server", "pool", "node", "snat", "reject", "drop", "discard", "persist",
     "class", "log", "table", "event", "call", "virtual",
-    "SIP::method", "SIP::uri", "SIP::call_id", "SIP::header", "SIP::respond", "SIP::response")
+    "SIP::method", "SIP::uri", "SIP::call_id", "SIP::header", "SIP::respond", "SIP::response",
+    "MQTT::type", "MQTT::client_id", "MQTT::username", "MQTT::topic", "MQTT::drop", "MQTT::qos", "MQTT::packet_id",
+    "MQTT::protocol_version", "MQTT::protocol_name", "MQTT::collect", "MQTT::payload", "MQTT::retain", "MQTT::dup")
 
 
 @dataclass(frozen=True)
@@ -119,4 +122,6 @@ def compile_rule(path: str, text: str) -> Compiled:
 OTHER_EVENTS = ("SERVER_CLOSED", "HTTP_REQUEST_DATA", "HTTP_RESPONSE_DATA",
                 "HTTP_REQUEST_SEND", "HTTP_REQUEST_RELEASE", "HTTP_RESPONSE_RELEASE", "CLIENT_DATA",
                 "SERVER_DATA", "CLIENTSSL_HANDSHAKE", "CLIENTSSL_CLIENTHELLO", "SERVERSSL_HANDSHAKE",
-                "PERSIST_DOWN", "DNS_REQUEST", "DNS_RESPONSE")
+                "PERSIST_DOWN", "DNS_REQUEST", "DNS_RESPONSE",
+                # MQTT's egress events and, of message routing's MQTT sessions only, MQTT_CLIENT_SHUTDOWN
+                "MQTT_CLIENT_EGRESS", "MQTT_SERVER_EGRESS", "MQTT_CLIENT_SHUTDOWN")

@@ -1013,9 +1013,9 @@ def test_a_udp_sip_virtual_keeps_each_call_on_one_member_inserts_via_and_drops_w
 
 
 # -- PPTP ------------------------------------------------------------------------------------------
-def _peer(lab, node, *args, stdin=None) -> subprocess.Popen:
-    """tests/lab/pptp_peer.py in a node, its JSON lines read as they come."""
-    return subprocess.Popen(["ip", "netns", "exec", prefix(lab) + node, sys.executable, "-m", "tests.lab.pptp_peer", *args],
+def _peer(lab, node, *args, stdin=None, module="pptp_peer") -> subprocess.Popen:
+    """tests/lab/pptp_peer.py (or another module there) in a node, its JSON lines read as they come."""
+    return subprocess.Popen(["ip", "netns", "exec", prefix(lab) + node, sys.executable, "-m", f"tests.lab.{module}", *args],
                             cwd=Path(__file__).resolve().parents[2], stdin=stdin, stdout=subprocess.PIPE, text=True)
 
 
@@ -1057,3 +1057,41 @@ def test_a_pptp_virtual_sends_each_calls_gre_after_its_control_connection_to_the
                     p.stdout.close()
                     if p.stdin:
                         p.stdin.close()
+
+
+# -- MQTT ------------------------------------------------------------------------------------------
+MQTT_RULE = """create ltm rule mqtt_watch {
+when MQTT_CLIENT_INGRESS {
+    if { [MQTT::type] eq "CONNECT" } { log local0. "connect [MQTT::client_id] [MQTT::username] v[MQTT::protocol_version]" }
+    if { [MQTT::type] eq "PUBLISH" } {
+        if { [MQTT::topic] starts_with "secret/" } { MQTT::drop } else { MQTT::collect }
+    }
+}
+when MQTT_CLIENT_DATA { log local0. "publish [MQTT::topic] [MQTT::payload]" }
+}"""
+
+
+def test_an_mqtt_virtual_runs_each_packet_through_its_irules_for_a_real_client(ltm_lab):
+    """ltm profile mqtt: paho-mqtt (3.1.1, then 5.0) subscribes and publishes through the virtual to
+    a broker on web2; the iRule sees each CONNECT and PUBLISH and drops what goes to secret/."""
+    with made(ltm_lab, "create ltm pool mqtt_pool members add { 10.1.20.22:1883 }", MQTT_RULE,
+              "create ltm virtual vs_mqtt destination 10.1.10.100:1883 pool mqtt_pool "
+              "profiles replace-all-with { tcp mqtt } rules { mqtt_watch }"):
+        wait_for(lambda: run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :1883").stdout.strip(),
+                 what="vs_mqtt listening")
+        broker = _peer(ltm_lab, "web2", "broker", "10.1.20.22", "1883", module="mqtt_peer")
+        try:
+            assert json.loads(broker.stdout.readline()) == {"listening": 1883}
+            client = _peer(ltm_lab, "client", "client", VIP, "1883", module="mqtt_peer")
+            out, _ = client.communicate(timeout=60)
+            assert [json.loads(line) for line in out.splitlines()] == [
+                {"version": "3.1.1", "got": [["lab/t", "hello 3.1.1"]]}, {"version": "5.0", "got": [["lab/t", "hello 5.0"]]}]
+        finally:
+            broker.kill()
+            published, _ = broker.communicate(timeout=10)
+        assert [json.loads(line)["published"] for line in published.splitlines()] == ["lab/t", "lab/t"]   # no secret/
+        logs = "".join(f.read_text(errors="replace") for f in state.node_dir(ltm_lab, "bigip1").iterdir()
+                       if f.suffix == ".jsonl")
+        for line in ("connect lab-3.1.1 alice v4", "connect lab-5.0 alice v5", "publish lab/t hello 3.1.1",
+                     "publish lab/t hello 5.0"):
+            assert "Rule /Common/mqtt_watch <MQTT_" in logs and line in logs, line

@@ -54,3 +54,18 @@ def test_replays_are_refused_per_path_and_an_old_boot_never_comes_back():
     assert g.accept("bigip1", "10.1.30.11", "a", 2)
     assert g.accept("bigip1", "10.1.30.11", "b", 1)        # a restart
     assert not g.accept("bigip1", "10.1.30.11", "a", 99)   # the old boot replayed
+
+
+def test_a_peers_certificate_is_checked_once_and_every_signature_each_time(monkeypatch):
+    from node.cm import hbauth
+    d = domain(["bigip1", "bigip2"])
+    sender, receiver = HeartbeatAuth(d["bigip1"]), HeartbeatAuth(d["bigip2"])
+    loads = []
+    real = hbauth.x509.load_der_x509_certificate
+    monkeypatch.setattr(hbauth.x509, "load_der_x509_certificate", lambda der: loads.append(1) or real(der))
+    bodies = [encode({"device": "bigip1", "seq": i}) for i in range(3)]
+    assert [receiver.open(sender.seal(b)) for b in bodies] == [("bigip1", b) for b in bodies]
+    assert len(loads) == 1
+    sealed = msgpack.unpackb(sender.seal(bodies[0]))
+    sealed["body"] = bodies[1]                          # the cached certificate does not skip the signature
+    assert receiver.open(msgpack.packb(sealed)) is None

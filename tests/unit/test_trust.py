@@ -157,3 +157,23 @@ def test_one_client_context_serves_every_dial_until_the_certificate_changes(tmp_
     renewed = store.client_context()
     assert renewed is not ctx and renewed.verify_mode == ssl.CERT_NONE
     assert store.client_context() is renewed
+
+
+def test_a_rechecked_certificate_is_verified_once_and_its_times_every_time(tmp_path, monkeypatch):
+    from cryptography import x509
+    from node.iquery import trust
+    a, b = _two(tmp_path)
+    b.join(a.sign(b.csr()), a.state.ca, None, MEMBERS, 1)
+    der = x509.load_pem_x509_certificate(b.state.cert).public_bytes(Encoding.DER)
+    verified = []
+    real = trust.issued_by
+    monkeypatch.setattr(trust, "issued_by", lambda cert, ca: verified.append(1) or real(cert, ca))
+    trust.verified.cache_clear()
+    assert a.check(der, "bigip2").ok and a.check(der, "bigip2").ok
+    assert len(verified) == 1
+    a.clock = clock_at(NOW + dt.timedelta(days=400))   # the clock moved: the cached signature does not hide it
+    assert a.check(der, "bigip2").code == "expired"
+    (tmp_path / "c").mkdir()
+    stranger = TrustStore(tmp_path / "c", "bigip9", "10.1.1.19", clock_at(NOW))
+    assert stranger.check(der).code == "untrusted"   # another CA: verified again, and refused
+    assert len(verified) == 2
