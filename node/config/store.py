@@ -460,6 +460,9 @@ class ConfigStore:
                     and value != "none":   # the script file, by path (one missing: the probe finds the member down)
                 values[fname] = _resolve(work, (EXTERNAL_FILE,), value, full_path(value, folder=folder or PARTITION))
             elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
+                    and isinstance(value, str) and not value.strip():   # Ansible's empty monitor list: no monitor
+                values[fname] = "none"
+            elif verb == "set" and fname == "monitor" and op.type in ("ltm pool", "ltm node") \
                     and isinstance(value, str) and " " in value.strip():   # a rule: `http and tcp`, `min 1 of { ... }`
                 values[fname] = _monitor_rule(work, value, folder or PARTITION)
             elif verb == "set" and fname == "monitor" and folder not in (None, PARTITION) \

@@ -312,7 +312,7 @@ class IQuery:
             if not check.ok:
                 await trio.aclose_forcefully(stream)
                 raise ChannelFailure(check.code, check.reason)
-        channel = Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
+        channel = Channel(stream, Session(self.device, trio.current_time(), initiator=True, **self.session_opts),
                           address, outbound=True)
         if expected is not None:  # verified above: a member of our domain
             channel.peer, channel.authenticated = expected, True
@@ -334,7 +334,7 @@ class IQuery:
         except (trio.BrokenResourceError, ssl.SSLError) as exc:
             failure = classify_tls_error(exc)
             return self._refuse(address, failure.code, failure.reason, tcp)
-        channel = Channel(stream, Session(self.device, trio.current_time(), **self.session_opts),
+        channel = Channel(stream, Session(self.device, trio.current_time(), initiator=False, **self.session_opts),
                           address, outbound=False)
         der = stream.getpeercert(binary_form=True)
         if der is not None:

@@ -50,7 +50,7 @@ class ProtocolStateError(RuntimeError):
 class Session:
     def __init__(self, device: str, now: float, *, version=PROTOCOL_VERSION, hello_fields=None,
                  hello_timeout: float = 5.0, ping_interval: float = 2.0, idle_timeout: float = 6.0,
-                 max_frame: int = MAX_FRAME):
+                 max_frame: int = MAX_FRAME, initiator: bool = True):
         self.device = device
         self.version = tuple(version)
         self.state = State.AWAIT_HELLO
@@ -64,7 +64,12 @@ class Session:
         self._out = bytearray()
         self._started = now
         self._last_rx = now
-        self._last_tx = now
+        # keepalive: a side pings when it has heard nothing for its wait, at most once an interval,
+        # and a ping is answered; the side that connected waits one interval, the other two (its
+        # pings only if the connecting side went quiet), so a quiet channel carries one ping and one
+        # pong an interval, not one each way and their answers
+        self._ping_wait = ping_interval if initiator else 2 * ping_interval
+        self._last_ping = float("-inf")
         self._queue(m.Hello(list(self.version), device, dict(hello_fields or {})), now)
 
     # -- output ---------------------------------------------------------------------------------
@@ -74,7 +79,6 @@ class Session:
 
     def _queue(self, message: m.Message, now: float) -> None:
         self._out += encode(message.to_wire(), max_frame=self.max_frame)
-        self._last_tx = now
 
     def send(self, message: m.Message, now: float) -> None:
         if self.state is not State.OPEN:
@@ -148,7 +152,8 @@ class Session:
         if self.state is State.AWAIT_HELLO:
             return self._started + self.hello_timeout
         if self.state is State.OPEN:
-            return min(self._last_tx + self.ping_interval, self._last_rx + self.idle_timeout)
+            return min(max(self._last_rx + self._ping_wait, self._last_ping + self.ping_interval),
+                       self._last_rx + self.idle_timeout)
         return float("inf")
 
     def tick(self, now: float) -> Closed | None:
@@ -161,6 +166,7 @@ class Session:
                 return self.close("idle-timeout",
                                   f"nothing received from {self.peer.device} for "
                                   f"{now - self._last_rx:.1f} s", now)
-            if now >= self._last_tx + self.ping_interval:
+            if now >= self._last_rx + self._ping_wait and now >= self._last_ping + self.ping_interval:
                 self._queue(m.Ping(), now)
+                self._last_ping = now
         return None

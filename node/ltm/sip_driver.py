@@ -117,7 +117,10 @@ class SipGate:
                     async with trio.open_nursery() as nursery:
                         while True:
                             data, client = await sock.recvfrom(65536)
-                            await self._from_client(path, sock, (addr, port), data, client[:2], clients, nursery)
+                            try:
+                                await self._from_client(path, sock, (addr, port), data, client[:2], clients, nursery)
+                            except Exception as exc:   # noqa: BLE001 - one datagram never takes the virtual down
+                                ltm.log.log("err", "tmm", f"SIP virtual {path}: datagram from {client[0]} dropped: {exc!r}")
             finally:
                 if ltm._listening.get(path) is scope:   # noqa: SLF001
                     del ltm._listening[path]   # noqa: SLF001
@@ -214,7 +217,10 @@ class SipGate:
         try:
             with scope, sock:
                 while True:
-                    data, _ = await sock.recvfrom(65536)
+                    try:
+                        data, _ = await sock.recvfrom(65536)
+                    except OSError:   # the member's port unreachable (ICMP, on this connected socket): go on
+                        continue
                     vs = self.ltm.store.get("ltm virtual", path) or {}
                     profile = self.profile(vs) or {}
                     msg = self._message(data, profile, path, (picked.address, picked.port))

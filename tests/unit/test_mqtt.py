@@ -133,6 +133,20 @@ def test_a_bigip_has_f5s_mqtt_profile_and_a_virtual_takes_it_with_tcp_only(store
     assert store.objects == before
 
 
+async def test_rest_shows_and_makes_mqtt_profiles_in_f5s_shape(tmp_path):
+    import httpx
+    from node.rest.app import RestApp
+    from test_icontrol import fake_parts
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=RestApp(**fake_parts(tmp_path)).app),
+                                 base_url="https://localhost", auth=("admin", "admin")) as c:
+        got = (await c.get("/mgmt/tm/ltm/profile/mqtt/~Common~mqtt")).json()
+        assert (got["kind"], got["fullPath"], got["defaultsFrom"]) == ("tm:ltm:profile:mqtt:mqttstate", "/Common/mqtt", "none")
+        r = await c.post("/mgmt/tm/ltm/profile/mqtt", json={"name": "iot", "description": "devices"})
+        assert r.status_code == 200 and r.json()["defaultsFrom"] == "/Common/mqtt", r.text
+        r = await c.post("/mgmt/tm/ltm/profile/mqtt", json={"name": "iot2", "noSuchThing": 1})
+        assert r.status_code == 400 and (await c.get("/mgmt/tm/ltm/profile/mqtt/~Common~iot2")).status_code == 404
+
+
 def test_as3_mqtt_enabled_puts_f5s_mqtt_profile_on_the_service():
     from test_as3_core import adc, app, run as as3_run, services
     svc, store, _ = services()

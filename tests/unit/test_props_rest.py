@@ -66,6 +66,8 @@ def state(store: ConfigStore):
 
 @SETTINGS
 @example(("gtm pool a", {"name": "p", "monitor": ""}))       # was stored, then every GET of it failed
+@example(("ltm pool", {"name": "p", "monitor": ""}))           # the same for an LTM pool (no monitor, as none)
+@example(("ltm node", {"name": "n", "address": "10.1.1.1", "monitor": " "}))
 @example(("gtm wideip a", {"name": "w"}))                    # PUT back showed "rules": [] it had not shown
 @given(st.sampled_from(OBJECT_TYPES).flatmap(lambda t: st.tuples(st.just(t), bodies(t))))
 def test_any_body_is_an_op_or_a_declared_error_and_what_is_created_puts_back_unchanged(case):

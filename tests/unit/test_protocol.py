@@ -81,6 +81,36 @@ def test_an_open_session_pings_when_quiet_and_closes_when_the_peer_is_silent():
     assert closed.code == "idle-timeout" and "bigip2" in closed.reason
 
 
+def test_a_quiet_channel_carries_one_ping_and_its_pong_an_interval():
+    a = Session("bigip1", 0.0, ping_interval=2.0, idle_timeout=6.0)                   # connected
+    b = Session("bigip2", 0.0, ping_interval=2.0, idle_timeout=6.0, initiator=False)  # accepted
+    deliver(a, b, 0.0)
+    deliver(b, a, 0.0)
+    sent = {"bigip1": [], "bigip2": []}
+    for tick in range(1, 41):   # 20 s in steps of half a second
+        now = tick / 2
+        for side, other in ((a, b), (b, a)):
+            if now >= side.next_deadline():
+                assert side.tick(now) is None
+            data = side.data_to_send()
+            sent[side.device] += [f["t"] for f in frames(data)]
+            if data:
+                other.receive_data(data, now)
+    assert sent == {"bigip1": ["ping"] * 10, "bigip2": ["pong"] * 10}
+    assert a.state is State.OPEN and b.state is State.OPEN
+
+
+def test_the_accepting_side_pings_once_the_connecting_side_falls_silent_and_closes_at_the_timeout():
+    a = Session("bigip1", 0.0, ping_interval=2.0, idle_timeout=6.0)
+    b = Session("bigip2", 0.0, ping_interval=2.0, idle_timeout=6.0, initiator=False)
+    deliver(a, b, 0.0)
+    deliver(b, a, 0.0)
+    assert b.next_deadline() == 4.0 and b.tick(4.0) is None
+    assert frames(b.data_to_send()) == [{"t": "ping"}]
+    assert b.next_deadline() == 6.0   # no second ping before the interval: no busy loop
+    assert b.tick(6.0).code == "idle-timeout"
+
+
 def test_pings_are_answered_and_not_surfaced():
     a, b = pair()
     deliver(a, b, 0.0)

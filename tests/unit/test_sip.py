@@ -328,3 +328,26 @@ async def test_a_tcp_sip_virtual_frames_the_stream_and_resets_on_garbage(store):
                 rest = b""
         assert rest == b"" and ltm.sip.count("/Common/vs").malformed == 1
         nursery.cancel_scope.cancel()
+
+
+async def test_a_member_whose_port_is_closed_loses_its_datagrams_and_the_virtual_goes_on(store, autojump_clock):
+    seen: list = []
+    async with trio.open_nursery() as nursery:
+        live = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
+        await live.bind(("127.0.0.1", 0))
+        nursery.start_soon(uas, live, "live", seen)
+        dead = trio.socket.socket(trio.socket.AF_INET, trio.socket.SOCK_DGRAM)
+        await dead.bind(("127.0.0.1", 0))
+        dead_port = dead.getsockname()[1]
+        dead.close()   # nothing listens there: the kernel answers port unreachable
+        run(store, f"create ltm pool pbx members add {{ 127.0.0.1:{dead_port} 127.0.0.1:{live.getsockname()[1]} }}")
+        run(store, "create ltm virtual vs destination 127.0.0.100:15061 ip-protocol udp pool pbx "
+                   "profiles replace-all-with { udp sip }")
+        ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
+        nursery.start_soon(ltm.sip.listen_udp, "/Common/vs", ("127.0.0.100", 15061, "udp"), trio.CancelScope())
+        await trio.sleep(0.1)
+        answers = [await ask(15061, invite(f"c{i}")) for i in range(4)]
+        again = [await ask(15061, invite(f"c{i}", "BYE")) for i in range(4)]
+        nursery.cancel_scope.cancel()
+    assert [a is not None for a in answers] == [a is not None for a in again]   # each call stays where it went
+    assert sum(a is not None for a in answers) == 2 and all(a.header("X-Member") == "live" for a in answers if a)
