@@ -42,7 +42,7 @@ BASES = {"example-add-application-to-tenant-via-patch.json": "example-udp-virtua
 PREREQUISITES = [("ltm profile client-ssl", "/Common/clientssl1"), ("ltm profile client-ssl", "/Common/clientssl2"),
                  ("ltm profile server-ssl", "/Common/serverssl1"), ("ltm profile server-ssl", "/Common/serverssl2"),
                  ("ltm profile http2", "/Common/http2ingress"), ("ltm profile http2", "/Common/http2egress"),
-                 ("ltm profile sip", "/Common/testSIP")]
+                 ("ltm profile sip", "/Common/testSIP"), ("ltm profile ftp", "/Common/testFTP")]
 POOLS = ("myPool",)   # the /Common pools they name ({"bigip": "/Common/myPool"})
 
 

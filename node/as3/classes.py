@@ -156,11 +156,20 @@ CLASSES: dict[str, dict] = {
                              profileHTTPCompression=ref_or("basic"), serverTLS=TLS, clientTLS=TLS,
                              redirect80={**BOOL, "default": True}),
     "Service_TCP": service(None, profileTCP=ref_or("normal"), layer4=TCP_ONLY, serverTLS=TLS, clientTLS=TLS,
-                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER,
+                           profileICAP=POINTER, profilePPTP=POINTER, profileSIP=POINTER, profileFTP=POINTER,
                            mqttEnabled={**BOOL, "default": False}),   # F5's /Common/mqtt on the virtual
     # PPTP (the kernel's pptp helper: node/ltm/fastl4.py): ltm profile pptp, its call logging stored
     "PPTP_Profile": obj(csvFormat={**BOOL, "default": False}, includeDestinationIp={**BOOL, "default": False},
                         publisherName=POINTER, parentProfile=POINTER),
+    # FTP (the kernel's ftp helper: node/ltm/fastl4.py): ltm profile ftp, AS3's schema and defaults
+    # (its ALG log profile and log publisher name each other: one needs the other)
+    "FTP_Profile": {**obj(port=port(20), ftpsMode=enum("disallow", "allow", "require", default="disallow"),
+                          enforceTlsSessionReuseEnabled={**BOOL, "default": False},
+                          activeModeEnabled={**BOOL, "default": True}, securityEnabled={**BOOL, "default": False},
+                          translateExtendedEnabled={**BOOL, "default": True},
+                          inheritParentProfileEnabled={**BOOL, "default": False},
+                          algLogProfile=POINTER, logPublisher=POINTER),
+                    "dependentRequired": {"algLogProfile": ["logPublisher"], "logPublisher": ["algLogProfile"]}},
     # content adaptation (node/ltm/adapt.py): request-adapt or response-adapt, and the internal
     # virtual's ICAP profile
     # (request-and-response: one of each, NAME_request and NAME_response, as AS3 makes them)

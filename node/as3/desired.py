@@ -36,7 +36,7 @@ def starttls_profiles(item: dict, side: str) -> list[tuple[str, str, str]]:
 
 PROXY_CONNECT = "-proxy-connect"   # an HTTP_Profile's http-proxy-connect profile: its name and this (unverified)
 OPTIONAL_PROFILES = ("profileHTTPCompression", "serverTLS", "clientTLS", "profileMultiplex", "profileICAP",
-                     "profileRequestAdapt", "profileResponseAdapt", "profilePPTP", "profileSIP")
+                     "profileRequestAdapt", "profileResponseAdapt", "profilePPTP", "profileSIP", "profileFTP")
 ADAPT = ("profileRequestAdapt", "profileResponseAdapt", "profileICAP")
 REDIRECT = "/Common/_sys_https_redirect"
 ENFORCEMENT = {"maxHeaderCount": "max-header-count", "maxHeaderSize": "max-header-size", "knownMethods": "known-methods",
@@ -125,7 +125,7 @@ class Builder:
         apps = apps_of(self.tenant)
         for o in (containers(self.t, apps, self.rd) if self.t != "Common" else [Obj("sys folder", "/Common/Shared", {})]):
             self.add(o)
-        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "PPTP_Profile", "SIP_Profile", "SNAT_Pool", "Service_Address", "Pool",
+        order = ("CA_Bundle", "Certificate", "TLS_Server", "TLS_Client", "iRule", "Data_Group", "Monitor", "Persist", "HTTP_Profile", "HTTP2_Profile", "TCP_Profile", "L4_Profile", "ICAP_Profile", "PPTP_Profile", "FTP_Profile", "SIP_Profile", "SNAT_Pool", "Service_Address", "Pool",
                  "GSLB_Data_Center", "GSLB_Server", "GSLB_Prober_Pool", "GSLB_Monitor", "GSLB_Pool", "GSLB_iRule", "GSLB_Domain",
                  "GSLB_Topology_Region",
                  "GSLB_Topology_Records")
@@ -467,7 +467,8 @@ class Builder:
         props = {"Service_HTTP": ("profileHTTP", "profileTCP", "profileHTTPCompression", "profileMultiplex", *ADAPT),
                  "Service_HTTPS": ("profileHTTP", "profileTCP", "profileHTTPCompression", "serverTLS", "clientTLS",
                                    "profileMultiplex", *ADAPT),
-                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP", "profileSIP"),
+                 "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP", "profileSIP",
+                                 "profileFTP"),
                  "Service_UDP": ("profileUDP", "profileSIP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
@@ -542,6 +543,16 @@ class Builder:
             "defaults-from": self.ref(item["parentProfile"], a) if "parentProfile" in item else "/Common/pptp",
             "csv-format": ED[get(item, "csvFormat")], "include-destination-ip": ED[get(item, "includeDestinationIp")],
             "publisher-name": self.ref(item["publisherName"], a) if "publisherName" in item else "none"})))
+
+    def ftp_profile(self, a: str, n: str, item: dict) -> None:
+        flags = {"enforceTlsSessionReuseEnabled": "enforce-tls-session-reuse", "activeModeEnabled": "allow-active-mode",
+                 "securityEnabled": "security", "translateExtendedEnabled": "translate-extended",
+                 "inheritParentProfileEnabled": "inherit-parent-profile"}
+        self.add(Obj("ltm profile ftp", f"/{self.t}/{a}/{n}", described(item, {
+            "defaults-from": "/Common/ftp", "port": get(item, "port"), "ftps-mode": get(item, "ftpsMode"),
+            **{f: ED[get(item, p)] for p, f in flags.items()},
+            **{f: self.ref(item[p], a) if p in item else "none"
+               for p, f in (("algLogProfile", "log-profile"), ("logPublisher", "log-publisher"))}})))
 
     def persistence(self, method, a: str) -> str:
         return C.PERSIST_BUILTINS[method] if isinstance(method, str) else self.ref(method, a)

@@ -15,7 +15,7 @@ WANTS = {"pool": "Pool", "profileHTTP": "HTTP_Profile", "profileTCP": "TCP_Profi
          "policyEndpoint": "Endpoint_Policy", "profileMultiplex": "Multiplex_Profile",
          "profileRequestAdapt": "Adapt_Profile", "profileResponseAdapt": "Adapt_Profile",
          "profileICAP": "ICAP_Profile", "internalService": "Service_", "profilePPTP": "PPTP_Profile",
-         "profileSIP": "SIP_Profile",
+         "profileSIP": "SIP_Profile", "profileFTP": "FTP_Profile", "logPublisher": "Log_Publisher", "algLogProfile": "ALG_Log_Profile",
          "publisherName": "Log_Publisher"}   # Service_: any service class
 NAMED = ("pool", "iRules", "serverTLS", "clientTLS", "clientCertificate", "policyEndpoint")   # properties that also take a bare name
 GSLB_WANTS = {"monitors": "GSLB_Monitor", "poolsCname": "GSLB_Pool", "iRules": "GSLB_iRule",

@@ -20,7 +20,6 @@ PROPERTIES = {
     "policyFirewallEnforced": "a firewall policy (BIG-IP AFM)", "policyFirewallStaged": "a firewall policy (BIG-IP AFM)",
     "policyNAT": "a NAT policy (BIG-IP AFM)", "maximumBandwidth": "a throughput limit (BIG-IP AFM)",
     "profileILX": "an iRules LX plugin (BIG-IP ILX)", "profileAnalytics": "an analytics profile (BIG-IP AVR)",
-    "profileFTP": "an FTP profile",
     "profileHTML": "an HTML profile", "profileHTTPAcceleration": "a web acceleration profile",
     "profileNTLM": "an NTLM profile", "profileProtocolInspection": "a protocol inspection profile (BIG-IP AFM)",
     "profileRTSP": "an RTSP profile", "profileWebSocket": "a WebSocket profile", "profileStream": "a stream profile",

@@ -27,14 +27,19 @@ def kinds(lookup: Lookup, virtual: dict) -> set[str]:
 def data_path(lookup: Lookup, virtual: dict) -> str:
     """'fastl4' (packets forwarded in the kernel), 'http' (HTTP-aware full proxy) or 'tcp'."""
     ks = kinds(lookup, virtual)
-    if "fastl4" in ks or "pptp" in ks:   # PPTP: the kernel forwards it, its pptp helper following the calls
-        return "fastl4"
+    if "fastl4" in ks or helper(lookup, virtual):   # PPTP, FTP: the kernel forwards them, its helper
+        return "fastl4"                                # following their GRE calls or data connections
     if "http" in ks:
         return "http"
     return "tcp"
 
 
+HELPED = ("pptp", "ftp")   # the profiles whose virtuals the kernel forwards with its conntrack helper of that name
+
+
 def helper(lookup: Lookup, virtual: dict) -> str | None:
     """The kernel's conntrack helper a kernel-forwarded virtual's connections get: 'pptp' with a
-    PPTP profile (its GRE calls follow the control connection to the member), else None."""
-    return "pptp" if "pptp" in kinds(lookup, virtual) else None
+    PPTP profile (its GRE calls follow the control connection to the member), 'ftp' with an FTP
+    profile (its passive and active data connections follow it), else None."""
+    ks = kinds(lookup, virtual)
+    return next((k for k in HELPED if k in ks), None)

@@ -479,6 +479,9 @@ PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dh
                     # PPTP (node/ltm/fastl4.py: the kernel's pptp conntrack helper on the control
                     # connection, so the GRE calls it sets up follow it to its member)
                     "pptp": "pptp",
+                    # FTP (node/ltm/fastl4.py: the kernel's ftp conntrack helper on the control
+                    # connection, so its passive and active data connections follow it to its member)
+                    "ftp": "ftp",
                     # MQTT (node/ltm/mqtt.py: the full proxy reads each packet, for the iRules' MQTT events)
                     "mqtt": "mqtt"}
 
@@ -636,8 +639,16 @@ PROFILE_SIP = (
 # F5's PPTP profile: its call logging (a log publisher, CSV or not, with the destination or not)
 PROFILE_PPTP = (Field("csv-format", "enum", "disabled", ED), Field("include-destination-ip", "enum", "disabled", ED),
                 Field("publisher-name", "str", "none"))
+# F5's FTP profile (a 14.1 device's /Common/ftp): the data channel's port, FTPS, active mode,
+# RFC 2428 EPSV/EPRT translation, ASM security, the data channel's TCP profile, ALG logging
+PROFILE_FTP = (*_ed(("allow-active-mode", "enabled"), ("allow-ftps", "disabled"), ("enforce-tls-session-reuse", "disabled"),
+                    ("inherit-parent-profile", "disabled"), ("inherit-vlan-list", "disabled"), ("security", "disabled"),
+                    ("translate-extended", "enabled")),
+               Field("ftps-mode", "enum", "disallow", ("disallow", "allow", "require")),
+               Field("log-profile", "str", "none"), Field("log-publisher", "str", "none"),
+               Field("port", "int", 20, minimum=0, maximum=65535))
 PROFILE_EXTRA = {
-    "pptp": PROFILE_PPTP, "sip": PROFILE_SIP,
+    "pptp": PROFILE_PPTP, "ftp": PROFILE_FTP, "sip": PROFILE_SIP,
     "icap": PROFILE_ICAP, "request-adapt": PROFILE_ADAPT, "response-adapt": PROFILE_ADAPT,
     "smtps": STARTTLS, "client-ldap": STARTTLS, "server-ldap": STARTTLS,
     "http": PROFILE_HTTP, "http2": PROFILE_HTTP2,

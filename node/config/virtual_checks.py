@@ -44,7 +44,7 @@ def check(work: dict, touched: dict) -> None:
         if missing is not None:     # F5 names it as the virtual lists it, in full
             raise NotFound("profile", full_path(missing.split()[0]) if missing.strip() else missing)
         _stateless(path, work[(tname, path)], set(kinds.values()))
-        _pptp(path, work[(tname, path)], kinds)
+        _helped(path, work[(tname, path)], kinds)
         _mqtt(path, kinds)
         _forward_proxy(work, path, kinds)
         fastl4 = [n for n, k in kinds.items() if k == "fastl4"]
@@ -166,19 +166,28 @@ def _clone_pools(work: dict, virtual: dict) -> None:
 STATELESS_NOT = (("rules", "iRules"), ("persist", "persistence"), ("mirror", "connection mirroring"))
 
 
-def _pptp(path: str, virtual: dict, kinds: dict) -> None:
-    """A PPTP profile goes on a TCP virtual with a TCP profile; the lab's kernel forwards it (its
-    pptp helper), so nothing may terminate or parse the stream on the way."""
-    name = next((n for n, k in kinds.items() if k == "pptp"), None)
-    if name is None:
+HELPED = {"pptp": "PPTP", "ftp": "FTP"}   # profiles.HELPED, as F5 names the protocol
+
+
+def _helped(path: str, virtual: dict, kinds: dict) -> None:
+    """A PPTP or FTP profile goes on a TCP virtual with a TCP profile; the lab's kernel forwards it
+    (its conntrack helper), so nothing may terminate or parse the stream on the way, and one
+    connection has one helper."""
+    named = [(n, k) for n, k in kinds.items() if k in HELPED]
+    if not named:
         return
-    head = f"Virtual server {path} has a PPTP profile ({full_path(name.split()[0])})"
+    name, kind = named[0]
+    head = f"Virtual server {path} has a {HELPED[kind]} profile ({full_path(name.split()[0])})"
+    if len({k for _, k in named}) > 1:
+        other, okind = next((n, k) for n, k in named if k != kind)
+        raise Invalid(f"{head} and a {HELPED[okind]} profile ({full_path(other.split()[0])}): "
+                      "a connection has one protocol helper")
     if virtual.get("ip-protocol", "tcp") != "tcp" or "tcp" not in kinds.values():
         raise Invalid(f"{head}: it must be ip-protocol tcp with a TCP profile")
     other = next((n for n, k in kinds.items() if k in NOT_WITH_FASTL4), None)
     if other is not None:
         raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): "
-                      "the lab forwards PPTP in the kernel, where nothing parses or terminates the stream")
+                      f"the lab forwards {HELPED[kind]} in the kernel, where nothing parses or terminates the stream")
 
 
 def _mqtt(path: str, kinds: dict) -> None:
@@ -189,7 +198,7 @@ def _mqtt(path: str, kinds: dict) -> None:
     head = f"Virtual server {path} has an MQTT profile ({full_path(name.split()[0])})"
     if "tcp" not in kinds.values():
         raise Invalid(f"{head}: it requires a TCP profile")
-    other = next((n for n, k in kinds.items() if k in ("http", "fasthttp", "http2", "pptp", "sip")), None)
+    other = next((n for n, k in kinds.items() if k in ("http", "fasthttp", "http2", "pptp", "ftp", "sip")), None)
     if other is not None:
         raise Invalid(f"{head} and a {kinds[other]} profile ({full_path(other.split()[0])}): they cannot be combined")
 

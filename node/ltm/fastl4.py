@@ -89,7 +89,7 @@ class L4Virtual:
     stateless: bool = False        # F5's Stateless (UDP): no conntrack, each packet to a member, rewritten both ways
     translate: tuple[bool, bool] = (True, True)   # stateless: rewrite the address, the port (translate-address, -port)
     clones: tuple[Clone, ...] = ()  # clone pools' members
-    helper: str | None = None      # the kernel's conntrack helper its connections get (pptp: HELPERS)
+    helper: str | None = None      # the kernel's conntrack helper its connections get (pptp, ftp: HELPERS)
 
     def off_vlans(self) -> list[dict] | None:
         """Matches a packet arriving on a VLAN the virtual does not take: None when it takes every
@@ -189,7 +189,9 @@ BASE_CHAINS = {"prerouting": ("nat", "prerouting", -100, "accept"), "forward": (
 # conntrack helpers (kernel-built: nf_conntrack_pptp with nf_nat_pptp): a PPTP virtual's control
 # connections get `pptp` as their member chain DNATs them; the helper reads the calls they set up
 # and expects each call's GRE, which then follows the connection's NAT (and its mark) to the member
-HELPERS = {"pptp": "tcp"}
+# (nf_conntrack_ftp with nf_nat_ftp: an FTP virtual's; the helper reads PASV/EPSV answers and
+# PORT/EPRT commands, rewrites their address and expects the data connection, which follows likewise)
+HELPERS = {"pptp": "tcp", "ftp": "tcp"}
 RECORD = "record"   # persistence recording (filter, forward, priority 10): `recording` loads it, a batch keeps it
 
 

@@ -1019,17 +1019,25 @@ def _peer(lab, node, *args, stdin=None, module="pptp_peer") -> subprocess.Popen:
                             cwd=Path(__file__).resolve().parents[2], stdin=stdin, stdout=subprocess.PIPE, text=True)
 
 
+@contextmanager
+def helped(lab, kind, member, profile, port):
+    """vs_KIND on the VIP's PORT to MEMBER (SNAT automap) with `ltm profile KIND PROFILE...` and a
+    tcp one, once the kernel gives its connections the KIND conntrack helper (no proxy listens)."""
+    name = profile.split()[0]
+    with made(lab, f"create ltm pool {kind}_pool members add {{ {member} }}", f"create ltm profile {kind} {profile}",
+              f"create ltm virtual vs_{kind} destination {VIP}:{port} pool {kind}_pool profiles replace-all-with "
+              f"{{ tcp {name} }} source-address-translation {{ type automap }}"):
+        wait_for(lambda: f'ct helper set "{kind}"' in run(lab, "bigip1", "nft", "list", "table", "ip",
+                                                          "biglab_ltm").stdout, what=f"the {kind} helper on vs_{kind}")
+        assert run(lab, "bigip1", "ss", "-Hltn", "sport", f"= :{port}").stdout.strip() == ""   # no proxy
+        yield
+
+
 def test_a_pptp_virtual_sends_each_calls_gre_after_its_control_connection_to_the_member(ltm_lab):
     """ltm profile pptp: the kernel forwards the control connection (the virtual's port 8181 to the
     member's 1723, SNAT automap) with its pptp conntrack helper, which expects the call's GRE both
     ways: the client's GRE to the virtual reaches the member, the member's comes back from the virtual."""
-    with made(ltm_lab, "create ltm pool pac_pool members add { 10.1.20.21:1723 }",
-              "create ltm profile pptp pptp_calls csv-format enabled",
-              "create ltm virtual vs_pptp destination 10.1.10.100:8181 pool pac_pool profiles replace-all-with "
-              "{ tcp pptp_calls } source-address-translation { type automap }"):
-        wait_for(lambda: 'ct helper set "pptp"' in run(ltm_lab, "bigip1", "nft", "list", "table", "ip",
-                                                       "biglab_ltm").stdout, what="the pptp helper on vs_pptp")
-        assert run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :8181").stdout.strip() == ""   # no proxy
+    with helped(ltm_lab, "pptp", "10.1.20.21:1723", "pptp_calls csv-format enabled", 8181):
         pac = _peer(ltm_lab, "web1", "pac", "10.1.20.21", "1723")
         pns = None
         try:
@@ -1095,3 +1103,26 @@ def test_an_mqtt_virtual_runs_each_packet_through_its_irules_for_a_real_client(l
         for line in ("connect lab-3.1.1 alice v4", "connect lab-5.0 alice v5", "publish lab/t hello 3.1.1",
                      "publish lab/t hello 5.0"):
             assert "Rule /Common/mqtt_watch <MQTT_" in logs and line in logs, line
+
+
+# -- FTP -------------------------------------------------------------------------------------------
+def test_an_ftp_virtual_lets_passive_and_active_data_connections_follow_the_control_connection(ltm_lab):
+    """ltm profile ftp: the kernel forwards the control connection (the virtual's port 21 to the
+    member's 2121, SNAT automap) with its ftp conntrack helper, which rewrites the member's PASV
+    answer to the virtual's address and the client's PORT to the SNAT address, and expects each data
+    connection: Python's ftplib fetches a file from pyftpdlib on web1, passive and active."""
+    with helped(ltm_lab, "ftp", "10.1.20.21:2121", "ftp_files port 20", 21):
+        server = _peer(ltm_lab, "web1", "server", "10.1.20.21", "2121", module="ftp_peer")
+        try:
+            assert json.loads(server.stdout.readline()) == {"listening": 2121}
+            client = _peer(ltm_lab, "client", "client", VIP, "21", module="ftp_peer")
+            out, _ = client.communicate(timeout=60)
+            lines = [json.loads(line) for line in out.splitlines()]
+            assert client.returncode == 0 and len(lines) == 3, out
+            assert lines[0]["pasv"].startswith("227 ") and "(10,1,10,100," in lines[0]["pasv"], lines   # the VIP
+            assert lines[1:] == [{"mode": "passive", "got": ["hello through the ftp helper"]},
+                                 {"mode": "active", "got": ["hello through the ftp helper"]}]
+            assert json.loads(server.stdout.readline()) == {"control_from": "10.1.20.10"}   # automap: the floating self IP
+        finally:
+            server.kill()
+            server.communicate(timeout=10)
