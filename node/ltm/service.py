@@ -548,7 +548,7 @@ class LTM:
     async def _fastl4_stats(self) -> None:
         while True:
             await trio.sleep(1)
-            if self.kernel.chains:
+            if self._l4_wanted:   # two processes a second (nft, conntrack): only while the kernel forwards a virtual
                 try:
                     await self.kernel.refresh()
                 except (NftError, OSError) as exc:
