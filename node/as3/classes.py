@@ -181,8 +181,10 @@ CLASSES: dict[str, dict] = {
     "SIP_Profile": obj(),   # AS3's has no settings of its own: ltm profile sip with /Common/sip's (node/ltm/sip.py)
     "ICAP_Profile": obj(uri=STR, fromHeader=STR, hostHeader=STR, refererHeader=STR, userAgentHeader=STR,
                         previewLength=intrange(0, 4294967295, 0)),
+    # serverTLS / clientTLS on UDP: DTLS on a BIG-IP (stored and attached; the lab passes datagrams through)
     "Service_UDP": service(None, profileUDP=ref_or("normal"), layer4=enum("udp", default="udp"), profileSIP=POINTER,
-                           virtualType=enum("standard", "internal", "stateless", default="standard")),
+                           virtualType=enum("standard", "internal", "stateless", default="standard"),
+                           serverTLS=TLS, clientTLS=TLS),
     "Service_L4": service(None, profileL4=ref_or("basic"), layer4=enum("tcp", "udp", default="tcp")),
     "Service_Generic": service(None, layer4=enum("tcp", "udp", default="tcp"), profileTCP=ref_or("normal")),
     "Service_Forwarding": forwarding(),

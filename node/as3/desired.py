@@ -469,7 +469,7 @@ class Builder:
                                    "profileMultiplex", *ADAPT),
                  "Service_TCP": ("profileTCP", "serverTLS", "clientTLS", "profileICAP", "profilePPTP", "profileSIP",
                                  "profileFTP"),
-                 "Service_UDP": ("profileUDP", "profileSIP"), "Service_L4": ("profileL4",),
+                 "Service_UDP": ("profileUDP", "profileSIP", "serverTLS", "clientTLS"), "Service_L4": ("profileL4",),
                  "Service_Generic": () if item.get("layer4") == "udp" else ("profileTCP",),
                  "Service_Forwarding": ("profileL4",)}[cls]
         out = []

@@ -73,8 +73,6 @@ def named(item: dict, pointer: str) -> list[str]:
         errors.append(refused(f"{pointer}/virtualType", VIRTUAL_TYPES[item["virtualType"]]))
     if item["class"] == "Service_Forwarding" and item.get("forwardingType") == "l2":
         errors.append(refused(f"{pointer}/forwardingType", 'forwarding type "l2"'))
-    if item["class"] == "Service_UDP":   # F5's Service_UDP takes TLS for DTLS; the lab's UDP virtuals have none
-        errors += [refused(f"{pointer}/{p}", "DTLS on a UDP virtual") for p in ("clientTLS", "serverTLS") if p in item]
     if item["class"] == "Data_Group" and item.get("storageType") == "external":
         errors.append(refused(f"{pointer}/storageType", f"an external data group{OFFLINE}"))
     errors += [refused(f"{pointer}/{p}", f"a {p} from a URL{OFFLINE}") for p in ("iRule", "certificate", "privateKey", "script", "pkcs12")

@@ -467,7 +467,7 @@ IP_PROTOCOLS = {0: "any", 6: "tcp", 17: "udp"}   # REST takes the number too and
 PROFILE_BUILTINS = {"client-ssl": "clientssl", "dhcpv4": "dhcpv4", "dhcpv6": "dhcpv6", "diameter": "diameter",
                     "fasthttp": "fasthttp", "fastl4": "fastL4", "http": "http", "http-compression": "httpcompression",
                     "one-connect": "oneconnect", "server-ssl": "serverssl", "sip": "sip", "tcp": "tcp", "udp": "udp",
-                    # STARTTLS on SMTP and LDAP (stored only: the proxy speaks TLS from the first byte)
+                    # STARTTLS on SMTP (stored only) and LDAP (node/ltm/ldap.py: TLS after StartTLS)
                     "smtps": "smtps", "client-ldap": "clientldap", "server-ldap": "serverldap",
                     # content adaptation (node/ltm/adapt.py): an HTTP virtual's request-adapt and
                     # response-adapt profiles send its messages to an internal virtual's ICAP servers

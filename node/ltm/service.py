@@ -22,7 +22,7 @@ from ..config import monitor_rules, profiles, route_domains
 from ..config.fqdn_checks import is_template
 from ..config.schema import (LOCAL_ONLY, PERSIST_BUILTINS, TYPES, base_name, folder_of, full_path, mask_prefix,
                              plain, rd_of, split_destination)
-from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, mirror, mqtt, persist, policies, proxy, snat, tls
+from . import adapt, explicit, fastl4, forge, h2gate, http1, icap, ldap, mirror, mqtt, persist, policies, proxy, snat, tls
 from .sip_driver import SipGate, is_sip_udp
 from .hooks import Flow, Hook, Outcome, Request, Response, Server
 from .http import answer
@@ -367,8 +367,16 @@ class LTM:
 
     def in_kernel(self, vs: dict) -> bool:
         """Whether the kernel serves the virtual: a fastL4 one, an ip-forward one (it routes), a
-        stateless one (each packet rewritten)."""
-        return bool(vs.get("ip-forward") or vs.get("stateless")) or self.data_path(vs) == "fastl4"
+        stateless one (each packet rewritten), a UDP one (the proxy takes TCP, and SIP's datagrams, only)."""
+        return bool(vs.get("ip-forward") or vs.get("stateless")) or self.forwards(vs)
+
+    def forwards(self, vs: dict) -> bool:
+        """A virtual whose connections the kernel forwards to a member (DNAT, conntrack): a fastL4
+        one, and a UDP one without a SIP profile (the proxy serves those), whose datagrams pass as
+        they are (DTLS is not ended: its client-ssl and server-ssl profiles are attached, not acting)."""
+        if self.data_path(vs) == "fastl4":
+            return True
+        return vs.get("ip-protocol") == "udp" and not vs.get("ip-forward") and not is_sip_udp(self, vs)
 
     def _reconcile_listeners(self) -> None:
         want = {path: (addr, port, "udp") if is_sip_udp(self, vs) else (addr, port)
@@ -391,7 +399,7 @@ class LTM:
             pool_path = vs.get("pool")
             pool = self.store.get("ltm pool", pool_path) if pool_path not in (None, "none") else None
             members = [m for m in self.members(pool_path) if m.available] if pool else []
-            if self.data_path(vs) != "fastl4" and not vs.get("stateless"):
+            if not self.forwards(vs) and not vs.get("stateless"):
                 if vlans["vlans"] or vlans["vlans_enabled"] or vlans["clones"]:   # the proxy's listener: the kernel
                     # keeps it to its VLANs, and copies its packets to its clone pools (the members: serverside's)
                     want.append(fastl4.L4Virtual(path, addr, port, vs.get("ip-protocol", "tcp"), "round-robin", tuple(
@@ -470,7 +478,7 @@ class LTM:
             if vs.get("mirror") != "enabled" or tg not in unit:
                 continue
             ch = channels.get(tg) or mirror.Channel(self.mirror_peer(tg), mirror.port_of(unit[tg]))
-            if self.data_path(vs) == "fastl4":
+            if self.forwards(vs):
                 ch = replace(ch, virtuals=ch.virtuals | {(addr, port, 17 if vs.get("ip-protocol") == "udp" else 6)})
             channels[tg] = ch
         own = (self.store.get("cm device", f"/Common/{self.device}") or {}).get("mirror-ip")
@@ -661,8 +669,12 @@ class LTM:
                         ctx = self.tls.client_side(client_ssl, h2gate.offers_alpn(h2_profile))
                         if ctx is None:
                             raise Refused("reset")
-                        client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
-                        alpn = client.selected_alpn_protocol()
+                        ldap_mode = self.starttls_mode(vs, "client-ldap")
+                        if ldap_mode is None:
+                            client = await tls.accept(client, ctx, tls.handshake_timeout(profile))
+                        elif ldap_mode != "none":   # none: TLS never starts
+                            client = await tls.starttls_accept(client, ctx, ldap_mode, tls.handshake_timeout(profile))
+                        alpn = client.selected_alpn_protocol() if isinstance(client, trio.SSLStream) else None
                 if self.data_path(vs) != "http" and self.profile_path(vs, "sip") is not None:
                     await self.sip.tcp(vs, client, flow, hook, scope)
                 elif h2gate.speaks_h2(h2_profile, alpn) and not bypass:
@@ -676,7 +688,7 @@ class LTM:
         except Refused as why:
             vstats.refused += 1
             await (trio.aclose_forcefully(client) if str(why) == "drop" else proxy.reset(client))
-        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError, http1.Bad):
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError, http1.Bad, ldap.Bad):
             await proxy.reset(client)
         except Exception as exc:   # noqa: BLE001 - garbage on a virtual's port never takes the listener down
             self.log.log("err", "tmm", f"Virtual server {path}: connection from {flow.client[0]} reset: {exc!r}")
@@ -879,6 +891,13 @@ class LTM:
                 return full_path(name.split()[0])
         return None
 
+    def starttls_mode(self, vs: dict, kind: str) -> str | None:
+        """The activation-mode of the virtual's client-ldap or server-ldap profile, None without one."""
+        path = self.profile_path(vs, kind)
+        if path is None:
+            return None
+        return (self.store.get(f"ltm profile {kind}", path) or {}).get("activation-mode", "allow")
+
     def source_of(self, flow: Flow, picked: proxy.Picked) -> tuple[str | None, bool]:
         """The address the proxy connects to a member from, by the virtual's source-address-translation
         (an iRule's `snat` first): automap (the floating self IP toward the member), an address of
@@ -926,8 +945,13 @@ class LTM:
             return server
         try:
             profile = self.store.get("ltm profile server-ssl", server_ssl) or {}
-            return await tls.wrap(server, self.tls.server_side(server_ssl), server_name or profile.get("server-name"),
-                                  tls.handshake_timeout(profile))
+            name, timeout = server_name or profile.get("server-name"), tls.handshake_timeout(profile)
+            ldap_mode = self.starttls_mode(vs, "server-ldap")
+            if ldap_mode is None:
+                return await tls.wrap(server, self.tls.server_side(server_ssl), name, timeout)
+            if ldap_mode == "none":   # TLS never starts
+                return server
+            return await tls.starttls_wrap(server, self.tls.server_side(server_ssl), ldap_mode, name, timeout)
         except BaseException:
             await trio.aclose_forcefully(server)
             raise

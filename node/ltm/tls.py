@@ -3,7 +3,8 @@ key, as the store holds them (node/config/ssl_files.py); trio's SSLStream does t
 
 A client-ssl profile terminates TLS on the virtual with its certificate and key; a server-ssl
 profile re-encrypts toward the member (peer-cert-mode ignore, a BIG-IP's default: the member's
-certificate is not verified), presenting its own certificate only when it has one.
+certificate is not verified), presenting its own certificate only when it has one. Beside them a
+client-ldap (server-ldap) profile starts TLS only after LDAP's StartTLS (starttls_accept, starttls_wrap).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import trio
 from ..config import ssl_files
 from ..config.sealed import unseal
 from ..config.ssl_files import pairs
-from . import forge
+from . import forge, ldap, proxy
 
 HANDSHAKE_TIMEOUT = 10
 
@@ -167,3 +168,57 @@ async def wrap(stream, ctx: ssl.SSLContext, server_name: str | None = None,
         await tls.do_handshake()
     return tls
 
+
+
+# -- LDAP StartTLS (client-ldap, server-ldap: node/ltm/ldap.py decides) ----------------------------------
+STARTTLS_ID = 1   # the messageID of the StartTLS the virtual sends a member
+
+
+async def _ldap_message(stream, buf: bytes) -> tuple[ldap.Message, bytes, bytes]:
+    """The next LDAP message from `stream` after the `buf` already read: (message, its bytes, what follows)."""
+    while (size := ldap.frame(buf)) is None:
+        chunk = await stream.receive_some(proxy.CHUNK)
+        if not chunk:
+            raise trio.BrokenResourceError("closed before StartTLS")
+        buf += chunk
+    return ldap.parse(buf[:size]), buf[:size], buf[size:]
+
+
+def _with(stream, first: bytes):
+    return proxy.Prefixed(stream, first) if first else stream
+
+
+async def starttls_accept(stream, ctx: ssl.SSLContext, mode: str, timeout: float = HANDSHAKE_TIMEOUT):
+    """client-ldap: the client's messages until it asks for StartTLS (answered, then its TLS
+    handshake) or, allow, sends another (then it goes on in clear: those bytes first); require
+    answers the others confidentialityRequired. -> the client's stream, TLS or clear."""
+    buf = b""
+    while True:
+        msg, raw, buf = await _ldap_message(stream, buf)
+        decided = ldap.client_decides(mode, msg)
+        if decided.action == "clear":
+            return proxy.Prefixed(stream, raw + buf)
+        if decided.action == "close":
+            raise proxy.Answered
+        if decided.answer:
+            await stream.send_all(decided.answer)
+        if decided.action == "upgrade":
+            return await accept(_with(stream, buf), ctx, timeout)
+
+
+async def starttls_wrap(stream, ctx: ssl.SSLContext, mode: str, server_name: str | None = None,
+                        timeout: float = HANDSHAKE_TIMEOUT):
+    """server-ldap: StartTLS to the member, then TLS (server-ssl) on its success; a refusal goes on
+    in clear (allow) or ends the connection (require)."""
+    await stream.send_all(ldap.starttls_request(STARTTLS_ID))
+    try:
+        with trio.fail_after(timeout):
+            msg, _, rest = await _ldap_message(stream, b"")
+    except ldap.Bad as exc:
+        raise trio.BrokenResourceError(f"member's answer to StartTLS: {exc}") from exc
+    verdict = ldap.server_decides(mode, msg, STARTTLS_ID)
+    if verdict == "refuse":
+        raise trio.BrokenResourceError(f"member refused StartTLS (resultCode {msg.code})")
+    if verdict == "clear":
+        return _with(stream, rest)
+    return await wrap(_with(stream, rest), ctx, server_name, timeout)

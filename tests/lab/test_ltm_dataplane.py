@@ -516,6 +516,98 @@ def test_ssl_forward_proxy_forges_the_servers_certificate_and_bypass_passes_it_t
                 pass
 
 
+@contextmanager
+def made(lab, *lines):
+    """bigip1's objects made by these tmsh `create` lines, deleted after (last made first)."""
+    done = []
+    try:
+        for line in lines:
+            tmsh(lab, "bigip1", line)
+            words = line.split()
+            named = 5 if words[1:3] in (["ltm", "profile"], ["sys", "file"]) else 4   # a profile's kind, a file's
+            done.insert(0, "delete " + " ".join(words[1:named]))
+        yield
+    finally:
+        for line in done:
+            try:
+                tmsh(lab, "bigip1", line)
+            except ControlError:
+                pass
+
+
+# -- LDAP StartTLS: client-ldap and server-ldap beside the SSL profiles --------------------------------
+LDAP_SERVER = Path(__file__).with_name("ldap_server.py")
+LDAP_CLIENT = """
+import hashlib, json, ssl, sys
+from ldap3 import NONE, Connection, Server, Tls
+server = Server(sys.argv[1], port=int(sys.argv[2]), get_info=NONE, connect_timeout=3,
+                tls=Tls(validate=ssl.CERT_NONE))
+conn = Connection(server, user="cn=admin,dc=lab", password="secret", receive_timeout=3)
+conn.open()
+out = {}
+if sys.argv[3] == "starttls":
+    out["starttls"] = conn.start_tls()
+    out["cert"] = hashlib.sha256(conn.socket.getpeercert(binary_form=True)).hexdigest()
+out["bind"] = conn.bind()
+out["result"] = [conn.result["result"], conn.result["description"], conn.result["message"]]
+if out["bind"]:
+    conn.search("dc=lab", "(objectClass=*)", attributes=["description"])
+    out["entries"] = [[e.entry_dn, str(e.description)] for e in conn.entries]
+conn.unbind()
+print(json.dumps(out))
+"""
+
+
+def ldap_client(lab, port, how):
+    """What a real LDAP client (ldap3) gets through the virtual, with or without StartTLS; None if it fails."""
+    out = run(lab, "client", sys.executable, "-c", LDAP_CLIENT, VIP, str(port), how)
+    return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def test_ldap_starttls_through_the_virtual_to_a_member_that_wants_starttls_too(ltm_lab, tmp_path):
+    """client-ldap require: the virtual answers the client's StartTLS and ends its TLS with the
+    client-ssl certificate, refusing a bind before it (confidentialityRequired); server-ldap: the
+    virtual sends StartTLS to the member before server-ssl's TLS. allow lets a clear client through."""
+    import hashlib
+    import ssl
+    for name, cn in (("ldap", "ldap.example.com"), ("dir", "dir.internal")):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={cn}",
+                        "-keyout", str(tmp_path / f"{name}.key"), "-out", str(tmp_path / f"{name}.crt")],
+                       check=True, capture_output=True)
+    install(ltm_lab, tmp_path, "ldap.crt", "ldap.key")
+    virtual_cert = hashlib.sha256(ssl.PEM_cert_to_DER_cert((tmp_path / "ldap.crt").read_text())).hexdigest()
+    lab, server = Lab.open(ltm_lab), None
+    try:
+        server = lab.backend.start(lab.node("web1"), [sys.executable, str(LDAP_SERVER), "web1", "3389",
+                                                      str(tmp_path / "dir.crt"), str(tmp_path / "dir.key")],
+                                   str(tmp_path / "ldap-server.out"))
+        with made(ltm_lab, "create ltm profile client-ssl ldap_ssl cert ldap.crt key ldap.key",
+                  "create ltm profile client-ldap ldap_client activation-mode require",
+                  "create ltm profile server-ldap ldap_server", "create ltm pool ldap_pool members add { 10.1.20.21:3389 }",
+                  "create ltm virtual vs_ldap destination 10.1.10.100:389 pool ldap_pool profiles "
+                  "replace-all-with { tcp ldap_ssl serverssl ldap_client ldap_server }"):
+            shown = rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/client-ldap/~Common~ldap_client").json()
+            assert (shown["kind"], shown["activationMode"]) == ("tm:ltm:profile:client-ldap:client-ldapstate", "require")
+            assert rest(ltm_lab, "GET", "/mgmt/tm/ltm/profile/server-ldap/~Common~ldap_server").json()[
+                "activationMode"] == "allow"   # F5's default
+            wait_for(lambda: "activation-mode require" in tmsh(ltm_lab, "bigip2", "list ltm profile client-ldap ldap_client"),
+                     what="the client-ldap profile synced to bigip2")
+            got = wait_for(lambda: ldap_client(ltm_lab, 389, "starttls"), what="vs_ldap answering StartTLS")
+            assert got["starttls"] is True and got["cert"] == virtual_cert   # the virtual's TLS, its certificate
+            assert got["bind"] is True and got["entries"] == [["cn=web1", "tls"]]   # the member: StartTLS, then TLS
+            refused = ldap_client(ltm_lab, 389, "clear")
+            assert refused["bind"] is False and refused["result"] == [13, "confidentialityRequired", "STARTTLS required"]
+            tmsh(ltm_lab, "bigip1", "modify ltm profile client-ldap ldap_client activation-mode allow")
+            clear = wait_for(lambda: (c := ldap_client(ltm_lab, 389, "clear")) and c["bind"] and c,
+                             what="a clear client let through")
+            assert clear["entries"] == [["cn=web1", "tls"]]   # clear to the virtual, TLS to the member
+    finally:
+        if server:
+            os.kill(server, signal.SIGKILL)
+        for line in ("delete sys file ssl-cert ldap.crt", "delete sys file ssl-key ldap.key"):
+            tmsh(ltm_lab, "bigip1", line)
+
+
 # -- connection mirroring (last: it fails the pair over and back) -----------------------------------
 STREAM = (sys.executable, "-m", "lab.runtime.stream")
 
@@ -549,13 +641,30 @@ def _read(path):
 UDP_SERVER = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9001))\n" \
              "while True:\n    d, a = s.recvfrom(100)\n    s.sendto(sys.argv[1].encode(), a)\n"
 UDP_ASK = "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(2)\n" \
-          "s.bind(('', int(sys.argv[1])))\ns.sendto(b'?', ('10.1.10.100', 96))\nprint(s.recv(100).decode())\n"
+          "s.bind(('', int(sys.argv[1])))\ns.sendto(b'?', ('10.1.10.100', int(sys.argv[2])))\nprint(s.recv(100).decode())\n"
 
 
-def _udp(lab, sport):
-    """The member that answers a datagram from the client's port `sport` through the UDP virtual."""
-    out = run(lab, "client", "python3", "-c", UDP_ASK, str(sport))
+def _udp(lab, sport, port=96):
+    """The member that answers a datagram from the client's port `sport` through the UDP virtual on `port`."""
+    out = run(lab, "client", "python3", "-c", UDP_ASK, str(sport), str(port))
     return out.stdout.strip() if out.returncode == 0 else None
+
+
+def test_a_udp_virtual_with_ssl_profiles_passes_datagrams_to_a_member_as_they_are(ltm_lab):
+    """AS3's Service_UDP with serverTLS / clientTLS (DTLS on a BIG-IP): the profiles are attached, the
+    kernel forwards the datagrams (the lab ends no DTLS), and no proxy listens on the port."""
+    pid = int(run(ltm_lab, "web1", "sh", "-c", f'python3 -c "{UDP_SERVER}" web1 >/dev/null 2>&1 & echo $!').stdout)
+    try:
+        with made(ltm_lab, "create ltm pool dtls_pool members add { 10.1.20.21:9001 }",
+                  "create ltm virtual vs_dtls destination 10.1.10.100:4433 ip-protocol udp pool dtls_pool "
+                  "profiles replace-all-with { udp clientssl serverssl }"):
+            assert wait_for(lambda: _udp(ltm_lab, 40971, 4433), what="vs_dtls answering") == "web1"
+            assert run(ltm_lab, "bigip1", "ss", "-Hlun", "sport", "= :4433").stdout.strip() == ""
+            assert run(ltm_lab, "bigip1", "ss", "-Hltn", "sport", "= :4433").stdout.strip() == ""
+            assert "dport=4433" in run(ltm_lab, "bigip1", "conntrack", "-L", "-p", "udp", "--orig-port-dst",
+                                       "4433").stdout
+    finally:
+        run(ltm_lab, "web1", "kill", str(pid))
 
 
 def test_a_mirrored_fastl4_stream_survives_kill_9_of_the_active_and_an_unmirrored_one_resets(ltm_lab, tmp_path):
@@ -780,24 +889,6 @@ def test_a_request_adapt_profile_sends_each_request_through_the_internal_virtual
             except ControlError:   # not made: the test failed before
                 pass
         icap.join(30)
-
-
-@contextmanager
-def made(lab, *lines):
-    """bigip1's objects made by these tmsh `create` lines, deleted after (last made first)."""
-    done = []
-    try:
-        for line in lines:
-            tmsh(lab, "bigip1", line)
-            words = line.split()   # create ltm virtual NAME, create ltm profile KIND NAME
-            done.insert(0, "delete " + " ".join(words[1:5 if words[2] == "profile" else 4]))
-        yield
-    finally:
-        for line in done:
-            try:
-                tmsh(lab, "bigip1", line)
-            except ControlError:
-                pass
 
 
 def test_http2_clients_speak_h2_to_the_virtual_and_members_get_http1(ltm_lab):

@@ -43,8 +43,9 @@ CHOSEN = ("example-one-tenant-three-applications.json", "example-one-application
           "example-multiple-fwd-vs.json", "example-tcp-udp-monitors.json",
           # a virtual on some VLANs only (allowVlans)
           "example-vs-specific-vlans.json",
-          # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP)
-          "example-smtps-starttls.json",
+          # STARTTLS (an smtps profile with the client-ssl one on a Service_TCP; LDAP's client-ldap and
+          # server-ldap with the TLS profiles on a Service_UDP, DTLS on a BIG-IP)
+          "example-smtps-starttls.json", "example-ldap-starttls.json",
           # a GTM server virtual-server named with parentheses
           "example-gslb-server-serverType.json",
           # hash persistence with its iRule (stored only)
@@ -91,7 +92,6 @@ ANSWERS = {
     "example-send-declaration-to-remote-big-ip-via-remote-sd.json": "service discovery in AWS is not supported",
     "example-data-group-token.json": "an external data group is not supported by this lab (it reaches no internet)",
     "example-cipher-group.json": 'class "Cipher_Group" is not supported by this lab',
-    "example-ldap-starttls.json": "DTLS on a UDP virtual is not supported by this lab",
     "example-route-domain-strings.json": 'class "DNS_Nameserver" is not supported by this lab'}
 
 

@@ -42,3 +42,18 @@ def test_ldap_starttls_is_a_client_ldap_and_a_server_ldap_profile():
 def test_smtps_and_ldap_starttls_on_one_tls_server_are_refused():
     both = adc(Mail={"class": "Tenant", "App": tcp_app({"ldapStartTLS": "allow", "smtpsStartTLS": "allow"})})
     assert errors_of(both)
+
+
+def test_a_udp_service_takes_server_tls_and_client_tls_as_dtls_profiles():
+    """AS3's schema lets a Service_UDP name serverTLS and clientTLS (DTLS on a BIG-IP): the profiles
+    go on the UDP virtual with their LDAP STARTTLS ones, as AS3 attaches them."""
+    svc, store, _ = services()
+    app = tcp_app({"ldapStartTLS": "require"}, {"ldapStartTLS": "allow"})
+    app["mail"] = {**app["mail"], "class": "Service_UDP", "virtualPort": 443}
+    status, out = run(svc, adc(Dir={"class": "Tenant", "App": app}))
+    assert status == 200 and out["results"][0]["code"] == 200, out
+    vs = store.get("ltm virtual", "/Dir/App/mail")
+    assert vs["ip-protocol"] == "udp"
+    assert {"/Common/udp", "/Dir/App/tlsServer", "/Dir/App/tlsClient", "/Dir/App/f5_appsvcs_clientside_require",
+            "/Dir/App/f5_appsvcs_serverside_allow"} == set(vs["profiles"])
+    assert run(svc, None, ["Dir"], "DELETE")[0] == 200 and owned(store, "Dir") == []

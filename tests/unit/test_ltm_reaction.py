@@ -63,3 +63,24 @@ async def test_a_proxied_virtual_is_serving_only_once_its_socket_listens():
                 await trio.sleep(0)
         scope.cancel()
     assert not ltm.virtual_health()["/Common/vs"]["serving"]
+
+
+def test_a_udp_virtual_is_forwarded_in_the_kernel_with_its_ssl_profiles_attached_not_acting():
+    """The full proxy takes TCP only: a UDP virtual's datagrams go to a member through the kernel as
+    a fastL4 virtual's do, a client-ssl / server-ssl pair on it (DTLS on a BIG-IP) passed through."""
+    store, _ = device()
+    store.commit([Op("create", "ltm pool", "/Common/dir", {"members": ("set", {"10.1.20.21:389": {}})}),
+                  Op("create", "ltm virtual", "/Common/dtls", {
+                      "destination": ("set", "10.1.10.100:443"), "ip-protocol": ("set", "udp"),
+                      "pool": ("set", "/Common/dir"),
+                      "profiles": ("set", ["udp", "clientssl", "serverssl", "clientldap", "serverldap"])}),
+                  Op("create", "ltm virtual", "/Common/tls", {"destination": ("set", "10.1.10.100:636"),
+                                                              "pool": ("set", "/Common/dir"),
+                                                              "profiles": ("set", ["tcp", "clientssl"])})])
+    ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
+    assert ltm.in_kernel(store.get("ltm virtual", "/Common/dtls"))
+    assert not ltm.in_kernel(store.get("ltm virtual", "/Common/tls"))
+    ltm._reconcile_fastl4()
+    (udp,) = ltm._l4_wanted
+    assert (udp.path, udp.protocol, [m.address for m in udp.members], udp.proxied) == (
+        "/Common/dtls", "udp", ["10.1.20.21"], False)
