@@ -22,7 +22,6 @@ from pathlib import Path
 
 KSM = Path("/sys/kernel/mm/ksm")
 MADV_MERGEABLE = 12
-PR_SET_MEMORY_MERGE, PR_GET_MEMORY_MERGE = 67, 68
 NOTE = "samepage-was.json"   # in the run root, with the lab prefix: what the knobs were before us
 # set in this order when ksmd was off (put back in reverse); `run` last, once the pace is set
 KNOBS = {"advisor_mode": "scan-time", "advisor_target_scan_time": "60", "advisor_max_cpu": "10", "run": "1"}
@@ -47,20 +46,10 @@ def anonymous_ranges(maps: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def merge_all(libc) -> bool:
-    """Linux 6.4's process-wide KSM: every anonymous mapping of this process, the ones it makes
-    later too, is mergeable, and so are its forked children's (what a daemon allocates after its
-    fork: its TLS contexts, Tcl interpreter, tables, largely alike across daemons). False before 6.4."""
-    libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
-    return libc.prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) == 0
-
-
 def mark_mergeable() -> int:
     """Mark this process's anonymous memory mergeable; the bytes marked. Children forked after
-    inherit the mark; with process-wide KSM (Linux 6.4) their later allocations have it too. A
-    range the kernel refuses is left as it is."""
+    inherit the mark. A range the kernel refuses is left as it is."""
     libc = ctypes.CDLL(None, use_errno=True)
-    merge_all(libc)
     libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
     marked = 0
     for start, end in anonymous_ranges(Path("/proc/self/maps").read_text()):

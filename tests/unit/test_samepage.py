@@ -1,6 +1,5 @@
 """Same-page merging for the fork server's children: which memory is marked, and ksmd started and
 put back as it was found."""
-import pytest
 from lab.runtime import samepage
 
 MAPS = """\
@@ -26,24 +25,6 @@ def test_only_private_writable_anonymous_memory_is_marked():
 
 def test_marking_this_process_marks_its_heap(monkeypatch):
     assert samepage.mark_mergeable() > 0
-
-
-def test_a_forked_child_allocates_mergeable_memory_on_a_kernel_with_process_wide_ksm():
-    import ctypes, os
-    libc = ctypes.CDLL(None, use_errno=True)
-    pid = os.fork()
-    if pid == 0:   # the child marks itself, and its own child inherits it
-        ok = samepage.merge_all(libc)
-        inner = os.fork()
-        if inner == 0:
-            os._exit(0 if libc.prctl(samepage.PR_GET_MEMORY_MERGE, 0, 0, 0, 0) == 1 else 1)
-        _, code = os.waitpid(inner, 0)
-        os._exit(0 if not ok else os.waitstatus_to_exitcode(code) + 2)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code == 0:
-        pytest.skip("this kernel has no process-wide KSM (Linux 6.4)")
-    assert code == 2   # set, and inherited across fork
 
 
 def fake_ksm(tmp_path, run: str):
