@@ -7,7 +7,6 @@ import pytest
 import trio
 
 from node.config import tmsh
-from node.config.store import ConfigStore, Op
 from node.errors import Invalid
 from node.events import Hub
 from node.log import Log
@@ -74,15 +73,6 @@ def test_the_icap_profiles_values_make_the_uri_and_headers_with_f5s_macros():
 
 
 # -- the model ---------------------------------------------------------------------------------
-@pytest.fixture
-def store():
-    s = ConfigStore(None, "bigip1")
-    s.commit([Op("create", "net vlan", "/Common/external", {}),
-              Op("create", "net self", "/Common/ext", {"address": ("set", "127.0.0.11/8"),
-                                                       "vlan": ("set", "/Common/external")})])
-    return s
-
-
 def test_a_bigip_has_f5s_builtin_icap_and_adapt_profiles(store):
     assert store.get("ltm profile icap", "/Common/icap")["preview-length"] == 0
     req = store.get("ltm profile request-adapt", "/Common/requestadapt")

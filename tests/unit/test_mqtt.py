@@ -8,7 +8,6 @@ import struct
 import pytest
 import trio
 
-from node.config.store import ConfigStore, Op
 from node.errors import Invalid
 from node.events import Hub
 from node.ltm import mqtt
@@ -109,15 +108,6 @@ def test_a_packet_larger_than_the_virtual_holds_is_refused_before_it_is_read():
 
 
 # -- the model -----------------------------------------------------------------------------------
-@pytest.fixture
-def store():
-    st = ConfigStore(None, "bigip1")
-    st.commit([Op("create", "net vlan", "/Common/external", {}),
-               Op("create", "net self", "/Common/ext", {"address": ("set", "127.0.0.11/8"),
-                                                        "vlan": ("set", "/Common/external")})])
-    return st
-
-
 def test_a_bigip_has_f5s_mqtt_profile_and_a_virtual_takes_it_with_tcp_only(store):
     assert store.get("ltm profile mqtt", "/Common/mqtt")["defaults-from"] == "none"
     run(store, "create ltm profile mqtt iot")

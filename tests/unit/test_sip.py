@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from node.config import tmsh
-from node.config.store import ConfigStore, Op
+from node.config.store import Op
 from node.errors import Invalid
 from node.events import Hub
 from node.log import Log
@@ -119,15 +119,6 @@ def test_a_2xx_to_bye_ends_the_dialog_with_terminate_on_bye():
 
 
 # -- the object model ------------------------------------------------------------------------------
-@pytest.fixture
-def store():
-    s = ConfigStore(None, "bigip1")
-    s.commit([Op("create", "net vlan", "/Common/external", {}),
-              Op("create", "net self", "/Common/ext", {"address": ("set", "127.0.0.11/8"),
-                                                       "vlan": ("set", "/Common/external")})])
-    return s
-
-
 def test_a_bigip_has_f5s_sip_profile_with_its_defaults(store):
     p = store.get("ltm profile sip", "/Common/sip")
     assert (p["defaults-from"], p["insert-via-header"], p["secure-via-header"], p["max-size"], p["community"],
