@@ -17,7 +17,7 @@ import time
 import trio
 
 from ..config.schema import base_name
-from ..config.store import Cid, ConfigError, ConfigStore, SyncRefused
+from ..config.store import ANY, Cid, ConfigError, ConfigStore, SyncRefused
 from ..events import (ChannelClosed, ChannelOpened, ConfigCommitted, FailoverStateChanged, HealthChanged, Hub,
                       PeerDeviceChanged, SyncStatusChanged)
 from ..iquery import messages as m
@@ -204,7 +204,9 @@ class SyncDriver:
         cid = cid.to_list() if cid else None
         save = dg.get("save-on-auto-sync") == "true"
         if commits is None:
-            msg = m.SyncPush(push.group, "full", cid, objects=self.store.snapshot("synced"), auto=push.auto, save=save)
+            base = them.cid.to_list() if push.auto and them and them.cid else None
+            msg = m.SyncPush(push.group, "full", cid, objects=self.store.snapshot("synced"), auto=push.auto, save=save,
+                             base=base)
         else:
             msg = m.SyncPush(push.group, "incremental", cid, commits=commits, auto=push.auto, save=save)
         self.sync.sent(push, await self.iquery.send_to(push.peer, msg))
@@ -215,7 +217,7 @@ class SyncDriver:
         outcome = {}
         try:
             if msg.mode == "full":
-                self.store.apply_full(msg.objects, cid, peer, group)
+                self.store.apply_full(msg.objects, cid, peer, group, base=Cid.of(msg.base) if msg.auto else ANY)
             else:
                 self.store.apply_incremental(msg.commits, peer, group)
             outcome["ok"] = True

@@ -88,6 +88,9 @@ def changes_of(work: dict, touched) -> list[Change]:
 LINEAGE = 256     # commit ids of our configuration's past kept (and saved) for telling a peer behind
 
 
+ANY = object()     # apply_full's base: whatever our commit id is (a sync the user asked for)
+
+
 class SyncRefused(Exception):
     """A sync could not be applied as sent (e.g. the base is not ours); the sender should send all."""
 
@@ -296,9 +299,13 @@ class ConfigStore:
         return self._install(work, changes_of(work, touched), origin, cid=Cid.of(commits[-1]["cid"]),
                              synced_group=group, through=[c["base"] for c in commits])
 
-    def apply_full(self, objects: list, cid: Cid, origin: str, group: str | None = None) -> dict:
+    def apply_full(self, objects: list, cid: Cid, origin: str, group: str | None = None, base=ANY) -> dict:
         """Replace our synced configuration with the sender's; local objects stay; `group` (if
-        given) is marked synced at `cid`."""
+        given) is marked synced at `cid`. With `base` (an auto-sync's idea of our commit id, from
+        a status of ours that may be stale): refused if we are not there, or a commit we made
+        since would be lost."""
+        if base is not ANY and base != self.cid:
+            raise SyncRefused(f"full sync for {base}, this device is at {self.cid}")
         work = {k: v for k, v in self.objects.items() if self.scope(k[0], v) != "synced"}
         incoming = {}
         for t, p, v in objects:
@@ -1025,4 +1032,4 @@ def _check_route_domains(work: dict, touched: dict) -> None:
                 raise NotFound("route domain", f"{PARTITION}/{rd}")
 
 
-__all__ = ["Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY", "create_folder_ops"]
+__all__ = ["ANY", "Change", "Cid", "ConfigError", "ConfigStore", "Op", "SyncRefused", "LOCAL_ONLY", "create_folder_ops"]

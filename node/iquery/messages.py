@@ -162,7 +162,9 @@ class TrustConfig(Message):
 @dataclass(frozen=True)
 class SyncPush(Message):
     """Our synced configuration for a group: all `objects` (mode full) or the `commits` since the
-    peer's commit id (mode incremental)."""
+    peer's commit id (mode incremental). An auto-sync's full push carries the commit id the sender
+    believes the peer is at (`base`): a peer that has moved on refuses it, as an incremental push
+    from a base not its own."""
     kind: ClassVar[str] = "sync-push"
     group: str
     mode: str
@@ -171,6 +173,7 @@ class SyncPush(Message):
     commits: list | None = None
     auto: bool = False
     save: bool = False
+    base: list | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

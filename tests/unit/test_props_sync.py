@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.cm import sync
-from node.config.store import Cid, ConfigStore, Op, SyncRefused
+from node.config.store import ANY, Cid, ConfigStore, Op, SyncRefused
 from node.errors import ConfigError
 from node.iquery import messages as m
 
@@ -85,7 +85,9 @@ class Device:
                 commits = None if a.full or them is None else self.store.commits_since(them.cid)
                 cid = self.store.cid.to_list() if self.store.cid else None
                 if commits is None:
-                    self.send(m.SyncPush(a.group, "full", cid, objects=self.store.snapshot("synced"), auto=a.auto))
+                    base = them.cid.to_list() if a.auto and them and them.cid else None
+                    self.send(m.SyncPush(a.group, "full", cid, objects=self.store.snapshot("synced"), auto=a.auto,
+                                         base=base))
                 else:
                     self.send(m.SyncPush(a.group, "incremental", cid, commits=commits, auto=a.auto))
                 self.sync.sent(a, True)
@@ -105,7 +107,8 @@ class Device:
             outcome = {}
             try:
                 if msg.mode == "full":
-                    self.store.apply_full(msg.objects, Cid.of(msg.cid), self.peer, msg.group)
+                    self.store.apply_full(msg.objects, Cid.of(msg.cid), self.peer, msg.group,
+                                          base=Cid.of(msg.base) if msg.auto else ANY)
                 else:
                     self.store.apply_incremental(msg.commits, self.peer, msg.group)
                 outcome["ok"] = True
@@ -197,6 +200,37 @@ def test_a_sender_killed_between_the_peers_apply_and_its_result_ends_in_sync():
     assert net.holds("bigip2", one.written)
 
 
+def test_a_stale_status_never_makes_the_peer_overwrite_a_newer_commit_of_the_writer():
+    """bigip1 makes two commits while its first push is in flight, so bigip2 takes them in one
+    batch; a status of bigip1's sent between them arrives late and says it is at the middle one,
+    which bigip2's commit cache cannot reach, so bigip2 sends all of its configuration. bigip1 has
+    made a third commit meanwhile: it must refuse that full push, not lose the commit."""
+    net = Net()
+    net.reset()
+    net.settle(lambda step: 0)
+    one, two = net.devices["bigip1"], net.devices["bigip2"]
+
+    def deliver(kind, dst: str, cid=None) -> None:
+        net.deliver(next(i for i, (_s, d, msg) in enumerate(net.queue) if isinstance(msg, kind) and d == dst
+                         and (cid is None or msg.cid == cid)))
+
+    one.write()                                    # C1: pushed
+    one.write()                                    # C2: waits for C1's result
+    middle = one.store.cid.to_list()
+    one.write()                                    # C3
+    deliver(m.SyncPush, "bigip2")                  # bigip2 at C1
+    deliver(m.SyncResult, "bigip1")                # bigip1 pushes C2 and C3 as one batch
+    deliver(m.SyncPush, "bigip2")                  # bigip2 at C3, through C2
+    deliver(m.CmStatus, "bigip2", middle)          # late: bigip1 "at C2", which bigip2 went through
+    one.write()                                    # C4, before bigip2's answer to that status arrives
+    while any(isinstance(msg, m.SyncPush) and d == "bigip1" for _s, d, msg in net.queue):
+        deliver(m.SyncPush, "bigip1")
+    assert net.holds("bigip1", one.written)
+    net.settle(lambda step: 0)
+    assert net.holds("bigip1", one.written) and net.holds("bigip2", one.written)
+    assert {net.pair(n).status for n in NAMES} == {sync.IN_SYNC}
+
+
 @SETTINGS
 @given(st.lists(EVENT, max_size=60), st.lists(st.integers(0, 50), min_size=1), st.booleans())
 def test_with_one_writer_the_pair_ends_in_sync_with_the_same_configuration(events, order, full):
@@ -206,6 +240,7 @@ def test_with_one_writer_the_pair_ends_in_sync_with_the_same_configuration(event
     assert net.configs()[0] == net.configs()[1]
     assert net.devices["bigip1"].store.cid == net.devices["bigip2"].store.cid
     assert net.holds("bigip2", net.devices["bigip1"].written), "every acknowledged write reached the peer"
+    assert net.holds("bigip1", net.devices["bigip1"].written), "and the writer kept it"
     assert {net.pair(n).status for n in NAMES} == {sync.IN_SYNC}
 
 
