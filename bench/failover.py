@@ -18,7 +18,7 @@ from common import lab, lab_args, subnet, wait
 
 from lab.model import state
 from lab.runtime.lab import Lab
-from pyroute2 import IPRoute
+from node.netlink import IPRoute
 
 VIP = "10.1.10.100"
 

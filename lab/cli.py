@@ -13,6 +13,10 @@ from rich.console import Console
 
 from .model.errors import LabError
 
+# pydantic looks for plugins in every installed distribution's entry points at its first model
+# (0.1 s here, with ansible installed); the lab has none
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 # Each verb imports what it needs when it runs: `biglab up` should not pay for the fault registry,
 # the scenario runner or the web view (`python -X importtime -m lab.cli up ...` shows the cost).
 

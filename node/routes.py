@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from .netlink import IPRoute, NetlinkError
 
 from .config import route_domains
 from .config.schema import plain, rd_of

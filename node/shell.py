@@ -48,7 +48,7 @@ def show_ntp(st: dict | None) -> str:
 def arp_table(vlans: dict[str, str]) -> list[dict]:
     """This namespace's neighbour table (what the kernel resolved), as `show net arp` lists it;
     `vlans` maps an interface name to its VLAN."""
-    from pyroute2 import IPRoute
+    from .netlink import IPRoute
     states = {0x02: "resolved", 0x04: "resolved", 0x08: "resolved", 0x10: "resolved", 0x80: "permanent",
               0x01: "incomplete", 0x20: "failed"}
     out = []

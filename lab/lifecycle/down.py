@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from pyroute2 import IPRoute, netns
+from node.netlink import IPRoute, netns
 
 from ..model import state
 from ..model.errors import LabError

@@ -11,6 +11,9 @@ from ..model.errors import LabError
 from ..runtime.control import ControlError
 from ..runtime.lab import Lab
 
+PARTS = ("iquery", "sync", "ltm", "gtm")   # the status parts these checks read
+
+
 
 def wait(ready, deadline: float, why) -> None:
     """Poll `ready()` until it holds; LabError with `why()` after `deadline` (monotonic)."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import threading
 import time
 from pathlib import Path
 
-from pyroute2 import IPRoute, netns
+from node import status
+from node.netlink import IPRoute, netns
 
 from ..model import configlines, state
 from ..model.errors import LabError
@@ -33,6 +35,7 @@ def up(path, name: str | None = None, backend: str | None = None, progress=None,
     say = progress or (lambda msg: None)
     count = counts or (lambda msg: None)
     require_root()
+    threading.Thread(target=status.prepare, args=(readiness.PARTS,), daemon=True).start()
     topo = load_topology(path, name, mgmt_subnet)
     plan = make_plan(topo, str(Path(path).resolve()), backend or topo.backend, forkserver)
     check_host(plan)

@@ -342,7 +342,7 @@ def warm() -> None:
     store, REST routes, services; OpenSSL loads its providers and curve tables at the first key
     and context, cryptography's X.509 builder fills, Python's lazy caches and type lookups fill),
     and pyroute2's netlink tables."""
-    from pyroute2 import IPRoute
+    from node.netlink import IPRoute
     from node import tls
     from node.daemon import Daemon
     from node.settings import NodeConfig

@@ -22,8 +22,7 @@ import sys
 import threading
 from pathlib import Path
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from node.netlink import IPRoute, NetlinkError
 
 from ..model.errors import LabError
 from ..model.plan import PREFIX

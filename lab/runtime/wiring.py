@@ -19,8 +19,7 @@ import socket
 import struct
 from pathlib import Path
 
-from pyroute2 import IPRoute, netns
-from pyroute2.netlink.exceptions import NetlinkError
+from node.netlink import IPRoute, netns, NetlinkError
 
 from ..model.plan import PREFIX, Bridge, Interface, Plan
 from ..model.names import FABRIC

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import socket
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from ..netlink import IPRoute, NetlinkError
 from scapy.data import ETH_P_ARP
 from scapy.layers.l2 import ARP, Ether
 

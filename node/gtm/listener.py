@@ -12,8 +12,7 @@ import socket
 import struct
 
 import trio
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from ..netlink import IPRoute, NetlinkError
 
 from .answer import Answerer, formerr
 

@@ -7,8 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import trio
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
+from ..netlink import IPRoute, NetlinkError
 
 from . import fastl4
 

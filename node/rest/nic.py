@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from pyroute2 import IPRoute
+from ..netlink import IPRoute
 
 
 @functools.cache

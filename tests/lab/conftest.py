@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pyroute2 import IPRoute, netns
+from node.netlink import IPRoute, netns
 
 from lab.model import state
 from lab.model.plan import prefix

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pyroute2 import IPRoute
+from node.netlink import IPRoute
 
 from lab.model import state
 from lab.model.plan import prefix

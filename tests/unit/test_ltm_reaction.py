@@ -84,3 +84,28 @@ def test_a_udp_virtual_is_forwarded_in_the_kernel_with_its_ssl_profiles_attached
     (udp,) = ltm._l4_wanted
     assert (udp.path, udp.protocol, [m.address for m in udp.members], udp.proxied) == (
         "/Common/dtls", "udp", ["10.1.20.21"], False)
+
+
+async def test_the_kernels_counters_are_read_only_while_a_fastl4_virtual_is_in_it(autojump_clock):
+    """Each read runs nft and conntrack: a device with no fastL4 virtual (most of a big lab's
+    GTMs and LTMs) must not spawn two processes a second for nothing."""
+    import trio
+    store, _ = device()
+    ltm = LTM("bigip1", store, lambda: ["traffic-group-1"], Log(None, "bigip1"), Hub())
+    reads = []
+
+    async def refresh():
+        reads.append(trio.current_time())
+    ltm.kernel.refresh = refresh
+    ltm._mirror_kernel_records = lambda: None   # what a read feeds: the mirroring peer's records
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ltm._fastl4_stats)
+        await trio.sleep(10.5)
+        assert reads == []
+        ltm._l4_wanted = ["a fastL4 virtual"]   # as reconcile sets it
+        await trio.sleep(5)
+        assert len(reads) == 5
+        ltm._l4_wanted = []
+        await trio.sleep(5)
+        assert len(reads) == 5
+        nursery.cancel_scope.cancel()

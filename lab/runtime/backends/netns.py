@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from pyroute2 import netns
+from node.netlink import netns
 
 from ...model.plan import NodePlan
 from .. import namespaces
