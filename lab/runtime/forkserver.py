@@ -45,8 +45,6 @@ import time
 import traceback
 from pathlib import Path
 
-from node.config import ssl_files
-
 from ..model import state
 from ..model.plan import PREFIX
 from . import samepage
@@ -281,6 +279,7 @@ def reap() -> bool:
 def fork() -> int:
     """os.fork, the last RSA key made ahead going to the child, which keeps only that one, and
     leaving the server: each key is one device's."""
+    from node.config import ssl_files   # the server's, not the CLI's (cryptography: 30 ms to import)
     pid = os.fork()
     if pid == 0:
         del ssl_files.SPARE_KEYS[:-1]
@@ -344,6 +343,7 @@ def warm() -> None:
     and pyroute2's netlink tables."""
     from node.netlink import IPRoute
     from node import tls
+    from node.config import sealed
     from node.daemon import Daemon
     from node.settings import NodeConfig
     with tempfile.TemporaryDirectory() as tmp:   # never run: no socket, thread or task is left
@@ -351,10 +351,12 @@ def warm() -> None:
                           interfaces={"mgmt": {"address": "127.0.0.1/8"}}, modules=("ltm", "gtm"))).log.close()
     tls.context(server=True)
     tls.unverified_client()
+    sealed.unseal(sealed.seal("warm"))   # the lab's master key, made at the first secret
     IPRoute().close()
 
 
 def serve(path: str) -> None:
+    from node.config import ssl_files
     # Imported in an empty namespace: scapy reads every interface and route it sees at import,
     # hundreds on a host full of labs, and no child uses them.
     leave_for_empty()

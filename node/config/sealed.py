@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
+from functools import cache
 
 PREFIX = "$M$"
-_FERNET = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"biglab master key").digest()))
+
+
+@cache
+def _fernet():
+    # imported at the first secret: the schema imports this module, and the CLI reads the schema
+    # but seals nothing (cryptography costs it 30 ms)
+    from cryptography.fernet import Fernet
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"biglab master key").digest()))
 
 
 def seal(value: str) -> str:
-    return value if value.startswith(PREFIX) else PREFIX + _FERNET.encrypt(value.encode()).decode()
+    return value if value.startswith(PREFIX) else PREFIX + _fernet().encrypt(value.encode()).decode()
 
 
 def unseal(value: str | None) -> str | None:
     """The clear value (None for none); a value not sealed by the lab reads as None."""
+    from cryptography.fernet import InvalidToken
     if not value or not value.startswith(PREFIX):
         return None
     try:
-        return _FERNET.decrypt(value.removeprefix(PREFIX).encode()).decode()
+        return _fernet().decrypt(value.removeprefix(PREFIX).encode()).decode()
     except InvalidToken:
         return None
