@@ -47,7 +47,11 @@ class NodeClock:
 
 
 class PersistentClock(NodeClock):
-    """A NodeClock whose offset survives a daemon restart (kept in `clock.json`)."""
+    """A NodeClock whose offset survives a daemon restart (kept in `clock.json`). A step that
+    leaves the clock within SAVE_WITHIN of where the saved state puts it is not written: NTP
+    corrects a lab clock by microseconds at every poll, and a restart loses only those."""
+
+    SAVE_WITHIN = 0.001   # seconds
 
     def __init__(self, path: Path, *, wall=time.time, drift_ppm: float = 0.0):
         self.path = Path(path)
@@ -57,14 +61,18 @@ class PersistentClock(NodeClock):
             self.offset = float(saved.get("offset", 0.0))
             self.epoch = float(saved.get("epoch", self.epoch))
             self.drift_ppm = float(saved.get("drift_ppm", drift_ppm))
+        self._saved = NodeClock(self.offset, wall=wall, drift_ppm=self.drift_ppm)
+        self._saved.epoch = self.epoch
 
     def _save(self) -> None:
         write_atomically(self.path, json.dumps({"offset": self.offset, "epoch": self.epoch,
                                                 "drift_ppm": self.drift_ppm}).encode())
+        self._saved.offset, self._saved.epoch, self._saved.drift_ppm = self.offset, self.epoch, self.drift_ppm
 
     def set_offset(self, offset: float) -> None:
         super().set_offset(offset)
-        self._save()
+        if abs(self.offset - self._saved.current_offset()) >= self.SAVE_WITHIN or not self.path.exists():
+            self._save()
 
     def set_drift(self, ppm: float) -> None:
         super().set_drift(ppm)

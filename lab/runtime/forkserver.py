@@ -59,7 +59,7 @@ PRELOAD = ("node.daemon", "node.webserver", "lab.runtime.ntpd", "scapy.layers.l2
 # (forked too, so the imported pages have more sharers and neither is an interpreter of its own).
 RUNS = ("node.daemon", "node.webserver", "lab.runtime.ntpd")
 IDLE = 60.0   # seconds without a daemon or a request before the server ends itself
-SPARE_KEYS, QUIET = 8, 2.0   # RSA keys made ahead for first starts, once no request came for QUIET s
+SPARE_KEYS, QUIET = 24, 2.0   # RSA keys made ahead for first starts (gtm-10dc has 24 BIG-IPs), once no request came for QUIET s
 
 
 class ForkServerError(BackendError):

@@ -28,3 +28,30 @@ def test_floating_plan_moves_an_address_to_its_new_traffic_group():
     key = ("external", "10.1.10.100", 32)
     assert plan({key: "traffic-group-1"}, {key: "traffic-group-2"}) == ([], {key: "traffic-group-2"})
     assert plan({key: "traffic-group-1"}, {key: "traffic-group-1"}) == ([], {})
+
+
+def test_every_garp_goes_out_on_one_packet_socket(monkeypatch):
+    """Opening and closing a packet socket per frame waits on the kernel's RCU grace period (12 to
+    25 ms, on the daemon's event loop): the frames of a burst go out on one socket. Sent for real,
+    on the host's loopback."""
+    import socket
+
+    from node.cm import floating
+    listen = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+    listen.bind(("lo", 0x0806))
+    listen.settimeout(2)
+    made, real = [], socket.socket
+    monkeypatch.setattr(floating.socket, "socket", lambda *a: made.append(a) or real(*a))
+    ifaces = floating.Interfaces()
+    try:
+        ifaces._links["lo"] = (1, "02:00:7f:00:00:01")   # lo's MAC is all zeros: one of our own
+        assert all(ifaces.send_garp("lo", "127.0.0.99") for _ in range(3))
+        seen = 0
+        while seen < 3:
+            frame = Ether(listen.recv(100))
+            seen += frame.src == "02:00:7f:00:00:01" and frame[ARP].psrc == "127.0.0.99"
+        assert not ifaces.send_garp("bl-no-such-link", "127.0.0.99")   # not ours: nothing sent
+    finally:
+        ifaces.close()
+        listen.close()
+    assert [a for a in made if a[0] == socket.AF_PACKET] == [(socket.AF_PACKET, socket.SOCK_RAW, 0)]

@@ -90,6 +90,22 @@ def test_offset_and_drift_survive_a_restart(tmp_path):
     assert again.drift_ppm == 500 and abs(again.current_offset() - (-7200 + 0.05)) < 1e-9
 
 
+def test_a_step_of_microseconds_is_not_written_and_a_restart_loses_no_more(tmp_path):
+    """NTP corrects a lab clock by microseconds at every poll; writing each (a file replaced on
+    the daemon's event loop) bought nothing a restart would miss."""
+    wall = [T]
+    clock = PersistentClock(tmp_path / "clock.json", wall=lambda: wall[0])
+    clock.set_offset(-30)
+    written = (tmp_path / "clock.json").stat().st_mtime_ns, (tmp_path / "clock.json").read_bytes()
+    for _ in range(5):
+        wall[0] += 10
+        clock.step(0.00005)
+    assert ((tmp_path / "clock.json").stat().st_mtime_ns, (tmp_path / "clock.json").read_bytes()) == written
+    assert abs(PersistentClock(tmp_path / "clock.json", wall=lambda: wall[0]).current_offset() - clock.current_offset()) < 0.001
+    clock.step(0.002)   # a millisecond or more is written
+    assert abs(PersistentClock(tmp_path / "clock.json", wall=lambda: wall[0]).current_offset() - clock.current_offset()) < 1e-9
+
+
 def _udp_server(offset: float):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
