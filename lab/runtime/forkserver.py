@@ -344,6 +344,7 @@ def warm() -> None:
     from node.netlink import IPRoute
     from node import tls
     from node.config import sealed
+    from node.tcl import irule
     from node.daemon import Daemon
     from node.settings import NodeConfig
     with tempfile.TemporaryDirectory() as tmp:   # never run: no socket, thread or task is left
@@ -352,6 +353,7 @@ def warm() -> None:
     tls.context(server=True)
     tls.unverified_client()
     sealed.unseal(sealed.seal("warm"))   # the lab's master key, made at the first secret
+    irule.tcl_commands()   # what a safe Tcl interpreter offers, read from one made for it
     IPRoute().close()
 
 

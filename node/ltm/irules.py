@@ -111,6 +111,9 @@ class IRules:
         self.store, self.log, self.budget_ms = store, log, budget_ms
         self.tables = Tables(now)
         self.loaded: dict[str, Loaded] = {}
+        # checked rules that no virtual has asked for yet, without RULE_INIT: their interpreter is
+        # made at the first hook_for (every device has _sys_https_redirect, and few virtuals use it)
+        self.waiting: dict[str, tuple[str, Compiled]] = {}
         self.stats: dict[tuple[str, str], EventStats] = {}
         self.current = Current()
         self._cids = itertools.count(1)
@@ -127,29 +130,46 @@ class IRules:
         for path in list(self.loaded):
             if path not in rules or rules[path].get("api-anonymous", "") != self.loaded[path].text:
                 self.loaded.pop(path).interp.delete()
+        for path in list(self.waiting):
+            if path not in rules or rules[path].get("api-anonymous", "") != self.waiting[path][0]:
+                del self.waiting[path]
         for path, values in rules.items():
-            if path not in self.loaded:
+            if path not in self.loaded and path not in self.waiting:
+                text = values.get("api-anonymous") or ""
                 try:
-                    self._load(path, values.get("api-anonymous") or "")
+                    compiled = compile_rule(path, text)
+                    for h in compiled.handlers:
+                        self.stats.setdefault((path, h.event), EventStats()).priority = h.priority
+                    if "RULE_INIT" in compiled.events():
+                        self._load(path, text, compiled)
+                    else:
+                        self.waiting[path] = (text, compiled)
                 except (ConfigError, TclError) as exc:   # a rule saved by an older version: not run
                     self.log.log("err", "tmm", f"{path} not loaded: {exc}", event="irule-error", rule=path)
 
-    def _load(self, path: str, text: str) -> None:
-        compiled = compile_rule(path, text)
+    def _loaded(self, path: str) -> "Loaded | None":
+        """The rule in its interpreter, made now if it was waiting."""
+        if path in self.waiting:
+            text, compiled = self.waiting.pop(path)
+            try:
+                self._load(path, text, compiled)
+            except TclError as exc:
+                self.log.log("err", "tmm", f"{path} not loaded: {exc}", event="irule-error", rule=path)
+        return self.loaded.get(path)
+
+    def _load(self, path: str, text: str, compiled: Compiled) -> None:
         interp = self.master.child(self._commands(), budget_ms=self.budget_ms)
         interp.eval(SUPPORT)
         if compiled.procs:
             interp.eval(compiled.procs)
         loaded = Loaded(path, text, compiled, interp)
         self.loaded[path] = loaded
-        for h in compiled.handlers:
-            self.stats.setdefault((path, h.event), EventStats()).priority = h.priority
         for _, key in loaded.keys.get("RULE_INIT", []):
             self._run(loaded, "RULE_INIT", key, None, 0)
 
     def hook_for(self, virtual: str) -> "VirtualRules | None":
         vs = self.store.get("ltm virtual", virtual) or {}
-        rules = [self.loaded[r] for r in vs.get("rules") or () if r in self.loaded]
+        rules = [rule for r in vs.get("rules") or () if (rule := self._loaded(r)) is not None]
         return VirtualRules(self, rules) if rules else None
 
     # -- running ----------------------------------------------------------------------------------
@@ -177,7 +197,7 @@ class IRules:
         """Per rule, per event: priority, executions, failures, aborts (`show ltm rule`)."""
         out: dict[str, dict] = {}
         for (rule, event), s in sorted(self.stats.items()):
-            if rule in self.loaded:
+            if rule in self.loaded or rule in self.waiting:
                 out.setdefault(rule, {})[event] = {"priority": s.priority, "executions": s.executions,
                                                    "failures": s.failures, "aborts": s.aborts}
         return out

@@ -269,3 +269,27 @@ def test_an_irule_takes_a_fastl4_virtual_onto_the_proxy_path_where_l4_events_run
     ltm.irules.reconcile()
     hook = ltm.hook_for("/Common/l4")
     assert hook.wants("CLIENT_ACCEPTED") and hook.wants("SERVER_CONNECTED")
+
+
+def test_a_rule_no_virtual_uses_gets_no_interpreter_until_one_does():
+    """Every device has _sys_https_redirect: a daemon made a Tcl interpreter for it at start (and
+    the master's), 16 ms and memory of its own each, for a rule few virtuals use. A rule with
+    RULE_INIT is loaded at once, as on a BIG-IP, which runs it when the configuration loads."""
+    log = Log()
+    store = store_with(rule("unused", "when HTTP_REQUEST { HTTP::redirect https://[HTTP::host][HTTP::uri] }"),
+                       rule("init", "when RULE_INIT { set static::n 1 }"))
+    rules = IRules(store, log)
+    rules.reconcile()
+    assert set(rules.loaded) == {"/Common/init"}
+    assert {"/Common/unused", "/Common/init"} <= set(rules.show())   # `show ltm rule` lists it all the same
+    store.commit([virtual("unused")])
+    f = flow()
+    rules.hook_for("/Common/vs").fire("HTTP_REQUEST", f)
+    assert f.outcome.kind == "redirect" and "/Common/unused" in rules.loaded
+    assert rules.show()["/Common/unused"]["HTTP_REQUEST"]["executions"] == 1
+    store.commit([Op("modify", "ltm rule", "/Common/unused", {"api-anonymous": ("set", "when HTTP_REQUEST { reject }")})])
+    rules.reconcile()
+    assert "/Common/unused" not in rules.loaded   # changed: checked again, made again when asked for
+    f = flow()
+    rules.hook_for("/Common/vs").fire("HTTP_REQUEST", f)
+    assert f.outcome.kind == "reset"
