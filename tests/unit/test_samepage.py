@@ -30,8 +30,8 @@ def test_marking_this_process_marks_its_heap(monkeypatch):
 def fake_ksm(tmp_path, run: str):
     ksm, run_root = tmp_path / "ksm", tmp_path / "run"
     ksm.mkdir(), run_root.mkdir()
-    for name, value in (("run", run), ("advisor_mode", "[none] scan-time"), ("advisor_target_scan_time", "200"),
-                        ("advisor_max_cpu", "70")):
+    for name, value in (("run", run), ("advisor_mode", "[none] scan-time"), ("sleep_millisecs", "20"),
+                        ("pages_to_scan", "100")):
         (ksm / name).write_text(value + "\n")
     return ksm, run_root
 
@@ -41,12 +41,12 @@ def test_ksmd_started_when_off_at_a_bounded_pace_and_put_back_by_the_last_server
     monkeypatch.setattr(samepage, "KSM", ksm)
     assert samepage.switch_on(run_root, "bl-")
     now = {f.name: f.read_text() for f in ksm.iterdir()}
-    assert now == {"run": "1", "advisor_mode": "scan-time", "advisor_target_scan_time": "60", "advisor_max_cpu": "10"}
-    (ksm / "advisor_mode").write_text("none [scan-time]\n")   # as the kernel shows it
+    assert now == {"run": "1", "advisor_mode": "none", "sleep_millisecs": "20", "pages_to_scan": "150"}
+    (ksm / "advisor_mode").write_text("[none] scan-time\n")   # as the kernel shows it
     assert samepage.switch_on(run_root, "bl-")   # a second server: the note keeps the host's values
     samepage.restore(run_root, "bl-")
     assert {f.name: f.read_text() for f in ksm.iterdir()} == {
-        "run": "0", "advisor_mode": "none", "advisor_target_scan_time": "200", "advisor_max_cpu": "70"}
+        "run": "0", "advisor_mode": "none", "sleep_millisecs": "20", "pages_to_scan": "100"}
     assert not list(run_root.iterdir())
 
 
@@ -55,7 +55,7 @@ def test_ksmd_found_running_is_left_running(tmp_path, monkeypatch):
     monkeypatch.setattr(samepage, "KSM", ksm)
     assert samepage.switch_on(run_root, "bl-")
     samepage.restore(run_root, "bl-")
-    assert (ksm / "run").read_text() == "1\n" and (ksm / "advisor_max_cpu").read_text() == "70\n"
+    assert (ksm / "run").read_text() == "1\n" and (ksm / "pages_to_scan").read_text() == "100\n"
 
 
 def test_a_kernel_without_ksm_is_no_error(tmp_path, monkeypatch):
