@@ -405,6 +405,16 @@ def _stateless(vs: L4Virtual) -> list[dict]:
     return cmds
 
 
+def translated_udp(virtuals: list[L4Virtual]) -> frozenset[tuple[str, int]]:
+    """The UDP destinations (address, port; 0 any) whose new flows the kernel sends to a member.
+    A datagram that came before its virtual left conntrack an entry without NAT, and each retry
+    from the same port keeps it alive: those entries go when the virtual comes (kernel.py), as on a
+    BIG-IP, which keeps no flow for a datagram no virtual took. A TCP client's refused SYN needs
+    nothing: its next SYN opens a new entry that NAT sees."""
+    return frozenset((vs.address, vs.port) for vs in virtuals
+                     if vs.protocol == "udp" and vs.members and not (vs.proxied or vs.stateless or vs.forward))
+
+
 def flow_mark(vs: str, member: str) -> int:
     """The conntrack mark of a connection sent to one member by one virtual (set with its DNAT, and
     mirrored with the connection): the forward chain's byte counters are found by it."""

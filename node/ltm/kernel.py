@@ -55,6 +55,7 @@ class Kernel:
         self.values: dict[str, tuple[int, int]] = {}
         self.maps: dict[str, dict] = {}   # persistence maps, with their records
         self.recorded: str | None = None   # the persistence recording loaded (fastl4.recording)
+        self.udp: frozenset[tuple[str, int]] = frozenset()   # fastl4.translated_udp of the table loaded
         self.open: Counter = Counter()   # (virtual address, port, member address, port) -> open connections
         self.lock = trio.Lock()
 
@@ -69,6 +70,9 @@ class Kernel:
                 await nft(text=text)
                 self.recorded = text
             await nft(fastl4.batch(virtuals, self.chains, self.counters, frozenset(self.maps), seeds))
+            udp = fastl4.translated_udp(virtuals)
+            await forget_untranslated(udp - self.udp)
+            self.udp = udp
             await self._list()
 
     async def reset(self, also: dict | None = None) -> None:
@@ -76,13 +80,13 @@ class Kernel:
         then the table read back."""
         async with self.lock:
             await nft({"nftables": fastl4.fresh()["nftables"] + (also or {}).get("nftables", [])})
-            self.recorded = fastl4.recording([])
+            self.recorded, self.udp = fastl4.recording([]), frozenset()
             await self._list()
 
     async def remove(self) -> None:
         async with self.lock:
             await nft(fastl4.teardown())
-            self.chains, self.counters, self.maps, self.recorded = set(), set(), {}, None
+            self.chains, self.counters, self.maps, self.recorded, self.udp = set(), set(), {}, None, frozenset()
 
     async def _list(self) -> None:
         try:
@@ -105,6 +109,16 @@ async def open_connections() -> Counter:
     proc = await trio.run_process(["conntrack", "-L", "-p", "tcp", "--state", "ESTABLISHED"],
                                   capture_stdout=True, capture_stderr=True, check=False)
     return established(proc.stdout.decode(errors="replace"))
+
+
+async def forget_untranslated(destinations) -> None:
+    """Deletes the UDP entries to these (address, port) that the kernel did not translate: a
+    translated one's reply comes from its member, an untranslated one's from the address itself
+    (fastl4.translated_udp says why). Port 0: any port."""
+    for address, port in sorted(destinations):
+        await trio.run_process(["conntrack", "-D", "-p", "udp", "--orig-dst", address, "--reply-src", address,
+                                *(["--orig-port-dst", str(port)] if port else [])],
+                               capture_stdout=True, capture_stderr=True, check=False)   # 1: none to delete
 
 
 def established(text: str) -> Counter:

@@ -650,6 +650,22 @@ def _udp(lab, sport, port=96):
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def test_a_udp_flow_retried_from_before_its_virtual_existed_reaches_a_member_once_it_does(ltm_lab):
+    """A datagram no virtual takes leaves conntrack an untranslated entry, which each retry from the
+    same port keeps alive: the virtual's coming deletes it, so the next retry is translated."""
+    pid = int(run(ltm_lab, "web1", "sh", "-c", f'python3 -c "{UDP_SERVER}" web1 >/dev/null 2>&1 & echo $!').stdout)
+    try:
+        assert _udp(ltm_lab, 40975, 4434) is None   # no virtual yet
+        assert "dport=4434 [UNREPLIED]" in run(ltm_lab, "bigip1", "conntrack", "-L", "-p", "udp", "--orig-port-dst",
+                                               "4434").stdout
+        with made(ltm_lab, "create ltm pool early_pool members add { 10.1.20.21:9001 }",
+                  "create ltm virtual vs_early destination 10.1.10.100:4434 ip-protocol udp pool early_pool "
+                  "profiles replace-all-with { fastL4 }"):
+            assert wait_for(lambda: _udp(ltm_lab, 40975, 4434), what="the retried flow answered") == "web1"
+    finally:
+        run(ltm_lab, "web1", "kill", str(pid))
+
+
 def test_a_udp_virtual_with_ssl_profiles_passes_datagrams_to_a_member_as_they_are(ltm_lab):
     """AS3's Service_UDP with serverTLS / clientTLS (DTLS on a BIG-IP): the profiles are attached, the
     kernel forwards the datagrams (the lab ends no DTLS), and no proxy listens on the port."""

@@ -54,6 +54,18 @@ def test_no_member_means_no_dnat_so_the_kernel_resets():
         L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", ())])[1]   # its counters stay
 
 
+def test_udp_destinations_the_kernel_translates_are_those_a_datagram_before_the_virtual_leaves_stuck():
+    """Their untranslated conntrack entries go when they come (kernel.forget_untranslated)."""
+    udp = L4Virtual("/Common/vs_udp", "10.1.10.100", 96, "udp", "round-robin", (M1,))
+    others = [L4Virtual("/Common/vs_tcp", "10.1.10.100", 81, "tcp", "round-robin", (M1,)),   # a SYN retried is new
+              L4Virtual("/Common/vs_none", "10.1.10.100", 97, "udp", "round-robin", ()),    # nothing to translate
+              L4Virtual("/Common/vs_px", "10.1.10.100", 98, "udp", "round-robin", (M1,), proxied=True),
+              L4Virtual("/Common/vs_sl", "10.1.10.100", 99, "udp", "round-robin", (M1,), stateless=True),
+              L4Virtual("/Common/vs_fw", "10.9.0.0", 0, "udp", "round-robin", (), forward=True)]
+    assert fastl4.translated_udp([udp, *others]) == {("10.1.10.100", 96)}
+    assert fastl4.translated_udp(others) == frozenset()
+
+
 def test_bytes_are_counted_by_one_map_lookup_of_the_connections_mark():
     b = fastl4.batch([L4Virtual("/Common/vs", "10.1.10.100", 81, "tcp", "round-robin", (M1, M2))], set(), set())
     (m1,) = rules(b, f"/Common/vs {M1.name}")
